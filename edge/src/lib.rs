@@ -1,0 +1,1 @@
+//! rollcall-edge library.

@@ -1,0 +1,1 @@
+//! rollcall-hub library.
