@@ -1,7 +1,14 @@
 //! Rollcall's face pipeline: detect (RetinaFace), align (5-point similarity onto a 150×150
-//! template), embed (dlib ResNet, 128-D), and the weight files they load.
+//! template), embed (dlib ResNet, 128-D), match, and the weight files they load.
 //!
 //! Everything here is pure computation on images and tensors: no networking, no database,
 //! no async. The edge daemon and the hub both use it, so both compute the same embeddings.
 
+pub mod align;
+pub mod depthwise;
+pub mod detect;
+pub mod dlib_resnet;
+pub mod matching;
+pub mod quality;
+pub mod retinaface;
 pub mod weights;

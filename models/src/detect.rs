@@ -1,0 +1,1 @@
+//! RetinaFace post-processing as pure functions: anchors, box and landmark decoding, NMS.

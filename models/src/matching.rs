@@ -1,0 +1,1 @@
+//! 1:N matching of an embedding against a gallery of enrolled students.

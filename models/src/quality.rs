@@ -1,0 +1,1 @@
+//! Quality figures for a detected face: size, sharpness, detector score, rough pose.
