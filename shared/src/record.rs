@@ -1,0 +1,180 @@
+//! What a door unit reports: one [`AttendanceRecord`] per person seen in a burst.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
+use crate::time::UnixMillis;
+use crate::wire::Invalid;
+
+/// Most candidates a record carries.
+pub const MAX_CANDIDATES: usize = 3;
+/// Longest embedding accepted (the dlib embedder produces 128).
+pub const MAX_EMBEDDING_DIM: usize = 512;
+/// Largest face thumbnail, in bytes of JPEG.
+pub const MAX_THUMBNAIL_BYTES: usize = 24 * 1024;
+/// Longest room name, in bytes.
+pub const MAX_ROOM_LEN: usize = 64;
+
+/// A face descriptor. Euclidean distances between descriptors of the same model are meaningful.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Embedding(pub Vec<f32>);
+
+impl Embedding {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let n = self.0.len();
+        if n == 0 || n > MAX_EMBEDDING_DIM {
+            return Err(Invalid::new(format!(
+                "embedding has {n} values, expected 1..={MAX_EMBEDDING_DIM}"
+            )));
+        }
+        if !self.0.iter().all(|v| v.is_finite()) {
+            return Err(Invalid::new("embedding holds a NaN or infinite value"));
+        }
+        Ok(())
+    }
+}
+
+/// How sure the device is. The enum only grows at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Decision {
+    /// The best candidate is within the confident threshold, with a clear margin.
+    Confident,
+    /// Probably the best candidate; a teacher should confirm.
+    Uncertain,
+    /// Nobody in the gallery is close enough.
+    Unknown,
+}
+
+/// One possible identity for the face, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Candidate {
+    pub student: StudentId,
+    /// Euclidean distance between the record's embedding and the student's enrolment.
+    pub distance: f32,
+}
+
+/// How good the face evidence was (of the best frame in the burst).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct FaceQuality {
+    /// Distance between the eye centres, in source-image pixels.
+    pub face_px: f32,
+    /// Variance of the Laplacian on the aligned grey chip.
+    pub sharpness: f32,
+    /// Detector confidence, 0..1.
+    pub detector_score: f32,
+    /// Rough head yaw from the landmarks, degrees (0 = facing the camera).
+    pub yaw_deg: f32,
+    /// How many frames of the burst contributed to the embedding.
+    pub frames: u8,
+}
+
+/// A JPEG of the aligned face, kept only for Uncertain and Unknown records so a teacher can
+/// see who it was. Deleted on both sides by the retention policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Thumbnail(pub Vec<u8>);
+
+impl Thumbnail {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.0.len() > MAX_THUMBNAIL_BYTES {
+            return Err(Invalid::new(format!(
+                "thumbnail is {} bytes, the limit is {MAX_THUMBNAIL_BYTES}",
+                self.0.len()
+            )));
+        }
+        if !self.0.starts_with(&[0xFF, 0xD8]) {
+            return Err(Invalid::new("thumbnail is not a JPEG"));
+        }
+        Ok(())
+    }
+}
+
+/// One person seen at a door, matched against the device's gallery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct AttendanceRecord {
+    pub id: RecordId,
+    pub device: DeviceId,
+    pub room: String,
+    /// Device clock when the burst was captured.
+    pub captured_at: UnixMillis,
+    pub model: ModelId,
+    /// The gallery the candidates were matched against.
+    pub gallery_version: GalleryVersion,
+    pub embedding: Embedding,
+    /// Best first, at most [`MAX_CANDIDATES`], distinct students.
+    pub candidates: Vec<Candidate>,
+    pub decision: Decision,
+    pub thumbnail: Option<Thumbnail>,
+    pub quality: FaceQuality,
+}
+
+impl AttendanceRecord {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        validate_room(&self.room)?;
+        if !self.model.is_valid() {
+            return Err(Invalid::new("model id is malformed"));
+        }
+        self.embedding.validate()?;
+        self.validate_candidates()?;
+        if let Some(t) = &self.thumbnail {
+            t.validate()?;
+        }
+        let q = &self.quality;
+        if ![q.face_px, q.sharpness, q.detector_score, q.yaw_deg]
+            .iter()
+            .all(|v| v.is_finite())
+        {
+            return Err(Invalid::new("quality figures must be finite"));
+        }
+        Ok(())
+    }
+
+    fn validate_candidates(&self) -> Result<(), Invalid> {
+        let c = &self.candidates;
+        if c.len() > MAX_CANDIDATES {
+            return Err(Invalid::new(format!(
+                "{} candidates, at most {MAX_CANDIDATES}",
+                c.len()
+            )));
+        }
+        if !c
+            .iter()
+            .all(|c| c.distance.is_finite() && c.distance >= 0.0)
+        {
+            return Err(Invalid::new(
+                "candidate distances must be finite and non-negative",
+            ));
+        }
+        if c.windows(2).any(|w| w[0].distance > w[1].distance) {
+            return Err(Invalid::new("candidates must be sorted best first"));
+        }
+        let distinct = c
+            .iter()
+            .enumerate()
+            .all(|(i, a)| c[..i].iter().all(|b| b.student != a.student));
+        if !distinct {
+            return Err(Invalid::new("a student appears twice among the candidates"));
+        }
+        if self.decision != Decision::Unknown && c.is_empty() {
+            return Err(Invalid::new(
+                "a Confident or Uncertain record needs a candidate",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Room names are shown to teachers and used in timetables: short, printable.
+pub fn validate_room(room: &str) -> Result<(), Invalid> {
+    if room.trim().is_empty() || room.len() > MAX_ROOM_LEN || room.chars().any(char::is_control) {
+        return Err(Invalid::new(format!(
+            "room must be 1 to {MAX_ROOM_LEN} printable characters"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Device health: the periodic heartbeat and the last-will message the broker publishes when a
+//! device drops off without saying goodbye.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DeviceId, GalleryVersion};
+use crate::time::UnixMillis;
+use crate::wire::Invalid;
+
+/// Longest software version string.
+pub const MAX_VERSION_LEN: usize = 32;
+/// Longest last-error text; longer errors are cut by [`DeviceStatus::set_last_error`].
+pub const MAX_ERROR_LEN: usize = 512;
+
+/// Heartbeat, published every few tens of seconds and on connect.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct DeviceStatus {
+    pub device: DeviceId,
+    pub sent_at: UnixMillis,
+    pub uptime_s: u64,
+    /// Records committed on the device and not yet acknowledged by the hub.
+    pub outbox_depth: u32,
+    pub gallery_version: GalleryVersion,
+    pub software_version: String,
+    pub last_error: Option<String>,
+}
+
+impl DeviceStatus {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.software_version.len() > MAX_VERSION_LEN {
+            return Err(Invalid::new("software version is too long"));
+        }
+        match &self.last_error {
+            Some(e) if e.len() > MAX_ERROR_LEN => Err(Invalid::new("last error is too long")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records an error, cut to [`MAX_ERROR_LEN`] bytes on a character boundary.
+    pub fn set_last_error(&mut self, error: &str) {
+        let mut end = error.len().min(MAX_ERROR_LEN);
+        while !error.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.last_error = Some(error[..end].to_owned());
+    }
+}
+
+/// The MQTT last will: the broker publishes it on the status topic if the device vanishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct DeviceOffline {
+    pub device: DeviceId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_error_is_cut_on_a_char_boundary() {
+        let mut s = DeviceStatus {
+            device: DeviceId::random(),
+            sent_at: UnixMillis(0),
+            uptime_s: 0,
+            outbox_depth: 0,
+            gallery_version: GalleryVersion(0),
+            software_version: "0.1.0".into(),
+            last_error: None,
+        };
+        s.set_last_error(&"é".repeat(400));
+        let e = s.last_error.as_ref().unwrap();
+        assert!(e.len() <= MAX_ERROR_LEN && e.chars().all(|c| c == 'é'));
+        assert!(s.validate().is_ok());
+    }
+}

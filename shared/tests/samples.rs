@@ -1,0 +1,105 @@
+//! One fixed, valid example of every message, shared by the golden and property tests.
+
+use rollcall_shared::gallery::{GalleryState, GalleryUpdate, TimetableSlot};
+use rollcall_shared::message::GalleryRequest;
+use rollcall_shared::*;
+use uuid::Uuid;
+
+fn uuid(byte: u8) -> Uuid {
+    Uuid::from_bytes([byte; 16])
+}
+
+pub fn record() -> AttendanceRecord {
+    AttendanceRecord {
+        id: RecordId(uuid(0x01)),
+        device: DeviceId(uuid(0x02)),
+        room: "B12".into(),
+        captured_at: UnixMillis(1_795_000_000_000),
+        model: ModelId::new("retinaface-dlib-v1").unwrap(),
+        gallery_version: GalleryVersion(7),
+        embedding: Embedding(vec![0.5, -0.25, 1.0, 0.0]),
+        candidates: vec![
+            Candidate {
+                student: StudentId(uuid(0x03)),
+                distance: 0.375,
+            },
+            Candidate {
+                student: StudentId(uuid(0x04)),
+                distance: 0.5,
+            },
+        ],
+        decision: Decision::Uncertain,
+        thumbnail: Some(Thumbnail(vec![0xFF, 0xD8, 0xFF, 0xD9])),
+        quality: FaceQuality {
+            face_px: 48.0,
+            sharpness: 120.5,
+            detector_score: 0.99,
+            yaw_deg: -4.0,
+            frames: 3,
+        },
+    }
+}
+
+pub fn status() -> DeviceStatus {
+    DeviceStatus {
+        device: DeviceId(uuid(0x02)),
+        sent_at: UnixMillis(1_795_000_000_500),
+        uptime_s: 86_400,
+        outbox_depth: 12,
+        gallery_version: GalleryVersion(7),
+        software_version: "0.1.0".into(),
+        last_error: Some("broker unreachable".into()),
+    }
+}
+
+pub fn gallery_state() -> GalleryState {
+    let class = ClassId(uuid(0x05));
+    let mut s = GalleryState::empty(ModelId::new("retinaface-dlib-v1").unwrap());
+    s.version = GalleryVersion(8);
+    let entry = GalleryEntry {
+        student: StudentId(uuid(0x03)),
+        classes: vec![class],
+        embeddings: vec![Embedding(vec![0.125, 0.25])],
+    };
+    s.entries.insert(entry.student, entry);
+    s.timetable = vec![TimetableSlot {
+        class,
+        weekday: 1,
+        start_minute: 525,
+        end_minute: 585,
+    }];
+    s
+}
+
+/// Every message variant, in tag order.
+pub fn all() -> Vec<(&'static str, Message)> {
+    vec![
+        ("record", Message::Record(record())),
+        ("status", Message::Status(status())),
+        (
+            "offline",
+            Message::Offline(DeviceOffline {
+                device: DeviceId(uuid(0x02)),
+            }),
+        ),
+        (
+            "gallery-request",
+            Message::GalleryRequest(GalleryRequest {
+                device: DeviceId(uuid(0x02)),
+                have: GalleryVersion(7),
+                full: true,
+            }),
+        ),
+        (
+            "ack",
+            Message::Ack(RecordAck {
+                records: vec![RecordId(uuid(0x01)), RecordId(uuid(0x06))],
+            }),
+        ),
+        (
+            "gallery",
+            Message::Gallery(GalleryUpdate::snapshot(&gallery_state())),
+        ),
+        ("command", Message::Command(DeviceCommand::ResyncGallery)),
+    ]
+}

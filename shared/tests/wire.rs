@@ -1,0 +1,174 @@
+//! The wire encoding: golden bytes pin it, property tests check round trips, and hostile bytes
+//! only ever give `Ok` or `Err`.
+
+mod samples;
+
+use rollcall_shared::{DecodeError, Envelope, Limits, Message, PROTOCOL_VERSION, decode, encode};
+
+const BIG: Limits = Limits::FROM_HUB;
+
+/// The encoding of each sample message. A change here breaks every deployed device: only ever
+/// add lines for new variants.
+const GOLDEN: &[(&str, &str)] = &[
+    (
+        "record",
+        "0100100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003",
+    ),
+    (
+        "status",
+        "01011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c65",
+    ),
+    ("offline", "01021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "010310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "01040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "010512726574696e61666163652d646c69622d7631080001100303030303030303030303030303030301100505050505050505050505050505050501020000003e0000803e0001011005050505050505050505050505050505018d04c9046fd16d656f1b590e415887f00358d47ed6aa674c1944b9ea7bc36893117febd6",
+    ),
+    ("command", "010600"),
+];
+
+#[test]
+fn golden_bytes_pin_the_encoding_of_every_message() {
+    let mut mismatches = Vec::new();
+    for (name, message) in samples::all() {
+        let actual = hex::encode(encode(&message, BIG).unwrap());
+        let expected = GOLDEN.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
+        if expected != Some(actual.as_str()) {
+            mismatches.push(format!("    (\"{name}\", \"{actual}\"),"));
+        }
+        assert_eq!(
+            decode(&hex::decode(&actual).unwrap(), BIG).unwrap(),
+            message
+        );
+    }
+    assert!(
+        mismatches.is_empty(),
+        "encoding changed; actual bytes:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn the_protocol_version_is_the_first_byte() {
+    let bytes = encode(&samples::all()[0].1, BIG).unwrap();
+    assert_eq!(u16::from(bytes[0]), PROTOCOL_VERSION);
+    let mut future = bytes.clone();
+    future[0] = 2;
+    assert_eq!(
+        decode(&future, BIG),
+        Err(DecodeError::UnsupportedVersion {
+            got: 2,
+            supported: PROTOCOL_VERSION
+        })
+    );
+}
+
+#[test]
+fn arbitrary_valid_messages_round_trip() {
+    arbtest::arbtest(|u| {
+        let envelope: Envelope = u.arbitrary()?;
+        let message = envelope.message;
+        match encode(&message, BIG) {
+            Ok(bytes) => assert_eq!(decode(&bytes, BIG).as_ref(), Ok(&message)),
+            Err(_) => assert!(
+                message.validate().is_err(),
+                "a valid message failed to encode: {message:?}"
+            ),
+        }
+        Ok(())
+    })
+    .budget_ms(3_000);
+}
+
+#[test]
+fn random_bytes_only_ever_decode_or_fail() {
+    arbtest::arbtest(|u| {
+        let bytes: Vec<u8> = u.arbitrary()?;
+        if let Ok(message) = decode(&bytes, BIG) {
+            assert!(message.validate().is_ok());
+        }
+        Ok(())
+    })
+    .budget_ms(3_000);
+}
+
+#[test]
+fn every_truncation_of_every_message_is_an_error() {
+    for (name, message) in samples::all() {
+        let bytes = encode(&message, BIG).unwrap();
+        for cut in 0..bytes.len() {
+            assert!(
+                decode(&bytes[..cut], BIG).is_err(),
+                "{name} cut at {cut} decoded"
+            );
+        }
+    }
+}
+
+#[test]
+fn bit_flips_never_panic() {
+    arbtest::arbtest(|u| {
+        let samples = samples::all();
+        let (_, message) = &samples[u.choose_index(samples.len())?];
+        let mut bytes = encode(message, BIG).unwrap();
+        let i = u.choose_index(bytes.len())?;
+        bytes[i] ^= 1 << u.int_in_range(0..=7)?;
+        let _ = decode(&bytes, BIG);
+        Ok(())
+    })
+    .budget_ms(2_000);
+}
+
+#[test]
+fn oversized_payloads_are_refused_before_decoding() {
+    let bytes = vec![1u8; Limits::FROM_DEVICE.max_bytes + 1];
+    assert!(matches!(
+        decode(&bytes, Limits::FROM_DEVICE),
+        Err(DecodeError::TooLarge { .. })
+    ));
+    let (_, gallery) = samples::all()
+        .into_iter()
+        .find(|(n, _)| *n == "gallery")
+        .unwrap();
+    let tiny = Limits { max_bytes: 16 };
+    assert!(encode(&gallery, tiny).is_err());
+}
+
+#[test]
+fn trailing_garbage_and_invalid_contents_are_refused() {
+    let mut bytes = encode(&samples::all()[0].1, BIG).unwrap();
+    bytes.push(0);
+    assert_eq!(decode(&bytes, BIG), Err(DecodeError::TrailingBytes(1)));
+
+    let mut record = samples::record();
+    record.embedding.0[0] = f32::NAN;
+    assert!(encode(&Message::Record(record.clone()), BIG).is_err());
+    record.embedding.0[0] = 0.0;
+    record.candidates.reverse();
+    assert!(
+        encode(&Message::Record(record), BIG).is_err(),
+        "candidates out of order"
+    );
+}
+
+#[test]
+fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
+    // Version 1, tag Record, then a record id whose varint length claims about 2^34 bytes.
+    let bytes = [1u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
+    assert!(matches!(
+        decode(&bytes, BIG),
+        Err(DecodeError::Malformed(_))
+    ));
+    // A status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode(&samples::all()[1].1, BIG).unwrap();
+    let at = status.len() - 19;
+    status[at] = 0x7F;
+    assert!(decode(&status, BIG).is_err());
+}
