@@ -1,1 +1,34 @@
-//! Harness for the end-to-end tests: finding binaries, free ports, polling with deadlines.
+//! Harness for the end-to-end tests: real processes on free loopback ports, readiness by
+//! polling with a deadline (never by sleeping a fixed time), and clean-up on drop.
+
+pub mod mosquitto;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A loopback port that was free a moment ago. The OS hands out ephemeral ports in sequence,
+/// so a port just released is not handed out again soon.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Polls `ready` every 20 ms until it returns `true` or `timeout` passes.
+pub fn wait_until(
+    what: &str,
+    timeout: Duration,
+    mut ready: impl FnMut() -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    anyhow::bail!("{what} was not ready within {timeout:?}")
+}
+
+/// Whether something accepts TCP connections at `addr`.
+pub fn accepts_connections(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}
