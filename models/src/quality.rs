@@ -1,1 +1,188 @@
-//! Quality figures for a detected face: size, sharpness, detector score, rough pose.
+//! Quality figures for a detected face: size, sharpness, detector score, rough pose; and the
+//! gate that decides whether a face is worth embedding.
+//!
+//! Owns: [`FaceQuality`] (what was measured), [`Pose`] (a landmark-only head-pose estimate),
+//! [`sharpness`] (variance of the Laplacian) and [`QualityGate`]. It must not run networks or
+//! alter images: every figure comes from the detector output and the aligned chip.
+//!
+//! Units and scales:
+//! * sizes in source-image pixels: `inter_ocular_px` between the two eye landmarks,
+//!   `box_px` the shorter side of the detector box;
+//! * `sharpness` in grey levels² on the aligned chip (see [`sharpness`]);
+//! * `detector_score` passed through unchanged (RetinaFace: softmax face probability, 0..1);
+//! * pose in degrees (see [`Pose`]).
+
+mod gate;
+mod pose;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::align::Landmarks;
+
+pub use gate::{PoseAxis, QualityGate, QualityIssue, SizeMeasure};
+pub use pose::Pose;
+
+/// What the detector and aligner know about one face.
+#[derive(Debug, Clone, Copy)]
+pub struct QualityInput<'a> {
+    /// The five landmarks in source-image pixels (RetinaFace order).
+    pub landmarks: &'a Landmarks,
+    /// Width and height of the detector box in source-image pixels.
+    pub box_size: [f32; 2],
+    /// The detector's confidence, passed through.
+    pub detector_score: f32,
+    /// The aligned chip (from [`crate::align::align_face`]).
+    pub chip: &'a RgbImage,
+}
+
+/// Measured quality of one face.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FaceQuality {
+    /// Distance between the two eye landmarks, source pixels.
+    pub inter_ocular_px: f32,
+    /// Shorter side of the detector box, source pixels.
+    pub box_px: f32,
+    /// Variance of the Laplacian of the aligned grey chip, grey levels².
+    pub sharpness: f32,
+    /// Detector confidence.
+    pub detector_score: f32,
+    /// Rough head pose; `None` when the landmarks cannot be a face (coincident eyes, mouth
+    /// above the eyes, non-finite values).
+    pub pose: Option<Pose>,
+}
+
+impl FaceQuality {
+    /// Measures one face.
+    pub fn assess(input: &QualityInput<'_>) -> FaceQuality {
+        let [le, re, ..] = *input.landmarks;
+        let inter_ocular_px = (re[0] - le[0]).hypot(re[1] - le[1]);
+        let [w, h] = input.box_size;
+        FaceQuality {
+            inter_ocular_px: finite_or_zero(inter_ocular_px),
+            box_px: finite_or_zero(w.min(h)),
+            sharpness: sharpness(input.chip),
+            detector_score: input.detector_score,
+            pose: Pose::from_landmarks(input.landmarks),
+        }
+    }
+}
+
+fn finite_or_zero(v: f32) -> f32 {
+    if v.is_finite() { v.max(0.0) } else { 0.0 }
+}
+
+/// Variance of the 4-neighbour Laplacian (`up + down + left + right − 4·centre`) of the chip's
+/// luma (Rec. 601, 0..255), over its central 60 % square so the background and the padding
+/// of the dlib template hardly count.
+///
+/// Scale: grey levels². A flat chip scores 0; an ideal black/white edge pattern scores in the
+/// tens of thousands. Because it is measured on the *aligned* chip, a small face that was
+/// enlarged to fill it scores low too: that is intended (both mean little detail for the
+/// embedder). Thresholds belong in configuration, calibrated on the cameras in use.
+pub fn sharpness(chip: &RgbImage) -> f32 {
+    let (w, h) = chip.dimensions();
+    let luma = |x: u32, y: u32| {
+        let [r, g, b] = chip.get_pixel(x, y).0.map(f32::from);
+        0.299 * r + 0.587 * g + 0.114 * b
+    };
+    let (x0, x1) = central_span(w);
+    let (y0, y1) = central_span(h);
+    let (mut sum, mut sum_sq, mut n) = (0.0f64, 0.0f64, 0u32);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let lap = luma(x - 1, y) + luma(x + 1, y) + luma(x, y - 1) + luma(x, y + 1)
+                - 4.0 * luma(x, y);
+            sum += f64::from(lap);
+            sum_sq += f64::from(lap) * f64::from(lap);
+            n += 1;
+        }
+    }
+    variance(sum, sum_sq, n)
+}
+
+/// The central 60 % of `0..len`, kept one pixel away from the edges (empty for tiny chips).
+fn central_span(len: u32) -> (u32, u32) {
+    let start = (len / 5).max(1);
+    let end = (len - len / 5).min(len.saturating_sub(1));
+    (start, end.max(start))
+}
+
+fn variance(sum: f64, sum_sq: f64, n: u32) -> f32 {
+    if n == 0 {
+        return 0.0;
+    }
+    let n = f64::from(n);
+    let mean = sum / n;
+    (sum_sq / n - mean * mean).max(0.0) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use image::Rgb;
+
+    use super::*;
+    use crate::align::Template;
+
+    fn checkerboard(cell: u32) -> RgbImage {
+        RgbImage::from_fn(150, 150, |x, y| {
+            Rgb([if (x / cell + y / cell).is_multiple_of(2) {
+                30
+            } else {
+                220
+            }; 3])
+        })
+    }
+
+    /// Separable 7-tap box blur.
+    fn blur(image: &RgbImage) -> RgbImage {
+        let (w, h) = image.dimensions();
+        let pass = |img: &RgbImage, dx: i64, dy: i64| {
+            RgbImage::from_fn(w, h, |x, y| {
+                let total: u32 = (-3..=3)
+                    .map(|t| {
+                        let sx = (i64::from(x) + t * dx).clamp(0, i64::from(w) - 1) as u32;
+                        let sy = (i64::from(y) + t * dy).clamp(0, i64::from(h) - 1) as u32;
+                        u32::from(img.get_pixel(sx, sy).0[0])
+                    })
+                    .sum();
+                Rgb([(total / 7) as u8; 3])
+            })
+        };
+        pass(&pass(image, 1, 0), 0, 1)
+    }
+
+    #[test]
+    fn sharp_checkerboard_beats_blurred_one() {
+        let sharp = checkerboard(6);
+        let sharp_score = sharpness(&sharp);
+        let blurred_score = sharpness(&blur(&sharp));
+        assert!(
+            sharp_score > 10.0 * blurred_score,
+            "{sharp_score} vs {blurred_score}"
+        );
+        assert_eq!(
+            sharpness(&RgbImage::from_pixel(150, 150, Rgb([90; 3]))),
+            0.0
+        );
+        assert_eq!(sharpness(&RgbImage::new(2, 2)), 0.0);
+    }
+
+    #[test]
+    fn assess_reports_sizes_and_passes_the_score_through() {
+        let chip = checkerboard(5);
+        let landmarks = Template::DLIB_150.points;
+        let input = QualityInput {
+            landmarks: &landmarks,
+            box_size: [120.0, 96.0],
+            detector_score: 0.93,
+            chip: &chip,
+        };
+        let q = FaceQuality::assess(&input);
+        assert!((q.inter_ocular_px - 52.93).abs() < 1e-3);
+        assert_eq!((q.box_px, q.detector_score), (96.0, 0.93));
+        assert!(q.sharpness > 1000.0 && q.pose.is_some());
+        let json = serde_json::to_string(&q).unwrap();
+        assert!(json.contains("\"inter_ocular_px\""), "{json}");
+    }
+}
