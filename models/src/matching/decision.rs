@@ -1,0 +1,139 @@
+//! Turning a search result into a decision: confident, uncertain (ask a human / try another
+//! frame) or unknown.
+//!
+//! Rules, in order:
+//! 1. best distance ≤ `confident` → [`Decision::Confident`];
+//!    best distance ≤ `uncertain` → [`Decision::Uncertain`]; otherwise [`Decision::Unknown`].
+//! 2. Margin: a `Confident` result is downgraded to `Uncertain` when the second-best **different**
+//!    student is closer than `best + min_margin`, because two enrolled people then both explain
+//!    the face about equally well. The margin never upgrades or rejects.
+//!
+//! There is deliberately no `Default` for [`Thresholds`]: dlib's folklore 0.6 is wrong for some
+//! populations, so values must come from calibration on real data.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Match, MatchError};
+
+/// Distance thresholds, in Euclidean descriptor units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// At or below this distance the best match is accepted.
+    pub confident: f32,
+    /// At or below this distance (and above `confident`) the best match needs confirmation.
+    pub uncertain: f32,
+    /// The runner-up must be at least this much farther than the best for `Confident`.
+    pub min_margin: f32,
+}
+
+impl Thresholds {
+    /// Checks `0 ≤ confident ≤ uncertain`, `min_margin ≥ 0`, all finite.
+    pub fn validate(&self) -> Result<(), MatchError> {
+        let all = [self.confident, self.uncertain, self.min_margin];
+        if !all.iter().all(|v| v.is_finite() && *v >= 0.0) {
+            return Err(MatchError::InvalidThresholds(
+                "values must be finite and non-negative",
+            ));
+        }
+        if self.confident > self.uncertain {
+            return Err(MatchError::InvalidThresholds(
+                "confident must not exceed uncertain",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What to do with the best match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Record attendance.
+    Confident,
+    /// Plausible but not sure: ask for confirmation or wait for a better frame.
+    Uncertain,
+    /// Nobody enrolled (among the candidates) looks like this face.
+    Unknown,
+}
+
+/// Decides on a best distance and, if any, the runner-up's distance (a different student).
+/// A NaN distance gives [`Decision::Unknown`].
+pub fn decide(best: f32, second: Option<f32>, thresholds: &Thresholds) -> Decision {
+    if best <= thresholds.confident {
+        let crowded = second.is_some_and(|s| s - best < thresholds.min_margin);
+        if crowded {
+            Decision::Uncertain
+        } else {
+            Decision::Confident
+        }
+    } else if best <= thresholds.uncertain {
+        Decision::Uncertain
+    } else {
+        Decision::Unknown
+    }
+}
+
+/// [`decide`] on the output of a search (distinct students, closest first); empty → `Unknown`.
+pub fn decide_matches<Id>(matches: &[Match<Id>], thresholds: &Thresholds) -> Decision {
+    match matches {
+        [] => Decision::Unknown,
+        [best] => decide(best.distance, None, thresholds),
+        [best, second, ..] => decide(best.distance, Some(second.distance), thresholds),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Thresholds = Thresholds {
+        confident: 0.4,
+        uncertain: 0.55,
+        min_margin: 0.05,
+    };
+
+    #[test]
+    fn distance_bands() {
+        assert_eq!(decide(0.3, None, &T), Decision::Confident);
+        assert_eq!(decide(0.4, None, &T), Decision::Confident);
+        assert_eq!(decide(0.5, None, &T), Decision::Uncertain);
+        assert_eq!(decide(0.55, None, &T), Decision::Uncertain);
+        assert_eq!(decide(0.56, None, &T), Decision::Unknown);
+        assert_eq!(decide(f32::NAN, None, &T), Decision::Unknown);
+    }
+
+    #[test]
+    fn close_runner_up_downgrades_confident_only() {
+        assert_eq!(decide(0.30, Some(0.34), &T), Decision::Uncertain);
+        assert_eq!(decide(0.30, Some(0.36), &T), Decision::Confident);
+        assert_eq!(decide(0.50, Some(0.50), &T), Decision::Uncertain);
+        assert_eq!(decide(0.70, Some(0.70), &T), Decision::Unknown);
+    }
+
+    #[test]
+    fn decide_matches_uses_the_first_two() {
+        let m = |distance| Match { id: 1u8, distance };
+        assert_eq!(decide_matches::<u8>(&[], &T), Decision::Unknown);
+        assert_eq!(decide_matches(&[m(0.2)], &T), Decision::Confident);
+        assert_eq!(
+            decide_matches(&[m(0.2), m(0.21), m(0.9)], &T),
+            Decision::Uncertain
+        );
+    }
+
+    #[test]
+    fn validation() {
+        assert_eq!(T.validate(), Ok(()));
+        let swapped = Thresholds {
+            confident: 0.6,
+            ..T
+        };
+        assert!(swapped.validate().is_err());
+        let nan = Thresholds {
+            min_margin: f32::NAN,
+            ..T
+        };
+        assert!(nan.validate().is_err());
+    }
+}
