@@ -3,12 +3,12 @@
 //! Run optimised, with output shown:
 //!
 //! ```text
-//! cargo bench -p rollcall-models --bench matching -- --nocapture
+//! cargo test -p rollcall-models --release --bench matching -- --nocapture
 //! ```
 //!
 //! Prints min / median / p99 per query for several gallery sizes. Stable Rust has no `#[bench]`,
-//! so this is a plain test target timed with `Instant`; under `cargo test` (unoptimised) it runs
-//! once on a small gallery only, as a smoke test.
+//! so this is a plain `#[test]` timed with `Instant` (which `cargo bench` lists as ignored: use
+//! the command above). Unoptimised it runs a small gallery only, as a smoke test.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

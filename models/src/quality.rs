@@ -77,7 +77,8 @@ fn finite_or_zero(v: f32) -> f32 {
 /// of the dlib template hardly count.
 ///
 /// Scale: grey levels². A flat chip scores 0; an ideal black/white edge pattern scores in the
-/// tens of thousands. Because it is measured on the *aligned* chip, a small face that was
+/// tens of thousands; two LFW news photos (JPEG, 41 and 47 px between the eyes) scored 21
+/// and 66 on their default chips. Because it is measured on the *aligned* chip, a small face that was
 /// enlarged to fill it scores low too: that is intended (both mean little detail for the
 /// embedder). Thresholds belong in configuration, calibrated on the cameras in use.
 pub fn sharpness(chip: &RgbImage) -> f32 {
