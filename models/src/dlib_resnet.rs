@@ -14,15 +14,17 @@
 //! * Output: raw 128-D descriptors, *not* unit-normalised; compare with Euclidean distance.
 
 mod chip;
+mod conv;
 
 use std::path::Path;
 
 use candle_core::{D, DType, Device, Module, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
+use candle_nn::{Linear, VarBuilder};
 use thiserror::Error;
 
 pub use chip::{CHIP_BYTES, CHIP_SIZE, Chip, MEAN_RGB, PIXEL_SCALE, to_nchw};
 
+use self::conv::Conv;
 use crate::weights::{
     DLIB_RESNET, ModelsDir, WeightsError,
     dlib::{EMBEDDING_DIM, FC_INPUTS, NUM_BLOCKS, layer_prefix},
@@ -70,7 +72,7 @@ const STEM_CHANNELS: usize = 32;
 /// A conv followed by dlib's affine layer, folded into one conv.
 #[derive(Debug, Clone)]
 struct ConvAffine {
-    conv: Conv2d,
+    conv: Conv,
 }
 
 impl ConvAffine {
@@ -92,13 +94,8 @@ impl ConvAffine {
         let bias = ((bias * &gamma)? + beta)?;
         // dlib pads k/2 only for stride 1.
         let padding = if stride == 1 { k / 2 } else { 0 };
-        let config = Conv2dConfig {
-            padding,
-            stride,
-            ..Default::default()
-        };
         Ok(Self {
-            conv: Conv2d::new(weight, Some(bias), config),
+            conv: Conv::new(&weight, &bias, stride, padding)?,
         })
     }
 }

@@ -193,7 +193,9 @@ fn batching_and_mirroring_are_consistent() {
     assert!(net.embed_batch(&[]).unwrap().is_empty());
 }
 
-/// Prints ms per face at batch sizes 1 and 8. Run with `--release -- --nocapture`.
+/// Prints wall-clock and CPU ms per face at batch sizes 1 and 8 (CPU time counts every
+/// thread, so it is what one core would need on an idle machine).
+/// Run with `cargo test -p rollcall-models --release --test embedder_parity embed_timing -- --nocapture`.
 #[test]
 fn embed_timing() {
     let net = model();
@@ -201,12 +203,25 @@ fn embed_timing() {
     for batch in [1usize, 8] {
         let chips = vec![chip.clone(); batch];
         net.embed_batch(&chips).unwrap();
-        let rounds = 3;
-        let start = Instant::now();
+        let rounds = 24 / batch;
+        let (start, cpu) = (Instant::now(), cpu_seconds());
         (0..rounds).for_each(|_| drop(net.embed_batch(&chips).unwrap()));
-        let ms = start.elapsed().as_secs_f64() * 1000.0 / (rounds * batch) as f64;
-        println!("dlib ResNet embed: batch {batch}: {ms:.1} ms/face");
+        let faces = (rounds * batch) as f64;
+        let wall = start.elapsed().as_secs_f64() * 1000.0 / faces;
+        let cpu = cpu_seconds()
+            .zip(cpu)
+            .map(|(end, begin)| (end - begin) * 1000.0 / faces);
+        let cpu = cpu.map_or("n/a".to_owned(), |ms| format!("{ms:.1} ms"));
+        println!("dlib ResNet embed, batch {batch}: wall {wall:.1} ms/face, CPU {cpu}/face");
     }
+}
+
+/// User + system CPU seconds of this process (Linux `/proc`), 10 ms resolution.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 /// Step 1 of `parity/embedder/run.sh`: write the chips to `$ROLLCALL_PARITY_DIR/chips.bin`.
