@@ -1,1 +1,22 @@
-//! rollcall-hub library.
+//! `rollcall-hub`: the school server. It owns the enrolled gallery, ingests attendance records
+//! from door units over MQTT, keeps the timetable, review queue and marks, and serves the JSON
+//! API teachers and admins use.
+//!
+//! [`run`] wires the parts together from injected pieces (configuration, HTTP listener, clock,
+//! shutdown future); `main.rs` only parses the command line and calls it.
+
+pub mod accounts;
+pub mod attendance;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod gallery;
+pub mod http;
+pub mod ingest;
+pub mod roster;
+mod server;
+pub mod setup;
+pub mod state;
+pub mod store;
+
+pub use server::{RunError, run};

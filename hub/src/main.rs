@@ -1,1 +1,240 @@
-fn main() {}
+//! `rollcall-hub`: the school server. Parses the command line, loads the configuration,
+//! installs logging and hands over to the library.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use rollcall_hub::clock::SystemClock;
+use rollcall_hub::config::{Config, DEFAULT_CONFIG};
+use rollcall_hub::setup;
+use rollcall_hub::store::users::Role;
+
+/// Rollcall's school server: gallery, ingest, review queue, attendance and reports.
+#[derive(Debug, Parser)]
+#[command(name = "rollcall-hub", version, about)]
+struct Cli {
+    /// Print a commented example configuration and exit.
+    #[arg(long)]
+    print_default_config: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the data directory, database, token key and first admin.
+    Init {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        admin_user: String,
+        /// File holding the admin password (else it is asked for on the terminal).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// Run the server.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and print it (secrets redacted).
+    CheckConfig { file: PathBuf },
+    /// Register and list door units.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Add and list users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Where the database is: a data directory, or the one named by a configuration file.
+#[derive(Debug, clap::Args)]
+struct Target {
+    #[arg(long, conflicts_with = "config")]
+    data_dir: Option<PathBuf>,
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Register a device; prints its id and MQTT credentials once.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        room: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// admin or teacher
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    match s {
+        "admin" => Ok(Role::Admin),
+        "teacher" => Ok(Role::Teacher),
+        _ => Err("admin or teacher".into()),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    install_panic_abort();
+    let cli = Cli::parse();
+    if cli.print_default_config {
+        print!("{DEFAULT_CONFIG}");
+        return Ok(());
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match cli.command {
+        None => bail!("nothing to do: see `rollcall-hub --help`"),
+        Some(Command::Init { data_dir, admin_user, admin_password_file }) => {
+            let password = read_password(admin_password_file.as_deref(), "admin password: ")?;
+            let user = setup::init(&data_dir, &admin_user, &password)?;
+            println!("initialised {} with admin {}", data_dir.display(), user.username);
+        }
+        Some(Command::Serve { config }) => serve(&config)?,
+        Some(Command::CheckConfig { file }) => {
+            let config = Config::load(&file)?;
+            println!("{config:#?}");
+        }
+        Some(Command::Device(cmd)) => device(cmd)?,
+        Some(Command::User(cmd)) => user(cmd)?,
+    }
+    Ok(())
+}
+
+/// A panicking task must not leave a half-working daemon: log and abort so systemd restarts it.
+fn install_panic_abort() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        std::process::abort();
+    }));
+}
+
+fn serve(path: &Path) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("binding {}", config.http.listen))?;
+        tracing::info!("API on http://{}/api/v1", listener.local_addr()?);
+        rollcall_hub::run(config, listener, Arc::new(SystemClock), shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn read_password(file: Option<&Path>, prompt: &str) -> anyhow::Result<String> {
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password on: pass a password file");
+    }
+    let first = rpassword::prompt_password(prompt)?;
+    let again = rpassword::prompt_password("again: ")?;
+    if first != again {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
+
+fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
+    match (target.data_dir, target.config) {
+        (Some(dir), _) => Ok(dir),
+        (None, Some(config)) => Ok(Config::load(&config)?.data_dir),
+        (None, None) => bail!("say which hub: --data-dir DIR or --config FILE"),
+    }
+}
+
+fn device(cmd: DeviceCommand) -> anyhow::Result<()> {
+    match cmd {
+        DeviceCommand::Add { name, room, target } => {
+            let db = setup::open(&data_dir(target)?)?;
+            let r = setup::add_device(&db, &name, &room)?;
+            println!("device id:     {}", r.device.id);
+            println!("mqtt username: {}", r.mqtt_username);
+            println!("mqtt password: {}", r.mqtt_password);
+            println!("(shown once; add them to the broker's password file, e.g. mosquitto_passwd)");
+        }
+        DeviceCommand::List { target } => {
+            for d in setup::list_devices(&setup::open(&data_dir(target)?)?)? {
+                let state = if d.enabled { "enabled" } else { "disabled" };
+                println!("{}  {:<20} {:<12} {state}", d.id, d.name, d.room);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add { username, display_name, role, password_file, target } => {
+            let db = setup::open(&data_dir(target)?)?;
+            let password = read_password(password_file.as_deref(), "password: ")?;
+            let shown = display_name.as_deref().unwrap_or(&username);
+            let user = setup::add_user(&db, &username, shown, role, &password)?;
+            println!("{}  {} ({})", user.id, user.username, user.role.as_str());
+        }
+        UserCommand::List { target } => {
+            for u in setup::list_users(&setup::open(&data_dir(target)?)?)? {
+                println!("{}  {:<20} {}", u.id, u.username, u.role.as_str());
+            }
+        }
+    }
+    Ok(())
+}

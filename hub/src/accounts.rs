@@ -1,0 +1,134 @@
+//! Creating users and registering devices: shared by the command line (`init`, `user add`,
+//! `device add`) and the admin API, so both validate and audit the same way.
+
+use rollcall_shared::DeviceId;
+use rollcall_shared::record::validate_room;
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::password::{self, MIN_PASSWORD_LEN};
+use crate::store::audit::{self, Change};
+use crate::store::devices::{self, Device};
+use crate::store::users::{self, Role, User};
+use crate::store::StoreError;
+
+/// Why an account could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+}
+
+/// A user to create.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub password: &'a str,
+}
+
+/// A freshly registered device and the MQTT credentials to give it (shown once).
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub device: Device,
+    pub mqtt_username: String,
+    pub mqtt_password: String,
+}
+
+fn valid_username(name: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    (1..=64).contains(&name.len()) && name.chars().all(ok)
+}
+
+/// Hashes the password and stores the user, with an audit entry.
+pub fn create_user(
+    conn: &Connection,
+    new: &NewUser<'_>,
+    actor: &str,
+    now: i64,
+) -> Result<User, AccountError> {
+    if !valid_username(new.username) {
+        return Err(AccountError::Invalid(
+            "user names are 1 to 64 letters, digits, '.', '_' or '-'".into(),
+        ));
+    }
+    if new.password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AccountError::Invalid(format!(
+            "passwords need at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    let user = User {
+        id: Uuid::now_v7(),
+        username: new.username.to_owned(),
+        display_name: new.display_name.to_owned(),
+        role: new.role,
+        password_hash: password::hash(new.password)?,
+        disabled: false,
+        created_at: now,
+    };
+    users::insert(conn, &user)?;
+    audit::log(
+        conn,
+        Change {
+            actor,
+            action: "user.create",
+            target: format!("user:{}", user.id),
+            before: None,
+            after: Some(json!(user)),
+            at: now,
+        },
+    )?;
+    Ok(user)
+}
+
+/// Registers a device in `room` with a new random MQTT secret; only its hash is stored.
+pub fn register_device(
+    conn: &Connection,
+    name: &str,
+    room: &str,
+    actor: &str,
+    now: i64,
+) -> Result<Registered, AccountError> {
+    validate_room(room).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    if name.trim().is_empty() || name.len() > 64 {
+        return Err(AccountError::Invalid("device names are 1 to 64 characters".into()));
+    }
+    let secret = password::random_secret();
+    let device = Device {
+        id: DeviceId::random(),
+        name: name.to_owned(),
+        room: room.to_owned(),
+        enabled: true,
+        created_at: now,
+        online: false,
+        last_seen_at: None,
+        outbox_depth: None,
+        gallery_version: None,
+        software_version: None,
+        last_error: None,
+    };
+    devices::insert(conn, &device, &password::hash(&secret)?)?;
+    audit::log(
+        conn,
+        Change {
+            actor,
+            action: "device.register",
+            target: format!("device:{}", device.id),
+            before: None,
+            after: Some(json!(device)),
+            at: now,
+        },
+    )?;
+    Ok(Registered {
+        mqtt_username: device.id.to_string(),
+        mqtt_password: secret,
+        device,
+    })
+}

@@ -1,0 +1,210 @@
+//! Sessions and marks, as pure functions of the timetable, the calendar, accepted records and
+//! teachers' overrides. No I/O: the HTTP layer loads the inputs and `reports` formats results.
+//!
+//! A session is one timetable slot on one date. A student's mark is, in order: the teacher's
+//! override; else Present (or Late, `late_after_minutes` after the start) from their first
+//! accepted record inside the session window; else Absent once the session has ended; else
+//! nothing yet.
+
+use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
+use rollcall_shared::StudentId;
+use serde::Serialize;
+
+use crate::config::AttendanceConfig;
+use crate::store::marks::{Mark, Override};
+use crate::store::timetable::{Holiday, Slot, Term};
+
+/// One slot on one date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub slot: Slot,
+    pub day: NaiveDate,
+}
+
+impl Session {
+    /// When the session starts, in Unix milliseconds.
+    pub fn starts_at(&self, rules: &AttendanceConfig) -> i64 {
+        local_to_millis(self.day, self.slot.start_minute, rules.utc_offset_minutes)
+    }
+
+    pub fn ends_at(&self, rules: &AttendanceConfig) -> i64 {
+        local_to_millis(self.day, self.slot.end_minute, rules.utc_offset_minutes)
+    }
+
+    /// Records captured within `[from, to)` count for this session.
+    pub fn window(&self, rules: &AttendanceConfig) -> (i64, i64) {
+        let early = i64::from(rules.early_minutes) * 60_000;
+        (self.starts_at(rules) - early, self.ends_at(rules))
+    }
+}
+
+fn offset(minutes: i32) -> FixedOffset {
+    FixedOffset::east_opt(minutes * 60).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap())
+}
+
+/// Unix milliseconds of `minute` after local midnight on `day`.
+pub fn local_to_millis(day: NaiveDate, minute: u16, utc_offset_minutes: i32) -> i64 {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let local = midnight + Duration::minutes(i64::from(minute));
+    offset(utc_offset_minutes)
+        .from_local_datetime(&local)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+/// The local date and ISO weekday of a Unix-millisecond instant.
+pub fn local_day(ms: i64, utc_offset_minutes: i32) -> NaiveDate {
+    offset(utc_offset_minutes)
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
+}
+
+/// Terms and holidays: which dates have sessions.
+#[derive(Clone, Debug, Default)]
+pub struct Calendar {
+    pub terms: Vec<Term>,
+    pub holidays: Vec<Holiday>,
+}
+
+impl Calendar {
+    /// A school day is inside a term (or any day when no term is defined) and not a holiday.
+    pub fn is_school_day(&self, day: NaiveDate) -> bool {
+        let in_term = self.terms.is_empty()
+            || self
+                .terms
+                .iter()
+                .any(|t| (t.first_day..=t.last_day).contains(&day));
+        in_term && !self.holidays.iter().any(|h| h.day == day)
+    }
+}
+
+/// The sessions of `slots` on `day`, by start time.
+pub fn sessions_on(day: NaiveDate, slots: &[Slot], calendar: &Calendar) -> Vec<Session> {
+    if !calendar.is_school_day(day) {
+        return Vec::new();
+    }
+    let weekday = day.weekday().number_from_monday() as u8;
+    let mut out: Vec<Session> = slots
+        .iter()
+        .filter(|s| s.weekday == weekday)
+        .map(|s| Session {
+            slot: s.clone(),
+            day,
+        })
+        .collect();
+    out.sort_by_key(|s| (s.slot.start_minute, s.slot.room.clone()));
+    out
+}
+
+/// The sessions of `slots` from `from` to `to` inclusive, in order (at most 366 days).
+pub fn sessions_between(
+    from: NaiveDate,
+    to: NaiveDate,
+    slots: &[Slot],
+    calendar: &Calendar,
+) -> Vec<Session> {
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .take(366)
+        .flat_map(|d| sessions_on(d, slots, calendar))
+        .collect()
+}
+
+/// Where a roster mark came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An accepted record (Confident, or approved or reassigned in review).
+    Record,
+    /// A teacher's override.
+    Override,
+    /// The session ended without a record.
+    Closed,
+    /// Nothing yet: the session is still open.
+    Open,
+}
+
+/// One student's line in a session roster.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RosterRow {
+    pub student: StudentId,
+    pub mark: Option<Mark>,
+    pub source: Source,
+    pub first_seen_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// What a roster is computed from.
+#[derive(Debug)]
+pub struct Evidence<'a> {
+    pub members: &'a [StudentId],
+    /// Accepted `(student, captured_at)` inside the session window.
+    pub sightings: &'a [(StudentId, i64)],
+    pub overrides: &'a [Override],
+}
+
+/// The roster of `session` at `now`.
+pub fn roster(
+    session: &Session,
+    rules: &AttendanceConfig,
+    evidence: &Evidence<'_>,
+    now: i64,
+) -> Vec<RosterRow> {
+    let late_from = session.starts_at(rules) + i64::from(rules.late_after_minutes) * 60_000;
+    let closed = now >= session.ends_at(rules);
+    evidence
+        .members
+        .iter()
+        .map(|&student| {
+            let seen = first_sighting(evidence.sightings, student);
+            let over = evidence.overrides.iter().find(|o| o.student == student);
+            let (mark, source) = match (over, seen) {
+                (Some(o), _) => (Some(o.mark), Source::Override),
+                (None, Some(t)) if t >= late_from => (Some(Mark::Late), Source::Record),
+                (None, Some(_)) => (Some(Mark::Present), Source::Record),
+                (None, None) if closed => (Some(Mark::Absent), Source::Closed),
+                (None, None) => (None, Source::Open),
+            };
+            RosterRow {
+                student,
+                mark,
+                source,
+                first_seen_at: seen,
+                reason: over.map(|o| o.reason.clone()),
+            }
+        })
+        .collect()
+}
+
+fn first_sighting(sightings: &[(StudentId, i64)], student: StudentId) -> Option<i64> {
+    sightings
+        .iter()
+        .filter(|(s, _)| *s == student)
+        .map(|(_, t)| *t)
+        .min()
+}
+
+/// Whether a record captured at `captured_at` in `room` falls in a session of `slots`.
+pub fn in_some_session(
+    room: &str,
+    captured_at: i64,
+    slots: &[Slot],
+    rules: &AttendanceConfig,
+) -> bool {
+    let day = local_day(captured_at, rules.utc_offset_minutes);
+    [day.pred_opt(), Some(day), day.succ_opt()]
+        .into_iter()
+        .flatten()
+        .flat_map(|d| sessions_on(d, slots, &Calendar::default()))
+        .filter(|s| s.slot.room == room)
+        .any(|s| {
+            let (from, to) = s.window(rules);
+            (from..to).contains(&captured_at)
+        })
+}
+
+#[cfg(test)]
+mod tests;

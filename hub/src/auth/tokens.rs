@@ -1,0 +1,150 @@
+//! Access and refresh tokens: HS256 JWTs signed with the hub's key. Expiry is checked against
+//! the hub's injected clock, not by the JWT library, so tests can age tokens.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::key::SigningKey;
+use crate::store::users::{Role, User};
+
+/// Which kind of token; a refresh token is never accepted as an access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Access,
+    Refresh,
+}
+
+/// The claims inside a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub kind: Kind,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expires at, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("token is malformed or its signature does not check")]
+    Invalid,
+    #[error("token has expired")]
+    Expired,
+    #[error("wrong kind of token")]
+    WrongKind,
+}
+
+/// A pair handed out at login and refresh.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// Issues and checks tokens.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    key: SigningKey,
+    access_secs: i64,
+    refresh_secs: i64,
+}
+
+impl Tokens {
+    pub fn new(key: SigningKey, access_minutes: u32, refresh_days: u32) -> Self {
+        Self {
+            key,
+            access_secs: i64::from(access_minutes) * 60,
+            refresh_secs: i64::from(refresh_days) * 86_400,
+        }
+    }
+
+    pub fn issue(&self, user: &User, now_ms: i64) -> TokenPair {
+        let now = now_ms.div_euclid(1000);
+        TokenPair {
+            access_token: self.sign(user, Kind::Access, now, self.access_secs),
+            refresh_token: self.sign(user, Kind::Refresh, now, self.refresh_secs),
+            token_type: "Bearer",
+            expires_in: self.access_secs,
+        }
+    }
+
+    fn sign(&self, user: &User, kind: Kind, now: i64, lifetime: i64) -> String {
+        let claims = Claims {
+            sub: user.id,
+            name: user.username.clone(),
+            role: user.role,
+            kind,
+            iat: now,
+            exp: now + lifetime,
+        };
+        let key = EncodingKey::from_secret(&self.key.0);
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)
+            .expect("HS256 signing of plain claims cannot fail")
+    }
+
+    /// The claims of a valid, unexpired token of `kind`.
+    pub fn verify(&self, token: &str, kind: Kind, now_ms: i64) -> Result<Claims, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        let key = DecodingKey::from_secret(&self.key.0);
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if claims.kind != kind {
+            return Err(TokenError::WrongKind);
+        }
+        if now_ms.div_euclid(1000) >= claims.exp {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: Uuid::now_v7(),
+            username: "ann".into(),
+            display_name: "Ann".into(),
+            role: Role::Teacher,
+            password_hash: String::new(),
+            disabled: false,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn tokens_verify_until_they_expire_and_only_as_their_kind() {
+        let tokens = Tokens::new(SigningKey::random(), 15, 7);
+        let pair = tokens.issue(&user(), 1_000_000);
+        let claims = tokens.verify(&pair.access_token, Kind::Access, 1_000_000).unwrap();
+        assert_eq!(claims.name, "ann");
+        let late = 1_000_000 + 15 * 60 * 1000;
+        assert_eq!(tokens.verify(&pair.access_token, Kind::Access, late), Err(TokenError::Expired));
+        assert_eq!(
+            tokens.verify(&pair.refresh_token, Kind::Access, 1_000_000),
+            Err(TokenError::WrongKind)
+        );
+        assert!(tokens.verify(&pair.refresh_token, Kind::Refresh, late).is_ok());
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let pair = Tokens::new(SigningKey::random(), 15, 7).issue(&user(), 0);
+        let other = Tokens::new(SigningKey::random(), 15, 7);
+        assert_eq!(other.verify(&pair.access_token, Kind::Access, 0), Err(TokenError::Invalid));
+    }
+}

@@ -1,0 +1,320 @@
+//! The hub's typed configuration: defaults, then the TOML file, then `ROLLCALL_HUB_*`
+//! environment variables, then [`Config::validate`]. Owns nothing else: no I/O beyond reading
+//! the file it is given.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use rollcall_shared::{ModelId, SiteId};
+use serde::Deserialize;
+
+/// The commented example, printed by `rollcall-hub --print-default-config`.
+pub const DEFAULT_CONFIG: &str = include_str!("../hub.example.toml");
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("environment variable {name}: {reason}")]
+    Env { name: &'static str, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub site: SiteId,
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub mqtt: MqttConfig,
+    pub auth: AuthConfig,
+    pub retention: RetentionConfig,
+    pub attendance: AttendanceConfig,
+    pub gallery: GalleryConfig,
+    pub secrets: Secrets,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    pub allow_plain_http: bool,
+}
+
+/// How the hub reaches the broker. TLS joins when the broker certificates do.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MqttTransport {
+    Tcp,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    pub broker: String,
+    pub transport: MqttTransport,
+    pub client_id: String,
+    pub keep_alive_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub access_token_minutes: u32,
+    pub refresh_token_days: u32,
+    pub failed_logins_per_minute: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub thumbnail_days: u32,
+    pub record_days: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttendanceConfig {
+    pub late_after_minutes: u32,
+    pub early_minutes: u32,
+    pub utc_offset_minutes: i32,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GalleryConfig {
+    pub model: ModelId,
+}
+
+/// Credentials, kept apart from the tunables; `Debug` never prints them.
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Secrets {
+    pub mqtt_username: Option<String>,
+    pub mqtt_password: Option<String>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Secrets")
+            .field("mqtt_username", &self.mqtt_username)
+            .field("mqtt_password", &redact(&self.mqtt_password))
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            site: SiteId::new("school").expect("valid default site"),
+            data_dir: PathBuf::from("/var/lib/rollcall-hub"),
+            http: HttpConfig::default(),
+            mqtt: MqttConfig::default(),
+            auth: AuthConfig::default(),
+            retention: RetentionConfig::default(),
+            attendance: AttendanceConfig::default(),
+            gallery: GalleryConfig::default(),
+            secrets: Secrets::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            allow_plain_http: false,
+        }
+    }
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            broker: "127.0.0.1:1883".into(),
+            transport: MqttTransport::Tcp,
+            client_id: "rollcall-hub".into(),
+            keep_alive_secs: 30,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_minutes: 15,
+            refresh_token_days: 7,
+            failed_logins_per_minute: 5,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            thumbnail_days: 30,
+            record_days: 400,
+        }
+    }
+}
+
+impl Default for AttendanceConfig {
+    fn default() -> Self {
+        Self {
+            late_after_minutes: 10,
+            early_minutes: 10,
+            utc_offset_minutes: 0,
+        }
+    }
+}
+
+impl Default for GalleryConfig {
+    fn default() -> Self {
+        Self {
+            model: ModelId::new("dlib-resnet-v1").expect("valid default model"),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `path`, then the environment; validated.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::parse(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Applies `ROLLCALL_HUB_*` overrides read through `var`.
+    pub fn apply_env(
+        &mut self,
+        var: impl Fn(&'static str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let bad = |name, reason: String| ConfigError::Env { name, reason };
+        if let Some(v) = var("ROLLCALL_HUB_SITE") {
+            self.site = SiteId::new(v).map_err(|e| bad("ROLLCALL_HUB_SITE", e.to_string()))?;
+        }
+        if let Some(v) = var("ROLLCALL_HUB_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("ROLLCALL_HUB_HTTP_LISTEN") {
+            self.http.listen = v
+                .parse()
+                .map_err(|e| bad("ROLLCALL_HUB_HTTP_LISTEN", format!("{e}")))?;
+        }
+        if let Some(v) = var("ROLLCALL_HUB_MQTT_BROKER") {
+            self.mqtt.broker = v;
+        }
+        if let Some(v) = var("ROLLCALL_HUB_MQTT_USERNAME") {
+            self.secrets.mqtt_username = Some(v);
+        }
+        if let Some(v) = var("ROLLCALL_HUB_MQTT_PASSWORD") {
+            self.secrets.mqtt_password = Some(v);
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !self.site.is_valid() || !self.gallery.model.is_valid() {
+            return invalid("site and gallery.model must be 1 to 48 (64) characters of a-z, 0-9, '-', '_' or '.'");
+        }
+        if !self.http.listen.ip().is_loopback() && !self.http.allow_plain_http {
+            return invalid(
+                "http.listen is not a loopback address: plain HTTP there needs http.allow_plain_http = true",
+            );
+        }
+        if self.mqtt_host_port().is_none() {
+            return invalid("mqtt.broker must be HOST:PORT");
+        }
+        if self.auth.access_token_minutes == 0 || self.auth.refresh_token_days == 0 {
+            return invalid("token lifetimes must be positive");
+        }
+        if self.auth.failed_logins_per_minute == 0 {
+            return invalid("auth.failed_logins_per_minute must be positive");
+        }
+        if self.attendance.utc_offset_minutes.abs() > 14 * 60 {
+            return invalid("attendance.utc_offset_minutes must be within ±840");
+        }
+        if self.mqtt.client_id.is_empty() || self.mqtt.keep_alive_secs < 5 {
+            return invalid("mqtt.client_id must be set and mqtt.keep_alive_secs at least 5");
+        }
+        Ok(())
+    }
+
+    /// The broker's host and port.
+    pub fn mqtt_host_port(&self) -> Option<(String, u16)> {
+        let (host, port) = self.mqtt.broker.rsplit_once(':')?;
+        Some((host.to_owned(), port.parse().ok()?))
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(crate::store::DATABASE_FILE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_to_the_defaults() {
+        let parsed = Config::parse(DEFAULT_CONFIG).unwrap();
+        assert_eq!(parsed, Config::default());
+        parsed.validate().unwrap();
+    }
+
+    #[test]
+    fn a_typo_is_an_error() {
+        assert!(Config::parse("sitee = \"x\"").is_err());
+        assert!(Config::parse("[http]\nlisten_addr = \"127.0.0.1:1\"").is_err());
+        let bad_site = Config::parse("site = \"Main School\"").unwrap();
+        assert!(bad_site.validate().is_err());
+    }
+
+    #[test]
+    fn plain_http_off_loopback_needs_consent() {
+        let mut c = Config::parse("[http]\nlisten = \"0.0.0.0:8080\"").unwrap();
+        assert!(c.validate().is_err());
+        c.http.allow_plain_http = true;
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_secrets_are_redacted() {
+        let mut c = Config::default();
+        c.apply_env(|name| match name {
+            "ROLLCALL_HUB_SITE" => Some("north".into()),
+            "ROLLCALL_HUB_MQTT_PASSWORD" => Some("hunter2".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.site.as_str(), "north");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("redacted"));
+        assert!(c.apply_env(|_| Some("Bad Site".into())).is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! What each device's gallery should hold, and which update takes it there.
+//!
+//! A device in room R gets every student of every class timetabled in R who has an enrolment
+//! embedding of the configured model, plus R's timetable. [`plan`] is pure: given the state
+//! last sent to the device and the state it should have, it picks a delta, a full snapshot or
+//! nothing. [`update_for`] runs it against the database and remembers what was sent.
+
+use std::collections::BTreeSet;
+
+use rollcall_shared::gallery::MAX_EMBEDDINGS_PER_STUDENT;
+use rollcall_shared::{
+    ClassId, DeviceId, Embedding, GalleryEntry, GalleryRequest, GalleryState, GalleryUpdate,
+    GalleryVersion, ModelId, StudentId, TimetableSlot,
+};
+use rusqlite::Connection;
+
+use crate::store::{StoreError, devices, gallery, school, timetable};
+
+/// Why an update is being computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The device asked.
+    Request(GalleryRequest),
+    /// Something changed on the hub; only devices that already hold a gallery get a delta.
+    Push,
+}
+
+/// The update to send and the state to remember, or `None` when nothing needs sending.
+pub fn plan(
+    last: Option<&GalleryState>,
+    mut target: GalleryState,
+    trigger: Trigger,
+) -> Option<(GalleryUpdate, GalleryState)> {
+    let same = |l: &GalleryState| l.entries == target.entries && l.timetable == target.timetable;
+    match (trigger, last) {
+        (Trigger::Request(req), Some(l)) if !req.full && req.have == l.version => {
+            if same(l) {
+                return None;
+            }
+            target.version = l.version.next();
+            Some((GalleryUpdate::delta(l, &target), target))
+        }
+        (Trigger::Request(req), last) => {
+            let sent = last.map_or(GalleryVersion(0), |l| l.version);
+            target.version = sent.max(req.have).next();
+            Some((GalleryUpdate::snapshot(&target), target))
+        }
+        (Trigger::Push, Some(l)) if !same(l) => {
+            target.version = l.version.next();
+            Some((GalleryUpdate::delta(l, &target), target))
+        }
+        (Trigger::Push, _) => None,
+    }
+}
+
+/// The gallery a device in `room` should hold (its version is left at 0).
+pub fn target(conn: &Connection, room: &str, model: &ModelId) -> Result<GalleryState, StoreError> {
+    let slots = timetable::slots_in_room(conn, room)?;
+    let room_classes: BTreeSet<ClassId> = slots.iter().map(|s| s.class_id).collect();
+    let mut students = BTreeSet::new();
+    for class in &room_classes {
+        students.extend(school::members(conn, *class)?.into_iter().map(|s| s.id));
+    }
+    let mut state = GalleryState::empty(model.clone());
+    for student in students {
+        if let Some(entry) = entry(conn, student, &room_classes, model)? {
+            state.entries.insert(student, entry);
+        }
+    }
+    state.timetable = slots
+        .iter()
+        .map(|s| TimetableSlot {
+            class: s.class_id,
+            weekday: s.weekday,
+            start_minute: s.start_minute,
+            end_minute: s.end_minute,
+        })
+        .collect();
+    Ok(state)
+}
+
+fn entry(
+    conn: &Connection,
+    student: StudentId,
+    room_classes: &BTreeSet<ClassId>,
+    model: &ModelId,
+) -> Result<Option<GalleryEntry>, StoreError> {
+    let mut embeddings: Vec<Embedding> = school::enrolments(conn, student)?
+        .into_iter()
+        .filter(|e| e.model == model.as_str())
+        .map(|e| Embedding(e.embedding))
+        .collect();
+    if embeddings.is_empty() {
+        return Ok(None);
+    }
+    let skip = embeddings.len().saturating_sub(MAX_EMBEDDINGS_PER_STUDENT);
+    embeddings.drain(..skip);
+    let classes = school::classes_of(conn, student)?
+        .into_iter()
+        .filter(|c| room_classes.contains(c))
+        .collect();
+    Ok(Some(GalleryEntry {
+        student,
+        classes,
+        embeddings,
+    }))
+}
+
+/// Computes and remembers the update for `device`; `None` when it needs nothing (or is
+/// unknown or disabled).
+pub fn update_for(
+    conn: &Connection,
+    device: DeviceId,
+    model: &ModelId,
+    trigger: Trigger,
+    now: i64,
+) -> Result<Option<GalleryUpdate>, StoreError> {
+    let Some(dev) = devices::get(conn, device)?.filter(|d| d.enabled) else {
+        return Ok(None);
+    };
+    let last = gallery::last_sent(conn, device, model)?;
+    let target = target(conn, &dev.room, model)?;
+    let Some((update, state)) = plan(last.as_ref(), target, trigger) else {
+        return Ok(None);
+    };
+    gallery::save_sent(conn, device, &state, now)?;
+    Ok(Some(update))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(version: u64, students: &[u8]) -> GalleryState {
+        let mut s = GalleryState::empty(ModelId::new("m").unwrap());
+        s.version = GalleryVersion(version);
+        for &b in students {
+            let student = StudentId(uuid::Uuid::from_bytes([b; 16]));
+            let embeddings = vec![Embedding(vec![f32::from(b); 4])];
+            let classes = Vec::new();
+            s.entries.insert(student, GalleryEntry { student, classes, embeddings });
+        }
+        s
+    }
+
+    fn request(have: u64, full: bool) -> Trigger {
+        Trigger::Request(GalleryRequest {
+            device: DeviceId::random(),
+            have: GalleryVersion(have),
+            full,
+        })
+    }
+
+    #[test]
+    fn a_first_request_gets_a_snapshot_that_applies() {
+        let (update, sent) = plan(None, state(0, &[1, 2]), request(0, false)).unwrap();
+        assert_eq!(update.base, None);
+        let empty = GalleryState::empty(ModelId::new("m").unwrap());
+        assert_eq!(empty.apply(&update).unwrap(), sent);
+    }
+
+    #[test]
+    fn a_known_base_gets_a_delta_and_an_unknown_one_a_newer_snapshot() {
+        let last = state(4, &[1, 2]);
+        let (delta, next) = plan(Some(&last), state(0, &[2, 3]), request(4, false)).unwrap();
+        assert_eq!(delta.base, Some(GalleryVersion(4)));
+        assert_eq!(last.apply(&delta).unwrap(), next);
+        let (snap, _) = plan(Some(&last), state(0, &[2]), request(9, false)).unwrap();
+        assert_eq!((snap.base, snap.version), (None, GalleryVersion(10)));
+        assert!(plan(Some(&last), state(0, &[1, 2]), request(4, false)).is_none());
+    }
+
+    #[test]
+    fn pushes_go_only_to_devices_holding_a_gallery_that_changed() {
+        let last = state(2, &[1]);
+        assert!(plan(None, state(0, &[1]), Trigger::Push).is_none());
+        assert!(plan(Some(&last), state(0, &[1]), Trigger::Push).is_none());
+        let (delta, _) = plan(Some(&last), state(0, &[]), Trigger::Push).unwrap();
+        assert_eq!(delta.removals.len(), 1);
+    }
+}

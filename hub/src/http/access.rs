@@ -1,0 +1,59 @@
+//! Who may see what: admins see everything; a teacher sees their own classes, the students in
+//! them, and the records and sessions of those classes. Checks run inside database calls.
+
+use rollcall_shared::{ClassId, StudentId};
+use rusqlite::Connection;
+
+use super::error::ApiError;
+use crate::auth::Principal;
+use crate::store::school::{self, Class};
+use crate::store::timetable::{self, Slot};
+
+pub fn admin(who: &Principal) -> Result<(), ApiError> {
+    match who.is_admin() {
+        true => Ok(()),
+        false => Err(ApiError::AdminOnly),
+    }
+}
+
+/// The class, if `who` may see it.
+pub fn class(conn: &Connection, who: &Principal, id: ClassId) -> Result<Class, ApiError> {
+    let class = school::class(conn, id)?;
+    if who.is_admin() || class.teacher_id == Some(who.user_id) {
+        return Ok(class);
+    }
+    Err(ApiError::Forbidden("this class is not yours".into()))
+}
+
+/// The classes `who` sees.
+pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, ApiError> {
+    let all = school::classes(conn)?;
+    Ok(all
+        .into_iter()
+        .filter(|c| who.is_admin() || c.teacher_id == Some(who.user_id))
+        .collect())
+}
+
+/// The timetable slots of the classes `who` sees.
+pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, ApiError> {
+    let all = timetable::all_slots(conn)?;
+    if who.is_admin() {
+        return Ok(all);
+    }
+    let mine: Vec<ClassId> = classes(conn, who)?.into_iter().map(|c| c.id).collect();
+    Ok(all.into_iter().filter(|s| mine.contains(&s.class_id)).collect())
+}
+
+/// Fails unless `who` may see `student` (an admin, or the teacher of one of their classes).
+pub fn student(conn: &Connection, who: &Principal, id: StudentId) -> Result<(), ApiError> {
+    school::student(conn, id)?;
+    if who.is_admin() {
+        return Ok(());
+    }
+    let theirs = school::classes_of(conn, id)?;
+    let mine = classes(conn, who)?;
+    match mine.iter().any(|c| theirs.contains(&c.id)) {
+        true => Ok(()),
+        false => Err(ApiError::Forbidden("this student is not in your classes".into())),
+    }
+}

@@ -1,0 +1,122 @@
+//! Admin-only endpoints: users, devices (register, enable, disable, resync) and the audit log.
+
+use rollcall_shared::topics::Channel;
+use rollcall_shared::{DeviceCommand, DeviceId, Message};
+use serde::Deserialize;
+use serde_json::json;
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::request::{Reply, Request, id};
+use crate::accounts::{self, AccountError, NewUser};
+use crate::auth::Principal;
+use crate::state::Hub;
+use crate::store::audit::{self, Change};
+use crate::store::users::{self, Role};
+use crate::store::devices;
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(m) => ApiError::BadRequest(m),
+            AccountError::Store(s) => s.into(),
+            AccountError::Hash(h) => h.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    username: String,
+    display_name: Option<String>,
+    role: Role,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceBody {
+    name: String,
+    room: String,
+}
+
+pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+    access::admin(who)?;
+    match (req.method.clone(), path) {
+        (Method::GET, ["users"]) => Reply::ok(hub.read(|c| users::list(c)).await?),
+        (Method::POST, ["users"]) => create_user(hub, req, who).await,
+        (Method::GET, ["devices"]) => Reply::ok(hub.read(|c| devices::list(c)).await?),
+        (Method::POST, ["devices"]) => register_device(hub, req, who).await,
+        (Method::POST, ["devices", d, "enable"]) => set_enabled(hub, who, id(d, "device")?, true).await,
+        (Method::POST, ["devices", d, "disable"]) => set_enabled(hub, who, id(d, "device")?, false).await,
+        (Method::POST, ["devices", d, "resync"]) => resync(hub, id(d, "device")?).await,
+        (Method::GET, ["audit"]) => {
+            let limit = req.query::<u32>("limit")?.unwrap_or(100).min(1000);
+            Reply::ok(hub.read(move |c| audit::recent(c, limit)).await?)
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: UserBody = req.json()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let user = hub
+        .write(move |tx| {
+            let new = NewUser {
+                username: &body.username,
+                display_name: body.display_name.as_deref().unwrap_or(&body.username),
+                role: body.role,
+                password: &body.password,
+            };
+            accounts::create_user(tx, &new, &actor, now).map_err(ApiError::from)
+        })
+        .await?;
+    Reply::created(user)
+}
+
+async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: DeviceBody = req.json()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let registered = hub
+        .write(move |tx| {
+            accounts::register_device(tx, &body.name, &body.room, &actor, now).map_err(ApiError::from)
+        })
+        .await?;
+    Reply::created(registered)
+}
+
+async fn set_enabled(hub: &Hub, who: &Principal, device: DeviceId, enabled: bool) -> Result<Reply, ApiError> {
+    let (actor, now) = (who.actor(), hub.now());
+    let after = hub
+        .write(move |tx| {
+            let before = devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))?;
+            devices::set_enabled(tx, device, enabled)?;
+            let change = Change {
+                actor: &actor,
+                action: if enabled { "device.enable" } else { "device.disable" },
+                target: format!("device:{device}"),
+                before: Some(json!({"enabled": before.enabled})),
+                after: Some(json!({"enabled": enabled})),
+                at: now,
+            };
+            audit::log(tx, change)?;
+            Ok::<_, ApiError>(devices::get(tx, device)?)
+        })
+        .await?;
+    if enabled {
+        hub.gallery_changed();
+    }
+    Reply::ok(after)
+}
+
+async fn resync(hub: &Hub, device: DeviceId) -> Result<Reply, ApiError> {
+    hub.read(move |c| devices::get(c, device))
+        .await?
+        .ok_or(ApiError::NotFound("device".into()))?;
+    let command = Message::Command(DeviceCommand::ResyncGallery);
+    let queued = hub.publish(device, Channel::Commands, &command).await;
+    Reply::ok(json!({"queued": queued}))
+}

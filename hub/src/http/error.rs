@@ -1,0 +1,94 @@
+//! The one place typed errors become HTTP: every failure leaves the hub as
+//! `{"error": {"code": "...", "message": "..."}}` with a matching status.
+
+use warp::http::StatusCode;
+
+use crate::auth::tokens::TokenError;
+use crate::store::StoreError;
+
+/// Why a request failed, in the caller's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("this needs the admin role")]
+    AdminOnly,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("no such endpoint")]
+    NoRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many failed logins; try again in {retry_after} s")]
+    TooManyAttempts { retry_after: u64 },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::AdminOnly | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::AdminOnly | ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) | ApiError::NoRoute => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooManyAttempts { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!("request failed: {detail}");
+        }
+        serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}})
+    }
+
+    pub fn bad(message: impl Into<String>) -> Self {
+        ApiError::BadRequest(message.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::Unauthorized(e.to_string())
+    }
+}
+
+impl From<crate::auth::password::HashError> for ApiError {
+    fn from(e: crate::auth::password::HashError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,34 @@
+//! Liveness and the API description: `/health` (database reachable, broker connected,
+//! ingest counters) and `/openapi.json` (hand-written, embedded at build time).
+
+use serde_json::json;
+use warp::http::StatusCode;
+
+use super::error::ApiError;
+use super::request::Reply;
+use crate::state::Hub;
+
+/// The OpenAPI 3 description of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub async fn health(hub: &Hub) -> Result<Reply, ApiError> {
+    let db_ok = hub
+        .read(|conn| Ok::<_, ApiError>(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()))
+        .await
+        .unwrap_or(false);
+    let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({
+        "status": if db_ok { "ok" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "site": hub.config.site.as_str(),
+        "database": db_ok,
+        "metrics": hub.metrics.snapshot(),
+    });
+    Ok(Reply::Json(status, body))
+}
+
+pub fn openapi() -> Result<Reply, ApiError> {
+    let doc: serde_json::Value =
+        serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Reply::ok(doc)
+}

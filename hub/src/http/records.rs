@@ -1,0 +1,137 @@
+//! The review queue: listing records (a teacher sees only records captured in a room during a
+//! session of one of their classes), their face crops, and approve / reject / reassign.
+//! Marks follow from the review at once: `attendance` reads accepted records on demand.
+
+use rollcall_shared::{RecordId, StudentId};
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::json;
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::request::{Reply, Request, id};
+use crate::attendance::in_some_session;
+use crate::auth::Principal;
+use crate::config::AttendanceConfig;
+use crate::state::Hub;
+use crate::store::audit::{self, Change};
+use crate::store::records::{self, RecordView, Review, Status};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reassign {
+    student: StudentId,
+}
+
+pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    match (req.method.clone(), path) {
+        (Method::GET, ["records"]) => {
+            let status = match req.query::<String>("status")? {
+                Some(s) => Some(Status::parse(&s).ok_or_else(|| ApiError::bad("unknown status"))?),
+                None => None,
+            };
+            let limit = req.query::<u32>("limit")?.unwrap_or(200).min(1000);
+            Reply::ok(hub.read(move |c| visible(c, &w, &rules, status, limit)).await?)
+        }
+        (Method::GET, ["records", r]) => {
+            let record = id(r, "record")?;
+            Reply::ok(hub.read(move |c| one(c, &w, &rules, record)).await?)
+        }
+        (Method::GET, ["records", r, "thumbnail"]) => {
+            let record = id(r, "record")?;
+            let read = move |c: &Connection| {
+                one(c, &w, &rules, record)?;
+                records::thumbnail(c, record)?.ok_or(ApiError::NotFound("thumbnail".into()))
+            };
+            Ok(Reply::Jpeg(hub.read(read).await?))
+        }
+        (Method::POST, ["records", r, action]) => {
+            let record: RecordId = id(r, "record")?;
+            let reassign_to = match *action {
+                "reassign" => Some(req.json::<Reassign>()?.student),
+                "approve" | "reject" => None,
+                _ => return Err(ApiError::NoRoute),
+            };
+            let (action, actor, now) = (action.to_string(), who.actor(), hub.now());
+            let write = move |tx: &Connection| {
+                let before = one(tx, &w, &rules, record)?;
+                let review = decide(tx, &w, &before, &action, reassign_to, &actor, now)?;
+                records::review(tx, record, &review)?;
+                let after = records::get(tx, record)?;
+                let audit_action = format!("record.{action}");
+                let change = Change {
+                    actor: &actor,
+                    action: &audit_action,
+                    target: format!("record:{record}"),
+                    before: Some(json!({"status": before.status, "final_student": before.final_student})),
+                    after: Some(json!({"status": after.status, "final_student": after.final_student})),
+                    at: now,
+                };
+                audit::log(tx, change)?;
+                Ok::<_, ApiError>(after)
+            };
+            Reply::ok(hub.write(move |tx| write(tx)).await?)
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+/// Whether `who` may see a record captured in `room` at `captured_at`.
+fn may_see(conn: &Connection, who: &Principal, rules: &AttendanceConfig, r: &RecordView) -> Result<bool, ApiError> {
+    if who.is_admin() {
+        return Ok(true);
+    }
+    let slots = access::slots(conn, who)?;
+    Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
+}
+
+fn visible(
+    conn: &Connection,
+    who: &Principal,
+    rules: &AttendanceConfig,
+    status: Option<Status>,
+    limit: u32,
+) -> Result<Vec<RecordView>, ApiError> {
+    let slots = access::slots(conn, who)?;
+    let all = records::by_status(conn, status, if who.is_admin() { limit } else { 10_000 })?;
+    Ok(all
+        .into_iter()
+        .filter(|r| who.is_admin() || in_some_session(&r.room, r.captured_at, &slots, rules))
+        .take(limit as usize)
+        .collect())
+}
+
+fn one(conn: &Connection, who: &Principal, rules: &AttendanceConfig, id: RecordId) -> Result<RecordView, ApiError> {
+    let record = records::get(conn, id)?;
+    match may_see(conn, who, rules, &record)? {
+        true => Ok(record),
+        false => Err(ApiError::Forbidden("this record is not from your classes".into())),
+    }
+}
+
+fn decide<'a>(
+    conn: &Connection,
+    who: &Principal,
+    record: &RecordView,
+    action: &str,
+    reassign_to: Option<StudentId>,
+    actor: &'a str,
+    at: i64,
+) -> Result<Review<'a>, ApiError> {
+    let (status, final_student) = match (action, reassign_to) {
+        ("approve", _) => {
+            let top = record.candidates.first().ok_or_else(|| {
+                ApiError::Conflict("an Unknown record has no candidate: reassign or reject it".into())
+            })?;
+            (Status::Approved, Some(top.student))
+        }
+        ("reassign", Some(student)) => {
+            access::student(conn, who, student)?;
+            (Status::Reassigned, Some(student))
+        }
+        _ => (Status::Rejected, None),
+    };
+    Ok(Review { status, final_student, by: actor, at })
+}

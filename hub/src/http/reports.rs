@@ -1,0 +1,225 @@
+//! Reports: a session's roster, a class's matrix over a date range, a student's history and
+//! class statistics (attendance rate, lateness, who is under 75 %). Each is JSON, or CSV with
+//! `?format=csv`.
+
+use chrono::NaiveDate;
+use rollcall_shared::{ClassId, StudentId};
+use rusqlite::Connection;
+use serde_json::json;
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::request::{Reply, Request, id};
+use super::sessions::roster_of;
+use crate::auth::Principal;
+use crate::config::AttendanceConfig;
+use crate::roster::{self, SessionRoster, StudentStats};
+use crate::state::Hub;
+use crate::store::marks::Mark;
+use crate::store::{school, timetable};
+
+/// Below this attendance rate a student is flagged.
+const CONCERN_RATE: f64 = 0.75;
+
+pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let csv = req.wants_csv();
+    match (req.method.clone(), path) {
+        (Method::GET, ["reports", "sessions", slot, day]) => {
+            let (slot, day) = (id(slot, "session")?, id(day, "session")?);
+            let r = hub.read(move |c| roster_of(c, &w, slot, day, &rules, now)).await?;
+            match csv {
+                true => Ok(csv_reply(format!("session-{day}.csv"), session_csv(&r))),
+                false => Reply::ok(r),
+            }
+        }
+        (Method::GET, ["reports", "classes", class, rest @ ..]) => {
+            let class: ClassId = id(class, "class")?;
+            let (from, to) = range(req)?;
+            let read = move |c: &Connection| class_rosters(c, &w, class, (from, to), &rules, now);
+            let rosters = hub.read(read).await?;
+            match (rest, csv) {
+                ([], false) => Reply::ok(matrix_json(&rosters)),
+                ([], true) => Ok(csv_reply(format!("class-{from}-{to}.csv"), matrix_csv(&rosters))),
+                (["stats"], false) => Reply::ok(stats_json(&roster::stats(&rosters))),
+                (["stats"], true) => Ok(csv_reply(format!("stats-{from}-{to}.csv"), stats_csv(&roster::stats(&rosters)))),
+                _ => Err(ApiError::NoRoute),
+            }
+        }
+        (Method::GET, ["reports", "students", student]) => {
+            let student: StudentId = id(student, "student")?;
+            let (from, to) = range(req)?;
+            let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
+            let rows = hub.read(read).await?;
+            match csv {
+                true => Ok(csv_reply(format!("student-{from}-{to}.csv"), history_csv(&rows))),
+                false => Reply::ok(rows),
+            }
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let (from, to): (NaiveDate, NaiveDate) = (req.require("from")?, req.require("to")?);
+    if to < from || (to - from).num_days() > 366 {
+        return Err(ApiError::bad("?from..?to must be in order and at most a year apart"));
+    }
+    Ok((from, to))
+}
+
+fn class_rosters(
+    conn: &Connection,
+    who: &Principal,
+    class: ClassId,
+    (from, to): (NaiveDate, NaiveDate),
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<Vec<SessionRoster>, ApiError> {
+    access::class(conn, who, class)?;
+    let slots = timetable::slots_of_class(conn, class)?;
+    Ok(roster::rosters_between(conn, &slots, from, to, rules, now)?)
+}
+
+fn student_history(
+    conn: &Connection,
+    who: &Principal,
+    student: StudentId,
+    (from, to): (NaiveDate, NaiveDate),
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    access::student(conn, who, student)?;
+    let mine = access::classes(conn, who)?;
+    let mut slots = Vec::new();
+    for class in school::classes_of(conn, student)? {
+        if mine.iter().any(|c| c.id == class) {
+            slots.extend(timetable::slots_of_class(conn, class)?);
+        }
+    }
+    let rosters = roster::rosters_between(conn, &slots, from, to, rules, now)?;
+    let mut rows: Vec<serde_json::Value> = rosters
+        .iter()
+        .filter_map(|r| {
+            let line = r.rows.iter().find(|l| l.student == student)?;
+            Some(json!({"session": r.session, "mark": line.mark, "source": line.source, "reason": line.reason}))
+        })
+        .collect();
+    rows.sort_by_key(|r| r["session"]["starts_at"].as_i64());
+    Ok(rows)
+}
+
+fn matrix_json(rosters: &[SessionRoster]) -> serde_json::Value {
+    let sessions: Vec<_> = rosters.iter().map(|r| &r.session).collect();
+    let students: Vec<_> = roster::stats(rosters)
+        .into_iter()
+        .map(|s| {
+            let marks: Vec<Option<Mark>> = rosters.iter().map(|r| mark_of(r, s.student)).collect();
+            json!({"student": s.student, "name": s.name, "marks": marks})
+        })
+        .collect();
+    json!({"sessions": sessions, "students": students})
+}
+
+fn stats_json(stats: &[StudentStats]) -> serde_json::Value {
+    let under: Vec<_> = stats.iter().filter(|s| below(s)).collect();
+    json!({"students": stats, "under_75_percent": under, "threshold": CONCERN_RATE})
+}
+
+fn below(s: &StudentStats) -> bool {
+    s.attendance_rate.is_some_and(|r| r < CONCERN_RATE)
+}
+
+fn mark_of(r: &SessionRoster, student: StudentId) -> Option<Mark> {
+    r.rows.iter().find(|l| l.student == student).and_then(|l| l.mark)
+}
+
+fn mark_text(m: Option<Mark>) -> &'static str {
+    m.map_or("", Mark::as_str)
+}
+
+/// One CSV field: quoted when needed, and a leading formula character defused.
+fn field(text: &str) -> String {
+    let text = match text.starts_with(['=', '+', '-', '@']) {
+        true => format!("'{text}"),
+        false => text.to_owned(),
+    };
+    match text.contains([',', '"', '\n', '\r']) {
+        true => format!("\"{}\"", text.replace('"', "\"\"")),
+        false => text,
+    }
+}
+
+fn csv_line(fields: &[&str]) -> String {
+    let mut line: String = fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+fn csv_reply(filename: String, body: String) -> Reply {
+    Reply::Csv { filename, body }
+}
+
+fn session_csv(r: &SessionRoster) -> String {
+    let mut out = csv_line(&["student_id", "name", "mark", "source", "first_seen_at", "reason"]);
+    for l in &r.rows {
+        let (id, seen) = (l.student.to_string(), l.first_seen_at.map(|t| t.to_string()).unwrap_or_default());
+        let source = serde_json::to_value(l.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        out += &csv_line(&[&id, &l.name, mark_text(l.mark), &source, &seen, l.reason.as_deref().unwrap_or("")]);
+    }
+    out
+}
+
+fn matrix_csv(rosters: &[SessionRoster]) -> String {
+    let heads: Vec<String> = rosters.iter().map(|r| format!("{} {}", r.session.day, r.session.start)).collect();
+    let mut header = vec!["student_id", "name"];
+    header.extend(heads.iter().map(String::as_str));
+    let mut out = csv_line(&header);
+    for s in roster::stats(rosters) {
+        let id = s.student.to_string();
+        let mut row = vec![id.as_str(), s.name.as_str()];
+        row.extend(rosters.iter().map(|r| mark_text(mark_of(r, s.student))));
+        out += &csv_line(&row);
+    }
+    out
+}
+
+fn stats_csv(stats: &[StudentStats]) -> String {
+    let mut out = csv_line(&["student_id", "name", "present", "late", "absent", "excused", "attendance_rate", "under_75"]);
+    for s in stats {
+        let n = [s.present, s.late, s.absent, s.excused].map(|v| v.to_string());
+        let rate = s.attendance_rate.map(|r| format!("{r:.3}")).unwrap_or_default();
+        let id = s.student.to_string();
+        let flag = if below(s) { "yes" } else { "no" };
+        out += &csv_line(&[&id, &s.name, &n[0], &n[1], &n[2], &n[3], &rate, flag]);
+    }
+    out
+}
+
+fn history_csv(rows: &[serde_json::Value]) -> String {
+    let mut out = csv_line(&["day", "start", "class", "room", "mark", "source", "reason"]);
+    for r in rows {
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+        let sess = &r["session"];
+        out += &csv_line(&[
+            &s(&sess["day"]), &s(&sess["start"]), &s(&sess["class_name"]), &s(&sess["room"]),
+            &s(&r["mark"]), &s(&r["source"]), &s(&r["reason"]),
+        ]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_line(&["a", "b"]), "a,b\r\n");
+    }
+}

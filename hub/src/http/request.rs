@@ -1,0 +1,83 @@
+//! The request as handlers see it, and the replies they return. Handlers never touch warp:
+//! they take a [`Request`] and return `Result<Reply, ApiError>`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use warp::http::{Method, StatusCode};
+
+use super::error::ApiError;
+
+/// One API call, already read in full.
+#[derive(Debug)]
+pub struct Request {
+    pub method: Method,
+    /// Path segments after `/api/v1`.
+    pub segments: Vec<String>,
+    pub query: HashMap<String, String>,
+    pub authorization: Option<String>,
+    pub remote: Option<IpAddr>,
+    pub body: Bytes,
+}
+
+impl Request {
+    /// The body as JSON of type `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+    }
+
+    /// A query parameter parsed as `T`, if present.
+    pub fn query<T: FromStr>(&self, key: &str) -> Result<Option<T>, ApiError> {
+        self.query
+            .get(key)
+            .map(|v| v.parse().map_err(|_| ApiError::bad(format!("bad value for ?{key}"))))
+            .transpose()
+    }
+
+    /// A required query parameter.
+    pub fn require<T: FromStr>(&self, key: &str) -> Result<T, ApiError> {
+        self.query(key)?
+            .ok_or_else(|| ApiError::bad(format!("?{key} is required")))
+    }
+
+    /// Whether `?format=csv` was asked for.
+    pub fn wants_csv(&self) -> bool {
+        self.query.get("format").is_some_and(|f| f == "csv")
+    }
+}
+
+/// Parses a path segment as an id.
+pub fn id<T: FromStr>(segment: &str, what: &str) -> Result<T, ApiError> {
+    segment
+        .parse()
+        .map_err(|_| ApiError::NotFound(what.to_owned()))
+}
+
+/// What a handler answers.
+#[derive(Debug)]
+pub enum Reply {
+    Json(StatusCode, serde_json::Value),
+    Csv { filename: String, body: String },
+    Jpeg(Vec<u8>),
+    NoContent,
+}
+
+impl Reply {
+    pub fn ok<T: Serialize>(value: T) -> Result<Reply, ApiError> {
+        Self::with_status(StatusCode::OK, value)
+    }
+
+    pub fn created<T: Serialize>(value: T) -> Result<Reply, ApiError> {
+        Self::with_status(StatusCode::CREATED, value)
+    }
+
+    fn with_status<T: Serialize>(status: StatusCode, value: T) -> Result<Reply, ApiError> {
+        serde_json::to_value(value)
+            .map(|v| Reply::Json(status, v))
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}

@@ -1,0 +1,116 @@
+//! Sessions of a day, a session's roster, and teachers' mark overrides (with a reason).
+
+use chrono::NaiveDate;
+use rollcall_shared::StudentId;
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::request::{Reply, Request, id};
+use crate::attendance::{local_day, sessions_on};
+use crate::auth::Principal;
+use crate::roster::{self, calendar};
+use crate::state::Hub;
+use crate::store::audit::{self, Change};
+use crate::store::marks::{self, Mark, Override};
+use crate::store::school;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarkBody {
+    mark: Mark,
+    reason: String,
+}
+
+pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    match (req.method.clone(), path) {
+        (Method::GET, ["sessions"]) => {
+            let day = match req.query::<NaiveDate>("date")? {
+                Some(d) => d,
+                None => local_day(now, rules.utc_offset_minutes),
+            };
+            let read = move |c: &Connection| {
+                let slots = access::slots(c, &w)?;
+                let sessions = sessions_on(day, &slots, &calendar(c)?);
+                let views: Result<Vec<_>, _> =
+                    sessions.iter().map(|s| roster::view(c, s, &rules, now)).collect();
+                Ok::<_, ApiError>(views?)
+            };
+            Reply::ok(hub.read(read).await?)
+        }
+        (Method::GET, ["sessions", slot, day]) => {
+            let (slot, day) = (id(slot, "session")?, id(day, "session")?);
+            Reply::ok(hub.read(move |c| roster_of(c, &w, slot, day, &rules, now)).await?)
+        }
+        (Method::PUT | Method::DELETE, ["sessions", slot, day, "marks", student]) => {
+            let (slot, day, student) = (id(slot, "session")?, id(day, "session")?, id(student, "student")?);
+            let body = match req.method == Method::PUT {
+                true => Some(req.json::<MarkBody>()?),
+                false => None,
+            };
+            let actor = who.actor();
+            let write = move |tx: &Connection| {
+                set_mark(tx, &w, (slot, day, student), body, &actor, now)?;
+                roster_of(tx, &w, slot, day, &rules, now)
+            };
+            Reply::ok(hub.write(move |tx| write(tx)).await?)
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+/// The roster of a session `who` may see.
+pub fn roster_of(
+    conn: &Connection,
+    who: &Principal,
+    slot: Uuid,
+    day: NaiveDate,
+    rules: &crate::config::AttendanceConfig,
+    now: i64,
+) -> Result<roster::SessionRoster, ApiError> {
+    let session = roster::session(conn, slot, day)?;
+    access::class(conn, who, session.slot.class_id)?;
+    Ok(roster::session_roster(conn, &session, rules, now)?)
+}
+
+fn set_mark(
+    tx: &Connection,
+    who: &Principal,
+    (slot, day, student): (Uuid, NaiveDate, StudentId),
+    body: Option<MarkBody>,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let session = roster::session(tx, slot, day)?;
+    access::class(tx, who, session.slot.class_id)?;
+    if !school::classes_of(tx, student)?.contains(&session.slot.class_id) {
+        return Err(ApiError::NotFound("student in this class".into()));
+    }
+    let before = marks::get(tx, slot, day, student)?;
+    let after = match body {
+        Some(b) if b.reason.trim().is_empty() => return Err(ApiError::bad("an override needs a reason")),
+        Some(b) => {
+            let o = Override { student, mark: b.mark, reason: b.reason, set_by: actor.to_owned(), set_at: now };
+            marks::set(tx, slot, day, &o)?;
+            Some(o)
+        }
+        None => {
+            marks::clear(tx, slot, day, student)?;
+            None
+        }
+    };
+    let change = Change {
+        actor,
+        action: if after.is_some() { "mark.override" } else { "mark.clear" },
+        target: format!("session:{slot}/{day}/student:{student}"),
+        before: before.map(|b| json!(b)),
+        after: after.map(|a| json!(a)),
+        at: now,
+    };
+    Ok(audit::log(tx, change)?)
+}

@@ -1,0 +1,116 @@
+//! Turning one incoming publish into a trusted `(device, message)` pair, or saying why not.
+//! Pure: no database, no broker. Whether the device is registered is `process`'s job.
+
+use rollcall_shared::topics::{Channel, Topic};
+use rollcall_shared::{DecodeError, DeviceId, Limits, Message, SiteId, decode};
+
+/// Why a publish was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("topic {0:?} is not a device topic of this site")]
+    BadTopic(String),
+    #[error("undecodable payload: {0}")]
+    Malformed(#[from] DecodeError),
+    #[error("a {kind} message does not belong on the {channel} channel")]
+    WrongChannel { kind: &'static str, channel: Channel },
+    #[error("message names device {claimed} but arrived on the topic of {topic}")]
+    Forged { claimed: DeviceId, topic: DeviceId },
+}
+
+/// The device a message speaks for, when it names one.
+fn claimed_device(message: &Message) -> Option<DeviceId> {
+    match message {
+        Message::Record(r) => Some(r.device),
+        Message::Status(s) => Some(s.device),
+        Message::Offline(o) => Some(o.device),
+        Message::GalleryRequest(g) => Some(g.device),
+        Message::Ack(_) | Message::Gallery(_) | Message::Command(_) => None,
+    }
+}
+
+fn belongs_on(message: &Message, channel: Channel) -> bool {
+    matches!(
+        (message, channel),
+        (Message::Record(_), Channel::Records)
+            | (Message::Status(_) | Message::Offline(_), Channel::Status)
+            | (Message::GalleryRequest(_), Channel::Requests)
+    )
+}
+
+/// Checks topic, payload and identity of one publish.
+pub fn classify(site: &SiteId, topic: &str, payload: &[u8]) -> Result<(DeviceId, Message), Refusal> {
+    let parsed = Topic::parse(topic)
+        .filter(|t| &t.site == site && t.channel.from_device())
+        .ok_or_else(|| Refusal::BadTopic(topic.to_owned()))?;
+    let message = decode(payload, Limits::FROM_DEVICE)?;
+    if !belongs_on(&message, parsed.channel) {
+        return Err(Refusal::WrongChannel {
+            kind: message.kind(),
+            channel: parsed.channel,
+        });
+    }
+    match claimed_device(&message) {
+        Some(claimed) if claimed == parsed.device => Ok((parsed.device, message)),
+        Some(claimed) => Err(Refusal::Forged {
+            claimed,
+            topic: parsed.device,
+        }),
+        None => Err(Refusal::WrongChannel {
+            kind: message.kind(),
+            channel: parsed.channel,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rollcall_shared::{DeviceOffline, GalleryRequest, GalleryVersion, encode};
+
+    fn site() -> SiteId {
+        SiteId::new("north").unwrap()
+    }
+
+    fn request(device: DeviceId) -> Vec<u8> {
+        let m = Message::GalleryRequest(GalleryRequest {
+            device,
+            have: GalleryVersion(0),
+            full: false,
+        });
+        encode(&m, Limits::FROM_DEVICE).unwrap()
+    }
+
+    #[test]
+    fn a_message_on_its_own_devices_topic_is_accepted() {
+        let d = DeviceId::random();
+        let topic = Topic::new(&site(), d, Channel::Requests).to_string();
+        let (device, _) = classify(&site(), &topic, &request(d)).unwrap();
+        assert_eq!(device, d);
+    }
+
+    #[test]
+    fn forged_misplaced_foreign_and_garbage_payloads_are_refused() {
+        let d = DeviceId::random();
+        let other = DeviceId::random();
+        let topic = |c| Topic::new(&site(), d, c).to_string();
+        assert!(matches!(
+            classify(&site(), &topic(Channel::Requests), &request(other)),
+            Err(Refusal::Forged { .. })
+        ));
+        assert!(matches!(
+            classify(&site(), &topic(Channel::Records), &request(d)),
+            Err(Refusal::WrongChannel { .. })
+        ));
+        let elsewhere = Topic::new(&SiteId::new("south").unwrap(), d, Channel::Requests);
+        assert!(matches!(
+            classify(&site(), &elsewhere.to_string(), &request(d)),
+            Err(Refusal::BadTopic(_))
+        ));
+        assert!(matches!(
+            classify(&site(), &topic(Channel::Status), b"\x01\xffgarbage"),
+            Err(Refusal::Malformed(_))
+        ));
+        let offline = encode(&Message::Offline(DeviceOffline { device: d }), Limits::FROM_DEVICE);
+        assert!(classify(&site(), &topic(Channel::Status), &offline.unwrap()).is_ok());
+    }
+}

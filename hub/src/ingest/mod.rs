@@ -1,0 +1,52 @@
+//! Everything that arrives from door units over MQTT, and everything the hub sends back.
+//!
+//! `mqtt` owns the broker connection: it forwards incoming publishes into a bounded channel
+//! and publishes what others put on the [`Outbound`] channel. `classify` checks a payload
+//! without I/O. `process` stores a batch in one transaction and only then acknowledges it.
+
+pub mod classify;
+pub mod metrics;
+pub mod mqtt;
+pub mod process;
+pub mod push;
+
+pub use metrics::Metrics;
+
+/// A message for the broker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outbound {
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// A publish received from the broker.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub topic: String,
+    pub payload: bytes::Bytes,
+}
+
+/// Capacity of the incoming and outgoing channels.
+pub const CHANNEL_CAPACITY: usize = 1024;
+/// Most messages stored in one transaction (and acknowledged together).
+pub const MAX_BATCH: usize = 256;
+
+use rollcall_shared::topics::Topic;
+use rollcall_shared::{Limits, Message, encode};
+use tokio::sync::mpsc;
+
+/// Encodes `message` and queues it for `topic`. Returns whether it was queued.
+pub async fn send(outbound: &mpsc::Sender<Outbound>, topic: &Topic, message: &Message) -> bool {
+    let payload = match encode(message, Limits::FROM_HUB) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(%topic, kind = message.kind(), "cannot encode: {e}");
+            return false;
+        }
+    };
+    let out = Outbound {
+        topic: topic.to_string(),
+        payload,
+    };
+    outbound.send(out).await.is_ok()
+}

@@ -1,0 +1,127 @@
+//! The hub's connection to the broker (plain TCP for now; TLS joins the transport enum).
+//! Subscribes to the device channels on every connect, forwards publishes into a bounded
+//! channel (so a slow database slows reading, never loses data) and publishes what is queued
+//! on the outbound channel. Reconnects with backoff; never panics on broker errors.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use rollcall_shared::topics::{Channel, hub_filter};
+use rollcall_shared::{Limits, SiteId};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
+use tokio::sync::{mpsc, watch};
+
+use super::metrics::add;
+use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
+use crate::config::{Config, MqttTransport};
+
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The broker link.
+#[derive(Debug)]
+pub struct Link {
+    options: MqttOptions,
+    site: SiteId,
+    metrics: Arc<Metrics>,
+}
+
+impl Link {
+    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
+        let (host, port) = config
+            .mqtt_host_port()
+            .unwrap_or_else(|| ("127.0.0.1".into(), 1883));
+        let mut options = MqttOptions::new(&config.mqtt.client_id, host, port);
+        options
+            .set_keep_alive(Duration::from_secs(config.mqtt.keep_alive_secs))
+            .set_clean_session(true)
+            .set_max_packet_size(
+                Limits::FROM_DEVICE.max_bytes + 1024,
+                Limits::FROM_HUB.max_bytes + 1024,
+            );
+        if let (Some(user), Some(pass)) = (&config.secrets.mqtt_username, &config.secrets.mqtt_password)
+        {
+            options.set_credentials(user, pass);
+        }
+        match config.mqtt.transport {
+            MqttTransport::Tcp => {}
+        }
+        Self {
+            options,
+            site: config.site.clone(),
+            metrics,
+        }
+    }
+
+    /// Runs until shutdown.
+    pub async fn run(
+        self,
+        inbound: mpsc::Sender<Incoming>,
+        mut outbound: mpsc::Receiver<Outbound>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let (client, mut events) = AsyncClient::new(self.options.clone(), CHANNEL_CAPACITY);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                event = events.poll() => match event {
+                    Ok(event) => {
+                        backoff = Duration::from_millis(100);
+                        self.on_event(&client, event, &inbound).await;
+                    }
+                    Err(e) => {
+                        self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
+                        tracing::warn!("broker connection: {e}; retrying in {backoff:?}");
+                        tokio::select! {
+                            _ = shutdown.changed() => break,
+                            _ = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                },
+                Some(out) = outbound.recv() => {
+                    if let Err(e) = client.try_publish(out.topic, QoS::AtLeastOnce, false, out.payload) {
+                        add(&self.metrics.publish_failures, 1);
+                        tracing::warn!("cannot queue a publish: {e}");
+                    }
+                }
+            }
+        }
+        self.close(&client, &mut events).await;
+    }
+
+    async fn on_event(&self, client: &AsyncClient, event: Event, inbound: &mpsc::Sender<Incoming>) {
+        match event {
+            Event::Incoming(Packet::ConnAck(_)) => {
+                tracing::info!("connected to the broker");
+                let filters = [Channel::Records, Channel::Status, Channel::Requests]
+                    .map(|c| SubscribeFilter::new(hub_filter(&self.site, c), QoS::AtLeastOnce));
+                if let Err(e) = client.try_subscribe_many(filters) {
+                    tracing::error!("cannot subscribe: {e}");
+                }
+            }
+            Event::Incoming(Packet::SubAck(_)) => {
+                self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
+            }
+            Event::Incoming(Packet::Publish(p)) => {
+                let incoming = Incoming {
+                    topic: p.topic,
+                    payload: p.payload,
+                };
+                // Waiting here is the backpressure: the broker holds unread messages.
+                let _ = inbound.send(incoming).await;
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends what is queued, disconnects, and gives up after a second.
+    async fn close(&self, client: &AsyncClient, events: &mut EventLoop) {
+        let _ = client.try_disconnect();
+        let drain = async { while events.poll().await.is_ok() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+        self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,64 @@
+//! Pushing gallery deltas when students, embeddings or the timetable change. The HTTP layer
+//! only pokes a [`Notify`]; this task recomputes every enabled device's gallery and sends a
+//! delta to those that hold one and whose content changed.
+
+use std::sync::Arc;
+
+use rollcall_shared::topics::{Channel, Topic};
+use rollcall_shared::{Message, ModelId, SiteId};
+use tokio::sync::{Notify, mpsc, watch};
+
+use super::metrics::add;
+use super::{Metrics, Outbound, send};
+use crate::clock::SharedClock;
+use crate::gallery::{Trigger, update_for};
+use crate::store::{Db, devices};
+
+/// What the push task needs.
+#[derive(Clone, Debug)]
+pub struct Pusher {
+    pub db: Db,
+    pub site: SiteId,
+    pub model: ModelId,
+    pub clock: SharedClock,
+    pub metrics: Arc<Metrics>,
+    pub outbound: mpsc::Sender<Outbound>,
+}
+
+impl Pusher {
+    pub async fn run(self, changed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = changed.notified() => self.push_all().await,
+            }
+        }
+    }
+
+    /// Sends each enabled device the delta it needs, if any.
+    pub async fn push_all(&self) {
+        let (model, now) = (self.model.clone(), self.clock.now().0);
+        let updates = self
+            .db
+            .call(move |conn| {
+                let mut out = Vec::new();
+                for dev in devices::list(conn)?.into_iter().filter(|d| d.enabled) {
+                    if let Some(u) = update_for(conn, dev.id, &model, Trigger::Push, now)? {
+                        out.push((dev.id, u));
+                    }
+                }
+                Ok::<_, crate::store::StoreError>(out)
+            })
+            .await;
+        let updates = match updates {
+            Ok(u) => u,
+            Err(e) => return tracing::error!("gallery push failed: {e}"),
+        };
+        for (device, update) in updates {
+            let topic = Topic::new(&self.site, device, Channel::Gallery);
+            if send(&self.outbound, &topic, &Message::Gallery(update)).await {
+                add(&self.metrics.gallery_updates_sent, 1);
+            }
+        }
+    }
+}

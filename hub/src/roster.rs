@@ -1,0 +1,219 @@
+//! Loads what `attendance` needs from the database and shapes the results for the API and
+//! reports: one session's roster, a class's sessions over a date range, a student's history
+//! and per-student statistics. Read-only.
+
+use chrono::NaiveDate;
+use rollcall_shared::{ClassId, StudentId};
+use rusqlite::Connection;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
+use crate::config::AttendanceConfig;
+use crate::store::marks::{self, Mark};
+use crate::store::school::{self, Student};
+use crate::store::timetable::{self, Slot};
+use crate::store::{StoreError, records};
+
+/// A session as listed.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionView {
+    pub slot_id: Uuid,
+    pub class_id: ClassId,
+    pub class_name: String,
+    pub room: String,
+    pub day: NaiveDate,
+    pub start: String,
+    pub end: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub closed: bool,
+}
+
+/// One line of a roster, with the student's name.
+#[derive(Clone, Debug, Serialize)]
+pub struct RosterLine {
+    pub student: StudentId,
+    pub name: String,
+    pub mark: Option<Mark>,
+    pub source: Source,
+    pub first_seen_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionRoster {
+    pub session: SessionView,
+    pub rows: Vec<RosterLine>,
+}
+
+/// Attendance figures of one student over a range.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StudentStats {
+    pub student: StudentId,
+    pub name: String,
+    pub present: u32,
+    pub late: u32,
+    pub absent: u32,
+    pub excused: u32,
+    /// (present + late) / (present + late + absent); `None` before any counted session.
+    pub attendance_rate: Option<f64>,
+}
+
+pub fn hhmm(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+pub fn calendar(conn: &Connection) -> Result<Calendar, StoreError> {
+    Ok(Calendar {
+        terms: timetable::terms(conn)?,
+        holidays: timetable::holidays(conn)?,
+    })
+}
+
+pub fn view(conn: &Connection, s: &Session, rules: &AttendanceConfig, now: i64) -> Result<SessionView, StoreError> {
+    let class = school::class(conn, s.slot.class_id)?;
+    Ok(SessionView {
+        slot_id: s.slot.id,
+        class_id: class.id,
+        class_name: class.name,
+        room: s.slot.room.clone(),
+        day: s.day,
+        start: hhmm(s.slot.start_minute),
+        end: hhmm(s.slot.end_minute),
+        starts_at: s.starts_at(rules),
+        ends_at: s.ends_at(rules),
+        closed: now >= s.ends_at(rules),
+    })
+}
+
+/// The session of `slot` on `day`, if the timetable and calendar hold one.
+pub fn session(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Session, StoreError> {
+    let slot = timetable::slot(conn, slot)?;
+    attendance::sessions_on(day, std::slice::from_ref(&slot), &calendar(conn)?)
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound("session"))
+}
+
+/// The roster of one session at `now`.
+pub fn session_roster(
+    conn: &Connection,
+    session: &Session,
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<SessionRoster, StoreError> {
+    let students = school::members(conn, session.slot.class_id)?;
+    let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
+    let (from, to) = session.window(rules);
+    let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
+    let overrides = marks::for_session(conn, session.slot.id, session.day)?;
+    let evidence = Evidence { members: &ids, sightings: &sightings, overrides: &overrides };
+    let rows = attendance::roster(session, rules, &evidence, now);
+    Ok(SessionRoster {
+        session: view(conn, session, rules, now)?,
+        rows: rows.into_iter().zip(&students).map(|(r, s)| line(r, s)).collect(),
+    })
+}
+
+fn line(r: RosterRow, s: &Student) -> RosterLine {
+    RosterLine {
+        student: r.student,
+        name: s.name.clone(),
+        mark: r.mark,
+        source: r.source,
+        first_seen_at: r.first_seen_at,
+        reason: r.reason,
+    }
+}
+
+/// Every roster of the sessions of `slots` between `from` and `to`, in order.
+pub fn rosters_between(
+    conn: &Connection,
+    slots: &[Slot],
+    from: NaiveDate,
+    to: NaiveDate,
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<Vec<SessionRoster>, StoreError> {
+    let calendar = calendar(conn)?;
+    attendance::sessions_between(from, to, slots, &calendar)
+        .iter()
+        .map(|s| session_roster(conn, s, rules, now))
+        .collect()
+}
+
+/// Per-student figures over `rosters`, in the order students first appear.
+pub fn stats(rosters: &[SessionRoster]) -> Vec<StudentStats> {
+    let mut out: Vec<StudentStats> = Vec::new();
+    for line in rosters.iter().flat_map(|r| &r.rows) {
+        let i = match out.iter().position(|s| s.student == line.student) {
+            Some(i) => i,
+            None => {
+                out.push(StudentStats {
+                    student: line.student,
+                    name: line.name.clone(),
+                    present: 0,
+                    late: 0,
+                    absent: 0,
+                    excused: 0,
+                    attendance_rate: None,
+                });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[i];
+        match line.mark {
+            Some(Mark::Present) => s.present += 1,
+            Some(Mark::Late) => s.late += 1,
+            Some(Mark::Absent) => s.absent += 1,
+            Some(Mark::Excused) => s.excused += 1,
+            None => {}
+        }
+    }
+    for s in &mut out {
+        let attended = f64::from(s.present + s.late);
+        let counted = attended + f64::from(s.absent);
+        s.attendance_rate = (counted > 0.0).then(|| attended / counted);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_count_late_as_attended_and_ignore_excused() {
+        let student = StudentId::random();
+        let mk = |mark| RosterLine {
+            student,
+            name: "A".into(),
+            mark,
+            source: Source::Record,
+            first_seen_at: None,
+            reason: None,
+        };
+        let session = SessionView {
+            slot_id: Uuid::nil(),
+            class_id: ClassId::random(),
+            class_name: "c".into(),
+            room: "r".into(),
+            day: NaiveDate::default(),
+            start: hhmm(540),
+            end: hhmm(600),
+            starts_at: 0,
+            ends_at: 0,
+            closed: true,
+        };
+        let marks = [Some(Mark::Present), Some(Mark::Late), Some(Mark::Absent), Some(Mark::Excused), None];
+        let rosters: Vec<_> = marks
+            .into_iter()
+            .map(|m| SessionRoster { session: session.clone(), rows: vec![mk(m)] })
+            .collect();
+        let s = &stats(&rosters)[0];
+        assert_eq!((s.present, s.late, s.absent, s.excused), (1, 1, 1, 1));
+        assert!((s.attendance_rate.unwrap() - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(hhmm(545), "09:05");
+    }
+}

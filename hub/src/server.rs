@@ -1,0 +1,122 @@
+//! Starting and stopping the hub: opens the store, starts the broker link, ingest, gallery
+//! push, retention and HTTP tasks, and on shutdown tells each of them through one watch
+//! channel and waits for all of them to finish.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::auth::key::{KeyError, SigningKey};
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::tokens::Tokens;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::ingest::mqtt::Link;
+use crate::ingest::process::Ingest;
+use crate::ingest::push::Pusher;
+use crate::ingest::{CHANNEL_CAPACITY, Metrics};
+use crate::state::Hub;
+use crate::store::{Db, StoreError, records};
+
+/// How often the retention policy runs.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+const DAY_MS: i64 = 86_400_000;
+
+/// Why the hub could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// Runs the hub until `shutdown` completes, then stops every task and returns.
+pub async fn run(
+    config: Config,
+    http: TcpListener,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), RunError> {
+    let db = Db::open(&config.database_path())?;
+    let key = SigningKey::load(&config.data_dir)?;
+    let config = Arc::new(config);
+    let metrics = Arc::new(Metrics::default());
+    let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (stop_tx, stop) = watch::channel(false);
+    let changed = Arc::new(Notify::new());
+    let auth = &config.auth;
+    let hub = Arc::new(Hub {
+        config: config.clone(),
+        db: db.clone(),
+        clock: clock.clone(),
+        tokens: Tokens::new(key, auth.access_token_minutes, auth.refresh_token_days),
+        limiter: LoginLimiter::new(auth.failed_logins_per_minute),
+        metrics: metrics.clone(),
+        outbound: out_tx.clone(),
+        gallery_changed: changed.clone(),
+    });
+    let ingest = Ingest {
+        db: db.clone(),
+        site: config.site.clone(),
+        model: config.gallery.model.clone(),
+        clock: clock.clone(),
+        metrics: metrics.clone(),
+        outbound: out_tx.clone(),
+    };
+    let pusher = Pusher {
+        db: db.clone(),
+        site: config.site.clone(),
+        model: config.gallery.model.clone(),
+        clock: clock.clone(),
+        metrics: metrics.clone(),
+        outbound: out_tx,
+    };
+    let mut tasks = JoinSet::new();
+    tasks.spawn(Link::new(&config, metrics).run(in_tx, out_rx, stop.clone()));
+    tasks.spawn(ingest.run(in_rx, stop.clone()));
+    tasks.spawn(pusher.run(changed, stop.clone()));
+    tasks.spawn(retention(db, config.clone(), clock, stop.clone()));
+    let mut http_stop = stop.clone();
+    let stopped = async move {
+        let _ = http_stop.changed().await;
+    };
+    tasks.spawn(crate::http::serve(hub, http, stopped));
+    tracing::info!(site = %config.site, "hub running");
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+    Ok(())
+}
+
+/// Drops reviewed thumbnails and old records on schedule.
+async fn retention(db: Db, config: Arc<Config>, clock: SharedClock, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every.tick() => {}
+        }
+        let now = clock.now().0;
+        let r = &config.retention;
+        let thumbs_before = now - i64::from(r.thumbnail_days) * DAY_MS;
+        let records_before = now - i64::from(r.record_days) * DAY_MS;
+        match db.call(move |c| records::purge(c, thumbs_before, records_before)).await {
+            Ok((0, 0)) => {}
+            Ok((t, n)) => tracing::info!("retention: dropped {t} thumbnails and {n} records"),
+            Err(e) => tracing::error!("retention: {e}"),
+        }
+    }
+}

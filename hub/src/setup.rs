@@ -1,0 +1,106 @@
+//! One-off administration without a running server: `init` (data directory, database, signing
+//! key, first admin) and the `user` and `device` subcommands, which work on the database
+//! directly. Synchronous: the command line has no runtime.
+
+use std::path::{Path, PathBuf};
+
+use crate::accounts::{self, AccountError, NewUser, Registered};
+use crate::auth::key::{KeyError, SigningKey};
+use crate::clock::{Clock, SystemClock};
+use crate::store::devices::{self, Device};
+use crate::store::users::{self, Role, User};
+use crate::store::{DATABASE_FILE, Db, StoreError};
+
+/// The actor named in the audit log for command-line changes.
+pub const CLI_ACTOR: &str = "cli";
+
+/// Why a setup command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot create {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} already holds a hub database; refusing to initialise it again")]
+    AlreadyInitialised(PathBuf),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+/// Creates `data_dir` (mode 0700), the database, the signing key and the first admin.
+pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupError> {
+    let create = |source| SetupError::CreateDir {
+        path: data_dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(data_dir).map_err(create)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)).map_err(create)?;
+    }
+    let db_path = data_dir.join(DATABASE_FILE);
+    if db_path.exists() {
+        return Err(SetupError::AlreadyInitialised(data_dir.to_owned()));
+    }
+    let db = Db::open(&db_path)?;
+    SigningKey::create(data_dir)?;
+    add_user(&db, admin, admin, Role::Admin, password)
+}
+
+pub fn open(data_dir: &Path) -> Result<Db, SetupError> {
+    let path = data_dir.join(DATABASE_FILE);
+    if !path.exists() {
+        return Err(SetupError::Store(StoreError::NotFound(
+            "hub database (run `rollcall-hub init` first)",
+        )));
+    }
+    Ok(Db::open(&path)?)
+}
+
+pub fn add_user(
+    db: &Db,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<User, SetupError> {
+    let now = SystemClock.now().0;
+    let new = NewUser {
+        username,
+        display_name,
+        role,
+        password,
+    };
+    let user = db.blocking(|c| {
+        let tx = c.transaction().map_err(StoreError::from)?;
+        let user = accounts::create_user(&tx, &new, CLI_ACTOR, now)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok::<_, AccountError>(user)
+    })?;
+    Ok(user)
+}
+
+pub fn add_device(db: &Db, name: &str, room: &str) -> Result<Registered, SetupError> {
+    let now = SystemClock.now().0;
+    let registered = db.blocking(|c| {
+        let tx = c.transaction().map_err(StoreError::from)?;
+        let r = accounts::register_device(&tx, name, room, CLI_ACTOR, now)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok::<_, AccountError>(r)
+    })?;
+    Ok(registered)
+}
+
+pub fn list_users(db: &Db) -> Result<Vec<User>, SetupError> {
+    Ok(db.blocking(|c| users::list(c))?)
+}
+
+pub fn list_devices(db: &Db) -> Result<Vec<Device>, SetupError> {
+    Ok(db.blocking(|c| devices::list(c))?)
+}

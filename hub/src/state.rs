@@ -1,0 +1,73 @@
+//! The state HTTP handlers share: configuration, database, clock, tokens, login limiter,
+//! ingest metrics and the handles to MQTT (outbound queue, gallery-changed signal).
+
+use std::sync::Arc;
+
+use rollcall_shared::topics::{Channel, Topic};
+use rollcall_shared::{DeviceId, Message};
+use rusqlite::Transaction;
+use tokio::sync::{Notify, mpsc};
+
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::tokens::Tokens;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::ingest::{Metrics, Outbound, send};
+use crate::store::{Db, StoreError};
+
+/// Everything a request handler may use.
+#[derive(Debug)]
+pub struct Hub {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub clock: SharedClock,
+    pub tokens: Tokens,
+    pub limiter: LoginLimiter,
+    pub metrics: Arc<Metrics>,
+    pub outbound: mpsc::Sender<Outbound>,
+    pub gallery_changed: Arc<Notify>,
+}
+
+impl Hub {
+    pub fn now(&self) -> i64 {
+        self.clock.now().0
+    }
+
+    /// Runs `f` in one transaction on the blocking pool; commits when it succeeds.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction().map_err(StoreError::from)?;
+                let out = f(&tx)?;
+                tx.commit().map_err(StoreError::from)?;
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Runs `f` on the connection on the blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.db.call(move |conn| f(conn)).await
+    }
+
+    /// Asks the gallery pusher to recompute every device's gallery.
+    pub fn gallery_changed(&self) {
+        self.gallery_changed.notify_one();
+    }
+
+    /// Queues `message` for one of `device`'s topics.
+    pub async fn publish(&self, device: DeviceId, channel: Channel, message: &Message) -> bool {
+        let topic = Topic::new(&self.config.site, device, channel);
+        send(&self.outbound, &topic, message).await
+    }
+}

@@ -1,0 +1,123 @@
+//! Attendance marks set by hand: a teacher's override of what the records say (Excused, a
+//! forgotten Present…), always with a reason. Marks derived from records are computed on read
+//! by `attendance` and never stored, so a review changes them at once.
+
+use chrono::NaiveDate;
+use rollcall_shared::StudentId;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{StoreError, id_col};
+
+const UPSERT: &str = "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at)
+    VALUES (?1, ?2, ?3, ?4, 'override', ?5, ?6, ?7)
+    ON CONFLICT (slot_id, day, student_id) DO UPDATE SET mark = excluded.mark,
+    reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at";
+const DELETE: &str = "DELETE FROM marks WHERE slot_id = ?1 AND day = ?2 AND student_id = ?3";
+const SELECT_ONE: &str = "SELECT student_id, mark, reason, set_by, set_at FROM marks
+    WHERE slot_id = ?1 AND day = ?2 AND student_id = ?3";
+const SELECT_SESSION: &str = "SELECT student_id, mark, reason, set_by, set_at FROM marks
+    WHERE slot_id = ?1 AND day = ?2";
+
+/// An attendance mark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mark {
+    Present,
+    Late,
+    Absent,
+    Excused,
+}
+
+impl Mark {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mark::Present => "present",
+            Mark::Late => "late",
+            Mark::Absent => "absent",
+            Mark::Excused => "excused",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Mark> {
+        [Mark::Present, Mark::Late, Mark::Absent, Mark::Excused]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// A teacher's override for one student in one session.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Override {
+    pub student: StudentId,
+    pub mark: Mark,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: i64,
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {
+    let mark: String = r.get(1)?;
+    Ok(Override {
+        student: id_col(r, 0)?,
+        mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
+        reason: r.get(2)?,
+        set_by: r.get(3)?,
+        set_at: r.get(4)?,
+    })
+}
+
+pub fn set(
+    conn: &Connection,
+    slot: Uuid,
+    day: NaiveDate,
+    o: &Override,
+) -> Result<(), StoreError> {
+    conn.execute(
+        UPSERT,
+        params![
+            slot.to_string(),
+            day.to_string(),
+            o.student.to_string(),
+            o.mark.as_str(),
+            o.reason,
+            o.set_by,
+            o.set_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn clear(
+    conn: &Connection,
+    slot: Uuid,
+    day: NaiveDate,
+    student: StudentId,
+) -> Result<(), StoreError> {
+    conn.execute(
+        DELETE,
+        params![slot.to_string(), day.to_string(), student.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn get(
+    conn: &Connection,
+    slot: Uuid,
+    day: NaiveDate,
+    student: StudentId,
+) -> Result<Option<Override>, StoreError> {
+    let p = params![slot.to_string(), day.to_string(), student.to_string()];
+    Ok(conn.query_row(SELECT_ONE, p, from_row).optional()?)
+}
+
+pub fn for_session(
+    conn: &Connection,
+    slot: Uuid,
+    day: NaiveDate,
+) -> Result<Vec<Override>, StoreError> {
+    let mut stmt = conn.prepare_cached(SELECT_SESSION)?;
+    let rows = stmt.query_map(params![slot.to_string(), day.to_string()], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

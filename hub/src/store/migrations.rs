@@ -1,0 +1,162 @@
+//! Numbered schema migrations. `PRAGMA user_version` holds how many have run; each runs once,
+//! in its own transaction. Migrations are append-only: never edit one that has shipped.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The schema, one entry per version.
+const MIGRATIONS: &[&str] = &[MIGRATION_1];
+
+const MIGRATION_1: &str = "
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'teacher')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE classes (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    teacher_id TEXT REFERENCES users(id),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE students (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    external_ref TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE class_members (
+    class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    PRIMARY KEY (class_id, student_id)
+);
+CREATE TABLE embeddings (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    quality REAL,
+    thumbnail BLOB,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX embeddings_student ON embeddings(student_id, model);
+CREATE TABLE timetable (
+    id TEXT PRIMARY KEY,
+    class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    room TEXT NOT NULL,
+    weekday INTEGER NOT NULL CHECK (weekday BETWEEN 1 AND 7),
+    start_minute INTEGER NOT NULL,
+    end_minute INTEGER NOT NULL,
+    CHECK (start_minute < end_minute AND end_minute <= 1440)
+);
+CREATE INDEX timetable_room ON timetable(room);
+CREATE TABLE terms (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    first_day TEXT NOT NULL,
+    last_day TEXT NOT NULL
+);
+CREATE TABLE holidays (
+    day TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    room TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    credential_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen_at INTEGER,
+    outbox_depth INTEGER,
+    gallery_version INTEGER,
+    software_version TEXT,
+    last_error TEXT
+);
+CREATE TABLE records (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    room TEXT NOT NULL,
+    captured_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    gallery_version INTEGER NOT NULL,
+    embedding BLOB NOT NULL,
+    candidates TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('confident', 'uncertain', 'unknown')),
+    thumbnail BLOB,
+    quality TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'reassigned')),
+    final_student TEXT,
+    reviewed_by TEXT,
+    reviewed_at INTEGER
+);
+CREATE INDEX records_status ON records(status, captured_at);
+CREATE INDEX records_room_time ON records(room, captured_at);
+CREATE TABLE marks (
+    slot_id TEXT NOT NULL REFERENCES timetable(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    mark TEXT NOT NULL CHECK (mark IN ('present', 'late', 'absent', 'excused')),
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at INTEGER NOT NULL,
+    PRIMARY KEY (slot_id, day, student_id)
+);
+CREATE TABLE device_galleries (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    sent_at INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    at INTEGER NOT NULL
+);
+";
+
+/// Runs every migration the database has not seen yet.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if done > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {done} is newer than this build ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_record_their_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len());
+    }
+}

@@ -1,0 +1,309 @@
+//! Attendance records received from devices, and their review. Inserting is idempotent on the
+//! record id, so a device that resends after a lost ack changes nothing.
+
+use rollcall_shared::{AttendanceRecord, Decision, DeviceId, RecordId, StudentId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, embedding_to_blob, id_col};
+
+const INSERT: &str = "INSERT OR IGNORE INTO records (id, device_id, room, captured_at,
+    received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
+    status, final_student) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
+    decision, thumbnail IS NOT NULL, quality, status, final_student, reviewed_by, reviewed_at
+    FROM records";
+const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
+    reviewed_at = ?5 WHERE id = ?1";
+const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
+    WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
+    AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
+    ORDER BY captured_at";
+const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
+const PURGE_THUMBNAILS: &str = "UPDATE records SET thumbnail = NULL
+    WHERE thumbnail IS NOT NULL AND status != 'pending' AND reviewed_at < ?1";
+const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
+
+/// Where a record stands in review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Waiting for a teacher (Uncertain and Unknown records).
+    Pending,
+    /// Counts for the student named by `final_student` (Confident records start here).
+    Approved,
+    /// Counts for nobody.
+    Rejected,
+    /// A teacher named another student.
+    Reassigned,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Reassigned => "reassigned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Pending,
+            Status::Approved,
+            Status::Rejected,
+            Status::Reassigned,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+fn decision_str(d: Decision) -> &'static str {
+    match d {
+        Decision::Confident => "confident",
+        Decision::Uncertain => "uncertain",
+        Decision::Unknown => "unknown",
+    }
+}
+
+/// One candidate as stored and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CandidateView {
+    pub student: StudentId,
+    pub distance: f32,
+}
+
+/// A record as the review queue shows it (no embedding, thumbnail served apart).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordView {
+    pub id: RecordId,
+    pub device_id: DeviceId,
+    pub room: String,
+    pub captured_at: i64,
+    pub received_at: i64,
+    pub model: String,
+    pub candidates: Vec<CandidateView>,
+    pub decision: String,
+    pub has_thumbnail: bool,
+    pub quality: serde_json::Value,
+    pub status: Status,
+    pub final_student: Option<StudentId>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<i64>,
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
+    let candidates: String = r.get(6)?;
+    let quality: String = r.get(9)?;
+    let status: String = r.get(10)?;
+    let final_student: Option<String> = r.get(11)?;
+    Ok(RecordView {
+        id: id_col(r, 0)?,
+        device_id: id_col(r, 1)?,
+        room: r.get(2)?,
+        captured_at: r.get(3)?,
+        received_at: r.get(4)?,
+        model: r.get(5)?,
+        candidates: serde_json::from_str(&candidates).unwrap_or_default(),
+        decision: r.get(7)?,
+        has_thumbnail: r.get(8)?,
+        quality: serde_json::from_str(&quality).unwrap_or_default(),
+        status: Status::parse(&status).unwrap_or(Status::Pending),
+        final_student: final_student.and_then(|s| s.parse().ok()),
+        reviewed_by: r.get(12)?,
+        reviewed_at: r.get(13)?,
+    })
+}
+
+/// Stores `record` unless a record with its id exists. Returns whether a row was added.
+pub fn insert(
+    conn: &Connection,
+    record: &AttendanceRecord,
+    received_at: i64,
+) -> Result<bool, StoreError> {
+    let candidates: Vec<CandidateView> = record
+        .candidates
+        .iter()
+        .map(|c| CandidateView {
+            student: c.student,
+            distance: c.distance,
+        })
+        .collect();
+    let (status, final_student) = match record.decision {
+        Decision::Confident => (Status::Approved, record.candidates.first().map(|c| c.student)),
+        Decision::Uncertain | Decision::Unknown => (Status::Pending, None),
+    };
+    let q = &record.quality;
+    let quality = serde_json::json!({
+        "face_px": q.face_px, "sharpness": q.sharpness, "detector_score": q.detector_score,
+        "yaw_deg": q.yaw_deg, "frames": q.frames,
+    });
+    let mut stmt = conn.prepare_cached(INSERT)?;
+    let added = stmt.execute(params![
+        record.id.to_string(),
+        record.device.to_string(),
+        record.room,
+        record.captured_at.0,
+        received_at,
+        record.model.as_str(),
+        record.gallery_version.0,
+        embedding_to_blob(&record.embedding.0),
+        serde_json::to_string(&candidates).unwrap_or_else(|_| "[]".into()),
+        decision_str(record.decision),
+        record.thumbnail.as_ref().map(|t| t.0.as_slice()),
+        quality.to_string(),
+        status.as_str(),
+        final_student.map(|s| s.to_string()),
+    ])?;
+    Ok(added == 1)
+}
+
+pub fn get(conn: &Connection, id: RecordId) -> Result<RecordView, StoreError> {
+    let sql = format!("{SELECT} WHERE id = ?1");
+    conn.query_row(&sql, [id.to_string()], from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("record"))
+}
+
+pub fn by_status(
+    conn: &Connection,
+    status: Option<Status>,
+    limit: u32,
+) -> Result<Vec<RecordView>, StoreError> {
+    let sql = format!(
+        "{SELECT} WHERE (?1 IS NULL OR status = ?1) ORDER BY captured_at DESC, id LIMIT ?2"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![status.map(Status::as_str), limit], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The outcome of a review.
+#[derive(Debug)]
+pub struct Review<'a> {
+    pub status: Status,
+    pub final_student: Option<StudentId>,
+    pub by: &'a str,
+    pub at: i64,
+}
+
+pub fn review(conn: &Connection, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
+    let n = conn.execute(
+        REVIEW,
+        params![
+            id.to_string(),
+            r.status.as_str(),
+            r.final_student.map(|s| s.to_string()),
+            r.by,
+            r.at
+        ],
+    )?;
+    match n {
+        0 => Err(StoreError::NotFound("record")),
+        _ => Ok(()),
+    }
+}
+
+/// Accepted sightings `(student, captured_at)` in `room` within `[from, to)`, oldest first.
+pub fn accepted_in_room(
+    conn: &Connection,
+    room: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(StudentId, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
+    let rows = stmt.query_map(params![room, from, to], |r| Ok((id_col(r, 0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    let found: Option<Option<Vec<u8>>> = conn
+        .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
+        .optional()?;
+    found.ok_or(StoreError::NotFound("record"))
+}
+
+/// Applies the retention policy; returns (thumbnails dropped, records deleted).
+pub fn purge(
+    conn: &Connection,
+    thumbnails_reviewed_before: i64,
+    records_before: i64,
+) -> Result<(usize, usize), StoreError> {
+    let thumbs = conn.execute(PURGE_THUMBNAILS, [thumbnails_reviewed_before])?;
+    let records = conn.execute(PURGE_RECORDS, [records_before])?;
+    Ok((thumbs, records))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::devices::{self, Device};
+    use rollcall_shared::*;
+
+    fn device(conn: &Connection) -> DeviceId {
+        let d = Device {
+            id: DeviceId::random(),
+            name: "door".into(),
+            room: "Lab 3".into(),
+            enabled: true,
+            created_at: 0,
+            online: false,
+            last_seen_at: None,
+            outbox_depth: None,
+            gallery_version: None,
+            software_version: None,
+            last_error: None,
+        };
+        devices::insert(conn, &d, "hash").unwrap();
+        d.id
+    }
+
+    fn record(device: DeviceId, decision: Decision) -> AttendanceRecord {
+        AttendanceRecord {
+            id: RecordId::now_v7(),
+            device,
+            room: "Lab 3".into(),
+            captured_at: UnixMillis(1_000),
+            model: ModelId::new("m").unwrap(),
+            gallery_version: GalleryVersion(1),
+            embedding: Embedding(vec![0.25; 4]),
+            candidates: vec![Candidate { student: StudentId::random(), distance: 0.3 }],
+            decision,
+            thumbnail: None,
+            quality: FaceQuality {
+                face_px: 60.0,
+                sharpness: 90.0,
+                detector_score: 0.9,
+                yaw_deg: 0.0,
+                frames: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn inserting_the_same_record_twice_stores_it_once() {
+        let conn = crate::store::memory();
+        let r = record(device(&conn), Decision::Uncertain);
+        assert!(insert(&conn, &r, 5).unwrap());
+        assert!(!insert(&conn, &r, 6).unwrap());
+        let stored = get(&conn, r.id).unwrap();
+        assert_eq!((stored.status, stored.received_at), (Status::Pending, 5));
+        assert_eq!(by_status(&conn, Some(Status::Pending), 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn confident_records_count_at_once_and_reviews_move_them() {
+        let conn = crate::store::memory();
+        let r = record(device(&conn), Decision::Confident);
+        insert(&conn, &r, 5).unwrap();
+        let student = r.candidates[0].student;
+        assert_eq!(accepted_in_room(&conn, "Lab 3", 0, 2_000).unwrap(), [(student, 1_000)]);
+        let review = Review { status: Status::Rejected, final_student: None, by: "t", at: 9 };
+        super::review(&conn, r.id, &review).unwrap();
+        assert!(accepted_in_room(&conn, "Lab 3", 0, 2_000).unwrap().is_empty());
+        assert_eq!(purge(&conn, 10, 0).unwrap(), (0, 0));
+        assert_eq!(purge(&conn, 10, 2_000).unwrap(), (0, 1));
+    }
+}

@@ -1,0 +1,227 @@
+//! Classes, students, class membership and enrolment embeddings: who belongs where and what
+//! their faces look like to the model. No names or photos leave the hub; devices get only ids
+//! and embeddings (see `gallery`).
+
+use rollcall_shared::{ClassId, StudentId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col};
+
+const INSERT_CLASS: &str =
+    "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+const SELECT_CLASS: &str = "SELECT id, name, teacher_id, created_at FROM classes";
+const UPDATE_CLASS: &str = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
+const DELETE_CLASS: &str = "DELETE FROM classes WHERE id = ?1";
+const INSERT_STUDENT: &str =
+    "INSERT INTO students (id, name, external_ref, created_at) VALUES (?1, ?2, ?3, ?4)";
+const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at FROM students";
+const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
+const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
+const ADD_MEMBER: &str =
+    "INSERT OR IGNORE INTO class_members (class_id, student_id) VALUES (?1, ?2)";
+const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
+const MEMBERS: &str = "SELECT s.id, s.name, s.external_ref, s.created_at FROM students s
+    JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
+const CLASSES_OF: &str = "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
+const INSERT_EMBEDDING: &str = "INSERT INTO embeddings
+    (id, student_id, model, embedding, quality, thumbnail, created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at FROM embeddings
+    WHERE student_id = ?1 ORDER BY created_at, id";
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Class {
+    pub id: ClassId,
+    pub name: String,
+    pub teacher_id: Option<Uuid>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Student {
+    pub id: StudentId,
+    pub name: String,
+    pub external_ref: Option<String>,
+    pub created_at: i64,
+}
+
+/// One enrolment embedding. The thumbnail is stored but not listed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Enrolment {
+    pub id: Uuid,
+    pub model: String,
+    pub embedding: Vec<f32>,
+    pub quality: Option<f64>,
+    pub created_at: i64,
+}
+
+/// A new enrolment embedding, from the JSON endpoint or (later) the photo pipeline.
+#[derive(Debug)]
+pub struct NewEnrolment<'a> {
+    pub student: StudentId,
+    pub model: &'a str,
+    pub embedding: &'a [f32],
+    pub quality: Option<f64>,
+    pub thumbnail: Option<&'a [u8]>,
+    pub at: i64,
+}
+
+fn class_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
+    let teacher: Option<String> = r.get(2)?;
+    Ok(Class {
+        id: id_col(r, 0)?,
+        name: r.get(1)?,
+        teacher_id: teacher.and_then(|t| t.parse().ok()),
+        created_at: r.get(3)?,
+    })
+}
+
+fn student_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Student> {
+    Ok(Student {
+        id: id_col(r, 0)?,
+        name: r.get(1)?,
+        external_ref: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+pub fn insert_class(conn: &Connection, c: &Class) -> Result<(), StoreError> {
+    let teacher = c.teacher_id.map(|t| t.to_string());
+    conn.execute(
+        INSERT_CLASS,
+        params![c.id.to_string(), c.name, teacher, c.created_at],
+    )
+    .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
+    Ok(())
+}
+
+pub fn update_class(conn: &Connection, c: &Class) -> Result<(), StoreError> {
+    let teacher = c.teacher_id.map(|t| t.to_string());
+    conn.execute(UPDATE_CLASS, params![c.id.to_string(), c.name, teacher])
+        .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
+    Ok(())
+}
+
+pub fn delete_class(conn: &Connection, id: ClassId) -> Result<(), StoreError> {
+    conn.execute(DELETE_CLASS, [id.to_string()])?;
+    Ok(())
+}
+
+pub fn classes(conn: &Connection) -> Result<Vec<Class>, StoreError> {
+    let mut stmt = conn.prepare(&format!("{SELECT_CLASS} ORDER BY name"))?;
+    let rows = stmt.query_map([], class_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn class(conn: &Connection, id: ClassId) -> Result<Class, StoreError> {
+    let sql = format!("{SELECT_CLASS} WHERE id = ?1");
+    conn.query_row(&sql, [id.to_string()], class_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("class"))
+}
+
+pub fn insert_student(conn: &Connection, s: &Student) -> Result<(), StoreError> {
+    conn.execute(
+        INSERT_STUDENT,
+        params![s.id.to_string(), s.name, s.external_ref, s.created_at],
+    )?;
+    Ok(())
+}
+
+pub fn update_student(conn: &Connection, s: &Student) -> Result<(), StoreError> {
+    conn.execute(
+        UPDATE_STUDENT,
+        params![s.id.to_string(), s.name, s.external_ref],
+    )?;
+    Ok(())
+}
+
+/// Deletes a student with their embeddings and memberships (cascades).
+pub fn delete_student(conn: &Connection, id: StudentId) -> Result<(), StoreError> {
+    conn.execute(DELETE_STUDENT, [id.to_string()])?;
+    Ok(())
+}
+
+pub fn students(conn: &Connection) -> Result<Vec<Student>, StoreError> {
+    let mut stmt = conn.prepare(&format!("{SELECT_STUDENT} ORDER BY name, id"))?;
+    let rows = stmt.query_map([], student_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn student(conn: &Connection, id: StudentId) -> Result<Student, StoreError> {
+    let sql = format!("{SELECT_STUDENT} WHERE id = ?1");
+    conn.query_row(&sql, [id.to_string()], student_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("student"))
+}
+
+pub fn add_member(conn: &Connection, class: ClassId, student: StudentId) -> Result<(), StoreError> {
+    conn.execute(ADD_MEMBER, params![class.to_string(), student.to_string()])?;
+    Ok(())
+}
+
+pub fn remove_member(
+    conn: &Connection,
+    class: ClassId,
+    student: StudentId,
+) -> Result<(), StoreError> {
+    conn.execute(REMOVE_MEMBER, params![class.to_string(), student.to_string()])?;
+    Ok(())
+}
+
+pub fn members(conn: &Connection, class: ClassId) -> Result<Vec<Student>, StoreError> {
+    let mut stmt = conn.prepare_cached(MEMBERS)?;
+    let rows = stmt.query_map([class.to_string()], student_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn classes_of(conn: &Connection, student: StudentId) -> Result<Vec<ClassId>, StoreError> {
+    let mut stmt = conn.prepare_cached(CLASSES_OF)?;
+    let rows = stmt.query_map([student.to_string()], |r| id_col(r, 0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn insert_enrolment(conn: &Connection, e: &NewEnrolment<'_>) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    conn.execute(
+        INSERT_EMBEDDING,
+        params![
+            id.to_string(),
+            e.student.to_string(),
+            e.model,
+            embedding_to_blob(e.embedding),
+            e.quality,
+            e.thumbnail,
+            e.at
+        ],
+    )?;
+    Ok(id)
+}
+
+pub fn enrolments(conn: &Connection, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
+    let mut stmt = conn.prepare_cached(SELECT_EMBEDDINGS)?;
+    let rows = stmt.query_map([student.to_string()], |r| {
+        Ok((
+            id_col(r, 0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, model, blob, quality, created_at) = row?;
+        let embedding = blob_to_embedding(&blob)?;
+        out.push(Enrolment {
+            id,
+            model,
+            embedding,
+            quality,
+            created_at,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,164 @@
+//! The timetable (which class meets in which room when) and the school calendar (terms and
+//! holidays). Sessions are derived from these by `attendance`; nothing here knows about marks.
+
+use chrono::NaiveDate;
+use rollcall_shared::ClassId;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{StoreError, id_col};
+
+const INSERT_SLOT: &str = "INSERT INTO timetable (id, class_id, room, weekday, start_minute, end_minute)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const UPDATE_SLOT: &str = "UPDATE timetable SET class_id = ?2, room = ?3, weekday = ?4,
+    start_minute = ?5, end_minute = ?6 WHERE id = ?1";
+const DELETE_SLOT: &str = "DELETE FROM timetable WHERE id = ?1";
+const SELECT_SLOT: &str =
+    "SELECT id, class_id, room, weekday, start_minute, end_minute FROM timetable";
+const ORDER_SLOTS: &str = "ORDER BY weekday, start_minute, room, id";
+const INSERT_TERM: &str =
+    "INSERT INTO terms (id, name, first_day, last_day) VALUES (?1, ?2, ?3, ?4)";
+const SELECT_TERMS: &str = "SELECT id, name, first_day, last_day FROM terms ORDER BY first_day";
+const INSERT_HOLIDAY: &str = "INSERT OR REPLACE INTO holidays (day, name) VALUES (?1, ?2)";
+const SELECT_HOLIDAYS: &str = "SELECT day, name FROM holidays ORDER BY day";
+
+/// One weekly meeting of a class, in the site's local time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Slot {
+    pub id: Uuid,
+    pub class_id: ClassId,
+    pub room: String,
+    /// ISO weekday, 1 = Monday.
+    pub weekday: u8,
+    pub start_minute: u16,
+    pub end_minute: u16,
+}
+
+/// A school term: sessions happen only inside a term (when any term is defined).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    #[serde(default = "Uuid::now_v7")]
+    pub id: Uuid,
+    pub name: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+/// A day without sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holiday {
+    pub day: NaiveDate,
+    pub name: String,
+}
+
+fn slot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
+    Ok(Slot {
+        id: id_col(r, 0)?,
+        class_id: id_col(r, 1)?,
+        room: r.get(2)?,
+        weekday: r.get(3)?,
+        start_minute: r.get(4)?,
+        end_minute: r.get(5)?,
+    })
+}
+
+pub fn insert_slot(conn: &Connection, s: &Slot) -> Result<(), StoreError> {
+    conn.execute(INSERT_SLOT, slot_params(s))?;
+    Ok(())
+}
+
+pub fn update_slot(conn: &Connection, s: &Slot) -> Result<(), StoreError> {
+    match conn.execute(UPDATE_SLOT, slot_params(s))? {
+        0 => Err(StoreError::NotFound("timetable slot")),
+        _ => Ok(()),
+    }
+}
+
+fn slot_params(s: &Slot) -> impl rusqlite::Params + '_ {
+    (
+        s.id.to_string(),
+        s.class_id.to_string(),
+        &s.room,
+        s.weekday,
+        s.start_minute,
+        s.end_minute,
+    )
+}
+
+pub fn delete_slot(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
+    conn.execute(DELETE_SLOT, [id.to_string()])?;
+    Ok(())
+}
+
+pub fn slot(conn: &Connection, id: Uuid) -> Result<Slot, StoreError> {
+    let sql = format!("{SELECT_SLOT} WHERE id = ?1");
+    conn.query_row(&sql, [id.to_string()], slot_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("timetable slot"))
+}
+
+pub fn all_slots(conn: &Connection) -> Result<Vec<Slot>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_SLOT} {ORDER_SLOTS}"))?;
+    let rows = stmt.query_map([], slot_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn slots_in_room(conn: &Connection, room: &str) -> Result<Vec<Slot>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_SLOT} WHERE room = ?1 {ORDER_SLOTS}"))?;
+    let rows = stmt.query_map([room], slot_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn slots_of_class(conn: &Connection, class: ClassId) -> Result<Vec<Slot>, StoreError> {
+    let sql = format!("{SELECT_SLOT} WHERE class_id = ?1 {ORDER_SLOTS}");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([class.to_string()], slot_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn insert_term(conn: &Connection, t: &Term) -> Result<(), StoreError> {
+    conn.execute(
+        INSERT_TERM,
+        params![
+            t.id.to_string(),
+            t.name,
+            t.first_day.to_string(),
+            t.last_day.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn terms(conn: &Connection) -> Result<Vec<Term>, StoreError> {
+    let mut stmt = conn.prepare_cached(SELECT_TERMS)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Term {
+            id: id_col(r, 0)?,
+            name: r.get(1)?,
+            first_day: date_col(r, 2)?,
+            last_day: date_col(r, 3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn insert_holiday(conn: &Connection, h: &Holiday) -> Result<(), StoreError> {
+    conn.execute(INSERT_HOLIDAY, params![h.day.to_string(), h.name])?;
+    Ok(())
+}
+
+pub fn holidays(conn: &Connection) -> Result<Vec<Holiday>, StoreError> {
+    let mut stmt = conn.prepare_cached(SELECT_HOLIDAYS)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Holiday {
+            day: date_col(r, 0)?,
+            name: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn date_col(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
+    id_col(r, idx)
+}

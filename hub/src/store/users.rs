@@ -1,0 +1,110 @@
+//! Users (admins and teachers) and their password hashes. Hashing itself lives in
+//! `auth::password`; this module only stores the result.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{StoreError, id_col};
+
+const INSERT: &str = "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const SELECT: &str =
+    "SELECT id, username, display_name, role, password_hash, disabled, created_at FROM users";
+const UPDATE_PASSWORD: &str = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+
+/// What a user may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Teacher,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Teacher => "teacher",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "teacher" => Some(Role::Teacher),
+            _ => None,
+        }
+    }
+}
+
+/// A stored user. The hash never leaves the hub: it is skipped when serialised.
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let role: String = row.get(3)?;
+    Ok(User {
+        id: id_col(row, 0)?,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        role: Role::parse(&role).unwrap_or(Role::Teacher),
+        password_hash: row.get(4)?,
+        disabled: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+pub fn insert(conn: &Connection, user: &User) -> Result<(), StoreError> {
+    conn.execute(
+        INSERT,
+        params![
+            user.id.to_string(),
+            user.username,
+            user.display_name,
+            user.role.as_str(),
+            user.password_hash,
+            user.created_at
+        ],
+    )
+    .map_err(|e| StoreError::conflict_on_unique(e, "user name"))?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<User>, StoreError> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY username"))?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn by_username(conn: &Connection, username: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("{SELECT} WHERE username = ?1");
+    Ok(conn.query_row(&sql, [username], from_row).optional()?)
+}
+
+pub fn by_id(conn: &Connection, id: Uuid) -> Result<User, StoreError> {
+    let sql = format!("{SELECT} WHERE id = ?1");
+    conn.query_row(&sql, [id.to_string()], from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("user"))
+}
+
+pub fn set_password(conn: &Connection, id: Uuid, hash: &str) -> Result<(), StoreError> {
+    match conn.execute(UPDATE_PASSWORD, params![id.to_string(), hash])? {
+        0 => Err(StoreError::NotFound("user")),
+        _ => Ok(()),
+    }
+}
+
+pub fn count(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+}

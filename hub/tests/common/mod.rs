@@ -1,0 +1,232 @@
+//! The hub test harness: a real hub on `127.0.0.1:0` with a real SQLite file in a temporary
+//! directory, a hand-driven clock, and a small JSON client. Readiness is polled with a
+//! deadline, never slept for.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use reqwest::StatusCode;
+use rollcall_hub::attendance::local_to_millis;
+use rollcall_hub::clock::ManualClock;
+use rollcall_hub::config::Config;
+use rollcall_hub::store::Db;
+use rollcall_shared::{SiteId, UnixMillis};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Monday 23 November 2026, the harness's "today".
+pub fn monday() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+/// Unix milliseconds of `hh:mm` on [`monday`] (the test site runs on UTC).
+pub fn monday_at(hh: u16, mm: u16) -> i64 {
+    local_to_millis(monday(), hh * 60 + mm, 0)
+}
+
+/// A running hub.
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub shutdown: Option<oneshot::Sender<()>>,
+    pub handle: JoinHandle<Result<(), rollcall_hub::RunError>>,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    pub site: SiteId,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a hub whose broker is `broker` (or a closed port: API-only tests).
+pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
+    let broker = broker.unwrap_or_else(|| {
+        let port = rollcall_e2e::free_port().unwrap();
+        SocketAddr::from(([127, 0, 0, 1], port))
+    });
+    let mut config = Config::default();
+    config.site = SiteId::new("test-site").unwrap();
+    config.data_dir = data_dir.clone();
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.mqtt.broker = broker.to_string();
+    config.mqtt.client_id = format!("hub-{}", uuid::Uuid::new_v4());
+    config.mqtt.keep_alive_secs = 5;
+    config.validate().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
+    let (tx, rx) = oneshot::channel::<()>();
+    let site = config.site.clone();
+    let shared: rollcall_hub::clock::SharedClock = clock.clone();
+    let handle = tokio::spawn(rollcall_hub::run(config, listener, shared, async move {
+        let _ = rx.await;
+    }));
+    let hub = TestHub { addr, shutdown: Some(tx), handle, clock, data_dir, site, _dir: dir };
+    let api = Api::new(addr);
+    wait_for("the hub's health endpoint", Duration::from_secs(20), || async {
+        api.get("/health").await.0 == StatusCode::OK
+    })
+    .await;
+    hub
+}
+
+impl TestHub {
+    pub fn api(&self) -> Api {
+        Api::new(self.addr)
+    }
+
+    pub async fn admin(&self) -> Api {
+        self.api().login(ADMIN, PASSWORD).await
+    }
+
+    /// A second handle on the hub's database (WAL lets tests read and seed beside it).
+    pub fn db(&self) -> Db {
+        Db::open(&self.data_dir.join(rollcall_hub::store::DATABASE_FILE)).unwrap()
+    }
+
+    /// Stops the hub and checks it stopped cleanly.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(20), self.handle)
+            .await
+            .expect("the hub stopped within 20 s")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Polls `ready` every 20 ms until it holds, panicking after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut ready: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if ready().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what} was not ready within {timeout:?}");
+}
+
+/// A JSON client for `/api/v1`.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    client: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Api {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { base: format!("http://{addr}/api/v1"), client: reqwest::Client::builder().no_proxy().build().unwrap(), token: None }
+    }
+
+    pub fn with_token(&self, token: &str) -> Self {
+        Self { token: Some(token.to_owned()), ..self.clone() }
+    }
+
+    /// Logs in, panicking on failure.
+    pub async fn login(&self, user: &str, password: &str) -> Api {
+        let (status, body) = self.post("/auth/login", json!({"username": user, "password": password})).await;
+        assert_eq!(status, StatusCode::OK, "login of {user}: {body}");
+        self.with_token(body["access_token"].as_str().unwrap())
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let (status, text) = self.raw(method, path, body).await;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    /// The status and body text.
+    pub async fn raw(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, String) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        match req.send().await {
+            Ok(resp) => (resp.status(), resp.text().await.unwrap_or_default()),
+            Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// POSTs and returns the body, asserting `expected`.
+    pub async fn created(&self, path: &str, body: Value) -> Value {
+        let (status, out) = self.post(path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {out}");
+        out
+    }
+}
+
+/// A school with one teacher's class in "Lab 3" on Mondays 09:00–10:00, two students (both
+/// enrolled) and a device in the room.
+pub struct School {
+    pub teacher: Api,
+    pub class: String,
+    pub slot: String,
+    pub students: Vec<String>,
+    pub device: String,
+}
+
+pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
+    let teacher = admin
+        .created("/users", json!({"username": "tess", "role": "teacher", "password": "teacher password"}))
+        .await;
+    let class = admin
+        .created("/classes", json!({"name": "7B", "teacher_id": teacher["id"]}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut students = Vec::new();
+    for (i, name) in ["Ada", "Bo"].into_iter().enumerate() {
+        let s = admin.created("/students", json!({"name": name})).await["id"].as_str().unwrap().to_owned();
+        let (status, _) = admin.put(&format!("/classes/{class}/students/{s}"), json!({})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let embedding: Vec<f32> = (0..128).map(|k| (k as f32 + i as f32) / 128.0).collect();
+        admin
+            .created(&format!("/students/{s}/embeddings"), json!({"model": "dlib-resnet-v1", "embedding": embedding}))
+            .await;
+        students.push(s);
+    }
+    let slot = admin
+        .created("/timetable", json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let device = admin.created("/devices", json!({"name": "door-lab3", "room": "Lab 3"})).await;
+    let teacher = hub.api().login("tess", "teacher password").await;
+    School { teacher, class, slot, students, device: device["device"]["id"].as_str().unwrap().to_owned() }
+}
