@@ -15,7 +15,7 @@ use std::{
 use candle_core::Device;
 use rollcall_models::{
     dlib_resnet::{CHIP_SIZE, Chip, DlibResnet},
-    weights::{DLIB_RESNET, ModelsDir},
+    weights::{DLIB_RESNET, ModelsDir, fetch},
 };
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +191,34 @@ fn batching_and_mirroring_are_consistent() {
         .collect();
     assert!(max_abs(&mirrored[0], &mean) < 1e-5);
     assert!(net.embed_batch(&[]).unwrap().is_empty());
+}
+
+/// The fetched file holds exactly the documented tensors, and a second fetch is a no-op.
+#[test]
+fn weights_file_is_complete_and_fetch_is_idempotent() {
+    let dir = ModelsDir::resolve(None).expect("no models directory");
+    let path = dir
+        .check_file(&DLIB_RESNET)
+        .unwrap_or_else(|e| panic!("\n*** {e}\n"));
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let params: usize = st
+        .tensors()
+        .iter()
+        .map(|(_, t)| t.shape().iter().product::<usize>())
+        .sum();
+    assert_eq!(
+        st.len(),
+        29 * 4 + 1,
+        "29 conv + 29 affine (2 tensors each) + fc"
+    );
+    assert_eq!(st.tensor("fc.weight").unwrap().shape(), &[128, 256]);
+    assert_eq!(
+        params, 5_614_592,
+        "parameter count of dlib's network, affine included"
+    );
+    let report = fetch(&dir).expect("fetch with complete models must not need pip");
+    assert!(report.was_complete(), "{report}");
 }
 
 /// Prints wall-clock and CPU ms per face at batch sizes 1 and 8 (CPU time counts every
