@@ -1,0 +1,204 @@
+//! `rollcall-edge bench`: times each stage of the face pipeline and 1:N matching on this
+//! machine — min and median over repeated runs — and reports peak memory.
+
+use std::hint::black_box;
+use std::io::{Cursor, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use image::{ImageFormat, RgbImage, imageops::FilterType};
+use rollcall_models::detect::Detection;
+use rollcall_models::image_io::{ImageLimits, decode_image, load_image};
+use rollcall_models::matching::{DIM, Embedding, Gallery, MatchMode};
+use rollcall_models::pipeline::FacePipeline;
+use serde::Serialize;
+
+use crate::cli::{BenchArgs, PipelineArgs};
+
+/// Timing of one stage.
+#[derive(Debug, Serialize)]
+struct Stage {
+    name: String,
+    min_ms: f64,
+    median_ms: f64,
+    runs: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Output {
+    threads: usize,
+    stages: Vec<Stage>,
+    peak_rss_mb: Option<f64>,
+}
+
+pub fn run(args: BenchArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let pipeline = super::pipeline::load(
+        models_dir,
+        &PipelineArgs {
+            pipeline: None,
+            mirror: false,
+        },
+    )?;
+    let photo = match &args.image {
+        Some(path) => load_image(path, ImageLimits::default())?,
+        None => test_card(640, 480),
+    };
+    let runs = args.runs.max(1);
+    let mut stages = Vec::new();
+    let jpeg = encode_jpeg(&image::imageops::resize(
+        &photo,
+        640,
+        480,
+        FilterType::Triangle,
+    ))?;
+    stages.push(time("decode 640×480 JPEG", runs, || {
+        decode_image(&jpeg, ImageLimits::default()).map(drop)
+    })?);
+    for (w, h) in [(320, 240), (640, 480)] {
+        let frame = image::imageops::resize(&photo, w, h, FilterType::Triangle);
+        stages.push(time(&format!("detect {w}×{h}"), runs, || {
+            pipeline.detect(&frame).map(drop)
+        })?);
+    }
+    let detection = first_face(&pipeline, &photo)?;
+    stages.push(time("align + quality, per face", runs, || {
+        pipeline.prepare(&photo, detection).map(drop)
+    })?);
+    let face = pipeline.prepare(&photo, detection)?;
+    stages.push(time("embed, per face", runs, || {
+        pipeline.embed(std::slice::from_ref(&face)).map(drop)
+    })?);
+    let four = vec![face.clone(); 4];
+    let batch = time("embed, batch of 4 faces", runs, || {
+        pipeline.embed(&four).map(drop)
+    })?;
+    stages.push(batch);
+    for students in [1_000, 10_000] {
+        stages.push(time_matching(students, runs)?);
+    }
+    let output = Output {
+        threads: rayon_threads(),
+        stages,
+        peak_rss_mb: peak_rss_mb(),
+    };
+    print(&output, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn time<T, E: Into<anyhow::Error>>(
+    name: &str,
+    runs: usize,
+    mut f: impl FnMut() -> Result<T, E>,
+) -> anyhow::Result<Stage> {
+    black_box(f().map_err(Into::into)?); // warm-up
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        black_box(f().map_err(Into::into)?);
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(Stage {
+        name: name.to_owned(),
+        min_ms: ms[0],
+        median_ms: ms[ms.len() / 2],
+        runs,
+    })
+}
+
+/// A face of the photo, or a made-up one at the template's proportions when it has none
+/// (alignment and embedding cost the same either way).
+fn first_face(pipeline: &FacePipeline, photo: &RgbImage) -> anyhow::Result<Detection> {
+    if let Some(d) = pipeline.detect(photo)?.into_iter().next() {
+        return Ok(d);
+    }
+    let (cx, cy, s) = (photo.width() as f32 / 2.0, photo.height() as f32 / 2.0, 1.2);
+    let at = |x: f32, y: f32| [cx + (x - 75.0) * s, cy + (y - 75.0) * s];
+    Ok(Detection {
+        bbox: [cx - 75.0 * s, cy - 75.0 * s, cx + 75.0 * s, cy + 75.0 * s],
+        score: 1.0,
+        landmarks: [
+            at(47.55, 46.6),
+            at(100.48, 46.6),
+            at(74.01, 76.56),
+            at(50.41, 103.02),
+            at(97.61, 103.02),
+        ],
+    })
+}
+
+/// 1:N search over `students` students with three embeddings each (pseudo-random, fixed seed).
+fn time_matching(students: usize, runs: usize) -> anyhow::Result<Stage> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let mut embedding = || -> Embedding { std::array::from_fn(|_| next() * 0.2) };
+    let pairs: Vec<(u32, Embedding)> = (0..students as u32)
+        .flat_map(|s| [s, s, s])
+        .map(|s| (s, embedding()))
+        .collect();
+    let gallery = Gallery::try_from_iter(pairs)?;
+    let query: Embedding = [0.01; DIM];
+    time(
+        &format!("match 1:N, {students} students × 3"),
+        runs.max(50),
+        || gallery.search(&query, 3, MatchMode::Nearest),
+    )
+}
+
+/// A deterministic, textured image so the decoder and detector do real work.
+fn test_card(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        let v = ((x * 7 + y * 13) ^ (x * y / 5)) as u8;
+        image::Rgb([v, v.wrapping_mul(3), (x + y) as u8])
+    })
+}
+
+fn encode_jpeg(image: &RgbImage) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    image.write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)?;
+    Ok(out)
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn print(o: &Output, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(o)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<34} {:>10} {:>10}   ({} cores)",
+        "stage", "min ms", "median ms", o.threads
+    )?;
+    for s in &o.stages {
+        writeln!(
+            out,
+            "{:<34} {:>10.3} {:>10.3}",
+            s.name, s.min_ms, s.median_ms
+        )?;
+    }
+    if let Some(mb) = o.peak_rss_mb {
+        writeln!(out, "peak resident memory {mb:.0} MB")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! `rollcall-edge calibrate DIR`: runs the pipeline over labelled photos (`DIR/<person>/*`)
+//! and reports how well it recognises them, with the thresholds it recommends. The protocol
+//! is [`rollcall_models::eval`]'s.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rollcall_models::eval::{Report, Sample, evaluate};
+use rollcall_models::image_io::{ImageLimits, load_image};
+use rollcall_models::pipeline::{FacePipeline, MODEL_ID, PipelineOptions};
+use serde::Serialize;
+
+use crate::cli::CalibrateArgs;
+
+const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
+
+#[derive(Debug, Serialize)]
+struct Output<'a> {
+    model: &'static str,
+    options: &'a PipelineOptions,
+    unreadable: usize,
+    median_detect_ms: f64,
+    median_embed_ms: f64,
+    #[serde(flatten)]
+    report: Report,
+}
+
+pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let people = list_people(&args.dir)?;
+    let total: usize = people.iter().map(|(_, images)| images.len()).sum();
+    anyhow::ensure!(
+        total > 0,
+        "no photos found under {} (expected DIR/<person>/*.jpg)",
+        args.dir.display()
+    );
+    let pipeline = super::pipeline::load(models_dir, &args.pipeline)?;
+    let progress = progress_bar(total);
+    let mut run = Run::default();
+    for (person, (_, images)) in people.iter().enumerate() {
+        for path in images {
+            run.measure(&pipeline, person, path)?;
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    let output = Output {
+        model: MODEL_ID,
+        options: pipeline.options(),
+        unreadable: run.unreadable,
+        median_detect_ms: median(&mut run.detect_ms),
+        median_embed_ms: median(&mut run.embed_ms),
+        report: evaluate(&run.samples),
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&output)?)?;
+    } else {
+        print_human(&mut out, &output)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Default)]
+struct Run {
+    samples: Vec<Sample>,
+    unreadable: usize,
+    detect_ms: Vec<f64>,
+    embed_ms: Vec<f64>,
+}
+
+impl Run {
+    fn measure(
+        &mut self,
+        pipeline: &FacePipeline,
+        person: usize,
+        path: &Path,
+    ) -> anyhow::Result<()> {
+        let image = match load_image(path, ImageLimits::default()) {
+            Ok(image) => image,
+            Err(error) => {
+                tracing::warn!("skipping {}: {error}", path.display());
+                self.unreadable += 1;
+                return Ok(());
+            }
+        };
+        let started = Instant::now();
+        let face = pipeline
+            .primary_face(&image)
+            .with_context(|| format!("detecting in {}", path.display()))?;
+        self.detect_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        let embedding = match face {
+            Some(face) => {
+                let started = Instant::now();
+                let e = pipeline.embed(std::slice::from_ref(&face))?;
+                self.embed_ms.push(started.elapsed().as_secs_f64() * 1e3);
+                e.first().copied()
+            }
+            None => {
+                tracing::debug!("no face in {}", path.display());
+                None
+            }
+        };
+        self.samples.push(Sample { person, embedding });
+        Ok(())
+    }
+}
+
+/// People (sorted by folder name) and their photos (sorted by file name).
+fn list_people(dir: &Path) -> anyhow::Result<Vec<(String, Vec<PathBuf>)>> {
+    let mut people = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            people.push((name, list_images(&path)?));
+        }
+    }
+    people.retain(|(_, images)| !images.is_empty());
+    people.sort();
+    Ok(people)
+}
+
+fn list_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let is_image = |p: &PathBuf| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    };
+    let mut images = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_file() && is_image(&path) {
+            images.push(path);
+        }
+    }
+    images.sort();
+    Ok(images)
+}
+
+fn progress_bar(total: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} photos, {eta} left");
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn pct(rate: f64) -> String {
+    format!("{:.2} %", rate * 100.0)
+}
+
+fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
+    let r = &o.report;
+    let v = &r.verification;
+    let s = &r.open_set;
+    writeln!(
+        out,
+        "model {}: {} photos of {} people ({} unreadable)",
+        o.model, r.images, r.persons, o.unreadable
+    )?;
+    writeln!(
+        out,
+        "failure to extract      {} ({} photos)",
+        pct(r.failure_rate),
+        r.failures
+    )?;
+    writeln!(
+        out,
+        "verification            {} genuine and {} impostor pairs",
+        v.genuine_pairs, v.impostor_pairs
+    )?;
+    writeln!(
+        out,
+        "  best accuracy         {} at distance {:.3}",
+        pct(v.best_accuracy),
+        v.best_accuracy_threshold
+    )?;
+    writeln!(
+        out,
+        "  balanced accuracy     {} at distance {:.3}",
+        pct(v.best_balanced_accuracy),
+        v.best_balanced_threshold
+    )?;
+    writeln!(
+        out,
+        "  true accepts at FAR 1e-3  {} (distance ≤ {:.3})",
+        pct(v.tar_at_far_1e3.rate),
+        v.tar_at_far_1e3.threshold
+    )?;
+    writeln!(
+        out,
+        "  true accepts at FAR 1e-4  {} (distance ≤ {:.3})",
+        pct(v.tar_at_far_1e4.rate),
+        v.tar_at_far_1e4.threshold
+    )?;
+    writeln!(
+        out,
+        "closed-set rank-1       {} (1 photo enrolled), {} (up to 3, averaged)",
+        pct(r.rank1_one_photo),
+        pct(r.rank1_three_photos)
+    )?;
+    writeln!(
+        out,
+        "open-set                {} enrolled, {} mated and {} stranger probes",
+        s.enrolled, s.mated_probes, s.non_mated_probes
+    )?;
+    writeln!(
+        out,
+        "  correct and accepted  {} at FPIR 1e-2 (distance ≤ {:.3})",
+        pct(s.dir_at_fpir_1e2.rate),
+        s.dir_at_fpir_1e2.threshold
+    )?;
+    writeln!(
+        out,
+        "  correct and accepted  {} at FPIR 1e-3 (distance ≤ {:.3})",
+        pct(s.dir_at_fpir_1e3.rate),
+        s.dir_at_fpir_1e3.threshold
+    )?;
+    let rec = &o.report.recommended;
+    writeln!(
+        out,
+        "recommended thresholds  confident ≤ {:.3} (FAR {:.1e}), uncertain ≤ {:.3} (FAR {:.1e})",
+        rec.confident, rec.confident_far, rec.uncertain, rec.uncertain_far
+    )?;
+    writeln!(
+        out,
+        "timing                  median {:.1} ms detect, {:.1} ms embed per photo",
+        o.median_detect_ms, o.median_embed_ms
+    )
+}
