@@ -9,10 +9,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::password::{self, MIN_PASSWORD_LEN};
+use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::devices::{self, Device};
 use crate::store::users::{self, Role, User};
-use crate::store::StoreError;
 
 /// Why an account could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +98,9 @@ pub fn register_device(
 ) -> Result<Registered, AccountError> {
     validate_room(room).map_err(|e| AccountError::Invalid(e.to_string()))?;
     if name.trim().is_empty() || name.len() > 64 {
-        return Err(AccountError::Invalid("device names are 1 to 64 characters".into()));
+        return Err(AccountError::Invalid(
+            "device names are 1 to 64 characters".into(),
+        ));
     }
     let secret = password::random_secret();
     let device = Device {

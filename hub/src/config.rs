@@ -240,7 +240,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if !self.site.is_valid() || !self.gallery.model.is_valid() {
-            return invalid("site and gallery.model must be 1 to 48 (64) characters of a-z, 0-9, '-', '_' or '.'");
+            return invalid(
+                "site and gallery.model must be 1 to 48 (64) characters of a-z, 0-9, '-', '_' or '.'",
+            );
         }
         if !self.http.listen.ip().is_loopback() && !self.http.allow_plain_http {
             return invalid(

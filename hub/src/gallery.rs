@@ -127,7 +127,6 @@ pub fn update_for(
     Ok(Some(update))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,7 +138,14 @@ mod tests {
             let student = StudentId(uuid::Uuid::from_bytes([b; 16]));
             let embeddings = vec![Embedding(vec![f32::from(b); 4])];
             let classes = Vec::new();
-            s.entries.insert(student, GalleryEntry { student, classes, embeddings });
+            s.entries.insert(
+                student,
+                GalleryEntry {
+                    student,
+                    classes,
+                    embeddings,
+                },
+            );
         }
         s
     }

@@ -114,16 +114,23 @@ fn main() -> anyhow::Result<()> {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     match cli.command {
         None => bail!("nothing to do: see `rollcall-hub --help`"),
-        Some(Command::Init { data_dir, admin_user, admin_password_file }) => {
+        Some(Command::Init {
+            data_dir,
+            admin_user,
+            admin_password_file,
+        }) => {
             let password = read_password(admin_password_file.as_deref(), "admin password: ")?;
             let user = setup::init(&data_dir, &admin_user, &password)?;
-            println!("initialised {} with admin {}", data_dir.display(), user.username);
+            println!(
+                "initialised {} with admin {}",
+                data_dir.display(),
+                user.username
+            );
         }
         Some(Command::Serve { config }) => serve(&config)?,
         Some(Command::CheckConfig { file }) => {
@@ -178,8 +185,8 @@ async fn shutdown_signal() {
 
 fn read_password(file: Option<&Path>, prompt: &str) -> anyhow::Result<String> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("reading {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
     }
     if !std::io::stdin().is_terminal() {
@@ -223,7 +230,13 @@ fn device(cmd: DeviceCommand) -> anyhow::Result<()> {
 
 fn user(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add { username, display_name, role, password_file, target } => {
+        UserCommand::Add {
+            username,
+            display_name,
+            role,
+            password_file,
+            target,
+        } => {
             let db = setup::open(&data_dir(target)?)?;
             let password = read_password(password_file.as_deref(), "password: ")?;
             let shown = display_name.as_deref().unwrap_or(&username);

@@ -71,7 +71,12 @@ pub fn calendar(conn: &Connection) -> Result<Calendar, StoreError> {
     })
 }
 
-pub fn view(conn: &Connection, s: &Session, rules: &AttendanceConfig, now: i64) -> Result<SessionView, StoreError> {
+pub fn view(
+    conn: &Connection,
+    s: &Session,
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<SessionView, StoreError> {
     let class = school::class(conn, s.slot.class_id)?;
     Ok(SessionView {
         slot_id: s.slot.id,
@@ -108,11 +113,19 @@ pub fn session_roster(
     let (from, to) = session.window(rules);
     let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
-    let evidence = Evidence { members: &ids, sightings: &sightings, overrides: &overrides };
+    let evidence = Evidence {
+        members: &ids,
+        sightings: &sightings,
+        overrides: &overrides,
+    };
     let rows = attendance::roster(session, rules, &evidence, now);
     Ok(SessionRoster {
         session: view(conn, session, rules, now)?,
-        rows: rows.into_iter().zip(&students).map(|(r, s)| line(r, s)).collect(),
+        rows: rows
+            .into_iter()
+            .zip(&students)
+            .map(|(r, s)| line(r, s))
+            .collect(),
     })
 }
 
@@ -206,10 +219,19 @@ mod tests {
             ends_at: 0,
             closed: true,
         };
-        let marks = [Some(Mark::Present), Some(Mark::Late), Some(Mark::Absent), Some(Mark::Excused), None];
+        let marks = [
+            Some(Mark::Present),
+            Some(Mark::Late),
+            Some(Mark::Absent),
+            Some(Mark::Excused),
+            None,
+        ];
         let rosters: Vec<_> = marks
             .into_iter()
-            .map(|m| SessionRoster { session: session.clone(), rows: vec![mk(m)] })
+            .map(|m| SessionRoster {
+                session: session.clone(),
+                rows: vec![mk(m)],
+            })
             .collect();
         let s = &stats(&rosters)[0];
         assert_eq!((s.present, s.late, s.absent, s.excused), (1, 1, 1, 1));

@@ -102,7 +102,12 @@ pub async fn run(
 }
 
 /// Drops reviewed thumbnails and old records on schedule.
-async fn retention(db: Db, config: Arc<Config>, clock: SharedClock, mut stop: watch::Receiver<bool>) {
+async fn retention(
+    db: Db,
+    config: Arc<Config>,
+    clock: SharedClock,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut every = tokio::time::interval(RETENTION_EVERY);
     loop {
         tokio::select! {
@@ -113,7 +118,10 @@ async fn retention(db: Db, config: Arc<Config>, clock: SharedClock, mut stop: wa
         let r = &config.retention;
         let thumbs_before = now - i64::from(r.thumbnail_days) * DAY_MS;
         let records_before = now - i64::from(r.record_days) * DAY_MS;
-        match db.call(move |c| records::purge(c, thumbs_before, records_before)).await {
+        match db
+            .call(move |c| records::purge(c, thumbs_before, records_before))
+            .await
+        {
             Ok((0, 0)) => {}
             Ok((t, n)) => tracing::info!("retention: dropped {t} thumbnails and {n} records"),
             Err(e) => tracing::error!("retention: {e}"),

@@ -42,7 +42,8 @@ pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupE
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)).map_err(create)?;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(create)?;
     }
     let db_path = data_dir.join(DATABASE_FILE);
     if db_path.exists() {

@@ -38,9 +38,16 @@ impl Door {
         let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
         tokio::spawn(pump(events, tx, subscribed_tx));
         for _ in 0..3 {
-            tokio::time::timeout(Duration::from_secs(10), subscribed.recv()).await.unwrap();
+            tokio::time::timeout(Duration::from_secs(10), subscribed.recv())
+                .await
+                .unwrap();
         }
-        Door { client, inbox, site: site.clone(), device }
+        Door {
+            client,
+            inbox,
+            site: site.clone(),
+            device,
+        }
     }
 
     async fn publish(&self, channel: Channel, message: &Message) {
@@ -50,7 +57,10 @@ impl Door {
 
     async fn publish_raw(&self, channel: Channel, payload: Vec<u8>) {
         let topic = Topic::new(&self.site, self.device, channel).to_string();
-        self.client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
     }
 
     async fn next(&mut self, channel: Channel) -> Message {
@@ -62,11 +72,17 @@ impl Door {
                 }
             }
         };
-        tokio::time::timeout(Duration::from_secs(10), wait).await.expect("a message from the hub within 10 s")
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("a message from the hub within 10 s")
     }
 }
 
-async fn pump(mut events: EventLoop, tx: mpsc::UnboundedSender<(Channel, Message)>, subscribed: mpsc::UnboundedSender<()>) {
+async fn pump(
+    mut events: EventLoop,
+    tx: mpsc::UnboundedSender<(Channel, Message)>,
+    subscribed: mpsc::UnboundedSender<()>,
+) {
     loop {
         match events.poll().await {
             Ok(Event::Incoming(Packet::SubAck(_))) => {
@@ -85,7 +101,12 @@ async fn pump(mut events: EventLoop, tx: mpsc::UnboundedSender<(Channel, Message
 
 fn record(device: DeviceId, student: Option<&str>) -> AttendanceRecord {
     let candidates = student
-        .map(|s| vec![Candidate { student: s.parse().unwrap(), distance: 0.3 }])
+        .map(|s| {
+            vec![Candidate {
+                student: s.parse().unwrap(),
+                distance: 0.3,
+            }]
+        })
         .unwrap_or_default();
     AttendanceRecord {
         id: RecordId::now_v7(),
@@ -95,10 +116,20 @@ fn record(device: DeviceId, student: Option<&str>) -> AttendanceRecord {
         model: ModelId::new("dlib-resnet-v1").unwrap(),
         gallery_version: GalleryVersion(1),
         embedding: Embedding(vec![0.1; 128]),
-        decision: if candidates.is_empty() { Decision::Unknown } else { Decision::Confident },
+        decision: if candidates.is_empty() {
+            Decision::Unknown
+        } else {
+            Decision::Confident
+        },
         candidates,
         thumbnail: None,
-        quality: FaceQuality { face_px: 60.0, sharpness: 90.0, detector_score: 0.98, yaw_deg: 2.0, frames: 3 },
+        quality: FaceQuality {
+            face_px: 60.0,
+            sharpness: 90.0,
+            detector_score: 0.98,
+            yaw_deg: 2.0,
+            frames: 3,
+        },
     }
 }
 
@@ -116,9 +147,11 @@ async fn wait_metric(hub: &TestHub, name: &str, at_least: u64) {
 
 async fn connected_hub(broker: &Mosquitto) -> TestHub {
     let hub = start_hub(Some(broker.addr())).await;
-    wait_for("the hub's broker connection", Duration::from_secs(10), || async {
-        metrics(&hub).await["mqtt_connected"] == json!(true)
-    })
+    wait_for(
+        "the hub's broker connection",
+        Duration::from_secs(10),
+        || async { metrics(&hub).await["mqtt_connected"] == json!(true) },
+    )
     .await;
     hub
 }
@@ -134,16 +167,34 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
 
     let sent = record(device, Some(&school.students[0]));
     for _ in 0..2 {
-        door.publish(Channel::Records, &Message::Record(sent.clone())).await;
+        door.publish(Channel::Records, &Message::Record(sent.clone()))
+            .await;
         let ack = door.next(Channel::Acks).await;
-        assert_eq!(ack, Message::Ack(RecordAck { records: vec![sent.id] }));
+        assert_eq!(
+            ack,
+            Message::Ack(RecordAck {
+                records: vec![sent.id]
+            })
+        );
     }
     let m = metrics(&hub).await;
-    assert_eq!((m["records_stored"].as_u64(), m["records_duplicate"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            m["records_stored"].as_u64(),
+            m["records_duplicate"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     let (_, all) = admin.get("/records").await;
     assert_eq!(all.as_array().unwrap().len(), 1);
-    assert_eq!(all[0]["status"], "approved", "a Confident record counts at once");
-    let (_, roster) = school.teacher.get(&format!("/sessions/{}/{}", school.slot, monday())).await;
+    assert_eq!(
+        all[0]["status"], "approved",
+        "a Confident record counts at once"
+    );
+    let (_, roster) = school
+        .teacher
+        .get(&format!("/sessions/{}/{}", school.slot, monday()))
+        .await;
     assert_eq!(roster["rows"][0]["mark"], "present");
 
     let status = DeviceStatus {
@@ -155,15 +206,25 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
         software_version: "0.1.0".into(),
         last_error: Some("camera hiccup".into()),
     };
-    door.publish(Channel::Status, &Message::Status(status)).await;
+    door.publish(Channel::Status, &Message::Status(status))
+        .await;
     wait_metric(&hub, "status_messages", 1).await;
     let (_, devices) = admin.get("/devices").await;
-    assert_eq!((devices[0]["outbox_depth"].as_u64(), devices[0]["online"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(
+        (
+            devices[0]["outbox_depth"].as_u64(),
+            devices[0]["online"].as_bool()
+        ),
+        (Some(3), Some(true))
+    );
     assert_eq!(devices[0]["last_error"], "camera hiccup");
-    door.publish(Channel::Status, &Message::Offline(DeviceOffline { device })).await;
-    wait_for("the device marked offline", Duration::from_secs(10), || async {
-        admin.get("/devices").await.1[0]["online"] == json!(false)
-    })
+    door.publish(Channel::Status, &Message::Offline(DeviceOffline { device }))
+        .await;
+    wait_for(
+        "the device marked offline",
+        Duration::from_secs(10),
+        || async { admin.get("/devices").await.1[0]["online"] == json!(false) },
+    )
     .await;
     hub.stop().await;
 }
@@ -177,24 +238,37 @@ async fn unknown_forged_disabled_and_garbage_payloads_are_refused_and_counted() 
     let device: DeviceId = school.device.parse().unwrap();
 
     let stranger = Door::connect(&broker, &hub.site, DeviceId::random()).await;
-    stranger.publish(Channel::Records, &Message::Record(record(stranger.device, None))).await;
+    stranger
+        .publish(
+            Channel::Records,
+            &Message::Record(record(stranger.device, None)),
+        )
+        .await;
     wait_metric(&hub, "unknown_device", 1).await;
 
     let door = Door::connect(&broker, &hub.site, device).await;
     let forged = record(DeviceId::random(), None);
-    door.publish(Channel::Records, &Message::Record(forged)).await;
+    door.publish(Channel::Records, &Message::Record(forged))
+        .await;
     wait_metric(&hub, "forged", 1).await;
 
-    door.publish_raw(Channel::Records, b"\x01\x00not postcard at all".to_vec()).await;
+    door.publish_raw(Channel::Records, b"\x01\x00not postcard at all".to_vec())
+        .await;
     door.publish_raw(Channel::Status, Vec::new()).await;
     wait_metric(&hub, "malformed", 2).await;
 
-    admin.post(&format!("/devices/{device}/disable"), json!({})).await;
-    door.publish(Channel::Records, &Message::Record(record(device, None))).await;
+    admin
+        .post(&format!("/devices/{device}/disable"), json!({}))
+        .await;
+    door.publish(Channel::Records, &Message::Record(record(device, None)))
+        .await;
     wait_metric(&hub, "disabled_device", 1).await;
 
     let (_, all) = admin.get("/records").await;
-    assert!(all.as_array().unwrap().is_empty(), "nothing refused was stored");
+    assert!(
+        all.as_array().unwrap().is_empty(),
+        "nothing refused was stored"
+    );
     let (status, health) = hub.api().get("/health").await;
     assert_eq!(status, StatusCode::OK, "the hub keeps serving");
     assert_eq!(health["metrics"]["records_stored"], 0);
@@ -211,31 +285,67 @@ async fn a_gallery_request_gets_a_snapshot_and_changes_are_pushed_as_deltas() {
     let mut door = Door::connect(&broker, &hub.site, device).await;
     let model = ModelId::new("dlib-resnet-v1").unwrap();
 
-    let request = GalleryRequest { device, have: GalleryVersion(0), full: false };
-    door.publish(Channel::Requests, &Message::GalleryRequest(request)).await;
-    let Message::Gallery(snapshot) = door.next(Channel::Gallery).await else { panic!("a gallery update") };
+    let request = GalleryRequest {
+        device,
+        have: GalleryVersion(0),
+        full: false,
+    };
+    door.publish(Channel::Requests, &Message::GalleryRequest(request))
+        .await;
+    let Message::Gallery(snapshot) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
     assert_eq!(snapshot.base, None, "a first request gets a full snapshot");
-    let held = GalleryState::empty(model).apply(&snapshot).expect("the snapshot's digest checks");
+    let held = GalleryState::empty(model)
+        .apply(&snapshot)
+        .expect("the snapshot's digest checks");
     assert_eq!(held.entries.len(), 2);
     assert_eq!(held.timetable.len(), 1);
     let class: ClassId = school.class.parse().unwrap();
-    assert!(held.entries.values().all(|e| e.classes == vec![class] && e.embeddings[0].0.len() == 128));
+    assert!(
+        held.entries
+            .values()
+            .all(|e| e.classes == vec![class] && e.embeddings[0].0.len() == 128)
+    );
 
     let ada = &school.students[0];
     let embedding = vec![0.5_f32; 128];
-    admin.created(&format!("/students/{ada}/embeddings"), json!({"model": "dlib-resnet-v1", "embedding": embedding})).await;
-    let Message::Gallery(delta) = door.next(Channel::Gallery).await else { panic!("a gallery update") };
-    assert_eq!(delta.base, Some(held.version), "a change is pushed as a delta");
+    admin
+        .created(
+            &format!("/students/{ada}/embeddings"),
+            json!({"model": "dlib-resnet-v1", "embedding": embedding}),
+        )
+        .await;
+    let Message::Gallery(delta) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
+    assert_eq!(
+        delta.base,
+        Some(held.version),
+        "a change is pushed as a delta"
+    );
     assert_eq!(delta.upserts.len(), 1);
     let held = held.apply(&delta).expect("the delta applies");
     assert_eq!(held.entries[&ada.parse().unwrap()].embeddings.len(), 2);
 
-    let (status, _) = admin.post(&format!("/devices/{device}/resync"), json!({})).await;
+    let (status, _) = admin
+        .post(&format!("/devices/{device}/resync"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(door.next(Channel::Commands).await, Message::Command(DeviceCommand::ResyncGallery));
-    let full = GalleryRequest { device, have: held.version, full: true };
-    door.publish(Channel::Requests, &Message::GalleryRequest(full)).await;
-    let Message::Gallery(again) = door.next(Channel::Gallery).await else { panic!("a gallery update") };
+    assert_eq!(
+        door.next(Channel::Commands).await,
+        Message::Command(DeviceCommand::ResyncGallery)
+    );
+    let full = GalleryRequest {
+        device,
+        have: held.version,
+        full: true,
+    };
+    door.publish(Channel::Requests, &Message::GalleryRequest(full))
+        .await;
+    let Message::Gallery(again) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
     assert_eq!(again.base, None);
     assert_eq!(held.apply(&again).unwrap().entries, held.entries);
     hub.stop().await;

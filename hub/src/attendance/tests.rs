@@ -49,7 +49,12 @@ fn sessions_follow_weekdays_terms_and_holidays() {
         }],
     };
     assert!(sessions_on(monday(), &slots, &holiday).is_empty());
-    let week = sessions_between(monday(), monday() + Duration::days(13), &slots, &Calendar::default());
+    let week = sessions_between(
+        monday(),
+        monday() + Duration::days(13),
+        &slots,
+        &Calendar::default(),
+    );
     assert_eq!(week.len(), 2);
 }
 
@@ -60,7 +65,11 @@ fn marks_come_from_overrides_then_records_then_closing() {
         day: monday(),
     };
     let [a, b, c, d] = [(); 4].map(|_| StudentId::random());
-    let sightings = [(a, at(8 * 60 + 58)), (b, at(9 * 60 + 12)), (b, at(9 * 60 + 30))];
+    let sightings = [
+        (a, at(8 * 60 + 58)),
+        (b, at(9 * 60 + 12)),
+        (b, at(9 * 60 + 30)),
+    ];
     let overrides = [Override {
         student: d,
         mark: Mark::Excused,
@@ -78,7 +87,12 @@ fn marks_come_from_overrides_then_records_then_closing() {
     let marks: Vec<_> = open.iter().map(|r| r.mark).collect();
     assert_eq!(
         marks,
-        [Some(Mark::Present), Some(Mark::Late), None, Some(Mark::Excused)]
+        [
+            Some(Mark::Present),
+            Some(Mark::Late),
+            None,
+            Some(Mark::Excused)
+        ]
     );
     assert_eq!(open[1].first_seen_at, Some(at(9 * 60 + 12)));
     let closed = roster(&session, &rules(), &evidence, at(10 * 60));

@@ -1,8 +1,8 @@
 //! argon2id hashing of passwords and device secrets, and random secrets themselves.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// Hashing failed (never expected with the default parameters).
 #[derive(Debug, thiserror::Error)]

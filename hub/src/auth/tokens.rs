@@ -130,21 +130,33 @@ mod tests {
     fn tokens_verify_until_they_expire_and_only_as_their_kind() {
         let tokens = Tokens::new(SigningKey::random(), 15, 7);
         let pair = tokens.issue(&user(), 1_000_000);
-        let claims = tokens.verify(&pair.access_token, Kind::Access, 1_000_000).unwrap();
+        let claims = tokens
+            .verify(&pair.access_token, Kind::Access, 1_000_000)
+            .unwrap();
         assert_eq!(claims.name, "ann");
         let late = 1_000_000 + 15 * 60 * 1000;
-        assert_eq!(tokens.verify(&pair.access_token, Kind::Access, late), Err(TokenError::Expired));
+        assert_eq!(
+            tokens.verify(&pair.access_token, Kind::Access, late),
+            Err(TokenError::Expired)
+        );
         assert_eq!(
             tokens.verify(&pair.refresh_token, Kind::Access, 1_000_000),
             Err(TokenError::WrongKind)
         );
-        assert!(tokens.verify(&pair.refresh_token, Kind::Refresh, late).is_ok());
+        assert!(
+            tokens
+                .verify(&pair.refresh_token, Kind::Refresh, late)
+                .is_ok()
+        );
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
         let pair = Tokens::new(SigningKey::random(), 15, 7).issue(&user(), 0);
         let other = Tokens::new(SigningKey::random(), 15, 7);
-        assert_eq!(other.verify(&pair.access_token, Kind::Access, 0), Err(TokenError::Invalid));
+        assert_eq!(
+            other.verify(&pair.access_token, Kind::Access, 0),
+            Err(TokenError::Invalid)
+        );
     }
 }

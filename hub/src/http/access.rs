@@ -41,7 +41,10 @@ pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, ApiError> 
         return Ok(all);
     }
     let mine: Vec<ClassId> = classes(conn, who)?.into_iter().map(|c| c.id).collect();
-    Ok(all.into_iter().filter(|s| mine.contains(&s.class_id)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|s| mine.contains(&s.class_id))
+        .collect())
 }
 
 /// Fails unless `who` may see `student` (an admin, or the teacher of one of their classes).
@@ -54,6 +57,8 @@ pub fn student(conn: &Connection, who: &Principal, id: StudentId) -> Result<(), 
     let mine = classes(conn, who)?;
     match mine.iter().any(|c| theirs.contains(&c.id)) {
         true => Ok(()),
-        false => Err(ApiError::Forbidden("this student is not in your classes".into())),
+        false => Err(ApiError::Forbidden(
+            "this student is not in your classes".into(),
+        )),
     }
 }

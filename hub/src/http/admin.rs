@@ -13,8 +13,8 @@ use crate::accounts::{self, AccountError, NewUser};
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
-use crate::store::users::{self, Role};
 use crate::store::devices;
+use crate::store::users::{self, Role};
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
@@ -42,15 +42,24 @@ struct DeviceBody {
     room: String,
 }
 
-pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     access::admin(who)?;
     match (req.method.clone(), path) {
         (Method::GET, ["users"]) => Reply::ok(hub.read(|c| users::list(c)).await?),
         (Method::POST, ["users"]) => create_user(hub, req, who).await,
         (Method::GET, ["devices"]) => Reply::ok(hub.read(|c| devices::list(c)).await?),
         (Method::POST, ["devices"]) => register_device(hub, req, who).await,
-        (Method::POST, ["devices", d, "enable"]) => set_enabled(hub, who, id(d, "device")?, true).await,
-        (Method::POST, ["devices", d, "disable"]) => set_enabled(hub, who, id(d, "device")?, false).await,
+        (Method::POST, ["devices", d, "enable"]) => {
+            set_enabled(hub, who, id(d, "device")?, true).await
+        }
+        (Method::POST, ["devices", d, "disable"]) => {
+            set_enabled(hub, who, id(d, "device")?, false).await
+        }
         (Method::POST, ["devices", d, "resync"]) => resync(hub, id(d, "device")?).await,
         (Method::GET, ["audit"]) => {
             let limit = req.query::<u32>("limit")?.unwrap_or(100).min(1000);
@@ -82,13 +91,19 @@ async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Re
     let (actor, now) = (who.actor(), hub.now());
     let registered = hub
         .write(move |tx| {
-            accounts::register_device(tx, &body.name, &body.room, &actor, now).map_err(ApiError::from)
+            accounts::register_device(tx, &body.name, &body.room, &actor, now)
+                .map_err(ApiError::from)
         })
         .await?;
     Reply::created(registered)
 }
 
-async fn set_enabled(hub: &Hub, who: &Principal, device: DeviceId, enabled: bool) -> Result<Reply, ApiError> {
+async fn set_enabled(
+    hub: &Hub,
+    who: &Principal,
+    device: DeviceId,
+    enabled: bool,
+) -> Result<Reply, ApiError> {
     let (actor, now) = (who.actor(), hub.now());
     let after = hub
         .write(move |tx| {
@@ -96,7 +111,11 @@ async fn set_enabled(hub: &Hub, who: &Principal, device: DeviceId, enabled: bool
             devices::set_enabled(tx, device, enabled)?;
             let change = Change {
                 actor: &actor,
-                action: if enabled { "device.enable" } else { "device.disable" },
+                action: if enabled {
+                    "device.enable"
+                } else {
+                    "device.disable"
+                },
                 target: format!("device:{device}"),
                 before: Some(json!({"enabled": before.enabled})),
                 after: Some(json!({"enabled": enabled})),

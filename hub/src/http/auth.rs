@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
+use crate::auth::Principal;
 use crate::auth::password;
 use crate::auth::tokens::Kind;
-use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::users::{self, User};
 
@@ -32,10 +32,14 @@ pub async fn login(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
         .check(&body.username, req.remote, now)
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
     let name = body.username.clone();
-    let user = hub.read(move |conn| users::by_username(conn, &name)).await?;
+    let user = hub
+        .read(move |conn| users::by_username(conn, &name))
+        .await?;
     let (user, password) = (user.filter(|u| !u.disabled), body.password);
     let verified = tokio::task::spawn_blocking(move || {
-        let hash = user.as_ref().map_or(password::decoy_hash(), |u| u.password_hash.as_str());
+        let hash = user
+            .as_ref()
+            .map_or(password::decoy_hash(), |u| u.password_hash.as_str());
         let ok = password::verify(&password, hash);
         user.filter(|_| ok)
     })
@@ -78,6 +82,8 @@ async fn active_user(hub: &Hub, id: Uuid) -> Result<User, ApiError> {
     let user = hub.read(move |conn| users::by_id(conn, id)).await;
     match user {
         Ok(u) if !u.disabled => Ok(u),
-        _ => Err(ApiError::Unauthorized("the token's user no longer exists".into())),
+        _ => Err(ApiError::Unauthorized(
+            "the token's user no longer exists".into(),
+        )),
     }
 }

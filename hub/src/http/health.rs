@@ -13,10 +13,19 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub async fn health(hub: &Hub) -> Result<Reply, ApiError> {
     let db_ok = hub
-        .read(|conn| Ok::<_, ApiError>(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()))
+        .read(|conn| {
+            Ok::<_, ApiError>(
+                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                    .is_ok(),
+            )
+        })
         .await
         .unwrap_or(false);
-    let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({
         "status": if db_ok { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),

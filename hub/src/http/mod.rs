@@ -115,8 +115,10 @@ fn respond(result: Result<Reply, ApiError>) -> Response {
         }
         Ok(Reply::Csv { filename, body }) => {
             let disposition = format!("attachment; filename=\"{filename}\"");
-            let reply = warp::reply::with_header(body, header::CONTENT_TYPE, "text/csv; charset=utf-8");
-            warp::reply::with_header(reply, header::CONTENT_DISPOSITION, disposition).into_response()
+            let reply =
+                warp::reply::with_header(body, header::CONTENT_TYPE, "text/csv; charset=utf-8");
+            warp::reply::with_header(reply, header::CONTENT_DISPOSITION, disposition)
+                .into_response()
         }
         Ok(Reply::Jpeg(bytes)) => {
             warp::reply::with_header(bytes, header::CONTENT_TYPE, "image/jpeg").into_response()
@@ -134,7 +136,10 @@ fn error_response(e: &ApiError) -> Response {
         headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
     }
     if let ApiError::Unauthorized(_) = e {
-        headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
     }
     response
 }

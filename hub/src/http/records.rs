@@ -24,7 +24,12 @@ struct Reassign {
     student: StudentId,
 }
 
-pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let (w, rules) = (who.clone(), hub.config.attendance.clone());
     match (req.method.clone(), path) {
         (Method::GET, ["records"]) => {
@@ -33,7 +38,10 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
                 None => None,
             };
             let limit = req.query::<u32>("limit")?.unwrap_or(200).min(1000);
-            Reply::ok(hub.read(move |c| visible(c, &w, &rules, status, limit)).await?)
+            Reply::ok(
+                hub.read(move |c| visible(c, &w, &rules, status, limit))
+                    .await?,
+            )
         }
         (Method::GET, ["records", r]) => {
             let record = id(r, "record")?;
@@ -65,8 +73,12 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
                     actor: &actor,
                     action: &audit_action,
                     target: format!("record:{record}"),
-                    before: Some(json!({"status": before.status, "final_student": before.final_student})),
-                    after: Some(json!({"status": after.status, "final_student": after.final_student})),
+                    before: Some(
+                        json!({"status": before.status, "final_student": before.final_student}),
+                    ),
+                    after: Some(
+                        json!({"status": after.status, "final_student": after.final_student}),
+                    ),
                     at: now,
                 };
                 audit::log(tx, change)?;
@@ -79,7 +91,12 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
 }
 
 /// Whether `who` may see a record captured in `room` at `captured_at`.
-fn may_see(conn: &Connection, who: &Principal, rules: &AttendanceConfig, r: &RecordView) -> Result<bool, ApiError> {
+fn may_see(
+    conn: &Connection,
+    who: &Principal,
+    rules: &AttendanceConfig,
+    r: &RecordView,
+) -> Result<bool, ApiError> {
     if who.is_admin() {
         return Ok(true);
     }
@@ -103,11 +120,18 @@ fn visible(
         .collect())
 }
 
-fn one(conn: &Connection, who: &Principal, rules: &AttendanceConfig, id: RecordId) -> Result<RecordView, ApiError> {
+fn one(
+    conn: &Connection,
+    who: &Principal,
+    rules: &AttendanceConfig,
+    id: RecordId,
+) -> Result<RecordView, ApiError> {
     let record = records::get(conn, id)?;
     match may_see(conn, who, rules, &record)? {
         true => Ok(record),
-        false => Err(ApiError::Forbidden("this record is not from your classes".into())),
+        false => Err(ApiError::Forbidden(
+            "this record is not from your classes".into(),
+        )),
     }
 }
 
@@ -123,7 +147,9 @@ fn decide<'a>(
     let (status, final_student) = match (action, reassign_to) {
         ("approve", _) => {
             let top = record.candidates.first().ok_or_else(|| {
-                ApiError::Conflict("an Unknown record has no candidate: reassign or reject it".into())
+                ApiError::Conflict(
+                    "an Unknown record has no candidate: reassign or reject it".into(),
+                )
             })?;
             (Status::Approved, Some(top.student))
         }
@@ -133,5 +159,10 @@ fn decide<'a>(
         }
         _ => (Status::Rejected, None),
     };
-    Ok(Review { status, final_student, by: actor, at })
+    Ok(Review {
+        status,
+        final_student,
+        by: actor,
+        at,
+    })
 }

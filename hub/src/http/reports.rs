@@ -22,13 +22,20 @@ use crate::store::{school, timetable};
 /// Below this attendance rate a student is flagged.
 const CONCERN_RATE: f64 = 0.75;
 
-pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
     let csv = req.wants_csv();
     match (req.method.clone(), path) {
         (Method::GET, ["reports", "sessions", slot, day]) => {
             let (slot, day) = (id(slot, "session")?, id(day, "session")?);
-            let r = hub.read(move |c| roster_of(c, &w, slot, day, &rules, now)).await?;
+            let r = hub
+                .read(move |c| roster_of(c, &w, slot, day, &rules, now))
+                .await?;
             match csv {
                 true => Ok(csv_reply(format!("session-{day}.csv"), session_csv(&r))),
                 false => Reply::ok(r),
@@ -41,19 +48,29 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
             let rosters = hub.read(read).await?;
             match (rest, csv) {
                 ([], false) => Reply::ok(matrix_json(&rosters)),
-                ([], true) => Ok(csv_reply(format!("class-{from}-{to}.csv"), matrix_csv(&rosters))),
+                ([], true) => Ok(csv_reply(
+                    format!("class-{from}-{to}.csv"),
+                    matrix_csv(&rosters),
+                )),
                 (["stats"], false) => Reply::ok(stats_json(&roster::stats(&rosters))),
-                (["stats"], true) => Ok(csv_reply(format!("stats-{from}-{to}.csv"), stats_csv(&roster::stats(&rosters)))),
+                (["stats"], true) => Ok(csv_reply(
+                    format!("stats-{from}-{to}.csv"),
+                    stats_csv(&roster::stats(&rosters)),
+                )),
                 _ => Err(ApiError::NoRoute),
             }
         }
         (Method::GET, ["reports", "students", student]) => {
             let student: StudentId = id(student, "student")?;
             let (from, to) = range(req)?;
-            let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
+            let read =
+                move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
             let rows = hub.read(read).await?;
             match csv {
-                true => Ok(csv_reply(format!("student-{from}-{to}.csv"), history_csv(&rows))),
+                true => Ok(csv_reply(
+                    format!("student-{from}-{to}.csv"),
+                    history_csv(&rows),
+                )),
                 false => Reply::ok(rows),
             }
         }
@@ -64,7 +81,9 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
 fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let (from, to): (NaiveDate, NaiveDate) = (req.require("from")?, req.require("to")?);
     if to < from || (to - from).num_days() > 366 {
-        return Err(ApiError::bad("?from..?to must be in order and at most a year apart"));
+        return Err(ApiError::bad(
+            "?from..?to must be in order and at most a year apart",
+        ));
     }
     Ok((from, to))
 }
@@ -132,7 +151,10 @@ fn below(s: &StudentStats) -> bool {
 }
 
 fn mark_of(r: &SessionRoster, student: StudentId) -> Option<Mark> {
-    r.rows.iter().find(|l| l.student == student).and_then(|l| l.mark)
+    r.rows
+        .iter()
+        .find(|l| l.student == student)
+        .and_then(|l| l.mark)
 }
 
 fn mark_text(m: Option<Mark>) -> &'static str {
@@ -152,7 +174,11 @@ fn field(text: &str) -> String {
 }
 
 fn csv_line(fields: &[&str]) -> String {
-    let mut line: String = fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(",");
+    let mut line: String = fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push_str("\r\n");
     line
 }
@@ -162,17 +188,40 @@ fn csv_reply(filename: String, body: String) -> Reply {
 }
 
 fn session_csv(r: &SessionRoster) -> String {
-    let mut out = csv_line(&["student_id", "name", "mark", "source", "first_seen_at", "reason"]);
+    let mut out = csv_line(&[
+        "student_id",
+        "name",
+        "mark",
+        "source",
+        "first_seen_at",
+        "reason",
+    ]);
     for l in &r.rows {
-        let (id, seen) = (l.student.to_string(), l.first_seen_at.map(|t| t.to_string()).unwrap_or_default());
-        let source = serde_json::to_value(l.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        out += &csv_line(&[&id, &l.name, mark_text(l.mark), &source, &seen, l.reason.as_deref().unwrap_or("")]);
+        let (id, seen) = (
+            l.student.to_string(),
+            l.first_seen_at.map(|t| t.to_string()).unwrap_or_default(),
+        );
+        let source = serde_json::to_value(l.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out += &csv_line(&[
+            &id,
+            &l.name,
+            mark_text(l.mark),
+            &source,
+            &seen,
+            l.reason.as_deref().unwrap_or(""),
+        ]);
     }
     out
 }
 
 fn matrix_csv(rosters: &[SessionRoster]) -> String {
-    let heads: Vec<String> = rosters.iter().map(|r| format!("{} {}", r.session.day, r.session.start)).collect();
+    let heads: Vec<String> = rosters
+        .iter()
+        .map(|r| format!("{} {}", r.session.day, r.session.start))
+        .collect();
     let mut header = vec!["student_id", "name"];
     header.extend(heads.iter().map(String::as_str));
     let mut out = csv_line(&header);
@@ -186,10 +235,22 @@ fn matrix_csv(rosters: &[SessionRoster]) -> String {
 }
 
 fn stats_csv(stats: &[StudentStats]) -> String {
-    let mut out = csv_line(&["student_id", "name", "present", "late", "absent", "excused", "attendance_rate", "under_75"]);
+    let mut out = csv_line(&[
+        "student_id",
+        "name",
+        "present",
+        "late",
+        "absent",
+        "excused",
+        "attendance_rate",
+        "under_75",
+    ]);
     for s in stats {
         let n = [s.present, s.late, s.absent, s.excused].map(|v| v.to_string());
-        let rate = s.attendance_rate.map(|r| format!("{r:.3}")).unwrap_or_default();
+        let rate = s
+            .attendance_rate
+            .map(|r| format!("{r:.3}"))
+            .unwrap_or_default();
         let id = s.student.to_string();
         let flag = if below(s) { "yes" } else { "no" };
         out += &csv_line(&[&id, &s.name, &n[0], &n[1], &n[2], &n[3], &rate, flag]);
@@ -203,8 +264,13 @@ fn history_csv(rows: &[serde_json::Value]) -> String {
         let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
         let sess = &r["session"];
         out += &csv_line(&[
-            &s(&sess["day"]), &s(&sess["start"]), &s(&sess["class_name"]), &s(&sess["room"]),
-            &s(&r["mark"]), &s(&r["source"]), &s(&r["reason"]),
+            &s(&sess["day"]),
+            &s(&sess["start"]),
+            &s(&sess["class_name"]),
+            &s(&sess["room"]),
+            &s(&r["mark"]),
+            &s(&r["source"]),
+            &s(&r["reason"]),
         ]);
     }
     out

@@ -27,14 +27,18 @@ pub struct Request {
 impl Request {
     /// The body as JSON of type `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
     }
 
     /// A query parameter parsed as `T`, if present.
     pub fn query<T: FromStr>(&self, key: &str) -> Result<Option<T>, ApiError> {
         self.query
             .get(key)
-            .map(|v| v.parse().map_err(|_| ApiError::bad(format!("bad value for ?{key}"))))
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| ApiError::bad(format!("bad value for ?{key}")))
+            })
             .transpose()
     }
 

@@ -24,7 +24,12 @@ pub async fn route(hub: &Hub, req: Request) -> Result<Reply, ApiError> {
     }
 }
 
-async fn signed_in(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+async fn signed_in(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     match (req.method.clone(), path) {
         (Method::GET, ["auth", "me"]) => Reply::ok(who),
         (_, ["users", ..] | ["devices", ..] | ["audit"]) => admin::route(hub, req, who, path).await,

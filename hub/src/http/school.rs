@@ -40,7 +40,12 @@ struct EmbeddingBody {
     quality: Option<f64>,
 }
 
-pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let w = who.clone();
     match (req.method.clone(), path) {
         (Method::GET, ["classes"]) => Reply::ok(hub.read(move |c| access::classes(c, &w)).await?),
@@ -87,19 +92,36 @@ fn visible_students(conn: &Connection, who: &Principal) -> Result<Vec<Student>, 
     Ok(out)
 }
 
-async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+async fn change(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let (actor, now) = (who.actor(), hub.now());
     match (req.method.clone(), path) {
         (Method::POST, ["classes"]) => {
             let body: ClassBody = req.json()?;
-            let class = Class { id: ClassId::random(), name: body.name, teacher_id: body.teacher_id, created_at: now };
-            Reply::created(hub.write(move |tx| put_class(tx, class, true, &actor, now)).await?)
+            let class = Class {
+                id: ClassId::random(),
+                name: body.name,
+                teacher_id: body.teacher_id,
+                created_at: now,
+            };
+            Reply::created(
+                hub.write(move |tx| put_class(tx, class, true, &actor, now))
+                    .await?,
+            )
         }
         (Method::PUT, ["classes", c]) => {
             let (class, body): (ClassId, ClassBody) = (id(c, "class")?, req.json()?);
             let write = move |tx: &Connection| {
                 let old = school::class(tx, class)?;
-                let new = Class { name: body.name, teacher_id: body.teacher_id, ..old };
+                let new = Class {
+                    name: body.name,
+                    teacher_id: body.teacher_id,
+                    ..old
+                };
                 put_class(tx, new, false, &actor, now)
             };
             Reply::ok(hub.write(move |tx| write(tx)).await?)
@@ -109,7 +131,15 @@ async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Res
             let write = move |tx: &Connection| {
                 let old = school::class(tx, class)?;
                 school::delete_class(tx, class)?;
-                log(tx, &actor, "class.delete", format!("class:{class}"), Some(json!(old)), None, now)
+                log(
+                    tx,
+                    &actor,
+                    "class.delete",
+                    format!("class:{class}"),
+                    Some(json!(old)),
+                    None,
+                    now,
+                )
             };
             hub.write(move |tx| write(tx)).await?;
             Ok(Reply::NoContent)
@@ -117,25 +147,44 @@ async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Res
         (Method::PUT | Method::DELETE, ["classes", c, "students", s]) => {
             let (class, student) = (id(c, "class")?, id(s, "student")?);
             let add = req.method == Method::PUT;
-            hub.write(move |tx| membership(tx, class, student, add, &actor, now)).await?;
+            hub.write(move |tx| membership(tx, class, student, add, &actor, now))
+                .await?;
             Ok(Reply::NoContent)
         }
         _ => students(hub, req, path, actor, now).await,
     }
 }
 
-async fn students(hub: &Hub, req: &Request, path: &[&str], actor: String, now: i64) -> Result<Reply, ApiError> {
+async fn students(
+    hub: &Hub,
+    req: &Request,
+    path: &[&str],
+    actor: String,
+    now: i64,
+) -> Result<Reply, ApiError> {
     match (req.method.clone(), path) {
         (Method::POST, ["students"]) => {
             let body: StudentBody = req.json()?;
-            let s = Student { id: StudentId::random(), name: body.name, external_ref: body.external_ref, created_at: now };
-            Reply::created(hub.write(move |tx| put_student(tx, s, true, &actor, now)).await?)
+            let s = Student {
+                id: StudentId::random(),
+                name: body.name,
+                external_ref: body.external_ref,
+                created_at: now,
+            };
+            Reply::created(
+                hub.write(move |tx| put_student(tx, s, true, &actor, now))
+                    .await?,
+            )
         }
         (Method::PUT, ["students", s]) => {
             let (student, body): (StudentId, StudentBody) = (id(s, "student")?, req.json()?);
             let write = move |tx: &Connection| {
                 let old = school::student(tx, student)?;
-                let new = Student { name: body.name, external_ref: body.external_ref, ..old };
+                let new = Student {
+                    name: body.name,
+                    external_ref: body.external_ref,
+                    ..old
+                };
                 put_student(tx, new, false, &actor, now)
             };
             Reply::ok(hub.write(move |tx| write(tx)).await?)
@@ -145,7 +194,15 @@ async fn students(hub: &Hub, req: &Request, path: &[&str], actor: String, now: i
             let write = move |tx: &Connection| {
                 let old = school::student(tx, student)?;
                 school::delete_student(tx, student)?;
-                log(tx, &actor, "student.delete", format!("student:{student}"), Some(json!(old)), None, now)
+                log(
+                    tx,
+                    &actor,
+                    "student.delete",
+                    format!("student:{student}"),
+                    Some(json!(old)),
+                    None,
+                    now,
+                )
             };
             hub.write(move |tx| write(tx)).await?;
             Ok(Reply::NoContent)
@@ -156,8 +213,12 @@ async fn students(hub: &Hub, req: &Request, path: &[&str], actor: String, now: i
         }
         (Method::POST, ["students", s, "embeddings"]) => {
             let (student, body): (StudentId, EmbeddingBody) = (id(s, "student")?, req.json()?);
-            Embedding(body.embedding.clone()).validate().map_err(|e| ApiError::bad(e.to_string()))?;
-            let id = hub.write(move |tx| enrol(tx, student, &body, &actor, now)).await?;
+            Embedding(body.embedding.clone())
+                .validate()
+                .map_err(|e| ApiError::bad(e.to_string()))?;
+            let id = hub
+                .write(move |tx| enrol(tx, student, &body, &actor, now))
+                .await?;
             Reply::created(json!({"id": id, "student": student}))
         }
         _ => Err(ApiError::NoRoute),
@@ -173,54 +234,126 @@ fn log(
     after: Option<serde_json::Value>,
     at: i64,
 ) -> Result<(), ApiError> {
-    let change = Change { actor, action, target, before, after, at };
+    let change = Change {
+        actor,
+        action,
+        target,
+        before,
+        after,
+        at,
+    };
     Ok(audit::log(tx, change)?)
 }
 
-fn put_class(tx: &Connection, class: Class, new: bool, actor: &str, now: i64) -> Result<Class, ApiError> {
+fn put_class(
+    tx: &Connection,
+    class: Class,
+    new: bool,
+    actor: &str,
+    now: i64,
+) -> Result<Class, ApiError> {
     if class.name.trim().is_empty() {
         return Err(ApiError::bad("a class needs a name"));
     }
     if let Some(teacher) = class.teacher_id {
         users::by_id(tx, teacher).map_err(|_| ApiError::bad("teacher_id names no user"))?;
     }
-    let before = if new { None } else { Some(json!(school::class(tx, class.id)?)) };
+    let before = if new {
+        None
+    } else {
+        Some(json!(school::class(tx, class.id)?))
+    };
     match new {
         true => school::insert_class(tx, &class)?,
         false => school::update_class(tx, &class)?,
     }
     let action = if new { "class.create" } else { "class.update" };
-    log(tx, actor, action, format!("class:{}", class.id), before, Some(json!(class)), now)?;
+    log(
+        tx,
+        actor,
+        action,
+        format!("class:{}", class.id),
+        before,
+        Some(json!(class)),
+        now,
+    )?;
     Ok(class)
 }
 
-fn put_student(tx: &Connection, s: Student, new: bool, actor: &str, now: i64) -> Result<Student, ApiError> {
+fn put_student(
+    tx: &Connection,
+    s: Student,
+    new: bool,
+    actor: &str,
+    now: i64,
+) -> Result<Student, ApiError> {
     if s.name.trim().is_empty() {
         return Err(ApiError::bad("a student needs a name"));
     }
-    let before = if new { None } else { Some(json!(school::student(tx, s.id)?)) };
+    let before = if new {
+        None
+    } else {
+        Some(json!(school::student(tx, s.id)?))
+    };
     match new {
         true => school::insert_student(tx, &s)?,
         false => school::update_student(tx, &s)?,
     }
-    let action = if new { "student.create" } else { "student.update" };
-    log(tx, actor, action, format!("student:{}", s.id), before, Some(json!(s)), now)?;
+    let action = if new {
+        "student.create"
+    } else {
+        "student.update"
+    };
+    log(
+        tx,
+        actor,
+        action,
+        format!("student:{}", s.id),
+        before,
+        Some(json!(s)),
+        now,
+    )?;
     Ok(s)
 }
 
-fn membership(tx: &Connection, class: ClassId, student: StudentId, add: bool, actor: &str, now: i64) -> Result<(), ApiError> {
+fn membership(
+    tx: &Connection,
+    class: ClassId,
+    student: StudentId,
+    add: bool,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
     school::class(tx, class)?;
     school::student(tx, student)?;
     match add {
         true => school::add_member(tx, class, student)?,
         false => school::remove_member(tx, class, student)?,
     }
-    let action = if add { "class.add_student" } else { "class.remove_student" };
+    let action = if add {
+        "class.add_student"
+    } else {
+        "class.remove_student"
+    };
     let detail = Some(json!({"class": class, "student": student}));
-    log(tx, actor, action, format!("class:{class}"), None, detail, now)
+    log(
+        tx,
+        actor,
+        action,
+        format!("class:{class}"),
+        None,
+        detail,
+        now,
+    )
 }
 
-fn enrol(tx: &Connection, student: StudentId, body: &EmbeddingBody, actor: &str, now: i64) -> Result<Uuid, ApiError> {
+fn enrol(
+    tx: &Connection,
+    student: StudentId,
+    body: &EmbeddingBody,
+    actor: &str,
+    now: i64,
+) -> Result<Uuid, ApiError> {
     school::student(tx, student)?;
     let new = NewEnrolment {
         student,
@@ -232,6 +365,14 @@ fn enrol(tx: &Connection, student: StudentId, body: &EmbeddingBody, actor: &str,
     };
     let id = school::insert_enrolment(tx, &new)?;
     let after = Some(json!({"embedding": id, "model": body.model, "dims": body.embedding.len()}));
-    log(tx, actor, "student.enrol", format!("student:{student}"), None, after, now)?;
+    log(
+        tx,
+        actor,
+        "student.enrol",
+        format!("student:{student}"),
+        None,
+        after,
+        now,
+    )?;
     Ok(id)
 }

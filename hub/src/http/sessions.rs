@@ -26,7 +26,12 @@ struct MarkBody {
     reason: String,
 }
 
-pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
     match (req.method.clone(), path) {
         (Method::GET, ["sessions"]) => {
@@ -37,18 +42,27 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
             let read = move |c: &Connection| {
                 let slots = access::slots(c, &w)?;
                 let sessions = sessions_on(day, &slots, &calendar(c)?);
-                let views: Result<Vec<_>, _> =
-                    sessions.iter().map(|s| roster::view(c, s, &rules, now)).collect();
+                let views: Result<Vec<_>, _> = sessions
+                    .iter()
+                    .map(|s| roster::view(c, s, &rules, now))
+                    .collect();
                 Ok::<_, ApiError>(views?)
             };
             Reply::ok(hub.read(read).await?)
         }
         (Method::GET, ["sessions", slot, day]) => {
             let (slot, day) = (id(slot, "session")?, id(day, "session")?);
-            Reply::ok(hub.read(move |c| roster_of(c, &w, slot, day, &rules, now)).await?)
+            Reply::ok(
+                hub.read(move |c| roster_of(c, &w, slot, day, &rules, now))
+                    .await?,
+            )
         }
         (Method::PUT | Method::DELETE, ["sessions", slot, day, "marks", student]) => {
-            let (slot, day, student) = (id(slot, "session")?, id(day, "session")?, id(student, "student")?);
+            let (slot, day, student) = (
+                id(slot, "session")?,
+                id(day, "session")?,
+                id(student, "student")?,
+            );
             let body = match req.method == Method::PUT {
                 true => Some(req.json::<MarkBody>()?),
                 false => None,
@@ -93,9 +107,17 @@ fn set_mark(
     }
     let before = marks::get(tx, slot, day, student)?;
     let after = match body {
-        Some(b) if b.reason.trim().is_empty() => return Err(ApiError::bad("an override needs a reason")),
+        Some(b) if b.reason.trim().is_empty() => {
+            return Err(ApiError::bad("an override needs a reason"));
+        }
         Some(b) => {
-            let o = Override { student, mark: b.mark, reason: b.reason, set_by: actor.to_owned(), set_at: now };
+            let o = Override {
+                student,
+                mark: b.mark,
+                reason: b.reason,
+                set_by: actor.to_owned(),
+                set_at: now,
+            };
             marks::set(tx, slot, day, &o)?;
             Some(o)
         }
@@ -106,7 +128,11 @@ fn set_mark(
     };
     let change = Change {
         actor,
-        action: if after.is_some() { "mark.override" } else { "mark.clear" },
+        action: if after.is_some() {
+            "mark.override"
+        } else {
+            "mark.clear"
+        },
         target: format!("session:{slot}/{day}/student:{student}"),
         before: before.map(|b| json!(b)),
         after: after.map(|a| json!(a)),

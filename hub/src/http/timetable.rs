@@ -63,7 +63,12 @@ impl SlotBody {
     }
 }
 
-pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let w = who.clone();
     match (req.method.clone(), path) {
         (Method::GET, ["timetable"]) => {
@@ -76,7 +81,9 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
             Reply::ok(slots.into_iter().filter(keep).collect::<Vec<_>>())
         }
         (Method::GET, ["calendar", "terms"]) => Reply::ok(hub.read(|c| timetable::terms(c)).await?),
-        (Method::GET, ["calendar", "holidays"]) => Reply::ok(hub.read(|c| timetable::holidays(c)).await?),
+        (Method::GET, ["calendar", "holidays"]) => {
+            Reply::ok(hub.read(|c| timetable::holidays(c)).await?)
+        }
         _ => {
             access::admin(who)?;
             let reply = change(hub, req, who, path).await?;
@@ -86,10 +93,22 @@ pub async fn route(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> 
     }
 }
 
-async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Result<Reply, ApiError> {
+async fn change(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
     let (actor, now) = (who.actor(), hub.now());
     let log = move |tx: &Connection, action: &str, target: String, before, after| {
-        let change = Change { actor: &actor, action, target, before, after, at: now };
+        let change = Change {
+            actor: &actor,
+            action,
+            target,
+            before,
+            after,
+            at: now,
+        };
         audit::log(tx, change)
     };
     match (req.method.clone(), path) {
@@ -98,19 +117,33 @@ async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Res
             let write = move |tx: &Connection| {
                 school::class(tx, slot.class_id)?;
                 timetable::insert_slot(tx, &slot)?;
-                log(tx, "timetable.create", format!("slot:{}", slot.id), None, Some(json!(slot)))?;
+                log(
+                    tx,
+                    "timetable.create",
+                    format!("slot:{}", slot.id),
+                    None,
+                    Some(json!(slot)),
+                )?;
                 Ok::<_, ApiError>(slot)
             };
             Reply::created(hub.write(move |tx| write(tx)).await?)
         }
         (Method::PUT, ["timetable", s]) => {
-            let slot = req.json::<SlotBody>()?.into_slot(id(s, "timetable slot")?)?;
+            let slot = req
+                .json::<SlotBody>()?
+                .into_slot(id(s, "timetable slot")?)?;
             let write = move |tx: &Connection| {
                 let before = timetable::slot(tx, slot.id)?;
                 school::class(tx, slot.class_id)?;
                 timetable::update_slot(tx, &slot)?;
                 let target = format!("slot:{}", slot.id);
-                log(tx, "timetable.update", target, Some(json!(before)), Some(json!(slot)))?;
+                log(
+                    tx,
+                    "timetable.update",
+                    target,
+                    Some(json!(before)),
+                    Some(json!(slot)),
+                )?;
                 Ok::<_, ApiError>(slot)
             };
             Reply::ok(hub.write(move |tx| write(tx)).await?)
@@ -120,7 +153,13 @@ async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Res
             let write = move |tx: &Connection| {
                 let before = timetable::slot(tx, slot)?;
                 timetable::delete_slot(tx, slot)?;
-                log(tx, "timetable.delete", format!("slot:{slot}"), Some(json!(before)), None)?;
+                log(
+                    tx,
+                    "timetable.delete",
+                    format!("slot:{slot}"),
+                    Some(json!(before)),
+                    None,
+                )?;
                 Ok::<_, ApiError>(())
             };
             hub.write(move |tx| write(tx)).await?;
@@ -133,7 +172,13 @@ async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Res
             }
             let write = move |tx: &Connection| {
                 timetable::insert_term(tx, &term)?;
-                log(tx, "calendar.term", format!("term:{}", term.id), None, Some(json!(term)))?;
+                log(
+                    tx,
+                    "calendar.term",
+                    format!("term:{}", term.id),
+                    None,
+                    Some(json!(term)),
+                )?;
                 Ok::<_, ApiError>(term)
             };
             Reply::created(hub.write(move |tx| write(tx)).await?)
@@ -142,7 +187,13 @@ async fn change(hub: &Hub, req: &Request, who: &Principal, path: &[&str]) -> Res
             let day: Holiday = req.json()?;
             let write = move |tx: &Connection| {
                 timetable::insert_holiday(tx, &day)?;
-                log(tx, "calendar.holiday", format!("day:{}", day.day), None, Some(json!(day)))?;
+                log(
+                    tx,
+                    "calendar.holiday",
+                    format!("day:{}", day.day),
+                    None,
+                    Some(json!(day)),
+                )?;
                 Ok::<_, ApiError>(day)
             };
             Reply::created(hub.write(move |tx| write(tx)).await?)

@@ -12,7 +12,10 @@ pub enum Refusal {
     #[error("undecodable payload: {0}")]
     Malformed(#[from] DecodeError),
     #[error("a {kind} message does not belong on the {channel} channel")]
-    WrongChannel { kind: &'static str, channel: Channel },
+    WrongChannel {
+        kind: &'static str,
+        channel: Channel,
+    },
     #[error("message names device {claimed} but arrived on the topic of {topic}")]
     Forged { claimed: DeviceId, topic: DeviceId },
 }
@@ -38,7 +41,11 @@ fn belongs_on(message: &Message, channel: Channel) -> bool {
 }
 
 /// Checks topic, payload and identity of one publish.
-pub fn classify(site: &SiteId, topic: &str, payload: &[u8]) -> Result<(DeviceId, Message), Refusal> {
+pub fn classify(
+    site: &SiteId,
+    topic: &str,
+    payload: &[u8],
+) -> Result<(DeviceId, Message), Refusal> {
     let parsed = Topic::parse(topic)
         .filter(|t| &t.site == site && t.channel.from_device())
         .ok_or_else(|| Refusal::BadTopic(topic.to_owned()))?;
@@ -110,7 +117,10 @@ mod tests {
             classify(&site(), &topic(Channel::Status), b"\x01\xffgarbage"),
             Err(Refusal::Malformed(_))
         ));
-        let offline = encode(&Message::Offline(DeviceOffline { device: d }), Limits::FROM_DEVICE);
+        let offline = encode(
+            &Message::Offline(DeviceOffline { device: d }),
+            Limits::FROM_DEVICE,
+        );
         assert!(classify(&site(), &topic(Channel::Status), &offline.unwrap()).is_ok());
     }
 }

@@ -40,7 +40,8 @@ impl Link {
                 Limits::FROM_DEVICE.max_bytes + 1024,
                 Limits::FROM_HUB.max_bytes + 1024,
             );
-        if let (Some(user), Some(pass)) = (&config.secrets.mqtt_username, &config.secrets.mqtt_password)
+        if let (Some(user), Some(pass)) =
+            (&config.secrets.mqtt_username, &config.secrets.mqtt_password)
         {
             options.set_credentials(user, pass);
         }

@@ -38,7 +38,11 @@ struct Outcome {
 
 impl Ingest {
     /// Processes batches from `inbound` until shutdown, then drains what is already queued.
-    pub async fn run(self, mut inbound: mpsc::Receiver<Incoming>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(
+        self,
+        mut inbound: mpsc::Receiver<Incoming>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         loop {
             tokio::select! {
                 _ = shutdown.changed() => break,

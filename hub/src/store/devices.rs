@@ -49,11 +49,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
-pub fn insert(
-    conn: &Connection,
-    device: &Device,
-    credential_hash: &str,
-) -> Result<(), StoreError> {
+pub fn insert(conn: &Connection, device: &Device, credential_hash: &str) -> Result<(), StoreError> {
     conn.execute(
         INSERT,
         params![

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::{StoreError, id_col};
 
-const UPSERT: &str = "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at)
+const UPSERT: &str =
+    "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at)
     VALUES (?1, ?2, ?3, ?4, 'override', ?5, ?6, ?7)
     ON CONFLICT (slot_id, day, student_id) DO UPDATE SET mark = excluded.mark,
     reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at";
@@ -68,12 +69,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {
     })
 }
 
-pub fn set(
-    conn: &Connection,
-    slot: Uuid,
-    day: NaiveDate,
-    o: &Override,
-) -> Result<(), StoreError> {
+pub fn set(conn: &Connection, slot: Uuid, day: NaiveDate, o: &Override) -> Result<(), StoreError> {
     conn.execute(
         UPSERT,
         params![

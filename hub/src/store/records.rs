@@ -132,7 +132,10 @@ pub fn insert(
         })
         .collect();
     let (status, final_student) = match record.decision {
-        Decision::Confident => (Status::Approved, record.candidates.first().map(|c| c.student)),
+        Decision::Confident => (
+            Status::Approved,
+            record.candidates.first().map(|c| c.student),
+        ),
         Decision::Uncertain | Decision::Unknown => (Status::Pending, None),
     };
     let q = &record.quality;
@@ -269,7 +272,10 @@ mod tests {
             model: ModelId::new("m").unwrap(),
             gallery_version: GalleryVersion(1),
             embedding: Embedding(vec![0.25; 4]),
-            candidates: vec![Candidate { student: StudentId::random(), distance: 0.3 }],
+            candidates: vec![Candidate {
+                student: StudentId::random(),
+                distance: 0.3,
+            }],
             decision,
             thumbnail: None,
             quality: FaceQuality {
@@ -290,7 +296,10 @@ mod tests {
         assert!(!insert(&conn, &r, 6).unwrap());
         let stored = get(&conn, r.id).unwrap();
         assert_eq!((stored.status, stored.received_at), (Status::Pending, 5));
-        assert_eq!(by_status(&conn, Some(Status::Pending), 10).unwrap().len(), 1);
+        assert_eq!(
+            by_status(&conn, Some(Status::Pending), 10).unwrap().len(),
+            1
+        );
     }
 
     #[test]
@@ -299,10 +308,22 @@ mod tests {
         let r = record(device(&conn), Decision::Confident);
         insert(&conn, &r, 5).unwrap();
         let student = r.candidates[0].student;
-        assert_eq!(accepted_in_room(&conn, "Lab 3", 0, 2_000).unwrap(), [(student, 1_000)]);
-        let review = Review { status: Status::Rejected, final_student: None, by: "t", at: 9 };
+        assert_eq!(
+            accepted_in_room(&conn, "Lab 3", 0, 2_000).unwrap(),
+            [(student, 1_000)]
+        );
+        let review = Review {
+            status: Status::Rejected,
+            final_student: None,
+            by: "t",
+            at: 9,
+        };
         super::review(&conn, r.id, &review).unwrap();
-        assert!(accepted_in_room(&conn, "Lab 3", 0, 2_000).unwrap().is_empty());
+        assert!(
+            accepted_in_room(&conn, "Lab 3", 0, 2_000)
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(purge(&conn, 10, 0).unwrap(), (0, 0));
         assert_eq!(purge(&conn, 10, 2_000).unwrap(), (0, 1));
     }

@@ -24,7 +24,8 @@ const ADD_MEMBER: &str =
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
 const MEMBERS: &str = "SELECT s.id, s.name, s.external_ref, s.created_at FROM students s
     JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
-const CLASSES_OF: &str = "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
+const CLASSES_OF: &str =
+    "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
 const INSERT_EMBEDDING: &str = "INSERT INTO embeddings
     (id, student_id, model, embedding, quality, thumbnail, created_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -167,7 +168,10 @@ pub fn remove_member(
     class: ClassId,
     student: StudentId,
 ) -> Result<(), StoreError> {
-    conn.execute(REMOVE_MEMBER, params![class.to_string(), student.to_string()])?;
+    conn.execute(
+        REMOVE_MEMBER,
+        params![class.to_string(), student.to_string()],
+    )?;
     Ok(())
 }
 

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::{StoreError, id_col};
 
-const INSERT_SLOT: &str = "INSERT INTO timetable (id, class_id, room, weekday, start_minute, end_minute)
+const INSERT_SLOT: &str =
+    "INSERT INTO timetable (id, class_id, room, weekday, start_minute, end_minute)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const UPDATE_SLOT: &str = "UPDATE timetable SET class_id = ?2, room = ?3, weekday = ?4,
     start_minute = ?5, end_minute = ?6 WHERE id = ?1";

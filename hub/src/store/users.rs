@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{StoreError, id_col};
 
-const INSERT: &str = "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+const INSERT: &str =
+    "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const SELECT: &str =
     "SELECT id, username, display_name, role, password_hash, disabled, created_at FROM users";

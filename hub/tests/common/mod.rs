@@ -70,11 +70,21 @@ pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
     let handle = tokio::spawn(rollcall_hub::run(config, listener, shared, async move {
         let _ = rx.await;
     }));
-    let hub = TestHub { addr, shutdown: Some(tx), handle, clock, data_dir, site, _dir: dir };
+    let hub = TestHub {
+        addr,
+        shutdown: Some(tx),
+        handle,
+        clock,
+        data_dir,
+        site,
+        _dir: dir,
+    };
     let api = Api::new(addr);
-    wait_for("the hub's health endpoint", Duration::from_secs(20), || async {
-        api.get("/health").await.0 == StatusCode::OK
-    })
+    wait_for(
+        "the hub's health endpoint",
+        Duration::from_secs(20),
+        || async { api.get("/health").await.0 == StatusCode::OK },
+    )
     .await;
     hub
 }
@@ -130,28 +140,50 @@ pub struct Api {
 
 impl Api {
     pub fn new(addr: SocketAddr) -> Self {
-        Self { base: format!("http://{addr}/api/v1"), client: reqwest::Client::builder().no_proxy().build().unwrap(), token: None }
+        Self {
+            base: format!("http://{addr}/api/v1"),
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            token: None,
+        }
     }
 
     pub fn with_token(&self, token: &str) -> Self {
-        Self { token: Some(token.to_owned()), ..self.clone() }
+        Self {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
     }
 
     /// Logs in, panicking on failure.
     pub async fn login(&self, user: &str, password: &str) -> Api {
-        let (status, body) = self.post("/auth/login", json!({"username": user, "password": password})).await;
+        let (status, body) = self
+            .post(
+                "/auth/login",
+                json!({"username": user, "password": password}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "login of {user}: {body}");
         self.with_token(body["access_token"].as_str().unwrap())
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let (status, text) = self.raw(method, path, body).await;
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, value)
     }
 
     /// The status and body text.
-    pub async fn raw(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, String) {
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
@@ -201,22 +233,36 @@ pub struct School {
 
 pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
     let teacher = admin
-        .created("/users", json!({"username": "tess", "role": "teacher", "password": "teacher password"}))
+        .created(
+            "/users",
+            json!({"username": "tess", "role": "teacher", "password": "teacher password"}),
+        )
         .await;
     let class = admin
-        .created("/classes", json!({"name": "7B", "teacher_id": teacher["id"]}))
+        .created(
+            "/classes",
+            json!({"name": "7B", "teacher_id": teacher["id"]}),
+        )
         .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let mut students = Vec::new();
     for (i, name) in ["Ada", "Bo"].into_iter().enumerate() {
-        let s = admin.created("/students", json!({"name": name})).await["id"].as_str().unwrap().to_owned();
-        let (status, _) = admin.put(&format!("/classes/{class}/students/{s}"), json!({})).await;
+        let s = admin.created("/students", json!({"name": name})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _) = admin
+            .put(&format!("/classes/{class}/students/{s}"), json!({}))
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let embedding: Vec<f32> = (0..128).map(|k| (k as f32 + i as f32) / 128.0).collect();
         admin
-            .created(&format!("/students/{s}/embeddings"), json!({"model": "dlib-resnet-v1", "embedding": embedding}))
+            .created(
+                &format!("/students/{s}/embeddings"),
+                json!({"model": "dlib-resnet-v1", "embedding": embedding}),
+            )
             .await;
         students.push(s);
     }
@@ -226,7 +272,15 @@ pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
         .as_str()
         .unwrap()
         .to_owned();
-    let device = admin.created("/devices", json!({"name": "door-lab3", "room": "Lab 3"})).await;
+    let device = admin
+        .created("/devices", json!({"name": "door-lab3", "room": "Lab 3"}))
+        .await;
     let teacher = hub.api().login("tess", "teacher password").await;
-    School { teacher, class, slot, students, device: device["device"]["id"].as_str().unwrap().to_owned() }
+    School {
+        teacher,
+        class,
+        slot,
+        students,
+        device: device["device"]["id"].as_str().unwrap().to_owned(),
+    }
 }
