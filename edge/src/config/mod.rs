@@ -1,0 +1,299 @@
+//! The daemon's typed configuration: defaults → TOML file → `ROLLCALL_EDGE_*` environment,
+//! then [`EdgeConfig::validate`].
+//!
+//! Owns the shape of `edge.toml`, the commented example ([`DEFAULT_CONFIG`]) and the rules a
+//! config must obey. Secrets (the broker password) live apart in [`Secrets`], read from their
+//! own file and never printed. This module must not open sockets, databases or cameras.
+
+mod load;
+mod secrets;
+mod url;
+mod validate;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rollcall_models::matching::{MatchMode, Thresholds};
+use rollcall_models::quality::QualityGate;
+use rollcall_shared::{DeviceId, SiteId};
+use serde::Deserialize;
+
+pub use load::{ENV_PREFIX, load, load_str};
+pub use secrets::Secrets;
+pub use url::{BrokerUrl, UrlError};
+
+/// The fully commented example printed by `--print-default-config`. It parses and validates.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// Why a configuration cannot be used. Each variant names the file or rule to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+/// Everything `rollcall-edge run` needs to know.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    /// Where the outbox and gallery databases and the trigger socket live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    pub device: DeviceConfig,
+    pub broker: BrokerConfig,
+    #[serde(default)]
+    pub trigger: TriggerConfig,
+    pub camera: CameraConfig,
+    #[serde(default)]
+    pub burst: BurstConfig,
+    #[serde(default)]
+    pub quality: QualityGate,
+    pub matching: MatchingConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub status: StatusConfig,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/rollcall-edge")
+}
+
+/// Who this door unit is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    pub id: DeviceId,
+    pub site: SiteId,
+    pub room: String,
+}
+
+/// How to reach the hub's broker. The password is not here: see [`Secrets`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// `mqtts://host:port`, or `mqtt://` to a loopback address (tests, demos).
+    pub url: String,
+    /// PEM file of the CA that signed the broker's certificate (required for `mqtts`).
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and key (mutual TLS); both or neither.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// User name; the password is read from `secrets_file`.
+    pub username: Option<String>,
+    pub secrets_file: Option<PathBuf>,
+    /// Allow plain `mqtt://` to a non-loopback host. Never in production.
+    #[serde(default)]
+    pub allow_plain_remote: bool,
+    #[serde(default = "secs::<30>", with = "humantime_serde")]
+    pub keep_alive: Duration,
+    #[serde(default = "secs::<1>", with = "humantime_serde")]
+    pub reconnect_min: Duration,
+    #[serde(default = "secs::<60>", with = "humantime_serde")]
+    pub reconnect_max: Duration,
+}
+
+/// What starts a capture burst. Several may be on at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerConfig {
+    /// A PIR sensor or button on a GPIO pin (needs the `gpio` feature).
+    pub gpio: Option<GpioConfig>,
+    /// A burst every this long (demos, replay).
+    #[serde(default, with = "humantime_serde")]
+    pub interval: Option<Duration>,
+    /// Accept `rollcall-edge trigger` on the socket in the data dir.
+    #[serde(default = "yes")]
+    pub manual: bool,
+}
+
+impl Default for TriggerConfig {
+    fn default() -> Self {
+        Self {
+            gpio: None,
+            interval: None,
+            manual: true,
+        }
+    }
+}
+
+/// A GPIO input (BCM numbering).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpioConfig {
+    pub pin: u8,
+    #[serde(default)]
+    pub edge: Edge,
+    #[serde(default)]
+    pub pull: Pull,
+    #[serde(default = "millis::<200>", with = "humantime_serde")]
+    pub debounce: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Edge {
+    #[default]
+    Rising,
+    Falling,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pull {
+    #[default]
+    None,
+    Up,
+    Down,
+}
+
+/// Where frames come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CameraConfig {
+    /// A V4L2 camera (needs the `camera` feature).
+    V4l {
+        #[serde(default)]
+        index: u32,
+        #[serde(default = "width")]
+        width: u32,
+        #[serde(default = "height")]
+        height: u32,
+    },
+    /// Image files from a directory, in name order, looping.
+    Replay {
+        dir: PathBuf,
+        #[serde(default = "fps")]
+        fps: f32,
+    },
+}
+
+/// Frames per trigger and the gap between them.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstConfig {
+    #[serde(default = "frames")]
+    pub frames: u8,
+    #[serde(default = "millis::<150>", with = "humantime_serde")]
+    pub spacing: Duration,
+}
+
+impl Default for BurstConfig {
+    fn default() -> Self {
+        Self {
+            frames: frames(),
+            spacing: Duration::from_millis(150),
+        }
+    }
+}
+
+/// Matching against the gallery. Thresholds have no defaults: run `rollcall-edge calibrate`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingConfig {
+    /// Distance at or below which the best candidate is accepted (with `min_margin`).
+    pub confident: f32,
+    /// Distance at or below which the best candidate is shown to a teacher to confirm.
+    pub uncertain: f32,
+    /// How much further the runner-up must be for a Confident decision.
+    pub min_margin: f32,
+    #[serde(default)]
+    pub mode: MatchMode,
+    /// No second record for the same student within this long.
+    #[serde(default = "secs::<600>", with = "humantime_serde")]
+    pub cooldown: Duration,
+    /// Attach a face thumbnail to Uncertain and Unknown records.
+    #[serde(default = "yes")]
+    pub thumbnails: bool,
+}
+
+impl MatchingConfig {
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            confident: self.confident,
+            uncertain: self.uncertain,
+            min_margin: self.min_margin,
+        }
+    }
+}
+
+/// The store-and-forward queue.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Soft cap on the bytes of unacknowledged records (see docs/EDGE.md for the policy).
+    #[serde(default = "max_bytes")]
+    pub max_bytes: u64,
+    #[serde(default = "secs::<5>", with = "humantime_serde")]
+    pub retry_min: Duration,
+    #[serde(default = "secs::<300>", with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// Thumbnails of records still unacknowledged after this long are deleted (privacy).
+    #[serde(default = "secs::<604800>", with = "humantime_serde")]
+    pub thumbnail_retention: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: max_bytes(),
+            retry_min: secs::<5>(),
+            retry_max: secs::<300>(),
+            thumbnail_retention: secs::<604800>(),
+        }
+    }
+}
+
+/// Heartbeats.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusConfig {
+    #[serde(default = "secs::<30>", with = "humantime_serde")]
+    pub heartbeat: Duration,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: secs::<30>(),
+        }
+    }
+}
+
+const fn secs<const N: u64>() -> Duration {
+    Duration::from_secs(N)
+}
+const fn millis<const N: u64>() -> Duration {
+    Duration::from_millis(N)
+}
+const fn yes() -> bool {
+    true
+}
+const fn width() -> u32 {
+    1280
+}
+const fn height() -> u32 {
+    720
+}
+const fn fps() -> f32 {
+    2.0
+}
+const fn frames() -> u8 {
+    3
+}
+const fn max_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,64 @@
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+
+fn no_env() -> Vec<(String, String)> {
+    Vec::new()
+}
+
+#[test]
+fn the_default_config_parses_and_validates() {
+    let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
+    assert_eq!(config.burst.frames, 3);
+    assert_eq!(config.matching.cooldown, Duration::from_secs(600));
+    assert!(matches!(config.camera, CameraConfig::Replay { .. }));
+    assert_eq!(
+        config.outbox.thumbnail_retention,
+        Duration::from_secs(7 * 86400)
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let text = DEFAULT_CONFIG.replace("[burst]\n", "[burst]\nframez = 3\n");
+    let err = load_str(&text, "typo", no_env()).unwrap_err().to_string();
+    assert!(err.contains("framez"), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let env = vec![
+        ("ROLLCALL_EDGE_DATA_DIR".to_owned(), "/tmp/x".to_owned()),
+        (
+            "ROLLCALL_EDGE_MATCHING__CONFIDENT".to_owned(),
+            "0.4".to_owned(),
+        ),
+        ("OTHER".to_owned(), "ignored".to_owned()),
+    ];
+    let config = load_str(DEFAULT_CONFIG, "default", env).unwrap();
+    assert_eq!(config.data_dir, Path::new("/tmp/x"));
+    assert_eq!(config.matching.confident, 0.4);
+}
+
+#[test]
+fn plain_mqtt_only_to_loopback() {
+    let env = |url: &str| vec![("ROLLCALL_EDGE_BROKER__URL".to_owned(), url.to_owned())];
+    let err = load_str(DEFAULT_CONFIG, "d", env("mqtt://10.1.2.3")).unwrap_err();
+    assert!(err.to_string().contains("plain MQTT"), "{err}");
+    let err = load_str(DEFAULT_CONFIG, "d", env("mqtts://hub:8883")).unwrap_err();
+    assert!(err.to_string().contains("ca_file"), "{err}");
+    assert!(load_str(DEFAULT_CONFIG, "d", env("mqtt://localhost:1884")).is_ok());
+}
+
+#[test]
+fn every_broken_rule_is_listed() {
+    let text = DEFAULT_CONFIG
+        .replace("frames = 3", "frames = 0")
+        .replace("confident = 0.45", "confident = 0.9")
+        .replace("site = \"main-site\"", "site = \"Main Site\"");
+    let Err(ConfigError::Invalid(problems)) = load_str(&text, "d", no_env()) else {
+        panic!("expected validation errors");
+    };
+    assert_eq!(problems.len(), 3, "{problems:?}");
+}

@@ -1,0 +1,107 @@
+//! The rules a config must obey beyond its types. Every broken rule is reported at once.
+
+use std::time::Duration;
+
+use rollcall_shared::record::validate_room;
+
+use super::{BrokerConfig, BrokerUrl, CameraConfig, ConfigError, EdgeConfig};
+
+/// Most frames in one burst.
+pub const MAX_BURST_FRAMES: u8 = 10;
+
+impl EdgeConfig {
+    /// Checks every rule; lists all that are broken.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        self.check_device(&mut problems);
+        check_broker(&self.broker, &mut problems);
+        self.check_capture(&mut problems);
+        self.check_timings(&mut problems);
+        if let Err(e) = self.matching.thresholds().validate() {
+            problems.push(format!("matching: {e}"));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    fn check_device(&self, problems: &mut Vec<String>) {
+        if self.device.id.0.is_nil() {
+            problems.push("device.id must not be the nil UUID".into());
+        }
+        if !self.device.site.is_valid() {
+            problems.push("device.site must be 1-48 characters of a-z, 0-9, '-', '_', '.'".into());
+        }
+        if let Err(e) = validate_room(&self.device.room) {
+            problems.push(format!("device.room: {e}"));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            problems.push("data_dir must not be empty".into());
+        }
+    }
+
+    fn check_capture(&self, problems: &mut Vec<String>) {
+        let frames = self.burst.frames;
+        if frames == 0 || frames > MAX_BURST_FRAMES {
+            problems.push(format!("burst.frames must be 1..={MAX_BURST_FRAMES}"));
+        }
+        if self.burst.spacing > Duration::from_secs(2) {
+            problems.push("burst.spacing must be at most 2s".into());
+        }
+        if let CameraConfig::Replay { fps, .. } = self.camera
+            && !(fps.is_finite() && fps > 0.0)
+        {
+            problems.push("camera.fps must be positive".into());
+        }
+        let t = &self.trigger;
+        if t.gpio.is_none() && t.interval.is_none() && !t.manual {
+            problems.push("trigger: enable at least one of gpio, interval, manual".into());
+        }
+        if t.interval.is_some_and(|i| i < Duration::from_millis(100)) {
+            problems.push("trigger.interval must be at least 100ms".into());
+        }
+    }
+
+    fn check_timings(&self, problems: &mut Vec<String>) {
+        let o = &self.outbox;
+        if o.retry_min.is_zero() || o.retry_min > o.retry_max {
+            problems.push("outbox: need 0 < retry_min <= retry_max".into());
+        }
+        if o.max_bytes < 1024 * 1024 {
+            problems.push("outbox.max_bytes must be at least 1 MiB".into());
+        }
+        if self.status.heartbeat < Duration::from_secs(1) {
+            problems.push("status.heartbeat must be at least 1s".into());
+        }
+    }
+}
+
+fn check_broker(b: &BrokerConfig, problems: &mut Vec<String>) {
+    let url = match BrokerUrl::parse(&b.url) {
+        Ok(url) => url,
+        Err(e) => return problems.push(e.to_string()),
+    };
+    if !url.tls && !url.is_loopback() && !b.allow_plain_remote {
+        problems.push(format!(
+            "broker.url {} is plain MQTT to a remote host: use mqtts:// (or set allow_plain_remote for a lab)",
+            b.url
+        ));
+    }
+    if url.tls && b.ca_file.is_none() {
+        problems.push("broker.ca_file is required with mqtts://".into());
+    }
+    if b.client_cert.is_some() != b.client_key.is_some() {
+        problems.push("broker.client_cert and broker.client_key go together".into());
+    }
+    if b.username.is_some() && b.secrets_file.is_none() {
+        problems.push("broker.username needs broker.secrets_file (holding the password)".into());
+    }
+    if b.reconnect_min.is_zero() || b.reconnect_min > b.reconnect_max {
+        problems.push("broker: need 0 < reconnect_min <= reconnect_max".into());
+    }
+    if b.keep_alive < Duration::from_secs(5) {
+        problems.push("broker.keep_alive must be at least 5s".into());
+    }
+}

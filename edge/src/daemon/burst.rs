@@ -1,0 +1,139 @@
+//! One trigger's work, start to finish, synchronously on the pipeline thread: frames → faces
+//! → quality gate → one embedding batch → people (combined across frames) → match → decide →
+//! cooldown → records. No I/O besides the recognizer and the frame source.
+
+use image::RgbImage;
+use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
+use rollcall_models::pipeline::Face;
+use rollcall_models::quality::QualityGate;
+use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
+use tokio::time::Instant;
+
+use super::combine::{Observation, combine};
+use super::cooldown::Cooldown;
+use super::gallery::{MatchGallery, WeekTime};
+use super::recognizer::{RecognizeError, Recognizer};
+use super::record::{RecordOrigin, Verdict, build, to_wire};
+
+/// How many candidates a search returns (the record carries up to 3).
+const CANDIDATES: usize = 3;
+
+/// The settings of recognition, fixed for the daemon's life.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub origin: RecordOrigin,
+    pub gate: QualityGate,
+    pub thresholds: Thresholds,
+    pub mode: MatchMode,
+    pub thumbnails: bool,
+}
+
+/// When the burst happened, by the clocks that matter.
+#[derive(Debug, Clone, Copy)]
+pub struct BurstTime {
+    pub captured_at: UnixMillis,
+    pub local: WeekTime,
+    pub now: Instant,
+}
+
+/// What a burst produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub records: Vec<AttendanceRecord>,
+    pub faces: usize,
+    pub gated_out: usize,
+    pub people: usize,
+    pub cooled_down: usize,
+}
+
+/// Runs recognition on `frames` (see the module docs).
+pub fn process(
+    frames: &[RgbImage],
+    recognizer: &dyn Recognizer,
+    gallery: &MatchGallery,
+    settings: &Settings,
+    cooldown: &mut Cooldown,
+    time: BurstTime,
+) -> Result<Outcome, RecognizeError> {
+    let mut outcome = Outcome::default();
+    let (faces, frame_of) = gated_faces(frames, recognizer, &settings.gate, &mut outcome)?;
+    let embeddings = recognizer.embed(&faces)?;
+    let observations: Vec<Observation> = faces
+        .iter()
+        .zip(&embeddings)
+        .zip(frame_of)
+        .map(|((f, e), frame)| Observation {
+            frame,
+            bbox: f.detection.bbox,
+            weight: weight(f),
+            embedding: *e,
+        })
+        .collect();
+    let people = combine(&observations, settings.thresholds.uncertain);
+    outcome.people = people.len();
+    for person in &people {
+        let matches = gallery
+            .search(&person.embedding, CANDIDATES, settings.mode, time.local)
+            .map_err(|e| RecognizeError::new(e.to_string()))?;
+        let decision = to_wire(decide_matches(&matches, &settings.thresholds));
+        let student = (decision != Decision::Unknown).then(|| matches[0].id);
+        if !cooldown.admit(student, decision, &person.embedding, time.now) {
+            outcome.cooled_down += 1;
+            continue;
+        }
+        let verdict = Verdict {
+            embedding: &person.embedding,
+            matches: &matches,
+            decision,
+            face: &faces[person.best()],
+            frames: person.members.len(),
+        };
+        let record = build(
+            &settings.origin,
+            gallery.version(),
+            time.captured_at,
+            &verdict,
+            settings.thumbnails,
+        );
+        outcome.records.push(record);
+    }
+    Ok(outcome)
+}
+
+/// Faces of every frame that pass the gate, with the frame each came from.
+fn gated_faces(
+    frames: &[RgbImage],
+    recognizer: &dyn Recognizer,
+    gate: &QualityGate,
+    outcome: &mut Outcome,
+) -> Result<(Vec<Face>, Vec<usize>), RecognizeError> {
+    let mut kept = Vec::new();
+    let mut frame_of = Vec::new();
+    for (i, frame) in frames.iter().enumerate() {
+        for face in recognizer.faces(frame)? {
+            outcome.faces += 1;
+            match gate.check(&face.quality) {
+                Ok(()) => {
+                    kept.push(face);
+                    frame_of.push(i);
+                }
+                Err(issue) => {
+                    outcome.gated_out += 1;
+                    tracing::debug!(frame = i, %issue, "face left out");
+                }
+            }
+        }
+    }
+    Ok((kept, frame_of))
+}
+
+/// Evidence weight of a face: detector confidence times eye distance (more pixels, more
+/// detail for the embedder).
+fn weight(face: &Face) -> f32 {
+    let q = &face.quality;
+    (q.detector_score.clamp(0.0, 1.0) * q.inter_ocular_px).max(1e-3)
+}
+
+#[cfg(test)]
+#[path = "burst_tests.rs"]
+mod tests;

@@ -1,0 +1,181 @@
+//! `burst::process` with a fake recognizer: each frame's pixels say who is in it.
+
+use std::time::Duration;
+
+use image::{Rgb, RgbImage};
+use rollcall_models::detect::Detection;
+use rollcall_models::dlib_resnet::{CHIP_BYTES, Chip, Descriptor};
+use rollcall_models::matching::{DIM, MatchMode, Thresholds};
+use rollcall_models::pipeline::Face;
+use rollcall_models::quality::{FaceQuality, Pose, QualityGate};
+use rollcall_shared::*;
+
+use super::*;
+use crate::daemon::record::RecordOrigin;
+
+/// Pixel `(i, 0)` of a frame holds the identity code of face `i` (0 = no more faces); a code
+/// of 200 or more is a face too small for the gate.
+struct Fake;
+
+impl Recognizer for Fake {
+    fn model_id(&self) -> &str {
+        "fake"
+    }
+
+    fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError> {
+        let codes = (0..frame.width())
+            .map(|x| frame.get_pixel(x, 0).0[0])
+            .take_while(|c| *c != 0);
+        Ok(codes.enumerate().map(|(i, code)| face(i, code)).collect())
+    }
+
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError> {
+        Ok(faces
+            .iter()
+            .map(|f| embedding(f.chip.as_rgb()[0]))
+            .collect())
+    }
+}
+
+fn embedding(code: u8) -> Descriptor {
+    let mut e = [0.0; DIM];
+    e[usize::from(code % 100)] = 1.0;
+    e
+}
+
+fn face(slot: usize, code: u8) -> Face {
+    let x = slot as f32 * 300.0;
+    let eye = if code >= 200 { 5.0 } else { 40.0 };
+    Face {
+        detection: Detection {
+            bbox: [x, 0.0, x + 120.0, 120.0],
+            score: 0.99,
+            landmarks: [[x, 0.0]; 5],
+        },
+        quality: FaceQuality {
+            inter_ocular_px: eye,
+            box_px: 120.0,
+            sharpness: 100.0,
+            detector_score: 0.99,
+            pose: Some(Pose {
+                yaw_deg: 0.0,
+                pitch_deg: 0.0,
+                roll_deg: 0.0,
+            }),
+        },
+        chip: Chip::from_rgb(vec![code; CHIP_BYTES]).unwrap(),
+    }
+}
+
+fn frame(codes: &[u8]) -> RgbImage {
+    let mut img = RgbImage::new(8, 1);
+    for (x, c) in codes.iter().enumerate() {
+        img.put_pixel(x as u32, 0, Rgb([*c, 0, 0]));
+    }
+    img
+}
+
+fn gallery(students: &[(StudentId, u8)]) -> MatchGallery {
+    let mut state = GalleryState::empty(ModelId::new("fake").unwrap());
+    for (s, code) in students {
+        let entry = GalleryEntry {
+            student: *s,
+            classes: Vec::new(),
+            embeddings: vec![Embedding(embedding(*code).to_vec())],
+        };
+        state.entries.insert(*s, entry);
+    }
+    MatchGallery::new(state)
+}
+
+fn settings() -> Settings {
+    Settings {
+        origin: RecordOrigin {
+            device: DeviceId::random(),
+            room: "Room 1".into(),
+            model: ModelId::new("fake").unwrap(),
+        },
+        gate: QualityGate::default(),
+        thresholds: Thresholds {
+            confident: 0.3,
+            uncertain: 0.5,
+            min_margin: 0.1,
+        },
+        mode: MatchMode::Nearest,
+        thumbnails: true,
+    }
+}
+
+fn time() -> BurstTime {
+    BurstTime {
+        captured_at: UnixMillis::now(),
+        local: WeekTime {
+            weekday: 1,
+            minute: 600,
+        },
+        now: Instant::now(),
+    }
+}
+
+#[test]
+fn one_person_in_every_frame_and_a_stranger_make_two_records() {
+    let alice = StudentId::random();
+    let g = gallery(&[(alice, 1), (StudentId::random(), 2)]);
+    let frames = [frame(&[1, 9]), frame(&[1]), frame(&[1, 9])];
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let out = process(&frames, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    assert_eq!((out.faces, out.people, out.records.len()), (5, 2, 2));
+    let known = &out.records[0];
+    assert_eq!(
+        (
+            known.decision,
+            known.candidates[0].student,
+            known.quality.frames
+        ),
+        (Decision::Confident, alice, 3)
+    );
+    assert!(known.thumbnail.is_none());
+    let stranger = &out.records[1];
+    assert_eq!(
+        (stranger.decision, stranger.quality.frames),
+        (Decision::Unknown, 2)
+    );
+    assert!(stranger.thumbnail.is_some());
+    assert!(out.records.iter().all(|r| r.validate().is_ok()));
+
+    let again = process(&frames, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    assert_eq!((again.records.len(), again.cooled_down), (0, 2), "cooldown");
+}
+
+#[test]
+fn faces_failing_the_gate_are_not_embedded_or_recorded() {
+    let g = gallery(&[(StudentId::random(), 1)]);
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let out = process(
+        &[frame(&[201])],
+        &Fake,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
+    assert_eq!((out.faces, out.gated_out, out.records.len()), (1, 1, 0));
+}
+
+#[test]
+fn an_empty_gallery_makes_unknowns() {
+    let g = MatchGallery::empty(ModelId::new("fake").unwrap());
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let out = process(
+        &[frame(&[1])],
+        &Fake,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
+    assert_eq!(out.records[0].decision, Decision::Unknown);
+    assert_eq!(out.records[0].gallery_version, GalleryVersion(0));
+}

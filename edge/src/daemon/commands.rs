@@ -1,0 +1,87 @@
+//! The daemon's subcommands: `run`, `check-config`, `trigger`, `--print-default-config`.
+//! Like the other command modules they report with `anyhow`; the daemon itself uses typed
+//! errors.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::weights::ModelsDir;
+
+use super::socket::{send_trigger, socket_path};
+use super::{Hardware, install_panic_hook};
+use crate::cli::{CheckConfigArgs, RunArgs, TriggerArgs};
+use crate::config::{self, DEFAULT_CONFIG, Secrets};
+
+/// Threads for the async executor: networking and SQLite hand-offs need little.
+const EXECUTOR_THREADS: usize = 2;
+
+pub fn print_default_config() -> anyhow::Result<ExitCode> {
+    print!("{DEFAULT_CONFIG}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check_config(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
+    let config = config::load(&args.file)?;
+    Secrets::load(config.broker.secrets_file.as_deref())?;
+    println!(
+        "{}: ok (device {}, site {}, room {:?}, broker {})",
+        args.file.display(),
+        config.device.id,
+        config.device.site,
+        config.device.room,
+        config.broker.url
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn trigger(args: TriggerArgs) -> anyhow::Result<ExitCode> {
+    let path = match (&args.socket, &args.config) {
+        (Some(socket), _) => socket.clone(),
+        (None, Some(file)) => socket_path(&config::load(file)?.data_dir),
+        (None, None) => anyhow::bail!("give --config FILE or --socket PATH"),
+    };
+    if send_trigger(&path)? {
+        println!("burst requested");
+    } else {
+        println!("busy: a burst is already waiting; trigger ignored");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(args: RunArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    install_panic_hook();
+    let config = config::load(&args.config)?;
+    let secrets = Secrets::load(config.broker.secrets_file.as_deref())?;
+    let dir = ModelsDir::resolve(models_dir)?;
+    let pipeline = FacePipeline::load(&dir, PipelineOptions::default()).context(
+        "loading the face models (run `rollcall-edge models fetch` if they are missing)",
+    )?;
+    let hardware = Hardware::from_config(&config, Box::new(pipeline))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(EXECUTOR_THREADS)
+        .thread_name("rollcall-async")
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = signals().context("installing signal handlers")?;
+        super::run(config, secrets, hardware, shutdown).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+fn signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM"),
+            _ = int.recv() => tracing::info!("SIGINT"),
+        }
+    })
+}

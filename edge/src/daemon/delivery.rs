@@ -1,0 +1,209 @@
+//! The outbox's delivery protocol, without I/O: which records to publish now, when to retry,
+//! what an acknowledgement or a reconnect changes.
+//!
+//! Each record the outbox holds is [`Delivery::Pending`] (never sent by this process, or due
+//! again after a reconnect) or [`Delivery::InFlight`] (sent, waiting for the hub's
+//! `RecordAck` until `retry_at`). An acknowledgement removes it (`Acked`: the row is deleted).
+//! Retries back off exponentially from `min` to `max`. Time is passed in, so the whole
+//! protocol is tested with plain values and tokio's paused clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rollcall_shared::RecordId;
+use tokio::time::Instant;
+
+/// Where one record is in its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Committed, to be published as soon as the link is up.
+    Pending,
+    /// Published `attempts` times; republished at `retry_at` unless acknowledged first.
+    InFlight { attempts: u32, retry_at: Instant },
+}
+
+impl Delivery {
+    /// After a publish attempt at `now` (whether the broker took it or not).
+    pub fn on_attempt(self, now: Instant, backoff: Backoff) -> Delivery {
+        let attempts = match self {
+            Delivery::Pending => 1,
+            Delivery::InFlight { attempts, .. } => attempts.saturating_add(1),
+        };
+        Delivery::InFlight {
+            attempts,
+            retry_at: now + backoff.delay(attempts),
+        }
+    }
+
+    /// After the link came back: everything unacknowledged goes out again at once.
+    pub fn on_reconnect(self) -> Delivery {
+        Delivery::Pending
+    }
+
+    /// Whether the record should be published at `now`.
+    pub fn is_due(&self, now: Instant) -> bool {
+        match self {
+            Delivery::Pending => true,
+            Delivery::InFlight { retry_at, .. } => *retry_at <= now,
+        }
+    }
+}
+
+/// Exponential backoff: `min`, `2·min`, `4·min`, … capped at `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait after the `attempt`-th try (1-based).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let shift = attempt.saturating_sub(1).min(31);
+        self.min.saturating_mul(1 << shift).min(self.max)
+    }
+}
+
+/// Delivery state of every record in the outbox, oldest first (record ids are UUID v7).
+#[derive(Debug)]
+pub struct Tracker {
+    records: BTreeMap<RecordId, Delivery>,
+    backoff: Backoff,
+}
+
+impl Tracker {
+    pub fn new(backoff: Backoff) -> Self {
+        Self {
+            records: BTreeMap::new(),
+            backoff,
+        }
+    }
+
+    /// A record was committed (or found in the outbox at start).
+    pub fn add(&mut self, id: RecordId) {
+        self.records.entry(id).or_insert(Delivery::Pending);
+    }
+
+    /// Records to publish at `now`, oldest first, at most `limit`.
+    pub fn due(&self, now: Instant, limit: usize) -> Vec<RecordId> {
+        let due = self.records.iter().filter(|(_, d)| d.is_due(now));
+        due.map(|(id, _)| *id).take(limit).collect()
+    }
+
+    /// A publish of `id` was attempted at `now`.
+    pub fn attempted(&mut self, id: RecordId, now: Instant) {
+        if let Some(d) = self.records.get_mut(&id) {
+            *d = d.on_attempt(now, self.backoff);
+        }
+    }
+
+    /// The hub acknowledged `ids`; returns those this outbox held (to delete).
+    pub fn acked(&mut self, ids: &[RecordId]) -> Vec<RecordId> {
+        ids.iter()
+            .filter(|id| self.records.remove(id).is_some())
+            .copied()
+            .collect()
+    }
+
+    /// The record left the outbox without an ack (refused, deleted by an operator).
+    pub fn forget(&mut self, id: RecordId) {
+        self.records.remove(&id);
+    }
+
+    pub fn reconnected(&mut self) {
+        for d in self.records.values_mut() {
+            *d = d.on_reconnect();
+        }
+    }
+
+    /// When the next retry falls due; `None` when nothing waits on a timer.
+    pub fn next_retry(&self) -> Option<Instant> {
+        let waits = self.records.values().filter_map(|d| match d {
+            Delivery::InFlight { retry_at, .. } => Some(*retry_at),
+            Delivery::Pending => None,
+        });
+        waits.min()
+    }
+
+    pub fn get(&self, id: &RecordId) -> Option<Delivery> {
+        self.records.get(id).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: Backoff = Backoff {
+        min: Duration::from_secs(5),
+        max: Duration::from_secs(60),
+    };
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let delays: Vec<u64> = (1..=6).map(|a| B.delay(a).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(B.delay(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unacked_records_come_due_again_after_the_backoff() {
+        let mut t = Tracker::new(B);
+        let id = RecordId::now_v7();
+        t.add(id);
+        let start = Instant::now();
+        assert_eq!(t.due(start, 10), [id]);
+        t.attempted(id, start);
+        assert!(t.due(start, 10).is_empty());
+        assert_eq!(t.next_retry(), Some(start + Duration::from_secs(5)));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(t.due(Instant::now(), 10), [id]);
+        t.attempted(id, Instant::now());
+        let Some(Delivery::InFlight { attempts, retry_at }) = t.get(&id) else {
+            panic!("in flight")
+        };
+        assert_eq!(
+            (attempts, retry_at - Instant::now()),
+            (2, Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn an_ack_removes_only_held_records_and_reconnect_resends_all() {
+        let mut t = Tracker::new(B);
+        let (a, b, stranger) = (RecordId::now_v7(), RecordId::now_v7(), RecordId::now_v7());
+        t.add(a);
+        t.add(b);
+        let now = Instant::now();
+        t.attempted(a, now);
+        t.attempted(b, now);
+        assert_eq!(t.acked(&[a, stranger]), [a]);
+        assert_eq!(
+            t.acked(&[a]),
+            Vec::<RecordId>::new(),
+            "a second ack is a no-op"
+        );
+        assert!(t.due(now, 10).is_empty());
+        t.reconnected();
+        assert_eq!(t.due(now, 10), [b]);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn due_is_oldest_first_and_limited() {
+        let mut t = Tracker::new(B);
+        let ids: Vec<RecordId> = (0..5).map(|_| RecordId::now_v7()).collect();
+        for id in ids.iter().rev() {
+            t.add(*id);
+        }
+        assert_eq!(t.due(Instant::now(), 3), ids[..3]);
+    }
+}

@@ -1,0 +1,163 @@
+//! The gallery as the matcher uses it: the synced [`GalleryState`] plus a searchable matrix of
+//! its embeddings, and narrowing to the students timetabled in this room now.
+//!
+//! Only embeddings of this device's model id and dimension ever enter the matrix. Built off
+//! the executor and swapped whole (an `Arc` in a watch channel), so a burst always matches
+//! against one consistent version.
+
+use std::collections::HashSet;
+
+use rollcall_models::matching::{DIM, Gallery, Match, MatchError, MatchMode};
+use rollcall_shared::{ClassId, GalleryState, GalleryVersion, ModelId, StudentId};
+
+/// A local wall-clock position in the week, for the timetable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekTime {
+    /// ISO weekday, 1 = Monday.
+    pub weekday: u8,
+    /// Minutes after local midnight.
+    pub minute: u16,
+}
+
+/// A gallery ready to search.
+#[derive(Debug)]
+pub struct MatchGallery {
+    pub state: GalleryState,
+    matrix: Gallery<StudentId>,
+}
+
+impl MatchGallery {
+    /// Builds the search matrix; embeddings of the wrong length are skipped (and counted).
+    pub fn new(state: GalleryState) -> Self {
+        let mut rows = Vec::new();
+        let mut skipped = 0usize;
+        for entry in state.entries.values() {
+            for embedding in &entry.embeddings {
+                match <[f32; DIM]>::try_from(embedding.0.as_slice()) {
+                    Ok(row) => rows.push((entry.student, row)),
+                    Err(_) => skipped += 1,
+                }
+            }
+        }
+        let matrix = Gallery::try_from_iter(rows).unwrap_or_else(|e| {
+            tracing::error!("gallery holds a non-finite embedding ({e}); matching against nobody");
+            Gallery::new()
+        });
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                "gallery embeddings of the wrong dimension were skipped"
+            );
+        }
+        Self { state, matrix }
+    }
+
+    pub fn empty(model: ModelId) -> Self {
+        Self::new(GalleryState::empty(model))
+    }
+
+    pub fn version(&self) -> GalleryVersion {
+        self.state.version
+    }
+
+    pub fn len(&self) -> usize {
+        self.matrix.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.matrix.is_empty()
+    }
+
+    /// The `k` nearest students, among those timetabled at `when` if the timetable says who.
+    pub fn search(
+        &self,
+        query: &[f32; DIM],
+        k: usize,
+        mode: MatchMode,
+        when: WeekTime,
+    ) -> Result<Vec<Match<StudentId>>, MatchError> {
+        match self.timetabled(when) {
+            Some(allowed) => self
+                .matrix
+                .search_among(query, k, mode, |s| allowed.contains(s)),
+            None => self.matrix.search(query, k, mode),
+        }
+    }
+
+    /// Students of the classes meeting here at `when`; `None` (everyone) when the timetable
+    /// has no class then, or the classes have no enrolled students.
+    pub fn timetabled(&self, when: WeekTime) -> Option<HashSet<StudentId>> {
+        let classes: HashSet<ClassId> = self
+            .state
+            .timetable
+            .iter()
+            .filter(|slot| slot.covers(when.weekday, when.minute))
+            .map(|slot| slot.class)
+            .collect();
+        if classes.is_empty() {
+            return None;
+        }
+        let students: HashSet<StudentId> = self
+            .state
+            .entries
+            .values()
+            .filter(|e| e.classes.iter().any(|c| classes.contains(c)))
+            .map(|e| e.student)
+            .collect();
+        (!students.is_empty()).then_some(students)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcall_shared::{Embedding, GalleryEntry, TimetableSlot};
+
+    use super::*;
+
+    fn entry(class: ClassId, value: f32) -> GalleryEntry {
+        GalleryEntry {
+            student: StudentId::random(),
+            classes: vec![class],
+            embeddings: vec![Embedding(vec![value; DIM])],
+        }
+    }
+
+    #[test]
+    fn narrows_to_the_class_timetabled_now_and_falls_back_to_everyone() {
+        let (maths, art) = (ClassId::random(), ClassId::random());
+        let mut state = GalleryState::empty(ModelId::new("m").unwrap());
+        let (a, b) = (entry(maths, 0.0), entry(art, 0.01));
+        state.entries.insert(a.student, a.clone());
+        state.entries.insert(b.student, b.clone());
+        state.timetable = vec![TimetableSlot {
+            class: art,
+            weekday: 1,
+            start_minute: 540,
+            end_minute: 600,
+        }];
+        let g = MatchGallery::new(state);
+        let query = [0.0; DIM];
+        let monday_9 = WeekTime {
+            weekday: 1,
+            minute: 545,
+        };
+        let best = g.search(&query, 1, MatchMode::Nearest, monday_9).unwrap();
+        assert_eq!(best[0].id, b.student, "only the art class is in the room");
+        let tuesday = WeekTime {
+            weekday: 2,
+            minute: 545,
+        };
+        let best = g.search(&query, 1, MatchMode::Nearest, tuesday).unwrap();
+        assert_eq!(best[0].id, a.student, "no class now: everyone");
+    }
+
+    #[test]
+    fn embeddings_of_another_dimension_are_skipped() {
+        let mut state = GalleryState::empty(ModelId::new("m").unwrap());
+        let mut e = entry(ClassId::random(), 0.0);
+        e.embeddings.push(Embedding(vec![0.0; 64]));
+        state.entries.insert(e.student, e);
+        let g = MatchGallery::new(state);
+        assert_eq!(g.len(), 1);
+    }
+}

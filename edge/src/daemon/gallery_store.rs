@@ -1,0 +1,148 @@
+//! Keeping the gallery across restarts, and applying hub updates to disk and memory together.
+//!
+//! Owns the `gallery` table: one row holding the whole state as an encoded snapshot, written
+//! in one transaction, so a crash leaves either the old or the new gallery, never a mix.
+//! A stored gallery of another model id is ignored: the device starts empty and asks the
+//! hub for a full snapshot.
+
+use rollcall_shared::{
+    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, decode, encode,
+};
+use rusqlite::{OptionalExtension, params};
+
+use super::db::{Db, DbError};
+
+const SELECT: &str = "SELECT model, snapshot FROM gallery WHERE slot = 1";
+const UPSERT: &str = "INSERT INTO gallery (slot, model, version, snapshot) VALUES (1, ?1, ?2, ?3)
+     ON CONFLICT (slot) DO UPDATE SET model = ?1, version = ?2, snapshot = ?3";
+
+/// Why an update was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("gallery update refused: {0}")]
+    Refused(#[from] GalleryError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("gallery cannot be encoded: {0}")]
+    Encode(#[from] rollcall_shared::EncodeError),
+}
+
+impl From<rusqlite::Error> for SyncError {
+    fn from(e: rusqlite::Error) -> Self {
+        SyncError::Db(DbError::Sqlite(e))
+    }
+}
+
+/// The gallery table.
+#[derive(Debug, Clone)]
+pub struct GalleryStore {
+    db: Db,
+    model: ModelId,
+}
+
+impl GalleryStore {
+    pub fn new(db: Db, model: ModelId) -> Self {
+        Self { db, model }
+    }
+
+    /// The stored gallery, or an empty one (no gallery yet, another model, unreadable).
+    pub fn load(&self) -> Result<GalleryState, DbError> {
+        let empty = GalleryState::empty(self.model.clone());
+        let row: Option<(String, Vec<u8>)> = self
+            .db
+            .lock()?
+            .query_row(SELECT, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((model, bytes)) = row else {
+            return Ok(empty);
+        };
+        if model != self.model.as_str() {
+            tracing::warn!(
+                stored = model,
+                "stored gallery is for another model; ignoring it"
+            );
+            return Ok(empty);
+        }
+        let restored = match decode(&bytes, Limits::FROM_HUB) {
+            Ok(Message::Gallery(snapshot)) => empty.apply(&snapshot).ok(),
+            _ => None,
+        };
+        Ok(restored.unwrap_or_else(|| {
+            tracing::warn!("stored gallery is unreadable; starting empty");
+            empty
+        }))
+    }
+
+    /// Applies `update` on `current`, persists the result in one transaction and returns it.
+    /// On any error the stored gallery is unchanged.
+    pub fn apply(
+        &self,
+        current: &GalleryState,
+        update: &GalleryUpdate,
+    ) -> Result<GalleryState, SyncError> {
+        let next = current.apply(update)?;
+        self.save(&next)?;
+        Ok(next)
+    }
+
+    fn save(&self, state: &GalleryState) -> Result<(), SyncError> {
+        let snapshot = Message::Gallery(GalleryUpdate::snapshot(state));
+        let bytes = encode(&snapshot, Limits::FROM_HUB)?;
+        let mut conn = self.db.lock()?;
+        let tx = conn.transaction()?;
+        let version = state.version.0 as i64;
+        tx.execute(UPSERT, params![state.model.as_str(), version, bytes])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcall_shared::{ClassId, Embedding, GalleryEntry, GalleryVersion, StudentId};
+
+    use super::*;
+
+    fn update_to(state: &GalleryState, version: u64) -> (GalleryState, GalleryUpdate) {
+        let mut next = state.clone();
+        next.version = GalleryVersion(version);
+        let e = GalleryEntry {
+            student: StudentId::random(),
+            classes: vec![ClassId::random()],
+            embeddings: vec![Embedding(vec![0.5; 128])],
+        };
+        next.entries.insert(e.student, e);
+        let update = GalleryUpdate::delta(state, &next);
+        (next, update)
+    }
+
+    #[test]
+    fn updates_survive_a_restart_and_bad_ones_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edge.db");
+        let model = ModelId::new("m1").unwrap();
+        let store = GalleryStore::new(Db::open(&path).unwrap(), model.clone());
+        let empty = store.load().unwrap();
+        let (v1, u1) = update_to(&empty, 1);
+        assert_eq!(store.apply(&empty, &u1).unwrap(), v1);
+        let (_, u3) = update_to(&v1, 3);
+        let gap = GalleryUpdate {
+            base: Some(GalleryVersion(2)),
+            ..u3
+        };
+        let err = store.apply(&v1, &gap).unwrap_err();
+        assert!(
+            matches!(err, SyncError::Refused(ref e) if e.needs_full_snapshot()),
+            "{err}"
+        );
+        drop(store);
+        let store = GalleryStore::new(Db::open(&path).unwrap(), model);
+        assert_eq!(store.load().unwrap(), v1);
+        let other = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m2").unwrap());
+        assert_eq!(
+            other.load().unwrap().version,
+            GalleryVersion(0),
+            "another model's gallery is ignored"
+        );
+    }
+}

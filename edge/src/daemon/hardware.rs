@@ -1,0 +1,101 @@
+//! What the daemon is given from outside: camera, recognizer, trigger sources, clock, and an
+//! optional layer around the MQTT publisher (fault injection in tests and drills).
+
+use std::sync::Arc;
+
+use super::camera::{CameraError, FrameSource, ReplaySource};
+use super::clock::{Clock, SystemClock};
+use super::mqtt::Publisher;
+use super::recognizer::Recognizer;
+use super::socket::{ManualTrigger, socket_path};
+use super::trigger::{IntervalTrigger, Trigger, TriggerError};
+use crate::config::{CameraConfig, EdgeConfig};
+
+/// Wraps the real publisher (for example to make some publishes fail).
+pub type PublisherLayer = Box<dyn FnOnce(Arc<dyn Publisher>) -> Arc<dyn Publisher> + Send>;
+
+/// The daemon's boundaries with the world.
+pub struct Hardware {
+    pub camera: Box<dyn FrameSource>,
+    pub recognizer: Box<dyn Recognizer>,
+    pub triggers: Vec<Box<dyn Trigger>>,
+    pub clock: Arc<dyn Clock>,
+    pub publisher_layer: Option<PublisherLayer>,
+}
+
+impl std::fmt::Debug for Hardware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hardware")
+            .field("model", &self.recognizer.model_id())
+            .field("triggers", &self.triggers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the configured hardware could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum HardwareError {
+    #[error(transparent)]
+    Camera(#[from] CameraError),
+    #[error(transparent)]
+    Trigger(#[from] TriggerError),
+}
+
+impl Hardware {
+    /// The camera and triggers `config` asks for, around `recognizer`.
+    pub fn from_config(
+        config: &EdgeConfig,
+        recognizer: Box<dyn Recognizer>,
+    ) -> Result<Self, HardwareError> {
+        Ok(Self {
+            camera: camera(&config.camera)?,
+            recognizer,
+            triggers: triggers(config)?,
+            clock: Arc::new(SystemClock),
+            publisher_layer: None,
+        })
+    }
+}
+
+fn camera(config: &CameraConfig) -> Result<Box<dyn FrameSource>, CameraError> {
+    match config {
+        CameraConfig::Replay { dir, fps } => Ok(Box::new(ReplaySource::open(dir, *fps)?)),
+        #[cfg(feature = "camera")]
+        CameraConfig::V4l {
+            index,
+            width,
+            height,
+        } => Ok(Box::new(super::camera_v4l::V4lSource::open(
+            *index, *width, *height,
+        )?)),
+        #[cfg(not(feature = "camera"))]
+        CameraConfig::V4l { .. } => Err(CameraError::NotBuilt("camera")),
+    }
+}
+
+fn triggers(config: &EdgeConfig) -> Result<Vec<Box<dyn Trigger>>, TriggerError> {
+    let t = &config.trigger;
+    let mut out: Vec<Box<dyn Trigger>> = Vec::new();
+    if let Some(period) = t.interval {
+        out.push(Box::new(IntervalTrigger { period }));
+    }
+    if t.manual {
+        out.push(Box::new(ManualTrigger {
+            path: socket_path(&config.data_dir),
+        }));
+    }
+    if let Some(gpio) = t.gpio {
+        out.push(gpio_trigger(gpio)?);
+    }
+    Ok(out)
+}
+
+#[cfg(feature = "gpio")]
+fn gpio_trigger(gpio: crate::config::GpioConfig) -> Result<Box<dyn Trigger>, TriggerError> {
+    Ok(Box::new(super::gpio::GpioTrigger { config: gpio }))
+}
+
+#[cfg(not(feature = "gpio"))]
+fn gpio_trigger(_: crate::config::GpioConfig) -> Result<Box<dyn Trigger>, TriggerError> {
+    Err(TriggerError::NotBuilt("gpio"))
+}

@@ -1,0 +1,289 @@
+//! The link task: everything between the outbox and the broker, on the async executor.
+//!
+//! It learns of committed records from the pipeline thread, publishes what the delivery
+//! [`Tracker`] says is due (only while connected), deletes records the hub acknowledges,
+//! republishes everything unacknowledged on reconnect, sends heartbeats, applies gallery
+//! updates and obeys hub commands. SQLite work goes through `spawn_blocking`. It ends when
+//! the pipeline thread is done (the `committed` channel closes), after a short flush.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rollcall_shared::topics::Channel;
+use rollcall_shared::{
+    DeviceCommand, DeviceId, DeviceStatus, GalleryRequest, GalleryUpdate, Limits, Message,
+    RecordAck, RecordId, UnixMillis, encode,
+};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::delivery::Tracker;
+use super::gallery::MatchGallery;
+use super::gallery_store::{GalleryStore, SyncError};
+use super::mqtt::{LinkEvent, PublishError, Publisher};
+use super::outbox::Outbox;
+use super::trigger::{TriggerKind, TriggerTx};
+
+/// Records published per wake-up, so acks and heartbeats are never starved.
+const BATCH: usize = 32;
+/// How long to wait when rumqttc's queue is full.
+const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(100);
+/// How long shutdown waits for outstanding acks.
+const FLUSH: Duration = Duration::from_secs(2);
+
+/// Everything the link needs.
+pub struct Link {
+    pub device: DeviceId,
+    pub publisher: Arc<dyn Publisher>,
+    pub outbox: Outbox,
+    pub tracker: Tracker,
+    pub store: GalleryStore,
+    pub gallery: watch::Sender<Arc<MatchGallery>>,
+    pub triggers: TriggerTx,
+    pub heartbeat: Duration,
+    pub thumbnail_retention: Duration,
+    pub started: Instant,
+    pub connected: bool,
+    pub last_error: Option<String>,
+    pub paused_until: Option<Instant>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("device", &self.device)
+            .field("connected", &self.connected)
+            .finish()
+    }
+}
+
+impl Link {
+    /// Runs until `committed` closes, then flushes.
+    pub async fn run(
+        mut self,
+        mut events: mpsc::Receiver<LinkEvent>,
+        mut committed: mpsc::Receiver<RecordId>,
+    ) {
+        let mut heartbeat = tokio::time::interval(self.heartbeat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let wake = self.next_wake();
+            tokio::select! {
+                Some(event) = events.recv() => self.on_event(event).await,
+                id = committed.recv() => match id {
+                    Some(id) => { self.tracker.add(id); self.publish_due().await; }
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(wake) => self.publish_due().await,
+                _ = heartbeat.tick() => self.on_heartbeat().await,
+            }
+        }
+        self.flush(&mut events).await;
+    }
+
+    fn next_wake(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let retry = if self.connected {
+            self.tracker.next_retry()
+        } else {
+            None
+        };
+        [retry, self.paused_until]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(far)
+    }
+
+    async fn on_event(&mut self, event: LinkEvent) {
+        match event {
+            LinkEvent::Connected => self.on_connected().await,
+            LinkEvent::Disconnected(reason) => {
+                self.connected = false;
+                self.last_error = Some(format!("broker: {reason}"));
+            }
+            LinkEvent::Ack(ack) => self.on_ack(ack).await,
+            LinkEvent::Gallery(update) => self.on_gallery(update).await,
+            LinkEvent::Command(command) => self.on_command(command).await,
+        }
+    }
+
+    async fn on_connected(&mut self) {
+        tracing::info!(pending = self.tracker.len(), "connected to the broker");
+        self.connected = true;
+        self.tracker.reconnected();
+        self.send_status().await;
+        let version = self.gallery.borrow().version();
+        self.request_gallery(version.0 == 0);
+        self.publish_due().await;
+    }
+
+    async fn on_ack(&mut self, ack: RecordAck) {
+        let held = self.tracker.acked(&ack.records);
+        if held.is_empty() {
+            return;
+        }
+        let outbox = self.outbox.clone();
+        match blocking(move || outbox.delete(&held)).await {
+            Ok(n) => tracing::debug!(deleted = n, "records acknowledged"),
+            Err(e) => self.error(format!("deleting acknowledged records: {e}")),
+        }
+    }
+
+    async fn on_gallery(&mut self, update: GalleryUpdate) {
+        let current = self.gallery.borrow().clone();
+        let store = self.store.clone();
+        let applied = tokio::task::spawn_blocking(move || {
+            store.apply(&current.state, &update).map(MatchGallery::new)
+        })
+        .await;
+        match applied {
+            Ok(Ok(next)) => {
+                tracing::info!(version = %next.version(), students = next.len(), "gallery updated");
+                self.gallery.send_replace(Arc::new(next));
+            }
+            Ok(Err(SyncError::Refused(e))) if e.needs_full_snapshot() => {
+                tracing::warn!("gallery update refused ({e}); asking for a full snapshot");
+                self.request_gallery(true);
+            }
+            Ok(Err(e)) => self.error(format!("gallery update: {e}")),
+            Err(e) => self.error(format!("gallery update task: {e}")),
+        }
+    }
+
+    async fn on_command(&mut self, command: DeviceCommand) {
+        match command {
+            DeviceCommand::ResyncGallery => self.request_gallery(true),
+            DeviceCommand::SendStatus => self.send_status().await,
+            DeviceCommand::Trigger => {
+                self.triggers.fire(TriggerKind::Hub);
+            }
+        }
+    }
+
+    async fn on_heartbeat(&mut self) {
+        self.send_status().await;
+        let cutoff = UnixMillis::now().0 - self.thumbnail_retention.as_millis() as i64;
+        let outbox = self.outbox.clone();
+        match blocking(move || outbox.expire_thumbnails(UnixMillis(cutoff))).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "expired thumbnails deleted"),
+            Err(e) => self.error(format!("expiring thumbnails: {e}")),
+        }
+    }
+
+    /// Publishes the records that are due, oldest first, at most [`BATCH`].
+    async fn publish_due(&mut self) {
+        let now = Instant::now();
+        if !self.connected || self.paused_until.is_some_and(|p| p > now) {
+            return;
+        }
+        self.paused_until = None;
+        let due = self.tracker.due(now, BATCH);
+        if due.is_empty() {
+            return;
+        }
+        let outbox = self.outbox.clone();
+        let ids = due.clone();
+        let payloads = blocking(move || {
+            ids.iter()
+                .map(|id| outbox.payload(*id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await;
+        let payloads = match payloads {
+            Ok(p) => p,
+            Err(e) => return self.error(format!("reading the outbox: {e}")),
+        };
+        for (id, payload) in due.into_iter().zip(payloads) {
+            let Some(payload) = payload else {
+                self.tracker.forget(id);
+                continue;
+            };
+            match self.publisher.publish(Channel::Records, payload) {
+                Ok(()) => self.tracker.attempted(id, now),
+                Err(PublishError::Full) => {
+                    self.paused_until = Some(now + QUEUE_FULL_PAUSE);
+                    break;
+                }
+                Err(e) => {
+                    self.tracker.attempted(id, now);
+                    self.error(format!("publishing record {id}: {e}"));
+                }
+            }
+        }
+    }
+
+    async fn send_status(&mut self) {
+        let outbox = self.outbox.clone();
+        let depth = blocking(move || outbox.depth()).await.unwrap_or(u32::MAX);
+        let mut status = DeviceStatus {
+            device: self.device,
+            sent_at: UnixMillis::now(),
+            uptime_s: self.started.elapsed().as_secs(),
+            outbox_depth: depth,
+            gallery_version: self.gallery.borrow().version(),
+            software_version: env!("CARGO_PKG_VERSION").into(),
+            last_error: None,
+        };
+        if let Some(e) = &self.last_error {
+            status.set_last_error(e);
+        }
+        self.send(Channel::Status, Message::Status(status));
+    }
+
+    fn request_gallery(&mut self, full: bool) {
+        let have = self.gallery.borrow().version();
+        let request = GalleryRequest {
+            device: self.device,
+            have,
+            full,
+        };
+        self.send(Channel::Requests, Message::GalleryRequest(request));
+    }
+
+    /// Best-effort sends (status, requests): repeated by their own timers if lost.
+    fn send(&mut self, channel: Channel, message: Message) {
+        if !self.connected {
+            return;
+        }
+        let sent = encode(&message, Limits::FROM_DEVICE)
+            .map_err(PublishError::from)
+            .and_then(|bytes| self.publisher.publish(channel, bytes));
+        if let Err(e) = sent {
+            tracing::warn!("sending {}: {e}", message.kind());
+        }
+    }
+
+    fn error(&mut self, message: String) {
+        tracing::error!("{message}");
+        self.last_error = Some(message);
+    }
+
+    /// Publishes what is due and waits briefly for acknowledgements.
+    async fn flush(&mut self, events: &mut mpsc::Receiver<LinkEvent>) {
+        self.publish_due().await;
+        let deadline = Instant::now() + FLUSH;
+        while self.connected && self.tracker_has_in_flight() {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Some(event)) => self.on_event(event).await,
+                _ => break,
+            }
+        }
+        tracing::info!(unacknowledged = self.tracker.len(), "link stopped");
+    }
+
+    fn tracker_has_in_flight(&self) -> bool {
+        !self.tracker.is_empty()
+    }
+}
+
+/// Runs SQLite work off the executor.
+async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("blocking task failed: {e}")),
+    }
+}

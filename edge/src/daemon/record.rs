@@ -1,0 +1,104 @@
+//! Turning one matched person into an [`AttendanceRecord`], with a JPEG thumbnail of the
+//! aligned face for records a teacher has to check (Uncertain, Unknown) when enabled.
+
+use image::RgbImage;
+use image::codecs::jpeg::JpegEncoder;
+use rollcall_models::dlib_resnet::Chip;
+use rollcall_models::matching::{self, DIM, Match};
+use rollcall_models::pipeline::Face;
+use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
+use rollcall_shared::{
+    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
+    ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
+};
+
+/// Side of the aligned chip the thumbnail is made from.
+const CHIP_SIDE: u32 = 150;
+
+/// Who and where: the fixed parts of every record.
+#[derive(Debug, Clone)]
+pub struct RecordOrigin {
+    pub device: DeviceId,
+    pub room: String,
+    pub model: ModelId,
+}
+
+/// What was decided about one person of a burst.
+#[derive(Debug)]
+pub struct Verdict<'a> {
+    pub embedding: &'a [f32; DIM],
+    pub matches: &'a [Match<StudentId>],
+    pub decision: Decision,
+    /// The person's best face.
+    pub face: &'a Face,
+    pub frames: usize,
+}
+
+/// The shared-protocol decision for the matching crate's.
+pub fn to_wire(decision: matching::Decision) -> Decision {
+    match decision {
+        matching::Decision::Confident => Decision::Confident,
+        matching::Decision::Uncertain => Decision::Uncertain,
+        matching::Decision::Unknown => Decision::Unknown,
+    }
+}
+
+/// Builds the record (UUID v7 id, minted now).
+pub fn build(
+    origin: &RecordOrigin,
+    gallery_version: GalleryVersion,
+    captured_at: UnixMillis,
+    v: &Verdict<'_>,
+    thumbnails: bool,
+) -> AttendanceRecord {
+    let candidates = v.matches.iter().take(MAX_CANDIDATES).map(|m| Candidate {
+        student: m.id,
+        distance: m.distance,
+    });
+    let q = &v.face.quality;
+    let wants_thumbnail = thumbnails && v.decision != Decision::Confident;
+    AttendanceRecord {
+        id: RecordId::now_v7(),
+        device: origin.device,
+        room: origin.room.clone(),
+        captured_at,
+        model: origin.model.clone(),
+        gallery_version,
+        embedding: Embedding(v.embedding.to_vec()),
+        candidates: candidates.collect(),
+        decision: v.decision,
+        thumbnail: wants_thumbnail.then(|| thumbnail(&v.face.chip)).flatten(),
+        quality: FaceQuality {
+            face_px: q.inter_ocular_px,
+            sharpness: q.sharpness,
+            detector_score: q.detector_score,
+            yaw_deg: q.pose.map_or(0.0, |p| p.yaw_deg),
+            frames: v.frames.min(usize::from(u8::MAX)) as u8,
+        },
+    }
+}
+
+/// A JPEG of the aligned face no larger than the protocol allows.
+pub fn thumbnail(chip: &Chip) -> Option<Thumbnail> {
+    let image = RgbImage::from_raw(CHIP_SIDE, CHIP_SIDE, chip.as_rgb().to_vec())?;
+    [85u8, 70, 50, 30].into_iter().find_map(|quality| {
+        let mut bytes = Vec::new();
+        JpegEncoder::new_with_quality(&mut bytes, quality)
+            .encode_image(&image)
+            .ok()?;
+        (bytes.len() <= MAX_THUMBNAIL_BYTES).then_some(Thumbnail(bytes))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnails_are_small_jpegs() {
+        let noisy: Vec<u8> = (0..150 * 150 * 3).map(|i| (i * 7919 % 251) as u8).collect();
+        let chip = Chip::from_rgb(noisy).unwrap();
+        let t = thumbnail(&chip).unwrap();
+        assert!(t.validate().is_ok(), "{} bytes", t.0.len());
+    }
+}

@@ -1,0 +1,211 @@
+//! Wiring and lifetime: opens the database, restores the gallery and outbox, starts the MQTT
+//! link, the triggers and the pipeline thread, then waits for the shutdown future.
+//!
+//! Shutdown order: stop the triggers → the pipeline thread finishes its burst → the link
+//! publishes what is due and waits briefly for acks → the MQTT session disconnects cleanly.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rollcall_shared::ModelId;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::burst::Settings;
+use super::cooldown::Cooldown;
+use super::db::{Db, DbError};
+use super::delivery::{Backoff, Tracker};
+use super::gallery::MatchGallery;
+use super::gallery_store::GalleryStore;
+use super::hardware::Hardware;
+use super::link::Link;
+use super::mqtt::{self, Endpoint, MqttError};
+use super::outbox::{Outbox, OutboxError};
+use super::record::RecordOrigin;
+use super::shutdown::Shutdown;
+use super::trigger::{TriggerError, TriggerKind, TriggerTx};
+use super::worker::Worker;
+use super::{DB_FILE, systemd};
+use crate::config::{EdgeConfig, Secrets};
+
+/// Records committed but not yet seen by the link.
+const COMMITTED_QUEUE: usize = 64;
+
+/// Why the daemon could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error("broker: {0}")]
+    Mqtt(#[from] MqttError),
+    #[error("trigger: {0}")]
+    Trigger(#[from] TriggerError),
+    #[error("recognizer model id {0:?} is not a valid model id")]
+    ModelId(String),
+    #[error("starting the pipeline thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Runs the daemon until `shutdown` resolves, then stops cleanly.
+pub async fn run(
+    config: EdgeConfig,
+    secrets: Secrets,
+    hardware: Hardware,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let Hardware {
+        camera,
+        recognizer,
+        triggers,
+        clock,
+        publisher_layer,
+    } = hardware;
+    let (outbox, store, gallery_state) = open_state(&config, recognizer.model_id())?;
+    let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
+    let (stop, stopping) = Shutdown::new();
+    let (net_stop, net_stopping) = Shutdown::new();
+    let endpoint = Endpoint {
+        broker: &config.broker,
+        secrets: &secrets,
+        site: &config.device.site,
+        device: config.device.id,
+    };
+    let connection = mqtt::connect(&endpoint, net_stopping)?;
+    let publisher: Arc<dyn mqtt::Publisher> = Arc::new(connection.publisher.clone());
+    let publisher = match publisher_layer {
+        Some(layer) => layer(publisher),
+        None => publisher,
+    };
+    let (trigger_tx, trigger_rx) = TriggerTx::channel();
+    let guards = triggers
+        .into_iter()
+        .map(|t| t.start(trigger_tx.clone(), stopping.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (committed_tx, committed_rx) = mpsc::channel(COMMITTED_QUEUE);
+    let worker = Worker {
+        camera,
+        settings: settings(&config, recognizer.model_id())?,
+        recognizer,
+        frames: config.burst.frames,
+        spacing: config.burst.spacing,
+        cooldown: Cooldown::new(config.matching.cooldown, config.matching.uncertain),
+        gallery: gallery_rx,
+        outbox: outbox.clone(),
+        committed: committed_tx,
+        clock,
+        shutdown: stopping.clone(),
+    };
+    let worker = worker.spawn(trigger_rx).map_err(DaemonError::Thread)?;
+    let link = Link {
+        device: config.device.id,
+        publisher,
+        tracker: restored_tracker(&outbox, &config)?,
+        outbox,
+        store,
+        gallery: gallery_tx,
+        triggers: trigger_tx.clone(),
+        heartbeat: config.status.heartbeat,
+        thumbnail_retention: config.outbox.thumbnail_retention,
+        started: Instant::now(),
+        connected: false,
+        last_error: None,
+        paused_until: None,
+    };
+    let link = tokio::spawn(link.run(connection.events, committed_rx));
+    systemd::ready();
+    tracing::info!(device = %config.device.id, room = config.device.room, "rollcall-edge running");
+    wait_with_watchdog(shutdown).await;
+
+    systemd::stopping();
+    tracing::info!("shutting down: finishing the burst in progress");
+    stop.trigger();
+    trigger_tx.fire(TriggerKind::Manual);
+    drop(trigger_tx);
+    drop(guards);
+    let _ = tokio::task::spawn_blocking(move || worker.join()).await;
+    let _ = link.await;
+    net_stop.trigger();
+    let _ = connection.task.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn open_state(
+    config: &EdgeConfig,
+    model: &str,
+) -> Result<(Outbox, GalleryStore, rollcall_shared::GalleryState), DaemonError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| DaemonError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let db = Db::open(&config.data_dir.join(DB_FILE))?;
+    let model = ModelId::new(model).map_err(|_| DaemonError::ModelId(model.to_owned()))?;
+    let store = GalleryStore::new(db.clone(), model);
+    let state = store.load()?;
+    tracing::info!(version = %state.version, students = state.entries.len(), "gallery restored");
+    Ok((Outbox::new(db, config.outbox.max_bytes), store, state))
+}
+
+fn restored_tracker(outbox: &Outbox, config: &EdgeConfig) -> Result<Tracker, DaemonError> {
+    let mut tracker = Tracker::new(Backoff {
+        min: config.outbox.retry_min,
+        max: config.outbox.retry_max,
+    });
+    let ids = outbox.ids()?;
+    if !ids.is_empty() {
+        tracing::info!(
+            pending = ids.len(),
+            "unacknowledged records found in the outbox"
+        );
+    }
+    ids.into_iter().for_each(|id| tracker.add(id));
+    Ok(tracker)
+}
+
+fn settings(config: &EdgeConfig, model: &str) -> Result<Settings, DaemonError> {
+    let model = ModelId::new(model).map_err(|_| DaemonError::ModelId(model.to_owned()))?;
+    Ok(Settings {
+        origin: RecordOrigin {
+            device: config.device.id,
+            room: config.device.room.clone(),
+            model,
+        },
+        gate: config.quality,
+        thresholds: config.matching.thresholds(),
+        mode: config.matching.mode,
+        thumbnails: config.matching.thumbnails,
+    })
+}
+
+/// Waits for `shutdown`, pinging systemd's watchdog meanwhile if it is on.
+async fn wait_with_watchdog(shutdown: impl Future<Output = ()>) {
+    let Some(period) = systemd::watchdog_period() else {
+        return shutdown.await;
+    };
+    tokio::pin!(shutdown);
+    let mut ticks = tokio::time::interval(period.max(Duration::from_millis(100)));
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = ticks.tick() => systemd::ping(),
+        }
+    }
+}
+
+/// Makes a panic anywhere log and abort the process, so systemd restarts it.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        default(info);
+        std::process::abort();
+    }));
+}

@@ -1,0 +1,126 @@
+//! The pipeline thread: waits for triggers, captures a burst, recognises, commits records to
+//! the outbox and tells the link. Runs on its own named OS thread because the face networks
+//! are CPU-heavy and synchronous; never on the async executor.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use image::RgbImage;
+use rollcall_shared::RecordId;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::burst::{self, BurstTime, Settings};
+use super::camera::{CameraError, FrameSource};
+use super::clock::Clock;
+use super::cooldown::Cooldown;
+use super::gallery::MatchGallery;
+use super::outbox::{Committed, Outbox};
+use super::recognizer::Recognizer;
+use super::shutdown::Shutdown;
+use super::trigger::TriggerEvent;
+
+/// The thread's name (shown by `top -H`).
+pub const THREAD_NAME: &str = "rollcall-pipeline";
+
+/// What the pipeline thread owns.
+pub struct Worker {
+    pub camera: Box<dyn FrameSource>,
+    pub recognizer: Box<dyn Recognizer>,
+    pub settings: Settings,
+    pub frames: u8,
+    pub spacing: Duration,
+    pub cooldown: Cooldown,
+    pub gallery: watch::Receiver<Arc<MatchGallery>>,
+    pub outbox: Outbox,
+    pub committed: mpsc::Sender<RecordId>,
+    pub clock: Arc<dyn Clock>,
+    pub shutdown: Shutdown,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    /// Starts the thread; it ends after the burst in progress once shutdown is set.
+    pub fn spawn(
+        self,
+        triggers: mpsc::Receiver<TriggerEvent>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(move || self.run(triggers))
+    }
+
+    fn run(mut self, mut triggers: mpsc::Receiver<TriggerEvent>) {
+        while let Some(event) = triggers.blocking_recv() {
+            if self.shutdown.is_set() {
+                break;
+            }
+            self.handle(event);
+        }
+        tracing::info!("pipeline thread stopped");
+    }
+
+    fn handle(&mut self, event: TriggerEvent) {
+        let time = BurstTime {
+            captured_at: self.clock.now(),
+            local: self.clock.week_time(),
+            now: Instant::now(),
+        };
+        let frames = match self.capture() {
+            Ok(frames) => frames,
+            Err(e) => return tracing::error!(trigger = ?event.kind, "capture failed: {e}"),
+        };
+        let gallery = self.gallery.borrow().clone();
+        let outcome = burst::process(
+            &frames,
+            self.recognizer.as_ref(),
+            &gallery,
+            &self.settings,
+            &mut self.cooldown,
+            time,
+        );
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(e) => return tracing::error!(trigger = ?event.kind, "recognition failed: {e}"),
+        };
+        let mut committed = 0;
+        for record in &outcome.records {
+            match self.outbox.commit(record) {
+                Ok(Committed::Refused) => {}
+                Ok(_) => {
+                    committed += 1;
+                    let _ = self.committed.blocking_send(record.id);
+                }
+                Err(e) => tracing::error!(record = %record.id, "commit failed, record lost: {e}"),
+            }
+        }
+        tracing::info!(
+            trigger = ?event.kind,
+            faces = outcome.faces,
+            gated_out = outcome.gated_out,
+            people = outcome.people,
+            cooled_down = outcome.cooled_down,
+            committed,
+            latency_ms = event.at.elapsed().as_millis() as u64,
+            "burst done"
+        );
+    }
+
+    fn capture(&mut self) -> Result<Vec<RgbImage>, CameraError> {
+        let mut frames = Vec::with_capacity(usize::from(self.frames));
+        for i in 0..self.frames {
+            if i > 0 {
+                std::thread::sleep(self.spacing);
+            }
+            frames.push(self.camera.grab()?);
+        }
+        Ok(frames)
+    }
+}

@@ -1,0 +1,208 @@
+//! Harness for the daemon's integration tests: the real face pipeline on real photos, a real
+//! Mosquitto on a free port, an in-test hub, and a daemon started and stopped per test.
+//! Readiness is always polled with a deadline, never slept for.
+
+#![allow(dead_code)]
+
+pub mod hub;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rollcall_edge::config::{EdgeConfig, Secrets, load_str};
+use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource, SystemClock};
+use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::weights::ModelsDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The labelled photos (`ROLLCALL_FACES_DIR`, default `<workspace>/../shared/faces`).
+pub fn faces_dir() -> PathBuf {
+    let dir = std::env::var_os("ROLLCALL_FACES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/faces"));
+    assert!(
+        dir.join("identities").is_dir(),
+        "face photos not found at {} (set ROLLCALL_FACES_DIR to the shared/faces folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// Photos of one identity, sorted.
+pub fn photos_of(identity: &str) -> Vec<PathBuf> {
+    let dir = faces_dir().join("identities").join(identity);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The real pipeline with the real weights, loaded once per test binary.
+pub fn pipeline() -> Arc<FacePipeline> {
+    static PIPELINE: OnceLock<Arc<FacePipeline>> = OnceLock::new();
+    PIPELINE
+        .get_or_init(|| {
+            let dir = ModelsDir::resolve(None).expect("models directory");
+            let loaded = FacePipeline::load(&dir, PipelineOptions::default());
+            Arc::new(loaded.unwrap_or_else(|e| {
+                panic!(
+                    "cannot load the face models from {} ({e}): run `cargo run -p rollcall-edge -- models fetch`",
+                    dir.path().display()
+                )
+            }))
+        })
+        .clone()
+}
+
+/// A directory holding copies of `photos` named so they replay in the given order.
+pub fn replay_dir(photos: &[PathBuf]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, photo) in photos.iter().enumerate() {
+        let ext = photo.extension().unwrap().to_str().unwrap();
+        std::fs::copy(photo, dir.path().join(format!("{i:03}.{ext}"))).unwrap();
+    }
+    dir
+}
+
+/// A test config: loopback broker on `port`, replay camera, manual trigger, short timings.
+/// The thresholds are test values for LFW photos, not recommendations.
+pub fn config(data_dir: &Path, replay: &Path, port: u16, extra_env: &[(&str, &str)]) -> EdgeConfig {
+    let text = format!(
+        r#"
+data_dir = "{data}"
+[device]
+id = "{id}"
+site = "test-site"
+room = "Lab 3"
+[broker]
+url = "mqtt://127.0.0.1:{port}"
+keep_alive = "5s"
+reconnect_min = "50ms"
+reconnect_max = "500ms"
+[trigger]
+manual = true
+[camera]
+kind = "replay"
+dir = "{replay}"
+fps = 1000.0
+[burst]
+frames = 3
+spacing = "1ms"
+[matching]
+confident = 0.5
+uncertain = 0.6
+min_margin = 0.02
+cooldown = "1ms"
+[outbox]
+retry_min = "300ms"
+retry_max = "2s"
+[status]
+heartbeat = "1s"
+"#,
+        data = data_dir.display(),
+        id = uuid::Uuid::new_v4(),
+        replay = replay.display(),
+    );
+    let env = extra_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+    load_str(&text, "test config", env).expect("test config is valid")
+}
+
+/// A daemon running in the test's runtime.
+pub struct Daemon {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+    pub socket: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: EdgeConfig, layer: Option<PublisherLayer>) -> Self {
+        let replay = match &config.camera {
+            rollcall_edge::config::CameraConfig::Replay { dir, fps } => {
+                ReplaySource::open(dir, *fps).unwrap()
+            }
+            _ => unreachable!("tests replay photos"),
+        };
+        let socket = rollcall_edge::daemon::socket::socket_path(&config.data_dir);
+        let triggers = vec![Box::new(rollcall_edge::daemon::socket::ManualTrigger {
+            path: socket.clone(),
+        }) as Box<dyn rollcall_edge::daemon::Trigger>];
+        let hardware = Hardware {
+            camera: Box::new(replay),
+            recognizer: Box::new(pipeline()),
+            triggers,
+            clock: Arc::new(SystemClock),
+            publisher_layer: layer,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            rollcall_edge::daemon::run(config, Secrets::default(), hardware, shutdown)
+                .await
+                .expect("daemon ran");
+        });
+        Self {
+            stop: Some(stop),
+            task,
+            socket,
+        }
+    }
+
+    /// Asks for a burst through the manual-trigger socket (waits for the socket to exist).
+    pub async fn trigger(&self) {
+        let socket = self.socket.clone();
+        wait_for("trigger socket", Duration::from_secs(20), || {
+            socket.exists()
+        })
+        .await;
+        let path = self.socket.clone();
+        let queued =
+            tokio::task::spawn_blocking(move || rollcall_edge::daemon::socket::send_trigger(&path))
+                .await
+                .unwrap()
+                .expect("trigger sent");
+        assert!(queued, "the trigger was queued");
+    }
+
+    /// SIGTERM-equivalent: finish the burst, flush, disconnect.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(60), &mut self.task)
+            .await
+            .expect("daemon stopped in time")
+            .unwrap();
+    }
+}
+
+/// Polls `ready` every 20 ms until it holds or `timeout` passes (then panics naming `what`).
+pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !ready() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} not reached within {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Records in the outbox of the daemon whose data dir is `dir` (read through SQLite).
+pub fn outbox_depth(dir: &Path) -> u32 {
+    let path = dir.join(rollcall_edge::daemon::DB_FILE);
+    if !path.exists() {
+        return 0;
+    }
+    let db = rollcall_edge::daemon::db::Db::open(&path).unwrap();
+    rollcall_edge::daemon::outbox::Outbox::new(db, u64::MAX)
+        .depth()
+        .unwrap()
+}

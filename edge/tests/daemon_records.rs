@@ -1,0 +1,104 @@
+//! The whole pipeline on replayed real photos against a real Mosquitto: an enrolled person
+//! yields a Confident record naming them, a stranger an Unknown one, and one burst never
+//! counts a person twice.
+
+mod common;
+
+use std::time::Duration;
+
+use common::hub::{Hub, enrol};
+use common::{Daemon, config, outbox_depth, photos_of, replay_dir, wait_for};
+use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_shared::{Decision, GalleryVersion};
+
+const ENROLLED: &str = "Abdullah_Gul";
+const ALSO_ENROLLED: &str = "Aaron_Peirsol";
+const STRANGER: &str = "Abdoulaye_Wade";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    let gul = photos_of(ENROLLED);
+    let peirsol = photos_of(ALSO_ENROLLED);
+    let (probe, enrolment_photos) = gul.split_last().unwrap();
+    let enrolment = enrol(&[
+        (ENROLLED, enrolment_photos.to_vec()),
+        (ALSO_ENROLLED, peirsol[1..].to_vec()),
+    ]);
+    let hub = Hub::start(broker.addr(), Some(enrolment.update.clone()));
+
+    // frames of one burst: the enrolled person, the stranger, the enrolled person again
+    let stranger = photos_of(STRANGER)[0].clone();
+    let replay = replay_dir(&[probe.clone(), stranger]);
+    let data = tempfile::tempdir().unwrap();
+    let config = config(data.path(), replay.path(), broker.addr().port(), &[]);
+    let daemon = Daemon::start(config, None);
+
+    wait_for("gallery v1 in a heartbeat", Duration::from_secs(60), || {
+        hub.seen(|s| {
+            s.statuses
+                .iter()
+                .any(|st| st.gallery_version == GalleryVersion(1))
+        })
+    })
+    .await;
+    assert!(hub.seen(|s| {
+        s.requests
+            .first()
+            .is_some_and(|r| r.have == GalleryVersion(0))
+    }));
+    daemon.trigger().await;
+    wait_for("two records", Duration::from_secs(60), || {
+        hub.seen(|s| s.records().len() >= 2)
+    })
+    .await;
+    wait_for("outbox drained", Duration::from_secs(20), || {
+        outbox_depth(data.path()) == 0
+    })
+    .await;
+    daemon.stop().await;
+
+    let records = hub.seen(|s| s.records());
+    assert_eq!(
+        records.len(),
+        2,
+        "one record per person, not per frame: {records:#?}"
+    );
+    let known = records
+        .iter()
+        .find(|r| r.decision == Decision::Confident)
+        .expect("a Confident record");
+    assert_eq!(known.candidates[0].student, enrolment.students[ENROLLED]);
+    assert_eq!(
+        known.quality.frames, 2,
+        "the two frames of the enrolled person were combined"
+    );
+    assert!(
+        known.thumbnail.is_none(),
+        "Confident records carry no thumbnail"
+    );
+    let unknown = records
+        .iter()
+        .find(|r| r.decision == Decision::Unknown)
+        .expect("an Unknown record");
+    assert_eq!(unknown.quality.frames, 1);
+    assert!(
+        unknown
+            .thumbnail
+            .as_ref()
+            .is_some_and(|t| t.validate().is_ok()),
+        "Unknown records carry a thumbnail"
+    );
+    for r in &records {
+        assert_eq!(
+            (r.gallery_version, r.room.as_str()),
+            (GalleryVersion(1), "Lab 3")
+        );
+        assert_eq!(r.id.0.get_version_num(), 7);
+    }
+    eprintln!(
+        "distances: enrolled {:.3}, stranger best {:.3}",
+        known.candidates[0].distance,
+        unknown.candidates.first().map_or(f32::NAN, |c| c.distance)
+    );
+}
