@@ -50,9 +50,9 @@ pub async fn route(
 ) -> Result<Reply, ApiError> {
     access::admin(who)?;
     match (req.method.clone(), path) {
-        (Method::GET, ["users"]) => Reply::ok(hub.read(|c| users::list(c)).await?),
+        (Method::GET, ["users"]) => Reply::ok(hub.read(users::list).await?),
         (Method::POST, ["users"]) => create_user(hub, req, who).await,
-        (Method::GET, ["devices"]) => Reply::ok(hub.read(|c| devices::list(c)).await?),
+        (Method::GET, ["devices"]) => Reply::ok(hub.read(devices::list).await?),
         (Method::POST, ["devices"]) => register_device(hub, req, who).await,
         (Method::POST, ["devices", d, "enable"]) => {
             set_enabled(hub, who, id(d, "device")?, true).await

@@ -80,10 +80,8 @@ pub async fn route(
             };
             Reply::ok(slots.into_iter().filter(keep).collect::<Vec<_>>())
         }
-        (Method::GET, ["calendar", "terms"]) => Reply::ok(hub.read(|c| timetable::terms(c)).await?),
-        (Method::GET, ["calendar", "holidays"]) => {
-            Reply::ok(hub.read(|c| timetable::holidays(c)).await?)
-        }
+        (Method::GET, ["calendar", "terms"]) => Reply::ok(hub.read(timetable::terms).await?),
+        (Method::GET, ["calendar", "holidays"]) => Reply::ok(hub.read(timetable::holidays).await?),
         _ => {
             access::admin(who)?;
             let reply = change(hub, req, who, path).await?;

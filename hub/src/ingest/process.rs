@@ -130,11 +130,14 @@ fn admitted(
     device: DeviceId,
     metrics: &Metrics,
 ) -> Result<bool, StoreError> {
-    if !cache.contains_key(&device) {
-        let enabled = devices::get(conn, device)?.map(|d| d.enabled);
-        cache.insert(device, enabled);
-    }
-    match cache[&device] {
+    let enabled = match cache.get(&device) {
+        Some(known) => *known,
+        None => {
+            let enabled = devices::get(conn, device)?.map(|d| d.enabled);
+            *cache.entry(device).or_insert(enabled)
+        }
+    };
+    match enabled {
         Some(true) => Ok(true),
         Some(false) => {
             add(&metrics.disabled_device, 1);

@@ -112,7 +112,7 @@ pub(crate) fn embedding_to_blob(values: &[f32]) -> Vec<u8> {
 }
 
 pub(crate) fn blob_to_embedding(blob: &[u8]) -> Result<Vec<f32>, StoreError> {
-    if blob.len() % 4 != 0 {
+    if !blob.len().is_multiple_of(4) {
         return Err(StoreError::Corrupt("embedding blob length".into()));
     }
     Ok(blob

@@ -53,9 +53,11 @@ pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
         let port = rollcall_e2e::free_port().unwrap();
         SocketAddr::from(([127, 0, 0, 1], port))
     });
-    let mut config = Config::default();
-    config.site = SiteId::new("test-site").unwrap();
-    config.data_dir = data_dir.clone();
+    let mut config = Config {
+        site: SiteId::new("test-site").unwrap(),
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
     config.http.listen = "127.0.0.1:0".parse().unwrap();
     config.mqtt.broker = broker.to_string();
     config.mqtt.client_id = format!("hub-{}", uuid::Uuid::new_v4());
