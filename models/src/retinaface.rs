@@ -15,10 +15,12 @@
 //! Depthwise convolutions run on [`crate::depthwise::Depthwise3x3`]; bias and activations are
 //! fused into one in-place pass after each convolution.
 
+mod im2col;
 mod layers;
 mod net;
 mod options;
 mod tensors;
+mod upsample;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

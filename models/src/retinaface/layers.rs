@@ -2,7 +2,7 @@
 //!
 //! Every convolution in the ONNX graph carries a bias (batch-norm folded in) and is followed by
 //! a leaky ReLU (slope 0.1), a ReLU, or nothing. [`Conv`] runs the convolution without bias
-//! (1×1 as a matmul, 3×3 through candle's `conv2d`), then [`BiasAct`] adds the bias and applies
+//! (1×1 as a matmul, 3×3 as a matmul over [`Im2Col3x3`] patches), then [`BiasAct`] adds the bias and applies
 //! a per-channel slope in place: slope 0.1 is the leaky ReLU, 0 a ReLU, 1 the identity.
 //! [`DepthwiseSeparable`] is MobileNet's depthwise 3×3 + pointwise 1×1 pair.
 
@@ -10,6 +10,7 @@ use candle_core::{CpuStorage, InplaceOp1, Layout, Module, Result, Tensor, bail};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
+use super::im2col::Im2Col3x3;
 use crate::depthwise::Depthwise3x3;
 
 /// Negative slope of every leaky ReLU in the model.
@@ -115,11 +116,10 @@ impl Conv {
     /// Builds from tensors, with one activation per output channel.
     pub fn from_tensors(weight: Tensor, bias: Tensor, stride: usize, acts: &[Act]) -> Result<Self> {
         let (c_out, c_in, kernel, _) = weight.dims4()?;
-        let weight = match kernel {
-            1 => weight.reshape((c_out, c_in))?,
-            3 => weight,
-            k => bail!("conv: kernel {k} is not supported"),
-        };
+        if kernel != 1 && kernel != 3 {
+            bail!("conv: kernel {kernel} is not supported");
+        }
+        let weight = weight.reshape((c_out, c_in * kernel * kernel))?;
         let bias_act = BiasAct::new(bias.to_vec1()?, acts)?;
         Ok(Self {
             weight,
@@ -145,23 +145,28 @@ impl Conv {
             bias_act,
         })
     }
-
-    fn conv_1x1(&self, xs: &Tensor) -> Result<Tensor> {
-        let (n, c_in, h, w) = xs.dims4()?;
-        let c_out = self.weight.dim(0)?;
-        let xs = xs.reshape((n, c_in, h * w))?;
-        let ys = self.weight.broadcast_left(n)?.matmul(&xs)?;
-        ys.reshape((n, c_out, h, w))
-    }
 }
 
 impl Module for Conv {
+    /// 1×1: `weight (c_out, c_in) × xs (c_in, h·w)`; 3×3: the same over the im2col patches.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let ys = match self.kernel {
-            1 => self.conv_1x1(xs)?,
-            _ => xs.conv2d(&self.weight, 1, self.stride, 1, 1)?,
-        }
-        .contiguous()?;
+        let (n, c_in, h, w) = xs.dims4()?;
+        let c_out = self.weight.dim(0)?;
+        let (cols, ho, wo) = match self.kernel {
+            1 => (xs.reshape((n, c_in, h * w))?, h, w),
+            _ => {
+                let cols = xs.contiguous()?.apply_op1_no_bwd(&Im2Col3x3 {
+                    stride: self.stride,
+                })?;
+                (cols, (h - 1) / self.stride + 1, (w - 1) / self.stride + 1)
+            }
+        };
+        let ys = self
+            .weight
+            .broadcast_left(n)?
+            .matmul(&cols)?
+            .reshape((n, c_out, ho, wo))?;
+        let ys = ys.contiguous()?;
         ys.inplace_op1(&self.bias_act)?;
         Ok(ys)
     }

@@ -26,6 +26,7 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::layers::{Act, Conv, ConvDims, DepthwiseSeparable, onnx_name};
+use super::upsample::UpsampleAdd;
 
 /// Depthwise-separable blocks per stage: (first initialiser, c_in, c_out, stride).
 const STAGE1: [(u32, usize, usize, usize); 5] = [
@@ -115,16 +116,14 @@ impl Fpn {
         let o1 = self.outputs[0].forward(s1)?;
         let o2 = self.outputs[1].forward(s2)?;
         let o3 = self.outputs[2].forward(s3)?;
-        let o2 = self.merge2.forward(&(upsample_like(&o3, &o2)? + o2)?)?;
-        let o1 = self.merge1.forward(&(upsample_like(&o2, &o1)? + o1)?)?;
+        let o2 = self
+            .merge2
+            .forward(&o2.apply_op2_no_bwd(&o3, &UpsampleAdd)?)?;
+        let o1 = self
+            .merge1
+            .forward(&o1.apply_op2_no_bwd(&o2, &UpsampleAdd)?)?;
         Ok([o1, o2, o3])
     }
-}
-
-/// ONNX `Resize` (nearest, asymmetric, floor) to `like`'s height and width.
-fn upsample_like(xs: &Tensor, like: &Tensor) -> Result<Tensor> {
-    let (_, _, h, w) = like.dims4()?;
-    xs.upsample_nearest2d(h, w)
 }
 
 /// SSH context module. With base initialiser b: `conv3X3` b (64→32), `conv5X5_1` b+3
