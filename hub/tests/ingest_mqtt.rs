@@ -328,6 +328,20 @@ async fn a_gallery_request_gets_a_snapshot_and_changes_are_pushed_as_deltas() {
     let held = held.apply(&delta).expect("the delta applies");
     assert_eq!(held.entries[&ada.parse().unwrap()].embeddings.len(), 2);
 
+    let bo: StudentId = school.students[1].parse().unwrap();
+    let (status, _) = admin.delete(&format!("/students/{bo}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let Message::Gallery(removal) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
+    assert_eq!(
+        removal.removals,
+        vec![bo],
+        "a deleted student leaves every device"
+    );
+    let held = held.apply(&removal).expect("the removal applies");
+    assert_eq!(held.entries.len(), 1);
+
     let (status, _) = admin
         .post(&format!("/devices/{device}/resync"), json!({}))
         .await;
