@@ -235,3 +235,46 @@ fn pseudo_random_inputs_match_onnxruntime() {
 fn photos_match_onnxruntime() {
     run_cases(true);
 }
+
+#[test]
+fn detect_maps_results_back_to_the_original_image() {
+    let fixture: Fixture = serde_json::from_str(FIXTURE).expect("fixture parses");
+    let case = fixture
+        .cases
+        .iter()
+        .find(|c| c.name == "photo_two_people")
+        .expect("case");
+    let Source::Photo { path } = &case.source else {
+        panic!("not a photo case")
+    };
+    let image = image::open(faces_dir().join(path))
+        .expect("photo decodes")
+        .to_rgb8();
+    let model = RetinaFace::load(&weights_path(), &Device::Cpu).expect("weights load");
+    let opts = retinaface::DetectOptions {
+        score_threshold: fixture.score_threshold,
+        nms_iou: fixture.nms_iou,
+        max_side: 640,
+        min_face_px: retinaface::SMALLEST_ANCHOR_PX,
+    };
+    let found = model.detect(&image, &opts).expect("detect");
+    let [_, _, h, w] = case.shape;
+    let (sx, sy) = (
+        image.width() as f32 / w as f32,
+        image.height() as f32 / h as f32,
+    );
+    assert_eq!(found.len(), case.detections.len());
+    for (ours, r) in found.iter().zip(&case.detections) {
+        let expected = Detection {
+            bbox: r.bbox,
+            score: r.score,
+            landmarks: r.landmarks,
+        }
+        .scaled(sx, sy);
+        assert!(
+            max_abs(&ours.bbox, &expected.bbox) <= BOX_TOLERANCE_PX,
+            "{ours:?} vs {expected:?}"
+        );
+        assert!(ours.bbox[0] >= -1.0 && ours.bbox[2] <= image.width() as f32 + 1.0);
+    }
+}
