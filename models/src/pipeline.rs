@@ -53,7 +53,11 @@ macro_rules! boxed_from {
         }
     )*};
 }
-boxed_from!(Weights(WeightsError), Detect(DetectorError), Embed(EmbedError));
+boxed_from!(
+    Weights(WeightsError),
+    Detect(DetectorError),
+    Embed(EmbedError)
+);
 
 /// One face found in an image, aligned and measured, ready to embed.
 #[derive(Debug, Clone)]
@@ -144,10 +148,22 @@ impl FacePipeline {
     /// Descriptors of `faces`, in order, in one batch.
     pub fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, PipelineError> {
         let chips: Vec<Chip> = faces.iter().map(|f| f.chip.clone()).collect();
-        let descriptors = if self.options.mirror {
-            self.embedder.embed_batch_mirrored(&chips)?
+        self.embed_chips(&chips, self.options.mirror)
+    }
+
+    /// Descriptors of aligned chips, in one batch; `mirror` averages with the flipped chips.
+    pub fn embed_chips(
+        &self,
+        chips: &[Chip],
+        mirror: bool,
+    ) -> Result<Vec<Descriptor>, PipelineError> {
+        if chips.is_empty() {
+            return Ok(Vec::new());
+        }
+        let descriptors = if mirror {
+            self.embedder.embed_batch_mirrored(chips)?
         } else {
-            self.embedder.embed_batch(&chips)?
+            self.embedder.embed_batch(chips)?
         };
         Ok(descriptors)
     }
