@@ -45,11 +45,12 @@ impl Publisher for Failing {
 }
 
 fn failing(fail: Arc<AtomicU32>) -> PublisherLayer {
-    Box::new(move |inner| Arc::new(Failing { inner, fail }))
+    Box::new(move |inner: Arc<dyn Publisher>| -> Arc<dyn Publisher> { Arc::new(Failing { inner, fail }) })
 }
 
 /// A broker, a hub with one enrolled person, and a replay of a photo of them.
 struct Rig {
+    device: String,
     broker: Mosquitto,
     hub: Hub,
     replay: tempfile::TempDir,
@@ -64,6 +65,7 @@ fn rig(broker: Mosquitto) -> Rig {
         Some(enrol(&[(PERSON, enrolment.to_vec())]).update),
     );
     Rig {
+        device: uuid::Uuid::new_v4().to_string(),
         broker,
         hub,
         replay: replay_dir(std::slice::from_ref(probe)),
@@ -73,13 +75,13 @@ fn rig(broker: Mosquitto) -> Rig {
 
 impl Rig {
     fn daemon(&self, layer: Option<PublisherLayer>) -> Daemon {
-        let config = config(
-            self.data.path(),
-            self.replay.path(),
-            self.broker.addr().port(),
-            &[],
-        );
-        Daemon::start(config, layer)
+        Daemon::start(self.config(self.broker.addr().port()), layer)
+    }
+
+    /// The same device (id, data dir) every time.
+    fn config(&self, port: u16) -> rollcall_edge::config::EdgeConfig {
+        let id = [("ROLLCALL_EDGE_DEVICE__ID", self.device.as_str())];
+        config(self.data.path(), self.replay.path(), port, &id)
     }
 
     async fn wait_ready(&self) {
@@ -176,8 +178,7 @@ async fn a_broker_restart_loses_nothing() {
     let port = rollcall_e2e::free_port().unwrap();
     let listener = format!("listener {port} 127.0.0.1\nallow_anonymous true\n");
     let mut rig = rig(Mosquitto::start_with(&listener).unwrap());
-    let config = config(rig.data.path(), rig.replay.path(), port, &[]);
-    let daemon = Daemon::start(config, None);
+    let daemon = Daemon::start(rig.config(port), None);
     rig.wait_ready().await;
     rig.burst(&daemon, 0).await;
     rig.settle(1).await;

@@ -58,7 +58,9 @@ fn apply_env(table: &mut Table, name: &str, key: &str, value: &str) -> Result<()
             message: "empty key segment".into(),
         });
     }
-    let (last, parents) = path.split_last().unwrap_or((&path[0], &[]));
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(());
+    };
     let mut node = table;
     for part in parents {
         let entry = node

@@ -163,6 +163,9 @@ impl Link {
 
     async fn on_heartbeat(&mut self) {
         self.send_status().await;
+        if self.gallery.borrow().version().0 == 0 {
+            self.request_gallery(true);
+        }
         let cutoff = UnixMillis::now().0 - self.thumbnail_retention.as_millis() as i64;
         let outbox = self.outbox.clone();
         match blocking(move || outbox.expire_thumbnails(UnixMillis(cutoff))).await {

@@ -147,7 +147,12 @@ impl Outbox {
             if batch.is_empty() {
                 break;
             }
-            freed += self.strip(batch)?;
+            for row in batch {
+                if freed >= need {
+                    break;
+                }
+                freed += self.strip(vec![row])?;
+            }
         }
         Ok(freed)
     }

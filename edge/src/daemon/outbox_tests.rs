@@ -40,7 +40,7 @@ fn when_full_old_thumbnails_go_first_then_unknowns_are_refused() {
         outbox.commit(&r).unwrap();
         with_thumbs.push(r.id);
     }
-    let newcomer = record(Decision::Unknown, 20_000);
+    let newcomer = record(Decision::Unknown, 24_500);
     assert_eq!(outbox.commit(&newcomer).unwrap(), Committed::Stored);
     let oldest = outbox.payload(with_thumbs[0]).unwrap().unwrap();
     let Message::Record(oldest) = decode(&oldest, Limits::FROM_DEVICE).unwrap() else {
@@ -59,17 +59,16 @@ fn when_full_old_thumbnails_go_first_then_unknowns_are_refused() {
 #[test]
 fn with_no_thumbnails_left_unknowns_are_refused_but_the_register_is_kept() {
     let (_dir, outbox) = outbox(MIB);
-    while outbox.used_bytes().unwrap() < MIB {
-        outbox.commit(&record(Decision::Confident, 0)).unwrap();
+    let filler = |_| record(Decision::Unknown, 0);
+    let len = encode(&Message::Record(filler(())), Limits::FROM_DEVICE).unwrap().len() as u64;
+    while outbox.used_bytes().unwrap() + len <= MIB {
+        assert_eq!(outbox.commit(&filler(())).unwrap(), Committed::Stored);
     }
     let depth = outbox.depth().unwrap();
     let unknown = record(Decision::Unknown, 5000);
     assert_eq!(outbox.commit(&unknown).unwrap(), Committed::Refused);
     let confident = record(Decision::Confident, 0);
-    assert_eq!(
-        outbox.commit(&confident).unwrap(),
-        Committed::StoredOverBudget
-    );
+    assert_eq!(outbox.commit(&confident).unwrap(), Committed::StoredOverBudget);
     assert_eq!(outbox.depth().unwrap(), depth + 1);
     assert_eq!(outbox.stats.refused_unknown.load(Ordering::Relaxed), 1);
     assert_eq!(outbox.stats.over_budget.load(Ordering::Relaxed), 1);
