@@ -45,7 +45,9 @@ impl Publisher for Failing {
 }
 
 fn failing(fail: Arc<AtomicU32>) -> PublisherLayer {
-    Box::new(move |inner: Arc<dyn Publisher>| -> Arc<dyn Publisher> { Arc::new(Failing { inner, fail }) })
+    Box::new(move |inner: Arc<dyn Publisher>| -> Arc<dyn Publisher> {
+        Arc::new(Failing { inner, fail })
+    })
 }
 
 /// A broker, a hub with one enrolled person, and a replay of a photo of them.

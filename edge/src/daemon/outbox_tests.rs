@@ -60,7 +60,9 @@ fn when_full_old_thumbnails_go_first_then_unknowns_are_refused() {
 fn with_no_thumbnails_left_unknowns_are_refused_but_the_register_is_kept() {
     let (_dir, outbox) = outbox(MIB);
     let filler = |_| record(Decision::Unknown, 0);
-    let len = encode(&Message::Record(filler(())), Limits::FROM_DEVICE).unwrap().len() as u64;
+    let len = encode(&Message::Record(filler(())), Limits::FROM_DEVICE)
+        .unwrap()
+        .len() as u64;
     while outbox.used_bytes().unwrap() + len <= MIB {
         assert_eq!(outbox.commit(&filler(())).unwrap(), Committed::Stored);
     }
@@ -68,7 +70,10 @@ fn with_no_thumbnails_left_unknowns_are_refused_but_the_register_is_kept() {
     let unknown = record(Decision::Unknown, 5000);
     assert_eq!(outbox.commit(&unknown).unwrap(), Committed::Refused);
     let confident = record(Decision::Confident, 0);
-    assert_eq!(outbox.commit(&confident).unwrap(), Committed::StoredOverBudget);
+    assert_eq!(
+        outbox.commit(&confident).unwrap(),
+        Committed::StoredOverBudget
+    );
     assert_eq!(outbox.depth().unwrap(), depth + 1);
     assert_eq!(outbox.stats.refused_unknown.load(Ordering::Relaxed), 1);
     assert_eq!(outbox.stats.over_budget.load(Ordering::Relaxed), 1);
