@@ -31,6 +31,9 @@ const EXPIRED_THUMBNAILS: &str =
     "SELECT id, payload FROM outbox WHERE has_thumbnail = 1 AND created_ms < ?1";
 const UPDATE_PAYLOAD: &str = "UPDATE outbox SET payload = ?2, has_thumbnail = 0 WHERE id = ?1";
 
+/// A stored record's id bytes and its encoded payload.
+type IdAndPayload = (Vec<u8>, Vec<u8>);
+
 /// Why the outbox failed. Records already committed stay committed.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -165,7 +168,7 @@ impl Outbox {
         Ok(n)
     }
 
-    fn rows(&self, sql: &str, arg: i64) -> Result<Vec<(Vec<u8>, Vec<u8>)>, OutboxError> {
+    fn rows(&self, sql: &str, arg: i64) -> Result<Vec<IdAndPayload>, OutboxError> {
         let conn = self.db.lock()?;
         let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map([arg], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -174,7 +177,7 @@ impl Outbox {
     }
 
     /// Re-encodes each record without its thumbnail; returns the bytes freed.
-    fn strip(&self, rows: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, OutboxError> {
+    fn strip(&self, rows: Vec<IdAndPayload>) -> Result<u64, OutboxError> {
         let mut freed = 0;
         for (id, payload) in rows {
             let Ok(Message::Record(mut record)) = decode(&payload, Limits::FROM_DEVICE) else {
