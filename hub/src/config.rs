@@ -6,6 +6,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::quality::QualityGate;
 use rollcall_shared::{ModelId, SiteId};
 use serde::Deserialize;
 
@@ -42,6 +44,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub attendance: AttendanceConfig,
     pub gallery: GalleryConfig,
+    pub faces: FacesConfig,
     pub secrets: Secrets,
 }
 
@@ -49,14 +52,31 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
     pub allow_plain_http: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
 }
 
-/// How the hub reaches the broker. TLS joins when the broker certificates do.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+/// A PEM certificate chain and its private key.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// How the hub reaches the broker: `transport = "tcp"`, or a `[mqtt.transport.tls]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum MqttTransport {
     Tcp,
+    /// TLS trusting only `ca_file`; a client certificate when the broker requires one.
+    Tls {
+        ca_file: PathBuf,
+        client_cert: Option<PathBuf>,
+        client_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -97,6 +117,28 @@ pub struct GalleryConfig {
     pub model: ModelId,
 }
 
+/// Photo enrolment: the face pipeline the hub runs on uploaded photos.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacesConfig {
+    /// Load the face models at start (required for `POST /students/{id}/faces`).
+    pub enabled: bool,
+    /// Where the weights live; unset means `ROLLCALL_MODELS_DIR`, then the user's data dir.
+    pub models_dir: Option<PathBuf>,
+    /// What an enrolment photo's face must meet.
+    pub gate: QualityGate,
+}
+
+impl Default for FacesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            models_dir: None,
+            gate: QualityGate::default(),
+        }
+    }
+}
+
 /// Credentials, kept apart from the tunables; `Debug` never prints them.
 #[derive(Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -126,6 +168,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             attendance: AttendanceConfig::default(),
             gallery: GalleryConfig::default(),
+            faces: FacesConfig::default(),
             secrets: Secrets::default(),
         }
     }
@@ -136,6 +179,7 @@ impl Default for HttpConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             allow_plain_http: false,
+            tls: None,
         }
     }
 }
@@ -183,7 +227,7 @@ impl Default for AttendanceConfig {
 impl Default for GalleryConfig {
     fn default() -> Self {
         Self {
-            model: ModelId::new("dlib-resnet-v1").expect("valid default model"),
+            model: ModelId::new(MODEL_ID).expect("valid default model"),
         }
     }
 }
@@ -225,6 +269,9 @@ impl Config {
                 .parse()
                 .map_err(|e| bad("ROLLCALL_HUB_HTTP_LISTEN", format!("{e}")))?;
         }
+        if let Some(v) = var("ROLLCALL_MODELS_DIR") {
+            self.faces.models_dir = Some(PathBuf::from(v));
+        }
         if let Some(v) = var("ROLLCALL_HUB_MQTT_BROKER") {
             self.mqtt.broker = v;
         }
@@ -244,9 +291,11 @@ impl Config {
                 "site and gallery.model must be 1 to 48 (64) characters of a-z, 0-9, '-', '_' or '.'",
             );
         }
-        if !self.http.listen.ip().is_loopback() && !self.http.allow_plain_http {
+        let plain = self.http.tls.is_none();
+        if plain && !self.http.listen.ip().is_loopback() && !self.http.allow_plain_http {
             return invalid(
-                "http.listen is not a loopback address: plain HTTP there needs http.allow_plain_http = true",
+                "http.listen is not a loopback address: set [http.tls] cert and key for HTTPS \
+                 (or http.allow_plain_http = true behind a TLS-terminating proxy)",
             );
         }
         if self.mqtt_host_port().is_none() {
@@ -263,6 +312,11 @@ impl Config {
         }
         if self.mqtt.client_id.is_empty() || self.mqtt.keep_alive_secs < 5 {
             return invalid("mqtt.client_id must be set and mqtt.keep_alive_secs at least 5");
+        }
+        if self.faces.enabled && self.gallery.model.as_str() != MODEL_ID {
+            return invalid(&format!(
+                "photo enrolment makes {MODEL_ID} embeddings: set gallery.model to it, or faces.enabled = false"
+            ));
         }
         Ok(())
     }
@@ -302,6 +356,33 @@ mod tests {
         let mut c = Config::parse("[http]\nlisten = \"0.0.0.0:8080\"").unwrap();
         assert!(c.validate().is_err());
         c.http.allow_plain_http = true;
+        c.validate().unwrap();
+        let tls =
+            "[http]\nlisten = \"0.0.0.0:8443\"\n[http.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"";
+        Config::parse(tls).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn the_broker_transport_is_tcp_or_a_tls_table() {
+        let tls = "[mqtt.transport.tls]\nca_file = \"ca.pem\"\nclient_cert = \"c.pem\"\nclient_key = \"k.pem\"";
+        let c = Config::parse(tls).unwrap();
+        assert!(matches!(
+            c.mqtt.transport,
+            MqttTransport::Tls {
+                client_cert: Some(_),
+                ..
+            }
+        ));
+        assert!(Config::parse("[mqtt.transport.tls]\nca = \"x\"").is_err());
+        assert!(Config::parse("[mqtt]\ntransport = \"quic\"").is_err());
+    }
+
+    #[test]
+    fn photo_enrolment_needs_the_pipeline_model_in_the_gallery() {
+        let mut c = Config::default();
+        c.gallery.model = ModelId::new("dlib-resnet-v1").unwrap();
+        assert!(c.validate().is_err());
+        c.faces.enabled = false;
         c.validate().unwrap();
     }
 

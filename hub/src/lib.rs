@@ -10,6 +10,7 @@ pub mod attendance;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod enrol;
 pub mod gallery;
 pub mod http;
 pub mod ingest;
@@ -18,5 +19,6 @@ mod server;
 pub mod setup;
 pub mod state;
 pub mod store;
+pub mod tls;
 
 pub use server::{RunError, run};

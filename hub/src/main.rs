@@ -159,7 +159,12 @@ fn serve(path: &Path) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding {}", config.http.listen))?;
-        tracing::info!("API on http://{}/api/v1", listener.local_addr()?);
+        let scheme = if config.http.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!("API on {scheme}://{}/api/v1", listener.local_addr()?);
         rollcall_hub::run(config, listener, Arc::new(SystemClock), shutdown_signal()).await?;
         Ok(())
     })

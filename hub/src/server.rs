@@ -15,12 +15,15 @@ use crate::auth::limiter::LoginLimiter;
 use crate::auth::tokens::Tokens;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::enrol::{Enroller, LoadError};
+use crate::http::tls;
 use crate::ingest::mqtt::Link;
 use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
 use crate::ingest::{CHANNEL_CAPACITY, Metrics};
 use crate::state::Hub;
 use crate::store::{Db, StoreError, records};
+use crate::tls::TlsError;
 
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
@@ -33,6 +36,12 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Faces(#[from] LoadError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("MQTT broker: {0}")]
+    BrokerTls(TlsError),
 }
 
 /// Runs the hub until `shutdown` completes, then stops every task and returns.
@@ -44,6 +53,8 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let db = Db::open(&config.database_path())?;
     let key = SigningKey::load(&config.data_dir)?;
+    let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
+    let faces = load_faces(&config).await?;
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
@@ -60,6 +71,7 @@ pub async fn run(
         metrics: metrics.clone(),
         outbound: out_tx.clone(),
         gallery_changed: changed.clone(),
+        faces,
     });
     let ingest = Ingest {
         db: db.clone(),
@@ -78,15 +90,12 @@ pub async fn run(
         outbound: out_tx,
     };
     let mut tasks = JoinSet::new();
-    tasks.spawn(Link::new(&config, metrics).run(in_tx, out_rx, stop.clone()));
+    let link = Link::new(&config, metrics).map_err(RunError::BrokerTls)?;
+    tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
     tasks.spawn(ingest.run(in_rx, stop.clone()));
     tasks.spawn(pusher.run(changed, stop.clone()));
     tasks.spawn(retention(db, config.clone(), clock, stop.clone()));
-    let mut http_stop = stop.clone();
-    let stopped = async move {
-        let _ = http_stop.changed().await;
-    };
-    tasks.spawn(crate::http::serve(hub, http, stopped));
+    tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
     tracing::info!(site = %config.site, "hub running");
     shutdown.await;
     tracing::info!("shutting down");
@@ -99,6 +108,19 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Loads the face pipeline on the blocking pool when photo enrolment is on.
+async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError> {
+    if !config.faces.enabled {
+        tracing::info!("photo enrolment is off (faces.enabled = false)");
+        return Ok(None);
+    }
+    let (dir, gate) = (config.faces.models_dir.clone(), config.faces.gate);
+    let loaded = tokio::task::spawn_blocking(move || Enroller::load(dir.as_ref(), gate))
+        .await
+        .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
+    Ok(Some(Arc::new(loaded)))
 }
 
 /// Drops reviewed thumbnails and old records on schedule.

@@ -1,5 +1,6 @@
 //! The state HTTP handlers share: configuration, database, clock, tokens, login limiter,
-//! ingest metrics and the handles to MQTT (outbound queue, gallery-changed signal).
+//! ingest metrics, the handles to MQTT (outbound queue, gallery-changed signal) and the face
+//! pipeline.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::auth::limiter::LoginLimiter;
 use crate::auth::tokens::Tokens;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};
 use crate::store::{Db, StoreError};
 
@@ -26,6 +28,8 @@ pub struct Hub {
     pub metrics: Arc<Metrics>,
     pub outbound: mpsc::Sender<Outbound>,
     pub gallery_changed: Arc<Notify>,
+    /// The face pipeline for photo enrolment; `None` when `faces.enabled` is off.
+    pub faces: Option<Arc<Enroller>>,
 }
 
 impl Hub {

@@ -278,3 +278,45 @@ async fn approving_an_uncertain_record_marks_its_top_candidate() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_reassigned_crop_joins_the_gallery_only_past_the_quality_gate() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+    let bo = s.students[1].clone();
+    let embeddings = |api: Api, who: String| async move {
+        let (_, list) = api.get(&format!("/students/{who}/embeddings")).await;
+        list.as_array().unwrap().len()
+    };
+    assert_eq!(embeddings(admin.clone(), bo.clone()).await, 1);
+
+    let mut blurry = record(&s.device, &bo, Decision::Unknown, monday_at(9, 10));
+    blurry.quality.face_px = 9.0;
+    let blurry = store(&hub, blurry).await;
+    let body = json!({"student": bo, "add_to_gallery": true});
+    let path = format!("/records/{blurry}/reassign");
+    let (status, out) = admin.post(&path, body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["error"]["code"], "too_small");
+    assert_eq!(out["error"]["details"]["too_small"]["px"], 9.0);
+    let (_, still) = admin.get(&format!("/records/{blurry}")).await;
+    assert_eq!(
+        still["status"], "pending",
+        "a refused reassign changes nothing"
+    );
+
+    let good = store(
+        &hub,
+        record(&s.device, &bo, Decision::Unknown, monday_at(9, 12)),
+    )
+    .await;
+    let (status, out) = admin.post(&format!("/records/{good}/reassign"), body).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["status"], "reassigned");
+    assert_eq!(embeddings(admin.clone(), bo.clone()).await, 2);
+    let (_, faces) = admin.get(&format!("/students/{bo}/faces")).await;
+    assert_eq!(faces[1]["quality"]["face_px"], 60.0);
+    assert!(faces[1]["thumbnail_url"].is_string());
+    hub.stop().await;
+}

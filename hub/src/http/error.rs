@@ -4,6 +4,7 @@
 use warp::http::StatusCode;
 
 use crate::auth::tokens::TokenError;
+use crate::enrol::Refusal;
 use crate::store::StoreError;
 
 /// Why a request failed, in the caller's terms.
@@ -25,6 +26,18 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    #[error("request body of {bytes} bytes is over the {max}-byte limit")]
+    TooLarge { bytes: u64, max: u64 },
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// A photo (or every photo of an upload) was refused; `photos` has each one's outcome.
+    #[error("{refusal}")]
+    Photo {
+        refusal: Refusal,
+        photos: Option<serde_json::Value>,
+    },
+    #[error("{0}")]
+    Unavailable(String),
     #[error("too many failed logins; try again in {retry_after} s")]
     TooManyAttempts { retry_after: u64 },
     #[error("internal error")]
@@ -40,6 +53,15 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Photo { refusal, .. } => match refusal.code() {
+                "image_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                "not_an_image" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "pipeline_failed" => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,6 +76,10 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMedia(_) => "unsupported_media_type",
+            ApiError::Photo { refusal, .. } => refusal.code(),
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::TooManyAttempts { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
         }
@@ -63,7 +89,16 @@ impl ApiError {
         if let ApiError::Internal(detail) = self {
             tracing::error!("request failed: {detail}");
         }
-        serde_json::json!({"error": {"code": self.code(), "message": self.to_string()}})
+        let mut error = serde_json::json!({"code": self.code(), "message": self.to_string()});
+        if let ApiError::Photo { refusal, photos } = self {
+            if let Some(details) = refusal.details() {
+                error["details"] = details;
+            }
+            if let Some(photos) = photos {
+                error["photos"] = photos.clone();
+            }
+        }
+        serde_json::json!({ "error": error })
     }
 
     pub fn bad(message: impl Into<String>) -> Self {
@@ -77,6 +112,15 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             StoreError::Conflict(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::Photo {
+            refusal,
+            photos: None,
         }
     }
 }

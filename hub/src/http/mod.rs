@@ -6,7 +6,9 @@ mod access;
 mod admin;
 mod auth;
 mod error;
+mod faces;
 mod health;
+mod multipart;
 mod records;
 mod reports;
 mod request;
@@ -14,15 +16,17 @@ mod router;
 mod school;
 mod sessions;
 mod timetable;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::{Method, header};
@@ -34,27 +38,46 @@ pub use request::{Reply, Request};
 
 use crate::state::Hub;
 
-/// Largest request body accepted.
+/// Largest JSON request body accepted.
 const MAX_BODY: u64 = 1024 * 1024;
+/// Largest upload (multipart photos) accepted.
+const MAX_UPLOAD: u64 = 25 * 1024 * 1024;
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true.
 pub async fn serve(
     hub: Arc<Hub>,
     listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
 ) {
+    if let Some(acceptor) = tls {
+        return tls::serve(hub, listener, acceptor, stop).await;
+    }
+    let stopped = async move {
+        let _ = stop.changed().await;
+    };
     warp::serve(routes(hub))
         .incoming(listener)
-        .graceful(shutdown)
+        .graceful(stopped)
         .run()
         .await;
 }
 
-/// The whole API as one warp filter.
+/// The whole API as one warp filter, with the client address from the connection.
 pub fn routes(hub: Arc<Hub>) -> BoxedFilter<(Response,)> {
-    let body = warp::body::content_length_limit(MAX_BODY)
+    routes_from(hub, None)
+}
+
+/// The whole API; `remote` names the client when the connection is served outside warp.
+pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Response,)> {
+    let remote_addr = match remote {
+        Some(addr) => warp::any().map(move || Some(addr)).boxed(),
+        None => warp::addr::remote().boxed(),
+    };
+    let body = warp::body::content_length_limit(MAX_UPLOAD)
         .and(warp::body::bytes())
-        .or(warp::any().map(Bytes::new))
+        .map(Ok::<Bytes, ApiError>)
+        .or(warp::header::optional::<u64>("content-length").map(too_large))
         .unify();
     let query = warp::query::<HashMap<String, String>>()
         .or(warp::any().map(HashMap::new))
@@ -64,19 +87,28 @@ pub fn routes(hub: Arc<Hub>) -> BoxedFilter<(Response,)> {
         .and(warp::path::tail())
         .and(query)
         .and(warp::header::optional::<String>("authorization"))
-        .and(warp::addr::remote())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(remote_addr)
         .and(body)
         .and_then(
             move |method: Method,
                   tail: Tail,
                   query: HashMap<String, String>,
                   authorization: Option<String>,
+                  content_type: Option<String>,
                   remote: Option<SocketAddr>,
-                  body: Bytes| {
+                  body: Result<Bytes, ApiError>| {
                 let hub = hub.clone();
+                let headers = Headers {
+                    authorization,
+                    content_type,
+                };
                 async move {
-                    let req = request(method, tail, query, authorization, remote, body);
-                    Ok::<_, Infallible>(respond(router::route(&hub, req).await))
+                    let reply = match request(method, tail, query, headers, remote, body) {
+                        Ok(req) => router::route(&hub, req).await,
+                        Err(e) => Err(e),
+                    };
+                    Ok::<_, Infallible>(respond(reply))
                 }
             },
         );
@@ -84,28 +116,55 @@ pub fn routes(hub: Arc<Hub>) -> BoxedFilter<(Response,)> {
     api.or(fallback).unify().boxed()
 }
 
+/// The request headers handlers read.
+struct Headers {
+    authorization: Option<String>,
+    content_type: Option<String>,
+}
+
+/// The body was refused unread: its declared length is over every limit.
+fn too_large(length: Option<u64>) -> Result<Bytes, ApiError> {
+    match length {
+        Some(bytes) if bytes > MAX_UPLOAD => Err(ApiError::TooLarge {
+            bytes,
+            max: MAX_UPLOAD,
+        }),
+        _ => Ok(Bytes::new()),
+    }
+}
+
 fn request(
     method: Method,
     tail: Tail,
     query: HashMap<String, String>,
-    authorization: Option<String>,
+    headers: Headers,
     remote: Option<SocketAddr>,
-    body: Bytes,
-) -> Request {
+    body: Result<Bytes, ApiError>,
+) -> Result<Request, ApiError> {
+    let body = body?;
+    let multipart = headers
+        .content_type
+        .as_deref()
+        .is_some_and(|t| multipart::boundary(t).is_some());
+    if !multipart && body.len() as u64 > MAX_BODY {
+        let (bytes, max) = (body.len() as u64, MAX_BODY);
+        return Err(ApiError::TooLarge { bytes, max });
+    }
     let segments = tail
         .as_str()
         .split('/')
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    Request {
+    Ok(Request {
         method,
         segments,
         query,
-        authorization,
+        authorization: headers.authorization,
+        content_type: headers.content_type,
         remote: remote.map(|a| a.ip()),
         body,
-    }
+    })
 }
 
 fn respond(result: Result<Reply, ApiError>) -> Response {

@@ -2,7 +2,8 @@
 //! session of one of their classes), their face crops, and approve / reject / reassign.
 //! Marks follow from the review at once: `attendance` reads accepted records on demand.
 
-use rollcall_shared::{RecordId, StudentId};
+use rollcall_models::quality::QualityGate;
+use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
@@ -14,14 +15,19 @@ use super::request::{Reply, Request, id};
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
+use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Review, Status};
+use crate::store::school::{self, NewEnrolment};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Reassign {
     student: StudentId,
+    /// Also enrol the record's embedding for `student`, if it passes the quality gate.
+    #[serde(default)]
+    add_to_gallery: bool,
 }
 
 pub async fn route(
@@ -57,16 +63,28 @@ pub async fn route(
         }
         (Method::POST, ["records", r, action]) => {
             let record: RecordId = id(r, "record")?;
-            let reassign_to = match *action {
-                "reassign" => Some(req.json::<Reassign>()?.student),
-                "approve" | "reject" => None,
+            let (reassign_to, enrol) = match *action {
+                "reassign" => {
+                    let body = req.json::<Reassign>()?;
+                    (Some(body.student), body.add_to_gallery)
+                }
+                "approve" | "reject" => (None, false),
                 _ => return Err(ApiError::NoRoute),
             };
+            let (gate, model) = (hub.config.faces.gate, hub.config.gallery.model.clone());
             let (action, actor, now) = (action.to_string(), who.actor(), hub.now());
             let write = move |tx: &Connection| {
                 let before = one(tx, &w, &rules, record)?;
                 let review = decide(tx, &w, &before, &action, reassign_to, &actor, now)?;
                 records::review(tx, record, &review)?;
+                if let (true, Some(student)) = (enrol, reassign_to) {
+                    let to = GalleryTarget {
+                        gate,
+                        model,
+                        student,
+                    };
+                    add_to_gallery(tx, &before, &to, &actor, now)?;
+                }
                 let after = records::get(tx, record)?;
                 let audit_action = format!("record.{action}");
                 let change = Change {
@@ -84,10 +102,61 @@ pub async fn route(
                 audit::log(tx, change)?;
                 Ok::<_, ApiError>(after)
             };
-            Reply::ok(hub.write(move |tx| write(tx)).await?)
+            let reply = Reply::ok(hub.write(move |tx| write(tx)).await?);
+            if enrol {
+                hub.gallery_changed();
+            }
+            reply
         }
         _ => Err(ApiError::NoRoute),
     }
+}
+
+/// Where a reassigned record's embedding would go, and the rules it must meet.
+struct GalleryTarget {
+    gate: QualityGate,
+    model: ModelId,
+    student: StudentId,
+}
+
+/// Enrols a reassigned record's embedding for the student, if its figures pass the gate.
+fn add_to_gallery(
+    tx: &Connection,
+    record: &RecordView,
+    to: &GalleryTarget,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    if record.model != to.model.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "the record was made by model {}, the gallery holds {}",
+            record.model, to.model
+        )));
+    }
+    let quality: FaceQuality = serde_json::from_value(record.quality.clone())
+        .map_err(|e| ApiError::Internal(format!("record quality: {e}")))?;
+    check_record(&to.gate, &quality).map_err(Refusal::from)?;
+    let embedding = records::embedding(tx, record.id)?;
+    let thumbnail = records::thumbnail(tx, record.id)?.filter(|t| t.len() <= MAX_THUMBNAIL_BYTES);
+    let new = NewEnrolment {
+        student: to.student,
+        model: to.model.as_str(),
+        embedding: &embedding,
+        quality: Some(f64::from(quality.detector_score)),
+        thumbnail: thumbnail.as_deref(),
+        figures: Some(record.quality.to_string()),
+        at: now,
+    };
+    let face = school::insert_enrolment(tx, &new)?;
+    let change = Change {
+        actor,
+        action: "student.enrol_record",
+        target: format!("student:{}", to.student),
+        before: None,
+        after: Some(json!({"embedding": face, "record": record.id, "quality": record.quality})),
+        at: now,
+    };
+    Ok(audit::log(tx, change)?)
 }
 
 /// Whether `who` may see a record captured in `room` at `captured_at`.

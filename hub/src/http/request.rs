@@ -20,6 +20,7 @@ pub struct Request {
     pub segments: Vec<String>,
     pub query: HashMap<String, String>,
     pub authorization: Option<String>,
+    pub content_type: Option<String>,
     pub remote: Option<IpAddr>,
     pub body: Bytes,
 }

@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use super::{admin, auth, health, records, reports, school, sessions, timetable};
+use super::{admin, auth, faces, health, records, reports, school, sessions, timetable};
 use crate::auth::Principal;
 use crate::state::Hub;
 
@@ -33,6 +33,7 @@ async fn signed_in(
     match (req.method.clone(), path) {
         (Method::GET, ["auth", "me"]) => Reply::ok(who),
         (_, ["users", ..] | ["devices", ..] | ["audit"]) => admin::route(hub, req, who, path).await,
+        (_, ["students", _, "faces", ..]) => faces::route(hub, req, who, path).await,
         (_, ["classes", ..] | ["students", ..]) => school::route(hub, req, who, path).await,
         (_, ["timetable", ..] | ["calendar", ..]) => timetable::route(hub, req, who, path).await,
         (_, ["records", ..]) => records::route(hub, req, who, path).await,

@@ -361,6 +361,7 @@ fn enrol(
         embedding: &body.embedding,
         quality: body.quality,
         thumbnail: None,
+        figures: None,
         at: now,
     };
     let id = school::insert_enrolment(tx, &new)?;

@@ -20,6 +20,7 @@ pub struct Metrics {
     pub unknown_device: AtomicU64,
     pub disabled_device: AtomicU64,
     pub publish_failures: AtomicU64,
+    pub broker_errors: AtomicU64,
 }
 
 /// A point-in-time copy for JSON.
@@ -38,6 +39,7 @@ pub struct MetricsSnapshot {
     pub unknown_device: u64,
     pub disabled_device: u64,
     pub publish_failures: u64,
+    pub broker_errors: u64,
 }
 
 /// Adds `n` to a counter.
@@ -62,6 +64,7 @@ impl Metrics {
             unknown_device: get(&self.unknown_device),
             disabled_device: get(&self.disabled_device),
             publish_failures: get(&self.publish_failures),
+            broker_errors: get(&self.broker_errors),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The hub's connection to the broker (plain TCP for now; TLS joins the transport enum).
+//! The hub's connection to the broker, over plain TCP or TLS (rustls with ring).
 //! Subscribes to the device channels on every connect, forwards publishes into a bounded
 //! channel (so a slow database slows reading, never loses data) and publishes what is queued
 //! on the outbound channel. Reconnects with backoff; never panics on broker errors.
@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use rollcall_shared::topics::{Channel, hub_filter};
 use rollcall_shared::{Limits, SiteId};
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter, TlsConfiguration,
+    Transport,
+};
 use tokio::sync::{mpsc, watch};
 
 use super::metrics::add;
 use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::config::{Config, MqttTransport};
+use crate::tls::{TlsError, client_config};
 
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -28,7 +32,8 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
+    /// The link `config` describes; fails when its TLS files cannot be used.
+    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Self, TlsError> {
         let (host, port) = config
             .mqtt_host_port()
             .unwrap_or_else(|| ("127.0.0.1".into(), 1883));
@@ -45,14 +50,20 @@ impl Link {
         {
             options.set_credentials(user, pass);
         }
-        match config.mqtt.transport {
-            MqttTransport::Tcp => {}
+        if let MqttTransport::Tls {
+            ca_file,
+            client_cert,
+            client_key,
+        } = &config.mqtt.transport
+        {
+            let tls = client_config(ca_file, client_cert.as_deref(), client_key.as_deref())?;
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
         }
-        Self {
+        Ok(Self {
             options,
             site: config.site.clone(),
             metrics,
-        }
+        })
     }
 
     /// Runs until shutdown.
@@ -74,6 +85,7 @@ impl Link {
                     }
                     Err(e) => {
                         self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
+                        add(&self.metrics.broker_errors, 1);
                         tracing::warn!("broker connection: {e}; retrying in {backoff:?}");
                         tokio::select! {
                             _ = shutdown.changed() => break,

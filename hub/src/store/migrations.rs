@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[MIGRATION_1];
+const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
 
 const MIGRATION_1: &str = "
 CREATE TABLE users (
@@ -126,6 +126,9 @@ CREATE TABLE audit_log (
     at INTEGER NOT NULL
 );
 ";
+
+/// Quality figures (JSON) of embeddings made from enrolment photos.
+const MIGRATION_2: &str = "ALTER TABLE embeddings ADD COLUMN figures TEXT;";
 
 /// Runs every migration the database has not seen yet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

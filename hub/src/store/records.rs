@@ -5,7 +5,7 @@ use rollcall_shared::{AttendanceRecord, Decision, DeviceId, RecordId, StudentId}
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{StoreError, embedding_to_blob, id_col};
+use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col};
 
 const INSERT: &str = "INSERT OR IGNORE INTO records (id, device_id, room, captured_at,
     received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
@@ -20,6 +20,7 @@ const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
     AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
     ORDER BY captured_at";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
+const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_THUMBNAILS: &str = "UPDATE records SET thumbnail = NULL
     WHERE thumbnail IS NOT NULL AND status != 'pending' AND reviewed_at < ?1";
 const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
@@ -226,6 +227,15 @@ pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, Sto
         .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
         .optional()?;
     found.ok_or(StoreError::NotFound("record"))
+}
+
+/// The embedding a record carries.
+pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError> {
+    let blob: Vec<u8> = conn
+        .query_row(EMBEDDING, [id.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound("record"))?;
+    blob_to_embedding(&blob)
 }
 
 /// Applies the retention policy; returns (thumbnails dropped, records deleted).

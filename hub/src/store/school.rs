@@ -27,8 +27,8 @@ const MEMBERS: &str = "SELECT s.id, s.name, s.external_ref, s.created_at FROM st
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
 const INSERT_EMBEDDING: &str = "INSERT INTO embeddings
-    (id, student_id, model, embedding, quality, thumbnail, created_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    (id, student_id, model, embedding, quality, thumbnail, created_at, figures)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at FROM embeddings
     WHERE student_id = ?1 ORDER BY created_at, id";
 
@@ -66,6 +66,8 @@ pub struct NewEnrolment<'a> {
     pub embedding: &'a [f32],
     pub quality: Option<f64>,
     pub thumbnail: Option<&'a [u8]>,
+    /// Quality figures of a photo enrolment, as JSON.
+    pub figures: Option<String>,
     pub at: i64,
 }
 
@@ -198,7 +200,8 @@ pub fn insert_enrolment(conn: &Connection, e: &NewEnrolment<'_>) -> Result<Uuid,
             embedding_to_blob(e.embedding),
             e.quality,
             e.thumbnail,
-            e.at
+            e.at,
+            e.figures
         ],
     )?;
     Ok(id)

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod door;
+pub mod faces;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,11 +44,22 @@ pub struct TestHub {
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
     pub site: SiteId,
+    /// The certificate clients must trust when the hub serves HTTPS.
+    pub tls_root: Option<Vec<u8>>,
     _dir: tempfile::TempDir,
 }
 
-/// Starts a hub whose broker is `broker` (or a closed port: API-only tests).
+/// Starts a hub whose broker is `broker` (or a closed port: API-only tests), without the face
+/// models (photo enrolment off).
 pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
+    start_hub_with(broker, |_| {}).await
+}
+
+/// [`start_hub`] with the configuration adjusted by `configure` before validation.
+pub async fn start_hub_with(
+    broker: Option<SocketAddr>,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
@@ -62,7 +76,15 @@ pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
     config.mqtt.broker = broker.to_string();
     config.mqtt.client_id = format!("hub-{}", uuid::Uuid::new_v4());
     config.mqtt.keep_alive_secs = 5;
+    config.faces.enabled = false;
+    config.gallery.model = rollcall_shared::ModelId::new("dlib-resnet-v1").unwrap();
+    configure(&mut config);
     config.validate().unwrap();
+    let tls_root = config
+        .http
+        .tls
+        .as_ref()
+        .map(|t| std::fs::read(&t.cert).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
@@ -79,9 +101,10 @@ pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
         clock,
         data_dir,
         site,
+        tls_root,
         _dir: dir,
     };
-    let api = Api::new(addr);
+    let api = hub.api();
     wait_for(
         "the hub's health endpoint",
         Duration::from_secs(20),
@@ -93,7 +116,10 @@ pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
 
 impl TestHub {
     pub fn api(&self) -> Api {
-        Api::new(self.addr)
+        match &self.tls_root {
+            Some(root) => Api::https(self.addr, root),
+            None => Api::new(self.addr),
+        }
     }
 
     pub async fn admin(&self) -> Api {
@@ -114,6 +140,21 @@ impl TestHub {
             .unwrap()
             .unwrap();
     }
+}
+
+/// The hub's metrics.
+pub async fn metrics(hub: &TestHub) -> Value {
+    hub.api().get("/metrics").await.1
+}
+
+/// Waits until the hub is connected to its broker.
+pub async fn wait_connected(hub: &TestHub) {
+    wait_for(
+        "the hub's broker connection",
+        Duration::from_secs(10),
+        || async { metrics(hub).await["mqtt_connected"] == json!(true) },
+    )
+    .await;
 }
 
 /// Polls `ready` every 20 ms until it holds, panicking after `timeout`.
@@ -145,6 +186,25 @@ impl Api {
         Self {
             base: format!("http://{addr}/api/v1"),
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            token: None,
+        }
+    }
+
+    /// A client for a hub serving HTTPS as `localhost` with a certificate signed by `root_pem`.
+    pub fn https(addr: SocketAddr, root_pem: &[u8]) -> Self {
+        let root = reqwest::Certificate::from_pem(root_pem).unwrap();
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(root)
+            .resolve("localhost", addr)
+            .https_only(true)
+            .no_proxy()
+            .build()
+            .unwrap();
+        Self {
+            base: format!("https://localhost:{}/api/v1", addr.port()),
+            client,
             token: None,
         }
     }
@@ -197,6 +257,54 @@ impl Api {
             Ok(resp) => (resp.status(), resp.text().await.unwrap_or_default()),
             Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         }
+    }
+
+    /// POSTs `files` (name, bytes) as `multipart/form-data` parts named `photo`.
+    pub async fn upload(&self, path: &str, files: Vec<(String, Vec<u8>)>) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "photo",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        }
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
+            }
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Value::String(e.to_string()),
+            ),
+        }
+    }
+
+    /// GETs raw bytes (thumbnails), with their status and content type.
+    pub async fn bytes(&self, path: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let kind = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, kind, resp.bytes().await.unwrap().to_vec())
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {

@@ -1,0 +1,119 @@
+//! Enrolment photos: from uploaded bytes to an embedding worth keeping, or the reason it is not.
+//!
+//! Owns the rules a photo must meet (decodable within limits, exactly one face, past the quality
+//! gate) and the thumbnail kept beside the embedding. Knows nothing of HTTP or the database: the
+//! API maps a [`Refusal`] to a status and stores an [`Accepted`] through the enrolment path.
+
+mod record;
+mod refusal;
+mod thumbnail;
+
+use std::path::PathBuf;
+
+use rollcall_models::image_io::{ImageLimits, decode_image};
+use rollcall_models::pipeline::{Face, FacePipeline, MODEL_ID, PipelineOptions};
+use rollcall_models::quality::{FaceQuality, QualityGate};
+use rollcall_models::weights::ModelsDir;
+
+pub use record::check_record;
+pub use refusal::Refusal;
+pub use thumbnail::{MAX_THUMBNAIL_BYTES, jpeg_thumbnail};
+
+/// Why the face pipeline could not be loaded at start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(
+        "face models not found ({0}); run `rollcall-edge models fetch` (or set faces.models_dir / \
+         ROLLCALL_MODELS_DIR), or set faces.enabled = false to run without photo enrolment"
+    )]
+    Missing(String),
+}
+
+/// A photo that passed: its embedding, quality figures and chip thumbnail.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub embedding: Vec<f32>,
+    pub quality: FaceQuality,
+    pub thumbnail: Vec<u8>,
+}
+
+/// The loaded pipeline and the rules enrolment photos must meet.
+#[derive(Debug)]
+pub struct Enroller {
+    pipeline: FacePipeline,
+    gate: QualityGate,
+    limits: ImageLimits,
+}
+
+impl Enroller {
+    /// Loads the networks from `models_dir` (else `ROLLCALL_MODELS_DIR` and the usual places).
+    pub fn load(models_dir: Option<&PathBuf>, gate: QualityGate) -> Result<Self, LoadError> {
+        let missing = |e: &dyn std::fmt::Display| LoadError::Missing(e.to_string());
+        let dir = ModelsDir::resolve(models_dir.map(PathBuf::as_path)).map_err(|e| missing(&e))?;
+        let pipeline = FacePipeline::load(&dir, PipelineOptions::default())
+            .map_err(|e| LoadError::Missing(format!("{}: {e}", dir.path().display())))?;
+        Ok(Self {
+            pipeline,
+            gate,
+            limits: ImageLimits::default(),
+        })
+    }
+
+    /// The model id every embedding made here carries.
+    pub fn model(&self) -> &'static str {
+        MODEL_ID
+    }
+
+    pub fn gate(&self) -> &QualityGate {
+        &self.gate
+    }
+
+    /// Runs one photo through the rules. CPU-heavy: call it off the async executor.
+    pub fn assess(&self, bytes: &[u8]) -> Result<Accepted, Refusal> {
+        let image = decode_image(bytes, self.limits)?;
+        let mut faces = self
+            .pipeline
+            .faces(&image)
+            .map_err(|e| Refusal::Pipeline(e.to_string()))?;
+        let face = match faces.len() {
+            0 => return Err(Refusal::NoFace),
+            1 => faces.remove(0),
+            count => return Err(Refusal::SeveralFaces { count }),
+        };
+        self.gate.check(&face.quality)?;
+        self.accept(face)
+    }
+
+    fn accept(&self, face: Face) -> Result<Accepted, Refusal> {
+        let descriptor = self
+            .pipeline
+            .embed(std::slice::from_ref(&face))
+            .map_err(|e| Refusal::Pipeline(e.to_string()))?;
+        let embedding = descriptor
+            .first()
+            .ok_or_else(|| Refusal::Pipeline("the embedder returned nothing".into()))?
+            .to_vec();
+        let thumbnail =
+            jpeg_thumbnail(face.chip.as_rgb()).map_err(|e| Refusal::Pipeline(e.to_string()))?;
+        Ok(Accepted {
+            embedding,
+            quality: face.quality,
+            thumbnail,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_models_say_how_to_fetch_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().to_path_buf();
+        let error = Enroller::load(Some(&empty), QualityGate::default()).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("rollcall-edge models fetch"), "{message}");
+        assert!(message.contains("faces.enabled = false"), "{message}");
+    }
+}

@@ -1,0 +1,61 @@
+//! The quality gate for a door unit's record, which a reviewer may add to a student's gallery
+//! when reassigning it. A record carries fewer figures than a photo (eye distance, sharpness,
+//! detector score, yaw), so only those are checked, against the same limits.
+
+use rollcall_models::quality::{PoseAxis, QualityGate, QualityIssue, SizeMeasure};
+use rollcall_shared::FaceQuality;
+
+/// The first limit the record's figures miss: score, eye distance, yaw, then sharpness.
+pub fn check_record(gate: &QualityGate, q: &FaceQuality) -> Result<(), QualityIssue> {
+    if q.detector_score < gate.min_detector_score {
+        let (score, min) = (q.detector_score, gate.min_detector_score);
+        return Err(QualityIssue::LowScore { score, min });
+    }
+    if q.face_px < gate.min_inter_ocular_px {
+        return Err(QualityIssue::TooSmall {
+            measure: SizeMeasure::InterOcular,
+            px: q.face_px,
+            min: gate.min_inter_ocular_px,
+        });
+    }
+    if q.yaw_deg.abs() > gate.max_yaw_deg {
+        return Err(QualityIssue::TurnedAway {
+            axis: PoseAxis::Yaw,
+            degrees: q.yaw_deg,
+            max: gate.max_yaw_deg,
+        });
+    }
+    if q.sharpness < gate.min_sharpness {
+        let (sharpness, min) = (q.sharpness, gate.min_sharpness);
+        return Err(QualityIssue::Blurry { sharpness, min });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quality(face_px: f32, yaw_deg: f32) -> FaceQuality {
+        FaceQuality {
+            face_px,
+            sharpness: 90.0,
+            detector_score: 0.98,
+            yaw_deg,
+            frames: 3,
+        }
+    }
+
+    #[test]
+    fn small_or_turned_faces_are_refused_with_their_figures() {
+        let gate = QualityGate::default();
+        check_record(&gate, &quality(40.0, 5.0)).unwrap();
+        let small = check_record(&gate, &quality(10.0, 5.0)).unwrap_err();
+        assert!(matches!(small, QualityIssue::TooSmall { px: 10.0, .. }));
+        let turned = check_record(&gate, &quality(40.0, -60.0)).unwrap_err();
+        assert!(matches!(
+            turned,
+            QualityIssue::TurnedAway { degrees: -60.0, .. }
+        ));
+    }
+}

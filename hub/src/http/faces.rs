@@ -1,0 +1,245 @@
+//! Enrolment photos: `POST /students/{id}/faces` runs each uploaded photo through the face
+//! pipeline (off the async executor) and stores what passes; `GET` lists a student's faces with
+//! thumbnail links; `DELETE` removes one. Changes are admin-only, audited, and poke the gallery
+//! pusher.
+
+use std::sync::Arc;
+
+use rollcall_shared::StudentId;
+use rusqlite::Connection;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::multipart::{self, Part};
+use super::request::{Reply, Request, id};
+use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::quality::FaceQuality;
+
+use crate::auth::Principal;
+use crate::enrol::{Accepted, Enroller, Refusal};
+use crate::state::Hub;
+use crate::store::audit::{self, Change};
+use crate::store::faces;
+use crate::store::school::{self, NewEnrolment};
+
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
+    let w = who.clone();
+    match (req.method.clone(), path) {
+        (Method::GET, ["students", s, "faces"]) => {
+            let student: StudentId = id(s, "student")?;
+            let read = move |c: &Connection| {
+                access::student(c, &w, student)?;
+                Ok::<_, ApiError>(faces::list(c, student)?)
+            };
+            let rows = hub.read(read).await?;
+            Reply::ok(
+                rows.into_iter()
+                    .map(|r| listed(student, r))
+                    .collect::<Vec<_>>(),
+            )
+        }
+        (Method::GET, ["students", s, "faces", f, "thumbnail"]) => {
+            let (student, face): (StudentId, Uuid) = (id(s, "student")?, id(f, "face")?);
+            let read = move |c: &Connection| {
+                access::student(c, &w, student)?;
+                Ok::<_, ApiError>(faces::thumbnail(c, student, face)?)
+            };
+            Ok(Reply::Jpeg(hub.read(read).await?))
+        }
+        (Method::POST, ["students", s, "faces"]) => {
+            access::admin(who)?;
+            upload(hub, req, who, id(s, "student")?).await
+        }
+        (Method::DELETE, ["students", s, "faces", f]) => {
+            access::admin(who)?;
+            delete(hub, who, id(s, "student")?, id(f, "face")?).await
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+fn listed(student: StudentId, row: faces::FaceRow) -> Value {
+    let url = row
+        .has_thumbnail
+        .then(|| format!("/api/v1/students/{student}/faces/{}/thumbnail", row.id));
+    json!({
+        "id": row.id,
+        "model": row.model,
+        "quality": row.figures,
+        "thumbnail_url": url,
+        "created_at": row.created_at,
+    })
+}
+
+/// What became of one uploaded photo.
+type Outcome = (String, Result<(Uuid, FaceQuality), Refusal>);
+
+async fn upload(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    student: StudentId,
+) -> Result<Reply, ApiError> {
+    let enroller = hub.faces.clone().ok_or_else(|| {
+        ApiError::Unavailable("photo enrolment is off on this hub (faces.enabled = false)".into())
+    })?;
+    hub.read(move |c| school::student(c, student)).await?;
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for (i, part) in photos(req)?.into_iter().enumerate() {
+        let label = part
+            .filename
+            .clone()
+            .unwrap_or_else(|| format!("photo {}", i + 1));
+        let outcome = match assess(&enroller, part).await? {
+            Ok(accepted) => {
+                let quality = accepted.quality;
+                Ok((store(hub, who, student, accepted).await?, quality))
+            }
+            Err(refusal) => Err(refusal),
+        };
+        outcomes.push((label, outcome));
+    }
+    finish(hub, student, outcomes)
+}
+
+/// 201 with every photo's outcome when any was enrolled; else the first refusal's error.
+fn finish(hub: &Hub, student: StudentId, outcomes: Vec<Outcome>) -> Result<Reply, ApiError> {
+    let photos: Vec<Value> = outcomes.iter().map(outcome_json).collect();
+    if outcomes.iter().any(|(_, o)| o.is_ok()) {
+        hub.gallery_changed();
+        return Reply::created(json!({"student": student, "model": MODEL_ID, "photos": photos}));
+    }
+    match outcomes.into_iter().find_map(|(_, o)| o.err()) {
+        Some(refusal) => Err(ApiError::Photo {
+            refusal,
+            photos: Some(Value::Array(photos)),
+        }),
+        None => Err(ApiError::bad("no photos in the upload")),
+    }
+}
+
+fn outcome_json((label, outcome): &Outcome) -> Value {
+    match outcome {
+        Ok((face, quality)) => {
+            json!({"photo": label, "accepted": true, "id": face, "quality": quality})
+        }
+        Err(refusal) => {
+            let mut error = json!({"code": refusal.code(), "message": refusal.to_string()});
+            if let Some(details) = refusal.details() {
+                error["details"] = details;
+            }
+            json!({"photo": label, "accepted": false, "error": error})
+        }
+    }
+}
+
+/// The file parts of a `multipart/form-data` body.
+fn photos(req: &Request) -> Result<Vec<Part>, ApiError> {
+    let boundary = req
+        .content_type
+        .as_deref()
+        .and_then(multipart::boundary)
+        .ok_or_else(|| {
+            ApiError::UnsupportedMedia("send the photos as multipart/form-data".into())
+        })?;
+    let parts: Vec<Part> = multipart::parse(&req.body, &boundary)?
+        .into_iter()
+        .filter(|p| {
+            p.filename.is_some() || p.name.as_deref().is_some_and(|n| n.starts_with("photo"))
+        })
+        .collect();
+    if parts.is_empty() {
+        return Err(ApiError::bad(
+            "no photos in the upload (send file parts named \"photo\")",
+        ));
+    }
+    Ok(parts)
+}
+
+/// Runs the pipeline on one photo on the blocking pool.
+async fn assess(
+    enroller: &Arc<Enroller>,
+    part: Part,
+) -> Result<Result<Accepted, Refusal>, ApiError> {
+    let enroller = enroller.clone();
+    tokio::task::spawn_blocking(move || enroller.assess(&part.data))
+        .await
+        .map_err(|e| ApiError::Internal(format!("face pipeline task: {e}")))
+}
+
+/// Stores an accepted photo as an enrolment embedding and audits it.
+async fn store(
+    hub: &Hub,
+    who: &Principal,
+    student: StudentId,
+    accepted: Accepted,
+) -> Result<Uuid, ApiError> {
+    let (actor, now, model) = (who.actor(), hub.now(), MODEL_ID);
+    let write = move |tx: &Connection| {
+        let figures = serde_json::to_string(&accepted.quality).ok();
+        let new = NewEnrolment {
+            student,
+            model,
+            embedding: &accepted.embedding,
+            quality: Some(f64::from(accepted.quality.detector_score)),
+            thumbnail: Some(accepted.thumbnail.as_slice()),
+            figures,
+            at: now,
+        };
+        let face = school::insert_enrolment(tx, &new)?;
+        let after = json!({"embedding": face, "model": model, "quality": accepted.quality});
+        log(tx, &actor, "student.enrol_photo", student, Some(after), now)?;
+        Ok::<_, ApiError>(face)
+    };
+    hub.write(move |tx| write(tx)).await
+}
+
+async fn delete(
+    hub: &Hub,
+    who: &Principal,
+    student: StudentId,
+    face: Uuid,
+) -> Result<Reply, ApiError> {
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &Connection| {
+        faces::delete(tx, student, face)?;
+        log(
+            tx,
+            &actor,
+            "student.delete_face",
+            student,
+            Some(json!({"embedding": face})),
+            now,
+        )
+    };
+    hub.write(move |tx| write(tx)).await?;
+    hub.gallery_changed();
+    Ok(Reply::NoContent)
+}
+
+fn log(
+    tx: &Connection,
+    actor: &str,
+    action: &str,
+    student: StudentId,
+    after: Option<Value>,
+    at: i64,
+) -> Result<(), ApiError> {
+    let change = Change {
+        actor,
+        action,
+        target: format!("student:{student}"),
+        before: None,
+        after,
+        at,
+    };
+    Ok(audit::log(tx, change)?)
+}

@@ -1,0 +1,86 @@
+//! rustls configurations, all with the `ring` provider: the HTTPS server's (certificate chain
+//! and key) and the broker client's (CA to trust, optional client certificate). Reads PEM
+//! files; owns no sockets.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+
+/// Why a certificate, key or TLS configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("TLS certificate {path}: {reason}")]
+    Cert { path: PathBuf, reason: String },
+    #[error("TLS key {path}: {reason}")]
+    Key { path: PathBuf, reason: String },
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("a TLS client certificate needs its key, and a key its certificate")]
+    HalfClientAuth,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Every certificate in a PEM file (at least one).
+pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let bad = |reason: String| TlsError::Cert {
+        path: path.to_owned(),
+        reason,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    match certs.is_empty() {
+        true => Err(bad("no certificate in the file".into())),
+        false => Ok(certs),
+    }
+}
+
+/// The private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
+pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::Key {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The HTTPS server's configuration (HTTP/1.1 over ALPN).
+pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certificates(cert)?, private_key(key)?)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A client configuration trusting only the CAs in `ca_file`, with a client certificate when
+/// both `client_cert` and `client_key` are given.
+pub fn client_config(
+    ca_file: &Path,
+    client_cert: Option<&Path>,
+    client_key: Option<&Path>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in certificates(ca_file)? {
+        roots.add(cert)?;
+    }
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots);
+    let config = match (client_cert, client_key) {
+        (Some(cert), Some(key)) => {
+            builder.with_client_auth_cert(certificates(cert)?, private_key(key)?)?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => return Err(TlsError::HalfClientAuth),
+    };
+    Ok(Arc::new(config))
+}

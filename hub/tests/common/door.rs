@@ -1,0 +1,94 @@
+//! A fake door unit on a real broker: publishes as one device and collects what the hub sends
+//! it, so tests can check acks and gallery updates as a device sees them.
+
+use std::time::Duration;
+
+use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_shared::topics::{Channel, Topic};
+use rollcall_shared::*;
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+
+/// A fake door unit: publishes as `device` and collects what the hub sends it.
+pub struct Door {
+    pub client: AsyncClient,
+    inbox: mpsc::UnboundedReceiver<(Channel, Message)>,
+    site: SiteId,
+    pub device: DeviceId,
+}
+
+impl Door {
+    pub async fn connect(broker: &Mosquitto, site: &SiteId, device: DeviceId) -> Door {
+        let addr = broker.addr();
+        let mut opts = MqttOptions::new(device.to_string(), addr.ip().to_string(), addr.port());
+        opts.set_keep_alive(Duration::from_secs(5));
+        opts.set_max_packet_size(Limits::FROM_HUB.max_bytes, Limits::FROM_HUB.max_bytes);
+        let (client, events) = AsyncClient::new(opts, 64);
+        for channel in [Channel::Acks, Channel::Gallery, Channel::Commands] {
+            let topic = Topic::new(site, device, channel).to_string();
+            client.subscribe(topic, QoS::AtLeastOnce).await.unwrap();
+        }
+        let (tx, inbox) = mpsc::unbounded_channel();
+        let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
+        tokio::spawn(pump(events, tx, subscribed_tx));
+        for _ in 0..3 {
+            tokio::time::timeout(Duration::from_secs(10), subscribed.recv())
+                .await
+                .unwrap();
+        }
+        Door {
+            client,
+            inbox,
+            site: site.clone(),
+            device,
+        }
+    }
+
+    pub async fn publish(&self, channel: Channel, message: &Message) {
+        let payload = encode(message, Limits::FROM_DEVICE).unwrap();
+        self.publish_raw(channel, payload).await;
+    }
+
+    pub async fn publish_raw(&self, channel: Channel, payload: Vec<u8>) {
+        let topic = Topic::new(&self.site, self.device, channel).to_string();
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+    }
+
+    pub async fn next(&mut self, channel: Channel) -> Message {
+        let wait = async {
+            loop {
+                let (c, m) = self.inbox.recv().await.unwrap();
+                if c == channel {
+                    return m;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("a message from the hub within 10 s")
+    }
+}
+
+async fn pump(
+    mut events: EventLoop,
+    tx: mpsc::UnboundedSender<(Channel, Message)>,
+    subscribed: mpsc::UnboundedSender<()>,
+) {
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::SubAck(_))) => {
+                let _ = subscribed.send(());
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let topic = Topic::parse(&p.topic).unwrap();
+                let message = decode(&p.payload, Limits::FROM_HUB).unwrap();
+                let _ = tx.send((topic.channel, message));
+            }
+            Ok(_) => {}
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
