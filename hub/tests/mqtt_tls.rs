@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use common::*;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 use rollcall_e2e::mosquitto::Mosquitto;
 use rollcall_hub::config::MqttTransport;
@@ -40,7 +41,12 @@ fn leaf(
 ) -> (String, String) {
     let key = KeyPair::generate().unwrap();
     let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-    let mut params = CertificateParams::new(names).unwrap();
+    let mut params = CertificateParams::new(names.clone()).unwrap();
+    // A subject of its own: with rcgen's default name the leaf would look self-issued to
+    // OpenSSL (issuer = subject) and fail verification.
+    params
+        .distinguished_name
+        .push(DnType::CommonName, names[0].clone());
     params.extended_key_usages = vec![usage];
     let cert = params.signed_by(&key, ca).unwrap();
     (cert.pem(), key.serialize_pem())
@@ -51,6 +57,10 @@ fn pki(dir: &Path) -> Pki {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Rollcall test CA");
     let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
     let server = ExtendedKeyUsagePurpose::ServerAuth;
     let (broker_cert, broker_key) = leaf(&ca, &["localhost", "127.0.0.1"], server);
