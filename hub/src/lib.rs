@@ -20,5 +20,6 @@ pub mod setup;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod web;
 
 pub use server::{RunError, run};

@@ -12,11 +12,13 @@ mod multipart;
 mod records;
 mod reports;
 mod request;
+mod review;
 mod router;
 mod school;
 mod sessions;
 mod timetable;
 pub mod tls;
+mod today;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -113,7 +115,11 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
             },
         );
     let fallback = warp::any().map(|| respond(Err(ApiError::NoRoute)));
-    api.or(fallback).unify().boxed()
+    api.or(crate::web::pages())
+        .unify()
+        .or(fallback)
+        .unify()
+        .boxed()
 }
 
 /// The request headers handlers read.
@@ -167,7 +173,23 @@ fn request(
     })
 }
 
+/// The HTTP response for a handler's result. Nothing the API answers may be cached: it is about
+/// children (names, marks, face crops).
 fn respond(result: Result<Reply, ApiError>) -> Response {
+    let mut response = reply(result);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+fn reply(result: Result<Reply, ApiError>) -> Response {
     match result {
         Ok(Reply::Json(status, value)) => {
             warp::reply::with_status(warp::reply::json(&value), status).into_response()

@@ -173,7 +173,8 @@ fn may_see(
     Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
 }
 
-fn visible(
+/// The records `who` may see, newest first, at most `limit`.
+pub(super) fn visible(
     conn: &Connection,
     who: &Principal,
     rules: &AttendanceConfig,

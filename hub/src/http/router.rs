@@ -5,7 +5,9 @@ use warp::http::Method;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use super::{admin, auth, faces, health, records, reports, school, sessions, timetable};
+use super::{
+    admin, auth, faces, health, records, reports, review, school, sessions, timetable, today,
+};
 use crate::auth::Principal;
 use crate::state::Hub;
 
@@ -37,6 +39,8 @@ async fn signed_in(
         (_, ["classes", ..] | ["students", ..]) => school::route(hub, req, who, path).await,
         (_, ["timetable", ..] | ["calendar", ..]) => timetable::route(hub, req, who, path).await,
         (_, ["records", ..]) => records::route(hub, req, who, path).await,
+        (_, ["review"]) => review::route(hub, req, who, path).await,
+        (_, ["today"]) => today::route(hub, req, who, path).await,
         (_, ["sessions", ..]) => sessions::route(hub, req, who, path).await,
         (_, ["reports", ..]) => reports::route(hub, req, who, path).await,
         _ => Err(ApiError::NoRoute),

@@ -61,7 +61,12 @@ pub async fn route(
             };
             Reply::ok(hub.read(read).await?)
         }
-        (Method::GET, ["students"]) => Reply::ok(hub.read(move |c| visible_students(c, &w)).await?),
+        (Method::GET, ["students"]) => {
+            let q = req.query::<String>("q")?.map(|q| q.trim().to_lowercase());
+            let found = hub.read(move |c| visible_students(c, &w)).await?;
+            let named = |s: &Student| q.as_ref().is_none_or(|q| s.name.to_lowercase().contains(q));
+            Reply::ok(found.into_iter().filter(named).collect::<Vec<_>>())
+        }
         (Method::GET, ["students", s]) => {
             let student = id(s, "student")?;
             let read = move |c: &Connection| {

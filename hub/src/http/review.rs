@@ -1,0 +1,118 @@
+//! The review queue as the review page shows it: the pending records `who` may see, newest
+//! first, each with its candidates' names and enrolment photos, and how many wait in all.
+//! Read-only: approving, rejecting and reassigning stay in `records`.
+
+use std::collections::HashMap;
+
+use rollcall_shared::StudentId;
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::{Value, json};
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::records::visible;
+use super::request::{Reply, Request};
+use crate::auth::Principal;
+use crate::config::AttendanceConfig;
+use crate::state::Hub;
+use crate::store::faces;
+use crate::store::records::{CandidateView, Status};
+use crate::store::school;
+
+/// Enrolment photos shown per candidate.
+const FACES_PER_CANDIDATE: usize = 3;
+/// Pending records looked at to count the queue.
+const COUNT_LIMIT: u32 = 10_000;
+
+/// One candidate as the reviewer sees it. `name` and `faces` are empty for a student outside
+/// the reviewer's classes.
+#[derive(Clone, Debug, Serialize)]
+struct Card {
+    student: StudentId,
+    distance: f32,
+    name: Option<String>,
+    faces: Vec<Value>,
+}
+
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
+    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    match (req.method.clone(), path) {
+        (Method::GET, ["review"]) => {
+            let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200);
+            Reply::ok(hub.read(move |c| queue(c, &w, &rules, limit)).await?)
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+fn queue(
+    conn: &Connection,
+    who: &Principal,
+    rules: &AttendanceConfig,
+    limit: u32,
+) -> Result<Value, ApiError> {
+    let pending = visible(conn, who, rules, Some(Status::Pending), COUNT_LIMIT)?;
+    let mut cards: HashMap<StudentId, Option<(String, Vec<Value>)>> = HashMap::new();
+    let mut records = Vec::new();
+    for record in pending.iter().take(limit as usize) {
+        let mut candidates = Vec::new();
+        for c in &record.candidates {
+            candidates.push(card(conn, who, c, &mut cards)?);
+        }
+        let mut item =
+            serde_json::to_value(record).map_err(|e| ApiError::Internal(e.to_string()))?;
+        item["candidates"] = json!(candidates);
+        item["thumbnail_url"] = json!(
+            record
+                .has_thumbnail
+                .then(|| format!("/api/v1/records/{}/thumbnail", record.id))
+        );
+        records.push(item);
+    }
+    Ok(json!({"count": pending.len(), "records": records}))
+}
+
+/// The candidate with name and photos when `who` may see the student (looked up once each).
+fn card(
+    conn: &Connection,
+    who: &Principal,
+    c: &CandidateView,
+    seen: &mut HashMap<StudentId, Option<(String, Vec<Value>)>>,
+) -> Result<Card, ApiError> {
+    if !seen.contains_key(&c.student) {
+        let shown = match access::student(conn, who, c.student) {
+            Ok(()) => Some(student_card(conn, c.student)?),
+            Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        seen.insert(c.student, shown);
+    }
+    let shown = seen.get(&c.student).cloned().flatten();
+    Ok(Card {
+        student: c.student,
+        distance: c.distance,
+        name: shown.as_ref().map(|(name, _)| name.clone()),
+        faces: shown.map(|(_, faces)| faces).unwrap_or_default(),
+    })
+}
+
+fn student_card(conn: &Connection, student: StudentId) -> Result<(String, Vec<Value>), ApiError> {
+    let name = school::student(conn, student)?.name;
+    let faces = faces::list(conn, student)?
+        .into_iter()
+        .filter(|f| f.has_thumbnail)
+        .take(FACES_PER_CANDIDATE)
+        .map(|f| {
+            let url = format!("/api/v1/students/{student}/faces/{}/thumbnail", f.id);
+            json!({"id": f.id, "thumbnail_url": url})
+        })
+        .collect();
+    Ok((name, faces))
+}

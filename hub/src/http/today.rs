@@ -1,0 +1,88 @@
+//! The Today page's data in one call: the signed-in user's sessions on the hub's today (or
+//! `?date=`), each with its live roster, and which students have a record waiting for review
+//! in that session. Read-only; marks are changed through `sessions`.
+
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use serde_json::{Value, json};
+use warp::http::Method;
+
+use super::access;
+use super::error::ApiError;
+use super::request::{Reply, Request};
+use crate::attendance::{Session, local_day, sessions_on};
+use crate::auth::Principal;
+use crate::config::AttendanceConfig;
+use crate::roster::{self, calendar};
+use crate::state::Hub;
+use crate::store::records::{self, RecordView, Status};
+
+/// Pending records looked at.
+const PENDING_LIMIT: u32 = 10_000;
+
+pub async fn route(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    path: &[&str],
+) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    match (req.method.clone(), path) {
+        (Method::GET, ["today"]) => {
+            let day = match req.query::<NaiveDate>("date")? {
+                Some(d) => d,
+                None => local_day(now, rules.utc_offset_minutes),
+            };
+            Reply::ok(hub.read(move |c| today(c, &w, day, &rules, now)).await?)
+        }
+        _ => Err(ApiError::NoRoute),
+    }
+}
+
+fn today(
+    conn: &Connection,
+    who: &Principal,
+    day: NaiveDate,
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let slots = access::slots(conn, who)?;
+    let pending = records::by_status(conn, Some(Status::Pending), PENDING_LIMIT)?;
+    let sessions: Result<Vec<Value>, ApiError> = sessions_on(day, &slots, &calendar(conn)?)
+        .iter()
+        .map(|s| with_waiting(conn, s, &pending, rules, now))
+        .collect();
+    Ok(json!({"date": day, "now": now, "sessions": sessions?}))
+}
+
+/// The session's roster; each line says whether a pending record in the session names the
+/// student as its best candidate.
+fn with_waiting(
+    conn: &Connection,
+    session: &Session,
+    pending: &[RecordView],
+    rules: &AttendanceConfig,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let roster = roster::session_roster(conn, session, rules, now)?;
+    let (from, to) = session.window(rules);
+    let here: Vec<&RecordView> = pending
+        .iter()
+        .filter(|r| r.room == session.slot.room && (from..to).contains(&r.captured_at))
+        .collect();
+    let rows: Vec<Value> = roster
+        .rows
+        .iter()
+        .map(|line| {
+            let waiting = here.iter().any(|r| {
+                r.candidates
+                    .first()
+                    .is_some_and(|c| c.student == line.student)
+            });
+            let mut row = json!(line);
+            row["waiting"] = json!(waiting);
+            row
+        })
+        .collect();
+    Ok(json!({"session": roster.session, "pending": here.len(), "rows": rows}))
+}

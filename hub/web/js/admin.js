@@ -1,0 +1,200 @@
+// Admin: user accounts, classes (teacher and members) and the weekly timetable.
+
+import * as api from './api.js';
+import { announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
+
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+export async function render(main) {
+  const users = h('section', { class: 'card', 'aria-labelledby': 'users-title' });
+  const classes = h('section', { class: 'card', 'aria-labelledby': 'classes-title' });
+  const timetable = h('section', { class: 'card', 'aria-labelledby': 'timetable-title' });
+  main.append(heading('Admin'), users, classes, timetable);
+  const state = { users: [], classes: [], students: [], slots: [] };
+
+  async function load() {
+    [state.users, state.classes, state.students, state.slots] = await Promise.all([
+      api.get('/users'),
+      api.get('/classes'),
+      api.get('/students'),
+      api.get('/timetable'),
+    ]);
+    fill(users, ...usersPart());
+    fill(classes, ...classesPart());
+    fill(timetable, ...timetablePart());
+  }
+
+  async function run(what, action) {
+    try {
+      await action();
+      announce(what);
+      await load();
+    } catch (e) {
+      failed('Could not save', e);
+    }
+  }
+
+  function usersPart() {
+    const username = h('input', { name: 'username', required: true, autocomplete: 'off', autocapitalize: 'none' });
+    const display = h('input', { name: 'display_name', autocomplete: 'off' });
+    const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], 'teacher');
+    const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 8 });
+    return [
+      h('h2', { id: 'users-title' }, 'Users'),
+      h('ul', { class: 'plain' }, state.users.map((u) => h('li', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}`))),
+      h(
+        'form',
+        {
+          onsubmit: (e) => {
+            e.preventDefault();
+            run(`Added ${username.value}.`, () =>
+              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value }),
+            );
+          },
+        },
+        h('h3', {}, 'Add a user'),
+        field('User name', username),
+        field('Full name', display),
+        field('Role', role),
+        field('First password', password, 'They can sign in with it at once.'),
+        h('button', { type: 'submit', class: 'primary' }, 'Add user'),
+      ),
+    ];
+  }
+
+  function classesPart() {
+    const teachers = [['', 'No teacher'], ...state.users.filter((u) => u.role === 'teacher').map((u) => [u.id, u.display_name])];
+    const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
+    const teacher = select('teacher_id', teachers, '');
+    const teacherName = (id) => (state.users.find((u) => u.id === id) || {}).display_name || 'no teacher';
+    return [
+      h('h2', { id: 'classes-title' }, 'Classes'),
+      h('ul', { class: 'plain' }, state.classes.map((c) => h('li', {}, members(c, teacherName(c.teacher_id))))),
+      h(
+        'form',
+        {
+          onsubmit: (e) => {
+            e.preventDefault();
+            run(`Added class ${name.value}.`, () => api.post('/classes', { name: name.value.trim(), teacher_id: teacher.value || null }));
+          },
+        },
+        h('h3', {}, 'Add a class'),
+        field('Class name', name),
+        field('Teacher', teacher),
+        h('button', { type: 'submit', class: 'primary' }, 'Add class'),
+      ),
+    ];
+  }
+
+  function members(c, teacherName) {
+    const list = h('ul', { class: 'members' }, h('li', {}, 'Loading…'));
+    const pick = select('student', [['', 'Choose a student'], ...state.students.map((s) => [s.id, s.name])], '');
+    const details = h(
+      'details',
+      {},
+      h('summary', {}, `${c.name} — ${teacherName}`),
+      list,
+      h(
+        'form',
+        {
+          class: 'inline',
+          onsubmit: (e) => {
+            e.preventDefault();
+            if (pick.value) run('Student added to the class.', () => api.put(`/classes/${api.seg(c.id)}/students/${api.seg(pick.value)}`, {}));
+          },
+        },
+        field(`Add to ${c.name}`, pick),
+        h('button', { type: 'submit' }, 'Add'),
+      ),
+    );
+    details.addEventListener('toggle', async () => {
+      if (!details.open) return;
+      const people = await api.get(`/classes/${api.seg(c.id)}/students`);
+      fill(
+        list,
+        people.length
+          ? people.map((s) =>
+              h(
+                'li',
+                {},
+                s.name,
+                ' ',
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'small',
+                    'aria-label': `Remove ${s.name} from ${c.name}`,
+                    onclick: async () => {
+                      if (await confirm(`Remove ${s.name} from ${c.name}?`, 'Remove')) {
+                        run('Removed from the class.', () => api.del(`/classes/${api.seg(c.id)}/students/${api.seg(s.id)}`));
+                      }
+                    },
+                  },
+                  'Remove',
+                ),
+              ),
+            )
+          : h('li', {}, 'No students yet.'),
+      );
+    });
+    return details;
+  }
+
+  function timetablePart() {
+    const className = (id) => (state.classes.find((c) => c.id === id) || {}).name || '?';
+    const klass = select('class_id', state.classes.map((c) => [c.id, c.name]), state.classes[0] && state.classes[0].id);
+    const room = h('input', { name: 'room', required: true, autocomplete: 'off' });
+    const weekday = select('weekday', DAYS.map((d, i) => [String(i + 1), d]), '1');
+    const start = h('input', { type: 'time', name: 'start', required: true, value: '09:00' });
+    const end = h('input', { type: 'time', name: 'end', required: true, value: '10:00' });
+    const slots = [...state.slots].sort((a, b) => a.weekday - b.weekday || a.start_minute - b.start_minute);
+    return [
+      h('h2', { id: 'timetable-title' }, 'Timetable'),
+      h(
+        'ul',
+        { class: 'plain' },
+        slots.map((s) =>
+          h(
+            'li',
+            {},
+            `${DAYS[s.weekday - 1]} ${hhmm(s.start_minute)}–${hhmm(s.end_minute)} · ${className(s.class_id)} · ${s.room} `,
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'small',
+                'aria-label': `Delete the ${DAYS[s.weekday - 1]} ${hhmm(s.start_minute)} lesson of ${className(s.class_id)}`,
+                onclick: async () => {
+                  if (await confirm('Delete this lesson from the timetable?', 'Delete')) run('Lesson deleted.', () => api.del(`/timetable/${api.seg(s.id)}`));
+                },
+              },
+              'Delete',
+            ),
+          ),
+        ),
+      ),
+      h(
+        'form',
+        {
+          onsubmit: (e) => {
+            e.preventDefault();
+            run('Lesson added.', () =>
+              api.post('/timetable', { class_id: klass.value, room: room.value.trim(), weekday: Number(weekday.value), start: start.value, end: end.value }),
+            );
+          },
+        },
+        h('h3', {}, 'Add a lesson'),
+        field('Class', klass),
+        field('Room', room, 'Exactly as the door unit in that room is registered'),
+        field('Day', weekday),
+        field('Starts', start),
+        field('Ends', end),
+        h('button', { type: 'submit', class: 'primary' }, 'Add lesson'),
+      ),
+    ];
+  }
+
+  await load();
+}

@@ -1,0 +1,117 @@
+// The hub's JSON API, with the tokens from sign-in. The tokens live in sessionStorage (this
+// tab only, gone when it closes); nothing else about the user is kept in the browser. An
+// expired access token is renewed once with the refresh token; when that fails too, the page
+// goes back to sign-in.
+
+const BASE = '/api/v1';
+const KEY = 'rollcall.tokens';
+
+let tokens = load();
+
+function load() {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY));
+  } catch {
+    return null;
+  }
+}
+
+function save(pair) {
+  tokens = { access: pair.access_token, refresh: pair.refresh_token };
+  sessionStorage.setItem(KEY, JSON.stringify(tokens));
+}
+
+/** A failed call: HTTP status, the API's error code and message, and the whole body. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `the hub answered ${status}`);
+    this.status = status;
+    this.code = error.code || 'http_' + status;
+    this.body = body;
+  }
+}
+
+export function signedIn() {
+  return tokens !== null;
+}
+
+export async function signIn(username, password) {
+  const response = await fetch(BASE + '/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, body);
+  save(body);
+}
+
+export function signOut() {
+  tokens = null;
+  sessionStorage.removeItem(KEY);
+  window.dispatchEvent(new Event('rollcall:signed-out'));
+}
+
+async function renew() {
+  if (!tokens) return false;
+  const response = await fetch(BASE + '/auth/refresh', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ refresh_token: tokens.refresh }),
+  });
+  if (!response.ok) return false;
+  save(await response.json());
+  return true;
+}
+
+/** Sends a request with the access token; renews it once on 401. */
+async function send(method, path, { json, form } = {}) {
+  const attempt = () => {
+    const headers = {};
+    if (tokens) headers.Authorization = 'Bearer ' + tokens.access;
+    let body;
+    if (json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(json);
+    } else if (form !== undefined) {
+      body = form;
+    }
+    return fetch(BASE + path, { method, headers, body, cache: 'no-store' });
+  };
+  let response = await attempt();
+  if (response.status === 401 && (await renew())) response = await attempt();
+  if (response.status === 401) {
+    signOut();
+    throw new ApiError(401, await response.json().catch(() => null));
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  return response;
+}
+
+async function json(response) {
+  return response.status === 204 ? null : response.json();
+}
+
+export const get = async (path) => json(await send('GET', path));
+export const post = async (path, body = {}) => json(await send('POST', path, { json: body }));
+export const put = async (path, body) => json(await send('PUT', path, { json: body }));
+export const del = async (path) => json(await send('DELETE', path));
+
+/** Uploads files as multipart parts named "photo". */
+export async function upload(path, files) {
+  const form = new FormData();
+  for (const file of files) form.append('photo', file, file.name);
+  return json(await send('POST', path, { form }));
+}
+
+/** A binary answer (a face crop, a CSV) with the file name the hub suggests. */
+export async function blob(path) {
+  const response = await send('GET', path);
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const match = /filename="([^"]+)"/.exec(disposition);
+  return { blob: await response.blob(), filename: match ? match[1] : null };
+}
+
+/** Encodes one path segment. */
+export const seg = (value) => encodeURIComponent(String(value));

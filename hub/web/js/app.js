@@ -1,0 +1,119 @@
+// The single page: sign-in, the navigation bar, and the pages behind "#/name/argument".
+// Each page module exports render(main, context) and may return a function that stops its
+// polling when the user leaves it.
+
+import * as api from './api.js';
+import { announce, forgetImages, poll } from './ui.js';
+import * as signin from './signin.js';
+import * as review from './review.js';
+import * as today from './today.js';
+import * as report from './report.js';
+import * as students from './students.js';
+import * as devices from './devices.js';
+import * as admin from './admin.js';
+
+const PAGES = { review, today, report, students, devices, admin };
+const ADMIN_ONLY = ['devices', 'admin'];
+const COUNT_EVERY_MS = 5000;
+
+let me = null;
+let leave = null;
+let stopCount = null;
+
+/** The review count in the navigation bar and the tab title. */
+export function setCount(count) {
+  const badge = document.getElementById('review-count');
+  badge.textContent = String(count);
+  badge.dataset.count = String(count);
+  document.title = count > 0 ? `(${count}) Rollcall` : 'Rollcall';
+}
+
+async function whoAmI() {
+  if (!me) me = await api.get('/auth/me');
+  return me;
+}
+
+function showChrome(user) {
+  document.getElementById('top').hidden = !user;
+  if (!user) return;
+  document.getElementById('who').textContent = `${user.username} (${user.role})`;
+  for (const li of document.querySelectorAll('[data-admin]')) li.hidden = user.role !== 'admin';
+}
+
+function currentRoute() {
+  const hash = location.hash.startsWith('#/') ? location.hash.slice(2) : '';
+  const [name, ...rest] = hash.split('/').map(decodeURIComponent);
+  return { name: name || 'review', args: rest.filter(Boolean) };
+}
+
+async function route() {
+  if (leave) leave();
+  leave = null;
+  forgetImages();
+  const main = document.getElementById('main');
+  if (!api.signedIn()) {
+    showChrome(null);
+    stopCounting();
+    main.replaceChildren();
+    main.dataset.page = 'signin';
+    leave = signin.render(main, { onSignedIn: () => route() });
+    return;
+  }
+  let user;
+  try {
+    user = await whoAmI();
+  } catch (e) {
+    if (!api.signedIn()) return route();
+    main.replaceChildren(`The hub did not answer: ${e.message}`);
+    return;
+  }
+  showChrome(user);
+  startCounting();
+  let { name, args } = currentRoute();
+  if (!PAGES[name] || (ADMIN_ONLY.includes(name) && user.role !== 'admin')) name = 'review';
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  main.replaceChildren();
+  main.dataset.page = name;
+  leave = (await PAGES[name].render(main, { me: user, args, setCount })) || null;
+  if (document.activeElement === document.body || !main.contains(document.activeElement)) {
+    const title = document.getElementById('page-title');
+    if (title && !route.first) {
+      title.tabIndex = -1;
+      title.focus();
+    }
+  }
+  route.first = false;
+}
+route.first = true;
+
+function startCounting() {
+  if (stopCount) return;
+  stopCount = poll(COUNT_EVERY_MS, async () => setCount((await api.get('/review?limit=0')).count));
+}
+
+function stopCounting() {
+  if (stopCount) stopCount();
+  stopCount = null;
+}
+
+window.addEventListener('hashchange', () => {
+  if (location.hash === '#main') return;
+  route();
+});
+window.addEventListener('rollcall:signed-out', () => {
+  me = null;
+  stopCounting();
+  if (location.hash !== '#/signin') route();
+});
+document.getElementById('sign-out').addEventListener('click', () => {
+  api.signOut();
+  announce('Signed out.');
+});
+document.getElementById('skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  document.getElementById('main').focus();
+});
+route();

@@ -1,0 +1,107 @@
+// Devices (admin): each door unit's state as it last reported it — online or offline, last
+// heartbeat, records waiting in its outbox, the gallery version it holds — with re-sync,
+// enable/disable and registering a new unit (its MQTT password is shown once).
+
+import * as api from './api.js';
+import { ago, announce, dateTime, failed, field, fill, h, heading, poll } from './ui.js';
+
+const REFRESH_MS = 10000;
+
+export function render(main) {
+  const body = h('tbody', { id: 'devices' });
+  const table = h(
+    'div',
+    { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Door units (scrolls sideways)' },
+    h(
+      'table',
+      { class: 'devices' },
+      h('thead', {}, h('tr', {}, ['Door unit', 'State', 'Last heartbeat', 'Outbox', 'Gallery', 'Software', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+      body,
+    ),
+  );
+  main.append(heading('Devices'), h('section', { class: 'card' }, table), registerForm(() => refresh()));
+
+  async function refresh() {
+    if (body.contains(document.activeElement) && document.activeElement.tagName === 'BUTTON') return;
+    const devices = await api.get('/devices');
+    fill(body, devices.length ? devices.map(row) : h('tr', {}, h('td', { colspan: 7 }, 'No door units registered yet.')));
+  }
+
+  function row(d) {
+    const state = !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
+    return h(
+      'tr',
+      { dataset: { device: d.id, state } },
+      h('th', { scope: 'row' }, d.name, h('br'), h('span', { class: 'hint' }, d.room)),
+      h('td', {}, h('span', { class: 'state ' + state }, state[0].toUpperCase() + state.slice(1)), d.last_error ? h('p', { class: 'error' }, d.last_error) : null),
+      h('td', {}, h('span', { title: dateTime(d.last_seen_at) }, ago(d.last_seen_at))),
+      h('td', {}, d.outbox_depth === null ? '—' : `${d.outbox_depth} waiting`),
+      h('td', {}, d.gallery_version === null ? '—' : `v${d.gallery_version}`),
+      h('td', {}, d.software_version || '—'),
+      h(
+        'td',
+        { class: 'actions' },
+        h('button', { type: 'button', class: 'small', onclick: () => resync(d), 'aria-label': `Re-sync ${d.name}` }, 'Re-sync'),
+        h(
+          'button',
+          { type: 'button', class: 'small', onclick: () => toggle(d), 'aria-label': `${d.enabled ? 'Disable' : 'Enable'} ${d.name}` },
+          d.enabled ? 'Disable' : 'Enable',
+        ),
+      ),
+    );
+  }
+
+  async function resync(d) {
+    try {
+      const r = await api.post(`/devices/${api.seg(d.id)}/resync`);
+      announce(r.queued ? `${d.name} will fetch the whole gallery again.` : `Could not reach the broker: ${d.name} was not told.`, r.queued ? 'ok' : 'error');
+    } catch (e) {
+      failed('Re-sync failed', e);
+    }
+  }
+
+  async function toggle(d) {
+    try {
+      await api.post(`/devices/${api.seg(d.id)}/${d.enabled ? 'disable' : 'enable'}`);
+      announce(`${d.name} ${d.enabled ? 'disabled' : 'enabled'}.`);
+      document.activeElement.blur();
+      await refresh();
+    } catch (e) {
+      failed('Could not change the device', e);
+    }
+  }
+
+  return poll(REFRESH_MS, refresh);
+}
+
+function registerForm(refresh) {
+  const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
+  const room = h('input', { name: 'room', required: true, autocomplete: 'off' });
+  const secret = h('output', { class: 'secret', 'aria-live': 'polite' });
+  return h(
+    'form',
+    {
+      class: 'card',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          const r = await api.post('/devices', { name: name.value.trim(), room: room.value.trim() });
+          fill(
+            secret,
+            h('p', {}, 'Registered. Copy these now, they are shown only once:'),
+            h('dl', {}, h('dt', {}, 'Device id'), h('dd', {}, h('code', {}, r.device.id)), h('dt', {}, 'MQTT password'), h('dd', {}, h('code', {}, r.mqtt_password))),
+          );
+          name.value = room.value = '';
+          await refresh();
+        } catch (err) {
+          failed('Could not register the device', err);
+        }
+      },
+    },
+    h('h2', {}, 'Register a door unit'),
+    field('Name', name, 'For example door-lab3'),
+    field('Room', room, 'Exactly as in the timetable'),
+    h('button', { type: 'submit', class: 'primary' }, 'Register'),
+    secret,
+  );
+}

@@ -1,0 +1,266 @@
+// The review queue: each pending record shows the face the door unit captured beside the
+// enrolment photos of its best candidates. Approve (the best candidate), reject, or reassign
+// to a student found by name. Keyboard: j/k move, a approve, r reject, s search to reassign,
+// l approve all likely matches. The list and the count refresh every few seconds.
+
+import * as api from './api.js';
+import { announce, confirm, face, failed, fill, h, heading, poll, score, time } from './ui.js';
+
+const REFRESH_MS = 4000;
+
+export const SHORTCUTS = [
+  ['j', 'next record'],
+  ['k', 'previous record'],
+  ['a', 'approve as the best match'],
+  ['r', 'reject (nobody from your class)'],
+  ['s', 'search for another student to reassign to'],
+  ['l', 'approve all likely matches'],
+];
+
+export function render(main, { setCount }) {
+  const count = h('p', { class: 'count', id: 'queue-count', 'aria-live': 'polite' });
+  const bulk = h('button', { type: 'button', id: 'approve-likely', onclick: approveLikely }, 'Approve all likely matches');
+  const list = h('ol', { class: 'queue', id: 'queue', 'aria-labelledby': 'page-title' });
+  const empty = h('p', { class: 'empty', id: 'queue-empty', hidden: true }, 'Nothing to review. Well done!');
+  const help = h(
+    'details',
+    { class: 'help' },
+    h('summary', {}, 'Keyboard shortcuts'),
+    h('dl', { class: 'keys' }, SHORTCUTS.map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])),
+  );
+  main.append(
+    heading('Review queue', count),
+    h(
+      'p',
+      { class: 'lead' },
+      'The door camera was not sure about these faces. Compare each captured face with the enrolled photos, then approve, reject or pick the right student.',
+    ),
+    h('div', { class: 'toolbar' }, bulk, help),
+    list,
+    empty,
+  );
+
+  const cards = new Map(); // record id -> { el, record }
+  let total = 0;
+
+  function showCount() {
+    count.textContent = total === 1 ? '1 record waiting' : `${total} records waiting`;
+    setCount(total);
+    empty.hidden = cards.size > 0;
+    const likely = [...cards.values()].filter((c) => isLikely(c.record)).length;
+    bulk.textContent = `Approve all likely matches (${likely})`;
+    bulk.disabled = likely === 0;
+  }
+
+  async function refresh() {
+    const queue = await api.get('/review');
+    total = queue.count;
+    const ids = new Set(queue.records.map((r) => r.id));
+    for (const [id, card] of cards) {
+      if (!ids.has(id) && !card.el.contains(document.activeElement)) remove(id);
+    }
+    let before = list.firstChild;
+    for (const record of queue.records) {
+      let card = cards.get(record.id);
+      if (!card) {
+        card = { el: cardFor(record), record };
+        cards.set(record.id, card);
+        list.insertBefore(card.el, before);
+      }
+      before = card.el.nextSibling;
+    }
+    showCount();
+  }
+
+  function remove(id) {
+    const card = cards.get(id);
+    if (!card) return;
+    card.el.remove();
+    cards.delete(id);
+  }
+
+  function cardFor(record) {
+    const best = record.candidates[0];
+    const when = time(record.captured_at);
+    const titleId = 'rec-' + record.id;
+    const title = h(
+      'h2',
+      { id: titleId },
+      `${when} · ${record.room}`,
+      h('span', { class: 'tag ' + record.decision }, record.decision === 'uncertain' ? 'Likely match' : 'No close match'),
+    );
+    const captured = h(
+      'figure',
+      { class: 'captured' },
+      face(record.thumbnail_url, `Face captured at ${when} in ${record.room}`),
+      h('figcaption', {}, 'Captured'),
+    );
+    const candidates = h(
+      'ul',
+      { class: 'candidates', 'aria-label': 'Best matches' },
+      record.candidates.length
+        ? record.candidates.map((c, i) => candidateItem(c, i === 0))
+        : h('li', { class: 'none' }, 'Nobody enrolled looks close.'),
+    );
+    const reassignBox = h('div', { class: 'reassign', hidden: true });
+    const approve = h(
+      'button',
+      { type: 'button', class: 'primary', 'data-action': 'approve', disabled: !best, onclick: () => act(record, 'approve') },
+      best ? `Approve as ${best.name || 'best match'}` : 'Approve',
+    );
+    const reject = h('button', { type: 'button', 'data-action': 'reject', onclick: () => act(record, 'reject') }, 'Reject');
+    const reassign = h(
+      'button',
+      { type: 'button', 'data-action': 'reassign', 'aria-expanded': 'false', onclick: () => openSearch(record, el) },
+      'Someone else…',
+    );
+    const el = h(
+      'li',
+      { class: 'card record', tabindex: 0, 'aria-labelledby': titleId, dataset: { id: record.id } },
+      title,
+      h('div', { class: 'compare' }, captured, candidates),
+      h('div', { class: 'actions' }, approve, reject, reassign),
+      reassignBox,
+    );
+    return el;
+  }
+
+  function candidateItem(c, best) {
+    const name = c.name || 'A student outside your classes';
+    return h(
+      'li',
+      { class: best ? 'candidate best' : 'candidate' },
+      h(
+        'div',
+        { class: 'photos' },
+        c.faces.length
+          ? c.faces.map((f, i) => face(f.thumbnail_url, `Enrolled photo ${i + 1} of ${name}`))
+          : h('span', { class: 'no-photo' }, 'no photo'),
+      ),
+      h('p', { class: 'name' }, name),
+      h('p', { class: 'score' }, `${score(c.distance)} % alike`, h('span', { class: 'distance' }, ` (distance ${c.distance.toFixed(2)})`)),
+    );
+  }
+
+  async function act(record, action, body = {}, name = '') {
+    const card = cards.get(record.id);
+    if (!card) return;
+    const buttons = card.el.querySelectorAll('button');
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      await api.post(`/records/${api.seg(record.id)}/${action}`, body);
+      const next = card.el.nextElementSibling || card.el.previousElementSibling;
+      remove(record.id);
+      total = Math.max(0, total - 1);
+      showCount();
+      announce(done(record, action, name));
+      if (next && next.matches('.record')) next.focus();
+      else main.querySelector('h1').focus();
+    } catch (e) {
+      buttons.forEach((b) => (b.disabled = false));
+      failed('Could not save the review', e);
+    }
+  }
+
+  function done(record, action, name) {
+    const when = time(record.captured_at);
+    if (action === 'approve') return `Approved: ${record.candidates[0].name || 'best match'} at ${when}.`;
+    if (action === 'reject') return `Rejected the face seen at ${when}.`;
+    return `Reassigned the face seen at ${when} to ${name}.`;
+  }
+
+  function openSearch(record, el) {
+    const box = el.querySelector('.reassign');
+    const toggle = el.querySelector('[data-action=reassign]');
+    if (!box.hidden) {
+      box.querySelector('input').focus();
+      return;
+    }
+    box.hidden = false;
+    toggle.setAttribute('aria-expanded', 'true');
+    const input = h('input', { type: 'search', name: 'q', autocomplete: 'off', id: 'search-' + record.id });
+    const results = h('ul', { class: 'results', 'aria-live': 'polite' });
+    const close = h('button', { type: 'button', class: 'link', onclick: shut }, 'Cancel');
+    fill(
+      box,
+      h('label', { for: input.id }, 'Find the student by name'),
+      input,
+      close,
+      results,
+    );
+    let seq = 0;
+    input.addEventListener('input', async () => {
+      const q = input.value.trim();
+      const mine = ++seq;
+      if (q.length < 1) return fill(results);
+      try {
+        const found = await api.get('/students?q=' + encodeURIComponent(q));
+        if (mine !== seq) return;
+        fill(
+          results,
+          found.length
+            ? found.slice(0, 8).map((s) =>
+                h('li', {}, h('button', { type: 'button', class: 'pick', onclick: () => act(record, 'reassign', { student: s.id }, s.name) }, s.name)),
+              )
+            : h('li', {}, 'No student with that name.'),
+        );
+      } catch (e) {
+        failed('Search failed', e);
+      }
+    });
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') shut();
+    });
+    input.focus();
+    function shut() {
+      box.hidden = true;
+      toggle.setAttribute('aria-expanded', 'false');
+      fill(box);
+      toggle.focus();
+    }
+  }
+
+  async function approveLikely() {
+    const likely = [...cards.values()].map((c) => c.record).filter(isLikely);
+    if (!likely.length) return;
+    const ok = await confirm(
+      `Approve ${likely.length} likely ${likely.length === 1 ? 'match' : 'matches'} as their best candidate?`,
+      'Approve all',
+    );
+    if (!ok) return;
+    for (const record of likely) await act(record, 'approve');
+  }
+
+  function onKey(e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    const target = e.target;
+    if (target.matches('input, select, textarea') || document.getElementById('confirm').open) return;
+    const all = [...list.querySelectorAll('.record')];
+    if (!all.length) return;
+    const current = target.closest && target.closest('.record');
+    const i = current ? all.indexOf(current) : -1;
+    const record = current && cards.get(current.dataset.id)?.record;
+    const key = e.key.toLowerCase();
+    if (key === 'j') all[Math.min(i + 1, all.length - 1)].focus();
+    else if (key === 'k') all[Math.max(i - 1, 0)].focus();
+    else if (key === 'l') approveLikely();
+    else if (!record) return;
+    else if (key === 'a' && record.candidates.length) act(record, 'approve');
+    else if (key === 'r') act(record, 'reject');
+    else if (key === 's') openSearch(record, current);
+    else return;
+    e.preventDefault();
+  }
+
+  document.addEventListener('keydown', onKey);
+  const stop = poll(REFRESH_MS, refresh);
+  return () => {
+    stop();
+    document.removeEventListener('keydown', onKey);
+  };
+}
+
+/** A pending record whose best candidate is close and known to the reviewer. */
+function isLikely(record) {
+  return record.decision === 'uncertain' && record.candidates.length > 0 && record.candidates[0].name;
+}

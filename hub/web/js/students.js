@@ -1,0 +1,196 @@
+// Students: find a student by name; a student's enrolment photos with their quality figures,
+// uploading new ones (each photo accepted or refused with the reason at once) and deleting one
+// after a confirmation. Changing photos and adding students needs the admin role.
+
+import * as api from './api.js';
+import { announce, confirm, dateTime, face, failed, field, fill, h, heading } from './ui.js';
+
+export async function render(main, { me, args }) {
+  if (args[0]) return student(main, me, args[0]);
+  return list(main, me);
+}
+
+async function list(main, me) {
+  const q = h('input', { type: 'search', name: 'q', autocomplete: 'off' });
+  const results = h('ul', { class: 'students', id: 'student-list', 'aria-live': 'polite' });
+  main.append(heading('Students'), h('div', { class: 'card' }, field('Find a student', q, 'Type part of a name.')), results);
+  if (me.role === 'admin') main.append(addForm());
+  let seq = 0;
+  async function search() {
+    const mine = ++seq;
+    const found = await api.get('/students?q=' + encodeURIComponent(q.value.trim()));
+    if (mine !== seq) return;
+    fill(
+      results,
+      found.length
+        ? found.map((s) => h('li', {}, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name)))
+        : h('li', { class: 'empty' }, 'No student with that name.'),
+    );
+  }
+  q.addEventListener('input', () => search().catch((e) => failed('Search failed', e)));
+  await search();
+}
+
+function addForm() {
+  const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
+  const ref = h('input', { name: 'external_ref', autocomplete: 'off' });
+  return h(
+    'form',
+    {
+      class: 'card',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          const s = await api.post('/students', { name: name.value.trim(), external_ref: ref.value.trim() || null });
+          announce(`Added ${s.name}.`);
+          location.hash = '#/students/' + encodeURIComponent(s.id);
+        } catch (err) {
+          failed('Could not add the student', err);
+        }
+      },
+    },
+    h('h2', {}, 'Add a student'),
+    field('Name', name),
+    field('School reference (optional)', ref),
+    h('button', { type: 'submit', class: 'primary' }, 'Add student'),
+  );
+}
+
+async function student(main, me, id) {
+  const s = await api.get('/students/' + api.seg(id));
+  const faces = h('ul', { class: 'faces', id: 'faces' });
+  const outcome = h('ul', { class: 'outcomes', id: 'upload-outcome', 'aria-live': 'polite' });
+  main.append(
+    h('p', {}, h('a', { href: '#/students' }, '← All students')),
+    heading(s.name),
+    h('section', { class: 'card', 'aria-labelledby': 'faces-title' }, h('h2', { id: 'faces-title' }, 'Enrolment photos'), faces),
+  );
+  if (me.role === 'admin') main.append(uploadForm(s, outcome, () => refresh()));
+  await refresh();
+
+  async function refresh() {
+    const list = await api.get(`/students/${api.seg(s.id)}/faces`);
+    fill(
+      faces,
+      list.length
+        ? list.map((f, i) => faceCard(s, f, i, me, refresh))
+        : h('li', { class: 'empty' }, 'No photos yet: the door cameras cannot recognise this student.'),
+    );
+  }
+}
+
+function faceCard(s, f, i, me, refresh) {
+  const label = `Enrolment photo ${i + 1} of ${s.name}`;
+  return h(
+    'li',
+    { class: 'card face-card', dataset: { face: f.id } },
+    face(f.thumbnail_url, label),
+    h('dl', { class: 'figures' }, figures(f.quality)),
+    h('p', { class: 'hint' }, `Added ${dateTime(f.created_at)}`),
+    me.role === 'admin'
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            'aria-label': `Delete ${label.toLowerCase()}`,
+            onclick: async () => {
+              if (!(await confirm(`Delete this photo of ${s.name}? The door cameras will forget it.`, 'Delete photo'))) return;
+              try {
+                await api.del(`/students/${api.seg(s.id)}/faces/${api.seg(f.id)}`);
+                announce('Photo deleted.');
+                await refresh();
+              } catch (e) {
+                failed('Could not delete the photo', e);
+              }
+            },
+          },
+          'Delete',
+        )
+      : null,
+  );
+}
+
+const FIGURES = [
+  ['inter_ocular_px', 'Eye distance', (v) => `${v.toFixed(0)} px`],
+  ['face_px', 'Eye distance', (v) => `${v.toFixed(0)} px`],
+  ['sharpness', 'Sharpness', (v) => v.toFixed(0)],
+  ['detector_score', 'Detector score', (v) => `${Math.round(v * 100)} %`],
+  ['yaw_deg', 'Turned', (v) => `${Math.abs(v).toFixed(0)}°`],
+];
+
+function figures(q) {
+  if (!q) return [h('dt', {}, 'Quality'), h('dd', {}, 'not measured')];
+  const out = [];
+  const yaw = q.pose ? q.pose.yaw_deg : q.yaw_deg;
+  const values = { ...q, yaw_deg: yaw };
+  for (const [key, name, show] of FIGURES) {
+    if (typeof values[key] === 'number') out.push(h('dt', {}, name), h('dd', {}, show(values[key])));
+  }
+  return out;
+}
+
+function uploadForm(s, outcome, refresh) {
+  const input = h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/webp,image/bmp', multiple: true });
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Upload');
+  const form = h(
+    'form',
+    { class: 'card', id: 'upload', onsubmit: send },
+    h('h2', {}, 'Add photos'),
+    field('Photos (one face each, looking at the camera)', input, 'You can pick several. Each one is checked at once.'),
+    button,
+    outcome,
+  );
+  input.addEventListener('change', () => input.files.length && form.requestSubmit());
+  return form;
+
+  async function send(event) {
+    event.preventDefault();
+    const files = [...input.files];
+    if (!files.length) return;
+    button.disabled = true;
+    fill(outcome, h('li', {}, `Checking ${files.length} ${files.length === 1 ? 'photo' : 'photos'}…`));
+    try {
+      const answer = await api.upload(`/students/${api.seg(s.id)}/faces`, files);
+      show(answer.photos);
+      await refresh();
+    } catch (e) {
+      const photos = e.body && e.body.error && e.body.error.photos;
+      if (photos) show(photos);
+      else fill(outcome, h('li', { class: 'refused' }, `${files.length === 1 ? files[0].name : 'Upload'} refused: ${explain(e.code, e.message)}`));
+    } finally {
+      button.disabled = false;
+      input.value = '';
+    }
+    const refused = outcome.querySelectorAll('.refused').length;
+    announce(refused ? `${refused} ${refused === 1 ? 'photo was' : 'photos were'} refused.` : 'Photos added.', refused ? 'error' : 'ok');
+  }
+
+  function show(photos) {
+    fill(
+      outcome,
+      photos.map((p) =>
+        p.accepted
+          ? h('li', { class: 'accepted' }, `✓ ${p.photo}: accepted (sharpness ${p.quality.sharpness.toFixed(0)})`)
+          : h('li', { class: 'refused', dataset: { code: p.error.code } }, `✗ ${p.photo}: refused — ${explain(p.error.code, p.error.message)}`),
+      ),
+    );
+  }
+}
+
+const ADVICE = {
+  no_face: 'no face was found. Use a photo where the face is clearly visible.',
+  several_faces: 'more than one face. Crop the photo to this student alone.',
+  too_small: 'the face is too small. Use a closer photo.',
+  blurry: 'the photo is blurred. Use a sharper one.',
+  turned_away: 'the face is turned away. Use a photo looking at the camera.',
+  low_score: 'the face is hard to make out. Use a clearer photo.',
+  bad_landmarks: 'the eyes, nose and mouth could not be located. Use a clearer, front-facing photo.',
+  not_an_image: 'this is not a photo the hub can read (use JPEG or PNG).',
+  image_too_large: 'the file is too large.',
+  payload_too_large: 'the files are too large together.',
+};
+
+function explain(code, message) {
+  return ADVICE[code] ? `${ADVICE[code]} (${message})` : message;
+}

@@ -1,0 +1,146 @@
+// Today: the signed-in teacher's sessions with a live roster. A student is Present, Late,
+// Absent or Excused, waiting for review (a face that may be theirs is in the review queue),
+// or not seen yet. A mark can be set by hand, always with a reason.
+
+import * as api from './api.js';
+import { MARKS, announce, failed, fill, h, heading, longDate, poll, select, time } from './ui.js';
+
+const REFRESH_MS = 5000;
+
+export function render(main) {
+  const date = h('p', { class: 'count', id: 'today-date' });
+  const sessions = h('div', { id: 'sessions' });
+  main.append(heading('Today', date), sessions);
+  let editing = null; // "slot/student" of the open mark form
+
+  async function refresh() {
+    if (editing) return;
+    const today = await api.get('/today');
+    date.textContent = longDate(today.date);
+    fill(
+      sessions,
+      today.sessions.length
+        ? today.sessions.map((s) => session(s, today.date))
+        : h('p', { class: 'empty' }, 'You have no lessons today.'),
+    );
+  }
+
+  function session({ session: s, rows, pending }, day) {
+    const id = 'session-' + s.slot_id;
+    const counts = {};
+    for (const row of rows) counts[status(row).key] = (counts[status(row).key] || 0) + 1;
+    const summary = ['present', 'late', 'absent', 'excused', 'waiting', 'unseen']
+      .filter((k) => counts[k])
+      .map((k) => h('li', { class: 'pill ' + k }, `${LABELS[k]} ${counts[k]}`));
+    return h(
+      'section',
+      { class: 'card session', 'aria-labelledby': id, dataset: { slot: s.slot_id } },
+      h('h2', { id }, `${s.class_name} · ${s.room} · ${s.start}–${s.end}`, h('span', { class: 'tag' }, s.closed ? 'ended' : 'open')),
+      h('ul', { class: 'summary', 'aria-label': 'Totals' }, summary),
+      pending
+        ? h('p', {}, h('a', { href: '#/review' }, `${pending} ${pending === 1 ? 'face' : 'faces'} waiting for review`))
+        : null,
+      h(
+        'table',
+        { class: 'roster' },
+        h('caption', { class: 'visually-hidden' }, `Roster of ${s.class_name}`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Student'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Change')))),
+        h('tbody', {}, rows.map((row) => line(s, day, row))),
+      ),
+    );
+  }
+
+  function line(s, day, row) {
+    const st = status(row);
+    const detail = [
+      row.first_seen_at ? `seen ${time(row.first_seen_at)}` : null,
+      row.reason ? `“${row.reason}”` : null,
+    ].filter(Boolean);
+    const tr = h(
+      'tr',
+      { dataset: { student: row.student, status: st.key } },
+      h('th', { scope: 'row' }, row.name),
+      h('td', {}, h('span', { class: 'mark ' + st.key }, st.label), detail.length ? h('span', { class: 'detail' }, ' ' + detail.join(' · ')) : null),
+      h('td', {}, h('button', { type: 'button', class: 'small', onclick: () => edit(tr, s, day, row), 'aria-label': `Change mark of ${row.name}` }, 'Change')),
+    );
+    return tr;
+  }
+
+  function edit(tr, s, day, row) {
+    editing = `${s.slot_id}/${row.student}`;
+    const mark = select('mark', Object.entries(MARKS), row.mark || 'present');
+    const reason = h('input', { name: 'reason', required: true, value: row.source === 'override' ? row.reason || '' : '' });
+    mark.id = 'mark-' + row.student;
+    reason.id = 'reason-' + row.student;
+    const error = h('p', { class: 'error', role: 'alert' });
+    const form = h(
+      'form',
+      { class: 'mark-form', onsubmit: save },
+      h('div', { class: 'field' }, h('label', { for: mark.id }, `Mark for ${row.name}`), mark),
+      h('div', { class: 'field' }, h('label', { for: reason.id }, 'Reason (required)'), reason),
+      error,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary' }, 'Save mark'),
+        row.source === 'override' ? h('button', { type: 'button', onclick: clear }, 'Remove override') : null,
+        h('button', { type: 'button', class: 'link', onclick: cancel }, 'Cancel'),
+      ),
+    );
+    const cell = h('td', { colspan: 3 }, form);
+    const editRow = h('tr', { class: 'editing' }, cell);
+    tr.after(editRow);
+    mark.focus();
+    const path = `/sessions/${api.seg(s.slot_id)}/${api.seg(day)}/marks/${api.seg(row.student)}`;
+
+    async function save(event) {
+      event.preventDefault();
+      if (!reason.value.trim()) {
+        error.textContent = 'Please give a reason for the change.';
+        reason.focus();
+        return;
+      }
+      try {
+        await api.put(path, { mark: mark.value, reason: reason.value.trim() });
+        announce(`${row.name}: ${MARKS[mark.value]}.`);
+        await close();
+      } catch (e) {
+        error.textContent = e.message;
+      }
+    }
+    async function clear() {
+      try {
+        await api.del(path);
+        announce(`${row.name}: override removed.`);
+        await close();
+      } catch (e) {
+        failed('Could not remove the override', e);
+      }
+    }
+    async function cancel() {
+      await close();
+    }
+    async function close() {
+      editing = null;
+      await refresh();
+      const again = sessions.querySelector(`[data-slot="${s.slot_id}"] tr[data-student="${row.student}"] button`);
+      if (again) again.focus();
+    }
+  }
+
+  return poll(REFRESH_MS, refresh);
+}
+
+const LABELS = {
+  present: 'Present',
+  late: 'Late',
+  absent: 'Absent',
+  excused: 'Excused',
+  waiting: 'Waiting for review',
+  unseen: 'Not seen yet',
+};
+
+function status(row) {
+  const key = row.mark ? row.mark : row.waiting ? 'waiting' : 'unseen';
+  return { key, label: LABELS[key] };
+}
