@@ -3,6 +3,7 @@
 //! Read-only: approving, rejecting and reassigning stay in `records`.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use rollcall_shared::StudentId;
 use rusqlite::Connection;
@@ -86,15 +87,17 @@ fn card(
     c: &CandidateView,
     seen: &mut HashMap<StudentId, Option<(String, Vec<Value>)>>,
 ) -> Result<Card, ApiError> {
-    if !seen.contains_key(&c.student) {
-        let shown = match access::student(conn, who, c.student) {
-            Ok(()) => Some(student_card(conn, c.student)?),
-            Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        };
-        seen.insert(c.student, shown);
-    }
-    let shown = seen.get(&c.student).cloned().flatten();
+    let shown = match seen.entry(c.student) {
+        Entry::Occupied(known) => known.get().clone(),
+        Entry::Vacant(slot) => {
+            let shown = match access::student(conn, who, c.student) {
+                Ok(()) => Some(student_card(conn, c.student)?),
+                Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            };
+            slot.insert(shown).clone()
+        }
+    };
     Ok(Card {
         student: c.student,
         distance: c.distance,

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod camera;
 pub mod door;
 pub mod faces;
 

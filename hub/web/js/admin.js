@@ -9,8 +9,8 @@ const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m %
 export async function render(main) {
   const users = h('section', { class: 'card', 'aria-labelledby': 'users-title' });
   const classes = h('section', { class: 'card', 'aria-labelledby': 'classes-title' });
-  const timetable = h('section', { class: 'card', 'aria-labelledby': 'timetable-title' });
-  main.append(heading('Admin'), users, classes, timetable);
+  const timetable = h('section', { class: 'card wide', 'aria-labelledby': 'timetable-title' });
+  main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable));
   const state = { users: [], classes: [], students: [], slots: [] };
 
   async function load() {
@@ -46,6 +46,7 @@ export async function render(main) {
       h(
         'form',
         {
+          class: 'grid',
           onsubmit: (e) => {
             e.preventDefault();
             run(`Added ${username.value}.`, () =>
@@ -74,6 +75,7 @@ export async function render(main) {
       h(
         'form',
         {
+          class: 'grid',
           onsubmit: (e) => {
             e.preventDefault();
             run(`Added class ${name.value}.`, () => api.post('/classes', { name: name.value.trim(), teacher_id: teacher.value || null }));
@@ -178,6 +180,7 @@ export async function render(main) {
       h(
         'form',
         {
+          class: 'grid',
           onsubmit: (e) => {
             e.preventDefault();
             run('Lesson added.', () =>

@@ -40,12 +40,16 @@ export function render(main) {
       h('td', {}, d.software_version || '—'),
       h(
         'td',
-        { class: 'actions' },
-        h('button', { type: 'button', class: 'small', onclick: () => resync(d), 'aria-label': `Re-sync ${d.name}` }, 'Re-sync'),
+        { class: 'row-actions' },
         h(
-          'button',
-          { type: 'button', class: 'small', onclick: () => toggle(d), 'aria-label': `${d.enabled ? 'Disable' : 'Enable'} ${d.name}` },
-          d.enabled ? 'Disable' : 'Enable',
+          'div',
+          {},
+          h('button', { type: 'button', class: 'small', onclick: () => resync(d), 'aria-label': `Re-sync ${d.name}` }, 'Re-sync'),
+          h(
+            'button',
+            { type: 'button', class: 'small', onclick: () => toggle(d), 'aria-label': `${d.enabled ? 'Disable' : 'Enable'} ${d.name}` },
+            d.enabled ? 'Disable' : 'Enable',
+          ),
         ),
       ),
     );
@@ -81,7 +85,7 @@ function registerForm(refresh) {
   return h(
     'form',
     {
-      class: 'card',
+      class: 'card grid',
       onsubmit: async (e) => {
         e.preventDefault();
         try {

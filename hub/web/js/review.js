@@ -42,6 +42,9 @@ export function render(main, { setCount }) {
 
   const cards = new Map(); // record id -> { el, record }
   let total = 0;
+  // Bumped by every refresh and every review: an answer that left the hub before the latest
+  // change is dropped rather than bring back a card just reviewed.
+  let seq = 0;
 
   function showCount() {
     count.textContent = total === 1 ? '1 record waiting' : `${total} records waiting`;
@@ -53,7 +56,9 @@ export function render(main, { setCount }) {
   }
 
   async function refresh() {
+    const mine = ++seq;
     const queue = await api.get('/review');
+    if (mine !== seq) return;
     total = queue.count;
     const ids = new Set(queue.records.map((r) => r.id));
     for (const [id, card] of cards) {
@@ -149,6 +154,7 @@ export function render(main, { setCount }) {
     buttons.forEach((b) => (b.disabled = true));
     try {
       await api.post(`/records/${api.seg(record.id)}/${action}`, body);
+      seq++;
       const next = card.el.nextElementSibling || card.el.previousElementSibling;
       remove(record.id);
       total = Math.max(0, total - 1);
@@ -188,14 +194,14 @@ export function render(main, { setCount }) {
       close,
       results,
     );
-    let seq = 0;
+    let searches = 0;
     input.addEventListener('input', async () => {
       const q = input.value.trim();
-      const mine = ++seq;
+      const mine = ++searches;
       if (q.length < 1) return fill(results);
       try {
         const found = await api.get('/students?q=' + encodeURIComponent(q));
-        if (mine !== seq) return;
+        if (mine !== searches) return;
         fill(
           results,
           found.length

@@ -191,6 +191,10 @@ const ADVICE = {
   payload_too_large: 'the files are too large together.',
 };
 
+// Refusals whose message adds nothing to the advice (the others carry measured figures).
+const PLAIN = ['no_face', 'not_an_image', 'image_too_large', 'payload_too_large'];
+
 function explain(code, message) {
-  return ADVICE[code] ? `${ADVICE[code]} (${message})` : message;
+  if (!ADVICE[code]) return message;
+  return PLAIN.includes(code) ? ADVICE[code] : `${ADVICE[code]} (${message})`;
 }

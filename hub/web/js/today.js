@@ -12,10 +12,13 @@ export function render(main) {
   const sessions = h('div', { id: 'sessions' });
   main.append(heading('Today', date), sessions);
   let editing = null; // "slot/student" of the open mark form
+  let seq = 0; // only the latest refresh's answer is shown
 
   async function refresh() {
     if (editing) return;
+    const mine = ++seq;
     const today = await api.get('/today');
+    if (mine !== seq || editing) return;
     date.textContent = longDate(today.date);
     fill(
       sessions,
@@ -67,6 +70,7 @@ export function render(main) {
   }
 
   function edit(tr, s, day, row) {
+    if (editing) return;
     editing = `${s.slot_id}/${row.student}`;
     const mark = select('mark', Object.entries(MARKS), row.mark || 'present');
     const reason = h('input', { name: 'reason', required: true, value: row.source === 'override' ? row.reason || '' : '' });
@@ -75,7 +79,7 @@ export function render(main) {
     const error = h('p', { class: 'error', role: 'alert' });
     const form = h(
       'form',
-      { class: 'mark-form', onsubmit: save },
+      { class: 'mark-form', onsubmit: save, novalidate: true },
       h('div', { class: 'field' }, h('label', { for: mark.id }, `Mark for ${row.name}`), mark),
       h('div', { class: 'field' }, h('label', { for: reason.id }, 'Reason (required)'), reason),
       error,
@@ -97,6 +101,7 @@ export function render(main) {
       event.preventDefault();
       if (!reason.value.trim()) {
         error.textContent = 'Please give a reason for the change.';
+        reason.setAttribute('aria-invalid', 'true');
         reason.focus();
         return;
       }
