@@ -3,8 +3,8 @@
 //! photos and publishes its records over MQTT as it would in a classroom.
 //!
 //! A teacher signs in, watches the Today roster change while a colleague reviews, approves a
-//! record with the keyboard, reassigns one by searching a name, sees a new record arrive
-//! without reloading, bulk-approves the likely matches, marks a student by hand, and downloads
+//! record with the keyboard, reassigns one by searching a name, sees new records arrive
+//! without reloading, rejects a visitor, bulk-approves the likely matches, marks a student by hand, and downloads
 //! the class report's CSV. An admin uploads a photo without a face and reads why it was
 //! refused, deletes a photo after confirming, and re-syncs a door unit. Every page is checked
 //! at 375 px for sideways scrolling. `ROLLCALL_SCREENSHOTS=1` also saves a screenshot of each
@@ -62,6 +62,8 @@ const ENROLLED: [(&str, &[&str]); 4] = [
 /// Photos with no face at all (see shared/faces/MANIFEST.tsv).
 const NO_FACE: &str = "negatives/skimage_brick.png";
 const NO_FACE_2: &str = "negatives/skimage_coffee.png";
+/// Someone who is not in the class.
+const VISITOR: &str = "identities/Junichiro_Koizumi/Junichiro_Koizumi_0012.jpg";
 
 /// The school as the admin set it up.
 struct School {
@@ -461,10 +463,18 @@ async fn a_teacher_reviews_a_round_and_an_admin_looks_after_photos_and_devices()
     go(&b, "review").await;
     wait_count(&b, "2 records waiting", "2").await;
     mark_page(&b).await;
+    let cy_card = format!("#queue li[data-id=\"{}\"]", r_cy.id);
+    let first = b.client.find(Locator::Css(&cy_card)).await.unwrap();
+    first.send_keys("j").await.unwrap();
+    let focused = "return document.activeElement.dataset.id;";
+    assert_eq!(
+        b.js(focused, vec![]).await,
+        json!(r_ada.id.to_string()),
+        "j moves to the next face"
+    );
     let card = b.client.find(Locator::Css(&ada_card)).await.unwrap();
     card.send_keys("a").await.unwrap();
     wait_count(&b, "1 record waiting", "1").await;
-    let cy_card = format!("#queue li[data-id=\"{}\"]", r_cy.id);
     b.click(&format!("{cy_card} [data-action=reassign]")).await;
     b.type_into(&format!("#search-{}", r_cy.id), "oka").await;
     b.wait(
@@ -496,6 +506,20 @@ async fn a_teacher_reviews_a_round_and_an_admin_looks_after_photos_and_devices()
     b.visible(&format!("#queue li[data-id=\"{}\"]", r_di2.id))
         .await;
     assert_not_reloaded(&b).await;
+    // A visitor walks in: nobody from the class, rejected with the keyboard.
+    let r_visitor = seen(&mut door, &camera, VISITOR, 9, 7).await;
+    assert_ne!(
+        r_visitor.decision,
+        Decision::Confident,
+        "visitor: {}",
+        d(&r_visitor)
+    );
+    wait_count(&b, "2 records waiting", "2").await;
+    let visitor_card = format!("#queue li[data-id=\"{}\"]", r_visitor.id);
+    b.visible(&visitor_card).await;
+    let card = b.client.find(Locator::Css(&visitor_card)).await.unwrap();
+    card.send_keys("r").await.unwrap();
+    wait_count(&b, "1 record waiting", "1").await;
     b.click("#approve-likely").await;
     b.visible("#confirm[open]").await;
     b.click("#confirm-ok").await;
@@ -512,6 +536,11 @@ async fn a_teacher_reviews_a_round_and_an_admin_looks_after_photos_and_devices()
             "{r}"
         );
     }
+    let (_, r) = admin.get(&format!("/records/{}", r_visitor.id)).await;
+    assert_eq!(
+        (&r["status"], &r["final_student"]),
+        (&json!("rejected"), &json!(null))
+    );
 
     // Today again: everyone is in; Bo leaves for the dentist and is marked Excused by hand.
     go(&b, "today").await;
