@@ -66,7 +66,44 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// How the hub reaches the broker: `transport = "tcp"`, or a `[mqtt.transport.tls]` table.
+/// Who runs the broker the door units talk to.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MqttMode {
+    /// The hub is the broker: door units connect to `[mqtt.embedded] listen`.
+    #[default]
+    Embedded,
+    /// The hub is a client of an external broker (Mosquitto, EMQX) at `mqtt.broker`.
+    External,
+}
+
+/// The broker inside the hub (`mode = "embedded"`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddedBroker {
+    /// Where door units connect.
+    pub listen: SocketAddr,
+    /// Serve plain MQTT on a non-loopback address (only on a trusted, isolated network).
+    pub allow_plain_mqtt: bool,
+    /// Serve MQTT over TLS with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
+    /// Most door units connected at once; more are refused until one leaves.
+    pub max_connections: u32,
+}
+
+impl Default for EmbeddedBroker {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 1883)),
+            allow_plain_mqtt: false,
+            tls: None,
+            max_connections: 4096,
+        }
+    }
+}
+
+/// How the hub reaches an external broker: `transport = "tcp"`, or a `[mqtt.transport.tls]`
+/// table.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum MqttTransport {
@@ -82,6 +119,9 @@ pub enum MqttTransport {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MqttConfig {
+    pub mode: MqttMode,
+    pub embedded: EmbeddedBroker,
+    /// The external broker's `HOST:PORT` (`mode = "external"`).
     pub broker: String,
     pub transport: MqttTransport,
     pub client_id: String,
@@ -187,6 +227,8 @@ impl Default for HttpConfig {
 impl Default for MqttConfig {
     fn default() -> Self {
         Self {
+            mode: MqttMode::Embedded,
+            embedded: EmbeddedBroker::default(),
             broker: "127.0.0.1:1883".into(),
             transport: MqttTransport::Tcp,
             client_id: "rollcall-hub".into(),
@@ -272,6 +314,11 @@ impl Config {
         if let Some(v) = var("ROLLCALL_MODELS_DIR") {
             self.faces.models_dir = Some(PathBuf::from(v));
         }
+        if let Some(v) = var("ROLLCALL_HUB_MQTT_LISTEN") {
+            self.mqtt.embedded.listen = v
+                .parse()
+                .map_err(|e| bad("ROLLCALL_HUB_MQTT_LISTEN", format!("{e}")))?;
+        }
         if let Some(v) = var("ROLLCALL_HUB_MQTT_BROKER") {
             self.mqtt.broker = v;
         }
@@ -298,7 +345,21 @@ impl Config {
                  (or http.allow_plain_http = true behind a TLS-terminating proxy)",
             );
         }
-        if self.mqtt_host_port().is_none() {
+        let embedded = &self.mqtt.embedded;
+        if self.mqtt.mode == MqttMode::Embedded
+            && embedded.tls.is_none()
+            && !embedded.listen.ip().is_loopback()
+            && !embedded.allow_plain_mqtt
+        {
+            return invalid(
+                "mqtt.embedded.listen is not a loopback address: set [mqtt.embedded.tls] cert and \
+                 key for MQTT over TLS (or mqtt.embedded.allow_plain_mqtt = true on an isolated network)",
+            );
+        }
+        if embedded.max_connections == 0 {
+            return invalid("mqtt.embedded.max_connections must be positive");
+        }
+        if self.mqtt.mode == MqttMode::External && self.mqtt_host_port().is_none() {
             return invalid("mqtt.broker must be HOST:PORT");
         }
         if self.auth.access_token_minutes == 0 || self.auth.refresh_token_days == 0 {
@@ -360,6 +421,21 @@ mod tests {
         let tls =
             "[http]\nlisten = \"0.0.0.0:8443\"\n[http.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"";
         Config::parse(tls).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn the_embedded_broker_is_the_default_and_needs_tls_off_loopback() {
+        let mut c = Config::default();
+        assert_eq!(c.mqtt.mode, MqttMode::Embedded);
+        c.mqtt.embedded.listen = "0.0.0.0:8883".parse().unwrap();
+        assert!(c.validate().is_err());
+        c.mqtt.embedded.allow_plain_mqtt = true;
+        c.validate().unwrap();
+        let tls = "[mqtt.embedded]\nlisten = \"0.0.0.0:8883\"\n[mqtt.embedded.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"";
+        Config::parse(tls).unwrap().validate().unwrap();
+        let external = Config::parse("[mqtt]\nmode = \"external\"\nbroker = \"nope\"").unwrap();
+        assert!(external.validate().is_err());
+        assert!(Config::parse("[mqtt]\nmode = \"cloud\"").is_err());
     }
 
     #[test]

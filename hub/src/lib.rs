@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod attendance;
 pub mod auth;
+pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod enrol;
@@ -22,4 +23,4 @@ pub mod store;
 pub mod tls;
 pub mod web;
 
-pub use server::{RunError, run};
+pub use server::{Listeners, RunError, run, run_on};

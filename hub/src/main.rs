@@ -67,6 +67,10 @@ enum DeviceCommand {
         name: String,
         #[arg(long)]
         room: String,
+        /// Also write the MQTT password, as the door unit's secrets file, to this new file
+        /// (mode 0600); the password is then not printed.
+        #[arg(long)]
+        secrets_file: Option<PathBuf>,
         #[command(flatten)]
         target: Target,
     },
@@ -205,6 +209,54 @@ fn read_password(file: Option<&Path>, prompt: &str) -> anyhow::Result<String> {
     Ok(first)
 }
 
+/// Writes `password = "..."` to a new file readable only by its owner.
+fn write_secret_file(path: &Path, password: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "password = \"{password}\"")?;
+    Ok(())
+}
+
+/// The door unit's `[device]` and `[broker]` settings for this hub.
+fn print_edge_snippet(
+    config: &Config,
+    r: &rollcall_hub::accounts::Registered,
+    secrets: Option<&Path>,
+) {
+    use rollcall_hub::config::MqttMode;
+    let url = match config.mqtt.mode {
+        MqttMode::Embedded => {
+            let e = &config.mqtt.embedded;
+            let scheme = if e.tls.is_some() { "mqtts" } else { "mqtt" };
+            format!("{scheme}://{}", e.listen)
+        }
+        MqttMode::External => format!("mqtt://{}", config.mqtt.broker),
+    };
+    let secrets = secrets.map_or("/etc/rollcall/edge-secrets.toml".into(), |p| {
+        p.display().to_string()
+    });
+    println!();
+    println!(
+        "# for the door unit's edge.toml (use the hub's host name in url when the hub listens on"
+    );
+    println!("# all addresses, and mqtts:// with ca_file when it serves TLS):");
+    println!("[device]");
+    println!("id = \"{}\"", r.device.id);
+    println!("site = \"{}\"", config.site);
+    println!("room = \"{}\"", r.device.room);
+    println!();
+    println!("[broker]");
+    println!("url = \"{url}\"");
+    println!("username = \"{}\"", r.mqtt_username);
+    println!("secrets_file = \"{secrets}\"");
+}
+
 fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
     match (target.data_dir, target.config) {
         (Some(dir), _) => Ok(dir),
@@ -215,13 +267,30 @@ fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
 
 fn device(cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
-        DeviceCommand::Add { name, room, target } => {
+        DeviceCommand::Add {
+            name,
+            room,
+            secrets_file,
+            target,
+        } => {
+            let config = target.config.as_deref().map(Config::load).transpose()?;
             let db = setup::open(&data_dir(target)?)?;
             let r = setup::add_device(&db, &name, &room)?;
             println!("device id:     {}", r.device.id);
             println!("mqtt username: {}", r.mqtt_username);
-            println!("mqtt password: {}", r.mqtt_password);
-            println!("(shown once; add them to the broker's password file, e.g. mosquitto_passwd)");
+            match &secrets_file {
+                Some(path) => {
+                    write_secret_file(path, &r.mqtt_password)?;
+                    println!("mqtt password: written to {}", path.display());
+                }
+                None => {
+                    println!("mqtt password: {}", r.mqtt_password);
+                    println!("(shown once)");
+                }
+            }
+            if let Some(config) = config {
+                print_edge_snippet(&config, &r, secrets_file.as_deref());
+            }
         }
         DeviceCommand::List { target } => {
             for d in setup::list_devices(&setup::open(&data_dir(target)?)?)? {

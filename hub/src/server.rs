@@ -13,8 +13,9 @@ use tokio::task::JoinSet;
 use crate::auth::key::{KeyError, SigningKey};
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::tokens::Tokens;
+use crate::broker::{self, Broker};
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, MqttMode};
 use crate::enrol::{Enroller, LoadError};
 use crate::http::tls;
 use crate::ingest::mqtt::Link;
@@ -42,6 +43,19 @@ pub enum RunError {
     Tls(#[from] TlsError),
     #[error("MQTT broker: {0}")]
     BrokerTls(TlsError),
+    #[error("cannot listen for MQTT on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The sockets the hub serves, bound by the caller (tests bind port 0).
+#[derive(Debug)]
+pub struct Listeners {
+    pub http: TcpListener,
+    /// The embedded broker's; `None` binds `mqtt.embedded.listen` (unused in external mode).
+    pub mqtt: Option<TcpListener>,
 }
 
 /// Runs the hub until `shutdown` completes, then stops every task and returns.
@@ -51,6 +65,18 @@ pub async fn run(
     clock: SharedClock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
+    let listeners = Listeners { http, mqtt: None };
+    run_on(config, listeners, clock, shutdown).await
+}
+
+/// [`run`] on sockets the caller bound.
+pub async fn run_on(
+    config: Config,
+    listeners: Listeners,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), RunError> {
+    let Listeners { http, mqtt } = listeners;
     let db = Db::open(&config.database_path())?;
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
@@ -90,8 +116,16 @@ pub async fn run(
         outbound: out_tx,
     };
     let mut tasks = JoinSet::new();
-    let link = Link::new(&config, metrics).map_err(RunError::BrokerTls)?;
-    tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
+    match config.mqtt.mode {
+        MqttMode::Embedded => {
+            let broker = embedded_broker(&config, mqtt, db.clone(), metrics).await?;
+            tasks.spawn(broker.run(in_tx, out_rx, stop.clone()));
+        }
+        MqttMode::External => {
+            let link = Link::new(&config, metrics).map_err(RunError::BrokerTls)?;
+            tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
+        }
+    }
     tasks.spawn(ingest.run(in_rx, stop.clone()));
     tasks.spawn(pusher.run(changed, stop.clone()));
     tasks.spawn(retention(db, config.clone(), clock, stop.clone()));
@@ -108,6 +142,29 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The embedded broker on `listener`, or on `mqtt.embedded.listen`.
+async fn embedded_broker(
+    config: &Config,
+    listener: Option<TcpListener>,
+    db: Db,
+    metrics: Arc<Metrics>,
+) -> Result<Broker, RunError> {
+    let embedded = &config.mqtt.embedded;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(embedded.listen)
+            .await
+            .map_err(|source| RunError::Bind {
+                addr: embedded.listen,
+                source,
+            })?,
+    };
+    let tls = embedded.tls.as_ref().map(broker::acceptor).transpose();
+    let tls = tls.map_err(RunError::BrokerTls)?;
+    let site = config.site.clone();
+    Ok(Broker::new(listener, tls, embedded, site, db, metrics))
 }
 
 /// Loads the face pipeline on the blocking pool when photo enrolment is on.

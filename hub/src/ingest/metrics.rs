@@ -21,6 +21,7 @@ pub struct Metrics {
     pub disabled_device: AtomicU64,
     pub publish_failures: AtomicU64,
     pub broker_errors: AtomicU64,
+    pub login_refused: AtomicU64,
 }
 
 /// A point-in-time copy for JSON.
@@ -40,6 +41,7 @@ pub struct MetricsSnapshot {
     pub disabled_device: u64,
     pub publish_failures: u64,
     pub broker_errors: u64,
+    pub login_refused: u64,
 }
 
 /// Adds `n` to a counter.
@@ -65,6 +67,7 @@ impl Metrics {
             disabled_device: get(&self.disabled_device),
             publish_failures: get(&self.publish_failures),
             broker_errors: get(&self.broker_errors),
+            login_refused: get(&self.login_refused),
         }
     }
 }

@@ -107,3 +107,11 @@ pub fn touch(conn: &Connection, id: DeviceId, at: i64) -> Result<(), StoreError>
     conn.execute(TOUCH, params![id.to_string(), at])?;
     Ok(())
 }
+
+/// Whether `id` is enabled, and the argon2 hash of its MQTT secret; `None` when unknown.
+pub fn credential(conn: &Connection, id: DeviceId) -> Result<Option<(bool, String)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT enabled, credential_hash FROM devices WHERE id = ?1")?;
+    let row = stmt.query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)));
+    Ok(row.optional()?)
+}

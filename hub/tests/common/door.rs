@@ -1,6 +1,7 @@
 //! A fake door unit on a real broker: publishes as one device and collects what the hub sends
 //! it, so tests can check acks and gallery updates as a device sees them.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use rollcall_e2e::mosquitto::Mosquitto;
@@ -8,6 +9,8 @@ use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::*;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
+
+use super::TestHub;
 
 /// A fake door unit: publishes as `device` and collects what the hub sends it.
 pub struct Door {
@@ -17,12 +20,31 @@ pub struct Door {
     pub device: DeviceId,
 }
 
+/// The options a door unit connects with: its id as client id (and user name with `secret`).
+pub fn options(addr: SocketAddr, device: DeviceId, secret: Option<&str>) -> MqttOptions {
+    let mut opts = MqttOptions::new(device.to_string(), addr.ip().to_string(), addr.port());
+    opts.set_keep_alive(Duration::from_secs(5));
+    opts.set_max_packet_size(Limits::FROM_HUB.max_bytes, Limits::FROM_HUB.max_bytes);
+    if let Some(secret) = secret {
+        opts.set_credentials(device.to_string(), secret);
+    }
+    opts
+}
+
 impl Door {
+    /// A door unit on an anonymous Mosquitto.
     pub async fn connect(broker: &Mosquitto, site: &SiteId, device: DeviceId) -> Door {
-        let addr = broker.addr();
-        let mut opts = MqttOptions::new(device.to_string(), addr.ip().to_string(), addr.port());
-        opts.set_keep_alive(Duration::from_secs(5));
-        opts.set_max_packet_size(Limits::FROM_HUB.max_bytes, Limits::FROM_HUB.max_bytes);
+        Door::connect_with(options(broker.addr(), device, None), site, device).await
+    }
+
+    /// A door unit logged in to the hub's embedded broker with its secret.
+    pub async fn login(hub: &TestHub, device: DeviceId, secret: &str) -> Door {
+        let opts = options(hub.mqtt_addr, device, Some(secret));
+        Door::connect_with(opts, &hub.site, device).await
+    }
+
+    /// A door unit connected with `opts`, subscribed to its three channels.
+    pub async fn connect_with(opts: MqttOptions, site: &SiteId, device: DeviceId) -> Door {
         let (client, events) = AsyncClient::new(opts, 64);
         for channel in [Channel::Acks, Channel::Gallery, Channel::Commands] {
             let topic = Topic::new(site, device, channel).to_string();

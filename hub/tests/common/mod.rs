@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use reqwest::StatusCode;
 use rollcall_hub::attendance::local_to_millis;
 use rollcall_hub::clock::ManualClock;
-use rollcall_hub::config::Config;
+use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
 use rollcall_shared::{SiteId, UnixMillis};
 use serde_json::{Value, json};
@@ -40,6 +40,8 @@ pub fn monday_at(hh: u16, mm: u16) -> i64 {
 /// A running hub.
 pub struct TestHub {
     pub addr: SocketAddr,
+    /// Where door units connect: the embedded broker, or the external one.
+    pub mqtt_addr: SocketAddr,
     pub shutdown: Option<oneshot::Sender<()>>,
     pub handle: JoinHandle<Result<(), rollcall_hub::RunError>>,
     pub clock: Arc<ManualClock>,
@@ -50,8 +52,8 @@ pub struct TestHub {
     _dir: tempfile::TempDir,
 }
 
-/// Starts a hub whose broker is `broker` (or a closed port: API-only tests), without the face
-/// models (photo enrolment off).
+/// Starts a hub whose broker is the external `broker`, or (`None`) its own embedded broker on
+/// a free port, without the face models (photo enrolment off).
 pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
     start_hub_with(broker, |_| {}).await
 }
@@ -64,17 +66,24 @@ pub async fn start_hub_with(
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
-    let broker = broker.unwrap_or_else(|| {
-        let port = rollcall_e2e::free_port().unwrap();
-        SocketAddr::from(([127, 0, 0, 1], port))
-    });
     let mut config = Config {
         site: SiteId::new("test-site").unwrap(),
         data_dir: data_dir.clone(),
         ..Config::default()
     };
     config.http.listen = "127.0.0.1:0".parse().unwrap();
-    config.mqtt.broker = broker.to_string();
+    let mqtt = match broker {
+        Some(broker) => {
+            config.mqtt.mode = MqttMode::External;
+            config.mqtt.broker = broker.to_string();
+            None
+        }
+        None => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+    };
+    let mqtt_addr = match &mqtt {
+        Some(listener) => listener.local_addr().unwrap(),
+        None => broker.unwrap(),
+    };
     config.mqtt.client_id = format!("hub-{}", uuid::Uuid::new_v4());
     config.mqtt.keep_alive_secs = 5;
     config.faces.enabled = false;
@@ -92,11 +101,21 @@ pub async fn start_hub_with(
     let (tx, rx) = oneshot::channel::<()>();
     let site = config.site.clone();
     let shared: rollcall_hub::clock::SharedClock = clock.clone();
-    let handle = tokio::spawn(rollcall_hub::run(config, listener, shared, async move {
-        let _ = rx.await;
-    }));
+    let listeners = rollcall_hub::Listeners {
+        http: listener,
+        mqtt,
+    };
+    let handle = tokio::spawn(rollcall_hub::run_on(
+        config,
+        listeners,
+        shared,
+        async move {
+            let _ = rx.await;
+        },
+    ));
     let hub = TestHub {
         addr,
+        mqtt_addr,
         shutdown: Some(tx),
         handle,
         clock,
@@ -340,6 +359,8 @@ pub struct School {
     pub slot: String,
     pub students: Vec<String>,
     pub device: String,
+    /// The device's MQTT secret (its user name is its id).
+    pub device_secret: String,
 }
 
 pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
@@ -393,5 +414,6 @@ pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
         slot,
         students,
         device: device["device"]["id"].as_str().unwrap().to_owned(),
+        device_secret: device["mqtt_password"].as_str().unwrap().to_owned(),
     }
 }

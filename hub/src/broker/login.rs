@@ -1,0 +1,116 @@
+//! Checking a door unit's MQTT login against the device table: the client id must be a
+//! registered, enabled device, the user name must be that same id, and the password must match
+//! the argon2 hash `rollcall-hub device add` stored.
+//!
+//! argon2 is deliberately slow, so a door unit that reconnects often would cost the hub a
+//! hash per reconnect. After one successful check the SHA-256 of the secret is remembered,
+//! keyed by the device and the stored hash it was checked against: re-registering the device
+//! (a new hash) or a different secret falls back to argon2.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rollcall_shared::DeviceId;
+use sha2::{Digest, Sha256};
+
+use crate::auth::password;
+use crate::store::{Db, StoreError, devices};
+
+/// Why a login was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("client id {0:?} is not a device id")]
+    NotADevice(String),
+    #[error("no user name and password")]
+    NoLogin,
+    #[error("user name {user:?} is not the client id")]
+    UserMismatch { user: String },
+    #[error("device {0} is not registered")]
+    Unknown(DeviceId),
+    #[error("device {0} is disabled")]
+    Disabled(DeviceId),
+    #[error("wrong secret for device {0}")]
+    WrongSecret(DeviceId),
+    #[error("cannot check the login: {0}")]
+    Store(String),
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        Refused::Store(e.to_string())
+    }
+}
+
+/// The login checker, shared by every connection.
+#[derive(Debug)]
+pub struct Logins {
+    db: Db,
+    verified: Mutex<HashMap<DeviceId, Verified>>,
+}
+
+#[derive(Debug, Clone)]
+struct Verified {
+    stored_hash: String,
+    secret_sha256: [u8; 32],
+}
+
+impl Logins {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The device `client_id` names, when the login proves it is that device.
+    pub async fn check(
+        &self,
+        client_id: &str,
+        login: Option<(&str, &str)>,
+    ) -> Result<DeviceId, Refused> {
+        let device: DeviceId = client_id
+            .parse()
+            .map_err(|_| Refused::NotADevice(client_id.to_owned()))?;
+        let (user, secret) = login.ok_or(Refused::NoLogin)?;
+        if user != client_id {
+            return Err(Refused::UserMismatch {
+                user: user.to_owned(),
+            });
+        }
+        let stored = self
+            .db
+            .call(move |c| devices::credential(c, device))
+            .await?;
+        let (enabled, stored_hash) = stored.ok_or(Refused::Unknown(device))?;
+        if !enabled {
+            return Err(Refused::Disabled(device));
+        }
+        let secret_sha256: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        if self.remembered(device, &stored_hash, &secret_sha256) {
+            return Ok(device);
+        }
+        let (secret, hash) = (secret.to_owned(), stored_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || password::verify(&secret, &hash))
+            .await
+            .map_err(|e| Refused::Store(e.to_string()))?;
+        if !ok {
+            return Err(Refused::WrongSecret(device));
+        }
+        let verified = Verified {
+            stored_hash,
+            secret_sha256,
+        };
+        self.lock().insert(device, verified);
+        Ok(device)
+    }
+
+    fn remembered(&self, device: DeviceId, stored_hash: &str, secret_sha256: &[u8; 32]) -> bool {
+        self.lock()
+            .get(&device)
+            .is_some_and(|v| v.stored_hash == stored_hash && &v.secret_sha256 == secret_sha256)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DeviceId, Verified>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,247 @@
+//! The embedded broker: with `mqtt.mode = "embedded"` (the default) door units connect to
+//! the hub itself, so one process runs the whole hub.
+//!
+//! It speaks MQTT 3.1.1 (the packet codec is rumqttc's) and routes between door units and the
+//! hub only: what a device publishes goes to ingest, what the hub publishes goes to the one
+//! device whose topic it names. Every device logs in with its own secret ([`login`]) and may
+//! use only its own topics ([`acl`]), so a record can never arrive on another device's topic.
+//! Sessions are clean (nothing is queued for a device that is offline), which is all the
+//! protocol needs: a device resends unacknowledged records and asks for its gallery when it
+//! reconnects. QoS 0 and 1 are supported; retained messages are not kept.
+//!
+//! Why not a general broker crate: rumqttd (0.20) cannot restrict a client to its own
+//! topics, and that restriction is what makes a device's identity trustworthy.
+
+pub mod acl;
+pub mod login;
+mod session;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rollcall_shared::topics::Topic;
+use rollcall_shared::{DeviceId, SiteId};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::{EmbeddedBroker, TlsFiles};
+use crate::ingest::metrics::add;
+use crate::ingest::{Incoming, Metrics, Outbound};
+use crate::store::Db;
+use crate::tls::TlsError;
+use login::Logins;
+
+/// How long a client may take over its TLS handshake and its CONNECT packet.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages waiting for one device before further ones are dropped (it is too slow to read).
+const SESSION_QUEUE: usize = 256;
+
+/// The broker, bound and ready to run.
+pub struct Broker {
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    max_connections: usize,
+}
+
+/// What every connection of the broker uses.
+#[derive(Debug)]
+struct Shared {
+    site: SiteId,
+    logins: Logins,
+    metrics: Arc<Metrics>,
+    sessions: Mutex<HashMap<DeviceId, SessionHandle>>,
+}
+
+/// How the router reaches a connected device.
+#[derive(Debug, Clone)]
+struct SessionHandle {
+    /// Distinguishes this connection from a later one of the same device.
+    serial: u64,
+    deliver: mpsc::Sender<Delivery>,
+    /// Told when a newer connection of the same device takes over.
+    taken_over: Arc<Notify>,
+}
+
+/// A message for a device, with the topic it was published on.
+#[derive(Debug, Clone)]
+struct Delivery {
+    topic: String,
+    payload: bytes::Bytes,
+}
+
+/// The TLS acceptor for the embedded broker's certificate (no ALPN: MQTT clients send none).
+pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
+    let config = crate::tls::server_config(&files.cert, &files.key)?;
+    let mut config = (*config).clone();
+    config.alpn_protocols.clear();
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+impl std::fmt::Debug for Broker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broker")
+            .field("listener", &self.listener)
+            .field("tls", &self.tls.is_some())
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Broker {
+    /// A broker serving `listener`, over TLS when `tls` is given.
+    pub fn new(
+        listener: TcpListener,
+        tls: Option<TlsAcceptor>,
+        config: &EmbeddedBroker,
+        site: SiteId,
+        db: Db,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let shared = Shared {
+            site,
+            logins: Logins::new(db),
+            metrics,
+            sessions: Mutex::new(HashMap::new()),
+        };
+        Self {
+            listener,
+            tls,
+            shared: Arc::new(shared),
+            max_connections: config.max_connections as usize,
+        }
+    }
+
+    /// The address door units connect to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts door units and routes messages until `stop` turns true: device publishes go to
+    /// `inbound`, the hub's `outbound` messages to the device they are addressed to.
+    pub async fn run(
+        self,
+        inbound: mpsc::Sender<Incoming>,
+        mut outbound: mpsc::Receiver<Outbound>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let addr = self.local_addr().ok();
+        let tls = if self.tls.is_some() { "TLS" } else { "plain" };
+        tracing::info!(?addr, "embedded MQTT broker listening ({tls})");
+        self.shared
+            .metrics
+            .mqtt_connected
+            .store(true, Ordering::Relaxed);
+        let permits = Arc::new(Semaphore::new(self.max_connections));
+        let mut connections = JoinSet::new();
+        let mut serial = 0u64;
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                Some(out) = outbound.recv() => self.shared.route(out),
+                accepted = self.listener.accept() => match accepted {
+                    Ok((tcp, remote)) => {
+                        let Ok(permit) = permits.clone().try_acquire_owned() else {
+                            tracing::warn!(%remote, "mqtt: connection limit reached, refused");
+                            add(&self.shared.metrics.broker_errors, 1);
+                            continue;
+                        };
+                        serial += 1;
+                        let conn = connection(
+                            self.shared.clone(), self.tls.clone(), tcp, remote, serial,
+                            inbound.clone(), stop.clone(),
+                        );
+                        connections.spawn(async move {
+                            conn.await;
+                            drop(permit);
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!("mqtt accept: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        // Sessions see `stop` too and close their sockets.
+        let drained = async { while connections.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
+        self.shared
+            .metrics
+            .mqtt_connected
+            .store(false, Ordering::Relaxed);
+    }
+}
+
+impl Shared {
+    /// Hands `out` to the device its topic names, if it is connected and subscribed.
+    fn route(&self, out: Outbound) {
+        let Some(topic) = Topic::parse(&out.topic).filter(|t| t.site == self.site) else {
+            tracing::error!(
+                topic = out.topic,
+                "mqtt: the hub published on a foreign topic"
+            );
+            return;
+        };
+        let handle = self.lock().get(&topic.device).cloned();
+        let Some(handle) = handle else {
+            tracing::debug!(device = %topic.device, "mqtt: device offline, message dropped");
+            add(&self.metrics.publish_failures, 1);
+            return;
+        };
+        let delivery = Delivery {
+            topic: out.topic,
+            payload: out.payload.into(),
+        };
+        if handle.deliver.try_send(delivery).is_err() {
+            tracing::warn!(device = %topic.device, "mqtt: device is not reading, message dropped");
+            add(&self.metrics.publish_failures, 1);
+        }
+    }
+
+    /// Registers a new connection of `device`, telling an older one to close.
+    fn register(&self, device: DeviceId, handle: SessionHandle) {
+        if let Some(old) = self.lock().insert(device, handle) {
+            old.taken_over.notify_one();
+        }
+    }
+
+    /// Forgets connection `serial` of `device` (unless a newer one already took over).
+    fn unregister(&self, device: DeviceId, serial: u64) {
+        let mut sessions = self.lock();
+        if sessions.get(&device).is_some_and(|h| h.serial == serial) {
+            sessions.remove(&device);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DeviceId, SessionHandle>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One accepted socket: the TLS handshake if configured, then the MQTT session.
+async fn connection(
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+    tcp: TcpStream,
+    remote: SocketAddr,
+    serial: u64,
+    inbound: mpsc::Sender<Incoming>,
+    stop: watch::Receiver<bool>,
+) {
+    let _ = tcp.set_nodelay(true);
+    let Some(acceptor) = tls else {
+        return session::run(tcp, remote, serial, &shared, inbound, stop).await;
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(stream)) => session::run(stream, remote, serial, &shared, inbound, stop).await,
+        Ok(Err(e)) => tracing::info!(%remote, "mqtt tls handshake: {e}"),
+        Err(_) => tracing::info!(%remote, "mqtt tls handshake timed out"),
+    }
+}

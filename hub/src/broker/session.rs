@@ -1,0 +1,291 @@
+//! One door unit's connection: CONNECT and login, then packets both ways until it leaves.
+//!
+//! A publish outside the device's own topics, a second CONNECT, QoS 2 or a malformed packet
+//! ends the connection (and is counted); a subscription outside its own topics is refused in
+//! the SUBACK. When the connection ends without a DISCONNECT, the device's last will goes to
+//! ingest, as a broker would publish it.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rollcall_shared::topics::{Channel, Topic};
+use rollcall_shared::{DeviceId, Limits};
+use rumqttc::mqttbytes::QoS;
+use rumqttc::mqttbytes::v4::{
+    Codec, ConnAck, ConnectReturnCode, LastWill, Packet, PubAck, Publish, SubAck,
+    SubscribeReasonCode, UnsubAck,
+};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::codec::Framed;
+
+use super::login::Refused;
+use super::{HANDSHAKE_TIMEOUT, SESSION_QUEUE, SessionHandle, Shared, acl};
+use crate::ingest::Incoming;
+use crate::ingest::metrics::add;
+
+/// How long a refused login waits before its CONNACK (slows down guessing).
+const REFUSAL_DELAY: Duration = Duration::from_secs(1);
+/// Keep-alive used when a client asks for none (0), so dead sockets are still noticed.
+const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(300);
+
+/// Why a session ended.
+enum End {
+    /// The device sent DISCONNECT: its will is discarded.
+    Clean,
+    /// Anything else: the socket closed, a protocol error, a timeout. The will is published.
+    Abrupt(String),
+    /// The hub is stopping or another connection of the device took over: no will.
+    Quiet,
+}
+
+/// Serves one connection until it ends.
+pub(super) async fn run<S>(
+    stream: S,
+    remote: SocketAddr,
+    serial: u64,
+    shared: &Arc<Shared>,
+    inbound: mpsc::Sender<Incoming>,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let codec = Codec {
+        max_incoming_size: Limits::FROM_DEVICE.max_bytes + 1024,
+        max_outgoing_size: Limits::FROM_HUB.max_bytes + 1024,
+    };
+    let mut framed = Framed::new(stream, codec);
+    let connect = match tokio::time::timeout(HANDSHAKE_TIMEOUT, framed.next()).await {
+        Ok(Some(Ok(Packet::Connect(c)))) => c,
+        Ok(Some(Ok(other))) => {
+            return tracing::info!(%remote, "mqtt: expected CONNECT, got {other:?}");
+        }
+        Ok(Some(Err(e))) => {
+            add(&shared.metrics.malformed, 1);
+            return tracing::info!(%remote, "mqtt: bad CONNECT: {e:?}");
+        }
+        Ok(None) => return,
+        Err(_) => return tracing::info!(%remote, "mqtt: no CONNECT in time"),
+    };
+    let login = connect
+        .login
+        .as_ref()
+        .map(|l| (l.username.as_str(), l.password.as_str()));
+    let device = match shared.logins.check(&connect.client_id, login).await {
+        Ok(device) => device,
+        Err(refused) => return refuse(&mut framed, shared, remote, &refused).await,
+    };
+    let will = connect.last_will.filter(|w| {
+        let own = Topic::new(&shared.site, device, Channel::Status).to_string();
+        w.topic == own
+    });
+    let keep_alive = match connect.keep_alive {
+        0 => DEFAULT_KEEP_ALIVE,
+        secs => Duration::from_secs(u64::from(secs)) * 3 / 2,
+    };
+    let (deliver, mut deliveries) = mpsc::channel(SESSION_QUEUE);
+    let taken_over = Arc::new(Notify::new());
+    let handle = SessionHandle {
+        serial,
+        deliver,
+        taken_over: taken_over.clone(),
+    };
+    if framed
+        .send(Packet::ConnAck(ConnAck::new(
+            ConnectReturnCode::Success,
+            false,
+        )))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    shared.register(device, handle);
+    tracing::info!(%remote, %device, "mqtt: door unit connected");
+    let mut session = Session {
+        device,
+        shared,
+        inbound: &inbound,
+        subscriptions: HashSet::new(),
+        next_pkid: 0,
+    };
+    let mut deadline = Instant::now() + keep_alive;
+    let end = loop {
+        let step = tokio::select! {
+            _ = stop.changed() => Err(End::Quiet),
+            _ = taken_over.notified() => Err(End::Quiet),
+            _ = tokio::time::sleep_until(deadline) => Err(End::Abrupt("keep-alive expired".into())),
+            Some(d) = deliveries.recv() => session.deliver(&mut framed, d).await,
+            packet = framed.next() => match packet {
+                Some(Ok(packet)) => {
+                    deadline = Instant::now() + keep_alive;
+                    session.handle(&mut framed, packet).await
+                }
+                Some(Err(e)) => {
+                    add(&shared.metrics.malformed, 1);
+                    Err(End::Abrupt(format!("malformed packet: {e:?}")))
+                }
+                None => Err(End::Abrupt("connection closed".into())),
+            },
+        };
+        if let Err(end) = step {
+            break end;
+        }
+    };
+    shared.unregister(device, serial);
+    match end {
+        End::Clean => tracing::info!(%remote, %device, "mqtt: door unit disconnected"),
+        End::Quiet => tracing::debug!(%remote, %device, "mqtt: connection closed by the hub"),
+        End::Abrupt(why) => {
+            tracing::info!(%remote, %device, "mqtt: door unit lost: {why}");
+            if let Some(will) = will {
+                publish_will(will, &inbound).await;
+            }
+        }
+    }
+}
+
+/// Answers a refused login after a pause, and counts it.
+async fn refuse<S>(
+    framed: &mut Framed<S, Codec>,
+    shared: &Shared,
+    remote: SocketAddr,
+    refused: &Refused,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tracing::warn!(%remote, "mqtt: login refused: {refused}");
+    let code = match refused {
+        Refused::NotADevice(_) => ConnectReturnCode::BadClientId,
+        Refused::Store(_) => ConnectReturnCode::ServiceUnavailable,
+        Refused::Unknown(_) | Refused::Disabled(_) => {
+            add(&shared.metrics.unknown_device, 1);
+            ConnectReturnCode::NotAuthorized
+        }
+        Refused::NoLogin | Refused::UserMismatch { .. } | Refused::WrongSecret(_) => {
+            ConnectReturnCode::BadUserNamePassword
+        }
+    };
+    add(&shared.metrics.login_refused, 1);
+    tokio::time::sleep(REFUSAL_DELAY).await;
+    let _ = framed
+        .send(Packet::ConnAck(ConnAck::new(code, false)))
+        .await;
+}
+
+async fn publish_will(will: LastWill, inbound: &mpsc::Sender<Incoming>) {
+    let incoming = Incoming {
+        topic: will.topic,
+        payload: will.message,
+    };
+    let _ = inbound.send(incoming).await;
+}
+
+/// A logged-in device's state.
+struct Session<'a> {
+    device: DeviceId,
+    shared: &'a Shared,
+    inbound: &'a mpsc::Sender<Incoming>,
+    subscriptions: HashSet<String>,
+    next_pkid: u16,
+}
+
+impl Session<'_> {
+    /// Acts on one packet from the device.
+    async fn handle<S>(&mut self, framed: &mut Framed<S, Codec>, packet: Packet) -> Result<(), End>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let reply = match packet {
+            Packet::Publish(p) => self.publish(p).await?,
+            Packet::Subscribe(s) => {
+                let codes = s
+                    .filters
+                    .iter()
+                    .map(|f| self.subscribe(&f.path, f.qos))
+                    .collect();
+                Some(Packet::SubAck(SubAck::new(s.pkid, codes)))
+            }
+            Packet::Unsubscribe(u) => {
+                for topic in &u.topics {
+                    self.subscriptions.remove(topic);
+                }
+                Some(Packet::UnsubAck(UnsubAck::new(u.pkid)))
+            }
+            Packet::PingReq => Some(Packet::PingResp),
+            Packet::PubAck(_) => None,
+            Packet::Disconnect => return Err(End::Clean),
+            other => {
+                add(&self.shared.metrics.malformed, 1);
+                return Err(End::Abrupt(format!("unexpected packet {other:?}")));
+            }
+        };
+        match reply {
+            Some(reply) => framed
+                .send(reply)
+                .await
+                .map_err(|e| End::Abrupt(format!("write: {e:?}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Passes a publish to ingest when the topic is the device's own; the answer is its PUBACK.
+    async fn publish(&mut self, p: Publish) -> Result<Option<Packet>, End> {
+        if !acl::may_publish(&self.shared.site, self.device, &p.topic) {
+            add(&self.shared.metrics.forged, 1);
+            tracing::warn!(device = %self.device, topic = p.topic, "mqtt: publish outside own topics");
+            return Err(End::Abrupt(format!("published on {}", p.topic)));
+        }
+        if p.qos == QoS::ExactlyOnce {
+            return Err(End::Abrupt("QoS 2 is not supported".into()));
+        }
+        let (qos, pkid) = (p.qos, p.pkid);
+        let incoming = Incoming {
+            topic: p.topic,
+            payload: p.payload,
+        };
+        // Waiting here is the backpressure: a busy ingest slows the device's socket down.
+        self.inbound.send(incoming).await.map_err(|_| End::Quiet)?;
+        Ok((qos == QoS::AtLeastOnce).then(|| Packet::PubAck(PubAck::new(pkid))))
+    }
+
+    fn subscribe(&mut self, filter: &str, qos: QoS) -> SubscribeReasonCode {
+        if !acl::may_subscribe(&self.shared.site, self.device, filter) {
+            add(&self.shared.metrics.forged, 1);
+            tracing::warn!(device = %self.device, filter, "mqtt: subscription outside own topics refused");
+            return SubscribeReasonCode::Failure;
+        }
+        self.subscriptions.insert(filter.to_owned());
+        let granted = match qos {
+            QoS::AtMostOnce => QoS::AtMostOnce,
+            QoS::AtLeastOnce | QoS::ExactlyOnce => QoS::AtLeastOnce,
+        };
+        SubscribeReasonCode::Success(granted)
+    }
+
+    /// Sends a hub message to the device if it subscribed to its topic (QoS 1).
+    async fn deliver<S>(
+        &mut self,
+        framed: &mut Framed<S, Codec>,
+        d: super::Delivery,
+    ) -> Result<(), End>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        if !self.subscriptions.contains(&d.topic) {
+            add(&self.shared.metrics.publish_failures, 1);
+            return Ok(());
+        }
+        self.next_pkid = self.next_pkid.checked_add(1).unwrap_or(1);
+        let mut publish = Publish::from_bytes(d.topic, QoS::AtLeastOnce, d.payload);
+        publish.pkid = self.next_pkid;
+        framed
+            .send(Packet::Publish(publish))
+            .await
+            .map_err(|e| End::Abrupt(format!("write: {e:?}")))
+    }
+}
