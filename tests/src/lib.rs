@@ -2,6 +2,7 @@
 //! polling with a deadline (never by sleeping a fixed time), and clean-up on drop.
 
 pub mod mosquitto;
+pub mod process;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};

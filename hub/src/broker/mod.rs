@@ -130,9 +130,11 @@ impl Broker {
         mut outbound: mpsc::Receiver<Outbound>,
         mut stop: watch::Receiver<bool>,
     ) {
-        let addr = self.local_addr().ok();
-        let tls = if self.tls.is_some() { "TLS" } else { "plain" };
-        tracing::info!(?addr, "embedded MQTT broker listening ({tls})");
+        let scheme = if self.tls.is_some() { "mqtts" } else { "mqtt" };
+        match self.local_addr() {
+            Ok(addr) => tracing::info!("embedded MQTT broker on {scheme}://{addr}"),
+            Err(e) => tracing::warn!("embedded MQTT broker: no local address: {e}"),
+        }
         self.shared
             .metrics
             .mqtt_connected
