@@ -18,28 +18,12 @@ use rumqttc::{
 use serde_json::{Value, json};
 
 fn record(device: DeviceId, student: &str) -> AttendanceRecord {
-    AttendanceRecord {
-        id: RecordId::now_v7(),
+    common::record(
         device,
-        room: "Lab 3".into(),
-        captured_at: UnixMillis(monday_at(9, 1)),
-        model: ModelId::new("dlib-resnet-v1").unwrap(),
-        gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
-        decision: Decision::Confident,
-        candidates: vec![Candidate {
-            student: student.parse().unwrap(),
-            distance: 0.3,
-        }],
-        thumbnail: None,
-        quality: FaceQuality {
-            face_px: 60.0,
-            sharpness: 90.0,
-            detector_score: 0.98,
-            yaw_deg: 2.0,
-            frames: 3,
-        },
-    }
+        Decision::Confident,
+        &[(student, 0.3)],
+        monday_at(9, 1),
+    )
 }
 
 /// Polls `events` until the broker answers the CONNECT: `Ok` when accepted, else its code.

@@ -15,36 +15,10 @@ use rollcall_shared::*;
 use serde_json::json;
 
 fn record(device: DeviceId, student: Option<&str>) -> AttendanceRecord {
-    let candidates = student
-        .map(|s| {
-            vec![Candidate {
-                student: s.parse().unwrap(),
-                distance: 0.3,
-            }]
-        })
-        .unwrap_or_default();
-    AttendanceRecord {
-        id: RecordId::now_v7(),
-        device,
-        room: "Lab 3".into(),
-        captured_at: UnixMillis(monday_at(9, 1)),
-        model: ModelId::new("dlib-resnet-v1").unwrap(),
-        gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
-        decision: if candidates.is_empty() {
-            Decision::Unknown
-        } else {
-            Decision::Confident
-        },
-        candidates,
-        thumbnail: None,
-        quality: FaceQuality {
-            face_px: 60.0,
-            sharpness: 90.0,
-            detector_score: 0.98,
-            yaw_deg: 2.0,
-            frames: 3,
-        },
+    let at = monday_at(9, 1);
+    match student {
+        Some(s) => common::record(device, Decision::Confident, &[(s, 0.3)], at),
+        None => common::record(device, Decision::Unknown, &[], at),
     }
 }
 

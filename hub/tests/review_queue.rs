@@ -10,35 +10,11 @@ use rollcall_shared::*;
 use serde_json::{Value, json};
 
 fn record(device: &str, candidates: &[(&str, f32)], captured_at: i64) -> AttendanceRecord {
-    let candidates: Vec<Candidate> = candidates
-        .iter()
-        .map(|(s, d)| Candidate {
-            student: s.parse().unwrap(),
-            distance: *d,
-        })
-        .collect();
-    AttendanceRecord {
-        id: RecordId::now_v7(),
-        device: device.parse().unwrap(),
-        room: "Lab 3".into(),
-        captured_at: UnixMillis(captured_at),
-        model: ModelId::new("dlib-resnet-v1").unwrap(),
-        gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
-        decision: match candidates.is_empty() {
-            true => Decision::Unknown,
-            false => Decision::Uncertain,
-        },
-        candidates,
-        thumbnail: Some(Thumbnail(vec![0xFF, 0xD8, 0xFF, 0xD9])),
-        quality: FaceQuality {
-            face_px: 60.0,
-            sharpness: 90.0,
-            detector_score: 0.98,
-            yaw_deg: 2.0,
-            frames: 3,
-        },
-    }
+    let decision = match candidates.is_empty() {
+        true => Decision::Unknown,
+        false => Decision::Uncertain,
+    };
+    common::record(device.parse().unwrap(), decision, candidates, captured_at)
 }
 
 async fn store(hub: &TestHub, r: AttendanceRecord) -> String {

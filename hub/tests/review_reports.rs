@@ -10,32 +10,11 @@ use rollcall_shared::*;
 use serde_json::{Value, json};
 
 fn record(device: &str, student: &str, decision: Decision, captured_at: i64) -> AttendanceRecord {
-    let candidates = match decision {
-        Decision::Unknown => vec![],
-        _ => vec![Candidate {
-            student: student.parse().unwrap(),
-            distance: 0.4,
-        }],
+    let candidates: &[(&str, f32)] = match decision {
+        Decision::Unknown => &[],
+        _ => &[(student, 0.4)],
     };
-    AttendanceRecord {
-        id: RecordId::now_v7(),
-        device: device.parse().unwrap(),
-        room: "Lab 3".into(),
-        captured_at: UnixMillis(captured_at),
-        model: ModelId::new("dlib-resnet-v1").unwrap(),
-        gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
-        candidates,
-        decision,
-        thumbnail: Some(Thumbnail(vec![0xFF, 0xD8, 0xFF, 0xD9])),
-        quality: FaceQuality {
-            face_px: 60.0,
-            sharpness: 90.0,
-            detector_score: 0.98,
-            yaw_deg: 2.0,
-            frames: 3,
-        },
-    }
+    common::record(device.parse().unwrap(), decision, candidates, captured_at)
 }
 
 async fn store(hub: &TestHub, r: AttendanceRecord) -> String {

@@ -1,6 +1,7 @@
 //! Harness for the end-to-end tests: real processes on free loopback ports, readiness by
 //! polling with a deadline (never by sleeping a fixed time), and clean-up on drop.
 
+pub mod faces;
 pub mod mosquitto;
 pub mod process;
 

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rollcall_e2e::faces::photos_of;
 use rollcall_e2e::process::{Process, run};
 use rollcall_e2e::{free_port, wait_until};
 use serde_json::{Value, json};
@@ -18,31 +19,6 @@ use serde_json::{Value, json};
 const ENROLLED: [&str; 3] = ["Aaron_Peirsol", "Abdullah_Gul", "Adam_Sandler"];
 const STRANGERS: [&str; 2] = ["Ahmed_Chalabi", "Abel_Pacheco"];
 const ADMIN_PASSWORD: &str = "correct horse battery";
-
-/// The shared test photos: `$ROLLCALL_FACES_DIR`, else `shared/faces` beside the checkout.
-fn faces_dir() -> PathBuf {
-    let dir = std::env::var_os("ROLLCALL_FACES_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/faces").into());
-    assert!(
-        dir.join("identities").is_dir(),
-        "test photos not found at {} (set ROLLCALL_FACES_DIR to the faces directory)",
-        dir.display()
-    );
-    dir
-}
-
-/// The photos of one person, in name order.
-fn photos_of(person: &str) -> Vec<PathBuf> {
-    let dir = faces_dir().join("identities").join(person);
-    let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    photos.sort();
-    photos
-}
 
 fn now_ms() -> i64 {
     SystemTime::now()

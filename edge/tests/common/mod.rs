@@ -17,29 +17,7 @@ use rollcall_models::weights::ModelsDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// The labelled photos (`ROLLCALL_FACES_DIR`, default `<workspace>/../shared/faces`).
-pub fn faces_dir() -> PathBuf {
-    let dir = std::env::var_os("ROLLCALL_FACES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/faces"));
-    assert!(
-        dir.join("identities").is_dir(),
-        "face photos not found at {} (set ROLLCALL_FACES_DIR to the shared/faces folder)",
-        dir.display()
-    );
-    dir
-}
-
-/// Photos of one identity, sorted.
-pub fn photos_of(identity: &str) -> Vec<PathBuf> {
-    let dir = faces_dir().join("identities").join(identity);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-}
+pub use rollcall_e2e::faces::{faces_dir, photos_of};
 
 /// The real pipeline with the real weights, loaded once per test binary.
 pub fn pipeline() -> Arc<FacePipeline> {

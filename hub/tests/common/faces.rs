@@ -2,7 +2,6 @@
 //! directory fails the test with what to do, never skips it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::weights::ModelsDir;
@@ -10,19 +9,7 @@ use rollcall_shared::ModelId;
 
 use super::{TestHub, start_hub_with};
 
-/// The shared test photos: `$ROLLCALL_FACES_DIR`, else `shared/faces` beside the checkout.
-pub fn faces_dir() -> PathBuf {
-    let dir = std::env::var_os("ROLLCALL_FACES_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/faces").into());
-    assert!(
-        dir.join("identities").is_dir(),
-        "test photos not found at {} (set ROLLCALL_FACES_DIR to the faces directory)",
-        dir.display()
-    );
-    dir
-}
+pub use rollcall_e2e::faces::faces_dir;
 
 /// A photo under the faces directory, as (file name, bytes).
 pub fn photo(relative: &str) -> (String, Vec<u8>) {

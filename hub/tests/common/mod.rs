@@ -19,7 +19,10 @@ use rollcall_hub::attendance::local_to_millis;
 use rollcall_hub::clock::ManualClock;
 use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
-use rollcall_shared::{SiteId, UnixMillis};
+use rollcall_shared::{
+    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
+    ModelId, RecordId, SiteId, Thumbnail, UnixMillis,
+};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -175,6 +178,44 @@ pub async fn wait_connected(hub: &TestHub) {
         || async { metrics(hub).await["mqtt_connected"] == json!(true) },
     )
     .await;
+}
+
+/// A record from `device` in Lab 3 at `captured_at` with `decision` and its candidates
+/// (student id, distance), as a door unit sends it: a face crop unless it is Confident.
+pub fn record(
+    device: DeviceId,
+    decision: Decision,
+    candidates: &[(&str, f32)],
+    captured_at: i64,
+) -> AttendanceRecord {
+    let candidates = candidates
+        .iter()
+        .map(|(s, d)| Candidate {
+            student: s.parse().unwrap(),
+            distance: *d,
+        })
+        .collect();
+    let thumbnail =
+        (decision != Decision::Confident).then(|| Thumbnail(vec![0xFF, 0xD8, 0xFF, 0xD9]));
+    AttendanceRecord {
+        id: RecordId::now_v7(),
+        device,
+        room: "Lab 3".into(),
+        captured_at: UnixMillis(captured_at),
+        model: ModelId::new("dlib-resnet-v1").unwrap(),
+        gallery_version: GalleryVersion(1),
+        embedding: Embedding(vec![0.1; 128]),
+        decision,
+        candidates,
+        thumbnail,
+        quality: FaceQuality {
+            face_px: 60.0,
+            sharpness: 90.0,
+            detector_score: 0.98,
+            yaw_deg: 2.0,
+            frames: 3,
+        },
+    }
 }
 
 /// Polls `ready` every 20 ms until it holds, panicking after `timeout`.

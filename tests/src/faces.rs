@@ -1,0 +1,29 @@
+//! The labelled face photos the tests use: `$ROLLCALL_FACES_DIR`, else `shared/faces` beside
+//! the checkout. A missing folder fails the test with what to do; it never skips it.
+
+use std::path::PathBuf;
+
+/// The faces folder (holding `identities/<person>/*.jpg`, `groups/`, `no-face/`).
+pub fn faces_dir() -> PathBuf {
+    let dir = std::env::var_os("ROLLCALL_FACES_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/faces").into());
+    assert!(
+        dir.join("identities").is_dir(),
+        "test photos not found at {} (set ROLLCALL_FACES_DIR to the shared/faces folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// The photos of one person, in name order.
+pub fn photos_of(person: &str) -> Vec<PathBuf> {
+    let dir = faces_dir().join("identities").join(person);
+    let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    photos.sort();
+    photos
+}
