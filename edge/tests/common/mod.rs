@@ -17,7 +17,7 @@ use rollcall_models::weights::ModelsDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use rollcall_e2e::faces::{faces_dir, photos_of};
+pub use rollcall_e2e::faces::photos_of;
 
 /// The real pipeline with the real weights, loaded once per test binary.
 pub fn pipeline() -> Arc<FacePipeline> {
