@@ -1,7 +1,11 @@
 //! Harness for the end-to-end tests: real processes on free loopback ports, readiness by
 //! polling with a deadline (never by sleeping a fixed time), and clean-up on drop.
 
+pub mod api;
+pub mod door;
+pub mod edge;
 pub mod faces;
+pub mod hub;
 pub mod mosquitto;
 pub mod process;
 

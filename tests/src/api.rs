@@ -1,0 +1,99 @@
+//! A small client for the hub's JSON API: sign in, then call with the Bearer token. Answers
+//! come back as `(status, JSON)` so tests can check refusals as well as successes.
+
+use anyhow::Context;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A signed-in API client.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    /// Signs in as `user` at `base` (`http://host:port/api/v1`).
+    pub async fn login(base: &str, user: &str, password: &str) -> anyhow::Result<Api> {
+        let http = reqwest::Client::new();
+        let body = json!({"username": user, "password": password});
+        let reply: Value = http
+            .post(format!("{base}/auth/login"))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = reply["access_token"]
+            .as_str()
+            .context("no access_token in the login answer")?;
+        Ok(Api {
+            base: base.to_owned(),
+            token: token.to_owned(),
+            http,
+        })
+    }
+
+    /// One call; the body is JSON when given. A body that is not JSON comes back as a string.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let reply = req.send().await?;
+        let status = reply.status();
+        let text = reply.text().await?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    /// A call that must succeed; its JSON answer.
+    pub async fn ok(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let (status, value) = self.call(method.clone(), path, body).await?;
+        anyhow::ensure!(status.is_success(), "{method} {path}: {status} {value}");
+        Ok(value)
+    }
+
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.ok(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.ok(Method::POST, path, Some(body)).await
+    }
+
+    /// The ids of the records the hub holds from `device` (up to 1,000, the API's page).
+    pub async fn record_ids(&self, device: &str) -> anyhow::Result<Vec<String>> {
+        let records = self.get("/records?limit=1000").await?;
+        let all = records.as_array().context("/records is not a list")?;
+        let mut ids: Vec<String> = all
+            .iter()
+            .filter(|r| r["device_id"] == json!(device))
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// `GET /metrics` as JSON.
+    pub async fn metrics(&self) -> anyhow::Result<Value> {
+        self.get("/metrics").await
+    }
+}

@@ -1,0 +1,152 @@
+//! A `rollcall-edge` door unit for the fault tests: the replay camera over a photo, the manual
+//! trigger socket, the embedded broker of a [`HubSetup`](crate::hub::HubSetup), and a ledger of
+//! every record it commits.
+//!
+//! The ledger is how a test knows, record id by record id, what the edge committed: an SQLite
+//! trigger added to the edge's own database copies each id inserted into the outbox into a
+//! table the daemon never touches. It runs inside the daemon's insert transaction, so an id is
+//! in the ledger exactly when its outbox row was committed, whatever point a `kill -9` hits.
+//! The daemon deletes acknowledged rows from the outbox; the ledger keeps them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::hub::{Device, HubSetup, path_str};
+use crate::process::Process;
+use crate::wait_until;
+
+const LEDGER: &str = "CREATE TABLE IF NOT EXISTS e2e_ledger (id BLOB PRIMARY KEY NOT NULL)
+        WITHOUT ROWID;
+    CREATE TRIGGER IF NOT EXISTS e2e_ledger_insert AFTER INSERT ON outbox
+        BEGIN INSERT OR IGNORE INTO e2e_ledger (id) VALUES (new.id); END;";
+
+/// A door unit's config and data directory.
+#[derive(Debug)]
+pub struct EdgeSetup {
+    pub dir: PathBuf,
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl EdgeSetup {
+    /// Writes `edge.toml` in `dir` for `device` of `hub`, replaying the photos in `replay`
+    /// one per burst; no cooldown, so every trigger that finds a face commits a record.
+    pub fn new(dir: &Path, hub: &HubSetup, device: &Device, replay: &Path) -> anyhow::Result<Self> {
+        let data = dir.join("edge-data");
+        let config = dir.join("edge.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"data_dir = "{data}"
+[device]
+id = "{id}"
+site = "{site}"
+room = "Room 1"
+[broker]
+url = "{url}"
+username = "{id}"
+secrets_file = "{secrets}"
+keep_alive = "5s"
+reconnect_min = "100ms"
+reconnect_max = "1s"
+[trigger]
+manual = true
+[camera]
+kind = "replay"
+dir = "{replay}"
+fps = 1000.0
+[burst]
+frames = 1
+[matching]
+confident = 0.40
+uncertain = 0.50
+min_margin = 0.05
+cooldown = "1ms"
+[outbox]
+retry_min = "1s"
+retry_max = "2s"
+[status]
+heartbeat = "1s"
+"#,
+                data = data.display(),
+                id = device.id,
+                site = crate::hub::SITE,
+                url = hub.mqtt_url(),
+                secrets = device.secrets.display(),
+                replay = replay.display(),
+            ),
+        )?;
+        crate::process::run("rollcall-edge", &["check-config", path_str(&config)?], &[])?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            data,
+            config,
+        })
+    }
+
+    /// `rollcall-edge run`, output appended to `<dir>/<log>`; returns at once.
+    pub fn start(&self, log: &str) -> anyhow::Result<Process> {
+        let args = ["run", "--config", path_str(&self.config)?];
+        Process::start("rollcall-edge", &args, &[], self.dir.join(log))
+    }
+
+    /// Starts the daemon and waits until its outbox exists and its trigger socket answers.
+    pub fn start_ready(&self, log: &str) -> anyhow::Result<Process> {
+        let mut edge = self.start(log)?;
+        wait_until("the edge", Duration::from_secs(120), || {
+            edge.exited()
+                || (self.db().is_file() && edge.output().contains("rollcall-edge running"))
+        })?;
+        anyhow::ensure!(!edge.exited(), "the edge stopped:\n{}", edge.output());
+        Ok(edge)
+    }
+
+    /// Asks for a burst through the trigger socket: `Ok(false)` when one is already waiting.
+    pub fn trigger(&self) -> std::io::Result<bool> {
+        use std::io::{BufRead, BufReader, Write};
+        let mut stream = std::os::unix::net::UnixStream::connect(self.data.join("trigger.sock"))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.write_all(b"trigger\n")?;
+        let mut reply = String::new();
+        BufReader::new(stream).read_line(&mut reply)?;
+        Ok(reply.trim() == "ok")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.data.join("edge.db")
+    }
+
+    /// Adds the ledger to the daemon's database (once it exists; idempotent).
+    pub fn install_ledger(&self) -> anyhow::Result<()> {
+        let conn = Connection::open(self.db())?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(LEDGER).context("installing the ledger")
+    }
+
+    /// Every record id the daemon has committed since the ledger was installed.
+    pub fn committed(&self) -> anyhow::Result<Vec<String>> {
+        self.ids("SELECT id FROM e2e_ledger ORDER BY id")
+    }
+
+    /// Record ids still in the outbox (committed, not yet acknowledged).
+    pub fn unacknowledged(&self) -> anyhow::Result<Vec<String>> {
+        self.ids("SELECT id FROM outbox ORDER BY id")
+    }
+
+    fn ids(&self, sql: &str) -> anyhow::Result<Vec<String>> {
+        let conn = Connection::open_with_flags(self.db(), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|blob| {
+            let blob = blob?;
+            Ok(uuid::Uuid::from_slice(&blob)
+                .context("a record id that is not 16 bytes")?
+                .to_string())
+        })
+        .collect()
+    }
+}
