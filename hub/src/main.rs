@@ -9,8 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use rollcall_hub::clock::SystemClock;
 use rollcall_hub::config::{Config, DEFAULT_CONFIG};
-use rollcall_hub::setup;
 use rollcall_hub::store::users::Role;
+use rollcall_hub::{demo, setup};
 
 /// Rollcall's school server: gallery, ingest, review queue, attendance and reports.
 #[derive(Debug, Parser)]
@@ -48,6 +48,18 @@ enum Command {
     /// Add and list users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Try Rollcall on this machine: a hub with sample students and a door unit replaying
+    /// sample photos (fetches the face models and photos the first time).
+    Demo {
+        /// The demo's directory, emptied and set up again on each run.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Port of the teacher pages on 127.0.0.1.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long)]
+        models_dir: Option<PathBuf>,
+    },
 }
 
 /// Where the database is: a data directory, or the one named by a configuration file.
@@ -116,9 +128,14 @@ fn main() -> anyhow::Result<()> {
         print!("{DEFAULT_CONFIG}");
         return Ok(());
     }
+    // The demo talks to a person on this terminal: only warnings unless RUST_LOG says more.
+    let level = match cli.command {
+        Some(Command::Demo { .. }) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
         )
         .init();
     match cli.command {
@@ -143,7 +160,33 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::Device(cmd)) => device(cmd)?,
         Some(Command::User(cmd)) => user(cmd)?,
+        Some(Command::Demo {
+            dir,
+            port,
+            models_dir,
+        }) => {
+            let dir = dir.unwrap_or_else(demo::default_dir);
+            demo(demo::DemoOptions {
+                dir,
+                port,
+                models_dir,
+            })?
+        }
     }
+    Ok(())
+}
+
+fn demo(options: demo::DemoOptions) -> anyhow::Result<()> {
+    let edge = demo::edge_beside_me()?;
+    println!(
+        "Setting up the demo in {} (the first run fetches the face models and sample photos)...",
+        options.dir.display()
+    );
+    let prepared = demo::prepare(&options)?;
+    println!("{}", demo::summary(&prepared));
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(demo::run(prepared, &edge, shutdown_signal()))?;
+    println!("demo stopped");
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! Enrolment photos: from uploaded bytes to an embedding worth keeping, or the reason it is not.
 //!
 //! Owns the rules a photo must meet (decodable within limits, exactly one face, past the quality
-//! gate) and the thumbnail kept beside the embedding. Knows nothing of HTTP or the database: the
-//! API maps a [`Refusal`] to a status and stores an [`Accepted`] through the enrolment path.
+//! gate) and the thumbnail kept beside the embedding. Knows nothing of HTTP: the API maps a
+//! [`Refusal`] to a status; [`save`] is the one way an [`Accepted`] photo is stored.
 
 mod record;
 mod refusal;
+mod save;
 mod thumbnail;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use rollcall_models::weights::ModelsDir;
 
 pub use record::check_record;
 pub use refusal::Refusal;
+pub use save::save;
 pub use thumbnail::{MAX_THUMBNAIL_BYTES, jpeg_thumbnail};
 
 /// Why the face pipeline could not be loaded at start.

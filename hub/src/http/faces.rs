@@ -19,11 +19,11 @@ use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::quality::FaceQuality;
 
 use crate::auth::Principal;
-use crate::enrol::{Accepted, Enroller, Refusal};
+use crate::enrol::{Accepted, Enroller, Refusal, save};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::faces;
-use crate::store::school::{self, NewEnrolment};
+use crate::store::school;
 
 pub async fn route(
     hub: &Hub,
@@ -182,23 +182,9 @@ async fn store(
     student: StudentId,
     accepted: Accepted,
 ) -> Result<Uuid, ApiError> {
-    let (actor, now, model) = (who.actor(), hub.now(), MODEL_ID);
-    let write = move |tx: &Connection| {
-        let figures = serde_json::to_string(&accepted.quality).ok();
-        let new = NewEnrolment {
-            student,
-            model,
-            embedding: &accepted.embedding,
-            quality: Some(f64::from(accepted.quality.detector_score)),
-            thumbnail: Some(accepted.thumbnail.as_slice()),
-            figures,
-            at: now,
-        };
-        let face = school::insert_enrolment(tx, &new)?;
-        let after = json!({"embedding": face, "model": model, "quality": accepted.quality});
-        log(tx, &actor, "student.enrol_photo", student, Some(after), now)?;
-        Ok::<_, ApiError>(face)
-    };
+    let (actor, now) = (who.actor(), hub.now());
+    let write =
+        move |tx: &Connection| Ok::<_, ApiError>(save(tx, &actor, student, &accepted, now)?);
     hub.write(move |tx| write(tx)).await
 }
 

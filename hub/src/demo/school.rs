@@ -1,0 +1,198 @@
+//! The demo's small school: the hub configuration, an admin and a teacher with fixed demo
+//! passwords, one class meeting in [`DEMO_ROOM`] from a few minutes ago until midnight, three
+//! students (one enrolled from two sample photos through [`crate::enrol`]) and a registered
+//! door unit.
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use chrono::{Datelike, Local, Timelike};
+use rollcall_models::weights::ModelsDir;
+use rollcall_shared::{ClassId, SiteId, StudentId};
+use rusqlite::Connection;
+use uuid::Uuid;
+
+use super::DemoError;
+use crate::accounts::Registered;
+use crate::config::Config;
+use crate::enrol::{Accepted, Enroller, save};
+use crate::setup;
+use crate::store::school::{self, Class, Student};
+use crate::store::timetable::{self, Slot};
+use crate::store::users::Role;
+use crate::store::{Db, StoreError};
+
+/// A demo sign-in: user name and password (printed for the person trying the demo).
+#[derive(Debug, Clone, Copy)]
+pub struct Login {
+    pub username: &'static str,
+    pub password: &'static str,
+}
+
+pub const ADMIN: Login = Login {
+    username: "admin",
+    password: "demo-admin-password",
+};
+pub const TEACHER: Login = Login {
+    username: "teacher",
+    password: "demo-teacher-password",
+};
+/// The room of the class and of the door unit.
+pub const DEMO_ROOM: &str = "Demo room";
+const CLASS: &str = "Demo class";
+const ACTOR: &str = "demo";
+
+/// The students: name and the sample photos they are enrolled from (none: nothing to match).
+const STUDENTS: [(&str, &[&str]); 3] = [
+    ("Barack Obama", &["obama.jpg", "obama2.jpg"]),
+    ("Joe Biden", &[]),
+    ("Ada Lovelace", &[]),
+];
+
+/// What was set up: the door unit's credentials and who is in the class.
+#[derive(Debug)]
+pub struct School {
+    pub device: Registered,
+    pub class: String,
+    /// Each student's name and how many photos were enrolled.
+    pub students: Vec<(String, usize)>,
+    /// The lesson's start and end, local time, `HH:MM`.
+    pub lesson: (String, String),
+}
+
+/// The hub's configuration for the demo: data in `dir/hub-data`, HTTP and the embedded broker
+/// on the bound loopback sockets, local time as the school's time.
+pub fn config(
+    dir: &Path,
+    models: &ModelsDir,
+    http: &TcpListener,
+    mqtt: &TcpListener,
+) -> Result<Config, DemoError> {
+    let addr = |l: &TcpListener| l.local_addr().map_err(DemoError::io(Path::new("socket")));
+    let mut config = Config {
+        site: SiteId::new("demo").expect("a valid site id"),
+        data_dir: dir.join("hub-data"),
+        ..Config::default()
+    };
+    config.http.listen = addr(http)?;
+    config.mqtt.embedded.listen = addr(mqtt)?;
+    config.faces.models_dir = Some(models.path().to_path_buf());
+    config.attendance.utc_offset_minutes = Local::now().offset().local_minus_utc() / 60;
+    config
+        .validate()
+        .expect("the demo configuration is valid by construction");
+    Ok(config)
+}
+
+impl School {
+    /// Create the hub's data directory and set the school up in it.
+    pub fn set_up(config: &Config, models: &ModelsDir, photos: &Path) -> Result<Self, DemoError> {
+        setup::init(&config.data_dir, ADMIN.username, ADMIN.password)?;
+        let db = setup::open(&config.data_dir)?;
+        let teacher = setup::add_user(
+            &db,
+            TEACHER.username,
+            "Demo Teacher",
+            Role::Teacher,
+            TEACHER.password,
+        )?;
+        let device = setup::add_device(&db, "demo-door", DEMO_ROOM)?;
+        let enroller = Enroller::load(Some(&models.path().to_path_buf()), config.faces.gate)?;
+        let mut enrolments = Vec::new();
+        for (name, files) in STUDENTS {
+            let accepted = files
+                .iter()
+                .map(|f| assess(&enroller, &photos.join(f)))
+                .collect::<Result<Vec<_>, _>>()?;
+            enrolments.push((name, accepted));
+        }
+        let lesson = lesson_now();
+        write_school(&db, teacher.id, &lesson, &enrolments)?;
+        let students = enrolments
+            .iter()
+            .map(|(n, a)| (n.to_string(), a.len()))
+            .collect();
+        let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        Ok(School {
+            device,
+            class: CLASS.into(),
+            students,
+            lesson: (hhmm(lesson.1), hhmm(lesson.2)),
+        })
+    }
+}
+
+/// Today's ISO weekday and a lesson from five minutes ago until midnight (minutes of the day).
+fn lesson_now() -> (u8, u16, u16) {
+    let now = Local::now();
+    let minute = (now.hour() * 60 + now.minute()) as u16;
+    let weekday = now.weekday().number_from_monday() as u8;
+    (weekday, minute.saturating_sub(5), 24 * 60)
+}
+
+/// Run one sample photo through the hub's enrolment rules.
+fn assess(enroller: &Enroller, path: &Path) -> Result<Accepted, DemoError> {
+    let bytes = std::fs::read(path).map_err(DemoError::io(path))?;
+    enroller
+        .assess(&bytes)
+        .map_err(|refusal| DemoError::Refused {
+            photo: path.display().to_string(),
+            refusal,
+        })
+}
+
+/// The class, its timetable slot, the students and their enrolments, in one transaction.
+fn write_school(
+    db: &Db,
+    teacher: Uuid,
+    (weekday, start, end): &(u8, u16, u16),
+    students: &[(&str, Vec<Accepted>)],
+) -> Result<(), DemoError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let class = Class {
+        id: ClassId::random(),
+        name: CLASS.into(),
+        teacher_id: Some(teacher),
+        created_at: now,
+    };
+    let slot = Slot {
+        id: Uuid::now_v7(),
+        class_id: class.id,
+        room: DEMO_ROOM.into(),
+        weekday: *weekday,
+        start_minute: *start,
+        end_minute: *end,
+    };
+    db.blocking(|c| {
+        let tx = c.transaction()?;
+        school::insert_class(&tx, &class)?;
+        timetable::insert_slot(&tx, &slot)?;
+        for (name, photos) in students {
+            add_student(&tx, class.id, name, photos, now)?;
+        }
+        tx.commit()?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(())
+}
+
+fn add_student(
+    tx: &Connection,
+    class: ClassId,
+    name: &str,
+    photos: &[Accepted],
+    now: i64,
+) -> Result<(), StoreError> {
+    let student = Student {
+        id: StudentId::random(),
+        name: name.into(),
+        external_ref: None,
+        created_at: now,
+    };
+    school::insert_student(tx, &student)?;
+    school::add_member(tx, class, student.id)?;
+    for accepted in photos {
+        save(tx, ACTOR, student.id, accepted, now)?;
+    }
+    Ok(())
+}

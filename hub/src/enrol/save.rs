@@ -1,0 +1,45 @@
+//! Saving an accepted photo: the enrolment embedding with its thumbnail and quality figures,
+//! and the audit entry. The one place enrolment photos are written, by the API and the demo.
+
+use rollcall_models::pipeline::MODEL_ID;
+use rollcall_shared::StudentId;
+use rusqlite::Connection;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Accepted;
+use crate::store::StoreError;
+use crate::store::audit::{self, Change};
+use crate::store::school::{self, NewEnrolment};
+
+/// Stores `accepted` as an enrolment of `student` and audits it; returns the embedding's id.
+/// Call inside a transaction; the caller tells the gallery pusher afterwards.
+pub fn save(
+    tx: &Connection,
+    actor: &str,
+    student: StudentId,
+    accepted: &Accepted,
+    now: i64,
+) -> Result<Uuid, StoreError> {
+    let new = NewEnrolment {
+        student,
+        model: MODEL_ID,
+        embedding: &accepted.embedding,
+        quality: Some(f64::from(accepted.quality.detector_score)),
+        thumbnail: Some(accepted.thumbnail.as_slice()),
+        figures: serde_json::to_string(&accepted.quality).ok(),
+        at: now,
+    };
+    let face = school::insert_enrolment(tx, &new)?;
+    let after = json!({"embedding": face, "model": MODEL_ID, "quality": accepted.quality});
+    let change = Change {
+        actor,
+        action: "student.enrol_photo",
+        target: format!("student:{student}"),
+        before: None,
+        after: Some(after),
+        at: now,
+    };
+    audit::log(tx, change)?;
+    Ok(face)
+}
