@@ -18,6 +18,7 @@ pub mod onnx;
 mod pip;
 pub mod pybytes;
 mod sha;
+pub mod shape_predictor;
 pub mod sources;
 mod write;
 
@@ -25,4 +26,4 @@ pub use error::WeightsError;
 pub use fetch::{FetchAction, FetchReport, FetchedFile, fetch, install_from_archive};
 pub use models_dir::ModelsDir;
 pub use sha::sha256_hex;
-pub use sources::{ALL, DLIB_RESNET, RETINAFACE, WeightFile};
+pub use sources::{ALL, DLIB_RESNET, RETINAFACE, SHAPE_PREDICTOR_5, WeightFile};
