@@ -19,6 +19,10 @@ use image::{Rgb, RgbImage};
 
 use super::{AlignError, Point};
 
+/// The padding `face_recognition` passes to `get_face_chip_details` (dlib's default for its
+/// face recognition network).
+pub const FACE_RECOGNITION_PADDING: f64 = 0.25;
+
 /// dlib's 5-point mean face in the unit square, in shape-predictor order: image-right eye
 /// (outer, inner corner), image-left eye (outer, inner), base of the nose.
 pub const DLIB_MEAN_FACE_5: [[f64; 2]; 5] = [
