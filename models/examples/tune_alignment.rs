@@ -9,7 +9,8 @@
 //! no-antialias, mirror (template alignment onto RetinaFace's five points), and dlib-sp,
 //! dlib-sp-float, dlib-sp-mirror (dlib's shape predictor in a box derived from the detection,
 //! then dlib's own chip; `-float` skips dlib's rounding of the points). Default: all;
-//! `none` only detects (to fill the cache).
+//! `none` only detects (to fill the cache); `gate` reports how many primary faces the quality
+//! gate turns down, with and without its human-face checks.
 //!
 //! A development tool: the chosen variant becomes the default and is measured for real by
 //! `rollcall-edge calibrate` (docs/ACCURACY.md).
@@ -27,12 +28,13 @@ use rollcall_models::eval::{Sample, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
 use rollcall_models::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::quality::QualityGate;
 use rollcall_models::weights::ModelsDir;
 use serde::{Deserialize, Serialize};
 
 type Error = Box<dyn std::error::Error>;
 
-/// One photo's primary detection, as cached.
+/// One photo's primary detection, as cached, and `face_recognition`'s points if known.
 #[derive(Serialize, Deserialize)]
 struct Photo {
     person: usize,
@@ -40,6 +42,54 @@ struct Photo {
     bbox: Option<[f32; 4]>,
     score: f32,
     landmarks: Option<Landmarks>,
+    #[serde(skip)]
+    hog: Option<HogFace>,
+}
+
+/// One line of `models/parity/reference/dlib_hog_landmarks.py`'s output.
+#[derive(Deserialize)]
+struct HogPhoto {
+    path: PathBuf,
+    width: u32,
+    height: u32,
+    faces: Vec<HogFace>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct HogFace {
+    #[serde(rename = "box")]
+    rect: [i64; 4],
+    points: [[f64; 2]; 5],
+}
+
+impl HogPhoto {
+    /// The primary face by `pipeline::primary_face`'s rule.
+    fn primary(&self) -> Option<HogFace> {
+        let (cx, cy) = (self.width as f64 / 2.0, self.height as f64 / 2.0);
+        let diagonal = (self.width as f64).hypot(self.height as f64);
+        let weight = |f: &HogFace| {
+            let [l, t, r, b] = f.rect.map(|v| v as f64);
+            let off = ((l + r) / 2.0 - cx).hypot((t + b) / 2.0 - cy) / diagonal;
+            (r - l + 1.0).min(b - t + 1.0) * (1.0 - off).max(0.0)
+        };
+        self.faces
+            .iter()
+            .max_by(|a, b| weight(a).total_cmp(&weight(b)))
+            .copied()
+    }
+}
+
+fn attach_hog(photos: &mut [Photo], path: &Path) -> Result<(), Error> {
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut by_path = std::collections::HashMap::new();
+    for line in file.lines() {
+        let h: HogPhoto = serde_json::from_str(&line?)?;
+        by_path.insert(h.path.clone(), h.primary());
+    }
+    for p in photos {
+        p.hog = by_path.get(&p.path).copied().flatten();
+    }
+    Ok(())
 }
 
 impl Photo {
@@ -58,6 +108,9 @@ enum Variant {
     Template(AlignOptions, bool, f32, bool),
     /// dlib's shape predictor and chip: rounded points, mirror.
     DlibSp(bool, bool),
+    /// dlib's chip from the shape-predictor points `face_recognition` found in the primary
+    /// HOG box (`--hog`); without a HOG face: fall back to DlibSp (true) or fail (false).
+    HogSp(bool),
 }
 
 fn variant(name: &str) -> Option<Variant> {
@@ -94,6 +147,8 @@ fn variant(name: &str) -> Option<Variant> {
         "dlib-sp" => Some(Variant::DlibSp(true, false)),
         "dlib-sp-float" => Some(Variant::DlibSp(false, false)),
         "dlib-sp-mirror" => Some(Variant::DlibSp(true, true)),
+        "hog-sp" => Some(Variant::HogSp(false)),
+        "hog-sp-or-rf" => Some(Variant::HogSp(true)),
         _ => None,
     }
 }
@@ -119,10 +174,11 @@ fn main() -> Result<(), Error> {
         args.next()
             .ok_or("usage: tune_alignment DIR [--cache F] [V..]")?,
     );
-    let (mut cache, mut names) = (None, Vec::new());
+    let (mut cache, mut hog, mut names) = (None, None, Vec::new());
     while let Some(a) = args.next() {
         match a.as_str() {
             "--cache" => cache = args.next().map(PathBuf::from),
+            "--hog" => hog = args.next().map(PathBuf::from),
             _ => names.push(a),
         }
     }
@@ -133,9 +189,16 @@ fn main() -> Result<(), Error> {
     let pipeline = FacePipeline::load(&models, PipelineOptions::default())?;
     let sp = ShapePredictor::load(&models.shape_predictor_5())?;
     let started = Instant::now();
-    let photos = photos(&pipeline, &dir, cache.as_deref())?;
+    let mut photos = photos(&pipeline, &dir, cache.as_deref())?;
     eprintln!("{} photos ready in {:.0?}", photos.len(), started.elapsed());
-    for name in names.into_iter().filter(|n| n != "none") {
+    if let Some(hog) = hog {
+        attach_hog(&mut photos, &hog)?;
+        box_report(&sp, &photos)?;
+    }
+    if names.iter().any(|n| n == "gate") {
+        gate_report(&pipeline, &photos)?;
+    }
+    for name in names.into_iter().filter(|n| n != "none" && n != "gate") {
         let v = variant(&name).ok_or_else(|| format!("unknown variant {name}"))?;
         let started = Instant::now();
         let samples = embed_all(&pipeline, &sp, &photos, v)?;
@@ -204,6 +267,7 @@ fn detect_all(pipeline: &FacePipeline, dir: &Path) -> Result<Vec<Photo>, Error> 
                 bbox: d.map(|d| d.bbox),
                 score: d.map_or(0.0, |d| d.score),
                 landmarks: d.map(|d| d.landmarks),
+                hog: None,
             });
         }
     }
@@ -218,17 +282,18 @@ fn embed_all(
 ) -> Result<Vec<Sample>, Error> {
     let mirror = match variant {
         Variant::Template(.., m) | Variant::DlibSp(_, m) => m,
+        Variant::HogSp(_) => false,
     };
     let mut samples = Vec::with_capacity(photos.len());
     for batch in photos.chunks(16) {
         let mut chips = Vec::new();
-        for p in batch.iter().filter(|p| p.landmarks.is_some()) {
+        for p in batch.iter().filter(|p| usable(p, variant)) {
             let image = load_image(&p.path, ImageLimits::default())?;
             chips.push(Chip::try_from(&chip(&image, p, sp, variant)?)?);
         }
         let mut d = pipeline.embed_chips(&chips, mirror)?.into_iter();
         for p in batch {
-            let embedding = p.landmarks.and_then(|_| d.next());
+            let embedding = usable(p, variant).then(|| d.next()).flatten();
             samples.push(Sample {
                 person: p.person,
                 embedding,
@@ -238,7 +303,25 @@ fn embed_all(
     Ok(samples)
 }
 
+fn usable(p: &Photo, v: Variant) -> bool {
+    match v {
+        Variant::HogSp(false) => p.hog.is_some(),
+        Variant::HogSp(true) => p.hog.is_some() || p.landmarks.is_some(),
+        _ => p.landmarks.is_some(),
+    }
+}
+
 fn chip(image: &RgbImage, p: &Photo, sp: &ShapePredictor, v: Variant) -> Result<RgbImage, Error> {
+    if let (Variant::HogSp(_), Some(h)) = (v, p.hog) {
+        return Ok(extract_chip(
+            image,
+            &face_chip_details(&h.points, 150, 0.25)?,
+        ));
+    }
+    let v = match v {
+        Variant::HogSp(_) => Variant::DlibSp(true, false),
+        v => v,
+    };
     let det = p.detection().ok_or("no detection")?;
     match v {
         Variant::Template(opts, eyes_nose, offset, _) => {
@@ -257,7 +340,84 @@ fn chip(image: &RgbImage, p: &Photo, sp: &ShapePredictor, v: Variant) -> Result<
             let pts: [[f64; 2]; 5] = pts.try_into().map_err(|_| "not a 5-point model")?;
             Ok(extract_chip(image, &face_chip_details(&pts, 150, 0.25)?))
         }
+        Variant::HogSp(_) => Err("unreachable".into()),
     }
+}
+
+fn gate_report(pipeline: &FacePipeline, photos: &[Photo]) -> Result<(), Error> {
+    let gate = QualityGate::default();
+    let without = QualityGate {
+        max_landmark_disagreement: f32::INFINITY,
+        min_chip_face_score: 0.0,
+        ..gate
+    };
+    let (mut faces, mut before, mut after) = (0, 0, 0);
+    for p in photos {
+        let Some(det) = p.detection() else { continue };
+        let image = load_image(&p.path, ImageLimits::default())?;
+        let q = pipeline.prepare(&image, det)?.quality;
+        faces += 1;
+        let (b, a) = (without.check(&q).is_err(), gate.check(&q).is_err());
+        before += usize::from(b);
+        after += usize::from(a);
+        if a && !b {
+            eprintln!(
+                "  refused only by the human-face checks: {} {q:?}",
+                p.path.display()
+            );
+        }
+    }
+    println!(
+        "gate: {faces} primary faces; refused without the human-face checks {before}, with them {after}"
+    );
+    Ok(())
+}
+
+/// How far the shape predictor's points in our box are from those in the HOG box, in eye
+/// distances (worst of the five points), over the photos where both detectors found the face.
+fn box_report(sp: &ShapePredictor, photos: &[Photo]) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    for p in photos {
+        let (Some(h), Some(det)) = (p.hog, p.detection()) else {
+            continue;
+        };
+        let [l, t, r, b] = h.rect.map(|v| v as f32);
+        let [cx, cy] = [
+            (det.landmarks[0][0] + det.landmarks[1][0]) / 2.0,
+            det.landmarks[0][1],
+        ];
+        if !(l..=r).contains(&cx) || !(t..=b).contains(&cy) {
+            continue;
+        }
+        let image = load_image(&p.path, ImageLimits::default())?;
+        let ours = sp
+            .predict(&image, &box_from_detection(&det, &SpBoxFit::FITTED))
+            .rounded();
+        let eye = |q: &[[f64; 2]]| [(q[2][0] + q[3][0]) / 2.0, (q[2][1] + q[3][1]) / 2.0];
+        let other = |q: &[[f64; 2]]| [(q[0][0] + q[1][0]) / 2.0, (q[0][1] + q[1][1]) / 2.0];
+        let iod = {
+            let (a, b) = (eye(&h.points), other(&h.points));
+            (a[0] - b[0]).hypot(a[1] - b[1]).max(1.0)
+        };
+        let worst = ours
+            .iter()
+            .zip(&h.points)
+            .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+            .fold(0.0, f64::max);
+        errors.push(worst / iod);
+    }
+    errors.sort_by(f64::total_cmp);
+    let q = |f: f64| {
+        errors.get(((errors.len() as f64 * f) as usize).min(errors.len().saturating_sub(1)))
+    };
+    eprintln!(
+        "shape predictor, our box vs HOG box, worst point / eye distance over {} photos: median {:?}, p90 {:?}, p99 {:?}",
+        errors.len(),
+        q(0.5),
+        q(0.9),
+        q(0.99)
+    );
+    Ok(())
 }
 
 fn fit(lm: &Landmarks, opts: &AlignOptions, eyes_nose: bool) -> Result<Similarity, Error> {
