@@ -42,6 +42,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // No detector box here: about twice the eye gap is a typical RetinaFace box side.
     let input = QualityInput {
         landmarks: &landmarks,
+        shape: None,
         box_size: [eye_gap * 2.0; 2],
         detector_score: 1.0,
         chip: &chip,

@@ -21,6 +21,7 @@
 //!   as dlib does with its image pyramid; plain bilinear sampling of a face several times
 //!   larger than the chip aliases hair, stubble and glasses frames into noise.
 
+pub mod dlib_chip;
 mod similarity;
 mod warp;
 

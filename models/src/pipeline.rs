@@ -9,25 +9,68 @@ use candle_core::Device;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::align::{AlignError, AlignOptions, align_face};
+use crate::align::dlib_chip::{FACE_RECOGNITION_PADDING, extract_chip, face_chip_details};
+use crate::align::{AlignError, AlignOptions, Landmarks, align_face};
 use crate::detect::Detection;
-use crate::dlib_resnet::{Chip, Descriptor, DlibResnet, EmbedError};
+use crate::dlib_resnet::{CHIP_SIZE, Chip, Descriptor, DlibResnet, EmbedError};
+use crate::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
 use crate::quality::{FaceQuality, QualityInput};
 use crate::retinaface::{DetectOptions, DetectorError, RetinaFace};
 use crate::weights::{ModelsDir, WeightsError};
 
 /// Names the detector, alignment and embedder together. Bump the last part whenever a change
 /// moves embeddings, so stored embeddings of the old pipeline are never compared with new ones.
-pub const MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-1";
+pub const MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
 
 /// Tunables of the pipeline; the defaults are the calibrated ones (see docs/ACCURACY.md).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineOptions {
     pub detect: DetectOptions,
+    /// How chips are cut (the default is the calibrated one).
+    pub aligner: Aligner,
+    /// Options of [`Aligner::Template`] (unused by the shape predictor).
     pub align: AlignOptions,
     /// Average each descriptor with that of the mirrored chip (twice the embedding cost).
     pub mirror: bool,
+    /// Run the detector again on each face's own aligned chip and report its score as
+    /// [`FaceQuality::chip_face_score`] (one small detection per face, a few ms), which the
+    /// quality gate uses to turn down things that are not human faces.
+    pub recheck_on_chip: bool,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            detect: DetectOptions::default(),
+            aligner: Aligner::default(),
+            align: AlignOptions::default(),
+            mirror: true,
+            recheck_on_chip: true,
+        }
+    }
+}
+
+/// The chip is searched again at half size (75×75, the face about 50 px across: plenty for
+/// the detector, a quarter of the cost) ...
+const RECHECK_SIDE: u32 = 75;
+/// ... with a grey border, because the detector needs some context around a face.
+const RECHECK_MARGIN: u32 = 25;
+/// A re-detection counts if its box centre is this close to the chip centre, in pixels of
+/// the half-size chip.
+const RECHECK_MAX_OFFSET: f32 = 12.5;
+
+/// How a face's chip is cut out of the image.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aligner {
+    /// RetinaFace's five points fitted to the dlib template (model `…align-1`).
+    Template,
+    /// dlib's 5-point shape predictor, run in a box derived from the detection, then dlib's
+    /// own chip (`get_face_chip_details(shape, 150, 0.25)`): the chips `face_recognition`
+    /// feeds the embedder (model `…align-2`).
+    #[default]
+    DlibShapePredictor,
 }
 
 /// Why the pipeline failed. Per-image problems (no face) are not errors: they are empty results.
@@ -63,6 +106,9 @@ boxed_from!(
 #[derive(Debug, Clone)]
 pub struct Face {
     pub detection: Detection,
+    /// dlib's five points (eye corners and nose base, shape-predictor order), when the
+    /// shape predictor cut the chip.
+    pub shape: Option<Landmarks>,
     pub quality: FaceQuality,
     pub chip: Chip,
 }
@@ -71,6 +117,7 @@ pub struct Face {
 #[derive(Debug)]
 pub struct FacePipeline {
     detector: RetinaFace,
+    shape_predictor: ShapePredictor,
     embedder: DlibResnet,
     options: PipelineOptions,
 }
@@ -81,9 +128,11 @@ impl FacePipeline {
         let device = Device::Cpu;
         dir.check()?;
         let detector = RetinaFace::load(&dir.retinaface(), &device)?;
+        let shape_predictor = ShapePredictor::load(&dir.shape_predictor_5())?;
         let embedder = DlibResnet::from_models_dir(dir, &device)?;
         Ok(Self {
             detector,
+            shape_predictor,
             embedder,
             options,
         })
@@ -125,24 +174,80 @@ impl FacePipeline {
         let d = &mut face.detection;
         d.bbox = [d.bbox[0] - m, d.bbox[1] - m, d.bbox[2] - m, d.bbox[3] - m];
         d.landmarks = d.landmarks.map(|[x, y]| [x - m, y - m]);
+        face.shape = face.shape.map(|s| s.map(|[x, y]| [x - m, y - m]));
         Ok(Some(face))
     }
 
     /// Aligns and measures one detection.
     pub fn prepare(&self, image: &RgbImage, detection: Detection) -> Result<Face, PipelineError> {
-        let chip_image = align_face(image, &detection.landmarks, &self.options.align)?;
-        let quality = FaceQuality::assess(&QualityInput {
+        let (chip_image, shape) = match self.options.aligner {
+            Aligner::Template => {
+                let chip = align_face(image, &detection.landmarks, &self.options.align)?;
+                (chip, None)
+            }
+            Aligner::DlibShapePredictor => {
+                let (chip, shape) = self.dlib_chip(image, &detection)?;
+                (chip, Some(shape))
+            }
+        };
+        let mut quality = FaceQuality::assess(&QualityInput {
             landmarks: &detection.landmarks,
+            shape: shape.as_ref(),
             box_size: [detection.width(), detection.height()],
             detector_score: detection.score,
             chip: &chip_image,
         });
+        if self.options.recheck_on_chip {
+            quality.chip_face_score = Some(self.chip_face_score(&chip_image)?);
+        }
         let chip = Chip::from_rgb(chip_image.into_raw())?;
         Ok(Face {
             detection,
+            shape,
             quality,
             chip,
         })
+    }
+
+    /// The detector's best score for a face centred in `chip` (halved, padded with grey), 0
+    /// if none: a human face, aligned, is found again with near certainty; an animal or an
+    /// object that looked like a face at the frame's scale usually is not.
+    fn chip_face_score(&self, chip: &RgbImage) -> Result<f32, PipelineError> {
+        let small = image::imageops::resize(
+            chip,
+            RECHECK_SIDE,
+            RECHECK_SIDE,
+            image::imageops::FilterType::Triangle,
+        );
+        let padded = pad(&small, RECHECK_MARGIN);
+        let centre = padded.width() as f32 / 2.0;
+        let best = self
+            .detect(&padded)?
+            .into_iter()
+            .filter(|d| {
+                let (x, y) = ((d.bbox[0] + d.bbox[2]) / 2.0, (d.bbox[1] + d.bbox[3]) / 2.0);
+                (x - centre).hypot(y - centre) <= RECHECK_MAX_OFFSET
+            })
+            .map(|d| d.score)
+            .fold(0.0, f32::max);
+        Ok(best)
+    }
+
+    /// dlib's five points in the HOG-style box of `detection`, rounded as dlib rounds them,
+    /// and dlib's chip cut from them.
+    fn dlib_chip(
+        &self,
+        image: &RgbImage,
+        detection: &Detection,
+    ) -> Result<(RgbImage, Landmarks), PipelineError> {
+        let rect = box_from_detection(detection, &SpBoxFit::FITTED);
+        let rounded = self.shape_predictor.predict(image, &rect).rounded();
+        let points: [[f64; 2]; 5] = rounded
+            .try_into()
+            .map_err(|_| AlignError::InvalidOptions("the shape predictor must give 5 points"))?;
+        let details = face_chip_details(&points, CHIP_SIZE as u32, FACE_RECOGNITION_PADDING)?;
+        let chip = extract_chip(image, &details);
+        Ok((chip, points.map(|p| p.map(|v| v as f32))))
     }
 
     /// Descriptors of `faces`, in order, in one batch.

@@ -20,7 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::Landmarks;
 
-pub use gate::{PoseAxis, QualityGate, QualityIssue, SizeMeasure};
+pub use gate::{
+    MAX_LANDMARK_DISAGREEMENT, MIN_CHIP_FACE_SCORE, PoseAxis, QualityGate, QualityIssue,
+    SizeMeasure,
+};
 pub use pose::Pose;
 
 /// What the detector and aligner know about one face.
@@ -28,6 +31,9 @@ pub use pose::Pose;
 pub struct QualityInput<'a> {
     /// The five landmarks in source-image pixels (RetinaFace order).
     pub landmarks: &'a Landmarks,
+    /// dlib's shape-predictor points for the same face, if it was run (its order: image-right
+    /// eye outer and inner corner, image-left eye outer and inner corner, nose base).
+    pub shape: Option<&'a Landmarks>,
     /// Width and height of the detector box in source-image pixels.
     pub box_size: [f32; 2],
     /// The detector's confidence, passed through.
@@ -50,6 +56,15 @@ pub struct FaceQuality {
     /// Rough head pose; `None` when the landmarks cannot be a face (coincident eyes, mouth
     /// above the eyes, non-finite values).
     pub pose: Option<Pose>,
+    /// How far the two landmark models disagree on where the eyes are: the larger distance
+    /// between RetinaFace's eye centre and the midpoint of dlib's two corners of that eye,
+    /// in units of RetinaFace's eye distance. `None` when the shape predictor did not run.
+    #[serde(default)]
+    pub landmark_disagreement: Option<f32>,
+    /// The detector's score for the face found again at the centre of its own aligned chip
+    /// (0 when it is not found); `None` when that check was not run.
+    #[serde(default)]
+    pub chip_face_score: Option<f32>,
 }
 
 impl FaceQuality {
@@ -64,7 +79,25 @@ impl FaceQuality {
             sharpness: sharpness(input.chip),
             detector_score: input.detector_score,
             pose: Pose::from_landmarks(input.landmarks),
+            landmark_disagreement: input
+                .shape
+                .map(|s| landmark_disagreement(input.landmarks, s)),
+            chip_face_score: None,
         }
+    }
+}
+
+/// See [`FaceQuality::landmark_disagreement`]; NaN (which fails any limit) for coincident eyes.
+pub fn landmark_disagreement(retinaface: &Landmarks, dlib: &Landmarks) -> f32 {
+    let mid = |a: [f32; 2], b: [f32; 2]| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+    let dist = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let eye_gap = dist(retinaface[0], retinaface[1]);
+    let left = dist(retinaface[0], mid(dlib[2], dlib[3]));
+    let right = dist(retinaface[1], mid(dlib[0], dlib[1]));
+    if eye_gap > 0.0 {
+        left.max(right) / eye_gap
+    } else {
+        f32::NAN
     }
 }
 
@@ -170,11 +203,33 @@ mod tests {
     }
 
     #[test]
+    fn disagreement_is_the_worse_eye_in_eye_distances() {
+        let rf = [
+            [40.0, 50.0],
+            [80.0, 50.0],
+            [60.0, 70.0],
+            [45.0, 90.0],
+            [75.0, 90.0],
+        ];
+        let mut dlib = [
+            [90.0, 50.0],
+            [70.0, 50.0],
+            [30.0, 50.0],
+            [50.0, 50.0],
+            [60.0, 75.0],
+        ];
+        assert_eq!(landmark_disagreement(&rf, &dlib), 0.0);
+        dlib[2][1] = 58.0; // left eye midpoint 4 px low: 0.1 eye distances
+        assert!((landmark_disagreement(&rf, &dlib) - 0.1).abs() < 1e-6);
+    }
+
+    #[test]
     fn assess_reports_sizes_and_passes_the_score_through() {
         let chip = checkerboard(5);
         let landmarks = Template::DLIB_150.points;
         let input = QualityInput {
             landmarks: &landmarks,
+            shape: None,
             box_size: [120.0, 96.0],
             detector_score: 0.93,
             chip: &chip,
@@ -183,6 +238,7 @@ mod tests {
         assert!((q.inter_ocular_px - 52.93).abs() < 1e-3);
         assert_eq!((q.box_px, q.detector_score), (96.0, 0.93));
         assert!(q.sharpness > 1000.0 && q.pose.is_some());
+        assert_eq!(q.landmark_disagreement, None);
         let json = serde_json::to_string(&q).unwrap();
         assert!(json.contains("\"inter_ocular_px\""), "{json}");
     }

@@ -52,6 +52,7 @@ fn face(slot: usize, code: u8) -> Face {
             score: 0.99,
             landmarks: [[x, 0.0]; 5],
         },
+        shape: None,
         quality: FaceQuality {
             inter_ocular_px: eye,
             box_px: 120.0,
@@ -62,6 +63,8 @@ fn face(slot: usize, code: u8) -> Face {
                 pitch_deg: 0.0,
                 roll_deg: 0.0,
             }),
+            landmark_disagreement: None,
+            chip_face_score: None,
         },
         chip: Chip::from_rgb(vec![code; CHIP_BYTES]).unwrap(),
     }

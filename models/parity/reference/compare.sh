@@ -14,6 +14,7 @@ faces=${ROLLCALL_FACES_DIR:-../shared/faces}
 python=${FR_PYTHON:-python3}
 mapfile -t photos < <(find "$faces/identities" -type f | sort | awk -v n="$n" 'NR % 14 == 1' | head -n "$n")
 cargo build --release -p rollcall-edge >/dev/null
+edge="${CARGO_TARGET_DIR:-target}/release/rollcall-edge"
 summary() { python3 -c '
 import json, statistics, sys
 rows = [json.loads(l) for l in sys.stdin if l.startswith("{")]
@@ -22,5 +23,5 @@ print(f"{sys.argv[1]}: {len(rows)} images, median detect {statistics.median(d):.
       f"median embed {statistics.median(e):.1f} ms, mean total {statistics.mean(a + b for a, b in zip(d, e)):.1f} ms")
 ' "$1"; }
 echo "cores: $(nproc), photos: ${#photos[@]}"
-target/release/rollcall-edge faces --embed --json "${photos[@]}" | summary rollcall
+"$edge" faces --embed --json "${photos[@]}" | summary rollcall
 "$python" models/parity/reference/face_recognition_timing.py "${photos[@]}" | summary face_recognition

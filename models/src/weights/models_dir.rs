@@ -8,7 +8,7 @@ use std::{
 use super::{
     WeightsError,
     sha::sha256_file,
-    sources::{ALL, DLIB_RESNET, RETINAFACE, WeightFile},
+    sources::{ALL, DLIB_RESNET, RETINAFACE, SHAPE_PREDICTOR_5, WeightFile},
 };
 
 /// The directory holding the converted weight files (`dlib_resnet_v1.safetensors`, …).
@@ -64,6 +64,11 @@ impl ModelsDir {
     /// Path of the RetinaFace detector weights.
     pub fn retinaface(&self) -> PathBuf {
         self.file(&RETINAFACE)
+    }
+
+    /// Path of dlib's 5-point shape predictor.
+    pub fn shape_predictor_5(&self) -> PathBuf {
+        self.file(&SHAPE_PREDICTOR_5)
     }
 
     /// Check every weight file exists with its pinned SHA-256. The error names the first

