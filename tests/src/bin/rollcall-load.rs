@@ -1,0 +1,436 @@
+//! `rollcall-load`: simulated door units and teachers against a running `rollcall-hub`.
+//!
+//! Registers `--devices` door units through the API, logs each in to the hub's embedded broker
+//! and publishes postcard `AttendanceRecord`s (QoS 1) at `--rate` records/s in all, measuring
+//! the time from handing a record to the MQTT client to the hub's `RecordAck` naming it.
+//! `--teachers` teachers (each with a class timetabled in every device's room all week, so
+//! every record is theirs to review) poll `GET /review` once a second. With `--hub-pid` it
+//! samples the hub's CPU and resident memory from `/proc`. Prints one summary at the end.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use rollcall_e2e::api::Api;
+use rollcall_e2e::door::{options, record};
+use rollcall_shared::topics::{Channel, Topic};
+use rollcall_shared::{
+    Candidate, Decision, DeviceId, Limits, Message, RecordId, SiteId, StudentId, UnixMillis,
+    decode, encode,
+};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(about = "Load a running rollcall-hub with simulated door units and teachers")]
+struct Args {
+    /// The hub's API, e.g. http://127.0.0.1:8080/api/v1
+    #[arg(long)]
+    api: String,
+    /// The hub's embedded broker port on 127.0.0.1.
+    #[arg(long)]
+    mqtt_port: u16,
+    /// The hub's `site`.
+    #[arg(long, default_value = "school")]
+    site: String,
+    #[arg(long, default_value = "admin")]
+    admin_user: String,
+    /// A file holding the admin's password.
+    #[arg(long)]
+    admin_password_file: std::path::PathBuf,
+    /// Simulated door units.
+    #[arg(long, default_value_t = 200)]
+    devices: usize,
+    /// Records per second, all devices together.
+    #[arg(long, default_value_t = 5000.0)]
+    rate: f64,
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Seconds at the start left out of the latency figures.
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    /// Teachers polling the review queue once a second.
+    #[arg(long, default_value_t = 4)]
+    teachers: usize,
+    /// The hub's process id, to sample its CPU and memory.
+    #[arg(long)]
+    hub_pid: Option<u32>,
+    /// Rooms the devices are spread over.
+    #[arg(long, default_value_t = 20)]
+    rooms: usize,
+}
+
+/// Records sent and not yet acknowledged, by id, with when they were sent.
+type Sent = Arc<Mutex<HashMap<RecordId, Instant>>>;
+
+/// What one run measured.
+#[derive(Debug, Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    acked: u64,
+    acked_in_window: u64,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let password = std::fs::read_to_string(&args.admin_password_file)?;
+    let admin = Api::login(&args.api, &args.admin_user, password.trim()).await?;
+    let site = SiteId::new(&args.site)?;
+    let rooms: Vec<String> = (0..args.rooms).map(|i| format!("Load room {i}")).collect();
+    let teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
+    let devices = register(&admin, args.devices, &rooms).await?;
+    println!(
+        "registered {} devices, {} teachers",
+        devices.len(),
+        teachers.len()
+    );
+
+    let start = Instant::now() + Duration::from_secs(2);
+    let window_from = start + Duration::from_secs(args.warmup);
+    let end = start + Duration::from_secs(args.duration);
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let per_device = args.rate / args.devices as f64;
+    let mut tasks = Vec::new();
+    for (device, secret, room) in devices {
+        let door = connect(&args, &site, device, &secret).await?;
+        let job = DoorJob {
+            door,
+            room,
+            interval: Duration::from_secs_f64(1.0 / per_device),
+            start,
+            end,
+            window_from,
+            tally: tally.clone(),
+        };
+        tasks.push(tokio::spawn(job.run()));
+    }
+    println!("{} devices connected", tasks.len());
+    let review = tokio::spawn(poll_reviews(teachers, start, end));
+    let usage = args
+        .hub_pid
+        .map(|pid| std::thread::spawn(move || sample(pid, start, end)));
+    let mut sent = 0;
+    for task in tasks {
+        sent += task.await?;
+    }
+    let review = review.await?;
+    let usage = usage.map(|u| u.join().expect("the sampler"));
+    report(&args, sent, &tally.lock().unwrap(), &review, usage);
+    Ok(())
+}
+
+/// Teachers, each with a class timetabled in every room, all day, every day.
+async fn setup_teachers(admin: &Api, n: usize, rooms: &[String]) -> anyhow::Result<Vec<Api>> {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let mut teachers = Vec::new();
+    for i in 0..n {
+        let (user, pass) = (
+            format!("load-{}-{i}", &tag[..8]),
+            format!("load password {tag}"),
+        );
+        let body = json!({"username": user, "role": "teacher", "password": pass});
+        let made = admin.post("/users", body).await?;
+        let class = json!({"name": format!("Load {i} {}", &tag[..8]), "teacher_id": made["id"]});
+        let class = admin.post("/classes", class).await?["id"].clone();
+        for room in rooms {
+            for weekday in 1..=7 {
+                let slot = json!({"class_id": class, "room": room, "weekday": weekday,
+                    "start": "00:00", "end": "23:59"});
+                admin.post("/timetable", slot).await?;
+            }
+        }
+        teachers.push(Api::login(&admin.base, &user, &pass).await?);
+    }
+    Ok(teachers)
+}
+
+/// Registers `n` devices through the API: `(id, secret, room)`.
+async fn register(
+    admin: &Api,
+    n: usize,
+    rooms: &[String],
+) -> anyhow::Result<Vec<(DeviceId, String, String)>> {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let room = rooms[i % rooms.len()].clone();
+        let made = admin
+            .post(
+                "/devices",
+                json!({"name": format!("load-{tag}-{i}"), "room": room}),
+            )
+            .await?;
+        let id = made["device"]["id"]
+            .as_str()
+            .context("no device id")?
+            .parse()?;
+        let secret = made["mqtt_password"].as_str().context("no mqtt_password")?;
+        out.push((id, secret.to_owned(), room));
+    }
+    Ok(out)
+}
+
+/// A logged-in, subscribed door unit: its client, and the event loop's task filling `sent`.
+struct Connected {
+    client: AsyncClient,
+    topic: String,
+    device: DeviceId,
+    sent: Sent,
+    acks: tokio::sync::mpsc::UnboundedReceiver<(RecordId, Instant)>,
+}
+
+async fn connect(
+    args: &Args,
+    site: &SiteId,
+    device: DeviceId,
+    secret: &str,
+) -> anyhow::Result<Connected> {
+    let mut opts = options(args.mqtt_port, device, secret);
+    opts.set_inflight(1000);
+    let (client, mut events) = AsyncClient::new(opts, 4096);
+    let acks_topic = Topic::new(site, device, Channel::Acks).to_string();
+    client.subscribe(acks_topic, QoS::AtLeastOnce).await?;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::SubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => anyhow::bail!("device {device}: {e}"),
+            Err(_) => anyhow::bail!("device {device}: no SUBACK in 30 s"),
+        }
+    }
+    let (tx, acks) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(pump(events, tx));
+    Ok(Connected {
+        client,
+        topic: Topic::new(site, device, Channel::Records).to_string(),
+        device,
+        sent: Sent::default(),
+        acks,
+    })
+}
+
+/// Reads the event loop, timestamping every acknowledged id.
+async fn pump(
+    mut events: EventLoop,
+    acks: tokio::sync::mpsc::UnboundedSender<(RecordId, Instant)>,
+) {
+    while let Ok(event) = events.poll().await {
+        if let Event::Incoming(Packet::Publish(p)) = event
+            && let Ok(Message::Ack(ack)) = decode(&p.payload, Limits::FROM_HUB)
+        {
+            let now = Instant::now();
+            for id in ack.records {
+                if acks.send((id, now)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One simulated door unit publishing on its schedule.
+struct DoorJob {
+    door: Connected,
+    room: String,
+    interval: Duration,
+    start: Instant,
+    end: Instant,
+    window_from: Instant,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl DoorJob {
+    /// Publishes until `end`, then waits up to 10 s for the last acks. Returns records sent.
+    async fn run(mut self) -> u64 {
+        let mut ticks = tokio::time::interval_at(self.start.into(), self.interval);
+        let mut sent = 0;
+        let mut local = Tally::default();
+        loop {
+            tokio::select! {
+                at = ticks.tick() => {
+                    if Instant::from(at) >= self.end { break; }
+                    self.publish().await;
+                    sent += 1;
+                }
+                Some((id, at)) = self.door.acks.recv() => self.acked(id, at, &mut local),
+            }
+        }
+        let drain_until = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !self.door.sent.lock().unwrap().is_empty() {
+            match tokio::time::timeout_at(drain_until, self.door.acks.recv()).await {
+                Ok(Some((id, at))) => self.acked(id, at, &mut local),
+                _ => break,
+            }
+        }
+        let _ = self.door.client.disconnect().await;
+        let mut tally = self.tally.lock().unwrap();
+        tally.latencies_us.extend(local.latencies_us);
+        tally.acked += local.acked;
+        tally.acked_in_window += local.acked_in_window;
+        sent
+    }
+
+    async fn publish(&mut self) {
+        let mut r = record(self.door.device, &self.room, UnixMillis::now());
+        // Mostly Confident (no thumbnail), one in twenty Unknown, as at a school door.
+        if !r.id.0.as_bytes()[15].is_multiple_of(20) {
+            r.decision = Decision::Confident;
+            r.thumbnail = None;
+            r.candidates = vec![Candidate {
+                student: StudentId::random(),
+                distance: 0.3,
+            }];
+        }
+        let payload = encode(&Message::Record(r.clone()), Limits::FROM_DEVICE).expect("encodes");
+        let now = Instant::now();
+        self.door.sent.lock().unwrap().insert(r.id, now);
+        let topic = self.door.topic.clone();
+        if let Err(e) = self
+            .door
+            .client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+        {
+            eprintln!("publish: {e}");
+        }
+    }
+
+    fn acked(&self, id: RecordId, at: Instant, local: &mut Tally) {
+        let Some(sent) = self.door.sent.lock().unwrap().remove(&id) else {
+            return;
+        };
+        local.acked += 1;
+        if sent >= self.window_from && at <= self.end {
+            local.acked_in_window += 1;
+            local
+                .latencies_us
+                .push(at.duration_since(sent).as_micros() as u64);
+        }
+    }
+}
+
+/// Review polls: `(count, failures, latencies in µs)`.
+async fn poll_reviews(teachers: Vec<Api>, start: Instant, end: Instant) -> (u64, u64, Vec<u64>) {
+    let mut polls = Vec::new();
+    for teacher in teachers {
+        polls.push(tokio::spawn(async move {
+            let (mut n, mut failed, mut lat) = (0, 0, Vec::new());
+            let mut ticks = tokio::time::interval_at(start.into(), Duration::from_secs(1));
+            while ticks.tick().await < end.into() {
+                let asked = Instant::now();
+                match teacher
+                    .call(reqwest::Method::GET, "/review?limit=50", None)
+                    .await
+                {
+                    Ok((status, _)) if status.is_success() => n += 1,
+                    _ => failed += 1,
+                }
+                lat.push(asked.elapsed().as_micros() as u64);
+            }
+            (n, failed, lat)
+        }));
+    }
+    let mut all = (0, 0, Vec::new());
+    for poll in polls {
+        if let Ok((n, failed, lat)) = poll.await {
+            all.0 += n;
+            all.1 += failed;
+            all.2.extend(lat);
+        }
+    }
+    all
+}
+
+/// The hub's CPU (% of one core, mean over the run) and peak resident memory (MiB).
+fn sample(pid: u32, start: Instant, end: Instant) -> (f64, f64, f64) {
+    std::thread::sleep(start.saturating_duration_since(Instant::now()));
+    let (t0, cpu0) = (Instant::now(), cpu_ticks(pid));
+    let (mut peak, mut last) = (0.0f64, 0.0);
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(500));
+        last = rss_mib(pid);
+        peak = peak.max(last);
+    }
+    let cpu = (cpu_ticks(pid) - cpu0) as f64 / 100.0 / t0.elapsed().as_secs_f64() * 100.0;
+    (cpu, peak, last)
+}
+
+/// utime + stime in clock ticks (100 per second on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of stat; index 11 and 12 after the name and state.
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get(11) + get(12)
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn report(
+    args: &Args,
+    sent: u64,
+    tally: &Tally,
+    review: &(u64, u64, Vec<u64>),
+    usage: Option<(f64, f64, f64)>,
+) {
+    let mut lat = tally.latencies_us.clone();
+    lat.sort_unstable();
+    let window = (args.duration - args.warmup) as f64;
+    println!(
+        "devices {} | offered {:.0} records/s for {} s | sent {sent} | acked {} ({} lost)",
+        args.devices,
+        args.rate,
+        args.duration,
+        tally.acked,
+        sent - tally.acked
+    );
+    println!(
+        "sustained {:.0} acked records/s after {} s warm-up | publish→ack ms: p50 {:.1} p99 {:.1} max {:.1}",
+        tally.acked_in_window as f64 / window,
+        args.warmup,
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    );
+    let mut rl = review.2.clone();
+    rl.sort_unstable();
+    println!(
+        "review polls {} ok, {} failed | GET /review ms: p50 {:.1} p99 {:.1} max {:.1}",
+        review.0,
+        review.1,
+        percentile(&rl, 0.50),
+        percentile(&rl, 0.99),
+        percentile(&rl, 1.0)
+    );
+    if let Some((cpu, peak, last)) = usage {
+        println!(
+            "hub: CPU {cpu:.0} % of one core (mean), RSS peak {peak:.0} MiB, at end {last:.0} MiB"
+        );
+    }
+}
