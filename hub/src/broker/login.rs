@@ -5,13 +5,16 @@
 //! argon2 is deliberately slow, so a door unit that reconnects often would cost the hub a
 //! hash per reconnect. After one successful check the SHA-256 of the secret is remembered,
 //! keyed by the device and the stored hash it was checked against: re-registering the device
-//! (a new hash) or a different secret falls back to argon2.
+//! (a new hash) or a different secret falls back to argon2. At most [`HASHING_AT_ONCE`] hashes
+//! run at a time: each takes about 19 MiB, and a hundred door units reconnecting together
+//! after a hub restart must not each get a blocking thread and an allocator arena of their own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rollcall_shared::DeviceId;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::auth::password;
 use crate::store::{Db, StoreError, devices};
@@ -41,11 +44,15 @@ impl From<StoreError> for Refused {
     }
 }
 
+/// Most argon2 verifications running at once (the others wait their turn).
+pub const HASHING_AT_ONCE: usize = 2;
+
 /// The login checker, shared by every connection.
 #[derive(Debug)]
 pub struct Logins {
     db: Db,
     verified: Mutex<HashMap<DeviceId, Verified>>,
+    hashing: Semaphore,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +66,7 @@ impl Logins {
         Self {
             db,
             verified: Mutex::new(HashMap::new()),
+            hashing: Semaphore::new(HASHING_AT_ONCE),
         }
     }
 
@@ -90,6 +98,11 @@ impl Logins {
             return Ok(device);
         }
         let (secret, hash) = (secret.to_owned(), stored_hash.clone());
+        let _turn = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| Refused::Store(e.to_string()))?;
         let ok = tokio::task::spawn_blocking(move || password::verify(&secret, &hash))
             .await
             .map_err(|e| Refused::Store(e.to_string()))?;
