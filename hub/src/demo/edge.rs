@@ -59,8 +59,9 @@ fps = 10.0
 [burst]
 frames = 1
 [matching]
-confident = 0.40
-uncertain = 0.50
+# The thresholds docs/ACCURACY.md recommends for this model.
+confident = 0.35
+uncertain = 0.42
 min_margin = 0.05
 cooldown = "3m"
 [status]
