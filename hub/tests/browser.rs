@@ -379,7 +379,7 @@ async fn a_teacher_reviews_a_round_and_an_admin_looks_after_photos_and_devices()
 async fn lesson_begins(r: &mut Round) -> Arrivals {
     let [ada, bo, cy, di] = r.ids();
     let photos = [
-        "identities/Serena_Williams/Serena_Williams_0017.jpg",
+        "identities/Serena_Williams/Serena_Williams_0029.jpg",
         "identities/Colin_Powell/Colin_Powell_0200.jpg",
         "identities/Tony_Blair/Tony_Blair_0102.jpg",
         "identities/Laura_Bush/Laura_Bush_0015.jpg",
@@ -529,7 +529,7 @@ async fn new_faces_arrive(r: &mut Round) {
     let di2 = seen(
         &mut r.door,
         &r.camera,
-        "identities/Laura_Bush/Laura_Bush_0036.jpg",
+        "identities/Laura_Bush/Laura_Bush_0005.jpg",
         9,
         6,
     )
