@@ -7,7 +7,6 @@
 //! outbox drained. `ROLLCALL_FAULT_LOOPS` sets how many times the edge is killed (default 5);
 //! `ROLLCALL_FAULT_SEED` replays a run's kill points (printed at the start).
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rollcall_e2e::api::Api;
 use rollcall_e2e::door::{Door, Heard, record, secret_from};
 use rollcall_e2e::edge::EdgeSetup;
+use rollcall_e2e::faces::faces_dir;
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, Device, HubSetup, SITE};
 use rollcall_e2e::process::Process;
 use rollcall_shared::topics::Channel;
@@ -45,20 +45,6 @@ fn rig() -> Rig {
         device,
         edge,
     }
-}
-
-/// The shared test photos: `$ROLLCALL_FACES_DIR`, else `shared/faces` beside the checkout.
-fn faces_dir() -> PathBuf {
-    let dir = std::env::var_os("ROLLCALL_FACES_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/faces").into());
-    assert!(
-        dir.join("identities").is_dir(),
-        "test photos not found at {} (set ROLLCALL_FACES_DIR)",
-        dir.display()
-    );
-    dir
 }
 
 /// A thread pulling the edge's trigger every 100 ms (errors ignored: the edge may be down).
