@@ -54,14 +54,14 @@ impl Hub {
             .await
     }
 
-    /// Runs `f` on the connection on the blocking pool.
+    /// Runs `f` on a read-only connection on the blocking pool; it sees what committed before.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
     {
-        self.db.call(move |conn| f(conn)).await
+        self.db.read(f).await
     }
 
     /// Asks the gallery pusher to recompute every device's gallery.

@@ -2,6 +2,9 @@
 //! session of one of their classes), their face crops, and approve / reject / reassign.
 //! Marks follow from the review at once: `attendance` reads accepted records on demand.
 
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId};
 use rusqlite::Connection;
@@ -181,13 +184,49 @@ pub(super) fn visible(
     status: Option<Status>,
     limit: u32,
 ) -> Result<Vec<RecordView>, ApiError> {
-    let slots = access::slots(conn, who)?;
-    let all = records::by_status(conn, status, if who.is_admin() { limit } else { 10_000 })?;
-    Ok(all
+    let (ids, _) = visible_ids(conn, who, rules, status, limit as usize, limit as usize)?;
+    Ok(ids
         .into_iter()
-        .filter(|r| who.is_admin() || in_some_session(&r.room, r.captured_at, &slots, rules))
-        .take(limit as usize)
-        .collect())
+        .map(|id| records::get(conn, id))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The ids of the newest `take` records `who` may see, and how many they may see in all,
+/// counted up to `count_to` (at least `take`). Decides from the records' keys alone, so only
+/// the records shown are read whole.
+pub(super) fn visible_ids(
+    conn: &Connection,
+    who: &Principal,
+    rules: &AttendanceConfig,
+    status: Option<Status>,
+    take: usize,
+    count_to: usize,
+) -> Result<(Vec<RecordId>, usize), ApiError> {
+    let slots = match who.is_admin() {
+        true => Vec::new(),
+        false => access::slots(conn, who)?,
+    };
+    let rooms: HashSet<&str> = slots.iter().map(|s| s.room.as_str()).collect();
+    let (mut ids, mut count) = (Vec::new(), 0);
+    if count_to == 0 || (!who.is_admin() && rooms.is_empty()) {
+        return Ok((ids, count));
+    }
+    records::each_key(conn, status, |key| {
+        let shown = who.is_admin()
+            || (rooms.contains(key.room.as_str())
+                && in_some_session(&key.room, key.captured_at, &slots, rules));
+        if shown {
+            if ids.len() < take {
+                ids.push(key.id);
+            }
+            count += 1;
+        }
+        match count < count_to {
+            true => ControlFlow::Continue(()),
+            false => ControlFlow::Break(()),
+        }
+    })?;
+    Ok((ids, count))
 }
 
 fn one(

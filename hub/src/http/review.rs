@@ -13,19 +13,19 @@ use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
-use super::records::visible;
+use super::records::visible_ids;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
 use crate::state::Hub;
 use crate::store::faces;
-use crate::store::records::{CandidateView, Status};
+use crate::store::records::{self, CandidateView, Status};
 use crate::store::school;
 
 /// Enrolment photos shown per candidate.
 const FACES_PER_CANDIDATE: usize = 3;
 /// Pending records looked at to count the queue.
-const COUNT_LIMIT: u32 = 10_000;
+const COUNT_LIMIT: usize = 10_000;
 
 /// One candidate as the reviewer sees it. `name` and `faces` are empty for a student outside
 /// the reviewer's classes.
@@ -59,25 +59,33 @@ fn queue(
     rules: &AttendanceConfig,
     limit: u32,
 ) -> Result<Value, ApiError> {
-    let pending = visible(conn, who, rules, Some(Status::Pending), COUNT_LIMIT)?;
+    let (shown, count) = visible_ids(
+        conn,
+        who,
+        rules,
+        Some(Status::Pending),
+        limit as usize,
+        COUNT_LIMIT,
+    )?;
     let mut cards: HashMap<StudentId, Option<(String, Vec<Value>)>> = HashMap::new();
-    let mut records = Vec::new();
-    for record in pending.iter().take(limit as usize) {
+    let mut items = Vec::new();
+    for id in shown {
+        let record = records::get(conn, id)?;
         let mut candidates = Vec::new();
         for c in &record.candidates {
             candidates.push(card(conn, who, c, &mut cards)?);
         }
         let mut item =
-            serde_json::to_value(record).map_err(|e| ApiError::Internal(e.to_string()))?;
+            serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
         item["candidates"] = json!(candidates);
         item["thumbnail_url"] = json!(
             record
                 .has_thumbnail
                 .then(|| format!("/api/v1/records/{}/thumbnail", record.id))
         );
-        records.push(item);
+        items.push(item);
     }
-    Ok(json!({"count": pending.len(), "records": records}))
+    Ok(json!({"count": count, "records": items}))
 }
 
 /// The candidate with name and photos when `who` may see the student (looked up once each).

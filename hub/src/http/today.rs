@@ -15,10 +15,7 @@ use crate::auth::Principal;
 use crate::config::AttendanceConfig;
 use crate::roster::{self, calendar};
 use crate::state::Hub;
-use crate::store::records::{self, RecordView, Status};
-
-/// Pending records looked at.
-const PENDING_LIMIT: u32 = 10_000;
+use crate::store::records::{self, Status};
 
 pub async fn route(
     hub: &Hub,
@@ -47,10 +44,9 @@ fn today(
     now: i64,
 ) -> Result<Value, ApiError> {
     let slots = access::slots(conn, who)?;
-    let pending = records::by_status(conn, Some(Status::Pending), PENDING_LIMIT)?;
     let sessions: Result<Vec<Value>, ApiError> = sessions_on(day, &slots, &calendar(conn)?)
         .iter()
-        .map(|s| with_waiting(conn, s, &pending, rules, now))
+        .map(|s| with_waiting(conn, s, rules, now))
         .collect();
     Ok(json!({"date": day, "now": now, "sessions": sessions?}))
 }
@@ -60,16 +56,12 @@ fn today(
 fn with_waiting(
     conn: &Connection,
     session: &Session,
-    pending: &[RecordView],
     rules: &AttendanceConfig,
     now: i64,
 ) -> Result<Value, ApiError> {
     let roster = roster::session_roster(conn, session, rules, now)?;
     let (from, to) = session.window(rules);
-    let here: Vec<&RecordView> = pending
-        .iter()
-        .filter(|r| r.room == session.slot.room && (from..to).contains(&r.captured_at))
-        .collect();
+    let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
     let rows: Vec<Value> = roster
         .rows
         .iter()

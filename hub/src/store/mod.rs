@@ -15,7 +15,10 @@ pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -49,10 +52,18 @@ impl StoreError {
     }
 }
 
-/// A handle on the database, cheap to clone. Work runs on tokio's blocking pool.
+/// Read-only connections beside the one writer. In WAL mode each reads a committed snapshot
+/// while the writer goes on, so teachers' pages do not queue behind ingest batches, nor
+/// ingest behind them. Two: the hub's machine has few cores.
+const READERS: usize = 2;
+
+/// A handle on the database, cheap to clone: one connection for writes, a few for reads. Work
+/// runs on tokio's blocking pool.
 #[derive(Clone, Debug)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<AtomicUsize>,
 }
 
 impl Db {
@@ -62,24 +73,43 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         migrations::migrate(&mut conn)?;
+        let readers = (0..READERS)
+            .map(|_| open_reader(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Mutex::new(conn)),
+            readers: readers.into(),
+            next_reader: Arc::default(),
         })
     }
 
-    /// Runs `f` on the connection on the blocking pool.
+    /// Runs `f` on the writing connection on the blocking pool.
     pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let conn = self.writer.clone();
+        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+            .await
+            .map_err(|e| E::from(StoreError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` on a read-only connection on the blocking pool: an idle one if there is one,
+    /// else the next in turn.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let (readers, turn) = (self.readers.clone(), self.next_reader.fetch_add(1, Relaxed));
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
+            let idle = readers.iter().find_map(|r| r.try_lock().ok());
+            f(&idle.unwrap_or_else(|| lock(&readers[turn % readers.len()])))
         })
         .await
         .map_err(|e| E::from(StoreError::Task(e.to_string())))?
@@ -90,9 +120,25 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+        f(&mut lock(&self.writer))
     }
+}
+
+/// How long a statement waits for a lock held by another connection (a checkpoint, another
+/// process such as `rollcall-hub` commands run beside the server).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Locks `conn`; a panic in an earlier holder left nothing half-done (SQLite rolls back an
+/// unfinished transaction), so the connection is used on.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Reads column `idx` of `row` as an id (for use inside `query_map`).

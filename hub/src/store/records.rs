@@ -1,6 +1,8 @@
 //! Attendance records received from devices, and their review. Inserting is idempotent on the
 //! record id, so a device that resends after a lost ack changes nothing.
 
+use std::ops::ControlFlow;
+
 use rollcall_shared::{AttendanceRecord, Decision, DeviceId, RecordId, StudentId};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,12 @@ const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
     AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
     ORDER BY captured_at";
+// Both key scans read only the covering indexes of migration 3, newest first.
+const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
+    ORDER BY captured_at DESC, id DESC";
+const KEYS: &str = "SELECT id, room, captured_at FROM records ORDER BY captured_at DESC, id DESC";
+const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
+    ORDER BY captured_at DESC, id DESC";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_THUMBNAILS: &str = "UPDATE records SET thumbnail = NULL
@@ -165,22 +173,77 @@ pub fn insert(
 }
 
 pub fn get(conn: &Connection, id: RecordId) -> Result<RecordView, StoreError> {
-    let sql = format!("{SELECT} WHERE id = ?1");
-    conn.query_row(&sql, [id.to_string()], from_row)
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
+    stmt.query_row([id.to_string()], from_row)
         .optional()?
         .ok_or(StoreError::NotFound("record"))
 }
 
+/// Where and when a record was captured: what deciding who may see it needs, read without the
+/// record itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordKey {
+    pub id: RecordId,
+    pub room: String,
+    pub captured_at: i64,
+}
+
+/// Visits the keys of the records with `status` (all when `None`), newest first, until
+/// `visit` breaks.
+pub fn each_key(
+    conn: &Connection,
+    status: Option<Status>,
+    mut visit: impl FnMut(RecordKey) -> ControlFlow<()>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(if status.is_some() {
+        KEYS_BY_STATUS
+    } else {
+        KEYS
+    })?;
+    let mut rows = match status {
+        Some(s) => stmt.query([s.as_str()])?,
+        None => stmt.query([])?,
+    };
+    while let Some(row) = rows.next()? {
+        let key = RecordKey {
+            id: id_col(row, 0)?,
+            room: row.get(1)?,
+            captured_at: row.get(2)?,
+        };
+        if visit(key).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The records with `status` (all when `None`), newest first, at most `limit`.
 pub fn by_status(
     conn: &Connection,
     status: Option<Status>,
     limit: u32,
 ) -> Result<Vec<RecordView>, StoreError> {
-    let sql = format!(
-        "{SELECT} WHERE (?1 IS NULL OR status = ?1) ORDER BY captured_at DESC, id LIMIT ?2"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![status.map(Status::as_str), limit], from_row)?;
+    let mut found = Vec::new();
+    each_key(conn, status, |key| {
+        found.push(key.id);
+        match found.len() < limit as usize {
+            true => ControlFlow::Continue(()),
+            false => ControlFlow::Break(()),
+        }
+    })?;
+    found.into_iter().map(|id| get(conn, id)).collect()
+}
+
+/// The records with `status` captured in `room` within `[from, to)`, newest first.
+pub fn in_room(
+    conn: &Connection,
+    status: Status,
+    room: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<RecordView>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} {IN_ROOM}"))?;
+    let rows = stmt.query_map(params![status.as_str(), room, from, to], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -295,6 +358,79 @@ mod tests {
                 yaw_deg: 0.0,
                 frames: 2,
             },
+        }
+    }
+
+    #[test]
+    fn keys_come_newest_first_by_status_and_stop_when_asked() {
+        let conn = crate::store::memory();
+        let dev = device(&conn);
+        let mut ids = Vec::new();
+        for (at, decision) in [
+            (3, Decision::Unknown),
+            (1, Decision::Confident),
+            (2, Decision::Uncertain),
+        ] {
+            let mut r = record(dev, decision);
+            r.captured_at = UnixMillis(at);
+            insert(&conn, &r, at).unwrap();
+            ids.push(r.id);
+        }
+        let mut pending = Vec::new();
+        each_key(&conn, Some(Status::Pending), |k| {
+            pending.push((k.id, k.captured_at));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(pending, [(ids[0], 3), (ids[2], 2)]);
+        let mut seen = 0;
+        each_key(&conn, None, |_| {
+            seen += 1;
+            ControlFlow::Break(())
+        })
+        .unwrap();
+        assert_eq!(seen, 1);
+        let all: Vec<RecordId> = by_status(&conn, None, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(all, [ids[0], ids[2], ids[1]]);
+        let in_lab = in_room(&conn, Status::Pending, "Lab 3", 2, 4).unwrap();
+        assert_eq!(
+            in_lab.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [ids[0], ids[2]]
+        );
+        assert!(
+            in_room(&conn, Status::Pending, "Hall", 0, 9)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn key_scans_read_only_the_covering_indexes() {
+        let conn = crate::store::memory();
+        for (sql, index, params) in [
+            (KEYS_BY_STATUS, "records_status_keys", &["pending"][..]),
+            (KEYS, "records_time_keys", &[][..]),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(rusqlite::params_from_iter(params), |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(
+                plan.contains(&format!("USING COVERING INDEX {index}")),
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "sorts instead of walking the index: {plan}"
+            );
         }
     }
 
