@@ -50,6 +50,15 @@ pub fn options(port: u16, device: DeviceId, secret: &str) -> MqttOptions {
     opts
 }
 
+/// A client that sends each packet at once, as the door unit's does (no Nagle delay).
+pub fn client(options: MqttOptions, capacity: usize) -> (AsyncClient, EventLoop) {
+    let (client, mut events) = AsyncClient::new(options, capacity);
+    let mut network = events.network_options();
+    network.set_tcp_nodelay(true);
+    events.set_network_options(network);
+    (client, events)
+}
+
 impl Door {
     /// Logs in to the broker at `port` and subscribes to the device's acks.
     pub async fn login(
@@ -59,7 +68,7 @@ impl Door {
         secret: &str,
     ) -> anyhow::Result<Door> {
         let site = SiteId::new(site)?;
-        let (client, events) = AsyncClient::new(options(port, device, secret), 1024);
+        let (client, events) = client(options(port, device, secret), 1024);
         let acks = Topic::new(&site, device, Channel::Acks).to_string();
         client.subscribe(acks, QoS::AtLeastOnce).await?;
         let (tx, inbox) = mpsc::unbounded_channel();

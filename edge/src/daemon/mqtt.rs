@@ -112,7 +112,12 @@ pub struct Connection {
 /// Builds the client and starts its event-loop task.
 pub fn connect(endpoint: &Endpoint<'_>, shutdown: Shutdown) -> Result<Connection, MqttError> {
     let options = options(endpoint)?;
-    let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+    let (client, mut eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+    // Records and acks are small messages that each wait for an answer: send at once
+    // rather than hold them back for Nagle's algorithm.
+    let mut network = eventloop.network_options();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     let (tx, events) = mpsc::channel(EVENT_CAPACITY);
     let backoff = Backoff {
         min: endpoint.broker.reconnect_min,

@@ -74,6 +74,10 @@ impl Link {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let (client, mut events) = AsyncClient::new(self.options.clone(), CHANNEL_CAPACITY);
+        // Acks are small and each is waited for: no Nagle delay.
+        let mut network = events.network_options();
+        network.set_tcp_nodelay(true);
+        events.set_network_options(network);
         let mut backoff = Duration::from_millis(100);
         loop {
             tokio::select! {

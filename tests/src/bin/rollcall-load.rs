@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use rollcall_e2e::api::Api;
-use rollcall_e2e::door::{options, record};
+use rollcall_e2e::door::{self, options, record};
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     Candidate, Decision, DeviceId, Limits, Message, RecordId, SiteId, StudentId, UnixMillis,
@@ -191,7 +191,7 @@ async fn connect(
 ) -> anyhow::Result<Connected> {
     let mut opts = options(args.mqtt_port, device, secret);
     opts.set_inflight(1000);
-    let (client, mut events) = AsyncClient::new(opts, 4096);
+    let (client, mut events) = door::client(opts, 4096);
     let acks_topic = Topic::new(site, device, Channel::Acks).to_string();
     client.subscribe(acks_topic, QoS::AtLeastOnce).await?;
     loop {
