@@ -3,10 +3,12 @@
 //! command-line tools, so a hostile or broken file gives a clear error, never a panic or an
 //! unbounded allocation.
 
+mod jpeg;
+
 use std::io::Cursor;
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 /// Bounds on what a photo may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +76,14 @@ pub fn decode_image(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage, Image
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| ImageError::NotAnImage)?;
-    if reader.format().is_none() {
-        return Err(ImageError::NotAnImage);
+    match reader.format() {
+        None => return Err(ImageError::NotAnImage),
+        Some(ImageFormat::Jpeg) => {
+            if let Some(why) = jpeg::unsupported_sampling(bytes) {
+                return Err(ImageError::Decode(why));
+            }
+        }
+        Some(_) => {}
     }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
