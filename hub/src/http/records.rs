@@ -2,7 +2,7 @@
 //! session of one of their classes), their face crops, and approve / reject / reassign.
 //! Marks follow from the review at once: `attendance` reads accepted records on demand.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use rollcall_models::quality::QualityGate;
@@ -23,6 +23,7 @@ use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Review, Status};
 use crate::store::school::{self, NewEnrolment};
+use crate::store::timetable::Slot;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,15 +207,20 @@ pub(super) fn visible_ids(
         true => Vec::new(),
         false => access::slots(conn, who)?,
     };
-    let rooms: HashSet<&str> = slots.iter().map(|s| s.room.as_str()).collect();
+    // Each record is checked against its own room's slots only: a school has hundreds.
+    let mut by_room: HashMap<&str, Vec<Slot>> = HashMap::new();
+    for slot in &slots {
+        by_room.entry(&slot.room).or_default().push(slot.clone());
+    }
     let (mut ids, mut count) = (Vec::new(), 0);
-    if count_to == 0 || (!who.is_admin() && rooms.is_empty()) {
+    if count_to == 0 || (!who.is_admin() && by_room.is_empty()) {
         return Ok((ids, count));
     }
     records::each_key(conn, status, |key| {
         let shown = who.is_admin()
-            || (rooms.contains(key.room.as_str())
-                && in_some_session(&key.room, key.captured_at, &slots, rules));
+            || by_room
+                .get(key.room.as_str())
+                .is_some_and(|in_room| in_some_session(&key.room, key.captured_at, in_room, rules));
         if shown {
             if ids.len() < take {
                 ids.push(key.id);
