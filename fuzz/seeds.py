@@ -7,6 +7,8 @@ The image seeds are an 8x8 synthetic gradient in every supported format and the 
 decoders treat differently (bit depths, palettes, interlacing, progressive JPEG, restart
 markers, WebP lossy/lossless/alpha, EXIF orientation). PNG and BMP are built here; the JPEG and
 WebP bytes were written once by libjpeg-turbo's cjpeg and libwebp's cwebp from that gradient.
+Inputs that once broke the image path (models/tests/fixtures/*.jpg, grown by the fuzzer from
+these seeds) are seeds too, so every run checks them again.
 """
 
 import re
@@ -180,6 +182,8 @@ def image_seeds():
     app1 = b"Exif\x00\x00" + exif_orientation(6)
     base = seeds["baseline.jpg"]
     seeds["exif-rotated.jpg"] = base[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + base[2:]
+    for fixture in sorted((ROOT / "models/tests/fixtures").glob("*.jpg")):
+        seeds[f"regression-{fixture.name}"] = fixture.read_bytes()
     return seeds
 
 
