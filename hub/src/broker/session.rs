@@ -87,7 +87,7 @@ pub(super) async fn run<S>(
         0 => DEFAULT_KEEP_ALIVE,
         secs => Duration::from_secs(u64::from(secs)) * 3 / 2,
     };
-    let (deliver, mut deliveries) = mpsc::channel(SESSION_QUEUE);
+    let (deliver, deliveries) = mpsc::channel(SESSION_QUEUE);
     let taken_over = Arc::new(Notify::new());
     let handle = SessionHandle {
         serial,
@@ -110,6 +110,7 @@ pub(super) async fn run<S>(
         device,
         shared,
         inbound: &inbound,
+        deliveries,
         subscriptions: HashSet::new(),
         next_pkid: 0,
     };
@@ -119,7 +120,7 @@ pub(super) async fn run<S>(
             _ = stop.changed() => Err(End::Quiet),
             _ = taken_over.notified() => Err(End::Quiet),
             _ = tokio::time::sleep_until(deadline) => Err(End::Abrupt("keep-alive expired".into())),
-            Some(d) = deliveries.recv() => session.deliver(&mut framed, d).await,
+            Some(d) = session.deliveries.recv() => session.deliver(&mut framed, d).await,
             packet = framed.next() => match packet {
                 Some(Ok(packet)) => {
                     deadline = Instant::now() + keep_alive;
@@ -190,6 +191,8 @@ struct Session<'a> {
     device: DeviceId,
     shared: &'a Shared,
     inbound: &'a mpsc::Sender<Incoming>,
+    /// What the hub sends the device (acks, galleries, commands), queued by [`Shared::route`].
+    deliveries: mpsc::Receiver<super::Delivery>,
     subscriptions: HashSet<String>,
     next_pkid: u16,
 }
@@ -201,7 +204,7 @@ impl Session<'_> {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let reply = match packet {
-            Packet::Publish(p) => self.publish(p).await?,
+            Packet::Publish(p) => self.publish(framed, p).await?,
             Packet::Subscribe(s) => {
                 let codes = s
                     .filters
@@ -234,7 +237,14 @@ impl Session<'_> {
     }
 
     /// Passes a publish to ingest when the topic is the device's own; the answer is its PUBACK.
-    async fn publish(&mut self, p: Publish) -> Result<Option<Packet>, End> {
+    async fn publish<S>(
+        &mut self,
+        framed: &mut Framed<S, Codec>,
+        p: Publish,
+    ) -> Result<Option<Packet>, End>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         if !acl::may_publish(&self.shared.site, self.device, &p.topic) {
             add(&self.shared.metrics.forged, 1);
             tracing::warn!(device = %self.device, topic = p.topic, "mqtt: publish outside own topics");
@@ -248,8 +258,19 @@ impl Session<'_> {
             topic: p.topic,
             payload: p.payload,
         };
-        // Waiting here is the backpressure: a busy ingest slows the device's socket down.
-        self.inbound.send(incoming).await.map_err(|_| End::Quiet)?;
+        // Waiting here is the backpressure: a busy ingest slows the device's socket down. The
+        // device's acks keep going out meanwhile; were they left queued behind this wait, a
+        // long one would fill the queue and drop them, and the device would resend records
+        // the hub already holds.
+        let inbound = self.inbound;
+        let mut sent = std::pin::pin!(inbound.send(incoming));
+        loop {
+            tokio::select! {
+                biased;
+                done = &mut sent => break done.map_err(|_| End::Quiet)?,
+                Some(d) = self.deliveries.recv() => self.deliver(framed, d).await?,
+            }
+        }
         Ok((qos == QoS::AtLeastOnce).then(|| Packet::PubAck(PubAck::new(pkid))))
     }
 
