@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::accounts::{self, AccountError, NewUser, Registered};
+use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
 use crate::clock::{Clock, SystemClock};
 use crate::store::devices::{self, Device};
@@ -72,11 +72,12 @@ pub fn add_user(
     password: &str,
 ) -> Result<User, SetupError> {
     let now = SystemClock.now().0;
+    let password = Hashed::password(password)?;
     let new = NewUser {
         username,
         display_name,
         role,
-        password,
+        password: &password,
     };
     let user = db.blocking(|c| {
         let tx = c.transaction().map_err(StoreError::from)?;
@@ -89,9 +90,10 @@ pub fn add_user(
 
 pub fn add_device(db: &Db, name: &str, room: &str) -> Result<Registered, SetupError> {
     let now = SystemClock.now().0;
+    let secret = Hashed::device_secret()?;
     let registered = db.blocking(|c| {
         let tx = c.transaction().map_err(StoreError::from)?;
-        let r = accounts::register_device(&tx, name, room, CLI_ACTOR, now)?;
+        let r = accounts::register_device(&tx, name, room, secret, CLI_ACTOR, now)?;
         tx.commit().map_err(StoreError::from)?;
         Ok::<_, AccountError>(r)
     })?;

@@ -9,7 +9,7 @@ use warp::http::Method;
 use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request, id};
-use crate::accounts::{self, AccountError, NewUser};
+use crate::accounts::{self, AccountError, Hashed, NewUser};
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
@@ -72,13 +72,15 @@ pub async fn route(
 async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: UserBody = req.json()?;
     let (actor, now) = (who.actor(), hub.now());
+    let typed = body.password.clone();
+    let password = off_thread(move || Hashed::password(&typed)).await?;
     let user = hub
         .write(move |tx| {
             let new = NewUser {
                 username: &body.username,
                 display_name: body.display_name.as_deref().unwrap_or(&body.username),
                 role: body.role,
-                password: &body.password,
+                password: &password,
             };
             accounts::create_user(tx, &new, &actor, now).map_err(ApiError::from)
         })
@@ -89,13 +91,24 @@ async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
 async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: DeviceBody = req.json()?;
     let (actor, now) = (who.actor(), hub.now());
+    let secret = off_thread(Hashed::device_secret).await?;
     let registered = hub
         .write(move |tx| {
-            accounts::register_device(tx, &body.name, &body.room, &actor, now)
+            accounts::register_device(tx, &body.name, &body.room, secret, &actor, now)
                 .map_err(ApiError::from)
         })
         .await?;
     Reply::created(registered)
+}
+
+/// Hashes on the blocking pool, away from the executor and the database's writer.
+async fn off_thread(
+    hash: impl FnOnce() -> Result<Hashed, AccountError> + Send + 'static,
+) -> Result<Hashed, ApiError> {
+    tokio::task::spawn_blocking(hash)
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
+        .map_err(ApiError::from)
 }
 
 async fn set_enabled(
