@@ -116,13 +116,14 @@ impl Tracker {
         }
     }
 
-    /// When the next retry falls due; `None` when nothing waits on a timer.
-    pub fn next_retry(&self) -> Option<Instant> {
-        let waits = self.records.values().filter_map(|d| match d {
-            Delivery::InFlight { retry_at, .. } => Some(*retry_at),
-            Delivery::Pending => None,
+    /// When the next record falls due: `now` while any is pending (more than one batch may
+    /// be), else the earliest retry; `None` when the tracker is empty.
+    pub fn next_due(&self, now: Instant) -> Option<Instant> {
+        let due = self.records.values().map(|d| match d {
+            Delivery::InFlight { retry_at, .. } => *retry_at,
+            Delivery::Pending => now,
         });
-        waits.min()
+        due.min()
     }
 
     pub fn get(&self, id: &RecordId) -> Option<Delivery> {
@@ -163,7 +164,7 @@ mod tests {
         assert_eq!(t.due(start, 10), [id]);
         t.attempted(id, start);
         assert!(t.due(start, 10).is_empty());
-        assert_eq!(t.next_retry(), Some(start + Duration::from_secs(5)));
+        assert_eq!(t.next_due(start), Some(start + Duration::from_secs(5)));
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(t.due(Instant::now(), 10), [id]);
         t.attempted(id, Instant::now());
@@ -205,5 +206,21 @@ mod tests {
             t.add(*id);
         }
         assert_eq!(t.due(Instant::now(), 3), ids[..3]);
+    }
+
+    #[test]
+    fn records_left_pending_after_a_batch_are_due_at_once() {
+        let mut t = Tracker::new(B);
+        let ids: Vec<RecordId> = (0..5).map(|_| RecordId::now_v7()).collect();
+        ids.iter().for_each(|id| t.add(*id));
+        let now = Instant::now();
+        for id in t.due(now, 3) {
+            t.attempted(id, now);
+        }
+        // The first batch is acked before its retry: two records were never sent.
+        t.acked(&ids[..3]);
+        assert_eq!(t.next_due(now), Some(now), "the rest go out now, not never");
+        assert_eq!(t.due(now, 3), ids[3..]);
+        assert_eq!(Tracker::new(B).next_due(now), None);
     }
 }

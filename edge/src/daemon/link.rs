@@ -28,6 +28,8 @@ use super::trigger::{TriggerKind, TriggerTx};
 const BATCH: usize = 32;
 /// How long to wait when rumqttc's queue is full.
 const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(100);
+/// How long to wait after the outbox could not be read before trying again.
+const READ_ERROR_PAUSE: Duration = Duration::from_secs(1);
 /// How long shutdown waits for outstanding acks.
 const FLUSH: Duration = Duration::from_secs(2);
 
@@ -81,18 +83,18 @@ impl Link {
         self.flush(&mut events).await;
     }
 
+    /// When to publish next: never while disconnected (reconnecting publishes), at the end
+    /// of a pause, else when the tracker says a record is due (at once for pending ones).
     fn next_wake(&self) -> Instant {
-        let far = Instant::now() + Duration::from_secs(3600);
-        let retry = if self.connected {
-            self.tracker.next_retry()
-        } else {
-            None
-        };
-        [retry, self.paused_until]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(far)
+        let now = Instant::now();
+        let far = now + Duration::from_secs(3600);
+        if !self.connected {
+            return far;
+        }
+        if let Some(paused_until) = self.paused_until {
+            return paused_until;
+        }
+        self.tracker.next_due(now).unwrap_or(far)
     }
 
     async fn on_event(&mut self, event: LinkEvent) {
@@ -196,7 +198,10 @@ impl Link {
         .await;
         let payloads = match payloads {
             Ok(p) => p,
-            Err(e) => return self.error(format!("reading the outbox: {e}")),
+            Err(e) => {
+                self.paused_until = Some(now + READ_ERROR_PAUSE);
+                return self.error(format!("reading the outbox: {e}"));
+            }
         };
         for (id, payload) in due.into_iter().zip(payloads) {
             let Some(payload) = payload else {
