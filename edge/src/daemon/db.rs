@@ -1,7 +1,8 @@
 //! The daemon's SQLite file: opening it (WAL), numbered migrations, and the SQL of every table
-//! in named constants. The outbox and the gallery store share one connection.
+//! in named constants. The outbox and the gallery store share one connection. It also says
+//! how much room the database has left to grow into on its disk.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
@@ -24,6 +25,12 @@ pub const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// Bytes of the database's own free pages (reused before the file grows).
+const FREE_PAGE_BYTES: &str =
+    "SELECT f.freelist_count * p.page_size FROM pragma_freelist_count() f, pragma_page_size() p";
+/// Copies the write-ahead log into the database and truncates it to nothing.
+const CHECKPOINT: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
+
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -41,6 +48,23 @@ pub enum DbError {
     Poisoned,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("cannot tell the free space of {path}: {source}")]
+    Statvfs {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl DbError {
+    /// Whether SQLite could not write because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, DbError::Sqlite(e) if is_disk_full(e))
+    }
+}
+
+/// Whether SQLite could not write because the disk is full (`SQLITE_FULL`).
+pub fn is_disk_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
 }
 
 /// One connection, shared by the outbox and the gallery store. Every use is short and runs
@@ -48,6 +72,8 @@ pub enum DbError {
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// The directory holding the file, whose file system the database grows on.
+    dir: PathBuf,
 }
 
 impl Db {
@@ -58,13 +84,42 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn, &path.display().to_string())?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            dir,
         })
     }
 
     pub fn lock(&self) -> Result<MutexGuard<'_, Connection>, DbError> {
         self.conn.lock().map_err(|_| DbError::Poisoned)
+    }
+
+    /// Bytes the database can still grow into: what its file system has free for
+    /// unprivileged writers, plus its own free pages.
+    pub fn room(&self) -> Result<u64, DbError> {
+        let fs = rustix::fs::statvfs(&self.dir).map_err(|e| DbError::Statvfs {
+            path: self.dir.display().to_string(),
+            source: e.into(),
+        })?;
+        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+        Ok(free.saturating_add(self.free_page_bytes()?))
+    }
+
+    /// Bytes of free pages inside the database (left by deleted rows, reused first).
+    pub fn free_page_bytes(&self) -> Result<u64, DbError> {
+        let bytes: i64 = self.lock()?.query_row(FREE_PAGE_BYTES, [], |r| r.get(0))?;
+        Ok(bytes.max(0) as u64)
+    }
+
+    /// Moves the write-ahead log into the database file and truncates the log, giving its
+    /// space back to the file system.
+    pub fn checkpoint(&self) -> Result<(), DbError> {
+        self.lock()?.query_row(CHECKPOINT, [], |_| Ok(()))?;
+        Ok(())
     }
 }
 
@@ -108,5 +163,27 @@ mod tests {
             .unwrap();
         drop(db);
         assert!(matches!(Db::open(&path), Err(DbError::TooNew { .. })));
+    }
+
+    #[test]
+    fn room_counts_the_pages_deleted_rows_leave_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("edge.db")).unwrap();
+        let conn = db.lock().unwrap();
+        conn.execute_batch("CREATE TABLE t (b BLOB); INSERT INTO t VALUES (zeroblob(100000));")
+            .unwrap();
+        drop(conn);
+        assert_eq!(db.free_page_bytes().unwrap(), 0);
+        db.lock().unwrap().execute("DELETE FROM t", []).unwrap();
+        assert!(db.free_page_bytes().unwrap() >= 90_000);
+        assert!(db.room().unwrap() >= db.free_page_bytes().unwrap());
+        db.checkpoint().unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.path().join("edge.db-wal"))
+                .unwrap()
+                .len(),
+            0,
+            "the checkpoint truncates the log"
+        );
     }
 }

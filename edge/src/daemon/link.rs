@@ -126,9 +126,21 @@ impl Link {
             return;
         }
         let outbox = self.outbox.clone();
-        match blocking(move || outbox.delete(&held)).await {
+        let ids = held.clone();
+        match blocking(move || outbox.delete(&ids)).await {
             Ok(n) => tracing::debug!(deleted = n, "records acknowledged"),
-            Err(e) => self.error(format!("deleting acknowledged records: {e}")),
+            Err(e) => {
+                // Still in the outbox: published again after the backoff, so the next ack
+                // deletes them (forgotten here, they would wait for a restart).
+                let now = Instant::now();
+                for id in held {
+                    self.tracker.add(id);
+                    self.tracker.attempted(id, now);
+                }
+                self.error(format!(
+                    "deleting acknowledged records (retried later): {e}"
+                ));
+            }
         }
     }
 

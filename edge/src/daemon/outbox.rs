@@ -1,5 +1,6 @@
 //! The outbox: attendance records committed to SQLite before they are published, deleted only
-//! when the hub's `RecordAck` names them. Disk use is bounded by [`policy`](super::policy).
+//! when the hub's `RecordAck` names them. Disk use is bounded by [`policy`](super::policy),
+//! which also keeps a reserve of the disk free so acknowledged records can always be deleted.
 //!
 //! Owns the `outbox` table. It must not talk to the network: the link decides when to
 //! publish (see [`delivery`](super::delivery)). Calls block on SQLite: use it from the
@@ -14,8 +15,8 @@ use rollcall_shared::{
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::db::{Db, DbError};
-use super::policy::{Admission, admit};
+use super::db::{Db, DbError, is_disk_full};
+use super::policy::{Admission, DISK_RESERVE, admit, disk_full};
 
 const INSERT: &str =
     "INSERT OR IGNORE INTO outbox (id, created_ms, decision, has_thumbnail, payload)
@@ -57,6 +58,9 @@ pub enum Committed {
     StoredOverBudget,
     /// Refused (an Unknown record with the outbox full); counted.
     Refused,
+    /// Not stored: the disk is full (storing it would eat into the reserve the outbox needs
+    /// to drain); counted and logged.
+    DiskFull,
 }
 
 /// Counters for the heartbeat and the logs.
@@ -65,6 +69,7 @@ pub struct OutboxStats {
     pub thumbnails_dropped: AtomicU64,
     pub refused_unknown: AtomicU64,
     pub over_budget: AtomicU64,
+    pub refused_disk_full: AtomicU64,
 }
 
 /// The outbox over the shared database.
@@ -72,6 +77,7 @@ pub struct OutboxStats {
 pub struct Outbox {
     db: Db,
     max_bytes: u64,
+    disk_reserve: u64,
     pub stats: Arc<OutboxStats>,
 }
 
@@ -80,8 +86,15 @@ impl Outbox {
         Self {
             db,
             max_bytes,
+            disk_reserve: DISK_RESERVE,
             stats: Arc::default(),
         }
+    }
+
+    /// The same outbox keeping `bytes` of its disk free instead of [`DISK_RESERVE`].
+    pub fn with_disk_reserve(mut self, bytes: u64) -> Self {
+        self.disk_reserve = bytes;
+        self
     }
 
     /// Durably stores `record` (or refuses it by the disk policy).
@@ -131,6 +144,10 @@ impl Outbox {
             Decision::Uncertain => 1,
             Decision::Unknown => 2,
         };
+        let room = self.db.room()?;
+        if disk_full(room, payload.len() as u64, self.disk_reserve) {
+            return Ok(self.refuse_disk_full(r.id, room));
+        }
         let row = params![
             r.id.0.as_bytes().as_slice(),
             r.captured_at.0,
@@ -138,8 +155,24 @@ impl Outbox {
             r.thumbnail.is_some(),
             payload
         ];
-        self.db.lock()?.execute(INSERT, row)?;
-        Ok(outcome)
+        match self.db.lock()?.execute(INSERT, row) {
+            Ok(_) => Ok(outcome),
+            // Something else filled the disk: the same answer, the transaction rolled back.
+            Err(e) if is_disk_full(&e) => Ok(self.refuse_disk_full(r.id, room)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn refuse_disk_full(&self, id: RecordId, room: u64) -> Committed {
+        self.count(&self.stats.refused_disk_full);
+        tracing::error!(
+            record = %id,
+            room,
+            reserve = self.disk_reserve,
+            "disk full: record not stored; the records already in the outbox are kept, and \
+             new ones are stored again once the hub has acknowledged enough of them"
+        );
+        Committed::DiskFull
     }
 
     /// Drops thumbnails of the oldest records until `need` bytes are freed or none are left.
@@ -216,8 +249,21 @@ impl Outbox {
         Ok(out)
     }
 
-    /// Deletes acknowledged records in one transaction; returns how many were held.
+    /// Deletes acknowledged records in one transaction; returns how many were held. If the
+    /// disk is full (something other than the outbox filled it), the write-ahead log is
+    /// checkpointed and truncated to make room, and the delete tried once more.
     pub fn delete(&self, ids: &[RecordId]) -> Result<usize, OutboxError> {
+        match self.delete_once(ids) {
+            Err(OutboxError::Db(e)) if e.is_disk_full() => {
+                tracing::warn!("disk full while deleting acknowledged records: checkpointing");
+                self.db.checkpoint()?;
+                self.delete_once(ids)
+            }
+            done => done,
+        }
+    }
+
+    fn delete_once(&self, ids: &[RecordId]) -> Result<usize, OutboxError> {
         let mut conn = self.db.lock()?;
         let tx = conn.transaction()?;
         let mut n = 0;

@@ -91,3 +91,27 @@ fn thumbnails_expire_by_age() {
     assert!(outbox.payload(old.id).unwrap().unwrap().len() < 3000);
     assert!(outbox.payload(fresh.id).unwrap().unwrap().len() > 3000);
 }
+
+#[test]
+fn at_a_full_disk_records_are_refused_and_those_held_kept_and_deleted() {
+    let (_dir, outbox) = outbox(MIB);
+    let held = record(Decision::Confident, 0);
+    assert_eq!(outbox.commit(&held).unwrap(), Committed::Stored);
+    // A reserve larger than any disk: every new record would eat into it.
+    let outbox = outbox.with_disk_reserve(u64::MAX / 2);
+    let refused = record(Decision::Confident, 0);
+    assert_eq!(outbox.commit(&refused).unwrap(), Committed::DiskFull);
+    assert_eq!(
+        outbox.ids().unwrap(),
+        [held.id],
+        "nothing lost, nothing added"
+    );
+    assert_eq!(outbox.stats.refused_disk_full.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        outbox.delete(&[held.id]).unwrap(),
+        1,
+        "the reserve is for deleting"
+    );
+    let outbox = outbox.with_disk_reserve(0);
+    assert_eq!(outbox.commit(&refused).unwrap(), Committed::Stored);
+}

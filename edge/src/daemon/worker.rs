@@ -93,7 +93,7 @@ impl Worker {
         let mut committed = 0;
         for record in &outcome.records {
             match self.outbox.commit(record) {
-                Ok(Committed::Refused) => {}
+                Ok(Committed::Refused | Committed::DiskFull) => {}
                 Ok(_) => {
                     committed += 1;
                     let _ = self.committed.blocking_send(record.id);
