@@ -1,6 +1,6 @@
 //! A `rollcall-edge` door unit for the fault tests: the replay camera over a photo, the manual
-//! trigger socket, the embedded broker of a [`HubSetup`](crate::hub::HubSetup), and a ledger of
-//! every record it commits.
+//! trigger socket, the broker of a [`HubSetup`](crate::hub::HubSetup) (its embedded one, or
+//! the school's over TLS), and a ledger of every record it commits.
 //!
 //! The ledger is how a test knows, record id by record id, what the edge committed: an SQLite
 //! trigger added to the edge's own database copies each id inserted into the outbox into a
@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::hub::{Device, HubSetup, path_str};
+use crate::hub::{BrokerAccess, Device, HubSetup, path_str};
 use crate::process::Process;
 use crate::wait_until;
 
@@ -24,7 +24,7 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS e2e_ledger (id BLOB PRIMARY KEY
         BEGIN INSERT OR IGNORE INTO e2e_ledger (id) VALUES (new.id); END;";
 
 /// A door unit's config and data directory.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EdgeSetup {
     pub dir: PathBuf,
     pub data: PathBuf,
@@ -35,6 +35,10 @@ impl EdgeSetup {
     /// Writes `edge.toml` in `dir` for `device` of `hub`, replaying the photos in `replay`
     /// one per burst; no cooldown, so every trigger that finds a face commits a record.
     pub fn new(dir: &Path, hub: &HubSetup, device: &Device, replay: &Path) -> anyhow::Result<Self> {
+        let BrokerAccess { url, ca_file } = hub.broker_access();
+        let ca_file = ca_file
+            .map(|ca| format!("ca_file = \"{}\"\n", ca.display()))
+            .unwrap_or_default();
         let data = dir.join("edge-data");
         let config = dir.join("edge.toml");
         std::fs::write(
@@ -47,7 +51,7 @@ site = "{site}"
 room = "Room 1"
 [broker]
 url = "{url}"
-username = "{id}"
+{ca_file}username = "{id}"
 secrets_file = "{secrets}"
 keep_alive = "5s"
 reconnect_min = "100ms"
@@ -74,7 +78,6 @@ heartbeat = "1s"
                 data = data.display(),
                 id = device.id,
                 site = crate::hub::SITE,
-                url = hub.mqtt_url(),
                 secrets = device.secrets.display(),
                 replay = replay.display(),
             ),
@@ -87,15 +90,25 @@ heartbeat = "1s"
         })
     }
 
-    /// `rollcall-edge run`, output appended to `<dir>/<log>`; returns at once.
+    /// `rollcall-edge run`, output to `<dir>/<log>`; returns at once.
     pub fn start(&self, log: &str) -> anyhow::Result<Process> {
+        self.start_with(log, &[])
+    }
+
+    /// Like [`EdgeSetup::start`] with extra environment variables.
+    pub fn start_with(&self, log: &str, env: &[(&str, &str)]) -> anyhow::Result<Process> {
         let args = ["run", "--config", path_str(&self.config)?];
-        Process::start("rollcall-edge", &args, &[], self.dir.join(log))
+        Process::start("rollcall-edge", &args, env, self.dir.join(log))
     }
 
     /// Starts the daemon and waits until its outbox exists and its trigger socket answers.
     pub fn start_ready(&self, log: &str) -> anyhow::Result<Process> {
-        let mut edge = self.start(log)?;
+        self.start_ready_with(log, &[])
+    }
+
+    /// Like [`EdgeSetup::start_ready`] with extra environment variables.
+    pub fn start_ready_with(&self, log: &str, env: &[(&str, &str)]) -> anyhow::Result<Process> {
+        let mut edge = self.start_with(log, env)?;
         wait_until("the edge", Duration::from_secs(120), || {
             edge.exited()
                 || (self.db().is_file() && edge.output().contains("rollcall-edge running"))

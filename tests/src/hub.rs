@@ -1,12 +1,14 @@
-//! A `rollcall-hub` as a school sets it up: `init`, `device add --secrets-file`, `serve`, with
-//! its embedded broker, on free loopback ports. The same setup can be served again after a
-//! kill (same data directory, same ports), which is what the fault tests need.
+//! A `rollcall-hub` as a school sets it up: `init`, `device add --secrets-file`, `serve`, on
+//! free loopback ports, with its embedded broker (plain or TLS) or a school's own broker
+//! ([`Mqtt`]). The same setup can be served again after a kill (same data directory, same
+//! ports), which is what the fault tests need.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::pki::Pki;
 use crate::process::{Process, run};
 use crate::{accepts_connections, free_port, wait_until};
 
@@ -20,7 +22,33 @@ pub struct HubSetup {
     pub dir: PathBuf,
     pub config: PathBuf,
     pub http_port: u16,
+    /// Where door units connect: the embedded broker's port, or the external broker's.
     pub mqtt_port: u16,
+    pub mqtt: Mqtt,
+}
+
+/// The broker door units talk to.
+#[derive(Debug, Clone)]
+pub enum Mqtt {
+    /// The hub's own broker, plain MQTT on loopback.
+    Embedded,
+    /// The hub's own broker over TLS, with the PKI's server certificate.
+    EmbeddedTls(Pki),
+    /// `mode = "external"`: a broker on loopback `port` (certificate from `pki`), the hub
+    /// logging in as `username`.
+    External {
+        port: u16,
+        pki: Pki,
+        username: String,
+        password: String,
+    },
+}
+
+/// How a door unit reaches the broker: the `[broker]` url and CA of its `edge.toml`.
+#[derive(Debug, Clone)]
+pub struct BrokerAccess {
+    pub url: String,
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A device registered with `device add`: its id and the edge's secrets file.
@@ -31,17 +59,28 @@ pub struct Device {
 }
 
 impl HubSetup {
-    /// Writes `hub.toml` in `dir` (face models off unless `faces`) and runs `init`.
+    /// Writes `hub.toml` in `dir` (face models off unless `faces`, the embedded broker) and
+    /// runs `init`.
     pub fn init(dir: &Path, faces: bool) -> anyhow::Result<Self> {
-        let (http_port, mqtt_port) = (free_port()?, free_port()?);
+        Self::init_with(dir, faces, Mqtt::Embedded)
+    }
+
+    /// Like [`HubSetup::init`] with the broker `mqtt`.
+    pub fn init_with(dir: &Path, faces: bool, mqtt: Mqtt) -> anyhow::Result<Self> {
+        let http_port = free_port()?;
+        let mqtt_port = match &mqtt {
+            Mqtt::External { port, .. } => *port,
+            Mqtt::Embedded | Mqtt::EmbeddedTls(_) => free_port()?,
+        };
         let data = dir.join("hub-data");
         let config = dir.join("hub.toml");
         std::fs::write(
             &config,
             format!(
                 "site = \"{SITE}\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{http_port}\"\n\
-                 [mqtt.embedded]\nlisten = \"127.0.0.1:{mqtt_port}\"\n[faces]\nenabled = {faces}\n",
-                data.display()
+                 [faces]\nenabled = {faces}\n{}",
+                data.display(),
+                mqtt_config(&mqtt, mqtt_port),
             ),
         )?;
         let password = dir.join("admin-password");
@@ -61,6 +100,7 @@ impl HubSetup {
             config,
             http_port,
             mqtt_port,
+            mqtt,
         })
     }
 
@@ -92,8 +132,13 @@ impl HubSetup {
 
     /// `serve`s, with output to `<dir>/<log>`, and waits until HTTP and MQTT accept.
     pub fn serve(&self, log: &str) -> anyhow::Result<Process> {
+        self.serve_with(log, &[])
+    }
+
+    /// Like [`HubSetup::serve`] with extra environment variables.
+    pub fn serve_with(&self, log: &str, env: &[(&str, &str)]) -> anyhow::Result<Process> {
         let args = ["serve", "--config", path_str(&self.config)?];
-        let mut hub = Process::start("rollcall-hub", &args, &[], self.dir.join(log))?;
+        let mut hub = Process::start("rollcall-hub", &args, env, self.dir.join(log))?;
         let (http, mqtt) = (
             ([127, 0, 0, 1], self.http_port).into(),
             ([127, 0, 0, 1], self.mqtt_port).into(),
@@ -113,6 +158,45 @@ impl HubSetup {
     /// `mqtt://127.0.0.1:PORT`, the embedded broker.
     pub fn mqtt_url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.mqtt_port)
+    }
+
+    /// How door units reach the broker: plain to the embedded one, else TLS to `localhost`
+    /// (the name in the certificate) with the PKI's CA.
+    pub fn broker_access(&self) -> BrokerAccess {
+        match &self.mqtt {
+            Mqtt::Embedded => BrokerAccess {
+                url: self.mqtt_url(),
+                ca_file: None,
+            },
+            Mqtt::EmbeddedTls(pki) | Mqtt::External { pki, .. } => BrokerAccess {
+                url: format!("mqtts://localhost:{}", self.mqtt_port),
+                ca_file: Some(pki.ca.clone()),
+            },
+        }
+    }
+}
+
+/// The `[mqtt]` part of `hub.toml`.
+fn mqtt_config(mqtt: &Mqtt, port: u16) -> String {
+    let listen = format!("[mqtt.embedded]\nlisten = \"127.0.0.1:{port}\"\n");
+    match mqtt {
+        Mqtt::Embedded => listen,
+        Mqtt::EmbeddedTls(pki) => format!(
+            "{listen}[mqtt.embedded.tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.server_cert.display(),
+            pki.server_key.display()
+        ),
+        Mqtt::External {
+            pki,
+            username,
+            password,
+            ..
+        } => format!(
+            "[mqtt]\nmode = \"external\"\nbroker = \"localhost:{port}\"\n\
+             [mqtt.transport.tls]\nca_file = \"{}\"\n\
+             [secrets]\nmqtt_username = \"{username}\"\nmqtt_password = \"{password}\"\n",
+            pki.ca.display()
+        ),
     }
 }
 

@@ -5,9 +5,13 @@ pub mod api;
 pub mod door;
 pub mod edge;
 pub mod faces;
+pub mod fault;
 pub mod hub;
 pub mod mosquitto;
+pub mod pki;
 pub mod process;
+pub mod school_broker;
+pub mod tmpfs;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};

@@ -1,4 +1,7 @@
 //! A real Mosquitto broker for one test: its own config, port and directory, killed on drop.
+//! It can be killed and started again on the same port with the same config (a broker
+//! outage), and its log (`mosquitto.log` in its directory, kept across restarts) is printed
+//! when a test fails.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,12 +17,13 @@ const CANDIDATES: &[&str] = &[
     "/usr/local/sbin/mosquitto",
 ];
 
-/// A running broker.
+/// A broker: running, or stopped by [`Mosquitto::kill`] until [`Mosquitto::restart`].
 #[derive(Debug)]
 pub struct Mosquitto {
-    child: Child,
+    child: Option<Child>,
     addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    conf: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl Mosquitto {
@@ -30,27 +34,25 @@ impl Mosquitto {
 
     /// Starts a broker with `extra` appended to a config holding only the listener.
     pub fn start_with(extra: &str) -> anyhow::Result<Self> {
+        Self::start_on(crate::free_port()?, extra)
+    }
+
+    /// Like [`Mosquitto::start_with`] on a given loopback port (chosen with
+    /// [`free_port`](crate::free_port) when other config must name it first).
+    pub fn start_on(port: u16, extra: &str) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let port = crate::free_port()?;
         let conf = dir.path().join("mosquitto.conf");
         std::fs::write(
             &conf,
             format!("listener {port} 127.0.0.1\npersistence false\n{extra}"),
         )?;
-        let child = spawn(&conf, dir.path())?;
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut broker = Self {
-            child,
-            addr,
-            _dir: dir,
+            child: None,
+            addr: ([127, 0, 0, 1], port).into(),
+            conf,
+            dir,
         };
-        crate::wait_until("mosquitto", Duration::from_secs(10), || {
-            crate::accepts_connections(addr) || broker.exited()
-        })?;
-        anyhow::ensure!(
-            !broker.exited(),
-            "mosquitto exited at start; see its log above"
-        );
+        broker.restart()?;
         Ok(broker)
     }
 
@@ -58,15 +60,51 @@ impl Mosquitto {
         self.addr
     }
 
+    /// Kills the broker with SIGKILL (a crash, or its machine losing power) and reaps it.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Starts the broker again with the same config on the same port and waits until it
+    /// accepts connections (Mosquitto sets `SO_REUSEADDR`, so the port is free at once).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.child.is_none(), "mosquitto is already running");
+        self.child = Some(spawn(&self.conf, self.dir.path())?);
+        let addr = self.addr;
+        crate::wait_until("mosquitto", Duration::from_secs(10), || {
+            crate::accepts_connections(addr) || self.exited()
+        })?;
+        anyhow::ensure!(
+            !self.exited(),
+            "mosquitto exited at start:\n{}",
+            self.output()
+        );
+        Ok(())
+    }
+
+    /// Its log so far, every run included.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default()
+    }
+
     fn exited(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(Some(_)))
+        let Some(child) = self.child.as_mut() else {
+            return true;
+        };
+        matches!(child.try_wait(), Ok(Some(_)))
     }
 }
 
 impl Drop for Mosquitto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.kill();
+        if std::thread::panicking() {
+            eprintln!("---- mosquitto log ----\n{}", self.output());
+        }
     }
 }
 
@@ -74,12 +112,17 @@ fn spawn(conf: &Path, dir: &Path) -> anyhow::Result<Child> {
     let binary = find_binary().context(
         "mosquitto is not installed: `apt-get install mosquitto` (the end-to-end tests need a real broker)",
     )?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("mosquitto.log"))?;
     Command::new(binary)
         .arg("-c")
         .arg(conf)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
         .spawn()
         .context("starting mosquitto")
 }

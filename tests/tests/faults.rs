@@ -7,20 +7,16 @@
 //! outbox drained. `ROLLCALL_FAULT_LOOPS` sets how many times the edge is killed (default 5);
 //! `ROLLCALL_FAULT_SEED` replays a run's kill points (printed at the start).
 
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rollcall_e2e::api::Api;
 use rollcall_e2e::door::{Door, Heard, record, secret_from};
 use rollcall_e2e::edge::EdgeSetup;
 use rollcall_e2e::faces::faces_dir;
+use rollcall_e2e::fault::{SETTLE, Triggers, account, wait_committed};
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, Device, HubSetup, SITE};
-use rollcall_e2e::process::Process;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{Message, UnixMillis};
-
-const SETTLE: Duration = Duration::from_secs(90);
 
 /// A hub serving one door unit, and the door unit's setup (not started).
 struct Rig {
@@ -47,77 +43,6 @@ fn rig() -> Rig {
     }
 }
 
-/// A thread pulling the edge's trigger every 100 ms (errors ignored: the edge may be down).
-struct Triggers {
-    stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
-}
-
-impl Triggers {
-    fn start(edge: &EdgeSetup) -> Triggers {
-        let socket = EdgeSetup {
-            dir: edge.dir.clone(),
-            data: edge.data.clone(),
-            config: edge.config.clone(),
-        };
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            while let Err(mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(Duration::from_millis(100))
-            {
-                let _ = socket.trigger();
-            }
-        });
-        Triggers { stop, thread }
-    }
-
-    fn stop(self) {
-        drop(self.stop);
-        self.thread.join().unwrap();
-    }
-}
-
-/// Polls (blocking) until the edge's ledger holds at least `n` ids.
-fn wait_committed(rig: &Rig, n: usize, edge: &mut Process) {
-    let what = format!("{n} records committed");
-    rollcall_e2e::wait_until(&what, SETTLE, || {
-        edge.exited() || rig.edge.committed().unwrap().len() >= n
-    })
-    .unwrap_or_else(|e| panic!("{e}:\n{}", edge.output()));
-    assert!(!edge.exited(), "the edge stopped:\n{}", edge.output());
-}
-
-/// Waits for the outbox to drain and the hub to hold every committed id, then checks that
-/// the two lists are the same, id by id, with no id twice. Returns the ids.
-async fn account(rig: &Rig, admin: &Api) -> Vec<String> {
-    let deadline = Instant::now() + SETTLE;
-    loop {
-        let committed = rig.edge.committed().unwrap();
-        let at_hub = admin.record_ids(&rig.device.id).await.unwrap();
-        let outbox = rig.edge.unacknowledged().unwrap();
-        if outbox.is_empty() && at_hub.len() >= committed.len() {
-            assert_eq!(
-                at_hub, committed,
-                "the hub's records are not the committed ones"
-            );
-            return committed;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not settled within {SETTLE:?}: committed {}, at the hub {}, in the outbox {}; \
-             missing at the hub: {:?}",
-            committed.len(),
-            at_hub.len(),
-            outbox.len(),
-            committed
-                .iter()
-                .filter(|id| !at_hub.contains(id))
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_killed_and_restarted_loses_and_duplicates_nothing() {
     let rig = rig();
@@ -130,20 +55,20 @@ async fn a_hub_killed_and_restarted_loses_and_duplicates_nothing() {
     let triggers = Triggers::start(&rig.edge);
 
     // Records flow and are acknowledged; then the hub dies mid-stream.
-    wait_committed(&rig, 3, &mut edge);
+    wait_committed(&rig.edge, 3, &mut edge);
     hub.kill().unwrap();
     let at_kill = rig.edge.committed().unwrap().len();
     // The edge keeps capturing while the hub (and its broker) is gone.
-    wait_committed(&rig, at_kill + 5, &mut edge);
+    wait_committed(&rig.edge, at_kill + 5, &mut edge);
     let while_down = rig.edge.committed().unwrap();
     let _hub = rig.hub.serve("hub-2.log").unwrap();
     let admin = Api::login(&admin.base, ADMIN, ADMIN_PASSWORD)
         .await
         .unwrap();
-    wait_committed(&rig, while_down.len() + 3, &mut edge);
+    wait_committed(&rig.edge, while_down.len() + 3, &mut edge);
     triggers.stop();
 
-    let ids = account(&rig, &admin).await;
+    let ids = account(&rig.edge, &rig.device.id, &admin).await;
     assert!(while_down[at_kill..].iter().all(|id| ids.contains(id)));
     println!(
         "{} records, {} committed while the hub was down; all at the hub once",
@@ -217,7 +142,7 @@ async fn an_edge_killed_at_random_points_loses_and_duplicates_nothing() {
     let mut edge = rig.edge.start_ready("edge-first.log").unwrap();
     rig.edge.install_ledger().unwrap();
     let triggers = Triggers::start(&rig.edge);
-    wait_committed(&rig, 1, &mut edge);
+    wait_committed(&rig.edge, 1, &mut edge);
     edge.kill().unwrap();
 
     let mut killed_with_pending = 0;
@@ -228,10 +153,10 @@ async fn an_edge_killed_at_random_points_loses_and_duplicates_nothing() {
     }
     let mut edge = rig.edge.start_ready("edge-last.log").unwrap();
     let before_last = rig.edge.committed().unwrap().len();
-    wait_committed(&rig, before_last + 2, &mut edge);
+    wait_committed(&rig.edge, before_last + 2, &mut edge);
     triggers.stop();
 
-    let ids = account(&rig, &admin).await;
+    let ids = account(&rig.edge, &rig.device.id, &admin).await;
     let duplicates = admin.metrics().await.unwrap()["records_duplicate"].clone();
     println!(
         "{} records over {loops} kills ({killed_with_pending} with records unacknowledged); \
@@ -242,10 +167,10 @@ async fn an_edge_killed_at_random_points_loses_and_duplicates_nothing() {
     assert!(status.success(), "edge exit {status}:\n{}", edge.output());
 }
 
-/// Neither daemon takes a clock offset and libfaketime is not installed, so a door unit whose
-/// clock is minutes (or a day) off is simulated: it publishes records captured at its own
-/// idea of now. The hub must store and acknowledge each once, keep the device's capture time
-/// (marks follow when the unit saw the face) and stamp its own receive time.
+/// A door unit whose clock is minutes or a day off, simulated: it publishes records captured
+/// at its own idea of now, each twice, out of order. The hub must store and acknowledge each
+/// once, keep the device's capture time (marks follow when the unit saw the face) and stamp
+/// its own receive time. (`outages.rs` runs both real daemons under libfaketime.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_from_a_door_unit_with_a_skewed_clock_are_kept_with_their_capture_time() {
     let rig = rig();
