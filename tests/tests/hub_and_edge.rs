@@ -8,17 +8,18 @@
 //! API must change the class report.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rollcall_e2e::edge::EdgeSetup;
 use rollcall_e2e::faces::photos_of;
-use rollcall_e2e::process::{Process, run};
-use rollcall_e2e::{free_port, wait_until};
+use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, HubSetup};
+use rollcall_e2e::process::run;
+use rollcall_e2e::wait_until;
 use serde_json::{Value, json};
 
 const ENROLLED: [&str; 3] = ["Aaron_Peirsol", "Abdullah_Gul", "Adam_Sandler"];
 const STRANGERS: [&str; 2] = ["Ahmed_Chalabi", "Abel_Pacheco"];
-const ADMIN_PASSWORD: &str = "correct horse battery";
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -119,90 +120,18 @@ impl Api {
     }
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-}
-
-/// `rollcall-hub device add` output: the device id line.
-fn device_id(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("device id:"))
-        .expect("device add prints the id")
-        .trim()
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path();
-    let (http_port, mqtt_port) = (free_port().unwrap(), free_port().unwrap());
-    let hub_data = dir.join("hub-data");
-    let hub_toml = dir.join("hub.toml");
-    write(
-        &hub_toml,
-        &format!(
-            "site = \"e2e\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{http_port}\"\n\
-             [mqtt.embedded]\nlisten = \"127.0.0.1:{mqtt_port}\"\n",
-            hub_data.display()
-        ),
-    );
-    let password_file = dir.join("admin-password");
-    write(&password_file, ADMIN_PASSWORD);
-    let (hub_toml_s, pw_s) = (hub_toml.to_str().unwrap(), password_file.to_str().unwrap());
-    let data_s = hub_data.to_str().unwrap();
-    run(
-        "rollcall-hub",
-        &[
-            "init",
-            "--data-dir",
-            data_s,
-            "--admin-user",
-            "admin",
-            "--admin-password-file",
-            pw_s,
-        ],
-        &[],
-    )
-    .unwrap();
-    let secrets = dir.join("edge-secrets.toml");
-    let added = run(
-        "rollcall-hub",
-        &[
-            "device",
-            "add",
-            "--name",
-            "door-1",
-            "--room",
-            "Room 1",
-            "--secrets-file",
-            secrets.to_str().unwrap(),
-            "--config",
-            hub_toml_s,
-        ],
-        &[],
-    )
-    .unwrap();
-    let device = device_id(&String::from_utf8_lossy(&added.stdout));
-
-    let mut hub = Process::start(
-        "rollcall-hub",
-        &["serve", "--config", hub_toml_s],
-        &[],
-        dir.join("hub.log"),
-    )
-    .unwrap();
-    let base = format!("http://127.0.0.1:{http_port}/api/v1");
-    let health = format!("{base}/health");
-    wait_until("the hub's API", Duration::from_secs(60), || {
-        hub.exited() || probe(&health)
-    })
-    .unwrap();
-    assert!(!hub.exited(), "the hub stopped:\n{}", hub.output());
+    // As README.md's walkthrough: `init`, `device add --secrets-file`, `serve`.
+    let setup = HubSetup::init(dir, true).unwrap();
+    let device = setup.add_device("door-1", "Room 1").unwrap();
+    let mut hub = setup.serve("hub.log").unwrap();
+    let base = setup.api();
 
     // The admin sets up a class taught in Room 1 every day, all day, and enrols three people.
-    let admin = Api::login(base.clone(), "admin", ADMIN_PASSWORD).await;
+    let admin = Api::login(base.clone(), ADMIN, ADMIN_PASSWORD).await;
     let class = admin.post("/classes", json!({"name": "7B"})).await["id"].clone();
     for weekday in 1..=7 {
         let slot = json!({"class_id": class, "room": "Room 1", "weekday": weekday, "start": "00:00", "end": "23:59"});
@@ -238,53 +167,10 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
         };
         std::fs::copy(photo, replay.join(format!("{i}-{person}.jpg"))).unwrap();
     }
-    let edge_data = dir.join("edge-data");
-    let edge_toml = dir.join("edge.toml");
-    write(
-        &edge_toml,
-        &format!(
-            r#"data_dir = "{data}"
-[device]
-id = "{device}"
-site = "e2e"
-room = "Room 1"
-[broker]
-url = "mqtt://127.0.0.1:{mqtt_port}"
-username = "{device}"
-secrets_file = "{secrets}"
-keep_alive = "5s"
-reconnect_min = "100ms"
-reconnect_max = "1s"
-[trigger]
-manual = true
-[camera]
-kind = "replay"
-dir = "{replay}"
-fps = 1000.0
-[burst]
-frames = 1
-[matching]
-confident = 0.40
-uncertain = 0.50
-min_margin = 0.05
-cooldown = "1ms"
-[status]
-heartbeat = "1s"
-"#,
-            data = edge_data.display(),
-            secrets = secrets.display(),
-            replay = replay.display(),
-        ),
-    );
-    let edge_toml_s = edge_toml.to_str().unwrap();
-    run("rollcall-edge", &["check-config", edge_toml_s], &[]).unwrap();
-    let mut edge = Process::start(
-        "rollcall-edge",
-        &["run", "--config", edge_toml_s],
-        &[],
-        dir.join("edge.log"),
-    )
-    .unwrap();
+    // `EdgeSetup::new` also runs `rollcall-edge check-config` on what it wrote.
+    let door = EdgeSetup::new(dir, &setup, &device, &replay).unwrap();
+    let door_toml = door.config.to_str().unwrap();
+    let mut edge = door.start("edge.log").unwrap();
 
     // The hub pushes the room's gallery; the heartbeat reports it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -306,7 +192,7 @@ heartbeat = "1s"
     let mut bursts = Vec::new();
     for (i, person) in shown.iter().enumerate() {
         let started = now_ms();
-        run("rollcall-edge", &["trigger", "--config", edge_toml_s], &[]).unwrap();
+        run("rollcall-edge", &["trigger", "--config", door_toml], &[]).unwrap();
         wait_until("the burst", Duration::from_secs(60), || {
             edge.output().matches("burst done").count() > i
         })
@@ -404,16 +290,4 @@ heartbeat = "1s"
     assert!(status.success(), "edge exit: {status}\n{}", edge.output());
     let status = hub.terminate(Duration::from_secs(30)).unwrap();
     assert!(status.success(), "hub exit: {status}\n{}", hub.output());
-}
-
-/// Whether `url` answers 200 (a blocking probe for `wait_until`).
-fn probe(url: &str) -> bool {
-    let addr = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    rollcall_e2e::accepts_connections(addr)
 }
