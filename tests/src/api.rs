@@ -1,6 +1,8 @@
 //! A small client for the hub's JSON API: sign in, then call with the Bearer token. Answers
 //! come back as `(status, JSON)` so tests can check refusals as well as successes.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -90,6 +92,34 @@ impl Api {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+
+    /// A `GET` that must succeed; its body as text (CSV reports).
+    pub async fn text(&self, path: &str) -> anyhow::Result<String> {
+        let url = format!("{}{path}", self.base);
+        let reply = self.http.get(url).bearer_auth(&self.token).send().await?;
+        Ok(reply.error_for_status()?.text().await?)
+    }
+
+    /// Uploads `photos` (JPEG files) as enrolment photos of `student`; the answer, which says
+    /// photo by photo whether it was accepted.
+    pub async fn enrol(&self, student: &str, photos: &[PathBuf]) -> anyhow::Result<Value> {
+        let mut form = reqwest::multipart::Form::new();
+        for photo in photos {
+            let name = photo.file_name().unwrap_or_default().to_string_lossy();
+            let bytes = std::fs::read(photo).with_context(|| format!("{}", photo.display()))?;
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name(name.into_owned())
+                .mime_str("image/jpeg")?;
+            form = form.part("photo", part);
+        }
+        let url = format!("{}/students/{student}/faces", self.base);
+        let reply = self.http.post(url).bearer_auth(&self.token).multipart(form);
+        let reply = reply.send().await?;
+        let status = reply.status();
+        let body: Value = reply.json().await?;
+        anyhow::ensure!(status.is_success(), "enrolment refused: {status} {body}");
+        Ok(body)
     }
 
     /// `GET /metrics` as JSON.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rollcall_e2e::api::Api;
 use rollcall_e2e::edge::EdgeSetup;
 use rollcall_e2e::faces::photos_of;
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, HubSetup};
@@ -28,96 +29,17 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// A JSON client for the hub's API, signed in.
-struct Api {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn login(base: String, user: &str, password: &str) -> Api {
-        let http = reqwest::Client::new();
-        let body = json!({"username": user, "password": password});
-        let reply: Value = http
-            .post(format!("{base}/auth/login"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = reply["access_token"].as_str().expect("a token").to_owned();
-        Api { base, token, http }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let reply = req.send().await.unwrap();
-        let status = reply.status();
-        let text = reply.text().await.unwrap();
-        assert!(status.is_success(), "{method} {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn text(&self, path: &str) -> String {
-        let url = format!("{}{path}", self.base);
-        let reply = self.http.get(url).bearer_auth(&self.token).send().await;
-        reply
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    }
-
-    async fn enrol(&self, student: &str, photos: &[PathBuf]) {
-        let mut form = reqwest::multipart::Form::new();
-        for photo in photos {
-            let name = photo.file_name().unwrap().to_string_lossy().into_owned();
-            let part = reqwest::multipart::Part::bytes(std::fs::read(photo).unwrap())
-                .file_name(name)
-                .mime_str("image/jpeg")
-                .unwrap();
-            form = form.part("photo", part);
-        }
-        let url = format!("{}/students/{student}/faces", self.base);
-        let reply = self
-            .http
-            .post(url)
-            .bearer_auth(&self.token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = reply.status();
-        let body: Value = reply.json().await.unwrap();
-        assert!(status.is_success(), "enrolment refused: {body}");
-        // A photo with two people in it is refused; enough others must be accepted.
-        let accepted = body["photos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["accepted"] == json!(true))
-            .count();
-        assert!(accepted >= 2, "too few enrolment photos accepted: {body}");
-    }
+/// Enrols `photos` of `student`. A photo with two people in it is refused; enough others must
+/// be accepted.
+async fn enrol(admin: &Api, student: &str, photos: &[PathBuf]) {
+    let body = admin.enrol(student, photos).await.unwrap();
+    let accepted = body["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["accepted"] == json!(true))
+        .count();
+    assert!(accepted >= 2, "too few enrolment photos accepted: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,25 +53,29 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     let base = setup.api();
 
     // The admin sets up a class taught in Room 1 every day, all day, and enrols three people.
-    let admin = Api::login(base.clone(), ADMIN, ADMIN_PASSWORD).await;
-    let class = admin.post("/classes", json!({"name": "7B"})).await["id"].clone();
+    let admin = Api::login(&base, ADMIN, ADMIN_PASSWORD).await.unwrap();
+    let class = admin.post("/classes", json!({"name": "7B"})).await.unwrap()["id"].clone();
     for weekday in 1..=7 {
         let slot = json!({"class_id": class, "room": "Room 1", "weekday": weekday, "start": "00:00", "end": "23:59"});
-        admin.post("/timetable", slot).await;
+        admin.post("/timetable", slot).await.unwrap();
     }
     let mut students = BTreeMap::new();
     for person in ENROLLED.into_iter().chain(["Nobody_Yet"]) {
-        let student = admin.post("/students", json!({"name": person})).await["id"]
+        let student = admin
+            .post("/students", json!({"name": person}))
+            .await
+            .unwrap()["id"]
             .as_str()
             .unwrap()
             .to_owned();
         let path = format!("/classes/{}/students/{student}", class.as_str().unwrap());
         admin
-            .call(reqwest::Method::PUT, &path, Some(json!({})))
-            .await;
+            .ok(reqwest::Method::PUT, &path, Some(json!({})))
+            .await
+            .unwrap();
         if person != "Nobody_Yet" {
             let photos = photos_of(person);
-            admin.enrol(&student, &photos[..photos.len() - 1]).await;
+            enrol(&admin, &student, &photos[..photos.len() - 1]).await;
         }
         students.insert(person, student);
     }
@@ -175,7 +101,7 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     // The hub pushes the room's gallery; the heartbeat reports it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let devices = admin.get("/devices").await;
+        let devices = admin.get("/devices").await.unwrap();
         if devices[0]["gallery_version"].as_u64().unwrap_or(0) >= 1 {
             break;
         }
@@ -201,8 +127,8 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let records = loop {
-        let devices = admin.get("/devices").await;
-        let records = admin.get("/records").await;
+        let devices = admin.get("/devices").await.unwrap();
+        let records = admin.get("/records").await.unwrap();
         if devices[0]["outbox_depth"] == json!(0) && !records.as_array().unwrap().is_empty() {
             break records;
         }
@@ -268,14 +194,15 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
         "/records/{}/reassign",
         stranger_record["id"].as_str().unwrap()
     );
-    admin.post(&path, json!({"student": nobody})).await;
+    admin.post(&path, json!({"student": nobody})).await.unwrap();
     let today = chrono::Utc::now().date_naive();
     let report = admin
         .text(&format!(
             "/reports/classes/{}?from={today}&to={today}&format=csv",
             class.as_str().unwrap()
         ))
-        .await;
+        .await
+        .unwrap();
     let row = report
         .lines()
         .find(|l| l.contains(nobody.as_str()))
