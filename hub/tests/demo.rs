@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use rollcall_e2e::api::Api;
 use rollcall_hub::clock::SystemClock;
 use rollcall_hub::demo::{self, DEMO_ROOM, DemoOptions, TEACHER};
 use rollcall_hub::{Listeners, run_on};
@@ -80,26 +81,8 @@ fn listener(l: std::net::TcpListener) -> tokio::net::TcpListener {
 
 /// `GET /today` as the demo's teacher (the listener is bound, so no waiting is needed).
 async fn teacher_today(base: &str) -> Value {
-    let http = reqwest::Client::new();
-    let login = json!({"username": TEACHER.username, "password": TEACHER.password});
-    let reply: Value = http
-        .post(format!("{base}/auth/login"))
-        .json(&login)
-        .send()
+    let teacher = Api::login(base, TEACHER.username, TEACHER.password)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = reply["access_token"]
-        .as_str()
         .expect("the teacher signs in");
-    let reply = http
-        .get(format!("{base}/today"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert!(reply.status().is_success(), "{}", reply.status());
-    reply.json().await.unwrap()
+    teacher.get("/today").await.unwrap()
 }
