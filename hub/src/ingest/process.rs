@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
@@ -162,28 +163,29 @@ fn store_batch(
     let tx = conn.transaction()?;
     let mut cache = HashMap::new();
     let mut out = Outcome::default();
+    // Counted once committed: a reader that sees a counter move must find what it counts.
+    let mut counted: Vec<&AtomicU64> = Vec::new();
     for (device, message) in items {
         if !admitted(&tx, &mut cache, device, metrics)? {
             continue;
         }
         match message {
             Message::Record(record) => {
-                add(&metrics.records_received, 1);
-                let counter = match records::insert(&tx, &record, now)? {
+                counted.push(&metrics.records_received);
+                counted.push(match records::insert(&tx, &record, now)? {
                     true => &metrics.records_stored,
                     false => &metrics.records_duplicate,
-                };
-                add(counter, 1);
+                });
                 devices::touch(&tx, device, now)?;
                 out.acks.entry(device).or_default().push(record.id);
             }
             Message::Status(status) => {
-                add(&metrics.status_messages, 1);
+                counted.push(&metrics.status_messages);
                 devices::record_status(&tx, &status, now)?;
             }
             Message::Offline(_) => devices::set_offline(&tx, device)?,
             Message::GalleryRequest(req) => {
-                add(&metrics.gallery_requests, 1);
+                counted.push(&metrics.gallery_requests);
                 devices::touch(&tx, device, now)?;
                 if let Some(u) = update_for(&tx, device, model, Trigger::Request(req), now)? {
                     out.galleries.push((device, u));
@@ -193,5 +195,8 @@ fn store_batch(
         }
     }
     tx.commit()?;
+    for counter in counted {
+        add(counter, 1);
+    }
     Ok(out)
 }
