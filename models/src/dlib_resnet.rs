@@ -11,7 +11,8 @@
 //!   pool → fc 256→128 without bias. dlib's add zero-extends the smaller operand (channels,
 //!   bottom, right). "affine" is a folded batch norm `gamma·x + beta`; it is folded into the
 //!   preceding conv at load time.
-//! * Output: raw 128-D descriptors, *not* unit-normalised; compare with Euclidean distance.
+//! * Output: dlib's raw 128-D descriptors, *not* unit-normalised (the parity tests compare
+//!   these with dlib's); the pipeline scales them to unit length (`pipeline::unit_length`).
 
 mod chip;
 mod conv;

@@ -20,7 +20,27 @@ use crate::weights::{ModelsDir, WeightsError};
 
 /// Names the detector, alignment and embedder together. Bump the last part whenever a change
 /// moves embeddings, so stored embeddings of the old pipeline are never compared with new ones.
-pub const MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
+///
+/// `align-3` descriptors are `align-2` descriptors scaled to unit length ([`unit_length`]):
+/// distances between them are cosine distances in disguise, which no longer let a blurred or
+/// dim photo (dlib gives those shorter descriptors) sit close to everybody (docs/ACCURACY.md).
+pub const MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-3";
+
+/// The model before [`MODEL_ID`], whose stored embeddings [`unit_length`] turns into
+/// [`MODEL_ID`] ones exactly, so a school need not photograph its students again.
+pub const PREVIOUS_MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
+
+/// `d` scaled to unit Euclidean length: a descriptor of [`PREVIOUS_MODEL_ID`] becomes one of
+/// [`MODEL_ID`]. A zero or non-finite descriptor is returned unchanged (matching refuses the
+/// non-finite ones).
+pub fn unit_length(d: &Descriptor) -> Descriptor {
+    let norm = d.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm.is_finite() && norm > 0.0 {
+        d.map(|v| v / norm)
+    } else {
+        *d
+    }
+}
 
 /// Tunables of the pipeline; the defaults are the calibrated ones (see docs/ACCURACY.md).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -31,7 +51,8 @@ pub struct PipelineOptions {
     pub aligner: Aligner,
     /// Options of [`Aligner::Template`] (unused by the shape predictor).
     pub align: AlignOptions,
-    /// Average each descriptor with that of the mirrored chip (twice the embedding cost).
+    /// Average each descriptor with that of the mirrored chip before scaling it to unit
+    /// length (twice the embedding cost).
     pub mirror: bool,
     /// Run the detector again on each face's own aligned chip and report its score as
     /// [`FaceQuality::chip_face_score`] (one small detection per face, a few ms), which the
@@ -256,7 +277,8 @@ impl FacePipeline {
         self.embed_chips(&chips, self.options.mirror)
     }
 
-    /// Descriptors of aligned chips, in one batch; `mirror` averages with the flipped chips.
+    /// Unit-length descriptors of aligned chips, in one batch; `mirror` first averages each
+    /// with the descriptor of the flipped chip.
     pub fn embed_chips(
         &self,
         chips: &[Chip],
@@ -270,7 +292,7 @@ impl FacePipeline {
         } else {
             self.embedder.embed_batch(chips)?
         };
-        Ok(descriptors)
+        Ok(descriptors.iter().map(unit_length).collect())
     }
 }
 
@@ -296,4 +318,30 @@ pub fn primary_face(faces: &[Face], width: u32, height: u32) -> Option<usize> {
         f.detection.width().min(f.detection.height()) * (1.0 - off).max(0.0)
     };
     (0..faces.len()).max_by(|&a, &b| weight(&faces[a]).total_cmp(&weight(&faces[b])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_length_scales_to_one_and_keeps_direction() {
+        let mut d = [0.0f32; 128];
+        d[0] = 3.0;
+        d[5] = -4.0;
+        let u = unit_length(&d);
+        assert!((u.iter().map(|v| v * v).sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!((u[0], u[5]), (0.6, -0.8));
+        assert_eq!(unit_length(&u), u, "already unit length: unchanged");
+    }
+
+    #[test]
+    fn unit_length_leaves_zero_and_non_finite_descriptors_alone() {
+        let zero = [0.0f32; 128];
+        assert_eq!(unit_length(&zero), zero);
+        let mut nan = [1.0f32; 128];
+        nan[7] = f32::NAN;
+        assert!(unit_length(&nan)[7].is_nan());
+        assert_eq!(unit_length(&nan)[0], 1.0);
+    }
 }
