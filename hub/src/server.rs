@@ -16,7 +16,7 @@ use crate::auth::tokens::Tokens;
 use crate::broker::{self, Broker};
 use crate::clock::SharedClock;
 use crate::config::{Config, MqttMode};
-use crate::enrol::{Enroller, LoadError};
+use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
 use crate::ingest::mqtt::Link;
 use crate::ingest::process::Ingest;
@@ -25,6 +25,7 @@ use crate::ingest::{CHANNEL_CAPACITY, Metrics};
 use crate::state::Hub;
 use crate::store::{Db, StoreError, records};
 use crate::tls::TlsError;
+use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
 
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
@@ -48,6 +49,28 @@ pub enum RunError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+}
+
+/// Carries enrolments of the previous face model over to the current one when the gallery
+/// uses the current one (see [`enrol::upgrade_enrolments`]).
+async fn upgrade_enrolments(
+    db: &Db,
+    config: &Config,
+    clock: &SharedClock,
+) -> Result<(), StoreError> {
+    if config.gallery.model.as_str() != MODEL_ID {
+        return Ok(());
+    }
+    let now = clock.now().0;
+    let upgraded = db
+        .call(move |conn| enrol::upgrade_enrolments(conn, now))
+        .await?;
+    if upgraded > 0 {
+        tracing::info!(
+            "{upgraded} enrolment embeddings of {PREVIOUS_MODEL_ID} carried over to {MODEL_ID}"
+        );
+    }
+    Ok(())
 }
 
 /// The sockets the hub serves, bound by the caller (tests bind port 0).
@@ -78,6 +101,7 @@ pub async fn run_on(
 ) -> Result<(), RunError> {
     let Listeners { http, mqtt } = listeners;
     let db = Db::open(&config.database_path())?;
+    upgrade_enrolments(&db, &config, &clock).await?;
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;

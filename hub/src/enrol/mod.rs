@@ -8,6 +8,7 @@ mod record;
 mod refusal;
 mod save;
 mod thumbnail;
+mod upgrade;
 
 use std::path::PathBuf;
 
@@ -20,6 +21,7 @@ pub use record::check_record;
 pub use refusal::Refusal;
 pub use save::save;
 pub use thumbnail::{MAX_THUMBNAIL_BYTES, jpeg_thumbnail};
+pub use upgrade::upgrade_enrolments;
 
 /// Why the face pipeline could not be loaded at start.
 #[derive(Debug, thiserror::Error)]

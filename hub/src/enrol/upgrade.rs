@@ -1,0 +1,135 @@
+//! Carrying enrolments over a change of face model, where the new model's embeddings can be
+//! computed from the old ones: `…align-2` → `…align-3` is a scaling to unit length. The hub
+//! keeps no enrolment photos, so without this every student would have to be photographed
+//! again after the upgrade.
+
+use rollcall_models::dlib_resnet::Descriptor;
+use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID, unit_length};
+use rusqlite::{Connection, params};
+use serde_json::json;
+
+use crate::store::audit::{self, Change};
+use crate::store::{StoreError, blob_to_embedding, embedding_to_blob};
+
+const OLD_ROWS: &str = "SELECT id, embedding FROM embeddings WHERE model = ?1";
+const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id = ?1";
+
+/// Turns every stored enrolment embedding of [`PREVIOUS_MODEL_ID`] into a [`MODEL_ID`] one, in
+/// place, in one transaction, and audits how many. Returns that number; running it again finds
+/// nothing to do. A blob that is not one descriptor long is an error and nothing changes.
+pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let rows: Vec<(String, Vec<u8>)> = tx
+        .prepare(OLD_ROWS)?
+        .query_map([PREVIOUS_MODEL_ID], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, blob) in &rows {
+        let old: Descriptor = blob_to_embedding(blob)?.try_into().map_err(|v: Vec<f32>| {
+            StoreError::Corrupt(format!("embedding {id}: {} values", v.len()))
+        })?;
+        let new = embedding_to_blob(&unit_length(&old));
+        tx.execute(RELABEL, params![id, MODEL_ID, new])?;
+    }
+    if !rows.is_empty() {
+        audit::log(
+            &tx,
+            Change {
+                actor: "system",
+                action: "gallery.upgrade_model",
+                target: format!("model:{MODEL_ID}"),
+                before: Some(json!({"model": PREVIOUS_MODEL_ID, "embeddings": rows.len()})),
+                after: Some(json!({"model": MODEL_ID, "embeddings": rows.len()})),
+                at: now,
+            },
+        )?;
+    }
+    tx.commit()?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcall_shared::StudentId;
+
+    use super::*;
+    use crate::store::school::{self, NewEnrolment, Student};
+    use crate::store::{audit, memory};
+
+    fn enrol(conn: &Connection, student: StudentId, model: &str, embedding: &[f32]) {
+        let new = NewEnrolment {
+            student,
+            model,
+            embedding,
+            quality: Some(0.99),
+            thumbnail: None,
+            figures: None,
+            at: 1,
+        };
+        school::insert_enrolment(conn, &new).unwrap();
+    }
+
+    #[test]
+    fn previous_model_embeddings_become_unit_length_current_ones_once() {
+        let mut conn = memory();
+        let ada = StudentId(uuid::Uuid::from_bytes([1; 16]));
+        let student = Student {
+            id: ada,
+            name: "Ada".into(),
+            external_ref: None,
+            created_at: 1,
+        };
+        school::insert_student(&conn, &student).unwrap();
+        let old: Vec<f32> = (0..128).map(|i| (i as f32 - 60.0) / 50.0).collect();
+        enrol(&conn, ada, PREVIOUS_MODEL_ID, &old);
+        enrol(&conn, ada, "someone-elses-model", &old);
+
+        assert_eq!(upgrade_enrolments(&mut conn, 5).unwrap(), 1);
+        let stored = school::enrolments(&conn, ada).unwrap();
+        let current: Vec<_> = stored.iter().filter(|e| e.model == MODEL_ID).collect();
+        assert_eq!(current.len(), 1);
+        let norm = current[0]
+            .embedding
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "norm {norm}");
+        let old_norm = old.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((current[0].embedding[0] - old[0] / old_norm).abs() < 1e-6);
+        let other = stored.iter().find(|e| e.model == "someone-elses-model");
+        assert_eq!(
+            other.map(|e| &e.embedding),
+            Some(&old),
+            "other models untouched"
+        );
+
+        let log = audit::recent(&conn, 10).unwrap();
+        assert_eq!(log[0].action, "gallery.upgrade_model");
+        assert_eq!(
+            upgrade_enrolments(&mut conn, 6).unwrap(),
+            0,
+            "nothing left to do"
+        );
+        assert_eq!(audit::recent(&conn, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_corrupt_blob_stops_the_upgrade_and_changes_nothing() {
+        let mut conn = memory();
+        let ada = StudentId(uuid::Uuid::from_bytes([1; 16]));
+        let student = Student {
+            id: ada,
+            name: "Ada".into(),
+            external_ref: None,
+            created_at: 1,
+        };
+        school::insert_student(&conn, &student).unwrap();
+        enrol(&conn, ada, PREVIOUS_MODEL_ID, &[0.5; 128]);
+        enrol(&conn, ada, PREVIOUS_MODEL_ID, &[0.5; 3]);
+        let err = upgrade_enrolments(&mut conn, 5).unwrap_err();
+        assert!(err.to_string().contains("3 values"), "{err}");
+        let stored = school::enrolments(&conn, ada).unwrap();
+        assert!(stored.iter().all(|e| e.model == PREVIOUS_MODEL_ID));
+        assert!(audit::recent(&conn, 10).unwrap().is_empty());
+    }
+}
