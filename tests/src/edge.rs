@@ -65,9 +65,9 @@ fps = 1000.0
 [burst]
 frames = 1
 [matching]
-confident = 0.40
-uncertain = 0.50
-min_margin = 0.05
+confident = 0.28
+uncertain = 0.35
+min_margin = 0.035
 cooldown = "1ms"
 [outbox]
 retry_min = "1s"

@@ -2,7 +2,7 @@
 //!
 //! A variable names a key by its path with `__` between levels:
 //! `ROLLCALL_EDGE_BROKER__URL=mqtts://hub:8883`, `ROLLCALL_EDGE_DATA_DIR=/tmp/edge`,
-//! `ROLLCALL_EDGE_MATCHING__CONFIDENT=0.42`. The value is read as a TOML value when it is one
+//! `ROLLCALL_EDGE_MATCHING__CONFIDENT=0.28`. The value is read as a TOML value when it is one
 //! (numbers, booleans, quoted strings) and as a plain string otherwise.
 
 use std::path::Path;

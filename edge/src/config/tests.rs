@@ -32,13 +32,13 @@ fn environment_overrides_the_file() {
         ("ROLLCALL_EDGE_DATA_DIR".to_owned(), "/tmp/x".to_owned()),
         (
             "ROLLCALL_EDGE_MATCHING__CONFIDENT".to_owned(),
-            "0.4".to_owned(),
+            "0.28".to_owned(),
         ),
         ("OTHER".to_owned(), "ignored".to_owned()),
     ];
     let config = load_str(DEFAULT_CONFIG, "default", env).unwrap();
     assert_eq!(config.data_dir, Path::new("/tmp/x"));
-    assert_eq!(config.matching.confident, 0.4);
+    assert_eq!(config.matching.confident, 0.28);
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn plain_mqtt_only_to_loopback() {
 fn every_broken_rule_is_listed() {
     let text = DEFAULT_CONFIG
         .replace("frames = 3", "frames = 0")
-        .replace("confident = 0.45", "confident = 0.9")
+        .replace("confident = 0.26", "confident = 0.9")
         .replace("site = \"main-site\"", "site = \"Main Site\"");
     let Err(ConfigError::Invalid(problems)) = load_str(&text, "d", no_env()) else {
         panic!("expected validation errors");

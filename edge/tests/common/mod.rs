@@ -71,9 +71,9 @@ fps = 1000.0
 frames = 3
 spacing = "1ms"
 [matching]
-confident = 0.5
-uncertain = 0.6
-min_margin = 0.02
+confident = 0.35
+uncertain = 0.42
+min_margin = 0.015
 cooldown = "1ms"
 [outbox]
 retry_min = "300ms"

@@ -60,9 +60,9 @@ fps = 10.0
 frames = 1
 [matching]
 # The thresholds docs/ACCURACY.md recommends for this model.
-confident = 0.35
-uncertain = 0.42
-min_margin = 0.05
+confident = 0.26
+uncertain = 0.30
+min_margin = 0.035
 cooldown = "3m"
 [status]
 heartbeat = "5s"
