@@ -65,6 +65,7 @@ fps = 1000.0
 [burst]
 frames = 1
 [matching]
+calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
 confident = 0.28
 uncertain = 0.35
 min_margin = 0.035

@@ -243,6 +243,11 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
+        "  for edge.toml         [matching] calibrated_for = \"{}\", confident = {:.3}, uncertain = {:.3}",
+        o.model, rec.confident, rec.uncertain
+    )?;
+    writeln!(
+        out,
         "timing                  median {:.1} ms detect, {:.1} ms embed per photo",
         o.median_detect_ms, o.median_embed_ms
     )

@@ -198,9 +198,13 @@ impl Default for BurstConfig {
 }
 
 /// Matching against the gallery. Thresholds have no defaults: run `rollcall-edge calibrate`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatchingConfig {
+    /// The face model the thresholds were measured for: distances of another model are on
+    /// another scale, so a mismatch is a configuration error, not a silent change of how
+    /// strict the door is.
+    pub calibrated_for: String,
     /// Distance at or below which the best candidate is accepted (with `min_margin`).
     pub confident: f32,
     /// Distance at or below which the best candidate is shown to a teacher to confirm.

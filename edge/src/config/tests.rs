@@ -62,3 +62,28 @@ fn every_broken_rule_is_listed() {
     };
     assert_eq!(problems.len(), 3, "{problems:?}");
 }
+
+#[test]
+fn thresholds_measured_for_another_model_are_refused() {
+    let text = DEFAULT_CONFIG.replace(
+        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-3\"",
+        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-2\"",
+    );
+    let Err(ConfigError::Invalid(problems)) = load_str(&text, "old", no_env()) else {
+        panic!("expected the old model's thresholds to be refused");
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("align-2"), "{problems:?}");
+    assert!(
+        problems[0].contains("rollcall-edge calibrate"),
+        "{problems:?}"
+    );
+    let missing = DEFAULT_CONFIG.replace(
+        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-3\"\n",
+        "",
+    );
+    let err = load_str(&missing, "missing", no_env())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("calibrated_for"), "{err}");
+}

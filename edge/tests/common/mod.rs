@@ -71,6 +71,7 @@ fps = 1000.0
 frames = 3
 spacing = "1ms"
 [matching]
+calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
 confident = 0.35
 uncertain = 0.42
 min_margin = 0.015

@@ -59,6 +59,7 @@ fps = 10.0
 [burst]
 frames = 1
 [matching]
+calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
 # The thresholds docs/ACCURACY.md recommends for this model.
 confident = 0.26
 uncertain = 0.30

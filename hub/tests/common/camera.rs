@@ -7,11 +7,11 @@ use rollcall_models::matching::{self, Gallery, MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::*;
 
-/// Thresholds of a door unit calibrated on the test photos.
+/// Thresholds of a door unit calibrated on the test photos (unit-length embeddings).
 pub const THRESHOLDS: Thresholds = Thresholds {
-    confident: 0.40,
-    uncertain: 0.60,
-    min_margin: 0.05,
+    confident: 0.28,
+    uncertain: 0.42,
+    min_margin: 0.035,
 };
 /// Candidates a record carries.
 const CANDIDATES: usize = 3;
