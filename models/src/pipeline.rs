@@ -15,7 +15,7 @@ use crate::detect::Detection;
 use crate::dlib_resnet::{CHIP_SIZE, Chip, Descriptor, DlibResnet, EmbedError};
 use crate::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
 use crate::quality::{FaceQuality, QualityInput};
-use crate::retinaface::{DetectOptions, DetectorError, RetinaFace};
+use crate::retinaface::{DetectOptions, DetectorError, RetinaFace, SMALLEST_ANCHOR_PX};
 use crate::weights::{ModelsDir, WeightsError};
 
 /// Names the detector, alignment and embedder together. Bump the last part whenever a change
@@ -68,6 +68,23 @@ impl Default for PipelineOptions {
             align: AlignOptions::default(),
             mirror: true,
             recheck_on_chip: true,
+        }
+    }
+}
+
+impl PipelineOptions {
+    /// For door-camera frames: the defaults, except that faces are not searched below the
+    /// detector's smallest anchor ([`SMALLEST_ANCHOR_PX`]), so a frame is never scaled up
+    /// before detection (at 640×480 the default's 12 px would run the network on 853×640,
+    /// 1.8× the pixels). A door unit's quality gate wants faces far larger than that anyway.
+    pub fn door() -> Self {
+        let defaults = Self::default();
+        PipelineOptions {
+            detect: DetectOptions {
+                min_face_px: defaults.detect.min_face_px.max(SMALLEST_ANCHOR_PX),
+                ..defaults.detect
+            },
+            ..defaults
         }
     }
 }
@@ -173,7 +190,16 @@ impl FacePipeline {
 
     /// Detection only: boxes, scores and landmarks in `image` pixels.
     pub fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>, PipelineError> {
-        Ok(self.detector.detect(image, &self.options.detect)?)
+        self.detect_with(image, &self.options.detect)
+    }
+
+    /// [`Self::detect`] with other detector options (the bench compares settings with it).
+    pub fn detect_with(
+        &self,
+        image: &RgbImage,
+        options: &DetectOptions,
+    ) -> Result<Vec<Detection>, PipelineError> {
+        Ok(self.detector.detect(image, options)?)
     }
 
     /// The one face a single-person photo (enrolment, calibration) is of, if any. A face that

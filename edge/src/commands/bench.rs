@@ -11,7 +11,7 @@ use image::{ImageFormat, RgbImage, imageops::FilterType};
 use rollcall_models::detect::Detection;
 use rollcall_models::image_io::{ImageLimits, decode_image, load_image};
 use rollcall_models::matching::{DIM, Embedding, Gallery, MatchMode};
-use rollcall_models::pipeline::FacePipeline;
+use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use serde::Serialize;
 
 use crate::cli::{BenchArgs, PipelineArgs};
@@ -55,12 +55,21 @@ pub fn run(args: BenchArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCod
     stages.push(time("decode 640×480 JPEG", runs, || {
         decode_image(&jpeg, ImageLimits::default()).map(drop)
     })?);
+    // The door unit's settings (frames never scaled up), then the photo tools' (faces from
+    // 12 px: the frame is scaled up first; docs/PERFORMANCE.md).
+    let door = PipelineOptions::door().detect;
     for (w, h) in [(320, 240), (640, 480)] {
         let frame = image::imageops::resize(&photo, w, h, FilterType::Triangle);
         stages.push(time(&format!("detect {w}×{h}"), runs, || {
-            pipeline.detect(&frame).map(drop)
+            pipeline.detect_with(&frame, &door).map(drop)
         })?);
     }
+    let frame = image::imageops::resize(&photo, 640, 480, FilterType::Triangle);
+    let tools = pipeline.options().detect;
+    let name = format!("detect 640×480, faces from {} px", tools.min_face_px);
+    stages.push(time(&name, runs, || {
+        pipeline.detect_with(&frame, &tools).map(drop)
+    })?);
     let detection = first_face(&pipeline, &photo)?;
     stages.push(time("align + quality, per face", runs, || {
         pipeline.prepare(&photo, detection).map(drop)

@@ -55,7 +55,7 @@ pub fn run(args: RunArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     let config = config::load(&args.config)?;
     let secrets = Secrets::load(config.broker.secrets_file.as_deref())?;
     let dir = ModelsDir::resolve(models_dir)?;
-    let pipeline = FacePipeline::load(&dir, PipelineOptions::default()).context(
+    let pipeline = FacePipeline::load(&dir, PipelineOptions::door()).context(
         "loading the face models (run `rollcall-edge models fetch` if they are missing)",
     )?;
     let hardware = Hardware::from_config(&config, Box::new(pipeline))?;
