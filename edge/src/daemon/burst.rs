@@ -5,6 +5,7 @@
 use image::RgbImage;
 use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
 use rollcall_models::pipeline::Face;
+use rollcall_models::pipeline::unit_length;
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
 use tokio::time::Instant;
@@ -72,17 +73,20 @@ pub fn process(
     let people = combine(&observations, settings.thresholds.uncertain);
     outcome.people = people.len();
     for person in &people {
+        // The quality-weighted mean of unit-length embeddings, scaled back to unit length like
+        // every embedding of the model (as the mirror average is).
+        let embedding = unit_length(&person.embedding);
         let matches = gallery
-            .search(&person.embedding, CANDIDATES, settings.mode, time.local)
+            .search(&embedding, CANDIDATES, settings.mode, time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
         let decision = to_wire(decide_matches(&matches, &settings.thresholds));
         let student = (decision != Decision::Unknown).then(|| matches[0].id);
-        if !cooldown.admit(student, decision, &person.embedding, time.now) {
+        if !cooldown.admit(student, decision, &embedding, time.now) {
             outcome.cooled_down += 1;
             continue;
         }
         let verdict = Verdict {
-            embedding: &person.embedding,
+            embedding: &embedding,
             matches: &matches,
             decision,
             face: &faces[person.best()],
