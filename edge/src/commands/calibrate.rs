@@ -241,6 +241,15 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
         "recommended thresholds  confident ≤ {:.3} (FAR {:.1e}), uncertain ≤ {:.3} (FAR {:.1e})",
         rec.confident, rec.confident_far, rec.uncertain, rec.uncertain_far
     )?;
+    if s.non_mated_probes < 1_000 {
+        writeln!(
+            out,
+            "  caution               only {} stranger probes: a rate of 1e-3 needs 1,000 or more \
+             (1e-2: 100) to be measured, so these thresholds sit at the nearest stranger; \
+             add photos of more people",
+            s.non_mated_probes
+        )?;
+    }
     writeln!(
         out,
         "  for edge.toml         [matching] calibrated_for = \"{}\", confident = {:.3}, uncertain = {:.3}",
