@@ -68,9 +68,9 @@ mod tests {
         school::insert_enrolment(conn, &new).unwrap();
     }
 
-    #[test]
-    fn previous_model_embeddings_become_unit_length_current_ones_once() {
-        let mut conn = memory();
+    /// A database with one student, Ada.
+    fn with_student() -> (Connection, StudentId) {
+        let conn = memory();
         let ada = StudentId(uuid::Uuid::from_bytes([1; 16]));
         let student = Student {
             id: ada,
@@ -79,6 +79,12 @@ mod tests {
             created_at: 1,
         };
         school::insert_student(&conn, &student).unwrap();
+        (conn, ada)
+    }
+
+    #[test]
+    fn previous_model_embeddings_become_unit_length_current_ones_once() {
+        let (mut conn, ada) = with_student();
         let old: Vec<f32> = (0..128).map(|i| (i as f32 - 60.0) / 50.0).collect();
         enrol(&conn, ada, PREVIOUS_MODEL_ID, &old);
         enrol(&conn, ada, "someone-elses-model", &old);
@@ -115,15 +121,7 @@ mod tests {
 
     #[test]
     fn a_corrupt_blob_stops_the_upgrade_and_changes_nothing() {
-        let mut conn = memory();
-        let ada = StudentId(uuid::Uuid::from_bytes([1; 16]));
-        let student = Student {
-            id: ada,
-            name: "Ada".into(),
-            external_ref: None,
-            created_at: 1,
-        };
-        school::insert_student(&conn, &student).unwrap();
+        let (mut conn, ada) = with_student();
         enrol(&conn, ada, PREVIOUS_MODEL_ID, &[0.5; 128]);
         enrol(&conn, ada, PREVIOUS_MODEL_ID, &[0.5; 3]);
         let err = upgrade_enrolments(&mut conn, 5).unwrap_err();
