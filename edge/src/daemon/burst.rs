@@ -4,8 +4,7 @@
 
 use image::RgbImage;
 use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
-use rollcall_models::pipeline::Face;
-use rollcall_models::pipeline::unit_length;
+use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
 use tokio::time::Instant;
