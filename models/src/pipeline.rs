@@ -362,6 +362,16 @@ mod tests {
     }
 
     #[test]
+    fn door_options_never_scale_a_frame_up() {
+        let door = PipelineOptions::door();
+        assert_eq!(door.detect.network_size(640, 480), (640, 480));
+        assert_eq!(door.detect.network_size(320, 240), (320, 240));
+        let tools = PipelineOptions::default();
+        assert_eq!(tools.detect.network_size(640, 480), (853, 640));
+        assert_eq!(PipelineOptions { detect: tools.detect, ..door }, tools);
+    }
+
+    #[test]
     fn unit_length_leaves_zero_and_non_finite_descriptors_alone() {
         let zero = [0.0f32; 128];
         assert_eq!(unit_length(&zero), zero);
