@@ -368,7 +368,13 @@ mod tests {
         assert_eq!(door.detect.network_size(320, 240), (320, 240));
         let tools = PipelineOptions::default();
         assert_eq!(tools.detect.network_size(640, 480), (853, 640));
-        assert_eq!(PipelineOptions { detect: tools.detect, ..door }, tools);
+        assert_eq!(
+            PipelineOptions {
+                detect: tools.detect,
+                ..door
+            },
+            tools
+        );
     }
 
     #[test]
