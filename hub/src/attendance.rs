@@ -45,10 +45,13 @@ fn offset(minutes: i32) -> FixedOffset {
 /// Unix milliseconds of `minute` after local midnight on `day`.
 pub fn local_to_millis(day: NaiveDate, minute: u16, utc_offset_minutes: i32) -> i64 {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let local = midnight + Duration::minutes(i64::from(minute));
-    offset(utc_offset_minutes)
-        .from_local_datetime(&local)
-        .single()
+    midnight
+        .checked_add_signed(Duration::minutes(i64::from(minute)))
+        .and_then(|local| {
+            offset(utc_offset_minutes)
+                .from_local_datetime(&local)
+                .single()
+        })
         .map(|t| t.timestamp_millis())
         .unwrap_or_default()
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod contain;
 pub mod demo;
 pub mod enrol;
 pub mod gallery;

@@ -207,9 +207,16 @@ fn demo(options: demo::DemoOptions) -> anyhow::Result<()> {
 }
 
 /// A panicking task must not leave a half-working daemon: log and abort so systemd restarts it.
+/// A panic inside one request or one database call is contained instead: logged here,
+/// answered 500 by the API, and the hub serves on (see `rollcall_hub::contain`).
 fn install_panic_abort() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if rollcall_hub::contain::is_contained() {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!("contained panic: {info}\n{backtrace}");
+            return;
+        }
         default(info);
         std::process::abort();
     }));

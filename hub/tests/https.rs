@@ -28,6 +28,16 @@ async fn the_api_is_served_over_https_with_the_configured_certificate() {
 
     let (status, health) = hub.api().get("/health").await;
     assert_eq!(status, StatusCode::OK, "{health}");
+    for path in ["/health", "/no/such/path", "/../../index.html"] {
+        let headers = hub.api().headers(path).await;
+        assert_eq!(
+            headers
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap()),
+            Some("max-age=31536000"),
+            "HSTS on {path}"
+        );
+    }
     let admin = hub.admin().await;
     let (status, me) = admin.get("/auth/me").await;
     assert_eq!(

@@ -10,6 +10,7 @@ use serde_json::json;
 fn concrete(path: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     path.replace("{date}", "2026-11-23")
+        .replace("{day}", "2026-11-23")
         .replace("{id}", &id)
         .replace("{slot}", &id)
         .replace("{student}", &id)
@@ -26,12 +27,13 @@ async fn every_documented_operation_reaches_a_handler() {
             ("get", Method::GET),
             ("post", Method::POST),
             ("put", Method::PUT),
+            ("patch", Method::PATCH),
             ("delete", Method::DELETE),
         ] {
             if item.get(name).is_none() {
                 continue;
             }
-            let body = matches!(name, "post" | "put").then(|| json!({}));
+            let body = matches!(name, "post" | "put" | "patch").then(|| json!({}));
             let (status, reply) = admin.send(method, &concrete(path), body).await;
             let message = reply["error"]["message"].as_str().unwrap_or("");
             assert_ne!(

@@ -1,4 +1,4 @@
-//! Who may see what: admins see everything; a teacher sees their own classes, the students in
+//! Who may see what, below the route table's role check: admins see everything; a teacher sees their own classes, the students in
 //! them, and the records and sessions of those classes. Checks run inside database calls.
 
 use rollcall_shared::{ClassId, StudentId};
@@ -8,13 +8,6 @@ use super::error::ApiError;
 use crate::auth::Principal;
 use crate::store::school::{self, Class};
 use crate::store::timetable::{self, Slot};
-
-pub fn admin(who: &Principal) -> Result<(), ApiError> {
-    match who.is_admin() {
-        true => Ok(()),
-        false => Err(ApiError::AdminOnly),
-    }
-}
 
 /// The class, if `who` may see it.
 pub fn class(conn: &Connection, who: &Principal, id: ClassId) -> Result<Class, ApiError> {

@@ -4,11 +4,9 @@ use rollcall_shared::topics::Channel;
 use rollcall_shared::{DeviceCommand, DeviceId, Message};
 use serde::Deserialize;
 use serde_json::json;
-use warp::http::Method;
 
-use super::access;
 use super::error::ApiError;
-use super::request::{Reply, Request, id};
+use super::request::{Reply, Request};
 use crate::accounts::{self, AccountError, Hashed, NewUser};
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -42,34 +40,29 @@ struct DeviceBody {
     room: String,
 }
 
-pub async fn route(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
-    access::admin(who)?;
-    match (req.method.clone(), path) {
-        (Method::GET, ["users"]) => Reply::ok(hub.read(users::list).await?),
-        (Method::POST, ["users"]) => create_user(hub, req, who).await,
-        (Method::GET, ["devices"]) => Reply::ok(hub.read(devices::list).await?),
-        (Method::POST, ["devices"]) => register_device(hub, req, who).await,
-        (Method::POST, ["devices", d, "enable"]) => {
-            set_enabled(hub, who, id(d, "device")?, true).await
-        }
-        (Method::POST, ["devices", d, "disable"]) => {
-            set_enabled(hub, who, id(d, "device")?, false).await
-        }
-        (Method::POST, ["devices", d, "resync"]) => resync(hub, id(d, "device")?).await,
-        (Method::GET, ["audit"]) => {
-            let limit = req.query::<u32>("limit")?.unwrap_or(100).min(1000);
-            Reply::ok(hub.read(move |c| audit::recent(c, limit)).await?)
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+pub async fn users(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    Reply::ok(hub.read(users::list).await?)
 }
 
-async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+pub async fn devices(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    Reply::ok(hub.read(devices::list).await?)
+}
+
+pub async fn enable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    set_enabled(hub, who, req.id("device", "device")?, true).await
+}
+
+pub async fn disable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    set_enabled(hub, who, req.id("device", "device")?, false).await
+}
+
+/// The newest audit entries, `?limit` of them (100 unless said, 1000 at most).
+pub async fn audit(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let limit = req.query::<u32>("limit")?.unwrap_or(100).min(1000);
+    Reply::ok(hub.read(move |c| audit::recent(c, limit)).await?)
+}
+
+pub async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: UserBody = req.json()?;
     let (actor, now) = (who.actor(), hub.now());
     let typed = body.password.clone();
@@ -88,7 +81,7 @@ async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     Reply::created(user)
 }
 
-async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+pub async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: DeviceBody = req.json()?;
     let (actor, now) = (who.actor(), hub.now());
     let secret = off_thread(Hashed::device_secret).await?;
@@ -144,7 +137,8 @@ async fn set_enabled(
     Reply::ok(after)
 }
 
-async fn resync(hub: &Hub, device: DeviceId) -> Result<Reply, ApiError> {
+pub async fn resync(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let device: DeviceId = req.id("device", "device")?;
     hub.read(move |c| devices::get(c, device))
         .await?
         .ok_or(ApiError::NotFound("device".into()))?;

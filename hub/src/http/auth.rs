@@ -62,11 +62,15 @@ pub async fn refresh(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
     Reply::ok(hub.tokens.issue(&user, now))
 }
 
-/// The caller named by a valid access token of a user who still exists and is enabled.
-pub async fn authenticate(hub: &Hub, req: &Request) -> Result<Principal, ApiError> {
-    let token = req
-        .authorization
-        .as_deref()
+/// The signed-in caller.
+pub async fn me(_hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    Reply::ok(who)
+}
+
+/// The caller named by the `Authorization` header's access token, of a user who still exists
+/// and is enabled.
+pub async fn authenticate(hub: &Hub, authorization: Option<&str>) -> Result<Principal, ApiError> {
+    let token = authorization
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("an access token is required".into()))?;
     let claims = hub.tokens.verify(token.trim(), Kind::Access, hub.now())?;

@@ -22,8 +22,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("no such endpoint")]
     NoRoute,
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    #[error("this path does not take that method (it takes {allow})")]
+    MethodNotAllowed { allow: String },
     #[error("{0}")]
     Conflict(String),
     #[error("request body of {bytes} bytes is over the {max}-byte limit")]
@@ -51,7 +51,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::AdminOnly | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -74,7 +74,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::AdminOnly | ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) | ApiError::NoRoute => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",

@@ -9,12 +9,11 @@ use rollcall_shared::StudentId;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
 use super::multipart::{self, Part};
-use super::request::{Reply, Request, id};
+use super::request::{Reply, Request};
 use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::quality::FaceQuality;
 
@@ -25,45 +24,29 @@ use crate::store::audit::{self, Change};
 use crate::store::faces;
 use crate::store::school;
 
-pub async fn route(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
-    let w = who.clone();
-    match (req.method.clone(), path) {
-        (Method::GET, ["students", s, "faces"]) => {
-            let student: StudentId = id(s, "student")?;
-            let read = move |c: &Connection| {
-                access::student(c, &w, student)?;
-                Ok::<_, ApiError>(faces::list(c, student)?)
-            };
-            let rows = hub.read(read).await?;
-            Reply::ok(
-                rows.into_iter()
-                    .map(|r| listed(student, r))
-                    .collect::<Vec<_>>(),
-            )
-        }
-        (Method::GET, ["students", s, "faces", f, "thumbnail"]) => {
-            let (student, face): (StudentId, Uuid) = (id(s, "student")?, id(f, "face")?);
-            let read = move |c: &Connection| {
-                access::student(c, &w, student)?;
-                Ok::<_, ApiError>(faces::thumbnail(c, student, face)?)
-            };
-            Ok(Reply::Jpeg(hub.read(read).await?))
-        }
-        (Method::POST, ["students", s, "faces"]) => {
-            access::admin(who)?;
-            upload(hub, req, who, id(s, "student")?).await
-        }
-        (Method::DELETE, ["students", s, "faces", f]) => {
-            access::admin(who)?;
-            delete(hub, who, id(s, "student")?, id(f, "face")?).await
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+/// A student's enrolled faces, with links to their crops.
+pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, student): (_, StudentId) = (who.clone(), req.id("student", "student")?);
+    let read = move |c: &Connection| {
+        access::student(c, &w, student)?;
+        Ok::<_, ApiError>(faces::list(c, student)?)
+    };
+    let rows = hub.read(read).await?;
+    Reply::ok(
+        rows.into_iter()
+            .map(|r| listed(student, r))
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let student: StudentId = req.id("student", "student")?;
+    let (w, face): (_, Uuid) = (who.clone(), req.id("face", "face")?);
+    let read = move |c: &Connection| {
+        access::student(c, &w, student)?;
+        Ok::<_, ApiError>(faces::thumbnail(c, student, face)?)
+    };
+    Ok(Reply::Jpeg(hub.read(read).await?))
 }
 
 fn listed(student: StudentId, row: faces::FaceRow) -> Value {
@@ -82,12 +65,9 @@ fn listed(student: StudentId, row: faces::FaceRow) -> Value {
 /// What became of one uploaded photo.
 type Outcome = (String, Result<(Uuid, FaceQuality), Refusal>);
 
-async fn upload(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    student: StudentId,
-) -> Result<Reply, ApiError> {
+/// Runs each uploaded photo through the face pipeline and enrols what passes.
+pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let student: StudentId = req.id("student", "student")?;
     let enroller = hub.faces.clone().ok_or_else(|| {
         ApiError::Unavailable("photo enrolment is off on this hub (faces.enabled = false)".into())
     })?;
@@ -188,12 +168,9 @@ async fn store(
     hub.write(move |tx| write(tx)).await
 }
 
-async fn delete(
-    hub: &Hub,
-    who: &Principal,
-    student: StudentId,
-    face: Uuid,
-) -> Result<Reply, ApiError> {
+pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (student, face): (StudentId, Uuid) =
+        (req.id("student", "student")?, req.id("face", "face")?);
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &Connection| {
         faces::delete(tx, student, face)?;

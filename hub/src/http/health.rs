@@ -5,13 +5,18 @@ use serde_json::json;
 use warp::http::StatusCode;
 
 use super::error::ApiError;
-use super::request::Reply;
+use super::request::{Reply, Request};
 use crate::state::Hub;
+
+/// The ingest counters.
+pub async fn metrics(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
+    Reply::ok(hub.metrics.snapshot())
+}
 
 /// The OpenAPI 3 description of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-pub async fn health(hub: &Hub) -> Result<Reply, ApiError> {
+pub async fn health(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
     let db_ok = hub
         .read(|conn| {
             Ok::<_, ApiError>(
@@ -36,7 +41,7 @@ pub async fn health(hub: &Hub) -> Result<Reply, ApiError> {
     Ok(Reply::Json(status, body))
 }
 
-pub fn openapi() -> Result<Reply, ApiError> {
+pub async fn openapi(_hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
     let doc: serde_json::Value =
         serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
     Reply::ok(doc)

@@ -5,9 +5,11 @@
 mod access;
 mod admin;
 mod auth;
+mod dispatch;
 mod error;
 mod faces;
 mod health;
+mod input;
 mod multipart;
 mod records;
 mod reports;
@@ -20,30 +22,27 @@ mod timetable;
 pub mod tls;
 mod today;
 
-use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::Buf;
+use futures_util::{Stream, StreamExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::{Method, header};
+use warp::http::{HeaderMap, Method, header};
 use warp::path::Tail;
 use warp::reply::{Reply as _, Response};
 
 pub use error::ApiError;
 pub use request::{Reply, Request};
+pub use router::ROUTES;
+
+use dispatch::{BodyStream, Head};
 
 use crate::state::Hub;
-
-/// Largest JSON request body accepted.
-const MAX_BODY: u64 = 1024 * 1024;
-/// Largest upload (multipart photos) accepted.
-const MAX_UPLOAD: u64 = 25 * 1024 * 1024;
 
 /// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true.
 pub async fn serve(
@@ -76,42 +75,32 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
         Some(addr) => warp::any().map(move || Some(addr)).boxed(),
         None => warp::addr::remote().boxed(),
     };
-    let body = warp::body::content_length_limit(MAX_UPLOAD)
-        .and(warp::body::bytes())
-        .map(Ok::<Bytes, ApiError>)
-        .or(warp::header::optional::<u64>("content-length").map(too_large))
-        .unify();
-    let query = warp::query::<HashMap<String, String>>()
-        .or(warp::any().map(HashMap::new))
-        .unify();
+    let query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    let hsts = hub.config.http.tls.is_some();
     let api = warp::path!("api" / "v1" / ..)
         .and(warp::method())
         .and(warp::path::tail())
         .and(query)
-        .and(warp::header::optional::<String>("authorization"))
-        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::header::headers_cloned())
         .and(remote_addr)
-        .and(body)
-        .and_then(
+        .and(warp::body::stream())
+        .then(
             move |method: Method,
                   tail: Tail,
-                  query: HashMap<String, String>,
-                  authorization: Option<String>,
-                  content_type: Option<String>,
+                  query: String,
+                  headers: HeaderMap,
                   remote: Option<SocketAddr>,
-                  body: Result<Bytes, ApiError>| {
+                  body| {
                 let hub = hub.clone();
-                let headers = Headers {
-                    authorization,
-                    content_type,
+                let head = Head {
+                    method,
+                    path: format!("/{}", tail.as_str()),
+                    query,
+                    headers,
+                    remote: remote.map(|a| a.ip()),
                 };
-                async move {
-                    let reply = match request(method, tail, query, headers, remote, body) {
-                        Ok(req) => router::route(&hub, req).await,
-                        Err(e) => Err(e),
-                    };
-                    Ok::<_, Infallible>(respond(reply))
-                }
+                let body = boxed(body);
+                async move { respond(dispatch::answer(&hub, head, body).await) }
             },
         );
     let fallback = warp::any().map(|| respond(Err(ApiError::NoRoute)));
@@ -119,58 +108,24 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
         .unify()
         .or(fallback)
         .unify()
+        .map(move |response| with_hsts(response, hsts))
         .boxed()
 }
 
-/// The request headers handlers read.
-struct Headers {
-    authorization: Option<String>,
-    content_type: Option<String>,
+/// warp's body stream as chunks of [`Bytes`](bytes::Bytes).
+fn boxed<B: Buf>(body: impl Stream<Item = Result<B, warp::Error>> + Send + 'static) -> BodyStream {
+    Box::pin(body.map(|chunk| chunk.map(|mut buf| buf.copy_to_bytes(buf.remaining()))))
 }
 
-/// The body was refused unread: its declared length is over every limit.
-fn too_large(length: Option<u64>) -> Result<Bytes, ApiError> {
-    match length {
-        Some(bytes) if bytes > MAX_UPLOAD => Err(ApiError::TooLarge {
-            bytes,
-            max: MAX_UPLOAD,
-        }),
-        _ => Ok(Bytes::new()),
+/// Browsers that once reached the hub over HTTPS never try it in plain text again.
+fn with_hsts(mut response: Response, tls: bool) -> Response {
+    if tls {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000"),
+        );
     }
-}
-
-fn request(
-    method: Method,
-    tail: Tail,
-    query: HashMap<String, String>,
-    headers: Headers,
-    remote: Option<SocketAddr>,
-    body: Result<Bytes, ApiError>,
-) -> Result<Request, ApiError> {
-    let body = body?;
-    let multipart = headers
-        .content_type
-        .as_deref()
-        .is_some_and(|t| multipart::boundary(t).is_some());
-    if !multipart && body.len() as u64 > MAX_BODY {
-        let (bytes, max) = (body.len() as u64, MAX_BODY);
-        return Err(ApiError::TooLarge { bytes, max });
-    }
-    let segments = tail
-        .as_str()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    Ok(Request {
-        method,
-        segments,
-        query,
-        authorization: headers.authorization,
-        content_type: headers.content_type,
-        remote: remote.map(|a| a.ip()),
-        body,
-    })
+    response
 }
 
 /// The HTTP response for a handler's result. Nothing the API answers may be cached: it is about
@@ -215,6 +170,11 @@ fn error_response(e: &ApiError) -> Response {
     let headers = response.headers_mut();
     if let ApiError::TooManyAttempts { retry_after } = e {
         headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+    }
+    if let ApiError::MethodNotAllowed { allow } = e
+        && let Ok(allow) = header::HeaderValue::from_str(allow)
+    {
+        headers.insert(header::ALLOW, allow);
     }
     if let ApiError::Unauthorized(_) = e {
         headers.insert(

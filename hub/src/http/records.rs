@@ -10,11 +10,10 @@ use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
-use super::request::{Reply, Request, id};
+use super::request::{Reply, Request};
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
@@ -34,86 +33,93 @@ struct Reassign {
     add_to_gallery: bool,
 }
 
-pub async fn route(
+/// The records `who` may see, newest first: `?status` narrows, `?limit` (200, at most 1000).
+pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let status = match req.query::<String>("status")? {
+        Some(s) => Some(Status::parse(&s).ok_or_else(|| ApiError::bad("?status: unknown status"))?),
+        None => None,
+    };
+    let limit = req.query::<u32>("limit")?.unwrap_or(200).min(1000);
+    Reply::ok(
+        hub.read(move |c| visible(c, &w, &rules, status, limit))
+            .await?,
+    )
+}
+
+pub async fn one(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let record = req.id("record", "record")?;
+    Reply::ok(hub.read(move |c| seen(c, &w, &rules, record)).await?)
+}
+
+pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let record = req.id("record", "record")?;
+    let read = move |c: &Connection| {
+        seen(c, &w, &rules, record)?;
+        records::thumbnail(c, record)?.ok_or(ApiError::NotFound("thumbnail".into()))
+    };
+    Ok(Reply::Jpeg(hub.read(read).await?))
+}
+
+pub async fn approve(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    decide_on(hub, req, who, "approve", None).await
+}
+
+pub async fn reject(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    decide_on(hub, req, who, "reject", None).await
+}
+
+pub async fn reassign(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body = req.json::<Reassign>()?;
+    decide_on(hub, req, who, "reassign", Some(body)).await
+}
+
+/// Applies a teacher's decision on the record and audits it.
+async fn decide_on(
     hub: &Hub,
     req: &Request,
     who: &Principal,
-    path: &[&str],
+    action: &'static str,
+    reassign: Option<Reassign>,
 ) -> Result<Reply, ApiError> {
     let (w, rules) = (who.clone(), hub.config.attendance.clone());
-    match (req.method.clone(), path) {
-        (Method::GET, ["records"]) => {
-            let status = match req.query::<String>("status")? {
-                Some(s) => Some(Status::parse(&s).ok_or_else(|| ApiError::bad("unknown status"))?),
-                None => None,
+    let record: RecordId = req.id("record", "record")?;
+    let reassign_to = reassign.as_ref().map(|r| r.student);
+    let enrol = reassign.is_some_and(|r| r.add_to_gallery);
+    let (gate, model) = (hub.config.faces.gate, hub.config.gallery.model.clone());
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &Connection| {
+        let before = seen(tx, &w, &rules, record)?;
+        let review = decide(tx, &w, &before, action, reassign_to, &actor, now)?;
+        records::review(tx, record, &review)?;
+        if let (true, Some(student)) = (enrol, reassign_to) {
+            let to = GalleryTarget {
+                gate,
+                model,
+                student,
             };
-            let limit = req.query::<u32>("limit")?.unwrap_or(200).min(1000);
-            Reply::ok(
-                hub.read(move |c| visible(c, &w, &rules, status, limit))
-                    .await?,
-            )
+            add_to_gallery(tx, &before, &to, &actor, now)?;
         }
-        (Method::GET, ["records", r]) => {
-            let record = id(r, "record")?;
-            Reply::ok(hub.read(move |c| one(c, &w, &rules, record)).await?)
-        }
-        (Method::GET, ["records", r, "thumbnail"]) => {
-            let record = id(r, "record")?;
-            let read = move |c: &Connection| {
-                one(c, &w, &rules, record)?;
-                records::thumbnail(c, record)?.ok_or(ApiError::NotFound("thumbnail".into()))
-            };
-            Ok(Reply::Jpeg(hub.read(read).await?))
-        }
-        (Method::POST, ["records", r, action]) => {
-            let record: RecordId = id(r, "record")?;
-            let (reassign_to, enrol) = match *action {
-                "reassign" => {
-                    let body = req.json::<Reassign>()?;
-                    (Some(body.student), body.add_to_gallery)
-                }
-                "approve" | "reject" => (None, false),
-                _ => return Err(ApiError::NoRoute),
-            };
-            let (gate, model) = (hub.config.faces.gate, hub.config.gallery.model.clone());
-            let (action, actor, now) = (action.to_string(), who.actor(), hub.now());
-            let write = move |tx: &Connection| {
-                let before = one(tx, &w, &rules, record)?;
-                let review = decide(tx, &w, &before, &action, reassign_to, &actor, now)?;
-                records::review(tx, record, &review)?;
-                if let (true, Some(student)) = (enrol, reassign_to) {
-                    let to = GalleryTarget {
-                        gate,
-                        model,
-                        student,
-                    };
-                    add_to_gallery(tx, &before, &to, &actor, now)?;
-                }
-                let after = records::get(tx, record)?;
-                let audit_action = format!("record.{action}");
-                let change = Change {
-                    actor: &actor,
-                    action: &audit_action,
-                    target: format!("record:{record}"),
-                    before: Some(
-                        json!({"status": before.status, "final_student": before.final_student}),
-                    ),
-                    after: Some(
-                        json!({"status": after.status, "final_student": after.final_student}),
-                    ),
-                    at: now,
-                };
-                audit::log(tx, change)?;
-                Ok::<_, ApiError>(after)
-            };
-            let reply = Reply::ok(hub.write(move |tx| write(tx)).await?);
-            if enrol {
-                hub.gallery_changed();
-            }
-            reply
-        }
-        _ => Err(ApiError::NoRoute),
+        let after = records::get(tx, record)?;
+        let audit_action = format!("record.{action}");
+        let change = Change {
+            actor: &actor,
+            action: &audit_action,
+            target: format!("record:{record}"),
+            before: Some(json!({"status": before.status, "final_student": before.final_student})),
+            after: Some(json!({"status": after.status, "final_student": after.final_student})),
+            at: now,
+        };
+        audit::log(tx, change)?;
+        Ok::<_, ApiError>(after)
+    };
+    let reply = Reply::ok(hub.write(move |tx| write(tx)).await?);
+    if enrol {
+        hub.gallery_changed();
     }
+    reply
 }
 
 /// Where a reassigned record's embedding would go, and the rules it must meet.
@@ -235,7 +241,7 @@ pub(super) fn visible_ids(
     Ok((ids, count))
 }
 
-fn one(
+fn seen(
     conn: &Connection,
     who: &Principal,
     rules: &AttendanceConfig,

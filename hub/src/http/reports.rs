@@ -6,11 +6,10 @@ use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId};
 use rusqlite::Connection;
 use serde_json::json;
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
-use super::request::{Reply, Request, id};
+use super::request::{Reply, Request};
 use super::sessions::roster_of;
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
@@ -22,64 +21,79 @@ use crate::store::{school, timetable};
 /// Below this attendance rate a student is flagged.
 const CONCERN_RATE: f64 = 0.75;
 
-pub async fn route(
+/// One session's roster (`?format=csv` for a file).
+pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
+    let r = hub
+        .read(move |c| roster_of(c, &w, slot, day, &rules, now))
+        .await?;
+    match req.wants_csv() {
+        true => Ok(csv_reply(format!("session-{day}.csv"), session_csv(&r))),
+        false => Reply::ok(r),
+    }
+}
+
+/// A class's marks over `?from..?to`: sessions by students.
+pub async fn class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (from, to) = range(req)?;
+    let rosters = class_rosters_of(hub, req, who, (from, to)).await?;
+    match req.wants_csv() {
+        true => Ok(csv_reply(
+            format!("class-{from}-{to}.csv"),
+            matrix_csv(&rosters),
+        )),
+        false => Reply::ok(matrix_json(&rosters)),
+    }
+}
+
+/// A class's attendance figures per student over `?from..?to`.
+pub async fn class_stats(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (from, to) = range(req)?;
+    let stats = roster::stats(&class_rosters_of(hub, req, who, (from, to)).await?);
+    match req.wants_csv() {
+        true => Ok(csv_reply(
+            format!("stats-{from}-{to}.csv"),
+            stats_csv(&stats),
+        )),
+        false => Reply::ok(stats_json(&stats)),
+    }
+}
+
+async fn class_rosters_of(
     hub: &Hub,
     req: &Request,
     who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
+    days: (NaiveDate, NaiveDate),
+) -> Result<Vec<SessionRoster>, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
-    let csv = req.wants_csv();
-    match (req.method.clone(), path) {
-        (Method::GET, ["reports", "sessions", slot, day]) => {
-            let (slot, day) = (id(slot, "session")?, id(day, "session")?);
-            let r = hub
-                .read(move |c| roster_of(c, &w, slot, day, &rules, now))
-                .await?;
-            match csv {
-                true => Ok(csv_reply(format!("session-{day}.csv"), session_csv(&r))),
-                false => Reply::ok(r),
-            }
-        }
-        (Method::GET, ["reports", "classes", class, rest @ ..]) => {
-            let class: ClassId = id(class, "class")?;
-            let (from, to) = range(req)?;
-            let read = move |c: &Connection| class_rosters(c, &w, class, (from, to), &rules, now);
-            let rosters = hub.read(read).await?;
-            match (rest, csv) {
-                ([], false) => Reply::ok(matrix_json(&rosters)),
-                ([], true) => Ok(csv_reply(
-                    format!("class-{from}-{to}.csv"),
-                    matrix_csv(&rosters),
-                )),
-                (["stats"], false) => Reply::ok(stats_json(&roster::stats(&rosters))),
-                (["stats"], true) => Ok(csv_reply(
-                    format!("stats-{from}-{to}.csv"),
-                    stats_csv(&roster::stats(&rosters)),
-                )),
-                _ => Err(ApiError::NoRoute),
-            }
-        }
-        (Method::GET, ["reports", "students", student]) => {
-            let student: StudentId = id(student, "student")?;
-            let (from, to) = range(req)?;
-            let read =
-                move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
-            let rows = hub.read(read).await?;
-            match csv {
-                true => Ok(csv_reply(
-                    format!("student-{from}-{to}.csv"),
-                    history_csv(&rows),
-                )),
-                false => Reply::ok(rows),
-            }
-        }
-        _ => Err(ApiError::NoRoute),
+    let class: ClassId = req.id("class", "class")?;
+    let read = move |c: &Connection| class_rosters(c, &w, class, days, &rules, now);
+    hub.read(read).await
+}
+
+/// One student's marks over `?from..?to`, in the classes `who` may see.
+pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let student: StudentId = req.id("student", "student")?;
+    let (from, to) = range(req)?;
+    let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
+    let rows = hub.read(read).await?;
+    match req.wants_csv() {
+        true => Ok(csv_reply(
+            format!("student-{from}-{to}.csv"),
+            history_csv(&rows),
+        )),
+        false => Reply::ok(rows),
     }
 }
 
 fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let (from, to): (NaiveDate, NaiveDate) = (req.require("from")?, req.require("to")?);
+    let required = |key| {
+        req.query_day(key)?
+            .ok_or_else(|| ApiError::bad(format!("?{key} is required")))
+    };
+    let (from, to) = (required("from")?, required("to")?);
     if to < from || (to - from).num_days() > 366 {
         return Err(ApiError::bad(
             "?from..?to must be in order and at most a year apart",

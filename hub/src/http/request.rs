@@ -6,20 +6,21 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use bytes::Bytes;
+use chrono::NaiveDate;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use warp::http::{Method, StatusCode};
+use warp::http::StatusCode;
 
 use super::error::ApiError;
+use super::input::{self, clip};
+use super::router::Params;
 
-/// One API call, already read in full.
+/// One API call, matched to its route, its caller checked, its body read in full.
 #[derive(Debug)]
 pub struct Request {
-    pub method: Method,
-    /// Path segments after `/api/v1`.
-    pub segments: Vec<String>,
+    /// The path's parameters, named as in the route table.
+    pub params: Params,
     pub query: HashMap<String, String>,
-    pub authorization: Option<String>,
     pub content_type: Option<String>,
     pub remote: Option<IpAddr>,
     pub body: Bytes,
@@ -38,7 +39,7 @@ impl Request {
             .get(key)
             .map(|v| {
                 v.parse()
-                    .map_err(|_| ApiError::bad(format!("bad value for ?{key}")))
+                    .map_err(|_| ApiError::bad(format!("?{key}: bad value {:?}", clip(v))))
             })
             .transpose()
     }
@@ -49,17 +50,34 @@ impl Request {
             .ok_or_else(|| ApiError::bad(format!("?{key} is required")))
     }
 
+    /// The path parameter `name` as an id of `what`; one that does not parse names nothing.
+    pub fn id<T: FromStr>(&self, name: &str, what: &str) -> Result<T, ApiError> {
+        self.param(name)
+            .parse()
+            .map_err(|_| ApiError::NotFound(what.to_owned()))
+    }
+
+    /// The path parameter `name` as a date (see [`input::day`]).
+    pub fn day(&self, name: &str) -> Result<NaiveDate, ApiError> {
+        input::day(name, self.param(name))
+    }
+
+    /// The query parameter `key` as a date, if present.
+    pub fn query_day(&self, key: &str) -> Result<Option<NaiveDate>, ApiError> {
+        self.query.get(key).map(|v| input::day(key, v)).transpose()
+    }
+
+    fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     /// Whether `?format=csv` was asked for.
     pub fn wants_csv(&self) -> bool {
         self.query.get("format").is_some_and(|f| f == "csv")
     }
-}
-
-/// Parses a path segment as an id.
-pub fn id<T: FromStr>(segment: &str, what: &str) -> Result<T, ApiError> {
-    segment
-        .parse()
-        .map_err(|_| ApiError::NotFound(what.to_owned()))
 }
 
 /// What a handler answers.

@@ -9,7 +9,6 @@ use rollcall_shared::StudentId;
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
@@ -37,23 +36,14 @@ struct Card {
     faces: Vec<Value>,
 }
 
-pub async fn route(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
+/// The pending records `who` may review, as cards (`?limit`, 50 unless said, at most 200).
+pub async fn queue(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules) = (who.clone(), hub.config.attendance.clone());
-    match (req.method.clone(), path) {
-        (Method::GET, ["review"]) => {
-            let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200);
-            Reply::ok(hub.read(move |c| queue(c, &w, &rules, limit)).await?)
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+    let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200);
+    Reply::ok(hub.read(move |c| cards(c, &w, &rules, limit)).await?)
 }
 
-fn queue(
+fn cards(
     conn: &Connection,
     who: &Principal,
     rules: &AttendanceConfig,

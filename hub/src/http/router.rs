@@ -1,5 +1,14 @@
-//! Method and path to handler: the API's table of contents (kept in step with
-//! `openapi.json`). Everything but health, metrics, the OpenAPI file and login needs a token.
+//! The API's table of contents: one flat table of routes, each with its method, path, who may
+//! call it, how large a body it reads, and its handler (kept in step with `openapi.json`; a
+//! test compares them).
+//!
+//! A request is matched before anything else is done with it: an unknown path is 404 and a
+//! known path with another method 405, whoever asks. Then the caller is authenticated and the
+//! route's role checked, and only then is the body read, up to the route's limit: an
+//! anonymous client cannot make the hub read 25 MiB.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use warp::http::Method;
 
@@ -11,38 +20,337 @@ use super::{
 use crate::auth::Principal;
 use crate::state::Hub;
 
-pub async fn route(hub: &Hub, req: Request) -> Result<Reply, ApiError> {
-    let path: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    match (req.method.clone(), path.as_slice()) {
-        (Method::GET, ["health"]) => health::health(hub).await,
-        (Method::GET, ["metrics"]) => Reply::ok(hub.metrics.snapshot()),
-        (Method::GET, ["openapi.json"]) => health::openapi(),
-        (Method::POST, ["auth", "login"]) => auth::login(hub, &req).await,
-        (Method::POST, ["auth", "refresh"]) => auth::refresh(hub, &req).await,
-        _ => {
-            let who = auth::authenticate(hub, &req).await?;
-            signed_in(hub, &req, &who, &path).await
-        }
+/// What a handler returns: its reply, some time later.
+pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'a>>;
+/// A handler anyone may call.
+pub type Open = for<'a> fn(&'a Hub, &'a Request) -> Answer<'a>;
+/// A handler for a signed-in caller.
+pub type SignedIn = for<'a> fn(&'a Hub, &'a Request, &'a Principal) -> Answer<'a>;
+
+/// Who may call a route, and its handler.
+#[derive(Clone, Copy)]
+pub enum Guard {
+    /// No token needed.
+    Anyone(Open),
+    /// Any signed-in user; the handler narrows a teacher to their own classes.
+    User(SignedIn),
+    /// Admins only.
+    Admin(SignedIn),
+}
+
+/// Largest JSON body a route reads.
+pub const JSON_LIMIT: u64 = 1024 * 1024;
+/// Largest upload (multipart photos) a route reads.
+pub const UPLOAD_LIMIT: u64 = 25 * 1024 * 1024;
+
+/// One row of the table.
+pub struct Route {
+    pub method: Method,
+    /// `/students/{student}/faces`: literal segments and named parameters.
+    pub path: &'static str,
+    pub guard: Guard,
+    /// The most body bytes read.
+    pub body_limit: u64,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Guard::Anyone(_) => "anyone",
+            Guard::User(_) => "signed-in user",
+            Guard::Admin(_) => "admin",
+        })
     }
 }
 
-async fn signed_in(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
-    match (req.method.clone(), path) {
-        (Method::GET, ["auth", "me"]) => Reply::ok(who),
-        (_, ["users", ..] | ["devices", ..] | ["audit"]) => admin::route(hub, req, who, path).await,
-        (_, ["students", _, "faces", ..]) => faces::route(hub, req, who, path).await,
-        (_, ["classes", ..] | ["students", ..]) => school::route(hub, req, who, path).await,
-        (_, ["timetable", ..] | ["calendar", ..]) => timetable::route(hub, req, who, path).await,
-        (_, ["records", ..]) => records::route(hub, req, who, path).await,
-        (_, ["review"]) => review::route(hub, req, who, path).await,
-        (_, ["today"]) => today::route(hub, req, who, path).await,
-        (_, ["sessions", ..]) => sessions::route(hub, req, who, path).await,
-        (_, ["reports", ..]) => reports::route(hub, req, who, path).await,
-        _ => Err(ApiError::NoRoute),
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// `anyone!(f)`, `user!(f)`, `admin!(f)`: a guard around the async fn `f`.
+macro_rules! anyone {
+    ($f:path) => {
+        Guard::Anyone(|hub, req| Box::pin($f(hub, req)))
+    };
+}
+macro_rules! user {
+    ($f:path) => {
+        Guard::User(|hub, req, who| Box::pin($f(hub, req, who)))
+    };
+}
+macro_rules! admin {
+    ($f:path) => {
+        Guard::Admin(|hub, req, who| Box::pin($f(hub, req, who)))
+    };
+}
+
+const fn route(method: Method, path: &'static str, guard: Guard) -> Route {
+    Route {
+        method,
+        path,
+        guard,
+        body_limit: JSON_LIMIT,
+    }
+}
+
+/// A route that reads photo uploads.
+const fn upload(method: Method, path: &'static str, guard: Guard) -> Route {
+    Route {
+        method,
+        path,
+        guard,
+        body_limit: UPLOAD_LIMIT,
+    }
+}
+
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const PATCH: Method = Method::PATCH;
+const DELETE: Method = Method::DELETE;
+
+/// Every endpoint of the API, under `/api/v1`.
+pub const ROUTES: &[Route] = &[
+    route(GET, "/health", anyone!(health::health)),
+    route(GET, "/metrics", anyone!(health::metrics)),
+    route(GET, "/openapi.json", anyone!(health::openapi)),
+    route(POST, "/auth/login", anyone!(auth::login)),
+    route(POST, "/auth/refresh", anyone!(auth::refresh)),
+    route(GET, "/auth/me", user!(auth::me)),
+    route(GET, "/users", admin!(admin::users)),
+    route(POST, "/users", admin!(admin::create_user)),
+    route(GET, "/devices", admin!(admin::devices)),
+    route(POST, "/devices", admin!(admin::register_device)),
+    route(POST, "/devices/{device}/enable", admin!(admin::enable)),
+    route(POST, "/devices/{device}/disable", admin!(admin::disable)),
+    route(POST, "/devices/{device}/resync", admin!(admin::resync)),
+    route(GET, "/audit", admin!(admin::audit)),
+    route(GET, "/classes", user!(school::classes)),
+    route(POST, "/classes", admin!(school::create_class)),
+    route(GET, "/classes/{class}", user!(school::class)),
+    route(PUT, "/classes/{class}", admin!(school::update_class)),
+    route(DELETE, "/classes/{class}", admin!(school::delete_class)),
+    route(GET, "/classes/{class}/students", user!(school::members)),
+    route(
+        PUT,
+        "/classes/{class}/students/{student}",
+        admin!(school::add_member),
+    ),
+    route(
+        DELETE,
+        "/classes/{class}/students/{student}",
+        admin!(school::remove_member),
+    ),
+    route(GET, "/students", user!(school::students)),
+    route(POST, "/students", admin!(school::create_student)),
+    route(GET, "/students/{student}", user!(school::student)),
+    route(PUT, "/students/{student}", admin!(school::update_student)),
+    route(
+        DELETE,
+        "/students/{student}",
+        admin!(school::delete_student),
+    ),
+    route(
+        GET,
+        "/students/{student}/embeddings",
+        admin!(school::embeddings),
+    ),
+    route(
+        POST,
+        "/students/{student}/embeddings",
+        admin!(school::enrol_embedding),
+    ),
+    route(GET, "/students/{student}/faces", user!(faces::list)),
+    upload(POST, "/students/{student}/faces", admin!(faces::upload)),
+    route(
+        DELETE,
+        "/students/{student}/faces/{face}",
+        admin!(faces::delete),
+    ),
+    route(
+        GET,
+        "/students/{student}/faces/{face}/thumbnail",
+        user!(faces::thumbnail),
+    ),
+    route(GET, "/timetable", user!(timetable::slots)),
+    route(POST, "/timetable", admin!(timetable::create_slot)),
+    route(PUT, "/timetable/{slot}", admin!(timetable::update_slot)),
+    route(DELETE, "/timetable/{slot}", admin!(timetable::delete_slot)),
+    route(GET, "/calendar/terms", user!(timetable::terms)),
+    route(POST, "/calendar/terms", admin!(timetable::create_term)),
+    route(
+        PATCH,
+        "/calendar/terms/{term}",
+        admin!(timetable::update_term),
+    ),
+    route(
+        DELETE,
+        "/calendar/terms/{term}",
+        admin!(timetable::delete_term),
+    ),
+    route(GET, "/calendar/holidays", user!(timetable::holidays)),
+    route(
+        POST,
+        "/calendar/holidays",
+        admin!(timetable::create_holiday),
+    ),
+    route(
+        PATCH,
+        "/calendar/holidays/{day}",
+        admin!(timetable::update_holiday),
+    ),
+    route(
+        DELETE,
+        "/calendar/holidays/{day}",
+        admin!(timetable::delete_holiday),
+    ),
+    route(GET, "/records", user!(records::list)),
+    route(GET, "/records/{record}", user!(records::one)),
+    route(
+        GET,
+        "/records/{record}/thumbnail",
+        user!(records::thumbnail),
+    ),
+    route(POST, "/records/{record}/approve", user!(records::approve)),
+    route(POST, "/records/{record}/reject", user!(records::reject)),
+    route(POST, "/records/{record}/reassign", user!(records::reassign)),
+    route(GET, "/review", user!(review::queue)),
+    route(GET, "/today", user!(today::today)),
+    route(GET, "/sessions", user!(sessions::of_day)),
+    route(GET, "/sessions/{slot}/{day}", user!(sessions::roster)),
+    route(
+        PUT,
+        "/sessions/{slot}/{day}/marks/{student}",
+        user!(sessions::set_mark),
+    ),
+    route(
+        DELETE,
+        "/sessions/{slot}/{day}/marks/{student}",
+        user!(sessions::clear_mark),
+    ),
+    route(
+        GET,
+        "/reports/sessions/{slot}/{day}",
+        user!(reports::session),
+    ),
+    route(GET, "/reports/classes/{class}", user!(reports::class)),
+    route(
+        GET,
+        "/reports/classes/{class}/stats",
+        user!(reports::class_stats),
+    ),
+    route(GET, "/reports/students/{student}", user!(reports::student)),
+];
+
+/// Path parameters by name, as they appeared in the path.
+pub type Params = Vec<(&'static str, String)>;
+
+/// The route for `method` and the segments after `/api/v1`, with the path's parameters.
+pub fn find(method: &Method, segments: &[&str]) -> Result<(&'static Route, Params), ApiError> {
+    let mut allowed: Vec<&str> = Vec::new();
+    for route in ROUTES {
+        let Some(params) = matches(route.path, segments) else {
+            continue;
+        };
+        if route.method == *method {
+            return Ok((route, params));
+        }
+        allowed.push(route.method.as_str());
+    }
+    match allowed.is_empty() {
+        true => Err(ApiError::NoRoute),
+        false => Err(ApiError::MethodNotAllowed {
+            allow: allowed.join(", "),
+        }),
+    }
+}
+
+/// The parameters of `segments` if they fit `pattern`.
+fn matches(pattern: &'static str, segments: &[&str]) -> Option<Params> {
+    let wanted: Vec<&'static str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    if wanted.len() != segments.len() {
+        return None;
+    }
+    let mut params = Params::new();
+    for (want, got) in wanted.into_iter().zip(segments) {
+        match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            Some(name) => params.push((name, (*got).to_owned())),
+            None if want == *got => {}
+            None => return None,
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find_path(method: Method, path: &str) -> Result<(&'static Route, Params), ApiError> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        find(&method, &segments)
+    }
+
+    #[test]
+    fn paths_match_whole_segments_and_name_their_parameters() {
+        let (route, params) = find_path(GET, "/students/s1/faces/f2/thumbnail").unwrap();
+        assert_eq!(route.path, "/students/{student}/faces/{face}/thumbnail");
+        assert_eq!(
+            params,
+            vec![("student", "s1".into()), ("face", "f2".into())]
+        );
+        assert!(matches!(
+            find_path(GET, "/users/x/y"),
+            Err(ApiError::NoRoute)
+        ));
+        assert!(matches!(find_path(GET, "/nothing"), Err(ApiError::NoRoute)));
+        assert!(matches!(
+            find_path(PATCH, "/students"),
+            Err(ApiError::MethodNotAllowed { allow }) if allow == "GET, POST"
+        ));
+    }
+
+    #[test]
+    fn no_two_routes_share_a_method_and_path_and_only_uploads_read_more_than_json() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(
+                    a.method != b.method || a.path != b.path,
+                    "{a:?} is in the table twice"
+                );
+            }
+            let upload = a.path.ends_with("/faces") && a.method == POST;
+            assert_eq!(a.body_limit > JSON_LIMIT, upload, "{a:?}");
+        }
+    }
+
+    /// `{student}` and `{id}` name the same thing: only where parameters stand matters.
+    fn shape(path: &str) -> String {
+        path.split('/')
+            .map(|s| if s.starts_with('{') { "{}" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[test]
+    fn the_table_and_the_openapi_document_list_the_same_operations() {
+        let doc: serde_json::Value = serde_json::from_str(super::super::health::OPENAPI).unwrap();
+        let mut documented: Vec<String> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if method != "parameters" {
+                    documented.push(format!("{} {}", method.to_uppercase(), shape(path)));
+                }
+            }
+        }
+        let mut routed: Vec<String> = ROUTES
+            .iter()
+            .map(|r| format!("{} {}", r.method, shape(r.path)))
+            .collect();
+        documented.sort();
+        routed.sort();
+        assert_eq!(routed, documented);
     }
 }

@@ -7,11 +7,11 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
-use super::request::{Reply, Request, id};
+use super::input;
+use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
@@ -40,48 +40,41 @@ struct EmbeddingBody {
     quality: Option<f64>,
 }
 
-pub async fn route(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
+pub async fn classes(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let w = who.clone();
-    match (req.method.clone(), path) {
-        (Method::GET, ["classes"]) => Reply::ok(hub.read(move |c| access::classes(c, &w)).await?),
-        (Method::GET, ["classes", c]) => {
-            let class = id(c, "class")?;
-            Reply::ok(hub.read(move |c| access::class(c, &w, class)).await?)
-        }
-        (Method::GET, ["classes", c, "students"]) => {
-            let class = id(c, "class")?;
-            let read = move |c: &Connection| {
-                access::class(c, &w, class)?;
-                Ok::<_, ApiError>(school::members(c, class)?)
-            };
-            Reply::ok(hub.read(read).await?)
-        }
-        (Method::GET, ["students"]) => {
-            let q = req.query::<String>("q")?.map(|q| q.trim().to_lowercase());
-            let found = hub.read(move |c| visible_students(c, &w)).await?;
-            let named = |s: &Student| q.as_ref().is_none_or(|q| s.name.to_lowercase().contains(q));
-            Reply::ok(found.into_iter().filter(named).collect::<Vec<_>>())
-        }
-        (Method::GET, ["students", s]) => {
-            let student = id(s, "student")?;
-            let read = move |c: &Connection| {
-                access::student(c, &w, student)?;
-                Ok::<_, ApiError>(school::student(c, student)?)
-            };
-            Reply::ok(hub.read(read).await?)
-        }
-        _ => {
-            access::admin(who)?;
-            let reply = change(hub, req, who, path).await?;
-            hub.gallery_changed();
-            Ok(reply)
-        }
-    }
+    Reply::ok(hub.read(move |c| access::classes(c, &w)).await?)
+}
+
+pub async fn class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, class) = (who.clone(), req.id("class", "class")?);
+    Reply::ok(hub.read(move |c| access::class(c, &w, class)).await?)
+}
+
+pub async fn members(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, class) = (who.clone(), req.id("class", "class")?);
+    let read = move |c: &Connection| {
+        access::class(c, &w, class)?;
+        Ok::<_, ApiError>(school::members(c, class)?)
+    };
+    Reply::ok(hub.read(read).await?)
+}
+
+/// The students `who` may see, `?q` narrowing them by name.
+pub async fn students(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let q = req.query::<String>("q")?.map(|q| q.trim().to_lowercase());
+    let w = who.clone();
+    let found = hub.read(move |c| visible_students(c, &w)).await?;
+    let named = |s: &Student| q.as_ref().is_none_or(|q| s.name.to_lowercase().contains(q));
+    Reply::ok(found.into_iter().filter(named).collect::<Vec<_>>())
+}
+
+pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, student) = (who.clone(), req.id("student", "student")?);
+    let read = move |c: &Connection| {
+        access::student(c, &w, student)?;
+        Ok::<_, ApiError>(school::student(c, student)?)
+    };
+    Reply::ok(hub.read(read).await?)
 }
 
 fn visible_students(conn: &Connection, who: &Principal) -> Result<Vec<Student>, ApiError> {
@@ -97,137 +90,175 @@ fn visible_students(conn: &Connection, who: &Principal) -> Result<Vec<Student>, 
     Ok(out)
 }
 
-async fn change(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
-    let (actor, now) = (who.actor(), hub.now());
-    match (req.method.clone(), path) {
-        (Method::POST, ["classes"]) => {
-            let body: ClassBody = req.json()?;
-            let class = Class {
-                id: ClassId::random(),
-                name: body.name,
-                teacher_id: body.teacher_id,
-                created_at: now,
-            };
-            Reply::created(
-                hub.write(move |tx| put_class(tx, class, true, &actor, now))
-                    .await?,
-            )
-        }
-        (Method::PUT, ["classes", c]) => {
-            let (class, body): (ClassId, ClassBody) = (id(c, "class")?, req.json()?);
-            let write = move |tx: &Connection| {
-                let old = school::class(tx, class)?;
-                let new = Class {
-                    name: body.name,
-                    teacher_id: body.teacher_id,
-                    ..old
-                };
-                put_class(tx, new, false, &actor, now)
-            };
-            Reply::ok(hub.write(move |tx| write(tx)).await?)
-        }
-        (Method::DELETE, ["classes", c]) => {
-            let class = id(c, "class")?;
-            let write = move |tx: &Connection| {
-                let old = school::class(tx, class)?;
-                school::delete_class(tx, class)?;
-                log(
-                    tx,
-                    &actor,
-                    "class.delete",
-                    format!("class:{class}"),
-                    Some(json!(old)),
-                    None,
-                    now,
-                )
-            };
-            hub.write(move |tx| write(tx)).await?;
-            Ok(Reply::NoContent)
-        }
-        (Method::PUT | Method::DELETE, ["classes", c, "students", s]) => {
-            let (class, student) = (id(c, "class")?, id(s, "student")?);
-            let add = req.method == Method::PUT;
-            hub.write(move |tx| membership(tx, class, student, add, &actor, now))
-                .await?;
-            Ok(Reply::NoContent)
-        }
-        _ => students(hub, req, path, actor, now).await,
+impl ClassBody {
+    /// The class's new name and teacher, checked.
+    fn checked(self) -> Result<(String, Option<Uuid>), ApiError> {
+        Ok((input::name("name", &self.name)?, self.teacher_id))
     }
 }
 
-async fn students(
+impl StudentBody {
+    /// The student's new name and reference, checked.
+    fn checked(self) -> Result<(String, Option<String>), ApiError> {
+        let external_ref = match &self.external_ref {
+            Some(r) => Some(input::text("external_ref", r, input::MAX_TEXT)?.to_owned()),
+            None => None,
+        };
+        Ok((input::name("name", &self.name)?, external_ref))
+    }
+}
+
+pub async fn create_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (name, teacher_id) = req.json::<ClassBody>()?.checked()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let class = Class {
+        id: ClassId::random(),
+        name,
+        teacher_id,
+        created_at: now,
+    };
+    let created = hub
+        .write(move |tx| put_class(tx, class, true, &actor, now))
+        .await?;
+    hub.gallery_changed();
+    Reply::created(created)
+}
+
+pub async fn update_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let class: ClassId = req.id("class", "class")?;
+    let (name, teacher_id) = req.json::<ClassBody>()?.checked()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &Connection| {
+        let old = school::class(tx, class)?;
+        let new = Class {
+            name,
+            teacher_id,
+            ..old
+        };
+        put_class(tx, new, false, &actor, now)
+    };
+    let updated = hub.write(move |tx| write(tx)).await?;
+    hub.gallery_changed();
+    Reply::ok(updated)
+}
+
+pub async fn delete_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let class: ClassId = req.id("class", "class")?;
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &Connection| {
+        let old = school::class(tx, class)?;
+        school::delete_class(tx, class)?;
+        let target = format!("class:{class}");
+        log(
+            tx,
+            &actor,
+            "class.delete",
+            target,
+            Some(json!(old)),
+            None,
+            now,
+        )
+    };
+    hub.write(move |tx| write(tx)).await?;
+    hub.gallery_changed();
+    Ok(Reply::NoContent)
+}
+
+pub async fn add_member(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    set_member(hub, req, who, true).await
+}
+
+pub async fn remove_member(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    set_member(hub, req, who, false).await
+}
+
+async fn set_member(
     hub: &Hub,
     req: &Request,
-    path: &[&str],
-    actor: String,
-    now: i64,
+    who: &Principal,
+    add: bool,
 ) -> Result<Reply, ApiError> {
-    match (req.method.clone(), path) {
-        (Method::POST, ["students"]) => {
-            let body: StudentBody = req.json()?;
-            let s = Student {
-                id: StudentId::random(),
-                name: body.name,
-                external_ref: body.external_ref,
-                created_at: now,
-            };
-            Reply::created(
-                hub.write(move |tx| put_student(tx, s, true, &actor, now))
-                    .await?,
-            )
-        }
-        (Method::PUT, ["students", s]) => {
-            let (student, body): (StudentId, StudentBody) = (id(s, "student")?, req.json()?);
-            let write = move |tx: &Connection| {
-                let old = school::student(tx, student)?;
-                let new = Student {
-                    name: body.name,
-                    external_ref: body.external_ref,
-                    ..old
-                };
-                put_student(tx, new, false, &actor, now)
-            };
-            Reply::ok(hub.write(move |tx| write(tx)).await?)
-        }
-        (Method::DELETE, ["students", s]) => {
-            let student = id(s, "student")?;
-            let write = move |tx: &Connection| {
-                let old = school::student(tx, student)?;
-                school::delete_student(tx, student)?;
-                log(
-                    tx,
-                    &actor,
-                    "student.delete",
-                    format!("student:{student}"),
-                    Some(json!(old)),
-                    None,
-                    now,
-                )
-            };
-            hub.write(move |tx| write(tx)).await?;
-            Ok(Reply::NoContent)
-        }
-        (Method::GET, ["students", s, "embeddings"]) => {
-            let student = id(s, "student")?;
-            Reply::ok(hub.read(move |c| school::enrolments(c, student)).await?)
-        }
-        (Method::POST, ["students", s, "embeddings"]) => {
-            let (student, body): (StudentId, EmbeddingBody) = (id(s, "student")?, req.json()?);
-            Embedding(body.embedding.clone())
-                .validate()
-                .map_err(|e| ApiError::bad(e.to_string()))?;
-            let id = hub
-                .write(move |tx| enrol(tx, student, &body, &actor, now))
-                .await?;
-            Reply::created(json!({"id": id, "student": student}))
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+    let (class, student) = (req.id("class", "class")?, req.id("student", "student")?);
+    let (actor, now) = (who.actor(), hub.now());
+    hub.write(move |tx| membership(tx, class, student, add, &actor, now))
+        .await?;
+    hub.gallery_changed();
+    Ok(Reply::NoContent)
+}
+
+pub async fn create_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (name, external_ref) = req.json::<StudentBody>()?.checked()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let s = Student {
+        id: StudentId::random(),
+        name,
+        external_ref,
+        created_at: now,
+    };
+    let created = hub
+        .write(move |tx| put_student(tx, s, true, &actor, now))
+        .await?;
+    hub.gallery_changed();
+    Reply::created(created)
+}
+
+pub async fn update_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let student: StudentId = req.id("student", "student")?;
+    let (name, external_ref) = req.json::<StudentBody>()?.checked()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &Connection| {
+        let old = school::student(tx, student)?;
+        let new = Student {
+            name,
+            external_ref,
+            ..old
+        };
+        put_student(tx, new, false, &actor, now)
+    };
+    let updated = hub.write(move |tx| write(tx)).await?;
+    hub.gallery_changed();
+    Reply::ok(updated)
+}
+
+pub async fn delete_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let student: StudentId = req.id("student", "student")?;
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &Connection| {
+        let old = school::student(tx, student)?;
+        school::delete_student(tx, student)?;
+        let target = format!("student:{student}");
+        log(
+            tx,
+            &actor,
+            "student.delete",
+            target,
+            Some(json!(old)),
+            None,
+            now,
+        )
+    };
+    hub.write(move |tx| write(tx)).await?;
+    hub.gallery_changed();
+    Ok(Reply::NoContent)
+}
+
+pub async fn embeddings(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let student: StudentId = req.id("student", "student")?;
+    Reply::ok(hub.read(move |c| school::enrolments(c, student)).await?)
+}
+
+pub async fn enrol_embedding(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let student: StudentId = req.id("student", "student")?;
+    let body: EmbeddingBody = req.json()?;
+    Embedding(body.embedding.clone())
+        .validate()
+        .map_err(|e| ApiError::bad(e.to_string()))?;
+    let (actor, now) = (who.actor(), hub.now());
+    let id = hub
+        .write(move |tx| enrol(tx, student, &body, &actor, now))
+        .await?;
+    hub.gallery_changed();
+    Reply::created(json!({"id": id, "student": student}))
 }
 
 fn log(
@@ -257,9 +288,6 @@ fn put_class(
     actor: &str,
     now: i64,
 ) -> Result<Class, ApiError> {
-    if class.name.trim().is_empty() {
-        return Err(ApiError::bad("a class needs a name"));
-    }
     if let Some(teacher) = class.teacher_id {
         users::by_id(tx, teacher).map_err(|_| ApiError::bad("teacher_id names no user"))?;
     }
@@ -292,9 +320,6 @@ fn put_student(
     actor: &str,
     now: i64,
 ) -> Result<Student, ApiError> {
-    if s.name.trim().is_empty() {
-        return Err(ApiError::bad("a student needs a name"));
-    }
     let before = if new {
         None
     } else {

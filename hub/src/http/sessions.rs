@@ -6,11 +6,11 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
-use super::request::{Reply, Request, id};
+use super::input;
+use super::request::{Reply, Request};
 use crate::attendance::{local_day, sessions_on};
 use crate::auth::Principal;
 use crate::roster::{self, calendar};
@@ -26,56 +26,67 @@ struct MarkBody {
     reason: String,
 }
 
-pub async fn route(
+/// The sessions `who` may see on `?date` (the hub's today unless said), with their rosters.
+pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let day = match req.query_day("date")? {
+        Some(d) => d,
+        None => local_day(now, rules.utc_offset_minutes),
+    };
+    let read = move |c: &Connection| {
+        let slots = access::slots(c, &w)?;
+        let sessions = sessions_on(day, &slots, &calendar(c)?);
+        let views: Result<Vec<_>, _> = sessions
+            .iter()
+            .map(|s| roster::view(c, s, &rules, now))
+            .collect();
+        Ok::<_, ApiError>(views?)
+    };
+    Reply::ok(hub.read(read).await?)
+}
+
+pub async fn roster(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
+    Reply::ok(
+        hub.read(move |c| roster_of(c, &w, slot, day, &rules, now))
+            .await?,
+    )
+}
+
+/// A teacher's override of one student's mark, with a reason.
+pub async fn set_mark(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: MarkBody = req.json()?;
+    let reason = input::text("reason", body.reason.trim(), input::MAX_TEXT)?;
+    if reason.is_empty() {
+        return Err(ApiError::bad("reason: an override needs a reason"));
+    }
+    let body = MarkBody {
+        reason: reason.to_owned(),
+        ..body
+    };
+    change_mark(hub, req, who, Some(body)).await
+}
+
+pub async fn clear_mark(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    change_mark(hub, req, who, None).await
+}
+
+async fn change_mark(
     hub: &Hub,
     req: &Request,
     who: &Principal,
-    path: &[&str],
+    body: Option<MarkBody>,
 ) -> Result<Reply, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
-    match (req.method.clone(), path) {
-        (Method::GET, ["sessions"]) => {
-            let day = match req.query::<NaiveDate>("date")? {
-                Some(d) => d,
-                None => local_day(now, rules.utc_offset_minutes),
-            };
-            let read = move |c: &Connection| {
-                let slots = access::slots(c, &w)?;
-                let sessions = sessions_on(day, &slots, &calendar(c)?);
-                let views: Result<Vec<_>, _> = sessions
-                    .iter()
-                    .map(|s| roster::view(c, s, &rules, now))
-                    .collect();
-                Ok::<_, ApiError>(views?)
-            };
-            Reply::ok(hub.read(read).await?)
-        }
-        (Method::GET, ["sessions", slot, day]) => {
-            let (slot, day) = (id(slot, "session")?, id(day, "session")?);
-            Reply::ok(
-                hub.read(move |c| roster_of(c, &w, slot, day, &rules, now))
-                    .await?,
-            )
-        }
-        (Method::PUT | Method::DELETE, ["sessions", slot, day, "marks", student]) => {
-            let (slot, day, student) = (
-                id(slot, "session")?,
-                id(day, "session")?,
-                id(student, "student")?,
-            );
-            let body = match req.method == Method::PUT {
-                true => Some(req.json::<MarkBody>()?),
-                false => None,
-            };
-            let actor = who.actor();
-            let write = move |tx: &Connection| {
-                set_mark(tx, &w, (slot, day, student), body, &actor, now)?;
-                roster_of(tx, &w, slot, day, &rules, now)
-            };
-            Reply::ok(hub.write(move |tx| write(tx)).await?)
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+    let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
+    let student = req.id("student", "student")?;
+    let actor = who.actor();
+    let write = move |tx: &Connection| {
+        set_or_clear(tx, &w, (slot, day, student), body, &actor, now)?;
+        roster_of(tx, &w, slot, day, &rules, now)
+    };
+    Reply::ok(hub.write(move |tx| write(tx)).await?)
 }
 
 /// The roster of a session `who` may see.
@@ -92,7 +103,7 @@ pub fn roster_of(
     Ok(roster::session_roster(conn, &session, rules, now)?)
 }
 
-fn set_mark(
+fn set_or_clear(
     tx: &Connection,
     who: &Principal,
     (slot, day, student): (Uuid, NaiveDate, StudentId),
@@ -107,9 +118,6 @@ fn set_mark(
     }
     let before = marks::get(tx, slot, day, student)?;
     let after = match body {
-        Some(b) if b.reason.trim().is_empty() => {
-            return Err(ApiError::bad("an override needs a reason"));
-        }
         Some(b) => {
             let o = Override {
                 student,

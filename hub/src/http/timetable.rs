@@ -1,17 +1,18 @@
 //! The timetable and school calendar endpoints. Admins change them (audited, and the affected
-//! devices get a gallery delta); teachers read the slots of their own classes.
+//! devices get a gallery delta); teachers read the slots of their own classes. Times are
+//! strict `HH:MM` and dates `YYYY-MM-DD` inside the register's years (`input`).
 
 use rollcall_shared::record::validate_room;
 use rollcall_shared::{ClassId, TimetableSlot};
 use rusqlite::Connection;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
-use super::request::{Reply, Request, id};
+use super::input;
+use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
@@ -30,27 +31,16 @@ struct SlotBody {
     end: String,
 }
 
-/// Minutes after midnight of "HH:MM" (24:00 allowed as an end).
-fn minutes(hhmm: &str) -> Result<u16, ApiError> {
-    let bad = || ApiError::bad(format!("{hhmm:?} is not a HH:MM time"));
-    let (h, m) = hhmm.split_once(':').ok_or_else(bad)?;
-    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if m >= 60 || h * 60 + m > 1440 {
-        return Err(bad());
-    }
-    Ok(h * 60 + m)
-}
-
 impl SlotBody {
     fn into_slot(self, id: Uuid) -> Result<Slot, ApiError> {
-        validate_room(&self.room).map_err(|e| ApiError::bad(e.to_string()))?;
+        validate_room(&self.room).map_err(|e| ApiError::bad(format!("room: {e}")))?;
         let slot = Slot {
             id,
             class_id: self.class_id,
             room: self.room,
             weekday: self.weekday,
-            start_minute: minutes(&self.start)?,
-            end_minute: minutes(&self.end)?,
+            start_minute: input::minute_of_day("start", &self.start)?,
+            end_minute: input::minute_of_day("end", &self.end)?,
         };
         let wire = TimetableSlot {
             class: slot.class_id,
@@ -63,151 +53,220 @@ impl SlotBody {
     }
 }
 
-pub async fn route(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
+/// A new term; the id is the client's to choose (so a retried POST cannot make two).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermBody {
+    #[serde(default = "Uuid::now_v7")]
+    id: Uuid,
+    name: String,
+    first_day: String,
+    last_day: String,
+}
+
+/// What a PATCH of a term changes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermPatch {
+    name: Option<String>,
+    first_day: Option<String>,
+    last_day: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayBody {
+    day: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayPatch {
+    name: String,
+}
+
+/// `term` if its name is a name and its days are in range and in order.
+fn checked_term(term: Term) -> Result<Term, ApiError> {
+    let name = input::name("name", &term.name)?;
+    input::in_range("first_day", term.first_day)?;
+    input::in_range("last_day", term.last_day)?;
+    if term.last_day < term.first_day {
+        return Err(ApiError::bad(
+            "last_day: a term ends on or after its first_day",
+        ));
+    }
+    Ok(Term { name, ..term })
+}
+
+/// The slots `who` may see, `?room` and `?class` narrowing them.
+pub async fn slots(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let room: Option<String> = req.query("room")?;
+    let class: Option<ClassId> = req.query("class")?;
     let w = who.clone();
-    match (req.method.clone(), path) {
-        (Method::GET, ["timetable"]) => {
-            let room: Option<String> = req.query("room")?;
-            let class: Option<ClassId> = req.query("class")?;
-            let slots = hub.read(move |c| access::slots(c, &w)).await?;
-            let keep = |s: &Slot| {
-                room.as_ref().is_none_or(|r| &s.room == r) && class.is_none_or(|k| s.class_id == k)
-            };
-            Reply::ok(slots.into_iter().filter(keep).collect::<Vec<_>>())
-        }
-        (Method::GET, ["calendar", "terms"]) => Reply::ok(hub.read(timetable::terms).await?),
-        (Method::GET, ["calendar", "holidays"]) => Reply::ok(hub.read(timetable::holidays).await?),
-        _ => {
-            access::admin(who)?;
-            let reply = change(hub, req, who, path).await?;
-            hub.gallery_changed();
-            Ok(reply)
-        }
-    }
-}
-
-async fn change(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
-    let (actor, now) = (who.actor(), hub.now());
-    let log = move |tx: &Connection, action: &str, target: String, before, after| {
-        let change = Change {
-            actor: &actor,
-            action,
-            target,
-            before,
-            after,
-            at: now,
-        };
-        audit::log(tx, change)
+    let slots = hub.read(move |c| access::slots(c, &w)).await?;
+    let keep = |s: &Slot| {
+        room.as_ref().is_none_or(|r| &s.room == r) && class.is_none_or(|k| s.class_id == k)
     };
-    match (req.method.clone(), path) {
-        (Method::POST, ["timetable"]) => {
-            let slot = req.json::<SlotBody>()?.into_slot(Uuid::now_v7())?;
-            let write = move |tx: &Connection| {
-                school::class(tx, slot.class_id)?;
-                timetable::insert_slot(tx, &slot)?;
-                log(
-                    tx,
-                    "timetable.create",
-                    format!("slot:{}", slot.id),
-                    None,
-                    Some(json!(slot)),
-                )?;
-                Ok::<_, ApiError>(slot)
-            };
-            Reply::created(hub.write(move |tx| write(tx)).await?)
-        }
-        (Method::PUT, ["timetable", s]) => {
-            let slot = req
-                .json::<SlotBody>()?
-                .into_slot(id(s, "timetable slot")?)?;
-            let write = move |tx: &Connection| {
-                let before = timetable::slot(tx, slot.id)?;
-                school::class(tx, slot.class_id)?;
-                timetable::update_slot(tx, &slot)?;
-                let target = format!("slot:{}", slot.id);
-                log(
-                    tx,
-                    "timetable.update",
-                    target,
-                    Some(json!(before)),
-                    Some(json!(slot)),
-                )?;
-                Ok::<_, ApiError>(slot)
-            };
-            Reply::ok(hub.write(move |tx| write(tx)).await?)
-        }
-        (Method::DELETE, ["timetable", s]) => {
-            let slot: Uuid = id(s, "timetable slot")?;
-            let write = move |tx: &Connection| {
-                let before = timetable::slot(tx, slot)?;
-                timetable::delete_slot(tx, slot)?;
-                log(
-                    tx,
-                    "timetable.delete",
-                    format!("slot:{slot}"),
-                    Some(json!(before)),
-                    None,
-                )?;
-                Ok::<_, ApiError>(())
-            };
-            hub.write(move |tx| write(tx)).await?;
-            Ok(Reply::NoContent)
-        }
-        (Method::POST, ["calendar", "terms"]) => {
-            let term: Term = req.json()?;
-            if term.last_day < term.first_day {
-                return Err(ApiError::bad("a term ends after it starts"));
-            }
-            let write = move |tx: &Connection| {
-                timetable::insert_term(tx, &term)?;
-                log(
-                    tx,
-                    "calendar.term",
-                    format!("term:{}", term.id),
-                    None,
-                    Some(json!(term)),
-                )?;
-                Ok::<_, ApiError>(term)
-            };
-            Reply::created(hub.write(move |tx| write(tx)).await?)
-        }
-        (Method::POST, ["calendar", "holidays"]) => {
-            let day: Holiday = req.json()?;
-            let write = move |tx: &Connection| {
-                timetable::insert_holiday(tx, &day)?;
-                log(
-                    tx,
-                    "calendar.holiday",
-                    format!("day:{}", day.day),
-                    None,
-                    Some(json!(day)),
-                )?;
-                Ok::<_, ApiError>(day)
-            };
-            Reply::created(hub.write(move |tx| write(tx)).await?)
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+    Reply::ok(slots.into_iter().filter(keep).collect::<Vec<_>>())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::minutes;
+pub async fn terms(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    Reply::ok(hub.read(timetable::terms).await?)
+}
 
-    #[test]
-    fn times_parse_as_minutes_after_midnight() {
-        assert_eq!(minutes("09:30").unwrap(), 570);
-        assert_eq!(minutes("24:00").unwrap(), 1440);
-        assert!(minutes("9h30").is_err() && minutes("10:60").is_err() && minutes("25:00").is_err());
-    }
+pub async fn holidays(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    Reply::ok(hub.read(timetable::holidays).await?)
+}
+
+/// Runs `change` in one transaction with an audit entry of `action` on `target`, then tells
+/// the gallery pusher (door units carry the timetable).
+async fn audited<T: serde::Serialize + Send + 'static>(
+    hub: &Hub,
+    who: &Principal,
+    action: &'static str,
+    change: impl FnOnce(&Connection) -> Result<(String, Option<Value>, T), ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let (actor, now) = (who.actor(), hub.now());
+    let done = hub
+        .write(move |tx| {
+            let (target, before, after) = change(tx)?;
+            let entry = Change {
+                actor: &actor,
+                action,
+                target,
+                before,
+                after: Some(json!(after)).filter(|v| !v.is_null()),
+                at: now,
+            };
+            audit::log(tx, entry)?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    hub.gallery_changed();
+    Ok(done)
+}
+
+pub async fn create_slot(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let slot = req.json::<SlotBody>()?.into_slot(Uuid::now_v7())?;
+    let created = audited(hub, who, "timetable.create", move |tx| {
+        school::class(tx, slot.class_id)?;
+        timetable::insert_slot(tx, &slot)?;
+        Ok((format!("slot:{}", slot.id), None, slot))
+    })
+    .await?;
+    Reply::created(created)
+}
+
+pub async fn update_slot(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id = req.id("slot", "timetable slot")?;
+    let slot = req.json::<SlotBody>()?.into_slot(id)?;
+    let updated = audited(hub, who, "timetable.update", move |tx| {
+        let before = timetable::slot(tx, slot.id)?;
+        school::class(tx, slot.class_id)?;
+        timetable::update_slot(tx, &slot)?;
+        Ok((format!("slot:{}", slot.id), Some(json!(before)), slot))
+    })
+    .await?;
+    Reply::ok(updated)
+}
+
+pub async fn delete_slot(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let slot: Uuid = req.id("slot", "timetable slot")?;
+    audited(hub, who, "timetable.delete", move |tx| {
+        let before = timetable::slot(tx, slot)?;
+        timetable::delete_slot(tx, slot)?;
+        Ok((format!("slot:{slot}"), Some(json!(before)), ()))
+    })
+    .await?;
+    Ok(Reply::NoContent)
+}
+
+pub async fn create_term(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: TermBody = req.json()?;
+    let term = checked_term(Term {
+        id: body.id,
+        name: body.name,
+        first_day: input::day("first_day", &body.first_day)?,
+        last_day: input::day("last_day", &body.last_day)?,
+    })?;
+    let created = audited(hub, who, "calendar.term", move |tx| {
+        timetable::insert_term(tx, &term)?;
+        Ok((format!("term:{}", term.id), None, term))
+    })
+    .await?;
+    Reply::created(created)
+}
+
+pub async fn update_term(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("term", "term")?;
+    let patch: TermPatch = req.json()?;
+    let first = patch
+        .first_day
+        .as_deref()
+        .map(|d| input::day("first_day", d));
+    let last = patch.last_day.as_deref().map(|d| input::day("last_day", d));
+    let (first, last) = (first.transpose()?, last.transpose()?);
+    let updated = audited(hub, who, "calendar.term_update", move |tx| {
+        let before = timetable::term(tx, id)?;
+        let term = checked_term(Term {
+            id,
+            name: patch.name.unwrap_or_else(|| before.name.clone()),
+            first_day: first.unwrap_or(before.first_day),
+            last_day: last.unwrap_or(before.last_day),
+        })?;
+        timetable::update_term(tx, &term)?;
+        Ok((format!("term:{id}"), Some(json!(before)), term))
+    })
+    .await?;
+    Reply::ok(updated)
+}
+
+pub async fn delete_term(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("term", "term")?;
+    audited(hub, who, "calendar.term_delete", move |tx| {
+        let before = timetable::term(tx, id)?;
+        timetable::delete_term(tx, id)?;
+        Ok((format!("term:{id}"), Some(json!(before)), ()))
+    })
+    .await?;
+    Ok(Reply::NoContent)
+}
+
+pub async fn create_holiday(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: HolidayBody = req.json()?;
+    let day = Holiday {
+        day: input::day("day", &body.day)?,
+        name: input::name("name", &body.name)?,
+    };
+    let created = audited(hub, who, "calendar.holiday", move |tx| {
+        timetable::insert_holiday(tx, &day)?;
+        Ok((format!("day:{}", day.day), None, day))
+    })
+    .await?;
+    Reply::created(created)
+}
+
+pub async fn update_holiday(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let day = req.day("day")?;
+    let name = input::name("name", &req.json::<HolidayPatch>()?.name)?;
+    let updated = audited(hub, who, "calendar.holiday_update", move |tx| {
+        let before = timetable::holiday(tx, day)?;
+        let after = Holiday { day, name };
+        timetable::update_holiday(tx, &after)?;
+        Ok((format!("day:{day}"), Some(json!(before)), after))
+    })
+    .await?;
+    Reply::ok(updated)
+}
+
+pub async fn delete_holiday(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let day = req.day("day")?;
+    audited(hub, who, "calendar.holiday_delete", move |tx| {
+        let before = timetable::holiday(tx, day)?;
+        timetable::delete_holiday(tx, day)?;
+        Ok((format!("day:{day}"), Some(json!(before)), ()))
+    })
+    .await?;
+    Ok(Reply::NoContent)
 }

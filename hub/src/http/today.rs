@@ -5,7 +5,6 @@
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde_json::{Value, json};
-use warp::http::Method;
 
 use super::access;
 use super::error::ApiError;
@@ -17,26 +16,17 @@ use crate::roster::{self, calendar};
 use crate::state::Hub;
 use crate::store::records::{self, Status};
 
-pub async fn route(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    path: &[&str],
-) -> Result<Reply, ApiError> {
+/// The Today page's data for `?date` (the hub's today unless said).
+pub async fn today(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
-    match (req.method.clone(), path) {
-        (Method::GET, ["today"]) => {
-            let day = match req.query::<NaiveDate>("date")? {
-                Some(d) => d,
-                None => local_day(now, rules.utc_offset_minutes),
-            };
-            Reply::ok(hub.read(move |c| today(c, &w, day, &rules, now)).await?)
-        }
-        _ => Err(ApiError::NoRoute),
-    }
+    let day = match req.query_day("date")? {
+        Some(d) => d,
+        None => local_day(now, rules.utc_offset_minutes),
+    };
+    Reply::ok(hub.read(move |c| of_day(c, &w, day, &rules, now)).await?)
 }
 
-fn today(
+fn of_day(
     conn: &Connection,
     who: &Principal,
     day: NaiveDate,

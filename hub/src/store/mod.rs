@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::contain;
+
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
 
@@ -58,7 +60,8 @@ impl StoreError {
 const READERS: usize = 2;
 
 /// A handle on the database, cheap to clone: one connection for writes, a few for reads. Work
-/// runs on tokio's blocking pool.
+/// runs on tokio's blocking pool, contained: a call that panics fails alone (its transaction
+/// rolls back) and the hub goes on.
 #[derive(Clone, Debug)]
 pub struct Db {
     writer: Arc<Mutex<Connection>>,
@@ -93,9 +96,10 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
         let conn = self.writer.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+        tokio::task::spawn_blocking(move || contain::run(|| f(&mut lock(&conn))))
             .await
             .map_err(|e| E::from(StoreError::Task(e.to_string())))?
+            .map_err(|panicked| E::from(StoreError::Task(panicked.to_string())))?
     }
 
     /// Runs `f` on a read-only connection on the blocking pool: an idle one if there is one,
@@ -108,11 +112,14 @@ impl Db {
     {
         let (readers, turn) = (self.readers.clone(), self.next_reader.fetch_add(1, Relaxed));
         tokio::task::spawn_blocking(move || {
-            let idle = readers.iter().find_map(|r| r.try_lock().ok());
-            f(&idle.unwrap_or_else(|| lock(&readers[turn % readers.len()])))
+            contain::run(|| {
+                let idle = readers.iter().find_map(|r| r.try_lock().ok());
+                f(&idle.unwrap_or_else(|| lock(&readers[turn % readers.len()])))
+            })
         })
         .await
         .map_err(|e| E::from(StoreError::Task(e.to_string())))?
+        .map_err(|panicked| E::from(StoreError::Task(panicked.to_string())))?
     }
 
     /// Runs `f` on the calling thread (command-line tools, which have no runtime).

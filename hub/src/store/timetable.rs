@@ -20,9 +20,15 @@ const SELECT_SLOT: &str =
 const ORDER_SLOTS: &str = "ORDER BY weekday, start_minute, room, id";
 const INSERT_TERM: &str =
     "INSERT INTO terms (id, name, first_day, last_day) VALUES (?1, ?2, ?3, ?4)";
-const SELECT_TERMS: &str = "SELECT id, name, first_day, last_day FROM terms ORDER BY first_day";
-const INSERT_HOLIDAY: &str = "INSERT OR REPLACE INTO holidays (day, name) VALUES (?1, ?2)";
-const SELECT_HOLIDAYS: &str = "SELECT day, name FROM holidays ORDER BY day";
+const UPDATE_TERM: &str = "UPDATE terms SET name = ?2, first_day = ?3, last_day = ?4 WHERE id = ?1";
+const DELETE_TERM: &str = "DELETE FROM terms WHERE id = ?1";
+const SELECT_TERM: &str = "SELECT id, name, first_day, last_day FROM terms";
+const ORDER_TERMS: &str = "ORDER BY first_day";
+const INSERT_HOLIDAY: &str = "INSERT INTO holidays (day, name) VALUES (?1, ?2)";
+const UPDATE_HOLIDAY: &str = "UPDATE holidays SET name = ?2 WHERE day = ?1";
+const DELETE_HOLIDAY: &str = "DELETE FROM holidays WHERE day = ?1";
+const SELECT_HOLIDAY: &str = "SELECT day, name FROM holidays";
+const ORDER_HOLIDAYS: &str = "ORDER BY day";
 
 /// One weekly meeting of a class, in the site's local time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -119,44 +125,93 @@ pub fn slots_of_class(conn: &Connection, class: ClassId) -> Result<Vec<Slot>, St
 }
 
 pub fn insert_term(conn: &Connection, t: &Term) -> Result<(), StoreError> {
-    conn.execute(
-        INSERT_TERM,
-        params![
-            t.id.to_string(),
-            t.name,
-            t.first_day.to_string(),
-            t.last_day.to_string()
-        ],
-    )?;
+    conn.execute(INSERT_TERM, term_params(t))
+        .map_err(|e| StoreError::conflict_on_unique(e, "a term with this id"))?;
     Ok(())
 }
 
+pub fn update_term(conn: &Connection, t: &Term) -> Result<(), StoreError> {
+    match conn.execute(UPDATE_TERM, term_params(t))? {
+        0 => Err(StoreError::NotFound("term")),
+        _ => Ok(()),
+    }
+}
+
+pub fn delete_term(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
+    match conn.execute(DELETE_TERM, [id.to_string()])? {
+        0 => Err(StoreError::NotFound("term")),
+        _ => Ok(()),
+    }
+}
+
+fn term_params(t: &Term) -> [String; 4] {
+    [
+        t.id.to_string(),
+        t.name.clone(),
+        t.first_day.to_string(),
+        t.last_day.to_string(),
+    ]
+}
+
+fn term_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Term> {
+    Ok(Term {
+        id: id_col(r, 0)?,
+        name: r.get(1)?,
+        first_day: date_col(r, 2)?,
+        last_day: date_col(r, 3)?,
+    })
+}
+
+pub fn term(conn: &Connection, id: Uuid) -> Result<Term, StoreError> {
+    let sql = format!("{SELECT_TERM} WHERE id = ?1");
+    conn.query_row(&sql, [id.to_string()], term_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("term"))
+}
+
 pub fn terms(conn: &Connection) -> Result<Vec<Term>, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT_TERMS)?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Term {
-            id: id_col(r, 0)?,
-            name: r.get(1)?,
-            first_day: date_col(r, 2)?,
-            last_day: date_col(r, 3)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_TERM} {ORDER_TERMS}"))?;
+    let rows = stmt.query_map([], term_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn insert_holiday(conn: &Connection, h: &Holiday) -> Result<(), StoreError> {
-    conn.execute(INSERT_HOLIDAY, params![h.day.to_string(), h.name])?;
+    conn.execute(INSERT_HOLIDAY, params![h.day.to_string(), h.name])
+        .map_err(|e| StoreError::conflict_on_unique(e, "a holiday on this day"))?;
     Ok(())
 }
 
+pub fn update_holiday(conn: &Connection, h: &Holiday) -> Result<(), StoreError> {
+    match conn.execute(UPDATE_HOLIDAY, params![h.day.to_string(), h.name])? {
+        0 => Err(StoreError::NotFound("holiday")),
+        _ => Ok(()),
+    }
+}
+
+pub fn delete_holiday(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
+    match conn.execute(DELETE_HOLIDAY, [day.to_string()])? {
+        0 => Err(StoreError::NotFound("holiday")),
+        _ => Ok(()),
+    }
+}
+
+fn holiday_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Holiday> {
+    Ok(Holiday {
+        day: date_col(r, 0)?,
+        name: r.get(1)?,
+    })
+}
+
+pub fn holiday(conn: &Connection, day: NaiveDate) -> Result<Holiday, StoreError> {
+    let sql = format!("{SELECT_HOLIDAY} WHERE day = ?1");
+    conn.query_row(&sql, [day.to_string()], holiday_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("holiday"))
+}
+
 pub fn holidays(conn: &Connection) -> Result<Vec<Holiday>, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT_HOLIDAYS)?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Holiday {
-            day: date_col(r, 0)?,
-            name: r.get(1)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_HOLIDAY} {ORDER_HOLIDAYS}"))?;
+    let rows = stmt.query_map([], holiday_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

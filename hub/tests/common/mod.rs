@@ -368,6 +368,15 @@ impl Api {
         (status, kind, resp.bytes().await.unwrap().to_vec())
     }
 
+    /// The response headers of a GET of `path`.
+    pub async fn headers(&self, path: &str) -> reqwest::header::HeaderMap {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap().headers().clone()
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Property-based fuzzing of the hub's API from its own openapi.json, with schemathesis.
+
+Starts a real `rollcall-hub serve` (real SQLite file, embedded broker, face models when
+ROLLCALL_MODELS_DIR or the default models directory has them), seeds a school so that handlers
+reach past their "not found" answers, then lets schemathesis generate requests for every
+documented operation three times over: signed in as an admin, as a teacher, and with no token.
+Passes only when no answer was a 5xx and the hub is still alive and healthy at the end.
+
+usage: api_fuzz.py HUB_BINARY ST_BINARY [SECONDS_PER_ROLE]
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+PASSWORD = "fuzzing is a kind of care"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base, method, path, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def wait_healthy(base, hub, deadline):
+    while time.time() < deadline:
+        if hub.poll() is not None:
+            sys.exit(f"api-fuzz: the hub exited at start with {hub.returncode}")
+        try:
+            if call(base, "GET", "/health")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit("api-fuzz: the hub did not become healthy in time")
+
+
+def login(base, user):
+    status, body = call(base, "POST", "/auth/login", {"username": user, "password": PASSWORD})
+    assert status == 200, f"login {user}: {status} {body}"
+    return body["access_token"]
+
+
+def seed(base, admin):
+    """A teacher with a class, two students, a timetable slot, a term and a door unit."""
+    teacher = call(base, "POST", "/users", {"username": "tess", "role": "teacher",
+                                            "password": PASSWORD}, admin)[1]
+    klass = call(base, "POST", "/classes", {"name": "7B", "teacher_id": teacher["id"]}, admin)[1]
+    for name in ["Ada", "Bo"]:
+        student = call(base, "POST", "/students", {"name": name}, admin)[1]
+        call(base, "PUT", f"/classes/{klass['id']}/students/{student['id']}", {}, admin)
+    call(base, "POST", "/timetable", {"class_id": klass["id"], "room": "Lab 3", "weekday": 1,
+                                      "start": "09:00", "end": "10:00"}, admin)
+    call(base, "POST", "/calendar/terms", {"name": "Autumn", "first_day": "2026-09-01",
+                                           "last_day": "2026-12-18"}, admin)
+    call(base, "POST", "/devices", {"name": "door-lab3", "room": "Lab 3"}, admin)
+
+
+def fuzz(st, base, token, seconds, label, work):
+    cmd = [st, "run", base + "/openapi.json", "--checks", "not_a_server_error",
+           "--phases", "examples,coverage,fuzzing", "--max-time", str(seconds),
+           "--workers", "1", "--request-timeout", "30", "--suppress-health-check", "all",
+           "--continue-on-failure", "--no-color", "--generation-database", "none"]
+    if token:
+        cmd += ["--header", "Authorization: Bearer " + token]
+    print(f"\n==> schemathesis as {label}: {' '.join(cmd[:2])} ... ({seconds} s)", flush=True)
+    return subprocess.run(cmd, cwd=work).returncode
+
+
+def main():
+    hub_bin, st = sys.argv[1], sys.argv[2]
+    seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+    work = tempfile.mkdtemp(prefix="rollcall-api-fuzz-")
+    data = os.path.join(work, "data")
+    with open(os.path.join(work, "password"), "w") as f:
+        f.write(PASSWORD)
+    subprocess.run([hub_bin, "init", "--data-dir", data, "--admin-user", "admin",
+                    "--admin-password-file", os.path.join(work, "password")], check=True)
+    http, mqtt = free_port(), free_port()
+    config = os.path.join(work, "hub.toml")
+    with open(config, "w") as f:
+        f.write(f'site = "fuzz"\ndata_dir = "{data}"\n[http]\nlisten = "127.0.0.1:{http}"\n'
+                f'[mqtt.embedded]\nlisten = "127.0.0.1:{mqtt}"\n')
+    log = open(os.path.join(work, "hub.log"), "w")
+    hub = subprocess.Popen([hub_bin, "serve", "--config", config], stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{http}/api/v1"
+    failed = []
+    try:
+        wait_healthy(base, hub, time.time() + 120)
+        admin = login(base, "admin")
+        seed(base, admin)
+        teacher = login(base, "tess")
+        for label, token in [("admin", admin), ("teacher", teacher), ("anonymous", None)]:
+            if fuzz(st, base, token, seconds, label, work) != 0:
+                failed.append(label)
+            if hub.poll() is not None:
+                failed.append(f"hub exited with {hub.returncode} during the {label} run")
+                break
+        if hub.poll() is None and call(base, "GET", "/health")[0] != 200:
+            failed.append("the hub is not healthy after fuzzing")
+    finally:
+        if hub.poll() is None:
+            hub.send_signal(signal.SIGTERM)
+            hub.wait(timeout=30)
+        log.close()
+    with open(os.path.join(work, "hub.log")) as f:
+        panics = [line for line in f if "panic" in line]
+    if panics:
+        failed.append(f"{len(panics)} panic lines in the hub's log: {panics[:3]}")
+    if failed:
+        print(f"\napi-fuzz FAILED: {failed}; hub log: {work}/hub.log")
+        sys.exit(1)
+    print("\napi-fuzz: no 5xx answer, the hub stayed up and healthy")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+//! One request's life, in order: match the route (404, 405), check the caller (401, 403), read
+//! the body up to the route's limit (413), parse the query (400), run the handler. Each step
+//! costs the client more than the one before it costs the hub. The whole of it runs contained
+//! (see `crate::contain`): a handler that panics is answered 500 and logged, and the hub serves
+//! on.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use warp::http::{HeaderMap, Method, header};
+
+use super::auth::authenticate;
+use super::error::ApiError;
+use super::input::clip;
+use super::request::{Reply, Request};
+use super::router::{self, Guard};
+use crate::contain;
+use crate::state::Hub;
+
+/// A request body as it arrives, in chunks (fixed length or chunked alike).
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, warp::Error>> + Send>>;
+
+/// Everything about a request but its body.
+#[derive(Debug)]
+pub struct Head {
+    pub method: Method,
+    /// The path after `/api/v1`.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub remote: Option<IpAddr>,
+}
+
+/// Answers one API request; never panics, never fails to answer.
+pub async fn answer(hub: &Hub, head: Head, body: BodyStream) -> Result<Reply, ApiError> {
+    let what = format!("{} /api/v1{}", head.method, clip(&head.path));
+    match contain::future(dispatch(hub, head, body)).await {
+        Ok(reply) => reply,
+        Err(panicked) => Err(ApiError::Internal(format!("{what}: {panicked}"))),
+    }
+}
+
+async fn dispatch(hub: &Hub, head: Head, body: BodyStream) -> Result<Reply, ApiError> {
+    let segments: Vec<&str> = head.path.split('/').filter(|s| !s.is_empty()).collect();
+    let (route, params) = router::find(&head.method, &segments)?;
+    let bearer = head
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let who = match route.guard {
+        Guard::Anyone(_) => None,
+        Guard::User(_) | Guard::Admin(_) => Some(authenticate(hub, bearer).await?),
+    };
+    if let (Guard::Admin(_), Some(who)) = (route.guard, &who)
+        && !who.is_admin()
+    {
+        return Err(ApiError::AdminOnly);
+    }
+    let request = Request {
+        params,
+        query: parse_query(&head.query)?,
+        content_type: text_header(&head.headers, header::CONTENT_TYPE),
+        remote: head.remote,
+        body: read_body(&head.headers, body, route.body_limit).await?,
+    };
+    match (route.guard, &who) {
+        (Guard::Anyone(handler), _) => handler(hub, &request).await,
+        (Guard::User(handler) | Guard::Admin(handler), Some(who)) => {
+            handler(hub, &request, who).await
+        }
+        (Guard::User(_) | Guard::Admin(_), None) => {
+            Err(ApiError::Unauthorized("an access token is required".into()))
+        }
+    }
+}
+
+fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The query string's pairs; a key given twice is refused rather than guessed at.
+fn parse_query(raw: &str) -> Result<HashMap<String, String>, ApiError> {
+    let mut query = HashMap::new();
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        if query.insert(key.to_string(), value.into_owned()).is_some() {
+            return Err(ApiError::bad(format!("?{}: given twice", clip(&key))));
+        }
+    }
+    Ok(query)
+}
+
+/// The whole body, refused as soon as it is known to be over `limit`: from its declared
+/// length before a byte is read, else while it streams in.
+async fn read_body(
+    headers: &HeaderMap,
+    mut body: BodyStream,
+    limit: u64,
+) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(bytes) = declared.filter(|&n| n > limit) {
+        return Err(ApiError::TooLarge { bytes, max: limit });
+    }
+    const FIRST_CAPACITY: u64 = 64 * 1024;
+    let capacity = declared.unwrap_or(0).min(FIRST_CAPACITY) as usize;
+    let mut read = BytesMut::with_capacity(capacity);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad(format!("reading the body: {e}")))?;
+        let total = (read.len() + chunk.len()) as u64;
+        if total > limit {
+            return Err(ApiError::TooLarge {
+                bytes: total,
+                max: limit,
+            });
+        }
+        read.extend_from_slice(&chunk);
+    }
+    Ok(read.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(chunks: &[&'static [u8]]) -> BodyStream {
+        let items: Vec<Result<Bytes, warp::Error>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        Box::pin(futures_util::stream::iter(items))
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_whole_up_to_the_limit_with_or_without_a_length() {
+        let none = HeaderMap::new();
+        let read = read_body(&none, stream(&[b"ab", b"cd"]), 4).await.unwrap();
+        assert_eq!(&read[..], b"abcd", "a chunked body is read whole");
+        let over = read_body(&none, stream(&[b"ab", b"cde"]), 4).await;
+        assert!(matches!(over, Err(ApiError::TooLarge { bytes: 5, max: 4 })));
+        let mut long = HeaderMap::new();
+        long.insert(header::CONTENT_LENGTH, "1000000000".parse().unwrap());
+        let refused = read_body(&long, stream(&[]), 4).await;
+        assert!(matches!(refused, Err(ApiError::TooLarge { max: 4, .. })));
+    }
+
+    #[test]
+    fn queries_decode_and_refuse_repeated_keys() {
+        let q = parse_query("date=2026-11-23&q=ann%20b").unwrap();
+        assert_eq!(q["date"], "2026-11-23");
+        assert_eq!(q["q"], "ann b");
+        assert!(parse_query("limit=1&limit=2").is_err());
+        assert!(parse_query("").unwrap().is_empty());
+    }
+}
