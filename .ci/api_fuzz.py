@@ -4,7 +4,9 @@
 Starts a real `rollcall-hub serve` (real SQLite file, embedded broker, face models when
 ROLLCALL_MODELS_DIR or the default models directory has them), seeds a school so that handlers
 reach past their "not found" answers, then lets schemathesis generate requests for every
-documented operation three times over: signed in as an admin, as a teacher, and with no token.
+documented operation three times over: signed in as an admin, as a teacher, and with a token
+that is not one (with no header at all, schemathesis 4.32 tries to discover a sign-up flow and
+stops with an internal error).
 Passes only when no answer was a 5xx and the hub is still alive and healthy at the end.
 
 usage: api_fuzz.py HUB_BINARY ST_BINARY [SECONDS_PER_ROLE]
@@ -82,8 +84,7 @@ def fuzz(st, base, token, seconds, label, work):
            "--phases", "examples,coverage,fuzzing", "--max-time", str(seconds),
            "--workers", "1", "--request-timeout", "30", "--suppress-health-check", "all",
            "--continue-on-failure", "--no-color", "--generation-database", "none"]
-    if token:
-        cmd += ["--header", "Authorization: Bearer " + token]
+    cmd += ["--header", "Authorization: Bearer " + token]
     print(f"\n==> schemathesis as {label}: {' '.join(cmd[:2])} ... ({seconds} s)", flush=True)
     return subprocess.run(cmd, cwd=work).returncode
 
@@ -111,7 +112,7 @@ def main():
         admin = login(base, "admin")
         seed(base, admin)
         teacher = login(base, "tess")
-        for label, token in [("admin", admin), ("teacher", teacher), ("anonymous", None)]:
+        for label, token in [("admin", admin), ("teacher", teacher), ("a stranger", "not-a-token")]:
             if fuzz(st, base, token, seconds, label, work) != 0:
                 failed.append(label)
             if hub.poll() is not None:
