@@ -90,7 +90,8 @@ def fuzz(st, base, token, seconds, label, work):
 
 
 def main():
-    hub_bin, st = sys.argv[1], sys.argv[2]
+    # Absolute: the fuzzer runs with the scratch directory as its working directory.
+    hub_bin, st = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 60
     work = tempfile.mkdtemp(prefix="rollcall-api-fuzz-")
     data = os.path.join(work, "data")
