@@ -42,6 +42,7 @@ pub struct Config {
     pub mqtt: MqttConfig,
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
+    pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
@@ -143,6 +144,16 @@ pub struct RetentionConfig {
     pub record_days: u32,
 }
 
+/// Which records from door units are believed; the rest go to quarantine.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// A record captured longer ago than this when it arrives is quarantined.
+    pub max_record_age_hours: u32,
+    /// A record captured further ahead of the hub's clock than this is quarantined.
+    pub max_clock_skew_minutes: u32,
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AttendanceConfig {
@@ -206,6 +217,7 @@ impl Default for Config {
             mqtt: MqttConfig::default(),
             auth: AuthConfig::default(),
             retention: RetentionConfig::default(),
+            ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
@@ -252,6 +264,15 @@ impl Default for RetentionConfig {
         Self {
             thumbnail_days: 30,
             record_days: 400,
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            max_record_age_hours: 7 * 24,
+            max_clock_skew_minutes: 10,
         }
     }
 }
@@ -367,6 +388,18 @@ impl Config {
         }
         if self.auth.failed_logins_per_minute == 0 {
             return invalid("auth.failed_logins_per_minute must be positive");
+        }
+        let ingest = &self.ingest;
+        if ingest.max_record_age_hours == 0
+            || ingest.max_record_age_hours > self.retention.record_days.saturating_mul(24)
+        {
+            return invalid(
+                "ingest.max_record_age_hours must be positive and at most 24 × retention.record_days \
+                 (older records would be deleted as they arrive)",
+            );
+        }
+        if ingest.max_clock_skew_minutes > 24 * 60 {
+            return invalid("ingest.max_clock_skew_minutes must be at most 1440 (a day)");
         }
         if self.attendance.utc_offset_minutes.abs() > 14 * 60 {
             return invalid("attendance.utc_offset_minutes must be within ±840");

@@ -21,9 +21,10 @@ use crate::http::tls;
 use crate::ingest::mqtt::Link;
 use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
+use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Metrics};
 use crate::state::Hub;
-use crate::store::{Db, StoreError, records};
+use crate::store::{Db, StoreError, quarantine, records};
 use crate::tls::TlsError;
 use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
 
@@ -128,6 +129,7 @@ pub async fn run_on(
         site: config.site.clone(),
         model: config.gallery.model.clone(),
         clock: clock.clone(),
+        window: Window::from_config(&config.ingest),
         metrics: metrics.clone(),
         outbound: out_tx.clone(),
     };
@@ -222,11 +224,16 @@ async fn retention(
         let thumbs_before = now - i64::from(r.thumbnail_days) * DAY_MS;
         let records_before = now - i64::from(r.record_days) * DAY_MS;
         match db
-            .call(move |c| records::purge(c, thumbs_before, records_before))
+            .call(move |c| {
+                let (thumbs, records) = records::purge(c, thumbs_before, records_before)?;
+                Ok::<_, StoreError>((thumbs, records + quarantine::purge(c, records_before)?))
+            })
             .await
         {
             Ok((0, 0)) => {}
-            Ok((t, n)) => tracing::info!("retention: dropped {t} thumbnails and {n} records"),
+            Ok((t, n)) => tracing::info!(
+                "retention: dropped {t} thumbnails and {n} records (quarantined ones included)"
+            ),
             Err(e) => tracing::error!("retention: {e}"),
         }
     }

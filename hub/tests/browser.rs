@@ -705,10 +705,33 @@ async fn upload(b: &Browser, photos: &[&str]) {
     input.send_keys(&paths.join("\n")).await.unwrap();
 }
 
-/// The door unit is online with its outbox and gallery version; re-sync reaches it.
+/// The door unit is online with its outbox and gallery version; re-sync reaches it. A record
+/// it sends with its clock hours ahead is held back with the reason, and the admin lets it go.
 async fn devices_report_and_resync(r: &mut Round) {
+    let ahead = seen(
+        &mut r.door,
+        &r.camera,
+        "identities/Tony_Blair/Tony_Blair_0102.jpg",
+        23,
+        0,
+    )
+    .await;
     let b = &r.b;
     go(b, "devices").await;
+    let held = format!(
+        "#quarantine li[data-record=\"{}\"][data-reason=clock_ahead]",
+        ahead.id
+    );
+    b.visible(&held).await;
+    let text = b.text(&held).await;
+    assert!(
+        text.contains("door-lab3") && text.contains("clock is ahead"),
+        "{text}"
+    );
+    b.click(&format!("{held} button")).await;
+    b.click("#confirm-ok").await;
+    let gone = "return document.getElementById('quarantine').textContent.includes('None');";
+    b.wait("the held record let go", gone, vec![]).await;
     let row = format!("tr[data-device=\"{}\"]", r.school.device);
     b.visible(&format!("{row}[data-state=online]")).await;
     let text = b.text(&row).await;

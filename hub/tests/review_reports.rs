@@ -21,7 +21,7 @@ async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
     let id = r.id.to_string();
     let added = hub
         .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, 0))
+        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
         .await
         .unwrap();
     assert!(added);

@@ -15,7 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, faces, health, records, reports, review, school, sessions, timetable, today,
+    admin, auth, faces, health, quarantine, records, reports, review, school, sessions, timetable,
+    today,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -127,6 +128,13 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/devices/{device}/disable", admin!(admin::disable)),
     route(POST, "/devices/{device}/resync", admin!(admin::resync)),
     route(GET, "/audit", admin!(admin::audit)),
+    route(GET, "/quarantine", admin!(quarantine::list)),
+    route(DELETE, "/quarantine/{record}", admin!(quarantine::dismiss)),
+    route(
+        GET,
+        "/quarantine/{record}/thumbnail",
+        admin!(quarantine::thumbnail),
+    ),
     route(GET, "/classes", user!(school::classes)),
     route(POST, "/classes", admin!(school::create_class)),
     route(GET, "/classes/{class}", user!(school::class)),

@@ -11,6 +11,10 @@ pub struct Metrics {
     pub records_received: AtomicU64,
     pub records_stored: AtomicU64,
     pub records_duplicate: AtomicU64,
+    /// Acknowledged but held for an admin: too old, clock ahead, unknown student.
+    pub records_quarantined: AtomicU64,
+    /// Stored under the registered room rather than the one the door unit claimed.
+    pub room_corrected: AtomicU64,
     pub acks_sent: AtomicU64,
     pub status_messages: AtomicU64,
     pub gallery_requests: AtomicU64,
@@ -31,6 +35,8 @@ pub struct MetricsSnapshot {
     pub records_received: u64,
     pub records_stored: u64,
     pub records_duplicate: u64,
+    pub records_quarantined: u64,
+    pub room_corrected: u64,
     pub acks_sent: u64,
     pub status_messages: u64,
     pub gallery_requests: u64,
@@ -57,6 +63,8 @@ impl Metrics {
             records_received: get(&self.records_received),
             records_stored: get(&self.records_stored),
             records_duplicate: get(&self.records_duplicate),
+            records_quarantined: get(&self.records_quarantined),
+            room_corrected: get(&self.room_corrected),
             acks_sent: get(&self.acks_sent),
             status_messages: get(&self.status_messages),
             gallery_requests: get(&self.gallery_requests),

@@ -2,13 +2,15 @@
 //!
 //! `mqtt` owns the broker connection: it forwards incoming publishes into a bounded channel
 //! and publishes what others put on the [`Outbound`] channel. `classify` checks a payload
-//! without I/O. `process` stores a batch in one transaction and only then acknowledges it.
+//! without I/O, `vet` whether a record can be believed. `process` stores a batch in one
+//! transaction and only then acknowledges it.
 
 pub mod classify;
 pub mod metrics;
 pub mod mqtt;
 pub mod process;
 pub mod push;
+pub mod vet;
 
 pub use metrics::Metrics;
 

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
+const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
 
 const MIGRATION_1: &str = "
 CREATE TABLE users (
@@ -139,8 +139,83 @@ CREATE INDEX records_status_keys ON records(status, captured_at, id, room);
 CREATE INDEX records_time_keys ON records(captured_at, id, room);
 ";
 
+/// Quarantine for records the hub does not believe, and constraints that keep such rows out
+/// of `records`: times inside 2000-01-01..2200-01-01 UTC (Unix ms, the range the API accepts
+/// for dates), valid candidate JSON, a room name as long as the wire allows. SQLite adds
+/// CHECKs only by rebuilding the table; rows that would break them move to quarantine first.
+/// Rooms and students of old rows are not judged here: a door unit may have moved since, a
+/// student may have left.
+const MIGRATION_4: &str = "
+CREATE TABLE quarantine (
+    record_id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    room TEXT NOT NULL,
+    captured_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    candidates TEXT NOT NULL,
+    thumbnail BLOB,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX quarantine_received ON quarantine(received_at, record_id);
+
+INSERT OR IGNORE INTO quarantine
+SELECT id, device_id, room, captured_at, received_at, decision,
+    CASE WHEN json_valid(candidates) THEN candidates ELSE '[]' END, thumbnail,
+    CASE
+        WHEN captured_at NOT BETWEEN 946684800000 AND 7258118399999 THEN 'out_of_range'
+        WHEN received_at NOT BETWEEN 946684800000 AND 7258118399999 THEN 'out_of_range'
+        ELSE 'malformed'
+    END,
+    'moved here by the upgrade to schema 4: ' || CASE
+        WHEN captured_at NOT BETWEEN 946684800000 AND 7258118399999
+            THEN 'captured_at ' || captured_at || ' ms is outside the years 2000-2199'
+        WHEN received_at NOT BETWEEN 946684800000 AND 7258118399999
+            THEN 'received_at ' || received_at || ' ms is outside the years 2000-2199'
+        WHEN NOT json_valid(candidates) THEN 'its candidates are not valid JSON'
+        ELSE 'its room name is empty or longer than 64 bytes'
+    END
+FROM records
+WHERE captured_at NOT BETWEEN 946684800000 AND 7258118399999
+    OR received_at NOT BETWEEN 946684800000 AND 7258118399999
+    OR NOT json_valid(candidates)
+    OR length(CAST(room AS BLOB)) NOT BETWEEN 1 AND 64;
+
+CREATE TABLE records_checked (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    room TEXT NOT NULL CHECK (length(CAST(room AS BLOB)) BETWEEN 1 AND 64),
+    captured_at INTEGER NOT NULL CHECK (captured_at BETWEEN 946684800000 AND 7258118399999),
+    received_at INTEGER NOT NULL CHECK (received_at BETWEEN 946684800000 AND 7258118399999),
+    model TEXT NOT NULL,
+    gallery_version INTEGER NOT NULL,
+    embedding BLOB NOT NULL,
+    candidates TEXT NOT NULL CHECK (json_valid(candidates)),
+    decision TEXT NOT NULL CHECK (decision IN ('confident', 'uncertain', 'unknown')),
+    thumbnail BLOB,
+    quality TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'reassigned')),
+    final_student TEXT,
+    reviewed_by TEXT,
+    reviewed_at INTEGER
+);
+INSERT INTO records_checked
+SELECT * FROM records WHERE id NOT IN (SELECT record_id FROM quarantine);
+DROP TABLE records;
+ALTER TABLE records_checked RENAME TO records;
+CREATE INDEX records_room_time ON records(room, captured_at);
+CREATE INDEX records_status_keys ON records(status, captured_at, id, room);
+CREATE INDEX records_time_keys ON records(captured_at, id, room);
+";
+
 /// Runs every migration the database has not seen yet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Runs the migrations up to schema version `target`.
+fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError> {
     let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if done > MIGRATIONS.len() {
         return Err(StoreError::Corrupt(format!(
@@ -148,7 +223,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             MIGRATIONS.len()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(done) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
@@ -170,5 +245,71 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn schema_4_moves_rows_that_break_its_constraints_to_quarantine_and_keeps_the_rest() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate_to(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO devices (id, name, room, credential_hash, created_at)
+                 VALUES ('d1', 'door', 'Lab 3', 'h', 0);
+             INSERT INTO records (id, device_id, room, captured_at, received_at, model,
+                 gallery_version, embedding, candidates, decision, quality, status)
+             VALUES
+                 ('good', 'd1', 'Lab 3', 1790000000000, 1790000000500, 'm', 1, x'00',
+                     '[]', 'unknown', '{}', 'pending'),
+                 ('absurd', 'd1', 'Lab 3', 8210266833600000, 1790000000500, 'm', 1, x'00',
+                     '[]', 'unknown', '{}', 'pending'),
+                 ('epoch', 'd1', 'Lab 3', 1790000000000, 5, 'm', 1, x'00',
+                     '[]', 'confident', '{}', 'approved'),
+                 ('garbled', 'd1', 'Lab 3', 1790000000000, 1790000000500, 'm', 1, x'00',
+                     '[{', 'uncertain', '{}', 'pending');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let kept: Vec<String> = conn
+            .prepare("SELECT id FROM records")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept, ["good"]);
+        let held: Vec<(String, String, String)> = conn
+            .prepare("SELECT record_id, reason, detail FROM quarantine ORDER BY record_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let reasons: Vec<(&str, &str)> = held
+            .iter()
+            .map(|(id, reason, _)| (id.as_str(), reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                ("absurd", "out_of_range"),
+                ("epoch", "out_of_range"),
+                ("garbled", "malformed")
+            ]
+        );
+        assert!(
+            held[0].2.contains("captured_at 8210266833600000 ms"),
+            "{}",
+            held[0].2
+        );
+        assert!(held[1].2.contains("received_at 5 ms"), "{}", held[1].2);
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'
+                 AND name IN ('records_room_time', 'records_status_keys', 'records_time_keys')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 3);
     }
 }

@@ -8,6 +8,7 @@ pub mod faces;
 pub mod gallery;
 pub mod marks;
 mod migrations;
+pub mod quarantine;
 pub mod records;
 pub mod school;
 pub mod timetable;
@@ -146,6 +147,28 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 /// unfinished transaction), so the connection is used on.
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     conn.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The rows that read, in order; a row that does not (a bad id, a value of the wrong type) is
+/// logged and left out, so one bad row never hides the others. Other errors end the read.
+pub(crate) fn readable<T>(
+    rows: impl IntoIterator<Item = rusqlite::Result<T>>,
+    what: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    use rusqlite::Error::{FromSqlConversionFailure, IntegralValueOutOfRange, InvalidColumnType};
+    let mut kept = Vec::new();
+    for row in rows {
+        match row {
+            Ok(value) => kept.push(value),
+            Err(
+                e @ (FromSqlConversionFailure(..)
+                | IntegralValueOutOfRange(..)
+                | InvalidColumnType(..)),
+            ) => tracing::warn!("left out an unreadable {what}: {e}"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(kept)
 }
 
 /// Reads column `idx` of `row` as an id (for use inside `query_map`).

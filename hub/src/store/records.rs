@@ -7,11 +7,19 @@ use rollcall_shared::{AttendanceRecord, Decision, DeviceId, RecordId, StudentId}
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col};
+use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
 
-const INSERT: &str = "INSERT OR IGNORE INTO records (id, device_id, room, captured_at,
+/// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
+/// CHECK of migration 4, the first day the API accepts).
+pub const EARLIEST_MS: i64 = 946_684_800_000;
+/// The latest: 2199-12-31T23:59:59.999Z, the end of the last day the API accepts.
+pub const LATEST_MS: i64 = 7_258_118_399_999;
+
+// A resent record is ignored; a row breaking a CHECK is an error, not silently dropped.
+const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
     received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
-    status, final_student) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    status, final_student) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+    ON CONFLICT (id) DO NOTHING";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
     decision, thumbnail IS NOT NULL, quality, status, final_student, reviewed_by, reviewed_at
     FROM records";
@@ -27,6 +35,7 @@ const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE st
 const KEYS: &str = "SELECT id, room, captured_at FROM records ORDER BY captured_at DESC, id DESC";
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
+const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_THUMBNAILS: &str = "UPDATE records SET thumbnail = NULL
@@ -69,7 +78,7 @@ impl Status {
     }
 }
 
-fn decision_str(d: Decision) -> &'static str {
+pub(crate) fn decision_str(d: Decision) -> &'static str {
     match d {
         Decision::Confident => "confident",
         Decision::Uncertain => "uncertain",
@@ -126,13 +135,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
     })
 }
 
-/// Stores `record` unless a record with its id exists. Returns whether a row was added.
-pub fn insert(
-    conn: &Connection,
-    record: &AttendanceRecord,
-    received_at: i64,
-) -> Result<bool, StoreError> {
-    let candidates: Vec<CandidateView> = record
+/// The candidates of `record` as stored (JSON).
+pub(crate) fn candidates_json(record: &AttendanceRecord) -> String {
+    let views: Vec<CandidateView> = record
         .candidates
         .iter()
         .map(|c| CandidateView {
@@ -140,6 +145,21 @@ pub fn insert(
             distance: c.distance,
         })
         .collect();
+    serde_json::to_string(&views).unwrap_or_else(|_| "[]".into())
+}
+
+/// Whether a record with `id` is stored.
+pub fn exists(conn: &Connection, id: RecordId) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare_cached(EXISTS)?;
+    Ok(stmt.exists([id.to_string()])?)
+}
+
+/// Stores `record` unless a record with its id exists. Returns whether a row was added.
+pub fn insert(
+    conn: &Connection,
+    record: &AttendanceRecord,
+    received_at: i64,
+) -> Result<bool, StoreError> {
     let (status, final_student) = match record.decision {
         Decision::Confident => (
             Status::Approved,
@@ -162,7 +182,7 @@ pub fn insert(
         record.model.as_str(),
         record.gallery_version.0,
         embedding_to_blob(&record.embedding.0),
-        serde_json::to_string(&candidates).unwrap_or_else(|_| "[]".into()),
+        candidates_json(record),
         decision_str(record.decision),
         record.thumbnail.as_ref().map(|t| t.0.as_slice()),
         quality.to_string(),
@@ -205,10 +225,16 @@ pub fn each_key(
         None => stmt.query([])?,
     };
     while let Some(row) = rows.next()? {
-        let key = RecordKey {
-            id: id_col(row, 0)?,
-            room: row.get(1)?,
-            captured_at: row.get(2)?,
+        let key = |row: &rusqlite::Row<'_>| {
+            Ok(RecordKey {
+                id: id_col(row, 0)?,
+                room: row.get(1)?,
+                captured_at: row.get(2)?,
+            })
+        };
+        // One unreadable row is left out (and logged), never the end of the scan.
+        let Some(key) = readable([key(row)], "record key")?.pop() else {
+            continue;
         };
         if visit(key).is_break() {
             break;
@@ -231,7 +257,12 @@ pub fn by_status(
             false => ControlFlow::Break(()),
         }
     })?;
-    found.into_iter().map(|id| get(conn, id)).collect()
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
+    let rows: Vec<_> = found
+        .into_iter()
+        .map(|id| stmt.query_row([id.to_string()], from_row))
+        .collect();
+    readable(rows, "record")
 }
 
 /// The records with `status` captured in `room` within `[from, to)`, newest first.
@@ -244,7 +275,7 @@ pub fn in_room(
 ) -> Result<Vec<RecordView>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} {IN_ROOM}"))?;
     let rows = stmt.query_map(params![status.as_str(), room, from, to], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    readable(rows, "record")
 }
 
 /// The outcome of a review.
@@ -282,7 +313,7 @@ pub fn accepted_in_room(
 ) -> Result<Vec<(StudentId, i64)>, StoreError> {
     let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
     let rows = stmt.query_map(params![room, from, to], |r| Ok((id_col(r, 0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    readable(rows, "accepted record")
 }
 
 pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
@@ -318,6 +349,9 @@ mod tests {
     use crate::store::devices::{self, Device};
     use rollcall_shared::*;
 
+    /// A time inside the range the table accepts.
+    const T: i64 = 1_790_000_000_000;
+
     fn device(conn: &Connection) -> DeviceId {
         let d = Device {
             id: DeviceId::random(),
@@ -341,7 +375,7 @@ mod tests {
             id: RecordId::now_v7(),
             device,
             room: "Lab 3".into(),
-            captured_at: UnixMillis(1_000),
+            captured_at: UnixMillis(T + 1_000),
             model: ModelId::new("m").unwrap(),
             gallery_version: GalleryVersion(1),
             embedding: Embedding(vec![0.25; 4]),
@@ -372,8 +406,8 @@ mod tests {
             (2, Decision::Uncertain),
         ] {
             let mut r = record(dev, decision);
-            r.captured_at = UnixMillis(at);
-            insert(&conn, &r, at).unwrap();
+            r.captured_at = UnixMillis(T + at);
+            insert(&conn, &r, T + at).unwrap();
             ids.push(r.id);
         }
         let mut pending = Vec::new();
@@ -382,7 +416,7 @@ mod tests {
             ControlFlow::Continue(())
         })
         .unwrap();
-        assert_eq!(pending, [(ids[0], 3), (ids[2], 2)]);
+        assert_eq!(pending, [(ids[0], T + 3), (ids[2], T + 2)]);
         let mut seen = 0;
         each_key(&conn, None, |_| {
             seen += 1;
@@ -396,13 +430,13 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(all, [ids[0], ids[2], ids[1]]);
-        let in_lab = in_room(&conn, Status::Pending, "Lab 3", 2, 4).unwrap();
+        let in_lab = in_room(&conn, Status::Pending, "Lab 3", T + 2, T + 4).unwrap();
         assert_eq!(
             in_lab.iter().map(|r| r.id).collect::<Vec<_>>(),
             [ids[0], ids[2]]
         );
         assert!(
-            in_room(&conn, Status::Pending, "Hall", 0, 9)
+            in_room(&conn, Status::Pending, "Hall", T, T + 9)
                 .unwrap()
                 .is_empty()
         );
@@ -438,10 +472,13 @@ mod tests {
     fn inserting_the_same_record_twice_stores_it_once() {
         let conn = crate::store::memory();
         let r = record(device(&conn), Decision::Uncertain);
-        assert!(insert(&conn, &r, 5).unwrap());
-        assert!(!insert(&conn, &r, 6).unwrap());
+        assert!(insert(&conn, &r, T + 5).unwrap());
+        assert!(!insert(&conn, &r, T + 6).unwrap());
         let stored = get(&conn, r.id).unwrap();
-        assert_eq!((stored.status, stored.received_at), (Status::Pending, 5));
+        assert_eq!(
+            (stored.status, stored.received_at),
+            (Status::Pending, T + 5)
+        );
         assert_eq!(
             by_status(&conn, Some(Status::Pending), 10).unwrap().len(),
             1
@@ -452,11 +489,11 @@ mod tests {
     fn confident_records_count_at_once_and_reviews_move_them() {
         let conn = crate::store::memory();
         let r = record(device(&conn), Decision::Confident);
-        insert(&conn, &r, 5).unwrap();
+        insert(&conn, &r, T + 5).unwrap();
         let student = r.candidates[0].student;
         assert_eq!(
-            accepted_in_room(&conn, "Lab 3", 0, 2_000).unwrap(),
-            [(student, 1_000)]
+            accepted_in_room(&conn, "Lab 3", T, T + 2_000).unwrap(),
+            [(student, T + 1_000)]
         );
         let review = Review {
             status: Status::Rejected,
@@ -466,11 +503,60 @@ mod tests {
         };
         super::review(&conn, r.id, &review).unwrap();
         assert!(
-            accepted_in_room(&conn, "Lab 3", 0, 2_000)
+            accepted_in_room(&conn, "Lab 3", T, T + 2_000)
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(purge(&conn, 10, 0).unwrap(), (0, 0));
-        assert_eq!(purge(&conn, 10, 2_000).unwrap(), (0, 1));
+        assert_eq!(purge(&conn, 10, T + 2_000).unwrap(), (0, 1));
+    }
+
+    #[test]
+    fn the_stored_range_is_the_range_of_days_the_api_accepts() {
+        use crate::http::input::{FIRST_DAY, LAST_DAY};
+        let first = FIRST_DAY.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let last = LAST_DAY
+            .and_hms_milli_opt(23, 59, 59, 999)
+            .unwrap()
+            .and_utc();
+        assert_eq!(
+            (first.timestamp_millis(), last.timestamp_millis()),
+            (EARLIEST_MS, LATEST_MS)
+        );
+    }
+
+    #[test]
+    fn the_table_refuses_times_outside_its_range_and_bad_candidates() {
+        let conn = crate::store::memory();
+        let dev = device(&conn);
+        for at in [EARLIEST_MS - 1, LATEST_MS + 1, 8_210_266_833_600_000] {
+            let mut r = record(dev, Decision::Unknown);
+            r.captured_at = UnixMillis(at);
+            assert!(insert(&conn, &r, T).is_err(), "{at} was stored");
+        }
+        let r = record(dev, Decision::Unknown);
+        assert!(insert(&conn, &r, EARLIEST_MS - 1).is_err());
+        insert(&conn, &r, T).unwrap();
+        let broken = conn.execute("UPDATE records SET candidates = 'not json'", []);
+        assert!(broken.is_err());
+    }
+
+    #[test]
+    fn a_row_that_cannot_be_read_is_left_out_of_listings() {
+        let conn = crate::store::memory();
+        let dev = device(&conn);
+        let (good, bad) = (
+            record(dev, Decision::Unknown),
+            record(dev, Decision::Unknown),
+        );
+        insert(&conn, &good, T).unwrap();
+        insert(&conn, &bad, T).unwrap();
+        conn.execute(
+            "UPDATE records SET room = x'00ff' WHERE id = ?1",
+            [bad.id.to_string()],
+        )
+        .unwrap();
+        let listed = by_status(&conn, None, 10).unwrap();
+        assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), [good.id]);
     }
 }

@@ -2,6 +2,8 @@
 //! their faces look like to the model. No names or photos leave the hub; devices get only ids
 //! and embeddings (see `gallery`).
 
+use std::collections::HashSet;
+
 use rollcall_shared::{ClassId, StudentId};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -18,6 +20,7 @@ const INSERT_STUDENT: &str =
     "INSERT INTO students (id, name, external_ref, created_at) VALUES (?1, ?2, ?3, ?4)";
 const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at FROM students";
 const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
+const STUDENT_EXISTS: &str = "SELECT 1 FROM students WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const ADD_MEMBER: &str =
     "INSERT OR IGNORE INTO class_members (class_id, student_id) VALUES (?1, ?2)";
@@ -151,6 +154,21 @@ pub fn students(conn: &Connection) -> Result<Vec<Student>, StoreError> {
     let mut stmt = conn.prepare(&format!("{SELECT_STUDENT} ORDER BY name, id"))?;
     let rows = stmt.query_map([], student_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Which of `ids` are students on the roster.
+pub fn on_roster(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = StudentId>,
+) -> Result<HashSet<StudentId>, StoreError> {
+    let mut stmt = conn.prepare_cached(STUDENT_EXISTS)?;
+    let mut found = HashSet::new();
+    for id in ids {
+        if stmt.exists([id.to_string()])? {
+            found.insert(id);
+        }
+    }
+    Ok(found)
 }
 
 pub fn student(conn: &Connection, id: StudentId) -> Result<Student, StoreError> {

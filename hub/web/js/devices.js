@@ -1,9 +1,11 @@
 // Devices (admin): each door unit's state as it last reported it — online or offline, last
 // heartbeat, records waiting in its outbox, the gallery version it holds — with re-sync,
-// enable/disable and registering a new unit (its MQTT password is shown once).
+// enable/disable and registering a new unit (its MQTT password is shown once). Below, the
+// records the hub held back (a door unit's clock far off, a student not on the roster), each
+// with its reason, for the admin to fix the unit and let the record go.
 
 import * as api from './api.js';
-import { ago, announce, dateTime, failed, field, fill, h, heading, poll } from './ui.js';
+import { ago, announce, confirm, dateTime, face, failed, field, fill, h, heading, poll } from './ui.js';
 
 const REFRESH_MS = 10000;
 
@@ -19,12 +21,55 @@ export function render(main) {
       body,
     ),
   );
-  main.append(heading('Devices'), h('section', { class: 'card' }, table), registerForm(() => refresh()));
+  const held = h('div', { id: 'quarantine' });
+  main.append(
+    heading('Devices'),
+    h('section', { class: 'card' }, table),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'held-title' },
+      h('h2', { id: 'held-title' }, 'Records held back'),
+      h('p', { class: 'hint' }, 'Acknowledged to the door unit but not counted: fix the cause (usually the unit\'s clock), then let them go.'),
+      held,
+    ),
+    registerForm(() => refresh()),
+  );
+  let names = new Map();
 
   async function refresh() {
-    if (body.contains(document.activeElement) && document.activeElement.tagName === 'BUTTON') return;
-    const devices = await api.get('/devices');
+    if (main.contains(document.activeElement) && document.activeElement.tagName === 'BUTTON') return;
+    const [devices, records] = await Promise.all([api.get('/devices'), api.get('/quarantine?limit=200')]);
+    names = new Map(devices.map((d) => [d.id, d.name]));
     fill(body, devices.length ? devices.map(row) : h('tr', {}, h('td', { colspan: 7 }, 'No door units registered yet.')));
+    fill(held, records.length ? h('ul', { class: 'held' }, records.map(heldItem)) : h('p', {}, 'None: every record from the door units was believed.'));
+  }
+
+  function heldItem(q) {
+    const unit = names.get(q.device_id) || 'a removed door unit';
+    return h(
+      'li',
+      { dataset: { record: q.record_id, reason: q.reason } },
+      face(q.has_thumbnail ? `/quarantine/${api.seg(q.record_id)}/thumbnail` : null, `Face held from ${unit}`, 'face small'),
+      h(
+        'div',
+        {},
+        h('p', {}, h('strong', {}, unit), ` (says ${q.room}), captured ${when(q.captured_at)}, received ${dateTime(q.received_at)}`),
+        h('p', { class: 'error' }, q.detail),
+        h('button', { type: 'button', class: 'small', onclick: () => dismiss(q, unit) }, 'Let go'),
+      ),
+    );
+  }
+
+  async function dismiss(q, unit) {
+    if (!(await confirm(`Delete this record from ${unit}? It will never count.`, 'Delete'))) return;
+    try {
+      await api.del(`/quarantine/${api.seg(q.record_id)}`);
+      announce('Record deleted.');
+      document.activeElement.blur();
+      await refresh();
+    } catch (e) {
+      failed('Could not delete the record', e);
+    }
   }
 
   function row(d) {
@@ -76,6 +121,11 @@ export function render(main) {
   }
 
   return poll(REFRESH_MS, refresh);
+}
+
+/** A door unit's capture time, which may be absurd (that can be why it is held). */
+function when(ms) {
+  return Number.isFinite(new Date(ms).getTime()) ? dateTime(ms) : `at ${ms} ms (no real date)`;
 }
 
 function registerForm(refresh) {

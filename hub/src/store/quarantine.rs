@@ -1,0 +1,190 @@
+//! Records the hub does not believe: acknowledged to their door unit, kept here with the reason
+//! for an admin to see, never a mark. Keyed by record id, so a door unit that resends changes
+//! nothing. Embeddings are not kept; thumbnails are, under the records' retention.
+
+use rollcall_shared::{AttendanceRecord, DeviceId, RecordId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::records::{CandidateView, candidates_json, decision_str};
+use super::{StoreError, id_col, readable};
+
+const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captured_at,
+    received_at, decision, candidates, thumbnail, reason, detail)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (record_id) DO NOTHING";
+const SELECT: &str = "SELECT record_id, device_id, room, captured_at, received_at, decision,
+    candidates, thumbnail IS NOT NULL, reason, detail FROM quarantine";
+const NEWEST: &str = "ORDER BY received_at DESC, record_id DESC LIMIT ?1";
+const COUNT: &str = "SELECT count(*) FROM quarantine";
+const DELETE: &str = "DELETE FROM quarantine WHERE record_id = ?1";
+const THUMBNAIL: &str = "SELECT thumbnail FROM quarantine WHERE record_id = ?1";
+const PURGE: &str = "DELETE FROM quarantine WHERE received_at < ?1";
+
+/// Why a record is held: a stable code and a sentence for people.
+#[derive(Clone, Copy, Debug)]
+pub struct Reason<'a> {
+    pub code: &'a str,
+    pub detail: &'a str,
+}
+
+/// A held record as an admin sees it: what the door unit claimed, and why it is held.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quarantined {
+    pub record_id: RecordId,
+    pub device_id: DeviceId,
+    /// The room the door unit claimed.
+    pub room: String,
+    /// The door unit's clock when it captured the face (may be absurd: that can be the reason).
+    pub captured_at: i64,
+    pub received_at: i64,
+    pub decision: String,
+    pub candidates: Vec<CandidateView>,
+    pub has_thumbnail: bool,
+    pub reason: String,
+    pub detail: String,
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
+    let candidates: String = r.get(6)?;
+    Ok(Quarantined {
+        record_id: id_col(r, 0)?,
+        device_id: id_col(r, 1)?,
+        room: r.get(2)?,
+        captured_at: r.get(3)?,
+        received_at: r.get(4)?,
+        decision: r.get(5)?,
+        candidates: serde_json::from_str(&candidates).unwrap_or_default(),
+        has_thumbnail: r.get(7)?,
+        reason: r.get(8)?,
+        detail: r.get(9)?,
+    })
+}
+
+/// Holds `record` unless it is held already. Returns whether a row was added.
+pub fn insert(
+    conn: &Connection,
+    record: &AttendanceRecord,
+    received_at: i64,
+    reason: Reason<'_>,
+) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare_cached(INSERT)?;
+    let added = stmt.execute(params![
+        record.id.to_string(),
+        record.device.to_string(),
+        record.room,
+        record.captured_at.0,
+        received_at,
+        decision_str(record.decision),
+        candidates_json(record),
+        record.thumbnail.as_ref().map(|t| t.0.as_slice()),
+        reason.code,
+        reason.detail,
+    ])?;
+    Ok(added == 1)
+}
+
+/// The newest held records, at most `limit`.
+pub fn newest(conn: &Connection, limit: u32) -> Result<Vec<Quarantined>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} {NEWEST}"))?;
+    let rows = stmt.query_map([limit], from_row)?;
+    readable(rows, "quarantined record")
+}
+
+pub fn get(conn: &Connection, id: RecordId) -> Result<Quarantined, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE record_id = ?1"))?;
+    stmt.query_row([id.to_string()], from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("quarantined record"))
+}
+
+/// How many records are held.
+pub fn count(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn.query_row(COUNT, [], |r| r.get(0))?)
+}
+
+/// Lets go of a held record (an admin has seen it).
+pub fn remove(conn: &Connection, id: RecordId) -> Result<(), StoreError> {
+    match conn.execute(DELETE, [id.to_string()])? {
+        0 => Err(StoreError::NotFound("quarantined record")),
+        _ => Ok(()),
+    }
+}
+
+pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    let found: Option<Option<Vec<u8>>> = conn
+        .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
+        .optional()?;
+    found.ok_or(StoreError::NotFound("quarantined record"))
+}
+
+/// Drops what arrived before `received_before` (the records' retention). Returns how many.
+pub fn purge(conn: &Connection, received_before: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(PURGE, [received_before])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rollcall_shared::*;
+
+    fn record(captured_at: i64) -> AttendanceRecord {
+        AttendanceRecord {
+            id: RecordId::now_v7(),
+            device: DeviceId::random(),
+            room: "Lab 3".into(),
+            captured_at: UnixMillis(captured_at),
+            model: ModelId::new("m").unwrap(),
+            gallery_version: GalleryVersion(1),
+            embedding: Embedding(vec![0.5; 4]),
+            candidates: vec![Candidate {
+                student: StudentId::random(),
+                distance: 0.3,
+            }],
+            decision: Decision::Uncertain,
+            thumbnail: Some(Thumbnail(vec![0xFF, 0xD8, 1])),
+            quality: FaceQuality {
+                face_px: 60.0,
+                sharpness: 90.0,
+                detector_score: 0.9,
+                yaw_deg: 0.0,
+                frames: 2,
+            },
+        }
+    }
+
+    const WHY: Reason<'static> = Reason {
+        code: "too_old",
+        detail: "captured 9 days before the hub received it",
+    };
+
+    #[test]
+    fn a_held_record_is_kept_once_listed_newest_first_and_can_be_let_go() {
+        let conn = crate::store::memory();
+        let (first, absurd) = (record(1_000), record(8_210_266_833_600_000));
+        assert!(insert(&conn, &first, 10, WHY).unwrap());
+        assert!(insert(&conn, &absurd, 20, WHY).unwrap());
+        assert!(!insert(&conn, &absurd, 30, WHY).unwrap());
+        let held = newest(&conn, 10).unwrap();
+        let ids: Vec<_> = held.iter().map(|q| q.record_id).collect();
+        assert_eq!(ids, [absurd.id, first.id]);
+        assert_eq!(held[0].captured_at, 8_210_266_833_600_000);
+        assert_eq!(
+            (held[0].reason.as_str(), held[0].received_at),
+            ("too_old", 20)
+        );
+        assert_eq!(held[0].candidates[0].student, absurd.candidates[0].student);
+        assert!(held[0].has_thumbnail);
+        assert_eq!(
+            thumbnail(&conn, first.id).unwrap().unwrap(),
+            [0xFF, 0xD8, 1]
+        );
+        assert_eq!(count(&conn).unwrap(), 2);
+        remove(&conn, first.id).unwrap();
+        assert!(matches!(
+            remove(&conn, first.id),
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(purge(&conn, 21).unwrap(), 1);
+        assert_eq!(count(&conn).unwrap(), 0);
+    }
+}
