@@ -185,7 +185,7 @@ impl Default for FacesConfig {
         Self {
             enabled: true,
             models_dir: None,
-            gate: QualityGate::default(),
+            gate: QualityGate::enrolment(),
         }
     }
 }

@@ -23,6 +23,9 @@ const SERENA: &str = "identities/Serena_Williams/Serena_Williams_0002.jpg";
 /// A wall: the detector finds no face in it.
 const NO_FACE: &str = "negatives/skimage_brick.png";
 const TWO_PEOPLE: &str = "groups/face_recognition_two_people.jpg";
+/// Jackie Chan in the middle, another face at the edge: the photo is still of him.
+const WITH_BYSTANDER: &str = "identities/Jackie_Chan/Jackie_Chan_0001.jpg";
+const JACKIE: &str = "identities/Jackie_Chan/Jackie_Chan_0004.jpg";
 
 async fn student(admin: &Api, name: &str) -> String {
     let s = admin.created("/students", json!({"name": name})).await;
@@ -60,6 +63,15 @@ async fn photos_without_exactly_one_good_face_are_refused_with_the_reason() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["code"], "several_faces");
     assert!(error["details"]["faces"].as_u64().unwrap() >= 2, "{error}");
+    let boxes = error["details"]["boxes"].as_array().unwrap();
+    assert_eq!(
+        boxes.len() as u64,
+        error["details"]["faces"].as_u64().unwrap()
+    );
+    assert!(
+        boxes.iter().all(|b| b.as_array().unwrap().len() == 4),
+        "{error}"
+    );
 
     let text = ("notes.txt".to_owned(), b"not a photo at all\n".to_vec());
     let (status, error) = refused(&admin, &s, text).await;
@@ -100,6 +112,31 @@ async fn a_small_face_fails_the_quality_gate_with_its_figures() {
     assert_eq!(error["code"], "too_small", "{error}");
     let figures = &error["details"]["too_small"];
     assert!(figures["px"].as_f64().unwrap() < figures["min"].as_f64().unwrap());
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_bystander_does_not_refuse_a_photo_and_the_students_own_face_is_taken() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Jackie").await;
+    let files = vec![photo(WITH_BYSTANDER), photo(JACKIE)];
+    let (status, body) = admin.upload(&format!("/students/{s}/faces"), files).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        body["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["accepted"] == true),
+        "{body}"
+    );
+    let (_, enrolled) = admin.get(&format!("/students/{s}/embeddings")).await;
+    let same = distance(&enrolled[0]["embedding"], &enrolled[1]["embedding"]);
+    assert!(
+        same < 0.30,
+        "the face taken is Jackie's, not the bystander's: {same}"
+    );
     hub.stop().await;
 }
 

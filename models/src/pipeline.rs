@@ -333,17 +333,58 @@ fn pad(image: &RgbImage, margin: u32) -> RgbImage {
     out
 }
 
-/// The face a single-person photo is of: the largest, discounted by its distance from the
-/// image centre (identity photos are centred on their subject; bystanders are at the edges).
-pub fn primary_face(faces: &[Face], width: u32, height: u32) -> Option<usize> {
+/// How much more prominent (see [`prominence`]) a photo's main face must be than every other
+/// face for an enrolment photo with several faces to be taken as a photo of that person.
+/// Chosen on the developer face set (docs/ACCURACY.md, `examples/enrolment_rule.rs`).
+pub const DOMINANCE: f32 = 1.5;
+
+/// How much a face in a `width`×`height` photo looks like the photo's subject: the shorter
+/// side of its box, discounted by its distance from the centre (portraits are centred on their
+/// subject; bystanders stand at the edges and further back).
+pub fn prominence(bbox: &[f32; 4], width: u32, height: u32) -> f32 {
     let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
     let diagonal = (width as f32).hypot(height as f32).max(1.0);
-    let weight = |f: &Face| {
-        let b = f.detection.bbox;
-        let off = ((b[0] + b[2]) / 2.0 - cx).hypot((b[1] + b[3]) / 2.0 - cy) / diagonal;
-        f.detection.width().min(f.detection.height()) * (1.0 - off).max(0.0)
-    };
-    (0..faces.len()).max_by(|&a, &b| weight(&faces[a]).total_cmp(&weight(&faces[b])))
+    let off = ((bbox[0] + bbox[2]) / 2.0 - cx).hypot((bbox[1] + bbox[3]) / 2.0 - cy) / diagonal;
+    let side = (bbox[2] - bbox[0]).min(bbox[3] - bbox[1]).max(0.0);
+    side * (1.0 - off).max(0.0)
+}
+
+/// The face a single-person photo is of: the most prominent one.
+pub fn primary_face(faces: &[Face], width: u32, height: u32) -> Option<usize> {
+    let boxes: Vec<[f32; 4]> = faces.iter().map(|f| f.detection.bbox).collect();
+    primary_face_of_boxes(&boxes, width, height)
+}
+
+/// [`primary_face`] on bare boxes.
+pub fn primary_face_of_boxes(boxes: &[[f32; 4]], width: u32, height: u32) -> Option<usize> {
+    let weight = |i: &usize| prominence(&boxes[*i], width, height);
+    (0..boxes.len()).max_by(|a, b| weight(a).total_cmp(&weight(b)))
+}
+
+/// The face an enrolment photo is of, when one dominates: at least `ratio` times as prominent
+/// as any other. Otherwise the faces that compete (every face within `ratio` of the most
+/// prominent, most prominent first; empty when there is no face).
+pub fn dominant_face(
+    boxes: &[[f32; 4]],
+    width: u32,
+    height: u32,
+    ratio: f32,
+) -> Result<usize, Vec<usize>> {
+    let mut order: Vec<usize> = (0..boxes.len()).collect();
+    let weight = |i: usize| prominence(&boxes[i], width, height);
+    order.sort_by(|&a, &b| weight(b).total_cmp(&weight(a)));
+    match order.as_slice() {
+        [] => Err(Vec::new()),
+        [only] => Ok(*only),
+        [first, second, ..] if weight(*first) >= ratio * weight(*second) => Ok(*first),
+        [first, ..] => {
+            let best = weight(*first);
+            Err(order
+                .into_iter()
+                .filter(|&i| weight(i) * ratio > best)
+                .collect())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -385,5 +426,27 @@ mod tests {
         nan[7] = f32::NAN;
         assert!(unit_length(&nan)[7].is_nan());
         assert_eq!(unit_length(&nan)[0], 1.0);
+    }
+
+    #[test]
+    fn a_clearly_larger_central_face_dominates_two_alike_compete() {
+        let (w, h) = (250, 250);
+        let subject = [75.0, 70.0, 175.0, 180.0];
+        let bystander = [0.0, 10.0, 40.0, 55.0];
+        assert_eq!(dominant_face(&[bystander, subject], w, h, DOMINANCE), Ok(1));
+        assert_eq!(primary_face_of_boxes(&[bystander, subject], w, h), Some(1));
+        let twin = [130.0, 70.0, 230.0, 180.0];
+        let left = [20.0, 70.0, 120.0, 180.0];
+        assert_eq!(
+            dominant_face(&[left, bystander, twin], w, h, DOMINANCE),
+            Err(vec![0, 2])
+        );
+        assert_eq!(dominant_face(&[], w, h, DOMINANCE), Err(vec![]));
+        assert_eq!(dominant_face(&[bystander], w, h, DOMINANCE), Ok(0));
+        assert_eq!(
+            dominant_face(&[bystander, subject], w, h, f32::INFINITY),
+            Err(vec![1, 0]),
+            "an infinite ratio refuses every photo with several faces"
+        );
     }
 }

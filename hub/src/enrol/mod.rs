@@ -1,7 +1,7 @@
 //! Enrolment photos: from uploaded bytes to an embedding worth keeping, or the reason it is not.
 //!
-//! Owns the rules a photo must meet (decodable within limits, exactly one face, past the quality
-//! gate) and the thumbnail kept beside the embedding. Knows nothing of HTTP: the API maps a
+//! Owns the rules a photo must meet (decodable within limits, one face that dominates any
+//! other, past the quality gate) and the thumbnail kept beside the embedding. Knows nothing of HTTP: the API maps a
 //! [`Refusal`] to a status; [`save`] is the one way an [`Accepted`] photo is stored.
 
 mod record;
@@ -13,7 +13,9 @@ mod upgrade;
 use std::path::PathBuf;
 
 use rollcall_models::image_io::{ImageLimits, decode_image};
-use rollcall_models::pipeline::{Face, FacePipeline, MODEL_ID, PipelineOptions};
+use rollcall_models::pipeline::{
+    DOMINANCE, Face, FacePipeline, MODEL_ID, PipelineOptions, dominant_face,
+};
 use rollcall_models::quality::{FaceQuality, QualityGate};
 use rollcall_models::weights::ModelsDir;
 
@@ -72,17 +74,23 @@ impl Enroller {
         &self.gate
     }
 
-    /// Runs one photo through the rules. CPU-heavy: call it off the async executor.
+    /// Runs one photo through the rules. CPU-heavy: call it off the async executor. Of several
+    /// faces, the one that dominates (larger and more central than any other by
+    /// [`DOMINANCE`]) is the student's; bystanders at the edges do not refuse a photo.
     pub fn assess(&self, bytes: &[u8]) -> Result<Accepted, Refusal> {
         let image = decode_image(bytes, self.limits)?;
         let mut faces = self
             .pipeline
             .faces(&image)
             .map_err(|e| Refusal::Pipeline(e.to_string()))?;
-        let face = match faces.len() {
-            0 => return Err(Refusal::NoFace),
-            1 => faces.remove(0),
-            count => return Err(Refusal::SeveralFaces { count }),
+        let boxes: Vec<[f32; 4]> = faces.iter().map(|f| f.detection.bbox).collect();
+        let face = match dominant_face(&boxes, image.width(), image.height(), DOMINANCE) {
+            Ok(subject) => faces.swap_remove(subject),
+            Err(competing) if competing.is_empty() => return Err(Refusal::NoFace),
+            Err(competing) => {
+                let boxes = competing.into_iter().map(|i| boxes[i]).collect();
+                return Err(Refusal::SeveralFaces { boxes });
+            }
         };
         self.gate.check(&face.quality)?;
         self.accept(face)

@@ -11,8 +11,13 @@ pub enum Refusal {
     Image(#[from] ImageError),
     #[error("no face found in the photo")]
     NoFace,
-    #[error("{count} faces found; an enrolment photo must show exactly one person")]
-    SeveralFaces { count: usize },
+    /// Several faces, none clearly the photo's subject; `boxes` are the competing faces
+    /// (`[x1, y1, x2, y2]` in photo pixels, most prominent first).
+    #[error(
+        "{} faces of about the same prominence; none is clearly the student's",
+        boxes.len()
+    )]
+    SeveralFaces { boxes: Vec<[f32; 4]> },
     #[error("{0}")]
     Quality(#[from] QualityIssue),
     #[error("face pipeline failed: {0}")]
@@ -38,7 +43,10 @@ impl Refusal {
     /// The figures behind the refusal (face count, measured value and limit), if any.
     pub fn details(&self) -> Option<Value> {
         match self {
-            Refusal::SeveralFaces { count } => Some(json!({"faces": count})),
+            Refusal::SeveralFaces { boxes } => Some(json!({
+                "faces": boxes.len(),
+                "boxes": boxes.iter().map(|b| b.map(f32::round)).collect::<Vec<_>>(),
+            })),
             Refusal::Quality(issue) => serde_json::to_value(issue).ok(),
             _ => None,
         }
@@ -75,10 +83,16 @@ mod tests {
         });
         assert_eq!(small.code(), "too_small");
         assert_eq!(small.details().unwrap()["too_small"]["min"], 40.0);
-        let several = Refusal::SeveralFaces { count: 3 };
+        let boxes = vec![[10.2, 20.0, 60.0, 80.0], [70.0, 20.0, 120.0, 80.0]];
+        let several = Refusal::SeveralFaces { boxes };
         assert_eq!(several.code(), "several_faces");
-        assert_eq!(several.details().unwrap()["faces"], 3);
-        assert!(several.to_string().contains('3'));
+        let details = several.details().unwrap();
+        assert_eq!(details["faces"], 2);
+        assert_eq!(
+            details["boxes"][0],
+            serde_json::json!([10.0, 20.0, 60.0, 80.0])
+        );
+        assert!(several.to_string().starts_with("2 faces"));
         assert_eq!(Refusal::from(ImageError::NotAnImage).code(), "not_an_image");
     }
 }

@@ -152,11 +152,11 @@ function uploadForm(s, outcome, refresh) {
     fill(outcome, h('li', {}, `Checking ${files.length} ${files.length === 1 ? 'photo' : 'photos'}…`));
     try {
       const answer = await api.upload(`/students/${api.seg(s.id)}/faces`, files);
-      show(answer.photos);
+      show(answer.photos, files);
       await refresh();
     } catch (e) {
       const photos = e.body && e.body.error && e.body.error.photos;
-      if (photos) show(photos);
+      if (photos) show(photos, files);
       else fill(outcome, h('li', { class: 'refused' }, `${files.length === 1 ? files[0].name : 'Upload'} refused: ${explain(e.code, e.message)}`));
     } finally {
       button.disabled = false;
@@ -166,21 +166,51 @@ function uploadForm(s, outcome, refresh) {
     announce(refused ? `${refused} ${refused === 1 ? 'photo was' : 'photos were'} refused.` : 'Photos added.', refused ? 'error' : 'ok');
   }
 
-  function show(photos) {
+  function show(photos, files) {
     fill(
       outcome,
       photos.map((p) =>
         p.accepted
           ? h('li', { class: 'accepted' }, `✓ ${p.photo}: accepted (sharpness ${p.quality.sharpness.toFixed(0)})`)
-          : h('li', { class: 'refused', dataset: { code: p.error.code } }, `✗ ${p.photo}: refused — ${explain(p.error.code, p.error.message)}`),
+          : h(
+              'li',
+              { class: 'refused', dataset: { code: p.error.code } },
+              `✗ ${p.photo}: refused — ${explain(p.error.code, p.error.message)}`,
+              competing(files.find((f) => f.name === p.photo), p.error.details),
+            ),
       ),
     );
   }
 }
 
+/** The faces that competed in a refused photo, cut from the admin's own file (nothing is
+ * fetched: the hub keeps no photo). */
+function competing(file, details) {
+  if (!file || !details || !details.boxes) return null;
+  const row = h('div', { class: 'crops', role: 'group', 'aria-label': 'The faces found' });
+  const url = URL.createObjectURL(file);
+  const img = new Image();
+  img.onload = () => {
+    for (const [x1, y1, x2, y2] of details.boxes) {
+      const pad = 0.25 * (x2 - x1);
+      const sx = Math.max(0, x1 - pad);
+      const sy = Math.max(0, y1 - pad);
+      const sw = Math.min(img.naturalWidth, x2 + pad) - sx;
+      const sh = Math.min(img.naturalHeight, y2 + pad) - sy;
+      if (sw <= 0 || sh <= 0) continue;
+      const canvas = h('canvas', { width: 96, height: Math.round((96 * sh) / sw), role: 'img', 'aria-label': 'A face found in the photo' });
+      canvas.getContext('2d').drawImage(img, sx, sy, sw, sh, 0, 0, canvas.width, canvas.height);
+      row.append(canvas);
+    }
+    URL.revokeObjectURL(url);
+  };
+  img.src = url;
+  return row;
+}
+
 const ADVICE = {
   no_face: 'no face was found. Use a photo where the face is clearly visible.',
-  several_faces: 'more than one face. Crop the photo to this student alone.',
+  several_faces: 'several faces of about the same size, and none is clearly this student. Crop the photo to this student alone.',
   too_small: 'the face is too small. Use a closer photo.',
   blurry: 'the photo is blurred. Use a sharper one.',
   turned_away: 'the face is turned away. Use a photo looking at the camera.',

@@ -113,6 +113,18 @@ impl Default for QualityGate {
 }
 
 impl QualityGate {
+    /// The limits for enrolment photos: the default gate with the pose limits widened to where
+    /// embeddings stop serving. On the developer face set, half the faces turned 45–60° embed
+    /// too far from the person's other photos, against 6–15 % up to 45° (docs/ACCURACY.md,
+    /// `examples/enrolment_rule.rs`); refusing a photo costs the admin a new one.
+    pub fn enrolment() -> Self {
+        QualityGate {
+            max_yaw_deg: 45.0,
+            max_pitch_deg: 35.0,
+            ..QualityGate::default()
+        }
+    }
+
     /// The first problem found, checked in the order of [`QualityGate::issues`].
     pub fn check(&self, q: &FaceQuality) -> Result<(), QualityIssue> {
         match self.issues(q).first() {
