@@ -14,38 +14,17 @@
 //! A development tool: the chosen defaults live in `pipeline::DOMINANCE` and `QualityGate`,
 //! documented in docs/ACCURACY.md.
 
-use std::io::{BufRead, Write};
+#[path = "common/faces_cache.rs"]
+mod faces_cache;
+
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use rollcall_models::image_io::{ImageLimits, load_image};
-use rollcall_models::pipeline::{
-    FacePipeline, PipelineOptions, dominant_face, primary_face_of_boxes,
-};
-use rollcall_models::quality::{FaceQuality, QualityGate, QualityIssue};
-use rollcall_models::weights::ModelsDir;
-use serde::{Deserialize, Serialize};
-
-type Error = Box<dyn std::error::Error>;
+use faces_cache::{Error, Photo, faces_of};
+use rollcall_models::pipeline::{dominant_face, primary_face_of_boxes};
+use rollcall_models::quality::{QualityGate, QualityIssue};
 
 /// Distance under which a face is taken to be of its person (the Uncertain band, `align-3`).
 const SAME: f32 = 0.30;
-
-#[derive(Serialize, Deserialize, Clone)]
-struct SeenFace {
-    bbox: [f32; 4],
-    quality: FaceQuality,
-    embedding: Vec<f32>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Photo {
-    person: String,
-    path: PathBuf,
-    width: u32,
-    height: u32,
-    faces: Vec<SeenFace>,
-}
 
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
@@ -57,16 +36,7 @@ fn main() -> Result<(), Error> {
         (Some("--cache"), Some(file)) => Some(PathBuf::from(file)),
         _ => None,
     };
-    let photos = match &cache {
-        Some(file) if file.exists() => read_cache(file)?,
-        _ => {
-            let photos = extract(&dir)?;
-            if let Some(file) = &cache {
-                write_cache(file, &photos)?;
-            }
-            photos
-        }
-    };
+    let photos = faces_of(&dir, cache.as_deref())?;
     let people = sorted_people(&photos);
     for (half, name) in [
         (0, "calibration (even people)"),
@@ -79,66 +49,6 @@ fn main() -> Result<(), Error> {
         println!("\n## {name}: {} photos", mine.len());
         report_dominance(&mine, &photos);
         report_gate(&mine, &photos);
-    }
-    Ok(())
-}
-
-fn extract(dir: &Path) -> Result<Vec<Photo>, Error> {
-    let models = ModelsDir::resolve(None)?;
-    let pipeline = FacePipeline::load(&models, PipelineOptions::default())?;
-    let started = Instant::now();
-    let mut photos = Vec::new();
-    let mut people: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    people.sort();
-    for person in people.iter().filter(|p| p.is_dir()) {
-        let name = person.file_name().unwrap_or_default().to_string_lossy();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(person)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        files.sort();
-        for path in files {
-            let image = load_image(&path, ImageLimits::default())?;
-            let faces = pipeline.faces(&image)?;
-            let embeddings = pipeline.embed(&faces)?;
-            let faces = faces
-                .iter()
-                .zip(embeddings)
-                .map(|(f, e)| SeenFace {
-                    bbox: f.detection.bbox,
-                    quality: f.quality,
-                    embedding: e.to_vec(),
-                })
-                .collect();
-            photos.push(Photo {
-                person: name.to_string(),
-                path,
-                width: image.width(),
-                height: image.height(),
-                faces,
-            });
-        }
-        if photos.len() % 200 < 5 {
-            eprint!("\r{} photos, {:.0?}", photos.len(), started.elapsed());
-        }
-    }
-    eprintln!("\r{} photos in {:.0?}", photos.len(), started.elapsed());
-    Ok(photos)
-}
-
-fn read_cache(file: &Path) -> Result<Vec<Photo>, Error> {
-    let reader = std::io::BufReader::new(std::fs::File::open(file)?);
-    reader
-        .lines()
-        .map(|l| Ok(serde_json::from_str(&l?)?))
-        .collect()
-}
-
-fn write_cache(file: &Path, photos: &[Photo]) -> Result<(), Error> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
-    for p in photos {
-        writeln!(out, "{}", serde_json::to_string(p)?)?;
     }
     Ok(())
 }

@@ -65,10 +65,11 @@ fps = 1000.0
 [burst]
 frames = 1
 [matching]
+# The shipped thresholds (edge/src/config/default.toml).
 calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
-confident = 0.28
-uncertain = 0.35
-min_margin = 0.035
+confident = 0.32
+uncertain = 0.40
+min_margin = 0.08
 cooldown = "1ms"
 [outbox]
 retry_min = "1s"
