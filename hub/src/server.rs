@@ -130,8 +130,10 @@ pub async fn run_on(
         model: config.gallery.model.clone(),
         clock: clock.clone(),
         window: Window::from_config(&config.ingest),
+        gate: config.faces.gate,
         metrics: metrics.clone(),
         outbound: out_tx.clone(),
+        gallery_changed: changed.clone(),
     };
     let pusher = Pusher {
         db: db.clone(),

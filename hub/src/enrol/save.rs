@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::Accepted;
 use crate::store::StoreError;
 use crate::store::audit::{self, Change};
-use crate::store::school::{self, NewEnrolment};
+use crate::store::school::{self, NewEnrolment, Source};
 
 /// Stores `accepted` as an enrolment of `student` and audits it; returns the embedding's id.
 /// Call inside a transaction; the caller tells the gallery pusher afterwards.
@@ -28,6 +28,8 @@ pub fn save(
         quality: Some(f64::from(accepted.quality.detector_score)),
         thumbnail: Some(accepted.thumbnail.as_slice()),
         figures: serde_json::to_string(&accepted.quality).ok(),
+        source: Source::Photo,
+        record: None,
         at: now,
     };
     let face = school::insert_enrolment(tx, &new)?;

@@ -52,7 +52,7 @@ mod tests {
     use rollcall_shared::StudentId;
 
     use super::*;
-    use crate::store::school::{self, NewEnrolment, Student};
+    use crate::store::school::{self, NewEnrolment, Source, Student};
     use crate::store::{audit, memory};
 
     fn enrol(conn: &Connection, student: StudentId, model: &str, embedding: &[f32]) {
@@ -63,6 +63,8 @@ mod tests {
             quality: Some(0.99),
             thumbnail: None,
             figures: None,
+            source: Source::Photo,
+            record: None,
             at: 1,
         };
         school::insert_enrolment(conn, &new).unwrap();

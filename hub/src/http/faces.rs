@@ -59,6 +59,8 @@ fn listed(student: StudentId, row: faces::FaceRow) -> Value {
         "quality": row.figures,
         "thumbnail_url": url,
         "created_at": row.created_at,
+        "source": row.source,
+        "record_id": row.record_id,
     })
 }
 

@@ -18,10 +18,11 @@ use crate::attendance::in_some_session;
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
+use crate::learn::{How, Learner};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Review, Status};
-use crate::store::school::{self, NewEnrolment};
+use crate::store::school::{self, NewEnrolment, Source};
 use crate::store::timetable::Slot;
 
 #[derive(Deserialize)]
@@ -97,12 +98,23 @@ async fn decide_on(
         if let (true, Some(student)) = (enrol, reassign_to) {
             let to = GalleryTarget {
                 gate,
-                model,
+                model: model.clone(),
                 student,
             };
             add_to_gallery(tx, &before, &to, &actor, now)?;
         }
         let after = records::get(tx, record)?;
+        // What a teacher confirmed may teach the gallery (learn::rules).
+        let learner = Learner {
+            model: model.as_str(),
+            gate: &gate,
+        };
+        let learned = match after.final_student {
+            Some(student) => learner
+                .learn(tx, &after, student, How::Reviewed, &actor, now)?
+                .is_some(),
+            None => false,
+        };
         let audit_action = format!("record.{action}");
         let change = Change {
             actor: &actor,
@@ -113,13 +125,13 @@ async fn decide_on(
             at: now,
         };
         audit::log(tx, change)?;
-        Ok::<_, ApiError>(after)
+        Ok::<_, ApiError>((after, learned))
     };
-    let reply = Reply::ok(hub.write(move |tx| write(tx)).await?);
-    if enrol {
+    let (after, learned) = hub.write(move |tx| write(tx)).await?;
+    if enrol || learned {
         hub.gallery_changed();
     }
-    reply
+    Reply::ok(after)
 }
 
 /// Where a reassigned record's embedding would go, and the rules it must meet.
@@ -155,6 +167,8 @@ fn add_to_gallery(
         quality: Some(f64::from(quality.detector_score)),
         thumbnail: thumbnail.as_deref(),
         figures: Some(record.quality.to_string()),
+        source: Source::Review,
+        record: Some(record.id),
         at: now,
     };
     let face = school::insert_enrolment(tx, &new)?;

@@ -15,7 +15,7 @@ use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
-use crate::store::school::{self, Class, NewEnrolment, Student};
+use crate::store::school::{self, Class, NewEnrolment, Source, Student};
 use crate::store::users;
 
 #[derive(Deserialize)]
@@ -392,6 +392,8 @@ fn enrol(
         quality: body.quality,
         thumbnail: None,
         figures: None,
+        source: Source::Api,
+        record: None,
         at: now,
     };
     let id = school::insert_enrolment(tx, &new)?;

@@ -15,6 +15,8 @@ pub struct Metrics {
     pub records_quarantined: AtomicU64,
     /// Stored under the registered room rather than the one the door unit claimed.
     pub room_corrected: AtomicU64,
+    /// Gallery templates learned from Confident captures.
+    pub templates_learned: AtomicU64,
     pub acks_sent: AtomicU64,
     pub status_messages: AtomicU64,
     pub gallery_requests: AtomicU64,
@@ -37,6 +39,7 @@ pub struct MetricsSnapshot {
     pub records_duplicate: u64,
     pub records_quarantined: u64,
     pub room_corrected: u64,
+    pub templates_learned: u64,
     pub acks_sent: u64,
     pub status_messages: u64,
     pub gallery_requests: u64,
@@ -65,6 +68,7 @@ impl Metrics {
             records_duplicate: get(&self.records_duplicate),
             records_quarantined: get(&self.records_quarantined),
             room_corrected: get(&self.room_corrected),
+            templates_learned: get(&self.templates_learned),
             acks_sent: get(&self.acks_sent),
             status_messages: get(&self.status_messages),
             gallery_requests: get(&self.gallery_requests),

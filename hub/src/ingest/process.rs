@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use rollcall_models::quality::QualityGate;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     AttendanceRecord, DeviceId, GalleryUpdate, Message, ModelId, RecordAck, RecordId, SiteId,
 };
 use rusqlite::Connection;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::classify::{Refusal, classify};
 use super::metrics::add;
@@ -23,6 +24,8 @@ use super::vet::{Window, vet};
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
 use crate::clock::SharedClock;
 use crate::gallery::{Trigger, update_for};
+use crate::learn::rules::CONFIDENT;
+use crate::learn::{How, Learner};
 use crate::store::quarantine::{self, Reason};
 use crate::store::{Db, StoreError, devices, records, school};
 
@@ -35,8 +38,12 @@ pub struct Ingest {
     pub clock: SharedClock,
     /// How far from the hub's clock a record's capture time may lie.
     pub window: Window,
+    /// The quality a Confident capture must meet to be learned (the enrolment gate).
+    pub gate: QualityGate,
     pub metrics: Arc<Metrics>,
     pub outbound: mpsc::Sender<Outbound>,
+    /// Told when the batch taught the gallery a template, so door units get it.
+    pub gallery_changed: Arc<Notify>,
 }
 
 /// What a committed batch owes the devices.
@@ -44,6 +51,8 @@ pub struct Ingest {
 struct Outcome {
     acks: BTreeMap<DeviceId, Vec<RecordId>>,
     galleries: Vec<(DeviceId, GalleryUpdate)>,
+    /// Templates learned from Confident captures.
+    learned: usize,
 }
 
 impl Ingest {
@@ -75,12 +84,14 @@ impl Ingest {
             return;
         }
         let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
+        let gate = self.gate;
         let now = self.clock.now().0;
         let stored = self
             .db
             .call(move |conn| {
                 let batch = Batch {
                     model: &model,
+                    gate: &gate,
                     now,
                     window,
                     metrics: &metrics,
@@ -89,7 +100,13 @@ impl Ingest {
             })
             .await;
         match stored {
-            Ok(outcome) => self.answer(outcome).await,
+            Ok(outcome) => {
+                if outcome.learned > 0 {
+                    add(&self.metrics.templates_learned, outcome.learned as u64);
+                    self.gallery_changed.notify_one();
+                }
+                self.answer(outcome).await
+            }
             Err(e) => tracing::error!("ingest batch not stored, devices will resend: {e}"),
         }
     }
@@ -144,6 +161,7 @@ fn take_batch(first: Incoming, inbound: &mut mpsc::Receiver<Incoming>) -> Vec<In
 /// One batch being written: what every message in it is judged by.
 struct Batch<'a> {
     model: &'a ModelId,
+    gate: &'a QualityGate,
     now: i64,
     window: Window,
     metrics: &'a Metrics,
@@ -169,7 +187,17 @@ impl Batch<'_> {
                 Message::Record(record) => {
                     let id = record.id;
                     counted.push(&metrics.records_received);
-                    counted.extend(self.record(&tx, record, &room)?);
+                    match self.record(&tx, record, &room)? {
+                        Kept::Stored { room_corrected } => {
+                            counted.push(&metrics.records_stored);
+                            if room_corrected {
+                                counted.push(&metrics.room_corrected);
+                            }
+                            out.learned += usize::from(self.learn(&tx, id)?);
+                        }
+                        Kept::Duplicate => counted.push(&metrics.records_duplicate),
+                        Kept::Held => counted.push(&metrics.records_quarantined),
+                    }
                     devices::touch(&tx, device, now)?;
                     out.acks.entry(device).or_default().push(id);
                 }
@@ -197,49 +225,66 @@ impl Batch<'_> {
     }
 
     /// Stores `record` under the device's registered `room`, or holds it in quarantine.
-    /// Returns the counters it moves.
     fn record(
         &self,
         tx: &Connection,
         mut record: AttendanceRecord,
         room: &str,
-    ) -> Result<Vec<&AtomicU64>, StoreError> {
-        let metrics = self.metrics;
+    ) -> Result<Kept, StoreError> {
         if records::exists(tx, record.id)? {
-            return Ok(vec![&metrics.records_duplicate]);
+            return Ok(Kept::Duplicate);
         }
         let known = school::on_roster(tx, record.candidates.iter().map(|c| c.student))?;
         if let Err(doubt) = vet(&record, self.now, self.window, |s| known.contains(&s)) {
             return self.hold(tx, &record, doubt.code(), &doubt.to_string());
         }
-        let mut moved = Vec::new();
-        if record.room != room {
+        let claimed =
+            (record.room != room).then(|| std::mem::replace(&mut record.room, room.into()));
+        if let Some(claimed) = &claimed {
             tracing::warn!(
                 device = %record.device,
-                "claims room {:?} but is registered in {room:?}: stored under {room:?}",
-                record.room
+                "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
             );
-            record.room = room.to_owned();
-            moved.push(&metrics.room_corrected);
         }
         match records::insert(tx, &record, self.now) {
-            Ok(true) => moved.push(&metrics.records_stored),
-            Ok(false) => moved.push(&metrics.records_duplicate),
+            Ok(true) => Ok(Kept::Stored {
+                room_corrected: claimed.is_some(),
+            }),
+            Ok(false) => Ok(Kept::Duplicate),
             // The table's CHECKs (migration 4) are the last guard: such a record is held too,
             // rather than failing its whole batch again on every resend.
             Err(StoreError::Sqlite(e))
                 if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
             {
-                return self.hold(
-                    tx,
-                    &record,
-                    "malformed",
-                    &format!("refused by the store: {e}"),
-                );
+                let detail = format!("refused by the store: {e}");
+                self.hold(tx, &record, "malformed", &detail)
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
-        Ok(moved)
+    }
+
+    /// Learns a stored Confident record's face for the student it names, when it is close
+    /// enough (`learn::rules::CONFIDENT`). Returns whether a template was added.
+    fn learn(&self, tx: &Connection, id: RecordId) -> Result<bool, StoreError> {
+        let record = records::get(tx, id)?;
+        let named = match (record.decision.as_str(), record.final_student) {
+            ("confident", Some(student)) => student,
+            _ => return Ok(false),
+        };
+        let close = record
+            .candidates
+            .first()
+            .is_some_and(|c| c.student == named && c.distance <= CONFIDENT.band);
+        if !close {
+            return Ok(false);
+        }
+        let learner = Learner {
+            model: self.model.as_str(),
+            gate: self.gate,
+        };
+        let actor = format!("device:{}", record.device_id);
+        let learned = learner.learn(tx, &record, named, How::Confident, &actor, self.now)?;
+        Ok(learned.is_some())
     }
 
     /// Holds `record` in quarantine with its reason (once: a resent record is a duplicate).
@@ -249,14 +294,26 @@ impl Batch<'_> {
         record: &AttendanceRecord,
         code: &str,
         detail: &str,
-    ) -> Result<Vec<&AtomicU64>, StoreError> {
+    ) -> Result<Kept, StoreError> {
         tracing::warn!(device = %record.device, record = %record.id, "quarantined: {detail}");
         let reason = Reason { code, detail };
         Ok(match quarantine::insert(tx, record, self.now, reason)? {
-            true => vec![&self.metrics.records_quarantined],
-            false => vec![&self.metrics.records_duplicate],
+            true => Kept::Held,
+            false => Kept::Duplicate,
         })
     }
+}
+
+/// What became of one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kept {
+    Stored {
+        room_corrected: bool,
+    },
+    /// Stored or held before: a door unit resending after a lost ack.
+    Duplicate,
+    /// In quarantine.
+    Held,
 }
 
 /// The room `device` is registered in, when it may send: registered and enabled. Looked up

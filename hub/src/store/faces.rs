@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::{StoreError, id_col};
 
-const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL, created_at
-    FROM embeddings WHERE student_id = ?1 ORDER BY created_at, id";
+const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL, created_at,
+    source, record_id FROM embeddings WHERE student_id = ?1 ORDER BY created_at, id";
 const THUMBNAIL: &str = "SELECT thumbnail FROM embeddings WHERE student_id = ?1 AND id = ?2";
 const DELETE: &str = "DELETE FROM embeddings WHERE student_id = ?1 AND id = ?2";
 
@@ -23,6 +23,10 @@ pub struct FaceRow {
     pub figures: Option<serde_json::Value>,
     pub has_thumbnail: bool,
     pub created_at: i64,
+    /// `photo`, `api`, or learned: `review` (a teacher confirmed it) or `door` (Confident).
+    pub source: String,
+    /// The record a learned face came from.
+    pub record_id: Option<String>,
 }
 
 /// Every enrolment embedding of `student`, oldest first.
@@ -37,6 +41,8 @@ pub fn list(conn: &Connection, student: StudentId) -> Result<Vec<FaceRow>, Store
             figures: figures.and_then(|f| serde_json::from_str(&f).ok()),
             has_thumbnail: r.get(4)?,
             created_at: r.get(5)?,
+            source: r.get(6)?,
+            record_id: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

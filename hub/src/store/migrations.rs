@@ -6,7 +6,13 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4];
+const MIGRATIONS: &[&str] = &[
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+    MIGRATION_4,
+    MIGRATION_5,
+];
 
 const MIGRATION_1: &str = "
 CREATE TABLE users (
@@ -207,6 +213,16 @@ ALTER TABLE records_checked RENAME TO records;
 CREATE INDEX records_room_time ON records(room, captured_at);
 CREATE INDEX records_status_keys ON records(status, captured_at, id, room);
 CREATE INDEX records_time_keys ON records(captured_at, id, room);
+";
+
+/// Where each gallery template came from: an enrolment photo, the embeddings API, a record a
+/// teacher reviewed, or a door unit's Confident capture (the last two "learned", with the
+/// record they came from).
+const MIGRATION_5: &str = "
+ALTER TABLE embeddings ADD COLUMN source TEXT NOT NULL DEFAULT 'photo'
+    CHECK (source IN ('photo', 'api', 'review', 'door'));
+ALTER TABLE embeddings ADD COLUMN record_id TEXT;
+CREATE INDEX embeddings_source ON embeddings(student_id, source, created_at);
 ";
 
 /// Runs every migration the database has not seen yet.

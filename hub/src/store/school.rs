@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use rollcall_shared::{ClassId, StudentId};
+use rollcall_shared::{ClassId, RecordId, StudentId};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -30,8 +30,12 @@ const MEMBERS: &str = "SELECT s.id, s.name, s.external_ref, s.created_at FROM st
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
 const INSERT_EMBEDDING: &str = "INSERT INTO embeddings
-    (id, student_id, model, embedding, quality, thumbnail, created_at, figures)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    (id, student_id, model, embedding, quality, thumbnail, created_at, figures, source, record_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const LEARNED: &str = "SELECT id, created_at FROM embeddings
+    WHERE student_id = ?1 AND model = ?2 AND source IN ('review', 'door')
+    ORDER BY created_at, id";
+const DELETE_EMBEDDING: &str = "DELETE FROM embeddings WHERE id = ?1";
 const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at FROM embeddings
     WHERE student_id = ?1 ORDER BY created_at, id";
 
@@ -61,7 +65,32 @@ pub struct Enrolment {
     pub created_at: i64,
 }
 
-/// A new enrolment embedding, from the JSON endpoint or (later) the photo pipeline.
+/// Where a gallery template came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An enrolment photo.
+    Photo,
+    /// The embeddings endpoint.
+    Api,
+    /// A door unit's record that a teacher approved or reassigned.
+    Review,
+    /// A door unit's Confident capture, close to the student it named.
+    Door,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Photo => "photo",
+            Source::Api => "api",
+            Source::Review => "review",
+            Source::Door => "door",
+        }
+    }
+}
+
+/// A new enrolment embedding: a photo's, the API's, or one learned from a record.
 #[derive(Debug)]
 pub struct NewEnrolment<'a> {
     pub student: StudentId,
@@ -71,6 +100,9 @@ pub struct NewEnrolment<'a> {
     pub thumbnail: Option<&'a [u8]>,
     /// Quality figures of a photo enrolment, as JSON.
     pub figures: Option<String>,
+    pub source: Source,
+    /// The record a learned template came from.
+    pub record: Option<RecordId>,
     pub at: i64,
 }
 
@@ -219,10 +251,31 @@ pub fn insert_enrolment(conn: &Connection, e: &NewEnrolment<'_>) -> Result<Uuid,
             e.quality,
             e.thumbnail,
             e.at,
-            e.figures
+            e.figures,
+            e.source.as_str(),
+            e.record.map(|r| r.to_string()),
         ],
     )?;
     Ok(id)
+}
+
+/// The templates learned for `student` under `model` (from reviews and door captures), oldest
+/// first: `(id, created_at)`.
+pub fn learned(
+    conn: &Connection,
+    student: StudentId,
+    model: &str,
+) -> Result<Vec<(Uuid, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(LEARNED)?;
+    let rows = stmt.query_map(params![student.to_string(), model], |r| {
+        Ok((id_col(r, 0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn delete_enrolment(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
+    conn.execute(DELETE_EMBEDDING, [id.to_string()])?;
+    Ok(())
 }
 
 pub fn enrolments(conn: &Connection, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
