@@ -1,12 +1,13 @@
 //! One trigger's work, start to finish, synchronously on the pipeline thread: frames → faces
-//! → quality gate → one embedding batch → people (combined across frames) → match → decide →
-//! cooldown → records. No I/O besides the recognizer and the frame source.
+//! → quality gate → one embedding batch → people (combined across frames) → match → decide
+//! (Confident only when every frame of the person agrees) → cooldown → records. No I/O
+//! besides the recognizer and the frame source.
 
 use image::RgbImage;
 use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
 use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
+use rollcall_shared::{AttendanceRecord, Decision, StudentId, UnixMillis};
 use tokio::time::Instant;
 
 use super::combine::{Observation, combine};
@@ -44,6 +45,9 @@ pub struct Outcome {
     pub gated_out: usize,
     pub people: usize,
     pub cooled_down: usize,
+    /// People the door would have named but whose frames pointed at different students:
+    /// asked as Uncertain instead.
+    pub disagreed: usize,
 }
 
 /// Runs recognition on `frames` (see the module docs).
@@ -78,7 +82,19 @@ pub fn process(
         let matches = gallery
             .search(&embedding, CANDIDATES, settings.mode, time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
-        let decision = to_wire(decide_matches(&matches, &settings.thresholds));
+        let mut decision = to_wire(decide_matches(&matches, &settings.thresholds));
+        if decision == Decision::Confident {
+            let tops = person.members.iter().map(|&m| {
+                gallery
+                    .search(&observations[m].embedding, 1, settings.mode, time.local)
+                    .ok()
+                    .and_then(|found| found.first().map(|f| f.id))
+            });
+            if !frames_agree(matches[0].id, tops) {
+                outcome.disagreed += 1;
+                decision = Decision::Uncertain;
+            }
+        }
         let student = (decision != Decision::Unknown).then(|| matches[0].id);
         if !cooldown.admit(student, decision, &embedding, time.now) {
             outcome.cooled_down += 1;
@@ -101,6 +117,13 @@ pub fn process(
         outcome.records.push(record);
     }
     Ok(outcome)
+}
+
+/// Whether every frame's own nearest student (`tops`, one per face of the person) is `best`,
+/// the student the combined face matched. One frame naming someone else is enough doubt for
+/// a teacher to look: a lookalike, or two people merged.
+fn frames_agree(best: StudentId, mut tops: impl Iterator<Item = Option<StudentId>>) -> bool {
+    tops.all(|top| top == Some(best))
 }
 
 /// Faces of every frame that pass the gate, with the frame each came from.

@@ -14,7 +14,8 @@ use super::*;
 use crate::daemon::record::RecordOrigin;
 
 /// Pixel `(i, 0)` of a frame holds the identity code of face `i` (0 = no more faces); a code
-/// of 200 or more is a face too small for the gate.
+/// of 200 or more is a face too small for the gate. Codes 100..200 are faces between two
+/// people: `100 + a` lies `a` degrees from code 1's face towards code 2's.
 struct Fake;
 
 impl Recognizer for Fake {
@@ -39,7 +40,13 @@ impl Recognizer for Fake {
 
 fn embedding(code: u8) -> Descriptor {
     let mut e = [0.0; DIM];
-    e[usize::from(code % 100)] = 1.0;
+    match code {
+        100..200 => {
+            let a = f32::from(code - 100).to_radians();
+            (e[1], e[2]) = (a.cos(), a.sin());
+        }
+        _ => e[usize::from(code % 100)] = 1.0,
+    }
     e
 }
 
@@ -181,4 +188,24 @@ fn an_empty_gallery_makes_unknowns() {
     .unwrap();
     assert_eq!(out.records[0].decision, Decision::Unknown);
     assert_eq!(out.records[0].gallery_version, GalleryVersion(0));
+}
+
+#[test]
+fn a_person_whose_frames_name_different_students_is_asked_not_named() {
+    let (x, y) = (StudentId::random(), StudentId::random());
+    // Student x at 0°, y at 60° (lookalikes); three frames at 5° and one at 33°, nearer y:
+    // combined, the face is 12° from x (Confident on its own), but one frame says y.
+    let g = gallery(&[(x, 100), (y, 160)]);
+    let run = |codes: [u8; 4]| {
+        let frames = codes.map(|c| frame(&[c]));
+        let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+        process(&frames, &Fake, &g, &settings(), &mut cooldown, time()).unwrap()
+    };
+    let agreed = run([105, 105, 105, 105]);
+    assert_eq!(agreed.records.len(), 1);
+    assert_eq!(agreed.records[0].decision, Decision::Confident);
+    let split = run([105, 105, 105, 133]);
+    assert_eq!((split.people, split.disagreed), (1, 1));
+    assert_eq!(split.records[0].decision, Decision::Uncertain);
+    assert_eq!(split.records[0].candidates[0].student, x, "still x first");
 }

@@ -107,6 +107,7 @@ impl Worker {
             gated_out = outcome.gated_out,
             people = outcome.people,
             cooled_down = outcome.cooled_down,
+            frames_disagreed = outcome.disagreed,
             committed,
             latency_ms = event.at.elapsed().as_millis() as u64,
             "burst done"
