@@ -1,6 +1,7 @@
 //! The endpoints behind the review, Today and student pages: the review queue with candidate
 //! names and enrolment photos (none for students outside the teacher's classes), the Today
-//! roster with who is waiting for review, and student search by name.
+//! roster with who is waiting for review and how many the door marked with nobody checking,
+//! and student search by name.
 
 mod common;
 
@@ -128,6 +129,20 @@ async fn the_queue_names_candidates_shows_their_photos_and_counts_what_waits() {
         (&json!(false), &json!("late")),
         "approved at 09:20: Late"
     );
+    assert_eq!(
+        today["sessions"][0]["by_door"], 0,
+        "a reviewed mark saved nothing"
+    );
+    let door = common::record(
+        s.device.parse().unwrap(),
+        Decision::Confident,
+        &[(bo, 0.2)],
+        monday_at(9, 3),
+    );
+    store(&hub, door).await;
+    let (_, today) = s.teacher.get("/today").await;
+    assert_eq!(today["sessions"][0]["by_door"], 1, "{today}");
+    assert_eq!(row(&today, "Bo")["mark"], "present");
     assert_eq!(s.teacher.get("/review").await.1["count"], 1);
 
     let (_, other_day) = s.teacher.get("/today?date=2026-11-24").await;

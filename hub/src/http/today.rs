@@ -1,6 +1,7 @@
 //! The Today page's data in one call: the signed-in user's sessions on the hub's today (or
-//! `?date=`), each with its live roster, and which students have a record waiting for review
-//! in that session. Read-only; marks are changed through `sessions`.
+//! `?date=`), each with its live roster, which students have a record waiting for review in
+//! that session, and how many the door marked with nobody reviewing. Read-only; marks are
+//! changed through `sessions`.
 
 use chrono::NaiveDate;
 use rusqlite::Connection;
@@ -52,6 +53,12 @@ fn with_waiting(
     let roster = roster::session_roster(conn, session, rules, now)?;
     let (from, to) = session.window(rules);
     let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
+    let named = records::named_by_door(conn, &session.slot.room, from, to)?;
+    let by_door = roster
+        .rows
+        .iter()
+        .filter(|l| named.contains(&l.student))
+        .count();
     let rows: Vec<Value> = roster
         .rows
         .iter()
@@ -66,5 +73,7 @@ fn with_waiting(
             row
         })
         .collect();
-    Ok(json!({"session": roster.session, "pending": here.len(), "rows": rows}))
+    Ok(json!({
+        "session": roster.session, "pending": here.len(), "by_door": by_door, "rows": rows,
+    }))
 }

@@ -36,6 +36,10 @@ const KEYS: &str = "SELECT id, room, captured_at FROM records ORDER BY captured_
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
 const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
+const BY_DOOR: &str = "SELECT DISTINCT final_student FROM records
+    WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
+    AND decision = 'confident' AND status = 'approved' AND reviewed_by IS NULL
+    AND final_student IS NOT NULL";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_THUMBNAILS: &str = "UPDATE records SET thumbnail = NULL
@@ -314,6 +318,19 @@ pub fn accepted_in_room(
     let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
     let rows = stmt.query_map(params![room, from, to], |r| Ok((id_col(r, 0)?, r.get(1)?)))?;
     readable(rows, "accepted record")
+}
+
+/// The students a door unit named Confident in `room` within `[from, to)` that nobody had to
+/// review: the roll-call ticks the door saved.
+pub fn named_by_door(
+    conn: &Connection,
+    room: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<StudentId>, StoreError> {
+    let mut stmt = conn.prepare_cached(BY_DOOR)?;
+    let rows = stmt.query_map(params![room, from, to], |r| id_col(r, 0))?;
+    readable(rows, "record")
 }
 
 pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {

@@ -9,8 +9,9 @@ const REFRESH_MS = 5000;
 
 export function render(main) {
   const date = h('p', { class: 'count', id: 'today-date' });
+  const saved = h('p', { class: 'saved', id: 'today-saved', 'aria-live': 'polite' });
   const sessions = h('div', { id: 'sessions' });
-  main.append(heading('Today', date), sessions);
+  main.append(heading('Today', date), saved, sessions);
   let editing = null; // "slot/student" of the open mark form
   let seq = 0; // only the latest refresh's answer is shown
 
@@ -20,6 +21,10 @@ export function render(main) {
     const today = await api.get('/today');
     if (mine !== seq || editing) return;
     date.textContent = longDate(today.date);
+    const byDoor = today.sessions.reduce((n, s) => n + s.by_door, 0);
+    saved.textContent = byDoor
+      ? `The door marked ${byDoor} ${byDoor === 1 ? 'student' : 'students'} by itself today: ${byDoor} fewer to check.`
+      : '';
     fill(
       sessions,
       today.sessions.length
@@ -28,7 +33,7 @@ export function render(main) {
     );
   }
 
-  function session({ session: s, rows, pending }, day) {
+  function session({ session: s, rows, pending, by_door: byDoor }, day) {
     const id = 'session-' + s.slot_id;
     const counts = {};
     for (const row of rows) counts[status(row).key] = (counts[status(row).key] || 0) + 1;
@@ -40,6 +45,7 @@ export function render(main) {
       { class: 'card session', 'aria-labelledby': id, dataset: { slot: s.slot_id } },
       h('h2', { id }, `${s.class_name} · ${s.room} · ${s.start}–${s.end}`, h('span', { class: 'tag' }, s.closed ? 'ended' : 'open')),
       h('ul', { class: 'summary', 'aria-label': 'Totals' }, summary),
+      byDoor ? h('p', { class: 'hint' }, `${byDoor} of ${rows.length} marked by the door, nobody had to check.`) : null,
       pending
         ? h('p', {}, h('a', { href: '#/review' }, `${pending} ${pending === 1 ? 'face' : 'faces'} waiting for review`))
         : null,
