@@ -61,6 +61,10 @@ struct Args {
     /// Rooms the devices are spread over.
     #[arg(long, default_value_t = 20)]
     rooms: usize,
+    /// Students on the roster, named by the Confident records (the hub refuses records naming
+    /// students it does not have).
+    #[arg(long, default_value_t = 500)]
+    students: usize,
 }
 
 /// Records sent and not yet acknowledged, by id, with when they were sent.
@@ -83,10 +87,12 @@ async fn main() -> anyhow::Result<()> {
     let rooms: Vec<String> = (0..args.rooms).map(|i| format!("Load room {i}")).collect();
     let teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
     let devices = register(&admin, args.devices, &rooms).await?;
+    let students: Arc<[StudentId]> = enrol(&admin, args.students).await?.into();
     println!(
-        "registered {} devices, {} teachers",
+        "registered {} devices, {} teachers, {} students",
         devices.len(),
-        teachers.len()
+        teachers.len(),
+        students.len()
     );
 
     let start = Instant::now() + Duration::from_secs(2);
@@ -100,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         let job = DoorJob {
             door,
             room,
+            students: students.clone(),
             interval: Duration::from_secs_f64(1.0 / per_device),
             start,
             end,
@@ -146,6 +153,19 @@ async fn setup_teachers(admin: &Api, n: usize, rooms: &[String]) -> anyhow::Resu
         teachers.push(Api::login(&admin.base, &user, &pass).await?);
     }
     Ok(teachers)
+}
+
+/// Puts `n` students on the roster through the API.
+async fn enrol(admin: &Api, n: usize) -> anyhow::Result<Vec<StudentId>> {
+    anyhow::ensure!(n > 0, "--students must be at least 1");
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let made = admin
+            .post("/students", json!({"name": format!("Load student {i}")}))
+            .await?;
+        out.push(made["id"].as_str().context("no student id")?.parse()?);
+    }
+    Ok(out)
 }
 
 /// Registers `n` devices through the API: `(id, secret, room)`.
@@ -236,6 +256,7 @@ async fn pump(
 struct DoorJob {
     door: Connected,
     room: String,
+    students: Arc<[StudentId]>,
     interval: Duration,
     start: Instant,
     end: Instant,
@@ -280,8 +301,10 @@ impl DoorJob {
         if !r.id.0.as_bytes()[15].is_multiple_of(20) {
             r.decision = Decision::Confident;
             r.thumbnail = None;
+            let pick =
+                usize::from(r.id.0.as_bytes()[14]) * 256 + usize::from(r.id.0.as_bytes()[13]);
             r.candidates = vec![Candidate {
-                student: StudentId::random(),
+                student: self.students[pick % self.students.len()],
                 distance: 0.3,
             }];
         }
