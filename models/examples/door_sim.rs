@@ -5,7 +5,10 @@
 //!
 //! cargo run --release -p rollcall-models --example door_sim -- \
 //!     ../shared/faces/identities --cache /tmp/faces.jsonl [--sweep] \
-//!     [--confident 0.32 --margin 0.08 --uncertain 0.40] [--whole-school]
+//!     [--confident 0.32 --margin 0.08 --uncertain 0.40] [--whole-school] [--plot FILE.svg]
+//!
+//! `--sweep` prints automation against errors over a grid of thresholds; with `--plot` it also
+//! draws them (one line per margin) as an SVG.
 //!
 //! `--whole-school` searches every student at every door (a door whose room has no timetable).
 //!
@@ -96,7 +99,15 @@ fn main() -> Result<(), Error> {
     };
     t.validate()?;
     if rest.iter().any(|a| a == "--sweep") {
-        sweep(&halves[0]);
+        let points = sweep(&halves[0]);
+        let plot_to = rest
+            .iter()
+            .position(|a| a == "--plot")
+            .and_then(|i| rest.get(i + 1));
+        if let Some(file) = plot_to {
+            std::fs::write(file, plot(&points))?;
+            println!("plot written to {file}");
+        }
     }
     for (half, name) in [(0, "calibration"), (1, "held out")] {
         let s = &halves[half];
@@ -256,8 +267,19 @@ fn table(days: &[Day]) {
     }
 }
 
+/// One operating point of the sweep.
+struct Point {
+    confident: f32,
+    margin: f32,
+    /// Day-one share of arrivals marked right by the door.
+    automation: f64,
+    /// Wrong names and strangers accepted over all days.
+    errors: usize,
+}
+
 /// Automation against wrong names over a grid of thresholds, with learning, on `s`.
-fn sweep(s: &School) {
+fn sweep(s: &School) -> Vec<Point> {
+    let mut points = Vec::new();
     println!(
         "## sweep on the calibration half (learning on): day 1 / day {DAYS} automation, wrong names + strangers accepted over all days"
     );
@@ -279,6 +301,89 @@ fn sweep(s: &School) {
                 pct(first.right, first.arrivals),
                 pct(last.right, last.arrivals)
             );
+            points.push(Point {
+                confident,
+                margin,
+                automation: first.right as f64 / first.arrivals.max(1) as f64,
+                errors: wrong + strangers,
+            });
         }
     }
+    points
+}
+
+/// An SVG of the sweep: day-one automation (up) against errors (right, square-root scale so
+/// the first few show), one line per margin, each point labelled with its distance.
+fn plot(points: &[Point]) -> String {
+    let (w, h, pad, legend) = (760.0, 440.0, 60.0, 110.0);
+    let max_errors = points.iter().map(|p| p.errors).max().unwrap_or(1).max(1) as f64;
+    let x = |e: usize| pad + (e as f64 / max_errors).sqrt() * (w - 2.0 * pad - legend);
+    let y = |a: f64| h - pad - (a - 0.5).max(0.0) / 0.5 * (h - 2.0 * pad);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
+         font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    svg += &format!(
+        "<text x=\"{pad}\" y=\"24\" font-size=\"14\">Door simulation (calibration half): \
+         day-1 automation against errors</text>\n\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">errors over 3 days (square-root scale); \
+         points: confident 0.26 to 0.40</text>\n",
+        (w - legend) / 2.0,
+        h - 18.0
+    );
+    for a in [0.5, 0.6, 0.7, 0.8, 0.9, 1.0] {
+        let y0 = y(a);
+        svg += &format!(
+            "<line x1=\"{pad}\" x2=\"{}\" y1=\"{y0:.1}\" y2=\"{y0:.1}\" stroke=\"#ddd\"/>\
+             <text x=\"8\" y=\"{:.1}\">{:.0} %</text>\n",
+            w - pad - legend,
+            y0 + 4.0,
+            a * 100.0,
+        );
+    }
+    for e in [0, 1, 5, 10, 25, 50] {
+        if e as f64 <= max_errors {
+            let x0 = x(e);
+            svg += &format!(
+                "<line x1=\"{x0:.1}\" x2=\"{x0:.1}\" y1=\"{pad}\" y2=\"{}\" stroke=\"#ddd\"/>\
+                 <text x=\"{x0:.1}\" y=\"{}\" text-anchor=\"middle\">{e}</text>\n",
+                h - pad,
+                h - pad + 16.0,
+            );
+        }
+    }
+    let colours = [
+        "#1b6ca8", "#3a9d23", "#c77c02", "#b0228c", "#6a4c93", "#c0392b", "#555",
+    ];
+    let mut margins: Vec<f32> = points.iter().map(|p| p.margin).collect();
+    margins.sort_by(f32::total_cmp);
+    margins.dedup();
+    for (i, m) in margins.iter().enumerate() {
+        let colour = colours[i % colours.len()];
+        let line: Vec<&Point> = points.iter().filter(|p| p.margin == *m).collect();
+        let path: Vec<String> = line
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.errors), y(p.automation)))
+            .collect();
+        svg += &format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n\
+             <text x=\"{}\" y=\"{}\" fill=\"{colour}\">margin {m:.2}</text>\n",
+            path.join(" "),
+            w - pad - legend + 16.0,
+            pad + 14.0 * i as f64
+        );
+        for p in line {
+            svg += &format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"><title>confident {:.2}, \
+                 margin {m:.2}: {:.1} %, {} errors</title></circle>\n",
+                x(p.errors),
+                y(p.automation),
+                p.confident,
+                p.automation * 100.0,
+                p.errors
+            );
+        }
+    }
+    svg += "</svg>\n";
+    svg
 }
