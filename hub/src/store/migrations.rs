@@ -6,7 +6,14 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2, MIGRATION_3];
+const MIGRATIONS: &[&str] = &[
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+    // MIGRATION_4 (another branch) goes here when the branches are merged; until then this
+    // branch's sign-ins run as version 4.
+    MIGRATION_5,
+];
 
 const MIGRATION_1: &str = "
 CREATE TABLE users (
@@ -137,6 +144,27 @@ const MIGRATION_3: &str = "
 DROP INDEX records_status;
 CREATE INDEX records_status_keys ON records(status, captured_at, id, room);
 CREATE INDEX records_time_keys ON records(captured_at, id, room);
+";
+
+/// Sign-ins that can end: one row per sign-in (a family of refresh tokens, with an absolute
+/// end and a revocation time) and one per refresh token, kept only as its SHA-256, spent when
+/// used. Access tokens name their family, so ending a family ends them too.
+const MIGRATION_5: &str = "
+CREATE TABLE signins (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX signins_user ON signins(user_id);
+CREATE TABLE refresh_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    signin_id TEXT NOT NULL REFERENCES signins(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL,
+    spent_at INTEGER
+);
+CREATE INDEX refresh_tokens_signin ON refresh_tokens(signin_id);
 ";
 
 /// Runs every migration the database has not seen yet.

@@ -10,6 +10,7 @@ pub mod marks;
 mod migrations;
 pub mod records;
 pub mod school;
+pub mod signins;
 pub mod timetable;
 pub mod users;
 
