@@ -18,8 +18,8 @@ use crate::auth::signin::{self, Refreshed};
 use crate::auth::tokens::Kind;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
-use crate::store::signins;
 use crate::store::users::{self, User};
+use crate::store::{StoreError, signins};
 
 /// Longest user name, in characters (the same bound `accounts` creates them with).
 pub const MAX_USERNAME: usize = 64;
@@ -212,15 +212,17 @@ pub async fn authenticate(hub: &Hub, authorization: Option<&str>) -> Result<Prin
     let now = hub.now();
     let claims = hub.tokens.verify(token.trim(), Kind::Access, now)?;
     let (id, sid) = (claims.sub, claims.sid);
-    let live = hub
-        .read(move |conn| signins::is_live(conn, sid, id, now))
+    let (live, user) = hub
+        .read(move |conn| {
+            let live = signins::is_live(conn, sid, id, now)?;
+            Ok::<_, StoreError>((live, users::by_id(conn, id).ok()))
+        })
         .await?;
-    if !live {
+    let Some(user) = user.filter(|u| live && !u.disabled) else {
         return Err(ApiError::Unauthorized(
-            "this sign-in has ended; sign in again".into(),
+            "this sign-in has ended, or its user is disabled or gone; sign in again".into(),
         ));
-    }
-    let user = active_user(hub, id).await?;
+    };
     Ok(Principal {
         user_id: user.id,
         username: user.username,
