@@ -4,6 +4,7 @@
 //! the hub, not only in the tab; a user changes their own password.
 
 #[path = "browser/chrome.rs"]
+#[allow(dead_code)]
 mod chrome;
 mod common;
 
@@ -47,6 +48,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     let tess = hub.api().login("tess", "teacher password").await;
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.open("/").await;
     sign_in(&b, ADMIN, PASSWORD).await;
     go(&b, "admin").await;
     let row = "li[data-user=tess]";
