@@ -15,6 +15,7 @@ use std::sync::Mutex;
 
 use crate::auth::hashing::Hashing;
 use crate::auth::password;
+use crate::clip::clip;
 use crate::store::{Db, StoreError, devices};
 use rollcall_shared::DeviceId;
 use sha2::{Digest, Sha256};
@@ -75,12 +76,10 @@ impl Logins {
     ) -> Result<DeviceId, Refused> {
         let device: DeviceId = client_id
             .parse()
-            .map_err(|_| Refused::NotADevice(client_id.to_owned()))?;
+            .map_err(|_| Refused::NotADevice(clip(client_id)))?;
         let (user, secret) = login.ok_or(Refused::NoLogin)?;
         if user != client_id {
-            return Err(Refused::UserMismatch {
-                user: user.to_owned(),
-            });
+            return Err(Refused::UserMismatch { user: clip(user) });
         }
         let stored = self
             .db
