@@ -53,6 +53,9 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     go(&b, "admin").await;
     let row = "li[data-user=tess]";
     b.visible(row).await;
+    b.viewport(375, 812).await;
+    b.assert_no_sideways_scroll("admin").await;
+    b.viewport(1280, 900).await;
 
     b.click(&format!("{row} button.toggle")).await;
     said(&b, "Disabled tess").await;
@@ -105,6 +108,8 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
         .await;
     b.click("#main form button[type=submit]").await;
     said(&b, "Password changed").await;
+    b.viewport(375, 812).await;
+    b.assert_no_sideways_scroll("account").await;
     assert_eq!(admin.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
     hub.api().login(ADMIN, "my own new passphrase").await;
     b.client.clone().close().await.unwrap();
