@@ -431,3 +431,26 @@ async fn the_command_line_resets_a_locked_out_admins_password_and_ends_their_sig
     assert!(!out.status.success(), "a common password is refused");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_the_old_password_counts_towards_the_login_limit() {
+    let hub = start_hub_with(None, |c| c.auth.failed_logins_per_user = 2).await;
+    let admin = hub.admin().await;
+    let id = teacher(&admin).await;
+    let tess = hub.api().login("tess", "teacher password").await;
+    let path = format!("/users/{id}/password");
+    let guess = json!({"old_password": "a wrong guess", "password": "a new long passphrase"});
+    for _ in 0..2 {
+        assert_eq!(
+            tess.post(&path, guess.clone()).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let (status, body) = tess.post(&path, guess).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(
+        login(&hub.api(), "tess", "teacher password").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    hub.stop().await;
+}

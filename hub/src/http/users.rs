@@ -96,7 +96,7 @@ pub async fn set_password(hub: &Hub, req: &Request, who: &Principal) -> Result<R
         let old = body
             .old_password
             .ok_or_else(|| ApiError::bad("old_password: required to change your own password"))?;
-        check_old_password(hub, id, old).await?;
+        check_old_password(hub, req, who, old).await?;
     }
     let password = new_password(hub, body.password).await?;
     let (actor, now) = (who.actor(), hub.now());
@@ -115,17 +115,29 @@ pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     Ok(Reply::NoContent)
 }
 
-async fn check_old_password(hub: &Hub, id: Uuid, old: String) -> Result<(), ApiError> {
-    if old.chars().count() > MAX_PASSWORD_LEN {
-        return Err(ApiError::Forbidden("old_password: does not match".into()));
-    }
+/// The caller's own password, checked like a login: wrong guesses count towards the same
+/// per-user and per-address limits, so a stolen access token cannot be used to guess it.
+async fn check_old_password(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    old: String,
+) -> Result<(), ApiError> {
+    let now = hub.now();
+    hub.limiter
+        .check(&who.username, req.remote, now)
+        .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
+    let id = who.user_id;
     let user = hub.read(move |c| users::by_id(c, id)).await?;
     let hash = user.password_hash;
-    let ok = hub
-        .hashing
-        .run(move || password::verify(&old, &hash))
-        .await?;
+    let fits = old.chars().count() <= MAX_PASSWORD_LEN;
+    let ok = fits
+        && hub
+            .hashing
+            .run(move || password::verify(&old, &hash))
+            .await?;
     if !ok {
+        hub.limiter.failed(&who.username, req.remote, now);
         return Err(ApiError::Forbidden("old_password: does not match".into()));
     }
     Ok(())
