@@ -1,5 +1,8 @@
 //! Creating users and registering devices: shared by the command line (`init`, `user add`,
-//! `device add`) and the admin API, so both validate and audit the same way.
+//! `device add`) and the admin API, so both validate and audit the same way. Changing and
+//! removing users is in [`manage`].
+
+pub mod manage;
 
 use rollcall_shared::DeviceId;
 use rollcall_shared::record::validate_room;
@@ -8,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::password::{self, MIN_PASSWORD_LEN};
+use crate::auth::password;
 use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::devices::{self, Device};
@@ -19,6 +22,9 @@ use crate::store::users::{self, Role, User};
 pub enum AccountError {
     #[error("{0}")]
     Invalid(String),
+    /// The change would leave the hub without an enabled admin.
+    #[error("{0} is the last enabled admin; make another admin first")]
+    LastAdmin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -43,13 +49,9 @@ pub struct Hashed {
 }
 
 impl Hashed {
-    /// A user's password, refused when shorter than [`MIN_PASSWORD_LEN`].
+    /// A user's password, refused when it breaks [`password::check_rule`].
     pub fn password(password: &str) -> Result<Self, AccountError> {
-        if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(AccountError::Invalid(format!(
-                "passwords need at least {MIN_PASSWORD_LEN} characters"
-            )));
-        }
+        password::check_rule(password).map_err(AccountError::Invalid)?;
         Self::new(password.to_owned())
     }
 

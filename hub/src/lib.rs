@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod attendance;
 pub mod auth;
 pub mod broker;
+pub mod clip;
 pub mod clock;
 pub mod config;
 pub mod contain;

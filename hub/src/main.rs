@@ -111,6 +111,16 @@ enum UserCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Set a user's password (for an admin who is locked out); ends all their sign-ins.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        /// File holding the new password (else it is asked for on the terminal).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -387,6 +397,19 @@ fn user(cmd: UserCommand) -> anyhow::Result<()> {
             for u in setup::list_users(&setup::open(&data_dir(target)?)?)? {
                 println!("{}  {:<20} {}", u.id, u.username, u.role.as_str());
             }
+        }
+        UserCommand::ResetPassword {
+            username,
+            password_file,
+            target,
+        } => {
+            let db = setup::open(&data_dir(target)?)?;
+            let password = read_password(password_file.as_deref(), "new password: ")?;
+            let user = setup::reset_password(&db, &username, &password)?;
+            println!(
+                "password of {} set; all their sign-ins ended",
+                user.username
+            );
         }
     }
     Ok(())

@@ -10,8 +10,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::auth::hashing::Hashing;
 use crate::auth::key::{KeyError, SigningKey};
-use crate::auth::limiter::LoginLimiter;
+use crate::auth::limiter::{Limits, LoginLimiter};
+use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::broker::{self, Broker};
 use crate::clock::SharedClock;
@@ -113,12 +115,22 @@ pub async fn run_on(
     let (stop_tx, stop) = watch::channel(false);
     let changed = Arc::new(Notify::new());
     let auth = &config.auth;
+    let hashing = Hashing::new(
+        auth.hashing_at_once as usize,
+        Duration::from_millis(auth.hashing_max_wait_ms.into()),
+    );
     let hub = Arc::new(Hub {
         config: config.clone(),
         db: db.clone(),
         clock: clock.clone(),
-        tokens: Tokens::new(key, auth.access_token_minutes, auth.refresh_token_days),
-        limiter: LoginLimiter::new(auth.failed_logins_per_minute),
+        tokens: Tokens::new(key, auth.access_token_minutes),
+        signins: Lifetimes::from_days(auth.refresh_token_days, auth.signin_max_days),
+        hashing: hashing.clone(),
+        limiter: LoginLimiter::new(Limits {
+            per_address: auth.failed_logins_per_address,
+            per_user: auth.failed_logins_per_user,
+            max_tracked: auth.limiter_max_tracked as usize,
+        }),
         metrics: metrics.clone(),
         outbound: out_tx.clone(),
         gallery_changed: changed.clone(),
@@ -146,7 +158,7 @@ pub async fn run_on(
     let mut tasks = JoinSet::new();
     match config.mqtt.mode {
         MqttMode::Embedded => {
-            let broker = embedded_broker(&config, mqtt, db.clone(), metrics).await?;
+            let broker = embedded_broker(&config, mqtt, db.clone(), metrics, hashing).await?;
             tasks.spawn(broker.run(in_tx, out_rx, stop.clone()));
         }
         MqttMode::External => {
@@ -178,6 +190,7 @@ async fn embedded_broker(
     listener: Option<TcpListener>,
     db: Db,
     metrics: Arc<Metrics>,
+    hashing: Hashing,
 ) -> Result<Broker, RunError> {
     let embedded = &config.mqtt.embedded;
     let listener = match listener {
@@ -192,7 +205,9 @@ async fn embedded_broker(
     let tls = embedded.tls.as_ref().map(broker::acceptor).transpose();
     let tls = tls.map_err(RunError::BrokerTls)?;
     let site = config.site.clone();
-    Ok(Broker::new(listener, tls, embedded, site, db, metrics))
+    Ok(Broker::new(
+        listener, tls, embedded, site, db, hashing, metrics,
+    ))
 }
 
 /// Loads the face pipeline on the blocking pool when photo enrolment is on.

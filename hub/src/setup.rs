@@ -1,9 +1,10 @@
 //! One-off administration without a running server: `init` (data directory, database, signing
-//! key, first admin) and the `user` and `device` subcommands, which work on the database
-//! directly. Synchronous: the command line has no runtime.
+//! key, first admin) and the `user` (add, list, reset-password) and `device` subcommands,
+//! which work on the database directly. Synchronous: the command line has no runtime.
 
 use std::path::{Path, PathBuf};
 
+use crate::accounts::manage;
 use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
 use crate::clock::{Clock, SystemClock};
@@ -82,6 +83,20 @@ pub fn add_user(
     let user = db.blocking(|c| {
         let tx = c.transaction().map_err(StoreError::from)?;
         let user = accounts::create_user(&tx, &new, CLI_ACTOR, now)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok::<_, AccountError>(user)
+    })?;
+    Ok(user)
+}
+
+/// Sets `username`'s password and ends all their sign-ins, as the audit log's `cli` actor.
+pub fn reset_password(db: &Db, username: &str, password: &str) -> Result<User, SetupError> {
+    let now = SystemClock.now().0;
+    let password = Hashed::password(password)?;
+    let user = db.blocking(|c| {
+        let tx = c.transaction().map_err(StoreError::from)?;
+        let user = users::by_username(&tx, username)?.ok_or(StoreError::NotFound("user"))?;
+        let user = manage::set_password(&tx, user.id, &password, CLI_ACTOR, now)?;
         tx.commit().map_err(StoreError::from)?;
         Ok::<_, AccountError>(user)
     })?;

@@ -1,4 +1,5 @@
-//! The state HTTP handlers share: configuration, database, clock, tokens, login limiter,
+//! The state HTTP handlers share: configuration, database, clock, tokens, sign-in lifetimes,
+//! the argon2 gate, the login limiter,
 //! ingest metrics, the handles to MQTT (outbound queue, gallery-changed signal) and the face
 //! pipeline.
 
@@ -9,7 +10,9 @@ use rollcall_shared::{DeviceId, Message};
 use rusqlite::Transaction;
 use tokio::sync::{Notify, mpsc};
 
+use crate::auth::hashing::Hashing;
 use crate::auth::limiter::LoginLimiter;
+use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -24,6 +27,10 @@ pub struct Hub {
     pub db: Db,
     pub clock: SharedClock,
     pub tokens: Tokens,
+    /// How long refresh tokens and sign-ins live.
+    pub signins: Lifetimes,
+    /// The one gate argon2 work goes through.
+    pub hashing: Hashing,
     pub limiter: LoginLimiter,
     pub metrics: Arc<Metrics>,
     pub outbound: mpsc::Sender<Outbound>,

@@ -60,6 +60,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/students.js", JS),
     asset!("/js/devices.js", JS),
     asset!("/js/admin.js", JS),
+    asset!("/js/account.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

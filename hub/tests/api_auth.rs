@@ -102,7 +102,7 @@ async fn forged_missing_and_foreign_tokens_are_refused() {
 
 #[tokio::test]
 async fn failed_logins_are_limited_per_user_and_address() {
-    let hub = start_hub(None).await;
+    let hub = start_hub_with(None, |c| c.auth.failed_logins_per_user = 5).await;
     let api = hub.api();
     for _ in 0..5 {
         let (status, _) = api

@@ -1,9 +1,12 @@
-//! Who is calling: password hashing, the signing key, access and refresh tokens, and the
-//! failed-login limiter. Knows nothing of HTTP; `http::auth` turns headers into a [`Principal`].
+//! Who is calling: password hashing and its gate, the password rule, the signing key, access
+//! tokens, sign-ins with their rotating refresh tokens, and the failed-login limiter. Knows
+//! nothing of HTTP; `http::auth` turns headers into a [`Principal`].
 
+pub mod hashing;
 pub mod key;
 pub mod limiter;
 pub mod password;
+pub mod signin;
 pub mod tokens;
 
 use serde::Serialize;
@@ -17,6 +20,9 @@ pub struct Principal {
     pub user_id: Uuid,
     pub username: String,
     pub role: Role,
+    /// The sign-in the caller's access token belongs to.
+    #[serde(skip)]
+    pub signin: Uuid,
 }
 
 impl Principal {

@@ -1,5 +1,7 @@
-//! Access and refresh tokens: HS256 JWTs signed with the hub's key. Expiry is checked against
-//! the hub's injected clock, not by the JWT library, so tests can age tokens.
+//! Access tokens: HS256 JWTs signed with the hub's key, naming the sign-in they belong to so
+//! that ending the sign-in ends them (`http::auth` checks it on every request). Refresh tokens
+//! are opaque and stored (`auth::signin`). Expiry is checked against the hub's injected clock,
+//! not by the JWT library, so tests can age tokens.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -8,7 +10,8 @@ use uuid::Uuid;
 use super::key::SigningKey;
 use crate::store::users::{Role, User};
 
-/// Which kind of token; a refresh token is never accepted as an access token.
+/// Which kind of token; only access tokens are issued now (refresh JWTs of earlier versions
+/// are refused by kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -23,6 +26,8 @@ pub struct Claims {
     pub name: String,
     pub role: Role,
     pub kind: Kind,
+    /// The sign-in (refresh-token family) this token belongs to.
+    pub sid: Uuid,
     /// Issued at, seconds since the epoch.
     pub iat: i64,
     /// Expires at, seconds since the epoch.
@@ -50,41 +55,40 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-/// Issues and checks tokens.
+/// Issues and checks access tokens.
 #[derive(Clone, Debug)]
 pub struct Tokens {
     key: SigningKey,
     access_secs: i64,
-    refresh_secs: i64,
 }
 
 impl Tokens {
-    pub fn new(key: SigningKey, access_minutes: u32, refresh_days: u32) -> Self {
+    pub fn new(key: SigningKey, access_minutes: u32) -> Self {
         Self {
             key,
             access_secs: i64::from(access_minutes) * 60,
-            refresh_secs: i64::from(refresh_days) * 86_400,
         }
     }
 
-    pub fn issue(&self, user: &User, now_ms: i64) -> TokenPair {
-        let now = now_ms.div_euclid(1000);
+    /// An access token for `user` in sign-in `sid`, paired with that sign-in's refresh token.
+    pub fn issue(&self, user: &User, sid: Uuid, refresh_token: String, now_ms: i64) -> TokenPair {
         TokenPair {
-            access_token: self.sign(user, Kind::Access, now, self.access_secs),
-            refresh_token: self.sign(user, Kind::Refresh, now, self.refresh_secs),
+            access_token: self.sign(user, sid, now_ms.div_euclid(1000)),
+            refresh_token,
             token_type: "Bearer",
             expires_in: self.access_secs,
         }
     }
 
-    fn sign(&self, user: &User, kind: Kind, now: i64, lifetime: i64) -> String {
+    fn sign(&self, user: &User, sid: Uuid, now: i64) -> String {
         let claims = Claims {
             sub: user.id,
             name: user.username.clone(),
             role: user.role,
-            kind,
+            kind: Kind::Access,
+            sid,
             iat: now,
-            exp: now + lifetime,
+            exp: now.saturating_add(self.access_secs),
         };
         let key = EncodingKey::from_secret(&self.key.0);
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)
@@ -128,32 +132,28 @@ mod tests {
 
     #[test]
     fn tokens_verify_until_they_expire_and_only_as_their_kind() {
-        let tokens = Tokens::new(SigningKey::random(), 15, 7);
-        let pair = tokens.issue(&user(), 1_000_000);
+        let tokens = Tokens::new(SigningKey::random(), 15);
+        let sid = Uuid::now_v7();
+        let pair = tokens.issue(&user(), sid, "opaque".into(), 1_000_000);
         let claims = tokens
             .verify(&pair.access_token, Kind::Access, 1_000_000)
             .unwrap();
-        assert_eq!(claims.name, "ann");
+        assert_eq!((claims.name.as_str(), claims.sid), ("ann", sid));
         let late = 1_000_000 + 15 * 60 * 1000;
         assert_eq!(
             tokens.verify(&pair.access_token, Kind::Access, late),
             Err(TokenError::Expired)
         );
         assert_eq!(
-            tokens.verify(&pair.refresh_token, Kind::Access, 1_000_000),
+            tokens.verify(&pair.access_token, Kind::Refresh, 1_000_000),
             Err(TokenError::WrongKind)
-        );
-        assert!(
-            tokens
-                .verify(&pair.refresh_token, Kind::Refresh, late)
-                .is_ok()
         );
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let pair = Tokens::new(SigningKey::random(), 15, 7).issue(&user(), 0);
-        let other = Tokens::new(SigningKey::random(), 15, 7);
+        let pair = Tokens::new(SigningKey::random(), 15).issue(&user(), Uuid::nil(), "r".into(), 0);
+        let other = Tokens::new(SigningKey::random(), 15);
         assert_eq!(
             other.verify(&pair.access_token, Kind::Access, 0),
             Err(TokenError::Invalid)

@@ -5,19 +5,20 @@
 //! argon2 is deliberately slow, so a door unit that reconnects often would cost the hub a
 //! hash per reconnect. After one successful check the SHA-256 of the secret is remembered,
 //! keyed by the device and the stored hash it was checked against: re-registering the device
-//! (a new hash) or a different secret falls back to argon2. At most [`HASHING_AT_ONCE`] hashes
-//! run at a time: each takes about 19 MiB, and a hundred door units reconnecting together
-//! after a hub restart must not each get a blocking thread and an allocator arena of their own.
+//! (a new hash) or a different secret falls back to argon2, through the hub's one argon2 gate
+//! (`auth::hashing`, shared with HTTP sign-ins): each run takes about 19 MiB, and a hundred
+//! door units reconnecting together after a hub restart must not each get a blocking thread
+//! and an allocator arena of their own. Door units wait their turn rather than being refused.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::auth::hashing::Hashing;
+use crate::auth::password;
+use crate::clip::clip;
+use crate::store::{Db, StoreError, devices};
 use rollcall_shared::DeviceId;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
-
-use crate::auth::password;
-use crate::store::{Db, StoreError, devices};
 
 /// Why a login was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,15 +45,12 @@ impl From<StoreError> for Refused {
     }
 }
 
-/// Most argon2 verifications running at once (the others wait their turn).
-pub const HASHING_AT_ONCE: usize = 2;
-
 /// The login checker, shared by every connection.
 #[derive(Debug)]
 pub struct Logins {
     db: Db,
     verified: Mutex<HashMap<DeviceId, Verified>>,
-    hashing: Semaphore,
+    hashing: Hashing,
 }
 
 #[derive(Debug, Clone)]
@@ -62,11 +60,11 @@ struct Verified {
 }
 
 impl Logins {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, hashing: Hashing) -> Self {
         Self {
             db,
             verified: Mutex::new(HashMap::new()),
-            hashing: Semaphore::new(HASHING_AT_ONCE),
+            hashing,
         }
     }
 
@@ -78,12 +76,10 @@ impl Logins {
     ) -> Result<DeviceId, Refused> {
         let device: DeviceId = client_id
             .parse()
-            .map_err(|_| Refused::NotADevice(client_id.to_owned()))?;
+            .map_err(|_| Refused::NotADevice(clip(client_id)))?;
         let (user, secret) = login.ok_or(Refused::NoLogin)?;
         if user != client_id {
-            return Err(Refused::UserMismatch {
-                user: user.to_owned(),
-            });
+            return Err(Refused::UserMismatch { user: clip(user) });
         }
         let stored = self
             .db
@@ -98,12 +94,9 @@ impl Logins {
             return Ok(device);
         }
         let (secret, hash) = (secret.to_owned(), stored_hash.clone());
-        let _turn = self
+        let ok = self
             .hashing
-            .acquire()
-            .await
-            .map_err(|e| Refused::Store(e.to_string()))?;
-        let ok = tokio::task::spawn_blocking(move || password::verify(&secret, &hash))
+            .run_waiting(move || password::verify(&secret, &hash))
             .await
             .map_err(|e| Refused::Store(e.to_string()))?;
         if !ok {

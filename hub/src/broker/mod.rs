@@ -29,6 +29,7 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::auth::hashing::Hashing;
 use crate::config::{EmbeddedBroker, TlsFiles};
 use crate::ingest::metrics::add;
 use crate::ingest::{Incoming, Metrics, Outbound};
@@ -101,11 +102,12 @@ impl Broker {
         config: &EmbeddedBroker,
         site: SiteId,
         db: Db,
+        hashing: Hashing,
         metrics: Arc<Metrics>,
     ) -> Self {
         let shared = Shared {
             site,
-            logins: Logins::new(db),
+            logins: Logins::new(db, hashing),
             metrics,
             sessions: Mutex::new(HashMap::new()),
         };

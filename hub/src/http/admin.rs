@@ -1,4 +1,5 @@
-//! Admin-only endpoints: users, devices (register, enable, disable, resync) and the audit log.
+//! Admin-only endpoints: devices (register, enable, disable, resync) and the audit log. Users
+//! are in `http::users`.
 
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{DeviceCommand, DeviceId, Message};
@@ -7,41 +8,18 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::accounts::{self, AccountError, Hashed, NewUser};
+use super::users::hashed;
+use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::devices;
-use crate::store::users::{self, Role};
-
-impl From<AccountError> for ApiError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::Invalid(m) => ApiError::BadRequest(m),
-            AccountError::Store(s) => s.into(),
-            AccountError::Hash(h) => h.into(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserBody {
-    username: String,
-    display_name: Option<String>,
-    role: Role,
-    password: String,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeviceBody {
     name: String,
     room: String,
-}
-
-pub async fn users(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
-    Reply::ok(hub.read(users::list).await?)
 }
 
 pub async fn devices(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
@@ -62,29 +40,10 @@ pub async fn audit(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, 
     Reply::ok(hub.read(move |c| audit::recent(c, limit)).await?)
 }
 
-pub async fn create_user(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let body: UserBody = req.json()?;
-    let (actor, now) = (who.actor(), hub.now());
-    let typed = body.password.clone();
-    let password = off_thread(move || Hashed::password(&typed)).await?;
-    let user = hub
-        .write(move |tx| {
-            let new = NewUser {
-                username: &body.username,
-                display_name: body.display_name.as_deref().unwrap_or(&body.username),
-                role: body.role,
-                password: &password,
-            };
-            accounts::create_user(tx, &new, &actor, now).map_err(ApiError::from)
-        })
-        .await?;
-    Reply::created(user)
-}
-
 pub async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: DeviceBody = req.json()?;
     let (actor, now) = (who.actor(), hub.now());
-    let secret = off_thread(Hashed::device_secret).await?;
+    let secret = hashed(hub, Hashed::device_secret).await?;
     let registered = hub
         .write(move |tx| {
             accounts::register_device(tx, &body.name, &body.room, secret, &actor, now)
@@ -92,16 +51,6 @@ pub async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Resul
         })
         .await?;
     Reply::created(registered)
-}
-
-/// Hashes on the blocking pool, away from the executor and the database's writer.
-async fn off_thread(
-    hash: impl FnOnce() -> Result<Hashed, AccountError> + Send + 'static,
-) -> Result<Hashed, ApiError> {
-    tokio::task::spawn_blocking(hash)
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
-        .map_err(ApiError::from)
 }
 
 async fn set_enabled(

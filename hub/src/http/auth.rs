@@ -1,16 +1,28 @@
-//! Login, token refresh and turning an `Authorization: Bearer` header into a [`Principal`].
-//! Failed logins are limited per user name and client address.
+//! Login, token refresh, logout and turning an `Authorization: Bearer` header into a
+//! [`Principal`]. User names over 64 characters and passwords over 1024 are refused before
+//! they reach the limiter, argon2 or a log; failed logins are limited per address and per
+//! user name (`auth::limiter`), and a line locking is audited. Refresh tokens rotate
+//! (`auth::signin`); an access token is good only while its sign-in is.
 
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::input::clip;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
-use crate::auth::password;
+use crate::auth::limiter::Lockout;
+use crate::auth::password::{self, MAX_PASSWORD_LEN};
+use crate::auth::signin::{self, Refreshed};
 use crate::auth::tokens::Kind;
 use crate::state::Hub;
+use crate::store::audit::{self, Change};
 use crate::store::users::{self, User};
+use crate::store::{StoreError, signins};
+
+/// Longest user name, in characters (the same bound `accounts` creates them with).
+pub const MAX_USERNAME: usize = 64;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,39 +39,163 @@ struct Refresh {
 
 pub async fn login(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
     let body: Login = req.json()?;
+    bounded("username", &body.username, MAX_USERNAME)?;
+    bounded("password", &body.password, MAX_PASSWORD_LEN)?;
     let now = hub.now();
     hub.limiter
         .check(&body.username, req.remote, now)
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
+    let Some(user) = verify(hub, &body).await? else {
+        return Err(failed(hub, &body.username, req, now).await);
+    };
+    hub.limiter.succeeded(&body.username);
+    let (id, life) = (user.id, hub.signins);
+    let issued = hub
+        .write(move |tx| signin::start(tx, id, life, now))
+        .await?;
+    Reply::ok(
+        hub.tokens
+            .issue(&user, issued.signin, issued.refresh_token, now),
+    )
+}
+
+/// A 400 naming `field` when `value` is empty or longer than `max` characters.
+fn bounded(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.is_empty() || value.chars().count() > max {
+        return Err(ApiError::bad(format!(
+            "{field}: must be 1 to {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The enabled user the login names, when the password matches; argon2 runs through the
+/// hub's gate, and against a decoy hash when there is no such user.
+async fn verify(hub: &Hub, body: &Login) -> Result<Option<User>, ApiError> {
     let name = body.username.clone();
     let user = hub
         .read(move |conn| users::by_username(conn, &name))
         .await?;
-    let (user, password) = (user.filter(|u| !u.disabled), body.password);
-    let verified = tokio::task::spawn_blocking(move || {
-        let hash = user
-            .as_ref()
-            .map_or(password::decoy_hash(), |u| u.password_hash.as_str());
-        let ok = password::verify(&password, hash);
-        user.filter(|_| ok)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Some(user) = verified else {
-        hub.limiter.failed(&body.username, req.remote, now);
-        tracing::warn!(user = %body.username, remote = ?req.remote, "failed login");
-        return Err(ApiError::Unauthorized("wrong user name or password".into()));
-    };
-    hub.limiter.succeeded(&body.username, req.remote);
-    Reply::ok(hub.tokens.issue(&user, now))
+    let (user, password) = (user.filter(|u| !u.disabled), body.password.clone());
+    let verified = hub
+        .hashing
+        .run(move || {
+            let hash = user
+                .as_ref()
+                .map_or(password::decoy_hash(), |u| u.password_hash.as_str());
+            let ok = password::verify(&password, hash);
+            user.filter(|_| ok)
+        })
+        .await?;
+    Ok(verified)
 }
 
+/// Counts the failure, audits any line it locked, and answers 401.
+async fn failed(hub: &Hub, username: &str, req: &Request, now: i64) -> ApiError {
+    let locked = hub.limiter.failed(username, req.remote, now);
+    tracing::warn!(user = ?clip(username), remote = ?req.remote, "failed login");
+    if !locked.is_empty() {
+        let targets: Vec<String> = locked.iter().map(lockout_target).collect();
+        tracing::warn!(?targets, "login locked for a minute");
+        let logged = hub
+            .write(move |tx| {
+                for target in targets {
+                    audit::log(tx, lockout_change(target, now))?;
+                }
+                Ok::<_, ApiError>(())
+            })
+            .await;
+        if let Err(e) = logged {
+            tracing::error!("cannot audit a login lockout: {e}");
+        }
+    }
+    ApiError::Unauthorized("wrong user name or password".into())
+}
+
+fn lockout_target(lockout: &Lockout) -> String {
+    match lockout {
+        Lockout::Address(ip) => format!("address:{ip}"),
+        Lockout::User(name) => format!("user:{}", clip(name)),
+    }
+}
+
+fn lockout_change(target: String, now: i64) -> Change<'static> {
+    Change {
+        actor: "hub",
+        action: "auth.lockout",
+        target,
+        before: None,
+        after: Some(json!({"minutes": 1})),
+        at: now,
+    }
+}
+
+/// Spends the refresh token for a new pair; a spent one ends its whole sign-in.
 pub async fn refresh(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
     let body: Refresh = req.json()?;
+    bounded("refresh_token", &body.refresh_token, 128)?;
+    let (now, life) = (hub.now(), hub.signins);
+    let token = body.refresh_token;
+    let outcome = hub
+        .write(move |tx| {
+            let outcome = signin::rotate(tx, &token, life, now)?;
+            if let Refreshed::Reused { signin, user } = &outcome {
+                audit::log(tx, reuse_change(*signin, *user, now))?;
+            }
+            Ok::<_, ApiError>(outcome)
+        })
+        .await?;
+    match outcome {
+        Refreshed::Rotated(issued) => {
+            let user = active_user(hub, issued.user).await?;
+            Reply::ok(
+                hub.tokens
+                    .issue(&user, issued.signin, issued.refresh_token, now),
+            )
+        }
+        Refreshed::Reused { signin, .. } => {
+            tracing::warn!(%signin, "a spent refresh token was used again; sign-in ended");
+            Err(ApiError::Unauthorized(
+                "this refresh token was already used; the sign-in has ended".into(),
+            ))
+        }
+        Refreshed::Refused(why) => Err(ApiError::Unauthorized(why.into())),
+    }
+}
+
+fn reuse_change(signin: Uuid, user: Uuid, now: i64) -> Change<'static> {
+    Change {
+        actor: "hub",
+        action: "auth.refresh_reuse",
+        target: format!("user:{user}"),
+        before: None,
+        after: Some(json!({"signin": signin, "ended": true})),
+        at: now,
+    }
+}
+
+/// Ends the sign-in the refresh token belongs to. Answers 204 whether or not the token was
+/// known, so it tells a caller nothing.
+pub async fn logout(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
+    let body: Refresh = req.json()?;
+    bounded("refresh_token", &body.refresh_token, 128)?;
     let now = hub.now();
-    let claims = hub.tokens.verify(&body.refresh_token, Kind::Refresh, now)?;
-    let user = active_user(hub, claims.sub).await?;
-    Reply::ok(hub.tokens.issue(&user, now))
+    hub.write(move |tx| {
+        if let Some(ended) = signin::end(tx, &body.refresh_token, now)? {
+            let change = Change {
+                actor: "hub",
+                action: "auth.logout",
+                target: format!("user:{}", ended.user),
+                before: None,
+                after: Some(json!({"signin": ended.signin})),
+                at: now,
+            };
+            audit::log(tx, change)?;
+        }
+        Ok::<_, ApiError>(())
+    })
+    .await?;
+    Ok(Reply::NoContent)
 }
 
 /// The signed-in caller.
@@ -68,17 +204,30 @@ pub async fn me(_hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, Ap
 }
 
 /// The caller named by the `Authorization` header's access token, of a user who still exists
-/// and is enabled.
+/// and is enabled, in a sign-in that has not ended.
 pub async fn authenticate(hub: &Hub, authorization: Option<&str>) -> Result<Principal, ApiError> {
     let token = authorization
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("an access token is required".into()))?;
-    let claims = hub.tokens.verify(token.trim(), Kind::Access, hub.now())?;
-    let user = active_user(hub, claims.sub).await?;
+    let now = hub.now();
+    let claims = hub.tokens.verify(token.trim(), Kind::Access, now)?;
+    let (id, sid) = (claims.sub, claims.sid);
+    let (live, user) = hub
+        .read(move |conn| {
+            let live = signins::is_live(conn, sid, id, now)?;
+            Ok::<_, StoreError>((live, users::by_id(conn, id).ok()))
+        })
+        .await?;
+    let Some(user) = user.filter(|u| live && !u.disabled) else {
+        return Err(ApiError::Unauthorized(
+            "this sign-in has ended, or its user is disabled or gone; sign in again".into(),
+        ));
+    };
     Ok(Principal {
         user_id: user.id,
         username: user.username,
         role: user.role,
+        signin: sid,
     })
 }
 
@@ -87,7 +236,7 @@ async fn active_user(hub: &Hub, id: Uuid) -> Result<User, ApiError> {
     match user {
         Ok(u) if !u.disabled => Ok(u),
         _ => Err(ApiError::Unauthorized(
-            "the token's user no longer exists".into(),
+            "the token's user no longer exists or is disabled".into(),
         )),
     }
 }

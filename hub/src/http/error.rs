@@ -3,6 +3,8 @@
 
 use warp::http::StatusCode;
 
+use crate::accounts::AccountError;
+use crate::auth::hashing::HashingError;
 use crate::auth::tokens::TokenError;
 use crate::enrol::Refusal;
 use crate::store::StoreError;
@@ -40,6 +42,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("too many failed logins; try again in {retry_after} s")]
     TooManyAttempts { retry_after: u64 },
+    /// Every argon2 slot stayed taken past the wait (`auth.hashing_max_wait_ms`).
+    #[error("the hub is busy checking passwords; try again in {retry_after} s")]
+    Busy { retry_after: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -61,7 +66,7 @@ impl ApiError {
                 "pipeline_failed" => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,6 +86,7 @@ impl ApiError {
             ApiError::Photo { refusal, .. } => refusal.code(),
             ApiError::Unavailable(_) => "unavailable",
             ApiError::TooManyAttempts { .. } => "rate_limited",
+            ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -99,6 +105,16 @@ impl ApiError {
             }
         }
         serde_json::json!({ "error": error })
+    }
+
+    /// Seconds a client should wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyAttempts { retry_after } | ApiError::Busy { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
     }
 
     pub fn bad(message: impl Into<String>) -> Self {
@@ -128,6 +144,26 @@ impl From<Refusal> for ApiError {
 impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> Self {
         ApiError::Unauthorized(e.to_string())
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(m) => ApiError::BadRequest(m),
+            AccountError::LastAdmin(_) => ApiError::Conflict(e.to_string()),
+            AccountError::Store(s) => s.into(),
+            AccountError::Hash(h) => h.into(),
+        }
+    }
+}
+
+impl From<HashingError> for ApiError {
+    fn from(e: HashingError) -> Self {
+        match e {
+            HashingError::Busy { retry_after } => ApiError::Busy { retry_after },
+            HashingError::Failed(detail) => ApiError::Internal(detail),
+        }
     }
 }
 

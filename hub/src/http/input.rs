@@ -83,13 +83,10 @@ pub fn text<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, ApiE
     Ok(value)
 }
 
-/// At most the first 64 characters of `s`, for echoing input in messages and logs.
+/// At most the first 64 characters of `s`, for echoing input in messages and logs (see
+/// [`crate::clip`]).
 pub fn clip(s: &str) -> String {
-    const SHOWN: usize = 64;
-    match s.char_indices().nth(SHOWN) {
-        Some((end, _)) => format!("{}…", &s[..end]),
-        None => s.to_owned(),
-    }
+    crate::clip::clip(s)
 }
 
 #[cfg(test)]

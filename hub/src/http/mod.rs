@@ -22,6 +22,7 @@ mod sessions;
 mod timetable;
 pub mod tls;
 mod today;
+mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -169,8 +170,8 @@ fn error_response(e: &ApiError) -> Response {
     let mut response =
         warp::reply::with_status(warp::reply::json(&e.body()), e.status()).into_response();
     let headers = response.headers_mut();
-    if let ApiError::TooManyAttempts { retry_after } = e {
-        headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+    if let Some(retry_after) = e.retry_after() {
+        headers.insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
     }
     if let ApiError::MethodNotAllowed { allow } = e
         && let Ok(allow) = header::HeaderValue::from_str(allow)

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
     admin, auth, faces, health, quarantine, records, reports, review, school, sessions, timetable,
-    today,
+    today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -119,9 +119,13 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/openapi.json", anyone!(health::openapi)),
     route(POST, "/auth/login", anyone!(auth::login)),
     route(POST, "/auth/refresh", anyone!(auth::refresh)),
+    route(POST, "/auth/logout", anyone!(auth::logout)),
     route(GET, "/auth/me", user!(auth::me)),
-    route(GET, "/users", admin!(admin::users)),
-    route(POST, "/users", admin!(admin::create_user)),
+    route(GET, "/users", admin!(users::list)),
+    route(POST, "/users", admin!(users::create)),
+    route(PATCH, "/users/{user}", admin!(users::update)),
+    route(DELETE, "/users/{user}", admin!(users::delete)),
+    route(POST, "/users/{user}/password", user!(users::set_password)),
     route(GET, "/devices", admin!(admin::devices)),
     route(POST, "/devices", admin!(admin::register_device)),
     route(POST, "/devices/{device}/enable", admin!(admin::enable)),

@@ -5,7 +5,8 @@
 //! review) and a door unit's Confident capture very close to the student it named. Never an
 //! unreviewed Uncertain one. Either must be near enough to the student's own templates to be
 //! them, clearly farther from every other student the door compared it with, not a copy of a
-//! template already held, and at most one a day per student, so a week of mornings spreads
+//! template already held, and at most one a day per student. Only students an admin enrolled
+//! learn: a first face is never taken from a door, so a week of mornings spreads
 //! over the year's changes rather than one morning's light.
 
 /// Distances in unit-embedding units, as the door units' thresholds.
@@ -63,6 +64,8 @@ pub enum Skip {
     Redundant { own: f32 },
     #[error("the student learned a template less than a day ago")]
     TooSoon,
+    #[error("the student has no enrolment yet: only an admin enrols a first face")]
+    NotEnrolled,
 }
 
 /// Whether a face with `e` may be learned under `r`.
@@ -72,19 +75,17 @@ pub fn judge(e: &Evidence, r: &Rules) -> Result<(), Skip> {
     {
         return Err(Skip::TooSoon);
     }
-    match e.own {
-        // NaN fails too: only a measured distance inside the band passes.
-        Some(own) if own.is_nan() || own > r.band => {
-            return Err(Skip::TooFar { own, band: r.band });
-        }
-        Some(own) if own < r.redundant => return Err(Skip::Redundant { own }),
-        _ => {}
+    let own = e.own.ok_or(Skip::NotEnrolled)?;
+    // NaN fails too: only a measured distance inside the band passes.
+    if own.is_nan() || own > r.band {
+        return Err(Skip::TooFar { own, band: r.band });
     }
-    // A first template must be clear of everyone else by a whole band.
-    let needed = e.own.map_or(r.band, |own| own + r.margin);
+    if own < r.redundant {
+        return Err(Skip::Redundant { own });
+    }
     match e.other {
-        Some(other) if other < needed => Err(Skip::NearOther {
-            own: e.own.unwrap_or(0.0),
+        Some(other) if other < own + r.margin => Err(Skip::NearOther {
+            own,
             other,
             margin: r.margin,
         }),
@@ -139,13 +140,12 @@ mod tests {
     }
 
     #[test]
-    fn a_first_template_must_be_clear_of_everyone_by_a_band() {
-        assert_eq!(judge(&e(None, None), &REVIEWED), Ok(()));
-        assert_eq!(judge(&e(None, Some(0.45)), &REVIEWED), Ok(()));
-        assert!(matches!(
-            judge(&e(None, Some(0.35)), &REVIEWED),
-            Err(Skip::NearOther { .. })
-        ));
+    fn only_enrolled_students_learn() {
+        assert_eq!(judge(&e(None, None), &REVIEWED), Err(Skip::NotEnrolled));
+        assert_eq!(
+            judge(&e(None, Some(0.9)), &CONFIDENT),
+            Err(Skip::NotEnrolled)
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_3,
     MIGRATION_4,
     MIGRATION_5,
+    MIGRATION_6,
 ];
 
 const MIGRATION_1: &str = "
@@ -223,6 +224,27 @@ ALTER TABLE embeddings ADD COLUMN source TEXT NOT NULL DEFAULT 'photo'
     CHECK (source IN ('photo', 'api', 'review', 'door'));
 ALTER TABLE embeddings ADD COLUMN record_id TEXT;
 CREATE INDEX embeddings_source ON embeddings(student_id, source, created_at);
+";
+
+/// Sign-ins that can end: one row per sign-in (a family of refresh tokens, with an absolute
+/// end and a revocation time) and one per refresh token, kept only as its SHA-256, spent when
+/// used. Access tokens name their family, so ending a family ends them too.
+const MIGRATION_6: &str = "
+CREATE TABLE signins (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX signins_user ON signins(user_id);
+CREATE TABLE refresh_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    signin_id TEXT NOT NULL REFERENCES signins(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL,
+    spent_at INTEGER
+);
+CREATE INDEX refresh_tokens_signin ON refresh_tokens(signin_id);
 ";
 
 /// Runs every migration the database has not seen yet.

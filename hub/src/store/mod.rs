@@ -11,6 +11,7 @@ mod migrations;
 pub mod quarantine;
 pub mod records;
 pub mod school;
+pub mod signins;
 pub mod timetable;
 pub mod users;
 

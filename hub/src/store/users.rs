@@ -13,6 +13,12 @@ const INSERT: &str =
 const SELECT: &str =
     "SELECT id, username, display_name, role, password_hash, disabled, created_at FROM users";
 const UPDATE_PASSWORD: &str = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+const UPDATE: &str = "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4 WHERE id = ?1";
+const DELETE: &str = "DELETE FROM users WHERE id = ?1";
+/// A deleted teacher's classes keep going without a teacher until an admin names one.
+const CLEAR_TEACHER: &str = "UPDATE classes SET teacher_id = NULL WHERE teacher_id = ?1";
+const COUNT_ENABLED_ADMINS: &str =
+    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0";
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,4 +114,31 @@ pub fn set_password(conn: &Connection, id: Uuid, hash: &str) -> Result<(), Store
 
 pub fn count(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+}
+
+/// Stores `user`'s display name, role and disabled flag.
+pub fn update(conn: &Connection, user: &User) -> Result<(), StoreError> {
+    let row = params![
+        user.id.to_string(),
+        user.display_name,
+        user.role.as_str(),
+        user.disabled
+    ];
+    match conn.execute(UPDATE, row)? {
+        0 => Err(StoreError::NotFound("user")),
+        _ => Ok(()),
+    }
+}
+
+/// Deletes the user; their classes are left without a teacher.
+pub fn delete(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
+    conn.execute(CLEAR_TEACHER, [id.to_string()])?;
+    match conn.execute(DELETE, [id.to_string()])? {
+        0 => Err(StoreError::NotFound("user")),
+        _ => Ok(()),
+    }
+}
+
+pub fn count_enabled_admins(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row(COUNT_ENABLED_ADMINS, [], |r| r.get(0))?)
 }

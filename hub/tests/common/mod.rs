@@ -251,6 +251,19 @@ impl Api {
         }
     }
 
+    /// A client whose connections come from `local` (e.g. 127.0.0.2: any 127/8 address is
+    /// loopback), so the hub sees another client address.
+    pub fn from_address(addr: SocketAddr, local: std::net::IpAddr) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .local_address(local)
+                .build()
+                .unwrap(),
+            ..Self::new(addr)
+        }
+    }
+
     /// A client for a hub serving HTTPS as `localhost` with a certificate signed by `root_pem`.
     pub fn https(addr: SocketAddr, root_pem: &[u8]) -> Self {
         let root = reqwest::Certificate::from_pem(root_pem).unwrap();

@@ -39,10 +39,10 @@ export async function render(main) {
     const username = h('input', { name: 'username', required: true, autocomplete: 'off', autocapitalize: 'none' });
     const display = h('input', { name: 'display_name', autocomplete: 'off' });
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], 'teacher');
-    const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 8 });
+    const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
     return [
       h('h2', { id: 'users-title' }, 'Users'),
-      h('ul', { class: 'plain' }, state.users.map((u) => h('li', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}`))),
+      h('ul', { class: 'plain users' }, state.users.map(userRow)),
       h(
         'form',
         {
@@ -58,10 +58,44 @@ export async function render(main) {
         field('User name', username),
         field('Full name', display),
         field('Role', role),
-        field('First password', password, 'They can sign in with it at once.'),
+        field('First password', password, 'At least 12 characters, not a common password. They can sign in with it at once.'),
         h('button', { type: 'submit', class: 'primary' }, 'Add user'),
       ),
     ];
+  }
+
+  // One user: their name and role, and the admin's controls for them.
+  function userRow(u) {
+    const path = `/users/${api.seg(u.id)}`;
+    const name = h('input', { name: 'display_name', value: u.display_name, required: true, autocomplete: 'off', 'aria-label': `Full name of ${u.username}` });
+    const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
+    role.setAttribute('aria-label', `Role of ${u.username}`);
+    const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: 12, 'aria-label': `New password for ${u.username}` });
+    const save = (e) => {
+      e.preventDefault();
+      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role.value }));
+    };
+    const toggle = () =>
+      run(`${u.disabled ? 'Enabled' : 'Disabled'} ${u.username}.`, () => api.patch(path, { disabled: !u.disabled }));
+    const reset = () => {
+      if (password.value.length < 12) return failed('Could not reset', new Error('the new password needs at least 12 characters'));
+      run(`New password set for ${u.username}; their sign-ins have ended.`, () => api.post(`${path}/password`, { password: password.value }));
+    };
+    const remove = async () => {
+      if (await confirm(`Delete ${u.username}? Their classes will have no teacher.`, 'Delete')) run(`Deleted ${u.username}.`, () => api.del(path));
+    };
+    return h(
+      'li',
+      { 'data-user': u.username },
+      h('strong', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}`),
+      h('form', { class: 'inline', onsubmit: save }, name, role, h('button', { type: 'submit' }, 'Save')),
+      h('div', { class: 'inline' },
+        h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
+        password,
+        h('button', { type: 'button', class: 'reset', onclick: reset }, 'Reset password'),
+        h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete'),
+      ),
+    );
   }
 
   function classesPart() {

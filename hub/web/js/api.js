@@ -47,7 +47,16 @@ export async function signIn(username, password) {
   save(body);
 }
 
-export function signOut() {
+/** Forgets the tokens here; with `end`, also ends the sign-in at the hub (the Sign out button). */
+export function signOut({ end = false } = {}) {
+  if (end && tokens) {
+    fetch(BASE + '/auth/logout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: tokens.refresh }),
+      keepalive: true,
+    }).catch(() => {});
+  }
   tokens = null;
   sessionStorage.removeItem(KEY);
   window.dispatchEvent(new Event('rollcall:signed-out'));
@@ -96,6 +105,7 @@ async function json(response) {
 export const get = async (path) => json(await send('GET', path));
 export const post = async (path, body = {}) => json(await send('POST', path, { json: body }));
 export const put = async (path, body) => json(await send('PUT', path, { json: body }));
+export const patch = async (path, body) => json(await send('PATCH', path, { json: body }));
 export const del = async (path) => json(await send('DELETE', path));
 
 /** Uploads files as multipart parts named "photo". */

@@ -11,8 +11,9 @@ import * as report from './report.js';
 import * as students from './students.js';
 import * as devices from './devices.js';
 import * as admin from './admin.js';
+import * as account from './account.js';
 
-const PAGES = { review, today, report, students, devices, admin };
+const PAGES = { review, today, report, students, devices, admin, account };
 const ADMIN_ONLY = ['devices', 'admin'];
 const COUNT_EVERY_MS = 5000;
 
@@ -109,7 +110,7 @@ window.addEventListener('rollcall:signed-out', () => {
   if (location.hash !== '#/signin') route();
 });
 document.getElementById('sign-out').addEventListener('click', () => {
-  api.signOut();
+  api.signOut({ end: true });
   announce('Signed out.');
 });
 document.getElementById('skip').addEventListener('click', (e) => {

@@ -1,0 +1,141 @@
+//! Sign-ins that can end: refresh-token rotation with reuse detection (RFC 9700, "refresh
+//! token rotation"). A login starts a sign-in and hands out an opaque refresh token. Using it
+//! spends it and hands out the next one in the same sign-in; using a spent one again means
+//! it was copied, so the whole sign-in ends. A token lives `idle` since it was issued, and
+//! no token outlives its sign-in's absolute end (`absolute` after the login).
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::password::random_secret;
+use crate::store::StoreError;
+use crate::store::signins::{self, StoredToken};
+
+/// How long tokens and sign-ins live, in milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    /// A refresh token unused this long has expired.
+    pub idle_ms: i64,
+    /// A sign-in ends this long after its login, however it is refreshed.
+    pub absolute_ms: i64,
+}
+
+impl Lifetimes {
+    pub fn from_days(idle_days: u32, absolute_days: u32) -> Self {
+        let ms = |days: u32| i64::from(days) * 86_400_000;
+        Self {
+            idle_ms: ms(idle_days),
+            absolute_ms: ms(absolute_days),
+        }
+    }
+}
+
+/// A refresh token to hand out, with the sign-in it belongs to.
+#[derive(Debug)]
+pub struct Issued {
+    pub signin: Uuid,
+    pub user: Uuid,
+    pub refresh_token: String,
+}
+
+/// What using a refresh token came to.
+#[derive(Debug)]
+pub enum Refreshed {
+    /// The token was good: here is its successor.
+    Rotated(Issued),
+    /// The token was already spent: its sign-in has now ended.
+    Reused { signin: Uuid, user: Uuid },
+    /// Unknown, expired, or of a sign-in that ended: refused, nothing changed.
+    Refused(&'static str),
+}
+
+/// Starts a sign-in for `user` (first deleting the user's ended ones).
+pub fn start(
+    conn: &Connection,
+    user: Uuid,
+    life: Lifetimes,
+    now: i64,
+) -> Result<Issued, StoreError> {
+    signins::prune(conn, user, now)?;
+    let signin = Uuid::now_v7();
+    signins::insert_signin(
+        conn,
+        signin,
+        user,
+        now,
+        now.saturating_add(life.absolute_ms),
+    )?;
+    let ends = now.saturating_add(life.absolute_ms);
+    issue(
+        conn,
+        signin,
+        user,
+        now.saturating_add(life.idle_ms).min(ends),
+    )
+}
+
+/// Spends `token` and issues its successor, or ends its sign-in when it was spent before.
+pub fn rotate(
+    conn: &Connection,
+    token: &str,
+    life: Lifetimes,
+    now: i64,
+) -> Result<Refreshed, StoreError> {
+    let sha = sha256(token);
+    let Some(stored) = signins::token(conn, &sha)? else {
+        return Ok(Refreshed::Refused("unknown refresh token"));
+    };
+    if let Some(why) = ended(&stored, now) {
+        return Ok(Refreshed::Refused(why));
+    }
+    if stored.spent_at.is_some() || !signins::spend(conn, &sha, now)? {
+        signins::revoke(conn, stored.signin, now)?;
+        return Ok(Refreshed::Reused {
+            signin: stored.signin,
+            user: stored.user,
+        });
+    }
+    let expires = now.saturating_add(life.idle_ms).min(stored.signin_ends_at);
+    Ok(Refreshed::Rotated(issue(
+        conn,
+        stored.signin,
+        stored.user,
+        expires,
+    )?))
+}
+
+/// Ends the sign-in `token` belongs to (logout); `None` when the token is unknown.
+pub fn end(conn: &Connection, token: &str, now: i64) -> Result<Option<StoredToken>, StoreError> {
+    let Some(stored) = signins::token(conn, &sha256(token))? else {
+        return Ok(None);
+    };
+    signins::revoke(conn, stored.signin, now)?;
+    Ok(Some(stored))
+}
+
+fn ended(stored: &StoredToken, now: i64) -> Option<&'static str> {
+    if stored.revoked_at.is_some() {
+        Some("this sign-in has ended; sign in again")
+    } else if now >= stored.signin_ends_at {
+        Some("this sign-in has reached its longest lifetime; sign in again")
+    } else if now >= stored.expires_at {
+        Some("the refresh token has expired; sign in again")
+    } else {
+        None
+    }
+}
+
+fn issue(conn: &Connection, signin: Uuid, user: Uuid, expires: i64) -> Result<Issued, StoreError> {
+    let refresh_token = random_secret();
+    signins::insert_token(conn, &sha256(&refresh_token), signin, expires)?;
+    Ok(Issued {
+        signin,
+        user,
+        refresh_token,
+    })
+}
+
+fn sha256(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,117 @@
+//! The users page, the password page and the Sign out button in a real headless Chromium
+//! against a real hub: an admin disables a teacher (whose live token stops working at once),
+//! resets their password, enables them again and deletes them; Sign out ends the sign-in at
+//! the hub, not only in the tab; a user changes their own password.
+
+#[path = "browser/chrome.rs"]
+#[allow(dead_code)]
+mod chrome;
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrome::Browser;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn sign_in(b: &Browser, user: &str, password: &str) {
+    b.type_into("input[name=username]", user).await;
+    b.type_into("input[name=password]", password).await;
+    b.click("form.signin button[type=submit]").await;
+    b.visible("#nav").await;
+}
+
+async fn go(b: &Browser, page: &str) {
+    b.click(&format!("#nav a[data-page={page}]")).await;
+    let shown = "return document.getElementById('main').dataset.page === arguments[0];";
+    b.wait(&format!("the {page} page"), shown, vec![json!(page)])
+        .await;
+}
+
+async fn said(b: &Browser, text: &str) {
+    let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
+    b.wait(&format!("the message {text:?}"), script, vec![json!(text)])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    admin
+        .created(
+            "/users",
+            json!({"username": "tess", "role": "teacher", "password": "teacher password"}),
+        )
+        .await;
+    let tess = hub.api().login("tess", "teacher password").await;
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.open("/").await;
+    sign_in(&b, ADMIN, PASSWORD).await;
+    go(&b, "admin").await;
+    let row = "li[data-user=tess]";
+    b.visible(row).await;
+    b.viewport(375, 812).await;
+    b.assert_no_sideways_scroll("admin").await;
+    b.viewport(1280, 900).await;
+
+    b.click(&format!("{row} button.toggle")).await;
+    said(&b, "Disabled tess").await;
+    assert!(b.text(row).await.contains("disabled"));
+    assert_eq!(tess.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
+
+    b.type_into(
+        &format!("{row} input[name=new_password]"),
+        "reset in the browser",
+    )
+    .await;
+    b.click(&format!("{row} button.reset")).await;
+    said(&b, "New password set for tess").await;
+    b.click(&format!("{row} button.toggle")).await;
+    said(&b, "Enabled tess").await;
+    hub.api().login("tess", "reset in the browser").await;
+
+    b.click(&format!("{row} button.danger")).await;
+    b.click("#confirm-ok").await;
+    said(&b, "Deleted tess").await;
+    let gone = "return document.querySelector('li[data-user=tess]') === null;";
+    b.wait("tess gone from the list", gone, vec![]).await;
+
+    let stored = "return JSON.parse(sessionStorage.getItem('rollcall.tokens')).refresh;";
+    let refresh = b.js(stored, vec![]).await;
+    b.click("#sign-out").await;
+    b.visible("form.signin").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _) = hub
+            .api()
+            .post("/auth/refresh", json!({"refresh_token": refresh}))
+            .await;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Sign out did not end the sign-in"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    sign_in(&b, ADMIN, PASSWORD).await;
+    go(&b, "account").await;
+    b.type_into("input[name=old_password]", PASSWORD).await;
+    b.type_into("input[name=password]", "my own new passphrase")
+        .await;
+    b.type_into("input[name=again]", "my own new passphrase")
+        .await;
+    b.click("#main form button[type=submit]").await;
+    said(&b, "Password changed").await;
+    b.viewport(375, 812).await;
+    b.assert_no_sideways_scroll("account").await;
+    assert_eq!(admin.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
+    hub.api().login(ADMIN, "my own new passphrase").await;
+    b.client.clone().close().await.unwrap();
+    hub.stop().await;
+}
