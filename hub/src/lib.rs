@@ -17,6 +17,7 @@ pub mod enrol;
 pub mod gallery;
 pub mod http;
 pub mod ingest;
+pub mod open_files;
 pub mod roster;
 mod server;
 pub mod setup;

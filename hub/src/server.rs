@@ -94,12 +94,13 @@ pub async fn run(
 
 /// [`run`] on sockets the caller bound.
 pub async fn run_on(
-    config: Config,
+    mut config: Config,
     listeners: Listeners,
     clock: SharedClock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let Listeners { http, mqtt } = listeners;
+    crate::open_files::fit_caps(&mut config);
     let db = Db::open(&config.database_path())?;
     upgrade_enrolments(&db, &config, &clock).await?;
     let key = SigningKey::load(&config.data_dir)?;
