@@ -199,9 +199,11 @@ async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError>
         return Ok(None);
     }
     let (dir, gate) = (config.faces.models_dir.clone(), config.faces.gate);
-    let loaded = tokio::task::spawn_blocking(move || Enroller::load(dir.as_ref(), gate))
-        .await
-        .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
+    let limits = enrol::photo_limits(config.faces.max_photo_megapixels);
+    let loaded =
+        tokio::task::spawn_blocking(move || Enroller::load_with(dir.as_ref(), gate, limits))
+            .await
+            .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
     Ok(Some(Arc::new(loaded)))
 }
 
