@@ -138,7 +138,7 @@ async fn http<I>(
     tokio::pin!(conn);
     let result = tokio::select! {
         r = conn.as_mut() => r,
-        _ = activity.idle_for(limits.idle_timeout) => {
+        _ = activity.idle_for(limits.header_timeout, limits.idle_timeout) => {
             tracing::debug!(%remote, "http: idle connection closed");
             conn.as_mut().graceful_shutdown();
             conn.await
@@ -223,9 +223,11 @@ impl Activity {
         Busy(self.clone())
     }
 
-    /// Completes once no request has been in progress for `idle`.
-    async fn idle_for(&self, idle: Duration) {
-        let mut deadline = Instant::now() + idle;
+    /// Completes when no request began within `first` of the start (a client that sends
+    /// nothing, which the header timer does not see while the protocol is still being
+    /// detected), or once no request has been in progress for `idle`.
+    async fn idle_for(&self, first: Duration, idle: Duration) {
+        let mut deadline = Instant::now() + first;
         loop {
             let changed = self.changed.notified();
             tokio::select! {
