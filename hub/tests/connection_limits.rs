@@ -169,3 +169,21 @@ async fn idle_and_half_open_clients_cannot_exhaust_the_hub() {
         hub.log()
     );
 }
+
+#[tokio::test]
+async fn a_request_that_runs_past_the_request_timeout_is_answered_503() {
+    let hub = common::start_hub_with(None, |c| c.http.request_timeout_secs = 1).await;
+    let mut stalled = TcpStream::connect(hub.addr).await.unwrap();
+    let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                Content-Length: 100\r\n\r\n{\"username\":";
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(CLOSE_WITHIN, stalled.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "no answer within {CLOSE_WITHIN:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("http.request_timeout_secs"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(500), "{answer}");
+    hub.stop().await;
+}
