@@ -1,7 +1,8 @@
 //! The real `rollcall-hub` binary under a 1024 open-file limit (soft and hard, as a systemd
 //! service gets by default) against idle and half-open clients: it lowers its connection caps
 //! to fit, keeps answering `/health` while 1,100 idle HTTP and 300 idle MQTT connections are
-//! open, and closes a half-sent request and a silent MQTT client within their timeouts.
+//! open, and closes a half-sent request and a silent MQTT client within their timeouts; in
+//! process, a stalled request is answered 503 and an idle kept-alive connection is closed.
 
 mod common;
 
@@ -185,5 +186,29 @@ async fn a_request_that_runs_past_the_request_timeout_is_answered_503() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("http.request_timeout_secs"), "{answer}");
     assert!(started.elapsed() >= Duration::from_millis(500), "{answer}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_with_nothing_going_on_is_closed_after_the_idle_timeout() {
+    let hub = common::start_hub_with(None, |c| {
+        c.http.header_timeout_secs = 20;
+        c.http.idle_timeout_secs = 1;
+    })
+    .await;
+    let mut kept = TcpStream::connect(hub.addr).await.unwrap();
+    let request = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    kept.write_all(request.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(CLOSE_WITHIN, kept.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "still open after {CLOSE_WITHIN:?}");
+    let took = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        took < Duration::from_secs(20),
+        "closed by the header timer, not idle: {took:?}"
+    );
     hub.stop().await;
 }
