@@ -44,6 +44,7 @@ fuzz_target!(|data: &[u8]| {
                 "an empty {width}×{height} image passed"
             );
             let pixels = u64::from(width) * u64::from(height);
+            assert!(pixels <= limits.max_pixels, "{width}×{height} over the pixel budget");
             assert_eq!(image.as_raw().len() as u64, 3 * pixels);
         }
         Err(e) => assert!(!e.to_string().is_empty()),

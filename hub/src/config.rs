@@ -57,6 +57,15 @@ pub struct HttpConfig {
     pub allow_plain_http: bool,
     /// Serve HTTPS with this certificate chain and key (PEM files).
     pub tls: Option<TlsFiles>,
+    /// Most connections open at once; more are closed as soon as they are accepted.
+    pub max_connections: u32,
+    /// How long a client may take to send a request's headers (also the wait for the next
+    /// request on a kept-alive HTTP/1.1 connection).
+    pub header_timeout_secs: u64,
+    /// How long a connection may stay open with no request in progress.
+    pub idle_timeout_secs: u64,
+    /// How long one request may take, body upload included, before it is answered 503.
+    pub request_timeout_secs: u64,
 }
 
 /// A PEM certificate chain and its private key.
@@ -90,6 +99,8 @@ pub struct EmbeddedBroker {
     pub tls: Option<TlsFiles>,
     /// Most door units connected at once; more are refused until one leaves.
     pub max_connections: u32,
+    /// How long a client may take over its TLS handshake and its CONNECT packet, together.
+    pub connect_timeout_secs: u64,
 }
 
 impl Default for EmbeddedBroker {
@@ -98,7 +109,8 @@ impl Default for EmbeddedBroker {
             listen: SocketAddr::from(([127, 0, 0, 1], 1883)),
             allow_plain_mqtt: false,
             tls: None,
-            max_connections: 4096,
+            max_connections: 1024,
+            connect_timeout_secs: 10,
         }
     }
 }
@@ -192,6 +204,9 @@ pub struct FacesConfig {
     pub models_dir: Option<PathBuf>,
     /// What an enrolment photo's face must meet.
     pub gate: QualityGate,
+    /// Largest photo accepted, in megapixels (width × height / 1,000,000), read from the
+    /// image's header before it is decoded.
+    pub max_photo_megapixels: u32,
 }
 
 impl Default for FacesConfig {
@@ -200,6 +215,7 @@ impl Default for FacesConfig {
             enabled: true,
             models_dir: None,
             gate: QualityGate::enrolment(),
+            max_photo_megapixels: 40,
         }
     }
 }
@@ -246,6 +262,10 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             allow_plain_http: false,
             tls: None,
+            max_connections: 4096,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            request_timeout_secs: 60,
         }
     }
 }
@@ -432,9 +452,7 @@ impl Config {
                  key for MQTT over TLS (or mqtt.embedded.allow_plain_mqtt = true on an isolated network)",
             );
         }
-        if embedded.max_connections == 0 {
-            return invalid("mqtt.embedded.max_connections must be positive");
-        }
+        self.validate_limits()?;
         if self.mqtt.mode == MqttMode::External && self.mqtt_host_port().is_none() {
             return invalid("mqtt.broker must be HOST:PORT");
         }
@@ -465,6 +483,32 @@ impl Config {
         Ok(())
     }
 
+    /// Connection caps, timeouts and the photo budget: each within its accepted range.
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let (http, embedded) = (&self.http, &self.mqtt.embedded);
+        let max = u64::from(MAX_CONNECTIONS);
+        within("http.max_connections", http.max_connections.into(), 1, max)?;
+        within("http.header_timeout_secs", http.header_timeout_secs, 1, 300)?;
+        within("http.idle_timeout_secs", http.idle_timeout_secs, 1, 3600)?;
+        within(
+            "http.request_timeout_secs",
+            http.request_timeout_secs,
+            1,
+            3600,
+        )?;
+        let mqtt_max = embedded.max_connections.into();
+        within("mqtt.embedded.max_connections", mqtt_max, 1, max)?;
+        let connect = embedded.connect_timeout_secs;
+        within("mqtt.embedded.connect_timeout_secs", connect, 1, 300)?;
+        let megapixels = self.faces.max_photo_megapixels.into();
+        within(
+            "faces.max_photo_megapixels",
+            megapixels,
+            1,
+            MAX_PHOTO_MEGAPIXELS,
+        )
+    }
+
     /// The broker's host and port.
     pub fn mqtt_host_port(&self) -> Option<(String, u16)> {
         let (host, port) = self.mqtt.broker.rsplit_once(':')?;
@@ -474,6 +518,21 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(crate::store::DATABASE_FILE)
     }
+}
+
+/// Most connections one listener may be allowed (far above any open-file limit in use).
+pub const MAX_CONNECTIONS: u32 = 1_000_000;
+/// The largest photo budget: 12,000 × 12,000, the most a side may have.
+const MAX_PHOTO_MEGAPIXELS: u64 = 144;
+
+/// `value` of setting `name` within `min..=max`, or an error naming both.
+fn within(name: &str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid(format!(
+        "{name} is {value}; it must be between {min} and {max}"
+    )))
 }
 
 #[cfg(test)]
@@ -493,6 +552,39 @@ mod tests {
         assert!(Config::parse("[http]\nlisten_addr = \"127.0.0.1:1\"").is_err());
         let bad_site = Config::parse("site = \"Main School\"").unwrap();
         assert!(bad_site.validate().is_err());
+    }
+
+    #[test]
+    fn limits_out_of_range_name_the_setting_and_the_range() {
+        for (toml, name) in [
+            ("[http]\nmax_connections = 0", "http.max_connections"),
+            (
+                "[http]\nheader_timeout_secs = 0",
+                "http.header_timeout_secs",
+            ),
+            (
+                "[http]\nrequest_timeout_secs = 86400",
+                "http.request_timeout_secs",
+            ),
+            (
+                "[mqtt.embedded]\nconnect_timeout_secs = 0",
+                "mqtt.embedded.connect_timeout_secs",
+            ),
+            (
+                "[faces]\nmax_photo_megapixels = 145",
+                "faces.max_photo_megapixels",
+            ),
+        ] {
+            let message = Config::parse(toml)
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains(name) && message.contains("between"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod gallery;
 pub mod http;
 pub mod ingest;
 pub mod learn;
+pub mod open_files;
 pub mod roster;
 mod server;
 pub mod setup;

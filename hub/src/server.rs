@@ -97,12 +97,13 @@ pub async fn run(
 
 /// [`run`] on sockets the caller bound.
 pub async fn run_on(
-    config: Config,
+    mut config: Config,
     listeners: Listeners,
     clock: SharedClock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
     let Listeners { http, mqtt } = listeners;
+    crate::open_files::fit_caps(&mut config);
     let db = Db::open(&config.database_path())?;
     upgrade_enrolments(&db, &config, &clock).await?;
     let key = SigningKey::load(&config.data_dir)?;
@@ -217,9 +218,11 @@ async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError>
         return Ok(None);
     }
     let (dir, gate) = (config.faces.models_dir.clone(), config.faces.gate);
-    let loaded = tokio::task::spawn_blocking(move || Enroller::load(dir.as_ref(), gate))
-        .await
-        .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
+    let limits = enrol::photo_limits(config.faces.max_photo_megapixels);
+    let loaded =
+        tokio::task::spawn_blocking(move || Enroller::load_with(dir.as_ref(), gate, limits))
+            .await
+            .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
     Ok(Some(Arc::new(loaded)))
 }
 

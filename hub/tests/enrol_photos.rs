@@ -49,6 +49,28 @@ fn distance(a: &Value, b: &Value) -> f32 {
     sq.sqrt() as f32
 }
 
+/// A 140 kB PNG that decodes to 12,000 × 12,000 pixels (a grey square; 432 MB as RGB).
+const HUGE_PNG: &[u8] = include_bytes!("data/12000x12000.png");
+
+#[tokio::test]
+async fn a_photo_over_the_pixel_budget_is_refused_before_it_is_decoded() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Colin").await;
+    let file = ("huge.png".to_owned(), HUGE_PNG.to_vec());
+    let (status, error) = refused(&admin, &s, file).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{error}");
+    assert_eq!(error["code"], "image_too_large");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("12000×12000") && message.contains("the limit is 40.0 megapixels"),
+        "{message}"
+    );
+    let (_, faces) = admin.get(&format!("/students/{s}/faces")).await;
+    assert_eq!(faces, json!([]), "nothing refused was stored");
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn photos_without_exactly_one_good_face_are_refused_with_the_reason() {
     let hub = start_faces_hub(None).await;

@@ -17,6 +17,8 @@ pub struct ImageLimits {
     pub max_bytes: u64,
     /// Largest width or height, pixels.
     pub max_side: u32,
+    /// Largest width × height, pixels: checked from the header before anything is decoded.
+    pub max_pixels: u64,
     /// Largest decoded allocation, bytes.
     pub max_alloc: u64,
 }
@@ -26,6 +28,7 @@ impl Default for ImageLimits {
         Self {
             max_bytes: 25 * 1024 * 1024,
             max_side: 12_000,
+            max_pixels: 40_000_000,
             max_alloc: 512 * 1024 * 1024,
         }
     }
@@ -45,6 +48,13 @@ pub enum ImageError {
     NotAnImage,
     #[error("image is {width}×{height}, the limit is {max} pixels a side")]
     TooManyPixels { width: u32, height: u32, max: u32 },
+    #[error(
+        "image is {width}×{height} ({} megapixels), the limit is {} megapixels; \
+         scale it down first",
+        megapixels(u64::from(*width) * u64::from(*height)),
+        megapixels(*max)
+    )]
+    OverPixelBudget { width: u32, height: u32, max: u64 },
     #[error("image data is corrupt or unsupported: {0}")]
     Decode(String),
 }
@@ -87,22 +97,51 @@ pub fn decode_image(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage, Image
     }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
-    if width.max(height) > limits.max_side {
-        return Err(ImageError::TooManyPixels {
-            width,
-            height,
-            max: limits.max_side,
-        });
-    }
-    let mut decoder_limits = image::Limits::default();
-    decoder_limits.max_alloc = Some(limits.max_alloc);
-    decoder.set_limits(decoder_limits).map_err(decode_error)?;
+    limits.check(width, height)?;
+    decoder
+        .set_limits(limits.decoder_limits())
+        .map_err(decode_error)?;
     let orientation = decoder.orientation().ok();
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     if let Some(orientation) = orientation {
         image.apply_orientation(orientation);
     }
     Ok(image.into_rgb8())
+}
+
+impl ImageLimits {
+    /// Refuses a `width`×`height` image over the side or pixel limit.
+    pub fn check(&self, width: u32, height: u32) -> Result<(), ImageError> {
+        if width.max(height) > self.max_side {
+            return Err(ImageError::TooManyPixels {
+                width,
+                height,
+                max: self.max_side,
+            });
+        }
+        if u64::from(width) * u64::from(height) > self.max_pixels {
+            return Err(ImageError::OverPixelBudget {
+                width,
+                height,
+                max: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+
+    /// The decoder's own limits, a second guard behind [`ImageLimits::check`].
+    fn decoder_limits(&self) -> image::Limits {
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(self.max_side);
+        limits.max_image_height = Some(self.max_side);
+        limits.max_alloc = Some(self.max_alloc);
+        limits
+    }
+}
+
+/// `pixels` in megapixels, one decimal.
+fn megapixels(pixels: u64) -> String {
+    format!("{:.1}", pixels as f64 / 1e6)
 }
 
 fn decode_error(e: image::ImageError) -> ImageError {
@@ -162,6 +201,57 @@ mod tests {
             decode_image(&png(8, 8), limits),
             Err(ImageError::TooLarge { .. })
         ));
+    }
+
+    /// A `width`×`height` PNG whose pixel data is never valid: if anything decoded it, the
+    /// error would be a decode error, not the budget's.
+    fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = png(1, 1);
+        // IHDR: 8-byte signature, 4-byte length, "IHDR", then width and height.
+        bytes[16..20].copy_from_slice(&width.to_be_bytes());
+        bytes[20..24].copy_from_slice(&height.to_be_bytes());
+        let crc = crc32(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn the_pixel_budget_refuses_from_the_header_before_decoding() {
+        let error = decode_image(&png_header(12_000, 12_000), ImageLimits::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ImageError::OverPixelBudget {
+                    width: 12_000,
+                    height: 12_000,
+                    max: 40_000_000
+                }
+            ),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("144.0 megapixels") && message.contains("40.0"),
+            "{message}"
+        );
+        // The same forged header within the budget reaches the decoder, which finds no pixels.
+        let error = decode_image(&png_header(300, 300), ImageLimits::default()).unwrap_err();
+        assert!(matches!(error, ImageError::Decode(_)), "{error:?}");
     }
 
     #[test]

@@ -37,8 +37,6 @@ use crate::store::Db;
 use crate::tls::TlsError;
 use login::Logins;
 
-/// How long a client may take over its TLS handshake and its CONNECT packet.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages waiting for one device before further ones are dropped (it is too slow to read).
 const SESSION_QUEUE: usize = 256;
 
@@ -54,6 +52,8 @@ pub struct Broker {
 #[derive(Debug)]
 struct Shared {
     site: SiteId,
+    /// How long a client may take over its TLS handshake and its CONNECT packet, together.
+    connect_timeout: Duration,
     logins: Logins,
     metrics: Arc<Metrics>,
     sessions: Mutex<HashMap<DeviceId, SessionHandle>>,
@@ -107,6 +107,7 @@ impl Broker {
     ) -> Self {
         let shared = Shared {
             site,
+            connect_timeout: Duration::from_secs(config.connect_timeout_secs),
             logins: Logins::new(db, hashing),
             metrics,
             sessions: Mutex::new(HashMap::new()),
@@ -240,11 +241,17 @@ async fn connection(
     stop: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
-    let Some(acceptor) = tls else {
-        return session::run(tcp, remote, serial, &shared, inbound, stop).await;
+    let connect_by = tokio::time::Instant::now() + shared.connect_timeout;
+    let peer = session::Peer {
+        remote,
+        serial,
+        connect_by,
     };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-        Ok(Ok(stream)) => session::run(stream, remote, serial, &shared, inbound, stop).await,
+    let Some(acceptor) = tls else {
+        return session::run(tcp, peer, &shared, inbound, stop).await;
+    };
+    match tokio::time::timeout_at(connect_by, acceptor.accept(tcp)).await {
+        Ok(Ok(stream)) => session::run(stream, peer, &shared, inbound, stop).await,
         Ok(Err(e)) => tracing::info!(%remote, "mqtt tls handshake: {e}"),
         Err(_) => tracing::info!(%remote, "mqtt tls handshake timed out"),
     }

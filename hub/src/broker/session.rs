@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tokio_util::codec::Framed;
 
 use super::login::Refused;
-use super::{HANDSHAKE_TIMEOUT, SESSION_QUEUE, SessionHandle, Shared, acl};
+use super::{SESSION_QUEUE, SessionHandle, Shared, acl};
 use crate::ingest::Incoming;
 use crate::ingest::metrics::add;
 
@@ -43,11 +43,20 @@ enum End {
     Quiet,
 }
 
+/// Who is on the other end of a new connection.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Peer {
+    pub remote: SocketAddr,
+    /// Distinguishes this connection from a later one of the same device.
+    pub serial: u64,
+    /// When the connection is closed unless its CONNECT has arrived.
+    pub connect_by: Instant,
+}
+
 /// Serves one connection until it ends.
 pub(super) async fn run<S>(
     stream: S,
-    remote: SocketAddr,
-    serial: u64,
+    peer: Peer,
     shared: &Arc<Shared>,
     inbound: mpsc::Sender<Incoming>,
     mut stop: watch::Receiver<bool>,
@@ -58,8 +67,13 @@ pub(super) async fn run<S>(
         max_incoming_size: Limits::FROM_DEVICE.max_bytes + 1024,
         max_outgoing_size: Limits::FROM_HUB.max_bytes + 1024,
     };
+    let Peer {
+        remote,
+        serial,
+        connect_by,
+    } = peer;
     let mut framed = Framed::new(stream, codec);
-    let connect = match tokio::time::timeout(HANDSHAKE_TIMEOUT, framed.next()).await {
+    let connect = match tokio::time::timeout_at(connect_by, framed.next()).await {
         Ok(Some(Ok(Packet::Connect(c)))) => c,
         Ok(Some(Ok(other))) => {
             return tracing::info!(%remote, "mqtt: expected CONNECT, got {other:?}");

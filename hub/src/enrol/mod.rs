@@ -35,6 +35,15 @@ pub enum LoadError {
     Missing(String),
 }
 
+/// The image limits for enrolment photos: the defaults with the pixel budget of
+/// `faces.max_photo_megapixels`.
+pub fn photo_limits(max_photo_megapixels: u32) -> ImageLimits {
+    ImageLimits {
+        max_pixels: u64::from(max_photo_megapixels) * 1_000_000,
+        ..ImageLimits::default()
+    }
+}
+
 /// A photo that passed: its embedding, quality figures and chip thumbnail.
 #[derive(Clone, Debug)]
 pub struct Accepted {
@@ -54,6 +63,15 @@ pub struct Enroller {
 impl Enroller {
     /// Loads the networks from `models_dir` (else `ROLLCALL_MODELS_DIR` and the usual places).
     pub fn load(models_dir: Option<&PathBuf>, gate: QualityGate) -> Result<Self, LoadError> {
+        Self::load_with(models_dir, gate, ImageLimits::default())
+    }
+
+    /// [`Enroller::load`] with the photo limits of `[faces]` (see [`photo_limits`]).
+    pub fn load_with(
+        models_dir: Option<&PathBuf>,
+        gate: QualityGate,
+        limits: ImageLimits,
+    ) -> Result<Self, LoadError> {
         let missing = |e: &dyn std::fmt::Display| LoadError::Missing(e.to_string());
         let dir = ModelsDir::resolve(models_dir.map(PathBuf::as_path)).map_err(|e| missing(&e))?;
         let pipeline = FacePipeline::load(&dir, PipelineOptions::default())
@@ -61,7 +79,7 @@ impl Enroller {
         Ok(Self {
             pipeline,
             gate,
-            limits: ImageLimits::default(),
+            limits,
         })
     }
 

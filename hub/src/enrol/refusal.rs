@@ -28,9 +28,11 @@ impl Refusal {
     /// The stable, machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::Image(ImageError::TooLarge { .. } | ImageError::TooManyPixels { .. }) => {
-                "image_too_large"
-            }
+            Refusal::Image(
+                ImageError::TooLarge { .. }
+                | ImageError::TooManyPixels { .. }
+                | ImageError::OverPixelBudget { .. },
+            ) => "image_too_large",
             Refusal::Image(ImageError::NotAnImage) => "not_an_image",
             Refusal::Image(_) => "bad_image",
             Refusal::NoFace => "no_face",

@@ -5,6 +5,7 @@
 mod access;
 mod admin;
 mod auth;
+mod conn;
 mod dispatch;
 mod error;
 mod faces;
@@ -46,24 +47,15 @@ use dispatch::{BodyStream, Head};
 
 use crate::state::Hub;
 
-/// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true.
+/// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true, within the
+/// connection limits of `[http]` (see [`conn`]).
 pub async fn serve(
     hub: Arc<Hub>,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    if let Some(acceptor) = tls {
-        return tls::serve(hub, listener, acceptor, stop).await;
-    }
-    let stopped = async move {
-        let _ = stop.changed().await;
-    };
-    warp::serve(routes(hub))
-        .incoming(listener)
-        .graceful(stopped)
-        .run()
-        .await;
+    conn::serve(hub, listener, tls, stop).await;
 }
 
 /// The whole API as one warp filter, with the client address from the connection.

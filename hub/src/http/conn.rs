@@ -1,0 +1,244 @@
+//! The one HTTP connection server, plain or over TLS: accepts TCP, caps how many connections are
+//! open, bounds how long a client may take over its headers, how long a connection may sit
+//! idle and how long one request may take, and drains open connections (with a bound) at
+//! shutdown. Owns only the transport: what a request does is `routes_from`'s business.
+//!
+//! Past the cap a connection is accepted and closed at once rather than left in the kernel's
+//! backlog: its client learns straight away that the hub is busy (and may retry) instead of
+//! hanging, and the hub holds its file descriptor only for that moment.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper::service::{Service, service_fn};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+use warp::reply::Response;
+
+use super::{ApiError, respond, routes_from};
+use crate::config::HttpConfig;
+use crate::state::Hub;
+
+/// How long open connections may take to finish at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The bounds every connection is served within.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl From<&HttpConfig> for ConnLimits {
+    fn from(http: &HttpConfig) -> Self {
+        Self {
+            max_connections: http.max_connections as usize,
+            header_timeout: Duration::from_secs(http.header_timeout_secs),
+            idle_timeout: Duration::from_secs(http.idle_timeout_secs),
+            request_timeout: Duration::from_secs(http.request_timeout_secs),
+        }
+    }
+}
+
+/// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true, then lets
+/// open connections finish for a bounded time.
+pub async fn serve(
+    hub: Arc<Hub>,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let limits = ConnLimits::from(&hub.config.http);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let mut connections = JoinSet::new();
+    let mut full = false;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, remote)) => {
+                    let Ok(permit) = permits.clone().try_acquire_owned() else {
+                        if !std::mem::replace(&mut full, true) {
+                            tracing::warn!(max = limits.max_connections,
+                                "http: connection limit reached; new connections are closed");
+                        }
+                        continue;
+                    };
+                    full = false;
+                    let conn = connection(hub.clone(), tls.clone(), tcp, remote, limits, stop.clone());
+                    connections.spawn(async move {
+                        conn.await;
+                        drop(permit);
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!("http accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(DRAIN_TIMEOUT, drained).await.is_err() {
+        tracing::warn!("http: connections still open at shutdown were dropped");
+    }
+}
+
+/// One client: the TLS handshake if configured, then HTTP.
+async fn connection(
+    hub: Arc<Hub>,
+    tls: Option<TlsAcceptor>,
+    tcp: TcpStream,
+    remote: SocketAddr,
+    limits: ConnLimits,
+    stop: watch::Receiver<bool>,
+) {
+    let Some(acceptor) = tls else {
+        return http(hub, tcp, remote, limits, stop).await;
+    };
+    if let Some(stream) = super::tls::handshake(&acceptor, tcp, remote, limits.header_timeout).await
+    {
+        http(hub, stream, remote, limits, stop).await;
+    }
+}
+
+/// HTTP/1.1 or HTTP/2 on `io` until the client closes, a limit closes it or the hub stops.
+async fn http<I>(
+    hub: Arc<Hub>,
+    io: I,
+    remote: SocketAddr,
+    limits: ConnLimits,
+    mut stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Arc::new(Activity::default());
+    let service = timed_service(hub, remote, limits.request_timeout, activity.clone());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = activity.idle_for(limits.header_timeout, limits.idle_timeout) => {
+            tracing::debug!(%remote, "http: idle connection closed");
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%remote, "http connection: {e}");
+    }
+}
+
+/// The API's routes for one client, each request answered 503 past `limit`.
+fn timed_service(
+    hub: Arc<Hub>,
+    remote: SocketAddr,
+    limit: Duration,
+    activity: Arc<Activity>,
+) -> impl Service<Request<Incoming>, Response = Response, Error = Infallible, Future: Send + 'static>
++ Clone
++ Send
++ 'static {
+    let routes = TowerToHyperService::new(warp::service(routes_from(hub, Some(remote))));
+    let service = move |request| {
+        let answer = routes.call(request);
+        let busy = activity.begin();
+        async move {
+            let response = match tokio::time::timeout(limit, answer).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => timed_out(limit),
+            };
+            drop(busy);
+            Ok(response)
+        }
+    };
+    service_fn(service)
+}
+
+/// The answer to a request that ran past `limit`.
+fn timed_out(limit: Duration) -> Response {
+    tracing::warn!("http: a request took longer than {} s", limit.as_secs());
+    let message = format!(
+        "the hub did not finish this request within {} s (http.request_timeout_secs); try again",
+        limit.as_secs()
+    );
+    respond(Err(ApiError::Unavailable(message)))
+}
+
+/// Requests in progress on one connection and when the last one ended.
+#[derive(Debug)]
+struct Activity {
+    in_progress: AtomicUsize,
+    changed: Notify,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            in_progress: AtomicUsize::new(0),
+            changed: Notify::new(),
+        }
+    }
+}
+
+/// Marks one request in progress until dropped.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed.notify_waiters();
+    }
+}
+
+impl Activity {
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.in_progress.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify_waiters();
+        Busy(self.clone())
+    }
+
+    /// Completes when no request began within `first` of the start (a client that sends
+    /// nothing, which the header timer does not see while the protocol is still being
+    /// detected), or once no request has been in progress for `idle`.
+    async fn idle_for(&self, first: Duration, idle: Duration) {
+        let mut deadline = Instant::now() + first;
+        loop {
+            let changed = self.changed.notified();
+            tokio::select! {
+                _ = changed => deadline = Instant::now() + idle,
+                _ = tokio::time::sleep_until(deadline) => {
+                    if self.in_progress.load(Ordering::Acquire) == 0 {
+                        return;
+                    }
+                    deadline = Instant::now() + idle;
+                }
+            }
+        }
+    }
+}
