@@ -13,7 +13,8 @@ use rollcall_models::quality::QualityGate;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
-    AttendanceRecord, DeviceId, GalleryUpdate, Message, ModelId, RecordAck, RecordId, SiteId,
+    AttendanceRecord, Decision, DeviceId, GalleryUpdate, Message, ModelId, RecordAck, RecordId,
+    SiteId,
 };
 use rusqlite::Connection;
 use tokio::sync::{Notify, mpsc, watch};
@@ -186,6 +187,7 @@ impl Batch<'_> {
             match message {
                 Message::Record(record) => {
                     let id = record.id;
+                    let learnable = may_teach(&record);
                     counted.push(&metrics.records_received);
                     match self.record(&tx, record, &room)? {
                         Kept::Stored { room_corrected } => {
@@ -193,7 +195,9 @@ impl Batch<'_> {
                             if room_corrected {
                                 counted.push(&metrics.room_corrected);
                             }
-                            out.learned += usize::from(self.learn(&tx, id)?);
+                            if learnable {
+                                out.learned += usize::from(self.learn(&tx, id)?);
+                            }
                         }
                         Kept::Duplicate => counted.push(&metrics.records_duplicate),
                         Kept::Held => counted.push(&metrics.records_quarantined),
@@ -231,11 +235,13 @@ impl Batch<'_> {
         mut record: AttendanceRecord,
         room: &str,
     ) -> Result<Kept, StoreError> {
-        if records::exists(tx, record.id)? {
-            return Ok(Kept::Duplicate);
-        }
         let known = school::on_roster(tx, record.candidates.iter().map(|c| c.student))?;
         if let Err(doubt) = vet(&record, self.now, self.window, |s| known.contains(&s)) {
+            // A resend of a record stored before (its ack was lost) is a duplicate, even if
+            // by now it is too old: only then is the extra lookup paid.
+            if records::exists(tx, record.id)? {
+                return Ok(Kept::Duplicate);
+            }
             return self.hold(tx, &record, doubt.code(), &doubt.to_string());
         }
         let claimed =
@@ -302,6 +308,16 @@ impl Batch<'_> {
             false => Kept::Duplicate,
         })
     }
+}
+
+/// Whether `record` could teach the gallery: Confident, and its best candidate within the
+/// band a Confident capture is learned in. Checked before any read.
+fn may_teach(record: &AttendanceRecord) -> bool {
+    record.decision == Decision::Confident
+        && record
+            .candidates
+            .first()
+            .is_some_and(|c| c.distance <= CONFIDENT.band)
 }
 
 /// What became of one record.
