@@ -114,31 +114,7 @@ mod tests {
     };
 
     fn record(captured_at: i64, students: &[StudentId]) -> AttendanceRecord {
-        AttendanceRecord {
-            id: RecordId::now_v7(),
-            device: DeviceId::random(),
-            room: "Lab 3".into(),
-            captured_at: UnixMillis(captured_at),
-            model: ModelId::new("m").unwrap(),
-            gallery_version: GalleryVersion(1),
-            embedding: Embedding(vec![0.5; 4]),
-            candidates: students
-                .iter()
-                .map(|&student| Candidate {
-                    student,
-                    distance: 0.3,
-                })
-                .collect(),
-            decision: Decision::Confident,
-            thumbnail: None,
-            quality: FaceQuality {
-                face_px: 60.0,
-                sharpness: 90.0,
-                detector_score: 0.9,
-                yaw_deg: 0.0,
-                frames: 2,
-            },
-        }
+        crate::store::sample_record(Decision::Confident, captured_at, students)
     }
 
     #[test]

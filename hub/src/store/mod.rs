@@ -199,6 +199,42 @@ pub(crate) fn blob_to_embedding(blob: &[u8]) -> Result<Vec<f32>, StoreError> {
         .collect())
 }
 
+/// A well-formed record from a random door unit in "Lab 3", naming `students` at distance 0.3,
+/// for unit tests of what the hub does with records.
+#[cfg(test)]
+pub(crate) fn sample_record(
+    decision: rollcall_shared::Decision,
+    captured_at: i64,
+    students: &[rollcall_shared::StudentId],
+) -> rollcall_shared::AttendanceRecord {
+    use rollcall_shared::*;
+    AttendanceRecord {
+        id: RecordId::now_v7(),
+        device: DeviceId::random(),
+        room: "Lab 3".into(),
+        captured_at: UnixMillis(captured_at),
+        model: ModelId::new("m").unwrap(),
+        gallery_version: GalleryVersion(1),
+        embedding: Embedding(vec![0.5; 4]),
+        candidates: students
+            .iter()
+            .map(|&student| Candidate {
+                student,
+                distance: 0.3,
+            })
+            .collect(),
+        decision,
+        thumbnail: None,
+        quality: FaceQuality {
+            face_px: 60.0,
+            sharpness: 90.0,
+            detector_score: 0.9,
+            yaw_deg: 0.0,
+            frames: 2,
+        },
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn memory() -> Connection {
     let mut conn = Connection::open_in_memory().unwrap();

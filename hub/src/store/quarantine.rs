@@ -128,28 +128,10 @@ mod tests {
     use rollcall_shared::*;
 
     fn record(captured_at: i64) -> AttendanceRecord {
-        AttendanceRecord {
-            id: RecordId::now_v7(),
-            device: DeviceId::random(),
-            room: "Lab 3".into(),
-            captured_at: UnixMillis(captured_at),
-            model: ModelId::new("m").unwrap(),
-            gallery_version: GalleryVersion(1),
-            embedding: Embedding(vec![0.5; 4]),
-            candidates: vec![Candidate {
-                student: StudentId::random(),
-                distance: 0.3,
-            }],
-            decision: Decision::Uncertain,
-            thumbnail: Some(Thumbnail(vec![0xFF, 0xD8, 1])),
-            quality: FaceQuality {
-                face_px: 60.0,
-                sharpness: 90.0,
-                detector_score: 0.9,
-                yaw_deg: 0.0,
-                frames: 2,
-            },
-        }
+        let mut r =
+            crate::store::sample_record(Decision::Uncertain, captured_at, &[StudentId::random()]);
+        r.thumbnail = Some(Thumbnail(vec![0xFF, 0xD8, 1]));
+        r
     }
 
     const WHY: Reason<'static> = Reason {

@@ -388,28 +388,9 @@ mod tests {
     }
 
     fn record(device: DeviceId, decision: Decision) -> AttendanceRecord {
-        AttendanceRecord {
-            id: RecordId::now_v7(),
-            device,
-            room: "Lab 3".into(),
-            captured_at: UnixMillis(T + 1_000),
-            model: ModelId::new("m").unwrap(),
-            gallery_version: GalleryVersion(1),
-            embedding: Embedding(vec![0.25; 4]),
-            candidates: vec![Candidate {
-                student: StudentId::random(),
-                distance: 0.3,
-            }],
-            decision,
-            thumbnail: None,
-            quality: FaceQuality {
-                face_px: 60.0,
-                sharpness: 90.0,
-                detector_score: 0.9,
-                yaw_deg: 0.0,
-                frames: 2,
-            },
-        }
+        let mut r = crate::store::sample_record(decision, T + 1_000, &[StudentId::random()]);
+        r.device = device;
+        r
     }
 
     #[test]
