@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{ModelId, SiteId};
+use rollcall_shared::{ModelId, SiteId, SiteZone};
 use serde::Deserialize;
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.
@@ -37,6 +37,8 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub site: SiteId,
+    /// The school's time zone by IANA name; timetables and register dates are local to it.
+    pub timezone: SiteZone,
     pub data_dir: PathBuf,
     pub http: HttpConfig,
     pub mqtt: MqttConfig,
@@ -185,7 +187,9 @@ pub struct IngestConfig {
 pub struct AttendanceConfig {
     pub late_after_minutes: u32,
     pub early_minutes: u32,
-    pub utc_offset_minutes: i32,
+    /// Gone: the fixed offset could not follow daylight saving. Read only to say so.
+    #[serde(rename = "utc_offset_minutes")]
+    pub retired_utc_offset: Option<i32>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -242,6 +246,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             site: SiteId::new("school").expect("valid default site"),
+            timezone: SiteZone::system().unwrap_or_else(|_| SiteZone::utc()),
             data_dir: PathBuf::from("/var/lib/rollcall-hub"),
             http: HttpConfig::default(),
             mqtt: MqttConfig::default(),
@@ -357,7 +362,7 @@ impl Default for AttendanceConfig {
         Self {
             late_after_minutes: 10,
             early_minutes: 10,
-            utc_offset_minutes: 0,
+            retired_utc_offset: None,
         }
     }
 }
@@ -386,6 +391,15 @@ impl Config {
         Ok(config)
     }
 
+    /// How sessions and marks are computed.
+    pub fn rules(&self) -> crate::attendance::Rules {
+        crate::attendance::Rules {
+            zone: self.timezone.clone(),
+            late_after_minutes: self.attendance.late_after_minutes,
+            early_minutes: self.attendance.early_minutes,
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
         toml::from_str(text)
     }
@@ -398,6 +412,10 @@ impl Config {
         let bad = |name, reason: String| ConfigError::Env { name, reason };
         if let Some(v) = var("ROLLCALL_HUB_SITE") {
             self.site = SiteId::new(v).map_err(|e| bad("ROLLCALL_HUB_SITE", e.to_string()))?;
+        }
+        if let Some(v) = var("ROLLCALL_HUB_TIMEZONE") {
+            self.timezone =
+                SiteZone::named(&v).map_err(|e| bad("ROLLCALL_HUB_TIMEZONE", e.to_string()))?;
         }
         if let Some(v) = var("ROLLCALL_HUB_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
@@ -469,8 +487,12 @@ impl Config {
         if ingest.max_clock_skew_minutes > 24 * 60 {
             return invalid("ingest.max_clock_skew_minutes must be at most 1440 (a day)");
         }
-        if self.attendance.utc_offset_minutes.abs() > 14 * 60 {
-            return invalid("attendance.utc_offset_minutes must be within ±840");
+        if self.attendance.retired_utc_offset.is_some() {
+            return invalid(
+                "attendance.utc_offset_minutes is no longer read (a fixed offset cannot follow \
+                 daylight saving): delete it and set timezone = \"Area/City\" at the top of \
+                 the file, e.g. timezone = \"Europe/London\"",
+            );
         }
         if self.mqtt.client_id.is_empty() || self.mqtt.keep_alive_secs < 5 {
             return invalid("mqtt.client_id must be set and mqtt.keep_alive_secs at least 5");
@@ -544,6 +566,35 @@ mod tests {
         let parsed = Config::parse(DEFAULT_CONFIG).unwrap();
         assert_eq!(parsed, Config::default());
         parsed.validate().unwrap();
+    }
+
+    #[test]
+    fn the_time_zone_is_a_tz_database_name() {
+        let c = Config::parse("timezone = \"America/New_York\"").unwrap();
+        assert_eq!(c.timezone.name(), "America/New_York");
+        assert_eq!(c.rules().zone, c.timezone);
+        let e = Config::parse("timezone = \"+01:00\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Area/City"), "{e}");
+        let mut c = Config::default();
+        c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe/London".into()))
+            .unwrap();
+        assert_eq!(c.timezone.name(), "Europe/London");
+        assert!(
+            c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe".into()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_retired_fixed_offset_says_what_replaced_it() {
+        let old = Config::parse("[attendance]\nutc_offset_minutes = 60").unwrap();
+        let e = old.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("timezone = ") && e.contains("utc_offset_minutes"),
+            "{e}"
+        );
     }
 
     #[test]

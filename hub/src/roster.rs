@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
-use crate::config::AttendanceConfig;
 use crate::store::marks::{self, Mark};
 use crate::store::school::{self, Student};
 use crate::store::timetable::{self, Slot};
@@ -74,7 +74,7 @@ pub fn calendar(conn: &Connection) -> Result<Calendar, StoreError> {
 pub fn view(
     conn: &Connection,
     s: &Session,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<SessionView, StoreError> {
     let class = school::class(conn, s.slot.class_id)?;
@@ -105,7 +105,7 @@ pub fn session(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Session,
 pub fn session_roster(
     conn: &Connection,
     session: &Session,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<SessionRoster, StoreError> {
     let students = school::members(conn, session.slot.class_id)?;
@@ -146,7 +146,7 @@ pub fn rosters_between(
     slots: &[Slot],
     from: NaiveDate,
     to: NaiveDate,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<Vec<SessionRoster>, StoreError> {
     let calendar = calendar(conn)?;

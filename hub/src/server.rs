@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rollcall_shared::SiteSettings;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
@@ -140,6 +141,9 @@ pub async fn run_on(
     let ingest = Ingest {
         db: db.clone(),
         site: config.site.clone(),
+        settings: SiteSettings {
+            timezone: config.timezone.name().to_owned(),
+        },
         model: config.gallery.model.clone(),
         clock: clock.clone(),
         window: Window::from_config(&config.ingest),
@@ -171,7 +175,7 @@ pub async fn run_on(
     tasks.spawn(pusher.run(changed, stop.clone()));
     tasks.spawn(retention(db, config.clone(), clock, stop.clone()));
     tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
-    tracing::info!(site = %config.site, "hub running");
+    tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
