@@ -46,6 +46,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
+    pub register: RegisterConfig,
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
     pub secrets: Secrets,
@@ -192,6 +193,23 @@ pub struct AttendanceConfig {
     pub retired_utc_offset: Option<i32>,
 }
 
+/// When sessions are written into the register, and locked.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegisterConfig {
+    /// Minutes after a session ends before its register is written: records from a door unit
+    /// that was briefly offline, and teachers' last marks, still count until then.
+    pub close_after_minutes: u32,
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        Self {
+            close_after_minutes: 30,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct GalleryConfig {
@@ -254,6 +272,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
+            register: RegisterConfig::default(),
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
             secrets: Secrets::default(),
@@ -486,6 +505,9 @@ impl Config {
         }
         if ingest.max_clock_skew_minutes > 24 * 60 {
             return invalid("ingest.max_clock_skew_minutes must be at most 1440 (a day)");
+        }
+        if self.register.close_after_minutes > 24 * 60 {
+            return invalid("register.close_after_minutes must be at most 1440 (a day)");
         }
         if self.attendance.retired_utc_offset.is_some() {
             return invalid(

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ingest;
 pub mod learn;
 pub mod open_files;
+pub mod register;
 pub mod roster;
 mod server;
 pub mod setup;

@@ -56,6 +56,7 @@ pub struct StudentStats {
     pub late: u32,
     pub absent: u32,
     pub excused: u32,
+    pub not_required: u32,
     /// (present + late) / (present + late + absent); `None` before any counted session.
     pub attendance_rate: Option<f64>,
 }
@@ -170,6 +171,7 @@ pub fn stats(rosters: &[SessionRoster]) -> Vec<StudentStats> {
                     late: 0,
                     absent: 0,
                     excused: 0,
+                    not_required: 0,
                     attendance_rate: None,
                 });
                 out.len() - 1
@@ -181,6 +183,7 @@ pub fn stats(rosters: &[SessionRoster]) -> Vec<StudentStats> {
             Some(Mark::Late) => s.late += 1,
             Some(Mark::Absent) => s.absent += 1,
             Some(Mark::Excused) => s.excused += 1,
+            Some(Mark::NotRequired) => s.not_required += 1,
             None => {}
         }
     }
