@@ -243,6 +243,84 @@ async fn when_optional_a_door_unit_may_use_its_password_or_its_certificate() {
     hub.stop().await;
 }
 
+/// Runs `rollcall-hub device ARGS --data-dir DIR`; its stdout, or its stderr as the error.
+fn cli(args: &[&str], data_dir: &Path) -> Result<String, String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
+        .arg("device")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    match out.status.success() {
+        true => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn the_command_line_issues_certificates_the_broker_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_cert(dir.path());
+    let hub = hub_with(&server, ClientAuth::Required).await;
+    let out = dir.path().join("door-1");
+    let add = ["add", "--name", "door-1", "--room", "Lab 3", "--cert"];
+    let printed = cli(
+        &[&add[..], &[out.to_str().unwrap()]].concat(),
+        &hub.data_dir,
+    )
+    .unwrap();
+    assert!(
+        printed.contains("client_cert = \"/etc/rollcall/client-cert.pem\"")
+            && printed.contains("client_key = \"/etc/rollcall/client-key.pem\""),
+        "{printed}"
+    );
+    let id = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("device id:"))
+        .unwrap()
+        .trim();
+    let device: DeviceId = id.parse().unwrap();
+    let files = DeviceFiles {
+        cert: out.join("client-cert.pem"),
+        key: out.join("client-key.pem"),
+    };
+    assert_eq!((mode(&out), mode(&files.key)), (0o700, 0o600));
+    assert_eq!(mode(&hub.data_dir.join("device-ca.key")), 0o600);
+    assert_eq!(
+        attempt(tls_options(&hub, &server, device, Some(&files))).await,
+        Outcome::Accepted
+    );
+
+    // An installed device moves to (or renews) a certificate; never over existing files.
+    let renewed = dir.path().join("door-1-renewed");
+    let renew = ["cert", "--id", id, "--out", renewed.to_str().unwrap()];
+    cli(&renew, &hub.data_dir).unwrap();
+    let again = cli(&renew, &hub.data_dir).unwrap_err();
+    assert!(again.contains("already exists"), "{again}");
+    let stranger = DeviceId::random().to_string();
+    let other = dir.path().join("x");
+    let unknown = cli(
+        &["cert", "--id", &stranger, "--out", other.to_str().unwrap()],
+        &hub.data_dir,
+    );
+    assert!(unknown.unwrap_err().contains("not registered"));
+    let files = DeviceFiles {
+        cert: renewed.join("client-cert.pem"),
+        key: renewed.join("client-key.pem"),
+    };
+    assert_eq!(
+        attempt(tls_options(&hub, &server, device, Some(&files))).await,
+        Outcome::Accepted
+    );
+    hub.stop().await;
+}
+
 #[test]
 fn a_missing_client_ca_is_a_clear_error_at_start() {
     let dir = tempfile::tempdir().unwrap();
