@@ -98,8 +98,9 @@ pub struct EmbeddedBroker {
     pub listen: SocketAddr,
     /// Serve plain MQTT on a non-loopback address (only on a trusted, isolated network).
     pub allow_plain_mqtt: bool,
-    /// Serve MQTT over TLS with this certificate chain and key (PEM files).
-    pub tls: Option<TlsFiles>,
+    /// Serve MQTT over TLS with this certificate chain and key (PEM files), and optionally
+    /// accept door units' client certificates.
+    pub tls: Option<BrokerTls>,
     /// Most door units connected at once; more are refused until one leaves.
     pub max_connections: u32,
     /// How long a client may take over its TLS handshake and its CONNECT packet, together.
@@ -116,6 +117,46 @@ impl Default for EmbeddedBroker {
             connect_timeout_secs: 10,
         }
     }
+}
+
+/// The embedded broker's TLS: its certificate chain and key, and whether door units log in
+/// with client certificates.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// The CA door units' client certificates must chain to; unset means the hub's own
+    /// door-unit CA in the data directory (`device-ca.pem`, made by `rollcall-hub device cert`).
+    pub client_ca: Option<PathBuf>,
+}
+
+impl BrokerTls {
+    /// Server TLS only: door units log in with their passwords.
+    pub fn new(cert: PathBuf, key: PathBuf) -> Self {
+        Self {
+            cert,
+            key,
+            client_auth: ClientAuth::Off,
+            client_ca: None,
+        }
+    }
+}
+
+/// Whether door units present client certificates to the embedded broker.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// None are asked for: every door unit logs in with its password.
+    #[default]
+    Off,
+    /// A door unit may present one (then its password is not needed) or log in with its
+    /// password.
+    Optional,
+    /// Every door unit must present one; a connection without is refused at the handshake.
+    Required,
 }
 
 /// How the hub reaches an external broker: `transport = "tcp"`, or a `[mqtt.transport.tls]`
@@ -489,6 +530,15 @@ impl Config {
                  key for MQTT over TLS (or mqtt.embedded.allow_plain_mqtt = true on an isolated network)",
             );
         }
+        if let Some(tls) = &embedded.tls
+            && tls.client_auth == ClientAuth::Off
+            && tls.client_ca.is_some()
+        {
+            return invalid(
+                "mqtt.embedded.tls.client_ca is set but client_auth is \"off\": set client_auth = \
+                 \"optional\" or \"required\" to accept door units' client certificates",
+            );
+        }
         self.validate_limits()?;
         if self.mqtt.mode == MqttMode::External && self.mqtt_host_port().is_none() {
             return invalid("mqtt.broker must be HOST:PORT");
@@ -557,6 +607,18 @@ impl Config {
     pub fn mqtt_host_port(&self) -> Option<(String, u16)> {
         let (host, port) = self.mqtt.broker.rsplit_once(':')?;
         Some((host.to_owned(), port.parse().ok()?))
+    }
+
+    /// The CA door units' client certificates must chain to, and whether they must present
+    /// one; `None` when the embedded broker asks for none.
+    pub fn broker_client_ca(&self) -> Option<(PathBuf, ClientAuth)> {
+        let tls = self.mqtt.embedded.tls.as_ref()?;
+        if tls.client_auth == ClientAuth::Off {
+            return None;
+        }
+        let ca = tls.client_ca.clone();
+        let ca = ca.unwrap_or_else(|| crate::device_ca::ca_cert_path(&self.data_dir));
+        Some((ca, tls.client_auth))
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -684,6 +746,30 @@ mod tests {
         let external = Config::parse("[mqtt]\nmode = \"external\"\nbroker = \"nope\"").unwrap();
         assert!(external.validate().is_err());
         assert!(Config::parse("[mqtt]\nmode = \"cloud\"").is_err());
+    }
+
+    #[test]
+    fn client_certificates_default_to_the_hubs_own_device_ca() {
+        let base = "[mqtt.embedded]\nlisten = \"0.0.0.0:8883\"\n[mqtt.embedded.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        let off = Config::parse(base).unwrap();
+        assert_eq!(off.broker_client_ca(), None);
+        let required = Config::parse(&format!("{base}client_auth = \"required\"")).unwrap();
+        required.validate().unwrap();
+        let expected = required.data_dir.join("device-ca.pem");
+        assert_eq!(
+            required.broker_client_ca(),
+            Some((expected, ClientAuth::Required))
+        );
+        let own = format!("{base}client_auth = \"optional\"\nclient_ca = \"/etc/school-ca.pem\"");
+        let own = Config::parse(&own).unwrap();
+        assert_eq!(
+            own.broker_client_ca(),
+            Some(("/etc/school-ca.pem".into(), ClientAuth::Optional))
+        );
+        let unused = Config::parse(&format!("{base}client_ca = \"ca.pem\"")).unwrap();
+        let message = unused.validate().unwrap_err().to_string();
+        assert!(message.contains("client_auth"), "{message}");
+        assert!(Config::parse(&format!("{base}client_auth = \"yes\"")).is_err());
     }
 
     #[test]

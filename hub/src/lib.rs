@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod contain;
 pub mod demo;
+pub mod device_ca;
 pub mod enrol;
 pub mod gallery;
 pub mod http;

@@ -217,8 +217,7 @@ async fn embedded_broker(
                 source,
             })?,
     };
-    let tls = embedded.tls.as_ref().map(broker::acceptor).transpose();
-    let tls = tls.map_err(RunError::BrokerTls)?;
+    let tls = broker::acceptor(config).map_err(RunError::BrokerTls)?;
     let site = config.site.clone();
     Ok(Broker::new(
         listener, tls, embedded, site, db, hashing, metrics,
