@@ -136,6 +136,28 @@ pub enum Source {
     Open,
 }
 
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Record => "record",
+            Source::Override => "override",
+            Source::Closed => "closed",
+            Source::Open => "open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        [
+            Source::Record,
+            Source::Override,
+            Source::Closed,
+            Source::Open,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
 /// One student's line in a session roster.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RosterRow {

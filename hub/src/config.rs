@@ -241,12 +241,15 @@ pub struct RegisterConfig {
     /// Minutes after a session ends before its register is written: records from a door unit
     /// that was briefly offline, and teachers' last marks, still count until then.
     pub close_after_minutes: u32,
+    /// Seconds between looks for sessions to close.
+    pub check_every_secs: u32,
 }
 
 impl Default for RegisterConfig {
     fn default() -> Self {
         Self {
             close_after_minutes: 30,
+            check_every_secs: 60,
         }
     }
 }
@@ -558,6 +561,9 @@ impl Config {
         }
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");
+        }
+        if !(1..=3600).contains(&self.register.check_every_secs) {
+            return invalid("register.check_every_secs must be 1 to 3600");
         }
         if self.attendance.retired_utc_offset.is_some() {
             return invalid(

@@ -8,14 +8,15 @@
 //! (retention, erasure) do not reach it; only an amendment, which keeps what it replaces.
 //!
 //! The closer walks forward from the last day it finished (`register_progress`), so a hub
-//! that was down closes the sessions it missed, late, and never skips one.
+//! that was down closes the sessions it missed, late, and never skips one. Its first pass
+//! starts from today: sessions before the register existed stay computed, as they were.
 
 use rusqlite::Connection;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
 use crate::roster::calendar;
 use crate::store::marks::{self, Mark};
-use crate::store::register::{self, ClosedSession, EntrySource, NewEntry};
+use crate::store::register::{self, ClosedSession, NewEntry};
 use crate::store::{StoreError, records, school, timetable};
 
 /// Most days one pass walks (a hub off for longer catches up over several passes).
@@ -25,13 +26,13 @@ const MAX_DAYS_PER_PASS: usize = 400;
 ///
 /// A record makes `/` (present) or `L` (late); a teacher's mark before closing makes the
 /// default code of that mark; nothing at all makes `N`, "no reason yet provided", which the
-/// school then amends to the reason it learns.
-pub fn entry_code(source: Source, mark: Option<Mark>) -> (&'static str, EntrySource) {
+/// school then amends to the reason it learns. The source says which of the three it was.
+pub fn entry_code(source: Source, mark: Option<Mark>) -> (&'static str, Source) {
     match (source, mark) {
-        (Source::Override, Some(mark)) => (default_code(mark), EntrySource::Teacher),
-        (Source::Record, Some(Mark::Late)) => ("L", EntrySource::Door),
-        (Source::Record, _) => ("/", EntrySource::Door),
-        (Source::Override | Source::Closed | Source::Open, _) => ("N", EntrySource::Automatic),
+        (Source::Override, Some(mark)) => (default_code(mark), Source::Override),
+        (Source::Record, Some(Mark::Late)) => ("L", Source::Record),
+        (Source::Record, _) => ("/", Source::Record),
+        (Source::Override | Source::Closed | Source::Open, _) => ("N", Source::Closed),
     }
 }
 
@@ -57,7 +58,9 @@ pub fn close_due(
     let today = rules.local_day(now);
     let slots = timetable::all_slots(conn)?;
     let calendar = calendar(conn)?;
-    let mut finished = register::closed_through(conn)?;
+    let Some(mut finished) = register::closed_through(conn)?.or_else(|| today.pred_opt()) else {
+        return Ok(0);
+    };
     let mut closed = 0;
     let days = finished
         .iter_days()
@@ -151,23 +154,23 @@ mod tests {
     fn entries_take_their_code_from_how_the_mark_was_made() {
         assert_eq!(
             entry_code(Source::Record, Some(Mark::Present)),
-            ("/", EntrySource::Door)
+            ("/", Source::Record)
         );
         assert_eq!(
             entry_code(Source::Record, Some(Mark::Late)),
-            ("L", EntrySource::Door)
+            ("L", Source::Record)
         );
         assert_eq!(
             entry_code(Source::Override, Some(Mark::Excused)),
-            ("C", EntrySource::Teacher)
+            ("C", Source::Override)
         );
         assert_eq!(
             entry_code(Source::Override, Some(Mark::Absent)),
-            ("O", EntrySource::Teacher)
+            ("O", Source::Override)
         );
         assert_eq!(
             entry_code(Source::Closed, Some(Mark::Absent)),
-            ("N", EntrySource::Automatic)
+            ("N", Source::Closed)
         );
     }
 }

@@ -1,6 +1,9 @@
 //! Loads what `attendance` needs from the database and shapes the results for the API and
 //! reports: one session's roster, a class's sessions over a date range, a student's history
 //! and per-student statistics. Read-only.
+//!
+//! A session whose register has been written (see [`crate::register`]) is read from the
+//! register, as it was when it closed plus its amendments; an open one is computed live.
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId};
@@ -11,6 +14,7 @@ use uuid::Uuid;
 use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
 use crate::store::marks::{self, Mark};
+use crate::store::register::{self, Amendment, ClosedSession, Code};
 use crate::store::school::{self, Student};
 use crate::store::timetable::{self, Slot};
 use crate::store::{StoreError, records};
@@ -28,6 +32,8 @@ pub struct SessionView {
     pub starts_at: i64,
     pub ends_at: i64,
     pub closed: bool,
+    /// Its register is written: entries change only by amendment.
+    pub locked: bool,
 }
 
 /// One line of a roster, with the student's name.
@@ -39,6 +45,11 @@ pub struct RosterLine {
     pub source: Source,
     pub first_seen_at: Option<i64>,
     pub reason: Option<String>,
+    /// The attendance code in force (locked sessions only).
+    pub code: Option<String>,
+    /// What the register said when the session closed, then each amendment, oldest first.
+    pub original_code: Option<String>,
+    pub amendments: Vec<Amendment>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -78,6 +89,9 @@ pub fn view(
     rules: &Rules,
     now: i64,
 ) -> Result<SessionView, StoreError> {
+    if let Some(closed) = register::session(conn, s.slot.id, s.day)? {
+        return Ok(closed_view(&closed));
+    }
     let class = school::class(conn, s.slot.class_id)?;
     Ok(SessionView {
         slot_id: s.slot.id,
@@ -90,11 +104,35 @@ pub fn view(
         starts_at: s.starts_at(rules),
         ends_at: s.ends_at(rules),
         closed: now >= s.ends_at(rules),
+        locked: false,
     })
 }
 
-/// The session of `slot` on `day`, if the timetable and calendar hold one.
+fn closed_view(c: &ClosedSession) -> SessionView {
+    SessionView {
+        slot_id: c.slot.id,
+        class_id: c.slot.class_id,
+        class_name: c.class_name.clone(),
+        room: c.slot.room.clone(),
+        day: c.day,
+        start: hhmm(c.slot.start_minute),
+        end: hhmm(c.slot.end_minute),
+        starts_at: c.starts_at,
+        ends_at: c.ends_at,
+        closed: true,
+        locked: true,
+    }
+}
+
+/// The session of `slot` on `day`: from the register once closed (whatever the timetable and
+/// calendar say now), else if the timetable and calendar hold one.
 pub fn session(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Session, StoreError> {
+    if let Some(closed) = register::session(conn, slot, day)? {
+        return Ok(Session {
+            slot: closed.slot,
+            day,
+        });
+    }
     let slot = timetable::slot(conn, slot)?;
     attendance::sessions_on(day, std::slice::from_ref(&slot), &calendar(conn)?)
         .into_iter()
@@ -109,6 +147,9 @@ pub fn session_roster(
     rules: &Rules,
     now: i64,
 ) -> Result<SessionRoster, StoreError> {
+    if let Some(closed) = register::session(conn, session.slot.id, session.day)? {
+        return closed_roster(conn, &closed);
+    }
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
@@ -138,20 +179,84 @@ fn line(r: RosterRow, s: &Student) -> RosterLine {
         source: r.source,
         first_seen_at: r.first_seen_at,
         reason: r.reason,
+        code: None,
+        original_code: None,
+        amendments: Vec::new(),
     }
+}
+
+/// A closed session's roster, from the register.
+fn closed_roster(conn: &Connection, closed: &ClosedSession) -> Result<SessionRoster, StoreError> {
+    let codes = register::codes(conn)?;
+    let mark_of = |code: &str| codes.iter().find(|c| c.code == code).map(|c: &Code| c.mark);
+    let rows = register::entries(conn, closed.slot.id, closed.day)?
+        .into_iter()
+        .map(|e| RosterLine {
+            student: e.student,
+            name: e.student_name.clone(),
+            mark: mark_of(e.code()),
+            source: e.source,
+            first_seen_at: e.first_seen_at,
+            reason: e
+                .amendments
+                .last()
+                .map(|a| a.reason.clone())
+                .or(e.reason.clone()),
+            code: Some(e.code().to_owned()),
+            original_code: Some(e.original_code.clone()),
+            amendments: e.amendments,
+        })
+        .collect();
+    Ok(SessionRoster {
+        session: closed_view(closed),
+        rows,
+    })
+}
+
+/// The sessions of `classes` on the days `from..=to`, in order: those closed in the register
+/// (even if their slot or the day's place in the calendar has changed since) and those of
+/// `slots` not yet closed, by the timetable and calendar.
+pub fn sessions_between(
+    conn: &Connection,
+    (classes, slots): (&[ClassId], &[Slot]),
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Session>, StoreError> {
+    let closed = register::sessions_between(conn, from, to)?;
+    let is_closed = |s: &Session| {
+        closed
+            .iter()
+            .any(|c| c.slot.id == s.slot.id && c.day == s.day)
+    };
+    let mut out: Vec<Session> = attendance::sessions_between(from, to, slots, &calendar(conn)?)
+        .into_iter()
+        .filter(|s| !is_closed(s))
+        .collect();
+    out.extend(
+        closed
+            .into_iter()
+            .filter(|c| classes.contains(&c.slot.class_id))
+            .map(|c| Session {
+                slot: c.slot,
+                day: c.day,
+            }),
+    );
+    out.sort_by(|a, b| {
+        (a.day, a.slot.start_minute, &a.slot.room).cmp(&(b.day, b.slot.start_minute, &b.slot.room))
+    });
+    Ok(out)
 }
 
 /// Every roster of the sessions of `slots` between `from` and `to`, in order.
 pub fn rosters_between(
     conn: &Connection,
-    slots: &[Slot],
+    (classes, slots): (&[ClassId], &[Slot]),
     from: NaiveDate,
     to: NaiveDate,
     rules: &Rules,
     now: i64,
 ) -> Result<Vec<SessionRoster>, StoreError> {
-    let calendar = calendar(conn)?;
-    attendance::sessions_between(from, to, slots, &calendar)
+    sessions_between(conn, (classes, slots), from, to)?
         .iter()
         .map(|s| session_roster(conn, s, rules, now))
         .collect()
@@ -200,7 +305,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rates_count_late_as_attended_and_ignore_excused() {
+    fn rates_count_late_as_attended_and_ignore_excused_and_not_required() {
         let student = StudentId::random();
         let mk = |mark| RosterLine {
             student,
@@ -209,6 +314,9 @@ mod tests {
             source: Source::Record,
             first_seen_at: None,
             reason: None,
+            code: None,
+            original_code: None,
+            amendments: Vec::new(),
         };
         let session = SessionView {
             slot_id: Uuid::nil(),
@@ -221,12 +329,14 @@ mod tests {
             starts_at: 0,
             ends_at: 0,
             closed: true,
+            locked: false,
         };
         let marks = [
             Some(Mark::Present),
             Some(Mark::Late),
             Some(Mark::Absent),
             Some(Mark::Excused),
+            Some(Mark::NotRequired),
             None,
         ];
         let rosters: Vec<_> = marks
@@ -237,7 +347,10 @@ mod tests {
             })
             .collect();
         let s = &stats(&rosters)[0];
-        assert_eq!((s.present, s.late, s.absent, s.excused), (1, 1, 1, 1));
+        assert_eq!(
+            (s.present, s.late, s.absent, s.excused, s.not_required),
+            (1, 1, 1, 1, 1)
+        );
         assert!((s.attendance_rate.unwrap() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(hhmm(545), "09:05");
     }

@@ -35,9 +35,6 @@ use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const DAY_MS: i64 = 86_400_000;
-/// How often sessions that have closed are written into the register. Tests drive the
-/// hub's clock by hand and see closings within this.
-const CLOSE_EVERY: Duration = Duration::from_secs(60);
 
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
@@ -240,14 +237,15 @@ async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError>
 }
 
 /// Writes and locks the register of each session once it has closed, at start (catching up
-/// on any downtime) and then every [`CLOSE_EVERY`].
+/// on any downtime) and then every `register.check_every_secs`.
 async fn close_registers(
     db: Db,
     config: Arc<Config>,
     clock: SharedClock,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut every = tokio::time::interval(CLOSE_EVERY);
+    let period = Duration::from_secs(u64::from(config.register.check_every_secs));
+    let mut every = tokio::time::interval(period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let grace = i64::from(config.register.close_after_minutes) * 60_000;
     loop {

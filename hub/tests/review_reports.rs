@@ -155,12 +155,19 @@ async fn reviews_move_marks_and_reports_follow() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "student_id,name,mark,source,first_seen_at,reason");
+    assert_eq!(
+        lines[0],
+        "student_id,name,mark,source,first_seen_at,reason,code,original_code,amendments"
+    );
     assert!(
         lines[1].starts_with(&format!("{ada},Ada,present,record,")),
         "{csv}"
     );
-    assert_eq!(lines[2], format!("{bo},Bo,excused,override,,dentist"));
+    assert_eq!(
+        lines[2],
+        format!("{bo},Bo,excused,override,,dentist,,,"),
+        "no code until the register is written"
+    );
 
     let range = "from=2026-11-23&to=2026-11-30";
     let (_, matrix) = s

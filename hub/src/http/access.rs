@@ -27,6 +27,11 @@ pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, ApiErro
         .collect())
 }
 
+/// The ids of the classes `who` sees.
+pub fn class_ids(conn: &Connection, who: &Principal) -> Result<Vec<ClassId>, ApiError> {
+    Ok(classes(conn, who)?.into_iter().map(|c| c.id).collect())
+}
+
 /// The timetable slots of the classes `who` sees.
 pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, ApiError> {
     let all = timetable::all_slots(conn)?;

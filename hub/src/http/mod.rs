@@ -14,6 +14,7 @@ pub(crate) mod input;
 mod multipart;
 mod quarantine;
 mod records;
+mod register;
 mod reports;
 mod request;
 mod review;

@@ -16,6 +16,7 @@ use crate::auth::Principal;
 use crate::roster::{self, SessionRoster, StudentStats};
 use crate::state::Hub;
 use crate::store::marks::Mark;
+use crate::store::register::Amendment;
 use crate::store::{school, timetable};
 
 /// Below this attendance rate a student is flagged.
@@ -112,7 +113,14 @@ fn class_rosters(
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::class(conn, who, class)?;
     let slots = timetable::slots_of_class(conn, class)?;
-    Ok(roster::rosters_between(conn, &slots, from, to, rules, now)?)
+    Ok(roster::rosters_between(
+        conn,
+        (&[class], &slots),
+        from,
+        to,
+        rules,
+        now,
+    )?)
 }
 
 fn student_history(
@@ -125,18 +133,26 @@ fn student_history(
 ) -> Result<Vec<serde_json::Value>, ApiError> {
     access::student(conn, who, student)?;
     let mine = access::classes(conn, who)?;
-    let mut slots = Vec::new();
+    let (mut classes, mut slots) = (Vec::new(), Vec::new());
     for class in school::classes_of(conn, student)? {
         if mine.iter().any(|c| c.id == class) {
+            classes.push(class);
             slots.extend(timetable::slots_of_class(conn, class)?);
         }
     }
-    let rosters = roster::rosters_between(conn, &slots, from, to, rules, now)?;
+    let rosters = roster::rosters_between(conn, (&classes, &slots), from, to, rules, now)?;
     let mut rows: Vec<serde_json::Value> = rosters
         .iter()
         .filter_map(|r| {
             let line = r.rows.iter().find(|l| l.student == student)?;
-            Some(json!({"session": r.session, "mark": line.mark, "source": line.source, "reason": line.reason}))
+            Some(json!({
+                "session": r.session,
+                "mark": line.mark,
+                "code": line.code,
+                "source": line.source,
+                "reason": line.reason,
+                "amendments": line.amendments,
+            }))
         })
         .collect();
     rows.sort_by_key(|r| r["session"]["starts_at"].as_i64());
@@ -209,6 +225,9 @@ fn session_csv(r: &SessionRoster) -> String {
         "source",
         "first_seen_at",
         "reason",
+        "code",
+        "original_code",
+        "amendments",
     ]);
     for l in &r.rows {
         let (id, seen) = (
@@ -226,9 +245,27 @@ fn session_csv(r: &SessionRoster) -> String {
             &source,
             &seen,
             l.reason.as_deref().unwrap_or(""),
+            l.code.as_deref().unwrap_or(""),
+            l.original_code.as_deref().unwrap_or(""),
+            &amendments_text(&l.amendments),
         ]);
     }
     out
+}
+
+/// Every amendment of an entry in one field, oldest first:
+/// `I at 1795431600000 by Tess Teacher (tess, teacher): mother phoned; …`.
+fn amendments_text(amendments: &[Amendment]) -> String {
+    amendments
+        .iter()
+        .map(|a| {
+            format!(
+                "{} at {} by {} ({}, {}): {}",
+                a.code, a.at, a.by_name, a.by_user, a.by_role, a.reason
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn matrix_csv(rosters: &[SessionRoster]) -> String {
@@ -273,7 +310,9 @@ fn stats_csv(stats: &[StudentStats]) -> String {
 }
 
 fn history_csv(rows: &[serde_json::Value]) -> String {
-    let mut out = csv_line(&["day", "start", "class", "room", "mark", "source", "reason"]);
+    let mut out = csv_line(&[
+        "day", "start", "class", "room", "mark", "code", "source", "reason",
+    ]);
     for r in rows {
         let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
         let sess = &r["session"];
@@ -283,6 +322,7 @@ fn history_csv(rows: &[serde_json::Value]) -> String {
             &s(&sess["class_name"]),
             &s(&sess["room"]),
             &s(&r["mark"]),
+            &s(&r["code"]),
             &s(&r["source"]),
             &s(&r["reason"]),
         ]);

@@ -15,8 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, faces, health, quarantine, records, reports, review, school, sessions, timetable,
-    today, users,
+    admin, auth, faces, health, quarantine, records, register, reports, review, school, sessions,
+    timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -242,6 +242,14 @@ pub const ROUTES: &[Route] = &[
         "/sessions/{slot}/{day}/marks/{student}",
         user!(sessions::clear_mark),
     ),
+    route(
+        POST,
+        "/sessions/{slot}/{day}/amendments/{student}",
+        user!(register::amend),
+    ),
+    route(GET, "/codes", user!(register::codes)),
+    route(PUT, "/codes", admin!(register::put_code)),
+    route(DELETE, "/codes", admin!(register::delete_code)),
     route(
         GET,
         "/reports/sessions/{slot}/{day}",

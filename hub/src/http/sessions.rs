@@ -11,13 +11,12 @@ use super::access;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
-use crate::attendance::sessions_on;
 use crate::auth::Principal;
-use crate::roster::{self, calendar};
+use crate::roster;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark, Override};
-use crate::store::school;
+use crate::store::{register, school};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +34,8 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     };
     let read = move |c: &Connection| {
         let slots = access::slots(c, &w)?;
-        let sessions = sessions_on(day, &slots, &calendar(c)?);
+        let classes = access::class_ids(c, &w)?;
+        let sessions = roster::sessions_between(c, (&classes, &slots), day, day)?;
         let views: Result<Vec<_>, _> = sessions
             .iter()
             .map(|s| roster::view(c, s, &rules, now))
@@ -113,6 +113,18 @@ fn set_or_clear(
 ) -> Result<(), ApiError> {
     let session = roster::session(tx, slot, day)?;
     access::class(tx, who, session.slot.class_id)?;
+    if register::session(tx, slot, day)?.is_some() {
+        return Err(ApiError::Conflict(
+            "this session's register is closed: change an entry by amending it with a code \
+             and a reason (POST /sessions/{slot}/{day}/amendments/{student})"
+                .into(),
+        ));
+    }
+    if body.as_ref().is_some_and(|b| b.mark == Mark::NotRequired) {
+        return Err(ApiError::bad(
+            "mark: not_required is set by an attendance code once the session closes",
+        ));
+    }
     if !school::classes_of(tx, student)?.contains(&session.slot.class_id) {
         return Err(ApiError::NotFound("student in this class".into()));
     }

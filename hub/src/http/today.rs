@@ -11,9 +11,9 @@ use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::attendance::Rules;
-use crate::attendance::{Session, sessions_on};
+use crate::attendance::Session;
 use crate::auth::Principal;
-use crate::roster::{self, calendar};
+use crate::roster;
 use crate::state::Hub;
 use crate::store::records::{self, Status};
 
@@ -35,10 +35,12 @@ fn of_day(
     now: i64,
 ) -> Result<Value, ApiError> {
     let slots = access::slots(conn, who)?;
-    let sessions: Result<Vec<Value>, ApiError> = sessions_on(day, &slots, &calendar(conn)?)
-        .iter()
-        .map(|s| with_waiting(conn, s, rules, now))
-        .collect();
+    let classes = access::class_ids(conn, who)?;
+    let sessions: Result<Vec<Value>, ApiError> =
+        roster::sessions_between(conn, (&classes, &slots), day, day)?
+            .iter()
+            .map(|s| with_waiting(conn, s, rules, now))
+            .collect();
     Ok(json!({"date": day, "now": now, "sessions": sessions?}))
 }
 

@@ -294,7 +294,7 @@ CREATE TABLE register_entries (
     student_id TEXT NOT NULL,
     student_name TEXT NOT NULL,
     code TEXT NOT NULL REFERENCES attendance_codes(code),
-    source TEXT NOT NULL CHECK (source IN ('door', 'teacher', 'automatic')),
+    source TEXT NOT NULL CHECK (source IN ('record', 'override', 'closed')),
     first_seen_at INTEGER,
     evidence TEXT NOT NULL CHECK (json_valid(evidence)),
     reason TEXT,
@@ -327,7 +327,6 @@ CREATE TABLE register_progress (
     slot INTEGER PRIMARY KEY CHECK (slot = 1),
     closed_through TEXT NOT NULL
 );
-INSERT INTO register_progress (slot, closed_through) VALUES (1, date('now', '-2 days'));
 ";
 
 /// Runs every migration the database has not seen yet.

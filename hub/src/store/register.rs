@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::marks::Mark;
 use super::timetable::Slot;
 use super::{StoreError, id_col};
+use crate::attendance::Source;
 
 const CODES: &str = "SELECT code, meaning, mark FROM attendance_codes ORDER BY rowid";
 const CODE: &str = "SELECT code, meaning, mark FROM attendance_codes WHERE code = ?1";
@@ -35,7 +36,9 @@ const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_
 const INSERT_AMENDMENT: &str = "INSERT INTO register_amendments (slot_id, day, student_id, code,
     reason, by_user, by_name, by_role, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const CLOSED_THROUGH: &str = "SELECT closed_through FROM register_progress WHERE slot = 1";
-const SET_CLOSED_THROUGH: &str = "UPDATE register_progress SET closed_through = ?1 WHERE slot = 1";
+const SET_CLOSED_THROUGH: &str =
+    "INSERT INTO register_progress (slot, closed_through) VALUES (1, ?1)
+    ON CONFLICT (slot) DO UPDATE SET closed_through = ?1";
 
 /// The codes the hub writes itself when sessions close (`crate::register::entry_code`): they
 /// cannot be deleted and their marks cannot change.
@@ -47,36 +50,6 @@ pub struct Code {
     pub code: String,
     pub meaning: String,
     pub mark: Mark,
-}
-
-/// Where a closed entry's first value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EntrySource {
-    /// The door unit saw the student (a Confident record, or one a teacher confirmed).
-    Door,
-    /// A teacher set the mark before the session closed.
-    Teacher,
-    /// Nobody saw the student and nobody said why: absent, no reason yet.
-    Automatic,
-}
-
-impl EntrySource {
-    fn as_str(self) -> &'static str {
-        match self {
-            EntrySource::Door => "door",
-            EntrySource::Teacher => "teacher",
-            EntrySource::Automatic => "automatic",
-        }
-    }
-
-    fn parse(s: &str) -> EntrySource {
-        match s {
-            "door" => EntrySource::Door,
-            "teacher" => EntrySource::Teacher,
-            _ => EntrySource::Automatic,
-        }
-    }
 }
 
 /// A session as it was when it closed.
@@ -108,7 +81,8 @@ pub struct Entry {
     pub student_name: String,
     /// The code written when the session closed.
     pub original_code: String,
-    pub source: EntrySource,
+    /// `record` (the door saw them), `override` (a teacher's mark) or `closed` (nobody).
+    pub source: Source,
     pub first_seen_at: Option<i64>,
     /// The accepted records that put the student in the room.
     pub evidence: Vec<RecordId>,
@@ -133,7 +107,7 @@ pub struct NewEntry {
     pub student: StudentId,
     pub student_name: String,
     pub code: &'static str,
-    pub source: EntrySource,
+    pub source: Source,
     pub first_seen_at: Option<i64>,
     pub evidence: Vec<RecordId>,
     pub reason: Option<String>,
@@ -305,7 +279,7 @@ pub fn entries(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Vec<Entr
                 student: id_col(r, 0)?,
                 student_name: r.get(1)?,
                 original_code: r.get(2)?,
-                source: EntrySource::parse(&source),
+                source: Source::parse(&source).unwrap_or(Source::Closed),
                 first_seen_at: r.get(4)?,
                 evidence: serde_json::from_str::<Vec<String>>(&evidence)
                     .unwrap_or_default()
@@ -363,11 +337,16 @@ pub fn amend(
     Ok(())
 }
 
-/// The last day every session of which is closed.
-pub fn closed_through(conn: &Connection) -> Result<NaiveDate, StoreError> {
-    let day: String = conn.query_row(CLOSED_THROUGH, [], |r| r.get(0))?;
-    day.parse()
-        .map_err(|e| StoreError::Corrupt(format!("register progress {day:?}: {e}")))
+/// The last day every session of which is closed; `None` before the first pass.
+pub fn closed_through(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
+    let day: Option<String> = conn
+        .query_row(CLOSED_THROUGH, [], |r| r.get(0))
+        .optional()?;
+    day.map(|d| {
+        d.parse()
+            .map_err(|e| StoreError::Corrupt(format!("register progress {d:?}: {e}")))
+    })
+    .transpose()
 }
 
 pub fn set_closed_through(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
