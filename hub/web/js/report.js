@@ -5,8 +5,8 @@ import * as api from './api.js';
 import { announce, download, failed, field, fill, h, heading, isoDate } from './ui.js';
 
 const CONCERN = 0.75;
-const LETTER = { present: 'P', late: 'L', absent: 'A', excused: 'E' };
-const WORD = { present: 'Present', late: 'Late', absent: 'Absent', excused: 'Excused' };
+const LETTER = { present: 'P', late: 'L', absent: 'A', excused: 'E', not_required: 'X' };
+const WORD = { present: 'Present', late: 'Late', absent: 'Absent', excused: 'Excused', not_required: 'Not required' };
 
 export async function render(main) {
   const classes = await api.get('/classes');

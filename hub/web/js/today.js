@@ -1,6 +1,8 @@
 // Today: the signed-in teacher's sessions with a live roster. A student is Present, Late,
 // Absent or Excused, waiting for review (a face that may be theirs is in the review queue),
-// or not seen yet. A mark can be set by hand, always with a reason.
+// or not seen yet. A mark can be set by hand, always with a reason. Once the session's register
+// is written (its entries carry attendance codes) a change is an amendment: a code and a
+// reason, shown beside the original.
 
 import * as api from './api.js';
 import { MARKS, announce, failed, fill, h, heading, longDate, poll, select, time } from './ui.js';
@@ -14,6 +16,7 @@ export function render(main) {
   main.append(heading('Today', date), saved, sessions);
   let editing = null; // "slot/student" of the open mark form
   let seq = 0; // only the latest refresh's answer is shown
+  let codes = null; // the attendance codes, fetched when first needed
 
   async function refresh() {
     if (editing) return;
@@ -37,13 +40,13 @@ export function render(main) {
     const id = 'session-' + s.slot_id;
     const counts = {};
     for (const row of rows) counts[status(row).key] = (counts[status(row).key] || 0) + 1;
-    const summary = ['present', 'late', 'absent', 'excused', 'waiting', 'unseen']
+    const summary = ['present', 'late', 'absent', 'excused', 'not_required', 'waiting', 'unseen']
       .filter((k) => counts[k])
       .map((k) => h('li', { class: 'pill ' + k }, `${LABELS[k]} ${counts[k]}`));
     return h(
       'section',
       { class: 'card session', 'aria-labelledby': id, dataset: { slot: s.slot_id } },
-      h('h2', { id }, `${s.class_name} · ${s.room} · ${s.start}–${s.end}`, h('span', { class: 'tag' }, s.closed ? 'ended' : 'open')),
+      h('h2', { id }, `${s.class_name} · ${s.room} · ${s.start}–${s.end}`, h('span', { class: 'tag' }, s.locked ? 'register closed' : s.closed ? 'ended' : 'open')),
       h('ul', { class: 'summary', 'aria-label': 'Totals' }, summary),
       byDoor ? h('p', { class: 'hint' }, `${byDoor} of ${rows.length} marked by the door, nobody had to check.`) : null,
       pending
@@ -62,17 +65,78 @@ export function render(main) {
   function line(s, day, row) {
     const st = status(row);
     const detail = [
+      row.code ? `code ${row.code}` : null,
+      row.amendments && row.amendments.length ? amended(row) : null,
       row.first_seen_at ? `seen ${time(row.first_seen_at)}` : null,
       row.reason ? `“${row.reason}”` : null,
     ].filter(Boolean);
+    const change = s.locked
+      ? h('button', { type: 'button', class: 'small', onclick: () => amend(tr, s, day, row), 'aria-label': `Amend the entry of ${row.name}` }, 'Amend')
+      : h('button', { type: 'button', class: 'small', onclick: () => edit(tr, s, day, row), 'aria-label': `Change mark of ${row.name}` }, 'Change');
     const tr = h(
       'tr',
       { dataset: { student: row.student, status: st.key } },
       h('th', { scope: 'row' }, row.name),
       h('td', {}, h('span', { class: 'mark ' + st.key }, st.label), detail.length ? h('span', { class: 'detail' }, ' ' + detail.join(' · ')) : null),
-      h('td', {}, h('button', { type: 'button', class: 'small', onclick: () => edit(tr, s, day, row), 'aria-label': `Change mark of ${row.name}` }, 'Change')),
+      h('td', {}, change),
     );
     return tr;
+  }
+
+  // A closed entry: pick a code, give a reason; the original and every amendment stay.
+  async function amend(tr, s, day, row) {
+    if (editing) return;
+    editing = `${s.slot_id}/${row.student}`;
+    try {
+      codes = codes || (await api.get('/codes'));
+    } catch (e) {
+      editing = null;
+      return failed('Could not load the attendance codes', e);
+    }
+    const code = select('code', codes.map((c) => [c.code, `${c.code} · ${c.meaning}`]), row.code || 'N');
+    const reason = h('input', { name: 'reason', required: true, maxlength: 1000 });
+    code.id = 'code-' + row.student;
+    reason.id = 'reason-' + row.student;
+    const error = h('p', { class: 'error', role: 'alert' });
+    const form = h(
+      'form',
+      { class: 'mark-form', onsubmit: save, novalidate: true },
+      h('div', { class: 'field' }, h('label', { for: code.id }, `Code for ${row.name}`), code),
+      h('div', { class: 'field' }, h('label', { for: reason.id }, 'Reason for the amendment (required)'), reason),
+      error,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary' }, 'Save amendment'),
+        h('button', { type: 'button', class: 'link', onclick: close }, 'Cancel'),
+      ),
+    );
+    tr.after(h('tr', { class: 'editing' }, h('td', { colspan: 3 }, form)));
+    code.focus();
+
+    async function save(event) {
+      event.preventDefault();
+      if (!reason.value.trim()) {
+        error.textContent = 'Please give a reason for the amendment.';
+        reason.setAttribute('aria-invalid', 'true');
+        reason.focus();
+        return;
+      }
+      try {
+        const path = `/sessions/${api.seg(s.slot_id)}/${api.seg(day)}/amendments/${api.seg(row.student)}`;
+        await api.post(path, { code: code.value, reason: reason.value.trim() });
+        announce(`${row.name}: amended to ${code.value}.`);
+        await close();
+      } catch (e) {
+        error.textContent = e.message;
+      }
+    }
+    async function close() {
+      editing = null;
+      await refresh();
+      const again = sessions.querySelector(`[data-slot="${s.slot_id}"] tr[data-student="${row.student}"] button`);
+      if (again) again.focus();
+    }
   }
 
   function edit(tr, s, day, row) {
@@ -147,9 +211,16 @@ const LABELS = {
   late: 'Late',
   absent: 'Absent',
   excused: 'Excused',
+  not_required: 'Not required',
   waiting: 'Waiting for review',
   unseen: 'Not seen yet',
 };
+
+/** "amended from N by Tess Teacher (teacher)". */
+function amended(row) {
+  const last = row.amendments[row.amendments.length - 1];
+  return `amended from ${row.original_code} by ${last.by_name} (${last.by_role})`;
+}
 
 function status(row) {
   const key = row.mark ? row.mark : row.waiting ? 'waiting' : 'unseen';
