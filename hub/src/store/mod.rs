@@ -12,6 +12,7 @@ pub mod quarantine;
 pub mod records;
 pub mod school;
 pub mod signins;
+pub mod strangers;
 pub mod timetable;
 pub mod users;
 
