@@ -12,12 +12,16 @@
 /// (one component's distance matrix) stay bounded whatever the door units send.
 pub const MAX_FACES: usize = 2_000;
 
-/// Mean distance within which two groups of faces are one person, in the dlib ResNet's
-/// Euclidean units. Faces of one person lie mostly below 0.40 (the door's Uncertain band) and
-/// of two people mostly above 0.55 (dlib's own 0.6 same-person threshold, less the spread of
-/// door captures); 0.45 sits between, nearer the first, since two people wrongly joined is
-/// worse (a stranger enrolled under another's face) than one person left in two cards.
-pub const JOIN: f32 = 0.45;
+/// Mean distance within which two groups of faces are one person, in the gallery model's
+/// units (unit-length dlib ResNet descriptors, as the door's thresholds). Measured on the
+/// developer face set (`examples/strangers_eval.rs`, docs/ACCURACY.md: 2,000 photos of 436
+/// people, each photo a stranger seen once): at 0.34, 99.3 % of the pairs of faces on one card
+/// are one person and 86.7 % of one person's pairs share a card (2 cards of 571 mix people);
+/// at 0.40 (the door's Uncertain band) only 77 % are one person, at 0.45 28 %. Two people on
+/// one card is the worse mistake (a stranger enrolled with another's face), one person on two
+/// cards only costs a second click; and a door sees one person under steadier light and pose
+/// than those photos, which only brings their faces closer.
+pub const JOIN: f32 = 0.34;
 
 /// Euclidean distance; vectors of different lengths (another model) or with a value that is
 /// not finite are infinitely apart, so they never join.
@@ -37,10 +41,15 @@ pub fn distance(a: &[f32], b: &[f32]) -> f32 {
 /// The groups of the first [`MAX_FACES`] of `faces` (callers pass the newest first), as
 /// indexes into it, ascending, the groups ordered by their first face.
 pub fn clusters(faces: &[&[f32]]) -> Vec<Vec<usize>> {
+    clusters_within(faces, JOIN)
+}
+
+/// [`clusters`] with another join distance (for measuring the choice of [`JOIN`]).
+pub fn clusters_within(faces: &[&[f32]], join: f32) -> Vec<Vec<usize>> {
     let faces = &faces[..faces.len().min(MAX_FACES)];
-    let mut out: Vec<Vec<usize>> = components(faces)
+    let mut out: Vec<Vec<usize>> = components(faces, join)
         .into_iter()
-        .flat_map(|c| average_linkage(faces, &c))
+        .flat_map(|c| average_linkage(faces, &c, join))
         .collect();
     for c in &mut out {
         c.sort_unstable();
@@ -70,8 +79,8 @@ pub fn dismissed(face: &[f32], centroids: &[Vec<f32>]) -> bool {
     centroids.iter().any(|c| distance(face, c) <= JOIN)
 }
 
-/// The connected components of the graph joining faces within [`JOIN`] (union-find).
-fn components(faces: &[&[f32]]) -> Vec<Vec<usize>> {
+/// The connected components of the graph joining faces within `join` (union-find).
+fn components(faces: &[&[f32]], join: f32) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..faces.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -82,7 +91,7 @@ fn components(faces: &[&[f32]]) -> Vec<Vec<usize>> {
     }
     for i in 0..faces.len() {
         for j in i + 1..faces.len() {
-            if distance(faces[i], faces[j]) <= JOIN {
+            if distance(faces[i], faces[j]) <= join {
                 let (a, b) = (root(&mut parent, i), root(&mut parent, j));
                 parent[a.max(b)] = a.min(b);
             }
@@ -100,9 +109,9 @@ fn components(faces: &[&[f32]]) -> Vec<Vec<usize>> {
 /// Average-linkage clustering of the faces `members` of one component by the
 /// nearest-neighbour chain (O(k²) time, also when one person fills the component): follow
 /// each group's nearest neighbour until two are each other's nearest, and join them. A group
-/// whose nearest neighbour is beyond [`JOIN`] is final: joining others only averages
-/// distances that are all beyond it.
-fn average_linkage(faces: &[&[f32]], members: &[usize]) -> Vec<Vec<usize>> {
+/// whose nearest neighbour is beyond `join` is final: joining others only averages distances
+/// that are all beyond it.
+fn average_linkage(faces: &[&[f32]], members: &[usize], join: f32) -> Vec<Vec<usize>> {
     let k = members.len();
     if k < 2 {
         return vec![members.to_vec()];
@@ -127,11 +136,11 @@ fn average_linkage(faces: &[&[f32]], members: &[usize]) -> Vec<Vec<usize>> {
         let Some(&a) = chain.last() else { break };
         let prev = chain.len().checked_sub(2).map(|i| chain[i]);
         match nearest(&d, k, &groups, a, prev) {
-            Some((b, v)) if v <= JOIN && Some(b) == prev => {
+            Some((b, v)) if v <= join && Some(b) == prev => {
                 chain.truncate(chain.len() - 2);
-                join(&mut d, k, &mut groups, a, b);
+                merge(&mut d, k, &mut groups, a, b);
             }
-            Some((b, v)) if v <= JOIN => chain.push(b),
+            Some((b, v)) if v <= join => chain.push(b),
             _ => {
                 chain.pop();
                 done.extend(groups[a].take());
@@ -160,7 +169,7 @@ fn nearest(
 }
 
 /// Joins group `b` into group `a`; `a`'s distances become the size-weighted means.
-fn join(d: &mut [f32], k: usize, groups: &mut [Option<Vec<usize>>], a: usize, b: usize) {
+fn merge(d: &mut [f32], k: usize, groups: &mut [Option<Vec<usize>>], a: usize, b: usize) {
     let size = |g: &Option<Vec<usize>>| g.as_ref().map_or(0, Vec::len) as f32;
     let (na, nb) = (size(&groups[a]), size(&groups[b]));
     for j in (0..k).filter(|&j| j != a && j != b && groups[j].is_some()) {
@@ -206,11 +215,11 @@ mod tests {
 
     #[test]
     fn a_chain_of_faces_does_not_join_its_ends() {
-        // Five faces 0.35 apart on a line: each is within JOIN of the next, the ends 1.4 apart.
+        // Five faces on a line, each within JOIN of the next (0.8 JOIN), the ends 3.2 JOIN apart.
         let faces: Vec<Vec<f32>> = (0..5)
             .map(|i| {
                 let mut v = vec![0.0; 128];
-                v[0] = 0.35 * i as f32;
+                v[0] = 0.8 * JOIN * i as f32;
                 v
             })
             .collect();
