@@ -22,6 +22,7 @@ use super::{access, input, records, school as school_api};
 use crate::attendance::{in_some_session, local_day};
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
+use crate::contain;
 use crate::enrol::check_record;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
@@ -65,31 +66,44 @@ struct Enrol {
 }
 
 /// The strangers `who` may see, most recently seen first (`?limit`, 50 unless said, at most
-/// 200).
+/// 200). The faces are read, then grouped without holding a database connection (up to a
+/// few tenths of a second for 2,000 faces), then the cards are filled in.
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules) = (who.clone(), hub.config.attendance.clone());
     let model = hub.config.gallery.model.to_string();
     let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200) as usize;
-    let read = move |c: &Connection| cards(c, &w, &rules, &model, limit);
-    Reply::ok(hub.read(read).await?)
-}
-
-fn cards(
-    conn: &Connection,
-    who: &Principal,
-    rules: &AttendanceConfig,
-    model: &str,
-    limit: usize,
-) -> Result<Value, ApiError> {
-    let faces = visible(conn, who, rules, strangers::faces(conn)?)?;
-    let dismissed = strangers::dismissed_for(conn, &faces)?;
-    let all = strangers::group(faces, &dismissed);
-    let templates = stored::templates(conn, model)?;
-    let mut shown = Vec::new();
-    for s in all.iter().take(limit) {
-        shown.push(card(conn, who, rules, s, &templates)?);
-    }
-    Ok(json!({"count": all.len(), "strangers": shown}))
+    let read = move |c: &Connection| {
+        let faces = visible(c, &w, &rules, strangers::faces(c)?)?;
+        let dismissed = strangers::dismissed_for(c, &faces)?;
+        Ok::<_, ApiError>((faces, dismissed, stored::templates(c, &model)?))
+    };
+    let (faces, dismissed, templates) = hub.read(read).await?;
+    let group = move || {
+        let all = strangers::group(faces, &dismissed);
+        let count = all.len();
+        let shown: Vec<(Stranger, Option<Near>)> = all
+            .into_iter()
+            .take(limit)
+            .map(|s| {
+                let near = nearest(&s.centroid(), &templates);
+                (s, near)
+            })
+            .collect();
+        (count, shown)
+    };
+    let (count, shown) = tokio::task::spawn_blocking(move || contain::run(group))
+        .await
+        .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?;
+    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let fill = move |c: &Connection| {
+        let cards: Result<Vec<Value>, ApiError> = shown
+            .iter()
+            .map(|(s, near)| card(c, &w, &rules, s, *near))
+            .collect();
+        Ok::<_, ApiError>(json!({"count": count, "strangers": cards?}))
+    };
+    Reply::ok(hub.read(fill).await?)
 }
 
 /// The faces `who` may see: an admin all, a teacher those captured in their classes' sessions.
@@ -121,7 +135,7 @@ fn card(
     who: &Principal,
     rules: &AttendanceConfig,
     s: &Stranger,
-    templates: &[(StudentId, Vec<f32>)],
+    near: Option<Near>,
 ) -> Result<Value, ApiError> {
     let first = s.faces.iter().map(|f| f.captured_at).min();
     let last = s.faces.first();
@@ -149,23 +163,25 @@ fn card(
         "days": days.len(),
         "records": s.faces.iter().map(|f| f.id).collect::<Vec<_>>(),
         "crops": crops,
-        "nearest": nearest(conn, who, &s.centroid(), templates)?,
+        "nearest": named_near(conn, who, near)?,
     }))
 }
 
-/// The enrolled student nearest to `centre`, named only if `who` may see them.
-fn nearest(
-    conn: &Connection,
-    who: &Principal,
-    centre: &[f32],
-    templates: &[(StudentId, Vec<f32>)],
-) -> Result<Value, ApiError> {
-    let best = templates
+/// An enrolled student and their distance from a stranger's centre.
+type Near = (StudentId, f32);
+
+/// The enrolled student nearest to `centre`, if any template is comparable.
+fn nearest(centre: &[f32], templates: &[(StudentId, Vec<f32>)]) -> Option<Near> {
+    templates
         .iter()
         .map(|(s, t)| (*s, rules::distance(centre, t)))
         .filter(|(_, d)| d.is_finite())
-        .min_by(|a, b| a.1.total_cmp(&b.1));
-    let Some((student, distance)) = best else {
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// The nearest student, named only if `who` may see them.
+fn named_near(conn: &Connection, who: &Principal, near: Option<Near>) -> Result<Value, ApiError> {
+    let Some((student, distance)) = near else {
         return Ok(Value::Null);
     };
     let name = match access::student(conn, who, student) {
