@@ -1,40 +1,31 @@
-//! The strangers' cards: the faces door units matched to nobody, one card per person
-//! (`strangers` groups them), and the three things a reviewer may do with one: enrol the
-//! person as a new student (admins), add the faces to a student, or dismiss them.
-//!
-//! The groups are worked out on every read, so an action names the faces it covers: the
-//! record ids the reviewer's card showed, under the card's id. A face that joined the group
-//! since is left for the next card; one reviewed since makes the action a conflict. Each face
-//! is then reviewed as its own record would be (`records::settle`: the same permissions,
-//! marks, learning and audit), so adding a stranger's faces to a student counts them as
-//! sightings, as reassigning each record would.
+//! What a reviewer does with a stranger's card. The groups are worked out on every read, so
+//! an action names the faces it covers: the record ids the reviewer's card showed, under the
+//! card's id. A face that joined the group since is left for the next card; one reviewed since
+//! makes the action a conflict. Each face is then reviewed as its own record would be
+//! (`records::settle`: the same permissions, marks, learning and audit), so adding a
+//! stranger's faces to a student counts them as sightings, as reassigning each record would.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use rollcall_shared::{ClassId, RecordId, StudentId};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::request::{Reply, Request};
-use super::{access, input, records, school as school_api};
-use crate::attendance::{in_some_session, local_day};
 use crate::auth::Principal;
 use crate::config::AttendanceConfig;
-use crate::contain;
 use crate::enrol::check_record;
+use crate::http::error::ApiError;
+use crate::http::records::{GalleryTarget, Verdict, add_to_gallery, seen, settle};
+use crate::http::request::{Reply, Request};
+use crate::http::{access, input, school as school_api};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
-use crate::store::records::{RecordView, Status};
-use crate::store::school::{self, Student};
+use crate::store::records::{self, RecordView, Status};
+use crate::store::school::Student;
 use crate::store::strangers::{self as stored, Dismissal, Face};
-use crate::store::timetable::Slot;
-use crate::strangers::{self, Stranger, rules};
-use records::{GalleryTarget, Verdict, add_to_gallery, settle};
+use crate::strangers::{Stranger, rules};
 
-/// Crops shown per card.
-const CROPS_SHOWN: usize = 6;
 /// Most of a stranger's crops that become gallery templates when they are enrolled or added
 /// to a student: a few clear views, not every morning's.
 const TEMPLATES: usize = 3;
@@ -63,133 +54,6 @@ struct Enrol {
     name: String,
     external_ref: Option<String>,
     class_id: Option<ClassId>,
-}
-
-/// The strangers `who` may see, most recently seen first (`?limit`, 50 unless said, at most
-/// 200). The faces are read, then grouped without holding a database connection (up to a
-/// few tenths of a second for 2,000 faces), then the cards are filled in.
-pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
-    let model = hub.config.gallery.model.to_string();
-    let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200) as usize;
-    let read = move |c: &Connection| {
-        let faces = visible(c, &w, &rules, strangers::faces(c)?)?;
-        let dismissed = strangers::dismissed_for(c, &faces)?;
-        Ok::<_, ApiError>((faces, dismissed, stored::templates(c, &model)?))
-    };
-    let (faces, dismissed, templates) = hub.read(read).await?;
-    let group = move || {
-        let all = strangers::group(faces, &dismissed);
-        let count = all.len();
-        let shown: Vec<(Stranger, Option<Near>)> = all
-            .into_iter()
-            .take(limit)
-            .map(|s| {
-                let near = nearest(&s.centroid(), &templates);
-                (s, near)
-            })
-            .collect();
-        (count, shown)
-    };
-    let (count, shown) = tokio::task::spawn_blocking(move || contain::run(group))
-        .await
-        .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?;
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
-    let fill = move |c: &Connection| {
-        let cards: Result<Vec<Value>, ApiError> = shown
-            .iter()
-            .map(|(s, near)| card(c, &w, &rules, s, *near))
-            .collect();
-        Ok::<_, ApiError>(json!({"count": count, "strangers": cards?}))
-    };
-    Reply::ok(hub.read(fill).await?)
-}
-
-/// The faces `who` may see: an admin all, a teacher those captured in their classes' sessions.
-fn visible(
-    conn: &Connection,
-    who: &Principal,
-    rules: &AttendanceConfig,
-    faces: Vec<Face>,
-) -> Result<Vec<Face>, ApiError> {
-    if who.is_admin() {
-        return Ok(faces);
-    }
-    let mut by_room: HashMap<String, Vec<Slot>> = HashMap::new();
-    for slot in access::slots(conn, who)? {
-        by_room.entry(slot.room.clone()).or_default().push(slot);
-    }
-    Ok(faces
-        .into_iter()
-        .filter(|f| {
-            by_room
-                .get(&f.room)
-                .is_some_and(|slots| in_some_session(&f.room, f.captured_at, slots, rules))
-        })
-        .collect())
-}
-
-fn card(
-    conn: &Connection,
-    who: &Principal,
-    rules: &AttendanceConfig,
-    s: &Stranger,
-    near: Option<Near>,
-) -> Result<Value, ApiError> {
-    let first = s.faces.iter().map(|f| f.captured_at).min();
-    let last = s.faces.first();
-    let rooms: BTreeSet<&str> = s.faces.iter().map(|f| f.room.as_str()).collect();
-    let days: BTreeSet<_> = s
-        .faces
-        .iter()
-        .map(|f| local_day(f.captured_at, rules.utc_offset_minutes))
-        .collect();
-    let crops: Vec<Value> = s
-        .best(CROPS_SHOWN)
-        .into_iter()
-        .map(|f| {
-            json!({"record": f.id, "captured_at": f.captured_at, "room": f.room,
-            "thumbnail_url": format!("/api/v1/records/{}/thumbnail", f.id)})
-        })
-        .collect();
-    Ok(json!({
-        "id": s.id(),
-        "size": s.faces.len(),
-        "first_seen": first,
-        "last_seen": last.map(|f| f.captured_at),
-        "last_room": last.map(|f| f.room.as_str()),
-        "rooms": rooms,
-        "days": days.len(),
-        "records": s.faces.iter().map(|f| f.id).collect::<Vec<_>>(),
-        "crops": crops,
-        "nearest": named_near(conn, who, near)?,
-    }))
-}
-
-/// An enrolled student and their distance from a stranger's centre.
-type Near = (StudentId, f32);
-
-/// The enrolled student nearest to `centre`, if any template is comparable.
-fn nearest(centre: &[f32], templates: &[(StudentId, Vec<f32>)]) -> Option<Near> {
-    templates
-        .iter()
-        .map(|(s, t)| (*s, rules::distance(centre, t)))
-        .filter(|(_, d)| d.is_finite())
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-}
-
-/// The nearest student, named only if `who` may see them.
-fn named_near(conn: &Connection, who: &Principal, near: Option<Near>) -> Result<Value, ApiError> {
-    let Some((student, distance)) = near else {
-        return Ok(Value::Null);
-    };
-    let name = match access::student(conn, who, student) {
-        Ok(()) => Some(school::student(conn, student)?.name),
-        Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    };
-    Ok(json!({"student": student, "name": name, "distance": distance}))
 }
 
 /// What every action needs from the hub, taken before the write.
@@ -267,7 +131,7 @@ fn named(
     }
     let mut out = Vec::new();
     for &id in ids {
-        let r = records::seen(tx, &ctx.who, &ctx.rules, id)?;
+        let r = seen(tx, &ctx.who, &ctx.rules, id)?;
         if r.status != Status::Pending || r.decision != "unknown" {
             return Err(ApiError::Conflict(format!(
                 "record {id} is no longer a face waiting for review: reload the strangers"
@@ -293,7 +157,7 @@ pub async fn dismiss(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
         let faces = named(tx, &ctx, card, &body.records)?;
         let mut embeddings = Vec::new();
         for r in &faces {
-            embeddings.push(crate::store::records::embedding(tx, r.id)?);
+            embeddings.push(records::embedding(tx, r.id)?);
             settle(tx, &ctx.who, &ctx.rules, r.id, &ctx.verdict("reject", None))?;
         }
         let refs: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
