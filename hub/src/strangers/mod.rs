@@ -148,6 +148,49 @@ mod tests {
     }
 
     #[test]
+    fn a_dismissed_strangers_next_face_is_rejected_as_it_arrives_and_nobody_elses() {
+        use crate::store::devices::{self, Device};
+        use rollcall_shared::{DeviceId, Embedding};
+        let conn = crate::store::memory();
+        let device = Device {
+            id: DeviceId::random(),
+            name: "door".into(),
+            room: "Lab 3".into(),
+            enabled: true,
+            created_at: 0,
+            online: false,
+            last_seen_at: None,
+            outbox_depth: None,
+            gallery_version: None,
+            software_version: None,
+            last_error: None,
+        };
+        devices::insert(&conn, &device, "h").unwrap();
+        let d = strangers::Dismissal {
+            model: "m",
+            centroid: &[1.0, 0.0, 0.0, 0.0],
+            faces: 2,
+            by: "user:tess",
+            at: 1,
+        };
+        strangers::dismiss(&conn, &d).unwrap();
+        let arrive = |embedding: Vec<f32>, decision: Decision| {
+            let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
+            (r.device, r.embedding) = (device.id, Embedding(embedding));
+            records::insert(&conn, &r, 1_790_000_000_000).unwrap();
+            let dismissed = dismiss_on_arrival(&conn, &r, 7).unwrap();
+            (dismissed, records::get(&conn, r.id).unwrap())
+        };
+        let (yes, seen) = arrive(vec![0.95, 0.1, 0.0, 0.0], Decision::Unknown);
+        assert!(yes);
+        assert_eq!(seen.status, Status::Rejected);
+        assert_eq!(seen.reviewed_by.as_deref(), Some(DISMISSED_BY));
+        let (no, other) = arrive(vec![0.0, 1.0, 0.0, 0.0], Decision::Unknown);
+        assert!(!no);
+        assert_eq!(other.status, Status::Pending);
+    }
+
+    #[test]
     fn faces_near_a_dismissed_stranger_are_left_out() {
         let faces = vec![face(1, 0, 40, 0.9), face(2, 1, 30, 0.9)];
         let gone = group(vec![face(3, 1, 10, 0.9)], &[])[0].centroid();
