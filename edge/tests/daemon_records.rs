@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::hub::{Hub, enrol};
-use common::{Daemon, config, outbox_depth, photos_of, replay_dir, wait_for};
+use common::hub::{self, Hub, enrol};
+use common::{Daemon, config, outbox_depth, photos_of, replay_dir, school_zone, wait_for};
 use rollcall_e2e::mosquitto::Mosquitto;
 use rollcall_shared::{Decision, GalleryVersion};
 
@@ -47,6 +47,11 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
             .first()
             .is_some_and(|r| r.have == GalleryVersion(0))
     }));
+    assert_eq!(
+        school_zone(data.path()).as_deref(),
+        Some(hub::SCHOOL_ZONE),
+        "the hub's time zone is kept on disk before the gallery applies"
+    );
     daemon.trigger().await;
     wait_for("two records", Duration::from_secs(60), || {
         hub.seen(|s| s.records().len() >= 2)

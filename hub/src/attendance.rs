@@ -6,13 +6,21 @@
 //! accepted record inside the session window; else Absent once the session has ended; else
 //! nothing yet.
 
-use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
-use rollcall_shared::StudentId;
+use chrono::{Datelike, NaiveDate};
+use rollcall_shared::{SiteZone, StudentId};
 use serde::Serialize;
 
-use crate::config::AttendanceConfig;
 use crate::store::marks::{Mark, Override};
 use crate::store::timetable::{Holiday, Slot, Term};
+
+/// What sessions and marks are computed with: the school's time zone and the attendance
+/// settings ([`crate::config::Config::rules`]).
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub zone: SiteZone,
+    pub late_after_minutes: u32,
+    pub early_minutes: u32,
+}
 
 /// One slot on one date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -23,46 +31,44 @@ pub struct Session {
 
 impl Session {
     /// When the session starts, in Unix milliseconds.
-    pub fn starts_at(&self, rules: &AttendanceConfig) -> i64 {
-        local_to_millis(self.day, self.slot.start_minute, rules.utc_offset_minutes)
+    pub fn starts_at(&self, rules: &Rules) -> i64 {
+        rules.instant(self.day, self.slot.start_minute)
     }
 
-    pub fn ends_at(&self, rules: &AttendanceConfig) -> i64 {
-        local_to_millis(self.day, self.slot.end_minute, rules.utc_offset_minutes)
+    pub fn ends_at(&self, rules: &Rules) -> i64 {
+        rules.instant(self.day, self.slot.end_minute)
     }
 
     /// Records captured within `[from, to)` count for this session.
-    pub fn window(&self, rules: &AttendanceConfig) -> (i64, i64) {
+    pub fn window(&self, rules: &Rules) -> (i64, i64) {
         let early = i64::from(rules.early_minutes) * 60_000;
         (self.starts_at(rules) - early, self.ends_at(rules))
     }
 }
 
-fn offset(minutes: i32) -> FixedOffset {
-    FixedOffset::east_opt(minutes * 60).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap())
-}
-
-/// Unix milliseconds of `minute` after local midnight on `day`.
-pub fn local_to_millis(day: NaiveDate, minute: u16, utc_offset_minutes: i32) -> i64 {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    midnight
-        .checked_add_signed(Duration::minutes(i64::from(minute)))
-        .and_then(|local| {
-            offset(utc_offset_minutes)
-                .from_local_datetime(&local)
-                .single()
-        })
-        .map(|t| t.timestamp_millis())
+/// `day` as the tz database's calendar sees it (dates outside years -9999..=9999, which input
+/// validation keeps out, become the epoch).
+fn civil(day: NaiveDate) -> jiff::civil::Date {
+    let (y, m, d) = (day.year(), day.month(), day.day());
+    i16::try_from(y)
+        .ok()
+        .and_then(|y| jiff::civil::Date::new(y, m as i8, d as i8).ok())
         .unwrap_or_default()
 }
 
-/// The local date and ISO weekday of a Unix-millisecond instant.
-pub fn local_day(ms: i64, utc_offset_minutes: i32) -> NaiveDate {
-    offset(utc_offset_minutes)
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
+impl Rules {
+    /// The Unix milliseconds at which the school's wall clock reads `minute` after midnight
+    /// on `day` (see [`SiteZone::instant`] for the skipped and repeated hours).
+    pub fn instant(&self, day: NaiveDate, minute: u16) -> i64 {
+        self.zone.instant(civil(day), minute).unwrap_or_default()
+    }
+
+    /// The school's local date at the instant `ms`.
+    pub fn local_day(&self, ms: i64) -> NaiveDate {
+        let d = self.zone.local(ms).date;
+        NaiveDate::from_ymd_opt(i32::from(d.year()), d.month() as u32, d.day() as u32)
+            .unwrap_or_default()
+    }
 }
 
 /// Terms and holidays: which dates have sessions.
@@ -152,7 +158,7 @@ pub struct Evidence<'a> {
 /// The roster of `session` at `now`.
 pub fn roster(
     session: &Session,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     evidence: &Evidence<'_>,
     now: i64,
 ) -> Vec<RosterRow> {
@@ -191,13 +197,8 @@ fn first_sighting(sightings: &[(StudentId, i64)], student: StudentId) -> Option<
 }
 
 /// Whether a record captured at `captured_at` in `room` falls in a session of `slots`.
-pub fn in_some_session(
-    room: &str,
-    captured_at: i64,
-    slots: &[Slot],
-    rules: &AttendanceConfig,
-) -> bool {
-    let day = local_day(captured_at, rules.utc_offset_minutes);
+pub fn in_some_session(room: &str, captured_at: i64, slots: &[Slot], rules: &Rules) -> bool {
+    let day = rules.local_day(captured_at);
     [day.pred_opt(), Some(day), day.succ_opt()]
         .into_iter()
         .flatten()

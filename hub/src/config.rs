@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{ModelId, SiteId};
+use rollcall_shared::{ModelId, SiteId, SiteZone};
 use serde::Deserialize;
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.
@@ -37,6 +37,8 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub site: SiteId,
+    /// The school's time zone by IANA name; timetables and register dates are local to it.
+    pub timezone: SiteZone,
     pub data_dir: PathBuf,
     pub http: HttpConfig,
     pub mqtt: MqttConfig,
@@ -44,6 +46,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
+    pub register: RegisterConfig,
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
     pub secrets: Secrets,
@@ -95,8 +98,9 @@ pub struct EmbeddedBroker {
     pub listen: SocketAddr,
     /// Serve plain MQTT on a non-loopback address (only on a trusted, isolated network).
     pub allow_plain_mqtt: bool,
-    /// Serve MQTT over TLS with this certificate chain and key (PEM files).
-    pub tls: Option<TlsFiles>,
+    /// Serve MQTT over TLS with this certificate chain and key (PEM files), and optionally
+    /// accept door units' client certificates.
+    pub tls: Option<BrokerTls>,
     /// Most door units connected at once; more are refused until one leaves.
     pub max_connections: u32,
     /// How long a client may take over its TLS handshake and its CONNECT packet, together.
@@ -113,6 +117,46 @@ impl Default for EmbeddedBroker {
             connect_timeout_secs: 10,
         }
     }
+}
+
+/// The embedded broker's TLS: its certificate chain and key, and whether door units log in
+/// with client certificates.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// The CA door units' client certificates must chain to; unset means the hub's own
+    /// door-unit CA in the data directory (`device-ca.pem`, made by `rollcall-hub device cert`).
+    pub client_ca: Option<PathBuf>,
+}
+
+impl BrokerTls {
+    /// Server TLS only: door units log in with their passwords.
+    pub fn new(cert: PathBuf, key: PathBuf) -> Self {
+        Self {
+            cert,
+            key,
+            client_auth: ClientAuth::Off,
+            client_ca: None,
+        }
+    }
+}
+
+/// Whether door units present client certificates to the embedded broker.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// None are asked for: every door unit logs in with its password.
+    #[default]
+    Off,
+    /// A door unit may present one (then its password is not needed) or log in with its
+    /// password.
+    Optional,
+    /// Every door unit must present one; a connection without is refused at the handshake.
+    Required,
 }
 
 /// How the hub reaches an external broker: `transport = "tcp"`, or a `[mqtt.transport.tls]`
@@ -185,7 +229,26 @@ pub struct IngestConfig {
 pub struct AttendanceConfig {
     pub late_after_minutes: u32,
     pub early_minutes: u32,
-    pub utc_offset_minutes: i32,
+    /// Gone: the fixed offset could not follow daylight saving. Read only to say so.
+    #[serde(rename = "utc_offset_minutes")]
+    pub retired_utc_offset: Option<i32>,
+}
+
+/// When sessions are written into the register, and locked.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegisterConfig {
+    /// Minutes after a session ends before its register is written: records from a door unit
+    /// that was briefly offline, and teachers' last marks, still count until then.
+    pub close_after_minutes: u32,
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        Self {
+            close_after_minutes: 30,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -242,6 +305,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             site: SiteId::new("school").expect("valid default site"),
+            timezone: SiteZone::system().unwrap_or_else(|_| SiteZone::utc()),
             data_dir: PathBuf::from("/var/lib/rollcall-hub"),
             http: HttpConfig::default(),
             mqtt: MqttConfig::default(),
@@ -249,6 +313,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
+            register: RegisterConfig::default(),
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
             secrets: Secrets::default(),
@@ -357,7 +422,7 @@ impl Default for AttendanceConfig {
         Self {
             late_after_minutes: 10,
             early_minutes: 10,
-            utc_offset_minutes: 0,
+            retired_utc_offset: None,
         }
     }
 }
@@ -386,6 +451,15 @@ impl Config {
         Ok(config)
     }
 
+    /// How sessions and marks are computed.
+    pub fn rules(&self) -> crate::attendance::Rules {
+        crate::attendance::Rules {
+            zone: self.timezone.clone(),
+            late_after_minutes: self.attendance.late_after_minutes,
+            early_minutes: self.attendance.early_minutes,
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
         toml::from_str(text)
     }
@@ -398,6 +472,10 @@ impl Config {
         let bad = |name, reason: String| ConfigError::Env { name, reason };
         if let Some(v) = var("ROLLCALL_HUB_SITE") {
             self.site = SiteId::new(v).map_err(|e| bad("ROLLCALL_HUB_SITE", e.to_string()))?;
+        }
+        if let Some(v) = var("ROLLCALL_HUB_TIMEZONE") {
+            self.timezone =
+                SiteZone::named(&v).map_err(|e| bad("ROLLCALL_HUB_TIMEZONE", e.to_string()))?;
         }
         if let Some(v) = var("ROLLCALL_HUB_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
@@ -452,6 +530,15 @@ impl Config {
                  key for MQTT over TLS (or mqtt.embedded.allow_plain_mqtt = true on an isolated network)",
             );
         }
+        if let Some(tls) = &embedded.tls
+            && tls.client_auth == ClientAuth::Off
+            && tls.client_ca.is_some()
+        {
+            return invalid(
+                "mqtt.embedded.tls.client_ca is set but client_auth is \"off\": set client_auth = \
+                 \"optional\" or \"required\" to accept door units' client certificates",
+            );
+        }
         self.validate_limits()?;
         if self.mqtt.mode == MqttMode::External && self.mqtt_host_port().is_none() {
             return invalid("mqtt.broker must be HOST:PORT");
@@ -469,8 +556,15 @@ impl Config {
         if ingest.max_clock_skew_minutes > 24 * 60 {
             return invalid("ingest.max_clock_skew_minutes must be at most 1440 (a day)");
         }
-        if self.attendance.utc_offset_minutes.abs() > 14 * 60 {
-            return invalid("attendance.utc_offset_minutes must be within ±840");
+        if self.register.close_after_minutes > 24 * 60 {
+            return invalid("register.close_after_minutes must be at most 1440 (a day)");
+        }
+        if self.attendance.retired_utc_offset.is_some() {
+            return invalid(
+                "attendance.utc_offset_minutes is no longer read (a fixed offset cannot follow \
+                 daylight saving): delete it and set timezone = \"Area/City\" at the top of \
+                 the file, e.g. timezone = \"Europe/London\"",
+            );
         }
         if self.mqtt.client_id.is_empty() || self.mqtt.keep_alive_secs < 5 {
             return invalid("mqtt.client_id must be set and mqtt.keep_alive_secs at least 5");
@@ -515,6 +609,18 @@ impl Config {
         Some((host.to_owned(), port.parse().ok()?))
     }
 
+    /// The CA door units' client certificates must chain to, and whether they must present
+    /// one; `None` when the embedded broker asks for none.
+    pub fn broker_client_ca(&self) -> Option<(PathBuf, ClientAuth)> {
+        let tls = self.mqtt.embedded.tls.as_ref()?;
+        if tls.client_auth == ClientAuth::Off {
+            return None;
+        }
+        let ca = tls.client_ca.clone();
+        let ca = ca.unwrap_or_else(|| crate::device_ca::ca_cert_path(&self.data_dir));
+        Some((ca, tls.client_auth))
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(crate::store::DATABASE_FILE)
     }
@@ -544,6 +650,35 @@ mod tests {
         let parsed = Config::parse(DEFAULT_CONFIG).unwrap();
         assert_eq!(parsed, Config::default());
         parsed.validate().unwrap();
+    }
+
+    #[test]
+    fn the_time_zone_is_a_tz_database_name() {
+        let c = Config::parse("timezone = \"America/New_York\"").unwrap();
+        assert_eq!(c.timezone.name(), "America/New_York");
+        assert_eq!(c.rules().zone, c.timezone);
+        let e = Config::parse("timezone = \"+01:00\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Area/City"), "{e}");
+        let mut c = Config::default();
+        c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe/London".into()))
+            .unwrap();
+        assert_eq!(c.timezone.name(), "Europe/London");
+        assert!(
+            c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe".into()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_retired_fixed_offset_says_what_replaced_it() {
+        let old = Config::parse("[attendance]\nutc_offset_minutes = 60").unwrap();
+        let e = old.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("timezone = ") && e.contains("utc_offset_minutes"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -611,6 +746,30 @@ mod tests {
         let external = Config::parse("[mqtt]\nmode = \"external\"\nbroker = \"nope\"").unwrap();
         assert!(external.validate().is_err());
         assert!(Config::parse("[mqtt]\nmode = \"cloud\"").is_err());
+    }
+
+    #[test]
+    fn client_certificates_default_to_the_hubs_own_device_ca() {
+        let base = "[mqtt.embedded]\nlisten = \"0.0.0.0:8883\"\n[mqtt.embedded.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        let off = Config::parse(base).unwrap();
+        assert_eq!(off.broker_client_ca(), None);
+        let required = Config::parse(&format!("{base}client_auth = \"required\"")).unwrap();
+        required.validate().unwrap();
+        let expected = required.data_dir.join("device-ca.pem");
+        assert_eq!(
+            required.broker_client_ca(),
+            Some((expected, ClientAuth::Required))
+        );
+        let own = format!("{base}client_auth = \"optional\"\nclient_ca = \"/etc/school-ca.pem\"");
+        let own = Config::parse(&own).unwrap();
+        assert_eq!(
+            own.broker_client_ca(),
+            Some(("/etc/school-ca.pem".into(), ClientAuth::Optional))
+        );
+        let unused = Config::parse(&format!("{base}client_ca = \"ca.pem\"")).unwrap();
+        let message = unused.validate().unwrap_err().to_string();
+        assert!(message.contains("client_auth"), "{message}");
+        assert!(Config::parse(&format!("{base}client_auth = \"yes\"")).is_err());
     }
 
     #[test]

@@ -83,6 +83,22 @@ enum DeviceCommand {
         /// (mode 0600); the password is then not printed.
         #[arg(long)]
         secrets_file: Option<PathBuf>,
+        /// Also issue the door unit a client certificate: write client-cert.pem and
+        /// client-key.pem (mode 0600) into this directory, made if missing. Makes the hub's
+        /// door-unit CA in the data directory on first use.
+        #[arg(long, value_name = "DIR")]
+        cert: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Issue a client certificate to a registered device (to move it from its password to a
+    /// certificate, or to renew one): writes client-cert.pem and client-key.pem into DIR.
+    Cert {
+        /// The device id `device add` printed.
+        #[arg(long)]
+        id: rollcall_shared::DeviceId,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
         #[command(flatten)]
         target: Target,
     },
@@ -341,16 +357,34 @@ fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Tells what to copy to the door unit and how its edge.toml names the files.
+fn print_cert_files(files: &rollcall_hub::device_ca::DeviceFiles) {
+    println!("client certificate: {}", files.cert.display());
+    println!("client key:         {} (mode 0600)", files.key.display());
+    println!();
+    println!("# copy both to the door unit (e.g. into /etc/rollcall/, the key readable only by");
+    println!(
+        "# the rollcall-edge user); its edge.toml [broker] then says (besides url and ca_file):"
+    );
+    println!("client_cert = \"/etc/rollcall/client-cert.pem\"");
+    println!("client_key = \"/etc/rollcall/client-key.pem\"");
+    println!(
+        "# the hub accepts it once [mqtt.embedded.tls] client_auth = \"optional\" or \"required\""
+    );
+}
+
 fn device(cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
         DeviceCommand::Add {
             name,
             room,
             secrets_file,
+            cert,
             target,
         } => {
             let config = target.config.as_deref().map(Config::load).transpose()?;
-            let db = setup::open(&data_dir(target)?)?;
+            let dir = data_dir(target)?;
+            let db = setup::open(&dir)?;
             let r = setup::add_device(&db, &name, &room)?;
             println!("device id:     {}", r.device.id);
             println!("mqtt username: {}", r.mqtt_username);
@@ -367,6 +401,15 @@ fn device(cmd: DeviceCommand) -> anyhow::Result<()> {
             if let Some(config) = config {
                 print_edge_snippet(&config, &r, secrets_file.as_deref());
             }
+            if let Some(out) = cert {
+                println!();
+                print_cert_files(&setup::issue_device_cert(&dir, &db, r.device.id, &out)?);
+            }
+        }
+        DeviceCommand::Cert { id, out, target } => {
+            let dir = data_dir(target)?;
+            let db = setup::open(&dir)?;
+            print_cert_files(&setup::issue_device_cert(&dir, &db, id, &out)?);
         }
         DeviceCommand::List { target } => {
             for d in setup::list_devices(&setup::open(&data_dir(target)?)?)? {

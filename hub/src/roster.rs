@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
-use crate::config::AttendanceConfig;
 use crate::store::marks::{self, Mark};
 use crate::store::school::{self, Student};
 use crate::store::timetable::{self, Slot};
@@ -56,6 +56,7 @@ pub struct StudentStats {
     pub late: u32,
     pub absent: u32,
     pub excused: u32,
+    pub not_required: u32,
     /// (present + late) / (present + late + absent); `None` before any counted session.
     pub attendance_rate: Option<f64>,
 }
@@ -74,7 +75,7 @@ pub fn calendar(conn: &Connection) -> Result<Calendar, StoreError> {
 pub fn view(
     conn: &Connection,
     s: &Session,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<SessionView, StoreError> {
     let class = school::class(conn, s.slot.class_id)?;
@@ -105,7 +106,7 @@ pub fn session(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Session,
 pub fn session_roster(
     conn: &Connection,
     session: &Session,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<SessionRoster, StoreError> {
     let students = school::members(conn, session.slot.class_id)?;
@@ -146,7 +147,7 @@ pub fn rosters_between(
     slots: &[Slot],
     from: NaiveDate,
     to: NaiveDate,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<Vec<SessionRoster>, StoreError> {
     let calendar = calendar(conn)?;
@@ -170,6 +171,7 @@ pub fn stats(rosters: &[SessionRoster]) -> Vec<StudentStats> {
                     late: 0,
                     absent: 0,
                     excused: 0,
+                    not_required: 0,
                     attendance_rate: None,
                 });
                 out.len() - 1
@@ -181,6 +183,7 @@ pub fn stats(rosters: &[SessionRoster]) -> Vec<StudentStats> {
             Some(Mark::Late) => s.late += 1,
             Some(Mark::Absent) => s.absent += 1,
             Some(Mark::Excused) => s.excused += 1,
+            Some(Mark::NotRequired) => s.not_required += 1,
             None => {}
         }
     }

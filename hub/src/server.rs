@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rollcall_shared::SiteSettings;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
@@ -25,6 +26,7 @@ use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Metrics};
+use crate::register;
 use crate::state::Hub;
 use crate::store::{Db, StoreError, quarantine, records, strangers};
 use crate::tls::TlsError;
@@ -33,6 +35,9 @@ use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const DAY_MS: i64 = 86_400_000;
+/// How often sessions that have closed are written into the register. Tests drive the
+/// hub's clock by hand and see closings within this.
+const CLOSE_EVERY: Duration = Duration::from_secs(60);
 
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +145,9 @@ pub async fn run_on(
     let ingest = Ingest {
         db: db.clone(),
         site: config.site.clone(),
+        settings: SiteSettings {
+            timezone: config.timezone.name().to_owned(),
+        },
         model: config.gallery.model.clone(),
         clock: clock.clone(),
         window: Window::from_config(&config.ingest),
@@ -169,9 +177,15 @@ pub async fn run_on(
     }
     tasks.spawn(ingest.run(in_rx, stop.clone()));
     tasks.spawn(pusher.run(changed, stop.clone()));
+    tasks.spawn(close_registers(
+        db.clone(),
+        config.clone(),
+        clock.clone(),
+        stop.clone(),
+    ));
     tasks.spawn(retention(db, config.clone(), clock, stop.clone()));
     tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
-    tracing::info!(site = %config.site, "hub running");
+    tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
@@ -203,8 +217,7 @@ async fn embedded_broker(
                 source,
             })?,
     };
-    let tls = embedded.tls.as_ref().map(broker::acceptor).transpose();
-    let tls = tls.map_err(RunError::BrokerTls)?;
+    let tls = broker::acceptor(config).map_err(RunError::BrokerTls)?;
     let site = config.site.clone();
     Ok(Broker::new(
         listener, tls, embedded, site, db, hashing, metrics,
@@ -224,6 +237,39 @@ async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError>
             .await
             .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
     Ok(Some(Arc::new(loaded)))
+}
+
+/// Writes and locks the register of each session once it has closed, at start (catching up
+/// on any downtime) and then every [`CLOSE_EVERY`].
+async fn close_registers(
+    db: Db,
+    config: Arc<Config>,
+    clock: SharedClock,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(CLOSE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let grace = i64::from(config.register.close_after_minutes) * 60_000;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every.tick() => {}
+        }
+        let (rules, now) = (config.rules(), clock.now().0);
+        let closed = db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let n = register::close_due(&tx, &rules, grace, now)?;
+                tx.commit()?;
+                Ok::<_, StoreError>(n)
+            })
+            .await;
+        match closed {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("register: closed {n} sessions"),
+            Err(e) => tracing::error!("register: closing sessions failed, will retry: {e}"),
+        }
+    }
 }
 
 /// Drops reviewed thumbnails, dismissed strangers and old records on schedule.

@@ -1,6 +1,7 @@
 //! One-off administration without a running server: `init` (data directory, database, signing
-//! key, first admin) and the `user` (add, list, reset-password) and `device` subcommands,
-//! which work on the database directly. Synchronous: the command line has no runtime.
+//! key, first admin) and the `user` (add, list, reset-password) and `device` (add, cert, list)
+//! subcommands, which work on the database and the data directory directly. Synchronous: the
+//! command line has no runtime.
 
 use std::path::{Path, PathBuf};
 
@@ -8,9 +9,11 @@ use crate::accounts::manage;
 use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
 use crate::clock::{Clock, SystemClock};
+use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
 use crate::store::users::{self, Role, User};
 use crate::store::{DATABASE_FILE, Db, StoreError};
+use rollcall_shared::DeviceId;
 
 /// The actor named in the audit log for command-line changes.
 pub const CLI_ACTOR: &str = "cli";
@@ -31,6 +34,12 @@ pub enum SetupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Account(#[from] AccountError),
+    #[error("door-unit certificate: {0}")]
+    Ca(#[from] CaError),
+    #[error("device {0} is not registered")]
+    UnknownDevice(DeviceId),
+    #[error("device {0} is disabled: enable it first (a disabled device's certificate is refused)")]
+    DisabledDevice(DeviceId),
 }
 
 /// Creates `data_dir` (mode 0700), the database, the signing key and the first admin.
@@ -115,10 +124,71 @@ pub fn add_device(db: &Db, name: &str, room: &str) -> Result<Registered, SetupEr
     Ok(registered)
 }
 
+/// Issues a client certificate for `device` (registered and enabled) from the door-unit CA in
+/// `data_dir`, made there on first use, and writes its certificate and key into `out`.
+pub fn issue_device_cert(
+    data_dir: &Path,
+    db: &Db,
+    device: DeviceId,
+    out: &Path,
+) -> Result<DeviceFiles, SetupError> {
+    let found = db.blocking(|c| devices::get(c, device))?;
+    match found {
+        None => return Err(SetupError::UnknownDevice(device)),
+        Some(d) if !d.enabled => return Err(SetupError::DisabledDevice(device)),
+        Some(_) => {}
+    }
+    let today = chrono::DateTime::from_timestamp_millis(SystemClock.now().0)
+        .unwrap_or_default()
+        .date_naive();
+    let ca = DeviceCa::open_or_create(data_dir, today)?;
+    let cert = ca.issue(device, today)?;
+    Ok(write_device_files(out, &cert)?)
+}
+
 pub fn list_users(db: &Db) -> Result<Vec<User>, SetupError> {
     Ok(db.blocking(|c| users::list(c))?)
 }
 
 pub fn list_devices(db: &Db) -> Result<Vec<Device>, SetupError> {
     Ok(db.blocking(|c| devices::list(c))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_registered_device_gets_its_files_and_the_ca_is_made_on_first_need() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        init(&data, "admin", "correct horse battery").unwrap();
+        let db = open(&data).unwrap();
+        let r = add_device(&db, "door-1", "Lab 3").unwrap();
+        assert!(!data.join(crate::device_ca::CA_KEY_FILE).exists());
+
+        let out = dir.path().join("door-1");
+        let files = issue_device_cert(&data, &db, r.device.id, &out).unwrap();
+        assert_eq!(mode(&data.join(crate::device_ca::CA_KEY_FILE)), 0o600);
+        assert_eq!(mode(&files.key), 0o600);
+        assert!(
+            std::fs::read_to_string(&files.cert)
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+
+        let unknown = DeviceId::random();
+        let refused = issue_device_cert(&data, &db, unknown, &dir.path().join("x"));
+        assert!(matches!(refused, Err(SetupError::UnknownDevice(d)) if d == unknown));
+        db.blocking(|c| devices::set_enabled(c, r.device.id, false))
+            .unwrap();
+        let refused = issue_device_cert(&data, &db, r.device.id, &dir.path().join("y"));
+        assert!(matches!(refused, Err(SetupError::DisabledDevice(_))));
+    }
 }

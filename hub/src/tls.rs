@@ -1,6 +1,7 @@
 //! rustls configurations, all with the `ring` provider: the HTTPS server's (certificate chain
-//! and key) and the broker client's (CA to trust, optional client certificate). Reads PEM
-//! files; owns no sockets.
+//! and key), the embedded broker's (the same, optionally verifying client certificates) and the
+//! broker client's (CA to trust, optional client certificate). Reads PEM files; owns no
+//! sockets.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
 /// Why a certificate, key or TLS configuration cannot be used.
@@ -21,6 +23,8 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
     #[error("a TLS client certificate needs its key, and a key its certificate")]
     HalfClientAuth,
+    #[error("client CA {path}: {reason}")]
+    ClientCa { path: PathBuf, reason: String },
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -59,6 +63,53 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsEr
         .with_single_cert(certificates(cert)?, private_key(key)?)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// Client certificates a server asks for: every one must chain to a CA in `ca_file`; with
+/// `required` a client without one is refused at the handshake.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCerts<'a> {
+    pub ca_file: &'a Path,
+    pub required: bool,
+}
+
+/// A server configuration without ALPN, verifying client certificates when `clients` says so.
+pub fn server_config_for_clients(
+    cert: &Path,
+    key: &Path,
+    clients: Option<ClientCerts<'_>>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let builder =
+        ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    let builder = match clients {
+        None => builder.with_no_client_auth(),
+        Some(clients) => builder.with_client_cert_verifier(client_verifier(clients)?),
+    };
+    let config = builder.with_single_cert(certificates(cert)?, private_key(key)?)?;
+    Ok(Arc::new(config))
+}
+
+fn client_verifier(
+    clients: ClientCerts<'_>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
+    let bad = |reason: String| TlsError::ClientCa {
+        path: clients.ca_file.to_owned(),
+        reason,
+    };
+    let mut roots = RootCertStore::empty();
+    let certs = certificates(clients.ca_file).map_err(|e| match e {
+        TlsError::Cert { reason, .. } => bad(reason),
+        other => other,
+    })?;
+    for cert in certs {
+        roots.add(cert).map_err(|e| bad(e.to_string()))?;
+    }
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+    let builder = match clients.required {
+        true => builder,
+        false => builder.allow_unauthenticated(),
+    };
+    builder.build().map_err(|e| bad(e.to_string()))
 }
 
 /// A client configuration trusting only the CAs in `ca_file`, with a client certificate when

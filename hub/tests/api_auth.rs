@@ -28,6 +28,10 @@ async fn login_refresh_and_me() {
         (status, body["username"].as_str(), body["role"].as_str()),
         (StatusCode::OK, Some(ADMIN), Some("admin"))
     );
+    assert_eq!(
+        body["timezone"], "Europe/London",
+        "the pages show times in it"
+    );
 
     hub.clock.advance(Duration::from_secs(16 * 60));
     let (status, body) = me.get("/auth/me").await;

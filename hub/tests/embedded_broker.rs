@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::door::{Door, options};
 use common::*;
-use rollcall_hub::config::TlsFiles;
+use rollcall_hub::config::BrokerTls;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::*;
 use rumqttc::{
@@ -263,10 +263,10 @@ async fn door_units_connect_over_tls_when_configured() {
     let dir = tempfile::tempdir().unwrap();
     let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
     let made = rcgen::generate_simple_self_signed(names).unwrap();
-    let files = TlsFiles {
-        cert: dir.path().join("hub-cert.pem"),
-        key: dir.path().join("hub-key.pem"),
-    };
+    let files = BrokerTls::new(
+        dir.path().join("hub-cert.pem"),
+        dir.path().join("hub-key.pem"),
+    );
     std::fs::write(&files.cert, made.cert.pem()).unwrap();
     std::fs::write(&files.key, made.signing_key.serialize_pem()).unwrap();
     let hub = start_hub_with(None, |c| c.mqtt.embedded.tls = Some(files)).await;

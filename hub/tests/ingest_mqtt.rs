@@ -176,6 +176,12 @@ async fn a_gallery_request_gets_a_snapshot_and_changes_are_pushed_as_deltas() {
         panic!("a gallery update")
     };
     assert_eq!(snapshot.base, None, "a first request gets a full snapshot");
+    let told: Vec<_> = door.settings.iter().map(|s| s.timezone.as_str()).collect();
+    assert_eq!(
+        told,
+        ["Europe/London"],
+        "the school's zone comes before the gallery"
+    );
     let held = GalleryState::empty(model)
         .apply(&snapshot)
         .expect("the snapshot's digest checks");

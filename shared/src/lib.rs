@@ -17,6 +17,7 @@ pub mod status;
 pub mod time;
 pub mod topics;
 pub mod wire;
+pub mod zone;
 
 pub use gallery::{
     GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,
@@ -27,3 +28,4 @@ pub use record::{AttendanceRecord, Candidate, Decision, Embedding, FaceQuality, 
 pub use status::{DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
 pub use wire::{DecodeError, EncodeError, Envelope, Limits, PROTOCOL_VERSION, decode, encode};
+pub use zone::{LocalTime, SiteSettings, SiteZone, ZoneError};

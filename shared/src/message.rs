@@ -7,6 +7,7 @@ use crate::ids::{DeviceId, GalleryVersion, RecordId};
 use crate::record::AttendanceRecord;
 use crate::status::{DeviceOffline, DeviceStatus};
 use crate::wire::Invalid;
+use crate::zone::SiteSettings;
 
 /// Most record ids one acknowledgement names.
 pub const MAX_ACK_IDS: usize = 1024;
@@ -30,6 +31,9 @@ pub enum Message {
     Gallery(GalleryUpdate),
     /// Hub → device, topic `commands`.
     Command(DeviceCommand),
+    /// Hub → device, topic `gallery`, before every gallery it sends: the school's time zone.
+    /// A door unit from before this message logs it as undecodable and goes on.
+    Site(SiteSettings),
 }
 
 impl Message {
@@ -41,6 +45,7 @@ impl Message {
             Message::Offline(_) | Message::Command(_) | Message::GalleryRequest(_) => Ok(()),
             Message::Ack(a) => a.validate(),
             Message::Gallery(g) => g.validate(),
+            Message::Site(s) => s.validate(),
         }
     }
 
@@ -54,6 +59,7 @@ impl Message {
             Message::Ack(_) => "ack",
             Message::Gallery(_) => "gallery",
             Message::Command(_) => "command",
+            Message::Site(_) => "site",
         }
     }
 }

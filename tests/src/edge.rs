@@ -39,6 +39,19 @@ impl EdgeSetup {
         let ca_file = ca_file
             .map(|ca| format!("ca_file = \"{}\"\n", ca.display()))
             .unwrap_or_default();
+        // A door unit with a client certificate logs in with it alone.
+        let login = match &device.cert_dir {
+            Some(certs) => format!(
+                "client_cert = \"{}\"\nclient_key = \"{}\"\n",
+                certs.join("client-cert.pem").display(),
+                certs.join("client-key.pem").display()
+            ),
+            None => format!(
+                "username = \"{}\"\nsecrets_file = \"{}\"\n",
+                device.id,
+                device.secrets.display()
+            ),
+        };
         let data = dir.join("edge-data");
         let config = dir.join("edge.toml");
         std::fs::write(
@@ -51,9 +64,7 @@ site = "{site}"
 room = "Room 1"
 [broker]
 url = "{url}"
-{ca_file}username = "{id}"
-secrets_file = "{secrets}"
-keep_alive = "5s"
+{ca_file}{login}keep_alive = "5s"
 reconnect_min = "100ms"
 reconnect_max = "1s"
 [trigger]
@@ -80,7 +91,6 @@ heartbeat = "1s"
                 data = data.display(),
                 id = device.id,
                 site = crate::hub::SITE,
-                secrets = device.secrets.display(),
                 replay = replay.display(),
             ),
         )?;

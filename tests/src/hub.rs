@@ -1,6 +1,6 @@
-//! A `rollcall-hub` as a school sets it up: `init`, `device add --secrets-file`, `serve`, on
-//! free loopback ports, with its embedded broker (plain or TLS) or a school's own broker
-//! ([`Mqtt`]). The same setup can be served again after a kill (same data directory, same
+//! A `rollcall-hub` as a school sets it up: `init`, `device add --secrets-file` (or `--cert`),
+//! `serve`, on free loopback ports, with its embedded broker (plain, TLS, or TLS requiring
+//! door units' client certificates) or a school's own broker ([`Mqtt`]). The same setup can be served again after a kill (same data directory, same
 //! ports), which is what the fault tests need.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,9 @@ pub enum Mqtt {
     Embedded,
     /// The hub's own broker over TLS, with the PKI's server certificate.
     EmbeddedTls(Pki),
+    /// Like `EmbeddedTls`, requiring a client certificate from every door unit
+    /// (`client_auth = "required"`); `add_device` issues each one with `device add --cert`.
+    EmbeddedClientCerts(Pki),
     /// `mode = "external"`: a broker on loopback `port` (certificate from `pki`), the hub
     /// logging in as `username`.
     External {
@@ -51,11 +54,13 @@ pub struct BrokerAccess {
     pub ca_file: Option<PathBuf>,
 }
 
-/// A device registered with `device add`: its id and the edge's secrets file.
+/// A device registered with `device add`: its id, the edge's secrets file, and the directory
+/// holding its client certificate and key when it was given one.
 #[derive(Debug, Clone)]
 pub struct Device {
     pub id: String,
     pub secrets: PathBuf,
+    pub cert_dir: Option<PathBuf>,
 }
 
 impl HubSetup {
@@ -70,7 +75,7 @@ impl HubSetup {
         let http_port = free_port()?;
         let mqtt_port = match &mqtt {
             Mqtt::External { port, .. } => *port,
-            Mqtt::Embedded | Mqtt::EmbeddedTls(_) => free_port()?,
+            Mqtt::Embedded | Mqtt::EmbeddedTls(_) | Mqtt::EmbeddedClientCerts(_) => free_port()?,
         };
         let data = dir.join("hub-data");
         let config = dir.join("hub.toml");
@@ -104,10 +109,13 @@ impl HubSetup {
         })
     }
 
-    /// Registers a door unit in `room`; its secret goes to `<dir>/<name>-secrets.toml`.
+    /// Registers a door unit in `room`; its secret goes to `<dir>/<name>-secrets.toml`, and
+    /// with [`Mqtt::EmbeddedClientCerts`] its certificate and key to `<dir>/<name>-cert/`.
     pub fn add_device(&self, name: &str, room: &str) -> anyhow::Result<Device> {
         let secrets = self.dir.join(format!("{name}-secrets.toml"));
-        let args = [
+        let cert_dir = matches!(self.mqtt, Mqtt::EmbeddedClientCerts(_))
+            .then(|| self.dir.join(format!("{name}-cert")));
+        let mut args = vec![
             "device",
             "add",
             "--name",
@@ -119,6 +127,9 @@ impl HubSetup {
             "--config",
             path_str(&self.config)?,
         ];
+        if let Some(dir) = &cert_dir {
+            args.extend(["--cert", path_str(dir)?]);
+        }
         let out = run("rollcall-hub", &args, &[])?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let id = stdout
@@ -127,7 +138,11 @@ impl HubSetup {
             .context("`device add` printed no device id")?
             .trim()
             .to_owned();
-        Ok(Device { id, secrets })
+        Ok(Device {
+            id,
+            secrets,
+            cert_dir,
+        })
     }
 
     /// `serve`s, with output to `<dir>/<log>`, and waits until HTTP and MQTT accept.
@@ -168,7 +183,9 @@ impl HubSetup {
                 url: self.mqtt_url(),
                 ca_file: None,
             },
-            Mqtt::EmbeddedTls(pki) | Mqtt::External { pki, .. } => BrokerAccess {
+            Mqtt::EmbeddedTls(pki)
+            | Mqtt::EmbeddedClientCerts(pki)
+            | Mqtt::External { pki, .. } => BrokerAccess {
                 url: format!("mqtts://localhost:{}", self.mqtt_port),
                 ca_file: Some(pki.ca.clone()),
             },
@@ -183,6 +200,11 @@ fn mqtt_config(mqtt: &Mqtt, port: u16) -> String {
         Mqtt::Embedded => listen,
         Mqtt::EmbeddedTls(pki) => format!(
             "{listen}[mqtt.embedded.tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.server_cert.display(),
+            pki.server_key.display()
+        ),
+        Mqtt::EmbeddedClientCerts(pki) => format!(
+            "{listen}[mqtt.embedded.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_auth = \"required\"\n",
             pki.server_cert.display(),
             pki.server_key.display()
         ),

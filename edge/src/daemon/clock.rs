@@ -1,31 +1,30 @@
-//! Wall-clock time, injected: record timestamps and the timetable's local weekday and minute.
+//! Wall-clock time, injected: record timestamps, and from them the timetable's local weekday
+//! and minute in the school's zone (which the hub sends; see [`week_time`]).
 
-use chrono::{Datelike, Local, Timelike};
-use rollcall_shared::UnixMillis;
+use rollcall_shared::{SiteZone, UnixMillis};
 
 use super::gallery::WeekTime;
 
 /// The wall clock as the daemon sees it.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> UnixMillis;
-    /// Local weekday and minute (the site's time zone is the device's).
-    fn week_time(&self) -> WeekTime;
 }
 
-/// The system clock and local time zone.
+/// Where `at` falls in the school's week, on the wall clock of `zone`.
+pub fn week_time(zone: &SiteZone, at: UnixMillis) -> WeekTime {
+    let local = zone.local(at.0);
+    WeekTime {
+        weekday: local.weekday,
+        minute: local.minute,
+    }
+}
+
+/// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> UnixMillis {
         UnixMillis::now()
-    }
-
-    fn week_time(&self) -> WeekTime {
-        let now = Local::now();
-        WeekTime {
-            weekday: now.weekday().number_from_monday() as u8,
-            minute: (now.hour() * 60 + now.minute()) as u16,
-        }
     }
 }

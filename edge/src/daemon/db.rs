@@ -23,6 +23,11 @@ pub const MIGRATIONS: &[&str] = &[
         version INTEGER NOT NULL,
         snapshot BLOB NOT NULL
     );",
+    // 2: the school's time zone, as the hub last said it.
+    "CREATE TABLE site (
+        slot INTEGER PRIMARY KEY CHECK (slot = 1),
+        timezone TEXT NOT NULL
+    );",
 ];
 
 /// Bytes of the database's own free pages (reused before the file grows).

@@ -1,12 +1,13 @@
 //! Keeping the gallery across restarts, and applying hub updates to disk and memory together.
 //!
 //! Owns the `gallery` table: one row holding the whole state as an encoded snapshot, written
-//! in one transaction, so a crash leaves either the old or the new gallery, never a mix.
+//! in one transaction, so a crash leaves either the old or the new gallery, never a mix. And
+//! the `site` table: the time zone the timetable's times are in, as the hub last said it.
 //! A stored gallery of another model id is ignored: the device starts empty and asks the
 //! hub for a full snapshot.
 
 use rollcall_shared::{
-    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, decode, encode,
+    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, decode, encode,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -15,6 +16,9 @@ use super::db::{Db, DbError};
 const SELECT: &str = "SELECT model, snapshot FROM gallery WHERE slot = 1";
 const UPSERT: &str = "INSERT INTO gallery (slot, model, version, snapshot) VALUES (1, ?1, ?2, ?3)
      ON CONFLICT (slot) DO UPDATE SET model = ?1, version = ?2, snapshot = ?3";
+
+const SELECT_ZONE: &str = "SELECT timezone FROM site WHERE slot = 1";
+const UPSERT_ZONE: &str = "INSERT INTO site (slot, timezone) VALUES (1, ?1) ON CONFLICT (slot) DO UPDATE SET timezone = ?1";
 
 /// Why an update was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +89,27 @@ impl GalleryStore {
         Ok(next)
     }
 
+    /// The zone the hub last sent, when it is one this device's tz database knows.
+    pub fn zone(&self) -> Result<Option<SiteZone>, DbError> {
+        let name: Option<String> = self
+            .db
+            .lock()?
+            .query_row(SELECT_ZONE, [], |r| r.get(0))
+            .optional()?;
+        Ok(name.and_then(|n| match SiteZone::named(&n) {
+            Ok(zone) => Some(zone),
+            Err(e) => {
+                tracing::warn!("stored time zone ignored: {e}");
+                None
+            }
+        }))
+    }
+
+    pub fn save_zone(&self, zone: &SiteZone) -> Result<(), DbError> {
+        self.db.lock()?.execute(UPSERT_ZONE, [zone.name()])?;
+        Ok(())
+    }
+
     fn save(&self, state: &GalleryState) -> Result<(), SyncError> {
         let snapshot = Message::Gallery(GalleryUpdate::snapshot(state));
         let bytes = encode(&snapshot, Limits::FROM_HUB)?;
@@ -114,6 +139,31 @@ mod tests {
         next.entries.insert(e.student, e);
         let update = GalleryUpdate::delta(state, &next);
         (next, update)
+    }
+
+    #[test]
+    fn the_school_zone_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edge.db");
+        let store = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m").unwrap());
+        assert_eq!(store.zone().unwrap(), None, "nothing until the hub says");
+        store
+            .save_zone(&SiteZone::named("America/New_York").unwrap())
+            .unwrap();
+        store
+            .save_zone(&SiteZone::named("Europe/London").unwrap())
+            .unwrap();
+        drop(store);
+        let store = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m").unwrap());
+        assert_eq!(store.zone().unwrap().unwrap().name(), "Europe/London");
+        // A name this build's tz database does not know is ignored, not fatal.
+        store
+            .db
+            .lock()
+            .unwrap()
+            .execute("UPDATE site SET timezone = 'Mars/Olympus'", [])
+            .unwrap();
+        assert_eq!(store.zone().unwrap(), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! It learns of committed records from the pipeline thread, publishes what the delivery
 //! [`Tracker`] says is due (only while connected), deletes records the hub acknowledges,
 //! republishes everything unacknowledged on reconnect, sends heartbeats, applies gallery
-//! updates and obeys hub commands. SQLite work goes through `spawn_blocking`. It ends when
+//! updates and the school's time zone, and obeys hub commands. SQLite work goes through `spawn_blocking`. It ends when
 //! the pipeline thread is done (the `committed` channel closes), after a short flush.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{
     DeviceCommand, DeviceId, DeviceStatus, GalleryRequest, GalleryUpdate, Limits, Message,
-    RecordAck, RecordId, UnixMillis, encode,
+    RecordAck, RecordId, SiteSettings, SiteZone, UnixMillis, encode,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -41,6 +41,8 @@ pub struct Link {
     pub tracker: Tracker,
     pub store: GalleryStore,
     pub gallery: watch::Sender<Arc<MatchGallery>>,
+    /// The school's time zone, as the hub last said it (kept in the `site` table).
+    pub zone: watch::Sender<SiteZone>,
     pub triggers: TriggerTx,
     pub heartbeat: Duration,
     pub thumbnail_retention: Duration,
@@ -107,6 +109,7 @@ impl Link {
             LinkEvent::Ack(ack) => self.on_ack(ack).await,
             LinkEvent::Gallery(update) => self.on_gallery(update).await,
             LinkEvent::Command(command) => self.on_command(command).await,
+            LinkEvent::Site(settings) => self.on_site(settings).await,
         }
     }
 
@@ -162,6 +165,31 @@ impl Link {
             }
             Ok(Err(e)) => self.error(format!("gallery update: {e}")),
             Err(e) => self.error(format!("gallery update task: {e}")),
+        }
+    }
+
+    /// The hub's time zone replaces the one held, on disk first: the timetable is read in it
+    /// from the next burst on. A zone this device's tz database does not know is refused and
+    /// the old one kept.
+    async fn on_site(&mut self, settings: SiteSettings) {
+        let zone = match settings.zone() {
+            Ok(zone) => zone,
+            Err(e) => {
+                let held = self.zone.borrow().name().to_owned();
+                return self.error(format!("the hub's time zone: {e}; keeping {held}"));
+            }
+        };
+        if *self.zone.borrow() == zone {
+            return;
+        }
+        let store = self.store.clone();
+        let saved = zone.clone();
+        match blocking(move || store.save_zone(&saved)).await {
+            Ok(()) => {
+                tracing::info!(timezone = %zone, "school time zone set by the hub");
+                self.zone.send_replace(zone);
+            }
+            Err(e) => self.error(format!("saving the time zone: {e}")),
         }
     }
 

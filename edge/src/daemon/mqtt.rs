@@ -11,7 +11,7 @@ use std::time::Duration;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     DeviceCommand, DeviceId, DeviceOffline, GalleryUpdate, Limits, Message, RecordAck, SiteId,
-    decode, encode,
+    SiteSettings, decode, encode,
 };
 use rumqttc::{
     AsyncClient, ClientError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS,
@@ -37,6 +37,7 @@ pub enum LinkEvent {
     Ack(RecordAck),
     Gallery(GalleryUpdate),
     Command(DeviceCommand),
+    Site(SiteSettings),
 }
 
 /// Why a message could not be handed to the broker connection.
@@ -237,6 +238,7 @@ impl Session {
             Ok(Message::Ack(ack)) => LinkEvent::Ack(ack),
             Ok(Message::Gallery(update)) => LinkEvent::Gallery(update),
             Ok(Message::Command(command)) => LinkEvent::Command(command),
+            Ok(Message::Site(settings)) => LinkEvent::Site(settings),
             Ok(other) => return tracing::warn!(topic, kind = other.kind(), "unexpected message"),
             Err(e) => return tracing::warn!(topic, "undecodable message: {e}"),
         };

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rollcall_shared::ModelId;
+use rollcall_shared::{ModelId, SiteZone};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -70,6 +70,7 @@ pub async fn run(
     } = hardware;
     let (outbox, store, gallery_state) = open_state(&config, recognizer.model_id())?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
+    let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
     let (stop, stopping) = Shutdown::new();
     let (net_stop, net_stopping) = Shutdown::new();
     let endpoint = Endpoint {
@@ -101,6 +102,7 @@ pub async fn run(
         outbox: outbox.clone(),
         committed: committed_tx,
         clock,
+        zone: zone_rx,
         shutdown: stopping.clone(),
     };
     let worker = worker.spawn(trigger_rx).map_err(DaemonError::Thread)?;
@@ -111,6 +113,7 @@ pub async fn run(
         outbox,
         store,
         gallery: gallery_tx,
+        zone: zone_tx,
         triggers: trigger_tx.clone(),
         heartbeat: config.status.heartbeat,
         thumbnail_retention: config.outbox.thumbnail_retention,
@@ -152,6 +155,20 @@ fn open_state(
     let state = store.load()?;
     tracing::info!(version = %state.version, students = state.entries.len(), "gallery restored");
     Ok((Outbox::new(db, config.outbox.max_bytes), store, state))
+}
+
+/// The zone the hub last sent; until it has sent one, this machine's (else UTC).
+fn restored_zone(store: &GalleryStore) -> Result<SiteZone, DaemonError> {
+    if let Some(zone) = store.zone()? {
+        tracing::info!(timezone = %zone, "school time zone restored");
+        return Ok(zone);
+    }
+    let zone = SiteZone::system().unwrap_or_else(|e| {
+        tracing::warn!("{e}; using UTC until the hub says otherwise");
+        SiteZone::utc()
+    });
+    tracing::info!(timezone = %zone, "school time zone not yet sent by the hub; using this machine's");
+    Ok(zone)
 }
 
 fn restored_tracker(outbox: &Outbox, config: &EdgeConfig) -> Result<Tracker, DaemonError> {

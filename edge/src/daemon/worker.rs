@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use image::RgbImage;
-use rollcall_shared::RecordId;
+use rollcall_shared::{RecordId, SiteZone};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::burst::{self, BurstTime, Settings};
 use super::camera::{CameraError, FrameSource};
-use super::clock::Clock;
+use super::clock::{Clock, week_time};
 use super::cooldown::Cooldown;
 use super::gallery::MatchGallery;
 use super::outbox::{Committed, Outbox};
@@ -35,6 +35,8 @@ pub struct Worker {
     pub outbox: Outbox,
     pub committed: mpsc::Sender<RecordId>,
     pub clock: Arc<dyn Clock>,
+    /// The school's time zone, which the timetable's times are in.
+    pub zone: watch::Receiver<SiteZone>,
     pub shutdown: Shutdown,
 }
 
@@ -68,9 +70,10 @@ impl Worker {
     }
 
     fn handle(&mut self, event: TriggerEvent) {
+        let captured_at = self.clock.now();
         let time = BurstTime {
-            captured_at: self.clock.now(),
-            local: self.clock.week_time(),
+            captured_at,
+            local: week_time(&self.zone.borrow(), captured_at),
             now: Instant::now(),
         };
         let frames = match self.capture() {

@@ -1,5 +1,6 @@
 //! A small stand-in for the hub: decodes records, acknowledges them (optionally losing some
-//! acks), answers gallery requests with a snapshot it built with the real pipeline from
+//! acks), answers gallery requests with the school's time zone (as the hub does,
+//! [`SCHOOL_ZONE`]) and a snapshot it built with the real pipeline from
 //! enrolment photos, and keeps everything it received for the test to check.
 
 use std::collections::{BTreeMap, HashMap};
@@ -149,6 +150,9 @@ struct HubState {
     gallery: Option<GalleryUpdate>,
 }
 
+/// The zone the stand-in hub says the school is in (not this machine's, so a test can tell).
+pub const SCHOOL_ZONE: &str = "Pacific/Auckland";
+
 fn site() -> SiteId {
     SiteId::new("test-site").unwrap()
 }
@@ -192,6 +196,11 @@ impl HubState {
     async fn on_request(&self, device: DeviceId, request: GalleryRequest) {
         self.seen.lock().unwrap().requests.push(request);
         if let Some(update) = &self.gallery {
+            let settings = SiteSettings {
+                timezone: SCHOOL_ZONE.into(),
+            };
+            self.send(device, Channel::Gallery, Message::Site(settings))
+                .await;
             self.send(device, Channel::Gallery, Message::Gallery(update.clone()))
                 .await;
         }

@@ -174,6 +174,16 @@ pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> 
     }
 }
 
+/// The school time zone the daemon whose data dir is `dir` holds (read through SQLite).
+pub fn school_zone(dir: &Path) -> Option<String> {
+    let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::DB_FILE)).ok()?;
+    let store = rollcall_edge::daemon::gallery_store::GalleryStore::new(
+        db,
+        rollcall_shared::ModelId::new("any").unwrap(),
+    );
+    store.zone().unwrap().map(|z| z.name().to_owned())
+}
+
 /// Records in the outbox of the daemon whose data dir is `dir` (read through SQLite).
 pub fn outbox_depth(dir: &Path) -> u32 {
     let path = dir.join(rollcall_edge::daemon::DB_FILE);

@@ -2,6 +2,11 @@
 //! registered, enabled device, the user name must be that same id, and the password must match
 //! the argon2 hash `rollcall-hub device add` stored.
 //!
+//! A door unit that presented a client certificate (`[mqtt.embedded.tls] client_auth`) proves
+//! who it is with that instead: the device the certificate names must be the client id, and the
+//! device must still be registered and enabled, so disabling a device revokes its certificate.
+//! Its password, if it sends one, is not checked.
+//!
 //! argon2 is deliberately slow, so a door unit that reconnects often would cost the hub a
 //! hash per reconnect. After one successful check the SHA-256 of the secret is remembered,
 //! keyed by the device and the stored hash it was checked against: re-registering the device
@@ -13,6 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::cert::ClientCert;
 use crate::auth::hashing::Hashing;
 use crate::auth::password;
 use crate::clip::clip;
@@ -35,6 +41,10 @@ pub enum Refused {
     Disabled(DeviceId),
     #[error("wrong secret for device {0}")]
     WrongSecret(DeviceId),
+    #[error("the client certificate names device {cert}, not the client id {client}")]
+    CertMismatch { cert: DeviceId, client: DeviceId },
+    #[error("the client certificate names no device")]
+    CertUnnamed,
     #[error("cannot check the login: {0}")]
     Store(String),
 }
@@ -68,27 +78,47 @@ impl Logins {
         }
     }
 
-    /// The device `client_id` names, when the login proves it is that device.
+    /// The device `client_id` names, when its certificate or else its login proves it is that
+    /// device.
     pub async fn check(
         &self,
         client_id: &str,
         login: Option<(&str, &str)>,
+        cert: ClientCert,
     ) -> Result<DeviceId, Refused> {
         let device: DeviceId = client_id
             .parse()
             .map_err(|_| Refused::NotADevice(clip(client_id)))?;
+        let named = match cert {
+            ClientCert::Absent => return self.check_secret(device, client_id, login).await,
+            ClientCert::Unnamed => return Err(Refused::CertUnnamed),
+            ClientCert::Device(named) => named,
+        };
+        if named != device {
+            return Err(Refused::CertMismatch {
+                cert: named,
+                client: device,
+            });
+        }
+        if let Some((user, _)) = login.filter(|(user, _)| *user != client_id) {
+            return Err(Refused::UserMismatch { user: clip(user) });
+        }
+        self.registered(device).await?;
+        Ok(device)
+    }
+
+    /// The password login: user name = client id, and the secret matching the stored hash.
+    async fn check_secret(
+        &self,
+        device: DeviceId,
+        client_id: &str,
+        login: Option<(&str, &str)>,
+    ) -> Result<DeviceId, Refused> {
         let (user, secret) = login.ok_or(Refused::NoLogin)?;
         if user != client_id {
             return Err(Refused::UserMismatch { user: clip(user) });
         }
-        let stored = self
-            .db
-            .call(move |c| devices::credential(c, device))
-            .await?;
-        let (enabled, stored_hash) = stored.ok_or(Refused::Unknown(device))?;
-        if !enabled {
-            return Err(Refused::Disabled(device));
-        }
+        let stored_hash = self.registered(device).await?;
         let secret_sha256: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         if self.remembered(device, &stored_hash, &secret_sha256) {
             return Ok(device);
@@ -108,6 +138,19 @@ impl Logins {
         };
         self.lock().insert(device, verified);
         Ok(device)
+    }
+
+    /// The stored secret hash of `device`, when it is registered and enabled.
+    async fn registered(&self, device: DeviceId) -> Result<String, Refused> {
+        let stored = self
+            .db
+            .call(move |c| devices::credential(c, device))
+            .await?;
+        let (enabled, stored_hash) = stored.ok_or(Refused::Unknown(device))?;
+        if !enabled {
+            return Err(Refused::Disabled(device));
+        }
+        Ok(stored_hash)
     }
 
     fn remembered(&self, device: DeviceId, stored_hash: &str, secret_sha256: &[u8; 32]) -> bool {

@@ -3,8 +3,10 @@
 //!
 //! It speaks MQTT 3.1.1 (the packet codec is rumqttc's) and routes between door units and the
 //! hub only: what a device publishes goes to ingest, what the hub publishes goes to the one
-//! device whose topic it names. Every device logs in with its own secret ([`login`]) and may
-//! use only its own topics ([`acl`]), so a record can never arrive on another device's topic.
+//! device whose topic it names. Every device logs in with its own secret ([`login`]), or with a
+//! client certificate naming it ([`cert`]) when `[mqtt.embedded.tls] client_auth` allows, and
+//! may use only its own topics ([`acl`]), so a record can never arrive on another device's
+//! topic.
 //! Sessions are clean (nothing is queued for a device that is offline), which is all the
 //! protocol needs: a device resends unacknowledged records and asks for its gallery when it
 //! reconnects. QoS 0 and 1 are supported; retained messages are not kept.
@@ -13,6 +15,7 @@
 //! topics, and that restriction is what makes a device's identity trustworthy.
 
 pub mod acl;
+pub mod cert;
 pub mod login;
 mod session;
 
@@ -30,11 +33,12 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::hashing::Hashing;
-use crate::config::{EmbeddedBroker, TlsFiles};
+use crate::config::{ClientAuth, Config, EmbeddedBroker};
 use crate::ingest::metrics::add;
 use crate::ingest::{Incoming, Metrics, Outbound};
 use crate::store::Db;
-use crate::tls::TlsError;
+use crate::tls::{ClientCerts, TlsError};
+use cert::ClientCert;
 use login::Logins;
 
 /// Messages waiting for one device before further ones are dropped (it is too slow to read).
@@ -76,12 +80,30 @@ struct Delivery {
     payload: bytes::Bytes,
 }
 
-/// The TLS acceptor for the embedded broker's certificate (no ALPN: MQTT clients send none).
-pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
-    let config = crate::tls::server_config(&files.cert, &files.key)?;
-    let mut config = (*config).clone();
-    config.alpn_protocols.clear();
-    Ok(TlsAcceptor::from(Arc::new(config)))
+/// The TLS acceptor for the embedded broker (no ALPN: MQTT clients send none), verifying door
+/// units' client certificates when `client_auth` is on; `None` without `[mqtt.embedded.tls]`.
+pub fn acceptor(config: &Config) -> Result<Option<TlsAcceptor>, TlsError> {
+    let Some(tls) = &config.mqtt.embedded.tls else {
+        return Ok(None);
+    };
+    let client_ca = config.broker_client_ca();
+    let clients = client_ca.as_ref().map(|(ca_file, auth)| ClientCerts {
+        ca_file,
+        required: *auth == ClientAuth::Required,
+    });
+    let server = crate::tls::server_config_for_clients(&tls.cert, &tls.key, clients);
+    let server = server.map_err(|e| match e {
+        // The usual cause: client certificates turned on before any was issued.
+        TlsError::ClientCa { path, reason } if tls.client_ca.is_none() => TlsError::ClientCa {
+            path,
+            reason: format!(
+                "{reason} (the hub's door-unit CA is made by `rollcall-hub device cert` or \
+                 `rollcall-hub device add --cert`)"
+            ),
+        },
+        other => other,
+    })?;
+    Ok(Some(TlsAcceptor::from(server)))
 }
 
 impl std::fmt::Debug for Broker {
@@ -242,16 +264,22 @@ async fn connection(
 ) {
     let _ = tcp.set_nodelay(true);
     let connect_by = tokio::time::Instant::now() + shared.connect_timeout;
-    let peer = session::Peer {
+    let mut peer = session::Peer {
         remote,
         serial,
         connect_by,
+        cert: ClientCert::Absent,
     };
     let Some(acceptor) = tls else {
         return session::run(tcp, peer, &shared, inbound, stop).await;
     };
     match tokio::time::timeout_at(connect_by, acceptor.accept(tcp)).await {
-        Ok(Ok(stream)) => session::run(stream, peer, &shared, inbound, stop).await,
+        Ok(Ok(stream)) => {
+            // rustls has verified the chain; the first certificate is the door unit's own.
+            let presented = stream.get_ref().1.peer_certificates();
+            peer.cert = ClientCert::of(presented.and_then(|c| c.first()).map(|c| c.as_ref()));
+            session::run(stream, peer, &shared, inbound, stop).await
+        }
         Ok(Err(e)) => tracing::info!(%remote, "mqtt tls handshake: {e}"),
         Err(_) => tracing::info!(%remote, "mqtt tls handshake timed out"),
     }

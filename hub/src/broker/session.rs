@@ -23,6 +23,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::codec::Framed;
 
+use super::cert::ClientCert;
 use super::login::Refused;
 use super::{SESSION_QUEUE, SessionHandle, Shared, acl};
 use crate::ingest::Incoming;
@@ -51,6 +52,8 @@ pub(super) struct Peer {
     pub serial: u64,
     /// When the connection is closed unless its CONNECT has arrived.
     pub connect_by: Instant,
+    /// The device its verified TLS client certificate names, if it presented one.
+    pub cert: ClientCert,
 }
 
 /// Serves one connection until it ends.
@@ -71,6 +74,7 @@ pub(super) async fn run<S>(
         remote,
         serial,
         connect_by,
+        cert,
     } = peer;
     let mut framed = Framed::new(stream, codec);
     let connect = match tokio::time::timeout_at(connect_by, framed.next()).await {
@@ -89,7 +93,7 @@ pub(super) async fn run<S>(
         .login
         .as_ref()
         .map(|l| (l.username.as_str(), l.password.as_str()));
-    let device = match shared.logins.check(&connect.client_id, login).await {
+    let device = match shared.logins.check(&connect.client_id, login, cert).await {
         Ok(device) => device,
         Err(refused) => return refuse(&mut framed, shared, remote, &refused).await,
     };
@@ -181,6 +185,7 @@ async fn refuse<S>(
             add(&shared.metrics.unknown_device, 1);
             ConnectReturnCode::NotAuthorized
         }
+        Refused::CertMismatch { .. } | Refused::CertUnnamed => ConnectReturnCode::NotAuthorized,
         Refused::NoLogin | Refused::UserMismatch { .. } | Refused::WrongSecret(_) => {
             ConnectReturnCode::BadUserNamePassword
         }

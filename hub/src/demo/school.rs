@@ -6,9 +6,8 @@
 use std::net::TcpListener;
 use std::path::Path;
 
-use chrono::{Datelike, Local, Timelike};
 use rollcall_models::weights::ModelsDir;
-use rollcall_shared::{ClassId, SiteId, StudentId};
+use rollcall_shared::{ClassId, SiteId, SiteZone, StudentId};
 use rusqlite::Connection;
 use uuid::Uuid;
 
@@ -77,7 +76,6 @@ pub fn config(
     config.http.listen = addr(http)?;
     config.mqtt.embedded.listen = addr(mqtt)?;
     config.faces.models_dir = Some(models.path().to_path_buf());
-    config.attendance.utc_offset_minutes = Local::now().offset().local_minus_utc() / 60;
     config
         .validate()
         .expect("the demo configuration is valid by construction");
@@ -106,7 +104,7 @@ impl School {
                 .collect::<Result<Vec<_>, _>>()?;
             enrolments.push((name, accepted));
         }
-        let lesson = lesson_now();
+        let lesson = lesson_now(&config.timezone);
         write_school(&db, teacher.id, &lesson, &enrolments)?;
         let students = enrolments
             .iter()
@@ -122,12 +120,11 @@ impl School {
     }
 }
 
-/// Today's ISO weekday and a lesson from five minutes ago until midnight (minutes of the day).
-fn lesson_now() -> (u8, u16, u16) {
-    let now = Local::now();
-    let minute = (now.hour() * 60 + now.minute()) as u16;
-    let weekday = now.weekday().number_from_monday() as u8;
-    (weekday, minute.saturating_sub(5), 24 * 60)
+/// Today's ISO weekday and a lesson from five minutes ago until midnight (minutes of the day),
+/// in the school's zone.
+fn lesson_now(zone: &SiteZone) -> (u8, u16, u16) {
+    let now = zone.local(chrono::Utc::now().timestamp_millis());
+    (now.weekday, now.minute.saturating_sub(5), 24 * 60)
 }
 
 /// Run one sample photo through the hub's enrolment rules.

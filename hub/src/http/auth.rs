@@ -199,8 +199,19 @@ pub async fn logout(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
 }
 
 /// The signed-in caller.
-pub async fn me(_hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    Reply::ok(who)
+/// The caller, and the school's time zone: the pages show every time in it, whatever the
+/// browser's own zone.
+pub async fn me(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    #[derive(serde::Serialize)]
+    struct Me<'a> {
+        #[serde(flatten)]
+        who: &'a Principal,
+        timezone: &'a str,
+    }
+    Reply::ok(Me {
+        who,
+        timezone: hub.config.timezone.name(),
+    })
 }
 
 /// The caller named by the `Authorization` header's access token, of a user who still exists

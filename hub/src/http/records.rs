@@ -14,9 +14,9 @@ use serde_json::json;
 use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
+use crate::attendance::Rules;
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
-use crate::config::AttendanceConfig;
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner};
 use crate::state::Hub;
@@ -36,7 +36,7 @@ struct Reassign {
 
 /// The records `who` may see, newest first: `?status` narrows, `?limit` (200, at most 1000).
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let status = match req.query::<String>("status")? {
         Some(s) => Some(Status::parse(&s).ok_or_else(|| ApiError::bad("?status: unknown status"))?),
         None => None,
@@ -49,13 +49,13 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
 }
 
 pub async fn one(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let record = req.id("record", "record")?;
     Reply::ok(hub.read(move |c| seen(c, &w, &rules, record)).await?)
 }
 
 pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let record = req.id("record", "record")?;
     let read = move |c: &Connection| {
         seen(c, &w, &rules, record)?;
@@ -85,7 +85,7 @@ async fn decide_on(
     action: &'static str,
     reassign: Option<Reassign>,
 ) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let record: RecordId = req.id("record", "record")?;
     let reassign_to = reassign.as_ref().map(|r| r.student);
     let enrol = reassign.is_some_and(|r| r.add_to_gallery);
@@ -128,7 +128,7 @@ pub(super) struct Verdict<'a> {
 pub(super) fn settle(
     tx: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     record: RecordId,
     v: &Verdict<'_>,
 ) -> Result<(RecordView, bool), ApiError> {
@@ -221,7 +221,7 @@ pub(super) fn add_to_gallery(
 fn may_see(
     conn: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     r: &RecordView,
 ) -> Result<bool, ApiError> {
     if who.is_admin() {
@@ -235,7 +235,7 @@ fn may_see(
 pub(super) fn visible(
     conn: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     status: Option<Status>,
     limit: u32,
 ) -> Result<Vec<RecordView>, ApiError> {
@@ -252,7 +252,7 @@ pub(super) fn visible(
 pub(super) fn visible_ids(
     conn: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     status: Option<Status>,
     take: usize,
     count_to: usize,
@@ -293,7 +293,7 @@ pub(super) fn visible_ids(
 pub(super) fn seen(
     conn: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     id: RecordId,
 ) -> Result<RecordView, ApiError> {
     let record = records::get(conn, id)?;

@@ -11,8 +11,8 @@ use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::sessions::roster_of;
+use crate::attendance::Rules;
 use crate::auth::Principal;
-use crate::config::AttendanceConfig;
 use crate::roster::{self, SessionRoster, StudentStats};
 use crate::state::Hub;
 use crate::store::marks::Mark;
@@ -23,7 +23,7 @@ const CONCERN_RATE: f64 = 0.75;
 
 /// One session's roster (`?format=csv` for a file).
 pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     let r = hub
         .read(move |c| roster_of(c, &w, slot, day, &rules, now))
@@ -66,7 +66,7 @@ async fn class_rosters_of(
     who: &Principal,
     days: (NaiveDate, NaiveDate),
 ) -> Result<Vec<SessionRoster>, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let class: ClassId = req.id("class", "class")?;
     let read = move |c: &Connection| class_rosters(c, &w, class, days, &rules, now);
     hub.read(read).await
@@ -74,7 +74,7 @@ async fn class_rosters_of(
 
 /// One student's marks over `?from..?to`, in the classes `who` may see.
 pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let student: StudentId = req.id("student", "student")?;
     let (from, to) = range(req)?;
     let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
@@ -107,7 +107,7 @@ fn class_rosters(
     who: &Principal,
     class: ClassId,
     (from, to): (NaiveDate, NaiveDate),
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::class(conn, who, class)?;
@@ -120,7 +120,7 @@ fn student_history(
     who: &Principal,
     student: StudentId,
     (from, to): (NaiveDate, NaiveDate),
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<Vec<serde_json::Value>, ApiError> {
     access::student(conn, who, student)?;

@@ -14,8 +14,8 @@ use super::access;
 use super::error::ApiError;
 use super::records::visible_ids;
 use super::request::{Reply, Request};
+use crate::attendance::Rules;
 use crate::auth::Principal;
-use crate::config::AttendanceConfig;
 use crate::state::Hub;
 use crate::store::faces;
 use crate::store::records::{self, CandidateView, Status};
@@ -38,17 +38,12 @@ struct Card {
 
 /// The pending records `who` may review, as cards (`?limit`, 50 unless said, at most 200).
 pub async fn queue(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200);
     Reply::ok(hub.read(move |c| cards(c, &w, &rules, limit)).await?)
 }
 
-fn cards(
-    conn: &Connection,
-    who: &Principal,
-    rules: &AttendanceConfig,
-    limit: u32,
-) -> Result<Value, ApiError> {
+fn cards(conn: &Connection, who: &Principal, rules: &Rules, limit: u32) -> Result<Value, ApiError> {
     let (shown, count) = visible_ids(
         conn,
         who,

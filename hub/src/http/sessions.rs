@@ -11,7 +11,7 @@ use super::access;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
-use crate::attendance::{local_day, sessions_on};
+use crate::attendance::sessions_on;
 use crate::auth::Principal;
 use crate::roster::{self, calendar};
 use crate::state::Hub;
@@ -28,10 +28,10 @@ struct MarkBody {
 
 /// The sessions `who` may see on `?date` (the hub's today unless said), with their rosters.
 pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let day = match req.query_day("date")? {
         Some(d) => d,
-        None => local_day(now, rules.utc_offset_minutes),
+        None => rules.local_day(now),
     };
     let read = move |c: &Connection| {
         let slots = access::slots(c, &w)?;
@@ -46,7 +46,7 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
 }
 
 pub async fn roster(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     Reply::ok(
         hub.read(move |c| roster_of(c, &w, slot, day, &rules, now))
@@ -78,7 +78,7 @@ async fn change_mark(
     who: &Principal,
     body: Option<MarkBody>,
 ) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     let student = req.id("student", "student")?;
     let actor = who.actor();
@@ -95,7 +95,7 @@ pub fn roster_of(
     who: &Principal,
     slot: Uuid,
     day: NaiveDate,
-    rules: &crate::config::AttendanceConfig,
+    rules: &crate::attendance::Rules,
     now: i64,
 ) -> Result<roster::SessionRoster, ApiError> {
     let session = roster::session(conn, slot, day)?;

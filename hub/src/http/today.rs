@@ -10,19 +10,19 @@ use serde_json::{Value, json};
 use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::attendance::{Session, local_day, sessions_on};
+use crate::attendance::Rules;
+use crate::attendance::{Session, sessions_on};
 use crate::auth::Principal;
-use crate::config::AttendanceConfig;
 use crate::roster::{self, calendar};
 use crate::state::Hub;
 use crate::store::records::{self, Status};
 
 /// The Today page's data for `?date` (the hub's today unless said).
 pub async fn today(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.attendance.clone(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let day = match req.query_day("date")? {
         Some(d) => d,
-        None => local_day(now, rules.utc_offset_minutes),
+        None => rules.local_day(now),
     };
     Reply::ok(hub.read(move |c| of_day(c, &w, day, &rules, now)).await?)
 }
@@ -31,7 +31,7 @@ fn of_day(
     conn: &Connection,
     who: &Principal,
     day: NaiveDate,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<Value, ApiError> {
     let slots = access::slots(conn, who)?;
@@ -47,7 +47,7 @@ fn of_day(
 fn with_waiting(
     conn: &Connection,
     session: &Session,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     now: i64,
 ) -> Result<Value, ApiError> {
     let roster = roster::session_roster(conn, session, rules, now)?;

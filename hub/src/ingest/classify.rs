@@ -27,7 +27,7 @@ fn claimed_device(message: &Message) -> Option<DeviceId> {
         Message::Status(s) => Some(s.device),
         Message::Offline(o) => Some(o.device),
         Message::GalleryRequest(g) => Some(g.device),
-        Message::Ack(_) | Message::Gallery(_) | Message::Command(_) => None,
+        Message::Ack(_) | Message::Gallery(_) | Message::Command(_) | Message::Site(_) => None,
     }
 }
 

@@ -14,7 +14,7 @@ use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     AttendanceRecord, Decision, DeviceId, GalleryUpdate, Message, ModelId, RecordAck, RecordId,
-    SiteId,
+    SiteId, SiteSettings,
 };
 use rusqlite::Connection;
 use tokio::sync::{Notify, mpsc, watch};
@@ -36,6 +36,8 @@ use crate::strangers;
 pub struct Ingest {
     pub db: Db,
     pub site: SiteId,
+    /// Sent before every gallery a device asked for: the zone its timetable is in.
+    pub settings: SiteSettings,
     pub model: ModelId,
     pub clock: SharedClock,
     /// How far from the hub's clock a record's capture time may lie.
@@ -142,6 +144,12 @@ impl Ingest {
         }
         for (device, update) in outcome.galleries {
             let topic = Topic::new(&self.site, device, Channel::Gallery);
+            send(
+                &self.outbound,
+                &topic,
+                &Message::Site(self.settings.clone()),
+            )
+            .await;
             if send(&self.outbound, &topic, &Message::Gallery(update)).await {
                 add(&self.metrics.gallery_updates_sent, 1);
             }
@@ -219,7 +227,7 @@ impl Batch<'_> {
                         out.galleries.push((device, u));
                     }
                 }
-                Message::Ack(_) | Message::Gallery(_) | Message::Command(_) => {}
+                Message::Ack(_) | Message::Gallery(_) | Message::Command(_) | Message::Site(_) => {}
             }
         }
         tx.commit()?;

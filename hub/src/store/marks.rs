@@ -21,30 +21,41 @@ const SELECT_ONE: &str = "SELECT student_id, mark, reason, set_by, set_at FROM m
 const SELECT_SESSION: &str = "SELECT student_id, mark, reason, set_by, set_at FROM marks
     WHERE slot_id = ?1 AND day = ?2";
 
-/// An attendance mark.
+/// An attendance mark: which way a session counts. Every attendance code has one
+/// ([`crate::store::register::Code`]); `excused` is an authorised absence and `absent` an
+/// unauthorised one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Mark {
     Present,
     Late,
     Absent,
     Excused,
+    /// Not expected that session (a closure, a student not of compulsory age): not counted.
+    NotRequired,
 }
 
 impl Mark {
+    pub const ALL: [Mark; 5] = [
+        Mark::Present,
+        Mark::Late,
+        Mark::Absent,
+        Mark::Excused,
+        Mark::NotRequired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Mark::Present => "present",
             Mark::Late => "late",
             Mark::Absent => "absent",
             Mark::Excused => "excused",
+            Mark::NotRequired => "not_required",
         }
     }
 
-    fn parse(s: &str) -> Option<Mark> {
-        [Mark::Present, Mark::Late, Mark::Absent, Mark::Excused]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+    pub fn parse(s: &str) -> Option<Mark> {
+        Mark::ALL.into_iter().find(|m| m.as_str() == s)
     }
 }
 

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_5,
     MIGRATION_6,
     MIGRATION_7,
+    MIGRATION_8,
 ];
 
 const MIGRATION_1: &str = "
@@ -248,11 +249,93 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_signin ON refresh_tokens(signin_id);
 ";
 
+/// The register: closed sessions written once, amendments appended, never overwritten. No
+/// foreign keys to the timetable, classes or students: what a closed session was (its class,
+/// room, times and each student's name) is copied in, so later edits and erasures leave it.
+const MIGRATION_7: &str = "
+CREATE TABLE attendance_codes (
+    code TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 4),
+    meaning TEXT NOT NULL CHECK (length(meaning) BETWEEN 1 AND 200),
+    mark TEXT NOT NULL
+        CHECK (mark IN ('present', 'late', 'excused', 'absent', 'not_required'))
+);
+INSERT INTO attendance_codes (code, meaning, mark) VALUES
+    ('/', 'Present', 'present'),
+    ('L', 'Late, arrived before the register closed', 'late'),
+    ('B', 'Off-site educational activity', 'present'),
+    ('C', 'Authorised absence: exceptional circumstances', 'excused'),
+    ('I', 'Illness', 'excused'),
+    ('M', 'Medical or dental appointment', 'excused'),
+    ('R', 'Religious observance', 'excused'),
+    ('E', 'Suspended or excluded', 'excused'),
+    ('U', 'Late, arrived after the register closed', 'absent'),
+    ('G', 'Holiday not authorised by the school', 'absent'),
+    ('O', 'Absent in other or unknown circumstances', 'absent'),
+    ('N', 'No reason yet provided for absence', 'absent'),
+    ('X', 'Not required to attend', 'not_required'),
+    ('#', 'Planned whole-school closure', 'not_required');
+CREATE TABLE register_sessions (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    class_id TEXT NOT NULL,
+    class_name TEXT NOT NULL,
+    room TEXT NOT NULL,
+    weekday INTEGER NOT NULL,
+    start_minute INTEGER NOT NULL,
+    end_minute INTEGER NOT NULL,
+    starts_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    closed_at INTEGER NOT NULL,
+    PRIMARY KEY (slot_id, day)
+);
+CREATE INDEX register_sessions_day ON register_sessions(day);
+CREATE TABLE register_entries (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    student_name TEXT NOT NULL,
+    code TEXT NOT NULL REFERENCES attendance_codes(code),
+    source TEXT NOT NULL CHECK (source IN ('door', 'teacher', 'automatic')),
+    first_seen_at INTEGER,
+    evidence TEXT NOT NULL CHECK (json_valid(evidence)),
+    reason TEXT,
+    PRIMARY KEY (slot_id, day, student_id),
+    FOREIGN KEY (slot_id, day) REFERENCES register_sessions(slot_id, day)
+);
+CREATE INDEX register_entries_student ON register_entries(student_id, day);
+CREATE TABLE register_amendments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    code TEXT NOT NULL REFERENCES attendance_codes(code),
+    reason TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 1000),
+    by_user TEXT NOT NULL,
+    by_name TEXT NOT NULL,
+    by_role TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    FOREIGN KEY (slot_id, day, student_id)
+        REFERENCES register_entries(slot_id, day, student_id)
+);
+CREATE INDEX register_amendments_entry ON register_amendments(slot_id, day, student_id);
+CREATE TRIGGER register_sessions_fixed BEFORE UPDATE ON register_sessions
+BEGIN SELECT RAISE(ABORT, 'a closed session never changes'); END;
+CREATE TRIGGER register_entries_fixed BEFORE UPDATE ON register_entries
+BEGIN SELECT RAISE(ABORT, 'a register entry never changes: add an amendment'); END;
+CREATE TRIGGER register_amendments_fixed BEFORE UPDATE ON register_amendments
+BEGIN SELECT RAISE(ABORT, 'an amendment never changes: add another'); END;
+CREATE TABLE register_progress (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    closed_through TEXT NOT NULL
+);
+INSERT INTO register_progress (slot, closed_through) VALUES (1, date('now', '-2 days'));
+";
+
 /// Strangers an admin or teacher dismissed: the centre (mean embedding) of the faces they
 /// dismissed, so a new face of the same person is dismissed as it arrives. Biometric data:
 /// purged with the reviewed crops (`retention.thumbnail_days`). An index for an Unknown face
 /// arriving, and for the strangers' cards: the pending Unknown records, newest first.
-const MIGRATION_7: &str = "
+const MIGRATION_8: &str = "
 CREATE TABLE dismissed_strangers (
     id TEXT PRIMARY KEY,
     model TEXT NOT NULL,
@@ -371,10 +454,10 @@ mod tests {
     }
 
     #[test]
-    fn schema_7_keeps_the_records_and_remembers_dismissed_strangers() {
+    fn schema_8_keeps_the_records_and_remembers_dismissed_strangers() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "foreign_keys", true).unwrap();
-        migrate_to(&mut conn, 6).unwrap();
+        migrate_to(&mut conn, 7).unwrap();
         conn.execute_batch(
             "INSERT INTO devices (id, name, room, credential_hash, created_at)
                  VALUES ('d1', 'door', 'Lab 3', 'h', 0);

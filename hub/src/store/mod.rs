@@ -10,6 +10,7 @@ pub mod marks;
 mod migrations;
 pub mod quarantine;
 pub mod records;
+pub mod register;
 pub mod school;
 pub mod signins;
 pub mod strangers;

@@ -29,6 +29,10 @@ const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
     AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
     ORDER BY captured_at";
+const ACCEPTED_IDS_IN_ROOM: &str = "SELECT final_student, id FROM records
+    WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
+    AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
+    ORDER BY captured_at";
 // Both key scans read only the covering indexes of migration 3, newest first.
 const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
     ORDER BY captured_at DESC, id DESC";
@@ -317,6 +321,21 @@ pub fn accepted_in_room(
 ) -> Result<Vec<(StudentId, i64)>, StoreError> {
     let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
     let rows = stmt.query_map(params![room, from, to], |r| Ok((id_col(r, 0)?, r.get(1)?)))?;
+    readable(rows, "accepted record")
+}
+
+/// Accepted records `(student, record)` in `room` within `[from, to)`, oldest first: the
+/// evidence a closed register entry keeps.
+pub fn accepted_ids_in_room(
+    conn: &Connection,
+    room: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(StudentId, RecordId)>, StoreError> {
+    let mut stmt = conn.prepare_cached(ACCEPTED_IDS_IN_ROOM)?;
+    let rows = stmt.query_map(params![room, from, to], |r| {
+        Ok((id_col(r, 0)?, id_col(r, 1)?))
+    })?;
     readable(rows, "accepted record")
 }
 

@@ -18,6 +18,8 @@ pub struct Door {
     inbox: mpsc::UnboundedReceiver<(Channel, Message)>,
     site: SiteId,
     pub device: DeviceId,
+    /// The site settings the hub has sent, oldest first (`next` sets them aside).
+    pub settings: Vec<SiteSettings>,
 }
 
 /// The options a door unit connects with: its id as client id (and user name with `secret`).
@@ -63,6 +65,7 @@ impl Door {
             inbox,
             site: site.clone(),
             device,
+            settings: Vec::new(),
         }
     }
 
@@ -83,8 +86,10 @@ impl Door {
         let wait = async {
             loop {
                 let (c, m) = self.inbox.recv().await.unwrap();
-                if c == channel {
-                    return m;
+                match m {
+                    Message::Site(s) => self.settings.push(s),
+                    m if c == channel => return m,
+                    _ => {}
                 }
             }
         };

@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use reqwest::StatusCode;
-use rollcall_hub::attendance::local_to_millis;
+use rollcall_hub::attendance::Rules;
 use rollcall_hub::clock::ManualClock;
 use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
-    ModelId, RecordId, SiteId, Thumbnail, UnixMillis,
+    ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
 };
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -35,9 +35,19 @@ pub fn monday() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
-/// Unix milliseconds of `hh:mm` on [`monday`] (the test site runs on UTC).
+/// The test school's time zone: London, on GMT (= UTC) in late November.
+pub fn zone() -> SiteZone {
+    SiteZone::named("Europe/London").unwrap()
+}
+
+/// Unix milliseconds of `hh:mm` on [`monday`] in the test school's zone (equal to UTC).
 pub fn monday_at(hh: u16, mm: u16) -> i64 {
-    local_to_millis(monday(), hh * 60 + mm, 0)
+    let rules = Rules {
+        zone: zone(),
+        late_after_minutes: 0,
+        early_minutes: 0,
+    };
+    rules.instant(monday(), hh * 60 + mm)
 }
 
 /// A running hub.
@@ -71,6 +81,7 @@ pub async fn start_hub_with(
     rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
     let mut config = Config {
         site: SiteId::new("test-site").unwrap(),
+        timezone: zone(),
         data_dir: data_dir.clone(),
         ..Config::default()
     };

@@ -3,7 +3,7 @@
 // polling when the user leaves it.
 
 import * as api from './api.js';
-import { announce, forgetImages, poll } from './ui.js';
+import { announce, forgetImages, poll, setTimeZone } from './ui.js';
 import * as signin from './signin.js';
 import * as review from './review.js';
 import * as today from './today.js';
@@ -30,7 +30,10 @@ export function setCount(count) {
 }
 
 async function whoAmI() {
-  if (!me) me = await api.get('/auth/me');
+  if (!me) {
+    me = await api.get('/auth/me');
+    setTimeZone(me.timezone);
+  }
   return me;
 }
 

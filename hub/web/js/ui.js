@@ -146,15 +146,37 @@ export function select(name, options, value) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
+// Times are shown on the school's wall clock (its zone comes with /auth/me), not the
+// browser's: a teacher's laptop set to another zone still sees lessons at their real times.
+let wallClock = clockIn(undefined);
+
+function clockIn(timeZone) {
+  const options = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  try {
+    return new Intl.DateTimeFormat('en-GB', { ...options, timeZone });
+  } catch {
+    return new Intl.DateTimeFormat('en-GB', options);
+  }
+}
+
+/** Show times in the IANA zone `name` from now on. */
+export function setTimeZone(name) {
+  wallClock = clockIn(name);
+}
+
+function wall(ms) {
+  return Object.fromEntries(wallClock.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+}
+
 export function time(ms) {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const w = wall(ms);
+  return `${w.hour}:${w.minute}`;
 }
 
 export function dateTime(ms) {
   if (ms === null || ms === undefined) return '—';
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time(ms)}`;
+  const w = wall(ms);
+  return `${w.year}-${w.month}-${w.day} ${w.hour}:${w.minute}`;
 }
 
 /** "3 min ago" for a past instant. */

@@ -12,8 +12,8 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::attendance::Rules;
 use crate::auth::Principal;
-use crate::config::AttendanceConfig;
 use crate::enrol::check_record;
 use crate::http::error::ApiError;
 use crate::http::records::{GalleryTarget, Verdict, add_to_gallery, seen, settle};
@@ -59,7 +59,7 @@ struct Enrol {
 /// What every action needs from the hub, taken before the write.
 struct Ctx {
     who: Principal,
-    rules: AttendanceConfig,
+    rules: Rules,
     gate: rollcall_models::quality::QualityGate,
     model: rollcall_shared::ModelId,
     actor: String,
@@ -70,7 +70,7 @@ impl Ctx {
     fn of(hub: &Hub, who: &Principal) -> Ctx {
         Ctx {
             who: who.clone(),
-            rules: hub.config.attendance.clone(),
+            rules: hub.config.rules(),
             gate: hub.config.faces.gate,
             model: hub.config.gallery.model.clone(),
             actor: who.actor(),

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::attendance::{in_some_session, local_day};
+use crate::attendance::Rules;
+use crate::attendance::in_some_session;
 use crate::auth::Principal;
-use crate::config::AttendanceConfig;
 use crate::contain;
 use crate::state::Hub;
 use crate::store::school;
@@ -32,7 +32,7 @@ const CROPS_SHOWN: usize = 6;
 /// 200). The faces are read, then grouped without holding a database connection (up to a
 /// few tenths of a second for 2,000 faces), then the cards are filled in.
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let model = hub.config.gallery.model.to_string();
     let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200) as usize;
     let read = move |c: &Connection| {
@@ -58,7 +58,7 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
         .await
         .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?
         .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?;
-    let (w, rules) = (who.clone(), hub.config.attendance.clone());
+    let (w, rules) = (who.clone(), hub.config.rules());
     let fill = move |c: &Connection| {
         let cards: Result<Vec<Value>, ApiError> = shown
             .iter()
@@ -73,7 +73,7 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
 fn visible(
     conn: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     faces: Vec<Face>,
 ) -> Result<Vec<Face>, ApiError> {
     if who.is_admin() {
@@ -96,7 +96,7 @@ fn visible(
 fn card(
     conn: &Connection,
     who: &Principal,
-    rules: &AttendanceConfig,
+    rules: &Rules,
     s: &Stranger,
     near: Option<Near>,
 ) -> Result<Value, ApiError> {
@@ -106,7 +106,7 @@ fn card(
     let days: BTreeSet<_> = s
         .faces
         .iter()
-        .map(|f| local_day(f.captured_at, rules.utc_offset_minutes))
+        .map(|f| rules.local_day(f.captured_at))
         .collect();
     let crops: Vec<Value> = s
         .best(CROPS_SHOWN)

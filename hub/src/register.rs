@@ -1,0 +1,173 @@
+//! Closing sessions: turning the live roster into the register.
+//!
+//! While a session is open its marks are computed from records and teachers' marks, so a
+//! review changes them at once. `register.close_after_minutes` after it ends, the session is
+//! closed: every student then in the class gets an entry with a code (from [`entry_code`]),
+//! its source and the records that evidence it, and from then on it is read from the register,
+//! never recomputed. Later changes to the timetable, the class, the calendar, records
+//! (retention, erasure) do not reach it; only an amendment, which keeps what it replaces.
+//!
+//! The closer walks forward from the last day it finished (`register_progress`), so a hub
+//! that was down closes the sessions it missed, late, and never skips one.
+
+use rusqlite::Connection;
+
+use crate::attendance::{self, Evidence, Rules, Session, Source};
+use crate::roster::calendar;
+use crate::store::marks::{self, Mark};
+use crate::store::register::{self, ClosedSession, EntrySource, NewEntry};
+use crate::store::{StoreError, records, school, timetable};
+
+/// Most days one pass walks (a hub off for longer catches up over several passes).
+const MAX_DAYS_PER_PASS: usize = 400;
+
+/// The code a closed entry is written with, and its source, from its live roster line.
+///
+/// A record makes `/` (present) or `L` (late); a teacher's mark before closing makes the
+/// default code of that mark; nothing at all makes `N`, "no reason yet provided", which the
+/// school then amends to the reason it learns.
+pub fn entry_code(source: Source, mark: Option<Mark>) -> (&'static str, EntrySource) {
+    match (source, mark) {
+        (Source::Override, Some(mark)) => (default_code(mark), EntrySource::Teacher),
+        (Source::Record, Some(Mark::Late)) => ("L", EntrySource::Door),
+        (Source::Record, _) => ("/", EntrySource::Door),
+        (Source::Override | Source::Closed | Source::Open, _) => ("N", EntrySource::Automatic),
+    }
+}
+
+/// The code a teacher's plain mark stands for.
+pub fn default_code(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Present => "/",
+        Mark::Late => "L",
+        Mark::Excused => "C",
+        Mark::Absent => "O",
+        Mark::NotRequired => "X",
+    }
+}
+
+/// Closes every session that ended more than `grace_ms` before `now` and is not closed yet,
+/// from the day after the last finished one through today. Returns how many it closed.
+pub fn close_due(
+    conn: &Connection,
+    rules: &Rules,
+    grace_ms: i64,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let today = rules.local_day(now);
+    let slots = timetable::all_slots(conn)?;
+    let calendar = calendar(conn)?;
+    let mut finished = register::closed_through(conn)?;
+    let mut closed = 0;
+    let days = finished
+        .iter_days()
+        .skip(1)
+        .take_while(|d| *d <= today)
+        .take(MAX_DAYS_PER_PASS);
+    let mut contiguous = true;
+    for day in days {
+        let mut all_closed = true;
+        for session in attendance::sessions_on(day, &slots, &calendar) {
+            if register::session(conn, session.slot.id, day)?.is_some() {
+                continue;
+            }
+            if now >= session.ends_at(rules).saturating_add(grace_ms) {
+                close(conn, &session, rules, now)?;
+                closed += 1;
+            } else {
+                all_closed = false;
+            }
+        }
+        // Today stays open to sessions added to it later; an earlier day is finished once
+        // every one of its sessions is closed.
+        contiguous &= all_closed && day < today;
+        if contiguous {
+            finished = day;
+        }
+    }
+    register::set_closed_through(conn, finished)?;
+    Ok(closed)
+}
+
+/// Writes one session's register as its live roster stands at its end.
+fn close(conn: &Connection, session: &Session, rules: &Rules, now: i64) -> Result<(), StoreError> {
+    let students = school::members(conn, session.slot.class_id)?;
+    let ids: Vec<_> = students.iter().map(|s| s.id).collect();
+    let (from, to) = session.window(rules);
+    let seen = records::accepted_ids_in_room(conn, &session.slot.room, from, to)?;
+    let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
+    let overrides = marks::for_session(conn, session.slot.id, session.day)?;
+    let evidence = Evidence {
+        members: &ids,
+        sightings: &sightings,
+        overrides: &overrides,
+    };
+    let ends_at = session.ends_at(rules);
+    let rows = attendance::roster(session, rules, &evidence, ends_at);
+    let entries: Vec<NewEntry> = rows
+        .into_iter()
+        .zip(&students)
+        .map(|(row, student)| {
+            let (code, source) = entry_code(row.source, row.mark);
+            NewEntry {
+                student: row.student,
+                student_name: student.name.clone(),
+                code,
+                source,
+                first_seen_at: row.first_seen_at,
+                evidence: seen
+                    .iter()
+                    .filter(|(s, _)| *s == row.student)
+                    .map(|(_, r)| *r)
+                    .collect(),
+                reason: row.reason,
+            }
+        })
+        .collect();
+    let closed = ClosedSession {
+        slot: session.slot.clone(),
+        day: session.day,
+        class_name: school::class(conn, session.slot.class_id)?.name,
+        starts_at: session.starts_at(rules),
+        ends_at,
+        closed_at: now,
+    };
+    register::write(conn, &closed, &entries)?;
+    tracing::info!(
+        class = closed.class_name,
+        room = closed.slot.room,
+        day = %closed.day,
+        students = entries.len(),
+        "register closed"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_take_their_code_from_how_the_mark_was_made() {
+        assert_eq!(
+            entry_code(Source::Record, Some(Mark::Present)),
+            ("/", EntrySource::Door)
+        );
+        assert_eq!(
+            entry_code(Source::Record, Some(Mark::Late)),
+            ("L", EntrySource::Door)
+        );
+        assert_eq!(
+            entry_code(Source::Override, Some(Mark::Excused)),
+            ("C", EntrySource::Teacher)
+        );
+        assert_eq!(
+            entry_code(Source::Override, Some(Mark::Absent)),
+            ("O", EntrySource::Teacher)
+        );
+        assert_eq!(
+            entry_code(Source::Closed, Some(Mark::Absent)),
+            ("N", EntrySource::Automatic)
+        );
+    }
+}

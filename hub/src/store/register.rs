@@ -1,0 +1,376 @@
+//! The register as written: closed sessions, one entry per expected student, the amendments
+//! made to them since, and the attendance codes they use. Rows here are only ever inserted
+//! (triggers refuse an UPDATE); the current value of an entry is its last amendment's code,
+//! else its own. Retention is the only thing that deletes.
+
+use chrono::NaiveDate;
+use rollcall_shared::{RecordId, StudentId};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::marks::Mark;
+use super::timetable::Slot;
+use super::{StoreError, id_col};
+
+const CODES: &str = "SELECT code, meaning, mark FROM attendance_codes ORDER BY rowid";
+const CODE: &str = "SELECT code, meaning, mark FROM attendance_codes WHERE code = ?1";
+const INSERT_CODE: &str = "INSERT INTO attendance_codes (code, meaning, mark) VALUES (?1, ?2, ?3)";
+const UPDATE_CODE: &str = "UPDATE attendance_codes SET meaning = ?2, mark = ?3 WHERE code = ?1";
+const DELETE_CODE: &str = "DELETE FROM attendance_codes WHERE code = ?1";
+const CODE_USED: &str = "SELECT EXISTS (SELECT 1 FROM register_entries WHERE code = ?1)
+    OR EXISTS (SELECT 1 FROM register_amendments WHERE code = ?1)";
+
+const SESSION_COLUMNS: &str = "slot_id, day, class_id, class_name, room, weekday, start_minute,
+    end_minute, starts_at, ends_at, closed_at";
+const INSERT_SESSION: &str = "INSERT INTO register_sessions (slot_id, day, class_id, class_name,
+    room, weekday, start_minute, end_minute, starts_at, ends_at, closed_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+const INSERT_ENTRY: &str = "INSERT INTO register_entries (slot_id, day, student_id, student_name,
+    code, source, first_seen_at, evidence, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const ENTRIES: &str = "SELECT student_id, student_name, code, source, first_seen_at, evidence,
+    reason FROM register_entries WHERE slot_id = ?1 AND day = ?2 ORDER BY student_name, student_id";
+const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_role, at
+    FROM register_amendments WHERE slot_id = ?1 AND day = ?2 ORDER BY id";
+const INSERT_AMENDMENT: &str = "INSERT INTO register_amendments (slot_id, day, student_id, code,
+    reason, by_user, by_name, by_role, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const CLOSED_THROUGH: &str = "SELECT closed_through FROM register_progress WHERE slot = 1";
+const SET_CLOSED_THROUGH: &str = "UPDATE register_progress SET closed_through = ?1 WHERE slot = 1";
+
+/// The codes the hub writes itself when sessions close (`crate::register::entry_code`): they
+/// cannot be deleted and their marks cannot change.
+pub const BUILT_IN: [&str; 6] = ["/", "L", "C", "O", "N", "X"];
+
+/// An attendance code: what it means and how it counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Code {
+    pub code: String,
+    pub meaning: String,
+    pub mark: Mark,
+}
+
+/// Where a closed entry's first value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntrySource {
+    /// The door unit saw the student (a Confident record, or one a teacher confirmed).
+    Door,
+    /// A teacher set the mark before the session closed.
+    Teacher,
+    /// Nobody saw the student and nobody said why: absent, no reason yet.
+    Automatic,
+}
+
+impl EntrySource {
+    fn as_str(self) -> &'static str {
+        match self {
+            EntrySource::Door => "door",
+            EntrySource::Teacher => "teacher",
+            EntrySource::Automatic => "automatic",
+        }
+    }
+
+    fn parse(s: &str) -> EntrySource {
+        match s {
+            "door" => EntrySource::Door,
+            "teacher" => EntrySource::Teacher,
+            _ => EntrySource::Automatic,
+        }
+    }
+}
+
+/// A session as it was when it closed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClosedSession {
+    pub slot: Slot,
+    pub day: NaiveDate,
+    pub class_name: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub closed_at: i64,
+}
+
+/// A change to a closed entry: the new code, why, who (name and role) and when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Amendment {
+    pub code: String,
+    pub reason: String,
+    pub by_user: String,
+    pub by_name: String,
+    pub by_role: String,
+    pub at: i64,
+}
+
+/// One student's line in a closed session: the entry as written and its amendments.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entry {
+    pub student: StudentId,
+    pub student_name: String,
+    /// The code written when the session closed.
+    pub original_code: String,
+    pub source: EntrySource,
+    pub first_seen_at: Option<i64>,
+    /// The accepted records that put the student in the room.
+    pub evidence: Vec<RecordId>,
+    /// The teacher's reason, when the source is a teacher.
+    pub reason: Option<String>,
+    /// Oldest first.
+    pub amendments: Vec<Amendment>,
+}
+
+impl Entry {
+    /// The code in force: the last amendment's, else the original.
+    pub fn code(&self) -> &str {
+        self.amendments
+            .last()
+            .map_or(&self.original_code, |a| &a.code)
+    }
+}
+
+/// An entry about to be written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEntry {
+    pub student: StudentId,
+    pub student_name: String,
+    pub code: &'static str,
+    pub source: EntrySource,
+    pub first_seen_at: Option<i64>,
+    pub evidence: Vec<RecordId>,
+    pub reason: Option<String>,
+}
+
+fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Code> {
+    let mark: String = r.get(2)?;
+    Ok(Code {
+        code: r.get(0)?,
+        meaning: r.get(1)?,
+        mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
+    })
+}
+
+pub fn codes(conn: &Connection) -> Result<Vec<Code>, StoreError> {
+    let mut stmt = conn.prepare_cached(CODES)?;
+    let rows = stmt.query_map([], code_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn code(conn: &Connection, code: &str) -> Result<Code, StoreError> {
+    conn.query_row(CODE, [code], code_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("attendance code"))
+}
+
+pub fn add_code(conn: &Connection, c: &Code) -> Result<(), StoreError> {
+    conn.execute(INSERT_CODE, params![c.code, c.meaning, c.mark.as_str()])
+        .map_err(|e| StoreError::conflict_on_unique(e, &format!("attendance code {:?}", c.code)))?;
+    Ok(())
+}
+
+/// Changes a code's meaning, and its mark while no entry uses it (a used code's mark is part
+/// of closed registers).
+pub fn update_code(conn: &Connection, c: &Code) -> Result<(), StoreError> {
+    let before = code(conn, &c.code)?;
+    if before.mark != c.mark && BUILT_IN.contains(&c.code.as_str()) {
+        return Err(StoreError::Conflict(format!(
+            "attendance code {:?} is written by the hub when sessions close: its mark stays {}",
+            c.code,
+            before.mark.as_str()
+        )));
+    }
+    if before.mark != c.mark && code_used(conn, &c.code)? {
+        return Err(StoreError::Conflict(format!(
+            "attendance code {:?} is used in the register: its mark stays {}",
+            c.code,
+            before.mark.as_str()
+        )));
+    }
+    conn.execute(UPDATE_CODE, params![c.code, c.meaning, c.mark.as_str()])?;
+    Ok(())
+}
+
+/// Deletes a code nobody has used.
+pub fn delete_code(conn: &Connection, code_name: &str) -> Result<(), StoreError> {
+    code(conn, code_name)?;
+    if BUILT_IN.contains(&code_name) {
+        return Err(StoreError::Conflict(format!(
+            "attendance code {code_name:?} is written by the hub when sessions close and stays"
+        )));
+    }
+    if code_used(conn, code_name)? {
+        return Err(StoreError::Conflict(format!(
+            "attendance code {code_name:?} is used in the register and stays"
+        )));
+    }
+    conn.execute(DELETE_CODE, [code_name])?;
+    Ok(())
+}
+
+fn code_used(conn: &Connection, code: &str) -> Result<bool, StoreError> {
+    Ok(conn.query_row(CODE_USED, [code], |r| r.get(0))?)
+}
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
+    Ok(ClosedSession {
+        slot: Slot {
+            id: id_col(r, 0)?,
+            class_id: id_col(r, 2)?,
+            room: r.get(4)?,
+            weekday: r.get(5)?,
+            start_minute: r.get(6)?,
+            end_minute: r.get(7)?,
+        },
+        day: id_col(r, 1)?,
+        class_name: r.get(3)?,
+        starts_at: r.get(8)?,
+        ends_at: r.get(9)?,
+        closed_at: r.get(10)?,
+    })
+}
+
+/// The closed session of `slot` on `day`, if it has closed.
+pub fn session(
+    conn: &Connection,
+    slot: Uuid,
+    day: NaiveDate,
+) -> Result<Option<ClosedSession>, StoreError> {
+    let sql =
+        format!("SELECT {SESSION_COLUMNS} FROM register_sessions WHERE slot_id = ?1 AND day = ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row(params![slot.to_string(), day.to_string()], session_row)
+        .optional()?)
+}
+
+/// The sessions closed on the days `from..=to`, by day and start.
+pub fn sessions_between(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ClosedSession>, StoreError> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM register_sessions WHERE day BETWEEN ?1 AND ?2
+         ORDER BY day, start_minute, room"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![from.to_string(), to.to_string()], session_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Writes a closed session and its entries (in the caller's transaction).
+pub fn write(conn: &Connection, s: &ClosedSession, entries: &[NewEntry]) -> Result<(), StoreError> {
+    let (slot, day) = (s.slot.id.to_string(), s.day.to_string());
+    conn.execute(
+        INSERT_SESSION,
+        params![
+            slot,
+            day,
+            s.slot.class_id.to_string(),
+            s.class_name,
+            s.slot.room,
+            s.slot.weekday,
+            s.slot.start_minute,
+            s.slot.end_minute,
+            s.starts_at,
+            s.ends_at,
+            s.closed_at
+        ],
+    )?;
+    let mut stmt = conn.prepare_cached(INSERT_ENTRY)?;
+    for e in entries {
+        let evidence: Vec<String> = e.evidence.iter().map(ToString::to_string).collect();
+        stmt.execute(params![
+            slot,
+            day,
+            e.student.to_string(),
+            e.student_name,
+            e.code,
+            e.source.as_str(),
+            e.first_seen_at,
+            serde_json::to_string(&evidence).unwrap_or_else(|_| "[]".into()),
+            e.reason
+        ])?;
+    }
+    Ok(())
+}
+
+/// The entries of a closed session with their amendments, by student name.
+pub fn entries(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Vec<Entry>, StoreError> {
+    let key = params![slot.to_string(), day.to_string()];
+    let mut stmt = conn.prepare_cached(ENTRIES)?;
+    let mut entries: Vec<Entry> = stmt
+        .query_map(key, |r| {
+            let source: String = r.get(3)?;
+            let evidence: String = r.get(5)?;
+            Ok(Entry {
+                student: id_col(r, 0)?,
+                student_name: r.get(1)?,
+                original_code: r.get(2)?,
+                source: EntrySource::parse(&source),
+                first_seen_at: r.get(4)?,
+                evidence: serde_json::from_str::<Vec<String>>(&evidence)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|id| id.parse().ok())
+                    .collect(),
+                reason: r.get(6)?,
+                amendments: Vec::new(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(AMENDMENTS)?;
+    let amendments = stmt.query_map(key, |r| {
+        Ok((
+            id_col::<StudentId>(r, 0)?,
+            Amendment {
+                code: r.get(1)?,
+                reason: r.get(2)?,
+                by_user: r.get(3)?,
+                by_name: r.get(4)?,
+                by_role: r.get(5)?,
+                at: r.get(6)?,
+            },
+        ))
+    })?;
+    for a in amendments {
+        let (student, amendment) = a?;
+        if let Some(e) = entries.iter_mut().find(|e| e.student == student) {
+            e.amendments.push(amendment);
+        }
+    }
+    Ok(entries)
+}
+
+/// Appends an amendment to the entry of `student` in a closed session.
+pub fn amend(
+    conn: &Connection,
+    (slot, day, student): (Uuid, NaiveDate, StudentId),
+    a: &Amendment,
+) -> Result<(), StoreError> {
+    conn.execute(
+        INSERT_AMENDMENT,
+        params![
+            slot.to_string(),
+            day.to_string(),
+            student.to_string(),
+            a.code,
+            a.reason,
+            a.by_user,
+            a.by_name,
+            a.by_role,
+            a.at
+        ],
+    )?;
+    Ok(())
+}
+
+/// The last day every session of which is closed.
+pub fn closed_through(conn: &Connection) -> Result<NaiveDate, StoreError> {
+    let day: String = conn.query_row(CLOSED_THROUGH, [], |r| r.get(0))?;
+    day.parse()
+        .map_err(|e| StoreError::Corrupt(format!("register progress {day:?}: {e}")))
+}
+
+pub fn set_closed_through(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
+    conn.execute(SET_CLOSED_THROUGH, [day.to_string()])?;
+    Ok(())
+}
