@@ -27,6 +27,7 @@ mod server;
 pub mod setup;
 pub mod state;
 pub mod store;
+pub mod strangers;
 pub mod tls;
 pub mod web;
 

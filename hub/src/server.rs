@@ -28,7 +28,7 @@ use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Metrics};
 use crate::register;
 use crate::state::Hub;
-use crate::store::{Db, StoreError, quarantine, records};
+use crate::store::{Db, StoreError, quarantine, records, strangers};
 use crate::tls::TlsError;
 use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
 
@@ -270,7 +270,7 @@ async fn close_registers(
     }
 }
 
-/// Drops reviewed thumbnails and old records on schedule.
+/// Drops reviewed thumbnails, dismissed strangers and old records on schedule.
 async fn retention(
     db: Db,
     config: Arc<Config>,
@@ -290,6 +290,8 @@ async fn retention(
         match db
             .call(move |c| {
                 let (thumbs, records) = records::purge(c, thumbs_before, records_before)?;
+                // A dismissed stranger's centre is biometric: it goes with their crops.
+                strangers::purge(c, thumbs_before)?;
                 Ok::<_, StoreError>((thumbs, records + quarantine::purge(c, records_before)?))
             })
             .await

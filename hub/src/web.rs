@@ -55,6 +55,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/ui.js", JS),
     asset!("/js/signin.js", JS),
     asset!("/js/review.js", JS),
+    asset!("/js/strangers.js", JS),
     asset!("/js/today.js", JS),
     asset!("/js/report.js", JS),
     asset!("/js/students.js", JS),

@@ -21,6 +21,7 @@ mod review;
 mod router;
 mod school;
 mod sessions;
+mod strangers;
 mod timetable;
 pub mod tls;
 mod today;

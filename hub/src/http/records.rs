@@ -92,40 +92,16 @@ async fn decide_on(
     let (gate, model) = (hub.config.faces.gate, hub.config.gallery.model.clone());
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &Connection| {
-        let before = seen(tx, &w, &rules, record)?;
-        let review = decide(tx, &w, &before, action, reassign_to, &actor, now)?;
-        records::review(tx, record, &review)?;
-        if let (true, Some(student)) = (enrol, reassign_to) {
-            let to = GalleryTarget {
-                gate,
-                model: model.clone(),
-                student,
-            };
-            add_to_gallery(tx, &before, &to, &actor, now)?;
-        }
-        let after = records::get(tx, record)?;
-        // What a teacher confirmed may teach the gallery (learn::rules).
-        let learner = Learner {
-            model: model.as_str(),
+        let verdict = Verdict {
+            action,
+            reassign_to,
+            enrol,
             gate: &gate,
-        };
-        let learned = match after.final_student {
-            Some(student) => learner
-                .learn(tx, &after, student, How::Reviewed, &actor, now)?
-                .is_some(),
-            None => false,
-        };
-        let audit_action = format!("record.{action}");
-        let change = Change {
+            model: &model,
             actor: &actor,
-            action: &audit_action,
-            target: format!("record:{record}"),
-            before: Some(json!({"status": before.status, "final_student": before.final_student})),
-            after: Some(json!({"status": after.status, "final_student": after.final_student})),
-            at: now,
+            now,
         };
-        audit::log(tx, change)?;
-        Ok::<_, ApiError>((after, learned))
+        settle(tx, &w, &rules, record, &verdict)
     };
     let (after, learned) = hub.write(move |tx| write(tx)).await?;
     if enrol || learned {
@@ -134,15 +110,73 @@ async fn decide_on(
     Reply::ok(after)
 }
 
+/// A decision on one record and what applying it needs.
+pub(super) struct Verdict<'a> {
+    /// `approve`, `reject` or `reassign`.
+    pub action: &'static str,
+    pub reassign_to: Option<StudentId>,
+    /// Also enrol a reassigned record's embedding for the student.
+    pub enrol: bool,
+    pub gate: &'a QualityGate,
+    pub model: &'a ModelId,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
+/// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
+/// it. Returns the record after, and whether the gallery learned it.
+pub(super) fn settle(
+    tx: &Connection,
+    who: &Principal,
+    rules: &Rules,
+    record: RecordId,
+    v: &Verdict<'_>,
+) -> Result<(RecordView, bool), ApiError> {
+    let before = seen(tx, who, rules, record)?;
+    let review = decide(tx, who, &before, v.action, v.reassign_to, v.actor, v.now)?;
+    records::review(tx, record, &review)?;
+    if let (true, Some(student)) = (v.enrol, v.reassign_to) {
+        let to = GalleryTarget {
+            gate: *v.gate,
+            model: v.model.clone(),
+            student,
+        };
+        add_to_gallery(tx, &before, &to, v.actor, v.now)?;
+    }
+    let after = records::get(tx, record)?;
+    // What a teacher confirmed may teach the gallery (learn::rules).
+    let learner = Learner {
+        model: v.model.as_str(),
+        gate: v.gate,
+    };
+    let learned = match after.final_student {
+        Some(student) => learner
+            .learn(tx, &after, student, How::Reviewed, v.actor, v.now)?
+            .is_some(),
+        None => false,
+    };
+    let audit_action = format!("record.{}", v.action);
+    let change = Change {
+        actor: v.actor,
+        action: &audit_action,
+        target: format!("record:{record}"),
+        before: Some(json!({"status": before.status, "final_student": before.final_student})),
+        after: Some(json!({"status": after.status, "final_student": after.final_student})),
+        at: v.now,
+    };
+    audit::log(tx, change)?;
+    Ok((after, learned))
+}
+
 /// Where a reassigned record's embedding would go, and the rules it must meet.
-struct GalleryTarget {
-    gate: QualityGate,
-    model: ModelId,
-    student: StudentId,
+pub(super) struct GalleryTarget {
+    pub gate: QualityGate,
+    pub model: ModelId,
+    pub student: StudentId,
 }
 
 /// Enrols a reassigned record's embedding for the student, if its figures pass the gate.
-fn add_to_gallery(
+pub(super) fn add_to_gallery(
     tx: &Connection,
     record: &RecordView,
     to: &GalleryTarget,
@@ -255,7 +289,8 @@ pub(super) fn visible_ids(
     Ok((ids, count))
 }
 
-fn seen(
+/// The record, if `who` may see it.
+pub(super) fn seen(
     conn: &Connection,
     who: &Principal,
     rules: &Rules,

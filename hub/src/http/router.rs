@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
     admin, auth, faces, health, quarantine, records, register, reports, review, school, sessions,
-    timetable, today, users,
+    strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -229,6 +229,22 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/records/{record}/reject", user!(records::reject)),
     route(POST, "/records/{record}/reassign", user!(records::reassign)),
     route(GET, "/review", user!(review::queue)),
+    route(GET, "/strangers", user!(strangers::list)),
+    route(
+        POST,
+        "/strangers/{stranger}/dismiss",
+        user!(strangers::dismiss),
+    ),
+    route(
+        POST,
+        "/strangers/{stranger}/assign",
+        user!(strangers::assign),
+    ),
+    route(
+        POST,
+        "/strangers/{stranger}/enrol",
+        admin!(strangers::enrol),
+    ),
     route(GET, "/today", user!(today::today)),
     route(GET, "/sessions", user!(sessions::of_day)),
     route(GET, "/sessions/{slot}/{day}", user!(sessions::roster)),

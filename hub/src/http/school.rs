@@ -313,7 +313,7 @@ fn put_class(
     Ok(class)
 }
 
-fn put_student(
+pub(super) fn put_student(
     tx: &Connection,
     s: Student,
     new: bool,
@@ -346,7 +346,7 @@ fn put_student(
     Ok(s)
 }
 
-fn membership(
+pub(super) fn membership(
     tx: &Connection,
     class: ClassId,
     student: StudentId,

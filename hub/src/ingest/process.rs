@@ -29,6 +29,7 @@ use crate::learn::rules::CONFIDENT;
 use crate::learn::{How, Learner};
 use crate::store::quarantine::{self, Reason};
 use crate::store::{Db, StoreError, devices, records, school};
+use crate::strangers;
 
 /// What the ingest task needs.
 #[derive(Clone, Debug)]
@@ -261,9 +262,13 @@ impl Batch<'_> {
             );
         }
         match records::insert(tx, &record, self.now) {
-            Ok(true) => Ok(Kept::Stored {
-                room_corrected: claimed.is_some(),
-            }),
+            Ok(true) => {
+                // A face of a stranger someone dismissed never reaches the review again.
+                strangers::dismiss_on_arrival(tx, &record, self.now)?;
+                Ok(Kept::Stored {
+                    room_corrected: claimed.is_some(),
+                })
+            }
             Ok(false) => Ok(Kept::Duplicate),
             // The table's CHECKs (migration 4) are the last guard: such a record is held too,
             // rather than failing its whole batch again on every resend.

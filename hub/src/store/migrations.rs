@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_5,
     MIGRATION_6,
     MIGRATION_7,
+    MIGRATION_8,
 ];
 
 const MIGRATION_1: &str = "
@@ -329,6 +330,24 @@ CREATE TABLE register_progress (
 );
 ";
 
+/// Strangers an admin or teacher dismissed: the centre (mean embedding) of the faces they
+/// dismissed, so a new face of the same person is dismissed as it arrives. Biometric data:
+/// purged with the reviewed crops (`retention.thumbnail_days`). An index for an Unknown face
+/// arriving, and for the strangers' cards: the pending Unknown records, newest first.
+const MIGRATION_8: &str = "
+CREATE TABLE dismissed_strangers (
+    id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    centroid BLOB NOT NULL,
+    faces INTEGER NOT NULL CHECK (faces > 0),
+    dismissed_by TEXT NOT NULL,
+    dismissed_at INTEGER NOT NULL
+);
+CREATE INDEX dismissed_strangers_model ON dismissed_strangers(model, dismissed_at);
+CREATE INDEX records_pending_unknown ON records(captured_at, id)
+    WHERE status = 'pending' AND decision = 'unknown';
+";
+
 /// Runs every migration the database has not seen yet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     migrate_to(conn, MIGRATIONS.len())
@@ -431,5 +450,33 @@ mod tests {
             )
             .unwrap();
         assert_eq!(indexes, 3);
+    }
+
+    #[test]
+    fn schema_8_keeps_the_records_and_remembers_dismissed_strangers() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate_to(&mut conn, 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO devices (id, name, room, credential_hash, created_at)
+                 VALUES ('d1', 'door', 'Lab 3', 'h', 0);
+             INSERT INTO records (id, device_id, room, captured_at, received_at, model,
+                 gallery_version, embedding, candidates, decision, quality, status)
+             VALUES ('r1', 'd1', 'Lab 3', 1790000000000, 1790000000500, 'm', 1, x'00',
+                 '[]', 'unknown', '{}', 'pending');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
+        let insert = "INSERT INTO dismissed_strangers
+            (id, model, centroid, faces, dismissed_by, dismissed_at) VALUES (?1, 'm', x'00', ?2, 'u', 1)";
+        conn.execute(insert, rusqlite::params!["a", 3]).unwrap();
+        assert!(
+            conn.execute(insert, rusqlite::params!["b", 0]).is_err(),
+            "a dismissal covers at least one face"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod records;
 pub mod register;
 pub mod school;
 pub mod signins;
+pub mod strangers;
 pub mod timetable;
 pub mod users;
 

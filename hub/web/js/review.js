@@ -1,12 +1,16 @@
 // The review queue: each pending record shows the face the door unit captured beside the
 // enrolment photos of its best candidates. Approve (the best candidate), reject, or reassign
 // to a student found by name. Keyboard: j/k move, a approve, r reject, s search to reassign,
-// l approve all likely matches. The list and the count refresh every few seconds.
+// l approve all likely matches. The list and the count refresh every few seconds. Below the
+// queue, the people the door did not know (strangers.js), refreshed less often: grouping
+// them costs the hub more than listing records.
 
 import * as api from './api.js';
 import { announce, confirm, face, failed, fill, h, heading, poll, score, time } from './ui.js';
+import * as strangers from './strangers.js';
 
 const REFRESH_MS = 4000;
+const STRANGERS_REFRESH_MS = 30000;
 
 export const SHORTCUTS = [
   ['j', 'next record'],
@@ -17,7 +21,7 @@ export const SHORTCUTS = [
   ['l', 'approve all likely matches'],
 ];
 
-export function render(main, { setCount }) {
+export function render(main, { me, setCount }) {
   const count = h('p', { class: 'count', id: 'queue-count', 'aria-live': 'polite' });
   const bulk = h('button', { type: 'button', id: 'approve-likely', onclick: approveLikely }, 'Approve all likely matches');
   const list = h('ol', { class: 'queue', id: 'queue', 'aria-labelledby': 'page-title' });
@@ -39,6 +43,8 @@ export function render(main, { setCount }) {
     list,
     empty,
   );
+  const people = strangers.section(me);
+  main.append(people.el);
 
   const cards = new Map(); // record id -> { el, record }
   let total = 0;
@@ -260,8 +266,10 @@ export function render(main, { setCount }) {
 
   document.addEventListener('keydown', onKey);
   const stop = poll(REFRESH_MS, refresh);
+  const stopStrangers = poll(STRANGERS_REFRESH_MS, people.refresh);
   return () => {
     stop();
+    stopStrangers();
     document.removeEventListener('keydown', onKey);
   };
 }

@@ -1,0 +1,183 @@
+//! Faces nobody knew, as the strangers' cards need them (the pending Unknown records with a
+//! crop, embedding included), and the strangers who were dismissed (the centre of their
+//! faces, who dismissed them and when). Which faces are one person is not stored: it is
+//! worked out on every read (`strangers::rules`), so the records stay the one source of truth.
+
+use rollcall_shared::{RecordId, StudentId};
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
+
+// Walks the partial index of migration 7, newest first.
+const PENDING_UNKNOWN: &str = "SELECT id, room, captured_at, model, embedding, quality
+    FROM records WHERE status = 'pending' AND decision = 'unknown' AND thumbnail IS NOT NULL
+    ORDER BY captured_at DESC, id DESC LIMIT ?1";
+const INSERT_DISMISSED: &str = "INSERT INTO dismissed_strangers
+    (id, model, centroid, faces, dismissed_by, dismissed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const DISMISSED: &str = "SELECT centroid FROM dismissed_strangers WHERE model = ?1";
+const PURGE: &str = "DELETE FROM dismissed_strangers WHERE dismissed_at < ?1";
+const TEMPLATES: &str = "SELECT student_id, embedding FROM embeddings WHERE model = ?1";
+
+/// One face nobody knew.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Face {
+    pub id: RecordId,
+    pub room: String,
+    pub captured_at: i64,
+    pub model: String,
+    pub embedding: Vec<f32>,
+    /// The record's quality figures (JSON), to pick the best crops.
+    pub quality: serde_json::Value,
+}
+
+fn face(r: &rusqlite::Row<'_>) -> rusqlite::Result<Face> {
+    let blob: Vec<u8> = r.get(4)?;
+    let embedding = blob_to_embedding(&blob).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e.into())
+    })?;
+    let quality: String = r.get(5)?;
+    Ok(Face {
+        id: id_col(r, 0)?,
+        room: r.get(1)?,
+        captured_at: r.get(2)?,
+        model: r.get(3)?,
+        embedding,
+        quality: serde_json::from_str(&quality).unwrap_or_default(),
+    })
+}
+
+/// The newest `limit` pending Unknown records that have a crop, newest first.
+pub fn pending_unknown(conn: &Connection, limit: usize) -> Result<Vec<Face>, StoreError> {
+    let mut stmt = conn.prepare_cached(PENDING_UNKNOWN)?;
+    let rows = stmt.query_map([limit as i64], face)?;
+    readable(rows, "unknown face")
+}
+
+/// A stranger being dismissed.
+#[derive(Clone, Copy, Debug)]
+pub struct Dismissal<'a> {
+    pub model: &'a str,
+    pub centroid: &'a [f32],
+    /// How many faces were dismissed.
+    pub faces: usize,
+    pub by: &'a str,
+    pub at: i64,
+}
+
+/// Remembers a dismissed stranger; returns the dismissal's id.
+pub fn dismiss(conn: &Connection, d: &Dismissal<'_>) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    conn.execute(
+        INSERT_DISMISSED,
+        params![
+            id.to_string(),
+            d.model,
+            embedding_to_blob(d.centroid),
+            d.faces as i64,
+            d.by,
+            d.at
+        ],
+    )?;
+    Ok(id)
+}
+
+/// The centres of the strangers dismissed under `model`.
+pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Vec<f32>>, StoreError> {
+    let mut stmt = conn.prepare_cached(DISMISSED)?;
+    let blobs = stmt.query_map([model], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for blob in readable(blobs, "dismissed stranger")? {
+        out.push(blob_to_embedding(&blob)?);
+    }
+    Ok(out)
+}
+
+/// Forgets the strangers dismissed before `before` (the crops' retention). Returns how many.
+pub fn purge(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(PURGE, [before])?)
+}
+
+/// Every enrolled template of `model` with its student: whom a stranger looks most like.
+pub fn templates(conn: &Connection, model: &str) -> Result<Vec<(StudentId, Vec<f32>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(TEMPLATES)?;
+    let rows = stmt.query_map([model], |r| Ok((id_col(r, 0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    let mut out = Vec::new();
+    for (student, blob) in readable(rows, "template")? {
+        out.push((student, blob_to_embedding(&blob)?));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{devices, records};
+    use rollcall_shared::{Decision, Embedding, Thumbnail};
+
+    const T: i64 = 1_790_000_000_000;
+
+    #[test]
+    fn only_pending_unknown_faces_with_a_crop_newest_first() {
+        let conn = crate::store::memory();
+        let mut ids = Vec::new();
+        for (at, decision, crop) in [
+            (1, Decision::Unknown, true),
+            (3, Decision::Unknown, true),
+            (2, Decision::Uncertain, true),
+            (4, Decision::Unknown, false),
+        ] {
+            let named = match decision {
+                Decision::Unknown => vec![],
+                _ => vec![StudentId::random()],
+            };
+            let mut r = crate::store::sample_record(decision, T + at, &named);
+            r.embedding = Embedding(vec![at as f32; 4]);
+            r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
+            devices::insert(&conn, &sample_device(r.device), "h").unwrap();
+            records::insert(&conn, &r, T).unwrap();
+            ids.push(r.id);
+        }
+        let faces = pending_unknown(&conn, 10).unwrap();
+        assert_eq!(
+            faces.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [ids[1], ids[0]]
+        );
+        assert_eq!(faces[0].embedding, [3.0; 4]);
+        assert_eq!(pending_unknown(&conn, 1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn dismissed_strangers_are_kept_by_model_until_purged() {
+        let conn = crate::store::memory();
+        let d = Dismissal {
+            model: "m",
+            centroid: &[0.5, 0.25],
+            faces: 2,
+            by: "user:tess",
+            at: T,
+        };
+        dismiss(&conn, &d).unwrap();
+        assert_eq!(dismissed(&conn, "m").unwrap(), [vec![0.5, 0.25]]);
+        assert!(dismissed(&conn, "other").unwrap().is_empty());
+        assert_eq!(purge(&conn, T).unwrap(), 0);
+        assert_eq!(purge(&conn, T + 1).unwrap(), 1);
+        assert!(dismissed(&conn, "m").unwrap().is_empty());
+    }
+
+    fn sample_device(id: rollcall_shared::DeviceId) -> devices::Device {
+        devices::Device {
+            id,
+            name: id.to_string(),
+            room: "Lab 3".into(),
+            enabled: true,
+            created_at: 0,
+            online: false,
+            last_seen_at: None,
+            outbox_depth: None,
+            gallery_version: None,
+            software_version: None,
+            last_error: None,
+        }
+    }
+}
