@@ -210,8 +210,16 @@ pub struct AuthConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
+    /// Days a decided record keeps its face crop and embedding.
     pub thumbnail_days: u32,
+    /// Days before the rest of a record (who, where, when, the decision) goes.
     pub record_days: u32,
+    /// Days a face nobody decided about waits before it is set aside, crop and embedding gone.
+    pub undecided_days: u32,
+    /// Days after a student left their last class before their enrolment faces are deleted.
+    pub leaver_days: u32,
+    /// Years the register (closed sessions and amendments) is kept.
+    pub register_years: u32,
 }
 
 /// Which records from door units are believed; the rest go to quarantine.
@@ -407,6 +415,9 @@ impl Default for RetentionConfig {
         Self {
             thumbnail_days: 30,
             record_days: 400,
+            undecided_days: 14,
+            leaver_days: 30,
+            register_years: 6,
         }
     }
 }
@@ -558,6 +569,18 @@ impl Config {
         }
         if ingest.max_clock_skew_minutes > 24 * 60 {
             return invalid("ingest.max_clock_skew_minutes must be at most 1440 (a day)");
+        }
+        let r = &self.retention;
+        if r.undecided_days.saturating_mul(24) < ingest.max_record_age_hours
+            || r.undecided_days > r.record_days
+        {
+            return invalid(
+                "retention.undecided_days must be at least ingest.max_record_age_hours / 24 (a \
+                 late record would be set aside as it arrives) and at most retention.record_days",
+            );
+        }
+        if !(1..=100).contains(&r.register_years) {
+            return invalid("retention.register_years must be 1 to 100");
         }
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");

@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod learn;
 pub mod open_files;
 pub mod register;
+pub mod retention;
 pub mod roster;
 mod server;
 pub mod setup;

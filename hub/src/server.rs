@@ -28,13 +28,12 @@ use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Metrics};
 use crate::register;
 use crate::state::Hub;
-use crate::store::{Db, StoreError, quarantine, records, strangers};
+use crate::store::{Db, StoreError};
 use crate::tls::TlsError;
 use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
 
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
-const DAY_MS: i64 = 86_400_000;
 
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
@@ -173,14 +172,20 @@ pub async fn run_on(
         }
     }
     tasks.spawn(ingest.run(in_rx, stop.clone()));
-    tasks.spawn(pusher.run(changed, stop.clone()));
+    tasks.spawn(pusher.run(changed.clone(), stop.clone()));
     tasks.spawn(close_registers(
         db.clone(),
         config.clone(),
         clock.clone(),
         stop.clone(),
     ));
-    tasks.spawn(retention(db, config.clone(), clock, stop.clone()));
+    tasks.spawn(retention(
+        db,
+        config.clone(),
+        clock,
+        changed.clone(),
+        stop.clone(),
+    ));
     tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
     tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     shutdown.await;
@@ -270,11 +275,13 @@ async fn close_registers(
     }
 }
 
-/// Drops reviewed thumbnails, dismissed strangers and old records on schedule.
+/// Applies the retention policy ([`crate::retention`]) on schedule; tells the pusher when
+/// leavers' templates went, so door units drop them.
 async fn retention(
     db: Db,
     config: Arc<Config>,
     clock: SharedClock,
+    gallery_changed: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut every = tokio::time::interval(RETENTION_EVERY);
@@ -283,23 +290,30 @@ async fn retention(
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let now = clock.now().0;
-        let r = &config.retention;
-        let thumbs_before = now - i64::from(r.thumbnail_days) * DAY_MS;
-        let records_before = now - i64::from(r.record_days) * DAY_MS;
-        match db
+        let (now, policy, rules) = (clock.now().0, config.retention.clone(), config.rules());
+        let purged = db
             .call(move |c| {
-                let (thumbs, records) = records::purge(c, thumbs_before, records_before)?;
-                // A dismissed stranger's centre is biometric: it goes with their crops.
-                strangers::purge(c, thumbs_before)?;
-                Ok::<_, StoreError>((thumbs, records + quarantine::purge(c, records_before)?))
+                let tx = c.transaction()?;
+                let purged = crate::retention::run(&tx, &policy, &rules, now)?;
+                tx.commit()?;
+                Ok::<_, StoreError>(purged)
             })
-            .await
-        {
-            Ok((0, 0)) => {}
-            Ok((t, n)) => tracing::info!(
-                "retention: dropped {t} thumbnails and {n} records (quarantined ones included)"
-            ),
+            .await;
+        match purged {
+            Ok(p) if p.is_empty() => {}
+            Ok(p) => {
+                tracing::info!(
+                    faces = p.faces,
+                    undecided = p.undecided,
+                    leavers_templates = p.leavers_templates,
+                    records = p.records,
+                    register_sessions = p.register_sessions,
+                    "retention applied"
+                );
+                if p.leavers_templates > 0 {
+                    gallery_changed.notify_one();
+                }
+            }
             Err(e) => tracing::error!("retention: {e}"),
         }
     }

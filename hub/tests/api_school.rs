@@ -67,7 +67,7 @@ async fn crud_of_classes_students_and_timetable_is_audited() {
         "class.update",
         "student.create",
         "student.enrol",
-        "student.delete",
+        "student.erase",
         "timetable.update",
         "device.register",
     ] {

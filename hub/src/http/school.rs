@@ -17,6 +17,7 @@ use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::school::{self, Class, NewEnrolment, Source, Student};
 use crate::store::users;
+use crate::store::{quarantine, records};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,19 +221,25 @@ pub async fn update_student(hub: &Hub, req: &Request, who: &Principal) -> Result
     Reply::ok(updated)
 }
 
+/// Erases a student: every biometric item goes at once (templates and enrolment photos with
+/// the student, the records that are their face, held-back records naming them; door units
+/// at the next push). Their register entries stay, as the law requires.
 pub async fn delete_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &Connection| {
         let old = school::student(tx, student)?;
+        let faces = records::erase_faces_of(tx, student)?;
+        let held = quarantine::erase_faces_of(tx, student)?;
         school::delete_student(tx, student)?;
         let target = format!("student:{student}");
+        let erased = json!({"records": faces, "held_back": held});
         log(
             tx,
             &actor,
-            "student.delete",
+            "student.erase",
             target,
-            Some(json!(old)),
+            Some(json!({"student": old, "erased": erased})),
             None,
             now,
         )

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_6,
     MIGRATION_7,
     MIGRATION_8,
+    MIGRATION_9,
 ];
 
 const MIGRATION_1: &str = "
@@ -346,6 +347,12 @@ CREATE TABLE dismissed_strangers (
 CREATE INDEX dismissed_strangers_model ON dismissed_strangers(model, dismissed_at);
 CREATE INDEX records_pending_unknown ON records(captured_at, id)
     WHERE status = 'pending' AND decision = 'unknown';
+";
+
+/// When a student stopped being in any class (set and cleared by the retention pass): their
+/// enrolment photos and templates are deleted `retention.leaver_days` after.
+const MIGRATION_9: &str = "
+ALTER TABLE students ADD COLUMN left_at INTEGER;
 ";
 
 /// Runs every migration the database has not seen yet.

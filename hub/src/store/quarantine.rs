@@ -2,7 +2,7 @@
 //! for an admin to see, never a mark. Keyed by record id, so a door unit that resends changes
 //! nothing. Embeddings are not kept; thumbnails are, under the records' retention.
 
-use rollcall_shared::{AttendanceRecord, DeviceId, RecordId};
+use rollcall_shared::{AttendanceRecord, DeviceId, RecordId, StudentId};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -115,6 +115,14 @@ pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, Sto
         .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
         .optional()?;
     found.ok_or(StoreError::NotFound("quarantined record"))
+}
+
+/// Drops every held record naming `student` as a candidate (erasure). Returns how many.
+pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM quarantine WHERE instr(candidates, ?1) > 0",
+        [student.to_string()],
+    )?)
 }
 
 /// Drops what arrived before `received_before` (the records' retention). Returns how many.

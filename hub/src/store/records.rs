@@ -46,9 +46,20 @@ const BY_DOOR: &str = "SELECT DISTINCT final_student FROM records
     AND final_student IS NOT NULL";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
-const PURGE_THUMBNAILS: &str = "UPDATE records SET thumbnail = NULL
-    WHERE thumbnail IS NOT NULL AND status != 'pending' AND reviewed_at < ?1";
 const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
+// Biometric data of a decided record (a Confident one is decided when it arrives): its crop
+// and its embedding. The record itself (who,
+// where, when, the decision) stays as evidence until `records_before`.
+const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = x''
+    WHERE status != 'pending' AND coalesce(reviewed_at, received_at) < ?1
+    AND (thumbnail IS NOT NULL OR length(embedding) > 0)";
+// A face nobody decided about in time is set aside as rejected, its crop and embedding gone.
+const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = x'',
+    status = 'rejected', reviewed_by = 'retention', reviewed_at = ?2
+    WHERE status = 'pending' AND captured_at < ?1";
+// Erasure: the faces of one student, confirmed or waiting with them as a candidate.
+const ERASE_FACES: &str = "DELETE FROM records WHERE final_student = ?1
+    OR (status = 'pending' AND instr(candidates, ?1) > 0)";
 
 /// Where a record stands in review.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,24 +370,44 @@ pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, Sto
     found.ok_or(StoreError::NotFound("record"))
 }
 
-/// The embedding a record carries.
+/// The embedding a record carries; not found once retention has deleted it.
 pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError> {
     let blob: Vec<u8> = conn
         .query_row(EMBEDDING, [id.to_string()], |r| r.get(0))
         .optional()?
         .ok_or(StoreError::NotFound("record"))?;
+    if blob.is_empty() {
+        return Err(StoreError::NotFound(
+            "the record's face (deleted by retention)",
+        ));
+    }
     blob_to_embedding(&blob)
 }
 
-/// Applies the retention policy; returns (thumbnails dropped, records deleted).
-pub fn purge(
+/// Deletes the crop and embedding of every record decided before `reviewed_before`.
+pub fn purge_faces(conn: &Connection, reviewed_before: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(PURGE_FACES, [reviewed_before])?)
+}
+
+/// Rejects every record still pending that was captured before `captured_before`, deleting
+/// its crop and embedding.
+pub fn expire_undecided(
     conn: &Connection,
-    thumbnails_reviewed_before: i64,
-    records_before: i64,
-) -> Result<(usize, usize), StoreError> {
-    let thumbs = conn.execute(PURGE_THUMBNAILS, [thumbnails_reviewed_before])?;
-    let records = conn.execute(PURGE_RECORDS, [records_before])?;
-    Ok((thumbs, records))
+    captured_before: i64,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(conn.execute(EXPIRE_UNDECIDED, params![captured_before, now])?)
+}
+
+/// Deletes the records that are `student`'s face: confirmed as them, or waiting for review
+/// with them as a candidate.
+pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, StoreError> {
+    Ok(conn.execute(ERASE_FACES, [student.to_string()])?)
+}
+
+/// Deletes the records captured before `records_before`. Returns how many.
+pub fn purge(conn: &Connection, records_before: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(PURGE_RECORDS, [records_before])?)
 }
 
 #[cfg(test)]
@@ -524,8 +555,19 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(purge(&conn, 10, 0).unwrap(), (0, 0));
-        assert_eq!(purge(&conn, 10, T + 2_000).unwrap(), (0, 1));
+        assert_eq!(
+            purge_faces(&conn, 9).unwrap(),
+            0,
+            "reviewed at 9, not before"
+        );
+        assert_eq!(purge_faces(&conn, 10).unwrap(), 1);
+        assert!(matches!(
+            embedding(&conn, r.id),
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(purge_faces(&conn, 10).unwrap(), 0, "once");
+        assert_eq!(purge(&conn, 0).unwrap(), 0);
+        assert_eq!(purge(&conn, T + 2_000).unwrap(), 1);
     }
 
     #[test]

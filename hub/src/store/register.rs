@@ -337,6 +337,15 @@ pub fn amend(
     Ok(())
 }
 
+/// Deletes the register of every session before `before`, amendments first. Returns how
+/// many sessions.
+pub fn purge(conn: &Connection, before: NaiveDate) -> Result<usize, StoreError> {
+    let day = before.to_string();
+    conn.execute("DELETE FROM register_amendments WHERE day < ?1", [&day])?;
+    conn.execute("DELETE FROM register_entries WHERE day < ?1", [&day])?;
+    Ok(conn.execute("DELETE FROM register_sessions WHERE day < ?1", [&day])?)
+}
+
 /// The last day every session of which is closed; `None` before the first pass.
 pub fn closed_through(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
     let day: Option<String> = conn

@@ -210,6 +210,30 @@ pub fn student(conn: &Connection, id: StudentId) -> Result<Student, StoreError> 
         .ok_or(StoreError::NotFound("student"))
 }
 
+/// Notes when students left their last class (and forgets it for those back in one).
+pub fn note_leavers(conn: &Connection, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE students SET left_at = ?1 WHERE left_at IS NULL
+         AND id NOT IN (SELECT student_id FROM class_members)",
+        [now],
+    )?;
+    conn.execute(
+        "UPDATE students SET left_at = NULL WHERE left_at IS NOT NULL
+         AND id IN (SELECT student_id FROM class_members)",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Deletes the enrolment photos and templates of students who left before `left_before`.
+pub fn purge_leavers_faces(conn: &Connection, left_before: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM embeddings WHERE student_id IN
+         (SELECT id FROM students WHERE left_at < ?1)",
+        [left_before],
+    )?)
+}
+
 pub fn add_member(conn: &Connection, class: ClassId, student: StudentId) -> Result<(), StoreError> {
     conn.execute(ADD_MEMBER, params![class.to_string(), student.to_string()])?;
     Ok(())

@@ -1,0 +1,70 @@
+//! What the hub keeps, and for how long. Two clocks run apart:
+//!
+//! - **The register** (closed sessions, entries, amendments) is a legal record: it is kept for
+//!   `retention.register_years` (six, as England's regulations ask) and then deleted whole.
+//!   Nothing shorter touches it: not record retention, not erasure.
+//! - **Faces** (biometric data) are kept only while they serve: a decided record's crop and
+//!   embedding for `thumbnail_days`; a face nobody decided about for `undecided_days`, after
+//!   which it is set aside as rejected; the enrolment photos and templates of a student who
+//!   left every class, `leaver_days` after they left. What is left of a record (who, where,
+//!   when, the decision) goes after `record_days`.
+//!
+//! Erasing a student ([`crate::http`] `DELETE /students/{id}`) deletes their faces at once:
+//! templates, enrolment photos, the records that are their face, held-back records naming
+//! them; door units drop them at the next gallery push. Their register entries stay.
+
+use chrono::Months;
+use rusqlite::Connection;
+
+use crate::attendance::Rules;
+use crate::config::RetentionConfig;
+use crate::store::{StoreError, quarantine, records, register, school, strangers};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What one pass deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Decided records whose crop and embedding went.
+    pub faces: usize,
+    /// Undecided records set aside.
+    pub undecided: usize,
+    /// Templates and enrolment photos of students who left.
+    pub leavers_templates: usize,
+    /// Whole records, held-back ones included.
+    pub records: usize,
+    /// Closed sessions past the register's retention.
+    pub register_sessions: usize,
+}
+
+impl Purged {
+    pub fn is_empty(&self) -> bool {
+        *self == Purged::default()
+    }
+}
+
+/// Applies the policy at `now`, in one transaction the caller commits.
+pub fn run(
+    conn: &Connection,
+    r: &RetentionConfig,
+    rules: &Rules,
+    now: i64,
+) -> Result<Purged, StoreError> {
+    let days_ago = |days: u32| now.saturating_sub(i64::from(days) * DAY_MS);
+    let faces_before = days_ago(r.thumbnail_days);
+    school::note_leavers(conn, now)?;
+    // A dismissed stranger's centre is biometric: it goes with the crops.
+    strangers::purge(conn, faces_before)?;
+    let register_from = rules
+        .local_day(now)
+        .checked_sub_months(Months::new(r.register_years.saturating_mul(12)))
+        .unwrap_or_default();
+    Ok(Purged {
+        faces: records::purge_faces(conn, faces_before)?,
+        undecided: records::expire_undecided(conn, days_ago(r.undecided_days), now)?,
+        leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
+        records: records::purge(conn, days_ago(r.record_days))?
+            + quarantine::purge(conn, days_ago(r.record_days))?,
+        register_sessions: register::purge(conn, register_from)?,
+    })
+}
