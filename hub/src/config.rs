@@ -49,7 +49,21 @@ pub struct Config {
     pub register: RegisterConfig,
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
+    /// Signed HTTP callbacks for events (`[[webhooks]]`, any number).
+    pub webhooks: Vec<WebhookConfig>,
     pub secrets: Secrets,
+}
+
+/// One receiver of signed event callbacks.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where events are POSTed: `https://…`, or `http://` on a loopback address only.
+    pub url: String,
+    /// A file holding the shared secret (at least 16 bytes) the signature is made with.
+    pub secret_file: PathBuf,
+    /// Which events: `session.closed`, `device.offline`.
+    pub events: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -327,6 +341,7 @@ impl Default for Config {
             register: RegisterConfig::default(),
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
+            webhooks: Vec::new(),
             secrets: Secrets::default(),
         }
     }
@@ -581,6 +596,9 @@ impl Config {
         }
         if !(1..=100).contains(&r.register_years) {
             return invalid("retention.register_years must be 1 to 100");
+        }
+        for hook in &self.webhooks {
+            crate::notify::check_hook(hook).map_err(ConfigError::Invalid)?;
         }
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");

@@ -20,6 +20,7 @@ pub mod gallery;
 pub mod http;
 pub mod ingest;
 pub mod learn;
+pub mod notify;
 pub mod open_files;
 pub mod register;
 pub mod retention;

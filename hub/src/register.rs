@@ -12,6 +12,7 @@
 //! starts from today: sessions before the register existed stay computed, as they were.
 
 use rusqlite::Connection;
+use serde::Serialize;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
 use crate::roster::calendar;
@@ -47,21 +48,40 @@ pub fn default_code(mark: Mark) -> &'static str {
     }
 }
 
+/// A session just closed, as a webhook receiver sees it: ids and codes, never names.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Closed {
+    pub slot_id: uuid::Uuid,
+    pub day: chrono::NaiveDate,
+    pub class_id: rollcall_shared::ClassId,
+    pub room: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub entries: Vec<ClosedEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClosedEntry {
+    pub student: rollcall_shared::StudentId,
+    pub code: &'static str,
+    pub source: Source,
+}
+
 /// Closes every session that ended more than `grace_ms` before `now` and is not closed yet,
-/// from the day after the last finished one through today. Returns how many it closed.
+/// from the day after the last finished one through today. Returns what it closed.
 pub fn close_due(
     conn: &Connection,
     rules: &Rules,
     grace_ms: i64,
     now: i64,
-) -> Result<usize, StoreError> {
+) -> Result<Vec<Closed>, StoreError> {
     let today = rules.local_day(now);
     let slots = timetable::all_slots(conn)?;
     let calendar = calendar(conn)?;
     let Some(mut finished) = register::closed_through(conn)?.or_else(|| today.pred_opt()) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
-    let mut closed = 0;
+    let mut closed = Vec::new();
     let days = finished
         .iter_days()
         .skip(1)
@@ -75,8 +95,7 @@ pub fn close_due(
                 continue;
             }
             if now >= session.ends_at(rules).saturating_add(grace_ms) {
-                close(conn, &session, rules, now)?;
-                closed += 1;
+                closed.push(close(conn, &session, rules, now)?);
             } else {
                 all_closed = false;
             }
@@ -93,7 +112,12 @@ pub fn close_due(
 }
 
 /// Writes one session's register as its live roster stands at its end.
-fn close(conn: &Connection, session: &Session, rules: &Rules, now: i64) -> Result<(), StoreError> {
+fn close(
+    conn: &Connection,
+    session: &Session,
+    rules: &Rules,
+    now: i64,
+) -> Result<Closed, StoreError> {
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<_> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
@@ -143,7 +167,22 @@ fn close(conn: &Connection, session: &Session, rules: &Rules, now: i64) -> Resul
         students = entries.len(),
         "register closed"
     );
-    Ok(())
+    Ok(Closed {
+        slot_id: closed.slot.id,
+        day: closed.day,
+        class_id: closed.slot.class_id,
+        room: closed.slot.room,
+        starts_at: closed.starts_at,
+        ends_at: closed.ends_at,
+        entries: entries
+            .iter()
+            .map(|e| ClosedEntry {
+                student: e.student,
+                code: e.code,
+                source: e.source,
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

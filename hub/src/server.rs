@@ -26,6 +26,7 @@ use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Metrics};
+use crate::notify::{self, Event, Hooks};
 use crate::register;
 use crate::state::Hub;
 use crate::store::{Db, StoreError};
@@ -38,6 +39,8 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    #[error("{0}")]
+    Webhooks(String),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -110,6 +113,7 @@ pub async fn run_on(
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
+    let hooks = Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?;
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
@@ -151,6 +155,7 @@ pub async fn run_on(
         metrics: metrics.clone(),
         outbound: out_tx.clone(),
         gallery_changed: changed.clone(),
+        hooks: hooks.clone(),
     };
     let pusher = Pusher {
         db: db.clone(),
@@ -176,6 +181,13 @@ pub async fn run_on(
     tasks.spawn(close_registers(
         db.clone(),
         config.clone(),
+        clock.clone(),
+        hooks.clone(),
+        stop.clone(),
+    ));
+    tasks.spawn(notify::deliver::run(
+        db.clone(),
+        hooks,
         clock.clone(),
         stop.clone(),
     ));
@@ -247,6 +259,7 @@ async fn close_registers(
     db: Db,
     config: Arc<Config>,
     clock: SharedClock,
+    hooks: Hooks,
     mut stop: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs(u64::from(config.register.check_every_secs));
@@ -258,13 +271,16 @@ async fn close_registers(
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let (rules, now) = (config.rules(), clock.now().0);
+        let (rules, now, hooks) = (config.rules(), clock.now().0, hooks.clone());
         let closed = db
             .call(move |c| {
                 let tx = c.transaction()?;
-                let n = register::close_due(&tx, &rules, grace, now)?;
+                let closed = register::close_due(&tx, &rules, grace, now)?;
+                for session in &closed {
+                    hooks.enqueue(&tx, Event::SessionClosed, &serde_json::json!(session), now)?;
+                }
                 tx.commit()?;
-                Ok::<_, StoreError>(n)
+                Ok::<_, StoreError>(closed.len())
             })
             .await;
         match closed {

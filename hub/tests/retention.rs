@@ -49,7 +49,7 @@ async fn close_registers(hub: &TestHub, now: i64) -> usize {
     hub.db()
         .call(move |c| {
             let tx = c.transaction()?;
-            let n = rollcall_hub::register::close_due(&tx, &rules(), 30 * 60_000, now)?;
+            let n = rollcall_hub::register::close_due(&tx, &rules(), 30 * 60_000, now)?.len();
             tx.commit()?;
             Ok::<_, rollcall_hub::store::StoreError>(n)
         })

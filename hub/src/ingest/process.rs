@@ -27,6 +27,7 @@ use crate::clock::SharedClock;
 use crate::gallery::{Trigger, update_for};
 use crate::learn::rules::CONFIDENT;
 use crate::learn::{How, Learner};
+use crate::notify::{Event, Hooks};
 use crate::store::quarantine::{self, Reason};
 use crate::store::{Db, StoreError, devices, records, school};
 use crate::strangers;
@@ -48,6 +49,8 @@ pub struct Ingest {
     pub outbound: mpsc::Sender<Outbound>,
     /// Told when the batch taught the gallery a template, so door units get it.
     pub gallery_changed: Arc<Notify>,
+    /// Told (through the outbox, in the batch's transaction) when a door unit goes offline.
+    pub hooks: Hooks,
 }
 
 /// What a committed batch owes the devices.
@@ -88,7 +91,7 @@ impl Ingest {
             return;
         }
         let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
-        let gate = self.gate;
+        let (gate, hooks) = (self.gate, self.hooks.clone());
         let now = self.clock.now().0;
         let stored = self
             .db
@@ -99,6 +102,7 @@ impl Ingest {
                     now,
                     window,
                     metrics: &metrics,
+                    hooks: &hooks,
                 };
                 batch.store(conn, accepted)
             })
@@ -175,6 +179,7 @@ struct Batch<'a> {
     now: i64,
     window: Window,
     metrics: &'a Metrics,
+    hooks: &'a Hooks,
 }
 
 impl Batch<'_> {
@@ -218,7 +223,13 @@ impl Batch<'_> {
                     counted.push(&metrics.status_messages);
                     devices::record_status(&tx, &status, now)?;
                 }
-                Message::Offline(_) => devices::set_offline(&tx, device)?,
+                Message::Offline(_) => {
+                    devices::set_offline(&tx, device)?;
+                    let room = devices::get(&tx, device)?.map(|d| (d.name, d.room));
+                    let (name, room) = room.unwrap_or_default();
+                    let about = serde_json::json!({"device": device, "name": name, "room": room});
+                    self.hooks.enqueue(&tx, Event::DeviceOffline, &about, now)?;
+                }
                 Message::GalleryRequest(req) => {
                     counted.push(&metrics.gallery_requests);
                     devices::touch(&tx, device, now)?;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_7,
     MIGRATION_8,
     MIGRATION_9,
+    MIGRATION_10,
 ];
 
 const MIGRATION_1: &str = "
@@ -353,6 +354,24 @@ CREATE INDEX records_pending_unknown ON records(captured_at, id)
 /// enrolment photos and templates are deleted `retention.leaver_days` after.
 const MIGRATION_9: &str = "
 ALTER TABLE students ADD COLUMN left_at INTEGER;
+";
+
+/// The webhook outbox: one row per event and receiver, until it is delivered or given up.
+const MIGRATION_10: &str = "
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL CHECK (json_valid(payload)),
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    failed_at INTEGER,
+    last_error TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at)
+    WHERE delivered_at IS NULL AND failed_at IS NULL;
 ";
 
 /// Runs every migration the database has not seen yet.

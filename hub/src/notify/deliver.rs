@@ -1,0 +1,150 @@
+//! The delivery task: POSTs due webhook rows and records each outcome.
+
+use std::time::Duration;
+
+use rusqlite::params;
+use tokio::sync::watch;
+
+use super::Hooks;
+use super::sign::{MAX_ATTEMPTS, retry_delay_ms, signature};
+use crate::clock::SharedClock;
+use crate::store::{Db, StoreError};
+
+/// How often due deliveries are looked for.
+const EVERY: Duration = Duration::from_secs(2);
+/// How long a receiver may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Most deliveries sent per look.
+const BATCH: i64 = 32;
+
+/// One row to send.
+#[derive(Debug)]
+struct Due {
+    id: i64,
+    url: String,
+    event: String,
+    payload: String,
+    attempts: u32,
+}
+
+/// Sends due deliveries until shutdown.
+pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Receiver<bool>) {
+    if hooks.0.is_empty() {
+        return;
+    }
+    let client = match reqwest::Client::builder().timeout(TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => return tracing::error!("webhooks: cannot build an HTTP client: {e}"),
+    };
+    let mut every = tokio::time::interval(EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every.tick() => {}
+        }
+        let now = clock.now().0;
+        let due = db.read(move |c| due(c, now)).await;
+        let due = match due {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("webhooks: {e}");
+                continue;
+            }
+        };
+        for d in due {
+            let outcome = send(&client, &hooks, &d, now).await;
+            let recorded = db.call(move |c| record(c, &d, outcome, now)).await;
+            if let Err(e) = recorded {
+                tracing::error!("webhooks: recording a delivery: {e}");
+            }
+        }
+    }
+}
+
+fn due(conn: &rusqlite::Connection, now: i64) -> Result<Vec<Due>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, url, event, payload, attempts FROM webhook_deliveries
+         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= ?1
+         ORDER BY next_at, id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, BATCH], |r| {
+        Ok(Due {
+            id: r.get(0)?,
+            url: r.get(1)?,
+            event: r.get(2)?,
+            payload: r.get(3)?,
+            attempts: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// POSTs one delivery: `Ok` on a 2xx answer, else why not.
+async fn send(client: &reqwest::Client, hooks: &Hooks, d: &Due, now: i64) -> Result<(), String> {
+    let hook = hooks
+        .0
+        .iter()
+        .find(|h| h.url == d.url)
+        .ok_or("this receiver is no longer configured")?;
+    let answer = client
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .header("x-rollcall-event", &d.event)
+        .header("x-rollcall-delivery", d.id.to_string())
+        .header(
+            "x-rollcall-signature",
+            signature(&hook.secret, now, &d.payload),
+        )
+        .body(d.payload.clone())
+        .send()
+        .await
+        .map_err(|e| format!("{e}"))?;
+    match answer.status() {
+        s if s.is_success() => Ok(()),
+        s => Err(format!("answered {s}")),
+    }
+}
+
+fn record(
+    conn: &mut rusqlite::Connection,
+    d: &Due,
+    outcome: Result<(), String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let attempts = d.attempts + 1;
+    match outcome {
+        Ok(()) => {
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = ?2, delivered_at = ?3, last_error = NULL
+                 WHERE id = ?1",
+                params![d.id, attempts, now],
+            )?;
+        }
+        Err(e) if attempts >= MAX_ATTEMPTS => {
+            tracing::warn!(
+                url = d.url,
+                event = d.event,
+                "webhook given up after {attempts} attempts: {e}"
+            );
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = ?2, failed_at = ?3, last_error = ?4
+                 WHERE id = ?1",
+                params![d.id, attempts, now, e],
+            )?;
+        }
+        Err(e) => {
+            tracing::info!(
+                url = d.url,
+                event = d.event,
+                attempts,
+                "webhook not delivered, will retry: {e}"
+            );
+            conn.execute(
+                "UPDATE webhook_deliveries SET attempts = ?2, next_at = ?3, last_error = ?4
+                 WHERE id = ?1",
+                params![d.id, attempts, now + retry_delay_ms(attempts), e],
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Signed webhooks: events the school's other systems want to hear about, delivered at least
+//! once.
+//!
+//! An event is written to the `webhook_deliveries` outbox in the same transaction as the
+//! change it reports (a session's register written, a door unit gone offline), one row per
+//! receiver that asked for it, so a crash can neither lose it nor send one for a change that
+//! never committed. The [`deliver`] task POSTs due rows, signed ([`sign`]), and retries with a
+//! growing delay until the receiver answers 2xx or a day has passed.
+
+pub mod deliver;
+pub mod sign;
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::config::WebhookConfig;
+use crate::store::StoreError;
+
+/// What can be subscribed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Event {
+    /// A session's register has been written and locked.
+    #[serde(rename = "session.closed")]
+    SessionClosed,
+    /// A door unit's connection to the broker ended without a goodbye.
+    #[serde(rename = "device.offline")]
+    DeviceOffline,
+}
+
+impl Event {
+    pub const ALL: [Event; 2] = [Event::SessionClosed, Event::DeviceOffline];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::SessionClosed => "session.closed",
+            Event::DeviceOffline => "device.offline",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// Shortest secret accepted, in bytes.
+const MIN_SECRET: usize = 16;
+
+/// A receiver, ready to sign for.
+#[derive(Clone)]
+pub struct Hook {
+    pub url: String,
+    pub secret: Vec<u8>,
+    pub events: Vec<Event>,
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every configured receiver.
+#[derive(Clone, Debug, Default)]
+pub struct Hooks(pub Vec<Hook>);
+
+impl Hooks {
+    /// Reads each receiver's secret file.
+    pub fn load(config: &[WebhookConfig]) -> Result<Hooks, String> {
+        config
+            .iter()
+            .map(|c| {
+                check_hook(c)?;
+                Ok(Hook {
+                    url: c.url.clone(),
+                    secret: read_secret(&c.secret_file)?,
+                    events: c.events.iter().filter_map(|e| Event::parse(e)).collect(),
+                })
+            })
+            .collect::<Result<_, String>>()
+            .map(Hooks)
+    }
+
+    /// Queues `event` for every receiver that asked for it (in the caller's transaction).
+    pub fn enqueue(
+        &self,
+        conn: &Connection,
+        event: Event,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let body = serde_json::json!({"event": event, "at": now, "data": payload}).to_string();
+        let mut n = 0;
+        for hook in self.0.iter().filter(|h| h.events.contains(&event)) {
+            conn.execute(
+                "INSERT INTO webhook_deliveries (url, event, payload, created_at, next_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![hook.url, event.as_str(), body, now],
+            )?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn read_secret(path: &Path) -> Result<Vec<u8>, String> {
+    let raw =
+        std::fs::read(path).map_err(|e| format!("webhook secret_file {}: {e}", path.display()))?;
+    let secret = raw.trim_ascii().to_vec();
+    if secret.len() < MIN_SECRET {
+        return Err(format!(
+            "webhook secret_file {}: the secret must be at least {MIN_SECRET} bytes",
+            path.display()
+        ));
+    }
+    Ok(secret)
+}
+
+/// A receiver's settings make sense: an https URL (http only to this machine), known events.
+pub fn check_hook(c: &WebhookConfig) -> Result<(), String> {
+    let url = reqwest::Url::parse(&c.url).map_err(|e| format!("webhooks.url {:?}: {e}", c.url))?;
+    let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "webhooks.url {:?}: use https (plain http only to this machine)",
+                c.url
+            ));
+        }
+    }
+    if c.events.is_empty() {
+        return Err(format!(
+            "webhooks.events for {:?}: name at least one",
+            c.url
+        ));
+    }
+    if let Some(bad) = c.events.iter().find(|e| Event::parse(e).is_none()) {
+        let known: Vec<_> = Event::ALL.iter().map(|e| e.as_str()).collect();
+        return Err(format!(
+            "webhooks.events: {bad:?} is not an event (known: {})",
+            known.join(", ")
+        ));
+    }
+    Ok(())
+}
