@@ -291,6 +291,27 @@ async fn the_last_enabled_admin_cannot_be_removed_demoted_or_disabled() {
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
     }
     assert_eq!(admin.delete(&path).await.0, StatusCode::CONFLICT);
+
+    // With a second admin, still not their own account: another admin does that.
+    admin
+        .created(
+            "/users",
+            json!({"username": "ada", "role": "admin", "password": "another admin password"}),
+        )
+        .await;
+    for patch in [json!({"disabled": true}), json!({"role": "teacher"})] {
+        let (status, body) = admin.send(reqwest::Method::PATCH, &path, Some(patch)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("another admin")
+        );
+    }
+    assert_eq!(admin.delete(&path).await.0, StatusCode::CONFLICT);
+    let other = hub.api().login("ada", "another admin password").await;
+    assert_eq!(other.delete(&path).await.0, StatusCode::NO_CONTENT);
     hub.stop().await;
 }
 

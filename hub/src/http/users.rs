@@ -78,6 +78,9 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         role: body.role,
         disabled: body.disabled,
     };
+    if id == who.user_id && (patch.disabled == Some(true) || patch.role == Some(Role::Teacher)) {
+        return Err(own_account("disable or demote"));
+    }
     let (actor, now) = (who.actor(), hub.now());
     let user = hub
         .write(move |tx| manage::update(tx, id, patch, &actor, now).map_err(ApiError::from))
@@ -109,10 +112,20 @@ pub async fn set_password(hub: &Hub, req: &Request, who: &Principal) -> Result<R
 
 pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let id: Uuid = req.id("user", "user")?;
+    if id == who.user_id {
+        return Err(own_account("delete"));
+    }
     let (actor, now) = (who.actor(), hub.now());
     hub.write(move |tx| manage::delete(tx, id, &actor, now).map_err(ApiError::from))
         .await?;
     Ok(Reply::NoContent)
+}
+
+/// An admin cannot lock themself out by mistake: another admin does it.
+fn own_account(what: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "you cannot {what} your own account: ask another admin"
+    ))
 }
 
 /// The caller's own password, checked like a login: wrong guesses count towards the same
