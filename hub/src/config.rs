@@ -47,6 +47,7 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
     pub register: RegisterConfig,
+    pub reports: ReportsConfig,
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
     /// Signed HTTP callbacks for events (`[[webhooks]]`, any number).
@@ -276,6 +277,21 @@ impl Default for RegisterConfig {
     }
 }
 
+/// What the school-wide reports flag.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    /// A student whose attendance rate is below this fraction is at risk. England's
+    /// persistent absence is attendance below 90 %, hence the default.
+    pub at_risk_below: f64,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        Self { at_risk_below: 0.9 }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct GalleryConfig {
@@ -339,6 +355,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
             register: RegisterConfig::default(),
+            reports: ReportsConfig::default(),
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
             webhooks: Vec::new(),
@@ -606,6 +623,12 @@ impl Config {
         if !(1..=3600).contains(&self.register.check_every_secs) {
             return invalid("register.check_every_secs must be 1 to 3600");
         }
+        let at_risk = self.reports.at_risk_below;
+        if !(at_risk > 0.0 && at_risk <= 1.0) {
+            return invalid(
+                "reports.at_risk_below must be a fraction above 0 and at most 1 (0.9 is 90 %)",
+            );
+        }
         if self.attendance.retired_utc_offset.is_some() {
             return invalid(
                 "attendance.utc_offset_minutes is no longer read (a fixed offset cannot follow \
@@ -716,6 +739,18 @@ mod tests {
             c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe".into()))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_at_risk_threshold_is_a_fraction() {
+        let c = Config::parse("[reports]\nat_risk_below = 0.8").unwrap();
+        assert_eq!(c.reports.at_risk_below, 0.8);
+        c.validate().unwrap();
+        for bad in ["0.0", "1.5", "-0.1", "90.0", "nan"] {
+            let c = Config::parse(&format!("[reports]\nat_risk_below = {bad}")).unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("reports.at_risk_below"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -58,6 +58,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/strangers.js", JS),
     asset!("/js/today.js", JS),
     asset!("/js/report.js", JS),
+    asset!("/js/school.js", JS),
     asset!("/js/students.js", JS),
     asset!("/js/devices.js", JS),
     asset!("/js/admin.js", JS),

@@ -594,7 +594,7 @@ async fn mark_by_hand(r: &Round) {
     b.screenshot("today").await;
 }
 
-/// Over two Mondays only Ada is at 75 % or more; the chart has a point per lesson; the CSV
+/// Over two Mondays only Ada is at 90 % (the default threshold) or more; the chart has a point per lesson; the CSV
 /// says the same as the page.
 async fn class_report(r: &Round) {
     let (b, [ada, bo, cy, di]) = (&r.b, r.ids());
@@ -612,7 +612,7 @@ async fn class_report(r: &Round) {
     assert_eq!(
         b.js(under, vec![]).await,
         json!([bo, cy, di]),
-        "under 75 % highlighted"
+        "below 90 % highlighted"
     );
     let dots = "return document.querySelectorAll('svg.rate-chart circle.dot').length;";
     assert_eq!(b.js(dots, vec![]).await, json!(2), "one point per session");

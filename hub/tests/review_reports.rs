@@ -199,7 +199,7 @@ async fn reviews_move_marks_and_reports_follow() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        csv.starts_with("student_id,name,present,late,absent,excused,attendance_rate,under_75\r\n"),
+        csv.starts_with("student_id,name,present,late,absent,excused,attendance_rate,at_risk\r\n"),
         "{csv}"
     );
     let (_, history) = s

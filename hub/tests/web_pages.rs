@@ -50,6 +50,7 @@ async fn pages_come_with_security_headers_and_revalidate_by_etag() {
         "/js/strangers.js",
         "/js/today.js",
         "/js/report.js",
+        "/js/school.js",
         "/js/students.js",
         "/js/devices.js",
         "/js/admin.js",

@@ -20,6 +20,7 @@ mod request;
 mod review;
 mod router;
 mod school;
+mod school_reports;
 mod sessions;
 mod strangers;
 mod timetable;

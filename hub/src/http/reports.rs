@@ -1,6 +1,7 @@
 //! Reports: a session's roster, a class's matrix over a date range, a student's history and
-//! class statistics (attendance rate, lateness, who is under 75 %). Each is JSON, or CSV with
-//! `?format=csv`.
+//! class statistics (attendance rate, lateness, who is below the school's at-risk threshold,
+//! `[reports] at_risk_below`). Each is JSON, or CSV with `?format=csv`. The school-wide reports
+//! and the register export are in `school_reports`.
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId};
@@ -18,9 +19,6 @@ use crate::state::Hub;
 use crate::store::marks::Mark;
 use crate::store::register::Amendment;
 use crate::store::{school, timetable};
-
-/// Below this attendance rate a student is flagged.
-const CONCERN_RATE: f64 = 0.75;
 
 /// One session's roster (`?format=csv` for a file).
 pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -52,12 +50,13 @@ pub async fn class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 pub async fn class_stats(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (from, to) = range(req)?;
     let stats = roster::stats(&class_rosters_of(hub, req, who, (from, to)).await?);
+    let threshold = hub.config.reports.at_risk_below;
     match req.wants_csv() {
         true => Ok(csv_reply(
             format!("stats-{from}-{to}.csv"),
-            stats_csv(&stats),
+            stats_csv(&stats, threshold),
         )),
-        false => Reply::ok(stats_json(&stats)),
+        false => Reply::ok(stats_json(&stats, threshold)),
     }
 }
 
@@ -94,7 +93,14 @@ fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), ApiError> {
         req.query_day(key)?
             .ok_or_else(|| ApiError::bad(format!("?{key} is required")))
     };
-    let (from, to) = (required("from")?, required("to")?);
+    checked_range(required("from")?, required("to")?)
+}
+
+/// `from..=to` if it is in order and at most a year long (a report's bound on work).
+pub(super) fn checked_range(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
     if to < from || (to - from).num_days() > 366 {
         return Err(ApiError::bad(
             "?from..?to must be in order and at most a year apart",
@@ -171,13 +177,14 @@ fn matrix_json(rosters: &[SessionRoster]) -> serde_json::Value {
     json!({"sessions": sessions, "students": students})
 }
 
-fn stats_json(stats: &[StudentStats]) -> serde_json::Value {
-    let under: Vec<_> = stats.iter().filter(|s| below(s)).collect();
-    json!({"students": stats, "under_75_percent": under, "threshold": CONCERN_RATE})
+fn stats_json(stats: &[StudentStats], threshold: f64) -> serde_json::Value {
+    let at_risk: Vec<_> = stats.iter().filter(|s| at_risk(s, threshold)).collect();
+    json!({"students": stats, "at_risk": at_risk, "threshold": threshold})
 }
 
-fn below(s: &StudentStats) -> bool {
-    s.attendance_rate.is_some_and(|r| r < CONCERN_RATE)
+/// Whether `s` attended less than `threshold` of their counted sessions.
+pub(super) fn at_risk(s: &StudentStats, threshold: f64) -> bool {
+    s.attendance_rate.is_some_and(|r| r < threshold)
 }
 
 fn mark_of(r: &SessionRoster, student: StudentId) -> Option<Mark> {
@@ -187,7 +194,7 @@ fn mark_of(r: &SessionRoster, student: StudentId) -> Option<Mark> {
         .and_then(|l| l.mark)
 }
 
-fn mark_text(m: Option<Mark>) -> &'static str {
+pub(super) fn mark_text(m: Option<Mark>) -> &'static str {
     m.map_or("", Mark::as_str)
 }
 
@@ -203,7 +210,7 @@ fn field(text: &str) -> String {
     }
 }
 
-fn csv_line(fields: &[&str]) -> String {
+pub(super) fn csv_line(fields: &[&str]) -> String {
     let mut line: String = fields
         .iter()
         .map(|f| field(f))
@@ -213,7 +220,7 @@ fn csv_line(fields: &[&str]) -> String {
     line
 }
 
-fn csv_reply(filename: String, body: String) -> Reply {
+pub(super) fn csv_reply(filename: String, body: String) -> Reply {
     Reply::Csv { filename, body }
 }
 
@@ -234,10 +241,7 @@ fn session_csv(r: &SessionRoster) -> String {
             l.student.to_string(),
             l.first_seen_at.map(|t| t.to_string()).unwrap_or_default(),
         );
-        let source = serde_json::to_value(l.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let source = source_text(l.source);
         out += &csv_line(&[
             &id,
             &l.name,
@@ -253,9 +257,17 @@ fn session_csv(r: &SessionRoster) -> String {
     out
 }
 
+/// A roster line's source as its JSON name (`record`, `teacher`, …).
+pub(super) fn source_text(source: crate::attendance::Source) -> String {
+    serde_json::to_value(source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Every amendment of an entry in one field, oldest first:
 /// `I at 1795431600000 by Tess Teacher (tess, teacher): mother phoned; …`.
-fn amendments_text(amendments: &[Amendment]) -> String {
+pub(super) fn amendments_text(amendments: &[Amendment]) -> String {
     amendments
         .iter()
         .map(|a| {
@@ -285,7 +297,7 @@ fn matrix_csv(rosters: &[SessionRoster]) -> String {
     out
 }
 
-fn stats_csv(stats: &[StudentStats]) -> String {
+fn stats_csv(stats: &[StudentStats], threshold: f64) -> String {
     let mut out = csv_line(&[
         "student_id",
         "name",
@@ -294,7 +306,7 @@ fn stats_csv(stats: &[StudentStats]) -> String {
         "absent",
         "excused",
         "attendance_rate",
-        "under_75",
+        "at_risk",
     ]);
     for s in stats {
         let n = [s.present, s.late, s.absent, s.excused].map(|v| v.to_string());
@@ -303,7 +315,7 @@ fn stats_csv(stats: &[StudentStats]) -> String {
             .map(|r| format!("{r:.3}"))
             .unwrap_or_default();
         let id = s.student.to_string();
-        let flag = if below(s) { "yes" } else { "no" };
+        let flag = if at_risk(s, threshold) { "yes" } else { "no" };
         out += &csv_line(&[&id, &s.name, &n[0], &n[1], &n[2], &n[3], &rate, flag]);
     }
     out

@@ -15,8 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, faces, health, quarantine, records, register, reports, review, school, sessions,
-    strangers, timetable, today, users,
+    admin, auth, faces, health, quarantine, records, register, reports, review, school,
+    school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -278,6 +278,21 @@ pub const ROUTES: &[Route] = &[
         user!(reports::class_stats),
     ),
     route(GET, "/reports/students/{student}", user!(reports::student)),
+    route(
+        GET,
+        "/reports/classes/{class}/register",
+        user!(school_reports::class_register),
+    ),
+    route(
+        GET,
+        "/reports/school/trend",
+        user!(school_reports::school_trend),
+    ),
+    route(
+        GET,
+        "/reports/school/at-risk",
+        user!(school_reports::school_at_risk),
+    ),
 ];
 
 /// Path parameters by name, as they appeared in the path.

@@ -8,13 +8,14 @@ import * as signin from './signin.js';
 import * as review from './review.js';
 import * as today from './today.js';
 import * as report from './report.js';
+import * as school from './school.js';
 import * as students from './students.js';
 import * as devices from './devices.js';
 import * as admin from './admin.js';
 import * as account from './account.js';
 
-const PAGES = { review, today, report, students, devices, admin, account };
-const ADMIN_ONLY = ['devices', 'admin'];
+const PAGES = { review, today, report, school, students, devices, admin, account };
+const ADMIN_ONLY = ['school', 'devices', 'admin'];
 const COUNT_EVERY_MS = 5000;
 
 let me = null;

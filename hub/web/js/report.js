@@ -1,10 +1,10 @@
 // Class report: the attendance matrix of a class over a date range, the class's attendance
-// rate session by session, students under 75 % highlighted, and the CSV download.
+// rate session by session, students below the school's at-risk threshold ([reports]
+// at_risk_below, sent with the stats) highlighted, and the CSV download.
 
 import * as api from './api.js';
 import { announce, download, failed, field, fill, h, heading, isoDate } from './ui.js';
 
-const CONCERN = 0.75;
 const LETTER = { present: 'P', late: 'L', absent: 'A', excused: 'E', not_required: 'X' };
 const WORD = { present: 'Present', late: 'Late', absent: 'Absent', excused: 'Excused', not_required: 'Not required' };
 
@@ -46,7 +46,7 @@ export async function render(main) {
         api.get(query().replace('?', '/stats?')),
       ]);
       const name = klass.selectedOptions[0].textContent;
-      fill(out, chart(matrix, name), table(matrix, stats, name));
+      fill(out, chart(matrix, name, stats.threshold), table(matrix, stats, name));
     } catch (e) {
       failed('Could not load the report', e);
     }
@@ -79,7 +79,12 @@ function rates(matrix) {
     .filter((r) => r.rate !== null);
 }
 
-function chart(matrix, name) {
+/** "90 %" for 0.9. */
+function percent(fraction) {
+  return `${Math.round(fraction * 100)} %`;
+}
+
+function chart(matrix, name, threshold) {
   const points = rates(matrix);
   const figure = h('figure', { class: 'card chart' });
   const caption = h('figcaption', {}, `Attendance rate of ${name}, session by session`);
@@ -96,8 +101,8 @@ function chart(matrix, name) {
       h('svg:line', { x1: pad, x2: w - pad, y1: y(r), y2: y(r), class: 'grid' }),
       h('svg:text', { x: 2, y: y(r) + 4, class: 'axis' }, `${r * 100}%`),
     ]),
-    h('svg:line', { x1: pad, x2: w - pad, y1: y(CONCERN), y2: y(CONCERN), class: 'concern' }),
-    h('svg:text', { x: w - pad, y: y(CONCERN) - 4, class: 'axis end' }, '75 %'),
+    h('svg:line', { x1: pad, x2: w - pad, y1: y(threshold), y2: y(threshold), class: 'concern' }),
+    h('svg:text', { x: w - pad, y: y(threshold) - 4, class: 'axis end' }, percent(threshold)),
     h('svg:path', { d: line, class: 'rate' }),
     points.map((p, i) =>
       h('svg:circle', { cx: x(i), cy: y(p.rate), r: 4, class: 'dot' }, h('svg:title', {}, `${p.session.day} ${p.session.start}: ${Math.round(p.rate * 100)} %`)),
@@ -107,6 +112,7 @@ function chart(matrix, name) {
 }
 
 function table(matrix, stats, name) {
+  const below = `below ${percent(stats.threshold)}`;
   const byStudent = new Map(stats.students.map((s) => [s.student, s]));
   const head = h(
     'tr',
@@ -118,21 +124,21 @@ function table(matrix, stats, name) {
   const rows = matrix.students.map((st) => {
     const figures = byStudent.get(st.student);
     const rate = figures ? figures.attendance_rate : null;
-    const under = rate !== null && rate < CONCERN;
+    const under = rate !== null && rate < stats.threshold;
     return h(
       'tr',
       { class: under ? 'under' : null, dataset: { student: st.student } },
       h('th', { scope: 'row' }, st.name),
       st.marks.map((m) => h('td', { class: 'm ' + (m || 'none') }, m ? h('abbr', { title: WORD[m] }, LETTER[m]) : h('span', { 'aria-label': 'no mark' }, '·'))),
-      h('td', { class: 'rate' }, rate === null ? '—' : `${Math.round(rate * 100)} %`, under ? h('span', { class: 'flag' }, ' under 75 %') : null),
+      h('td', { class: 'rate' }, rate === null ? '—' : `${Math.round(rate * 100)} %`, under ? h('span', { class: 'flag' }, ` ${below}`) : null),
     );
   });
-  const under = stats.under_75_percent.length;
+  const under = stats.at_risk.length;
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'matrix-title' },
     h('h2', { id: 'matrix-title' }, `Marks of ${name}`),
-    h('p', {}, under ? `${under} ${under === 1 ? 'student is' : 'students are'} under 75 % (highlighted).` : 'Nobody is under 75 %.'),
+    h('p', {}, under ? `${under} ${under === 1 ? 'student is' : 'students are'} ${below} (highlighted).` : `Nobody is ${below}.`),
     h('p', { class: 'hint' }, 'P present · L late · A absent · E excused · “·” no mark yet'),
     h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Attendance matrix (scrolls sideways)' }, h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, rows))),
   );
