@@ -5,6 +5,7 @@
 mod access;
 mod admin;
 mod auth;
+mod calendar;
 mod conn;
 mod dispatch;
 mod error;

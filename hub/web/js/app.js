@@ -11,10 +11,11 @@ import * as report from './report.js';
 import * as students from './students.js';
 import * as devices from './devices.js';
 import * as admin from './admin.js';
+import * as calendar from './calendar.js';
 import * as account from './account.js';
 
-const PAGES = { review, today, report, students, devices, admin, account };
-const ADMIN_ONLY = ['devices', 'admin'];
+const PAGES = { review, today, report, students, devices, admin, calendar, account };
+const ADMIN_ONLY = ['devices', 'admin', 'calendar'];
 const COUNT_EVERY_MS = 5000;
 
 let me = null;
