@@ -11,6 +11,7 @@ mod dispatch;
 mod error;
 mod faces;
 mod health;
+mod history;
 pub(crate) mod input;
 mod multipart;
 mod quarantine;

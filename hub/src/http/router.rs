@@ -15,8 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, calendar, faces, health, quarantine, records, register, reports, review, school,
-    sessions, strangers, timetable, today, users,
+    admin, auth, calendar, faces, health, history, quarantine, records, register, reports, review,
+    school, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -279,6 +279,11 @@ pub const ROUTES: &[Route] = &[
         user!(reports::class_stats),
     ),
     route(GET, "/reports/students/{student}", user!(reports::student)),
+    route(
+        GET,
+        "/reports/students/{student}/history",
+        user!(history::history),
+    ),
 ];
 
 /// Path parameters by name, as they appeared in the path.
