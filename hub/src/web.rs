@@ -62,6 +62,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/devices.js", JS),
     asset!("/js/admin.js", JS),
     asset!("/js/calendar.js", JS),
+    asset!("/js/history.js", JS),
     asset!("/js/account.js", JS),
 ];
 

@@ -12,9 +12,10 @@ import * as students from './students.js';
 import * as devices from './devices.js';
 import * as admin from './admin.js';
 import * as calendar from './calendar.js';
+import * as history from './history.js';
 import * as account from './account.js';
 
-const PAGES = { review, today, report, students, devices, admin, calendar, account };
+const PAGES = { review, today, report, students, devices, admin, calendar, history, account };
 const ADMIN_ONLY = ['devices', 'admin', 'calendar'];
 const COUNT_EVERY_MS = 5000;
 

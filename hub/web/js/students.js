@@ -23,7 +23,15 @@ async function list(main, me) {
     fill(
       results,
       found.length
-        ? found.map((s) => h('li', {}, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name)))
+        ? found.map((s) =>
+            h(
+              'li',
+              {},
+              h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name),
+              ' · ',
+              h('a', { href: '#/history/' + encodeURIComponent(s.id), class: 'detail', 'aria-label': `Attendance history of ${s.name}` }, 'history'),
+            ),
+          )
         : h('li', { class: 'empty' }, 'No student with that name.'),
     );
   }
@@ -62,7 +70,7 @@ async function student(main, me, id) {
   const outcome = h('ul', { class: 'outcomes', id: 'upload-outcome', 'aria-live': 'polite' });
   main.append(
     h('p', {}, h('a', { href: '#/students' }, '← All students')),
-    heading(s.name),
+    heading(s.name, h('a', { href: '#/history/' + encodeURIComponent(s.id), id: 'history-link' }, 'Attendance history')),
     h('section', { class: 'card', 'aria-labelledby': 'faces-title' }, h('h2', { id: 'faces-title' }, 'Enrolment photos'), faces),
   );
   if (me.role === 'admin') main.append(uploadForm(s, outcome, () => refresh()));
