@@ -23,15 +23,7 @@ async function list(main, me) {
     fill(
       results,
       found.length
-        ? found.map((s) =>
-            h(
-              'li',
-              {},
-              h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name),
-              ' · ',
-              h('a', { href: '#/history/' + encodeURIComponent(s.id), class: 'detail', 'aria-label': `Attendance history of ${s.name}` }, 'history'),
-            ),
-          )
+        ? found.map((s) => h('li', {}, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name)))
         : h('li', { class: 'empty' }, 'No student with that name.'),
     );
   }
