@@ -10,6 +10,8 @@ use chrono::{Datelike, NaiveDate};
 use rollcall_shared::{SiteZone, StudentId};
 use serde::Serialize;
 
+pub mod preview;
+
 use crate::store::marks::{Mark, Override};
 use crate::store::timetable::{Holiday, Slot, Term};
 

@@ -6,7 +6,7 @@
 //! register, as it was when it closed plus its amendments; an open one is computed live.
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, StudentId};
+use rollcall_shared::{ClassId, RecordId, StudentId};
 use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
@@ -50,6 +50,9 @@ pub struct RosterLine {
     /// What the register said when the session closed, then each amendment, oldest first.
     pub original_code: Option<String>,
     pub amendments: Vec<Amendment>,
+    /// The records the register entry was written from (closed sessions only; an open
+    /// session's evidence is whatever is accepted by the time it closes).
+    pub evidence: Vec<RecordId>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -182,6 +185,7 @@ fn line(r: RosterRow, s: &Student) -> RosterLine {
         code: None,
         original_code: None,
         amendments: Vec::new(),
+        evidence: Vec::new(),
     }
 }
 
@@ -205,6 +209,7 @@ fn closed_roster(conn: &Connection, closed: &ClosedSession) -> Result<SessionRos
             code: Some(e.code().to_owned()),
             original_code: Some(e.original_code.clone()),
             amendments: e.amendments,
+            evidence: e.evidence,
         })
         .collect();
     Ok(SessionRoster {
@@ -317,6 +322,7 @@ mod tests {
             code: None,
             original_code: None,
             amendments: Vec::new(),
+            evidence: Vec::new(),
         };
         let session = SessionView {
             slot_id: Uuid::nil(),

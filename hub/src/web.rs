@@ -62,6 +62,8 @@ const ASSETS: &[Asset] = &[
     asset!("/js/students.js", JS),
     asset!("/js/devices.js", JS),
     asset!("/js/admin.js", JS),
+    asset!("/js/calendar.js", JS),
+    asset!("/js/history.js", JS),
     asset!("/js/account.js", JS),
 ];
 

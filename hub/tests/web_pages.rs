@@ -54,6 +54,8 @@ async fn pages_come_with_security_headers_and_revalidate_by_etag() {
         "/js/students.js",
         "/js/devices.js",
         "/js/admin.js",
+        "/js/calendar.js",
+        "/js/history.js",
         "/js/signin.js",
         "/style.css",
     ];

@@ -5,11 +5,13 @@
 mod access;
 mod admin;
 mod auth;
+mod calendar;
 mod conn;
 mod dispatch;
 mod error;
 mod faces;
 mod health;
+mod history;
 pub(crate) mod input;
 mod multipart;
 mod quarantine;

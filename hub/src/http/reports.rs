@@ -133,10 +133,43 @@ fn student_history(
     conn: &Connection,
     who: &Principal,
     student: StudentId,
-    (from, to): (NaiveDate, NaiveDate),
+    days: (NaiveDate, NaiveDate),
     rules: &Rules,
     now: i64,
 ) -> Result<Vec<serde_json::Value>, ApiError> {
+    let rosters = student_rosters(conn, who, student, days, rules, now)?;
+    let mut rows: Vec<serde_json::Value> = rosters.iter().filter_map(history_row).collect();
+    rows.sort_by_key(|r| r["session"]["starts_at"].as_i64());
+    Ok(rows)
+}
+
+/// One session of a student's history: the session and their line in it (the roster
+/// narrowed to them, as [`student_rosters`] gives it).
+pub(super) fn history_row(r: &SessionRoster) -> Option<serde_json::Value> {
+    let line = r.rows.first()?;
+    Some(json!({
+        "session": r.session,
+        "mark": line.mark,
+        "code": line.code,
+        "original_code": line.original_code,
+        "source": line.source,
+        "reason": line.reason,
+        "first_seen_at": line.first_seen_at,
+        "evidence": line.evidence,
+        "amendments": line.amendments,
+    }))
+}
+
+/// The rosters over `from..=to` of the sessions of `student`'s classes that `who` may see,
+/// each narrowed to the student's own line (sessions without one are left out).
+pub(super) fn student_rosters(
+    conn: &Connection,
+    who: &Principal,
+    student: StudentId,
+    (from, to): (NaiveDate, NaiveDate),
+    rules: &Rules,
+    now: i64,
+) -> Result<Vec<SessionRoster>, ApiError> {
     access::student(conn, who, student)?;
     let mine = access::classes(conn, who)?;
     let (mut classes, mut slots) = (Vec::new(), Vec::new());
@@ -147,22 +180,13 @@ fn student_history(
         }
     }
     let rosters = roster::rosters_between(conn, (&classes, &slots), from, to, rules, now)?;
-    let mut rows: Vec<serde_json::Value> = rosters
-        .iter()
-        .filter_map(|r| {
-            let line = r.rows.iter().find(|l| l.student == student)?;
-            Some(json!({
-                "session": r.session,
-                "mark": line.mark,
-                "code": line.code,
-                "source": line.source,
-                "reason": line.reason,
-                "amendments": line.amendments,
-            }))
+    Ok(rosters
+        .into_iter()
+        .filter_map(|mut r| {
+            r.rows.retain(|l| l.student == student);
+            (!r.rows.is_empty()).then_some(r)
         })
-        .collect();
-    rows.sort_by_key(|r| r["session"]["starts_at"].as_i64());
-    Ok(rows)
+        .collect())
 }
 
 fn matrix_json(rosters: &[SessionRoster]) -> serde_json::Value {

@@ -15,8 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, faces, health, quarantine, records, register, reports, review, school,
-    school_reports, sessions, strangers, timetable, today, users,
+    admin, auth, calendar, faces, health, history, quarantine, records, register, reports, review,
+    school, school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -218,6 +218,7 @@ pub const ROUTES: &[Route] = &[
         "/calendar/holidays/{day}",
         admin!(timetable::delete_holiday),
     ),
+    route(POST, "/calendar/preview", admin!(calendar::preview)),
     route(GET, "/records", user!(records::list)),
     route(GET, "/records/{record}", user!(records::one)),
     route(
@@ -292,6 +293,11 @@ pub const ROUTES: &[Route] = &[
         GET,
         "/reports/school/at-risk",
         user!(school_reports::school_at_risk),
+    ),
+    route(
+        GET,
+        "/reports/students/{student}/history",
+        user!(history::history),
     ),
 ];
 

@@ -378,6 +378,7 @@ mod tests {
                     code: None,
                     original_code: None,
                     amendments: Vec::new(),
+                    evidence: Vec::new(),
                 })
                 .collect(),
         }

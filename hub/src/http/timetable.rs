@@ -56,12 +56,24 @@ impl SlotBody {
 /// A new term; the id is the client's to choose (so a retried POST cannot make two).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TermBody {
+pub(super) struct TermBody {
     #[serde(default = "Uuid::now_v7")]
     id: Uuid,
     name: String,
     first_day: String,
     last_day: String,
+}
+
+impl TermBody {
+    /// The term, its name a name and its days dates in range and in order.
+    pub(super) fn into_term(self) -> Result<Term, ApiError> {
+        checked_term(Term {
+            id: self.id,
+            name: self.name,
+            first_day: input::day("first_day", &self.first_day)?,
+            last_day: input::day("last_day", &self.last_day)?,
+        })
+    }
 }
 
 /// What a PATCH of a term changes.
@@ -75,9 +87,19 @@ struct TermPatch {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HolidayBody {
+pub(super) struct HolidayBody {
     day: String,
     name: String,
+}
+
+impl HolidayBody {
+    /// The holiday, its day a date in range and its name a name.
+    pub(super) fn into_holiday(self) -> Result<Holiday, ApiError> {
+        Ok(Holiday {
+            day: input::day("day", &self.day)?,
+            name: input::name("name", &self.name)?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -183,13 +205,7 @@ pub async fn delete_slot(hub: &Hub, req: &Request, who: &Principal) -> Result<Re
 }
 
 pub async fn create_term(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let body: TermBody = req.json()?;
-    let term = checked_term(Term {
-        id: body.id,
-        name: body.name,
-        first_day: input::day("first_day", &body.first_day)?,
-        last_day: input::day("last_day", &body.last_day)?,
-    })?;
+    let term = req.json::<TermBody>()?.into_term()?;
     let created = audited(hub, who, "calendar.term", move |tx| {
         timetable::insert_term(tx, &term)?;
         Ok((format!("term:{}", term.id), None, term))
@@ -234,11 +250,7 @@ pub async fn delete_term(hub: &Hub, req: &Request, who: &Principal) -> Result<Re
 }
 
 pub async fn create_holiday(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let body: HolidayBody = req.json()?;
-    let day = Holiday {
-        day: input::day("day", &body.day)?,
-        name: input::name("name", &body.name)?,
-    };
+    let day = req.json::<HolidayBody>()?.into_holiday()?;
     let created = audited(hub, who, "calendar.holiday", move |tx| {
         timetable::insert_holiday(tx, &day)?;
         Ok((format!("day:{}", day.day), None, day))

@@ -12,10 +12,12 @@ import * as school from './school.js';
 import * as students from './students.js';
 import * as devices from './devices.js';
 import * as admin from './admin.js';
+import * as calendar from './calendar.js';
+import * as history from './history.js';
 import * as account from './account.js';
 
-const PAGES = { review, today, report, school, students, devices, admin, account };
-const ADMIN_ONLY = ['school', 'devices', 'admin'];
+const PAGES = { review, today, report, school, students, devices, admin, calendar, history, account };
+const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar'];
 const COUNT_EVERY_MS = 5000;
 
 let me = null;

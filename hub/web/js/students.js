@@ -62,7 +62,7 @@ async function student(main, me, id) {
   const outcome = h('ul', { class: 'outcomes', id: 'upload-outcome', 'aria-live': 'polite' });
   main.append(
     h('p', {}, h('a', { href: '#/students' }, '← All students')),
-    heading(s.name),
+    heading(s.name, h('a', { href: '#/history/' + encodeURIComponent(s.id), id: 'history-link' }, 'Attendance history')),
     h('section', { class: 'card', 'aria-labelledby': 'faces-title' }, h('h2', { id: 'faces-title' }, 'Enrolment photos'), faces),
   );
   if (me.role === 'admin') main.append(uploadForm(s, outcome, () => refresh()));

@@ -76,7 +76,7 @@ export function render(main) {
     const tr = h(
       'tr',
       { dataset: { student: row.student, status: st.key } },
-      h('th', { scope: 'row' }, row.name),
+      h('th', { scope: 'row' }, h('a', { href: '#/history/' + encodeURIComponent(row.student), title: `Attendance history of ${row.name}` }, row.name)),
       h('td', {}, h('span', { class: 'mark ' + st.key }, st.label), detail.length ? h('span', { class: 'detail' }, ' ' + detail.join(' · ')) : null),
       h('td', {}, change),
     );

@@ -1,0 +1,111 @@
+//! `GET /reports/students/{student}/history`: everything the register and the live rosters
+//! say about one student, for their history page: every session newest first (mark, code,
+//! source, first seen, the evidence record ids of a closed session, amendments) and, for each
+//! term overlapping the range, the counts by mark and the attendance rate (`roster::stats`,
+//! the class report's arithmetic).
+//!
+//! The range is `?from..?to`, at most a year apart like every report; without them it is the
+//! 365 days up to today in the school's zone (a school year, whenever in it one asks), and
+//! without `?from` it is the 365 days up to `?to`.
+
+use chrono::{Duration, NaiveDate};
+use rollcall_shared::StudentId;
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::input;
+use super::reports::{history_row, student_rosters};
+use super::request::{Reply, Request};
+use crate::attendance::Rules;
+use crate::auth::Principal;
+use crate::roster::{self, SessionRoster, StudentStats};
+use crate::state::Hub;
+use crate::store::school;
+use crate::store::timetable::{self, Term};
+
+/// Days before `?to` the history starts when `?from` is not given.
+const DEFAULT_DAYS: i64 = 365;
+/// The longest range asked for, as for the other reports.
+const MAX_DAYS: i64 = 366;
+
+pub async fn history(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let student: StudentId = req.id("student", "student")?;
+    let days = range(req, rules.local_day(now))?;
+    Reply::ok(
+        hub.read(move |c| answer(c, &w, student, days, &rules, now))
+            .await?,
+    )
+}
+
+/// `?from..?to`, defaulted from `today` (see the module's note), in order and bounded.
+fn range(req: &Request, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let to = req.query_day("to")?.unwrap_or(today);
+    let from = match req.query_day("from")? {
+        Some(d) => d,
+        None => input::in_range("from", to - Duration::days(DEFAULT_DAYS))?,
+    };
+    if to < from || (to - from).num_days() > MAX_DAYS {
+        return Err(ApiError::bad(
+            "?from..?to must be in order and at most a year apart",
+        ));
+    }
+    Ok((from, to))
+}
+
+fn answer(
+    c: &Connection,
+    who: &Principal,
+    student: StudentId,
+    days: (NaiveDate, NaiveDate),
+    rules: &Rules,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let rosters = student_rosters(c, who, student, days, rules, now)?;
+    let name = school::student(c, student)?.name;
+    let terms = by_term(&timetable::terms(c)?, days, &rosters);
+    let mut sessions: Vec<Value> = rosters.iter().filter_map(history_row).collect();
+    sessions.sort_by_key(|r| std::cmp::Reverse(r["session"]["starts_at"].as_i64()));
+    Ok(json!({
+        "student": {"id": student, "name": name},
+        "from": days.0,
+        "to": days.1,
+        "overall": counts(roster::stats(&rosters).first()),
+        "terms": terms,
+        "sessions": sessions,
+    }))
+}
+
+/// Each term overlapping `from..=to`, with the counts of `rosters` (one student's) inside it.
+fn by_term(
+    terms: &[Term],
+    (from, to): (NaiveDate, NaiveDate),
+    rosters: &[SessionRoster],
+) -> Vec<Value> {
+    terms
+        .iter()
+        .filter(|t| t.first_day <= to && t.last_day >= from)
+        .map(|t| {
+            let inside: Vec<SessionRoster> = rosters
+                .iter()
+                .filter(|r| (t.first_day..=t.last_day).contains(&r.session.day))
+                .cloned()
+                .collect();
+            json!({"term": t, "counts": counts(roster::stats(&inside).first())})
+        })
+        .collect()
+}
+
+/// The counts by mark and the attendance rate, zeros (and no rate) without a session.
+fn counts(s: Option<&StudentStats>) -> Value {
+    let n = |f: fn(&StudentStats) -> u32| s.map_or(0, f);
+    json!({
+        "present": n(|s| s.present),
+        "late": n(|s| s.late),
+        "absent": n(|s| s.absent),
+        "excused": n(|s| s.excused),
+        "not_required": n(|s| s.not_required),
+        "attendance_rate": s.and_then(|s| s.attendance_rate),
+    })
+}

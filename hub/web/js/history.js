@@ -1,0 +1,130 @@
+// A student's attendance history (#/history/{student}): their rate in each term of the range,
+// then every session newest first with its mark and code, where the mark came from, when the
+// door first saw them, every amendment (who, in what role, when, why) and the face crops the
+// register entry was written from, while the hub still keeps them (a crop that is gone is
+// simply not shown). Teachers see the sessions of their own classes only, as the API decides.
+
+import * as api from './api.js';
+import { dateTime, face, failed, field, fill, h, heading, longDate, MARKS } from './ui.js';
+
+const LABELS = { ...MARKS, not_required: 'Not required' };
+const SOURCES = { record: 'seen at the door', override: 'set by a teacher', closed: 'not seen', open: 'session open' };
+
+const percent = (rate) => (rate === null || rate === undefined ? 'no lessons counted' : `${Math.round(rate * 100)} %`);
+
+export async function render(main, { args }) {
+  if (!args[0]) {
+    main.append(heading('Attendance history'), h('p', {}, 'Choose a student on the ', h('a', { href: '#/students' }, 'Students'), ' page.'));
+    return;
+  }
+  const id = args[0];
+  const from = h('input', { type: 'date', name: 'from' });
+  const to = h('input', { type: 'date', name: 'to' });
+  const body = h('div', { id: 'history', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
+  const range = h(
+    'form',
+    { class: 'filters card', onsubmit: (e) => (e.preventDefault(), load()) },
+    field('From', from),
+    field('To', to, 'At most a year apart'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show')),
+  );
+  const title = heading('Attendance history');
+  main.append(h('p', {}, h('a', { href: '#/students/' + encodeURIComponent(id) }, '← Student')), title, range, body);
+
+  async function load() {
+    const query = new URLSearchParams();
+    if (from.value) query.set('from', from.value);
+    if (to.value) query.set('to', to.value);
+    try {
+      const hist = await api.get(`/reports/students/${api.seg(id)}/history?${query}`);
+      fill(title.querySelector('h1'), `${hist.student.name}: attendance`);
+      from.value = hist.from;
+      to.value = hist.to;
+      fill(body, summary(hist), sessions(hist));
+    } catch (e) {
+      fill(body, h('p', { class: 'error' }, `Could not load the history: ${e.message}`));
+      failed('Could not load the history', e);
+    }
+  }
+  await load();
+}
+
+function counts(c) {
+  const parts = ['present', 'late', 'absent', 'excused', 'not_required'].filter((k) => c[k] > 0).map((k) => `${LABELS[k].toLowerCase()} ${c[k]}`);
+  return parts.length ? parts.join(', ') : 'no lessons';
+}
+
+function summary(hist) {
+  const rows = [
+    ...hist.terms.map((t) => [t.term.name, `${longDate(t.term.first_day)} to ${longDate(t.term.last_day)}`, t.counts]),
+    ['Whole range', `${longDate(hist.from)} to ${longDate(hist.to)}`, hist.overall],
+  ];
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'rates-title' },
+    h('h2', { id: 'rates-title' }, 'Attendance by term'),
+    h(
+      'ul',
+      { class: 'plain term-rates' },
+      rows.map(([name, when, c]) => h('li', {}, h('strong', {}, `${name}: ${percent(c.attendance_rate)}`), ' ', h('span', { class: 'detail' }, `(${counts(c)}; ${when})`))),
+    ),
+  );
+}
+
+function sessions(hist) {
+  if (!hist.sessions.length) return h('p', { class: 'empty' }, 'No lessons in this range.');
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'sessions-title' },
+    h('h2', { id: 'sessions-title' }, `Every lesson, newest first (${hist.sessions.length})`),
+    h(
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        { class: 'history' },
+        h('caption', { class: 'visually-hidden' }, `Lessons of ${hist.student.name}`),
+        h('thead', {}, h('tr', {}, ['Date', 'Lesson', 'Mark', 'How', 'First seen', 'Amendments', 'Faces'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, hist.sessions.map((row) => sessionRow(hist.student.name, row))),
+      ),
+    ),
+  );
+}
+
+function sessionRow(name, row) {
+  const s = row.session;
+  const key = row.mark || 'unseen';
+  const label = row.mark ? LABELS[row.mark] : 'Not yet';
+  return h(
+    'tr',
+    { dataset: { day: s.day, slot: s.slot_id } },
+    h('th', { scope: 'row' }, longDate(s.day)),
+    h('td', {}, `${s.start}–${s.end} · ${s.class_name} · ${s.room}`),
+    h('td', {}, h('span', { class: 'mark ' + key }, label), row.code ? h('span', { class: 'detail' }, ` code ${row.code}`) : null),
+    h('td', {}, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
+    h('td', {}, row.first_seen_at ? dateTime(row.first_seen_at) : '—'),
+    h('td', {}, amendments(row)),
+    h('td', {}, evidence(name, s, row.evidence || [])),
+  );
+}
+
+function amendments(row) {
+  if (!row.amendments || !row.amendments.length) return '—';
+  return h(
+    'ol',
+    { class: 'amendments' },
+    h('li', {}, `written as ${row.original_code}`),
+    row.amendments.map((a) => h('li', {}, `to ${a.code} by ${a.by_name} (${a.by_role}), ${dateTime(a.at)}: ${a.reason}`)),
+  );
+}
+
+// The crops the entry was written from, fetched with the token like every face; one the hub
+// no longer keeps (or never had) is hidden by the stylesheet once it fails to load.
+function evidence(name, s, ids) {
+  if (!ids.length) return '—';
+  return h(
+    'span',
+    { class: 'evidence' },
+    ids.map((r, i) => face(`/records/${api.seg(r)}/thumbnail`, `Face ${i + 1} of ${name} at the door, ${longDate(s.day)}`, 'face small')),
+  );
+}
