@@ -201,6 +201,25 @@ pub(crate) fn blob_to_embedding(blob: &[u8]) -> Result<Vec<f32>, StoreError> {
         .collect())
 }
 
+/// Registers door unit `id` in "Lab 3", for unit tests that store its records.
+#[cfg(test)]
+pub(crate) fn register_device(conn: &Connection, id: rollcall_shared::DeviceId) {
+    let device = devices::Device {
+        id,
+        name: id.to_string(),
+        room: "Lab 3".into(),
+        enabled: true,
+        created_at: 0,
+        online: false,
+        last_seen_at: None,
+        outbox_depth: None,
+        gallery_version: None,
+        software_version: None,
+        last_error: None,
+    };
+    devices::insert(conn, &device, "hash").unwrap();
+}
+
 /// A well-formed record from a random door unit in "Lab 3", naming `students` at distance 0.3,
 /// for unit tests of what the hub does with records.
 #[cfg(test)]

@@ -413,28 +413,15 @@ pub fn purge(conn: &Connection, records_before: i64) -> Result<usize, StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::devices::{self, Device};
     use rollcall_shared::*;
 
     /// A time inside the range the table accepts.
     const T: i64 = 1_790_000_000_000;
 
     fn device(conn: &Connection) -> DeviceId {
-        let d = Device {
-            id: DeviceId::random(),
-            name: "door".into(),
-            room: "Lab 3".into(),
-            enabled: true,
-            created_at: 0,
-            online: false,
-            last_seen_at: None,
-            outbox_depth: None,
-            gallery_version: None,
-            software_version: None,
-            last_error: None,
-        };
-        devices::insert(conn, &d, "hash").unwrap();
-        d.id
+        let id = DeviceId::random();
+        crate::store::register_device(conn, id);
+        id
     }
 
     fn record(device: DeviceId, decision: Decision) -> AttendanceRecord {

@@ -112,7 +112,7 @@ pub fn templates(conn: &Connection, model: &str) -> Result<Vec<(StudentId, Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{devices, records};
+    use crate::store::records;
     use rollcall_shared::{Decision, Embedding, Thumbnail};
 
     const T: i64 = 1_790_000_000_000;
@@ -134,7 +134,7 @@ mod tests {
             let mut r = crate::store::sample_record(decision, T + at, &named);
             r.embedding = Embedding(vec![at as f32; 4]);
             r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
-            devices::insert(&conn, &sample_device(r.device), "h").unwrap();
+            crate::store::register_device(&conn, r.device);
             records::insert(&conn, &r, T).unwrap();
             ids.push(r.id);
         }
@@ -163,21 +163,5 @@ mod tests {
         assert_eq!(purge(&conn, T).unwrap(), 0);
         assert_eq!(purge(&conn, T + 1).unwrap(), 1);
         assert!(dismissed(&conn, "m").unwrap().is_empty());
-    }
-
-    fn sample_device(id: rollcall_shared::DeviceId) -> devices::Device {
-        devices::Device {
-            id,
-            name: id.to_string(),
-            room: "Lab 3".into(),
-            enabled: true,
-            created_at: 0,
-            online: false,
-            last_seen_at: None,
-            outbox_depth: None,
-            gallery_version: None,
-            software_version: None,
-            last_error: None,
-        }
     }
 }

@@ -149,23 +149,10 @@ mod tests {
 
     #[test]
     fn a_dismissed_strangers_next_face_is_rejected_as_it_arrives_and_nobody_elses() {
-        use crate::store::devices::{self, Device};
         use rollcall_shared::{DeviceId, Embedding};
         let conn = crate::store::memory();
-        let device = Device {
-            id: DeviceId::random(),
-            name: "door".into(),
-            room: "Lab 3".into(),
-            enabled: true,
-            created_at: 0,
-            online: false,
-            last_seen_at: None,
-            outbox_depth: None,
-            gallery_version: None,
-            software_version: None,
-            last_error: None,
-        };
-        devices::insert(&conn, &device, "h").unwrap();
+        let device = DeviceId::random();
+        crate::store::register_device(&conn, device);
         let d = strangers::Dismissal {
             model: "m",
             centroid: &[1.0, 0.0, 0.0, 0.0],
@@ -176,7 +163,7 @@ mod tests {
         strangers::dismiss(&conn, &d).unwrap();
         let arrive = |embedding: Vec<f32>, decision: Decision| {
             let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
-            (r.device, r.embedding) = (device.id, Embedding(embedding));
+            (r.device, r.embedding) = (device, Embedding(embedding));
             records::insert(&conn, &r, 1_790_000_000_000).unwrap();
             let dismissed = dismiss_on_arrival(&conn, &r, 7).unwrap();
             (dismissed, records::get(&conn, r.id).unwrap())
