@@ -100,7 +100,7 @@ pub fn sessions_on(day: NaiveDate, slots: &[Slot], calendar: &Calendar) -> Vec<S
     let weekday = day.weekday().number_from_monday() as u8;
     let mut out: Vec<Session> = slots
         .iter()
-        .filter(|s| s.weekday == weekday)
+        .filter(|s| s.weekday == weekday && s.runs_on(day))
         .map(|s| Session {
             slot: s.clone(),
             day,

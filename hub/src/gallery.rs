@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::NaiveDate;
 use rollcall_shared::gallery::MAX_EMBEDDINGS_PER_STUDENT;
 use rollcall_shared::{
     ClassId, DeviceId, Embedding, GalleryEntry, GalleryRequest, GalleryState, GalleryUpdate,
@@ -53,9 +54,16 @@ pub fn plan(
     }
 }
 
-/// The gallery a device in `room` should hold (its version is left at 0).
-pub fn target(conn: &Connection, room: &str, model: &ModelId) -> Result<GalleryState, StoreError> {
-    let slots = timetable::slots_in_room(conn, room)?;
+/// The gallery a device in `room` should hold at `now` (its version is left at 0). Its
+/// timetable has the slots still running or yet to start: the door narrows to the union,
+/// which is never narrower than the truth.
+pub fn target(
+    conn: &Connection,
+    room: &str,
+    model: &ModelId,
+    now: i64,
+) -> Result<GalleryState, StoreError> {
+    let slots = timetable::slots_in_room(conn, room, ended_before(now))?;
     let room_classes: BTreeSet<ClassId> = slots.iter().map(|s| s.class_id).collect();
     let mut students = BTreeSet::new();
     for class in &room_classes {
@@ -106,6 +114,13 @@ fn entry(
     }))
 }
 
+/// Slots whose last day is before this one are left off door units. The gallery does not
+/// know the school's zone: a day before the UTC date is before the local date everywhere.
+fn ended_before(now: i64) -> NaiveDate {
+    let utc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
+    utc.date_naive().pred_opt().unwrap_or(NaiveDate::MIN)
+}
+
 /// Computes and remembers the update for `device`; `None` when it needs nothing (or is
 /// unknown or disabled).
 pub fn update_for(
@@ -119,7 +134,7 @@ pub fn update_for(
         return Ok(None);
     };
     let last = gallery::last_sent(conn, device, model)?;
-    let target = target(conn, &dev.room, model)?;
+    let target = target(conn, &dev.room, model, now)?;
     let Some((update, state)) = plan(last.as_ref(), target, trigger) else {
         return Ok(None);
     };

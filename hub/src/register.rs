@@ -10,18 +10,31 @@
 //! The closer walks forward from the last day it finished (`register_progress`), so a hub
 //! that was down closes the sessions it missed, late, and never skips one. Its first pass
 //! starts from today: sessions before the register existed stay computed, as they were.
+//!
+//! A record can reach the hub after its session closed: a door unit that was offline sends
+//! its outbox when it is back, a teacher reviews a face the next morning. When the entry is
+//! still the automatic absence, [`admit_late`] amends it as the system, saying why; an entry
+//! a person already amended is theirs and is left alone.
 
 use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
-use crate::roster::calendar;
+use crate::roster::{calendar, hhmm};
+use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark};
-use crate::store::register::{self, ClosedSession, NewEntry};
+use crate::store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};
 use crate::store::{StoreError, records, school, timetable};
 
 /// Most days one pass walks (a hub off for longer catches up over several passes).
 const MAX_DAYS_PER_PASS: usize = 400;
+
+/// How far back a late record still amends an automatic absence: a door unit's outbox holds
+/// a month, a review queue less.
+const LATE_EVIDENCE_DAYS: u64 = 31;
+
+/// Who the system's amendments name.
+pub const SYSTEM_USER: &str = "system";
 
 /// The code a closed entry is written with, and its source, from its live roster line.
 ///
@@ -183,6 +196,72 @@ fn close(
             })
             .collect(),
     })
+}
+
+/// Amends, as the system, every automatic absence of the last [`LATE_EVIDENCE_DAYS`] that an
+/// accepted record now contradicts. Returns the amendments made, with their entries.
+pub fn admit_late(
+    conn: &Connection,
+    rules: &Rules,
+    now: i64,
+) -> Result<Vec<(LateEvidence, Amendment)>, StoreError> {
+    let since = rules.local_day(now) - chrono::Days::new(LATE_EVIDENCE_DAYS);
+    let early_ms = i64::from(rules.early_minutes) * 60_000;
+    let mut done: Vec<(LateEvidence, Amendment)> = Vec::new();
+    for late in register::late_evidence(conn, since, early_ms)? {
+        let entry = (late.slot, late.day, late.student);
+        if done
+            .iter()
+            .any(|(l, _)| (l.slot, l.day, l.student) == entry)
+        {
+            continue; // the earliest record already amended it
+        }
+        let amendment = late_amendment(&late, rules, now);
+        register::amend(conn, entry, &amendment)?;
+        audit::log(
+            conn,
+            Change {
+                actor: SYSTEM_USER,
+                action: "register.amend",
+                target: format!("entry:{}:{}:{}", late.slot, late.day, late.student),
+                before: None,
+                after: Some(serde_json::json!(amendment)),
+                at: now,
+            },
+        )?;
+        done.push((late, amendment));
+    }
+    if !done.is_empty() {
+        tracing::info!(
+            entries = done.len(),
+            "register: late records amended absences"
+        );
+    }
+    Ok(done)
+}
+
+/// The amendment a late record makes: present, or late from `late_after_minutes` after the
+/// start, as if it had arrived in time, with the reason saying when the door saw the student.
+pub fn late_amendment(late: &LateEvidence, rules: &Rules, now: i64) -> Amendment {
+    let late_from = late.starts_at + i64::from(rules.late_after_minutes) * 60_000;
+    let code = if late.captured_at >= late_from {
+        "L"
+    } else {
+        "/"
+    };
+    let seen = rules.zone.local(late.captured_at).minute;
+    Amendment {
+        code: code.to_owned(),
+        reason: format!(
+            "Seen at {} (record {}); the record reached the register after it closed",
+            hhmm(seen),
+            late.record
+        ),
+        by_user: SYSTEM_USER.to_owned(),
+        by_name: "Rollcall".to_owned(),
+        by_role: SYSTEM_USER.to_owned(),
+        at: now,
+    }
 }
 
 #[cfg(test)]

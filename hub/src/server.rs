@@ -254,7 +254,8 @@ async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError>
 }
 
 /// Writes and locks the register of each session once it has closed, at start (catching up
-/// on any downtime) and then every `register.check_every_secs`.
+/// on any downtime) and then every `register.check_every_secs`; amends the automatic absences
+/// that records arriving late contradict.
 async fn close_registers(
     db: Db,
     config: Arc<Config>,
@@ -279,6 +280,7 @@ async fn close_registers(
                 for session in &closed {
                     hooks.enqueue(&tx, Event::SessionClosed, &serde_json::json!(session), now)?;
                 }
+                register::admit_late(&tx, &rules, now)?;
                 tx.commit()?;
                 Ok::<_, StoreError>(closed.len())
             })

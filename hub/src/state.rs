@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{DeviceId, Message};
 use rusqlite::Transaction;
@@ -42,6 +43,11 @@ pub struct Hub {
 impl Hub {
     pub fn now(&self) -> i64 {
         self.clock.now().0
+    }
+
+    /// The school's date now, in its time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.config.rules().local_day(self.now())
     }
 
     /// Runs `f` in one transaction on the blocking pool; commits when it succeeds.

@@ -325,3 +325,184 @@ async fn attendance_codes_are_the_admins_to_keep() {
     }
     hub.stop().await;
 }
+
+/// The first amendment of `name`'s entry in `roster`, waiting for the closer to make one.
+async fn wait_amended(api: &Api, session: &str, name: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, roster) = api.get(session).await;
+        let line = row(&roster, name).clone();
+        if !line["amendments"].as_array().unwrap().is_empty() {
+            return line;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} not amended: {roster}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_record_arriving_after_the_close_amends_only_an_automatic_absence() {
+    let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
+    let session = format!("/sessions/{}/{}", s.slot, monday());
+
+    hub.clock.set(UnixMillis(monday_at(10, 31)));
+    let (teacher, _) = sign_in(&hub).await;
+    let closed = wait_locked(&teacher, &session).await;
+    assert_eq!(row(&closed, "Ada")["code"], "N");
+    assert_eq!(row(&closed, "Bo")["code"], "N");
+    // Ada's mother phoned: the teacher's amendment is a person's word and stays.
+    let amend = format!("/sessions/{}/{}/amendments/{ada}", s.slot, monday());
+    let (status, _) = teacher
+        .post(&amend, json!({"code": "I", "reason": "Mother phoned: flu"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The door unit was offline; its outbox reaches the hub after the register closed.
+    let device = s.device.parse().unwrap();
+    for (who, minute) in [(&bo, 3), (&bo, 7), (&ada, 4)] {
+        let r = common::record(
+            device,
+            Decision::Confident,
+            &[(who, 0.3)],
+            monday_at(9, minute),
+        );
+        store(&hub, r).await;
+    }
+    let bo_line = wait_amended(&teacher, &session, "Bo").await;
+    assert_eq!(
+        (
+            &bo_line["code"],
+            &bo_line["original_code"],
+            &bo_line["mark"]
+        ),
+        (&json!("/"), &json!("N"), &json!("present")),
+        "{bo_line}"
+    );
+    let a = &bo_line["amendments"][0];
+    assert_eq!(
+        (&a["by_user"], &a["by_role"]),
+        (&json!("system"), &json!("system"))
+    );
+    assert!(
+        a["reason"].as_str().unwrap().contains("Seen at 09:03"),
+        "the earliest record, in school time: {a}"
+    );
+
+    // Later passes add nothing: one amendment for Bo, and Ada's stays the teacher's.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, roster) = teacher.get(&session).await;
+    assert_eq!(
+        row(&roster, "Bo")["amendments"].as_array().unwrap().len(),
+        1
+    );
+    let ada_line = row(&roster, "Ada");
+    assert_eq!(ada_line["code"], "I", "{ada_line}");
+    assert_eq!(ada_line["amendments"].as_array().unwrap().len(), 1);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_timetable_change_takes_effect_from_a_date_and_leaves_the_weeks_before() {
+    let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+    let next_monday = monday() + chrono::Duration::days(7);
+    hub.clock.set(UnixMillis(monday_at(10, 31)));
+    let (teacher, admin) = sign_in(&hub).await;
+    wait_locked(&teacher, &format!("/sessions/{}/{}", s.slot, monday())).await;
+
+    // A change cannot reach back before today.
+    let change = |from: chrono::NaiveDate| {
+        json!({"class_id": s.class, "room": "Lab 3", "weekday": 1,
+               "start": "11:00", "end": "12:00", "from": from})
+    };
+    let yesterday = monday().pred_opt().unwrap();
+    let slot_url = format!("/timetable/{}", s.slot);
+    let (status, body) = admin.put(&slot_url, change(yesterday)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("amend"));
+
+    // From next Monday: the slot with closed sessions ends the day before, a new one starts.
+    let (status, moved) = admin.put(&slot_url, change(next_monday)).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_ne!(moved["id"], json!(s.slot), "a new slot: {moved}");
+    assert_eq!(moved["valid_from"], json!(next_monday));
+    let (_, slots) = admin.get("/timetable").await;
+    let old = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == json!(s.slot))
+        .unwrap_or_else(|| panic!("{slots}"));
+    assert_eq!(old["valid_until"], json!(next_monday.pred_opt().unwrap()));
+
+    // This Monday keeps 09:00 (closed, and its slot as it was); next Monday meets at 11:00.
+    let starts = |sessions: &Value| -> Vec<(String, String)> {
+        let list = sessions.as_array().unwrap().iter();
+        list.map(|x| {
+            (
+                x["slot_id"].as_str().unwrap().into(),
+                x["start"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+    };
+    let (_, today) = teacher.get(&format!("/sessions?date={}", monday())).await;
+    assert_eq!(
+        starts(&today),
+        [(s.slot.clone(), "09:00".to_owned())],
+        "{today}"
+    );
+    let (_, later) = teacher.get(&format!("/sessions?date={next_monday}")).await;
+    let new_id = moved["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        starts(&later),
+        [(new_id.clone(), "11:00".to_owned())],
+        "{later}"
+    );
+
+    // A slot none of whose sessions were kept is changed where it stands.
+    let tuesday = admin
+        .created(
+            "/timetable",
+            json!({"class_id": s.class, "room": "Lab 3", "weekday": 2,
+                   "start": "09:00", "end": "10:00"}),
+        )
+        .await;
+    let tuesday_url = format!("/timetable/{}", tuesday["id"].as_str().unwrap());
+    let (status, edited) = admin
+        .put(
+            &tuesday_url,
+            json!({"class_id": s.class, "room": "Lab 3", "weekday": 2,
+                   "start": "13:00", "end": "14:00"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["id"], tuesday["id"]);
+
+    // Taken out from next Monday: ended the day before, not deleted; gone from the list.
+    let (status, _) = admin
+        .delete(&format!(
+            "/timetable/{new_id}?from={}",
+            next_monday + chrono::Duration::days(7)
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = admin
+        .delete(&format!("{slot_url}?from={next_monday}"))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the old slot already ended before then"
+    );
+    let (_, all) = admin.get("/timetable?ended=true").await;
+    assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
+    hub.stop().await;
+}

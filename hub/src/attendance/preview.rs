@@ -123,6 +123,8 @@ mod tests {
             weekday: 1,
             start_minute: 540,
             end_minute: 600,
+            valid_from: None,
+            valid_until: None,
         }
     }
 

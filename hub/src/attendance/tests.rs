@@ -26,6 +26,8 @@ fn slot() -> Slot {
         weekday: 1,
         start_minute: 9 * 60,
         end_minute: 10 * 60,
+        valid_from: None,
+        valid_until: None,
     }
 }
 

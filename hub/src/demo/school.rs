@@ -159,6 +159,8 @@ fn write_school(
         weekday: *weekday,
         start_minute: *start,
         end_minute: *end,
+        valid_from: None,
+        valid_until: None,
     };
     db.blocking(|c| {
         let tx = c.transaction()?;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_8,
     MIGRATION_9,
     MIGRATION_10,
+    MIGRATION_11,
 ];
 
 const MIGRATION_1: &str = "
@@ -372,6 +373,13 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
+";
+
+/// Timetable changes take effect from a date: a slot runs from `valid_from` through
+/// `valid_until` (NULL: open-ended), so ending a slot keeps the sessions it had.
+const MIGRATION_11: &str = "
+ALTER TABLE timetable ADD COLUMN valid_from TEXT CHECK (valid_from IS date(valid_from));
+ALTER TABLE timetable ADD COLUMN valid_until TEXT CHECK (valid_until IS date(valid_until));
 ";
 
 /// Runs every migration the database has not seen yet.

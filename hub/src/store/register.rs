@@ -35,6 +35,19 @@ const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_
     FROM register_amendments WHERE slot_id = ?1 AND day = ?2 ORDER BY id";
 const INSERT_AMENDMENT: &str = "INSERT INTO register_amendments (slot_id, day, student_id, code,
     reason, by_user, by_name, by_role, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// Accepted records of a student in the window of a closed session whose entry is still the
+// automatic absence it was closed with (no amendment yet), for sessions ending after ?1.
+const LATE_EVIDENCE: &str = "SELECT e.slot_id, e.day, e.student_id, s.starts_at, r.id,
+    r.captured_at
+    FROM register_sessions s
+    JOIN register_entries e ON e.slot_id = s.slot_id AND e.day = s.day
+    JOIN records r ON r.room = s.room AND r.final_student = e.student_id
+        AND r.captured_at >= s.starts_at - ?2 AND r.captured_at < s.ends_at
+        AND r.status IN ('approved', 'reassigned')
+    WHERE s.day >= ?1 AND e.source = 'closed'
+    AND NOT EXISTS (SELECT 1 FROM register_amendments a
+        WHERE a.slot_id = e.slot_id AND a.day = e.day AND a.student_id = e.student_id)
+    ORDER BY r.captured_at, r.id";
 const CLOSED_THROUGH: &str = "SELECT closed_through FROM register_progress WHERE slot = 1";
 const SET_CLOSED_THROUGH: &str =
     "INSERT INTO register_progress (slot, closed_through) VALUES (1, ?1)
@@ -184,6 +197,7 @@ fn code_used(conn: &Connection, code: &str) -> Result<bool, StoreError> {
 }
 
 fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
+    let day = id_col(r, 1)?;
     Ok(ClosedSession {
         slot: Slot {
             id: id_col(r, 0)?,
@@ -192,8 +206,10 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
             weekday: r.get(5)?,
             start_minute: r.get(6)?,
             end_minute: r.get(7)?,
+            valid_from: Some(day),
+            valid_until: Some(day),
         },
-        day: id_col(r, 1)?,
+        day,
         class_name: r.get(3)?,
         starts_at: r.get(8)?,
         ends_at: r.get(9)?,
@@ -202,6 +218,17 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
 }
 
 /// The closed session of `slot` on `day`, if it has closed.
+/// The day of the earliest closed session of `slot`, if any.
+pub fn first_closed_day(conn: &Connection, slot: Uuid) -> Result<Option<NaiveDate>, StoreError> {
+    let sql = "SELECT min(day) FROM register_sessions WHERE slot_id = ?1";
+    let day: Option<String> = conn.query_row(sql, [slot.to_string()], |r| r.get(0))?;
+    day.map(|d| {
+        d.parse()
+            .map_err(|_| StoreError::Corrupt(format!("register session day {d:?}")))
+    })
+    .transpose()
+}
+
 pub fn session(
     conn: &Connection,
     slot: Uuid,
@@ -335,6 +362,39 @@ pub fn amend(
         ],
     )?;
     Ok(())
+}
+
+/// An accepted record that reached the register after its session closed with the student
+/// absent and unamended: a door unit that was offline, or a review done late.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LateEvidence {
+    pub slot: Uuid,
+    pub day: NaiveDate,
+    pub student: StudentId,
+    pub starts_at: i64,
+    pub record: RecordId,
+    pub captured_at: i64,
+}
+
+/// The late evidence of sessions on or after `since` (`early_ms` the early-arrival margin of a
+/// session window), the earliest record first.
+pub fn late_evidence(
+    conn: &Connection,
+    since: NaiveDate,
+    early_ms: i64,
+) -> Result<Vec<LateEvidence>, StoreError> {
+    let mut stmt = conn.prepare_cached(LATE_EVIDENCE)?;
+    let rows = stmt.query_map(params![since.to_string(), early_ms], |r| {
+        Ok(LateEvidence {
+            slot: id_col(r, 0)?,
+            day: id_col(r, 1)?,
+            student: id_col(r, 2)?,
+            starts_at: r.get(3)?,
+            record: id_col(r, 4)?,
+            captured_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Deletes the register of every session before `before`, amendments first. Returns how

@@ -1,5 +1,9 @@
 //! The timetable (which class meets in which room when) and the school calendar (terms and
 //! holidays). Sessions are derived from these by `attendance`; nothing here knows about marks.
+//!
+//! A slot runs from `valid_from` to `valid_until` (both optional, inclusive): a change to the
+//! timetable takes effect from a date by ending the old slot the day before and starting a new
+//! one ([`split_slot`]), so the sessions before that date stay as they were.
 
 use chrono::NaiveDate;
 use rollcall_shared::ClassId;
@@ -9,14 +13,16 @@ use uuid::Uuid;
 
 use super::{StoreError, id_col};
 
-const INSERT_SLOT: &str =
-    "INSERT INTO timetable (id, class_id, room, weekday, start_minute, end_minute)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const INSERT_SLOT: &str = "INSERT INTO timetable
+    (id, class_id, room, weekday, start_minute, end_minute, valid_from, valid_until)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const UPDATE_SLOT: &str = "UPDATE timetable SET class_id = ?2, room = ?3, weekday = ?4,
-    start_minute = ?5, end_minute = ?6 WHERE id = ?1";
+    start_minute = ?5, end_minute = ?6, valid_from = ?7, valid_until = ?8 WHERE id = ?1";
+const END_SLOT: &str = "UPDATE timetable SET valid_until = ?2 WHERE id = ?1";
 const DELETE_SLOT: &str = "DELETE FROM timetable WHERE id = ?1";
-const SELECT_SLOT: &str =
-    "SELECT id, class_id, room, weekday, start_minute, end_minute FROM timetable";
+const SELECT_SLOT: &str = "SELECT id, class_id, room, weekday, start_minute, end_minute,
+    valid_from, valid_until FROM timetable";
+const RUNNING_SINCE: &str = "(valid_until IS NULL OR valid_until >= ?2)";
 const ORDER_SLOTS: &str = "ORDER BY weekday, start_minute, room, id";
 const INSERT_TERM: &str =
     "INSERT INTO terms (id, name, first_day, last_day) VALUES (?1, ?2, ?3, ?4)";
@@ -40,6 +46,17 @@ pub struct Slot {
     pub weekday: u8,
     pub start_minute: u16,
     pub end_minute: u16,
+    /// The first day the slot runs; `None`: since before the register began.
+    pub valid_from: Option<NaiveDate>,
+    /// The last day it runs; `None`: until changed.
+    pub valid_until: Option<NaiveDate>,
+}
+
+impl Slot {
+    /// Whether the slot is in the timetable on `day` (whatever the weekday).
+    pub fn runs_on(&self, day: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|f| f <= day) && self.valid_until.is_none_or(|u| day <= u)
+    }
 }
 
 /// A school term: sessions happen only inside a term (when any term is defined).
@@ -67,6 +84,8 @@ fn slot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
         weekday: r.get(3)?,
         start_minute: r.get(4)?,
         end_minute: r.get(5)?,
+        valid_from: optional_date_col(r, 6)?,
+        valid_until: optional_date_col(r, 7)?,
     })
 }
 
@@ -90,7 +109,25 @@ fn slot_params(s: &Slot) -> impl rusqlite::Params + '_ {
         s.weekday,
         s.start_minute,
         s.end_minute,
+        s.valid_from.map(|d| d.to_string()),
+        s.valid_until.map(|d| d.to_string()),
     )
+}
+
+/// Ends `old` on the day before `new` starts (`new.valid_from`, which a replacement has) and
+/// adds `new`: the change takes effect from that day, the sessions before it keep `old`.
+pub fn split_slot(conn: &Connection, old: Uuid, new: &Slot) -> Result<(), StoreError> {
+    let last = new.valid_from.and_then(|d| d.pred_opt());
+    end_slot(conn, old, last.unwrap_or(NaiveDate::MIN))?;
+    insert_slot(conn, new)
+}
+
+/// The slot `id` runs through `last` and no further.
+pub fn end_slot(conn: &Connection, id: Uuid, last: NaiveDate) -> Result<(), StoreError> {
+    match conn.execute(END_SLOT, params![id.to_string(), last.to_string()])? {
+        0 => Err(StoreError::NotFound("timetable slot")),
+        _ => Ok(()),
+    }
 }
 
 pub fn delete_slot(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
@@ -111,9 +148,15 @@ pub fn all_slots(conn: &Connection) -> Result<Vec<Slot>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn slots_in_room(conn: &Connection, room: &str) -> Result<Vec<Slot>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT_SLOT} WHERE room = ?1 {ORDER_SLOTS}"))?;
-    let rows = stmt.query_map([room], slot_row)?;
+/// The slots in `room` still running on `day` or later.
+pub fn slots_in_room(
+    conn: &Connection,
+    room: &str,
+    day: NaiveDate,
+) -> Result<Vec<Slot>, StoreError> {
+    let sql = format!("{SELECT_SLOT} WHERE room = ?1 AND {RUNNING_SINCE} {ORDER_SLOTS}");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![room, day.to_string()], slot_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -217,4 +260,11 @@ pub fn holidays(conn: &Connection) -> Result<Vec<Holiday>, StoreError> {
 
 fn date_col(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
     id_col(r, idx)
+}
+
+fn optional_date_col(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    match r.get_ref(idx)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => date_col(r, idx).map(Some),
+    }
 }

@@ -1,7 +1,7 @@
 // Admin: user accounts, classes (teacher and members) and the weekly timetable.
 
 import * as api from './api.js';
-import { announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
+import { announce, confirm, failed, field, fill, h, heading, longDate, select } from './ui.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
@@ -11,7 +11,7 @@ export async function render(main) {
   const classes = h('section', { class: 'card', 'aria-labelledby': 'classes-title' });
   const timetable = h('section', { class: 'card wide', 'aria-labelledby': 'timetable-title' });
   main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable));
-  const state = { users: [], classes: [], students: [], slots: [] };
+  const state = { users: [], classes: [], students: [], slots: [], editing: null };
 
   async function load() {
     [state.users, state.classes, state.students, state.slots] = await Promise.all([
@@ -178,14 +178,34 @@ export async function render(main) {
     return details;
   }
 
+  // A lesson changes from a date: the weeks before keep it as it was (their registers are
+  // written), so the form asks when a change or a removal takes effect.
   function timetablePart() {
     const className = (id) => (state.classes.find((c) => c.id === id) || {}).name || '?';
-    const klass = select('class_id', state.classes.map((c) => [c.id, c.name]), state.classes[0] && state.classes[0].id);
-    const room = h('input', { name: 'room', required: true, autocomplete: 'off' });
-    const weekday = select('weekday', DAYS.map((d, i) => [String(i + 1), d]), '1');
-    const start = h('input', { type: 'time', name: 'start', required: true, value: '09:00' });
-    const end = h('input', { type: 'time', name: 'end', required: true, value: '10:00' });
+    const editing = state.slots.find((s) => s.id === state.editing);
+    const klass = select('class_id', state.classes.map((c) => [c.id, c.name]), editing ? editing.class_id : state.classes[0] && state.classes[0].id);
+    const room = h('input', { name: 'room', required: true, autocomplete: 'off', value: editing ? editing.room : '' });
+    const weekday = select('weekday', DAYS.map((d, i) => [String(i + 1), d]), String(editing ? editing.weekday : 1));
+    const start = h('input', { type: 'time', name: 'start', required: true, value: editing ? hhmm(editing.start_minute) : '09:00' });
+    const end = h('input', { type: 'time', name: 'end', required: true, value: editing ? hhmm(editing.end_minute) : '10:00' });
+    const from = h('input', { type: 'date', name: 'from' });
+    const until = h('input', { type: 'date', name: 'until', value: editing && editing.valid_until ? editing.valid_until : '' });
     const slots = [...state.slots].sort((a, b) => a.weekday - b.weekday || a.start_minute - b.start_minute);
+    const dates = (s) => [s.valid_from && `from ${longDate(s.valid_from)}`, s.valid_until && `until ${longDate(s.valid_until)}`].filter(Boolean).join(', ');
+    const label = (s) => `${DAYS[s.weekday - 1]} ${hhmm(s.start_minute)} lesson of ${className(s.class_id)}`;
+    const body = () => {
+      const b = { class_id: klass.value, room: room.value.trim(), weekday: Number(weekday.value), start: start.value, end: end.value };
+      if (from.value) b.from = from.value;
+      if (until.value) b.until = until.value;
+      return b;
+    };
+    const save = () =>
+      editing
+        ? run('Lesson changed.', async () => {
+            await api.put(`/timetable/${api.seg(editing.id)}`, body());
+            state.editing = null;
+          })
+        : run('Lesson added.', () => api.post('/timetable', body()));
     return [
       h('h2', { id: 'timetable-title' }, 'Timetable'),
       h(
@@ -196,17 +216,34 @@ export async function render(main) {
             'li',
             {},
             `${DAYS[s.weekday - 1]} ${hhmm(s.start_minute)}–${hhmm(s.end_minute)} · ${className(s.class_id)} · ${s.room} `,
+            dates(s) ? h('span', { class: 'hint' }, `(${dates(s)}) `) : null,
             h(
               'button',
               {
                 type: 'button',
                 class: 'small',
-                'aria-label': `Delete the ${DAYS[s.weekday - 1]} ${hhmm(s.start_minute)} lesson of ${className(s.class_id)}`,
-                onclick: async () => {
-                  if (await confirm('Delete this lesson from the timetable?', 'Delete')) run('Lesson deleted.', () => api.del(`/timetable/${api.seg(s.id)}`));
+                'aria-label': `Change the ${label(s)}`,
+                onclick: () => {
+                  state.editing = s.id;
+                  fill(timetable, ...timetablePart());
+                  room.focus();
                 },
               },
-              'Delete',
+              'Change',
+            ),
+            ' ',
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'small',
+                'aria-label': `Remove the ${label(s)}`,
+                onclick: async () => {
+                  const question = 'Remove this lesson from today on? Past registers keep it.';
+                  if (await confirm(question, 'Remove')) run('Lesson removed.', () => api.del(`/timetable/${api.seg(s.id)}`));
+                },
+              },
+              'Remove',
             ),
           ),
         ),
@@ -217,21 +254,35 @@ export async function render(main) {
           class: 'grid',
           onsubmit: (e) => {
             e.preventDefault();
-            run('Lesson added.', () =>
-              api.post('/timetable', { class_id: klass.value, room: room.value.trim(), weekday: Number(weekday.value), start: start.value, end: end.value }),
-            );
+            save();
           },
         },
-        h('h3', {}, 'Add a lesson'),
+        h('h3', {}, editing ? `Change the ${label(editing)}` : 'Add a lesson'),
         field('Class', klass),
         field('Room', room, 'Exactly as the door unit in that room is registered'),
         field('Day', weekday),
         field('Starts', start),
         field('Ends', end),
-        h('button', { type: 'submit', class: 'primary' }, 'Add lesson'),
+        field(editing ? 'Takes effect from' : 'First day', from, editing ? 'Empty: today. Earlier weeks keep the lesson as it was.' : 'Empty: already running'),
+        field('Last day', until, 'Empty: until changed'),
+        h('button', { type: 'submit', class: 'primary' }, editing ? 'Save change' : 'Add lesson'),
+        editing
+          ? h(
+              'button',
+              {
+                type: 'button',
+                onclick: () => {
+                  state.editing = null;
+                  fill(timetable, ...timetablePart());
+                },
+              },
+              'Cancel',
+            )
+          : null,
       ),
     ];
   }
+
 
   await load();
 }
