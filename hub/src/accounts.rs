@@ -137,19 +137,7 @@ pub fn register_device(
             "device names are 1 to 64 characters".into(),
         ));
     }
-    let device = Device {
-        id: DeviceId::random(),
-        name: name.to_owned(),
-        room: room.to_owned(),
-        enabled: true,
-        created_at: now,
-        online: false,
-        last_seen_at: None,
-        outbox_depth: None,
-        gallery_version: None,
-        software_version: None,
-        last_error: None,
-    };
+    let device = Device::new(DeviceId::random(), name, room, now);
     devices::insert(conn, &device, &secret.phc)?;
     audit::log(
         conn,

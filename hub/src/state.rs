@@ -19,7 +19,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, devices};
 
 /// Everything a request handler may use.
 #[derive(Debug)]
@@ -82,9 +82,13 @@ impl Hub {
         self.gallery_changed.notify_one();
     }
 
-    /// Queues `message` for one of `device`'s topics.
+    /// Queues `message` for one of `device`'s topics, in the protocol version it speaks.
     pub async fn publish(&self, device: DeviceId, channel: Channel, message: &Message) -> bool {
         let topic = Topic::new(&self.config.site, device, channel);
-        send(&self.outbound, &topic, message).await
+        let version = self
+            .read(move |c| devices::protocol_version(c, device))
+            .await
+            .unwrap_or(rollcall_shared::OLDEST_VERSION);
+        send(&self.outbound, &topic, version, message).await
     }
 }

@@ -407,6 +407,8 @@ async fn lesson_begins(r: &mut Round) -> Arrivals {
         gallery_version: r.gallery,
         software_version: "0.1.0".into(),
         last_error: None,
+        model: None,
+        free_disk_bytes: None,
     };
     r.door
         .publish(Channel::Status, &Message::Status(status))

@@ -234,6 +234,8 @@ async fn a_vanished_device_is_marked_offline_by_its_last_will() {
         gallery_version: GalleryVersion(0),
         software_version: "test".into(),
         last_error: None,
+        model: None,
+        free_disk_bytes: None,
     };
     let payload = encode(&Message::Status(status), Limits::FROM_DEVICE).unwrap();
     client

@@ -85,6 +85,8 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
         gallery_version: GalleryVersion(7),
         software_version: "0.1.0".into(),
         last_error: Some("camera hiccup".into()),
+        model: None,
+        free_disk_bytes: None,
     };
     door.publish(Channel::Status, &Message::Status(status))
         .await;
@@ -106,6 +108,91 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
         || async { admin.get("/devices").await.1[0]["online"] == json!(false) },
     )
     .await;
+    hub.stop().await;
+}
+
+/// A door unit not yet upgraded speaks protocol version 1: the hub stores what it sends, and
+/// answers it in version 1; after its upgrade it is answered in the current version.
+#[tokio::test]
+async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = connected_hub(&broker).await;
+    let admin = hub.admin().await;
+    let school = seed_school(&hub, &admin).await;
+    let device: DeviceId = school.device.parse().unwrap();
+    let mut door = Door::connect(&broker, &hub.site, device).await;
+    door.version = 1;
+
+    let status = |model: Option<ModelId>| DeviceStatus {
+        device,
+        sent_at: UnixMillis(monday_at(9, 4)),
+        uptime_s: 60,
+        outbox_depth: 1,
+        gallery_version: GalleryVersion(0),
+        software_version: "0.1.0".into(),
+        last_error: None,
+        model,
+        free_disk_bytes: Some(1 << 30),
+    };
+    door.publish(Channel::Status, &Message::Status(status(None)))
+        .await;
+    wait_metric(&hub, "status_messages", 1).await;
+    let sent = record(device, Some(&school.students[0]));
+    door.publish(Channel::Records, &Message::Record(sent.clone()))
+        .await;
+    let ack = door.next(Channel::Acks).await;
+    assert_eq!(
+        ack,
+        Message::Ack(RecordAck {
+            records: vec![sent.id]
+        })
+    );
+    assert_eq!(door.heard_version, 1, "answered in the version it spoke");
+    let (_, devices) = admin.get("/devices").await;
+    assert_eq!(
+        (
+            &devices[0]["protocol_version"],
+            &devices[0]["model"],
+            &devices[0]["free_disk_bytes"]
+        ),
+        (&json!(1), &json!(null), &json!(null)),
+        "version 1 carries no model and no free disk: {devices}"
+    );
+    assert_eq!(
+        devices[0]["clock_offset_ms"],
+        json!(-60_000),
+        "its clock is a minute slow"
+    );
+
+    // Upgraded: the same door unit now writes version 2 and hears version 2.
+    door.version = PROTOCOL_VERSION;
+    let model = ModelId::new("retinaface-mnet025.dlib-resnet-v1.align-3").unwrap();
+    door.publish(Channel::Status, &Message::Status(status(Some(model))))
+        .await;
+    wait_metric(&hub, "status_messages", 2).await;
+    door.publish(
+        Channel::Requests,
+        &Message::GalleryRequest(GalleryRequest {
+            device,
+            have: GalleryVersion(0),
+            full: true,
+        }),
+    )
+    .await;
+    door.next(Channel::Gallery).await;
+    assert_eq!(door.heard_version, PROTOCOL_VERSION);
+    let (_, devices) = admin.get("/devices").await;
+    assert_eq!(
+        (
+            &devices[0]["protocol_version"],
+            &devices[0]["free_disk_bytes"]
+        ),
+        (&json!(PROTOCOL_VERSION), &json!(1 << 30))
+    );
+    assert_eq!(
+        devices[0]["model"],
+        "retinaface-mnet025.dlib-resnet-v1.align-3"
+    );
     hub.stop().await;
 }
 

@@ -27,5 +27,8 @@ pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
 pub use record::{AttendanceRecord, Candidate, Decision, Embedding, FaceQuality, Thumbnail};
 pub use status::{DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
-pub use wire::{DecodeError, EncodeError, Envelope, Limits, PROTOCOL_VERSION, decode, encode};
+pub use wire::{
+    DecodeError, EncodeError, Envelope, Limits, OLDEST_VERSION, PROTOCOL_VERSION, decode,
+    decode_envelope, encode, encode_as,
+};
 pub use zone::{LocalTime, SiteSettings, SiteZone, ZoneError};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{DeviceId, GalleryVersion};
+use crate::ids::{DeviceId, GalleryVersion, ModelId};
 use crate::time::UnixMillis;
 use crate::wire::Invalid;
 
@@ -17,6 +17,7 @@ pub const MAX_ERROR_LEN: usize = 512;
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct DeviceStatus {
     pub device: DeviceId,
+    /// The device's clock when it sent this: the hub compares it with its own.
     pub sent_at: UnixMillis,
     pub uptime_s: u64,
     /// Records committed on the device and not yet acknowledged by the hub.
@@ -24,6 +25,10 @@ pub struct DeviceStatus {
     pub gallery_version: GalleryVersion,
     pub software_version: String,
     pub last_error: Option<String>,
+    /// The face model the device embeds with (protocol 2; `None` from a version-1 device).
+    pub model: Option<ModelId>,
+    /// Bytes its outbox can still grow into on its disk (protocol 2).
+    pub free_disk_bytes: Option<u64>,
 }
 
 impl DeviceStatus {
@@ -68,6 +73,8 @@ mod tests {
             gallery_version: GalleryVersion(0),
             software_version: "0.1.0".into(),
             last_error: None,
+            model: None,
+            free_disk_bytes: None,
         };
         s.set_last_error(&"é".repeat(400));
         let e = s.last_error.as_ref().unwrap();

@@ -2,17 +2,25 @@
 //! bytes and back.
 //!
 //! Encoding is postcard: compact, deterministic, not self-describing. The envelope's first
-//! field is the protocol version, read before anything else, so a future version is refused
-//! with a clear error instead of being misread. Sizes are checked before decoding; decoded
-//! messages are validated before they are returned. Decoding never panics (fuzzed and
-//! property-tested).
+//! field is the protocol version, read before anything else, so a version this build does not
+//! know is refused with a clear error instead of being misread. Sizes are checked before
+//! decoding; decoded messages are validated before they are returned. Decoding never panics
+//! (fuzzed and property-tested).
+//!
+//! A build reads and writes its own version and the one before ([`OLDEST_VERSION`]): the hub
+//! is upgraded first and answers each door unit in the version it spoke, then the door units
+//! one by one (`docs/PROTOCOL.md`). Frozen older versions live in their own module ([`v1`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
 
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+mod v1;
+
+/// The protocol version this build writes by default.
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The oldest version this build still reads and can write.
+pub const OLDEST_VERSION: u16 = 1;
 
 /// A message together with the protocol version it was written in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,7 +65,9 @@ pub enum DecodeError {
     TooLarge { len: usize, max: usize },
     #[error("payload is empty")]
     Empty,
-    #[error("protocol version {got} is not supported (this build speaks {supported})")]
+    #[error(
+        "protocol version {got} is not supported (this build speaks {OLDEST_VERSION} to {supported})"
+    )]
     UnsupportedVersion { got: u16, supported: u16 },
     #[error("payload is not a valid message: {0}")]
     Malformed(String),
@@ -76,17 +86,29 @@ pub enum EncodeError {
     TooLarge { len: usize, max: usize },
     #[error("serialisation failed: {0}")]
     Serialize(String),
+    #[error(
+        "protocol version {0} cannot be written (this build writes {OLDEST_VERSION} to {PROTOCOL_VERSION})"
+    )]
+    UnsupportedVersion(u16),
 }
 
 /// Encodes `message` in the current protocol version, after validating it.
 pub fn encode(message: &Message, limits: Limits) -> Result<Vec<u8>, EncodeError> {
+    encode_as(PROTOCOL_VERSION, message, limits)
+}
+
+/// Encodes `message` in protocol `version` (for a peer that speaks an older one), after
+/// validating it. What that version cannot carry is left out.
+pub fn encode_as(version: u16, message: &Message, limits: Limits) -> Result<Vec<u8>, EncodeError> {
     message.validate()?;
-    let envelope = EnvelopeRef {
-        version: PROTOCOL_VERSION,
-        message,
-    };
-    let bytes =
-        postcard::to_stdvec(&envelope).map_err(|e| EncodeError::Serialize(e.to_string()))?;
+    let bytes = match version {
+        1 => to_bytes(&EnvelopeRef {
+            version,
+            message: &v1::MessageV1Ref::from(message),
+        }),
+        PROTOCOL_VERSION => to_bytes(&EnvelopeRef { version, message }),
+        other => return Err(EncodeError::UnsupportedVersion(other)),
+    }?;
     if bytes.len() > limits.max_bytes {
         return Err(EncodeError::TooLarge {
             len: bytes.len(),
@@ -96,8 +118,18 @@ pub fn encode(message: &Message, limits: Limits) -> Result<Vec<u8>, EncodeError>
     Ok(bytes)
 }
 
-/// Decodes and validates one message.
+fn to_bytes(envelope: &impl Serialize) -> Result<Vec<u8>, EncodeError> {
+    postcard::to_stdvec(envelope).map_err(|e| EncodeError::Serialize(e.to_string()))
+}
+
+/// Decodes and validates one message, of any version this build reads.
 pub fn decode(bytes: &[u8], limits: Limits) -> Result<Message, DecodeError> {
+    decode_envelope(bytes, limits).map(|e| e.message)
+}
+
+/// Decodes and validates one message, with the version it was written in (which is the
+/// version to answer in).
+pub fn decode_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, DecodeError> {
     if bytes.len() > limits.max_bytes {
         return Err(DecodeError::TooLarge {
             len: bytes.len(),
@@ -107,26 +139,32 @@ pub fn decode(bytes: &[u8], limits: Limits) -> Result<Message, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let (version, _) = postcard::take_from_bytes::<u16>(bytes)
+    let (version, body) = postcard::take_from_bytes::<u16>(bytes)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    if version != PROTOCOL_VERSION {
-        return Err(DecodeError::UnsupportedVersion {
-            got: version,
-            supported: PROTOCOL_VERSION,
-        });
-    }
-    let (envelope, rest) = postcard::take_from_bytes::<Envelope>(bytes)
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (message, rest) = match version {
+        1 => take::<v1::MessageV1>(body).map(|(m, rest)| (Message::from(m), rest))?,
+        PROTOCOL_VERSION => take::<Message>(body)?,
+        got => {
+            return Err(DecodeError::UnsupportedVersion {
+                got,
+                supported: PROTOCOL_VERSION,
+            });
+        }
+    };
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes(rest.len()));
     }
-    envelope.message.validate()?;
-    Ok(envelope.message)
+    message.validate()?;
+    Ok(Envelope { version, message })
+}
+
+fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), DecodeError> {
+    postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
 /// Borrowing twin of [`Envelope`], so encoding does not clone the message.
 #[derive(Serialize)]
-struct EnvelopeRef<'a> {
+struct EnvelopeRef<'a, M> {
     version: u16,
-    message: &'a Message,
+    message: &'a M,
 }

@@ -49,6 +49,20 @@ pub fn status() -> DeviceStatus {
         gallery_version: GalleryVersion(7),
         software_version: "0.1.0".into(),
         last_error: Some("broker unreachable".into()),
+        model: Some(ModelId::new("retinaface-dlib-v1").unwrap()),
+        free_disk_bytes: Some(5_000_000_000),
+    }
+}
+
+/// `m` as a version-1 reader gets it: a status without model and free disk.
+pub fn as_version_1(m: Message) -> Message {
+    match m {
+        Message::Status(s) => Message::Status(DeviceStatus {
+            model: None,
+            free_disk_bytes: None,
+            ..s
+        }),
+        other => other,
     }
 }
 

@@ -3,13 +3,16 @@
 
 mod samples;
 
-use rollcall_shared::{DecodeError, Envelope, Limits, Message, PROTOCOL_VERSION, decode, encode};
+use rollcall_shared::{
+    DecodeError, Envelope, Limits, Message, PROTOCOL_VERSION, decode, decode_envelope, encode,
+    encode_as,
+};
 
 const BIG: Limits = Limits::FROM_HUB;
 
-/// The encoding of each sample message. A change here breaks every deployed device: only ever
-/// add lines for new variants.
-const GOLDEN: &[(&str, &str)] = &[
+/// The encoding of each sample message in protocol version 1, which door units in the field
+/// still speak. A change here breaks every deployed device: never change a line.
+const GOLDEN_V1: &[(&str, &str)] = &[
     (
         "record",
         "0100100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003",
@@ -34,40 +37,88 @@ const GOLDEN: &[(&str, &str)] = &[
     ("command", "010600"),
 ];
 
-#[test]
-fn golden_bytes_pin_the_encoding_of_every_message() {
+/// The encoding of each sample message in protocol version 2: only ever add lines for new
+/// variants.
+const GOLDEN_V2: &[(&str, &str)] = &[
+    (
+        "record",
+        "0200100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003",
+    ),
+    (
+        "status",
+        "02011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d012",
+    ),
+    ("offline", "02021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "020310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "02040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "020512726574696e61666163652d646c69622d7631080001100303030303030303030303030303030301100505050505050505050505050505050501020000003e0000803e0001011005050505050505050505050505050505018d04c9046fd16d656f1b590e415887f00358d47ed6aa674c1944b9ea7bc36893117febd6",
+    ),
+    ("command", "020600"),
+];
+
+/// Checks that `version` encodes every sample to its golden bytes and decodes them back to
+/// what that version carries.
+fn check_golden(version: u16, golden: &[(&str, &str)], carried: fn(Message) -> Message) {
     let mut mismatches = Vec::new();
     for (name, message) in samples::all() {
-        let actual = hex::encode(encode(&message, BIG).unwrap());
-        let expected = GOLDEN.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
+        let actual = hex::encode(encode_as(version, &message, BIG).unwrap());
+        let expected = golden.iter().find(|(n, _)| *n == name).map(|(_, h)| *h);
         if expected != Some(actual.as_str()) {
             mismatches.push(format!("    (\"{name}\", \"{actual}\"),"));
         }
-        assert_eq!(
-            decode(&hex::decode(&actual).unwrap(), BIG).unwrap(),
-            message
-        );
+        let decoded = decode_envelope(&hex::decode(&actual).unwrap(), BIG).unwrap();
+        assert_eq!(decoded.version, version);
+        assert_eq!(decoded.message, carried(message), "{name}");
     }
     assert!(
         mismatches.is_empty(),
-        "encoding changed; actual bytes:\n{}",
+        "version {version}'s encoding changed; actual bytes:\n{}",
         mismatches.join("\n")
     );
 }
 
 #[test]
-fn the_protocol_version_is_the_first_byte() {
+fn golden_bytes_pin_version_1_which_door_units_in_the_field_speak() {
+    check_golden(1, GOLDEN_V1, samples::as_version_1);
+}
+
+#[test]
+fn golden_bytes_pin_version_2() {
+    check_golden(2, GOLDEN_V2, |m| m);
+}
+
+#[test]
+fn the_protocol_version_is_the_first_byte_and_only_known_versions_are_read() {
     let bytes = encode(&samples::all()[0].1, BIG).unwrap();
     assert_eq!(u16::from(bytes[0]), PROTOCOL_VERSION);
-    let mut future = bytes.clone();
-    future[0] = 2;
-    assert_eq!(
-        decode(&future, BIG),
-        Err(DecodeError::UnsupportedVersion {
-            got: 2,
-            supported: PROTOCOL_VERSION
-        })
-    );
+    for unknown in [0, PROTOCOL_VERSION as u8 + 1] {
+        let mut other = bytes.clone();
+        other[0] = unknown;
+        assert_eq!(
+            decode(&other, BIG),
+            Err(DecodeError::UnsupportedVersion {
+                got: u16::from(unknown),
+                supported: PROTOCOL_VERSION
+            })
+        );
+    }
+    assert!(encode_as(PROTOCOL_VERSION + 1, &samples::all()[0].1, BIG).is_err());
+}
+
+#[test]
+fn a_message_only_version_2_carries_reaches_a_version_1_reader_without_it() {
+    let status = Message::Status(samples::status());
+    let old = decode(&encode_as(1, &status, BIG).unwrap(), BIG).unwrap();
+    assert_eq!(old, samples::as_version_1(status.clone()));
+    assert_eq!(decode(&encode(&status, BIG).unwrap(), BIG).unwrap(), status);
 }
 
 #[test]
@@ -166,8 +217,8 @@ fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
         decode(&bytes, BIG),
         Err(DecodeError::Malformed(_))
     ));
-    // A status whose last-error string claims more bytes than the payload holds.
-    let mut status = encode(&samples::all()[1].1, BIG).unwrap();
+    // A version-1 status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode_as(1, &samples::all()[1].1, BIG).unwrap();
     let at = status.len() - 19;
     status[at] = 0x7F;
     assert!(decode(&status, BIG).is_err());

@@ -60,6 +60,11 @@ impl MatchGallery {
         self.state.version
     }
 
+    /// The face model its embeddings are of: the one this door unit runs.
+    pub fn model(&self) -> &ModelId {
+        &self.state.model
+    }
+
     pub fn len(&self) -> usize {
         self.matrix.len()
     }

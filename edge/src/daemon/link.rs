@@ -21,7 +21,7 @@ use super::delivery::Tracker;
 use super::gallery::MatchGallery;
 use super::gallery_store::{GalleryStore, SyncError};
 use super::mqtt::{LinkEvent, PublishError, Publisher};
-use super::outbox::Outbox;
+use super::outbox::{Outbox, OutboxError};
 use super::trigger::{TriggerKind, TriggerTx};
 
 /// Records published per wake-up, so acks and heartbeats are never starved.
@@ -264,7 +264,8 @@ impl Link {
 
     async fn send_status(&mut self) {
         let outbox = self.outbox.clone();
-        let depth = blocking(move || outbox.depth()).await.unwrap_or(u32::MAX);
+        let held = move || Ok::<_, OutboxError>((outbox.depth()?, outbox.room().ok()));
+        let (depth, free) = blocking(held).await.unwrap_or((u32::MAX, None));
         let mut status = DeviceStatus {
             device: self.device,
             sent_at: UnixMillis::now(),
@@ -273,6 +274,8 @@ impl Link {
             gallery_version: self.gallery.borrow().version(),
             software_version: env!("CARGO_PKG_VERSION").into(),
             last_error: None,
+            model: Some(self.gallery.borrow().model().clone()),
+            free_disk_bytes: free,
         };
         if let Some(e) = &self.last_error {
             status.set_last_error(e);

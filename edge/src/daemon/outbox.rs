@@ -280,6 +280,11 @@ impl Outbox {
         Ok(n as u32)
     }
 
+    /// Bytes the outbox can still grow into on its disk.
+    pub fn room(&self) -> Result<u64, OutboxError> {
+        Ok(self.db.room()?)
+    }
+
     pub fn used_bytes(&self) -> Result<u64, OutboxError> {
         let n: i64 = self.db.lock()?.query_row(USED_BYTES, [], |r| r.get(0))?;
         Ok(n as u64)

@@ -1,8 +1,8 @@
-//! Turning one incoming publish into a trusted `(device, message)` pair, or saying why not.
+//! Turning one incoming publish into a trusted `(device, envelope)` pair, or saying why not.
 //! Pure: no database, no broker. Whether the device is registered is `process`'s job.
 
 use rollcall_shared::topics::{Channel, Topic};
-use rollcall_shared::{DecodeError, DeviceId, Limits, Message, SiteId, decode};
+use rollcall_shared::{DecodeError, DeviceId, Envelope, Limits, Message, SiteId, decode_envelope};
 
 /// Why a publish was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -40,24 +40,26 @@ fn belongs_on(message: &Message, channel: Channel) -> bool {
     )
 }
 
-/// Checks topic, payload and identity of one publish.
+/// Checks topic, payload and identity of one publish. The envelope keeps the protocol
+/// version the device wrote in, which the hub answers in.
 pub fn classify(
     site: &SiteId,
     topic: &str,
     payload: &[u8],
-) -> Result<(DeviceId, Message), Refusal> {
+) -> Result<(DeviceId, Envelope), Refusal> {
     let parsed = Topic::parse(topic)
         .filter(|t| &t.site == site && t.channel.from_device())
         .ok_or_else(|| Refusal::BadTopic(topic.to_owned()))?;
-    let message = decode(payload, Limits::FROM_DEVICE)?;
-    if !belongs_on(&message, parsed.channel) {
+    let envelope = decode_envelope(payload, Limits::FROM_DEVICE)?;
+    let message = &envelope.message;
+    if !belongs_on(message, parsed.channel) {
         return Err(Refusal::WrongChannel {
             kind: message.kind(),
             channel: parsed.channel,
         });
     }
-    match claimed_device(&message) {
-        Some(claimed) if claimed == parsed.device => Ok((parsed.device, message)),
+    match claimed_device(message) {
+        Some(claimed) if claimed == parsed.device => Ok((parsed.device, envelope)),
         Some(claimed) => Err(Refusal::Forged {
             claimed,
             topic: parsed.device,
@@ -72,7 +74,9 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rollcall_shared::{DeviceOffline, GalleryRequest, GalleryVersion, encode};
+    use rollcall_shared::{
+        DeviceOffline, GalleryRequest, GalleryVersion, PROTOCOL_VERSION, encode, encode_as,
+    };
 
     fn site() -> SiteId {
         SiteId::new("north").unwrap()
@@ -91,8 +95,21 @@ mod tests {
     fn a_message_on_its_own_devices_topic_is_accepted() {
         let d = DeviceId::random();
         let topic = Topic::new(&site(), d, Channel::Requests).to_string();
-        let (device, _) = classify(&site(), &topic, &request(d)).unwrap();
-        assert_eq!(device, d);
+        let (device, envelope) = classify(&site(), &topic, &request(d)).unwrap();
+        assert_eq!((device, envelope.version), (d, PROTOCOL_VERSION));
+    }
+
+    #[test]
+    fn a_door_unit_one_version_behind_is_understood_and_its_version_kept() {
+        let d = DeviceId::random();
+        let topic = Topic::new(&site(), d, Channel::Status).to_string();
+        let old = encode_as(
+            1,
+            &Message::Offline(DeviceOffline { device: d }),
+            Limits::FROM_DEVICE,
+        );
+        let (_, envelope) = classify(&site(), &topic, &old.unwrap()).unwrap();
+        assert_eq!(envelope.version, 1);
     }
 
     #[test]

@@ -34,12 +34,18 @@ pub const CHANNEL_CAPACITY: usize = 1024;
 pub const MAX_BATCH: usize = 256;
 
 use rollcall_shared::topics::Topic;
-use rollcall_shared::{Limits, Message, encode};
+use rollcall_shared::{Limits, Message, encode_as};
 use tokio::sync::mpsc;
 
-/// Encodes `message` and queues it for `topic`. Returns whether it was queued.
-pub async fn send(outbound: &mpsc::Sender<Outbound>, topic: &Topic, message: &Message) -> bool {
-    let payload = match encode(message, Limits::FROM_HUB) {
+/// Encodes `message` in protocol `version` (the one its device speaks) and queues it for
+/// `topic`. Returns whether it was queued.
+pub async fn send(
+    outbound: &mpsc::Sender<Outbound>,
+    topic: &Topic,
+    version: u16,
+    message: &Message,
+) -> bool {
+    let payload = match encode_as(version, message, Limits::FROM_HUB) {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(%topic, kind = message.kind(), "cannot encode: {e}");

@@ -13,8 +13,8 @@ use rollcall_models::quality::QualityGate;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
-    AttendanceRecord, Decision, DeviceId, GalleryUpdate, Message, ModelId, RecordAck, RecordId,
-    SiteId, SiteSettings,
+    AttendanceRecord, Decision, DeviceId, Envelope, GalleryUpdate, Message, ModelId,
+    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings,
 };
 use rusqlite::Connection;
 use tokio::sync::{Notify, mpsc, watch};
@@ -56,6 +56,8 @@ pub struct Ingest {
 /// What a committed batch owes the devices.
 #[derive(Debug, Default)]
 struct Outcome {
+    /// The protocol version each device last wrote in: it is answered in the same.
+    versions: HashMap<DeviceId, u16>,
     acks: BTreeMap<DeviceId, Vec<RecordId>>,
     galleries: Vec<(DeviceId, GalleryUpdate)>,
     /// Templates learned from Confident captures.
@@ -85,7 +87,7 @@ impl Ingest {
 
     /// Stores one batch and answers it.
     pub async fn handle(&self, batch: Vec<Incoming>) {
-        let accepted: Vec<(DeviceId, Message)> =
+        let accepted: Vec<(DeviceId, Envelope)> =
             batch.iter().filter_map(|m| self.check(m)).collect();
         if accepted.is_empty() {
             return;
@@ -119,7 +121,7 @@ impl Ingest {
         }
     }
 
-    fn check(&self, incoming: &Incoming) -> Option<(DeviceId, Message)> {
+    fn check(&self, incoming: &Incoming) -> Option<(DeviceId, Envelope)> {
         match classify(&self.site, &incoming.topic, &incoming.payload) {
             Ok(accepted) => Some(accepted),
             Err(refusal) => {
@@ -135,26 +137,23 @@ impl Ingest {
     }
 
     async fn answer(&self, outcome: Outcome) {
-        for (device, ids) in outcome.acks {
-            let topic = Topic::new(&self.site, device, Channel::Acks);
+        let version = |d: &DeviceId| outcome.versions.get(d).copied().unwrap_or(PROTOCOL_VERSION);
+        for (device, ids) in &outcome.acks {
+            let topic = Topic::new(&self.site, *device, Channel::Acks);
             for chunk in ids.chunks(MAX_ACK_IDS) {
                 let ack = Message::Ack(RecordAck {
                     records: chunk.to_vec(),
                 });
-                if send(&self.outbound, &topic, &ack).await {
+                if send(&self.outbound, &topic, version(device), &ack).await {
                     add(&self.metrics.acks_sent, 1);
                 }
             }
         }
         for (device, update) in outcome.galleries {
             let topic = Topic::new(&self.site, device, Channel::Gallery);
-            send(
-                &self.outbound,
-                &topic,
-                &Message::Site(self.settings.clone()),
-            )
-            .await;
-            if send(&self.outbound, &topic, &Message::Gallery(update)).await {
+            let (v, site) = (version(&device), Message::Site(self.settings.clone()));
+            send(&self.outbound, &topic, v, &site).await;
+            if send(&self.outbound, &topic, v, &Message::Gallery(update)).await {
                 add(&self.metrics.gallery_updates_sent, 1);
             }
         }
@@ -186,7 +185,7 @@ impl Batch<'_> {
     fn store(
         &self,
         conn: &mut Connection,
-        items: Vec<(DeviceId, Message)>,
+        items: Vec<(DeviceId, Envelope)>,
     ) -> Result<Outcome, StoreError> {
         let (now, metrics) = (self.now, self.metrics);
         let tx = conn.transaction()?;
@@ -194,10 +193,11 @@ impl Batch<'_> {
         let mut out = Outcome::default();
         // Counted once committed: a reader that sees a counter move must find what it counts.
         let mut counted: Vec<&AtomicU64> = Vec::new();
-        for (device, message) in items {
+        for (device, Envelope { version, message }) in items {
             let Some(room) = registered_room(&tx, &mut rooms, device, metrics)? else {
                 continue;
             };
+            out.versions.insert(device, version);
             match message {
                 Message::Record(record) => {
                     let id = record.id;
@@ -221,7 +221,7 @@ impl Batch<'_> {
                 }
                 Message::Status(status) => {
                     counted.push(&metrics.status_messages);
-                    devices::record_status(&tx, &status, now)?;
+                    devices::record_status(&tx, &status, version, now)?;
                 }
                 Message::Offline(_) => {
                     devices::set_offline(&tx, device)?;

@@ -44,7 +44,8 @@ impl Pusher {
                 let mut out = Vec::new();
                 for dev in devices::list(conn)?.into_iter().filter(|d| d.enabled) {
                     if let Some(u) = update_for(conn, dev.id, &model, Trigger::Push, now)? {
-                        out.push((dev.id, u));
+                        let version = devices::protocol_version(conn, dev.id)?;
+                        out.push((dev.id, version, u));
                     }
                 }
                 Ok::<_, crate::store::StoreError>(out)
@@ -54,9 +55,9 @@ impl Pusher {
             Ok(u) => u,
             Err(e) => return tracing::error!("gallery push failed: {e}"),
         };
-        for (device, update) in updates {
+        for (device, version, update) in updates {
             let topic = Topic::new(&self.site, device, Channel::Gallery);
-            if send(&self.outbound, &topic, &Message::Gallery(update)).await {
+            if send(&self.outbound, &topic, version, &Message::Gallery(update)).await {
                 add(&self.metrics.gallery_updates_sent, 1);
             }
         }

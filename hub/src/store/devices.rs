@@ -1,7 +1,7 @@
 //! Registered door units: their room, whether they may send records, the hash of their MQTT
 //! secret, and the last status they reported.
 
-use rollcall_shared::{DeviceId, DeviceStatus};
+use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -10,10 +10,13 @@ use super::{StoreError, id_col};
 const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_hash, created_at)
     VALUES (?1, ?2, ?3, 1, ?4, ?5)";
 const SELECT: &str = "SELECT id, name, room, enabled, created_at, online, last_seen_at,
-    outbox_depth, gallery_version, software_version, last_error FROM devices";
+    outbox_depth, gallery_version, software_version, last_error, protocol_version, model,
+    free_disk_bytes, clock_offset_ms FROM devices";
 const SET_ENABLED: &str = "UPDATE devices SET enabled = ?2 WHERE id = ?1";
 const SET_STATUS: &str = "UPDATE devices SET online = 1, last_seen_at = ?2, outbox_depth = ?3,
-    gallery_version = ?4, software_version = ?5, last_error = ?6 WHERE id = ?1";
+    gallery_version = ?4, software_version = ?5, last_error = ?6, protocol_version = ?7,
+    model = ?8, free_disk_bytes = ?9, clock_offset_ms = ?10 WHERE id = ?1";
+const SELECT_PROTOCOL: &str = "SELECT protocol_version FROM devices WHERE id = ?1";
 const SET_OFFLINE: &str = "UPDATE devices SET online = 0 WHERE id = ?1";
 const TOUCH: &str = "UPDATE devices SET online = 1, last_seen_at = ?2 WHERE id = ?1";
 
@@ -31,6 +34,37 @@ pub struct Device {
     pub gallery_version: Option<u64>,
     pub software_version: Option<String>,
     pub last_error: Option<String>,
+    /// The wire protocol version of its last heartbeat: the hub writes to it in that version.
+    pub protocol_version: Option<u16>,
+    /// The face model it embeds with (from protocol version 2).
+    pub model: Option<String>,
+    /// Bytes its outbox can still grow into on its disk (from protocol version 2).
+    pub free_disk_bytes: Option<u64>,
+    /// Its clock minus the hub's when its last heartbeat arrived (network delay included).
+    pub clock_offset_ms: Option<i64>,
+}
+
+impl Device {
+    /// A device just registered: enabled, never heard from.
+    pub fn new(id: DeviceId, name: &str, room: &str, created_at: i64) -> Self {
+        Self {
+            id,
+            name: name.to_owned(),
+            room: room.to_owned(),
+            enabled: true,
+            created_at,
+            online: false,
+            last_seen_at: None,
+            outbox_depth: None,
+            gallery_version: None,
+            software_version: None,
+            last_error: None,
+            protocol_version: None,
+            model: None,
+            free_disk_bytes: None,
+            clock_offset_ms: None,
+        }
+    }
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
@@ -46,6 +80,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         gallery_version: r.get(8)?,
         software_version: r.get(9)?,
         last_error: r.get(10)?,
+        protocol_version: r.get(11)?,
+        model: r.get(12)?,
+        free_disk_bytes: r.get(13)?,
+        clock_offset_ms: r.get(14)?,
     })
 }
 
@@ -82,7 +120,13 @@ pub fn set_enabled(conn: &Connection, id: DeviceId, enabled: bool) -> Result<(),
     }
 }
 
-pub fn record_status(conn: &Connection, s: &DeviceStatus, at: i64) -> Result<(), StoreError> {
+/// Stores the heartbeat `s`, written in protocol `version`, that arrived at `at`.
+pub fn record_status(
+    conn: &Connection,
+    s: &DeviceStatus,
+    version: u16,
+    at: i64,
+) -> Result<(), StoreError> {
     conn.execute(
         SET_STATUS,
         params![
@@ -91,10 +135,23 @@ pub fn record_status(conn: &Connection, s: &DeviceStatus, at: i64) -> Result<(),
             s.outbox_depth,
             s.gallery_version.0,
             s.software_version,
-            s.last_error
+            s.last_error,
+            version,
+            s.model.as_ref().map(|m| m.as_str()),
+            s.free_disk_bytes
+                .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+            s.sent_at.0.saturating_sub(at),
         ],
     )?;
     Ok(())
+}
+
+/// The protocol version to write to `id` in: that of its last heartbeat, else the oldest
+/// this hub speaks (which every door unit it may meet reads).
+pub fn protocol_version(conn: &Connection, id: DeviceId) -> Result<u16, StoreError> {
+    let mut stmt = conn.prepare_cached(SELECT_PROTOCOL)?;
+    let v: Option<Option<u16>> = stmt.query_row([id.to_string()], |r| r.get(0)).optional()?;
+    Ok(v.flatten().unwrap_or(OLDEST_VERSION))
 }
 
 pub fn set_offline(conn: &Connection, id: DeviceId) -> Result<(), StoreError> {

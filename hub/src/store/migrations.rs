@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_9,
     MIGRATION_10,
     MIGRATION_11,
+    MIGRATION_12,
 ];
 
 const MIGRATION_1: &str = "
@@ -380,6 +381,15 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at)
 const MIGRATION_11: &str = "
 ALTER TABLE timetable ADD COLUMN valid_from TEXT CHECK (valid_from IS date(valid_from));
 ALTER TABLE timetable ADD COLUMN valid_until TEXT CHECK (valid_until IS date(valid_until));
+";
+
+/// What a door unit's heartbeat says beyond version 1: the protocol version it speaks (the
+/// hub answers in it), its face model, its free disk, and how far its clock is from the hub's.
+const MIGRATION_12: &str = "
+ALTER TABLE devices ADD COLUMN protocol_version INTEGER;
+ALTER TABLE devices ADD COLUMN model TEXT;
+ALTER TABLE devices ADD COLUMN free_disk_bytes INTEGER;
+ALTER TABLE devices ADD COLUMN clock_offset_ms INTEGER;
 ";
 
 /// Runs every migration the database has not seen yet.

@@ -204,19 +204,7 @@ pub(crate) fn blob_to_embedding(blob: &[u8]) -> Result<Vec<f32>, StoreError> {
 /// Registers door unit `id` in "Lab 3", for unit tests that store its records.
 #[cfg(test)]
 pub(crate) fn register_device(conn: &Connection, id: rollcall_shared::DeviceId) {
-    let device = devices::Device {
-        id,
-        name: id.to_string(),
-        room: "Lab 3".into(),
-        enabled: true,
-        created_at: 0,
-        online: false,
-        last_seen_at: None,
-        outbox_depth: None,
-        gallery_version: None,
-        software_version: None,
-        last_error: None,
-    };
+    let device = devices::Device::new(id, &id.to_string(), "Lab 3", 0);
     devices::insert(conn, &device, "hash").unwrap();
 }
 

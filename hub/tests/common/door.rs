@@ -15,11 +15,15 @@ use super::TestHub;
 /// A fake door unit: publishes as `device` and collects what the hub sends it.
 pub struct Door {
     pub client: AsyncClient,
-    inbox: mpsc::UnboundedReceiver<(Channel, Message)>,
+    inbox: mpsc::UnboundedReceiver<(Channel, Envelope)>,
     site: SiteId,
     pub device: DeviceId,
+    /// The protocol version it writes in (the current one unless a test says otherwise).
+    pub version: u16,
     /// The site settings the hub has sent, oldest first (`next` sets them aside).
     pub settings: Vec<SiteSettings>,
+    /// The protocol version of the last message `next` returned.
+    pub heard_version: u16,
 }
 
 /// The options a door unit connects with: its id as client id (and user name with `secret`).
@@ -65,12 +69,14 @@ impl Door {
             inbox,
             site: site.clone(),
             device,
+            version: PROTOCOL_VERSION,
             settings: Vec::new(),
+            heard_version: 0,
         }
     }
 
     pub async fn publish(&self, channel: Channel, message: &Message) {
-        let payload = encode(message, Limits::FROM_DEVICE).unwrap();
+        let payload = encode_as(self.version, message, Limits::FROM_DEVICE).unwrap();
         self.publish_raw(channel, payload).await;
     }
 
@@ -85,23 +91,25 @@ impl Door {
     pub async fn next(&mut self, channel: Channel) -> Message {
         let wait = async {
             loop {
-                let (c, m) = self.inbox.recv().await.unwrap();
-                match m {
+                let (c, Envelope { version, message }) = self.inbox.recv().await.unwrap();
+                match message {
                     Message::Site(s) => self.settings.push(s),
-                    m if c == channel => return m,
+                    m if c == channel => return (version, m),
                     _ => {}
                 }
             }
         };
-        tokio::time::timeout(Duration::from_secs(10), wait)
+        let (version, message) = tokio::time::timeout(Duration::from_secs(10), wait)
             .await
-            .expect("a message from the hub within 10 s")
+            .expect("a message from the hub within 10 s");
+        self.heard_version = version;
+        message
     }
 }
 
 async fn pump(
     mut events: EventLoop,
-    tx: mpsc::UnboundedSender<(Channel, Message)>,
+    tx: mpsc::UnboundedSender<(Channel, Envelope)>,
     subscribed: mpsc::UnboundedSender<()>,
 ) {
     loop {
@@ -111,8 +119,8 @@ async fn pump(
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 let topic = Topic::parse(&p.topic).unwrap();
-                let message = decode(&p.payload, Limits::FROM_HUB).unwrap();
-                let _ = tx.send((topic.channel, message));
+                let envelope = decode_envelope(&p.payload, Limits::FROM_HUB).unwrap();
+                let _ = tx.send((topic.channel, envelope));
             }
             Ok(_) => {}
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,

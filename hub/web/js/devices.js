@@ -72,6 +72,15 @@ export function render(main) {
     }
   }
 
+  const gigabytes = (bytes) => `${(bytes / 1e9).toFixed(1)} GB`;
+
+  // A door unit's clock more than a minute off stamps its records wrongly: say so.
+  function clockOff(ms) {
+    if (ms === null || Math.abs(ms) < 60_000) return null;
+    const minutes = Math.round(Math.abs(ms) / 60_000);
+    return `Clock ${minutes} min ${ms < 0 ? 'slow' : 'fast'}`;
+  }
+
   function row(d) {
     const state = !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
     return h(
@@ -80,9 +89,16 @@ export function render(main) {
       h('th', { scope: 'row' }, d.name, h('br'), h('span', { class: 'hint' }, d.room)),
       h('td', {}, h('span', { class: 'state ' + state }, state[0].toUpperCase() + state.slice(1)), d.last_error ? h('p', { class: 'error' }, d.last_error) : null),
       h('td', {}, h('span', { title: dateTime(d.last_seen_at) }, ago(d.last_seen_at))),
-      h('td', {}, d.outbox_depth === null ? '—' : `${d.outbox_depth} waiting`),
+      h('td', {}, d.outbox_depth === null ? '—' : `${d.outbox_depth} waiting`, d.free_disk_bytes === null ? null : h('span', { class: 'hint' }, h('br'), `${gigabytes(d.free_disk_bytes)} free`)),
       h('td', {}, d.gallery_version === null ? '—' : `v${d.gallery_version}`),
-      h('td', {}, d.software_version || '—'),
+      h(
+        'td',
+        {},
+        d.software_version || '—',
+        d.protocol_version === null ? null : h('span', { class: 'hint' }, h('br'), `protocol ${d.protocol_version}`),
+        d.model ? h('span', { class: 'hint' }, h('br'), d.model) : null,
+        clockOff(d.clock_offset_ms) ? h('p', { class: 'error' }, clockOff(d.clock_offset_ms)) : null,
+      ),
       h(
         'td',
         { class: 'row-actions' },
