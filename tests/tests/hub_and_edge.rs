@@ -99,11 +99,22 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     let door_toml = door.config.to_str().unwrap();
     let mut edge = door.start("edge.log").unwrap();
 
-    // The hub pushes the room's gallery; the heartbeat reports it.
+    // The hub pushes the room's gallery; the heartbeat reports it, in the current protocol,
+    // with the door unit's model and free disk.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let devices = admin.get("/devices").await.unwrap();
         if devices[0]["gallery_version"].as_u64().unwrap_or(0) >= 1 {
+            let d = &devices[0];
+            assert_eq!(
+                d["protocol_version"],
+                json!(rollcall_shared::PROTOCOL_VERSION)
+            );
+            assert!(
+                d["model"].as_str().is_some_and(|m| m.contains("dlib")),
+                "{d}"
+            );
+            assert!(d["free_disk_bytes"].as_u64().unwrap_or(0) > 0, "{d}");
             break;
         }
         assert!(!edge.exited(), "the edge stopped:\n{}", edge.output());
