@@ -180,6 +180,13 @@ fn close(
         students = entries.len(),
         "register closed"
     );
+    for entry in &entries {
+        for id in &entry.evidence {
+            let _record = tracing::info_span!("record", %id).entered();
+            let (student, code) = (entry.student, entry.code);
+            tracing::info!(%student, code, day = %closed.day, "evidence of a register entry");
+        }
+    }
     Ok(Closed {
         slot_id: closed.slot.id,
         day: closed.day,
@@ -229,6 +236,9 @@ pub fn admit_late(
                 at: now,
             },
         )?;
+        let _record = tracing::info_span!("record", id = %late.record).entered();
+        let (student, code) = (late.student, &amendment.code);
+        tracing::info!(%student, code, day = %late.day, "arrived after the close: absence amended");
         done.push((late, amendment));
     }
     if !done.is_empty() {

@@ -224,6 +224,28 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
         "the reassigned student is not present in the report: {row}\n{report}"
     );
 
+    // One grep of the record's id follows it from the door to the review, in both logs.
+    let id = stranger_record["id"].as_str().unwrap();
+    let lines = |log: String| -> String {
+        log.lines()
+            .filter(|l| l.contains(id))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (door_log, hub_log) = (lines(edge.output()), lines(hub.output()));
+    for step in ["kept", "acknowledged by the hub"] {
+        assert!(
+            door_log.contains(step),
+            "{step:?} of {id} in the door's log:\n{door_log}"
+        );
+    }
+    for step in ["stored", "reviewed: reassign"] {
+        assert!(
+            hub_log.contains(step),
+            "{step:?} of {id} in the hub's log:\n{hub_log}"
+        );
+    }
+
     // Both stop cleanly on SIGTERM.
     let status = edge.terminate(Duration::from_secs(30)).unwrap();
     assert!(status.success(), "edge exit: {status}\n{}", edge.output());

@@ -131,7 +131,12 @@ impl Link {
         let outbox = self.outbox.clone();
         let ids = held.clone();
         match blocking(move || outbox.delete(&ids)).await {
-            Ok(n) => tracing::debug!(deleted = n, "records acknowledged"),
+            Ok(_) => {
+                for id in &held {
+                    let _record = tracing::info_span!("record", %id).entered();
+                    tracing::info!("acknowledged by the hub: deleted from the outbox");
+                }
+            }
             Err(e) => {
                 // Still in the outbox: published again after the backoff, so the next ack
                 // deletes them (forgotten here, they would wait for a restart).

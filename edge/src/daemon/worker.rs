@@ -95,10 +95,14 @@ impl Worker {
         };
         let mut committed = 0;
         for record in &outcome.records {
+            let _record = tracing::info_span!("record", id = %record.id).entered();
             match self.outbox.commit(record) {
                 Ok(Committed::Refused | Committed::DiskFull) => {}
                 Ok(_) => {
                     committed += 1;
+                    let top = record.candidates.first().map(|c| c.student);
+                    let decision = record.decision;
+                    tracing::info!(trigger = ?event.kind, ?decision, student = ?top, "kept");
                     let _ = self.committed.blocking_send(record.id);
                 }
                 Err(e) => tracing::error!(record = %record.id, "commit failed, record lost: {e}"),

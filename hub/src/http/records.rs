@@ -104,6 +104,8 @@ async fn decide_on(
         settle(tx, &w, &rules, record, &verdict)
     };
     let (after, learned) = hub.write(move |tx| write(tx)).await?;
+    let _record = tracing::info_span!("record", id = %record).entered();
+    tracing::info!(by = who.username, status = ?after.status, student = ?after.final_student, "reviewed: {action}");
     if enrol || learned {
         hub.gallery_changed();
     }

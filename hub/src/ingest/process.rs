@@ -60,6 +60,8 @@ struct Outcome {
     versions: HashMap<DeviceId, u16>,
     acks: BTreeMap<DeviceId, Vec<RecordId>>,
     galleries: Vec<(DeviceId, GalleryUpdate)>,
+    /// What became of each record, logged once the batch is committed.
+    fates: Vec<(RecordId, DeviceId, Decision, &'static str)>,
     /// Templates learned from Confident captures.
     learned: usize,
 }
@@ -111,6 +113,10 @@ impl Ingest {
             .await;
         match stored {
             Ok(outcome) => {
+                for (id, device, decision, fate) in &outcome.fates {
+                    let _record = tracing::info_span!("record", %id).entered();
+                    tracing::info!(%device, ?decision, "{fate}");
+                }
                 if outcome.learned > 0 {
                     add(&self.metrics.templates_learned, outcome.learned as u64);
                     self.gallery_changed.notify_one();
@@ -200,22 +206,33 @@ impl Batch<'_> {
             out.versions.insert(device, version);
             match message {
                 Message::Record(record) => {
-                    let id = record.id;
+                    let (id, decision) = (record.id, record.decision);
                     let learnable = may_teach(&record);
                     counted.push(&metrics.records_received);
-                    match self.record(&tx, record, &room)? {
+                    let fate = match self.record(&tx, record, &room)? {
                         Kept::Stored { room_corrected } => {
                             counted.push(&metrics.records_stored);
                             if room_corrected {
                                 counted.push(&metrics.room_corrected);
                             }
-                            if learnable {
-                                out.learned += usize::from(self.learn(&tx, id)?);
+                            match learnable && self.learn(&tx, id)? {
+                                true => {
+                                    out.learned += 1;
+                                    "stored, and learned as a template"
+                                }
+                                false => "stored",
                             }
                         }
-                        Kept::Duplicate => counted.push(&metrics.records_duplicate),
-                        Kept::Held => counted.push(&metrics.records_quarantined),
-                    }
+                        Kept::Duplicate => {
+                            counted.push(&metrics.records_duplicate);
+                            "stored before: acknowledged again"
+                        }
+                        Kept::Held => {
+                            counted.push(&metrics.records_quarantined);
+                            "held in quarantine"
+                        }
+                    };
+                    out.fates.push((id, device, decision, fate));
                     devices::touch(&tx, device, now)?;
                     out.acks.entry(device).or_default().push(id);
                 }
