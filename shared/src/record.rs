@@ -35,16 +35,50 @@ impl Embedding {
     }
 }
 
-/// How sure the device is. The enum only grows at the end.
+/// What the door unit made of a face: the one decision type, from the matcher
+/// (`rollcall_models::matching::decide`) over the wire to the hub's store and API. The enum
+/// only grows at the end (postcard encodes its index; JSON and SQL its snake_case name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Decision {
-    /// The best candidate is within the confident threshold, with a clear margin.
+    /// The best candidate is within the confident threshold, with a clear margin: the mark
+    /// counts at once.
     Confident,
     /// Probably the best candidate; a teacher should confirm.
     Uncertain,
     /// Nobody in the gallery is close enough.
     Unknown,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 3] = [Decision::Confident, Decision::Uncertain, Decision::Unknown];
+
+    /// Its name in JSON and in the hub's database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Confident => "confident",
+            Decision::Uncertain => "uncertain",
+            Decision::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Decision {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Decision::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| Invalid::new(format!("{s:?} is not a decision")))
+    }
 }
 
 /// One possible identity for the face, best first.

@@ -14,7 +14,7 @@ use super::combine::{Observation, combine};
 use super::cooldown::Cooldown;
 use super::gallery::{MatchGallery, WeekTime};
 use super::recognizer::{RecognizeError, Recognizer};
-use super::record::{RecordOrigin, Verdict, build, to_wire};
+use super::record::{RecordOrigin, Verdict, build};
 
 /// How many candidates a search returns (the record carries up to 3).
 const CANDIDATES: usize = 3;
@@ -82,7 +82,7 @@ pub fn process(
         let matches = gallery
             .search(&embedding, CANDIDATES, settings.mode, time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
-        let mut decision = to_wire(decide_matches(&matches, &settings.thresholds));
+        let mut decision = decide_matches(&matches, &settings.thresholds);
         if decision == Decision::Confident {
             let tops = person.members.iter().map(|&m| {
                 gallery

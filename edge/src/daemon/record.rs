@@ -4,7 +4,7 @@
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
 use rollcall_models::dlib_resnet::Chip;
-use rollcall_models::matching::{self, DIM, Match};
+use rollcall_models::matching::{DIM, Match};
 use rollcall_models::pipeline::Face;
 use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
 use rollcall_shared::{
@@ -32,15 +32,6 @@ pub struct Verdict<'a> {
     /// The person's best face.
     pub face: &'a Face,
     pub frames: usize,
-}
-
-/// The shared-protocol decision for the matching crate's.
-pub fn to_wire(decision: matching::Decision) -> Decision {
-    match decision {
-        matching::Decision::Confident => Decision::Confident,
-        matching::Decision::Uncertain => Decision::Uncertain,
-        matching::Decision::Unknown => Decision::Unknown,
-    }
 }
 
 /// Builds the record (UUID v7 id, minted now).

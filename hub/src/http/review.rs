@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use rollcall_shared::StudentId;
+use rollcall_shared::{Candidate, StudentId};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::faces;
-use crate::store::records::{self, CandidateView, Status};
+use crate::store::records::{self, Status};
 use crate::store::school;
 
 /// Enrolment photos shown per candidate.
@@ -77,7 +77,7 @@ fn cards(conn: &Connection, who: &Principal, rules: &Rules, limit: u32) -> Resul
 fn card(
     conn: &Connection,
     who: &Principal,
-    c: &CandidateView,
+    c: &Candidate,
     seen: &mut HashMap<StudentId, Option<(String, Vec<Value>)>>,
 ) -> Result<Card, ApiError> {
     let shown = match seen.entry(c.student) {

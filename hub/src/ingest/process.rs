@@ -314,8 +314,8 @@ impl Batch<'_> {
     /// enough (`learn::rules::CONFIDENT`). Returns whether a template was added.
     fn learn(&self, tx: &Connection, id: RecordId) -> Result<bool, StoreError> {
         let record = records::get(tx, id)?;
-        let named = match (record.decision.as_str(), record.final_student) {
-            ("confident", Some(student)) => student,
+        let named = match (record.decision, record.final_student) {
+            (Decision::Confident, Some(student)) => student,
             _ => return Ok(false),
         };
         let close = record

@@ -2,11 +2,11 @@
 //! for an admin to see, never a mark. Keyed by record id, so a door unit that resends changes
 //! nothing. Embeddings are not kept; thumbnails are, under the records' retention.
 
-use rollcall_shared::{AttendanceRecord, DeviceId, RecordId, StudentId};
+use rollcall_shared::{AttendanceRecord, Candidate, DeviceId, RecordId, StudentId};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::records::{CandidateView, candidates_json, decision_str};
+use super::records::candidates_json;
 use super::{StoreError, id_col, readable};
 
 const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captured_at,
@@ -38,7 +38,7 @@ pub struct Quarantined {
     pub captured_at: i64,
     pub received_at: i64,
     pub decision: String,
-    pub candidates: Vec<CandidateView>,
+    pub candidates: Vec<Candidate>,
     pub has_thumbnail: bool,
     pub reason: String,
     pub detail: String,
@@ -74,7 +74,7 @@ pub fn insert(
         record.room,
         record.captured_at.0,
         received_at,
-        decision_str(record.decision),
+        record.decision.as_str(),
         candidates_json(record),
         record.thumbnail.as_ref().map(|t| t.0.as_slice()),
         reason.code,

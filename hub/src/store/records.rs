@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use rollcall_shared::{AttendanceRecord, Decision, DeviceId, RecordId, StudentId};
+use rollcall_shared::{AttendanceRecord, Candidate, Decision, DeviceId, RecordId, StudentId};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -97,21 +97,6 @@ impl Status {
     }
 }
 
-pub(crate) fn decision_str(d: Decision) -> &'static str {
-    match d {
-        Decision::Confident => "confident",
-        Decision::Uncertain => "uncertain",
-        Decision::Unknown => "unknown",
-    }
-}
-
-/// One candidate as stored and shown.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CandidateView {
-    pub student: StudentId,
-    pub distance: f32,
-}
-
 /// A record as the review queue shows it (no embedding, thumbnail served apart).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordView {
@@ -121,8 +106,8 @@ pub struct RecordView {
     pub captured_at: i64,
     pub received_at: i64,
     pub model: String,
-    pub candidates: Vec<CandidateView>,
-    pub decision: String,
+    pub candidates: Vec<Candidate>,
+    pub decision: Decision,
     pub has_thumbnail: bool,
     pub quality: serde_json::Value,
     pub status: Status,
@@ -144,7 +129,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
         received_at: r.get(4)?,
         model: r.get(5)?,
         candidates: serde_json::from_str(&candidates).unwrap_or_default(),
-        decision: r.get(7)?,
+        decision: id_col(r, 7)?,
         has_thumbnail: r.get(8)?,
         quality: serde_json::from_str(&quality).unwrap_or_default(),
         status: Status::parse(&status).unwrap_or(Status::Pending),
@@ -156,15 +141,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
 
 /// The candidates of `record` as stored (JSON).
 pub(crate) fn candidates_json(record: &AttendanceRecord) -> String {
-    let views: Vec<CandidateView> = record
-        .candidates
-        .iter()
-        .map(|c| CandidateView {
-            student: c.student,
-            distance: c.distance,
-        })
-        .collect();
-    serde_json::to_string(&views).unwrap_or_else(|_| "[]".into())
+    serde_json::to_string(&record.candidates).unwrap_or_else(|_| "[]".into())
 }
 
 /// Whether a record with `id` is stored.
@@ -202,7 +179,7 @@ pub fn insert(
         record.gallery_version.0,
         embedding_to_blob(&record.embedding.0),
         candidates_json(record),
-        decision_str(record.decision),
+        record.decision.as_str(),
         record.thumbnail.as_ref().map(|t| t.0.as_slice()),
         quality.to_string(),
         status.as_str(),

@@ -11,6 +11,7 @@
 //! There is deliberately no `Default` for [`Thresholds`]: dlib's folklore 0.6 is wrong for some
 //! populations, so values must come from calibration on real data.
 
+pub use rollcall_shared::Decision;
 use serde::{Deserialize, Serialize};
 
 use super::{Match, MatchError};
@@ -43,18 +44,6 @@ impl Thresholds {
         }
         Ok(())
     }
-}
-
-/// What to do with the best match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    /// Record attendance.
-    Confident,
-    /// Plausible but not sure: ask for confirmation or wait for a better frame.
-    Uncertain,
-    /// Nobody enrolled (among the candidates) looks like this face.
-    Unknown,
 }
 
 /// Decides on a best distance and, if any, the runner-up's distance (a different student).

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rollcall_shared::{ClassId, RecordId, StudentId};
+use rollcall_shared::{ClassId, Decision, RecordId, StudentId};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -132,7 +132,7 @@ fn named(
     let mut out = Vec::new();
     for &id in ids {
         let r = seen(tx, &ctx.who, &ctx.rules, id)?;
-        if r.status != Status::Pending || r.decision != "unknown" {
+        if r.status != Status::Pending || r.decision != Decision::Unknown {
             return Err(ApiError::Conflict(format!(
                 "record {id} is no longer a face waiting for review: reload the strangers"
             )));
