@@ -117,6 +117,9 @@ pub struct BenchArgs {
     /// How many photos the comparison uses.
     #[arg(long, default_value_t = 200)]
     pub count: usize,
+    /// The pipeline to time (e.g. a file with `mirror = false` or `recheck_on_chip = false`).
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
 }
 
 /// `rollcall-edge run`.

@@ -17,7 +17,7 @@ use rollcall_models::matching::{DIM, Embedding, Gallery, MatchMode};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use serde::Serialize;
 
-use crate::cli::{BenchArgs, PipelineArgs};
+use crate::cli::BenchArgs;
 
 /// Timing of one stage.
 #[derive(Debug, Serialize)]
@@ -39,13 +39,8 @@ struct Output {
 }
 
 pub fn run(args: BenchArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let pipeline = super::pipeline::load(
-        models_dir,
-        &PipelineArgs {
-            pipeline: None,
-            mirror: false,
-        },
-    )?;
+    // `--mirror` cannot turn mirroring off: a `--pipeline` file with `mirror = false` can.
+    let pipeline = super::pipeline::load(models_dir, &args.pipeline)?;
     if let Some(venv) = &args.compare_face_recognition {
         return run_comparison(&pipeline, venv, &args);
     }
