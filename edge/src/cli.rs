@@ -106,6 +106,20 @@ pub struct BenchArgs {
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Instead of the stages: time Rollcall and the `face_recognition` library of this
+    /// Python environment (made by scripts/face_recognition_env.sh) on the same photos, in
+    /// one run, and print both means per image and their ratio.
+    #[arg(long, value_name = "VENV")]
+    pub compare_face_recognition: Option<PathBuf>,
+    /// Where the comparison's photos are (every file below, sorted, spread evenly).
+    #[arg(long, value_name = "DIR", default_value = "../shared/faces/identities")]
+    pub photos: PathBuf,
+    /// How many photos the comparison uses.
+    #[arg(long, default_value_t = 200)]
+    pub count: usize,
+    /// The pipeline to time (e.g. a file with `mirror = false` or `recheck_on_chip = false`).
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
 }
 
 /// `rollcall-edge run`.

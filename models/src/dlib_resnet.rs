@@ -21,6 +21,7 @@ use std::path::Path;
 
 use candle_core::{D, DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
+use rayon::prelude::*;
 use thiserror::Error;
 
 pub use chip::{CHIP_BYTES, CHIP_SIZE, Chip, MEAN_RGB, PIXEL_SCALE, to_nchw};
@@ -101,13 +102,23 @@ impl ConvAffine {
     }
 }
 
+impl ConvAffine {
+    /// The same layer followed by ReLU, in one pass.
+    fn with_relu(self) -> Self {
+        Self {
+            conv: self.conv.with_relu(),
+        }
+    }
+}
+
 impl Module for ConvAffine {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.conv.forward(x)
     }
 }
 
-/// conv3×3 → affine → ReLU → conv3×3 → affine, plus the shortcut, then ReLU.
+/// conv3×3 → affine → ReLU → conv3×3 → affine, plus the shortcut, then ReLU (the first
+/// ReLU runs inside `conv1`).
 #[derive(Debug, Clone)]
 struct ResBlock {
     conv1: ConvAffine,
@@ -125,7 +136,7 @@ impl ResBlock {
     ) -> candle_core::Result<Self> {
         let stride = if down { 2 } else { 1 };
         Ok(Self {
-            conv1: ConvAffine::new(vb, 1 + 2 * block, (c_out, c_in, 3), stride)?,
+            conv1: ConvAffine::new(vb, 1 + 2 * block, (c_out, c_in, 3), stride)?.with_relu(),
             conv2: ConvAffine::new(vb, 2 + 2 * block, (c_out, c_out, 3), 1)?,
             down,
         })
@@ -134,7 +145,7 @@ impl ResBlock {
 
 impl Module for ResBlock {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let y = self.conv2.forward(&self.conv1.forward(x)?.relu()?)?;
+        let y = self.conv2.forward(&self.conv1.forward(x)?)?;
         let shortcut = if self.down {
             x.avg_pool2d(2)?
         } else {
@@ -181,7 +192,7 @@ pub struct DlibResnet {
 impl DlibResnet {
     /// Build from a var builder holding the tensors named in [`crate::weights::dlib`].
     pub fn new(vb: VarBuilder) -> candle_core::Result<Self> {
-        let stem = ConvAffine::new(&vb, 0, (STEM_CHANNELS, 3, 7), 2)?;
+        let stem = ConvAffine::new(&vb, 0, (STEM_CHANNELS, 3, 7), 2)?.with_relu();
         let mut c_in = STEM_CHANNELS;
         let mut blocks = Vec::with_capacity(NUM_BLOCKS);
         for (i, &(c_out, down)) in BLOCKS.iter().enumerate() {
@@ -215,18 +226,29 @@ impl DlibResnet {
         Self::load(&path, device)
     }
 
-    /// Descriptors of `chips`, all in one forward pass, in input order.
+    /// Descriptors of `chips`, in input order: one forward pass per chip, the chips spread
+    /// over rayon's threads.
+    ///
+    /// Parallel over chips rather than inside each layer: a layer's matrix products are too
+    /// small to split well, and when another process holds one of the cores a split product
+    /// waits for it at every layer (at load average 5 on two cores a face and its mirror took
+    /// 127 ms that way, docs/PERFORMANCE.md). Each chip's pass gives the same descriptor as in
+    /// a batch (the products are computed row by row either way).
     pub fn embed_batch(&self, chips: &[Chip]) -> Result<Vec<Descriptor>, EmbedError> {
-        if chips.is_empty() {
-            return Ok(Vec::new());
-        }
-        let input = Tensor::from_vec(
-            to_nchw(chips),
-            (chips.len(), 3, CHIP_SIZE, CHIP_SIZE),
-            &self.device,
-        )?;
+        chips.par_iter().map(|chip| self.embed_one(chip)).collect()
+    }
+
+    /// One chip's descriptor.
+    fn embed_one(&self, chip: &Chip) -> Result<Descriptor, EmbedError> {
+        let chips = std::slice::from_ref(chip);
+        let shape = (1, 3, CHIP_SIZE, CHIP_SIZE);
+        let input = Tensor::from_vec(to_nchw(chips), shape, &self.device)?;
         let out = self.forward(&input)?.to_vec2::<f32>()?;
-        Ok(out.into_iter().map(to_descriptor).collect())
+        Ok(out
+            .into_iter()
+            .next()
+            .map(to_descriptor)
+            .unwrap_or([f32::NAN; EMBEDDING_DIM]))
     }
 
     /// Like [`Self::embed_batch`], but each descriptor is the mean of the chip's and its
@@ -249,8 +271,7 @@ fn to_descriptor(row: Vec<f32>) -> Descriptor {
 impl Module for DlibResnet {
     /// `[N, 3, 150, 150]` normalised input → `[N, 128]` descriptors.
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let x = self.stem.forward(x)?.relu()?;
-        let mut x = x.max_pool2d_with_stride(3, 2)?;
+        let mut x = self.stem.forward(x)?.max_pool2d_with_stride(3, 2)?;
         for block in &self.blocks {
             x = block.forward(&x)?;
         }

@@ -7,6 +7,7 @@
 
 use candle_core::Device;
 use image::RgbImage;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::align::dlib_chip::{FACE_RECOGNITION_PADDING, extract_chip, face_chip_details};
@@ -181,9 +182,10 @@ impl FacePipeline {
     }
 
     /// Every face in `image`, best detector score first, each aligned and measured.
+    /// The faces are aligned and measured in parallel (each is independent of the others).
     pub fn faces(&self, image: &RgbImage) -> Result<Vec<Face>, PipelineError> {
         self.detect(image)?
-            .into_iter()
+            .into_par_iter()
             .map(|d| self.prepare(image, d))
             .collect()
     }

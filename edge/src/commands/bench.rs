@@ -1,5 +1,8 @@
 //! `rollcall-edge bench`: times each stage of the face pipeline and 1:N matching on this
-//! machine — min and median over repeated runs — and reports peak memory.
+//! machine — min and median over repeated runs — and reports peak memory; or compares
+//! Rollcall with the `face_recognition` library in one run ([`compare`]).
+
+mod compare;
 
 use std::hint::black_box;
 use std::io::{Cursor, Write};
@@ -14,7 +17,7 @@ use rollcall_models::matching::{DIM, Embedding, Gallery, MatchMode};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use serde::Serialize;
 
-use crate::cli::{BenchArgs, PipelineArgs};
+use crate::cli::BenchArgs;
 
 /// Timing of one stage.
 #[derive(Debug, Serialize)]
@@ -28,23 +31,25 @@ struct Stage {
 #[derive(Debug, Serialize)]
 struct Output {
     threads: usize,
+    /// `/proc/loadavg` before and after the runs: every figure is as noisy as the machine.
+    load_before: String,
+    load_after: String,
     stages: Vec<Stage>,
     peak_rss_mb: Option<f64>,
 }
 
 pub fn run(args: BenchArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let pipeline = super::pipeline::load(
-        models_dir,
-        &PipelineArgs {
-            pipeline: None,
-            mirror: false,
-        },
-    )?;
+    // `--mirror` cannot turn mirroring off: a `--pipeline` file with `mirror = false` can.
+    let pipeline = super::pipeline::load(models_dir, &args.pipeline)?;
+    if let Some(venv) = &args.compare_face_recognition {
+        return run_comparison(&pipeline, venv, &args);
+    }
     let photo = match &args.image {
         Some(path) => load_image(path, ImageLimits::default())?,
         None => test_card(640, 480),
     };
     let runs = args.runs.max(1);
+    let load_before = compare::load_average();
     let mut stages = Vec::new();
     let jpeg = encode_jpeg(&image::imageops::resize(
         &photo,
@@ -88,10 +93,28 @@ pub fn run(args: BenchArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCod
     }
     let output = Output {
         threads: rayon_threads(),
+        load_before,
+        load_after: compare::load_average(),
         stages,
         peak_rss_mb: peak_rss_mb(),
     };
     print(&output, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_comparison(
+    pipeline: &FacePipeline,
+    venv: &Path,
+    args: &BenchArgs,
+) -> anyhow::Result<ExitCode> {
+    let photos = compare::pick_photos(&args.photos, args.count)?;
+    let result = compare::compare(pipeline, venv, &photos)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+    } else {
+        compare::print(&mut out, &result)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -209,5 +232,10 @@ fn print(o: &Output, json: bool) -> anyhow::Result<()> {
     if let Some(mb) = o.peak_rss_mb {
         writeln!(out, "peak resident memory {mb:.0} MB")?;
     }
+    writeln!(
+        out,
+        "load average {} before, {} after",
+        o.load_before, o.load_after
+    )?;
     Ok(())
 }
