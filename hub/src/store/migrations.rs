@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_8,
     MIGRATION_9,
     MIGRATION_10,
+    MIGRATION_11,
 ];
 
 const MIGRATION_1: &str = "
@@ -372,6 +373,29 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
+";
+
+/// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
+/// neither skips nor repeats one), and which students are below the at-risk threshold in
+/// which class (so `student.at_risk` fires once per crossing).
+const MIGRATION_11: &str = "
+ALTER TABLE users ADD COLUMN email TEXT;
+CREATE TABLE email_digests (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'empty', 'retrying', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+CREATE TABLE at_risk_students (
+    class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (class_id, student_id)
+);
 ";
 
 /// Runs every migration the database has not seen yet.

@@ -39,6 +39,7 @@ export async function render(main) {
     const username = h('input', { name: 'username', required: true, autocomplete: 'off', autocapitalize: 'none' });
     const display = h('input', { name: 'display_name', autocomplete: 'off' });
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], 'teacher');
+    const email = h('input', { name: 'email', type: 'email', autocomplete: 'off', autocapitalize: 'none' });
     const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
     return [
       h('h2', { id: 'users-title' }, 'Users'),
@@ -50,7 +51,7 @@ export async function render(main) {
           onsubmit: (e) => {
             e.preventDefault();
             run(`Added ${username.value}.`, () =>
-              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value }),
+              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value, email: email.value.trim() || null }),
             );
           },
         },
@@ -58,6 +59,7 @@ export async function render(main) {
         field('User name', username),
         field('Full name', display),
         field('Role', role),
+        field('E-mail', email, 'Optional: where the daily digest of reviews and students at risk goes.'),
         field('First password', password, 'At least 12 characters, not a common password. They can sign in with it at once.'),
         h('button', { type: 'submit', class: 'primary' }, 'Add user'),
       ),
@@ -70,10 +72,11 @@ export async function render(main) {
     const name = h('input', { name: 'display_name', value: u.display_name, required: true, autocomplete: 'off', 'aria-label': `Full name of ${u.username}` });
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
     role.setAttribute('aria-label', `Role of ${u.username}`);
+    const email = h('input', { name: 'email', type: 'email', value: u.email || '', placeholder: 'e-mail', autocomplete: 'off', autocapitalize: 'none', 'aria-label': `E-mail of ${u.username}` });
     const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: 12, 'aria-label': `New password for ${u.username}` });
     const save = (e) => {
       e.preventDefault();
-      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role.value }));
+      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role.value, email: email.value.trim() || null }));
     };
     const toggle = () =>
       run(`${u.disabled ? 'Enabled' : 'Disabled'} ${u.username}.`, () => api.patch(path, { disabled: !u.disabled }));
@@ -87,8 +90,8 @@ export async function render(main) {
     return h(
       'li',
       { 'data-user': u.username },
-      h('strong', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}`),
-      h('form', { class: 'inline', onsubmit: save }, name, role, h('button', { type: 'submit' }, 'Save')),
+      h('strong', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}${u.email ? ` — ${u.email}` : ''}`),
+      h('form', { class: 'inline', onsubmit: save }, name, role, email, h('button', { type: 'submit' }, 'Save')),
       h('div', { class: 'inline' },
         h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
         password,

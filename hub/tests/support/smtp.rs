@@ -1,0 +1,99 @@
+//! A real SMTP server for the e-mail tests: aiosmtpd (`apt-get install python3-aiosmtpd`),
+//! started on a free loopback port, keeping each message it accepts as a file in a Maildir.
+//! Plain, or requiring STARTTLS with a certificate the test made.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running aiosmtpd, killed when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    pub maildir: PathBuf,
+    child: Child,
+}
+
+/// The first python3 that has aiosmtpd; panics with the install command when none has.
+fn python() -> &'static str {
+    let has = |py: &str| {
+        Command::new(py)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    ["python3", "/usr/bin/python3"]
+        .into_iter()
+        .find(|py| has(py))
+        .expect(
+            "the e-mail tests need a real SMTP server, aiosmtpd: \
+             apt-get install -y python3-aiosmtpd",
+        )
+}
+
+impl SmtpSink {
+    /// A server on a free port; with `tls = Some((cert, key))` it requires STARTTLS.
+    pub async fn start(dir: &Path, tls: Option<(&Path, &Path)>) -> SmtpSink {
+        let maildir = dir.join("maildir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new(python());
+        cmd.args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"]);
+        if let Some((cert, key)) = tls {
+            cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+        }
+        cmd.arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().expect("starting aiosmtpd");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not listen within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        SmtpSink {
+            port,
+            maildir,
+            child,
+        }
+    }
+
+    /// Every message received so far, as text.
+    pub fn messages(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = entries
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The messages to `address`.
+    pub fn to(&self, address: &str) -> Vec<String> {
+        let header = format!("X-RcptTo: {address}");
+        self.messages()
+            .into_iter()
+            .filter(|m| m.contains(&header))
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
