@@ -187,3 +187,28 @@ pub fn register_device(
         device,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::email_address;
+
+    #[test]
+    fn an_address_is_name_at_domain_and_nothing_else() {
+        assert_eq!(
+            email_address(" tess@school.example ").unwrap(),
+            "tess@school.example"
+        );
+        for bad in [
+            "",
+            "tess",
+            "tess@",
+            "@school.example",
+            "a@@b",
+            "Tess <tess@school.example>",
+        ] {
+            assert!(email_address(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@school.example", "a".repeat(250));
+        assert!(email_address(&long).unwrap_err().contains("at most"));
+    }
+}

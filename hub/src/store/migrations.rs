@@ -529,4 +529,40 @@ mod tests {
             "a dismissal covers at least one face"
         );
     }
+
+    #[test]
+    fn schema_11_keeps_users_and_forgets_a_deleted_users_digests() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate_to(&mut conn, 10).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+                 VALUES ('u1', 'tess', 'Tess', 'teacher', 'h', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let email: Option<String> = conn
+            .query_row("SELECT email FROM users WHERE id = 'u1'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(email, None, "existing users have no address");
+        conn.execute_batch(
+            "INSERT INTO email_digests (user_id, day, status, next_at, updated_at)
+                 VALUES ('u1', '2026-11-24', 'sent', 0, 0);
+             DELETE FROM users WHERE id = 'u1';",
+        )
+        .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM email_digests", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        let bad = conn.execute(
+            "INSERT INTO email_digests (user_id, day, status, next_at, updated_at)
+                 VALUES ('u2', '2026-11-24', 'maybe', 0, 0)",
+            [],
+        );
+        assert!(
+            bad.is_err(),
+            "a status is one of four, for an existing user"
+        );
+    }
 }
