@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use rollcall_hub::config::{Config, DigestConfig, EmailConfig, Security};
 use rollcall_shared::*;
 use serde_json::{Value, json};
-use support::smtp::SmtpSink;
+use support::smtp::{SmtpSink, free_port};
 
 const PATCH: reqwest::Method = reqwest::Method::PATCH;
 
@@ -158,6 +158,14 @@ async fn each_teacher_with_something_to_say_gets_one_digest_at_its_local_time() 
     admin
         .created("/classes", json!({"name": "8C", "teacher_id": nora["id"]}))
         .await;
+    let me = user_id(&admin, ADMIN).await;
+    admin
+        .send(
+            PATCH,
+            &format!("/users/{me}"),
+            Some(json!({"email": "head@school.test"})),
+        )
+        .await;
     pending_record(&hub, &s).await;
 
     let (status, preview) = admin
@@ -202,6 +210,9 @@ async fn each_teacher_with_something_to_say_gets_one_digest_at_its_local_time() 
         sink.to("nora@school.test").is_empty(),
         "nothing to say, no message"
     );
+    let head = sink.to("head@school.test");
+    assert_eq!(head.len(), 1, "{head:?}");
+    assert!(head[0].contains("Rollcall for the school"), "{}", head[0]);
     let (_, listed) = admin.get("/email/digests").await;
     let statuses: Vec<_> = listed["digests"]
         .as_array()
@@ -294,4 +305,60 @@ fn plain_smtp_to_another_machine_is_refused() {
     let c = relay("smtp.school.test:25".into(), Security::None);
     let e = c.validate().unwrap_err();
     assert!(e.contains("only to a relay on this machine"), "{e}");
+}
+
+#[tokio::test]
+async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let smtp = format!("127.0.0.1:{port}");
+    let hub = start_hub_with(None, move |c| c.email = Some(relay(smtp, Security::None))).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+    let tess = user_id(&admin, "tess").await;
+    admin
+        .send(
+            PATCH,
+            &format!("/users/{tess}"),
+            Some(json!({"email": "tess@school.test"})),
+        )
+        .await;
+    pending_record(&hub, &s).await;
+
+    // 07:31 on Tuesday with nothing listening: tried, failed, remembered, audited.
+    let admin = at(&hub, tuesday_at(7, 31)).await;
+    wait_for("the failed digest", Duration::from_secs(20), || {
+        let admin = admin.clone();
+        async move {
+            let (_, listed) = admin.get("/email/digests").await;
+            listed["digests"][0]["status"] == "retrying"
+        }
+    })
+    .await;
+    let (_, listed) = admin.get("/email/digests").await;
+    let first = &listed["digests"][0];
+    assert_eq!(
+        (first["username"].as_str(), first["attempts"].as_u64()),
+        (Some("tess"), Some(1))
+    );
+    assert!(
+        first["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{listed}"
+    );
+    let (_, audit) = admin.get("/audit?limit=20").await;
+    assert!(audit.to_string().contains("email.digest_failed"), "{audit}");
+
+    // The relay back, and five minutes later the digest goes, once.
+    let sink = SmtpSink::start_on(dir.path(), port, None).await;
+    hub.clock.set(tuesday_at(7, 37));
+    wait_for("the digest, retried", Duration::from_secs(20), || {
+        let n = sink.to("tess@school.test").len();
+        async move { n >= 1 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sink.to("tess@school.test").len(), 1);
+    let (_, listed) = hub.admin().await.get("/email/digests").await;
+    assert_eq!(listed["digests"][0]["status"], "sent", "{listed}");
+    hub.stop().await;
 }

@@ -34,12 +34,12 @@ fn python() -> &'static str {
 impl SmtpSink {
     /// A server on a free port; with `tls = Some((cert, key))` it requires STARTTLS.
     pub async fn start(dir: &Path, tls: Option<(&Path, &Path)>) -> SmtpSink {
+        SmtpSink::start_on(dir, free_port(), tls).await
+    }
+
+    /// [`SmtpSink::start`] on a given port (one a test reserved with [`free_port`]).
+    pub async fn start_on(dir: &Path, port: u16, tls: Option<(&Path, &Path)>) -> SmtpSink {
         let maildir = dir.join("maildir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let mut cmd = Command::new(python());
         cmd.args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
@@ -89,6 +89,15 @@ impl SmtpSink {
             .filter(|m| m.contains(&header))
             .collect()
     }
+}
+
+/// A loopback port nothing listens on (the system's choice, released at once).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Drop for SmtpSink {
