@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use rollcall_hub::config::{Config, DigestConfig, EmailConfig, Security};
 use rollcall_shared::*;
 use serde_json::{Value, json};
-use support::smtp::{SmtpSink, free_port};
+use support::smtp::{Mode, SmtpSink, free_port};
 
 const PATCH: reqwest::Method = reqwest::Method::PATCH;
 
@@ -349,7 +349,7 @@ async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() 
     assert!(audit.to_string().contains("email.digest_failed"), "{audit}");
 
     // The relay back, and five minutes later the digest goes, once.
-    let sink = SmtpSink::start_on(dir.path(), port, None).await;
+    let sink = SmtpSink::start_on(dir.path(), port, Mode::Plain).await;
     hub.clock.set(tuesday_at(7, 37));
     wait_for("the digest, retried", Duration::from_secs(20), || {
         let n = sink.to("tess@school.test").len();
@@ -361,4 +361,42 @@ async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() 
     let (_, listed) = hub.admin().await.get("/email/digests").await;
     assert_eq!(listed["digests"][0]["status"], "sent", "{listed}");
     hub.stop().await;
+}
+
+#[tokio::test]
+async fn implicit_tls_works_and_a_relay_certificate_nobody_trusts_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = rollcall_e2e::pki::Pki::new(dir.path()).unwrap();
+    let sink = SmtpSink::start_on(
+        dir.path(),
+        free_port(),
+        Mode::Tls(&pki.server_cert, &pki.server_key),
+    )
+    .await;
+    let smtp = format!("localhost:{}", sink.port);
+    for (ca_file, expect) in [
+        (Some(pki.ca.clone()), StatusCode::OK),
+        (None, StatusCode::BAD_GATEWAY),
+    ] {
+        let mut email = relay(smtp.clone(), Security::Tls);
+        email.ca_file = ca_file;
+        let hub = start_hub_with(None, move |c| c.email = Some(email)).await;
+        let admin = hub.admin().await;
+        let me = user_id(&admin, ADMIN).await;
+        admin
+            .send(
+                PATCH,
+                &format!("/users/{me}"),
+                Some(json!({"email": "head@school.test"})),
+            )
+            .await;
+        let (status, out) = admin.post("/email/test", json!({})).await;
+        assert_eq!(status, expect, "{out}");
+        hub.stop().await;
+    }
+    assert_eq!(
+        sink.to("head@school.test").len(),
+        1,
+        "only the trusted one went"
+    );
 }

@@ -6,6 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How the server protects connections.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode<'a> {
+    Plain,
+    /// STARTTLS required before any mail, with this certificate and key.
+    Starttls(&'a Path, &'a Path),
+    /// TLS from the first byte (SMTPS).
+    Tls(&'a Path, &'a Path),
+}
+
 /// A running aiosmtpd, killed when dropped.
 pub struct SmtpSink {
     pub port: u16,
@@ -34,18 +44,28 @@ fn python() -> &'static str {
 impl SmtpSink {
     /// A server on a free port; with `tls = Some((cert, key))` it requires STARTTLS.
     pub async fn start(dir: &Path, tls: Option<(&Path, &Path)>) -> SmtpSink {
-        SmtpSink::start_on(dir, free_port(), tls).await
+        let mode = match tls {
+            Some((cert, key)) => Mode::Starttls(cert, key),
+            None => Mode::Plain,
+        };
+        SmtpSink::start_on(dir, free_port(), mode).await
     }
 
     /// [`SmtpSink::start`] on a given port (one a test reserved with [`free_port`]).
-    pub async fn start_on(dir: &Path, port: u16, tls: Option<(&Path, &Path)>) -> SmtpSink {
+    pub async fn start_on(dir: &Path, port: u16, mode: Mode<'_>) -> SmtpSink {
         let maildir = dir.join("maildir");
         let mut cmd = Command::new(python());
         cmd.args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "aiosmtpd.handlers.Mailbox"]);
-        if let Some((cert, key)) = tls {
-            cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+        match mode {
+            Mode::Plain => {}
+            Mode::Starttls(cert, key) => {
+                cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+            }
+            Mode::Tls(cert, key) => {
+                cmd.arg("--smtpscert").arg(cert).arg("--smtpskey").arg(key);
+            }
         }
         cmd.arg(&maildir)
             .stdout(Stdio::null())
