@@ -53,7 +53,7 @@ pub fn subject(d: &Digest) -> String {
 
 /// The body; `pages_url` (`[email] pages_url`) makes the review link absolute.
 pub fn text(d: &Digest, pages_url: Option<&str>) -> String {
-    let mut out = format!("Good morning {},\n\n", d.display_name);
+    let mut out = format!("Hello {},\n\n", d.display_name);
     let whose = if d.school_wide {
         "the school"
     } else {
@@ -94,7 +94,7 @@ fn at_risk_part(out: &mut String, d: &Digest) {
     }
     let _ = writeln!(
         out,
-        "Attending less than {:.0} % this term:",
+        "Attending less than {:.0} % (this term, or the last 28 days between terms):",
         d.threshold * 100.0
     );
     for c in classes {
