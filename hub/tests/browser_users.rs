@@ -74,6 +74,10 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     )
     .await;
 
+    // Without [email] the test button says what is missing.
+    b.click("button.email-test").await;
+    said(&b, "e-mail is not set up").await;
+
     b.click(&format!("{row} button.toggle")).await;
     said(&b, "Disabled tess").await;
     assert!(b.text(row).await.contains("disabled"));

@@ -1,4 +1,4 @@
-// Admin: user accounts, classes (teacher and members) and the weekly timetable.
+// Admin: user accounts (with their e-mail addresses and a test message), classes (teacher and members) and the weekly timetable.
 
 import * as api from './api.js';
 import { announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
@@ -41,9 +41,21 @@ export async function render(main) {
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], 'teacher');
     const email = h('input', { name: 'email', type: 'email', autocomplete: 'off', autocapitalize: 'none' });
     const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
+    const testEmail = async () => {
+      try {
+        const sent = await api.post('/email/test', {});
+        announce(`Test e-mail sent to ${sent.sent_to}.`);
+      } catch (e) {
+        failed('Could not send the test e-mail', e);
+      }
+    };
     return [
       h('h2', { id: 'users-title' }, 'Users'),
       h('ul', { class: 'plain users' }, state.users.map(userRow)),
+      h('p', {},
+        h('button', { type: 'button', class: 'email-test', onclick: testEmail }, 'Send me a test e-mail'),
+        ' Checks the mail relay the daily digest goes through, with your own address.',
+      ),
       h(
         'form',
         {
