@@ -446,7 +446,13 @@ fn user(cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::List { target } => {
             for u in setup::list_users(&setup::open(&data_dir(target)?)?)? {
-                println!("{}  {:<20} {}", u.id, u.username, u.role.as_str());
+                let email = u.email.as_deref().unwrap_or("");
+                println!(
+                    "{}  {:<20} {:<8} {email}",
+                    u.id,
+                    u.username,
+                    u.role.as_str()
+                );
             }
         }
         UserCommand::ResetPassword {

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use rollcall_hub::config::{Config, DigestConfig, EmailConfig, Security};
 use rollcall_shared::*;
 use serde_json::{Value, json};
-use support::smtp::{Mode, SmtpSink, free_port};
+use support::smtp::{Mode, SmtpSink};
 
 const PATCH: reqwest::Method = reqwest::Method::PATCH;
 
@@ -308,10 +308,10 @@ fn plain_smtp_to_another_machine_is_refused() {
 }
 
 #[tokio::test]
-async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() {
+async fn a_relay_that_refuses_is_tried_again_later_and_the_failure_is_visible() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let smtp = format!("127.0.0.1:{port}");
+    let sink = SmtpSink::start(dir.path(), None).await;
+    let smtp = format!("127.0.0.1:{}", sink.port);
     let hub = start_hub_with(None, move |c| c.email = Some(relay(smtp, Security::None))).await;
     let admin = hub.admin().await;
     let s = seed_school(&hub, &admin).await;
@@ -325,7 +325,8 @@ async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() 
         .await;
     pending_record(&hub, &s).await;
 
-    // 07:31 on Tuesday with nothing listening: tried, failed, remembered, audited.
+    // 07:31 on Tuesday with the relay refusing: tried, failed, remembered, audited.
+    sink.refuse(true);
     let admin = at(&hub, tuesday_at(7, 31)).await;
     wait_for("the failed digest", Duration::from_secs(20), || {
         let admin = admin.clone();
@@ -341,15 +342,35 @@ async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() 
         (first["username"].as_str(), first["attempts"].as_u64()),
         (Some("tess"), Some(1))
     );
+    let error = first["last_error"].as_str().unwrap_or_default();
     assert!(
-        first["last_error"].as_str().is_some_and(|e| !e.is_empty()),
-        "{listed}"
+        error.contains("refused for the test"),
+        "the relay's own words: {listed}"
     );
     let (_, audit) = admin.get("/audit?limit=20").await;
     assert!(audit.to_string().contains("email.digest_failed"), "{audit}");
 
-    // The relay back, and five minutes later the digest goes, once.
-    let sink = SmtpSink::start_on(dir.path(), port, Mode::Plain).await;
+    // The admin's test message gets the relay's answer too.
+    let me = user_id(&admin, ADMIN).await;
+    admin
+        .send(
+            PATCH,
+            &format!("/users/{me}"),
+            Some(json!({"email": "head@school.test"})),
+        )
+        .await;
+    let (status, out) = admin.post("/email/test", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("refused for the test"),
+        "{out}"
+    );
+
+    // The relay takes mail again, and five minutes later the digest goes, once.
+    sink.refuse(false);
     hub.clock.set(tuesday_at(7, 37));
     wait_for("the digest, retried", Duration::from_secs(20), || {
         let n = sink.to("tess@school.test").len();
@@ -359,7 +380,12 @@ async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() 
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(sink.to("tess@school.test").len(), 1);
     let (_, listed) = hub.admin().await.get("/email/digests").await;
-    assert_eq!(listed["digests"][0]["status"], "sent", "{listed}");
+    let tess_row = listed["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["username"] == "tess");
+    assert_eq!(tess_row.unwrap()["status"], "sent", "{listed}");
     hub.stop().await;
 }
 
@@ -367,12 +393,7 @@ async fn a_relay_that_is_down_is_tried_again_later_and_the_failure_is_visible() 
 async fn implicit_tls_works_and_a_relay_certificate_nobody_trusts_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let pki = rollcall_e2e::pki::Pki::new(dir.path()).unwrap();
-    let sink = SmtpSink::start_on(
-        dir.path(),
-        free_port(),
-        Mode::Tls(&pki.server_cert, &pki.server_key),
-    )
-    .await;
+    let sink = SmtpSink::start_in(dir.path(), Mode::Tls(&pki.server_cert, &pki.server_key)).await;
     let smtp = format!("localhost:{}", sink.port);
     for (ca_file, expect) in [
         (Some(pki.ca.clone()), StatusCode::OK),
@@ -399,4 +420,40 @@ async fn implicit_tls_works_and_a_relay_certificate_nobody_trusts_is_refused() {
         1,
         "only the trusted one went"
     );
+}
+
+#[tokio::test]
+async fn the_command_line_adds_a_user_with_a_checked_address() {
+    let hub = start_hub(None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("password");
+    std::fs::write(&file, "teacher password\n").unwrap();
+    let add = |email: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
+            .args(["user", "add", "--username", "nora", "--role", "teacher"])
+            .args(["--email", email, "--password-file"])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&hub.data_dir)
+            .output()
+            .unwrap()
+    };
+    let refused = add("nora at school");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("not an e-mail address"), "{said}");
+    let added = add("nora@school.test");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let (_, users) = hub.admin().await.get("/users").await;
+    let nora = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "nora");
+    assert_eq!(nora.unwrap()["email"], "nora@school.test");
+    hub.stop().await;
 }

@@ -1,6 +1,7 @@
 //! A real SMTP server for the e-mail tests: aiosmtpd (`apt-get install python3-aiosmtpd`),
-//! started on a free loopback port, keeping each message it accepts as a file in a Maildir.
-//! Plain, or requiring STARTTLS with a certificate the test made.
+//! started on a free loopback port, keeping each message it accepts as a file in a Maildir
+//! (`switchable.py`, which can also be told to refuse every message). Plain, requiring
+//! STARTTLS, or SMTPS, with a certificate the test made.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -48,44 +49,35 @@ impl SmtpSink {
             Some((cert, key)) => Mode::Starttls(cert, key),
             None => Mode::Plain,
         };
-        SmtpSink::start_on(dir, free_port(), mode).await
+        SmtpSink::start_in(dir, mode).await
     }
 
-    /// [`SmtpSink::start`] on a given port (one a test reserved with [`free_port`]).
-    pub async fn start_on(dir: &Path, port: u16, mode: Mode<'_>) -> SmtpSink {
+    /// A server on a free port, protected as `mode` says. Another test may take the port
+    /// between the system naming it and aiosmtpd binding it: then another one is tried.
+    pub async fn start_in(dir: &Path, mode: Mode<'_>) -> SmtpSink {
         let maildir = dir.join("maildir");
-        let mut cmd = Command::new(python());
-        cmd.args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"]);
-        match mode {
-            Mode::Plain => {}
-            Mode::Starttls(cert, key) => {
-                cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = spawn(&maildir, port, mode);
+            if ready(&mut child, port, mode).await {
+                return SmtpSink {
+                    port,
+                    maildir,
+                    child,
+                };
             }
-            Mode::Tls(cert, key) => {
-                cmd.arg("--smtpscert").arg(cert).arg("--smtpskey").arg(key);
-            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        cmd.arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = cmd.spawn().expect("starting aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not listen within 20 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        SmtpSink {
-            port,
-            maildir,
-            child,
+        panic!("aiosmtpd did not start on any of five free ports");
+    }
+
+    /// While `on`, the server answers every message 554 (refused).
+    pub fn refuse(&self, on: bool) {
+        let switch = self.maildir.parent().unwrap().join("refuse");
+        match on {
+            true => std::fs::write(switch, b"").unwrap(),
+            false => std::fs::remove_file(switch).unwrap(),
         }
     }
 
@@ -111,8 +103,50 @@ impl SmtpSink {
     }
 }
 
+fn spawn(maildir: &Path, port: u16, mode: Mode<'_>) -> Child {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
+    let mut cmd = Command::new(python());
+    cmd.env("PYTHONPATH", support)
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-c", "switchable.Switchable"]);
+    match mode {
+        Mode::Plain => {}
+        Mode::Starttls(cert, key) => {
+            cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+        }
+        Mode::Tls(cert, key) => {
+            cmd.arg("--smtpscert").arg(cert).arg("--smtpskey").arg(key);
+        }
+    }
+    cmd.arg(maildir).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.spawn().expect("starting aiosmtpd")
+}
+
+/// Whether our aiosmtpd listens on `port` (a plain one greets with 220; over SMTPS, only a
+/// connection is checked), polling until it does or has exited.
+async fn ready(child: &mut Child, port: u16, mode: Mode<'_>) -> bool {
+    use tokio::io::AsyncReadExt;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        if let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            if matches!(mode, Mode::Tls(..)) {
+                return true;
+            }
+            let mut banner = [0u8; 3];
+            let read = tokio::time::timeout(Duration::from_secs(5), conn.read_exact(&mut banner));
+            return matches!(read.await, Ok(Ok(_))) && &banner == b"220";
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// A loopback port nothing listens on (the system's choice, released at once).
-pub fn free_port() -> u16 {
+fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
