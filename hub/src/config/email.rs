@@ -211,4 +211,21 @@ mod tests {
         assert_eq!(d.weekdays().len(), 5);
         assert_eq!(d.weekdays()[0], chrono::Weekday::Mon);
     }
+
+    #[test]
+    fn the_example_section_parses_and_validates_and_a_typo_is_refused() {
+        let example: String = crate::config::DEFAULT_CONFIG
+            .lines()
+            .skip_while(|l| *l != "# [email]")
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        assert!(example.contains("[email.digest]"), "{example}");
+        let c = crate::config::Config::parse(&example).unwrap();
+        let email = c.email.unwrap();
+        assert_eq!(email.security, Security::Starttls);
+        email.validate().unwrap();
+        let typo = "[email]\nsmtp = \"a:1\"\nfrom = \"a@b.example\"\nsecurty = \"tls\"\n";
+        assert!(crate::config::Config::parse(typo).is_err());
+    }
 }
