@@ -38,6 +38,24 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub role: Role,
     pub password: &'a Hashed,
+    /// Already checked with [`email_address`].
+    pub email: Option<&'a str>,
+}
+
+/// Longest e-mail address accepted (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
+
+/// `text` as an e-mail address (`name@domain`, parsed by lettre), or why not.
+pub fn email_address(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.len() > MAX_EMAIL {
+        return Err(format!(
+            "an e-mail address has at most {MAX_EMAIL} characters"
+        ));
+    }
+    text.parse::<lettre::Address>()
+        .map(|a| a.to_string())
+        .map_err(|e| format!("{:?} is not an e-mail address ({e})", text))
 }
 
 /// A secret with its argon2 hash, made before the transaction that stores the hash: hashing
@@ -105,6 +123,7 @@ pub fn create_user(
         password_hash: new.password.phc.clone(),
         disabled: false,
         created_at: now,
+        email: new.email.map(str::to_owned),
     };
     users::insert(conn, &user)?;
     audit::log(
@@ -155,4 +174,29 @@ pub fn register_device(
         mqtt_password: secret.secret,
         device,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::email_address;
+
+    #[test]
+    fn an_address_is_name_at_domain_and_nothing_else() {
+        assert_eq!(
+            email_address(" tess@school.example ").unwrap(),
+            "tess@school.example"
+        );
+        for bad in [
+            "",
+            "tess",
+            "tess@",
+            "@school.example",
+            "a@@b",
+            "Tess <tess@school.example>",
+        ] {
+            assert!(email_address(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@school.example", "a".repeat(250));
+        assert!(email_address(&long).unwrap_err().contains("at most"));
+    }
 }

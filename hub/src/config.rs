@@ -11,6 +11,10 @@ use rollcall_models::quality::QualityGate;
 use rollcall_shared::{ModelId, SiteId, SiteZone};
 use serde::Deserialize;
 
+mod email;
+
+pub use email::{DigestConfig, EmailConfig, Security};
+
 /// The commented example, printed by `rollcall-hub --print-default-config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../hub.example.toml");
 
@@ -52,6 +56,8 @@ pub struct Config {
     pub faces: FacesConfig,
     /// Signed HTTP callbacks for events (`[[webhooks]]`, any number).
     pub webhooks: Vec<WebhookConfig>,
+    /// The daily e-mail digest (`[email]`); none when absent.
+    pub email: Option<EmailConfig>,
     pub secrets: Secrets,
 }
 
@@ -63,7 +69,7 @@ pub struct WebhookConfig {
     pub url: String,
     /// A file holding the shared secret (at least 16 bytes) the signature is made with.
     pub secret_file: PathBuf,
-    /// Which events: `session.closed`, `device.offline`.
+    /// Which events: `session.closed`, `device.offline`, `student.at_risk`.
     pub events: Vec<String>,
 }
 
@@ -359,6 +365,7 @@ impl Default for Config {
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
             webhooks: Vec::new(),
+            email: None,
             secrets: Secrets::default(),
         }
     }
@@ -616,6 +623,9 @@ impl Config {
         }
         for hook in &self.webhooks {
             crate::notify::check_hook(hook).map_err(ConfigError::Invalid)?;
+        }
+        if let Some(email) = &self.email {
+            email.validate().map_err(ConfigError::Invalid)?;
         }
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");

@@ -15,6 +15,8 @@ pub mod config;
 pub mod contain;
 pub mod demo;
 pub mod device_ca;
+mod digests;
+pub mod email;
 pub mod enrol;
 pub mod gallery;
 pub mod http;
@@ -31,6 +33,7 @@ pub mod state;
 pub mod store;
 pub mod strangers;
 pub mod tls;
+mod watch;
 pub mod web;
 
 pub use server::{Listeners, RunError, run, run_on};

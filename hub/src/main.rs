@@ -120,6 +120,9 @@ enum UserCommand {
         role: Role,
         #[arg(long)]
         password_file: Option<PathBuf>,
+        /// Where the e-mail digest goes (optional).
+        #[arg(long, value_parser = parse_email)]
+        email: Option<String>,
         #[command(flatten)]
         target: Target,
     },
@@ -137,6 +140,10 @@ enum UserCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+fn parse_email(s: &str) -> Result<String, String> {
+    rollcall_hub::accounts::email_address(s)
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -428,17 +435,24 @@ fn user(cmd: UserCommand) -> anyhow::Result<()> {
             display_name,
             role,
             password_file,
+            email,
             target,
         } => {
             let db = setup::open(&data_dir(target)?)?;
             let password = read_password(password_file.as_deref(), "password: ")?;
             let shown = display_name.as_deref().unwrap_or(&username);
-            let user = setup::add_user(&db, &username, shown, role, &password)?;
+            let user = setup::add_user(&db, &username, shown, role, &password, email.as_deref())?;
             println!("{}  {} ({})", user.id, user.username, user.role.as_str());
         }
         UserCommand::List { target } => {
             for u in setup::list_users(&setup::open(&data_dir(target)?)?)? {
-                println!("{}  {:<20} {}", u.id, u.username, u.role.as_str());
+                let email = u.email.as_deref().unwrap_or("");
+                println!(
+                    "{}  {:<20} {:<8} {email}",
+                    u.id,
+                    u.username,
+                    u.role.as_str()
+                );
             }
         }
         UserCommand::ResetPassword {

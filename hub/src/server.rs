@@ -41,6 +41,8 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 pub enum RunError {
     #[error("{0}")]
     Webhooks(String),
+    #[error("{0}")]
+    Email(String),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -114,6 +116,7 @@ pub async fn run_on(
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
     let hooks = Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?;
+    let mailer = crate::digests::mailer(&config).map_err(RunError::Email)?;
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
@@ -141,6 +144,7 @@ pub async fn run_on(
         outbound: out_tx.clone(),
         gallery_changed: changed.clone(),
         faces,
+        mailer: mailer.clone(),
     });
     let ingest = Ingest {
         db: db.clone(),
@@ -191,6 +195,15 @@ pub async fn run_on(
         clock.clone(),
         stop.clone(),
     ));
+    if let Some(mailer) = mailer {
+        tasks.spawn(crate::digests::run(
+            db.clone(),
+            config.clone(),
+            mailer,
+            clock.clone(),
+            stop.clone(),
+        ));
+    }
     tasks.spawn(retention(
         db,
         config.clone(),
@@ -273,6 +286,7 @@ async fn close_registers(
             _ = every.tick() => {}
         }
         let (rules, now, hooks) = (config.rules(), clock.now().0, hooks.clone());
+        let threshold = config.reports.at_risk_below;
         let closed = db
             .call(move |c| {
                 let tx = c.transaction()?;
@@ -281,6 +295,7 @@ async fn close_registers(
                     hooks.enqueue(&tx, Event::SessionClosed, &serde_json::json!(session), now)?;
                 }
                 register::admit_late(&tx, &rules, now)?;
+                crate::watch::after_closing(&tx, &hooks, &closed, &rules, (threshold, now))?;
                 tx.commit()?;
                 Ok::<_, StoreError>(closed.len())
             })

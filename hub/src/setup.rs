@@ -61,7 +61,7 @@ pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupE
     }
     let db = Db::open(&db_path)?;
     SigningKey::create(data_dir)?;
-    add_user(&db, admin, admin, Role::Admin, password)
+    add_user(&db, admin, admin, Role::Admin, password, None)
 }
 
 pub fn open(data_dir: &Path) -> Result<Db, SetupError> {
@@ -80,6 +80,7 @@ pub fn add_user(
     display_name: &str,
     role: Role,
     password: &str,
+    email: Option<&str>,
 ) -> Result<User, SetupError> {
     let now = SystemClock.now().0;
     let password = Hashed::password(password)?;
@@ -88,6 +89,7 @@ pub fn add_user(
         display_name,
         role,
         password: &password,
+        email,
     };
     let user = db.blocking(|c| {
         let tx = c.transaction().map_err(StoreError::from)?;

@@ -38,6 +38,8 @@ pub struct Hub {
     pub gallery_changed: Arc<Notify>,
     /// The face pipeline for photo enrolment; `None` when `faces.enabled` is off.
     pub faces: Option<Arc<Enroller>>,
+    /// The mail relay (`[email]`); `None` when e-mail is not set up.
+    pub mailer: Option<crate::email::smtp::Mailer>,
 }
 
 impl Hub {

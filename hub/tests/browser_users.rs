@@ -57,6 +57,27 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     b.assert_no_sideways_scroll("admin").await;
     b.viewport(1280, 900).await;
 
+    // The address for the e-mail digest is shown and edited in the row.
+    b.type_into(&format!("{row} input[name=email]"), "tess@school.test")
+        .await;
+    b.click(&format!("{row} form button[type=submit]")).await;
+    said(&b, "Saved tess").await;
+    let (_, users) = admin.get("/users").await;
+    assert!(
+        users.to_string().contains("\"email\":\"tess@school.test\""),
+        "{users}"
+    );
+    b.wait(
+        "the address in tess's row",
+        "return document.querySelector('li[data-user=tess] strong').textContent.includes('tess@school.test');",
+        vec![],
+    )
+    .await;
+
+    // Without [email] the test button says what is missing.
+    b.click("button.email-test").await;
+    said(&b, "e-mail is not set up").await;
+
     b.click(&format!("{row} button.toggle")).await;
     said(&b, "Disabled tess").await;
     assert!(b.text(row).await.contains("disabled"));

@@ -157,3 +157,49 @@ async fn a_bad_webhook_setting_is_refused_with_what_is_wrong() {
             .unwrap_err();
     assert!(e.contains("/nonexistent"), "{e}");
 }
+
+#[tokio::test]
+async fn a_student_falling_below_the_at_risk_threshold_is_posted_once() {
+    let (addr, got) = receiver(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, SECRET).unwrap();
+    let hook = WebhookConfig {
+        url: format!("http://{addr}/hook"),
+        secret_file,
+        events: vec!["student.at_risk".into()],
+    };
+    let hub = start_hub_with(None, move |c| {
+        c.register.check_every_secs = 1;
+        c.webhooks = vec![hook];
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+
+    // Nobody came to Monday's lesson: both fall from no rate at all to 0 %, below 90 %.
+    hub.clock.set(UnixMillis(monday_at(10, 31)));
+    let posts = wait_posts(&got, 2).await;
+    let mut names = Vec::new();
+    for (event, signature, body) in &posts {
+        assert_eq!(event, "student.at_risk");
+        assert!(verify(signature, body));
+        let sent: Value = serde_json::from_str(body).unwrap();
+        let data = &sent["data"];
+        assert_eq!(data["class_id"], s.class.as_str());
+        assert_eq!(data["class_name"], "7B");
+        assert_eq!(data["attendance_rate"], 0.0);
+        assert_eq!(data["threshold"], 0.9);
+        assert!(s.students.iter().any(|id| data["student"] == id.as_str()));
+        names.push(data["name"].as_str().unwrap().to_owned());
+    }
+    names.sort();
+    assert_eq!(names, ["Ada", "Bo"]);
+
+    // Still below after next Monday's lesson: not posted again.
+    hub.clock
+        .set(UnixMillis(monday_at(10, 31) + 7 * 24 * 3600 * 1000));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(got.lock().unwrap().len(), 2, "once per crossing");
+    hub.stop().await;
+}

@@ -19,6 +19,8 @@ pub struct UserPatch {
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    /// `Some(None)` clears the address.
+    pub email: Option<Option<String>>,
 }
 
 /// Applies `patch` to user `id`.
@@ -34,6 +36,7 @@ pub fn update(
     after.display_name = patch.display_name.unwrap_or(after.display_name);
     after.role = patch.role.unwrap_or(after.role);
     after.disabled = patch.disabled.unwrap_or(after.disabled);
+    after.email = patch.email.unwrap_or(after.email);
     keeps_an_admin(conn, &before, Some(&after))?;
     users::update(conn, &after)?;
     if after.disabled && !before.disabled {

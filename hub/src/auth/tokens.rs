@@ -127,6 +127,7 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: 0,
+            email: None,
         }
     }
 

@@ -93,6 +93,7 @@ impl School {
             "Demo Teacher",
             Role::Teacher,
             TEACHER.password,
+            None,
         )?;
         let device = setup::add_device(&db, "demo-door", DEMO_ROOM)?;
         let enroller = Enroller::load(Some(&models.path().to_path_buf()), config.faces.gate)?;

@@ -207,10 +207,14 @@ pub async fn me(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, Api
         #[serde(flatten)]
         who: &'a Principal,
         timezone: &'a str,
+        email: Option<String>,
     }
+    let id = who.user_id;
+    let user = hub.read(move |c| crate::store::users::by_id(c, id)).await?;
     Reply::ok(Me {
         who,
         timezone: hub.config.timezone.name(),
+        email: user.email,
     })
 }
 

@@ -40,6 +40,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// A server the hub relies on (the mail relay) refused or failed.
+    #[error("{0}")]
+    BadGateway(String),
     #[error("too many failed logins; try again in {retry_after} s")]
     TooManyAttempts { retry_after: u64 },
     /// Every argon2 slot stayed taken past the wait (`auth.hashing_max_wait_ms`).
@@ -68,6 +71,7 @@ impl ApiError {
             },
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",
             ApiError::Photo { refusal, .. } => refusal.code(),
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::BadGateway(_) => "bad_gateway",
             ApiError::TooManyAttempts { .. } => "rate_limited",
             ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",

@@ -15,8 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, calendar, faces, health, history, quarantine, records, register, reports, review,
-    school, school_reports, sessions, strangers, timetable, today, users,
+    admin, auth, calendar, digest, faces, health, history, quarantine, records, register, reports,
+    review, school, school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -132,6 +132,9 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/devices/{device}/disable", admin!(admin::disable)),
     route(POST, "/devices/{device}/resync", admin!(admin::resync)),
     route(GET, "/audit", admin!(admin::audit)),
+    route(POST, "/email/test", admin!(digest::test)),
+    route(POST, "/email/digest/preview", admin!(digest::preview)),
+    route(GET, "/email/digests", admin!(digest::list)),
     route(GET, "/quarantine", admin!(quarantine::list)),
     route(DELETE, "/quarantine/{record}", admin!(quarantine::dismiss)),
     route(

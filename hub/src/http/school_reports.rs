@@ -22,7 +22,8 @@ use crate::auth::Principal;
 use crate::roster::{self, SessionRoster, StudentStats};
 use crate::state::Hub;
 use crate::store::marks::Mark;
-use crate::store::timetable;
+use crate::store::school::Class;
+use crate::store::{StoreError, timetable};
 
 /// Days looked back when no range is given and today is in no term.
 const DEFAULT_DAYS: i64 = 28;
@@ -189,7 +190,10 @@ fn term_range(conn: &Connection, id: Uuid) -> Result<(NaiveDate, NaiveDate), Api
 }
 
 /// The term holding `today` (up to today), else the `DEFAULT_DAYS` ending today.
-fn default_range(conn: &Connection, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn default_range(
+    conn: &Connection,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), StoreError> {
     let term = timetable::terms(conn)?
         .into_iter()
         .find(|t| t.first_day <= today && today <= t.last_day);
@@ -227,15 +231,47 @@ fn classes_at_risk(
 ) -> Result<Vec<ClassAtRisk>, ApiError> {
     let mut out = Vec::new();
     for class in access::classes(conn, who)? {
-        let slots = timetable::slots_of_class(conn, class.id)?;
-        let rosters = roster::rosters_between(conn, (&[class.id], &slots), from, to, rules, now)?;
-        out.push(ClassAtRisk {
-            class_id: class.id,
-            class_name: class.name,
-            students: at_risk_of(&rosters, threshold),
-        });
+        out.push(class_at_risk(
+            conn,
+            class,
+            (from, to),
+            rules,
+            now,
+            threshold,
+        )?);
     }
     Ok(out)
+}
+
+fn class_at_risk(
+    conn: &Connection,
+    class: Class,
+    (from, to): (NaiveDate, NaiveDate),
+    rules: &Rules,
+    now: i64,
+    threshold: f64,
+) -> Result<ClassAtRisk, StoreError> {
+    let slots = timetable::slots_of_class(conn, class.id)?;
+    let rosters = roster::rosters_between(conn, (&[class.id], &slots), from, to, rules, now)?;
+    Ok(ClassAtRisk {
+        class_id: class.id,
+        class_name: class.name,
+        students: at_risk_of(&rosters, threshold),
+    })
+}
+
+/// `class`'s students below `threshold` as `GET /reports/school/at-risk` shows them without a
+/// range (the current term, else the last 28 days): what the digest lists and the
+/// `student.at_risk` webhook watches.
+pub fn class_at_risk_now(
+    conn: &Connection,
+    class: Class,
+    rules: &Rules,
+    now: i64,
+    threshold: f64,
+) -> Result<ClassAtRisk, StoreError> {
+    let range = default_range(conn, rules.local_day(now))?;
+    class_at_risk(conn, class, range, rules, now, threshold)
 }
 
 fn rate_text(rate: Option<f64>) -> String {

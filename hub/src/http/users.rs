@@ -24,6 +24,7 @@ struct UserBody {
     display_name: Option<String>,
     role: Role,
     password: String,
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -32,6 +33,23 @@ struct PatchBody {
     display_name: Option<String>,
     role: Option<Role>,
     disabled: Option<bool>,
+    /// Absent: unchanged; `null`: cleared.
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+}
+
+/// A field that is present, even as `null`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// An `email` field, checked as an address.
+fn email(text: &str) -> Result<String, ApiError> {
+    accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
 }
 
 #[derive(Deserialize)]
@@ -51,6 +69,7 @@ pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         Some(name) => input::name("display_name", name)?,
         None => body.username.clone(),
     };
+    let address = body.email.as_deref().map(email).transpose()?;
     let (actor, now) = (who.actor(), hub.now());
     let password = new_password(hub, body.password).await?;
     let user = hub
@@ -60,6 +79,7 @@ pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
                 display_name: &display_name,
                 role: body.role,
                 password: &password,
+                email: address.as_deref(),
             };
             accounts::create_user(tx, &new, &actor, now).map_err(ApiError::from)
         })
@@ -77,6 +97,10 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             .transpose()?,
         role: body.role,
         disabled: body.disabled,
+        email: match body.email {
+            Some(Some(text)) => Some(Some(email(&text)?)),
+            other => other,
+        },
     };
     if id == who.user_id && (patch.disabled == Some(true) || patch.role == Some(Role::Teacher)) {
         return Err(own_account("disable or demote"));

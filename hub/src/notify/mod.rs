@@ -5,7 +5,8 @@
 //! change it reports (a session's register written, a door unit gone offline), one row per
 //! receiver that asked for it, so a crash can neither lose it nor send one for a change that
 //! never committed. The [`deliver`] task POSTs due rows, signed ([`sign`]), and retries with a
-//! growing delay until the receiver answers 2xx or a day has passed.
+//! growing delay until the receiver answers 2xx or a day has passed. Which students crossed
+//! the at-risk threshold is decided by the pure [`crossings`].
 
 pub mod deliver;
 pub mod sign;
@@ -27,21 +28,49 @@ pub enum Event {
     /// A door unit's connection to the broker ended without a goodbye.
     #[serde(rename = "device.offline")]
     DeviceOffline,
+    /// A student's attendance rate in a class fell below `[reports] at_risk_below` (once per
+    /// crossing: again only after it has risen back to the threshold).
+    #[serde(rename = "student.at_risk")]
+    StudentAtRisk,
 }
 
 impl Event {
-    pub const ALL: [Event; 2] = [Event::SessionClosed, Event::DeviceOffline];
+    pub const ALL: [Event; 3] = [
+        Event::SessionClosed,
+        Event::DeviceOffline,
+        Event::StudentAtRisk,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Event::SessionClosed => "session.closed",
             Event::DeviceOffline => "device.offline",
+            Event::StudentAtRisk => "student.at_risk",
         }
     }
 
     fn parse(s: &str) -> Option<Event> {
         Event::ALL.into_iter().find(|e| e.as_str() == s)
     }
+}
+
+/// Which students crossed the threshold since last looked: those below now and not before
+/// (`fell`, each reported once), and those remembered below who no longer are (`rose`).
+pub fn crossings<T: Copy + Eq + std::hash::Hash>(
+    remembered: &std::collections::HashSet<T>,
+    below_now: &[T],
+) -> (Vec<T>, Vec<T>) {
+    let fell = below_now
+        .iter()
+        .copied()
+        .filter(|s| !remembered.contains(s))
+        .collect();
+    let rose = remembered
+        .iter()
+        .copied()
+        .filter(|s| !below_now.contains(s))
+        .collect();
+    (fell, rose)
 }
 
 /// Shortest secret accepted, in bytes.
@@ -152,4 +181,29 @@ pub fn check_hook(c: &WebhookConfig) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn a_student_is_reported_once_per_fall_below_the_threshold() {
+        let remembered: HashSet<u8> = [1, 2].into();
+        let (fell, mut rose) = crossings(&remembered, &[2, 3]);
+        rose.sort();
+        assert_eq!(fell, [3], "1 and 2 were already below; 3 is new");
+        assert_eq!(rose, [1], "1 has risen back and may fall again");
+        assert_eq!(crossings(&HashSet::new(), &[] as &[u8]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn every_event_has_its_name() {
+        for e in Event::ALL {
+            assert_eq!(Event::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(Event::parse("student.at_risk"), Some(Event::StudentAtRisk));
+    }
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_10,
     MIGRATION_11,
     MIGRATION_12,
+    MIGRATION_13,
 ];
 
 const MIGRATION_1: &str = "
@@ -392,6 +393,29 @@ ALTER TABLE devices ADD COLUMN free_disk_bytes INTEGER;
 ALTER TABLE devices ADD COLUMN clock_offset_ms INTEGER;
 ";
 
+/// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
+/// neither skips nor repeats one), and which students are below the at-risk threshold in
+/// which class (so `student.at_risk` fires once per crossing).
+const MIGRATION_13: &str = "
+ALTER TABLE users ADD COLUMN email TEXT;
+CREATE TABLE email_digests (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'empty', 'retrying', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+CREATE TABLE at_risk_students (
+    class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (class_id, student_id)
+);
+";
+
 /// Runs every migration the database has not seen yet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     migrate_to(conn, MIGRATIONS.len())
@@ -521,6 +545,42 @@ mod tests {
         assert!(
             conn.execute(insert, rusqlite::params!["b", 0]).is_err(),
             "a dismissal covers at least one face"
+        );
+    }
+
+    #[test]
+    fn schema_13_keeps_users_and_forgets_a_deleted_users_digests() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate_to(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+                 VALUES ('u1', 'tess', 'Tess', 'teacher', 'h', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let email: Option<String> = conn
+            .query_row("SELECT email FROM users WHERE id = 'u1'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(email, None, "existing users have no address");
+        conn.execute_batch(
+            "INSERT INTO email_digests (user_id, day, status, next_at, updated_at)
+                 VALUES ('u1', '2026-11-24', 'sent', 0, 0);
+             DELETE FROM users WHERE id = 'u1';",
+        )
+        .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM email_digests", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        let bad = conn.execute(
+            "INSERT INTO email_digests (user_id, day, status, next_at, updated_at)
+                 VALUES ('u2', '2026-11-24', 'maybe', 0, 0)",
+            [],
+        );
+        assert!(
+            bad.is_err(),
+            "a status is one of four, for an existing user"
         );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod devices;
+pub mod digests;
 pub mod faces;
 pub mod gallery;
 pub mod marks;

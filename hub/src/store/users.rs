@@ -8,12 +8,13 @@ use uuid::Uuid;
 use super::{StoreError, id_col};
 
 const INSERT: &str =
-    "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-const SELECT: &str =
-    "SELECT id, username, display_name, role, password_hash, disabled, created_at FROM users";
+    "INSERT INTO users (id, username, display_name, role, password_hash, created_at, email)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at,
+    email FROM users";
 const UPDATE_PASSWORD: &str = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
-const UPDATE: &str = "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4 WHERE id = ?1";
+const UPDATE: &str =
+    "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4, email = ?5 WHERE id = ?1";
 const DELETE: &str = "DELETE FROM users WHERE id = ?1";
 /// A deleted teacher's classes keep going without a teacher until an admin names one.
 const CLEAR_TEACHER: &str = "UPDATE classes SET teacher_id = NULL WHERE teacher_id = ?1";
@@ -56,6 +57,8 @@ pub struct User {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// Where the e-mail digest goes; checked as an address where it enters (API, CLI).
+    pub email: Option<String>,
 }
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
@@ -68,6 +71,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         password_hash: row.get(4)?,
         disabled: row.get(5)?,
         created_at: row.get(6)?,
+        email: row.get(7)?,
     })
 }
 
@@ -80,7 +84,8 @@ pub fn insert(conn: &Connection, user: &User) -> Result<(), StoreError> {
             user.display_name,
             user.role.as_str(),
             user.password_hash,
-            user.created_at
+            user.created_at,
+            user.email
         ],
     )
     .map_err(|e| StoreError::conflict_on_unique(e, "user name"))?;
@@ -116,13 +121,14 @@ pub fn count(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
 }
 
-/// Stores `user`'s display name, role and disabled flag.
+/// Stores `user`'s display name, role, disabled flag and e-mail address.
 pub fn update(conn: &Connection, user: &User) -> Result<(), StoreError> {
     let row = params![
         user.id.to_string(),
         user.display_name,
         user.role.as_str(),
-        user.disabled
+        user.disabled,
+        user.email
     ];
     match conn.execute(UPDATE, row)? {
         0 => Err(StoreError::NotFound("user")),

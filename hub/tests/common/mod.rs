@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use rollcall_hub::attendance::Rules;
-use rollcall_hub::clock::ManualClock;
+use rollcall_hub::clock::{Clock, ManualClock};
 use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
 use rollcall_shared::{
@@ -62,7 +62,7 @@ pub struct TestHub {
     pub site: SiteId,
     /// The certificate clients must trust when the hub serves HTTPS.
     pub tls_root: Option<Vec<u8>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// Starts a hub whose broker is the external `broker`, or (`None`) its own embedded broker on
@@ -79,6 +79,25 @@ pub async fn start_hub_with(
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
+    let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
+    boot(dir, broker, clock, configure).await
+}
+
+/// Stops `hub` and starts a new one on its data directory, its clock where it was.
+pub async fn restart_hub_with(mut hub: TestHub, configure: impl FnOnce(&mut Config)) -> TestHub {
+    let dir = hub._dir.take().unwrap();
+    let clock = ManualClock::at(hub.clock.now());
+    hub.stop().await;
+    boot(dir, None, clock, configure).await
+}
+
+async fn boot(
+    dir: tempfile::TempDir,
+    broker: Option<SocketAddr>,
+    clock: Arc<ManualClock>,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
+    let data_dir = dir.path().join("data");
     let mut config = Config {
         site: SiteId::new("test-site").unwrap(),
         timezone: zone(),
@@ -111,7 +130,6 @@ pub async fn start_hub_with(
         .map(|t| std::fs::read(&t.cert).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
     let (tx, rx) = oneshot::channel::<()>();
     let site = config.site.clone();
     let shared: rollcall_hub::clock::SharedClock = clock.clone();
@@ -136,7 +154,7 @@ pub async fn start_hub_with(
         data_dir,
         site,
         tls_root,
-        _dir: dir,
+        _dir: Some(dir),
     };
     let api = hub.api();
     wait_for(

@@ -1,4 +1,4 @@
-// Admin: user accounts, classes (teacher and members) and the weekly timetable.
+// Admin: user accounts (with their e-mail addresses and a test message), classes (teacher and members) and the weekly timetable.
 
 import * as api from './api.js';
 import { announce, confirm, failed, field, fill, h, heading, longDate, select } from './ui.js';
@@ -39,10 +39,23 @@ export async function render(main) {
     const username = h('input', { name: 'username', required: true, autocomplete: 'off', autocapitalize: 'none' });
     const display = h('input', { name: 'display_name', autocomplete: 'off' });
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], 'teacher');
+    const email = h('input', { name: 'email', type: 'email', autocomplete: 'off', autocapitalize: 'none' });
     const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
+    const testEmail = async () => {
+      try {
+        const sent = await api.post('/email/test', {});
+        announce(`Test e-mail sent to ${sent.sent_to}.`);
+      } catch (e) {
+        failed('Could not send the test e-mail', e);
+      }
+    };
     return [
       h('h2', { id: 'users-title' }, 'Users'),
       h('ul', { class: 'plain users' }, state.users.map(userRow)),
+      h('p', {},
+        h('button', { type: 'button', class: 'email-test', onclick: testEmail }, 'Send me a test e-mail'),
+        ' Checks the mail relay the daily digest goes through, with your own address.',
+      ),
       h(
         'form',
         {
@@ -50,7 +63,7 @@ export async function render(main) {
           onsubmit: (e) => {
             e.preventDefault();
             run(`Added ${username.value}.`, () =>
-              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value }),
+              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value, email: email.value.trim() || null }),
             );
           },
         },
@@ -58,6 +71,7 @@ export async function render(main) {
         field('User name', username),
         field('Full name', display),
         field('Role', role),
+        field('E-mail', email, 'Optional: where the daily digest of reviews and students at risk goes.'),
         field('First password', password, 'At least 12 characters, not a common password. They can sign in with it at once.'),
         h('button', { type: 'submit', class: 'primary' }, 'Add user'),
       ),
@@ -70,10 +84,11 @@ export async function render(main) {
     const name = h('input', { name: 'display_name', value: u.display_name, required: true, autocomplete: 'off', 'aria-label': `Full name of ${u.username}` });
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
     role.setAttribute('aria-label', `Role of ${u.username}`);
+    const email = h('input', { name: 'email', type: 'email', value: u.email || '', placeholder: 'e-mail', autocomplete: 'off', autocapitalize: 'none', 'aria-label': `E-mail of ${u.username}` });
     const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: 12, 'aria-label': `New password for ${u.username}` });
     const save = (e) => {
       e.preventDefault();
-      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role.value }));
+      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role.value, email: email.value.trim() || null }));
     };
     const toggle = () =>
       run(`${u.disabled ? 'Enabled' : 'Disabled'} ${u.username}.`, () => api.patch(path, { disabled: !u.disabled }));
@@ -87,8 +102,8 @@ export async function render(main) {
     return h(
       'li',
       { 'data-user': u.username },
-      h('strong', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}`),
-      h('form', { class: 'inline', onsubmit: save }, name, role, h('button', { type: 'submit' }, 'Save')),
+      h('strong', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}${u.email ? ` — ${u.email}` : ''}`),
+      h('form', { class: 'inline', onsubmit: save }, name, role, email, h('button', { type: 'submit' }, 'Save')),
       h('div', { class: 'inline' },
         h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
         password,

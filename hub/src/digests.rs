@@ -1,0 +1,162 @@
+//! The daily digest task: once the digest time has passed on a digest day (school zone), each
+//! enabled user with an address gets their digest, unless it says nothing. What was done is
+//! remembered per user and day (`email_digests`) before the next check, so a restart neither
+//! repeats nor skips a day; a failure is retried a few times that day
+//! (`email::schedule`), logged, audited (`email.digest_failed`) and listed by
+//! `GET /email/digests`. Never stops the hub.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::email::compose;
+use crate::email::schedule::{after_try, due_day, should_try};
+use crate::email::smtp::Mailer;
+use crate::http::ApiError;
+use crate::http::digest::gather;
+use crate::store::audit::{self, Change};
+use crate::store::digests::{self, DigestState, DigestStatus};
+use crate::store::users::{self, User};
+use crate::store::{Db, StoreError};
+
+/// The relay from `[email]`, or `None` (said once) when there is none.
+pub fn mailer(config: &Config) -> Result<Option<Mailer>, String> {
+    match &config.email {
+        None => {
+            tracing::info!("e-mail is off: no [email] section, so no digests are sent");
+            Ok(None)
+        }
+        Some(c) => Mailer::new(c).map(Some),
+    }
+}
+
+/// Looks every `email.digest.check_every_secs` whether digests are due, until shutdown.
+pub async fn run(
+    db: Db,
+    config: Arc<Config>,
+    mailer: Mailer,
+    clock: SharedClock,
+    mut stop: watch::Receiver<bool>,
+) {
+    let Some(email) = config.email.clone() else {
+        return;
+    };
+    let (at, days) = (
+        email.digest.minute().unwrap_or(450),
+        email.digest.weekdays(),
+    );
+    let period = Duration::from_secs(u64::from(email.digest.check_every_secs));
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every.tick() => {}
+        }
+        let now = clock.now().0;
+        if let Some(day) = due_day(&config.rules(), now, at, &days) {
+            send_due(&db, &config, &mailer, day, now).await;
+        }
+    }
+}
+
+/// Sends `day`'s digest to each user not yet done.
+async fn send_due(db: &Db, config: &Arc<Config>, mailer: &Mailer, day: NaiveDate, now: i64) {
+    let users = db.read(users::list).await;
+    let users = match users {
+        Ok(u) => u,
+        Err(e) => return tracing::error!("e-mail digest: reading users: {e}"),
+    };
+    for user in users
+        .into_iter()
+        .filter(|u| !u.disabled && u.email.is_some())
+    {
+        if let Err(e) = one(db, config, mailer, &user, (day, now)).await {
+            tracing::error!(user = user.username, "e-mail digest: {e}");
+        }
+    }
+}
+
+/// One user's digest for `day`, if it is still to be tried.
+async fn one(
+    db: &Db,
+    config: &Arc<Config>,
+    mailer: &Mailer,
+    user: &User,
+    (day, now): (NaiveDate, i64),
+) -> Result<(), ApiError> {
+    let (id, rules, threshold) = (user.id, config.rules(), config.reports.at_risk_below);
+    let u = user.clone();
+    let (state, digest) = db
+        .read(move |c| {
+            let state = digests::digest(c, id, day)?;
+            let digest = match should_try(state.as_ref(), now) {
+                true => Some(gather(c, &u, &rules, (threshold, now))?),
+                false => None,
+            };
+            Ok::<_, ApiError>((state, digest))
+        })
+        .await?;
+    let Some(digest) = digest else {
+        return Ok(());
+    };
+    let outcome = match digest.is_empty() {
+        true => Ok(false),
+        false => send(mailer, user, &digest).await.map(|()| true),
+    };
+    let next = after_try(state.as_ref(), outcome, now);
+    let (name, to) = (user.username.clone(), user.email.clone());
+    db.call(move |c| {
+        let tx = c.transaction().map_err(StoreError::from)?;
+        digests::set_digest(&tx, id, day, &next, now)?;
+        audited(&tx, &name, to.as_deref(), (day, &next), now)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok::<_, ApiError>(())
+    })
+    .await
+}
+
+async fn send(mailer: &Mailer, user: &User, digest: &compose::Digest) -> Result<(), String> {
+    let to = user.email.as_deref().unwrap_or_default();
+    let text = compose::text(digest, mailer.pages_url.as_deref());
+    let sent = mailer.send(to, &compose::subject(digest), text).await;
+    match &sent {
+        Ok(()) => tracing::info!(user = user.username, "e-mail digest sent"),
+        Err(e) => tracing::warn!(user = user.username, "e-mail digest not sent: {e}"),
+    }
+    sent
+}
+
+/// A sent or failed digest goes in the audit log (nothing to say does not).
+fn audited(
+    conn: &rusqlite::Connection,
+    username: &str,
+    to: Option<&str>,
+    (day, state): (NaiveDate, &DigestState),
+    now: i64,
+) -> Result<(), StoreError> {
+    let action = match state.status {
+        DigestStatus::Sent => "email.digest",
+        DigestStatus::Retrying | DigestStatus::Failed => "email.digest_failed",
+        DigestStatus::Empty => return Ok(()),
+    };
+    audit::log(
+        conn,
+        Change {
+            actor: "hub",
+            action,
+            target: format!("user:{username}"),
+            before: None,
+            after: Some(json!({
+                "day": day, "to": to, "status": state.status, "attempts": state.attempts,
+                "error": state.last_error,
+            })),
+            at: now,
+        },
+    )
+}

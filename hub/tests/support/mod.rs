@@ -1,0 +1,3 @@
+//! Servers the hub's tests talk to that are not the hub.
+
+pub mod smtp;
