@@ -746,8 +746,7 @@ async fn devices_report_and_resync(r: &mut Round) {
     let command = r.door.next(Channel::Commands).await;
     assert_eq!(command, Message::Command(DeviceCommand::ResyncGallery));
     let b = &r.b;
-    let told = "return document.getElementById('status').textContent.includes('whole gallery');";
-    b.wait("the re-sync message", told, vec![]).await;
+    b.said("whole gallery").await;
     b.screenshot("devices").await;
     at_phone_width(b, "devices", None).await;
 }

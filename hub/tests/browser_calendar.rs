@@ -12,12 +12,6 @@ use chrome::Browser;
 use common::*;
 use serde_json::json;
 
-async fn said(b: &Browser, text: &str) {
-    let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
-    b.wait(&format!("the message {text:?}"), script, vec![json!(text)])
-        .await;
-}
-
 async fn asked(b: &Browser, text: &str) {
     let script = "const d = document.getElementById('confirm'); \
         return d.open && d.textContent.includes(arguments[0]);";
@@ -49,7 +43,7 @@ async fn an_admin_sees_the_lessons_a_holiday_removes_before_saving_it() {
     asked(&b, removes).await;
     assert!(b.text("#calendar-preview").await.contains(removes));
     b.click("#confirm-cancel").await;
-    said(&b, "Nothing saved").await;
+    b.said("Nothing saved").await;
     assert_eq!(admin.get("/calendar/holidays").await.1, json!([]));
 
     // The status line now covers the button at the foot of the window: submit as Enter would.
@@ -57,7 +51,7 @@ async fn an_admin_sees_the_lessons_a_holiday_removes_before_saving_it() {
     b.js(again, vec![]).await;
     asked(&b, removes).await;
     b.click("#confirm-ok").await;
-    said(&b, "Added Snow day").await;
+    b.said("Added Snow day").await;
     let row = "li[data-holiday='2026-11-30']";
     b.visible(row).await;
     assert_eq!(
@@ -71,7 +65,7 @@ async fn an_admin_sees_the_lessons_a_holiday_removes_before_saving_it() {
     b.click(&format!("{row} button.danger")).await;
     asked(&b, "This removes 0 lessons and adds 1").await;
     b.click("#confirm-ok").await;
-    said(&b, "Deleted Snow day").await;
+    b.said("Deleted Snow day").await;
     assert_eq!(admin.get("/calendar/holidays").await.1, json!([]));
     b.client.clone().close().await.unwrap();
     hub.stop().await;

@@ -20,12 +20,6 @@ async fn sign_in(b: &Browser, user: &str, password: &str) {
     b.visible("#nav").await;
 }
 
-async fn said(b: &Browser, text: &str) {
-    let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
-    b.wait(&format!("the message {text:?}"), script, vec![json!(text)])
-        .await;
-}
-
 /// Clicks `css` once it is in the middle of the window, clear of the status line at the
 /// bottom (which shows the last action's message for a few seconds).
 async fn press(b: &Browser, css: &str) {
@@ -85,13 +79,13 @@ async fn an_admin_dismisses_assigns_and_enrols_strangers_in_the_browser() {
 
     press(&b, &format!("{} button[data-action=dismiss]", card(&yann))).await;
     b.click("#confirm-ok").await;
-    said(&b, "Dismissed").await;
+    b.said("Dismissed").await;
 
     press(&b, &format!("{} button[data-action=assign]", card(&xena))).await;
     b.type_into(&format!("{} input[name=q]", card(&xena)), "Ada")
         .await;
     press(&b, &format!("{} button.pick", card(&xena))).await;
-    said(&b, "Added the 2 faces to Ada").await;
+    b.said("Added the 2 faces to Ada").await;
 
     press(&b, &format!("{} button[data-action=enrol]", card(&zoe))).await;
     b.type_into(&format!("{} input[name=name]", card(&zoe)), "Zoe")
@@ -107,7 +101,7 @@ async fn an_admin_dismisses_assigns_and_enrols_strangers_in_the_browser() {
     )
     .await;
     press(&b, &format!("{} form button[type=submit]", card(&zoe))).await;
-    said(&b, "Enrolled Zoe").await;
+    b.said("Enrolled Zoe").await;
 
     let (_, left) = admin.get("/strangers").await;
     assert_eq!(left["count"], 0, "{left}");

@@ -13,12 +13,6 @@ use serde_json::{Value, json};
 
 const TIMETABLE: &str = "section[aria-labelledby=timetable-title]";
 
-async fn said(b: &Browser, text: &str) {
-    let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
-    b.wait(&format!("the message {text:?}"), script, vec![json!(text)])
-        .await;
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admin_moves_a_lesson_from_next_week_and_this_week_keeps_it() {
     let hub = start_hub(None).await;
@@ -45,7 +39,7 @@ async fn an_admin_moves_a_lesson_from_next_week_and_this_week_keeps_it() {
     }
     let submit = format!("document.querySelector('{TIMETABLE} form').requestSubmit();");
     b.js(&submit, vec![]).await;
-    said(&b, "Lesson changed.").await;
+    b.said("Lesson changed.").await;
 
     let (_, slots) = admin.get("/timetable").await;
     let slots = slots.as_array().unwrap();

@@ -29,12 +29,6 @@ async fn go(b: &Browser, page: &str) {
         .await;
 }
 
-async fn said(b: &Browser, text: &str) {
-    let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
-    b.wait(&format!("the message {text:?}"), script, vec![json!(text)])
-        .await;
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     let hub = start_hub(None).await;
@@ -61,7 +55,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     b.type_into(&format!("{row} input[name=email]"), "tess@school.test")
         .await;
     b.click(&format!("{row} form button[type=submit]")).await;
-    said(&b, "Saved tess").await;
+    b.said("Saved tess").await;
     let (_, users) = admin.get("/users").await;
     assert!(
         users.to_string().contains("\"email\":\"tess@school.test\""),
@@ -76,10 +70,10 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
 
     // Without [email] the test button says what is missing.
     b.click("button.email-test").await;
-    said(&b, "e-mail is not set up").await;
+    b.said("e-mail is not set up").await;
 
     b.click(&format!("{row} button.toggle")).await;
-    said(&b, "Disabled tess").await;
+    b.said("Disabled tess").await;
     assert!(b.text(row).await.contains("disabled"));
     assert_eq!(tess.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
 
@@ -89,14 +83,14 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     )
     .await;
     b.click(&format!("{row} button.reset")).await;
-    said(&b, "New password set for tess").await;
+    b.said("New password set for tess").await;
     b.click(&format!("{row} button.toggle")).await;
-    said(&b, "Enabled tess").await;
+    b.said("Enabled tess").await;
     hub.api().login("tess", "reset in the browser").await;
 
     b.click(&format!("{row} button.danger")).await;
     b.click("#confirm-ok").await;
-    said(&b, "Deleted tess").await;
+    b.said("Deleted tess").await;
     let gone = "return document.querySelector('li[data-user=tess]') === null;";
     b.wait("tess gone from the list", gone, vec![]).await;
 
@@ -128,7 +122,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     b.type_into("input[name=again]", "my own new passphrase")
         .await;
     b.click("#main form button[type=submit]").await;
-    said(&b, "Password changed").await;
+    b.said("Password changed").await;
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("account").await;
     assert_eq!(admin.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);

@@ -65,12 +65,7 @@ async fn pending_record(hub: &TestHub, s: &School) {
         &[(s.students[0].as_str(), 0.5)],
         monday_at(9, 20),
     );
-    let added = hub
-        .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
-        .await
-        .unwrap();
-    assert!(added);
+    store(hub, r).await;
 }
 
 #[tokio::test]

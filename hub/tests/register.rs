@@ -12,17 +12,6 @@ use reqwest::StatusCode;
 use rollcall_shared::*;
 use serde_json::{Value, json};
 
-async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
-    let id = r.id.to_string();
-    let added = hub
-        .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
-        .await
-        .unwrap();
-    assert!(added);
-    id
-}
-
 fn row<'a>(roster: &'a Value, name: &str) -> &'a Value {
     roster["rows"]
         .as_array()

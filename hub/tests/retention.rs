@@ -13,17 +13,6 @@ use serde_json::json;
 
 const DAY: i64 = 86_400_000;
 
-async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
-    let id = r.id.to_string();
-    let added = hub
-        .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
-        .await
-        .unwrap();
-    assert!(added);
-    id
-}
-
 fn rules() -> Rules {
     Rules {
         zone: zone(),

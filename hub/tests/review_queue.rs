@@ -18,17 +18,6 @@ fn record(device: &str, candidates: &[(&str, f32)], captured_at: i64) -> Attenda
     common::record(device.parse().unwrap(), decision, candidates, captured_at)
 }
 
-async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
-    let id = r.id.to_string();
-    let added = hub
-        .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
-        .await
-        .unwrap();
-    assert!(added);
-    id
-}
-
 fn row<'a>(today: &'a Value, name: &str) -> &'a Value {
     let rows = today["sessions"][0]["rows"].as_array().unwrap();
     rows.iter().find(|r| r["name"] == name).unwrap()

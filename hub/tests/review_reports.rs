@@ -17,17 +17,6 @@ fn record(device: &str, student: &str, decision: Decision, captured_at: i64) -> 
     common::record(device.parse().unwrap(), decision, candidates, captured_at)
 }
 
-async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
-    let id = r.id.to_string();
-    let added = hub
-        .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
-        .await
-        .unwrap();
-    assert!(added);
-    id
-}
-
 fn marks(roster: &Value) -> Vec<Value> {
     roster["rows"]
         .as_array()

@@ -145,6 +145,13 @@ impl Browser {
         }
     }
 
+    /// Waits until the status line says `text` (what a page announces after an action).
+    pub async fn said(&self, text: &str) {
+        let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
+        self.wait(&format!("the message {text:?}"), script, vec![json!(text)])
+            .await;
+    }
+
     /// The text of the first element matching `css` ("" when there is none).
     pub async fn text(&self, css: &str) -> String {
         let v = self

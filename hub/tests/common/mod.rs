@@ -209,6 +209,19 @@ pub async fn wait_connected(hub: &TestHub) {
     .await;
 }
 
+/// Stores `r` as ingest would (received when captured); returns its id. Fails the test if
+/// a record with that id was already stored.
+pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
+    let id = r.id.to_string();
+    let added = hub
+        .db()
+        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
+        .await
+        .unwrap();
+    assert!(added, "record {id} stored once");
+    id
+}
+
 /// A record from `device` in Lab 3 at `captured_at` with `decision` and its candidates
 /// (student id, distance), as a door unit sends it: a face crop unless it is Confident.
 pub fn record(
