@@ -7,6 +7,7 @@
 //! equal-length slices so they vectorise, and an AVX2 copy of them is picked at run time.
 //! CPU only: other devices get an error.
 
+use crate::kernel_input::nchw_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
@@ -58,13 +59,7 @@ impl CustomOp1 for Depthwise3x3 {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            bail!("depthwise3x3: only f32 is supported");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("depthwise3x3: input must be contiguous");
-        };
-        let (n, c, h, w) = layout.shape().dims4()?;
+        let (input, (n, c, h, w)) = nchw_f32("depthwise3x3", storage, layout)?;
         if c != self.bias.len() || h == 0 || w == 0 {
             bail!(
                 "depthwise3x3: input {:?} for {} channels",
@@ -73,7 +68,6 @@ impl CustomOp1 for Depthwise3x3 {
             );
         }
         let (ho, wo) = (self.out_len(h), self.out_len(w));
-        let input = &data[start..end];
         let mut out = vec![0f32; n * c * ho * wo];
         out.par_chunks_mut(ho * wo)
             .with_min_len(4)

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod dlib_resnet;
 pub mod eval;
 pub mod image_io;
+mod kernel_input;
 pub mod landmarks;
 pub mod matching;
 pub mod pipeline;

@@ -11,6 +11,7 @@
 //! core. [`Conv::forward_unfused`] is the earlier path (patches, then candle's `matmul` and
 //! `broadcast_add`), kept as the reference the fused one is tested against.
 
+use crate::kernel_input::nchw_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Module, Result, Shape, Tensor, bail};
 
 /// A 2-D convolution with square kernel, symmetric zero padding and equal strides.
@@ -142,13 +143,7 @@ impl CustomOp1 for FusedConv {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            bail!("conv: only f32 tensors are supported")
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("conv: the input must be contiguous")
-        };
-        let (n, c, h, w) = layout.shape().dims4()?;
+        let (data, (n, c, h, w)) = nchw_f32("conv", storage, layout)?;
         let (ho, wo) = self.patches.out_size(h, w)?;
         let c_out = self.bias.len();
         if c * self.patches.k * self.patches.k * c_out != self.weight.len() {
@@ -156,7 +151,7 @@ impl CustomOp1 for FusedConv {
         }
         let mut cols = vec![0f32; c * self.patches.k * self.patches.k * ho * wo];
         let mut out = vec![0f32; n * c_out * ho * wo];
-        let images = data[start..end].chunks_exact(c * h * w);
+        let images = data.chunks_exact(c * h * w);
         for (img, dst) in images.zip(out.chunks_exact_mut(c_out * ho * wo)) {
             self.run(img, &mut cols, dst, (h, w));
         }
@@ -225,17 +220,11 @@ impl CustomOp1 for Im2Col {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            bail!("im2col: only f32 tensors are supported")
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("im2col: the input must be contiguous")
-        };
-        let (n, c, h, w) = layout.shape().dims4()?;
+        let (data, (n, c, h, w)) = nchw_f32("im2col", storage, layout)?;
         let (ho, wo) = self.out_size(h, w)?;
         let rows = c * self.k * self.k;
         let mut out = vec![0f32; n * rows * ho * wo];
-        let images = data[start..end].chunks_exact(c * h * w);
+        let images = data.chunks_exact(c * h * w);
         for (img, dst) in images.zip(out.chunks_exact_mut(rows * ho * wo)) {
             self.fill(img, dst, (h, w), (ho, wo));
         }

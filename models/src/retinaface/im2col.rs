@@ -5,6 +5,7 @@
 //! `c·9 + ky·3 + kx` being channel `c` shifted by `(ky − 1, kx − 1)`, so each row is built
 //! from whole-row copies, and `weight (c_out, c·9) × patches` is directly NCHW output.
 
+use crate::kernel_input::nchw_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, bail};
 use rayon::prelude::*;
 
@@ -26,13 +27,7 @@ impl CustomOp1 for Im2Col3x3 {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            bail!("im2col3x3: only f32 is supported");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("im2col3x3: input must be contiguous");
-        };
-        let (n, c, h, w) = layout.shape().dims4()?;
+        let (input, (n, c, h, w)) = nchw_f32("im2col3x3", storage, layout)?;
         if h == 0 || w == 0 || !(1..=2).contains(&self.stride) {
             bail!(
                 "im2col3x3: input {:?}, stride {}",
@@ -41,7 +36,6 @@ impl CustomOp1 for Im2Col3x3 {
             );
         }
         let (ho, wo) = (self.out_len(h), self.out_len(w));
-        let input = &data[start..end];
         let mut out = vec![0f32; n * c * 9 * ho * wo];
         out.par_chunks_mut(9 * ho * wo)
             .enumerate()
