@@ -212,7 +212,10 @@ pub fn admit_late(
     rules: &Rules,
     now: i64,
 ) -> Result<Vec<(LateEvidence, Amendment)>, StoreError> {
-    let since = rules.local_day(now) - chrono::Days::new(LATE_EVIDENCE_DAYS);
+    let since = rules
+        .local_day(now)
+        .checked_sub_days(chrono::Days::new(LATE_EVIDENCE_DAYS))
+        .unwrap_or(chrono::NaiveDate::MIN);
     let early_ms = i64::from(rules.early_minutes) * 60_000;
     let mut done: Vec<(LateEvidence, Amendment)> = Vec::new();
     for late in register::late_evidence(conn, since, early_ms)? {
