@@ -7,4 +7,3 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod daemon;
-pub mod logging;

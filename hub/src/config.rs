@@ -1,6 +1,7 @@
 //! The hub's typed configuration: defaults, then the TOML file, then `ROLLCALL_HUB_*`
-//! environment variables, then [`Config::validate`]. Owns nothing else: no I/O beyond reading
-//! the file it is given.
+//! environment variables (`ROLLCALL_HUB_HTTP__LISTEN=…`, see [`rollcall_runtime::config`]),
+//! then the rules in [`Settings::validate`]. Owns nothing else: no I/O beyond reading the file
+//! it is given.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::quality::QualityGate;
+use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::{ModelId, SiteId, SiteZone};
 use serde::Deserialize;
 
@@ -17,25 +19,6 @@ pub use email::{DigestConfig, EmailConfig, Security};
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../hub.example.toml");
-
-/// Why a configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: Box<toml::de::Error>,
-    },
-    #[error("environment variable {name}: {reason}")]
-    Env { name: &'static str, reason: String },
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -419,7 +402,7 @@ impl AuthConfig {
             if range.contains(&value) {
                 Ok(())
             } else {
-                Err(ConfigError::Invalid(format!(
+                Err(ConfigError::invalid(format!(
                     "auth.{name} must be {} to {} (it is {value})",
                     range.start(),
                     range.end()
@@ -491,17 +474,7 @@ impl Default for GalleryConfig {
 impl Config {
     /// Defaults, then `path`, then the environment; validated.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut config = Self::parse(&text).map_err(|source| ConfigError::Parse {
-            path: path.to_owned(),
-            source: Box::new(source),
-        })?;
-        config.apply_env(|name| std::env::var(name).ok())?;
-        config.validate()?;
-        Ok(config)
+        rollcall_runtime::config::load(path)
     }
 
     /// How sessions and marks are computed.
@@ -513,53 +486,24 @@ impl Config {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+    /// `text` over the defaults, without the environment or the rules (tests, examples).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        rollcall_runtime::config::parse(text, "hub.toml")
     }
+}
 
-    /// Applies `ROLLCALL_HUB_*` overrides read through `var`.
-    pub fn apply_env(
-        &mut self,
-        var: impl Fn(&'static str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
-        let bad = |name, reason: String| ConfigError::Env { name, reason };
-        if let Some(v) = var("ROLLCALL_HUB_SITE") {
-            self.site = SiteId::new(v).map_err(|e| bad("ROLLCALL_HUB_SITE", e.to_string()))?;
-        }
-        if let Some(v) = var("ROLLCALL_HUB_TIMEZONE") {
-            self.timezone =
-                SiteZone::named(&v).map_err(|e| bad("ROLLCALL_HUB_TIMEZONE", e.to_string()))?;
-        }
-        if let Some(v) = var("ROLLCALL_HUB_DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = var("ROLLCALL_HUB_HTTP_LISTEN") {
-            self.http.listen = v
-                .parse()
-                .map_err(|e| bad("ROLLCALL_HUB_HTTP_LISTEN", format!("{e}")))?;
-        }
-        if let Some(v) = var("ROLLCALL_MODELS_DIR") {
-            self.faces.models_dir = Some(PathBuf::from(v));
-        }
-        if let Some(v) = var("ROLLCALL_HUB_MQTT_LISTEN") {
-            self.mqtt.embedded.listen = v
-                .parse()
-                .map_err(|e| bad("ROLLCALL_HUB_MQTT_LISTEN", format!("{e}")))?;
-        }
-        if let Some(v) = var("ROLLCALL_HUB_MQTT_BROKER") {
-            self.mqtt.broker = v;
-        }
-        if let Some(v) = var("ROLLCALL_HUB_MQTT_USERNAME") {
-            self.secrets.mqtt_username = Some(v);
-        }
-        if let Some(v) = var("ROLLCALL_HUB_MQTT_PASSWORD") {
-            self.secrets.mqtt_password = Some(v);
-        }
-        Ok(())
-    }
+impl Settings for Config {
+    const ENV_PREFIX: &'static str = "ROLLCALL_HUB_";
+    const ENV_ALIASES: &'static [(&'static str, &'static str)] = &[
+        ("ROLLCALL_HUB_HTTP_LISTEN", "HTTP__LISTEN"),
+        ("ROLLCALL_HUB_MQTT_LISTEN", "MQTT__EMBEDDED__LISTEN"),
+        ("ROLLCALL_HUB_MQTT_BROKER", "MQTT__BROKER"),
+        ("ROLLCALL_HUB_MQTT_USERNAME", "SECRETS__MQTT_USERNAME"),
+        ("ROLLCALL_HUB_MQTT_PASSWORD", "SECRETS__MQTT_PASSWORD"),
+    ];
 
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::invalid(m));
         if !self.site.is_valid() || !self.gallery.model.is_valid() {
             return invalid(
                 "site and gallery.model must be 1 to 48 (64) characters of a-z, 0-9, '-', '_' or '.'",
@@ -622,10 +566,10 @@ impl Config {
             return invalid("retention.register_years must be 1 to 100");
         }
         for hook in &self.webhooks {
-            crate::notify::check_hook(hook).map_err(ConfigError::Invalid)?;
+            crate::notify::check_hook(hook).map_err(ConfigError::invalid)?;
         }
         if let Some(email) = &self.email {
-            email.validate().map_err(ConfigError::Invalid)?;
+            email.validate().map_err(ConfigError::invalid)?;
         }
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");
@@ -656,7 +600,9 @@ impl Config {
         }
         Ok(())
     }
+}
 
+impl Config {
     /// Connection caps, timeouts and the photo budget: each within its accepted range.
     fn validate_limits(&self) -> Result<(), ConfigError> {
         let (http, embedded) = (&self.http, &self.mqtt.embedded);
@@ -716,7 +662,7 @@ fn within(name: &str, value: u64, min: u64, max: u64) -> Result<(), ConfigError>
     if (min..=max).contains(&value) {
         return Ok(());
     }
-    Err(ConfigError::Invalid(format!(
+    Err(ConfigError::invalid(format!(
         "{name} is {value}; it must be between {min} and {max}"
     )))
 }
@@ -741,14 +687,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("Area/City"), "{e}");
-        let mut c = Config::default();
-        c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe/London".into()))
-            .unwrap();
-        assert_eq!(c.timezone.name(), "Europe/London");
-        assert!(
-            c.apply_env(|n| (n == "ROLLCALL_HUB_TIMEZONE").then(|| "Europe".into()))
-                .is_err()
-        );
+        let london = with_env("", &[("ROLLCALL_HUB_TIMEZONE", "Europe/London")]).unwrap();
+        assert_eq!(london.timezone.name(), "Europe/London");
+        assert!(with_env("", &[("ROLLCALL_HUB_TIMEZONE", "Europe")]).is_err());
     }
 
     #[test]
@@ -888,18 +829,30 @@ mod tests {
         c.validate().unwrap();
     }
 
+    /// `text` with the environment `vars`, validated, as `serve` reads its file.
+    fn with_env(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        rollcall_runtime::config::load_str(text, "hub.toml", vars)
+    }
+
     #[test]
     fn environment_overrides_the_file_and_secrets_are_redacted() {
-        let mut c = Config::default();
-        c.apply_env(|name| match name {
-            "ROLLCALL_HUB_SITE" => Some("north".into()),
-            "ROLLCALL_HUB_MQTT_PASSWORD" => Some("hunter2".into()),
-            _ => None,
-        })
+        let c = with_env(
+            "site = \"main\"\n[http]\nlisten = \"127.0.0.1:9000\"",
+            &[
+                ("ROLLCALL_HUB_SITE", "north"),
+                ("ROLLCALL_HUB_HTTP__LISTEN", "127.0.0.1:9001"),
+                ("ROLLCALL_HUB_MQTT__EMBEDDED__LISTEN", "127.0.0.1:9883"),
+                ("ROLLCALL_HUB_MQTT_PASSWORD", "hunter2"),
+            ],
+        )
         .unwrap();
         assert_eq!(c.site.as_str(), "north");
+        assert_eq!(c.http.listen.port(), 9001);
+        assert_eq!(c.mqtt.embedded.listen.port(), 9883);
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && shown.contains("redacted"));
-        assert!(c.apply_env(|_| Some("Bad Site".into())).is_err());
+        assert!(with_env("", &[("ROLLCALL_HUB_SITE", "Bad Site")]).is_err());
+        assert!(with_env("", &[("ROLLCALL_HUB_HTTP__LISTN", "127.0.0.1:1")]).is_err());
     }
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use rollcall_runtime::clock::SharedClock;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::email::compose;
 use crate::email::schedule::{after_try, due_day, should_try};

@@ -6,6 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::broker::{self, Broker};
+use rollcall_runtime::tls::TlsError;
 use rollcall_shared::SiteSettings;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
@@ -16,8 +18,6 @@ use crate::auth::key::{KeyError, SigningKey};
 use crate::auth::limiter::{Limits, LoginLimiter};
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
-use crate::broker::{self, Broker};
-use crate::clock::SharedClock;
 use crate::config::{Config, MqttMode};
 use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
@@ -30,8 +30,8 @@ use crate::notify::{self, Event, Hooks};
 use crate::register;
 use crate::state::Hub;
 use crate::store::{Db, StoreError};
-use crate::tls::TlsError;
 use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
+use rollcall_runtime::clock::SharedClock;
 
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);

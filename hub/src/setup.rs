@@ -5,15 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
+use rollcall_runtime::clock::{Clock, SystemClock};
+use rollcall_shared::DeviceId;
+
 use crate::accounts::manage;
 use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
-use crate::clock::{Clock, SystemClock};
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
 use crate::store::users::{self, Role, User};
 use crate::store::{DATABASE_FILE, Db, StoreError};
-use rollcall_shared::DeviceId;
 
 /// The actor named in the audit log for command-line changes.
 pub const CLI_ACTOR: &str = "cli";

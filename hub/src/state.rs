@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{DeviceId, Message};
 use rusqlite::Transaction;
@@ -15,7 +16,6 @@ use crate::auth::hashing::Hashing;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
-use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use rollcall_e2e::api::Api;
-use rollcall_hub::clock::SystemClock;
 use rollcall_hub::demo::{self, DEMO_ROOM, DemoOptions, TEACHER};
 use rollcall_hub::{Listeners, run_on};
+use rollcall_runtime::clock::SystemClock;
 use serde_json::{Value, json};
 
 fn prepare(options: &DemoOptions) -> demo::Prepared {

@@ -65,7 +65,7 @@ async fn a_missing_certificate_stops_the_hub_with_a_clear_error() {
         key: dir.path().join("absent-key.pem"),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let clock = rollcall_hub::clock::ManualClock::at(rollcall_shared::UnixMillis(0));
+    let clock = rollcall_runtime::clock::ManualClock::at(rollcall_shared::UnixMillis(0));
     let error = rollcall_hub::run(config, listener, clock, std::future::pending())
         .await
         .unwrap_err();

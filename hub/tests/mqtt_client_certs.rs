@@ -14,6 +14,7 @@ use common::door::{Door, options};
 use common::*;
 use rollcall_hub::config::{BrokerTls, ClientAuth, Config};
 use rollcall_hub::device_ca::{DeviceCa, DeviceFiles};
+use rollcall_runtime::Settings;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::*;
 use rumqttc::{

@@ -1,44 +1,42 @@
-//! The daemon's typed configuration: defaults → TOML file → `ROLLCALL_EDGE_*` environment,
-//! then [`EdgeConfig::validate`].
+//! The daemon's typed configuration: defaults → TOML file → `ROLLCALL_EDGE_*` environment
+//! (`ROLLCALL_EDGE_BROKER__URL=…`), then the rules in `validate.rs`; read the way both daemons
+//! read theirs ([`rollcall_runtime::config`]).
 //!
 //! Owns the shape of `edge.toml`, the commented example ([`DEFAULT_CONFIG`]) and the rules a
 //! config must obey. Secrets (the broker password) live apart in [`Secrets`], read from their
 //! own file and never printed. This module must not open sockets, databases or cameras.
 
-mod load;
 mod secrets;
 mod url;
 mod validate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
+use rollcall_runtime::ConfigError;
 use rollcall_shared::{DeviceId, SiteId};
 use serde::Deserialize;
 
-pub use load::{ENV_PREFIX, load, load_str};
 pub use secrets::Secrets;
 pub use url::{BrokerUrl, UrlError};
 
 /// The fully commented example printed by `--print-default-config`. It parses and validates.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
-/// Why a configuration cannot be used. Each variant names the file or rule to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{origin}: {message}")]
-    Parse { origin: String, message: String },
-    #[error("environment variable {name}: {message}")]
-    Env { name: String, message: String },
-    #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
-    Invalid(Vec<String>),
+/// Reads `path`, applies the process environment and validates.
+pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
+    rollcall_runtime::config::load(path)
+}
+
+/// Parses `text`, applies the `ROLLCALL_EDGE_*` entries of `env` and validates.
+pub fn load_str(
+    text: &str,
+    origin: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<EdgeConfig, ConfigError> {
+    rollcall_runtime::config::load_str(text, origin, env)
 }
 
 /// Everything `rollcall-edge run` needs to know.

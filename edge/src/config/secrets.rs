@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::ConfigError;
+use rollcall_runtime::ConfigError;
 
 /// What the secrets file holds: `password = "..."`.
 #[derive(Clone, Default, Deserialize)]
@@ -28,14 +28,8 @@ impl Secrets {
         let Some(path) = path else {
             return Ok(Self::default());
         };
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            origin: path.display().to_string(),
-            message: e.message().to_owned(),
-        })
+        let text = rollcall_runtime::config::read(path)?;
+        rollcall_runtime::config::parse(&text, &path.display().to_string())
     }
 }
 

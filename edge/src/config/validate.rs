@@ -3,16 +3,19 @@
 use std::time::Duration;
 
 use rollcall_models::pipeline::MODEL_ID;
+use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::record::validate_room;
 
-use super::{BrokerConfig, BrokerUrl, CameraConfig, ConfigError, EdgeConfig};
+use super::{BrokerConfig, BrokerUrl, CameraConfig, EdgeConfig};
 
 /// Most frames in one burst.
 pub const MAX_BURST_FRAMES: u8 = 10;
 
-impl EdgeConfig {
+impl Settings for EdgeConfig {
+    const ENV_PREFIX: &'static str = "ROLLCALL_EDGE_";
+
     /// Checks every rule; lists all that are broken.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         self.check_device(&mut problems);
         check_broker(&self.broker, &mut problems);
@@ -36,7 +39,9 @@ impl EdgeConfig {
             Err(ConfigError::Invalid(problems))
         }
     }
+}
 
+impl EdgeConfig {
     fn check_device(&self, problems: &mut Vec<String>) {
         if self.device.id.0.is_nil() {
             problems.push("device.id must not be the nil UUID".into());

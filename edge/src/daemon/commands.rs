@@ -9,8 +9,8 @@ use anyhow::Context;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use rollcall_models::weights::ModelsDir;
 
+use super::Hardware;
 use super::socket::{send_trigger, socket_path};
-use super::{Hardware, install_panic_hook};
 use crate::cli::{CheckConfigArgs, RunArgs, TriggerArgs};
 use crate::config::{self, DEFAULT_CONFIG, Secrets};
 
@@ -51,7 +51,6 @@ pub fn trigger(args: TriggerArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(args: RunArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
-    install_panic_hook();
     let config = config::load(&args.config)?;
     let secrets = Secrets::load(config.broker.secrets_file.as_deref())?;
     let dir = ModelsDir::resolve(models_dir)?;
@@ -66,22 +65,10 @@ pub fn run(args: RunArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode>
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let shutdown = signals().context("installing signal handlers")?;
+        let shutdown =
+            rollcall_runtime::shutdown::signal().context("installing signal handlers")?;
         super::run(config, secrets, hardware, shutdown).await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Resolves on the first SIGTERM or SIGINT.
-fn signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM"),
-            _ = int.recv() => tracing::info!("SIGINT"),
-        }
-    })
 }

@@ -1,10 +1,12 @@
-//! The daemon's SQLite file: opening it (WAL), numbered migrations, and the SQL of every table
-//! in named constants. The outbox and the gallery store share one connection. It also says
-//! how much room the database has left to grow into on its disk.
+//! The daemon's SQLite file: its numbered migrations and the SQL of every table in named
+//! constants (opened and migrated by [`rollcall_runtime::sqlite`]). The outbox and the gallery
+//! store share one connection. It also says how much room the database has left to grow into
+//! on its disk.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use rollcall_runtime::sqlite::{self, MigrateError};
 use rusqlite::Connection;
 
 /// Migrations in order; `PRAGMA user_version` counts those applied. Only ever append.
@@ -41,14 +43,8 @@ const CHECKPOINT: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 pub enum DbError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error(
-        "database {path} is at schema {found}, newer than this build ({known}): upgrade rollcall-edge"
-    )]
-    TooNew {
-        path: String,
-        found: i64,
-        known: usize,
-    },
+    #[error("database {path}: {source}")]
+    Migrate { path: String, source: MigrateError },
     #[error("database lock poisoned")]
     Poisoned,
     #[error("stored data is corrupt: {0}")]
@@ -63,13 +59,8 @@ pub enum DbError {
 impl DbError {
     /// Whether SQLite could not write because the disk is full.
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, DbError::Sqlite(e) if is_disk_full(e))
+        matches!(self, DbError::Sqlite(e) if sqlite::is_disk_full(e))
     }
-}
-
-/// Whether SQLite could not write because the disk is full (`SQLITE_FULL`).
-pub fn is_disk_full(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
 }
 
 /// One connection, shared by the outbox and the gallery store. Every use is short and runs
@@ -84,11 +75,11 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self, DbError> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut conn, &path.display().to_string())?;
+        let mut conn = sqlite::open(path)?;
+        sqlite::migrate(&mut conn, MIGRATIONS).map_err(|source| DbError::Migrate {
+            path: path.display().to_string(),
+            source,
+        })?;
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
             _ => PathBuf::from("."),
@@ -128,24 +119,6 @@ impl Db {
     }
 }
 
-fn migrate(conn: &mut Connection, path: &str) -> Result<(), DbError> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > MIGRATIONS.len() as i64 {
-        return Err(DbError::TooNew {
-            path: path.to_owned(),
-            found,
-            known: MIGRATIONS.len(),
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +140,13 @@ mod tests {
             .pragma_update(None, "user_version", 99)
             .unwrap();
         drop(db);
-        assert!(matches!(Db::open(&path), Err(DbError::TooNew { .. })));
+        assert!(matches!(
+            Db::open(&path),
+            Err(DbError::Migrate {
+                source: MigrateError::TooNew { .. },
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -7,10 +7,9 @@
 //! Retries back off exponentially from `min` to `max`. Time is passed in, so the whole
 //! protocol is tested with plain values and tokio's paused clock.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
+use rollcall_runtime::Backoff;
 use rollcall_shared::RecordId;
+use std::collections::BTreeMap;
 use tokio::time::Instant;
 
 /// Where one record is in its delivery.
@@ -46,21 +45,6 @@ impl Delivery {
             Delivery::Pending => true,
             Delivery::InFlight { retry_at, .. } => *retry_at <= now,
         }
-    }
-}
-
-/// Exponential backoff: `min`, `2·min`, `4·min`, … capped at `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    pub min: Duration,
-    pub max: Duration,
-}
-
-impl Backoff {
-    /// The wait after the `attempt`-th try (1-based).
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let shift = attempt.saturating_sub(1).min(31);
-        self.min.saturating_mul(1 << shift).min(self.max)
     }
 }
 
@@ -141,19 +125,14 @@ impl Tracker {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     const B: Backoff = Backoff {
         min: Duration::from_secs(5),
         max: Duration::from_secs(60),
     };
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let delays: Vec<u64> = (1..=6).map(|a| B.delay(a).as_secs()).collect();
-        assert_eq!(delays, [5, 10, 20, 40, 60, 60]);
-        assert_eq!(B.delay(u32::MAX), Duration::from_secs(60));
-    }
 
     #[tokio::test(start_paused = true)]
     async fn unacked_records_come_due_again_after_the_backoff() {

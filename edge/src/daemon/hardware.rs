@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use rollcall_runtime::{Clock, SystemClock};
+
 use super::camera::{CameraError, FrameSource, ReplaySource};
-use super::clock::{Clock, SystemClock};
 use super::mqtt::Publisher;
 use super::recognizer::Recognizer;
 use super::socket::{ManualTrigger, socket_path};

@@ -33,17 +33,14 @@ pub mod record;
 mod run;
 pub mod shutdown;
 pub mod socket;
-pub mod systemd;
-pub mod tls;
 pub mod trigger;
 pub mod worker;
 
 pub use camera::{FrameSource, ReplaySource};
-pub use clock::{Clock, SystemClock};
 pub use hardware::{Hardware, PublisherLayer};
 pub use mqtt::Publisher;
 pub use recognizer::Recognizer;
-pub use run::{DaemonError, install_panic_hook, run};
+pub use run::{DaemonError, run};
 pub use trigger::Trigger;
 
 /// File name of the daemon's SQLite database inside the data directory.

@@ -5,9 +5,10 @@
 //! hub sends (`Limits::FROM_HUB`) into [`LinkEvent`]s, and after an error waits with
 //! exponential backoff before rumqttc reconnects, so a dead broker never busy-loops.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use rollcall_runtime::Backoff;
+use rollcall_runtime::tls::{TlsError, client_config};
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     DeviceCommand, DeviceId, DeviceOffline, GalleryUpdate, Limits, Message, RecordAck, SiteId,
@@ -19,9 +20,7 @@ use rumqttc::{
 };
 use tokio::sync::mpsc;
 
-use super::delivery::Backoff;
 use super::shutdown::Shutdown;
-use super::tls::{TlsError, client_config};
 use crate::config::{BrokerConfig, BrokerUrl, Secrets};
 
 /// Requests rumqttc may buffer before `try_publish` reports "full".
@@ -164,15 +163,9 @@ fn options(e: &Endpoint<'_>) -> Result<MqttOptions, MqttError> {
     }
     if url.tls {
         let ca = e.broker.ca_file.as_deref().ok_or(MqttError::NoCa)?;
-        let client = e
-            .broker
-            .client_cert
-            .as_deref()
-            .zip(e.broker.client_key.as_deref());
-        let config = client_config(ca, client)?;
-        o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(config),
-        )));
+        let (cert, key) = (&e.broker.client_cert, &e.broker.client_key);
+        let config = client_config(ca, cert.as_deref(), key.as_deref())?;
+        o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
     }
     Ok(o)
 }

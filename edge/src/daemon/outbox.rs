@@ -9,13 +9,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rollcall_runtime::sqlite::is_disk_full;
 use rollcall_shared::{
     AttendanceRecord, Decision, Limits, Message, RecordId, UnixMillis, decode, encode,
 };
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::db::{Db, DbError, is_disk_full};
+use super::db::{Db, DbError};
 use super::policy::{Admission, DISK_RESERVE, admit, disk_full};
 
 const INSERT: &str =

@@ -8,14 +8,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rollcall_runtime::{Backoff, systemd};
 use rollcall_shared::{ModelId, SiteZone};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::DB_FILE;
 use super::burst::Settings;
 use super::cooldown::Cooldown;
 use super::db::{Db, DbError};
-use super::delivery::{Backoff, Tracker};
+use super::delivery::Tracker;
 use super::gallery::MatchGallery;
 use super::gallery_store::GalleryStore;
 use super::hardware::Hardware;
@@ -26,7 +28,6 @@ use super::record::RecordOrigin;
 use super::shutdown::Shutdown;
 use super::trigger::{TriggerError, TriggerKind, TriggerTx};
 use super::worker::Worker;
-use super::{DB_FILE, systemd};
 use crate::config::{EdgeConfig, Secrets};
 
 /// Records committed but not yet seen by the link.
@@ -215,14 +216,4 @@ async fn wait_with_watchdog(shutdown: impl Future<Output = ()>) {
             _ = ticks.tick() => systemd::ping(),
         }
     }
-}
-
-/// Makes a panic anywhere log and abort the process, so systemd restarts it.
-pub fn install_panic_hook() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        tracing::error!("panic: {info}");
-        default(info);
-        std::process::abort();
-    }));
 }

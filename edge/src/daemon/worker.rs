@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use image::RgbImage;
+use rollcall_runtime::Clock;
 use rollcall_shared::{RecordId, SiteZone};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::burst::{self, BurstTime, Settings};
 use super::camera::{CameraError, FrameSource};
-use super::clock::{Clock, week_time};
+use super::clock::week_time;
 use super::cooldown::Cooldown;
 use super::gallery::MatchGallery;
 use super::outbox::{Committed, Outbox};

@@ -11,9 +11,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rollcall_edge::config::{EdgeConfig, Secrets, load_str};
-use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource, SystemClock};
+use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use rollcall_models::weights::ModelsDir;
+use rollcall_runtime::SystemClock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 

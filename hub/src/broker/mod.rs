@@ -25,6 +25,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rollcall_runtime::tls::{ClientCerts, TlsError};
 use rollcall_shared::topics::Topic;
 use rollcall_shared::{DeviceId, SiteId};
 use tokio::net::{TcpListener, TcpStream};
@@ -37,7 +38,6 @@ use crate::config::{ClientAuth, Config, EmbeddedBroker};
 use crate::ingest::metrics::add;
 use crate::ingest::{Incoming, Metrics, Outbound};
 use crate::store::Db;
-use crate::tls::{ClientCerts, TlsError};
 use cert::ClientCert;
 use login::Logins;
 
@@ -91,7 +91,7 @@ pub fn acceptor(config: &Config) -> Result<Option<TlsAcceptor>, TlsError> {
         ca_file,
         required: *auth == ClientAuth::Required,
     });
-    let server = crate::tls::server_config_for_clients(&tls.cert, &tls.key, clients);
+    let server = rollcall_runtime::tls::server_config_for_clients(&tls.cert, &tls.key, clients);
     let server = server.map_err(|e| match e {
         // The usual cause: client certificates turned on before any was issued.
         TlsError::ClientCa { path, reason } if tls.client_ca.is_none() => TlsError::ClientCa {

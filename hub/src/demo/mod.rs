@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rollcall_models::weights::{self, DEMO_PHOTOS, ModelsDir, WeightsError};
+use rollcall_runtime::clock::SystemClock;
 
-use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::enrol::{LoadError, Refusal};
 use crate::server::{Listeners, RunError, run_on};

@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use rollcall_models::weights::ModelsDir;
+use rollcall_runtime::Settings;
 use rollcall_shared::{ClassId, SiteId, SiteZone, StudentId};
 use rusqlite::Connection;
 use uuid::Uuid;

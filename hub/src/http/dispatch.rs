@@ -1,8 +1,8 @@
 //! One request's life, in order: match the route (404, 405), check the caller (401, 403), read
 //! the body up to the route's limit (413), parse the query (400), run the handler. Each step
 //! costs the client more than the one before it costs the hub. The whole of it runs contained
-//! (see `crate::contain`): a handler that panics is answered 500 and logged, and the hub serves
-//! on.
+//! (see `rollcall_runtime::contain`): a handler that panics is answered 500 and logged, and the
+//! hub serves on.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -10,6 +10,7 @@ use std::pin::Pin;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
+use rollcall_runtime::contain;
 use warp::http::{HeaderMap, Method, header};
 
 use super::auth::authenticate;
@@ -17,7 +18,6 @@ use super::error::ApiError;
 use super::input::clip;
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
-use crate::contain;
 use crate::state::Hub;
 
 /// A request body as it arrives, in chunks (fixed length or chunked alike).

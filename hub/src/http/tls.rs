@@ -1,20 +1,20 @@
-//! HTTPS: rustls (ring provider, see `crate::tls`) in front of the API. warp 0.4 has no TLS, so
-//! the hub's own connection server ([`super::conn`]) accepts TCP and this module completes each
-//! handshake with `tokio-rustls`. Owns only the handshake: limits and HTTP are `conn`'s.
+//! HTTPS: rustls (ring provider, see `rollcall_runtime::tls`) in front of the API. warp 0.4 has
+//! no TLS, so the hub's own connection server ([`super::conn`]) accepts TCP and this module
+//! completes each handshake with `tokio-rustls`. Owns only the handshake: limits and HTTP are `conn`'s.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use rollcall_runtime::tls::TlsError;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::config::TlsFiles;
-use crate::tls::TlsError;
 
 /// The acceptor for the configured certificate and key.
 pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
-    crate::tls::server_config(&files.cert, &files.key).map(TlsAcceptor::from)
+    rollcall_runtime::tls::server_config(&files.cert, &files.key).map(TlsAcceptor::from)
 }
 
 /// Completes the handshake within `limit`; `None` (logged) when it fails or takes too long.

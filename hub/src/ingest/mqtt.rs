@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use rollcall_runtime::tls::{TlsError, client_config};
 use rollcall_shared::topics::{Channel, hub_filter};
 use rollcall_shared::{Limits, SiteId};
 use rumqttc::{
@@ -18,7 +19,6 @@ use tokio::sync::{mpsc, watch};
 use super::metrics::add;
 use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::config::{Config, MqttTransport};
-use crate::tls::{TlsError, client_config};
 
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use rollcall_models::quality::QualityGate;
+use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
@@ -23,7 +24,6 @@ use super::classify::{Refusal, classify};
 use super::metrics::add;
 use super::vet::{Window, vet};
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
-use crate::clock::SharedClock;
 use crate::gallery::{Trigger, update_for};
 use crate::learn::rules::CONFIDENT;
 use crate::learn::{How, Learner};

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
+use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{Message, ModelId, SiteId};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::metrics::add;
 use super::{Metrics, Outbound, send};
-use crate::clock::SharedClock;
 use crate::gallery::{Trigger, update_for};
 use crate::store::{Db, devices};
 

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
+use rollcall_runtime::clock::SharedClock;
 use rusqlite::params;
 use tokio::sync::watch;
 
 use super::Hooks;
 use super::sign::{MAX_ATTEMPTS, retry_delay_ms, signature};
-use crate::clock::SharedClock;
 use crate::store::{Db, StoreError};
 
 /// How often due deliveries are looked for.

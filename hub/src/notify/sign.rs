@@ -4,7 +4,10 @@
 //! receiver's shared secret. The receiver recomputes it over the raw body, compares in
 //! constant time, and refuses a `t` more than a few minutes old (a replay).
 
+use std::time::Duration;
+
 use hmac::{Hmac, Mac};
+use rollcall_runtime::Backoff;
 use sha2::Sha256;
 
 /// Attempts before a delivery is given up (about a day with [`retry_delay_ms`]).
@@ -18,11 +21,15 @@ pub fn signature(secret: &[u8], at_ms: i64, body: &str) -> String {
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// How long to wait after failed attempt number `attempts` (1 = the first): 30 s, doubling,
-/// at most six hours.
+/// The wait between attempts: 30 s, doubling, at most six hours.
+const RETRY: Backoff = Backoff {
+    min: Duration::from_secs(30),
+    max: Duration::from_secs(6 * 3600),
+};
+
+/// How long to wait after failed attempt number `attempts` (1 = the first), in milliseconds.
 pub fn retry_delay_ms(attempts: u32) -> i64 {
-    let doubled = 30_000_i64.saturating_mul(1_i64 << attempts.saturating_sub(1).min(20));
-    doubled.min(6 * 3_600_000)
+    RETRY.delay(attempts).as_millis() as i64
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Numbered schema migrations. `PRAGMA user_version` holds how many have run; each runs once,
 //! in its own transaction. Migrations are append-only: never edit one that has shipped.
 
+use rollcall_runtime::sqlite;
 use rusqlite::Connection;
 
 use super::StoreError;
@@ -418,25 +419,13 @@ CREATE TABLE at_risk_students (
 
 /// Runs every migration the database has not seen yet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    migrate_to(conn, MIGRATIONS.len())
+    Ok(sqlite::migrate(conn, MIGRATIONS)?)
 }
 
 /// Runs the migrations up to schema version `target`.
+#[cfg(test)]
 fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError> {
-    let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if done > MIGRATIONS.len() {
-        return Err(StoreError::Corrupt(format!(
-            "database schema version {done} is newer than this build ({})",
-            MIGRATIONS.len()
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(done) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
+    Ok(sqlite::migrate_to(conn, MIGRATIONS, target)?)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The hub's SQLite database: opening it (WAL, foreign keys, migrations) and running work on it
-//! off the async executor. Each submodule owns the SQL of one part of the data model; none of
+//! The hub's SQLite database: opening it (the way [`rollcall_runtime::sqlite`] opens both
+//! daemons' files), migrating it, and running work on it off the async executor. Each submodule owns the SQL of one part of the data model; none of
 //! them knows about HTTP or MQTT.
 
 pub mod audit;
@@ -23,11 +23,10 @@ use std::str::FromStr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
+use rollcall_runtime::contain;
+use rollcall_runtime::sqlite::{self, MigrateError};
 use rusqlite::Connection;
-
-use crate::contain;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
@@ -43,6 +42,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Migrate(#[from] MigrateError),
     #[error("database task failed: {0}")]
     Task(String),
 }
@@ -77,14 +78,10 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mut conn = sqlite::open(path)?;
         migrations::migrate(&mut conn)?;
         let readers = (0..READERS)
-            .map(|_| open_reader(path).map(Mutex::new))
+            .map(|_| sqlite::open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(conn)),
@@ -134,17 +131,6 @@ impl Db {
     ) -> Result<T, E> {
         f(&mut lock(&self.writer))
     }
-}
-
-/// How long a statement waits for a lock held by another connection (a checkpoint, another
-/// process such as `rollcall-hub` commands run beside the server).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
-    conn.pragma_update(None, "query_only", true)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(conn)
 }
 
 /// Locks `conn`; a panic in an earlier holder left nothing half-done (SQLite rolls back an

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use rollcall_hub::attendance::Rules;
-use rollcall_hub::clock::{Clock, ManualClock};
 use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
+use rollcall_runtime::Settings;
+use rollcall_runtime::clock::{Clock, ManualClock};
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
     ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
@@ -132,7 +133,7 @@ async fn boot(
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let site = config.site.clone();
-    let shared: rollcall_hub::clock::SharedClock = clock.clone();
+    let shared: rollcall_runtime::clock::SharedClock = clock.clone();
     let listeners = rollcall_hub::Listeners {
         http: listener,
         mqtt,

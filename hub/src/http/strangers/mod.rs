@@ -6,6 +6,7 @@ mod act;
 
 use std::collections::{BTreeSet, HashMap};
 
+use rollcall_runtime::contain;
 use rollcall_shared::StudentId;
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -16,7 +17,6 @@ use super::request::{Reply, Request};
 use crate::attendance::Rules;
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
-use crate::contain;
 use crate::state::Hub;
 use crate::store::school;
 use crate::store::strangers::{self as stored, Face};

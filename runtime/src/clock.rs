@@ -1,5 +1,5 @@
-//! The hub's notion of "now". Everything time-based (token expiry, late marks, session closing,
-//! login rate limits) asks a [`Clock`] so tests can move time by hand.
+//! "Now", injected. Everything time-based (token expiry, late marks, session closing, login
+//! rate limits, record timestamps) asks a [`Clock`] so tests can move time by hand.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -1,7 +1,7 @@
-//! rustls configurations, all with the `ring` provider: the HTTPS server's (certificate chain
-//! and key), the embedded broker's (the same, optionally verifying client certificates) and the
-//! broker client's (CA to trust, optional client certificate). Reads PEM files; owns no
-//! sockets.
+//! rustls configurations, all with the `ring` provider (no OpenSSL, no aws-lc): the HTTPS
+//! server's (certificate chain and key), the embedded broker's (the same, optionally verifying
+//! client certificates) and the broker clients' of both daemons (CA to trust, optional client
+//! certificate). Reads PEM files; owns no sockets.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! Panics that must not take the school offline.
+//! Panics that must not take the daemon down.
 //!
-//! The hub's panic hook (in `main.rs`) aborts the process for a panic anywhere else: a daemon
+//! The panic hook ([`crate::panic::install`]) aborts the process for a panic anywhere else: a daemon
 //! left half-working is worse than one systemd restarts. But a panic while answering one request
 //! or inside one database call is that request's failure alone. Work run through [`run`] or
 //! [`future`] is marked as contained while it runs; the hook only logs a contained panic, the

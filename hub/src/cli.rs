@@ -1,0 +1,161 @@
+//! The command line of `rollcall-hub`: what each subcommand takes. Parsing only; the commands
+//! themselves are in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::store::users::Role;
+
+/// Rollcall's school server: gallery, ingest, review queue, attendance and reports.
+#[derive(Debug, Parser)]
+#[command(name = "rollcall-hub", version, about)]
+pub struct Cli {
+    /// Print a commented example configuration and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, database, token key and first admin.
+    Init {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        admin_user: String,
+        /// File holding the admin password (else it is asked for on the terminal).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// Run the server.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and print it (secrets redacted).
+    CheckConfig { file: PathBuf },
+    /// Register and list door units.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Add and list users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Try Rollcall on this machine: a hub with sample students and a door unit replaying
+    /// sample photos (fetches the face models and photos the first time).
+    Demo {
+        /// The demo's directory, emptied and set up again on each run.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Port of the teacher pages on 127.0.0.1.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long)]
+        models_dir: Option<PathBuf>,
+    },
+}
+
+/// Where the database is: a data directory, or the one named by a configuration file.
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    #[arg(long, conflicts_with = "config")]
+    pub data_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Register a device; prints its id and MQTT credentials once.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        room: String,
+        /// Also write the MQTT password, as the door unit's secrets file, to this new file
+        /// (mode 0600); the password is then not printed.
+        #[arg(long)]
+        secrets_file: Option<PathBuf>,
+        /// Also issue the door unit a client certificate: write client-cert.pem and
+        /// client-key.pem (mode 0600) into this directory, made if missing. Makes the hub's
+        /// door-unit CA in the data directory on first use.
+        #[arg(long, value_name = "DIR")]
+        cert: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Issue a client certificate to a registered device (to move it from its password to a
+    /// certificate, or to renew one): writes client-cert.pem and client-key.pem into DIR.
+    Cert {
+        /// The device id `device add` printed.
+        #[arg(long)]
+        id: rollcall_shared::DeviceId,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// admin or teacher
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// Where the e-mail digest goes (optional).
+        #[arg(long, value_parser = parse_email)]
+        email: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Set a user's password (for an admin who is locked out); ends all their sign-ins.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        /// File holding the new password (else it is asked for on the terminal).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+fn parse_email(s: &str) -> Result<String, String> {
+    crate::accounts::email_address(s)
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    match s {
+        "admin" => Ok(Role::Admin),
+        "teacher" => Ok(Role::Teacher),
+        _ => Err("admin or teacher".into()),
+    }
+}
+
+impl Cli {
+    /// The log level unless `RUST_LOG` says otherwise: the demo talks to a person on this
+    /// terminal, so only warnings there.
+    pub fn log_level(&self) -> &'static str {
+        match self.command {
+            Some(Command::Demo { .. }) => "warn",
+            _ => "info",
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! One module per subcommand of `rollcall-hub`; [`run`] dispatches. Commands report with
+//! `anyhow`; what they do lives in the library's domain modules (`setup`, `demo`, `server`).
+
+mod demo;
+mod device;
+mod serve;
+mod user;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::cli::{Cli, Command, Target};
+use crate::config::{Config, DEFAULT_CONFIG};
+use crate::setup;
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.print_default_config {
+        print!("{DEFAULT_CONFIG}");
+        return Ok(());
+    }
+    let Some(command) = cli.command else {
+        bail!("nothing to do: see `rollcall-hub --help`");
+    };
+    match command {
+        Command::Init {
+            data_dir,
+            admin_user,
+            admin_password_file,
+        } => init(&data_dir, &admin_user, admin_password_file.as_deref()),
+        Command::Serve { config } => serve::serve(&config),
+        Command::CheckConfig { file } => serve::check_config(&file),
+        Command::Device(cmd) => device::run(cmd),
+        Command::User(cmd) => user::run(cmd),
+        Command::Demo {
+            dir,
+            port,
+            models_dir,
+        } => demo::run(crate::demo::DemoOptions {
+            dir: dir.unwrap_or_else(crate::demo::default_dir),
+            port,
+            models_dir,
+        }),
+    }
+}
+
+/// `init`: the data directory, database, token key and first admin.
+fn init(data_dir: &Path, admin_user: &str, password_file: Option<&Path>) -> anyhow::Result<()> {
+    let password = read_password(password_file, "admin password: ")?;
+    let user = setup::init(data_dir, admin_user, &password)?;
+    println!(
+        "initialised {} with admin {}",
+        data_dir.display(),
+        user.username
+    );
+    Ok(())
+}
+
+/// The data directory a command works on: given, or the one a configuration file names.
+fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
+    match (target.data_dir, target.config) {
+        (Some(dir), _) => Ok(dir),
+        (None, Some(config)) => Ok(Config::load(&config)?.data_dir),
+        (None, None) => bail!("say which hub: --data-dir DIR or --config FILE"),
+    }
+}
+
+/// A password from `file` (without its line ending), else asked twice on the terminal.
+fn read_password(file: Option<&Path>, prompt: &str) -> anyhow::Result<String> {
+    if let Some(file) = file {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password on: pass a password file");
+    }
+    let first = rpassword::prompt_password(prompt)?;
+    let again = rpassword::prompt_password("again: ")?;
+    if first != again {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}

@@ -1,0 +1,115 @@
+//! Opening a daemon's SQLite file the one way both daemons need it, and numbered migrations.
+//!
+//! Writers run in WAL mode (readers see committed snapshots while a write goes on) with
+//! `synchronous = FULL` (a commit survives a power cut: records are acknowledged only once
+//! they are on disk) and foreign keys enforced. A statement waits [`BUSY_TIMEOUT`] for a lock
+//! another connection or process holds. Migrations are SQL batches applied in order, each in
+//! its own transaction, counted by `PRAGMA user_version`; only ever append to the list.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// How long a statement waits for a lock held by another connection (a checkpoint, or a
+/// command-line tool run beside the daemon).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why migrating failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database is at schema version {found}, newer than this build knows ({known}): \
+         run the newer program, or restore a backup made by this one"
+    )]
+    TooNew { found: usize, known: usize },
+}
+
+/// Opens (creating if needed) the database at `path` for writing.
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection to the database at `path` (beside a writer, in WAL mode).
+pub fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Runs every migration in `migrations` the database has not seen yet.
+pub fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), MigrateError> {
+    migrate_to(conn, migrations, migrations.len())
+}
+
+/// Runs the migrations up to schema version `target` (tests of one migration's effect).
+pub fn migrate_to(
+    conn: &mut Connection,
+    migrations: &[&str],
+    target: usize,
+) -> Result<(), MigrateError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let found = usize::try_from(found).unwrap_or(0);
+    if found > migrations.len() {
+        return Err(MigrateError::TooNew {
+            found,
+            known: migrations.len(),
+        });
+    }
+    for (i, sql) in migrations.iter().enumerate().take(target).skip(found) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Whether SQLite could not write because the disk is full (`SQLITE_FULL`).
+pub fn is_disk_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIGRATIONS: &[&str] = &[
+        "CREATE TABLE a (id INTEGER PRIMARY KEY);",
+        "CREATE TABLE b (a_id INTEGER NOT NULL REFERENCES a (id));",
+    ];
+
+    #[test]
+    fn migrations_apply_once_in_order_and_newer_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        let mut conn = open(&path).unwrap();
+        migrate_to(&mut conn, MIGRATIONS, 1).unwrap();
+        migrate(&mut conn, MIGRATIONS).unwrap();
+        migrate(&mut conn, MIGRATIONS).unwrap();
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let orphan = conn.execute("INSERT INTO b (a_id) VALUES (7)", []);
+        assert!(orphan.is_err(), "foreign keys are enforced");
+        let reader = open_reader(&path).unwrap();
+        assert!(reader.execute("INSERT INTO a (id) VALUES (1)", []).is_err());
+        assert!(matches!(
+            migrate(&mut conn, &MIGRATIONS[..1]),
+            Err(MigrateError::TooNew { found: 2, known: 1 })
+        ));
+    }
+}
