@@ -5,6 +5,7 @@
 //! [`run`] wires the parts together from injected pieces (configuration, HTTP listener, clock,
 //! shutdown future); `main.rs` only parses the command line and calls it.
 
+pub mod access;
 pub mod accounts;
 pub mod attendance;
 pub mod auth;
@@ -22,10 +23,13 @@ pub mod gallery;
 pub mod http;
 pub mod ingest;
 pub mod learn;
+pub mod marks;
 pub mod notify;
 pub mod open_files;
 pub mod register;
+pub mod reports;
 pub mod retention;
+pub mod review;
 pub mod roster;
 mod server;
 pub mod setup;

@@ -1,6 +1,6 @@
 //! After sessions close: which students of their classes crossed below `[reports]
 //! at_risk_below`, by the same rule and range as `GET /reports/school/at-risk`
-//! (`http::school_reports`). A crossing is queued as a `student.at_risk` webhook once, in the
+//! (`reports`). A crossing is queued as a `student.at_risk` webhook once, in the
 //! closing's transaction, and remembered (`store::digests`) until the student's rate is back
 //! at the threshold. Owns no rule of its own: counting is the reports', crossing is
 //! [`notify::crossings`].
@@ -12,9 +12,9 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use crate::attendance::Rules;
-use crate::http::school_reports::{ClassAtRisk, class_at_risk_now};
 use crate::notify::{self, Event, Hooks};
 use crate::register::Closed;
+use crate::reports::{ClassAtRisk, class_at_risk_now};
 use crate::store::{StoreError, digests, school};
 
 /// Queues a `student.at_risk` event for each student of the closed sessions' classes that fell

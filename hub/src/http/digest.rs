@@ -12,14 +12,14 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access;
 use super::error::ApiError;
-use super::records::visible_ids;
 use super::request::{Reply, Request};
-use super::school_reports::class_at_risk_now;
+use crate::access;
 use crate::attendance::{Rules, in_some_session};
 use crate::auth::Principal;
 use crate::email::compose::{self, AtRiskLine, ClassPart, Digest};
+use crate::reports::class_at_risk_now;
+use crate::review::visible_ids;
 use crate::state::Hub;
 use crate::store::digests;
 use crate::store::records::{self, Status};

@@ -3,10 +3,13 @@
 
 use warp::http::StatusCode;
 
+use crate::access::AccessError;
 use crate::accounts::AccountError;
 use crate::auth::hashing::HashingError;
 use crate::auth::tokens::TokenError;
 use crate::enrol::Refusal;
+use crate::marks::MarkError;
+use crate::review::ReviewError;
 use crate::store::StoreError;
 
 /// Why a request failed, in the caller's terms.
@@ -133,6 +136,38 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             StoreError::Conflict(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::Forbidden(why) => ApiError::Forbidden(why.into()),
+            AccessError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<MarkError> for ApiError {
+    fn from(e: MarkError) -> Self {
+        match e {
+            MarkError::Access(e) => e.into(),
+            MarkError::RegisterClosed => ApiError::Conflict(e.to_string()),
+            MarkError::NotRequired => ApiError::BadRequest(e.to_string()),
+            MarkError::NotInClass => ApiError::NotFound(e.to_string()),
+            MarkError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Access(e) => e.into(),
+            ReviewError::Conflict(why) => ApiError::Conflict(why),
+            ReviewError::Refused(refusal) => refusal.into(),
+            ReviewError::Store(e) => e.into(),
         }
     }
 }

@@ -10,10 +10,10 @@ use rusqlite::Connection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::access;
 use super::error::ApiError;
 use super::multipart::{self, Part};
 use super::request::{Reply, Request};
+use crate::access;
 use rollcall_models::pipeline::MODEL_ID;
 use rollcall_models::quality::FaceQuality;
 

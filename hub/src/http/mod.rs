@@ -2,7 +2,6 @@
 //! dispatches on method and path to plain async handlers, and `error` maps every failure to
 //! one JSON shape.
 
-mod access;
 mod admin;
 mod auth;
 mod calendar;

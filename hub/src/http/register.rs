@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
 use super::sessions::roster_of;
+use crate::access;
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};

@@ -8,12 +8,13 @@ use rollcall_shared::{ClassId, StudentId};
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::sessions::roster_of;
+use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::reports::at_risk;
 use crate::roster::{self, SessionRoster, StudentStats};
 use crate::state::Hub;
 use crate::store::marks::Mark;
@@ -204,11 +205,6 @@ fn matrix_json(rosters: &[SessionRoster]) -> serde_json::Value {
 fn stats_json(stats: &[StudentStats], threshold: f64) -> serde_json::Value {
     let at_risk: Vec<_> = stats.iter().filter(|s| at_risk(s, threshold)).collect();
     json!({"students": stats, "at_risk": at_risk, "threshold": threshold})
-}
-
-/// Whether `s` attended less than `threshold` of their counted sessions.
-pub(super) fn at_risk(s: &StudentStats, threshold: f64) -> bool {
-    s.attendance_rate.is_some_and(|r| r < threshold)
 }
 
 fn mark_of(r: &SessionRoster, student: StudentId) -> Option<Mark> {

@@ -10,13 +10,14 @@ use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::access;
 use super::error::ApiError;
-use super::records::visible_ids;
 use super::request::{Reply, Request};
+use crate::access::{self, AccessError};
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::review::visible_ids;
 use crate::state::Hub;
+use crate::store::StoreError;
 use crate::store::faces;
 use crate::store::records::{self, Status};
 use crate::store::school;
@@ -85,8 +86,10 @@ fn card(
         Entry::Vacant(slot) => {
             let shown = match access::student(conn, who, c.student) {
                 Ok(()) => Some(student_card(conn, c.student)?),
-                Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
-                Err(e) => return Err(e),
+                Err(AccessError::Forbidden(_) | AccessError::Store(StoreError::NotFound(_))) => {
+                    None
+                }
+                Err(e) => return Err(e.into()),
             };
             slot.insert(shown).clone()
         }

@@ -1,108 +1,25 @@
 //! School-wide reports: the daily trend, the students at risk by class, and a class's register
 //! over a term. Admins see the whole school; a teacher sees the same reports over their own
 //! classes only (so a teacher's trend is their classes' trend). Each is JSON, or CSV with
-//! `?format=csv`. The counting rules are pure and live in [`trend`] and [`at_risk_of`]; this
-//! module reads the rosters (closed sessions from the register) and shapes the answers.
+//! `?format=csv`. The counting rules live in [`crate::reports`]; this module reads the rosters
+//! (closed sessions from the register) and shapes the answers.
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use rollcall_shared::ClassId;
 use rusqlite::Connection;
-use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access;
 use super::error::ApiError;
-use super::reports::{
-    amendments_text, at_risk, checked_range, csv_line, csv_reply, mark_text, source_text,
-};
+use super::reports::{amendments_text, checked_range, csv_line, csv_reply, mark_text, source_text};
 use super::request::{Reply, Request};
+use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
-use crate::roster::{self, SessionRoster, StudentStats};
+use crate::reports::{ClassAtRisk, Day, class_at_risk, default_range, trend};
+use crate::roster::{self, SessionRoster};
 use crate::state::Hub;
-use crate::store::marks::Mark;
-use crate::store::school::Class;
-use crate::store::{StoreError, timetable};
-
-/// Days looked back when no range is given and today is in no term.
-const DEFAULT_DAYS: i64 = 28;
-
-/// One school day's student-sessions by outcome.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Day {
-    pub day: NaiveDate,
-    /// Student-sessions the day held, not-required ones aside.
-    pub expected: u32,
-    pub present: u32,
-    pub late: u32,
-    /// Authorised absence.
-    pub excused: u32,
-    /// Unauthorised absence.
-    pub absent: u32,
-    pub not_required: u32,
-    /// Not yet marked (a session still to come or in progress).
-    pub unmarked: u32,
-    /// (present + late) / (present + late + absent), as for a student.
-    pub attendance_rate: Option<f64>,
-}
-
-/// The days of `rosters` in order, each with its counts; days without sessions are absent.
-pub fn trend(rosters: &[SessionRoster]) -> Vec<Day> {
-    let mut days: Vec<Day> = Vec::new();
-    for r in rosters {
-        let day = r.session.day;
-        if days.last().is_none_or(|d| d.day != day) {
-            days.push(Day {
-                day,
-                ..Day::default()
-            });
-        }
-        let Some(d) = days.iter_mut().rev().find(|d| d.day == day) else {
-            continue;
-        };
-        r.rows.iter().for_each(|l| count(d, l.mark));
-    }
-    for d in &mut days {
-        let attended = f64::from(d.present + d.late);
-        let counted = attended + f64::from(d.absent);
-        d.attendance_rate = (counted > 0.0).then(|| attended / counted);
-    }
-    days
-}
-
-fn count(d: &mut Day, mark: Option<Mark>) {
-    if mark != Some(Mark::NotRequired) {
-        d.expected += 1;
-    }
-    match mark {
-        Some(Mark::Present) => d.present += 1,
-        Some(Mark::Late) => d.late += 1,
-        Some(Mark::Excused) => d.excused += 1,
-        Some(Mark::Absent) => d.absent += 1,
-        Some(Mark::NotRequired) => d.not_required += 1,
-        None => d.unmarked += 1,
-    }
-}
-
-/// One class's students below `threshold` over a range.
-#[derive(Clone, Debug, Serialize)]
-pub struct ClassAtRisk {
-    pub class_id: ClassId,
-    pub class_name: String,
-    pub students: Vec<StudentStats>,
-}
-
-/// The students of `rosters` (one class's) whose rate is below `threshold`, lowest first.
-pub fn at_risk_of(rosters: &[SessionRoster], threshold: f64) -> Vec<StudentStats> {
-    let mut out: Vec<StudentStats> = roster::stats(rosters)
-        .into_iter()
-        .filter(|s| at_risk(s, threshold))
-        .collect();
-    let key = |s: &StudentStats| s.attendance_rate.unwrap_or(f64::MAX);
-    out.sort_by(|a, b| key(a).total_cmp(&key(b)));
-    out
-}
+use crate::store::timetable;
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.
 pub async fn school_trend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -189,20 +106,6 @@ fn term_range(conn: &Connection, id: Uuid) -> Result<(NaiveDate, NaiveDate), Api
     checked_range(term.first_day, term.last_day)
 }
 
-/// The term holding `today` (up to today), else the `DEFAULT_DAYS` ending today.
-fn default_range(
-    conn: &Connection,
-    today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), StoreError> {
-    let term = timetable::terms(conn)?
-        .into_iter()
-        .find(|t| t.first_day <= today && today <= t.last_day);
-    Ok(match term {
-        Some(t) => (t.first_day, today),
-        None => (today - Duration::days(DEFAULT_DAYS - 1), today),
-    })
-}
-
 fn visible_rosters(
     conn: &Connection,
     who: &Principal,
@@ -241,37 +144,6 @@ fn classes_at_risk(
         )?);
     }
     Ok(out)
-}
-
-fn class_at_risk(
-    conn: &Connection,
-    class: Class,
-    (from, to): (NaiveDate, NaiveDate),
-    rules: &Rules,
-    now: i64,
-    threshold: f64,
-) -> Result<ClassAtRisk, StoreError> {
-    let slots = timetable::slots_of_class(conn, class.id)?;
-    let rosters = roster::rosters_between(conn, (&[class.id], &slots), from, to, rules, now)?;
-    Ok(ClassAtRisk {
-        class_id: class.id,
-        class_name: class.name,
-        students: at_risk_of(&rosters, threshold),
-    })
-}
-
-/// `class`'s students below `threshold` as `GET /reports/school/at-risk` shows them without a
-/// range (the current term, else the last 28 days): what the digest lists and the
-/// `student.at_risk` webhook watches.
-pub fn class_at_risk_now(
-    conn: &Connection,
-    class: Class,
-    rules: &Rules,
-    now: i64,
-    threshold: f64,
-) -> Result<ClassAtRisk, StoreError> {
-    let range = default_range(conn, rules.local_day(now))?;
-    class_at_risk(conn, class, range, rules, now, threshold)
 }
 
 fn rate_text(rate: Option<f64>) -> String {
@@ -377,81 +249,4 @@ fn register_csv(rosters: &[SessionRoster]) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::attendance::Source;
-    use crate::roster::{RosterLine, SessionView};
-    use rollcall_shared::StudentId;
-
-    fn roster(day: u32, marks: &[Option<Mark>]) -> SessionRoster {
-        let day = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
-        SessionRoster {
-            session: SessionView {
-                slot_id: Uuid::nil(),
-                class_id: ClassId::random(),
-                class_name: "7A".into(),
-                room: "r".into(),
-                day,
-                start: "09:00".into(),
-                end: "10:00".into(),
-                starts_at: 0,
-                ends_at: 0,
-                closed: true,
-                locked: false,
-            },
-            rows: marks
-                .iter()
-                .map(|&mark| RosterLine {
-                    student: StudentId::random(),
-                    name: "A".into(),
-                    mark,
-                    source: Source::Record,
-                    first_seen_at: None,
-                    reason: None,
-                    code: None,
-                    original_code: None,
-                    amendments: Vec::new(),
-                    evidence: Vec::new(),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn a_day_counts_every_session_and_rates_like_a_student() {
-        use Mark::*;
-        let days = trend(&[
-            roster(2, &[Some(Present), Some(Late), Some(Absent)]),
-            roster(2, &[Some(Excused), Some(NotRequired), None]),
-            roster(3, &[Some(Present)]),
-        ]);
-        assert_eq!(days.len(), 2);
-        let d = &days[0];
-        assert_eq!(
-            (d.expected, d.present, d.late, d.absent, d.excused),
-            (5, 1, 1, 1, 1)
-        );
-        assert_eq!((d.not_required, d.unmarked), (1, 1));
-        assert!((d.attendance_rate.unwrap() - 2.0 / 3.0).abs() < 1e-9);
-        assert_eq!(days[1].attendance_rate, Some(1.0));
-    }
-
-    #[test]
-    fn at_risk_is_strictly_below_the_threshold() {
-        let one = |marks: &[Option<Mark>]| {
-            let r = roster(2, marks);
-            at_risk_of(std::slice::from_ref(&r), 0.5)
-        };
-        let (p, a) = (Some(Mark::Present), Some(Mark::Absent));
-        assert_eq!(one(&[a]).len(), 1);
-        assert!(one(&[p]).is_empty());
-        let r = [roster(2, &[p]), roster(3, &[a])];
-        // Different students in each roster: each has one session.
-        assert_eq!(at_risk_of(&r, 0.5).len(), 1);
-        let excused_only = roster(2, &[Some(Mark::Excused)]);
-        assert!(at_risk_of(&[excused_only], 1.0).is_empty());
-    }
 }

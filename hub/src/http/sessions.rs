@@ -1,22 +1,20 @@
-//! Sessions of a day, a session's roster, and teachers' mark overrides (with a reason).
+//! Sessions of a day, a session's roster, and teachers' mark overrides (with a reason; the
+//! rules are [`crate::marks`]).
 
 use chrono::NaiveDate;
-use rollcall_shared::StudentId;
 use rusqlite::Connection;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use super::access;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
+use crate::access;
 use crate::auth::Principal;
+use crate::marks::{self, NewMark, Target};
 use crate::roster;
 use crate::state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::marks::{self, Mark, Override};
-use crate::store::{register, school};
+use crate::store::marks::Mark;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,8 +80,13 @@ async fn change_mark(
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     let student = req.id("student", "student")?;
     let actor = who.actor();
+    let new = body.map(|b| NewMark {
+        mark: b.mark,
+        reason: b.reason,
+    });
     let write = move |tx: &Connection| {
-        set_or_clear(tx, &w, (slot, day, student), body, &actor, now)?;
+        let at = Target { slot, day, student };
+        marks::change(tx, &w, at, new, &actor, now)?;
         roster_of(tx, &w, slot, day, &rules, now)
     };
     Reply::ok(hub.write(move |tx| write(tx)).await?)
@@ -101,62 +104,4 @@ pub fn roster_of(
     let session = roster::session(conn, slot, day)?;
     access::class(conn, who, session.slot.class_id)?;
     Ok(roster::session_roster(conn, &session, rules, now)?)
-}
-
-fn set_or_clear(
-    tx: &Connection,
-    who: &Principal,
-    (slot, day, student): (Uuid, NaiveDate, StudentId),
-    body: Option<MarkBody>,
-    actor: &str,
-    now: i64,
-) -> Result<(), ApiError> {
-    let session = roster::session(tx, slot, day)?;
-    access::class(tx, who, session.slot.class_id)?;
-    if register::session(tx, slot, day)?.is_some() {
-        return Err(ApiError::Conflict(
-            "this session's register is closed: change an entry by amending it with a code \
-             and a reason (POST /sessions/{slot}/{day}/amendments/{student})"
-                .into(),
-        ));
-    }
-    if body.as_ref().is_some_and(|b| b.mark == Mark::NotRequired) {
-        return Err(ApiError::bad(
-            "mark: not_required is set by an attendance code once the session closes",
-        ));
-    }
-    if !school::classes_of(tx, student)?.contains(&session.slot.class_id) {
-        return Err(ApiError::NotFound("student in this class".into()));
-    }
-    let before = marks::get(tx, slot, day, student)?;
-    let after = match body {
-        Some(b) => {
-            let o = Override {
-                student,
-                mark: b.mark,
-                reason: b.reason,
-                set_by: actor.to_owned(),
-                set_at: now,
-            };
-            marks::set(tx, slot, day, &o)?;
-            Some(o)
-        }
-        None => {
-            marks::clear(tx, slot, day, student)?;
-            None
-        }
-    };
-    let change = Change {
-        actor,
-        action: if after.is_some() {
-            "mark.override"
-        } else {
-            "mark.clear"
-        },
-        target: format!("session:{slot}/{day}/student:{student}"),
-        before: before.map(|b| json!(b)),
-        after: after.map(|a| json!(a)),
-        at: now,
-    };
-    Ok(audit::log(tx, change)?)
 }

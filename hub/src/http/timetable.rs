@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::access;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
+use crate::access;
 use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
+use crate::access;
 use crate::attendance::Rules;
 use crate::attendance::Session;
 use crate::auth::Principal;

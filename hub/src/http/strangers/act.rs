@@ -2,7 +2,7 @@
 //! an action names the faces it covers: the record ids the reviewer's card showed, under the
 //! card's id. A face that joined the group since is left for the next card; one reviewed since
 //! makes the action a conflict. Each face is then reviewed as its own record would be
-//! (`records::settle`: the same permissions, marks, learning and audit), so adding a
+//! (`review::settle`: the same permissions, marks, learning and audit), so adding a
 //! stranger's faces to a student counts them as sightings, as reassigning each record would.
 
 use std::collections::BTreeSet;
@@ -12,13 +12,14 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::enrol::check_record;
 use crate::http::error::ApiError;
-use crate::http::records::{GalleryTarget, Verdict, add_to_gallery, seen, settle};
 use crate::http::request::{Reply, Request};
-use crate::http::{access, input, school as school_api};
+use crate::http::{input, school as school_api};
+use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Status};
@@ -78,10 +79,9 @@ impl Ctx {
         }
     }
 
-    fn verdict(&self, action: &'static str, to: Option<StudentId>) -> Verdict<'_> {
+    fn verdict(&self, action: Action) -> Verdict<'_> {
         Verdict {
             action,
-            reassign_to: to,
             enrol: false,
             gate: &self.gate,
             model: &self.model,
@@ -158,7 +158,7 @@ pub async fn dismiss(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
         let mut embeddings = Vec::new();
         for r in &faces {
             embeddings.push(records::embedding(tx, r.id)?);
-            settle(tx, &ctx.who, &ctx.rules, r.id, &ctx.verdict("reject", None))?;
+            settle(tx, &ctx.who, &ctx.rules, r.id, &ctx.verdict(Action::Reject))?;
         }
         let refs: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
         let centroid = rules::centroid(&refs);
@@ -260,7 +260,7 @@ fn give(
             &ctx.who,
             &ctx.rules,
             r.id,
-            &ctx.verdict("reassign", Some(student)),
+            &ctx.verdict(Action::Reassign(student)),
         )?;
         if took {
             learned.insert(r.id);

@@ -11,13 +11,14 @@ use rollcall_shared::StudentId;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::access;
 use super::error::ApiError;
 use super::request::{Reply, Request};
+use crate::access::{self, AccessError};
 use crate::attendance::Rules;
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
 use crate::state::Hub;
+use crate::store::StoreError;
 use crate::store::school;
 use crate::store::strangers::{self as stored, Face};
 use crate::store::timetable::Slot;
@@ -149,8 +150,8 @@ fn named_near(conn: &Connection, who: &Principal, near: Option<Near>) -> Result<
     };
     let name = match access::student(conn, who, student) {
         Ok(()) => Some(school::student(conn, student)?.name),
-        Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
-        Err(e) => return Err(e),
+        Err(AccessError::Forbidden(_) | AccessError::Store(StoreError::NotFound(_))) => None,
+        Err(e) => return Err(e.into()),
     };
     Ok(json!({"student": student, "name": name, "distance": distance}))
 }

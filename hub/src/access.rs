@@ -1,25 +1,36 @@
-//! Who may see what, below the route table's role check: admins see everything; a teacher sees their own classes, the students in
-//! them, and the records and sessions of those classes. Checks run inside database calls.
+//! Who may see what, below the route table's role check: admins see everything; a teacher sees
+//! their own classes, the students in them, and the records and sessions of those classes.
+//! Checks run inside database calls.
 
 use rollcall_shared::{ClassId, StudentId};
 use rusqlite::Connection;
 
-use super::error::ApiError;
 use crate::auth::Principal;
+use crate::store::StoreError;
 use crate::store::school::{self, Class};
 use crate::store::timetable::{self, Slot};
 
+/// Why `who` may not have it.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// It exists, and is not theirs.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The class, if `who` may see it.
-pub fn class(conn: &Connection, who: &Principal, id: ClassId) -> Result<Class, ApiError> {
+pub fn class(conn: &Connection, who: &Principal, id: ClassId) -> Result<Class, AccessError> {
     let class = school::class(conn, id)?;
     if who.is_admin() || class.teacher_id == Some(who.user_id) {
         return Ok(class);
     }
-    Err(ApiError::Forbidden("this class is not yours".into()))
+    Err(AccessError::Forbidden("this class is not yours"))
 }
 
 /// The classes `who` sees.
-pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, ApiError> {
+pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, AccessError> {
     let all = school::classes(conn)?;
     Ok(all
         .into_iter()
@@ -28,12 +39,12 @@ pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, ApiErro
 }
 
 /// The ids of the classes `who` sees.
-pub fn class_ids(conn: &Connection, who: &Principal) -> Result<Vec<ClassId>, ApiError> {
+pub fn class_ids(conn: &Connection, who: &Principal) -> Result<Vec<ClassId>, AccessError> {
     Ok(classes(conn, who)?.into_iter().map(|c| c.id).collect())
 }
 
 /// The timetable slots of the classes `who` sees.
-pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, ApiError> {
+pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, AccessError> {
     let all = timetable::all_slots(conn)?;
     if who.is_admin() {
         return Ok(all);
@@ -46,7 +57,7 @@ pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, ApiError> 
 }
 
 /// Fails unless `who` may see `student` (an admin, or the teacher of one of their classes).
-pub fn student(conn: &Connection, who: &Principal, id: StudentId) -> Result<(), ApiError> {
+pub fn student(conn: &Connection, who: &Principal, id: StudentId) -> Result<(), AccessError> {
     school::student(conn, id)?;
     if who.is_admin() {
         return Ok(());
@@ -55,8 +66,8 @@ pub fn student(conn: &Connection, who: &Principal, id: StudentId) -> Result<(), 
     let mine = classes(conn, who)?;
     match mine.iter().any(|c| theirs.contains(&c.id)) {
         true => Ok(()),
-        false => Err(ApiError::Forbidden(
-            "this student is not in your classes".into(),
+        false => Err(AccessError::Forbidden(
+            "this student is not in your classes",
         )),
     }
 }

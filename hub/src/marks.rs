@@ -1,0 +1,104 @@
+//! A teacher's override of one student's mark while the session is open: allowed on a session
+//! of one of their classes, for a student of that class, until the register is written (after
+//! that a mark changes only by amendment, `register`). Each change is audited with the mark
+//! before and after. Runs inside one database transaction; knows nothing of HTTP.
+
+use chrono::NaiveDate;
+use rollcall_shared::StudentId;
+use rusqlite::Connection;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::access::{self, AccessError};
+use crate::auth::Principal;
+use crate::roster;
+use crate::store::StoreError;
+use crate::store::audit::{self, Change};
+use crate::store::marks::{self, Mark, Override};
+use crate::store::{register, school};
+
+/// Why a mark could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error(
+        "this session's register is closed: change an entry by amending it with a code and a \
+         reason (POST /sessions/{{slot}}/{{day}}/amendments/{{student}})"
+    )]
+    RegisterClosed,
+    #[error("mark: not_required is set by an attendance code once the session closes")]
+    NotRequired,
+    #[error("student in this class")]
+    NotInClass,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One student's mark in one session.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    pub slot: Uuid,
+    pub day: NaiveDate,
+    pub student: StudentId,
+}
+
+/// What a teacher sets: a mark and the reason for it.
+#[derive(Clone, Debug)]
+pub struct NewMark {
+    pub mark: Mark,
+    pub reason: String,
+}
+
+/// Sets `who`'s override of the mark at `at` (or clears it with `None`), audited as `actor`.
+pub fn change(
+    tx: &Connection,
+    who: &Principal,
+    at: Target,
+    new: Option<NewMark>,
+    actor: &str,
+    now: i64,
+) -> Result<(), MarkError> {
+    let Target { slot, day, student } = at;
+    let session = roster::session(tx, slot, day)?;
+    access::class(tx, who, session.slot.class_id)?;
+    if register::session(tx, slot, day)?.is_some() {
+        return Err(MarkError::RegisterClosed);
+    }
+    if new.as_ref().is_some_and(|n| n.mark == Mark::NotRequired) {
+        return Err(MarkError::NotRequired);
+    }
+    if !school::classes_of(tx, student)?.contains(&session.slot.class_id) {
+        return Err(MarkError::NotInClass);
+    }
+    let before = marks::get(tx, slot, day, student)?;
+    let after = match new {
+        Some(n) => {
+            let o = Override {
+                student,
+                mark: n.mark,
+                reason: n.reason,
+                set_by: actor.to_owned(),
+                set_at: now,
+            };
+            marks::set(tx, slot, day, &o)?;
+            Some(o)
+        }
+        None => {
+            marks::clear(tx, slot, day, student)?;
+            None
+        }
+    };
+    let change = Change {
+        actor,
+        action: match after {
+            Some(_) => "mark.override",
+            None => "mark.clear",
+        },
+        target: format!("session:{slot}/{day}/student:{student}"),
+        before: before.map(|b| json!(b)),
+        after: after.map(|a| json!(a)),
+        at: now,
+    };
+    Ok(audit::log(tx, change)?)
+}

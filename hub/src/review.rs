@@ -1,0 +1,288 @@
+//! Reviewing a record: who may see which records, and what a teacher's approve, reject or
+//! reassign does to one (the record's status, the gallery learning from it, enrolling its
+//! face for the student, the audit). The review routes and the strangers' actions both call
+//! [`settle`], so a face is reviewed the same way from either page. Runs inside one database
+//! transaction; knows nothing of HTTP.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use rollcall_models::quality::QualityGate;
+use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId};
+use rusqlite::Connection;
+use serde_json::json;
+
+use crate::access::{self, AccessError};
+use crate::attendance::{Rules, in_some_session};
+use crate::auth::Principal;
+use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
+use crate::learn::{How, Learner};
+use crate::store::StoreError;
+use crate::store::audit::{self, Change};
+use crate::store::records::{self, RecordView, Review, Status};
+use crate::store::school::{self, NewEnrolment, Source};
+use crate::store::timetable::Slot;
+
+/// Why a review could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// The record is not in a state the action fits.
+    #[error("{0}")]
+    Conflict(String),
+    /// The record's face does not meet the enrolment gate.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a reviewer does with a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The top candidate was right.
+    Approve,
+    /// Nobody we know, or not a face worth marking.
+    Reject,
+    /// It was this student.
+    Reassign(StudentId),
+}
+
+impl Action {
+    /// The name in the audit log (`record.approve`, …) and the logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Reassign(_) => "reassign",
+        }
+    }
+}
+
+/// A decision on one record and what applying it needs.
+#[derive(Debug)]
+pub struct Verdict<'a> {
+    pub action: Action,
+    /// Also enrol a reassigned record's embedding for the student.
+    pub enrol: bool,
+    pub gate: &'a QualityGate,
+    pub model: &'a ModelId,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
+/// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
+/// it. Returns the record after, and whether the gallery learned it.
+pub fn settle(
+    tx: &Connection,
+    who: &Principal,
+    rules: &Rules,
+    record: RecordId,
+    v: &Verdict<'_>,
+) -> Result<(RecordView, bool), ReviewError> {
+    let before = seen(tx, who, rules, record)?;
+    let review = decide(tx, who, &before, v.action, v.actor, v.now)?;
+    records::review(tx, record, &review)?;
+    if let (true, Action::Reassign(student)) = (v.enrol, v.action) {
+        let to = GalleryTarget {
+            gate: *v.gate,
+            model: v.model.clone(),
+            student,
+        };
+        add_to_gallery(tx, &before, &to, v.actor, v.now)?;
+    }
+    let after = records::get(tx, record)?;
+    // What a teacher confirmed may teach the gallery (learn::rules).
+    let learner = Learner {
+        model: v.model.as_str(),
+        gate: v.gate,
+    };
+    let learned = match after.final_student {
+        Some(student) => learner
+            .learn(tx, &after, student, How::Reviewed, v.actor, v.now)?
+            .is_some(),
+        None => false,
+    };
+    let audit_action = format!("record.{}", v.action.as_str());
+    let change = Change {
+        actor: v.actor,
+        action: &audit_action,
+        target: format!("record:{record}"),
+        before: Some(json!({"status": before.status, "final_student": before.final_student})),
+        after: Some(json!({"status": after.status, "final_student": after.final_student})),
+        at: v.now,
+    };
+    audit::log(tx, change)?;
+    Ok((after, learned))
+}
+
+/// Where a reassigned record's embedding would go, and the rules it must meet.
+#[derive(Debug)]
+pub struct GalleryTarget {
+    pub gate: QualityGate,
+    pub model: ModelId,
+    pub student: StudentId,
+}
+
+/// Enrols a reassigned record's embedding for the student, if its figures pass the gate.
+pub fn add_to_gallery(
+    tx: &Connection,
+    record: &RecordView,
+    to: &GalleryTarget,
+    actor: &str,
+    now: i64,
+) -> Result<(), ReviewError> {
+    if record.model != to.model.as_str() {
+        return Err(ReviewError::Conflict(format!(
+            "the record was made by model {}, the gallery holds {}",
+            record.model, to.model
+        )));
+    }
+    let quality: FaceQuality = serde_json::from_value(record.quality.clone())
+        .map_err(|e| StoreError::Corrupt(format!("record {}: quality: {e}", record.id)))?;
+    check_record(&to.gate, &quality).map_err(Refusal::from)?;
+    let embedding = records::embedding(tx, record.id)?;
+    let thumbnail = records::thumbnail(tx, record.id)?.filter(|t| t.len() <= MAX_THUMBNAIL_BYTES);
+    let new = NewEnrolment {
+        student: to.student,
+        model: to.model.as_str(),
+        embedding: &embedding,
+        quality: Some(f64::from(quality.detector_score)),
+        thumbnail: thumbnail.as_deref(),
+        figures: Some(record.quality.to_string()),
+        source: Source::Review,
+        record: Some(record.id),
+        at: now,
+    };
+    let face = school::insert_enrolment(tx, &new)?;
+    let change = Change {
+        actor,
+        action: "student.enrol_record",
+        target: format!("student:{}", to.student),
+        before: None,
+        after: Some(json!({"embedding": face, "record": record.id, "quality": record.quality})),
+        at: now,
+    };
+    Ok(audit::log(tx, change)?)
+}
+
+/// Whether `who` may see a record captured in `room` at `captured_at`.
+fn may_see(
+    conn: &Connection,
+    who: &Principal,
+    rules: &Rules,
+    r: &RecordView,
+) -> Result<bool, AccessError> {
+    if who.is_admin() {
+        return Ok(true);
+    }
+    let slots = access::slots(conn, who)?;
+    Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
+}
+
+/// The records `who` may see, newest first, at most `limit`.
+pub fn visible(
+    conn: &Connection,
+    who: &Principal,
+    rules: &Rules,
+    status: Option<Status>,
+    limit: u32,
+) -> Result<Vec<RecordView>, AccessError> {
+    let (ids, _) = visible_ids(conn, who, rules, status, limit as usize, limit as usize)?;
+    Ok(ids
+        .into_iter()
+        .map(|id| records::get(conn, id))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The ids of the newest `take` records `who` may see, and how many they may see in all,
+/// counted up to `count_to` (at least `take`). Decides from the records' keys alone, so only
+/// the records shown are read whole.
+pub fn visible_ids(
+    conn: &Connection,
+    who: &Principal,
+    rules: &Rules,
+    status: Option<Status>,
+    take: usize,
+    count_to: usize,
+) -> Result<(Vec<RecordId>, usize), AccessError> {
+    let slots = match who.is_admin() {
+        true => Vec::new(),
+        false => access::slots(conn, who)?,
+    };
+    // Each record is checked against its own room's slots only: a school has hundreds.
+    let mut by_room: HashMap<&str, Vec<Slot>> = HashMap::new();
+    for slot in &slots {
+        by_room.entry(&slot.room).or_default().push(slot.clone());
+    }
+    let (mut ids, mut count) = (Vec::new(), 0);
+    if count_to == 0 || (!who.is_admin() && by_room.is_empty()) {
+        return Ok((ids, count));
+    }
+    records::each_key(conn, status, |key| {
+        let shown = who.is_admin()
+            || by_room
+                .get(key.room.as_str())
+                .is_some_and(|in_room| in_some_session(&key.room, key.captured_at, in_room, rules));
+        if shown {
+            if ids.len() < take {
+                ids.push(key.id);
+            }
+            count += 1;
+        }
+        match count < count_to {
+            true => ControlFlow::Continue(()),
+            false => ControlFlow::Break(()),
+        }
+    })?;
+    Ok((ids, count))
+}
+
+/// The record, if `who` may see it.
+pub fn seen(
+    conn: &Connection,
+    who: &Principal,
+    rules: &Rules,
+    id: RecordId,
+) -> Result<RecordView, AccessError> {
+    let record = records::get(conn, id)?;
+    match may_see(conn, who, rules, &record)? {
+        true => Ok(record),
+        false => Err(AccessError::Forbidden(
+            "this record is not from your classes",
+        )),
+    }
+}
+
+/// The review `action` writes on `record`, if it fits the record.
+fn decide<'a>(
+    conn: &Connection,
+    who: &Principal,
+    record: &RecordView,
+    action: Action,
+    actor: &'a str,
+    at: i64,
+) -> Result<Review<'a>, ReviewError> {
+    let (status, final_student) = match action {
+        Action::Approve => {
+            let top = record.candidates.first().ok_or_else(|| {
+                ReviewError::Conflict(
+                    "an Unknown record has no candidate: reassign or reject it".into(),
+                )
+            })?;
+            (Status::Approved, Some(top.student))
+        }
+        Action::Reassign(student) => {
+            access::student(conn, who, student)?;
+            (Status::Reassigned, Some(student))
+        }
+        Action::Reject => (Status::Rejected, None),
+    };
+    Ok(Review {
+        status,
+        final_student,
+        by: actor,
+        at,
+    })
+}
