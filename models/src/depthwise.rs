@@ -3,13 +3,26 @@
 //! [`Depthwise3x3`] holds one 3×3 filter and one bias per channel and convolves each channel
 //! of a contiguous f32 NCHW tensor with its own filter (stride 1 or 2, zero padding 1), adds
 //! the bias and optionally applies a leaky ReLU, all in one pass. Channel planes are spread
-//! over rayon's pool (the one candle's matmuls use). The inner loops are written over
+//! over rayon's pool in at most one run of planes per thread (and only when each run has
+//! [`MIN_TASK_OUTPUTS`] values to compute), so a busy core delays a layer once, not per plane. The inner loops are written over
 //! equal-length slices so they vectorise, and an AVX2 copy of them is picked at run time.
 //! CPU only: other devices get an error.
 
 use crate::kernel_input::nchw_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
+
+/// Fewest output values worth handing to another thread (9 multiply-adds each).
+pub const MIN_TASK_OUTPUTS: usize = 65_536;
+
+/// Items (of `item_len` values each) per rayon task when `items` are spread over the pool:
+/// one run per thread, none shorter than [`MIN_TASK_OUTPUTS`] values.
+pub fn items_per_task(items: usize, item_len: usize) -> usize {
+    let per_thread = items.div_ceil(rayon::current_num_threads().max(1));
+    per_thread
+        .max(MIN_TASK_OUTPUTS.div_ceil(item_len.max(1)))
+        .max(1)
+}
 
 /// Depthwise 3×3 convolution, padding 1, fused with bias and an optional leaky ReLU.
 #[derive(Debug, Clone)]
@@ -70,7 +83,7 @@ impl CustomOp1 for Depthwise3x3 {
         let (ho, wo) = (self.out_len(h), self.out_len(w));
         let mut out = vec![0f32; n * c * ho * wo];
         out.par_chunks_mut(ho * wo)
-            .with_min_len(4)
+            .with_min_len(items_per_task(n * c, ho * wo))
             .enumerate()
             .for_each(|(plane, dst)| {
                 let ch = plane % c;

@@ -12,9 +12,10 @@
 //!   probability (softmax of 2 logits), 5 landmark offsets (10); decoded and suppressed by the
 //!   pure functions of [`crate::detect`].
 //!
-//! Depthwise convolutions run on [`crate::depthwise::Depthwise3x3`]; bias and activations are
-//! fused into one in-place pass after each convolution.
+//! Depthwise convolutions run on [`crate::depthwise::Depthwise3x3`], the others on one fused
+//! op each (patches, single-threaded product, bias and activation: `retinaface/fused.rs`).
 
+mod fused;
 mod im2col;
 mod layers;
 mod net;

@@ -1,16 +1,16 @@
 //! RetinaFace's building blocks: convolutions with folded batch-norm, fused bias and activation.
 //!
 //! Every convolution in the ONNX graph carries a bias (batch-norm folded in) and is followed by
-//! a leaky ReLU (slope 0.1), a ReLU, or nothing. [`Conv`] runs the convolution without bias
-//! (1×1 as a matmul, 3×3 as a matmul over [`Im2Col3x3`] patches), then [`BiasAct`] adds the bias and applies
-//! a per-channel slope in place: slope 0.1 is the leaky ReLU, 0 a ReLU, 1 the identity.
+//! a leaky ReLU (slope 0.1), a ReLU, or nothing. [`Conv`] runs it as one
+//! [`FusedConv`](super::fused::FusedConv) (patches, single-threaded product, bias and a
+//! per-channel slope: 0.1 is the leaky ReLU, 0 a ReLU, 1 the identity). Its earlier path
+//! (im2col, candle's `matmul`, then [`BiasAct`] in place) is kept for tests as the reference.
 //! [`DepthwiseSeparable`] is MobileNet's depthwise 3×3 + pointwise 1×1 pair.
 
-use candle_core::{CpuStorage, InplaceOp1, Layout, Module, Result, Tensor, bail};
+use candle_core::{Module, Result, Tensor, bail};
 use candle_nn::VarBuilder;
-use rayon::prelude::*;
 
-use super::im2col::Im2Col3x3;
+use super::fused::FusedConv;
 use crate::depthwise::Depthwise3x3;
 
 /// Negative slope of every leaky ReLU in the model.
@@ -34,69 +34,10 @@ impl Act {
     }
 }
 
-/// In-place `x ← y · (y ≥ 0 ? 1 : slope[c])` with `y = x + bias[c]`, on contiguous f32 NCHW.
-#[derive(Debug, Clone)]
-pub struct BiasAct {
-    bias: Vec<f32>,
-    slope: Vec<f32>,
-}
-
-impl BiasAct {
-    /// One bias and one activation per output channel.
-    pub fn new(bias: Vec<f32>, acts: &[Act]) -> Result<Self> {
-        if bias.len() != acts.len() {
-            bail!(
-                "bias-act: {} biases for {} activations",
-                bias.len(),
-                acts.len()
-            );
-        }
-        Ok(Self {
-            bias,
-            slope: acts.iter().map(|a| a.slope()).collect(),
-        })
-    }
-}
-
-impl InplaceOp1 for BiasAct {
-    fn name(&self) -> &'static str {
-        "bias-act"
-    }
-
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        let CpuStorage::F32(data) = storage else {
-            bail!("bias-act: only f32 is supported");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            bail!("bias-act: input must be contiguous");
-        };
-        let (_, c, h, w) = layout.shape().dims4()?;
-        if c != self.bias.len() {
-            bail!("bias-act: {c} channels for {} biases", self.bias.len());
-        }
-        let plane = (h * w).max(1);
-        data[start..end]
-            .par_chunks_mut(plane)
-            .with_min_len(8)
-            .enumerate()
-            .for_each(|(i, p)| {
-                let (b, s) = (self.bias[i % c], self.slope[i % c]);
-                p.iter_mut().for_each(|v| {
-                    let y = *v + b;
-                    *v = if y >= 0.0 { y } else { y * s };
-                });
-            });
-        Ok(())
-    }
-}
-
 /// A convolution (kernel 1 or 3, padding k/2) with bias and per-channel activation.
 #[derive(Debug, Clone)]
 pub struct Conv {
-    weight: Tensor,
-    kernel: usize,
-    stride: usize,
-    bias_act: BiasAct,
+    fused: FusedConv,
 }
 
 impl Conv {
@@ -115,60 +56,120 @@ impl Conv {
 
     /// Builds from tensors, with one activation per output channel.
     pub fn from_tensors(weight: Tensor, bias: Tensor, stride: usize, acts: &[Act]) -> Result<Self> {
-        let (c_out, c_in, kernel, _) = weight.dims4()?;
+        let (c_out, _, kernel, _) = weight.dims4()?;
         if kernel != 1 && kernel != 3 {
             bail!("conv: kernel {kernel} is not supported");
         }
-        let weight = weight.reshape((c_out, c_in * kernel * kernel))?;
-        let bias_act = BiasAct::new(bias.to_vec1()?, acts)?;
+        if kernel == 1 && stride != 1 {
+            bail!("conv: a 1×1 kernel must have stride 1");
+        }
+        if acts.len() != c_out || bias.dims1()? != c_out {
+            bail!(
+                "conv: {c_out} channels, {} activations, bias {:?}",
+                acts.len(),
+                bias.shape()
+            );
+        }
         Ok(Self {
-            weight,
-            kernel,
-            stride,
-            bias_act,
+            fused: FusedConv {
+                weight: weight.flatten_all()?.to_vec1()?,
+                bias: bias.to_vec1()?,
+                slope: acts.iter().map(|a| a.slope()).collect(),
+                kernel,
+                stride,
+            },
         })
     }
 
     /// Concatenates the output channels of two convolutions over the same input.
     pub fn stack(a: &Conv, b: &Conv) -> Result<Self> {
-        if a.kernel != b.kernel || a.stride != b.stride {
+        let (a, b) = (&a.fused, &b.fused);
+        if a.kernel != b.kernel || a.stride != b.stride || a.depth() != b.depth() {
             bail!("conv: cannot stack convolutions of different geometry");
         }
-        let weight = Tensor::cat(&[&a.weight, &b.weight], 0)?;
-        let bias = [a.bias_act.bias.as_slice(), b.bias_act.bias.as_slice()].concat();
-        let slope = [a.bias_act.slope.as_slice(), b.bias_act.slope.as_slice()].concat();
-        let bias_act = BiasAct { bias, slope };
         Ok(Self {
-            weight,
-            kernel: a.kernel,
-            stride: a.stride,
-            bias_act,
+            fused: FusedConv {
+                weight: [a.weight.as_slice(), &b.weight].concat(),
+                bias: [a.bias.as_slice(), &b.bias].concat(),
+                slope: [a.slope.as_slice(), &b.slope].concat(),
+                kernel: a.kernel,
+                stride: a.stride,
+            },
         })
+    }
+
+    /// The earlier path: im2col (3×3), candle's `matmul`, then bias and activation in place.
+    #[cfg(test)]
+    pub fn forward_unfused(&self, xs: &Tensor) -> Result<Tensor> {
+        let f = &self.fused;
+        let (n, c_in, h, w) = xs.dims4()?;
+        let (c_out, depth) = (f.bias.len(), f.depth());
+        let weight = Tensor::from_slice(&f.weight, (c_out, depth), xs.device())?;
+        let (cols, ho, wo) = match f.kernel {
+            1 => (xs.reshape((n, c_in, h * w))?, h, w),
+            _ => {
+                let cols = xs
+                    .contiguous()?
+                    .apply_op1_no_bwd(&super::im2col::Im2Col3x3 { stride: f.stride })?;
+                (cols, (h - 1) / f.stride + 1, (w - 1) / f.stride + 1)
+            }
+        };
+        let ys = weight
+            .broadcast_left(n)?
+            .matmul(&cols)?
+            .reshape((n, c_out, ho, wo))?
+            .contiguous()?;
+        let bias_act = BiasAct {
+            bias: f.bias.clone(),
+            slope: f.slope.clone(),
+        };
+        ys.inplace_op1(&bias_act)?;
+        Ok(ys)
     }
 }
 
 impl Module for Conv {
-    /// 1×1: `weight (c_out, c_in) × xs (c_in, h·w)`; 3×3: the same over the im2col patches.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let (n, c_in, h, w) = xs.dims4()?;
-        let c_out = self.weight.dim(0)?;
-        let (cols, ho, wo) = match self.kernel {
-            1 => (xs.reshape((n, c_in, h * w))?, h, w),
-            _ => {
-                let cols = xs.contiguous()?.apply_op1_no_bwd(&Im2Col3x3 {
-                    stride: self.stride,
-                })?;
-                (cols, (h - 1) / self.stride + 1, (w - 1) / self.stride + 1)
-            }
+        xs.contiguous()?.apply_op1_no_bwd(&self.fused)
+    }
+}
+
+/// In-place `x ← y · (y ≥ 0 ? 1 : slope[c])` with `y = x + bias[c]`, on contiguous f32 NCHW
+/// (the reference path's bias pass).
+#[cfg(test)]
+#[derive(Debug, Clone)]
+pub struct BiasAct {
+    bias: Vec<f32>,
+    slope: Vec<f32>,
+}
+
+#[cfg(test)]
+impl candle_core::InplaceOp1 for BiasAct {
+    fn name(&self) -> &'static str {
+        "bias-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &mut candle_core::CpuStorage,
+        layout: &candle_core::Layout,
+    ) -> Result<()> {
+        let candle_core::CpuStorage::F32(data) = storage else {
+            bail!("bias-act: only f32 is supported");
         };
-        let ys = self
-            .weight
-            .broadcast_left(n)?
-            .matmul(&cols)?
-            .reshape((n, c_out, ho, wo))?;
-        let ys = ys.contiguous()?;
-        ys.inplace_op1(&self.bias_act)?;
-        Ok(ys)
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            bail!("bias-act: input must be contiguous");
+        };
+        let (_, c, h, w) = layout.shape().dims4()?;
+        let plane = (h * w).max(1);
+        for (i, p) in data[start..end].chunks_mut(plane).enumerate() {
+            let (b, s) = (self.bias[i % c], self.slope[i % c]);
+            p.iter_mut().for_each(|v| {
+                let y = *v + b;
+                *v = if y >= 0.0 { y } else { y * s };
+            });
+        }
+        Ok(())
     }
 }
 
@@ -232,4 +233,72 @@ impl Module for DepthwiseSeparable {
 /// The name PyTorch's exporter gave an anonymous initialiser: `onnx::Conv_{n}`.
 pub fn onnx_name(n: u32) -> String {
     format!("onnx::Conv_{n}")
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{D, Device};
+
+    use super::*;
+
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+        (a - b)?.abs()?.flatten_all()?.max(D::Minus1)?.to_scalar()
+    }
+
+    /// The fused convolution against the earlier path at the network's shapes (the stem, a
+    /// pointwise layer, the FPN merge and an SSH stack with mixed activations), batch 2, on
+    /// one thread and split into bands over three.
+    #[test]
+    fn fused_matches_the_unfused_path() -> Result<()> {
+        let dev = Device::Cpu;
+        let acts = |c: usize| -> Vec<Act> {
+            (0..c)
+                .map(|i| [Act::Leaky, Act::Relu, Act::None][i % 3])
+                .collect()
+        };
+        for (c_in, c_out, k, stride, (h, w)) in [
+            (3, 8, 3, 2, (61, 81)),
+            (8, 16, 1, 1, (60, 80)),
+            (64, 64, 3, 1, (60, 80)),
+            (64, 48, 3, 1, (30, 40)),
+            (16, 16, 3, 1, (7, 5)),
+            (128, 256, 1, 1, (4, 5)),
+        ] {
+            let wt = Tensor::randn(0f32, 0.1, (c_out, c_in, k, k), &dev)?;
+            let b = Tensor::randn(0f32, 1.0, c_out, &dev)?;
+            let x = Tensor::randn(0f32, 1.0, (2, c_in, h, w), &dev)?;
+            let conv = Conv::from_tensors(wt, b, stride, &acts(c_out))?;
+            let expected = conv.forward_unfused(&x)?;
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(candle_core::Error::wrap)?;
+                let got = pool.install(|| conv.forward(&x))?;
+                assert_eq!(got.dims(), expected.dims());
+                let diff = max_abs_diff(&got, &expected)?;
+                assert!(
+                    diff < 1e-5,
+                    "{c_in}→{c_out} k{k} s{stride} {h}×{w}, {threads} threads: {diff}"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn stacking_keeps_each_half() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (1, 4, 6, 7), &dev)?;
+        let conv = |c_out, act| -> Result<Conv> {
+            let wt = Tensor::randn(0f32, 0.3, (c_out, 4, 3, 3), &dev)?;
+            let b = Tensor::randn(0f32, 1.0, c_out, &dev)?;
+            Conv::from_tensors(wt, b, 1, &vec![act; c_out])
+        };
+        let (a, b) = (conv(3, Act::Relu)?, conv(2, Act::Leaky)?);
+        let both = Conv::stack(&a, &b)?.forward(&x)?;
+        let expected = Tensor::cat(&[a.forward(&x)?, b.forward(&x)?], 1)?;
+        assert_eq!(max_abs_diff(&both, &expected)?, 0.0);
+        Ok(())
+    }
 }

@@ -40,6 +40,7 @@ impl CustomOp2 for UpsampleAdd {
         let cols: Vec<usize> = (0..w).map(|x| x * wc / w).collect();
         let mut out = fine.to_vec();
         out.par_chunks_mut(h * w)
+            .with_min_len(crate::depthwise::items_per_task(n * c, h * w))
             .enumerate()
             .for_each(|(plane, dst)| {
                 let src = &coarse[plane * hc * wc..(plane + 1) * hc * wc];
