@@ -21,7 +21,7 @@ use super::delivery::Tracker;
 use super::gallery::MatchGallery;
 use super::gallery_store::{GalleryStore, SyncError};
 use super::mqtt::{LinkEvent, PublishError, Publisher};
-use super::outbox::{Outbox, OutboxError};
+use super::outbox::{Outbox, OutboxError, Shed};
 use super::trigger::{TriggerKind, TriggerTx};
 
 /// Records published per wake-up, so acks and heartbeats are never starved.
@@ -50,6 +50,8 @@ pub struct Link {
     pub connected: bool,
     pub last_error: Option<String>,
     pub paused_until: Option<Instant>,
+    /// What the outbox had shed when it was last logged.
+    pub shed_logged: Shed,
 }
 
 impl std::fmt::Debug for Link {
@@ -286,6 +288,11 @@ impl Link {
             status.set_last_error(e);
         }
         self.send(Channel::Status, Message::Status(status));
+        let shed = self.outbox.stats.snapshot();
+        if shed != self.shed_logged {
+            tracing::warn!(?shed, "outbox: records or thumbnails shed since start");
+            self.shed_logged = shed;
+        }
     }
 
     fn request_gallery(&mut self, full: bool) {

@@ -64,13 +64,35 @@ pub enum Committed {
     DiskFull,
 }
 
-/// Counters for the heartbeat and the logs.
+/// What the outbox has had to shed since the daemon started; logged by the link's heartbeat
+/// whenever it grows.
 #[derive(Debug, Default)]
 pub struct OutboxStats {
     pub thumbnails_dropped: AtomicU64,
     pub refused_unknown: AtomicU64,
     pub over_budget: AtomicU64,
     pub refused_disk_full: AtomicU64,
+}
+
+/// The counters of [`OutboxStats`] at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shed {
+    pub thumbnails_dropped: u64,
+    pub refused_unknown: u64,
+    pub over_budget: u64,
+    pub refused_disk_full: u64,
+}
+
+impl OutboxStats {
+    pub fn snapshot(&self) -> Shed {
+        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Shed {
+            thumbnails_dropped: read(&self.thumbnails_dropped),
+            refused_unknown: read(&self.refused_unknown),
+            over_budget: read(&self.over_budget),
+            refused_disk_full: read(&self.refused_disk_full),
+        }
+    }
 }
 
 /// The outbox over the shared database.

@@ -23,7 +23,7 @@ use super::gallery_store::GalleryStore;
 use super::hardware::Hardware;
 use super::link::Link;
 use super::mqtt::{self, Endpoint, MqttError};
-use super::outbox::{Outbox, OutboxError};
+use super::outbox::{Outbox, OutboxError, Shed};
 use super::record::RecordOrigin;
 use super::shutdown::Shutdown;
 use super::trigger::{TriggerError, TriggerKind, TriggerTx};
@@ -122,6 +122,7 @@ pub async fn run(
         connected: false,
         last_error: None,
         paused_until: None,
+        shed_logged: Shed::default(),
     };
     let link = tokio::spawn(link.run(connection.events, committed_rx));
     systemd::ready();
