@@ -19,13 +19,14 @@ use crate::auth::limiter::{Limits, LoginLimiter};
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::config::{Config, MqttMode};
+use crate::email::smtp::Mailer;
 use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
 use crate::ingest::mqtt::Link;
 use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
 use crate::ingest::vet::Window;
-use crate::ingest::{CHANNEL_CAPACITY, Metrics};
+use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notify::{self, Event, Hooks};
 use crate::register;
 use crate::state::Hub;
@@ -115,103 +116,33 @@ pub async fn run_on(
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
-    let hooks = Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?;
     let mailer = crate::digests::mailer(&config).map_err(RunError::Email)?;
-    let config = Arc::new(config);
-    let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
-    let changed = Arc::new(Notify::new());
-    let auth = &config.auth;
-    let hashing = Hashing::new(
-        auth.hashing_at_once as usize,
-        Duration::from_millis(auth.hashing_max_wait_ms.into()),
-    );
-    let hub = Arc::new(Hub {
-        config: config.clone(),
-        db: db.clone(),
-        clock: clock.clone(),
-        tokens: Tokens::new(key, auth.access_token_minutes),
-        signins: Lifetimes::from_days(auth.refresh_token_days, auth.signin_max_days),
-        hashing: hashing.clone(),
-        limiter: LoginLimiter::new(Limits {
-            per_address: auth.failed_logins_per_address,
-            per_user: auth.failed_logins_per_user,
-            max_tracked: auth.limiter_max_tracked as usize,
-        }),
-        metrics: metrics.clone(),
-        outbound: out_tx.clone(),
-        gallery_changed: changed.clone(),
-        faces,
-        mailer: mailer.clone(),
-    });
-    let ingest = Ingest {
-        db: db.clone(),
-        site: config.site.clone(),
-        settings: SiteSettings {
-            timezone: config.timezone.name().to_owned(),
-        },
-        model: config.gallery.model.clone(),
-        clock: clock.clone(),
-        window: Window::from_config(&config.ingest),
-        gate: config.faces.gate,
-        metrics: metrics.clone(),
-        outbound: out_tx.clone(),
-        gallery_changed: changed.clone(),
-        hooks: hooks.clone(),
-    };
-    let pusher = Pusher {
-        db: db.clone(),
-        site: config.site.clone(),
-        model: config.gallery.model.clone(),
-        clock: clock.clone(),
-        metrics: metrics.clone(),
-        outbound: out_tx,
-    };
-    let mut tasks = JoinSet::new();
-    match config.mqtt.mode {
-        MqttMode::Embedded => {
-            let broker = embedded_broker(&config, mqtt, db.clone(), metrics, hashing).await?;
-            tasks.spawn(broker.run(in_tx, out_rx, stop.clone()));
-        }
-        MqttMode::External => {
-            let link = Link::new(&config, metrics).map_err(RunError::BrokerTls)?;
-            tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
-        }
-    }
-    tasks.spawn(ingest.run(in_rx, stop.clone()));
-    tasks.spawn(pusher.run(changed.clone(), stop.clone()));
-    tasks.spawn(close_registers(
-        db.clone(),
-        config.clone(),
-        clock.clone(),
-        hooks.clone(),
-        stop.clone(),
-    ));
-    tasks.spawn(notify::deliver::run(
-        db.clone(),
-        hooks,
-        clock.clone(),
-        stop.clone(),
-    ));
-    if let Some(mailer) = mailer {
-        tasks.spawn(crate::digests::run(
-            db.clone(),
-            config.clone(),
-            mailer,
-            clock.clone(),
-            stop.clone(),
-        ));
-    }
-    tasks.spawn(retention(
+    let parts = Parts {
+        hooks: Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?,
+        hashing: hashing(&config),
+        config: Arc::new(config),
         db,
-        config.clone(),
         clock,
-        changed.clone(),
-        stop.clone(),
-    ));
+        metrics: Arc::default(),
+        outbound: out_tx,
+        gallery_changed: Arc::new(Notify::new()),
+    };
+    let hub = Arc::new(parts.hub(key, faces, mailer.clone()));
+    let mut tasks = JoinSet::new();
+    let link = parts.broker_link(mqtt).await?;
+    tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
+    tasks.spawn(parts.ingest().run(in_rx, stop.clone()));
+    tasks.spawn(
+        parts
+            .pusher()
+            .run(parts.gallery_changed.clone(), stop.clone()),
+    );
+    parts.spawn_schedules(&mut tasks, mailer, &stop);
     tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
+    let config = &parts.config;
     tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     shutdown.await;
     tracing::info!("shutting down");
@@ -224,6 +155,160 @@ pub async fn run_on(
         }
     }
     Ok(())
+}
+
+/// What the hub's tasks share: each takes the handles it needs from here.
+struct Parts {
+    config: Arc<Config>,
+    db: Db,
+    clock: SharedClock,
+    metrics: Arc<Metrics>,
+    /// Messages to door units, through whichever broker link runs.
+    outbound: mpsc::Sender<Outbound>,
+    /// Woken when the gallery changes, so the pusher sends door units their updates.
+    gallery_changed: Arc<Notify>,
+    hooks: Hooks,
+    hashing: Hashing,
+}
+
+/// Password hashing slots, shared by sign-ins and the embedded broker's device logins.
+fn hashing(config: &Config) -> Hashing {
+    let auth = &config.auth;
+    Hashing::new(
+        auth.hashing_at_once as usize,
+        Duration::from_millis(auth.hashing_max_wait_ms.into()),
+    )
+}
+
+/// One of the two ways records arrive.
+enum BrokerLink {
+    Embedded(Broker),
+    External(Link),
+}
+
+impl BrokerLink {
+    async fn run(
+        self,
+        records: mpsc::Sender<Incoming>,
+        outbound: mpsc::Receiver<Outbound>,
+        stop: watch::Receiver<bool>,
+    ) {
+        match self {
+            BrokerLink::Embedded(broker) => broker.run(records, outbound, stop).await,
+            BrokerLink::External(link) => link.run(records, outbound, stop).await,
+        }
+    }
+}
+
+impl Parts {
+    /// The state the HTTP handlers share.
+    fn hub(&self, key: SigningKey, faces: Option<Arc<Enroller>>, mailer: Option<Mailer>) -> Hub {
+        let auth = &self.config.auth;
+        Hub {
+            config: self.config.clone(),
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            tokens: Tokens::new(key, auth.access_token_minutes),
+            signins: Lifetimes::from_days(auth.refresh_token_days, auth.signin_max_days),
+            hashing: self.hashing.clone(),
+            limiter: LoginLimiter::new(Limits {
+                per_address: auth.failed_logins_per_address,
+                per_user: auth.failed_logins_per_user,
+                max_tracked: auth.limiter_max_tracked as usize,
+            }),
+            metrics: self.metrics.clone(),
+            outbound: self.outbound.clone(),
+            gallery_changed: self.gallery_changed.clone(),
+            faces,
+            mailer,
+        }
+    }
+
+    /// The embedded broker (on `mqtt`, else `mqtt.embedded.listen`) or the external one's
+    /// client, as configured.
+    async fn broker_link(&self, mqtt: Option<TcpListener>) -> Result<BrokerLink, RunError> {
+        let (config, metrics) = (&self.config, self.metrics.clone());
+        Ok(match config.mqtt.mode {
+            MqttMode::Embedded => BrokerLink::Embedded(
+                embedded_broker(config, mqtt, self.db.clone(), metrics, self.hashing.clone())
+                    .await?,
+            ),
+            MqttMode::External => {
+                BrokerLink::External(Link::new(config, metrics).map_err(RunError::BrokerTls)?)
+            }
+        })
+    }
+
+    fn ingest(&self) -> Ingest {
+        let config = &self.config;
+        Ingest {
+            db: self.db.clone(),
+            site: config.site.clone(),
+            settings: SiteSettings {
+                timezone: config.timezone.name().to_owned(),
+            },
+            model: config.gallery.model.clone(),
+            clock: self.clock.clone(),
+            window: Window::from_config(&config.ingest),
+            gate: config.faces.gate,
+            metrics: self.metrics.clone(),
+            outbound: self.outbound.clone(),
+            gallery_changed: self.gallery_changed.clone(),
+            hooks: self.hooks.clone(),
+        }
+    }
+
+    fn pusher(&self) -> Pusher {
+        Pusher {
+            db: self.db.clone(),
+            site: self.config.site.clone(),
+            model: self.config.gallery.model.clone(),
+            clock: self.clock.clone(),
+            metrics: self.metrics.clone(),
+            outbound: self.outbound.clone(),
+        }
+    }
+
+    /// The tasks that run on a clock: closing registers, delivering webhooks, the e-mail
+    /// digest (when set up) and retention.
+    fn spawn_schedules(
+        &self,
+        tasks: &mut JoinSet<()>,
+        mailer: Option<Mailer>,
+        stop: &watch::Receiver<bool>,
+    ) {
+        let (db, config, clock) = (&self.db, &self.config, &self.clock);
+        let hooks = self.hooks.clone();
+        tasks.spawn(close_registers(
+            db.clone(),
+            config.clone(),
+            clock.clone(),
+            hooks.clone(),
+            stop.clone(),
+        ));
+        tasks.spawn(notify::deliver::run(
+            db.clone(),
+            hooks,
+            clock.clone(),
+            stop.clone(),
+        ));
+        if let Some(mailer) = mailer {
+            tasks.spawn(crate::digests::run(
+                db.clone(),
+                config.clone(),
+                mailer,
+                clock.clone(),
+                stop.clone(),
+            ));
+        }
+        tasks.spawn(retention(
+            db.clone(),
+            config.clone(),
+            clock.clone(),
+            self.gallery_changed.clone(),
+            stop.clone(),
+        ));
+    }
 }
 
 /// The embedded broker on `listener`, or on `mqtt.embedded.listen`.
