@@ -3,11 +3,12 @@
 //! Owns the order of the stages and what flows between them; each stage lives in its own
 //! module. The edge daemon, the hub's enrolment and the command-line tools all go through
 //! [`FacePipeline`], so every embedding in the system is made the same way, and its
-//! [`MODEL_ID`] names that way.
+//! [`model_id`] names that way.
 
 use candle_core::Device;
 use image::RgbImage;
 use rayon::prelude::*;
+use rollcall_shared::ModelId;
 use serde::{Deserialize, Serialize};
 
 use crate::align::dlib_chip::{FACE_RECOGNITION_PADDING, extract_chip, face_chip_details};
@@ -19,20 +20,29 @@ use crate::quality::{FaceQuality, QualityInput};
 use crate::retinaface::{DetectOptions, DetectorError, RetinaFace, SMALLEST_ANCHOR_PX};
 use crate::weights::{ModelsDir, WeightsError};
 
-/// Names the detector, alignment and embedder together. Bump the last part whenever a change
-/// moves embeddings, so stored embeddings of the old pipeline are never compared with new ones.
+/// Names the detector, alignment and embedder together: the one place the model id is
+/// spelled (configs, tests and the hub's enrolment all refer to [`model_id`]). Bump the last
+/// part whenever a change moves embeddings, so stored embeddings of the old pipeline are never
+/// compared with new ones.
 ///
 /// `align-3` descriptors are `align-2` descriptors scaled to unit length ([`unit_length`]):
 /// distances between them are cosine distances in disguise, which no longer let a blurred or
 /// dim photo (dlib gives those shorter descriptors) sit close to everybody (docs/ACCURACY.md).
-pub const MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-3";
+pub fn model_id() -> ModelId {
+    ModelId::new(MODEL_NAME).expect("MODEL_NAME is a valid model id")
+}
 
-/// The model before [`MODEL_ID`], whose stored embeddings [`unit_length`] turns into
-/// [`MODEL_ID`] ones exactly, so a school need not photograph its students again.
-pub const PREVIOUS_MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
+/// The model before [`model_id`], whose stored embeddings [`unit_length`] turns into
+/// [`model_id`] ones exactly, so a school need not photograph its students again.
+pub fn previous_model_id() -> ModelId {
+    ModelId::new(PREVIOUS_MODEL_NAME).expect("PREVIOUS_MODEL_NAME is a valid model id")
+}
 
-/// `d` scaled to unit Euclidean length: a descriptor of [`PREVIOUS_MODEL_ID`] becomes one of
-/// [`MODEL_ID`]. A zero or non-finite descriptor is returned unchanged (matching refuses the
+const MODEL_NAME: &str = "retinaface-mnet025.dlib-resnet-v1.align-3";
+const PREVIOUS_MODEL_NAME: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
+
+/// `d` scaled to unit Euclidean length: a descriptor of [`previous_model_id`] becomes one of
+/// [`model_id`]. A zero or non-finite descriptor is returned unchanged (matching refuses the
 /// non-finite ones).
 pub fn unit_length(d: &Descriptor) -> Descriptor {
     let norm = d.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -392,6 +402,13 @@ pub fn dominant_face(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_ids_are_valid_and_differ() {
+        assert_eq!(model_id().as_str(), MODEL_NAME);
+        assert_eq!(previous_model_id().as_str(), PREVIOUS_MODEL_NAME);
+        assert_ne!(model_id(), previous_model_id());
+    }
 
     #[test]
     fn unit_length_scales_to_one_and_keeps_direction() {

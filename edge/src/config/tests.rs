@@ -1,6 +1,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rollcall_models::pipeline::{model_id, previous_model_id};
+
 use super::*;
 
 fn no_env() -> Vec<(String, String)> {
@@ -66,8 +68,8 @@ fn every_broken_rule_is_listed() {
 #[test]
 fn thresholds_measured_for_another_model_are_refused() {
     let text = DEFAULT_CONFIG.replace(
-        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-3\"",
-        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-2\"",
+        &format!("calibrated_for = \"{}\"", model_id()),
+        &format!("calibrated_for = \"{}\"", previous_model_id()),
     );
     let Err(ConfigError::Invalid(problems)) = load_str(&text, "old", no_env()) else {
         panic!("expected the old model's thresholds to be refused");
@@ -78,10 +80,7 @@ fn thresholds_measured_for_another_model_are_refused() {
         problems[0].contains("rollcall-edge calibrate"),
         "{problems:?}"
     );
-    let missing = DEFAULT_CONFIG.replace(
-        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-3\"\n",
-        "",
-    );
+    let missing = DEFAULT_CONFIG.replace(&format!("calibrated_for = \"{}\"\n", model_id()), "");
     let err = load_str(&missing, "missing", no_env())
         .unwrap_err()
         .to_string();

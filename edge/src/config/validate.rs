@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_shared::record::validate_room;
 
 use super::{BrokerConfig, BrokerUrl, CameraConfig, ConfigError, EdgeConfig};
@@ -21,10 +21,11 @@ impl EdgeConfig {
         if let Err(e) = self.matching.thresholds().validate() {
             problems.push(format!("matching: {e}"));
         }
-        if self.matching.calibrated_for != MODEL_ID {
+        let model = model_id();
+        if self.matching.calibrated_for != model.as_str() {
             problems.push(format!(
                 "matching: the thresholds were measured for face model {:?}, but this rollcall-edge \
-                 makes {MODEL_ID} embeddings, whose distances are on another scale: run \
+                 makes {model} embeddings, whose distances are on another scale: run \
                  `rollcall-edge calibrate` on your enrolment photos and update confident, \
                  uncertain, min_margin and calibrated_for (docs/ACCURACY.md)",
                 self.matching.calibrated_for

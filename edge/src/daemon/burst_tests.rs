@@ -19,8 +19,8 @@ use crate::daemon::record::RecordOrigin;
 struct Fake;
 
 impl Recognizer for Fake {
-    fn model_id(&self) -> &str {
-        "fake"
+    fn model_id(&self) -> ModelId {
+        ModelId::new("fake").unwrap()
     }
 
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError> {

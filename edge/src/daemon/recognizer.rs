@@ -4,7 +4,8 @@
 
 use image::RgbImage;
 use rollcall_models::dlib_resnet::Descriptor;
-use rollcall_models::pipeline::{Face, FacePipeline, MODEL_ID, PipelineError};
+use rollcall_models::pipeline::{Face, FacePipeline, PipelineError, model_id};
+use rollcall_shared::ModelId;
 
 /// Why recognition failed on a frame (not "no face": that is an empty result).
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +27,7 @@ impl From<PipelineError> for RecognizeError {
 /// Detect, align and measure faces; embed them in one batch.
 pub trait Recognizer: Send + 'static {
     /// Names the pipeline; embeddings of other models are never compared.
-    fn model_id(&self) -> &str;
+    fn model_id(&self) -> ModelId;
     /// Every face in `frame`, aligned and measured.
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError>;
     /// One descriptor per face, in order.
@@ -34,8 +35,8 @@ pub trait Recognizer: Send + 'static {
 }
 
 impl Recognizer for FacePipeline {
-    fn model_id(&self) -> &str {
-        MODEL_ID
+    fn model_id(&self) -> ModelId {
+        model_id()
     }
 
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError> {
@@ -52,7 +53,7 @@ impl Recognizer for FacePipeline {
 
 /// A recognizer shared between daemons (tests load the networks once).
 impl<R: Recognizer + Sync> Recognizer for std::sync::Arc<R> {
-    fn model_id(&self) -> &str {
+    fn model_id(&self) -> ModelId {
         R::model_id(self)
     }
 
