@@ -21,6 +21,7 @@ impl EdgeConfig {
         if let Err(e) = self.matching.thresholds().validate() {
             problems.push(format!("matching: {e}"));
         }
+        self.check_same_person(&mut problems);
         let model = model_id();
         if self.matching.calibrated_for != model.as_str() {
             problems.push(format!(
@@ -72,6 +73,20 @@ impl EdgeConfig {
         }
         if t.interval.is_some_and(|i| i < Duration::from_millis(100)) {
             problems.push("trigger.interval must be at least 100ms".into());
+        }
+    }
+
+    fn check_same_person(&self, problems: &mut Vec<String>) {
+        let m = &self.matching;
+        for (key, value) in [
+            ("same_stranger", m.same_stranger),
+            ("same_in_burst", m.same_in_burst),
+        ] {
+            if value.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {
+                problems.push(format!(
+                    "matching.{key} must be a finite, non-negative distance"
+                ));
+            }
         }
     }
 

@@ -111,6 +111,7 @@ fn settings() -> Settings {
             uncertain: 0.5,
             min_margin: 0.1,
         },
+        same_in_burst: 0.5,
         mode: MatchMode::Nearest,
         thumbnails: true,
     }

@@ -95,7 +95,7 @@ pub async fn run(
         recognizer,
         frames: config.burst.frames,
         spacing: config.burst.spacing,
-        cooldown: Cooldown::new(config.matching.cooldown, config.matching.uncertain),
+        cooldown: Cooldown::new(config.matching.cooldown, config.matching.same_stranger()),
         gallery: gallery_rx,
         outbox: outbox.clone(),
         committed: committed_tx,
@@ -193,6 +193,7 @@ fn settings(config: &EdgeConfig, model: ModelId) -> Settings {
         },
         gate: config.quality,
         thresholds: config.matching.thresholds(),
+        same_in_burst: config.matching.same_in_burst(),
         mode: config.matching.mode,
         thumbnails: config.matching.thumbnails,
     }
