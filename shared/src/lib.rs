@@ -1,7 +1,8 @@
 //! `rollcall-shared`: what the edge daemon and the hub must agree on.
 //!
 //! Ids as newtypes, the domain types that cross the wire, the versioned postcard [`Envelope`],
-//! and the MQTT topic layout. Nothing here does I/O: no tokio, no database, no HTTP. Both sides
+//! and the MQTT topic layout. Nothing here does I/O: no tokio, no database, no HTTP (the
+//! optional `rusqlite` feature only adds column conversions for [`UnixMillis`]). Both sides
 //! depend on this crate, so it stays small and its encoding is pinned by golden-bytes tests.
 //!
 //! Compatibility rules for the wire types (postcard is not self-describing):
