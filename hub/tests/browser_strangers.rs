@@ -45,7 +45,7 @@ async fn person(hub: &TestHub, device: &str, axis: usize) -> String {
         r.embedding = Embedding(v);
         first.get_or_insert(r.id.to_string());
         hub.db()
-            .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
+            .call(move |c| rollcall_hub::ingest::arrival::store(c, &r, r.captured_at))
             .await
             .unwrap();
     }

@@ -175,12 +175,15 @@ pub(crate) fn readable<T>(
     Ok(kept)
 }
 
-/// Reads column `idx` of `row` as an id (for use inside `query_map`).
-pub(crate) fn id_col<T: FromStr>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
+/// Reads column `col` (a name, or a position) of `row` as an id (for use inside `query_map`).
+pub(crate) fn id_col<T: FromStr>(
+    row: &rusqlite::Row<'_>,
+    col: impl rusqlite::RowIndex + Copy,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(col)?;
     text.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
-            idx,
+            col.idx(row.as_ref()).unwrap_or_default(),
             rusqlite::types::Type::Text,
             format!("bad id {text:?}").into(),
         )

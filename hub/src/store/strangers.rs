@@ -112,7 +112,6 @@ pub fn templates(conn: &Connection, model: &str) -> Result<Vec<(StudentId, Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::records;
     use rollcall_shared::{Decision, Embedding, Thumbnail};
 
     const T: i64 = 1_790_000_000_000;
@@ -135,7 +134,7 @@ mod tests {
             r.embedding = Embedding(vec![at as f32; 4]);
             r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
             crate::store::register_device(&conn, r.device);
-            records::insert(&conn, &r, T).unwrap();
+            crate::ingest::arrival::store(&conn, &r, rollcall_shared::UnixMillis(T)).unwrap();
             ids.push(r.id);
         }
         let faces = pending_unknown(&conn, 10).unwrap();

@@ -7,7 +7,7 @@
 
 pub mod rules;
 
-use rollcall_shared::{AttendanceRecord, Decision, RecordId};
+use rollcall_shared::{AttendanceRecord, Decision, RecordId, UnixMillis};
 use rusqlite::Connection;
 
 use crate::store::StoreError;
@@ -107,7 +107,7 @@ pub fn dismiss_on_arrival(
         status: Status::Rejected,
         final_student: None,
         by: DISMISSED_BY,
-        at: now,
+        at: UnixMillis(now),
     };
     records::review(tx, record.id, &review)?;
     Ok(true)
@@ -164,7 +164,7 @@ mod tests {
         let arrive = |embedding: Vec<f32>, decision: Decision| {
             let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
             (r.device, r.embedding) = (device, Embedding(embedding));
-            records::insert(&conn, &r, 1_790_000_000_000).unwrap();
+            crate::ingest::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
             let dismissed = dismiss_on_arrival(&conn, &r, 7).unwrap();
             (dismissed, records::get(&conn, r.id).unwrap())
         };

@@ -215,7 +215,7 @@ pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
     let id = r.id.to_string();
     let added = hub
         .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
+        .call(move |c| rollcall_hub::ingest::arrival::store(c, &r, r.captured_at))
         .await
         .unwrap();
     assert!(added, "record {id} stored once");
