@@ -21,11 +21,10 @@ use serde::{Deserialize, Serialize};
 
 pub use decision::{Decision, Thresholds, decide, decide_matches};
 
-/// Length of a dlib face descriptor.
-pub const DIM: usize = 128;
+pub use rollcall_shared::EMBEDDING_DIM;
 
-/// One face descriptor.
-pub type Embedding = [f32; DIM];
+/// One face descriptor in memory, as the embedder makes it and the matcher takes it.
+pub type Embedding = [f32; EMBEDDING_DIM];
 
 /// Errors from building or querying a gallery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

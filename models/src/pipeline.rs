@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::align::dlib_chip::{FACE_RECOGNITION_PADDING, extract_chip, face_chip_details};
 use crate::align::{AlignError, AlignOptions, Landmarks, align_face};
 use crate::detect::Detection;
-use crate::dlib_resnet::{CHIP_SIZE, Chip, Descriptor, DlibResnet, EmbedError};
+use crate::dlib_resnet::{CHIP_SIZE, Chip, DlibResnet, EmbedError};
 use crate::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
+use crate::matching::Embedding;
 use crate::quality::{FaceQuality, QualityInput};
 use crate::retinaface::{DetectOptions, DetectorError, RetinaFace, SMALLEST_ANCHOR_PX};
 use crate::weights::{ModelsDir, WeightsError};
@@ -44,7 +45,7 @@ const PREVIOUS_MODEL_NAME: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
 /// `d` scaled to unit Euclidean length: a descriptor of [`previous_model_id`] becomes one of
 /// [`model_id`]. A zero or non-finite descriptor is returned unchanged (matching refuses the
 /// non-finite ones).
-pub fn unit_length(d: &Descriptor) -> Descriptor {
+pub fn unit_length(d: &Embedding) -> Embedding {
     let norm = d.iter().map(|v| v * v).sum::<f32>().sqrt();
     if norm.is_finite() && norm > 0.0 {
         d.map(|v| v / norm)
@@ -310,7 +311,7 @@ impl FacePipeline {
     }
 
     /// Descriptors of `faces`, in order, in one batch.
-    pub fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, PipelineError> {
+    pub fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, PipelineError> {
         let chips: Vec<Chip> = faces.iter().map(|f| f.chip.clone()).collect();
         self.embed_chips(&chips, self.options.mirror)
     }
@@ -321,7 +322,7 @@ impl FacePipeline {
         &self,
         chips: &[Chip],
         mirror: bool,
-    ) -> Result<Vec<Descriptor>, PipelineError> {
+    ) -> Result<Vec<Embedding>, PipelineError> {
         if chips.is_empty() {
             return Ok(Vec::new());
         }

@@ -25,7 +25,9 @@ pub use gallery::{
 };
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
 pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
-pub use record::{AttendanceRecord, Candidate, Decision, Embedding, FaceQuality, Thumbnail};
+pub use record::{
+    AttendanceRecord, Candidate, Decision, EMBEDDING_DIM, Embedding, FaceQuality, Thumbnail,
+};
 pub use status::{DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
 pub use wire::{

@@ -8,7 +8,10 @@ use crate::wire::Invalid;
 
 /// Most candidates a record carries.
 pub const MAX_CANDIDATES: usize = 3;
-/// Longest embedding accepted (the dlib embedder produces 128).
+/// Length of every face embedding the system makes: the dlib ResNet's descriptor. The one
+/// dimension constant; the embedder, the matcher and the door unit take it from here.
+pub const EMBEDDING_DIM: usize = 128;
+/// Longest embedding the wire accepts (the dlib embedder produces [`EMBEDDING_DIM`]).
 pub const MAX_EMBEDDING_DIM: usize = 512;
 /// Largest face thumbnail, in bytes of JPEG.
 pub const MAX_THUMBNAIL_BYTES: usize = 24 * 1024;

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use rollcall_models::matching::{DIM, Gallery, Match, MatchError, MatchMode};
+use rollcall_models::matching::{EMBEDDING_DIM, Gallery, Match, MatchError, MatchMode};
 use rollcall_shared::{ClassId, GalleryState, GalleryVersion, ModelId, StudentId};
 
 /// A local wall-clock position in the week, for the timetable.
@@ -33,7 +33,7 @@ impl MatchGallery {
         let mut skipped = 0usize;
         for entry in state.entries.values() {
             for embedding in &entry.embeddings {
-                match <[f32; DIM]>::try_from(embedding.0.as_slice()) {
+                match <[f32; EMBEDDING_DIM]>::try_from(embedding.0.as_slice()) {
                     Ok(row) => rows.push((entry.student, row)),
                     Err(_) => skipped += 1,
                 }
@@ -76,7 +76,7 @@ impl MatchGallery {
     /// The `k` nearest students, among those timetabled at `when` if the timetable says who.
     pub fn search(
         &self,
-        query: &[f32; DIM],
+        query: &[f32; EMBEDDING_DIM],
         k: usize,
         mode: MatchMode,
         when: WeekTime,
@@ -123,7 +123,7 @@ mod tests {
         GalleryEntry {
             student: StudentId::random(),
             classes: vec![class],
-            embeddings: vec![Embedding(vec![value; DIM])],
+            embeddings: vec![Embedding(vec![value; EMBEDDING_DIM])],
         }
     }
 
@@ -141,7 +141,7 @@ mod tests {
             end_minute: 600,
         }];
         let g = MatchGallery::new(state);
-        let query = [0.0; DIM];
+        let query = [0.0; EMBEDDING_DIM];
         let monday_9 = WeekTime {
             weekday: 1,
             minute: 545,

@@ -3,7 +3,7 @@
 //! and synchronous, so it is only ever called from the pipeline thread.
 
 use image::RgbImage;
-use rollcall_models::dlib_resnet::Descriptor;
+use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{Face, FacePipeline, PipelineError, model_id};
 use rollcall_shared::ModelId;
 
@@ -31,7 +31,7 @@ pub trait Recognizer: Send + 'static {
     /// Every face in `frame`, aligned and measured.
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError>;
     /// One descriptor per face, in order.
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError>;
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError>;
 }
 
 impl Recognizer for FacePipeline {
@@ -43,7 +43,7 @@ impl Recognizer for FacePipeline {
         Ok(FacePipeline::faces(self, frame)?)
     }
 
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError> {
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError> {
         if faces.is_empty() {
             return Ok(Vec::new());
         }
@@ -61,7 +61,7 @@ impl<R: Recognizer + Sync> Recognizer for std::sync::Arc<R> {
         R::faces(self, frame)
     }
 
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError> {
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError> {
         R::embed(self, faces)
     }
 }

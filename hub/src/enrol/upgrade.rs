@@ -3,7 +3,7 @@
 //! keeps no enrolment photos, so without this every student would have to be photographed
 //! again after the upgrade.
 
-use rollcall_models::dlib_resnet::Descriptor;
+use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
 use rusqlite::{Connection, params};
 use serde_json::json;
@@ -25,7 +25,7 @@ pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, Stor
         .query_map([previous.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
-        let old: Descriptor = blob_to_embedding(blob)?.try_into().map_err(|v: Vec<f32>| {
+        let old: Embedding = blob_to_embedding(blob)?.try_into().map_err(|v: Vec<f32>| {
             StoreError::Corrupt(format!("embedding {id}: {} values", v.len()))
         })?;
         let new = embedding_to_blob(&unit_length(&old));

@@ -2,7 +2,7 @@
 //! selection. Written so that LLVM vectorises it on baseline x86-64 (SSE2) and aarch64 (NEON)
 //! without `target-cpu=native` or `unsafe`.
 
-use super::{DIM, Embedding};
+use super::{EMBEDDING_DIM, Embedding};
 
 /// Independent accumulators: 16 lanes = four SSE / NEON registers, enough to hide add latency.
 const LANES: usize = 16;
@@ -83,7 +83,7 @@ fn best_k_select(candidates: impl Iterator<Item = (f32, u32)>, k: usize) -> Vec<
 
 /// Mean of a non-empty set of rows (the zero vector for an empty set).
 pub(super) fn mean(rows: &[Embedding]) -> Embedding {
-    let mut sum = [0.0f64; DIM];
+    let mut sum = [0.0f64; EMBEDDING_DIM];
     for row in rows {
         for (s, v) in sum.iter_mut().zip(row) {
             *s += f64::from(*v);
@@ -137,8 +137,11 @@ mod tests {
 
     #[test]
     fn mean_averages_rows() {
-        let rows = [[1.0; DIM], [3.0; DIM]];
-        assert_eq!(mean(&rows), [2.0; DIM]);
-        assert_eq!(nearest(&[2.5; DIM], &rows), 0.25 * DIM as f32);
+        let rows = [[1.0; EMBEDDING_DIM], [3.0; EMBEDDING_DIM]];
+        assert_eq!(mean(&rows), [2.0; EMBEDDING_DIM]);
+        assert_eq!(
+            nearest(&[2.5; EMBEDDING_DIM], &rows),
+            0.25 * EMBEDDING_DIM as f32
+        );
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 
 /// `scale` along axis `axis`, zero elsewhere.
 fn axis(axis: usize, scale: f32) -> Embedding {
-    let mut e = [0.0; DIM];
+    let mut e = [0.0; EMBEDDING_DIM];
     e[axis] = scale;
     e
 }
