@@ -29,7 +29,7 @@ impl Rng {
 
     /// Components in ±0.2, roughly the spread of dlib descriptors.
     fn embedding(&mut self) -> Embedding {
-        std::array::from_fn(|_| (self.next_f32() - 0.5) * 0.4)
+        Embedding(std::array::from_fn(|_| (self.next_f32() - 0.5) * 0.4))
     }
 }
 

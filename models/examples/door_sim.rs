@@ -138,9 +138,7 @@ enum Scope {
 fn face_of(p: &Photo) -> Option<Face> {
     let boxes: Vec<[f32; 4]> = p.faces.iter().map(|f| f.bbox).collect();
     let i = dominant_face(&boxes, p.width, p.height, DOMINANCE).ok()?;
-    let mut face = [0.0; EMBEDDING_DIM];
-    face.copy_from_slice(p.faces[i].embedding.get(..EMBEDDING_DIM)?);
-    Some(face)
+    Embedding::try_from(p.faces[i].embedding.get(..EMBEDDING_DIM)?).ok()
 }
 
 fn school(photos: &[Photo], half: usize, scope: Scope) -> School {

@@ -452,7 +452,7 @@ fn fit(lm: &Landmarks, opts: &AlignOptions, eyes_nose: bool) -> Result<Similarit
 mod views {
     use super::*;
     use rollcall_models::align::dlib_chip::ChipDetails;
-    use rollcall_models::matching::EMBEDDING_DIM;
+    use rollcall_models::matching::{EMBEDDING_DIM, Embedding};
     use std::io::Read;
 
     /// (rotation in degrees, scale of the chip rectangle, shift x, shift y as a share of its side)
@@ -610,7 +610,7 @@ mod views {
                             *a += b / idx.len() as f32;
                         }
                     }
-                    if norm.contains('N') { unit(&m) } else { m }
+                    Embedding(if norm.contains('N') { unit(&m) } else { m })
                 }),
             })
             .collect())

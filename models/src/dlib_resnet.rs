@@ -246,7 +246,7 @@ impl DlibResnet {
             .into_iter()
             .next()
             .map(to_descriptor)
-            .unwrap_or([f32::NAN; EMBEDDING_DIM]))
+            .unwrap_or(Embedding([f32::NAN; EMBEDDING_DIM])))
     }
 
     /// Like [`Self::embed_batch`], but each descriptor is the mean of the chip's and its
@@ -256,13 +256,17 @@ impl DlibResnet {
         both.extend(chips.iter().map(Chip::mirrored));
         let all = self.embed_batch(&both)?;
         let (plain, mirrored) = all.split_at(chips.len());
-        let mean = |(a, b): (&Embedding, &Embedding)| std::array::from_fn(|i| (a[i] + b[i]) / 2.0);
+        let mean = |(a, b): (&Embedding, &Embedding)| {
+            Embedding(std::array::from_fn(|i| (a[i] + b[i]) / 2.0))
+        };
         Ok(plain.iter().zip(mirrored).map(mean).collect())
     }
 }
 
 fn to_descriptor(row: Vec<f32>) -> Embedding {
-    std::array::from_fn(|i| row.get(i).copied().unwrap_or(f32::NAN))
+    Embedding(std::array::from_fn(|i| {
+        row.get(i).copied().unwrap_or(f32::NAN)
+    }))
 }
 
 impl Module for DlibResnet {

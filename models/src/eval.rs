@@ -131,7 +131,7 @@ fn centroid(embeddings: &[Embedding]) -> Embedding {
     for e in embeddings {
         c.iter_mut().zip(e).for_each(|(c, v)| *c += v);
     }
-    c.map(|v| v / embeddings.len() as f32)
+    Embedding(c.map(|v| v / embeddings.len() as f32))
 }
 
 fn ratio(part: usize, whole: usize) -> f64 {
@@ -251,7 +251,7 @@ fn split(persons: &[Vec<Embedding>], g: usize) -> (Vec<Embedding>, Vec<(usize, E
     for (p, es) in persons.iter().enumerate() {
         let n = g.min(es.len().saturating_sub(1)).max(1).min(es.len());
         templates.push(if n == 0 {
-            [f32::INFINITY; EMBEDDING_DIM]
+            Embedding([f32::INFINITY; EMBEDDING_DIM])
         } else {
             centroid(&es[..n])
         });

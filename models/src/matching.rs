@@ -21,10 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decision::{Decision, Thresholds, decide, decide_matches};
 
-pub use rollcall_shared::EMBEDDING_DIM;
-
-/// One face descriptor in memory, as the embedder makes it and the matcher takes it.
-pub type Embedding = [f32; EMBEDDING_DIM];
+pub use rollcall_shared::{EMBEDDING_DIM, Embedding};
 
 /// Errors from building or querying a gallery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

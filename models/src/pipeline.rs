@@ -48,7 +48,7 @@ const PREVIOUS_MODEL_NAME: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
 pub fn unit_length(d: &Embedding) -> Embedding {
     let norm = d.iter().map(|v| v * v).sum::<f32>().sqrt();
     if norm.is_finite() && norm > 0.0 {
-        d.map(|v| v / norm)
+        Embedding(d.0.map(|v| v / norm))
     } else {
         *d
     }
@@ -413,7 +413,7 @@ mod tests {
 
     #[test]
     fn unit_length_scales_to_one_and_keeps_direction() {
-        let mut d = [0.0f32; 128];
+        let mut d = Embedding::ZERO;
         d[0] = 3.0;
         d[5] = -4.0;
         let u = unit_length(&d);
@@ -440,9 +440,9 @@ mod tests {
 
     #[test]
     fn unit_length_leaves_zero_and_non_finite_descriptors_alone() {
-        let zero = [0.0f32; 128];
+        let zero = Embedding::ZERO;
         assert_eq!(unit_length(&zero), zero);
-        let mut nan = [1.0f32; 128];
+        let mut nan = Embedding([1.0f32; 128]);
         nan[7] = f32::NAN;
         assert!(unit_length(&nan)[7].is_nan());
         assert_eq!(unit_length(&nan)[0], 1.0);

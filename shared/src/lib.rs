@@ -10,6 +10,7 @@
 //! - structs never change: a new field means a new message variant or a protocol version bump;
 //! - serde's self-describing attributes (`skip_serializing_if`, `flatten`, `untagged`) are never used.
 
+pub mod embedding;
 pub mod gallery;
 pub mod ids;
 pub mod message;
@@ -20,14 +21,13 @@ pub mod topics;
 pub mod wire;
 pub mod zone;
 
+pub use embedding::{EMBEDDING_DIM, Embedding, WrongLength};
 pub use gallery::{
     GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,
 };
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
 pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
-pub use record::{
-    AttendanceRecord, Candidate, Decision, EMBEDDING_DIM, Embedding, FaceQuality, Thumbnail,
-};
+pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
 pub use status::{DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
 pub use wire::{

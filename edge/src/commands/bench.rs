@@ -169,13 +169,13 @@ fn time_matching(students: usize, runs: usize) -> anyhow::Result<Stage> {
         state ^= state << 17;
         (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     };
-    let mut embedding = || -> Embedding { std::array::from_fn(|_| next() * 0.2) };
+    let mut embedding = || Embedding(std::array::from_fn(|_| next() * 0.2));
     let pairs: Vec<(u32, Embedding)> = (0..students as u32)
         .flat_map(|s| [s, s, s])
         .map(|s| (s, embedding()))
         .collect();
     let gallery = Gallery::try_from_iter(pairs)?;
-    let query: Embedding = [0.01; EMBEDDING_DIM];
+    let query = Embedding([0.01; EMBEDDING_DIM]);
     time(
         &format!("match 1:N, {students} students × 3"),
         runs.max(50),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use image::{Rgb, RgbImage};
 use rollcall_models::detect::Detection;
 use rollcall_models::dlib_resnet::{CHIP_BYTES, Chip};
-use rollcall_models::matching::{EMBEDDING_DIM, MatchMode, Thresholds};
+use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::pipeline::Face;
 use rollcall_models::quality::{FaceQuality, Pose, QualityGate};
 use rollcall_shared::*;
@@ -30,7 +30,7 @@ impl Recognizer for Fake {
         Ok(codes.enumerate().map(|(i, code)| face(i, code)).collect())
     }
 
-    fn embed(&self, faces: &[Face]) -> Result<Vec<[f32; EMBEDDING_DIM]>, RecognizeError> {
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError> {
         Ok(faces
             .iter()
             .map(|f| embedding(f.chip.as_rgb()[0]))
@@ -38,8 +38,8 @@ impl Recognizer for Fake {
     }
 }
 
-fn embedding(code: u8) -> [f32; EMBEDDING_DIM] {
-    let mut e = [0.0; EMBEDDING_DIM];
+fn embedding(code: u8) -> Embedding {
+    let mut e = Embedding::ZERO;
     match code {
         100..200 => {
             let a = f32::from(code - 100).to_radians();
@@ -91,7 +91,7 @@ fn gallery(students: &[(StudentId, u8)]) -> MatchGallery {
         let entry = GalleryEntry {
             student: *s,
             classes: Vec::new(),
-            embeddings: vec![Embedding(embedding(*code).to_vec())],
+            embeddings: vec![embedding(*code)],
         };
         state.entries.insert(*s, entry);
     }

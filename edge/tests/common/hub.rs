@@ -41,7 +41,7 @@ pub fn enrol(people: &[(&str, Vec<PathBuf>)]) -> Enrolment {
                 .unwrap()
                 .expect("an enrolment face");
             let e = pipeline.embed(std::slice::from_ref(&face)).unwrap();
-            embeddings.push(Embedding(e[0].to_vec()));
+            embeddings.push(e[0]);
         }
         let entry = GalleryEntry {
             student,

@@ -25,9 +25,8 @@ pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, Stor
         .query_map([previous.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
-        let old: Embedding = blob_to_embedding(blob)?.try_into().map_err(|v: Vec<f32>| {
-            StoreError::Corrupt(format!("embedding {id}: {} values", v.len()))
-        })?;
+        let old = Embedding::try_from(blob_to_embedding(blob)?)
+            .map_err(|wrong| StoreError::Corrupt(format!("embedding {id}: {} values", wrong.0)))?;
         let new = embedding_to_blob(&unit_length(&old));
         tx.execute(RELABEL, params![id, current.as_str(), new])?;
     }

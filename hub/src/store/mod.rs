@@ -228,7 +228,7 @@ pub(crate) fn sample_record(
         captured_at: UnixMillis(captured_at),
         model: ModelId::new("m").unwrap(),
         gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.5; 4]),
+        embedding: Embedding([0.5; EMBEDDING_DIM]),
         candidates: students
             .iter()
             .map(|&student| Candidate {

@@ -20,8 +20,8 @@ use rollcall_hub::clock::{Clock, ManualClock};
 use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
-    ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
+    AttendanceRecord, Candidate, Decision, DeviceId, EMBEDDING_DIM, Embedding, FaceQuality,
+    GalleryVersion, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
 };
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -246,7 +246,7 @@ pub fn record(
         captured_at: UnixMillis(captured_at),
         model: ModelId::new("dlib-resnet-v1").unwrap(),
         gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
+        embedding: Embedding([0.1; EMBEDDING_DIM]),
         decision,
         candidates,
         thumbnail,

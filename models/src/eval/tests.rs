@@ -4,7 +4,7 @@ use super::*;
 fn person(p: usize, images: usize, spread: f32) -> Vec<Sample> {
     (0..images)
         .map(|i| {
-            let mut e = [0.0; EMBEDDING_DIM];
+            let mut e = Embedding::ZERO;
             e[p % EMBEDDING_DIM] = 1.0;
             e[(p + 1 + i) % EMBEDDING_DIM] += spread;
             Sample {

@@ -90,7 +90,7 @@ pub(super) fn mean(rows: &[Embedding]) -> Embedding {
         }
     }
     let n = rows.len().max(1) as f64;
-    sum.map(|s| (s / n) as f32)
+    Embedding(sum.map(|s| (s / n) as f32))
 }
 
 #[cfg(test)]
@@ -103,8 +103,8 @@ mod tests {
 
     #[test]
     fn squared_distance_matches_the_naive_sum() {
-        let a: Embedding = std::array::from_fn(|i| (i as f32 * 0.37).sin() * 0.2);
-        let b: Embedding = std::array::from_fn(|i| (i as f32 * 0.11).cos() * 0.2);
+        let a = Embedding(std::array::from_fn(|i| (i as f32 * 0.37).sin() * 0.2));
+        let b = Embedding(std::array::from_fn(|i| (i as f32 * 0.11).cos() * 0.2));
         assert!((squared_distance(&a, &b) - naive(&a, &b)).abs() < 1e-5);
         assert_eq!(squared_distance(&a, &a), 0.0);
     }
@@ -137,10 +137,13 @@ mod tests {
 
     #[test]
     fn mean_averages_rows() {
-        let rows = [[1.0; EMBEDDING_DIM], [3.0; EMBEDDING_DIM]];
-        assert_eq!(mean(&rows), [2.0; EMBEDDING_DIM]);
+        let rows = [
+            Embedding([1.0; EMBEDDING_DIM]),
+            Embedding([3.0; EMBEDDING_DIM]),
+        ];
+        assert_eq!(mean(&rows), Embedding([2.0; EMBEDDING_DIM]));
         assert_eq!(
-            nearest(&[2.5; EMBEDDING_DIM], &rows),
+            nearest(&Embedding([2.5; EMBEDDING_DIM]), &rows),
             0.25 * EMBEDDING_DIM as f32
         );
     }
