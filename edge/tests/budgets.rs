@@ -31,7 +31,7 @@ fn big_gallery(real: GalleryUpdate) -> GalleryUpdate {
     };
     while state.entries.len() < STUDENTS {
         let embeddings = (0..EMBEDDINGS_EACH)
-            .map(|_| Embedding((0..128).map(|_| next()).collect()))
+            .map(|_| Embedding(std::array::from_fn(|_| next())))
             .collect();
         let student = StudentId::random();
         state.entries.insert(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use rollcall_e2e::faces::{faces_dir, photos_of};
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use serde_json::Value;
 
 fn edge(args: &[&str], files: &[&Path]) -> Output {
@@ -109,7 +109,7 @@ fn calibrate_reports_the_figures_and_the_thresholds_to_paste() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["model"], MODEL_ID);
+    assert_eq!(report["model"], model_id().as_str());
     assert_eq!(report["persons"], 12);
     assert_eq!(report["failure_rate"], 0.0);
     let v = &report["verification"];
@@ -134,7 +134,7 @@ fn calibrate_reports_the_figures_and_the_thresholds_to_paste() {
     let human = edge(&["calibrate"], &[photos.path()]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
-        text.contains(&format!("calibrated_for = \"{MODEL_ID}\"")),
+        text.contains(&format!("calibrated_for = \"{}\"", model_id())),
         "{text}"
     );
     assert!(

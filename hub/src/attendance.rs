@@ -7,7 +7,7 @@
 //! nothing yet.
 
 use chrono::{Datelike, NaiveDate};
-use rollcall_shared::{SiteZone, StudentId};
+use rollcall_shared::{SiteZone, StudentId, UnixMillis};
 use serde::Serialize;
 
 pub mod preview;
@@ -175,7 +175,7 @@ pub struct RosterRow {
 pub struct Evidence<'a> {
     pub members: &'a [StudentId],
     /// Accepted `(student, captured_at)` inside the session window.
-    pub sightings: &'a [(StudentId, i64)],
+    pub sightings: &'a [(StudentId, UnixMillis)],
     pub overrides: &'a [Override],
 }
 
@@ -212,11 +212,11 @@ pub fn roster(
         .collect()
 }
 
-fn first_sighting(sightings: &[(StudentId, i64)], student: StudentId) -> Option<i64> {
+fn first_sighting(sightings: &[(StudentId, UnixMillis)], student: StudentId) -> Option<i64> {
     sightings
         .iter()
         .filter(|(s, _)| *s == student)
-        .map(|(_, t)| *t)
+        .map(|(_, t)| t.0)
         .min()
 }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_models::quality::QualityGate;
 use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::{ModelId, SiteId, SiteZone};
@@ -465,9 +465,7 @@ impl Default for AttendanceConfig {
 
 impl Default for GalleryConfig {
     fn default() -> Self {
-        Self {
-            model: ModelId::new(MODEL_ID).expect("valid default model"),
-        }
+        Self { model: model_id() }
     }
 }
 
@@ -593,9 +591,10 @@ impl Settings for Config {
         if self.mqtt.client_id.is_empty() || self.mqtt.keep_alive_secs < 5 {
             return invalid("mqtt.client_id must be set and mqtt.keep_alive_secs at least 5");
         }
-        if self.faces.enabled && self.gallery.model.as_str() != MODEL_ID {
+        if self.faces.enabled && self.gallery.model != model_id() {
             return invalid(&format!(
-                "photo enrolment makes {MODEL_ID} embeddings: set gallery.model to it, or faces.enabled = false"
+                "photo enrolment makes {} embeddings: set gallery.model to it, or faces.enabled = false",
+                model_id()
             ));
         }
         Ok(())

@@ -96,7 +96,13 @@ fn entry(
     let mut embeddings: Vec<Embedding> = school::enrolments(conn, student)?
         .into_iter()
         .filter(|e| e.model == model.as_str())
-        .map(|e| Embedding(e.embedding))
+        .filter_map(|e| match Embedding::try_from(e.embedding) {
+            Ok(embedding) => Some(embedding),
+            Err(wrong) => {
+                tracing::warn!(%student, "enrolment {} left out of the gallery: {wrong}", e.id);
+                None
+            }
+        })
         .collect();
     if embeddings.is_empty() {
         return Ok(None);
@@ -151,7 +157,7 @@ mod tests {
         s.version = GalleryVersion(version);
         for &b in students {
             let student = StudentId(uuid::Uuid::from_bytes([b; 16]));
-            let embeddings = vec![Embedding(vec![f32::from(b); 4])];
+            let embeddings = vec![Embedding([f32::from(b); rollcall_shared::EMBEDDING_DIM])];
             let classes = Vec::new();
             s.entries.insert(
                 student,

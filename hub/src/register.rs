@@ -16,6 +16,7 @@
 //! still the automatic absence, [`admit_late`] amends it as the system, saying why; an entry
 //! a person already amended is theirs and is left alone.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -134,6 +135,7 @@ fn close(
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<_> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
+    let (from, to) = (UnixMillis(from), UnixMillis(to));
     let seen = records::accepted_ids_in_room(conn, &session.slot.room, from, to)?;
     let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;

@@ -14,6 +14,7 @@
 //! them; door units drop them at the next gallery push. Their register entries stay.
 
 use chrono::Months;
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 
 use crate::attendance::Rules;
@@ -21,6 +22,8 @@ use crate::config::RetentionConfig;
 use crate::store::{StoreError, quarantine, records, register, school, strangers};
 
 const DAY_MS: i64 = 86_400_000;
+/// Who rejected a face nobody decided about in time, as the review records it.
+const EXPIRED_BY: &str = "retention";
 
 /// What one pass deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +54,7 @@ pub fn run(
     now: i64,
 ) -> Result<Purged, StoreError> {
     let days_ago = |days: u32| now.saturating_sub(i64::from(days) * DAY_MS);
+    let ms = UnixMillis;
     let faces_before = days_ago(r.thumbnail_days);
     school::note_leavers(conn, now)?;
     // A dismissed stranger's centre is biometric: it goes with the crops.
@@ -60,10 +64,15 @@ pub fn run(
         .checked_sub_months(Months::new(r.register_years.saturating_mul(12)))
         .unwrap_or_default();
     Ok(Purged {
-        faces: records::purge_faces(conn, faces_before)?,
-        undecided: records::expire_undecided(conn, days_ago(r.undecided_days), now)?,
+        faces: records::purge_faces(conn, ms(faces_before))?,
+        undecided: records::expire_undecided(
+            conn,
+            ms(days_ago(r.undecided_days)),
+            ms(now),
+            EXPIRED_BY,
+        )?,
         leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
-        records: records::purge(conn, days_ago(r.record_days))?
+        records: records::purge(conn, ms(days_ago(r.record_days)))?
             + quarantine::purge(conn, days_ago(r.record_days))?,
         register_sessions: register::purge(conn, register_from)?,
     })

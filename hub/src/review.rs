@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId};
+use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -178,7 +178,7 @@ fn may_see(
         return Ok(true);
     }
     let slots = access::slots(conn, who)?;
-    Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
+    Ok(in_some_session(&r.room, r.captured_at.0, &slots, rules))
 }
 
 /// The records `who` may see, newest first, at most `limit`.
@@ -222,9 +222,9 @@ pub fn visible_ids(
     }
     records::each_key(conn, status, |key| {
         let shown = who.is_admin()
-            || by_room
-                .get(key.room.as_str())
-                .is_some_and(|in_room| in_some_session(&key.room, key.captured_at, in_room, rules));
+            || by_room.get(key.room.as_str()).is_some_and(|in_room| {
+                in_some_session(&key.room, key.captured_at.0, in_room, rules)
+            });
         if shown {
             if ids.len() < take {
                 ids.push(key.id);
@@ -283,6 +283,6 @@ fn decide<'a>(
         status,
         final_student,
         by: actor,
-        at,
+        at: UnixMillis(at),
     })
 }

@@ -6,7 +6,7 @@
 //! register, as it was when it closed plus its amendments; an open one is computed live.
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, RecordId, StudentId};
+use rollcall_shared::{ClassId, RecordId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
@@ -156,6 +156,7 @@ pub fn session_roster(
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
+    let (from, to) = (UnixMillis(from), UnixMillis(to));
     let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
     let evidence = Evidence {

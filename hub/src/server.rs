@@ -31,7 +31,7 @@ use crate::notify::{self, Event, Hooks};
 use crate::register;
 use crate::state::Hub;
 use crate::store::{Db, StoreError};
-use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID};
+use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
 
 /// How often the retention policy runs.
@@ -68,7 +68,7 @@ async fn upgrade_enrolments(
     config: &Config,
     clock: &SharedClock,
 ) -> Result<(), StoreError> {
-    if config.gallery.model.as_str() != MODEL_ID {
+    if config.gallery.model != model_id() {
         return Ok(());
     }
     let now = clock.now().0;
@@ -77,7 +77,9 @@ async fn upgrade_enrolments(
         .await?;
     if upgraded > 0 {
         tracing::info!(
-            "{upgraded} enrolment embeddings of {PREVIOUS_MODEL_ID} carried over to {MODEL_ID}"
+            "{upgraded} enrolment embeddings of {} carried over to {}",
+            previous_model_id(),
+            model_id()
         );
     }
     Ok(())

@@ -42,10 +42,10 @@ async fn person(hub: &TestHub, device: &str, axis: usize) -> String {
         let mut v = vec![0.0; 128];
         v[axis] = 0.99;
         v[60 + i] = 0.1;
-        r.embedding = Embedding(v);
+        r.embedding = Embedding::try_from(v).unwrap();
         first.get_or_insert(r.id.to_string());
         hub.db()
-            .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
+            .call(move |c| rollcall_hub::ingest::arrival::store(c, &r, r.captured_at))
             .await
             .unwrap();
     }

@@ -10,7 +10,7 @@ use common::faces::{photo, start_faces_hub};
 use common::*;
 use reqwest::StatusCode;
 use rollcall_e2e::mosquitto::Mosquitto;
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::*;
 use serde_json::{Value, json};
@@ -223,7 +223,7 @@ async fn enrolled_photos_reach_devices_and_deleting_a_student_removes_them() {
         .await;
     let device: DeviceId = device["device"]["id"].as_str().unwrap().parse().unwrap();
     let mut door = Door::connect(&broker, &hub.site, device).await;
-    let model = ModelId::new(MODEL_ID).unwrap();
+    let model = model_id();
     let request = GalleryRequest {
         device,
         have: GalleryVersion(0),
@@ -254,7 +254,7 @@ async fn enrolled_photos_reach_devices_and_deleting_a_student_removes_them() {
 
     let (_, colin_e) = admin.get(&format!("/students/{colin}/embeddings")).await;
     let (_, serena_e) = admin.get(&format!("/students/{serena}/embeddings")).await;
-    assert_eq!(colin_e[0]["model"], MODEL_ID);
+    assert_eq!(colin_e[0]["model"], model_id().as_str());
     let same = distance(&colin_e[0]["embedding"], &colin_e[1]["embedding"]);
     let other = distance(&colin_e[0]["embedding"], &serena_e[0]["embedding"]);
     // Unit-length embeddings; another person lies well beyond the recommended thresholds

@@ -83,7 +83,7 @@ fn seen(
     candidates: &[(&str, f32)],
 ) -> AttendanceRecord {
     let mut r = record(c.device, decision, candidates, monday_at(9, 2));
-    r.embedding = Embedding(embedding);
+    r.embedding = Embedding::try_from(embedding).unwrap();
     r
 }
 

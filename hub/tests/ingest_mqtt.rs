@@ -10,6 +10,7 @@ use common::door::Door;
 use common::*;
 use reqwest::StatusCode;
 use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_models::pipeline::model_id;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::*;
 use serde_json::json;
@@ -166,7 +167,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
 
     // Upgraded: the same door unit now writes version 2 and hears version 2.
     door.version = PROTOCOL_VERSION;
-    let model = ModelId::new("retinaface-mnet025.dlib-resnet-v1.align-3").unwrap();
+    let model = model_id();
     door.publish(Channel::Status, &Message::Status(status(Some(model))))
         .await;
     wait_metric(&hub, "status_messages", 2).await;
@@ -189,10 +190,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
         ),
         (&json!(PROTOCOL_VERSION), &json!(1 << 30))
     );
-    assert_eq!(
-        devices[0]["model"],
-        "retinaface-mnet025.dlib-resnet-v1.align-3"
-    );
+    assert_eq!(devices[0]["model"], model_id().as_str());
     hub.stop().await;
 }
 

@@ -27,7 +27,7 @@ fn face(axis: usize, toward: usize, distance: f32) -> Vec<f32> {
 /// Publishes an Unknown record of `embedding` captured at `at` and waits for its ack.
 async fn unknown(door: &mut Door, device: DeviceId, embedding: Vec<f32>, at: i64) -> String {
     let mut r = record(device, Decision::Unknown, &[], at);
-    r.embedding = Embedding(embedding);
+    r.embedding = Embedding::try_from(embedding).unwrap();
     door.publish(Channel::Records, &Message::Record(r.clone()))
         .await;
     loop {

@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use rollcall_models::matching::{DIM, Embedding, Gallery, MatchMode};
+use rollcall_models::matching::{EMBEDDING_DIM, Embedding, Gallery, MatchMode};
 
 /// xorshift64*: deterministic, dependency-free pseudo-random numbers.
 struct Rng(u64);
@@ -29,7 +29,7 @@ impl Rng {
 
     /// Components in ±0.2, roughly the spread of dlib descriptors.
     fn embedding(&mut self) -> Embedding {
-        std::array::from_fn(|_| (self.next_f32() - 0.5) * 0.4)
+        Embedding(std::array::from_fn(|_| (self.next_f32() - 0.5) * 0.4))
     }
 }
 
@@ -82,5 +82,5 @@ fn search_timings() {
             report(&format!("{students} students × {per}, {mode:?}"), &times);
         }
     }
-    assert_eq!(DIM, 128);
+    assert_eq!(EMBEDDING_DIM, 128);
 }

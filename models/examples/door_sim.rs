@@ -34,7 +34,7 @@ use std::path::PathBuf;
 
 use faces_cache::{Error, Photo, faces_of};
 use rollcall_models::matching::{
-    DIM, Decision, Embedding, Gallery, MatchMode, Thresholds, decide_matches,
+    Decision, EMBEDDING_DIM, Embedding, Gallery, MatchMode, Thresholds, decide_matches,
 };
 use rollcall_models::pipeline::{DOMINANCE, dominant_face};
 
@@ -138,9 +138,7 @@ enum Scope {
 fn face_of(p: &Photo) -> Option<Face> {
     let boxes: Vec<[f32; 4]> = p.faces.iter().map(|f| f.bbox).collect();
     let i = dominant_face(&boxes, p.width, p.height, DOMINANCE).ok()?;
-    let mut face = [0.0; DIM];
-    face.copy_from_slice(p.faces[i].embedding.get(..DIM)?);
-    Some(face)
+    Embedding::try_from(p.faces[i].embedding.get(..EMBEDDING_DIM)?).ok()
 }
 
 fn school(photos: &[Photo], half: usize, scope: Scope) -> School {

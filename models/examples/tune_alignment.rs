@@ -452,7 +452,7 @@ fn fit(lm: &Landmarks, opts: &AlignOptions, eyes_nose: bool) -> Result<Similarit
 mod views {
     use super::*;
     use rollcall_models::align::dlib_chip::ChipDetails;
-    use rollcall_models::matching::DIM;
+    use rollcall_models::matching::{EMBEDDING_DIM, Embedding};
     use std::io::Read;
 
     /// (rotation in degrees, scale of the chip rectangle, shift x, shift y as a share of its side)
@@ -535,7 +535,7 @@ mod views {
 
     pub struct Dump {
         pub persons: Vec<usize>,
-        pub views: Vec<Option<Vec<[f32; DIM]>>>,
+        pub views: Vec<Option<Vec<[f32; EMBEDDING_DIM]>>>,
     }
 
     pub fn load(path: &Path) -> Result<Dump, Error> {
@@ -566,7 +566,7 @@ mod views {
             }
             let vs = (0..nv)
                 .map(|_| {
-                    let mut e = [0f32; DIM];
+                    let mut e = [0f32; EMBEDDING_DIM];
                     for x in &mut e {
                         *x = f32::from_le_bytes(take(4).try_into().unwrap());
                     }
@@ -578,7 +578,7 @@ mod views {
         Ok(dump)
     }
 
-    fn unit(e: &[f32; DIM]) -> [f32; DIM] {
+    fn unit(e: &[f32; EMBEDDING_DIM]) -> [f32; EMBEDDING_DIM] {
         let n = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
         e.map(|v| v / n)
     }
@@ -599,7 +599,7 @@ mod views {
             .map(|(&person, vs)| Sample {
                 person,
                 embedding: vs.as_ref().map(|vs| {
-                    let mut m = [0f32; DIM];
+                    let mut m = [0f32; EMBEDDING_DIM];
                     for &i in &idx {
                         let e = if norm.contains('n') {
                             unit(&vs[i])
@@ -610,7 +610,7 @@ mod views {
                             *a += b / idx.len() as f32;
                         }
                     }
-                    if norm.contains('N') { unit(&m) } else { m }
+                    Embedding(if norm.contains('N') { unit(&m) } else { m })
                 }),
             })
             .collect())

@@ -27,13 +27,11 @@ use thiserror::Error;
 pub use chip::{CHIP_BYTES, CHIP_SIZE, Chip, MEAN_RGB, PIXEL_SCALE, to_nchw};
 
 use self::conv::Conv;
+use crate::matching::{EMBEDDING_DIM, Embedding};
 use crate::weights::{
     DLIB_RESNET, ModelsDir, WeightsError,
-    dlib::{EMBEDDING_DIM, FC_INPUTS, NUM_BLOCKS, layer_prefix},
+    dlib::{FC_INPUTS, NUM_BLOCKS, layer_prefix},
 };
-
-/// A face descriptor: 128 raw floats as dlib outputs them.
-pub type Descriptor = [f32; EMBEDDING_DIM];
 
 /// Why the embedder could not be loaded or run.
 #[derive(Debug, Error)]
@@ -234,12 +232,12 @@ impl DlibResnet {
     /// waits for it at every layer (at load average 5 on two cores a face and its mirror took
     /// 127 ms that way, docs/PERFORMANCE.md). Each chip's pass gives the same descriptor as in
     /// a batch (the products are computed row by row either way).
-    pub fn embed_batch(&self, chips: &[Chip]) -> Result<Vec<Descriptor>, EmbedError> {
+    pub fn embed_batch(&self, chips: &[Chip]) -> Result<Vec<Embedding>, EmbedError> {
         chips.par_iter().map(|chip| self.embed_one(chip)).collect()
     }
 
     /// One chip's descriptor.
-    fn embed_one(&self, chip: &Chip) -> Result<Descriptor, EmbedError> {
+    fn embed_one(&self, chip: &Chip) -> Result<Embedding, EmbedError> {
         let chips = std::slice::from_ref(chip);
         let shape = (1, 3, CHIP_SIZE, CHIP_SIZE);
         let input = Tensor::from_vec(to_nchw(chips), shape, &self.device)?;
@@ -248,24 +246,27 @@ impl DlibResnet {
             .into_iter()
             .next()
             .map(to_descriptor)
-            .unwrap_or([f32::NAN; EMBEDDING_DIM]))
+            .unwrap_or(Embedding([f32::NAN; EMBEDDING_DIM])))
     }
 
     /// Like [`Self::embed_batch`], but each descriptor is the mean of the chip's and its
     /// mirror image's descriptors (not renormalised). Twice the work, slightly more robust.
-    pub fn embed_batch_mirrored(&self, chips: &[Chip]) -> Result<Vec<Descriptor>, EmbedError> {
+    pub fn embed_batch_mirrored(&self, chips: &[Chip]) -> Result<Vec<Embedding>, EmbedError> {
         let mut both = chips.to_vec();
         both.extend(chips.iter().map(Chip::mirrored));
         let all = self.embed_batch(&both)?;
         let (plain, mirrored) = all.split_at(chips.len());
-        let mean =
-            |(a, b): (&Descriptor, &Descriptor)| std::array::from_fn(|i| (a[i] + b[i]) / 2.0);
+        let mean = |(a, b): (&Embedding, &Embedding)| {
+            Embedding(std::array::from_fn(|i| (a[i] + b[i]) / 2.0))
+        };
         Ok(plain.iter().zip(mirrored).map(mean).collect())
     }
 }
 
-fn to_descriptor(row: Vec<f32>) -> Descriptor {
-    std::array::from_fn(|i| row.get(i).copied().unwrap_or(f32::NAN))
+fn to_descriptor(row: Vec<f32>) -> Embedding {
+    Embedding(std::array::from_fn(|i| {
+        row.get(i).copied().unwrap_or(f32::NAN)
+    }))
 }
 
 impl Module for DlibResnet {

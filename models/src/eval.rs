@@ -21,7 +21,7 @@
 
 use serde::Serialize;
 
-use crate::matching::{DIM, Embedding};
+use crate::matching::{EMBEDDING_DIM, Embedding};
 
 /// One photo: whose it is, and its embedding if a face was extracted.
 #[derive(Debug, Clone, Copy)]
@@ -127,11 +127,11 @@ pub fn distance(a: &Embedding, b: &Embedding) -> f32 {
 }
 
 fn centroid(embeddings: &[Embedding]) -> Embedding {
-    let mut c = [0.0; DIM];
+    let mut c = [0.0; EMBEDDING_DIM];
     for e in embeddings {
         c.iter_mut().zip(e).for_each(|(c, v)| *c += v);
     }
-    c.map(|v| v / embeddings.len() as f32)
+    Embedding(c.map(|v| v / embeddings.len() as f32))
 }
 
 fn ratio(part: usize, whole: usize) -> f64 {
@@ -251,7 +251,7 @@ fn split(persons: &[Vec<Embedding>], g: usize) -> (Vec<Embedding>, Vec<(usize, E
     for (p, es) in persons.iter().enumerate() {
         let n = g.min(es.len().saturating_sub(1)).max(1).min(es.len());
         templates.push(if n == 0 {
-            [f32::INFINITY; DIM]
+            Embedding([f32::INFINITY; EMBEDDING_DIM])
         } else {
             centroid(&es[..n])
         });

@@ -21,11 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decision::{Decision, Thresholds, decide, decide_matches};
 
-/// Length of a dlib face descriptor.
-pub const DIM: usize = 128;
-
-/// One face descriptor.
-pub type Embedding = [f32; DIM];
+pub use rollcall_shared::{EMBEDDING_DIM, Embedding};
 
 /// Errors from building or querying a gallery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

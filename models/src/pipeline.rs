@@ -3,41 +3,52 @@
 //! Owns the order of the stages and what flows between them; each stage lives in its own
 //! module. The edge daemon, the hub's enrolment and the command-line tools all go through
 //! [`FacePipeline`], so every embedding in the system is made the same way, and its
-//! [`MODEL_ID`] names that way.
+//! [`model_id`] names that way.
 
 use candle_core::Device;
 use image::RgbImage;
 use rayon::prelude::*;
+use rollcall_shared::ModelId;
 use serde::{Deserialize, Serialize};
 
 use crate::align::dlib_chip::{FACE_RECOGNITION_PADDING, extract_chip, face_chip_details};
 use crate::align::{AlignError, AlignOptions, Landmarks, align_face};
 use crate::detect::Detection;
-use crate::dlib_resnet::{CHIP_SIZE, Chip, Descriptor, DlibResnet, EmbedError};
+use crate::dlib_resnet::{CHIP_SIZE, Chip, DlibResnet, EmbedError};
 use crate::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
+use crate::matching::Embedding;
 use crate::quality::{FaceQuality, QualityInput};
 use crate::retinaface::{DetectOptions, DetectorError, RetinaFace, SMALLEST_ANCHOR_PX};
 use crate::weights::{ModelsDir, WeightsError};
 
-/// Names the detector, alignment and embedder together. Bump the last part whenever a change
-/// moves embeddings, so stored embeddings of the old pipeline are never compared with new ones.
+/// Names the detector, alignment and embedder together: the one place the model id is
+/// spelled (configs, tests and the hub's enrolment all refer to [`model_id`]). Bump the last
+/// part whenever a change moves embeddings, so stored embeddings of the old pipeline are never
+/// compared with new ones.
 ///
 /// `align-3` descriptors are `align-2` descriptors scaled to unit length ([`unit_length`]):
 /// distances between them are cosine distances in disguise, which no longer let a blurred or
 /// dim photo (dlib gives those shorter descriptors) sit close to everybody (docs/ACCURACY.md).
-pub const MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-3";
+pub fn model_id() -> ModelId {
+    ModelId::new(MODEL_NAME).expect("MODEL_NAME is a valid model id")
+}
 
-/// The model before [`MODEL_ID`], whose stored embeddings [`unit_length`] turns into
-/// [`MODEL_ID`] ones exactly, so a school need not photograph its students again.
-pub const PREVIOUS_MODEL_ID: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
+/// The model before [`model_id`], whose stored embeddings [`unit_length`] turns into
+/// [`model_id`] ones exactly, so a school need not photograph its students again.
+pub fn previous_model_id() -> ModelId {
+    ModelId::new(PREVIOUS_MODEL_NAME).expect("PREVIOUS_MODEL_NAME is a valid model id")
+}
 
-/// `d` scaled to unit Euclidean length: a descriptor of [`PREVIOUS_MODEL_ID`] becomes one of
-/// [`MODEL_ID`]. A zero or non-finite descriptor is returned unchanged (matching refuses the
+const MODEL_NAME: &str = "retinaface-mnet025.dlib-resnet-v1.align-3";
+const PREVIOUS_MODEL_NAME: &str = "retinaface-mnet025.dlib-resnet-v1.align-2";
+
+/// `d` scaled to unit Euclidean length: a descriptor of [`previous_model_id`] becomes one of
+/// [`model_id`]. A zero or non-finite descriptor is returned unchanged (matching refuses the
 /// non-finite ones).
-pub fn unit_length(d: &Descriptor) -> Descriptor {
+pub fn unit_length(d: &Embedding) -> Embedding {
     let norm = d.iter().map(|v| v * v).sum::<f32>().sqrt();
     if norm.is_finite() && norm > 0.0 {
-        d.map(|v| v / norm)
+        Embedding(d.0.map(|v| v / norm))
     } else {
         *d
     }
@@ -300,7 +311,7 @@ impl FacePipeline {
     }
 
     /// Descriptors of `faces`, in order, in one batch.
-    pub fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, PipelineError> {
+    pub fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, PipelineError> {
         let chips: Vec<Chip> = faces.iter().map(|f| f.chip.clone()).collect();
         self.embed_chips(&chips, self.options.mirror)
     }
@@ -311,7 +322,7 @@ impl FacePipeline {
         &self,
         chips: &[Chip],
         mirror: bool,
-    ) -> Result<Vec<Descriptor>, PipelineError> {
+    ) -> Result<Vec<Embedding>, PipelineError> {
         if chips.is_empty() {
             return Ok(Vec::new());
         }
@@ -394,8 +405,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_model_ids_are_valid_and_differ() {
+        assert_eq!(model_id().as_str(), MODEL_NAME);
+        assert_eq!(previous_model_id().as_str(), PREVIOUS_MODEL_NAME);
+        assert_ne!(model_id(), previous_model_id());
+    }
+
+    #[test]
     fn unit_length_scales_to_one_and_keeps_direction() {
-        let mut d = [0.0f32; 128];
+        let mut d = Embedding::ZERO;
         d[0] = 3.0;
         d[5] = -4.0;
         let u = unit_length(&d);
@@ -422,9 +440,9 @@ mod tests {
 
     #[test]
     fn unit_length_leaves_zero_and_non_finite_descriptors_alone() {
-        let zero = [0.0f32; 128];
+        let zero = Embedding::ZERO;
         assert_eq!(unit_length(&zero), zero);
-        let mut nan = [1.0f32; 128];
+        let mut nan = Embedding([1.0f32; 128]);
         nan[7] = f32::NAN;
         assert!(unit_length(&nan)[7].is_nan());
         assert_eq!(unit_length(&nan)[0], 1.0);

@@ -12,8 +12,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::embedding::Embedding;
 use crate::ids::{ClassId, GalleryVersion, ModelId, StudentId};
-use crate::record::Embedding;
 use crate::wire::Invalid;
 
 /// Most students in one gallery.

@@ -1,7 +1,8 @@
 //! `rollcall-shared`: what the edge daemon and the hub must agree on.
 //!
 //! Ids as newtypes, the domain types that cross the wire, the versioned postcard [`Envelope`],
-//! and the MQTT topic layout. Nothing here does I/O: no tokio, no database, no HTTP. Both sides
+//! and the MQTT topic layout. Nothing here does I/O: no tokio, no database, no HTTP (the
+//! optional `rusqlite` feature only adds column conversions for [`UnixMillis`]). Both sides
 //! depend on this crate, so it stays small and its encoding is pinned by golden-bytes tests.
 //!
 //! Compatibility rules for the wire types (postcard is not self-describing):
@@ -9,6 +10,7 @@
 //! - structs never change: a new field means a new message variant or a protocol version bump;
 //! - serde's self-describing attributes (`skip_serializing_if`, `flatten`, `untagged`) are never used.
 
+pub mod embedding;
 pub mod gallery;
 pub mod ids;
 pub mod message;
@@ -19,12 +21,13 @@ pub mod topics;
 pub mod wire;
 pub mod zone;
 
+pub use embedding::{EMBEDDING_DIM, Embedding, WrongLength};
 pub use gallery::{
     GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,
 };
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
 pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
-pub use record::{AttendanceRecord, Candidate, Decision, Embedding, FaceQuality, Thumbnail};
+pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
 pub use status::{DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
 pub use wire::{

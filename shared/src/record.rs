@@ -2,38 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
 use crate::time::UnixMillis;
 use crate::wire::Invalid;
 
 /// Most candidates a record carries.
 pub const MAX_CANDIDATES: usize = 3;
-/// Longest embedding accepted (the dlib embedder produces 128).
-pub const MAX_EMBEDDING_DIM: usize = 512;
 /// Largest face thumbnail, in bytes of JPEG.
 pub const MAX_THUMBNAIL_BYTES: usize = 24 * 1024;
 /// Longest room name, in bytes.
 pub const MAX_ROOM_LEN: usize = 64;
-
-/// A face descriptor. Euclidean distances between descriptors of the same model are meaningful.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct Embedding(pub Vec<f32>);
-
-impl Embedding {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        let n = self.0.len();
-        if n == 0 || n > MAX_EMBEDDING_DIM {
-            return Err(Invalid::new(format!(
-                "embedding has {n} values, expected 1..={MAX_EMBEDDING_DIM}"
-            )));
-        }
-        if !self.0.iter().all(|v| v.is_finite()) {
-            return Err(Invalid::new("embedding holds a NaN or infinite value"));
-        }
-        Ok(())
-    }
-}
 
 /// What the door unit made of a face: the one decision type, from the matcher
 /// (`rollcall_models::matching::decide`) over the wire to the hub's store and API. The enum

@@ -45,3 +45,55 @@ impl fmt::Display for UnixMillis {
         write!(f, "{}ms", self.0)
     }
 }
+
+/// Stored as an INTEGER column of milliseconds, as the bare `i64` was.
+#[cfg(feature = "rusqlite")]
+mod sql {
+    use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+
+    use super::UnixMillis;
+
+    impl ToSql for UnixMillis {
+        fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+            Ok(ToSqlOutput::from(self.0))
+        }
+    }
+
+    impl FromSql for UnixMillis {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            i64::column_result(value).map(UnixMillis)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use rusqlite::Connection;
+
+        use super::UnixMillis;
+
+        #[test]
+        fn round_trips_through_an_integer_column() {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute("CREATE TABLE t (at INTEGER NOT NULL)", [])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO t (at) VALUES (?1)",
+                [UnixMillis(1_795_000_000_123)],
+            )
+            .unwrap();
+            let (back, raw, kind): (UnixMillis, i64, String) = conn
+                .query_row("SELECT at, at, typeof(at) FROM t", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .unwrap();
+            assert_eq!(
+                (back, raw, kind.as_str()),
+                (UnixMillis(1_795_000_000_123), 1_795_000_000_123, "integer")
+            );
+            assert!(
+                conn.query_row("SELECT 'x'", [], |r| r.get::<_, UnixMillis>(0))
+                    .is_err()
+            );
+        }
+    }
+}

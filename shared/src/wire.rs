@@ -159,7 +159,26 @@ pub fn decode_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, DecodeE
 }
 
 fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), DecodeError> {
-    postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))
+    REFUSAL.take();
+    postcard::take_from_bytes(bytes).map_err(|e| match REFUSAL.take() {
+        Some(reason) => DecodeError::Invalid(Invalid::new(reason)),
+        None => DecodeError::Malformed(e.to_string()),
+    })
+}
+
+thread_local! {
+    /// Why a value of this crate refused to decode: postcard keeps only "custom error", so the
+    /// reason travels beside it to [`take`], which reports it.
+    static REFUSAL: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+}
+
+/// A decoding error for `reason`, which [`decode`] reports as [`DecodeError::Invalid`] (other
+/// formats, such as JSON, carry it in the error itself).
+pub(crate) fn refuse<E: serde::de::Error>(reason: impl std::fmt::Display) -> E {
+    let reason = reason.to_string();
+    let error = E::custom(&reason);
+    REFUSAL.set(Some(reason));
+    error
 }
 
 /// Borrowing twin of [`Envelope`], so encoding does not clone the message.

@@ -9,6 +9,13 @@ fn uuid(byte: u8) -> Uuid {
     Uuid::from_bytes([byte; 16])
 }
 
+/// An embedding starting with `head`, zeros after.
+fn embedding(head: &[f32]) -> Embedding {
+    let mut e = Embedding::ZERO;
+    e[..head.len()].copy_from_slice(head);
+    e
+}
+
 pub fn record() -> AttendanceRecord {
     AttendanceRecord {
         id: RecordId(uuid(0x01)),
@@ -17,7 +24,7 @@ pub fn record() -> AttendanceRecord {
         captured_at: UnixMillis(1_795_000_000_000),
         model: ModelId::new("retinaface-dlib-v1").unwrap(),
         gallery_version: GalleryVersion(7),
-        embedding: Embedding(vec![0.5, -0.25, 1.0, 0.0]),
+        embedding: embedding(&[0.5, -0.25, 1.0, 0.0]),
         candidates: vec![
             Candidate {
                 student: StudentId(uuid(0x03)),
@@ -73,7 +80,7 @@ pub fn gallery_state() -> GalleryState {
     let entry = GalleryEntry {
         student: StudentId(uuid(0x03)),
         classes: vec![class],
-        embeddings: vec![Embedding(vec![0.125, 0.25])],
+        embeddings: vec![embedding(&[0.125, 0.25])],
     };
     s.entries.insert(entry.student, entry);
     s.timetable = vec![TimetableSlot {

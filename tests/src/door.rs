@@ -163,7 +163,7 @@ pub fn record(device: DeviceId, room: &str, captured_at: UnixMillis) -> Attendan
         captured_at,
         model: ModelId::new("dlib-resnet-v1").expect("a valid model id"),
         gallery_version: GalleryVersion(0),
-        embedding: Embedding(vec![0.1; 128]),
+        embedding: Embedding([0.1; rollcall_shared::EMBEDDING_DIM]),
         decision: Decision::Unknown,
         candidates: Vec::new(),
         thumbnail: Some(Thumbnail(vec![0xFF, 0xD8, 0xFF, 0xD9])),

@@ -16,7 +16,7 @@ fn record(device: DeviceId) -> AttendanceRecord {
         captured_at: UnixMillis::now(),
         model: ModelId::new("test-model").unwrap(),
         gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
+        embedding: Embedding([0.1; rollcall_shared::EMBEDDING_DIM]),
         candidates: vec![Candidate {
             student: StudentId::random(),
             distance: 0.31,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use image::{ImageFormat, RgbImage, imageops::FilterType};
 use rollcall_models::detect::Detection;
 use rollcall_models::image_io::{ImageLimits, decode_image, load_image};
-use rollcall_models::matching::{DIM, Embedding, Gallery, MatchMode};
+use rollcall_models::matching::{EMBEDDING_DIM, Embedding, Gallery, MatchMode};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use serde::Serialize;
 
@@ -169,13 +169,13 @@ fn time_matching(students: usize, runs: usize) -> anyhow::Result<Stage> {
         state ^= state << 17;
         (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     };
-    let mut embedding = || -> Embedding { std::array::from_fn(|_| next() * 0.2) };
+    let mut embedding = || Embedding(std::array::from_fn(|_| next() * 0.2));
     let pairs: Vec<(u32, Embedding)> = (0..students as u32)
         .flat_map(|s| [s, s, s])
         .map(|s| (s, embedding()))
         .collect();
     let gallery = Gallery::try_from_iter(pairs)?;
-    let query: Embedding = [0.01; DIM];
+    let query = Embedding([0.01; EMBEDDING_DIM]);
     time(
         &format!("match 1:N, {students} students × 3"),
         runs.max(50),

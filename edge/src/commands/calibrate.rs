@@ -11,7 +11,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rollcall_models::eval::{Report, Sample, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
-use rollcall_models::pipeline::{FacePipeline, MODEL_ID, PipelineOptions};
+use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
+use rollcall_shared::ModelId;
 use serde::Serialize;
 
 use crate::cli::CalibrateArgs;
@@ -20,7 +21,7 @@ const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
 
 #[derive(Debug, Serialize)]
 struct Output<'a> {
-    model: &'static str,
+    model: ModelId,
     options: &'a PipelineOptions,
     unreadable: usize,
     median_detect_ms: f64,
@@ -48,7 +49,7 @@ pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<Exi
     }
     progress.finish_and_clear();
     let output = Output {
-        model: MODEL_ID,
+        model: model_id(),
         options: pipeline.options(),
         unreadable: run.unreadable,
         median_detect_ms: median(&mut run.detect_ms),

@@ -214,18 +214,40 @@ pub struct MatchingConfig {
     /// No second record for the same student within this long.
     #[serde(default = "secs::<600>", with = "humantime_serde")]
     pub cooldown: Duration,
+    /// Distance at or below which an Unknown face is the same stranger as an Unknown recorded
+    /// within `cooldown` (no second record). Absent: `uncertain` ([`Self::same_stranger`]).
+    #[serde(default)]
+    pub same_stranger: Option<f32>,
+    /// Distance at or below which faces in different frames of one burst are one person,
+    /// whose frames are combined into one embedding. Absent: `uncertain`
+    /// ([`Self::same_in_burst`]).
+    #[serde(default)]
+    pub same_in_burst: Option<f32>,
     /// Attach a face thumbnail to Uncertain and Unknown records.
     #[serde(default = "yes")]
     pub thumbnails: bool,
 }
 
 impl MatchingConfig {
+    /// The decision's thresholds (confident, uncertain, margin).
     pub fn thresholds(&self) -> Thresholds {
         Thresholds {
             confident: self.confident,
             uncertain: self.uncertain,
             min_margin: self.min_margin,
         }
+    }
+
+    /// The cooldown's bound for "the same Unknown face": `same_stranger`, else `uncertain`
+    /// (the one value that did this job before it had its own setting).
+    pub fn same_stranger(&self) -> f32 {
+        self.same_stranger.unwrap_or(self.uncertain)
+    }
+
+    /// The burst's bound for "the same person in another frame": `same_in_burst`, else
+    /// `uncertain` (the one value that did this job before it had its own setting).
+    pub fn same_in_burst(&self) -> f32 {
+        self.same_in_burst.unwrap_or(self.uncertain)
     }
 }
 

@@ -1,6 +1,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rollcall_models::pipeline::{model_id, previous_model_id};
+
 use super::*;
 
 fn no_env() -> Vec<(String, String)> {
@@ -66,8 +68,8 @@ fn every_broken_rule_is_listed() {
 #[test]
 fn thresholds_measured_for_another_model_are_refused() {
     let text = DEFAULT_CONFIG.replace(
-        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-3\"",
-        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-2\"",
+        &format!("calibrated_for = \"{}\"", model_id()),
+        &format!("calibrated_for = \"{}\"", previous_model_id()),
     );
     let Err(ConfigError::Invalid(problems)) = load_str(&text, "old", no_env()) else {
         panic!("expected the old model's thresholds to be refused");
@@ -78,12 +80,53 @@ fn thresholds_measured_for_another_model_are_refused() {
         problems[0].contains("rollcall-edge calibrate"),
         "{problems:?}"
     );
-    let missing = DEFAULT_CONFIG.replace(
-        "calibrated_for = \"retinaface-mnet025.dlib-resnet-v1.align-3\"\n",
-        "",
-    );
+    let missing = DEFAULT_CONFIG.replace(&format!("calibrated_for = \"{}\"\n", model_id()), "");
     let err = load_str(&missing, "missing", no_env())
         .unwrap_err()
         .to_string();
     assert!(err.contains("calibrated_for"), "{err}");
+}
+
+#[test]
+fn each_same_person_bound_is_uncertain_unless_set() {
+    let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
+    let m = &config.matching;
+    assert_eq!((m.same_stranger, m.same_in_burst), (None, None));
+    assert_eq!(m.same_stranger(), m.uncertain);
+    assert_eq!(m.same_in_burst(), m.uncertain);
+
+    let text = DEFAULT_CONFIG.replace(
+        "# same_stranger = 0.40\n# same_in_burst = 0.40\n",
+        "same_stranger = 0.25\nsame_in_burst = 0.45\n",
+    );
+    let m = load_str(&text, "set", no_env()).unwrap().matching;
+    assert_eq!((m.same_stranger(), m.same_in_burst()), (0.25, 0.45));
+    assert_eq!(m.uncertain, 0.40, "the decision's threshold is untouched");
+
+    let env = vec![(
+        "ROLLCALL_EDGE_MATCHING__SAME_STRANGER".to_owned(),
+        "0.3".to_owned(),
+    )];
+    let m = load_str(DEFAULT_CONFIG, "env", env).unwrap().matching;
+    assert_eq!((m.same_stranger(), m.same_in_burst()), (0.3, 0.40));
+}
+
+#[test]
+fn same_person_bounds_must_be_finite_non_negative_distances() {
+    let text = DEFAULT_CONFIG.replace(
+        "# same_stranger = 0.40\n# same_in_burst = 0.40\n",
+        "same_stranger = -0.1\nsame_in_burst = nan\n",
+    );
+    let Err(ConfigError::Invalid(problems)) = load_str(&text, "bad", no_env()) else {
+        panic!("expected the bounds to be refused");
+    };
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].contains("matching.same_stranger"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].contains("matching.same_in_burst"),
+        "{problems:?}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::record::validate_room;
 
@@ -24,10 +24,12 @@ impl Settings for EdgeConfig {
         if let Err(e) = self.matching.thresholds().validate() {
             problems.push(format!("matching: {e}"));
         }
-        if self.matching.calibrated_for != MODEL_ID {
+        self.check_same_person(&mut problems);
+        let model = model_id();
+        if self.matching.calibrated_for != model.as_str() {
             problems.push(format!(
                 "matching: the thresholds were measured for face model {:?}, but this rollcall-edge \
-                 makes {MODEL_ID} embeddings, whose distances are on another scale: run \
+                 makes {model} embeddings, whose distances are on another scale: run \
                  `rollcall-edge calibrate` on your enrolment photos and update confident, \
                  uncertain, min_margin and calibrated_for (docs/ACCURACY.md)",
                 self.matching.calibrated_for
@@ -76,6 +78,20 @@ impl EdgeConfig {
         }
         if t.interval.is_some_and(|i| i < Duration::from_millis(100)) {
             problems.push("trigger.interval must be at least 100ms".into());
+        }
+    }
+
+    fn check_same_person(&self, problems: &mut Vec<String>) {
+        let m = &self.matching;
+        for (key, value) in [
+            ("same_stranger", m.same_stranger),
+            ("same_in_burst", m.same_in_burst),
+        ] {
+            if value.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {
+                problems.push(format!(
+                    "matching.{key} must be a finite, non-negative distance"
+                ));
+            }
         }
     }
 

@@ -25,6 +25,9 @@ pub struct Settings {
     pub origin: RecordOrigin,
     pub gate: QualityGate,
     pub thresholds: Thresholds,
+    /// Faces of different frames at most this far apart are one person (`[matching]
+    /// same_in_burst`).
+    pub same_in_burst: f32,
     pub mode: MatchMode,
     pub thumbnails: bool,
 }
@@ -73,7 +76,7 @@ pub fn process(
             embedding: *e,
         })
         .collect();
-    let people = combine(&observations, settings.thresholds.uncertain);
+    let people = combine(&observations, settings.same_in_burst);
     outcome.people = people.len();
     for person in &people {
         // The quality-weighted mean of unit-length embeddings, scaled back to unit length like

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use image::{Rgb, RgbImage};
 use rollcall_models::detect::Detection;
-use rollcall_models::dlib_resnet::{CHIP_BYTES, Chip, Descriptor};
-use rollcall_models::matching::{DIM, MatchMode, Thresholds};
+use rollcall_models::dlib_resnet::{CHIP_BYTES, Chip};
+use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::pipeline::Face;
 use rollcall_models::quality::{FaceQuality, Pose, QualityGate};
 use rollcall_shared::*;
@@ -19,8 +19,8 @@ use crate::daemon::record::RecordOrigin;
 struct Fake;
 
 impl Recognizer for Fake {
-    fn model_id(&self) -> &str {
-        "fake"
+    fn model_id(&self) -> ModelId {
+        ModelId::new("fake").unwrap()
     }
 
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError> {
@@ -30,7 +30,7 @@ impl Recognizer for Fake {
         Ok(codes.enumerate().map(|(i, code)| face(i, code)).collect())
     }
 
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError> {
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError> {
         Ok(faces
             .iter()
             .map(|f| embedding(f.chip.as_rgb()[0]))
@@ -38,8 +38,8 @@ impl Recognizer for Fake {
     }
 }
 
-fn embedding(code: u8) -> Descriptor {
-    let mut e = [0.0; DIM];
+fn embedding(code: u8) -> Embedding {
+    let mut e = Embedding::ZERO;
     match code {
         100..200 => {
             let a = f32::from(code - 100).to_radians();
@@ -91,7 +91,7 @@ fn gallery(students: &[(StudentId, u8)]) -> MatchGallery {
         let entry = GalleryEntry {
             student: *s,
             classes: Vec::new(),
-            embeddings: vec![Embedding(embedding(*code).to_vec())],
+            embeddings: vec![embedding(*code)],
         };
         state.entries.insert(*s, entry);
     }
@@ -111,6 +111,7 @@ fn settings() -> Settings {
             uncertain: 0.5,
             min_margin: 0.1,
         },
+        same_in_burst: 0.5,
         mode: MatchMode::Nearest,
         thumbnails: true,
     }

@@ -8,7 +8,7 @@
 //! new person. A frame never contributes two faces to one person, so two people are never
 //! merged because they stood together, and one person yields one combined embedding.
 
-use rollcall_models::matching::DIM;
+use rollcall_shared::{EMBEDDING_DIM, Embedding};
 
 /// Boxes overlapping at least this much (IoU) count as the same place.
 const SAME_PLACE_IOU: f32 = 0.3;
@@ -24,7 +24,7 @@ pub struct Observation {
     pub bbox: [f32; 4],
     /// Evidence weight (positive): better faces count more.
     pub weight: f32,
-    pub embedding: [f32; DIM],
+    pub embedding: Embedding,
 }
 
 /// One person seen in the burst.
@@ -33,8 +33,8 @@ pub struct Person {
     /// Indices into the observations, best first.
     pub members: Vec<usize>,
     /// Quality-weighted mean embedding.
-    pub embedding: [f32; DIM],
-    sum: [f32; DIM],
+    pub embedding: Embedding,
+    sum: [f32; EMBEDDING_DIM],
     total_weight: f32,
 }
 
@@ -43,7 +43,7 @@ impl Person {
         let mut p = Self {
             members: Vec::new(),
             embedding: o.embedding,
-            sum: [0.0; DIM],
+            sum: [0.0; EMBEDDING_DIM],
             total_weight: 0.0,
         };
         p.add(i, o);
@@ -58,7 +58,7 @@ impl Person {
         }
         self.total_weight += w;
         let t = self.total_weight;
-        self.embedding = self.sum.map(|s| s / t);
+        self.embedding = Embedding(self.sum.map(|s| s / t));
     }
 
     /// The best observation (highest weight).
@@ -107,7 +107,7 @@ fn closest(people: &[Person], faces: &[Observation], o: &Observation, join: f32)
         .map(|(i, _)| i)
 }
 
-pub fn distance(a: &[f32; DIM], b: &[f32; DIM]) -> f32 {
+pub fn distance(a: &Embedding, b: &Embedding) -> f32 {
     a.iter()
         .zip(b)
         .map(|(x, y)| (x - y) * (x - y))
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     fn face(frame: usize, x: f32, value: f32, weight: f32) -> Observation {
-        let mut embedding = [0.0; DIM];
+        let mut embedding = Embedding::ZERO;
         embedding[0] = value;
         Observation {
             frame,

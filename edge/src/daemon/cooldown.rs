@@ -9,8 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rollcall_models::matching::DIM;
-use rollcall_shared::{Decision, StudentId};
+use rollcall_shared::{Decision, Embedding, StudentId};
 use tokio::time::Instant;
 
 use super::combine::distance;
@@ -23,7 +22,7 @@ pub struct Cooldown {
     period: Duration,
     same_person: f32,
     students: HashMap<StudentId, (Instant, Decision)>,
-    unknowns: Vec<(Instant, [f32; DIM])>,
+    unknowns: Vec<(Instant, Embedding)>,
 }
 
 impl Cooldown {
@@ -41,7 +40,7 @@ impl Cooldown {
         &mut self,
         student: Option<StudentId>,
         decision: Decision,
-        embedding: &[f32; DIM],
+        embedding: &Embedding,
         now: Instant,
     ) -> bool {
         self.forget_before(now);
@@ -64,7 +63,7 @@ impl Cooldown {
         allowed
     }
 
-    fn admit_unknown(&mut self, embedding: &[f32; DIM], now: Instant) -> bool {
+    fn admit_unknown(&mut self, embedding: &Embedding, now: Instant) -> bool {
         let seen = self
             .unknowns
             .iter()
@@ -92,7 +91,7 @@ impl Cooldown {
 mod tests {
     use super::*;
 
-    const Z: [f32; DIM] = [0.0; DIM];
+    const Z: Embedding = Embedding::ZERO;
 
     #[tokio::test(start_paused = true)]
     async fn a_student_gets_one_record_per_period() {

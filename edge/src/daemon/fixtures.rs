@@ -23,7 +23,7 @@ pub fn record(decision: Decision, thumb: usize) -> AttendanceRecord {
         captured_at: UnixMillis::now(),
         model: ModelId::new("test-model").unwrap(),
         gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
+        embedding: Embedding([0.1; EMBEDDING_DIM]),
         candidates,
         decision,
         thumbnail,

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use rollcall_models::matching::{DIM, Gallery, Match, MatchError, MatchMode};
+use rollcall_models::matching::{Embedding, Gallery, Match, MatchError, MatchMode};
 use rollcall_shared::{ClassId, GalleryState, GalleryVersion, ModelId, StudentId};
 
 /// A local wall-clock position in the week, for the timetable.
@@ -27,28 +27,16 @@ pub struct MatchGallery {
 }
 
 impl MatchGallery {
-    /// Builds the search matrix; embeddings of the wrong length are skipped (and counted).
+    /// Builds the search matrix (every embedding has the one length: decoding saw to it).
     pub fn new(state: GalleryState) -> Self {
-        let mut rows = Vec::new();
-        let mut skipped = 0usize;
-        for entry in state.entries.values() {
-            for embedding in &entry.embeddings {
-                match <[f32; DIM]>::try_from(embedding.0.as_slice()) {
-                    Ok(row) => rows.push((entry.student, row)),
-                    Err(_) => skipped += 1,
-                }
-            }
-        }
+        let rows = state.entries.values().flat_map(|entry| {
+            let student = entry.student;
+            entry.embeddings.iter().map(move |e| (student, *e))
+        });
         let matrix = Gallery::try_from_iter(rows).unwrap_or_else(|e| {
             tracing::error!("gallery holds a non-finite embedding ({e}); matching against nobody");
             Gallery::new()
         });
-        if skipped > 0 {
-            tracing::warn!(
-                skipped,
-                "gallery embeddings of the wrong dimension were skipped"
-            );
-        }
         Self { state, matrix }
     }
 
@@ -76,7 +64,7 @@ impl MatchGallery {
     /// The `k` nearest students, among those timetabled at `when` if the timetable says who.
     pub fn search(
         &self,
-        query: &[f32; DIM],
+        query: &Embedding,
         k: usize,
         mode: MatchMode,
         when: WeekTime,
@@ -115,7 +103,7 @@ impl MatchGallery {
 
 #[cfg(test)]
 mod tests {
-    use rollcall_shared::{Embedding, GalleryEntry, TimetableSlot};
+    use rollcall_shared::{EMBEDDING_DIM, GalleryEntry, TimetableSlot};
 
     use super::*;
 
@@ -123,7 +111,7 @@ mod tests {
         GalleryEntry {
             student: StudentId::random(),
             classes: vec![class],
-            embeddings: vec![Embedding(vec![value; DIM])],
+            embeddings: vec![Embedding([value; EMBEDDING_DIM])],
         }
     }
 
@@ -141,7 +129,7 @@ mod tests {
             end_minute: 600,
         }];
         let g = MatchGallery::new(state);
-        let query = [0.0; DIM];
+        let query = Embedding::ZERO;
         let monday_9 = WeekTime {
             weekday: 1,
             minute: 545,
@@ -154,15 +142,5 @@ mod tests {
         };
         let best = g.search(&query, 1, MatchMode::Nearest, tuesday).unwrap();
         assert_eq!(best[0].id, a.student, "no class now: everyone");
-    }
-
-    #[test]
-    fn embeddings_of_another_dimension_are_skipped() {
-        let mut state = GalleryState::empty(ModelId::new("m").unwrap());
-        let mut e = entry(ClassId::random(), 0.0);
-        e.embeddings.push(Embedding(vec![0.0; 64]));
-        state.entries.insert(e.student, e);
-        let g = MatchGallery::new(state);
-        assert_eq!(g.len(), 1);
     }
 }

@@ -124,7 +124,9 @@ impl GalleryStore {
 
 #[cfg(test)]
 mod tests {
-    use rollcall_shared::{ClassId, Embedding, GalleryEntry, GalleryVersion, StudentId};
+    use rollcall_shared::{
+        ClassId, EMBEDDING_DIM, Embedding, GalleryEntry, GalleryVersion, StudentId,
+    };
 
     use super::*;
 
@@ -134,7 +136,7 @@ mod tests {
         let e = GalleryEntry {
             student: StudentId::random(),
             classes: vec![ClassId::random()],
-            embeddings: vec![Embedding(vec![0.5; 128])],
+            embeddings: vec![Embedding([0.5; EMBEDDING_DIM])],
         };
         next.entries.insert(e.student, e);
         let update = GalleryUpdate::delta(state, &next);

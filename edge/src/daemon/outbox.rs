@@ -173,7 +173,7 @@ impl Outbox {
         }
         let row = params![
             r.id.0.as_bytes().as_slice(),
-            r.captured_at.0,
+            r.captured_at,
             decision,
             r.thumbnail.is_some(),
             payload

@@ -3,8 +3,9 @@
 //! and synchronous, so it is only ever called from the pipeline thread.
 
 use image::RgbImage;
-use rollcall_models::dlib_resnet::Descriptor;
-use rollcall_models::pipeline::{Face, FacePipeline, MODEL_ID, PipelineError};
+use rollcall_models::matching::Embedding;
+use rollcall_models::pipeline::{Face, FacePipeline, PipelineError, model_id};
+use rollcall_shared::ModelId;
 
 /// Why recognition failed on a frame (not "no face": that is an empty result).
 #[derive(Debug, thiserror::Error)]
@@ -26,23 +27,23 @@ impl From<PipelineError> for RecognizeError {
 /// Detect, align and measure faces; embed them in one batch.
 pub trait Recognizer: Send + 'static {
     /// Names the pipeline; embeddings of other models are never compared.
-    fn model_id(&self) -> &str;
+    fn model_id(&self) -> ModelId;
     /// Every face in `frame`, aligned and measured.
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError>;
     /// One descriptor per face, in order.
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError>;
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError>;
 }
 
 impl Recognizer for FacePipeline {
-    fn model_id(&self) -> &str {
-        MODEL_ID
+    fn model_id(&self) -> ModelId {
+        model_id()
     }
 
     fn faces(&self, frame: &RgbImage) -> Result<Vec<Face>, RecognizeError> {
         Ok(FacePipeline::faces(self, frame)?)
     }
 
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError> {
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError> {
         if faces.is_empty() {
             return Ok(Vec::new());
         }
@@ -52,7 +53,7 @@ impl Recognizer for FacePipeline {
 
 /// A recognizer shared between daemons (tests load the networks once).
 impl<R: Recognizer + Sync> Recognizer for std::sync::Arc<R> {
-    fn model_id(&self) -> &str {
+    fn model_id(&self) -> ModelId {
         R::model_id(self)
     }
 
@@ -60,7 +61,7 @@ impl<R: Recognizer + Sync> Recognizer for std::sync::Arc<R> {
         R::faces(self, frame)
     }
 
-    fn embed(&self, faces: &[Face]) -> Result<Vec<Descriptor>, RecognizeError> {
+    fn embed(&self, faces: &[Face]) -> Result<Vec<Embedding>, RecognizeError> {
         R::embed(self, faces)
     }
 }

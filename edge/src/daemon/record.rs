@@ -4,7 +4,7 @@
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
 use rollcall_models::dlib_resnet::Chip;
-use rollcall_models::matching::{DIM, Match};
+use rollcall_models::matching::Match;
 use rollcall_models::pipeline::Face;
 use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
 use rollcall_shared::{
@@ -26,7 +26,7 @@ pub struct RecordOrigin {
 /// What was decided about one person of a burst.
 #[derive(Debug)]
 pub struct Verdict<'a> {
-    pub embedding: &'a [f32; DIM],
+    pub embedding: &'a Embedding,
     pub matches: &'a [Match<StudentId>],
     pub decision: Decision,
     /// The person's best face.
@@ -55,7 +55,7 @@ pub fn build(
         captured_at,
         model: origin.model.clone(),
         gallery_version,
-        embedding: Embedding(v.embedding.to_vec()),
+        embedding: *v.embedding,
         candidates: candidates.collect(),
         decision: v.decision,
         thumbnail: wants_thumbnail.then(|| thumbnail(&v.face.chip)).flatten(),

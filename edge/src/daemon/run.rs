@@ -49,8 +49,6 @@ pub enum DaemonError {
     Mqtt(#[from] MqttError),
     #[error("trigger: {0}")]
     Trigger(#[from] TriggerError),
-    #[error("recognizer model id {0:?} is not a valid model id")]
-    ModelId(String),
     #[error("starting the pipeline thread: {0}")]
     Thread(std::io::Error),
 }
@@ -94,11 +92,11 @@ pub async fn run(
     let (committed_tx, committed_rx) = mpsc::channel(COMMITTED_QUEUE);
     let worker = Worker {
         camera,
-        settings: settings(&config, recognizer.model_id())?,
+        settings: settings(&config, recognizer.model_id()),
         recognizer,
         frames: config.burst.frames,
         spacing: config.burst.spacing,
-        cooldown: Cooldown::new(config.matching.cooldown, config.matching.uncertain),
+        cooldown: Cooldown::new(config.matching.cooldown, config.matching.same_stranger()),
         gallery: gallery_rx,
         outbox: outbox.clone(),
         committed: committed_tx,
@@ -145,14 +143,13 @@ pub async fn run(
 
 fn open_state(
     config: &EdgeConfig,
-    model: &str,
+    model: ModelId,
 ) -> Result<(Outbox, GalleryStore, rollcall_shared::GalleryState), DaemonError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| DaemonError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     let db = Db::open(&config.data_dir.join(DB_FILE))?;
-    let model = ModelId::new(model).map_err(|_| DaemonError::ModelId(model.to_owned()))?;
     let store = GalleryStore::new(db.clone(), model);
     let state = store.load()?;
     tracing::info!(version = %state.version, students = state.entries.len(), "gallery restored");
@@ -189,9 +186,8 @@ fn restored_tracker(outbox: &Outbox, config: &EdgeConfig) -> Result<Tracker, Dae
     Ok(tracker)
 }
 
-fn settings(config: &EdgeConfig, model: &str) -> Result<Settings, DaemonError> {
-    let model = ModelId::new(model).map_err(|_| DaemonError::ModelId(model.to_owned()))?;
-    Ok(Settings {
+fn settings(config: &EdgeConfig, model: ModelId) -> Settings {
+    Settings {
         origin: RecordOrigin {
             device: config.device.id,
             room: config.device.room.clone(),
@@ -199,9 +195,10 @@ fn settings(config: &EdgeConfig, model: &str) -> Result<Settings, DaemonError> {
         },
         gate: config.quality,
         thresholds: config.matching.thresholds(),
+        same_in_burst: config.matching.same_in_burst(),
         mode: config.matching.mode,
         thumbnails: config.matching.thumbnails,
-    })
+    }
 }
 
 /// Waits for `shutdown`, pinging systemd's watchdog meanwhile if it is on.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rollcall_models::image_io::{ImageLimits, load_image};
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_shared::topics::{Channel, Topic, hub_filter};
 use rollcall_shared::*;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -28,7 +28,7 @@ pub struct Enrolment {
 /// Enrols each identity from the given photos with the real pipeline.
 pub fn enrol(people: &[(&str, Vec<PathBuf>)]) -> Enrolment {
     let pipeline = pipeline();
-    let mut state = GalleryState::empty(ModelId::new(MODEL_ID).unwrap());
+    let mut state = GalleryState::empty(model_id());
     state.version = GalleryVersion(1);
     let mut students = HashMap::new();
     for (name, photos) in people {
@@ -41,7 +41,7 @@ pub fn enrol(people: &[(&str, Vec<PathBuf>)]) -> Enrolment {
                 .unwrap()
                 .expect("an enrolment face");
             let e = pipeline.embed(std::slice::from_ref(&face)).unwrap();
-            embeddings.push(Embedding(e[0].to_vec()));
+            embeddings.push(e[0]);
         }
         let entry = GalleryEntry {
             student,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rollcall_edge::config::{EdgeConfig, Secrets, load_str};
 use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource};
-use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
 use rollcall_models::weights::ModelsDir;
 use rollcall_runtime::SystemClock;
 use tokio::sync::oneshot;
@@ -72,7 +72,7 @@ fps = 1000.0
 frames = 3
 spacing = "1ms"
 [matching]
-calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
+calibrated_for = "{model}"
 confident = 0.35
 uncertain = 0.42
 min_margin = 0.015
@@ -86,6 +86,7 @@ heartbeat = "1s"
         data = data_dir.display(),
         id = uuid::Uuid::new_v4(),
         replay = replay.display(),
+        model = model_id(),
     );
     let env = extra_env
         .iter()

@@ -193,9 +193,9 @@ fn marks_come_from_overrides_then_records_then_closing() {
     };
     let [a, b, c, d] = [(); 4].map(|_| StudentId::random());
     let sightings = [
-        (a, at(8 * 60 + 58)),
-        (b, at(9 * 60 + 12)),
-        (b, at(9 * 60 + 30)),
+        (a, UnixMillis(at(8 * 60 + 58))),
+        (b, UnixMillis(at(9 * 60 + 12))),
+        (b, UnixMillis(at(9 * 60 + 30))),
     ];
     let overrides = [Override {
         student: d,

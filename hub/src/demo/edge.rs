@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use rollcall_models::pipeline::model_id;
+
 use super::{DemoError, School};
 use crate::config::Config;
 
@@ -59,7 +61,7 @@ fps = 10.0
 [burst]
 frames = 1
 [matching]
-calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
+calibrated_for = "{model}"
 # The thresholds docs/ACCURACY.md recommends for this model.
 confident = 0.26
 uncertain = 0.30
@@ -76,6 +78,7 @@ heartbeat = "5s"
         user = device.mqtt_username,
         secrets = secrets.display(),
         replay = replay.display(),
+        model = model_id(),
     )
 }
 

@@ -14,10 +14,11 @@ use std::path::PathBuf;
 
 use rollcall_models::image_io::{ImageLimits, decode_image};
 use rollcall_models::pipeline::{
-    DOMINANCE, Face, FacePipeline, MODEL_ID, PipelineOptions, dominant_face,
+    DOMINANCE, Face, FacePipeline, PipelineOptions, dominant_face, model_id,
 };
 use rollcall_models::quality::{FaceQuality, QualityGate};
 use rollcall_models::weights::ModelsDir;
+use rollcall_shared::ModelId;
 
 pub use record::check_record;
 pub use refusal::Refusal;
@@ -84,8 +85,8 @@ impl Enroller {
     }
 
     /// The model id every embedding made here carries.
-    pub fn model(&self) -> &'static str {
-        MODEL_ID
+    pub fn model(&self) -> ModelId {
+        model_id()
     }
 
     pub fn gate(&self) -> &QualityGate {

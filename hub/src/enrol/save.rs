@@ -1,7 +1,7 @@
 //! Saving an accepted photo: the enrolment embedding with its thumbnail and quality figures,
 //! and the audit entry. The one place enrolment photos are written, by the API and the demo.
 
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_shared::StudentId;
 use rusqlite::Connection;
 use serde_json::json;
@@ -21,9 +21,10 @@ pub fn save(
     accepted: &Accepted,
     now: i64,
 ) -> Result<Uuid, StoreError> {
+    let model = model_id();
     let new = NewEnrolment {
         student,
-        model: MODEL_ID,
+        model: model.as_str(),
         embedding: &accepted.embedding,
         quality: Some(f64::from(accepted.quality.detector_score)),
         thumbnail: Some(accepted.thumbnail.as_slice()),
@@ -33,7 +34,7 @@ pub fn save(
         at: now,
     };
     let face = school::insert_enrolment(tx, &new)?;
-    let after = json!({"embedding": face, "model": MODEL_ID, "quality": accepted.quality});
+    let after = json!({"embedding": face, "model": model, "quality": accepted.quality});
     let change = Change {
         actor,
         action: "student.enrol_photo",

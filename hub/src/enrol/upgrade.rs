@@ -3,8 +3,8 @@
 //! keeps no enrolment photos, so without this every student would have to be photographed
 //! again after the upgrade.
 
-use rollcall_models::dlib_resnet::Descriptor;
-use rollcall_models::pipeline::{MODEL_ID, PREVIOUS_MODEL_ID, unit_length};
+use rollcall_models::matching::Embedding;
+use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
 use rusqlite::{Connection, params};
 use serde_json::json;
 
@@ -14,21 +14,21 @@ use crate::store::{StoreError, blob_to_embedding, embedding_to_blob};
 const OLD_ROWS: &str = "SELECT id, embedding FROM embeddings WHERE model = ?1";
 const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id = ?1";
 
-/// Turns every stored enrolment embedding of [`PREVIOUS_MODEL_ID`] into a [`MODEL_ID`] one, in
+/// Turns every stored enrolment embedding of [`previous_model_id`] into a [`model_id`] one, in
 /// place, in one transaction, and audits how many. Returns that number; running it again finds
 /// nothing to do. A blob that is not one descriptor long is an error and nothing changes.
 pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, StoreError> {
+    let (current, previous) = (model_id(), previous_model_id());
     let tx = conn.transaction()?;
     let rows: Vec<(String, Vec<u8>)> = tx
         .prepare(OLD_ROWS)?
-        .query_map([PREVIOUS_MODEL_ID], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([previous.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
-        let old: Descriptor = blob_to_embedding(blob)?.try_into().map_err(|v: Vec<f32>| {
-            StoreError::Corrupt(format!("embedding {id}: {} values", v.len()))
-        })?;
+        let old = Embedding::try_from(blob_to_embedding(blob)?)
+            .map_err(|wrong| StoreError::Corrupt(format!("embedding {id}: {} values", wrong.0)))?;
         let new = embedding_to_blob(&unit_length(&old));
-        tx.execute(RELABEL, params![id, MODEL_ID, new])?;
+        tx.execute(RELABEL, params![id, current.as_str(), new])?;
     }
     if !rows.is_empty() {
         audit::log(
@@ -36,9 +36,9 @@ pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, Stor
             Change {
                 actor: "system",
                 action: "gallery.upgrade_model",
-                target: format!("model:{MODEL_ID}"),
-                before: Some(json!({"model": PREVIOUS_MODEL_ID, "embeddings": rows.len()})),
-                after: Some(json!({"model": MODEL_ID, "embeddings": rows.len()})),
+                target: format!("model:{current}"),
+                before: Some(json!({"model": previous, "embeddings": rows.len()})),
+                after: Some(json!({"model": current, "embeddings": rows.len()})),
                 at: now,
             },
         )?;
@@ -88,12 +88,15 @@ mod tests {
     fn previous_model_embeddings_become_unit_length_current_ones_once() {
         let (mut conn, ada) = with_student();
         let old: Vec<f32> = (0..128).map(|i| (i as f32 - 60.0) / 50.0).collect();
-        enrol(&conn, ada, PREVIOUS_MODEL_ID, &old);
+        enrol(&conn, ada, previous_model_id().as_str(), &old);
         enrol(&conn, ada, "someone-elses-model", &old);
 
         assert_eq!(upgrade_enrolments(&mut conn, 5).unwrap(), 1);
         let stored = school::enrolments(&conn, ada).unwrap();
-        let current: Vec<_> = stored.iter().filter(|e| e.model == MODEL_ID).collect();
+        let current: Vec<_> = stored
+            .iter()
+            .filter(|e| e.model == model_id().as_str())
+            .collect();
         assert_eq!(current.len(), 1);
         let norm = current[0]
             .embedding
@@ -124,12 +127,16 @@ mod tests {
     #[test]
     fn a_corrupt_blob_stops_the_upgrade_and_changes_nothing() {
         let (mut conn, ada) = with_student();
-        enrol(&conn, ada, PREVIOUS_MODEL_ID, &[0.5; 128]);
-        enrol(&conn, ada, PREVIOUS_MODEL_ID, &[0.5; 3]);
+        enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 128]);
+        enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 3]);
         let err = upgrade_enrolments(&mut conn, 5).unwrap_err();
         assert!(err.to_string().contains("3 values"), "{err}");
         let stored = school::enrolments(&conn, ada).unwrap();
-        assert!(stored.iter().all(|e| e.model == PREVIOUS_MODEL_ID));
+        assert!(
+            stored
+                .iter()
+                .all(|e| e.model == previous_model_id().as_str())
+        );
         assert!(audit::recent(&conn, 10).unwrap().is_empty());
     }
 }

@@ -98,7 +98,7 @@ fn pending_by_class(
     let mut seen = 0;
     records::each_key(conn, Some(Status::Pending), |key| {
         for (i, slots) in by_room.get(key.room.as_str()).into_iter().flatten() {
-            if in_some_session(&key.room, key.captured_at, slots, rules) {
+            if in_some_session(&key.room, key.captured_at.0, slots, rules) {
                 counts[*i] += 1;
             }
         }

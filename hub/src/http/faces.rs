@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::multipart::{self, Part};
 use super::request::{Reply, Request};
 use crate::access;
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_models::quality::FaceQuality;
 
 use crate::auth::Principal;
@@ -97,7 +97,7 @@ fn finish(hub: &Hub, student: StudentId, outcomes: Vec<Outcome>) -> Result<Reply
     let photos: Vec<Value> = outcomes.iter().map(outcome_json).collect();
     if outcomes.iter().any(|(_, o)| o.is_ok()) {
         hub.gallery_changed();
-        return Reply::created(json!({"student": student, "model": MODEL_ID, "photos": photos}));
+        return Reply::created(json!({"student": student, "model": model_id(), "photos": photos}));
     }
     match outcomes.into_iter().find_map(|(_, o)| o.err()) {
         Some(refusal) => Err(ApiError::Photo {

@@ -257,7 +257,8 @@ pub async fn embeddings(hub: &Hub, req: &Request, _who: &Principal) -> Result<Re
 pub async fn enrol_embedding(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;
     let body: EmbeddingBody = req.json()?;
-    Embedding(body.embedding.clone())
+    Embedding::try_from(body.embedding.as_slice())
+        .map_err(|e| ApiError::bad(e.to_string()))?
         .validate()
         .map_err(|e| ApiError::bad(e.to_string()))?;
     let (actor, now) = (who.actor(), hub.now());

@@ -4,6 +4,7 @@
 //! changed through `sessions`.
 
 use chrono::NaiveDate;
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
@@ -54,6 +55,7 @@ fn with_waiting(
 ) -> Result<Value, ApiError> {
     let roster = roster::session_roster(conn, session, rules, now)?;
     let (from, to) = session.window(rules);
+    let (from, to) = (UnixMillis(from), UnixMillis(to));
     let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
     let named = records::named_by_door(conn, &session.slot.room, from, to)?;
     let by_door = roster

@@ -2,9 +2,10 @@
 //!
 //! `mqtt` owns the broker connection: it forwards incoming publishes into a bounded channel
 //! and publishes what others put on the [`Outbound`] channel. `classify` checks a payload
-//! without I/O, `vet` whether a record can be believed. `process` stores a batch in one
-//! transaction and only then acknowledges it.
+//! without I/O, `vet` whether a record can be believed, `arrival` what a believed one starts
+//! as in review. `process` stores a batch in one transaction and only then acknowledges it.
 
+pub mod arrival;
 pub mod classify;
 pub mod metrics;
 pub mod mqtt;

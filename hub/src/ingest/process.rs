@@ -15,11 +15,12 @@ use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     AttendanceRecord, Decision, DeviceId, Envelope, GalleryUpdate, Message, ModelId,
-    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings,
+    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnixMillis,
 };
 use rusqlite::Connection;
 use tokio::sync::{Notify, mpsc, watch};
 
+use super::arrival;
 use super::classify::{Refusal, classify};
 use super::metrics::add;
 use super::vet::{Window, vet};
@@ -289,7 +290,7 @@ impl Batch<'_> {
                 "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
             );
         }
-        match records::insert(tx, &record, self.now) {
+        match arrival::store(tx, &record, UnixMillis(self.now)) {
             Ok(true) => {
                 // A face of a stranger someone dismissed never reaches the review again.
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;

@@ -161,12 +161,15 @@ pub(crate) fn readable<T>(
     Ok(kept)
 }
 
-/// Reads column `idx` of `row` as an id (for use inside `query_map`).
-pub(crate) fn id_col<T: FromStr>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
+/// Reads column `col` (a name, or a position) of `row` as an id (for use inside `query_map`).
+pub(crate) fn id_col<T: FromStr>(
+    row: &rusqlite::Row<'_>,
+    col: impl rusqlite::RowIndex + Copy,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(col)?;
     text.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
-            idx,
+            col.idx(row.as_ref()).unwrap_or_default(),
             rusqlite::types::Type::Text,
             format!("bad id {text:?}").into(),
         )
@@ -211,7 +214,7 @@ pub(crate) fn sample_record(
         captured_at: UnixMillis(captured_at),
         model: ModelId::new("m").unwrap(),
         gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.5; 4]),
+        embedding: Embedding([0.5; EMBEDDING_DIM]),
         candidates: students
             .iter()
             .map(|&student| Candidate {

@@ -1,9 +1,13 @@
-//! Attendance records received from devices, and their review. Inserting is idempotent on the
-//! record id, so a device that resends after a lost ack changes nothing.
+//! Attendance records received from devices, and their review: plain reads and writes.
+//! Inserting is idempotent on the record id, so a device that resends after a lost ack changes
+//! nothing. What a record starts as, and who may change it how, is decided by the callers
+//! (`ingest::arrival`, the review routes, `retention`), never here.
 
 use std::ops::ControlFlow;
 
-use rollcall_shared::{AttendanceRecord, Candidate, Decision, DeviceId, RecordId, StudentId};
+use rollcall_shared::{
+    AttendanceRecord, Candidate, Decision, DeviceId, RecordId, StudentId, UnixMillis,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -21,8 +25,8 @@ const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
     status, final_student) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
     ON CONFLICT (id) DO NOTHING";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
-    decision, thumbnail IS NOT NULL, quality, status, final_student, reviewed_by, reviewed_at
-    FROM records";
+    decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
+    reviewed_by, reviewed_at FROM records";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5 WHERE id = ?1";
 const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
@@ -55,7 +59,7 @@ const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = x''
     AND (thumbnail IS NOT NULL OR length(embedding) > 0)";
 // A face nobody decided about in time is set aside as rejected, its crop and embedding gone.
 const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = x'',
-    status = 'rejected', reviewed_by = 'retention', reviewed_at = ?2
+    status = 'rejected', reviewed_by = ?3, reviewed_at = ?2
     WHERE status = 'pending' AND captured_at < ?1";
 // Erasure: the faces of one student, confirmed or waiting with them as a candidate.
 const ERASE_FACES: &str = "DELETE FROM records WHERE final_student = ?1
@@ -103,8 +107,8 @@ pub struct RecordView {
     pub id: RecordId,
     pub device_id: DeviceId,
     pub room: String,
-    pub captured_at: i64,
-    pub received_at: i64,
+    pub captured_at: UnixMillis,
+    pub received_at: UnixMillis,
     pub model: String,
     pub candidates: Vec<Candidate>,
     pub decision: Decision,
@@ -113,29 +117,29 @@ pub struct RecordView {
     pub status: Status,
     pub final_student: Option<StudentId>,
     pub reviewed_by: Option<String>,
-    pub reviewed_at: Option<i64>,
+    pub reviewed_at: Option<UnixMillis>,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
-    let candidates: String = r.get(6)?;
-    let quality: String = r.get(9)?;
-    let status: String = r.get(10)?;
-    let final_student: Option<String> = r.get(11)?;
+    let candidates: String = r.get("candidates")?;
+    let quality: String = r.get("quality")?;
+    let status: String = r.get("status")?;
+    let final_student: Option<String> = r.get("final_student")?;
     Ok(RecordView {
-        id: id_col(r, 0)?,
-        device_id: id_col(r, 1)?,
-        room: r.get(2)?,
-        captured_at: r.get(3)?,
-        received_at: r.get(4)?,
-        model: r.get(5)?,
+        id: id_col(r, "id")?,
+        device_id: id_col(r, "device_id")?,
+        room: r.get("room")?,
+        captured_at: r.get("captured_at")?,
+        received_at: r.get("received_at")?,
+        model: r.get("model")?,
         candidates: serde_json::from_str(&candidates).unwrap_or_default(),
-        decision: id_col(r, 7)?,
-        has_thumbnail: r.get(8)?,
+        decision: id_col(r, "decision")?,
+        has_thumbnail: r.get("has_thumbnail")?,
         quality: serde_json::from_str(&quality).unwrap_or_default(),
         status: Status::parse(&status).unwrap_or(Status::Pending),
         final_student: final_student.and_then(|s| s.parse().ok()),
-        reviewed_by: r.get(12)?,
-        reviewed_at: r.get(13)?,
+        reviewed_by: r.get("reviewed_by")?,
+        reviewed_at: r.get("reviewed_at")?,
     })
 }
 
@@ -150,19 +154,21 @@ pub fn exists(conn: &Connection, id: RecordId) -> Result<bool, StoreError> {
     Ok(stmt.exists([id.to_string()])?)
 }
 
-/// Stores `record` unless a record with its id exists. Returns whether a row was added.
+/// Where a record stands in review when it is stored (the rule is `ingest::arrival`'s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub status: Status,
+    pub final_student: Option<StudentId>,
+}
+
+/// Stores `record`, standing as `standing`, unless a record with its id exists. Returns
+/// whether a row was added.
 pub fn insert(
     conn: &Connection,
     record: &AttendanceRecord,
-    received_at: i64,
+    received_at: UnixMillis,
+    standing: Standing,
 ) -> Result<bool, StoreError> {
-    let (status, final_student) = match record.decision {
-        Decision::Confident => (
-            Status::Approved,
-            record.candidates.first().map(|c| c.student),
-        ),
-        Decision::Uncertain | Decision::Unknown => (Status::Pending, None),
-    };
     let q = &record.quality;
     let quality = serde_json::json!({
         "face_px": q.face_px, "sharpness": q.sharpness, "detector_score": q.detector_score,
@@ -173,7 +179,7 @@ pub fn insert(
         record.id.to_string(),
         record.device.to_string(),
         record.room,
-        record.captured_at.0,
+        record.captured_at,
         received_at,
         record.model.as_str(),
         record.gallery_version.0,
@@ -182,8 +188,8 @@ pub fn insert(
         record.decision.as_str(),
         record.thumbnail.as_ref().map(|t| t.0.as_slice()),
         quality.to_string(),
-        status.as_str(),
-        final_student.map(|s| s.to_string()),
+        standing.status.as_str(),
+        standing.final_student.map(|s| s.to_string()),
     ])?;
     Ok(added == 1)
 }
@@ -201,7 +207,7 @@ pub fn get(conn: &Connection, id: RecordId) -> Result<RecordView, StoreError> {
 pub struct RecordKey {
     pub id: RecordId,
     pub room: String,
-    pub captured_at: i64,
+    pub captured_at: UnixMillis,
 }
 
 /// Visits the keys of the records with `status` (all when `None`), newest first, until
@@ -223,9 +229,9 @@ pub fn each_key(
     while let Some(row) = rows.next()? {
         let key = |row: &rusqlite::Row<'_>| {
             Ok(RecordKey {
-                id: id_col(row, 0)?,
-                room: row.get(1)?,
-                captured_at: row.get(2)?,
+                id: id_col(row, "id")?,
+                room: row.get("room")?,
+                captured_at: row.get("captured_at")?,
             })
         };
         // One unreadable row is left out (and logged), never the end of the scan.
@@ -266,8 +272,8 @@ pub fn in_room(
     conn: &Connection,
     status: Status,
     room: &str,
-    from: i64,
-    to: i64,
+    from: UnixMillis,
+    to: UnixMillis,
 ) -> Result<Vec<RecordView>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} {IN_ROOM}"))?;
     let rows = stmt.query_map(params![status.as_str(), room, from, to], from_row)?;
@@ -280,7 +286,7 @@ pub struct Review<'a> {
     pub status: Status,
     pub final_student: Option<StudentId>,
     pub by: &'a str,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 pub fn review(conn: &Connection, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
@@ -304,11 +310,13 @@ pub fn review(conn: &Connection, id: RecordId, r: &Review<'_>) -> Result<(), Sto
 pub fn accepted_in_room(
     conn: &Connection,
     room: &str,
-    from: i64,
-    to: i64,
-) -> Result<Vec<(StudentId, i64)>, StoreError> {
+    from: UnixMillis,
+    to: UnixMillis,
+) -> Result<Vec<(StudentId, UnixMillis)>, StoreError> {
     let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
-    let rows = stmt.query_map(params![room, from, to], |r| Ok((id_col(r, 0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![room, from, to], |r| {
+        Ok((id_col(r, "final_student")?, r.get("captured_at")?))
+    })?;
     readable(rows, "accepted record")
 }
 
@@ -317,12 +325,12 @@ pub fn accepted_in_room(
 pub fn accepted_ids_in_room(
     conn: &Connection,
     room: &str,
-    from: i64,
-    to: i64,
+    from: UnixMillis,
+    to: UnixMillis,
 ) -> Result<Vec<(StudentId, RecordId)>, StoreError> {
     let mut stmt = conn.prepare_cached(ACCEPTED_IDS_IN_ROOM)?;
     let rows = stmt.query_map(params![room, from, to], |r| {
-        Ok((id_col(r, 0)?, id_col(r, 1)?))
+        Ok((id_col(r, "final_student")?, id_col(r, "id")?))
     })?;
     readable(rows, "accepted record")
 }
@@ -332,17 +340,17 @@ pub fn accepted_ids_in_room(
 pub fn named_by_door(
     conn: &Connection,
     room: &str,
-    from: i64,
-    to: i64,
+    from: UnixMillis,
+    to: UnixMillis,
 ) -> Result<Vec<StudentId>, StoreError> {
     let mut stmt = conn.prepare_cached(BY_DOOR)?;
-    let rows = stmt.query_map(params![room, from, to], |r| id_col(r, 0))?;
+    let rows = stmt.query_map(params![room, from, to], |r| id_col(r, "final_student"))?;
     readable(rows, "record")
 }
 
 pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
     let found: Option<Option<Vec<u8>>> = conn
-        .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
+        .query_row(THUMBNAIL, [id.to_string()], |r| r.get("thumbnail"))
         .optional()?;
     found.ok_or(StoreError::NotFound("record"))
 }
@@ -350,7 +358,7 @@ pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, Sto
 /// The embedding a record carries; not found once retention has deleted it.
 pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError> {
     let blob: Vec<u8> = conn
-        .query_row(EMBEDDING, [id.to_string()], |r| r.get(0))
+        .query_row(EMBEDDING, [id.to_string()], |r| r.get("embedding"))
         .optional()?
         .ok_or(StoreError::NotFound("record"))?;
     if blob.is_empty() {
@@ -362,18 +370,19 @@ pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError
 }
 
 /// Deletes the crop and embedding of every record decided before `reviewed_before`.
-pub fn purge_faces(conn: &Connection, reviewed_before: i64) -> Result<usize, StoreError> {
+pub fn purge_faces(conn: &Connection, reviewed_before: UnixMillis) -> Result<usize, StoreError> {
     Ok(conn.execute(PURGE_FACES, [reviewed_before])?)
 }
 
 /// Rejects every record still pending that was captured before `captured_before`, deleting
-/// its crop and embedding.
+/// its crop and embedding, as reviewed `by` at `now`.
 pub fn expire_undecided(
     conn: &Connection,
-    captured_before: i64,
-    now: i64,
+    captured_before: UnixMillis,
+    now: UnixMillis,
+    by: &str,
 ) -> Result<usize, StoreError> {
-    Ok(conn.execute(EXPIRE_UNDECIDED, params![captured_before, now])?)
+    Ok(conn.execute(EXPIRE_UNDECIDED, params![captured_before, now, by])?)
 }
 
 /// Deletes the records that are `student`'s face: confirmed as them, or waiting for review
@@ -383,22 +392,30 @@ pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, St
 }
 
 /// Deletes the records captured before `records_before`. Returns how many.
-pub fn purge(conn: &Connection, records_before: i64) -> Result<usize, StoreError> {
+pub fn purge(conn: &Connection, records_before: UnixMillis) -> Result<usize, StoreError> {
     Ok(conn.execute(PURGE_RECORDS, [records_before])?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rollcall_shared::*;
 
     /// A time inside the range the table accepts.
     const T: i64 = 1_790_000_000_000;
+
+    fn ms(t: i64) -> UnixMillis {
+        UnixMillis(t)
+    }
 
     fn device(conn: &Connection) -> DeviceId {
         let id = DeviceId::random();
         crate::store::register_device(conn, id);
         id
+    }
+
+    /// Stores `r` as ingest does (`ingest::arrival` owns the rule), received at `at`.
+    fn put(conn: &Connection, r: &AttendanceRecord, at: i64) -> Result<bool, StoreError> {
+        insert(conn, r, UnixMillis(at), crate::ingest::arrival::standing(r))
     }
 
     fn record(device: DeviceId, decision: Decision) -> AttendanceRecord {
@@ -419,7 +436,7 @@ mod tests {
         ] {
             let mut r = record(dev, decision);
             r.captured_at = UnixMillis(T + at);
-            insert(&conn, &r, T + at).unwrap();
+            put(&conn, &r, T + at).unwrap();
             ids.push(r.id);
         }
         let mut pending = Vec::new();
@@ -428,7 +445,10 @@ mod tests {
             ControlFlow::Continue(())
         })
         .unwrap();
-        assert_eq!(pending, [(ids[0], T + 3), (ids[2], T + 2)]);
+        assert_eq!(
+            pending,
+            [(ids[0], UnixMillis(T + 3)), (ids[2], UnixMillis(T + 2))]
+        );
         let mut seen = 0;
         each_key(&conn, None, |_| {
             seen += 1;
@@ -442,13 +462,13 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(all, [ids[0], ids[2], ids[1]]);
-        let in_lab = in_room(&conn, Status::Pending, "Lab 3", T + 2, T + 4).unwrap();
+        let in_lab = in_room(&conn, Status::Pending, "Lab 3", ms(T + 2), ms(T + 4)).unwrap();
         assert_eq!(
             in_lab.iter().map(|r| r.id).collect::<Vec<_>>(),
             [ids[0], ids[2]]
         );
         assert!(
-            in_room(&conn, Status::Pending, "Hall", T, T + 9)
+            in_room(&conn, Status::Pending, "Hall", ms(T), ms(T + 9))
                 .unwrap()
                 .is_empty()
         );
@@ -484,12 +504,12 @@ mod tests {
     fn inserting_the_same_record_twice_stores_it_once() {
         let conn = crate::store::memory();
         let r = record(device(&conn), Decision::Uncertain);
-        assert!(insert(&conn, &r, T + 5).unwrap());
-        assert!(!insert(&conn, &r, T + 6).unwrap());
+        assert!(put(&conn, &r, T + 5).unwrap());
+        assert!(!put(&conn, &r, T + 6).unwrap());
         let stored = get(&conn, r.id).unwrap();
         assert_eq!(
             (stored.status, stored.received_at),
-            (Status::Pending, T + 5)
+            (Status::Pending, ms(T + 5))
         );
         assert_eq!(
             by_status(&conn, Some(Status::Pending), 10).unwrap().len(),
@@ -501,37 +521,37 @@ mod tests {
     fn confident_records_count_at_once_and_reviews_move_them() {
         let conn = crate::store::memory();
         let r = record(device(&conn), Decision::Confident);
-        insert(&conn, &r, T + 5).unwrap();
+        put(&conn, &r, T + 5).unwrap();
         let student = r.candidates[0].student;
         assert_eq!(
-            accepted_in_room(&conn, "Lab 3", T, T + 2_000).unwrap(),
-            [(student, T + 1_000)]
+            accepted_in_room(&conn, "Lab 3", ms(T), ms(T + 2_000)).unwrap(),
+            [(student, ms(T + 1_000))]
         );
         let review = Review {
             status: Status::Rejected,
             final_student: None,
             by: "t",
-            at: 9,
+            at: ms(9),
         };
         super::review(&conn, r.id, &review).unwrap();
         assert!(
-            accepted_in_room(&conn, "Lab 3", T, T + 2_000)
+            accepted_in_room(&conn, "Lab 3", ms(T), ms(T + 2_000))
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(
-            purge_faces(&conn, 9).unwrap(),
+            purge_faces(&conn, ms(9)).unwrap(),
             0,
             "reviewed at 9, not before"
         );
-        assert_eq!(purge_faces(&conn, 10).unwrap(), 1);
+        assert_eq!(purge_faces(&conn, ms(10)).unwrap(), 1);
         assert!(matches!(
             embedding(&conn, r.id),
             Err(StoreError::NotFound(_))
         ));
-        assert_eq!(purge_faces(&conn, 10).unwrap(), 0, "once");
-        assert_eq!(purge(&conn, 0).unwrap(), 0);
-        assert_eq!(purge(&conn, T + 2_000).unwrap(), 1);
+        assert_eq!(purge_faces(&conn, ms(10)).unwrap(), 0, "once");
+        assert_eq!(purge(&conn, ms(0)).unwrap(), 0);
+        assert_eq!(purge(&conn, ms(T + 2_000)).unwrap(), 1);
     }
 
     #[test]
@@ -555,11 +575,11 @@ mod tests {
         for at in [EARLIEST_MS - 1, LATEST_MS + 1, 8_210_266_833_600_000] {
             let mut r = record(dev, Decision::Unknown);
             r.captured_at = UnixMillis(at);
-            assert!(insert(&conn, &r, T).is_err(), "{at} was stored");
+            assert!(put(&conn, &r, T).is_err(), "{at} was stored");
         }
         let r = record(dev, Decision::Unknown);
-        assert!(insert(&conn, &r, EARLIEST_MS - 1).is_err());
-        insert(&conn, &r, T).unwrap();
+        assert!(put(&conn, &r, EARLIEST_MS - 1).is_err());
+        put(&conn, &r, T).unwrap();
         let broken = conn.execute("UPDATE records SET candidates = 'not json'", []);
         assert!(broken.is_err());
     }
@@ -572,8 +592,8 @@ mod tests {
             record(dev, Decision::Unknown),
             record(dev, Decision::Unknown),
         );
-        insert(&conn, &good, T).unwrap();
-        insert(&conn, &bad, T).unwrap();
+        put(&conn, &good, T).unwrap();
+        put(&conn, &bad, T).unwrap();
         conn.execute(
             "UPDATE records SET room = x'00ff' WHERE id = ?1",
             [bad.id.to_string()],

@@ -112,8 +112,7 @@ pub fn templates(conn: &Connection, model: &str) -> Result<Vec<(StudentId, Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::records;
-    use rollcall_shared::{Decision, Embedding, Thumbnail};
+    use rollcall_shared::{Decision, EMBEDDING_DIM, Embedding, Thumbnail};
 
     const T: i64 = 1_790_000_000_000;
 
@@ -132,10 +131,10 @@ mod tests {
                 _ => vec![StudentId::random()],
             };
             let mut r = crate::store::sample_record(decision, T + at, &named);
-            r.embedding = Embedding(vec![at as f32; 4]);
+            r.embedding = Embedding([at as f32; EMBEDDING_DIM]);
             r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
             crate::store::register_device(&conn, r.device);
-            records::insert(&conn, &r, T).unwrap();
+            crate::ingest::arrival::store(&conn, &r, rollcall_shared::UnixMillis(T)).unwrap();
             ids.push(r.id);
         }
         let faces = pending_unknown(&conn, 10).unwrap();
@@ -143,7 +142,7 @@ mod tests {
             faces.iter().map(|f| f.id).collect::<Vec<_>>(),
             [ids[1], ids[0]]
         );
-        assert_eq!(faces[0].embedding, [3.0; 4]);
+        assert_eq!(faces[0].embedding, [3.0; EMBEDDING_DIM]);
         assert_eq!(pending_unknown(&conn, 1).unwrap().len(), 1);
     }
 

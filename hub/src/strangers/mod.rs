@@ -7,7 +7,7 @@
 
 pub mod rules;
 
-use rollcall_shared::{AttendanceRecord, Decision, RecordId};
+use rollcall_shared::{AttendanceRecord, Decision, RecordId, UnixMillis};
 use rusqlite::Connection;
 
 use crate::store::StoreError;
@@ -107,7 +107,7 @@ pub fn dismiss_on_arrival(
         status: Status::Rejected,
         final_student: None,
         by: DISMISSED_BY,
-        at: now,
+        at: UnixMillis(now),
     };
     records::review(tx, record.id, &review)?;
     Ok(true)
@@ -150,29 +150,35 @@ mod tests {
     #[test]
     fn a_dismissed_strangers_next_face_is_rejected_as_it_arrives_and_nobody_elses() {
         use rollcall_shared::{DeviceId, Embedding};
+        // Four values, then zeros.
+        let padded = |head: [f32; 4]| {
+            let mut e = Embedding::ZERO;
+            e[..4].copy_from_slice(&head);
+            e
+        };
         let conn = crate::store::memory();
         let device = DeviceId::random();
         crate::store::register_device(&conn, device);
         let d = strangers::Dismissal {
             model: "m",
-            centroid: &[1.0, 0.0, 0.0, 0.0],
+            centroid: &padded([1.0, 0.0, 0.0, 0.0])[..],
             faces: 2,
             by: "user:tess",
             at: 1,
         };
         strangers::dismiss(&conn, &d).unwrap();
-        let arrive = |embedding: Vec<f32>, decision: Decision| {
+        let arrive = |embedding: Embedding, decision: Decision| {
             let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
-            (r.device, r.embedding) = (device, Embedding(embedding));
-            records::insert(&conn, &r, 1_790_000_000_000).unwrap();
+            (r.device, r.embedding) = (device, embedding);
+            crate::ingest::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
             let dismissed = dismiss_on_arrival(&conn, &r, 7).unwrap();
             (dismissed, records::get(&conn, r.id).unwrap())
         };
-        let (yes, seen) = arrive(vec![0.95, 0.1, 0.0, 0.0], Decision::Unknown);
+        let (yes, seen) = arrive(padded([0.95, 0.1, 0.0, 0.0]), Decision::Unknown);
         assert!(yes);
         assert_eq!(seen.status, Status::Rejected);
         assert_eq!(seen.reviewed_by.as_deref(), Some(DISMISSED_BY));
-        let (no, other) = arrive(vec![0.0, 1.0, 0.0, 0.0], Decision::Unknown);
+        let (no, other) = arrive(padded([0.0, 1.0, 0.0, 0.0]), Decision::Unknown);
         assert!(!no);
         assert_eq!(other.status, Status::Pending);
     }

@@ -32,8 +32,7 @@ impl Camera {
         let mut gallery = Gallery::new();
         for entry in state.entries.values() {
             for e in &entry.embeddings {
-                let row: matching::Embedding = e.0.as_slice().try_into().unwrap();
-                gallery.add(entry.student, &row).unwrap();
+                gallery.add(entry.student, e).unwrap();
             }
         }
         Camera {
@@ -50,7 +49,7 @@ impl Camera {
             .enroller
             .assess(photo)
             .expect("one good face in the photo");
-        let query: matching::Embedding = face.embedding.as_slice().try_into().unwrap();
+        let query = Embedding::try_from(face.embedding.as_slice()).unwrap();
         let matches = self
             .gallery
             .search(&query, CANDIDATES, MatchMode::Nearest)
@@ -68,7 +67,7 @@ impl Camera {
             captured_at: UnixMillis(at),
             model: self.model.clone(),
             gallery_version: self.version,
-            embedding: Embedding(face.embedding.clone()),
+            embedding: query,
             candidates: matches
                 .iter()
                 .map(|m| Candidate {

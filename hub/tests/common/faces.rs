@@ -3,9 +3,8 @@
 
 use std::net::SocketAddr;
 
-use rollcall_models::pipeline::MODEL_ID;
+use rollcall_models::pipeline::model_id;
 use rollcall_models::weights::ModelsDir;
-use rollcall_shared::ModelId;
 
 use super::{TestHub, start_hub_with};
 
@@ -36,7 +35,7 @@ pub async fn start_faces_hub(broker: Option<SocketAddr>) -> TestHub {
     require_models();
     start_hub_with(broker, |c| {
         c.faces.enabled = true;
-        c.gallery.model = ModelId::new(MODEL_ID).unwrap();
+        c.gallery.model = model_id();
     })
     .await
 }

@@ -21,8 +21,8 @@ use rollcall_hub::store::Db;
 use rollcall_runtime::Settings;
 use rollcall_runtime::clock::{Clock, ManualClock};
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
-    ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
+    AttendanceRecord, Candidate, Decision, DeviceId, EMBEDDING_DIM, Embedding, FaceQuality,
+    GalleryVersion, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
 };
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -216,7 +216,7 @@ pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
     let id = r.id.to_string();
     let added = hub
         .db()
-        .call(move |c| rollcall_hub::store::records::insert(c, &r, r.captured_at.0))
+        .call(move |c| rollcall_hub::ingest::arrival::store(c, &r, r.captured_at))
         .await
         .unwrap();
     assert!(added, "record {id} stored once");
@@ -247,7 +247,7 @@ pub fn record(
         captured_at: UnixMillis(captured_at),
         model: ModelId::new("dlib-resnet-v1").unwrap(),
         gallery_version: GalleryVersion(1),
-        embedding: Embedding(vec![0.1; 128]),
+        embedding: Embedding([0.1; EMBEDDING_DIM]),
         decision,
         candidates,
         thumbnail,

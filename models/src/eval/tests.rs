@@ -4,9 +4,9 @@ use super::*;
 fn person(p: usize, images: usize, spread: f32) -> Vec<Sample> {
     (0..images)
         .map(|i| {
-            let mut e = [0.0; DIM];
-            e[p % DIM] = 1.0;
-            e[(p + 1 + i) % DIM] += spread;
+            let mut e = Embedding::ZERO;
+            e[p % EMBEDDING_DIM] = 1.0;
+            e[(p + 1 + i) % EMBEDDING_DIM] += spread;
             Sample {
                 person: p,
                 embedding: Some(e),

@@ -2,7 +2,7 @@
 //! selection. Written so that LLVM vectorises it on baseline x86-64 (SSE2) and aarch64 (NEON)
 //! without `target-cpu=native` or `unsafe`.
 
-use super::{DIM, Embedding};
+use super::{EMBEDDING_DIM, Embedding};
 
 /// Independent accumulators: 16 lanes = four SSE / NEON registers, enough to hide add latency.
 const LANES: usize = 16;
@@ -83,14 +83,14 @@ fn best_k_select(candidates: impl Iterator<Item = (f32, u32)>, k: usize) -> Vec<
 
 /// Mean of a non-empty set of rows (the zero vector for an empty set).
 pub(super) fn mean(rows: &[Embedding]) -> Embedding {
-    let mut sum = [0.0f64; DIM];
+    let mut sum = [0.0f64; EMBEDDING_DIM];
     for row in rows {
         for (s, v) in sum.iter_mut().zip(row) {
             *s += f64::from(*v);
         }
     }
     let n = rows.len().max(1) as f64;
-    sum.map(|s| (s / n) as f32)
+    Embedding(sum.map(|s| (s / n) as f32))
 }
 
 #[cfg(test)]
@@ -103,8 +103,8 @@ mod tests {
 
     #[test]
     fn squared_distance_matches_the_naive_sum() {
-        let a: Embedding = std::array::from_fn(|i| (i as f32 * 0.37).sin() * 0.2);
-        let b: Embedding = std::array::from_fn(|i| (i as f32 * 0.11).cos() * 0.2);
+        let a = Embedding(std::array::from_fn(|i| (i as f32 * 0.37).sin() * 0.2));
+        let b = Embedding(std::array::from_fn(|i| (i as f32 * 0.11).cos() * 0.2));
         assert!((squared_distance(&a, &b) - naive(&a, &b)).abs() < 1e-5);
         assert_eq!(squared_distance(&a, &a), 0.0);
     }
@@ -137,8 +137,14 @@ mod tests {
 
     #[test]
     fn mean_averages_rows() {
-        let rows = [[1.0; DIM], [3.0; DIM]];
-        assert_eq!(mean(&rows), [2.0; DIM]);
-        assert_eq!(nearest(&[2.5; DIM], &rows), 0.25 * DIM as f32);
+        let rows = [
+            Embedding([1.0; EMBEDDING_DIM]),
+            Embedding([3.0; EMBEDDING_DIM]),
+        ];
+        assert_eq!(mean(&rows), Embedding([2.0; EMBEDDING_DIM]));
+        assert_eq!(
+            nearest(&Embedding([2.5; EMBEDDING_DIM]), &rows),
+            0.25 * EMBEDDING_DIM as f32
+        );
     }
 }

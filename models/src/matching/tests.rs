@@ -4,7 +4,7 @@ use super::*;
 
 /// `scale` along axis `axis`, zero elsewhere.
 fn axis(axis: usize, scale: f32) -> Embedding {
-    let mut e = [0.0; DIM];
+    let mut e = Embedding::ZERO;
     e[axis] = scale;
     e
 }
@@ -114,7 +114,9 @@ fn empty_gallery_finds_nobody() {
 #[test]
 fn large_k_and_many_students_agree_with_brute_force() {
     let embedding = |i: u32| -> Embedding {
-        std::array::from_fn(|j| ((i * 31 + j as u32 * 17) % 97) as f32 / 97.0)
+        Embedding(std::array::from_fn(|j| {
+            ((i * 31 + j as u32 * 17) % 97) as f32 / 97.0
+        }))
     };
     let g = Gallery::try_from_iter((0..300u32).map(|i| (i % 100, embedding(i)))).unwrap();
     let query = embedding(1000);

@@ -18,8 +18,9 @@ use super::{
 
 /// Residual blocks in the network (3 + 4 + 3 + 3 + 1).
 pub const NUM_BLOCKS: usize = 14;
-/// Descriptor length and the width of the layer before the final fc.
-pub const EMBEDDING_DIM: usize = 128;
+use rollcall_shared::EMBEDDING_DIM;
+
+/// The width of the layer before the final fc (whose outputs are [`EMBEDDING_DIM`]).
 pub const FC_INPUTS: usize = 256;
 
 /// Name prefix of the `index`-th conv (and of its affine, with `conv` → `affine`).

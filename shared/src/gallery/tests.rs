@@ -8,7 +8,7 @@ fn entry(seed: u8, classes: &[ClassId]) -> GalleryEntry {
     GalleryEntry {
         student: StudentId(uuid::Uuid::from_bytes([seed; 16])),
         classes: classes.to_vec(),
-        embeddings: vec![Embedding(vec![f32::from(seed); 4])],
+        embeddings: vec![Embedding([f32::from(seed); crate::EMBEDDING_DIM])],
     }
 }
 

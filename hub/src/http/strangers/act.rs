@@ -299,7 +299,7 @@ fn as_face(r: &RecordView) -> Face {
     Face {
         id: r.id,
         room: r.room.clone(),
-        captured_at: r.captured_at,
+        captured_at: r.captured_at.0,
         model: r.model.clone(),
         embedding: Vec::new(),
         quality: r.quality.clone(),

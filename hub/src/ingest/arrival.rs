@@ -1,0 +1,64 @@
+//! What a record from a door unit starts as in review, and storing it so. Pure rule plus one
+//! store call; `process` (MQTT ingest) and the tests' record helpers both go through here.
+//!
+//! Rule: a Confident record counts at once for its best candidate (approved, nobody asked);
+//! an Uncertain or Unknown one waits for a teacher (pending, nobody named yet).
+
+use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+use crate::store::records::{self, Standing, Status};
+
+/// Where `record` stands in review on arrival (see the module docs).
+pub fn standing(record: &AttendanceRecord) -> Standing {
+    match record.decision {
+        Decision::Confident => Standing {
+            status: Status::Approved,
+            final_student: record.candidates.first().map(|c| c.student),
+        },
+        Decision::Uncertain | Decision::Unknown => Standing {
+            status: Status::Pending,
+            final_student: None,
+        },
+    }
+}
+
+/// Stores `record`, received at `received_at`, standing as [`standing`] says, unless a record
+/// with its id is stored already. Returns whether a row was added.
+pub fn store(
+    conn: &Connection,
+    record: &AttendanceRecord,
+    received_at: UnixMillis,
+) -> Result<bool, StoreError> {
+    records::insert(conn, record, received_at, standing(record))
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcall_shared::StudentId;
+
+    use super::*;
+
+    #[test]
+    fn confident_counts_at_once_for_the_best_candidate_and_the_rest_wait() {
+        let (best, second) = (StudentId::random(), StudentId::random());
+        let sample = |d| crate::store::sample_record(d, 1_790_000_000_000, &[best, second]);
+        assert_eq!(
+            standing(&sample(Decision::Confident)),
+            Standing {
+                status: Status::Approved,
+                final_student: Some(best)
+            }
+        );
+        for waits in [Decision::Uncertain, Decision::Unknown] {
+            assert_eq!(
+                standing(&sample(waits)),
+                Standing {
+                    status: Status::Pending,
+                    final_student: None
+                }
+            );
+        }
+    }
+}
