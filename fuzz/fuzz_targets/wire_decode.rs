@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// serde preallocates at most 1 MiB for a sequence whatever its length prefix claims; beyond
 /// that, every decoded value took input bytes: at most 24 bytes in memory per byte read (an
-/// empty `Embedding` is one byte on the wire), twice that while a `Vec` grows. The bounds
+/// empty string is one byte on the wire), twice that while a `Vec` grows. The bounds
 /// leave room for nested sequences and error messages.
 fn check_allocation(usage: Usage, input_len: usize) {
     const PREALLOC: usize = 1 << 20;
