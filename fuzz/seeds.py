@@ -24,10 +24,16 @@ SIDE = 8
 def wire_seeds():
     text = (ROOT / "shared/tests/wire.rs").read_text()
     golden = text[text.index("const GOLDEN") : text.index("];")]
-    pairs = re.findall(r'\(\s*"([a-z-]+)",\s*"([0-9a-f]+)",?\s*\)', golden)
+    # A run of zeros is written `<N zero floats>` (an embedding's padding): expanded here.
+    pairs = re.findall(r'\(\s*"([a-z-]+)",\s*"((?:[0-9a-f]|<\d+ zero floats>)+)",?\s*\)', golden)
     if len(pairs) < 7:
         sys.exit(f"seeds.py: found {len(pairs)} golden messages in shared/tests/wire.rs")
-    return {f"{name}.bin": bytes.fromhex(h) for name, h in pairs}
+    return {f"{name}.bin": bytes.fromhex(expand_zeros(h)) for name, h in pairs}
+
+
+def expand_zeros(golden):
+    """`golden` with each `<N zero floats>` written out as N little-endian 0.0s."""
+    return re.sub(r"<(\d+) zero floats>", lambda m: "00000000" * int(m.group(1)), golden)
 
 
 def pixel(x, y):
