@@ -14,6 +14,7 @@ mod kernel_input;
 pub mod landmarks;
 pub mod matching;
 pub mod pipeline;
+mod product;
 pub mod quality;
 pub mod retinaface;
 pub mod weights;

@@ -12,6 +12,7 @@
 //! `broadcast_add`), kept as the reference the fused one is tested against.
 
 use crate::kernel_input::nchw_f32;
+use crate::product;
 use candle_core::{CpuStorage, CustomOp1, Layout, Module, Result, Shape, Tensor, bail};
 
 /// A 2-D convolution with square kernel, symmetric zero padding and equal strides.
@@ -99,41 +100,10 @@ impl FusedConv {
         for (row, b) in dst.chunks_exact_mut(n).zip(&self.bias) {
             row.fill(*b);
         }
-        matmul(&self.weight, cols, dst, (m, n, k));
+        product::add(&self.weight, cols, dst, (m, n, k));
         if self.relu {
             dst.iter_mut().for_each(|v| *v = v.max(0.0));
         }
-    }
-}
-
-/// `dst[m×n] += lhs[m×k] · rhs[k×n]`, all row-major, on this thread.
-fn matmul(lhs: &[f32], rhs: &[f32], dst: &mut [f32], (m, n, k): (usize, usize, usize)) {
-    assert!(lhs.len() >= m * k && rhs.len() >= k * n && dst.len() >= m * n);
-    let (n_i, k_i) = (n as isize, k as isize);
-    // SAFETY: the three slices hold the m×k, k×n and m×n row-major matrices described by
-    // these strides (checked above), and `dst` does not overlap the others.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n_i,
-            true,
-            lhs.as_ptr(),
-            1,
-            k_i,
-            rhs.as_ptr(),
-            1,
-            n_i,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
     }
 }
 

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::im2col::{Geometry, fill_band};
 use crate::kernel_input::nchw_f32;
+use crate::product;
 
 /// A layer is split into bands only when each band gets at least this many multiply-adds:
 /// below it, handing a band to another thread costs more than it saves.
@@ -78,7 +79,7 @@ impl FusedConv {
             // SAFETY: `rhs` holds `depth` rows `rhs_row` apart, each with `n` values; `out`
             // has `c_out` rows `row_len` apart, of which this band alone writes `cols`.
             unsafe {
-                matmul(
+                product::add_strided(
                     &self.weight,
                     (rhs.as_ptr(), rhs_row),
                     (out.ptr.add(cols.start), out.row_len),
@@ -114,45 +115,6 @@ impl FusedConv {
                 )
             }
         })
-    }
-}
-
-/// `dst[m×n] += lhs[m×k] · rhs[k×n]` on the calling thread; `lhs` row-major, `rhs` and `dst`
-/// given as (pointer, row stride), columns contiguous.
-///
-/// # Safety
-/// `rhs` must point to `k` readable rows of `n` values `rhs.1` apart, `dst` to `m` writable
-/// rows of `n` values `dst.1` apart, not overlapping `lhs` or `rhs`.
-unsafe fn matmul(
-    lhs: &[f32],
-    rhs: (*const f32, usize),
-    dst: (*mut f32, usize),
-    (m, n, k): (usize, usize, usize),
-) {
-    assert!(lhs.len() >= m * k);
-    // SAFETY: as promised by the caller; `lhs` is checked above.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.0,
-            1,
-            dst.1 as isize,
-            true,
-            lhs.as_ptr(),
-            1,
-            k as isize,
-            rhs.0,
-            1,
-            rhs.1 as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
     }
 }
 
