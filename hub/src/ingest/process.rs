@@ -113,16 +113,18 @@ impl Ingest {
             })
             .await;
         match stored {
-            Ok(outcome) => {
-                for (id, device, decision, fate) in &outcome.fates {
-                    let _record = tracing::info_span!("record", %id).entered();
-                    tracing::info!(%device, ?decision, "{fate}");
-                }
+            Ok(mut outcome) => {
                 if outcome.learned > 0 {
                     add(&self.metrics.templates_learned, outcome.learned as u64);
                     self.gallery_changed.notify_one();
                 }
-                self.answer(outcome).await
+                // The devices hear first: their acks do not wait for the batch's log lines.
+                let fates = std::mem::take(&mut outcome.fates);
+                self.answer(outcome).await;
+                for (id, device, decision, fate) in &fates {
+                    let _record = tracing::info_span!("record", %id).entered();
+                    tracing::info!(%device, ?decision, "{fate}");
+                }
             }
             Err(e) => tracing::error!("ingest batch not stored, devices will resend: {e}"),
         }
