@@ -37,6 +37,24 @@ pub enum Command {
     },
     /// Check a configuration file and print it (secrets redacted).
     CheckConfig { file: PathBuf },
+    /// Copy the database into a new file while the hub serves, and check the copy.
+    Backup {
+        /// The backup file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Check a backup file: SQLite's integrity check, its schema version, what it holds.
+    CheckBackup { file: PathBuf },
+    /// Replace the hub's database with a backup. The hub must be stopped; the database it
+    /// replaces is kept beside it.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Register and list door units.
     #[command(subcommand)]
     Device(DeviceCommand),

@@ -31,6 +31,7 @@ pub struct Config {
     pub mqtt: MqttConfig,
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
+    pub backup: BackupConfig,
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
     pub register: RegisterConfig,
@@ -226,6 +227,28 @@ pub struct RetentionConfig {
     pub register_years: u32,
 }
 
+/// Scheduled backups of the database (`crate::backup`); off unless `dir` is set.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where backups are written, as `hub-<UTC time>.sqlite3`.
+    pub dir: Option<PathBuf>,
+    /// Hours between backups.
+    pub every_hours: u32,
+    /// How many backups are kept; the oldest beyond this are deleted.
+    pub keep: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            every_hours: 24,
+            keep: 7,
+        }
+    }
+}
+
 /// Which records from door units are believed; the rest go to quarantine.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -341,6 +364,7 @@ impl Default for Config {
             mqtt: MqttConfig::default(),
             auth: AuthConfig::default(),
             retention: RetentionConfig::default(),
+            backup: BackupConfig::default(),
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
             register: RegisterConfig::default(),
@@ -562,6 +586,10 @@ impl Settings for Config {
         }
         if !(1..=100).contains(&r.register_years) {
             return invalid("retention.register_years must be 1 to 100");
+        }
+        let b = &self.backup;
+        if !(1..=24 * 31).contains(&b.every_hours) || !(1..=400).contains(&b.keep) {
+            return invalid("backup.every_hours must be 1 to 744 and backup.keep 1 to 400");
         }
         for hook in &self.webhooks {
             crate::notify::check_hook(hook).map_err(ConfigError::invalid)?;

@@ -9,6 +9,7 @@ pub mod access;
 pub mod accounts;
 pub mod attendance;
 pub mod auth;
+pub mod backup;
 pub mod broker;
 pub mod cli;
 pub mod clip;

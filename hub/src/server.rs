@@ -3,6 +3,7 @@
 //! channel and waits for all of them to finish.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ use crate::store::{Db, StoreError};
 use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
 
+/// How often the backup schedule is looked at.
+const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(600);
 /// How often the retention policy runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -310,6 +313,9 @@ impl Parts {
             self.gallery_changed.clone(),
             stop.clone(),
         ));
+        if let Some(dir) = config.backup.dir.clone() {
+            tasks.spawn(backups(config.clone(), dir, clock.clone(), stop.clone()));
+        }
     }
 }
 
@@ -391,6 +397,35 @@ async fn close_registers(
             Ok(0) => {}
             Ok(n) => tracing::info!("register: closed {n} sessions"),
             Err(e) => tracing::error!("register: closing sessions failed, will retry: {e}"),
+        }
+    }
+}
+
+/// Takes a backup into `dir` whenever the newest there is `backup.every_hours` old
+/// ([`crate::backup::scheduled`]); looked at every [`BACKUP_CHECK_EVERY`], so a restart does
+/// not take an extra one and a missed one is taken soon after the hub is back.
+async fn backups(
+    config: Arc<Config>,
+    dir: PathBuf,
+    clock: SharedClock,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(BACKUP_CHECK_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every.tick() => {}
+        }
+        let (config, dir, now) = (config.clone(), dir.clone(), clock.now());
+        let taken = tokio::task::spawn_blocking(move || {
+            crate::backup::scheduled(&config.database_path(), &config.backup, &dir, now)
+        })
+        .await;
+        match taken {
+            Ok(Ok(Some(summary))) => tracing::info!("backup written: {summary}"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::error!("scheduled backup failed, will try again: {e}"),
+            Err(e) => tracing::error!("scheduled backup task failed: {e}"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand of `rollcall-hub`; [`run`] dispatches. Commands report with
 //! `anyhow`; what they do lives in the library's domain modules (`setup`, `demo`, `server`).
 
+mod backup;
 mod demo;
 mod device;
 mod serve;
@@ -32,6 +33,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => init(&data_dir, &admin_user, admin_password_file.as_deref()),
         Command::Serve { config } => serve::serve(&config),
         Command::CheckConfig { file } => serve::check_config(&file),
+        Command::Backup { to, target } => backup::backup(&data_dir(target)?, &to),
+        Command::CheckBackup { file } => backup::check(&file),
+        Command::Restore { file, target } => backup::restore(&file, &data_dir(target)?),
         Command::Device(cmd) => device::run(cmd),
         Command::User(cmd) => user::run(cmd),
         Command::Demo {

@@ -18,6 +18,8 @@ pub fn check_config(file: &Path) -> anyhow::Result<()> {
 /// `serve`: the hub until SIGTERM or SIGINT.
 pub fn serve(path: &Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
+    let _serving = crate::backup::DataDirLock::acquire(&config.data_dir)
+        .context("another hub is serving this data directory")?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.http.listen)

@@ -417,6 +417,11 @@ CREATE TABLE at_risk_students (
 );
 ";
 
+/// The schema version this build brings a database to.
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
 /// Runs every migration the database has not seen yet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(sqlite::migrate(conn, MIGRATIONS)?)

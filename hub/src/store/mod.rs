@@ -28,6 +28,8 @@ use rollcall_runtime::contain;
 use rollcall_runtime::sqlite::{self, MigrateError};
 use rusqlite::Connection;
 
+pub use migrations::schema_version;
+
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
 
