@@ -22,7 +22,9 @@ pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, Stor
     let tx = conn.transaction()?;
     let rows: Vec<(String, Vec<u8>)> = tx
         .prepare(OLD_ROWS)?
-        .query_map([previous.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([previous.as_str()], |r| {
+            Ok((r.get("id")?, r.get("embedding")?))
+        })?
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
         let old = Embedding::try_from(blob_to_embedding(blob)?)

@@ -56,13 +56,13 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>, StoreErr
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let rows = stmt.query_map([limit], |r| {
         Ok(AuditEntry {
-            id: r.get(0)?,
-            actor: r.get(1)?,
-            action: r.get(2)?,
-            target: r.get(3)?,
-            before: json(r.get(4)?),
-            after: json(r.get(5)?),
-            at: r.get(6)?,
+            id: r.get("id")?,
+            actor: r.get("actor")?,
+            action: r.get("action")?,
+            target: r.get("target")?,
+            before: json(r.get("before")?),
+            after: json(r.get("after")?),
+            at: r.get("at")?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -69,21 +69,21 @@ impl Device {
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
-        room: r.get(2)?,
-        enabled: r.get(3)?,
-        created_at: r.get(4)?,
-        online: r.get(5)?,
-        last_seen_at: r.get(6)?,
-        outbox_depth: r.get(7)?,
-        gallery_version: r.get(8)?,
-        software_version: r.get(9)?,
-        last_error: r.get(10)?,
-        protocol_version: r.get(11)?,
-        model: r.get(12)?,
-        free_disk_bytes: r.get(13)?,
-        clock_offset_ms: r.get(14)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
+        room: r.get("room")?,
+        enabled: r.get("enabled")?,
+        created_at: r.get("created_at")?,
+        online: r.get("online")?,
+        last_seen_at: r.get("last_seen_at")?,
+        outbox_depth: r.get("outbox_depth")?,
+        gallery_version: r.get("gallery_version")?,
+        software_version: r.get("software_version")?,
+        last_error: r.get("last_error")?,
+        protocol_version: r.get("protocol_version")?,
+        model: r.get("model")?,
+        free_disk_bytes: r.get("free_disk_bytes")?,
+        clock_offset_ms: r.get("clock_offset_ms")?,
     })
 }
 
@@ -150,7 +150,9 @@ pub fn record_status(
 /// this hub speaks (which every door unit it may meet reads).
 pub fn protocol_version(conn: &Connection, id: DeviceId) -> Result<u16, StoreError> {
     let mut stmt = conn.prepare_cached(SELECT_PROTOCOL)?;
-    let v: Option<Option<u16>> = stmt.query_row([id.to_string()], |r| r.get(0)).optional()?;
+    let v: Option<Option<u16>> = stmt
+        .query_row([id.to_string()], |r| r.get("protocol_version"))
+        .optional()?;
     Ok(v.flatten().unwrap_or(OLDEST_VERSION))
 }
 
@@ -169,6 +171,8 @@ pub fn touch(conn: &Connection, id: DeviceId, at: i64) -> Result<(), StoreError>
 pub fn credential(conn: &Connection, id: DeviceId) -> Result<Option<(bool, String)>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT enabled, credential_hash FROM devices WHERE id = ?1")?;
-    let row = stmt.query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)));
+    let row = stmt.query_row([id.to_string()], |r| {
+        Ok((r.get("enabled")?, r.get("credential_hash")?))
+    });
     Ok(row.optional()?)
 }

@@ -22,7 +22,9 @@ pub fn last_sent(
     model: &ModelId,
 ) -> Result<Option<GalleryState>, StoreError> {
     let row: Option<(u64, Vec<u8>)> = conn
-        .query_row(SELECT, [device.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(SELECT, [device.to_string()], |r| {
+            Ok((r.get("version")?, r.get("state")?))
+        })
         .optional()?;
     let Some((version, bytes)) = row else {
         return Ok(None);

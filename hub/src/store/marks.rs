@@ -70,13 +70,13 @@ pub struct Override {
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {
-    let mark: String = r.get(1)?;
+    let mark: String = r.get("mark")?;
     Ok(Override {
-        student: id_col(r, 0)?,
+        student: id_col(r, "student_id")?,
         mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
-        reason: r.get(2)?,
-        set_by: r.get(3)?,
-        set_at: r.get(4)?,
+        reason: r.get("reason")?,
+        set_by: r.get("set_by")?,
+        set_at: r.get("set_at")?,
     })
 }
 

@@ -13,9 +13,9 @@ const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captur
     received_at, decision, candidates, thumbnail, reason, detail)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (record_id) DO NOTHING";
 const SELECT: &str = "SELECT record_id, device_id, room, captured_at, received_at, decision,
-    candidates, thumbnail IS NOT NULL, reason, detail FROM quarantine";
+    candidates, thumbnail IS NOT NULL AS has_thumbnail, reason, detail FROM quarantine";
 const NEWEST: &str = "ORDER BY received_at DESC, record_id DESC LIMIT ?1";
-const COUNT: &str = "SELECT count(*) FROM quarantine";
+const COUNT: &str = "SELECT count(*) AS held FROM quarantine";
 const DELETE: &str = "DELETE FROM quarantine WHERE record_id = ?1";
 const THUMBNAIL: &str = "SELECT thumbnail FROM quarantine WHERE record_id = ?1";
 const PURGE: &str = "DELETE FROM quarantine WHERE received_at < ?1";
@@ -45,18 +45,18 @@ pub struct Quarantined {
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
-    let candidates: String = r.get(6)?;
+    let candidates: String = r.get("candidates")?;
     Ok(Quarantined {
-        record_id: id_col(r, 0)?,
-        device_id: id_col(r, 1)?,
-        room: r.get(2)?,
-        captured_at: r.get(3)?,
-        received_at: r.get(4)?,
-        decision: r.get(5)?,
+        record_id: id_col(r, "record_id")?,
+        device_id: id_col(r, "device_id")?,
+        room: r.get("room")?,
+        captured_at: r.get("captured_at")?,
+        received_at: r.get("received_at")?,
+        decision: r.get("decision")?,
         candidates: serde_json::from_str(&candidates).unwrap_or_default(),
-        has_thumbnail: r.get(7)?,
-        reason: r.get(8)?,
-        detail: r.get(9)?,
+        has_thumbnail: r.get("has_thumbnail")?,
+        reason: r.get("reason")?,
+        detail: r.get("detail")?,
     })
 }
 
@@ -99,7 +99,7 @@ pub fn get(conn: &Connection, id: RecordId) -> Result<Quarantined, StoreError> {
 
 /// How many records are held.
 pub fn count(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row(COUNT, [], |r| r.get(0))?)
+    Ok(conn.query_row(COUNT, [], |r| r.get("held"))?)
 }
 
 /// Lets go of a held record (an admin has seen it).
@@ -112,7 +112,7 @@ pub fn remove(conn: &Connection, id: RecordId) -> Result<(), StoreError> {
 
 pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
     let found: Option<Option<Vec<u8>>> = conn
-        .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
+        .query_row(THUMBNAIL, [id.to_string()], |r| r.get("thumbnail"))
         .optional()?;
     found.ok_or(StoreError::NotFound("quarantined record"))
 }

@@ -25,7 +25,8 @@ const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const ADD_MEMBER: &str =
     "INSERT OR IGNORE INTO class_members (class_id, student_id) VALUES (?1, ?2)";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
-const MEMBERS: &str = "SELECT s.id, s.name, s.external_ref, s.created_at FROM students s
+const MEMBERS: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
+    s.created_at AS created_at FROM students s
     JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
@@ -107,21 +108,21 @@ pub struct NewEnrolment<'a> {
 }
 
 fn class_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
-    let teacher: Option<String> = r.get(2)?;
+    let teacher: Option<String> = r.get("teacher_id")?;
     Ok(Class {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
         teacher_id: teacher.and_then(|t| t.parse().ok()),
-        created_at: r.get(3)?,
+        created_at: r.get("created_at")?,
     })
 }
 
 fn student_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Student> {
     Ok(Student {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
-        external_ref: r.get(2)?,
-        created_at: r.get(3)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
+        external_ref: r.get("external_ref")?,
+        created_at: r.get("created_at")?,
     })
 }
 
@@ -259,7 +260,7 @@ pub fn members(conn: &Connection, class: ClassId) -> Result<Vec<Student>, StoreE
 
 pub fn classes_of(conn: &Connection, student: StudentId) -> Result<Vec<ClassId>, StoreError> {
     let mut stmt = conn.prepare_cached(CLASSES_OF)?;
-    let rows = stmt.query_map([student.to_string()], |r| id_col(r, 0))?;
+    let rows = stmt.query_map([student.to_string()], |r| id_col(r, "class_id"))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -292,7 +293,7 @@ pub fn learned(
 ) -> Result<Vec<(Uuid, i64)>, StoreError> {
     let mut stmt = conn.prepare_cached(LEARNED)?;
     let rows = stmt.query_map(params![student.to_string(), model], |r| {
-        Ok((id_col(r, 0)?, r.get(1)?))
+        Ok((id_col(r, "id")?, r.get("created_at")?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -306,11 +307,11 @@ pub fn enrolments(conn: &Connection, student: StudentId) -> Result<Vec<Enrolment
     let mut stmt = conn.prepare_cached(SELECT_EMBEDDINGS)?;
     let rows = stmt.query_map([student.to_string()], |r| {
         Ok((
-            id_col(r, 0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-            r.get(3)?,
-            r.get(4)?,
+            id_col(r, "id")?,
+            r.get::<_, String>("model")?,
+            r.get::<_, Vec<u8>>("embedding")?,
+            r.get("quality")?,
+            r.get("created_at")?,
         ))
     })?;
     let mut out = Vec::new();

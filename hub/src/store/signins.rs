@@ -11,15 +11,16 @@ const INSERT_SIGNIN: &str =
     "INSERT INTO signins (id, user_id, created_at, ends_at) VALUES (?1, ?2, ?3, ?4)";
 const INSERT_TOKEN: &str =
     "INSERT INTO refresh_tokens (token_sha256, signin_id, expires_at) VALUES (?1, ?2, ?3)";
-const SELECT_TOKEN: &str = "SELECT t.signin_id, s.user_id, t.expires_at, t.spent_at,
-    s.ends_at, s.revoked_at
+const SELECT_TOKEN: &str = "SELECT t.signin_id AS signin_id, s.user_id AS user_id,
+    t.expires_at AS expires_at, t.spent_at AS spent_at, s.ends_at AS signin_ends_at,
+    s.revoked_at AS revoked_at
     FROM refresh_tokens t JOIN signins s ON s.id = t.signin_id WHERE t.token_sha256 = ?1";
 const SPEND_TOKEN: &str =
     "UPDATE refresh_tokens SET spent_at = ?2 WHERE token_sha256 = ?1 AND spent_at IS NULL";
 const REVOKE: &str = "UPDATE signins SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
 const REVOKE_USER: &str =
     "UPDATE signins SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL";
-const LIVE: &str = "SELECT COUNT(*) FROM signins
+const LIVE: &str = "SELECT COUNT(*) AS live FROM signins
     WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND ends_at > ?3";
 const PRUNE_TOKENS: &str = "DELETE FROM refresh_tokens WHERE signin_id IN
     (SELECT id FROM signins WHERE user_id = ?1 AND (ends_at <= ?2 OR revoked_at IS NOT NULL))";
@@ -66,12 +67,12 @@ pub fn token(conn: &Connection, sha256: &str) -> Result<Option<StoredToken>, Sto
     let row = conn
         .query_row(SELECT_TOKEN, [sha256], |r| {
             Ok(StoredToken {
-                signin: id_col(r, 0)?,
-                user: id_col(r, 1)?,
-                expires_at: r.get(2)?,
-                spent_at: r.get(3)?,
-                signin_ends_at: r.get(4)?,
-                revoked_at: r.get(5)?,
+                signin: id_col(r, "signin_id")?,
+                user: id_col(r, "user_id")?,
+                expires_at: r.get("expires_at")?,
+                spent_at: r.get("spent_at")?,
+                signin_ends_at: r.get("signin_ends_at")?,
+                revoked_at: r.get("revoked_at")?,
             })
         })
         .optional()?;
@@ -96,7 +97,7 @@ pub fn revoke_user(conn: &Connection, user: Uuid, now: i64) -> Result<usize, Sto
 /// Whether `signin` is `user`'s and has neither been ended nor run out.
 pub fn is_live(conn: &Connection, signin: Uuid, user: Uuid, now: i64) -> Result<bool, StoreError> {
     let row = params![signin.to_string(), user.to_string(), now];
-    let n: i64 = conn.query_row(LIVE, row, |r| r.get(0))?;
+    let n: i64 = conn.query_row(LIVE, row, |r| r.get("live"))?;
     Ok(n == 1)
 }
 

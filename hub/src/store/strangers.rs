@@ -4,7 +4,7 @@
 //! worked out on every read (`strangers::rules`), so the records stay the one source of truth.
 
 use rollcall_shared::{RecordId, StudentId};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, RowIndex, params};
 use uuid::Uuid;
 
 use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
@@ -32,16 +32,17 @@ pub struct Face {
 }
 
 fn face(r: &rusqlite::Row<'_>) -> rusqlite::Result<Face> {
-    let blob: Vec<u8> = r.get(4)?;
+    let blob: Vec<u8> = r.get("embedding")?;
     let embedding = blob_to_embedding(&blob).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e.into())
+        let col = "embedding".idx(r.as_ref()).unwrap_or_default();
+        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Blob, e.into())
     })?;
-    let quality: String = r.get(5)?;
+    let quality: String = r.get("quality")?;
     Ok(Face {
-        id: id_col(r, 0)?,
-        room: r.get(1)?,
-        captured_at: r.get(2)?,
-        model: r.get(3)?,
+        id: id_col(r, "id")?,
+        room: r.get("room")?,
+        captured_at: r.get("captured_at")?,
+        model: r.get("model")?,
         embedding,
         quality: serde_json::from_str(&quality).unwrap_or_default(),
     })
@@ -85,7 +86,7 @@ pub fn dismiss(conn: &Connection, d: &Dismissal<'_>) -> Result<Uuid, StoreError>
 /// The centres of the strangers dismissed under `model`.
 pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Vec<f32>>, StoreError> {
     let mut stmt = conn.prepare_cached(DISMISSED)?;
-    let blobs = stmt.query_map([model], |r| r.get::<_, Vec<u8>>(0))?;
+    let blobs = stmt.query_map([model], |r| r.get::<_, Vec<u8>>("centroid"))?;
     let mut out = Vec::new();
     for blob in readable(blobs, "dismissed stranger")? {
         out.push(blob_to_embedding(&blob)?);
@@ -101,7 +102,9 @@ pub fn purge(conn: &Connection, before: i64) -> Result<usize, StoreError> {
 /// Every enrolled template of `model` with its student: whom a stranger looks most like.
 pub fn templates(conn: &Connection, model: &str) -> Result<Vec<(StudentId, Vec<f32>)>, StoreError> {
     let mut stmt = conn.prepare_cached(TEMPLATES)?;
-    let rows = stmt.query_map([model], |r| Ok((id_col(r, 0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    let rows = stmt.query_map([model], |r| {
+        Ok((id_col(r, "student_id")?, r.get::<_, Vec<u8>>("embedding")?))
+    })?;
     let mut out = Vec::new();
     for (student, blob) in readable(rows, "template")? {
         out.push((student, blob_to_embedding(&blob)?));
