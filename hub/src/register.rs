@@ -69,8 +69,8 @@ pub struct Closed {
     pub day: chrono::NaiveDate,
     pub class_id: rollcall_shared::ClassId,
     pub room: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
+    pub starts_at: UnixMillis,
+    pub ends_at: UnixMillis,
     pub entries: Vec<ClosedEntry>,
 }
 
@@ -87,9 +87,9 @@ pub fn close_due(
     conn: &Connection,
     rules: &Rules,
     grace_ms: i64,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<Closed>, StoreError> {
-    let today = rules.local_day(now);
+    let today = rules.local_day(now.0);
     let slots = timetable::all_slots(conn)?;
     let calendar = calendar(conn)?;
     let Some(mut finished) = register::closed_through(conn)?.or_else(|| today.pred_opt()) else {
@@ -108,7 +108,7 @@ pub fn close_due(
             if register::session(conn, session.slot.id, day)?.is_some() {
                 continue;
             }
-            if now >= session.ends_at(rules).saturating_add(grace_ms) {
+            if now.0 >= session.ends_at(rules).saturating_add(grace_ms) {
                 closed.push(close(conn, &session, rules, now)?);
             } else {
                 all_closed = false;
@@ -130,7 +130,7 @@ fn close(
     conn: &Connection,
     session: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Closed, StoreError> {
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<_> = students.iter().map(|s| s.id).collect();
@@ -146,6 +146,7 @@ fn close(
     };
     let ends_at = session.ends_at(rules);
     let rows = attendance::roster(session, rules, &evidence, ends_at);
+    let ends_at = UnixMillis(ends_at);
     let entries: Vec<NewEntry> = rows
         .into_iter()
         .zip(&students)
@@ -156,7 +157,7 @@ fn close(
                 student_name: student.name.clone(),
                 code,
                 source,
-                first_seen_at: row.first_seen_at,
+                first_seen_at: row.first_seen_at.map(UnixMillis),
                 evidence: seen
                     .iter()
                     .filter(|(s, _)| *s == row.student)
@@ -170,7 +171,7 @@ fn close(
         slot: session.slot.clone(),
         day: session.day,
         class_name: school::class(conn, session.slot.class_id)?.name,
-        starts_at: session.starts_at(rules),
+        starts_at: UnixMillis(session.starts_at(rules)),
         ends_at,
         closed_at: now,
     };
@@ -212,10 +213,10 @@ fn close(
 pub fn admit_late(
     conn: &Connection,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<(LateEvidence, Amendment)>, StoreError> {
     let since = rules
-        .local_day(now)
+        .local_day(now.0)
         .checked_sub_days(chrono::Days::new(LATE_EVIDENCE_DAYS))
         .unwrap_or(chrono::NaiveDate::MIN);
     let early_ms = i64::from(rules.early_minutes) * 60_000;
@@ -257,14 +258,14 @@ pub fn admit_late(
 
 /// The amendment a late record makes: present, or late from `late_after_minutes` after the
 /// start, as if it had arrived in time, with the reason saying when the door saw the student.
-pub fn late_amendment(late: &LateEvidence, rules: &Rules, now: i64) -> Amendment {
-    let late_from = late.starts_at + i64::from(rules.late_after_minutes) * 60_000;
+pub fn late_amendment(late: &LateEvidence, rules: &Rules, now: UnixMillis) -> Amendment {
+    let late_from = UnixMillis(late.starts_at.0 + i64::from(rules.late_after_minutes) * 60_000);
     let code = if late.captured_at >= late_from {
         "L"
     } else {
         "/"
     };
-    let seen = rules.zone.local(late.captured_at).minute;
+    let seen = rules.zone.local(late.captured_at.0).minute;
     Amendment {
         code: code.to_owned(),
         reason: format!(

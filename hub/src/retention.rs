@@ -51,28 +51,22 @@ pub fn run(
     conn: &Connection,
     r: &RetentionConfig,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Purged, StoreError> {
-    let days_ago = |days: u32| now.saturating_sub(i64::from(days) * DAY_MS);
-    let ms = UnixMillis;
+    let days_ago = |days: u32| UnixMillis(now.0.saturating_sub(i64::from(days) * DAY_MS));
     let faces_before = days_ago(r.thumbnail_days);
     school::note_leavers(conn, now)?;
     // A dismissed stranger's centre is biometric: it goes with the crops.
     strangers::purge(conn, faces_before)?;
     let register_from = rules
-        .local_day(now)
+        .local_day(now.0)
         .checked_sub_months(Months::new(r.register_years.saturating_mul(12)))
         .unwrap_or_default();
     Ok(Purged {
-        faces: records::purge_faces(conn, ms(faces_before))?,
-        undecided: records::expire_undecided(
-            conn,
-            ms(days_ago(r.undecided_days)),
-            ms(now),
-            EXPIRED_BY,
-        )?,
+        faces: records::purge_faces(conn, faces_before)?,
+        undecided: records::expire_undecided(conn, days_ago(r.undecided_days), now, EXPIRED_BY)?,
         leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
-        records: records::purge(conn, ms(days_ago(r.record_days)))?
+        records: records::purge(conn, days_ago(r.record_days))?
             + quarantine::purge(conn, days_ago(r.record_days))?,
         register_sessions: register::purge(conn, register_from)?,
     })

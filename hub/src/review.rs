@@ -69,7 +69,7 @@ pub struct Verdict<'a> {
     pub gate: &'a QualityGate,
     pub model: &'a ModelId,
     pub actor: &'a str,
-    pub now: i64,
+    pub now: UnixMillis,
 }
 
 /// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
@@ -131,7 +131,7 @@ pub fn add_to_gallery(
     record: &RecordView,
     to: &GalleryTarget,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), ReviewError> {
     if record.model != to.model.as_str() {
         return Err(ReviewError::Conflict(format!(
@@ -262,7 +262,7 @@ fn decide<'a>(
     record: &RecordView,
     action: Action,
     actor: &'a str,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<Review<'a>, ReviewError> {
     let (status, final_student) = match action {
         Action::Approve => {
@@ -283,6 +283,6 @@ fn decide<'a>(
         status,
         final_student,
         by: actor,
-        at: UnixMillis(at),
+        at,
     })
 }

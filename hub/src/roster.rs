@@ -120,8 +120,8 @@ fn closed_view(c: &ClosedSession) -> SessionView {
         day: c.day,
         start: hhmm(c.slot.start_minute),
         end: hhmm(c.slot.end_minute),
-        starts_at: c.starts_at,
-        ends_at: c.ends_at,
+        starts_at: c.starts_at.0,
+        ends_at: c.ends_at.0,
         closed: true,
         locked: true,
     }
@@ -201,7 +201,7 @@ fn closed_roster(conn: &Connection, closed: &ClosedSession) -> Result<SessionRos
             name: e.student_name.clone(),
             mark: mark_of(e.code()),
             source: e.source,
-            first_seen_at: e.first_seen_at,
+            first_seen_at: e.first_seen_at.map(|t| t.0),
             reason: e
                 .amendments
                 .last()

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -46,10 +46,10 @@ fn watch_class(
     let below: Vec<_> = class.students.iter().map(|s| s.student).collect();
     let (fell, rose) = notify::crossings(&remembered, &below);
     for student in &rose {
-        digests::set_at_risk(conn, class.class_id, *student, false, now)?;
+        digests::set_at_risk(conn, class.class_id, *student, false, UnixMillis(now))?;
     }
     for s in class.students.iter().filter(|s| fell.contains(&s.student)) {
-        digests::set_at_risk(conn, class.class_id, s.student, true, now)?;
+        digests::set_at_risk(conn, class.class_id, s.student, true, UnixMillis(now))?;
         let payload = json!({
             "student": s.student,
             "name": s.name,

@@ -202,7 +202,7 @@ fn marks_come_from_overrides_then_records_then_closing() {
         mark: Mark::Excused,
         reason: "dentist".into(),
         set_by: "user:t".into(),
-        set_at: 0,
+        set_at: rollcall_shared::UnixMillis(0),
     }];
     let members = [a, b, c, d];
     let evidence = Evidence {

@@ -5,6 +5,7 @@
 
 use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
@@ -17,7 +18,7 @@ const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id
 /// Turns every stored enrolment embedding of [`previous_model_id`] into a [`model_id`] one, in
 /// place, in one transaction, and audits how many. Returns that number; running it again finds
 /// nothing to do. A blob that is not one descriptor long is an error and nothing changes.
-pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, StoreError> {
+pub fn upgrade_enrolments(conn: &mut Connection, now: UnixMillis) -> Result<usize, StoreError> {
     let (current, previous) = (model_id(), previous_model_id());
     let tx = conn.transaction()?;
     let rows: Vec<(String, Vec<u8>)> = tx
@@ -67,7 +68,7 @@ mod tests {
             figures: None,
             source: Source::Photo,
             record: None,
-            at: 1,
+            at: UnixMillis(1),
         };
         school::insert_enrolment(conn, &new).unwrap();
     }
@@ -80,7 +81,7 @@ mod tests {
             id: ada,
             name: "Ada".into(),
             external_ref: None,
-            created_at: 1,
+            created_at: UnixMillis(1),
         };
         school::insert_student(&conn, &student).unwrap();
         (conn, ada)
@@ -93,7 +94,7 @@ mod tests {
         enrol(&conn, ada, previous_model_id().as_str(), &old);
         enrol(&conn, ada, "someone-elses-model", &old);
 
-        assert_eq!(upgrade_enrolments(&mut conn, 5).unwrap(), 1);
+        assert_eq!(upgrade_enrolments(&mut conn, UnixMillis(5)).unwrap(), 1);
         let stored = school::enrolments(&conn, ada).unwrap();
         let current: Vec<_> = stored
             .iter()
@@ -119,7 +120,7 @@ mod tests {
         let log = audit::recent(&conn, 10).unwrap();
         assert_eq!(log[0].action, "gallery.upgrade_model");
         assert_eq!(
-            upgrade_enrolments(&mut conn, 6).unwrap(),
+            upgrade_enrolments(&mut conn, UnixMillis(6)).unwrap(),
             0,
             "nothing left to do"
         );
@@ -131,7 +132,7 @@ mod tests {
         let (mut conn, ada) = with_student();
         enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 128]);
         enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 3]);
-        let err = upgrade_enrolments(&mut conn, 5).unwrap_err();
+        let err = upgrade_enrolments(&mut conn, UnixMillis(5)).unwrap_err();
         assert!(err.to_string().contains("3 values"), "{err}");
         let stored = school::enrolments(&conn, ada).unwrap();
         assert!(

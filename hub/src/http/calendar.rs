@@ -53,7 +53,7 @@ impl Body {
 
 pub async fn preview(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let change = req.json::<Body>()?.into_change()?;
-    let (rules, now) = (hub.config.rules(), hub.now());
+    let (rules, now) = (hub.config.rules(), hub.now().0);
     Reply::ok(hub.read(move |c| answer(c, &change, &rules, now)).await?)
 }
 

@@ -142,7 +142,7 @@ struct PreviewBody {
 pub async fn preview(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: PreviewBody = req.json()?;
     let id = body.user.unwrap_or(who.user_id);
-    let (rules, now) = (hub.config.rules(), hub.now());
+    let (rules, now) = (hub.config.rules(), hub.now().0);
     let threshold = hub.config.reports.at_risk_below;
     let digest = hub
         .read(move |c| {

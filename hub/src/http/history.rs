@@ -30,7 +30,7 @@ const DEFAULT_DAYS: i64 = 365;
 const MAX_DAYS: i64 = 366;
 
 pub async fn history(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
     let student: StudentId = req.id("student", "student")?;
     let days = range(req, rules.local_day(now))?;
     Reply::ok(

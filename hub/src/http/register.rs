@@ -2,7 +2,7 @@
 //! overwrite), and the attendance codes an admin keeps.
 
 use chrono::NaiveDate;
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
@@ -53,7 +53,7 @@ pub async fn amend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let write = move |tx: &Connection| {
         append(tx, &w, (slot, day, student), &code, reason, now)?;
-        roster_of(tx, &w, slot, day, &rules, now)
+        roster_of(tx, &w, slot, day, &rules, now.0)
     };
     Reply::ok(hub.write(move |tx| write(tx)).await?)
 }
@@ -64,7 +64,7 @@ fn append(
     (slot, day, student): (Uuid, NaiveDate, StudentId),
     code: &str,
     reason: String,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), ApiError> {
     let closed = register::session(tx, slot, day)?.ok_or_else(|| {
         ApiError::Conflict(

@@ -23,7 +23,7 @@ use crate::store::{school, timetable};
 
 /// One session's roster (`?format=csv` for a file).
 pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     let r = hub
         .read(move |c| roster_of(c, &w, slot, day, &rules, now))
@@ -67,7 +67,7 @@ async fn class_rosters_of(
     who: &Principal,
     days: (NaiveDate, NaiveDate),
 ) -> Result<Vec<SessionRoster>, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
     let class: ClassId = req.id("class", "class")?;
     let read = move |c: &Connection| class_rosters(c, &w, class, days, &rules, now);
     hub.read(read).await
@@ -75,7 +75,7 @@ async fn class_rosters_of(
 
 /// One student's marks over `?from..?to`, in the classes `who` may see.
 pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
     let student: StudentId = req.id("student", "student")?;
     let (from, to) = range(req)?;
     let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);

@@ -28,7 +28,7 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let day = match req.query_day("date")? {
         Some(d) => d,
-        None => rules.local_day(now),
+        None => rules.local_day(now.0),
     };
     let read = move |c: &Connection| {
         let slots = access::slots(c, &w)?;
@@ -36,7 +36,7 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         let sessions = roster::sessions_between(c, (&classes, &slots), day, day)?;
         let views: Result<Vec<_>, _> = sessions
             .iter()
-            .map(|s| roster::view(c, s, &rules, now))
+            .map(|s| roster::view(c, s, &rules, now.0))
             .collect();
         Ok::<_, ApiError>(views?)
     };
@@ -47,7 +47,7 @@ pub async fn roster(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     Reply::ok(
-        hub.read(move |c| roster_of(c, &w, slot, day, &rules, now))
+        hub.read(move |c| roster_of(c, &w, slot, day, &rules, now.0))
             .await?,
     )
 }
@@ -87,7 +87,7 @@ async fn change_mark(
     let write = move |tx: &Connection| {
         let at = Target { slot, day, student };
         marks::change(tx, &w, at, new, &actor, now)?;
-        roster_of(tx, &w, slot, day, &rules, now)
+        roster_of(tx, &w, slot, day, &rules, now.0)
     };
     Reply::ok(hub.write(move |tx| write(tx)).await?)
 }

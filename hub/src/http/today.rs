@@ -20,7 +20,7 @@ use crate::store::records::{self, Status};
 
 /// The Today page's data for `?date` (the hub's today unless said).
 pub async fn today(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
     let day = match req.query_day("date")? {
         Some(d) => d,
         None => rules.local_day(now),

@@ -1,6 +1,7 @@
 //! The audit log: who changed what, when, with the before and after state as JSON. Written in
 //! the same transaction as the change it describes; never updated or deleted.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -21,7 +22,7 @@ pub struct AuditEntry {
     pub target: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 /// What a caller records; `id` is assigned by the database.
@@ -32,7 +33,7 @@ pub struct Change<'a> {
     pub target: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 pub fn log(conn: &Connection, change: Change<'_>) -> Result<(), StoreError> {

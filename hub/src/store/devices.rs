@@ -1,7 +1,7 @@
 //! Registered door units: their room, whether they may send records, the hash of their MQTT
 //! secret, and the last status they reported.
 
-use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION};
+use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -27,9 +27,9 @@ pub struct Device {
     pub name: String,
     pub room: String,
     pub enabled: bool,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
     pub online: bool,
-    pub last_seen_at: Option<i64>,
+    pub last_seen_at: Option<UnixMillis>,
     pub outbox_depth: Option<u32>,
     pub gallery_version: Option<u64>,
     pub software_version: Option<String>,
@@ -46,7 +46,7 @@ pub struct Device {
 
 impl Device {
     /// A device just registered: enabled, never heard from.
-    pub fn new(id: DeviceId, name: &str, room: &str, created_at: i64) -> Self {
+    pub fn new(id: DeviceId, name: &str, room: &str, created_at: UnixMillis) -> Self {
         Self {
             id,
             name: name.to_owned(),
@@ -125,7 +125,7 @@ pub fn record_status(
     conn: &Connection,
     s: &DeviceStatus,
     version: u16,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<(), StoreError> {
     conn.execute(
         SET_STATUS,
@@ -140,7 +140,7 @@ pub fn record_status(
             s.model.as_ref().map(|m| m.as_str()),
             s.free_disk_bytes
                 .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
-            s.sent_at.0.saturating_sub(at),
+            s.sent_at.millis_since(at),
         ],
     )?;
     Ok(())
@@ -162,7 +162,7 @@ pub fn set_offline(conn: &Connection, id: DeviceId) -> Result<(), StoreError> {
 }
 
 /// Notes that the device was heard from (a record or request arrived).
-pub fn touch(conn: &Connection, id: DeviceId, at: i64) -> Result<(), StoreError> {
+pub fn touch(conn: &Connection, id: DeviceId, at: UnixMillis) -> Result<(), StoreError> {
     conn.execute(TOUCH, params![id.to_string(), at])?;
     Ok(())
 }

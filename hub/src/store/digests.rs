@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, StudentId};
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -65,7 +65,7 @@ impl DigestStatus {
 pub struct DigestState {
     pub status: DigestStatus,
     pub attempts: u32,
-    pub next_at: i64,
+    pub next_at: UnixMillis,
     pub last_error: Option<String>,
 }
 
@@ -78,7 +78,7 @@ pub struct DigestRow {
     pub status: DigestStatus,
     pub attempts: u32,
     pub last_error: Option<String>,
-    pub updated_at: i64,
+    pub updated_at: UnixMillis,
 }
 
 pub fn digest(
@@ -109,7 +109,7 @@ pub fn set_digest(
     user: Uuid,
     day: NaiveDate,
     state: &DigestState,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), StoreError> {
     conn.execute(
         UPSERT_DIGEST,
@@ -157,7 +157,7 @@ pub fn set_at_risk(
     class: ClassId,
     student: StudentId,
     below: bool,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), StoreError> {
     let (class, student) = (class.to_string(), student.to_string());
     match below {

@@ -2,7 +2,7 @@
 //! and thumbnail. Inserting goes through `school::insert_enrolment`; this module lists, reads
 //! thumbnails and deletes.
 
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -23,7 +23,7 @@ pub struct FaceRow {
     pub quality: Option<f64>,
     pub figures: Option<serde_json::Value>,
     pub has_thumbnail: bool,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
     /// `photo`, `api`, or learned: `review` (a teacher confirmed it) or `door` (Confident).
     pub source: String,
     /// The record a learned face came from.

@@ -2,7 +2,7 @@
 //! Stored as postcard bytes of the entries and timetable; the version has its own column.
 
 use rollcall_shared::{
-    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, TimetableSlot,
+    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, TimetableSlot, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -42,7 +42,7 @@ pub fn save_sent(
     conn: &Connection,
     device: DeviceId,
     state: &GalleryState,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<(), StoreError> {
     let stored: (Vec<&GalleryEntry>, &Vec<TimetableSlot>) =
         (state.entries.values().collect(), &state.timetable);

@@ -3,7 +3,7 @@
 //! by `attendance` and never stored, so a review changes them at once.
 
 use chrono::NaiveDate;
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,7 +66,7 @@ pub struct Override {
     pub mark: Mark,
     pub reason: String,
     pub set_by: String,
-    pub set_at: i64,
+    pub set_at: UnixMillis,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {

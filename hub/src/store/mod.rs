@@ -194,7 +194,7 @@ pub(crate) fn blob_to_embedding(blob: &[u8]) -> Result<Vec<f32>, StoreError> {
 /// Registers door unit `id` in "Lab 3", for unit tests that store its records.
 #[cfg(test)]
 pub(crate) fn register_device(conn: &Connection, id: rollcall_shared::DeviceId) {
-    let device = devices::Device::new(id, &id.to_string(), "Lab 3", 0);
+    let device = devices::Device::new(id, &id.to_string(), "Lab 3", rollcall_shared::UnixMillis(0));
     devices::insert(conn, &device, "hash").unwrap();
 }
 

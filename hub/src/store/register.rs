@@ -4,7 +4,7 @@
 //! else its own. Retention is the only thing that deletes.
 
 use chrono::NaiveDate;
-use rollcall_shared::{RecordId, StudentId};
+use rollcall_shared::{RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -72,9 +72,9 @@ pub struct ClosedSession {
     pub slot: Slot,
     pub day: NaiveDate,
     pub class_name: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
-    pub closed_at: i64,
+    pub starts_at: UnixMillis,
+    pub ends_at: UnixMillis,
+    pub closed_at: UnixMillis,
 }
 
 /// A change to a closed entry: the new code, why, who (name and role) and when.
@@ -85,7 +85,7 @@ pub struct Amendment {
     pub by_user: String,
     pub by_name: String,
     pub by_role: String,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 /// One student's line in a closed session: the entry as written and its amendments.
@@ -97,7 +97,7 @@ pub struct Entry {
     pub original_code: String,
     /// `record` (the door saw them), `override` (a teacher's mark) or `closed` (nobody).
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     /// The accepted records that put the student in the room.
     pub evidence: Vec<RecordId>,
     /// The teacher's reason, when the source is a teacher.
@@ -122,7 +122,7 @@ pub struct NewEntry {
     pub student_name: String,
     pub code: &'static str,
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     pub evidence: Vec<RecordId>,
     pub reason: Option<String>,
 }
@@ -372,9 +372,9 @@ pub struct LateEvidence {
     pub slot: Uuid,
     pub day: NaiveDate,
     pub student: StudentId,
-    pub starts_at: i64,
+    pub starts_at: UnixMillis,
     pub record: RecordId,
-    pub captured_at: i64,
+    pub captured_at: UnixMillis,
 }
 
 /// The late evidence of sessions on or after `since` (`early_ms` the early-arrival margin of a

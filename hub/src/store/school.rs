@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use rollcall_shared::{ClassId, RecordId, StudentId};
+use rollcall_shared::{ClassId, RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -45,7 +45,7 @@ pub struct Class {
     pub id: ClassId,
     pub name: String,
     pub teacher_id: Option<Uuid>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -53,7 +53,7 @@ pub struct Student {
     pub id: StudentId,
     pub name: String,
     pub external_ref: Option<String>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 /// One enrolment embedding. The thumbnail is stored but not listed.
@@ -63,7 +63,7 @@ pub struct Enrolment {
     pub model: String,
     pub embedding: Vec<f32>,
     pub quality: Option<f64>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 /// Where a gallery template came from.
@@ -104,7 +104,7 @@ pub struct NewEnrolment<'a> {
     pub source: Source,
     /// The record a learned template came from.
     pub record: Option<RecordId>,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 fn class_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
@@ -212,7 +212,7 @@ pub fn student(conn: &Connection, id: StudentId) -> Result<Student, StoreError> 
 }
 
 /// Notes when students left their last class (and forgets it for those back in one).
-pub fn note_leavers(conn: &Connection, now: i64) -> Result<(), StoreError> {
+pub fn note_leavers(conn: &Connection, now: UnixMillis) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE students SET left_at = ?1 WHERE left_at IS NULL
          AND id NOT IN (SELECT student_id FROM class_members)",
@@ -227,7 +227,10 @@ pub fn note_leavers(conn: &Connection, now: i64) -> Result<(), StoreError> {
 }
 
 /// Deletes the enrolment photos and templates of students who left before `left_before`.
-pub fn purge_leavers_faces(conn: &Connection, left_before: i64) -> Result<usize, StoreError> {
+pub fn purge_leavers_faces(
+    conn: &Connection,
+    left_before: UnixMillis,
+) -> Result<usize, StoreError> {
     Ok(conn.execute(
         "DELETE FROM embeddings WHERE student_id IN
          (SELECT id FROM students WHERE left_at < ?1)",
@@ -290,7 +293,7 @@ pub fn learned(
     conn: &Connection,
     student: StudentId,
     model: &str,
-) -> Result<Vec<(Uuid, i64)>, StoreError> {
+) -> Result<Vec<(Uuid, UnixMillis)>, StoreError> {
     let mut stmt = conn.prepare_cached(LEARNED)?;
     let rows = stmt.query_map(params![student.to_string(), model], |r| {
         Ok((id_col(r, "id")?, r.get("created_at")?))

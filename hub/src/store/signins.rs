@@ -2,6 +2,7 @@
 //! refresh tokens; a token is stored only as the SHA-256 of its text. The rotation rules
 //! themselves live in `auth::signin`; this module only reads and writes rows.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -32,18 +33,18 @@ const PRUNE_SIGNINS: &str =
 pub struct StoredToken {
     pub signin: Uuid,
     pub user: Uuid,
-    pub expires_at: i64,
-    pub spent_at: Option<i64>,
-    pub signin_ends_at: i64,
-    pub revoked_at: Option<i64>,
+    pub expires_at: UnixMillis,
+    pub spent_at: Option<UnixMillis>,
+    pub signin_ends_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
 }
 
 pub fn insert_signin(
     conn: &Connection,
     id: Uuid,
     user: Uuid,
-    now: i64,
-    ends_at: i64,
+    now: UnixMillis,
+    ends_at: UnixMillis,
 ) -> Result<(), StoreError> {
     let row = params![id.to_string(), user.to_string(), now, ends_at];
     conn.execute(INSERT_SIGNIN, row)?;
@@ -54,7 +55,7 @@ pub fn insert_token(
     conn: &Connection,
     sha256: &str,
     signin: Uuid,
-    expires_at: i64,
+    expires_at: UnixMillis,
 ) -> Result<(), StoreError> {
     conn.execute(
         INSERT_TOKEN,
@@ -80,22 +81,27 @@ pub fn token(conn: &Connection, sha256: &str) -> Result<Option<StoredToken>, Sto
 }
 
 /// Marks the token spent; false when it already was.
-pub fn spend(conn: &Connection, sha256: &str, now: i64) -> Result<bool, StoreError> {
+pub fn spend(conn: &Connection, sha256: &str, now: UnixMillis) -> Result<bool, StoreError> {
     Ok(conn.execute(SPEND_TOKEN, params![sha256, now])? == 1)
 }
 
 /// Ends one sign-in; false when it had already ended.
-pub fn revoke(conn: &Connection, signin: Uuid, now: i64) -> Result<bool, StoreError> {
+pub fn revoke(conn: &Connection, signin: Uuid, now: UnixMillis) -> Result<bool, StoreError> {
     Ok(conn.execute(REVOKE, params![signin.to_string(), now])? == 1)
 }
 
 /// Ends every sign-in of `user`; returns how many were live.
-pub fn revoke_user(conn: &Connection, user: Uuid, now: i64) -> Result<usize, StoreError> {
+pub fn revoke_user(conn: &Connection, user: Uuid, now: UnixMillis) -> Result<usize, StoreError> {
     Ok(conn.execute(REVOKE_USER, params![user.to_string(), now])?)
 }
 
 /// Whether `signin` is `user`'s and has neither been ended nor run out.
-pub fn is_live(conn: &Connection, signin: Uuid, user: Uuid, now: i64) -> Result<bool, StoreError> {
+pub fn is_live(
+    conn: &Connection,
+    signin: Uuid,
+    user: Uuid,
+    now: UnixMillis,
+) -> Result<bool, StoreError> {
     let row = params![signin.to_string(), user.to_string(), now];
     let n: i64 = conn.query_row(LIVE, row, |r| r.get("live"))?;
     Ok(n == 1)
@@ -103,7 +109,7 @@ pub fn is_live(conn: &Connection, signin: Uuid, user: Uuid, now: i64) -> Result<
 
 /// Deletes `user`'s ended sign-ins and their tokens (called at each login, so a user's rows
 /// do not pile up).
-pub fn prune(conn: &Connection, user: Uuid, now: i64) -> Result<(), StoreError> {
+pub fn prune(conn: &Connection, user: Uuid, now: UnixMillis) -> Result<(), StoreError> {
     conn.execute(PRUNE_TOKENS, params![user.to_string(), now])?;
     conn.execute(PRUNE_SIGNINS, params![user.to_string(), now])?;
     Ok(())

@@ -3,7 +3,7 @@
 //! faces, who dismissed them and when). Which faces are one person is not stored: it is
 //! worked out on every read (`strangers::rules`), so the records stay the one source of truth.
 
-use rollcall_shared::{RecordId, StudentId};
+use rollcall_shared::{RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, RowIndex, params};
 use uuid::Uuid;
 
@@ -24,7 +24,7 @@ const TEMPLATES: &str = "SELECT student_id, embedding FROM embeddings WHERE mode
 pub struct Face {
     pub id: RecordId,
     pub room: String,
-    pub captured_at: i64,
+    pub captured_at: UnixMillis,
     pub model: String,
     pub embedding: Vec<f32>,
     /// The record's quality figures (JSON), to pick the best crops.
@@ -63,7 +63,7 @@ pub struct Dismissal<'a> {
     /// How many faces were dismissed.
     pub faces: usize,
     pub by: &'a str,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 /// Remembers a dismissed stranger; returns the dismissal's id.
@@ -95,7 +95,7 @@ pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Vec<f32>>, StoreE
 }
 
 /// Forgets the strangers dismissed before `before` (the crops' retention). Returns how many.
-pub fn purge(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+pub fn purge(conn: &Connection, before: UnixMillis) -> Result<usize, StoreError> {
     Ok(conn.execute(PURGE, [before])?)
 }
 
@@ -157,13 +157,13 @@ mod tests {
             centroid: &[0.5, 0.25],
             faces: 2,
             by: "user:tess",
-            at: T,
+            at: UnixMillis(T),
         };
         dismiss(&conn, &d).unwrap();
         assert_eq!(dismissed(&conn, "m").unwrap(), [vec![0.5, 0.25]]);
         assert!(dismissed(&conn, "other").unwrap().is_empty());
-        assert_eq!(purge(&conn, T).unwrap(), 0);
-        assert_eq!(purge(&conn, T + 1).unwrap(), 1);
+        assert_eq!(purge(&conn, UnixMillis(T)).unwrap(), 0);
+        assert_eq!(purge(&conn, UnixMillis(T + 1)).unwrap(), 1);
         assert!(dismissed(&conn, "m").unwrap().is_empty());
     }
 }

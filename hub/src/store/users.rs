@@ -1,6 +1,7 @@
 //! Users (admins and teachers) and their password hashes. Hashing itself lives in
 //! `auth::password`; this module only stores the result.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -57,7 +58,7 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
     /// Where the e-mail digest goes; checked as an address where it enters (API, CLI).
     pub email: Option<String>,
 }

@@ -94,7 +94,7 @@ pub fn dismissed_for(conn: &Connection, faces: &[Face]) -> Result<Vec<Vec<f32>>,
 pub fn dismiss_on_arrival(
     tx: &Connection,
     record: &AttendanceRecord,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<bool, StoreError> {
     if record.decision != Decision::Unknown {
         return Ok(false);
@@ -107,7 +107,7 @@ pub fn dismiss_on_arrival(
         status: Status::Rejected,
         final_student: None,
         by: DISMISSED_BY,
-        at: UnixMillis(now),
+        at: now,
     };
     records::review(tx, record.id, &review)?;
     Ok(true)
@@ -125,7 +125,7 @@ mod tests {
         Face {
             id: RecordId(uuid::Uuid::from_bytes([n; 16])),
             room: "Lab 3".into(),
-            captured_at: at,
+            captured_at: UnixMillis(at),
             model: "m".into(),
             embedding,
             quality: json!({"detector_score": detector, "face_px": 60.0}),
@@ -164,14 +164,14 @@ mod tests {
             centroid: &padded([1.0, 0.0, 0.0, 0.0])[..],
             faces: 2,
             by: "user:tess",
-            at: 1,
+            at: UnixMillis(1),
         };
         strangers::dismiss(&conn, &d).unwrap();
         let arrive = |embedding: Embedding, decision: Decision| {
             let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
             (r.device, r.embedding) = (device, embedding);
             crate::ingest::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
-            let dismissed = dismiss_on_arrival(&conn, &r, 7).unwrap();
+            let dismissed = dismiss_on_arrival(&conn, &r, UnixMillis(7)).unwrap();
             (dismissed, records::get(&conn, r.id).unwrap())
         };
         let (yes, seen) = arrive(padded([0.95, 0.1, 0.0, 0.0]), Decision::Unknown);

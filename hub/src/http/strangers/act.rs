@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rollcall_shared::{ClassId, Decision, RecordId, StudentId};
+use rollcall_shared::{ClassId, Decision, RecordId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ struct Ctx {
     gate: rollcall_models::quality::QualityGate,
     model: rollcall_shared::ModelId,
     actor: String,
-    now: i64,
+    now: UnixMillis,
 }
 
 impl Ctx {
@@ -299,7 +299,7 @@ fn as_face(r: &RecordView) -> Face {
     Face {
         id: r.id,
         room: r.room.clone(),
-        captured_at: r.captured_at.0,
+        captured_at: r.captured_at,
         model: r.model.clone(),
         embedding: Vec::new(),
         quality: r.quality.clone(),
