@@ -96,13 +96,7 @@ fn entry(
     let mut embeddings: Vec<Embedding> = school::enrolments(conn, student)?
         .into_iter()
         .filter(|e| e.model == model.as_str())
-        .filter_map(|e| match Embedding::try_from(e.embedding) {
-            Ok(embedding) => Some(embedding),
-            Err(wrong) => {
-                tracing::warn!(%student, "enrolment {} left out of the gallery: {wrong}", e.id);
-                None
-            }
-        })
+        .map(|e| e.embedding)
         .collect();
     if embeddings.is_empty() {
         return Ok(None);

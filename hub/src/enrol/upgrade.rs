@@ -3,7 +3,6 @@
 //! keeps no enrolment photos, so without this every student would have to be photographed
 //! again after the upgrade.
 
-use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
 use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, params};
@@ -28,8 +27,7 @@ pub fn upgrade_enrolments(conn: &mut Connection, now: UnixMillis) -> Result<usiz
         })?
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
-        let old = Embedding::try_from(blob_to_embedding(blob)?)
-            .map_err(|wrong| StoreError::Corrupt(format!("embedding {id}: {} values", wrong.0)))?;
+        let old = blob_to_embedding(blob, &format!("enrolment {id}"))?;
         let new = embedding_to_blob(&unit_length(&old));
         tx.execute(RELABEL, params![id, current.as_str(), new])?;
     }
@@ -57,12 +55,14 @@ mod tests {
     use super::*;
     use crate::store::school::{self, NewEnrolment, Source, Student};
     use crate::store::{audit, memory};
+    use rollcall_shared::Embedding;
 
-    fn enrol(conn: &Connection, student: StudentId, model: &str, embedding: &[f32]) {
+    /// Enrols `values` (stored as they are, even when not one descriptor long).
+    fn enrol(conn: &Connection, student: StudentId, model: &str, values: &[f32]) {
         let new = NewEnrolment {
             student,
             model,
-            embedding,
+            embedding: &Embedding::try_from(values).unwrap_or_default(),
             quality: Some(0.99),
             thumbnail: None,
             figures: None,
@@ -70,7 +70,10 @@ mod tests {
             record: None,
             at: UnixMillis(1),
         };
-        school::insert_enrolment(conn, &new).unwrap();
+        let id = school::insert_enrolment(conn, &new).unwrap();
+        let sql = "UPDATE embeddings SET embedding = ?2 WHERE id = ?1";
+        let blob = embedding_to_blob(values);
+        conn.execute(sql, params![id.to_string(), blob]).unwrap();
     }
 
     /// A database with one student, Ada.
@@ -112,8 +115,8 @@ mod tests {
         assert!((current[0].embedding[0] - old[0] / old_norm).abs() < 1e-6);
         let other = stored.iter().find(|e| e.model == "someone-elses-model");
         assert_eq!(
-            other.map(|e| &e.embedding),
-            Some(&old),
+            other.map(|e| &e.embedding[..]),
+            Some(&old[..]),
             "other models untouched"
         );
 

@@ -396,7 +396,8 @@ fn enrol(
     let new = NewEnrolment {
         student,
         model: body.model.as_str(),
-        embedding: &body.embedding,
+        embedding: &Embedding::try_from(body.embedding.as_slice())
+            .map_err(|e| ApiError::bad(e.to_string()))?,
         quality: body.quality,
         thumbnail: None,
         figures: None,

@@ -6,7 +6,7 @@
 use std::ops::ControlFlow;
 
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, RecordId, StudentId, UnixMillis,
+    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, RecordId, StudentId, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -356,7 +356,7 @@ pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, Sto
 }
 
 /// The embedding a record carries; not found once retention has deleted it.
-pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError> {
+pub fn embedding(conn: &Connection, id: RecordId) -> Result<Embedding, StoreError> {
     let blob: Vec<u8> = conn
         .query_row(EMBEDDING, [id.to_string()], |r| r.get("embedding"))
         .optional()?
@@ -366,7 +366,7 @@ pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError
             "the record's face (deleted by retention)",
         ));
     }
-    blob_to_embedding(&blob)
+    blob_to_embedding(&blob, &format!("record {id}"))
 }
 
 /// Deletes the crop and embedding of every record decided before `reviewed_before`.

@@ -4,12 +4,12 @@
 
 use std::collections::HashSet;
 
-use rollcall_shared::{ClassId, RecordId, StudentId, UnixMillis};
+use rollcall_shared::{ClassId, Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col};
+use super::{StoreError, embedding_col, embedding_to_blob, id_col, readable};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
@@ -61,7 +61,7 @@ pub struct Student {
 pub struct Enrolment {
     pub id: Uuid,
     pub model: String,
-    pub embedding: Vec<f32>,
+    pub embedding: Embedding,
     pub quality: Option<f64>,
     pub created_at: UnixMillis,
 }
@@ -96,7 +96,7 @@ impl Source {
 pub struct NewEnrolment<'a> {
     pub student: StudentId,
     pub model: &'a str,
-    pub embedding: &'a [f32],
+    pub embedding: &'a Embedding,
     pub quality: Option<f64>,
     pub thumbnail: Option<&'a [u8]>,
     /// Quality figures of a photo enrolment, as JSON.
@@ -306,28 +306,19 @@ pub fn delete_enrolment(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every enrolment embedding of `student`, oldest first; a row whose embedding is not one
+/// descriptor long is logged and left out.
 pub fn enrolments(conn: &Connection, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
     let mut stmt = conn.prepare_cached(SELECT_EMBEDDINGS)?;
     let rows = stmt.query_map([student.to_string()], |r| {
-        Ok((
-            id_col(r, "id")?,
-            r.get::<_, String>("model")?,
-            r.get::<_, Vec<u8>>("embedding")?,
-            r.get("quality")?,
-            r.get("created_at")?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, model, blob, quality, created_at) = row?;
-        let embedding = blob_to_embedding(&blob)?;
-        out.push(Enrolment {
+        let id: Uuid = id_col(r, "id")?;
+        Ok(Enrolment {
             id,
-            model,
-            embedding,
-            quality,
-            created_at,
-        });
-    }
-    Ok(out)
+            model: r.get("model")?,
+            embedding: embedding_col(r, "embedding", &format!("enrolment {id}"))?,
+            quality: r.get("quality")?,
+            created_at: r.get("created_at")?,
+        })
+    })?;
+    readable(rows, "enrolment")
 }
