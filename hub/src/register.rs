@@ -21,6 +21,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
+use crate::review::ACCEPTED;
 use crate::roster::{calendar, hhmm};
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark};
@@ -136,8 +137,9 @@ fn close(
     let ids: Vec<_> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
     let (from, to) = (UnixMillis(from), UnixMillis(to));
-    let seen = records::accepted_ids_in_room(conn, &session.slot.room, from, to)?;
-    let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
+    let room = &session.slot.room;
+    let seen = records::accepted_ids_in_room(conn, ACCEPTED, room, from, to)?;
+    let sightings = records::accepted_in_room(conn, ACCEPTED, room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
     let evidence = Evidence {
         members: &ids,
@@ -221,7 +223,7 @@ pub fn admit_late(
         .unwrap_or(chrono::NaiveDate::MIN);
     let early_ms = i64::from(rules.early_minutes) * 60_000;
     let mut done: Vec<(LateEvidence, Amendment)> = Vec::new();
-    for late in register::late_evidence(conn, since, early_ms)? {
+    for late in register::late_evidence(conn, since, early_ms, ACCEPTED)? {
         let entry = (late.slot, late.day, late.student);
         if done
             .iter()

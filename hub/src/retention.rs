@@ -19,11 +19,14 @@ use rusqlite::Connection;
 
 use crate::attendance::Rules;
 use crate::config::RetentionConfig;
+use crate::store::records::Status;
 use crate::store::{StoreError, quarantine, records, register, school, strangers};
 
 const DAY_MS: i64 = 86_400_000;
 /// Who rejected a face nobody decided about in time, as the review records it.
 const EXPIRED_BY: &str = "retention";
+/// What a face nobody decided about in time becomes: it counts for nobody.
+const EXPIRED_AS: Status = Status::Rejected;
 
 /// What one pass deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,7 +67,13 @@ pub fn run(
         .unwrap_or_default();
     Ok(Purged {
         faces: records::purge_faces(conn, faces_before)?,
-        undecided: records::expire_undecided(conn, days_ago(r.undecided_days), now, EXPIRED_BY)?,
+        undecided: records::expire_undecided(
+            conn,
+            days_ago(r.undecided_days),
+            EXPIRED_AS,
+            now,
+            EXPIRED_BY,
+        )?,
         leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
         records: records::purge(conn, days_ago(r.record_days))?
             + quarantine::purge(conn, days_ago(r.record_days))?,

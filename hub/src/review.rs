@@ -23,6 +23,10 @@ use crate::store::records::{self, RecordView, Review, Status};
 use crate::store::school::{self, NewEnrolment, Source};
 use crate::store::timetable::Slot;
 
+/// The review outcomes that count a record for its `final_student`: the one definition of an
+/// accepted record, read by live marks, a closing register's evidence and late amendments.
+pub const ACCEPTED: [Status; 2] = [Status::Approved, Status::Reassigned];
+
 /// Why a review could not be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {

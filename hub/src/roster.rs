@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
+use crate::review::ACCEPTED;
 use crate::store::marks::{self, Mark};
 use crate::store::register::{self, Amendment, ClosedSession, Code};
 use crate::store::school::{self, Student};
@@ -157,7 +158,7 @@ pub fn session_roster(
     let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
     let (from, to) = (UnixMillis(from), UnixMillis(to));
-    let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
+    let sightings = records::accepted_in_room(conn, ACCEPTED, &session.slot.room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
     let evidence = Evidence {
         members: &ids,

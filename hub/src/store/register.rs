@@ -10,6 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::marks::Mark;
+use super::records::Status;
 use super::timetable::Slot;
 use super::{StoreError, id_col};
 use crate::attendance::Source;
@@ -35,8 +36,9 @@ const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_
     FROM register_amendments WHERE slot_id = ?1 AND day = ?2 ORDER BY id";
 const INSERT_AMENDMENT: &str = "INSERT INTO register_amendments (slot_id, day, student_id, code,
     reason, by_user, by_name, by_role, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-// Accepted records of a student in the window of a closed session whose entry is still the
-// automatic absence it was closed with (no amendment yet), for sessions ending after ?1.
+// Accepted records (?3, ?4: the statuses that count) of a student in the window of a closed
+// session whose entry is still the automatic absence it was closed with (no amendment yet),
+// for sessions on or after ?1, ?2 the early-arrival margin.
 const LATE_EVIDENCE: &str = "SELECT e.slot_id AS slot_id, e.day AS day,
     e.student_id AS student_id, s.starts_at AS starts_at, r.id AS record_id,
     r.captured_at AS captured_at
@@ -44,7 +46,7 @@ const LATE_EVIDENCE: &str = "SELECT e.slot_id AS slot_id, e.day AS day,
     JOIN register_entries e ON e.slot_id = s.slot_id AND e.day = s.day
     JOIN records r ON r.room = s.room AND r.final_student = e.student_id
         AND r.captured_at >= s.starts_at - ?2 AND r.captured_at < s.ends_at
-        AND r.status IN ('approved', 'reassigned')
+        AND r.status IN (?3, ?4)
     WHERE s.day >= ?1 AND e.source = 'closed'
     AND NOT EXISTS (SELECT 1 FROM register_amendments a
         WHERE a.slot_id = e.slot_id AND a.day = e.day AND a.student_id = e.student_id)
@@ -378,14 +380,16 @@ pub struct LateEvidence {
 }
 
 /// The late evidence of sessions on or after `since` (`early_ms` the early-arrival margin of a
-/// session window), the earliest record first.
+/// session window, `accepted` the record statuses that count), the earliest record first.
 pub fn late_evidence(
     conn: &Connection,
     since: NaiveDate,
     early_ms: i64,
+    accepted: [Status; 2],
 ) -> Result<Vec<LateEvidence>, StoreError> {
+    let [a, b] = accepted.map(Status::as_str);
     let mut stmt = conn.prepare_cached(LATE_EVIDENCE)?;
-    let rows = stmt.query_map(params![since.to_string(), early_ms], |r| {
+    let rows = stmt.query_map(params![since.to_string(), early_ms, a, b], |r| {
         Ok(LateEvidence {
             slot: id_col(r, "slot_id")?,
             day: id_col(r, "day")?,
