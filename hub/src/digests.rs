@@ -60,7 +60,7 @@ pub async fn run(
             _ = every.tick() => {}
         }
         let now = clock.now();
-        if let Some(day) = due_day(&config.rules(), now.0, at, &days) {
+        if let Some(day) = due_day(&config.rules(), now, at, &days) {
             send_due(&db, &config, &mailer, day, now).await;
         }
     }
@@ -97,7 +97,7 @@ async fn one(
         .read(move |c| {
             let state = digests::digest(c, id, day)?;
             let digest = match should_try(state.as_ref(), now) {
-                true => Some(gather(c, &u, &rules, (threshold, now.0))?),
+                true => Some(gather(c, &u, &rules, (threshold, now))?),
                 false => None,
             };
             Ok::<_, ApiError>((state, digest))

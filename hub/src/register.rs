@@ -90,7 +90,7 @@ pub fn close_due(
     grace_ms: i64,
     now: UnixMillis,
 ) -> Result<Vec<Closed>, StoreError> {
-    let today = rules.local_day(now.0);
+    let today = rules.local_day(now);
     let slots = timetable::all_slots(conn)?;
     let calendar = calendar(conn)?;
     let Some(mut finished) = register::closed_through(conn)?.or_else(|| today.pred_opt()) else {
@@ -109,7 +109,7 @@ pub fn close_due(
             if register::session(conn, session.slot.id, day)?.is_some() {
                 continue;
             }
-            if now.0 >= session.ends_at(rules).saturating_add(grace_ms) {
+            if now.0 >= session.ends_at(rules).0.saturating_add(grace_ms) {
                 closed.push(close(conn, &session, rules, now)?);
             } else {
                 all_closed = false;
@@ -136,7 +136,6 @@ fn close(
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<_> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
-    let (from, to) = (UnixMillis(from), UnixMillis(to));
     let room = &session.slot.room;
     let seen = records::accepted_ids_in_room(conn, ACCEPTED, room, from, to)?;
     let sightings = records::accepted_in_room(conn, ACCEPTED, room, from, to)?;
@@ -148,7 +147,6 @@ fn close(
     };
     let ends_at = session.ends_at(rules);
     let rows = attendance::roster(session, rules, &evidence, ends_at);
-    let ends_at = UnixMillis(ends_at);
     let entries: Vec<NewEntry> = rows
         .into_iter()
         .zip(&students)
@@ -159,7 +157,7 @@ fn close(
                 student_name: student.name.clone(),
                 code,
                 source,
-                first_seen_at: row.first_seen_at.map(UnixMillis),
+                first_seen_at: row.first_seen_at,
                 evidence: seen
                     .iter()
                     .filter(|(s, _)| *s == row.student)
@@ -173,7 +171,7 @@ fn close(
         slot: session.slot.clone(),
         day: session.day,
         class_name: school::class(conn, session.slot.class_id)?.name,
-        starts_at: UnixMillis(session.starts_at(rules)),
+        starts_at: session.starts_at(rules),
         ends_at,
         closed_at: now,
     };
@@ -218,7 +216,7 @@ pub fn admit_late(
     now: UnixMillis,
 ) -> Result<Vec<(LateEvidence, Amendment)>, StoreError> {
     let since = rules
-        .local_day(now.0)
+        .local_day(now)
         .checked_sub_days(chrono::Days::new(LATE_EVIDENCE_DAYS))
         .unwrap_or(chrono::NaiveDate::MIN);
     let early_ms = i64::from(rules.early_minutes) * 60_000;

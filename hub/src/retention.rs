@@ -62,7 +62,7 @@ pub fn run(
     // A dismissed stranger's centre is biometric: it goes with the crops.
     strangers::purge(conn, faces_before)?;
     let register_from = rules
-        .local_day(now.0)
+        .local_day(now)
         .checked_sub_months(Months::new(r.register_years.saturating_mul(12)))
         .unwrap_or_default();
     Ok(Purged {

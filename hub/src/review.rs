@@ -182,7 +182,7 @@ fn may_see(
         return Ok(true);
     }
     let slots = access::slots(conn, who)?;
-    Ok(in_some_session(&r.room, r.captured_at.0, &slots, rules))
+    Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
 }
 
 /// The records `who` may see, newest first, at most `limit`.
@@ -226,9 +226,9 @@ pub fn visible_ids(
     }
     records::each_key(conn, status, |key| {
         let shown = who.is_admin()
-            || by_room.get(key.room.as_str()).is_some_and(|in_room| {
-                in_some_session(&key.room, key.captured_at.0, in_room, rules)
-            });
+            || by_room
+                .get(key.room.as_str())
+                .is_some_and(|in_room| in_some_session(&key.room, key.captured_at, in_room, rules));
         if shown {
             if ids.len() < take {
                 ids.push(key.id);

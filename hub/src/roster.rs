@@ -30,8 +30,8 @@ pub struct SessionView {
     pub day: NaiveDate,
     pub start: String,
     pub end: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
+    pub starts_at: UnixMillis,
+    pub ends_at: UnixMillis,
     pub closed: bool,
     /// Its register is written: entries change only by amendment.
     pub locked: bool,
@@ -44,7 +44,7 @@ pub struct RosterLine {
     pub name: String,
     pub mark: Option<Mark>,
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     pub reason: Option<String>,
     /// The attendance code in force (locked sessions only).
     pub code: Option<String>,
@@ -91,7 +91,7 @@ pub fn view(
     conn: &Connection,
     s: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<SessionView, StoreError> {
     if let Some(closed) = register::session(conn, s.slot.id, s.day)? {
         return Ok(closed_view(&closed));
@@ -121,8 +121,8 @@ fn closed_view(c: &ClosedSession) -> SessionView {
         day: c.day,
         start: hhmm(c.slot.start_minute),
         end: hhmm(c.slot.end_minute),
-        starts_at: c.starts_at.0,
-        ends_at: c.ends_at.0,
+        starts_at: c.starts_at,
+        ends_at: c.ends_at,
         closed: true,
         locked: true,
     }
@@ -149,7 +149,7 @@ pub fn session_roster(
     conn: &Connection,
     session: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<SessionRoster, StoreError> {
     if let Some(closed) = register::session(conn, session.slot.id, session.day)? {
         return closed_roster(conn, &closed);
@@ -157,7 +157,6 @@ pub fn session_roster(
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
-    let (from, to) = (UnixMillis(from), UnixMillis(to));
     let sightings = records::accepted_in_room(conn, ACCEPTED, &session.slot.room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
     let evidence = Evidence {
@@ -202,7 +201,7 @@ fn closed_roster(conn: &Connection, closed: &ClosedSession) -> Result<SessionRos
             name: e.student_name.clone(),
             mark: mark_of(e.code()),
             source: e.source,
-            first_seen_at: e.first_seen_at.map(|t| t.0),
+            first_seen_at: e.first_seen_at,
             reason: e
                 .amendments
                 .last()
@@ -261,7 +260,7 @@ pub fn rosters_between(
     from: NaiveDate,
     to: NaiveDate,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, StoreError> {
     sessions_between(conn, (classes, slots), from, to)?
         .iter()
@@ -334,8 +333,8 @@ mod tests {
             day: NaiveDate::default(),
             start: hhmm(540),
             end: hhmm(600),
-            starts_at: 0,
-            ends_at: 0,
+            starts_at: UnixMillis(0),
+            ends_at: UnixMillis(0),
             closed: true,
             locked: false,
         };

@@ -387,7 +387,7 @@ async fn close_registers(
                     )?;
                 }
                 register::admit_late(&tx, &rules, now)?;
-                crate::watch::after_closing(&tx, &hooks, &closed, &rules, (threshold, now.0))?;
+                crate::watch::after_closing(&tx, &hooks, &closed, &rules, (threshold, now))?;
                 tx.commit()?;
                 Ok::<_, StoreError>(closed.len())
             })

@@ -49,7 +49,7 @@ impl Hub {
 
     /// The school's date now, in its time zone.
     pub fn today(&self) -> NaiveDate {
-        self.config.rules().local_day(self.now().0)
+        self.config.rules().local_day(self.now())
     }
 
     /// Runs `f` in one transaction on the blocking pool; commits when it succeeds.

@@ -24,7 +24,7 @@ pub fn after_closing(
     hooks: &Hooks,
     closed: &[Closed],
     rules: &Rules,
-    (threshold, now): (f64, i64),
+    (threshold, now): (f64, UnixMillis),
 ) -> Result<usize, StoreError> {
     let classes: BTreeSet<ClassId> = closed.iter().map(|c| c.class_id).collect();
     let mut fell = 0;
@@ -40,16 +40,16 @@ fn watch_class(
     conn: &Connection,
     hooks: &Hooks,
     class: &ClassAtRisk,
-    (threshold, now): (f64, i64),
+    (threshold, now): (f64, UnixMillis),
 ) -> Result<usize, StoreError> {
     let remembered = digests::at_risk(conn, class.class_id)?;
     let below: Vec<_> = class.students.iter().map(|s| s.student).collect();
     let (fell, rose) = notify::crossings(&remembered, &below);
     for student in &rose {
-        digests::set_at_risk(conn, class.class_id, *student, false, UnixMillis(now))?;
+        digests::set_at_risk(conn, class.class_id, *student, false, now)?;
     }
     for s in class.students.iter().filter(|s| fell.contains(&s.student)) {
-        digests::set_at_risk(conn, class.class_id, s.student, true, UnixMillis(now))?;
+        digests::set_at_risk(conn, class.class_id, s.student, true, now)?;
         let payload = json!({
             "student": s.student,
             "name": s.name,
@@ -58,7 +58,7 @@ fn watch_class(
             "attendance_rate": s.attendance_rate,
             "threshold": threshold,
         });
-        hooks.enqueue(conn, Event::StudentAtRisk, &payload, now)?;
+        hooks.enqueue(conn, Event::StudentAtRisk, &payload, now.0)?;
     }
     Ok(fell.len())
 }

@@ -15,7 +15,7 @@ pub const RETRY_MS: i64 = 5 * 60_000;
 /// The school day whose digest is due at `now`: today (local), once the clock has passed `at`
 /// (minutes after local midnight) on one of `days`. A hub started after `at` still sends
 /// today's; a day it was down for entirely is not sent late.
-pub fn due_day(rules: &Rules, now: i64, at: u16, days: &[Weekday]) -> Option<NaiveDate> {
+pub fn due_day(rules: &Rules, now: UnixMillis, at: u16, days: &[Weekday]) -> Option<NaiveDate> {
     let today = rules.local_day(now);
     (days.contains(&today.weekday()) && now >= rules.instant(today, at)).then_some(today)
 }

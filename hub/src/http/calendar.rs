@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -53,12 +53,17 @@ impl Body {
 
 pub async fn preview(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let change = req.json::<Body>()?.into_change()?;
-    let (rules, now) = (hub.config.rules(), hub.now().0);
+    let (rules, now) = (hub.config.rules(), hub.now());
     Reply::ok(hub.read(move |c| answer(c, &change, &rules, now)).await?)
 }
 
 /// The preview of `change` at `now`: the days compared and the sessions added and removed.
-fn answer(c: &Connection, change: &Change, rules: &Rules, now: i64) -> Result<Value, ApiError> {
+fn answer(
+    c: &Connection,
+    change: &Change,
+    rules: &Rules,
+    now: UnixMillis,
+) -> Result<Value, ApiError> {
     match change {
         Change::RemoveHoliday(day) => drop(timetable::holiday(c, *day)?),
         Change::RemoveTerm(id) => drop(timetable::term(c, *id)?),

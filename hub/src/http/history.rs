@@ -9,7 +9,7 @@
 //! without `?from` it is the 365 days up to `?to`.
 
 use chrono::{Duration, NaiveDate};
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
@@ -30,7 +30,7 @@ const DEFAULT_DAYS: i64 = 365;
 const MAX_DAYS: i64 = 366;
 
 pub async fn history(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let student: StudentId = req.id("student", "student")?;
     let days = range(req, rules.local_day(now))?;
     Reply::ok(
@@ -60,7 +60,7 @@ fn answer(
     student: StudentId,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Value, ApiError> {
     let rosters = student_rosters(c, who, student, days, rules, now)?;
     let name = school::student(c, student)?.name;

@@ -53,7 +53,7 @@ pub async fn amend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let write = move |tx: &Connection| {
         append(tx, &w, (slot, day, student), &code, reason, now)?;
-        roster_of(tx, &w, slot, day, &rules, now.0)
+        roster_of(tx, &w, slot, day, &rules, now)
     };
     Reply::ok(hub.write(move |tx| write(tx)).await?)
 }

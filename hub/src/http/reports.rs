@@ -4,7 +4,7 @@
 //! and the register export are in `school_reports`.
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, StudentId};
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -23,7 +23,7 @@ use crate::store::{school, timetable};
 
 /// One session's roster (`?format=csv` for a file).
 pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     let r = hub
         .read(move |c| roster_of(c, &w, slot, day, &rules, now))
@@ -67,7 +67,7 @@ async fn class_rosters_of(
     who: &Principal,
     days: (NaiveDate, NaiveDate),
 ) -> Result<Vec<SessionRoster>, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let class: ClassId = req.id("class", "class")?;
     let read = move |c: &Connection| class_rosters(c, &w, class, days, &rules, now);
     hub.read(read).await
@@ -75,7 +75,7 @@ async fn class_rosters_of(
 
 /// One student's marks over `?from..?to`, in the classes `who` may see.
 pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let student: StudentId = req.id("student", "student")?;
     let (from, to) = range(req)?;
     let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
@@ -116,7 +116,7 @@ fn class_rosters(
     class: ClassId,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::class(conn, who, class)?;
     let slots = timetable::slots_of_class(conn, class)?;
@@ -136,7 +136,7 @@ fn student_history(
     student: StudentId,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<serde_json::Value>, ApiError> {
     let rosters = student_rosters(conn, who, student, days, rules, now)?;
     let mut rows: Vec<serde_json::Value> = rosters.iter().filter_map(history_row).collect();
@@ -169,7 +169,7 @@ pub(super) fn student_rosters(
     student: StudentId,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::student(conn, who, student)?;
     let mine = access::classes(conn, who)?;

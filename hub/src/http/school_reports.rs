@@ -5,7 +5,7 @@
 //! (closed sessions from the register) and shapes the answers.
 
 use chrono::NaiveDate;
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
@@ -25,7 +25,7 @@ use crate::store::timetable;
 pub async fn school_trend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (from, to) =
         given_range(req)?.ok_or_else(|| ApiError::bad("?from and ?to are required"))?;
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let read = move |c: &Connection| visible_rosters(c, &w, (from, to), &rules, now);
     let days = trend(&hub.read(read).await?);
     match req.wants_csv() {
@@ -41,7 +41,7 @@ pub async fn school_trend(hub: &Hub, req: &Request, who: &Principal) -> Result<R
 /// the current term if today is in one, else the last 28 days.
 pub async fn school_at_risk(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let given = given_range(req)?;
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let threshold = hub.config.reports.at_risk_below;
     let read = move |c: &Connection| {
         let (from, to) = match given {
@@ -70,7 +70,7 @@ pub async fn school_at_risk(hub: &Hub, req: &Request, who: &Principal) -> Result
 pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let class: ClassId = req.id("class", "class")?;
     let (term, given) = (req.query::<Uuid>("term")?, given_range(req)?);
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now().0);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let read = move |c: &Connection| {
         access::class(c, &w, class)?;
         let (from, to) = match (term, given) {
@@ -111,7 +111,7 @@ fn visible_rosters(
     who: &Principal,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     let (classes, slots) = (access::class_ids(conn, who)?, access::slots(conn, who)?);
     Ok(roster::rosters_between(
@@ -129,7 +129,7 @@ fn classes_at_risk(
     who: &Principal,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
     threshold: f64,
 ) -> Result<Vec<ClassAtRisk>, ApiError> {
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! rules are [`crate::marks`]).
 
 use chrono::NaiveDate;
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -28,7 +29,7 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let day = match req.query_day("date")? {
         Some(d) => d,
-        None => rules.local_day(now.0),
+        None => rules.local_day(now),
     };
     let read = move |c: &Connection| {
         let slots = access::slots(c, &w)?;
@@ -36,7 +37,7 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         let sessions = roster::sessions_between(c, (&classes, &slots), day, day)?;
         let views: Result<Vec<_>, _> = sessions
             .iter()
-            .map(|s| roster::view(c, s, &rules, now.0))
+            .map(|s| roster::view(c, s, &rules, now))
             .collect();
         Ok::<_, ApiError>(views?)
     };
@@ -47,7 +48,7 @@ pub async fn roster(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     Reply::ok(
-        hub.read(move |c| roster_of(c, &w, slot, day, &rules, now.0))
+        hub.read(move |c| roster_of(c, &w, slot, day, &rules, now))
             .await?,
     )
 }
@@ -87,7 +88,7 @@ async fn change_mark(
     let write = move |tx: &Connection| {
         let at = Target { slot, day, student };
         marks::change(tx, &w, at, new, &actor, now)?;
-        roster_of(tx, &w, slot, day, &rules, now.0)
+        roster_of(tx, &w, slot, day, &rules, now)
     };
     Reply::ok(hub.write(move |tx| write(tx)).await?)
 }
@@ -99,7 +100,7 @@ pub fn roster_of(
     slot: Uuid,
     day: NaiveDate,
     rules: &crate::attendance::Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<roster::SessionRoster, ApiError> {
     let session = roster::session(conn, slot, day)?;
     access::class(conn, who, session.slot.class_id)?;

@@ -89,7 +89,7 @@ fn visible(
         .filter(|f| {
             by_room
                 .get(&f.room)
-                .is_some_and(|slots| in_some_session(&f.room, f.captured_at.0, slots, rules))
+                .is_some_and(|slots| in_some_session(&f.room, f.captured_at, slots, rules))
         })
         .collect())
 }
@@ -107,7 +107,7 @@ fn card(
     let days: BTreeSet<_> = s
         .faces
         .iter()
-        .map(|f| rules.local_day(f.captured_at.0))
+        .map(|f| rules.local_day(f.captured_at))
         .collect();
     let crops: Vec<Value> = s
         .best(CROPS_SHOWN)
