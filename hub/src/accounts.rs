@@ -4,8 +4,8 @@
 
 pub mod manage;
 
-use rollcall_shared::DeviceId;
 use rollcall_shared::record::validate_room;
+use rollcall_shared::{DeviceId, UnixMillis};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
@@ -108,7 +108,7 @@ pub fn create_user(
     conn: &Connection,
     new: &NewUser<'_>,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<User, AccountError> {
     if !valid_username(new.username) {
         return Err(AccountError::Invalid(
@@ -148,7 +148,7 @@ pub fn register_device(
     room: &str,
     secret: Hashed,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Registered, AccountError> {
     validate_room(room).map_err(|e| AccountError::Invalid(e.to_string()))?;
     if name.trim().is_empty() || name.len() > 64 {

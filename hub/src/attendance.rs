@@ -32,19 +32,22 @@ pub struct Session {
 }
 
 impl Session {
-    /// When the session starts, in Unix milliseconds.
-    pub fn starts_at(&self, rules: &Rules) -> i64 {
+    /// When the session starts.
+    pub fn starts_at(&self, rules: &Rules) -> UnixMillis {
         rules.instant(self.day, self.slot.start_minute)
     }
 
-    pub fn ends_at(&self, rules: &Rules) -> i64 {
+    pub fn ends_at(&self, rules: &Rules) -> UnixMillis {
         rules.instant(self.day, self.slot.end_minute)
     }
 
     /// Records captured within `[from, to)` count for this session.
-    pub fn window(&self, rules: &Rules) -> (i64, i64) {
+    pub fn window(&self, rules: &Rules) -> (UnixMillis, UnixMillis) {
         let early = i64::from(rules.early_minutes) * 60_000;
-        (self.starts_at(rules) - early, self.ends_at(rules))
+        (
+            UnixMillis(self.starts_at(rules).0 - early),
+            self.ends_at(rules),
+        )
     }
 }
 
@@ -59,15 +62,15 @@ fn civil(day: NaiveDate) -> jiff::civil::Date {
 }
 
 impl Rules {
-    /// The Unix milliseconds at which the school's wall clock reads `minute` after midnight
-    /// on `day` (see [`SiteZone::instant`] for the skipped and repeated hours).
-    pub fn instant(&self, day: NaiveDate, minute: u16) -> i64 {
-        self.zone.instant(civil(day), minute).unwrap_or_default()
+    /// The instant at which the school's wall clock reads `minute` after midnight on `day`
+    /// (see [`SiteZone::instant`] for the skipped and repeated hours).
+    pub fn instant(&self, day: NaiveDate, minute: u16) -> UnixMillis {
+        UnixMillis(self.zone.instant(civil(day), minute).unwrap_or_default())
     }
 
-    /// The school's local date at the instant `ms`.
-    pub fn local_day(&self, ms: i64) -> NaiveDate {
-        let d = self.zone.local(ms).date;
+    /// The school's local date at the instant `at`.
+    pub fn local_day(&self, at: UnixMillis) -> NaiveDate {
+        let d = self.zone.local(at.0).date;
         NaiveDate::from_ymd_opt(i32::from(d.year()), d.month() as u32, d.day() as u32)
             .unwrap_or_default()
     }
@@ -166,7 +169,7 @@ pub struct RosterRow {
     pub student: StudentId,
     pub mark: Option<Mark>,
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     pub reason: Option<String>,
 }
 
@@ -184,9 +187,10 @@ pub fn roster(
     session: &Session,
     rules: &Rules,
     evidence: &Evidence<'_>,
-    now: i64,
+    now: UnixMillis,
 ) -> Vec<RosterRow> {
-    let late_from = session.starts_at(rules) + i64::from(rules.late_after_minutes) * 60_000;
+    let late_after = i64::from(rules.late_after_minutes) * 60_000;
+    let late_from = UnixMillis(session.starts_at(rules).0 + late_after);
     let closed = now >= session.ends_at(rules);
     evidence
         .members
@@ -212,16 +216,16 @@ pub fn roster(
         .collect()
 }
 
-fn first_sighting(sightings: &[(StudentId, UnixMillis)], student: StudentId) -> Option<i64> {
+fn first_sighting(sightings: &[(StudentId, UnixMillis)], student: StudentId) -> Option<UnixMillis> {
     sightings
         .iter()
         .filter(|(s, _)| *s == student)
-        .map(|(_, t)| t.0)
+        .map(|&(_, t)| t)
         .min()
 }
 
 /// Whether a record captured at `captured_at` in `room` falls in a session of `slots`.
-pub fn in_some_session(room: &str, captured_at: i64, slots: &[Slot], rules: &Rules) -> bool {
+pub fn in_some_session(room: &str, captured_at: UnixMillis, slots: &[Slot], rules: &Rules) -> bool {
     let day = rules.local_day(captured_at);
     [day.pred_opt(), Some(day), day.succ_opt()]
         .into_iter()

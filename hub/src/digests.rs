@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use rollcall_runtime::clock::SharedClock;
+use rollcall_shared::UnixMillis;
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -58,7 +59,7 @@ pub async fn run(
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let now = clock.now().0;
+        let now = clock.now();
         if let Some(day) = due_day(&config.rules(), now, at, &days) {
             send_due(&db, &config, &mailer, day, now).await;
         }
@@ -66,7 +67,7 @@ pub async fn run(
 }
 
 /// Sends `day`'s digest to each user not yet done.
-async fn send_due(db: &Db, config: &Arc<Config>, mailer: &Mailer, day: NaiveDate, now: i64) {
+async fn send_due(db: &Db, config: &Arc<Config>, mailer: &Mailer, day: NaiveDate, now: UnixMillis) {
     let users = db.read(users::list).await;
     let users = match users {
         Ok(u) => u,
@@ -88,7 +89,7 @@ async fn one(
     config: &Arc<Config>,
     mailer: &Mailer,
     user: &User,
-    (day, now): (NaiveDate, i64),
+    (day, now): (NaiveDate, UnixMillis),
 ) -> Result<(), ApiError> {
     let (id, rules, threshold) = (user.id, config.rules(), config.reports.at_risk_below);
     let u = user.clone();
@@ -138,7 +139,7 @@ fn audited(
     username: &str,
     to: Option<&str>,
     (day, state): (NaiveDate, &DigestState),
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), StoreError> {
     let action = match state.status {
         DigestStatus::Sent => "email.digest",

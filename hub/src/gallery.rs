@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rollcall_shared::gallery::MAX_EMBEDDINGS_PER_STUDENT;
 use rollcall_shared::{
     ClassId, DeviceId, Embedding, GalleryEntry, GalleryRequest, GalleryState, GalleryUpdate,
-    GalleryVersion, ModelId, StudentId, TimetableSlot,
+    GalleryVersion, ModelId, StudentId, TimetableSlot, UnixMillis,
 };
 use rusqlite::Connection;
 
@@ -61,7 +61,7 @@ pub fn target(
     conn: &Connection,
     room: &str,
     model: &ModelId,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<GalleryState, StoreError> {
     let slots = timetable::slots_in_room(conn, room, ended_before(now))?;
     let room_classes: BTreeSet<ClassId> = slots.iter().map(|s| s.class_id).collect();
@@ -96,13 +96,7 @@ fn entry(
     let mut embeddings: Vec<Embedding> = school::enrolments(conn, student)?
         .into_iter()
         .filter(|e| e.model == model.as_str())
-        .filter_map(|e| match Embedding::try_from(e.embedding) {
-            Ok(embedding) => Some(embedding),
-            Err(wrong) => {
-                tracing::warn!(%student, "enrolment {} left out of the gallery: {wrong}", e.id);
-                None
-            }
-        })
+        .map(|e| e.embedding)
         .collect();
     if embeddings.is_empty() {
         return Ok(None);
@@ -122,8 +116,8 @@ fn entry(
 
 /// Slots whose last day is before this one are left off door units. The gallery does not
 /// know the school's zone: a day before the UTC date is before the local date everywhere.
-fn ended_before(now: i64) -> NaiveDate {
-    let utc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
+fn ended_before(now: UnixMillis) -> NaiveDate {
+    let utc = chrono::DateTime::from_timestamp_millis(now.0).unwrap_or_default();
     utc.date_naive().pred_opt().unwrap_or(NaiveDate::MIN)
 }
 
@@ -134,7 +128,7 @@ pub fn update_for(
     device: DeviceId,
     model: &ModelId,
     trigger: Trigger,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Option<GalleryUpdate>, StoreError> {
     let Some(dev) = devices::get(conn, device)?.filter(|d| d.enabled) else {
         return Ok(None);

@@ -4,7 +4,7 @@
 //! before and after. Runs inside one database transaction; knows nothing of HTTP.
 
 use chrono::NaiveDate;
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
@@ -57,7 +57,7 @@ pub fn change(
     at: Target,
     new: Option<NewMark>,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), MarkError> {
     let Target { slot, day, student } = at;
     let session = roster::session(tx, slot, day)?;

@@ -21,6 +21,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
+use crate::review::ACCEPTED;
 use crate::roster::{calendar, hhmm};
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark};
@@ -69,8 +70,8 @@ pub struct Closed {
     pub day: chrono::NaiveDate,
     pub class_id: rollcall_shared::ClassId,
     pub room: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
+    pub starts_at: UnixMillis,
+    pub ends_at: UnixMillis,
     pub entries: Vec<ClosedEntry>,
 }
 
@@ -87,7 +88,7 @@ pub fn close_due(
     conn: &Connection,
     rules: &Rules,
     grace_ms: i64,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<Closed>, StoreError> {
     let today = rules.local_day(now);
     let slots = timetable::all_slots(conn)?;
@@ -108,7 +109,7 @@ pub fn close_due(
             if register::session(conn, session.slot.id, day)?.is_some() {
                 continue;
             }
-            if now >= session.ends_at(rules).saturating_add(grace_ms) {
+            if now.0 >= session.ends_at(rules).0.saturating_add(grace_ms) {
                 closed.push(close(conn, &session, rules, now)?);
             } else {
                 all_closed = false;
@@ -130,14 +131,14 @@ fn close(
     conn: &Connection,
     session: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Closed, StoreError> {
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<_> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
-    let (from, to) = (UnixMillis(from), UnixMillis(to));
-    let seen = records::accepted_ids_in_room(conn, &session.slot.room, from, to)?;
-    let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
+    let room = &session.slot.room;
+    let seen = records::accepted_ids_in_room(conn, ACCEPTED, room, from, to)?;
+    let sightings = records::accepted_in_room(conn, ACCEPTED, room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
     let evidence = Evidence {
         members: &ids,
@@ -212,7 +213,7 @@ fn close(
 pub fn admit_late(
     conn: &Connection,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<(LateEvidence, Amendment)>, StoreError> {
     let since = rules
         .local_day(now)
@@ -220,7 +221,7 @@ pub fn admit_late(
         .unwrap_or(chrono::NaiveDate::MIN);
     let early_ms = i64::from(rules.early_minutes) * 60_000;
     let mut done: Vec<(LateEvidence, Amendment)> = Vec::new();
-    for late in register::late_evidence(conn, since, early_ms)? {
+    for late in register::late_evidence(conn, since, early_ms, ACCEPTED)? {
         let entry = (late.slot, late.day, late.student);
         if done
             .iter()
@@ -257,14 +258,14 @@ pub fn admit_late(
 
 /// The amendment a late record makes: present, or late from `late_after_minutes` after the
 /// start, as if it had arrived in time, with the reason saying when the door saw the student.
-pub fn late_amendment(late: &LateEvidence, rules: &Rules, now: i64) -> Amendment {
-    let late_from = late.starts_at + i64::from(rules.late_after_minutes) * 60_000;
+pub fn late_amendment(late: &LateEvidence, rules: &Rules, now: UnixMillis) -> Amendment {
+    let late_from = UnixMillis(late.starts_at.0 + i64::from(rules.late_after_minutes) * 60_000);
     let code = if late.captured_at >= late_from {
         "L"
     } else {
         "/"
     };
-    let seen = rules.zone.local(late.captured_at).minute;
+    let seen = rules.zone.local(late.captured_at.0).minute;
     Amendment {
         code: code.to_owned(),
         reason: format!(

@@ -5,7 +5,7 @@
 //! the `student.at_risk` watch all count the same way through here.
 
 use chrono::{Duration, NaiveDate};
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -119,7 +119,7 @@ pub fn class_at_risk(
     class: Class,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
     threshold: f64,
 ) -> Result<ClassAtRisk, StoreError> {
     let slots = timetable::slots_of_class(conn, class.id)?;
@@ -138,7 +138,7 @@ pub fn class_at_risk_now(
     conn: &Connection,
     class: Class,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
     threshold: f64,
 ) -> Result<ClassAtRisk, StoreError> {
     let range = default_range(conn, rules.local_day(now))?;
@@ -165,8 +165,8 @@ mod tests {
                 day,
                 start: "09:00".into(),
                 end: "10:00".into(),
-                starts_at: 0,
-                ends_at: 0,
+                starts_at: UnixMillis(0),
+                ends_at: UnixMillis(0),
                 closed: true,
                 locked: false,
             },

@@ -19,11 +19,14 @@ use rusqlite::Connection;
 
 use crate::attendance::Rules;
 use crate::config::RetentionConfig;
+use crate::store::records::Status;
 use crate::store::{StoreError, quarantine, records, register, school, strangers};
 
 const DAY_MS: i64 = 86_400_000;
 /// Who rejected a face nobody decided about in time, as the review records it.
 const EXPIRED_BY: &str = "retention";
+/// What a face nobody decided about in time becomes: it counts for nobody.
+const EXPIRED_AS: Status = Status::Rejected;
 
 /// What one pass deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,10 +54,9 @@ pub fn run(
     conn: &Connection,
     r: &RetentionConfig,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Purged, StoreError> {
-    let days_ago = |days: u32| now.saturating_sub(i64::from(days) * DAY_MS);
-    let ms = UnixMillis;
+    let days_ago = |days: u32| UnixMillis(now.0.saturating_sub(i64::from(days) * DAY_MS));
     let faces_before = days_ago(r.thumbnail_days);
     school::note_leavers(conn, now)?;
     // A dismissed stranger's centre is biometric: it goes with the crops.
@@ -64,15 +66,16 @@ pub fn run(
         .checked_sub_months(Months::new(r.register_years.saturating_mul(12)))
         .unwrap_or_default();
     Ok(Purged {
-        faces: records::purge_faces(conn, ms(faces_before))?,
+        faces: records::purge_faces(conn, faces_before)?,
         undecided: records::expire_undecided(
             conn,
-            ms(days_ago(r.undecided_days)),
-            ms(now),
+            days_ago(r.undecided_days),
+            EXPIRED_AS,
+            now,
             EXPIRED_BY,
         )?,
         leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
-        records: records::purge(conn, ms(days_ago(r.record_days)))?
+        records: records::purge(conn, days_ago(r.record_days))?
             + quarantine::purge(conn, days_ago(r.record_days))?,
         register_sessions: register::purge(conn, register_from)?,
     })

@@ -23,6 +23,10 @@ use crate::store::records::{self, RecordView, Review, Status};
 use crate::store::school::{self, NewEnrolment, Source};
 use crate::store::timetable::Slot;
 
+/// The review outcomes that count a record for its `final_student`: the one definition of an
+/// accepted record, read by live marks, a closing register's evidence and late amendments.
+pub const ACCEPTED: [Status; 2] = [Status::Approved, Status::Reassigned];
+
 /// Why a review could not be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
@@ -69,7 +73,7 @@ pub struct Verdict<'a> {
     pub gate: &'a QualityGate,
     pub model: &'a ModelId,
     pub actor: &'a str,
-    pub now: i64,
+    pub now: UnixMillis,
 }
 
 /// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
@@ -131,7 +135,7 @@ pub fn add_to_gallery(
     record: &RecordView,
     to: &GalleryTarget,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), ReviewError> {
     if record.model != to.model.as_str() {
         return Err(ReviewError::Conflict(format!(
@@ -178,7 +182,7 @@ fn may_see(
         return Ok(true);
     }
     let slots = access::slots(conn, who)?;
-    Ok(in_some_session(&r.room, r.captured_at.0, &slots, rules))
+    Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
 }
 
 /// The records `who` may see, newest first, at most `limit`.
@@ -222,9 +226,9 @@ pub fn visible_ids(
     }
     records::each_key(conn, status, |key| {
         let shown = who.is_admin()
-            || by_room.get(key.room.as_str()).is_some_and(|in_room| {
-                in_some_session(&key.room, key.captured_at.0, in_room, rules)
-            });
+            || by_room
+                .get(key.room.as_str())
+                .is_some_and(|in_room| in_some_session(&key.room, key.captured_at, in_room, rules));
         if shown {
             if ids.len() < take {
                 ids.push(key.id);
@@ -262,7 +266,7 @@ fn decide<'a>(
     record: &RecordView,
     action: Action,
     actor: &'a str,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<Review<'a>, ReviewError> {
     let (status, final_student) = match action {
         Action::Approve => {
@@ -283,6 +287,6 @@ fn decide<'a>(
         status,
         final_student,
         by: actor,
-        at: UnixMillis(at),
+        at,
     })
 }

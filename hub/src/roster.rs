@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
+use crate::review::ACCEPTED;
 use crate::store::marks::{self, Mark};
 use crate::store::register::{self, Amendment, ClosedSession, Code};
 use crate::store::school::{self, Student};
@@ -29,8 +30,8 @@ pub struct SessionView {
     pub day: NaiveDate,
     pub start: String,
     pub end: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
+    pub starts_at: UnixMillis,
+    pub ends_at: UnixMillis,
     pub closed: bool,
     /// Its register is written: entries change only by amendment.
     pub locked: bool,
@@ -43,7 +44,7 @@ pub struct RosterLine {
     pub name: String,
     pub mark: Option<Mark>,
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     pub reason: Option<String>,
     /// The attendance code in force (locked sessions only).
     pub code: Option<String>,
@@ -90,7 +91,7 @@ pub fn view(
     conn: &Connection,
     s: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<SessionView, StoreError> {
     if let Some(closed) = register::session(conn, s.slot.id, s.day)? {
         return Ok(closed_view(&closed));
@@ -148,7 +149,7 @@ pub fn session_roster(
     conn: &Connection,
     session: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<SessionRoster, StoreError> {
     if let Some(closed) = register::session(conn, session.slot.id, session.day)? {
         return closed_roster(conn, &closed);
@@ -156,8 +157,7 @@ pub fn session_roster(
     let students = school::members(conn, session.slot.class_id)?;
     let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
     let (from, to) = session.window(rules);
-    let (from, to) = (UnixMillis(from), UnixMillis(to));
-    let sightings = records::accepted_in_room(conn, &session.slot.room, from, to)?;
+    let sightings = records::accepted_in_room(conn, ACCEPTED, &session.slot.room, from, to)?;
     let overrides = marks::for_session(conn, session.slot.id, session.day)?;
     let evidence = Evidence {
         members: &ids,
@@ -260,7 +260,7 @@ pub fn rosters_between(
     from: NaiveDate,
     to: NaiveDate,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, StoreError> {
     sessions_between(conn, (classes, slots), from, to)?
         .iter()
@@ -333,8 +333,8 @@ mod tests {
             day: NaiveDate::default(),
             start: hhmm(540),
             end: hhmm(600),
-            starts_at: 0,
-            ends_at: 0,
+            starts_at: UnixMillis(0),
+            ends_at: UnixMillis(0),
             closed: true,
             locked: false,
         };

@@ -74,7 +74,7 @@ async fn upgrade_enrolments(
     if config.gallery.model != model_id() {
         return Ok(());
     }
-    let now = clock.now().0;
+    let now = clock.now();
     let upgraded = db
         .call(move |conn| enrol::upgrade_enrolments(conn, now))
         .await?;
@@ -378,14 +378,19 @@ async fn close_registers(
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let (rules, now, hooks) = (config.rules(), clock.now().0, hooks.clone());
+        let (rules, now, hooks) = (config.rules(), clock.now(), hooks.clone());
         let threshold = config.reports.at_risk_below;
         let closed = db
             .call(move |c| {
                 let tx = c.transaction()?;
                 let closed = register::close_due(&tx, &rules, grace, now)?;
                 for session in &closed {
-                    hooks.enqueue(&tx, Event::SessionClosed, &serde_json::json!(session), now)?;
+                    hooks.enqueue(
+                        &tx,
+                        Event::SessionClosed,
+                        &serde_json::json!(session),
+                        now.0,
+                    )?;
                 }
                 register::admit_late(&tx, &rules, now)?;
                 crate::watch::after_closing(&tx, &hooks, &closed, &rules, (threshold, now))?;
@@ -445,7 +450,7 @@ async fn retention(
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let (now, policy, rules) = (clock.now().0, config.retention.clone(), config.rules());
+        let (now, policy, rules) = (clock.now(), config.retention.clone(), config.rules());
         let purged = db
             .call(move |c| {
                 let tx = c.transaction()?;

@@ -83,7 +83,7 @@ pub fn add_user(
     password: &str,
     email: Option<&str>,
 ) -> Result<User, SetupError> {
-    let now = SystemClock.now().0;
+    let now = SystemClock.now();
     let password = Hashed::password(password)?;
     let new = NewUser {
         username,
@@ -103,7 +103,7 @@ pub fn add_user(
 
 /// Sets `username`'s password and ends all their sign-ins, as the audit log's `cli` actor.
 pub fn reset_password(db: &Db, username: &str, password: &str) -> Result<User, SetupError> {
-    let now = SystemClock.now().0;
+    let now = SystemClock.now();
     let password = Hashed::password(password)?;
     let user = db.blocking(|c| {
         let tx = c.transaction().map_err(StoreError::from)?;
@@ -116,7 +116,7 @@ pub fn reset_password(db: &Db, username: &str, password: &str) -> Result<User, S
 }
 
 pub fn add_device(db: &Db, name: &str, room: &str) -> Result<Registered, SetupError> {
-    let now = SystemClock.now().0;
+    let now = SystemClock.now();
     let secret = Hashed::device_secret()?;
     let registered = db.blocking(|c| {
         let tx = c.transaction().map_err(StoreError::from)?;

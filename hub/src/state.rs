@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::topics::{Channel, Topic};
-use rollcall_shared::{DeviceId, Message};
+use rollcall_shared::{DeviceId, Message, UnixMillis};
 use rusqlite::Transaction;
 use tokio::sync::{Notify, mpsc};
 
@@ -43,8 +43,8 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn now(&self) -> i64 {
-        self.clock.now().0
+    pub fn now(&self) -> UnixMillis {
+        self.clock.now()
     }
 
     /// The school's date now, in its time zone.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -24,7 +24,7 @@ pub fn after_closing(
     hooks: &Hooks,
     closed: &[Closed],
     rules: &Rules,
-    (threshold, now): (f64, i64),
+    (threshold, now): (f64, UnixMillis),
 ) -> Result<usize, StoreError> {
     let classes: BTreeSet<ClassId> = closed.iter().map(|c| c.class_id).collect();
     let mut fell = 0;
@@ -40,7 +40,7 @@ fn watch_class(
     conn: &Connection,
     hooks: &Hooks,
     class: &ClassAtRisk,
-    (threshold, now): (f64, i64),
+    (threshold, now): (f64, UnixMillis),
 ) -> Result<usize, StoreError> {
     let remembered = digests::at_risk(conn, class.class_id)?;
     let below: Vec<_> = class.students.iter().map(|s| s.student).collect();
@@ -58,7 +58,7 @@ fn watch_class(
             "attendance_rate": s.attendance_rate,
             "threshold": threshold,
         });
-        hooks.enqueue(conn, Event::StudentAtRisk, &payload, now)?;
+        hooks.enqueue(conn, Event::StudentAtRisk, &payload, now.0)?;
     }
     Ok(fell.len())
 }

@@ -26,7 +26,12 @@ async fn retention_at(hub: &TestHub, now: i64) -> rollcall_hub::retention::Purge
     hub.db()
         .call(move |c| {
             let tx = c.transaction()?;
-            let p = rollcall_hub::retention::run(&tx, &RetentionConfig::default(), &rules(), now)?;
+            let p = rollcall_hub::retention::run(
+                &tx,
+                &RetentionConfig::default(),
+                &rules(),
+                UnixMillis(now),
+            )?;
             tx.commit()?;
             Ok::<_, rollcall_hub::store::StoreError>(p)
         })
@@ -38,7 +43,8 @@ async fn close_registers(hub: &TestHub, now: i64) -> usize {
     hub.db()
         .call(move |c| {
             let tx = c.transaction()?;
-            let n = rollcall_hub::register::close_due(&tx, &rules(), 30 * 60_000, now)?.len();
+            let n = rollcall_hub::register::close_due(&tx, &rules(), 30 * 60_000, UnixMillis(now))?
+                .len();
             tx.commit()?;
             Ok::<_, rollcall_hub::store::StoreError>(n)
         })

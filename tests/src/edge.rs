@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use rollcall_models::pipeline::model_id;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::hub::{BrokerAccess, Device, HubSetup, path_str};
@@ -77,7 +78,7 @@ fps = 1000.0
 frames = 1
 [matching]
 # The shipped thresholds (edge/src/config/default.toml).
-calibrated_for = "retinaface-mnet025.dlib-resnet-v1.align-3"
+calibrated_for = "{model}"
 confident = 0.32
 uncertain = 0.40
 min_margin = 0.08
@@ -92,6 +93,7 @@ heartbeat = "1s"
                 id = device.id,
                 site = crate::hub::SITE,
                 replay = replay.display(),
+                model = model_id(),
             ),
         )?;
         crate::process::run("rollcall-edge", &["check-config", path_str(&config)?], &[])?;

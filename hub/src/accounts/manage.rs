@@ -4,6 +4,7 @@
 //! should lock someone out (disabling, deleting, a new password) ends all their sign-ins,
 //! which ends their access tokens too.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
@@ -29,7 +30,7 @@ pub fn update(
     id: Uuid,
     patch: UserPatch,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<User, AccountError> {
     let before = users::by_id(conn, id)?;
     let mut after = before.clone();
@@ -52,7 +53,7 @@ pub fn set_password(
     id: Uuid,
     password: &Hashed,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<User, AccountError> {
     let user = users::by_id(conn, id)?;
     users::set_password(conn, id, &password.phc)?;
@@ -72,7 +73,12 @@ pub fn set_password(
 }
 
 /// Deletes user `id`; the audit entry keeps their name, their classes lose their teacher.
-pub fn delete(conn: &Connection, id: Uuid, actor: &str, now: i64) -> Result<(), AccountError> {
+pub fn delete(
+    conn: &Connection,
+    id: Uuid,
+    actor: &str,
+    now: UnixMillis,
+) -> Result<(), AccountError> {
     let before = users::by_id(conn, id)?;
     keeps_an_admin(conn, &before, None)?;
     signins::revoke_user(conn, id, now)?;
@@ -102,7 +108,7 @@ fn audited(
     action: &str,
     before: &User,
     after: Option<&User>,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), AccountError> {
     let change = Change {
         actor,

@@ -31,7 +31,7 @@ fn slot() -> Slot {
     }
 }
 
-fn at(minute: u16) -> i64 {
+fn at(minute: u16) -> UnixMillis {
     rules().instant(monday(), minute)
 }
 
@@ -39,8 +39,8 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-/// Unix milliseconds of a UTC wall time.
-fn utc(day: NaiveDate, h: u16, m: u16) -> i64 {
+/// The instant of a UTC wall time.
+fn utc(day: NaiveDate, h: u16, m: u16) -> UnixMillis {
     rules_in("UTC").instant(day, h * 60 + m)
 }
 
@@ -90,7 +90,10 @@ fn a_morning_lesson_keeps_its_wall_clock_time_across_daylight_saving() {
             let s = &sessions_on(day, &lesson, &Calendar::default())[0];
             let nine_utc = utc(day, (9 - offset) as u16, 0);
             assert_eq!(s.starts_at(&rules), nine_utc, "{zone} {day}");
-            assert_eq!(s.ends_at(&rules) - s.starts_at(&rules), 3_600_000);
+            assert_eq!(
+                s.ends_at(&rules).millis_since(s.starts_at(&rules)),
+                3_600_000
+            );
         }
     }
 }
@@ -114,7 +117,7 @@ fn a_slot_in_the_skipped_hour_starts_after_the_change() {
     assert_eq!(s.ends_at(&ny), utc(day, 7, 15));
     // A lesson spanning the change is an hour shorter in real time.
     let s = &sessions_on(day, &[slot_at(7, (1, 0), (4, 0))], &Calendar::default())[0];
-    assert_eq!(s.ends_at(&ny) - s.starts_at(&ny), 2 * 3_600_000);
+    assert_eq!(s.ends_at(&ny).millis_since(s.starts_at(&ny)), 2 * 3_600_000);
 }
 
 #[test]
@@ -140,7 +143,10 @@ fn a_slot_in_the_repeated_hour_is_its_first_occurrence() {
     ));
     // A lesson spanning the change is an hour longer in real time.
     let s = &sessions_on(day, &[slot_at(7, (0, 30), (3, 0))], &Calendar::default())[0];
-    assert_eq!(s.ends_at(&rules) - s.starts_at(&rules), 7 * 1_800_000);
+    assert_eq!(
+        s.ends_at(&rules).millis_since(s.starts_at(&rules)),
+        7 * 1_800_000
+    );
 }
 
 #[test]
@@ -193,16 +199,16 @@ fn marks_come_from_overrides_then_records_then_closing() {
     };
     let [a, b, c, d] = [(); 4].map(|_| StudentId::random());
     let sightings = [
-        (a, UnixMillis(at(8 * 60 + 58))),
-        (b, UnixMillis(at(9 * 60 + 12))),
-        (b, UnixMillis(at(9 * 60 + 30))),
+        (a, at(8 * 60 + 58)),
+        (b, at(9 * 60 + 12)),
+        (b, at(9 * 60 + 30)),
     ];
     let overrides = [Override {
         student: d,
         mark: Mark::Excused,
         reason: "dentist".into(),
         set_by: "user:t".into(),
-        set_at: 0,
+        set_at: rollcall_shared::UnixMillis(0),
     }];
     let members = [a, b, c, d];
     let evidence = Evidence {

@@ -4,6 +4,9 @@
 //! it was copied, so the whole sign-in ends. A token lives `idle` since it was issued, and
 //! no token outlives its sign-in's absolute end (`absolute` after the login).
 
+use std::time::Duration;
+
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -12,21 +15,21 @@ use super::password::random_secret;
 use crate::store::StoreError;
 use crate::store::signins::{self, StoredToken};
 
-/// How long tokens and sign-ins live, in milliseconds.
+/// How long tokens and sign-ins live.
 #[derive(Clone, Copy, Debug)]
 pub struct Lifetimes {
     /// A refresh token unused this long has expired.
-    pub idle_ms: i64,
+    pub idle: Duration,
     /// A sign-in ends this long after its login, however it is refreshed.
-    pub absolute_ms: i64,
+    pub absolute: Duration,
 }
 
 impl Lifetimes {
     pub fn from_days(idle_days: u32, absolute_days: u32) -> Self {
-        let ms = |days: u32| i64::from(days) * 86_400_000;
+        let days = |days: u32| Duration::from_secs(u64::from(days) * 86_400);
         Self {
-            idle_ms: ms(idle_days),
-            absolute_ms: ms(absolute_days),
+            idle: days(idle_days),
+            absolute: days(absolute_days),
         }
     }
 }
@@ -55,24 +58,13 @@ pub fn start(
     conn: &Connection,
     user: Uuid,
     life: Lifetimes,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Issued, StoreError> {
     signins::prune(conn, user, now)?;
     let signin = Uuid::now_v7();
-    signins::insert_signin(
-        conn,
-        signin,
-        user,
-        now,
-        now.saturating_add(life.absolute_ms),
-    )?;
-    let ends = now.saturating_add(life.absolute_ms);
-    issue(
-        conn,
-        signin,
-        user,
-        now.saturating_add(life.idle_ms).min(ends),
-    )
+    signins::insert_signin(conn, signin, user, now, now.saturating_add(life.absolute))?;
+    let ends = now.saturating_add(life.absolute);
+    issue(conn, signin, user, now.saturating_add(life.idle).min(ends))
 }
 
 /// Spends `token` and issues its successor, or ends its sign-in when it was spent before.
@@ -80,7 +72,7 @@ pub fn rotate(
     conn: &Connection,
     token: &str,
     life: Lifetimes,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Refreshed, StoreError> {
     let sha = sha256(token);
     let Some(stored) = signins::token(conn, &sha)? else {
@@ -96,7 +88,7 @@ pub fn rotate(
             user: stored.user,
         });
     }
-    let expires = now.saturating_add(life.idle_ms).min(stored.signin_ends_at);
+    let expires = now.saturating_add(life.idle).min(stored.signin_ends_at);
     Ok(Refreshed::Rotated(issue(
         conn,
         stored.signin,
@@ -106,7 +98,11 @@ pub fn rotate(
 }
 
 /// Ends the sign-in `token` belongs to (logout); `None` when the token is unknown.
-pub fn end(conn: &Connection, token: &str, now: i64) -> Result<Option<StoredToken>, StoreError> {
+pub fn end(
+    conn: &Connection,
+    token: &str,
+    now: UnixMillis,
+) -> Result<Option<StoredToken>, StoreError> {
     let Some(stored) = signins::token(conn, &sha256(token))? else {
         return Ok(None);
     };
@@ -114,7 +110,7 @@ pub fn end(conn: &Connection, token: &str, now: i64) -> Result<Option<StoredToke
     Ok(Some(stored))
 }
 
-fn ended(stored: &StoredToken, now: i64) -> Option<&'static str> {
+fn ended(stored: &StoredToken, now: UnixMillis) -> Option<&'static str> {
     if stored.revoked_at.is_some() {
         Some("this sign-in has ended; sign in again")
     } else if now >= stored.signin_ends_at {
@@ -126,7 +122,12 @@ fn ended(stored: &StoredToken, now: i64) -> Option<&'static str> {
     }
 }
 
-fn issue(conn: &Connection, signin: Uuid, user: Uuid, expires: i64) -> Result<Issued, StoreError> {
+fn issue(
+    conn: &Connection,
+    signin: Uuid,
+    user: Uuid,
+    expires: UnixMillis,
+) -> Result<Issued, StoreError> {
     let refresh_token = random_secret();
     signins::insert_token(conn, &sha256(&refresh_token), signin, expires)?;
     Ok(Issued {

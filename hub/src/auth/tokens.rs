@@ -126,7 +126,7 @@ mod tests {
             role: Role::Teacher,
             password_hash: String::new(),
             disabled: false,
-            created_at: 0,
+            created_at: rollcall_shared::UnixMillis(0),
             email: None,
         }
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rollcall_models::weights::ModelsDir;
 use rollcall_runtime::Settings;
-use rollcall_shared::{ClassId, SiteId, SiteZone, StudentId};
+use rollcall_shared::{ClassId, SiteId, SiteZone, StudentId, UnixMillis};
 use rusqlite::Connection;
 use uuid::Uuid;
 
@@ -147,7 +147,7 @@ fn write_school(
     (weekday, start, end): &(u8, u16, u16),
     students: &[(&str, Vec<Accepted>)],
 ) -> Result<(), DemoError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = UnixMillis(chrono::Utc::now().timestamp_millis());
     let class = Class {
         id: ClassId::random(),
         name: CLASS.into(),
@@ -182,7 +182,7 @@ fn add_student(
     class: ClassId,
     name: &str,
     photos: &[Accepted],
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), StoreError> {
     let student = Student {
         id: StudentId::random(),

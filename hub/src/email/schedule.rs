@@ -2,6 +2,7 @@
 //! school's zone.
 
 use chrono::{Datelike, NaiveDate, Weekday};
+use rollcall_shared::UnixMillis;
 
 use crate::attendance::Rules;
 use crate::store::digests::{DigestState, DigestStatus};
@@ -14,13 +15,13 @@ pub const RETRY_MS: i64 = 5 * 60_000;
 /// The school day whose digest is due at `now`: today (local), once the clock has passed `at`
 /// (minutes after local midnight) on one of `days`. A hub started after `at` still sends
 /// today's; a day it was down for entirely is not sent late.
-pub fn due_day(rules: &Rules, now: i64, at: u16, days: &[Weekday]) -> Option<NaiveDate> {
+pub fn due_day(rules: &Rules, now: UnixMillis, at: u16, days: &[Weekday]) -> Option<NaiveDate> {
     let today = rules.local_day(now);
     (days.contains(&today.weekday()) && now >= rules.instant(today, at)).then_some(today)
 }
 
 /// Whether a user's digest for the day should be (re)tried now, given what is remembered.
-pub fn should_try(state: Option<&DigestState>, now: i64) -> bool {
+pub fn should_try(state: Option<&DigestState>, now: UnixMillis) -> bool {
     match state {
         None => true,
         Some(s) => s.status == DigestStatus::Retrying && now >= s.next_at,
@@ -31,7 +32,7 @@ pub fn should_try(state: Option<&DigestState>, now: i64) -> bool {
 pub fn after_try(
     previous: Option<&DigestState>,
     outcome: Result<bool, String>,
-    now: i64,
+    now: UnixMillis,
 ) -> DigestState {
     let attempts = previous.map_or(0, |p| p.attempts) + 1;
     let (status, last_error) = match outcome {
@@ -43,7 +44,7 @@ pub fn after_try(
     DigestState {
         status,
         attempts,
-        next_at: now + RETRY_MS * i64::from(attempts),
+        next_at: UnixMillis(now.0 + RETRY_MS * i64::from(attempts)),
         last_error,
     }
 }
@@ -79,19 +80,20 @@ mod tests {
 
     #[test]
     fn a_day_is_tried_once_unless_it_failed_and_then_a_few_times() {
-        assert!(should_try(None, 0));
-        let sent = after_try(None, Ok(true), 0);
-        assert!(!should_try(Some(&sent), i64::MAX));
-        let empty = after_try(None, Ok(false), 0);
+        let ms = UnixMillis;
+        assert!(should_try(None, ms(0)));
+        let sent = after_try(None, Ok(true), ms(0));
+        assert!(!should_try(Some(&sent), ms(i64::MAX)));
+        let empty = after_try(None, Ok(false), ms(0));
         assert_eq!(empty.status, DigestStatus::Empty);
-        assert!(!should_try(Some(&empty), i64::MAX));
-        let mut s = after_try(None, Err("refused".into()), 0);
-        assert!(!should_try(Some(&s), RETRY_MS - 1));
-        assert!(should_try(Some(&s), RETRY_MS));
+        assert!(!should_try(Some(&empty), ms(i64::MAX)));
+        let mut s = after_try(None, Err("refused".into()), ms(0));
+        assert!(!should_try(Some(&s), ms(RETRY_MS - 1)));
+        assert!(should_try(Some(&s), ms(RETRY_MS)));
         for _ in 1..MAX_ATTEMPTS {
-            s = after_try(Some(&s), Err("refused".into()), 0);
+            s = after_try(Some(&s), Err("refused".into()), ms(0));
         }
         assert_eq!(s.status, DigestStatus::Failed);
-        assert!(!should_try(Some(&s), i64::MAX));
+        assert!(!should_try(Some(&s), ms(i64::MAX)));
     }
 }

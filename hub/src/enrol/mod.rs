@@ -18,7 +18,7 @@ use rollcall_models::pipeline::{
 };
 use rollcall_models::quality::{FaceQuality, QualityGate};
 use rollcall_models::weights::ModelsDir;
-use rollcall_shared::ModelId;
+use rollcall_shared::{Embedding, ModelId};
 
 pub use record::check_record;
 pub use refusal::Refusal;
@@ -48,7 +48,7 @@ pub fn photo_limits(max_photo_megapixels: u32) -> ImageLimits {
 /// A photo that passed: its embedding, quality figures and chip thumbnail.
 #[derive(Clone, Debug)]
 pub struct Accepted {
-    pub embedding: Vec<f32>,
+    pub embedding: Embedding,
     pub quality: FaceQuality,
     pub thumbnail: Vec<u8>,
 }
@@ -120,10 +120,9 @@ impl Enroller {
             .pipeline
             .embed(std::slice::from_ref(&face))
             .map_err(|e| Refusal::Pipeline(e.to_string()))?;
-        let embedding = descriptor
+        let embedding = *descriptor
             .first()
-            .ok_or_else(|| Refusal::Pipeline("the embedder returned nothing".into()))?
-            .to_vec();
+            .ok_or_else(|| Refusal::Pipeline("the embedder returned nothing".into()))?;
         let thumbnail =
             jpeg_thumbnail(face.chip.as_rgb()).map_err(|e| Refusal::Pipeline(e.to_string()))?;
         Ok(Accepted {

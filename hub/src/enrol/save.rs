@@ -2,7 +2,7 @@
 //! and the audit entry. The one place enrolment photos are written, by the API and the demo.
 
 use rollcall_models::pipeline::model_id;
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ pub fn save(
     actor: &str,
     student: StudentId,
     accepted: &Accepted,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Uuid, StoreError> {
     let model = model_id();
     let new = NewEnrolment {

@@ -3,8 +3,8 @@
 //! keeps no enrolment photos, so without this every student would have to be photographed
 //! again after the upgrade.
 
-use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
@@ -17,16 +17,17 @@ const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id
 /// Turns every stored enrolment embedding of [`previous_model_id`] into a [`model_id`] one, in
 /// place, in one transaction, and audits how many. Returns that number; running it again finds
 /// nothing to do. A blob that is not one descriptor long is an error and nothing changes.
-pub fn upgrade_enrolments(conn: &mut Connection, now: i64) -> Result<usize, StoreError> {
+pub fn upgrade_enrolments(conn: &mut Connection, now: UnixMillis) -> Result<usize, StoreError> {
     let (current, previous) = (model_id(), previous_model_id());
     let tx = conn.transaction()?;
     let rows: Vec<(String, Vec<u8>)> = tx
         .prepare(OLD_ROWS)?
-        .query_map([previous.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([previous.as_str()], |r| {
+            Ok((r.get("id")?, r.get("embedding")?))
+        })?
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
-        let old = Embedding::try_from(blob_to_embedding(blob)?)
-            .map_err(|wrong| StoreError::Corrupt(format!("embedding {id}: {} values", wrong.0)))?;
+        let old = blob_to_embedding(blob, &format!("enrolment {id}"))?;
         let new = embedding_to_blob(&unit_length(&old));
         tx.execute(RELABEL, params![id, current.as_str(), new])?;
     }
@@ -54,20 +55,25 @@ mod tests {
     use super::*;
     use crate::store::school::{self, NewEnrolment, Source, Student};
     use crate::store::{audit, memory};
+    use rollcall_shared::Embedding;
 
-    fn enrol(conn: &Connection, student: StudentId, model: &str, embedding: &[f32]) {
+    /// Enrols `values` (stored as they are, even when not one descriptor long).
+    fn enrol(conn: &Connection, student: StudentId, model: &str, values: &[f32]) {
         let new = NewEnrolment {
             student,
             model,
-            embedding,
+            embedding: &Embedding::try_from(values).unwrap_or_default(),
             quality: Some(0.99),
             thumbnail: None,
             figures: None,
             source: Source::Photo,
             record: None,
-            at: 1,
+            at: UnixMillis(1),
         };
-        school::insert_enrolment(conn, &new).unwrap();
+        let id = school::insert_enrolment(conn, &new).unwrap();
+        let sql = "UPDATE embeddings SET embedding = ?2 WHERE id = ?1";
+        let blob = embedding_to_blob(values);
+        conn.execute(sql, params![id.to_string(), blob]).unwrap();
     }
 
     /// A database with one student, Ada.
@@ -78,7 +84,7 @@ mod tests {
             id: ada,
             name: "Ada".into(),
             external_ref: None,
-            created_at: 1,
+            created_at: UnixMillis(1),
         };
         school::insert_student(&conn, &student).unwrap();
         (conn, ada)
@@ -91,7 +97,7 @@ mod tests {
         enrol(&conn, ada, previous_model_id().as_str(), &old);
         enrol(&conn, ada, "someone-elses-model", &old);
 
-        assert_eq!(upgrade_enrolments(&mut conn, 5).unwrap(), 1);
+        assert_eq!(upgrade_enrolments(&mut conn, UnixMillis(5)).unwrap(), 1);
         let stored = school::enrolments(&conn, ada).unwrap();
         let current: Vec<_> = stored
             .iter()
@@ -109,15 +115,15 @@ mod tests {
         assert!((current[0].embedding[0] - old[0] / old_norm).abs() < 1e-6);
         let other = stored.iter().find(|e| e.model == "someone-elses-model");
         assert_eq!(
-            other.map(|e| &e.embedding),
-            Some(&old),
+            other.map(|e| &e.embedding[..]),
+            Some(&old[..]),
             "other models untouched"
         );
 
         let log = audit::recent(&conn, 10).unwrap();
         assert_eq!(log[0].action, "gallery.upgrade_model");
         assert_eq!(
-            upgrade_enrolments(&mut conn, 6).unwrap(),
+            upgrade_enrolments(&mut conn, UnixMillis(6)).unwrap(),
             0,
             "nothing left to do"
         );
@@ -129,7 +135,7 @@ mod tests {
         let (mut conn, ada) = with_student();
         enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 128]);
         enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 3]);
-        let err = upgrade_enrolments(&mut conn, 5).unwrap_err();
+        let err = upgrade_enrolments(&mut conn, UnixMillis(5)).unwrap_err();
         assert!(err.to_string().contains("3 values"), "{err}");
         let stored = school::enrolments(&conn, ada).unwrap();
         assert!(

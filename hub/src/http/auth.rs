@@ -4,6 +4,7 @@
 //! user name (`auth::limiter`), and a line locking is audited. Refresh tokens rotate
 //! (`auth::signin`); an access token is good only while its sign-in is.
 
+use rollcall_shared::UnixMillis;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -43,7 +44,7 @@ pub async fn login(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
     bounded("password", &body.password, MAX_PASSWORD_LEN)?;
     let now = hub.now();
     hub.limiter
-        .check(&body.username, req.remote, now)
+        .check(&body.username, req.remote, now.0)
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
     let Some(user) = verify(hub, &body).await? else {
         return Err(failed(hub, &body.username, req, now).await);
@@ -55,7 +56,7 @@ pub async fn login(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
         .await?;
     Reply::ok(
         hub.tokens
-            .issue(&user, issued.signin, issued.refresh_token, now),
+            .issue(&user, issued.signin, issued.refresh_token, now.0),
     )
 }
 
@@ -91,8 +92,8 @@ async fn verify(hub: &Hub, body: &Login) -> Result<Option<User>, ApiError> {
 }
 
 /// Counts the failure, audits any line it locked, and answers 401.
-async fn failed(hub: &Hub, username: &str, req: &Request, now: i64) -> ApiError {
-    let locked = hub.limiter.failed(username, req.remote, now);
+async fn failed(hub: &Hub, username: &str, req: &Request, now: UnixMillis) -> ApiError {
+    let locked = hub.limiter.failed(username, req.remote, now.0);
     tracing::warn!(user = ?clip(username), remote = ?req.remote, "failed login");
     if !locked.is_empty() {
         let targets: Vec<String> = locked.iter().map(lockout_target).collect();
@@ -119,7 +120,7 @@ fn lockout_target(lockout: &Lockout) -> String {
     }
 }
 
-fn lockout_change(target: String, now: i64) -> Change<'static> {
+fn lockout_change(target: String, now: UnixMillis) -> Change<'static> {
     Change {
         actor: "hub",
         action: "auth.lockout",
@@ -150,7 +151,7 @@ pub async fn refresh(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
             let user = active_user(hub, issued.user).await?;
             Reply::ok(
                 hub.tokens
-                    .issue(&user, issued.signin, issued.refresh_token, now),
+                    .issue(&user, issued.signin, issued.refresh_token, now.0),
             )
         }
         Refreshed::Reused { signin, .. } => {
@@ -163,7 +164,7 @@ pub async fn refresh(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
     }
 }
 
-fn reuse_change(signin: Uuid, user: Uuid, now: i64) -> Change<'static> {
+fn reuse_change(signin: Uuid, user: Uuid, now: UnixMillis) -> Change<'static> {
     Change {
         actor: "hub",
         action: "auth.refresh_reuse",
@@ -225,7 +226,7 @@ pub async fn authenticate(hub: &Hub, authorization: Option<&str>) -> Result<Prin
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("an access token is required".into()))?;
     let now = hub.now();
-    let claims = hub.tokens.verify(token.trim(), Kind::Access, now)?;
+    let claims = hub.tokens.verify(token.trim(), Kind::Access, now.0)?;
     let (id, sid) = (claims.sub, claims.sid);
     let (live, user) = hub
         .read(move |conn| {

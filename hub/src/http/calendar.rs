@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -58,7 +58,12 @@ pub async fn preview(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply
 }
 
 /// The preview of `change` at `now`: the days compared and the sessions added and removed.
-fn answer(c: &Connection, change: &Change, rules: &Rules, now: i64) -> Result<Value, ApiError> {
+fn answer(
+    c: &Connection,
+    change: &Change,
+    rules: &Rules,
+    now: UnixMillis,
+) -> Result<Value, ApiError> {
     match change {
         Change::RemoveHoliday(day) => drop(timetable::holiday(c, *day)?),
         Change::RemoveTerm(id) => drop(timetable::term(c, *id)?),

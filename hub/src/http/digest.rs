@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
@@ -38,7 +39,7 @@ pub fn gather(
     conn: &Connection,
     user: &User,
     rules: &Rules,
-    (threshold, now): (f64, i64),
+    (threshold, now): (f64, UnixMillis),
 ) -> Result<Digest, ApiError> {
     let who = Principal {
         user_id: user.id,
@@ -98,7 +99,7 @@ fn pending_by_class(
     let mut seen = 0;
     records::each_key(conn, Some(Status::Pending), |key| {
         for (i, slots) in by_room.get(key.room.as_str()).into_iter().flatten() {
-            if in_some_session(&key.room, key.captured_at.0, slots, rules) {
+            if in_some_session(&key.room, key.captured_at, slots, rules) {
                 counts[*i] += 1;
             }
         }

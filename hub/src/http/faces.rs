@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -196,7 +196,7 @@ fn log(
     action: &str,
     student: StudentId,
     after: Option<Value>,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<(), ApiError> {
     let change = Change {
         actor,

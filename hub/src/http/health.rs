@@ -20,7 +20,7 @@ pub async fn health(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
     let db_ok = hub
         .read(|conn| {
             Ok::<_, ApiError>(
-                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                conn.query_row("SELECT 1 AS ok", [], |r| r.get::<_, i64>("ok"))
                     .is_ok(),
             )
         })

@@ -9,7 +9,7 @@
 //! without `?from` it is the 365 days up to `?to`.
 
 use chrono::{Duration, NaiveDate};
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
@@ -60,7 +60,7 @@ fn answer(
     student: StudentId,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Value, ApiError> {
     let rosters = student_rosters(c, who, student, days, rules, now)?;
     let name = school::student(c, student)?.name;

@@ -2,7 +2,7 @@
 //! overwrite), and the attendance codes an admin keeps.
 
 use chrono::NaiveDate;
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
@@ -64,7 +64,7 @@ fn append(
     (slot, day, student): (Uuid, NaiveDate, StudentId),
     code: &str,
     reason: String,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), ApiError> {
     let closed = register::session(tx, slot, day)?.ok_or_else(|| {
         ApiError::Conflict(

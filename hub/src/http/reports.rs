@@ -4,7 +4,7 @@
 //! and the register export are in `school_reports`.
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, StudentId};
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -116,7 +116,7 @@ fn class_rosters(
     class: ClassId,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::class(conn, who, class)?;
     let slots = timetable::slots_of_class(conn, class)?;
@@ -136,7 +136,7 @@ fn student_history(
     student: StudentId,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<serde_json::Value>, ApiError> {
     let rosters = student_rosters(conn, who, student, days, rules, now)?;
     let mut rows: Vec<serde_json::Value> = rosters.iter().filter_map(history_row).collect();
@@ -169,7 +169,7 @@ pub(super) fn student_rosters(
     student: StudentId,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::student(conn, who, student)?;
     let mine = access::classes(conn, who)?;

@@ -2,7 +2,7 @@
 //! teacher reads their own classes and those classes' students. Every change is audited and
 //! pokes the gallery pusher.
 
-use rollcall_shared::{ClassId, Embedding, ModelId, StudentId};
+use rollcall_shared::{ClassId, Embedding, ModelId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
@@ -276,7 +276,7 @@ fn log(
     target: String,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<(), ApiError> {
     let change = Change {
         actor,
@@ -294,7 +294,7 @@ fn put_class(
     class: Class,
     new: bool,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Class, ApiError> {
     if let Some(teacher) = class.teacher_id {
         users::by_id(tx, teacher).map_err(|_| ApiError::bad("teacher_id names no user"))?;
@@ -326,7 +326,7 @@ pub(super) fn put_student(
     s: Student,
     new: bool,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Student, ApiError> {
     let before = if new {
         None
@@ -360,7 +360,7 @@ pub(super) fn membership(
     student: StudentId,
     add: bool,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), ApiError> {
     school::class(tx, class)?;
     school::student(tx, student)?;
@@ -390,13 +390,14 @@ fn enrol(
     student: StudentId,
     body: &EmbeddingBody,
     actor: &str,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Uuid, ApiError> {
     school::student(tx, student)?;
     let new = NewEnrolment {
         student,
         model: body.model.as_str(),
-        embedding: &body.embedding,
+        embedding: &Embedding::try_from(body.embedding.as_slice())
+            .map_err(|e| ApiError::bad(e.to_string()))?,
         quality: body.quality,
         thumbnail: None,
         figures: None,

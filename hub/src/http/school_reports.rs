@@ -5,7 +5,7 @@
 //! (closed sessions from the register) and shapes the answers.
 
 use chrono::NaiveDate;
-use rollcall_shared::ClassId;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
@@ -111,7 +111,7 @@ fn visible_rosters(
     who: &Principal,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     let (classes, slots) = (access::class_ids(conn, who)?, access::slots(conn, who)?);
     Ok(roster::rosters_between(
@@ -129,7 +129,7 @@ fn classes_at_risk(
     who: &Principal,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
     threshold: f64,
 ) -> Result<Vec<ClassAtRisk>, ApiError> {
     let mut out = Vec::new();

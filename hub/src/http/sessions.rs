@@ -2,6 +2,7 @@
 //! rules are [`crate::marks`]).
 
 use chrono::NaiveDate;
+use rollcall_shared::UnixMillis;
 use rusqlite::Connection;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -99,7 +100,7 @@ pub fn roster_of(
     slot: Uuid,
     day: NaiveDate,
     rules: &crate::attendance::Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<roster::SessionRoster, ApiError> {
     let session = roster::session(conn, slot, day)?;
     access::class(conn, who, session.slot.class_id)?;

@@ -33,7 +33,7 @@ fn of_day(
     who: &Principal,
     day: NaiveDate,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Value, ApiError> {
     let slots = access::slots(conn, who)?;
     let classes = access::class_ids(conn, who)?;
@@ -51,11 +51,10 @@ fn with_waiting(
     conn: &Connection,
     session: &Session,
     rules: &Rules,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Value, ApiError> {
     let roster = roster::session_roster(conn, session, rules, now)?;
     let (from, to) = session.window(rules);
-    let (from, to) = (UnixMillis(from), UnixMillis(to));
     let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
     let named = records::named_by_door(conn, &session.slot.room, from, to)?;
     let by_door = roster

@@ -162,7 +162,7 @@ async fn check_old_password(
 ) -> Result<(), ApiError> {
     let now = hub.now();
     hub.limiter
-        .check(&who.username, req.remote, now)
+        .check(&who.username, req.remote, now.0)
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
     let id = who.user_id;
     let user = hub.read(move |c| users::by_id(c, id)).await?;
@@ -174,7 +174,7 @@ async fn check_old_password(
             .run(move || password::verify(&old, &hash))
             .await?;
     if !ok {
-        hub.limiter.failed(&who.username, req.remote, now);
+        hub.limiter.failed(&who.username, req.remote, now.0);
         return Err(ApiError::Forbidden("old_password: does not match".into()));
     }
     Ok(())

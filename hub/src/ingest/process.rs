@@ -97,7 +97,7 @@ impl Ingest {
         }
         let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
         let (gate, hooks) = (self.gate, self.hooks.clone());
-        let now = self.clock.now().0;
+        let now = self.clock.now();
         let stored = self
             .db
             .call(move |conn| {
@@ -184,7 +184,7 @@ fn take_batch(first: Incoming, inbound: &mut mpsc::Receiver<Incoming>) -> Vec<In
 struct Batch<'a> {
     model: &'a ModelId,
     gate: &'a QualityGate,
-    now: i64,
+    now: UnixMillis,
     window: Window,
     metrics: &'a Metrics,
     hooks: &'a Hooks,
@@ -248,7 +248,8 @@ impl Batch<'_> {
                     let room = devices::get(&tx, device)?.map(|d| (d.name, d.room));
                     let (name, room) = room.unwrap_or_default();
                     let about = serde_json::json!({"device": device, "name": name, "room": room});
-                    self.hooks.enqueue(&tx, Event::DeviceOffline, &about, now)?;
+                    self.hooks
+                        .enqueue(&tx, Event::DeviceOffline, &about, now.0)?;
                 }
                 Message::GalleryRequest(req) => {
                     counted.push(&metrics.gallery_requests);
@@ -276,7 +277,7 @@ impl Batch<'_> {
         room: &str,
     ) -> Result<Kept, StoreError> {
         let known = school::on_roster(tx, record.candidates.iter().map(|c| c.student))?;
-        if let Err(doubt) = vet(&record, self.now, self.window, |s| known.contains(&s)) {
+        if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains(&s)) {
             // A resend of a record stored before (its ack was lost) is a duplicate, even if
             // by now it is too old: only then is the extra lookup paid.
             if records::exists(tx, record.id)? {
@@ -292,7 +293,7 @@ impl Batch<'_> {
                 "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
             );
         }
-        match arrival::store(tx, &record, UnixMillis(self.now)) {
+        match arrival::store(tx, &record, self.now) {
             Ok(true) => {
                 // A face of a stranger someone dismissed never reaches the review again.
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;

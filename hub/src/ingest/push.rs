@@ -37,7 +37,7 @@ impl Pusher {
 
     /// Sends each enabled device the delta it needs, if any.
     pub async fn push_all(&self) {
-        let (model, now) = (self.model.clone(), self.clock.now().0);
+        let (model, now) = (self.model.clone(), self.clock.now());
         let updates = self
             .db
             .call(move |conn| {

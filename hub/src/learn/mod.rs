@@ -6,7 +6,7 @@
 pub mod rules;
 
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{FaceQuality, StudentId};
+use rollcall_shared::{FaceQuality, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
@@ -46,7 +46,7 @@ impl Learner<'_> {
         student: StudentId,
         how: How,
         actor: &str,
-        now: i64,
+        now: UnixMillis,
     ) -> Result<Option<Uuid>, StoreError> {
         if record.model != self.model {
             return Ok(None);
@@ -72,8 +72,8 @@ impl Learner<'_> {
                 .filter(|c| c.student != student)
                 .map(|c| c.distance)
                 .min_by(f32::total_cmp),
-            last_learned_at: learned.last().map(|(_, at)| *at),
-            now,
+            last_learned_at: learned.last().map(|(_, at)| at.0),
+            now: now.0,
         };
         let rules = match how {
             How::Reviewed => REVIEWED,

@@ -69,11 +69,11 @@ fn due(conn: &rusqlite::Connection, now: i64) -> Result<Vec<Due>, StoreError> {
     )?;
     let rows = stmt.query_map(params![now, BATCH], |r| {
         Ok(Due {
-            id: r.get(0)?,
-            url: r.get(1)?,
-            event: r.get(2)?,
-            payload: r.get(3)?,
-            attempts: r.get(4)?,
+            id: r.get("id")?,
+            url: r.get("url")?,
+            event: r.get("event")?,
+            payload: r.get("payload")?,
+            attempts: r.get("attempts")?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

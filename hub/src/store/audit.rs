@@ -1,6 +1,7 @@
 //! The audit log: who changed what, when, with the before and after state as JSON. Written in
 //! the same transaction as the change it describes; never updated or deleted.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -21,7 +22,7 @@ pub struct AuditEntry {
     pub target: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 /// What a caller records; `id` is assigned by the database.
@@ -32,7 +33,7 @@ pub struct Change<'a> {
     pub target: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 pub fn log(conn: &Connection, change: Change<'_>) -> Result<(), StoreError> {
@@ -56,13 +57,13 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>, StoreErr
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let rows = stmt.query_map([limit], |r| {
         Ok(AuditEntry {
-            id: r.get(0)?,
-            actor: r.get(1)?,
-            action: r.get(2)?,
-            target: r.get(3)?,
-            before: json(r.get(4)?),
-            after: json(r.get(5)?),
-            at: r.get(6)?,
+            id: r.get("id")?,
+            actor: r.get("actor")?,
+            action: r.get("action")?,
+            target: r.get("target")?,
+            before: json(r.get("before")?),
+            after: json(r.get("after")?),
+            at: r.get("at")?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

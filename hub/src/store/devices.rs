@@ -1,7 +1,7 @@
 //! Registered door units: their room, whether they may send records, the hash of their MQTT
 //! secret, and the last status they reported.
 
-use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION};
+use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -27,9 +27,9 @@ pub struct Device {
     pub name: String,
     pub room: String,
     pub enabled: bool,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
     pub online: bool,
-    pub last_seen_at: Option<i64>,
+    pub last_seen_at: Option<UnixMillis>,
     pub outbox_depth: Option<u32>,
     pub gallery_version: Option<u64>,
     pub software_version: Option<String>,
@@ -46,7 +46,7 @@ pub struct Device {
 
 impl Device {
     /// A device just registered: enabled, never heard from.
-    pub fn new(id: DeviceId, name: &str, room: &str, created_at: i64) -> Self {
+    pub fn new(id: DeviceId, name: &str, room: &str, created_at: UnixMillis) -> Self {
         Self {
             id,
             name: name.to_owned(),
@@ -69,21 +69,21 @@ impl Device {
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
-        room: r.get(2)?,
-        enabled: r.get(3)?,
-        created_at: r.get(4)?,
-        online: r.get(5)?,
-        last_seen_at: r.get(6)?,
-        outbox_depth: r.get(7)?,
-        gallery_version: r.get(8)?,
-        software_version: r.get(9)?,
-        last_error: r.get(10)?,
-        protocol_version: r.get(11)?,
-        model: r.get(12)?,
-        free_disk_bytes: r.get(13)?,
-        clock_offset_ms: r.get(14)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
+        room: r.get("room")?,
+        enabled: r.get("enabled")?,
+        created_at: r.get("created_at")?,
+        online: r.get("online")?,
+        last_seen_at: r.get("last_seen_at")?,
+        outbox_depth: r.get("outbox_depth")?,
+        gallery_version: r.get("gallery_version")?,
+        software_version: r.get("software_version")?,
+        last_error: r.get("last_error")?,
+        protocol_version: r.get("protocol_version")?,
+        model: r.get("model")?,
+        free_disk_bytes: r.get("free_disk_bytes")?,
+        clock_offset_ms: r.get("clock_offset_ms")?,
     })
 }
 
@@ -125,7 +125,7 @@ pub fn record_status(
     conn: &Connection,
     s: &DeviceStatus,
     version: u16,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<(), StoreError> {
     conn.execute(
         SET_STATUS,
@@ -140,7 +140,7 @@ pub fn record_status(
             s.model.as_ref().map(|m| m.as_str()),
             s.free_disk_bytes
                 .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
-            s.sent_at.0.saturating_sub(at),
+            s.sent_at.millis_since(at),
         ],
     )?;
     Ok(())
@@ -150,7 +150,9 @@ pub fn record_status(
 /// this hub speaks (which every door unit it may meet reads).
 pub fn protocol_version(conn: &Connection, id: DeviceId) -> Result<u16, StoreError> {
     let mut stmt = conn.prepare_cached(SELECT_PROTOCOL)?;
-    let v: Option<Option<u16>> = stmt.query_row([id.to_string()], |r| r.get(0)).optional()?;
+    let v: Option<Option<u16>> = stmt
+        .query_row([id.to_string()], |r| r.get("protocol_version"))
+        .optional()?;
     Ok(v.flatten().unwrap_or(OLDEST_VERSION))
 }
 
@@ -160,7 +162,7 @@ pub fn set_offline(conn: &Connection, id: DeviceId) -> Result<(), StoreError> {
 }
 
 /// Notes that the device was heard from (a record or request arrived).
-pub fn touch(conn: &Connection, id: DeviceId, at: i64) -> Result<(), StoreError> {
+pub fn touch(conn: &Connection, id: DeviceId, at: UnixMillis) -> Result<(), StoreError> {
     conn.execute(TOUCH, params![id.to_string(), at])?;
     Ok(())
 }
@@ -169,6 +171,8 @@ pub fn touch(conn: &Connection, id: DeviceId, at: i64) -> Result<(), StoreError>
 pub fn credential(conn: &Connection, id: DeviceId) -> Result<Option<(bool, String)>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT enabled, credential_hash FROM devices WHERE id = ?1")?;
-    let row = stmt.query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)));
+    let row = stmt.query_row([id.to_string()], |r| {
+        Ok((r.get("enabled")?, r.get("credential_hash")?))
+    });
     Ok(row.optional()?)
 }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, StudentId};
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -18,8 +18,9 @@ const UPSERT_DIGEST: &str = "INSERT INTO email_digests
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
     ON CONFLICT (user_id, day) DO UPDATE SET status = ?3, attempts = ?4, next_at = ?5,
         last_error = ?6, updated_at = ?7";
-const SELECT_RECENT: &str = "SELECT d.user_id, u.username, d.day, d.status, d.attempts,
-    d.last_error, d.updated_at FROM email_digests d JOIN users u ON u.id = d.user_id
+const SELECT_RECENT: &str = "SELECT d.user_id AS user_id, u.username AS username,
+    d.day AS day, d.status AS status, d.attempts AS attempts, d.last_error AS last_error,
+    d.updated_at AS updated_at FROM email_digests d JOIN users u ON u.id = d.user_id
     ORDER BY d.day DESC, u.username LIMIT ?1";
 const SELECT_AT_RISK: &str = "SELECT student_id FROM at_risk_students WHERE class_id = ?1";
 const INSERT_AT_RISK: &str = "INSERT OR IGNORE INTO at_risk_students (class_id, student_id, since)
@@ -64,7 +65,7 @@ impl DigestStatus {
 pub struct DigestState {
     pub status: DigestStatus,
     pub attempts: u32,
-    pub next_at: i64,
+    pub next_at: UnixMillis,
     pub last_error: Option<String>,
 }
 
@@ -77,7 +78,7 @@ pub struct DigestRow {
     pub status: DigestStatus,
     pub attempts: u32,
     pub last_error: Option<String>,
-    pub updated_at: i64,
+    pub updated_at: UnixMillis,
 }
 
 pub fn digest(
@@ -90,12 +91,12 @@ pub fn digest(
             SELECT_DIGEST,
             params![user.to_string(), day.to_string()],
             |r| {
-                let status: String = r.get(0)?;
+                let status: String = r.get("status")?;
                 Ok(DigestState {
                     status: DigestStatus::parse(&status),
-                    attempts: r.get(1)?,
-                    next_at: r.get(2)?,
-                    last_error: r.get(3)?,
+                    attempts: r.get("attempts")?,
+                    next_at: r.get("next_at")?,
+                    last_error: r.get("last_error")?,
                 })
             },
         )
@@ -108,7 +109,7 @@ pub fn set_digest(
     user: Uuid,
     day: NaiveDate,
     state: &DigestState,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), StoreError> {
     conn.execute(
         UPSERT_DIGEST,
@@ -129,15 +130,15 @@ pub fn set_digest(
 pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<DigestRow>, StoreError> {
     let mut stmt = conn.prepare(SELECT_RECENT)?;
     let rows = stmt.query_map([limit], |r| {
-        let (day, status): (String, String) = (r.get(2)?, r.get(3)?);
+        let (day, status): (String, String) = (r.get("day")?, r.get("status")?);
         Ok(DigestRow {
-            user_id: id_col(r, 0)?,
-            username: r.get(1)?,
+            user_id: id_col(r, "user_id")?,
+            username: r.get("username")?,
             day: day.parse().unwrap_or_default(),
             status: DigestStatus::parse(&status),
-            attempts: r.get(4)?,
-            last_error: r.get(5)?,
-            updated_at: r.get(6)?,
+            attempts: r.get("attempts")?,
+            last_error: r.get("last_error")?,
+            updated_at: r.get("updated_at")?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -146,7 +147,7 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<DigestRow>, StoreErro
 /// The students remembered as below the threshold in `class`.
 pub fn at_risk(conn: &Connection, class: ClassId) -> Result<HashSet<StudentId>, StoreError> {
     let mut stmt = conn.prepare_cached(SELECT_AT_RISK)?;
-    let rows = stmt.query_map([class.to_string()], |r| id_col(r, 0))?;
+    let rows = stmt.query_map([class.to_string()], |r| id_col(r, "student_id"))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -156,7 +157,7 @@ pub fn set_at_risk(
     class: ClassId,
     student: StudentId,
     below: bool,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<(), StoreError> {
     let (class, student) = (class.to_string(), student.to_string());
     match below {

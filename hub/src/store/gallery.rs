@@ -2,7 +2,7 @@
 //! Stored as postcard bytes of the entries and timetable; the version has its own column.
 
 use rollcall_shared::{
-    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, TimetableSlot,
+    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, TimetableSlot, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -22,7 +22,9 @@ pub fn last_sent(
     model: &ModelId,
 ) -> Result<Option<GalleryState>, StoreError> {
     let row: Option<(u64, Vec<u8>)> = conn
-        .query_row(SELECT, [device.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(SELECT, [device.to_string()], |r| {
+            Ok((r.get("version")?, r.get("state")?))
+        })
         .optional()?;
     let Some((version, bytes)) = row else {
         return Ok(None);
@@ -40,7 +42,7 @@ pub fn save_sent(
     conn: &Connection,
     device: DeviceId,
     state: &GalleryState,
-    at: i64,
+    at: UnixMillis,
 ) -> Result<(), StoreError> {
     let stored: (Vec<&GalleryEntry>, &Vec<TimetableSlot>) =
         (state.entries.values().collect(), &state.timetable);

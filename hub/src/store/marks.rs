@@ -3,7 +3,7 @@
 //! by `attendance` and never stored, so a review changes them at once.
 
 use chrono::NaiveDate;
-use rollcall_shared::StudentId;
+use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,17 +66,17 @@ pub struct Override {
     pub mark: Mark,
     pub reason: String,
     pub set_by: String,
-    pub set_at: i64,
+    pub set_at: UnixMillis,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {
-    let mark: String = r.get(1)?;
+    let mark: String = r.get("mark")?;
     Ok(Override {
-        student: id_col(r, 0)?,
+        student: id_col(r, "student_id")?,
         mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
-        reason: r.get(2)?,
-        set_by: r.get(3)?,
-        set_at: r.get(4)?,
+        reason: r.get("reason")?,
+        set_by: r.get("set_by")?,
+        set_at: r.get("set_at")?,
     })
 }
 

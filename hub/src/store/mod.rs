@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rollcall_runtime::contain;
 use rollcall_runtime::sqlite::{self, MigrateError};
+use rollcall_shared::{EMBEDDING_DIM, Embedding};
 use rusqlite::Connection;
 
 pub use migrations::schema_version;
@@ -183,20 +184,45 @@ pub(crate) fn embedding_to_blob(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-pub(crate) fn blob_to_embedding(blob: &[u8]) -> Result<Vec<f32>, StoreError> {
+/// An embedding column read back: exactly [`EMBEDDING_DIM`] little-endian f32s, else an error
+/// naming `what` (the row) and the length found.
+pub(crate) fn blob_to_embedding(blob: &[u8], what: &str) -> Result<Embedding, StoreError> {
+    let corrupt = |found: String| {
+        StoreError::Corrupt(format!(
+            "embedding of {what}: {found}, expected {EMBEDDING_DIM} values"
+        ))
+    };
     if !blob.len().is_multiple_of(4) {
-        return Err(StoreError::Corrupt("embedding blob length".into()));
+        return Err(corrupt(format!("{} bytes", blob.len())));
     }
-    Ok(blob
+    let values: Vec<f32> = blob
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
+        .collect();
+    Embedding::try_from(values).map_err(|wrong| corrupt(format!("{} values", wrong.0)))
+}
+
+/// Reads column `col` of `row` as an embedding (for use inside `query_map`, where
+/// [`readable`] leaves a bad one out and logs it); `what` names the row.
+pub(crate) fn embedding_col(
+    row: &rusqlite::Row<'_>,
+    col: &str,
+    what: &str,
+) -> rusqlite::Result<Embedding> {
+    let blob: Vec<u8> = row.get(col)?;
+    blob_to_embedding(&blob, what).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            rusqlite::RowIndex::idx(&col, row.as_ref()).unwrap_or_default(),
+            rusqlite::types::Type::Blob,
+            e.into(),
+        )
+    })
 }
 
 /// Registers door unit `id` in "Lab 3", for unit tests that store its records.
 #[cfg(test)]
 pub(crate) fn register_device(conn: &Connection, id: rollcall_shared::DeviceId) {
-    let device = devices::Device::new(id, &id.to_string(), "Lab 3", 0);
+    let device = devices::Device::new(id, &id.to_string(), "Lab 3", rollcall_shared::UnixMillis(0));
     devices::insert(conn, &device, "hash").unwrap();
 }
 

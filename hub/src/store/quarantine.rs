@@ -2,7 +2,7 @@
 //! for an admin to see, never a mark. Keyed by record id, so a door unit that resends changes
 //! nothing. Embeddings are not kept; thumbnails are, under the records' retention.
 
-use rollcall_shared::{AttendanceRecord, Candidate, DeviceId, RecordId, StudentId};
+use rollcall_shared::{AttendanceRecord, Candidate, DeviceId, RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -13,9 +13,9 @@ const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captur
     received_at, decision, candidates, thumbnail, reason, detail)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (record_id) DO NOTHING";
 const SELECT: &str = "SELECT record_id, device_id, room, captured_at, received_at, decision,
-    candidates, thumbnail IS NOT NULL, reason, detail FROM quarantine";
+    candidates, thumbnail IS NOT NULL AS has_thumbnail, reason, detail FROM quarantine";
 const NEWEST: &str = "ORDER BY received_at DESC, record_id DESC LIMIT ?1";
-const COUNT: &str = "SELECT count(*) FROM quarantine";
+const COUNT: &str = "SELECT count(*) AS held FROM quarantine";
 const DELETE: &str = "DELETE FROM quarantine WHERE record_id = ?1";
 const THUMBNAIL: &str = "SELECT thumbnail FROM quarantine WHERE record_id = ?1";
 const PURGE: &str = "DELETE FROM quarantine WHERE received_at < ?1";
@@ -35,8 +35,8 @@ pub struct Quarantined {
     /// The room the door unit claimed.
     pub room: String,
     /// The door unit's clock when it captured the face (may be absurd: that can be the reason).
-    pub captured_at: i64,
-    pub received_at: i64,
+    pub captured_at: UnixMillis,
+    pub received_at: UnixMillis,
     pub decision: String,
     pub candidates: Vec<Candidate>,
     pub has_thumbnail: bool,
@@ -45,18 +45,18 @@ pub struct Quarantined {
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
-    let candidates: String = r.get(6)?;
+    let candidates: String = r.get("candidates")?;
     Ok(Quarantined {
-        record_id: id_col(r, 0)?,
-        device_id: id_col(r, 1)?,
-        room: r.get(2)?,
-        captured_at: r.get(3)?,
-        received_at: r.get(4)?,
-        decision: r.get(5)?,
+        record_id: id_col(r, "record_id")?,
+        device_id: id_col(r, "device_id")?,
+        room: r.get("room")?,
+        captured_at: r.get("captured_at")?,
+        received_at: r.get("received_at")?,
+        decision: r.get("decision")?,
         candidates: serde_json::from_str(&candidates).unwrap_or_default(),
-        has_thumbnail: r.get(7)?,
-        reason: r.get(8)?,
-        detail: r.get(9)?,
+        has_thumbnail: r.get("has_thumbnail")?,
+        reason: r.get("reason")?,
+        detail: r.get("detail")?,
     })
 }
 
@@ -64,7 +64,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
 pub fn insert(
     conn: &Connection,
     record: &AttendanceRecord,
-    received_at: i64,
+    received_at: UnixMillis,
     reason: Reason<'_>,
 ) -> Result<bool, StoreError> {
     let mut stmt = conn.prepare_cached(INSERT)?;
@@ -72,7 +72,7 @@ pub fn insert(
         record.id.to_string(),
         record.device.to_string(),
         record.room,
-        record.captured_at.0,
+        record.captured_at,
         received_at,
         record.decision.as_str(),
         candidates_json(record),
@@ -99,7 +99,7 @@ pub fn get(conn: &Connection, id: RecordId) -> Result<Quarantined, StoreError> {
 
 /// How many records are held.
 pub fn count(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row(COUNT, [], |r| r.get(0))?)
+    Ok(conn.query_row(COUNT, [], |r| r.get("held"))?)
 }
 
 /// Lets go of a held record (an admin has seen it).
@@ -112,7 +112,7 @@ pub fn remove(conn: &Connection, id: RecordId) -> Result<(), StoreError> {
 
 pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
     let found: Option<Option<Vec<u8>>> = conn
-        .query_row(THUMBNAIL, [id.to_string()], |r| r.get(0))
+        .query_row(THUMBNAIL, [id.to_string()], |r| r.get("thumbnail"))
         .optional()?;
     found.ok_or(StoreError::NotFound("quarantined record"))
 }
@@ -126,7 +126,7 @@ pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, St
 }
 
 /// Drops what arrived before `received_before` (the records' retention). Returns how many.
-pub fn purge(conn: &Connection, received_before: i64) -> Result<usize, StoreError> {
+pub fn purge(conn: &Connection, received_before: UnixMillis) -> Result<usize, StoreError> {
     Ok(conn.execute(PURGE, [received_before])?)
 }
 
@@ -151,16 +151,16 @@ mod tests {
     fn a_held_record_is_kept_once_listed_newest_first_and_can_be_let_go() {
         let conn = crate::store::memory();
         let (first, absurd) = (record(1_000), record(8_210_266_833_600_000));
-        assert!(insert(&conn, &first, 10, WHY).unwrap());
-        assert!(insert(&conn, &absurd, 20, WHY).unwrap());
-        assert!(!insert(&conn, &absurd, 30, WHY).unwrap());
+        assert!(insert(&conn, &first, UnixMillis(10), WHY).unwrap());
+        assert!(insert(&conn, &absurd, UnixMillis(20), WHY).unwrap());
+        assert!(!insert(&conn, &absurd, UnixMillis(30), WHY).unwrap());
         let held = newest(&conn, 10).unwrap();
         let ids: Vec<_> = held.iter().map(|q| q.record_id).collect();
         assert_eq!(ids, [absurd.id, first.id]);
-        assert_eq!(held[0].captured_at, 8_210_266_833_600_000);
+        assert_eq!(held[0].captured_at, UnixMillis(8_210_266_833_600_000));
         assert_eq!(
             (held[0].reason.as_str(), held[0].received_at),
-            ("too_old", 20)
+            ("too_old", UnixMillis(20))
         );
         assert_eq!(held[0].candidates[0].student, absurd.candidates[0].student);
         assert!(held[0].has_thumbnail);
@@ -174,7 +174,7 @@ mod tests {
             remove(&conn, first.id),
             Err(StoreError::NotFound(_))
         ));
-        assert_eq!(purge(&conn, 21).unwrap(), 1);
+        assert_eq!(purge(&conn, UnixMillis(21)).unwrap(), 1);
         assert_eq!(count(&conn).unwrap(), 0);
     }
 }

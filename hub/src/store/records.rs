@@ -1,12 +1,13 @@
 //! Attendance records received from devices, and their review: plain reads and writes.
 //! Inserting is idempotent on the record id, so a device that resends after a lost ack changes
-//! nothing. What a record starts as, and who may change it how, is decided by the callers
-//! (`ingest::arrival`, the review routes, `retention`), never here.
+//! nothing. What a record starts as, who may change it how, and which statuses count, is
+//! decided by the callers (`ingest::arrival`, `review`, `retention`), never here; the SQL takes
+//! such rules as parameters.
 
 use std::ops::ControlFlow;
 
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, RecordId, StudentId, UnixMillis,
+    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, RecordId, StudentId, UnixMillis,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -29,13 +30,14 @@ const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, mode
     reviewed_by, reviewed_at FROM records";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5 WHERE id = ?1";
+// Which statuses count is the caller's rule (`review::ACCEPTED`), bound as ?4 and ?5.
 const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
-    AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
+    AND status IN (?4, ?5) AND final_student IS NOT NULL
     ORDER BY captured_at";
 const ACCEPTED_IDS_IN_ROOM: &str = "SELECT final_student, id FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
-    AND status IN ('approved', 'reassigned') AND final_student IS NOT NULL
+    AND status IN (?4, ?5) AND final_student IS NOT NULL
     ORDER BY captured_at";
 // Both key scans read only the covering indexes of migration 3, newest first.
 const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
@@ -44,26 +46,29 @@ const KEYS: &str = "SELECT id, room, captured_at FROM records ORDER BY captured_
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
 const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
+// ?4 a Confident decision, ?5 the approved status (spelled by `Decision` and `Status`).
 const BY_DOOR: &str = "SELECT DISTINCT final_student FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
-    AND decision = 'confident' AND status = 'approved' AND reviewed_by IS NULL
+    AND decision = ?4 AND status = ?5 AND reviewed_by IS NULL
     AND final_student IS NOT NULL";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
 // Biometric data of a decided record (a Confident one is decided when it arrives): its crop
-// and its embedding. The record itself (who,
-// where, when, the decision) stays as evidence until `records_before`.
+// and its embedding. The record itself (who, where, when, the decision) stays as evidence
+// until `records_before`. ?2 is the pending status: every other one is decided.
 const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = x''
-    WHERE status != 'pending' AND coalesce(reviewed_at, received_at) < ?1
+    WHERE status != ?2 AND coalesce(reviewed_at, received_at) < ?1
     AND (thumbnail IS NOT NULL OR length(embedding) > 0)";
-// A face nobody decided about in time is set aside as rejected, its crop and embedding gone.
+// A face nobody decided about in time (?5, pending) is set aside as the caller says (?4), its
+// crop and embedding gone.
 const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = x'',
-    status = 'rejected', reviewed_by = ?3, reviewed_at = ?2
-    WHERE status = 'pending' AND captured_at < ?1";
-// Erasure: the faces of one student, confirmed or waiting with them as a candidate.
+    status = ?4, reviewed_by = ?3, reviewed_at = ?2
+    WHERE status = ?5 AND captured_at < ?1";
+// Erasure: the faces of one student, confirmed or waiting (?2, pending) with them as a
+// candidate.
 const ERASE_FACES: &str = "DELETE FROM records WHERE final_student = ?1
-    OR (status = 'pending' AND instr(candidates, ?1) > 0)";
+    OR (status = ?2 AND instr(candidates, ?1) > 0)";
 
 /// Where a record stands in review.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,30 +311,35 @@ pub fn review(conn: &Connection, id: RecordId, r: &Review<'_>) -> Result<(), Sto
     }
 }
 
-/// Accepted sightings `(student, captured_at)` in `room` within `[from, to)`, oldest first.
+/// Accepted sightings `(student, captured_at)` in `room` within `[from, to)`, oldest first;
+/// `accepted` the statuses that count (`review::ACCEPTED`).
 pub fn accepted_in_room(
     conn: &Connection,
+    accepted: [Status; 2],
     room: &str,
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<(StudentId, UnixMillis)>, StoreError> {
+    let [a, b] = accepted.map(Status::as_str);
     let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
-    let rows = stmt.query_map(params![room, from, to], |r| {
+    let rows = stmt.query_map(params![room, from, to, a, b], |r| {
         Ok((id_col(r, "final_student")?, r.get("captured_at")?))
     })?;
     readable(rows, "accepted record")
 }
 
 /// Accepted records `(student, record)` in `room` within `[from, to)`, oldest first: the
-/// evidence a closed register entry keeps.
+/// evidence a closed register entry keeps (`accepted` as for [`accepted_in_room`]).
 pub fn accepted_ids_in_room(
     conn: &Connection,
+    accepted: [Status; 2],
     room: &str,
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<(StudentId, RecordId)>, StoreError> {
+    let [a, b] = accepted.map(Status::as_str);
     let mut stmt = conn.prepare_cached(ACCEPTED_IDS_IN_ROOM)?;
-    let rows = stmt.query_map(params![room, from, to], |r| {
+    let rows = stmt.query_map(params![room, from, to, a, b], |r| {
         Ok((id_col(r, "final_student")?, id_col(r, "id")?))
     })?;
     readable(rows, "accepted record")
@@ -343,8 +353,10 @@ pub fn named_by_door(
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<StudentId>, StoreError> {
+    let (confident, approved) = (Decision::Confident.as_str(), Status::Approved.as_str());
     let mut stmt = conn.prepare_cached(BY_DOOR)?;
-    let rows = stmt.query_map(params![room, from, to], |r| id_col(r, "final_student"))?;
+    let p = params![room, from, to, confident, approved];
+    let rows = stmt.query_map(p, |r| id_col(r, "final_student"))?;
     readable(rows, "record")
 }
 
@@ -356,7 +368,7 @@ pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, Sto
 }
 
 /// The embedding a record carries; not found once retention has deleted it.
-pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError> {
+pub fn embedding(conn: &Connection, id: RecordId) -> Result<Embedding, StoreError> {
     let blob: Vec<u8> = conn
         .query_row(EMBEDDING, [id.to_string()], |r| r.get("embedding"))
         .optional()?
@@ -366,29 +378,39 @@ pub fn embedding(conn: &Connection, id: RecordId) -> Result<Vec<f32>, StoreError
             "the record's face (deleted by retention)",
         ));
     }
-    blob_to_embedding(&blob)
+    blob_to_embedding(&blob, &format!("record {id}"))
 }
 
 /// Deletes the crop and embedding of every record decided before `reviewed_before`.
 pub fn purge_faces(conn: &Connection, reviewed_before: UnixMillis) -> Result<usize, StoreError> {
-    Ok(conn.execute(PURGE_FACES, [reviewed_before])?)
+    let pending = Status::Pending.as_str();
+    Ok(conn.execute(PURGE_FACES, params![reviewed_before, pending])?)
 }
 
-/// Rejects every record still pending that was captured before `captured_before`, deleting
-/// its crop and embedding, as reviewed `by` at `now`.
+/// Sets every record still pending that was captured before `captured_before` to `status`,
+/// deleting its crop and embedding, as reviewed `by` at `now`.
 pub fn expire_undecided(
     conn: &Connection,
     captured_before: UnixMillis,
+    status: Status,
     now: UnixMillis,
     by: &str,
 ) -> Result<usize, StoreError> {
-    Ok(conn.execute(EXPIRE_UNDECIDED, params![captured_before, now, by])?)
+    let p = params![
+        captured_before,
+        now,
+        by,
+        status.as_str(),
+        Status::Pending.as_str()
+    ];
+    Ok(conn.execute(EXPIRE_UNDECIDED, p)?)
 }
 
 /// Deletes the records that are `student`'s face: confirmed as them, or waiting for review
 /// with them as a candidate.
 pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, StoreError> {
-    Ok(conn.execute(ERASE_FACES, [student.to_string()])?)
+    let pending = Status::Pending.as_str();
+    Ok(conn.execute(ERASE_FACES, params![student.to_string(), pending])?)
 }
 
 /// Deletes the records captured before `records_before`. Returns how many.
@@ -524,7 +546,14 @@ mod tests {
         put(&conn, &r, T + 5).unwrap();
         let student = r.candidates[0].student;
         assert_eq!(
-            accepted_in_room(&conn, "Lab 3", ms(T), ms(T + 2_000)).unwrap(),
+            accepted_in_room(
+                &conn,
+                crate::review::ACCEPTED,
+                "Lab 3",
+                ms(T),
+                ms(T + 2_000)
+            )
+            .unwrap(),
             [(student, ms(T + 1_000))]
         );
         let review = Review {
@@ -535,9 +564,15 @@ mod tests {
         };
         super::review(&conn, r.id, &review).unwrap();
         assert!(
-            accepted_in_room(&conn, "Lab 3", ms(T), ms(T + 2_000))
-                .unwrap()
-                .is_empty()
+            accepted_in_room(
+                &conn,
+                crate::review::ACCEPTED,
+                "Lab 3",
+                ms(T),
+                ms(T + 2_000)
+            )
+            .unwrap()
+            .is_empty()
         );
         assert_eq!(
             purge_faces(&conn, ms(9)).unwrap(),

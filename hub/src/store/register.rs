@@ -4,12 +4,13 @@
 //! else its own. Retention is the only thing that deletes.
 
 use chrono::NaiveDate;
-use rollcall_shared::{RecordId, StudentId};
+use rollcall_shared::{RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::marks::Mark;
+use super::records::Status;
 use super::timetable::Slot;
 use super::{StoreError, id_col};
 use crate::attendance::Source;
@@ -19,8 +20,8 @@ const CODE: &str = "SELECT code, meaning, mark FROM attendance_codes WHERE code 
 const INSERT_CODE: &str = "INSERT INTO attendance_codes (code, meaning, mark) VALUES (?1, ?2, ?3)";
 const UPDATE_CODE: &str = "UPDATE attendance_codes SET meaning = ?2, mark = ?3 WHERE code = ?1";
 const DELETE_CODE: &str = "DELETE FROM attendance_codes WHERE code = ?1";
-const CODE_USED: &str = "SELECT EXISTS (SELECT 1 FROM register_entries WHERE code = ?1)
-    OR EXISTS (SELECT 1 FROM register_amendments WHERE code = ?1)";
+const CODE_USED: &str = "SELECT (EXISTS (SELECT 1 FROM register_entries WHERE code = ?1)
+    OR EXISTS (SELECT 1 FROM register_amendments WHERE code = ?1)) AS used";
 
 const SESSION_COLUMNS: &str = "slot_id, day, class_id, class_name, room, weekday, start_minute,
     end_minute, starts_at, ends_at, closed_at";
@@ -35,15 +36,17 @@ const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_
     FROM register_amendments WHERE slot_id = ?1 AND day = ?2 ORDER BY id";
 const INSERT_AMENDMENT: &str = "INSERT INTO register_amendments (slot_id, day, student_id, code,
     reason, by_user, by_name, by_role, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-// Accepted records of a student in the window of a closed session whose entry is still the
-// automatic absence it was closed with (no amendment yet), for sessions ending after ?1.
-const LATE_EVIDENCE: &str = "SELECT e.slot_id, e.day, e.student_id, s.starts_at, r.id,
-    r.captured_at
+// Accepted records (?3, ?4: the statuses that count) of a student in the window of a closed
+// session whose entry is still the automatic absence it was closed with (no amendment yet),
+// for sessions on or after ?1, ?2 the early-arrival margin.
+const LATE_EVIDENCE: &str = "SELECT e.slot_id AS slot_id, e.day AS day,
+    e.student_id AS student_id, s.starts_at AS starts_at, r.id AS record_id,
+    r.captured_at AS captured_at
     FROM register_sessions s
     JOIN register_entries e ON e.slot_id = s.slot_id AND e.day = s.day
     JOIN records r ON r.room = s.room AND r.final_student = e.student_id
         AND r.captured_at >= s.starts_at - ?2 AND r.captured_at < s.ends_at
-        AND r.status IN ('approved', 'reassigned')
+        AND r.status IN (?3, ?4)
     WHERE s.day >= ?1 AND e.source = 'closed'
     AND NOT EXISTS (SELECT 1 FROM register_amendments a
         WHERE a.slot_id = e.slot_id AND a.day = e.day AND a.student_id = e.student_id)
@@ -71,9 +74,9 @@ pub struct ClosedSession {
     pub slot: Slot,
     pub day: NaiveDate,
     pub class_name: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
-    pub closed_at: i64,
+    pub starts_at: UnixMillis,
+    pub ends_at: UnixMillis,
+    pub closed_at: UnixMillis,
 }
 
 /// A change to a closed entry: the new code, why, who (name and role) and when.
@@ -84,7 +87,7 @@ pub struct Amendment {
     pub by_user: String,
     pub by_name: String,
     pub by_role: String,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 /// One student's line in a closed session: the entry as written and its amendments.
@@ -96,7 +99,7 @@ pub struct Entry {
     pub original_code: String,
     /// `record` (the door saw them), `override` (a teacher's mark) or `closed` (nobody).
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     /// The accepted records that put the student in the room.
     pub evidence: Vec<RecordId>,
     /// The teacher's reason, when the source is a teacher.
@@ -121,16 +124,16 @@ pub struct NewEntry {
     pub student_name: String,
     pub code: &'static str,
     pub source: Source,
-    pub first_seen_at: Option<i64>,
+    pub first_seen_at: Option<UnixMillis>,
     pub evidence: Vec<RecordId>,
     pub reason: Option<String>,
 }
 
 fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Code> {
-    let mark: String = r.get(2)?;
+    let mark: String = r.get("mark")?;
     Ok(Code {
-        code: r.get(0)?,
-        meaning: r.get(1)?,
+        code: r.get("code")?,
+        meaning: r.get("meaning")?,
         mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
     })
 }
@@ -193,35 +196,35 @@ pub fn delete_code(conn: &Connection, code_name: &str) -> Result<(), StoreError>
 }
 
 fn code_used(conn: &Connection, code: &str) -> Result<bool, StoreError> {
-    Ok(conn.query_row(CODE_USED, [code], |r| r.get(0))?)
+    Ok(conn.query_row(CODE_USED, [code], |r| r.get("used"))?)
 }
 
 fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
-    let day = id_col(r, 1)?;
+    let day = id_col(r, "day")?;
     Ok(ClosedSession {
         slot: Slot {
-            id: id_col(r, 0)?,
-            class_id: id_col(r, 2)?,
-            room: r.get(4)?,
-            weekday: r.get(5)?,
-            start_minute: r.get(6)?,
-            end_minute: r.get(7)?,
+            id: id_col(r, "slot_id")?,
+            class_id: id_col(r, "class_id")?,
+            room: r.get("room")?,
+            weekday: r.get("weekday")?,
+            start_minute: r.get("start_minute")?,
+            end_minute: r.get("end_minute")?,
             valid_from: Some(day),
             valid_until: Some(day),
         },
         day,
-        class_name: r.get(3)?,
-        starts_at: r.get(8)?,
-        ends_at: r.get(9)?,
-        closed_at: r.get(10)?,
+        class_name: r.get("class_name")?,
+        starts_at: r.get("starts_at")?,
+        ends_at: r.get("ends_at")?,
+        closed_at: r.get("closed_at")?,
     })
 }
 
 /// The closed session of `slot` on `day`, if it has closed.
 /// The day of the earliest closed session of `slot`, if any.
 pub fn first_closed_day(conn: &Connection, slot: Uuid) -> Result<Option<NaiveDate>, StoreError> {
-    let sql = "SELECT min(day) FROM register_sessions WHERE slot_id = ?1";
-    let day: Option<String> = conn.query_row(sql, [slot.to_string()], |r| r.get(0))?;
+    let sql = "SELECT min(day) AS first_day FROM register_sessions WHERE slot_id = ?1";
+    let day: Option<String> = conn.query_row(sql, [slot.to_string()], |r| r.get("first_day"))?;
     day.map(|d| {
         d.parse()
             .map_err(|_| StoreError::Corrupt(format!("register session day {d:?}")))
@@ -300,20 +303,20 @@ pub fn entries(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Vec<Entr
     let mut stmt = conn.prepare_cached(ENTRIES)?;
     let mut entries: Vec<Entry> = stmt
         .query_map(key, |r| {
-            let source: String = r.get(3)?;
-            let evidence: String = r.get(5)?;
+            let source: String = r.get("source")?;
+            let evidence: String = r.get("evidence")?;
             Ok(Entry {
-                student: id_col(r, 0)?,
-                student_name: r.get(1)?,
-                original_code: r.get(2)?,
+                student: id_col(r, "student_id")?,
+                student_name: r.get("student_name")?,
+                original_code: r.get("code")?,
                 source: Source::parse(&source).unwrap_or(Source::Closed),
-                first_seen_at: r.get(4)?,
+                first_seen_at: r.get("first_seen_at")?,
                 evidence: serde_json::from_str::<Vec<String>>(&evidence)
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|id| id.parse().ok())
                     .collect(),
-                reason: r.get(6)?,
+                reason: r.get("reason")?,
                 amendments: Vec::new(),
             })
         })?
@@ -321,14 +324,14 @@ pub fn entries(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Vec<Entr
     let mut stmt = conn.prepare_cached(AMENDMENTS)?;
     let amendments = stmt.query_map(key, |r| {
         Ok((
-            id_col::<StudentId>(r, 0)?,
+            id_col::<StudentId>(r, "student_id")?,
             Amendment {
-                code: r.get(1)?,
-                reason: r.get(2)?,
-                by_user: r.get(3)?,
-                by_name: r.get(4)?,
-                by_role: r.get(5)?,
-                at: r.get(6)?,
+                code: r.get("code")?,
+                reason: r.get("reason")?,
+                by_user: r.get("by_user")?,
+                by_name: r.get("by_name")?,
+                by_role: r.get("by_role")?,
+                at: r.get("at")?,
             },
         ))
     })?;
@@ -371,27 +374,29 @@ pub struct LateEvidence {
     pub slot: Uuid,
     pub day: NaiveDate,
     pub student: StudentId,
-    pub starts_at: i64,
+    pub starts_at: UnixMillis,
     pub record: RecordId,
-    pub captured_at: i64,
+    pub captured_at: UnixMillis,
 }
 
 /// The late evidence of sessions on or after `since` (`early_ms` the early-arrival margin of a
-/// session window), the earliest record first.
+/// session window, `accepted` the record statuses that count), the earliest record first.
 pub fn late_evidence(
     conn: &Connection,
     since: NaiveDate,
     early_ms: i64,
+    accepted: [Status; 2],
 ) -> Result<Vec<LateEvidence>, StoreError> {
+    let [a, b] = accepted.map(Status::as_str);
     let mut stmt = conn.prepare_cached(LATE_EVIDENCE)?;
-    let rows = stmt.query_map(params![since.to_string(), early_ms], |r| {
+    let rows = stmt.query_map(params![since.to_string(), early_ms, a, b], |r| {
         Ok(LateEvidence {
-            slot: id_col(r, 0)?,
-            day: id_col(r, 1)?,
-            student: id_col(r, 2)?,
-            starts_at: r.get(3)?,
-            record: id_col(r, 4)?,
-            captured_at: r.get(5)?,
+            slot: id_col(r, "slot_id")?,
+            day: id_col(r, "day")?,
+            student: id_col(r, "student_id")?,
+            starts_at: r.get("starts_at")?,
+            record: id_col(r, "record_id")?,
+            captured_at: r.get("captured_at")?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -409,7 +414,7 @@ pub fn purge(conn: &Connection, before: NaiveDate) -> Result<usize, StoreError> 
 /// The last day every session of which is closed; `None` before the first pass.
 pub fn closed_through(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
     let day: Option<String> = conn
-        .query_row(CLOSED_THROUGH, [], |r| r.get(0))
+        .query_row(CLOSED_THROUGH, [], |r| r.get("closed_through"))
         .optional()?;
     day.map(|d| {
         d.parse()

@@ -4,12 +4,12 @@
 
 use std::collections::HashSet;
 
-use rollcall_shared::{ClassId, RecordId, StudentId};
+use rollcall_shared::{ClassId, Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col};
+use super::{StoreError, embedding_col, embedding_to_blob, id_col, readable};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
@@ -25,7 +25,8 @@ const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const ADD_MEMBER: &str =
     "INSERT OR IGNORE INTO class_members (class_id, student_id) VALUES (?1, ?2)";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
-const MEMBERS: &str = "SELECT s.id, s.name, s.external_ref, s.created_at FROM students s
+const MEMBERS: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
+    s.created_at AS created_at FROM students s
     JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
@@ -44,7 +45,7 @@ pub struct Class {
     pub id: ClassId,
     pub name: String,
     pub teacher_id: Option<Uuid>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -52,7 +53,7 @@ pub struct Student {
     pub id: StudentId,
     pub name: String,
     pub external_ref: Option<String>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 /// One enrolment embedding. The thumbnail is stored but not listed.
@@ -60,9 +61,9 @@ pub struct Student {
 pub struct Enrolment {
     pub id: Uuid,
     pub model: String,
-    pub embedding: Vec<f32>,
+    pub embedding: Embedding,
     pub quality: Option<f64>,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
 }
 
 /// Where a gallery template came from.
@@ -95,7 +96,7 @@ impl Source {
 pub struct NewEnrolment<'a> {
     pub student: StudentId,
     pub model: &'a str,
-    pub embedding: &'a [f32],
+    pub embedding: &'a Embedding,
     pub quality: Option<f64>,
     pub thumbnail: Option<&'a [u8]>,
     /// Quality figures of a photo enrolment, as JSON.
@@ -103,25 +104,25 @@ pub struct NewEnrolment<'a> {
     pub source: Source,
     /// The record a learned template came from.
     pub record: Option<RecordId>,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 fn class_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
-    let teacher: Option<String> = r.get(2)?;
+    let teacher: Option<String> = r.get("teacher_id")?;
     Ok(Class {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
         teacher_id: teacher.and_then(|t| t.parse().ok()),
-        created_at: r.get(3)?,
+        created_at: r.get("created_at")?,
     })
 }
 
 fn student_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Student> {
     Ok(Student {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
-        external_ref: r.get(2)?,
-        created_at: r.get(3)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
+        external_ref: r.get("external_ref")?,
+        created_at: r.get("created_at")?,
     })
 }
 
@@ -211,7 +212,7 @@ pub fn student(conn: &Connection, id: StudentId) -> Result<Student, StoreError> 
 }
 
 /// Notes when students left their last class (and forgets it for those back in one).
-pub fn note_leavers(conn: &Connection, now: i64) -> Result<(), StoreError> {
+pub fn note_leavers(conn: &Connection, now: UnixMillis) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE students SET left_at = ?1 WHERE left_at IS NULL
          AND id NOT IN (SELECT student_id FROM class_members)",
@@ -226,7 +227,10 @@ pub fn note_leavers(conn: &Connection, now: i64) -> Result<(), StoreError> {
 }
 
 /// Deletes the enrolment photos and templates of students who left before `left_before`.
-pub fn purge_leavers_faces(conn: &Connection, left_before: i64) -> Result<usize, StoreError> {
+pub fn purge_leavers_faces(
+    conn: &Connection,
+    left_before: UnixMillis,
+) -> Result<usize, StoreError> {
     Ok(conn.execute(
         "DELETE FROM embeddings WHERE student_id IN
          (SELECT id FROM students WHERE left_at < ?1)",
@@ -259,7 +263,7 @@ pub fn members(conn: &Connection, class: ClassId) -> Result<Vec<Student>, StoreE
 
 pub fn classes_of(conn: &Connection, student: StudentId) -> Result<Vec<ClassId>, StoreError> {
     let mut stmt = conn.prepare_cached(CLASSES_OF)?;
-    let rows = stmt.query_map([student.to_string()], |r| id_col(r, 0))?;
+    let rows = stmt.query_map([student.to_string()], |r| id_col(r, "class_id"))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -289,10 +293,10 @@ pub fn learned(
     conn: &Connection,
     student: StudentId,
     model: &str,
-) -> Result<Vec<(Uuid, i64)>, StoreError> {
+) -> Result<Vec<(Uuid, UnixMillis)>, StoreError> {
     let mut stmt = conn.prepare_cached(LEARNED)?;
     let rows = stmt.query_map(params![student.to_string(), model], |r| {
-        Ok((id_col(r, 0)?, r.get(1)?))
+        Ok((id_col(r, "id")?, r.get("created_at")?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -302,28 +306,19 @@ pub fn delete_enrolment(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every enrolment embedding of `student`, oldest first; a row whose embedding is not one
+/// descriptor long is logged and left out.
 pub fn enrolments(conn: &Connection, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
     let mut stmt = conn.prepare_cached(SELECT_EMBEDDINGS)?;
     let rows = stmt.query_map([student.to_string()], |r| {
-        Ok((
-            id_col(r, 0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-            r.get(3)?,
-            r.get(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, model, blob, quality, created_at) = row?;
-        let embedding = blob_to_embedding(&blob)?;
-        out.push(Enrolment {
+        let id: Uuid = id_col(r, "id")?;
+        Ok(Enrolment {
             id,
-            model,
-            embedding,
-            quality,
-            created_at,
-        });
-    }
-    Ok(out)
+            model: r.get("model")?,
+            embedding: embedding_col(r, "embedding", &format!("enrolment {id}"))?,
+            quality: r.get("quality")?,
+            created_at: r.get("created_at")?,
+        })
+    })?;
+    readable(rows, "enrolment")
 }

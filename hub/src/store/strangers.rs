@@ -3,11 +3,11 @@
 //! faces, who dismissed them and when). Which faces are one person is not stored: it is
 //! worked out on every read (`strangers::rules`), so the records stay the one source of truth.
 
-use rollcall_shared::{RecordId, StudentId};
+use rollcall_shared::{Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
-use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
+use super::{StoreError, blob_to_embedding, embedding_col, embedding_to_blob, id_col, readable};
 
 // Walks the partial index of migration 7, newest first.
 const PENDING_UNKNOWN: &str = "SELECT id, room, captured_at, model, embedding, quality
@@ -15,33 +15,31 @@ const PENDING_UNKNOWN: &str = "SELECT id, room, captured_at, model, embedding, q
     ORDER BY captured_at DESC, id DESC LIMIT ?1";
 const INSERT_DISMISSED: &str = "INSERT INTO dismissed_strangers
     (id, model, centroid, faces, dismissed_by, dismissed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-const DISMISSED: &str = "SELECT centroid FROM dismissed_strangers WHERE model = ?1";
+const DISMISSED: &str = "SELECT id, centroid FROM dismissed_strangers WHERE model = ?1";
 const PURGE: &str = "DELETE FROM dismissed_strangers WHERE dismissed_at < ?1";
-const TEMPLATES: &str = "SELECT student_id, embedding FROM embeddings WHERE model = ?1";
+const TEMPLATES: &str = "SELECT id, student_id, embedding FROM embeddings WHERE model = ?1";
 
 /// One face nobody knew.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Face {
     pub id: RecordId,
     pub room: String,
-    pub captured_at: i64,
+    pub captured_at: UnixMillis,
     pub model: String,
-    pub embedding: Vec<f32>,
+    pub embedding: Embedding,
     /// The record's quality figures (JSON), to pick the best crops.
     pub quality: serde_json::Value,
 }
 
 fn face(r: &rusqlite::Row<'_>) -> rusqlite::Result<Face> {
-    let blob: Vec<u8> = r.get(4)?;
-    let embedding = blob_to_embedding(&blob).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e.into())
-    })?;
-    let quality: String = r.get(5)?;
+    let id: RecordId = id_col(r, "id")?;
+    let embedding = embedding_col(r, "embedding", &format!("record {id}"))?;
+    let quality: String = r.get("quality")?;
     Ok(Face {
-        id: id_col(r, 0)?,
-        room: r.get(1)?,
-        captured_at: r.get(2)?,
-        model: r.get(3)?,
+        id,
+        room: r.get("room")?,
+        captured_at: r.get("captured_at")?,
+        model: r.get("model")?,
         embedding,
         quality: serde_json::from_str(&quality).unwrap_or_default(),
     })
@@ -58,11 +56,11 @@ pub fn pending_unknown(conn: &Connection, limit: usize) -> Result<Vec<Face>, Sto
 #[derive(Clone, Copy, Debug)]
 pub struct Dismissal<'a> {
     pub model: &'a str,
-    pub centroid: &'a [f32],
+    pub centroid: &'a Embedding,
     /// How many faces were dismissed.
     pub faces: usize,
     pub by: &'a str,
-    pub at: i64,
+    pub at: UnixMillis,
 }
 
 /// Remembers a dismissed stranger; returns the dismissal's id.
@@ -83,28 +81,46 @@ pub fn dismiss(conn: &Connection, d: &Dismissal<'_>) -> Result<Uuid, StoreError>
 }
 
 /// The centres of the strangers dismissed under `model`.
-pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Vec<f32>>, StoreError> {
+pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Embedding>, StoreError> {
     let mut stmt = conn.prepare_cached(DISMISSED)?;
-    let blobs = stmt.query_map([model], |r| r.get::<_, Vec<u8>>(0))?;
+    let rows = stmt.query_map([model], |r| {
+        Ok((r.get::<_, String>("id")?, r.get::<_, Vec<u8>>("centroid")?))
+    })?;
     let mut out = Vec::new();
-    for blob in readable(blobs, "dismissed stranger")? {
-        out.push(blob_to_embedding(&blob)?);
+    for (id, blob) in readable(rows, "dismissed stranger")? {
+        out.push(blob_to_embedding(
+            &blob,
+            &format!("dismissed stranger {id}"),
+        )?);
     }
     Ok(out)
 }
 
 /// Forgets the strangers dismissed before `before` (the crops' retention). Returns how many.
-pub fn purge(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+pub fn purge(conn: &Connection, before: UnixMillis) -> Result<usize, StoreError> {
     Ok(conn.execute(PURGE, [before])?)
 }
 
 /// Every enrolled template of `model` with its student: whom a stranger looks most like.
-pub fn templates(conn: &Connection, model: &str) -> Result<Vec<(StudentId, Vec<f32>)>, StoreError> {
+pub fn templates(
+    conn: &Connection,
+    model: &str,
+) -> Result<Vec<(StudentId, Embedding)>, StoreError> {
     let mut stmt = conn.prepare_cached(TEMPLATES)?;
-    let rows = stmt.query_map([model], |r| Ok((id_col(r, 0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    let rows = stmt.query_map([model], |r| {
+        let id: String = r.get("id")?;
+        Ok((
+            id,
+            id_col(r, "student_id")?,
+            r.get::<_, Vec<u8>>("embedding")?,
+        ))
+    })?;
     let mut out = Vec::new();
-    for (student, blob) in readable(rows, "template")? {
-        out.push((student, blob_to_embedding(&blob)?));
+    for (id, student, blob) in readable(rows, "template")? {
+        out.push((
+            student,
+            blob_to_embedding(&blob, &format!("enrolment {id}"))?,
+        ));
     }
     Ok(out)
 }
@@ -142,25 +158,26 @@ mod tests {
             faces.iter().map(|f| f.id).collect::<Vec<_>>(),
             [ids[1], ids[0]]
         );
-        assert_eq!(faces[0].embedding, [3.0; EMBEDDING_DIM]);
+        assert_eq!(faces[0].embedding, Embedding([3.0; EMBEDDING_DIM]));
         assert_eq!(pending_unknown(&conn, 1).unwrap().len(), 1);
     }
 
     #[test]
     fn dismissed_strangers_are_kept_by_model_until_purged() {
         let conn = crate::store::memory();
+        let centre = Embedding([0.5; EMBEDDING_DIM]);
         let d = Dismissal {
             model: "m",
-            centroid: &[0.5, 0.25],
+            centroid: &centre,
             faces: 2,
             by: "user:tess",
-            at: T,
+            at: UnixMillis(T),
         };
         dismiss(&conn, &d).unwrap();
-        assert_eq!(dismissed(&conn, "m").unwrap(), [vec![0.5, 0.25]]);
+        assert_eq!(dismissed(&conn, "m").unwrap(), [centre]);
         assert!(dismissed(&conn, "other").unwrap().is_empty());
-        assert_eq!(purge(&conn, T).unwrap(), 0);
-        assert_eq!(purge(&conn, T + 1).unwrap(), 1);
+        assert_eq!(purge(&conn, UnixMillis(T)).unwrap(), 0);
+        assert_eq!(purge(&conn, UnixMillis(T + 1)).unwrap(), 1);
         assert!(dismissed(&conn, "m").unwrap().is_empty());
     }
 }

@@ -78,14 +78,14 @@ pub struct Holiday {
 
 fn slot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
     Ok(Slot {
-        id: id_col(r, 0)?,
-        class_id: id_col(r, 1)?,
-        room: r.get(2)?,
-        weekday: r.get(3)?,
-        start_minute: r.get(4)?,
-        end_minute: r.get(5)?,
-        valid_from: optional_date_col(r, 6)?,
-        valid_until: optional_date_col(r, 7)?,
+        id: id_col(r, "id")?,
+        class_id: id_col(r, "class_id")?,
+        room: r.get("room")?,
+        weekday: r.get("weekday")?,
+        start_minute: r.get("start_minute")?,
+        end_minute: r.get("end_minute")?,
+        valid_from: optional_date_col(r, "valid_from")?,
+        valid_until: optional_date_col(r, "valid_until")?,
     })
 }
 
@@ -198,10 +198,10 @@ fn term_params(t: &Term) -> [String; 4] {
 
 fn term_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Term> {
     Ok(Term {
-        id: id_col(r, 0)?,
-        name: r.get(1)?,
-        first_day: date_col(r, 2)?,
-        last_day: date_col(r, 3)?,
+        id: id_col(r, "id")?,
+        name: r.get("name")?,
+        first_day: date_col(r, "first_day")?,
+        last_day: date_col(r, "last_day")?,
     })
 }
 
@@ -240,8 +240,8 @@ pub fn delete_holiday(conn: &Connection, day: NaiveDate) -> Result<(), StoreErro
 
 fn holiday_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Holiday> {
     Ok(Holiday {
-        day: date_col(r, 0)?,
-        name: r.get(1)?,
+        day: date_col(r, "day")?,
+        name: r.get("name")?,
     })
 }
 
@@ -258,13 +258,13 @@ pub fn holidays(conn: &Connection) -> Result<Vec<Holiday>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn date_col(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
-    id_col(r, idx)
+fn date_col(r: &rusqlite::Row<'_>, col: &str) -> rusqlite::Result<NaiveDate> {
+    id_col(r, col)
 }
 
-fn optional_date_col(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
-    match r.get_ref(idx)? {
+fn optional_date_col(r: &rusqlite::Row<'_>, col: &str) -> rusqlite::Result<Option<NaiveDate>> {
+    match r.get_ref(col)? {
         rusqlite::types::ValueRef::Null => Ok(None),
-        _ => date_col(r, idx).map(Some),
+        _ => date_col(r, col).map(Some),
     }
 }

@@ -1,6 +1,7 @@
 //! Users (admins and teachers) and their password hashes. Hashing itself lives in
 //! `auth::password`; this module only stores the result.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -19,7 +20,8 @@ const DELETE: &str = "DELETE FROM users WHERE id = ?1";
 /// A deleted teacher's classes keep going without a teacher until an admin names one.
 const CLEAR_TEACHER: &str = "UPDATE classes SET teacher_id = NULL WHERE teacher_id = ?1";
 const COUNT_ENABLED_ADMINS: &str =
-    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0";
+    "SELECT COUNT(*) AS admins FROM users WHERE role = 'admin' AND disabled = 0";
+const COUNT: &str = "SELECT COUNT(*) AS users FROM users";
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,22 +58,22 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
-    pub created_at: i64,
+    pub created_at: UnixMillis,
     /// Where the e-mail digest goes; checked as an address where it enters (API, CLI).
     pub email: Option<String>,
 }
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    let role: String = row.get(3)?;
+    let role: String = row.get("role")?;
     Ok(User {
-        id: id_col(row, 0)?,
-        username: row.get(1)?,
-        display_name: row.get(2)?,
+        id: id_col(row, "id")?,
+        username: row.get("username")?,
+        display_name: row.get("display_name")?,
         role: Role::parse(&role).unwrap_or(Role::Teacher),
-        password_hash: row.get(4)?,
-        disabled: row.get(5)?,
-        created_at: row.get(6)?,
-        email: row.get(7)?,
+        password_hash: row.get("password_hash")?,
+        disabled: row.get("disabled")?,
+        created_at: row.get("created_at")?,
+        email: row.get("email")?,
     })
 }
 
@@ -118,7 +120,7 @@ pub fn set_password(conn: &Connection, id: Uuid, hash: &str) -> Result<(), Store
 }
 
 pub fn count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+    Ok(conn.query_row(COUNT, [], |r| r.get("users"))?)
 }
 
 /// Stores `user`'s display name, role, disabled flag and e-mail address.
@@ -146,5 +148,5 @@ pub fn delete(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
 }
 
 pub fn count_enabled_admins(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(COUNT_ENABLED_ADMINS, [], |r| r.get(0))?)
+    Ok(conn.query_row(COUNT_ENABLED_ADMINS, [], |r| r.get("admins"))?)
 }

@@ -7,7 +7,7 @@
 
 pub mod rules;
 
-use rollcall_shared::{AttendanceRecord, Decision, RecordId, UnixMillis};
+use rollcall_shared::{AttendanceRecord, Decision, Embedding, RecordId, UnixMillis};
 use rusqlite::Connection;
 
 use crate::store::StoreError;
@@ -34,7 +34,7 @@ impl Stranger {
 
     /// The centre of the stranger's faces.
     pub fn centroid(&self) -> Vec<f32> {
-        let refs: Vec<&[f32]> = self.faces.iter().map(|f| f.embedding.as_slice()).collect();
+        let refs: Vec<&[f32]> = self.faces.iter().map(|f| &f.embedding[..]).collect();
         rules::centroid(&refs)
     }
 
@@ -54,13 +54,13 @@ impl Stranger {
 
 /// Groups `faces` (newest first) into strangers, the most recently seen first, leaving out
 /// every face near one of the `dismissed` centres (one that arrived as it was dismissed).
-pub fn group(faces: Vec<Face>, dismissed: &[Vec<f32>]) -> Vec<Stranger> {
+pub fn group(faces: Vec<Face>, dismissed: &[Embedding]) -> Vec<Stranger> {
     let faces: Vec<Face> = faces
         .into_iter()
         .filter(|f| !rules::dismissed(&f.embedding, dismissed))
         .take(rules::MAX_FACES)
         .collect();
-    let refs: Vec<&[f32]> = faces.iter().map(|f| f.embedding.as_slice()).collect();
+    let refs: Vec<&[f32]> = faces.iter().map(|f| &f.embedding[..]).collect();
     let groups = rules::clusters(&refs);
     let mut slots: Vec<Option<Face>> = faces.into_iter().map(Some).collect();
     groups
@@ -77,7 +77,7 @@ pub fn faces(conn: &Connection) -> Result<Vec<Face>, StoreError> {
 }
 
 /// The centres of the strangers dismissed under each model among `faces`.
-pub fn dismissed_for(conn: &Connection, faces: &[Face]) -> Result<Vec<Vec<f32>>, StoreError> {
+pub fn dismissed_for(conn: &Connection, faces: &[Face]) -> Result<Vec<Embedding>, StoreError> {
     let mut models: Vec<&str> = faces.iter().map(|f| f.model.as_str()).collect();
     models.sort_unstable();
     models.dedup();
@@ -94,20 +94,20 @@ pub fn dismissed_for(conn: &Connection, faces: &[Face]) -> Result<Vec<Vec<f32>>,
 pub fn dismiss_on_arrival(
     tx: &Connection,
     record: &AttendanceRecord,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<bool, StoreError> {
     if record.decision != Decision::Unknown {
         return Ok(false);
     }
     let centres = strangers::dismissed(tx, record.model.as_str())?;
-    if !rules::dismissed(&record.embedding.0, &centres) {
+    if !rules::dismissed(&record.embedding, &centres) {
         return Ok(false);
     }
     let review = Review {
         status: Status::Rejected,
         final_student: None,
         by: DISMISSED_BY,
-        at: UnixMillis(now),
+        at: now,
     };
     records::review(tx, record.id, &review)?;
     Ok(true)
@@ -119,13 +119,13 @@ mod tests {
     use serde_json::json;
 
     fn face(n: u8, axis: usize, at: i64, detector: f64) -> Face {
-        let mut embedding = vec![0.0; 8];
+        let mut embedding = Embedding::ZERO;
         embedding[axis] = 1.0;
         embedding[7] = f32::from(n) * 0.01;
         Face {
             id: RecordId(uuid::Uuid::from_bytes([n; 16])),
             room: "Lab 3".into(),
-            captured_at: at,
+            captured_at: UnixMillis(at),
             model: "m".into(),
             embedding,
             quality: json!({"detector_score": detector, "face_px": 60.0}),
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn a_dismissed_strangers_next_face_is_rejected_as_it_arrives_and_nobody_elses() {
-        use rollcall_shared::{DeviceId, Embedding};
+        use rollcall_shared::DeviceId;
         // Four values, then zeros.
         let padded = |head: [f32; 4]| {
             let mut e = Embedding::ZERO;
@@ -161,17 +161,17 @@ mod tests {
         crate::store::register_device(&conn, device);
         let d = strangers::Dismissal {
             model: "m",
-            centroid: &padded([1.0, 0.0, 0.0, 0.0])[..],
+            centroid: &padded([1.0, 0.0, 0.0, 0.0]),
             faces: 2,
             by: "user:tess",
-            at: 1,
+            at: UnixMillis(1),
         };
         strangers::dismiss(&conn, &d).unwrap();
         let arrive = |embedding: Embedding, decision: Decision| {
             let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
             (r.device, r.embedding) = (device, embedding);
             crate::ingest::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
-            let dismissed = dismiss_on_arrival(&conn, &r, 7).unwrap();
+            let dismissed = dismiss_on_arrival(&conn, &r, UnixMillis(7)).unwrap();
             (dismissed, records::get(&conn, r.id).unwrap())
         };
         let (yes, seen) = arrive(padded([0.95, 0.1, 0.0, 0.0]), Decision::Unknown);
@@ -186,7 +186,8 @@ mod tests {
     #[test]
     fn faces_near_a_dismissed_stranger_are_left_out() {
         let faces = vec![face(1, 0, 40, 0.9), face(2, 1, 30, 0.9)];
-        let gone = group(vec![face(3, 1, 10, 0.9)], &[])[0].centroid();
+        let gone =
+            Embedding::try_from(group(vec![face(3, 1, 10, 0.9)], &[])[0].centroid()).unwrap();
         let strangers = group(faces, &[gone]);
         assert_eq!(strangers.len(), 1);
         assert_eq!(strangers[0].faces[0].id, face(1, 0, 0, 0.0).id);

@@ -75,7 +75,7 @@ pub fn centroid(faces: &[&[f32]]) -> Vec<f32> {
 /// Whether `face` is within [`JOIN`] of one of the `dismissed` groups' centroids. A face that
 /// close would have joined the group (its mean distance to the faces is at least its distance
 /// to their centroid), so it is the person who was dismissed.
-pub fn dismissed(face: &[f32], centroids: &[Vec<f32>]) -> bool {
+pub fn dismissed<C: std::ops::Deref<Target = [f32]>>(face: &[f32], centroids: &[C]) -> bool {
     centroids.iter().any(|c| distance(face, c) <= JOIN)
 }
 
@@ -254,7 +254,7 @@ mod tests {
         let centre = centroid(&refs);
         assert!(dismissed(&face(0, 12, 0.2), std::slice::from_ref(&centre)));
         assert!(!dismissed(&face(1, 12, 0.0), &[centre]));
-        assert!(!dismissed(&face(0, 12, 0.0), &[]));
+        assert!(!dismissed::<Vec<f32>>(&face(0, 12, 0.0), &[]));
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl Camera {
             .enroller
             .assess(photo)
             .expect("one good face in the photo");
-        let query = Embedding::try_from(face.embedding.as_slice()).unwrap();
+        let query = face.embedding;
         let matches = self
             .gallery
             .search(&query, CANDIDATES, MatchMode::Nearest)

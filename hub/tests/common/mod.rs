@@ -48,7 +48,7 @@ pub fn monday_at(hh: u16, mm: u16) -> i64 {
         late_after_minutes: 0,
         early_minutes: 0,
     };
-    rules.instant(monday(), hh * 60 + mm)
+    rules.instant(monday(), hh * 60 + mm).0
 }
 
 /// A running hub.

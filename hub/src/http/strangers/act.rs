@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rollcall_shared::{ClassId, Decision, RecordId, StudentId};
+use rollcall_shared::{ClassId, Decision, Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ use crate::http::request::{Reply, Request};
 use crate::http::{input, school as school_api};
 use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
 use crate::state::Hub;
+use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Status};
 use crate::store::school::Student;
@@ -64,7 +65,7 @@ struct Ctx {
     gate: rollcall_models::quality::QualityGate,
     model: rollcall_shared::ModelId,
     actor: String,
-    now: i64,
+    now: UnixMillis,
 }
 
 impl Ctx {
@@ -160,8 +161,9 @@ pub async fn dismiss(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
             embeddings.push(records::embedding(tx, r.id)?);
             settle(tx, &ctx.who, &ctx.rules, r.id, &ctx.verdict(Action::Reject))?;
         }
-        let refs: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
-        let centroid = rules::centroid(&refs);
+        let refs: Vec<&[f32]> = embeddings.iter().map(|e| &e[..]).collect();
+        let centroid = Embedding::try_from(rules::centroid(&refs))
+            .map_err(|wrong| StoreError::Corrupt(format!("centre of {} values", wrong.0)))?;
         let d = Dismissal {
             model: &faces[0].model,
             centroid: &centroid,
@@ -299,9 +301,9 @@ fn as_face(r: &RecordView) -> Face {
     Face {
         id: r.id,
         room: r.room.clone(),
-        captured_at: r.captured_at.0,
+        captured_at: r.captured_at,
         model: r.model.clone(),
-        embedding: Vec::new(),
+        embedding: Embedding::default(),
         quality: r.quality.clone(),
     }
 }

@@ -7,7 +7,7 @@ mod act;
 use std::collections::{BTreeSet, HashMap};
 
 use rollcall_runtime::contain;
-use rollcall_shared::StudentId;
+use rollcall_shared::{Embedding, StudentId};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
@@ -135,7 +135,7 @@ fn card(
 type Near = (StudentId, f32);
 
 /// The enrolled student nearest to `centre`, if any template is comparable.
-fn nearest(centre: &[f32], templates: &[(StudentId, Vec<f32>)]) -> Option<Near> {
+fn nearest(centre: &[f32], templates: &[(StudentId, Embedding)]) -> Option<Near> {
     templates
         .iter()
         .map(|(s, t)| (*s, rules::distance(centre, t)))
