@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::ClassId;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, RowIndex, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -77,16 +77,60 @@ pub struct Holiday {
 }
 
 fn slot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
-    Ok(Slot {
-        id: id_col(r, "id")?,
-        class_id: id_col(r, "class_id")?,
-        room: r.get("room")?,
-        weekday: r.get("weekday")?,
-        start_minute: r.get("start_minute")?,
-        end_minute: r.get("end_minute")?,
-        valid_from: optional_date_col(r, "valid_from")?,
-        valid_until: optional_date_col(r, "valid_until")?,
-    })
+    SlotColumns::of(r.as_ref())?.read(r)
+}
+
+/// Where the columns of [`SELECT_SLOT`] are, found by name once per statement: a by-name
+/// `get` scans the statement's column names each time, and the gallery pusher reads every
+/// slot of a room for each door unit it plans for.
+struct SlotColumns {
+    id: usize,
+    class_id: usize,
+    room: usize,
+    weekday: usize,
+    start_minute: usize,
+    end_minute: usize,
+    valid_from: usize,
+    valid_until: usize,
+}
+
+impl SlotColumns {
+    fn of(stmt: &rusqlite::Statement<'_>) -> rusqlite::Result<Self> {
+        let at = |name: &str| stmt.column_index(name);
+        Ok(Self {
+            id: at("id")?,
+            class_id: at("class_id")?,
+            room: at("room")?,
+            weekday: at("weekday")?,
+            start_minute: at("start_minute")?,
+            end_minute: at("end_minute")?,
+            valid_from: at("valid_from")?,
+            valid_until: at("valid_until")?,
+        })
+    }
+
+    fn read(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
+        Ok(Slot {
+            id: id_col(r, self.id)?,
+            class_id: id_col(r, self.class_id)?,
+            room: r.get(self.room)?,
+            weekday: r.get(self.weekday)?,
+            start_minute: r.get(self.start_minute)?,
+            end_minute: r.get(self.end_minute)?,
+            valid_from: optional_date_col(r, self.valid_from)?,
+            valid_until: optional_date_col(r, self.valid_until)?,
+        })
+    }
+}
+
+/// Every slot `stmt` selects with `params`.
+fn slots(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Slot>, StoreError> {
+    let columns = SlotColumns::of(stmt)?;
+    let rows = stmt.query_map(params, |r| columns.read(r))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn insert_slot(conn: &Connection, s: &Slot) -> Result<(), StoreError> {
@@ -143,9 +187,10 @@ pub fn slot(conn: &Connection, id: Uuid) -> Result<Slot, StoreError> {
 }
 
 pub fn all_slots(conn: &Connection) -> Result<Vec<Slot>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT_SLOT} {ORDER_SLOTS}"))?;
-    let rows = stmt.query_map([], slot_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    slots(
+        &mut conn.prepare_cached(&format!("{SELECT_SLOT} {ORDER_SLOTS}"))?,
+        [],
+    )
 }
 
 /// The slots in `room` still running on `day` or later.
@@ -155,16 +200,15 @@ pub fn slots_in_room(
     day: NaiveDate,
 ) -> Result<Vec<Slot>, StoreError> {
     let sql = format!("{SELECT_SLOT} WHERE room = ?1 AND {RUNNING_SINCE} {ORDER_SLOTS}");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![room, day.to_string()], slot_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    slots(
+        &mut conn.prepare_cached(&sql)?,
+        params![room, day.to_string()],
+    )
 }
 
 pub fn slots_of_class(conn: &Connection, class: ClassId) -> Result<Vec<Slot>, StoreError> {
     let sql = format!("{SELECT_SLOT} WHERE class_id = ?1 {ORDER_SLOTS}");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([class.to_string()], slot_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    slots(&mut conn.prepare_cached(&sql)?, [class.to_string()])
 }
 
 pub fn insert_term(conn: &Connection, t: &Term) -> Result<(), StoreError> {
@@ -258,11 +302,14 @@ pub fn holidays(conn: &Connection) -> Result<Vec<Holiday>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn date_col(r: &rusqlite::Row<'_>, col: &str) -> rusqlite::Result<NaiveDate> {
+fn date_col(r: &rusqlite::Row<'_>, col: impl RowIndex + Copy) -> rusqlite::Result<NaiveDate> {
     id_col(r, col)
 }
 
-fn optional_date_col(r: &rusqlite::Row<'_>, col: &str) -> rusqlite::Result<Option<NaiveDate>> {
+fn optional_date_col(
+    r: &rusqlite::Row<'_>,
+    col: impl RowIndex + Copy,
+) -> rusqlite::Result<Option<NaiveDate>> {
     match r.get_ref(col)? {
         rusqlite::types::ValueRef::Null => Ok(None),
         _ => date_col(r, col).map(Some),
