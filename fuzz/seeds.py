@@ -188,7 +188,8 @@ def image_seeds():
     app1 = b"Exif\x00\x00" + exif_orientation(6)
     base = seeds["baseline.jpg"]
     seeds["exif-rotated.jpg"] = base[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + base[2:]
-    for fixture in sorted((ROOT / "models/tests/fixtures").glob("*.jpg")):
+    fixtures = ROOT / "models/tests/fixtures"
+    for fixture in sorted([*fixtures.glob("*.jpg"), *fixtures.glob("*.png")]):
         seeds[f"regression-{fixture.name}"] = fixture.read_bytes()
     return seeds
 

@@ -233,10 +233,10 @@ pub struct Restored {
     pub new_key: bool,
 }
 
-/// Replaces the database of `data_dir` (made if missing) with the backup `file`. Refuses
+/// Replaces the database of `data_dir` (made if missing, mode 0700) with the backup `file`. Refuses
 /// while a hub serves the directory; checks the file before touching anything.
 pub fn restore(file: &Path, data_dir: &Path, now: UnixMillis) -> Result<Restored, BackupError> {
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    crate::setup::create_data_dir(data_dir).map_err(io(data_dir))?;
     let _serving = DataDirLock::acquire(data_dir)?;
     let summary = check(file)?;
     let database = data_dir.join(DATABASE_FILE);

@@ -45,17 +45,10 @@ pub enum SetupError {
 
 /// Creates `data_dir` (mode 0700), the database, the signing key and the first admin.
 pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupError> {
-    let create = |source| SetupError::CreateDir {
+    create_data_dir(data_dir).map_err(|source| SetupError::CreateDir {
         path: data_dir.to_owned(),
         source,
-    };
-    std::fs::create_dir_all(data_dir).map_err(create)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(create)?;
-    }
+    })?;
     let db_path = data_dir.join(DATABASE_FILE);
     if db_path.exists() {
         return Err(SetupError::AlreadyInitialised(data_dir.to_owned()));
@@ -63,6 +56,18 @@ pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupE
     let db = Db::open(&db_path)?;
     SigningKey::create(data_dir)?;
     add_user(&db, admin, admin, Role::Admin, password, None)
+}
+
+/// Makes `data_dir` if missing and leaves it readable by the hub's user only (mode 0700): it
+/// holds children's faces and the token key.
+pub fn create_data_dir(data_dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 pub fn open(data_dir: &Path) -> Result<Db, SetupError> {

@@ -4,6 +4,7 @@
 //! unbounded allocation.
 
 mod jpeg;
+mod png;
 
 use std::io::Cursor;
 use std::path::Path;
@@ -93,6 +94,11 @@ pub fn decode_image(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage, Image
                 return Err(ImageError::Decode(why));
             }
         }
+        Some(ImageFormat::Png) => {
+            if let Some(why) = png::unsupported_palette(bytes) {
+                return Err(ImageError::Decode(why));
+            }
+        }
         Some(_) => {}
     }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
@@ -175,6 +181,13 @@ mod tests {
             decode_image(b"hello, world", ImageLimits::default()),
             Err(ImageError::NotAnImage)
         ));
+    }
+
+    #[test]
+    fn a_palette_of_partial_entries_is_refused_not_a_panic() {
+        let bytes = include_bytes!("../tests/fixtures/png-palette-partial-entry.png");
+        let err = decode_image(bytes, ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, ImageError::Decode(_)), "{err}");
     }
 
     #[test]

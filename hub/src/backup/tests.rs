@@ -127,6 +127,16 @@ fn restore_into_a_new_directory_makes_a_signing_key() {
     let restored = restore(&backup, &target, MONDAY).unwrap();
     assert!(restored.new_key && restored.kept.is_none());
     SigningKey::load(&target).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "a new data directory is the hub's user's only"
+        );
+    }
     assert_eq!(users(&database(&target)), ["admin"]);
 }
 
