@@ -287,8 +287,11 @@ pub fn scheduled(
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let existing = scheduled_in(dir)?;
     let every = i64::from(config.every_hours) * 3_600_000;
-    if let Some((newest, _)) = existing.last()
-        && now.0 - newest.0 < every
+    // A name dated ahead of the clock (the clock was once wrong, or a file was copied in)
+    // must not hold the schedule back until that date.
+    let newest = existing.iter().rev().find(|(at, _)| *at <= now);
+    if let Some((newest, _)) = newest
+        && now.0.saturating_sub(newest.0) < every
     {
         return Ok(None);
     }

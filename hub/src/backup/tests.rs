@@ -188,3 +188,18 @@ fn scheduled_backups_are_taken_when_due_and_the_oldest_beyond_keep_go() {
     );
     assert!(unrelated.exists(), "other files are left alone");
 }
+
+#[test]
+fn a_backup_dated_ahead_of_the_clock_does_not_hold_the_schedule_back() {
+    let hub = hub();
+    let dir = hub.path().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hub-20991231T000000Z.sqlite3"), b"").unwrap();
+    let config = BackupConfig {
+        dir: Some(dir.clone()),
+        every_hours: 24,
+        keep: 7,
+    };
+    let taken = scheduled(&database(hub.path()), &config, &dir, MONDAY).unwrap();
+    assert!(taken.is_some(), "due: no backup dated at or before now");
+}
