@@ -300,9 +300,14 @@ pub fn scheduled(
         stamp(now)
     ));
     let summary = take(database, &to)?;
-    let all = scheduled_in(dir)?;
-    let surplus = all.len().saturating_sub(config.keep as usize);
-    for (_, old) in &all[..surplus] {
+    // Only backups dated at or before now count towards `keep`: one dated ahead is left
+    // alone (it is not ours to judge) and must not push a real one out.
+    let past: Vec<_> = scheduled_in(dir)?
+        .into_iter()
+        .filter(|(at, _)| *at <= now)
+        .collect();
+    let surplus = past.len().saturating_sub(config.keep as usize);
+    for (_, old) in &past[..surplus] {
         std::fs::remove_file(old).map_err(io(old))?;
     }
     Ok(Some(summary))

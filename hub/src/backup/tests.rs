@@ -203,3 +203,29 @@ fn a_backup_dated_ahead_of_the_clock_does_not_hold_the_schedule_back() {
     let taken = scheduled(&database(hub.path()), &config, &dir, MONDAY).unwrap();
     assert!(taken.is_some(), "due: no backup dated at or before now");
 }
+
+#[test]
+fn a_backup_dated_ahead_of_the_clock_does_not_count_towards_keep() {
+    let hub = hub();
+    let dir = hub.path().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ahead = dir.join("hub-20991231T000000Z.sqlite3");
+    std::fs::write(&ahead, b"").unwrap();
+    let config = BackupConfig {
+        dir: Some(dir.clone()),
+        every_hours: 24,
+        keep: 2,
+    };
+    let db = database(hub.path());
+    for day in 0..3 {
+        let now = UnixMillis(MONDAY.0 + day * 86_400_000);
+        assert!(scheduled(&db, &config, &dir, now).unwrap().is_some());
+    }
+    let names = scheduled_in(&dir).unwrap();
+    assert_eq!(
+        names.len(),
+        3,
+        "two real backups kept, and the one dated ahead: {names:?}"
+    );
+    assert!(ahead.exists(), "the one dated ahead is left alone");
+}
