@@ -168,12 +168,60 @@ pub enum CameraConfig {
         #[serde(default = "height")]
         height: u32,
     },
+    /// A Raspberry Pi camera through libcamera: `rpicam-vid` run as a child process writing
+    /// MJPEG to its standard output, restarted when it dies or stalls.
+    Rpicam(RpicamConfig),
     /// Image files from a directory, in name order, looping.
     Replay {
         dir: PathBuf,
         #[serde(default = "fps")]
         fps: f32,
     },
+}
+
+/// How `rpicam-vid` is run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpicamConfig {
+    /// The program: `rpicam-vid` from the PATH unless given.
+    #[serde(default = "rpicam_program")]
+    pub program: PathBuf,
+    #[serde(default = "width")]
+    pub width: u32,
+    #[serde(default = "height")]
+    pub height: u32,
+    /// Frames a second the camera runs at (it runs all the time, so a burst starts at once).
+    #[serde(default = "rpicam_fps")]
+    pub fps: f32,
+    /// The exposure mode: normal, sport (shorter exposures for people walking) or long.
+    #[serde(default)]
+    pub exposure: Exposure,
+    /// A fixed shutter time instead of the automatic one.
+    #[serde(default, with = "humantime_serde")]
+    pub shutter: Option<Duration>,
+    /// Restart the program when it has sent no frame for this long.
+    #[serde(default = "secs::<3>", with = "humantime_serde")]
+    pub stall: Duration,
+}
+
+/// `rpicam-vid --exposure`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exposure {
+    #[default]
+    Normal,
+    Sport,
+    Long,
+}
+
+impl Exposure {
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            Exposure::Normal => "normal",
+            Exposure::Sport => "sport",
+            Exposure::Long => "long",
+        }
+    }
 }
 
 /// Frames per trigger and the gap between them.
@@ -311,6 +359,12 @@ const fn height() -> u32 {
 }
 const fn fps() -> f32 {
     2.0
+}
+const fn rpicam_fps() -> f32 {
+    15.0
+}
+fn rpicam_program() -> PathBuf {
+    PathBuf::from("rpicam-vid")
 }
 const fn frames() -> u8 {
     3

@@ -130,3 +130,42 @@ fn same_person_bounds_must_be_finite_non_negative_distances() {
         "{problems:?}"
     );
 }
+
+/// The default config with its camera section replaced by `camera`.
+fn with_camera(camera: &str) -> String {
+    let start = DEFAULT_CONFIG.find("\nkind = \"replay\"").unwrap();
+    let end = DEFAULT_CONFIG[start..].find("\n\n").unwrap() + start;
+    format!(
+        "{}\n{camera}{}",
+        &DEFAULT_CONFIG[..start],
+        &DEFAULT_CONFIG[end..]
+    )
+}
+
+#[test]
+fn a_pi_camera_is_configured_with_defaults_for_what_is_left_out() {
+    let text = with_camera("kind = \"rpicam\"\nexposure = \"sport\"\nshutter = \"8ms\"");
+    let config = load_str(&text, "rpicam", no_env()).unwrap();
+    let CameraConfig::Rpicam(rpicam) = config.camera else {
+        panic!("{:?}", config.camera);
+    };
+    assert_eq!(rpicam.program, Path::new("rpicam-vid"));
+    assert_eq!((rpicam.width, rpicam.height, rpicam.fps), (1280, 720, 15.0));
+    assert_eq!(rpicam.exposure, Exposure::Sport);
+    assert_eq!(rpicam.shutter, Some(Duration::from_millis(8)));
+    assert_eq!(rpicam.stall, Duration::from_secs(3));
+}
+
+#[test]
+fn a_pi_camera_with_impossible_settings_is_refused_with_each_reason() {
+    let text = with_camera(
+        "kind = \"rpicam\"\nwidth = 9000\nfps = 0.0\nshutter = \"5s\"\nstall = \"10ms\"",
+    );
+    let Err(ConfigError::Invalid(problems)) = load_str(&text, "rpicam", no_env()) else {
+        panic!("expected validation errors");
+    };
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    let text = with_camera("kind = \"rpicam\"\nexposure = \"dazzling\"");
+    let err = load_str(&text, "rpicam", no_env()).unwrap_err().to_string();
+    assert!(err.contains("dazzling"), "{err}");
+}

@@ -6,7 +6,7 @@ use rollcall_models::pipeline::model_id;
 use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::record::validate_room;
 
-use super::{BrokerConfig, BrokerUrl, CameraConfig, EdgeConfig};
+use super::{BrokerConfig, BrokerUrl, CameraConfig, EdgeConfig, RpicamConfig};
 
 /// Most frames in one burst.
 pub const MAX_BURST_FRAMES: u8 = 10;
@@ -67,10 +67,12 @@ impl EdgeConfig {
         if self.burst.spacing > Duration::from_secs(2) {
             problems.push("burst.spacing must be at most 2s".into());
         }
-        if let CameraConfig::Replay { fps, .. } = self.camera
-            && !(fps.is_finite() && fps > 0.0)
-        {
-            problems.push("camera.fps must be positive".into());
+        match &self.camera {
+            CameraConfig::Replay { fps, .. } if !(fps.is_finite() && *fps > 0.0) => {
+                problems.push("camera.fps must be positive".into());
+            }
+            CameraConfig::Rpicam(rpicam) => check_rpicam(rpicam, problems),
+            _ => {}
         }
         let t = &self.trigger;
         if t.gpio.is_none() && t.interval.is_none() && !t.manual {
@@ -134,5 +136,25 @@ fn check_broker(b: &BrokerConfig, problems: &mut Vec<String>) {
     }
     if b.keep_alive < Duration::from_secs(5) {
         problems.push("broker.keep_alive must be at least 5s".into());
+    }
+}
+
+fn check_rpicam(c: &RpicamConfig, problems: &mut Vec<String>) {
+    if !(16..=4608).contains(&c.width) || !(16..=3456).contains(&c.height) {
+        problems.push("camera.width and camera.height must be 16..=4608 and 16..=3456".into());
+    }
+    if !(c.fps.is_finite() && (1.0..=120.0).contains(&c.fps)) {
+        problems.push("camera.fps must be 1 to 120".into());
+    }
+    if c.shutter
+        .is_some_and(|s| s.is_zero() || s > Duration::from_secs(1))
+    {
+        problems.push("camera.shutter must be more than 0 and at most 1s".into());
+    }
+    if c.stall < Duration::from_millis(200) || c.stall > Duration::from_secs(60) {
+        problems.push("camera.stall must be 200ms to 60s".into());
+    }
+    if c.program.as_os_str().is_empty() {
+        problems.push("camera.program must name a program".into());
     }
 }

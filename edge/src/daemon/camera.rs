@@ -1,6 +1,7 @@
 //! Frame sources: the camera boundary. [`ReplaySource`] plays real image files from a
-//! directory (tests, demos, debugging); the V4L2 camera lives in `camera_v4l` behind the
-//! `camera` feature. Frames stay in memory: nothing here writes an image to disk.
+//! directory (tests, demos, debugging); a Raspberry Pi camera is `camera_rpicam` and a USB one
+//! `camera_v4l` (behind the `camera` feature). Frames stay in memory: nothing here writes an
+//! image to disk.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rollcall_runtime::{Clock, SystemClock};
 
 use super::camera::{CameraError, FrameSource, ReplaySource};
+use super::camera_rpicam::RpicamSource;
 use super::mqtt::Publisher;
 use super::recognizer::Recognizer;
 use super::socket::{ManualTrigger, socket_path};
@@ -61,6 +62,7 @@ impl Hardware {
 fn camera(config: &CameraConfig) -> Result<Box<dyn FrameSource>, CameraError> {
     match config {
         CameraConfig::Replay { dir, fps } => Ok(Box::new(ReplaySource::open(dir, *fps)?)),
+        CameraConfig::Rpicam(rpicam) => Ok(Box::new(RpicamSource::open(rpicam)?)),
         #[cfg(feature = "camera")]
         CameraConfig::V4l {
             index,

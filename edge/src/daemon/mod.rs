@@ -9,6 +9,7 @@
 
 pub mod burst;
 pub mod camera;
+pub mod camera_rpicam;
 #[cfg(feature = "camera")]
 pub mod camera_v4l;
 pub mod clock;
@@ -25,6 +26,7 @@ pub mod gallery_store;
 pub mod gpio;
 mod hardware;
 pub mod link;
+pub mod mjpeg;
 pub mod mqtt;
 pub mod outbox;
 pub mod policy;
