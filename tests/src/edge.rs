@@ -36,6 +36,20 @@ impl EdgeSetup {
     /// Writes `edge.toml` in `dir` for `device` of `hub`, replaying the photos in `replay`
     /// one per burst; no cooldown, so every trigger that finds a face commits a record.
     pub fn new(dir: &Path, hub: &HubSetup, device: &Device, replay: &Path) -> anyhow::Result<Self> {
+        let camera = format!(
+            "kind = \"replay\"\ndir = \"{}\"\nfps = 1000.0",
+            replay.display()
+        );
+        Self::with_camera(dir, hub, device, &camera)
+    }
+
+    /// Like [`EdgeSetup::new`] with the `[camera]` section's body given.
+    pub fn with_camera(
+        dir: &Path,
+        hub: &HubSetup,
+        device: &Device,
+        camera: &str,
+    ) -> anyhow::Result<Self> {
         let BrokerAccess { url, ca_file } = hub.broker_access();
         let ca_file = ca_file
             .map(|ca| format!("ca_file = \"{}\"\n", ca.display()))
@@ -71,9 +85,7 @@ reconnect_max = "1s"
 [trigger]
 manual = true
 [camera]
-kind = "replay"
-dir = "{replay}"
-fps = 1000.0
+{camera}
 [burst]
 frames = 1
 [matching]
@@ -92,7 +104,6 @@ heartbeat = "1s"
                 data = data.display(),
                 id = device.id,
                 site = crate::hub::SITE,
-                replay = replay.display(),
                 model = model_id(),
             ),
         )?;
