@@ -1,6 +1,6 @@
 //! The whole pipeline on replayed real photos against a real Mosquitto: an enrolled person
 //! yields a Confident record naming them, a stranger an Unknown one, and one burst never
-//! counts a person twice.
+//! counts a person twice; the status light shows both.
 
 mod common;
 
@@ -61,7 +61,19 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         outbox_depth(data.path()) == 0
     })
     .await;
+    let lamps = daemon.lamps.clone();
     daemon.stop().await;
+
+    // The status light flashed green (one beep) for the mark and amber for the stranger, and
+    // is off once the daemon has stopped.
+    let shown = lamps.shown.lock().unwrap().clone();
+    assert!(shown.iter().any(|l| l.green && l.buzzer), "{shown:?}");
+    assert!(shown.iter().any(|l| l.amber && !l.green), "{shown:?}");
+    assert!(
+        shown.iter().all(|l| !l.red),
+        "no trouble while connected: {shown:?}"
+    );
+    assert_eq!(shown.last().copied(), Some(Default::default()));
 
     let records = hub.seen(|s| s.records());
     assert_eq!(

@@ -54,6 +54,8 @@ pub struct EdgeConfig {
     #[serde(default)]
     pub burst: BurstConfig,
     #[serde(default)]
+    pub indicator: IndicatorConfig,
+    #[serde(default)]
     pub quality: QualityGate,
     pub matching: MatchingConfig,
     #[serde(default)]
@@ -221,6 +223,45 @@ impl Exposure {
             Exposure::Sport => "sport",
             Exposure::Long => "long",
         }
+    }
+}
+
+/// An optional status light and buzzer on GPIO output pins (BCM numbers; `gpio` feature).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorConfig {
+    pub green: Option<u8>,
+    pub amber: Option<u8>,
+    pub red: Option<u8>,
+    pub buzzer: Option<u8>,
+    /// Red blinks once the hub has been out of reach this long.
+    #[serde(default = "secs::<120>", with = "humantime_serde")]
+    pub offline_after: Duration,
+}
+
+impl Default for IndicatorConfig {
+    fn default() -> Self {
+        Self {
+            green: None,
+            amber: None,
+            red: None,
+            buzzer: None,
+            offline_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl IndicatorConfig {
+    /// The pins in use, with what each drives.
+    pub fn pins(&self) -> impl Iterator<Item = (&'static str, u8)> {
+        [
+            ("green", self.green),
+            ("amber", self.amber),
+            ("red", self.red),
+            ("buzzer", self.buzzer),
+        ]
+        .into_iter()
+        .filter_map(|(name, pin)| pin.map(|p| (name, p)))
     }
 }
 

@@ -8,6 +8,9 @@ use rollcall_shared::record::validate_room;
 
 use super::{BrokerConfig, BrokerUrl, CameraConfig, EdgeConfig, RpicamConfig};
 
+/// The highest GPIO number on a Raspberry Pi's header (BCM numbering).
+const MAX_GPIO: u8 = 27;
+
 /// Most frames in one burst.
 pub const MAX_BURST_FRAMES: u8 = 10;
 
@@ -20,6 +23,7 @@ impl Settings for EdgeConfig {
         self.check_device(&mut problems);
         check_broker(&self.broker, &mut problems);
         self.check_capture(&mut problems);
+        self.check_indicator(&mut problems);
         self.check_timings(&mut problems);
         if let Err(e) = self.matching.thresholds().validate() {
             problems.push(format!("matching: {e}"));
@@ -56,6 +60,31 @@ impl EdgeConfig {
         }
         if self.data_dir.as_os_str().is_empty() {
             problems.push("data_dir must not be empty".into());
+        }
+    }
+
+    fn check_indicator(&self, problems: &mut Vec<String>) {
+        let light = &self.indicator;
+        let mut used: Vec<(&str, u8)> = self
+            .trigger
+            .gpio
+            .map(|g| ("trigger.gpio", g.pin))
+            .into_iter()
+            .collect();
+        for (name, pin) in light.pins() {
+            if pin > MAX_GPIO {
+                problems.push(format!(
+                    "indicator.{name}: GPIO {pin} does not exist (0..={MAX_GPIO})"
+                ));
+            }
+            if let Some((other, _)) = used.iter().find(|(_, p)| *p == pin) {
+                problems.push(format!("indicator.{name}: GPIO {pin} is already {other}"));
+            }
+            used.push((name, pin));
+        }
+        let after = light.offline_after;
+        if after < Duration::from_secs(10) || after > Duration::from_secs(86_400) {
+            problems.push("indicator.offline_after must be 10s to 1day".into());
         }
     }
 

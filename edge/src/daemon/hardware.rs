@@ -1,5 +1,6 @@
-//! What the daemon is given from outside: camera, recognizer, trigger sources, clock, and an
-//! optional layer around the MQTT publisher (fault injection in tests and drills).
+//! What the daemon is given from outside: camera, recognizer, trigger sources, clock, the
+//! status light and the clock's synchronisation state, and an optional layer around the MQTT
+//! publisher (fault injection in tests and drills).
 
 use std::sync::Arc;
 
@@ -10,8 +11,9 @@ use super::camera_rpicam::RpicamSource;
 use super::mqtt::Publisher;
 use super::recognizer::Recognizer;
 use super::socket::{ManualTrigger, socket_path};
+use super::status_light::{ClockStatus, Lamps, NoLamps, SystemClockStatus};
 use super::trigger::{IntervalTrigger, Trigger, TriggerError};
-use crate::config::{CameraConfig, EdgeConfig};
+use crate::config::{CameraConfig, EdgeConfig, IndicatorConfig};
 
 /// Wraps the real publisher (for example to make some publishes fail).
 pub type PublisherLayer = Box<dyn FnOnce(Arc<dyn Publisher>) -> Arc<dyn Publisher> + Send>;
@@ -22,6 +24,8 @@ pub struct Hardware {
     pub recognizer: Box<dyn Recognizer>,
     pub triggers: Vec<Box<dyn Trigger>>,
     pub clock: Arc<dyn Clock>,
+    pub lamps: Box<dyn Lamps>,
+    pub clock_status: Box<dyn ClockStatus>,
     pub publisher_layer: Option<PublisherLayer>,
 }
 
@@ -41,6 +45,8 @@ pub enum HardwareError {
     Camera(#[from] CameraError),
     #[error(transparent)]
     Trigger(#[from] TriggerError),
+    #[error("status light: {0}")]
+    Light(String),
 }
 
 impl Hardware {
@@ -54,6 +60,8 @@ impl Hardware {
             recognizer,
             triggers: triggers(config)?,
             clock: Arc::new(SystemClock),
+            lamps: lamps(&config.indicator)?,
+            clock_status: Box::new(SystemClockStatus),
             publisher_layer: None,
         })
     }
@@ -74,6 +82,20 @@ fn camera(config: &CameraConfig) -> Result<Box<dyn FrameSource>, CameraError> {
         #[cfg(not(feature = "camera"))]
         CameraConfig::V4l { .. } => Err(CameraError::NotBuilt("camera")),
     }
+}
+
+fn lamps(config: &IndicatorConfig) -> Result<Box<dyn Lamps>, HardwareError> {
+    if config.pins().next().is_none() {
+        return Ok(Box::new(NoLamps));
+    }
+    #[cfg(feature = "gpio")]
+    return Ok(Box::new(
+        super::lamps_gpio::GpioLamps::open(config).map_err(HardwareError::Light)?,
+    ));
+    #[cfg(not(feature = "gpio"))]
+    Err(HardwareError::Light(
+        "this build has no gpio support (rebuild with --features gpio)".into(),
+    ))
 }
 
 fn triggers(config: &EdgeConfig) -> Result<Vec<Box<dyn Trigger>>, TriggerError> {

@@ -20,8 +20,10 @@ use tokio::time::Instant;
 use super::delivery::Tracker;
 use super::gallery::MatchGallery;
 use super::gallery_store::{GalleryStore, SyncError};
+use super::indicator as light;
 use super::mqtt::{LinkEvent, PublishError, Publisher};
 use super::outbox::{Outbox, OutboxError, Shed};
+use super::status_light::LightTx;
 use super::trigger::{TriggerKind, TriggerTx};
 
 /// Records published per wake-up, so acks and heartbeats are never starved.
@@ -44,6 +46,8 @@ pub struct Link {
     /// The school's time zone, as the hub last said it (kept in the `site` table).
     pub zone: watch::Sender<SiteZone>,
     pub triggers: TriggerTx,
+    /// Red after the hub has been out of reach for a while.
+    pub light: LightTx,
     pub heartbeat: Duration,
     pub thumbnail_retention: Duration,
     pub started: Instant,
@@ -106,6 +110,7 @@ impl Link {
             LinkEvent::Connected => self.on_connected().await,
             LinkEvent::Disconnected(reason) => {
                 self.connected = false;
+                self.light.send(light::Event::Disconnected);
                 self.last_error = Some(format!("broker: {reason}"));
             }
             LinkEvent::Ack(ack) => self.on_ack(ack).await,
@@ -118,6 +123,7 @@ impl Link {
     async fn on_connected(&mut self) {
         tracing::info!(pending = self.tracker.len(), "connected to the broker");
         self.connected = true;
+        self.light.send(light::Event::Connected);
         self.tracker.reconnected();
         self.send_status().await;
         let version = self.gallery.borrow().version();

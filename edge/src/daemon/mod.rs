@@ -5,7 +5,8 @@
 //! [`burst`] recognition, [`cooldown`]) → the SQLite [`outbox`] → the [`link`] task
 //! ([`delivery`] protocol, [`mqtt`]) → the hub; gallery updates flow back through
 //! [`gallery_store`] into the matcher ([`gallery`]). Hardware and network sit behind traits
-//! ([`Trigger`], [`FrameSource`], [`Recognizer`], [`Publisher`]) with in-tree fakes.
+//! ([`Trigger`], [`FrameSource`], [`Recognizer`], [`Publisher`], the status light's
+//! [`status_light::Lamps`]) with in-tree fakes; [`indicator`] says what the light shows.
 
 pub mod burst;
 pub mod camera;
@@ -25,6 +26,9 @@ pub mod gallery_store;
 #[cfg(feature = "gpio")]
 pub mod gpio;
 mod hardware;
+pub mod indicator;
+#[cfg(feature = "gpio")]
+pub mod lamps_gpio;
 pub mod link;
 pub mod mjpeg;
 pub mod mqtt;
@@ -35,6 +39,7 @@ pub mod record;
 mod run;
 pub mod shutdown;
 pub mod socket;
+pub mod status_light;
 pub mod trigger;
 pub mod worker;
 

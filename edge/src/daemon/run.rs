@@ -26,6 +26,7 @@ use super::mqtt::{self, Endpoint, MqttError};
 use super::outbox::{Outbox, OutboxError, Shed};
 use super::record::RecordOrigin;
 use super::shutdown::Shutdown;
+use super::status_light;
 use super::trigger::{TriggerError, TriggerKind, TriggerTx};
 use super::worker::Worker;
 use crate::config::{EdgeConfig, Secrets};
@@ -49,7 +50,7 @@ pub enum DaemonError {
     Mqtt(#[from] MqttError),
     #[error("trigger: {0}")]
     Trigger(#[from] TriggerError),
-    #[error("starting the pipeline thread: {0}")]
+    #[error("starting a thread: {0}")]
     Thread(std::io::Error),
 }
 
@@ -65,8 +66,13 @@ pub async fn run(
         recognizer,
         triggers,
         clock,
+        lamps,
+        clock_status,
         publisher_layer,
     } = hardware;
+    let (light, light_thread) =
+        status_light::spawn(lamps, clock_status, config.indicator.offline_after)
+            .map_err(DaemonError::Thread)?;
     let (outbox, store, gallery_state) = open_state(&config, recognizer.model_id())?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
     let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
@@ -102,6 +108,7 @@ pub async fn run(
         committed: committed_tx,
         clock,
         zone: zone_rx,
+        light: light.clone(),
         shutdown: stopping.clone(),
     };
     let worker = worker.spawn(trigger_rx).map_err(DaemonError::Thread)?;
@@ -114,6 +121,7 @@ pub async fn run(
         gallery: gallery_tx,
         zone: zone_tx,
         triggers: trigger_tx.clone(),
+        light,
         heartbeat: config.status.heartbeat,
         thumbnail_retention: config.outbox.thumbnail_retention,
         started: Instant::now(),
@@ -137,6 +145,7 @@ pub async fn run(
     let _ = link.await;
     net_stop.trigger();
     let _ = connection.task.await;
+    let _ = tokio::task::spawn_blocking(move || light_thread.join()).await;
     tracing::info!("stopped");
     Ok(())
 }

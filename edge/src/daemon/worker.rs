@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 use rollcall_runtime::Clock;
-use rollcall_shared::{RecordId, SiteZone};
+use rollcall_shared::{Decision, RecordId, SiteZone};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -16,9 +16,11 @@ use super::camera::{CameraError, FrameSource};
 use super::clock::week_time;
 use super::cooldown::Cooldown;
 use super::gallery::MatchGallery;
+use super::indicator::Event;
 use super::outbox::{Committed, Outbox};
 use super::recognizer::Recognizer;
 use super::shutdown::Shutdown;
+use super::status_light::LightTx;
 use super::trigger::TriggerEvent;
 
 /// The thread's name (shown by `top -H`).
@@ -38,6 +40,8 @@ pub struct Worker {
     pub clock: Arc<dyn Clock>,
     /// The school's time zone, which the timetable's times are in.
     pub zone: watch::Receiver<SiteZone>,
+    /// Green for a mark, amber for a face sent for review.
+    pub light: LightTx,
     pub shutdown: Shutdown,
 }
 
@@ -103,6 +107,10 @@ impl Worker {
                     committed += 1;
                     let top = record.candidates.first().map(|c| c.student);
                     let decision = record.decision;
+                    self.light.send(match decision {
+                        Decision::Confident => Event::Marked,
+                        Decision::Uncertain | Decision::Unknown => Event::SentForReview,
+                    });
                     tracing::info!(trigger = ?event.kind, ?decision, student = ?top, "kept");
                     let _ = self.committed.blocking_send(record.id);
                 }

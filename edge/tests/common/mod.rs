@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rollcall_edge::config::{EdgeConfig, Secrets, load_str};
+use rollcall_edge::daemon::status_light::{FakeClockStatus, FakeLamps};
 use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
 use rollcall_models::weights::ModelsDir;
@@ -99,6 +100,10 @@ pub struct Daemon {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     pub socket: PathBuf,
+    /// Every change of the status light and buzzer.
+    pub lamps: FakeLamps,
+    /// What the daemon is told of its clock's synchronisation (synchronised at first).
+    pub clock_status: FakeClockStatus,
 }
 
 impl Daemon {
@@ -113,11 +118,15 @@ impl Daemon {
         let triggers = vec![Box::new(rollcall_edge::daemon::socket::ManualTrigger {
             path: socket.clone(),
         }) as Box<dyn rollcall_edge::daemon::Trigger>];
+        let lamps = FakeLamps::default();
+        let clock_status = FakeClockStatus(Arc::new(std::sync::Mutex::new(Some(true))));
         let hardware = Hardware {
             camera: Box::new(replay),
             recognizer: Box::new(pipeline()),
             triggers,
             clock: Arc::new(SystemClock),
+            lamps: Box::new(lamps.clone()),
+            clock_status: Box::new(clock_status.clone()),
             publisher_layer: layer,
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -133,6 +142,8 @@ impl Daemon {
             stop: Some(stop),
             task,
             socket,
+            lamps,
+            clock_status,
         }
     }
 
