@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of each fuzz target: `seeds.py OUT_DIR` fills OUT_DIR/<target>/.
 
-Nothing here is a photo. The wire seeds are the golden encodings of every message variant in
-shared/tests/wire.rs, read from that file so new variants are seeded as soon as they are pinned.
+Nothing here is a photo. The wire seeds are the golden encodings of every message variant, in every
+version read, in shared/tests/wire.rs, read from that file so new variants are seeded as soon as they are pinned.
 The image seeds are an 8x8 synthetic gradient in every supported format and the variants the
 decoders treat differently (bit depths, palettes, interlacing, progressive JPEG, restart
 markers, WebP lossy/lossless/alpha, EXIF orientation). PNG and BMP are built here; the JPEG and
@@ -23,12 +23,17 @@ SIDE = 8
 
 def wire_seeds():
     text = (ROOT / "shared/tests/wire.rs").read_text()
-    golden = text[text.index("const GOLDEN") : text.index("];")]
-    # A run of zeros is written `<N zero floats>` (an embedding's padding): expanded here.
-    pairs = re.findall(r'\(\s*"([a-z-]+)",\s*"((?:[0-9a-f]|<\d+ zero floats>)+)",?\s*\)', golden)
-    if len(pairs) < 7:
-        sys.exit(f"seeds.py: found {len(pairs)} golden messages in shared/tests/wire.rs")
-    return {f"{name}.bin": bytes.fromhex(expand_zeros(h)) for name, h in pairs}
+    seeds = {}
+    # Every version the build reads: `const GOLDEN_V<n>: … = &[ … ];`.
+    for version, golden in re.findall(r"const GOLDEN_V(\d+)[^=]*= &\[(.*?)\];", text, re.S):
+        # A run of zeros is written `<N zero floats>` (an embedding's padding): expanded here.
+        pairs = re.findall(r'\(\s*"([a-z-]+)",\s*"((?:[0-9a-f]|<\d+ zero floats>)+)",?\s*\)', golden)
+        if len(pairs) < 7:
+            sys.exit(f"seeds.py: found {len(pairs)} version-{version} golden messages in shared/tests/wire.rs")
+        seeds.update({f"v{version}-{name}.bin": bytes.fromhex(expand_zeros(h)) for name, h in pairs})
+    if not seeds:
+        sys.exit("seeds.py: no golden messages in shared/tests/wire.rs")
+    return seeds
 
 
 def expand_zeros(golden):

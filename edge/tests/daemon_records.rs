@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::hub::{self, Hub, enrol};
 use common::{Daemon, config, outbox_depth, photos_of, replay_dir, school_zone, wait_for};
 use rollcall_e2e::mosquitto::Mosquitto;
-use rollcall_shared::{Decision, GalleryVersion};
+use rollcall_shared::{ClockSync, Decision, GalleryVersion};
 
 const ENROLLED: &str = "Abdullah_Gul";
 const ALSO_ENROLLED: &str = "Aaron_Peirsol";
@@ -112,6 +112,11 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
             (GalleryVersion(1), "Lab 3")
         );
         assert_eq!(r.id.0.get_version_num(), 7);
+        assert_eq!(
+            r.clock,
+            ClockSync::Synchronised,
+            "stamped with what the clock check found"
+        );
     }
     eprintln!(
         "distances: enrolled {:.3}, stranger best {:.3}",

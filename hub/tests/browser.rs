@@ -409,6 +409,7 @@ async fn lesson_begins(r: &mut Round) -> Arrivals {
         last_error: None,
         model: None,
         free_disk_bytes: None,
+        clock: rollcall_shared::ClockSync::Unknown,
     };
     r.door
         .publish(Channel::Status, &Message::Status(status))

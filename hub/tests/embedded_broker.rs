@@ -236,6 +236,7 @@ async fn a_vanished_device_is_marked_offline_by_its_last_will() {
         last_error: None,
         model: None,
         free_disk_bytes: None,
+        clock: rollcall_shared::ClockSync::Unknown,
     };
     let payload = encode(&Message::Status(status), Limits::FROM_DEVICE).unwrap();
     client

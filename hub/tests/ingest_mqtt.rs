@@ -88,6 +88,7 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
         last_error: Some("camera hiccup".into()),
         model: None,
         free_disk_bytes: None,
+        clock: rollcall_shared::ClockSync::Unknown,
     };
     door.publish(Channel::Status, &Message::Status(status))
         .await;
@@ -112,8 +113,9 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
     hub.stop().await;
 }
 
-/// A door unit not yet upgraded speaks protocol version 1: the hub stores what it sends, and
-/// answers it in version 1; after its upgrade it is answered in the current version.
+/// A door unit not yet upgraded speaks protocol version 2: the hub stores what it sends, and
+/// answers it in version 2; after its upgrade it is answered in the current version, and its
+/// clock state reaches the devices list and its records.
 #[tokio::test]
 async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let broker = Mosquitto::start().unwrap();
@@ -122,9 +124,9 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let school = seed_school(&hub, &admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::connect(&broker, &hub.site, device).await;
-    door.version = 1;
+    door.version = 2;
 
-    let status = |model: Option<ModelId>| DeviceStatus {
+    let status = |clock: ClockSync| DeviceStatus {
         device,
         sent_at: UnixMillis(monday_at(9, 4)),
         uptime_s: 60,
@@ -132,13 +134,20 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
         gallery_version: GalleryVersion(0),
         software_version: "0.1.0".into(),
         last_error: None,
-        model,
+        model: Some(model_id()),
         free_disk_bytes: Some(1 << 30),
+        clock,
     };
-    door.publish(Channel::Status, &Message::Status(status(None)))
-        .await;
+    door.publish(
+        Channel::Status,
+        &Message::Status(status(ClockSync::Synchronised)),
+    )
+    .await;
     wait_metric(&hub, "status_messages", 1).await;
-    let sent = record(device, Some(&school.students[0]));
+    let sent = AttendanceRecord {
+        clock: ClockSync::Unsynchronised,
+        ..record(device, Some(&school.students[0]))
+    };
     door.publish(Channel::Records, &Message::Record(sent.clone()))
         .await;
     let ack = door.next(Channel::Acks).await;
@@ -148,29 +157,41 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
             records: vec![sent.id]
         })
     );
-    assert_eq!(door.heard_version, 1, "answered in the version it spoke");
+    assert_eq!(door.heard_version, 2, "answered in the version it spoke");
     let (_, devices) = admin.get("/devices").await;
     assert_eq!(
         (
             &devices[0]["protocol_version"],
-            &devices[0]["model"],
-            &devices[0]["free_disk_bytes"]
+            &devices[0]["free_disk_bytes"],
+            &devices[0]["clock_synchronised"]
         ),
-        (&json!(1), &json!(null), &json!(null)),
-        "version 1 carries no model and no free disk: {devices}"
+        (&json!(2), &json!(1 << 30), &json!(null)),
+        "version 2 carries no clock state: {devices}"
     );
+    let (_, records) = admin.get("/records").await;
+    assert_eq!(records[0]["clock_synchronised"], json!(null), "{records}");
     assert_eq!(
         devices[0]["clock_offset_ms"],
         json!(-60_000),
         "its clock is a minute slow"
     );
 
-    // Upgraded: the same door unit now writes version 2 and hears version 2.
+    // Upgraded: the same door unit now writes the current version and hears it; its clock
+    // has lost its time server.
     door.version = PROTOCOL_VERSION;
-    let model = model_id();
-    door.publish(Channel::Status, &Message::Status(status(Some(model))))
-        .await;
+    door.publish(
+        Channel::Status,
+        &Message::Status(status(ClockSync::Unsynchronised)),
+    )
+    .await;
     wait_metric(&hub, "status_messages", 2).await;
+    let late = AttendanceRecord {
+        clock: ClockSync::Unsynchronised,
+        ..record(device, Some(&school.students[0]))
+    };
+    door.publish(Channel::Records, &Message::Record(late.clone()))
+        .await;
+    door.next(Channel::Acks).await;
     door.publish(
         Channel::Requests,
         &Message::GalleryRequest(GalleryRequest {
@@ -191,6 +212,15 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
         (&json!(PROTOCOL_VERSION), &json!(1 << 30))
     );
     assert_eq!(devices[0]["model"], model_id().as_str());
+    assert_eq!(devices[0]["clock_synchronised"], json!(false), "{devices}");
+    let (_, records) = admin.get("/records").await;
+    let flagged = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(late.id.to_string()))
+        .expect("the record captured after the upgrade");
+    assert_eq!(flagged["clock_synchronised"], json!(false), "{flagged}");
     hub.stop().await;
 }
 

@@ -28,7 +28,7 @@ pub use gallery::{
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
 pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
 pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
-pub use status::{DeviceOffline, DeviceStatus};
+pub use status::{ClockSync, DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
 pub use wire::{
     DecodeError, EncodeError, Envelope, Limits, OLDEST_VERSION, PROTOCOL_VERSION, decode,

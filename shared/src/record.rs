@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
+use crate::status::ClockSync;
 use crate::time::UnixMillis;
 use crate::wire::Invalid;
 
@@ -124,6 +125,9 @@ pub struct AttendanceRecord {
     pub decision: Decision,
     pub thumbnail: Option<Thumbnail>,
     pub quality: FaceQuality,
+    /// Whether the unit's clock was synchronised when it captured this (protocol 3): when it
+    /// was not, `captured_at` may be wrong.
+    pub clock: ClockSync,
 }
 
 impl AttendanceRecord {

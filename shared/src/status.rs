@@ -29,6 +29,40 @@ pub struct DeviceStatus {
     pub model: Option<ModelId>,
     /// Bytes its outbox can still grow into on its disk (protocol 2).
     pub free_disk_bytes: Option<u64>,
+    /// Whether its clock is synchronised to network time (protocol 3).
+    pub clock: ClockSync,
+}
+
+/// Whether a door unit's clock was synchronised to network time (by systemd-timesyncd or
+/// chrony) when it said so. Variants only ever grow at the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum ClockSync {
+    /// The unit cannot tell, or it is older than protocol 3.
+    #[default]
+    Unknown,
+    Synchronised,
+    /// Times it reports may be wrong.
+    Unsynchronised,
+}
+
+impl ClockSync {
+    /// `Some(true)` synchronised, `Some(false)` not, `None` unknown (as JSON and SQL hold it).
+    pub fn as_option(self) -> Option<bool> {
+        match self {
+            ClockSync::Unknown => None,
+            ClockSync::Synchronised => Some(true),
+            ClockSync::Unsynchronised => Some(false),
+        }
+    }
+
+    pub fn from_option(synchronised: Option<bool>) -> Self {
+        match synchronised {
+            None => ClockSync::Unknown,
+            Some(true) => ClockSync::Synchronised,
+            Some(false) => ClockSync::Unsynchronised,
+        }
+    }
 }
 
 impl DeviceStatus {
@@ -75,6 +109,7 @@ mod tests {
             last_error: None,
             model: None,
             free_disk_bytes: None,
+            clock: ClockSync::Unknown,
         };
         s.set_last_error(&"é".repeat(400));
         let e = s.last_error.as_ref().unwrap();

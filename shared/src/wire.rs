@@ -9,18 +9,18 @@
 //!
 //! A build reads and writes its own version and the one before ([`OLDEST_VERSION`]): the hub
 //! is upgraded first and answers each door unit in the version it spoke, then the door units
-//! one by one (`docs/PROTOCOL.md`). Frozen older versions live in their own module ([`v1`]).
+//! one by one (`docs/PROTOCOL.md`). Frozen older versions live in their own module ([`v2`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
 
-mod v1;
+mod v2;
 
 /// The protocol version this build writes by default.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The oldest version this build still reads and can write.
-pub const OLDEST_VERSION: u16 = 1;
+pub const OLDEST_VERSION: u16 = 2;
 
 /// A message together with the protocol version it was written in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,9 +102,9 @@ pub fn encode(message: &Message, limits: Limits) -> Result<Vec<u8>, EncodeError>
 pub fn encode_as(version: u16, message: &Message, limits: Limits) -> Result<Vec<u8>, EncodeError> {
     message.validate()?;
     let bytes = match version {
-        1 => to_bytes(&EnvelopeRef {
+        OLDEST_VERSION => to_bytes(&EnvelopeRef {
             version,
-            message: &v1::MessageV1Ref::from(message),
+            message: &v2::MessageV2Ref::from(message),
         }),
         PROTOCOL_VERSION => to_bytes(&EnvelopeRef { version, message }),
         other => return Err(EncodeError::UnsupportedVersion(other)),
@@ -142,7 +142,7 @@ pub fn decode_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, DecodeE
     let (version, body) = postcard::take_from_bytes::<u16>(bytes)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     let (message, rest) = match version {
-        1 => take::<v1::MessageV1>(body).map(|(m, rest)| (Message::from(m), rest))?,
+        OLDEST_VERSION => take::<v2::MessageV2>(body).map(|(m, rest)| (Message::from(m), rest))?,
         PROTOCOL_VERSION => take::<Message>(body)?,
         got => {
             return Err(DecodeError::UnsupportedVersion {

@@ -44,6 +44,7 @@ pub fn record() -> AttendanceRecord {
             yaw_deg: -4.0,
             frames: 3,
         },
+        clock: ClockSync::Unsynchronised,
     }
 }
 
@@ -58,15 +59,19 @@ pub fn status() -> DeviceStatus {
         last_error: Some("broker unreachable".into()),
         model: Some(ModelId::new("retinaface-dlib-v1").unwrap()),
         free_disk_bytes: Some(5_000_000_000),
+        clock: ClockSync::Synchronised,
     }
 }
 
-/// `m` as a version-1 reader gets it: a status without model and free disk.
-pub fn as_version_1(m: Message) -> Message {
+/// `m` as a version-2 reader gets it: a record and a status without their clock state.
+pub fn as_version_2(m: Message) -> Message {
     match m {
+        Message::Record(r) => Message::Record(AttendanceRecord {
+            clock: ClockSync::Unknown,
+            ..r
+        }),
         Message::Status(s) => Message::Status(DeviceStatus {
-            model: None,
-            free_disk_bytes: None,
+            clock: ClockSync::Unknown,
             ..s
         }),
         other => other,

@@ -10,38 +10,8 @@ use rollcall_shared::{
 
 const BIG: Limits = Limits::FROM_HUB;
 
-/// The encoding of each sample message in protocol version 1, which door units in the field
-/// still speak. A change here breaks every deployed device: never change a line. (The record
-/// and gallery samples carry full-length embeddings since an embedding has one length: their
-/// lines changed there only, and in the gallery's digest, which covers the embeddings; see
-/// [`SHORT_EMBEDDING_RECORD_V1`] for the old record.)
-const GOLDEN_V1: &[(&str, &str)] = &[
-    (
-        "record",
-        "0100100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<124 zero floats>000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003",
-    ),
-    (
-        "status",
-        "01011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c65",
-    ),
-    ("offline", "01021002020202020202020202020202020202"),
-    (
-        "gallery-request",
-        "010310020202020202020202020202020202020701",
-    ),
-    (
-        "ack",
-        "01040210010101010101010101010101010101011006060606060606060606060606060606",
-    ),
-    (
-        "gallery",
-        "010512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
-    ),
-    ("command", "010600"),
-];
-
-/// The encoding of each sample message in protocol version 2: only ever add lines for new
-/// variants.
+/// The encoding of each sample message in protocol version 2, which door units not yet
+/// upgraded speak. A change here breaks every such unit: never change a line.
 const GOLDEN_V2: &[(&str, &str)] = &[
     (
         "record",
@@ -65,6 +35,33 @@ const GOLDEN_V2: &[(&str, &str)] = &[
         "020512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
     ),
     ("command", "020600"),
+];
+
+/// The encoding of each sample message in protocol version 3: only ever add lines for new
+/// variants.
+const GOLDEN_V3: &[(&str, &str)] = &[
+    (
+        "record",
+        "0300100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302",
+    ),
+    (
+        "status",
+        "03011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d01201",
+    ),
+    ("offline", "03021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "030310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "03040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "030512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
+    ),
+    ("command", "030600"),
 ];
 
 /// `hex` with each `<N zero floats>` written out: the samples' embeddings are their first
@@ -112,13 +109,13 @@ fn check_golden(version: u16, golden: &[(&str, &str)], carried: fn(Message) -> M
 }
 
 #[test]
-fn golden_bytes_pin_version_1_which_door_units_in_the_field_speak() {
-    check_golden(1, GOLDEN_V1, samples::as_version_1);
+fn golden_bytes_pin_version_2_which_door_units_not_yet_upgraded_speak() {
+    check_golden(2, GOLDEN_V2, samples::as_version_2);
 }
 
 #[test]
-fn golden_bytes_pin_version_2() {
-    check_golden(2, GOLDEN_V2, |m| m);
+fn golden_bytes_pin_version_3() {
+    check_golden(3, GOLDEN_V3, |m| m);
 }
 
 #[test]
@@ -140,11 +137,34 @@ fn the_protocol_version_is_the_first_byte_and_only_known_versions_are_read() {
 }
 
 #[test]
-fn a_message_only_version_2_carries_reaches_a_version_1_reader_without_it() {
-    let status = Message::Status(samples::status());
-    let old = decode(&encode_as(1, &status, BIG).unwrap(), BIG).unwrap();
-    assert_eq!(old, samples::as_version_1(status.clone()));
-    assert_eq!(decode(&encode(&status, BIG).unwrap(), BIG).unwrap(), status);
+fn what_only_version_3_carries_reaches_a_version_2_reader_without_it() {
+    for message in [
+        Message::Status(samples::status()),
+        Message::Record(samples::record()),
+    ] {
+        let old = decode(&encode_as(2, &message, BIG).unwrap(), BIG).unwrap();
+        assert_eq!(old, samples::as_version_2(message.clone()));
+        assert_eq!(
+            decode(&encode(&message, BIG).unwrap(), BIG).unwrap(),
+            message
+        );
+    }
+}
+
+#[test]
+fn version_1_is_no_longer_read_and_says_which_versions_are() {
+    let mut bytes = encode_as(2, &samples::all()[2].1, BIG).unwrap();
+    bytes[0] = 1;
+    let err = decode(&bytes, BIG).unwrap_err();
+    assert_eq!(
+        err,
+        DecodeError::UnsupportedVersion {
+            got: 1,
+            supported: PROTOCOL_VERSION
+        }
+    );
+    assert!(err.to_string().contains("speaks 2 to 3"), "{err}");
+    assert!(encode_as(1, &samples::all()[2].1, BIG).is_err());
 }
 
 #[test]
@@ -237,28 +257,28 @@ fn trailing_garbage_and_invalid_contents_are_refused() {
 
 #[test]
 fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
-    // Version 1, tag Record, then a record id whose varint length claims about 2^34 bytes.
-    let bytes = [1u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
+    // Version 3, tag Record, then a record id whose varint length claims about 2^34 bytes.
+    let bytes = [3u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
     assert!(matches!(
         decode(&bytes, BIG),
         Err(DecodeError::Malformed(_))
     ));
-    // A version-1 status whose last-error string claims more bytes than the payload holds.
-    let mut status = encode_as(1, &samples::all()[1].1, BIG).unwrap();
-    let at = status.len() - 19;
+    // A version-2 status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode_as(2, &samples::all()[1].1, BIG).unwrap();
+    let at = status.len() - 19 - 26;
     status[at] = 0x7F;
     assert!(decode(&status, BIG).is_err());
 }
 
-/// The version-1 record of the samples before embeddings had one length: four values. Its
-/// bytes differ from the current golden record only in the embedding's length prefix (4, not
-/// 128) and the missing zeros: the encoding is the same, the length is now refused where the
-/// record is decoded.
-const SHORT_EMBEDDING_RECORD_V1: &str = "0100100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003";
+/// A version-2 record of the samples as it was before embeddings had one length: four values
+/// (version 2 encodes a record as version 1 did). It differs from the golden record only in the
+/// embedding's length prefix (4, not 128) and the missing zeros: the encoding is the same, the
+/// length is now refused where the record is decoded.
+const SHORT_EMBEDDING_RECORD_V2: &str = "0200100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003";
 
 #[test]
 fn an_embedding_of_another_length_is_refused_on_decoding_saying_so() {
-    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V1).unwrap();
+    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V2).unwrap();
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err.to_string(),

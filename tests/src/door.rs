@@ -174,5 +174,6 @@ pub fn record(device: DeviceId, room: &str, captured_at: UnixMillis) -> Attendan
             yaw_deg: 2.0,
             frames: 1,
         },
+        clock: rollcall_shared::ClockSync::Unknown,
     }
 }

@@ -30,6 +30,7 @@ fn record(device: DeviceId) -> AttendanceRecord {
             yaw_deg: 2.0,
             frames: 3,
         },
+        clock: rollcall_shared::ClockSync::Unknown,
     }
 }
 

@@ -7,7 +7,7 @@ use image::RgbImage;
 use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
 use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{AttendanceRecord, Decision, StudentId, UnixMillis};
+use rollcall_shared::{AttendanceRecord, ClockSync, Decision, StudentId, UnixMillis};
 use tokio::time::Instant;
 
 use super::combine::{Observation, combine};
@@ -36,6 +36,8 @@ pub struct Settings {
 #[derive(Debug, Clone, Copy)]
 pub struct BurstTime {
     pub captured_at: UnixMillis,
+    /// Whether the clock that gave `captured_at` was synchronised.
+    pub clock: ClockSync,
     pub local: WeekTime,
     pub now: Instant,
 }
@@ -114,6 +116,7 @@ pub fn process(
             &settings.origin,
             gallery.version(),
             time.captured_at,
+            time.clock,
             &verdict,
             settings.thumbnails,
         );

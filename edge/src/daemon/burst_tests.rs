@@ -120,6 +120,7 @@ fn settings() -> Settings {
 fn time() -> BurstTime {
     BurstTime {
         captured_at: UnixMillis::now(),
+        clock: ClockSync::Synchronised,
         local: WeekTime {
             weekday: 1,
             minute: 600,

@@ -34,5 +34,6 @@ pub fn record(decision: Decision, thumb: usize) -> AttendanceRecord {
             yaw_deg: 2.0,
             frames: 3,
         },
+        clock: ClockSync::Unknown,
     }
 }

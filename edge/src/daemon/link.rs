@@ -17,6 +17,7 @@ use rollcall_shared::{
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::clock::ClockState;
 use super::delivery::Tracker;
 use super::gallery::MatchGallery;
 use super::gallery_store::{GalleryStore, SyncError};
@@ -48,6 +49,8 @@ pub struct Link {
     pub triggers: TriggerTx,
     /// Red after the hub has been out of reach for a while.
     pub light: LightTx,
+    /// Whether the clock is synchronised: sent in each heartbeat.
+    pub clock_state: ClockState,
     pub heartbeat: Duration,
     pub thumbnail_retention: Duration,
     pub started: Instant,
@@ -289,6 +292,7 @@ impl Link {
             last_error: None,
             model: Some(self.gallery.borrow().model().clone()),
             free_disk_bytes: free,
+            clock: self.clock_state.get(),
         };
         if let Some(e) = &self.last_error {
             status.set_last_error(e);

@@ -8,8 +8,8 @@ use rollcall_models::matching::Match;
 use rollcall_models::pipeline::Face;
 use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, FaceQuality, GalleryVersion,
-    ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
+    AttendanceRecord, Candidate, ClockSync, Decision, DeviceId, Embedding, FaceQuality,
+    GalleryVersion, ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
 };
 
 /// Side of the aligned chip the thumbnail is made from.
@@ -39,6 +39,7 @@ pub fn build(
     origin: &RecordOrigin,
     gallery_version: GalleryVersion,
     captured_at: UnixMillis,
+    clock: ClockSync,
     v: &Verdict<'_>,
     thumbnails: bool,
 ) -> AttendanceRecord {
@@ -66,6 +67,7 @@ pub fn build(
             yaw_deg: q.pose.map_or(0.0, |p| p.yaw_deg),
             frames: v.frames.min(usize::from(u8::MAX)) as u8,
         },
+        clock,
     }
 }
 

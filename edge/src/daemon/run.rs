@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::DB_FILE;
 use super::burst::Settings;
+use super::clock::ClockState;
 use super::cooldown::Cooldown;
 use super::db::{Db, DbError};
 use super::delivery::Tracker;
@@ -70,9 +71,14 @@ pub async fn run(
         clock_status,
         publisher_layer,
     } = hardware;
-    let (light, light_thread) =
-        status_light::spawn(lamps, clock_status, config.indicator.offline_after)
-            .map_err(DaemonError::Thread)?;
+    let clock_state = ClockState::default();
+    let (light, light_thread) = status_light::spawn(
+        lamps,
+        clock_status,
+        clock_state.clone(),
+        config.indicator.offline_after,
+    )
+    .map_err(DaemonError::Thread)?;
     let (outbox, store, gallery_state) = open_state(&config, recognizer.model_id())?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
     let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
@@ -109,6 +115,7 @@ pub async fn run(
         clock,
         zone: zone_rx,
         light: light.clone(),
+        clock_state: clock_state.clone(),
         shutdown: stopping.clone(),
     };
     let worker = worker.spawn(trigger_rx).map_err(DaemonError::Thread)?;
@@ -122,6 +129,7 @@ pub async fn run(
         zone: zone_tx,
         triggers: trigger_tx.clone(),
         light,
+        clock_state,
         heartbeat: config.status.heartbeat,
         thumbnail_retention: config.outbox.thumbnail_retention,
         started: Instant::now(),

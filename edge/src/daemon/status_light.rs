@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use rollcall_shared::ClockSync;
+
+use super::clock::ClockState;
 use super::indicator::{Event, Indicator, Levels};
 
 /// How often the levels are brought up to date.
@@ -120,13 +123,16 @@ impl LightTx {
 }
 
 /// Starts the light; it runs until every [`LightTx`] is dropped, then turns everything off.
+/// What it finds of the clock goes into `found`.
 pub fn spawn(
     lamps: Box<dyn Lamps>,
     clock: Box<dyn ClockStatus>,
+    found: ClockState,
     offline_after: Duration,
 ) -> std::io::Result<(LightTx, JoinHandle<()>)> {
     let (tx, rx) = sync_channel(QUEUE);
     let light = Indicator::new(offline_after, Instant::now());
+    let clock = (clock, found);
     let thread = std::thread::Builder::new()
         .name("rollcall-light".into())
         .spawn(move || run(light, lamps, clock, &rx))?;
@@ -136,7 +142,7 @@ pub fn spawn(
 fn run(
     mut light: Indicator,
     mut lamps: Box<dyn Lamps>,
-    mut clock: Box<dyn ClockStatus>,
+    (mut clock, found): (Box<dyn ClockStatus>, ClockState),
     events: &Receiver<Event>,
 ) {
     let mut shown = None;
@@ -153,6 +159,7 @@ fn run(
             let now = clock.synchronised();
             log_clock_change(clock_state, now);
             clock_state = Some(now);
+            found.set(ClockSync::from_option(now));
             light.on(Event::Clock(now), Instant::now());
         }
         let levels = light.levels(Instant::now());
@@ -199,6 +206,7 @@ mod tests {
         let (tx, thread) = spawn(
             Box::new(lamps.clone()),
             Box::new(clock),
+            ClockState::default(),
             Duration::from_secs(60),
         )
         .unwrap();
@@ -214,12 +222,14 @@ mod tests {
     }
 
     #[test]
-    fn an_unsynchronised_clock_shows_red_at_once() {
+    fn an_unsynchronised_clock_shows_red_at_once_and_is_shared() {
         let lamps = FakeLamps::default();
         let clock = FakeClockStatus(Arc::new(Mutex::new(Some(false))));
+        let found = ClockState::default();
         let (tx, thread) = spawn(
             Box::new(lamps.clone()),
             Box::new(clock),
+            found.clone(),
             Duration::from_secs(60),
         )
         .unwrap();
@@ -228,5 +238,10 @@ mod tests {
         thread.join().unwrap();
         let shown = lamps.shown.lock().unwrap().clone();
         assert!(shown.first().is_some_and(|l| l.red), "{shown:?}");
+        assert_eq!(
+            found.get(),
+            ClockSync::Unsynchronised,
+            "records and heartbeats say so"
+        );
     }
 }

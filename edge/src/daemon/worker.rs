@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::burst::{self, BurstTime, Settings};
 use super::camera::{CameraError, FrameSource};
-use super::clock::week_time;
+use super::clock::{ClockState, week_time};
 use super::cooldown::Cooldown;
 use super::gallery::MatchGallery;
 use super::indicator::Event;
@@ -42,6 +42,8 @@ pub struct Worker {
     pub zone: watch::Receiver<SiteZone>,
     /// Green for a mark, amber for a face sent for review.
     pub light: LightTx,
+    /// Whether the clock is synchronised: stamped on each record.
+    pub clock_state: ClockState,
     pub shutdown: Shutdown,
 }
 
@@ -78,6 +80,7 @@ impl Worker {
         let captured_at = self.clock.now();
         let time = BurstTime {
             captured_at,
+            clock: self.clock_state.get(),
             local: week_time(&self.zone.borrow(), captured_at),
             now: Instant::now(),
         };

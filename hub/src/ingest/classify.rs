@@ -75,7 +75,8 @@ pub fn classify(
 mod tests {
     use super::*;
     use rollcall_shared::{
-        DeviceOffline, GalleryRequest, GalleryVersion, PROTOCOL_VERSION, encode, encode_as,
+        DeviceOffline, GalleryRequest, GalleryVersion, OLDEST_VERSION, PROTOCOL_VERSION, encode,
+        encode_as,
     };
 
     fn site() -> SiteId {
@@ -104,12 +105,12 @@ mod tests {
         let d = DeviceId::random();
         let topic = Topic::new(&site(), d, Channel::Status).to_string();
         let old = encode_as(
-            1,
+            OLDEST_VERSION,
             &Message::Offline(DeviceOffline { device: d }),
             Limits::FROM_DEVICE,
         );
         let (_, envelope) = classify(&site(), &topic, &old.unwrap()).unwrap();
-        assert_eq!(envelope.version, 1);
+        assert_eq!(envelope.version, OLDEST_VERSION);
     }
 
     #[test]

@@ -11,11 +11,12 @@ const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_h
     VALUES (?1, ?2, ?3, 1, ?4, ?5)";
 const SELECT: &str = "SELECT id, name, room, enabled, created_at, online, last_seen_at,
     outbox_depth, gallery_version, software_version, last_error, protocol_version, model,
-    free_disk_bytes, clock_offset_ms FROM devices";
+    free_disk_bytes, clock_offset_ms, clock_synchronised FROM devices";
 const SET_ENABLED: &str = "UPDATE devices SET enabled = ?2 WHERE id = ?1";
 const SET_STATUS: &str = "UPDATE devices SET online = 1, last_seen_at = ?2, outbox_depth = ?3,
     gallery_version = ?4, software_version = ?5, last_error = ?6, protocol_version = ?7,
-    model = ?8, free_disk_bytes = ?9, clock_offset_ms = ?10 WHERE id = ?1";
+    model = ?8, free_disk_bytes = ?9, clock_offset_ms = ?10, clock_synchronised = ?11
+    WHERE id = ?1";
 const SELECT_PROTOCOL: &str = "SELECT protocol_version FROM devices WHERE id = ?1";
 const SET_OFFLINE: &str = "UPDATE devices SET online = 0 WHERE id = ?1";
 const TOUCH: &str = "UPDATE devices SET online = 1, last_seen_at = ?2 WHERE id = ?1";
@@ -42,6 +43,9 @@ pub struct Device {
     pub free_disk_bytes: Option<u64>,
     /// Its clock minus the hub's when its last heartbeat arrived (network delay included).
     pub clock_offset_ms: Option<i64>,
+    /// Whether its clock was synchronised to network time at its last heartbeat (from
+    /// protocol version 3; `None`: it cannot tell).
+    pub clock_synchronised: Option<bool>,
 }
 
 impl Device {
@@ -63,6 +67,7 @@ impl Device {
             model: None,
             free_disk_bytes: None,
             clock_offset_ms: None,
+            clock_synchronised: None,
         }
     }
 }
@@ -84,6 +89,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         model: r.get("model")?,
         free_disk_bytes: r.get("free_disk_bytes")?,
         clock_offset_ms: r.get("clock_offset_ms")?,
+        clock_synchronised: r.get("clock_synchronised")?,
     })
 }
 
@@ -141,6 +147,7 @@ pub fn record_status(
             s.free_disk_bytes
                 .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
             s.sent_at.millis_since(at),
+            s.clock.as_option(),
         ],
     )?;
     Ok(())

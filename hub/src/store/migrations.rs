@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_11,
     MIGRATION_12,
     MIGRATION_13,
+    MIGRATION_17,
 ];
 
 const MIGRATION_1: &str = "
@@ -415,6 +416,13 @@ CREATE TABLE at_risk_students (
     since INTEGER NOT NULL,
     PRIMARY KEY (class_id, student_id)
 );
+";
+
+/// Protocol 3: whether a door unit's clock was synchronised when it captured a record, and at
+/// its last heartbeat (NULL: it could not tell, or spoke an older version).
+const MIGRATION_17: &str = "
+ALTER TABLE records ADD COLUMN clock_synchronised INTEGER;
+ALTER TABLE devices ADD COLUMN clock_synchronised INTEGER;
 ";
 
 /// The schema version this build brings a database to.

@@ -259,6 +259,7 @@ pub(crate) fn sample_record(
             yaw_deg: 0.0,
             frames: 2,
         },
+        clock: rollcall_shared::ClockSync::Unknown,
     }
 }
 

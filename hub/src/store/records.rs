@@ -23,11 +23,12 @@ pub const LATEST_MS: i64 = 7_258_118_399_999;
 // A resent record is ignored; a row breaking a CHECK is an error, not silently dropped.
 const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
     received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
-    status, final_student) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+    status, final_student, clock_synchronised)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
     ON CONFLICT (id) DO NOTHING";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
     decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
-    reviewed_by, reviewed_at FROM records";
+    reviewed_by, reviewed_at, clock_synchronised FROM records";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5 WHERE id = ?1";
 // Which statuses count is the caller's rule (`review::ACCEPTED`), bound as ?4 and ?5.
@@ -123,6 +124,9 @@ pub struct RecordView {
     pub final_student: Option<StudentId>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<UnixMillis>,
+    /// Whether the door unit's clock was synchronised when it captured this (`None`: it could
+    /// not tell): when `false`, `captured_at` may be wrong.
+    pub clock_synchronised: Option<bool>,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
@@ -145,6 +149,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
         final_student: final_student.and_then(|s| s.parse().ok()),
         reviewed_by: r.get("reviewed_by")?,
         reviewed_at: r.get("reviewed_at")?,
+        clock_synchronised: r.get("clock_synchronised")?,
     })
 }
 
@@ -195,6 +200,7 @@ pub fn insert(
         quality.to_string(),
         standing.status.as_str(),
         standing.final_student.map(|s| s.to_string()),
+        record.clock.as_option(),
     ])?;
     Ok(added == 1)
 }

@@ -84,6 +84,7 @@ impl Camera {
                 yaw_deg: q.pose.map_or(0.0, |p| p.yaw_deg),
                 frames: 1,
             },
+            clock: rollcall_shared::ClockSync::Unknown,
         }
     }
 }

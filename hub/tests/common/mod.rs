@@ -258,6 +258,7 @@ pub fn record(
             yaw_deg: 2.0,
             frames: 3,
         },
+        clock: rollcall_shared::ClockSync::Unknown,
     }
 }
 

@@ -99,6 +99,9 @@ export function render(main, { me, setCount }) {
       { id: titleId },
       `${when} · ${record.room}`,
       h('span', { class: 'tag ' + record.decision }, record.decision === 'uncertain' ? 'Likely match' : 'No close match'),
+      record.clock_synchronised === false
+        ? h('span', { class: 'tag clock', title: "The door unit's clock was not synchronised: this time may be wrong." }, 'Time uncertain')
+        : null,
     );
     const captured = h(
       'figure',
