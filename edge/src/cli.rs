@@ -42,6 +42,10 @@ pub enum Command {
     CheckConfig(CheckConfigArgs),
     /// Ask the running daemon for a capture burst now.
     Trigger(TriggerArgs),
+    /// Set this door unit up with a one-time code from the hub's Devices page: fetch its
+    /// configuration and credentials over HTTPS, write them beside --config, set the time zone
+    /// and start the service.
+    Enrol(EnrolArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,4 +150,56 @@ pub struct TriggerArgs {
     /// The socket itself.
     #[arg(long, value_name = "PATH", conflicts_with = "config")]
     pub socket: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EnrolArgs {
+    /// The hub's address, as shown with the code (`https://hub.school.lan:8443`).
+    #[arg(long, value_name = "URL")]
+    pub hub: String,
+    /// The code from the hub's Devices page (`7KQM-2XD9-HB4T`; case and dashes do not matter).
+    #[arg(long)]
+    pub code: String,
+    /// Trust this CA (PEM) for the hub's HTTPS certificate instead of the system's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The configuration to write; the CA, password and client certificate go beside it.
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = "/etc/rollcall/edge.toml"
+    )]
+    pub config: PathBuf,
+    /// Set up a unit that has a configuration already (a replacement, or a new code); its
+    /// camera, sensor and light settings are kept unless given here.
+    #[arg(long)]
+    pub replace: bool,
+    /// The camera (a new configuration: the Pi camera).
+    #[arg(long, value_enum)]
+    pub camera: Option<CameraChoice>,
+    /// The motion sensor's or button's GPIO pin (BCM numbering; docs/PI.md wires it to 17).
+    #[arg(long, value_name = "PIN", value_parser = clap::value_parser!(u8).range(0..=27))]
+    pub motion_pin: Option<u8>,
+    /// A status light and buzzer wired as in docs/PI.md (green 22, amber 27, red 24, buzzer 25).
+    #[arg(long)]
+    pub status_light: bool,
+    /// The user the service runs as: the password and key are made readable by it only.
+    #[arg(long, value_name = "NAME", default_value = "rollcall")]
+    pub user: String,
+    /// The systemd service to start.
+    #[arg(long, value_name = "UNIT", default_value = "rollcall-edge")]
+    pub service: String,
+    /// Write the files only: do not set the time zone or start the service.
+    #[arg(long)]
+    pub no_start: bool,
+}
+
+/// The camera `enrol` writes into a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CameraChoice {
+    /// A Raspberry Pi Camera Module (libcamera, `rpicam-vid`).
+    Rpicam,
+    /// A USB camera (V4L2).
+    V4l,
 }

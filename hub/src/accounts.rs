@@ -176,6 +176,17 @@ pub fn register_device(
     })
 }
 
+/// Gives device `id` the new MQTT secret (its old one stops working at its next CONNECT) and
+/// returns the secret, to be handed to the device once.
+pub fn rotate_device_secret(
+    conn: &Connection,
+    id: DeviceId,
+    secret: Hashed,
+) -> Result<String, AccountError> {
+    devices::set_credential(conn, id, &secret.phc)?;
+    Ok(secret.secret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::email_address;

@@ -32,6 +32,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
     pub backup: BackupConfig,
+    pub provisioning: ProvisioningConfig,
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
     pub register: RegisterConfig,
@@ -134,7 +135,7 @@ pub struct BrokerTls {
     #[serde(default)]
     pub client_auth: ClientAuth,
     /// The CA door units' client certificates must chain to; unset means the hub's own
-    /// door-unit CA in the data directory (`device-ca.pem`, made by `rollcall-hub device cert`).
+    /// door-unit CA in the data directory (`device-ca.pem`, made when the hub starts).
     pub client_ca: Option<PathBuf>,
 }
 
@@ -245,6 +246,41 @@ impl Default for BackupConfig {
             dir: None,
             every_hours: 24,
             keep: 7,
+        }
+    }
+}
+
+/// One-code provisioning of door units (`rollcall-edge enrol`, docs/PI.md).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProvisioningConfig {
+    /// The hub's address as door units reach it (`https://hub.school.lan:8443`), for the
+    /// command shown with a code; unset: the address the admin's browser used.
+    pub hub_url: Option<String>,
+    /// The broker's address as door units reach it (`mqtts://hub.school.lan:8883`); unset: the
+    /// embedded broker's port on the host name the door unit used for the hub, or
+    /// `mqtt.broker` with an external broker.
+    pub broker_url: Option<String>,
+    /// PEM file of the CA door units trust for the broker; unset: the top certificate of
+    /// `[mqtt.embedded.tls] cert`, or `[mqtt.transport.tls] ca_file` with an external broker.
+    pub broker_ca_file: Option<PathBuf>,
+    /// How long a code lasts, in minutes.
+    pub code_minutes: u32,
+    /// Wrong codes allowed per client address in a minute; then that address waits.
+    pub wrong_codes_per_address: u32,
+    /// Wrong codes allowed in a minute from all addresses together.
+    pub wrong_codes_per_minute: u32,
+}
+
+impl Default for ProvisioningConfig {
+    fn default() -> Self {
+        Self {
+            hub_url: None,
+            broker_url: None,
+            broker_ca_file: None,
+            code_minutes: 15,
+            wrong_codes_per_address: 10,
+            wrong_codes_per_minute: 100,
         }
     }
 }
@@ -365,6 +401,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             retention: RetentionConfig::default(),
             backup: BackupConfig::default(),
+            provisioning: ProvisioningConfig::default(),
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
             register: RegisterConfig::default(),
@@ -590,6 +627,26 @@ impl Settings for Config {
         let b = &self.backup;
         if !(1..=24 * 31).contains(&b.every_hours) || !(1..=400).contains(&b.keep) {
             return invalid("backup.every_hours must be 1 to 744 and backup.keep 1 to 400");
+        }
+        let p = &self.provisioning;
+        if !(1..=7 * 24 * 60).contains(&p.code_minutes)
+            || !(1..=10_000).contains(&p.wrong_codes_per_address)
+            || !(1..=100_000).contains(&p.wrong_codes_per_minute)
+        {
+            return invalid(
+                "provisioning.code_minutes must be 1 to 10080, wrong_codes_per_address 1 to \
+                 10000 and wrong_codes_per_minute 1 to 100000",
+            );
+        }
+        if let Some(url) = &p.hub_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return invalid("provisioning.hub_url must start with https:// (or http://)");
+        }
+        if let Some(url) = &p.broker_url
+            && !(url.starts_with("mqtts://") || url.starts_with("mqtt://"))
+        {
+            return invalid("provisioning.broker_url must start with mqtts:// (or mqtt://)");
         }
         for hook in &self.webhooks {
             crate::notify::check_hook(hook).map_err(ConfigError::invalid)?;

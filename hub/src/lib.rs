@@ -27,6 +27,7 @@ pub mod learn;
 pub mod marks;
 pub mod notify;
 pub mod open_files;
+pub mod provisioning;
 pub mod register;
 pub mod reports;
 pub mod retention;

@@ -221,6 +221,11 @@ impl Parts {
                 per_user: auth.failed_logins_per_user,
                 max_tracked: auth.limiter_max_tracked as usize,
             }),
+            code_limiter: LoginLimiter::new(Limits {
+                per_address: self.config.provisioning.wrong_codes_per_address,
+                per_user: self.config.provisioning.wrong_codes_per_minute,
+                max_tracked: auth.limiter_max_tracked as usize,
+            }),
             metrics: self.metrics.clone(),
             outbound: self.outbound.clone(),
             gallery_changed: self.gallery_changed.clone(),

@@ -33,6 +33,8 @@ pub struct Hub {
     /// The one gate argon2 work goes through.
     pub hashing: Hashing,
     pub limiter: LoginLimiter,
+    /// Wrong provisioning codes, per address and from everyone (`provisioning::EVERYONE`).
+    pub code_limiter: LoginLimiter,
     pub metrics: Arc<Metrics>,
     pub outbound: mpsc::Sender<Outbound>,
     pub gallery_changed: Arc<Notify>,

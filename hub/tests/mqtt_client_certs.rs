@@ -323,23 +323,30 @@ async fn the_command_line_issues_certificates_the_broker_accepts() {
 }
 
 #[test]
-fn a_missing_client_ca_is_a_clear_error_at_start() {
+fn the_hubs_own_door_unit_ca_is_made_at_start_and_a_missing_named_one_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let server = server_cert(dir.path());
     let mut config = Config {
         data_dir: dir.path().join("data"),
         ..Config::default()
     };
+    std::fs::create_dir(&config.data_dir).unwrap();
     let mut tls = BrokerTls::new(server.cert.clone(), server.key.clone());
     tls.client_auth = ClientAuth::Required;
-    config.mqtt.embedded.tls = Some(tls);
+    config.mqtt.embedded.tls = Some(tls.clone());
     config.validate().unwrap();
+    assert!(rollcall_hub::broker::acceptor(&config).unwrap().is_some());
+    let ca = config.data_dir.join("device-ca.pem");
+    assert!(ca.is_file(), "the hub made no door-unit CA");
+    let made = std::fs::read(&ca).unwrap();
+    rollcall_hub::broker::acceptor(&config).unwrap();
+    assert_eq!(std::fs::read(&ca).unwrap(), made, "the CA is made once");
+
+    tls.client_ca = Some(dir.path().join("school-ca.pem"));
+    config.mqtt.embedded.tls = Some(tls);
     let Err(error) = rollcall_hub::broker::acceptor(&config) else {
         panic!("the broker started without its client CA");
     };
     let message = error.to_string();
-    assert!(
-        message.contains("device-ca.pem") && message.contains("rollcall-hub device cert"),
-        "{message}"
-    );
+    assert!(message.contains("school-ca.pem"), "{message}");
 }

@@ -14,6 +14,7 @@ pub mod embedding;
 pub mod gallery;
 pub mod ids;
 pub mod message;
+pub mod provisioning;
 pub mod record;
 pub mod status;
 pub mod time;
@@ -27,6 +28,7 @@ pub use gallery::{
 };
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
 pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
+pub use provisioning::{BrokerAccess, ProvisionRequest, Provisioned, ProvisioningCode};
 pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
 pub use status::{ClockSync, DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;

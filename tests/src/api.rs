@@ -18,7 +18,30 @@ pub struct Api {
 impl Api {
     /// Signs in as `user` at `base` (`http://host:port/api/v1`).
     pub async fn login(base: &str, user: &str, password: &str) -> anyhow::Result<Api> {
-        let http = reqwest::Client::new();
+        Self::login_with(reqwest::Client::new(), base, user, password).await
+    }
+
+    /// Signs in over HTTPS at `base`, trusting only the CA in the PEM file `ca`.
+    pub async fn login_trusting(
+        ca: &std::path::Path,
+        base: &str,
+        user: &str,
+        password: &str,
+    ) -> anyhow::Result<Api> {
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(ca)?)?;
+        let http = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .build()?;
+        Self::login_with(http, base, user, password).await
+    }
+
+    async fn login_with(
+        http: reqwest::Client,
+        base: &str,
+        user: &str,
+        password: &str,
+    ) -> anyhow::Result<Api> {
         let body = json!({"username": user, "password": password});
         let reply: Value = http
             .post(format!("{base}/auth/login"))

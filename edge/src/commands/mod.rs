@@ -2,6 +2,7 @@
 
 mod bench;
 mod calibrate;
+mod enrol;
 mod faces;
 mod models;
 mod pipeline;
@@ -27,5 +28,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Faces(args) => faces::run(args, cli.models_dir.as_deref()),
         Command::Calibrate(args) => calibrate::run(args, cli.models_dir.as_deref()),
         Command::Bench(args) => bench::run(args, cli.models_dir.as_deref()),
+        Command::Enrol(args) => enrol::run(args),
     }
 }

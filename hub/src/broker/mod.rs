@@ -35,6 +35,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::auth::hashing::Hashing;
 use crate::config::{ClientAuth, Config, EmbeddedBroker};
+use crate::device_ca::{DeviceCa, ca_cert_path};
 use crate::ingest::metrics::add;
 use crate::ingest::{Incoming, Metrics, Outbound};
 use crate::store::Db;
@@ -82,27 +83,25 @@ struct Delivery {
 
 /// The TLS acceptor for the embedded broker (no ALPN: MQTT clients send none), verifying door
 /// units' client certificates when `client_auth` is on; `None` without `[mqtt.embedded.tls]`.
+/// Client certificates without a `client_ca` chain to the hub's own door-unit CA, made in the
+/// data directory here on first need (provisioning issues from it).
 pub fn acceptor(config: &Config) -> Result<Option<TlsAcceptor>, TlsError> {
     let Some(tls) = &config.mqtt.embedded.tls else {
         return Ok(None);
     };
     let client_ca = config.broker_client_ca();
+    if client_ca.is_some() && tls.client_ca.is_none() {
+        let today = chrono::Utc::now().date_naive();
+        DeviceCa::open_or_create(&config.data_dir, today).map_err(|e| TlsError::ClientCa {
+            path: ca_cert_path(&config.data_dir),
+            reason: e.to_string(),
+        })?;
+    }
     let clients = client_ca.as_ref().map(|(ca_file, auth)| ClientCerts {
         ca_file,
         required: *auth == ClientAuth::Required,
     });
-    let server = rollcall_runtime::tls::server_config_for_clients(&tls.cert, &tls.key, clients);
-    let server = server.map_err(|e| match e {
-        // The usual cause: client certificates turned on before any was issued.
-        TlsError::ClientCa { path, reason } if tls.client_ca.is_none() => TlsError::ClientCa {
-            path,
-            reason: format!(
-                "{reason} (the hub's door-unit CA is made by `rollcall-hub device cert` or \
-                 `rollcall-hub device add --cert`)"
-            ),
-        },
-        other => other,
-    })?;
+    let server = rollcall_runtime::tls::server_config_for_clients(&tls.cert, &tls.key, clients)?;
     Ok(Some(TlsAcceptor::from(server)))
 }
 

@@ -15,7 +15,7 @@ use warp::http::{HeaderMap, Method, header};
 
 use super::auth::authenticate;
 use super::error::ApiError;
-use super::input::clip;
+use super::input::{self, clip};
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
 use crate::state::Hub;
@@ -64,6 +64,7 @@ async fn dispatch(hub: &Hub, head: Head, body: BodyStream) -> Result<Reply, ApiE
         params,
         query: parse_query(&head.query)?,
         content_type: text_header(&head.headers, header::CONTENT_TYPE),
+        host: text_header(&head.headers, header::HOST).filter(|h| input::is_host(h)),
         remote: head.remote,
         body: read_body(&head.headers, body, route.body_limit).await?,
     };

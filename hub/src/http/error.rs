@@ -9,6 +9,7 @@ use crate::auth::hashing::HashingError;
 use crate::auth::tokens::TokenError;
 use crate::enrol::Refusal;
 use crate::marks::MarkError;
+use crate::provisioning::{OfferError, Refused};
 use crate::review::ReviewError;
 use crate::store::StoreError;
 
@@ -48,6 +49,11 @@ pub enum ApiError {
     BadGateway(String),
     #[error("too many failed logins; try again in {retry_after} s")]
     TooManyAttempts { retry_after: u64 },
+    #[error("too many wrong provisioning codes from here; try again in {retry_after} s")]
+    TooManyCodes { retry_after: u64 },
+    /// A door unit's provisioning code was refused.
+    #[error("{0}")]
+    Code(Refused),
     /// Every argon2 slot stayed taken past the wait (`auth.hashing_max_wait_ms`).
     #[error("the hub is busy checking passwords; try again in {retry_after} s")]
     Busy { retry_after: u64 },
@@ -73,7 +79,12 @@ impl ApiError {
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Code(Refused::Unknown) => StatusCode::NOT_FOUND,
+            ApiError::Code(Refused::Used | Refused::Expired) => StatusCode::GONE,
+            ApiError::Code(Refused::DeviceDisabled) => StatusCode::CONFLICT,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -93,7 +104,11 @@ impl ApiError {
             ApiError::Photo { refusal, .. } => refusal.code(),
             ApiError::Unavailable(_) => "unavailable",
             ApiError::BadGateway(_) => "bad_gateway",
-            ApiError::TooManyAttempts { .. } => "rate_limited",
+            ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => "rate_limited",
+            ApiError::Code(Refused::Unknown) => "unknown_code",
+            ApiError::Code(Refused::Used) => "code_used",
+            ApiError::Code(Refused::Expired) => "code_expired",
+            ApiError::Code(Refused::DeviceDisabled) => "device_disabled",
             ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
@@ -118,15 +133,28 @@ impl ApiError {
     /// Seconds a client should wait before trying again, for a `Retry-After` header.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::TooManyAttempts { retry_after } | ApiError::Busy { retry_after } => {
-                Some(*retry_after)
-            }
+            ApiError::TooManyAttempts { retry_after }
+            | ApiError::TooManyCodes { retry_after }
+            | ApiError::Busy { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
 
     pub fn bad(message: impl Into<String>) -> Self {
         ApiError::BadRequest(message.into())
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        ApiError::Code(r)
+    }
+}
+
+impl From<OfferError> for ApiError {
+    fn from(e: OfferError) -> Self {
+        tracing::error!("cannot provision a door unit: {e}");
+        ApiError::Unavailable(e.to_string())
     }
 }
 

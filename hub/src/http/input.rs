@@ -89,9 +89,31 @@ pub fn clip(s: &str) -> String {
     crate::clip::clip(s)
 }
 
+/// Whether `text` is a `Host` header worth repeating in a URL: a DNS name, an IPv4 address or
+/// a bracketed IPv6 address, with an optional port.
+pub fn is_host(text: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
+    (1..=255).contains(&text.len()) && text.chars().all(ok) && !text.starts_with(['-', '.', ':'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_header_is_a_name_or_address_with_a_port() {
+        for good in [
+            "hub.school.lan",
+            "hub.school.lan:8443",
+            "10.0.0.5:8443",
+            "[::1]:8443",
+        ] {
+            assert!(is_host(good), "{good}");
+        }
+        for bad in ["", "hub/evil", "a b", "-x", "hub\r\nX: y", "user@hub"] {
+            assert!(!is_host(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn dates_are_strict_and_inside_the_register_years() {

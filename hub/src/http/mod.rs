@@ -14,6 +14,7 @@ mod health;
 mod history;
 pub(crate) mod input;
 mod multipart;
+mod provision;
 mod quarantine;
 mod records;
 mod register;

@@ -22,6 +22,8 @@ pub struct Request {
     pub params: Params,
     pub query: HashMap<String, String>,
     pub content_type: Option<String>,
+    /// The `Host` header (`name[:port]`), when it is one.
+    pub host: Option<String>,
     pub remote: Option<IpAddr>,
     pub body: Bytes,
 }

@@ -15,8 +15,9 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, calendar, digest, faces, health, history, quarantine, records, register, reports,
-    review, school, school_reports, sessions, strangers, timetable, today, users,
+    admin, auth, calendar, digest, faces, health, history, provision, quarantine, records,
+    register, reports, review, school, school_reports, sessions, strangers, timetable, today,
+    users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -131,6 +132,12 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/devices/{device}/enable", admin!(admin::enable)),
     route(POST, "/devices/{device}/disable", admin!(admin::disable)),
     route(POST, "/devices/{device}/resync", admin!(admin::resync)),
+    route(
+        POST,
+        "/devices/{device}/provisioning-code",
+        admin!(provision::create_code),
+    ),
+    route(POST, "/provision", anyone!(provision::redeem)),
     route(GET, "/audit", admin!(admin::audit)),
     route(POST, "/email/test", admin!(digest::test)),
     route(POST, "/email/digest/preview", admin!(digest::preview)),

@@ -119,6 +119,16 @@ pub fn get(conn: &Connection, id: DeviceId) -> Result<Option<Device>, StoreError
     Ok(stmt.query_row([id.to_string()], from_row).optional()?)
 }
 
+/// Replaces the argon2 hash of `id`'s MQTT secret: the old secret stops working at the unit's
+/// next CONNECT.
+pub fn set_credential(conn: &Connection, id: DeviceId, hash: &str) -> Result<(), StoreError> {
+    let sql = "UPDATE devices SET credential_hash = ?2 WHERE id = ?1";
+    match conn.execute(sql, params![id.to_string(), hash])? {
+        0 => Err(StoreError::NotFound("device")),
+        _ => Ok(()),
+    }
+}
+
 pub fn set_enabled(conn: &Connection, id: DeviceId, enabled: bool) -> Result<(), StoreError> {
     match conn.execute(SET_ENABLED, params![id.to_string(), enabled])? {
         0 => Err(StoreError::NotFound("device")),

@@ -21,7 +21,8 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_11,
     MIGRATION_12,
     MIGRATION_13,
-    MIGRATION_17,
+    MIGRATION_14,
+    MIGRATION_15,
 ];
 
 const MIGRATION_1: &str = "
@@ -420,9 +421,24 @@ CREATE TABLE at_risk_students (
 
 /// Protocol 3: whether a door unit's clock was synchronised when it captured a record, and at
 /// its last heartbeat (NULL: it could not tell, or spoke an older version).
-const MIGRATION_17: &str = "
+const MIGRATION_14: &str = "
 ALTER TABLE records ADD COLUMN clock_synchronised INTEGER;
 ALTER TABLE devices ADD COLUMN clock_synchronised INTEGER;
+";
+
+/// One-time provisioning codes for door units, kept by their SHA-256 only. A used or expired
+/// code stays (for the audit of who used it from where) until the device is deleted.
+const MIGRATION_15: &str = "
+CREATE TABLE provisioning_codes (
+    digest TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    used_from TEXT
+);
+CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
 ";
 
 /// The schema version this build brings a database to.

@@ -9,6 +9,7 @@ pub mod faces;
 pub mod gallery;
 pub mod marks;
 mod migrations;
+pub mod provisioning;
 pub mod quarantine;
 pub mod records;
 pub mod register;

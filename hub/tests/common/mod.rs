@@ -118,6 +118,10 @@ async fn boot(
         Some(listener) => listener.local_addr().unwrap(),
         None => broker.unwrap(),
     };
+    // What the hub tells door units (provisioning) is where its broker really listens.
+    if mqtt.is_some() {
+        config.mqtt.embedded.listen = mqtt_addr;
+    }
     config.mqtt.client_id = format!("hub-{}", uuid::Uuid::new_v4());
     config.mqtt.keep_alive_secs = 5;
     config.faces.enabled = false;

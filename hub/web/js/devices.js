@@ -1,6 +1,7 @@
 // Devices (admin): each door unit's state as it last reported it — online or offline, last
 // heartbeat, records waiting in its outbox, the gallery version it holds — with re-sync,
-// enable/disable and registering a new unit (its MQTT password is shown once). Below, the
+// enable/disable, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
+// or read from its QR code), and registering a new unit. Below, the
 // records the hub held back (a door unit's clock far off, a student not on the roster), each
 // with its reason, for the admin to fix the unit and let the record go.
 
@@ -22,8 +23,10 @@ export function render(main) {
     ),
   );
   const held = h('div', { id: 'quarantine' });
+  const setup = h('section', { class: 'card', id: 'setup-code', hidden: true, 'aria-live': 'polite' });
   main.append(
     heading('Devices'),
+    setup,
     h('section', { class: 'card' }, table),
     h(
       'section',
@@ -32,7 +35,7 @@ export function render(main) {
       h('p', { class: 'hint' }, 'Acknowledged to the door unit but not counted: fix the cause (usually the unit\'s clock), then let them go.'),
       held,
     ),
-    registerForm(() => refresh()),
+    registerForm(() => refresh(), (d) => makeCode(d)),
   );
   let names = new Map();
 
@@ -106,6 +109,7 @@ export function render(main) {
           'div',
           {},
           h('button', { type: 'button', class: 'small', onclick: () => resync(d), 'aria-label': `Re-sync ${d.name}` }, 'Re-sync'),
+          d.enabled ? h('button', { type: 'button', class: 'small', onclick: () => makeCode(d), 'aria-label': `Set-up code for ${d.name}` }, 'Set-up code') : null,
           h(
             'button',
             { type: 'button', class: 'small', onclick: () => toggle(d), 'aria-label': `${d.enabled ? 'Disable' : 'Enable'} ${d.name}` },
@@ -122,6 +126,32 @@ export function render(main) {
       announce(r.queued ? `${d.name} will fetch the whole gallery again.` : `Could not reach the broker: ${d.name} was not told.`, r.queued ? 'ok' : 'error');
     } catch (e) {
       failed('Re-sync failed', e);
+    }
+  }
+
+  // A one-time code for the unit: the command to type on it, and the same as a QR code.
+  async function makeCode(d) {
+    try {
+      const r = await api.post(`/devices/${api.seg(d.id)}/provisioning-code`);
+      const qr = URL.createObjectURL(new Blob([r.qr_svg], { type: 'image/svg+xml' }));
+      setup.hidden = false;
+      fill(
+        setup,
+        h('h2', {}, `Set-up code for ${r.device_name}`),
+        h('div', { class: 'setup-code' },
+          h('img', { src: qr, alt: `QR code of the set-up command for ${r.device_name}`, width: 200, height: 200 }),
+          h('div', {},
+            h('p', { class: 'code', dataset: { code: r.code } }, r.code),
+            h('p', {}, `Works once, until ${dateTime(r.expires_at)}. On the door unit, type:`),
+            h('pre', {}, h('code', {}, r.command)),
+            h('p', { class: 'hint' }, 'It fetches the unit\'s settings and a new password from this hub, then starts it (docs/PI.md). A newer code for the same unit replaces this one.'),
+            h('button', { type: 'button', class: 'small', onclick: () => { URL.revokeObjectURL(qr); setup.hidden = true; fill(setup); } }, 'Done'),
+          ),
+        ),
+      );
+      setup.scrollIntoView({ block: 'nearest' });
+    } catch (e) {
+      failed('Could not make a set-up code', e);
     }
   }
 
@@ -144,7 +174,7 @@ function when(ms) {
   return Number.isFinite(new Date(ms).getTime()) ? dateTime(ms) : `at ${ms} ms (no real date)`;
 }
 
-function registerForm(refresh) {
+function registerForm(refresh, makeCode) {
   const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
   const room = h('input', { name: 'room', required: true, autocomplete: 'off' });
   const secret = h('output', { class: 'secret', 'aria-live': 'polite' });
@@ -158,11 +188,12 @@ function registerForm(refresh) {
           const r = await api.post('/devices', { name: name.value.trim(), room: room.value.trim() });
           fill(
             secret,
-            h('p', {}, 'Registered. Copy these now, they are shown only once:'),
+            h('p', {}, 'Registered: its set-up code is at the top of the page. To set the unit up by hand instead, copy these now, they are shown only once:'),
             h('dl', {}, h('dt', {}, 'Device id'), h('dd', {}, h('code', {}, r.device.id)), h('dt', {}, 'MQTT password'), h('dd', {}, h('code', {}, r.mqtt_password))),
           );
           name.value = room.value = '';
           await refresh();
+          await makeCode(r.device);
         } catch (err) {
           failed('Could not register the device', err);
         }
