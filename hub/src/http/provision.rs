@@ -11,6 +11,7 @@ use super::request::{Reply, Request};
 use super::users::hashed;
 use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
+use crate::config::MqttMode;
 use crate::provisioning::{self, EVERYONE, Refused};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
@@ -20,6 +21,13 @@ use crate::store::{devices, provisioning as codes};
 /// command to type on it and that command as a QR code. Earlier unused codes stop working.
 pub async fn create_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let device: DeviceId = req.id("device", "device")?;
+    if hub.config.mqtt.mode == MqttMode::External {
+        return Err(ApiError::Conflict(
+            "with an external broker, door units' accounts live in that broker: set units up by \
+             hand (hub/README.md, \"An external broker\")"
+                .into(),
+        ));
+    }
     let code = provisioning::new_code();
     let (actor, now) = (who.actor(), hub.now());
     let minutes = hub.config.provisioning.code_minutes;
