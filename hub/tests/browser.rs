@@ -748,6 +748,12 @@ async fn devices_report_and_resync(r: &mut Round) {
     assert_eq!(command, Message::Command(DeviceCommand::ResyncGallery));
     let b = &r.b;
     b.said("whole gallery").await;
+
+    // With the school's own broker, set-up codes are refused with the reason
+    // (browser_devices.rs shows one made with the embedded broker).
+    b.click(&format!("{row} button[aria-label^='Set-up code']"))
+        .await;
+    b.said("external broker").await;
     b.screenshot("devices").await;
     at_phone_width(b, "devices", None).await;
 }

@@ -101,6 +101,7 @@ export function render(main) {
         d.protocol_version === null ? null : h('span', { class: 'hint' }, h('br'), `protocol ${d.protocol_version}`),
         d.model ? h('span', { class: 'hint' }, h('br'), d.model) : null,
         clockOff(d.clock_offset_ms) ? h('p', { class: 'error' }, clockOff(d.clock_offset_ms)) : null,
+        d.clock_synchronised === false ? h('p', { class: 'error', title: 'The unit cannot reach a time server: the times it records may drift.' }, 'Clock not synchronised') : null,
       ),
       h(
         'td',
@@ -192,6 +193,7 @@ function registerForm(refresh, makeCode) {
             h('dl', {}, h('dt', {}, 'Device id'), h('dd', {}, h('code', {}, r.device.id)), h('dt', {}, 'MQTT password'), h('dd', {}, h('code', {}, r.mqtt_password))),
           );
           name.value = room.value = '';
+          document.activeElement.blur();
           await refresh();
           await makeCode(r.device);
         } catch (err) {

@@ -1,0 +1,55 @@
+//! The devices page in a real headless Chromium against a real hub with its embedded broker:
+//! an admin registers a door unit and is shown its set-up code at once, with the command to
+//! type on the unit and a QR code of it; the code shown is one the hub accepts.
+
+#[path = "browser/chrome.rs"]
+#[allow(dead_code)]
+mod chrome;
+mod common;
+
+use chrome::Browser;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
+    let hub = start_hub(None).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.open("/").await;
+    b.type_into("input[name=username]", ADMIN).await;
+    b.type_into("input[name=password]", PASSWORD).await;
+    b.click("form.signin button[type=submit]").await;
+    b.visible("#nav").await;
+    b.click("#nav a[data-page=devices]").await;
+
+    b.type_into("form input[name=name]", "door-lab3").await;
+    b.type_into("form input[name=room]", "Lab 3").await;
+    b.click("form button[type=submit]").await;
+    b.visible("#setup-code .code").await;
+    let shown = b.text("#setup-code").await;
+    let code = b.text("#setup-code .code").await;
+    assert!(code.len() == 14 && code.matches('-').count() == 2, "{code}");
+    let command = format!(
+        "sudo rollcall-edge enrol --hub http://{} --code {code}",
+        hub.addr
+    );
+    assert!(shown.contains(&command), "{shown}");
+    assert!(shown.contains("Set-up code for door-lab3"), "{shown}");
+    let qr = "const i = document.querySelector('#setup-code img'); \
+        return !!i && i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:');";
+    b.wait("the QR code", qr, vec![]).await;
+    let listed = "return document.querySelector('#devices tr[data-device]') !== null;";
+    b.wait("the new unit listed", listed, vec![]).await;
+    b.screenshot("devices-setup-code").await;
+
+    // The code on the page is the one the hub takes, once.
+    let (status, body) = hub.api().post("/provision", json!({"code": code})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["device_name"], json!("door-lab3"));
+    b.click("#setup-code button").await;
+    let gone = "return document.getElementById('setup-code').hidden;";
+    b.wait("the code put away", gone, vec![]).await;
+    hub.stop().await;
+}
