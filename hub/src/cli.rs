@@ -45,6 +45,16 @@ pub enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Write the school's data (students, classes, timetable, register, records, audit; no
+    /// faces, no secrets) as CSV and JSON in one zip archive, while the hub serves.
+    Export {
+        /// The archive to write (never overwritten; readable by its owner only).
+        #[arg(long)]
+        to: PathBuf,
+        /// The hub's configuration (its data directory, site and time zone).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a backup file: SQLite's integrity check, its schema version, what it holds.
     CheckBackup { file: PathBuf },
     /// Replace the hub's database with a backup. The hub must be stopped; the database it

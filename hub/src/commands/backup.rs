@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 use rollcall_runtime::{Clock, SystemClock};
 
+use crate::config::Config;
 use crate::store::DATABASE_FILE;
 
 /// `backup --to FILE`: a consistent copy of the database, while the hub serves.
@@ -18,6 +19,41 @@ pub fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<()> {
     }
     let summary = crate::backup::take(&database, to).context("backup not written")?;
     println!("backup written and checked: {summary}");
+    Ok(())
+}
+
+/// `export --to FILE`: the school's data as CSV and JSON in a zip, while the hub serves.
+pub fn export(config: &Config, to: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let db = crate::setup::open(&config.data_dir)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .with_context(|| {
+            format!(
+                "cannot create {} (an export never overwrites)",
+                to.display()
+            )
+        })?;
+    let about = crate::export::About {
+        site: config.site.as_str(),
+        timezone: config.timezone.name(),
+        exported_at: SystemClock.now().0,
+        exported_by: "rollcall-hub export (command line)",
+        schema_version: crate::store::schema_version(),
+    };
+    let written =
+        db.blocking(|conn| crate::export::write(conn, &about, std::io::BufWriter::new(file)));
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(e) => {
+            let _ = std::fs::remove_file(to);
+            return Err(e).context("export not written");
+        }
+    };
+    println!("exported to {}: {summary}", to.display());
     Ok(())
 }
 

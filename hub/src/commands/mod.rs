@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig { file } => serve::check_config(&file),
         Command::Backup { to, target } => backup::backup(&data_dir(target)?, &to),
         Command::CheckBackup { file } => backup::check(&file),
+        Command::Export { to, config } => backup::export(&Config::load(&config)?, &to),
         Command::Restore { file, target } => backup::restore(&file, &data_dir(target)?),
         Command::Device(cmd) => device::run(cmd),
         Command::User(cmd) => user::run(cmd),

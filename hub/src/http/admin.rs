@@ -11,6 +11,7 @@ use super::request::{Reply, Request};
 use super::users::hashed;
 use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
+use crate::export;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::devices;
@@ -32,6 +33,44 @@ pub async fn enable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
 
 pub async fn disable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     set_enabled(hub, who, req.id("device", "device")?, false).await
+}
+
+/// `GET /export`: the school's data as CSV and JSON in a zip (`crate::export`), audited.
+pub async fn export(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (actor, now) = (who.actor(), hub.now());
+    let (site, zone) = (hub.config.site.clone(), hub.config.timezone.clone());
+    let by = actor.clone();
+    let (body, summary) = hub
+        .read(move |conn| {
+            let about = export::About {
+                site: site.as_str(),
+                timezone: zone.name(),
+                exported_at: now.0,
+                exported_by: &by,
+                schema_version: crate::store::schema_version(),
+            };
+            let mut out = std::io::Cursor::new(Vec::new());
+            let summary = export::write(conn, &about, &mut out)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok::<_, ApiError>((out.into_inner(), summary))
+        })
+        .await?;
+    let rows = summary.to_string();
+    hub.write(move |tx| {
+        let change = Change {
+            actor: &actor,
+            action: "school.export",
+            target: "school".into(),
+            before: None,
+            after: Some(json!({"rows": rows})),
+            at: now,
+        };
+        audit::log(tx, change).map_err(ApiError::from)
+    })
+    .await?;
+    let day = hub.today();
+    let filename = format!("rollcall-export-{}-{day}.zip", hub.config.site);
+    Ok(Reply::Zip { filename, body })
 }
 
 /// The newest audit entries, `?limit` of them (100 unless said, 1000 at most).

@@ -156,6 +156,12 @@ fn reply(result: Result<Reply, ApiError>) -> Response {
             warp::reply::with_header(reply, header::CONTENT_DISPOSITION, disposition)
                 .into_response()
         }
+        Ok(Reply::Zip { filename, body }) => {
+            let disposition = format!("attachment; filename=\"{filename}\"");
+            let reply = warp::reply::with_header(body, header::CONTENT_TYPE, "application/zip");
+            warp::reply::with_header(reply, header::CONTENT_DISPOSITION, disposition)
+                .into_response()
+        }
         Ok(Reply::Jpeg(bytes)) => {
             warp::reply::with_header(bytes, header::CONTENT_TYPE, "image/jpeg").into_response()
         }

@@ -218,26 +218,8 @@ pub(super) fn mark_text(m: Option<Mark>) -> &'static str {
     m.map_or("", Mark::as_str)
 }
 
-/// One CSV field: quoted when needed, and a leading formula character defused.
-fn field(text: &str) -> String {
-    let text = match text.starts_with(['=', '+', '-', '@']) {
-        true => format!("'{text}"),
-        false => text.to_owned(),
-    };
-    match text.contains([',', '"', '\n', '\r']) {
-        true => format!("\"{}\"", text.replace('"', "\"\"")),
-        false => text,
-    }
-}
-
 pub(super) fn csv_line(fields: &[&str]) -> String {
-    let mut line: String = fields
-        .iter()
-        .map(|f| field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
+    crate::csv::line(fields)
 }
 
 pub(super) fn csv_reply(filename: String, body: String) -> Reply {
@@ -360,18 +342,4 @@ fn history_csv(rows: &[serde_json::Value]) -> String {
         ]);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_line(&["a", "b"]), "a,b\r\n");
-    }
 }

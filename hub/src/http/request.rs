@@ -86,7 +86,15 @@ impl Request {
 #[derive(Debug)]
 pub enum Reply {
     Json(StatusCode, serde_json::Value),
-    Csv { filename: String, body: String },
+    Csv {
+        filename: String,
+        body: String,
+    },
+    /// A zip archive to download.
+    Zip {
+        filename: String,
+        body: Vec<u8>,
+    },
     Jpeg(Vec<u8>),
     NoContent,
 }

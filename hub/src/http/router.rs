@@ -139,6 +139,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(POST, "/provision", anyone!(provision::redeem)),
     route(GET, "/audit", admin!(admin::audit)),
+    route(GET, "/export", admin!(admin::export)),
     route(POST, "/email/test", admin!(digest::test)),
     route(POST, "/email/digest/preview", admin!(digest::preview)),
     route(GET, "/email/digests", admin!(digest::list)),

@@ -1,0 +1,353 @@
+//! The school's data in one archive, so a school is never locked in: `rollcall-hub export
+//! --to FILE` and `GET /api/v1/export` (admin). A zip holding every table a school owns as CSV
+//! (for people and spreadsheets) and JSON (exact, for programs), a manifest and a README.
+//!
+//! Read in one transaction, so the files agree with each other while the hub keeps serving.
+//! Left out on purpose: faces (photos, crops, embeddings: biometric data, which another system
+//! must enrol afresh) and secrets (password hashes, device credentials, tokens). Columns whose
+//! name ends in `_at` are times, written as RFC 3339 UTC; `day` columns are the school's dates.
+
+use std::io::{Seek, Write};
+
+use chrono::{DateTime, SecondsFormat};
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde_json::{Map, Value, json};
+use zip::ZipWriter;
+use zip::write::SimpleFileOptions;
+
+use crate::store::StoreError;
+
+/// One file pair of the export: what it holds, and the query that fills it.
+struct Table {
+    name: &'static str,
+    about: &'static str,
+    sql: &'static str,
+}
+
+const TABLES: &[Table] = &[
+    Table {
+        name: "students",
+        about: "every student, with the id of the school's information system (external_ref) and the time they left, if they did",
+        sql: "SELECT id, name, external_ref, created_at, left_at FROM students ORDER BY name, id",
+    },
+    Table {
+        name: "classes",
+        about: "classes and their teacher",
+        sql: "SELECT c.id, c.name, c.teacher_id, u.username AS teacher_username, c.created_at
+            FROM classes c LEFT JOIN users u ON u.id = c.teacher_id ORDER BY c.name",
+    },
+    Table {
+        name: "class_members",
+        about: "which students are in which class",
+        sql: "SELECT m.class_id, c.name AS class_name, m.student_id, s.name AS student_name
+            FROM class_members m JOIN classes c ON c.id = m.class_id
+            JOIN students s ON s.id = m.student_id ORDER BY c.name, s.name",
+    },
+    Table {
+        name: "timetable",
+        about: "weekly lessons: weekday 1 = Monday, times in the school's time zone",
+        sql: "SELECT t.id, t.class_id, c.name AS class_name, t.room, t.weekday,
+                printf('%02d:%02d', t.start_minute / 60, t.start_minute % 60) AS start,
+                printf('%02d:%02d', t.end_minute / 60, t.end_minute % 60) AS end,
+                t.valid_from, t.valid_until
+            FROM timetable t JOIN classes c ON c.id = t.class_id
+            ORDER BY t.weekday, t.start_minute, c.name",
+    },
+    Table {
+        name: "terms",
+        about: "terms of the school year",
+        sql: "SELECT id, name, first_day, last_day FROM terms ORDER BY first_day",
+    },
+    Table {
+        name: "holidays",
+        about: "days the school is closed",
+        sql: "SELECT day, name FROM holidays ORDER BY day",
+    },
+    Table {
+        name: "attendance_codes",
+        about: "the register's codes and what each counts as",
+        sql: "SELECT code, meaning, mark FROM attendance_codes ORDER BY code",
+    },
+    Table {
+        name: "register_sessions",
+        about: "every lesson whose register closed (the legal record), as it was then",
+        sql: "SELECT slot_id, day, class_id, class_name, room, weekday, start_minute, end_minute,
+                starts_at, ends_at, closed_at
+            FROM register_sessions ORDER BY day, starts_at, class_name",
+    },
+    Table {
+        name: "register_entries",
+        about: "each student's code in each closed register, as first written",
+        sql: "SELECT e.slot_id, e.day, s.class_name, e.student_id, e.student_name, e.code,
+                e.source, e.first_seen_at, e.evidence, e.reason
+            FROM register_entries e
+            JOIN register_sessions s ON s.slot_id = e.slot_id AND s.day = e.day
+            ORDER BY e.day, s.starts_at, e.student_name",
+    },
+    Table {
+        name: "register_amendments",
+        about: "later changes to closed registers: who, when and why (the last one counts)",
+        sql: "SELECT id, slot_id, day, student_id, code, reason, by_user, by_name, by_role, at
+            FROM register_amendments ORDER BY id",
+    },
+    Table {
+        name: "marks",
+        about: "marks of registers still open, set by door units or teachers",
+        sql: "SELECT slot_id, day, student_id, mark, source, reason, set_by, set_at
+            FROM marks ORDER BY day, slot_id, student_id",
+    },
+    Table {
+        name: "records",
+        about: "door units' captures (no faces): the students they named and what a teacher decided",
+        sql: "SELECT id, device_id, room, captured_at, received_at, model, gallery_version,
+                candidates, decision, status, final_student, reviewed_by, reviewed_at,
+                clock_synchronised
+            FROM records ORDER BY captured_at, id",
+    },
+    Table {
+        name: "devices",
+        about: "door units (no credentials)",
+        sql: "SELECT id, name, room, enabled, created_at, last_seen_at, software_version, model
+            FROM devices ORDER BY name",
+    },
+    Table {
+        name: "users",
+        about: "staff accounts (no passwords)",
+        sql: "SELECT id, username, display_name, role, email, disabled, created_at
+            FROM users ORDER BY username",
+    },
+    Table {
+        name: "audit_log",
+        about: "every change made through the hub: who, what, before and after",
+        sql: "SELECT id, actor, action, target, before, after, at FROM audit_log ORDER BY id",
+    },
+];
+
+/// What an export held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Rows per table, in the archive's order.
+    pub rows: Vec<(&'static str, usize)>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.rows.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("reading the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("writing the archive: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("writing the archive: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for ExportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ExportError::Store(e.into())
+    }
+}
+
+/// Who the export is of and when it was made, for the manifest.
+#[derive(Debug, Clone)]
+pub struct About<'a> {
+    pub site: &'a str,
+    pub timezone: &'a str,
+    pub exported_at: i64,
+    pub exported_by: &'a str,
+    pub schema_version: usize,
+}
+
+/// Writes the archive to `out`, reading every table in one transaction of `conn`.
+pub fn write<W: Write + Seek>(
+    conn: &Connection,
+    about: &About<'_>,
+    out: W,
+) -> Result<Summary, ExportError> {
+    let tx = conn.unchecked_transaction()?;
+    let folder = format!("rollcall-export-{}", about.site);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut zip = ZipWriter::new(out);
+    let mut rows = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        let (csv, json, n) = read_table(&tx, table)?;
+        zip.start_file(format!("{folder}/csv/{}.csv", table.name), options)?;
+        zip.write_all(csv.as_bytes())?;
+        zip.start_file(format!("{folder}/json/{}.json", table.name), options)?;
+        serde_json::to_writer_pretty(&mut zip, &json).map_err(std::io::Error::from)?;
+        rows.push((table.name, n));
+    }
+    tx.finish()?;
+    let manifest = json!({
+        "format": "rollcall-export/1",
+        "site": about.site,
+        "timezone": about.timezone,
+        "exported_at": rfc3339(about.exported_at),
+        "exported_by": about.exported_by,
+        "schema_version": about.schema_version,
+        "software_version": env!("CARGO_PKG_VERSION"),
+        "tables": rows.iter().map(|(t, n)| json!({"name": t, "rows": n})).collect::<Vec<_>>(),
+    });
+    zip.start_file(format!("{folder}/manifest.json"), options)?;
+    serde_json::to_writer_pretty(&mut zip, &manifest).map_err(std::io::Error::from)?;
+    zip.start_file(format!("{folder}/README.txt"), options)?;
+    zip.write_all(readme(about, &rows).as_bytes())?;
+    zip.finish()?;
+    Ok(Summary { rows })
+}
+
+/// One table as CSV text and a JSON array of objects, with its row count.
+fn read_table(conn: &Connection, table: &Table) -> Result<(String, Value, usize), ExportError> {
+    let mut stmt = conn.prepare(table.sql)?;
+    let names: Vec<String> = stmt
+        .column_names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let header: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut csv = crate::csv::line(&header);
+    let mut json = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let mut object = Map::with_capacity(names.len());
+        let mut fields = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let value = cell(name, row.get_ref(i)?);
+            fields.push(match &value {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            object.insert(name.clone(), value);
+        }
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        csv.push_str(&crate::csv::line(&fields));
+        json.push(Value::Object(object));
+    }
+    let n = json.len();
+    Ok((csv, Value::Array(json), n))
+}
+
+/// A column's value as JSON: times (`*_at`) as RFC 3339, JSON text (evidence, candidates,
+/// audit before/after) as JSON, blobs never (no query selects one).
+fn cell(name: &str, value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(ms) if name.ends_with("_at") || name == "at" => rfc3339(ms).into(),
+        ValueRef::Integer(i) => i.into(),
+        ValueRef::Real(r) => json!(r),
+        ValueRef::Text(bytes) => {
+            let text = String::from_utf8_lossy(bytes);
+            let structured = matches!(name, "evidence" | "candidates" | "before" | "after");
+            match structured.then(|| serde_json::from_str::<Value>(&text).ok()) {
+                Some(Some(parsed)) => parsed,
+                _ => Value::String(text.into_owned()),
+            }
+        }
+        ValueRef::Blob(_) => Value::Null,
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_else(|| ms.to_string())
+}
+
+fn readme(about: &About<'_>, rows: &[(&str, usize)]) -> String {
+    let mut text = format!(
+        "Rollcall export of site {site}, made {at} by {by}.\n\n\
+         Every table twice: csv/NAME.csv for people and spreadsheets (a cell starting with =, +, -\n\
+         or @ has a ' put in front, so a spreadsheet shows it instead of running it) and\n\
+         json/NAME.json, exact, for programs. Times (columns ending in _at) are UTC, RFC 3339;\n\
+         days and lesson times are in the school's time zone, {tz}. Ids are stable: the same\n\
+         student has the same id in every file and every later export.\n\n\
+         Not included: faces (photos, crops and face embeddings are biometric data; another\n\
+         system must enrol students afresh) and secrets (passwords, door-unit credentials).\n\n",
+        site = about.site,
+        at = rfc3339(about.exported_at),
+        by = about.exported_by,
+        tz = about.timezone,
+    );
+    for table in TABLES {
+        let n = rows
+            .iter()
+            .find(|(t, _)| *t == table.name)
+            .map_or(0, |(_, n)| *n);
+        text.push_str(&format!(
+            "{:<20} {n:>8} rows  {}\n",
+            table.name, table.about
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_become_dates_and_json_text_becomes_json() {
+        assert_eq!(
+            cell("captured_at", ValueRef::Integer(1_764_000_000_000)),
+            json!("2025-11-24T16:00:00.000Z")
+        );
+        assert_eq!(cell("weekday", ValueRef::Integer(3)), json!(3));
+        assert_eq!(
+            cell("evidence", ValueRef::Text(br#"{"records":["a"]}"#)),
+            json!({"records": ["a"]})
+        );
+        assert_eq!(cell("reason", ValueRef::Text(b"{x")), json!("{x"));
+        assert_eq!(cell("thumbnail", ValueRef::Blob(b"jpeg")), Value::Null);
+    }
+
+    #[test]
+    fn every_query_runs_on_the_current_schema_and_selects_no_secret_or_face() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::Db::open(&dir.path().join("hub.sqlite3")).unwrap();
+        db.blocking(|conn| {
+            check_schema(conn);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    }
+
+    fn check_schema(conn: &Connection) {
+        for table in TABLES {
+            let stmt = conn
+                .prepare(table.sql)
+                .unwrap_or_else(|e| panic!("{}: {e}", table.name));
+            for column in stmt.column_names() {
+                for secret in [
+                    "hash",
+                    "credential",
+                    "embedding",
+                    "thumbnail",
+                    "token",
+                    "state",
+                ] {
+                    assert!(!column.contains(secret), "{}.{column}", table.name);
+                }
+            }
+        }
+        let about = About {
+            site: "school",
+            timezone: "Europe/London",
+            exported_at: 0,
+            exported_by: "test",
+            schema_version: 1,
+        };
+        let mut out = std::io::Cursor::new(Vec::new());
+        let summary = write(conn, &about, &mut out).unwrap();
+        assert_eq!(summary.rows.len(), TABLES.len());
+        let archive = zip::ZipArchive::new(out).unwrap();
+        assert_eq!(archive.len(), 2 * TABLES.len() + 2);
+    }
+}
