@@ -33,6 +33,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub backup: BackupConfig,
     pub provisioning: ProvisioningConfig,
+    pub devices: DevicesConfig,
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
     pub register: RegisterConfig,
@@ -250,6 +251,23 @@ impl Default for BackupConfig {
     }
 }
 
+/// Looking after door units.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevicesConfig {
+    /// A door unit not heard from for this many minutes is flagged on the Devices page (it
+    /// sends a heartbeat every 30 s).
+    pub silent_after_minutes: u32,
+}
+
+impl Default for DevicesConfig {
+    fn default() -> Self {
+        Self {
+            silent_after_minutes: 10,
+        }
+    }
+}
+
 /// One-code provisioning of door units (`rollcall-edge enrol`, docs/PI.md).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -402,6 +420,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             backup: BackupConfig::default(),
             provisioning: ProvisioningConfig::default(),
+            devices: DevicesConfig::default(),
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
             register: RegisterConfig::default(),
@@ -627,6 +646,9 @@ impl Settings for Config {
         let b = &self.backup;
         if !(1..=24 * 31).contains(&b.every_hours) || !(1..=400).contains(&b.keep) {
             return invalid("backup.every_hours must be 1 to 744 and backup.keep 1 to 400");
+        }
+        if !(1..=7 * 24 * 60).contains(&self.devices.silent_after_minutes) {
+            return invalid("devices.silent_after_minutes must be 1 to 10080 (a week)");
         }
         let p = &self.provisioning;
         if !(1..=7 * 24 * 60).contains(&p.code_minutes)

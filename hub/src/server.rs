@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::broker::{self, Broker};
+use crate::broker::login::Logins;
+use crate::broker::{self, Broker, Sessions};
 use rollcall_runtime::tls::TlsError;
 use rollcall_shared::SiteSettings;
 use tokio::net::TcpListener;
@@ -132,6 +133,7 @@ pub async fn run_on(
         db,
         clock,
         metrics: Arc::default(),
+        sessions: Sessions::new(),
         outbound: out_tx,
         gallery_changed: Arc::new(Notify::new()),
     };
@@ -168,6 +170,7 @@ struct Parts {
     db: Db,
     clock: SharedClock,
     metrics: Arc<Metrics>,
+    sessions: Arc<Sessions>,
     /// Messages to door units, through whichever broker link runs.
     outbound: mpsc::Sender<Outbound>,
     /// Woken when the gallery changes, so the pusher sends door units their updates.
@@ -227,6 +230,7 @@ impl Parts {
                 max_tracked: auth.limiter_max_tracked as usize,
             }),
             metrics: self.metrics.clone(),
+            sessions: self.sessions.clone(),
             outbound: self.outbound.clone(),
             gallery_changed: self.gallery_changed.clone(),
             faces,
@@ -240,8 +244,15 @@ impl Parts {
         let (config, metrics) = (&self.config, self.metrics.clone());
         Ok(match config.mqtt.mode {
             MqttMode::Embedded => BrokerLink::Embedded(
-                embedded_broker(config, mqtt, self.db.clone(), metrics, self.hashing.clone())
-                    .await?,
+                embedded_broker(
+                    config,
+                    mqtt,
+                    self.db.clone(),
+                    metrics,
+                    self.hashing.clone(),
+                    self.sessions.clone(),
+                )
+                .await?,
             ),
             MqttMode::External => {
                 BrokerLink::External(Link::new(config, metrics).map_err(RunError::BrokerTls)?)
@@ -331,6 +342,7 @@ async fn embedded_broker(
     db: Db,
     metrics: Arc<Metrics>,
     hashing: Hashing,
+    sessions: Arc<Sessions>,
 ) -> Result<Broker, RunError> {
     let embedded = &config.mqtt.embedded;
     let listener = match listener {
@@ -345,7 +357,13 @@ async fn embedded_broker(
     let tls = broker::acceptor(config).map_err(RunError::BrokerTls)?;
     let site = config.site.clone();
     Ok(Broker::new(
-        listener, tls, embedded, site, db, hashing, metrics,
+        listener,
+        tls,
+        embedded,
+        site,
+        Logins::new(db, hashing),
+        metrics,
+        sessions,
     ))
 }
 

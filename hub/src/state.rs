@@ -36,6 +36,8 @@ pub struct Hub {
     /// Wrong provisioning codes, per address and from everyone (`provisioning::EVERYONE`).
     pub code_limiter: LoginLimiter,
     pub metrics: Arc<Metrics>,
+    /// Door units connected to the embedded broker (empty with an external broker).
+    pub sessions: Arc<crate::broker::Sessions>,
     pub outbound: mpsc::Sender<Outbound>,
     pub gallery_changed: Arc<Notify>,
     /// The face pipeline for photo enrolment; `None` when `faces.enabled` is off.

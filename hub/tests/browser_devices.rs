@@ -51,5 +51,33 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
     b.click("#setup-code button").await;
     let gone = "return document.getElementById('setup-code').hidden;";
     b.wait("the code put away", gone, vec![]).await;
+
+    // Moved to another room, then retired: the row says so, and the unit is cut off.
+    let row = format!(
+        "tr[data-device=\"{}\"]",
+        body["device_id"].as_str().unwrap()
+    );
+    b.click(&format!("{row} summary[aria-label^='Rename or move']"))
+        .await;
+    let room = format!("{row} input[name=room]");
+    b.js(
+        "document.querySelector(arguments[0]).value = '';",
+        vec![json!(room)],
+    )
+    .await;
+    b.type_into(&room, "Lab 9").await;
+    b.click(&format!("{row} details[open] button[type=submit]"))
+        .await;
+    b.said("moved to Lab 9").await;
+    let moved = format!("return document.querySelector('{row}').textContent.includes('Lab 9');");
+    b.wait("the unit in Lab 9", &moved, vec![]).await;
+    b.click(&format!("{row} button[aria-label^='Retire']"))
+        .await;
+    b.click("#confirm-ok").await;
+    b.said("retired").await;
+    b.visible(&format!("{row}[data-state=retired]")).await;
+    let (_, devices) = hub.admin().await.get("/devices").await;
+    assert!(devices[0]["retired_at"].is_i64(), "{devices}");
+    assert_eq!(devices[0]["room"], json!("Lab 9"));
     hub.stop().await;
 }

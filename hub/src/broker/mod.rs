@@ -33,12 +33,10 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use crate::auth::hashing::Hashing;
 use crate::config::{ClientAuth, Config, EmbeddedBroker};
 use crate::device_ca::{DeviceCa, ca_cert_path};
 use crate::ingest::metrics::add;
 use crate::ingest::{Incoming, Metrics, Outbound};
-use crate::store::Db;
 use cert::ClientCert;
 use login::Logins;
 
@@ -61,7 +59,35 @@ struct Shared {
     connect_timeout: Duration,
     logins: Logins,
     metrics: Arc<Metrics>,
-    sessions: Mutex<HashMap<DeviceId, SessionHandle>>,
+    sessions: Arc<Sessions>,
+}
+
+/// The door units connected to the embedded broker, by device: the router delivers through
+/// it, and the hub closes a unit's session through it when the unit is disabled or retired.
+#[derive(Debug, Default)]
+pub struct Sessions(Mutex<HashMap<DeviceId, SessionHandle>>);
+
+impl Sessions {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Closes `device`'s session, if it has one (it may log in again only if it still may).
+    /// Returns whether it had one.
+    pub fn close(&self, device: DeviceId) -> bool {
+        match self.lock().remove(&device) {
+            Some(session) => {
+                session.taken_over.notify_one();
+                tracing::info!(%device, "mqtt: door unit's session closed by the hub");
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DeviceId, SessionHandle>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// How the router reaches a connected device.
@@ -122,16 +148,16 @@ impl Broker {
         tls: Option<TlsAcceptor>,
         config: &EmbeddedBroker,
         site: SiteId,
-        db: Db,
-        hashing: Hashing,
+        logins: Logins,
         metrics: Arc<Metrics>,
+        sessions: Arc<Sessions>,
     ) -> Self {
         let shared = Shared {
             site,
             connect_timeout: Duration::from_secs(config.connect_timeout_secs),
-            logins: Logins::new(db, hashing),
+            logins,
             metrics,
-            sessions: Mutex::new(HashMap::new()),
+            sessions,
         };
         Self {
             listener,
@@ -247,7 +273,7 @@ impl Shared {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DeviceId, SessionHandle>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+        self.sessions.lock()
     }
 }
 

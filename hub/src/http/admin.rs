@@ -23,10 +23,6 @@ struct DeviceBody {
     room: String,
 }
 
-pub async fn devices(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
-    Reply::ok(hub.read(devices::list).await?)
-}
-
 pub async fn enable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     set_enabled(hub, who, req.id("device", "device")?, true).await
 }
@@ -102,6 +98,12 @@ async fn set_enabled(
     let after = hub
         .write(move |tx| {
             let before = devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))?;
+            if before.retired_at.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "door unit {} is retired: register a new one",
+                    before.name
+                )));
+            }
             devices::set_enabled(tx, device, enabled)?;
             let change = Change {
                 actor: &actor,
@@ -121,6 +123,8 @@ async fn set_enabled(
         .await?;
     if enabled {
         hub.gallery_changed();
+    } else {
+        hub.sessions.close(device);
     }
     Reply::ok(after)
 }

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod calendar;
 mod conn;
+mod devices;
 pub(crate) mod digest;
 mod dispatch;
 mod error;

@@ -15,12 +15,30 @@ use crate::config::MqttMode;
 use crate::provisioning::{self, EVERYONE, Refused};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
-use crate::store::{devices, provisioning as codes};
+use crate::store::devices::{self, Device};
+use crate::store::provisioning as codes;
 
 /// `POST /devices/{device}/provisioning-code` (admin): a new one-time code for the unit, the
 /// command to type on it and that command as a QR code. Earlier unused codes stop working.
 pub async fn create_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let device: DeviceId = req.id("device", "device")?;
+    refuse_external(hub)?;
+    let code = provisioning::new_code();
+    let (actor, now) = (who.actor(), hub.now());
+    let expires_at = expiry(hub, now);
+    let digest = code.digest();
+    let unit = hub
+        .write(move |tx| {
+            let unit = devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))?;
+            store_code(tx, &unit, &digest, &actor, now, expires_at)?;
+            Ok::<_, ApiError>(unit)
+        })
+        .await?;
+    Reply::created(shown(hub, req, &unit, &code, expires_at)?)
+}
+
+/// Codes need the embedded broker: an external one keeps its own accounts.
+pub(super) fn refuse_external(hub: &Hub) -> Result<(), ApiError> {
     if hub.config.mqtt.mode == MqttMode::External {
         return Err(ApiError::Conflict(
             "with an external broker, door units' accounts live in that broker: set units up by \
@@ -28,36 +46,52 @@ pub async fn create_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Re
                 .into(),
         ));
     }
-    let code = provisioning::new_code();
-    let (actor, now) = (who.actor(), hub.now());
+    Ok(())
+}
+
+/// When a code made `now` expires.
+pub(super) fn expiry(hub: &Hub, now: UnixMillis) -> UnixMillis {
     let minutes = hub.config.provisioning.code_minutes;
-    let expires_at = UnixMillis(now.0 + i64::from(minutes) * 60_000);
-    let digest = code.digest();
-    let unit = hub
-        .write(move |tx| {
-            let unit = devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))?;
-            if !unit.enabled {
-                return Err(ApiError::Code(Refused::DeviceDisabled));
-            }
-            codes::replace(tx, &digest, device, &actor, now, expires_at)?;
-            audit::log(
-                tx,
-                Change {
-                    actor: &actor,
-                    action: "device.provisioning_code",
-                    target: format!("device:{device}"),
-                    before: None,
-                    after: Some(json!({"expires_at": expires_at})),
-                    at: now,
-                },
-            )?;
-            Ok::<_, ApiError>(unit)
-        })
-        .await?;
+    UnixMillis(now.0 + i64::from(minutes) * 60_000)
+}
+
+/// Stores a code (by its digest) for `unit`, which must be enabled, with an audit entry.
+pub(super) fn store_code(
+    tx: &rusqlite::Transaction<'_>,
+    unit: &Device,
+    digest: &str,
+    actor: &str,
+    now: UnixMillis,
+    expires_at: UnixMillis,
+) -> Result<(), ApiError> {
+    if !unit.enabled {
+        return Err(ApiError::Code(Refused::DeviceDisabled));
+    }
+    codes::replace(tx, digest, unit.id, actor, now, expires_at)?;
+    let change = Change {
+        actor,
+        action: "device.provisioning_code",
+        target: format!("device:{}", unit.id),
+        before: None,
+        after: Some(json!({"expires_at": expires_at})),
+        at: now,
+    };
+    audit::log(tx, change)?;
+    Ok(())
+}
+
+/// A code as the admin is shown it: the code, until when, the command and its QR code.
+pub(super) fn shown(
+    hub: &Hub,
+    req: &Request,
+    unit: &Device,
+    code: &ProvisioningCode,
+    expires_at: UnixMillis,
+) -> Result<serde_json::Value, ApiError> {
     let hub_url = provisioning::hub_url(&hub.config, req.host.as_deref());
-    let command = provisioning::command(hub_url.as_deref(), &code);
+    let command = provisioning::command(hub_url.as_deref(), code);
     let qr_svg = provisioning::qr_svg(&command).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Reply::created(json!({
+    Ok(json!({
         "device_id": unit.id,
         "device_name": unit.name,
         "code": code.to_string(),

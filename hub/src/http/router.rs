@@ -15,7 +15,7 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
-    admin, auth, calendar, digest, faces, health, history, provision, quarantine, records,
+    admin, auth, calendar, devices, digest, faces, health, history, provision, quarantine, records,
     register, reports, review, school, school_reports, sessions, strangers, timetable, today,
     users,
 };
@@ -127,11 +127,14 @@ pub const ROUTES: &[Route] = &[
     route(PATCH, "/users/{user}", admin!(users::update)),
     route(DELETE, "/users/{user}", admin!(users::delete)),
     route(POST, "/users/{user}/password", user!(users::set_password)),
-    route(GET, "/devices", admin!(admin::devices)),
+    route(GET, "/devices", admin!(devices::list)),
     route(POST, "/devices", admin!(admin::register_device)),
     route(POST, "/devices/{device}/enable", admin!(admin::enable)),
     route(POST, "/devices/{device}/disable", admin!(admin::disable)),
     route(POST, "/devices/{device}/resync", admin!(admin::resync)),
+    route(PATCH, "/devices/{device}", admin!(devices::update)),
+    route(POST, "/devices/{device}/retire", admin!(devices::retire)),
+    route(POST, "/devices/{device}/replace", admin!(devices::replace)),
     route(
         POST,
         "/devices/{device}/provisioning-code",

@@ -11,7 +11,7 @@ const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_h
     VALUES (?1, ?2, ?3, 1, ?4, ?5)";
 const SELECT: &str = "SELECT id, name, room, enabled, created_at, online, last_seen_at,
     outbox_depth, gallery_version, software_version, last_error, protocol_version, model,
-    free_disk_bytes, clock_offset_ms, clock_synchronised FROM devices";
+    free_disk_bytes, clock_offset_ms, clock_synchronised, retired_at, replaced_by FROM devices";
 const SET_ENABLED: &str = "UPDATE devices SET enabled = ?2 WHERE id = ?1";
 const SET_STATUS: &str = "UPDATE devices SET online = 1, last_seen_at = ?2, outbox_depth = ?3,
     gallery_version = ?4, software_version = ?5, last_error = ?6, protocol_version = ?7,
@@ -46,6 +46,10 @@ pub struct Device {
     /// Whether its clock was synchronised to network time at its last heartbeat (from
     /// protocol version 3; `None`: it cannot tell).
     pub clock_synchronised: Option<bool>,
+    /// When it was retired: disabled for good, its credentials revoked, its records kept.
+    pub retired_at: Option<UnixMillis>,
+    /// The unit that took over its room.
+    pub replaced_by: Option<DeviceId>,
 }
 
 impl Device {
@@ -68,6 +72,8 @@ impl Device {
             free_disk_bytes: None,
             clock_offset_ms: None,
             clock_synchronised: None,
+            retired_at: None,
+            replaced_by: None,
         }
     }
 }
@@ -90,6 +96,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         free_disk_bytes: r.get("free_disk_bytes")?,
         clock_offset_ms: r.get("clock_offset_ms")?,
         clock_synchronised: r.get("clock_synchronised")?,
+        retired_at: r.get("retired_at")?,
+        replaced_by: r
+            .get::<_, Option<String>>("replaced_by")?
+            .and_then(|id| id.parse().ok()),
     })
 }
 
@@ -117,6 +127,44 @@ pub fn list(conn: &Connection) -> Result<Vec<Device>, StoreError> {
 pub fn get(conn: &Connection, id: DeviceId) -> Result<Option<Device>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
     Ok(stmt.query_row([id.to_string()], from_row).optional()?)
+}
+
+/// Renames `id` and moves it to `room` (both already checked).
+pub fn set_name_and_room(
+    conn: &Connection,
+    id: DeviceId,
+    name: &str,
+    room: &str,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE devices SET name = ?2, room = ?3 WHERE id = ?1";
+    match conn
+        .execute(sql, params![id.to_string(), name, room])
+        .map_err(|e| StoreError::conflict_on_unique(e, "device name"))?
+    {
+        0 => Err(StoreError::NotFound("device")),
+        _ => Ok(()),
+    }
+}
+
+/// Retires `id` for good at `at`: disabled, its secret replaced by one no password matches,
+/// its unused provisioning codes dropped.
+pub fn retire(
+    conn: &Connection,
+    id: DeviceId,
+    at: UnixMillis,
+    replaced_by: Option<DeviceId>,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE devices SET enabled = 0, online = 0, credential_hash = 'retired',
+        retired_at = ?2, replaced_by = ?3 WHERE id = ?1 AND retired_at IS NULL";
+    let replaced_by = replaced_by.map(|d| d.to_string());
+    match conn.execute(sql, params![id.to_string(), at, replaced_by])? {
+        0 => Err(StoreError::NotFound("device")),
+        _ => {
+            let drop = "DELETE FROM provisioning_codes WHERE device_id = ?1 AND used_at IS NULL";
+            conn.execute(drop, [id.to_string()])?;
+            Ok(())
+        }
+    }
 }
 
 /// Replaces the argon2 hash of `id`'s MQTT secret: the old secret stops working at the unit's

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_13,
     MIGRATION_14,
     MIGRATION_15,
+    MIGRATION_16,
 ];
 
 const MIGRATION_1: &str = "
@@ -439,6 +440,13 @@ CREATE TABLE provisioning_codes (
     used_from TEXT
 );
 CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
+";
+
+/// Retired door units: kept (their records name them) but never enabled again; the unit that
+/// took over their room, when one did.
+const MIGRATION_16: &str = "
+ALTER TABLE devices ADD COLUMN retired_at INTEGER;
+ALTER TABLE devices ADD COLUMN replaced_by TEXT;
 ";
 
 /// The schema version this build brings a database to.

@@ -1,6 +1,7 @@
-// Devices (admin): each door unit's state as it last reported it — online or offline, last
-// heartbeat, records waiting in its outbox, the gallery version it holds — with re-sync,
-// enable/disable, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
+// Devices (admin): each door unit's state as it last reported it — online or offline, silent
+// for too long, last heartbeat, records waiting in its outbox, free disk, the gallery version
+// it holds, its software, model and clock — with re-sync, enable/disable, rename or move,
+// replace, retire, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
 // or read from its QR code), and registering a new unit. Below, the
 // records the hub held back (a door unit's clock far off, a student not on the roster), each
 // with its reason, for the admin to fix the unit and let the record go.
@@ -40,7 +41,9 @@ export function render(main) {
   let names = new Map();
 
   async function refresh() {
-    if (main.contains(document.activeElement) && document.activeElement.tagName === 'BUTTON') return;
+    // Never re-draw under someone's hands: a focused control, or a unit's edit form open.
+    const busy = ['BUTTON', 'INPUT', 'SUMMARY'].includes(document.activeElement.tagName);
+    if ((main.contains(document.activeElement) && busy) || body.querySelector('details[open]')) return;
     const [devices, records] = await Promise.all([api.get('/devices'), api.get('/quarantine?limit=200')]);
     names = new Map(devices.map((d) => [d.id, d.name]));
     fill(body, devices.length ? devices.map(row) : h('tr', {}, h('td', { colspan: 7 }, 'No door units registered yet.')));
@@ -77,6 +80,14 @@ export function render(main) {
 
   const gigabytes = (bytes) => `${(bytes / 1e9).toFixed(1)} GB`;
 
+  // "12 min", "3 h 5 min", "2 days".
+  function duration(ms) {
+    const minutes = Math.floor(ms / 60_000);
+    if (minutes < 60) return `${minutes} min`;
+    if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+    return `${Math.floor(minutes / 1440)} days`;
+  }
+
   // A door unit's clock more than a minute off stamps its records wrongly: say so.
   function clockOff(ms) {
     if (ms === null || Math.abs(ms) < 60_000) return null;
@@ -85,12 +96,20 @@ export function render(main) {
   }
 
   function row(d) {
-    const state = !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
+    const state = d.retired_at !== null ? 'retired' : !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
+    const successor = d.replaced_by && names.get(d.replaced_by);
     return h(
       'tr',
       { dataset: { device: d.id, state } },
       h('th', { scope: 'row' }, d.name, h('br'), h('span', { class: 'hint' }, d.room)),
-      h('td', {}, h('span', { class: 'state ' + state }, state[0].toUpperCase() + state.slice(1)), d.last_error ? h('p', { class: 'error' }, d.last_error) : null),
+      h(
+        'td',
+        {},
+        h('span', { class: 'state ' + state }, state[0].toUpperCase() + state.slice(1)),
+        successor ? h('span', { class: 'hint' }, h('br'), `replaced by ${successor}`) : null,
+        d.silent_for_ms !== null ? h('p', { class: 'error alert' }, `Silent for ${duration(d.silent_for_ms)}`) : null,
+        d.last_error ? h('p', { class: 'error' }, d.last_error) : null,
+      ),
       h('td', {}, h('span', { title: dateTime(d.last_seen_at) }, ago(d.last_seen_at))),
       h('td', {}, d.outbox_depth === null ? '—' : `${d.outbox_depth} waiting`, d.free_disk_bytes === null ? null : h('span', { class: 'hint' }, h('br'), `${gigabytes(d.free_disk_bytes)} free`)),
       h('td', {}, d.gallery_version === null ? '—' : `v${d.gallery_version}`),
@@ -103,22 +122,90 @@ export function render(main) {
         clockOff(d.clock_offset_ms) ? h('p', { class: 'error' }, clockOff(d.clock_offset_ms)) : null,
         d.clock_synchronised === false ? h('p', { class: 'error', title: 'The unit cannot reach a time server: the times it records may drift.' }, 'Clock not synchronised') : null,
       ),
+      h('td', { class: 'row-actions' }, state === 'retired' ? null : actions(d)),
+    );
+  }
+
+  function actions(d) {
+    const name = h('input', { name: 'name', value: d.name, required: true, autocomplete: 'off' });
+    const room = h('input', { name: 'room', value: d.room, required: true, autocomplete: 'off' });
+    const successor = h('input', { name: 'successor', required: true, autocomplete: 'off', placeholder: `${d.name}-new` });
+    return h(
+      'div',
+      {},
+      h('button', { type: 'button', class: 'small', onclick: () => resync(d), 'aria-label': `Re-sync ${d.name}` }, 'Re-sync'),
+      d.enabled ? h('button', { type: 'button', class: 'small', onclick: () => makeCode(d), 'aria-label': `Set-up code for ${d.name}` }, 'Set-up code') : null,
       h(
-        'td',
-        { class: 'row-actions' },
+        'button',
+        { type: 'button', class: 'small', onclick: () => toggle(d), 'aria-label': `${d.enabled ? 'Disable' : 'Enable'} ${d.name}` },
+        d.enabled ? 'Disable' : 'Enable',
+      ),
+      h(
+        'details',
+        { class: 'unit-change' },
+        h('summary', { 'aria-label': `Rename or move ${d.name}` }, 'Rename or move'),
         h(
-          'div',
-          {},
-          h('button', { type: 'button', class: 'small', onclick: () => resync(d), 'aria-label': `Re-sync ${d.name}` }, 'Re-sync'),
-          d.enabled ? h('button', { type: 'button', class: 'small', onclick: () => makeCode(d), 'aria-label': `Set-up code for ${d.name}` }, 'Set-up code') : null,
-          h(
-            'button',
-            { type: 'button', class: 'small', onclick: () => toggle(d), 'aria-label': `${d.enabled ? 'Disable' : 'Enable'} ${d.name}` },
-            d.enabled ? 'Disable' : 'Enable',
-          ),
+          'form',
+          { onsubmit: (e) => (e.preventDefault(), change(d, { name: name.value.trim(), room: room.value.trim() })) },
+          field('Name', name),
+          field('Room', room, 'Moving sends the unit the new room\'s gallery at once'),
+          h('button', { type: 'submit', class: 'small' }, 'Save'),
         ),
       ),
+      h(
+        'details',
+        { class: 'unit-change' },
+        h('summary', { 'aria-label': `Replace ${d.name}` }, 'Replace'),
+        h(
+          'form',
+          { onsubmit: (e) => (e.preventDefault(), replace(d, successor.value.trim())) },
+          field('New unit\'s name', successor, `It takes over ${d.room}; ${d.name} is retired`),
+          h('button', { type: 'submit', class: 'small' }, 'Replace'),
+        ),
+      ),
+      h('button', { type: 'button', class: 'small danger', onclick: () => retire(d), 'aria-label': `Retire ${d.name}` }, 'Retire'),
     );
+  }
+
+  async function change(d, body) {
+    try {
+      await api.patch(`/devices/${api.seg(d.id)}`, body);
+      announce(body.room !== d.room ? `${body.name} moved to ${body.room}; its gallery follows.` : `Saved ${body.name}.`);
+      document.activeElement.blur();
+      closeForms();
+      await refresh();
+    } catch (e) {
+      failed('Could not change the door unit', e);
+    }
+  }
+
+  async function retire(d) {
+    if (!(await confirm(`Retire ${d.name} for good? It is cut off at once and can never log in again; its records stay.`, 'Retire'))) return;
+    try {
+      await api.post(`/devices/${api.seg(d.id)}/retire`);
+      announce(`${d.name} retired.`);
+      document.activeElement.blur();
+      await refresh();
+    } catch (e) {
+      failed('Could not retire the door unit', e);
+    }
+  }
+
+  async function replace(d, name) {
+    try {
+      const r = await api.post(`/devices/${api.seg(d.id)}/replace`, { name });
+      announce(`${name} takes over ${d.room}; ${d.name} is retired.`);
+      document.activeElement.blur();
+      closeForms();
+      await refresh();
+      if (r.provisioning_code) showCode(r.provisioning_code);
+    } catch (e) {
+      failed('Could not replace the door unit', e);
+    }
+  }
+
+  function closeForms() {
+    for (const open of body.querySelectorAll('details[open]')) open.removeAttribute('open');
   }
 
   async function resync(d) {
@@ -133,27 +220,30 @@ export function render(main) {
   // A one-time code for the unit: the command to type on it, and the same as a QR code.
   async function makeCode(d) {
     try {
-      const r = await api.post(`/devices/${api.seg(d.id)}/provisioning-code`);
-      const qr = URL.createObjectURL(new Blob([r.qr_svg], { type: 'image/svg+xml' }));
-      setup.hidden = false;
-      fill(
-        setup,
-        h('h2', {}, `Set-up code for ${r.device_name}`),
-        h('div', { class: 'setup-code' },
-          h('img', { src: qr, alt: `QR code of the set-up command for ${r.device_name}`, width: 200, height: 200 }),
-          h('div', {},
-            h('p', { class: 'code', dataset: { code: r.code } }, r.code),
-            h('p', {}, `Works once, until ${dateTime(r.expires_at)}. On the door unit, type:`),
-            h('pre', {}, h('code', {}, r.command)),
-            h('p', { class: 'hint' }, 'It fetches the unit\'s settings and a new password from this hub, then starts it (docs/PI.md). A newer code for the same unit replaces this one.'),
-            h('button', { type: 'button', class: 'small', onclick: () => { URL.revokeObjectURL(qr); setup.hidden = true; fill(setup); } }, 'Done'),
-          ),
-        ),
-      );
-      setup.scrollIntoView({ block: 'nearest' });
+      showCode(await api.post(`/devices/${api.seg(d.id)}/provisioning-code`));
     } catch (e) {
       failed('Could not make a set-up code', e);
     }
+  }
+
+  function showCode(r) {
+    const qr = URL.createObjectURL(new Blob([r.qr_svg], { type: 'image/svg+xml' }));
+    setup.hidden = false;
+    fill(
+      setup,
+      h('h2', {}, `Set-up code for ${r.device_name}`),
+      h('div', { class: 'setup-code' },
+        h('img', { src: qr, alt: `QR code of the set-up command for ${r.device_name}`, width: 200, height: 200 }),
+        h('div', {},
+          h('p', { class: 'code', dataset: { code: r.code } }, r.code),
+          h('p', {}, `Works once, until ${dateTime(r.expires_at)}. On the door unit, type:`),
+          h('pre', {}, h('code', {}, r.command)),
+          h('p', { class: 'hint' }, 'It fetches the unit\'s settings and a new password from this hub, then starts it (docs/PI.md). A newer code for the same unit replaces this one.'),
+          h('button', { type: 'button', class: 'small', onclick: () => { URL.revokeObjectURL(qr); setup.hidden = true; fill(setup); } }, 'Done'),
+        ),
+      ),
+    );
+    setup.scrollIntoView({ block: 'nearest' });
   }
 
   async function toggle(d) {

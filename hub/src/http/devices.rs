@@ -1,0 +1,238 @@
+//! A door unit's life after registering (admin): the list with what each unit last reported
+//! and whether it has gone silent; renaming and moving it to another room (its gallery is
+//! re-narrowed and pushed at once); retiring it (credentials revoked, its broker session cut,
+//! its records kept); replacing it (a new unit takes over its room, with a set-up code).
+//! Registering, enabling and disabling are in `http::admin`, codes in `http::provision`.
+
+use rollcall_shared::record::validate_room;
+use rollcall_shared::{DeviceId, UnixMillis};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::error::ApiError;
+use super::provision;
+use super::request::{Reply, Request};
+use super::users::hashed;
+use crate::accounts::{self, Hashed};
+use crate::auth::Principal;
+use crate::provisioning;
+use crate::state::Hub;
+use crate::store::audit::{self, Change};
+use crate::store::devices::{self, Device};
+
+/// A device as the Devices page shows it: what it last reported, and for how long it has been
+/// silent when that is longer than `[devices] silent_after_minutes`.
+#[derive(Serialize)]
+struct DeviceView {
+    #[serde(flatten)]
+    device: Device,
+    silent_for_ms: Option<i64>,
+}
+
+/// How long `d` has been silent at `now`, when that is `after_ms` or more and it matters (an
+/// enabled unit; one never heard from counts from its registering).
+fn silence(d: &Device, now: UnixMillis, after_ms: i64) -> Option<i64> {
+    if !d.enabled || d.retired_at.is_some() {
+        return None;
+    }
+    let since = d.last_seen_at.unwrap_or(d.created_at);
+    let silent = now.0 - since.0;
+    (silent >= after_ms).then_some(silent)
+}
+
+/// `GET /devices`.
+pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let now = hub.now();
+    let after_ms = i64::from(hub.config.devices.silent_after_minutes) * 60_000;
+    let all = hub.read(devices::list).await?;
+    let views: Vec<DeviceView> = all
+        .into_iter()
+        .map(|device| DeviceView {
+            silent_for_ms: silence(&device, now, after_ms),
+            device,
+        })
+        .collect();
+    Reply::ok(views)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Update {
+    name: Option<String>,
+    room: Option<String>,
+}
+
+/// `PATCH /devices/{device}`: a new name, a new room, or both. A new room re-narrows the
+/// unit's gallery to the students timetabled there and pushes it at once.
+pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let device: DeviceId = req.id("device", "device")?;
+    let body: Update = req.json()?;
+    if let Some(name) = &body.name {
+        check_name(name)?;
+    }
+    if let Some(room) = &body.room {
+        validate_room(room).map_err(|e| ApiError::bad(format!("room: {e}")))?;
+    }
+    let (actor, now) = (who.actor(), hub.now());
+    let (before, after) = hub
+        .write(move |tx| {
+            let before = live(tx, device)?;
+            let name = body.name.unwrap_or_else(|| before.name.clone());
+            let room = body.room.unwrap_or_else(|| before.room.clone());
+            devices::set_name_and_room(tx, device, &name, &room)?;
+            let change = Change {
+                actor: &actor,
+                action: "device.update",
+                target: format!("device:{device}"),
+                before: Some(json!({"name": before.name, "room": before.room})),
+                after: Some(json!({"name": name, "room": room})),
+                at: now,
+            };
+            audit::log(tx, change)?;
+            let after = devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))?;
+            Ok::<_, ApiError>((before, after))
+        })
+        .await?;
+    if before.room != after.room {
+        tracing::info!(%device, from = before.room, to = after.room, "door unit moved");
+        hub.gallery_changed();
+    }
+    Reply::ok(after)
+}
+
+/// `POST /devices/{device}/retire`: for good. Its credentials and certificate stop working,
+/// its broker session is closed now, its records stay.
+pub async fn retire(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let device: DeviceId = req.id("device", "device")?;
+    let (actor, now) = (who.actor(), hub.now());
+    let retired = hub
+        .write(move |tx| {
+            live(tx, device)?;
+            retire_in(tx, device, None, &actor, now)
+        })
+        .await?;
+    hub.sessions.close(device);
+    Reply::ok(retired)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Replacement {
+    /// The new unit's name; the old one's room is kept.
+    name: String,
+}
+
+/// `POST /devices/{device}/replace`: registers a new unit in the old one's room, retires the
+/// old one, and answers the new unit with its MQTT password (shown once) and a set-up code.
+pub async fn replace(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let old: DeviceId = req.id("device", "device")?;
+    let body: Replacement = req.json()?;
+    check_name(&body.name)?;
+    let (actor, now) = (who.actor(), hub.now());
+    let secret = hashed(hub, Hashed::device_secret).await?;
+    let code = provisioning::new_code();
+    let (digest, expires_at) = (code.digest(), provision::expiry(hub, now));
+    let with_code = hub.config.mqtt.mode == crate::config::MqttMode::Embedded;
+    let (registered, retired) = hub
+        .write(move |tx| {
+            let before = live(tx, old)?;
+            let registered =
+                accounts::register_device(tx, &body.name, &before.room, secret, &actor, now)?;
+            let retired = retire_in(tx, old, Some(registered.device.id), &actor, now)?;
+            if with_code {
+                provision::store_code(tx, &registered.device, &digest, &actor, now, expires_at)?;
+            }
+            Ok::<_, ApiError>((registered, retired))
+        })
+        .await?;
+    hub.sessions.close(old);
+    hub.gallery_changed();
+    let code = match with_code {
+        true => Some(provision::shown(
+            hub,
+            req,
+            &registered.device,
+            &code,
+            expires_at,
+        )?),
+        false => None,
+    };
+    Reply::created(json!({
+        "device": registered.device,
+        "mqtt_username": registered.mqtt_username,
+        "mqtt_password": registered.mqtt_password,
+        "provisioning_code": code,
+        "replaced": retired,
+    }))
+}
+
+/// The device, unless it is unknown (404) or retired (409).
+fn live(conn: &rusqlite::Connection, device: DeviceId) -> Result<Device, ApiError> {
+    let d = devices::get(conn, device)?.ok_or(ApiError::NotFound("device".into()))?;
+    if d.retired_at.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "door unit {} is retired: register a new one",
+            d.name
+        )));
+    }
+    Ok(d)
+}
+
+fn retire_in(
+    tx: &rusqlite::Transaction<'_>,
+    device: DeviceId,
+    replaced_by: Option<DeviceId>,
+    actor: &str,
+    now: UnixMillis,
+) -> Result<Device, ApiError> {
+    devices::retire(tx, device, now, replaced_by)?;
+    let change = Change {
+        actor,
+        action: "device.retire",
+        target: format!("device:{device}"),
+        before: None,
+        after: Some(json!({"replaced_by": replaced_by})),
+        at: now,
+    };
+    audit::log(tx, change)?;
+    devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad("name: 1 to 64 characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(last_seen: Option<i64>) -> Device {
+        let mut d = Device::new(DeviceId::random(), "door", "Lab 3", UnixMillis(1_000));
+        d.last_seen_at = last_seen.map(UnixMillis);
+        d
+    }
+
+    #[test]
+    fn a_unit_is_silent_once_unheard_for_the_setting() {
+        let after = 600_000;
+        assert_eq!(
+            silence(&unit(Some(100_000)), UnixMillis(699_999), after),
+            None
+        );
+        assert_eq!(
+            silence(&unit(Some(100_000)), UnixMillis(700_000), after),
+            Some(600_000)
+        );
+        assert_eq!(
+            silence(&unit(None), UnixMillis(601_000), after),
+            Some(600_000),
+            "never heard from: counted from registering"
+        );
+        let mut off = unit(None);
+        off.enabled = false;
+        assert_eq!(silence(&off, UnixMillis(10_000_000), after), None);
+    }
+}
