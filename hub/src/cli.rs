@@ -68,6 +68,9 @@ pub enum Command {
     /// Register and list door units.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Import classes, students, teachers and memberships from the school information system.
+    #[command(subcommand)]
+    Roster(RosterCommand),
     /// Add and list users.
     #[command(subcommand)]
     User(UserCommand),
@@ -92,6 +95,27 @@ pub struct Target {
     pub data_dir: Option<PathBuf>,
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Import a plain CSV file, or OneRoster 1.2 bulk CSV (a folder or a zip of its files);
+    /// with --dry-run, only say what would change.
+    Import {
+        /// The CSV file, or the OneRoster folder or zip.
+        path: PathBuf,
+        /// `csv` or `oneroster` (default: oneroster for a folder or a .zip, else csv).
+        #[arg(long)]
+        format: Option<String>,
+        /// Say what would be created, changed and left alone, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// List every row, not only the changes.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]

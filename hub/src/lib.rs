@@ -35,6 +35,7 @@ pub mod reports;
 pub mod retention;
 pub mod review;
 pub mod roster;
+pub mod roster_import;
 mod server;
 pub mod setup;
 pub mod state;

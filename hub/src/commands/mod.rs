@@ -4,6 +4,7 @@
 mod backup;
 mod demo;
 mod device;
+mod roster;
 mod serve;
 mod user;
 
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { to, config } => backup::export(&Config::load(&config)?, &to),
         Command::Restore { file, target } => backup::restore(&file, &data_dir(target)?),
         Command::Device(cmd) => device::run(cmd),
+        Command::Roster(cmd) => roster::run(cmd),
         Command::User(cmd) => user::run(cmd),
         Command::Demo {
             dir,

@@ -51,6 +51,9 @@ pub enum ApiError {
     TooManyAttempts { retry_after: u64 },
     #[error("too many wrong provisioning codes from here; try again in {retry_after} s")]
     TooManyCodes { retry_after: u64 },
+    /// Rows of an uploaded file that cannot be used; nothing of the file was taken.
+    #[error("{} rows of the file cannot be used; nothing was imported", .0.len())]
+    BadRows(Vec<crate::roster_import::RowError>),
     /// A door unit's provisioning code was refused.
     #[error("{0}")]
     Code(Refused),
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
+            ApiError::BadRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Code(Refused::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Code(Refused::Used | Refused::Expired) => StatusCode::GONE,
             ApiError::Code(Refused::DeviceDisabled) => StatusCode::CONFLICT,
@@ -105,6 +109,7 @@ impl ApiError {
             ApiError::Unavailable(_) => "unavailable",
             ApiError::BadGateway(_) => "bad_gateway",
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => "rate_limited",
+            ApiError::BadRows(_) => "bad_rows",
             ApiError::Code(Refused::Unknown) => "unknown_code",
             ApiError::Code(Refused::Used) => "code_used",
             ApiError::Code(Refused::Expired) => "code_expired",
@@ -119,6 +124,9 @@ impl ApiError {
             tracing::error!("request failed: {detail}");
         }
         let mut error = serde_json::json!({"code": self.code(), "message": self.to_string()});
+        if let ApiError::BadRows(rows) = self {
+            error["rows"] = serde_json::to_value(rows).unwrap_or_default();
+        }
         if let ApiError::Photo { refusal, photos } = self {
             if let Some(details) = refusal.details() {
                 error["details"] = details;

@@ -22,6 +22,7 @@ mod register;
 mod reports;
 mod request;
 mod review;
+mod roster;
 mod router;
 mod school;
 pub(crate) mod school_reports;

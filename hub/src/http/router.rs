@@ -16,8 +16,8 @@ use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::{
     admin, auth, calendar, devices, digest, faces, health, history, provision, quarantine, records,
-    register, reports, review, school, school_reports, sessions, strangers, timetable, today,
-    users,
+    register, reports, review, roster, school, school_reports, sessions, strangers, timetable,
+    today, users,
 };
 use crate::auth::Principal;
 use crate::state::Hub;
@@ -42,7 +42,7 @@ pub enum Guard {
 
 /// Largest JSON body a route reads.
 pub const JSON_LIMIT: u64 = 1024 * 1024;
-/// Largest upload (multipart photos) a route reads.
+/// Largest upload (multipart photos, roster files) a route reads.
 pub const UPLOAD_LIMIT: u64 = 25 * 1024 * 1024;
 
 /// One row of the table.
@@ -97,7 +97,7 @@ const fn route(method: Method, path: &'static str, guard: Guard) -> Route {
     }
 }
 
-/// A route that reads photo uploads.
+/// A route that reads uploads (photos, roster files).
 const fn upload(method: Method, path: &'static str, guard: Guard) -> Route {
     Route {
         method,
@@ -143,6 +143,7 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/provision", anyone!(provision::redeem)),
     route(GET, "/audit", admin!(admin::audit)),
     route(GET, "/export", admin!(admin::export)),
+    upload(POST, "/roster/import", admin!(roster::import)),
     route(POST, "/email/test", admin!(digest::test)),
     route(POST, "/email/digest/preview", admin!(digest::preview)),
     route(GET, "/email/digests", admin!(digest::list)),
@@ -392,7 +393,8 @@ mod tests {
                     "{a:?} is in the table twice"
                 );
             }
-            let upload = a.path.ends_with("/faces") && a.method == POST;
+            let upload =
+                (a.path.ends_with("/faces") || a.path == "/roster/import") && a.method == POST;
             assert_eq!(a.body_limit > JSON_LIMIT, upload, "{a:?}");
         }
     }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_14,
     MIGRATION_15,
     MIGRATION_16,
+    MIGRATION_17,
 ];
 
 const MIGRATION_1: &str = "
@@ -447,6 +448,16 @@ CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
 const MIGRATION_16: &str = "
 ALTER TABLE devices ADD COLUMN retired_at INTEGER;
 ALTER TABLE devices ADD COLUMN replaced_by TEXT;
+";
+
+/// The school information system's ids of imported classes and teachers (students already had
+/// `external_ref`): a roster import finds what it made before by them.
+const MIGRATION_17: &str = "
+ALTER TABLE classes ADD COLUMN external_ref TEXT;
+ALTER TABLE users ADD COLUMN external_ref TEXT;
+CREATE UNIQUE INDEX classes_external_ref ON classes(external_ref) WHERE external_ref IS NOT NULL;
+CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
+CREATE INDEX students_external_ref ON students(external_ref);
 ";
 
 /// The schema version this build brings a database to.

@@ -7,6 +7,7 @@ pub mod devices;
 pub mod digests;
 pub mod faces;
 pub mod gallery;
+pub mod imports;
 pub mod marks;
 mod migrations;
 pub mod provisioning;
