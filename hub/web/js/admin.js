@@ -1,4 +1,5 @@
-// Admin: user accounts (with their e-mail addresses and a test message), classes (teacher and members) and the weekly timetable.
+// Admin: user accounts (with their e-mail addresses and a test message), classes (teacher and members), the weekly timetable,
+// and importing the roster from the school information system (checked first, then imported).
 
 import * as api from './api.js';
 import { announce, confirm, failed, field, fill, h, heading, longDate, select } from './ui.js';
@@ -10,7 +11,8 @@ export async function render(main) {
   const users = h('section', { class: 'card', 'aria-labelledby': 'users-title' });
   const classes = h('section', { class: 'card', 'aria-labelledby': 'classes-title' });
   const timetable = h('section', { class: 'card wide', 'aria-labelledby': 'timetable-title' });
-  main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable));
+  const roster = rosterImport(() => load());
+  main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable, roster));
   const state = { users: [], classes: [], students: [], slots: [], editing: null };
 
   async function load() {
@@ -300,4 +302,60 @@ export async function render(main) {
 
 
   await load();
+}
+
+/** The roster from the school information system: a file is checked (a dry run listing what
+ * would change, with a reason per row, or every bad row), then imported. */
+function rosterImport(imported) {
+  const format = select('format', [['csv', 'Plain CSV'], ['oneroster', 'OneRoster 1.2 (zip)']], 'csv');
+  const file = h('input', { type: 'file', name: 'roster', accept: '.csv,.zip,text/csv,application/zip', required: true });
+  const result = h('div', { id: 'roster-result', 'aria-live': 'polite' });
+  const importButton = h('button', { type: 'button', class: 'primary', disabled: true, onclick: () => send(false) }, 'Import');
+  file.addEventListener('change', () => {
+    importButton.disabled = true;
+    fill(result);
+  });
+
+  async function send(dryRun) {
+    if (!file.files.length) return;
+    try {
+      const plan = await api.postFile(`/roster/import?format=${format.value}&dry_run=${dryRun}`, file.files[0]);
+      fill(result, ...summary(plan));
+      importButton.disabled = !dryRun || !plan.steps.some((s) => s.action !== 'unchanged');
+      if (!dryRun) {
+        announce('Roster imported.');
+        await imported();
+      }
+    } catch (e) {
+      importButton.disabled = true;
+      const rows = (e.body && e.body.error && e.body.error.rows) || [];
+      fill(result, h('p', { class: 'error' }, e.message), rows.length ? h('ul', { class: 'bad-rows' }, rows.map((r) => h('li', {}, `${r.file} line ${r.line}: ${r.message}`))) : null);
+      failed('The roster cannot be imported', e);
+    }
+  }
+
+  return h(
+    'section',
+    { class: 'card wide', 'aria-labelledby': 'roster-title' },
+    h('h2', { id: 'roster-title' }, 'Import the roster'),
+    h('p', { class: 'hint' }, 'From the school information system: a plain CSV (student_id, student_name, class_id, class_name, and optionally teacher_id, teacher_username, teacher_name, teacher_email) or a OneRoster 1.2 export. Students no longer in it are marked as leavers, never deleted. Check first: nothing changes until you import.'),
+    h('div', { class: 'grid' }, field('Format', format), field('File', file)),
+    h('div', { class: 'row-actions' }, h('button', { type: 'button', onclick: () => send(true) }, 'Check'), importButton),
+    result,
+  );
+}
+
+function summary(plan) {
+  const counts = Object.entries(plan.counts).map(([kind, c]) => `${kind}s: ${Object.entries(c).map(([a, n]) => `${n} ${a}`).join(', ')}`);
+  const changes = plan.steps.filter((s) => s.action !== 'unchanged');
+  return [
+    h('p', {}, plan.dry_run ? 'If imported:' : 'Imported:'),
+    h('ul', {}, counts.map((c) => h('li', {}, c))),
+    changes.length
+      ? h('div', { class: 'scroll', tabindex: 0 }, h('table', { class: 'roster-plan' },
+          h('thead', {}, h('tr', {}, ['Change', 'What', 'Id', 'Name', 'Why'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, changes.map((s) => h('tr', { dataset: { action: s.action } }, h('td', {}, s.action), h('td', {}, s.kind), h('td', {}, s.source_id), h('td', {}, s.name), h('td', {}, s.reason)))),
+        ))
+      : h('p', {}, 'Nothing to change: the hub already holds this roster.'),
+  ];
 }

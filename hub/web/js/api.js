@@ -107,6 +107,8 @@ export const post = async (path, body = {}) => json(await send('POST', path, { j
 export const put = async (path, body) => json(await send('PUT', path, { json: body }));
 export const patch = async (path, body) => json(await send('PATCH', path, { json: body }));
 export const del = async (path) => json(await send('DELETE', path));
+/** POSTs one file (or any Blob) as the whole body. */
+export const postFile = async (path, file) => json(await send('POST', path, { form: file }));
 
 /** Uploads files as multipart parts named "photo". */
 export async function upload(path, files) {

@@ -1,0 +1,74 @@
+//! The roster import on the Admin page in a real headless Chromium against a real hub: an
+//! admin picks a CSV, checks it (what would change, and nothing changes), imports it (the
+//! classes appear), and a file with a bad row is refused with the row named.
+
+#[path = "browser/chrome.rs"]
+#[allow(dead_code)]
+mod chrome;
+mod common;
+
+use chrome::Browser;
+use common::*;
+use serde_json::json;
+
+const PLAIN: &str = "\
+student_id,student_name,class_id,class_name
+S1,Ada Lovelace,C7B,7B
+S2,Bo Diddley,C7B,7B
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_checks_then_imports_a_roster_file() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let files = tempfile::tempdir().unwrap();
+    let good = files.path().join("roster.csv");
+    std::fs::write(&good, PLAIN).unwrap();
+    let bad = files.path().join("bad.csv");
+    std::fs::write(&bad, format!("{PLAIN}S3,,C7B,7B\n")).unwrap();
+
+    let b = Browser::start(&format!("http://{}", hub.addr), files.path()).await;
+    b.open("/").await;
+    b.type_into("input[name=username]", ADMIN).await;
+    b.type_into("input[name=password]", PASSWORD).await;
+    b.click("form.signin button[type=submit]").await;
+    b.visible("#nav").await;
+    b.click("#nav a[data-page=admin]").await;
+
+    b.type_into(
+        "#roster-title ~ .grid input[type=file]",
+        bad.to_str().unwrap(),
+    )
+    .await;
+    b.click("#roster-title ~ .row-actions button").await;
+    b.visible("#roster-result .bad-rows").await;
+    let text = b.text("#roster-result").await;
+    assert!(text.contains("line 4: student_name is empty"), "{text}");
+
+    b.js(
+        "document.querySelector('#roster-title ~ .grid input[type=file]').value = '';",
+        vec![],
+    )
+    .await;
+    b.type_into(
+        "#roster-title ~ .grid input[type=file]",
+        good.to_str().unwrap(),
+    )
+    .await;
+    b.click("#roster-title ~ .row-actions button").await;
+    b.visible("#roster-result table").await;
+    let text = b.text("#roster-result").await;
+    assert!(
+        text.contains("If imported") && text.contains("Ada Lovelace"),
+        "{text}"
+    );
+    let (_, classes) = admin.get("/classes").await;
+    assert_eq!(classes, json!([]), "a check changes nothing");
+
+    b.click("#roster-title ~ .row-actions button.primary").await;
+    b.said("Roster imported").await;
+    let (_, classes) = admin.get("/classes").await;
+    assert_eq!(classes[0]["name"], json!("7B"));
+    b.screenshot("admin-roster-import").await;
+    hub.stop().await;
+}
