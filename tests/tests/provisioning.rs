@@ -40,6 +40,10 @@ async fn a_door_unit_enrolled_with_a_code_reports_to_the_hub() {
     let admin = Api::login_trusting(&pki.ca, &format!("{hub_url}/api/v1"), ADMIN, ADMIN_PASSWORD)
         .await
         .unwrap();
+    let admin_id = admin.get("/auth/me").await.unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let made = admin
         .post("/devices", json!({"name": "door-lab3", "room": "Lab 3"}))
         .await
@@ -154,5 +158,29 @@ async fn a_door_unit_enrolled_with_a_code_reports_to_the_hub() {
             edge.output()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The hub's access log: one line per request, by route template, without the code, the
+    // token or the password.
+    let log = std::fs::read_to_string(dir.join("hub.log")).unwrap();
+    let access: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("rollcall_hub::access"))
+        .collect();
+    assert!(
+        access
+            .iter()
+            .any(|l| l.contains("route=\"/provision\"") && l.contains("status=200")),
+        "{log}"
+    );
+    assert!(
+        access.iter().any(
+            |l| l.contains("route=\"/devices/{device}/provisioning-code\"")
+                && l.contains(&format!("user={}", admin_id))
+        ),
+        "{log}"
+    );
+    for secret in [code.as_str(), admin.token.as_str(), ADMIN_PASSWORD] {
+        assert!(!log.contains(secret), "the log shows a secret");
     }
 }

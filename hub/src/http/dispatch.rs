@@ -35,18 +35,34 @@ pub struct Head {
     pub remote: Option<IpAddr>,
 }
 
-/// Answers one API request; never panics, never fails to answer.
-pub async fn answer(hub: &Hub, head: Head, body: BodyStream) -> Result<Reply, ApiError> {
-    let what = format!("{} /api/v1{}", head.method, clip(&head.path));
-    match contain::future(dispatch(hub, head, body)).await {
-        Ok(reply) => reply,
-        Err(panicked) => Err(ApiError::Internal(format!("{what}: {panicked}"))),
-    }
+/// What the access log says of a request besides its status: the route's template (never the
+/// path itself, which holds ids) and who asked.
+#[derive(Debug, Default)]
+pub struct Served {
+    pub route: Option<&'static str>,
+    pub user: Option<uuid::Uuid>,
 }
 
-async fn dispatch(hub: &Hub, head: Head, body: BodyStream) -> Result<Reply, ApiError> {
+/// Answers one API request; never panics, never fails to answer.
+pub async fn answer(hub: &Hub, head: Head, body: BodyStream) -> (Result<Reply, ApiError>, Served) {
+    let what = format!("{} /api/v1{}", head.method, clip(&head.path));
+    let mut served = Served::default();
+    let result = match contain::future(dispatch(hub, head, body, &mut served)).await {
+        Ok(reply) => reply,
+        Err(panicked) => Err(ApiError::Internal(format!("{what}: {panicked}"))),
+    };
+    (result, served)
+}
+
+async fn dispatch(
+    hub: &Hub,
+    head: Head,
+    body: BodyStream,
+    served: &mut Served,
+) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = head.path.split('/').filter(|s| !s.is_empty()).collect();
     let (route, params) = router::find(&head.method, &segments)?;
+    served.route = Some(route.path);
     let bearer = head
         .headers
         .get(header::AUTHORIZATION)
@@ -55,6 +71,7 @@ async fn dispatch(hub: &Hub, head: Head, body: BodyStream) -> Result<Reply, ApiE
         Guard::Anyone(_) => None,
         Guard::User(_) | Guard::Admin(_) => Some(authenticate(hub, bearer).await?),
     };
+    served.user = who.as_ref().map(|w| w.user_id);
     if let (Guard::Admin(_), Some(who)) = (route.guard, &who)
         && !who.is_admin()
     {

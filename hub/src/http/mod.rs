@@ -35,6 +35,7 @@ mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Buf;
 use futures_util::{Stream, StreamExt};
@@ -102,7 +103,14 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
                     remote: remote.map(|a| a.ip()),
                 };
                 let body = boxed(body);
-                async move { respond(dispatch::answer(&hub, head, body).await) }
+                async move {
+                    let (started, method, remote) =
+                        (Instant::now(), head.method.clone(), head.remote);
+                    let (result, served) = dispatch::answer(&hub, head, body).await;
+                    let response = respond(result);
+                    access_log(&method, &served, response.status(), started, remote);
+                    response
+                }
             },
         );
     let fallback = warp::any().map(|| respond(Err(ApiError::NoRoute)));
@@ -112,6 +120,34 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
         .unify()
         .map(move |response| with_hsts(response, hsts))
         .boxed()
+}
+
+/// One line per API request (target `rollcall_hub::access`): method, the route's template
+/// (`/students/{student}`, never the path with its ids, nor the query, a token or the body),
+/// status, duration and the signed-in user's id. Under systemd it goes to the journal with
+/// the rest: `journalctl -u rollcall-hub | grep rollcall_hub::access`.
+fn access_log(
+    method: &warp::http::Method,
+    served: &dispatch::Served,
+    status: warp::http::StatusCode,
+    started: Instant,
+    remote: Option<std::net::IpAddr>,
+) {
+    let route = served.route.unwrap_or("(no route)");
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let user = served
+        .user
+        .map_or_else(|| "-".to_owned(), |u| u.to_string());
+    let remote = remote.map_or_else(|| "-".to_owned(), |r| r.to_string());
+    tracing::info!(
+        target: "rollcall_hub::access",
+        %method,
+        route,
+        status = status.as_u16(),
+        duration_ms = format_args!("{duration_ms:.1}"),
+        %user,
+        %remote,
+    );
 }
 
 /// warp's body stream as chunks of [`Bytes`](bytes::Bytes).
