@@ -34,6 +34,7 @@ pub struct Config {
     pub backup: BackupConfig,
     pub provisioning: ProvisioningConfig,
     pub devices: DevicesConfig,
+    pub metrics: MetricsConfig,
     pub ingest: IngestConfig,
     pub attendance: AttendanceConfig,
     pub register: RegisterConfig,
@@ -251,6 +252,16 @@ impl Default for BackupConfig {
     }
 }
 
+/// Prometheus metrics on a listener of their own (`crate::prometheus`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Where `GET /metrics` is served (plain HTTP); unset: nowhere.
+    pub listen: Option<SocketAddr>,
+    /// Serve it on a non-loopback address (firewall it to the Prometheus server).
+    pub allow_remote: bool,
+}
+
 /// Looking after door units.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -421,6 +432,7 @@ impl Default for Config {
             backup: BackupConfig::default(),
             provisioning: ProvisioningConfig::default(),
             devices: DevicesConfig::default(),
+            metrics: MetricsConfig::default(),
             ingest: IngestConfig::default(),
             attendance: AttendanceConfig::default(),
             register: RegisterConfig::default(),
@@ -646,6 +658,16 @@ impl Settings for Config {
         let b = &self.backup;
         if !(1..=24 * 31).contains(&b.every_hours) || !(1..=400).contains(&b.keep) {
             return invalid("backup.every_hours must be 1 to 744 and backup.keep 1 to 400");
+        }
+        if let Some(listen) = self.metrics.listen
+            && !listen.ip().is_loopback()
+            && !self.metrics.allow_remote
+        {
+            return invalid(
+                "metrics.listen is not a loopback address: metrics are served without a password, \
+                 so set metrics.allow_remote = true only where a firewall lets the Prometheus server \
+                 alone reach it",
+            );
         }
         if !(1..=7 * 24 * 60).contains(&self.devices.silent_after_minutes) {
             return invalid("devices.silent_after_minutes must be 1 to 10080 (a week)");

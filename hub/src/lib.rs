@@ -29,6 +29,7 @@ pub mod learn;
 pub mod marks;
 pub mod notify;
 pub mod open_files;
+pub mod prometheus;
 pub mod provisioning;
 pub mod register;
 pub mod reports;

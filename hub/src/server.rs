@@ -148,6 +148,19 @@ pub async fn run_on(
             .run(parts.gallery_changed.clone(), stop.clone()),
     );
     parts.spawn_schedules(&mut tasks, mailer, &stop);
+    if let Some(listen) = parts.config.metrics.listen {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| RunError::Bind {
+                addr: listen,
+                source,
+            })?;
+        tasks.spawn(crate::prometheus::serve(
+            hub.clone(),
+            listener,
+            stop.clone(),
+        ));
+    }
     tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
     let config = &parts.config;
     tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");

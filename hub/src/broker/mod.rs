@@ -72,6 +72,16 @@ impl Sessions {
         Arc::default()
     }
 
+    /// How many door units are connected.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no door unit is connected.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// Closes `device`'s session, if it has one (it may log in again only if it still may).
     /// Returns whether it had one.
     pub fn close(&self, device: DeviceId) -> bool {

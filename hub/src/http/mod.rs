@@ -108,7 +108,7 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
                         (Instant::now(), head.method.clone(), head.remote);
                     let (result, served) = dispatch::answer(&hub, head, body).await;
                     let response = respond(result);
-                    access_log(&method, &served, response.status(), started, remote);
+                    access_log(&hub, &method, &served, response.status(), started, remote);
                     response
                 }
             },
@@ -127,6 +127,7 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
 /// status, duration and the signed-in user's id. Under systemd it goes to the journal with
 /// the rest: `journalctl -u rollcall-hub | grep rollcall_hub::access`.
 fn access_log(
+    hub: &Hub,
     method: &warp::http::Method,
     served: &dispatch::Served,
     status: warp::http::StatusCode,
@@ -134,7 +135,11 @@ fn access_log(
     remote: Option<std::net::IpAddr>,
 ) {
     let route = served.route.unwrap_or("(no route)");
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    hub.metrics
+        .timings
+        .request(method.as_str(), route, status.as_u16(), took);
+    let duration_ms = took.as_secs_f64() * 1000.0;
     let user = served
         .user
         .map_or_else(|| "-".to_owned(), |u| u.to_string());

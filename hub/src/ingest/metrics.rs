@@ -28,6 +28,8 @@ pub struct Metrics {
     pub publish_failures: AtomicU64,
     pub broker_errors: AtomicU64,
     pub login_refused: AtomicU64,
+    /// Durations and per-route counts for Prometheus (`crate::prometheus`).
+    pub timings: crate::prometheus::Live,
 }
 
 /// A point-in-time copy for JSON.

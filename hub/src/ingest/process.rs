@@ -95,6 +95,7 @@ impl Ingest {
         if accepted.is_empty() {
             return;
         }
+        let started = std::time::Instant::now();
         let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
         let (gate, hooks) = (self.gate, self.hooks.clone());
         let now = self.clock.now();
@@ -121,6 +122,7 @@ impl Ingest {
                 // The devices hear first: their acks do not wait for the batch's log lines.
                 let fates = std::mem::take(&mut outcome.fates);
                 self.answer(outcome).await;
+                self.metrics.timings.ingest_batch(started.elapsed());
                 for (id, device, decision, fate) in &fates {
                     let _record = tracing::info_span!("record", %id).entered();
                     tracing::info!(%device, ?decision, "{fate}");

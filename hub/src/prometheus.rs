@@ -1,0 +1,350 @@
+//! Prometheus metrics (`[metrics] listen`): `GET /metrics` on a listener of its own, in the
+//! Prometheus text format, made with `prometheus-client`. The JSON `/api/v1/health` and
+//! `/api/v1/metrics` stay as they are.
+//!
+//! Counted as things happen: HTTP requests by route template, method and status, and their
+//! durations by route; ingest batches' durations (stored and acknowledged). Read at each
+//! scrape: ingest's counters (`ingest::Metrics`), the review queue, door units online, door
+//! units whose gallery is behind, sessions on the embedded broker and whether the broker link
+//! is up.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use warp::Filter as _;
+
+use crate::ingest::Metrics;
+use crate::ingest::metrics::MetricsSnapshot;
+use crate::state::Hub;
+use crate::store::StoreError;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Request {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+}
+
+type Durations = Family<Route, Histogram, fn() -> Histogram>;
+
+/// Seconds, from 1 ms doubling to about 33 s.
+fn seconds() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// What the hub counts for Prometheus as it happens.
+#[derive(Debug)]
+pub struct Live {
+    requests: Family<Request, Counter>,
+    durations: Durations,
+    ingest: Histogram,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(seconds),
+            ingest: seconds(),
+        }
+    }
+}
+
+impl Live {
+    /// One API request answered.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let labels = Request {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
+        let route = Route {
+            route: route.to_owned(),
+        };
+        self.durations
+            .get_or_create(&route)
+            .observe(took.as_secs_f64());
+    }
+
+    /// One ingest batch stored and acknowledged.
+    pub fn ingest_batch(&self, took: Duration) {
+        self.ingest.observe(took.as_secs_f64());
+    }
+}
+
+/// What is read from the database and the broker at each scrape.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Gauges {
+    pub review_queue: i64,
+    pub devices_online: i64,
+    pub devices_enabled: i64,
+    pub galleries_behind: i64,
+    pub broker_sessions: i64,
+}
+
+/// The registry and the scrape-time values, rendered on each scrape.
+#[derive(Debug)]
+pub struct Exporter {
+    registry: Registry,
+    state: Arc<Mutex<(MetricsSnapshot, Gauges)>>,
+}
+
+impl Exporter {
+    pub fn new(live: &Live, metrics: &Metrics) -> Self {
+        let mut registry = Registry::with_prefix("rollcall_hub");
+        registry.register(
+            "http_requests",
+            "API requests answered, by route template, method and status",
+            live.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "How long API requests took, by route template",
+            live.durations.clone(),
+        );
+        registry.register(
+            "ingest_batch_duration_seconds",
+            "How long a batch of door units' messages took to store and acknowledge",
+            live.ingest.clone(),
+        );
+        let state = Arc::new(Mutex::new((metrics.snapshot(), Gauges::default())));
+        registry.register_collector(Box::new(Scraped(state.clone())));
+        Self { registry, state }
+    }
+
+    /// The text format, with the counters and gauges given.
+    pub fn render(&self, snapshot: MetricsSnapshot, gauges: Gauges) -> String {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = (snapshot, gauges);
+        let mut text = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            tracing::error!("cannot encode the metrics: {e}");
+        }
+        text
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until `stop` turns true.
+pub async fn serve(hub: Arc<Hub>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("Prometheus metrics on http://{addr}/metrics");
+    }
+    let exporter = Arc::new(Exporter::new(&hub.metrics.timings, &hub.metrics));
+    let metrics = warp::path!("metrics").and(warp::get()).then(move || {
+        let (hub, exporter) = (hub.clone(), exporter.clone());
+        async move {
+            let text = exporter.render(hub.metrics.snapshot(), gauges(&hub).await);
+            let mut response = warp::reply::Response::new(text.into());
+            response.headers_mut().insert(
+                warp::http::header::CONTENT_TYPE,
+                warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+    });
+    warp::serve(metrics)
+        .incoming(listener)
+        .graceful(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .run()
+        .await;
+}
+
+/// The values read at a scrape; zero where the database cannot be read (and said in the log).
+async fn gauges(hub: &Hub) -> Gauges {
+    let mut gauges = hub.read(read_gauges).await.unwrap_or_else(|e| {
+        tracing::error!("metrics: cannot read the database: {e}");
+        Gauges::default()
+    });
+    gauges.broker_sessions = i64::try_from(hub.sessions.len()).unwrap_or(i64::MAX);
+    gauges
+}
+
+fn read_gauges(conn: &rusqlite::Connection) -> Result<Gauges, StoreError> {
+    const SQL: &str = "SELECT
+        (SELECT COUNT(*) FROM records WHERE status = 'pending'),
+        (SELECT COUNT(*) FROM devices WHERE enabled = 1 AND online = 1),
+        (SELECT COUNT(*) FROM devices WHERE enabled = 1),
+        (SELECT COUNT(*) FROM devices d JOIN device_galleries g ON g.device_id = d.id
+            WHERE d.enabled = 1 AND d.online = 1
+            AND COALESCE(d.gallery_version, 0) < g.version)";
+    let row = conn.query_row(SQL, [], |r| {
+        Ok(Gauges {
+            review_queue: r.get(0)?,
+            devices_online: r.get(1)?,
+            devices_enabled: r.get(2)?,
+            galleries_behind: r.get(3)?,
+            broker_sessions: 0,
+        })
+    })?;
+    Ok(row)
+}
+
+#[derive(Debug)]
+struct Scraped(Arc<Mutex<(MetricsSnapshot, Gauges)>>);
+
+impl Collector for Scraped {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let (s, g) = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let counters = [
+            (
+                "records_received",
+                "Attendance records received from door units",
+                s.records_received,
+            ),
+            ("records_stored", "Records stored (new)", s.records_stored),
+            (
+                "records_duplicate",
+                "Records received again (already stored)",
+                s.records_duplicate,
+            ),
+            (
+                "records_quarantined",
+                "Records acknowledged but held for an admin",
+                s.records_quarantined,
+            ),
+            (
+                "room_corrected",
+                "Records stored under the device's registered room",
+                s.room_corrected,
+            ),
+            (
+                "templates_learned",
+                "Gallery templates learned from Confident captures",
+                s.templates_learned,
+            ),
+            (
+                "acks_sent",
+                "Acknowledgements sent to door units",
+                s.acks_sent,
+            ),
+            ("status_messages", "Heartbeats received", s.status_messages),
+            (
+                "gallery_requests",
+                "Gallery requests from door units",
+                s.gallery_requests,
+            ),
+            (
+                "gallery_updates_sent",
+                "Gallery updates sent to door units",
+                s.gallery_updates_sent,
+            ),
+            (
+                "malformed",
+                "Messages that could not be decoded",
+                s.malformed,
+            ),
+            (
+                "forged",
+                "Messages naming another device than their sender",
+                s.forged,
+            ),
+            (
+                "unknown_device",
+                "Messages from unregistered devices",
+                s.unknown_device,
+            ),
+            (
+                "disabled_device",
+                "Messages from disabled devices",
+                s.disabled_device,
+            ),
+            (
+                "publish_failures",
+                "Messages to door units that could not be sent",
+                s.publish_failures,
+            ),
+            (
+                "broker_errors",
+                "Errors on the broker link",
+                s.broker_errors,
+            ),
+            (
+                "login_refused",
+                "Door units' MQTT logins refused",
+                s.login_refused,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        let gauges = [
+            (
+                "mqtt_connected",
+                "1 while the broker link is up",
+                i64::from(s.mqtt_connected),
+            ),
+            (
+                "review_queue",
+                "Records waiting for a teacher's review",
+                g.review_queue,
+            ),
+            ("devices_online", "Door units online", g.devices_online),
+            ("devices_enabled", "Door units enabled", g.devices_enabled),
+            (
+                "galleries_behind",
+                "Online door units whose gallery is older than the one the hub last sent them",
+                g.galleries_behind,
+            ),
+            (
+                "broker_sessions",
+                "Door units connected to the embedded broker",
+                g.broker_sessions,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
+            gauge.encode(metric)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_names_every_metric_with_its_value() {
+        let (live, metrics) = (Live::default(), Metrics::default());
+        crate::ingest::metrics::add(&metrics.records_stored, 3);
+        live.request("POST", "/devices", 201, Duration::from_millis(12));
+        live.ingest_batch(Duration::from_millis(3));
+        let exporter = Exporter::new(&live, &metrics);
+        let gauges = Gauges {
+            review_queue: 4,
+            devices_online: 2,
+            ..Gauges::default()
+        };
+        let text = exporter.render(metrics.snapshot(), gauges);
+        for line in [
+            "rollcall_hub_records_stored_total 3",
+            "rollcall_hub_review_queue 4",
+            "rollcall_hub_devices_online 2",
+            "rollcall_hub_http_requests_total{method=\"POST\",route=\"/devices\",status=\"201\"} 1",
+            "rollcall_hub_http_request_duration_seconds_count{route=\"/devices\"} 1",
+            "rollcall_hub_ingest_batch_duration_seconds_count 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+        }
+    }
+}
