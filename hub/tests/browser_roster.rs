@@ -1,6 +1,7 @@
 //! The roster import on the Admin page in a real headless Chromium against a real hub: an
 //! admin picks a CSV, checks it (what would change, and nothing changes), imports it (the
-//! classes appear), and a file with a bad row is refused with the row named.
+//! classes appear), and a file with a bad row is refused with the row named. Then the school's
+//! export downloads as one zip.
 
 #[path = "browser/chrome.rs"]
 #[allow(dead_code)]
@@ -69,6 +70,23 @@ async fn an_admin_checks_then_imports_a_roster_file() {
     b.said("Roster imported").await;
     let (_, classes) = admin.get("/classes").await;
     assert_eq!(classes[0]["name"], json!("7B"));
-    b.screenshot("admin-roster-import").await;
+
+    // And the school's data leaves in one archive.
+    b.click("#export-title ~ button").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let archive = loop {
+        let found = std::fs::read_dir(files.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "zip"));
+        if let Some(path) = found {
+            break path;
+        }
+        assert!(std::time::Instant::now() < deadline, "no export downloaded");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let name = archive.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with("rollcall-export-test-site-"), "{name}");
     hub.stop().await;
 }

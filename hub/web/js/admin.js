@@ -2,7 +2,7 @@
 // and importing the roster from the school information system (checked first, then imported).
 
 import * as api from './api.js';
-import { announce, confirm, failed, field, fill, h, heading, longDate, select } from './ui.js';
+import { announce, confirm, download, failed, field, fill, h, heading, longDate, select } from './ui.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
@@ -12,7 +12,7 @@ export async function render(main) {
   const classes = h('section', { class: 'card', 'aria-labelledby': 'classes-title' });
   const timetable = h('section', { class: 'card wide', 'aria-labelledby': 'timetable-title' });
   const roster = rosterImport(() => load());
-  main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable, roster));
+  main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable, roster, exportCard()));
   const state = { users: [], classes: [], students: [], slots: [], editing: null };
 
   async function load() {
@@ -358,4 +358,24 @@ function summary(plan) {
         ))
       : h('p', {}, 'Nothing to change: the hub already holds this roster.'),
   ];
+}
+
+/** The school's data in one archive (CSV and JSON): nothing locks a school in. */
+function exportCard() {
+  async function fetchArchive() {
+    try {
+      const { blob, filename } = await api.blob('/export');
+      download(blob, filename || 'rollcall-export.zip');
+      announce('The export is downloading.');
+    } catch (e) {
+      failed('Could not export', e);
+    }
+  }
+  return h(
+    'section',
+    { class: 'card wide', 'aria-labelledby': 'export-title' },
+    h('h2', { id: 'export-title' }, 'Export all the school\'s data'),
+    h('p', { class: 'hint' }, 'Students, classes, timetable, the register with its amendments, door units\' records (no faces), users (no passwords) and the audit log, as CSV and JSON in one zip file. It holds personal data: keep it safe.'),
+    h('button', { type: 'button', onclick: fetchArchive }, 'Download the export'),
+  );
 }
