@@ -283,7 +283,7 @@ pub fn import(
             let c = class_ids.get(class.as_str()).copied().flatten();
             let s = student_ids.get(student.as_str()).copied().flatten();
             if let (Some(c), Some(s)) = (c, s) {
-                imports::add_member(conn, c, s)?;
+                school::add_member(conn, c, s)?;
             }
         }
         plan.push("membership", &id, name, Action::Create, "new in this class");
@@ -301,7 +301,7 @@ pub fn import(
             continue;
         }
         if apply && let (Some(c), Some(s)) = (held_classes.get(class), held_students.get(student)) {
-            imports::remove_member(conn, c.id, s.id)?;
+            school::remove_member(conn, c.id, s.id)?;
         }
         let name = names.get(student.as_str()).copied().unwrap_or(student);
         plan.push(

@@ -180,23 +180,3 @@ pub fn update_teacher(
     conn.execute(sql, params![id.to_string(), name, email])?;
     Ok(())
 }
-
-pub fn add_member(conn: &Connection, class: ClassId, student: StudentId) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT OR IGNORE INTO class_members (class_id, student_id) VALUES (?1, ?2)",
-        params![class.to_string(), student.to_string()],
-    )?;
-    Ok(())
-}
-
-pub fn remove_member(
-    conn: &Connection,
-    class: ClassId,
-    student: StudentId,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2",
-        params![class.to_string(), student.to_string()],
-    )?;
-    Ok(())
-}
