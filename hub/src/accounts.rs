@@ -98,7 +98,8 @@ pub struct Registered {
     pub mqtt_password: String,
 }
 
-fn valid_username(name: &str) -> bool {
+/// 1 to 64 letters, digits, '.', '_' or '-'.
+pub fn valid_username(name: &str) -> bool {
     let ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
     (1..=64).contains(&name.len()) && name.chars().all(ok)
 }

@@ -147,6 +147,7 @@ pub fn plain(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
                 let name =
                     f("teacher_name", false, &mut errors).unwrap_or_else(|| username.clone());
                 let email = f("teacher_email", false, &mut errors);
+                let email = account(&t, line, &username, email, &mut errors);
                 let teacher = TeacherRow {
                     source_id: tid.clone(),
                     username,
@@ -244,6 +245,7 @@ pub fn oneroster(files: &BTreeMap<String, Vec<u8>>) -> Result<Roster, Vec<RowErr
                 };
                 kinds.insert(id.clone(), "teacher");
                 let email = f("email", false, &mut errors);
+                let email = account(&users, line, &username, email, &mut errors);
                 let teacher = TeacherRow {
                     source_id: id,
                     username,
@@ -318,6 +320,31 @@ pub fn oneroster(files: &BTreeMap<String, Vec<u8>>) -> Result<Roster, Vec<RowErr
         roster.members.push((class, student));
     }
     roster.finish(errors)
+}
+
+/// A teacher's user name and e-mail address checked as the hub checks them anywhere else; the
+/// address as the hub keeps it.
+fn account(
+    t: &Table,
+    line: u64,
+    username: &str,
+    email: Option<String>,
+    errors: &mut Vec<RowError>,
+) -> Option<String> {
+    if !username.is_empty() && !crate::accounts::valid_username(username) {
+        errors.push(t.error(
+            line,
+            format!("user name {username:?}: 1 to 64 letters, digits, '.', '_' or '-'"),
+        ));
+    }
+    match email.as_deref().map(crate::accounts::email_address) {
+        Some(Ok(address)) => Some(address),
+        Some(Err(e)) => {
+            errors.push(t.error(line, e));
+            None
+        }
+        None => None,
+    }
 }
 
 /// Collects rows, refusing one source id with two different contents.

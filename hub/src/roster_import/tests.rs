@@ -54,6 +54,12 @@ fn bad_rows_are_each_reported_with_file_and_line() {
     assert_eq!(lines, [2, 3, 5], "{errors:?}");
     assert!(errors[0].message.contains("student_name is empty"));
     assert!(errors[2].message.contains("different details"));
+    let teachers = "student_id,student_name,class_id,class_name,teacher_id,teacher_username,teacher_email\n\
+        S1,Ada,C1,7B,T1,Tess Ting,tess@school.test\nS2,Bo,C2,8A,T2,bob,not an address\n";
+    let errors = parse::plain(teachers.as_bytes()).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].message.contains("user name"), "{errors:?}");
+    assert_eq!(errors[1].line, 3);
     let missing = parse::plain(b"id,name\n1,x\n").unwrap_err();
     assert!(
         missing[0].message.contains("missing columns"),
