@@ -27,6 +27,8 @@ const CA_FILE: &str = "ca.pem";
 const SECRETS_FILE: &str = "edge-secrets.toml";
 const CLIENT_CERT_FILE: &str = "client-cert.pem";
 const CLIENT_KEY_FILE: &str = "client-key.pem";
+/// The largest answer taken (certificates and a few names: a few kilobytes).
+const MAX_ANSWER: usize = 256 * 1024;
 /// How long the hub may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// The status light's pins in docs/PI.md (BCM numbering).
@@ -129,7 +131,7 @@ fn fetch(args: &EnrolArgs, code: &ProvisioningCode) -> anyhow::Result<Provisione
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let reply = client.post(&endpoint).json(&body).send().await.map_err(|e| {
+        let mut reply = client.post(&endpoint).json(&body).send().await.map_err(|e| {
             let hint = if args.ca.is_none() {
                 " (if the hub's certificate is from the school's own CA, pass it with --ca FILE)"
             } else {
@@ -143,10 +145,17 @@ fn fetch(args: &EnrolArgs, code: &ProvisioningCode) -> anyhow::Result<Provisione
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = reply
-            .bytes()
+        let mut bytes = Vec::new();
+        while let Some(chunk) = reply
+            .chunk()
             .await
-            .context("the hub's answer was cut off")?;
+            .context("the hub's answer was cut off")?
+        {
+            if bytes.len() + chunk.len() > MAX_ANSWER {
+                bail!("the hub's answer is over {MAX_ANSWER} bytes: is {base} a Rollcall hub?");
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
