@@ -16,5 +16,7 @@ pub mod matching;
 pub mod pipeline;
 mod product;
 pub mod quality;
+pub mod resize;
 pub mod retinaface;
+mod scratch;
 pub mod weights;

@@ -18,6 +18,7 @@ use crate::dlib_resnet::{CHIP_SIZE, Chip, DlibResnet, EmbedError};
 use crate::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
 use crate::matching::Embedding;
 use crate::quality::{FaceQuality, QualityInput};
+use crate::resize::resize_triangle;
 use crate::retinaface::{DetectOptions, DetectorError, RetinaFace, SMALLEST_ANCHOR_PX};
 use crate::weights::{ModelsDir, WeightsError};
 
@@ -273,12 +274,7 @@ impl FacePipeline {
     /// if none: a human face, aligned, is found again with near certainty; an animal or an
     /// object that looked like a face at the frame's scale usually is not.
     fn chip_face_score(&self, chip: &RgbImage) -> Result<f32, PipelineError> {
-        let small = image::imageops::resize(
-            chip,
-            RECHECK_SIDE,
-            RECHECK_SIDE,
-            image::imageops::FilterType::Triangle,
-        );
+        let small = resize_triangle(chip, RECHECK_SIDE, RECHECK_SIDE);
         let padded = pad(&small, RECHECK_MARGIN);
         let centre = padded.width() as f32 / 2.0;
         let best = self

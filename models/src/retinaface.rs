@@ -29,13 +29,13 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
-use image::imageops::{FilterType, resize};
 
 pub use crate::detect::{Detection, RawOutputs};
 pub use options::{DetectOptions, SMALLEST_ANCHOR_PX};
 pub use tensors::{BGR_MEAN, image_to_tensor};
 
 use crate::detect;
+use crate::resize::resize_triangle;
 
 /// File name of the converted weights inside the models directory.
 pub const WEIGHTS_FILE: &str = "retinaface_mnet025.safetensors";
@@ -69,7 +69,7 @@ pub fn resize_for_network(image: &RgbImage, width: u32, height: u32) -> Cow<'_, 
     if image.dimensions() == (width, height) {
         Cow::Borrowed(image)
     } else {
-        Cow::Owned(resize(image, width, height, FilterType::Triangle))
+        Cow::Owned(resize_triangle(image, width, height))
     }
 }
 

@@ -3,8 +3,9 @@
 //! candle 0.11's CPU `conv2d` spends most of its time rearranging data (NCHW ↔ NHWC,
 //! 512-pixel tiles) rather than in the matrix product; for this network that was ~60 % of
 //! the run time. Here one `CustomOp1` lays out the patches as `[C·k·k, Ho·Wo]` straight from
-//! NCHW, multiplies them with `gemm` (the kernel candle's own `matmul` calls) and adds the
-//! bias (then ReLU, when asked) in place: NCHW output, no other pass over it.
+//! NCHW into the thread's scratch buffer (`crate::scratch`), multiplies them with `gemm` (the
+//! kernel candle's own `matmul` calls) into an output that starts as the bias, then applies
+//! the ReLU when asked: NCHW output, nothing zeroed, no other pass over it.
 //!
 //! The product runs on the calling thread: the embedder spreads whole chips over the cores
 //! instead (`DlibResnet::embed_batch`), which does not stall when another process holds a
@@ -13,6 +14,7 @@
 
 use crate::kernel_input::nchw_f32;
 use crate::product;
+use crate::scratch::{bias_planes, with_scratch};
 use candle_core::{CpuStorage, CustomOp1, Layout, Module, Result, Shape, Tensor, bail};
 
 /// A 2-D convolution with square kernel, symmetric zero padding and equal strides.
@@ -75,7 +77,8 @@ impl Module for Conv {
     }
 }
 
-/// im2col, `gemm` on the calling thread, bias, optional ReLU: `[N, C, H, W]` → `[N, C_out, Ho, Wo]`.
+/// im2col into the thread's scratch buffer, `gemm` on the calling thread, added to the bias,
+/// optional ReLU: `[N, C, H, W]` → `[N, C_out, Ho, Wo]`.
 #[derive(Debug, Clone)]
 struct FusedConv {
     /// `[C_out, C_in·k·k]`, row-major.
@@ -86,9 +89,8 @@ struct FusedConv {
 }
 
 impl FusedConv {
-    /// One image: `cols` is `C·k·k × Ho·Wo`, zeroed once (im2col writes the same entries for
-    /// every image, never the padding's); `dst` is `C_out × Ho·Wo`, given the bias first and
-    /// the product added to it.
+    /// One image: `cols` is scratch for the `C·k·k × Ho·Wo` patches (every entry is written);
+    /// `dst` is `C_out × Ho·Wo` holding the bias, to which the product is added.
     fn run(&self, img: &[f32], cols: &mut [f32], dst: &mut [f32], hw: (usize, usize)) {
         let (ho, wo) = self.patches.out_size(hw.0, hw.1).unwrap_or((0, 0));
         let (m, n, k) = (
@@ -97,9 +99,6 @@ impl FusedConv {
             self.weight.len() / self.bias.len(),
         );
         self.patches.fill(img, cols, hw, (ho, wo));
-        for (row, b) in dst.chunks_exact_mut(n).zip(&self.bias) {
-            row.fill(*b);
-        }
         product::add(&self.weight, cols, dst, (m, n, k));
         if self.relu {
             dst.iter_mut().for_each(|v| *v = v.max(0.0));
@@ -119,12 +118,14 @@ impl CustomOp1 for FusedConv {
         if c * self.patches.k * self.patches.k * c_out != self.weight.len() {
             bail!("conv: {c} input channels do not fit the weights");
         }
-        let mut cols = vec![0f32; c * self.patches.k * self.patches.k * ho * wo];
-        let mut out = vec![0f32; n * c_out * ho * wo];
-        let images = data.chunks_exact(c * h * w);
-        for (img, dst) in images.zip(out.chunks_exact_mut(c_out * ho * wo)) {
-            self.run(img, &mut cols, dst, (h, w));
-        }
+        let mut out = bias_planes(&self.bias, ho * wo, n);
+        let rows = c * self.patches.k * self.patches.k;
+        with_scratch(rows * ho * wo, |cols| {
+            let images = data.chunks_exact(c * h * w);
+            for (img, dst) in images.zip(out.chunks_exact_mut(c_out * ho * wo)) {
+                self.run(img, cols, dst, (h, w));
+            }
+        });
         Ok((CpuStorage::F32(out), Shape::from((n, c_out, ho, wo))))
     }
 }
@@ -149,7 +150,7 @@ impl Im2Col {
         }
     }
 
-    /// Fill the rows of one image's patch matrix (`dst` is zeroed, `Ho·Wo` per row).
+    /// Writes every entry of one image's patch matrix (`Ho·Wo` per row), the padding's as 0.
     fn fill(&self, img: &[f32], dst: &mut [f32], (h, w): (usize, usize), (ho, wo): (usize, usize)) {
         let (k, s, p) = (self.k, self.stride, self.padding);
         let mut rows = dst.chunks_exact_mut(ho * wo);
@@ -158,15 +159,17 @@ impl Im2Col {
                 for kx in 0..k {
                     let Some(row) = rows.next() else { return };
                     // Output columns whose input column ox·s + kx − p lies inside 0‥w.
-                    let first = p.saturating_sub(kx).div_ceil(s);
-                    let end = ((w + p).saturating_sub(kx)).div_ceil(s).min(wo);
-                    for oy in 0..ho {
+                    let first = p.saturating_sub(kx).div_ceil(s).min(wo);
+                    let end = ((w + p).saturating_sub(kx)).div_ceil(s).clamp(first, wo);
+                    for (oy, out) in row.chunks_exact_mut(wo).enumerate() {
                         let Some(iy) = (oy * s + ky).checked_sub(p).filter(|iy| *iy < h) else {
+                            out.fill(0.0);
                             continue;
                         };
                         let src = &plane[iy * w..(iy + 1) * w];
-                        let out = &mut row[oy * wo..(oy + 1) * wo];
-                        copy_strided(src, &mut out[first..end.max(first)], first * s + kx - p, s);
+                        out[..first].fill(0.0);
+                        out[end..].fill(0.0);
+                        copy_strided(src, &mut out[first..end], first * s + kx - p, s);
                     }
                 }
             }
@@ -176,6 +179,9 @@ impl Im2Col {
 
 /// `dst[i] = src[start + i·stride]`.
 fn copy_strided(src: &[f32], dst: &mut [f32], start: usize, stride: usize) {
+    if dst.is_empty() {
+        return;
+    }
     if stride == 1 {
         dst.copy_from_slice(&src[start..start + dst.len()]);
     } else {
@@ -241,10 +247,12 @@ mod tests {
     }
 
     /// The fused kernel against the earlier path, with and without ReLU, at the network's
-    /// real shapes (stem, a stride-2 down conv, the 3×3-extended-to-4 tail).
+    /// real shapes (stem, a stride-2 down conv, the 3×3-extended-to-4 tail), with the
+    /// scratch buffer full of NaN beforehand: every patch entry must be written.
     #[test]
     fn fused_matches_the_unfused_path() -> Result<()> {
         let dev = Device::Cpu;
+        crate::scratch::with_scratch(1 << 22, |b| b.fill(f32::NAN));
         for (c_in, c_out, hw, k, stride, padding) in [
             (3, 32, 150, 7, 2, 0),
             (32, 32, 35, 3, 1, 1),

@@ -6,8 +6,9 @@
 //! each its own parallel step: with another process holding a core, every step waited for it.
 //! Here a layer is cut into at most one band of output rows per rayon thread (only when the
 //! layer is large enough to pay for it, [`MIN_BAND_MACS`]); each band builds its own patches
-//! (3×3) or reads the input in place (1×1), writes the bias, adds the product and applies the
-//! activation, with no synchronisation in between. With `RAYON_NUM_THREADS=1` everything runs
+//! (3×3) or reads the input in place (1×1), adds the product to the bias and applies the
+//! activation, with no synchronisation in between. The output starts as the bias, and the
+//! patches live in a per-thread scratch buffer (`crate::scratch`): nothing is zeroed first. With `RAYON_NUM_THREADS=1` everything runs
 //! on the calling thread.
 
 use std::ops::Range;
@@ -18,6 +19,7 @@ use rayon::prelude::*;
 use super::im2col::{Geometry, fill_band};
 use crate::kernel_input::nchw_f32;
 use crate::product;
+use crate::scratch::{bias_planes, with_scratch};
 
 /// A layer is split into bands only when each band gets at least this many multiply-adds:
 /// below it, handing a band to another thread costs more than it saves.
@@ -66,14 +68,11 @@ impl FusedConv {
         ho.div_ceil(bands)
     }
 
-    /// Output rows `rows` of one image: patches (3×3) or the input itself (1×1, stride 1),
-    /// bias, product, activation.
+    /// Output rows `rows` of one image, whose output already holds the bias: patches (3×3)
+    /// or the input itself (1×1, stride 1), product, activation.
     fn band(&self, img: &[f32], g: Geometry, rows: Range<usize>, out: Output) {
         let (_, wo) = g.out_size();
         let cols = rows.start * wo..rows.end * wo;
-        for (row, b) in self.rows(out, &cols).zip(&self.bias) {
-            row.fill(*b);
-        }
         let n = cols.len();
         let product = |rhs: &[f32], rhs_row: usize| {
             // SAFETY: `rhs` holds `depth` rows `rhs_row` apart, each with `n` values; `out`
@@ -90,9 +89,10 @@ impl FusedConv {
         if self.kernel == 1 {
             product(&img[cols.start..], g.h * g.w);
         } else {
-            let mut patches = vec![0f32; self.depth() * n];
-            fill_band(img, g, rows, &mut patches);
-            product(&patches, n);
+            with_scratch(self.depth() * n, |patches| {
+                fill_band(img, g, rows, patches);
+                product(patches, n);
+            });
         }
         for (row, s) in self.rows(out, &cols).zip(&self.slope) {
             if *s != 1.0 {
@@ -144,7 +144,7 @@ impl CustomOp1 for FusedConv {
         };
         let (ho, wo) = g.out_size();
         let c_out = self.c_out();
-        let mut out = vec![0f32; n * c_out * ho * wo];
+        let mut out = bias_planes(&self.bias, ho * wo, n);
         let step = self.band_rows(ho, wo);
         for (img, dst) in input
             .chunks_exact(c * h * w)

@@ -247,7 +247,8 @@ mod tests {
 
     /// The fused convolution against the earlier path at the network's shapes (the stem, a
     /// pointwise layer, the FPN merge and an SSH stack with mixed activations), batch 2, on
-    /// one thread and split into bands over three.
+    /// one thread and split into bands over three, every thread's scratch buffer full of NaN
+    /// beforehand (every patch entry must be written).
     #[test]
     fn fused_matches_the_unfused_path() -> Result<()> {
         let dev = Device::Cpu;
@@ -274,6 +275,7 @@ mod tests {
                     .num_threads(threads)
                     .build()
                     .map_err(candle_core::Error::wrap)?;
+                pool.broadcast(|_| crate::scratch::with_scratch(1 << 22, |b| b.fill(f32::NAN)));
                 let got = pool.install(|| conv.forward(&x))?;
                 assert_eq!(got.dims(), expected.dims());
                 let diff = max_abs_diff(&got, &expected)?;
