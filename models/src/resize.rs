@@ -105,13 +105,7 @@ fn horizontal(src: &[f32], (w, h): (usize, usize), new_w: usize) -> Vec<u8> {
 
 /// `x` clamped to 0‥255 and rounded half away from zero, as `f32::round` then `as u8`.
 fn round_to_u8(x: f32) -> u8 {
-    let x = if x < 0.0 {
-        0.0
-    } else if x > 255.0 {
-        255.0
-    } else {
-        x
-    };
+    let x = x.clamp(0.0, 255.0);
     // `x − whole` is exact: `whole ≤ x < whole + 1 ≤ 2·whole` for x ≥ 1 (Sterbenz), and
     // `whole` is 0 below 1.
     let whole = x as u8;
