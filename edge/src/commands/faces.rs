@@ -4,6 +4,10 @@
 //! "landmarks", "quality", "embedding"?}], "detect_ms", "embed_ms"}`, or `{"path", "error"}`
 //! for a file that cannot be read; the exit status is non-zero if any image failed.
 //! Scripts depend on this shape: only ever add fields.
+//!
+//! Several images are analysed at once (one per core and more), printed in the order given;
+//! each image's `detect_ms` and `embed_ms` therefore include sharing the cores with the
+//! others. `rollcall-edge bench` times the stages on their own.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,8 +52,9 @@ pub fn run(args: FacesArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCod
     let pipeline = super::pipeline::load(models_dir, &args.pipeline)?;
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
-    for path in &args.images {
-        match analyse(&pipeline, path, args.embed) {
+    let analyse = |path| analyse(&pipeline, path, args.embed);
+    super::pipeline::for_each_in_order(&args.images, analyse, |path, result| {
+        match result {
             Ok(report) if args.json => writeln!(out, "{}", serde_json::to_string(&report)?)?,
             Ok(report) => print_human(&mut out, &report)?,
             Err(error) => {
@@ -66,7 +71,8 @@ pub fn run(args: FacesArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCod
                 }
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
