@@ -11,6 +11,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rollcall_models::eval::{Report, Sample, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
+use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
 use rollcall_shared::ModelId;
 use serde::Serialize;
@@ -40,13 +41,18 @@ pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<Exi
     );
     let pipeline = super::pipeline::load(models_dir, &args.pipeline)?;
     let progress = progress_bar(total);
+    let photos: Vec<(usize, &PathBuf)> = people
+        .iter()
+        .enumerate()
+        .flat_map(|(person, (_, images))| images.iter().map(move |path| (person, path)))
+        .collect();
     let mut run = Run::default();
-    for (person, (_, images)) in people.iter().enumerate() {
-        for path in images {
-            run.measure(&pipeline, person, path)?;
-            progress.inc(1);
-        }
-    }
+    let measure = |(_, path): &(usize, &PathBuf)| measure(&pipeline, path);
+    super::pipeline::for_each_in_order(&photos, measure, |(person, path), measured| {
+        run.add(*person, path, measured?);
+        progress.inc(1);
+        Ok(())
+    })?;
     progress.finish_and_clear();
     let output = Output {
         model: model_id(),
@@ -73,41 +79,68 @@ struct Run {
     embed_ms: Vec<f64>,
 }
 
+/// What one photo gave.
+enum Measured {
+    Unreadable(String),
+    /// The photo's main face's descriptor (none when no face was found) and the times taken.
+    Face {
+        embedding: Option<Embedding>,
+        detect_ms: f64,
+        embed_ms: Option<f64>,
+    },
+}
+
 impl Run {
-    fn measure(
-        &mut self,
-        pipeline: &FacePipeline,
-        person: usize,
-        path: &Path,
-    ) -> anyhow::Result<()> {
-        let image = match load_image(path, ImageLimits::default()) {
-            Ok(image) => image,
-            Err(error) => {
+    fn add(&mut self, person: usize, path: &Path, measured: Measured) {
+        match measured {
+            Measured::Unreadable(error) => {
                 tracing::warn!("skipping {}: {error}", path.display());
                 self.unreadable += 1;
-                return Ok(());
             }
-        };
-        let started = Instant::now();
-        let face = pipeline
-            .primary_face(&image)
-            .with_context(|| format!("detecting in {}", path.display()))?;
-        self.detect_ms.push(started.elapsed().as_secs_f64() * 1e3);
-        let embedding = match face {
-            Some(face) => {
-                let started = Instant::now();
-                let e = pipeline.embed(std::slice::from_ref(&face))?;
-                self.embed_ms.push(started.elapsed().as_secs_f64() * 1e3);
-                e.first().copied()
+            Measured::Face {
+                embedding,
+                detect_ms,
+                embed_ms,
+            } => {
+                if embedding.is_none() {
+                    tracing::debug!("no face in {}", path.display());
+                }
+                self.detect_ms.push(detect_ms);
+                self.embed_ms.extend(embed_ms);
+                self.samples.push(Sample { person, embedding });
             }
-            None => {
-                tracing::debug!("no face in {}", path.display());
-                None
-            }
-        };
-        self.samples.push(Sample { person, embedding });
-        Ok(())
+        }
     }
+}
+
+/// The main face of one photo, embedded.
+fn measure(pipeline: &FacePipeline, path: &Path) -> anyhow::Result<Measured> {
+    let image = match load_image(path, ImageLimits::default()) {
+        Ok(image) => image,
+        Err(error) => return Ok(Measured::Unreadable(error.to_string())),
+    };
+    let started = Instant::now();
+    let face = pipeline
+        .primary_face(&image)
+        .with_context(|| format!("detecting in {}", path.display()))?;
+    let detect_ms = started.elapsed().as_secs_f64() * 1e3;
+    let Some(face) = face else {
+        return Ok(Measured::Face {
+            embedding: None,
+            detect_ms,
+            embed_ms: None,
+        });
+    };
+    let started = Instant::now();
+    let embedding = pipeline
+        .embed(std::slice::from_ref(&face))?
+        .first()
+        .copied();
+    Ok(Measured::Face {
+        embedding,
+        detect_ms,
+        embed_ms: Some(started.elapsed().as_secs_f64() * 1e3),
+    })
 }
 
 /// People (sorted by folder name) and their photos (sorted by file name).

@@ -52,19 +52,27 @@ mod tests {
     fn results_come_in_order_and_an_error_stops() {
         let items: Vec<u32> = (0..23).collect();
         let mut seen = Vec::new();
-        for_each_in_order(&items, |i| i * 10, |i, r| {
-            seen.push((*i, r));
-            Ok(())
-        })
+        for_each_in_order(
+            &items,
+            |i| i * 10,
+            |i, r| {
+                seen.push((*i, r));
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(seen, items.iter().map(|i| (*i, i * 10)).collect::<Vec<_>>());
 
         let mut count = 0;
-        let stopped = for_each_in_order(&items, |i| *i, |_, r| {
-            count += 1;
-            anyhow::ensure!(r < 5, "stop at {r}");
-            Ok(())
-        });
+        let stopped = for_each_in_order(
+            &items,
+            |i| *i,
+            |_, r| {
+                count += 1;
+                anyhow::ensure!(r < 5, "stop at {r}");
+                Ok(())
+            },
+        );
         assert!(stopped.is_err());
         assert_eq!(count, 6);
     }
