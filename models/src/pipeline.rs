@@ -196,15 +196,17 @@ impl FacePipeline {
     /// Every face in `image`, best detector score first, each aligned and measured.
     /// The faces are aligned and measured in parallel (each is independent of the others).
     pub fn faces(&self, image: &RgbImage) -> Result<Vec<Face>, PipelineError> {
-        self.detect(image)?
-            .into_par_iter()
-            .map(|d| self.prepare(image, d))
-            .collect()
+        on_pool(|| {
+            self.detect(image)?
+                .into_par_iter()
+                .map(|d| self.prepare(image, d))
+                .collect()
+        })
     }
 
     /// Detection only: boxes, scores and landmarks in `image` pixels.
     pub fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>, PipelineError> {
-        self.detect_with(image, &self.options.detect)
+        on_pool(|| self.detect_with(image, &self.options.detect))
     }
 
     /// [`Self::detect`] with other detector options (the bench compares settings with it).
@@ -322,13 +324,23 @@ impl FacePipeline {
         if chips.is_empty() {
             return Ok(Vec::new());
         }
-        let descriptors = if mirror {
-            self.embedder.embed_batch_mirrored(chips)?
-        } else {
-            self.embedder.embed_batch(chips)?
-        };
+        let descriptors = on_pool(|| {
+            if mirror {
+                self.embedder.embed_batch_mirrored(chips)
+            } else {
+                self.embedder.embed_batch(chips)
+            }
+        })?;
         Ok(descriptors.iter().map(unit_length).collect())
     }
+}
+
+/// Runs `f` on a thread of rayon's pool (directly when already on one). The stages' parallel
+/// steps then share their work between this thread and one other; called from outside the
+/// pool, each step would instead wake two pool threads while the caller slept, and on two
+/// cores that cost about a tenth of a photo's time (docs/PERFORMANCE.md).
+fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
 }
 
 /// `image` with a `margin`-pixel border of mid grey on every side.
