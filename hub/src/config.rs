@@ -188,6 +188,9 @@ pub struct MqttConfig {
     pub embedded: EmbeddedBroker,
     /// The external broker's `HOST:PORT` (`mode = "external"`).
     pub broker: String,
+    /// The other nodes of a clustered external broker, each `HOST:PORT`: when the node in use
+    /// cannot be reached, the next is tried (`broker` first, then these in turn, round).
+    pub other_nodes: Vec<String>,
     pub transport: MqttTransport,
     pub client_id: String,
     pub keep_alive_secs: u64,
@@ -466,6 +469,7 @@ impl Default for MqttConfig {
             mode: MqttMode::Embedded,
             embedded: EmbeddedBroker::default(),
             broker: "127.0.0.1:1883".into(),
+            other_nodes: Vec::new(),
             transport: MqttTransport::Tcp,
             client_id: "rollcall-hub".into(),
             keep_alive_secs: 30,
@@ -627,8 +631,15 @@ impl Settings for Config {
             );
         }
         self.validate_limits()?;
-        if self.mqtt.mode == MqttMode::External && self.mqtt_host_port().is_none() {
-            return invalid("mqtt.broker must be HOST:PORT");
+        if self.mqtt.mode == MqttMode::External
+            && self.mqtt_nodes().len() != 1 + self.mqtt.other_nodes.len()
+        {
+            return invalid("mqtt.broker and each of mqtt.other_nodes must be HOST:PORT");
+        }
+        if self.mqtt.mode == MqttMode::Embedded && !self.mqtt.other_nodes.is_empty() {
+            return invalid(
+                "mqtt.other_nodes lists an external broker's nodes: it needs mode = \"external\"",
+            );
         }
         self.auth.validate()?;
         let ingest = &self.ingest;
@@ -757,10 +768,13 @@ impl Config {
         )
     }
 
-    /// The broker's host and port.
-    pub fn mqtt_host_port(&self) -> Option<(String, u16)> {
-        let (host, port) = self.mqtt.broker.rsplit_once(':')?;
-        Some((host.to_owned(), port.parse().ok()?))
+    /// `mqtt.broker`, then `mqtt.other_nodes`, as host and port, leaving out any that is
+    /// not `HOST:PORT`: the nodes of the external broker in the order they are tried.
+    pub fn mqtt_nodes(&self) -> Vec<(String, u16)> {
+        std::iter::once(&self.mqtt.broker)
+            .chain(&self.mqtt.other_nodes)
+            .filter_map(|node| host_port(node))
+            .collect()
     }
 
     /// The CA door units' client certificates must chain to, and whether they must present
@@ -778,6 +792,11 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(crate::store::DATABASE_FILE)
     }
+}
+
+fn host_port(node: &str) -> Option<(String, u16)> {
+    let (host, port) = node.rsplit_once(':')?;
+    Some((host.to_owned(), port.parse().ok()?)).filter(|(host, _)| !host.is_empty())
 }
 
 /// Most connections one listener may be allowed (far above any open-file limit in use).
@@ -818,6 +837,35 @@ mod tests {
         let london = with_env("", &[("ROLLCALL_HUB_TIMEZONE", "Europe/London")]).unwrap();
         assert_eq!(london.timezone.name(), "Europe/London");
         assert!(with_env("", &[("ROLLCALL_HUB_TIMEZONE", "Europe")]).is_err());
+    }
+
+    #[test]
+    fn an_external_brokers_nodes_are_each_host_and_port() {
+        let c = Config::parse(
+            "[mqtt]\nmode = \"external\"\nbroker = \"mqtt-1.lan:8883\"\n\
+             other_nodes = [\"mqtt-2.lan:8883\", \"10.0.0.3:8883\"]",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(
+            c.mqtt_nodes(),
+            [
+                ("mqtt-1.lan".to_owned(), 8883),
+                ("mqtt-2.lan".to_owned(), 8883),
+                ("10.0.0.3".to_owned(), 8883)
+            ]
+        );
+        let embedded = Config::parse("[mqtt]\nother_nodes = [\"mqtt-2.lan:8883\"]").unwrap();
+        let e = embedded.validate().unwrap_err().to_string();
+        assert!(e.contains("mode = \"external\""), "{e}");
+        for bad in ["mqtt-2.lan", ":8883", "mqtt-2.lan:port"] {
+            let c = Config::parse(&format!(
+                "[mqtt]\nmode = \"external\"\nother_nodes = [\"{bad}\"]"
+            ))
+            .unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("mqtt.other_nodes"), "{bad}: {e}");
+        }
     }
 
     #[test]

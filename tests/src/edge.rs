@@ -50,10 +50,17 @@ impl EdgeSetup {
         device: &Device,
         camera: &str,
     ) -> anyhow::Result<Self> {
-        let BrokerAccess { url, ca_file } = hub.broker_access();
-        let ca_file = ca_file
+        let BrokerAccess {
+            url,
+            other_nodes,
+            ca_file,
+        } = hub.broker_access();
+        let mut ca_file = ca_file
             .map(|ca| format!("ca_file = \"{}\"\n", ca.display()))
             .unwrap_or_default();
+        if !other_nodes.is_empty() {
+            ca_file += &format!("other_nodes = {other_nodes:?}\n");
+        }
         // A door unit with a client certificate logs in with it alone.
         let login = match &device.cert_dir {
             Some(certs) => format!(

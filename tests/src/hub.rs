@@ -38,19 +38,22 @@ pub enum Mqtt {
     /// (`client_auth = "required"`); `add_device` issues each one with `device add --cert`.
     EmbeddedClientCerts(Pki),
     /// `mode = "external"`: a broker on loopback `port` (certificate from `pki`), the hub
-    /// logging in as `username`.
+    /// logging in as `username`; with `other_ports`, the other nodes of a clustered broker.
     External {
         port: u16,
+        other_ports: Vec<u16>,
         pki: Pki,
         username: String,
         password: String,
     },
 }
 
-/// How a door unit reaches the broker: the `[broker]` url and CA of its `edge.toml`.
+/// How a door unit reaches the broker: the `[broker]` url, other nodes and CA of its
+/// `edge.toml`.
 #[derive(Debug, Clone)]
 pub struct BrokerAccess {
     pub url: String,
+    pub other_nodes: Vec<String>,
     pub ca_file: Option<PathBuf>,
 }
 
@@ -176,19 +179,35 @@ impl HubSetup {
     }
 
     /// How door units reach the broker: plain to the embedded one, else TLS to `localhost`
-    /// (the name in the certificate) with the PKI's CA.
+    /// (the name in the certificate) with the PKI's CA. A clustered broker's nodes are listed
+    /// from the second on, so door units start on another node than the hub.
     pub fn broker_access(&self) -> BrokerAccess {
+        let tls = |port: &u16| format!("mqtts://localhost:{port}");
         match &self.mqtt {
             Mqtt::Embedded => BrokerAccess {
                 url: self.mqtt_url(),
+                other_nodes: Vec::new(),
                 ca_file: None,
             },
-            Mqtt::EmbeddedTls(pki)
-            | Mqtt::EmbeddedClientCerts(pki)
-            | Mqtt::External { pki, .. } => BrokerAccess {
-                url: format!("mqtts://localhost:{}", self.mqtt_port),
+            Mqtt::EmbeddedTls(pki) | Mqtt::EmbeddedClientCerts(pki) => BrokerAccess {
+                url: tls(&self.mqtt_port),
+                other_nodes: Vec::new(),
                 ca_file: Some(pki.ca.clone()),
             },
+            Mqtt::External {
+                port,
+                other_ports,
+                pki,
+                ..
+            } => {
+                let mut nodes: Vec<String> = other_ports.iter().chain([port]).map(tls).collect();
+                let url = nodes.remove(0);
+                BrokerAccess {
+                    url,
+                    other_nodes: nodes,
+                    ca_file: Some(pki.ca.clone()),
+                }
+            }
         }
     }
 }
@@ -209,14 +228,19 @@ fn mqtt_config(mqtt: &Mqtt, port: u16) -> String {
             pki.server_key.display()
         ),
         Mqtt::External {
+            other_ports,
             pki,
             username,
             password,
             ..
         } => format!(
-            "[mqtt]\nmode = \"external\"\nbroker = \"localhost:{port}\"\n\
+            "[mqtt]\nmode = \"external\"\nbroker = \"localhost:{port}\"\nother_nodes = {:?}\n\
              [mqtt.transport.tls]\nca_file = \"{}\"\n\
              [secrets]\nmqtt_username = \"{username}\"\nmqtt_password = \"{password}\"\n",
+            other_ports
+                .iter()
+                .map(|p| format!("localhost:{p}"))
+                .collect::<Vec<_>>(),
             pki.ca.display()
         ),
     }

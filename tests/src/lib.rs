@@ -8,6 +8,7 @@ pub mod faces;
 pub mod fault;
 pub mod hub;
 pub mod mosquitto;
+pub mod nats;
 pub mod pki;
 pub mod process;
 pub mod school_broker;

@@ -60,6 +60,7 @@ fn school_rig(names: &[&str]) -> SchoolRig {
     let hub_password = uuid::Uuid::new_v4().simple().to_string();
     let mqtt = Mqtt::External {
         port,
+        other_ports: Vec::new(),
         pki: pki.clone(),
         username: HUB_USER.into(),
         password: hub_password.clone(),

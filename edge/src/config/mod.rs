@@ -83,6 +83,10 @@ pub struct DeviceConfig {
 pub struct BrokerConfig {
     /// `mqtts://host:port`, or `mqtt://` to a loopback address (tests, demos).
     pub url: String,
+    /// The other nodes of a clustered broker, as `url` is written: when the node in use
+    /// cannot be reached, the next one is tried (`url` first, then these in turn, round).
+    #[serde(default)]
+    pub other_nodes: Vec<String>,
     /// PEM file of the CA that signed the broker's certificate (required for `mqtts`).
     pub ca_file: Option<PathBuf>,
     /// PEM client certificate and key (mutual TLS); both or neither.
@@ -100,6 +104,13 @@ pub struct BrokerConfig {
     pub reconnect_min: Duration,
     #[serde(default = "secs::<60>", with = "humantime_serde")]
     pub reconnect_max: Duration,
+}
+
+impl BrokerConfig {
+    /// `url`, then `other_nodes`: every node of the broker, in the order they are tried.
+    pub fn nodes(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.url.as_str()).chain(self.other_nodes.iter().map(String::as_str))
+    }
 }
 
 /// What starts a capture burst. Several may be on at once.

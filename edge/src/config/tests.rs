@@ -169,3 +169,29 @@ fn a_pi_camera_with_impossible_settings_is_refused_with_each_reason() {
     let err = load_str(&text, "rpicam", no_env()).unwrap_err().to_string();
     assert!(err.contains("dazzling"), "{err}");
 }
+
+#[test]
+fn other_nodes_are_checked_like_the_url() {
+    let with = |extra: &str| {
+        let text = DEFAULT_CONFIG.replace(
+            "url = \"mqtt://127.0.0.1:1883\"",
+            &format!("url = \"mqtt://127.0.0.1:1883\"\n{extra}"),
+        );
+        load_str(&text, "nodes", no_env())
+    };
+    let ok = with("other_nodes = [\"mqtt://127.0.0.1:1884\", \"mqtt://localhost:1885\"]").unwrap();
+    assert_eq!(
+        ok.broker.nodes().collect::<Vec<_>>(),
+        [
+            "mqtt://127.0.0.1:1883",
+            "mqtt://127.0.0.1:1884",
+            "mqtt://localhost:1885"
+        ]
+    );
+    let remote = with("other_nodes = [\"mqtt://mqtt-2.school.lan:1883\"]").unwrap_err();
+    assert!(remote.to_string().contains("plain MQTT"), "{remote}");
+    let mixed = with("other_nodes = [\"mqtts://127.0.0.1:8883\"]").unwrap_err();
+    assert!(mixed.to_string().contains("all be mqtts://"), "{mixed}");
+    let bad = with("other_nodes = [\"http://127.0.0.1:1884\"]").unwrap_err();
+    assert!(bad.to_string().contains("mqtts://"), "{bad}");
+}

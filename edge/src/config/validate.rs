@@ -141,17 +141,27 @@ impl EdgeConfig {
 }
 
 fn check_broker(b: &BrokerConfig, problems: &mut Vec<String>) {
-    let url = match BrokerUrl::parse(&b.url) {
-        Ok(url) => url,
-        Err(e) => return problems.push(e.to_string()),
-    };
-    if !url.tls && !url.is_loopback() && !b.allow_plain_remote {
-        problems.push(format!(
-            "broker.url {} is plain MQTT to a remote host: use mqtts:// (or set allow_plain_remote for a lab)",
-            b.url
-        ));
+    let mut schemes = Vec::new();
+    for node in b.nodes() {
+        let url = match BrokerUrl::parse(node) {
+            Ok(url) => url,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        if !url.tls && !url.is_loopback() && !b.allow_plain_remote {
+            problems.push(format!(
+                "broker url {node} is plain MQTT to a remote host: use mqtts:// (or set allow_plain_remote for a lab)"
+            ));
+        }
+        schemes.push(url.tls);
     }
-    if url.tls && b.ca_file.is_none() {
+    if schemes.contains(&true) && schemes.contains(&false) {
+        problems
+            .push("broker.url and broker.other_nodes must all be mqtts:// or all mqtt://".into());
+    }
+    if schemes.contains(&true) && b.ca_file.is_none() {
         problems.push("broker.ca_file is required with mqtts://".into());
     }
     if b.client_cert.is_some() != b.client_key.is_some() {

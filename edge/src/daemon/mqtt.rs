@@ -15,8 +15,8 @@ use rollcall_shared::{
     SiteSettings, decode, encode,
 };
 use rumqttc::{
-    AsyncClient, ClientError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS,
-    TlsConfiguration, Transport,
+    AsyncClient, ClientError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS, SubAck,
+    SubscribeReasonCode, TlsConfiguration, Transport,
 };
 use tokio::sync::mpsc;
 
@@ -111,8 +111,12 @@ pub struct Connection {
 
 /// Builds the client and starts its event-loop task.
 pub fn connect(endpoint: &Endpoint<'_>, shutdown: Shutdown) -> Result<Connection, MqttError> {
-    let options = options(endpoint)?;
-    let (client, mut eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+    let nodes = endpoint
+        .broker
+        .nodes()
+        .map(|url| options(endpoint, url))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (client, mut eventloop) = AsyncClient::new(nodes[0].clone(), REQUEST_CAPACITY);
     // Records and acks are small messages that each wait for an answer: send at once
     // rather than hold them back for Nagle's algorithm.
     let mut network = eventloop.network_options();
@@ -128,6 +132,7 @@ pub fn connect(endpoint: &Endpoint<'_>, shutdown: Shutdown) -> Result<Connection
         subscriptions: subscriptions(endpoint.site, endpoint.device),
         tx,
         backoff,
+        nodes: Nodes::new(nodes),
     };
     let task = tokio::spawn(session.run(eventloop, shutdown));
     let publisher = MqttPublisher {
@@ -143,8 +148,9 @@ pub fn connect(endpoint: &Endpoint<'_>, shutdown: Shutdown) -> Result<Connection
     })
 }
 
-fn options(e: &Endpoint<'_>) -> Result<MqttOptions, MqttError> {
-    let url = BrokerUrl::parse(&e.broker.url)?;
+/// The client's options for the broker node at `url`.
+fn options(e: &Endpoint<'_>, url: &str) -> Result<MqttOptions, MqttError> {
+    let url = BrokerUrl::parse(url)?;
     let mut o = MqttOptions::new(e.device.to_string(), url.host.clone(), url.port);
     o.set_keep_alive(e.broker.keep_alive);
     o.set_clean_session(true);
@@ -183,10 +189,51 @@ struct Session {
     subscriptions: Vec<String>,
     tx: mpsc::Sender<LinkEvent>,
     backoff: Backoff,
+    nodes: Nodes,
+}
+
+fn subscribe(client: &AsyncClient, topics: &[String]) {
+    for topic in topics {
+        if let Err(e) = client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
+            tracing::error!("subscribing to {topic}: {e}");
+        }
+    }
+}
+
+/// Whether the broker refused any of the subscriptions `ack` answers.
+fn refused(ack: &SubAck) -> bool {
+    ack.return_codes
+        .iter()
+        .any(|c| matches!(c, SubscribeReasonCode::Failure))
+}
+
+/// The nodes of the broker (one, or those of a cluster) and the one in use: a failed
+/// connection moves on to the next, round, so a unit whose node died finds a live one.
+struct Nodes {
+    options: Vec<MqttOptions>,
+    current: usize,
+}
+
+impl Nodes {
+    fn new(options: Vec<MqttOptions>) -> Self {
+        Self {
+            options,
+            current: 0,
+        }
+    }
+
+    /// After a failed connection: the next node's options, if there is another node.
+    fn next(&mut self) -> Option<&MqttOptions> {
+        if self.options.len() < 2 {
+            return None;
+        }
+        self.current = (self.current + 1) % self.options.len();
+        self.options.get(self.current)
+    }
 }
 
 impl Session {
-    async fn run(self, mut eventloop: EventLoop, mut shutdown: Shutdown) {
+    async fn run(mut self, mut eventloop: EventLoop, mut shutdown: Shutdown) {
         let mut failures = 0u32;
         loop {
             let polled = tokio::select! {
@@ -199,6 +246,11 @@ impl Session {
                     failures = failures.saturating_add(1);
                     let wait = self.backoff.delay(failures);
                     tracing::warn!("broker connection: {e}; retrying in {wait:?}");
+                    if let Some(next) = self.nodes.next() {
+                        let (host, port) = next.broker_address();
+                        tracing::info!("trying the broker's node {host}:{port} next");
+                        eventloop.mqtt_options = next.clone();
+                    }
                     self.send(LinkEvent::Disconnected(e.to_string())).await;
                     tokio::select! {
                         _ = shutdown.wait() => break,
@@ -211,6 +263,17 @@ impl Session {
                 self.subscribe();
                 self.send(LinkEvent::Connected).await;
             }
+            if let Event::Incoming(Packet::SubAck(ack)) = &event
+                && refused(ack)
+            {
+                // A broker may refuse a subscription for a while (a clustered one while its
+                // nodes elect leaders): without it no ack would ever arrive, so ask again.
+                tracing::warn!(
+                    "the broker refused a subscription; subscribing again in {:?}",
+                    self.backoff.min
+                );
+                self.resubscribe_later(self.backoff.min);
+            }
             if let Event::Incoming(Packet::Publish(p)) = event {
                 self.route(&p.topic, &p.payload).await;
             }
@@ -219,11 +282,15 @@ impl Session {
     }
 
     fn subscribe(&self) {
-        for topic in &self.subscriptions {
-            if let Err(e) = self.client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
-                tracing::error!("subscribing to {topic}: {e}");
-            }
-        }
+        subscribe(&self.client, &self.subscriptions);
+    }
+
+    fn resubscribe_later(&self, after: Duration) {
+        let (client, topics) = (self.client.clone(), self.subscriptions.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            subscribe(&client, &topics);
+        });
     }
 
     async fn route(&self, topic: &str, payload: &[u8]) {
@@ -253,5 +320,35 @@ impl Session {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(port: u16) -> MqttOptions {
+        MqttOptions::new("door", "127.0.0.1", port)
+    }
+
+    #[test]
+    fn a_failure_moves_round_the_nodes_and_a_single_node_stays() {
+        let mut nodes = Nodes::new(vec![node(1), node(2), node(3)]);
+        let ports: Vec<u16> = (0..4)
+            .map(|_| nodes.next().map(|o| o.broker_address().1).unwrap())
+            .collect();
+        assert_eq!(ports, [2, 3, 1, 2]);
+        assert!(Nodes::new(vec![node(1)]).next().is_none());
+    }
+
+    #[test]
+    fn a_failure_code_in_a_suback_is_a_refusal() {
+        let ack = |codes| SubAck {
+            pkid: 1,
+            return_codes: codes,
+        };
+        let ok = SubscribeReasonCode::Success(QoS::AtLeastOnce);
+        assert!(!refused(&ack(vec![ok, ok])));
+        assert!(refused(&ack(vec![ok, SubscribeReasonCode::Failure])));
     }
 }

@@ -11,8 +11,8 @@ use rollcall_runtime::tls::{TlsError, client_config};
 use rollcall_shared::topics::{Channel, hub_filter};
 use rollcall_shared::{Limits, SiteId};
 use rumqttc::{
-    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter, TlsConfiguration,
-    Transport,
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode,
+    TlsConfiguration, Transport,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -20,13 +20,53 @@ use super::metrics::add;
 use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::config::{Config, MqttTransport};
 
+/// The client's options for the broker node at `host:port`.
+fn options(config: &Config, host: String, port: u16) -> Result<MqttOptions, TlsError> {
+    let mut options = MqttOptions::new(&config.mqtt.client_id, host, port);
+    options
+        .set_keep_alive(Duration::from_secs(config.mqtt.keep_alive_secs))
+        .set_clean_session(true)
+        .set_max_packet_size(
+            Limits::FROM_DEVICE.max_bytes + 1024,
+            Limits::FROM_HUB.max_bytes + 1024,
+        );
+    if let (Some(user), Some(pass)) = (&config.secrets.mqtt_username, &config.secrets.mqtt_password)
+    {
+        options.set_credentials(user, pass);
+    }
+    if let MqttTransport::Tls {
+        ca_file,
+        client_cert,
+        client_key,
+    } = &config.mqtt.transport
+    {
+        let tls = client_config(ca_file, client_cert.as_deref(), client_key.as_deref())?;
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
+    }
+    Ok(options)
+}
+
+/// Subscribes to every door unit's uplink channels of `site`.
+fn subscribe(client: &AsyncClient, site: &SiteId) {
+    let filters = [Channel::Records, Channel::Status, Channel::Requests]
+        .map(|c| SubscribeFilter::new(hub_filter(site, c), QoS::AtLeastOnce));
+    if let Err(e) = client.try_subscribe_many(filters) {
+        tracing::error!("cannot subscribe: {e}");
+    }
+}
+
+/// How long after a refused subscription the hub asks again.
+const RESUBSCRIBE: Duration = Duration::from_secs(1);
+
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// The broker link.
 #[derive(Debug)]
 pub struct Link {
-    options: MqttOptions,
+    /// The options for each node of the broker, in the order they are tried: the embedded
+    /// broker or a single external one has one; a clustered external broker one per node.
+    nodes: Vec<MqttOptions>,
     site: SiteId,
     metrics: Arc<Metrics>,
 }
@@ -34,33 +74,16 @@ pub struct Link {
 impl Link {
     /// The link `config` describes; fails when its TLS files cannot be used.
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Self, TlsError> {
-        let (host, port) = config
-            .mqtt_host_port()
-            .unwrap_or_else(|| ("127.0.0.1".into(), 1883));
-        let mut options = MqttOptions::new(&config.mqtt.client_id, host, port);
-        options
-            .set_keep_alive(Duration::from_secs(config.mqtt.keep_alive_secs))
-            .set_clean_session(true)
-            .set_max_packet_size(
-                Limits::FROM_DEVICE.max_bytes + 1024,
-                Limits::FROM_HUB.max_bytes + 1024,
-            );
-        if let (Some(user), Some(pass)) =
-            (&config.secrets.mqtt_username, &config.secrets.mqtt_password)
-        {
-            options.set_credentials(user, pass);
+        let mut addresses = config.mqtt_nodes();
+        if addresses.is_empty() {
+            addresses.push(("127.0.0.1".into(), 1883));
         }
-        if let MqttTransport::Tls {
-            ca_file,
-            client_cert,
-            client_key,
-        } = &config.mqtt.transport
-        {
-            let tls = client_config(ca_file, client_cert.as_deref(), client_key.as_deref())?;
-            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
-        }
+        let nodes = addresses
+            .into_iter()
+            .map(|(host, port)| options(config, host, port))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
-            options,
+            nodes,
             site: config.site.clone(),
             metrics,
         })
@@ -73,7 +96,8 @@ impl Link {
         mut outbound: mpsc::Receiver<Outbound>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let (client, mut events) = AsyncClient::new(self.options.clone(), CHANNEL_CAPACITY);
+        let (client, mut events) = AsyncClient::new(self.nodes[0].clone(), CHANNEL_CAPACITY);
+        let mut node = 0;
         // Acks are small and each is waited for: no Nagle delay.
         let mut network = events.network_options();
         network.set_tcp_nodelay(true);
@@ -91,6 +115,12 @@ impl Link {
                         self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
                         add(&self.metrics.broker_errors, 1);
                         tracing::warn!("broker connection: {e}; retrying in {backoff:?}");
+                        if self.nodes.len() > 1 {
+                            node = (node + 1) % self.nodes.len();
+                            events.mqtt_options = self.nodes[node].clone();
+                            let (host, port) = events.mqtt_options.broker_address();
+                            tracing::info!("trying the broker's node {host}:{port} next");
+                        }
                         tokio::select! {
                             _ = shutdown.changed() => break,
                             _ = tokio::time::sleep(backoff) => {}
@@ -113,14 +143,27 @@ impl Link {
         match event {
             Event::Incoming(Packet::ConnAck(_)) => {
                 tracing::info!("connected to the broker");
-                let filters = [Channel::Records, Channel::Status, Channel::Requests]
-                    .map(|c| SubscribeFilter::new(hub_filter(&self.site, c), QoS::AtLeastOnce));
-                if let Err(e) = client.try_subscribe_many(filters) {
-                    tracing::error!("cannot subscribe: {e}");
-                }
+                subscribe(client, &self.site);
             }
-            Event::Incoming(Packet::SubAck(_)) => {
-                self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
+            Event::Incoming(Packet::SubAck(ack)) => {
+                let refused = ack
+                    .return_codes
+                    .iter()
+                    .any(|c| matches!(c, SubscribeReasonCode::Failure));
+                if refused {
+                    // A clustered broker may refuse while its nodes elect leaders: without
+                    // the subscription no record would arrive, so ask again.
+                    tracing::warn!(
+                        "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
+                    );
+                    let (client, site) = (client.clone(), self.site.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(RESUBSCRIBE).await;
+                        subscribe(&client, &site);
+                    });
+                } else {
+                    self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
+                }
             }
             Event::Incoming(Packet::Publish(p)) => {
                 let incoming = Incoming {
