@@ -24,6 +24,13 @@ const HEADER_TIMEOUT: u64 = 2;
 const CONNECT_TIMEOUT: u64 = 2;
 const CLOSE_WITHIN: Duration = Duration::from_secs(30);
 
+/// One test at a time. The hub process of the first test listens on a port `free_port` found
+/// free a moment before, while the others start in-process hubs on port 0: run side by side,
+/// the kernel could hand that same port to an in-process hub before the process bound it, and
+/// the 1,100 idle connections would then flood the other test's hub (both failed so, about
+/// one run in three).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A hub process, killed on drop.
 struct HubProcess {
     child: Child,
@@ -120,6 +127,7 @@ async fn closed_after(mut stream: TcpStream, started: Instant) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_and_half_open_clients_cannot_exhaust_the_hub() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let own = rollcall_hub::open_files::raise().unwrap();
     assert!(
         own.soft >= 2048,
@@ -176,6 +184,7 @@ async fn idle_and_half_open_clients_cannot_exhaust_the_hub() {
 
 #[tokio::test]
 async fn a_request_that_runs_past_the_request_timeout_is_answered_503() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let hub = common::start_hub_with(None, |c| c.http.request_timeout_secs = 1).await;
     let mut stalled = TcpStream::connect(hub.addr).await.unwrap();
     let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
@@ -194,6 +203,7 @@ async fn a_request_that_runs_past_the_request_timeout_is_answered_503() {
 
 #[tokio::test]
 async fn a_kept_alive_connection_with_nothing_going_on_is_closed_after_the_idle_timeout() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let hub = common::start_hub_with(None, |c| {
         c.http.header_timeout_secs = 20;
         c.http.idle_timeout_secs = 1;

@@ -1,7 +1,7 @@
 //! The labelled face photos the tests use: `$ROLLCALL_FACES_DIR`, else `shared/faces` beside
 //! the checkout. A missing folder fails the test with what to do; it never skips it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The faces folder (holding `identities/<person>/*.jpg`, `groups/`, `no-face/`).
 pub fn faces_dir() -> PathBuf {
@@ -26,4 +26,14 @@ pub fn photos_of(person: &str) -> Vec<PathBuf> {
         .collect();
     photos.sort();
     photos
+}
+
+/// `root/replay`, a replay camera's folder holding one photo of a person nobody enrolled
+/// (every burst makes an Unknown record with a thumbnail, the largest kind).
+pub fn stranger_replay(root: &Path) -> PathBuf {
+    let replay = root.join("replay");
+    std::fs::create_dir(&replay).unwrap();
+    let photo = faces_dir().join("identities/Abdullah_Gul/Abdullah_Gul_0005.jpg");
+    std::fs::copy(&photo, replay.join("face.jpg")).unwrap();
+    replay
 }

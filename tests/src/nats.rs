@@ -198,48 +198,39 @@ fn subject(topic: &str) -> String {
     topic.replace('/', ".").replace('+', "*").replace('#', ">")
 }
 
-/// The `users` block: the hub may use every subject; a door unit publishes its own uplink
-/// channels and subscribes to its own downlink ones.
+/// The `users` block: the hub writes every door unit's downlink channels and reads their
+/// uplink ones; a door unit writes its own uplink channels and reads its own downlink ones.
 fn users(site: &SiteId, accounts: &[Account]) -> anyhow::Result<String> {
     let mut out = String::new();
     for a in accounts {
-        let (user, password) = (json(&a.user), json(&a.password));
-        if a.user == HUB_USER {
-            let every = |uplink: bool| -> String {
-                let subjects: Vec<String> = Channel::ALL
-                    .into_iter()
-                    .filter(|c| c.from_device() == uplink)
-                    .map(|c| json(&subject(&hub_filter(site, c))))
-                    .chain(std::iter::once(json("$MQTT.>")))
-                    .collect();
-                subjects.join(", ")
-            };
-            out += &format!(
-                "    {{ user: {user}, password: {password}, permissions: {{ \
-                 publish: [{}], subscribe: [{}] }} }}\n",
-                every(false),
-                every(true)
-            );
-            continue;
-        }
-        let device: DeviceId = a.user.parse().context("a door unit's user is its id")?;
-        let own = |uplink: bool| -> String {
-            let subjects: Vec<String> = Channel::ALL
-                .into_iter()
-                .filter(|c| c.from_device() == uplink)
-                .map(|c| json(&subject(&Topic::new(site, device, c).to_string())))
-                .chain(std::iter::once(json("$MQTT.>")))
-                .collect();
-            subjects.join(", ")
+        let topic: Box<dyn Fn(Channel) -> String> = if a.user == HUB_USER {
+            Box::new(|c| hub_filter(site, c))
+        } else {
+            let device: DeviceId = a.user.parse().context("a door unit's user is its id")?;
+            Box::new(move |c| Topic::new(site, device, c).to_string())
         };
+        let writes_uplink = a.user != HUB_USER;
         out += &format!(
-            "    {{ user: {user}, password: {password}, permissions: {{ \
-             publish: [{}], subscribe: [{}] }} }}\n",
-            own(true),
-            own(false)
+            "    {{ user: {}, password: {}, permissions: {{ publish: [{}], subscribe: [{}] }} }}\n",
+            json(&a.user),
+            json(&a.password),
+            subjects(writes_uplink, &topic),
+            subjects(!writes_uplink, &topic),
         );
     }
     Ok(out)
+}
+
+/// The subjects of the uplink (or downlink) channels, each topic as `topic` writes it, and
+/// the gateway's own `$MQTT.>`: a quoted, comma-separated list.
+fn subjects(uplink: bool, topic: &dyn Fn(Channel) -> String) -> String {
+    let subjects: Vec<String> = Channel::ALL
+        .into_iter()
+        .filter(|c| c.from_device() == uplink)
+        .map(|c| json(&subject(&topic(c))))
+        .chain(std::iter::once(json("$MQTT.>")))
+        .collect();
+    subjects.join(", ")
 }
 
 /// A node's MQTT and monitoring ports.
@@ -249,8 +240,9 @@ struct Ports {
     monitor: u16,
 }
 
-/// One node's config: client port, monitoring, cluster routes to all three, JetStream, MQTT
-/// over TLS.
+/// One node's config: a client port of its own choosing (`-1`: nobody here uses NATS's own
+/// protocol, and every port picked beforehand could clash with another process's), monitoring,
+/// cluster routes to all three, JetStream, MQTT over TLS.
 fn config(
     i: usize,
     routes: &[u16],
@@ -265,7 +257,7 @@ fn config(
         .collect();
     Ok(format!(
         "server_name: n{n}\n\
-         listen: 127.0.0.1:{client}\n\
+         listen: 127.0.0.1:-1\n\
          http: 127.0.0.1:{monitor}\n\
          jetstream {{ store_dir: {store} }}\n\
          cluster {{\n  name: rollcall\n  listen: 127.0.0.1:{route}\n  routes: [{routes}]\n}}\n\
@@ -273,7 +265,6 @@ fn config(
          tls {{ cert_file: {cert}, key_file: {key} }}\n}}\n\
          authorization {{\n  users: [\n{users}  ]\n}}\n",
         n = i + 1,
-        client = crate::free_port()?,
         monitor = ports.monitor,
         mqtt = ports.mqtt,
         store = json(&dir.join("jetstream").display().to_string()),

@@ -5,24 +5,14 @@
 //! `[broker]`. Every record it commits reaches the hub once; a unit with only its password is
 //! turned away.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rollcall_e2e::api::Api;
 use rollcall_e2e::edge::EdgeSetup;
-use rollcall_e2e::faces::faces_dir;
+use rollcall_e2e::faces::stranger_replay;
 use rollcall_e2e::fault::{Triggers, account, wait_committed};
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, Device, HubSetup, Mqtt};
 use rollcall_e2e::pki::Pki;
-
-/// The photo every burst replays.
-fn replay_dir(root: &Path) -> PathBuf {
-    let replay = root.join("replay");
-    std::fs::create_dir(&replay).unwrap();
-    let photo = faces_dir().join("identities/Abdullah_Gul/Abdullah_Gul_0005.jpg");
-    std::fs::copy(&photo, replay.join("face.jpg")).unwrap();
-    replay
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_door_unit_logs_in_with_the_certificate_device_add_issued() {
@@ -32,7 +22,7 @@ async fn a_door_unit_logs_in_with_the_certificate_device_add_issued() {
     let pki = Pki::new(&pki_dir).unwrap();
     let hub = HubSetup::init_with(root.path(), false, Mqtt::EmbeddedClientCerts(pki)).unwrap();
     let device = hub.add_device("door-1", "Room 1").unwrap();
-    let edge = EdgeSetup::new(root.path(), &hub, &device, &replay_dir(root.path())).unwrap();
+    let edge = EdgeSetup::new(root.path(), &hub, &device, &stranger_replay(root.path())).unwrap();
     let config = std::fs::read_to_string(&edge.config).unwrap();
     assert!(
         config.contains("client_cert") && !config.contains("secrets_file"),
@@ -61,7 +51,7 @@ async fn a_door_unit_logs_in_with_the_certificate_device_add_issued() {
     };
     let other = root.path().join("password-only");
     std::fs::create_dir(&other).unwrap();
-    let edge2 = EdgeSetup::new(&other, &hub, &password_only, &replay_dir(&other)).unwrap();
+    let edge2 = EdgeSetup::new(&other, &hub, &password_only, &stranger_replay(&other)).unwrap();
     let mut edge2_process = edge2.start("edge.log").unwrap();
     rollcall_e2e::wait_until("a refused handshake", Duration::from_secs(30), || {
         hub_process.output().matches("mqtt tls handshake").count() >= 2

@@ -6,13 +6,12 @@
 //! live node by itself, and the accounting (`rollcall_e2e::fault`) finds every committed
 //! record at the hub once, with the outbox drained.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rollcall_e2e::api::Api;
 use rollcall_e2e::door::secret_from;
 use rollcall_e2e::edge::EdgeSetup;
-use rollcall_e2e::faces::faces_dir;
+use rollcall_e2e::faces::stranger_replay;
 use rollcall_e2e::fault::{SETTLE, Triggers, account, wait_committed};
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, HubSetup, Mqtt, SITE};
 use rollcall_e2e::nats::{NODES, NatsCluster};
@@ -23,14 +22,6 @@ use rollcall_e2e::school_broker::{Account, HUB_USER};
 /// The hub's node and the door unit's (the door unit lists the nodes from the second on).
 const HUB_NODE: usize = 0;
 const DOOR_NODE: usize = 1;
-
-fn replay_dir(root: &Path) -> PathBuf {
-    let replay = root.join("replay");
-    std::fs::create_dir(&replay).unwrap();
-    let photo = faces_dir().join("identities/Abdullah_Gul/Abdullah_Gul_0005.jpg");
-    std::fs::copy(&photo, replay.join("face.jpg")).unwrap();
-    replay
-}
 
 /// Polls until the hub holds at least `n` records from `device`.
 async fn wait_at_hub(admin: &Api, device: &str, n: usize, edge: &mut Process, after: &str) {
@@ -80,7 +71,7 @@ async fn a_broker_node_dies_and_door_units_and_hub_move_to_a_live_one() {
 
     let hub_process = hub.serve("hub.log").unwrap();
     let admin = Api::login(&hub.api(), ADMIN, ADMIN_PASSWORD).await.unwrap();
-    let edge = EdgeSetup::new(root.path(), &hub, &device, &replay_dir(root.path())).unwrap();
+    let edge = EdgeSetup::new(root.path(), &hub, &device, &stranger_replay(root.path())).unwrap();
     let mut edge_process = edge.start_ready("edge.log").unwrap();
     edge.install_ledger().unwrap();
     let triggers = Triggers::start(&edge);

@@ -11,13 +11,13 @@
 //! - The edge's data directory on a small tmpfs that fills up (needs root for `mount`).
 //! - Both clocks off under libfaketime: the edge 5 minutes behind, the hub 5 minutes ahead.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rollcall_e2e::api::Api;
 use rollcall_e2e::door::{record, secret_from};
 use rollcall_e2e::edge::EdgeSetup;
-use rollcall_e2e::faces::faces_dir;
+use rollcall_e2e::faces::stranger_replay;
 use rollcall_e2e::fault::{SETTLE, Triggers, account, wait_committed};
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, Device, HubSetup, Mqtt, SITE};
 use rollcall_e2e::pki::Pki;
@@ -28,16 +28,6 @@ use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{DeviceId, Limits, Message, RecordId, SiteId, UnixMillis, decode, encode};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 use tokio::sync::mpsc;
-
-/// The photo every burst replays (a face the hub has no student for: Unknown records with a
-/// thumbnail, the largest kind).
-fn replay_dir(root: &Path) -> PathBuf {
-    let replay = root.join("replay");
-    std::fs::create_dir(&replay).unwrap();
-    let photo = faces_dir().join("identities/Abdullah_Gul/Abdullah_Gul_0005.jpg");
-    std::fs::copy(&photo, replay.join("face.jpg")).unwrap();
-    replay
-}
 
 /// A hub using the school's Mosquitto, its registered door units, and the broker.
 struct SchoolRig {
@@ -140,7 +130,7 @@ async fn the_schools_broker_down_for_a_minute_loses_and_duplicates_nothing() {
         rig.root.path(),
         &rig.hub,
         &device,
-        &replay_dir(rig.root.path()),
+        &stranger_replay(rig.root.path()),
     )
     .unwrap();
     let mut edge_process = edge.start_ready("edge.log").unwrap();
@@ -388,7 +378,7 @@ async fn an_edge_whose_disk_fills_keeps_what_it_committed_and_recovers() {
     let root = tempfile::tempdir().unwrap();
     let hub = HubSetup::init(root.path(), false).unwrap();
     let device = hub.add_device("door-1", "Room 1").unwrap();
-    let edge = EdgeSetup::new(root.path(), &hub, &device, &replay_dir(root.path())).unwrap();
+    let edge = EdgeSetup::new(root.path(), &hub, &device, &stranger_replay(root.path())).unwrap();
     let disk = Tmpfs::mount(&edge.data, SMALL_DISK).unwrap();
     let mut edge_process = edge.start_ready("edge.log").unwrap();
     edge.install_ledger().unwrap();
@@ -500,7 +490,7 @@ async fn clocks_minutes_apart_keep_capture_and_receive_times_apart() {
     let pki = Pki::new(&pki_dir).unwrap();
     let hub = HubSetup::init_with(root.path(), false, Mqtt::EmbeddedTls(pki)).unwrap();
     let device = hub.add_device("door-1", "Room 1").unwrap();
-    let edge = EdgeSetup::new(root.path(), &hub, &device, &replay_dir(root.path())).unwrap();
+    let edge = EdgeSetup::new(root.path(), &hub, &device, &stranger_replay(root.path())).unwrap();
 
     let start = UnixMillis::now().0;
     let hub_process = hub.serve_with("hub.log", &env(&hub_clock)).unwrap();

@@ -192,12 +192,20 @@ struct Session {
     nodes: Nodes,
 }
 
-fn subscribe(client: &AsyncClient, topics: &[String]) {
-    for topic in topics {
-        if let Err(e) = client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
-            tracing::error!("subscribing to {topic}: {e}");
+/// Subscribes to `topics` after `after`, from a task of its own: the request queue may be full
+/// of records waiting to go out (after a reconnection it often is), and only the event loop,
+/// which must keep running meanwhile, makes room in it. A subscription dropped for a full
+/// queue would leave the unit without acks until its next reconnection.
+fn subscribe(client: &AsyncClient, topics: &[String], after: Duration) {
+    let (client, topics) = (client.clone(), topics.to_vec());
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        for topic in topics {
+            if let Err(e) = client.subscribe(topic.clone(), QoS::AtLeastOnce).await {
+                tracing::error!("subscribing to {topic}: {e}");
+            }
         }
-    }
+    });
 }
 
 /// Whether the broker refused any of the subscriptions `ack` answers.
@@ -282,15 +290,11 @@ impl Session {
     }
 
     fn subscribe(&self) {
-        subscribe(&self.client, &self.subscriptions);
+        subscribe(&self.client, &self.subscriptions, Duration::ZERO);
     }
 
     fn resubscribe_later(&self, after: Duration) {
-        let (client, topics) = (self.client.clone(), self.subscriptions.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            subscribe(&client, &topics);
-        });
+        subscribe(&self.client, &self.subscriptions, after);
     }
 
     async fn route(&self, topic: &str, payload: &[u8]) {

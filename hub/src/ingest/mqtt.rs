@@ -46,13 +46,20 @@ fn options(config: &Config, host: String, port: u16) -> Result<MqttOptions, TlsE
     Ok(options)
 }
 
-/// Subscribes to every door unit's uplink channels of `site`.
-fn subscribe(client: &AsyncClient, site: &SiteId) {
-    let filters = [Channel::Records, Channel::Status, Channel::Requests]
-        .map(|c| SubscribeFilter::new(hub_filter(site, c), QoS::AtLeastOnce));
-    if let Err(e) = client.try_subscribe_many(filters) {
-        tracing::error!("cannot subscribe: {e}");
-    }
+/// Subscribes to every door unit's uplink channels of `site` after `after`, from a task of its
+/// own: the request queue may be full of acks waiting to go out, and only the event loop, which
+/// must keep running meanwhile, makes room in it (a subscription dropped for a full queue would
+/// leave the hub deaf until its next reconnection).
+fn subscribe(client: &AsyncClient, site: &SiteId, after: Duration) {
+    let (client, site) = (client.clone(), site.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let filters = [Channel::Records, Channel::Status, Channel::Requests]
+            .map(|c| SubscribeFilter::new(hub_filter(&site, c), QoS::AtLeastOnce));
+        if let Err(e) = client.subscribe_many(filters).await {
+            tracing::error!("cannot subscribe: {e}");
+        }
+    });
 }
 
 /// How long after a refused subscription the hub asks again.
@@ -143,7 +150,7 @@ impl Link {
         match event {
             Event::Incoming(Packet::ConnAck(_)) => {
                 tracing::info!("connected to the broker");
-                subscribe(client, &self.site);
+                subscribe(client, &self.site, Duration::ZERO);
             }
             Event::Incoming(Packet::SubAck(ack)) => {
                 let refused = ack
@@ -156,11 +163,7 @@ impl Link {
                     tracing::warn!(
                         "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
                     );
-                    let (client, site) = (client.clone(), self.site.clone());
-                    tokio::spawn(async move {
-                        tokio::time::sleep(RESUBSCRIBE).await;
-                        subscribe(&client, &site);
-                    });
+                    subscribe(client, &self.site, RESUBSCRIBE);
                 } else {
                     self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
                 }
