@@ -1,8 +1,9 @@
 //! The MQTT link: connection options, the [`Publisher`] boundary and the event-loop task.
 //!
 //! Client id = device id; last will = `Message::Offline` (retained) on the status topic.
-//! The event loop runs in its own task: it (re)subscribes on every connect, decodes what the
-//! hub sends (`Limits::FROM_HUB`) into [`LinkEvent`]s, and after an error waits with
+//! The event loop runs in its own task: it (re)subscribes on every connect and reports the link
+//! up only once the broker has granted the subscriptions (a record published before that could
+//! be acknowledged into the void and go out twice), decodes what the hub sends (`Limits::FROM_HUB`) into [`LinkEvent`]s, and after an error waits with
 //! exponential backoff before rumqttc reconnects, so a dead broker never busy-loops.
 
 use std::time::Duration;
@@ -16,7 +17,7 @@ use rollcall_shared::{
 };
 use rumqttc::{
     AsyncClient, ClientError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS, SubAck,
-    SubscribeReasonCode, TlsConfiguration, Transport,
+    SubscribeFilter, SubscribeReasonCode, TlsConfiguration, Transport,
 };
 use tokio::sync::mpsc;
 
@@ -192,18 +193,21 @@ struct Session {
     nodes: Nodes,
 }
 
-/// Subscribes to `topics` after `after`, from a task of its own: the request queue may be full
-/// of records waiting to go out (after a reconnection it often is), and only the event loop,
-/// which must keep running meanwhile, makes room in it. A subscription dropped for a full
-/// queue would leave the unit without acks until its next reconnection.
+/// Subscribes to `topics`, in one request answered by one SubAck, after `after`, from a task
+/// of its own: the request queue may be full of records waiting to go out (after a
+/// reconnection it often is), and only the event loop, which must keep running meanwhile,
+/// makes room in it. A subscription dropped for a full queue would leave the unit without
+/// acks until its next reconnection.
 fn subscribe(client: &AsyncClient, topics: &[String], after: Duration) {
-    let (client, topics) = (client.clone(), topics.to_vec());
+    let client = client.clone();
+    let filters: Vec<SubscribeFilter> = topics
+        .iter()
+        .map(|t| SubscribeFilter::new(t.clone(), QoS::AtLeastOnce))
+        .collect();
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
-        for topic in topics {
-            if let Err(e) = client.subscribe(topic.clone(), QoS::AtLeastOnce).await {
-                tracing::error!("subscribing to {topic}: {e}");
-            }
+        if let Err(e) = client.subscribe_many(filters).await {
+            tracing::error!("subscribing: {e}");
         }
     });
 }
@@ -243,6 +247,8 @@ impl Nodes {
 impl Session {
     async fn run(mut self, mut eventloop: EventLoop, mut shutdown: Shutdown) {
         let mut failures = 0u32;
+        // Connected and subscribed: what the link is told as `Connected`.
+        let mut up = false;
         loop {
             let polled = tokio::select! {
                 _ = shutdown.wait() => break,
@@ -259,6 +265,7 @@ impl Session {
                         tracing::info!("trying the broker's node {host}:{port} next");
                         eventloop.mqtt_options = next.clone();
                     }
+                    up = false;
                     self.send(LinkEvent::Disconnected(e.to_string())).await;
                     tokio::select! {
                         _ = shutdown.wait() => break,
@@ -269,18 +276,21 @@ impl Session {
             if let Event::Incoming(Packet::ConnAck(_)) = &event {
                 failures = 0;
                 self.subscribe();
-                self.send(LinkEvent::Connected).await;
             }
-            if let Event::Incoming(Packet::SubAck(ack)) = &event
-                && refused(ack)
-            {
-                // A broker may refuse a subscription for a while (a clustered one while its
-                // nodes elect leaders): without it no ack would ever arrive, so ask again.
-                tracing::warn!(
-                    "the broker refused a subscription; subscribing again in {:?}",
-                    self.backoff.min
-                );
-                self.resubscribe_later(self.backoff.min);
+            if let Event::Incoming(Packet::SubAck(ack)) = &event {
+                if refused(ack) {
+                    // A broker may refuse a subscription for a while (a clustered one while
+                    // its nodes elect leaders): without it no ack would ever arrive, so ask
+                    // again.
+                    tracing::warn!(
+                        "the broker refused a subscription; subscribing again in {:?}",
+                        self.backoff.min
+                    );
+                    self.resubscribe_later(self.backoff.min);
+                } else if !up {
+                    up = true;
+                    self.send(LinkEvent::Connected).await;
+                }
             }
             if let Event::Incoming(Packet::Publish(p)) = event {
                 self.route(&p.topic, &p.payload).await;
