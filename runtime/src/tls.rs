@@ -135,3 +135,16 @@ pub fn client_config(
     };
     Ok(Arc::new(config))
 }
+
+/// A client configuration trusting the system's CA certificates (servers with a certificate
+/// from a public CA, or one the machine's administrator installed). A machine without any
+/// trusts no server: a TLS handshake then fails saying the issuer is unknown.
+pub fn client_config_with_system_roots() -> Result<Arc<ClientConfig>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}

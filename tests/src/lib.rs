@@ -10,6 +10,7 @@ pub mod hub;
 pub mod mosquitto;
 pub mod nats;
 pub mod pki;
+pub mod postgres;
 pub mod process;
 pub mod school_broker;
 pub mod tmpfs;

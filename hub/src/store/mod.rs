@@ -1,21 +1,27 @@
-//! The hub's SQLite database: opening it (the way [`rollcall_runtime::sqlite`] opens both
-//! daemons' files), migrating it, and running work on it off the async executor. Each submodule owns the SQL of one part of the data model; none of
-//! them knows about HTTP or MQTT.
+//! The hub's database: SQLite in the data directory (opened the way
+//! [`rollcall_runtime::sqlite`] opens both daemons' files), or PostgreSQL for several hubs
+//! (`[store] url`); migrating it, and running work on it off the async executor. Each
+//! submodule owns the SQL of one part of the data model, written once against [`Sql`] for
+//! both engines; none of them knows about HTTP or MQTT.
 
 pub mod audit;
 pub mod devices;
 pub mod digests;
+#[cfg(test)]
+pub(crate) mod engines;
 pub mod faces;
 pub mod gallery;
 pub mod imports;
 pub mod marks;
 mod migrations;
+pub mod postgres;
 pub mod provisioning;
 pub mod quarantine;
 pub mod records;
 pub mod register;
 pub mod school;
 pub mod signins;
+pub mod sql;
 pub mod strangers;
 pub mod timetable;
 pub mod users;
@@ -32,6 +38,7 @@ use rollcall_shared::{EMBEDDING_DIM, Embedding};
 use rusqlite::Connection;
 
 pub use migrations::schema_version;
+pub use sql::{Dialect, Row, Sql};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
@@ -47,20 +54,46 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {}", postgres::message(.0))]
+    Postgres(#[from] ::postgres::Error),
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::Error),
     #[error("database: {0}")]
     Migrate(#[from] MigrateError),
+    #[error("database settings: {0}")]
+    Config(String),
     #[error("database task failed: {0}")]
     Task(String),
 }
 
 impl StoreError {
     /// Maps a unique-constraint violation to [`StoreError::Conflict`].
-    pub fn conflict_on_unique(e: rusqlite::Error, what: &str) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                StoreError::Conflict(format!("{what} already exists"))
+    pub fn conflict_on_unique(e: impl Into<StoreError>, what: &str) -> Self {
+        let e = e.into();
+        match e.is_constraint_violation() {
+            true => StoreError::Conflict(format!("{what} already exists")),
+            false => e,
+        }
+    }
+
+    /// Whether the database refused a write for breaking a constraint (unique, check, foreign
+    /// key, not null), on either engine.
+    pub fn is_constraint_violation(&self) -> bool {
+        use ::postgres::error::SqlState;
+        match self {
+            StoreError::Sqlite(e) => {
+                e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
             }
-            _ => StoreError::Sqlite(e),
+            StoreError::Postgres(e) => e.code().is_some_and(|code| {
+                [
+                    SqlState::UNIQUE_VIOLATION,
+                    SqlState::CHECK_VIOLATION,
+                    SqlState::FOREIGN_KEY_VIOLATION,
+                    SqlState::NOT_NULL_VIOLATION,
+                ]
+                .contains(code)
+            }),
+            _ => false,
         }
     }
 }
@@ -70,29 +103,122 @@ impl StoreError {
 /// ingest behind them. Two: the hub's machine has few cores.
 const READERS: usize = 2;
 
-/// A handle on the database, cheap to clone: one connection for writes, a few for reads. Work
-/// runs on tokio's blocking pool, contained: a call that panics fails alone (its transaction
-/// rolls back) and the hub goes on.
+/// A handle on the database, cheap to clone. Work runs on tokio's blocking pool, contained: a
+/// call that panics fails alone (its transaction rolls back) and the hub goes on.
 #[derive(Clone, Debug)]
 pub struct Db {
+    engine: Engine,
+}
+
+#[derive(Clone, Debug)]
+enum Engine {
+    Sqlite(Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// SQLite: one connection for writes, a few for reads.
+#[derive(Clone, Debug)]
+struct Sqlite {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<[Mutex<Connection>]>,
     next_reader: Arc<AtomicUsize>,
 }
 
 impl Db {
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed) and migrates the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = sqlite::open(path)?;
         migrations::migrate(&mut conn)?;
         let readers = (0..READERS)
             .map(|_| sqlite::open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
+        let engine = Engine::Sqlite(Sqlite {
             writer: Arc::new(Mutex::new(conn)),
             readers: readers.into(),
             next_reader: Arc::default(),
-        })
+        });
+        Ok(Self { engine })
+    }
+
+    /// Connects to and migrates the PostgreSQL database `target` names.
+    pub fn open_postgres(target: &postgres::Target<'_>) -> Result<Self, StoreError> {
+        let engine = Engine::Postgres(postgres::Postgres::open(target)?);
+        Ok(Self { engine })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.engine {
+            Engine::Sqlite(_) => Dialect::Sqlite,
+            Engine::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool; commits when it succeeds.
+    pub async fn write_sql<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || db.write_sql_blocking(f)).await
+    }
+
+    /// Runs `f` in one read-only transaction, on one snapshot, on the blocking pool.
+    pub async fn read_sql<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || db.read_sql_blocking(f)).await
+    }
+
+    /// [`Db::write_sql`] on the calling thread (command-line tools, tests).
+    pub fn write_sql_blocking<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                let mut conn = lock(&db.writer);
+                let tx = conn.transaction().map_err(StoreError::from)?;
+                let out = f(&tx)?;
+                tx.commit().map_err(StoreError::from)?;
+                Ok(out)
+            }
+            Engine::Postgres(db) => db.write(f),
+        }
+    }
+
+    /// [`Db::read_sql`] on the calling thread (command-line tools, tests).
+    pub fn read_sql_blocking<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                let turn = db.next_reader.fetch_add(1, Relaxed);
+                let idle = db.readers.iter().find_map(|r| r.try_lock().ok());
+                let mut conn = idle.unwrap_or_else(|| lock(&db.readers[turn % db.readers.len()]));
+                let tx = conn.transaction().map_err(StoreError::from)?;
+                let out = f(&tx)?;
+                tx.commit().map_err(StoreError::from)?;
+                Ok(out)
+            }
+            Engine::Postgres(db) => db.read(f),
+        }
+    }
+
+    /// The SQLite back end, for work not yet written against [`Sql`].
+    fn sqlite(&self) -> Result<&Sqlite, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(db) => Ok(db),
+            Engine::Postgres(_) => Err(StoreError::Config(
+                "this part of the hub does not run on PostgreSQL yet".into(),
+            )),
+        }
     }
 
     /// Runs `f` on the writing connection on the blocking pool.
@@ -102,11 +228,8 @@ impl Db {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = self.writer.clone();
-        tokio::task::spawn_blocking(move || contain::run(|| f(&mut lock(&conn))))
-            .await
-            .map_err(|e| E::from(StoreError::Task(e.to_string())))?
-            .map_err(|panicked| E::from(StoreError::Task(panicked.to_string())))?
+        let conn = self.sqlite()?.writer.clone();
+        blocking(move || f(&mut lock(&conn))).await
     }
 
     /// Runs `f` on a read-only connection on the blocking pool: an idle one if there is one,
@@ -117,16 +240,13 @@ impl Db {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        let (readers, turn) = (self.readers.clone(), self.next_reader.fetch_add(1, Relaxed));
-        tokio::task::spawn_blocking(move || {
-            contain::run(|| {
-                let idle = readers.iter().find_map(|r| r.try_lock().ok());
-                f(&idle.unwrap_or_else(|| lock(&readers[turn % readers.len()])))
-            })
+        let db = self.sqlite()?;
+        let (readers, turn) = (db.readers.clone(), db.next_reader.fetch_add(1, Relaxed));
+        blocking(move || {
+            let idle = readers.iter().find_map(|r| r.try_lock().ok());
+            f(&idle.unwrap_or_else(|| lock(&readers[turn % readers.len()])))
         })
         .await
-        .map_err(|e| E::from(StoreError::Task(e.to_string())))?
-        .map_err(|panicked| E::from(StoreError::Task(panicked.to_string())))?
     }
 
     /// Runs `f` on the calling thread (command-line tools, which have no runtime).
@@ -134,8 +254,20 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, E>,
     ) -> Result<T, E> {
-        f(&mut lock(&self.writer))
+        f(&mut lock(&self.sqlite()?.writer))
     }
+}
+
+/// Runs `f` on tokio's blocking pool, a panic in it contained to an error of this call.
+async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || contain::run(f))
+        .await
+        .map_err(|e| E::from(StoreError::Task(e.to_string())))?
+        .map_err(|panicked| E::from(StoreError::Task(panicked.to_string())))?
 }
 
 /// Locks `conn`; a panic in an earlier holder left nothing half-done (SQLite rolls back an

@@ -1,0 +1,56 @@
+//! Both engines for the store's tests: each test body runs once on a SQLite file and once on
+//! a PostgreSQL database of its own (a throwaway server, `rollcall_e2e::postgres`), so one
+//! suite holds both to the same behaviour. Without a PostgreSQL server installed the tests
+//! fail, saying how to install one: CI always has it.
+
+use super::Db;
+use super::postgres::Target;
+
+/// A migrated database on one engine, and what keeps it alive.
+pub(crate) struct Engine {
+    pub name: &'static str,
+    pub db: Db,
+    _sqlite: Option<tempfile::TempDir>,
+    _postgres: Option<rollcall_e2e::postgres::Postgres>,
+}
+
+pub(crate) fn sqlite() -> Engine {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join(super::DATABASE_FILE)).unwrap();
+    Engine {
+        name: "SQLite",
+        db,
+        _sqlite: Some(dir),
+        _postgres: None,
+    }
+}
+
+pub(crate) fn postgres() -> Engine {
+    let server = rollcall_e2e::postgres::Postgres::start()
+        .unwrap_or_else(|e| panic!("the PostgreSQL half of the store tests cannot run: {e:#}"));
+    let url = server.create_database("rollcall").unwrap();
+    let db = Db::open_postgres(&Target {
+        url: &url,
+        password: None,
+        ca_file: None,
+        pool_size: 4,
+    })
+    .unwrap_or_else(|e| panic!("opening {url}: {e}\n{}", server.log()));
+    Engine {
+        name: "PostgreSQL",
+        db,
+        _sqlite: None,
+        _postgres: Some(server),
+    }
+}
+
+/// Runs `test` on a fresh database of each engine, saying which one failed.
+pub(crate) fn each(test: impl Fn(&Db)) {
+    for engine in [sqlite(), postgres()] {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&engine.db)));
+        if let Err(panic) = outcome {
+            eprintln!("failed on {}", engine.name);
+            std::panic::resume_unwind(panic);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The PostgreSQL back end: a pool of blocking clients (the `postgres` crate over
+//! tokio-postgres, pooled by r2d2), TLS by rustls, and [`Sql`] on one transaction.
+//!
+//! Write transactions take one transaction-scoped advisory lock first, so writes run one at a
+//! time across every hub sharing the database, as they do on SQLite's single writer: a store
+//! function's read-then-write sees what it would see there. Reads run at REPEATABLE READ,
+//! read-only: one consistent snapshot, like a SQLite reader's.
+
+mod migrations;
+mod values;
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::{IsolationLevel, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+use rusqlite::ToSql;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+pub use migrations::{migrate, schema_version};
+
+use super::StoreError;
+use super::sql::{Dialect, Row, Sql};
+use values::{Cell, Param, placeholders};
+
+/// The advisory lock every write transaction takes (any constant both sides agree on: ASCII
+/// "rollcall").
+const WRITER_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
+
+/// How long asking the pool for a connection may wait before the call fails.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
+
+type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+
+/// A pool of connections to one database, cheap to clone.
+#[derive(Clone)]
+pub struct Postgres {
+    pool: r2d2::Pool<Manager>,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+/// Where the database is and how to reach it.
+#[derive(Debug)]
+pub struct Target<'a> {
+    /// `postgres://user@host:port/database?sslmode=…`.
+    pub url: &'a str,
+    /// Read from a file so it is neither in the URL nor in the configuration.
+    pub password: Option<&'a str>,
+    /// The CA that signed the server's certificate; the system's roots when absent.
+    pub ca_file: Option<&'a Path>,
+    pub pool_size: u32,
+}
+
+impl Postgres {
+    /// Connects (at least one connection must open) without migrating.
+    pub fn connect(target: &Target<'_>) -> Result<Self, StoreError> {
+        let mut config: postgres::Config = target
+            .url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("store.url: {e}")))?;
+        if let Some(password) = target.password {
+            config.password(password);
+        }
+        config.application_name("rollcall-hub");
+        config.connect_timeout(Duration::from_secs(10));
+        let tls = MakeRustlsConnect::new(tls(target.ca_file)?);
+        let pool = r2d2::Pool::builder()
+            .max_size(target.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .build(PostgresConnectionManager::new(config, tls))?;
+        Ok(Self { pool })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub fn open(target: &Target<'_>) -> Result<Self, StoreError> {
+        let db = Self::connect(target)?;
+        migrate(&mut *db.pool.get()?)?;
+        Ok(db)
+    }
+
+    /// Runs `f` in one write transaction, writers one at a time; commits when it succeeds.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut client = self.pool.get().map_err(StoreError::from)?;
+        let mut tx = client.transaction().map_err(StoreError::from)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
+            .map_err(StoreError::from)?;
+        run(tx, f)
+    }
+
+    /// Runs `f` in a read-only transaction on one snapshot.
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut client = self.pool.get().map_err(StoreError::from)?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(StoreError::from)?;
+        run(tx, f)
+    }
+
+    /// A connection of its own, outside any transaction (migrations, session-level locks).
+    pub fn client(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+}
+
+fn run<T, E: From<StoreError>>(
+    tx: Transaction<'_>,
+    f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+) -> Result<T, E> {
+    let sql = PgSql {
+        tx: RefCell::new(tx),
+    };
+    let out = f(&sql)?;
+    sql.tx.into_inner().commit().map_err(StoreError::from)?;
+    Ok(out)
+}
+
+/// What the server said (its message, and its detail when it gave one), else the client's
+/// own error: `postgres::Error` alone prints only "db error".
+pub(crate) fn message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => e.to_string(),
+    }
+}
+
+/// The client's TLS: the CA in `ca_file`, else the system's roots. `sslmode` in the URL says
+/// whether TLS is required (`require`), tried (`prefer`, the default) or off (`disable`).
+fn tls(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, StoreError> {
+    let config = match ca_file {
+        Some(ca) => rollcall_runtime::tls::client_config(ca, None, None)
+            .map_err(|e| StoreError::Config(format!("store.ca_file: {e}")))?,
+        None => rollcall_runtime::tls::client_config_with_system_roots()
+            .map_err(|e| StoreError::Config(format!("the system's CA certificates: {e}")))?,
+    };
+    Ok(Arc::unwrap_or_clone(config))
+}
+
+/// [`Sql`] on one PostgreSQL transaction.
+struct PgSql<'a> {
+    tx: RefCell<Transaction<'a>>,
+}
+
+fn params(params: &[&dyn ToSql]) -> Result<Vec<Param>, StoreError> {
+    params
+        .iter()
+        .map(|p| super::sql::to_value(*p).map(Param))
+        .collect()
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+impl Sql for PgSql<'_> {
+    fn execute(&self, sql: &str, p: &[&dyn ToSql]) -> Result<usize, StoreError> {
+        let p = params(p)?;
+        let changed = self
+            .tx
+            .borrow_mut()
+            .execute(placeholders(sql).as_str(), &refs(&p))?;
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    fn rows(&self, sql: &str, p: &[&dyn ToSql]) -> Result<Vec<Row>, StoreError> {
+        let p = params(p)?;
+        let rows = self
+            .tx
+            .borrow_mut()
+            .query(placeholders(sql).as_str(), &refs(&p))?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let columns: Arc<[String]> = first
+            .columns()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        rows.iter()
+            .map(|row| {
+                let values = (0..columns.len())
+                    .map(|i| row.try_get::<_, Cell>(i).map(|c| c.0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Row::new(columns.clone(), values))
+            })
+            .collect()
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+}

@@ -1,0 +1,215 @@
+//! The SQL layer on both engines: values, conflicts, constraints, order, the register's
+//! immutability, migrations.
+
+use rollcall_shared::{DeviceId, StudentId};
+use rusqlite::params;
+
+use crate::store::engines::each;
+use crate::store::{Db, Sql, StoreError};
+
+fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    db.write_sql_blocking(f)
+}
+
+#[test]
+fn values_come_back_as_they_went_in() {
+    each(|db| {
+        let device = DeviceId::random();
+        write(db, |sql| {
+            sql.execute(
+                "INSERT INTO devices (id, name, room, credential_hash, created_at, outbox_depth,
+                     last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    device.to_string(),
+                    "door ü",
+                    "Lab 3",
+                    "h",
+                    i64::MAX,
+                    None::<i64>,
+                    Some("é")
+                ],
+            )
+        })
+        .unwrap();
+        let row = db
+            .read_sql_blocking(|sql| {
+                sql.query_one(
+                    "SELECT id, name, created_at, outbox_depth, last_error, enabled = 1 AS on_
+                     FROM devices WHERE id = ?1",
+                    params![device.to_string()],
+                    "device",
+                    |r| {
+                        Ok((
+                            r.get::<String>("id")?,
+                            r.get::<String>(1)?,
+                            r.get::<i64>(2)?,
+                            r.get::<Option<i64>>(3)?,
+                            r.get::<Option<String>>(4)?,
+                            r.get::<bool>(5)?,
+                        ))
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                device.to_string(),
+                "door ü".into(),
+                i64::MAX,
+                None,
+                Some("é".into()),
+                true
+            )
+        );
+    });
+}
+
+#[test]
+fn blobs_and_reals_round_trip() {
+    each(|db| {
+        let student = StudentId::random();
+        let blob: Vec<u8> = (0..=255).collect();
+        write(db, |sql| {
+            sql.execute(
+                "INSERT INTO students (id, name, created_at) VALUES (?1, 'Ada', 0)",
+                params![student.to_string()],
+            )?;
+            sql.execute(
+                "INSERT INTO embeddings (id, student_id, model, embedding, quality, created_at)
+                 VALUES ('e1', ?1, 'm', ?2, ?3, 1)",
+                params![student.to_string(), blob, 0.125_f64],
+            )
+        })
+        .unwrap();
+        let (back, quality): (Vec<u8>, f64) = db
+            .read_sql_blocking(|sql| {
+                sql.query_one("SELECT embedding, quality FROM embeddings", &[], "e", |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+            })
+            .unwrap();
+        assert_eq!((back, quality), (blob, 0.125));
+    });
+}
+
+#[test]
+fn a_repeated_key_is_a_conflict_and_on_conflict_do_nothing_changes_nothing() {
+    each(|db| {
+        let insert = "INSERT INTO holidays (day, name) VALUES (?1, ?2)";
+        write(db, |sql| {
+            sql.execute(insert, params!["2026-12-25", "Christmas"])
+        })
+        .unwrap();
+        let e = write(db, |sql| {
+            sql.execute(insert, params!["2026-12-25", "again"])
+        })
+        .map_err(|e| StoreError::conflict_on_unique(e, "holiday"))
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+        let changed = write(db, |sql| {
+            sql.execute(
+                "INSERT INTO holidays (day, name) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
+                params!["2026-12-25", "again"],
+            )
+        })
+        .unwrap();
+        assert_eq!(changed, 0);
+    });
+}
+
+#[test]
+fn a_failed_transaction_leaves_nothing_behind() {
+    each(|db| {
+        let outcome = write(db, |sql| {
+            sql.execute(
+                "INSERT INTO holidays (day, name) VALUES ('2026-01-01', 'x')",
+                &[],
+            )?;
+            Err::<(), _>(StoreError::NotFound("on purpose"))
+        });
+        assert!(outcome.is_err());
+        let n: i64 = db
+            .read_sql_blocking(|sql| {
+                sql.query_one("SELECT count(*) FROM holidays", &[], "count", |r| r.get(0))
+            })
+            .unwrap();
+        assert_eq!(n, 0);
+    });
+}
+
+#[test]
+fn text_sorts_by_code_point_on_both() {
+    each(|db| {
+        write(db, |sql| {
+            for name in ["b", "B", "a", "Ä", "_"] {
+                sql.execute(
+                    "INSERT INTO students (id, name, created_at) VALUES (?1, ?2, 0)",
+                    params![StudentId::random().to_string(), name],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let names: Vec<String> = db
+            .read_sql_blocking(|sql| {
+                sql.query_map("SELECT name FROM students ORDER BY name", &[], |r| r.get(0))?
+                    .into_iter()
+                    .collect::<Result<_, _>>()
+                    .map_err(StoreError::from)
+            })
+            .unwrap();
+        assert_eq!(names, ["B", "_", "a", "b", "Ä"]);
+    });
+}
+
+#[test]
+fn checks_refuse_bad_rows_and_closed_registers_never_change() {
+    each(|db| {
+        let bad_json = write(db, |sql| {
+            sql.execute(
+                "INSERT INTO webhook_deliveries (url, event, payload, created_at, next_at)
+                 VALUES ('u', 'e', '{not json', 0, 0)",
+                &[],
+            )
+        });
+        assert!(bad_json.unwrap_err().is_constraint_violation());
+        write(db, |sql| {
+            sql.execute(
+                "INSERT INTO register_sessions (slot_id, day, class_id, class_name, room, weekday,
+                     start_minute, end_minute, starts_at, ends_at, closed_at)
+                 VALUES ('s', '2026-11-24', 'c', '7B', 'Lab 3', 2, 540, 600, 0, 1, 2)",
+                &[],
+            )
+        })
+        .unwrap();
+        let changed = write(db, |sql| {
+            sql.execute("UPDATE register_sessions SET room = 'Lab 4'", &[])
+        });
+        let e = changed.unwrap_err().to_string();
+        assert!(e.contains("a closed session never changes"), "{e}");
+        let ids: Vec<i64> = write(db, |sql| {
+            let mut ids = Vec::new();
+            for _ in 0..2 {
+                ids.push(sql.query_one(
+                    "INSERT INTO audit_log (actor, action, target, at) VALUES ('a', 'b', 'c', 0)
+                     RETURNING id",
+                    &[],
+                    "id",
+                    |r| r.get(0),
+                )?);
+            }
+            Ok(ids)
+        })
+        .unwrap();
+        assert!(ids[0] < ids[1], "{ids:?}");
+    });
+}
+
+#[test]
+fn both_engines_agree_on_the_schema_version() {
+    assert_eq!(
+        crate::store::schema_version(),
+        crate::store::postgres::schema_version()
+    );
+}
