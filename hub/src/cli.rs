@@ -35,6 +35,12 @@ pub enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Bring the database up to this version's schema (SQLite or PostgreSQL, as the
+    /// configuration says) and print its version; hubs starting together migrate once.
+    Migrate {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a configuration file and print it (secrets redacted).
     CheckConfig { file: PathBuf },
     /// Copy the database into a new file while the hub serves, and check the copy.

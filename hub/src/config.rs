@@ -14,8 +14,10 @@ use rollcall_shared::{ModelId, SiteId, SiteZone};
 use serde::Deserialize;
 
 mod email;
+mod store;
 
 pub use email::{DigestConfig, EmailConfig, Security};
+pub use store::StoreConfig;
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../hub.example.toml");
@@ -27,6 +29,8 @@ pub struct Config {
     /// The school's time zone by IANA name; timetables and register dates are local to it.
     pub timezone: SiteZone,
     pub data_dir: PathBuf,
+    /// Where the data is kept: SQLite in `data_dir`, or a shared PostgreSQL database.
+    pub store: StoreConfig,
     pub http: HttpConfig,
     pub mqtt: MqttConfig,
     pub auth: AuthConfig,
@@ -428,6 +432,7 @@ impl Default for Config {
             site: SiteId::new("school").expect("valid default site"),
             timezone: SiteZone::system().unwrap_or_else(|_| SiteZone::utc()),
             data_dir: PathBuf::from("/var/lib/rollcall-hub"),
+            store: StoreConfig::default(),
             http: HttpConfig::default(),
             mqtt: MqttConfig::default(),
             auth: AuthConfig::default(),
@@ -709,6 +714,7 @@ impl Settings for Config {
         if let Some(email) = &self.email {
             email.validate().map_err(ConfigError::invalid)?;
         }
+        self.store.validate().map_err(ConfigError::invalid)?;
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");
         }

@@ -14,6 +14,8 @@ use crate::auth::key::{KeyError, SigningKey};
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
 use crate::store::users::{self, Role, User};
+use crate::config::Config;
+use crate::store::postgres::Target;
 use crate::store::{DATABASE_FILE, Db, StoreError};
 
 /// The actor named in the audit log for command-line changes.
@@ -37,6 +39,11 @@ pub enum SetupError {
     Account(#[from] AccountError),
     #[error("door-unit certificate: {0}")]
     Ca(#[from] CaError),
+    #[error("cannot read {path}: {source}")]
+    Secret {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("device {0} is not registered")]
     UnknownDevice(DeviceId),
     #[error("device {0} is disabled: enable it first (a disabled device's certificate is refused)")]
@@ -68,6 +75,33 @@ pub fn create_data_dir(data_dir: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+/// Opens and migrates the store `config` names: SQLite in its data directory (which must have
+/// been initialised), or its PostgreSQL database (`[store] url`).
+pub fn open_store(config: &Config) -> Result<Db, SetupError> {
+    let Some(url) = &config.store.url else {
+        return open(&config.data_dir);
+    };
+    let password = match &config.store.password_file {
+        Some(path) => Some(read_secret(path)?),
+        None => None,
+    };
+    Ok(Db::open_postgres(&Target {
+        url,
+        password: password.as_deref(),
+        ca_file: config.store.ca_file.as_deref(),
+        pool_size: config.store.pool_size,
+    })?)
+}
+
+/// The first line of a secret file, without its line ending.
+fn read_secret(path: &Path) -> Result<String, SetupError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SetupError::Secret {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 pub fn open(data_dir: &Path) -> Result<Db, SetupError> {

@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             admin_password_file,
         } => init(&data_dir, &admin_user, admin_password_file.as_deref()),
         Command::Serve { config } => serve::serve(&config),
+        Command::Migrate { config } => migrate(&Config::load(&config)?),
         Command::CheckConfig { file } => serve::check_config(&file),
         Command::Backup { to, target } => backup::backup(&data_dir(target)?, &to),
         Command::CheckBackup { file } => backup::check(&file),
@@ -61,6 +62,20 @@ fn init(data_dir: &Path, admin_user: &str, password_file: Option<&Path>) -> anyh
         "initialised {} with admin {}",
         data_dir.display(),
         user.username
+    );
+    Ok(())
+}
+
+/// `migrate`: opening the store migrates it; say what it is now.
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    setup::open_store(config)?;
+    let place = match &config.store.url {
+        Some(url) => format!("PostgreSQL database {url}"),
+        None => format!("SQLite database {}", config.database_path().display()),
+    };
+    println!(
+        "{place} is at schema version {}",
+        crate::store::schema_version()
     );
     Ok(())
 }

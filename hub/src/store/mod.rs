@@ -62,6 +62,8 @@ pub enum StoreError {
     Migrate(#[from] MigrateError),
     #[error("database settings: {0}")]
     Config(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
     #[error("database task failed: {0}")]
     Task(String),
 }

@@ -340,12 +340,17 @@ pub fn migrate(client: &mut Client) -> Result<(), StoreError> {
     check_collation(client)?;
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS rollcall_schema (
-             slot BIGINT PRIMARY KEY CHECK (slot = 1),
-             version BIGINT NOT NULL
-         )",
-    )?;
+    let fresh: bool = tx
+        .query_one("SELECT to_regclass('rollcall_schema') IS NULL", &[])?
+        .get(0);
+    if fresh {
+        tx.batch_execute(
+            "CREATE TABLE rollcall_schema (
+                 slot BIGINT PRIMARY KEY CHECK (slot = 1),
+                 version BIGINT NOT NULL
+             )",
+        )?;
+    }
     let found: Option<i64> = tx
         .query_opt("SELECT version FROM rollcall_schema", &[])?
         .map(|row| row.get(0));

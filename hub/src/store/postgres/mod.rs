@@ -73,11 +73,16 @@ impl Postgres {
         config.application_name("rollcall-hub");
         config.connect_timeout(Duration::from_secs(10));
         let tls = MakeRustlsConnect::new(tls(target.ca_file)?);
+        // One connection first, for its error: the pool only says it timed out.
+        config
+            .connect(tls.clone())
+            .map_err(|e| StoreError::Connect(chain(&e)))?;
         let pool = r2d2::Pool::builder()
             .max_size(target.pool_size)
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
-            .build(PostgresConnectionManager::new(config, tls))?;
+            .error_handler(Box::new(LogErrors))
+            .build_unchecked(PostgresConnectionManager::new(config, tls));
         Ok(Self { pool })
     }
 
@@ -133,6 +138,29 @@ fn run<T, E: From<StoreError>>(
     Ok(out)
 }
 
+/// Logs why the pool could not open a connection (the database restarting, the network).
+#[derive(Debug)]
+struct LogErrors;
+
+impl r2d2::HandleError<postgres::Error> for LogErrors {
+    fn handle_error(&self, e: postgres::Error) {
+        tracing::warn!("database connection: {}", chain(&e));
+    }
+}
+
+/// An error and its sources, `: `-separated (`postgres::Error` alone says only "error
+/// connecting to server").
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// What the server said (its message, and its detail when it gave one), else the client's
 /// own error: `postgres::Error` alone prints only "db error".
 pub(crate) fn message(e: &postgres::Error) -> String {
@@ -141,7 +169,7 @@ pub(crate) fn message(e: &postgres::Error) -> String {
             Some(detail) => format!("{} ({detail})", db.message()),
             None => db.message().to_owned(),
         },
-        None => e.to_string(),
+        None => chain(e),
     }
 }
 

@@ -1,0 +1,99 @@
+//! `[store]`: where the hub keeps its data. Absent, or without `url`: SQLite in `data_dir`,
+//! for one hub. With `url = "postgres://…"`: a PostgreSQL database that several hubs share.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database` (`?sslmode=require` to insist on TLS); none:
+    /// SQLite in `data_dir`.
+    pub url: Option<String>,
+    /// A file holding the database user's password (never the URL).
+    pub password_file: Option<PathBuf>,
+    /// The CA certificate (PEM) that signed the server's; the system's CAs when absent.
+    pub ca_file: Option<PathBuf>,
+    /// Connections each hub keeps to the database at most.
+    pub pool_size: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            password_file: None,
+            ca_file: None,
+            pool_size: 8,
+        }
+    }
+}
+
+impl StoreConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        let Some(url) = &self.url else {
+            if self.password_file.is_some() || self.ca_file.is_some() {
+                return Err("store.password_file and store.ca_file go with store.url".into());
+            }
+            return Ok(());
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "store.url must start with postgres:// (SQLite needs no url), not {url:?}"
+            ));
+        }
+        let parsed: postgres::Config = url
+            .parse()
+            .map_err(|e| format!("store.url {url:?}: {e}"))?;
+        if parsed.get_password().is_some() {
+            return Err(
+                "store.url holds a password: put it in a file of its own, named by \
+                 store.password_file, and leave it out of the URL"
+                    .into(),
+            );
+        }
+        if !(1..=256).contains(&self.pool_size) {
+            return Err("store.pool_size must be 1 to 256".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(url: &str) -> StoreConfig {
+        StoreConfig {
+            url: Some(url.into()),
+            ..StoreConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_postgres_url_without_a_password_is_accepted() {
+        assert_eq!(StoreConfig::default().validate(), Ok(()));
+        assert_eq!(
+            url("postgres://rollcall@db.school.example:5432/rollcall?sslmode=require").validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_url_other_schemes_and_stray_settings_are_refused() {
+        let e = url("postgres://rollcall:hunter2@db/rollcall").validate().unwrap_err();
+        assert!(e.contains("password_file"), "{e}");
+        assert!(url("mysql://db/rollcall").validate().unwrap_err().contains("postgres://"));
+        let stray = StoreConfig {
+            ca_file: Some("/etc/ca.pem".into()),
+            ..StoreConfig::default()
+        };
+        assert!(stray.validate().unwrap_err().contains("store.url"));
+        let pool = StoreConfig {
+            pool_size: 0,
+            ..url("postgres://db/rollcall")
+        };
+        assert!(pool.validate().unwrap_err().contains("pool_size"));
+    }
+}
