@@ -22,8 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Create the data directory, database, token key and first admin.
     Init {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        target: Target,
         #[arg(long)]
         admin_user: String,
         /// File holding the admin password (else it is asked for on the terminal).

@@ -13,6 +13,7 @@ pub mod backup;
 pub mod broker;
 pub mod cli;
 pub mod clip;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod csv;

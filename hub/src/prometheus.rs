@@ -168,7 +168,7 @@ pub async fn serve(hub: Arc<Hub>, listener: TcpListener, mut stop: watch::Receiv
 
 /// The values read at a scrape; zero where the database cannot be read (and said in the log).
 async fn gauges(hub: &Hub) -> Gauges {
-    let mut gauges = hub.read(read_gauges).await.unwrap_or_else(|e| {
+    let mut gauges = hub.db.read_sql(read_gauges).await.unwrap_or_else(|e| {
         tracing::error!("metrics: cannot read the database: {e}");
         Gauges::default()
     });
@@ -176,7 +176,7 @@ async fn gauges(hub: &Hub) -> Gauges {
     gauges
 }
 
-fn read_gauges(conn: &rusqlite::Connection) -> Result<Gauges, StoreError> {
+fn read_gauges(sql: &dyn crate::store::Sql) -> Result<Gauges, StoreError> {
     const SQL: &str = "SELECT
         (SELECT COUNT(*) FROM records WHERE status = 'pending'),
         (SELECT COUNT(*) FROM devices WHERE enabled = 1 AND online = 1),
@@ -184,7 +184,7 @@ fn read_gauges(conn: &rusqlite::Connection) -> Result<Gauges, StoreError> {
         (SELECT COUNT(*) FROM devices d JOIN device_galleries g ON g.device_id = d.id
             WHERE d.enabled = 1 AND d.online = 1
             AND COALESCE(d.gallery_version, 0) < g.version)";
-    let row = conn.query_row(SQL, [], |r| {
+    sql.query_one(SQL, &[], "gauges", |r| {
         Ok(Gauges {
             review_queue: r.get(0)?,
             devices_online: r.get(1)?,
@@ -192,8 +192,7 @@ fn read_gauges(conn: &rusqlite::Connection) -> Result<Gauges, StoreError> {
             galleries_behind: r.get(3)?,
             broker_sessions: 0,
         })
-    })?;
-    Ok(row)
+    })
 }
 
 #[derive(Debug)]

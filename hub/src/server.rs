@@ -14,12 +14,14 @@ use rollcall_shared::SiteSettings;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
+use uuid::Uuid;
 
 use crate::auth::hashing::Hashing;
 use crate::auth::key::{KeyError, SigningKey};
 use crate::auth::limiter::{Limits, LoginLimiter};
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
+use crate::cluster;
 use crate::config::{Config, MqttMode};
 use crate::email::smtp::Mailer;
 use crate::enrol::{self, Enroller, LoadError};
@@ -135,6 +137,7 @@ pub async fn run_on(
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
+    let (view_tx, view) = watch::channel(cluster::View::alone(&Uuid::new_v4().to_string()));
     let parts = Parts {
         hooks: Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?,
         hashing: hashing(&config),
@@ -145,6 +148,7 @@ pub async fn run_on(
         sessions: Sessions::new(),
         outbound: out_tx,
         gallery_changed: Arc::new(Notify::new()),
+        cluster: view,
     };
     let hub = Arc::new(parts.hub(key, faces, mailer.clone()));
     let mut tasks = JoinSet::new();
@@ -156,7 +160,13 @@ pub async fn run_on(
             .pusher()
             .run(parts.gallery_changed.clone(), stop.clone()),
     );
-    parts.spawn_schedules(&mut tasks, mailer, &stop);
+    tasks.spawn(cluster::run(
+        parts.db.clone(),
+        parts.clock.clone(),
+        view_tx,
+        stop.clone(),
+    ));
+    tasks.spawn(parts.lead(mailer, stop.clone()));
     if let Some(listen) = parts.config.metrics.listen {
         let listener = TcpListener::bind(listen)
             .await
@@ -187,6 +197,7 @@ pub async fn run_on(
 }
 
 /// What the hub's tasks share: each takes the handles it needs from here.
+#[derive(Clone)]
 struct Parts {
     config: Arc<Config>,
     db: Db,
@@ -199,6 +210,8 @@ struct Parts {
     gallery_changed: Arc<Notify>,
     hooks: Hooks,
     hashing: Hashing,
+    /// The hubs sharing the database, and whether this one leads ([`crate::cluster`]).
+    cluster: watch::Receiver<cluster::View>,
 }
 
 /// Password hashing slots, shared by sign-ins and the embedded broker's device logins.
@@ -298,6 +311,7 @@ impl Parts {
             outbound: self.outbound.clone(),
             gallery_changed: self.gallery_changed.clone(),
             hooks: self.hooks.clone(),
+            cluster: self.cluster.clone(),
         }
     }
 
@@ -309,6 +323,36 @@ impl Parts {
             clock: self.clock.clone(),
             metrics: self.metrics.clone(),
             outbound: self.outbound.clone(),
+        }
+    }
+
+    /// Runs the scheduled work while this hub leads (always, on SQLite), until `stop`.
+    fn lead(
+        &self,
+        mailer: Option<Mailer>,
+        mut stop: watch::Receiver<bool>,
+    ) -> impl Future<Output = ()> + use<> {
+        let parts = self.clone();
+        let mut view = self.cluster.clone();
+        async move {
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    led = view.wait_for(|v| v.leader) => if led.is_err() { return },
+                }
+                let (pause, paused) = watch::channel(false);
+                let mut tasks = JoinSet::new();
+                parts.spawn_schedules(&mut tasks, mailer.clone(), &paused);
+                let stopping = tokio::select! {
+                    _ = stop.changed() => true,
+                    led = view.wait_for(|v| !v.leader) => led.is_err(),
+                };
+                let _ = pause.send(true);
+                while tasks.join_next().await.is_some() {}
+                if stopping {
+                    return;
+                }
+            }
         }
     }
 

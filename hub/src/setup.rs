@@ -11,11 +11,11 @@ use rollcall_shared::DeviceId;
 use crate::accounts::manage;
 use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
+use crate::config::Config;
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
-use crate::store::users::{self, Role, User};
-use crate::config::Config;
 use crate::store::postgres::Target;
+use crate::store::users::{self, Role, User};
 use crate::store::{DATABASE_FILE, Db, StoreError};
 
 /// The actor named in the audit log for command-line changes.
@@ -50,17 +50,40 @@ pub enum SetupError {
     DisabledDevice(DeviceId),
 }
 
-/// Creates `data_dir` (mode 0700), the database, the signing key and the first admin.
+/// Creates `data_dir` (mode 0700), the SQLite database, the signing key and the first admin.
 pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupError> {
+    let config = Config {
+        data_dir: data_dir.to_owned(),
+        ..Config::default()
+    };
+    init_store(&config, admin, password)
+}
+
+/// Creates the data directory (mode 0700), the database (SQLite in the data directory, or the
+/// schema in the PostgreSQL database `[store] url` names, which must hold no users yet), the
+/// signing key and the first admin.
+pub fn init_store(config: &Config, admin: &str, password: &str) -> Result<User, SetupError> {
+    let data_dir = &config.data_dir;
     create_data_dir(data_dir).map_err(|source| SetupError::CreateDir {
         path: data_dir.to_owned(),
         source,
     })?;
-    let db_path = data_dir.join(DATABASE_FILE);
-    if db_path.exists() {
-        return Err(SetupError::AlreadyInitialised(data_dir.to_owned()));
-    }
-    let db = Db::open(&db_path)?;
+    let db = match &config.store.url {
+        None => {
+            let db_path = data_dir.join(DATABASE_FILE);
+            if db_path.exists() {
+                return Err(SetupError::AlreadyInitialised(data_dir.to_owned()));
+            }
+            Db::open(&db_path)?
+        }
+        Some(url) => {
+            let db = open_store(config)?;
+            if !list_users(&db)?.is_empty() {
+                return Err(SetupError::AlreadyInitialised(url.into()));
+            }
+            db
+        }
+    };
     SigningKey::create(data_dir)?;
     add_user(&db, admin, admin, Role::Admin, password, None)
 }

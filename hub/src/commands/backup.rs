@@ -25,7 +25,7 @@ pub fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<()> {
 /// `export --to FILE`: the school's data as CSV and JSON in a zip, while the hub serves.
 pub fn export(config: &Config, to: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let db = crate::setup::open(&config.data_dir)?;
+    let db = crate::setup::open_store(config)?;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -10,7 +10,7 @@ use crate::config::{Config, MqttMode};
 use crate::device_ca::DeviceFiles;
 use crate::setup;
 
-use super::data_dir;
+use super::store;
 
 pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
@@ -22,8 +22,7 @@ pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
             target,
         } => {
             let config = target.config.as_deref().map(Config::load).transpose()?;
-            let dir = data_dir(target)?;
-            let db = setup::open(&dir)?;
+            let (db, dir) = store(target)?;
             let r = setup::add_device(&db, &name, &room)?;
             println!("device id:     {}", r.device.id);
             println!("mqtt username: {}", r.mqtt_username);
@@ -46,12 +45,11 @@ pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
             }
         }
         DeviceCommand::Cert { id, out, target } => {
-            let dir = data_dir(target)?;
-            let db = setup::open(&dir)?;
+            let (db, dir) = store(target)?;
             print_cert_files(&setup::issue_device_cert(&dir, &db, id, &out)?);
         }
         DeviceCommand::List { target } => {
-            for d in setup::list_devices(&setup::open(&data_dir(target)?)?)? {
+            for d in setup::list_devices(&store(target)?.0)? {
                 let state = if d.enabled { "enabled" } else { "disabled" };
                 println!("{}  {:<20} {:<12} {state}", d.id, d.name, d.room);
             }

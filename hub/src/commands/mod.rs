@@ -28,10 +28,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match command {
         Command::Init {
-            data_dir,
+            target,
             admin_user,
             admin_password_file,
-        } => init(&data_dir, &admin_user, admin_password_file.as_deref()),
+        } => init(
+            &config(target)?,
+            &admin_user,
+            admin_password_file.as_deref(),
+        ),
         Command::Serve { config } => serve::serve(&config),
         Command::Migrate { config } => migrate(&Config::load(&config)?),
         Command::CheckConfig { file } => serve::check_config(&file),
@@ -55,12 +59,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// `init`: the data directory, database, token key and first admin.
-fn init(data_dir: &Path, admin_user: &str, password_file: Option<&Path>) -> anyhow::Result<()> {
+fn init(config: &Config, admin_user: &str, password_file: Option<&Path>) -> anyhow::Result<()> {
     let password = read_password(password_file, "admin password: ")?;
-    let user = setup::init(data_dir, admin_user, &password)?;
+    let user = setup::init_store(config, admin_user, &password)?;
     println!(
         "initialised {} with admin {}",
-        data_dir.display(),
+        config.data_dir.display(),
         user.username
     );
     Ok(())
@@ -82,11 +86,27 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
 
 /// The data directory a command works on: given, or the one a configuration file names.
 fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
+    Ok(config(target)?.data_dir)
+}
+
+/// The hub a command works on: its configuration file, or the defaults with the data
+/// directory given.
+fn config(target: Target) -> anyhow::Result<Config> {
     match (target.data_dir, target.config) {
-        (Some(dir), _) => Ok(dir),
-        (None, Some(config)) => Ok(Config::load(&config)?.data_dir),
+        (Some(data_dir), _) => Ok(Config {
+            data_dir,
+            ..Config::default()
+        }),
+        (None, Some(config)) => Ok(Config::load(&config)?),
         (None, None) => bail!("say which hub: --data-dir DIR or --config FILE"),
     }
+}
+
+/// The database of the hub a command works on (SQLite in its data directory, or the
+/// PostgreSQL database its configuration names), and where its data directory is.
+fn store(target: Target) -> anyhow::Result<(crate::store::Db, PathBuf)> {
+    let config = config(target)?;
+    Ok((setup::open_store(&config)?, config.data_dir))
 }
 
 /// A password from `file` (without its line ending), else asked twice on the terminal.

@@ -9,10 +9,9 @@ use rollcall_runtime::{Clock, SystemClock};
 
 use crate::cli::RosterCommand;
 use crate::roster_import::{self, Action, Roster, RowError, parse};
-use crate::setup;
 use crate::store::StoreError;
 
-use super::data_dir;
+use super::store;
 
 const ACTOR: &str = "rollcall-hub roster import (command line)";
 
@@ -25,7 +24,7 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
         target,
     } = cmd;
     let roster = read(&path, format.as_deref())?;
-    let db = setup::open(&data_dir(target)?)?;
+    let db = store(target)?.0;
     let now = SystemClock.now();
     let plan = db.blocking(|c| {
         let tx = c.transaction()?;

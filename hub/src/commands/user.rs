@@ -3,7 +3,7 @@
 use crate::cli::UserCommand;
 use crate::setup;
 
-use super::{data_dir, read_password};
+use super::{read_password, store};
 
 pub fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
@@ -15,14 +15,14 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<()> {
             email,
             target,
         } => {
-            let db = setup::open(&data_dir(target)?)?;
+            let db = store(target)?.0;
             let password = read_password(password_file.as_deref(), "password: ")?;
             let shown = display_name.as_deref().unwrap_or(&username);
             let user = setup::add_user(&db, &username, shown, role, &password, email.as_deref())?;
             println!("{}  {} ({})", user.id, user.username, user.role.as_str());
         }
         UserCommand::List { target } => {
-            for u in setup::list_users(&setup::open(&data_dir(target)?)?)? {
+            for u in setup::list_users(&store(target)?.0)? {
                 let email = u.email.as_deref().unwrap_or("");
                 println!(
                     "{}  {:<20} {:<8} {email}",
@@ -37,7 +37,7 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<()> {
             password_file,
             target,
         } => {
-            let db = setup::open(&data_dir(target)?)?;
+            let db = store(target)?.0;
             let password = read_password(password_file.as_deref(), "new password: ")?;
             let user = setup::reset_password(&db, &username, &password)?;
             println!(

@@ -43,9 +43,8 @@ impl StoreConfig {
                 "store.url must start with postgres:// (SQLite needs no url), not {url:?}"
             ));
         }
-        let parsed: postgres::Config = url
-            .parse()
-            .map_err(|e| format!("store.url {url:?}: {e}"))?;
+        let parsed: postgres::Config =
+            url.parse().map_err(|e| format!("store.url {url:?}: {e}"))?;
         if parsed.get_password().is_some() {
             return Err(
                 "store.url holds a password: put it in a file of its own, named by \
@@ -82,9 +81,16 @@ mod tests {
 
     #[test]
     fn a_password_in_the_url_other_schemes_and_stray_settings_are_refused() {
-        let e = url("postgres://rollcall:hunter2@db/rollcall").validate().unwrap_err();
+        let e = url("postgres://rollcall:hunter2@db/rollcall")
+            .validate()
+            .unwrap_err();
         assert!(e.contains("password_file"), "{e}");
-        assert!(url("mysql://db/rollcall").validate().unwrap_err().contains("postgres://"));
+        assert!(
+            url("mysql://db/rollcall")
+                .validate()
+                .unwrap_err()
+                .contains("postgres://")
+        );
         let stray = StoreConfig {
             ca_file: Some("/etc/ca.pem".into()),
             ..StoreConfig::default()

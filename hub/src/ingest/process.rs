@@ -52,6 +52,9 @@ pub struct Ingest {
     pub gallery_changed: Arc<Notify>,
     /// Told (through the outbox, in the batch's transaction) when a door unit goes offline.
     pub hooks: Hooks,
+    /// Which door units are this hub's to answer (all, unless several hubs share the
+    /// database): another hub handles the others' messages.
+    pub cluster: watch::Receiver<crate::cluster::View>,
 }
 
 /// What a committed batch owes the devices.
@@ -90,8 +93,12 @@ impl Ingest {
 
     /// Stores one batch and answers it.
     pub async fn handle(&self, batch: Vec<Incoming>) {
-        let accepted: Vec<(DeviceId, Envelope)> =
-            batch.iter().filter_map(|m| self.check(m)).collect();
+        let view = self.cluster.borrow().clone();
+        let accepted: Vec<(DeviceId, Envelope)> = batch
+            .iter()
+            .filter_map(|m| self.check(m))
+            .filter(|(device, _)| view.owns(*device))
+            .collect();
         if accepted.is_empty() {
             return;
         }

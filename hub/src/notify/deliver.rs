@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use super::Hooks;
 use super::sign::{MAX_ATTEMPTS, retry_delay_ms, signature};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, Sql, StoreError};
 
 /// How often due deliveries are looked for.
 const EVERY: Duration = Duration::from_secs(2);
@@ -43,7 +43,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
             _ = every.tick() => {}
         }
         let now = clock.now().0;
-        let due = db.read(move |c| due(c, now)).await;
+        let due = db.read_sql(move |sql| due(sql, now)).await;
         let due = match due {
             Ok(d) => d,
             Err(e) => {
@@ -53,7 +53,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
         };
         for d in due {
             let outcome = send(&client, &hooks, &d, now).await;
-            let recorded = db.call(move |c| record(c, &d, outcome, now)).await;
+            let recorded = db.write_sql(move |sql| record(sql, &d, outcome, now)).await;
             if let Err(e) = recorded {
                 tracing::error!("webhooks: recording a delivery: {e}");
             }
@@ -61,22 +61,23 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
     }
 }
 
-fn due(conn: &rusqlite::Connection, now: i64) -> Result<Vec<Due>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+fn due(sql: &dyn Sql, now: i64) -> Result<Vec<Due>, StoreError> {
+    let rows = sql.query_map(
         "SELECT id, url, event, payload, attempts FROM webhook_deliveries
          WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= ?1
          ORDER BY next_at, id LIMIT ?2",
+        params![now, BATCH],
+        |r| {
+            Ok(Due {
+                id: r.get("id")?,
+                url: r.get("url")?,
+                event: r.get("event")?,
+                payload: r.get("payload")?,
+                attempts: r.get("attempts")?,
+            })
+        },
     )?;
-    let rows = stmt.query_map(params![now, BATCH], |r| {
-        Ok(Due {
-            id: r.get("id")?,
-            url: r.get("url")?,
-            event: r.get("event")?,
-            payload: r.get("payload")?,
-            attempts: r.get("attempts")?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// POSTs one delivery: `Ok` on a 2xx answer, else why not.
@@ -105,16 +106,11 @@ async fn send(client: &reqwest::Client, hooks: &Hooks, d: &Due, now: i64) -> Res
     }
 }
 
-fn record(
-    conn: &mut rusqlite::Connection,
-    d: &Due,
-    outcome: Result<(), String>,
-    now: i64,
-) -> Result<(), StoreError> {
+fn record(sql: &dyn Sql, d: &Due, outcome: Result<(), String>, now: i64) -> Result<(), StoreError> {
     let attempts = d.attempts + 1;
     match outcome {
         Ok(()) => {
-            conn.execute(
+            sql.execute(
                 "UPDATE webhook_deliveries SET attempts = ?2, delivered_at = ?3, last_error = NULL
                  WHERE id = ?1",
                 params![d.id, attempts, now],
@@ -126,7 +122,7 @@ fn record(
                 event = d.event,
                 "webhook given up after {attempts} attempts: {e}"
             );
-            conn.execute(
+            sql.execute(
                 "UPDATE webhook_deliveries SET attempts = ?2, failed_at = ?3, last_error = ?4
                  WHERE id = ?1",
                 params![d.id, attempts, now, e],
@@ -139,7 +135,7 @@ fn record(
                 attempts,
                 "webhook not delivered, will retry: {e}"
             );
-            conn.execute(
+            sql.execute(
                 "UPDATE webhook_deliveries SET attempts = ?2, next_at = ?3, last_error = ?4
                  WHERE id = ?1",
                 params![d.id, attempts, now + retry_delay_ms(attempts), e],

@@ -13,11 +13,11 @@ pub mod sign;
 
 use std::path::Path;
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use crate::config::WebhookConfig;
-use crate::store::StoreError;
+use crate::store::{Sql, StoreError};
 
 /// What can be subscribed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -117,7 +117,7 @@ impl Hooks {
     /// Queues `event` for every receiver that asked for it (in the caller's transaction).
     pub fn enqueue(
         &self,
-        conn: &Connection,
+        sql: &dyn Sql,
         event: Event,
         payload: &serde_json::Value,
         now: i64,
@@ -125,7 +125,7 @@ impl Hooks {
         let body = serde_json::json!({"event": event, "at": now, "data": payload}).to_string();
         let mut n = 0;
         for hook in self.0.iter().filter(|h| h.events.contains(&event)) {
-            conn.execute(
+            sql.execute(
                 "INSERT INTO webhook_deliveries (url, event, payload, created_at, next_at)
                  VALUES (?1, ?2, ?3, ?4, ?4)",
                 params![hook.url, event.as_str(), body, now],

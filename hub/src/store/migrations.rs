@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_15,
     MIGRATION_16,
     MIGRATION_17,
+    MIGRATION_18,
 ];
 
 const MIGRATION_1: &str = "
@@ -458,6 +459,22 @@ ALTER TABLE users ADD COLUMN external_ref TEXT;
 CREATE UNIQUE INDEX classes_external_ref ON classes(external_ref) WHERE external_ref IS NOT NULL;
 CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
 CREATE INDEX students_external_ref ON students(external_ref);
+";
+
+/// Several hubs on one database (PostgreSQL): the hubs alive (each beats every few seconds)
+/// and leases (the one hub that runs the scheduled work until its lease runs out). On SQLite
+/// one hub holds them all.
+const MIGRATION_18: &str = "
+CREATE TABLE hubs (
+    id TEXT PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL
+);
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 ";
 
 /// The schema version this build brings a database to.

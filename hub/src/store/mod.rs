@@ -5,6 +5,7 @@
 //! both engines; none of them knows about HTTP or MQTT.
 
 pub mod audit;
+pub mod cluster;
 pub mod devices;
 pub mod digests;
 #[cfg(test)]

@@ -325,7 +325,21 @@ CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
 const BASELINE_VERSION: usize = 17;
 
 /// Migrations after the baseline, written for PostgreSQL, in step with SQLite's list.
-const AFTER_BASELINE: &[&str] = &[];
+const AFTER_BASELINE: &[&str] = &[MIGRATION_18];
+
+/// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
+const MIGRATION_18: &str = "
+CREATE TABLE hubs (
+    id TEXT PRIMARY KEY,
+    started_at BIGINT NOT NULL,
+    seen_at BIGINT NOT NULL
+);
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+";
 
 /// The schema version this build brings a PostgreSQL database to.
 pub const fn schema_version() -> usize {

@@ -1,0 +1,187 @@
+//! Several hubs on one database (`[store] url`, docs/DISTRICT.md). Every few seconds each hub
+//! says it is alive and reads which others are; door units are divided among the live hubs
+//! (rendezvous hashing: a unit moves only when its hub comes or goes), so each record is
+//! handled by one hub while the others ignore it; and one hub, the holder of the leader lease,
+//! runs the scheduled work (closing registers, webhooks, the e-mail digest, retention).
+//!
+//! A hub that dies stops beating: within [`ALIVE`] its units belong to the others, whose acks
+//! the units were waiting for (they publish again until acked), and within [`LEASE`] another
+//! hub leads. On SQLite there is one hub, which owns every unit and always leads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rollcall_runtime::clock::SharedClock;
+use rollcall_shared::DeviceId;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use crate::store::{Db, Dialect, cluster};
+
+/// How often a hub says it is alive, renews its lease and reads the others.
+pub const BEAT: Duration = Duration::from_secs(2);
+/// A hub not seen for this long is dead.
+pub const ALIVE: Duration = Duration::from_secs(10);
+/// How long the leader lease lasts unless renewed.
+pub const LEASE: Duration = Duration::from_secs(15);
+/// The lease of the hub that runs the scheduled work.
+const LEADER: &str = "leader";
+
+/// What a hub knows of the others: the live hubs and whether it leads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    pub me: Arc<str>,
+    /// Live hubs by id, this one included.
+    pub live: Arc<[String]>,
+    pub leader: bool,
+}
+
+impl View {
+    /// Before the first beat: alone, owning every unit, not leading.
+    pub fn alone(me: &str) -> Self {
+        Self {
+            me: me.into(),
+            live: Arc::new([me.to_owned()]),
+            leader: false,
+        }
+    }
+
+    /// Whether this hub handles `device`'s messages.
+    pub fn owns(&self, device: DeviceId) -> bool {
+        owner(device, &self.live).is_none_or(|o| o == &*self.me)
+    }
+}
+
+/// The hub that handles `device` among `live`: the one scoring highest for it, so a hub
+/// coming or going moves only its own share of units.
+pub fn owner(device: DeviceId, live: &[String]) -> Option<&str> {
+    live.iter()
+        .max_by_key(|hub| score(device, hub))
+        .map(String::as_str)
+}
+
+fn score(device: DeviceId, hub: &str) -> [u8; 8] {
+    let digest = Sha256::new()
+        .chain_update(device.0.as_bytes())
+        .chain_update(hub.as_bytes())
+        .finalize();
+    let mut first = [0; 8];
+    first.copy_from_slice(&digest[..8]);
+    first
+}
+
+/// Beats, reads the live hubs and holds (or waits for) the lease until `stop`; then leaves,
+/// giving the lease and its units up at once.
+pub async fn run(
+    db: Db,
+    clock: SharedClock,
+    view: watch::Sender<View>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let me = view.borrow().me.clone();
+    if db.dialect() == Dialect::Sqlite {
+        // One hub per SQLite file (the data directory's lock): it owns and leads everything.
+        view.send_modify(|v| v.leader = true);
+        let _ = stop.changed().await;
+        return;
+    }
+    let mut every = tokio::time::interval(BEAT);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = every.tick() => {}
+        }
+        let (id, now) = (me.clone(), clock.now().0);
+        let seen = db
+            .write_sql(move |sql| {
+                cluster::beat(sql, &id, now)?;
+                let live = cluster::live(sql, now - millis(ALIVE))?;
+                let leader = cluster::hold(sql, LEADER, &id, now, now + millis(LEASE))?;
+                Ok::<_, crate::store::StoreError>((live, leader))
+            })
+            .await;
+        match seen {
+            Ok((live, leader)) => {
+                view.send_if_modified(|v| {
+                    let next = View {
+                        me: me.clone(),
+                        live: live.into(),
+                        leader,
+                    };
+                    if next.leader != v.leader {
+                        tracing::info!(
+                            hubs = next.live.len(),
+                            "{}",
+                            match next.leader {
+                                true => "this hub now runs the scheduled work",
+                                false => "another hub runs the scheduled work",
+                            }
+                        );
+                    }
+                    let changed = *v != next;
+                    *v = next;
+                    changed
+                });
+            }
+            // The database unreachable: keep the last view; a lease not renewed runs out,
+            // and another hub that can reach the database leads.
+            Err(e) => tracing::warn!("cluster: {e}"),
+        }
+    }
+    let id = me.clone();
+    let left = db
+        .write_sql(move |sql| {
+            cluster::release(sql, LEADER, &id)?;
+            cluster::leave(sql, &id)
+        })
+        .await;
+    if let Err(e) = left {
+        tracing::warn!("cluster: leaving: {e}");
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hubs(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("hub-{i}")).collect()
+    }
+
+    #[test]
+    fn units_are_shared_out_and_a_hub_leaving_moves_only_its_own() {
+        let devices: Vec<DeviceId> = (0..3000).map(|_| DeviceId::random()).collect();
+        let three = hubs(3);
+        let before: Vec<&str> = devices.iter().map(|&d| owner(d, &three).unwrap()).collect();
+        for hub in &three {
+            let share = before.iter().filter(|&&o| o == hub).count();
+            assert!((800..1200).contains(&share), "{hub}: {share} of 3000");
+        }
+        let two = hubs(2);
+        for (&d, &was) in devices.iter().zip(&before) {
+            let now = owner(d, &two).unwrap();
+            if was != "hub-2" {
+                assert_eq!(now, was, "a unit of a hub that stayed does not move");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hub_alone_owns_every_unit() {
+        let view = View::alone("me");
+        assert!(view.owns(DeviceId::random()));
+        let empty = View {
+            live: Arc::new([]),
+            ..View::alone("me")
+        };
+        assert!(
+            empty.owns(DeviceId::random()),
+            "no view yet: handle everything"
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! The hubs sharing the database and the leases they hold: plain reads and writes. Which hub
+//! handles what is decided by `crate::cluster`, never here.
+
+use rusqlite::params;
+
+use super::{Sql, StoreError};
+
+// Taken when free, expired, or already ours (then renewed); one statement, so two hubs asking
+// at once cannot both get it.
+const HOLD: &str = "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4";
+const RELEASE: &str = "DELETE FROM leases WHERE name = ?1 AND holder = ?2";
+const BEAT: &str = "INSERT INTO hubs (id, started_at, seen_at) VALUES (?1, ?2, ?2)
+    ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at";
+const LIVE: &str = "SELECT id FROM hubs WHERE seen_at > ?1 ORDER BY id";
+const GONE: &str = "DELETE FROM hubs WHERE seen_at <= ?1";
+const LEAVE: &str = "DELETE FROM hubs WHERE id = ?1";
+
+/// Takes or renews lease `name` for `holder` until `until` (Unix ms); `false` when another
+/// holds it and it has not run out at `now`.
+pub fn hold(
+    sql: &dyn Sql,
+    name: &str,
+    holder: &str,
+    now: i64,
+    until: i64,
+) -> Result<bool, StoreError> {
+    Ok(sql.execute(HOLD, params![name, holder, until, now])? == 1)
+}
+
+/// Gives lease `name` up, if `holder` has it.
+pub fn release(sql: &dyn Sql, name: &str, holder: &str) -> Result<(), StoreError> {
+    sql.execute(RELEASE, params![name, holder])?;
+    Ok(())
+}
+
+/// Says hub `id` is alive at `now`.
+pub fn beat(sql: &dyn Sql, id: &str, now: i64) -> Result<(), StoreError> {
+    sql.execute(BEAT, params![id, now])?;
+    Ok(())
+}
+
+/// The hubs seen after `since`, by id; those not seen since are forgotten.
+pub fn live(sql: &dyn Sql, since: i64) -> Result<Vec<String>, StoreError> {
+    sql.execute(GONE, params![since])?;
+    let ids = sql.query_map(LIVE, params![since], |r| r.get(0))?;
+    Ok(ids.into_iter().collect::<Result<_, _>>()?)
+}
+
+/// Hub `id` stops (a clean shutdown): the others take its door units at once.
+pub fn leave(sql: &dyn Sql, id: &str) -> Result<(), StoreError> {
+    sql.execute(LEAVE, params![id])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::engines::each;
+
+    #[test]
+    fn a_lease_has_one_holder_until_it_runs_out() {
+        each(|db| {
+            let hold = |who: &str, now: i64| {
+                db.write_sql_blocking(|sql| hold(sql, "leader", who, now, now + 15_000))
+                    .unwrap()
+            };
+            assert!(hold("a", 0));
+            assert!(!hold("b", 1_000), "a holds it");
+            assert!(hold("a", 10_000), "a renews it");
+            assert!(!hold("b", 24_999), "renewed until 25 s");
+            assert!(hold("b", 25_000), "run out: b takes it");
+            assert!(!hold("a", 25_001));
+            db.write_sql_blocking(|sql| release(sql, "leader", "b"))
+                .unwrap();
+            assert!(hold("a", 25_002), "given up: free at once");
+        });
+    }
+
+    #[test]
+    fn hubs_not_seen_lately_are_not_alive() {
+        each(|db| {
+            let write = |f: &dyn Fn(&dyn Sql) -> Result<(), StoreError>| {
+                db.write_sql_blocking(|sql| f(sql)).unwrap()
+            };
+            write(&|sql| beat(sql, "b", 1_000));
+            write(&|sql| beat(sql, "a", 5_000));
+            write(&|sql| beat(sql, "c", 9_000));
+            let live = |since| db.write_sql_blocking(|sql| live(sql, since)).unwrap();
+            assert_eq!(live(0), ["a", "b", "c"]);
+            assert_eq!(live(4_000), ["a", "c"]);
+            write(&|sql| leave(sql, "c"));
+            assert_eq!(live(4_000), ["a"]);
+        });
+    }
+}
