@@ -3,11 +3,11 @@
 //! thumbnails and deletes.
 
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{StoreError, id_col};
+use super::{Sql, StoreError, id_at};
 
 const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL AS has_thumbnail,
     created_at,
@@ -31,12 +31,11 @@ pub struct FaceRow {
 }
 
 /// Every enrolment embedding of `student`, oldest first.
-pub fn list(conn: &Connection, student: StudentId) -> Result<Vec<FaceRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(LIST)?;
-    let rows = stmt.query_map([student.to_string()], |r| {
+pub fn list(sql: &dyn Sql, student: StudentId) -> Result<Vec<FaceRow>, StoreError> {
+    let rows = sql.query_map(LIST, params![student.to_string()], |r| {
         let figures: Option<String> = r.get("figures")?;
         Ok(FaceRow {
-            id: id_col(r, "id")?,
+            id: id_at(r, "id")?,
             model: r.get("model")?,
             quality: r.get("quality")?,
             figures: figures.and_then(|f| serde_json::from_str(&f).ok()),
@@ -46,25 +45,104 @@ pub fn list(conn: &Connection, student: StudentId) -> Result<Vec<FaceRow>, Store
             record_id: r.get("record_id")?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// The thumbnail of one of `student`'s faces.
-pub fn thumbnail(conn: &Connection, student: StudentId, face: Uuid) -> Result<Vec<u8>, StoreError> {
-    let row: Option<Option<Vec<u8>>> = conn
-        .query_row(
-            THUMBNAIL,
-            params![student.to_string(), face.to_string()],
-            |r| r.get("thumbnail"),
-        )
-        .optional()?;
+pub fn thumbnail(sql: &dyn Sql, student: StudentId, face: Uuid) -> Result<Vec<u8>, StoreError> {
+    let p = params![student.to_string(), face.to_string()];
+    let row: Option<Option<Vec<u8>>> = sql.query_opt(THUMBNAIL, p, |r| r.get("thumbnail"))?;
     row.flatten().ok_or(StoreError::NotFound("face thumbnail"))
 }
 
 /// Deletes one of `student`'s faces.
-pub fn delete(conn: &Connection, student: StudentId, face: Uuid) -> Result<(), StoreError> {
-    match conn.execute(DELETE, params![student.to_string(), face.to_string()])? {
+pub fn delete(sql: &dyn Sql, student: StudentId, face: Uuid) -> Result<(), StoreError> {
+    match sql.execute(DELETE, params![student.to_string(), face.to_string()])? {
         0 => Err(StoreError::NotFound("face")),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_students_faces_are_listed_oldest_first_and_deleted_one_by_one() {
+        crate::store::engines::each(|db| {
+            let (student, other) = (StudentId::random(), StudentId::random());
+            let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+            db.write_sql_blocking(|sql| {
+                for s in [student, other] {
+                    sql.execute(
+                        "INSERT INTO students (id, name, created_at) VALUES (?1, 'Ada', 0)",
+                        params![s.to_string()],
+                    )?;
+                }
+                let insert = "INSERT INTO embeddings (id, student_id, model, embedding, quality,
+                    thumbnail, created_at, figures, source, record_id)
+                    VALUES (?1, ?2, 'm', ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+                sql.execute(
+                    insert,
+                    params![
+                        second.to_string(),
+                        student.to_string(),
+                        vec![0_u8; 4],
+                        None::<f64>,
+                        None::<Vec<u8>>,
+                        2,
+                        None::<String>,
+                        "door",
+                        "r1"
+                    ],
+                )?;
+                sql.execute(
+                    insert,
+                    params![
+                        first.to_string(),
+                        student.to_string(),
+                        vec![0_u8; 4],
+                        0.75,
+                        vec![0xFF_u8, 0xD8],
+                        1,
+                        r#"{"sharpness":90}"#,
+                        "photo",
+                        None::<String>
+                    ],
+                )?;
+                let listed = list(sql, student)?;
+                assert_eq!(
+                    listed.iter().map(|f| f.id).collect::<Vec<_>>(),
+                    [first, second]
+                );
+                assert_eq!(
+                    (listed[0].quality, listed[0].has_thumbnail),
+                    (Some(0.75), true)
+                );
+                assert_eq!(
+                    listed[0].figures,
+                    Some(serde_json::json!({"sharpness": 90}))
+                );
+                assert_eq!(
+                    (listed[1].source.as_str(), listed[1].record_id.as_deref()),
+                    ("door", Some("r1"))
+                );
+                assert_eq!(listed[1].created_at, UnixMillis(2));
+                assert_eq!(thumbnail(sql, student, first)?, [0xFF, 0xD8]);
+                assert!(matches!(
+                    thumbnail(sql, student, second),
+                    Err(StoreError::NotFound(_))
+                ));
+                assert!(matches!(
+                    delete(sql, other, first),
+                    Err(StoreError::NotFound(_))
+                ));
+                delete(sql, student, first)?;
+                assert_eq!(list(sql, student)?.len(), 1);
+                assert!(list(sql, other)?.is_empty());
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
     }
 }

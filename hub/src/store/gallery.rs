@@ -4,9 +4,9 @@
 use rollcall_shared::{
     DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, TimetableSlot, UnixMillis,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 
-use super::StoreError;
+use super::{Sql, StoreError};
 
 const SELECT: &str = "SELECT version, state FROM device_galleries WHERE device_id = ?1";
 const UPSERT: &str = "INSERT INTO device_galleries (device_id, version, state, sent_at)
@@ -17,15 +17,13 @@ type Stored = (Vec<GalleryEntry>, Vec<TimetableSlot>);
 
 /// The state last sent to `device`, if any.
 pub fn last_sent(
-    conn: &Connection,
+    sql: &dyn Sql,
     device: DeviceId,
     model: &ModelId,
 ) -> Result<Option<GalleryState>, StoreError> {
-    let row: Option<(u64, Vec<u8>)> = conn
-        .query_row(SELECT, [device.to_string()], |r| {
-            Ok((r.get("version")?, r.get("state")?))
-        })
-        .optional()?;
+    let row: Option<(u64, Vec<u8>)> = sql.query_opt(SELECT, params![device.to_string()], |r| {
+        Ok((r.get("version")?, r.get("state")?))
+    })?;
     let Some((version, bytes)) = row else {
         return Ok(None);
     };
@@ -39,7 +37,7 @@ pub fn last_sent(
 }
 
 pub fn save_sent(
-    conn: &Connection,
+    sql: &dyn Sql,
     device: DeviceId,
     state: &GalleryState,
     at: UnixMillis,
@@ -48,9 +46,50 @@ pub fn save_sent(
         (state.entries.values().collect(), &state.timetable);
     let bytes = postcard::to_stdvec(&stored)
         .map_err(|e| StoreError::Corrupt(format!("encoding gallery state: {e}")))?;
-    conn.execute(
+    sql.execute(
         UPSERT,
         params![device.to_string(), state.version.0, bytes, at],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcall_shared::{ClassId, EMBEDDING_DIM, Embedding, StudentId};
+
+    use super::*;
+
+    #[test]
+    fn the_last_state_sent_comes_back_and_the_next_replaces_it() {
+        crate::store::engines::each(|db| {
+            let (device, model) = (DeviceId::random(), ModelId::new("m").unwrap());
+            let student = StudentId::random();
+            let mut state = GalleryState::empty(model.clone());
+            state.version = GalleryVersion(7);
+            let entry = GalleryEntry {
+                student,
+                classes: vec![ClassId::random()],
+                embeddings: vec![Embedding([0.5; EMBEDDING_DIM])],
+            };
+            state.entries.insert(student, entry);
+            state.timetable.push(TimetableSlot {
+                class: ClassId::random(),
+                weekday: 2,
+                start_minute: 540,
+                end_minute: 600,
+            });
+            db.write_sql_blocking(|sql| {
+                assert_eq!(last_sent(sql, device, &model)?, None);
+                crate::store::register_device_in(sql, device);
+                save_sent(sql, device, &state, UnixMillis(1))?;
+                assert_eq!(last_sent(sql, device, &model)?.as_ref(), Some(&state));
+                state.version = GalleryVersion(8);
+                state.entries.clear();
+                save_sent(sql, device, &state, UnixMillis(2))?;
+                assert_eq!(last_sent(sql, device, &model)?, Some(state));
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
+    }
 }

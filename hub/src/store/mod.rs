@@ -316,6 +316,19 @@ pub(crate) fn id_col<T: FromStr>(
     })
 }
 
+/// Reads column `col` (a name, or a position) of a [`Row`] as an id (for use inside
+/// [`Sql::query_map`]): [`id_col`] for the store's own rows.
+pub(crate) fn id_at<T: FromStr>(row: &Row, col: impl sql::Column) -> rusqlite::Result<T> {
+    let text: String = row.get(col)?;
+    text.parse().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            row.index_of(col),
+            rusqlite::types::Type::Text,
+            format!("bad id {text:?}").into(),
+        )
+    })
+}
+
 /// Little-endian f32s, the embedding column format.
 pub(crate) fn embedding_to_blob(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
@@ -356,11 +369,35 @@ pub(crate) fn embedding_col(
     })
 }
 
+/// Reads column `col` of a [`Row`] as an embedding: [`embedding_col`] for the store's own
+/// rows.
+pub(crate) fn embedding_at(row: &Row, col: &str, what: &str) -> rusqlite::Result<Embedding> {
+    let blob: Vec<u8> = row.get(col)?;
+    blob_to_embedding(&blob, what).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            row.index_of(col),
+            rusqlite::types::Type::Blob,
+            e.into(),
+        )
+    })
+}
+
 /// Registers door unit `id` in "Lab 3", for unit tests that store its records.
 #[cfg(test)]
 pub(crate) fn register_device(conn: &Connection, id: rollcall_shared::DeviceId) {
     let device = devices::Device::new(id, &id.to_string(), "Lab 3", rollcall_shared::UnixMillis(0));
     devices::insert(conn, &device, "hash").unwrap();
+}
+
+/// [`register_device`] on either engine: door unit `id` in "Lab 3", named by its id.
+#[cfg(test)]
+pub(crate) fn register_device_in(sql: &dyn Sql, id: rollcall_shared::DeviceId) {
+    sql.execute(
+        "INSERT INTO devices (id, name, room, credential_hash, created_at)
+         VALUES (?1, ?1, 'Lab 3', 'hash', 0)",
+        rusqlite::params![id.to_string()],
+    )
+    .unwrap();
 }
 
 /// A well-formed record from a random door unit in "Lab 3", naming `students` at distance 0.3,

@@ -3,11 +3,11 @@
 //! nothing. Embeddings are not kept; thumbnails are, under the records' retention.
 
 use rollcall_shared::{AttendanceRecord, Candidate, DeviceId, RecordId, StudentId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::records::candidates_json;
-use super::{StoreError, id_col, readable};
+use super::{Row, Sql, StoreError, id_at, readable};
 
 const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captured_at,
     received_at, decision, candidates, thumbnail, reason, detail)
@@ -19,6 +19,7 @@ const COUNT: &str = "SELECT count(*) AS held FROM quarantine";
 const DELETE: &str = "DELETE FROM quarantine WHERE record_id = ?1";
 const THUMBNAIL: &str = "SELECT thumbnail FROM quarantine WHERE record_id = ?1";
 const PURGE: &str = "DELETE FROM quarantine WHERE received_at < ?1";
+const ERASE: &str = "DELETE FROM quarantine WHERE instr(candidates, ?1) > 0";
 
 /// Why a record is held: a stable code and a sentence for people.
 #[derive(Clone, Copy, Debug)]
@@ -44,11 +45,11 @@ pub struct Quarantined {
     pub detail: String,
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
+fn from_row(r: &Row) -> rusqlite::Result<Quarantined> {
     let candidates: String = r.get("candidates")?;
     Ok(Quarantined {
-        record_id: id_col(r, "record_id")?,
-        device_id: id_col(r, "device_id")?,
+        record_id: id_at(r, "record_id")?,
+        device_id: id_at(r, "device_id")?,
         room: r.get("room")?,
         captured_at: r.get("captured_at")?,
         received_at: r.get("received_at")?,
@@ -62,72 +63,76 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
 
 /// Holds `record` unless it is held already. Returns whether a row was added.
 pub fn insert(
-    conn: &Connection,
+    sql: &dyn Sql,
     record: &AttendanceRecord,
     received_at: UnixMillis,
     reason: Reason<'_>,
 ) -> Result<bool, StoreError> {
-    let mut stmt = conn.prepare_cached(INSERT)?;
-    let added = stmt.execute(params![
-        record.id.to_string(),
-        record.device.to_string(),
-        record.room,
-        record.captured_at,
-        received_at,
-        record.decision.as_str(),
-        candidates_json(record),
-        record.thumbnail.as_ref().map(|t| t.0.as_slice()),
-        reason.code,
-        reason.detail,
-    ])?;
+    let added = sql.execute(
+        INSERT,
+        params![
+            record.id.to_string(),
+            record.device.to_string(),
+            record.room,
+            record.captured_at,
+            received_at,
+            record.decision.as_str(),
+            candidates_json(record),
+            record.thumbnail.as_ref().map(|t| t.0.as_slice()),
+            reason.code,
+            reason.detail,
+        ],
+    )?;
     Ok(added == 1)
 }
 
 /// The newest held records, at most `limit`.
-pub fn newest(conn: &Connection, limit: u32) -> Result<Vec<Quarantined>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} {NEWEST}"))?;
-    let rows = stmt.query_map([limit], from_row)?;
+pub fn newest(sql: &dyn Sql, limit: u32) -> Result<Vec<Quarantined>, StoreError> {
+    let query = format!("{SELECT} {NEWEST}");
+    let rows = sql.query_map(&query, params![limit], from_row)?;
     readable(rows, "quarantined record")
 }
 
-pub fn get(conn: &Connection, id: RecordId) -> Result<Quarantined, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE record_id = ?1"))?;
-    stmt.query_row([id.to_string()], from_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("quarantined record"))
+pub fn get(sql: &dyn Sql, id: RecordId) -> Result<Quarantined, StoreError> {
+    let one = format!("{SELECT} WHERE record_id = ?1");
+    sql.query_one(
+        &one,
+        params![id.to_string()],
+        "quarantined record",
+        from_row,
+    )
 }
 
 /// How many records are held.
-pub fn count(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row(COUNT, [], |r| r.get("held"))?)
+pub fn count(sql: &dyn Sql) -> Result<u64, StoreError> {
+    sql.query_one(COUNT, &[], "count", |r| r.get("held"))
 }
 
 /// Lets go of a held record (an admin has seen it).
-pub fn remove(conn: &Connection, id: RecordId) -> Result<(), StoreError> {
-    match conn.execute(DELETE, [id.to_string()])? {
+pub fn remove(sql: &dyn Sql, id: RecordId) -> Result<(), StoreError> {
+    match sql.execute(DELETE, params![id.to_string()])? {
         0 => Err(StoreError::NotFound("quarantined record")),
         _ => Ok(()),
     }
 }
 
-pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-    let found: Option<Option<Vec<u8>>> = conn
-        .query_row(THUMBNAIL, [id.to_string()], |r| r.get("thumbnail"))
-        .optional()?;
-    found.ok_or(StoreError::NotFound("quarantined record"))
+pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    sql.query_one(
+        THUMBNAIL,
+        params![id.to_string()],
+        "quarantined record",
+        |r| r.get("thumbnail"),
+    )
 }
 
 /// Drops every held record naming `student` as a candidate (erasure). Returns how many.
-pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "DELETE FROM quarantine WHERE instr(candidates, ?1) > 0",
-        [student.to_string()],
-    )?)
+pub fn erase_faces_of(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreError> {
+    sql.execute(ERASE, params![student.to_string()])
 }
 
 /// Drops what arrived before `received_before` (the records' retention). Returns how many.
-pub fn purge(conn: &Connection, received_before: UnixMillis) -> Result<usize, StoreError> {
-    Ok(conn.execute(PURGE, [received_before])?)
+pub fn purge(sql: &dyn Sql, received_before: UnixMillis) -> Result<usize, StoreError> {
+    sql.execute(PURGE, params![received_before])
 }
 
 #[cfg(test)]
@@ -149,32 +154,57 @@ mod tests {
 
     #[test]
     fn a_held_record_is_kept_once_listed_newest_first_and_can_be_let_go() {
-        let conn = crate::store::memory();
-        let (first, absurd) = (record(1_000), record(8_210_266_833_600_000));
-        assert!(insert(&conn, &first, UnixMillis(10), WHY).unwrap());
-        assert!(insert(&conn, &absurd, UnixMillis(20), WHY).unwrap());
-        assert!(!insert(&conn, &absurd, UnixMillis(30), WHY).unwrap());
-        let held = newest(&conn, 10).unwrap();
-        let ids: Vec<_> = held.iter().map(|q| q.record_id).collect();
-        assert_eq!(ids, [absurd.id, first.id]);
-        assert_eq!(held[0].captured_at, UnixMillis(8_210_266_833_600_000));
-        assert_eq!(
-            (held[0].reason.as_str(), held[0].received_at),
-            ("too_old", UnixMillis(20))
-        );
-        assert_eq!(held[0].candidates[0].student, absurd.candidates[0].student);
-        assert!(held[0].has_thumbnail);
-        assert_eq!(
-            thumbnail(&conn, first.id).unwrap().unwrap(),
-            [0xFF, 0xD8, 1]
-        );
-        assert_eq!(count(&conn).unwrap(), 2);
-        remove(&conn, first.id).unwrap();
-        assert!(matches!(
-            remove(&conn, first.id),
-            Err(StoreError::NotFound(_))
-        ));
-        assert_eq!(purge(&conn, UnixMillis(21)).unwrap(), 1);
-        assert_eq!(count(&conn).unwrap(), 0);
+        crate::store::engines::each(|db| {
+            let (first, absurd) = (record(1_000), record(8_210_266_833_600_000));
+            db.write_sql_blocking(|sql| {
+                assert!(insert(sql, &first, UnixMillis(10), WHY)?);
+                assert!(insert(sql, &absurd, UnixMillis(20), WHY)?);
+                assert!(!insert(sql, &absurd, UnixMillis(30), WHY)?);
+                let held = newest(sql, 10)?;
+                let ids: Vec<_> = held.iter().map(|q| q.record_id).collect();
+                assert_eq!(ids, [absurd.id, first.id]);
+                assert_eq!(newest(sql, 1)?.len(), 1);
+                assert_eq!(held[0].captured_at, UnixMillis(8_210_266_833_600_000));
+                assert_eq!(
+                    (held[0].reason.as_str(), held[0].received_at),
+                    ("too_old", UnixMillis(20))
+                );
+                assert_eq!(held[0].candidates[0].student, absurd.candidates[0].student);
+                assert!(held[0].has_thumbnail);
+                assert_eq!(get(sql, first.id)?, held[1]);
+                assert_eq!(thumbnail(sql, first.id)?.unwrap(), [0xFF, 0xD8, 1]);
+                assert_eq!(count(sql)?, 2);
+                remove(sql, first.id)?;
+                assert!(matches!(
+                    remove(sql, first.id),
+                    Err(StoreError::NotFound(_))
+                ));
+                assert!(matches!(get(sql, first.id), Err(StoreError::NotFound(_))));
+                assert!(matches!(
+                    thumbnail(sql, first.id),
+                    Err(StoreError::NotFound(_))
+                ));
+                assert_eq!(purge(sql, UnixMillis(21))?, 1);
+                assert_eq!(count(sql)?, 0);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
+    }
+
+    #[test]
+    fn erasure_drops_the_held_records_naming_a_student() {
+        crate::store::engines::each(|db| {
+            let (named, other) = (record(1_000), record(2_000));
+            db.write_sql_blocking(|sql| {
+                insert(sql, &named, UnixMillis(10), WHY)?;
+                insert(sql, &other, UnixMillis(10), WHY)?;
+                assert_eq!(erase_faces_of(sql, named.candidates[0].student)?, 1);
+                let left: Vec<_> = newest(sql, 10)?.iter().map(|q| q.record_id).collect();
+                assert_eq!(left, [other.id]);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
     }
 }

@@ -9,10 +9,11 @@ use std::ops::ControlFlow;
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, Embedding, RecordId, StudentId, UnixMillis,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
+use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
+use super::{Row, Sql, StoreError, blob_to_embedding, embedding_to_blob, id_at, readable};
 
 /// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
 /// CHECK of migration 4, the first day the API accepts).
@@ -40,10 +41,18 @@ const ACCEPTED_IDS_IN_ROOM: &str = "SELECT final_student, id FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
     AND status IN (?4, ?5) AND final_student IS NOT NULL
     ORDER BY captured_at";
-// Both key scans read only the covering indexes of migration 3, newest first.
+// The key scans read only the covering indexes of migration 3, newest first, a page (?2, or
+// ?1) at a time, each page after the last key of the one before (?3 and ?4, or ?2 and ?3).
 const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
-    ORDER BY captured_at DESC, id DESC";
-const KEYS: &str = "SELECT id, room, captured_at FROM records ORDER BY captured_at DESC, id DESC";
+    ORDER BY captured_at DESC, id DESC LIMIT ?2";
+const KEYS_BY_STATUS_AFTER: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
+    AND (captured_at, id) < (?3, ?4) ORDER BY captured_at DESC, id DESC LIMIT ?2";
+const KEYS: &str = "SELECT id, room, captured_at FROM records
+    ORDER BY captured_at DESC, id DESC LIMIT ?1";
+const KEYS_AFTER: &str = "SELECT id, room, captured_at FROM records
+    WHERE (captured_at, id) < (?2, ?3) ORDER BY captured_at DESC, id DESC LIMIT ?1";
+/// How many keys a scan reads at once: a scan that stops early has read little.
+const KEY_PAGE: i64 = 256;
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
 const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
@@ -56,14 +65,15 @@ const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
 // Biometric data of a decided record (a Confident one is decided when it arrives): its crop
-// and its embedding. The record itself (who, where, when, the decision) stays as evidence
-// until `records_before`. ?2 is the pending status: every other one is decided.
-const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = x''
+// and its embedding (emptied: ?3, no bytes). The record itself (who, where, when, the
+// decision) stays as evidence until `records_before`. ?2 is the pending status: every other
+// one is decided.
+const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = ?3
     WHERE status != ?2 AND coalesce(reviewed_at, received_at) < ?1
     AND (thumbnail IS NOT NULL OR length(embedding) > 0)";
 // A face nobody decided about in time (?5, pending) is set aside as the caller says (?4), its
-// crop and embedding gone.
-const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = x'',
+// crop and embedding gone (?6, no bytes).
+const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = ?6,
     status = ?4, reviewed_by = ?3, reviewed_at = ?2
     WHERE status = ?5 AND captured_at < ?1";
 // Erasure: the faces of one student, confirmed or waiting (?2, pending) with them as a
@@ -129,20 +139,20 @@ pub struct RecordView {
     pub clock_synchronised: Option<bool>,
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
+fn from_row(r: &Row) -> rusqlite::Result<RecordView> {
     let candidates: String = r.get("candidates")?;
     let quality: String = r.get("quality")?;
     let status: String = r.get("status")?;
     let final_student: Option<String> = r.get("final_student")?;
     Ok(RecordView {
-        id: id_col(r, "id")?,
-        device_id: id_col(r, "device_id")?,
+        id: id_at(r, "id")?,
+        device_id: id_at(r, "device_id")?,
         room: r.get("room")?,
         captured_at: r.get("captured_at")?,
         received_at: r.get("received_at")?,
         model: r.get("model")?,
         candidates: serde_json::from_str(&candidates).unwrap_or_default(),
-        decision: id_col(r, "decision")?,
+        decision: id_at(r, "decision")?,
         has_thumbnail: r.get("has_thumbnail")?,
         quality: serde_json::from_str(&quality).unwrap_or_default(),
         status: Status::parse(&status).unwrap_or(Status::Pending),
@@ -159,9 +169,8 @@ pub(crate) fn candidates_json(record: &AttendanceRecord) -> String {
 }
 
 /// Whether a record with `id` is stored.
-pub fn exists(conn: &Connection, id: RecordId) -> Result<bool, StoreError> {
-    let mut stmt = conn.prepare_cached(EXISTS)?;
-    Ok(stmt.exists([id.to_string()])?)
+pub fn exists(sql: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
+    Ok(!sql.rows(EXISTS, params![id.to_string()])?.is_empty())
 }
 
 /// Where a record stands in review when it is stored (the rule is `ingest::arrival`'s).
@@ -174,7 +183,7 @@ pub struct Standing {
 /// Stores `record`, standing as `standing`, unless a record with its id exists. Returns
 /// whether a row was added.
 pub fn insert(
-    conn: &Connection,
+    sql: &dyn Sql,
     record: &AttendanceRecord,
     received_at: UnixMillis,
     standing: Standing,
@@ -184,32 +193,32 @@ pub fn insert(
         "face_px": q.face_px, "sharpness": q.sharpness, "detector_score": q.detector_score,
         "yaw_deg": q.yaw_deg, "frames": q.frames,
     });
-    let mut stmt = conn.prepare_cached(INSERT)?;
-    let added = stmt.execute(params![
-        record.id.to_string(),
-        record.device.to_string(),
-        record.room,
-        record.captured_at,
-        received_at,
-        record.model.as_str(),
-        record.gallery_version.0,
-        embedding_to_blob(&record.embedding.0),
-        candidates_json(record),
-        record.decision.as_str(),
-        record.thumbnail.as_ref().map(|t| t.0.as_slice()),
-        quality.to_string(),
-        standing.status.as_str(),
-        standing.final_student.map(|s| s.to_string()),
-        record.clock.as_option(),
-    ])?;
+    let added = sql.execute(
+        INSERT,
+        params![
+            record.id.to_string(),
+            record.device.to_string(),
+            record.room,
+            record.captured_at,
+            received_at,
+            record.model.as_str(),
+            record.gallery_version.0,
+            embedding_to_blob(&record.embedding.0),
+            candidates_json(record),
+            record.decision.as_str(),
+            record.thumbnail.as_ref().map(|t| t.0.as_slice()),
+            quality.to_string(),
+            standing.status.as_str(),
+            standing.final_student.map(|s| s.to_string()),
+            record.clock.as_option(),
+        ],
+    )?;
     Ok(added == 1)
 }
 
-pub fn get(conn: &Connection, id: RecordId) -> Result<RecordView, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
-    stmt.query_row([id.to_string()], from_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("record"))
+pub fn get(sql: &dyn Sql, id: RecordId) -> Result<RecordView, StoreError> {
+    let one = format!("{SELECT} WHERE id = ?1");
+    sql.query_one(&one, params![id.to_string()], "record", from_row)
 }
 
 /// Where and when a record was captured: what deciding who may see it needs, read without the
@@ -224,70 +233,86 @@ pub struct RecordKey {
 /// Visits the keys of the records with `status` (all when `None`), newest first, until
 /// `visit` breaks.
 pub fn each_key(
-    conn: &Connection,
+    sql: &dyn Sql,
     status: Option<Status>,
     mut visit: impl FnMut(RecordKey) -> ControlFlow<()>,
 ) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(if status.is_some() {
-        KEYS_BY_STATUS
-    } else {
-        KEYS
-    })?;
-    let mut rows = match status {
-        Some(s) => stmt.query([s.as_str()])?,
-        None => stmt.query([])?,
-    };
-    while let Some(row) = rows.next()? {
-        let key = |row: &rusqlite::Row<'_>| {
-            Ok(RecordKey {
-                id: id_col(row, "id")?,
-                room: row.get("room")?,
-                captured_at: row.get("captured_at")?,
-            })
-        };
-        // One unreadable row is left out (and logged), never the end of the scan.
-        let Some(key) = readable([key(row)], "record key")?.pop() else {
-            continue;
-        };
-        if visit(key).is_break() {
-            break;
+    let mut after = None;
+    loop {
+        let page = key_page(sql, status, after.as_ref())?;
+        for row in &page {
+            // One unreadable row is left out (and logged), never the end of the scan.
+            let Some(key) = readable([key(row)], "record key")?.pop() else {
+                continue;
+            };
+            if visit(key).is_break() {
+                return Ok(());
+            }
+        }
+        match page.last() {
+            // Where the next page starts, as stored: even an unreadable key moves it on.
+            Some(last) if page.len() as i64 == KEY_PAGE => {
+                after = Some((last.get("captured_at")?, last.get("id")?));
+            }
+            _ => return Ok(()),
         }
     }
-    Ok(())
+}
+
+/// One page of keys, the first or the one after `after` (its `captured_at` and `id`).
+fn key_page(
+    sql: &dyn Sql,
+    status: Option<Status>,
+    after: Option<&(Value, Value)>,
+) -> Result<Vec<Row>, StoreError> {
+    match (status.map(Status::as_str), after) {
+        (Some(s), None) => sql.rows(KEYS_BY_STATUS, params![s, KEY_PAGE]),
+        (Some(s), Some((at, id))) => sql.rows(KEYS_BY_STATUS_AFTER, params![s, KEY_PAGE, at, id]),
+        (None, None) => sql.rows(KEYS, params![KEY_PAGE]),
+        (None, Some((at, id))) => sql.rows(KEYS_AFTER, params![KEY_PAGE, at, id]),
+    }
+}
+
+fn key(row: &Row) -> rusqlite::Result<RecordKey> {
+    Ok(RecordKey {
+        id: id_at(row, "id")?,
+        room: row.get("room")?,
+        captured_at: row.get("captured_at")?,
+    })
 }
 
 /// The records with `status` (all when `None`), newest first, at most `limit`.
 pub fn by_status(
-    conn: &Connection,
+    sql: &dyn Sql,
     status: Option<Status>,
     limit: u32,
 ) -> Result<Vec<RecordView>, StoreError> {
     let mut found = Vec::new();
-    each_key(conn, status, |key| {
+    each_key(sql, status, |key| {
         found.push(key.id);
         match found.len() < limit as usize {
             true => ControlFlow::Continue(()),
             false => ControlFlow::Break(()),
         }
     })?;
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
-    let rows: Vec<_> = found
-        .into_iter()
-        .map(|id| stmt.query_row([id.to_string()], from_row))
-        .collect();
+    let one = format!("{SELECT} WHERE id = ?1");
+    let mut rows = Vec::new();
+    for id in found {
+        rows.extend(sql.query_map(&one, params![id.to_string()], from_row)?);
+    }
     readable(rows, "record")
 }
 
 /// The records with `status` captured in `room` within `[from, to)`, newest first.
 pub fn in_room(
-    conn: &Connection,
+    sql: &dyn Sql,
     status: Status,
     room: &str,
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<RecordView>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} {IN_ROOM}"))?;
-    let rows = stmt.query_map(params![status.as_str(), room, from, to], from_row)?;
+    let query = format!("{SELECT} {IN_ROOM}");
+    let rows = sql.query_map(&query, params![status.as_str(), room, from, to], from_row)?;
     readable(rows, "record")
 }
 
@@ -300,8 +325,8 @@ pub struct Review<'a> {
     pub at: UnixMillis,
 }
 
-pub fn review(conn: &Connection, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
-    let n = conn.execute(
+pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
+    let n = sql.execute(
         REVIEW,
         params![
             id.to_string(),
@@ -320,16 +345,15 @@ pub fn review(conn: &Connection, id: RecordId, r: &Review<'_>) -> Result<(), Sto
 /// Accepted sightings `(student, captured_at)` in `room` within `[from, to)`, oldest first;
 /// `accepted` the statuses that count (`review::ACCEPTED`).
 pub fn accepted_in_room(
-    conn: &Connection,
+    sql: &dyn Sql,
     accepted: [Status; 2],
     room: &str,
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<(StudentId, UnixMillis)>, StoreError> {
     let [a, b] = accepted.map(Status::as_str);
-    let mut stmt = conn.prepare_cached(ACCEPTED_IN_ROOM)?;
-    let rows = stmt.query_map(params![room, from, to, a, b], |r| {
-        Ok((id_col(r, "final_student")?, r.get("captured_at")?))
+    let rows = sql.query_map(ACCEPTED_IN_ROOM, params![room, from, to, a, b], |r| {
+        Ok((id_at(r, "final_student")?, r.get("captured_at")?))
     })?;
     readable(rows, "accepted record")
 }
@@ -337,16 +361,15 @@ pub fn accepted_in_room(
 /// Accepted records `(student, record)` in `room` within `[from, to)`, oldest first: the
 /// evidence a closed register entry keeps (`accepted` as for [`accepted_in_room`]).
 pub fn accepted_ids_in_room(
-    conn: &Connection,
+    sql: &dyn Sql,
     accepted: [Status; 2],
     room: &str,
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<(StudentId, RecordId)>, StoreError> {
     let [a, b] = accepted.map(Status::as_str);
-    let mut stmt = conn.prepare_cached(ACCEPTED_IDS_IN_ROOM)?;
-    let rows = stmt.query_map(params![room, from, to, a, b], |r| {
-        Ok((id_col(r, "final_student")?, id_col(r, "id")?))
+    let rows = sql.query_map(ACCEPTED_IDS_IN_ROOM, params![room, from, to, a, b], |r| {
+        Ok((id_at(r, "final_student")?, id_at(r, "id")?))
     })?;
     readable(rows, "accepted record")
 }
@@ -354,31 +377,28 @@ pub fn accepted_ids_in_room(
 /// The students a door unit named Confident in `room` within `[from, to)` that nobody had to
 /// review: the roll-call ticks the door saved.
 pub fn named_by_door(
-    conn: &Connection,
+    sql: &dyn Sql,
     room: &str,
     from: UnixMillis,
     to: UnixMillis,
 ) -> Result<Vec<StudentId>, StoreError> {
     let (confident, approved) = (Decision::Confident.as_str(), Status::Approved.as_str());
-    let mut stmt = conn.prepare_cached(BY_DOOR)?;
     let p = params![room, from, to, confident, approved];
-    let rows = stmt.query_map(p, |r| id_col(r, "final_student"))?;
+    let rows = sql.query_map(BY_DOOR, p, |r| id_at(r, "final_student"))?;
     readable(rows, "record")
 }
 
-pub fn thumbnail(conn: &Connection, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-    let found: Option<Option<Vec<u8>>> = conn
-        .query_row(THUMBNAIL, [id.to_string()], |r| r.get("thumbnail"))
-        .optional()?;
-    found.ok_or(StoreError::NotFound("record"))
+pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    sql.query_one(THUMBNAIL, params![id.to_string()], "record", |r| {
+        r.get("thumbnail")
+    })
 }
 
 /// The embedding a record carries; not found once retention has deleted it.
-pub fn embedding(conn: &Connection, id: RecordId) -> Result<Embedding, StoreError> {
-    let blob: Vec<u8> = conn
-        .query_row(EMBEDDING, [id.to_string()], |r| r.get("embedding"))
-        .optional()?
-        .ok_or(StoreError::NotFound("record"))?;
+pub fn embedding(sql: &dyn Sql, id: RecordId) -> Result<Embedding, StoreError> {
+    let blob: Vec<u8> = sql.query_one(EMBEDDING, params![id.to_string()], "record", |r| {
+        r.get("embedding")
+    })?;
     if blob.is_empty() {
         return Err(StoreError::NotFound(
             "the record's face (deleted by retention)",
@@ -388,15 +408,18 @@ pub fn embedding(conn: &Connection, id: RecordId) -> Result<Embedding, StoreErro
 }
 
 /// Deletes the crop and embedding of every record decided before `reviewed_before`.
-pub fn purge_faces(conn: &Connection, reviewed_before: UnixMillis) -> Result<usize, StoreError> {
+pub fn purge_faces(sql: &dyn Sql, reviewed_before: UnixMillis) -> Result<usize, StoreError> {
     let pending = Status::Pending.as_str();
-    Ok(conn.execute(PURGE_FACES, params![reviewed_before, pending])?)
+    sql.execute(
+        PURGE_FACES,
+        params![reviewed_before, pending, Vec::<u8>::new()],
+    )
 }
 
 /// Sets every record still pending that was captured before `captured_before` to `status`,
 /// deleting its crop and embedding, as reviewed `by` at `now`.
 pub fn expire_undecided(
-    conn: &Connection,
+    sql: &dyn Sql,
     captured_before: UnixMillis,
     status: Status,
     now: UnixMillis,
@@ -407,26 +430,29 @@ pub fn expire_undecided(
         now,
         by,
         status.as_str(),
-        Status::Pending.as_str()
+        Status::Pending.as_str(),
+        Vec::<u8>::new()
     ];
-    Ok(conn.execute(EXPIRE_UNDECIDED, p)?)
+    sql.execute(EXPIRE_UNDECIDED, p)
 }
 
 /// Deletes the records that are `student`'s face: confirmed as them, or waiting for review
 /// with them as a candidate.
-pub fn erase_faces_of(conn: &Connection, student: StudentId) -> Result<usize, StoreError> {
+pub fn erase_faces_of(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreError> {
     let pending = Status::Pending.as_str();
-    Ok(conn.execute(ERASE_FACES, params![student.to_string(), pending])?)
+    sql.execute(ERASE_FACES, params![student.to_string(), pending])
 }
 
 /// Deletes the records captured before `records_before`. Returns how many.
-pub fn purge(conn: &Connection, records_before: UnixMillis) -> Result<usize, StoreError> {
-    Ok(conn.execute(PURGE_RECORDS, [records_before])?)
+pub fn purge(sql: &dyn Sql, records_before: UnixMillis) -> Result<usize, StoreError> {
+    sql.execute(PURGE_RECORDS, params![records_before])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Db;
+    use crate::store::engines::each;
 
     /// A time inside the range the table accepts.
     const T: i64 = 1_790_000_000_000;
@@ -435,15 +461,27 @@ mod tests {
         UnixMillis(t)
     }
 
-    fn device(conn: &Connection) -> DeviceId {
+    /// `f` in one write transaction of its own.
+    fn write<T>(
+        db: &Db,
+        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        db.write_sql_blocking(f)
+    }
+
+    fn device(db: &Db) -> DeviceId {
         let id = DeviceId::random();
-        crate::store::register_device(conn, id);
+        write(db, |sql| {
+            crate::store::register_device_in(sql, id);
+            Ok(())
+        })
+        .unwrap();
         id
     }
 
     /// Stores `r` as ingest does (`ingest::arrival` owns the rule), received at `at`.
-    fn put(conn: &Connection, r: &AttendanceRecord, at: i64) -> Result<bool, StoreError> {
-        insert(conn, r, UnixMillis(at), crate::ingest::arrival::standing(r))
+    fn put(sql: &dyn Sql, r: &AttendanceRecord, at: i64) -> Result<bool, StoreError> {
+        insert(sql, r, UnixMillis(at), crate::ingest::arrival::standing(r))
     }
 
     fn record(device: DeviceId, decision: Decision) -> AttendanceRecord {
@@ -454,60 +492,106 @@ mod tests {
 
     #[test]
     fn keys_come_newest_first_by_status_and_stop_when_asked() {
-        let conn = crate::store::memory();
-        let dev = device(&conn);
-        let mut ids = Vec::new();
-        for (at, decision) in [
-            (3, Decision::Unknown),
-            (1, Decision::Confident),
-            (2, Decision::Uncertain),
-        ] {
-            let mut r = record(dev, decision);
-            r.captured_at = UnixMillis(T + at);
-            put(&conn, &r, T + at).unwrap();
-            ids.push(r.id);
-        }
-        let mut pending = Vec::new();
-        each_key(&conn, Some(Status::Pending), |k| {
-            pending.push((k.id, k.captured_at));
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-        assert_eq!(
-            pending,
-            [(ids[0], UnixMillis(T + 3)), (ids[2], UnixMillis(T + 2))]
-        );
-        let mut seen = 0;
-        each_key(&conn, None, |_| {
-            seen += 1;
-            ControlFlow::Break(())
-        })
-        .unwrap();
-        assert_eq!(seen, 1);
-        let all: Vec<RecordId> = by_status(&conn, None, 10)
-            .unwrap()
-            .iter()
-            .map(|r| r.id)
-            .collect();
-        assert_eq!(all, [ids[0], ids[2], ids[1]]);
-        let in_lab = in_room(&conn, Status::Pending, "Lab 3", ms(T + 2), ms(T + 4)).unwrap();
-        assert_eq!(
-            in_lab.iter().map(|r| r.id).collect::<Vec<_>>(),
-            [ids[0], ids[2]]
-        );
-        assert!(
-            in_room(&conn, Status::Pending, "Hall", ms(T), ms(T + 9))
-                .unwrap()
-                .is_empty()
-        );
+        each(|db| {
+            let dev = device(db);
+            let mut ids = Vec::new();
+            for (at, decision) in [
+                (3, Decision::Unknown),
+                (1, Decision::Confident),
+                (2, Decision::Uncertain),
+            ] {
+                let mut r = record(dev, decision);
+                r.captured_at = UnixMillis(T + at);
+                write(db, |sql| put(sql, &r, T + at)).unwrap();
+                ids.push(r.id);
+            }
+            db.read_sql_blocking(|sql| {
+                let mut pending = Vec::new();
+                each_key(sql, Some(Status::Pending), |k| {
+                    pending.push((k.id, k.captured_at));
+                    ControlFlow::Continue(())
+                })?;
+                assert_eq!(
+                    pending,
+                    [(ids[0], UnixMillis(T + 3)), (ids[2], UnixMillis(T + 2))]
+                );
+                let mut seen = 0;
+                each_key(sql, None, |_| {
+                    seen += 1;
+                    ControlFlow::Break(())
+                })?;
+                assert_eq!(seen, 1);
+                let all: Vec<RecordId> = by_status(sql, None, 10)?.iter().map(|r| r.id).collect();
+                assert_eq!(all, [ids[0], ids[2], ids[1]]);
+                let in_lab = in_room(sql, Status::Pending, "Lab 3", ms(T + 2), ms(T + 4))?;
+                assert_eq!(
+                    in_lab.iter().map(|r| r.id).collect::<Vec<_>>(),
+                    [ids[0], ids[2]]
+                );
+                assert!(in_room(sql, Status::Pending, "Hall", ms(T), ms(T + 9))?.is_empty());
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
+    }
+
+    #[test]
+    fn key_scans_go_on_page_after_page_in_order() {
+        each(|db| {
+            let dev = device(db);
+            // Two full pages and a bit, some captured at the same moment: ties go by id.
+            let stored: Vec<(UnixMillis, RecordId)> = write(db, |sql| {
+                let mut stored = Vec::new();
+                for i in 0..2 * KEY_PAGE + 3 {
+                    let mut r = record(dev, Decision::Unknown);
+                    r.captured_at = UnixMillis(T + i / 3);
+                    put(sql, &r, T)?;
+                    stored.push((r.captured_at, r.id));
+                }
+                Ok(stored)
+            })
+            .unwrap();
+            let mut newest_first = stored.clone();
+            newest_first.sort_by_key(|&(at, id)| std::cmp::Reverse((at, id.to_string())));
+            for status in [None, Some(Status::Pending)] {
+                let mut seen = Vec::new();
+                db.read_sql_blocking(|sql| {
+                    each_key(sql, status, |k| {
+                        seen.push((k.captured_at, k.id));
+                        ControlFlow::Continue(())
+                    })
+                })
+                .unwrap();
+                assert_eq!(seen, newest_first, "{status:?}");
+            }
+            let mut seen = 0;
+            db.read_sql_blocking(|sql| {
+                each_key(sql, None, |_| {
+                    seen += 1;
+                    match seen < KEY_PAGE + 1 {
+                        true => ControlFlow::Continue(()),
+                        false => ControlFlow::Break(()),
+                    }
+                })
+            })
+            .unwrap();
+            assert_eq!(seen, KEY_PAGE + 1);
+        });
     }
 
     #[test]
     fn key_scans_read_only_the_covering_indexes() {
+        // SQLite's plans; PostgreSQL chooses its own.
         let conn = crate::store::memory();
         for (sql, index, params) in [
-            (KEYS_BY_STATUS, "records_status_keys", &["pending"][..]),
-            (KEYS, "records_time_keys", &[][..]),
+            (KEYS_BY_STATUS, "records_status_keys", &["pending", "9"][..]),
+            (
+                KEYS_BY_STATUS_AFTER,
+                "records_status_keys",
+                &["pending", "9", "1", "a"][..],
+            ),
+            (KEYS, "records_time_keys", &["9"][..]),
+            (KEYS_AFTER, "records_time_keys", &["9", "1", "a"][..]),
         ] {
             let plan: Vec<String> = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -530,69 +614,115 @@ mod tests {
 
     #[test]
     fn inserting_the_same_record_twice_stores_it_once() {
-        let conn = crate::store::memory();
-        let r = record(device(&conn), Decision::Uncertain);
-        assert!(put(&conn, &r, T + 5).unwrap());
-        assert!(!put(&conn, &r, T + 6).unwrap());
-        let stored = get(&conn, r.id).unwrap();
-        assert_eq!(
-            (stored.status, stored.received_at),
-            (Status::Pending, ms(T + 5))
-        );
-        assert_eq!(
-            by_status(&conn, Some(Status::Pending), 10).unwrap().len(),
-            1
-        );
+        each(|db| {
+            let r = record(device(db), Decision::Uncertain);
+            assert!(write(db, |sql| put(sql, &r, T + 5)).unwrap());
+            assert!(!write(db, |sql| put(sql, &r, T + 6)).unwrap());
+            db.read_sql_blocking(|sql| {
+                assert!(exists(sql, r.id)?);
+                assert!(!exists(sql, RecordId::now_v7())?);
+                let stored = get(sql, r.id)?;
+                assert_eq!(
+                    (stored.status, stored.received_at),
+                    (Status::Pending, ms(T + 5))
+                );
+                assert_eq!(by_status(sql, Some(Status::Pending), 10)?.len(), 1);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
     }
 
     #[test]
     fn confident_records_count_at_once_and_reviews_move_them() {
-        let conn = crate::store::memory();
-        let r = record(device(&conn), Decision::Confident);
-        put(&conn, &r, T + 5).unwrap();
-        let student = r.candidates[0].student;
-        assert_eq!(
-            accepted_in_room(
-                &conn,
-                crate::review::ACCEPTED,
-                "Lab 3",
-                ms(T),
-                ms(T + 2_000)
-            )
-            .unwrap(),
-            [(student, ms(T + 1_000))]
-        );
-        let review = Review {
-            status: Status::Rejected,
-            final_student: None,
-            by: "t",
-            at: ms(9),
-        };
-        super::review(&conn, r.id, &review).unwrap();
-        assert!(
-            accepted_in_room(
-                &conn,
-                crate::review::ACCEPTED,
-                "Lab 3",
-                ms(T),
-                ms(T + 2_000)
-            )
-            .unwrap()
-            .is_empty()
-        );
-        assert_eq!(
-            purge_faces(&conn, ms(9)).unwrap(),
-            0,
-            "reviewed at 9, not before"
-        );
-        assert_eq!(purge_faces(&conn, ms(10)).unwrap(), 1);
-        assert!(matches!(
-            embedding(&conn, r.id),
-            Err(StoreError::NotFound(_))
-        ));
-        assert_eq!(purge_faces(&conn, ms(10)).unwrap(), 0, "once");
-        assert_eq!(purge(&conn, ms(0)).unwrap(), 0);
-        assert_eq!(purge(&conn, ms(T + 2_000)).unwrap(), 1);
+        each(|db| {
+            let r = record(device(db), Decision::Confident);
+            let student = r.candidates[0].student;
+            let accepted = |sql: &dyn Sql| {
+                accepted_in_room(sql, crate::review::ACCEPTED, "Lab 3", ms(T), ms(T + 2_000))
+            };
+            write(db, |sql| {
+                put(sql, &r, T + 5)?;
+                assert_eq!(accepted(sql)?, [(student, ms(T + 1_000))]);
+                let ids = accepted_ids_in_room(
+                    sql,
+                    crate::review::ACCEPTED,
+                    "Lab 3",
+                    ms(T),
+                    ms(T + 2_000),
+                )?;
+                assert_eq!(ids, [(student, r.id)]);
+                assert_eq!(
+                    named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?,
+                    [student]
+                );
+                let review = Review {
+                    status: Status::Rejected,
+                    final_student: None,
+                    by: "t",
+                    at: ms(9),
+                };
+                super::review(sql, r.id, &review)?;
+                assert!(matches!(
+                    super::review(sql, RecordId::now_v7(), &review),
+                    Err(StoreError::NotFound(_))
+                ));
+                assert!(accepted(sql)?.is_empty());
+                assert!(named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?.is_empty());
+                assert_eq!(purge_faces(sql, ms(9))?, 0, "reviewed at 9, not before");
+                assert_eq!(purge_faces(sql, ms(10))?, 1);
+                assert!(matches!(embedding(sql, r.id), Err(StoreError::NotFound(_))));
+                assert_eq!(thumbnail(sql, r.id)?, None);
+                assert_eq!(purge_faces(sql, ms(10))?, 0, "once");
+                assert_eq!(purge(sql, ms(0))?, 0);
+                assert_eq!(purge(sql, ms(T + 2_000))?, 1);
+                assert!(matches!(thumbnail(sql, r.id), Err(StoreError::NotFound(_))));
+                Ok(())
+            })
+            .unwrap();
+        });
+    }
+
+    #[test]
+    fn undecided_faces_expire_and_erasure_takes_a_students_faces() {
+        each(|db| {
+            let dev = device(db);
+            let (waiting, confirmed, other) = (
+                record(dev, Decision::Uncertain),
+                record(dev, Decision::Confident),
+                record(dev, Decision::Uncertain),
+            );
+            let student = waiting.candidates[0].student;
+            let mut confirmed = confirmed;
+            confirmed.candidates[0].student = student;
+            write(db, |sql| {
+                for r in [&waiting, &confirmed, &other] {
+                    put(sql, r, T)?;
+                }
+                assert!(embedding(sql, waiting.id).is_ok());
+                assert_eq!(erase_faces_of(sql, student)?, 2);
+                assert!(!exists(sql, waiting.id)? && !exists(sql, confirmed.id)?);
+                assert_eq!(
+                    expire_undecided(sql, ms(T + 1_000), Status::Rejected, ms(T + 9), "x")?,
+                    0,
+                    "captured at T + 1000, not before"
+                );
+                let n = expire_undecided(sql, ms(T + 1_001), Status::Rejected, ms(T + 9), "x")?;
+                assert_eq!(n, 1);
+                let expired = get(sql, other.id)?;
+                assert_eq!(
+                    (expired.status, expired.reviewed_by.as_deref()),
+                    (Status::Rejected, Some("x"))
+                );
+                assert_eq!(expired.reviewed_at, Some(ms(T + 9)));
+                assert!(matches!(
+                    embedding(sql, other.id),
+                    Err(StoreError::NotFound(_))
+                ));
+                Ok(())
+            })
+            .unwrap();
+        });
     }
 
     #[test]
@@ -611,24 +741,61 @@ mod tests {
 
     #[test]
     fn the_table_refuses_times_outside_its_range_and_bad_candidates() {
-        let conn = crate::store::memory();
-        let dev = device(&conn);
-        for at in [EARLIEST_MS - 1, LATEST_MS + 1, 8_210_266_833_600_000] {
-            let mut r = record(dev, Decision::Unknown);
-            r.captured_at = UnixMillis(at);
-            assert!(put(&conn, &r, T).is_err(), "{at} was stored");
-        }
-        let r = record(dev, Decision::Unknown);
-        assert!(put(&conn, &r, EARLIEST_MS - 1).is_err());
-        put(&conn, &r, T).unwrap();
-        let broken = conn.execute("UPDATE records SET candidates = 'not json'", []);
-        assert!(broken.is_err());
+        each(|db| {
+            let dev = device(db);
+            for at in [EARLIEST_MS - 1, LATEST_MS + 1, 8_210_266_833_600_000] {
+                let mut r = record(dev, Decision::Unknown);
+                r.captured_at = UnixMillis(at);
+                assert!(write(db, |sql| put(sql, &r, T)).is_err(), "{at} was stored");
+            }
+            let r = record(dev, Decision::Unknown);
+            assert!(write(db, |sql| put(sql, &r, EARLIEST_MS - 1)).is_err());
+            write(db, |sql| put(sql, &r, T)).unwrap();
+            let broken = write(db, |sql| {
+                sql.execute("UPDATE records SET candidates = 'not json'", &[])
+            });
+            assert!(broken.unwrap_err().is_constraint_violation());
+        });
     }
 
     #[test]
     fn a_row_that_cannot_be_read_is_left_out_of_listings() {
+        each(|db| {
+            let dev = device(db);
+            let [good, bad_key, bad_row] = [(); 3].map(|_| record(dev, Decision::Unknown));
+            write(db, |sql| {
+                for r in [&good, &bad_key, &bad_row] {
+                    put(sql, r, T)?;
+                }
+                // A door unit whose id is no id: the record's key reads, the record does not.
+                sql.execute(
+                    "INSERT INTO devices (id, name, room, credential_hash, created_at)
+                     VALUES ('door?', 'door?', 'Lab 3', 'h', 0)",
+                    &[],
+                )?;
+                sql.execute(
+                    "UPDATE records SET device_id = 'door?' WHERE id = ?1",
+                    params![bad_row.id.to_string()],
+                )?;
+                sql.execute(
+                    "UPDATE records SET id = 'not an id' WHERE id = ?1",
+                    params![bad_key.id.to_string()],
+                )
+            })
+            .unwrap();
+            let listed = db
+                .read_sql_blocking(|sql| by_status(sql, None, 10))
+                .unwrap();
+            assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), [good.id]);
+        });
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_left_out_on_sqlite() {
+        // Only SQLite lets a column hold a value of another type.
         let conn = crate::store::memory();
-        let dev = device(&conn);
+        let dev = DeviceId::random();
+        crate::store::register_device_in(&conn, dev);
         let (good, bad) = (
             record(dev, Decision::Unknown),
             record(dev, Decision::Unknown),

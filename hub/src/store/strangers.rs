@@ -4,10 +4,12 @@
 //! worked out on every read (`strangers::rules`), so the records stay the one source of truth.
 
 use rollcall_shared::{Embedding, RecordId, StudentId, UnixMillis};
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use uuid::Uuid;
 
-use super::{StoreError, blob_to_embedding, embedding_col, embedding_to_blob, id_col, readable};
+use super::{
+    Row, Sql, StoreError, blob_to_embedding, embedding_at, embedding_to_blob, id_at, readable,
+};
 
 // Walks the partial index of migration 7, newest first.
 const PENDING_UNKNOWN: &str = "SELECT id, room, captured_at, model, embedding, quality
@@ -31,9 +33,9 @@ pub struct Face {
     pub quality: serde_json::Value,
 }
 
-fn face(r: &rusqlite::Row<'_>) -> rusqlite::Result<Face> {
-    let id: RecordId = id_col(r, "id")?;
-    let embedding = embedding_col(r, "embedding", &format!("record {id}"))?;
+fn face(r: &Row) -> rusqlite::Result<Face> {
+    let id: RecordId = id_at(r, "id")?;
+    let embedding = embedding_at(r, "embedding", &format!("record {id}"))?;
     let quality: String = r.get("quality")?;
     Ok(Face {
         id,
@@ -46,9 +48,8 @@ fn face(r: &rusqlite::Row<'_>) -> rusqlite::Result<Face> {
 }
 
 /// The newest `limit` pending Unknown records that have a crop, newest first.
-pub fn pending_unknown(conn: &Connection, limit: usize) -> Result<Vec<Face>, StoreError> {
-    let mut stmt = conn.prepare_cached(PENDING_UNKNOWN)?;
-    let rows = stmt.query_map([limit as i64], face)?;
+pub fn pending_unknown(sql: &dyn Sql, limit: usize) -> Result<Vec<Face>, StoreError> {
+    let rows = sql.query_map(PENDING_UNKNOWN, params![limit as i64], face)?;
     readable(rows, "unknown face")
 }
 
@@ -64,9 +65,9 @@ pub struct Dismissal<'a> {
 }
 
 /// Remembers a dismissed stranger; returns the dismissal's id.
-pub fn dismiss(conn: &Connection, d: &Dismissal<'_>) -> Result<Uuid, StoreError> {
+pub fn dismiss(sql: &dyn Sql, d: &Dismissal<'_>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
-    conn.execute(
+    sql.execute(
         INSERT_DISMISSED,
         params![
             id.to_string(),
@@ -81,10 +82,9 @@ pub fn dismiss(conn: &Connection, d: &Dismissal<'_>) -> Result<Uuid, StoreError>
 }
 
 /// The centres of the strangers dismissed under `model`.
-pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Embedding>, StoreError> {
-    let mut stmt = conn.prepare_cached(DISMISSED)?;
-    let rows = stmt.query_map([model], |r| {
-        Ok((r.get::<_, String>("id")?, r.get::<_, Vec<u8>>("centroid")?))
+pub fn dismissed(sql: &dyn Sql, model: &str) -> Result<Vec<Embedding>, StoreError> {
+    let rows = sql.query_map(DISMISSED, params![model], |r| {
+        Ok((r.get::<String>("id")?, r.get::<Vec<u8>>("centroid")?))
     })?;
     let mut out = Vec::new();
     for (id, blob) in readable(rows, "dismissed stranger")? {
@@ -97,23 +97,15 @@ pub fn dismissed(conn: &Connection, model: &str) -> Result<Vec<Embedding>, Store
 }
 
 /// Forgets the strangers dismissed before `before` (the crops' retention). Returns how many.
-pub fn purge(conn: &Connection, before: UnixMillis) -> Result<usize, StoreError> {
-    Ok(conn.execute(PURGE, [before])?)
+pub fn purge(sql: &dyn Sql, before: UnixMillis) -> Result<usize, StoreError> {
+    sql.execute(PURGE, params![before])
 }
 
 /// Every enrolled template of `model` with its student: whom a stranger looks most like.
-pub fn templates(
-    conn: &Connection,
-    model: &str,
-) -> Result<Vec<(StudentId, Embedding)>, StoreError> {
-    let mut stmt = conn.prepare_cached(TEMPLATES)?;
-    let rows = stmt.query_map([model], |r| {
+pub fn templates(sql: &dyn Sql, model: &str) -> Result<Vec<(StudentId, Embedding)>, StoreError> {
+    let rows = sql.query_map(TEMPLATES, params![model], |r| {
         let id: String = r.get("id")?;
-        Ok((
-            id,
-            id_col(r, "student_id")?,
-            r.get::<_, Vec<u8>>("embedding")?,
-        ))
+        Ok((id, id_at(r, "student_id")?, r.get::<Vec<u8>>("embedding")?))
     })?;
     let mut out = Vec::new();
     for (id, student, blob) in readable(rows, "template")? {
@@ -128,56 +120,99 @@ pub fn templates(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::engines::each;
     use rollcall_shared::{Decision, EMBEDDING_DIM, Embedding, Thumbnail};
 
     const T: i64 = 1_790_000_000_000;
 
     #[test]
     fn only_pending_unknown_faces_with_a_crop_newest_first() {
-        let conn = crate::store::memory();
-        let mut ids = Vec::new();
-        for (at, decision, crop) in [
-            (1, Decision::Unknown, true),
-            (3, Decision::Unknown, true),
-            (2, Decision::Uncertain, true),
-            (4, Decision::Unknown, false),
-        ] {
-            let named = match decision {
-                Decision::Unknown => vec![],
-                _ => vec![StudentId::random()],
-            };
-            let mut r = crate::store::sample_record(decision, T + at, &named);
-            r.embedding = Embedding([at as f32; EMBEDDING_DIM]);
-            r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
-            crate::store::register_device(&conn, r.device);
-            crate::ingest::arrival::store(&conn, &r, rollcall_shared::UnixMillis(T)).unwrap();
-            ids.push(r.id);
-        }
-        let faces = pending_unknown(&conn, 10).unwrap();
-        assert_eq!(
-            faces.iter().map(|f| f.id).collect::<Vec<_>>(),
-            [ids[1], ids[0]]
-        );
-        assert_eq!(faces[0].embedding, Embedding([3.0; EMBEDDING_DIM]));
-        assert_eq!(pending_unknown(&conn, 1).unwrap().len(), 1);
+        each(|db| {
+            let ids = db
+                .write_sql_blocking(|sql| {
+                    let mut ids = Vec::new();
+                    for (at, decision, crop) in [
+                        (1, Decision::Unknown, true),
+                        (3, Decision::Unknown, true),
+                        (2, Decision::Uncertain, true),
+                        (4, Decision::Unknown, false),
+                    ] {
+                        let named = match decision {
+                            Decision::Unknown => vec![],
+                            _ => vec![StudentId::random()],
+                        };
+                        let mut r = crate::store::sample_record(decision, T + at, &named);
+                        r.embedding = Embedding([at as f32; EMBEDDING_DIM]);
+                        r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
+                        crate::store::register_device_in(sql, r.device);
+                        let standing = crate::ingest::arrival::standing(&r);
+                        crate::store::records::insert(sql, &r, UnixMillis(T), standing)?;
+                        ids.push(r.id);
+                    }
+                    Ok::<_, StoreError>(ids)
+                })
+                .unwrap();
+            db.read_sql_blocking(|sql| {
+                let faces = pending_unknown(sql, 10)?;
+                assert_eq!(
+                    faces.iter().map(|f| f.id).collect::<Vec<_>>(),
+                    [ids[1], ids[0]]
+                );
+                assert_eq!(faces[0].embedding, Embedding([3.0; EMBEDDING_DIM]));
+                assert_eq!(faces[0].room, "Lab 3");
+                assert_eq!(pending_unknown(sql, 1)?.len(), 1);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
     }
 
     #[test]
     fn dismissed_strangers_are_kept_by_model_until_purged() {
-        let conn = crate::store::memory();
-        let centre = Embedding([0.5; EMBEDDING_DIM]);
-        let d = Dismissal {
-            model: "m",
-            centroid: &centre,
-            faces: 2,
-            by: "user:tess",
-            at: UnixMillis(T),
-        };
-        dismiss(&conn, &d).unwrap();
-        assert_eq!(dismissed(&conn, "m").unwrap(), [centre]);
-        assert!(dismissed(&conn, "other").unwrap().is_empty());
-        assert_eq!(purge(&conn, UnixMillis(T)).unwrap(), 0);
-        assert_eq!(purge(&conn, UnixMillis(T + 1)).unwrap(), 1);
-        assert!(dismissed(&conn, "m").unwrap().is_empty());
+        each(|db| {
+            let centre = Embedding([0.5; EMBEDDING_DIM]);
+            let d = Dismissal {
+                model: "m",
+                centroid: &centre,
+                faces: 2,
+                by: "user:tess",
+                at: UnixMillis(T),
+            };
+            db.write_sql_blocking(|sql| {
+                dismiss(sql, &d)?;
+                assert_eq!(dismissed(sql, "m")?, [centre]);
+                assert!(dismissed(sql, "other")?.is_empty());
+                assert_eq!(purge(sql, UnixMillis(T))?, 0);
+                assert_eq!(purge(sql, UnixMillis(T + 1))?, 1);
+                assert!(dismissed(sql, "m")?.is_empty());
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
+    }
+
+    #[test]
+    fn templates_are_the_enrolled_faces_of_a_model_with_their_students() {
+        each(|db| {
+            let student = StudentId::random();
+            let face = Embedding([0.25; EMBEDDING_DIM]);
+            db.write_sql_blocking(|sql| {
+                sql.execute(
+                    "INSERT INTO students (id, name, created_at) VALUES (?1, 'Ada', 0)",
+                    params![student.to_string()],
+                )?;
+                for (id, model) in [("e1", "m"), ("e2", "other")] {
+                    sql.execute(
+                        "INSERT INTO embeddings (id, student_id, model, embedding, created_at)
+                         VALUES (?1, ?2, ?3, ?4, 0)",
+                        params![id, student.to_string(), model, embedding_to_blob(&face)],
+                    )?;
+                }
+                assert_eq!(templates(sql, "m")?, [(student, face)]);
+                assert!(templates(sql, "none")?.is_empty());
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
     }
 }
