@@ -25,6 +25,8 @@ pub struct HubSetup {
     /// Where door units connect: the embedded broker's port, or the external broker's.
     pub mqtt_port: u16,
     pub mqtt: Mqtt,
+    /// The PostgreSQL database the hub keeps its data in (`[store] url`); none: SQLite.
+    pub store: Option<String>,
 }
 
 /// The broker door units talk to.
@@ -75,41 +77,87 @@ impl HubSetup {
 
     /// Like [`HubSetup::init`] with the broker `mqtt`.
     pub fn init_with(dir: &Path, faces: bool, mqtt: Mqtt) -> anyhow::Result<Self> {
-        let http_port = free_port()?;
+        Self::init_on(dir, faces, mqtt, None)
+    }
+
+    /// Like [`HubSetup::init_with`], keeping the data in the PostgreSQL database at `store`
+    /// when given.
+    pub fn init_on(
+        dir: &Path,
+        faces: bool,
+        mqtt: Mqtt,
+        store: Option<String>,
+    ) -> anyhow::Result<Self> {
         let mqtt_port = match &mqtt {
             Mqtt::External { port, .. } => *port,
             Mqtt::Embedded | Mqtt::EmbeddedTls(_) | Mqtt::EmbeddedClientCerts(_) => free_port()?,
         };
-        let data = dir.join("hub-data");
-        let config = dir.join("hub.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "site = \"{SITE}\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{http_port}\"\n\
-                 [faces]\nenabled = {faces}\n{}",
-                data.display(),
-                mqtt_config(&mqtt, mqtt_port),
-            ),
-        )?;
+        let setup = Self {
+            dir: dir.to_owned(),
+            config: dir.join("hub.toml"),
+            http_port: free_port()?,
+            mqtt_port,
+            mqtt,
+            store,
+        };
+        setup.write_config(faces)?;
         let password = dir.join("admin-password");
         std::fs::write(&password, ADMIN_PASSWORD)?;
         let args = [
             "init",
-            "--data-dir",
-            path_str(&data)?,
+            "--config",
+            path_str(&setup.config)?,
             "--admin-user",
             ADMIN,
             "--admin-password-file",
             path_str(&password)?,
         ];
         run("rollcall-hub", &args, &[])?;
-        Ok(Self {
+        Ok(setup)
+    }
+
+    /// Another hub in `dir` serving the same school from the same database and broker: its
+    /// own data directory and HTTP port, the first hub's token key (so a sign-in on one is
+    /// good on all).
+    pub fn sibling(&self, dir: &Path, faces: bool) -> anyhow::Result<Self> {
+        anyhow::ensure!(self.store.is_some(), "hubs share a PostgreSQL database only");
+        let setup = Self {
             dir: dir.to_owned(),
-            config,
-            http_port,
-            mqtt_port,
-            mqtt,
-        })
+            config: dir.join("hub.toml"),
+            http_port: free_port()?,
+            mqtt_port: self.mqtt_port,
+            mqtt: self.mqtt.clone(),
+            store: self.store.clone(),
+        };
+        std::fs::create_dir_all(setup.data_dir())?;
+        std::fs::copy(
+            self.data_dir().join("jwt.key"),
+            setup.data_dir().join("jwt.key"),
+        )?;
+        setup.write_config(faces)?;
+        Ok(setup)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("hub-data")
+    }
+
+    fn write_config(&self, faces: bool) -> anyhow::Result<()> {
+        let store = match &self.store {
+            Some(url) => format!("[store]\nurl = \"{url}\"\n"),
+            None => String::new(),
+        };
+        std::fs::write(
+            &self.config,
+            format!(
+                "site = \"{SITE}\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{}\"\n\
+                 [faces]\nenabled = {faces}\n{store}{}",
+                self.data_dir().display(),
+                self.http_port,
+                mqtt_config(&self.mqtt, self.mqtt_port),
+            ),
+        )?;
+        Ok(())
     }
 
     /// Registers a door unit in `room`; its secret goes to `<dir>/<name>-secrets.toml`, and

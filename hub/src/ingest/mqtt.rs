@@ -20,9 +20,18 @@ use super::metrics::add;
 use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::config::{Config, MqttTransport};
 
+/// The client id: `mqtt.client_id`, and when several hubs share the database (and so the
+/// broker), a part of its own per process, so no hub's connection takes another's over.
+fn client_id(config: &Config) -> String {
+    match config.store.url {
+        Some(_) => format!("{}-{}", config.mqtt.client_id, uuid::Uuid::new_v4().simple()),
+        None => config.mqtt.client_id.clone(),
+    }
+}
+
 /// The client's options for the broker node at `host:port`.
-fn options(config: &Config, host: String, port: u16) -> Result<MqttOptions, TlsError> {
-    let mut options = MqttOptions::new(&config.mqtt.client_id, host, port);
+fn options(config: &Config, id: &str, host: String, port: u16) -> Result<MqttOptions, TlsError> {
+    let mut options = MqttOptions::new(id, host, port);
     options
         .set_keep_alive(Duration::from_secs(config.mqtt.keep_alive_secs))
         .set_clean_session(true)
@@ -85,9 +94,10 @@ impl Link {
         if addresses.is_empty() {
             addresses.push(("127.0.0.1".into(), 1883));
         }
+        let id = client_id(config);
         let nodes = addresses
             .into_iter()
-            .map(|(host, port)| options(config, host, port))
+            .map(|(host, port)| options(config, &id, host, port))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             nodes,
