@@ -68,7 +68,7 @@ pub async fn run(
 
 /// Sends `day`'s digest to each user not yet done.
 async fn send_due(db: &Db, config: &Arc<Config>, mailer: &Mailer, day: NaiveDate, now: UnixMillis) {
-    let users = db.read(users::list).await;
+    let users = db.read(|c| users::list(c)).await;
     let users = match users {
         Ok(u) => u,
         Err(e) => return tracing::error!("e-mail digest: reading users: {e}"),

@@ -44,7 +44,7 @@ fn silence(d: &Device, now: UnixMillis, after_ms: i64) -> Option<i64> {
 pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let now = hub.now();
     let after_ms = i64::from(hub.config.devices.silent_after_minutes) * 60_000;
-    let all = hub.read(devices::list).await?;
+    let all = hub.read(|c| devices::list(c)).await?;
     let views: Vec<DeviceView> = all
         .into_iter()
         .map(|device| DeviceView {

@@ -60,7 +60,7 @@ struct PasswordBody {
 }
 
 pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
-    Reply::ok(hub.read(users::list).await?)
+    Reply::ok(hub.read(|c| users::list(c)).await?)
 }
 
 pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

@@ -2,11 +2,11 @@
 //! the same transaction as the change it describes; never updated or deleted.
 
 use rollcall_shared::UnixMillis;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::StoreError;
+use super::{Sql, StoreError};
 
 const INSERT: &str = "INSERT INTO audit_log (actor, action, target, before, after, at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -36,9 +36,9 @@ pub struct Change<'a> {
     pub at: UnixMillis,
 }
 
-pub fn log(conn: &Connection, change: Change<'_>) -> Result<(), StoreError> {
+pub fn log(sql: &dyn Sql, change: Change<'_>) -> Result<(), StoreError> {
     let text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
-    conn.execute(
+    sql.execute(
         INSERT,
         params![
             change.actor,
@@ -52,10 +52,9 @@ pub fn log(conn: &Connection, change: Change<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-    let mut stmt = conn.prepare(SELECT_RECENT)?;
+pub fn recent(sql: &dyn Sql, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    let rows = stmt.query_map([limit], |r| {
+    let rows = sql.query_map(SELECT_RECENT, params![limit], |r| {
         Ok(AuditEntry {
             id: r.get("id")?,
             actor: r.get("actor")?,
@@ -66,5 +65,40 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>, StoreErr
             at: r.get("at")?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::engines::each;
+
+    #[test]
+    fn recent_changes_come_back_newest_first_with_their_json() {
+        each(|db| {
+            let change = |target: &str, after: Option<Value>| Change {
+                actor: "ada",
+                action: "rename",
+                target: target.into(),
+                before: None,
+                after,
+                at: UnixMillis(7),
+            };
+            db.write_sql_blocking(|sql| {
+                log(sql, change("a", Some(json!({"name": "Lab ü"}))))?;
+                log(sql, change("b", None))?;
+                log(sql, change("c", None))
+            })
+            .unwrap();
+            let entries = db.read_sql_blocking(|sql| recent(sql, 2)).unwrap();
+            let targets: Vec<_> = entries.iter().map(|e| e.target.as_str()).collect();
+            assert_eq!(targets, ["c", "b"]);
+            assert!(entries[0].id > entries[1].id);
+            let all = db.read_sql_blocking(|sql| recent(sql, 10)).unwrap();
+            assert_eq!(all[2].after, Some(json!({"name": "Lab ü"})));
+            assert_eq!((all[2].actor.as_str(), all[2].at), ("ada", UnixMillis(7)));
+        });
+    }
 }

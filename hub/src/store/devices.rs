@@ -1,11 +1,13 @@
 //! Registered door units: their room, whether they may send records, the hash of their MQTT
 //! secret, and the last status they reported.
 
+use std::str::FromStr;
+
 use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
-use super::{StoreError, id_col};
+use super::{Row, Sql, StoreError};
 
 const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_hash, created_at)
     VALUES (?1, ?2, ?3, 1, ?4, ?5)";
@@ -78,7 +80,20 @@ impl Device {
     }
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+/// Reads column `col` of `row` as an id (for use inside `query_map`): the store's
+/// `id_col` for a [`Row`], kept here until the shared one reads both.
+pub(super) fn id_col<T: FromStr>(row: &Row, col: &str) -> rusqlite::Result<T> {
+    let text: String = row.get(col)?;
+    text.parse().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            row.index_of(col),
+            rusqlite::types::Type::Text,
+            format!("bad id {text:?}").into(),
+        )
+    })
+}
+
+fn from_row(r: &Row) -> rusqlite::Result<Device> {
     Ok(Device {
         id: id_col(r, "id")?,
         name: r.get("name")?,
@@ -98,13 +113,13 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         clock_synchronised: r.get("clock_synchronised")?,
         retired_at: r.get("retired_at")?,
         replaced_by: r
-            .get::<_, Option<String>>("replaced_by")?
+            .get::<Option<String>>("replaced_by")?
             .and_then(|id| id.parse().ok()),
     })
 }
 
-pub fn insert(conn: &Connection, device: &Device, credential_hash: &str) -> Result<(), StoreError> {
-    conn.execute(
+pub fn insert(sql: &dyn Sql, device: &Device, credential_hash: &str) -> Result<(), StoreError> {
+    sql.execute(
         INSERT,
         params![
             device.id.to_string(),
@@ -118,27 +133,26 @@ pub fn insert(conn: &Connection, device: &Device, credential_hash: &str) -> Resu
     Ok(())
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<Device>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} ORDER BY name"))?;
-    let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list(sql: &dyn Sql) -> Result<Vec<Device>, StoreError> {
+    let rows = sql.query_map(&format!("{SELECT} ORDER BY name"), &[], from_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, id: DeviceId) -> Result<Option<Device>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
-    Ok(stmt.query_row([id.to_string()], from_row).optional()?)
+pub fn get(sql: &dyn Sql, id: DeviceId) -> Result<Option<Device>, StoreError> {
+    let query = format!("{SELECT} WHERE id = ?1");
+    sql.query_opt(&query, params![id.to_string()], from_row)
 }
 
 /// Renames `id` and moves it to `room` (both already checked).
 pub fn set_name_and_room(
-    conn: &Connection,
+    sql: &dyn Sql,
     id: DeviceId,
     name: &str,
     room: &str,
 ) -> Result<(), StoreError> {
-    let sql = "UPDATE devices SET name = ?2, room = ?3 WHERE id = ?1";
-    match conn
-        .execute(sql, params![id.to_string(), name, room])
+    let update = "UPDATE devices SET name = ?2, room = ?3 WHERE id = ?1";
+    match sql
+        .execute(update, params![id.to_string(), name, room])
         .map_err(|e| StoreError::conflict_on_unique(e, "device name"))?
     {
         0 => Err(StoreError::NotFound("device")),
@@ -149,19 +163,19 @@ pub fn set_name_and_room(
 /// Retires `id` for good at `at`: disabled, its secret replaced by one no password matches,
 /// its unused provisioning codes dropped.
 pub fn retire(
-    conn: &Connection,
+    sql: &dyn Sql,
     id: DeviceId,
     at: UnixMillis,
     replaced_by: Option<DeviceId>,
 ) -> Result<(), StoreError> {
-    let sql = "UPDATE devices SET enabled = 0, online = 0, credential_hash = 'retired',
+    let retire = "UPDATE devices SET enabled = 0, online = 0, credential_hash = 'retired',
         retired_at = ?2, replaced_by = ?3 WHERE id = ?1 AND retired_at IS NULL";
     let replaced_by = replaced_by.map(|d| d.to_string());
-    match conn.execute(sql, params![id.to_string(), at, replaced_by])? {
+    match sql.execute(retire, params![id.to_string(), at, replaced_by])? {
         0 => Err(StoreError::NotFound("device")),
         _ => {
             let drop = "DELETE FROM provisioning_codes WHERE device_id = ?1 AND used_at IS NULL";
-            conn.execute(drop, [id.to_string()])?;
+            sql.execute(drop, params![id.to_string()])?;
             Ok(())
         }
     }
@@ -169,16 +183,16 @@ pub fn retire(
 
 /// Replaces the argon2 hash of `id`'s MQTT secret: the old secret stops working at the unit's
 /// next CONNECT.
-pub fn set_credential(conn: &Connection, id: DeviceId, hash: &str) -> Result<(), StoreError> {
-    let sql = "UPDATE devices SET credential_hash = ?2 WHERE id = ?1";
-    match conn.execute(sql, params![id.to_string(), hash])? {
+pub fn set_credential(sql: &dyn Sql, id: DeviceId, hash: &str) -> Result<(), StoreError> {
+    let update = "UPDATE devices SET credential_hash = ?2 WHERE id = ?1";
+    match sql.execute(update, params![id.to_string(), hash])? {
         0 => Err(StoreError::NotFound("device")),
         _ => Ok(()),
     }
 }
 
-pub fn set_enabled(conn: &Connection, id: DeviceId, enabled: bool) -> Result<(), StoreError> {
-    match conn.execute(SET_ENABLED, params![id.to_string(), enabled])? {
+pub fn set_enabled(sql: &dyn Sql, id: DeviceId, enabled: bool) -> Result<(), StoreError> {
+    match sql.execute(SET_ENABLED, params![id.to_string(), enabled])? {
         0 => Err(StoreError::NotFound("device")),
         _ => Ok(()),
     }
@@ -186,12 +200,12 @@ pub fn set_enabled(conn: &Connection, id: DeviceId, enabled: bool) -> Result<(),
 
 /// Stores the heartbeat `s`, written in protocol `version`, that arrived at `at`.
 pub fn record_status(
-    conn: &Connection,
+    sql: &dyn Sql,
     s: &DeviceStatus,
     version: u16,
     at: UnixMillis,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    sql.execute(
         SET_STATUS,
         params![
             s.device.to_string(),
@@ -213,31 +227,146 @@ pub fn record_status(
 
 /// The protocol version to write to `id` in: that of its last heartbeat, else the oldest
 /// this hub speaks (which every door unit it may meet reads).
-pub fn protocol_version(conn: &Connection, id: DeviceId) -> Result<u16, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT_PROTOCOL)?;
-    let v: Option<Option<u16>> = stmt
-        .query_row([id.to_string()], |r| r.get("protocol_version"))
-        .optional()?;
+pub fn protocol_version(sql: &dyn Sql, id: DeviceId) -> Result<u16, StoreError> {
+    let v: Option<Option<u16>> = sql.query_opt(SELECT_PROTOCOL, params![id.to_string()], |r| {
+        r.get("protocol_version")
+    })?;
     Ok(v.flatten().unwrap_or(OLDEST_VERSION))
 }
 
-pub fn set_offline(conn: &Connection, id: DeviceId) -> Result<(), StoreError> {
-    conn.execute(SET_OFFLINE, [id.to_string()])?;
+pub fn set_offline(sql: &dyn Sql, id: DeviceId) -> Result<(), StoreError> {
+    sql.execute(SET_OFFLINE, params![id.to_string()])?;
     Ok(())
 }
 
 /// Notes that the device was heard from (a record or request arrived).
-pub fn touch(conn: &Connection, id: DeviceId, at: UnixMillis) -> Result<(), StoreError> {
-    conn.execute(TOUCH, params![id.to_string(), at])?;
+pub fn touch(sql: &dyn Sql, id: DeviceId, at: UnixMillis) -> Result<(), StoreError> {
+    sql.execute(TOUCH, params![id.to_string(), at])?;
     Ok(())
 }
 
 /// Whether `id` is enabled, and the argon2 hash of its MQTT secret; `None` when unknown.
-pub fn credential(conn: &Connection, id: DeviceId) -> Result<Option<(bool, String)>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT enabled, credential_hash FROM devices WHERE id = ?1")?;
-    let row = stmt.query_row([id.to_string()], |r| {
+pub fn credential(sql: &dyn Sql, id: DeviceId) -> Result<Option<(bool, String)>, StoreError> {
+    let select = "SELECT enabled, credential_hash FROM devices WHERE id = ?1";
+    sql.query_opt(select, params![id.to_string()], |r| {
         Ok((r.get("enabled")?, r.get("credential_hash")?))
-    });
-    Ok(row.optional()?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcall_shared::{ClockSync, GalleryVersion, ModelId};
+
+    use super::*;
+    use crate::store::engines::each;
+    use crate::store::{Db, provisioning};
+
+    fn write<T>(
+        db: &Db,
+        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        db.write_sql_blocking(f)
+    }
+
+    fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
+        db.read_sql_blocking(f).unwrap()
+    }
+
+    fn register(db: &Db, name: &str) -> Result<Device, StoreError> {
+        let device = Device::new(DeviceId::random(), name, "Lab 3", UnixMillis(5));
+        write(db, |sql| insert(sql, &device, "hash"))?;
+        Ok(device)
+    }
+
+    #[test]
+    fn devices_are_registered_renamed_disabled_and_retired() {
+        each(|db| {
+            let door = register(db, "door").unwrap();
+            let gate = register(db, "gate").unwrap();
+            let e = register(db, "door").unwrap_err();
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+            assert_eq!(read(db, list), [door.clone(), gate.clone()]);
+            assert_eq!(read(db, |sql| get(sql, door.id)), Some(door.clone()));
+            assert_eq!(read(db, |sql| get(sql, DeviceId::random())), None);
+
+            let e = write(db, |sql| set_name_and_room(sql, gate.id, "door", "Hall")).unwrap_err();
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+            write(db, |sql| set_name_and_room(sql, gate.id, "gate 2", "Hall")).unwrap();
+            let missing = write(db, |sql| set_enabled(sql, DeviceId::random(), false));
+            assert!(matches!(missing, Err(StoreError::NotFound("device"))));
+            write(db, |sql| set_enabled(sql, gate.id, false)).unwrap();
+            write(db, |sql| set_credential(sql, gate.id, "new")).unwrap();
+            let credential_of = |id| read(db, |sql| credential(sql, id));
+            assert_eq!(credential_of(gate.id), Some((false, "new".into())));
+            assert_eq!(credential_of(DeviceId::random()), None);
+
+            write(db, |sql| {
+                provisioning::replace(sql, "d", door.id, "admin", UnixMillis(6), UnixMillis(9))
+            })
+            .unwrap();
+            write(db, |sql| retire(sql, door.id, UnixMillis(7), Some(gate.id))).unwrap();
+            let again = write(db, |sql| retire(sql, door.id, UnixMillis(8), None));
+            assert!(matches!(again, Err(StoreError::NotFound("device"))));
+            let retired = read(db, |sql| get(sql, door.id)).unwrap();
+            assert_eq!(
+                (retired.enabled, retired.retired_at, retired.replaced_by),
+                (false, Some(UnixMillis(7)), Some(gate.id))
+            );
+            assert_eq!(credential_of(door.id), Some((false, "retired".into())));
+            assert_eq!(read(db, |sql| provisioning::get(sql, "d")), None);
+            let renamed = read(db, |sql| get(sql, gate.id)).unwrap();
+            assert_eq!(
+                (renamed.name.as_str(), renamed.room.as_str()),
+                ("gate 2", "Hall")
+            );
+        });
+    }
+
+    #[test]
+    fn a_heartbeat_is_stored_and_read_back() {
+        each(|db| {
+            let door = register(db, "door").unwrap();
+            let version = |db: &Db| read(db, |sql| protocol_version(sql, door.id));
+            assert_eq!(version(db), OLDEST_VERSION);
+            let status = DeviceStatus {
+                device: door.id,
+                sent_at: UnixMillis(1_250),
+                uptime_s: 60,
+                outbox_depth: 3,
+                gallery_version: GalleryVersion(4),
+                software_version: "1.2.3".into(),
+                last_error: Some("camera".into()),
+                model: Some(ModelId::new("m").unwrap()),
+                free_disk_bytes: Some(u64::MAX),
+                clock: ClockSync::Synchronised,
+            };
+            write(db, |sql| record_status(sql, &status, 3, UnixMillis(1_000))).unwrap();
+            assert_eq!(version(db), 3);
+            let seen = read(db, |sql| get(sql, door.id)).unwrap();
+            let expected = Device {
+                online: true,
+                last_seen_at: Some(UnixMillis(1_000)),
+                outbox_depth: Some(3),
+                gallery_version: Some(4),
+                software_version: Some("1.2.3".into()),
+                last_error: Some("camera".into()),
+                protocol_version: Some(3),
+                model: Some("m".into()),
+                free_disk_bytes: Some(i64::MAX as u64),
+                clock_offset_ms: Some(250),
+                clock_synchronised: Some(true),
+                ..door.clone()
+            };
+            assert_eq!(seen, expected);
+
+            write(db, |sql| set_offline(sql, door.id)).unwrap();
+            assert!(!read(db, |sql| get(sql, door.id)).unwrap().online);
+            write(db, |sql| touch(sql, door.id, UnixMillis(2_000))).unwrap();
+            let touched = read(db, |sql| get(sql, door.id)).unwrap();
+            assert_eq!(
+                (touched.online, touched.last_seen_at),
+                (true, Some(UnixMillis(2_000)))
+            );
+        });
+    }
 }

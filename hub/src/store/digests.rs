@@ -6,25 +6,27 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{StoreError, id_col};
+use super::devices::id_col;
+use super::{Sql, StoreError};
 
 const SELECT_DIGEST: &str = "SELECT status, attempts, next_at, last_error FROM email_digests WHERE user_id = ?1 AND day = ?2";
 const UPSERT_DIGEST: &str = "INSERT INTO email_digests
     (user_id, day, status, attempts, next_at, last_error, updated_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-    ON CONFLICT (user_id, day) DO UPDATE SET status = ?3, attempts = ?4, next_at = ?5,
-        last_error = ?6, updated_at = ?7";
+    ON CONFLICT (user_id, day) DO UPDATE SET status = excluded.status,
+        attempts = excluded.attempts, next_at = excluded.next_at,
+        last_error = excluded.last_error, updated_at = excluded.updated_at";
 const SELECT_RECENT: &str = "SELECT d.user_id AS user_id, u.username AS username,
     d.day AS day, d.status AS status, d.attempts AS attempts, d.last_error AS last_error,
     d.updated_at AS updated_at FROM email_digests d JOIN users u ON u.id = d.user_id
     ORDER BY d.day DESC, u.username LIMIT ?1";
 const SELECT_AT_RISK: &str = "SELECT student_id FROM at_risk_students WHERE class_id = ?1";
-const INSERT_AT_RISK: &str = "INSERT OR IGNORE INTO at_risk_students (class_id, student_id, since)
-    VALUES (?1, ?2, ?3)";
+const INSERT_AT_RISK: &str = "INSERT INTO at_risk_students (class_id, student_id, since)
+    VALUES (?1, ?2, ?3) ON CONFLICT (class_id, student_id) DO NOTHING";
 const DELETE_AT_RISK: &str = "DELETE FROM at_risk_students WHERE class_id = ?1 AND student_id = ?2";
 
 /// Where one user's digest for one day stands.
@@ -82,36 +84,30 @@ pub struct DigestRow {
 }
 
 pub fn digest(
-    conn: &Connection,
+    sql: &dyn Sql,
     user: Uuid,
     day: NaiveDate,
 ) -> Result<Option<DigestState>, StoreError> {
-    let row = conn
-        .query_row(
-            SELECT_DIGEST,
-            params![user.to_string(), day.to_string()],
-            |r| {
-                let status: String = r.get("status")?;
-                Ok(DigestState {
-                    status: DigestStatus::parse(&status),
-                    attempts: r.get("attempts")?,
-                    next_at: r.get("next_at")?,
-                    last_error: r.get("last_error")?,
-                })
-            },
-        )
-        .optional()?;
-    Ok(row)
+    let key = params![user.to_string(), day.to_string()];
+    sql.query_opt(SELECT_DIGEST, key, |r| {
+        let status: String = r.get("status")?;
+        Ok(DigestState {
+            status: DigestStatus::parse(&status),
+            attempts: r.get("attempts")?,
+            next_at: r.get("next_at")?,
+            last_error: r.get("last_error")?,
+        })
+    })
 }
 
 pub fn set_digest(
-    conn: &Connection,
+    sql: &dyn Sql,
     user: Uuid,
     day: NaiveDate,
     state: &DigestState,
     now: UnixMillis,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    sql.execute(
         UPSERT_DIGEST,
         params![
             user.to_string(),
@@ -127,9 +123,8 @@ pub fn set_digest(
 }
 
 /// The latest `limit` digests, newest day first.
-pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<DigestRow>, StoreError> {
-    let mut stmt = conn.prepare(SELECT_RECENT)?;
-    let rows = stmt.query_map([limit], |r| {
+pub fn recent(sql: &dyn Sql, limit: u32) -> Result<Vec<DigestRow>, StoreError> {
+    let rows = sql.query_map(SELECT_RECENT, params![limit], |r| {
         let (day, status): (String, String) = (r.get("day")?, r.get("status")?);
         Ok(DigestRow {
             user_id: id_col(r, "user_id")?,
@@ -141,19 +136,20 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<DigestRow>, StoreErro
             updated_at: r.get("updated_at")?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// The students remembered as below the threshold in `class`.
-pub fn at_risk(conn: &Connection, class: ClassId) -> Result<HashSet<StudentId>, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT_AT_RISK)?;
-    let rows = stmt.query_map([class.to_string()], |r| id_col(r, "student_id"))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn at_risk(sql: &dyn Sql, class: ClassId) -> Result<HashSet<StudentId>, StoreError> {
+    let rows = sql.query_map(SELECT_AT_RISK, params![class.to_string()], |r| {
+        id_col(r, "student_id")
+    })?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Remembers `student` as below the threshold in `class` (from `now`), or no longer.
 pub fn set_at_risk(
-    conn: &Connection,
+    sql: &dyn Sql,
     class: ClassId,
     student: StudentId,
     below: bool,
@@ -161,8 +157,85 @@ pub fn set_at_risk(
 ) -> Result<(), StoreError> {
     let (class, student) = (class.to_string(), student.to_string());
     match below {
-        true => conn.execute(INSERT_AT_RISK, params![class, student, now])?,
-        false => conn.execute(DELETE_AT_RISK, params![class, student])?,
+        true => sql.execute(INSERT_AT_RISK, params![class, student, now])?,
+        false => sql.execute(DELETE_AT_RISK, params![class, student])?,
     };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::engines::each;
+    use crate::store::users::{self, Role};
+    use crate::store::{Db, imports};
+
+    fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
+        db.write_sql_blocking(f).unwrap()
+    }
+
+    fn state(status: DigestStatus, attempts: u32, error: Option<&str>) -> DigestState {
+        DigestState {
+            status,
+            attempts,
+            next_at: UnixMillis(60),
+            last_error: error.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_digest_is_set_then_replaced_and_listed_newest_day_first() {
+        each(|db| {
+            let ada = users::tests::add(db, "ada", Role::Teacher).unwrap().id;
+            let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+            let next = day.succ_opt().unwrap();
+            assert_eq!(write(db, |sql| digest(sql, ada, day)), None);
+            let retrying = state(DigestStatus::Retrying, 1, Some("smtp"));
+            write(db, |sql| {
+                set_digest(sql, ada, day, &retrying, UnixMillis(1))
+            });
+            assert_eq!(write(db, |sql| digest(sql, ada, day)), Some(retrying));
+            let sent = state(DigestStatus::Sent, 2, None);
+            write(db, |sql| set_digest(sql, ada, day, &sent, UnixMillis(2)));
+            assert_eq!(write(db, |sql| digest(sql, ada, day)), Some(sent));
+            let empty = state(DigestStatus::Empty, 0, None);
+            write(db, |sql| set_digest(sql, ada, next, &empty, UnixMillis(3)));
+
+            let rows = db.read_sql_blocking(|sql| recent(sql, 5)).unwrap();
+            let seen: Vec<_> = rows.iter().map(|r| (r.day, r.status, r.attempts)).collect();
+            assert_eq!(
+                seen,
+                [(next, DigestStatus::Empty, 0), (day, DigestStatus::Sent, 2)]
+            );
+            assert_eq!((rows[1].user_id, rows[1].username.as_str()), (ada, "ada"));
+            assert_eq!(rows[1].updated_at, UnixMillis(2));
+            assert_eq!(db.read_sql_blocking(|sql| recent(sql, 1)).unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn students_at_risk_are_remembered_once_and_forgotten() {
+        each(|db| {
+            let (class, ada, bea) = write(db, |sql| {
+                Ok((
+                    imports::insert_class(sql, "c", "7B", None, UnixMillis(0))?,
+                    imports::insert_student(sql, "s1", "Ada", UnixMillis(0))?,
+                    imports::insert_student(sql, "s2", "Bea", UnixMillis(0))?,
+                ))
+            });
+            let mark = |student, below| {
+                write(db, |sql| {
+                    set_at_risk(sql, class, student, below, UnixMillis(9))
+                })
+            };
+            mark(ada, true);
+            mark(ada, true);
+            mark(bea, true);
+            let held = |db: &Db| db.read_sql_blocking(|sql| at_risk(sql, class)).unwrap();
+            assert_eq!(held(db), HashSet::from([ada, bea]));
+            mark(bea, false);
+            mark(bea, false);
+            assert_eq!(held(db), HashSet::from([ada]));
+        });
+    }
 }

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use uuid::Uuid;
 
-use super::{StoreError, id_col};
+use super::devices::id_col;
+use super::{Sql, StoreError};
 
 /// An imported row as the hub holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,14 +23,13 @@ pub struct Held<Id> {
 }
 
 /// Students with an `external_ref`, by it (the first, when two share one).
-pub fn students(conn: &Connection) -> Result<HashMap<String, Held<StudentId>>, StoreError> {
-    let sql = "SELECT id, name, external_ref, left_at FROM students
+pub fn students(sql: &dyn Sql) -> Result<HashMap<String, Held<StudentId>>, StoreError> {
+    let query = "SELECT id, name, external_ref, left_at FROM students
         WHERE external_ref IS NOT NULL ORDER BY created_at DESC";
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| {
+    let rows = sql.query_map(query, &[], |r| {
         let left: Option<i64> = r.get("left_at")?;
         Ok((
-            r.get::<_, String>("external_ref")?,
+            r.get::<String>("external_ref")?,
             Held {
                 id: id_col(r, "id")?,
                 name: r.get("name")?,
@@ -38,17 +38,16 @@ pub fn students(conn: &Connection) -> Result<HashMap<String, Held<StudentId>>, S
             },
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Classes with an `external_ref`, by it.
-pub fn classes(conn: &Connection) -> Result<HashMap<String, Held<ClassId>>, StoreError> {
-    let sql = "SELECT id, name, external_ref, teacher_id FROM classes
+pub fn classes(sql: &dyn Sql) -> Result<HashMap<String, Held<ClassId>>, StoreError> {
+    let query = "SELECT id, name, external_ref, teacher_id FROM classes
         WHERE external_ref IS NOT NULL";
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| {
+    let rows = sql.query_map(query, &[], |r| {
         Ok((
-            r.get::<_, String>("external_ref")?,
+            r.get::<String>("external_ref")?,
             Held {
                 id: id_col(r, "id")?,
                 name: r.get("name")?,
@@ -57,17 +56,16 @@ pub fn classes(conn: &Connection) -> Result<HashMap<String, Held<ClassId>>, Stor
             },
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Teachers with an `external_ref`, by it.
-pub fn teachers(conn: &Connection) -> Result<HashMap<String, Held<Uuid>>, StoreError> {
-    let sql = "SELECT id, display_name, username, email, external_ref FROM users
+pub fn teachers(sql: &dyn Sql) -> Result<HashMap<String, Held<Uuid>>, StoreError> {
+    let query = "SELECT id, display_name, username, email, external_ref FROM users
         WHERE external_ref IS NOT NULL";
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| {
+    let rows = sql.query_map(query, &[], |r| {
         Ok((
-            r.get::<_, String>("external_ref")?,
+            r.get::<String>("external_ref")?,
             Held {
                 id: id_col(r, "id")?,
                 name: r.get("display_name")?,
@@ -76,34 +74,36 @@ pub fn teachers(conn: &Connection) -> Result<HashMap<String, Held<Uuid>>, StoreE
             },
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// The (class, student) memberships of imported classes, by their external refs.
-pub fn members(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
-    let sql = "SELECT c.external_ref AS class_ref, s.external_ref AS student_ref
+pub fn members(sql: &dyn Sql) -> Result<Vec<(String, String)>, StoreError> {
+    let query = "SELECT c.external_ref AS class_ref, s.external_ref AS student_ref
         FROM class_members m JOIN classes c ON c.id = m.class_id
         JOIN students s ON s.id = m.student_id
         WHERE c.external_ref IS NOT NULL AND s.external_ref IS NOT NULL";
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| Ok((r.get("class_ref")?, r.get("student_ref")?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let rows = sql.query_map(query, &[], |r| {
+        Ok((r.get("class_ref")?, r.get("student_ref")?))
+    })?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 pub fn insert_student(
-    conn: &Connection,
+    sql: &dyn Sql,
     source: &str,
     name: &str,
     now: UnixMillis,
 ) -> Result<StudentId, StoreError> {
     let id = StudentId::random();
-    let sql = "INSERT INTO students (id, name, external_ref, created_at) VALUES (?1, ?2, ?3, ?4)";
-    conn.execute(sql, params![id.to_string(), name, source, now])?;
+    let insert =
+        "INSERT INTO students (id, name, external_ref, created_at) VALUES (?1, ?2, ?3, ?4)";
+    sql.execute(insert, params![id.to_string(), name, source, now])?;
     Ok(id)
 }
 
-pub fn rename_student(conn: &Connection, id: StudentId, name: &str) -> Result<(), StoreError> {
-    conn.execute(
+pub fn rename_student(sql: &dyn Sql, id: StudentId, name: &str) -> Result<(), StoreError> {
+    sql.execute(
         "UPDATE students SET name = ?2 WHERE id = ?1",
         params![id.to_string(), name],
     )?;
@@ -111,39 +111,39 @@ pub fn rename_student(conn: &Connection, id: StudentId, name: &str) -> Result<()
 }
 
 /// Takes a student out of every class (a leaver; `note_leavers` then marks them left).
-pub fn leave_all_classes(conn: &Connection, id: StudentId) -> Result<(), StoreError> {
-    conn.execute(
+pub fn leave_all_classes(sql: &dyn Sql, id: StudentId) -> Result<(), StoreError> {
+    sql.execute(
         "DELETE FROM class_members WHERE student_id = ?1",
-        [id.to_string()],
+        params![id.to_string()],
     )?;
     Ok(())
 }
 
 pub fn insert_class(
-    conn: &Connection,
+    sql: &dyn Sql,
     source: &str,
     name: &str,
     teacher: Option<Uuid>,
     now: UnixMillis,
 ) -> Result<ClassId, StoreError> {
     let id = ClassId::random();
-    let sql = "INSERT INTO classes (id, name, teacher_id, created_at, external_ref)
+    let insert = "INSERT INTO classes (id, name, teacher_id, created_at, external_ref)
         VALUES (?1, ?2, ?3, ?4, ?5)";
     let teacher = teacher.map(|t| t.to_string());
-    conn.execute(sql, params![id.to_string(), name, teacher, now, source])
+    sql.execute(insert, params![id.to_string(), name, teacher, now, source])
         .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(id)
 }
 
 pub fn update_class(
-    conn: &Connection,
+    sql: &dyn Sql,
     id: ClassId,
     name: &str,
     teacher: Option<Uuid>,
 ) -> Result<(), StoreError> {
-    let sql = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
+    let update = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
     let teacher = teacher.map(|t| t.to_string());
-    conn.execute(sql, params![id.to_string(), name, teacher])
+    sql.execute(update, params![id.to_string(), name, teacher])
         .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(())
 }
@@ -151,7 +151,7 @@ pub fn update_class(
 /// A teacher account made by an import: no password (no one can sign in as it until an admin
 /// sets one).
 pub fn insert_teacher(
-    conn: &Connection,
+    sql: &dyn Sql,
     source: &str,
     username: &str,
     name: &str,
@@ -159,11 +159,11 @@ pub fn insert_teacher(
     now: UnixMillis,
 ) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
-    let sql = "INSERT INTO users
+    let insert = "INSERT INTO users
         (id, username, display_name, role, password_hash, created_at, email, external_ref)
         VALUES (?1, ?2, ?3, 'teacher', '!no password', ?4, ?5, ?6)";
-    conn.execute(
-        sql,
+    sql.execute(
+        insert,
         params![id.to_string(), username, name, now, email, source],
     )
     .map_err(|e| StoreError::conflict_on_unique(e, "user name"))?;
@@ -171,12 +171,121 @@ pub fn insert_teacher(
 }
 
 pub fn update_teacher(
-    conn: &Connection,
+    sql: &dyn Sql,
     id: Uuid,
     name: &str,
     email: Option<&str>,
 ) -> Result<(), StoreError> {
-    let sql = "UPDATE users SET display_name = ?2, email = ?3 WHERE id = ?1";
-    conn.execute(sql, params![id.to_string(), name, email])?;
+    let update = "UPDATE users SET display_name = ?2, email = ?3 WHERE id = ?1";
+    sql.execute(update, params![id.to_string(), name, email])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+    use crate::store::engines::each;
+
+    fn write<T>(
+        db: &Db,
+        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        db.write_sql_blocking(f)
+    }
+
+    fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
+        db.read_sql_blocking(f).unwrap()
+    }
+
+    #[test]
+    fn imported_rows_are_held_by_their_external_refs() {
+        each(|db| {
+            let now = UnixMillis(1);
+            let (ada, bea, class, teacher) = write(db, |sql| {
+                let ada = insert_student(sql, "s1", "Ada", now)?;
+                let bea = insert_student(sql, "s2", "Bea", now)?;
+                let teacher = insert_teacher(sql, "t1", "cy", "Cy", Some("cy@x.example"), now)?;
+                let class = insert_class(sql, "c1", "7B", Some(teacher), now)?;
+                sql.execute(
+                    "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2), (?1, ?3)",
+                    params![class.to_string(), ada.to_string(), bea.to_string()],
+                )?;
+                Ok((ada, bea, class, teacher))
+            })
+            .unwrap();
+            let e = write(db, |sql| insert_class(sql, "c2", "7B", None, now)).unwrap_err();
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+            let e = write(db, |sql| insert_teacher(sql, "t2", "cy", "Cy", None, now)).unwrap_err();
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+
+            let students = read(db, students);
+            assert_eq!(
+                (students["s1"].id, students["s1"].name.as_str()),
+                (ada, "Ada")
+            );
+            assert_eq!(
+                (students["s2"].id, students["s2"].extra.clone()),
+                (bea, None)
+            );
+            let held = Held {
+                id: class,
+                name: "7B".into(),
+                detail: Some(teacher.to_string()),
+                extra: None,
+            };
+            assert_eq!(read(db, classes), HashMap::from([("c1".into(), held)]));
+            let held = Held {
+                id: teacher,
+                name: "Cy".into(),
+                detail: Some("cy".into()),
+                extra: Some("cy@x.example".into()),
+            };
+            assert_eq!(read(db, teachers), HashMap::from([("t1".into(), held)]));
+            let mut members = read(db, members);
+            members.sort();
+            assert_eq!(
+                members,
+                [("c1".into(), "s1".into()), ("c1".into(), "s2".into())]
+            );
+        });
+    }
+
+    #[test]
+    fn imported_rows_are_renamed_and_leavers_leave_their_classes() {
+        each(|db| {
+            let now = UnixMillis(1);
+            let (ada, class, teacher) = write(db, |sql| {
+                let ada = insert_student(sql, "s1", "Ada", now)?;
+                let teacher = insert_teacher(sql, "t1", "cy", "Cy", None, now)?;
+                let class = insert_class(sql, "c1", "7B", None, now)?;
+                insert_class(sql, "c2", "8C", None, now)?;
+                sql.execute(
+                    "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)",
+                    params![class.to_string(), ada.to_string()],
+                )?;
+                Ok((ada, class, teacher))
+            })
+            .unwrap();
+            write(db, |sql| {
+                rename_student(sql, ada, "Ada L")?;
+                update_class(sql, class, "7C", Some(teacher))?;
+                update_teacher(sql, teacher, "Cy D", Some("cy@x.example"))?;
+                leave_all_classes(sql, ada)
+            })
+            .unwrap();
+            let e = write(db, |sql| update_class(sql, class, "8C", None)).unwrap_err();
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+            assert_eq!(read(db, students)["s1"].name, "Ada L");
+            let class = &read(db, classes)["c1"];
+            assert_eq!(
+                (class.name.as_str(), class.detail.clone()),
+                ("7C", Some(teacher.to_string()))
+            );
+            let teacher = &read(db, teachers)["t1"];
+            assert_eq!(teacher.name, "Cy D");
+            assert_eq!(teacher.extra.as_deref(), Some("cy@x.example"));
+            assert!(read(db, members).is_empty());
+        });
+    }
 }

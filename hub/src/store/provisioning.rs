@@ -3,9 +3,10 @@
 //! writes rows.
 
 use rollcall_shared::{DeviceId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 
-use super::{StoreError, id_col};
+use super::devices::id_col;
+use super::{Sql, StoreError};
 
 const INSERT: &str = "INSERT INTO provisioning_codes
     (digest, device_id, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -26,7 +27,7 @@ pub struct StoredCode {
 
 /// Stores a new code for `device`, dropping the device's unused ones.
 pub fn replace(
-    conn: &Connection,
+    sql: &dyn Sql,
     digest: &str,
     device: DeviceId,
     actor: &str,
@@ -34,29 +35,78 @@ pub fn replace(
     expires_at: UnixMillis,
 ) -> Result<(), StoreError> {
     let device = device.to_string();
-    conn.execute(DROP_UNUSED, [&device])?;
-    conn.execute(INSERT, params![digest, device, actor, now, expires_at])?;
+    sql.execute(DROP_UNUSED, params![device])?;
+    sql.execute(INSERT, params![digest, device, actor, now, expires_at])?;
     Ok(())
 }
 
-pub fn get(conn: &Connection, digest: &str) -> Result<Option<StoredCode>, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT)?;
-    let row = stmt.query_row([digest], |r| {
+pub fn get(sql: &dyn Sql, digest: &str) -> Result<Option<StoredCode>, StoreError> {
+    sql.query_opt(SELECT, params![digest], |r| {
         Ok(StoredCode {
             device: id_col(r, "device_id")?,
             expires_at: r.get("expires_at")?,
             used_at: r.get("used_at")?,
         })
-    });
-    Ok(row.optional()?)
+    })
 }
 
 /// Marks the code used; false when it already was (by a request that won the race).
 pub fn spend(
-    conn: &Connection,
+    sql: &dyn Sql,
     digest: &str,
     now: UnixMillis,
     from: Option<&str>,
 ) -> Result<bool, StoreError> {
-    Ok(conn.execute(SPEND, params![digest, now, from])? == 1)
+    Ok(sql.execute(SPEND, params![digest, now, from])? == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::devices::{self, Device};
+    use crate::store::engines::each;
+    use crate::store::{Db, Sql};
+
+    fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
+        db.write_sql_blocking(f).unwrap()
+    }
+
+    #[test]
+    fn a_new_code_replaces_the_unused_one_and_a_code_is_spent_once() {
+        each(|db| {
+            let door = DeviceId::random();
+            let device = Device::new(door, "door", "Lab 3", UnixMillis(0));
+            write(db, |sql| devices::insert(sql, &device, "hash"));
+            let code = |digest| write(db, |sql| get(sql, digest));
+            write(db, |sql| {
+                replace(sql, "old", door, "ada", UnixMillis(1), UnixMillis(9))
+            });
+            write(db, |sql| {
+                replace(sql, "new", door, "ada", UnixMillis(2), UnixMillis(10))
+            });
+            assert_eq!(code("old"), None);
+            let fresh = StoredCode {
+                device: door,
+                expires_at: UnixMillis(10),
+                used_at: None,
+            };
+            assert_eq!(code("new"), Some(fresh.clone()));
+            assert!(write(db, |sql| spend(
+                sql,
+                "new",
+                UnixMillis(3),
+                Some("10.0.0.7")
+            )));
+            assert!(!write(db, |sql| spend(sql, "new", UnixMillis(4), None)));
+            let used = StoredCode {
+                used_at: Some(UnixMillis(3)),
+                ..fresh
+            };
+            assert_eq!(code("new"), Some(used.clone()));
+            write(db, |sql| {
+                replace(sql, "next", door, "ada", UnixMillis(5), UnixMillis(11))
+            });
+            assert_eq!(code("new"), Some(used));
+        });
+    }
 }

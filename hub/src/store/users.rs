@@ -2,11 +2,12 @@
 //! `auth::password`; this module only stores the result.
 
 use rollcall_shared::UnixMillis;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{StoreError, id_col};
+use super::devices::id_col;
+use super::{Row, Sql, StoreError};
 
 const INSERT: &str =
     "INSERT INTO users (id, username, display_name, role, password_hash, created_at, email)
@@ -63,7 +64,7 @@ pub struct User {
     pub email: Option<String>,
 }
 
-fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn from_row(row: &Row) -> rusqlite::Result<User> {
     let role: String = row.get("role")?;
     Ok(User {
         id: id_col(row, "id")?,
@@ -77,8 +78,8 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-pub fn insert(conn: &Connection, user: &User) -> Result<(), StoreError> {
-    conn.execute(
+pub fn insert(sql: &dyn Sql, user: &User) -> Result<(), StoreError> {
+    sql.execute(
         INSERT,
         params![
             user.id.to_string(),
@@ -94,37 +95,37 @@ pub fn insert(conn: &Connection, user: &User) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<User>, StoreError> {
-    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY username"))?;
-    let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list(sql: &dyn Sql) -> Result<Vec<User>, StoreError> {
+    let rows = sql.query_map(&format!("{SELECT} ORDER BY username"), &[], from_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn by_username(conn: &Connection, username: &str) -> Result<Option<User>, StoreError> {
-    let sql = format!("{SELECT} WHERE username = ?1");
-    Ok(conn.query_row(&sql, [username], from_row).optional()?)
+pub fn by_username(sql: &dyn Sql, username: &str) -> Result<Option<User>, StoreError> {
+    sql.query_opt(
+        &format!("{SELECT} WHERE username = ?1"),
+        params![username],
+        from_row,
+    )
 }
 
-pub fn by_id(conn: &Connection, id: Uuid) -> Result<User, StoreError> {
-    let sql = format!("{SELECT} WHERE id = ?1");
-    conn.query_row(&sql, [id.to_string()], from_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("user"))
+pub fn by_id(sql: &dyn Sql, id: Uuid) -> Result<User, StoreError> {
+    let query = format!("{SELECT} WHERE id = ?1");
+    sql.query_one(&query, params![id.to_string()], "user", from_row)
 }
 
-pub fn set_password(conn: &Connection, id: Uuid, hash: &str) -> Result<(), StoreError> {
-    match conn.execute(UPDATE_PASSWORD, params![id.to_string(), hash])? {
+pub fn set_password(sql: &dyn Sql, id: Uuid, hash: &str) -> Result<(), StoreError> {
+    match sql.execute(UPDATE_PASSWORD, params![id.to_string(), hash])? {
         0 => Err(StoreError::NotFound("user")),
         _ => Ok(()),
     }
 }
 
-pub fn count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(COUNT, [], |r| r.get("users"))?)
+pub fn count(sql: &dyn Sql) -> Result<i64, StoreError> {
+    sql.query_one(COUNT, &[], "user count", |r| r.get("users"))
 }
 
 /// Stores `user`'s display name, role, disabled flag and e-mail address.
-pub fn update(conn: &Connection, user: &User) -> Result<(), StoreError> {
+pub fn update(sql: &dyn Sql, user: &User) -> Result<(), StoreError> {
     let row = params![
         user.id.to_string(),
         user.display_name,
@@ -132,21 +133,114 @@ pub fn update(conn: &Connection, user: &User) -> Result<(), StoreError> {
         user.disabled,
         user.email
     ];
-    match conn.execute(UPDATE, row)? {
+    match sql.execute(UPDATE, row)? {
         0 => Err(StoreError::NotFound("user")),
         _ => Ok(()),
     }
 }
 
 /// Deletes the user; their classes are left without a teacher.
-pub fn delete(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
-    conn.execute(CLEAR_TEACHER, [id.to_string()])?;
-    match conn.execute(DELETE, [id.to_string()])? {
+pub fn delete(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
+    sql.execute(CLEAR_TEACHER, params![id.to_string()])?;
+    match sql.execute(DELETE, params![id.to_string()])? {
         0 => Err(StoreError::NotFound("user")),
         _ => Ok(()),
     }
 }
 
-pub fn count_enabled_admins(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(COUNT_ENABLED_ADMINS, [], |r| r.get("admins"))?)
+pub fn count_enabled_admins(sql: &dyn Sql) -> Result<i64, StoreError> {
+    sql.query_one(COUNT_ENABLED_ADMINS, &[], "admin count", |r| {
+        r.get("admins")
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::engines::each;
+    use crate::store::{Db, imports};
+
+    fn write<T>(
+        db: &Db,
+        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        db.write_sql_blocking(f)
+    }
+
+    fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
+        db.read_sql_blocking(f).unwrap()
+    }
+
+    /// Stores a user named `username` with role `role`, for tests of what refers to users.
+    pub(crate) fn add(db: &Db, username: &str, role: Role) -> Result<User, StoreError> {
+        let user = User {
+            id: Uuid::now_v7(),
+            username: username.into(),
+            display_name: format!("{username} ü"),
+            role,
+            password_hash: "hash".into(),
+            disabled: false,
+            created_at: UnixMillis(3),
+            email: None,
+        };
+        write(db, |sql| insert(sql, &user))?;
+        Ok(user)
+    }
+
+    fn names(users: &[User]) -> Vec<&str> {
+        users.iter().map(|u| u.username.as_str()).collect()
+    }
+
+    #[test]
+    fn users_are_stored_found_counted_changed_and_deleted() {
+        each(|db| {
+            assert_eq!(read(db, count), 0);
+            let bea = add(db, "bea", Role::Teacher).unwrap();
+            let ada = add(db, "ada", Role::Admin).unwrap();
+            let e = add(db, "ada", Role::Teacher).unwrap_err();
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+            assert_eq!(names(&read(db, list)), ["ada", "bea"]);
+            assert_eq!((read(db, count), read(db, count_enabled_admins)), (2, 1));
+
+            let found = read(db, |sql| by_username(sql, "bea")).unwrap();
+            assert_eq!(
+                (found.id, found.role, found.disabled),
+                (bea.id, Role::Teacher, false)
+            );
+            assert_eq!(found.display_name, "bea ü");
+            assert!(read(db, |sql| by_username(sql, "cy")).is_none());
+            let missing = db.read_sql_blocking(|sql| by_id(sql, Uuid::now_v7()));
+            assert!(matches!(missing, Err(StoreError::NotFound("user"))));
+
+            write(db, |sql| set_password(sql, ada.id, "new")).unwrap();
+            let changed = User {
+                disabled: true,
+                email: Some("ada@school.example".into()),
+                display_name: "Ada L".into(),
+                ..ada.clone()
+            };
+            write(db, |sql| update(sql, &changed)).unwrap();
+            let back = read(db, |sql| by_id(sql, ada.id));
+            assert_eq!(back.password_hash, "new");
+            assert_eq!((back.disabled, back.email), (true, changed.email));
+            assert_eq!(read(db, count_enabled_admins), 0);
+        });
+    }
+
+    #[test]
+    fn deleting_a_teacher_leaves_their_classes_without_one() {
+        each(|db| {
+            let bea = add(db, "bea", Role::Teacher).unwrap();
+            write(db, |sql| {
+                imports::insert_class(sql, "c1", "7B", Some(bea.id), UnixMillis(4))
+            })
+            .unwrap();
+            write(db, |sql| delete(sql, bea.id)).unwrap();
+            let again = write(db, |sql| delete(sql, bea.id));
+            assert!(matches!(again, Err(StoreError::NotFound("user"))));
+            let classes = read(db, imports::classes);
+            assert_eq!(classes["c1"].detail, None);
+            assert_eq!(read(db, count), 0);
+        });
+    }
 }
