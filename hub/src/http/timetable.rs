@@ -206,11 +206,11 @@ pub async fn slots(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 }
 
 pub async fn terms(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
-    Reply::ok(hub.read(timetable::terms).await?)
+    Reply::ok(hub.read(|c| timetable::terms(c)).await?)
 }
 
 pub async fn holidays(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
-    Reply::ok(hub.read(timetable::holidays).await?)
+    Reply::ok(hub.read(|c| timetable::holidays(c)).await?)
 }
 
 /// Runs `change` in one transaction with an audit entry of `action` on `target`, then tells

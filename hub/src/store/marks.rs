@@ -4,11 +4,12 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{StoreError, id_col};
+use super::timetable::id_at;
+use super::{Row, Sql, StoreError};
 
 const UPSERT: &str =
     "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at)
@@ -69,10 +70,10 @@ pub struct Override {
     pub set_at: UnixMillis,
 }
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {
+fn from_row(r: &Row) -> rusqlite::Result<Override> {
     let mark: String = r.get("mark")?;
     Ok(Override {
-        student: id_col(r, "student_id")?,
+        student: id_at(r, "student_id")?,
         mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
         reason: r.get("reason")?,
         set_by: r.get("set_by")?,
@@ -80,8 +81,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Override> {
     })
 }
 
-pub fn set(conn: &Connection, slot: Uuid, day: NaiveDate, o: &Override) -> Result<(), StoreError> {
-    conn.execute(
+pub fn set(sql: &dyn Sql, slot: Uuid, day: NaiveDate, o: &Override) -> Result<(), StoreError> {
+    sql.execute(
         UPSERT,
         params![
             slot.to_string(),
@@ -97,12 +98,12 @@ pub fn set(conn: &Connection, slot: Uuid, day: NaiveDate, o: &Override) -> Resul
 }
 
 pub fn clear(
-    conn: &Connection,
+    sql: &dyn Sql,
     slot: Uuid,
     day: NaiveDate,
     student: StudentId,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    sql.execute(
         DELETE,
         params![slot.to_string(), day.to_string(), student.to_string()],
     )?;
@@ -110,21 +111,23 @@ pub fn clear(
 }
 
 pub fn get(
-    conn: &Connection,
+    sql: &dyn Sql,
     slot: Uuid,
     day: NaiveDate,
     student: StudentId,
 ) -> Result<Option<Override>, StoreError> {
     let p = params![slot.to_string(), day.to_string(), student.to_string()];
-    Ok(conn.query_row(SELECT_ONE, p, from_row).optional()?)
+    sql.query_opt(SELECT_ONE, p, from_row)
 }
 
-pub fn for_session(
-    conn: &Connection,
-    slot: Uuid,
-    day: NaiveDate,
-) -> Result<Vec<Override>, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT_SESSION)?;
-    let rows = stmt.query_map(params![slot.to_string(), day.to_string()], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn for_session(sql: &dyn Sql, slot: Uuid, day: NaiveDate) -> Result<Vec<Override>, StoreError> {
+    let rows = sql.query_map(
+        SELECT_SESSION,
+        params![slot.to_string(), day.to_string()],
+        from_row,
+    )?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,14 +5,14 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{RecordId, StudentId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::marks::Mark;
 use super::records::Status;
-use super::timetable::Slot;
-use super::{StoreError, id_col};
+use super::timetable::{Slot, id_at};
+use super::{Row, Sql, StoreError};
 use crate::attendance::Source;
 
 const CODES: &str = "SELECT code, meaning, mark FROM attendance_codes ORDER BY rowid";
@@ -129,7 +129,7 @@ pub struct NewEntry {
     pub reason: Option<String>,
 }
 
-fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Code> {
+fn code_row(r: &Row) -> rusqlite::Result<Code> {
     let mark: String = r.get("mark")?;
     Ok(Code {
         code: r.get("code")?,
@@ -138,28 +138,25 @@ fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Code> {
     })
 }
 
-pub fn codes(conn: &Connection) -> Result<Vec<Code>, StoreError> {
-    let mut stmt = conn.prepare_cached(CODES)?;
-    let rows = stmt.query_map([], code_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn codes(sql: &dyn Sql) -> Result<Vec<Code>, StoreError> {
+    let rows = sql.query_map(CODES, &[], code_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn code(conn: &Connection, code: &str) -> Result<Code, StoreError> {
-    conn.query_row(CODE, [code], code_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("attendance code"))
+pub fn code(sql: &dyn Sql, code: &str) -> Result<Code, StoreError> {
+    sql.query_one(CODE, params![code], "attendance code", code_row)
 }
 
-pub fn add_code(conn: &Connection, c: &Code) -> Result<(), StoreError> {
-    conn.execute(INSERT_CODE, params![c.code, c.meaning, c.mark.as_str()])
+pub fn add_code(sql: &dyn Sql, c: &Code) -> Result<(), StoreError> {
+    sql.execute(INSERT_CODE, params![c.code, c.meaning, c.mark.as_str()])
         .map_err(|e| StoreError::conflict_on_unique(e, &format!("attendance code {:?}", c.code)))?;
     Ok(())
 }
 
 /// Changes a code's meaning, and its mark while no entry uses it (a used code's mark is part
 /// of closed registers).
-pub fn update_code(conn: &Connection, c: &Code) -> Result<(), StoreError> {
-    let before = code(conn, &c.code)?;
+pub fn update_code(sql: &dyn Sql, c: &Code) -> Result<(), StoreError> {
+    let before = code(sql, &c.code)?;
     if before.mark != c.mark && BUILT_IN.contains(&c.code.as_str()) {
         return Err(StoreError::Conflict(format!(
             "attendance code {:?} is written by the hub when sessions close: its mark stays {}",
@@ -167,44 +164,44 @@ pub fn update_code(conn: &Connection, c: &Code) -> Result<(), StoreError> {
             before.mark.as_str()
         )));
     }
-    if before.mark != c.mark && code_used(conn, &c.code)? {
+    if before.mark != c.mark && code_used(sql, &c.code)? {
         return Err(StoreError::Conflict(format!(
             "attendance code {:?} is used in the register: its mark stays {}",
             c.code,
             before.mark.as_str()
         )));
     }
-    conn.execute(UPDATE_CODE, params![c.code, c.meaning, c.mark.as_str()])?;
+    sql.execute(UPDATE_CODE, params![c.code, c.meaning, c.mark.as_str()])?;
     Ok(())
 }
 
 /// Deletes a code nobody has used.
-pub fn delete_code(conn: &Connection, code_name: &str) -> Result<(), StoreError> {
-    code(conn, code_name)?;
+pub fn delete_code(sql: &dyn Sql, code_name: &str) -> Result<(), StoreError> {
+    code(sql, code_name)?;
     if BUILT_IN.contains(&code_name) {
         return Err(StoreError::Conflict(format!(
             "attendance code {code_name:?} is written by the hub when sessions close and stays"
         )));
     }
-    if code_used(conn, code_name)? {
+    if code_used(sql, code_name)? {
         return Err(StoreError::Conflict(format!(
             "attendance code {code_name:?} is used in the register and stays"
         )));
     }
-    conn.execute(DELETE_CODE, [code_name])?;
+    sql.execute(DELETE_CODE, params![code_name])?;
     Ok(())
 }
 
-fn code_used(conn: &Connection, code: &str) -> Result<bool, StoreError> {
-    Ok(conn.query_row(CODE_USED, [code], |r| r.get("used"))?)
+fn code_used(sql: &dyn Sql, code: &str) -> Result<bool, StoreError> {
+    sql.query_one(CODE_USED, params![code], "code use", |r| r.get("used"))
 }
 
-fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
-    let day = id_col(r, "day")?;
+fn session_row(r: &Row) -> rusqlite::Result<ClosedSession> {
+    let day = id_at(r, "day")?;
     Ok(ClosedSession {
         slot: Slot {
-            id: id_col(r, "slot_id")?,
-            class_id: id_col(r, "class_id")?,
+            id: id_at(r, "slot_id")?,
+            class_id: id_at(r, "class_id")?,
             room: r.get("room")?,
             weekday: r.get("weekday")?,
             start_minute: r.get("start_minute")?,
@@ -220,11 +217,13 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClosedSession> {
     })
 }
 
-/// The closed session of `slot` on `day`, if it has closed.
 /// The day of the earliest closed session of `slot`, if any.
-pub fn first_closed_day(conn: &Connection, slot: Uuid) -> Result<Option<NaiveDate>, StoreError> {
-    let sql = "SELECT min(day) AS first_day FROM register_sessions WHERE slot_id = ?1";
-    let day: Option<String> = conn.query_row(sql, [slot.to_string()], |r| r.get("first_day"))?;
+pub fn first_closed_day(sql: &dyn Sql, slot: Uuid) -> Result<Option<NaiveDate>, StoreError> {
+    let query = "SELECT min(day) AS first_day FROM register_sessions WHERE slot_id = ?1";
+    let day: Option<String> =
+        sql.query_one(query, params![slot.to_string()], "first day", |r| {
+            r.get("first_day")
+        })?;
     day.map(|d| {
         d.parse()
             .map_err(|_| StoreError::Corrupt(format!("register session day {d:?}")))
@@ -232,38 +231,43 @@ pub fn first_closed_day(conn: &Connection, slot: Uuid) -> Result<Option<NaiveDat
     .transpose()
 }
 
+/// The closed session of `slot` on `day`, if it has closed.
 pub fn session(
-    conn: &Connection,
+    sql: &dyn Sql,
     slot: Uuid,
     day: NaiveDate,
 ) -> Result<Option<ClosedSession>, StoreError> {
-    let sql =
+    let query =
         format!("SELECT {SESSION_COLUMNS} FROM register_sessions WHERE slot_id = ?1 AND day = ?2");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt
-        .query_row(params![slot.to_string(), day.to_string()], session_row)
-        .optional()?)
+    sql.query_opt(
+        &query,
+        params![slot.to_string(), day.to_string()],
+        session_row,
+    )
 }
 
 /// The sessions closed on the days `from..=to`, by day and start.
 pub fn sessions_between(
-    conn: &Connection,
+    sql: &dyn Sql,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ClosedSession>, StoreError> {
-    let sql = format!(
+    let query = format!(
         "SELECT {SESSION_COLUMNS} FROM register_sessions WHERE day BETWEEN ?1 AND ?2
          ORDER BY day, start_minute, room"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![from.to_string(), to.to_string()], session_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let rows = sql.query_map(
+        &query,
+        params![from.to_string(), to.to_string()],
+        session_row,
+    )?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Writes a closed session and its entries (in the caller's transaction).
-pub fn write(conn: &Connection, s: &ClosedSession, entries: &[NewEntry]) -> Result<(), StoreError> {
+pub fn write(sql: &dyn Sql, s: &ClosedSession, entries: &[NewEntry]) -> Result<(), StoreError> {
     let (slot, day) = (s.slot.id.to_string(), s.day.to_string());
-    conn.execute(
+    sql.execute(
         INSERT_SESSION,
         params![
             slot,
@@ -279,63 +283,67 @@ pub fn write(conn: &Connection, s: &ClosedSession, entries: &[NewEntry]) -> Resu
             s.closed_at
         ],
     )?;
-    let mut stmt = conn.prepare_cached(INSERT_ENTRY)?;
     for e in entries {
         let evidence: Vec<String> = e.evidence.iter().map(ToString::to_string).collect();
-        stmt.execute(params![
-            slot,
-            day,
-            e.student.to_string(),
-            e.student_name,
-            e.code,
-            e.source.as_str(),
-            e.first_seen_at,
-            serde_json::to_string(&evidence).unwrap_or_else(|_| "[]".into()),
-            e.reason
-        ])?;
+        sql.execute(
+            INSERT_ENTRY,
+            params![
+                slot,
+                day,
+                e.student.to_string(),
+                e.student_name,
+                e.code,
+                e.source.as_str(),
+                e.first_seen_at,
+                serde_json::to_string(&evidence).unwrap_or_else(|_| "[]".into()),
+                e.reason
+            ],
+        )?;
     }
     Ok(())
 }
 
+fn entry_row(r: &Row) -> rusqlite::Result<Entry> {
+    let source: String = r.get("source")?;
+    let evidence: String = r.get("evidence")?;
+    Ok(Entry {
+        student: id_at(r, "student_id")?,
+        student_name: r.get("student_name")?,
+        original_code: r.get("code")?,
+        source: Source::parse(&source).unwrap_or(Source::Closed),
+        first_seen_at: r.get("first_seen_at")?,
+        evidence: serde_json::from_str::<Vec<String>>(&evidence)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .collect(),
+        reason: r.get("reason")?,
+        amendments: Vec::new(),
+    })
+}
+
+fn amendment_row(r: &Row) -> rusqlite::Result<(StudentId, Amendment)> {
+    Ok((
+        id_at(r, "student_id")?,
+        Amendment {
+            code: r.get("code")?,
+            reason: r.get("reason")?,
+            by_user: r.get("by_user")?,
+            by_name: r.get("by_name")?,
+            by_role: r.get("by_role")?,
+            at: r.get("at")?,
+        },
+    ))
+}
+
 /// The entries of a closed session with their amendments, by student name.
-pub fn entries(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Vec<Entry>, StoreError> {
+pub fn entries(sql: &dyn Sql, slot: Uuid, day: NaiveDate) -> Result<Vec<Entry>, StoreError> {
     let key = params![slot.to_string(), day.to_string()];
-    let mut stmt = conn.prepare_cached(ENTRIES)?;
-    let mut entries: Vec<Entry> = stmt
-        .query_map(key, |r| {
-            let source: String = r.get("source")?;
-            let evidence: String = r.get("evidence")?;
-            Ok(Entry {
-                student: id_col(r, "student_id")?,
-                student_name: r.get("student_name")?,
-                original_code: r.get("code")?,
-                source: Source::parse(&source).unwrap_or(Source::Closed),
-                first_seen_at: r.get("first_seen_at")?,
-                evidence: serde_json::from_str::<Vec<String>>(&evidence)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|id| id.parse().ok())
-                    .collect(),
-                reason: r.get("reason")?,
-                amendments: Vec::new(),
-            })
-        })?
+    let mut entries: Vec<Entry> = sql
+        .query_map(ENTRIES, key, entry_row)?
+        .into_iter()
         .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare_cached(AMENDMENTS)?;
-    let amendments = stmt.query_map(key, |r| {
-        Ok((
-            id_col::<StudentId>(r, "student_id")?,
-            Amendment {
-                code: r.get("code")?,
-                reason: r.get("reason")?,
-                by_user: r.get("by_user")?,
-                by_name: r.get("by_name")?,
-                by_role: r.get("by_role")?,
-                at: r.get("at")?,
-            },
-        ))
-    })?;
-    for a in amendments {
+    for a in sql.query_map(AMENDMENTS, key, amendment_row)? {
         let (student, amendment) = a?;
         if let Some(e) = entries.iter_mut().find(|e| e.student == student) {
             e.amendments.push(amendment);
@@ -346,11 +354,11 @@ pub fn entries(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Vec<Entr
 
 /// Appends an amendment to the entry of `student` in a closed session.
 pub fn amend(
-    conn: &Connection,
+    sql: &dyn Sql,
     (slot, day, student): (Uuid, NaiveDate, StudentId),
     a: &Amendment,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    sql.execute(
         INSERT_AMENDMENT,
         params![
             slot.to_string(),
@@ -382,40 +390,44 @@ pub struct LateEvidence {
 /// The late evidence of sessions on or after `since` (`early_ms` the early-arrival margin of a
 /// session window, `accepted` the record statuses that count), the earliest record first.
 pub fn late_evidence(
-    conn: &Connection,
+    sql: &dyn Sql,
     since: NaiveDate,
     early_ms: i64,
     accepted: [Status; 2],
 ) -> Result<Vec<LateEvidence>, StoreError> {
     let [a, b] = accepted.map(Status::as_str);
-    let mut stmt = conn.prepare_cached(LATE_EVIDENCE)?;
-    let rows = stmt.query_map(params![since.to_string(), early_ms, a, b], |r| {
-        Ok(LateEvidence {
-            slot: id_col(r, "slot_id")?,
-            day: id_col(r, "day")?,
-            student: id_col(r, "student_id")?,
-            starts_at: r.get("starts_at")?,
-            record: id_col(r, "record_id")?,
-            captured_at: r.get("captured_at")?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let rows = sql.query_map(
+        LATE_EVIDENCE,
+        params![since.to_string(), early_ms, a, b],
+        |r| {
+            Ok(LateEvidence {
+                slot: id_at(r, "slot_id")?,
+                day: id_at(r, "day")?,
+                student: id_at(r, "student_id")?,
+                starts_at: r.get("starts_at")?,
+                record: id_at(r, "record_id")?,
+                captured_at: r.get("captured_at")?,
+            })
+        },
+    )?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Deletes the register of every session before `before`, amendments first. Returns how
 /// many sessions.
-pub fn purge(conn: &Connection, before: NaiveDate) -> Result<usize, StoreError> {
+pub fn purge(sql: &dyn Sql, before: NaiveDate) -> Result<usize, StoreError> {
     let day = before.to_string();
-    conn.execute("DELETE FROM register_amendments WHERE day < ?1", [&day])?;
-    conn.execute("DELETE FROM register_entries WHERE day < ?1", [&day])?;
-    Ok(conn.execute("DELETE FROM register_sessions WHERE day < ?1", [&day])?)
+    sql.execute(
+        "DELETE FROM register_amendments WHERE day < ?1",
+        params![day],
+    )?;
+    sql.execute("DELETE FROM register_entries WHERE day < ?1", params![day])?;
+    sql.execute("DELETE FROM register_sessions WHERE day < ?1", params![day])
 }
 
 /// The last day every session of which is closed; `None` before the first pass.
-pub fn closed_through(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
-    let day: Option<String> = conn
-        .query_row(CLOSED_THROUGH, [], |r| r.get("closed_through"))
-        .optional()?;
+pub fn closed_through(sql: &dyn Sql) -> Result<Option<NaiveDate>, StoreError> {
+    let day: Option<String> = sql.query_opt(CLOSED_THROUGH, &[], |r| r.get("closed_through"))?;
     day.map(|d| {
         d.parse()
             .map_err(|e| StoreError::Corrupt(format!("register progress {d:?}: {e}")))
@@ -423,7 +435,10 @@ pub fn closed_through(conn: &Connection) -> Result<Option<NaiveDate>, StoreError
     .transpose()
 }
 
-pub fn set_closed_through(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
-    conn.execute(SET_CLOSED_THROUGH, [day.to_string()])?;
+pub fn set_closed_through(sql: &dyn Sql, day: NaiveDate) -> Result<(), StoreError> {
+    sql.execute(SET_CLOSED_THROUGH, params![day.to_string()])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

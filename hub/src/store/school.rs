@@ -5,11 +5,12 @@
 use std::collections::HashSet;
 
 use rollcall_shared::{ClassId, Embedding, RecordId, StudentId, UnixMillis};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{StoreError, embedding_col, embedding_to_blob, id_col, readable};
+use super::timetable::id_at;
+use super::{Row, Sql, StoreError, blob_to_embedding, embedding_to_blob, readable};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
@@ -22,8 +23,8 @@ const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at FROM stu
 const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
 const STUDENT_EXISTS: &str = "SELECT 1 FROM students WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
-const ADD_MEMBER: &str =
-    "INSERT OR IGNORE INTO class_members (class_id, student_id) VALUES (?1, ?2)";
+const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)
+    ON CONFLICT (class_id, student_id) DO NOTHING";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
 const MEMBERS: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
     s.created_at AS created_at FROM students s
@@ -107,28 +108,28 @@ pub struct NewEnrolment<'a> {
     pub at: UnixMillis,
 }
 
-fn class_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Class> {
+fn class_row(r: &Row) -> rusqlite::Result<Class> {
     let teacher: Option<String> = r.get("teacher_id")?;
     Ok(Class {
-        id: id_col(r, "id")?,
+        id: id_at(r, "id")?,
         name: r.get("name")?,
         teacher_id: teacher.and_then(|t| t.parse().ok()),
         created_at: r.get("created_at")?,
     })
 }
 
-fn student_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Student> {
+fn student_row(r: &Row) -> rusqlite::Result<Student> {
     Ok(Student {
-        id: id_col(r, "id")?,
+        id: id_at(r, "id")?,
         name: r.get("name")?,
         external_ref: r.get("external_ref")?,
         created_at: r.get("created_at")?,
     })
 }
 
-pub fn insert_class(conn: &Connection, c: &Class) -> Result<(), StoreError> {
+pub fn insert_class(sql: &dyn Sql, c: &Class) -> Result<(), StoreError> {
     let teacher = c.teacher_id.map(|t| t.to_string());
-    conn.execute(
+    sql.execute(
         INSERT_CLASS,
         params![c.id.to_string(), c.name, teacher, c.created_at],
     )
@@ -136,41 +137,38 @@ pub fn insert_class(conn: &Connection, c: &Class) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn update_class(conn: &Connection, c: &Class) -> Result<(), StoreError> {
+pub fn update_class(sql: &dyn Sql, c: &Class) -> Result<(), StoreError> {
     let teacher = c.teacher_id.map(|t| t.to_string());
-    conn.execute(UPDATE_CLASS, params![c.id.to_string(), c.name, teacher])
+    sql.execute(UPDATE_CLASS, params![c.id.to_string(), c.name, teacher])
         .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(())
 }
 
-pub fn delete_class(conn: &Connection, id: ClassId) -> Result<(), StoreError> {
-    conn.execute(DELETE_CLASS, [id.to_string()])?;
+pub fn delete_class(sql: &dyn Sql, id: ClassId) -> Result<(), StoreError> {
+    sql.execute(DELETE_CLASS, params![id.to_string()])?;
     Ok(())
 }
 
-pub fn classes(conn: &Connection) -> Result<Vec<Class>, StoreError> {
-    let mut stmt = conn.prepare(&format!("{SELECT_CLASS} ORDER BY name"))?;
-    let rows = stmt.query_map([], class_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn classes(sql: &dyn Sql) -> Result<Vec<Class>, StoreError> {
+    let rows = sql.query_map(&format!("{SELECT_CLASS} ORDER BY name"), &[], class_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn class(conn: &Connection, id: ClassId) -> Result<Class, StoreError> {
-    let sql = format!("{SELECT_CLASS} WHERE id = ?1");
-    conn.query_row(&sql, [id.to_string()], class_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("class"))
+pub fn class(sql: &dyn Sql, id: ClassId) -> Result<Class, StoreError> {
+    let query = format!("{SELECT_CLASS} WHERE id = ?1");
+    sql.query_one(&query, params![id.to_string()], "class", class_row)
 }
 
-pub fn insert_student(conn: &Connection, s: &Student) -> Result<(), StoreError> {
-    conn.execute(
+pub fn insert_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
+    sql.execute(
         INSERT_STUDENT,
         params![s.id.to_string(), s.name, s.external_ref, s.created_at],
     )?;
     Ok(())
 }
 
-pub fn update_student(conn: &Connection, s: &Student) -> Result<(), StoreError> {
-    conn.execute(
+pub fn update_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
+    sql.execute(
         UPDATE_STUDENT,
         params![s.id.to_string(), s.name, s.external_ref],
     )?;
@@ -178,98 +176,91 @@ pub fn update_student(conn: &Connection, s: &Student) -> Result<(), StoreError> 
 }
 
 /// Deletes a student with their embeddings and memberships (cascades).
-pub fn delete_student(conn: &Connection, id: StudentId) -> Result<(), StoreError> {
-    conn.execute(DELETE_STUDENT, [id.to_string()])?;
+pub fn delete_student(sql: &dyn Sql, id: StudentId) -> Result<(), StoreError> {
+    sql.execute(DELETE_STUDENT, params![id.to_string()])?;
     Ok(())
 }
 
-pub fn students(conn: &Connection) -> Result<Vec<Student>, StoreError> {
-    let mut stmt = conn.prepare(&format!("{SELECT_STUDENT} ORDER BY name, id"))?;
-    let rows = stmt.query_map([], student_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn students(sql: &dyn Sql) -> Result<Vec<Student>, StoreError> {
+    let query = format!("{SELECT_STUDENT} ORDER BY name, id");
+    let rows = sql.query_map(&query, &[], student_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Which of `ids` are students on the roster.
 pub fn on_roster(
-    conn: &Connection,
+    sql: &dyn Sql,
     ids: impl IntoIterator<Item = StudentId>,
 ) -> Result<HashSet<StudentId>, StoreError> {
-    let mut stmt = conn.prepare_cached(STUDENT_EXISTS)?;
     let mut found = HashSet::new();
     for id in ids {
-        if stmt.exists([id.to_string()])? {
+        if sql
+            .query_opt(STUDENT_EXISTS, params![id.to_string()], |_| Ok(()))?
+            .is_some()
+        {
             found.insert(id);
         }
     }
     Ok(found)
 }
 
-pub fn student(conn: &Connection, id: StudentId) -> Result<Student, StoreError> {
-    let sql = format!("{SELECT_STUDENT} WHERE id = ?1");
-    conn.query_row(&sql, [id.to_string()], student_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("student"))
+pub fn student(sql: &dyn Sql, id: StudentId) -> Result<Student, StoreError> {
+    let query = format!("{SELECT_STUDENT} WHERE id = ?1");
+    sql.query_one(&query, params![id.to_string()], "student", student_row)
 }
 
 /// Notes when students left their last class (and forgets it for those back in one).
-pub fn note_leavers(conn: &Connection, now: UnixMillis) -> Result<(), StoreError> {
-    conn.execute(
+pub fn note_leavers(sql: &dyn Sql, now: UnixMillis) -> Result<(), StoreError> {
+    sql.execute(
         "UPDATE students SET left_at = ?1 WHERE left_at IS NULL
          AND id NOT IN (SELECT student_id FROM class_members)",
-        [now],
+        params![now],
     )?;
-    conn.execute(
+    sql.execute(
         "UPDATE students SET left_at = NULL WHERE left_at IS NOT NULL
          AND id IN (SELECT student_id FROM class_members)",
-        [],
+        &[],
     )?;
     Ok(())
 }
 
 /// Deletes the enrolment photos and templates of students who left before `left_before`.
-pub fn purge_leavers_faces(
-    conn: &Connection,
-    left_before: UnixMillis,
-) -> Result<usize, StoreError> {
-    Ok(conn.execute(
+pub fn purge_leavers_faces(sql: &dyn Sql, left_before: UnixMillis) -> Result<usize, StoreError> {
+    sql.execute(
         "DELETE FROM embeddings WHERE student_id IN
          (SELECT id FROM students WHERE left_at < ?1)",
-        [left_before],
-    )?)
+        params![left_before],
+    )
 }
 
-pub fn add_member(conn: &Connection, class: ClassId, student: StudentId) -> Result<(), StoreError> {
-    conn.execute(ADD_MEMBER, params![class.to_string(), student.to_string()])?;
+pub fn add_member(sql: &dyn Sql, class: ClassId, student: StudentId) -> Result<(), StoreError> {
+    sql.execute(ADD_MEMBER, params![class.to_string(), student.to_string()])?;
     Ok(())
 }
 
-pub fn remove_member(
-    conn: &Connection,
-    class: ClassId,
-    student: StudentId,
-) -> Result<(), StoreError> {
-    conn.execute(
+pub fn remove_member(sql: &dyn Sql, class: ClassId, student: StudentId) -> Result<(), StoreError> {
+    sql.execute(
         REMOVE_MEMBER,
         params![class.to_string(), student.to_string()],
     )?;
     Ok(())
 }
 
-pub fn members(conn: &Connection, class: ClassId) -> Result<Vec<Student>, StoreError> {
-    let mut stmt = conn.prepare_cached(MEMBERS)?;
-    let rows = stmt.query_map([class.to_string()], student_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn members(sql: &dyn Sql, class: ClassId) -> Result<Vec<Student>, StoreError> {
+    let rows = sql.query_map(MEMBERS, params![class.to_string()], student_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn classes_of(conn: &Connection, student: StudentId) -> Result<Vec<ClassId>, StoreError> {
-    let mut stmt = conn.prepare_cached(CLASSES_OF)?;
-    let rows = stmt.query_map([student.to_string()], |r| id_col(r, "class_id"))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn classes_of(sql: &dyn Sql, student: StudentId) -> Result<Vec<ClassId>, StoreError> {
+    let rows = sql.query_map(CLASSES_OF, params![student.to_string()], |r| {
+        id_at(r, "class_id")
+    })?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn insert_enrolment(conn: &Connection, e: &NewEnrolment<'_>) -> Result<Uuid, StoreError> {
+pub fn insert_enrolment(sql: &dyn Sql, e: &NewEnrolment<'_>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
-    conn.execute(
+    sql.execute(
         INSERT_EMBEDDING,
         params![
             id.to_string(),
@@ -290,35 +281,49 @@ pub fn insert_enrolment(conn: &Connection, e: &NewEnrolment<'_>) -> Result<Uuid,
 /// The templates learned for `student` under `model` (from reviews and door captures), oldest
 /// first: `(id, created_at)`.
 pub fn learned(
-    conn: &Connection,
+    sql: &dyn Sql,
     student: StudentId,
     model: &str,
 ) -> Result<Vec<(Uuid, UnixMillis)>, StoreError> {
-    let mut stmt = conn.prepare_cached(LEARNED)?;
-    let rows = stmt.query_map(params![student.to_string(), model], |r| {
-        Ok((id_col(r, "id")?, r.get("created_at")?))
+    let rows = sql.query_map(LEARNED, params![student.to_string(), model], |r| {
+        Ok((id_at(r, "id")?, r.get("created_at")?))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn delete_enrolment(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
-    conn.execute(DELETE_EMBEDDING, [id.to_string()])?;
+pub fn delete_enrolment(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
+    sql.execute(DELETE_EMBEDDING, params![id.to_string()])?;
     Ok(())
 }
 
 /// Every enrolment embedding of `student`, oldest first; a row whose embedding is not one
 /// descriptor long is logged and left out.
-pub fn enrolments(conn: &Connection, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
-    let mut stmt = conn.prepare_cached(SELECT_EMBEDDINGS)?;
-    let rows = stmt.query_map([student.to_string()], |r| {
-        let id: Uuid = id_col(r, "id")?;
+pub fn enrolments(sql: &dyn Sql, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
+    let rows = sql.query_map(SELECT_EMBEDDINGS, params![student.to_string()], |r| {
+        let id: Uuid = id_at(r, "id")?;
         Ok(Enrolment {
             id,
             model: r.get("model")?,
-            embedding: embedding_col(r, "embedding", &format!("enrolment {id}"))?,
+            embedding: embedding_at(r, "embedding", &format!("enrolment {id}"))?,
             quality: r.get("quality")?,
             created_at: r.get("created_at")?,
         })
     })?;
     readable(rows, "enrolment")
 }
+
+/// `store::embedding_col` for the store's [`Row`]: column `col` read as an embedding, a bad
+/// one an error [`readable`] leaves out; `what` names the row.
+fn embedding_at(row: &Row, col: &str, what: &str) -> rusqlite::Result<Embedding> {
+    let blob: Vec<u8> = row.get(col)?;
+    blob_to_embedding(&blob, what).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            row.index_of(col),
+            rusqlite::types::Type::Blob,
+            e.into(),
+        )
+    })
+}
+
+#[cfg(test)]
+pub(super) mod tests;

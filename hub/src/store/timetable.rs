@@ -5,13 +5,16 @@
 //! timetable takes effect from a date by ending the old slot the day before and starting a new
 //! one ([`split_slot`]), so the sessions before that date stay as they were.
 
+use std::str::FromStr;
+
 use chrono::NaiveDate;
 use rollcall_shared::ClassId;
-use rusqlite::{Connection, OptionalExtension, RowIndex, params};
+use rusqlite::{ToSql, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{StoreError, id_col};
+use super::sql::Column;
+use super::{Row, Sql, StoreError};
 
 const INSERT_SLOT: &str = "INSERT INTO timetable
     (id, class_id, room, weekday, start_minute, end_minute, valid_from, valid_until)
@@ -76,13 +79,13 @@ pub struct Holiday {
     pub name: String,
 }
 
-fn slot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
-    SlotColumns::of(r.as_ref())?.read(r)
+fn slot_row(r: &Row) -> rusqlite::Result<Slot> {
+    SlotColumns::of(r)?.read(r)
 }
 
-/// Where the columns of [`SELECT_SLOT`] are, found by name once per statement: a by-name
-/// `get` scans the statement's column names each time, and the gallery pusher reads every
-/// slot of a room for each door unit it plans for.
+/// Where the columns of [`SELECT_SLOT`] are, found by name once per query: a by-name `get`
+/// scans the column names each time, and the gallery pusher reads every slot of a room for
+/// each door unit it plans for.
 struct SlotColumns {
     id: usize,
     class_id: usize,
@@ -95,8 +98,8 @@ struct SlotColumns {
 }
 
 impl SlotColumns {
-    fn of(stmt: &rusqlite::Statement<'_>) -> rusqlite::Result<Self> {
-        let at = |name: &str| stmt.column_index(name);
+    fn of(row: &Row) -> rusqlite::Result<Self> {
+        let at = |name: &str| name.index(row);
         Ok(Self {
             id: at("id")?,
             class_id: at("class_id")?,
@@ -109,10 +112,10 @@ impl SlotColumns {
         })
     }
 
-    fn read(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<Slot> {
+    fn read(&self, r: &Row) -> rusqlite::Result<Slot> {
         Ok(Slot {
-            id: id_col(r, self.id)?,
-            class_id: id_col(r, self.class_id)?,
+            id: id_at(r, self.id)?,
+            class_id: id_at(r, self.class_id)?,
             room: r.get(self.room)?,
             weekday: r.get(self.weekday)?,
             start_minute: r.get(self.start_minute)?,
@@ -123,195 +126,202 @@ impl SlotColumns {
     }
 }
 
-/// Every slot `stmt` selects with `params`.
-fn slots(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    params: impl rusqlite::Params,
-) -> Result<Vec<Slot>, StoreError> {
-    let columns = SlotColumns::of(stmt)?;
-    let rows = stmt.query_map(params, |r| columns.read(r))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// Every slot `query` selects with `params`.
+fn slots(sql: &dyn Sql, query: &str, params: &[&dyn ToSql]) -> Result<Vec<Slot>, StoreError> {
+    let rows = sql.rows(query, params)?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns = SlotColumns::of(first)?;
+    Ok(rows
+        .iter()
+        .map(|r| columns.read(r))
+        .collect::<Result<_, _>>()?)
 }
 
-pub fn insert_slot(conn: &Connection, s: &Slot) -> Result<(), StoreError> {
-    conn.execute(INSERT_SLOT, slot_params(s))?;
+pub fn insert_slot(sql: &dyn Sql, s: &Slot) -> Result<(), StoreError> {
+    with_slot_params(s, |p| sql.execute(INSERT_SLOT, p))?;
     Ok(())
 }
 
-pub fn update_slot(conn: &Connection, s: &Slot) -> Result<(), StoreError> {
-    match conn.execute(UPDATE_SLOT, slot_params(s))? {
+pub fn update_slot(sql: &dyn Sql, s: &Slot) -> Result<(), StoreError> {
+    match with_slot_params(s, |p| sql.execute(UPDATE_SLOT, p))? {
         0 => Err(StoreError::NotFound("timetable slot")),
         _ => Ok(()),
     }
 }
 
-fn slot_params(s: &Slot) -> impl rusqlite::Params + '_ {
-    (
-        s.id.to_string(),
-        s.class_id.to_string(),
-        &s.room,
+/// Calls `f` with the parameters of [`INSERT_SLOT`] and [`UPDATE_SLOT`] for `s`.
+fn with_slot_params<T>(s: &Slot, f: impl FnOnce(&[&dyn ToSql]) -> T) -> T {
+    let (id, class_id) = (s.id.to_string(), s.class_id.to_string());
+    let valid_from = s.valid_from.map(|d| d.to_string());
+    let valid_until = s.valid_until.map(|d| d.to_string());
+    f(params![
+        id,
+        class_id,
+        s.room,
         s.weekday,
         s.start_minute,
         s.end_minute,
-        s.valid_from.map(|d| d.to_string()),
-        s.valid_until.map(|d| d.to_string()),
-    )
+        valid_from,
+        valid_until
+    ])
 }
 
 /// Ends `old` on the day before `new` starts (`new.valid_from`, which a replacement has) and
 /// adds `new`: the change takes effect from that day, the sessions before it keep `old`.
-pub fn split_slot(conn: &Connection, old: Uuid, new: &Slot) -> Result<(), StoreError> {
+pub fn split_slot(sql: &dyn Sql, old: Uuid, new: &Slot) -> Result<(), StoreError> {
     let last = new.valid_from.and_then(|d| d.pred_opt());
-    end_slot(conn, old, last.unwrap_or(NaiveDate::MIN))?;
-    insert_slot(conn, new)
+    end_slot(sql, old, last.unwrap_or(NaiveDate::MIN))?;
+    insert_slot(sql, new)
 }
 
 /// The slot `id` runs through `last` and no further.
-pub fn end_slot(conn: &Connection, id: Uuid, last: NaiveDate) -> Result<(), StoreError> {
-    match conn.execute(END_SLOT, params![id.to_string(), last.to_string()])? {
+pub fn end_slot(sql: &dyn Sql, id: Uuid, last: NaiveDate) -> Result<(), StoreError> {
+    match sql.execute(END_SLOT, params![id.to_string(), last.to_string()])? {
         0 => Err(StoreError::NotFound("timetable slot")),
         _ => Ok(()),
     }
 }
 
-pub fn delete_slot(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
-    conn.execute(DELETE_SLOT, [id.to_string()])?;
+pub fn delete_slot(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
+    sql.execute(DELETE_SLOT, params![id.to_string()])?;
     Ok(())
 }
 
-pub fn slot(conn: &Connection, id: Uuid) -> Result<Slot, StoreError> {
-    let sql = format!("{SELECT_SLOT} WHERE id = ?1");
-    conn.query_row(&sql, [id.to_string()], slot_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("timetable slot"))
+pub fn slot(sql: &dyn Sql, id: Uuid) -> Result<Slot, StoreError> {
+    let query = format!("{SELECT_SLOT} WHERE id = ?1");
+    sql.query_one(&query, params![id.to_string()], "timetable slot", slot_row)
 }
 
-pub fn all_slots(conn: &Connection) -> Result<Vec<Slot>, StoreError> {
-    slots(
-        &mut conn.prepare_cached(&format!("{SELECT_SLOT} {ORDER_SLOTS}"))?,
-        [],
-    )
+pub fn all_slots(sql: &dyn Sql) -> Result<Vec<Slot>, StoreError> {
+    slots(sql, &format!("{SELECT_SLOT} {ORDER_SLOTS}"), &[])
 }
 
 /// The slots in `room` still running on `day` or later.
-pub fn slots_in_room(
-    conn: &Connection,
-    room: &str,
-    day: NaiveDate,
-) -> Result<Vec<Slot>, StoreError> {
-    let sql = format!("{SELECT_SLOT} WHERE room = ?1 AND {RUNNING_SINCE} {ORDER_SLOTS}");
-    slots(
-        &mut conn.prepare_cached(&sql)?,
-        params![room, day.to_string()],
-    )
+pub fn slots_in_room(sql: &dyn Sql, room: &str, day: NaiveDate) -> Result<Vec<Slot>, StoreError> {
+    let query = format!("{SELECT_SLOT} WHERE room = ?1 AND {RUNNING_SINCE} {ORDER_SLOTS}");
+    slots(sql, &query, params![room, day.to_string()])
 }
 
-pub fn slots_of_class(conn: &Connection, class: ClassId) -> Result<Vec<Slot>, StoreError> {
-    let sql = format!("{SELECT_SLOT} WHERE class_id = ?1 {ORDER_SLOTS}");
-    slots(&mut conn.prepare_cached(&sql)?, [class.to_string()])
+pub fn slots_of_class(sql: &dyn Sql, class: ClassId) -> Result<Vec<Slot>, StoreError> {
+    let query = format!("{SELECT_SLOT} WHERE class_id = ?1 {ORDER_SLOTS}");
+    slots(sql, &query, params![class.to_string()])
 }
 
-pub fn insert_term(conn: &Connection, t: &Term) -> Result<(), StoreError> {
-    conn.execute(INSERT_TERM, term_params(t))
+pub fn insert_term(sql: &dyn Sql, t: &Term) -> Result<(), StoreError> {
+    with_term_params(t, |p| sql.execute(INSERT_TERM, p))
         .map_err(|e| StoreError::conflict_on_unique(e, "a term with this id"))?;
     Ok(())
 }
 
-pub fn update_term(conn: &Connection, t: &Term) -> Result<(), StoreError> {
-    match conn.execute(UPDATE_TERM, term_params(t))? {
+pub fn update_term(sql: &dyn Sql, t: &Term) -> Result<(), StoreError> {
+    match with_term_params(t, |p| sql.execute(UPDATE_TERM, p))? {
         0 => Err(StoreError::NotFound("term")),
         _ => Ok(()),
     }
 }
 
-pub fn delete_term(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
-    match conn.execute(DELETE_TERM, [id.to_string()])? {
+pub fn delete_term(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
+    match sql.execute(DELETE_TERM, params![id.to_string()])? {
         0 => Err(StoreError::NotFound("term")),
         _ => Ok(()),
     }
 }
 
-fn term_params(t: &Term) -> [String; 4] {
-    [
+/// Calls `f` with the parameters of [`INSERT_TERM`] and [`UPDATE_TERM`] for `t`.
+fn with_term_params<T>(t: &Term, f: impl FnOnce(&[&dyn ToSql]) -> T) -> T {
+    let (id, first_day, last_day) = (
         t.id.to_string(),
-        t.name.clone(),
         t.first_day.to_string(),
         t.last_day.to_string(),
-    ]
+    );
+    f(params![id, t.name, first_day, last_day])
 }
 
-fn term_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Term> {
+fn term_row(r: &Row) -> rusqlite::Result<Term> {
     Ok(Term {
-        id: id_col(r, "id")?,
+        id: id_at(r, "id")?,
         name: r.get("name")?,
         first_day: date_col(r, "first_day")?,
         last_day: date_col(r, "last_day")?,
     })
 }
 
-pub fn term(conn: &Connection, id: Uuid) -> Result<Term, StoreError> {
-    let sql = format!("{SELECT_TERM} WHERE id = ?1");
-    conn.query_row(&sql, [id.to_string()], term_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("term"))
+pub fn term(sql: &dyn Sql, id: Uuid) -> Result<Term, StoreError> {
+    let query = format!("{SELECT_TERM} WHERE id = ?1");
+    sql.query_one(&query, params![id.to_string()], "term", term_row)
 }
 
-pub fn terms(conn: &Connection) -> Result<Vec<Term>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT_TERM} {ORDER_TERMS}"))?;
-    let rows = stmt.query_map([], term_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn terms(sql: &dyn Sql) -> Result<Vec<Term>, StoreError> {
+    let rows = sql.query_map(&format!("{SELECT_TERM} {ORDER_TERMS}"), &[], term_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-pub fn insert_holiday(conn: &Connection, h: &Holiday) -> Result<(), StoreError> {
-    conn.execute(INSERT_HOLIDAY, params![h.day.to_string(), h.name])
+pub fn insert_holiday(sql: &dyn Sql, h: &Holiday) -> Result<(), StoreError> {
+    sql.execute(INSERT_HOLIDAY, params![h.day.to_string(), h.name])
         .map_err(|e| StoreError::conflict_on_unique(e, "a holiday on this day"))?;
     Ok(())
 }
 
-pub fn update_holiday(conn: &Connection, h: &Holiday) -> Result<(), StoreError> {
-    match conn.execute(UPDATE_HOLIDAY, params![h.day.to_string(), h.name])? {
+pub fn update_holiday(sql: &dyn Sql, h: &Holiday) -> Result<(), StoreError> {
+    match sql.execute(UPDATE_HOLIDAY, params![h.day.to_string(), h.name])? {
         0 => Err(StoreError::NotFound("holiday")),
         _ => Ok(()),
     }
 }
 
-pub fn delete_holiday(conn: &Connection, day: NaiveDate) -> Result<(), StoreError> {
-    match conn.execute(DELETE_HOLIDAY, [day.to_string()])? {
+pub fn delete_holiday(sql: &dyn Sql, day: NaiveDate) -> Result<(), StoreError> {
+    match sql.execute(DELETE_HOLIDAY, params![day.to_string()])? {
         0 => Err(StoreError::NotFound("holiday")),
         _ => Ok(()),
     }
 }
 
-fn holiday_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Holiday> {
+fn holiday_row(r: &Row) -> rusqlite::Result<Holiday> {
     Ok(Holiday {
         day: date_col(r, "day")?,
         name: r.get("name")?,
     })
 }
 
-pub fn holiday(conn: &Connection, day: NaiveDate) -> Result<Holiday, StoreError> {
-    let sql = format!("{SELECT_HOLIDAY} WHERE day = ?1");
-    conn.query_row(&sql, [day.to_string()], holiday_row)
-        .optional()?
-        .ok_or(StoreError::NotFound("holiday"))
+pub fn holiday(sql: &dyn Sql, day: NaiveDate) -> Result<Holiday, StoreError> {
+    let query = format!("{SELECT_HOLIDAY} WHERE day = ?1");
+    sql.query_one(&query, params![day.to_string()], "holiday", holiday_row)
 }
 
-pub fn holidays(conn: &Connection) -> Result<Vec<Holiday>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{SELECT_HOLIDAY} {ORDER_HOLIDAYS}"))?;
-    let rows = stmt.query_map([], holiday_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn holidays(sql: &dyn Sql) -> Result<Vec<Holiday>, StoreError> {
+    let rows = sql.query_map(
+        &format!("{SELECT_HOLIDAY} {ORDER_HOLIDAYS}"),
+        &[],
+        holiday_row,
+    )?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-fn date_col(r: &rusqlite::Row<'_>, col: impl RowIndex + Copy) -> rusqlite::Result<NaiveDate> {
-    id_col(r, col)
+/// Reads column `col` (a name, or a position) of `row` as an id or a date, parsed from its
+/// text: `store::id_col` for the store's [`Row`], used by the modules ported to [`Sql`].
+pub(super) fn id_at<T: FromStr>(row: &Row, col: impl Column) -> rusqlite::Result<T> {
+    let text: String = row.get(col)?;
+    text.parse().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            row.index_of(col),
+            rusqlite::types::Type::Text,
+            format!("bad id {text:?}").into(),
+        )
+    })
 }
 
-fn optional_date_col(
-    r: &rusqlite::Row<'_>,
-    col: impl RowIndex + Copy,
-) -> rusqlite::Result<Option<NaiveDate>> {
-    match r.get_ref(col)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => date_col(r, col).map(Some),
+fn date_col(r: &Row, col: impl Column) -> rusqlite::Result<NaiveDate> {
+    id_at(r, col)
+}
+
+fn optional_date_col(r: &Row, col: impl Column) -> rusqlite::Result<Option<NaiveDate>> {
+    match r.get::<Option<String>>(col)? {
+        None => Ok(None),
+        Some(_) => date_col(r, col).map(Some),
     }
 }
+
+#[cfg(test)]
+pub(super) mod tests;

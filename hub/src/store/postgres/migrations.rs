@@ -199,7 +199,9 @@ CREATE TABLE attendance_codes (
     code TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 4),
     meaning TEXT NOT NULL CHECK (length(meaning) BETWEEN 1 AND 200),
     mark TEXT NOT NULL
-        CHECK (mark IN ('present', 'late', 'excused', 'absent', 'not_required'))
+        CHECK (mark IN ('present', 'late', 'excused', 'absent', 'not_required')),
+    -- SQLite's implicit rowid, by which the codes list in the order they were added
+    rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
 );
 INSERT INTO attendance_codes (code, meaning, mark) VALUES
     ('/', 'Present', 'present'),
