@@ -3,12 +3,11 @@
 //! Checks run inside database calls.
 
 use rollcall_shared::{ClassId, StudentId};
-use rusqlite::Connection;
 
 use crate::auth::Principal;
-use crate::store::StoreError;
 use crate::store::school::{self, Class};
 use crate::store::timetable::{self, Slot};
+use crate::store::{Sql, StoreError};
 
 /// Why `who` may not have it.
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +20,7 @@ pub enum AccessError {
 }
 
 /// The class, if `who` may see it.
-pub fn class(conn: &Connection, who: &Principal, id: ClassId) -> Result<Class, AccessError> {
+pub fn class(conn: &dyn Sql, who: &Principal, id: ClassId) -> Result<Class, AccessError> {
     let class = school::class(conn, id)?;
     if who.is_admin() || class.teacher_id == Some(who.user_id) {
         return Ok(class);
@@ -30,7 +29,7 @@ pub fn class(conn: &Connection, who: &Principal, id: ClassId) -> Result<Class, A
 }
 
 /// The classes `who` sees.
-pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, AccessError> {
+pub fn classes(conn: &dyn Sql, who: &Principal) -> Result<Vec<Class>, AccessError> {
     let all = school::classes(conn)?;
     Ok(all
         .into_iter()
@@ -39,12 +38,12 @@ pub fn classes(conn: &Connection, who: &Principal) -> Result<Vec<Class>, AccessE
 }
 
 /// The ids of the classes `who` sees.
-pub fn class_ids(conn: &Connection, who: &Principal) -> Result<Vec<ClassId>, AccessError> {
+pub fn class_ids(conn: &dyn Sql, who: &Principal) -> Result<Vec<ClassId>, AccessError> {
     Ok(classes(conn, who)?.into_iter().map(|c| c.id).collect())
 }
 
 /// The timetable slots of the classes `who` sees.
-pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, AccessError> {
+pub fn slots(conn: &dyn Sql, who: &Principal) -> Result<Vec<Slot>, AccessError> {
     let all = timetable::all_slots(conn)?;
     if who.is_admin() {
         return Ok(all);
@@ -57,7 +56,7 @@ pub fn slots(conn: &Connection, who: &Principal) -> Result<Vec<Slot>, AccessErro
 }
 
 /// Fails unless `who` may see `student` (an admin, or the teacher of one of their classes).
-pub fn student(conn: &Connection, who: &Principal, id: StudentId) -> Result<(), AccessError> {
+pub fn student(conn: &dyn Sql, who: &Principal, id: StudentId) -> Result<(), AccessError> {
     school::student(conn, id)?;
     if who.is_admin() {
         return Ok(());

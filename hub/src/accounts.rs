@@ -6,16 +6,15 @@ pub mod manage;
 
 use rollcall_shared::record::validate_room;
 use rollcall_shared::{DeviceId, UnixMillis};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::password;
-use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::devices::{self, Device};
 use crate::store::users::{self, Role, User};
+use crate::store::{Sql, StoreError};
 
 /// Why an account could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +105,7 @@ pub fn valid_username(name: &str) -> bool {
 
 /// Stores the user with their hashed password, with an audit entry.
 pub fn create_user(
-    conn: &Connection,
+    conn: &dyn Sql,
     new: &NewUser<'_>,
     actor: &str,
     now: UnixMillis,
@@ -144,7 +143,7 @@ pub fn create_user(
 /// Registers a device in `room` with `secret` (from [`Hashed::device_secret`]) as its MQTT
 /// password; only the hash is stored.
 pub fn register_device(
-    conn: &Connection,
+    conn: &dyn Sql,
     name: &str,
     room: &str,
     secret: Hashed,
@@ -180,7 +179,7 @@ pub fn register_device(
 /// Gives device `id` the new MQTT secret (its old one stops working at its next CONNECT) and
 /// returns the secret, to be handed to the device once.
 pub fn rotate_device_secret(
-    conn: &Connection,
+    conn: &dyn Sql,
     id: DeviceId,
     secret: Hashed,
 ) -> Result<String, AccountError> {

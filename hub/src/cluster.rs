@@ -94,7 +94,7 @@ pub async fn run(
         }
         let (id, now) = (me.clone(), clock.now().0);
         let seen = db
-            .write_sql(move |sql| {
+            .write(move |sql| {
                 cluster::beat(sql, &id, now)?;
                 let live = cluster::live(sql, now - millis(ALIVE))?;
                 let leader = cluster::hold(sql, LEADER, &id, now, now + millis(LEASE))?;
@@ -131,7 +131,7 @@ pub async fn run(
     }
     let id = me.clone();
     let left = db
-        .write_sql(move |sql| {
+        .write(move |sql| {
             cluster::release(sql, LEADER, &id)?;
             cluster::leave(sql, &id)
         })

@@ -23,7 +23,7 @@ use crate::http::digest::gather;
 use crate::store::audit::{self, Change};
 use crate::store::digests::{self, DigestState, DigestStatus};
 use crate::store::users::{self, User};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, Sql, StoreError};
 
 /// The relay from `[email]`, or `None` (said once) when there is none.
 pub fn mailer(config: &Config) -> Result<Option<Mailer>, String> {
@@ -68,7 +68,7 @@ pub async fn run(
 
 /// Sends `day`'s digest to each user not yet done.
 async fn send_due(db: &Db, config: &Arc<Config>, mailer: &Mailer, day: NaiveDate, now: UnixMillis) {
-    let users = db.read(|c| users::list(c)).await;
+    let users = db.read(|sql| users::list(sql)).await;
     let users = match users {
         Ok(u) => u,
         Err(e) => return tracing::error!("e-mail digest: reading users: {e}"),
@@ -112,11 +112,9 @@ async fn one(
     };
     let next = after_try(state.as_ref(), outcome, now);
     let (name, to) = (user.username.clone(), user.email.clone());
-    db.call(move |c| {
-        let tx = c.transaction().map_err(StoreError::from)?;
-        digests::set_digest(&tx, id, day, &next, now)?;
-        audited(&tx, &name, to.as_deref(), (day, &next), now)?;
-        tx.commit().map_err(StoreError::from)?;
+    db.write(move |tx| {
+        digests::set_digest(tx, id, day, &next, now)?;
+        audited(tx, &name, to.as_deref(), (day, &next), now)?;
         Ok::<_, ApiError>(())
     })
     .await
@@ -135,7 +133,7 @@ async fn send(mailer: &Mailer, user: &User, digest: &compose::Digest) -> Result<
 
 /// A sent or failed digest goes in the audit log (nothing to say does not).
 fn audited(
-    conn: &rusqlite::Connection,
+    conn: &dyn Sql,
     username: &str,
     to: Option<&str>,
     (day, state): (NaiveDate, &DigestState),

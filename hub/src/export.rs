@@ -10,19 +10,29 @@
 use std::io::{Seek, Write};
 
 use chrono::{DateTime, SecondsFormat};
-use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use serde_json::{Map, Value, json};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
-use crate::store::StoreError;
+use crate::store::{Dialect, Sql, StoreError};
 
 /// One file pair of the export: what it holds, and the query that fills it.
 struct Table {
     name: &'static str,
     about: &'static str,
     sql: &'static str,
+    /// The query on PostgreSQL, where it must differ.
+    postgres: Option<&'static str>,
+}
+
+impl Table {
+    fn sql(&self, dialect: Dialect) -> &'static str {
+        match (dialect, self.postgres) {
+            (Dialect::Postgres, Some(sql)) => sql,
+            _ => self.sql,
+        }
+    }
 }
 
 const TABLES: &[Table] = &[
@@ -30,12 +40,14 @@ const TABLES: &[Table] = &[
         name: "students",
         about: "every student, with the id of the school's information system (external_ref) and the time they left, if they did",
         sql: "SELECT id, name, external_ref, created_at, left_at FROM students ORDER BY name, id",
+        postgres: None,
     },
     Table {
         name: "classes",
         about: "classes and their teacher",
         sql: "SELECT c.id, c.name, c.teacher_id, u.username AS teacher_username, c.created_at
             FROM classes c LEFT JOIN users u ON u.id = c.teacher_id ORDER BY c.name",
+        postgres: None,
     },
     Table {
         name: "class_members",
@@ -43,6 +55,7 @@ const TABLES: &[Table] = &[
         sql: "SELECT m.class_id, c.name AS class_name, m.student_id, s.name AS student_name
             FROM class_members m JOIN classes c ON c.id = m.class_id
             JOIN students s ON s.id = m.student_id ORDER BY c.name, s.name",
+        postgres: None,
     },
     Table {
         name: "timetable",
@@ -53,21 +66,34 @@ const TABLES: &[Table] = &[
                 t.valid_from, t.valid_until
             FROM timetable t JOIN classes c ON c.id = t.class_id
             ORDER BY t.weekday, t.start_minute, c.name",
+        postgres: Some(
+            "SELECT t.id, t.class_id, c.name AS class_name, t.room, t.weekday,
+                to_char(t.start_minute / 60, 'FM00') || ':' || to_char(t.start_minute % 60, 'FM00')
+                    AS start,
+                to_char(t.end_minute / 60, 'FM00') || ':' || to_char(t.end_minute % 60, 'FM00')
+                    AS end,
+                t.valid_from, t.valid_until
+            FROM timetable t JOIN classes c ON c.id = t.class_id
+            ORDER BY t.weekday, t.start_minute, c.name",
+        ),
     },
     Table {
         name: "terms",
         about: "terms of the school year",
         sql: "SELECT id, name, first_day, last_day FROM terms ORDER BY first_day",
+        postgres: None,
     },
     Table {
         name: "holidays",
         about: "days the school is closed",
         sql: "SELECT day, name FROM holidays ORDER BY day",
+        postgres: None,
     },
     Table {
         name: "attendance_codes",
         about: "the register's codes and what each counts as",
         sql: "SELECT code, meaning, mark FROM attendance_codes ORDER BY code",
+        postgres: None,
     },
     Table {
         name: "register_sessions",
@@ -75,6 +101,7 @@ const TABLES: &[Table] = &[
         sql: "SELECT slot_id, day, class_id, class_name, room, weekday, start_minute, end_minute,
                 starts_at, ends_at, closed_at
             FROM register_sessions ORDER BY day, starts_at, class_name",
+        postgres: None,
     },
     Table {
         name: "register_entries",
@@ -84,18 +111,21 @@ const TABLES: &[Table] = &[
             FROM register_entries e
             JOIN register_sessions s ON s.slot_id = e.slot_id AND s.day = e.day
             ORDER BY e.day, s.starts_at, e.student_name",
+        postgres: None,
     },
     Table {
         name: "register_amendments",
         about: "later changes to closed registers: who, when and why (the last one counts)",
         sql: "SELECT id, slot_id, day, student_id, code, reason, by_user, by_name, by_role, at
             FROM register_amendments ORDER BY id",
+        postgres: None,
     },
     Table {
         name: "marks",
         about: "marks of registers still open, set by door units or teachers",
         sql: "SELECT slot_id, day, student_id, mark, source, reason, set_by, set_at
             FROM marks ORDER BY day, slot_id, student_id",
+        postgres: None,
     },
     Table {
         name: "records",
@@ -104,23 +134,27 @@ const TABLES: &[Table] = &[
                 candidates, decision, status, final_student, reviewed_by, reviewed_at,
                 clock_synchronised
             FROM records ORDER BY captured_at, id",
+        postgres: None,
     },
     Table {
         name: "devices",
         about: "door units (no credentials)",
         sql: "SELECT id, name, room, enabled, created_at, last_seen_at, software_version, model
             FROM devices ORDER BY name",
+        postgres: None,
     },
     Table {
         name: "users",
         about: "staff accounts (no passwords)",
         sql: "SELECT id, username, display_name, role, email, disabled, created_at
             FROM users ORDER BY username",
+        postgres: None,
     },
     Table {
         name: "audit_log",
         about: "every change made through the hub: who, what, before and after",
         sql: "SELECT id, actor, action, target, before, after, at FROM audit_log ORDER BY id",
+        postgres: None,
     },
 ];
 
@@ -165,26 +199,25 @@ pub struct About<'a> {
     pub schema_version: usize,
 }
 
-/// Writes the archive to `out`, reading every table in one transaction of `conn`.
+/// Writes the archive to `out`, reading every table in the caller's transaction (one
+/// snapshot, so the files agree).
 pub fn write<W: Write + Seek>(
-    conn: &Connection,
+    tx: &dyn Sql,
     about: &About<'_>,
     out: W,
 ) -> Result<Summary, ExportError> {
-    let tx = conn.unchecked_transaction()?;
     let folder = format!("rollcall-export-{}", about.site);
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     let mut zip = ZipWriter::new(out);
     let mut rows = Vec::with_capacity(TABLES.len());
     for table in TABLES {
-        let (csv, json, n) = read_table(&tx, table)?;
+        let (csv, json, n) = read_table(tx, table)?;
         zip.start_file(format!("{folder}/csv/{}.csv", table.name), options)?;
         zip.write_all(csv.as_bytes())?;
         zip.start_file(format!("{folder}/json/{}.json", table.name), options)?;
         serde_json::to_writer_pretty(&mut zip, &json).map_err(std::io::Error::from)?;
         rows.push((table.name, n));
     }
-    tx.finish()?;
     let manifest = json!({
         "format": "rollcall-export/1",
         "site": about.site,
@@ -204,22 +237,17 @@ pub fn write<W: Write + Seek>(
 }
 
 /// One table as CSV text and a JSON array of objects, with its row count.
-fn read_table(conn: &Connection, table: &Table) -> Result<(String, Value, usize), ExportError> {
-    let mut stmt = conn.prepare(table.sql)?;
-    let names: Vec<String> = stmt
-        .column_names()
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+fn read_table(tx: &dyn Sql, table: &Table) -> Result<(String, Value, usize), ExportError> {
+    let result = tx.query(table.sql(tx.dialect()), &[])?;
+    let names = &result.columns;
     let header: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut csv = crate::csv::line(&header);
     let mut json = Vec::new();
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
+    for row in &result.rows {
         let mut object = Map::with_capacity(names.len());
         let mut fields = Vec::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            let value = cell(name, row.get_ref(i)?);
+        for (name, value) in names.iter().zip(row.values()) {
+            let value = cell(name, value.into());
             fields.push(match &value {
                 Value::Null => String::new(),
                 Value::String(s) => s.clone(),
@@ -310,21 +338,21 @@ mod tests {
 
     #[test]
     fn every_query_runs_on_the_current_schema_and_selects_no_secret_or_face() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::Db::open(&dir.path().join("hub.sqlite3")).unwrap();
-        db.blocking(|conn| {
-            check_schema(conn);
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
+        crate::store::engines::each(|db| {
+            db.read_blocking(|sql| {
+                check_schema(sql);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        });
     }
 
-    fn check_schema(conn: &Connection) {
+    fn check_schema(sql: &dyn Sql) {
         for table in TABLES {
-            let stmt = conn
-                .prepare(table.sql)
+            let result = sql
+                .query(table.sql(sql.dialect()), &[])
                 .unwrap_or_else(|e| panic!("{}: {e}", table.name));
-            for column in stmt.column_names() {
+            for column in result.columns.iter() {
                 for secret in [
                     "hash",
                     "credential",
@@ -345,7 +373,7 @@ mod tests {
             schema_version: 1,
         };
         let mut out = std::io::Cursor::new(Vec::new());
-        let summary = write(conn, &about, &mut out).unwrap();
+        let summary = write(sql, &about, &mut out).unwrap();
         assert_eq!(summary.rows.len(), TABLES.len());
         let archive = zip::ZipArchive::new(out).unwrap();
         assert_eq!(archive.len(), 2 * TABLES.len() + 2);

@@ -13,9 +13,8 @@ use rollcall_shared::{
     ClassId, DeviceId, Embedding, GalleryEntry, GalleryRequest, GalleryState, GalleryUpdate,
     GalleryVersion, ModelId, StudentId, TimetableSlot, UnixMillis,
 };
-use rusqlite::Connection;
 
-use crate::store::{StoreError, devices, gallery, school, timetable};
+use crate::store::{Sql, StoreError, devices, gallery, school, timetable};
 
 /// Why an update is being computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +57,7 @@ pub fn plan(
 /// timetable has the slots still running or yet to start: the door narrows to the union,
 /// which is never narrower than the truth.
 pub fn target(
-    conn: &Connection,
+    conn: &dyn Sql,
     room: &str,
     model: &ModelId,
     now: UnixMillis,
@@ -88,7 +87,7 @@ pub fn target(
 }
 
 fn entry(
-    conn: &Connection,
+    conn: &dyn Sql,
     student: StudentId,
     room_classes: &BTreeSet<ClassId>,
     model: &ModelId,
@@ -124,7 +123,7 @@ fn ended_before(now: UnixMillis) -> NaiveDate {
 /// Computes and remembers the update for `device`; `None` when it needs nothing (or is
 /// unknown or disabled).
 pub fn update_for(
-    conn: &Connection,
+    conn: &dyn Sql,
     device: DeviceId,
     model: &ModelId,
     trigger: Trigger,

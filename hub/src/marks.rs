@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ use crate::roster;
 use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark, Override};
-use crate::store::{register, school};
+use crate::store::{Sql, register, school};
 
 /// Why a mark could not be changed.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +51,7 @@ pub struct NewMark {
 
 /// Sets `who`'s override of the mark at `at` (or clears it with `None`), audited as `actor`.
 pub fn change(
-    tx: &Connection,
+    tx: &dyn Sql,
     who: &Principal,
     at: Target,
     new: Option<NewMark>,

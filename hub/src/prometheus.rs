@@ -168,7 +168,7 @@ pub async fn serve(hub: Arc<Hub>, listener: TcpListener, mut stop: watch::Receiv
 
 /// The values read at a scrape; zero where the database cannot be read (and said in the log).
 async fn gauges(hub: &Hub) -> Gauges {
-    let mut gauges = hub.db.read_sql(read_gauges).await.unwrap_or_else(|e| {
+    let mut gauges = hub.db.read(read_gauges).await.unwrap_or_else(|e| {
         tracing::error!("metrics: cannot read the database: {e}");
         Gauges::default()
     });

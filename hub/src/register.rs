@@ -17,7 +17,6 @@
 //! a person already amended is theirs and is left alone.
 
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
@@ -26,7 +25,7 @@ use crate::roster::{calendar, hhmm};
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark};
 use crate::store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};
-use crate::store::{StoreError, records, school, timetable};
+use crate::store::{Sql, StoreError, records, school, timetable};
 
 /// Most days one pass walks (a hub off for longer catches up over several passes).
 const MAX_DAYS_PER_PASS: usize = 400;
@@ -85,7 +84,7 @@ pub struct ClosedEntry {
 /// Closes every session that ended more than `grace_ms` before `now` and is not closed yet,
 /// from the day after the last finished one through today. Returns what it closed.
 pub fn close_due(
-    conn: &Connection,
+    conn: &dyn Sql,
     rules: &Rules,
     grace_ms: i64,
     now: UnixMillis,
@@ -128,7 +127,7 @@ pub fn close_due(
 
 /// Writes one session's register as its live roster stands at its end.
 fn close(
-    conn: &Connection,
+    conn: &dyn Sql,
     session: &Session,
     rules: &Rules,
     now: UnixMillis,
@@ -211,7 +210,7 @@ fn close(
 /// Amends, as the system, every automatic absence of the last [`LATE_EVIDENCE_DAYS`] that an
 /// accepted record now contradicts. Returns the amendments made, with their entries.
 pub fn admit_late(
-    conn: &Connection,
+    conn: &dyn Sql,
     rules: &Rules,
     now: UnixMillis,
 ) -> Result<Vec<(LateEvidence, Amendment)>, StoreError> {

@@ -6,14 +6,13 @@
 
 use chrono::{Duration, NaiveDate};
 use rollcall_shared::{ClassId, UnixMillis};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::attendance::Rules;
 use crate::roster::{self, SessionRoster, StudentStats};
 use crate::store::marks::Mark;
 use crate::store::school::Class;
-use crate::store::{StoreError, timetable};
+use crate::store::{Sql, StoreError, timetable};
 
 /// Days looked back when no range is given and today is in no term.
 const DEFAULT_DAYS: i64 = 28;
@@ -101,7 +100,7 @@ pub fn at_risk(s: &StudentStats, threshold: f64) -> bool {
 
 /// The term holding `today` (up to today), else the `DEFAULT_DAYS` ending today.
 pub fn default_range(
-    conn: &Connection,
+    conn: &dyn Sql,
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), StoreError> {
     let term = timetable::terms(conn)?
@@ -115,7 +114,7 @@ pub fn default_range(
 
 /// `class`'s students below `threshold` over `from..=to`.
 pub fn class_at_risk(
-    conn: &Connection,
+    conn: &dyn Sql,
     class: Class,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
@@ -135,7 +134,7 @@ pub fn class_at_risk(
 /// range (the current term, else the last 28 days): what the digest lists and the
 /// `student.at_risk` webhook watches.
 pub fn class_at_risk_now(
-    conn: &Connection,
+    conn: &dyn Sql,
     class: Class,
     rules: &Rules,
     now: UnixMillis,

@@ -15,12 +15,11 @@
 
 use chrono::Months;
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 
 use crate::attendance::Rules;
 use crate::config::RetentionConfig;
 use crate::store::records::Status;
-use crate::store::{StoreError, quarantine, records, register, school, strangers};
+use crate::store::{Sql, StoreError, quarantine, records, register, school, strangers};
 
 const DAY_MS: i64 = 86_400_000;
 /// Who rejected a face nobody decided about in time, as the review records it.
@@ -51,7 +50,7 @@ impl Purged {
 
 /// Applies the policy at `now`, in one transaction the caller commits.
 pub fn run(
-    conn: &Connection,
+    conn: &dyn Sql,
     r: &RetentionConfig,
     rules: &Rules,
     now: UnixMillis,

@@ -9,7 +9,6 @@ use std::ops::ControlFlow;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 
 use crate::access::{self, AccessError};
@@ -17,11 +16,11 @@ use crate::attendance::{Rules, in_some_session};
 use crate::auth::Principal;
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner};
-use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Review, Status};
 use crate::store::school::{self, NewEnrolment, Source};
 use crate::store::timetable::Slot;
+use crate::store::{Sql, StoreError};
 
 /// The review outcomes that count a record for its `final_student`: the one definition of an
 /// accepted record, read by live marks, a closing register's evidence and late amendments.
@@ -79,7 +78,7 @@ pub struct Verdict<'a> {
 /// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
 /// it. Returns the record after, and whether the gallery learned it.
 pub fn settle(
-    tx: &Connection,
+    tx: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     record: RecordId,
@@ -131,7 +130,7 @@ pub struct GalleryTarget {
 
 /// Enrols a reassigned record's embedding for the student, if its figures pass the gate.
 pub fn add_to_gallery(
-    tx: &Connection,
+    tx: &dyn Sql,
     record: &RecordView,
     to: &GalleryTarget,
     actor: &str,
@@ -173,7 +172,7 @@ pub fn add_to_gallery(
 
 /// Whether `who` may see a record captured in `room` at `captured_at`.
 fn may_see(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     r: &RecordView,
@@ -187,7 +186,7 @@ fn may_see(
 
 /// The records `who` may see, newest first, at most `limit`.
 pub fn visible(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     status: Option<Status>,
@@ -204,7 +203,7 @@ pub fn visible(
 /// counted up to `count_to` (at least `take`). Decides from the records' keys alone, so only
 /// the records shown are read whole.
 pub fn visible_ids(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     status: Option<Status>,
@@ -245,7 +244,7 @@ pub fn visible_ids(
 
 /// The record, if `who` may see it.
 pub fn seen(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     id: RecordId,
@@ -261,7 +260,7 @@ pub fn seen(
 
 /// The review `action` writes on `record`, if it fits the record.
 fn decide<'a>(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     record: &RecordView,
     action: Action,

@@ -7,7 +7,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, RecordId, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -18,7 +17,7 @@ use crate::store::marks::{self, Mark};
 use crate::store::register::{self, Amendment, ClosedSession, Code};
 use crate::store::school::{self, Student};
 use crate::store::timetable::{self, Slot};
-use crate::store::{StoreError, records};
+use crate::store::{Sql, StoreError, records};
 
 /// A session as listed.
 #[derive(Clone, Debug, Serialize)]
@@ -80,7 +79,7 @@ pub fn hhmm(minute: u16) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-pub fn calendar(conn: &Connection) -> Result<Calendar, StoreError> {
+pub fn calendar(conn: &dyn Sql) -> Result<Calendar, StoreError> {
     Ok(Calendar {
         terms: timetable::terms(conn)?,
         holidays: timetable::holidays(conn)?,
@@ -88,7 +87,7 @@ pub fn calendar(conn: &Connection) -> Result<Calendar, StoreError> {
 }
 
 pub fn view(
-    conn: &Connection,
+    conn: &dyn Sql,
     s: &Session,
     rules: &Rules,
     now: UnixMillis,
@@ -130,7 +129,7 @@ fn closed_view(c: &ClosedSession) -> SessionView {
 
 /// The session of `slot` on `day`: from the register once closed (whatever the timetable and
 /// calendar say now), else if the timetable and calendar hold one.
-pub fn session(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Session, StoreError> {
+pub fn session(conn: &dyn Sql, slot: Uuid, day: NaiveDate) -> Result<Session, StoreError> {
     if let Some(closed) = register::session(conn, slot, day)? {
         return Ok(Session {
             slot: closed.slot,
@@ -146,7 +145,7 @@ pub fn session(conn: &Connection, slot: Uuid, day: NaiveDate) -> Result<Session,
 
 /// The roster of one session at `now`.
 pub fn session_roster(
-    conn: &Connection,
+    conn: &dyn Sql,
     session: &Session,
     rules: &Rules,
     now: UnixMillis,
@@ -191,7 +190,7 @@ fn line(r: RosterRow, s: &Student) -> RosterLine {
 }
 
 /// A closed session's roster, from the register.
-fn closed_roster(conn: &Connection, closed: &ClosedSession) -> Result<SessionRoster, StoreError> {
+fn closed_roster(conn: &dyn Sql, closed: &ClosedSession) -> Result<SessionRoster, StoreError> {
     let codes = register::codes(conn)?;
     let mark_of = |code: &str| codes.iter().find(|c| c.code == code).map(|c: &Code| c.mark);
     let rows = register::entries(conn, closed.slot.id, closed.day)?
@@ -223,7 +222,7 @@ fn closed_roster(conn: &Connection, closed: &ClosedSession) -> Result<SessionRos
 /// (even if their slot or the day's place in the calendar has changed since) and those of
 /// `slots` not yet closed, by the timetable and calendar.
 pub fn sessions_between(
-    conn: &Connection,
+    conn: &dyn Sql,
     (classes, slots): (&[ClassId], &[Slot]),
     from: NaiveDate,
     to: NaiveDate,
@@ -255,7 +254,7 @@ pub fn sessions_between(
 
 /// Every roster of the sessions of `slots` between `from` and `to`, in order.
 pub fn rosters_between(
-    conn: &Connection,
+    conn: &dyn Sql,
     (classes, slots): (&[ClassId], &[Slot]),
     from: NaiveDate,
     to: NaiveDate,

@@ -79,7 +79,7 @@ async fn upgrade_enrolments(
     }
     let now = clock.now();
     let upgraded = db
-        .call(move |conn| enrol::upgrade_enrolments(conn, now))
+        .write(move |sql| enrol::upgrade_enrolments(sql, now))
         .await?;
     if upgraded > 0 {
         tracing::info!(
@@ -119,16 +119,13 @@ pub async fn run_on(
 ) -> Result<(), RunError> {
     let Listeners { http, mqtt } = listeners;
     crate::open_files::fit_caps(&mut config);
-    if config.store.url.is_some() {
-        // The store runs on PostgreSQL (`rollcall-hub migrate`, the store's tests); the parts
-        // of the hub still written against rusqlite do not yet (docs/DISTRICT.md).
-        return Err(RunError::Store(StoreError::Config(
-            "serving from PostgreSQL is not finished: `rollcall-hub migrate` prepares the \
-             database; serve from SQLite (leave store.url out) for now"
-                .into(),
-        )));
-    }
-    let db = Db::open(&config.database_path())?;
+    let db = match &config.store.url {
+        None => Db::open(&config.database_path())?,
+        Some(_) => crate::setup::open_store(&config).map_err(|e| match e {
+            crate::setup::SetupError::Store(e) => RunError::Store(e),
+            other => RunError::Store(StoreError::Config(other.to_string())),
+        })?,
+    };
     upgrade_enrolments(&db, &config, &clock).await?;
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
@@ -470,20 +467,13 @@ async fn close_registers(
         let (rules, now, hooks) = (config.rules(), clock.now(), hooks.clone());
         let threshold = config.reports.at_risk_below;
         let closed = db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let closed = register::close_due(&tx, &rules, grace, now)?;
+            .write(move |tx| {
+                let closed = register::close_due(tx, &rules, grace, now)?;
                 for session in &closed {
-                    hooks.enqueue(
-                        &tx,
-                        Event::SessionClosed,
-                        &serde_json::json!(session),
-                        now.0,
-                    )?;
+                    hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now.0)?;
                 }
-                register::admit_late(&tx, &rules, now)?;
-                crate::watch::after_closing(&tx, &hooks, &closed, &rules, (threshold, now))?;
-                tx.commit()?;
+                register::admit_late(tx, &rules, now)?;
+                crate::watch::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
                 Ok::<_, StoreError>(closed.len())
             })
             .await;
@@ -541,12 +531,7 @@ async fn retention(
         }
         let (now, policy, rules) = (clock.now(), config.retention.clone(), config.rules());
         let purged = db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let purged = crate::retention::run(&tx, &policy, &rules, now)?;
-                tx.commit()?;
-                Ok::<_, StoreError>(purged)
-            })
+            .write(move |tx| crate::retention::run(tx, &policy, &rules, now))
             .await;
         match purged {
             Ok(p) if p.is_empty() => {}

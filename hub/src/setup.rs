@@ -154,10 +154,8 @@ pub fn add_user(
         password: &password,
         email,
     };
-    let user = db.blocking(|c| {
-        let tx = c.transaction().map_err(StoreError::from)?;
-        let user = accounts::create_user(&tx, &new, CLI_ACTOR, now)?;
-        tx.commit().map_err(StoreError::from)?;
+    let user = db.write_blocking(|tx| {
+        let user = accounts::create_user(tx, &new, CLI_ACTOR, now)?;
         Ok::<_, AccountError>(user)
     })?;
     Ok(user)
@@ -167,11 +165,9 @@ pub fn add_user(
 pub fn reset_password(db: &Db, username: &str, password: &str) -> Result<User, SetupError> {
     let now = SystemClock.now();
     let password = Hashed::password(password)?;
-    let user = db.blocking(|c| {
-        let tx = c.transaction().map_err(StoreError::from)?;
-        let user = users::by_username(&tx, username)?.ok_or(StoreError::NotFound("user"))?;
-        let user = manage::set_password(&tx, user.id, &password, CLI_ACTOR, now)?;
-        tx.commit().map_err(StoreError::from)?;
+    let user = db.write_blocking(|tx| {
+        let user = users::by_username(tx, username)?.ok_or(StoreError::NotFound("user"))?;
+        let user = manage::set_password(tx, user.id, &password, CLI_ACTOR, now)?;
         Ok::<_, AccountError>(user)
     })?;
     Ok(user)
@@ -180,10 +176,8 @@ pub fn reset_password(db: &Db, username: &str, password: &str) -> Result<User, S
 pub fn add_device(db: &Db, name: &str, room: &str) -> Result<Registered, SetupError> {
     let now = SystemClock.now();
     let secret = Hashed::device_secret()?;
-    let registered = db.blocking(|c| {
-        let tx = c.transaction().map_err(StoreError::from)?;
-        let r = accounts::register_device(&tx, name, room, secret, CLI_ACTOR, now)?;
-        tx.commit().map_err(StoreError::from)?;
+    let registered = db.write_blocking(|tx| {
+        let r = accounts::register_device(tx, name, room, secret, CLI_ACTOR, now)?;
         Ok::<_, AccountError>(r)
     })?;
     Ok(registered)
@@ -197,7 +191,7 @@ pub fn issue_device_cert(
     device: DeviceId,
     out: &Path,
 ) -> Result<DeviceFiles, SetupError> {
-    let found = db.blocking(|c| devices::get(c, device))?;
+    let found = db.read_blocking(|sql| devices::get(sql, device))?;
     match found {
         None => return Err(SetupError::UnknownDevice(device)),
         Some(d) if !d.enabled => return Err(SetupError::DisabledDevice(device)),
@@ -212,11 +206,11 @@ pub fn issue_device_cert(
 }
 
 pub fn list_users(db: &Db) -> Result<Vec<User>, SetupError> {
-    Ok(db.blocking(|c| users::list(c))?)
+    Ok(db.read_blocking(|sql| users::list(sql))?)
 }
 
 pub fn list_devices(db: &Db) -> Result<Vec<Device>, SetupError> {
-    Ok(db.blocking(|c| devices::list(c))?)
+    Ok(db.read_blocking(|sql| devices::list(sql))?)
 }
 
 #[cfg(test)]
@@ -251,7 +245,7 @@ mod tests {
         let unknown = DeviceId::random();
         let refused = issue_device_cert(&data, &db, unknown, &dir.path().join("x"));
         assert!(matches!(refused, Err(SetupError::UnknownDevice(d)) if d == unknown));
-        db.blocking(|c| devices::set_enabled(c, r.device.id, false))
+        db.write_blocking(|sql| devices::set_enabled(sql, r.device.id, false))
             .unwrap();
         let refused = issue_device_cert(&data, &db, r.device.id, &dir.path().join("y"));
         assert!(matches!(refused, Err(SetupError::DisabledDevice(_))));

@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{DeviceId, Message, UnixMillis};
-use rusqlite::Transaction;
 use tokio::sync::{Notify, mpsc};
 
 use crate::auth::hashing::Hashing;
@@ -19,7 +18,7 @@ use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};
-use crate::store::{Db, StoreError, devices};
+use crate::store::{Db, Sql, StoreError, devices};
 
 /// Everything a request handler may use.
 #[derive(Debug)]
@@ -61,24 +60,18 @@ impl Hub {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
-        self.db
-            .call(move |conn| {
-                let tx = conn.transaction().map_err(StoreError::from)?;
-                let out = f(&tx)?;
-                tx.commit().map_err(StoreError::from)?;
-                Ok(out)
-            })
-            .await
+        self.db.write(f).await
     }
 
-    /// Runs `f` on a read-only connection on the blocking pool; it sees what committed before.
+    /// Runs `f` in a read-only transaction on the blocking pool; it sees what committed
+    /// before.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
         self.db.read(f).await
     }

@@ -8,19 +8,18 @@
 use std::collections::BTreeSet;
 
 use rollcall_shared::{ClassId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 
 use crate::attendance::Rules;
 use crate::notify::{self, Event, Hooks};
 use crate::register::Closed;
 use crate::reports::{ClassAtRisk, class_at_risk_now};
-use crate::store::{StoreError, digests, school};
+use crate::store::{Sql, StoreError, digests, school};
 
 /// Queues a `student.at_risk` event for each student of the closed sessions' classes that fell
 /// below `threshold`; returns how many fell.
 pub fn after_closing(
-    conn: &Connection,
+    conn: &dyn Sql,
     hooks: &Hooks,
     closed: &[Closed],
     rules: &Rules,
@@ -37,7 +36,7 @@ pub fn after_closing(
 }
 
 fn watch_class(
-    conn: &Connection,
+    conn: &dyn Sql,
     hooks: &Hooks,
     class: &ClassAtRisk,
     (threshold, now): (f64, UnixMillis),

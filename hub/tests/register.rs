@@ -108,13 +108,13 @@ async fn a_closed_session_is_written_once_and_changed_only_by_amendment() {
     );
     let evidence: Vec<String> = hub
         .db()
-        .read(|c| {
-            c.query_row(
+        .read(|sql| {
+            sql.query_one(
                 "SELECT evidence FROM register_entries WHERE student_name = 'Ada'",
-                [],
-                |r| r.get::<_, String>(0),
+                &[],
+                "Ada's entry",
+                |r| r.get::<String>(0),
             )
-            .map_err(rollcall_hub::store::StoreError::from)
         })
         .await
         .map(|e| serde_json::from_str(&e).unwrap())
@@ -178,10 +178,7 @@ async fn a_closed_session_is_written_once_and_changed_only_by_amendment() {
     // The database refuses an overwrite even from inside.
     let overwrite = hub
         .db()
-        .call(|c| {
-            c.execute("UPDATE register_entries SET code = '/'", [])
-                .map_err(rollcall_hub::store::StoreError::from)
-        })
+        .write(|sql| sql.execute("UPDATE register_entries SET code = '/'", &[]))
         .await;
     assert!(overwrite.is_err(), "a trigger refuses UPDATE");
 

@@ -24,16 +24,8 @@ fn rules() -> Rules {
 /// Runs the retention policy on the hub's database as the hub would at `now`.
 async fn retention_at(hub: &TestHub, now: i64) -> rollcall_hub::retention::Purged {
     hub.db()
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let p = rollcall_hub::retention::run(
-                &tx,
-                &RetentionConfig::default(),
-                &rules(),
-                UnixMillis(now),
-            )?;
-            tx.commit()?;
-            Ok::<_, rollcall_hub::store::StoreError>(p)
+        .write(move |tx| {
+            rollcall_hub::retention::run(tx, &RetentionConfig::default(), &rules(), UnixMillis(now))
         })
         .await
         .unwrap()
@@ -41,12 +33,10 @@ async fn retention_at(hub: &TestHub, now: i64) -> rollcall_hub::retention::Purge
 
 async fn close_registers(hub: &TestHub, now: i64) -> usize {
     hub.db()
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let n = rollcall_hub::register::close_due(&tx, &rules(), 30 * 60_000, UnixMillis(now))?
-                .len();
-            tx.commit()?;
-            Ok::<_, rollcall_hub::store::StoreError>(n)
+        .write(move |tx| {
+            let closed =
+                rollcall_hub::register::close_due(tx, &rules(), 30 * 60_000, UnixMillis(now))?;
+            Ok::<_, rollcall_hub::store::StoreError>(closed.len())
         })
         .await
         .unwrap()

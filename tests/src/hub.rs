@@ -120,7 +120,10 @@ impl HubSetup {
     /// own data directory and HTTP port, the first hub's token key (so a sign-in on one is
     /// good on all).
     pub fn sibling(&self, dir: &Path, faces: bool) -> anyhow::Result<Self> {
-        anyhow::ensure!(self.store.is_some(), "hubs share a PostgreSQL database only");
+        anyhow::ensure!(
+            self.store.is_some(),
+            "hubs share a PostgreSQL database only"
+        );
         let setup = Self {
             dir: dir.to_owned(),
             config: dir.join("hub.toml"),

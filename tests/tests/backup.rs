@@ -136,6 +136,7 @@ async fn a_backup_taken_under_ingest_restores_every_acknowledged_record() {
         http_port,
         mqtt_port,
         mqtt: Mqtt::Embedded,
+        store: None,
     };
     std::fs::write(
         &restored.config,

@@ -5,14 +5,13 @@
 //! which ends their access tokens too.
 
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{AccountError, Hashed};
 use crate::store::audit::{self, Change};
-use crate::store::signins;
 use crate::store::users::{self, Role, User};
+use crate::store::{Sql, signins};
 
 /// What an admin may change about a user; `None` leaves it as it is.
 #[derive(Debug, Default)]
@@ -26,7 +25,7 @@ pub struct UserPatch {
 
 /// Applies `patch` to user `id`.
 pub fn update(
-    conn: &Connection,
+    conn: &dyn Sql,
     id: Uuid,
     patch: UserPatch,
     actor: &str,
@@ -49,7 +48,7 @@ pub fn update(
 
 /// Gives user `id` a new password and ends all their sign-ins.
 pub fn set_password(
-    conn: &Connection,
+    conn: &dyn Sql,
     id: Uuid,
     password: &Hashed,
     actor: &str,
@@ -73,12 +72,7 @@ pub fn set_password(
 }
 
 /// Deletes user `id`; the audit entry keeps their name, their classes lose their teacher.
-pub fn delete(
-    conn: &Connection,
-    id: Uuid,
-    actor: &str,
-    now: UnixMillis,
-) -> Result<(), AccountError> {
+pub fn delete(conn: &dyn Sql, id: Uuid, actor: &str, now: UnixMillis) -> Result<(), AccountError> {
     let before = users::by_id(conn, id)?;
     keeps_an_admin(conn, &before, None)?;
     signins::revoke_user(conn, id, now)?;
@@ -87,11 +81,7 @@ pub fn delete(
 }
 
 /// Refuses a change that would take away the last enabled admin.
-fn keeps_an_admin(
-    conn: &Connection,
-    before: &User,
-    after: Option<&User>,
-) -> Result<(), AccountError> {
+fn keeps_an_admin(conn: &dyn Sql, before: &User, after: Option<&User>) -> Result<(), AccountError> {
     let enabled_admin = |u: &User| u.role == Role::Admin && !u.disabled;
     if !enabled_admin(before) || after.is_some_and(enabled_admin) {
         return Ok(());
@@ -103,7 +93,7 @@ fn keeps_an_admin(
 }
 
 fn audited(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &str,
     action: &str,
     before: &User,

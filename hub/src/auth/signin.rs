@@ -7,13 +7,12 @@
 use std::time::Duration;
 
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::password::random_secret;
-use crate::store::StoreError;
 use crate::store::signins::{self, StoredToken};
+use crate::store::{Sql, StoreError};
 
 /// How long tokens and sign-ins live.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +54,7 @@ pub enum Refreshed {
 
 /// Starts a sign-in for `user` (first deleting the user's ended ones).
 pub fn start(
-    conn: &Connection,
+    conn: &dyn Sql,
     user: Uuid,
     life: Lifetimes,
     now: UnixMillis,
@@ -69,7 +68,7 @@ pub fn start(
 
 /// Spends `token` and issues its successor, or ends its sign-in when it was spent before.
 pub fn rotate(
-    conn: &Connection,
+    conn: &dyn Sql,
     token: &str,
     life: Lifetimes,
     now: UnixMillis,
@@ -99,7 +98,7 @@ pub fn rotate(
 
 /// Ends the sign-in `token` belongs to (logout); `None` when the token is unknown.
 pub fn end(
-    conn: &Connection,
+    conn: &dyn Sql,
     token: &str,
     now: UnixMillis,
 ) -> Result<Option<StoredToken>, StoreError> {
@@ -123,7 +122,7 @@ fn ended(stored: &StoredToken, now: UnixMillis) -> Option<&'static str> {
 }
 
 fn issue(
-    conn: &Connection,
+    conn: &dyn Sql,
     signin: Uuid,
     user: Uuid,
     expires: UnixMillis,

@@ -144,7 +144,7 @@ impl Logins {
     async fn registered(&self, device: DeviceId) -> Result<String, Refused> {
         let stored = self
             .db
-            .call(move |c| devices::credential(c, device))
+            .read(move |sql| devices::credential(sql, device))
             .await?;
         let (enabled, stored_hash) = stored.ok_or(Refused::Unknown(device))?;
         if !enabled {

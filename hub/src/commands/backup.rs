@@ -45,7 +45,7 @@ pub fn export(config: &Config, to: &Path) -> anyhow::Result<()> {
         schema_version: crate::store::schema_version(),
     };
     let written =
-        db.blocking(|conn| crate::export::write(conn, &about, std::io::BufWriter::new(file)));
+        db.read_blocking(|sql| crate::export::write(sql, &about, std::io::BufWriter::new(file)));
     let summary = match written {
         Ok(summary) => summary,
         Err(e) => {

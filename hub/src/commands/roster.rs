@@ -26,10 +26,8 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
     let roster = read(&path, format.as_deref())?;
     let db = store(target)?.0;
     let now = SystemClock.now();
-    let plan = db.blocking(|c| {
-        let tx = c.transaction()?;
-        let plan = roster_import::import(&tx, &roster, dry_run, ACTOR, now)?;
-        tx.commit()?;
+    let plan = db.write_blocking(|tx| {
+        let plan = roster_import::import(tx, &roster, dry_run, ACTOR, now)?;
         Ok::<_, StoreError>(plan)
     })?;
     for step in plan

@@ -9,7 +9,6 @@ use std::path::Path;
 use rollcall_models::weights::ModelsDir;
 use rollcall_runtime::Settings;
 use rollcall_shared::{ClassId, SiteId, SiteZone, StudentId, UnixMillis};
-use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::DemoError;
@@ -20,7 +19,7 @@ use crate::setup;
 use crate::store::school::{self, Class, Student};
 use crate::store::timetable::{self, Slot};
 use crate::store::users::Role;
-use crate::store::{Db, StoreError};
+use crate::store::{Db, Sql, StoreError};
 
 /// A demo sign-in: user name and password (printed for the person trying the demo).
 #[derive(Debug, Clone, Copy)]
@@ -164,21 +163,19 @@ fn write_school(
         valid_from: None,
         valid_until: None,
     };
-    db.blocking(|c| {
-        let tx = c.transaction()?;
-        school::insert_class(&tx, &class)?;
-        timetable::insert_slot(&tx, &slot)?;
+    db.write_blocking(|tx| {
+        school::insert_class(tx, &class)?;
+        timetable::insert_slot(tx, &slot)?;
         for (name, photos) in students {
-            add_student(&tx, class.id, name, photos, now)?;
+            add_student(tx, class.id, name, photos, now)?;
         }
-        tx.commit()?;
         Ok::<_, StoreError>(())
     })?;
     Ok(())
 }
 
 fn add_student(
-    tx: &Connection,
+    tx: &dyn Sql,
     class: ClassId,
     name: &str,
     photos: &[Accepted],

@@ -3,19 +3,18 @@
 
 use rollcall_models::pipeline::model_id;
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::Accepted;
-use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::school::{self, NewEnrolment, Source};
+use crate::store::{Sql, StoreError};
 
 /// Stores `accepted` as an enrolment of `student` and audits it; returns the embedding's id.
 /// Call inside a transaction; the caller tells the gallery pusher afterwards.
 pub fn save(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &str,
     student: StudentId,
     accepted: &Accepted,

@@ -5,35 +5,35 @@
 
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
 use rollcall_shared::UnixMillis;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde_json::json;
 
 use crate::store::audit::{self, Change};
-use crate::store::{StoreError, blob_to_embedding, embedding_to_blob};
+use crate::store::{Sql, StoreError, blob_to_embedding, embedding_to_blob};
 
 const OLD_ROWS: &str = "SELECT id, embedding FROM embeddings WHERE model = ?1";
 const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id = ?1";
 
 /// Turns every stored enrolment embedding of [`previous_model_id`] into a [`model_id`] one, in
-/// place, in one transaction, and audits how many. Returns that number; running it again finds
-/// nothing to do. A blob that is not one descriptor long is an error and nothing changes.
-pub fn upgrade_enrolments(conn: &mut Connection, now: UnixMillis) -> Result<usize, StoreError> {
+/// place, in the caller's transaction, and audits how many. Returns that number; running it
+/// again finds nothing to do. A blob that is not one descriptor long is an error (and the
+/// caller's transaction, rolled back, changes nothing).
+pub fn upgrade_enrolments(sql: &dyn Sql, now: UnixMillis) -> Result<usize, StoreError> {
     let (current, previous) = (model_id(), previous_model_id());
-    let tx = conn.transaction()?;
-    let rows: Vec<(String, Vec<u8>)> = tx
-        .prepare(OLD_ROWS)?
-        .query_map([previous.as_str()], |r| {
+    let rows: Vec<(String, Vec<u8>)> = sql
+        .query_map(OLD_ROWS, params![previous.as_str()], |r| {
             Ok((r.get("id")?, r.get("embedding")?))
         })?
+        .into_iter()
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
         let old = blob_to_embedding(blob, &format!("enrolment {id}"))?;
         let new = embedding_to_blob(&unit_length(&old));
-        tx.execute(RELABEL, params![id, current.as_str(), new])?;
+        sql.execute(RELABEL, params![id, current.as_str(), new])?;
     }
     if !rows.is_empty() {
         audit::log(
-            &tx,
+            sql,
             Change {
                 actor: "system",
                 action: "gallery.upgrade_model",
@@ -44,13 +44,13 @@ pub fn upgrade_enrolments(conn: &mut Connection, now: UnixMillis) -> Result<usiz
             },
         )?;
     }
-    tx.commit()?;
     Ok(rows.len())
 }
 
 #[cfg(test)]
 mod tests {
     use rollcall_shared::StudentId;
+    use rusqlite::Connection;
 
     use super::*;
     use crate::store::school::{self, NewEnrolment, Source, Student};
@@ -58,7 +58,7 @@ mod tests {
     use rollcall_shared::Embedding;
 
     /// Enrols `values` (stored as they are, even when not one descriptor long).
-    fn enrol(conn: &Connection, student: StudentId, model: &str, values: &[f32]) {
+    fn enrol(conn: &dyn Sql, student: StudentId, model: &str, values: &[f32]) {
         let new = NewEnrolment {
             student,
             model,
@@ -74,6 +74,14 @@ mod tests {
         let sql = "UPDATE embeddings SET embedding = ?2 WHERE id = ?1";
         let blob = embedding_to_blob(values);
         conn.execute(sql, params![id.to_string(), blob]).unwrap();
+    }
+
+    /// The upgrade in a transaction of its own, as the hub runs it.
+    fn upgrade(conn: &mut Connection, now: UnixMillis) -> Result<usize, StoreError> {
+        let tx = conn.transaction()?;
+        let n = upgrade_enrolments(&tx, now)?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// A database with one student, Ada.
@@ -97,7 +105,7 @@ mod tests {
         enrol(&conn, ada, previous_model_id().as_str(), &old);
         enrol(&conn, ada, "someone-elses-model", &old);
 
-        assert_eq!(upgrade_enrolments(&mut conn, UnixMillis(5)).unwrap(), 1);
+        assert_eq!(upgrade(&mut conn, UnixMillis(5)).unwrap(), 1);
         let stored = school::enrolments(&conn, ada).unwrap();
         let current: Vec<_> = stored
             .iter()
@@ -123,7 +131,7 @@ mod tests {
         let log = audit::recent(&conn, 10).unwrap();
         assert_eq!(log[0].action, "gallery.upgrade_model");
         assert_eq!(
-            upgrade_enrolments(&mut conn, UnixMillis(6)).unwrap(),
+            upgrade(&mut conn, UnixMillis(6)).unwrap(),
             0,
             "nothing left to do"
         );
@@ -135,7 +143,7 @@ mod tests {
         let (mut conn, ada) = with_student();
         enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 128]);
         enrol(&conn, ada, previous_model_id().as_str(), &[0.5; 3]);
-        let err = upgrade_enrolments(&mut conn, UnixMillis(5)).unwrap_err();
+        let err = upgrade(&mut conn, UnixMillis(5)).unwrap_err();
         assert!(err.to_string().contains("3 values"), "{err}");
         let stored = school::enrolments(&conn, ada).unwrap();
         assert!(

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, UnixMillis};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -21,7 +20,7 @@ use crate::attendance::{Rules, Session};
 use crate::auth::Principal;
 use crate::roster::{self, hhmm};
 use crate::state::Hub;
-use crate::store::{school, timetable};
+use crate::store::{Sql, school, timetable};
 
 /// The most sessions listed on each side; the counts are always whole.
 pub const MAX_LISTED: usize = 200;
@@ -58,12 +57,7 @@ pub async fn preview(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply
 }
 
 /// The preview of `change` at `now`: the days compared and the sessions added and removed.
-fn answer(
-    c: &Connection,
-    change: &Change,
-    rules: &Rules,
-    now: UnixMillis,
-) -> Result<Value, ApiError> {
+fn answer(c: &dyn Sql, change: &Change, rules: &Rules, now: UnixMillis) -> Result<Value, ApiError> {
     match change {
         Change::RemoveHoliday(day) => drop(timetable::holiday(c, *day)?),
         Change::RemoveTerm(id) => drop(timetable::term(c, *id)?),

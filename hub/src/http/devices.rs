@@ -17,6 +17,7 @@ use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
 use crate::provisioning;
 use crate::state::Hub;
+use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::devices::{self, Device};
 
@@ -167,7 +168,7 @@ pub async fn replace(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
 }
 
 /// The device, unless it is unknown (404) or retired (409).
-fn live(conn: &rusqlite::Connection, device: DeviceId) -> Result<Device, ApiError> {
+fn live(conn: &dyn Sql, device: DeviceId) -> Result<Device, ApiError> {
     let d = devices::get(conn, device)?.ok_or(ApiError::NotFound("device".into()))?;
     if d.retired_at.is_some() {
         return Err(ApiError::Conflict(format!(
@@ -179,7 +180,7 @@ fn live(conn: &rusqlite::Connection, device: DeviceId) -> Result<Device, ApiErro
 }
 
 fn retire_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &dyn Sql,
     device: DeviceId,
     replaced_by: Option<DeviceId>,
     actor: &str,

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -22,11 +21,11 @@ use crate::email::compose::{self, AtRiskLine, ClassPart, Digest};
 use crate::reports::class_at_risk_now;
 use crate::review::visible_ids;
 use crate::state::Hub;
-use crate::store::digests;
 use crate::store::records::{self, Status};
 use crate::store::school::Class;
 use crate::store::timetable::{self, Slot};
 use crate::store::users::{self, User};
+use crate::store::{Sql, digests};
 
 /// Pending records looked at to count (as the review queue's count).
 const COUNT_LIMIT: usize = 10_000;
@@ -36,7 +35,7 @@ const LISTED: u32 = 200;
 /// What `user`'s digest says at `now`: the pending reviews and at-risk students of the classes
 /// they see (an admin: every class, and every pending record).
 pub fn gather(
-    conn: &Connection,
+    conn: &dyn Sql,
     user: &User,
     rules: &Rules,
     (threshold, now): (f64, UnixMillis),
@@ -79,7 +78,7 @@ pub fn gather(
 
 /// For each of `classes`, the pending records captured during one of its sessions.
 fn pending_by_class(
-    conn: &Connection,
+    conn: &dyn Sql,
     classes: &[Class],
     rules: &Rules,
 ) -> Result<Vec<usize>, ApiError> {

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -21,13 +20,13 @@ use crate::auth::Principal;
 use crate::enrol::{Accepted, Enroller, Refusal, save};
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
-use crate::store::faces;
 use crate::store::school;
+use crate::store::{Sql, faces};
 
 /// A student's enrolled faces, with links to their crops.
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, student): (_, StudentId) = (who.clone(), req.id("student", "student")?);
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         access::student(c, &w, student)?;
         Ok::<_, ApiError>(faces::list(c, student)?)
     };
@@ -42,7 +41,7 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
 pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;
     let (w, face): (_, Uuid) = (who.clone(), req.id("face", "face")?);
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         access::student(c, &w, student)?;
         Ok::<_, ApiError>(faces::thumbnail(c, student, face)?)
     };
@@ -165,8 +164,7 @@ async fn store(
     accepted: Accepted,
 ) -> Result<Uuid, ApiError> {
     let (actor, now) = (who.actor(), hub.now());
-    let write =
-        move |tx: &Connection| Ok::<_, ApiError>(save(tx, &actor, student, &accepted, now)?);
+    let write = move |tx: &dyn Sql| Ok::<_, ApiError>(save(tx, &actor, student, &accepted, now)?);
     hub.write(move |tx| write(tx)).await
 }
 
@@ -174,7 +172,7 @@ pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let (student, face): (StudentId, Uuid) =
         (req.id("student", "student")?, req.id("face", "face")?);
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         faces::delete(tx, student, face)?;
         log(
             tx,
@@ -191,7 +189,7 @@ pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
 }
 
 fn log(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &str,
     action: &str,
     student: StudentId,

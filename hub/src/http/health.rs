@@ -18,11 +18,9 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub async fn health(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
     let db_ok = hub
-        .read(|conn| {
-            Ok::<_, ApiError>(
-                conn.query_row("SELECT 1 AS ok", [], |r| r.get::<_, i64>("ok"))
-                    .is_ok(),
-            )
+        .read(|sql| {
+            let ok = sql.query_one("SELECT 1 AS ok", &[], "a row", |r| r.get::<i64>("ok"));
+            Ok::<_, ApiError>(ok.is_ok())
         })
         .await
         .unwrap_or(false);

@@ -10,7 +10,6 @@
 
 use chrono::{Duration, NaiveDate};
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -21,8 +20,8 @@ use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::roster::{self, SessionRoster, StudentStats};
 use crate::state::Hub;
-use crate::store::school;
 use crate::store::timetable::{self, Term};
+use crate::store::{Sql, school};
 
 /// Days before `?to` the history starts when `?from` is not given.
 const DEFAULT_DAYS: i64 = 365;
@@ -55,7 +54,7 @@ fn range(req: &Request, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiE
 }
 
 fn answer(
-    c: &Connection,
+    c: &dyn Sql,
     who: &Principal,
     student: StudentId,
     days: (NaiveDate, NaiveDate),

@@ -14,6 +14,7 @@ use crate::auth::Principal;
 use crate::config::MqttMode;
 use crate::provisioning::{self, EVERYONE, Refused};
 use crate::state::Hub;
+use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::devices::{self, Device};
 use crate::store::provisioning as codes;
@@ -57,7 +58,7 @@ pub(super) fn expiry(hub: &Hub, now: UnixMillis) -> UnixMillis {
 
 /// Stores a code (by its digest) for `unit`, which must be enabled, with an audit entry.
 pub(super) fn store_code(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &dyn Sql,
     unit: &Device,
     digest: &str,
     actor: &str,

@@ -4,7 +4,6 @@
 //! `attendance` reads accepted records on demand.
 
 use rollcall_shared::{RecordId, StudentId};
-use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -12,6 +11,7 @@ use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::review::{Action, Verdict, seen, settle, visible};
 use crate::state::Hub;
+use crate::store::Sql;
 use crate::store::records::{self, Status};
 
 #[derive(Deserialize)]
@@ -46,7 +46,7 @@ pub async fn one(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Api
 pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules) = (who.clone(), hub.config.rules());
     let record = req.id("record", "record")?;
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         seen(c, &w, &rules, record)?;
         records::thumbnail(c, record)?.ok_or(ApiError::NotFound("thumbnail".into()))
     };
@@ -80,7 +80,7 @@ async fn decide_on(
     let record: RecordId = req.id("record", "record")?;
     let (gate, model) = (hub.config.faces.gate, hub.config.gallery.model.clone());
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let verdict = Verdict {
             action,
             enrol,

@@ -3,7 +3,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -18,7 +17,7 @@ use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::marks::Mark;
 use crate::store::register::{self, Amendment, Code};
-use crate::store::users;
+use crate::store::{Sql, users};
 
 /// Longest code, in characters (`#`, `/`, `L`, or a school's own such as `AM`).
 const MAX_CODE: usize = 4;
@@ -51,7 +50,7 @@ pub async fn amend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
     let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
     let student: StudentId = req.id("student", "student")?;
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         append(tx, &w, (slot, day, student), &code, reason, now)?;
         roster_of(tx, &w, slot, day, &rules, now)
     };
@@ -59,7 +58,7 @@ pub async fn amend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 }
 
 fn append(
-    tx: &Connection,
+    tx: &dyn Sql,
     who: &Principal,
     (slot, day, student): (Uuid, NaiveDate, StudentId),
     code: &str,
@@ -124,7 +123,7 @@ pub async fn put_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
         )));
     }
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let before = register::code(tx, &code.code).ok();
         match &before {
             Some(_) => register::update_code(tx, &code)?,
@@ -149,7 +148,7 @@ pub async fn delete_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Re
     let code: String = req.require("code")?;
     let code = checked_code(&code)?;
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let before = register::code(tx, &code)?;
         register::delete_code(tx, &code)?;
         let change = Change {

@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 
 use super::error::ApiError;
@@ -19,7 +18,7 @@ use crate::roster::{self, SessionRoster, StudentStats};
 use crate::state::Hub;
 use crate::store::marks::Mark;
 use crate::store::register::Amendment;
-use crate::store::{school, timetable};
+use crate::store::{Sql, school, timetable};
 
 /// One session's roster (`?format=csv` for a file).
 pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -69,7 +68,7 @@ async fn class_rosters_of(
 ) -> Result<Vec<SessionRoster>, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let class: ClassId = req.id("class", "class")?;
-    let read = move |c: &Connection| class_rosters(c, &w, class, days, &rules, now);
+    let read = move |c: &dyn Sql| class_rosters(c, &w, class, days, &rules, now);
     hub.read(read).await
 }
 
@@ -78,7 +77,7 @@ pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let student: StudentId = req.id("student", "student")?;
     let (from, to) = range(req)?;
-    let read = move |c: &Connection| student_history(c, &w, student, (from, to), &rules, now);
+    let read = move |c: &dyn Sql| student_history(c, &w, student, (from, to), &rules, now);
     let rows = hub.read(read).await?;
     match req.wants_csv() {
         true => Ok(csv_reply(
@@ -111,7 +110,7 @@ pub(super) fn checked_range(
 }
 
 fn class_rosters(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     class: ClassId,
     (from, to): (NaiveDate, NaiveDate),
@@ -131,7 +130,7 @@ fn class_rosters(
 }
 
 fn student_history(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     student: StudentId,
     days: (NaiveDate, NaiveDate),
@@ -164,7 +163,7 @@ pub(super) fn history_row(r: &SessionRoster) -> Option<serde_json::Value> {
 /// The rosters over `from..=to` of the sessions of `student`'s classes that `who` may see,
 /// each narrowed to the student's own line (sessions without one are left out).
 pub(super) fn student_rosters(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     student: StudentId,
     (from, to): (NaiveDate, NaiveDate),

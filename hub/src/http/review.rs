@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use rollcall_shared::{Candidate, StudentId};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -17,10 +16,10 @@ use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::review::visible_ids;
 use crate::state::Hub;
-use crate::store::StoreError;
 use crate::store::faces;
 use crate::store::records::{self, Status};
 use crate::store::school;
+use crate::store::{Sql, StoreError};
 
 /// Enrolment photos shown per candidate.
 const FACES_PER_CANDIDATE: usize = 3;
@@ -44,7 +43,7 @@ pub async fn queue(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
     Reply::ok(hub.read(move |c| cards(c, &w, &rules, limit)).await?)
 }
 
-fn cards(conn: &Connection, who: &Principal, rules: &Rules, limit: u32) -> Result<Value, ApiError> {
+fn cards(conn: &dyn Sql, who: &Principal, rules: &Rules, limit: u32) -> Result<Value, ApiError> {
     let (shown, count) = visible_ids(
         conn,
         who,
@@ -76,7 +75,7 @@ fn cards(conn: &Connection, who: &Principal, rules: &Rules, limit: u32) -> Resul
 
 /// The candidate with name and photos when `who` may see the student (looked up once each).
 fn card(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     c: &Candidate,
     seen: &mut HashMap<StudentId, Option<(String, Vec<Value>)>>,
@@ -102,7 +101,7 @@ fn card(
     })
 }
 
-fn student_card(conn: &Connection, student: StudentId) -> Result<(String, Vec<Value>), ApiError> {
+fn student_card(conn: &dyn Sql, student: StudentId) -> Result<(String, Vec<Value>), ApiError> {
     let name = school::student(conn, student)?.name;
     let faces = faces::list(conn, student)?
         .into_iter()

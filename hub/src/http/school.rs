@@ -3,7 +3,6 @@
 //! pokes the gallery pusher.
 
 use rollcall_shared::{ClassId, Embedding, ModelId, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -17,7 +16,7 @@ use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::school::{self, Class, NewEnrolment, Source, Student};
 use crate::store::users;
-use crate::store::{quarantine, records};
+use crate::store::{Sql, quarantine, records};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +52,7 @@ pub async fn class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 
 pub async fn members(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, class) = (who.clone(), req.id("class", "class")?);
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         access::class(c, &w, class)?;
         Ok::<_, ApiError>(school::members(c, class)?)
     };
@@ -71,14 +70,14 @@ pub async fn students(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
 
 pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, student) = (who.clone(), req.id("student", "student")?);
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         access::student(c, &w, student)?;
         Ok::<_, ApiError>(school::student(c, student)?)
     };
     Reply::ok(hub.read(read).await?)
 }
 
-fn visible_students(conn: &Connection, who: &Principal) -> Result<Vec<Student>, ApiError> {
+fn visible_students(conn: &dyn Sql, who: &Principal) -> Result<Vec<Student>, ApiError> {
     if who.is_admin() {
         return Ok(school::students(conn)?);
     }
@@ -129,7 +128,7 @@ pub async fn update_class(hub: &Hub, req: &Request, who: &Principal) -> Result<R
     let class: ClassId = req.id("class", "class")?;
     let (name, teacher_id) = req.json::<ClassBody>()?.checked()?;
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let old = school::class(tx, class)?;
         let new = Class {
             name,
@@ -146,7 +145,7 @@ pub async fn update_class(hub: &Hub, req: &Request, who: &Principal) -> Result<R
 pub async fn delete_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let class: ClassId = req.id("class", "class")?;
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let old = school::class(tx, class)?;
         school::delete_class(tx, class)?;
         let target = format!("class:{class}");
@@ -207,7 +206,7 @@ pub async fn update_student(hub: &Hub, req: &Request, who: &Principal) -> Result
     let student: StudentId = req.id("student", "student")?;
     let (name, external_ref) = req.json::<StudentBody>()?.checked()?;
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let old = school::student(tx, student)?;
         let new = Student {
             name,
@@ -227,7 +226,7 @@ pub async fn update_student(hub: &Hub, req: &Request, who: &Principal) -> Result
 pub async fn delete_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;
     let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let old = school::student(tx, student)?;
         let faces = records::erase_faces_of(tx, student)?;
         let held = quarantine::erase_faces_of(tx, student)?;
@@ -270,7 +269,7 @@ pub async fn enrol_embedding(hub: &Hub, req: &Request, who: &Principal) -> Resul
 }
 
 fn log(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &str,
     action: &str,
     target: String,
@@ -290,7 +289,7 @@ fn log(
 }
 
 fn put_class(
-    tx: &Connection,
+    tx: &dyn Sql,
     class: Class,
     new: bool,
     actor: &str,
@@ -322,7 +321,7 @@ fn put_class(
 }
 
 pub(super) fn put_student(
-    tx: &Connection,
+    tx: &dyn Sql,
     s: Student,
     new: bool,
     actor: &str,
@@ -355,7 +354,7 @@ pub(super) fn put_student(
 }
 
 pub(super) fn membership(
-    tx: &Connection,
+    tx: &dyn Sql,
     class: ClassId,
     student: StudentId,
     add: bool,
@@ -386,7 +385,7 @@ pub(super) fn membership(
 }
 
 fn enrol(
-    tx: &Connection,
+    tx: &dyn Sql,
     student: StudentId,
     body: &EmbeddingBody,
     actor: &str,

@@ -6,7 +6,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -19,14 +18,14 @@ use crate::auth::Principal;
 use crate::reports::{ClassAtRisk, Day, class_at_risk, default_range, trend};
 use crate::roster::{self, SessionRoster};
 use crate::state::Hub;
-use crate::store::timetable;
+use crate::store::{Sql, timetable};
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.
 pub async fn school_trend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (from, to) =
         given_range(req)?.ok_or_else(|| ApiError::bad("?from and ?to are required"))?;
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
-    let read = move |c: &Connection| visible_rosters(c, &w, (from, to), &rules, now);
+    let read = move |c: &dyn Sql| visible_rosters(c, &w, (from, to), &rules, now);
     let days = trend(&hub.read(read).await?);
     match req.wants_csv() {
         true => Ok(csv_reply(
@@ -43,7 +42,7 @@ pub async fn school_at_risk(hub: &Hub, req: &Request, who: &Principal) -> Result
     let given = given_range(req)?;
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let threshold = hub.config.reports.at_risk_below;
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         let (from, to) = match given {
             Some(r) => r,
             None => default_range(c, rules.local_day(now))?,
@@ -71,7 +70,7 @@ pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result
     let class: ClassId = req.id("class", "class")?;
     let (term, given) = (req.query::<Uuid>("term")?, given_range(req)?);
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         access::class(c, &w, class)?;
         let (from, to) = match (term, given) {
             (Some(id), None) => term_range(c, id)?,
@@ -101,13 +100,13 @@ fn given_range(req: &Request) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError
     }
 }
 
-fn term_range(conn: &Connection, id: Uuid) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn term_range(conn: &dyn Sql, id: Uuid) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let term = timetable::term(conn, id)?;
     checked_range(term.first_day, term.last_day)
 }
 
 fn visible_rosters(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     days: (NaiveDate, NaiveDate),
     rules: &Rules,
@@ -125,7 +124,7 @@ fn visible_rosters(
 }
 
 fn classes_at_risk(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,

@@ -3,7 +3,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -15,6 +14,7 @@ use crate::auth::Principal;
 use crate::marks::{self, NewMark, Target};
 use crate::roster;
 use crate::state::Hub;
+use crate::store::Sql;
 use crate::store::marks::Mark;
 
 #[derive(Deserialize)]
@@ -31,7 +31,7 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         Some(d) => d,
         None => rules.local_day(now),
     };
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         let slots = access::slots(c, &w)?;
         let classes = access::class_ids(c, &w)?;
         let sessions = roster::sessions_between(c, (&classes, &slots), day, day)?;
@@ -85,7 +85,7 @@ async fn change_mark(
         mark: b.mark,
         reason: b.reason,
     });
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let at = Target { slot, day, student };
         marks::change(tx, &w, at, new, &actor, now)?;
         roster_of(tx, &w, slot, day, &rules, now)
@@ -95,7 +95,7 @@ async fn change_mark(
 
 /// The roster of a session `who` may see.
 pub fn roster_of(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     slot: Uuid,
     day: NaiveDate,

@@ -5,7 +5,6 @@
 use chrono::NaiveDate;
 use rollcall_shared::record::validate_room;
 use rollcall_shared::{ClassId, TimetableSlot};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -18,7 +17,7 @@ use crate::auth::Principal;
 use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::timetable::{self, Holiday, Slot, Term};
-use crate::store::{register, school};
+use crate::store::{Sql, register, school};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -219,7 +218,7 @@ async fn audited<T: serde::Serialize + Send + 'static>(
     hub: &Hub,
     who: &Principal,
     action: &'static str,
-    change: impl FnOnce(&Connection) -> Result<(String, Option<Value>, T), ApiError> + Send + 'static,
+    change: impl FnOnce(&dyn Sql) -> Result<(String, Option<Value>, T), ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let (actor, now) = (who.actor(), hub.now());
     let done = hub

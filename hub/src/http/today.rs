@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use rollcall_shared::UnixMillis;
-use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -16,6 +15,7 @@ use crate::attendance::Session;
 use crate::auth::Principal;
 use crate::roster;
 use crate::state::Hub;
+use crate::store::Sql;
 use crate::store::records::{self, Status};
 
 /// The Today page's data for `?date` (the hub's today unless said).
@@ -29,7 +29,7 @@ pub async fn today(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 }
 
 fn of_day(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     day: NaiveDate,
     rules: &Rules,
@@ -48,7 +48,7 @@ fn of_day(
 /// The session's roster; each line says whether a pending record in the session names the
 /// student as its best candidate.
 fn with_waiting(
-    conn: &Connection,
+    conn: &dyn Sql,
     session: &Session,
     rules: &Rules,
     now: UnixMillis,

@@ -5,10 +5,9 @@
 //! an Uncertain or Unknown one waits for a teacher (pending, nobody named yet).
 
 use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
-use rusqlite::Connection;
 
-use crate::store::StoreError;
 use crate::store::records::{self, Standing, Status};
+use crate::store::{Sql, StoreError};
 
 /// Where `record` stands in review on arrival (see the module docs).
 pub fn standing(record: &AttendanceRecord) -> Standing {
@@ -27,7 +26,7 @@ pub fn standing(record: &AttendanceRecord) -> Standing {
 /// Stores `record`, received at `received_at`, standing as [`standing`] says, unless a record
 /// with its id is stored already. Returns whether a row was added.
 pub fn store(
-    conn: &Connection,
+    conn: &dyn Sql,
     record: &AttendanceRecord,
     received_at: UnixMillis,
 ) -> Result<bool, StoreError> {

@@ -24,7 +24,11 @@ use crate::config::{Config, MqttTransport};
 /// broker), a part of its own per process, so no hub's connection takes another's over.
 fn client_id(config: &Config) -> String {
     match config.store.url {
-        Some(_) => format!("{}-{}", config.mqtt.client_id, uuid::Uuid::new_v4().simple()),
+        Some(_) => format!(
+            "{}-{}",
+            config.mqtt.client_id,
+            uuid::Uuid::new_v4().simple()
+        ),
         None => config.mqtt.client_id.clone(),
     }
 }

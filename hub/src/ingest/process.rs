@@ -17,7 +17,6 @@ use rollcall_shared::{
     AttendanceRecord, Decision, DeviceId, Envelope, GalleryUpdate, Message, ModelId,
     PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnixMillis,
 };
-use rusqlite::Connection;
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::arrival;
@@ -30,7 +29,7 @@ use crate::learn::rules::CONFIDENT;
 use crate::learn::{How, Learner};
 use crate::notify::{Event, Hooks};
 use crate::store::quarantine::{self, Reason};
-use crate::store::{Db, StoreError, devices, records, school};
+use crate::store::{Db, Sql, StoreError, devices, records, school};
 use crate::strangers;
 
 /// What the ingest task needs.
@@ -68,7 +67,13 @@ struct Outcome {
     fates: Vec<(RecordId, DeviceId, Decision, &'static str)>,
     /// Templates learned from Confident captures.
     learned: usize,
+    /// The counters to move once the batch is committed (a reader that sees a counter move
+    /// must find what it counts).
+    counted: Vec<Counter>,
 }
+
+/// Picks one of the ingest counters.
+type Counter = fn(&Metrics) -> &AtomicU64;
 
 impl Ingest {
     /// Processes batches from `inbound` until shutdown, then drains what is already queued.
@@ -108,7 +113,7 @@ impl Ingest {
         let now = self.clock.now();
         let stored = self
             .db
-            .call(move |conn| {
+            .write(move |sql| {
                 let batch = Batch {
                     model: &model,
                     gate: &gate,
@@ -117,11 +122,14 @@ impl Ingest {
                     metrics: &metrics,
                     hooks: &hooks,
                 };
-                batch.store(conn, accepted)
+                batch.store(sql, accepted)
             })
             .await;
         match stored {
             Ok(mut outcome) => {
+                for counter in std::mem::take(&mut outcome.counted) {
+                    add(counter(&self.metrics), 1);
+                }
                 if outcome.learned > 0 {
                     add(&self.metrics.templates_learned, outcome.learned as u64);
                     self.gallery_changed.notify_one();
@@ -200,19 +208,13 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    fn store(
-        &self,
-        conn: &mut Connection,
-        items: Vec<(DeviceId, Envelope)>,
-    ) -> Result<Outcome, StoreError> {
+    fn store(&self, tx: &dyn Sql, items: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
         let (now, metrics) = (self.now, self.metrics);
-        let tx = conn.transaction()?;
         let mut rooms = HashMap::new();
         let mut out = Outcome::default();
-        // Counted once committed: a reader that sees a counter move must find what it counts.
-        let mut counted: Vec<&AtomicU64> = Vec::new();
+        let counted = &mut out.counted;
         for (device, Envelope { version, message }) in items {
-            let Some(room) = registered_room(&tx, &mut rooms, device, metrics)? else {
+            let Some(room) = registered_room(tx, &mut rooms, device, metrics)? else {
                 continue;
             };
             out.versions.insert(device, version);
@@ -220,14 +222,14 @@ impl Batch<'_> {
                 Message::Record(record) => {
                     let (id, decision) = (record.id, record.decision);
                     let learnable = may_teach(&record);
-                    counted.push(&metrics.records_received);
-                    let fate = match self.record(&tx, record, &room)? {
+                    counted.push(|m| &m.records_received);
+                    let fate = match self.record(tx, record, &room)? {
                         Kept::Stored { room_corrected } => {
-                            counted.push(&metrics.records_stored);
+                            counted.push(|m| &m.records_stored);
                             if room_corrected {
-                                counted.push(&metrics.room_corrected);
+                                counted.push(|m| &m.room_corrected);
                             }
-                            match learnable && self.learn(&tx, id)? {
+                            match learnable && self.learn(tx, id)? {
                                 true => {
                                     out.learned += 1;
                                     "stored, and learned as a template"
@@ -236,44 +238,40 @@ impl Batch<'_> {
                             }
                         }
                         Kept::Duplicate => {
-                            counted.push(&metrics.records_duplicate);
+                            counted.push(|m| &m.records_duplicate);
                             "stored before: acknowledged again"
                         }
                         Kept::Held => {
-                            counted.push(&metrics.records_quarantined);
+                            counted.push(|m| &m.records_quarantined);
                             "held in quarantine"
                         }
                     };
                     out.fates.push((id, device, decision, fate));
-                    devices::touch(&tx, device, now)?;
+                    devices::touch(tx, device, now)?;
                     out.acks.entry(device).or_default().push(id);
                 }
                 Message::Status(status) => {
-                    counted.push(&metrics.status_messages);
-                    devices::record_status(&tx, &status, version, now)?;
+                    counted.push(|m| &m.status_messages);
+                    devices::record_status(tx, &status, version, now)?;
                 }
                 Message::Offline(_) => {
-                    devices::set_offline(&tx, device)?;
-                    let room = devices::get(&tx, device)?.map(|d| (d.name, d.room));
+                    devices::set_offline(tx, device)?;
+                    let room = devices::get(tx, device)?.map(|d| (d.name, d.room));
                     let (name, room) = room.unwrap_or_default();
                     let about = serde_json::json!({"device": device, "name": name, "room": room});
                     self.hooks
-                        .enqueue(&tx, Event::DeviceOffline, &about, now.0)?;
+                        .enqueue(tx, Event::DeviceOffline, &about, now.0)?;
                 }
                 Message::GalleryRequest(req) => {
-                    counted.push(&metrics.gallery_requests);
-                    devices::touch(&tx, device, now)?;
+                    counted.push(|m| &m.gallery_requests);
+                    devices::touch(tx, device, now)?;
                     let trigger = Trigger::Request(req);
-                    if let Some(u) = update_for(&tx, device, self.model, trigger, now)? {
+                    if let Some(u) = update_for(tx, device, self.model, trigger, now)? {
                         out.galleries.push((device, u));
                     }
                 }
                 Message::Ack(_) | Message::Gallery(_) | Message::Command(_) | Message::Site(_) => {}
             }
-        }
-        tx.commit()?;
-        for counter in counted {
-            add(counter, 1);
         }
         Ok(out)
     }
@@ -281,7 +279,7 @@ impl Batch<'_> {
     /// Stores `record` under the device's registered `room`, or holds it in quarantine.
     fn record(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         mut record: AttendanceRecord,
         room: &str,
     ) -> Result<Kept, StoreError> {
@@ -302,7 +300,8 @@ impl Batch<'_> {
                 "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
             );
         }
-        match arrival::store(tx, &record, self.now) {
+        // In a savepoint: on PostgreSQL a refused statement spoils the transaction after it.
+        match tx.attempt(|sql| arrival::store(sql, &record, self.now)) {
             Ok(true) => {
                 // A face of a stranger someone dismissed never reaches the review again.
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;
@@ -313,9 +312,7 @@ impl Batch<'_> {
             Ok(false) => Ok(Kept::Duplicate),
             // The table's CHECKs (migration 4) are the last guard: such a record is held too,
             // rather than failing its whole batch again on every resend.
-            Err(StoreError::Sqlite(e))
-                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
-            {
+            Err(e) if e.is_constraint_violation() => {
                 let detail = format!("refused by the store: {e}");
                 self.hold(tx, &record, "malformed", &detail)
             }
@@ -325,7 +322,7 @@ impl Batch<'_> {
 
     /// Learns a stored Confident record's face for the student it names, when it is close
     /// enough (`learn::rules::CONFIDENT`). Returns whether a template was added.
-    fn learn(&self, tx: &Connection, id: RecordId) -> Result<bool, StoreError> {
+    fn learn(&self, tx: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
         let record = records::get(tx, id)?;
         let named = match (record.decision, record.final_student) {
             (Decision::Confident, Some(student)) => student,
@@ -350,7 +347,7 @@ impl Batch<'_> {
     /// Holds `record` in quarantine with its reason (once: a resent record is a duplicate).
     fn hold(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         record: &AttendanceRecord,
         code: &str,
         detail: &str,
@@ -389,7 +386,7 @@ enum Kept {
 /// The room `device` is registered in, when it may send: registered and enabled. Looked up
 /// once per batch; refusals are counted and logged.
 fn registered_room(
-    conn: &Connection,
+    conn: &dyn Sql,
     cache: &mut HashMap<DeviceId, Option<(bool, String)>>,
     device: DeviceId,
     metrics: &Metrics,

@@ -40,7 +40,7 @@ impl Pusher {
         let (model, now) = (self.model.clone(), self.clock.now());
         let updates = self
             .db
-            .call(move |conn| {
+            .write(move |conn| {
                 let mut out = Vec::new();
                 for dev in devices::list(conn)?.into_iter().filter(|d| d.enabled) {
                     if let Some(u) = update_for(conn, dev.id, &model, Trigger::Push, now)? {

@@ -7,15 +7,14 @@ pub mod rules;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{FaceQuality, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::enrol::{MAX_THUMBNAIL_BYTES, check_record};
-use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView};
 use crate::store::school::{self, NewEnrolment, Source};
+use crate::store::{Sql, StoreError};
 use rules::{CONFIDENT, Evidence, REVIEWED, judge, surplus};
 
 /// Why a face was seen.
@@ -41,7 +40,7 @@ impl Learner<'_> {
     /// template's id, or `None` (with the reason logged) when it is not learned.
     pub fn learn(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         record: &RecordView,
         student: StudentId,
         how: How,

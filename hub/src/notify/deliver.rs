@@ -43,7 +43,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
             _ = every.tick() => {}
         }
         let now = clock.now().0;
-        let due = db.read_sql(move |sql| due(sql, now)).await;
+        let due = db.read(move |sql| due(sql, now)).await;
         let due = match due {
             Ok(d) => d,
             Err(e) => {
@@ -53,7 +53,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
         };
         for d in due {
             let outcome = send(&client, &hooks, &d, now).await;
-            let recorded = db.write_sql(move |sql| record(sql, &d, outcome, now)).await;
+            let recorded = db.write(move |sql| record(sql, &d, outcome, now)).await;
             if let Err(e) = recorded {
                 tracing::error!("webhooks: recording a delivery: {e}");
             }

@@ -16,12 +16,11 @@ pub mod parse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::store::audit::{self, Change};
-use crate::store::{StoreError, imports, school};
+use crate::store::{Sql, StoreError, imports, school};
 
 pub use parse::RowError;
 
@@ -118,7 +117,7 @@ impl Plan {
 /// Plans the import of `roster` into the hub's data, and applies it unless `dry_run`, all in
 /// the transaction `conn` is in (the caller commits).
 pub fn import(
-    conn: &Connection,
+    conn: &dyn Sql,
     roster: &Roster,
     dry_run: bool,
     actor: &str,

@@ -18,10 +18,8 @@ fn db() -> (tempfile::TempDir, Db) {
 }
 
 fn run(db: &Db, roster: &Roster, dry_run: bool) -> Plan {
-    db.blocking(|c| {
-        let tx = c.transaction().unwrap();
-        let plan = import(&tx, roster, dry_run, "test", UnixMillis(1_000)).unwrap();
-        tx.commit().unwrap();
+    db.write_blocking(|tx| {
+        let plan = import(tx, roster, dry_run, "test", UnixMillis(1_000)).unwrap();
         Ok::<_, StoreError>(plan)
     })
     .unwrap()
@@ -89,7 +87,7 @@ fn renamed_students_stay_themselves_and_missing_ones_become_leavers() {
     let (_dir, db) = db();
     run(&db, &parse::plain(PLAIN.as_bytes()).unwrap(), false);
     let ids: Vec<(String, StudentId)> = db
-        .blocking(|c| imports::students(c))
+        .read_blocking(|sql| imports::students(sql))
         .unwrap()
         .into_iter()
         .map(|(r, h)| (r, h.id))
@@ -103,7 +101,7 @@ fn renamed_students_stay_themselves_and_missing_ones_become_leavers() {
     assert_eq!(count(&plan, "student", "leaver"), 1);
     assert_eq!(count(&plan, "membership", "remove"), 1, "{:?}", plan.steps);
     assert_eq!(count(&plan, "membership", "create"), 1, "{:?}", plan.steps);
-    let after = db.blocking(|c| imports::students(c)).unwrap();
+    let after = db.read_blocking(|sql| imports::students(sql)).unwrap();
     assert_eq!(after.len(), 4, "a leaver is kept");
     assert_eq!(after["S1"].name, "Ada King");
     assert!(ids.iter().all(|(r, id)| after[r].id == *id), "same ids");

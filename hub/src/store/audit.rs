@@ -86,17 +86,17 @@ mod tests {
                 after,
                 at: UnixMillis(7),
             };
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 log(sql, change("a", Some(json!({"name": "Lab ü"}))))?;
                 log(sql, change("b", None))?;
                 log(sql, change("c", None))
             })
             .unwrap();
-            let entries = db.read_sql_blocking(|sql| recent(sql, 2)).unwrap();
+            let entries = db.read_blocking(|sql| recent(sql, 2)).unwrap();
             let targets: Vec<_> = entries.iter().map(|e| e.target.as_str()).collect();
             assert_eq!(targets, ["c", "b"]);
             assert!(entries[0].id > entries[1].id);
-            let all = db.read_sql_blocking(|sql| recent(sql, 10)).unwrap();
+            let all = db.read_blocking(|sql| recent(sql, 10)).unwrap();
             assert_eq!(all[2].after, Some(json!({"name": "Lab ü"})));
             assert_eq!((all[2].actor.as_str(), all[2].at), ("ada", UnixMillis(7)));
         });

@@ -63,7 +63,7 @@ mod tests {
     fn a_lease_has_one_holder_until_it_runs_out() {
         each(|db| {
             let hold = |who: &str, now: i64| {
-                db.write_sql_blocking(|sql| hold(sql, "leader", who, now, now + 15_000))
+                db.write_blocking(|sql| hold(sql, "leader", who, now, now + 15_000))
                     .unwrap()
             };
             assert!(hold("a", 0));
@@ -72,7 +72,7 @@ mod tests {
             assert!(!hold("b", 24_999), "renewed until 25 s");
             assert!(hold("b", 25_000), "run out: b takes it");
             assert!(!hold("a", 25_001));
-            db.write_sql_blocking(|sql| release(sql, "leader", "b"))
+            db.write_blocking(|sql| release(sql, "leader", "b"))
                 .unwrap();
             assert!(hold("a", 25_002), "given up: free at once");
         });
@@ -82,12 +82,12 @@ mod tests {
     fn hubs_not_seen_lately_are_not_alive() {
         each(|db| {
             let write = |f: &dyn Fn(&dyn Sql) -> Result<(), StoreError>| {
-                db.write_sql_blocking(|sql| f(sql)).unwrap()
+                db.write_blocking(|sql| f(sql)).unwrap()
             };
             write(&|sql| beat(sql, "b", 1_000));
             write(&|sql| beat(sql, "a", 5_000));
             write(&|sql| beat(sql, "c", 9_000));
-            let live = |since| db.write_sql_blocking(|sql| live(sql, since)).unwrap();
+            let live = |since| db.write_blocking(|sql| live(sql, since)).unwrap();
             assert_eq!(live(0), ["a", "b", "c"]);
             assert_eq!(live(4_000), ["a", "c"]);
             write(&|sql| leave(sql, "c"));

@@ -1,13 +1,11 @@
 //! Registered door units: their room, whether they may send records, the hash of their MQTT
 //! secret, and the last status they reported.
 
-use std::str::FromStr;
-
 use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Row, Sql, StoreError};
+use super::{Row, Sql, StoreError, id_col};
 
 const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_hash, created_at)
     VALUES (?1, ?2, ?3, 1, ?4, ?5)";
@@ -78,19 +76,6 @@ impl Device {
             replaced_by: None,
         }
     }
-}
-
-/// Reads column `col` of `row` as an id (for use inside `query_map`): the store's
-/// `id_col` for a [`Row`], kept here until the shared one reads both.
-pub(super) fn id_col<T: FromStr>(row: &Row, col: &str) -> rusqlite::Result<T> {
-    let text: String = row.get(col)?;
-    text.parse().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            row.index_of(col),
-            rusqlite::types::Type::Text,
-            format!("bad id {text:?}").into(),
-        )
-    })
 }
 
 fn from_row(r: &Row) -> rusqlite::Result<Device> {
@@ -265,11 +250,11 @@ mod tests {
         db: &Db,
         f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        db.write_sql_blocking(f)
+        db.write_blocking(f)
     }
 
     fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.read_sql_blocking(f).unwrap()
+        db.read_blocking(f).unwrap()
     }
 
     fn register(db: &Db, name: &str) -> Result<Device, StoreError> {

@@ -10,7 +10,7 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::devices::id_col;
+use super::id_col;
 use super::{Sql, StoreError};
 
 const SELECT_DIGEST: &str = "SELECT status, attempts, next_at, last_error FROM email_digests WHERE user_id = ?1 AND day = ?2";
@@ -171,7 +171,7 @@ mod tests {
     use crate::store::{Db, imports};
 
     fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.write_sql_blocking(f).unwrap()
+        db.write_blocking(f).unwrap()
     }
 
     fn state(status: DigestStatus, attempts: u32, error: Option<&str>) -> DigestState {
@@ -201,7 +201,7 @@ mod tests {
             let empty = state(DigestStatus::Empty, 0, None);
             write(db, |sql| set_digest(sql, ada, next, &empty, UnixMillis(3)));
 
-            let rows = db.read_sql_blocking(|sql| recent(sql, 5)).unwrap();
+            let rows = db.read_blocking(|sql| recent(sql, 5)).unwrap();
             let seen: Vec<_> = rows.iter().map(|r| (r.day, r.status, r.attempts)).collect();
             assert_eq!(
                 seen,
@@ -209,7 +209,7 @@ mod tests {
             );
             assert_eq!((rows[1].user_id, rows[1].username.as_str()), (ada, "ada"));
             assert_eq!(rows[1].updated_at, UnixMillis(2));
-            assert_eq!(db.read_sql_blocking(|sql| recent(sql, 1)).unwrap().len(), 1);
+            assert_eq!(db.read_blocking(|sql| recent(sql, 1)).unwrap().len(), 1);
         });
     }
 
@@ -231,7 +231,7 @@ mod tests {
             mark(ada, true);
             mark(ada, true);
             mark(bea, true);
-            let held = |db: &Db| db.read_sql_blocking(|sql| at_risk(sql, class)).unwrap();
+            let held = |db: &Db| db.read_blocking(|sql| at_risk(sql, class)).unwrap();
             assert_eq!(held(db), HashSet::from([ada, bea]));
             mark(bea, false);
             mark(bea, false);

@@ -7,7 +7,7 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Sql, StoreError, id_at};
+use super::{Sql, StoreError, id_col};
 
 const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL AS has_thumbnail,
     created_at,
@@ -35,7 +35,7 @@ pub fn list(sql: &dyn Sql, student: StudentId) -> Result<Vec<FaceRow>, StoreErro
     let rows = sql.query_map(LIST, params![student.to_string()], |r| {
         let figures: Option<String> = r.get("figures")?;
         Ok(FaceRow {
-            id: id_at(r, "id")?,
+            id: id_col(r, "id")?,
             model: r.get("model")?,
             quality: r.get("quality")?,
             figures: figures.and_then(|f| serde_json::from_str(&f).ok()),
@@ -72,7 +72,7 @@ mod tests {
         crate::store::engines::each(|db| {
             let (student, other) = (StudentId::random(), StudentId::random());
             let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 for s in [student, other] {
                     sql.execute(
                         "INSERT INTO students (id, name, created_at) VALUES (?1, 'Ada', 0)",

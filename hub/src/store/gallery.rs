@@ -78,7 +78,7 @@ mod tests {
                 start_minute: 540,
                 end_minute: 600,
             });
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 assert_eq!(last_sent(sql, device, &model)?, None);
                 crate::store::register_device_in(sql, device);
                 save_sent(sql, device, &state, UnixMillis(1))?;

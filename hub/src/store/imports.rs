@@ -8,7 +8,7 @@ use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::devices::id_col;
+use super::id_col;
 use super::{Sql, StoreError};
 
 /// An imported row as the hub holds it.
@@ -191,11 +191,11 @@ mod tests {
         db: &Db,
         f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        db.write_sql_blocking(f)
+        db.write_blocking(f)
     }
 
     fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.read_sql_blocking(f).unwrap()
+        db.read_blocking(f).unwrap()
     }
 
     #[test]

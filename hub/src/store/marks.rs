@@ -8,7 +8,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::timetable::id_at;
+use super::id_col;
 use super::{Row, Sql, StoreError};
 
 const UPSERT: &str =
@@ -73,7 +73,7 @@ pub struct Override {
 fn from_row(r: &Row) -> rusqlite::Result<Override> {
     let mark: String = r.get("mark")?;
     Ok(Override {
-        student: id_at(r, "student_id")?,
+        student: id_col(r, "student_id")?,
         mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
         reason: r.get("reason")?,
         set_by: r.get("set_by")?,

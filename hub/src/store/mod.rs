@@ -39,7 +39,7 @@ use rollcall_shared::{EMBEDDING_DIM, Embedding};
 use rusqlite::Connection;
 
 pub use migrations::schema_version;
-pub use sql::{Dialect, Row, Sql};
+pub use sql::{Dialect, Row, Rows, Sql};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
@@ -157,29 +157,29 @@ impl Db {
     }
 
     /// Runs `f` in one write transaction on the blocking pool; commits when it succeeds.
-    pub async fn write_sql<T, E, F>(&self, f: F) -> Result<T, E>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
         let db = self.clone();
-        blocking(move || db.write_sql_blocking(f)).await
+        blocking(move || db.write_blocking(f)).await
     }
 
     /// Runs `f` in one read-only transaction, on one snapshot, on the blocking pool.
-    pub async fn read_sql<T, E, F>(&self, f: F) -> Result<T, E>
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
         let db = self.clone();
-        blocking(move || db.read_sql_blocking(f)).await
+        blocking(move || db.read_blocking(f)).await
     }
 
-    /// [`Db::write_sql`] on the calling thread (command-line tools, tests).
-    pub fn write_sql_blocking<T, E: From<StoreError>>(
+    /// [`Db::write`] on the calling thread (command-line tools, tests).
+    pub fn write_blocking<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
@@ -195,8 +195,8 @@ impl Db {
         }
     }
 
-    /// [`Db::read_sql`] on the calling thread (command-line tools, tests).
-    pub fn read_sql_blocking<T, E: From<StoreError>>(
+    /// [`Db::read`] on the calling thread (command-line tools, tests).
+    pub fn read_blocking<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
@@ -212,52 +212,6 @@ impl Db {
             }
             Engine::Postgres(db) => db.read(f),
         }
-    }
-
-    /// The SQLite back end, for work not yet written against [`Sql`].
-    fn sqlite(&self) -> Result<&Sqlite, StoreError> {
-        match &self.engine {
-            Engine::Sqlite(db) => Ok(db),
-            Engine::Postgres(_) => Err(StoreError::Config(
-                "this part of the hub does not run on PostgreSQL yet".into(),
-            )),
-        }
-    }
-
-    /// Runs `f` on the writing connection on the blocking pool.
-    pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
-    {
-        let conn = self.sqlite()?.writer.clone();
-        blocking(move || f(&mut lock(&conn))).await
-    }
-
-    /// Runs `f` on a read-only connection on the blocking pool: an idle one if there is one,
-    /// else the next in turn.
-    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
-    {
-        let db = self.sqlite()?;
-        let (readers, turn) = (db.readers.clone(), db.next_reader.fetch_add(1, Relaxed));
-        blocking(move || {
-            let idle = readers.iter().find_map(|r| r.try_lock().ok());
-            f(&idle.unwrap_or_else(|| lock(&readers[turn % readers.len()])))
-        })
-        .await
-    }
-
-    /// Runs `f` on the calling thread (command-line tools, which have no runtime).
-    pub fn blocking<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, E>,
-    ) -> Result<T, E> {
-        f(&mut lock(&self.sqlite()?.writer))
     }
 }
 
@@ -301,24 +255,9 @@ pub(crate) fn readable<T>(
     Ok(kept)
 }
 
-/// Reads column `col` (a name, or a position) of `row` as an id (for use inside `query_map`).
-pub(crate) fn id_col<T: FromStr>(
-    row: &rusqlite::Row<'_>,
-    col: impl rusqlite::RowIndex + Copy,
-) -> rusqlite::Result<T> {
-    let text: String = row.get(col)?;
-    text.parse().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            col.idx(row.as_ref()).unwrap_or_default(),
-            rusqlite::types::Type::Text,
-            format!("bad id {text:?}").into(),
-        )
-    })
-}
-
-/// Reads column `col` (a name, or a position) of a [`Row`] as an id (for use inside
-/// [`Sql::query_map`]): [`id_col`] for the store's own rows.
-pub(crate) fn id_at<T: FromStr>(row: &Row, col: impl sql::Column) -> rusqlite::Result<T> {
+/// Reads column `col` (a name, or a position) of `row` as an id or a date, parsed from its
+/// text (for use inside [`Sql::query_map`], where [`readable`] leaves a bad one out).
+pub(crate) fn id_col<T: FromStr>(row: &Row, col: impl sql::Column) -> rusqlite::Result<T> {
     let text: String = row.get(col)?;
     text.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -352,26 +291,9 @@ pub(crate) fn blob_to_embedding(blob: &[u8], what: &str) -> Result<Embedding, St
     Embedding::try_from(values).map_err(|wrong| corrupt(format!("{} values", wrong.0)))
 }
 
-/// Reads column `col` of `row` as an embedding (for use inside `query_map`, where
+/// Reads column `col` of `row` as an embedding (for use inside [`Sql::query_map`], where
 /// [`readable`] leaves a bad one out and logs it); `what` names the row.
-pub(crate) fn embedding_col(
-    row: &rusqlite::Row<'_>,
-    col: &str,
-    what: &str,
-) -> rusqlite::Result<Embedding> {
-    let blob: Vec<u8> = row.get(col)?;
-    blob_to_embedding(&blob, what).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            rusqlite::RowIndex::idx(&col, row.as_ref()).unwrap_or_default(),
-            rusqlite::types::Type::Blob,
-            e.into(),
-        )
-    })
-}
-
-/// Reads column `col` of a [`Row`] as an embedding: [`embedding_col`] for the store's own
-/// rows.
-pub(crate) fn embedding_at(row: &Row, col: &str, what: &str) -> rusqlite::Result<Embedding> {
+pub(crate) fn embedding_col(row: &Row, col: &str, what: &str) -> rusqlite::Result<Embedding> {
     let blob: Vec<u8> = row.get(col)?;
     blob_to_embedding(&blob, what).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(

@@ -5,7 +5,7 @@
 use rollcall_shared::{DeviceId, UnixMillis};
 use rusqlite::params;
 
-use super::devices::id_col;
+use super::id_col;
 use super::{Sql, StoreError};
 
 const INSERT: &str = "INSERT INTO provisioning_codes
@@ -68,7 +68,7 @@ mod tests {
     use crate::store::{Db, Sql};
 
     fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.write_sql_blocking(f).unwrap()
+        db.write_blocking(f).unwrap()
     }
 
     #[test]

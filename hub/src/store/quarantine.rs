@@ -7,7 +7,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::records::candidates_json;
-use super::{Row, Sql, StoreError, id_at, readable};
+use super::{Row, Sql, StoreError, id_col, readable};
 
 const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captured_at,
     received_at, decision, candidates, thumbnail, reason, detail)
@@ -48,8 +48,8 @@ pub struct Quarantined {
 fn from_row(r: &Row) -> rusqlite::Result<Quarantined> {
     let candidates: String = r.get("candidates")?;
     Ok(Quarantined {
-        record_id: id_at(r, "record_id")?,
-        device_id: id_at(r, "device_id")?,
+        record_id: id_col(r, "record_id")?,
+        device_id: id_col(r, "device_id")?,
         room: r.get("room")?,
         captured_at: r.get("captured_at")?,
         received_at: r.get("received_at")?,
@@ -156,7 +156,7 @@ mod tests {
     fn a_held_record_is_kept_once_listed_newest_first_and_can_be_let_go() {
         crate::store::engines::each(|db| {
             let (first, absurd) = (record(1_000), record(8_210_266_833_600_000));
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 assert!(insert(sql, &first, UnixMillis(10), WHY)?);
                 assert!(insert(sql, &absurd, UnixMillis(20), WHY)?);
                 assert!(!insert(sql, &absurd, UnixMillis(30), WHY)?);
@@ -196,7 +196,7 @@ mod tests {
     fn erasure_drops_the_held_records_naming_a_student() {
         crate::store::engines::each(|db| {
             let (named, other) = (record(1_000), record(2_000));
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 insert(sql, &named, UnixMillis(10), WHY)?;
                 insert(sql, &other, UnixMillis(10), WHY)?;
                 assert_eq!(erase_faces_of(sql, named.candidates[0].student)?, 1);

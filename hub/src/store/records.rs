@@ -13,7 +13,7 @@ use rusqlite::params;
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Row, Sql, StoreError, blob_to_embedding, embedding_to_blob, id_at, readable};
+use super::{Row, Sql, StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
 
 /// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
 /// CHECK of migration 4, the first day the API accepts).
@@ -145,14 +145,14 @@ fn from_row(r: &Row) -> rusqlite::Result<RecordView> {
     let status: String = r.get("status")?;
     let final_student: Option<String> = r.get("final_student")?;
     Ok(RecordView {
-        id: id_at(r, "id")?,
-        device_id: id_at(r, "device_id")?,
+        id: id_col(r, "id")?,
+        device_id: id_col(r, "device_id")?,
         room: r.get("room")?,
         captured_at: r.get("captured_at")?,
         received_at: r.get("received_at")?,
         model: r.get("model")?,
         candidates: serde_json::from_str(&candidates).unwrap_or_default(),
-        decision: id_at(r, "decision")?,
+        decision: id_col(r, "decision")?,
         has_thumbnail: r.get("has_thumbnail")?,
         quality: serde_json::from_str(&quality).unwrap_or_default(),
         status: Status::parse(&status).unwrap_or(Status::Pending),
@@ -275,7 +275,7 @@ fn key_page(
 
 fn key(row: &Row) -> rusqlite::Result<RecordKey> {
     Ok(RecordKey {
-        id: id_at(row, "id")?,
+        id: id_col(row, "id")?,
         room: row.get("room")?,
         captured_at: row.get("captured_at")?,
     })
@@ -353,7 +353,7 @@ pub fn accepted_in_room(
 ) -> Result<Vec<(StudentId, UnixMillis)>, StoreError> {
     let [a, b] = accepted.map(Status::as_str);
     let rows = sql.query_map(ACCEPTED_IN_ROOM, params![room, from, to, a, b], |r| {
-        Ok((id_at(r, "final_student")?, r.get("captured_at")?))
+        Ok((id_col(r, "final_student")?, r.get("captured_at")?))
     })?;
     readable(rows, "accepted record")
 }
@@ -369,7 +369,7 @@ pub fn accepted_ids_in_room(
 ) -> Result<Vec<(StudentId, RecordId)>, StoreError> {
     let [a, b] = accepted.map(Status::as_str);
     let rows = sql.query_map(ACCEPTED_IDS_IN_ROOM, params![room, from, to, a, b], |r| {
-        Ok((id_at(r, "final_student")?, id_at(r, "id")?))
+        Ok((id_col(r, "final_student")?, id_col(r, "id")?))
     })?;
     readable(rows, "accepted record")
 }
@@ -384,7 +384,7 @@ pub fn named_by_door(
 ) -> Result<Vec<StudentId>, StoreError> {
     let (confident, approved) = (Decision::Confident.as_str(), Status::Approved.as_str());
     let p = params![room, from, to, confident, approved];
-    let rows = sql.query_map(BY_DOOR, p, |r| id_at(r, "final_student"))?;
+    let rows = sql.query_map(BY_DOOR, p, |r| id_col(r, "final_student"))?;
     readable(rows, "record")
 }
 
@@ -466,7 +466,7 @@ mod tests {
         db: &Db,
         f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        db.write_sql_blocking(f)
+        db.write_blocking(f)
     }
 
     fn device(db: &Db) -> DeviceId {
@@ -505,7 +505,7 @@ mod tests {
                 write(db, |sql| put(sql, &r, T + at)).unwrap();
                 ids.push(r.id);
             }
-            db.read_sql_blocking(|sql| {
+            db.read_blocking(|sql| {
                 let mut pending = Vec::new();
                 each_key(sql, Some(Status::Pending), |k| {
                     pending.push((k.id, k.captured_at));
@@ -555,7 +555,7 @@ mod tests {
             newest_first.sort_by_key(|&(at, id)| std::cmp::Reverse((at, id.to_string())));
             for status in [None, Some(Status::Pending)] {
                 let mut seen = Vec::new();
-                db.read_sql_blocking(|sql| {
+                db.read_blocking(|sql| {
                     each_key(sql, status, |k| {
                         seen.push((k.captured_at, k.id));
                         ControlFlow::Continue(())
@@ -565,7 +565,7 @@ mod tests {
                 assert_eq!(seen, newest_first, "{status:?}");
             }
             let mut seen = 0;
-            db.read_sql_blocking(|sql| {
+            db.read_blocking(|sql| {
                 each_key(sql, None, |_| {
                     seen += 1;
                     match seen < KEY_PAGE + 1 {
@@ -618,7 +618,7 @@ mod tests {
             let r = record(device(db), Decision::Uncertain);
             assert!(write(db, |sql| put(sql, &r, T + 5)).unwrap());
             assert!(!write(db, |sql| put(sql, &r, T + 6)).unwrap());
-            db.read_sql_blocking(|sql| {
+            db.read_blocking(|sql| {
                 assert!(exists(sql, r.id)?);
                 assert!(!exists(sql, RecordId::now_v7())?);
                 let stored = get(sql, r.id)?;
@@ -783,9 +783,7 @@ mod tests {
                 )
             })
             .unwrap();
-            let listed = db
-                .read_sql_blocking(|sql| by_status(sql, None, 10))
-                .unwrap();
+            let listed = db.read_blocking(|sql| by_status(sql, None, 10)).unwrap();
             assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), [good.id]);
         });
     }

@@ -9,9 +9,10 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::id_col;
 use super::marks::Mark;
 use super::records::Status;
-use super::timetable::{Slot, id_at};
+use super::timetable::Slot;
 use super::{Row, Sql, StoreError};
 use crate::attendance::Source;
 
@@ -197,11 +198,11 @@ fn code_used(sql: &dyn Sql, code: &str) -> Result<bool, StoreError> {
 }
 
 fn session_row(r: &Row) -> rusqlite::Result<ClosedSession> {
-    let day = id_at(r, "day")?;
+    let day = id_col(r, "day")?;
     Ok(ClosedSession {
         slot: Slot {
-            id: id_at(r, "slot_id")?,
-            class_id: id_at(r, "class_id")?,
+            id: id_col(r, "slot_id")?,
+            class_id: id_col(r, "class_id")?,
             room: r.get("room")?,
             weekday: r.get("weekday")?,
             start_minute: r.get("start_minute")?,
@@ -307,7 +308,7 @@ fn entry_row(r: &Row) -> rusqlite::Result<Entry> {
     let source: String = r.get("source")?;
     let evidence: String = r.get("evidence")?;
     Ok(Entry {
-        student: id_at(r, "student_id")?,
+        student: id_col(r, "student_id")?,
         student_name: r.get("student_name")?,
         original_code: r.get("code")?,
         source: Source::parse(&source).unwrap_or(Source::Closed),
@@ -324,7 +325,7 @@ fn entry_row(r: &Row) -> rusqlite::Result<Entry> {
 
 fn amendment_row(r: &Row) -> rusqlite::Result<(StudentId, Amendment)> {
     Ok((
-        id_at(r, "student_id")?,
+        id_col(r, "student_id")?,
         Amendment {
             code: r.get("code")?,
             reason: r.get("reason")?,
@@ -401,11 +402,11 @@ pub fn late_evidence(
         params![since.to_string(), early_ms, a, b],
         |r| {
             Ok(LateEvidence {
-                slot: id_at(r, "slot_id")?,
-                day: id_at(r, "day")?,
-                student: id_at(r, "student_id")?,
+                slot: id_col(r, "slot_id")?,
+                day: id_col(r, "day")?,
+                student: id_col(r, "student_id")?,
                 starts_at: r.get("starts_at")?,
-                record: id_at(r, "record_id")?,
+                record: id_col(r, "record_id")?,
                 captured_at: r.get("captured_at")?,
             })
         },

@@ -9,8 +9,8 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::timetable::id_at;
-use super::{Row, Sql, StoreError, blob_to_embedding, embedding_to_blob, readable};
+use super::id_col;
+use super::{Row, Sql, StoreError, embedding_col, embedding_to_blob, readable};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
@@ -111,7 +111,7 @@ pub struct NewEnrolment<'a> {
 fn class_row(r: &Row) -> rusqlite::Result<Class> {
     let teacher: Option<String> = r.get("teacher_id")?;
     Ok(Class {
-        id: id_at(r, "id")?,
+        id: id_col(r, "id")?,
         name: r.get("name")?,
         teacher_id: teacher.and_then(|t| t.parse().ok()),
         created_at: r.get("created_at")?,
@@ -120,7 +120,7 @@ fn class_row(r: &Row) -> rusqlite::Result<Class> {
 
 fn student_row(r: &Row) -> rusqlite::Result<Student> {
     Ok(Student {
-        id: id_at(r, "id")?,
+        id: id_col(r, "id")?,
         name: r.get("name")?,
         external_ref: r.get("external_ref")?,
         created_at: r.get("created_at")?,
@@ -253,7 +253,7 @@ pub fn members(sql: &dyn Sql, class: ClassId) -> Result<Vec<Student>, StoreError
 
 pub fn classes_of(sql: &dyn Sql, student: StudentId) -> Result<Vec<ClassId>, StoreError> {
     let rows = sql.query_map(CLASSES_OF, params![student.to_string()], |r| {
-        id_at(r, "class_id")
+        id_col(r, "class_id")
     })?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
@@ -286,7 +286,7 @@ pub fn learned(
     model: &str,
 ) -> Result<Vec<(Uuid, UnixMillis)>, StoreError> {
     let rows = sql.query_map(LEARNED, params![student.to_string(), model], |r| {
-        Ok((id_at(r, "id")?, r.get("created_at")?))
+        Ok((id_col(r, "id")?, r.get("created_at")?))
     })?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
@@ -300,29 +300,16 @@ pub fn delete_enrolment(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
 /// descriptor long is logged and left out.
 pub fn enrolments(sql: &dyn Sql, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
     let rows = sql.query_map(SELECT_EMBEDDINGS, params![student.to_string()], |r| {
-        let id: Uuid = id_at(r, "id")?;
+        let id: Uuid = id_col(r, "id")?;
         Ok(Enrolment {
             id,
             model: r.get("model")?,
-            embedding: embedding_at(r, "embedding", &format!("enrolment {id}"))?,
+            embedding: embedding_col(r, "embedding", &format!("enrolment {id}"))?,
             quality: r.get("quality")?,
             created_at: r.get("created_at")?,
         })
     })?;
     readable(rows, "enrolment")
-}
-
-/// `store::embedding_col` for the store's [`Row`]: column `col` read as an embedding, a bad
-/// one an error [`readable`] leaves out; `what` names the row.
-fn embedding_at(row: &Row, col: &str, what: &str) -> rusqlite::Result<Embedding> {
-    let blob: Vec<u8> = row.get(col)?;
-    blob_to_embedding(&blob, what).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            row.index_of(col),
-            rusqlite::types::Type::Blob,
-            e.into(),
-        )
-    })
 }
 
 #[cfg(test)]

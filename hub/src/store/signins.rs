@@ -6,7 +6,7 @@ use rollcall_shared::UnixMillis;
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::devices::id_col;
+use super::id_col;
 use super::{Sql, StoreError};
 
 const INSERT_SIGNIN: &str =
@@ -121,7 +121,7 @@ mod tests {
     use crate::store::{Db, Sql};
 
     fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.write_sql_blocking(f).unwrap()
+        db.write_blocking(f).unwrap()
     }
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
                 insert_token(sql, "t1", first, UnixMillis(50))?;
                 insert_token(sql, "t2", second, UnixMillis(50))
             });
-            let stored = db.read_sql_blocking(|sql| token(sql, "t1")).unwrap();
+            let stored = db.read_blocking(|sql| token(sql, "t1")).unwrap();
             let expected = StoredToken {
                 signin: first,
                 user,

@@ -8,7 +8,7 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use super::{
-    Row, Sql, StoreError, blob_to_embedding, embedding_at, embedding_to_blob, id_at, readable,
+    Row, Sql, StoreError, blob_to_embedding, embedding_col, embedding_to_blob, id_col, readable,
 };
 
 // Walks the partial index of migration 7, newest first.
@@ -34,8 +34,8 @@ pub struct Face {
 }
 
 fn face(r: &Row) -> rusqlite::Result<Face> {
-    let id: RecordId = id_at(r, "id")?;
-    let embedding = embedding_at(r, "embedding", &format!("record {id}"))?;
+    let id: RecordId = id_col(r, "id")?;
+    let embedding = embedding_col(r, "embedding", &format!("record {id}"))?;
     let quality: String = r.get("quality")?;
     Ok(Face {
         id,
@@ -105,7 +105,7 @@ pub fn purge(sql: &dyn Sql, before: UnixMillis) -> Result<usize, StoreError> {
 pub fn templates(sql: &dyn Sql, model: &str) -> Result<Vec<(StudentId, Embedding)>, StoreError> {
     let rows = sql.query_map(TEMPLATES, params![model], |r| {
         let id: String = r.get("id")?;
-        Ok((id, id_at(r, "student_id")?, r.get::<Vec<u8>>("embedding")?))
+        Ok((id, id_col(r, "student_id")?, r.get::<Vec<u8>>("embedding")?))
     })?;
     let mut out = Vec::new();
     for (id, student, blob) in readable(rows, "template")? {
@@ -129,7 +129,7 @@ mod tests {
     fn only_pending_unknown_faces_with_a_crop_newest_first() {
         each(|db| {
             let ids = db
-                .write_sql_blocking(|sql| {
+                .write_blocking(|sql| {
                     let mut ids = Vec::new();
                     for (at, decision, crop) in [
                         (1, Decision::Unknown, true),
@@ -152,7 +152,7 @@ mod tests {
                     Ok::<_, StoreError>(ids)
                 })
                 .unwrap();
-            db.read_sql_blocking(|sql| {
+            db.read_blocking(|sql| {
                 let faces = pending_unknown(sql, 10)?;
                 assert_eq!(
                     faces.iter().map(|f| f.id).collect::<Vec<_>>(),
@@ -178,7 +178,7 @@ mod tests {
                 by: "user:tess",
                 at: UnixMillis(T),
             };
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 dismiss(sql, &d)?;
                 assert_eq!(dismissed(sql, "m")?, [centre]);
                 assert!(dismissed(sql, "other")?.is_empty());
@@ -196,7 +196,7 @@ mod tests {
         each(|db| {
             let student = StudentId::random();
             let face = Embedding([0.25; EMBEDDING_DIM]);
-            db.write_sql_blocking(|sql| {
+            db.write_blocking(|sql| {
                 sql.execute(
                     "INSERT INTO students (id, name, created_at) VALUES (?1, 'Ada', 0)",
                     params![student.to_string()],

@@ -5,8 +5,6 @@
 //! timetable takes effect from a date by ending the old slot the day before and starting a new
 //! one ([`split_slot`]), so the sessions before that date stay as they were.
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use rollcall_shared::ClassId;
 use rusqlite::{ToSql, params};
@@ -14,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::sql::Column;
-use super::{Row, Sql, StoreError};
+use super::{Row, Sql, StoreError, id_col};
 
 const INSERT_SLOT: &str = "INSERT INTO timetable
     (id, class_id, room, weekday, start_minute, end_minute, valid_from, valid_until)
@@ -114,8 +112,8 @@ impl SlotColumns {
 
     fn read(&self, r: &Row) -> rusqlite::Result<Slot> {
         Ok(Slot {
-            id: id_at(r, self.id)?,
-            class_id: id_at(r, self.class_id)?,
+            id: id_col(r, self.id)?,
+            class_id: id_col(r, self.class_id)?,
             room: r.get(self.room)?,
             weekday: r.get(self.weekday)?,
             start_minute: r.get(self.start_minute)?,
@@ -241,7 +239,7 @@ fn with_term_params<T>(t: &Term, f: impl FnOnce(&[&dyn ToSql]) -> T) -> T {
 
 fn term_row(r: &Row) -> rusqlite::Result<Term> {
     Ok(Term {
-        id: id_at(r, "id")?,
+        id: id_col(r, "id")?,
         name: r.get("name")?,
         first_day: date_col(r, "first_day")?,
         last_day: date_col(r, "last_day")?,
@@ -299,21 +297,8 @@ pub fn holidays(sql: &dyn Sql) -> Result<Vec<Holiday>, StoreError> {
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-/// Reads column `col` (a name, or a position) of `row` as an id or a date, parsed from its
-/// text: `store::id_col` for the store's [`Row`], used by the modules ported to [`Sql`].
-pub(super) fn id_at<T: FromStr>(row: &Row, col: impl Column) -> rusqlite::Result<T> {
-    let text: String = row.get(col)?;
-    text.parse().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            row.index_of(col),
-            rusqlite::types::Type::Text,
-            format!("bad id {text:?}").into(),
-        )
-    })
-}
-
 fn date_col(r: &Row, col: impl Column) -> rusqlite::Result<NaiveDate> {
-    id_at(r, col)
+    id_col(r, col)
 }
 
 fn optional_date_col(r: &Row, col: impl Column) -> rusqlite::Result<Option<NaiveDate>> {

@@ -6,7 +6,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::devices::id_col;
+use super::id_col;
 use super::{Row, Sql, StoreError};
 
 const INSERT: &str =
@@ -164,11 +164,11 @@ pub(crate) mod tests {
         db: &Db,
         f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        db.write_sql_blocking(f)
+        db.write_blocking(f)
     }
 
     fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.read_sql_blocking(f).unwrap()
+        db.read_blocking(f).unwrap()
     }
 
     /// Stores a user named `username` with role `role`, for tests of what refers to users.
@@ -209,7 +209,7 @@ pub(crate) mod tests {
             );
             assert_eq!(found.display_name, "bea ü");
             assert!(read(db, |sql| by_username(sql, "cy")).is_none());
-            let missing = db.read_sql_blocking(|sql| by_id(sql, Uuid::now_v7()));
+            let missing = db.read_blocking(|sql| by_id(sql, Uuid::now_v7()));
             assert!(matches!(missing, Err(StoreError::NotFound("user"))));
 
             write(db, |sql| set_password(sql, ada.id, "new")).unwrap();

@@ -8,11 +8,10 @@
 pub mod rules;
 
 use rollcall_shared::{AttendanceRecord, Decision, Embedding, RecordId, UnixMillis};
-use rusqlite::Connection;
 
-use crate::store::StoreError;
 use crate::store::records::{self, Review, Status};
 use crate::store::strangers::{self, Face};
+use crate::store::{Sql, StoreError};
 
 /// Who a face dismissed on arrival was reviewed by.
 pub const DISMISSED_BY: &str = "hub:dismissed-stranger";
@@ -72,12 +71,12 @@ pub fn group(faces: Vec<Face>, dismissed: &[Embedding]) -> Vec<Stranger> {
 }
 
 /// The pending Unknown faces, up to [`rules::MAX_FACES`], newest first.
-pub fn faces(conn: &Connection) -> Result<Vec<Face>, StoreError> {
+pub fn faces(conn: &dyn Sql) -> Result<Vec<Face>, StoreError> {
     strangers::pending_unknown(conn, rules::MAX_FACES)
 }
 
 /// The centres of the strangers dismissed under each model among `faces`.
-pub fn dismissed_for(conn: &Connection, faces: &[Face]) -> Result<Vec<Embedding>, StoreError> {
+pub fn dismissed_for(conn: &dyn Sql, faces: &[Face]) -> Result<Vec<Embedding>, StoreError> {
     let mut models: Vec<&str> = faces.iter().map(|f| f.model.as_str()).collect();
     models.sort_unstable();
     models.dedup();
@@ -92,7 +91,7 @@ pub fn dismissed_for(conn: &Connection, faces: &[Face]) -> Result<Vec<Embedding>
 /// returns whether it was. Reviewed as rejected, so it counts for nobody and its crop goes
 /// with the reviewed crops' retention.
 pub fn dismiss_on_arrival(
-    tx: &Connection,
+    tx: &dyn Sql,
     record: &AttendanceRecord,
     now: UnixMillis,
 ) -> Result<bool, StoreError> {

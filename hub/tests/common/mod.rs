@@ -220,7 +220,7 @@ pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
     let id = r.id.to_string();
     let added = hub
         .db()
-        .call(move |c| rollcall_hub::ingest::arrival::store(c, &r, r.captured_at))
+        .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
         .await
         .unwrap();
     assert!(added, "record {id} stored once");

@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 
 use rollcall_shared::{ClassId, Decision, Embedding, RecordId, StudentId, UnixMillis};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,11 +20,11 @@ use crate::http::request::{Reply, Request};
 use crate::http::{input, school as school_api};
 use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
 use crate::state::Hub;
-use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Status};
 use crate::store::school::Student;
 use crate::store::strangers::{self as stored, Dismissal, Face};
+use crate::store::{Sql, StoreError};
 use crate::strangers::{Stranger, rules};
 
 /// Most of a stranger's crops that become gallery templates when they are enrolled or added
@@ -93,7 +92,7 @@ impl Ctx {
 
     fn audit(
         &self,
-        tx: &Connection,
+        tx: &dyn Sql,
         action: &str,
         card: RecordId,
         after: Value,
@@ -113,7 +112,7 @@ impl Ctx {
 /// The faces an action names, checked: at most [`rules::MAX_FACES`], each once, the card's
 /// own among them, each a pending Unknown record `who` may see, all of one model.
 fn named(
-    tx: &Connection,
+    tx: &dyn Sql,
     ctx: &Ctx,
     card: RecordId,
     ids: &[RecordId],
@@ -154,7 +153,7 @@ pub async fn dismiss(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     let card: RecordId = req.id("stranger", "stranger")?;
     let body = req.json::<Faces>()?;
     let ctx = Ctx::of(hub, who);
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let faces = named(tx, &ctx, card, &body.records)?;
         let mut embeddings = Vec::new();
         for r in &faces {
@@ -190,7 +189,7 @@ pub async fn assign(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let card: RecordId = req.id("stranger", "stranger")?;
     let body = req.json::<Assign>()?;
     let ctx = Ctx::of(hub, who);
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         access::student(tx, &ctx.who, body.student)?;
         let faces = named(tx, &ctx, card, &body.records)?;
         let templates = give(tx, &ctx, &faces, body.student, body.add_to_gallery)?;
@@ -218,7 +217,7 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
         None => None,
     };
     let ctx = Ctx::of(hub, who);
-    let write = move |tx: &Connection| {
+    let write = move |tx: &dyn Sql| {
         let faces = named(tx, &ctx, card, &body.records)?;
         let student = Student {
             id: StudentId::random(),
@@ -249,7 +248,7 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 /// (up to [`TEMPLATES`], less any the learning rules took). Returns how many templates the
 /// student gained.
 fn give(
-    tx: &Connection,
+    tx: &dyn Sql,
     ctx: &Ctx,
     faces: &[RecordView],
     student: StudentId,

@@ -8,7 +8,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use rollcall_runtime::contain;
 use rollcall_shared::{Embedding, StudentId};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -18,10 +17,10 @@ use crate::attendance::Rules;
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
 use crate::state::Hub;
-use crate::store::StoreError;
 use crate::store::school;
 use crate::store::strangers::{self as stored, Face};
 use crate::store::timetable::Slot;
+use crate::store::{Sql, StoreError};
 use crate::strangers::{self, Stranger, rules};
 
 pub use act::{assign, dismiss, enrol};
@@ -36,7 +35,7 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
     let (w, rules) = (who.clone(), hub.config.rules());
     let model = hub.config.gallery.model.to_string();
     let limit = req.query::<u32>("limit")?.unwrap_or(50).min(200) as usize;
-    let read = move |c: &Connection| {
+    let read = move |c: &dyn Sql| {
         let faces = visible(c, &w, &rules, strangers::faces(c)?)?;
         let dismissed = strangers::dismissed_for(c, &faces)?;
         Ok::<_, ApiError>((faces, dismissed, stored::templates(c, &model)?))
@@ -60,7 +59,7 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
         .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?
         .map_err(|e| ApiError::Internal(format!("grouping strangers: {e}")))?;
     let (w, rules) = (who.clone(), hub.config.rules());
-    let fill = move |c: &Connection| {
+    let fill = move |c: &dyn Sql| {
         let cards: Result<Vec<Value>, ApiError> = shown
             .iter()
             .map(|(s, near)| card(c, &w, &rules, s, *near))
@@ -72,7 +71,7 @@ pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
 
 /// The faces `who` may see: an admin all, a teacher those captured in their classes' sessions.
 fn visible(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     faces: Vec<Face>,
@@ -95,7 +94,7 @@ fn visible(
 }
 
 fn card(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     s: &Stranger,
@@ -144,7 +143,7 @@ fn nearest(centre: &[f32], templates: &[(StudentId, Embedding)]) -> Option<Near>
 }
 
 /// The nearest student, named only if `who` may see them.
-fn named_near(conn: &Connection, who: &Principal, near: Option<Near>) -> Result<Value, ApiError> {
+fn named_near(conn: &dyn Sql, who: &Principal, near: Option<Near>) -> Result<Value, ApiError> {
     let Some((student, distance)) = near else {
         return Ok(Value::Null);
     };

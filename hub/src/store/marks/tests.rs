@@ -8,11 +8,11 @@ use crate::store::timetable::tests::{new_class, new_slot};
 use crate::store::{Db, Sql};
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-    db.write_sql_blocking(f).unwrap()
+    db.write_blocking(f).unwrap()
 }
 
 fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-    db.read_sql_blocking(f).unwrap()
+    db.read_blocking(f).unwrap()
 }
 
 fn excused(student: StudentId, reason: &str, at: i64) -> Override {

@@ -22,7 +22,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 pub use migrations::{migrate, schema_version};
 
 use super::StoreError;
-use super::sql::{Dialect, Row, Sql};
+use super::sql::{Dialect, Row, Rows, Sql};
 use values::{Cell, Param, placeholders};
 
 /// The advisory lock every write transaction takes (any constant both sides agree on: ASCII
@@ -214,28 +214,26 @@ impl Sql for PgSql<'_> {
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
-    fn rows(&self, sql: &str, p: &[&dyn ToSql]) -> Result<Vec<Row>, StoreError> {
+    fn query(&self, sql: &str, p: &[&dyn ToSql]) -> Result<Rows, StoreError> {
         let p = params(p)?;
-        let rows = self
-            .tx
-            .borrow_mut()
-            .query(placeholders(sql).as_str(), &refs(&p))?;
-        let Some(first) = rows.first() else {
-            return Ok(Vec::new());
-        };
-        let columns: Arc<[String]> = first
+        let mut tx = self.tx.borrow_mut();
+        let statement = tx.prepare(&placeholders(sql))?;
+        let columns: Arc<[String]> = statement
             .columns()
             .iter()
             .map(|c| c.name().to_owned())
             .collect();
-        rows.iter()
+        let rows = tx
+            .query(&statement, &refs(&p))?
+            .iter()
             .map(|row| {
                 let values = (0..columns.len())
                     .map(|i| row.try_get::<_, Cell>(i).map(|c| c.0))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Row::new(columns.clone(), values))
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Rows { columns, rows })
     }
 
     fn dialect(&self) -> Dialect {

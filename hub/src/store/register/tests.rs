@@ -8,11 +8,11 @@ use crate::store::engines::each;
 use crate::store::{Db, Sql};
 
 fn change<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    db.write_sql_blocking(f)
+    db.write_blocking(f)
 }
 
 fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-    db.read_sql_blocking(f).unwrap()
+    db.read_blocking(f).unwrap()
 }
 
 fn day(d: &str) -> NaiveDate {
@@ -91,7 +91,7 @@ fn codes_list_in_the_order_they_were_added_whatever_changes() {
         assert_eq!(order[..order.len() - 1], first);
         assert_eq!(order.last(), Some(&"A"));
         assert_eq!(read(db, |sql| code(sql, "A")), code_of("A", Mark::Present));
-        let e = db.read_sql_blocking(|sql| code(sql, "?")).unwrap_err();
+        let e = db.read_blocking(|sql| code(sql, "?")).unwrap_err();
         assert!(matches!(e, StoreError::NotFound("attendance code")), "{e}");
     });
 }

@@ -9,11 +9,11 @@ use crate::store::timetable::tests::new_class;
 use crate::store::{Db, Sql};
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    db.write_sql_blocking(f)
+    db.write_blocking(f)
 }
 
 fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-    db.read_sql_blocking(f).unwrap()
+    db.read_blocking(f).unwrap()
 }
 
 /// A student named `name`, stored.
@@ -65,7 +65,7 @@ fn class_names_are_unique_and_list_in_order() {
         assert_eq!(read(db, |sql| class(sql, b)), renamed);
         write(db, |sql| delete_class(sql, a)).unwrap();
         assert_eq!(read(db, classes), [renamed]);
-        let e = db.read_sql_blocking(|sql| class(sql, a)).unwrap_err();
+        let e = db.read_blocking(|sql| class(sql, a)).unwrap_err();
         assert!(matches!(e, StoreError::NotFound("class")), "{e}");
     });
 }
@@ -203,7 +203,7 @@ fn enrolments_round_trip_and_a_bad_one_is_left_out() {
         assert_eq!(read(db, |sql| enrolments(sql, ada)).len(), 2);
         write(db, |sql| delete_student(sql, ada)).unwrap();
         assert!(read(db, |sql| enrolments(sql, ada)).is_empty());
-        let e = db.read_sql_blocking(|sql| student(sql, ada)).unwrap_err();
+        let e = db.read_blocking(|sql| student(sql, ada)).unwrap_err();
         assert!(matches!(e, StoreError::NotFound("student")), "{e}");
     });
 }

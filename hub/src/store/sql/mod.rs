@@ -29,8 +29,13 @@ pub trait Sql {
     /// Runs one statement; returns the rows it changed.
     fn execute(&self, sql: &str, params: &[&dyn ToSql]) -> Result<usize, StoreError>;
 
+    /// Runs one query; returns its columns and rows, read whole.
+    fn query(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Rows, StoreError>;
+
     /// Runs one query; returns its rows, read whole.
-    fn rows(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Row>, StoreError>;
+    fn rows(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Row>, StoreError> {
+        Ok(self.query(sql, params)?.rows)
+    }
 
     fn dialect(&self) -> Dialect;
 }
@@ -60,6 +65,21 @@ impl dyn Sql + '_ {
         }
     }
 
+    /// Runs `f` in a savepoint: when it fails, what it did is undone and the transaction
+    /// goes on (on PostgreSQL a refused statement would otherwise spoil every later one).
+    pub fn attempt<T>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.execute("SAVEPOINT attempt", &[])?;
+        let outcome = f(self);
+        if outcome.is_err() {
+            self.execute("ROLLBACK TO SAVEPOINT attempt", &[])?;
+        }
+        self.execute("RELEASE SAVEPOINT attempt", &[])?;
+        outcome
+    }
+
     /// The first row of a query mapped by `f`; no row is [`StoreError::NotFound`] of `what`.
     pub fn query_one<T>(
         &self,
@@ -71,6 +91,13 @@ impl dyn Sql + '_ {
         self.query_opt(sql, params, f)?
             .ok_or(StoreError::NotFound(what))
     }
+}
+
+/// A query's result: its columns' names (known even when no row came back) and its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rows {
+    pub columns: std::sync::Arc<[String]>,
+    pub rows: Vec<Row>,
 }
 
 /// One row of a result, its values owned, its columns named.
@@ -111,6 +138,11 @@ impl Row {
 
     pub fn len(&self) -> usize {
         self.values.len()
+    }
+
+    /// The values, in column order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
     }
 
     pub fn is_empty(&self) -> bool {

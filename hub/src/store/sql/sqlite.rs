@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql, Transaction};
 
-use super::{Dialect, Row, Sql};
+use super::{Dialect, Row, Rows, Sql};
 use crate::store::StoreError;
 
 impl Sql for Connection {
@@ -14,7 +14,7 @@ impl Sql for Connection {
         Ok(self.prepare_cached(sql)?.execute(params)?)
     }
 
-    fn rows(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Row>, StoreError> {
+    fn query(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Rows, StoreError> {
         let mut statement = self.prepare_cached(sql)?;
         let columns: Arc<[String]> = statement
             .column_names()
@@ -30,7 +30,7 @@ impl Sql for Connection {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             out.push(Row::new(columns.clone(), values));
         }
-        Ok(out)
+        Ok(Rows { columns, rows: out })
     }
 
     fn dialect(&self) -> Dialect {
@@ -43,8 +43,8 @@ impl Sql for Transaction<'_> {
         Sql::execute(&**self, sql, params)
     }
 
-    fn rows(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Row>, StoreError> {
-        Sql::rows(&**self, sql, params)
+    fn query(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Rows, StoreError> {
+        Sql::query(&**self, sql, params)
     }
 
     fn dialect(&self) -> Dialect {

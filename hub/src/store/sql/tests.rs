@@ -8,7 +8,7 @@ use crate::store::engines::each;
 use crate::store::{Db, Sql, StoreError};
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    db.write_sql_blocking(f)
+    db.write_blocking(f)
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn values_come_back_as_they_went_in() {
         })
         .unwrap();
         let row = db
-            .read_sql_blocking(|sql| {
+            .read_blocking(|sql| {
                 sql.query_one(
                     "SELECT id, name, created_at, outbox_depth, last_error, enabled = 1 AS on_
                      FROM devices WHERE id = ?1",
@@ -83,7 +83,7 @@ fn blobs_and_reals_round_trip() {
         })
         .unwrap();
         let (back, quality): (Vec<u8>, f64) = db
-            .read_sql_blocking(|sql| {
+            .read_blocking(|sql| {
                 sql.query_one("SELECT embedding, quality FROM embeddings", &[], "e", |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
@@ -130,11 +130,41 @@ fn a_failed_transaction_leaves_nothing_behind() {
         });
         assert!(outcome.is_err());
         let n: i64 = db
-            .read_sql_blocking(|sql| {
+            .read_blocking(|sql| {
                 sql.query_one("SELECT count(*) FROM holidays", &[], "count", |r| r.get(0))
             })
             .unwrap();
         assert_eq!(n, 0);
+    });
+}
+
+#[test]
+fn a_refused_statement_in_an_attempt_leaves_the_transaction_usable() {
+    each(|db| {
+        let insert = "INSERT INTO holidays (day, name) VALUES (?1, ?2)";
+        write(db, |sql| {
+            sql.execute(insert, params!["2026-12-25", "Christmas"])?;
+            let again = sql.attempt(|sql| {
+                sql.execute(insert, params!["2026-12-26", "Boxing Day"])?;
+                sql.execute(insert, params!["2026-12-25", "again"])
+            });
+            assert!(again.unwrap_err().is_constraint_violation());
+            sql.execute(insert, params!["2026-12-31", "New Year's Eve"])
+        })
+        .unwrap();
+        let days: Vec<String> = db
+            .read_blocking(|sql| {
+                sql.query_map("SELECT day FROM holidays ORDER BY day", &[], |r| r.get(0))?
+                    .into_iter()
+                    .collect::<Result<_, _>>()
+                    .map_err(StoreError::from)
+            })
+            .unwrap();
+        assert_eq!(
+            days,
+            ["2026-12-25", "2026-12-31"],
+            "the attempt undone whole"
+        );
     });
 }
 
@@ -152,7 +182,7 @@ fn text_sorts_by_code_point_on_both() {
         })
         .unwrap();
         let names: Vec<String> = db
-            .read_sql_blocking(|sql| {
+            .read_blocking(|sql| {
                 sql.query_map("SELECT name FROM students ORDER BY name", &[], |r| r.get(0))?
                     .into_iter()
                     .collect::<Result<_, _>>()

@@ -10,11 +10,11 @@ use crate::store::school::{self, Class};
 use crate::store::{Db, Sql, StoreError};
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    db.write_sql_blocking(f)
+    db.write_blocking(f)
 }
 
 fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-    db.read_sql_blocking(f).unwrap()
+    db.read_blocking(f).unwrap()
 }
 
 fn day(d: &str) -> NaiveDate {
@@ -73,7 +73,7 @@ fn slots_list_by_weekday_start_and_room_and_filter_by_room_class_and_day() {
         let of_a = read(db, |sql| slots_of_class(sql, a));
         assert_eq!(of_a, [late.clone(), tuesday.clone()]);
         assert_eq!(read(db, |sql| slot(sql, early.id)), early);
-        let missing = db.read_sql_blocking(|sql| slot(sql, Uuid::now_v7()));
+        let missing = db.read_blocking(|sql| slot(sql, Uuid::now_v7()));
         assert!(matches!(missing, Err(StoreError::NotFound(_))));
         assert!(read(db, |sql| slots_of_class(sql, ClassId::random())).is_empty());
     });
@@ -139,8 +139,7 @@ fn terms_are_kept_in_order_and_their_ids_are_unique() {
         for e in [
             write(db, |sql| delete_term(sql, autumn.id)).unwrap_err(),
             write(db, |sql| update_term(sql, &autumn)).unwrap_err(),
-            db.read_sql_blocking(|sql| term(sql, autumn.id))
-                .unwrap_err(),
+            db.read_blocking(|sql| term(sql, autumn.id)).unwrap_err(),
         ] {
             assert!(matches!(e, StoreError::NotFound("term")), "{e}");
         }

@@ -1,0 +1,187 @@
+//! Several hubs on one PostgreSQL database (issue 20, point 4): three `rollcall-hub serve`
+//! processes share a throwaway PostgreSQL server and the school's Mosquitto (TLS, a password
+//! per account); three door units trigger every 100 ms. One hub is killed and later started
+//! again, then the database is killed and started again. Every record each door unit
+//! committed reaches the database exactly once (`rollcall_e2e::fault::account`), every door
+//! unit's outbox drains, and each hub's pages show the same records.
+
+use std::time::{Duration, Instant};
+
+use rollcall_e2e::api::Api;
+use rollcall_e2e::door::secret_from;
+use rollcall_e2e::edge::EdgeSetup;
+use rollcall_e2e::faces::stranger_replay;
+use rollcall_e2e::fault::{SETTLE, Triggers, account, wait_committed};
+use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, Device, HubSetup, Mqtt, SITE};
+use rollcall_e2e::pki::Pki;
+use rollcall_e2e::postgres::Postgres;
+use rollcall_e2e::process::Process;
+use rollcall_e2e::school_broker::{Account, HUB_USER, SchoolBroker};
+
+const HUBS: usize = 3;
+const DOORS: usize = 3;
+
+/// A door unit: its setup, its process and its trigger thread.
+struct Door {
+    device: Device,
+    setup: EdgeSetup,
+    process: Process,
+    triggers: Option<Triggers>,
+}
+
+/// Polls until the database holds, through `api`, `more` records from each door unit beyond
+/// `before`; says which door fell behind, with its log, when one does.
+async fn wait_for_more(api: &Api, doors: &mut [Door], before: &[usize], more: usize, after: &str) {
+    let deadline = Instant::now() + SETTLE;
+    for (door, &had) in doors.iter_mut().zip(before) {
+        loop {
+            let now = api.record_ids(&door.device.id).await.unwrap().len();
+            if now >= had + more {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline && !door.process.exited(),
+                "{} records from {} {after} (had {had}, now {now}):\n{}",
+                more,
+                door.device.id,
+                door.process.output()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+async fn counts(api: &Api, doors: &[Door]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for door in doors {
+        out.push(api.record_ids(&door.device.id).await.unwrap().len());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hubs_lose_and_repeat_nothing_when_a_hub_and_then_the_database_die() {
+    let root = tempfile::tempdir().unwrap();
+    let mut postgres = Postgres::start().unwrap();
+    let url = postgres.create_database("rollcall").unwrap();
+    let pki_dir = root.path().join("pki");
+    std::fs::create_dir(&pki_dir).unwrap();
+    let pki = Pki::new(&pki_dir).unwrap();
+    let port = rollcall_e2e::free_port().unwrap();
+    let hub_password = uuid::Uuid::new_v4().simple().to_string();
+    let mqtt = Mqtt::External {
+        port,
+        other_ports: Vec::new(),
+        pki: pki.clone(),
+        username: HUB_USER.into(),
+        password: hub_password.clone(),
+    };
+    let first_dir = root.path().join("hub-1");
+    std::fs::create_dir(&first_dir).unwrap();
+    let first = HubSetup::init_on(&first_dir, false, mqtt, Some(url)).unwrap();
+    let mut setups = vec![first];
+    for i in 2..=HUBS {
+        let dir = root.path().join(format!("hub-{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        setups.push(setups[0].sibling(&dir, false).unwrap());
+    }
+    let devices: Vec<Device> = (1..=DOORS)
+        .map(|i| {
+            setups[0]
+                .add_device(&format!("door-{i}"), &format!("Room {i}"))
+                .unwrap()
+        })
+        .collect();
+    let mut accounts = vec![Account {
+        user: HUB_USER.into(),
+        password: hub_password,
+    }];
+    accounts.extend(devices.iter().map(|d| Account {
+        user: d.id.clone(),
+        password: secret_from(&d.secrets).unwrap(),
+    }));
+    let _broker =
+        SchoolBroker::start(&root.path().join("broker"), port, &pki, SITE, &accounts).unwrap();
+
+    let mut hubs: Vec<Process> = setups
+        .iter()
+        .map(|s| s.serve("hub.log").unwrap())
+        .collect();
+    let apis = futures_login(&setups).await;
+    let replay = stranger_replay(root.path());
+    let mut doors: Vec<Door> = devices
+        .into_iter()
+        .enumerate()
+        .map(|(i, device)| {
+            let dir = root.path().join(format!("door-{}", i + 1));
+            std::fs::create_dir(&dir).unwrap();
+            let setup = EdgeSetup::new(&dir, &setups[0], &device, &replay).unwrap();
+            let process = setup.start_ready("edge.log").unwrap();
+            setup.install_ledger().unwrap();
+            let triggers = Some(Triggers::start(&setup));
+            Door {
+                device,
+                setup,
+                process,
+                triggers,
+            }
+        })
+        .collect();
+
+    let none = vec![0; DOORS];
+    wait_for_more(&apis[0], &mut doors, &none, 3, "with three hubs up").await;
+    let shared: Vec<_> = setups
+        .iter()
+        .zip(&hubs)
+        .map(|(s, h)| (s.http_port, h.output().contains("scheduled work")))
+        .collect();
+    println!("hubs (port, said who leads): {shared:?}");
+
+    // A hub dies: its door units are the others' within seconds.
+    hubs[1].kill().unwrap();
+    let before = counts(&apis[0], &doors).await;
+    println!("hub 2 killed with {before:?} records in the database");
+    wait_for_more(&apis[0], &mut doors, &before, 3, "after hub 2 died").await;
+    hubs[1] = setups[1].serve("hub-again.log").unwrap();
+    let before = counts(&apis[0], &doors).await;
+    wait_for_more(&apis[2], &mut doors, &before, 3, "after hub 2 came back").await;
+
+    // The database dies and comes back: the hubs' pools open new connections.
+    postgres.kill().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    postgres.restart().unwrap();
+    let before = counts(&apis[0], &doors).await;
+    println!("the database restarted with {before:?} records");
+    wait_for_more(&apis[0], &mut doors, &before, 3, "after the database restarted").await;
+
+    let mut total = 0;
+    for door in &mut doors {
+        let committed = door.setup.committed().unwrap().len();
+        wait_committed(&door.setup, committed + 1, &mut door.process);
+        if let Some(triggers) = door.triggers.take() {
+            triggers.stop();
+        }
+    }
+    for door in &mut doors {
+        let ids = account(&door.setup, &door.device.id, &apis[0]).await;
+        total += ids.len();
+        let elsewhere = apis[1].record_ids(&door.device.id).await.unwrap();
+        assert_eq!(elsewhere.len(), ids.len(), "another hub shows the same records");
+        let status = door.process.terminate(Duration::from_secs(30)).unwrap();
+        assert!(status.success(), "edge exit {status}:\n{}", door.process.output());
+    }
+    println!("{total} records from {DOORS} door units, each in the database once");
+    for hub in &mut hubs {
+        assert!(!hub.exited(), "a hub stopped:\n{}", hub.output());
+    }
+}
+
+/// The admin signed in on each hub: one sign-in's token would do on all (one key), but each
+/// hub's own login is what a browser pointed at it does.
+async fn futures_login(setups: &[HubSetup]) -> Vec<Api> {
+    let mut apis = Vec::new();
+    for setup in setups {
+        apis.push(Api::login(&setup.api(), ADMIN, ADMIN_PASSWORD).await.unwrap());
+    }
+    apis
+}
