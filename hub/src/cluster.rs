@@ -22,6 +22,14 @@ use crate::store::{Db, Dialect, cluster};
 pub const BEAT: Duration = Duration::from_secs(2);
 /// A hub not seen for this long is dead.
 pub const ALIVE: Duration = Duration::from_secs(10);
+/// A hub takes its share of door units this long after it first beat, when every other hub
+/// has beaten since and so counts it too: a unit is then answered by two hubs at once only
+/// for the part of a beat the hubs' clocks of beating differ by (the database, deciding by
+/// record id, keeps each record once even then).
+pub const JOIN: Duration = Duration::from_secs(4);
+/// How long after each multiple of [`BEAT`] the hubs read the others (their beats of the
+/// instant before are all written by then).
+const READ_AFTER: Duration = Duration::from_millis(50);
 /// How long the leader lease lasts unless renewed.
 pub const LEASE: Duration = Duration::from_secs(15);
 /// The lease of the hub that runs the scheduled work.
@@ -37,7 +45,7 @@ pub struct View {
 }
 
 impl View {
-    /// Before the first beat: alone, owning every unit, not leading.
+    /// The one hub of a SQLite database: owning every unit, leading once its task runs.
     pub fn alone(me: &str) -> Self {
         Self {
             me: me.into(),
@@ -46,9 +54,18 @@ impl View {
         }
     }
 
+    /// A hub sharing the database, before it has joined: owning no unit, not leading.
+    pub fn joining(me: &str) -> Self {
+        Self {
+            me: me.into(),
+            live: Arc::new([]),
+            leader: false,
+        }
+    }
+
     /// Whether this hub handles `device`'s messages.
     pub fn owns(&self, device: DeviceId) -> bool {
-        owner(device, &self.live).is_none_or(|o| o == &*self.me)
+        owner(device, &self.live) == Some(&*self.me)
     }
 }
 
@@ -85,18 +102,17 @@ pub async fn run(
         let _ = stop.changed().await;
         return;
     }
-    let mut every = tokio::time::interval(BEAT);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            _ = every.tick() => {}
-        }
-        let (id, now) = (me.clone(), clock.now().0);
+        // Every hub reads the others at the same instants (multiples of BEAT on the clock)
+        // and judges them against the same cut-offs, so their views of who is alive and
+        // who has joined agree but for the milliseconds between their reads.
+        let now = clock.now().0;
+        let epoch = now - now.rem_euclid(millis(BEAT));
+        let id = me.clone();
         let seen = db
             .write(move |sql| {
                 cluster::beat(sql, &id, now)?;
-                let live = cluster::live(sql, now - millis(ALIVE))?;
+                let live = cluster::live(sql, epoch - millis(ALIVE), epoch - millis(JOIN))?;
                 let leader = cluster::hold(sql, LEADER, &id, now, now + millis(LEASE))?;
                 Ok::<_, crate::store::StoreError>((live, leader))
             })
@@ -127,6 +143,12 @@ pub async fn run(
             // The database unreachable: keep the last view; a lease not renewed runs out,
             // and another hub that can reach the database leads.
             Err(e) => tracing::warn!("cluster: {e}"),
+        }
+        let next = epoch + millis(BEAT) + millis(READ_AFTER);
+        let wait = (next - clock.now().0).clamp(10, millis(BEAT) + millis(READ_AFTER));
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
         }
     }
     let id = me.clone();

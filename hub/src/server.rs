@@ -121,10 +121,17 @@ pub async fn run_on(
     crate::open_files::fit_caps(&mut config);
     let db = match &config.store.url {
         None => Db::open(&config.database_path())?,
-        Some(_) => crate::setup::open_store(&config).map_err(|e| match e {
-            crate::setup::SetupError::Store(e) => RunError::Store(e),
-            other => RunError::Store(StoreError::Config(other.to_string())),
-        })?,
+        // The PostgreSQL client blocks: off the executor, as every later call.
+        Some(_) => {
+            let store = config.clone();
+            tokio::task::spawn_blocking(move || crate::setup::open_store(&store))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
+                .map_err(|e| match e {
+                    crate::setup::SetupError::Store(e) => RunError::Store(e),
+                    other => RunError::Store(StoreError::Config(other.to_string())),
+                })?
+        }
     };
     upgrade_enrolments(&db, &config, &clock).await?;
     let key = SigningKey::load(&config.data_dir)?;
@@ -134,7 +141,11 @@ pub async fn run_on(
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
-    let (view_tx, view) = watch::channel(cluster::View::alone(&Uuid::new_v4().to_string()));
+    let me = Uuid::new_v4().to_string();
+    let (view_tx, view) = watch::channel(match db.dialect() {
+        crate::store::Dialect::Sqlite => cluster::View::alone(&me),
+        crate::store::Dialect::Postgres => cluster::View::joining(&me),
+    });
     let parts = Parts {
         hooks: Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?,
         hashing: hashing(&config),

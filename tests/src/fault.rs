@@ -24,12 +24,15 @@ pub struct Triggers {
 
 impl Triggers {
     pub fn start(edge: &EdgeSetup) -> Triggers {
+        Self::every(edge, Duration::from_millis(100))
+    }
+
+    /// A thread pulling the edge's trigger every `period`.
+    pub fn every(edge: &EdgeSetup, period: Duration) -> Triggers {
         let socket = edge.clone();
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
-            while let Err(mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(Duration::from_millis(100))
-            {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(period) {
                 let _ = socket.trigger();
             }
         });

@@ -13,7 +13,7 @@ const HOLD: &str = "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2
 const RELEASE: &str = "DELETE FROM leases WHERE name = ?1 AND holder = ?2";
 const BEAT: &str = "INSERT INTO hubs (id, started_at, seen_at) VALUES (?1, ?2, ?2)
     ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at";
-const LIVE: &str = "SELECT id FROM hubs WHERE seen_at > ?1 ORDER BY id";
+const LIVE: &str = "SELECT id FROM hubs WHERE seen_at > ?1 AND started_at <= ?2 ORDER BY id";
 const GONE: &str = "DELETE FROM hubs WHERE seen_at <= ?1";
 const LEAVE: &str = "DELETE FROM hubs WHERE id = ?1";
 
@@ -41,10 +41,11 @@ pub fn beat(sql: &dyn Sql, id: &str, now: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The hubs seen after `since`, by id; those not seen since are forgotten.
-pub fn live(sql: &dyn Sql, since: i64) -> Result<Vec<String>, StoreError> {
+/// The hubs seen after `since` that started by `joined`, by id; those not seen since are
+/// forgotten.
+pub fn live(sql: &dyn Sql, since: i64, joined: i64) -> Result<Vec<String>, StoreError> {
     sql.execute(GONE, params![since])?;
-    let ids = sql.query_map(LIVE, params![since], |r| r.get(0))?;
+    let ids = sql.query_map(LIVE, params![since, joined], |r| r.get(0))?;
     Ok(ids.into_iter().collect::<Result<_, _>>()?)
 }
 
@@ -87,11 +88,18 @@ mod tests {
             write(&|sql| beat(sql, "b", 1_000));
             write(&|sql| beat(sql, "a", 5_000));
             write(&|sql| beat(sql, "c", 9_000));
-            let live = |since| db.write_blocking(|sql| live(sql, since)).unwrap();
-            assert_eq!(live(0), ["a", "b", "c"]);
-            assert_eq!(live(4_000), ["a", "c"]);
+            let live = |since, joined| db.write_blocking(|sql| live(sql, since, joined)).unwrap();
+            assert_eq!(live(0, 9_000), ["a", "b", "c"]);
+            assert_eq!(live(0, 8_999), ["a", "b"], "c has not joined yet");
+            assert_eq!(live(4_000, 9_000), ["a", "c"]);
+            write(&|sql| beat(sql, "a", 12_000));
+            assert_eq!(
+                live(4_000, 9_000),
+                ["a", "c"],
+                "a beating again keeps its start"
+            );
             write(&|sql| leave(sql, "c"));
-            assert_eq!(live(4_000), ["a"]);
+            assert_eq!(live(4_000, 9_000), ["a"]);
         });
     }
 }
