@@ -715,6 +715,12 @@ impl Settings for Config {
             email.validate().map_err(ConfigError::invalid)?;
         }
         self.store.validate().map_err(ConfigError::invalid)?;
+        if self.store.url.is_some() && self.backup.dir.is_some() {
+            return invalid(
+                "backup.dir copies the SQLite file; with store.url, back PostgreSQL up with its \
+                 own tools (pg_dump, continuous archiving) and leave backup.dir out",
+            );
+        }
         if self.register.close_after_minutes > 24 * 60 {
             return invalid("register.close_after_minutes must be at most 1440 (a day)");
         }

@@ -39,10 +39,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { config } => serve::serve(&config),
         Command::Migrate { config } => migrate(&Config::load(&config)?),
         Command::CheckConfig { file } => serve::check_config(&file),
-        Command::Backup { to, target } => backup::backup(&data_dir(target)?, &to),
+        Command::Backup { to, target } => backup::backup(&sqlite_data_dir(target)?, &to),
         Command::CheckBackup { file } => backup::check(&file),
         Command::Export { to, config } => backup::export(&Config::load(&config)?, &to),
-        Command::Restore { file, target } => backup::restore(&file, &data_dir(target)?),
+        Command::Restore { file, target } => backup::restore(&file, &sqlite_data_dir(target)?),
         Command::Device(cmd) => device::run(cmd),
         Command::Roster(cmd) => roster::run(cmd),
         Command::User(cmd) => user::run(cmd),
@@ -84,9 +84,18 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The data directory a command works on: given, or the one a configuration file names.
-fn data_dir(target: Target) -> anyhow::Result<PathBuf> {
-    Ok(config(target)?.data_dir)
+/// The data directory of a hub whose database is SQLite there: `backup` and `restore` copy
+/// that file. A PostgreSQL database is backed up by PostgreSQL's own tools.
+fn sqlite_data_dir(target: Target) -> anyhow::Result<PathBuf> {
+    let config = config(target)?;
+    if config.store.url.is_some() {
+        bail!(
+            "this hub keeps its data in PostgreSQL ([store] url): back it up with pg_dump \
+             (or the database's continuous archiving) and restore with pg_restore; see \
+             docs/DISTRICT.md"
+        );
+    }
+    Ok(config.data_dir)
 }
 
 /// The hub a command works on: its configuration file, or the defaults with the data

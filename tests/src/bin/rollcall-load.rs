@@ -55,9 +55,13 @@ struct Args {
     /// Teachers polling the review queue once a second.
     #[arg(long, default_value_t = 4)]
     teachers: usize,
-    /// The hub's process id, to sample its CPU and memory.
+    /// Other hubs sharing the first one's database (`[store] url`): teachers are spread over
+    /// all the hubs, one sign-in being good on each.
     #[arg(long)]
-    hub_pid: Option<u32>,
+    other_api: Vec<String>,
+    /// The hubs' process ids (repeat the flag for several), to sample their CPU and memory.
+    #[arg(long)]
+    hub_pid: Vec<u32>,
     /// Rooms the devices are spread over.
     #[arg(long, default_value_t = 20)]
     rooms: usize,
@@ -85,7 +89,11 @@ async fn main() -> anyhow::Result<()> {
     let admin = Api::login(&args.api, &args.admin_user, password.trim()).await?;
     let site = SiteId::new(&args.site)?;
     let rooms: Vec<String> = (0..args.rooms).map(|i| format!("Load room {i}")).collect();
-    let teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
+    let mut teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
+    let bases: Vec<&String> = std::iter::once(&args.api).chain(&args.other_api).collect();
+    for (i, teacher) in teachers.iter_mut().enumerate() {
+        teacher.base = bases[i % bases.len()].clone();
+    }
     let devices = register(&admin, args.devices, &rooms).await?;
     let students: Arc<[StudentId]> = enrol(&admin, args.students).await?.into();
     println!(
@@ -117,15 +125,20 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("{} devices connected", tasks.len());
     let review = tokio::spawn(poll_reviews(teachers, start, end));
-    let usage = args
+    let usage: Vec<_> = args
         .hub_pid
-        .map(|pid| std::thread::spawn(move || sample(pid, start, end)));
+        .iter()
+        .map(|&pid| std::thread::spawn(move || sample(pid, start, end)))
+        .collect();
     let mut sent = 0;
     for task in tasks {
         sent += task.await?;
     }
     let review = review.await?;
-    let usage = usage.map(|u| u.join().expect("the sampler"));
+    let usage: Vec<_> = usage
+        .into_iter()
+        .map(|u| u.join().expect("the sampler"))
+        .collect();
     report(&args, sent, &tally.lock().unwrap(), &review, usage);
     Ok(())
 }
@@ -420,7 +433,7 @@ fn report(
     sent: u64,
     tally: &Tally,
     review: &(u64, u64, Vec<u64>),
-    usage: Option<(f64, f64, f64)>,
+    usage: Vec<(f64, f64, f64)>,
 ) {
     let mut lat = tally.latencies_us.clone();
     lat.sort_unstable();
@@ -451,9 +464,10 @@ fn report(
         percentile(&rl, 0.99),
         percentile(&rl, 1.0)
     );
-    if let Some((cpu, peak, last)) = usage {
+    for (i, (cpu, peak, last)) in usage.into_iter().enumerate() {
         println!(
-            "hub: CPU {cpu:.0} % of one core (mean), RSS peak {peak:.0} MiB, at end {last:.0} MiB"
+            "hub {}: CPU {cpu:.0} % of one core (mean), RSS peak {peak:.0} MiB, at end {last:.0} MiB",
+            i + 1
         );
     }
 }

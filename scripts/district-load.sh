@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The hub load benchmark (rollcall-load) against HUBS hubs sharing one store and one broker:
+# a throwaway PostgreSQL cluster (its server as nobody when run as root; fsync on, as in
+# production) or, with `sqlite`, one hub on SQLite; a plain Mosquitto on loopback that
+# accepts any login; the hubs in mode = "external". Figures in docs/PERFORMANCE.md.
+#
+#   cargo build --release -p rollcall-hub -p rollcall-e2e --bin rollcall-hub --bin rollcall-load
+#   scripts/district-load.sh 3 postgres --devices 200 --rate 3000 --duration 30 --teachers 6
+#
+# Everything runs in a fresh directory under /tmp, removed at the end.
+set -euo pipefail
+hubs=${1:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments]}
+store=${2:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments]}
+shift 2
+[ "$store" = sqlite ] && [ "$hubs" != 1 ] && { echo "SQLite serves one hub" >&2; exit 2; }
+bin=$(realpath "${CARGO_TARGET_DIR:-target}/release")
+work=$(mktemp -d /tmp/rollcall-district.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; echo "nothing on port $1" >&2; exit 1; }
+
+store_config=""
+if [ "$store" = postgres ]; then
+    pg=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    as_server=()
+    mkdir "$work/pg"
+    if [ "$(id -u)" = 0 ]; then
+        chown nobody "$work/pg"
+        as_server=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+    fi
+    pg_port=$(free_port)
+    "${as_server[@]}" "$pg/initdb" -D "$work/pg/data" -U rollcall --auth=trust --locale=C -E UTF8 >/dev/null
+    "${as_server[@]}" "$pg/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
+        -c listen_addresses=127.0.0.1 -c max_connections=200 >"$work/postgres.log" 2>&1 &
+    pids+=($!)
+    wait_port "$pg_port"
+    until "$pg/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; do sleep 0.1; done
+    "$pg/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U rollcall -d postgres -c 'CREATE DATABASE rollcall'
+    store_config="[store]
+url = \"postgres://rollcall@127.0.0.1:$pg_port/rollcall\""
+fi
+
+mqtt_port=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 1000\n' \
+    "$mqtt_port" >"$work/mosquitto.conf"
+/usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+pids+=($!)
+wait_port "$mqtt_port"
+
+echo -n "load admin password" >"$work/pw"
+apis=()
+hub_pids=()
+for i in $(seq "$hubs"); do
+    http_port=$(free_port)
+    cat >"$work/hub-$i.toml" <<EOF
+site = "school"
+data_dir = "$work/hub-$i"
+[http]
+listen = "127.0.0.1:$http_port"
+[mqtt]
+mode = "external"
+broker = "127.0.0.1:$mqtt_port"
+[faces]
+enabled = false
+$store_config
+EOF
+    if [ "$i" = 1 ]; then
+        "$bin/rollcall-hub" init --config "$work/hub-1.toml" --admin-user admin \
+            --admin-password-file "$work/pw" >/dev/null
+    else
+        mkdir -m 700 "$work/hub-$i"
+        cp "$work/hub-1/jwt.key" "$work/hub-$i/jwt.key"
+    fi
+    "$bin/rollcall-hub" serve --config "$work/hub-$i.toml" >"$work/hub-$i.log" 2>&1 &
+    pids+=($!)
+    hub_pids+=(--hub-pid $!)
+    wait_port "$http_port"
+    apis+=("http://127.0.0.1:$http_port/api/v1")
+done
+others=()
+for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
+echo "$hubs hub(s) on $store, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
+    --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
