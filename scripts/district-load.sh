@@ -7,7 +7,8 @@
 #   cargo build --release -p rollcall-hub -p rollcall-e2e --bin rollcall-hub --bin rollcall-load
 #   scripts/district-load.sh 3 postgres --devices 200 --rate 3000 --duration 30 --teachers 6
 #
-# Everything runs in a fresh directory under /tmp, removed at the end.
+# Everything runs in a fresh directory under /tmp, removed at the end (kept, with the logs,
+# when KEEP is set).
 set -euo pipefail
 hubs=${1:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments]}
 store=${2:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments]}
@@ -20,7 +21,7 @@ pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$work"
+    if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -48,7 +49,7 @@ url = \"postgres://rollcall@127.0.0.1:$pg_port/rollcall\""
 fi
 
 mqtt_port=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 1000\n' \
+printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 1000\n' \
     "$mqtt_port" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)

@@ -7,6 +7,7 @@
 //! read-only: one consistent snapshot, like a SQLite reader's.
 
 mod migrations;
+mod pool;
 mod values;
 
 use std::cell::RefCell;
@@ -14,8 +15,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postgres::{IsolationLevel, Transaction};
-use r2d2_postgres::PostgresConnectionManager;
+use std::collections::HashMap;
+
+use postgres::{IsolationLevel, Statement, Transaction};
 use rusqlite::ToSql;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -23,6 +25,7 @@ pub use migrations::{migrate, schema_version};
 
 use super::StoreError;
 use super::sql::{Dialect, Row, Rows, Sql};
+use pool::{Connection, Manager, Pool};
 use values::{Cell, Param, placeholders};
 
 /// The advisory lock every write transaction takes (any constant both sides agree on: ASCII
@@ -32,12 +35,10 @@ const WRITER_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
 /// How long asking the pool for a connection may wait before the call fails.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Manager = PostgresConnectionManager<MakeRustlsConnect>;
-
 /// A pool of connections to one database, cheap to clone.
 #[derive(Clone)]
 pub struct Postgres {
-    pool: r2d2::Pool<Manager>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -82,14 +83,16 @@ impl Postgres {
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .error_handler(Box::new(LogErrors))
-            .build_unchecked(PostgresConnectionManager::new(config, tls));
-        Ok(Self { pool })
+            .build_unchecked(Manager { config, tls });
+        Ok(Self {
+            pool: Pool::new(pool),
+        })
     }
 
     /// Connects and brings the schema up to date.
     pub fn open(target: &Target<'_>) -> Result<Self, StoreError> {
         let db = Self::connect(target)?;
-        migrate(&mut *db.pool.get()?)?;
+        migrate(&mut db.pool.get()?.client)?;
         Ok(db)
     }
 
@@ -98,11 +101,12 @@ impl Postgres {
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut client = self.pool.get().map_err(StoreError::from)?;
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let Connection { client, statements } = &mut *conn;
         let mut tx = client.transaction().map_err(StoreError::from)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
             .map_err(StoreError::from)?;
-        run(tx, f)
+        run(tx, statements, f)
     }
 
     /// Runs `f` in a read-only transaction on one snapshot.
@@ -110,28 +114,26 @@ impl Postgres {
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut client = self.pool.get().map_err(StoreError::from)?;
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let Connection { client, statements } = &mut *conn;
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()
             .map_err(StoreError::from)?;
-        run(tx, f)
-    }
-
-    /// A connection of its own, outside any transaction (migrations, session-level locks).
-    pub fn client(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
-        Ok(self.pool.get()?)
+        run(tx, statements, f)
     }
 }
 
 fn run<T, E: From<StoreError>>(
     tx: Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
     f: impl FnOnce(&dyn Sql) -> Result<T, E>,
 ) -> Result<T, E> {
     let sql = PgSql {
         tx: RefCell::new(tx),
+        statements: RefCell::new(statements),
     };
     let out = f(&sql)?;
     sql.tx.into_inner().commit().map_err(StoreError::from)?;
@@ -185,9 +187,24 @@ fn tls(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, StoreError> {
     Ok(Arc::unwrap_or_clone(config))
 }
 
-/// [`Sql`] on one PostgreSQL transaction.
+/// [`Sql`] on one PostgreSQL transaction, with its connection's prepared statements.
 struct PgSql<'a> {
     tx: RefCell<Transaction<'a>>,
+    statements: RefCell<&'a mut HashMap<String, Statement>>,
+}
+
+impl PgSql<'_> {
+    /// `sql` prepared on this connection, once.
+    fn prepared(&self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.tx.borrow_mut().prepare(&placeholders(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
 }
 
 fn params(params: &[&dyn ToSql]) -> Result<Vec<Param>, StoreError> {
@@ -207,17 +224,15 @@ fn refs(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 impl Sql for PgSql<'_> {
     fn execute(&self, sql: &str, p: &[&dyn ToSql]) -> Result<usize, StoreError> {
         let p = params(p)?;
-        let changed = self
-            .tx
-            .borrow_mut()
-            .execute(placeholders(sql).as_str(), &refs(&p))?;
+        let statement = self.prepared(sql)?;
+        let changed = self.tx.borrow_mut().execute(&statement, &refs(&p))?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
     fn query(&self, sql: &str, p: &[&dyn ToSql]) -> Result<Rows, StoreError> {
         let p = params(p)?;
+        let statement = self.prepared(sql)?;
         let mut tx = self.tx.borrow_mut();
-        let statement = tx.prepare(&placeholders(sql))?;
         let columns: Arc<[String]> = statement
             .columns()
             .iter()
@@ -234,6 +249,10 @@ impl Sql for PgSql<'_> {
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(Rows { columns, rows })
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.tx.borrow_mut().batch_execute(sql)?)
     }
 
     fn dialect(&self) -> Dialect {

@@ -37,6 +37,10 @@ pub trait Sql {
         Ok(self.query(sql, params)?.rows)
     }
 
+    /// Runs statements that take no parameters and return nothing (savepoints), in one
+    /// round trip.
+    fn batch(&self, sql: &str) -> Result<(), StoreError>;
+
     fn dialect(&self) -> Dialect;
 }
 
@@ -71,12 +75,12 @@ impl dyn Sql + '_ {
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.execute("SAVEPOINT attempt", &[])?;
+        self.batch("SAVEPOINT attempt")?;
         let outcome = f(self);
         if outcome.is_err() {
-            self.execute("ROLLBACK TO SAVEPOINT attempt", &[])?;
+            self.batch("ROLLBACK TO SAVEPOINT attempt")?;
         }
-        self.execute("RELEASE SAVEPOINT attempt", &[])?;
+        self.batch("RELEASE SAVEPOINT attempt")?;
         outcome
     }
 

@@ -33,6 +33,10 @@ impl Sql for Connection {
         Ok(Rows { columns, rows: out })
     }
 
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.execute_batch(sql)?)
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
@@ -45,6 +49,10 @@ impl Sql for Transaction<'_> {
 
     fn query(&self, sql: &str, params: &[&dyn ToSql]) -> Result<Rows, StoreError> {
         Sql::query(&**self, sql, params)
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        Sql::batch(&**self, sql)
     }
 
     fn dialect(&self) -> Dialect {
