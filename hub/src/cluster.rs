@@ -194,16 +194,8 @@ mod tests {
     }
 
     #[test]
-    fn a_hub_alone_owns_every_unit() {
-        let view = View::alone("me");
-        assert!(view.owns(DeviceId::random()));
-        let empty = View {
-            live: Arc::new([]),
-            ..View::alone("me")
-        };
-        assert!(
-            empty.owns(DeviceId::random()),
-            "no view yet: handle everything"
-        );
+    fn a_hub_alone_owns_every_unit_and_a_joining_one_none() {
+        assert!(View::alone("me").owns(DeviceId::random()));
+        assert!(!View::joining("me").owns(DeviceId::random()));
     }
 }

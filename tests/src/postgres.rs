@@ -26,11 +26,23 @@ pub struct Postgres {
     port: u16,
     bin: PathBuf,
     dir: tempfile::TempDir,
+    /// Serving TLS with this certificate and key (copies the server's user owns).
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Postgres {
     /// Creates a cluster and starts its server on a free loopback port.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// Like [`Postgres::start`], accepting TLS (and plain) connections with the PKI's server
+    /// certificate, which names `localhost` and `127.0.0.1`.
+    pub fn start_tls(pki: &crate::pki::Pki) -> anyhow::Result<Self> {
+        Self::start_with(Some(pki))
+    }
+
+    fn start_with(pki: Option<&crate::pki::Pki>) -> anyhow::Result<Self> {
         let bin = bin_dir()?;
         let dir = tempfile::tempdir()?;
         if as_root() {
@@ -56,11 +68,16 @@ impl Postgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let tls = match pki {
+            Some(pki) => Some(server_files(dir.path(), pki)?),
+            None => None,
+        };
         let mut server = Self {
             child: None,
             port: crate::free_port()?,
             bin,
             dir,
+            tls,
         };
         server.restart()?;
         Ok(server)
@@ -119,7 +136,15 @@ impl Postgres {
                 Some(NOBODY),
             )?;
         }
-        let child = command(&self.bin, "postgres")
+        let mut postgres = command(&self.bin, "postgres");
+        if let Some((cert, key)) = &self.tls {
+            postgres
+                .args(["-c", "ssl=on", "-c"])
+                .arg(format!("ssl_cert_file={}", cert.display()))
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", key.display()));
+        }
+        let child = postgres
             .arg("-D")
             .arg(self.dir.path().join("data"))
             .args([
@@ -182,6 +207,22 @@ impl Drop for Postgres {
             let _ = child.wait();
         }
     }
+}
+
+/// The PKI's server certificate and key copied beside the cluster, owned by the server's user
+/// and the key readable by it alone (PostgreSQL refuses a key others can read).
+fn server_files(dir: &Path, pki: &crate::pki::Pki) -> anyhow::Result<(PathBuf, PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let (cert, key) = (dir.join("server-cert.pem"), dir.join("server-key.pem"));
+    std::fs::copy(&pki.server_cert, &cert)?;
+    std::fs::copy(&pki.server_key, &key)?;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+    if as_root() {
+        for file in [&cert, &key] {
+            chown(file, Some(NOBODY), Some(NOBODY))?;
+        }
+    }
+    Ok((cert, key))
 }
 
 /// `program` from the server's binaries, run as `nobody` when this process is root.

@@ -243,3 +243,42 @@ fn both_engines_agree_on_the_schema_version() {
         crate::store::postgres::schema_version()
     );
 }
+
+#[test]
+fn the_database_is_reached_over_tls_and_its_certificate_checked() {
+    use crate::store::postgres::Target;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = rollcall_e2e::pki::Pki::new(dir.path()).unwrap();
+    let server = rollcall_e2e::postgres::Postgres::start_tls(&pki)
+        .unwrap_or_else(|e| panic!("the PostgreSQL half of the store tests cannot run: {e:#}"));
+    let url = format!(
+        "{}?sslmode=require",
+        server.create_database("rollcall").unwrap()
+    );
+    let target = |ca| Target {
+        url: &url,
+        password: None,
+        ca_file: Some(ca),
+        pool_size: 1,
+    };
+    let db = Db::open_postgres(&target(&pki.ca)).unwrap();
+    let ssl: bool = db
+        .read_blocking(|sql| {
+            sql.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+                "this connection",
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert!(ssl, "the connection is encrypted");
+
+    let other = tempfile::tempdir().unwrap();
+    let stranger = rollcall_e2e::pki::Pki::new(other.path()).unwrap();
+    let refused = Db::open_postgres(&target(&stranger.ca)).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Connect(_)),
+        "a server whose certificate another CA signed is refused: {refused}"
+    );
+}
