@@ -243,19 +243,8 @@ mod tests {
     use rollcall_shared::{ClockSync, GalleryVersion, ModelId};
 
     use super::*;
-    use crate::store::engines::each;
+    use crate::store::engines::{each, read, write};
     use crate::store::{Db, provisioning};
-
-    fn write<T>(
-        db: &Db,
-        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        db.write_blocking(f)
-    }
-
-    fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.read_blocking(f).unwrap()
-    }
 
     fn register(db: &Db, name: &str) -> Result<Device, StoreError> {
         let device = Device::new(DeviceId::random(), name, "Lab 3", UnixMillis(5));

@@ -3,8 +3,8 @@
 //! suite holds both to the same behaviour. Without a PostgreSQL server installed the tests
 //! fail, saying how to install one: CI always has it.
 
-use super::Db;
 use super::postgres::Target;
+use super::{Db, Sql, StoreError};
 
 /// A migrated database on one engine, and what keeps it alive.
 pub(crate) struct Engine {
@@ -53,4 +53,17 @@ pub(crate) fn each(test: impl Fn(&Db)) {
             std::panic::resume_unwind(panic);
         }
     }
+}
+
+/// `f` in one write transaction of `db`.
+pub(crate) fn write<T>(
+    db: &Db,
+    f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    db.write_blocking(f)
+}
+
+/// `f` in one read transaction of `db`, which must succeed.
+pub(crate) fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
+    db.read_blocking(f).unwrap()
 }

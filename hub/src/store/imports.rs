@@ -184,19 +184,7 @@ pub fn update_teacher(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Db;
-    use crate::store::engines::each;
-
-    fn write<T>(
-        db: &Db,
-        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        db.write_blocking(f)
-    }
-
-    fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.read_blocking(f).unwrap()
-    }
+    use crate::store::engines::{each, read, write};
 
     #[test]
     fn imported_rows_are_held_by_their_external_refs() {

@@ -157,19 +157,8 @@ pub fn count_enabled_admins(sql: &dyn Sql) -> Result<i64, StoreError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::store::engines::each;
+    use crate::store::engines::{each, read, write};
     use crate::store::{Db, imports};
-
-    fn write<T>(
-        db: &Db,
-        f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        db.write_blocking(f)
-    }
-
-    fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
-        db.read_blocking(f).unwrap()
-    }
 
     /// Stores a user named `username` with role `role`, for tests of what refers to users.
     pub(crate) fn add(db: &Db, username: &str, role: Role) -> Result<User, StoreError> {

@@ -4,12 +4,8 @@
 use rollcall_shared::{DeviceId, StudentId};
 use rusqlite::params;
 
-use crate::store::engines::each;
-use crate::store::{Db, Sql, StoreError};
-
-fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    db.write_blocking(f)
-}
+use crate::store::engines::{each, write};
+use crate::store::{Db, StoreError};
 
 #[test]
 fn values_come_back_as_they_went_in() {
