@@ -5,6 +5,13 @@
 //! 397-byte upload found by `fuzz/`'s `image_input` target. The hub and the door unit abort on a
 //! panic, so such a file would take the process down. No camera or photo editor writes chroma
 //! finer than luma, so those files are refused before decoding.
+//!
+//! The same decoder multiplies a malformed file's DC prediction by its quantiser without a
+//! check (`bitstream.rs`, upstream issue etemesi254/zune-image#382): a release build wraps and
+//! decodes a garbled picture, a build with overflow checks panics. No header check can rule it
+//! out (the prediction grows block by block), so every build of ours compiles zune-jpeg as the
+//! release build does (`overflow-checks = false` for it in the workspace's and `fuzz/`'s
+//! profiles).
 
 /// Why the JPEG is refused, if a frame header samples a component more finely than the first.
 pub fn unsupported_sampling(bytes: &[u8]) -> Option<String> {
@@ -104,6 +111,19 @@ mod tests {
         assert!(unsupported_sampling(bytes).is_some());
         let result = decode_image(bytes, ImageLimits::default());
         assert!(matches!(result, Err(ImageError::Decode(_))), "{result:?}");
+    }
+
+    #[test]
+    fn a_dc_prediction_that_overflows_is_not_a_panic() {
+        // Found by `fuzz/`'s `image_input` in an eight-minute run: 165 bytes whose DC
+        // prediction times the quantiser overflows an i32 in zune-jpeg 0.5.15.
+        let bytes = include_bytes!("../../tests/fixtures/zune-jpeg-dc-overflow.jpg");
+        assert_eq!(unsupported_sampling(bytes), None);
+        let result = std::panic::catch_unwind(|| decode_image(bytes, ImageLimits::default()));
+        assert!(
+            result.is_ok(),
+            "decoding panicked: is zune-jpeg built with overflow checks?"
+        );
     }
 
     #[test]
