@@ -9,9 +9,8 @@
 //! hub leads. On SQLite there is one hub, which owns every unit and always leads.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::DeviceId;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -89,12 +88,7 @@ fn score(device: DeviceId, hub: &str) -> [u8; 8] {
 
 /// Beats, reads the live hubs and holds (or waits for) the lease until `stop`; then leaves,
 /// giving the lease and its units up at once.
-pub async fn run(
-    db: Db,
-    clock: SharedClock,
-    view: watch::Sender<View>,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn run(db: Db, view: watch::Sender<View>, mut stop: watch::Receiver<bool>) {
     let me = view.borrow().me.clone();
     if db.dialect() == Dialect::Sqlite {
         // One hub per SQLite file (the data directory's lock): it owns and leads everything.
@@ -103,22 +97,27 @@ pub async fn run(
         return;
     }
     loop {
-        // Every hub reads the others at the same instants (multiples of BEAT on the clock)
-        // and judges them against the same cut-offs, so their views of who is alive and
-        // who has joined agree but for the milliseconds between their reads.
-        let now = clock.now().0;
-        let epoch = now - now.rem_euclid(millis(BEAT));
+        // Every hub reads the others at the same instants (multiples of BEAT on the
+        // database's clock) and judges them against the same cut-offs, so their views of who
+        // is alive and who has joined agree but for the milliseconds between their reads,
+        // however far their own clocks are apart.
         let id = me.clone();
         let seen = db
             .write(move |sql| {
+                let now = cluster::now(sql)?;
+                let read = Instant::now();
+                let epoch = now - now.rem_euclid(millis(BEAT));
                 cluster::beat(sql, &id, now)?;
                 let live = cluster::live(sql, epoch - millis(ALIVE), epoch - millis(JOIN))?;
                 let leader = cluster::hold(sql, LEADER, &id, now, now + millis(LEASE))?;
-                Ok::<_, crate::store::StoreError>((live, leader))
+                // When the database's next read instant comes, on this hub's monotonic clock.
+                let next = epoch + millis(BEAT) + millis(READ_AFTER);
+                let wake = read + Duration::from_millis((next - now).unsigned_abs());
+                Ok::<_, crate::store::StoreError>((live, leader, wake))
             })
             .await;
-        match seen {
-            Ok((live, leader)) => {
+        let wake = match seen {
+            Ok((live, leader, wake)) => {
                 view.send_if_modified(|v| {
                     let next = View {
                         me: me.clone(),
@@ -139,16 +138,18 @@ pub async fn run(
                     *v = next;
                     changed
                 });
+                wake
             }
             // The database unreachable: keep the last view; a lease not renewed runs out,
             // and another hub that can reach the database leads.
-            Err(e) => tracing::warn!("cluster: {e}"),
-        }
-        let next = epoch + millis(BEAT) + millis(READ_AFTER);
-        let wait = (next - clock.now().0).clamp(10, millis(BEAT) + millis(READ_AFTER));
+            Err(e) => {
+                tracing::warn!("cluster: {e}");
+                Instant::now() + BEAT
+            }
+        };
         tokio::select! {
             _ = stop.changed() => break,
-            _ = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
+            _ = tokio::time::sleep_until(wake.into()) => {}
         }
     }
     let id = me.clone();

@@ -168,12 +168,7 @@ pub async fn run_on(
             .pusher()
             .run(parts.gallery_changed.clone(), stop.clone()),
     );
-    tasks.spawn(cluster::run(
-        parts.db.clone(),
-        parts.clock.clone(),
-        view_tx,
-        stop.clone(),
-    ));
+    tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
     tasks.spawn(parts.lead(mailer, stop.clone()));
     if let Some(listen) = parts.config.metrics.listen {
         let listener = TcpListener::bind(listen)

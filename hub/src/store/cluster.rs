@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{Sql, StoreError};
+use super::{Dialect, Sql, StoreError};
 
 // Taken when free, expired, or already ours (then renewed); one statement, so two hubs asking
 // at once cannot both get it.
@@ -16,6 +16,16 @@ const BEAT: &str = "INSERT INTO hubs (id, started_at, seen_at) VALUES (?1, ?2, ?
 const LIVE: &str = "SELECT id FROM hubs WHERE seen_at > ?1 AND started_at <= ?2 ORDER BY id";
 const GONE: &str = "DELETE FROM hubs WHERE seen_at <= ?1";
 const LEAVE: &str = "DELETE FROM hubs WHERE id = ?1";
+
+/// The database server's clock, Unix ms. The hubs judge each other by it, not by their own
+/// clocks, so a hub whose clock is off is neither counted dead nor counts the others dead.
+pub fn now(sql: &dyn Sql) -> Result<i64, StoreError> {
+    let query = match sql.dialect() {
+        Dialect::Postgres => "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        Dialect::Sqlite => "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    };
+    sql.query_one(query, &[], "the database's clock", |r| r.get(0))
+}
 
 /// Takes or renews lease `name` for `holder` until `until` (Unix ms); `false` when another
 /// holds it and it has not run out at `now`.
@@ -59,6 +69,20 @@ pub fn leave(sql: &dyn Sql, id: &str) -> Result<(), StoreError> {
 mod tests {
     use super::*;
     use crate::store::engines::each;
+
+    #[test]
+    fn the_database_clock_is_unix_milliseconds() {
+        each(|db| {
+            let before = rollcall_shared::UnixMillis::now().0;
+            let now = db.write_blocking(now).unwrap();
+            let after = rollcall_shared::UnixMillis::now().0;
+            // The server runs on this machine: its clock is this one's, to the millisecond.
+            assert!(
+                before - 1 <= now && now <= after + 1,
+                "{before} ≤ {now} ≤ {after}"
+            );
+        });
+    }
 
     #[test]
     fn a_lease_has_one_holder_until_it_runs_out() {
