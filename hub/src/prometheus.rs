@@ -5,8 +5,8 @@
 //! Counted as things happen: HTTP requests by route template, method and status, and their
 //! durations by route; ingest batches' durations (stored and acknowledged). Read at each
 //! scrape: ingest's counters (`ingest::Metrics`), the review queue, door units online, door
-//! units whose gallery is behind, sessions on the embedded broker and whether the broker link
-//! is up.
+//! units whose gallery is behind, sessions on the embedded broker, whether the broker link
+//! is up, the live hubs sharing the database and whether this one leads.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -96,6 +96,10 @@ pub struct Gauges {
     pub devices_enabled: i64,
     pub galleries_behind: i64,
     pub broker_sessions: i64,
+    /// Hubs this one counts as live, itself included (`crate::cluster`).
+    pub hubs: i64,
+    /// 1 while this hub runs the scheduled work.
+    pub leader: i64,
 }
 
 /// The registry and the scrape-time values, rendered on each scrape.
@@ -173,6 +177,9 @@ async fn gauges(hub: &Hub) -> Gauges {
         Gauges::default()
     });
     gauges.broker_sessions = i64::try_from(hub.sessions.len()).unwrap_or(i64::MAX);
+    let cluster = hub.cluster.borrow();
+    gauges.hubs = i64::try_from(cluster.live.len()).unwrap_or(i64::MAX);
+    gauges.leader = i64::from(cluster.leader);
     gauges
 }
 
@@ -190,7 +197,7 @@ fn read_gauges(sql: &dyn crate::store::Sql) -> Result<Gauges, StoreError> {
             devices_online: r.get(1)?,
             devices_enabled: r.get(2)?,
             galleries_behind: r.get(3)?,
-            broker_sessions: 0,
+            ..Gauges::default()
         })
     })
 }
@@ -308,6 +315,16 @@ impl Collector for Scraped {
                 "Door units connected to the embedded broker",
                 g.broker_sessions,
             ),
+            (
+                "cluster_hubs",
+                "Hubs sharing the database that this hub counts as live, itself included",
+                g.hubs,
+            ),
+            (
+                "cluster_leader",
+                "1 while this hub runs the scheduled work (closing registers, webhooks, digests, retention)",
+                g.leader,
+            ),
         ];
         for (name, help, value) in gauges {
             let gauge = ConstGauge::new(value);
@@ -332,6 +349,8 @@ mod tests {
         let gauges = Gauges {
             review_queue: 4,
             devices_online: 2,
+            hubs: 3,
+            leader: 1,
             ..Gauges::default()
         };
         let text = exporter.render(metrics.snapshot(), gauges);
@@ -339,6 +358,8 @@ mod tests {
             "rollcall_hub_records_stored_total 3",
             "rollcall_hub_review_queue 4",
             "rollcall_hub_devices_online 2",
+            "rollcall_hub_cluster_hubs 3",
+            "rollcall_hub_cluster_leader 1",
             "rollcall_hub_http_requests_total{method=\"POST\",route=\"/devices\",status=\"201\"} 1",
             "rollcall_hub_http_request_duration_seconds_count{route=\"/devices\"} 1",
             "rollcall_hub_ingest_batch_duration_seconds_count 1",

@@ -273,6 +273,7 @@ impl Parts {
             gallery_changed: self.gallery_changed.clone(),
             faces,
             mailer,
+            cluster: self.cluster.clone(),
         }
     }
 

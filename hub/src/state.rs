@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{DeviceId, Message, UnixMillis};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::auth::hashing::Hashing;
 use crate::auth::limiter::LoginLimiter;
@@ -43,6 +43,8 @@ pub struct Hub {
     pub faces: Option<Arc<Enroller>>,
     /// The mail relay (`[email]`); `None` when e-mail is not set up.
     pub mailer: Option<crate::email::smtp::Mailer>,
+    /// The hubs sharing the database as this one sees them (`crate::cluster`).
+    pub cluster: watch::Receiver<crate::cluster::View>,
 }
 
 impl Hub {

@@ -45,6 +45,9 @@ async fn the_metrics_listener_serves_counts_by_route_and_scrape_time_gauges() {
         "rollcall_hub_devices_online 0",
         "rollcall_hub_review_queue 0",
         "rollcall_hub_mqtt_connected 1",
+        // One hub on SQLite: alone, and running the scheduled work.
+        "rollcall_hub_cluster_hubs 1",
+        "rollcall_hub_cluster_leader 1",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
     }

@@ -1,5 +1,5 @@
-//! Liveness and the API description: `/health` (database reachable, broker connected,
-//! ingest counters) and `/openapi.json` (hand-written, embedded at build time).
+//! Liveness and the API description: `/health` (database reachable, broker connected, the
+//! hubs this one counts as live and whether it runs the scheduled work, ingest counters) and `/openapi.json` (hand-written, embedded at build time).
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -29,11 +29,17 @@ pub async fn health(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let cluster = hub.cluster.borrow().clone();
     let body = json!({
         "status": if db_ok { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "site": hub.config.site.as_str(),
         "database": db_ok,
+        "cluster": {
+            "hub": &*cluster.me,
+            "hubs": cluster.live.len(),
+            "leader": cluster.leader,
+        },
         "metrics": hub.metrics.snapshot(),
     });
     Ok(Reply::Json(status, body))
