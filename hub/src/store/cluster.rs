@@ -24,7 +24,20 @@ pub fn now(sql: &dyn Sql) -> Result<i64, StoreError> {
         Dialect::Postgres => "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
         Dialect::Sqlite => "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
     };
-    sql.query_one(query, &[], "the database's clock", |r| r.get(0))
+    sane(sql.query_one(query, &[], "the database's clock", |r| r.get(0))?)
+}
+
+/// Clock readings the hubs work with (Unix ms, 2000 to 9999): the beats, cut-offs and lease
+/// are computed from them, and no sum of these can overflow.
+const SANE: std::ops::RangeInclusive<i64> = 946_684_800_000..=253_402_300_799_999;
+
+fn sane(now: i64) -> Result<i64, StoreError> {
+    match SANE.contains(&now) {
+        true => Ok(now),
+        false => Err(StoreError::Config(format!(
+            "the server's clock reads {now} ms since 1970, not a time between 2000 and 9999"
+        ))),
+    }
 }
 
 /// Takes or renews lease `name` for `holder` until `until` (Unix ms); `false` when another
@@ -82,6 +95,15 @@ mod tests {
                 "{before} ≤ {now} ≤ {after}"
             );
         });
+    }
+
+    #[test]
+    fn a_clock_far_off_is_refused_not_computed_with() {
+        assert_eq!(sane(1_764_000_000_000).unwrap(), 1_764_000_000_000);
+        for absurd in [i64::MIN, -1, 0, i64::MAX] {
+            let e = sane(absurd).unwrap_err().to_string();
+            assert!(e.contains("server's clock"), "{e}");
+        }
     }
 
     #[test]
