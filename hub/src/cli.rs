@@ -105,8 +105,9 @@ pub struct Target {
 
 #[derive(Debug, Subcommand)]
 pub enum RosterCommand {
-    /// Import a plain CSV file, or OneRoster 1.2 bulk CSV (a folder or a zip of its files);
-    /// with --dry-run, only say what would change.
+    /// Import a plain CSV file, or a OneRoster 1.1 or 1.2 CSV package (a folder or a zip of
+    /// its files, its manifest saying which are bulk, delta or absent); with --dry-run, only
+    /// say what would change.
     Import {
         /// The CSV file, or the OneRoster folder or zip.
         path: PathBuf,
@@ -116,6 +117,13 @@ pub enum RosterCommand {
         /// Say what would be created, changed and left alone, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Let the import make this many students leavers, past `roster.max_leavers_percent`
+        /// (the number a dry run shows).
+        #[arg(long, value_name = "N")]
+        confirm_leavers: Option<usize>,
+        /// Add the file's terms that the calendar lacks.
+        #[arg(long)]
+        terms: bool,
         /// List every row, not only the changes.
         #[arg(long)]
         all: bool,

@@ -14,9 +14,11 @@ use rollcall_shared::{ModelId, SiteId, SiteZone};
 use serde::Deserialize;
 
 mod email;
+mod roster;
 mod store;
 
 pub use email::{DigestConfig, EmailConfig, Security};
+pub use roster::RosterConfig;
 pub use store::StoreConfig;
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.
@@ -45,6 +47,7 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
+    pub roster: RosterConfig,
     /// Signed HTTP callbacks for events (`[[webhooks]]`, any number).
     pub webhooks: Vec<WebhookConfig>,
     /// The daily e-mail digest (`[email]`); none when absent.
@@ -447,6 +450,7 @@ impl Default for Config {
             reports: ReportsConfig::default(),
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
+            roster: RosterConfig::default(),
             webhooks: Vec::new(),
             email: None,
             secrets: Secrets::default(),
@@ -647,6 +651,7 @@ impl Settings for Config {
             );
         }
         self.auth.validate()?;
+        self.roster.validate()?;
         let ingest = &self.ingest;
         if ingest.max_record_age_hours == 0
             || ingest.max_record_age_hours > self.retention.record_days.saturating_mul(24)

@@ -1,17 +1,15 @@
 //! `roster import`: the school information system's roster, from the command line (the rules
 //! are in [`crate::roster_import`]).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use rollcall_runtime::{Clock, SystemClock};
 
 use crate::cli::RosterCommand;
-use crate::roster_import::{self, Action, Roster, RowError, parse};
-use crate::store::StoreError;
+use crate::roster_import::{self, Action, ImportError, Options, Plan, Roster, RowError, plain};
 
-use super::store;
+use super::config;
 
 const ACTOR: &str = "rollcall-hub roster import (command line)";
 
@@ -20,16 +18,40 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
         path,
         format,
         dry_run,
+        confirm_leavers,
+        terms,
         all,
         target,
     } = cmd;
     let roster = read(&path, format.as_deref())?;
-    let db = store(target)?.0;
+    let config = config(target)?;
+    let db = crate::setup::open_store(&config)?;
+    let options = Options {
+        dry_run,
+        confirm_leavers,
+        add_terms: terms,
+        max_leavers_percent: config.roster.max_leavers_percent,
+    };
     let now = SystemClock.now();
-    let plan = db.write_blocking(|tx| {
-        let plan = roster_import::import(tx, &roster, dry_run, ACTOR, now)?;
-        Ok::<_, StoreError>(plan)
-    })?;
+    let done = db.write_blocking(|tx| roster_import::import(tx, &roster, options, ACTOR, now));
+    let plan = match done {
+        Ok(plan) => plan,
+        Err(ImportError::Rows(rows)) => return Err(report(&rows)),
+        Err(ImportError::Leavers(gate)) => bail!(
+            "{}: run it again with --confirm-leavers {}",
+            gate.refusal(),
+            gate.leavers
+        ),
+        Err(ImportError::Store(e)) => return Err(e.into()),
+    };
+    print(&plan, all)
+}
+
+fn print(plan: &Plan, all: bool) -> anyhow::Result<()> {
+    let coverage: Vec<String> = (plan.coverage.iter())
+        .map(|(part, c)| format!("{part} {c}"))
+        .collect();
+    println!("{} ({})", plan.format, coverage.join(", "));
     for step in plan
         .steps
         .iter()
@@ -49,7 +71,14 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
         let counts: Vec<String> = counts.iter().map(|(a, n)| format!("{n} {a}")).collect();
         println!("{kind}: {}", counts.join(", "));
     }
-    match (dry_run, plan.changes()) {
+    let gate = &plan.gate;
+    if plan.dry_run && !gate.open() {
+        println!(
+            "{} leavers of {} students, over the {} % limit: the import needs --confirm-leavers {}",
+            gate.leavers, gate.students, gate.max_percent, gate.leavers
+        );
+    }
+    match (plan.dry_run, plan.changes()) {
         (true, _) => println!("dry run: nothing was changed"),
         (false, true) => {
             println!("imported (door units get their new galleries once the hub runs)")
@@ -69,22 +98,13 @@ fn read(path: &Path, format: Option<&str>) -> anyhow::Result<Roster> {
     } else {
         "csv"
     });
+    let file = || std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let parsed = match format {
-        "csv" => parse::plain(
-            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        ),
+        "csv" => plain::read(&file()?),
         "oneroster" if path.is_dir() => {
-            let mut files = BTreeMap::new();
-            for name in parse::ONEROSTER_FILES {
-                if let Ok(bytes) = std::fs::read(path.join(name)) {
-                    files.insert(name.to_owned(), bytes);
-                }
-            }
-            parse::oneroster(&files)
+            roster_import::read_dir(path).with_context(|| format!("reading {}", path.display()))?
         }
-        "oneroster" => parse::oneroster_zip(
-            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        ),
+        "oneroster" => roster_import::read_zip(&file()?),
         other => bail!("--format {other:?}: csv or oneroster"),
     };
     parsed.map_err(|rows| report(&rows))

@@ -54,6 +54,9 @@ pub enum ApiError {
     /// Rows of an uploaded file that cannot be used; nothing of the file was taken.
     #[error("{} rows of the file cannot be used; nothing was imported", .0.len())]
     BadRows(Vec<crate::roster_import::RowError>),
+    /// A roster import would make more students leavers than the school allows unconfirmed.
+    #[error("{} (confirm_leavers={})", .0.refusal(), .0.leavers)]
+    Leavers(crate::roster_import::Gate),
     /// A door unit's provisioning code was refused.
     #[error("{0}")]
     Code(Refused),
@@ -86,6 +89,7 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ApiError::BadRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Leavers(_) => StatusCode::CONFLICT,
             ApiError::Code(Refused::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Code(Refused::Used | Refused::Expired) => StatusCode::GONE,
             ApiError::Code(Refused::DeviceDisabled) => StatusCode::CONFLICT,
@@ -110,6 +114,7 @@ impl ApiError {
             ApiError::BadGateway(_) => "bad_gateway",
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => "rate_limited",
             ApiError::BadRows(_) => "bad_rows",
+            ApiError::Leavers(_) => "leavers_unconfirmed",
             ApiError::Code(Refused::Unknown) => "unknown_code",
             ApiError::Code(Refused::Used) => "code_used",
             ApiError::Code(Refused::Expired) => "code_expired",
@@ -126,6 +131,9 @@ impl ApiError {
         let mut error = serde_json::json!({"code": self.code(), "message": self.to_string()});
         if let ApiError::BadRows(rows) = self {
             error["rows"] = serde_json::to_value(rows).unwrap_or_default();
+        }
+        if let ApiError::Leavers(gate) = self {
+            error["gate"] = serde_json::to_value(gate).unwrap_or_default();
         }
         if let ApiError::Photo { refusal, photos } = self {
             if let Some(details) = refusal.details() {

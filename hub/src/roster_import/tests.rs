@@ -1,7 +1,10 @@
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use rollcall_shared::{StudentId, UnixMillis};
 
 use super::*;
-use crate::store::Db;
+use crate::store::{Db, imports, timetable};
 
 const PLAIN: &str = "\
 student_id,student_name,class_id,class_name,teacher_id,teacher_username,teacher_name,teacher_email
@@ -17,12 +20,21 @@ fn db() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
+fn options(dry_run: bool) -> Options {
+    Options {
+        dry_run,
+        confirm_leavers: None,
+        add_terms: false,
+        max_leavers_percent: 10,
+    }
+}
+
+fn try_run(db: &Db, roster: &Roster, options: Options) -> Result<Plan, ImportError> {
+    db.write_blocking(|tx| import(tx, roster, options, "test", UnixMillis(1_000)))
+}
+
 fn run(db: &Db, roster: &Roster, dry_run: bool) -> Plan {
-    db.write_blocking(|tx| {
-        let plan = import(tx, roster, dry_run, "test", UnixMillis(1_000)).unwrap();
-        Ok::<_, StoreError>(plan)
-    })
-    .unwrap()
+    try_run(db, roster, options(dry_run)).unwrap()
 }
 
 fn count(plan: &Plan, kind: &str, action: &str) -> usize {
@@ -33,32 +45,62 @@ fn count(plan: &Plan, kind: &str, action: &str) -> usize {
         .unwrap_or(0)
 }
 
+fn fixture(case: &str) -> Roster {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/oneroster");
+    read_dir(&dir.join(case)).unwrap().unwrap()
+}
+
+fn fixture_files(case: &str) -> BTreeMap<String, Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/oneroster");
+    (ONEROSTER_FILES.iter())
+        .filter_map(|f| Some((f.to_string(), std::fs::read(dir.join(case).join(f)).ok()?)))
+        .collect()
+}
+
+fn members_of(db: &Db, class: &str) -> Vec<String> {
+    let mut m: Vec<String> = (db.read_blocking(|sql| imports::members(sql)).unwrap())
+        .into_iter()
+        .filter(|(c, _)| c == class)
+        .map(|(_, s)| s)
+        .collect();
+    m.sort();
+    m
+}
+
+fn names(r: &Roster, role: Role) -> Vec<&str> {
+    (r.people.iter())
+        .filter(|p| p.role == Some(role))
+        .map(|p| p.name.as_str())
+        .collect()
+}
+
 #[test]
 fn the_plain_csv_reads_students_classes_teachers_and_memberships() {
-    let r = parse::plain(PLAIN.as_bytes()).unwrap();
-    assert_eq!(r.students.len(), 3);
+    let r = plain::read(PLAIN.as_bytes()).unwrap();
+    assert_eq!(names(&r, Role::Student).len(), 3);
+    assert_eq!(names(&r, Role::Teacher), ["Tess Ting"]);
     assert_eq!(r.classes.len(), 2);
-    assert_eq!(r.teachers.len(), 1);
-    assert_eq!(r.members.len(), 4);
-    assert_eq!(r.classes[0].teacher.as_deref(), Some("T1"));
+    let students = r.enrollments.iter().filter(|e| e.role == Role::Student);
+    assert_eq!(students.count(), 4);
+    assert_eq!(r.coverage, Coverages::default(), "the whole school");
 }
 
 #[test]
 fn bad_rows_are_each_reported_with_file_and_line() {
     let text =
         "student_id,student_name,class_id,class_name\nS1,,C1,7B\nS2,Bo,C1,\nS1,Ada,,\nS1,Other,,\n";
-    let errors = parse::plain(text.as_bytes()).unwrap_err();
+    let errors = plain::read(text.as_bytes()).unwrap_err();
     let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [2, 3, 5], "{errors:?}");
     assert!(errors[0].message.contains("student_name is empty"));
     assert!(errors[2].message.contains("different details"));
     let teachers = "student_id,student_name,class_id,class_name,teacher_id,teacher_username,teacher_email\n\
         S1,Ada,C1,7B,T1,Tess Ting,tess@school.test\nS2,Bo,C2,8A,T2,bob,not an address\n";
-    let errors = parse::plain(teachers.as_bytes()).unwrap_err();
+    let errors = plain::read(teachers.as_bytes()).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors[0].message.contains("user name"), "{errors:?}");
     assert_eq!(errors[1].line, 3);
-    let missing = parse::plain(b"id,name\n1,x\n").unwrap_err();
+    let missing = plain::read(b"id,name\n1,x\n").unwrap_err();
     assert!(
         missing[0].message.contains("missing columns"),
         "{missing:?}"
@@ -68,7 +110,7 @@ fn bad_rows_are_each_reported_with_file_and_line() {
 #[test]
 fn a_dry_run_changes_nothing_and_the_same_file_twice_changes_nothing() {
     let (_dir, db) = db();
-    let roster = parse::plain(PLAIN.as_bytes()).unwrap();
+    let roster = plain::read(PLAIN.as_bytes()).unwrap();
     let dry = run(&db, &roster, true);
     assert_eq!(count(&dry, "student", "create"), 3);
     assert_eq!(count(&dry, "membership", "create"), 4);
@@ -83,11 +125,10 @@ fn a_dry_run_changes_nothing_and_the_same_file_twice_changes_nothing() {
 }
 
 #[test]
-fn renamed_students_stay_themselves_and_missing_ones_become_leavers() {
+fn renamed_students_stay_themselves_and_missing_ones_leave_once_confirmed() {
     let (_dir, db) = db();
-    run(&db, &parse::plain(PLAIN.as_bytes()).unwrap(), false);
-    let ids: Vec<(String, StudentId)> = db
-        .read_blocking(|sql| imports::students(sql))
+    run(&db, &plain::read(PLAIN.as_bytes()).unwrap(), false);
+    let ids: Vec<(String, StudentId)> = (db.read_blocking(|sql| imports::students(sql)))
         .unwrap()
         .into_iter()
         .map(|(r, h)| (r, h.id))
@@ -96,7 +137,39 @@ fn renamed_students_stay_themselves_and_missing_ones_become_leavers() {
         .replace("Ada Lovelace", "Ada King")
         .replace("S3,Cy Young,C8A,8A,,,,\n", "S4,Di Prima,C8A,8A,,,,\n")
         .replace("S2,Bo Diddley,C8A,8A,,,,\n", "");
-    let plan = run(&db, &parse::plain(next.as_bytes()).unwrap(), false);
+    let roster = plain::read(next.as_bytes()).unwrap();
+
+    // One leaver of three students is past the 10 % gate: refused, nothing changed.
+    let Err(ImportError::Leavers(gate)) = try_run(&db, &roster, options(false)) else {
+        panic!("the gate let one leaver in three through");
+    };
+    assert_eq!((gate.leavers, gate.students), (1, 3));
+    assert_eq!(
+        db.read_blocking(|sql| imports::students(sql)).unwrap()["S1"].name,
+        "Ada Lovelace"
+    );
+    let dry = run(&db, &roster, true);
+    assert!(dry.gate.needs_confirmation && !dry.gate.open());
+    assert_eq!(
+        dry.steps[0].action,
+        Action::Leaver,
+        "leavers first: {:?}",
+        dry.steps
+    );
+    let wrong = Options {
+        confirm_leavers: Some(2),
+        ..options(false)
+    };
+    assert!(matches!(
+        try_run(&db, &roster, wrong),
+        Err(ImportError::Leavers(_))
+    ));
+
+    let confirmed = Options {
+        confirm_leavers: Some(1),
+        ..options(false)
+    };
+    let plan = try_run(&db, &roster, confirmed).unwrap();
     assert_eq!(count(&plan, "student", "update"), 1);
     assert_eq!(count(&plan, "student", "leaver"), 1);
     assert_eq!(count(&plan, "membership", "remove"), 1, "{:?}", plan.steps);
@@ -105,74 +178,282 @@ fn renamed_students_stay_themselves_and_missing_ones_become_leavers() {
     assert_eq!(after.len(), 4, "a leaver is kept");
     assert_eq!(after["S1"].name, "Ada King");
     assert!(ids.iter().all(|(r, id)| after[r].id == *id), "same ids");
-    assert!(after["S3"].extra.is_some(), "S3 is marked as left");
-    assert!(after["S1"].extra.is_none());
-}
-
-fn oneroster_files() -> BTreeMap<String, Vec<u8>> {
-    let files = [
-        (
-            "orgs.csv",
-            "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nORG1,,,St Mary's,school,,\n",
-        ),
-        (
-            "academicSessions.csv",
-            "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\nT1,,,Autumn,term,2026-09-01,2026-12-18,,2027\n",
-        ),
-        (
-            "users.csv",
-            "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email\n\
-U1,active,,true,ORG1,student,ada,,Ada,Lovelace,,,\n\
-U2,active,,true,ORG1,student,bo,,Bo,Diddley,,,\n\
-U3,tobedeleted,,true,ORG1,student,cy,,Cy,Young,,,\n\
-U9,active,,true,ORG1,teacher,tess,,Tess,Ting,,,tess@school.test\n\
-P1,active,,true,ORG1,parent,pam,,Pam,Lovelace,,,\n",
-        ),
-        (
-            "classes.csv",
-            "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds\nK1,,,7B Maths,,,,scheduled,,ORG1,T1\n",
-        ),
-        (
-            "enrollments.csv",
-            "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n\
-E1,,,K1,ORG1,U1,student,false,,\n\
-E2,,,K1,ORG1,U2,student,false,,\n\
-E3,,,K1,ORG1,U9,teacher,true,,\n\
-E4,,,K1,ORG1,U3,student,false,,\n",
-        ),
-    ];
-    files
-        .into_iter()
-        .map(|(n, t)| (n.to_owned(), t.as_bytes().to_vec()))
-        .collect()
+    assert!(after["S3"].gone, "S3 is marked as left");
+    assert!(!after["S1"].gone);
 }
 
 #[test]
-fn oneroster_users_classes_and_enrollments_make_the_roster() {
-    let mut files = oneroster_files();
-    // U3 is to be deleted: their enrollment is refused row by row.
-    let errors = parse::oneroster(&files).unwrap_err();
-    assert_eq!(errors.len(), 1, "{errors:?}");
+fn oneroster_1_2_reads_roles_from_roles_csv_and_1_1_from_users_csv() {
+    let r = fixture("v1.2-bulk");
+    assert_eq!(r.format, "OneRoster 1.2");
     assert_eq!(
-        (errors[0].file.as_str(), errors[0].line),
-        ("enrollments.csv", 5)
+        names(&r, Role::Student),
+        ["Ada Lovelace", "Bo Diddley", "Cy Young"]
     );
-    let enrollments = String::from_utf8(files["enrollments.csv"].clone()).unwrap();
-    let fixed = enrollments.replace("E4,,,K1,ORG1,U3,student,false,,\n", "");
-    files.insert("enrollments.csv".into(), fixed.into_bytes());
-    let r = parse::oneroster(&files).unwrap();
-    let names: Vec<&str> = r.students.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
-        names,
-        ["Ada Lovelace", "Bo Diddley"],
-        "no parents, nobody to be deleted"
+        names(&r, Role::Teacher),
+        ["Tess Ting"],
+        "her primary role; the parent is not ours"
     );
-    assert_eq!(r.teachers[0].username, "tess");
-    assert_eq!(r.classes[0].name, "7B Maths");
-    assert_eq!(r.classes[0].teacher.as_deref(), Some("U9"));
-    assert_eq!(r.members.len(), 2);
+    assert_eq!(r.people.len(), 4);
+    let teacher = r
+        .enrollments
+        .iter()
+        .find(|e| e.role == Role::Teacher)
+        .unwrap();
+    assert!(teacher.primary && teacher.user == "T1");
+    let terms: Vec<&str> = r.terms.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        terms,
+        ["Autumn term", "Spring term"],
+        "terms, not the year or grading periods"
+    );
 
-    files.remove("orgs.csv");
-    let missing = parse::oneroster(&files).unwrap_err();
-    assert!(missing.iter().any(|e| e.file == "orgs.csv"), "{missing:?}");
+    let r = fixture("v1.1-bulk");
+    assert_eq!(r.format, "OneRoster 1.1");
+    assert_eq!(names(&r, Role::Student), ["Ada Lovelace", "Bo Diddley"]);
+    assert_eq!(names(&r, Role::Teacher), ["Tess Ting"]);
+    assert_eq!(r.coverage.users, Coverage::Bulk);
+    assert!(r.terms.is_empty(), "academicSessions absent");
+}
+
+#[test]
+fn files_as_systems_write_them_are_read_whole() {
+    let r = fixture("v1.2-real-files");
+    let mut students = names(&r, Role::Student);
+    students.sort();
+    assert_eq!(
+        students,
+        [
+            "Jean, Paul O'Brien-Smith",
+            "Zoë Ångström-Ødegaard",
+            "Мария Иванова",
+            "محمد علي",
+            "李 小龙"
+        ]
+    );
+    assert_eq!(r.classes[0].name, "7B Maths, set 2");
+    let (_dir, db) = db();
+    let plan = run(&db, &r, false);
+    assert_eq!(count(&plan, "membership", "create"), 5);
+}
+
+#[test]
+fn a_nightly_delta_changes_only_the_rows_it_names() {
+    let (_dir, db) = db();
+    let bulk = run(&db, &fixture("v1.2-bulk"), false);
+    assert_eq!(count(&bulk, "student", "create"), 3);
+    assert_eq!(members_of(&db, "K1"), ["U1", "U2", "U3"]);
+
+    // Night 2: Di joins, Ada is renamed; Bo and Cy are not named and stay.
+    let delta = fixture("v1.2-delta-1");
+    assert_eq!(delta.coverage.users, Coverage::Delta);
+    let plan = run(&db, &delta, false);
+    assert_eq!(plan.leavers(), 0, "{:?}", plan.steps);
+    assert_eq!(count(&plan, "student", "create"), 1);
+    assert_eq!(count(&plan, "student", "update"), 1);
+    assert_eq!(count(&plan, "membership", "create"), 1);
+    assert_eq!(count(&plan, "membership", "remove"), 0);
+    assert_eq!(members_of(&db, "K1"), ["U1", "U2", "U3", "U4"]);
+
+    // Night 3: Bo leaves. One in four is past the gate until confirmed.
+    let leaving = fixture("v1.2-delta-2");
+    assert!(matches!(
+        try_run(&db, &leaving, options(false)),
+        Err(ImportError::Leavers(_))
+    ));
+    let confirmed = Options {
+        confirm_leavers: Some(1),
+        ..options(false)
+    };
+    let plan = try_run(&db, &leaving, confirmed).unwrap();
+    assert_eq!(plan.steps[0].source_id, "U2");
+    assert_eq!(plan.steps[0].action, Action::Leaver);
+    assert_eq!(members_of(&db, "K1"), ["U1", "U3", "U4"]);
+    let students = db.read_blocking(|sql| imports::students(sql)).unwrap();
+    assert!(students["U2"].gone && !students["U3"].gone && students["U1"].name == "Ada King");
+}
+
+#[test]
+fn a_delta_sent_as_the_whole_school_is_stopped_by_the_gate() {
+    let (_dir, db) = db();
+    run(&db, &fixture("v1.2-bulk"), false);
+    let mut files = fixture_files("v1.2-delta-1");
+    let manifest = String::from_utf8(files["manifest.csv"].clone()).unwrap();
+    let as_bulk = manifest.replace(",delta", ",bulk");
+    files.insert("manifest.csv".into(), as_bulk.into_bytes());
+    let roster = oneroster::read(&files).unwrap();
+    let dry = run(&db, &roster, true);
+    // Bo and Cy left out, and Ada left in no class.
+    assert_eq!(dry.leavers(), 3, "{:?}", dry.steps);
+    assert!(!dry.gate.open());
+    let refused = try_run(&db, &roster, options(false)).unwrap_err();
+    assert!(
+        refused.to_string().contains("3 of the school's 3 students"),
+        "{refused}"
+    );
+    assert_eq!(members_of(&db, "K1"), ["U1", "U2", "U3"], "nothing changed");
+}
+
+#[test]
+fn the_manifest_decides_and_unknown_versions_and_values_are_refused() {
+    let mut files = fixture_files("v1.2-bulk");
+    let manifest = String::from_utf8(files["manifest.csv"].clone()).unwrap();
+    let with = |files: &BTreeMap<String, Vec<u8>>, from: &str, to: &str| {
+        let mut f = files.clone();
+        f.insert(
+            "manifest.csv".into(),
+            manifest.replace(from, to).into_bytes(),
+        );
+        oneroster::read(&f)
+    };
+    let refused = |r: Result<Roster, Vec<RowError>>| r.unwrap_err()[0].message.clone();
+    assert!(
+        refused(with(
+            &files,
+            "oneroster.version,1.2",
+            "oneroster.version,2.0"
+        ))
+        .contains("1.1 and 1.2")
+    );
+    assert!(
+        refused(with(&files, "manifest.version,1.0", "manifest.version,9"))
+            .contains("manifest version")
+    );
+    assert!(
+        refused(with(&files, "file.users,bulk", "file.users,full"))
+            .contains("bulk, delta or absent")
+    );
+    assert!(refused(with(&files, "oneroster.version,1.2\n", "")).contains("oneroster.version"));
+
+    // Absent: not read even when the file is there, and not demanded when it is not.
+    files.insert("users.csv".into(), b"not,a\nusers file\n".to_vec());
+    let r = with(&files, "file.users,bulk", "file.users,absent").unwrap();
+    assert!(r.people.is_empty() && r.coverage.users == Coverage::Absent);
+    files.remove("classes.csv");
+    let missing = refused(with(&files, "file.users,bulk", "file.users,absent"));
+    assert!(
+        missing.contains("file.classes is bulk, but the package lacks it"),
+        "{missing}"
+    );
+    let mut no_manifest = fixture_files("v1.2-bulk");
+    no_manifest.remove("manifest.csv");
+    assert!(refused(oneroster::read(&no_manifest)).contains("starts with its manifest"));
+}
+
+#[test]
+fn delta_rows_must_say_their_status_and_roles_must_be_oneroster_roles() {
+    let mut files = fixture_files("v1.2-delta-1");
+    let users = String::from_utf8(files["users.csv"].clone()).unwrap();
+    files.insert(
+        "users.csv".into(),
+        users.replace("U4,active,", "U4,,").into_bytes(),
+    );
+    let roles = String::from_utf8(files["roles.csv"].clone()).unwrap();
+    files.insert(
+        "roles.csv".into(),
+        roles.replace(",student,", ",pupil,").into_bytes(),
+    );
+    let errors = oneroster::read(&files).unwrap_err();
+    let said: Vec<(&str, u64)> = errors.iter().map(|e| (e.file.as_str(), e.line)).collect();
+    assert_eq!(said, [("roles.csv", 2), ("users.csv", 3)], "{errors:?}");
+    assert!(errors[0].message.contains("pupil"));
+    assert!(errors[1].message.contains("status is empty"));
+}
+
+#[test]
+fn an_enrollment_naming_no_one_the_hub_knows_is_refused_whole() {
+    let (_dir, db) = db();
+    run(&db, &fixture("v1.2-bulk"), false);
+    let mut files = fixture_files("v1.2-delta-1");
+    let e = String::from_utf8(files["enrollments.csv"].clone()).unwrap();
+    let extra = e
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace("E4,", "E5,")
+        .replace(",U4,", ",U99,");
+    files.insert(
+        "enrollments.csv".into(),
+        format!("{e}{extra}\n").into_bytes(),
+    );
+    let roster = oneroster::read(&files).unwrap();
+    let Err(ImportError::Rows(rows)) = try_run(&db, &roster, options(false)) else {
+        panic!("an unknown student was taken");
+    };
+    assert_eq!(
+        (rows[0].file.as_str(), rows[0].line),
+        ("enrollments.csv", 3)
+    );
+    assert!(rows[0].message.contains("U99 is not a student"), "{rows:?}");
+    assert_eq!(
+        members_of(&db, "K1"),
+        ["U1", "U2", "U3"],
+        "nothing of it was kept"
+    );
+}
+
+#[test]
+fn terms_are_offered_and_added_only_when_asked() {
+    let (_dir, db) = db();
+    let roster = fixture("v1.2-bulk");
+    let plan = run(&db, &roster, false);
+    assert_eq!(count(&plan, "term", "offered"), 2);
+    assert!(
+        db.read_blocking(|sql| timetable::terms(sql))
+            .unwrap()
+            .is_empty()
+    );
+    let add = Options {
+        add_terms: true,
+        ..options(false)
+    };
+    let plan = try_run(&db, &roster, add).unwrap();
+    assert_eq!(count(&plan, "term", "create"), 2);
+    let terms = db.read_blocking(|sql| timetable::terms(sql)).unwrap();
+    assert_eq!(terms.len(), 2);
+    let again = try_run(&db, &roster, add).unwrap();
+    assert_eq!(
+        count(&again, "term", "unchanged"),
+        2,
+        "the calendar has them"
+    );
+}
+
+#[test]
+fn a_student_left_in_no_class_and_a_deleted_teacher_are_shown_as_such() {
+    let (_dir, db) = db();
+    run(&db, &fixture("v1.2-bulk"), false);
+    let mut files = fixture_files("v1.2-bulk");
+    let e = String::from_utf8(files["enrollments.csv"].clone()).unwrap();
+    let fewer: String = e
+        .lines()
+        .filter(|l| !l.starts_with("E3,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    files.insert("enrollments.csv".into(), fewer.into_bytes());
+    let roster = oneroster::read(&files).unwrap();
+    let dry = run(&db, &roster, true);
+    let leaver = &dry.steps[0];
+    assert_eq!(
+        (leaver.source_id.as_str(), leaver.action),
+        ("U3", Action::Leaver)
+    );
+    assert!(leaver.reason.contains("in no class"), "{leaver:?}");
+
+    let mut files = fixture_files("v1.2-delta-2");
+    let users = String::from_utf8(files["users.csv"].clone()).unwrap();
+    let teacher = users.lines().nth(1).unwrap().replacen("U2,", "T1,", 1);
+    files.insert(
+        "users.csv".into(),
+        format!("{users}{teacher}\n").into_bytes(),
+    );
+    let roster = oneroster::read(&files).unwrap();
+    let confirmed = Options {
+        confirm_leavers: Some(1),
+        ..options(false)
+    };
+    let plan = try_run(&db, &roster, confirmed).unwrap();
+    assert_eq!(count(&plan, "teacher", "disable"), 1, "{:?}", plan.steps);
+    assert!(db.read_blocking(|sql| imports::teachers(sql)).unwrap()["T1"].gone);
 }

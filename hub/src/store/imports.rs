@@ -16,10 +16,10 @@ use super::{Sql, StoreError};
 pub struct Held<Id> {
     pub id: Id,
     pub name: String,
-    /// Classes: the teacher's user id. Teachers: the user name.
+    /// Classes: the teacher's user id. Teachers: their e-mail address.
     pub detail: Option<String>,
-    /// Students: when they left. Teachers: their e-mail address.
-    pub extra: Option<String>,
+    /// Students: left. Teachers: the account is disabled.
+    pub gone: bool,
 }
 
 /// Students with an `external_ref`, by it (the first, when two share one).
@@ -34,7 +34,7 @@ pub fn students(sql: &dyn Sql) -> Result<HashMap<String, Held<StudentId>>, Store
                 id: id_col(r, "id")?,
                 name: r.get("name")?,
                 detail: None,
-                extra: left.map(|t| t.to_string()),
+                gone: left.is_some(),
             },
         ))
     })?;
@@ -52,7 +52,7 @@ pub fn classes(sql: &dyn Sql) -> Result<HashMap<String, Held<ClassId>>, StoreErr
                 id: id_col(r, "id")?,
                 name: r.get("name")?,
                 detail: r.get("teacher_id")?,
-                extra: None,
+                gone: false,
             },
         ))
     })?;
@@ -61,7 +61,7 @@ pub fn classes(sql: &dyn Sql) -> Result<HashMap<String, Held<ClassId>>, StoreErr
 
 /// Teachers with an `external_ref`, by it.
 pub fn teachers(sql: &dyn Sql) -> Result<HashMap<String, Held<Uuid>>, StoreError> {
-    let query = "SELECT id, display_name, username, email, external_ref FROM users
+    let query = "SELECT id, display_name, email, disabled, external_ref FROM users
         WHERE external_ref IS NOT NULL";
     let rows = sql.query_map(query, &[], |r| {
         Ok((
@@ -69,8 +69,8 @@ pub fn teachers(sql: &dyn Sql) -> Result<HashMap<String, Held<Uuid>>, StoreError
             Held {
                 id: id_col(r, "id")?,
                 name: r.get("display_name")?,
-                detail: r.get("username")?,
-                extra: r.get("email")?,
+                detail: r.get("email")?,
+                gone: r.get::<i64>("disabled")? != 0,
             },
         ))
     })?;
@@ -87,6 +87,31 @@ pub fn members(sql: &dyn Sql) -> Result<Vec<(String, String)>, StoreError> {
         Ok((r.get("class_ref")?, r.get("student_ref")?))
     })?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
+}
+
+/// How many classes each imported student is in (imported classes or not), by external ref.
+pub fn class_counts(sql: &dyn Sql) -> Result<HashMap<String, usize>, StoreError> {
+    let query = "SELECT s.external_ref AS student_ref, COUNT(m.class_id) AS classes
+        FROM students s LEFT JOIN class_members m ON m.student_id = s.id
+        WHERE s.external_ref IS NOT NULL GROUP BY s.external_ref";
+    let rows = sql.query_map(query, &[], |r| {
+        Ok((r.get("student_ref")?, r.get::<i64>("classes")?))
+    })?;
+    let rows: Vec<(String, i64)> = rows.into_iter().collect::<Result<_, _>>()?;
+    Ok((rows.into_iter())
+        .map(|(s, n)| (s, usize::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+/// The school's students who have not left, imported or not.
+pub fn students_in_school(sql: &dyn Sql) -> Result<usize, StoreError> {
+    let n: i64 = sql.query_one(
+        "SELECT COUNT(*) AS n FROM students WHERE left_at IS NULL",
+        &[],
+        "the number of students",
+        |r| r.get("n"),
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 pub fn insert_student(
@@ -181,6 +206,15 @@ pub fn update_teacher(
     Ok(())
 }
 
+/// A teacher the school's system deleted: no one signs in as them any more.
+pub fn disable_teacher(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
+    sql.execute(
+        "UPDATE users SET disabled = 1 WHERE id = ?1",
+        params![id.to_string()],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,22 +246,19 @@ mod tests {
                 (students["s1"].id, students["s1"].name.as_str()),
                 (ada, "Ada")
             );
-            assert_eq!(
-                (students["s2"].id, students["s2"].extra.clone()),
-                (bea, None)
-            );
+            assert_eq!((students["s2"].id, students["s2"].gone), (bea, false));
             let held = Held {
                 id: class,
                 name: "7B".into(),
                 detail: Some(teacher.to_string()),
-                extra: None,
+                gone: false,
             };
             assert_eq!(read(db, classes), HashMap::from([("c1".into(), held)]));
             let held = Held {
                 id: teacher,
                 name: "Cy".into(),
-                detail: Some("cy".into()),
-                extra: Some("cy@x.example".into()),
+                detail: Some("cy@x.example".into()),
+                gone: false,
             };
             assert_eq!(read(db, teachers), HashMap::from([("t1".into(), held)]));
             let mut members = read(db, members);
@@ -272,8 +303,12 @@ mod tests {
             );
             let teacher = &read(db, teachers)["t1"];
             assert_eq!(teacher.name, "Cy D");
-            assert_eq!(teacher.extra.as_deref(), Some("cy@x.example"));
+            assert_eq!(teacher.detail.as_deref(), Some("cy@x.example"));
             assert!(read(db, members).is_empty());
+            assert_eq!(read(db, class_counts)["s1"], 0);
+            assert_eq!(read(db, students_in_school), 1);
+            write(db, |sql| disable_teacher(sql, teacher.id)).unwrap();
+            assert!(read(db, teachers)["t1"].gone);
         });
     }
 }

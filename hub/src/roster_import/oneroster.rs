@@ -1,0 +1,477 @@
+//! OneRoster CSV packages, versions 1.1 and 1.2, as the CSV binding lays them out.
+//!
+//! `manifest.csv` comes first and decides: `oneroster.version` says the layout (1.1: each
+//! user's `role` in `users.csv`; 1.2: roles in `roles.csv`, `primary` before `secondary`,
+//! `userProfiles` ignored), and each `file.<name>` says `bulk`, `delta` or `absent`. A file the
+//! manifest marks absent is not read even when it is there; one it marks bulk or delta must
+//! be. In a bulk file a `tobedeleted` row is left out; in a delta every row says `active` or
+//! `tobedeleted`. Unknown versions and values are refused with the reason.
+//!
+//! Read: users (and roles), classes, enrollments, and `academicSessions` (the terms, or the
+//! semesters when there are no terms, offered to the calendar). Whether an enrollment's class
+//! and user exist is for the import to say: a delta may name ones only the hub holds.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+
+use super::collect::Collect;
+use super::table::{Row, RowError, Table};
+use super::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
+
+const MANIFEST: &str = "manifest.csv";
+
+/// The layouts this hub reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Version {
+    V1_1,
+    V1_2,
+}
+
+/// What `manifest.csv` says.
+struct Manifest {
+    version: Version,
+    files: HashMap<String, Coverage>,
+}
+
+impl Version {
+    /// The columns `users.csv` must have.
+    fn user_columns(self) -> &'static [&'static str] {
+        match self {
+            Version::V1_1 => &["sourcedId", "role", "givenName", "familyName"],
+            Version::V1_2 => &["sourcedId", "givenName", "familyName"],
+        }
+    }
+}
+
+impl Manifest {
+    /// What the manifest says of `name` (`users`, `roles`, …); a file it does not list is
+    /// absent.
+    fn coverage(&self, name: &str) -> Coverage {
+        self.files.get(name).copied().unwrap_or(Coverage::Absent)
+    }
+}
+
+/// A OneRoster package from its files by name (`manifest.csv`, `users.csv`, …).
+pub fn read(files: &BTreeMap<String, Vec<u8>>) -> Result<Roster, Vec<RowError>> {
+    let Some(bytes) = files.get(MANIFEST) else {
+        return Err(vec![whole(
+            MANIFEST,
+            "missing: a OneRoster package starts with its manifest, which says which files \
+             are bulk, delta or absent",
+        )]);
+    };
+    let manifest = manifest(bytes)?;
+    let mut c = Collect::default();
+    let mut roster = Roster {
+        format: match manifest.version {
+            Version::V1_1 => "OneRoster 1.1",
+            Version::V1_2 => "OneRoster 1.2",
+        },
+        coverage: Coverages {
+            users: manifest.coverage("users"),
+            classes: manifest.coverage("classes"),
+            enrollments: manifest.coverage("enrollments"),
+        },
+        ..Roster::default()
+    };
+    let open = |name: &str, file: &'static str, required: &[&str], c: &mut Collect| {
+        let coverage = manifest.coverage(name);
+        if coverage == Coverage::Absent {
+            return None;
+        }
+        let Some(bytes) = files.get(file) else {
+            let mode = if coverage == Coverage::Bulk {
+                "bulk"
+            } else {
+                "delta"
+            };
+            c.errors.push(whole(
+                file,
+                &format!("the manifest says file.{name} is {mode}, but the package lacks it"),
+            ));
+            return None;
+        };
+        Some((Table::read(file, bytes, required, &mut c.errors), coverage))
+    };
+    let users = open(
+        "users",
+        "users.csv",
+        manifest.version.user_columns(),
+        &mut c,
+    );
+    let roles = (manifest.version == Version::V1_2)
+        .then(|| open("roles", "roles.csv", ROLE_COLUMNS, &mut c))
+        .flatten();
+    let classes = open("classes", "classes.csv", &["sourcedId", "title"], &mut c);
+    let enrollments = open("enrollments", "enrollments.csv", ENROLLMENT_COLUMNS, &mut c);
+    let sessions = open(
+        "academicSessions",
+        "academicSessions.csv",
+        SESSION_COLUMNS,
+        &mut c,
+    );
+
+    let roles = roles.map(|(t, mode)| read_roles(&t, mode, &mut c.errors));
+    if let Some((t, mode)) = &users {
+        read_users(t, *mode, roles.as_ref(), &mut roster, &mut c);
+    }
+    if let Some((t, mode)) = &classes {
+        read_classes(t, *mode, &mut roster, &mut c);
+    }
+    if let Some((t, mode)) = &enrollments {
+        read_enrollments(t, *mode, &mut roster, &mut c);
+    }
+    if let Some((t, mode)) = &sessions {
+        roster.terms = read_terms(t, *mode, &mut c.errors);
+    }
+    c.finish(roster)
+}
+
+const ROLE_COLUMNS: &[&str] = &["sourcedId", "userSourcedId", "roleType", "role"];
+const ENROLLMENT_COLUMNS: &[&str] = &["sourcedId", "classSourcedId", "userSourcedId", "role"];
+const SESSION_COLUMNS: &[&str] = &["sourcedId", "title", "type", "startDate", "endDate"];
+
+/// Every role a OneRoster 1.1 or 1.2 user may have; only students and teachers are
+/// Rollcall's people.
+const USER_ROLES: [&str; 13] = [
+    "administrator",
+    "aide",
+    "counselor",
+    "districtAdministrator",
+    "guardian",
+    "parent",
+    "principal",
+    "proctor",
+    "relative",
+    "siteAdministrator",
+    "student",
+    "systemAdministrator",
+    "teacher",
+];
+
+fn manifest(bytes: &[u8]) -> Result<Manifest, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let t = Table::read(MANIFEST, bytes, &["propertyName", "value"], &mut errors);
+    let mut version = None;
+    let mut files = HashMap::new();
+    for row in t.rows() {
+        let (property, value) = (row.raw("propertyName"), row.raw("value"));
+        match property {
+            "manifest.version" if value != "1.0" => errors.push(RowError::new(
+                row.at,
+                format!("manifest.version {value:?}: this hub reads manifest version 1.0"),
+            )),
+            "oneroster.version" => match value {
+                "1.1" => version = Some(Version::V1_1),
+                "1.2" => version = Some(Version::V1_2),
+                _ => errors.push(RowError::new(
+                    row.at,
+                    format!("oneroster.version {value:?}: this hub reads OneRoster 1.1 and 1.2"),
+                )),
+            },
+            _ => {
+                if let Some(name) = property.strip_prefix("file.") {
+                    match coverage(value) {
+                        Some(c) => {
+                            files.insert(name.to_owned(), c);
+                        }
+                        None => errors.push(RowError::new(
+                            row.at,
+                            format!("{property} {value:?}: bulk, delta or absent"),
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    match version {
+        Some(version) if errors.is_empty() => Ok(Manifest { version, files }),
+        Some(_) => Err(errors),
+        None if errors.is_empty() => Err(vec![whole(
+            MANIFEST,
+            "it does not say oneroster.version (1.1 or 1.2)",
+        )]),
+        None => Err(errors),
+    }
+}
+
+fn coverage(value: &str) -> Option<Coverage> {
+    match value.to_ascii_lowercase().as_str() {
+        "bulk" => Some(Coverage::Bulk),
+        "delta" => Some(Coverage::Delta),
+        "absent" => Some(Coverage::Absent),
+        _ => None,
+    }
+}
+
+/// A row's `status`: `None` when the row is refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Active,
+    Deleted,
+}
+
+fn status(row: &Row, mode: Coverage, errors: &mut Vec<RowError>) -> Option<Status> {
+    match (row.raw("status").to_ascii_lowercase().as_str(), mode) {
+        ("", Coverage::Delta) => {
+            errors.push(RowError::new(
+                row.at,
+                "status is empty: every row of a delta file says active or tobedeleted",
+            ));
+            None
+        }
+        ("" | "active", _) => Some(Status::Active),
+        ("tobedeleted", _) => Some(Status::Deleted),
+        (other, _) => {
+            errors.push(RowError::new(
+                row.at,
+                format!("status {other:?}: active or tobedeleted"),
+            ));
+            None
+        }
+    }
+}
+
+/// A role as the file spells it: `Some(None)` for a role that is not Rollcall's people.
+fn role(row: &Row, column: &str, errors: &mut Vec<RowError>) -> Option<Option<Role>> {
+    let value = row.raw(column);
+    let Some(known) = USER_ROLES.iter().find(|r| r.eq_ignore_ascii_case(value)) else {
+        let roles = USER_ROLES.join(", ");
+        errors.push(RowError::new(
+            row.at,
+            format!("{column} {value:?}: one of OneRoster's roles ({roles})"),
+        ));
+        return None;
+    };
+    Some(match *known {
+        "student" => Some(Role::Student),
+        "teacher" => Some(Role::Teacher),
+        _ => None,
+    })
+}
+
+/// 1.2: each user's role, the primary one first (`None`: roles none of them ours).
+fn read_roles(
+    t: &Table,
+    mode: Coverage,
+    errors: &mut Vec<RowError>,
+) -> HashMap<String, Option<Role>> {
+    let mut found: HashMap<String, ((bool, bool), Option<Role>)> = HashMap::new();
+    for row in t.rows() {
+        let (Some(Status::Active), Some(user), Some(role)) = (
+            status(&row, mode, errors),
+            row.required("userSourcedId", errors),
+            role(&row, "role", errors),
+        ) else {
+            continue;
+        };
+        let primary = match row.raw("roleType").to_ascii_lowercase().as_str() {
+            "primary" => true,
+            "secondary" => false,
+            other => {
+                errors.push(RowError::new(
+                    row.at,
+                    format!("roleType {other:?}: primary or secondary"),
+                ));
+                continue;
+            }
+        };
+        // A role of ours before one that is not, a primary one before a secondary one.
+        let rank = (role.is_some(), primary);
+        let seen = found.entry(user).or_insert((rank, role));
+        if rank > seen.0 {
+            *seen = (rank, role);
+        }
+    }
+    found.into_iter().map(|(u, (_, r))| (u, r)).collect()
+}
+
+fn read_users(
+    t: &Table,
+    mode: Coverage,
+    roles: Option<&HashMap<String, Option<Role>>>,
+    roster: &mut Roster,
+    c: &mut Collect,
+) {
+    for row in t.rows() {
+        let e = &mut c.errors;
+        let (Some(state), Some(id)) = (status(&row, mode, e), row.required("sourcedId", e)) else {
+            continue;
+        };
+        if state == Status::Deleted {
+            if mode == Coverage::Delta {
+                roster.deleted.users.insert(id);
+            }
+            continue;
+        }
+        // 1.1: the row's own role; 1.2: roles.csv, or the hub's when it does not say.
+        let role = match roles {
+            None => match role(&row, "role", e) {
+                Some(Some(r)) => Some(r),
+                Some(None) | None => continue,
+            },
+            Some(roles) => match roles.get(&id) {
+                Some(Some(r)) => Some(*r),
+                Some(None) => continue,
+                None => None,
+            },
+        };
+        let given = row
+            .name("preferredGivenName", e)
+            .or(row.name("givenName", e));
+        let family = row
+            .name("preferredFamilyName", e)
+            .or(row.name("familyName", e));
+        let name = [given, family].into_iter().flatten().collect::<Vec<_>>();
+        if name.is_empty() {
+            e.push(RowError::new(
+                row.at,
+                "givenName and familyName are both empty",
+            ));
+            continue;
+        }
+        let username = row.optional("username", e);
+        if role == Some(Role::Teacher) && username.is_none() {
+            e.push(RowError::new(
+                row.at,
+                "username is empty: a teacher's user name on the hub",
+            ));
+            continue;
+        }
+        let email = row.account(username.as_deref().unwrap_or(""), "email", e);
+        c.person(Person {
+            source_id: id,
+            name: name.join(" "),
+            username,
+            email,
+            role,
+            at: row.at,
+        });
+    }
+}
+
+fn read_classes(t: &Table, mode: Coverage, roster: &mut Roster, c: &mut Collect) {
+    for row in t.rows() {
+        let e = &mut c.errors;
+        let (Some(state), Some(id)) = (status(&row, mode, e), row.required("sourcedId", e)) else {
+            continue;
+        };
+        match state {
+            Status::Deleted if mode == Coverage::Delta => {
+                roster.deleted.classes.insert(id);
+            }
+            Status::Deleted => {}
+            Status::Active => {
+                if let Some(name) = row.required_name("title", e) {
+                    c.class(ClassRow {
+                        source_id: id,
+                        name,
+                        at: row.at,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn read_enrollments(t: &Table, mode: Coverage, roster: &mut Roster, c: &mut Collect) {
+    for row in t.rows() {
+        let e = &mut c.errors;
+        let (Some(state), Some(class), Some(user), Some(role)) = (
+            status(&row, mode, e),
+            row.required("classSourcedId", e),
+            row.required("userSourcedId", e),
+            role(&row, "role", e),
+        ) else {
+            continue;
+        };
+        let primary = row.flag("primary", e);
+        match (state, role) {
+            // Administrators, proctors and aides in a class are not Rollcall's people.
+            (_, None) => {}
+            (Status::Deleted, Some(Role::Student)) if mode == Coverage::Delta => {
+                roster.deleted.memberships.insert((class, user));
+            }
+            (Status::Deleted, _) => {}
+            (Status::Active, Some(role)) => c.enrollment(Enrollment {
+                class,
+                user,
+                role,
+                primary,
+                at: row.at,
+            }),
+        }
+    }
+}
+
+/// The terms (or, when there are none, the semesters) of `academicSessions.csv`.
+fn read_terms(t: &Table, mode: Coverage, errors: &mut Vec<RowError>) -> Vec<TermRow> {
+    let mut by_type: BTreeMap<&'static str, Vec<TermRow>> = BTreeMap::new();
+    for row in t.rows() {
+        let (Some(Status::Active), Some(id)) = (
+            status(&row, mode, errors),
+            row.required("sourcedId", errors),
+        ) else {
+            continue;
+        };
+        let kind = match row.raw("type") {
+            "term" => "term",
+            "semester" => "semester",
+            "schoolYear" | "gradingPeriod" => continue,
+            other => {
+                errors.push(RowError::new(
+                    row.at,
+                    format!("type {other:?}: gradingPeriod, semester, schoolYear or term"),
+                ));
+                continue;
+            }
+        };
+        let (Some(name), Some(first), Some(last)) = (
+            row.name("title", errors),
+            date(&row, "startDate", errors),
+            date(&row, "endDate", errors),
+        ) else {
+            continue;
+        };
+        if last < first {
+            errors.push(RowError::new(row.at, "endDate is before startDate"));
+            continue;
+        }
+        by_type.entry(kind).or_default().push(TermRow {
+            source_id: id,
+            name,
+            first_day: first,
+            last_day: last,
+            at: row.at,
+        });
+    }
+    by_type
+        .remove("term")
+        .or_else(|| by_type.remove("semester"))
+        .unwrap_or_default()
+}
+
+/// A date as `YYYY-MM-DD` (a date-time's date part too).
+fn date(row: &Row, column: &str, errors: &mut Vec<RowError>) -> Option<NaiveDate> {
+    let raw = row.raw(column);
+    let day = raw.split_once('T').map_or(raw, |(d, _)| d);
+    match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(RowError::new(
+                row.at,
+                format!("{column} {raw:?}: a date as YYYY-MM-DD"),
+            ));
+            None
+        }
+    }
+}
+
+fn whole(file: &str, message: &str) -> RowError {
+    RowError {
+        file: file.to_owned(),
+        line: 0,
+        message: message.to_owned(),
+    }
+}

@@ -1,0 +1,272 @@
+//! One CSV file of a roster as rows of named fields, read the way school systems write them:
+//! UTF-8 with or without a byte-order mark, CRLF or LF, quoted fields holding commas and line
+//! breaks, extra vendor columns (ignored), empty optional columns. Every problem becomes a
+//! [`RowError`] naming the file and line; the caller refuses the whole roster if there is any.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+/// Longest source id, name or user name taken.
+const MAX_TEXT: usize = 200;
+
+/// A problem in one row of one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub file: String,
+    /// 1 for the header; 0 when the problem is the file as a whole.
+    pub line: u64,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(at: At, message: impl Into<String>) -> Self {
+        RowError {
+            file: at.file.to_owned(),
+            line: at.line,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a row stands: its file and the line it starts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub file: &'static str,
+    pub line: u64,
+}
+
+/// A CSV file read into rows.
+pub struct Table {
+    pub file: &'static str,
+    rows: Vec<(u64, HashMap<String, String>)>,
+}
+
+impl Table {
+    /// Reads `bytes`, which must have every column of `required` in its header.
+    pub fn read(
+        file: &'static str,
+        bytes: &[u8],
+        required: &[&str],
+        errors: &mut Vec<RowError>,
+    ) -> Self {
+        let mut table = Table {
+            file,
+            rows: Vec::new(),
+        };
+        let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(text);
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_owned).collect(),
+            Err(e) => {
+                errors.push(table.error(1, format!("cannot read the header: {e}")));
+                return table;
+            }
+        };
+        let missing: Vec<&&str> = required
+            .iter()
+            .filter(|c| !header.iter().any(|h| h == *c))
+            .collect();
+        if !missing.is_empty() {
+            errors.push(table.error(1, format!("missing columns: {missing:?}")));
+            return table;
+        }
+        // Lines counted here: after CRLF line ends the reader starts a record at its LF, and
+        // counts one line short.
+        let breaks: Vec<usize> = (text.iter().enumerate())
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        let line_at = |p: Option<&csv::Position>| {
+            p.map_or(0, |p| {
+                let byte = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+                breaks.partition_point(|b| *b <= byte) as u64 + 1
+            })
+        };
+        for record in reader.records() {
+            match record {
+                Ok(r) => {
+                    let line = line_at(r.position());
+                    let fields = header.iter().cloned().zip(r.iter().map(str::to_owned));
+                    table.rows.push((line, fields.collect()));
+                }
+                Err(e) => {
+                    let line = line_at(e.position());
+                    errors.push(table.error(line, e.to_string()));
+                }
+            }
+        }
+        table
+    }
+
+    /// The rows, each with where it stands.
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|(line, fields)| Row {
+            at: At {
+                file: self.file,
+                line: *line,
+            },
+            fields,
+        })
+    }
+
+    fn error(&self, line: u64, message: String) -> RowError {
+        RowError::new(
+            At {
+                file: self.file,
+                line,
+            },
+            message,
+        )
+    }
+}
+
+/// One row of a [`Table`].
+pub struct Row<'a> {
+    pub at: At,
+    fields: &'a HashMap<String, String>,
+}
+
+impl Row<'_> {
+    /// The field as written (trimmed), empty when the column is absent or blank.
+    pub fn raw(&self, column: &str) -> &str {
+        self.fields.get(column).map_or("", String::as_str)
+    }
+
+    /// A field that must be there: at most [`MAX_TEXT`] characters, no control characters.
+    pub fn required(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+        let value = self.optional(column, errors);
+        if value.is_none() && self.raw(column).is_empty() {
+            errors.push(RowError::new(self.at, format!("{column} is empty")));
+        }
+        value
+    }
+
+    /// A field that may be empty, checked as [`Row::required`].
+    pub fn optional(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+        checked(self.at, column, self.raw(column), errors)
+    }
+
+    /// A person's or a class's name: runs of white space (line breaks inside a quoted field
+    /// among them) become one space.
+    pub fn name(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+        let folded = self.raw(column).split_whitespace().collect::<Vec<_>>();
+        checked(self.at, column, &folded.join(" "), errors)
+    }
+
+    /// A teacher's e-mail address in `column`, checked as the hub checks addresses anywhere
+    /// else (and their `username` likewise); the address as the hub keeps it.
+    pub fn account(
+        &self,
+        username: &str,
+        column: &str,
+        errors: &mut Vec<RowError>,
+    ) -> Option<String> {
+        if !username.is_empty() && !crate::accounts::valid_username(username) {
+            errors.push(RowError::new(
+                self.at,
+                format!("user name {username:?}: 1 to 64 letters, digits, '.', '_' or '-'"),
+            ));
+        }
+        match self
+            .optional(column, errors)
+            .map(|e| crate::accounts::email_address(&e))
+        {
+            Some(Ok(address)) => Some(address),
+            Some(Err(e)) => {
+                errors.push(RowError::new(self.at, e));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A name that must be there.
+    pub fn required_name(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+        let value = self.name(column, errors);
+        if value.is_none() && self.raw(column).is_empty() {
+            errors.push(RowError::new(self.at, format!("{column} is empty")));
+        }
+        value
+    }
+
+    /// A `true`/`false` field; empty is `false`.
+    pub fn flag(&self, column: &str, errors: &mut Vec<RowError>) -> bool {
+        match self.raw(column).to_ascii_lowercase().as_str() {
+            "true" => true,
+            "" | "false" => false,
+            other => {
+                errors.push(RowError::new(
+                    self.at,
+                    format!("{column} {other:?}: true or false"),
+                ));
+                false
+            }
+        }
+    }
+}
+
+fn checked(at: At, column: &str, value: &str, errors: &mut Vec<RowError>) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    if value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
+        errors.push(RowError::new(
+            at,
+            format!("{column}: at most {MAX_TEXT} characters, no control characters"),
+        ));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_as_school_systems_write_them_are_read() {
+        let text = "\u{feff}id,name,vendorExtra\r\n\
+            1,\"Smith, Jo\",x\r\n\
+            2,\"Ann\r\nMarie  Lee\",\r\n\
+            3,Zoë Ψ 李,\r\n";
+        let mut errors = Vec::new();
+        let t = Table::read("f.csv", text.as_bytes(), &["id", "name"], &mut errors);
+        let names: Vec<(u64, Option<String>)> = t
+            .rows()
+            .map(|r| (r.at.line, r.name("name", &mut errors)))
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            names,
+            [
+                (2, Some("Smith, Jo".into())),
+                (3, Some("Ann Marie Lee".into())),
+                (5, Some("Zoë Ψ 李".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn each_problem_names_its_file_and_line() {
+        let mut errors = Vec::new();
+        let t = Table::read("f.csv", b"id,flag\n,maybe\n2\n", &["id"], &mut errors);
+        for row in t.rows() {
+            row.required("id", &mut errors);
+            row.flag("flag", &mut errors);
+        }
+        let found: Vec<(u64, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(found[0].0, 3, "a row of the wrong length: {errors:?}");
+        assert_eq!(found[1], (2, "id is empty"));
+        assert_eq!(found[2], (2, "flag \"maybe\": true or false"));
+        let mut errors = Vec::new();
+        Table::read("f.csv", b"a,b\n", &["id"], &mut errors);
+        assert!(errors[0].message.contains("missing columns"), "{errors:?}");
+    }
+}
