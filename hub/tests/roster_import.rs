@@ -1,14 +1,20 @@
 //! Roster import against a real hub: a dry run of a plain CSV says what would be created and
 //! changes nothing; the import makes the classes, students and memberships the API then shows;
 //! the same file again changes nothing; a file with bad rows is refused whole with each row's
-//! problem; a OneRoster zip imports too, and a student it no longer has becomes a leaver.
+//! problem. Then a school's nights as its information system sends them, from OneRoster 1.2
+//! packages written from the specification's tables (`tests/data/oneroster`): a bulk export,
+//! a delta in which a student joins and one is renamed, a delta in which one leaves; after
+//! each, the register and the door unit's gallery show exactly the class.
 
 mod common;
 
 use std::io::Write as _;
+use std::path::Path;
 
 use common::*;
 use reqwest::StatusCode;
+use rollcall_hub::gallery;
+use rollcall_shared::{ModelId, UnixMillis};
 use serde_json::{Value, json};
 
 const PLAIN: &str = "\
@@ -93,61 +99,154 @@ async fn a_plain_csv_is_checked_imported_once_and_refused_whole_when_a_row_is_ba
     hub.stop().await;
 }
 
-fn oneroster_zip(students: &[(&str, &str)]) -> Vec<u8> {
-    let mut users = String::from(
-        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName\n",
-    );
-    let mut enrollments = String::from(
-        "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary\n",
-    );
-    for (i, (id, name)) in students.iter().enumerate() {
-        let (given, family) = name.split_once(' ').unwrap();
-        users += &format!("{id},active,,true,O1,student,{id},,{given},{family}\n");
-        enrollments += &format!("E{i},,,K1,O1,{id},student,false\n");
-    }
-    let files = [
-        ("oneroster/orgs.csv", "sourcedId,status,dateLastModified,name,type\nO1,,,St Mary's,school\n".to_owned()),
-        ("oneroster/academicSessions.csv", "sourcedId,status,dateLastModified,title,type,startDate,endDate\nT1,,,Autumn,term,2026-09-01,2026-12-18\n".to_owned()),
-        ("oneroster/classes.csv", "sourcedId,status,dateLastModified,title\nK1,,,8A Science\n".to_owned()),
-        ("oneroster/users.csv", users),
-        ("oneroster/enrollments.csv", enrollments),
-    ];
+/// A OneRoster package from `tests/data/oneroster/CASE`, zipped inside a folder as export
+/// tools do.
+fn package(case: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/oneroster")
+        .join(case);
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
-    for (name, text) in files {
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let name = format!("sis-export/{}", path.file_name().unwrap().to_str().unwrap());
         zip.start_file(name, zip::write::SimpleFileOptions::default())
             .unwrap();
-        zip.write_all(text.as_bytes()).unwrap();
+        zip.write_all(&std::fs::read(path).unwrap()).unwrap();
     }
     zip.finish().unwrap();
     out.into_inner()
 }
 
-#[tokio::test]
-async fn a_oneroster_zip_imports_and_a_student_it_drops_becomes_a_leaver() {
-    let hub = start_hub(None).await;
-    let admin = hub.admin().await;
-    let first = oneroster_zip(&[("U1", "Ada Lovelace"), ("U2", "Bo Diddley")]);
-    let (status, plan) = upload(&hub, &admin, "format=oneroster", first).await;
-    assert_eq!(status, StatusCode::OK, "{plan}");
-    assert_eq!(plan["counts"]["student"]["create"], json!(2));
-
-    let second = oneroster_zip(&[("U1", "Ada Lovelace")]);
-    let (_, plan) = upload(&hub, &admin, "format=oneroster", second).await;
-    assert_eq!(plan["counts"]["student"]["leaver"], json!(1), "{plan}");
-    let leaver = plan["steps"]
+/// Who the register of the class's Monday lesson lists.
+async fn register(admin: &Api, slot: &str) -> Vec<String> {
+    let (status, session) = admin.get(&format!("/sessions/{slot}/{}", monday())).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let mut names: Vec<String> = session["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["action"] == json!("leaver"))
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// How many students the gallery of the door unit in the class's room holds.
+fn gallery_size(hub: &TestHub) -> usize {
+    let model = ModelId::new("dlib-resnet-v1").unwrap();
+    let now = UnixMillis(monday_at(8, 0));
+    let state = hub
+        .db()
+        .read_blocking(|sql| gallery::target(sql, "Lab 3", &model, now))
         .unwrap();
-    assert_eq!(leaver["source_id"], json!("U2"));
+    state.entries.len()
+}
+
+/// Every imported student gets an enrolment template, as an admin's photos would give.
+async fn enrol_all(admin: &Api) {
+    let (_, students) = admin.get("/students").await;
+    for (i, s) in students.as_array().unwrap().iter().enumerate() {
+        let id = s["id"].as_str().unwrap();
+        let (_, faces) = admin.get(&format!("/students/{id}/embeddings")).await;
+        if faces.as_array().is_some_and(|f| !f.is_empty()) {
+            continue;
+        }
+        let embedding: Vec<f32> = (0..128)
+            .map(|k| ((k * (i + 3)) % 17) as f32 / 17.0)
+            .collect();
+        let body = json!({"model": "dlib-resnet-v1", "embedding": embedding});
+        admin
+            .created(&format!("/students/{id}/embeddings"), body)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_schools_nights_bulk_then_deltas_change_only_what_they_name() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+
+    // Night 1: the whole school.
+    let (status, plan) = upload(&hub, &admin, "format=oneroster", package("v1.2-bulk")).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["format"], json!("OneRoster 1.2"));
+    assert_eq!(plan["counts"]["student"], json!({"create": 3}));
+    assert_eq!(plan["counts"]["term"], json!({"offered": 2}), "{plan}");
+    let (_, classes) = admin.get("/classes").await;
+    let class = classes[0]["id"].as_str().unwrap().to_owned();
+    let slot = admin
+        .created(
+            "/timetable",
+            json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    enrol_all(&admin).await;
+    assert_eq!(
+        register(&admin, &slot).await,
+        ["Ada Lovelace", "Bo Diddley", "Cy Young"]
+    );
+    assert_eq!(gallery_size(&hub), 3);
+
+    // Night 2: a delta names two students; the others stay exactly as they were.
+    let (status, plan) = upload(&hub, &admin, "format=oneroster", package("v1.2-delta-1")).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["coverage"]["users"], json!("delta"));
+    assert_eq!(
+        plan["counts"]["student"],
+        json!({"create": 1, "update": 1}),
+        "{plan}"
+    );
+    assert_eq!(plan["gate"]["leavers"], json!(0));
+    enrol_all(&admin).await;
+    assert_eq!(
+        register(&admin, &slot).await,
+        ["Ada King", "Bo Diddley", "Cy Young", "Di Prima"]
+    );
+    assert_eq!(gallery_size(&hub), 4);
+
+    // Night 3: Bo leaves. One in four is past the school's 10 %: refused until confirmed.
+    let (status, body) = upload(&hub, &admin, "format=oneroster", package("v1.2-delta-2")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], json!("leavers_unconfirmed"));
+    assert_eq!(body["error"]["gate"]["leavers"], json!(1));
+    assert_eq!(register(&admin, &slot).await.len(), 4, "nothing changed");
+    let (status, plan) = upload(
+        &hub,
+        &admin,
+        "format=oneroster&dry_run=true",
+        package("v1.2-delta-2"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["steps"][0]["action"], json!("leaver"), "leavers first");
+    assert_eq!(plan["gate"]["needs_confirmation"], json!(true));
+    let query = "format=oneroster&confirm_leavers=1";
+    let (status, plan) = upload(&hub, &admin, query, package("v1.2-delta-2")).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(
+        register(&admin, &slot).await,
+        ["Ada King", "Cy Young", "Di Prima"]
+    );
+    assert_eq!(gallery_size(&hub), 3, "the leaver is off the door");
     let (_, students) = admin.get("/students").await;
     assert_eq!(
         students.as_array().unwrap().len(),
-        2,
+        4,
         "a leaver is never deleted"
     );
+
+    // The terms would go to the calendar when asked.
+    let query = "format=oneroster&terms=true&dry_run=true";
+    let (_, plan) = upload(&hub, &admin, query, package("v1.2-bulk")).await;
+    assert_eq!(plan["counts"]["term"], json!({"create": 2}), "{plan}");
 
     let (status, body) = upload(&hub, &admin, "format=oneroster", b"not a zip".to_vec()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -305,29 +305,55 @@ export async function render(main) {
 }
 
 /** The roster from the school information system: a file is checked (a dry run listing what
- * would change, with a reason per row, or every bad row), then imported. */
+ * would change, leavers first, with a reason per row, or every bad row), then imported. An
+ * import that makes more leavers than the school allows asks for the number to be confirmed;
+ * terms the calendar lacks are added only when asked. */
 function rosterImport(imported) {
-  const format = select('format', [['csv', 'Plain CSV'], ['oneroster', 'OneRoster 1.2 (zip)']], 'csv');
+  const format = select('format', [['csv', 'Plain CSV'], ['oneroster', 'OneRoster 1.1 or 1.2 (zip)']], 'csv');
   const file = h('input', { type: 'file', name: 'roster', accept: '.csv,.zip,text/csv,application/zip', required: true });
   const result = h('div', { id: 'roster-result', 'aria-live': 'polite' });
+  const confirmLeavers = h('input', { type: 'checkbox', name: 'confirm_leavers' });
+  const confirmLabel = h('label', { class: 'check', hidden: true }, confirmLeavers, h('span', {}));
+  const addTerms = h('input', { type: 'checkbox', name: 'terms' });
+  const termsLabel = h('label', { class: 'check', hidden: true }, addTerms, ' Add the terms the calendar lacks');
   const importButton = h('button', { type: 'button', class: 'primary', disabled: true, onclick: () => send(false) }, 'Import');
-  file.addEventListener('change', () => {
-    importButton.disabled = true;
+  let checked = null;
+  const ready = () => {
+    importButton.disabled = !checked || !checked.steps.some((s) => s.action !== 'unchanged')
+      || (checked.gate.needs_confirmation && !confirmLeavers.checked);
+  };
+  confirmLeavers.addEventListener('change', ready);
+  const reset = () => {
+    checked = null;
+    confirmLeavers.checked = false;
+    addTerms.checked = false;
+    confirmLabel.hidden = true;
+    termsLabel.hidden = true;
+    ready();
     fill(result);
-  });
+  };
+  file.addEventListener('change', reset);
+  format.addEventListener('change', reset);
 
   async function send(dryRun) {
     if (!file.files.length) return;
+    const query = new URLSearchParams({ format: format.value, dry_run: dryRun, terms: addTerms.checked });
+    if (!dryRun && checked && checked.gate.needs_confirmation) query.set('confirm_leavers', checked.gate.leavers);
     try {
-      const plan = await api.postFile(`/roster/import?format=${format.value}&dry_run=${dryRun}`, file.files[0]);
+      const plan = await api.postFile(`/roster/import?${query}`, file.files[0]);
       fill(result, ...summary(plan));
-      importButton.disabled = !dryRun || !plan.steps.some((s) => s.action !== 'unchanged');
+      checked = dryRun ? plan : null;
+      confirmLabel.hidden = !dryRun || !plan.gate.needs_confirmation;
+      confirmLabel.lastChild.textContent = ` Yes: ${plan.gate.leavers} of the school's ${plan.gate.students} students leave the school`;
+      termsLabel.hidden = !dryRun || !plan.steps.some((s) => s.kind === 'term' && s.action === 'offered');
+      ready();
       if (!dryRun) {
         announce('Roster imported.');
         await imported();
       }
     } catch (e) {
-      importButton.disabled = true;
+      checked = null;
+      ready();
       const rows = (e.body && e.body.error && e.body.error.rows) || [];
       fill(result, h('p', { class: 'error' }, e.message), rows.length ? h('ul', { class: 'bad-rows' }, rows.map((r) => h('li', {}, `${r.file} line ${r.line}: ${r.message}`))) : null);
       failed('The roster cannot be imported', e);
@@ -338,8 +364,10 @@ function rosterImport(imported) {
     'section',
     { class: 'card wide', 'aria-labelledby': 'roster-title' },
     h('h2', { id: 'roster-title' }, 'Import the roster'),
-    h('p', { class: 'hint' }, 'From the school information system: a plain CSV (student_id, student_name, class_id, class_name, and optionally teacher_id, teacher_username, teacher_name, teacher_email) or a OneRoster 1.2 export. Students no longer in it are marked as leavers, never deleted. Check first: nothing changes until you import.'),
+    h('p', { class: 'hint' }, 'From the school information system: a plain CSV (student_id, student_name, class_id, class_name, and optionally teacher_id, teacher_username, teacher_name, teacher_email), always the whole school, or a OneRoster export (zip), whose manifest says whether each file is the whole school (bulk) or tonight\'s changes (delta). Students the school\'s system no longer has become leavers, never deleted. Check first: nothing changes until you import.'),
     h('div', { class: 'grid' }, field('Format', format), field('File', file)),
+    confirmLabel,
+    termsLabel,
     h('div', { class: 'row-actions' }, h('button', { type: 'button', onclick: () => send(true) }, 'Check'), importButton),
     result,
   );
@@ -348,8 +376,13 @@ function rosterImport(imported) {
 function summary(plan) {
   const counts = Object.entries(plan.counts).map(([kind, c]) => `${kind}s: ${Object.entries(c).map(([a, n]) => `${n} ${a}`).join(', ')}`);
   const changes = plan.steps.filter((s) => s.action !== 'unchanged');
+  const coverage = Object.entries(plan.coverage).map(([part, c]) => `${part} ${c}`).join(', ');
+  const gate = plan.gate;
   return [
-    h('p', {}, plan.dry_run ? 'If imported:' : 'Imported:'),
+    h('p', {}, `${plan.format} (${coverage}). ${plan.dry_run ? 'If imported:' : 'Imported:'}`),
+    gate.needs_confirmation
+      ? h('p', { class: 'warning', role: 'alert' }, `${gate.leavers} of the school's ${gate.students} students would become leavers: more than the ${gate.max_percent} % an import makes without confirmation. Check that this file is the whole school before you confirm.`)
+      : null,
     h('ul', {}, counts.map((c) => h('li', {}, c))),
     changes.length
       ? h('div', { class: 'scroll', tabindex: 0 }, h('table', { class: 'roster-plan' },
