@@ -16,10 +16,12 @@ use serde::Deserialize;
 mod email;
 mod roster;
 mod store;
+mod webhooks;
 
 pub use email::{DigestConfig, EmailConfig, Security};
 pub use roster::RosterConfig;
 pub use store::StoreConfig;
+pub use webhooks::{Event, WebhookConfig};
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.
 pub const DEFAULT_CONFIG: &str = include_str!("../hub.example.toml");
@@ -53,18 +55,6 @@ pub struct Config {
     /// The daily e-mail digest (`[email]`); none when absent.
     pub email: Option<EmailConfig>,
     pub secrets: Secrets,
-}
-
-/// One receiver of signed event callbacks.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Where events are POSTed: `https://…`, or `http://` on a loopback address only.
-    pub url: String,
-    /// A file holding the shared secret (at least 16 bytes) the signature is made with.
-    pub secret_file: PathBuf,
-    /// Which events: `session.closed`, `device.offline`, `student.at_risk`.
-    pub events: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -714,7 +704,7 @@ impl Settings for Config {
             return invalid("provisioning.broker_url must start with mqtts:// (or mqtt://)");
         }
         for hook in &self.webhooks {
-            crate::notify::check_hook(hook).map_err(ConfigError::invalid)?;
+            hook.validate().map_err(ConfigError::invalid)?;
         }
         if let Some(email) = &self.email {
             email.validate().map_err(ConfigError::invalid)?;

@@ -149,7 +149,7 @@ async fn a_bad_webhook_setting_is_refused_with_what_is_wrong() {
         ),
         (hook("not a url", &["session.closed"]), "webhooks.url"),
     ] {
-        let e = rollcall_hub::notify::check_hook(&h).unwrap_err();
+        let e = h.validate().unwrap_err();
         assert!(e.contains(says), "{e}");
     }
     let e =

@@ -8,7 +8,7 @@ use serde::de::{SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::wire::{Invalid, refuse};
+use crate::invalid::{Invalid, refuse};
 
 /// Length of every face embedding in the system: the dlib ResNet's descriptor.
 pub const EMBEDDING_DIM: usize = 128;

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::embedding::Embedding;
 use crate::ids::{ClassId, GalleryVersion, ModelId, StudentId};
-use crate::wire::Invalid;
+use crate::invalid::Invalid;
 
 /// Most students in one gallery.
 pub const MAX_STUDENTS: usize = 20_000;

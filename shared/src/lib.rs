@@ -13,6 +13,7 @@
 pub mod embedding;
 pub mod gallery;
 pub mod ids;
+pub mod invalid;
 pub mod message;
 pub mod provisioning;
 pub mod record;

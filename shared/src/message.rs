@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::gallery::GalleryUpdate;
 use crate::ids::{DeviceId, GalleryVersion, RecordId};
+use crate::invalid::Invalid;
 use crate::record::AttendanceRecord;
 use crate::status::{DeviceOffline, DeviceStatus};
-use crate::wire::Invalid;
 use crate::zone::SiteSettings;
 
 /// Most record ids one acknowledgement names.

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
+use crate::invalid::Invalid;
 use crate::status::ClockSync;
 use crate::time::UnixMillis;
-use crate::wire::Invalid;
 
 /// Most candidates a record carries.
 pub const MAX_CANDIDATES: usize = 3;

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{DeviceId, GalleryVersion, ModelId};
+use crate::invalid::Invalid;
 use crate::time::UnixMillis;
-use crate::wire::Invalid;
 
 /// Longest software version string.
 pub const MAX_VERSION_LEN: usize = 32;

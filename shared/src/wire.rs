@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::invalid::{self, Invalid};
 use crate::message::Message;
 
 mod v2;
@@ -28,17 +29,6 @@ pub const OLDEST_VERSION: u16 = 2;
 pub struct Envelope {
     pub version: u16,
     pub message: Message,
-}
-
-/// A message that breaks a limit or an invariant; says which.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Invalid(String);
-
-impl Invalid {
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self(reason.into())
-    }
 }
 
 /// Size limits for one direction of traffic.
@@ -159,26 +149,11 @@ pub fn decode_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, DecodeE
 }
 
 fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), DecodeError> {
-    REFUSAL.take();
-    postcard::take_from_bytes(bytes).map_err(|e| match REFUSAL.take() {
+    invalid::take_refusal();
+    postcard::take_from_bytes(bytes).map_err(|e| match invalid::take_refusal() {
         Some(reason) => DecodeError::Invalid(Invalid::new(reason)),
         None => DecodeError::Malformed(e.to_string()),
     })
-}
-
-thread_local! {
-    /// Why a value of this crate refused to decode: postcard keeps only "custom error", so the
-    /// reason travels beside it to [`take`], which reports it.
-    static REFUSAL: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
-}
-
-/// A decoding error for `reason`, which [`decode`] reports as [`DecodeError::Invalid`] (other
-/// formats, such as JSON, carry it in the error itself).
-pub(crate) fn refuse<E: serde::de::Error>(reason: impl std::fmt::Display) -> E {
-    let reason = reason.to_string();
-    let error = E::custom(&reason);
-    REFUSAL.set(Some(reason));
-    error
 }
 
 /// Borrowing twin of [`Envelope`], so encoding does not clone the message.

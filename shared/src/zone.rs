@@ -16,7 +16,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::Invalid;
+use crate::invalid::Invalid;
 
 /// Longest zone name accepted (the longest in the tz database is 32 bytes).
 pub const MAX_ZONE_NAME: usize = 64;

@@ -13,7 +13,9 @@ use warp::http::StatusCode;
 
 use super::error::ApiError;
 use super::input::{self, clip};
-use super::router::Params;
+
+/// Path parameters by name, as they appeared in the path.
+pub type Params = Vec<(&'static str, String)>;
 
 /// One API call, matched to its route, its caller checked, its body read in full.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use warp::http::Method;
 
 use super::error::ApiError;
-use super::request::{Reply, Request};
+use super::request::{Params, Reply, Request};
 use super::{
     admin, auth, calendar, devices, digest, faces, health, history, provision, quarantine, records,
     register, reports, review, roster, school, school_reports, sessions, strangers, timetable,
@@ -315,9 +315,6 @@ pub const ROUTES: &[Route] = &[
         user!(history::history),
     ),
 ];
-
-/// Path parameters by name, as they appeared in the path.
-pub type Params = Vec<(&'static str, String)>;
 
 /// The route for `method` and the segments after `/api/v1`, with the path's parameters.
 pub fn find(method: &Method, segments: &[&str]) -> Result<(&'static Route, Params), ApiError> {

@@ -29,7 +29,7 @@ pub struct Metrics {
     pub broker_errors: AtomicU64,
     pub login_refused: AtomicU64,
     /// Durations and per-route counts for Prometheus (`crate::prometheus`).
-    pub timings: crate::prometheus::Live,
+    pub timings: crate::prometheus::live::Live,
 }
 
 /// A point-in-time copy for JSON.

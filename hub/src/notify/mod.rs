@@ -14,45 +14,10 @@ pub mod sign;
 use std::path::Path;
 
 use rusqlite::params;
-use serde::Serialize;
 
+pub use crate::config::Event;
 use crate::config::WebhookConfig;
 use crate::store::{Sql, StoreError};
-
-/// What can be subscribed to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Event {
-    /// A session's register has been written and locked.
-    #[serde(rename = "session.closed")]
-    SessionClosed,
-    /// A door unit's connection to the broker ended without a goodbye.
-    #[serde(rename = "device.offline")]
-    DeviceOffline,
-    /// A student's attendance rate in a class fell below `[reports] at_risk_below` (once per
-    /// crossing: again only after it has risen back to the threshold).
-    #[serde(rename = "student.at_risk")]
-    StudentAtRisk,
-}
-
-impl Event {
-    pub const ALL: [Event; 3] = [
-        Event::SessionClosed,
-        Event::DeviceOffline,
-        Event::StudentAtRisk,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::SessionClosed => "session.closed",
-            Event::DeviceOffline => "device.offline",
-            Event::StudentAtRisk => "student.at_risk",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Event> {
-        Event::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-}
 
 /// Which students crossed the threshold since last looked: those below now and not before
 /// (`fell`, each reported once), and those remembered below who no longer are (`rose`).
@@ -103,7 +68,7 @@ impl Hooks {
         config
             .iter()
             .map(|c| {
-                check_hook(c)?;
+                c.validate()?;
                 Ok(Hook {
                     url: c.url.clone(),
                     secret: read_secret(&c.secret_file)?,
@@ -147,40 +112,6 @@ fn read_secret(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(secret)
-}
-
-/// A receiver's settings make sense: an https URL (http only to this machine), known events.
-pub fn check_hook(c: &WebhookConfig) -> Result<(), String> {
-    let url = reqwest::Url::parse(&c.url).map_err(|e| format!("webhooks.url {:?}: {e}", c.url))?;
-    let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => {
-            return Err(format!(
-                "webhooks.url {:?}: use https (plain http only to this machine)",
-                c.url
-            ));
-        }
-    }
-    if c.events.is_empty() {
-        return Err(format!(
-            "webhooks.events for {:?}: name at least one",
-            c.url
-        ));
-    }
-    if let Some(bad) = c.events.iter().find(|e| Event::parse(e).is_none()) {
-        let known: Vec<_> = Event::ALL.iter().map(|e| e.as_str()).collect();
-        return Err(format!(
-            "webhooks.events: {bad:?} is not an event (known: {})",
-            known.join(", ")
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

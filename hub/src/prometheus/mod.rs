@@ -9,84 +9,25 @@
 //! is up, the live hubs sharing the database and whether this one leads.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
-use prometheus_client::metrics::family::Family;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use warp::Filter as _;
 
+pub mod live;
+
+pub use live::Live;
+
 use crate::ingest::Metrics;
 use crate::ingest::metrics::MetricsSnapshot;
 use crate::state::Hub;
 use crate::store::StoreError;
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Request {
-    method: String,
-    route: String,
-    status: u16,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Route {
-    route: String,
-}
-
-type Durations = Family<Route, Histogram, fn() -> Histogram>;
-
-/// Seconds, from 1 ms doubling to about 33 s.
-fn seconds() -> Histogram {
-    Histogram::new(exponential_buckets(0.001, 2.0, 16))
-}
-
-/// What the hub counts for Prometheus as it happens.
-#[derive(Debug)]
-pub struct Live {
-    requests: Family<Request, Counter>,
-    durations: Durations,
-    ingest: Histogram,
-}
-
-impl Default for Live {
-    fn default() -> Self {
-        Self {
-            requests: Family::default(),
-            durations: Family::new_with_constructor(seconds),
-            ingest: seconds(),
-        }
-    }
-}
-
-impl Live {
-    /// One API request answered.
-    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let labels = Request {
-            method: method.to_owned(),
-            route: route.to_owned(),
-            status,
-        };
-        self.requests.get_or_create(&labels).inc();
-        let route = Route {
-            route: route.to_owned(),
-        };
-        self.durations
-            .get_or_create(&route)
-            .observe(took.as_secs_f64());
-    }
-
-    /// One ingest batch stored and acknowledged.
-    pub fn ingest_batch(&self, took: Duration) {
-        self.ingest.observe(took.as_secs_f64());
-    }
-}
 
 /// What is read from the database and the broker at each scrape.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -337,6 +278,8 @@ impl Collector for Scraped {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

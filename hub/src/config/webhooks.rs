@@ -1,0 +1,92 @@
+//! `[[webhooks]]`: the receivers of signed event callbacks, and the events there are to
+//! subscribe to (the names `notify` sends under).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One receiver of signed event callbacks.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where events are POSTed: `https://…`, or `http://` on a loopback address only.
+    pub url: String,
+    /// A file holding the shared secret (at least 16 bytes) the signature is made with.
+    pub secret_file: PathBuf,
+    /// Which events: `session.closed`, `device.offline`, `student.at_risk`.
+    pub events: Vec<String>,
+}
+
+/// What can be subscribed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Event {
+    /// A session's register has been written and locked.
+    #[serde(rename = "session.closed")]
+    SessionClosed,
+    /// A door unit's connection to the broker ended without a goodbye.
+    #[serde(rename = "device.offline")]
+    DeviceOffline,
+    /// A student's attendance rate in a class fell below `[reports] at_risk_below` (once per
+    /// crossing: again only after it has risen back to the threshold).
+    #[serde(rename = "student.at_risk")]
+    StudentAtRisk,
+}
+
+impl Event {
+    pub const ALL: [Event; 3] = [
+        Event::SessionClosed,
+        Event::DeviceOffline,
+        Event::StudentAtRisk,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::SessionClosed => "session.closed",
+            Event::DeviceOffline => "device.offline",
+            Event::StudentAtRisk => "student.at_risk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl WebhookConfig {
+    /// The receiver's settings make sense: an https URL (http only to this machine), known
+    /// events.
+    pub fn validate(&self) -> Result<(), String> {
+        let c = self;
+        let url =
+            reqwest::Url::parse(&c.url).map_err(|e| format!("webhooks.url {:?}: {e}", c.url))?;
+        let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(format!(
+                    "webhooks.url {:?}: use https (plain http only to this machine)",
+                    c.url
+                ));
+            }
+        }
+        if c.events.is_empty() {
+            return Err(format!(
+                "webhooks.events for {:?}: name at least one",
+                c.url
+            ));
+        }
+        if let Some(bad) = c.events.iter().find(|e| Event::parse(e).is_none()) {
+            let known: Vec<_> = Event::ALL.iter().map(|e| e.as_str()).collect();
+            return Err(format!(
+                "webhooks.events: {bad:?} is not an event (known: {})",
+                known.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! What the hub counts for Prometheus as it happens (requests, their durations, ingest
+//! batches): a leaf that whoever counts imports, and the exporter reads at each scrape.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct Request {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct Route {
+    route: String,
+}
+
+pub(super) type Durations = Family<Route, Histogram, fn() -> Histogram>;
+
+/// Seconds, from 1 ms doubling to about 33 s.
+fn seconds() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// What the hub counts for Prometheus as it happens.
+#[derive(Debug)]
+pub struct Live {
+    pub(super) requests: Family<Request, Counter>,
+    pub(super) durations: Durations,
+    pub(super) ingest: Histogram,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(seconds),
+            ingest: seconds(),
+        }
+    }
+}
+
+impl Live {
+    /// One API request answered.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let labels = Request {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
+        let route = Route {
+            route: route.to_owned(),
+        };
+        self.durations
+            .get_or_create(&route)
+            .observe(took.as_secs_f64());
+    }
+
+    /// One ingest batch stored and acknowledged.
+    pub fn ingest_batch(&self, took: Duration) {
+        self.ingest.observe(took.as_secs_f64());
+    }
+}
