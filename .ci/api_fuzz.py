@@ -7,6 +7,9 @@ reach past their "not found" answers, then lets schemathesis generate requests f
 documented operation three times over: signed in as an admin, as a teacher, and with a token
 that is not one (with no header at all, schemathesis 4.32 tries to discover a sign-up flow and
 stops with an internal error).
+Before fuzzing, the document the hub serves is checked by a maintained validator
+(openapi-spec-validator, beside `st` in its virtual environment) against the OpenAPI version
+the document declares.
 Passes only when no answer was a 5xx and the hub is still alive and healthy at the end.
 
 usage: api_fuzz.py HUB_BINARY ST_BINARY [SECONDS_PER_ROLE]
@@ -43,6 +46,22 @@ def call(base, method, path, body=None, token=None):
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"null")
+
+
+def validate_document(base, validator, work):
+    """The served openapi.json, as a client generator would read it: a name of the failure, or None."""
+    status, document = call(base, "GET", "/openapi.json")
+    if status != 200:
+        return f"GET /openapi.json answered {status}"
+    path = os.path.join(work, "openapi.json")
+    with open(path, "w") as f:
+        json.dump(document, f)
+    checked = subprocess.run([validator, path], capture_output=True, text=True)
+    print(f"==> openapi-spec-validator, OpenAPI {document.get('openapi')}: {checked.stdout.strip()}")
+    if checked.returncode != 0:
+        print(checked.stdout[-4000:], checked.stderr[-4000:])
+        return "the served openapi.json is not valid OpenAPI " + str(document.get("openapi"))
+    return None
 
 
 def wait_healthy(base, hub, deadline):
@@ -116,6 +135,9 @@ def main():
     failed = []
     try:
         wait_healthy(base, hub, time.time() + 120)
+        invalid = validate_document(base, os.path.join(os.path.dirname(st), "openapi-spec-validator"), work)
+        if invalid:
+            failed.append(invalid)
         admin = login(base, "admin")
         seed(base, admin)
         teacher = login(base, "tess")
