@@ -1,6 +1,8 @@
 //! Prometheus metrics against a real hub: `[metrics] listen` serves `GET /metrics` in the text
 //! format, counting API requests by route template and status, the door units and the review
-//! queue read at each scrape; any other path is 404.
+//! queue read at each scrape; any other path is 404. What it serves is OpenMetrics, said so in
+//! its content type and read strictly by the Prometheus client library's own parser, every
+//! family with HELP and TYPE.
 
 mod common;
 
@@ -35,7 +37,7 @@ async fn the_metrics_listener_serves_counts_by_route_and_scrape_time_gauges() {
         reply.headers()["content-type"]
             .to_str()
             .unwrap()
-            .starts_with("text/plain")
+            .starts_with("application/openmetrics-text; version=1.0.0")
     );
     let text = reply.text().await.unwrap();
     for line in [
@@ -59,6 +61,7 @@ async fn the_metrics_listener_serves_counts_by_route_and_scrape_time_gauges() {
         ),
         "{text}"
     );
+    parses_as_openmetrics(&text);
     let other = client
         .get(format!("http://{listen}/api/v1/health"))
         .send()
@@ -66,4 +69,44 @@ async fn the_metrics_listener_serves_counts_by_route_and_scrape_time_gauges() {
         .unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
     hub.stop().await;
+}
+
+/// The OpenMetrics parser of Prometheus's own client library (Debian's python3-prometheus-client,
+/// which .ci/run installs) reads `text` strictly; every family has HELP and TYPE.
+fn parses_as_openmetrics(text: &str) {
+    use std::io::Write as _;
+    const CHECK: &str = r#"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse
+families = list(parse(sys.stdin.read()))
+for f in families:
+    if not f.documentation:
+        print("no HELP:", f.name)
+    if f.type == "unknown":
+        print("no TYPE:", f.name)
+print(len(families), "families")
+"#;
+    let mut child = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", CHECK])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}{errors}\n{text}");
+    let lines: Vec<&str> = said.lines().collect();
+    let [last] = lines[..] else {
+        panic!("{said}");
+    };
+    let families: usize = last.trim_end_matches(" families").parse().unwrap();
+    assert!(families >= 20, "{families} families:\n{text}");
 }

@@ -97,7 +97,11 @@ pub async fn serve(hub: Arc<Hub>, listener: TcpListener, mut stop: watch::Receiv
             let mut response = warp::reply::Response::new(text.into());
             response.headers_mut().insert(
                 warp::http::header::CONTENT_TYPE,
-                warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                // prometheus-client writes OpenMetrics (`# EOF`, counters' samples `_total`):
+                // said as such, a scraper reads each counter under its declared family.
+                warp::http::HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
             );
             response
         }
