@@ -60,7 +60,9 @@ async fn an_admin_sees_the_lessons_a_holiday_removes_before_saving_it() {
     );
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("calendar").await;
+    b.assert_accessible("calendar").await;
     b.viewport(1280, 900).await;
+    b.assert_accessible("calendar").await;
 
     b.click(&format!("{row} button.danger")).await;
     asked(&b, "This removes 0 lessons and adds 1").await;

@@ -43,6 +43,7 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
     let listed = "return document.querySelector('#devices tr[data-device]') !== null;";
     b.wait("the new unit listed", listed, vec![]).await;
     b.screenshot("devices-setup-code").await;
+    b.assert_accessible("devices, a setup code shown").await;
 
     // The code on the page is the one the hub takes, once.
     let (status, body) = hub.api().post("/provision", json!({"code": code})).await;

@@ -79,8 +79,10 @@ async fn a_teacher_reads_a_students_history_from_the_today_page() {
         vec![json!(row)],
     )
     .await;
+    b.assert_accessible("history").await;
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("history").await;
+    b.assert_accessible("history").await;
     b.client.clone().close().await.unwrap();
     hub.stop().await;
 }

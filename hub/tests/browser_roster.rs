@@ -84,6 +84,7 @@ async fn an_admin_checks_then_imports_a_roster_file() {
     b.type_into(picker, fewer.to_str().unwrap()).await;
     b.click("#roster-title ~ .row-actions button").await;
     b.visible("#roster-result .warning").await;
+    b.assert_accessible("admin, the leavers' warning").await;
     let text = b.text("#roster-result").await;
     assert!(
         text.contains("1 of the school's 2 students would become leavers"),

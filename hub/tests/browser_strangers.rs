@@ -75,7 +75,9 @@ async fn an_admin_dismisses_assigns_and_enrols_strangers_in_the_browser() {
     );
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("review").await;
+    b.assert_accessible("review").await;
     b.viewport(1280, 900).await;
+    b.assert_accessible("review").await;
 
     press(&b, &format!("{} button[data-action=dismiss]", card(&yann))).await;
     b.click("#confirm-ok").await;

@@ -68,6 +68,7 @@ async fn an_admin_moves_a_lesson_from_next_week_and_this_week_keeps_it() {
     );
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("admin").await;
+    b.assert_accessible("admin").await;
     b.client.clone().close().await.unwrap();
     hub.stop().await;
 }

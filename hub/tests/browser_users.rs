@@ -49,7 +49,9 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     b.visible(row).await;
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("admin").await;
+    b.assert_accessible("admin").await;
     b.viewport(1280, 900).await;
+    b.assert_accessible("admin").await;
 
     // The address for the e-mail digest is shown and edited in the row.
     b.type_into(&format!("{row} input[name=email]"), "tess@school.test")
@@ -125,6 +127,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     b.said("Password changed").await;
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("account").await;
+    b.assert_accessible("account").await;
     assert_eq!(admin.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
     hub.api().login(ADMIN, "my own new passphrase").await;
     b.client.clone().close().await.unwrap();

@@ -225,6 +225,35 @@ impl Browser {
         );
     }
 
+    /// Runs axe-core's WCAG 2 A and AA rules on the page as it is, and fails on any violation,
+    /// naming each rule, its impact and the elements (scripts/fetch-axe-core.sh fetches it).
+    pub async fn assert_accessible(&self, page: &str) {
+        let loaded = self
+            .js("return typeof window.axe === 'object';", vec![])
+            .await;
+        if loaded != json!(true) {
+            self.js(&axe_core(), vec![]).await;
+        }
+        let script = "const done = arguments[arguments.length - 1]; \
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}, \
+              resultTypes: ['violations']}) \
+            .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, \
+              nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary)})))) \
+            .catch(e => done([{id: 'axe failed', help: String(e)}]));";
+        let violations = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("axe-core did not run on {page}: {e}"));
+        let width = self.js("return window.innerWidth;", vec![]).await;
+        assert_eq!(
+            violations,
+            json!([]),
+            "{page} at {width} px breaks WCAG 2 A/AA rules:\n{}",
+            serde_json::to_string_pretty(&violations).unwrap_or_default()
+        );
+    }
+
     /// Saves a screenshot as `docs/screenshots/NAME.png` when ROLLCALL_SCREENSHOTS=1, with every
     /// face blurred (the test photos must never be committed recognisably).
     pub async fn screenshot(&self, name: &str) {
@@ -250,4 +279,25 @@ impl Browser {
         )
         .await;
     }
+}
+
+/// axe-core's script: `$AXE_CORE_JS`, or where scripts/fetch-axe-core.sh puts it.
+fn axe_core() -> String {
+    const VERSION: &str = "4.14.1";
+    let path = std::env::var_os("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share")
+                });
+            data.join(format!("rollcall/axe-core/axe-core-{VERSION}/axe.min.js"))
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core, the accessibility checker, is not at {} ({e}): run scripts/fetch-axe-core.sh once",
+            path.display()
+        )
+    })
 }
