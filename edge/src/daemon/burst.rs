@@ -1,12 +1,17 @@
 //! One trigger's work, start to finish, synchronously on the pipeline thread: frames → faces
 //! → quality gate → one embedding batch → people (combined across frames) → match → decide
-//! (Confident only when every frame of the person agrees) → cooldown → records. No I/O
+//! (Confident only when every clear frame of the person agrees) → cooldown → records. No I/O
 //! besides the recognizer and the frame source.
+//!
+//! A face the gate turns away only for its pose or blur is still a person at the door: a
+//! person seen in no clear frame gives a record for a teacher to look at (Uncertain at most,
+//! "seen, face not clear"), never a Confident one, so nobody vanishes for turning their head.
+//! Faces the gate doubts are human (score, landmarks) or finds too small are left out.
 
 use image::RgbImage;
 use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
 use rollcall_models::pipeline::{Face, unit_length};
-use rollcall_models::quality::QualityGate;
+use rollcall_models::quality::{QualityGate, QualityIssue};
 use rollcall_shared::{AttendanceRecord, ClockSync, Decision, StudentId, UnixMillis};
 use tokio::time::Instant;
 
@@ -53,6 +58,8 @@ pub struct Outcome {
     /// People the door would have named but whose frames pointed at different students:
     /// asked as Uncertain instead.
     pub disagreed: usize,
+    /// People seen only in frames the gate turned away (turned, blurred): Uncertain at most.
+    pub unclear: usize,
 }
 
 /// Runs recognition on `frames` (see the module docs).
@@ -65,13 +72,14 @@ pub fn process(
     time: BurstTime,
 ) -> Result<Outcome, RecognizeError> {
     let mut outcome = Outcome::default();
-    let (faces, frame_of) = gated_faces(frames, recognizer, &settings.gate, &mut outcome)?;
+    let (faces, seen) = gated_faces(frames, recognizer, &settings.gate, &mut outcome)?;
     let embeddings = recognizer.embed(&faces)?;
     let observations: Vec<Observation> = faces
         .iter()
         .zip(&embeddings)
-        .zip(frame_of)
-        .map(|((f, e), frame)| Observation {
+        .zip(seen)
+        .map(|((f, e), Seen { frame, clear })| Observation {
+            clear,
             frame,
             bbox: f.detection.bbox,
             weight: weight(f),
@@ -88,8 +96,15 @@ pub fn process(
             .search(&embedding, CANDIDATES, settings.mode, time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
         let mut decision = decide_matches(&matches, &settings.thresholds);
+        if !person.seen_clearly() {
+            outcome.unclear += 1;
+            if decision == Decision::Confident {
+                decision = Decision::Uncertain;
+            }
+        }
         if decision == Decision::Confident {
-            let tops = person.members.iter().map(|&m| {
+            let clear = person.members.iter().filter(|&&m| observations[m].clear);
+            let tops = clear.map(|&m| {
                 gallery
                     .search(&observations[m].embedding, 1, settings.mode, time.local)
                     .ok()
@@ -132,31 +147,49 @@ fn frames_agree(best: StudentId, mut tops: impl Iterator<Item = Option<StudentId
     tops.all(|top| top == Some(best))
 }
 
-/// Faces of every frame that pass the gate, with the frame each came from.
+/// Faces of every frame that pass the gate, and those it turns away only for their pose or
+/// blur, each with its frame and whether it passed.
 fn gated_faces(
     frames: &[RgbImage],
     recognizer: &dyn Recognizer,
     gate: &QualityGate,
     outcome: &mut Outcome,
-) -> Result<(Vec<Face>, Vec<usize>), RecognizeError> {
+) -> Result<(Vec<Face>, Vec<Seen>), RecognizeError> {
     let mut kept = Vec::new();
-    let mut frame_of = Vec::new();
+    let mut seen = Vec::new();
     for (i, frame) in frames.iter().enumerate() {
         for face in recognizer.faces(frame)? {
             outcome.faces += 1;
-            match gate.check(&face.quality) {
-                Ok(()) => {
-                    kept.push(face);
-                    frame_of.push(i);
-                }
-                Err(issue) => {
-                    outcome.gated_out += 1;
-                    tracing::debug!(frame = i, %issue, "face left out");
+            let issues = gate.issues(&face.quality);
+            if !issues.is_empty() {
+                outcome.gated_out += 1;
+                tracing::debug!(frame = i, issue = %issues[0], "face turned away by the gate");
+                if !issues.iter().all(unclear_only) {
+                    continue;
                 }
             }
+            seen.push(Seen {
+                frame: i,
+                clear: issues.is_empty(),
+            });
+            kept.push(face);
         }
     }
-    Ok((kept, frame_of))
+    Ok((kept, seen))
+}
+
+/// Where a kept face was seen, and whether the gate passed it.
+struct Seen {
+    frame: usize,
+    clear: bool,
+}
+
+/// An issue that makes a face unclear but leaves no doubt a person is there.
+fn unclear_only(issue: &QualityIssue) -> bool {
+    matches!(
+        issue,
+        QualityIssue::TurnedAway { .. } | QualityIssue::Blurry { .. }
+    )
 }
 
 /// Evidence weight of a face: detector confidence times eye distance (more pixels, more

@@ -14,8 +14,9 @@ use super::*;
 use crate::daemon::record::RecordOrigin;
 
 /// Pixel `(i, 0)` of a frame holds the identity code of face `i` (0 = no more faces); a code
-/// of 200 or more is a face too small for the gate. Codes 100..200 are faces between two
-/// people: `100 + a` lies `a` degrees from code 1's face towards code 2's.
+/// of 200 or more is a face too small for the gate, and `50 + c` is person `c` with their head
+/// turned 50° (past the gate's limit). Codes 100..200 are faces between two people: `100 + a`
+/// lies `a` degrees from code 1's face towards code 2's.
 struct Fake;
 
 impl Recognizer for Fake {
@@ -41,6 +42,7 @@ impl Recognizer for Fake {
 fn embedding(code: u8) -> Embedding {
     let mut e = Embedding::ZERO;
     match code {
+        50..100 => return embedding(code - 50),
         100..200 => {
             let a = f32::from(code - 100).to_radians();
             (e[1], e[2]) = (a.cos(), a.sin());
@@ -66,7 +68,7 @@ fn face(slot: usize, code: u8) -> Face {
             sharpness: 100.0,
             detector_score: 0.99,
             pose: Some(Pose {
-                yaw_deg: 0.0,
+                yaw_deg: if (50..100).contains(&code) { 50.0 } else { 0.0 },
                 pitch_deg: 0.0,
                 roll_deg: 0.0,
             }),
@@ -173,6 +175,32 @@ fn faces_failing_the_gate_are_not_embedded_or_recorded() {
     )
     .unwrap();
     assert_eq!((out.faces, out.gated_out, out.records.len()), (1, 1, 0));
+}
+
+#[test]
+fn a_student_seen_only_turned_away_is_asked_about_never_named_nor_lost() {
+    let ada = StudentId::random();
+    let g = gallery(&[(ada, 1)]);
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let turned = [frame(&[51]), frame(&[51]), frame(&[51])];
+    let out = process(&turned, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    assert_eq!((out.gated_out, out.unclear, out.records.len()), (3, 1, 1));
+    let r = &out.records[0];
+    assert_eq!(
+        r.decision,
+        Decision::Uncertain,
+        "a clear face would be Confident"
+    );
+    assert_eq!((r.candidates[0].student, r.quality.frames), (ada, 3));
+    assert!(r.thumbnail.is_some(), "the teacher sees the face");
+
+    // One clear frame is enough: the turned ones join it, and it decides.
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let mixed = [frame(&[51]), frame(&[1]), frame(&[51])];
+    let out = process(&mixed, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    assert_eq!((out.unclear, out.records.len()), (0, 1));
+    assert_eq!(out.records[0].decision, Decision::Confident);
+    assert_eq!(out.records[0].quality.frames, 3);
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Combining the faces of one burst into people. Pure.
 //!
 //! The same person appears in several frames of a burst; two people may stand side by side.
-//! Faces are taken best quality first; each joins the closest person (by embedding distance
+//! Faces are taken clear ones first (those the quality gate passed), best quality first; each
+//! joins the closest person (by embedding distance
 //! to that person's quality-weighted mean) that has no face from the same frame yet, if the
 //! distance is within `join` — or within `join · 1.25` when the boxes overlap (IoU ≥ 0.3),
 //! since a face that barely moved is almost surely the same person. Otherwise it starts a
 //! new person. A frame never contributes two faces to one person, so two people are never
-//! merged because they stood together, and one person yields one combined embedding.
+//! merged because they stood together, and one person yields one combined embedding: the mean
+//! of their clear faces, or of every face when none was clear.
 
 use rollcall_shared::{EMBEDDING_DIM, Embedding};
 
@@ -15,9 +17,12 @@ const SAME_PLACE_IOU: f32 = 0.3;
 /// How much looser the distance bound is for faces in the same place.
 const SAME_PLACE_SLACK: f32 = 1.25;
 
-/// One face that passed the quality gate, embedded.
+/// One face of the burst, embedded.
 #[derive(Debug, Clone)]
 pub struct Observation {
+    /// Whether the quality gate passed it; a face it turned away (turned, blurred) still says
+    /// who was there.
+    pub clear: bool,
     /// Index of the frame within the burst.
     pub frame: usize,
     /// `[x1, y1, x2, y2]` in frame pixels.
@@ -30,12 +35,14 @@ pub struct Observation {
 /// One person seen in the burst.
 #[derive(Debug, Clone)]
 pub struct Person {
-    /// Indices into the observations, best first.
+    /// Indices into the observations, clear ones first, best first.
     pub members: Vec<usize>,
-    /// Quality-weighted mean embedding.
+    /// Quality-weighted mean embedding of the clear faces, or of all when none is clear.
     pub embedding: Embedding,
     sum: [f32; EMBEDDING_DIM],
     total_weight: f32,
+    /// Whether the embedding is the clear faces' (a clear face came first).
+    clear: bool,
 }
 
 impl Person {
@@ -45,6 +52,7 @@ impl Person {
             embedding: o.embedding,
             sum: [0.0; EMBEDDING_DIM],
             total_weight: 0.0,
+            clear: o.clear,
         };
         p.add(i, o);
         p
@@ -52,6 +60,9 @@ impl Person {
 
     fn add(&mut self, i: usize, o: &Observation) {
         self.members.push(i);
+        if self.clear && !o.clear {
+            return;
+        }
         let w = o.weight.max(1e-6);
         for (s, v) in self.sum.iter_mut().zip(o.embedding) {
             *s += w * v;
@@ -61,16 +72,25 @@ impl Person {
         self.embedding = Embedding(self.sum.map(|s| s / t));
     }
 
-    /// The best observation (highest weight).
+    /// The best observation (the clearest, highest weight).
     pub fn best(&self) -> usize {
         self.members[0]
+    }
+
+    /// Whether any of the person's faces passed the quality gate.
+    pub fn seen_clearly(&self) -> bool {
+        self.clear
     }
 }
 
 /// Groups `faces` into people; see the module docs.
 pub fn combine(faces: &[Observation], join: f32) -> Vec<Person> {
     let mut order: Vec<usize> = (0..faces.len()).collect();
-    order.sort_by(|&a, &b| faces[b].weight.total_cmp(&faces[a].weight));
+    order.sort_by(|&a, &b| {
+        let key = |o: &Observation| (o.clear, o.weight);
+        let ((ca, wa), (cb, wb)) = (key(&faces[a]), key(&faces[b]));
+        cb.cmp(&ca).then(wb.total_cmp(&wa))
+    });
     let mut people: Vec<Person> = Vec::new();
     for i in order {
         match closest(&people, faces, &faces[i], join) {
@@ -133,6 +153,7 @@ mod tests {
         let mut embedding = Embedding::ZERO;
         embedding[0] = value;
         Observation {
+            clear: true,
             frame,
             bbox: [x, 0.0, x + 100.0, 100.0],
             weight,
@@ -152,6 +173,31 @@ mod tests {
         assert_eq!(people[0].members, [1, 2, 0], "best first");
         let expected = (0.0 * 1.0 + 0.1 * 3.0 + 0.05 * 2.0) / 6.0;
         assert!((people[0].embedding[0] - expected).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_person_is_their_clear_faces_and_a_blurred_one_only_joins_them() {
+        let blurred = Observation {
+            clear: false,
+            ..face(1, 5.0, 0.3, 9.0)
+        };
+        let faces = [
+            face(0, 0.0, 0.0, 1.0),
+            blurred.clone(),
+            face(2, 10.0, 0.1, 1.0),
+        ];
+        let people = combine(&faces, 0.5);
+        assert_eq!(people.len(), 1);
+        assert_eq!(people[0].members, [0, 2, 1], "clear faces first");
+        assert!(people[0].seen_clearly());
+        assert!(
+            (people[0].embedding[0] - 0.05).abs() < 1e-6,
+            "the clear faces' mean"
+        );
+
+        let alone = combine(std::slice::from_ref(&blurred), 0.5);
+        assert!(!alone[0].seen_clearly());
+        assert!((alone[0].embedding[0] - 0.3).abs() < 1e-6);
     }
 
     #[test]

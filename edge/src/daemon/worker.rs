@@ -127,6 +127,7 @@ impl Worker {
             people = outcome.people,
             cooled_down = outcome.cooled_down,
             frames_disagreed = outcome.disagreed,
+            seen_unclear = outcome.unclear,
             committed,
             latency_ms = event.at.elapsed().as_millis() as u64,
             "burst done"
