@@ -22,6 +22,12 @@ use serde::Deserialize;
 pub use secrets::Secrets;
 pub use url::{BrokerUrl, UrlError};
 
+/// Unknown faces at most this far apart are taken for the same stranger by the cooldown.
+/// Two different people come this close once in about 100,000 pairs of the developer set
+/// (FAR 9.6·10⁻⁶ at 0.304, docs/ACCURACY.md), where `uncertain` (0.40, FAR above 10⁻³), the
+/// bound it used to be, let a stranger walking in after another go unrecorded. A stranger
+/// seen twice gives two records at worst, which the hub groups into one card.
+pub const SAME_STRANGER: f32 = 0.30;
 /// The fully commented example printed by `--print-default-config`. It parses and validates.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 
@@ -338,10 +344,11 @@ impl MatchingConfig {
         }
     }
 
-    /// The cooldown's bound for "the same Unknown face": `same_stranger`, else `uncertain`
-    /// (the one value that did this job before it had its own setting).
+    /// The cooldown's bound for "the same Unknown face": `same_stranger`, else
+    /// [`SAME_STRANGER`] (or `uncertain` when that is stricter).
     pub fn same_stranger(&self) -> f32 {
-        self.same_stranger.unwrap_or(self.uncertain)
+        self.same_stranger
+            .unwrap_or(SAME_STRANGER.min(self.uncertain))
     }
 
     /// The burst's bound for "the same person in another frame": `same_in_burst`, else

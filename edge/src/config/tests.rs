@@ -88,15 +88,15 @@ fn thresholds_measured_for_another_model_are_refused() {
 }
 
 #[test]
-fn each_same_person_bound_is_uncertain_unless_set() {
+fn each_same_person_bound_has_its_default_unless_set() {
     let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
     let m = &config.matching;
     assert_eq!((m.same_stranger, m.same_in_burst), (None, None));
-    assert_eq!(m.same_stranger(), m.uncertain);
+    assert_eq!(m.same_stranger(), 0.30, "stricter than uncertain");
     assert_eq!(m.same_in_burst(), m.uncertain);
 
     let text = DEFAULT_CONFIG.replace(
-        "# same_stranger = 0.40\n# same_in_burst = 0.40\n",
+        "# same_stranger = 0.30\n# same_in_burst = 0.40\n",
         "same_stranger = 0.25\nsame_in_burst = 0.45\n",
     );
     let m = load_str(&text, "set", no_env()).unwrap().matching;
@@ -114,7 +114,7 @@ fn each_same_person_bound_is_uncertain_unless_set() {
 #[test]
 fn same_person_bounds_must_be_finite_non_negative_distances() {
     let text = DEFAULT_CONFIG.replace(
-        "# same_stranger = 0.40\n# same_in_burst = 0.40\n",
+        "# same_stranger = 0.30\n# same_in_burst = 0.40\n",
         "same_stranger = -0.1\nsame_in_burst = nan\n",
     );
     let Err(ConfigError::Invalid(problems)) = load_str(&text, "bad", no_env()) else {

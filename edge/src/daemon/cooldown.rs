@@ -132,4 +132,22 @@ mod tests {
         tokio::time::advance(Duration::from_secs(60)).await;
         assert!(c.admit(None, Decision::Unknown, &Z, Instant::now()));
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_second_stranger_right_after_the_first_is_recorded_at_the_default_bound() {
+        let mut c = Cooldown::new(Duration::from_secs(600), crate::config::SAME_STRANGER);
+        let at = |d: f32| {
+            let mut e = Z;
+            e[0] = d;
+            e
+        };
+        assert!(c.admit(None, Decision::Unknown, &Z, Instant::now()));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        // Another person at 0.33: inside the old bound (uncertain, 0.40), outside this one.
+        assert!(c.admit(None, Decision::Unknown, &at(0.33), Instant::now()));
+        assert!(
+            !c.admit(None, Decision::Unknown, &at(0.02), Instant::now()),
+            "the first again"
+        );
+    }
 }
