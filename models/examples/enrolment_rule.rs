@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use faces_cache::{Error, Photo, faces_of};
 use rollcall_models::pipeline::{dominant_face, primary_face_of_boxes};
 use rollcall_models::quality::{QualityGate, QualityIssue};
+use rollcall_shared::embedding::distance;
 
 /// Distance under which a face is taken to be of its person (the Uncertain band, `align-3`).
 const SAME: f32 = 0.30;
@@ -58,14 +59,6 @@ fn sorted_people(photos: &[Photo]) -> Vec<String> {
     people.sort();
     people.dedup();
     people
-}
-
-fn distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
 }
 
 fn boxes(p: &Photo) -> Vec<[f32; 4]> {

@@ -118,13 +118,7 @@ fn group(samples: &[Sample]) -> Vec<Vec<Embedding>> {
     persons
 }
 
-pub fn distance(a: &Embedding, b: &Embedding) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
-}
+pub use rollcall_shared::embedding::distance;
 
 fn centroid(embeddings: &[Embedding]) -> Embedding {
     let mut c = [0.0; EMBEDDING_DIM];

@@ -27,9 +27,30 @@ pub struct Embedding(pub [f32; EMBEDDING_DIM]);
 #[error("embedding has {0} values, expected {EMBEDDING_DIM}")]
 pub struct WrongLength(pub usize);
 
+/// Euclidean distance between two face descriptors: the one measure of how alike two faces
+/// are, on the door, on the hub and in the tools. Descriptors of different lengths (another
+/// model) or with a value that is not finite are infinitely apart, so they never match.
+pub fn distance(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::INFINITY;
+    }
+    let d = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f32>()
+        .sqrt();
+    if d.is_finite() { d } else { f32::INFINITY }
+}
+
 impl Embedding {
     /// All zeros.
     pub const ZERO: Embedding = Embedding([0.0; EMBEDDING_DIM]);
+
+    /// [`distance`] to `other`.
+    pub fn distance(&self, other: &Embedding) -> f32 {
+        distance(self, other)
+    }
 
     /// Refuses NaN and infinite values (the length is the type's).
     pub fn validate(&self) -> Result<(), Invalid> {

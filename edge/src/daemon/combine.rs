@@ -106,7 +106,7 @@ fn closest(people: &[Person], faces: &[Observation], o: &Observation, join: f32)
         if p.members.iter().any(|&m| faces[m].frame == o.frame) {
             return None;
         }
-        let d = distance(&p.embedding, &o.embedding);
+        let d = p.embedding.distance(&o.embedding);
         let same_place = p
             .members
             .iter()
@@ -125,14 +125,6 @@ fn closest(people: &[Person], faces: &[Observation], o: &Observation, join: f32)
     candidates
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
-}
-
-pub fn distance(a: &Embedding, b: &Embedding) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
 }
 
 /// Intersection over union of two boxes.

@@ -12,8 +12,6 @@ use std::time::Duration;
 use rollcall_shared::{Decision, Embedding, StudentId};
 use tokio::time::Instant;
 
-use super::combine::distance;
-
 /// Most recent Unknown faces remembered.
 const MAX_UNKNOWNS: usize = 64;
 
@@ -67,7 +65,7 @@ impl Cooldown {
         let seen = self
             .unknowns
             .iter()
-            .any(|(_, e)| distance(e, embedding) <= self.same_person);
+            .any(|(_, e)| e.distance(embedding) <= self.same_person);
         if seen {
             return false;
         }

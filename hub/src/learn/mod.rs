@@ -60,7 +60,7 @@ impl Learner<'_> {
         let own = held
             .iter()
             .filter(|t| t.model == self.model)
-            .map(|t| distance(&t.embedding, &embedding))
+            .map(|t| rollcall_shared::embedding::distance(&t.embedding, &embedding))
             .min_by(f32::total_cmp);
         let learned = school::learned(tx, student, self.model)?;
         let evidence = Evidence {
@@ -117,16 +117,4 @@ impl Learner<'_> {
         audit::log(tx, change)?;
         Ok(Some(template))
     }
-}
-
-/// Euclidean distance; vectors of different lengths (another model) are infinitely apart.
-fn distance(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() {
-        return f32::INFINITY;
-    }
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
 }

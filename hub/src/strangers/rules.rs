@@ -23,20 +23,7 @@ pub const MAX_FACES: usize = 2_000;
 /// than those photos, which only brings their faces closer.
 pub const JOIN: f32 = 0.34;
 
-/// Euclidean distance; vectors of different lengths (another model) or with a value that is
-/// not finite are infinitely apart, so they never join.
-pub fn distance(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() {
-        return f32::INFINITY;
-    }
-    let d = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt();
-    if d.is_finite() { d } else { f32::INFINITY }
-}
+pub use rollcall_shared::embedding::distance;
 
 /// The groups of the first [`MAX_FACES`] of `faces` (callers pass the newest first), as
 /// indexes into it, ascending, the groups ordered by their first face.

@@ -10,7 +10,9 @@ const LANES: usize = 16;
 /// Up to this `k`, top-k keeps a small sorted buffer; above it, a selection over all candidates.
 const SMALL_K: usize = 32;
 
-/// Squared Euclidean distance between two embeddings (no square root).
+/// Squared Euclidean distance between two embeddings (no square root): the square of
+/// `rollcall_shared::embedding::distance`, written for the 1:N search's hot loop, where the
+/// root is taken once, for the winners only.
 #[inline]
 pub(super) fn squared_distance(a: &Embedding, b: &Embedding) -> f32 {
     let mut acc = [0.0f32; LANES];
