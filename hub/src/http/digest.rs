@@ -1,115 +1,21 @@
-//! The e-mail digest's figures, and its endpoints. [`gather`] reads what one user's digest
-//! says with the review queue's and the at-risk report's own functions (so the digest never
-//! counts differently from the pages); wording is `email::compose`, sending `email::smtp`.
+//! The e-mail digest's endpoints (what a digest says is `crate::digests::gather`).
 //! `POST /email/test` sends the signed-in admin a test message, `POST /email/digest/preview`
 //! shows a user's digest as it would go now, `GET /email/digests` lists what was sent.
 
-use std::collections::HashMap;
-use std::ops::ControlFlow;
-
-use rollcall_shared::UnixMillis;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::access;
-use crate::attendance::{Rules, in_some_session};
 use crate::auth::Principal;
-use crate::email::compose::{self, AtRiskLine, ClassPart, Digest};
-use crate::reports::class_at_risk_now;
-use crate::review::visible_ids;
+use crate::digests::gather;
+use crate::email::compose;
 use crate::state::Hub;
-use crate::store::records::{self, Status};
-use crate::store::school::Class;
-use crate::store::timetable::{self, Slot};
-use crate::store::users::{self, User};
-use crate::store::{Sql, digests};
+use crate::store::{digests, users};
 
-/// Pending records looked at to count (as the review queue's count).
-const COUNT_LIMIT: usize = 10_000;
 /// Digests listed by `GET /email/digests`.
 const LISTED: u32 = 200;
-
-/// What `user`'s digest says at `now`: the pending reviews and at-risk students of the classes
-/// they see (an admin: every class, and every pending record).
-pub fn gather(
-    conn: &dyn Sql,
-    user: &User,
-    rules: &Rules,
-    (threshold, now): (f64, UnixMillis),
-) -> Result<Digest, ApiError> {
-    let who = Principal {
-        user_id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        signin: Uuid::nil(),
-    };
-    let classes = access::classes(conn, &who)?;
-    let (_, pending) = visible_ids(conn, &who, rules, Some(Status::Pending), 0, COUNT_LIMIT)?;
-    let per_class = pending_by_class(conn, &classes, rules)?;
-    let mut parts = Vec::new();
-    for (class, pending) in classes.into_iter().zip(per_class) {
-        let at_risk = class_at_risk_now(conn, class, rules, now, threshold)?;
-        parts.push(ClassPart {
-            class_name: at_risk.class_name,
-            pending,
-            at_risk: at_risk
-                .students
-                .into_iter()
-                .map(|s| AtRiskLine {
-                    name: s.name,
-                    attendance_rate: s.attendance_rate,
-                })
-                .collect(),
-        });
-    }
-    parts.retain(|p| p.pending > 0 || !p.at_risk.is_empty());
-    Ok(Digest {
-        day: rules.local_day(now),
-        display_name: user.display_name.clone(),
-        school_wide: who.is_admin(),
-        pending,
-        classes: parts,
-        threshold,
-    })
-}
-
-/// For each of `classes`, the pending records captured during one of its sessions.
-fn pending_by_class(
-    conn: &dyn Sql,
-    classes: &[Class],
-    rules: &Rules,
-) -> Result<Vec<usize>, ApiError> {
-    let all = timetable::all_slots(conn)?;
-    // Per room, each class's slots there.
-    let mut by_room: HashMap<String, Vec<(usize, Vec<Slot>)>> = HashMap::new();
-    for (i, class) in classes.iter().enumerate() {
-        for slot in all.iter().filter(|s| s.class_id == class.id) {
-            let in_room = by_room.entry(slot.room.clone()).or_default();
-            match in_room.iter_mut().find(|(j, _)| *j == i) {
-                Some((_, slots)) => slots.push(slot.clone()),
-                None => in_room.push((i, vec![slot.clone()])),
-            }
-        }
-    }
-    let mut counts = vec![0; classes.len()];
-    let mut seen = 0;
-    records::each_key(conn, Some(Status::Pending), |key| {
-        for (i, slots) in by_room.get(key.room.as_str()).into_iter().flatten() {
-            if in_some_session(&key.room, key.captured_at, slots, rules) {
-                counts[*i] += 1;
-            }
-        }
-        seen += 1;
-        match seen < COUNT_LIMIT {
-            true => ControlFlow::Continue(()),
-            false => ControlFlow::Break(()),
-        }
-    })?;
-    Ok(counts)
-}
 
 /// `POST /email/test` (admin): a short message to the caller's own address.
 pub async fn test(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {

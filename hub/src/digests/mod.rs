@@ -14,12 +14,15 @@ use rollcall_shared::UnixMillis;
 use serde_json::json;
 use tokio::sync::watch;
 
+mod gather;
+
+pub use gather::gather;
+
+use crate::access::AccessError;
 use crate::config::Config;
 use crate::email::compose;
 use crate::email::schedule::{after_try, due_day, should_try};
 use crate::email::smtp::Mailer;
-use crate::http::ApiError;
-use crate::http::digest::gather;
 use crate::store::audit::{self, Change};
 use crate::store::digests::{self, DigestState, DigestStatus};
 use crate::store::users::{self, User};
@@ -90,7 +93,7 @@ async fn one(
     mailer: &Mailer,
     user: &User,
     (day, now): (NaiveDate, UnixMillis),
-) -> Result<(), ApiError> {
+) -> Result<(), AccessError> {
     let (id, rules, threshold) = (user.id, config.rules(), config.reports.at_risk_below);
     let u = user.clone();
     let (state, digest) = db
@@ -100,7 +103,7 @@ async fn one(
                 true => Some(gather(c, &u, &rules, (threshold, now))?),
                 false => None,
             };
-            Ok::<_, ApiError>((state, digest))
+            Ok::<_, AccessError>((state, digest))
         })
         .await?;
     let Some(digest) = digest else {
@@ -115,7 +118,7 @@ async fn one(
     db.write(move |tx| {
         digests::set_digest(tx, id, day, &next, now)?;
         audited(tx, &name, to.as_deref(), (day, &next), now)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, AccessError>(())
     })
     .await
 }
