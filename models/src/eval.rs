@@ -19,6 +19,8 @@
 //! * **recommended thresholds**: Confident at open-set FPIR 1e-3, Uncertain at FPIR 1e-2, each
 //!   with the false-accept rate of one comparison it implies.
 
+pub mod doorway;
+
 use serde::Serialize;
 
 use crate::matching::{EMBEDDING_DIM, Embedding};
