@@ -119,20 +119,7 @@ pub async fn run_on(
 ) -> Result<(), RunError> {
     let Listeners { http, mqtt } = listeners;
     crate::open_files::fit_caps(&mut config);
-    let db = match &config.store.url {
-        None => Db::open(&config.database_path())?,
-        // The PostgreSQL client blocks: off the executor, as every later call.
-        Some(_) => {
-            let store = config.clone();
-            tokio::task::spawn_blocking(move || crate::setup::open_store(&store))
-                .await
-                .map_err(|e| StoreError::Task(e.to_string()))?
-                .map_err(|e| match e {
-                    crate::setup::SetupError::Store(e) => RunError::Store(e),
-                    other => RunError::Store(StoreError::Config(other.to_string())),
-                })?
-        }
-    };
+    let db = open_store(&config).await?;
     upgrade_enrolments(&db, &config, &clock).await?;
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
@@ -170,13 +157,7 @@ pub async fn run_on(
     );
     tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
     tasks.spawn(parts.lead(mailer, stop.clone()));
-    if let Some(listen) = parts.config.metrics.listen {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|source| RunError::Bind {
-                addr: listen,
-                source,
-            })?;
+    if let Some(listener) = metrics_listener(&parts.config).await? {
         tasks.spawn(crate::prometheus::serve(
             hub.clone(),
             listener,
@@ -189,6 +170,44 @@ pub async fn run_on(
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
+    join_all(tasks).await;
+    Ok(())
+}
+
+/// SQLite in the data directory, or the shared PostgreSQL database of `[store] url`.
+async fn open_store(config: &Config) -> Result<Db, RunError> {
+    Ok(match &config.store.url {
+        None => Db::open(&config.database_path())?,
+        // The PostgreSQL client blocks: off the executor, as every later call.
+        Some(_) => {
+            let store = config.clone();
+            tokio::task::spawn_blocking(move || crate::setup::open_store(&store))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
+                .map_err(|e| match e {
+                    crate::setup::SetupError::Store(e) => RunError::Store(e),
+                    other => RunError::Store(StoreError::Config(other.to_string())),
+                })?
+        }
+    })
+}
+
+/// The Prometheus listener bound on `[metrics] listen`; `None` when unset.
+async fn metrics_listener(config: &Config) -> Result<Option<TcpListener>, RunError> {
+    let Some(listen) = config.metrics.listen else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| RunError::Bind {
+            addr: listen,
+            source,
+        })?;
+    Ok(Some(listener))
+}
+
+/// Waits for every task to finish; a task's panic goes on in this one.
+async fn join_all(mut tasks: JoinSet<()>) {
     while let Some(done) = tasks.join_next().await {
         if let Err(e) = done
             && e.is_panic()
@@ -196,7 +215,6 @@ pub async fn run_on(
             std::panic::resume_unwind(e.into_panic());
         }
     }
-    Ok(())
 }
 
 /// What the hub's tasks share: each takes the handles it needs from here.

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use rollcall_models::eval::{Report, Sample, evaluate};
+use rollcall_models::eval::{OpenSet, Report, Sample, Verification, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
 use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
@@ -202,10 +202,9 @@ fn pct(rate: f64) -> String {
     format!("{:.2} %", rate * 100.0)
 }
 
+/// The report as text for a person to read, part by part.
 fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
     let r = &o.report;
-    let v = &r.verification;
-    let s = &r.open_set;
     writeln!(
         out,
         "model {}: {} photos of {} people ({} unreadable)",
@@ -217,6 +216,24 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
         pct(r.failure_rate),
         r.failures
     )?;
+    print_verification(out, &r.verification)?;
+    writeln!(
+        out,
+        "closed-set rank-1       {} (1 photo enrolled), {} (up to 3, averaged)",
+        pct(r.rank1_one_photo),
+        pct(r.rank1_three_photos)
+    )?;
+    print_open_set(out, &r.open_set)?;
+    print_recommended(out, o)?;
+    writeln!(
+        out,
+        "timing                  median {:.1} ms detect, {:.1} ms embed per photo",
+        o.median_detect_ms, o.median_embed_ms
+    )
+}
+
+/// How well two photos of one person are told from two of different people.
+fn print_verification(out: &mut impl Write, v: &Verification) -> std::io::Result<()> {
     writeln!(
         out,
         "verification            {} genuine and {} impostor pairs",
@@ -246,12 +263,11 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
         pct(v.tar_at_far_1e4.rate),
         v.tar_at_far_1e4.threshold
     )?;
-    writeln!(
-        out,
-        "closed-set rank-1       {} (1 photo enrolled), {} (up to 3, averaged)",
-        pct(r.rank1_one_photo),
-        pct(r.rank1_three_photos)
-    )?;
+    Ok(())
+}
+
+/// How often a known person is found and named, and a stranger turned away.
+fn print_open_set(out: &mut impl Write, s: &OpenSet) -> std::io::Result<()> {
     writeln!(
         out,
         "open-set                {} enrolled, {} mated and {} stranger probes",
@@ -269,6 +285,12 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
         pct(s.dir_at_fpir_1e3.rate),
         s.dir_at_fpir_1e3.threshold
     )?;
+    Ok(())
+}
+
+/// The thresholds to set on the door units, with a caution when too few strangers were seen.
+fn print_recommended(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
+    let s = &o.report.open_set;
     let rec = &o.report.recommended;
     writeln!(
         out,
@@ -289,9 +311,5 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
         "  for edge.toml         [matching] calibrated_for = \"{}\", confident = {:.3}, uncertain = {:.3}",
         o.model, rec.confident, rec.uncertain
     )?;
-    writeln!(
-        out,
-        "timing                  median {:.1} ms detect, {:.1} ms embed per photo",
-        o.median_detect_ms, o.median_embed_ms
-    )
+    Ok(())
 }

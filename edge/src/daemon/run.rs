@@ -21,14 +21,14 @@ use super::db::{Db, DbError};
 use super::delivery::Tracker;
 use super::gallery::MatchGallery;
 use super::gallery_store::GalleryStore;
-use super::hardware::Hardware;
+use super::hardware::{Hardware, PublisherLayer};
 use super::link::Link;
 use super::mqtt::{self, Endpoint, MqttError};
 use super::outbox::{Outbox, OutboxError, Shed};
 use super::record::RecordOrigin;
-use super::shutdown::Shutdown;
+use super::shutdown::{Shutdown, ShutdownTrigger};
 use super::status_light;
-use super::trigger::{TriggerError, TriggerKind, TriggerTx};
+use super::trigger::{Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
 use super::worker::Worker;
 use crate::config::{EdgeConfig, Secrets};
 
@@ -62,57 +62,55 @@ pub async fn run(
     hardware: Hardware,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
-    let Hardware {
-        camera,
-        recognizer,
-        triggers,
-        clock,
-        lamps,
-        clock_status,
-        publisher_layer,
-    } = hardware;
+    let running = start(&config, &secrets, hardware)?;
+    systemd::ready();
+    tracing::info!(device = %config.device.id, room = config.device.room, "rollcall-edge running");
+    wait_with_watchdog(shutdown).await;
+    running.stop().await;
+    Ok(())
+}
+
+/// Opens the state and starts the status light, the MQTT link, the triggers and the
+/// pipeline thread.
+fn start(
+    config: &EdgeConfig,
+    secrets: &Secrets,
+    hardware: Hardware,
+) -> Result<Running, DaemonError> {
     let clock_state = ClockState::default();
     let (light, light_thread) = status_light::spawn(
-        lamps,
-        clock_status,
+        hardware.lamps,
+        hardware.clock_status,
         clock_state.clone(),
         config.indicator.offline_after,
     )
     .map_err(DaemonError::Thread)?;
-    let (outbox, store, gallery_state) = open_state(&config, recognizer.model_id())?;
+    let (outbox, store, gallery_state) = open_state(config, hardware.recognizer.model_id())?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
     let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
     let (stop, stopping) = Shutdown::new();
     let (net_stop, net_stopping) = Shutdown::new();
-    let endpoint = Endpoint {
-        broker: &config.broker,
-        secrets: &secrets,
-        site: &config.device.site,
-        device: config.device.id,
-    };
-    let connection = mqtt::connect(&endpoint, net_stopping)?;
-    let publisher: Arc<dyn mqtt::Publisher> = Arc::new(connection.publisher.clone());
-    let publisher = match publisher_layer {
-        Some(layer) => layer(publisher),
-        None => publisher,
-    };
+    let mqtt::Connection {
+        publisher,
+        client,
+        events,
+        task,
+    } = connect(config, secrets, net_stopping)?;
+    let publisher = layered(publisher, hardware.publisher_layer);
     let (trigger_tx, trigger_rx) = TriggerTx::channel();
-    let guards = triggers
-        .into_iter()
-        .map(|t| t.start(trigger_tx.clone(), stopping.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let guards = start_triggers(hardware.triggers, &trigger_tx, &stopping)?;
     let (committed_tx, committed_rx) = mpsc::channel(COMMITTED_QUEUE);
     let worker = Worker {
-        camera,
-        settings: settings(&config, recognizer.model_id()),
-        recognizer,
+        camera: hardware.camera,
+        settings: settings(config, hardware.recognizer.model_id()),
+        recognizer: hardware.recognizer,
         frames: config.burst.frames,
         spacing: config.burst.spacing,
         cooldown: Cooldown::new(config.matching.cooldown, config.matching.same_stranger()),
         gallery: gallery_rx,
         outbox: outbox.clone(),
         committed: committed_tx,
-        clock,
+        clock: hardware.clock,
         zone: zone_rx,
         light: light.clone(),
         clock_state: clock_state.clone(),
@@ -122,7 +120,7 @@ pub async fn run(
     let link = Link {
         device: config.device.id,
         publisher,
-        tracker: restored_tracker(&outbox, &config)?,
+        tracker: restored_tracker(&outbox, config)?,
         outbox,
         store,
         gallery: gallery_tx,
@@ -138,24 +136,91 @@ pub async fn run(
         paused_until: None,
         shed_logged: Shed::default(),
     };
-    let link = tokio::spawn(link.run(connection.events, committed_rx));
-    systemd::ready();
-    tracing::info!(device = %config.device.id, room = config.device.room, "rollcall-edge running");
-    wait_with_watchdog(shutdown).await;
+    let link = tokio::spawn(link.run(events, committed_rx));
+    Ok(Running {
+        stop,
+        triggers: trigger_tx,
+        guards,
+        worker,
+        link,
+        net_stop,
+        connection: task,
+        _client: client,
+        light: light_thread,
+    })
+}
 
-    systemd::stopping();
-    tracing::info!("shutting down: finishing the burst in progress");
-    stop.trigger();
-    trigger_tx.fire(TriggerKind::Manual);
-    drop(trigger_tx);
-    drop(guards);
-    let _ = tokio::task::spawn_blocking(move || worker.join()).await;
-    let _ = link.await;
-    net_stop.trigger();
-    let _ = connection.task.await;
-    let _ = tokio::task::spawn_blocking(move || light_thread.join()).await;
-    tracing::info!("stopped");
-    Ok(())
+/// The MQTT connection to the hub's broker, as this door unit.
+fn connect(
+    config: &EdgeConfig,
+    secrets: &Secrets,
+    shutdown: Shutdown,
+) -> Result<mqtt::Connection, DaemonError> {
+    let endpoint = Endpoint {
+        broker: &config.broker,
+        secrets,
+        site: &config.device.site,
+        device: config.device.id,
+    };
+    Ok(mqtt::connect(&endpoint, shutdown)?)
+}
+
+/// The connection's publisher, wrapped in `layer` when there is one (tests inject faults).
+fn layered(
+    publisher: mqtt::MqttPublisher,
+    layer: Option<PublisherLayer>,
+) -> Arc<dyn mqtt::Publisher> {
+    let publisher: Arc<dyn mqtt::Publisher> = Arc::new(publisher);
+    match layer {
+        Some(layer) => layer(publisher),
+        None => publisher,
+    }
+}
+
+/// Starts every trigger source sending into `tx`; each keeps running while its guard lives.
+fn start_triggers(
+    triggers: Vec<Box<dyn Trigger>>,
+    tx: &TriggerTx,
+    stopping: &Shutdown,
+) -> Result<Vec<TriggerGuard>, DaemonError> {
+    Ok(triggers
+        .into_iter()
+        .map(|t| t.start(tx.clone(), stopping.clone()))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// What runs once the daemon has started, each part with the handle that stops it.
+struct Running {
+    stop: ShutdownTrigger,
+    triggers: TriggerTx,
+    guards: Vec<TriggerGuard>,
+    worker: std::thread::JoinHandle<()>,
+    link: tokio::task::JoinHandle<()>,
+    net_stop: ShutdownTrigger,
+    connection: tokio::task::JoinHandle<()>,
+    /// The MQTT client, held until everything has stopped (the link's publisher has its own).
+    _client: rumqttc::AsyncClient,
+    light: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops everything in the order the module's docs give.
+    async fn stop(self) {
+        systemd::stopping();
+        tracing::info!("shutting down: finishing the burst in progress");
+        self.stop.trigger();
+        self.triggers.fire(TriggerKind::Manual);
+        drop(self.triggers);
+        drop(self.guards);
+        let worker = self.worker;
+        let _ = tokio::task::spawn_blocking(move || worker.join()).await;
+        let _ = self.link.await;
+        self.net_stop.trigger();
+        let _ = self.connection.await;
+        let light = self.light;
+        let _ = tokio::task::spawn_blocking(move || light.join()).await;
+        tracing::info!("stopped");
+    }
 }
 
 fn open_state(

@@ -15,7 +15,7 @@ use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{DeviceId, Limits};
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{
-    Codec, ConnAck, ConnectReturnCode, LastWill, Packet, PubAck, Publish, SubAck,
+    Codec, ConnAck, Connect, ConnectReturnCode, LastWill, Packet, PubAck, Publish, SubAck,
     SubscribeReasonCode, UnsubAck,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -56,7 +56,8 @@ pub(super) struct Peer {
     pub cert: ClientCert,
 }
 
-/// Serves one connection until it ends.
+/// Serves one connection until it ends: its CONNECT and login, then packets both ways, then
+/// the will if it ended abruptly.
 pub(super) async fn run<S>(
     stream: S,
     peer: Peer,
@@ -70,92 +71,37 @@ pub(super) async fn run<S>(
         max_incoming_size: Limits::FROM_DEVICE.max_bytes + 1024,
         max_outgoing_size: Limits::FROM_HUB.max_bytes + 1024,
     };
-    let Peer {
-        remote,
-        serial,
-        connect_by,
-        cert,
-    } = peer;
     let mut framed = Framed::new(stream, codec);
-    let connect = match tokio::time::timeout_at(connect_by, framed.next()).await {
-        Ok(Some(Ok(Packet::Connect(c)))) => c,
-        Ok(Some(Ok(other))) => {
-            return tracing::info!(%remote, "mqtt: expected CONNECT, got {other:?}");
-        }
-        Ok(Some(Err(e))) => {
-            add(&shared.metrics.malformed, 1);
-            return tracing::info!(%remote, "mqtt: bad CONNECT: {e:?}");
-        }
-        Ok(None) => return,
-        Err(_) => return tracing::info!(%remote, "mqtt: no CONNECT in time"),
+    let Some(connect) = read_connect(&mut framed, &peer, shared).await else {
+        return;
     };
     let login = connect
         .login
         .as_ref()
         .map(|l| (l.username.as_str(), l.password.as_str()));
-    let device = match shared.logins.check(&connect.client_id, login, cert).await {
+    let device = match shared
+        .logins
+        .check(&connect.client_id, login, peer.cert)
+        .await
+    {
         Ok(device) => device,
-        Err(refused) => return refuse(&mut framed, shared, remote, &refused).await,
+        Err(refused) => return refuse(&mut framed, shared, peer.remote, &refused).await,
     };
     let will = connect.last_will.filter(|w| {
         let own = Topic::new(&shared.site, device, Channel::Status).to_string();
         w.topic == own
     });
-    let keep_alive = match connect.keep_alive {
-        0 => DEFAULT_KEEP_ALIVE,
-        secs => Duration::from_secs(u64::from(secs)) * 3 / 2,
-    };
-    let (deliver, deliveries) = mpsc::channel(SESSION_QUEUE);
-    let taken_over = Arc::new(Notify::new());
-    let handle = SessionHandle {
-        serial,
-        deliver,
-        taken_over: taken_over.clone(),
-    };
-    if framed
-        .send(Packet::ConnAck(ConnAck::new(
-            ConnectReturnCode::Success,
-            false,
-        )))
-        .await
-        .is_err()
-    {
+    let keep_alive = keep_alive(connect.keep_alive);
+    let Some((mut session, taken_over)) =
+        accept(&mut framed, &peer, device, shared, &inbound).await
+    else {
         return;
-    }
-    shared.register(device, handle);
-    tracing::info!(%remote, %device, "mqtt: door unit connected");
-    let mut session = Session {
-        device,
-        shared,
-        inbound: &inbound,
-        deliveries,
-        subscriptions: HashSet::new(),
-        next_pkid: 0,
     };
-    let mut deadline = Instant::now() + keep_alive;
-    let end = loop {
-        let step = tokio::select! {
-            _ = stop.changed() => Err(End::Quiet),
-            _ = taken_over.notified() => Err(End::Quiet),
-            _ = tokio::time::sleep_until(deadline) => Err(End::Abrupt("keep-alive expired".into())),
-            Some(d) = session.deliveries.recv() => session.deliver(&mut framed, d).await,
-            packet = framed.next() => match packet {
-                Some(Ok(packet)) => {
-                    deadline = Instant::now() + keep_alive;
-                    session.handle(&mut framed, packet).await
-                }
-                Some(Err(e)) => {
-                    add(&shared.metrics.malformed, 1);
-                    Err(End::Abrupt(format!("malformed packet: {e:?}")))
-                }
-                None => Err(End::Abrupt("connection closed".into())),
-            },
-        };
-        if let Err(end) = step {
-            break end;
-        }
-    };
-    shared.unregister(device, serial);
+    let end = session
+        .serve(&mut framed, keep_alive, &taken_over, &mut stop)
+        .await;
+    shared.unregister(device, peer.serial);
+    let remote = peer.remote;
     match end {
         End::Clean => tracing::info!(%remote, %device, "mqtt: door unit disconnected"),
         End::Quiet => tracing::debug!(%remote, %device, "mqtt: connection closed by the hub"),
@@ -166,6 +112,81 @@ pub(super) async fn run<S>(
             }
         }
     }
+}
+
+/// Waits for the connection's CONNECT until `peer.connect_by`; `None` (logged, malformed
+/// counted) when anything else comes, or nothing.
+async fn read_connect<S>(
+    framed: &mut Framed<S, Codec>,
+    peer: &Peer,
+    shared: &Shared,
+) -> Option<Connect>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let remote = peer.remote;
+    match tokio::time::timeout_at(peer.connect_by, framed.next()).await {
+        Ok(Some(Ok(Packet::Connect(c)))) => Some(c),
+        Ok(Some(Ok(other))) => {
+            tracing::info!(%remote, "mqtt: expected CONNECT, got {other:?}");
+            None
+        }
+        Ok(Some(Err(e))) => {
+            add(&shared.metrics.malformed, 1);
+            tracing::info!(%remote, "mqtt: bad CONNECT: {e:?}");
+            None
+        }
+        Ok(None) => None,
+        Err(_) => {
+            tracing::info!(%remote, "mqtt: no CONNECT in time");
+            None
+        }
+    }
+}
+
+/// How long the device may stay silent: half as long again as the keep-alive it asked for.
+fn keep_alive(asked_secs: u16) -> Duration {
+    match asked_secs {
+        0 => DEFAULT_KEEP_ALIVE,
+        secs => Duration::from_secs(u64::from(secs)) * 3 / 2,
+    }
+}
+
+/// Answers a logged-in device's CONNECT and registers its session, which a later connection
+/// of the same device ends through the returned `Notify`; `None` when the CONNACK cannot be
+/// sent.
+async fn accept<'a, S>(
+    framed: &mut Framed<S, Codec>,
+    peer: &Peer,
+    device: DeviceId,
+    shared: &'a Shared,
+    inbound: &'a mpsc::Sender<Incoming>,
+) -> Option<(Session<'a>, Arc<Notify>)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (deliver, deliveries) = mpsc::channel(SESSION_QUEUE);
+    let taken_over = Arc::new(Notify::new());
+    let handle = SessionHandle {
+        serial: peer.serial,
+        deliver,
+        taken_over: taken_over.clone(),
+    };
+    let connack = ConnAck::new(ConnectReturnCode::Success, false);
+    if framed.send(Packet::ConnAck(connack)).await.is_err() {
+        return None;
+    }
+    shared.register(device, handle);
+    tracing::info!(remote = %peer.remote, %device, "mqtt: door unit connected");
+    let session = Session {
+        device,
+        shared,
+        inbound,
+        deliveries,
+        subscriptions: HashSet::new(),
+        next_pkid: 0,
+    };
+    Some((session, taken_over))
 }
 
 /// Answers a refused login after a pause, and counts it.
@@ -217,6 +238,43 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// Packets both ways until the device leaves, goes silent for `keep_alive`, breaks the
+    /// protocol, or the hub stops or another connection of the device takes over.
+    async fn serve<S>(
+        &mut self,
+        framed: &mut Framed<S, Codec>,
+        keep_alive: Duration,
+        taken_over: &Notify,
+        stop: &mut watch::Receiver<bool>,
+    ) -> End
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut deadline = Instant::now() + keep_alive;
+        loop {
+            let step = tokio::select! {
+                _ = stop.changed() => Err(End::Quiet),
+                _ = taken_over.notified() => Err(End::Quiet),
+                _ = tokio::time::sleep_until(deadline) => Err(End::Abrupt("keep-alive expired".into())),
+                Some(d) = self.deliveries.recv() => self.deliver(framed, d).await,
+                packet = framed.next() => match packet {
+                    Some(Ok(packet)) => {
+                        deadline = Instant::now() + keep_alive;
+                        self.handle(framed, packet).await
+                    }
+                    Some(Err(e)) => {
+                        add(&self.shared.metrics.malformed, 1);
+                        Err(End::Abrupt(format!("malformed packet: {e:?}")))
+                    }
+                    None => Err(End::Abrupt("connection closed".into())),
+                },
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
     /// Acts on one packet from the device.
     async fn handle<S>(&mut self, framed: &mut Framed<S, Codec>, packet: Packet) -> Result<(), End>
     where

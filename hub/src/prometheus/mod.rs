@@ -153,131 +153,149 @@ struct Scraped(Arc<Mutex<(MetricsSnapshot, Gauges)>>);
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let (s, g) = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let counters = [
-            (
-                "records_received",
-                "Attendance records received from door units",
-                s.records_received,
-            ),
-            ("records_stored", "Records stored (new)", s.records_stored),
-            (
-                "records_duplicate",
-                "Records received again (already stored)",
-                s.records_duplicate,
-            ),
-            (
-                "records_quarantined",
-                "Records acknowledged but held for an admin",
-                s.records_quarantined,
-            ),
-            (
-                "room_corrected",
-                "Records stored under the device's registered room",
-                s.room_corrected,
-            ),
-            (
-                "templates_learned",
-                "Gallery templates learned from Confident captures",
-                s.templates_learned,
-            ),
-            (
-                "acks_sent",
-                "Acknowledgements sent to door units",
-                s.acks_sent,
-            ),
-            ("status_messages", "Heartbeats received", s.status_messages),
-            (
-                "gallery_requests",
-                "Gallery requests from door units",
-                s.gallery_requests,
-            ),
-            (
-                "gallery_updates_sent",
-                "Gallery updates sent to door units",
-                s.gallery_updates_sent,
-            ),
-            (
-                "malformed",
-                "Messages that could not be decoded",
-                s.malformed,
-            ),
-            (
-                "forged",
-                "Messages naming another device than their sender",
-                s.forged,
-            ),
-            (
-                "unknown_device",
-                "Messages from unregistered devices",
-                s.unknown_device,
-            ),
-            (
-                "disabled_device",
-                "Messages from disabled devices",
-                s.disabled_device,
-            ),
-            (
-                "publish_failures",
-                "Messages to door units that could not be sent",
-                s.publish_failures,
-            ),
-            (
-                "broker_errors",
-                "Errors on the broker link",
-                s.broker_errors,
-            ),
-            (
-                "login_refused",
-                "Door units' MQTT logins refused",
-                s.login_refused,
-            ),
-        ];
+        let counters = record_counters(&s).into_iter().chain(message_counters(&s));
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
         }
-        let gauges = [
-            (
-                "mqtt_connected",
-                "1 while the broker link is up",
-                i64::from(s.mqtt_connected),
-            ),
-            (
-                "review_queue",
-                "Records waiting for a teacher's review",
-                g.review_queue,
-            ),
-            ("devices_online", "Door units online", g.devices_online),
-            ("devices_enabled", "Door units enabled", g.devices_enabled),
-            (
-                "galleries_behind",
-                "Online door units whose gallery is older than the one the hub last sent them",
-                g.galleries_behind,
-            ),
-            (
-                "broker_sessions",
-                "Door units connected to the embedded broker",
-                g.broker_sessions,
-            ),
-            (
-                "cluster_hubs",
-                "Hubs sharing the database that this hub counts as live, itself included",
-                g.hubs,
-            ),
-            (
-                "cluster_leader",
-                "1 while this hub runs the scheduled work (closing registers, webhooks, digests, retention)",
-                g.leader,
-            ),
-        ];
-        for (name, help, value) in gauges {
+        for (name, help, value) in gauge_metrics(&s, &g) {
             let gauge = ConstGauge::new(value);
             let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
             gauge.encode(metric)?;
         }
         Ok(())
     }
+}
+
+/// A metric's name, its help text and its value.
+type Described<T> = (&'static str, &'static str, T);
+
+/// Ingest's counters of records, as counted since the hub started.
+fn record_counters(s: &MetricsSnapshot) -> [Described<u64>; 7] {
+    [
+        (
+            "records_received",
+            "Attendance records received from door units",
+            s.records_received,
+        ),
+        ("records_stored", "Records stored (new)", s.records_stored),
+        (
+            "records_duplicate",
+            "Records received again (already stored)",
+            s.records_duplicate,
+        ),
+        (
+            "records_quarantined",
+            "Records acknowledged but held for an admin",
+            s.records_quarantined,
+        ),
+        (
+            "room_corrected",
+            "Records stored under the device's registered room",
+            s.room_corrected,
+        ),
+        (
+            "templates_learned",
+            "Gallery templates learned from Confident captures",
+            s.templates_learned,
+        ),
+        (
+            "acks_sent",
+            "Acknowledgements sent to door units",
+            s.acks_sent,
+        ),
+    ]
+}
+
+/// Ingest's counters of other messages and failures, as counted since the hub started.
+fn message_counters(s: &MetricsSnapshot) -> [Described<u64>; 10] {
+    [
+        ("status_messages", "Heartbeats received", s.status_messages),
+        (
+            "gallery_requests",
+            "Gallery requests from door units",
+            s.gallery_requests,
+        ),
+        (
+            "gallery_updates_sent",
+            "Gallery updates sent to door units",
+            s.gallery_updates_sent,
+        ),
+        (
+            "malformed",
+            "Messages that could not be decoded",
+            s.malformed,
+        ),
+        (
+            "forged",
+            "Messages naming another device than their sender",
+            s.forged,
+        ),
+        (
+            "unknown_device",
+            "Messages from unregistered devices",
+            s.unknown_device,
+        ),
+        (
+            "disabled_device",
+            "Messages from disabled devices",
+            s.disabled_device,
+        ),
+        (
+            "publish_failures",
+            "Messages to door units that could not be sent",
+            s.publish_failures,
+        ),
+        (
+            "broker_errors",
+            "Errors on the broker link",
+            s.broker_errors,
+        ),
+        (
+            "login_refused",
+            "Door units' MQTT logins refused",
+            s.login_refused,
+        ),
+    ]
+}
+
+/// The values read at this scrape: the broker link, the database, the cluster.
+fn gauge_metrics(s: &MetricsSnapshot, g: &Gauges) -> [Described<i64>; 8] {
+    [
+        (
+            "mqtt_connected",
+            "1 while the broker link is up",
+            i64::from(s.mqtt_connected),
+        ),
+        (
+            "review_queue",
+            "Records waiting for a teacher's review",
+            g.review_queue,
+        ),
+        ("devices_online", "Door units online", g.devices_online),
+        ("devices_enabled", "Door units enabled", g.devices_enabled),
+        (
+            "galleries_behind",
+            "Online door units whose gallery is older than the one the hub last sent them",
+            g.galleries_behind,
+        ),
+        (
+            "broker_sessions",
+            "Door units connected to the embedded broker",
+            g.broker_sessions,
+        ),
+        (
+            "cluster_hubs",
+            "Hubs sharing the database that this hub counts as live, itself included",
+            g.hubs,
+        ),
+        (
+            "cluster_leader",
+            "1 while this hub runs the scheduled work (closing registers, webhooks, digests, retention)",
+            g.leader,
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -1,0 +1,216 @@
+use rollcall_shared::ModelId;
+
+use super::*;
+
+#[test]
+fn the_example_parses_to_the_defaults() {
+    let parsed = Config::parse(DEFAULT_CONFIG).unwrap();
+    assert_eq!(parsed, Config::default());
+    parsed.validate().unwrap();
+}
+
+#[test]
+fn the_time_zone_is_a_tz_database_name() {
+    let c = Config::parse("timezone = \"America/New_York\"").unwrap();
+    assert_eq!(c.timezone.name(), "America/New_York");
+    assert_eq!(c.rules().zone, c.timezone);
+    let e = Config::parse("timezone = \"+01:00\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Area/City"), "{e}");
+    let london = with_env("", &[("ROLLCALL_HUB_TIMEZONE", "Europe/London")]).unwrap();
+    assert_eq!(london.timezone.name(), "Europe/London");
+    assert!(with_env("", &[("ROLLCALL_HUB_TIMEZONE", "Europe")]).is_err());
+}
+
+#[test]
+fn an_external_brokers_nodes_are_each_host_and_port() {
+    let c = Config::parse(
+        "[mqtt]\nmode = \"external\"\nbroker = \"mqtt-1.lan:8883\"\n\
+         other_nodes = [\"mqtt-2.lan:8883\", \"10.0.0.3:8883\"]",
+    )
+    .unwrap();
+    c.validate().unwrap();
+    assert_eq!(
+        c.mqtt_nodes(),
+        [
+            ("mqtt-1.lan".to_owned(), 8883),
+            ("mqtt-2.lan".to_owned(), 8883),
+            ("10.0.0.3".to_owned(), 8883)
+        ]
+    );
+    let embedded = Config::parse("[mqtt]\nother_nodes = [\"mqtt-2.lan:8883\"]").unwrap();
+    let e = embedded.validate().unwrap_err().to_string();
+    assert!(e.contains("mode = \"external\""), "{e}");
+    for bad in ["mqtt-2.lan", ":8883", "mqtt-2.lan:port"] {
+        let c = Config::parse(&format!(
+            "[mqtt]\nmode = \"external\"\nother_nodes = [\"{bad}\"]"
+        ))
+        .unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("mqtt.other_nodes"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn the_at_risk_threshold_is_a_fraction() {
+    let c = Config::parse("[reports]\nat_risk_below = 0.8").unwrap();
+    assert_eq!(c.reports.at_risk_below, 0.8);
+    c.validate().unwrap();
+    for bad in ["0.0", "1.5", "-0.1", "90.0", "nan"] {
+        let c = Config::parse(&format!("[reports]\nat_risk_below = {bad}")).unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("reports.at_risk_below"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn the_retired_fixed_offset_says_what_replaced_it() {
+    let old = Config::parse("[attendance]\nutc_offset_minutes = 60").unwrap();
+    let e = old.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("timezone = ") && e.contains("utc_offset_minutes"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_typo_is_an_error() {
+    assert!(Config::parse("sitee = \"x\"").is_err());
+    assert!(Config::parse("[http]\nlisten_addr = \"127.0.0.1:1\"").is_err());
+    let bad_site = Config::parse("site = \"Main School\"").unwrap();
+    assert!(bad_site.validate().is_err());
+}
+
+#[test]
+fn limits_out_of_range_name_the_setting_and_the_range() {
+    for (toml, name) in [
+        ("[http]\nmax_connections = 0", "http.max_connections"),
+        (
+            "[http]\nheader_timeout_secs = 0",
+            "http.header_timeout_secs",
+        ),
+        (
+            "[http]\nrequest_timeout_secs = 86400",
+            "http.request_timeout_secs",
+        ),
+        (
+            "[mqtt.embedded]\nconnect_timeout_secs = 0",
+            "mqtt.embedded.connect_timeout_secs",
+        ),
+        (
+            "[faces]\nmax_photo_megapixels = 145",
+            "faces.max_photo_megapixels",
+        ),
+    ] {
+        let message = Config::parse(toml)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(name) && message.contains("between"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn plain_http_off_loopback_needs_consent() {
+    let mut c = Config::parse("[http]\nlisten = \"0.0.0.0:8080\"").unwrap();
+    assert!(c.validate().is_err());
+    c.http.allow_plain_http = true;
+    c.validate().unwrap();
+    let tls = "[http]\nlisten = \"0.0.0.0:8443\"\n[http.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"";
+    Config::parse(tls).unwrap().validate().unwrap();
+}
+
+#[test]
+fn the_embedded_broker_is_the_default_and_needs_tls_off_loopback() {
+    let mut c = Config::default();
+    assert_eq!(c.mqtt.mode, MqttMode::Embedded);
+    c.mqtt.embedded.listen = "0.0.0.0:8883".parse().unwrap();
+    assert!(c.validate().is_err());
+    c.mqtt.embedded.allow_plain_mqtt = true;
+    c.validate().unwrap();
+    let tls = "[mqtt.embedded]\nlisten = \"0.0.0.0:8883\"\n[mqtt.embedded.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"";
+    Config::parse(tls).unwrap().validate().unwrap();
+    let external = Config::parse("[mqtt]\nmode = \"external\"\nbroker = \"nope\"").unwrap();
+    assert!(external.validate().is_err());
+    assert!(Config::parse("[mqtt]\nmode = \"cloud\"").is_err());
+}
+
+#[test]
+fn client_certificates_default_to_the_hubs_own_device_ca() {
+    let base = "[mqtt.embedded]\nlisten = \"0.0.0.0:8883\"\n[mqtt.embedded.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+    let off = Config::parse(base).unwrap();
+    assert_eq!(off.broker_client_ca(), None);
+    let required = Config::parse(&format!("{base}client_auth = \"required\"")).unwrap();
+    required.validate().unwrap();
+    let expected = required.data_dir.join("device-ca.pem");
+    assert_eq!(
+        required.broker_client_ca(),
+        Some((expected, ClientAuth::Required))
+    );
+    let own = format!("{base}client_auth = \"optional\"\nclient_ca = \"/etc/school-ca.pem\"");
+    let own = Config::parse(&own).unwrap();
+    assert_eq!(
+        own.broker_client_ca(),
+        Some(("/etc/school-ca.pem".into(), ClientAuth::Optional))
+    );
+    let unused = Config::parse(&format!("{base}client_ca = \"ca.pem\"")).unwrap();
+    let message = unused.validate().unwrap_err().to_string();
+    assert!(message.contains("client_auth"), "{message}");
+    assert!(Config::parse(&format!("{base}client_auth = \"yes\"")).is_err());
+}
+
+#[test]
+fn the_broker_transport_is_tcp_or_a_tls_table() {
+    let tls = "[mqtt.transport.tls]\nca_file = \"ca.pem\"\nclient_cert = \"c.pem\"\nclient_key = \"k.pem\"";
+    let c = Config::parse(tls).unwrap();
+    assert!(matches!(
+        c.mqtt.transport,
+        MqttTransport::Tls {
+            client_cert: Some(_),
+            ..
+        }
+    ));
+    assert!(Config::parse("[mqtt.transport.tls]\nca = \"x\"").is_err());
+    assert!(Config::parse("[mqtt]\ntransport = \"quic\"").is_err());
+}
+
+#[test]
+fn photo_enrolment_needs_the_pipeline_model_in_the_gallery() {
+    let mut c = Config::default();
+    c.gallery.model = ModelId::new("dlib-resnet-v1").unwrap();
+    assert!(c.validate().is_err());
+    c.faces.enabled = false;
+    c.validate().unwrap();
+}
+
+/// `text` with the environment `vars`, validated, as `serve` reads its file.
+fn with_env(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    rollcall_runtime::config::load_str(text, "hub.toml", vars)
+}
+
+#[test]
+fn environment_overrides_the_file_and_secrets_are_redacted() {
+    let c = with_env(
+        "site = \"main\"\n[http]\nlisten = \"127.0.0.1:9000\"",
+        &[
+            ("ROLLCALL_HUB_SITE", "north"),
+            ("ROLLCALL_HUB_HTTP__LISTEN", "127.0.0.1:9001"),
+            ("ROLLCALL_HUB_MQTT__EMBEDDED__LISTEN", "127.0.0.1:9883"),
+            ("ROLLCALL_HUB_MQTT_PASSWORD", "hunter2"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.site.as_str(), "north");
+    assert_eq!(c.http.listen.port(), 9001);
+    assert_eq!(c.mqtt.embedded.listen.port(), 9883);
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("hunter2") && shown.contains("redacted"));
+    assert!(with_env("", &[("ROLLCALL_HUB_SITE", "Bad Site")]).is_err());
+    assert!(with_env("", &[("ROLLCALL_HUB_HTTP__LISTN", "127.0.0.1:1")]).is_err());
+}
