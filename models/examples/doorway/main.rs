@@ -1,0 +1,271 @@
+//! The door at a doorway (issue 32): what the door unit makes of people walking in when its
+//! camera sees them small, blurred, badly lit and JPEG-compressed in a 1280×720 frame.
+//!
+//! cargo run --release -p rollcall-models --example doorway -- ../shared/faces/identities \
+//!     --cache /tmp/faces.jsonl --frames-cache /tmp/doorway-frames.jsonl \
+//!     [--probes probes.jsonl] [--limit N] [--frames 3] [--seed 1] [--conditions clean,doorway] \
+//!     [--confident 0.32 --margin 0.08 --uncertain 0.40 --same-in-burst 0.40]
+//!
+//! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
+//! order. Each arrival's walk-in photo is degraded under every named condition
+//! (`rollcall_models::eval::doorway::conditions`), `--frames` frames each, every frame run
+//! through the door's pipeline (`frames.rs`, cached), and decided as the door does
+//! (`burst.rs`) from the first frame alone and from the whole walk-in. `--limit` keeps the
+//! first N people of each half (a quick run). Tables go to stdout, progress to stderr.
+
+#[path = "../common/faces_cache.rs"]
+mod faces_cache;
+
+mod burst;
+mod frames;
+mod probes;
+mod report;
+mod school;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use faces_cache::{Error, faces_of};
+use frames::{Frames, Walk};
+use probes::Probe;
+use report::{Tally, outcome, tally_header, tally_row, walk_frames};
+use rollcall_models::eval::doorway::{Conditions, conditions};
+use rollcall_models::matching::Thresholds;
+use school::School;
+
+struct Args {
+    dir: PathBuf,
+    cache: Option<PathBuf>,
+    frames_cache: Option<PathBuf>,
+    probes: Option<PathBuf>,
+    limit: usize,
+    frames: usize,
+    seed: u64,
+    conditions: Vec<(&'static str, Conditions)>,
+    thresholds: Thresholds,
+    same_in_burst: f32,
+}
+
+const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--probes FILE] \
+                     [--limit N] [--frames N] [--seed N] [--conditions a,b] \
+                     [--confident D --margin D --uncertain D --same-in-burst D]";
+
+fn parse() -> Result<Args, Error> {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let dir = all.first().filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
+    let value = |flag: &str| {
+        all.iter()
+            .position(|a| a == flag)
+            .and_then(|i| all.get(i + 1))
+    };
+    let number = |flag: &str, default: f64| -> Result<f64, Error> {
+        Ok(value(flag)
+            .map(|v| v.parse())
+            .transpose()?
+            .unwrap_or(default))
+    };
+    let mut named = conditions();
+    if let Some(list) = value("--conditions") {
+        let wanted: Vec<&str> = list.split(',').collect();
+        named.retain(|(n, _)| wanted.contains(n));
+        if named.len() != wanted.len() {
+            return Err(format!("unknown condition in {list}; known: {:?}", names()).into());
+        }
+    }
+    let thresholds = Thresholds {
+        confident: number("--confident", 0.32)? as f32,
+        uncertain: number("--uncertain", 0.40)? as f32,
+        min_margin: number("--margin", 0.08)? as f32,
+    };
+    thresholds.validate()?;
+    let frames = number("--frames", 3.0)? as usize;
+    if !(1..=10).contains(&frames) {
+        return Err("--frames must be 1 to 10".into());
+    }
+    Ok(Args {
+        dir: PathBuf::from(dir),
+        cache: value("--cache").map(PathBuf::from),
+        frames_cache: value("--frames-cache").map(PathBuf::from),
+        probes: value("--probes").map(PathBuf::from),
+        limit: number("--limit", f64::INFINITY)? as usize,
+        frames,
+        seed: number("--seed", 1.0)? as u64,
+        conditions: named,
+        same_in_burst: number("--same-in-burst", f64::from(thresholds.uncertain))? as f32,
+        thresholds,
+    })
+}
+
+fn names() -> Vec<&'static str> {
+    conditions().into_iter().map(|(n, _)| n).collect()
+}
+
+fn main() -> Result<(), Error> {
+    let args = parse()?;
+    let started = Instant::now();
+    let photos = faces_of(&args.dir, args.cache.as_deref())?;
+    let halves = [
+        ("calibration", School::new(&photos, 0, args.limit)),
+        ("held out", School::new(&photos, 1, args.limit)),
+    ];
+    let walks: Vec<Walk> = halves
+        .iter()
+        .flat_map(|(_, s)| &s.arrivals)
+        .flat_map(|a| {
+            args.conditions.iter().map(|&(condition, conditions)| Walk {
+                photo: &a.photo,
+                subject: a.subject,
+                condition,
+                conditions,
+            })
+        })
+        .collect();
+    let frames = frames::film(&walks, args.frames, args.seed, args.frames_cache.as_deref())?;
+    let elapsed = started.elapsed();
+    println!("# The door at a doorway\n");
+    println!(
+        "{:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
+        args.thresholds, args.same_in_burst, args.frames, args.seed
+    );
+    let mut all_probes = Vec::new();
+    for (half, school) in &halves {
+        report_half(half, school, &frames, &args);
+        all_probes.extend(half_probes(half, school, &frames, &args));
+    }
+    distances(&all_probes, args.thresholds.confident);
+    if let Some(file) = &args.probes {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
+        for p in &all_probes {
+            writeln!(out, "{}", serde_json::to_string(p)?)?;
+        }
+        eprintln!("{} probes written to {}", all_probes.len(), file.display());
+    }
+    Ok(())
+}
+
+fn report_half(half: &str, school: &School, frames: &Frames, args: &Args) {
+    let strangers = school.arrivals.len() - school.students();
+    println!(
+        "\n## {half}: {} students in {} classes, {strangers} strangers",
+        school.students(),
+        school.students().div_ceil(school::CLASS_SIZE)
+    );
+    for n in [1, args.frames] {
+        let what = if n == 1 {
+            "one frame".to_string()
+        } else {
+            format!("a {n}-frame walk-in")
+        };
+        println!("\n### {half}, {what}\n");
+        tally_header("condition");
+        let mut mistakes = Vec::new();
+        for &(condition, _) in &args.conditions {
+            let t = tally(school, frames, args, condition, n, |_| true);
+            tally_row(condition, &t);
+            mistakes.extend(t.mistakes.into_iter().map(|m| (condition, m)));
+        }
+        print_mistakes(school, &mistakes);
+        if args.conditions.iter().any(|c| c.0 == "doorway") {
+            println!("\n{half}, {what}, doorway preset, by eye distance in the first frame:\n");
+            tally_header("eyes (asked)");
+            for (label, lo, hi) in report::SIZE_BINS {
+                let bin = |r: &frames::FrameRecord| (lo..hi).contains(&r.degradation.eye_px);
+                tally_row(label, &tally(school, frames, args, "doorway", n, bin));
+            }
+        }
+        if n == args.frames {
+            break;
+        }
+    }
+}
+
+/// Outcomes of every arrival under `condition` from `n` frames, for walk-ins whose first frame
+/// passes `keep`.
+fn tally(
+    school: &School,
+    frames: &Frames,
+    args: &Args,
+    condition: &str,
+    n: usize,
+    keep: impl Fn(&frames::FrameRecord) -> bool,
+) -> Tally {
+    let mut t = Tally::default();
+    for a in &school.arrivals {
+        let Some(walk) = walk_frames(frames, a, condition, n, args.seed) else {
+            continue;
+        };
+        if walk.first().is_some_and(|r| keep(r)) {
+            let (o, mistake) = outcome(school, a, &walk, &args.thresholds, args.same_in_burst);
+            t.add(a.student.is_some(), o);
+            let role = if a.student.is_some() {
+                "student"
+            } else {
+                "stranger"
+            };
+            let who = format!("{} ({role})", a.person);
+            t.mistakes.extend(mistake.map(|m| (who, m)));
+        }
+    }
+    t
+}
+
+fn print_mistakes(school: &School, mistakes: &[(&str, (String, report::Mistake))]) {
+    if mistakes.is_empty() {
+        return;
+    }
+    println!("\nWrong Confident names:\n");
+    println!("| condition | who walked in | named | distance |");
+    println!("|---|---|---|---|");
+    for (condition, (who, m)) in mistakes {
+        let named = m
+            .named
+            .and_then(|i| school.names.get(i))
+            .map_or("?", |n| n.as_str());
+        println!("| {condition} | {who} | {named} | {:.3} |", m.distance);
+    }
+}
+
+fn half_probes(half: &'static str, school: &School, frames: &Frames, args: &Args) -> Vec<Probe> {
+    let mut out = Vec::new();
+    for a in &school.arrivals {
+        for &(condition, _) in &args.conditions {
+            for i in 0..args.frames {
+                if let Some(r) = frames.get(&a.photo, condition, i, args.seed) {
+                    out.push(probes::probe(half, school, a, r));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn distances(probes: &[Probe], confident: f32) {
+    for half in ["calibration", "held out"] {
+        let mine: Vec<Probe> = probes.iter().filter(|p| p.half == half).cloned().collect();
+        println!(
+            "\n## Distances, {half} (every frame of every condition where the face was found)"
+        );
+        report::distance_table(
+            &format!("{half}, by measured eye distance:"),
+            &mine,
+            &report::SIZE_BINS,
+            |p| p.inter_ocular_px,
+            confident,
+        );
+        report::distance_table(
+            &format!("{half}, by detector score:"),
+            &mine,
+            &report::SCORE_BINS,
+            |p| p.detector_score,
+            confident,
+        );
+        report::distance_table(
+            &format!("{half}, by sharpness of the chip:"),
+            &mine,
+            &report::SHARPNESS_BINS,
+            |p| p.sharpness,
+            confident,
+        );
+    }
+}

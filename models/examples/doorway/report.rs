@@ -1,0 +1,230 @@
+//! The benchmark's tables (markdown): per condition, what the door made of each arrival after
+//! one frame and after the whole walk-in; per face size under the doorway preset; and the
+//! distance distributions of genuine and stranger faces per quality bin.
+
+use rollcall_models::matching::{Decision, Thresholds};
+
+use crate::burst::{Obs, Record, door_gate, records};
+use crate::frames::{FrameRecord, Frames};
+use crate::probes::{Probe, subject_face};
+use crate::school::{Arrival, School};
+
+/// What came of one arrival.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Confident, for the right student (a student) — or for anyone (a stranger).
+    Confident,
+    /// Confident for another student (a student only).
+    Wrong,
+    /// Uncertain: a review card.
+    Card,
+    /// A record, Unknown.
+    Unknown,
+    /// The subject's face found in no frame.
+    NoFace,
+    /// Found, but the gate left every face out (too small, low score, landmarks).
+    Gated,
+    /// A frame could not be made (the photo did not decode) or searched.
+    Error,
+}
+
+/// A Confident name given wrongly: to a stranger, or to another student.
+pub struct Mistake {
+    pub named: Option<usize>,
+    pub distance: f32,
+}
+
+/// What the door makes of `frames` of `a`, and the wrong Confident name if it gave one.
+pub fn outcome(
+    school: &School,
+    a: &Arrival,
+    frames: &[&FrameRecord],
+    t: &Thresholds,
+    join: f32,
+) -> (Outcome, Option<Mistake>) {
+    if frames.iter().any(|r| r.error.is_some()) {
+        return (Outcome::Error, None);
+    }
+    let gate = door_gate();
+    let found: Vec<(usize, &crate::faces_cache::SeenFace)> = frames
+        .iter()
+        .filter_map(|r| subject_face(r).map(|f| (r.frame, f)))
+        .collect();
+    if found.is_empty() {
+        return (Outcome::NoFace, None);
+    }
+    let kept: Vec<Obs> = found
+        .iter()
+        .filter_map(|(i, f)| Obs::of(f, *i, &gate))
+        .collect();
+    if kept.is_empty() {
+        return (Outcome::Gated, None);
+    }
+    let made = records(&kept, school, a.class, t, join);
+    let confident = |r: &&Record| r.0 == Decision::Confident;
+    let wrong = made
+        .iter()
+        .filter(confident)
+        .find(|r| a.student.is_none() || r.1 != a.student)
+        .map(|r| Mistake {
+            named: r.1,
+            distance: r.2,
+        });
+    let o = match a.student {
+        Some(_) if wrong.is_some() => Outcome::Wrong,
+        _ if made.iter().any(|r| confident(&r)) => Outcome::Confident,
+        _ if made.iter().any(|r| r.0 == Decision::Uncertain) => Outcome::Card,
+        _ => Outcome::Unknown,
+    };
+    (o, wrong)
+}
+
+/// Outcomes of students and of strangers, counted, and the wrong names given.
+#[derive(Default)]
+pub struct Tally {
+    pub students: [usize; 7],
+    pub strangers: [usize; 7],
+    /// Who was named wrongly, whom the door named, at what distance.
+    pub mistakes: Vec<(String, Mistake)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, student: bool, o: Outcome) {
+        let row = if student {
+            &mut self.students
+        } else {
+            &mut self.strangers
+        };
+        row[o as usize] += 1;
+    }
+}
+
+fn pct(n: usize, of: usize) -> String {
+    format!("{:.1} %", 100.0 * n as f64 / of.max(1) as f64)
+}
+
+pub fn tally_header(first: &str) {
+    println!(
+        "| {first} | students | automation | wrong names | cards | unknown | no face | gated out | strangers | strangers accepted | stranger cards | stranger no face / gated |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+}
+
+pub fn tally_row(label: &str, t: &Tally) {
+    let (s, x) = (&t.students, &t.strangers);
+    let (ns, nx) = (s.iter().sum::<usize>(), x.iter().sum::<usize>());
+    let errors = s[Outcome::Error as usize] + x[Outcome::Error as usize];
+    let note = if errors > 0 {
+        format!(" ({errors} not made)")
+    } else {
+        String::new()
+    };
+    println!(
+        "| {label}{note} | {ns} | {} ({}) | {} | {} | {} | {} | {} | {nx} | {} | {} | {} / {} |",
+        pct(s[Outcome::Confident as usize], ns),
+        s[Outcome::Confident as usize],
+        s[Outcome::Wrong as usize],
+        s[Outcome::Card as usize],
+        s[Outcome::Unknown as usize],
+        s[Outcome::NoFace as usize],
+        s[Outcome::Gated as usize],
+        x[Outcome::Confident as usize],
+        x[Outcome::Card as usize],
+        x[Outcome::NoFace as usize],
+        x[Outcome::Gated as usize],
+    );
+}
+
+/// The first `n` frames of `a` under `condition`, if all are there.
+pub fn walk_frames<'a>(
+    frames: &'a Frames,
+    a: &Arrival,
+    condition: &str,
+    n: usize,
+    seed: u64,
+) -> Option<Vec<&'a FrameRecord>> {
+    (0..n)
+        .map(|i| frames.get(&a.photo, condition, i, seed))
+        .collect()
+}
+
+/// Eye-distance bins, px: `(label, lo, hi)`.
+pub const SIZE_BINS: [(&str, f32, f32); 5] = [
+    ("< 18 px", 0.0, 18.0),
+    ("18–24 px", 18.0, 24.0),
+    ("24–32 px", 24.0, 32.0),
+    ("32–45 px", 32.0, 45.0),
+    ("≥ 45 px", 45.0, f32::INFINITY),
+];
+
+/// Detector-score bins.
+pub const SCORE_BINS: [(&str, f32, f32); 4] = [
+    ("< 0.9", 0.0, 0.9),
+    ("0.9–0.99", 0.9, 0.99),
+    ("0.99–0.999", 0.99, 0.999),
+    ("≥ 0.999", 0.999, f32::INFINITY),
+];
+
+/// Sharpness bins (variance of the Laplacian of the chip, grey levels²; the frames' median is
+/// about 25).
+pub const SHARPNESS_BINS: [(&str, f32, f32); 5] = [
+    ("< 8", 0.0, 8.0),
+    ("8–15", 8.0, 15.0),
+    ("15–30", 15.0, 30.0),
+    ("30–60", 30.0, 60.0),
+    ("≥ 60", 60.0, f32::INFINITY),
+];
+
+/// Genuine and stranger distances of the probes whose `measure` falls in each bin.
+pub fn distance_table(
+    title: &str,
+    probes: &[Probe],
+    bins: &[(&str, f32, f32)],
+    measure: impl Fn(&Probe) -> Option<f32>,
+    confident: f32,
+) {
+    println!("\n{title}\n");
+    println!(
+        "| bin | student faces | to the right student p5 / p50 / p95 | right within {confident} | nearest is another student | stranger faces | stranger's nearest min / p1 / p5 / p50 | strangers within {confident} |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for &(label, lo, hi) in bins {
+        let inside: Vec<&Probe> = probes
+            .iter()
+            .filter(|p| measure(p).is_some_and(|v| v >= lo && v < hi))
+            .collect();
+        let mut genuine: Vec<f32> = inside.iter().filter_map(|p| p.right_distance).collect();
+        let wrong = inside
+            .iter()
+            .filter(|p| p.right_id.is_some() && p.best_id.is_some() && p.best_id != p.right_id)
+            .count();
+        let mut strangers: Vec<f32> = inside
+            .iter()
+            .filter(|p| p.right_id.is_none())
+            .filter_map(|p| p.best_distance)
+            .collect();
+        genuine.sort_by(f32::total_cmp);
+        strangers.sort_by(f32::total_cmp);
+        let within = |v: &[f32]| v.iter().filter(|&&d| d <= confident).count();
+        println!(
+            "| {label} | {} | {} | {} | {wrong} | {} | {} | {} |",
+            genuine.len(),
+            quantiles(&genuine, &[0.05, 0.5, 0.95]),
+            pct(within(&genuine), genuine.len()),
+            strangers.len(),
+            quantiles(&strangers, &[0.0, 0.01, 0.05, 0.5]),
+            within(&strangers),
+        );
+    }
+}
+
+fn quantiles(sorted: &[f32], ps: &[f64]) -> String {
+    if sorted.is_empty() {
+        return "—".into();
+    }
+    let at = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+    ps.iter()
+        .map(|&p| format!("{:.3}", at(p)))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}

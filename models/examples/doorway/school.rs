@@ -1,0 +1,132 @@
+//! The people of one half of the face set as a school, exactly as `door_sim` splits them:
+//! sorted by name, every other person (even = calibration, odd = held out); whoever has more
+//! than `ENROLLED` photos with a face is a student enrolled from their first `ENROLLED`
+//! (clean, the enrolment rule's face) and walks in with the next one; everyone else is a
+//! stranger who walks past with their first photo. Classes of `CLASS_SIZE` in name order.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rollcall_models::eval::doorway::Subject;
+use rollcall_models::matching::{EMBEDDING_DIM, Embedding, Gallery, Match, MatchMode};
+use rollcall_models::pipeline::{DOMINANCE, dominant_face};
+
+use crate::faces_cache::Photo;
+
+pub const ENROLLED: usize = 3;
+pub const CLASS_SIZE: usize = 30;
+
+/// Somebody walking in.
+pub struct Arrival {
+    pub person: String,
+    pub photo: PathBuf,
+    /// Where their face is in the photo (the clean detection).
+    pub subject: Subject,
+    /// Their index among the students, if enrolled.
+    pub student: Option<usize>,
+    /// The class whose door they walk through.
+    pub class: usize,
+}
+
+pub struct School {
+    pub names: Vec<String>,
+    pub templates: Vec<Vec<Embedding>>,
+    pub gallery: Gallery<usize>,
+    pub arrivals: Vec<Arrival>,
+}
+
+/// One photo's face: embedding and where it is.
+struct Clean<'a> {
+    photo: &'a Photo,
+    embedding: Embedding,
+    subject: Subject,
+}
+
+fn clean(p: &Photo) -> Option<Clean<'_>> {
+    let boxes: Vec<[f32; 4]> = p.faces.iter().map(|f| f.bbox).collect();
+    let i = dominant_face(&boxes, p.width, p.height, DOMINANCE).ok()?;
+    let face = &p.faces[i];
+    Some(Clean {
+        photo: p,
+        embedding: Embedding::try_from(face.embedding.get(..EMBEDDING_DIM)?).ok()?,
+        subject: Subject {
+            bbox: face.bbox,
+            eye_px: face.quality.inter_ocular_px,
+        },
+    })
+}
+
+impl School {
+    /// Half `half` (0 or 1), at most `limit` people of it.
+    pub fn new(photos: &[Photo], half: usize, limit: usize) -> School {
+        let mut people: BTreeMap<&str, Vec<Clean>> = BTreeMap::new();
+        for p in photos {
+            people.entry(&p.person).or_default().extend(clean(p));
+        }
+        let mut school = School {
+            names: Vec::new(),
+            templates: Vec::new(),
+            gallery: Gallery::default(),
+            arrivals: Vec::new(),
+        };
+        let mut strangers = Vec::new();
+        for (name, faces) in people.into_iter().skip(half).step_by(2).take(limit) {
+            if faces.len() > ENROLLED {
+                school.enrol(name, &faces);
+            } else if let Some(first) = faces.first() {
+                strangers.push(arrival(name, first, None, 0));
+            }
+        }
+        let classes = school.names.len().div_ceil(CLASS_SIZE).max(1);
+        for (i, mut s) in strangers.into_iter().enumerate() {
+            s.class = i % classes;
+            school.arrivals.push(s);
+        }
+        let pairs = school
+            .templates
+            .iter()
+            .enumerate()
+            .flat_map(|(i, faces)| faces.iter().map(move |f| (i, *f)));
+        school.gallery = Gallery::try_from_iter(pairs).unwrap_or_default();
+        school
+    }
+
+    fn enrol(&mut self, name: &str, faces: &[Clean]) {
+        let student = self.names.len();
+        self.names.push(name.to_string());
+        self.templates
+            .push(faces[..ENROLLED].iter().map(|f| f.embedding).collect());
+        let walk = arrival(name, &faces[ENROLLED], Some(student), student / CLASS_SIZE);
+        self.arrivals.push(walk);
+    }
+
+    pub fn students(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The two nearest students of `class` (the door searches the class the timetable expects).
+    pub fn search(&self, face: &Embedding, class: usize) -> Vec<Match<usize>> {
+        self.gallery
+            .search_among(face, 2, MatchMode::Nearest, |s| s / CLASS_SIZE == class)
+            .unwrap_or_default()
+    }
+
+    /// Distance from `face` to `student`'s nearest template.
+    pub fn distance_to(&self, face: &Embedding, student: usize) -> Option<f32> {
+        let faces = self.templates.get(student)?;
+        faces
+            .iter()
+            .map(|t| t.distance(face))
+            .min_by(f32::total_cmp)
+    }
+}
+
+fn arrival(name: &str, face: &Clean, student: Option<usize>, class: usize) -> Arrival {
+    Arrival {
+        person: name.to_string(),
+        photo: face.photo.path.clone(),
+        subject: face.subject,
+        student,
+        class,
+    }
+}
