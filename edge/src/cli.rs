@@ -94,6 +94,10 @@ pub struct CalibrateArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// The door's configuration, whose `[quality]` gate grades each face for the per-grade
+    /// figures (default: the example configuration's, `rollcall-edge --print-default-config`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 }

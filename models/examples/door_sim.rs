@@ -92,8 +92,11 @@ fn main() -> Result<(), Error> {
         false => Scope::Class,
     };
     let halves = [school(&photos, 0, scope), school(&photos, 1, scope)];
+    // Portraits: every face is of one grade, so one band.
+    let confident = value("--confident")?.unwrap_or(0.26);
     let t = Thresholds {
-        confident: value("--confident")?.unwrap_or(0.26),
+        confident,
+        confident_weak: confident,
         uncertain: value("--uncertain")?.unwrap_or(0.30),
         min_margin: value("--margin")?.unwrap_or(0.035),
     };
@@ -287,6 +290,7 @@ fn sweep(s: &School) -> Vec<Point> {
         for margin in [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12] {
             let t = Thresholds {
                 confident,
+                confident_weak: confident,
                 uncertain: f32::max(confident, 0.40),
                 min_margin: margin,
             };

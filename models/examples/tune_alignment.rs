@@ -30,6 +30,7 @@ use rollcall_models::eval::{Sample, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
 use rollcall_models::landmarks::{ShapePredictor, SpBoxFit, box_from_detection};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::quality::Grade;
 use rollcall_models::quality::QualityGate;
 use rollcall_models::weights::ModelsDir;
 use serde::{Deserialize, Serialize};
@@ -313,6 +314,7 @@ fn embed_all(
             samples.push(Sample {
                 person: p.person,
                 embedding,
+                grade: Grade::Good,
             });
         }
     }
@@ -598,6 +600,7 @@ mod views {
             .zip(&dump.views)
             .map(|(&person, vs)| Sample {
                 person,
+                grade: Grade::Good,
                 embedding: vs.as_ref().map(|vs| {
                     let mut m = [0f32; EMBEDDING_DIM];
                     for &i in &idx {

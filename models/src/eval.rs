@@ -18,18 +18,23 @@
 //!   rate of mated probes that are both accepted and named correctly.
 //! * **recommended thresholds**: Confident at open-set FPIR 1e-3, Uncertain at FPIR 1e-2, each
 //!   with the false-accept rate of one comparison it implies.
+//! * **per grade** (the door's [`Grade`] of each probe's face): the open-set figures with the
+//!   probes of one grade only (every enrolled person as above), and the grade's confident
+//!   band at FPIR 1e-3: `confident` for good faces, `confident_weak` for weak ones.
 
 pub mod doorway;
 
 use serde::Serialize;
 
 use crate::matching::{EMBEDDING_DIM, Embedding};
+use crate::quality::Grade;
 
-/// One photo: whose it is, and its embedding if a face was extracted.
+/// One photo: whose it is, its embedding if a face was extracted, and that face's grade.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub person: usize,
     pub embedding: Option<Embedding>,
+    pub grade: Grade,
 }
 
 /// Everything `calibrate` reports.
@@ -44,6 +49,16 @@ pub struct Report {
     pub rank1_three_photos: f64,
     pub open_set: OpenSet,
     pub recommended: Recommended,
+    /// The open-set figures with the probes of each grade (good, weak) alone.
+    pub by_grade: Vec<GradeOpenSet>,
+}
+
+/// [`OpenSet`] over the probes of one grade.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeOpenSet {
+    pub grade: Grade,
+    #[serde(flatten)]
+    pub open_set: OpenSet,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,20 +95,39 @@ pub struct Recommended {
     pub confident_far: f64,
     pub uncertain: f32,
     pub uncertain_far: f64,
+    /// The weak grade's band at FPIR 1e-3, at most `confident` (`confident` when there were no
+    /// weak strangers to measure it on).
+    pub confident_weak: f32,
 }
 
 /// Computes the whole report. `samples` must be grouped by person in a fixed order.
 pub fn evaluate(samples: &[Sample]) -> Report {
     let persons = group(samples);
+    let grades = group_grades(samples);
     let failures = samples.iter().filter(|s| s.embedding.is_none()).count();
     let pairs = PairDistances::all_pairs(&persons);
     let verification = pairs.verification();
-    let open_set = open_set(&persons);
+    let open_set = open_set(&persons, |_, _| true);
+    let by_grade: Vec<GradeOpenSet> = [Grade::Good, Grade::Weak]
+        .into_iter()
+        .map(|grade| GradeOpenSet {
+            grade,
+            open_set: self::open_set(&persons, |p, i| grades[p][i] == grade),
+        })
+        .collect();
+    let confident = open_set.dir_at_fpir_1e3.threshold;
+    let weak = &by_grade[1].open_set;
+    let confident_weak = if weak.non_mated_probes > 0 {
+        weak.dir_at_fpir_1e3.threshold.min(confident)
+    } else {
+        confident
+    };
     let recommended = Recommended {
-        confident: open_set.dir_at_fpir_1e3.threshold,
-        confident_far: pairs.false_accept_rate(open_set.dir_at_fpir_1e3.threshold),
+        confident,
+        confident_far: pairs.false_accept_rate(confident),
         uncertain: open_set.dir_at_fpir_1e2.threshold,
         uncertain_far: pairs.false_accept_rate(open_set.dir_at_fpir_1e2.threshold),
+        confident_weak,
     };
     Report {
         images: samples.len(),
@@ -105,6 +139,7 @@ pub fn evaluate(samples: &[Sample]) -> Report {
         rank1_three_photos: closed_set_rank1(&persons, 3),
         open_set,
         recommended,
+        by_grade,
     }
 }
 
@@ -116,6 +151,16 @@ fn group(samples: &[Sample]) -> Vec<Vec<Embedding>> {
         if let Some(e) = s.embedding {
             persons[s.person].push(e);
         }
+    }
+    persons
+}
+
+/// The grades of the extracted faces, in [`group`]'s order.
+fn group_grades(samples: &[Sample]) -> Vec<Vec<Grade>> {
+    let count = samples.iter().map(|s| s.person + 1).max().unwrap_or(0);
+    let mut persons = vec![Vec::new(); count];
+    for s in samples.iter().filter(|s| s.embedding.is_some()) {
+        persons[s.person].push(s.grade);
     }
     persons
 }
@@ -241,7 +286,8 @@ fn threshold_at_rate(negatives: &[f32], rate: f64) -> f32 {
 
 /// Enrolment templates (centroid of the first `g` images, leaving at least one probe when the
 /// person has two or more) and the remaining probes.
-fn split(persons: &[Vec<Embedding>], g: usize) -> (Vec<Embedding>, Vec<(usize, Embedding)>) {
+/// Probes are `(person, index among the person's embeddings, embedding)`.
+fn split(persons: &[Vec<Embedding>], g: usize) -> (Vec<Embedding>, Vec<Probe>) {
     let mut templates = Vec::with_capacity(persons.len());
     let mut probes = Vec::new();
     for (p, es) in persons.iter().enumerate() {
@@ -251,7 +297,7 @@ fn split(persons: &[Vec<Embedding>], g: usize) -> (Vec<Embedding>, Vec<(usize, E
         } else {
             centroid(&es[..n])
         });
-        probes.extend(es[n..].iter().map(|e| (p, *e)));
+        probes.extend(es.iter().enumerate().skip(n).map(|(i, e)| (p, i, *e)));
     }
     (templates, probes)
 }
@@ -269,12 +315,17 @@ fn closed_set_rank1(persons: &[Vec<Embedding>], g: usize) -> f64 {
     let templates: Vec<(usize, Embedding)> = templates.into_iter().enumerate().collect();
     let correct = probes
         .iter()
-        .filter(|(p, e)| nearest(&templates, e).0 == *p)
+        .filter(|(p, _, e)| nearest(&templates, e).0 == *p)
         .count();
     ratio(correct, probes.len())
 }
 
-fn open_set(persons: &[Vec<Embedding>]) -> OpenSet {
+/// One probe of [`split`]: person, index among their embeddings, embedding.
+type Probe = (usize, usize, Embedding);
+
+/// Open-set figures over the probes for which `probe(person, index)` holds.
+fn open_set(persons: &[Vec<Embedding>], probe: impl Fn(usize, usize) -> bool) -> OpenSet {
+    let probe = &probe;
     let (templates, mated) = split(persons, 3);
     let enrolled = |p: &usize| p.is_multiple_of(2);
     let templates: Vec<(usize, Embedding)> = templates
@@ -284,8 +335,8 @@ fn open_set(persons: &[Vec<Embedding>]) -> OpenSet {
         .collect();
     let mated: Vec<(usize, f32, bool)> = mated
         .iter()
-        .filter(|(p, _)| enrolled(p))
-        .map(|(p, e)| {
+        .filter(|(p, i, _)| enrolled(p) && probe(*p, *i))
+        .map(|(p, _, e)| {
             let (who, d) = nearest(&templates, e);
             (*p, d, who == *p)
         })
@@ -294,7 +345,10 @@ fn open_set(persons: &[Vec<Embedding>]) -> OpenSet {
         .iter()
         .enumerate()
         .filter(|(p, _)| !enrolled(p))
-        .flat_map(|(_, es)| es.iter().map(|e| nearest(&templates, e).1))
+        .flat_map(|(p, es)| {
+            let mine = es.iter().enumerate().filter(move |(i, _)| probe(p, *i));
+            mine.map(|(_, e)| nearest(&templates, e).1)
+        })
         .collect();
     non_mated.sort_by(f32::total_cmp);
     let dir_at = |fpir| {

@@ -5,6 +5,7 @@
 //! no async. The edge daemon and the hub both use it, so both compute the same embeddings.
 
 pub mod align;
+pub mod burst;
 pub mod depthwise;
 pub mod detect;
 pub mod dlib_resnet;
@@ -12,6 +13,7 @@ pub mod eval;
 pub mod image_io;
 mod kernel_input;
 pub mod landmarks;
+pub mod learning;
 pub mod matching;
 pub mod pipeline;
 mod product;

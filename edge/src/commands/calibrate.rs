@@ -9,14 +9,16 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use rollcall_models::eval::{OpenSet, Report, Sample, Verification, evaluate};
+use rollcall_models::eval::{GradeOpenSet, OpenSet, Report, Sample, Verification, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
 use rollcall_models::matching::Embedding;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
+use rollcall_models::quality::{Grade, QualityGate};
 use rollcall_shared::ModelId;
 use serde::Serialize;
 
 use crate::cli::CalibrateArgs;
+use crate::config::{DEFAULT_CONFIG, load, load_str};
 
 const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "bmp", "webp"];
 
@@ -39,6 +41,7 @@ pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<Exi
         "no photos found under {} (expected DIR/<person>/*.jpg)",
         args.dir.display()
     );
+    let gate = door_gate(args.config.as_deref())?;
     let pipeline = super::pipeline::load(models_dir, &args.pipeline)?;
     let progress = progress_bar(total);
     let photos: Vec<(usize, &PathBuf)> = people
@@ -47,7 +50,7 @@ pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<Exi
         .flat_map(|(person, (_, images))| images.iter().map(move |path| (person, path)))
         .collect();
     let mut run = Run::default();
-    let measure = |(_, path): &(usize, &PathBuf)| measure(&pipeline, path);
+    let measure = |(_, path): &(usize, &PathBuf)| measure(&pipeline, &gate, path);
     super::pipeline::for_each_in_order(&photos, measure, |(person, path), measured| {
         run.add(*person, path, measured?);
         progress.inc(1);
@@ -85,6 +88,7 @@ enum Measured {
     /// The photo's main face's descriptor (none when no face was found) and the times taken.
     Face {
         embedding: Option<Embedding>,
+        grade: Grade,
         detect_ms: f64,
         embed_ms: Option<f64>,
     },
@@ -99,6 +103,7 @@ impl Run {
             }
             Measured::Face {
                 embedding,
+                grade,
                 detect_ms,
                 embed_ms,
             } => {
@@ -107,14 +112,27 @@ impl Run {
                 }
                 self.detect_ms.push(detect_ms);
                 self.embed_ms.extend(embed_ms);
-                self.samples.push(Sample { person, embedding });
+                self.samples.push(Sample {
+                    person,
+                    embedding,
+                    grade,
+                });
             }
         }
     }
 }
 
-/// The main face of one photo, embedded.
-fn measure(pipeline: &FacePipeline, path: &Path) -> anyhow::Result<Measured> {
+/// The `[quality]` gate of the door's configuration at `path`, or of the example one.
+fn door_gate(path: Option<&Path>) -> anyhow::Result<QualityGate> {
+    let config = match path {
+        Some(path) => load(path).with_context(|| format!("reading {}", path.display()))?,
+        None => load_str(DEFAULT_CONFIG, "the example configuration", [])?,
+    };
+    Ok(config.quality)
+}
+
+/// The main face of one photo, embedded and graded.
+fn measure(pipeline: &FacePipeline, gate: &QualityGate, path: &Path) -> anyhow::Result<Measured> {
     let image = match load_image(path, ImageLimits::default()) {
         Ok(image) => image,
         Err(error) => return Ok(Measured::Unreadable(error.to_string())),
@@ -127,6 +145,7 @@ fn measure(pipeline: &FacePipeline, path: &Path) -> anyhow::Result<Measured> {
     let Some(face) = face else {
         return Ok(Measured::Face {
             embedding: None,
+            grade: Grade::Out,
             detect_ms,
             embed_ms: None,
         });
@@ -138,6 +157,7 @@ fn measure(pipeline: &FacePipeline, path: &Path) -> anyhow::Result<Measured> {
         .copied();
     Ok(Measured::Face {
         embedding,
+        grade: gate.grade(&face.quality),
         detect_ms,
         embed_ms: Some(started.elapsed().as_secs_f64() * 1e3),
     })
@@ -224,6 +244,7 @@ fn print_human(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
         pct(r.rank1_three_photos)
     )?;
     print_open_set(out, &r.open_set)?;
+    print_by_grade(out, &r.by_grade)?;
     print_recommended(out, o)?;
     writeln!(
         out,
@@ -288,6 +309,29 @@ fn print_open_set(out: &mut impl Write, s: &OpenSet) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The open-set figures with the probes of each grade alone: a grade's band is where its
+/// strangers stop.
+fn print_by_grade(out: &mut impl Write, grades: &[GradeOpenSet]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "by grade of the probe's face (the door's [quality] gate)\n  \
+         grade    mated  strangers  correct and accepted at FPIR 1e-3 (distance ≤)"
+    )?;
+    for g in grades {
+        let s = &g.open_set;
+        let name = format!("{:?}", g.grade).to_lowercase();
+        writeln!(
+            out,
+            "  {name:<8} {:>5}  {:>9}  {} (≤ {:.3})",
+            s.mated_probes,
+            s.non_mated_probes,
+            pct(s.dir_at_fpir_1e3.rate),
+            s.dir_at_fpir_1e3.threshold
+        )?;
+    }
+    Ok(())
+}
+
 /// The thresholds to set on the door units, with a caution when too few strangers were seen.
 fn print_recommended(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()> {
     let s = &o.report.open_set;
@@ -308,8 +352,9 @@ fn print_recommended(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()
     }
     writeln!(
         out,
-        "  for edge.toml         [matching] calibrated_for = \"{}\", confident = {:.3}, uncertain = {:.3}",
-        o.model, rec.confident, rec.uncertain
+        "  for edge.toml         [matching] calibrated_for = \"{}\", confident = {:.3}, \
+         confident_weak = {:.3}, uncertain = {:.3}",
+        o.model, rec.confident, rec.confident_weak, rec.uncertain
     )?;
     Ok(())
 }

@@ -311,6 +311,10 @@ pub struct MatchingConfig {
     pub calibrated_for: String,
     /// Distance at or below which the best candidate is accepted (with `min_margin`).
     pub confident: f32,
+    /// The same for a weak face (`[quality] weak_below_sharpness`, `weak_below_score`). Absent:
+    /// `confident` (weak faces are judged like good ones).
+    #[serde(default)]
+    pub confident_weak: Option<f32>,
     /// Distance at or below which the best candidate is shown to a teacher to confirm.
     pub uncertain: f32,
     /// How much further the runner-up must be for a Confident decision.
@@ -339,6 +343,7 @@ impl MatchingConfig {
     pub fn thresholds(&self) -> Thresholds {
         Thresholds {
             confident: self.confident,
+            confident_weak: self.confident_weak.unwrap_or(self.confident),
             uncertain: self.uncertain,
             min_margin: self.min_margin,
         }

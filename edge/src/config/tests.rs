@@ -36,11 +36,16 @@ fn environment_overrides_the_file() {
             "ROLLCALL_EDGE_MATCHING__CONFIDENT".to_owned(),
             "0.28".to_owned(),
         ),
+        (
+            "ROLLCALL_EDGE_MATCHING__CONFIDENT_WEAK".to_owned(),
+            "0.26".to_owned(),
+        ),
         ("OTHER".to_owned(), "ignored".to_owned()),
     ];
     let config = load_str(DEFAULT_CONFIG, "default", env).unwrap();
     assert_eq!(config.data_dir, Path::new("/tmp/x"));
     assert_eq!(config.matching.confident, 0.28);
+    assert_eq!(config.matching.confident_weak, Some(0.26));
 }
 
 #[test]
@@ -109,6 +114,27 @@ fn each_same_person_bound_has_its_default_unless_set() {
     )];
     let m = load_str(DEFAULT_CONFIG, "env", env).unwrap().matching;
     assert_eq!((m.same_stranger(), m.same_in_burst()), (0.3, 0.40));
+}
+
+#[test]
+fn weak_faces_have_their_band_or_the_confident_one() {
+    let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
+    let t = config.matching.thresholds();
+    assert!(t.confident_weak < t.confident, "{t:?}");
+    assert!(config.quality.weak_below_sharpness > 0.0);
+
+    let absent = DEFAULT_CONFIG.replace("confident_weak = ", "# confident_weak = ");
+    let t = load_str(&absent, "absent", no_env())
+        .unwrap()
+        .matching
+        .thresholds();
+    assert_eq!(t.confident_weak, t.confident);
+
+    let above = DEFAULT_CONFIG.replace("confident_weak = 0.", "confident_weak = 0.3");
+    let Err(ConfigError::Invalid(problems)) = load_str(&above, "above", no_env()) else {
+        panic!("a weak band above the confident one must be refused");
+    };
+    assert!(problems[0].contains("confident_weak"), "{problems:?}");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! One trigger's work, start to finish, synchronously on the pipeline thread: frames → faces
-//! → quality gate → one embedding batch → people (combined across frames) → match → decide
-//! (Confident only when every clear frame of the person agrees) → cooldown → records. No I/O
-//! besides the recognizer and the frame source.
+//! → graded by the quality gate → one embedding batch → people (combined across frames) →
+//! match → decide (the band of the person's grade; Confident only when every frame of that
+//! grade agrees) → cooldown → records. No I/O besides the recognizer and the frame source.
+//! The rule of combining and deciding is `rollcall_models::burst`'s, the one the doorway
+//! benchmark measures.
 //!
 //! A face the gate turns away only for its pose or blur is still a person at the door: a
 //! person seen in no clear frame gives a record for a teacher to look at (Uncertain at most,
@@ -9,13 +11,13 @@
 //! Faces the gate doubts are human (score, landmarks) or finds too small are left out.
 
 use image::RgbImage;
-use rollcall_models::matching::{MatchMode, Thresholds, decide_matches};
+use rollcall_models::burst::{Judgement, Observation, combine, decide, weight};
+use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::pipeline::{Face, unit_length};
-use rollcall_models::quality::{QualityGate, QualityIssue};
-use rollcall_shared::{AttendanceRecord, ClockSync, Decision, StudentId, UnixMillis};
+use rollcall_models::quality::{Grade, QualityGate};
+use rollcall_shared::{AttendanceRecord, ClockSync, Decision, UnixMillis};
 use tokio::time::Instant;
 
-use super::combine::{Observation, combine};
 use super::cooldown::Cooldown;
 use super::gallery::{MatchGallery, WeekTime};
 use super::recognizer::{RecognizeError, Recognizer};
@@ -72,17 +74,17 @@ pub fn process(
     time: BurstTime,
 ) -> Result<Outcome, RecognizeError> {
     let mut outcome = Outcome::default();
-    let (faces, seen) = gated_faces(frames, recognizer, &settings.gate, &mut outcome)?;
+    let (faces, seen) = graded_faces(frames, recognizer, &settings.gate, &mut outcome)?;
     let embeddings = recognizer.embed(&faces)?;
     let observations: Vec<Observation> = faces
         .iter()
         .zip(&embeddings)
         .zip(seen)
-        .map(|((f, e), Seen { frame, clear })| Observation {
-            clear,
+        .map(|((f, e), Seen { frame, grade })| Observation {
+            grade,
             frame,
             bbox: f.detection.bbox,
-            weight: weight(f),
+            weight: weight(f.quality.detector_score, f.quality.inter_ocular_px),
             embedding: *e,
         })
         .collect();
@@ -95,26 +97,22 @@ pub fn process(
         let matches = gallery
             .search(&embedding, CANDIDATES, settings.mode, time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
-        let mut decision = decide_matches(&matches, &settings.thresholds);
-        if !person.seen_clearly() {
-            outcome.unclear += 1;
-            if decision == Decision::Confident {
-                decision = Decision::Uncertain;
-            }
-        }
-        if decision == Decision::Confident {
-            let clear = person.members.iter().filter(|&&m| observations[m].clear);
-            let tops = clear.map(|&m| {
-                gallery
-                    .search(&observations[m].embedding, 1, settings.mode, time.local)
-                    .ok()
-                    .and_then(|found| found.first().map(|f| f.id))
-            });
-            if !frames_agree(matches[0].id, tops) {
-                outcome.disagreed += 1;
-                decision = Decision::Uncertain;
-            }
-        }
+        let nearest = |face: &_| {
+            let found = gallery.search(face, 1, settings.mode, time.local).ok()?;
+            found.first().map(|m| m.id)
+        };
+        let Judgement {
+            decision,
+            disagreed,
+        } = decide(
+            person,
+            &observations,
+            &matches,
+            &settings.thresholds,
+            nearest,
+        );
+        outcome.unclear += usize::from(!person.seen_clearly());
+        outcome.disagreed += usize::from(disagreed);
         let student = (decision != Decision::Unknown).then(|| matches[0].id);
         if !cooldown.admit(student, decision, &embedding, time.now) {
             outcome.cooled_down += 1;
@@ -140,16 +138,8 @@ pub fn process(
     Ok(outcome)
 }
 
-/// Whether every frame's own nearest student (`tops`, one per face of the person) is `best`,
-/// the student the combined face matched. One frame naming someone else is enough doubt for
-/// a teacher to look: a lookalike, or two people merged.
-fn frames_agree(best: StudentId, mut tops: impl Iterator<Item = Option<StudentId>>) -> bool {
-    tops.all(|top| top == Some(best))
-}
-
-/// Faces of every frame that pass the gate, and those it turns away only for their pose or
-/// blur, each with its frame and whether it passed.
-fn gated_faces(
+/// Faces of every frame the gate does not leave out, each with its frame and grade.
+fn graded_faces(
     frames: &[RgbImage],
     recognizer: &dyn Recognizer,
     gate: &QualityGate,
@@ -160,43 +150,27 @@ fn gated_faces(
     for (i, frame) in frames.iter().enumerate() {
         for face in recognizer.faces(frame)? {
             outcome.faces += 1;
-            let issues = gate.issues(&face.quality);
-            if !issues.is_empty() {
+            let grade = gate.grade(&face.quality);
+            if grade >= Grade::Unclear {
                 outcome.gated_out += 1;
-                tracing::debug!(frame = i, issue = %issues[0], "face turned away by the gate");
-                if !issues.iter().all(unclear_only) {
-                    continue;
+                if let Some(issue) = gate.issues(&face.quality).first() {
+                    tracing::debug!(frame = i, %issue, "face turned away by the gate");
                 }
             }
-            seen.push(Seen {
-                frame: i,
-                clear: issues.is_empty(),
-            });
+            if grade == Grade::Out {
+                continue;
+            }
+            seen.push(Seen { frame: i, grade });
             kept.push(face);
         }
     }
     Ok((kept, seen))
 }
 
-/// Where a kept face was seen, and whether the gate passed it.
+/// Where a kept face was seen, and its grade.
 struct Seen {
     frame: usize,
-    clear: bool,
-}
-
-/// An issue that makes a face unclear but leaves no doubt a person is there.
-fn unclear_only(issue: &QualityIssue) -> bool {
-    matches!(
-        issue,
-        QualityIssue::TurnedAway { .. } | QualityIssue::Blurry { .. }
-    )
-}
-
-/// Evidence weight of a face: detector confidence times eye distance (more pixels, more
-/// detail for the embedder).
-fn weight(face: &Face) -> f32 {
-    let q = &face.quality;
-    (q.detector_score.clamp(0.0, 1.0) * q.inter_ocular_px).max(1e-3)
+    grade: Grade,
 }
 
 #[cfg(test)]

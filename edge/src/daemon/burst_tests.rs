@@ -110,6 +110,7 @@ fn settings() -> Settings {
         gate: QualityGate::default(),
         thresholds: Thresholds {
             confident: 0.3,
+            confident_weak: 0.3,
             uncertain: 0.5,
             min_margin: 0.1,
         },

@@ -14,7 +14,6 @@ pub mod camera_rpicam;
 #[cfg(feature = "camera")]
 pub mod camera_v4l;
 pub mod clock;
-pub mod combine;
 pub mod commands;
 pub mod cooldown;
 pub mod db;

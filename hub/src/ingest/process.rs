@@ -25,12 +25,12 @@ use super::metrics::add;
 use super::vet::{Window, vet};
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
 use crate::gallery::{Trigger, update_for};
-use crate::learn::rules::CONFIDENT;
 use crate::learn::{How, Learner};
 use crate::notify::{Event, Hooks};
 use crate::store::quarantine::{self, Reason};
 use crate::store::{Db, Sql, StoreError, devices, records, school};
 use crate::strangers;
+use rollcall_models::learning::CONFIDENT;
 
 /// What the ingest task needs.
 #[derive(Clone, Debug)]
@@ -321,7 +321,7 @@ impl Batch<'_> {
     }
 
     /// Learns a stored Confident record's face for the student it names, when it is close
-    /// enough (`learn::rules::CONFIDENT`). Returns whether a template was added.
+    /// enough (`rollcall_models::learning::CONFIDENT`). Returns whether a template was added.
     fn learn(&self, tx: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
         let record = records::get(tx, id)?;
         let named = match (record.decision, record.final_student) {

@@ -1,10 +1,9 @@
 //! The gallery learns from what teachers confirm and from the door units' surest captures
-//! (the rules are in [`rules`]): such a face becomes one of its student's templates, marked
+//! (the rules are [`rollcall_models::learning`]'s): such a face becomes one of its student's templates, marked
 //! with where it came from, audited, and sent to the door units with the next gallery push.
 //! Erasing the student erases it with the rest of their gallery.
 
-pub mod rules;
-
+use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, judge, surplus};
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{FaceQuality, StudentId, UnixMillis};
 use serde_json::json;
@@ -15,7 +14,6 @@ use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView};
 use crate::store::school::{self, NewEnrolment, Source};
 use crate::store::{Sql, StoreError};
-use rules::{CONFIDENT, Evidence, REVIEWED, judge, surplus};
 
 /// Why a face was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

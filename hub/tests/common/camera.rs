@@ -10,6 +10,7 @@ use rollcall_shared::*;
 /// Thresholds of a door unit calibrated on the test photos (unit-length embeddings).
 pub const THRESHOLDS: Thresholds = Thresholds {
     confident: 0.28,
+    confident_weak: 0.28,
     uncertain: 0.42,
     min_margin: 0.035,
 };

@@ -4,7 +4,8 @@
 //! cargo run --release -p rollcall-models --example doorway -- ../shared/faces/identities \
 //!     --cache /tmp/faces.jsonl --frames-cache /tmp/doorway-frames.jsonl \
 //!     [--probes probes.jsonl] [--limit N] [--frames 3] [--seed 1] [--conditions clean,doorway] \
-//!     [--confident 0.32 --margin 0.08 --uncertain 0.40 --same-in-burst 0.40]
+//!     [--confident 0.32 --confident-weak 0.29 --margin 0.08 --uncertain 0.40
+//!      --same-in-burst 0.40 --weak-sharpness 15 --weak-score 0.99 --min-eyes 18 --min-box 40]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
@@ -26,12 +27,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use burst::{Door, door_gate};
 use faces_cache::{Error, faces_of};
 use frames::{Frames, Walk};
 use probes::Probe;
 use report::{Tally, outcome, tally_header, tally_row, walk_frames};
 use rollcall_models::eval::doorway::{Conditions, conditions};
 use rollcall_models::matching::Thresholds;
+use rollcall_models::quality::QualityGate;
 use school::School;
 
 struct Args {
@@ -43,13 +46,13 @@ struct Args {
     frames: usize,
     seed: u64,
     conditions: Vec<(&'static str, Conditions)>,
-    thresholds: Thresholds,
-    same_in_burst: f32,
+    door: Door,
 }
 
 const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--probes FILE] \
                      [--limit N] [--frames N] [--seed N] [--conditions a,b] \
-                     [--confident D --margin D --uncertain D --same-in-burst D]";
+                     [--confident D --confident-weak D --margin D --uncertain D \
+                     --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -75,10 +78,20 @@ fn parse() -> Result<Args, Error> {
     }
     let thresholds = Thresholds {
         confident: number("--confident", 0.32)? as f32,
+        confident_weak: number("--confident-weak", 0.29)? as f32,
         uncertain: number("--uncertain", 0.40)? as f32,
         min_margin: number("--margin", 0.08)? as f32,
     };
     thresholds.validate()?;
+    let default = door_gate();
+    let gate = QualityGate {
+        weak_below_sharpness: number("--weak-sharpness", default.weak_below_sharpness.into())?
+            as f32,
+        weak_below_score: number("--weak-score", default.weak_below_score.into())? as f32,
+        min_inter_ocular_px: number("--min-eyes", default.min_inter_ocular_px.into())? as f32,
+        min_box_px: number("--min-box", default.min_box_px.into())? as f32,
+        ..default
+    };
     let frames = number("--frames", 3.0)? as usize;
     if !(1..=10).contains(&frames) {
         return Err("--frames must be 1 to 10".into());
@@ -92,8 +105,11 @@ fn parse() -> Result<Args, Error> {
         frames,
         seed: number("--seed", 1.0)? as u64,
         conditions: named,
-        same_in_burst: number("--same-in-burst", f64::from(thresholds.uncertain))? as f32,
-        thresholds,
+        door: Door {
+            gate,
+            same_in_burst: number("--same-in-burst", f64::from(thresholds.uncertain))? as f32,
+            thresholds,
+        },
     })
 }
 
@@ -126,14 +142,20 @@ fn main() -> Result<(), Error> {
     println!("# The door at a doorway\n");
     println!(
         "{:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
-        args.thresholds, args.same_in_burst, args.frames, args.seed
+        args.door.thresholds, args.door.same_in_burst, args.frames, args.seed
+    );
+    let g = &args.door.gate;
+    println!(
+        "gate: eyes ≥ {} px, box ≥ {} px; weak below sharpness {} or detector score {}",
+        g.min_inter_ocular_px, g.min_box_px, g.weak_below_sharpness, g.weak_below_score
     );
     let mut all_probes = Vec::new();
     for (half, school) in &halves {
         report_half(half, school, &frames, &args);
         all_probes.extend(half_probes(half, school, &frames, &args));
     }
-    distances(&all_probes, args.thresholds.confident);
+    distances(&all_probes, args.door.thresholds.confident);
+    report::bands(&all_probes, args.door.thresholds.min_margin);
     if let Some(file) = &args.probes {
         let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
         for p in &all_probes {
@@ -196,7 +218,7 @@ fn tally(
             continue;
         };
         if walk.first().is_some_and(|r| keep(r)) {
-            let (o, mistake) = outcome(school, a, &walk, &args.thresholds, args.same_in_burst);
+            let (o, mistake) = outcome(school, a, &walk, &args.door);
             t.add(a.student.is_some(), o);
             let role = if a.student.is_some() {
                 "student"
@@ -232,7 +254,7 @@ fn half_probes(half: &'static str, school: &School, frames: &Frames, args: &Args
         for &(condition, _) in &args.conditions {
             for i in 0..args.frames {
                 if let Some(r) = frames.get(&a.photo, condition, i, args.seed) {
-                    out.push(probes::probe(half, school, a, r));
+                    out.push(probes::probe(half, school, a, r, &args.door));
                 }
             }
         }
@@ -258,6 +280,13 @@ fn distances(probes: &[Probe], confident: f32) {
             &mine,
             &report::SCORE_BINS,
             |p| p.detector_score,
+            confident,
+        );
+        report::distance_table(
+            &format!("{half}, by grade at the door's gate:"),
+            &mine,
+            &report::GRADE_BINS,
+            |p| p.grade.map(report::grade_number),
             confident,
         );
         report::distance_table(

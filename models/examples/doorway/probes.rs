@@ -8,7 +8,9 @@ use std::path::Path;
 use rollcall_models::matching::{EMBEDDING_DIM, Embedding};
 use serde::Serialize;
 
-use crate::burst::{Gate, door_gate, gate};
+use rollcall_models::quality::Grade;
+
+use crate::burst::Door;
 use crate::faces_cache::SeenFace;
 use crate::frames::FrameRecord;
 use crate::school::{Arrival, School};
@@ -26,7 +28,8 @@ pub struct Probe {
     /// Eye distance the frame was made with, px.
     pub eye_px_asked: f32,
     pub face_found: bool,
-    pub gate: Option<Gate>,
+    /// The face's grade at the door's gate.
+    pub grade: Option<Grade>,
     pub box_px: Option<f32>,
     pub inter_ocular_px: Option<f32>,
     pub detector_score: Option<f32>,
@@ -57,7 +60,13 @@ pub fn subject_face(r: &FrameRecord) -> Option<&SeenFace> {
 }
 
 /// The probe of one frame of `a` (of `school`, half `half`).
-pub fn probe(half: &'static str, school: &School, a: &Arrival, r: &FrameRecord) -> Probe {
+pub fn probe(
+    half: &'static str,
+    school: &School,
+    a: &Arrival,
+    r: &FrameRecord,
+    door: &Door,
+) -> Probe {
     let face = subject_face(r);
     let embedding = face.and_then(|f| Embedding::try_from(f.embedding.get(..EMBEDDING_DIM)?).ok());
     let matches = embedding
@@ -79,7 +88,7 @@ pub fn probe(half: &'static str, school: &School, a: &Arrival, r: &FrameRecord) 
         seed: r.seed,
         eye_px_asked: r.degradation.eye_px,
         face_found: face.is_some(),
-        gate: q.map(|q| gate(&q, &door_gate())),
+        grade: q.map(|q| door.gate.grade(&q)),
         box_px: q.map(|q| q.box_px),
         inter_ocular_px: q.map(|q| q.inter_ocular_px),
         detector_score: q.map(|q| q.detector_score),

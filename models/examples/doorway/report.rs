@@ -2,9 +2,10 @@
 //! one frame and after the whole walk-in; per face size under the doorway preset; and the
 //! distance distributions of genuine and stranger faces per quality bin.
 
-use rollcall_models::matching::{Decision, Thresholds};
+use rollcall_models::matching::Decision;
+use rollcall_models::quality::Grade;
 
-use crate::burst::{Obs, Record, door_gate, records};
+use crate::burst::{Door, Record, observe, records};
 use crate::frames::{FrameRecord, Frames};
 use crate::probes::{Probe, subject_face};
 use crate::school::{Arrival, School};
@@ -39,13 +40,11 @@ pub fn outcome(
     school: &School,
     a: &Arrival,
     frames: &[&FrameRecord],
-    t: &Thresholds,
-    join: f32,
+    door: &Door,
 ) -> (Outcome, Option<Mistake>) {
     if frames.iter().any(|r| r.error.is_some()) {
         return (Outcome::Error, None);
     }
-    let gate = door_gate();
     let found: Vec<(usize, &crate::faces_cache::SeenFace)> = frames
         .iter()
         .filter_map(|r| subject_face(r).map(|f| (r.frame, f)))
@@ -53,14 +52,14 @@ pub fn outcome(
     if found.is_empty() {
         return (Outcome::NoFace, None);
     }
-    let kept: Vec<Obs> = found
+    let kept: Vec<_> = found
         .iter()
-        .filter_map(|(i, f)| Obs::of(f, *i, &gate))
+        .filter_map(|(i, f)| observe(f, *i, &door.gate))
         .collect();
     if kept.is_empty() {
         return (Outcome::Gated, None);
     }
-    let made = records(&kept, school, a.class, t, join);
+    let made = records(&kept, school, a.class, door);
     let confident = |r: &&Record| r.0 == Decision::Confident;
     let wrong = made
         .iter()
@@ -227,4 +226,78 @@ fn quantiles(sorted: &[f32], ps: &[f64]) -> String {
         .map(|&p| format!("{:.3}", at(p)))
         .collect::<Vec<_>>()
         .join(" / ")
+}
+
+/// Grades as numbers, for [`distance_table`]'s bins.
+pub fn grade_number(grade: Grade) -> f32 {
+    grade as u8 as f32
+}
+
+/// Grade bins for [`distance_table`].
+pub const GRADE_BINS: [(&str, f32, f32); 3] = [
+    ("good", 0.0, 1.0),
+    ("weak", 1.0, 2.0),
+    ("unclear", 2.0, 3.0),
+];
+
+/// How far below the nearest impostor of a grade its band is set.
+pub const SAFETY_GAP: f32 = 0.015;
+
+/// The confident band of each grade, calibrated on the `calibration` probes: the nearest
+/// impostor frame of that grade (a stranger, or a student nearest to another student) that
+/// the margin would let through, less [`SAFETY_GAP`], rounded down to 0.005; and what each
+/// band does on both halves, frame by frame.
+pub fn bands(probes: &[Probe], min_margin: f32) {
+    println!("\n## Confident bands per grade (frame by frame, margin {min_margin})\n");
+    println!(
+        "| grade | frames (calibration) | nearest impostor passing the margin | band | genuine within band and margin, calibration / held out | impostors within band, held out |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let margin_passes = |p: &Probe| match (p.best_distance, p.second_distance) {
+        (Some(b), Some(s)) => s - b >= min_margin,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let impostor = |p: &Probe| p.right_id.is_none() || p.best_id != p.right_id;
+    for (label, lo, _) in GRADE_BINS.iter().take(2) {
+        let of = |half: &str| -> Vec<&Probe> {
+            probes
+                .iter()
+                .filter(|p| p.half == half && p.grade.map(grade_number) == Some(*lo))
+                .collect()
+        };
+        let (calibration, held_out) = (of("calibration"), of("held out"));
+        let nearest = calibration
+            .iter()
+            .filter(|p| impostor(p) && margin_passes(p))
+            .filter_map(|p| p.best_distance.map(|d| (d, p)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let Some((closest, who)) = nearest else {
+            println!("| {label} | {} | none | — | — | — |", calibration.len());
+            continue;
+        };
+        let band = ((closest - SAFETY_GAP) / 0.005).floor() * 0.005;
+        let genuine = |set: &[&Probe]| {
+            let students: Vec<&&Probe> = set.iter().filter(|p| p.right_id.is_some()).collect();
+            let hits = students
+                .iter()
+                .filter(|p| !impostor(p) && margin_passes(p))
+                .filter(|p| p.best_distance.is_some_and(|d| d <= band))
+                .count();
+            pct(hits, students.len())
+        };
+        let leaked = held_out
+            .iter()
+            .filter(|p| impostor(p) && margin_passes(p))
+            .filter(|p| p.best_distance.is_some_and(|d| d <= band))
+            .count();
+        println!(
+            "| {label} | {} | {closest:.3} ({}, {}) | {band:.3} | {} / {} | {leaked} |",
+            calibration.len(),
+            who.person,
+            who.condition,
+            genuine(&calibration),
+            genuine(&held_out),
+        );
+    }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::quality::Grade;
 
 /// A person's embeddings: a distinct axis direction scaled, plus a small per-image offset.
 fn person(p: usize, images: usize, spread: f32) -> Vec<Sample> {
@@ -10,6 +11,7 @@ fn person(p: usize, images: usize, spread: f32) -> Vec<Sample> {
             Sample {
                 person: p,
                 embedding: Some(e),
+                grade: Grade::Good,
             }
         })
         .collect()
@@ -68,4 +70,34 @@ fn threshold_at_rate_accepts_at_most_that_rate() {
     assert!(negatives.iter().all(|&d| d > t0));
     let ties = [0.5f32; 10];
     assert!(ties.iter().all(|&d| d > threshold_at_rate(&ties, 0.5)));
+}
+
+#[test]
+fn each_grade_gets_its_own_band() {
+    // Every person's fourth photo is weak: pulled halfway towards the next person, so a weak
+    // stranger comes closer to an enrolled person than any good one does.
+    let mut samples: Vec<Sample> = (0..10).flat_map(|p| person(p, 4, 0.05)).collect();
+    for s in samples.iter_mut().skip(3).step_by(4) {
+        let e = s.embedding.as_mut().unwrap();
+        e[(s.person + 1) % EMBEDDING_DIM] += 0.8;
+        s.grade = Grade::Weak;
+    }
+    let r = evaluate(&samples);
+    let [good, weak] = [&r.by_grade[0], &r.by_grade[1]];
+    assert_eq!((good.grade, weak.grade), (Grade::Good, Grade::Weak));
+    assert_eq!(
+        weak.open_set.non_mated_probes, 5,
+        "one weak photo of each stranger"
+    );
+    assert_eq!(good.open_set.non_mated_probes, 15);
+    assert_eq!(weak.open_set.mated_probes + good.open_set.mated_probes, 5);
+    assert!(
+        weak.open_set.dir_at_fpir_1e3.threshold < good.open_set.dir_at_fpir_1e3.threshold,
+        "{r:?}"
+    );
+    assert_eq!(
+        r.recommended.confident_weak,
+        weak.open_set.dir_at_fpir_1e3.threshold
+    );
+    assert!(r.recommended.confident_weak <= r.recommended.confident);
 }

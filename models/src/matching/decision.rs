@@ -2,7 +2,8 @@
 //! frame) or unknown.
 //!
 //! Rules, in order:
-//! 1. best distance ≤ `confident` → [`Decision::Confident`];
+//! 1. best distance ≤ the confident band → [`Decision::Confident`] (the band is `confident`, or
+//!    `confident_weak` for a face of [`Grade::Weak`]: [`Thresholds::at`]);
 //!    best distance ≤ `uncertain` → [`Decision::Uncertain`]; otherwise [`Decision::Unknown`].
 //! 2. Margin: a `Confident` result is downgraded to `Uncertain` when the second-best **different**
 //!    student is closer than `best + min_margin`, because two enrolled people then both explain
@@ -15,6 +16,7 @@ pub use rollcall_shared::Decision;
 use serde::{Deserialize, Serialize};
 
 use super::{Match, MatchError};
+use crate::quality::Grade;
 
 /// Distance thresholds, in Euclidean descriptor units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -22,6 +24,9 @@ use super::{Match, MatchError};
 pub struct Thresholds {
     /// At or below this distance the best match is accepted.
     pub confident: f32,
+    /// The same for a face of [`Grade::Weak`] (blurred, a doubtful detection): at most
+    /// `confident`, calibrated per grade on the doorway benchmark.
+    pub confident_weak: f32,
     /// At or below this distance (and above `confident`) the best match needs confirmation.
     pub uncertain: f32,
     /// The runner-up must be at least this much farther than the best for `Confident`.
@@ -29,9 +34,14 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    /// Checks `0 ≤ confident ≤ uncertain`, `min_margin ≥ 0`, all finite.
+    /// Checks `0 ≤ confident_weak ≤ confident ≤ uncertain`, `min_margin ≥ 0`, all finite.
     pub fn validate(&self) -> Result<(), MatchError> {
-        let all = [self.confident, self.uncertain, self.min_margin];
+        let all = [
+            self.confident,
+            self.confident_weak,
+            self.uncertain,
+            self.min_margin,
+        ];
         if !all.iter().all(|v| v.is_finite() && *v >= 0.0) {
             return Err(MatchError::InvalidThresholds(
                 "values must be finite and non-negative",
@@ -42,7 +52,23 @@ impl Thresholds {
                 "confident must not exceed uncertain",
             ));
         }
+        if self.confident_weak > self.confident {
+            return Err(MatchError::InvalidThresholds(
+                "confident_weak must not exceed confident",
+            ));
+        }
         Ok(())
+    }
+
+    /// The thresholds for a face of `grade`: its confident band in `confident` (`confident_weak`
+    /// for a weak face; none for a worse one, which is never Confident).
+    pub fn at(&self, grade: Grade) -> Thresholds {
+        let confident = match grade {
+            Grade::Good => self.confident,
+            Grade::Weak => self.confident_weak,
+            Grade::Unclear | Grade::Out => f32::NEG_INFINITY,
+        };
+        Thresholds { confident, ..*self }
     }
 }
 
@@ -78,6 +104,7 @@ mod tests {
 
     const T: Thresholds = Thresholds {
         confident: 0.4,
+        confident_weak: 0.35,
         uncertain: 0.55,
         min_margin: 0.05,
     };
@@ -112,6 +139,18 @@ mod tests {
     }
 
     #[test]
+    fn each_grade_has_its_band() {
+        assert_eq!(decide(0.38, None, &T.at(Grade::Good)), Decision::Confident);
+        assert_eq!(decide(0.38, None, &T.at(Grade::Weak)), Decision::Uncertain);
+        assert_eq!(decide(0.34, None, &T.at(Grade::Weak)), Decision::Confident);
+        assert_eq!(
+            decide(0.01, None, &T.at(Grade::Unclear)),
+            Decision::Uncertain
+        );
+        assert_eq!(decide(0.6, None, &T.at(Grade::Unclear)), Decision::Unknown);
+    }
+
+    #[test]
     fn validation() {
         assert_eq!(T.validate(), Ok(()));
         let swapped = Thresholds {
@@ -124,5 +163,10 @@ mod tests {
             ..T
         };
         assert!(nan.validate().is_err());
+        let weak_above = Thresholds {
+            confident_weak: 0.45,
+            ..T
+        };
+        assert!(weak_above.validate().is_err());
     }
 }

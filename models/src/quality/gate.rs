@@ -1,5 +1,5 @@
 //! The quality gate: minimum size, sharpness and score, maximum pose angles, and the typed
-//! reason a face was turned down.
+//! reason a face was turned down; and the [`Grade`] of a face, what its evidence is worth.
 //!
 //! The defaults are permissive starting points, not calibrated values: tune them on frames from
 //! the real cameras (a face refused costs a retry on the next frame, a face accepted costs a
@@ -69,6 +69,24 @@ pub enum QualityIssue {
     Blurry { sharpness: f32, min: f32 },
 }
 
+/// What a face's evidence is worth, best first: the door decides a person on the faces of
+/// their best grade, with that grade's confident band (`rollcall_models::burst`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    /// Passes the gate, sharp and surely a face: the full confident band.
+    Good,
+    /// Passes the gate, but blurred or a doubtful detection ([`QualityGate::weak_below_sharpness`],
+    /// [`QualityGate::weak_below_score`]): a narrower band, because under doorway blur genuine
+    /// faces drift away and strangers drift closer (docs/ACCURACY.md, "The door at a doorway").
+    Weak,
+    /// Turned away by the gate only for its pose or blur: somebody is there, but the face
+    /// never names them by itself (Uncertain at most).
+    Unclear,
+    /// Too small, not a face, bad landmarks: left out.
+    Out,
+}
+
 /// Limits a face must meet before it is embedded.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -94,6 +112,11 @@ pub struct QualityGate {
     /// Minimum detector score for the face found again in its own aligned chip (see
     /// [`FaceQuality::chip_face_score`]); below it: [`QualityIssue::LowScore`].
     pub min_chip_face_score: f32,
+    /// A face passing the gate with less sharpness than this is [`Grade::Weak`] (0: none is).
+    pub weak_below_sharpness: f32,
+    /// A face passing the gate with a lower detector score than this is [`Grade::Weak`]
+    /// (0: none is).
+    pub weak_below_score: f32,
 }
 
 impl Default for QualityGate {
@@ -108,6 +131,8 @@ impl Default for QualityGate {
             max_roll_deg: 40.0,
             max_landmark_disagreement: MAX_LANDMARK_DISAGREEMENT,
             min_chip_face_score: MIN_CHIP_FACE_SCORE,
+            weak_below_sharpness: 0.0,
+            weak_below_score: 0.0,
         }
     }
 }
@@ -130,6 +155,29 @@ impl QualityGate {
         match self.issues(q).first() {
             Some(issue) => Err(*issue),
             None => Ok(()),
+        }
+    }
+
+    /// The face's [`Grade`]: `Out` on any issue but pose and blur, `Unclear` on those alone,
+    /// else `Weak` or `Good` by its sharpness and detector score.
+    pub fn grade(&self, q: &FaceQuality) -> Grade {
+        let issues = self.issues(q);
+        let unclear = |issue: &QualityIssue| {
+            matches!(
+                issue,
+                QualityIssue::TurnedAway { .. } | QualityIssue::Blurry { .. }
+            )
+        };
+        if !issues.iter().all(unclear) {
+            Grade::Out
+        } else if !issues.is_empty() {
+            Grade::Unclear
+        } else if below(q.sharpness, self.weak_below_sharpness)
+            || below(q.detector_score, self.weak_below_score)
+        {
+            Grade::Weak
+        } else {
+            Grade::Good
         }
     }
 
@@ -317,6 +365,56 @@ mod tests {
             issues[0].to_string().contains("InterOcular"),
             "{}",
             issues[0]
+        );
+    }
+
+    #[test]
+    fn grades_from_good_to_out() {
+        let gate = QualityGate {
+            min_sharpness: 5.0,
+            weak_below_sharpness: 15.0,
+            weak_below_score: 0.99,
+            ..QualityGate::default()
+        };
+        assert_eq!(gate.grade(&good()), Grade::Good);
+        let soft = FaceQuality {
+            sharpness: 12.0,
+            ..good()
+        };
+        assert_eq!(gate.grade(&soft), Grade::Weak);
+        let unsure = FaceQuality {
+            detector_score: 0.95,
+            ..good()
+        };
+        assert_eq!(gate.grade(&unsure), Grade::Weak);
+        let smeared = FaceQuality {
+            sharpness: 3.0,
+            ..good()
+        };
+        assert_eq!(gate.grade(&smeared), Grade::Unclear);
+        let turned_and_smeared = FaceQuality {
+            pose: Some(Pose {
+                yaw_deg: 50.0,
+                ..good().pose.unwrap()
+            }),
+            ..smeared
+        };
+        assert_eq!(gate.grade(&turned_and_smeared), Grade::Unclear);
+        let small_and_turned = FaceQuality {
+            inter_ocular_px: 5.0,
+            ..turned_and_smeared
+        };
+        assert_eq!(gate.grade(&small_and_turned), Grade::Out);
+        let nan = FaceQuality {
+            sharpness: f32::NAN,
+            ..good()
+        };
+        assert_eq!(gate.grade(&nan), Grade::Unclear);
+        assert!(Grade::Good < Grade::Weak && Grade::Weak < Grade::Unclear);
+        assert_eq!(
+            QualityGate::default().grade(&soft),
+            Grade::Good,
+            "off by default"
         );
     }
 }

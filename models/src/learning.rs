@@ -1,5 +1,6 @@
 //! When a face a door unit saw may become one of a student's gallery templates. Pure rules, no
-//! I/O: `learn` gathers the evidence from the record and the store.
+//! I/O: the hub's `learn` gathers the evidence from the record and the store, and the doorway
+//! benchmark (`examples/doorway`) learns over days by the same rules.
 //!
 //! Only two kinds of face are learned: one a teacher confirmed (approved or reassigned in
 //! review) and a door unit's Confident capture very close to the student it named. Never an
