@@ -130,6 +130,22 @@ fn calibrate_reports_the_figures_and_the_thresholds_to_paste() {
         (0.1..0.6).contains(&confident),
         "unit-scale threshold: {confident}"
     );
+    // Every probe is graded by the shipped gate; good and weak ones are counted apart (a face
+    // the gate turns away is in neither).
+    let grades = report["by_grade"].as_array().unwrap();
+    let names: Vec<&str> = grades
+        .iter()
+        .map(|g| g["grade"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["good", "weak"]);
+    let mated: u64 = grades
+        .iter()
+        .map(|g| g["mated_probes"].as_u64().unwrap())
+        .sum();
+    let all = report["open_set"]["mated_probes"].as_u64().unwrap();
+    assert!(mated > 0 && mated <= all, "{mated} of {all}");
+    let weak = report["recommended"]["confident_weak"].as_f64().unwrap();
+    assert!(weak <= confident, "{weak} > {confident}");
 
     let human = edge(&["calibrate"], &[photos.path()]);
     let text = String::from_utf8_lossy(&human.stdout);
@@ -140,6 +156,10 @@ fn calibrate_reports_the_figures_and_the_thresholds_to_paste() {
     assert!(
         text.contains("caution"),
         "too few strangers to measure 1e-3: {text}"
+    );
+    assert!(
+        text.contains("by grade") && text.contains("confident_weak = "),
+        "{text}"
     );
 }
 

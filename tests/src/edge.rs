@@ -98,7 +98,8 @@ frames = 1
 [matching]
 # The shipped thresholds (edge/src/config/default.toml).
 calibrated_for = "{model}"
-confident = 0.32
+confident = 0.31
+confident_weak = 0.30
 uncertain = 0.40
 min_margin = 0.08
 cooldown = "1ms"

@@ -6,30 +6,65 @@
 //! face was put); bystanders in the photos are not part of the arrival.
 
 use rollcall_models::burst::{Observation, combine, decide, weight};
-use rollcall_models::matching::{Decision, EMBEDDING_DIM, Embedding, Thresholds};
+use rollcall_models::matching::{Decision, EMBEDDING_DIM, Embedding, Match, Thresholds};
 use rollcall_models::pipeline::unit_length;
-use rollcall_models::quality::{Grade, QualityGate};
+use rollcall_models::quality::{FaceQuality, Grade, QualityGate};
 
 use crate::faces_cache::SeenFace;
 use crate::school::School;
 
-/// The door's settings: its gate, its thresholds, and how close two faces of a burst must be
-/// to be one person.
+/// The door's settings: its gate, its thresholds, how close two faces of a burst must be to
+/// be one person, and how many frames a burst has.
 #[derive(Debug, Clone, Copy)]
 pub struct Door {
     pub gate: QualityGate,
     pub thresholds: Thresholds,
     pub same_in_burst: f32,
+    pub frames: usize,
 }
 
-/// The door's gate as `edge/src/config/default.toml` sets it: the library's defaults, a
-/// detector score of at least 0.9, and its weak-face limits.
-pub fn door_gate() -> QualityGate {
-    QualityGate {
-        min_detector_score: 0.9,
-        weak_below_sharpness: 15.0,
-        weak_below_score: 0.99,
-        ..QualityGate::default()
+/// The door unit's shipped configuration: what the benchmark measures unless told otherwise.
+const SHIPPED: &str = include_str!("../../../edge/src/config/default.toml");
+
+/// The matching thresholds of `[matching]` (the rest of that table is the daemon's).
+#[derive(serde::Deserialize)]
+struct ShippedMatching {
+    confident: f32,
+    confident_weak: f32,
+    uncertain: f32,
+    min_margin: f32,
+}
+
+impl Door {
+    /// The door as `edge/src/config/default.toml` sets it up (`same_in_burst`: `uncertain`).
+    pub fn shipped() -> Result<Door, toml::de::Error> {
+        #[derive(serde::Deserialize)]
+        struct Burst {
+            frames: usize,
+        }
+        #[derive(serde::Deserialize)]
+        struct File {
+            burst: Burst,
+            quality: QualityGate,
+            matching: ShippedMatching,
+        }
+        let File {
+            burst,
+            quality,
+            matching,
+        } = toml::from_str(SHIPPED)?;
+        let thresholds = Thresholds {
+            confident: matching.confident,
+            confident_weak: matching.confident_weak,
+            uncertain: matching.uncertain,
+            min_margin: matching.min_margin,
+        };
+        Ok(Door {
+            gate: quality,
+            thresholds,
+            same_in_burst: thresholds.uncertain,
+            frames: burst.frames,
+        })
     }
 }
 
@@ -47,25 +82,56 @@ pub fn observe(face: &SeenFace, frame: usize, gate: &QualityGate) -> Option<Obse
     })
 }
 
-/// One record the door would make: its decision, the student it names (if any), the combined
-/// face's distance to the nearest student and the person's grade.
-pub type Record = (Decision, Option<usize>, f32, Grade);
+/// One record the door would make.
+pub struct Record {
+    pub decision: Decision,
+    /// The student it names (not for Unknown).
+    pub named: Option<usize>,
+    /// The person's embedding (unit length): what the record carries and the hub learns.
+    pub embedding: Embedding,
+    /// The nearest students of the class, closest first.
+    pub matches: Vec<Match<usize>>,
+    /// The grade of the person's best face.
+    pub grade: Grade,
+    /// The quality of the person's best face: what the record tells the hub.
+    pub quality: FaceQuality,
+}
 
-/// The records the door makes of `faces` (the subject's kept faces of one burst), searching
-/// `class` of `school`.
-pub fn records(faces: &[Observation], school: &School, class: usize, door: &Door) -> Vec<Record> {
+impl Record {
+    /// Distance to the nearest student.
+    pub fn distance(&self) -> f32 {
+        self.matches.first().map_or(f32::INFINITY, |m| m.distance)
+    }
+}
+
+/// The records the door makes of `faces` (the subject's kept faces of one burst, of
+/// `qualities`), searching `class` of `school`.
+pub fn records(
+    faces: &[Observation],
+    qualities: &[FaceQuality],
+    school: &School,
+    class: usize,
+    door: &Door,
+) -> Vec<Record> {
     combine(faces, door.same_in_burst)
         .iter()
         .map(|p| {
-            let matches = school.search(&unit_length(&p.embedding), class);
+            let embedding = unit_length(&p.embedding);
+            let matches = school.search(&embedding, class);
             let nearest = |e: &Embedding| school.search(e, class).first().map(|m| m.id);
             let decision = decide(p, faces, &matches, &door.thresholds, nearest).decision;
             let named = matches
                 .first()
                 .filter(|_| decision != Decision::Unknown)
                 .map(|m| m.id);
-            let distance = matches.first().map_or(f32::INFINITY, |m| m.distance);
-            (decision, named, distance, p.grade())
+            Record {
+                decision,
+                named,
+                embedding,
+                matches,
+                grade: p.grade(),
+                quality: qualities[p.best()],
+            }
         })
         .collect()
 }

@@ -3,21 +3,26 @@
 //!
 //! cargo run --release -p rollcall-models --example doorway -- ../shared/faces/identities \
 //!     --cache /tmp/faces.jsonl --frames-cache /tmp/doorway-frames.jsonl \
-//!     [--probes probes.jsonl] [--limit N] [--frames 3] [--seed 1] [--conditions clean,doorway] \
-//!     [--confident 0.32 --confident-weak 0.29 --margin 0.08 --uncertain 0.40
-//!      --same-in-burst 0.40 --weak-sharpness 15 --weak-score 0.99 --min-eyes 18 --min-box 40]
+//!     [--probes probes.jsonl] [--limit N] [--frames N] [--seed 1] [--conditions clean,doorway] \
+//!     [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
+//!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
+//!     [--days 3]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
 //! (`rollcall_models::eval::doorway::conditions`), `--frames` frames each, every frame run
 //! through the door's pipeline (`frames.rs`, cached), and decided as the door does
 //! (`burst.rs`) from the first frame alone and from the whole walk-in. `--limit` keeps the
-//! first N people of each half (a quick run). Tables go to stdout, progress to stderr.
+//! first N people of each half (a quick run). The door's gate and thresholds are the shipped
+//! ones (`edge/src/config/default.toml`) unless the command line says otherwise. `--days N` also films N days of walk-ins under
+//! the doorway preset, each day with the next photo, and runs them without and with learning
+//! (`days.rs`). Tables go to stdout, progress to stderr.
 
 #[path = "../common/faces_cache.rs"]
 mod faces_cache;
 
 mod burst;
+mod days;
 mod frames;
 mod probes;
 mod report;
@@ -27,7 +32,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burst::{Door, door_gate};
+use burst::Door;
 use faces_cache::{Error, faces_of};
 use frames::{Frames, Walk};
 use probes::Probe;
@@ -43,16 +48,17 @@ struct Args {
     frames_cache: Option<PathBuf>,
     probes: Option<PathBuf>,
     limit: usize,
-    frames: usize,
     seed: u64,
     conditions: Vec<(&'static str, Conditions)>,
     door: Door,
+    days: usize,
 }
 
 const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--probes FILE] \
                      [--limit N] [--frames N] [--seed N] [--conditions a,b] \
                      [--confident D --confident-weak D --margin D --uncertain D \
-                     --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]";
+                     --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
+                     [--days N]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -76,23 +82,24 @@ fn parse() -> Result<Args, Error> {
             return Err(format!("unknown condition in {list}; known: {:?}", names()).into());
         }
     }
+    let shipped = Door::shipped()?;
+    let t = shipped.thresholds;
     let thresholds = Thresholds {
-        confident: number("--confident", 0.32)? as f32,
-        confident_weak: number("--confident-weak", 0.29)? as f32,
-        uncertain: number("--uncertain", 0.40)? as f32,
-        min_margin: number("--margin", 0.08)? as f32,
+        confident: number("--confident", t.confident.into())? as f32,
+        confident_weak: number("--confident-weak", t.confident_weak.into())? as f32,
+        uncertain: number("--uncertain", t.uncertain.into())? as f32,
+        min_margin: number("--margin", t.min_margin.into())? as f32,
     };
     thresholds.validate()?;
-    let default = door_gate();
+    let g = shipped.gate;
     let gate = QualityGate {
-        weak_below_sharpness: number("--weak-sharpness", default.weak_below_sharpness.into())?
-            as f32,
-        weak_below_score: number("--weak-score", default.weak_below_score.into())? as f32,
-        min_inter_ocular_px: number("--min-eyes", default.min_inter_ocular_px.into())? as f32,
-        min_box_px: number("--min-box", default.min_box_px.into())? as f32,
-        ..default
+        weak_below_sharpness: number("--weak-sharpness", g.weak_below_sharpness.into())? as f32,
+        weak_below_score: number("--weak-score", g.weak_below_score.into())? as f32,
+        min_inter_ocular_px: number("--min-eyes", g.min_inter_ocular_px.into())? as f32,
+        min_box_px: number("--min-box", g.min_box_px.into())? as f32,
+        ..g
     };
-    let frames = number("--frames", 3.0)? as usize;
+    let frames = number("--frames", shipped.frames as f64)? as usize;
     if !(1..=10).contains(&frames) {
         return Err("--frames must be 1 to 10".into());
     }
@@ -102,14 +109,15 @@ fn parse() -> Result<Args, Error> {
         frames_cache: value("--frames-cache").map(PathBuf::from),
         probes: value("--probes").map(PathBuf::from),
         limit: number("--limit", f64::INFINITY)? as usize,
-        frames,
         seed: number("--seed", 1.0)? as u64,
         conditions: named,
         door: Door {
             gate,
             same_in_burst: number("--same-in-burst", f64::from(thresholds.uncertain))? as f32,
             thresholds,
+            frames,
         },
+        days: number("--days", 1.0)? as usize,
     })
 }
 
@@ -122,9 +130,17 @@ fn main() -> Result<(), Error> {
     let started = Instant::now();
     let photos = faces_of(&args.dir, args.cache.as_deref())?;
     let halves = [
-        ("calibration", School::new(&photos, 0, args.limit)),
-        ("held out", School::new(&photos, 1, args.limit)),
+        (
+            "calibration",
+            School::new(&photos, 0, args.limit, args.days),
+        ),
+        ("held out", School::new(&photos, 1, args.limit, args.days)),
     ];
+    let doorway_preset = conditions()
+        .into_iter()
+        .find(|(n, _)| *n == days::CONDITION)
+        .map(|(_, c)| c)
+        .ok_or("no doorway preset")?;
     let walks: Vec<Walk> = halves
         .iter()
         .flat_map(|(_, s)| &s.arrivals)
@@ -136,13 +152,29 @@ fn main() -> Result<(), Error> {
                 conditions,
             })
         })
+        .chain(
+            halves
+                .iter()
+                .flat_map(|(_, s)| s.later.iter().flatten())
+                .map(|a| Walk {
+                    photo: &a.photo,
+                    subject: a.subject,
+                    condition: days::CONDITION,
+                    conditions: doorway_preset,
+                }),
+        )
         .collect();
-    let frames = frames::film(&walks, args.frames, args.seed, args.frames_cache.as_deref())?;
+    let frames = frames::film(
+        &walks,
+        args.door.frames,
+        args.seed,
+        args.frames_cache.as_deref(),
+    )?;
     let elapsed = started.elapsed();
     println!("# The door at a doorway\n");
     println!(
         "{:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
-        args.door.thresholds, args.door.same_in_burst, args.frames, args.seed
+        args.door.thresholds, args.door.same_in_burst, args.door.frames, args.seed
     );
     let g = &args.door.gate;
     println!(
@@ -153,6 +185,22 @@ fn main() -> Result<(), Error> {
     for (half, school) in &halves {
         report_half(half, school, &frames, &args);
         all_probes.extend(half_probes(half, school, &frames, &args));
+    }
+    if args.days > 1 {
+        println!("\n## Learning over {} days", args.days);
+        for (half, school) in &halves {
+            let run = |learn| {
+                days::simulate(
+                    school,
+                    &frames,
+                    &args.door,
+                    args.door.frames,
+                    args.seed,
+                    learn,
+                )
+            };
+            days::table(half, &run(false), &run(true));
+        }
     }
     distances(&all_probes, args.door.thresholds.confident);
     report::bands(&all_probes, args.door.thresholds.min_margin);
@@ -173,7 +221,7 @@ fn report_half(half: &str, school: &School, frames: &Frames, args: &Args) {
         school.students(),
         school.students().div_ceil(school::CLASS_SIZE)
     );
-    for n in [1, args.frames] {
+    for n in [1, args.door.frames] {
         let what = if n == 1 {
             "one frame".to_string()
         } else {
@@ -196,7 +244,7 @@ fn report_half(half: &str, school: &School, frames: &Frames, args: &Args) {
                 tally_row(label, &tally(school, frames, args, "doorway", n, bin));
             }
         }
-        if n == args.frames {
+        if n == args.door.frames {
             break;
         }
     }
@@ -237,14 +285,18 @@ fn print_mistakes(school: &School, mistakes: &[(&str, (String, report::Mistake))
         return;
     }
     println!("\nWrong Confident names:\n");
-    println!("| condition | who walked in | named | distance |");
-    println!("|---|---|---|---|");
+    println!("| condition | who walked in | named | distance | grade |");
+    println!("|---|---|---|---|---|");
     for (condition, (who, m)) in mistakes {
         let named = m
             .named
             .and_then(|i| school.names.get(i))
             .map_or("?", |n| n.as_str());
-        println!("| {condition} | {who} | {named} | {:.3} |", m.distance);
+        let grade = format!("{:?}", m.grade).to_lowercase();
+        println!(
+            "| {condition} | {who} | {named} | {:.3} | {grade} |",
+            m.distance
+        );
     }
 }
 
@@ -252,7 +304,7 @@ fn half_probes(half: &'static str, school: &School, frames: &Frames, args: &Args
     let mut out = Vec::new();
     for a in &school.arrivals {
         for &(condition, _) in &args.conditions {
-            for i in 0..args.frames {
+            for i in 0..args.door.frames {
                 if let Some(r) = frames.get(&a.photo, condition, i, args.seed) {
                     out.push(probes::probe(half, school, a, r, &args.door));
                 }

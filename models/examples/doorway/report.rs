@@ -33,6 +33,8 @@ pub enum Outcome {
 pub struct Mistake {
     pub named: Option<usize>,
     pub distance: f32,
+    /// The grade of the face the name was given on.
+    pub grade: Grade,
 }
 
 /// What the door makes of `frames` of `a`, and the wrong Confident name if it gave one.
@@ -42,40 +44,52 @@ pub fn outcome(
     frames: &[&FrameRecord],
     door: &Door,
 ) -> (Outcome, Option<Mistake>) {
+    let (o, mistake, _) = walk_in(school, a, frames, door);
+    (o, mistake)
+}
+
+/// [`outcome`], and the records the door made.
+pub fn walk_in(
+    school: &School,
+    a: &Arrival,
+    frames: &[&FrameRecord],
+    door: &Door,
+) -> (Outcome, Option<Mistake>, Vec<Record>) {
     if frames.iter().any(|r| r.error.is_some()) {
-        return (Outcome::Error, None);
+        return (Outcome::Error, None, Vec::new());
     }
     let found: Vec<(usize, &crate::faces_cache::SeenFace)> = frames
         .iter()
         .filter_map(|r| subject_face(r).map(|f| (r.frame, f)))
         .collect();
     if found.is_empty() {
-        return (Outcome::NoFace, None);
+        return (Outcome::NoFace, None, Vec::new());
     }
-    let kept: Vec<_> = found
+    let (kept, qualities): (Vec<_>, Vec<_>) = found
         .iter()
-        .filter_map(|(i, f)| observe(f, *i, &door.gate))
-        .collect();
+        .filter_map(|(i, f)| Some((observe(f, *i, &door.gate)?, f.quality)))
+        .unzip();
     if kept.is_empty() {
-        return (Outcome::Gated, None);
+        return (Outcome::Gated, None, Vec::new());
     }
-    let made = records(&kept, school, a.class, door);
-    let confident = |r: &&Record| r.0 == Decision::Confident;
+    let made = records(&kept, &qualities, school, a.class, door);
+    let confident = |r: &&Record| r.decision == Decision::Confident;
     let wrong = made
         .iter()
         .filter(confident)
-        .find(|r| a.student.is_none() || r.1 != a.student)
+        .find(|r| a.student.is_none() || r.named != a.student)
         .map(|r| Mistake {
-            named: r.1,
-            distance: r.2,
+            named: r.named,
+            distance: r.distance(),
+            grade: r.grade,
         });
     let o = match a.student {
         Some(_) if wrong.is_some() => Outcome::Wrong,
         _ if made.iter().any(|r| confident(&r)) => Outcome::Confident,
-        _ if made.iter().any(|r| r.0 == Decision::Uncertain) => Outcome::Card,
+        _ if made.iter().any(|r| r.decision == Decision::Uncertain) => Outcome::Card,
         _ => Outcome::Unknown,
     };
-    (o, wrong)
+    (o, wrong, made)
 }
 
 /// Outcomes of students and of strangers, counted, and the wrong names given.

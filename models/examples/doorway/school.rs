@@ -3,11 +3,14 @@
 //! than `ENROLLED` photos with a face is a student enrolled from their first `ENROLLED`
 //! (clean, the enrolment rule's face) and walks in with the next one; everyone else is a
 //! stranger who walks past with their first photo. Classes of `CLASS_SIZE` in name order.
+//! On later days ([`School::later`]) everybody comes again with their next photo, if they
+//! have one.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rollcall_models::eval::doorway::Subject;
+use rollcall_models::learning::surplus;
 use rollcall_models::matching::{EMBEDDING_DIM, Embedding, Gallery, Match, MatchMode};
 use rollcall_models::pipeline::{DOMINANCE, dominant_face};
 
@@ -17,6 +20,7 @@ pub const ENROLLED: usize = 3;
 pub const CLASS_SIZE: usize = 30;
 
 /// Somebody walking in.
+#[derive(Clone)]
 pub struct Arrival {
     pub person: String,
     pub photo: PathBuf,
@@ -28,11 +32,15 @@ pub struct Arrival {
     pub class: usize,
 }
 
+#[derive(Clone)]
 pub struct School {
     pub names: Vec<String>,
     pub templates: Vec<Vec<Embedding>>,
     pub gallery: Gallery<usize>,
+    /// Day 1's arrivals.
     pub arrivals: Vec<Arrival>,
+    /// Day 2's, day 3's, … arrivals, up to the `days` asked for.
+    pub later: Vec<Vec<Arrival>>,
 }
 
 /// One photo's face: embedding and where it is.
@@ -57,8 +65,8 @@ fn clean(p: &Photo) -> Option<Clean<'_>> {
 }
 
 impl School {
-    /// Half `half` (0 or 1), at most `limit` people of it.
-    pub fn new(photos: &[Photo], half: usize, limit: usize) -> School {
+    /// Half `half` (0 or 1), at most `limit` people of it, over `days` days.
+    pub fn new(photos: &[Photo], half: usize, limit: usize, days: usize) -> School {
         let mut people: BTreeMap<&str, Vec<Clean>> = BTreeMap::new();
         for p in photos {
             people.entry(&p.person).or_default().extend(clean(p));
@@ -68,26 +76,25 @@ impl School {
             templates: Vec::new(),
             gallery: Gallery::default(),
             arrivals: Vec::new(),
+            later: vec![Vec::new(); days.saturating_sub(1)],
         };
         let mut strangers = Vec::new();
         for (name, faces) in people.into_iter().skip(half).step_by(2).take(limit) {
             if faces.len() > ENROLLED {
                 school.enrol(name, &faces);
-            } else if let Some(first) = faces.first() {
-                strangers.push(arrival(name, first, None, 0));
+            } else if !faces.is_empty() {
+                strangers.push((name, faces));
             }
         }
         let classes = school.names.len().div_ceil(CLASS_SIZE).max(1);
-        for (i, mut s) in strangers.into_iter().enumerate() {
-            s.class = i % classes;
-            school.arrivals.push(s);
+        for (i, (name, faces)) in strangers.iter().enumerate() {
+            let class = i % classes;
+            school.arrivals.push(arrival(name, &faces[0], None, class));
+            for (day, face) in school.later.iter_mut().zip(&faces[1..]) {
+                day.push(arrival(name, face, None, class));
+            }
         }
-        let pairs = school
-            .templates
-            .iter()
-            .enumerate()
-            .flat_map(|(i, faces)| faces.iter().map(move |f| (i, *f)));
-        school.gallery = Gallery::try_from_iter(pairs).unwrap_or_default();
+        school.rebuild();
         school
     }
 
@@ -96,8 +103,33 @@ impl School {
         self.names.push(name.to_string());
         self.templates
             .push(faces[..ENROLLED].iter().map(|f| f.embedding).collect());
-        let walk = arrival(name, &faces[ENROLLED], Some(student), student / CLASS_SIZE);
-        self.arrivals.push(walk);
+        let class = student / CLASS_SIZE;
+        self.arrivals
+            .push(arrival(name, &faces[ENROLLED], Some(student), class));
+        for (day, face) in self.later.iter_mut().zip(&faces[ENROLLED + 1..]) {
+            day.push(arrival(name, face, Some(student), class));
+        }
+    }
+
+    /// Adds `face` to `student`'s templates, dropping the oldest learned ones past the cap
+    /// (`rollcall_models::learning::surplus`; the enrolment faces always stay).
+    pub fn learn(&mut self, student: usize, face: Embedding) {
+        let Some(faces) = self.templates.get_mut(student) else {
+            return;
+        };
+        let drop = surplus(faces.len() - ENROLLED);
+        faces.drain(ENROLLED..ENROLLED + drop);
+        faces.push(face);
+    }
+
+    /// Rebuilds the searchable gallery from the templates (after learning).
+    pub fn rebuild(&mut self) {
+        let pairs = self
+            .templates
+            .iter()
+            .enumerate()
+            .flat_map(|(i, faces)| faces.iter().map(move |f| (i, *f)));
+        self.gallery = Gallery::try_from_iter(pairs).unwrap_or_default();
     }
 
     pub fn students(&self) -> usize {
