@@ -12,7 +12,7 @@ fn no_env() -> Vec<(String, String)> {
 #[test]
 fn the_default_config_parses_and_validates() {
     let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
-    assert_eq!(config.burst.frames, 3);
+    assert_eq!(config.burst.frames, 5);
     assert_eq!(config.matching.cooldown, Duration::from_secs(600));
     assert!(matches!(config.camera, CameraConfig::Replay { .. }));
     assert_eq!(
@@ -61,7 +61,7 @@ fn plain_mqtt_only_to_loopback() {
 #[test]
 fn every_broken_rule_is_listed() {
     let text = DEFAULT_CONFIG
-        .replace("frames = 3", "frames = 0")
+        .replace("frames = 5", "frames = 0")
         .replace("confident = 0.31", "confident = 0.9")
         .replace("site = \"main-site\"", "site = \"Main Site\"");
     let Err(ConfigError::Invalid(problems)) = load_str(&text, "d", no_env()) else {

@@ -21,6 +21,7 @@
 #[path = "../common/faces_cache.rs"]
 mod faces_cache;
 
+mod bands;
 mod burst;
 mod days;
 mod frames;
@@ -203,7 +204,8 @@ fn main() -> Result<(), Error> {
         }
     }
     distances(&all_probes, args.door.thresholds.confident);
-    report::bands(&all_probes, args.door.thresholds.min_margin);
+    let names: Vec<&'static str> = args.conditions.iter().map(|c| c.0).collect();
+    bands::table(&halves, &frames, &args.door, &names, args.seed);
     if let Some(file) = &args.probes {
         let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
         for p in &all_probes {
