@@ -329,6 +329,19 @@ fn print_by_grade(out: &mut impl Write, grades: &[GradeOpenSet]) -> std::io::Res
             s.dir_at_fpir_1e3.threshold
         )?;
     }
+    let few: Vec<String> = grades
+        .iter()
+        .filter(|g| g.open_set.non_mated_probes < 1_000)
+        .map(|g| format!("{:?}", g.grade).to_lowercase())
+        .collect();
+    if !few.is_empty() {
+        writeln!(
+            out,
+            "  caution               fewer than 1,000 stranger probes of grade {}: that band sits \
+             at the nearest stranger; confident_weak is never recommended above confident",
+            few.join(", ")
+        )?;
+    }
     Ok(())
 }
 
