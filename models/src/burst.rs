@@ -23,6 +23,7 @@
 
 use rollcall_shared::{EMBEDDING_DIM, Embedding};
 
+use crate::detect::iou;
 use crate::matching::{Decision, Match, Thresholds, decide_matches};
 use crate::quality::Grade;
 
@@ -158,16 +159,6 @@ fn closest(people: &[Person], faces: &[Observation], o: &Observation, join: f32)
     candidates
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
-}
-
-/// Intersection over union of two boxes.
-pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = w * h;
-    let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
-    let union = area(a) + area(b) - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
 }
 
 /// The decision on one person, and why it is not higher.

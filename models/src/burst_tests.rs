@@ -1,4 +1,5 @@
 use super::*;
+use crate::detect::iou;
 
 fn face(frame: usize, x: f32, value: f32, weight: f32) -> Observation {
     let mut embedding = Embedding::ZERO;

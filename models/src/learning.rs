@@ -8,7 +8,9 @@
 //! them, clearly farther from every other student the door compared it with, not a copy of a
 //! template already held, and at most one a day per student. Only students an admin enrolled
 //! learn: a first face is never taken from a door, so a week of mornings spreads
-//! over the year's changes rather than one morning's light.
+//! over the year's changes rather than one morning's light. And only a face the shipped door
+//! grades good ([`good_enough`]): a template learned from a blurred or doubtful capture sits
+//! where degraded strangers land (docs/ACCURACY.md, "Learning over days").
 
 /// Distances in unit-embedding units, as the door units' thresholds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,6 +43,21 @@ pub const MAX_LEARNED: usize = 7;
 
 /// At most one learned template per student in this long.
 pub const SPACING_MS: i64 = 20 * 3_600_000;
+
+/// The least chip sharpness (at a standard contrast) of a face that may be learned: the
+/// shipped door's `weak_below_sharpness`.
+pub const MIN_SHARPNESS: f32 = 30.0;
+
+/// The least detector score of a face that may be learned: the shipped door's
+/// `weak_below_score`.
+pub const MIN_DETECTOR_SCORE: f32 = 0.99;
+
+/// Whether a face with this sharpness and detector score is good enough to learn: what the
+/// shipped door grades good. On the doorway benchmark, learning weak captures too let a
+/// stranger be named on the third day; learning only good ones did not.
+pub fn good_enough(sharpness: f32, detector_score: f32) -> bool {
+    sharpness >= MIN_SHARPNESS && detector_score >= MIN_DETECTOR_SCORE
+}
 
 /// What is known about one face and the student it would be learned for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -147,6 +164,14 @@ mod tests {
             judge(&e(None, Some(0.9)), &CONFIDENT),
             Err(Skip::NotEnrolled)
         );
+    }
+
+    #[test]
+    fn only_good_faces_are_good_enough() {
+        assert!(good_enough(65.0, 0.999));
+        assert!(!good_enough(20.0, 0.999), "blurred");
+        assert!(!good_enough(65.0, 0.95), "doubtful");
+        assert!(!good_enough(f32::NAN, 0.999));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! with where it came from, audited, and sent to the door units with the next gallery push.
 //! Erasing the student erases it with the rest of their gallery.
 
-use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, judge, surplus};
+use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, good_enough, judge, surplus};
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{FaceQuality, StudentId, UnixMillis};
 use serde_json::json;
@@ -51,6 +51,15 @@ impl Learner<'_> {
         let quality: Option<FaceQuality> = serde_json::from_value(record.quality.clone()).ok();
         if let Some(issue) = quality.and_then(|q| check_record(self.gate, &q).err()) {
             tracing::debug!(record = %record.id, "not learned: {issue}");
+            return Ok(None);
+        }
+        if let Some(q) = quality.filter(|q| !good_enough(q.sharpness, q.detector_score)) {
+            tracing::debug!(
+                record = %record.id,
+                sharpness = q.sharpness,
+                score = q.detector_score,
+                "not learned: a weak face (blurred or a doubtful detection)"
+            );
             return Ok(None);
         }
         let embedding = records::embedding(tx, record.id)?;

@@ -258,7 +258,7 @@ pub fn record(
         quality: FaceQuality {
             face_px: 60.0,
             sharpness: 90.0,
-            detector_score: 0.98,
+            detector_score: 0.995,
             yaw_deg: 2.0,
             frames: 3,
         },

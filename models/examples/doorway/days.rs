@@ -5,9 +5,10 @@
 //! card the teacher confirms or reassigns to them (within the `REVIEWED` rules) become one of
 //! their templates, the record's combined embedding, at most `MAX_LEARNED` of them, when the
 //! record's face passes the hub's enrolment gate (`QualityGate::enrolment`, as the hub checks
-//! a record before learning it). Wrong names and Unknown faces teach nothing.
+//! a record before learning it) and is good enough (`learning::good_enough`). Wrong names and
+//! Unknown faces teach nothing.
 
-use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, Rules, judge};
+use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, Rules, good_enough, judge};
 use rollcall_models::matching::{Decision, Embedding};
 use rollcall_models::quality::QualityGate;
 
@@ -73,6 +74,8 @@ fn lesson(school: &School, student: usize, o: Outcome, made: &[Record]) -> Optio
     };
     let record = made.iter().find(|r| r.decision == wanted)?;
     QualityGate::enrolment().check(&record.quality).ok()?;
+    let q = &record.quality;
+    good_enough(q.sharpness, q.detector_score).then_some(())?;
     let evidence = Evidence {
         own: school.distance_to(&record.embedding, student),
         other: record
