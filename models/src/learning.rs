@@ -30,7 +30,7 @@ pub const REVIEWED: Rules = Rules {
     redundant: 0.04,
 };
 
-/// A Confident capture nobody looked at: well inside the Confident band (0.31).
+/// A Confident capture nobody looked at: well inside the door's Confident band (0.295).
 pub const CONFIDENT: Rules = Rules {
     band: 0.22,
     margin: 0.08,

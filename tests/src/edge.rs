@@ -98,8 +98,9 @@ frames = 1
 [matching]
 # The shipped thresholds (edge/src/config/default.toml).
 calibrated_for = "{model}"
-confident = 0.31
-confident_weak = 0.30
+mode = "centroid"
+confident = 0.295
+confident_weak = 0.285
 uncertain = 0.40
 min_margin = 0.08
 cooldown = "1ms"

@@ -365,8 +365,8 @@ fn print_recommended(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()
     }
     writeln!(
         out,
-        "  for edge.toml         [matching] calibrated_for = \"{}\", confident = {:.3}, \
-         confident_weak = {:.3}, uncertain = {:.3}",
+        "  for edge.toml         [matching] calibrated_for = \"{}\", mode = \"centroid\", \
+         confident = {:.3}, confident_weak = {:.3}, uncertain = {:.3}",
         o.model, rec.confident, rec.confident_weak, rec.uncertain
     )?;
     Ok(())

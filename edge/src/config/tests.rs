@@ -62,7 +62,7 @@ fn plain_mqtt_only_to_loopback() {
 fn every_broken_rule_is_listed() {
     let text = DEFAULT_CONFIG
         .replace("frames = 5", "frames = 0")
-        .replace("confident = 0.31", "confident = 0.9")
+        .replace("confident = 0.295", "confident = 0.9")
         .replace("site = \"main-site\"", "site = \"Main Site\"");
     let Err(ConfigError::Invalid(problems)) = load_str(&text, "d", no_env()) else {
         panic!("expected validation errors");

@@ -6,18 +6,19 @@
 //! face was put); bystanders in the photos are not part of the arrival.
 
 use rollcall_models::burst::{Observation, combine, decide, weight};
-use rollcall_models::matching::{Decision, EMBEDDING_DIM, Embedding, Match, Thresholds};
+use rollcall_models::matching::{Decision, EMBEDDING_DIM, Embedding, Match, MatchMode, Thresholds};
 use rollcall_models::pipeline::unit_length;
 use rollcall_models::quality::{FaceQuality, Grade, QualityGate};
 
 use crate::faces_cache::SeenFace;
 use crate::school::School;
 
-/// The door's settings: its gate, its thresholds, how close two faces of a burst must be to
-/// be one person, and how many frames a burst has.
+/// The door's settings: its gate, how it measures a face against a student, its thresholds,
+/// how close two faces of a burst must be to be one person, and how many frames a burst has.
 #[derive(Debug, Clone, Copy)]
 pub struct Door {
     pub gate: QualityGate,
+    pub mode: MatchMode,
     pub thresholds: Thresholds,
     pub same_in_burst: f32,
     pub frames: usize,
@@ -26,9 +27,10 @@ pub struct Door {
 /// The door unit's shipped configuration: what the benchmark measures unless told otherwise.
 const SHIPPED: &str = include_str!("../../../edge/src/config/default.toml");
 
-/// The matching thresholds of `[matching]` (the rest of that table is the daemon's).
+/// The matching mode and thresholds of `[matching]` (the rest of that table is the daemon's).
 #[derive(serde::Deserialize)]
 struct ShippedMatching {
+    mode: MatchMode,
     confident: f32,
     confident_weak: f32,
     uncertain: f32,
@@ -61,6 +63,7 @@ impl Door {
         };
         Ok(Door {
             gate: quality,
+            mode: matching.mode,
             thresholds,
             same_in_burst: thresholds.uncertain,
             frames: burst.frames,
@@ -117,8 +120,11 @@ pub fn records(
         .iter()
         .map(|p| {
             let embedding = unit_length(&p.embedding);
-            let matches = school.search(&embedding, class);
-            let nearest = |e: &Embedding| school.search(e, class).first().map(|m| m.id);
+            let matches = school.search(&embedding, class, door.mode);
+            let nearest = |e: &Embedding| {
+                let found = school.search(e, class, door.mode);
+                found.first().map(|m| m.id)
+            };
             let decision = decide(p, faces, &matches, &door.thresholds, nearest).decision;
             let named = matches
                 .first()

@@ -4,7 +4,7 @@
 //! cargo run --release -p rollcall-models --example doorway -- ../shared/faces/identities \
 //!     --cache /tmp/faces.jsonl --frames-cache /tmp/doorway-frames.jsonl \
 //!     [--probes probes.jsonl] [--limit N] [--frames N] [--seed 1] [--conditions clean,doorway] \
-//!     [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
+//!     [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
 //!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
 //!     [--days 3]
 //!
@@ -39,7 +39,7 @@ use frames::{Frames, Walk};
 use probes::Probe;
 use report::{Tally, outcome, tally_header, tally_row, walk_frames};
 use rollcall_models::eval::doorway::{Conditions, conditions};
-use rollcall_models::matching::Thresholds;
+use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
 use school::School;
 
@@ -57,7 +57,7 @@ struct Args {
 
 const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--probes FILE] \
                      [--limit N] [--frames N] [--seed N] [--conditions a,b] \
-                     [--confident D --confident-weak D --margin D --uncertain D \
+                     [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D \
                      --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
                      [--days N]";
 
@@ -92,6 +92,12 @@ fn parse() -> Result<Args, Error> {
         min_margin: number("--margin", t.min_margin.into())? as f32,
     };
     thresholds.validate()?;
+    let mode = match value("--mode").map(String::as_str) {
+        None => shipped.mode,
+        Some("nearest") => MatchMode::Nearest,
+        Some("centroid") => MatchMode::Centroid,
+        Some(other) => return Err(format!("--mode {other}: nearest or centroid").into()),
+    };
     let g = shipped.gate;
     let gate = QualityGate {
         weak_below_sharpness: number("--weak-sharpness", g.weak_below_sharpness.into())? as f32,
@@ -114,6 +120,7 @@ fn parse() -> Result<Args, Error> {
         conditions: named,
         door: Door {
             gate,
+            mode,
             same_in_burst: number("--same-in-burst", f64::from(thresholds.uncertain))? as f32,
             thresholds,
             frames,
@@ -174,8 +181,8 @@ fn main() -> Result<(), Error> {
     let elapsed = started.elapsed();
     println!("# The door at a doorway\n");
     println!(
-        "{:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
-        args.door.thresholds, args.door.same_in_burst, args.door.frames, args.seed
+        "{:?} by {:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
+        args.door.thresholds, args.door.mode, args.door.same_in_burst, args.door.frames, args.seed
     );
     let g = &args.door.gate;
     println!(

@@ -70,7 +70,7 @@ pub fn probe(
     let face = subject_face(r);
     let embedding = face.and_then(|f| Embedding::try_from(f.embedding.get(..EMBEDDING_DIM)?).ok());
     let matches = embedding
-        .map(|e| school.search(&e, a.class))
+        .map(|e| school.search(&e, a.class, door.mode))
         .unwrap_or_default();
     let name = |i: usize| school.names.get(i).cloned();
     let q = face.map(|f| f.quality);
@@ -100,7 +100,7 @@ pub fn probe(
         right_id: a.student.and_then(name),
         right_distance: embedding
             .zip(a.student)
-            .and_then(|(e, s)| school.distance_to(&e, s)),
+            .and_then(|(e, s)| school.distance_in(&e, s, door.mode)),
         error: r.error.clone(),
     }
 }

@@ -136,14 +136,21 @@ impl School {
         self.names.len()
     }
 
-    /// The two nearest students of `class` (the door searches the class the timetable expects).
-    pub fn search(&self, face: &Embedding, class: usize) -> Vec<Match<usize>> {
+    /// The two nearest students of `class` (the door searches the class the timetable expects),
+    /// measured as `mode` says.
+    pub fn search(&self, face: &Embedding, class: usize, mode: MatchMode) -> Vec<Match<usize>> {
         self.gallery
-            .search_among(face, 2, MatchMode::Nearest, |s| s / CLASS_SIZE == class)
+            .search_among(face, 2, mode, |s| s / CLASS_SIZE == class)
             .unwrap_or_default()
     }
 
-    /// Distance from `face` to `student`'s nearest template.
+    /// Distance from `face` to `student`, measured as `mode` says.
+    pub fn distance_in(&self, face: &Embedding, student: usize, mode: MatchMode) -> Option<f32> {
+        let found = self.gallery.search_among(face, 1, mode, |s| *s == student);
+        found.ok()?.first().map(|m| m.distance)
+    }
+
+    /// Distance from `face` to `student`'s nearest template (what the hub's learning asks).
     pub fn distance_to(&self, face: &Embedding, student: usize) -> Option<f32> {
         let faces = self.templates.get(student)?;
         faces
