@@ -221,6 +221,9 @@ impl Batch<'_> {
             match message {
                 Message::Record(record) => {
                     let (id, decision) = (record.id, record.decision);
+                    // Everything said of this record while it is vetted, stored, held or
+                    // learned from carries its id, as the door's lines do.
+                    let _record = tracing::info_span!("record", %id).entered();
                     let learnable = may_teach(&record);
                     counted.push(|m| &m.records_received);
                     let fate = match self.record(tx, record, &room)? {
@@ -352,7 +355,7 @@ impl Batch<'_> {
         code: &str,
         detail: &str,
     ) -> Result<Kept, StoreError> {
-        tracing::warn!(device = %record.device, record = %record.id, "quarantined: {detail}");
+        tracing::warn!(device = %record.device, "quarantined: {detail}");
         let reason = Reason { code, detail };
         Ok(match quarantine::insert(tx, record, self.now, reason)? {
             true => Kept::Held,
