@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+mod at_risk;
 pub mod attendance;
 pub mod auth;
 pub mod backup;
@@ -43,7 +44,6 @@ pub mod setup;
 pub mod state;
 pub mod store;
 pub mod strangers;
-mod watch;
 pub mod web;
 
 pub use server::{Listeners, RunError, run, run_on};

@@ -2,7 +2,7 @@
 //! students below the attendance threshold ([`at_risk_of`], [`class_at_risk_now`]) and the
 //! range a report covers when none is given. Pure where it can be; reads rosters where it
 //! must. The routes in `http/reports.rs` and `http/school_reports.rs`, the e-mail digest and
-//! the `student.at_risk` watch all count the same way through here.
+//! the `student.at_risk` webhook (`at_risk.rs`) all count the same way through here.
 
 use chrono::{Duration, NaiveDate};
 use rollcall_shared::{ClassId, UnixMillis};

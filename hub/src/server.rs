@@ -498,7 +498,7 @@ async fn close_registers(
                     hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now.0)?;
                 }
                 register::admit_late(tx, &rules, now)?;
-                crate::watch::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
+                crate::at_risk::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
                 Ok::<_, StoreError>(closed.len())
             })
             .await;
