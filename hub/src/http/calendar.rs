@@ -18,8 +18,8 @@ use super::timetable::{HolidayBody, TermBody};
 use crate::attendance::preview::{self, Change, Diff};
 use crate::attendance::{Rules, Session};
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::session_rosters::{self, hhmm};
-use crate::state::Hub;
 use crate::store::{Sql, school, timetable};
 
 /// The most sessions listed on each side; the counts are always whole.

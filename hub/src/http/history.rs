@@ -18,8 +18,8 @@ use super::reports::{history_row, student_rosters};
 use super::request::{Reply, Request};
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::session_rosters::{self, SessionRoster, StudentStats};
-use crate::state::Hub;
 use crate::store::timetable::{self, Term};
 use crate::store::{Sql, school};
 

@@ -54,7 +54,7 @@ pub use router::ROUTES;
 
 use dispatch::{BodyStream, Head};
 
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true, within the
 /// connection limits of `[http]` (see [`conn`]).

@@ -20,7 +20,7 @@ use super::{
     today, users,
 };
 use crate::auth::Principal;
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// What a handler returns: its reply, some time later.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'a>>;

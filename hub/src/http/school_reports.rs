@@ -15,9 +15,9 @@ use super::request::{Reply, Request};
 use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::reports::{ClassAtRisk, Day, class_at_risk, default_range, trend};
 use crate::session_rosters::{self, SessionRoster};
-use crate::state::Hub;
 use crate::store::{Sql, timetable};
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.

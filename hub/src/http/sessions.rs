@@ -11,9 +11,9 @@ use super::input;
 use super::request::{Reply, Request};
 use crate::access;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::marks::{self, NewMark, Target};
 use crate::session_rosters;
-use crate::state::Hub;
 use crate::store::Sql;
 use crate::store::marks::Mark;
 

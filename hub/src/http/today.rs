@@ -13,8 +13,8 @@ use crate::access;
 use crate::attendance::Rules;
 use crate::attendance::Session;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::session_rosters;
-use crate::state::Hub;
 use crate::store::Sql;
 use crate::store::records::{self, Status};
 
