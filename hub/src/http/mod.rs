@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod calendar;
+mod classes;
 mod conn;
 mod devices;
 pub(crate) mod digest;
@@ -24,7 +25,6 @@ mod request;
 mod review;
 mod roster;
 mod router;
-mod school;
 pub(crate) mod school_reports;
 mod sessions;
 mod strangers;
