@@ -13,7 +13,7 @@ use common::hub::{Hub, enrol};
 use common::{Daemon, config, outbox_depth, photos_of, replay_dir, wait_for};
 use rollcall_e2e::mosquitto::Mosquitto;
 use rollcall_edge::daemon::PublisherLayer;
-use rollcall_edge::daemon::mqtt::{PublishError, Publisher};
+use rollcall_edge::daemon::deliver::mqtt::{PublishError, Publisher};
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{GalleryVersion, RecordId};
 

@@ -8,7 +8,7 @@ use rollcall_e2e::faces::faces_dir;
 use rollcall_e2e::process::binary;
 use rollcall_edge::config::{Exposure, RpicamConfig};
 use rollcall_edge::daemon::FrameSource;
-use rollcall_edge::daemon::camera_rpicam::RpicamSource;
+use rollcall_edge::daemon::capture::camera_rpicam::RpicamSource;
 
 /// A person with many photos: the frames then differ from one to the next.
 const PERSON: &str = "Angelina_Jolie";

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+mod at_risk;
 pub mod attendance;
 pub mod auth;
 pub mod backup;
@@ -25,6 +26,7 @@ pub mod enrol;
 pub mod export;
 pub mod gallery;
 pub mod http;
+pub mod http_state;
 pub mod ingest;
 pub mod learn;
 pub mod marks;
@@ -36,14 +38,12 @@ pub mod register;
 pub mod reports;
 pub mod retention;
 pub mod review;
-pub mod roster;
 pub mod roster_import;
 mod server;
+pub mod session_rosters;
 pub mod setup;
-pub mod state;
 pub mod store;
 pub mod strangers;
-mod watch;
 pub mod web;
 
 pub use server::{Listeners, RunError, run, run_on};

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::access::{self, AccessError};
 use crate::auth::Principal;
-use crate::roster;
+use crate::session_rosters;
 use crate::store::StoreError;
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark, Override};
@@ -59,7 +59,7 @@ pub fn change(
     now: UnixMillis,
 ) -> Result<(), MarkError> {
     let Target { slot, day, student } = at;
-    let session = roster::session(tx, slot, day)?;
+    let session = session_rosters::session(tx, slot, day)?;
     access::class(tx, who, session.slot.class_id)?;
     if register::session(tx, slot, day)?.is_some() {
         return Err(MarkError::RegisterClosed);

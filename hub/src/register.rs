@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::attendance::{self, Evidence, Rules, Session, Source};
 use crate::review::ACCEPTED;
-use crate::roster::{calendar, hhmm};
+use crate::session_rosters::{calendar, hhmm};
 use crate::store::audit::{self, Change};
 use crate::store::marks::{self, Mark};
 use crate::store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};

@@ -2,14 +2,14 @@
 //! students below the attendance threshold ([`at_risk_of`], [`class_at_risk_now`]) and the
 //! range a report covers when none is given. Pure where it can be; reads rosters where it
 //! must. The routes in `http/reports.rs` and `http/school_reports.rs`, the e-mail digest and
-//! the `student.at_risk` watch all count the same way through here.
+//! the `student.at_risk` webhook (`at_risk.rs`) all count the same way through here.
 
 use chrono::{Duration, NaiveDate};
 use rollcall_shared::{ClassId, UnixMillis};
 use serde::Serialize;
 
 use crate::attendance::Rules;
-use crate::roster::{self, SessionRoster, StudentStats};
+use crate::session_rosters::{self, SessionRoster, StudentStats};
 use crate::store::marks::Mark;
 use crate::store::school::Class;
 use crate::store::{Sql, StoreError, timetable};
@@ -84,7 +84,7 @@ pub struct ClassAtRisk {
 
 /// The students of `rosters` (one class's) whose rate is below `threshold`, lowest first.
 pub fn at_risk_of(rosters: &[SessionRoster], threshold: f64) -> Vec<StudentStats> {
-    let mut out: Vec<StudentStats> = roster::stats(rosters)
+    let mut out: Vec<StudentStats> = session_rosters::stats(rosters)
         .into_iter()
         .filter(|s| at_risk(s, threshold))
         .collect();
@@ -122,7 +122,8 @@ pub fn class_at_risk(
     threshold: f64,
 ) -> Result<ClassAtRisk, StoreError> {
     let slots = timetable::slots_of_class(conn, class.id)?;
-    let rosters = roster::rosters_between(conn, (&[class.id], &slots), from, to, rules, now)?;
+    let rosters =
+        session_rosters::rosters_between(conn, (&[class.id], &slots), from, to, rules, now)?;
     Ok(ClassAtRisk {
         class_id: class.id,
         class_name: class.name,
@@ -150,7 +151,7 @@ mod tests {
 
     use super::*;
     use crate::attendance::Source;
-    use crate::roster::{RosterLine, SessionView};
+    use crate::session_rosters::{RosterLine, SessionView};
     use rollcall_shared::StudentId;
 
     fn roster(day: u32, marks: &[Option<Mark>]) -> SessionRoster {

@@ -26,6 +26,7 @@ use crate::config::{Config, MqttMode};
 use crate::email::smtp::Mailer;
 use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
+use crate::http_state::Hub;
 use crate::ingest::mqtt::Link;
 use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
@@ -33,7 +34,6 @@ use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notify::{self, Event, Hooks};
 use crate::register;
-use crate::state::Hub;
 use crate::store::{Db, StoreError};
 use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
@@ -498,7 +498,7 @@ async fn close_registers(
                     hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now.0)?;
                 }
                 register::admit_late(tx, &rules, now)?;
-                crate::watch::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
+                crate::at_risk::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
                 Ok::<_, StoreError>(closed.len())
             })
             .await;

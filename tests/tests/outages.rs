@@ -340,7 +340,7 @@ async fn a_door_unit_cannot_publish_or_read_as_another_through_the_schools_broke
 const MIB: u64 = 1024 * 1024;
 /// The edge's disk: a tmpfs for its database, with room to spare beyond its reserve.
 const SMALL_DISK: u64 = 16 * MIB;
-/// What the edge keeps free on its disk (`rollcall_edge::daemon::policy::DISK_RESERVE`).
+/// What the edge keeps free on its disk (`rollcall_edge::daemon::deliver::policy::DISK_RESERVE`).
 const EDGE_DISK_RESERVE: u64 = 8 * MIB;
 /// What the edge's log says when it refuses a record for want of disk.
 const DISK_FULL_LOG: &str = "disk full: record not stored";

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use rollcall_shared::{ClockSync, SiteZone, UnixMillis};
 
-use super::gallery::WeekTime;
+use super::decide::gallery::WeekTime;
 
 /// Where `at` falls in the school's week, on the wall clock of `zone`.
 pub fn week_time(zone: &SiteZone, at: UnixMillis) -> WeekTime {

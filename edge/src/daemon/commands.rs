@@ -10,7 +10,7 @@ use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use rollcall_models::weights::ModelsDir;
 
 use super::Hardware;
-use super::socket::{send_trigger, socket_path};
+use super::capture::socket::{send_trigger, socket_path};
 use crate::cli::{CheckConfigArgs, RunArgs, TriggerArgs};
 use crate::config::{self, DEFAULT_CONFIG, Secrets};
 

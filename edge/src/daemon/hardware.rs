@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use rollcall_runtime::{Clock, SystemClock};
 
-use super::camera::{CameraError, FrameSource, ReplaySource};
-use super::camera_rpicam::RpicamSource;
-use super::mqtt::Publisher;
-use super::recognizer::Recognizer;
-use super::socket::{ManualTrigger, socket_path};
-use super::status_light::{ClockStatus, Lamps, NoLamps, SystemClockStatus};
-use super::trigger::{IntervalTrigger, Trigger, TriggerError};
+use super::capture::camera::{CameraError, FrameSource, ReplaySource};
+use super::capture::camera_rpicam::RpicamSource;
+use super::capture::socket::{ManualTrigger, socket_path};
+use super::capture::trigger::{IntervalTrigger, Trigger, TriggerError};
+use super::decide::recognizer::Recognizer;
+use super::deliver::mqtt::Publisher;
+use super::light::status_light::{ClockStatus, Lamps, NoLamps, SystemClockStatus};
 use crate::config::{CameraConfig, EdgeConfig, IndicatorConfig};
 
 /// Wraps the real publisher (for example to make some publishes fail).
@@ -76,7 +76,7 @@ fn camera(config: &CameraConfig) -> Result<Box<dyn FrameSource>, CameraError> {
             index,
             width,
             height,
-        } => Ok(Box::new(super::camera_v4l::V4lSource::open(
+        } => Ok(Box::new(super::capture::camera_v4l::V4lSource::open(
             *index, *width, *height,
         )?)),
         #[cfg(not(feature = "camera"))]
@@ -90,7 +90,7 @@ fn lamps(config: &IndicatorConfig) -> Result<Box<dyn Lamps>, HardwareError> {
     }
     #[cfg(feature = "gpio")]
     return Ok(Box::new(
-        super::lamps_gpio::GpioLamps::open(config).map_err(HardwareError::Light)?,
+        super::light::lamps_gpio::GpioLamps::open(config).map_err(HardwareError::Light)?,
     ));
     #[cfg(not(feature = "gpio"))]
     Err(HardwareError::Light(
@@ -117,7 +117,7 @@ fn triggers(config: &EdgeConfig) -> Result<Vec<Box<dyn Trigger>>, TriggerError> 
 
 #[cfg(feature = "gpio")]
 fn gpio_trigger(gpio: crate::config::GpioConfig) -> Result<Box<dyn Trigger>, TriggerError> {
-    Ok(Box::new(super::gpio::GpioTrigger { config: gpio }))
+    Ok(Box::new(super::capture::gpio::GpioTrigger { config: gpio }))
 }
 
 #[cfg(not(feature = "gpio"))]

@@ -1,53 +1,41 @@
 //! The door-unit daemon behind `rollcall-edge run`.
 //!
-//! [`run`] wires the parts and owns shutdown; each part lives in its own module:
-//! triggers ([`trigger`], [`socket`], `gpio`) → the pipeline thread ([`worker`]: camera,
-//! [`burst`] recognition, [`cooldown`]) → the SQLite [`outbox`] → the [`link`] task
-//! ([`delivery`] protocol, [`mqtt`]) → the hub; gallery updates flow back through
-//! [`gallery_store`] into the matcher ([`gallery`]). Hardware and network sit behind traits
-//! ([`Trigger`], [`FrameSource`], [`Recognizer`], [`Publisher`], the status light's
-//! [`status_light::Lamps`]) with in-tree fakes; [`indicator`] says what the light shows.
+//! [`run`] wires the parts and owns shutdown; the parts sit in one folder per stage, in the
+//! order a record goes: [`capture`] (triggers: [`trigger`](capture::trigger),
+//! [`socket`](capture::socket), `gpio`; frames: [`camera`](capture::camera)) → the pipeline
+//! thread ([`worker`]) runs [`decide`] ([`burst`](decide::burst) recognition,
+//! [`cooldown`](decide::cooldown), [`record`](decide::record)) → [`deliver`]: the SQLite
+//! [`outbox`](deliver::outbox) → the [`link`](deliver::link) task
+//! ([`delivery`](deliver::delivery) protocol, [`mqtt`](deliver::mqtt)) → the hub; gallery
+//! updates flow back through [`sync`] into the matcher ([`gallery`](decide::gallery)). The
+//! daemon's frame stays here: `run`, [`worker`], [`shutdown`], [`clock`], the SQLite file
+//! both the outbox and the gallery store use ([`db`]), the hardware it is given (`hardware`)
+//! and its subcommands ([`commands`]). Hardware and network sit behind traits ([`Trigger`],
+//! [`FrameSource`], [`Recognizer`], [`Publisher`], the status light's
+//! [`Lamps`](light::status_light::Lamps)) with in-tree fakes; [`light`] says what the status
+//! light shows.
 
-pub mod burst;
-pub mod camera;
-pub mod camera_rpicam;
-#[cfg(feature = "camera")]
-pub mod camera_v4l;
+pub mod capture;
 pub mod clock;
 pub mod commands;
-pub mod cooldown;
 pub mod db;
-pub mod delivery;
+pub mod decide;
+pub mod deliver;
 #[cfg(test)]
 mod fixtures;
-pub mod gallery;
-pub mod gallery_store;
-#[cfg(feature = "gpio")]
-pub mod gpio;
 mod hardware;
-pub mod indicator;
-#[cfg(feature = "gpio")]
-pub mod lamps_gpio;
-pub mod link;
-pub mod mjpeg;
-pub mod mqtt;
-pub mod outbox;
-pub mod policy;
-pub mod recognizer;
-pub mod record;
+pub mod light;
 mod run;
 pub mod shutdown;
-pub mod socket;
-pub mod status_light;
-pub mod trigger;
+pub mod sync;
 pub mod worker;
 
-pub use camera::{FrameSource, ReplaySource};
+pub use capture::camera::{FrameSource, ReplaySource};
+pub use capture::trigger::Trigger;
+pub use decide::recognizer::Recognizer;
+pub use deliver::mqtt::Publisher;
 pub use hardware::{Hardware, PublisherLayer};
-pub use mqtt::Publisher;
-pub use recognizer::Recognizer;
 pub use run::{DaemonError, run};
-pub use trigger::Trigger;
 
 /// File name of the daemon's SQLite database inside the data directory.
 pub const DB_FILE: &str = "edge.db";

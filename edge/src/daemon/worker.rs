@@ -11,17 +11,17 @@ use rollcall_shared::{Decision, RecordId, SiteZone};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::burst::{self, BurstTime, Settings};
-use super::camera::{CameraError, FrameSource};
+use super::capture::camera::{CameraError, FrameSource};
+use super::capture::trigger::TriggerEvent;
 use super::clock::{ClockState, week_time};
-use super::cooldown::Cooldown;
-use super::gallery::MatchGallery;
-use super::indicator::Event;
-use super::outbox::{Committed, Outbox};
-use super::recognizer::Recognizer;
+use super::decide::burst::{self, BurstTime, Settings};
+use super::decide::cooldown::Cooldown;
+use super::decide::gallery::MatchGallery;
+use super::decide::recognizer::Recognizer;
+use super::deliver::outbox::{Committed, Outbox};
+use super::light::indicator::Event;
+use super::light::status_light::LightTx;
 use super::shutdown::Shutdown;
-use super::status_light::LightTx;
-use super::trigger::TriggerEvent;
 
 /// The thread's name (shown by `top -H`).
 pub const THREAD_NAME: &str = "rollcall-pipeline";

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rollcall_edge::config::{EdgeConfig, Secrets, load_str};
-use rollcall_edge::daemon::status_light::{FakeClockStatus, FakeLamps};
+use rollcall_edge::daemon::light::status_light::{FakeClockStatus, FakeLamps};
 use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
 use rollcall_models::weights::ModelsDir;
@@ -114,10 +114,12 @@ impl Daemon {
             }
             _ => unreachable!("tests replay photos"),
         };
-        let socket = rollcall_edge::daemon::socket::socket_path(&config.data_dir);
-        let triggers = vec![Box::new(rollcall_edge::daemon::socket::ManualTrigger {
-            path: socket.clone(),
-        }) as Box<dyn rollcall_edge::daemon::Trigger>];
+        let socket = rollcall_edge::daemon::capture::socket::socket_path(&config.data_dir);
+        let triggers = vec![
+            Box::new(rollcall_edge::daemon::capture::socket::ManualTrigger {
+                path: socket.clone(),
+            }) as Box<dyn rollcall_edge::daemon::Trigger>,
+        ];
         let lamps = FakeLamps::default();
         let clock_status = FakeClockStatus(Arc::new(std::sync::Mutex::new(Some(true))));
         let hardware = Hardware {
@@ -155,11 +157,12 @@ impl Daemon {
         })
         .await;
         let path = self.socket.clone();
-        let queued =
-            tokio::task::spawn_blocking(move || rollcall_edge::daemon::socket::send_trigger(&path))
-                .await
-                .unwrap()
-                .expect("trigger sent");
+        let queued = tokio::task::spawn_blocking(move || {
+            rollcall_edge::daemon::capture::socket::send_trigger(&path)
+        })
+        .await
+        .unwrap()
+        .expect("trigger sent");
         assert!(queued, "the trigger was queued");
     }
 
@@ -190,7 +193,7 @@ pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> 
 /// The school time zone the daemon whose data dir is `dir` holds (read through SQLite).
 pub fn school_zone(dir: &Path) -> Option<String> {
     let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::DB_FILE)).ok()?;
-    let store = rollcall_edge::daemon::gallery_store::GalleryStore::new(
+    let store = rollcall_edge::daemon::sync::gallery_store::GalleryStore::new(
         db,
         rollcall_shared::ModelId::new("any").unwrap(),
     );
@@ -204,7 +207,7 @@ pub fn outbox_depth(dir: &Path) -> u32 {
         return 0;
     }
     let db = rollcall_edge::daemon::db::Db::open(&path).unwrap();
-    rollcall_edge::daemon::outbox::Outbox::new(db, u64::MAX)
+    rollcall_edge::daemon::deliver::outbox::Outbox::new(db, u64::MAX)
         .depth()
         .unwrap()
 }

@@ -12,7 +12,7 @@ use super::users::hashed;
 use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
 use crate::export;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::devices;
 

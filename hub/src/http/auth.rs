@@ -17,7 +17,7 @@ use crate::auth::limiter::Lockout;
 use crate::auth::password::{self, MAX_PASSWORD_LEN};
 use crate::auth::signin::{self, Refreshed};
 use crate::auth::tokens::Kind;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, signins};

@@ -18,8 +18,8 @@ use super::timetable::{HolidayBody, TermBody};
 use crate::attendance::preview::{self, Change, Diff};
 use crate::attendance::{Rules, Session};
 use crate::auth::Principal;
-use crate::roster::{self, hhmm};
-use crate::state::Hub;
+use crate::http_state::Hub;
+use crate::session_rosters::{self, hhmm};
 use crate::store::{Sql, school, timetable};
 
 /// The most sessions listed on each side; the counts are always whole.
@@ -63,7 +63,7 @@ fn answer(c: &dyn Sql, change: &Change, rules: &Rules, now: UnixMillis) -> Resul
         Change::RemoveTerm(id) => drop(timetable::term(c, *id)?),
         _ => {}
     }
-    let before = roster::calendar(c)?;
+    let before = session_rosters::calendar(c)?;
     let after = change.apply(&before);
     let today = rules.local_day(now);
     let Some(days) = preview::window(change.reach(&before), today) else {

@@ -29,7 +29,7 @@ use warp::reply::Response;
 
 use super::{ApiError, respond, routes_from};
 use crate::config::HttpConfig;
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// How long open connections may take to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);

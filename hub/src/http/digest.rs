@@ -11,7 +11,7 @@ use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::digests::gather;
 use crate::email::compose;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::{digests, users};
 
 /// Digests listed by `GET /email/digests`.

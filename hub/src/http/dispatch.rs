@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::input::{self, clip};
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// A request body as it arrives, in chunks (fixed length or chunked alike).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, warp::Error>> + Send>>;

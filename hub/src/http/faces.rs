@@ -18,7 +18,7 @@ use rollcall_models::quality::FaceQuality;
 
 use crate::auth::Principal;
 use crate::enrol::{Accepted, Enroller, Refusal, save};
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::school;
 use crate::store::{Sql, faces};

@@ -6,7 +6,7 @@ use warp::http::StatusCode;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// The ingest counters.
 pub async fn metrics(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {

@@ -1,8 +1,8 @@
 //! `GET /reports/students/{student}/history`: everything the register and the live rosters
 //! say about one student, for their history page: every session newest first (mark, code,
 //! source, first seen, the evidence record ids of a closed session, amendments) and, for each
-//! term overlapping the range, the counts by mark and the attendance rate (`roster::stats`,
-//! the class report's arithmetic).
+//! term overlapping the range, the counts by mark and the attendance rate
+//! (`session_rosters::stats`, the class report's arithmetic).
 //!
 //! The range is `?from..?to`, at most a year apart like every report; without them it is the
 //! 365 days up to today in the school's zone (a school year, whenever in it one asks), and
@@ -18,8 +18,8 @@ use super::reports::{history_row, student_rosters};
 use super::request::{Reply, Request};
 use crate::attendance::Rules;
 use crate::auth::Principal;
-use crate::roster::{self, SessionRoster, StudentStats};
-use crate::state::Hub;
+use crate::http_state::Hub;
+use crate::session_rosters::{self, SessionRoster, StudentStats};
 use crate::store::timetable::{self, Term};
 use crate::store::{Sql, school};
 
@@ -70,7 +70,7 @@ fn answer(
         "student": {"id": student, "name": name},
         "from": days.0,
         "to": days.1,
-        "overall": counts(roster::stats(&rosters).first()),
+        "overall": counts(session_rosters::stats(&rosters).first()),
         "terms": terms,
         "sessions": sessions,
     }))
@@ -91,7 +91,7 @@ fn by_term(
                 .filter(|r| (t.first_day..=t.last_day).contains(&r.session.day))
                 .cloned()
                 .collect();
-            json!({"term": t, "counts": counts(roster::stats(&inside).first())})
+            json!({"term": t, "counts": counts(session_rosters::stats(&inside).first())})
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod calendar;
+mod classes;
 mod conn;
 mod devices;
 pub(crate) mod digest;
@@ -24,7 +25,6 @@ mod request;
 mod review;
 mod roster;
 mod router;
-mod school;
 pub(crate) mod school_reports;
 mod sessions;
 mod strangers;
@@ -54,7 +54,7 @@ pub use router::ROUTES;
 
 use dispatch::{BodyStream, Head};
 
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true, within the
 /// connection limits of `[http]` (see [`conn`]).

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::quarantine;
 

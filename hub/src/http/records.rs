@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::review::{Action, Verdict, seen, settle, visible};
-use crate::state::Hub;
 use crate::store::Sql;
 use crate::store::records::{self, Status};
 

@@ -13,7 +13,7 @@ use super::request::{Reply, Request};
 use super::sessions::roster_of;
 use crate::access;
 use crate::auth::Principal;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::marks::Mark;
 use crate::store::register::{self, Amendment, Code};

@@ -13,9 +13,9 @@ use super::sessions::roster_of;
 use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::reports::at_risk;
-use crate::roster::{self, SessionRoster, StudentStats};
-use crate::state::Hub;
+use crate::session_rosters::{self, SessionRoster, StudentStats};
 use crate::store::marks::Mark;
 use crate::store::register::Amendment;
 use crate::store::{Sql, school, timetable};
@@ -49,7 +49,7 @@ pub async fn class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
 /// A class's attendance figures per student over `?from..?to`.
 pub async fn class_stats(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (from, to) = range(req)?;
-    let stats = roster::stats(&class_rosters_of(hub, req, who, (from, to)).await?);
+    let stats = session_rosters::stats(&class_rosters_of(hub, req, who, (from, to)).await?);
     let threshold = hub.config.reports.at_risk_below;
     match req.wants_csv() {
         true => Ok(csv_reply(
@@ -119,7 +119,7 @@ fn class_rosters(
 ) -> Result<Vec<SessionRoster>, ApiError> {
     access::class(conn, who, class)?;
     let slots = timetable::slots_of_class(conn, class)?;
-    Ok(roster::rosters_between(
+    Ok(session_rosters::rosters_between(
         conn,
         (&[class], &slots),
         from,
@@ -179,7 +179,7 @@ pub(super) fn student_rosters(
             slots.extend(timetable::slots_of_class(conn, class)?);
         }
     }
-    let rosters = roster::rosters_between(conn, (&classes, &slots), from, to, rules, now)?;
+    let rosters = session_rosters::rosters_between(conn, (&classes, &slots), from, to, rules, now)?;
     Ok(rosters
         .into_iter()
         .filter_map(|mut r| {
@@ -191,7 +191,7 @@ pub(super) fn student_rosters(
 
 fn matrix_json(rosters: &[SessionRoster]) -> serde_json::Value {
     let sessions: Vec<_> = rosters.iter().map(|r| &r.session).collect();
-    let students: Vec<_> = roster::stats(rosters)
+    let students: Vec<_> = session_rosters::stats(rosters)
         .into_iter()
         .map(|s| {
             let marks: Vec<Option<Mark>> = rosters.iter().map(|r| mark_of(r, s.student)).collect();
@@ -289,7 +289,7 @@ fn matrix_csv(rosters: &[SessionRoster]) -> String {
     let mut header = vec!["student_id", "name"];
     header.extend(heads.iter().map(String::as_str));
     let mut out = csv_line(&header);
-    for s in roster::stats(rosters) {
+    for s in session_rosters::stats(rosters) {
         let id = s.student.to_string();
         let mut row = vec![id.as_str(), s.name.as_str()];
         row.extend(rosters.iter().map(|r| mark_text(mark_of(r, s.student))));

@@ -7,8 +7,8 @@
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::roster_import::{self, ImportError, Options, plain};
-use crate::state::Hub;
 
 pub async fn import(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let format = req

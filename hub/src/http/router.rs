@@ -15,12 +15,12 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    admin, auth, calendar, devices, digest, faces, health, history, provision, quarantine, records,
-    register, reports, review, roster, school, school_reports, sessions, strangers, timetable,
+    admin, auth, calendar, classes, devices, digest, faces, health, history, provision, quarantine,
+    records, register, reports, review, roster, school_reports, sessions, strangers, timetable,
     today, users,
 };
 use crate::auth::Principal;
-use crate::state::Hub;
+use crate::http_state::Hub;
 
 /// What a handler returns: its reply, some time later.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'a>>;
@@ -154,40 +154,40 @@ pub const ROUTES: &[Route] = &[
         "/quarantine/{record}/thumbnail",
         admin!(quarantine::thumbnail),
     ),
-    route(GET, "/classes", user!(school::classes)),
-    route(POST, "/classes", admin!(school::create_class)),
-    route(GET, "/classes/{class}", user!(school::class)),
-    route(PUT, "/classes/{class}", admin!(school::update_class)),
-    route(DELETE, "/classes/{class}", admin!(school::delete_class)),
-    route(GET, "/classes/{class}/students", user!(school::members)),
+    route(GET, "/classes", user!(classes::classes)),
+    route(POST, "/classes", admin!(classes::create_class)),
+    route(GET, "/classes/{class}", user!(classes::class)),
+    route(PUT, "/classes/{class}", admin!(classes::update_class)),
+    route(DELETE, "/classes/{class}", admin!(classes::delete_class)),
+    route(GET, "/classes/{class}/students", user!(classes::members)),
     route(
         PUT,
         "/classes/{class}/students/{student}",
-        admin!(school::add_member),
+        admin!(classes::add_member),
     ),
     route(
         DELETE,
         "/classes/{class}/students/{student}",
-        admin!(school::remove_member),
+        admin!(classes::remove_member),
     ),
-    route(GET, "/students", user!(school::students)),
-    route(POST, "/students", admin!(school::create_student)),
-    route(GET, "/students/{student}", user!(school::student)),
-    route(PUT, "/students/{student}", admin!(school::update_student)),
+    route(GET, "/students", user!(classes::students)),
+    route(POST, "/students", admin!(classes::create_student)),
+    route(GET, "/students/{student}", user!(classes::student)),
+    route(PUT, "/students/{student}", admin!(classes::update_student)),
     route(
         DELETE,
         "/students/{student}",
-        admin!(school::delete_student),
+        admin!(classes::delete_student),
     ),
     route(
         GET,
         "/students/{student}/embeddings",
-        admin!(school::embeddings),
+        admin!(classes::embeddings),
     ),
     route(
         POST,
         "/students/{student}/embeddings",
-        admin!(school::enrol_embedding),
+        admin!(classes::enrol_embedding),
     ),
     route(GET, "/students/{student}/faces", user!(faces::list)),
     upload(POST, "/students/{student}/faces", admin!(faces::upload)),

@@ -15,9 +15,9 @@ use super::request::{Reply, Request};
 use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::reports::{ClassAtRisk, Day, class_at_risk, default_range, trend};
-use crate::roster::{self, SessionRoster};
-use crate::state::Hub;
+use crate::session_rosters::{self, SessionRoster};
 use crate::store::{Sql, timetable};
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.
@@ -78,7 +78,8 @@ pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result
             _ => return Err(ApiError::bad("give either ?term or ?from and ?to")),
         };
         let slots = timetable::slots_of_class(c, class)?;
-        let rosters = roster::rosters_between(c, (&[class], &slots), from, to, &rules, now)?;
+        let rosters =
+            session_rosters::rosters_between(c, (&[class], &slots), from, to, &rules, now)?;
         Ok(((from, to), rosters))
     };
     let ((from, to), rosters) = hub.read(read).await?;
@@ -113,7 +114,7 @@ fn visible_rosters(
     now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
     let (classes, slots) = (access::class_ids(conn, who)?, access::slots(conn, who)?);
-    Ok(roster::rosters_between(
+    Ok(session_rosters::rosters_between(
         conn,
         (&classes, &slots),
         days.0,

@@ -11,9 +11,9 @@ use super::input;
 use super::request::{Reply, Request};
 use crate::access;
 use crate::auth::Principal;
+use crate::http_state::Hub;
 use crate::marks::{self, NewMark, Target};
-use crate::roster;
-use crate::state::Hub;
+use crate::session_rosters;
 use crate::store::Sql;
 use crate::store::marks::Mark;
 
@@ -34,10 +34,10 @@ pub async fn of_day(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let read = move |c: &dyn Sql| {
         let slots = access::slots(c, &w)?;
         let classes = access::class_ids(c, &w)?;
-        let sessions = roster::sessions_between(c, (&classes, &slots), day, day)?;
+        let sessions = session_rosters::sessions_between(c, (&classes, &slots), day, day)?;
         let views: Result<Vec<_>, _> = sessions
             .iter()
-            .map(|s| roster::view(c, s, &rules, now))
+            .map(|s| session_rosters::view(c, s, &rules, now))
             .collect();
         Ok::<_, ApiError>(views?)
     };
@@ -101,8 +101,8 @@ pub fn roster_of(
     day: NaiveDate,
     rules: &crate::attendance::Rules,
     now: UnixMillis,
-) -> Result<roster::SessionRoster, ApiError> {
-    let session = roster::session(conn, slot, day)?;
+) -> Result<session_rosters::SessionRoster, ApiError> {
+    let session = session_rosters::session(conn, slot, day)?;
     access::class(conn, who, session.slot.class_id)?;
-    Ok(roster::session_roster(conn, &session, rules, now)?)
+    Ok(session_rosters::session_roster(conn, &session, rules, now)?)
 }

@@ -13,8 +13,8 @@ use crate::access;
 use crate::attendance::Rules;
 use crate::attendance::Session;
 use crate::auth::Principal;
-use crate::roster;
-use crate::state::Hub;
+use crate::http_state::Hub;
+use crate::session_rosters;
 use crate::store::Sql;
 use crate::store::records::{self, Status};
 
@@ -38,7 +38,7 @@ fn of_day(
     let slots = access::slots(conn, who)?;
     let classes = access::class_ids(conn, who)?;
     let sessions: Result<Vec<Value>, ApiError> =
-        roster::sessions_between(conn, (&classes, &slots), day, day)?
+        session_rosters::sessions_between(conn, (&classes, &slots), day, day)?
             .iter()
             .map(|s| with_waiting(conn, s, rules, now))
             .collect();
@@ -53,7 +53,7 @@ fn with_waiting(
     rules: &Rules,
     now: UnixMillis,
 ) -> Result<Value, ApiError> {
-    let roster = roster::session_roster(conn, session, rules, now)?;
+    let roster = session_rosters::session_roster(conn, session, rules, now)?;
     let (from, to) = session.window(rules);
     let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
     let named = records::named_by_door(conn, &session.slot.room, from, to)?;

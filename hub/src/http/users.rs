@@ -14,7 +14,7 @@ use crate::accounts::manage::{self, UserPatch};
 use crate::accounts::{self, AccountError, Hashed, NewUser};
 use crate::auth::Principal;
 use crate::auth::password::{self, MAX_PASSWORD_LEN};
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::users::{self, Role};
 
 #[derive(Deserialize)]

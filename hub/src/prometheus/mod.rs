@@ -24,9 +24,9 @@ pub mod live;
 
 pub use live::Live;
 
+use crate::http_state::Hub;
 use crate::ingest::Metrics;
 use crate::ingest::metrics::MetricsSnapshot;
-use crate::state::Hub;
 use crate::store::StoreError;
 
 /// What is read from the database and the broker at each scrape.

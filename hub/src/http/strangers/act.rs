@@ -17,9 +17,9 @@ use crate::auth::Principal;
 use crate::enrol::check_record;
 use crate::http::error::ApiError;
 use crate::http::request::{Reply, Request};
-use crate::http::{input, school as school_api};
+use crate::http::{classes, input};
+use crate::http_state::Hub;
 use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
-use crate::state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView, Status};
 use crate::store::school::Student;
@@ -225,9 +225,9 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             external_ref,
             created_at: ctx.now,
         };
-        let student = school_api::put_student(tx, student, true, &ctx.actor, ctx.now)?;
+        let student = classes::put_student(tx, student, true, &ctx.actor, ctx.now)?;
         if let Some(class) = body.class_id {
-            school_api::membership(tx, class, student.id, true, &ctx.actor, ctx.now)?;
+            classes::membership(tx, class, student.id, true, &ctx.actor, ctx.now)?;
         }
         let templates = give(tx, &ctx, &faces, student.id, true)?;
         if templates == 0 {

@@ -16,7 +16,7 @@ use crate::access::{self, AccessError};
 use crate::attendance::Rules;
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::school;
 use crate::store::strangers::{self as stored, Face};
 use crate::store::timetable::Slot;

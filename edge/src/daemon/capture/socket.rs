@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
-use super::shutdown::Shutdown;
 use super::trigger::{Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
+use crate::daemon::shutdown::Shutdown;
 
 /// The socket's file name inside the data directory.
 pub const SOCKET_NAME: &str = "trigger.sock";

@@ -12,7 +12,7 @@ use super::input;
 use super::request::{Reply, Request};
 use crate::access;
 use crate::auth::Principal;
-use crate::state::Hub;
+use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
 use crate::store::school::{self, Class, NewEnrolment, Source, Student};
 use crate::store::users;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::shutdown::Shutdown;
+use crate::daemon::shutdown::Shutdown;
 
 /// Bursts that may wait while one runs.
 pub const QUEUE: usize = 2;

@@ -11,7 +11,7 @@ use rollcall_shared::{
 };
 use rusqlite::{OptionalExtension, params};
 
-use super::db::{Db, DbError};
+use crate::daemon::db::{Db, DbError};
 
 const SELECT: &str = "SELECT model, snapshot FROM gallery WHERE slot = 1";
 const UPSERT: &str = "INSERT INTO gallery (slot, model, version, snapshot) VALUES (1, ?1, ?2, ?3)

@@ -17,15 +17,15 @@ use rollcall_shared::{
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::clock::ClockState;
 use super::delivery::Tracker;
-use super::gallery::MatchGallery;
-use super::gallery_store::{GalleryStore, SyncError};
-use super::indicator as light;
 use super::mqtt::{LinkEvent, PublishError, Publisher};
 use super::outbox::{Outbox, OutboxError, Shed};
-use super::status_light::LightTx;
-use super::trigger::{TriggerKind, TriggerTx};
+use crate::daemon::capture::trigger::{TriggerKind, TriggerTx};
+use crate::daemon::clock::ClockState;
+use crate::daemon::decide::gallery::MatchGallery;
+use crate::daemon::light::indicator as light;
+use crate::daemon::light::status_light::LightTx;
+use crate::daemon::sync::gallery_store::{GalleryStore, SyncError};
 
 /// Records published per wake-up, so acks and heartbeats are never starved.
 const BATCH: usize = 32;

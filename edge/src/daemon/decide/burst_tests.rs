@@ -11,7 +11,7 @@ use rollcall_models::quality::{FaceQuality, Pose, QualityGate};
 use rollcall_shared::*;
 
 use super::*;
-use crate::daemon::record::RecordOrigin;
+use crate::daemon::decide::record::RecordOrigin;
 
 /// Pixel `(i, 0)` of a frame holds the identity code of face `i` (0 = no more faces); a code
 /// of 200 or more is a face too small for the gate, and `50 + c` is person `c` with their head

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use rollcall_shared::ClockSync;
 
-use super::clock::ClockState;
 use super::indicator::{Event, Indicator, Levels};
+use crate::daemon::clock::ClockState;
 
 /// How often the levels are brought up to date.
 const TICK: Duration = Duration::from_millis(20);

@@ -16,8 +16,8 @@ use rollcall_shared::{
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::db::{Db, DbError};
 use super::policy::{Admission, DISK_RESERVE, admit, disk_full};
+use crate::daemon::db::{Db, DbError};
 
 const INSERT: &str =
     "INSERT OR IGNORE INTO outbox (id, created_ms, decision, has_thumbnail, payload)

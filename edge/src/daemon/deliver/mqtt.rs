@@ -21,8 +21,8 @@ use rumqttc::{
 };
 use tokio::sync::mpsc;
 
-use super::shutdown::Shutdown;
 use crate::config::{BrokerConfig, BrokerUrl, Secrets};
+use crate::daemon::shutdown::Shutdown;
 
 /// Requests rumqttc may buffer before `try_publish` reports "full".
 const REQUEST_CAPACITY: usize = 256;

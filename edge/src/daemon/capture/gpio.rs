@@ -4,9 +4,9 @@
 
 use rppal::gpio::{Gpio, Trigger as Level};
 
-use super::shutdown::Shutdown;
 use super::trigger::{Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
 use crate::config::{Edge, GpioConfig, Pull};
+use crate::daemon::shutdown::Shutdown;
 
 /// Listens for edges on one pin.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,13 @@
+//! Decide: one burst's frames become attendance records. [`burst`] runs the faces through the
+//! [`recognizer`], matches them against the [`gallery`] (narrowed by the timetable), decides,
+//! applies the [`cooldown`] and builds each [`record`].
+//!
+//! Synchronous, on the pipeline thread. It must not write SQLite, talk to the network or
+//! change the gallery: the worker hands its records to the outbox, and the gallery it reads
+//! is swapped whole by the link.
+
+pub mod burst;
+pub mod cooldown;
+pub mod gallery;
+pub mod recognizer;
+pub mod record;
