@@ -15,7 +15,7 @@ use rollcall_models::burst::{Judgement, Observation, combine, decide, weight};
 use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::{Grade, QualityGate};
-use rollcall_shared::{AttendanceRecord, ClockSync, Decision, UnixMillis};
+use rollcall_shared::{AttendanceRecord, ClockSync, Decision, RecordId, UnixMillis};
 use tokio::time::Instant;
 
 use super::cooldown::Cooldown;
@@ -91,6 +91,9 @@ pub fn process(
     let people = combine(&observations, settings.same_in_burst);
     outcome.people = people.len();
     for person in &people {
+        // The person's record id, from the start: a record's life is one grep of it.
+        let id = RecordId::now_v7();
+        let _record = tracing::info_span!("record", %id).entered();
         // The quality-weighted mean of unit-length embeddings, scaled back to unit length like
         // every embedding of the model (as the mirror average is).
         let embedding = unit_length(&person.embedding);
@@ -114,11 +117,22 @@ pub fn process(
         outcome.unclear += usize::from(!person.seen_clearly());
         outcome.disagreed += usize::from(disagreed);
         let student = (decision != Decision::Unknown).then(|| matches[0].id);
+        tracing::debug!(
+            ?decision,
+            ?student,
+            distance = matches.first().map(|m| m.distance),
+            grade = ?person.grade(),
+            frames = person.members.len(),
+            disagreed,
+            "decided"
+        );
         if !cooldown.admit(student, decision, &embedding, time.now) {
+            tracing::debug!("seen again within the cooldown: no record");
             outcome.cooled_down += 1;
             continue;
         }
         let verdict = Verdict {
+            id,
             embedding: &embedding,
             matches: &matches,
             decision,

@@ -26,6 +26,9 @@ pub struct RecordOrigin {
 /// What was decided about one person of a burst.
 #[derive(Debug)]
 pub struct Verdict<'a> {
+    /// The record's id (UUID v7), minted when the person was first looked at, so that every
+    /// line said of them carries it.
+    pub id: RecordId,
     pub embedding: &'a Embedding,
     pub matches: &'a [Match<StudentId>],
     pub decision: Decision,
@@ -34,7 +37,7 @@ pub struct Verdict<'a> {
     pub frames: usize,
 }
 
-/// Builds the record (UUID v7 id, minted now).
+/// Builds the record of `v`.
 pub fn build(
     origin: &RecordOrigin,
     gallery_version: GalleryVersion,
@@ -50,7 +53,7 @@ pub fn build(
     let q = &v.face.quality;
     let wants_thumbnail = thumbnails && v.decision != Decision::Confident;
     AttendanceRecord {
-        id: RecordId::now_v7(),
+        id: v.id,
         device: origin.device,
         room: origin.room.clone(),
         captured_at,

@@ -264,8 +264,12 @@ impl Link {
                 self.tracker.forget(id);
                 continue;
             };
+            let _record = tracing::info_span!("record", %id).entered();
             match self.publisher.publish(Channel::Records, payload) {
-                Ok(()) => self.tracker.attempted(id, now),
+                Ok(()) => {
+                    tracing::debug!("published");
+                    self.tracker.attempted(id, now);
+                }
                 Err(PublishError::Full) => {
                     self.paused_until = Some(now + QUEUE_FULL_PAUSE);
                     break;
