@@ -70,6 +70,9 @@ mode = "external"
 broker = "127.0.0.1:$mqtt_port"
 [faces]
 enabled = false
+# The load is Unknown records (the largest kind): kept, as a school that reviews them would.
+[privacy]
+unknown_faces = "keep"
 $store_config
 EOF
     if [ "$i" = 1 ]; then

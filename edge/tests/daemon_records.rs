@@ -1,6 +1,7 @@
 //! The whole pipeline on replayed real photos against a real Mosquitto: an enrolled person
 //! yields a Confident record naming them, a stranger an Unknown one, and one burst never
-//! counts a person twice; the status light shows both.
+//! counts a person twice; the status light shows both. A school that keeps no unknown faces
+//! gets a count of them instead.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 use common::hub::{self, Hub, enrol};
 use common::{Daemon, config, outbox_depth, photos_of, replay_dir, school_zone, wait_for};
 use rollcall_e2e::mosquitto::Mosquitto;
-use rollcall_shared::{ClockSync, Decision, GalleryVersion};
+use rollcall_shared::{ClockSync, Decision, GalleryVersion, UnknownFaces};
 
 const ENROLLED: &str = "Abdullah_Gul";
 const ALSO_ENROLLED: &str = "Aaron_Peirsol";
@@ -122,5 +123,52 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         "distances: enrolled {:.3}, stranger best {:.3}",
         known.candidates[0].distance,
         unknown.candidates.first().map_or(f32::NAN, |c| c.distance)
+    );
+}
+
+/// When the school keeps no unknown faces, the stranger of the same burst leaves nothing but a
+/// count: no record is published or written to the outbox, the heartbeat says one face was
+/// discarded, and the enrolled person is marked as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_that_keeps_no_unknown_faces_gets_only_a_count_of_them() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    let gul = photos_of(ENROLLED);
+    let (probe, enrolment_photos) = gul.split_last().unwrap();
+    let enrolment = enrol(&[(ENROLLED, enrolment_photos.to_vec())]);
+    let gallery = Some(enrolment.update.clone());
+    let hub = Hub::start_with(broker.addr(), gallery, UnknownFaces::Discard);
+
+    let stranger = photos_of(STRANGER)[0].clone();
+    let replay = replay_dir(&[probe.clone(), stranger]);
+    let data = tempfile::tempdir().unwrap();
+    let config = config(data.path(), replay.path(), broker.addr().port(), &[]);
+    let daemon = Daemon::start(config, None);
+    wait_for("gallery v1 in a heartbeat", Duration::from_secs(60), || {
+        hub.seen(|s| {
+            s.statuses
+                .iter()
+                .any(|st| st.gallery_version == GalleryVersion(1))
+        })
+    })
+    .await;
+    daemon.trigger().await;
+    wait_for(
+        "a discarded face in a heartbeat",
+        Duration::from_secs(60),
+        || hub.seen(|s| s.statuses.iter().any(|st| st.unknown_discarded == 1)),
+    )
+    .await;
+    wait_for("outbox drained", Duration::from_secs(20), || {
+        outbox_depth(data.path()) == 0
+    })
+    .await;
+    daemon.stop().await;
+
+    let records = hub.seen(|s| s.records());
+    let decisions: Vec<_> = records.iter().map(|r| r.decision).collect();
+    assert_eq!(decisions, [Decision::Confident], "{records:#?}");
+    assert_eq!(
+        records[0].candidates[0].student,
+        enrolment.students[ENROLLED]
     );
 }

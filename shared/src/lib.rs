@@ -17,6 +17,7 @@ pub mod invalid;
 pub mod message;
 pub mod provisioning;
 pub mod record;
+pub mod site;
 pub mod status;
 pub mod time;
 pub mod topics;
@@ -31,10 +32,11 @@ pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, Sit
 pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
 pub use provisioning::{BrokerAccess, ProvisionRequest, Provisioned, ProvisioningCode};
 pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
+pub use site::{SiteSettings, UnknownFaces};
 pub use status::{ClockSync, DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
 pub use wire::{
     DecodeError, EncodeError, Envelope, Limits, OLDEST_VERSION, PROTOCOL_VERSION, decode,
     decode_envelope, encode, encode_as,
 };
-pub use zone::{LocalTime, SiteSettings, SiteZone, ZoneError};
+pub use zone::{LocalTime, SiteZone, ZoneError};

@@ -6,8 +6,8 @@ use crate::gallery::GalleryUpdate;
 use crate::ids::{DeviceId, GalleryVersion, RecordId};
 use crate::invalid::Invalid;
 use crate::record::AttendanceRecord;
+use crate::site::SiteSettings;
 use crate::status::{DeviceOffline, DeviceStatus};
-use crate::zone::SiteSettings;
 
 /// Most record ids one acknowledgement names.
 pub const MAX_ACK_IDS: usize = 1024;
@@ -31,8 +31,9 @@ pub enum Message {
     Gallery(GalleryUpdate),
     /// Hub → device, topic `commands`.
     Command(DeviceCommand),
-    /// Hub → device, topic `gallery`, before every gallery it sends: the school's time zone.
-    /// A door unit from before this message logs it as undecodable and goes on.
+    /// Hub → device, topic `gallery`, before every gallery it sends: the school's time zone
+    /// and what becomes of faces that match nobody. A door unit from before this message logs
+    /// it as undecodable and goes on.
     Site(SiteSettings),
 }
 

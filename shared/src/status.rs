@@ -31,6 +31,9 @@ pub struct DeviceStatus {
     pub free_disk_bytes: Option<u64>,
     /// Whether its clock is synchronised to network time (protocol 3).
     pub clock: ClockSync,
+    /// Faces that matched nobody and were dropped on the unit since it started, as the school's
+    /// [`crate::UnknownFaces::Discard`] asks (protocol 4): the only trace such a face leaves.
+    pub unknown_discarded: u64,
 }
 
 /// Whether a door unit's clock was synchronised to network time (by systemd-timesyncd or
@@ -110,6 +113,7 @@ mod tests {
             model: None,
             free_disk_bytes: None,
             clock: ClockSync::Unknown,
+            unknown_discarded: 0,
         };
         s.set_last_error(&"é".repeat(400));
         let e = s.last_error.as_ref().unwrap();

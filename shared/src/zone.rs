@@ -16,8 +16,6 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use crate::invalid::Invalid;
-
 /// Longest zone name accepted (the longest in the tz database is 32 bytes).
 pub const MAX_ZONE_NAME: usize = 64;
 
@@ -123,7 +121,7 @@ impl SiteZone {
 }
 
 /// An IANA name's shape: `Area/City` parts of letters, digits, `_`, `-` and `+`, or `UTC`.
-fn is_zone_name(name: &str) -> bool {
+pub(crate) fn is_zone_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_ZONE_NAME
         && name.split('/').all(|part| {
@@ -175,28 +173,6 @@ impl<'de> Deserialize<'de> for SiteZone {
 impl Serialize for SiteZone {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.name)
-    }
-}
-
-/// Hub → device: facts about the school a door unit needs beside its gallery.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct SiteSettings {
-    /// The school's time zone by IANA name: the timetable's times are wall-clock times there.
-    pub timezone: String,
-}
-
-impl SiteSettings {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        if !is_zone_name(&self.timezone) {
-            return Err(Invalid::new("time zone name is malformed"));
-        }
-        Ok(())
-    }
-
-    /// The zone, when this device's tz database knows it.
-    pub fn zone(&self) -> Result<SiteZone, ZoneError> {
-        SiteZone::named(&self.timezone)
     }
 }
 
@@ -306,18 +282,5 @@ mod tests {
         let _ = london.local(i64::MAX);
         let _ = london.local(i64::MIN);
         assert!(london.instant(Date::MAX, 1440).is_none());
-    }
-
-    #[test]
-    fn settings_carry_a_zone_name() {
-        let ok = SiteSettings {
-            timezone: "America/New_York".into(),
-        };
-        assert!(ok.validate().is_ok());
-        assert_eq!(ok.zone().unwrap().name(), "America/New_York");
-        let bad = SiteSettings {
-            timezone: "x".repeat(65),
-        };
-        assert!(bad.validate().is_err());
     }
 }

@@ -60,18 +60,20 @@ pub fn status() -> DeviceStatus {
         model: Some(ModelId::new("retinaface-dlib-v1").unwrap()),
         free_disk_bytes: Some(5_000_000_000),
         clock: ClockSync::Synchronised,
+        unknown_discarded: 3,
     }
 }
 
-/// `m` as a version-2 reader gets it: a record and a status without their clock state.
-pub fn as_version_2(m: Message) -> Message {
+/// `m` as a version-3 reader gets it: a status without its discard count, site settings
+/// without their unknown-faces setting (a version-3 unit keeps unknown faces).
+pub fn as_version_3(m: Message) -> Message {
     match m {
-        Message::Record(r) => Message::Record(AttendanceRecord {
-            clock: ClockSync::Unknown,
-            ..r
-        }),
         Message::Status(s) => Message::Status(DeviceStatus {
-            clock: ClockSync::Unknown,
+            unknown_discarded: 0,
+            ..s
+        }),
+        Message::Site(s) => Message::Site(SiteSettings {
+            unknown_faces: UnknownFaces::Keep,
             ..s
         }),
         other => other,
@@ -127,5 +129,12 @@ pub fn all() -> Vec<(&'static str, Message)> {
             Message::Gallery(GalleryUpdate::snapshot(&gallery_state())),
         ),
         ("command", Message::Command(DeviceCommand::ResyncGallery)),
+        (
+            "site",
+            Message::Site(SiteSettings {
+                timezone: "Europe/London".into(),
+                unknown_faces: UnknownFaces::Discard,
+            }),
+        ),
     ]
 }

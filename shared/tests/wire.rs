@@ -10,35 +10,8 @@ use rollcall_shared::{
 
 const BIG: Limits = Limits::FROM_HUB;
 
-/// The encoding of each sample message in protocol version 2, which door units not yet
+/// The encoding of each sample message in protocol version 3, which door units not yet
 /// upgraded speak. A change here breaks every such unit: never change a line.
-const GOLDEN_V2: &[(&str, &str)] = &[
-    (
-        "record",
-        "0200100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<124 zero floats>000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003",
-    ),
-    (
-        "status",
-        "02011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d012",
-    ),
-    ("offline", "02021002020202020202020202020202020202"),
-    (
-        "gallery-request",
-        "020310020202020202020202020202020202020701",
-    ),
-    (
-        "ack",
-        "02040210010101010101010101010101010101011006060606060606060606060606060606",
-    ),
-    (
-        "gallery",
-        "020512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
-    ),
-    ("command", "020600"),
-];
-
-/// The encoding of each sample message in protocol version 3: only ever add lines for new
-/// variants.
 const GOLDEN_V3: &[(&str, &str)] = &[
     (
         "record",
@@ -62,6 +35,35 @@ const GOLDEN_V3: &[(&str, &str)] = &[
         "030512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
     ),
     ("command", "030600"),
+    ("site", "03070d4575726f70652f4c6f6e646f6e"),
+];
+
+/// The encoding of each sample message in protocol version 4: only ever add lines for new
+/// variants.
+const GOLDEN_V4: &[(&str, &str)] = &[
+    (
+        "record",
+        "0400100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302",
+    ),
+    (
+        "status",
+        "04011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d0120103",
+    ),
+    ("offline", "04021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "040310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "04040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "040512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
+    ),
+    ("command", "040600"),
+    ("site", "04070d4575726f70652f4c6f6e646f6e00"),
 ];
 
 /// `hex` with each `<N zero floats>` written out: the samples' embeddings are their first
@@ -109,13 +111,13 @@ fn check_golden(version: u16, golden: &[(&str, &str)], carried: fn(Message) -> M
 }
 
 #[test]
-fn golden_bytes_pin_version_2_which_door_units_not_yet_upgraded_speak() {
-    check_golden(2, GOLDEN_V2, samples::as_version_2);
+fn golden_bytes_pin_version_3_which_door_units_not_yet_upgraded_speak() {
+    check_golden(3, GOLDEN_V3, samples::as_version_3);
 }
 
 #[test]
-fn golden_bytes_pin_version_3() {
-    check_golden(3, GOLDEN_V3, |m| m);
+fn golden_bytes_pin_version_4() {
+    check_golden(4, GOLDEN_V4, |m| m);
 }
 
 #[test]
@@ -137,13 +139,10 @@ fn the_protocol_version_is_the_first_byte_and_only_known_versions_are_read() {
 }
 
 #[test]
-fn what_only_version_3_carries_reaches_a_version_2_reader_without_it() {
-    for message in [
-        Message::Status(samples::status()),
-        Message::Record(samples::record()),
-    ] {
-        let old = decode(&encode_as(2, &message, BIG).unwrap(), BIG).unwrap();
-        assert_eq!(old, samples::as_version_2(message.clone()));
+fn what_only_version_4_carries_reaches_a_version_3_reader_without_it() {
+    for (_, message) in samples::all() {
+        let old = decode(&encode_as(3, &message, BIG).unwrap(), BIG).unwrap();
+        assert_eq!(old, samples::as_version_3(message.clone()));
         assert_eq!(
             decode(&encode(&message, BIG).unwrap(), BIG).unwrap(),
             message
@@ -152,19 +151,19 @@ fn what_only_version_3_carries_reaches_a_version_2_reader_without_it() {
 }
 
 #[test]
-fn version_1_is_no_longer_read_and_says_which_versions_are() {
-    let mut bytes = encode_as(2, &samples::all()[2].1, BIG).unwrap();
-    bytes[0] = 1;
+fn version_2_is_no_longer_read_and_says_which_versions_are() {
+    let mut bytes = encode_as(3, &samples::all()[2].1, BIG).unwrap();
+    bytes[0] = 2;
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err,
         DecodeError::UnsupportedVersion {
-            got: 1,
+            got: 2,
             supported: PROTOCOL_VERSION
         }
     );
-    assert!(err.to_string().contains("speaks 2 to 3"), "{err}");
-    assert!(encode_as(1, &samples::all()[2].1, BIG).is_err());
+    assert!(err.to_string().contains("speaks 3 to 4"), "{err}");
+    assert!(encode_as(2, &samples::all()[2].1, BIG).is_err());
 }
 
 #[test]
@@ -263,22 +262,26 @@ fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
         decode(&bytes, BIG),
         Err(DecodeError::Malformed(_))
     ));
-    // A version-2 status whose last-error string claims more bytes than the payload holds.
-    let mut status = encode_as(2, &samples::all()[1].1, BIG).unwrap();
-    let at = status.len() - 19 - 26;
+    // A version-3 status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode_as(3, &samples::all()[1].1, BIG).unwrap();
+    let error = b"broker unreachable";
+    let at = status
+        .windows(error.len())
+        .position(|w| w == error)
+        .unwrap()
+        - 1;
     status[at] = 0x7F;
     assert!(decode(&status, BIG).is_err());
 }
 
-/// A version-2 record of the samples as it was before embeddings had one length: four values
-/// (version 2 encodes a record as version 1 did). It differs from the golden record only in the
-/// embedding's length prefix (4, not 128) and the missing zeros: the encoding is the same, the
-/// length is now refused where the record is decoded.
-const SHORT_EMBEDDING_RECORD_V2: &str = "0200100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003";
+/// A version-3 record of the samples as it would be with an embedding of four values. It
+/// differs from the golden record only in the embedding's length prefix (4, not 128) and the
+/// missing zeros: the encoding is the same, the length is refused where the record is decoded.
+const SHORT_EMBEDDING_RECORD_V3: &str = "0300100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302";
 
 #[test]
 fn an_embedding_of_another_length_is_refused_on_decoding_saying_so() {
-    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V2).unwrap();
+    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V3).unwrap();
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err.to_string(),

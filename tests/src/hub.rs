@@ -145,6 +145,9 @@ impl HubSetup {
         self.dir.join("hub-data")
     }
 
+    /// Faces that match nobody are kept: the tests' load is mostly Unknown records, the
+    /// largest kind (the default, discarding them, is tested in `rollcall-hub`'s and
+    /// `rollcall-edge`'s own tests).
     fn write_config(&self, faces: bool) -> anyhow::Result<()> {
         let store = match &self.store {
             Some(url) => format!("[store]\nurl = \"{url}\"\n"),
@@ -154,7 +157,7 @@ impl HubSetup {
             &self.config,
             format!(
                 "site = \"{SITE}\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{}\"\n\
-                 [faces]\nenabled = {faces}\n{store}{}",
+                 [faces]\nenabled = {faces}\n[privacy]\nunknown_faces = \"keep\"\n{store}{}",
                 self.data_dir().display(),
                 self.http_port,
                 mqtt_config(&self.mqtt, self.mqtt_port),

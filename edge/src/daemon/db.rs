@@ -30,6 +30,9 @@ pub const MIGRATIONS: &[&str] = &[
         slot INTEGER PRIMARY KEY CHECK (slot = 1),
         timezone TEXT NOT NULL
     );",
+    // 3: what the school does with faces that match nobody, as the hub last said it (none yet:
+    // discard).
+    "ALTER TABLE site ADD COLUMN unknown_faces TEXT;",
 ];
 
 /// Bytes of the database's own free pages (reused before the file grows).

@@ -6,10 +6,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use rollcall_runtime::{Backoff, systemd};
-use rollcall_shared::{ModelId, SiteZone};
+use rollcall_shared::{ModelId, SiteZone, UnknownFaces};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -88,6 +89,8 @@ fn start(
     let (outbox, store, gallery_state) = open_state(config, hardware.recognizer.model_id())?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
     let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
+    let (unknown_tx, unknown_rx) = watch::channel(restored_unknown_faces(&store)?);
+    let discarded = Arc::new(AtomicU64::new(0));
     let (stop, stopping) = Shutdown::new();
     let (net_stop, net_stopping) = Shutdown::new();
     let mqtt::Connection {
@@ -112,6 +115,8 @@ fn start(
         committed: committed_tx,
         clock: hardware.clock,
         zone: zone_rx,
+        unknown_faces: unknown_rx,
+        discarded: discarded.clone(),
         light: light.clone(),
         clock_state: clock_state.clone(),
         shutdown: stopping.clone(),
@@ -125,6 +130,8 @@ fn start(
         store,
         gallery: gallery_tx,
         zone: zone_tx,
+        unknown_faces: unknown_tx,
+        discarded,
         triggers: trigger_tx.clone(),
         light,
         clock_state,
@@ -250,6 +257,16 @@ fn restored_zone(store: &GalleryStore) -> Result<SiteZone, DaemonError> {
     });
     tracing::info!(timezone = %zone, "school time zone not yet sent by the hub; using this machine's");
     Ok(zone)
+}
+
+/// What the hub last said to do with faces that match nobody (discard until it has said).
+fn restored_unknown_faces(store: &GalleryStore) -> Result<UnknownFaces, DaemonError> {
+    let unknown_faces = store.unknown_faces()?;
+    tracing::info!(
+        unknown_faces = unknown_faces.as_str(),
+        "faces that match nobody"
+    );
+    Ok(unknown_faces)
 }
 
 fn restored_tracker(outbox: &Outbox, config: &EdgeConfig) -> Result<Tracker, DaemonError> {

@@ -3,11 +3,12 @@
 //! are CPU-heavy and synchronous; never on the async executor.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use image::RgbImage;
 use rollcall_runtime::Clock;
-use rollcall_shared::{Decision, RecordId, SiteZone};
+use rollcall_shared::{AttendanceRecord, Decision, RecordId, SiteZone, UnknownFaces};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -40,6 +41,10 @@ pub struct Worker {
     pub clock: Arc<dyn Clock>,
     /// The school's time zone, which the timetable's times are in.
     pub zone: watch::Receiver<SiteZone>,
+    /// Whether a face that matches nobody is kept for review or dropped here.
+    pub unknown_faces: watch::Receiver<UnknownFaces>,
+    /// Faces dropped here since the start, for the heartbeat.
+    pub discarded: Arc<AtomicU64>,
     /// Green for a mark, amber for a face sent for review.
     pub light: LightTx,
     /// Whether the clock is synchronised: stamped on each record.
@@ -104,6 +109,11 @@ impl Worker {
         let mut committed = 0;
         for record in &outcome.records {
             let _record = tracing::info_span!("record", id = %record.id).entered();
+            if self.discards(record) {
+                self.discarded.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(trigger = ?event.kind, "matched nobody: discarded, as the school asks");
+                continue;
+            }
             match self.outbox.commit(record) {
                 Ok(Committed::Refused | Committed::DiskFull) => {}
                 Ok(_) => {
@@ -132,6 +142,13 @@ impl Worker {
             latency_ms = event.at.elapsed().as_millis() as u64,
             "burst done"
         );
+    }
+
+    /// Whether `record` is a face that matched nobody and the school keeps no such faces: it
+    /// is dropped before it is written anywhere.
+    fn discards(&self, record: &AttendanceRecord) -> bool {
+        record.decision == Decision::Unknown
+            && *self.unknown_faces.borrow() == UnknownFaces::Discard
     }
 
     fn capture(&mut self) -> Result<Vec<RgbImage>, CameraError> {

@@ -102,7 +102,18 @@ impl Drop for Hub {
 }
 
 impl Hub {
+    /// A hub that sends `gallery` on request, and says to keep faces that match nobody.
     pub fn start(broker: SocketAddr, gallery: Option<GalleryUpdate>) -> Hub {
+        Self::start_with(broker, gallery, UnknownFaces::Keep)
+    }
+
+    /// A hub that sends `gallery` on request, and says what to do with faces that match
+    /// nobody.
+    pub fn start_with(
+        broker: SocketAddr,
+        gallery: Option<GalleryUpdate>,
+        unknown_faces: UnknownFaces,
+    ) -> Hub {
         let mut opts = MqttOptions::new(
             format!("hub-{}", uuid::Uuid::new_v4()),
             broker.ip().to_string(),
@@ -118,6 +129,7 @@ impl Hub {
             seen: seen.clone(),
             lose_acks: lose_acks.clone(),
             gallery,
+            unknown_faces,
         };
         let task = tokio::spawn(async move {
             loop {
@@ -148,6 +160,7 @@ struct HubState {
     seen: Arc<Mutex<Seen>>,
     lose_acks: Arc<AtomicU32>,
     gallery: Option<GalleryUpdate>,
+    unknown_faces: UnknownFaces,
 }
 
 /// The zone the stand-in hub says the school is in (not this machine's, so a test can tell).
@@ -198,6 +211,7 @@ impl HubState {
         if let Some(update) = &self.gallery {
             let settings = SiteSettings {
                 timezone: SCHOOL_ZONE.into(),
+                unknown_faces: self.unknown_faces,
             };
             self.send(device, Channel::Gallery, Message::Site(settings))
                 .await;

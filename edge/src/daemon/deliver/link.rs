@@ -3,16 +3,18 @@
 //! It learns of committed records from the pipeline thread, publishes what the delivery
 //! [`Tracker`] says is due (only while connected), deletes records the hub acknowledges,
 //! republishes everything unacknowledged on reconnect, sends heartbeats, applies gallery
-//! updates and the school's time zone, and obeys hub commands. SQLite work goes through `spawn_blocking`. It ends when
-//! the pipeline thread is done (the `committed` channel closes), after a short flush.
+//! updates and the school's settings (time zone, unknown faces), and obeys hub commands. SQLite
+//! work goes through `spawn_blocking`. It ends when the pipeline thread is done (the
+//! `committed` channel closes), after a short flush.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{
     DeviceCommand, DeviceId, DeviceStatus, GalleryRequest, GalleryUpdate, Limits, Message,
-    RecordAck, RecordId, SiteSettings, SiteZone, UnixMillis, encode,
+    RecordAck, RecordId, SiteSettings, SiteZone, UnixMillis, UnknownFaces, encode,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -46,6 +48,10 @@ pub struct Link {
     pub gallery: watch::Sender<Arc<MatchGallery>>,
     /// The school's time zone, as the hub last said it (kept in the `site` table).
     pub zone: watch::Sender<SiteZone>,
+    /// What becomes of faces that match nobody, as the hub last said it (the `site` table).
+    pub unknown_faces: watch::Sender<UnknownFaces>,
+    /// Faces the pipeline dropped since the start: sent in each heartbeat.
+    pub discarded: Arc<AtomicU64>,
     pub triggers: TriggerTx,
     /// Red after the hub has been out of reach for a while.
     pub light: LightTx,
@@ -184,9 +190,9 @@ impl Link {
         }
     }
 
-    /// The hub's time zone replaces the one held, on disk first: the timetable is read in it
-    /// from the next burst on. A zone this device's tz database does not know is refused and
-    /// the old one kept.
+    /// The hub's settings replace the ones held, on disk first: the timetable is read in the
+    /// zone, and faces that match nobody are kept or dropped, from the next burst on. A zone
+    /// this device's tz database does not know is refused and the old settings kept.
     async fn on_site(&mut self, settings: SiteSettings) {
         let zone = match settings.zone() {
             Ok(zone) => zone,
@@ -195,17 +201,20 @@ impl Link {
                 return self.error(format!("the hub's time zone: {e}; keeping {held}"));
             }
         };
-        if *self.zone.borrow() == zone {
+        let unknown_faces = settings.unknown_faces;
+        if *self.zone.borrow() == zone && *self.unknown_faces.borrow() == unknown_faces {
             return;
         }
         let store = self.store.clone();
         let saved = zone.clone();
-        match blocking(move || store.save_zone(&saved)).await {
+        match blocking(move || store.save_site(&saved, unknown_faces)).await {
             Ok(()) => {
-                tracing::info!(timezone = %zone, "school time zone set by the hub");
+                let unknown = unknown_faces.as_str();
+                tracing::info!(timezone = %zone, unknown_faces = unknown, "school settings set by the hub");
                 self.zone.send_replace(zone);
+                self.unknown_faces.send_replace(unknown_faces);
             }
-            Err(e) => self.error(format!("saving the time zone: {e}")),
+            Err(e) => self.error(format!("saving the school's settings: {e}")),
         }
     }
 
@@ -297,6 +306,7 @@ impl Link {
             model: Some(self.gallery.borrow().model().clone()),
             free_disk_bytes: free,
             clock: self.clock_state.get(),
+            unknown_discarded: self.discarded.load(Ordering::Relaxed),
         };
         if let Some(e) = &self.last_error {
             status.set_last_error(e);

@@ -2,12 +2,14 @@
 //!
 //! Owns the `gallery` table: one row holding the whole state as an encoded snapshot, written
 //! in one transaction, so a crash leaves either the old or the new gallery, never a mix. And
-//! the `site` table: the time zone the timetable's times are in, as the hub last said it.
+//! the `site` table: the time zone the timetable's times are in and what becomes of faces that
+//! match nobody, as the hub last said them.
 //! A stored gallery of another model id is ignored: the device starts empty and asks the
 //! hub for a full snapshot.
 
 use rollcall_shared::{
-    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, decode, encode,
+    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, UnknownFaces,
+    decode, encode,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -18,7 +20,9 @@ const UPSERT: &str = "INSERT INTO gallery (slot, model, version, snapshot) VALUE
      ON CONFLICT (slot) DO UPDATE SET model = ?1, version = ?2, snapshot = ?3";
 
 const SELECT_ZONE: &str = "SELECT timezone FROM site WHERE slot = 1";
-const UPSERT_ZONE: &str = "INSERT INTO site (slot, timezone) VALUES (1, ?1) ON CONFLICT (slot) DO UPDATE SET timezone = ?1";
+const SELECT_UNKNOWN_FACES: &str = "SELECT unknown_faces FROM site WHERE slot = 1";
+const UPSERT_SITE: &str = "INSERT INTO site (slot, timezone, unknown_faces) VALUES (1, ?1, ?2)
+     ON CONFLICT (slot) DO UPDATE SET timezone = ?1, unknown_faces = ?2";
 
 /// Why an update was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -105,8 +109,25 @@ impl GalleryStore {
         }))
     }
 
-    pub fn save_zone(&self, zone: &SiteZone) -> Result<(), DbError> {
-        self.db.lock()?.execute(UPSERT_ZONE, [zone.name()])?;
+    /// What the hub last said to do with faces that match nobody; until it has said, or when
+    /// what is stored is unreadable, [`UnknownFaces::Discard`]: no face is kept without the
+    /// school's say.
+    pub fn unknown_faces(&self) -> Result<UnknownFaces, DbError> {
+        let stored: Option<Option<String>> = self
+            .db
+            .lock()?
+            .query_row(SELECT_UNKNOWN_FACES, [], |r| r.get(0))
+            .optional()?;
+        Ok(match stored.flatten().as_deref() {
+            Some("keep") => UnknownFaces::Keep,
+            _ => UnknownFaces::Discard,
+        })
+    }
+
+    /// Keeps the school's settings as the hub sent them, in one row.
+    pub fn save_site(&self, zone: &SiteZone, unknown_faces: UnknownFaces) -> Result<(), DbError> {
+        let row = params![zone.name(), unknown_faces.as_str()];
+        self.db.lock()?.execute(UPSERT_SITE, row)?;
         Ok(())
     }
 
@@ -144,20 +165,20 @@ mod tests {
     }
 
     #[test]
-    fn the_school_zone_survives_a_restart() {
+    fn the_school_settings_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.db");
         let store = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m").unwrap());
         assert_eq!(store.zone().unwrap(), None, "nothing until the hub says");
-        store
-            .save_zone(&SiteZone::named("America/New_York").unwrap())
-            .unwrap();
-        store
-            .save_zone(&SiteZone::named("Europe/London").unwrap())
-            .unwrap();
+        assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Discard);
+        let new_york = SiteZone::named("America/New_York").unwrap();
+        store.save_site(&new_york, UnknownFaces::Discard).unwrap();
+        let london = SiteZone::named("Europe/London").unwrap();
+        store.save_site(&london, UnknownFaces::Keep).unwrap();
         drop(store);
         let store = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m").unwrap());
         assert_eq!(store.zone().unwrap().unwrap().name(), "Europe/London");
+        assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Keep);
         // A name this build's tz database does not know is ignored, not fatal.
         store
             .db
