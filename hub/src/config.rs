@@ -23,6 +23,7 @@ mod http;
 mod ingest;
 mod metrics;
 mod mqtt;
+mod privacy;
 mod provisioning;
 mod register;
 mod reports;
@@ -43,6 +44,7 @@ pub use http::{HttpConfig, TlsFiles};
 pub use ingest::IngestConfig;
 pub use metrics::MetricsConfig;
 pub use mqtt::{BrokerTls, ClientAuth, EmbeddedBroker, MqttConfig, MqttMode, MqttTransport};
+pub use privacy::PrivacyConfig;
 pub use provisioning::ProvisioningConfig;
 pub use register::RegisterConfig;
 pub use reports::ReportsConfig;
@@ -79,6 +81,7 @@ pub struct Config {
     pub gallery: GalleryConfig,
     pub faces: FacesConfig,
     pub roster: RosterConfig,
+    pub privacy: PrivacyConfig,
     /// Signed HTTP callbacks for events (`[[webhooks]]`, any number).
     pub webhooks: Vec<WebhookConfig>,
     /// The daily e-mail digest (`[email]`); none when absent.
@@ -108,6 +111,7 @@ impl Default for Config {
             gallery: GalleryConfig::default(),
             faces: FacesConfig::default(),
             roster: RosterConfig::default(),
+            privacy: PrivacyConfig::default(),
             webhooks: Vec::new(),
             email: None,
             secrets: Secrets::default(),

@@ -38,8 +38,17 @@ impl Table {
 const TABLES: &[Table] = &[
     Table {
         name: "students",
-        about: "every student, with the id of the school's information system (external_ref) and the time they left, if they did",
-        sql: "SELECT id, name, external_ref, created_at, left_at FROM students ORDER BY name, id",
+        about: "every student, with the id of the school's information system (external_ref), the time they left, if they did, and where their consent to face recognition stands",
+        sql: "SELECT id, name, external_ref, created_at, left_at, consent FROM students
+            ORDER BY name, id",
+        postgres: None,
+    },
+    Table {
+        name: "consent_changes",
+        about: "every answer recorded about a student's consent to face recognition: the state, who gave, refused or withdrew it, the date on the signed form and its reference, and who recorded it",
+        sql: "SELECT c.student_id, s.name AS student_name, c.state, c.by_whom, c.signed_on,
+                c.reference, c.note, c.recorded_by, c.recorded_at
+            FROM consent_changes c JOIN students s ON s.id = c.student_id ORDER BY c.id",
         postgres: None,
     },
     Table {

@@ -1,9 +1,10 @@
 //! What each device's gallery should hold, and which update takes it there.
 //!
-//! A device in room R gets every student of every class timetabled in R who has an enrolment
-//! embedding of the configured model, plus R's timetable. [`plan`] is pure: given the state
-//! last sent to the device and the state it should have, it picks a delta, a full snapshot or
-//! nothing. [`update_for`] runs it against the database and remembers what was sent.
+//! A device in room R gets every student of every class timetabled in R whose consent is
+//! given and who has an enrolment embedding of the configured model, plus R's timetable.
+//! [`plan`] is pure: given the state last sent to the device and the state it should have, it
+//! picks a delta, a full snapshot or nothing. [`update_for`] runs it against the database and
+//! remembers what was sent.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +15,7 @@ use rollcall_shared::{
     GalleryVersion, ModelId, StudentId, TimetableSlot, UnixMillis,
 };
 
+use crate::store::consent::State;
 use crate::store::{Sql, StoreError, devices, gallery, school, timetable};
 
 /// Why an update is being computed.
@@ -66,7 +68,8 @@ pub fn target(
     let room_classes: BTreeSet<ClassId> = slots.iter().map(|s| s.class_id).collect();
     let mut students = BTreeSet::new();
     for class in &room_classes {
-        students.extend(school::members(conn, *class)?.into_iter().map(|s| s.id));
+        let members = school::members(conn, *class)?.into_iter();
+        students.extend(members.filter(|s| s.consent == State::Given).map(|s| s.id));
     }
     let mut state = GalleryState::empty(model.clone());
     for student in students {
@@ -111,6 +114,27 @@ fn entry(
         classes,
         embeddings,
     }))
+}
+
+/// The door units that may still hold `student`'s faces, by name: each whose last gallery
+/// named them, and each that has not yet said (in a heartbeat) that it holds the last gallery
+/// it was sent. Empty once every unit has confirmed a gallery without them.
+pub fn units_holding(
+    conn: &dyn Sql,
+    student: StudentId,
+    model: &ModelId,
+) -> Result<Vec<String>, StoreError> {
+    let mut holding = Vec::new();
+    for device in devices::list(conn)? {
+        let Some(last) = gallery::last_sent(conn, device.id, model)? else {
+            continue;
+        };
+        let confirmed = device.gallery_version == Some(last.version.0);
+        if !confirmed || last.entries.contains_key(&student) {
+            holding.push(device.name);
+        }
+    }
+    Ok(holding)
 }
 
 /// Slots whose last day is before this one are left off door units. The gallery does not

@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::access::{self, AccessError};
 use crate::attendance::{Rules, in_some_session};
 use crate::auth::Principal;
+use crate::consent::{self, ConsentError};
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner};
 use crate::store::audit::{self, Change};
@@ -37,6 +38,9 @@ pub enum ReviewError {
     /// The record's face does not meet the enrolment gate.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The student has no consent given: their face is not kept.
+    #[error(transparent)]
+    Consent(#[from] ConsentError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -142,6 +146,7 @@ pub fn add_to_gallery(
             record.model, to.model
         )));
     }
+    consent::require(&school::student(tx, to.student)?)?;
     let quality: FaceQuality = serde_json::from_value(record.quality.clone())
         .map_err(|e| StoreError::Corrupt(format!("record {}: quality: {e}", record.id)))?;
     check_record(&to.gate, &quality).map_err(Refusal::from)?;

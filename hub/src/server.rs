@@ -324,6 +324,7 @@ impl Parts {
             site: config.site.clone(),
             settings: SiteSettings {
                 timezone: config.timezone.name().to_owned(),
+                unknown_faces: config.privacy.unknown_faces,
             },
             model: config.gallery.model.clone(),
             clock: self.clock.clone(),

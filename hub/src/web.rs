@@ -65,6 +65,8 @@ const ASSETS: &[Asset] = &[
     asset!("/js/calendar.js", JS),
     asset!("/js/history.js", JS),
     asset!("/js/account.js", JS),
+    asset!("/js/privacy.js", JS),
+    asset!("/js/consent.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

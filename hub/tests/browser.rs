@@ -106,6 +106,7 @@ async fn set_up_school(admin: &Api) -> School {
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         if !photos.is_empty() {
+            admin.give_consent(&id).await;
             let files = photos.iter().map(|p| photo(p)).collect();
             let (status, body) = admin.upload(&format!("/students/{id}/faces"), files).await;
             assert_eq!(status, StatusCode::CREATED, "enrolling {name}: {body}");
@@ -413,6 +414,7 @@ async fn lesson_begins(r: &mut Round) -> Arrivals {
         model: None,
         free_disk_bytes: None,
         clock: rollcall_shared::ClockSync::Unknown,
+        unknown_discarded: 0,
     };
     r.door
         .publish(Channel::Status, &Message::Status(status))

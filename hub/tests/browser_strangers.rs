@@ -92,6 +92,22 @@ async fn an_admin_dismisses_assigns_and_enrols_strangers_in_the_browser() {
     press(&b, &format!("{} button[data-action=enrol]", card(&zoe))).await;
     b.type_into(&format!("{} input[name=name]", card(&zoe)), "Zoe")
         .await;
+    let consent = [
+        ("consent_by", "Zara (mother)"),
+        ("consent_reference", "form 31"),
+    ];
+    for (input, text) in consent {
+        b.type_into(&format!("{} input[name={input}]", card(&zoe)), text)
+            .await;
+    }
+    b.js(
+        "document.querySelector(arguments[0]).value = '2025-09-01';",
+        vec![json!(format!(
+            "{} input[name=consent_signed_on]",
+            card(&zoe)
+        ))],
+    )
+    .await;
     b.visible(&format!("{} select[name=class_id]", card(&zoe)))
         .await;
     b.js(

@@ -237,6 +237,7 @@ async fn a_vanished_device_is_marked_offline_by_its_last_will() {
         model: None,
         free_disk_bytes: None,
         clock: rollcall_shared::ClockSync::Unknown,
+        unknown_discarded: 0,
     };
     let payload = encode(&Message::Status(status), Limits::FROM_DEVICE).unwrap();
     client

@@ -27,9 +27,12 @@ const TWO_PEOPLE: &str = "groups/face_recognition_two_people.jpg";
 const WITH_BYSTANDER: &str = "identities/Jackie_Chan/Jackie_Chan_0001.jpg";
 const JACKIE: &str = "identities/Jackie_Chan/Jackie_Chan_0004.jpg";
 
+/// A student whose parent has consented.
 async fn student(admin: &Api, name: &str) -> String {
     let s = admin.created("/students", json!({"name": name})).await;
-    s["id"].as_str().unwrap().to_owned()
+    let id = s["id"].as_str().unwrap().to_owned();
+    admin.give_consent(&id).await;
+    id
 }
 
 async fn refused(admin: &Api, s: &str, file: (String, Vec<u8>)) -> (StatusCode, Value) {

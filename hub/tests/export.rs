@@ -60,6 +60,12 @@ async fn an_admin_exports_the_schools_data_without_faces_or_secrets() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Ada", "Bo"]);
+    assert_eq!(students[0]["consent"], json!("given"), "{students}");
+    let consent = file(&mut archive, "csv/consent_changes.csv");
+    assert!(
+        consent.contains(",Ada,given,Jane Doe (mother),2025-09-01,form 12,"),
+        "every answer, with its form: {consent}"
+    );
     let members = file(&mut archive, "csv/class_members.csv");
     assert!(members.starts_with("class_id,class_name,student_id,student_name\r\n"));
     assert!(

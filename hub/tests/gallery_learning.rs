@@ -53,6 +53,7 @@ async fn class(hub: &TestHub, admin: &Api) -> Class {
             admin.put(&member, json!({})).await.0,
             StatusCode::NO_CONTENT
         );
+        admin.give_consent(&id).await;
         let embedding = face(axis, 2, 0.0);
         let body = json!({"model": "dlib-resnet-v1", "embedding": embedding});
         admin

@@ -207,6 +207,13 @@ async fn strangers_are_grouped_dismissed_for_good_added_to_a_student_or_enrolled
         act(&s.teacher, z, "enrol", body.clone()).await.0,
         StatusCode::FORBIDDEN
     );
+    // Without a parent's written consent nothing is created and no face is kept.
+    let (status, out) = act(&admin, z, "enrol", body.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{out}");
+    assert_eq!(out["error"]["code"], "consent_required", "{out}");
+    let (_, all) = admin.get("/students?q=Zoe").await;
+    assert_eq!(all, json!([]), "nobody was created");
+    let body = json!({"name": "Zoe", "class_id": s.class, "consent": consent_given()});
     let (status, out) = act(&admin, z, "enrol", body).await;
     assert_eq!(status, StatusCode::CREATED, "{out}");
     let student = out["student"]["id"].as_str().unwrap();

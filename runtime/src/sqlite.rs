@@ -33,6 +33,9 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Deleted rows are overwritten with zeros, not left in free pages: an erased face (a
+    // template, a crop) cannot be read back from a copy of the file.
+    conn.pragma_update(None, "secure_delete", true)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
 }

@@ -104,6 +104,10 @@ impl Api {
         self.ok(Method::POST, path, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.ok(Method::PUT, path, Some(body)).await
+    }
+
     /// The ids of the records the hub holds from `device` (up to 1,000, the API's page).
     pub async fn record_ids(&self, device: &str) -> anyhow::Result<Vec<String>> {
         let records = self.get("/records?limit=1000").await?;
@@ -122,6 +126,16 @@ impl Api {
         let url = format!("{}{path}", self.base);
         let reply = self.http.get(url).bearer_auth(&self.token).send().await?;
         Ok(reply.error_for_status()?.text().await?)
+    }
+
+    /// Records a parent's written consent for `student`, as an admin does before enrolling.
+    pub async fn give_consent(&self, student: &str) -> anyhow::Result<Value> {
+        let consent = json!({
+            "state": "given", "by": "Jane Doe (mother)", "signed_on": "2025-09-01",
+            "reference": "form 12",
+        });
+        self.put(&format!("/students/{student}/consent"), consent)
+            .await
     }
 
     /// Uploads `photos` (JPEG files) as enrolment photos of `student`; the answer, which says

@@ -75,6 +75,7 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
             .await
             .unwrap();
         if person != "Nobody_Yet" {
+            admin.give_consent(&student).await.unwrap();
             let photos = photos_of(person);
             enrol(&admin, &student, &photos[..photos.len() - 1]).await;
         }

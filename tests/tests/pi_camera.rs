@@ -96,6 +96,7 @@ async fn enrol_in_room_1(admin: &Api) -> String {
         .ok(reqwest::Method::PUT, &path, Some(json!({})))
         .await
         .unwrap();
+    admin.give_consent(&student).await.unwrap();
     let photos = photos_of(PERSON);
     let body = admin
         .enrol(&student, &photos[..photos.len() - 2])

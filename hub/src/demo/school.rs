@@ -16,6 +16,7 @@ use crate::accounts::Registered;
 use crate::config::Config;
 use crate::enrol::{Accepted, Enroller, save};
 use crate::setup;
+use crate::store::consent::{self, Change, State};
 use crate::store::school::{self, Class, Student};
 use crate::store::timetable::{self, Slot};
 use crate::store::users::Role;
@@ -186,9 +187,23 @@ fn add_student(
         name: name.into(),
         external_ref: None,
         created_at: now,
+        consent: State::NotAsked,
     };
     school::insert_student(tx, &student)?;
     school::add_member(tx, class, student.id)?;
+    // The demo's people are public figures' photos, not children: consent is recorded as the
+    // demo's own so that the door recognises them as it would a consenting student.
+    let consent = Change {
+        student: student.id,
+        state: State::Given,
+        by: Some("the demo".into()),
+        signed_on: chrono::DateTime::from_timestamp_millis(now.0).map(|t| t.date_naive()),
+        reference: Some("demo data".into()),
+        note: None,
+        recorded_by: ACTOR.into(),
+        recorded_at: now,
+    };
+    consent::record(tx, &consent)?;
     for accepted in photos {
         save(tx, ACTOR, student.id, accepted, now)?;
     }

@@ -93,6 +93,7 @@ mod tests {
             name: "Ada".into(),
             external_ref: None,
             created_at: UnixMillis(1),
+            consent: crate::store::consent::State::Given,
         };
         school::insert_student(&conn, &student).unwrap();
         (conn, ada)

@@ -12,11 +12,12 @@ use super::input;
 use super::request::{Reply, Request};
 use crate::access;
 use crate::auth::Principal;
+use crate::consent;
 use crate::http_state::Hub;
+use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::school::{self, Class, NewEnrolment, Source, Student};
 use crate::store::users;
-use crate::store::{Sql, quarantine, records};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,6 +195,7 @@ pub async fn create_student(hub: &Hub, req: &Request, who: &Principal) -> Result
         name,
         external_ref,
         created_at: now,
+        consent: crate::store::consent::State::NotAsked,
     };
     let created = hub
         .write(move |tx| put_student(tx, s, true, &actor, now))
@@ -228,11 +230,9 @@ pub async fn delete_student(hub: &Hub, req: &Request, who: &Principal) -> Result
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| {
         let old = school::student(tx, student)?;
-        let faces = records::erase_faces_of(tx, student)?;
-        let held = quarantine::erase_faces_of(tx, student)?;
+        let erased = consent::erase_faces(tx, student)?;
         school::delete_student(tx, student)?;
         let target = format!("student:{student}");
-        let erased = json!({"records": faces, "held_back": held});
         log(
             tx,
             &actor,
@@ -391,7 +391,7 @@ fn enrol(
     actor: &str,
     now: UnixMillis,
 ) -> Result<Uuid, ApiError> {
-    school::student(tx, student)?;
+    consent::require(&school::student(tx, student)?)?;
     let new = NewEnrolment {
         student,
         model: body.model.as_str(),

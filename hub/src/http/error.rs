@@ -7,6 +7,7 @@ use crate::access::AccessError;
 use crate::accounts::AccountError;
 use crate::auth::hashing::HashingError;
 use crate::auth::tokens::TokenError;
+use crate::consent::ConsentError;
 use crate::enrol::Refusal;
 use crate::marks::MarkError;
 use crate::provisioning::{OfferError, Refused};
@@ -32,6 +33,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     #[error("{0}")]
     Conflict(String),
+    /// A student's face was to be enrolled or used without their consent given.
+    #[error("{0}")]
+    NoConsent(String),
     #[error("request body of {bytes} bytes is over the {max}-byte limit")]
     TooLarge { bytes: u64, max: u64 },
     #[error("{0}")]
@@ -75,7 +79,7 @@ impl ApiError {
             ApiError::AdminOnly | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::NoConsent(_) => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Photo { refusal, .. } => match refusal.code() {
@@ -107,6 +111,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::NoConsent(_) => "consent_required",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",
             ApiError::Photo { refusal, .. } => refusal.code(),
@@ -184,6 +189,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<ConsentError> for ApiError {
+    fn from(e: ConsentError) -> Self {
+        match e {
+            ConsentError::Invalid(why) => ApiError::BadRequest(why),
+            ConsentError::NotGiven { .. } => ApiError::NoConsent(e.to_string()),
+            ConsentError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
         match e {
@@ -211,6 +226,7 @@ impl From<ReviewError> for ApiError {
             ReviewError::Access(e) => e.into(),
             ReviewError::Conflict(why) => ApiError::Conflict(why),
             ReviewError::Refused(refusal) => refusal.into(),
+            ReviewError::Consent(e) => e.into(),
             ReviewError::Store(e) => e.into(),
         }
     }

@@ -17,6 +17,7 @@ use rollcall_models::pipeline::model_id;
 use rollcall_models::quality::FaceQuality;
 
 use crate::auth::Principal;
+use crate::consent;
 use crate::enrol::{Accepted, Enroller, Refusal, save};
 use crate::http_state::Hub;
 use crate::store::audit::{self, Change};
@@ -72,7 +73,8 @@ pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let enroller = hub.faces.clone().ok_or_else(|| {
         ApiError::Unavailable("photo enrolment is off on this hub (faces.enabled = false)".into())
     })?;
-    hub.read(move |c| school::student(c, student)).await?;
+    let enrolled = hub.read(move |c| school::student(c, student)).await?;
+    consent::require(&enrolled)?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     for (i, part) in photos(req)?.into_iter().enumerate() {
         let label = part

@@ -15,9 +15,9 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    admin, auth, calendar, classes, devices, digest, faces, health, history, provision, quarantine,
-    records, register, reports, review, roster, school_reports, sessions, strangers, timetable,
-    today, users,
+    admin, auth, calendar, classes, consent, devices, digest, faces, health, history, privacy,
+    provision, quarantine, records, register, reports, review, roster, school_reports, sessions,
+    strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -118,6 +118,7 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/health", anyone!(health::health)),
     route(GET, "/metrics", anyone!(health::metrics)),
     route(GET, "/openapi.json", anyone!(health::openapi)),
+    route(GET, "/privacy", anyone!(privacy::schedule)),
     route(POST, "/auth/login", anyone!(auth::login)),
     route(POST, "/auth/refresh", anyone!(auth::refresh)),
     route(POST, "/auth/logout", anyone!(auth::logout)),
@@ -189,6 +190,9 @@ pub const ROUTES: &[Route] = &[
         "/students/{student}/embeddings",
         admin!(classes::enrol_embedding),
     ),
+    route(GET, "/students/{student}/consent", user!(consent::get)),
+    route(PUT, "/students/{student}/consent", admin!(consent::set)),
+    route(POST, "/consent", admin!(consent::set_many)),
     route(GET, "/students/{student}/faces", user!(faces::list)),
     upload(POST, "/students/{student}/faces", admin!(faces::upload)),
     route(
@@ -294,6 +298,7 @@ pub const ROUTES: &[Route] = &[
         user!(reports::class_stats),
     ),
     route(GET, "/reports/students/{student}", user!(reports::student)),
+    route(GET, "/reports/consent", user!(consent::coverage)),
     route(
         GET,
         "/reports/classes/{class}/register",

@@ -1,6 +1,7 @@
 //! The Today page's data in one call: the signed-in user's sessions on the hub's today (or
 //! `?date=`), each with its live roster, which students have a record waiting for review in
-//! that session, and how many the door marked with nobody reviewing. Read-only; marks are
+//! that session, which are registered by hand (no consent to recognise their face), and how
+//! many the door marked with nobody reviewing. Read-only; marks are
 //! changed through `sessions`.
 
 use chrono::NaiveDate;
@@ -16,6 +17,7 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::session_rosters;
 use crate::store::Sql;
+use crate::store::consent::{self, State};
 use crate::store::records::{self, Status};
 
 /// The Today page's data for `?date` (the hub's today unless said).
@@ -57,6 +59,7 @@ fn with_waiting(
     let (from, to) = session.window(rules);
     let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
     let named = records::named_by_door(conn, &session.slot.room, from, to)?;
+    let consent = consent::in_class(conn, session.slot.class_id)?;
     let by_door = roster
         .rows
         .iter()
@@ -73,6 +76,9 @@ fn with_waiting(
             });
             let mut row = json!(line);
             row["waiting"] = json!(waiting);
+            // No consent given: the door does not know them, so a teacher marks them.
+            let by_hand = consent.get(&line.student) != Some(&State::Given);
+            row["register_by_hand"] = json!(by_hand);
             row
         })
         .collect();

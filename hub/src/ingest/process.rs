@@ -15,7 +15,7 @@ use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     AttendanceRecord, Decision, DeviceId, Envelope, GalleryUpdate, Message, ModelId,
-    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnixMillis,
+    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnixMillis, UnknownFaces,
 };
 use tokio::sync::{Notify, mpsc, watch};
 
@@ -28,7 +28,7 @@ use crate::gallery::{Trigger, update_for};
 use crate::learn::{How, Learner};
 use crate::notify::{Event, Hooks};
 use crate::store::quarantine::{self, Reason};
-use crate::store::{Db, Sql, StoreError, devices, records, school};
+use crate::store::{Db, Sql, StoreError, consent, devices, records, school};
 use crate::strangers;
 use rollcall_models::learning::CONFIDENT;
 
@@ -110,6 +110,7 @@ impl Ingest {
         let started = std::time::Instant::now();
         let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
         let (gate, hooks) = (self.gate, self.hooks.clone());
+        let unknown_faces = self.settings.unknown_faces;
         let now = self.clock.now();
         let stored = self
             .db
@@ -121,6 +122,7 @@ impl Ingest {
                     window,
                     metrics: &metrics,
                     hooks: &hooks,
+                    unknown_faces,
                 };
                 batch.store(sql, accepted)
             })
@@ -205,9 +207,16 @@ struct Batch<'a> {
     window: Window,
     metrics: &'a Metrics,
     hooks: &'a Hooks,
+    /// What the school does with faces that match nobody.
+    unknown_faces: UnknownFaces,
 }
 
 impl Batch<'_> {
+    /// Whether a record of `decision` is a face the school keeps none of.
+    fn discards(&self, decision: Decision) -> bool {
+        decision == Decision::Unknown && self.unknown_faces == UnknownFaces::Discard
+    }
+
     fn store(&self, tx: &dyn Sql, items: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
         let (now, metrics) = (self.now, self.metrics);
         let mut rooms = HashMap::new();
@@ -224,6 +233,14 @@ impl Batch<'_> {
                     // Everything said of this record while it is vetted, stored, held or
                     // learned from carries its id, as the door's lines do.
                     let _record = tracing::info_span!("record", %id).entered();
+                    if self.discards(decision) {
+                        // From a unit too old to be told: dropped here, face and all.
+                        devices::add_discarded(tx, device, 1)?;
+                        let fate = "matched nobody: discarded, as the school asks";
+                        out.fates.push((id, device, decision, fate));
+                        out.acks.entry(device).or_default().push(id);
+                        continue;
+                    }
                     let learnable = may_teach(&record);
                     counted.push(|m| &m.records_received);
                     let fate = match self.record(tx, record, &room)? {
@@ -287,7 +304,7 @@ impl Batch<'_> {
         room: &str,
     ) -> Result<Kept, StoreError> {
         let known = school::on_roster(tx, record.candidates.iter().map(|c| c.student))?;
-        if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains(&s)) {
+        if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains_key(&s)) {
             // A resend of a record stored before (its ack was lost) is a duplicate, even if
             // by now it is too old: only then is the extra lookup paid.
             if records::exists(tx, record.id)? {
@@ -303,9 +320,20 @@ impl Batch<'_> {
                 "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
             );
         }
+        // A door unit that has not yet had the gallery without a student whose consent ended
+        // may still name them: the record counts, their face is not kept.
+        let named = record.candidates.first().map(|c| known.get(&c.student));
+        let faceless = record.decision != Decision::Unknown
+            && named.is_some_and(|state| state != Some(&consent::State::Given));
+        if faceless {
+            record.thumbnail = None;
+        }
         // In a savepoint: on PostgreSQL a refused statement spoils the transaction after it.
         match tx.attempt(|sql| arrival::store(sql, &record, self.now)) {
             Ok(true) => {
+                if faceless {
+                    records::forget_face(tx, record.id)?;
+                }
                 // A face of a stranger someone dismissed never reaches the review again.
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;
                 Ok(Kept::Stored {

@@ -1,7 +1,8 @@
 //! The gallery learns from what teachers confirm and from the door units' surest captures
 //! (the rules are [`rollcall_models::learning`]'s): such a face becomes one of its student's templates, marked
 //! with where it came from, audited, and sent to the door units with the next gallery push.
-//! Erasing the student erases it with the rest of their gallery.
+//! Only a student whose consent is given is learned from; withdrawing it, or erasing the
+//! student, erases what was learned with the rest of their gallery.
 
 use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, good_enough, judge, surplus};
 use rollcall_models::quality::QualityGate;
@@ -9,6 +10,7 @@ use rollcall_shared::{FaceQuality, StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::consent;
 use crate::enrol::{MAX_THUMBNAIL_BYTES, check_record};
 use crate::store::audit::{self, Change};
 use crate::store::records::{self, RecordView};
@@ -46,6 +48,10 @@ impl Learner<'_> {
         now: UnixMillis,
     ) -> Result<Option<Uuid>, StoreError> {
         if record.model != self.model {
+            return Ok(None);
+        }
+        if !consent::allows(tx, student)? {
+            tracing::debug!(record = %record.id, %student, "not learned: no consent given");
             return Ok(None);
         }
         let quality: Option<FaceQuality> = serde_json::from_value(record.quality.clone()).ok();

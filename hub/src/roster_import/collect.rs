@@ -17,7 +17,8 @@ pub struct Collect {
 impl Collect {
     pub fn person(&mut self, p: Person) {
         let same = |a: &Person, b: &Person| {
-            (&a.name, &a.username, &a.email, a.role) == (&b.name, &b.username, &b.email, b.role)
+            (&a.name, &a.username, &a.email, a.role, &a.consent)
+                == (&b.name, &b.username, &b.email, b.role, &b.consent)
         };
         let id = p.source_id.clone();
         add(

@@ -9,6 +9,11 @@
 //! `tobedeleted` removes) or `absent` (nothing to read). A nightly delta naming one student
 //! leaves every other student as they are.
 //!
+//! A student's consent to face recognition travels in optional columns (`consent`,
+//! `consent_by`, `consent_signed_on`, `consent_reference`; OneRoster's `users.csv` with the
+//! `metadata.rollcall.` prefix): a change is recorded as an admin's would be, checked the same
+//! way, and a refusal, withdrawal or objection erases the student's faces.
+//!
 //! Everything is keyed by the source's ids (`external_ref`): importing the same file again
 //! changes nothing, and a renamed student stays the same student, faces and register
 //! included. A student the school's system no longer has (left out of a bulk file, or deleted
@@ -32,6 +37,8 @@ mod table;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+
+use crate::consent::Statement;
 
 pub use apply::{ImportError, Options, import};
 pub use gate::Gate;
@@ -68,6 +75,8 @@ pub struct Person {
     pub email: Option<String>,
     /// `None`: the file does not say (a 1.2 delta without the person's roles): the hub's.
     pub role: Option<Role>,
+    /// A student's consent to face recognition, when the file's consent columns say one.
+    pub consent: Option<Statement>,
     pub at: At,
 }
 

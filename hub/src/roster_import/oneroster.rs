@@ -7,7 +7,9 @@
 //! be. In a bulk file a `tobedeleted` row is left out; in a delta every row says `active` or
 //! `tobedeleted`. Unknown versions and values are refused with the reason.
 //!
-//! Read: users (and roles), classes, enrollments, and `academicSessions` (the terms, or the
+//! Read: users (and roles, and a student's consent to face recognition in the extension
+//! columns `metadata.rollcall.consent`, `…consent_by`, `…consent_signed_on`,
+//! `…consent_reference`), classes, enrollments, and `academicSessions` (the terms, or the
 //! semesters when there are no terms, offered to the calendar). Whether an enrollment's class
 //! and user exist is for the import to say: a delta may name ones only the hub holds.
 
@@ -20,6 +22,8 @@ use super::table::{Row, RowError, Table};
 use super::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
 
 const MANIFEST: &str = "manifest.csv";
+/// The extension columns of `users.csv` that carry a student's consent.
+const CONSENT_PREFIX: &str = "metadata.rollcall.";
 
 /// The layouts this hub reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,12 +344,14 @@ fn read_users(
             continue;
         }
         let email = row.account(username.as_deref().unwrap_or(""), "email", e);
+        let consent = row.consent(CONSENT_PREFIX, e);
         c.person(Person {
             source_id: id,
             name: name.join(" "),
             username,
             email,
             role,
+            consent,
             at: row.at,
         });
     }

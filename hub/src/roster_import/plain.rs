@@ -1,6 +1,8 @@
 //! The plain CSV: `student_id,student_name,class_id,class_name,teacher_id,teacher_username,
 //! teacher_name,teacher_email`, one row per student and class (a student in no class has the
-//! class columns empty; the teacher columns may be empty). It is always the whole school.
+//! class columns empty; the teacher columns may be empty), and optionally the student's
+//! consent (`consent,consent_by,consent_signed_on,consent_reference`). It is always the whole
+//! school.
 
 use super::collect::Collect;
 use super::table::{Row, Table};
@@ -24,6 +26,7 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
             username: None,
             email: None,
             role: Some(Role::Student),
+            consent: row.consent("", &mut c.errors),
             at: row.at,
         };
         c.person(student);
@@ -76,6 +79,7 @@ fn teacher(row: &Row, c: &mut Collect) -> Option<String> {
         username: Some(username),
         email,
         role: Some(Role::Teacher),
+        consent: None,
         at: row.at,
     });
     Some(id)

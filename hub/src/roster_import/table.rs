@@ -5,7 +5,11 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use serde::Serialize;
+
+use crate::consent::Statement;
+use crate::store::consent::State;
 
 /// Longest source id, name or user name taken.
 const MAX_TEXT: usize = 200;
@@ -206,6 +210,45 @@ impl Row<'_> {
                 false
             }
         }
+    }
+
+    /// A student's consent to face recognition, when the row's `{prefix}consent` column names
+    /// a state (`given`, `refused`, …), with `{prefix}consent_by`, `{prefix}consent_signed_on`
+    /// (`YYYY-MM-DD`) and `{prefix}consent_reference`. What each state must say is checked when
+    /// the import is planned, as for an admin's answer.
+    pub fn consent(&self, prefix: &str, errors: &mut Vec<RowError>) -> Option<Statement> {
+        let column = |name: &str| format!("{prefix}{name}");
+        let state = self.raw(&column("consent")).to_ascii_lowercase();
+        if state.is_empty() {
+            return None;
+        }
+        let Some(state) = State::parse(&state) else {
+            let states = State::ALL.map(State::as_str).join(", ");
+            let why = format!("{} {state:?}: one of {states}", column("consent"));
+            errors.push(RowError::new(self.at, why));
+            return None;
+        };
+        let signed_on = match self.raw(&column("consent_signed_on")) {
+            "" => None,
+            day => match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+                Ok(day) => Some(day),
+                Err(_) => {
+                    let why = format!(
+                        "{} {day:?}: a date (YYYY-MM-DD)",
+                        column("consent_signed_on")
+                    );
+                    errors.push(RowError::new(self.at, why));
+                    return None;
+                }
+            },
+        };
+        Some(Statement {
+            state,
+            by: self.optional(&column("consent_by"), errors),
+            signed_on,
+            reference: self.optional(&column("consent_reference"), errors),
+            note: None,
+        })
     }
 }
 

@@ -457,3 +457,69 @@ fn a_student_left_in_no_class_and_a_deleted_teacher_are_shown_as_such() {
     assert_eq!(count(&plan, "teacher", "disable"), 1, "{:?}", plan.steps);
     assert!(db.read_blocking(|sql| imports::teachers(sql)).unwrap()["T1"].gone);
 }
+
+#[test]
+fn consent_columns_record_each_answer_once_and_a_withdrawal_erases() {
+    use crate::store::consent::{self as stored, State};
+    let (_dir, db) = db();
+    let with_consent = "\
+student_id,student_name,class_id,class_name,consent,consent_by,consent_signed_on,consent_reference
+S1,Ada Lovelace,C7B,7B,given,Jane Lovelace (mother),2026-09-01,form 1
+S2,Bo Diddley,C7B,7B,refused,Gus Diddley (father),,
+S3,Cy Young,C7B,7B,,,,
+";
+    // A school day in 2026, after the forms were signed.
+    let at = |roster: &Roster, dry_run| {
+        let now = UnixMillis(1_790_000_000_000);
+        db.write_blocking(|tx| import(tx, roster, options(dry_run), "test", now))
+    };
+    let run = |_: &Db, roster: &Roster, dry_run| at(roster, dry_run).unwrap();
+    let roster = plain::read(with_consent.as_bytes()).unwrap();
+    let dry = run(&db, &roster, true);
+    assert_eq!(count(&dry, "consent", "update"), 2, "{:?}", dry.steps);
+    let plan = run(&db, &roster, false);
+    assert_eq!(count(&plan, "consent", "update"), 2);
+    let state = |source: &str| {
+        db.read_blocking(|sql| {
+            let id = imports::students(sql)?[source].id;
+            stored::state_of(sql, id)
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        [state("S1"), state("S2"), state("S3")],
+        [State::Given, State::Refused, State::NotAsked]
+    );
+    let again = run(&db, &roster, false);
+    assert_eq!(
+        count(&again, "consent", "update"),
+        0,
+        "the same answers change nothing"
+    );
+
+    let withdrawn = with_consent.replace(
+        "given,Jane Lovelace (mother),2026-09-01,form 1",
+        "withdrawn,Jane Lovelace (mother),,",
+    );
+    let plan = run(&db, &plain::read(withdrawn.as_bytes()).unwrap(), false);
+    let step = plan.steps.iter().find(|s| s.kind == "consent").unwrap();
+    assert_eq!(
+        step.reason,
+        "consent given → withdrawn: their faces are erased"
+    );
+    assert_eq!(state("S1"), State::Withdrawn);
+
+    // What a state must say, and a state the hub does not know, are row errors.
+    let incomplete = with_consent.replace("2026-09-01,form 1", ",");
+    let Err(ImportError::Rows(rows)) = at(&plain::read(incomplete.as_bytes()).unwrap(), false)
+    else {
+        panic!("consent given without its form was taken");
+    };
+    assert!(rows[0].message.contains("signed form"), "{rows:?}");
+    let unknown = with_consent.replace("refused,", "maybe,");
+    let errors = plain::read(unknown.as_bytes()).unwrap_err();
+    assert!(
+        errors[0].message.contains("consent \"maybe\""),
+        "{errors:?}"
+    );
+}

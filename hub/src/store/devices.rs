@@ -11,12 +11,19 @@ const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_h
     VALUES (?1, ?2, ?3, 1, ?4, ?5)";
 const SELECT: &str = "SELECT id, name, room, enabled, created_at, online, last_seen_at,
     outbox_depth, gallery_version, software_version, last_error, protocol_version, model,
-    free_disk_bytes, clock_offset_ms, clock_synchronised, retired_at, replaced_by FROM devices";
+    free_disk_bytes, clock_offset_ms, clock_synchronised, retired_at, replaced_by,
+    unknown_discarded FROM devices";
 const SET_ENABLED: &str = "UPDATE devices SET enabled = ?2 WHERE id = ?1";
 const SET_STATUS: &str = "UPDATE devices SET online = 1, last_seen_at = ?2, outbox_depth = ?3,
     gallery_version = ?4, software_version = ?5, last_error = ?6, protocol_version = ?7,
-    model = ?8, free_disk_bytes = ?9, clock_offset_ms = ?10, clock_synchronised = ?11
+    model = ?8, free_disk_bytes = ?9, clock_offset_ms = ?10, clock_synchronised = ?11,
+    unknown_discarded = unknown_discarded + CASE
+        WHEN ?12 >= COALESCE(discarded_since_start, 0) THEN ?12 - COALESCE(discarded_since_start, 0)
+        ELSE ?12 END,
+    discarded_since_start = ?12
     WHERE id = ?1";
+const ADD_DISCARDED: &str =
+    "UPDATE devices SET unknown_discarded = unknown_discarded + ?2 WHERE id = ?1";
 const SELECT_PROTOCOL: &str = "SELECT protocol_version FROM devices WHERE id = ?1";
 const SET_OFFLINE: &str = "UPDATE devices SET online = 0 WHERE id = ?1";
 const TOUCH: &str = "UPDATE devices SET online = 1, last_seen_at = ?2 WHERE id = ?1";
@@ -50,6 +57,9 @@ pub struct Device {
     pub retired_at: Option<UnixMillis>,
     /// The unit that took over its room.
     pub replaced_by: Option<DeviceId>,
+    /// Faces that matched nobody and were discarded (on the unit, or by the hub on arrival)
+    /// as the school's `[privacy] unknown_faces` asks, over the unit's life.
+    pub unknown_discarded: u64,
 }
 
 impl Device {
@@ -74,6 +84,7 @@ impl Device {
             clock_synchronised: None,
             retired_at: None,
             replaced_by: None,
+            unknown_discarded: 0,
         }
     }
 }
@@ -100,6 +111,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Device> {
         replaced_by: r
             .get::<Option<String>>("replaced_by")?
             .and_then(|id| id.parse().ok()),
+        unknown_discarded: r.get::<i64>("unknown_discarded")?.max(0) as u64,
     })
 }
 
@@ -205,8 +217,16 @@ pub fn record_status(
                 .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
             s.sent_at.millis_since(at),
             s.clock.as_option(),
+            i64::try_from(s.unknown_discarded).unwrap_or(i64::MAX),
         ],
     )?;
+    Ok(())
+}
+
+/// Counts `n` faces that matched nobody which the hub dropped on arrival from `id`.
+pub fn add_discarded(sql: &dyn Sql, id: DeviceId, n: u64) -> Result<(), StoreError> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    sql.execute(ADD_DISCARDED, params![id.to_string(), n])?;
     Ok(())
 }
 
@@ -313,6 +333,7 @@ mod tests {
                 model: Some(ModelId::new("m").unwrap()),
                 free_disk_bytes: Some(u64::MAX),
                 clock: ClockSync::Synchronised,
+                unknown_discarded: 5,
             };
             write(db, |sql| record_status(sql, &status, 3, UnixMillis(1_000))).unwrap();
             assert_eq!(version(db), 3);
@@ -329,9 +350,24 @@ mod tests {
                 free_disk_bytes: Some(i64::MAX as u64),
                 clock_offset_ms: Some(250),
                 clock_synchronised: Some(true),
+                unknown_discarded: 5,
                 ..door.clone()
             };
             assert_eq!(seen, expected);
+
+            // The unit counts from its start: growth adds the difference, a restart (a smaller
+            // count) adds all it has counted since; the hub's own drops add to the same total.
+            let discarded = |db: &Db| read(db, |sql| get(sql, door.id)).unwrap().unknown_discarded;
+            for (reported, total) in [(5, 5), (7, 7), (2, 9), (2, 9)] {
+                let status = DeviceStatus {
+                    unknown_discarded: reported,
+                    ..status.clone()
+                };
+                write(db, |sql| record_status(sql, &status, 4, UnixMillis(1_000))).unwrap();
+                assert_eq!(discarded(db), total, "after reporting {reported}");
+            }
+            write(db, |sql| add_discarded(sql, door.id, 3)).unwrap();
+            assert_eq!(discarded(db), 12);
 
             write(db, |sql| set_offline(sql, door.id)).unwrap();
             assert!(!read(db, |sql| get(sql, door.id)).unwrap().online);

@@ -2,13 +2,16 @@
 //! Stored as postcard bytes of the entries and timetable; the version has its own column.
 
 use rollcall_shared::{
-    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, TimetableSlot, UnixMillis,
+    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, StudentId, TimetableSlot,
+    UnixMillis,
 };
 use rusqlite::params;
 
 use super::{Sql, StoreError};
 
 const SELECT: &str = "SELECT version, state FROM device_galleries WHERE device_id = ?1";
+const ALL_STATES: &str = "SELECT device_id, state FROM device_galleries";
+const SET_STATE: &str = "UPDATE device_galleries SET state = ?2 WHERE device_id = ?1";
 const UPSERT: &str = "INSERT INTO device_galleries (device_id, version, state, sent_at)
     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id) DO UPDATE SET version = excluded.version,
     state = excluded.state, sent_at = excluded.sent_at";
@@ -53,9 +56,38 @@ pub fn save_sent(
     Ok(())
 }
 
+/// Blanks `student`'s templates in every state remembered as sent, so the hub keeps no copy
+/// of an erased face; their entry stays, so the next update to each door unit still removes
+/// them there. Returns how many states held them.
+pub fn forget_faces(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreError> {
+    let rows = sql.query_map(ALL_STATES, params![], |r| {
+        Ok((r.get::<String>("device_id")?, r.get::<Vec<u8>>("state")?))
+    })?;
+    let mut forgotten = 0;
+    for (device, bytes) in super::readable(rows, "gallery state")? {
+        let (mut entries, timetable): Stored = postcard::from_bytes(&bytes)
+            .map_err(|e| StoreError::Corrupt(format!("gallery state of {device}: {e}")))?;
+        let held = entries
+            .iter_mut()
+            .filter(|e| e.student == student && !e.embeddings.is_empty());
+        let mut changed = false;
+        for entry in held {
+            entry.embeddings.clear();
+            changed = true;
+        }
+        if changed {
+            let bytes = postcard::to_stdvec(&(entries, timetable))
+                .map_err(|e| StoreError::Corrupt(format!("encoding gallery state: {e}")))?;
+            sql.execute(SET_STATE, params![device, bytes])?;
+            forgotten += 1;
+        }
+    }
+    Ok(forgotten)
+}
+
 #[cfg(test)]
 mod tests {
-    use rollcall_shared::{ClassId, EMBEDDING_DIM, Embedding, StudentId};
+    use rollcall_shared::{ClassId, EMBEDDING_DIM, Embedding};
 
     use super::*;
 
@@ -83,6 +115,12 @@ mod tests {
                 crate::store::register_device_in(sql, device);
                 save_sent(sql, device, &state, UnixMillis(1))?;
                 assert_eq!(last_sent(sql, device, &model)?.as_ref(), Some(&state));
+                // An erased student's templates go; their entry stays for the next delta.
+                assert_eq!(forget_faces(sql, student)?, 1);
+                assert_eq!(forget_faces(sql, student)?, 0, "nothing left to forget");
+                let forgotten = last_sent(sql, device, &model)?.unwrap();
+                assert!(forgotten.entries[&student].embeddings.is_empty());
+                assert_eq!(forgotten.timetable, state.timetable);
                 state.version = GalleryVersion(8);
                 state.entries.clear();
                 save_sent(sql, device, &state, UnixMillis(2))?;

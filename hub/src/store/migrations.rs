@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_16,
     MIGRATION_17,
     MIGRATION_18,
+    MIGRATION_19,
+    MIGRATION_20,
 ];
 
 const MIGRATION_1: &str = "
@@ -475,6 +477,35 @@ CREATE TABLE leases (
     holder TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+";
+
+/// Faces that matched nobody and were discarded, as the school's `[privacy] unknown_faces`
+/// asks: each unit's count since it started as its last heartbeat said it (so a restart, which
+/// starts its count again, is told from growth), and the total over its life, which also counts
+/// those the hub dropped on arrival from units too old to be told.
+const MIGRATION_19: &str = "
+ALTER TABLE devices ADD COLUMN discarded_since_start INTEGER;
+ALTER TABLE devices ADD COLUMN unknown_discarded INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Consent to recognise each student's face (`store::consent`): the state in force, and every
+/// change with who said so. Students from before start as not asked: their faces stay on the
+/// hub but reach no door unit until an answer is recorded.
+const MIGRATION_20: &str = "
+ALTER TABLE students ADD COLUMN consent TEXT NOT NULL DEFAULT 'not_asked'
+    CHECK (consent IN ('not_asked', 'requested', 'given', 'refused', 'withdrawn', 'objected'));
+CREATE TABLE consent_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    by_whom TEXT,
+    signed_on TEXT,
+    reference TEXT,
+    note TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
+);
+CREATE INDEX consent_changes_student ON consent_changes(student_id, id);
 ";
 
 /// The schema version this build brings a database to.

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod consent;
 pub mod devices;
 pub mod digests;
 #[cfg(test)]

@@ -76,6 +76,7 @@ const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = ?3
 const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = ?6,
     status = ?4, reviewed_by = ?3, reviewed_at = ?2
     WHERE status = ?5 AND captured_at < ?1";
+const FORGET_FACE: &str = "UPDATE records SET thumbnail = NULL, embedding = ?2 WHERE id = ?1";
 // Erasure: the faces of one student, confirmed or waiting (?2, pending) with them as a
 // candidate.
 const ERASE_FACES: &str = "DELETE FROM records WHERE final_student = ?1
@@ -434,6 +435,12 @@ pub fn expire_undecided(
         Vec::<u8>::new()
     ];
     sql.execute(EXPIRE_UNDECIDED, p)
+}
+
+/// Keeps `id` without its face: no crop, no embedding (an empty one, as an expired face).
+pub fn forget_face(sql: &dyn Sql, id: RecordId) -> Result<(), StoreError> {
+    sql.execute(FORGET_FACE, params![id.to_string(), Vec::<u8>::new()])?;
+    Ok(())
 }
 
 /// Deletes the records that are `student`'s face: confirmed as them, or waiting for review

@@ -2,32 +2,32 @@
 //! their faces look like to the model. No names or photos leave the hub; devices get only ids
 //! and embeddings (see `gallery`).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use rollcall_shared::{ClassId, Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::id_col;
 use super::{Row, Sql, StoreError, embedding_col, embedding_to_blob, readable};
+use super::{consent, id_col};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
 const SELECT_CLASS: &str = "SELECT id, name, teacher_id, created_at FROM classes";
 const UPDATE_CLASS: &str = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
 const DELETE_CLASS: &str = "DELETE FROM classes WHERE id = ?1";
-const INSERT_STUDENT: &str =
-    "INSERT INTO students (id, name, external_ref, created_at) VALUES (?1, ?2, ?3, ?4)";
-const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at FROM students";
+const INSERT_STUDENT: &str = "INSERT INTO students (id, name, external_ref, created_at, consent)
+    VALUES (?1, ?2, ?3, ?4, ?5)";
+const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at, consent FROM students";
 const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
-const STUDENT_EXISTS: &str = "SELECT 1 FROM students WHERE id = ?1";
+const STUDENT_CONSENT: &str = "SELECT consent FROM students WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)
     ON CONFLICT (class_id, student_id) DO NOTHING";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
 const MEMBERS: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
-    s.created_at AS created_at FROM students s
+    s.created_at AS created_at, s.consent AS consent FROM students s
     JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
@@ -55,6 +55,10 @@ pub struct Student {
     pub name: String,
     pub external_ref: Option<String>,
     pub created_at: UnixMillis,
+    /// Where their consent to face recognition stands (a new student is
+    /// [`consent::State::NotAsked`]); changed only through `crate::consent`, which keeps the
+    /// history.
+    pub consent: consent::State,
 }
 
 /// One enrolment embedding. The thumbnail is stored but not listed.
@@ -124,6 +128,7 @@ fn student_row(r: &Row) -> rusqlite::Result<Student> {
         name: r.get("name")?,
         external_ref: r.get("external_ref")?,
         created_at: r.get("created_at")?,
+        consent: consent::state_col(r, "consent")?,
     })
 }
 
@@ -162,7 +167,13 @@ pub fn class(sql: &dyn Sql, id: ClassId) -> Result<Class, StoreError> {
 pub fn insert_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
     sql.execute(
         INSERT_STUDENT,
-        params![s.id.to_string(), s.name, s.external_ref, s.created_at],
+        params![
+            s.id.to_string(),
+            s.name,
+            s.external_ref,
+            s.created_at,
+            s.consent.as_str()
+        ],
     )?;
     Ok(())
 }
@@ -187,18 +198,18 @@ pub fn students(sql: &dyn Sql) -> Result<Vec<Student>, StoreError> {
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-/// Which of `ids` are students on the roster.
+/// Which of `ids` are students on the roster, with where their consent stands.
 pub fn on_roster(
     sql: &dyn Sql,
     ids: impl IntoIterator<Item = StudentId>,
-) -> Result<HashSet<StudentId>, StoreError> {
-    let mut found = HashSet::new();
+) -> Result<HashMap<StudentId, consent::State>, StoreError> {
+    let mut found = HashMap::new();
     for id in ids {
-        if sql
-            .query_opt(STUDENT_EXISTS, params![id.to_string()], |_| Ok(()))?
-            .is_some()
-        {
-            found.insert(id);
+        let state = sql.query_opt(STUDENT_CONSENT, params![id.to_string()], |r| {
+            consent::state_col(r, "consent")
+        })?;
+        if let Some(state) = state {
+            found.insert(id, state);
         }
     }
     Ok(found)
@@ -258,7 +269,18 @@ pub fn classes_of(sql: &dyn Sql, student: StudentId) -> Result<Vec<ClassId>, Sto
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
+/// Stores a template of `e.student`, who must have consent given: no path keeps a face
+/// without it ([`StoreError::Conflict`] otherwise; `crate::consent` says so in the caller's
+/// terms first).
 pub fn insert_enrolment(sql: &dyn Sql, e: &NewEnrolment<'_>) -> Result<Uuid, StoreError> {
+    let state = consent::state_of(sql, e.student)?;
+    if state != consent::State::Given {
+        let state = state.as_str();
+        return Err(StoreError::Conflict(format!(
+            "student {}'s consent is {state}: no face of theirs is kept",
+            e.student
+        )));
+    }
     let id = Uuid::now_v7();
     sql.execute(
         INSERT_EMBEDDING,

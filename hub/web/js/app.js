@@ -15,9 +15,13 @@ import * as admin from './admin.js';
 import * as calendar from './calendar.js';
 import * as history from './history.js';
 import * as account from './account.js';
+import * as privacy from './privacy.js';
+import * as consent from './consent.js';
 
-const PAGES = { review, today, report, school, students, devices, admin, calendar, history, account };
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy };
 const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar'];
+// Pages anyone may read, signed in or not.
+const PUBLIC = { privacy };
 const COUNT_EVERY_MS = 5000;
 
 let me = null;
@@ -58,6 +62,14 @@ async function route() {
   leave = null;
   forgetImages();
   const main = document.getElementById('main');
+  const open = PUBLIC[currentRoute().name];
+  if (open && !api.signedIn()) {
+    showChrome(null);
+    main.replaceChildren();
+    main.dataset.page = currentRoute().name;
+    leave = (await open.render(main, {})) || null;
+    return;
+  }
   if (!api.signedIn()) {
     showChrome(null);
     stopCounting();

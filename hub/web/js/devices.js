@@ -121,6 +121,7 @@ export function render(main) {
         d.model ? h('span', { class: 'hint' }, h('br'), d.model) : null,
         clockOff(d.clock_offset_ms) ? h('p', { class: 'error' }, clockOff(d.clock_offset_ms)) : null,
         d.clock_synchronised === false ? h('p', { class: 'error', title: 'The unit cannot reach a time server: the times it records may drift.' }, 'Clock not synchronised') : null,
+        d.unknown_discarded > 0 ? h('span', { class: 'hint', title: 'Faces that matched nobody, dropped as the school’s privacy setting asks: only this count is kept.' }, h('br'), `${d.unknown_discarded} unknown ${d.unknown_discarded === 1 ? 'face' : 'faces'} discarded`) : null,
       ),
       h('td', { class: 'row-actions' }, state === 'retired' ? null : actions(d)),
     );

@@ -129,10 +129,14 @@ export function section(me) {
       .get('/classes')
       .then((all) => fill(classes, field('Class', select('class_id', [['', 'No class yet'], ...all.map((c) => [c.id, c.name])], ''))))
       .catch((e) => failed('Could not load the classes', e));
+    const by = h('input', { name: 'consent_by', required: true, autocomplete: 'off', maxlength: 200 });
+    const signed = h('input', { name: 'consent_signed_on', type: 'date', required: true });
+    const reference = h('input', { name: 'consent_reference', required: true, autocomplete: 'off', maxlength: 200 });
     const send = async (e) => {
       e.preventDefault();
       const classId = form.querySelector('select[name=class_id]')?.value || null;
-      const body = { name: name.value.trim(), class_id: classId };
+      const consent = { state: 'given', by: by.value.trim(), signed_on: signed.value, reference: reference.value.trim() };
+      const body = { name: name.value.trim(), class_id: classId, consent };
       if (await act(s, 'enrol', body, `Enrolled ${body.name}, with their clearest faces as photos.`)) close();
     };
     const form = h(
@@ -140,6 +144,9 @@ export function section(me) {
       { class: 'inline', onsubmit: send },
       field('Name of the new student', name),
       classes,
+      field('Written consent given by', by, 'A face is kept only with a parent’s signed consent.'),
+      field('Date on the signed form', signed),
+      field('Form reference', reference),
       h('button', { type: 'submit', class: 'primary' }, 'Enrol'),
       h('button', { type: 'button', class: 'link', onclick: close }, 'Cancel'),
     );

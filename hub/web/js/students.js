@@ -1,8 +1,10 @@
-// Students: find a student by name; a student's enrolment photos with their quality figures,
-// uploading new ones (each photo accepted or refused with the reason at once) and deleting one
-// after a confirmation. Changing photos and adding students needs the admin role.
+// Students: find a student by name; a student's consent to face recognition (consent.js), their
+// enrolment photos with their quality figures, uploading new ones once consent is given (each
+// photo accepted or refused with the reason at once) and deleting one after a confirmation.
+// Changing photos, consent and adding students needs the admin role.
 
 import * as api from './api.js';
+import { badge, card } from './consent.js';
 import { announce, confirm, dateTime, face, failed, field, fill, h, heading } from './ui.js';
 
 export async function render(main, { me, args }) {
@@ -23,7 +25,7 @@ async function list(main, me) {
     fill(
       results,
       found.length
-        ? found.map((s) => h('li', {}, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name)))
+        ? found.map((s) => h('li', { dataset: { consent: s.consent } }, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name), ' ', badge(s.consent)))
         : h('li', { class: 'empty' }, 'No student with that name.'),
     );
   }
@@ -63,9 +65,14 @@ async function student(main, me, id) {
   main.append(
     h('p', {}, h('a', { href: '#/students' }, '← All students')),
     heading(s.name, h('a', { href: '#/history/' + encodeURIComponent(s.id), id: 'history-link' }, 'Attendance history')),
+    await card(s, me, async () => {
+      main.replaceChildren();
+      await student(main, me, id);
+    }),
     h('section', { class: 'card', 'aria-labelledby': 'faces-title' }, h('h2', { id: 'faces-title' }, 'Enrolment photos'), faces),
   );
-  if (me.role === 'admin') main.append(uploadForm(s, outcome, () => refresh()));
+  if (me.role === 'admin' && s.consent === 'given') main.append(uploadForm(s, outcome, () => refresh()));
+  else if (me.role === 'admin') main.append(h('p', { class: 'hint', id: 'no-upload' }, 'Photos can be added once a parent’s written consent is recorded above.'));
   await refresh();
 
   async function refresh() {

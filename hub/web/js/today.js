@@ -1,6 +1,7 @@
 // Today: the signed-in teacher's sessions with a live roster. A student is Present, Late,
 // Absent or Excused, waiting for review (a face that may be theirs is in the review queue),
-// or not seen yet. A mark can be set by hand, always with a reason. Once the session's register
+// to be marked by hand (no consent to face recognition: the door does not know them), or not
+// seen yet. A mark can be set by hand, always with a reason. Once the session's register
 // is written (its entries carry attendance codes) a change is an amendment: a code and a
 // reason, shown beside the original.
 
@@ -40,7 +41,7 @@ export function render(main) {
     const id = 'session-' + s.slot_id;
     const counts = {};
     for (const row of rows) counts[status(row).key] = (counts[status(row).key] || 0) + 1;
-    const summary = ['present', 'late', 'absent', 'excused', 'not_required', 'waiting', 'unseen']
+    const summary = ['present', 'late', 'absent', 'excused', 'not_required', 'waiting', 'by_hand', 'unseen']
       .filter((k) => counts[k])
       .map((k) => h('li', { class: 'pill ' + k }, `${LABELS[k]} ${counts[k]}`));
     return h(
@@ -76,7 +77,12 @@ export function render(main) {
     const tr = h(
       'tr',
       { dataset: { student: row.student, status: st.key } },
-      h('th', { scope: 'row' }, h('a', { href: '#/history/' + encodeURIComponent(row.student), title: `Attendance history of ${row.name}` }, row.name)),
+      h(
+        'th',
+        { scope: 'row' },
+        h('a', { href: '#/history/' + encodeURIComponent(row.student), title: `Attendance history of ${row.name}` }, row.name),
+        row.register_by_hand ? h('span', { class: 'tag by-hand', title: 'No consent to face recognition: the door does not know this student. Mark them yourself.' }, 'register by hand') : null,
+      ),
       h('td', {}, h('span', { class: 'mark ' + st.key }, st.label), detail.length ? h('span', { class: 'detail' }, ' ' + detail.join(' · ')) : null),
       h('td', {}, change),
     );
@@ -213,6 +219,7 @@ const LABELS = {
   excused: 'Excused',
   not_required: 'Not required',
   waiting: 'Waiting for review',
+  by_hand: 'Mark by hand',
   unseen: 'Not seen yet',
 };
 
@@ -223,6 +230,6 @@ function amended(row) {
 }
 
 function status(row) {
-  const key = row.mark ? row.mark : row.waiting ? 'waiting' : 'unseen';
+  const key = row.mark ? row.mark : row.waiting ? 'waiting' : row.register_by_hand ? 'by_hand' : 'unseen';
   return { key, label: LABELS[key] };
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
+use crate::consent::{self, ConsentError, Statement};
 use crate::enrol::check_record;
 use crate::http::error::ApiError;
 use crate::http::request::{Reply, Request};
@@ -55,6 +56,8 @@ struct Enrol {
     name: String,
     external_ref: Option<String>,
     class_id: Option<ClassId>,
+    /// The parent's written consent: without it no face of the new student is kept.
+    consent: Option<Statement>,
 }
 
 /// What every action needs from the hub, taken before the write.
@@ -217,6 +220,8 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
         None => None,
     };
     let ctx = Ctx::of(hub, who);
+    let today = ctx.rules.local_day(ctx.now);
+    let consent = body.consent.clone().map(|c| c.checked(today)).transpose()?;
     let write = move |tx: &dyn Sql| {
         let faces = named(tx, &ctx, card, &body.records)?;
         let student = Student {
@@ -224,11 +229,17 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             name,
             external_ref,
             created_at: ctx.now,
+            consent: crate::store::consent::State::NotAsked,
         };
         let student = classes::put_student(tx, student, true, &ctx.actor, ctx.now)?;
         if let Some(class) = body.class_id {
             classes::membership(tx, class, student.id, true, &ctx.actor, ctx.now)?;
         }
+        let consent = consent.as_ref().ok_or_else(|| ConsentError::NotGiven {
+            name: student.name.clone(),
+            state: student.consent,
+        })?;
+        consent::record(tx, student.id, consent, &ctx.actor, ctx.now)?;
         let templates = give(tx, &ctx, &faces, student.id, true)?;
         if templates == 0 {
             return Err(ApiError::Conflict(

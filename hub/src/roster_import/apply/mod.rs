@@ -1,5 +1,5 @@
 //! An import in the order its rows depend on each other: people (teachers are named by
-//! classes), the leavers the file makes, classes, memberships, the students left in no class,
+//! classes), students' consent, the leavers the file makes, classes, memberships, the students left in no class,
 //! terms; then the gate and the audit. Each phase plans its steps and, unless it is a dry run,
 //! applies them in the caller's transaction; any bad reference or a closed gate is an error,
 //! so the caller's transaction is dropped and nothing is half-imported.
@@ -9,12 +9,15 @@ mod resolve;
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use uuid::Uuid;
 
 use super::plan::{Action, Plan};
 use super::{Coverage, Gate, Person, Role, Roster, RowError, TermRow};
+use crate::consent::{self, ConsentError};
 use crate::store::audit::{self, Change};
+use crate::store::consent::{self as stored_consent, State};
 use crate::store::imports::{self, Held};
 use crate::store::timetable::{self, Term};
 use crate::store::{Sql, StoreError, school};
@@ -54,6 +57,7 @@ pub fn import(
 ) -> Result<Plan, ImportError> {
     let mut p = Planner::new(sql, roster, options, now)?;
     p.people()?;
+    p.consents(actor)?;
     p.leavers()?;
     p.classes()?;
     p.memberships()?;
@@ -189,6 +193,51 @@ impl<'a> Planner<'a> {
         self.students.insert(&p.source_id, id);
         self.plan
             .push("student", &p.source_id, &p.name, action, why);
+        Ok(())
+    }
+
+    /// Consent the file records: a change of state is recorded as an admin's answer would be
+    /// (checked, audited, erasing faces on refusal, withdrawal or objection); the same state
+    /// again changes nothing.
+    fn consents(&mut self, actor: &str) -> Result<(), StoreError> {
+        // The school's zone may be ahead of UTC: a form dated its today is not refused.
+        let today = chrono::DateTime::from_timestamp_millis(self.now.0)
+            .and_then(|t| t.date_naive().succ_opt())
+            .unwrap_or(NaiveDate::MAX);
+        for p in &self.roster.people {
+            let (Some(statement), Some(&id)) =
+                (&p.consent, self.students.get(p.source_id.as_str()))
+            else {
+                continue;
+            };
+            let statement = match statement.clone().checked(today) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.errors.push(RowError::new(p.at, e.to_string()));
+                    continue;
+                }
+            };
+            let held = id.map_or(Ok(State::NotAsked), |id| {
+                stored_consent::state_of(self.sql, id)
+            })?;
+            if held == statement.state {
+                continue;
+            }
+            let mut why = format!("consent {} → {}", held.as_str(), statement.state.as_str());
+            if consent::erases(statement.state) {
+                why += ": their faces are erased";
+            }
+            self.plan
+                .push("consent", &p.source_id, &p.name, Action::Update, &why);
+            if let (true, Some(id)) = (self.apply(), id) {
+                consent::record(self.sql, id, &statement, actor, self.now).map_err(
+                    |e| match e {
+                        ConsentError::Store(e) => e,
+                        other => StoreError::Conflict(other.to_string()),
+                    },
+                )?;
+            }
+        }
         Ok(())
     }
 

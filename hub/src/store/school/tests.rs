@@ -16,7 +16,7 @@ fn read<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
     db.read_blocking(f).unwrap()
 }
 
-/// A student named `name`, stored.
+/// A student named `name` whose parent consented, stored.
 pub(in crate::store) fn new_student(sql: &dyn Sql, name: &str) -> StudentId {
     let id = StudentId::random();
     let student = Student {
@@ -24,6 +24,7 @@ pub(in crate::store) fn new_student(sql: &dyn Sql, name: &str) -> StudentId {
         name: name.into(),
         external_ref: None,
         created_at: UnixMillis(0),
+        consent: consent::State::Given,
     };
     insert_student(sql, &student).unwrap();
     id
@@ -92,7 +93,7 @@ fn members_join_once_and_leavers_lose_their_faces() {
         assert_eq!(read(db, |sql| classes_of(sql, ada)), [class]);
         let stranger = StudentId::random();
         let found = read(db, |sql| on_roster(sql, [ada, stranger]));
-        assert_eq!(found, HashSet::from([ada]));
+        assert_eq!(found, HashMap::from([(ada, consent::State::Given)]));
         let embedding = Embedding([0.25; EMBEDDING_DIM]);
         write(db, |sql| {
             insert_enrolment(sql, &enrolment(ada, &embedding, 5))

@@ -1,0 +1,175 @@
+//! The school's privacy schedule: what the hub and its door units keep of people, for how long,
+//! why, and who can see it, written from the running settings so that it cannot drift from
+//! what the hub does. Served to anyone (`GET /api/v1/privacy`, the page `#/privacy`): a
+//! family is owed it before they are asked for consent, and Illinois' BIPA asks for a public
+//! retention schedule. `docs/PRIVACY.md` is the longer account for the school's impact
+//! assessment.
+
+use rollcall_shared::UnknownFaces;
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// The schedule as the API serves it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Schedule {
+    /// The school (the hub's `site`).
+    pub school: String,
+    /// What becomes of a face that matches nobody at a door (`[privacy] unknown_faces`).
+    pub unknown_faces: UnknownFaces,
+    /// Each kind of data, faces first.
+    pub kept: Vec<Kept>,
+    /// What is never kept, whatever the settings.
+    pub never_kept: Vec<&'static str>,
+}
+
+/// One kind of data the school keeps.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Kept {
+    pub what: &'static str,
+    /// Whether it is biometric data (a face, or a template made from one).
+    pub biometric: bool,
+    pub why: &'static str,
+    /// For how long, in words, from the running settings.
+    pub how_long: String,
+    pub who_can_see: &'static str,
+    /// Where copies live.
+    pub held: &'static str,
+}
+
+/// The schedule `config` makes.
+pub fn schedule(config: &Config) -> Schedule {
+    let r = &config.retention;
+    let days = |n: u32| match n {
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    };
+    let mut kept = vec![Kept {
+        what: "Face templates of enrolled students (numbers computed from their enrolment \
+               photos) and a small crop of the face in each photo",
+        biometric: true,
+        why: "To recognise the student at a classroom door, with their parent's written consent",
+        how_long: format!(
+            "While the student is enrolled and their consent stands; deleted {} after they \
+             leave their last class, and at once when consent is refused or withdrawn, the \
+             student objects, or an admin erases the student",
+            days(r.leaver_days)
+        ),
+        who_can_see: "Admins (the crops, on the student's page). Door units hold the templates, \
+                      never the crops or photos",
+        held: "The hub's database; each door unit's gallery",
+    }];
+    kept.push(Kept {
+        what: "The face seen at the door for each record that a person must check: a small crop \
+               and its template",
+        biometric: true,
+        why: "So that a teacher can confirm or correct an uncertain match",
+        how_long: format!(
+            "{} after the record is decided; {} if nobody decides, then set aside",
+            days(r.thumbnail_days),
+            days(r.undecided_days)
+        ),
+        who_can_see: "The class's teachers and admins",
+        held: "The hub's database; the door unit's outbox until the hub has it",
+    });
+    if config.privacy.unknown_faces == UnknownFaces::Keep {
+        kept.push(Kept {
+            what: "Faces that matched nobody (visitors, parents, unrecognised students): a crop \
+                   and its template, and the average face of a stranger a teacher dismissed",
+            biometric: true,
+            why: "So that teachers can name a student the door missed, and so that the same \
+                  stranger is not asked about again",
+            how_long: format!(
+                "{} if nobody decides; {} after a teacher names or dismisses them",
+                days(r.undecided_days),
+                days(r.thumbnail_days)
+            ),
+            who_can_see: "Teachers and admins",
+            held: "The hub's database; the door unit's outbox until the hub has it",
+        });
+    }
+    kept.push(Kept {
+        what: "Attendance records: who was seen, at which door, when, and how sure the match was",
+        biometric: false,
+        why: "To take the register and to explain each mark",
+        how_long: days(r.record_days),
+        who_can_see: "The class's teachers and admins",
+        held: "The hub's database",
+    });
+    kept.push(Kept {
+        what: "The register: each lesson's marks and codes, and every change with who made it \
+               and why",
+        biometric: false,
+        why: "The attendance register the school must keep by law",
+        how_long: match r.register_years {
+            1 => "1 year".to_owned(),
+            n => format!("{n} years"),
+        },
+        who_can_see: "The class's teachers and admins",
+        held: "The hub's database and its backups",
+    });
+    Schedule {
+        school: config.site.as_str().to_owned(),
+        unknown_faces: config.privacy.unknown_faces,
+        kept,
+        never_kept: never_kept(config.privacy.unknown_faces),
+    }
+}
+
+/// What no setting keeps.
+fn never_kept(unknown_faces: UnknownFaces) -> Vec<&'static str> {
+    let mut never = vec![
+        "Camera frames: a door unit looks at each frame in memory and keeps only the face it \
+         needs; no picture or video of a doorway is stored or sent",
+        "Enrolment photos: only the face crop and template made from each are kept",
+    ];
+    if unknown_faces == UnknownFaces::Discard {
+        never.push(
+            "Faces that match nobody (visitors, parents, unrecognised students): dropped on the \
+             door unit; only a count of them is kept",
+        );
+    }
+    never
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_says_what_the_settings_do() {
+        let mut config = Config::default();
+        config.retention.thumbnail_days = 9;
+        config.retention.register_years = 3;
+        let discarding = schedule(&config);
+        assert_eq!(discarding.unknown_faces, UnknownFaces::Discard);
+        assert!(
+            discarding
+                .kept
+                .iter()
+                .all(|k| !k.what.contains("matched nobody"))
+        );
+        assert!(
+            discarding
+                .never_kept
+                .iter()
+                .any(|n| n.contains("match nobody"))
+        );
+        let review = &discarding.kept[1];
+        assert!(review.how_long.starts_with("9 days after"), "{review:?}");
+        let register = discarding.kept.last().unwrap();
+        assert_eq!(register.how_long, "3 years");
+
+        config.privacy.unknown_faces = UnknownFaces::Keep;
+        let keeping = schedule(&config);
+        assert_eq!(keeping.kept.len(), discarding.kept.len() + 1);
+        let strangers = &keeping.kept[2];
+        assert!(strangers.biometric && strangers.what.contains("matched nobody"));
+        assert!(
+            keeping
+                .never_kept
+                .iter()
+                .all(|n| !n.contains("match nobody"))
+        );
+    }
+}
