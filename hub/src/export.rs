@@ -46,7 +46,7 @@ const TABLES: &[Table] = &[
     Table {
         name: "consent_changes",
         about: "every answer recorded about a student's consent to face recognition: the state, who gave, refused or withdrew it, the date on the signed form and its reference, and who recorded it",
-        sql: "SELECT c.student_id, s.name AS student_name, c.state, c.by_whom, c.signed_on,
+        sql: "SELECT c.student_id, s.name AS student_name, c.state AS consent, c.by_whom, c.signed_on,
                 c.reference, c.note, c.recorded_by, c.recorded_at
             FROM consent_changes c JOIN students s ON s.id = c.student_id ORDER BY c.id",
         postgres: None,
@@ -247,7 +247,17 @@ pub fn write<W: Write + Seek>(
 
 /// One table as CSV text and a JSON array of objects, with its row count.
 fn read_table(tx: &dyn Sql, table: &Table) -> Result<(String, Value, usize), ExportError> {
-    let result = tx.query(table.sql(tx.dialect()), &[])?;
+    read_query(tx, table.sql(tx.dialect()), &[])
+}
+
+/// The rows of `sql` as CSV text and a JSON array of objects (times as RFC 3339, JSON columns
+/// as JSON, blobs left out), with their count.
+pub(crate) fn read_query(
+    tx: &dyn Sql,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<(String, Value, usize), ExportError> {
+    let result = tx.query(sql, params)?;
     let names = &result.columns;
     let header: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut csv = crate::csv::line(&header);
@@ -292,7 +302,7 @@ fn cell(name: &str, value: ValueRef<'_>) -> Value {
     }
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
         .unwrap_or_else(|| ms.to_string())

@@ -197,6 +197,50 @@ mod tests {
     }
 
     #[test]
+    fn only_students_with_consent_given_reach_a_door_unit() {
+        use rusqlite::params;
+        crate::store::engines::each(|db| {
+            let (class, ada, bo) = (ClassId::random(), StudentId::random(), StudentId::random());
+            let model = ModelId::new("m").unwrap();
+            let target = db
+                .write_blocking(|sql| {
+                    let c = class.to_string();
+                    sql.execute(
+                        "INSERT INTO classes (id, name, created_at) VALUES (?1, '7B', 0)",
+                        params![c],
+                    )?;
+                    sql.execute(
+                        "INSERT INTO timetable (id, class_id, room, weekday, start_minute,
+                         end_minute) VALUES (?1, ?2, 'Lab 3', 1, 540, 600)",
+                        params![uuid::Uuid::now_v7().to_string(), c],
+                    )?;
+                    // Bo's face is from before consent was recorded: kept, never sent.
+                    for (s, consent) in [(ada, "given"), (bo, "not_asked")] {
+                        sql.execute(
+                            "INSERT INTO students (id, name, created_at, consent)
+                             VALUES (?1, 'x', 0, ?2)",
+                            params![s.to_string(), consent],
+                        )?;
+                        school::add_member(sql, class, s)?;
+                        sql.execute(
+                            "INSERT INTO embeddings (id, student_id, model, embedding, created_at)
+                             VALUES (?1, ?2, 'm', ?3, 0)",
+                            params![
+                                uuid::Uuid::now_v7().to_string(),
+                                s.to_string(),
+                                vec![0_u8; 4 * rollcall_shared::EMBEDDING_DIM]
+                            ],
+                        )?;
+                    }
+                    target(sql, "Lab 3", &model, UnixMillis(1_790_000_000_000))
+                })
+                .unwrap();
+            let sent: Vec<StudentId> = target.entries.keys().copied().collect();
+            assert_eq!(sent, [ada]);
+        });
+    }
+
+    #[test]
     fn a_first_request_gets_a_snapshot_that_applies() {
         let (update, sent) = plan(None, state(0, &[1, 2]), request(0, false)).unwrap();
         assert_eq!(update.base, None);

@@ -46,6 +46,7 @@ pub mod session_rosters;
 pub mod setup;
 pub mod store;
 pub mod strangers;
+pub mod subject_access;
 pub mod web;
 
 pub use server::{Listeners, RunError, run, run_on};

@@ -9,6 +9,9 @@
 mod chrome;
 mod common;
 
+use std::path::Path;
+use std::time::{Duration, Instant};
+
 use chrome::Browser;
 use common::*;
 use serde_json::{Value, json};
@@ -33,6 +36,25 @@ async fn checked(b: &Browser, page: &str) {
     b.assert_accessible(page).await;
     b.viewport(1280, 900).await;
     b.assert_accessible(page).await;
+}
+
+/// Waits for the browser to finish downloading a file ending in `extension` into `dir`, and
+/// returns its bytes.
+async fn downloaded(dir: &Path, extension: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let done = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == extension));
+        if let Some(bytes) = done.map(|f| std::fs::read(f).unwrap()) {
+            if !bytes.is_empty() {
+                return bytes;
+            }
+        }
+        assert!(Instant::now() < deadline, "no .{extension} downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn state(admin: &Api, student: &str) -> Value {
@@ -81,6 +103,9 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
     let cells = b.text(&row).await;
     assert!(cells.starts_with("7B\t3\t2\t0\t1"), "{cells:?}");
     checked(&b, "consent").await;
+    b.click("#consent-csv").await;
+    let csv = String::from_utf8(downloaded(downloads.path(), "csv").await).unwrap();
+    assert!(csv.contains("\n7B,3,2,0,1,0,0,0,0"), "{csv}");
 
     // Bo's and Cy's parents answered yes: recorded for both at once.
     b.click(&format!("{row} a")).await;
@@ -125,6 +150,12 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
     b.visible("#consent .consent.withdrawn").await;
     b.visible("#no-upload").await;
     assert_eq!(state(&admin, ada).await, json!("withdrawn"));
+    b.click("#archive").await;
+    let zip = downloaded(downloads.path(), "zip").await;
+    assert!(
+        zip.starts_with(b"PK"),
+        "everything held about Ada, as a zip"
+    );
     let history = b.text("#consent table.history").await;
     assert!(
         history.contains("Mary (mother)") && history.contains("form 12"),

@@ -191,6 +191,30 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
     );
     assert_eq!(seen["register_by_hand"], false);
 
+    let (_, templates) = admin.get(&format!("/students/{colin}/embeddings")).await;
+    let patterns: Vec<Vec<u8>> = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let values = t["embedding"].as_array().unwrap()[..8].iter();
+            values
+                .flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes())
+                .collect()
+        })
+        .collect();
+    let in_hub_files = || {
+        let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let wal = format!("{}-wal", path.display());
+        bytes.extend(std::fs::read(wal).unwrap_or_default());
+        patterns
+            .iter()
+            .filter(|p| bytes.windows(p.len()).any(|w| w == p.as_slice()))
+            .count()
+    };
+    assert_eq!(in_hub_files(), 2, "both templates are in the hub's files");
+
     // Withdrawn: every face goes at once on the hub, and from the door with the next push;
     // the hub says the unit may hold them until its heartbeat confirms that gallery.
     let withdrawal = json!({"state": "withdrawn", "by": "Jane Doe (mother)", "note": "by letter"});
@@ -202,6 +226,7 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
         !sent_galleries_hold(&hub, colin_id),
         "no copy kept on the hub"
     );
+    assert_eq!(in_hub_files(), 0, "no byte of them left in the hub's files");
     held = next_state(&mut door, &held).await;
     assert!(
         !held.entries.contains_key(&colin_id),

@@ -111,3 +111,108 @@ async fn an_admin_exports_the_schools_data_without_faces_or_secrets() {
     );
     hub.stop().await;
 }
+
+/// The files of a student's archive, by name under its folder.
+fn student_files(body: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body)).unwrap();
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.name().split_once('/').unwrap().1.to_owned();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        files.insert(name, bytes);
+    }
+    files
+}
+
+fn json_of(files: &std::collections::BTreeMap<String, Vec<u8>>, name: &str) -> Value {
+    serde_json::from_slice(&files[name]).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[tokio::test]
+async fn a_students_archive_holds_everything_kept_about_them_and_nothing_after_erasure() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let school = seed_school(&hub, &admin).await;
+    let ada = &school.students[0];
+    let device: DeviceId = school.device.parse().unwrap();
+    let mut door = Door::login(&hub, device, &school.device_secret).await;
+    let seen = record(device, Decision::Confident, &[(ada, 0.3)], monday_at(9, 1));
+    let unsure = record(device, Decision::Uncertain, &[(ada, 0.34)], monday_at(9, 2));
+    for r in [&seen, &unsure] {
+        door.publish(Channel::Records, &Message::Record(r.clone()))
+            .await;
+        door.next(Channel::Acks).await;
+    }
+    let path = format!("/students/{ada}/archive");
+    assert_eq!(school.teacher.bytes(&path).await.0, StatusCode::FORBIDDEN);
+    let nobody = format!("/students/{}/archive", rollcall_shared::StudentId::random());
+    assert_eq!(admin.bytes(&nobody).await.0, StatusCode::NOT_FOUND);
+
+    let (status, kind, body) = admin.bytes(&path).await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (StatusCode::OK, Some("application/zip"))
+    );
+    let files = student_files(body);
+    let about = json_of(&files, "student.json");
+    assert_eq!(about["student"]["name"], "Ada");
+    assert_eq!(about["student"]["consent"], "given");
+    assert_eq!(about["classes"], json!(["7B"]));
+    let consent = json_of(&files, "consent.json");
+    assert_eq!(consent[0]["reference"], "form 12", "{consent}");
+    let records = json_of(&files, "records.json");
+    let ids: Vec<&Value> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [&json!(seen.id.to_string()), &json!(unsure.id.to_string())]
+    );
+    let templates = json_of(&files, "templates.json");
+    assert_eq!(
+        templates[0]["values"].as_array().unwrap().len(),
+        128,
+        "{templates}"
+    );
+    let crop = format!("faces/record-{}.jpg", unsure.id);
+    assert_eq!(
+        files[&crop],
+        unsure.thumbnail.as_ref().unwrap().0,
+        "the crop as kept"
+    );
+    let audit = String::from_utf8(files["audit.csv"].clone()).unwrap();
+    assert!(audit.contains("consent.set"), "{audit}");
+    assert!(String::from_utf8_lossy(&files["README.txt"]).contains("1 face templates"));
+
+    // Consent withdrawn: the archive shows the answers and no face of theirs.
+    let withdrawal = json!({"state": "withdrawn", "by": "Jane Doe (mother)"});
+    assert_eq!(
+        admin
+            .put(&format!("/students/{ada}/consent"), withdrawal)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let files = student_files(admin.bytes(&path).await.2);
+    assert_eq!(json_of(&files, "templates.json"), json!([]));
+    assert_eq!(json_of(&files, "records.json"), json!([]));
+    assert!(
+        !files.keys().any(|f| f.starts_with("faces/")),
+        "{:?}",
+        files.keys()
+    );
+    assert_eq!(json_of(&files, "consent.json").as_array().unwrap().len(), 2);
+    let (_, log) = admin.get("/audit").await;
+    let downloads = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "student.archive");
+    assert_eq!(downloads.count(), 2, "each download is audited");
+    hub.stop().await;
+}

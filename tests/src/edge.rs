@@ -166,6 +166,22 @@ heartbeat = "1s"
         self.data.join("edge.db")
     }
 
+    /// Records in the daemon's database (once it exists) that the hub said to keep faces that
+    /// match nobody, as a hub set up by [`HubSetup`] says on connecting; the daemon reads it
+    /// when it starts. For a test whose door unit never reaches a hub, and would otherwise
+    /// discard them.
+    pub fn remember_keeping_unknown_faces(&self) -> anyhow::Result<()> {
+        let conn = Connection::open(self.db())?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute(
+            "INSERT INTO site (slot, timezone, unknown_faces) VALUES (1, 'Etc/UTC', 'keep')
+             ON CONFLICT (slot) DO UPDATE SET unknown_faces = 'keep'",
+            [],
+        )
+        .context("recording the hub's settings")?;
+        Ok(())
+    }
+
     /// Adds the ledger to the daemon's database (once it exists; idempotent).
     pub fn install_ledger(&self) -> anyhow::Result<()> {
         let conn = Connection::open(self.db())?;

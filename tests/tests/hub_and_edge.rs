@@ -247,6 +247,62 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
         );
     }
 
+    // A parent withdraws consent: the student's templates leave the hub at once and the door
+    // unit with the next gallery; once the unit has confirmed that gallery in a heartbeat, no
+    // byte of their templates is left in its database or its write-ahead log.
+    let gone = &students[ENROLLED[0]];
+    let templates = admin
+        .get(&format!("/students/{gone}/embeddings"))
+        .await
+        .unwrap();
+    let patterns: Vec<Vec<u8>> = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let values = t["embedding"].as_array().unwrap()[..8].iter();
+            values
+                .flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes())
+                .collect()
+        })
+        .collect();
+    assert!(!patterns.is_empty(), "{templates}");
+    let held_by_door = || {
+        let mut bytes = std::fs::read(door.db()).unwrap();
+        let wal = PathBuf::from(format!("{}-wal", door.db().display()));
+        bytes.extend(std::fs::read(wal).unwrap_or_default());
+        patterns
+            .iter()
+            .filter(|p| bytes.windows(p.len()).any(|w| w == p.as_slice()))
+            .count()
+    };
+    assert!(
+        held_by_door() > 0,
+        "the door unit held the templates before"
+    );
+    let withdrawal = json!({"state": "withdrawn", "by": "Their mother"});
+    let path = format!("/students/{gone}/consent");
+    let done = admin.put(&path, withdrawal).await.unwrap();
+    assert!(done["erased"]["templates"].as_u64().unwrap() >= 2, "{done}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let consent = admin.get(&path).await.unwrap();
+        if consent["door_units_holding"] == json!([]) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the door unit did not confirm a gallery without them: {consent}\n{}",
+            edge.output()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        held_by_door(),
+        0,
+        "a template of theirs is left on the door unit"
+    );
+
     // Both stop cleanly on SIGTERM.
     let status = edge.terminate(Duration::from_secs(30)).unwrap();
     assert!(status.success(), "edge exit: {status}\n{}", edge.output());

@@ -380,6 +380,11 @@ async fn an_edge_whose_disk_fills_keeps_what_it_committed_and_recovers() {
     let device = hub.add_device("door-1", "Room 1").unwrap();
     let edge = EdgeSetup::new(root.path(), &hub, &device, &stranger_replay(root.path())).unwrap();
     let disk = Tmpfs::mount(&edge.data, SMALL_DISK).unwrap();
+    // The hub said to keep faces that match nobody before it went away (a door unit discards
+    // them until told): the strangers' records are what fills the disk.
+    let mut first = edge.start_ready("edge-first.log").unwrap();
+    edge.remember_keeping_unknown_faces().unwrap();
+    first.terminate(Duration::from_secs(30)).unwrap();
     let mut edge_process = edge.start_ready("edge.log").unwrap();
     edge.install_ledger().unwrap();
     disk.fill("other-program", EDGE_DISK_RESERVE + 512 * 1024)

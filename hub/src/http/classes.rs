@@ -245,6 +245,9 @@ pub async fn delete_student(hub: &Hub, req: &Request, who: &Principal) -> Result
     };
     hub.write(move |tx| write(tx)).await?;
     hub.gallery_changed();
+    if let Err(e) = hub.db.forget_deleted().await {
+        tracing::warn!("after erasing a student: {e}");
+    }
     Ok(Reply::NoContent)
 }
 

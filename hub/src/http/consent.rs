@@ -57,7 +57,7 @@ pub async fn set(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Api
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| consent::record(tx, student, &statement, &actor, now);
     let recorded = hub.write(write).await?;
-    changed(hub, std::slice::from_ref(&recorded));
+    changed(hub, std::slice::from_ref(&recorded)).await;
     Reply::ok(recorded)
 }
 
@@ -84,7 +84,7 @@ pub async fn set_many(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
         Ok::<_, ApiError>(done)
     };
     let recorded = hub.write(write).await?;
-    changed(hub, &recorded);
+    changed(hub, &recorded).await;
     Reply::ok(json!({"changed": recorded.len(), "students": recorded}))
 }
 
@@ -116,11 +116,17 @@ fn checked(hub: &Hub, statement: Statement) -> Result<Statement, ApiError> {
     Ok(statement.checked(today)?)
 }
 
-/// Tells the gallery pusher when faces were erased or a student became recognisable.
-fn changed(hub: &Hub, recorded: &[Recorded]) {
+/// Tells the gallery pusher when faces were erased or a student became recognisable, and
+/// has the database forget what was erased.
+async fn changed(hub: &Hub, recorded: &[Recorded]) {
     let moved = |r: &Recorded| (r.before == State::Given) != (r.state == State::Given);
     if recorded.iter().any(|r| moved(r) || r.erased.any()) {
         hub.gallery_changed();
+    }
+    if recorded.iter().any(|r| r.erased.any())
+        && let Err(e) = hub.db.forget_deleted().await
+    {
+        tracing::warn!("after erasing faces: {e}");
     }
 }
 

@@ -3,6 +3,7 @@
 //! one JSON shape.
 
 mod admin;
+mod archive;
 mod auth;
 mod calendar;
 mod classes;

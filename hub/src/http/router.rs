@@ -15,9 +15,9 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    admin, auth, calendar, classes, consent, devices, digest, faces, health, history, privacy,
-    provision, quarantine, records, register, reports, review, roster, school_reports, sessions,
-    strangers, timetable, today, users,
+    admin, archive, auth, calendar, classes, consent, devices, digest, faces, health, history,
+    privacy, provision, quarantine, records, register, reports, review, roster, school_reports,
+    sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -193,6 +193,7 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/students/{student}/consent", user!(consent::get)),
     route(PUT, "/students/{student}/consent", admin!(consent::set)),
     route(POST, "/consent", admin!(consent::set_many)),
+    route(GET, "/students/{student}/archive", admin!(archive::student)),
     route(GET, "/students/{student}/faces", user!(faces::list)),
     upload(POST, "/students/{student}/faces", admin!(faces::upload)),
     route(

@@ -179,6 +179,26 @@ impl Db {
         blocking(move || db.read_blocking(f)).await
     }
 
+    /// After an erasure: SQLite's log is written into the file and emptied, so the rows just
+    /// deleted (zeroed when freed: `secure_delete`) leave no copy in either, as far as readers
+    /// allow (one still reading keeps the log until the next checkpoint). PostgreSQL reclaims
+    /// deleted rows with its autovacuum.
+    pub async fn forget_deleted(&self) -> Result<(), StoreError> {
+        let Engine::Sqlite(db) = &self.engine else {
+            return Ok(());
+        };
+        let writer = db.writer.clone();
+        blocking(move || {
+            let conn = lock(&writer);
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy != 0 {
+                tracing::info!("erased rows stay in the write-ahead log until a reader is done");
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// [`Db::write`] on the calling thread (command-line tools, tests).
     pub fn write_blocking<T, E: From<StoreError>>(
         &self,

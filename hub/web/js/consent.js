@@ -6,7 +6,7 @@
 // registered by hand.
 
 import * as api from './api.js';
-import { announce, confirm, dateTime, failed, field, fill, h, heading, isoDate, select } from './ui.js';
+import { announce, confirm, dateTime, download, failed, field, fill, h, heading, isoDate, select } from './ui.js';
 
 export const STATES = {
   not_asked: 'Not asked',
@@ -26,7 +26,8 @@ export function badge(state) {
 }
 
 export async function render(main, { me, args }) {
-  main.append(heading('Consent', h('a', { href: '/api/v1/reports/consent?format=csv', download: 'consent.csv', id: 'consent-csv' }, 'Download CSV')));
+  const csv = h('button', { type: 'button', id: 'consent-csv', onclick: downloadCsv }, 'Download CSV');
+  main.append(heading('Consent', csv));
   main.append(
     h(
       'p',
@@ -38,6 +39,15 @@ export async function render(main, { me, args }) {
   const coverage = await api.get('/reports/consent');
   main.append(table(coverage));
   if (args[0]) await classStudents(main, me, args[0], coverage);
+}
+
+async function downloadCsv() {
+  try {
+    const { blob, filename } = await api.blob('/reports/consent?format=csv');
+    download(blob, filename || 'consent.csv');
+  } catch (e) {
+    failed('Could not download the CSV', e);
+  }
 }
 
 function table(coverage) {

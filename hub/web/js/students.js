@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import { badge, card } from './consent.js';
-import { announce, confirm, dateTime, face, failed, field, fill, h, heading } from './ui.js';
+import { announce, confirm, dateTime, download, face, failed, field, fill, h, heading } from './ui.js';
 
 export async function render(main, { me, args }) {
   if (args[0]) return student(main, me, args[0]);
@@ -64,7 +64,10 @@ async function student(main, me, id) {
   const outcome = h('ul', { class: 'outcomes', id: 'upload-outcome', 'aria-live': 'polite' });
   main.append(
     h('p', {}, h('a', { href: '#/students' }, '← All students')),
-    heading(s.name, h('a', { href: '#/history/' + encodeURIComponent(s.id), id: 'history-link' }, 'Attendance history')),
+    heading(s.name, [
+      h('a', { href: '#/history/' + encodeURIComponent(s.id), id: 'history-link' }, 'Attendance history'),
+      me.role === 'admin' ? h('button', { type: 'button', id: 'archive', class: 'small', onclick: () => archive(s) }, 'Download everything held') : null,
+    ]),
     await card(s, me, async () => {
       main.replaceChildren();
       await student(main, me, id);
@@ -83,6 +86,17 @@ async function student(main, me, id) {
         ? list.map((f, i) => faceCard(s, f, i, me, refresh))
         : h('li', { class: 'empty' }, 'No photos yet: the door cameras cannot recognise this student.'),
     );
+  }
+}
+
+/** Everything the hub holds about the student, as one archive for them or their family. */
+async function archive(s) {
+  try {
+    const { blob, filename } = await api.blob(`/students/${api.seg(s.id)}/archive`);
+    download(blob, filename || 'rollcall-student.zip');
+    announce(`Everything held about ${s.name} is downloading.`);
+  } catch (e) {
+    failed('Could not make the archive', e);
   }
 }
 

@@ -180,6 +180,9 @@ impl Link {
             Ok(Ok(next)) => {
                 tracing::info!(version = %next.version(), students = next.len(), "gallery updated");
                 self.gallery.send_replace(Arc::new(next));
+                // The hub learns at once which gallery this unit holds: a student whose
+                // consent ended is confirmed gone from here without waiting for a heartbeat.
+                self.send_status().await;
             }
             Ok(Err(SyncError::Refused(e))) if e.needs_full_snapshot() => {
                 tracing::warn!("gallery update refused ({e}); asking for a full snapshot");

@@ -139,7 +139,22 @@ impl GalleryStore {
         let version = state.version.0 as i64;
         tx.execute(UPSERT, params![state.model.as_str(), version, bytes])?;
         tx.commit()?;
+        forget_old_pages(&conn);
         Ok(())
+    }
+}
+
+/// Moves the new gallery out of the write-ahead log into the file and empties the log, so the
+/// old snapshot's pages (zeroed when freed: `secure_delete`) are gone from both: once the hub
+/// has erased a student and this gallery dropped them, a copy of the SD card holds no face of
+/// theirs. A reader in the way only delays it to the next gallery.
+fn forget_old_pages(conn: &rusqlite::Connection) {
+    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(0) => {}
+        Ok(_) => tracing::info!("the old gallery stays in the write-ahead log until the next"),
+        Err(e) => tracing::warn!("checkpointing after a gallery: {e}"),
     }
 }
 
