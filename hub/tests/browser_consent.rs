@@ -47,10 +47,10 @@ async fn downloaded(dir: &Path, extension: &str) -> Vec<u8> {
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|x| x == extension));
-        if let Some(bytes) = done.map(|f| std::fs::read(f).unwrap()) {
-            if !bytes.is_empty() {
-                return bytes;
-            }
+        if let Some(bytes) = done.map(|f| std::fs::read(f).unwrap())
+            && !bytes.is_empty()
+        {
+            return bytes;
         }
         assert!(Instant::now() < deadline, "no .{extension} downloaded");
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -10,6 +10,7 @@ use common::door::Door;
 use common::faces::{photo, start_faces_hub};
 use common::*;
 use reqwest::StatusCode;
+use rollcall_e2e::faces::{prints_in_database, template_prints};
 use rollcall_e2e::mosquitto::Mosquitto;
 use rollcall_models::pipeline::model_id;
 use rollcall_shared::topics::Channel;
@@ -192,27 +193,9 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
     assert_eq!(seen["register_by_hand"], false);
 
     let (_, templates) = admin.get(&format!("/students/{colin}/embeddings")).await;
-    let patterns: Vec<Vec<u8>> = templates
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let values = t["embedding"].as_array().unwrap()[..8].iter();
-            values
-                .flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes())
-                .collect()
-        })
-        .collect();
-    let in_hub_files = || {
-        let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let wal = format!("{}-wal", path.display());
-        bytes.extend(std::fs::read(wal).unwrap_or_default());
-        patterns
-            .iter()
-            .filter(|p| bytes.windows(p.len()).any(|w| w == p.as_slice()))
-            .count()
-    };
+    let prints = template_prints(&templates);
+    let db = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let in_hub_files = || prints_in_database(&db, &prints);
     assert_eq!(in_hub_files(), 2, "both templates are in the hub's files");
 
     // Withdrawn: every face goes at once on the hub, and from the door with the next push;

@@ -37,3 +37,28 @@ pub fn stranger_replay(root: &Path) -> PathBuf {
     std::fs::copy(&photo, replay.join("face.jpg")).unwrap();
     replay
 }
+
+/// The first 32 bytes of each template in `templates` (the answer of
+/// `GET /students/{id}/embeddings`) as both daemons store them: little-endian f32s. Enough
+/// to tell whether a copy of a template is left in a file.
+pub fn template_prints(templates: &serde_json::Value) -> Vec<Vec<u8>> {
+    let all = templates.as_array().map(Vec::as_slice).unwrap_or_default();
+    all.iter()
+        .filter_map(|t| t["embedding"].as_array())
+        .map(|values| {
+            let first = values.iter().take(8).filter_map(serde_json::Value::as_f64);
+            first.flat_map(|v| (v as f32).to_le_bytes()).collect()
+        })
+        .collect()
+}
+
+/// How many of `prints` are found in an SQLite database `db` or its write-ahead log.
+pub fn prints_in_database(db: &Path, prints: &[Vec<u8>]) -> usize {
+    let mut bytes = std::fs::read(db).unwrap_or_default();
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    prints
+        .iter()
+        .filter(|p| bytes.windows(p.len()).any(|w| w == p.as_slice()))
+        .count()
+}

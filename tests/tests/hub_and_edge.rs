@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rollcall_e2e::api::Api;
 use rollcall_e2e::edge::EdgeSetup;
-use rollcall_e2e::faces::photos_of;
+use rollcall_e2e::faces::{photos_of, prints_in_database, template_prints};
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, HubSetup};
 use rollcall_e2e::process::run;
 use rollcall_e2e::wait_until;
@@ -255,27 +255,9 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
         .get(&format!("/students/{gone}/embeddings"))
         .await
         .unwrap();
-    let patterns: Vec<Vec<u8>> = templates
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let values = t["embedding"].as_array().unwrap()[..8].iter();
-            values
-                .flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes())
-                .collect()
-        })
-        .collect();
-    assert!(!patterns.is_empty(), "{templates}");
-    let held_by_door = || {
-        let mut bytes = std::fs::read(door.db()).unwrap();
-        let wal = PathBuf::from(format!("{}-wal", door.db().display()));
-        bytes.extend(std::fs::read(wal).unwrap_or_default());
-        patterns
-            .iter()
-            .filter(|p| bytes.windows(p.len()).any(|w| w == p.as_slice()))
-            .count()
-    };
+    let prints = template_prints(&templates);
+    assert!(!prints.is_empty(), "{templates}");
+    let held_by_door = || prints_in_database(&door.db(), &prints);
     assert!(
         held_by_door() > 0,
         "the door unit held the templates before"
