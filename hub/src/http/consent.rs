@@ -64,7 +64,12 @@ pub async fn set(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Api
 /// `POST /consent`: the same change for many students at once (admins), in one transaction:
 /// a student that does not exist refuses the whole request.
 pub async fn set_many(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let Bulk { students, consent } = req.json()?;
+    let Bulk {
+        mut students,
+        consent,
+    } = req.json()?;
+    students.sort_unstable();
+    students.dedup();
     if students.is_empty() || students.len() > MAX_BULK {
         return Err(ApiError::bad(format!(
             "students: name 1 to {MAX_BULK} students"

@@ -204,11 +204,12 @@ pub fn coverage(sql: &dyn Sql) -> Result<Vec<ClassCoverage>, StoreError> {
                 faces_without_consent: 0,
             });
         }
-        let class = classes.last_mut().expect("pushed above");
-        class.students += students;
-        *class.by_state.entry(state).or_default() += students;
-        if state != State::Given {
-            class.faces_without_consent += with_faces;
+        if let Some(class) = classes.last_mut() {
+            class.students += students;
+            *class.by_state.entry(state).or_default() += students;
+            if state != State::Given {
+                class.faces_without_consent += with_faces;
+            }
         }
     }
     Ok(classes)

@@ -89,8 +89,7 @@ async function classStudents(main, me, classId, coverage) {
     return h(
       'tr',
       { dataset: { student: s.id, consent: s.consent } },
-      me.role === 'admin' ? h('td', {}, box) : null,
-      h('th', { scope: 'row' }, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name)),
+      h('th', { scope: 'row' }, me.role === 'admin' ? box : null, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name)),
       h('td', {}, badge(s.consent)),
     );
   });
@@ -102,8 +101,8 @@ async function classStudents(main, me, classId, coverage) {
       h('h2', { id: 'class-consent' }, known ? known.class_name : 'Class'),
       h(
         'table',
-        { class: 'roster', id: 'class-students' },
-        h('thead', {}, h('tr', {}, me.role === 'admin' ? h('th', { scope: 'col' }, all) : null, h('th', { scope: 'col' }, 'Student'), h('th', { scope: 'col' }, 'Consent'))),
+        { class: 'consent-list', id: 'class-students' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, me.role === 'admin' ? all : null, 'Student'), h('th', { scope: 'col' }, 'Consent'))),
         h('tbody', {}, rows),
       ),
       me.role === 'admin'
@@ -212,7 +211,7 @@ function form(title, send, done) {
     },
     h('h3', {}, title),
     field('Answer', state),
-    field('Given, refused or withdrawn by', by, 'The parent’s name and relation, e.g. “Jane Doe (mother)”.'),
+    field('Answered by', by, 'The parent’s name and relation, e.g. “Jane Doe (mother)”.'),
     field('Date on the signed form', signed),
     field('Form reference', reference, 'Where the signed form is filed.'),
     field('Note (optional)', note),
