@@ -46,6 +46,10 @@ pub enum Command {
     /// configuration and credentials over HTTPS, write them beside --config, set the time zone
     /// and start the service.
     Enrol(EnrolArgs),
+    /// The face key file has lost the key that sealed records waiting in the outbox: drop
+    /// those records (they cannot be read without it) so the daemon starts. Says what it would
+    /// drop unless given --yes. Stop the daemon first.
+    FacesKeyLost(FacesKeyLostArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +140,15 @@ pub struct RunArgs {
     /// The daemon's config (see `--print-default-config`).
     #[arg(long, short, value_name = "FILE")]
     pub config: PathBuf,
+}
+
+/// `rollcall-edge faces-key-lost`.
+#[derive(Debug, clap::Args)]
+pub struct FacesKeyLostArgs {
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `rollcall-edge check-config`.

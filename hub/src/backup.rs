@@ -11,10 +11,14 @@
 //! build knows). The database it replaces is not deleted: it is renamed
 //! `hub.sqlite3.before-restore-<time>` beside the new one.
 //!
-//! The database holds everything the school entered and every record. Made once by `init`,
-//! and not in a backup: the token signing key (`jwt.key`; a restore into a new directory makes
-//! a new one, and everyone signs in again) and the door-unit CA (`device-ca.*`, only with
-//! client certificates), which an admin copies once (docs/OPERATIONS.md).
+//! The database holds everything the school entered and every record, its faces sealed
+//! (`store::keys`). Made once by `init`, and not in a backup: the key file that opens the
+//! faces (`faces.key`: a backup without it yields no face; the hub restored from it starts
+//! only once that file, or `faces.key.retired` for a backup older than a rotation, is put
+//! back, or the faces are given up with `faces-key lost`), the token signing key (`jwt.key`; a
+//! restore into a new directory makes a new one, and everyone signs in again) and the
+//! door-unit CA (`device-ca.*`, only with client certificates), which an admin copies once
+//! (docs/OPERATIONS.md).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};

@@ -80,6 +80,9 @@ pub enum Command {
     /// Add and list users.
     #[command(subcommand)]
     User(UserCommand),
+    /// The keys that seal faces at rest: see them, rotate them, or give up a lost one.
+    #[command(subcommand)]
+    FacesKey(FacesKeyCommand),
     /// Try Rollcall on this machine: a hub with sample students and a door unit replaying
     /// sample photos (fetches the face models and photos the first time).
     Demo {
@@ -127,6 +130,38 @@ pub enum RosterCommand {
         /// List every row, not only the changes.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FacesKeyCommand {
+    /// The keys in the key file, the keys the database names, and how its faces are sealed.
+    Status {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Add a new key to the key file and seal every face under it while the hub serves; the
+    /// old key then leaves the key file (kept in `<key file>.retired` for older backups).
+    Rotate {
+        /// Only add the key (several hubs: copy the key file to each, then `reseal`).
+        #[arg(long)]
+        no_reseal: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Seal every face under the key file's newest key, then retire the older keys.
+    Reseal {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// The key file has lost a key the database's faces are sealed with: erase those faces
+    /// (templates, crops, strangers' averages; records and the register stay) so the hub can
+    /// start. Says what it would erase unless given --yes.
+    Lost {
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         target: Target,
     },

@@ -160,6 +160,15 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(crate::store::DATABASE_FILE)
     }
+
+    /// The file of keys that seal faces: `[privacy] face_key_file`, else `faces.key` in the
+    /// data directory.
+    pub fn face_key_path(&self) -> PathBuf {
+        match &self.privacy.face_key_file {
+            Some(path) => path.clone(),
+            None => self.data_dir.join(crate::store::keys::KEY_FILE),
+        }
+    }
 }
 
 impl Settings for Config {

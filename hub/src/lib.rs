@@ -25,6 +25,7 @@ mod digests;
 pub mod email;
 pub mod enrol;
 pub mod export;
+pub mod face_keys;
 pub mod gallery;
 pub mod http;
 pub mod http_state;

@@ -57,6 +57,8 @@ pub enum RunError {
     #[error(transparent)]
     Faces(#[from] LoadError),
     #[error(transparent)]
+    FaceKeys(#[from] crate::store::keys::KeysError),
+    #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("MQTT broker: {0}")]
     BrokerTls(TlsError),
@@ -156,6 +158,7 @@ pub async fn run_on(
             .run(parts.gallery_changed.clone(), stop.clone()),
     );
     tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
+    tasks.spawn(reseal(parts.db.clone()));
     tasks.spawn(parts.lead(mailer, stop.clone()));
     if let Some(listener) = metrics_listener(&parts.config).await? {
         tasks.spawn(crate::prometheus::serve(
@@ -174,22 +177,41 @@ pub async fn run_on(
     Ok(())
 }
 
-/// SQLite in the data directory, or the shared PostgreSQL database of `[store] url`.
+/// SQLite in the data directory (made when missing), or the shared PostgreSQL database of
+/// `[store] url`; with the face keys, which must hold every key its faces are sealed with.
 async fn open_store(config: &Config) -> Result<Db, RunError> {
-    Ok(match &config.store.url {
-        None => Db::open(&config.database_path())?,
-        // The PostgreSQL client blocks: off the executor, as every later call.
-        Some(_) => {
-            let store = config.clone();
-            tokio::task::spawn_blocking(move || crate::setup::open_store(&store))
-                .await
-                .map_err(|e| StoreError::Task(e.to_string()))?
-                .map_err(|e| match e {
-                    crate::setup::SetupError::Store(e) => RunError::Store(e),
-                    other => RunError::Store(StoreError::Config(other.to_string())),
-                })?
-        }
+    use crate::setup::{self, SetupError};
+    let config = config.clone();
+    // The PostgreSQL client blocks: off the executor, as every later call.
+    let opened = tokio::task::spawn_blocking(move || {
+        let db = match &config.store.url {
+            None => Db::open(&config.database_path(), setup::keyring(&config)?)?,
+            Some(_) => setup::open_unadmitted(&config)?,
+        };
+        setup::admitted(db, &config)
     })
+    .await
+    .map_err(|e| StoreError::Task(e.to_string()))?;
+    opened.map_err(|e| match e {
+        SetupError::Store(e) => RunError::Store(e),
+        SetupError::FaceKeys(e) => RunError::FaceKeys(e),
+        other => RunError::Store(StoreError::Config(other.to_string())),
+    })
+}
+
+/// Seals, while the hub serves, the faces not yet under the key that seals now: those stored
+/// before sealing existed, or under a key rotated out while the hub was down.
+async fn reseal(db: Db) {
+    let done = tokio::task::spawn_blocking(move || crate::store::keys::reseal(&db)).await;
+    match done.unwrap_or_else(|e| Err(StoreError::Task(e.to_string()))) {
+        Ok(pass) if pass.changed > 0 || pass.unreadable > 0 => tracing::info!(
+            sealed = pass.changed,
+            unreadable = pass.unreadable,
+            "faces sealed under the current key"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("sealing faces under the current key stopped: {e}"),
+    }
 }
 
 /// The Prometheus listener bound on `[metrics] listen`; `None` when unset.

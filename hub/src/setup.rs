@@ -16,6 +16,7 @@ use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
 use crate::store::postgres::Target;
 use crate::store::users::{self, Role, User};
+use crate::store::keys::{self, Keyring, KeysError};
 use crate::store::{DATABASE_FILE, Db, StoreError};
 
 /// The actor named in the audit log for command-line changes.
@@ -33,6 +34,8 @@ pub enum SetupError {
     AlreadyInitialised(PathBuf),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    FaceKeys(#[from] KeysError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -61,7 +64,7 @@ pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupE
 
 /// Creates the data directory (mode 0700), the database (SQLite in the data directory, or the
 /// schema in the PostgreSQL database `[store] url` names, which must hold no users yet), the
-/// signing key and the first admin.
+/// face key file, the signing key and the first admin.
 pub fn init_store(config: &Config, admin: &str, password: &str) -> Result<User, SetupError> {
     let data_dir = &config.data_dir;
     create_data_dir(data_dir).map_err(|source| SetupError::CreateDir {
@@ -74,7 +77,7 @@ pub fn init_store(config: &Config, admin: &str, password: &str) -> Result<User, 
             if db_path.exists() {
                 return Err(SetupError::AlreadyInitialised(data_dir.to_owned()));
             }
-            Db::open(&db_path)?
+            admitted(Db::open(&db_path, keyring(config)?)?, config)?
         }
         Some(url) => {
             let db = open_store(config)?;
@@ -103,19 +106,50 @@ pub fn create_data_dir(data_dir: &Path) -> std::io::Result<()> {
 /// Opens and migrates the store `config` names: SQLite in its data directory (which must have
 /// been initialised), or its PostgreSQL database (`[store] url`).
 pub fn open_store(config: &Config) -> Result<Db, SetupError> {
+    admitted(open_unadmitted(config)?, config)
+}
+
+/// The face keys `config` names (`[privacy] face_key_file`, else `faces.key` in the data
+/// directory), a new key file made when there is none: a database that names no key yet
+/// takes it; one that does refuses it ([`admitted`]), saying which key it needs.
+pub fn keyring(config: &Config) -> Result<Keyring, SetupError> {
+    Ok(Keyring::load_or_create(&config.face_key_path()).map_err(KeysError::from)?)
+}
+
+/// `db` once its key file holds every key its faces are sealed with.
+pub fn admitted(db: Db, config: &Config) -> Result<Db, SetupError> {
+    let file = config.face_key_path();
+    let now = SystemClock.now();
+    db.write_blocking(|sql| keys::admit(sql, &file, now))?;
+    Ok(db)
+}
+
+/// [`open_store`] without checking the key file against the database: for `faces-key lost`,
+/// which erases the faces whose key is gone.
+pub fn open_unadmitted(config: &Config) -> Result<Db, SetupError> {
+    let keys = keyring(config)?;
     let Some(url) = &config.store.url else {
-        return open(&config.data_dir);
+        let path = config.data_dir.join(DATABASE_FILE);
+        if !path.exists() {
+            return Err(SetupError::Store(StoreError::NotFound(
+                "hub database (run `rollcall-hub init` first)",
+            )));
+        }
+        return Ok(Db::open(&path, keys)?);
     };
     let password = match &config.store.password_file {
         Some(path) => Some(read_secret(path)?),
         None => None,
     };
-    Ok(Db::open_postgres(&Target {
-        url,
-        password: password.as_deref(),
-        ca_file: config.store.ca_file.as_deref(),
-        pool_size: config.store.pool_size,
-    })?)
+    Ok(Db::open_postgres(
+        &Target {
+            url,
+            password: password.as_deref(),
+            ca_file: config.store.ca_file.as_deref(),
+            pool_size: config.store.pool_size,
+        },
+        keys,
+    )?)
 }
 
 /// The first line of a secret file, without its line ending.
@@ -127,14 +161,12 @@ fn read_secret(path: &Path) -> Result<String, SetupError> {
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
+/// The SQLite store in `data_dir`, its faces sealed with the key file there.
 pub fn open(data_dir: &Path) -> Result<Db, SetupError> {
-    let path = data_dir.join(DATABASE_FILE);
-    if !path.exists() {
-        return Err(SetupError::Store(StoreError::NotFound(
-            "hub database (run `rollcall-hub init` first)",
-        )));
-    }
-    Ok(Db::open(&path)?)
+    open_store(&Config {
+        data_dir: data_dir.to_owned(),
+        ..Config::default()
+    })
 }
 
 pub fn add_user(

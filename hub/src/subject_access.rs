@@ -18,7 +18,9 @@ use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
 use crate::export::{ExportError, read_query, rfc3339};
-use crate::store::{Sql, StoreError, blob_to_embedding, school};
+use rollcall_runtime::seal::Purpose;
+
+use crate::store::{Sql, StoreError, open_embedding, school, unseal};
 
 /// One file pair of the archive: its name, what it holds, and the query over `?1`, the
 /// student's id.
@@ -118,7 +120,7 @@ pub fn write<W: Write + Seek>(
     for row in tx.rows(TEMPLATES, params![id])? {
         let template: String = row.get("id")?;
         let blob: Vec<u8> = row.get("embedding")?;
-        let values = match blob_to_embedding(&blob, &template) {
+        let values = match open_embedding(tx, &blob, &template) {
             Ok(e) => json!(e.0.to_vec()),
             Err(StoreError::Corrupt(why)) => json!(why),
             Err(e) => return Err(e.into()),
@@ -130,7 +132,7 @@ pub fn write<W: Write + Seek>(
         }));
         if let Some(jpeg) = row.get::<Option<Vec<u8>>>("thumbnail")? {
             zip.start_file(format!("{folder}/faces/enrolment-{template}.jpg"), options)?;
-            zip.write_all(&jpeg)?;
+            zip.write_all(&unseal(tx, Purpose::Crop, &jpeg)?)?;
             held.crops += 1;
         }
     }
@@ -141,7 +143,7 @@ pub fn write<W: Write + Seek>(
         let record: String = row.get("id")?;
         let jpeg: Vec<u8> = row.get("thumbnail")?;
         zip.start_file(format!("{folder}/faces/record-{record}.jpg"), options)?;
-        zip.write_all(&jpeg)?;
+        zip.write_all(&unseal(tx, Purpose::Crop, &jpeg)?)?;
         held.crops += 1;
     }
     let classes: Vec<String> = school::classes_of(tx, student)?

@@ -10,7 +10,8 @@
 //! * [`clock`]: "now", injected, with a hand-moved clock for tests;
 //! * [`tls`]: certificates and keys from PEM files, and the rustls client both daemons use;
 //! * [`backoff`]: doubling waits between retries;
-//! * [`sqlite`]: opening a database (WAL, durable commits) and numbered migrations.
+//! * [`sqlite`]: opening a database (WAL, durable commits) and numbered migrations;
+//! * [`seal`]: faces encrypted at rest under keys kept in a file of their own.
 //!
 //! Owns no domain rules: nothing here knows about students, records or rooms.
 
@@ -20,6 +21,7 @@ pub mod config;
 pub mod contain;
 pub mod logging;
 pub mod panic;
+pub mod seal;
 pub mod shutdown;
 pub mod sqlite;
 pub mod systemd;

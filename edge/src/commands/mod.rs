@@ -29,5 +29,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calibrate(args) => calibrate::run(args, cli.models_dir.as_deref()),
         Command::Bench(args) => bench::run(args, cli.models_dir.as_deref()),
         Command::Enrol(args) => enrol::run(args),
+        Command::FacesKeyLost(args) => crate::daemon::commands::faces_key_lost(args),
     }
 }

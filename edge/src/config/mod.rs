@@ -68,6 +68,20 @@ pub struct EdgeConfig {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub status: StatusConfig,
+    /// The file of keys that seal the faces in the database (gallery, outbox); none:
+    /// `faces.key` in `data_dir`. Made on first start. Put it on another medium than the SD
+    /// card (a USB key, say) and a copy of the card yields no face.
+    #[serde(default)]
+    pub face_key_file: Option<PathBuf>,
+}
+
+impl EdgeConfig {
+    /// `face_key_file`, else `faces.key` in `data_dir`.
+    pub fn face_key_path(&self) -> PathBuf {
+        self.face_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("faces.key"))
+    }
 }
 
 fn default_data_dir() -> PathBuf {

@@ -11,7 +11,7 @@ use rollcall_models::weights::ModelsDir;
 
 use super::Hardware;
 use super::capture::socket::{send_trigger, socket_path};
-use crate::cli::{CheckConfigArgs, RunArgs, TriggerArgs};
+use crate::cli::{CheckConfigArgs, FacesKeyLostArgs, RunArgs, TriggerArgs};
 use crate::config::{self, DEFAULT_CONFIG, Secrets};
 
 /// Threads for the async executor: networking and SQLite hand-offs need little.
@@ -33,6 +33,39 @@ pub fn check_config(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         config.device.room,
         config.broker.url
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `faces-key-lost`: drops what is sealed with keys the key file lacks.
+pub fn faces_key_lost(args: FacesKeyLostArgs) -> anyhow::Result<ExitCode> {
+    use rollcall_runtime::seal::FaceKeys;
+    let config = config::load(&args.config)?;
+    let key_file = config.face_key_path();
+    let keys = match key_file.exists() {
+        true => FaceKeys::load(&key_file)?,
+        false => FaceKeys::generate(),
+    };
+    let db = crate::daemon::db::Db::open(&config.data_dir.join(crate::daemon::DB_FILE), keys)?;
+    let lacking = db.lacking()?;
+    let records: usize = lacking.records.values().sum();
+    if records == 0 && lacking.gallery.is_none() {
+        println!("the key file opens everything stored: nothing to do");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "sealed with a key {} lacks: {records} records waiting to be sent{}",
+        key_file.display(),
+        if lacking.gallery.is_some() { ", and the gallery" } else { "" }
+    );
+    if !args.yes {
+        println!("nothing dropped: run again with --yes if that key is lost for good");
+        return Ok(ExitCode::FAILURE);
+    }
+    db.forget_lost()?;
+    if !key_file.exists() {
+        FaceKeys::create(&key_file)?;
+    }
+    println!("dropped them; the daemon can start (the hub sends the gallery again)");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,12 +2,18 @@
 //! constants (opened and migrated by [`rollcall_runtime::sqlite`]). The outbox and the gallery
 //! store share one connection. It also says how much room the database has left to grow into
 //! on its disk.
+//!
+//! Faces in it (the gallery, each record waiting in the outbox) are sealed
+//! ([`rollcall_runtime::seal`]) under the keys of a file outside it ([`Db::open_with_keys`]):
+//! a copy of the SD card without that file yields no face.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use rollcall_runtime::seal::{FaceKeys, KeyFileError, KeyId, Kept, Purpose, SealError};
 use rollcall_runtime::sqlite::{self, MigrateError};
-use rusqlite::Connection;
+use rusqlite::{Connection, params};
 
 /// Migrations in order; `PRAGMA user_version` counts those applied. Only ever append.
 pub const MIGRATIONS: &[&str] = &[
@@ -57,6 +63,22 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("a face cannot be opened: {0}")]
+    Sealed(#[from] SealError),
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    #[error(
+        "{records} records waiting in the outbox are sealed with key {}, which the face key \
+         file {} does not hold: put that file back (mounted where the config says), or, if it \
+         is lost for good, `rollcall-edge faces-key lost --config …` drops those records",
+        .keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", "),
+        .file.display()
+    )]
+    KeysMissing {
+        keys: Vec<KeyId>,
+        records: usize,
+        file: PathBuf,
+    },
 }
 
 impl DbError {
@@ -73,11 +95,64 @@ pub struct Db {
     conn: Arc<Mutex<Connection>>,
     /// The directory holding the file, whose file system the database grows on.
     dir: PathBuf,
+    /// What seals and opens the faces in it.
+    keys: Arc<FaceKeys>,
 }
 
+/// Sealed values the keys do not open: by key, how many outbox records and whether the
+/// gallery.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Lacking {
+    pub records: BTreeMap<KeyId, usize>,
+    pub gallery: Option<KeyId>,
+}
+
+const OUTBOX_PAYLOADS: &str = "SELECT id, payload FROM outbox";
+const GALLERY_SNAPSHOT: &str = "SELECT snapshot FROM gallery WHERE slot = 1";
+const SET_PAYLOAD: &str = "UPDATE outbox SET payload = ?2 WHERE id = ?1";
+const SET_SNAPSHOT: &str = "UPDATE gallery SET snapshot = ?1 WHERE slot = 1";
+const DROP_RECORD: &str = "DELETE FROM outbox WHERE id = ?1";
+const DROP_GALLERY: &str = "DELETE FROM gallery";
+
 impl Db {
-    /// Opens (creating if needed) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Self, DbError> {
+    /// Opens the database at `path` with the face keys of `key_file`: made with a new key when
+    /// there is no such file and the database holds no sealed face; refused, saying what to
+    /// do, when records waiting to be sent are sealed with a key the file lacks (a gallery it
+    /// cannot open is dropped: the hub sends it again). Faces stored before sealing existed
+    /// are sealed on the way.
+    pub fn open_with_keys(path: &Path, key_file: &Path) -> Result<Self, DbError> {
+        let made = !key_file.exists();
+        let keys = match made {
+            true => FaceKeys::generate(),
+            false => FaceKeys::load(key_file)?,
+        };
+        let db = Self::open(path, keys)?;
+        let lacking = db.lacking()?;
+        if !lacking.records.is_empty() {
+            return Err(DbError::KeysMissing {
+                keys: lacking.records.keys().copied().collect(),
+                records: lacking.records.values().sum(),
+                file: key_file.to_owned(),
+            });
+        }
+        if let Some(key) = lacking.gallery {
+            tracing::warn!(%key, "the stored gallery is sealed with a key the key file lacks: dropped, the hub sends it again");
+            db.lock()?.execute(DROP_GALLERY, [])?;
+        }
+        if made {
+            db.keys.save(key_file)?;
+            tracing::info!(file = %key_file.display(), "made a new face key file");
+        }
+        let sealed = db.reseal()?;
+        if sealed > 0 {
+            tracing::info!(sealed, "faces sealed under the current key");
+        }
+        Ok(db)
+    }
+
+    /// Opens (creating if needed) and migrates the database at `path`, its faces sealed with
+    /// `keys`.
+    pub fn open(path: &Path, keys: FaceKeys) -> Result<Self, DbError> {
         let mut conn = sqlite::open(path)?;
         sqlite::migrate(&mut conn, MIGRATIONS).map_err(|source| DbError::Migrate {
             path: path.display().to_string(),
@@ -90,7 +165,89 @@ impl Db {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             dir,
+            keys: Arc::new(keys),
         })
+    }
+
+    /// `plain` sealed as `purpose`.
+    pub fn seal(&self, purpose: Purpose, plain: &[u8]) -> Vec<u8> {
+        self.keys.seal(purpose, plain)
+    }
+
+    /// What a sealed value holds.
+    pub fn unseal(&self, purpose: Purpose, stored: &[u8]) -> Result<Vec<u8>, DbError> {
+        Ok(self.keys.open(purpose, stored)?.into_owned())
+    }
+
+    /// What is sealed with keys these keys lack.
+    pub fn lacking(&self) -> Result<Lacking, DbError> {
+        let conn = self.lock()?;
+        let mut lacking = Lacking::default();
+        let unknown = |v: &[u8]| match Kept::of(v) {
+            Kept::Sealed(id) if !self.keys.holds(id) => Some(id),
+            _ => None,
+        };
+        let mut stmt = conn.prepare(OUTBOX_PAYLOADS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(id) = unknown(&row.get::<_, Vec<u8>>(1)?) {
+                *lacking.records.entry(id).or_default() += 1;
+            }
+        }
+        let snapshot: Option<Vec<u8>> = conn
+            .query_row(GALLERY_SNAPSHOT, [], |r| r.get(0))
+            .ok();
+        lacking.gallery = snapshot.as_deref().and_then(unknown);
+        Ok(lacking)
+    }
+
+    /// Seals under the current key every face not yet under it, in one transaction; returns
+    /// how many.
+    pub fn reseal(&self) -> Result<usize, DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut sealed = 0;
+        let records: Vec<(Vec<u8>, Vec<u8>)> = tx
+            .prepare(OUTBOX_PAYLOADS)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, payload) in records {
+            if let Some(again) = self.keys.reseal(Purpose::Record, &payload)? {
+                tx.execute(SET_PAYLOAD, params![id, again])?;
+                sealed += 1;
+            }
+        }
+        let snapshot: Option<Vec<u8>> = tx.query_row(GALLERY_SNAPSHOT, [], |r| r.get(0)).ok();
+        if let Some(snapshot) = snapshot
+            && let Some(again) = self.keys.reseal(Purpose::Gallery, &snapshot)?
+        {
+            tx.execute(SET_SNAPSHOT, params![again])?;
+            sealed += 1;
+        }
+        tx.commit()?;
+        Ok(sealed)
+    }
+
+    /// Drops the records and the gallery sealed with keys these keys lack (`faces-key lost`);
+    /// returns what was dropped.
+    pub fn forget_lost(&self) -> Result<Lacking, DbError> {
+        let lacking = self.lacking()?;
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let records: Vec<(Vec<u8>, Vec<u8>)> = tx
+            .prepare(OUTBOX_PAYLOADS)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, payload) in records {
+            if matches!(Kept::of(&payload), Kept::Sealed(k) if !self.keys.holds(k)) {
+                tx.execute(DROP_RECORD, params![id])?;
+            }
+        }
+        if lacking.gallery.is_some() {
+            tx.execute(DROP_GALLERY, [])?;
+        }
+        tx.commit()?;
+        Ok(lacking)
     }
 
     pub fn lock(&self) -> Result<MutexGuard<'_, Connection>, DbError> {
@@ -122,6 +279,13 @@ impl Db {
     }
 }
 
+/// One key for the unit tests' databases, so a test can open one again.
+#[cfg(test)]
+pub(crate) fn test_keys() -> FaceKeys {
+    static KEYS: std::sync::LazyLock<FaceKeys> = std::sync::LazyLock::new(FaceKeys::generate);
+    KEYS.clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,8 +294,8 @@ mod tests {
     fn migrations_apply_once_and_newer_schemas_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.db");
-        drop(Db::open(&path).unwrap());
-        let db = Db::open(&path).unwrap();
+        drop(Db::open(&path, test_keys()).unwrap());
+        let db = Db::open(&path, test_keys()).unwrap();
         let mode: String = db
             .lock()
             .unwrap()
@@ -144,7 +308,7 @@ mod tests {
             .unwrap();
         drop(db);
         assert!(matches!(
-            Db::open(&path),
+            Db::open(&path, test_keys()),
             Err(DbError::Migrate {
                 source: MigrateError::TooNew { .. },
                 ..
@@ -155,7 +319,7 @@ mod tests {
     #[test]
     fn room_counts_the_pages_deleted_rows_leave_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("edge.db")).unwrap();
+        let db = Db::open(&dir.path().join("edge.db"), test_keys()).unwrap();
         let conn = db.lock().unwrap();
         conn.execute_batch("CREATE TABLE t (b BLOB); INSERT INTO t VALUES (zeroblob(100000));")
             .unwrap();
@@ -172,5 +336,81 @@ mod tests {
             0,
             "the checkpoint truncates the log"
         );
+    }
+
+    /// A record in the outbox, sealed or (as before sealing existed) plain.
+    fn put_record(db: &Db, id: u8, payload: &[u8]) {
+        db.lock()
+            .unwrap()
+            .execute(
+                "INSERT INTO outbox (id, created_ms, decision, has_thumbnail, payload)
+                 VALUES (?1, 0, 0, 0, ?2)",
+                params![vec![id; 16], payload],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn faces_on_the_card_open_only_with_the_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, key_file) = (dir.path().join("edge.db"), dir.path().join("faces.key"));
+        let face = b"a record with a face".repeat(50);
+
+        // From before sealing: a plain record, sealed when the daemon starts.
+        drop(Db::open(&path, FaceKeys::generate()).map(|db| put_record(&db, 1, &face)));
+        let db = Db::open_with_keys(&path, &key_file).unwrap();
+        assert!(key_file.exists(), "the key file is made on first start");
+        put_record(&db, 2, &db.seal(Purpose::Record, &face));
+        db.checkpoint().unwrap();
+        drop(db);
+        let card = std::fs::read(&path).unwrap();
+        assert!(
+            !card.windows(20).any(|w| w == &face[..20]),
+            "no record is readable in the file"
+        );
+
+        // The card without its key file: the daemon refuses, saying what to do.
+        let elsewhere = dir.path().join("moved.key");
+        std::fs::rename(&key_file, &elsewhere).unwrap();
+        let refused = Db::open_with_keys(&path, &key_file).unwrap_err();
+        assert!(matches!(&refused, DbError::KeysMissing { records: 2, .. }), "{refused}");
+        assert!(refused.to_string().contains("faces-key lost"), "{refused}");
+        assert!(!key_file.exists(), "no key file is made over sealed faces");
+
+        // With it back, both records open.
+        std::fs::rename(&elsewhere, &key_file).unwrap();
+        let db = Db::open_with_keys(&path, &key_file).unwrap();
+        let conn = db.lock().unwrap();
+        let stored: Vec<Vec<u8>> = conn
+            .prepare("SELECT payload FROM outbox")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        drop(conn);
+        for sealed in stored {
+            assert_eq!(db.unseal(Purpose::Record, &sealed).unwrap(), face);
+        }
+    }
+
+    #[test]
+    fn a_lost_key_drops_only_what_it_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edge.db");
+        let old = Db::open(&path, FaceKeys::generate()).unwrap();
+        put_record(&old, 1, &old.seal(Purpose::Record, b"lost"));
+        drop(old);
+        let db = Db::open(&path, test_keys()).unwrap();
+        put_record(&db, 2, &db.seal(Purpose::Record, b"kept"));
+        let lacking = db.forget_lost().unwrap();
+        assert_eq!(lacking.records.values().sum::<usize>(), 1);
+        let left: i64 = db
+            .lock()
+            .unwrap()
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
+        assert_eq!(db.lacking().unwrap(), Lacking::default());
     }
 }

@@ -238,7 +238,7 @@ fn open_state(
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let db = Db::open(&config.data_dir.join(DB_FILE))?;
+    let db = Db::open_with_keys(&config.data_dir.join(DB_FILE), &config.face_key_path())?;
     let store = GalleryStore::new(db.clone(), model);
     let state = store.load()?;
     tracing::info!(version = %state.version, students = state.entries.len(), "gallery restored");

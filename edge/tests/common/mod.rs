@@ -192,7 +192,10 @@ pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> 
 
 /// The school time zone the daemon whose data dir is `dir` holds (read through SQLite).
 pub fn school_zone(dir: &Path) -> Option<String> {
-    let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::DB_FILE)).ok()?;
+    // Any key: the zone is not sealed.
+    let keys = rollcall_runtime::seal::FaceKeys::generate();
+    let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::DB_FILE), keys)
+        .ok()?;
     let store = rollcall_edge::daemon::sync::gallery_store::GalleryStore::new(
         db,
         rollcall_shared::ModelId::new("any").unwrap(),
@@ -206,7 +209,9 @@ pub fn outbox_depth(dir: &Path) -> u32 {
     if !path.exists() {
         return 0;
     }
-    let db = rollcall_edge::daemon::db::Db::open(&path).unwrap();
+    // Any key: counting records opens none.
+    let keys = rollcall_runtime::seal::FaceKeys::generate();
+    let db = rollcall_edge::daemon::db::Db::open(&path, keys).unwrap();
     rollcall_edge::daemon::deliver::outbox::Outbox::new(db, u64::MAX)
         .depth()
         .unwrap()

@@ -4,6 +4,7 @@
 mod backup;
 mod demo;
 mod device;
+mod faces_key;
 mod roster;
 mod serve;
 mod user;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Device(cmd) => device::run(cmd),
         Command::Roster(cmd) => roster::run(cmd),
         Command::User(cmd) => user::run(cmd),
+        Command::FacesKey(cmd) => faces_key::run(cmd),
         Command::Demo {
             dir,
             port,

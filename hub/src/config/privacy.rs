@@ -2,6 +2,8 @@
 //! door units are told by `crate::ingest` (beside each gallery), and `docs/PRIVACY.md` says why
 //! the defaults are what they are.
 
+use std::path::PathBuf;
+
 use rollcall_shared::UnknownFaces;
 use serde::Deserialize;
 
@@ -13,4 +15,7 @@ pub struct PrivacyConfig {
     /// only a count; `"keep"` sends it to review with its crop, grouped with the same
     /// stranger's other visits.
     pub unknown_faces: UnknownFaces,
+    /// The file of keys that seal faces at rest (`rollcall_runtime::seal`); none:
+    /// `faces.key` in the data directory. Never inside the database, nor in its backups.
+    pub face_key_file: Option<PathBuf>,
 }

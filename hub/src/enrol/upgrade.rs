@@ -9,7 +9,7 @@ use rusqlite::params;
 use serde_json::json;
 
 use crate::store::audit::{self, Change};
-use crate::store::{Sql, StoreError, blob_to_embedding, embedding_to_blob};
+use crate::store::{Sql, StoreError, open_embedding, seal_embedding};
 
 const OLD_ROWS: &str = "SELECT id, embedding FROM embeddings WHERE model = ?1";
 const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id = ?1";
@@ -27,8 +27,8 @@ pub fn upgrade_enrolments(sql: &dyn Sql, now: UnixMillis) -> Result<usize, Store
         .into_iter()
         .collect::<Result<_, _>>()?;
     for (id, blob) in &rows {
-        let old = blob_to_embedding(blob, &format!("enrolment {id}"))?;
-        let new = embedding_to_blob(&unit_length(&old));
+        let old = open_embedding(sql, blob, &format!("enrolment {id}"))?;
+        let new = seal_embedding(sql, &unit_length(&old));
         sql.execute(RELABEL, params![id, current.as_str(), new])?;
     }
     if !rows.is_empty() {
@@ -72,7 +72,7 @@ mod tests {
         };
         let id = school::insert_enrolment(conn, &new).unwrap();
         let sql = "UPDATE embeddings SET embedding = ?2 WHERE id = ?1";
-        let blob = embedding_to_blob(values);
+        let blob = seal_embedding(conn, values);
         conn.execute(sql, params![id.to_string(), blob]).unwrap();
     }
 

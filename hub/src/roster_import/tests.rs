@@ -16,7 +16,11 @@ S3,Cy Young,C8A,8A,,,,
 
 fn db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("hub.sqlite3")).unwrap();
+    let db = Db::open(
+        &dir.path().join("hub.sqlite3"),
+        crate::store::engines::test_keys(),
+    )
+    .unwrap();
     (dir, db)
 }
 

@@ -16,7 +16,7 @@ pub(crate) struct Engine {
 
 pub(crate) fn sqlite() -> Engine {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join(super::DATABASE_FILE)).unwrap();
+    let db = Db::open(&dir.path().join(super::DATABASE_FILE), test_keys()).unwrap();
     Engine {
         name: "SQLite",
         db,
@@ -29,12 +29,15 @@ pub(crate) fn postgres() -> Engine {
     let server = rollcall_e2e::postgres::Postgres::start()
         .unwrap_or_else(|e| panic!("the PostgreSQL half of the store tests cannot run: {e:#}"));
     let url = server.create_database("rollcall").unwrap();
-    let db = Db::open_postgres(&Target {
-        url: &url,
-        password: None,
-        ca_file: None,
-        pool_size: 4,
-    })
+    let db = Db::open_postgres(
+        &Target {
+            url: &url,
+            password: None,
+            ca_file: None,
+            pool_size: 4,
+        },
+        test_keys(),
+    )
     .unwrap_or_else(|e| panic!("opening {url}: {e}\n{}", server.log()));
     Engine {
         name: "PostgreSQL",
@@ -42,6 +45,11 @@ pub(crate) fn postgres() -> Engine {
         _sqlite: None,
         _postgres: Some(server),
     }
+}
+
+/// A key of its own for one test's database.
+pub(crate) fn test_keys() -> super::keys::Keyring {
+    super::keys::Keyring::fixed(rollcall_runtime::seal::FaceKeys::generate())
 }
 
 /// Runs `test` on a fresh database of each engine, saying which one failed.

@@ -2,12 +2,13 @@
 //! and thumbnail. Inserting goes through `school::insert_enrolment`; this module lists, reads
 //! thumbnails and deletes.
 
+use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{StudentId, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Sql, StoreError, id_col};
+use super::{Sql, StoreError, id_col, unseal};
 
 const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL AS has_thumbnail,
     created_at,
@@ -52,7 +53,8 @@ pub fn list(sql: &dyn Sql, student: StudentId) -> Result<Vec<FaceRow>, StoreErro
 pub fn thumbnail(sql: &dyn Sql, student: StudentId, face: Uuid) -> Result<Vec<u8>, StoreError> {
     let p = params![student.to_string(), face.to_string()];
     let row: Option<Option<Vec<u8>>> = sql.query_opt(THUMBNAIL, p, |r| r.get("thumbnail"))?;
-    row.flatten().ok_or(StoreError::NotFound("face thumbnail"))
+    let stored = row.flatten().ok_or(StoreError::NotFound("face thumbnail"))?;
+    unseal(sql, Purpose::Crop, &stored)
 }
 
 /// Deletes one of `student`'s faces.

@@ -1,13 +1,15 @@
 //! The last gallery state sent to each device, so the next update can be a delta against it.
-//! Stored as postcard bytes of the entries and timetable; the version has its own column.
+//! Stored as postcard bytes of the entries and timetable, sealed (it holds every student's
+//! templates); the version has its own column.
 
 use rollcall_shared::{
     DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, StudentId, TimetableSlot,
     UnixMillis,
 };
+use rollcall_runtime::seal::Purpose;
 use rusqlite::params;
 
-use super::{Sql, StoreError};
+use super::{Sql, StoreError, seal, unseal};
 
 const SELECT: &str = "SELECT version, state FROM device_galleries WHERE device_id = ?1";
 const ALL_STATES: &str = "SELECT device_id, state FROM device_galleries";
@@ -30,8 +32,7 @@ pub fn last_sent(
     let Some((version, bytes)) = row else {
         return Ok(None);
     };
-    let (entries, timetable): Stored = postcard::from_bytes(&bytes)
-        .map_err(|e| StoreError::Corrupt(format!("gallery state of {device}: {e}")))?;
+    let (entries, timetable) = decode(sql, device, &bytes)?;
     let mut state = GalleryState::empty(model.clone());
     state.version = GalleryVersion(version);
     state.entries = entries.into_iter().map(|e| (e.student, e)).collect();
@@ -47,8 +48,7 @@ pub fn save_sent(
 ) -> Result<(), StoreError> {
     let stored: (Vec<&GalleryEntry>, &Vec<TimetableSlot>) =
         (state.entries.values().collect(), &state.timetable);
-    let bytes = postcard::to_stdvec(&stored)
-        .map_err(|e| StoreError::Corrupt(format!("encoding gallery state: {e}")))?;
+    let bytes = encode(sql, &stored)?;
     sql.execute(
         UPSERT,
         params![device.to_string(), state.version.0, bytes, at],
@@ -65,8 +65,7 @@ pub fn forget_faces(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreErr
     })?;
     let mut forgotten = 0;
     for (device, bytes) in super::readable(rows, "gallery state")? {
-        let (mut entries, timetable): Stored = postcard::from_bytes(&bytes)
-            .map_err(|e| StoreError::Corrupt(format!("gallery state of {device}: {e}")))?;
+        let (mut entries, timetable) = decode(sql, &device, &bytes)?;
         let held = entries
             .iter_mut()
             .filter(|e| e.student == student && !e.embeddings.is_empty());
@@ -76,13 +75,23 @@ pub fn forget_faces(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreErr
             changed = true;
         }
         if changed {
-            let bytes = postcard::to_stdvec(&(entries, timetable))
-                .map_err(|e| StoreError::Corrupt(format!("encoding gallery state: {e}")))?;
+            let bytes = encode(sql, &(entries, timetable))?;
             sql.execute(SET_STATE, params![device, bytes])?;
             forgotten += 1;
         }
     }
     Ok(forgotten)
+}
+
+fn encode(sql: &dyn Sql, stored: &impl serde::Serialize) -> Result<Vec<u8>, StoreError> {
+    let bytes = postcard::to_stdvec(stored)
+        .map_err(|e| StoreError::Corrupt(format!("encoding gallery state: {e}")))?;
+    Ok(seal(sql, Purpose::Gallery, &bytes))
+}
+
+fn decode(sql: &dyn Sql, device: impl std::fmt::Display, stored: &[u8]) -> Result<Stored, StoreError> {
+    postcard::from_bytes(&unseal(sql, Purpose::Gallery, stored)?)
+        .map_err(|e| StoreError::Corrupt(format!("gallery state of {device}: {e}")))
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_18,
     MIGRATION_19,
     MIGRATION_20,
+    MIGRATION_21,
 ];
 
 const MIGRATION_1: &str = "
@@ -506,6 +507,17 @@ CREATE TABLE consent_changes (
     recorded_at INTEGER NOT NULL
 );
 CREATE INDEX consent_changes_student ON consent_changes(student_id, id);
+";
+
+/// The keys faces have been sealed with (`store::keys`), by id: never the keys themselves, which
+/// live in a file of their own. A key in use must be in the hub's key file for it to start; a
+/// retired key seals nothing any more.
+const MIGRATION_21: &str = "
+CREATE TABLE face_keys (
+    id TEXT PRIMARY KEY,
+    added_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
 ";
 
 /// The schema version this build brings a database to.

@@ -14,6 +14,7 @@ pub(crate) mod engines;
 pub mod faces;
 pub mod gallery;
 pub mod imports;
+pub mod keys;
 pub mod marks;
 mod migrations;
 pub mod postgres;
@@ -35,12 +36,14 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rollcall_runtime::contain;
+use rollcall_runtime::seal::{Purpose, SealError};
 use rollcall_runtime::sqlite::{self, MigrateError};
 use rollcall_shared::{EMBEDDING_DIM, Embedding};
 use rusqlite::Connection;
 
 pub use migrations::schema_version;
 pub use sql::{Dialect, Row, Rows, Sql};
+use sql::SqliteSql;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
@@ -68,6 +71,8 @@ pub enum StoreError {
     Connect(String),
     #[error("database task failed: {0}")]
     Task(String),
+    #[error("a face cannot be opened: {0}")]
+    Sealed(#[from] SealError),
 }
 
 impl StoreError {
@@ -112,6 +117,8 @@ const READERS: usize = 2;
 #[derive(Clone, Debug)]
 pub struct Db {
     engine: Engine,
+    /// What seals and opens faces in each transaction.
+    keys: keys::Keyring,
 }
 
 #[derive(Clone, Debug)]
@@ -129,8 +136,9 @@ struct Sqlite {
 }
 
 impl Db {
-    /// Opens (creating if needed) and migrates the SQLite database at `path`.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) and migrates the SQLite database at `path`, its faces sealed
+    /// with `keys`.
+    pub fn open(path: &Path, keys: keys::Keyring) -> Result<Self, StoreError> {
         let mut conn = sqlite::open(path)?;
         migrations::migrate(&mut conn)?;
         let readers = (0..READERS)
@@ -141,13 +149,31 @@ impl Db {
             readers: readers.into(),
             next_reader: Arc::default(),
         });
-        Ok(Self { engine })
+        Ok(Self { engine, keys })
     }
 
-    /// Connects to and migrates the PostgreSQL database `target` names.
-    pub fn open_postgres(target: &postgres::Target<'_>) -> Result<Self, StoreError> {
+    /// Connects to and migrates the PostgreSQL database `target` names, its faces sealed with
+    /// `keys`.
+    pub fn open_postgres(
+        target: &postgres::Target<'_>,
+        keys: keys::Keyring,
+    ) -> Result<Self, StoreError> {
         let engine = Engine::Postgres(postgres::Postgres::open(target)?);
-        Ok(Self { engine })
+        Ok(Self { engine, keys })
+    }
+
+    /// The keys faces are sealed with.
+    pub fn keyring(&self) -> &keys::Keyring {
+        &self.keys
+    }
+
+    /// This database with other keys (as a hub given the wrong key file would open it).
+    #[cfg(test)]
+    pub(crate) fn with_keys(&self, keys: keys::Keyring) -> Self {
+        Self {
+            engine: self.engine.clone(),
+            keys,
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -204,15 +230,19 @@ impl Db {
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
+        let keys = self.keys.keys();
         match &self.engine {
             Engine::Sqlite(db) => {
                 let mut conn = lock(&db.writer);
                 let tx = conn.transaction().map_err(StoreError::from)?;
-                let out = f(&tx)?;
+                let out = f(&SqliteSql {
+                    conn: &tx,
+                    keys: &keys,
+                })?;
                 tx.commit().map_err(StoreError::from)?;
                 Ok(out)
             }
-            Engine::Postgres(db) => db.write(f),
+            Engine::Postgres(db) => db.write(&keys, f),
         }
     }
 
@@ -221,17 +251,21 @@ impl Db {
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
+        let keys = self.keys.keys();
         match &self.engine {
             Engine::Sqlite(db) => {
                 let turn = db.next_reader.fetch_add(1, Relaxed);
                 let idle = db.readers.iter().find_map(|r| r.try_lock().ok());
                 let mut conn = idle.unwrap_or_else(|| lock(&db.readers[turn % db.readers.len()]));
                 let tx = conn.transaction().map_err(StoreError::from)?;
-                let out = f(&tx)?;
+                let out = f(&SqliteSql {
+                    conn: &tx,
+                    keys: &keys,
+                })?;
                 tx.commit().map_err(StoreError::from)?;
                 Ok(out)
             }
-            Engine::Postgres(db) => db.read(f),
+            Engine::Postgres(db) => db.read(&keys, f),
         }
     }
 }
@@ -289,14 +323,34 @@ pub(crate) fn id_col<T: FromStr>(row: &Row, col: impl sql::Column) -> rusqlite::
     })
 }
 
-/// Little-endian f32s, the embedding column format.
-pub(crate) fn embedding_to_blob(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+/// `plain` sealed as `purpose` for a column; nothing stays nothing (a face erased from a row
+/// that stays, such as a record's).
+pub(crate) fn seal(sql: &dyn Sql, purpose: Purpose, plain: &[u8]) -> Vec<u8> {
+    match plain.is_empty() {
+        true => Vec::new(),
+        false => sql.faces().seal(purpose, plain),
+    }
 }
 
-/// An embedding column read back: exactly [`EMBEDDING_DIM`] little-endian f32s, else an error
-/// naming `what` (the row) and the length found.
-pub(crate) fn blob_to_embedding(blob: &[u8], what: &str) -> Result<Embedding, StoreError> {
+/// What a sealed column holds.
+pub(crate) fn unseal(sql: &dyn Sql, purpose: Purpose, stored: &[u8]) -> Result<Vec<u8>, StoreError> {
+    Ok(sql.faces().open(purpose, stored)?.into_owned())
+}
+
+/// A template sealed for its column: little-endian f32s inside (none: no face).
+pub(crate) fn seal_embedding(sql: &dyn Sql, values: &[f32]) -> Vec<u8> {
+    let plain: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    seal(sql, Purpose::Template, &plain)
+}
+
+/// A template column read back: exactly [`EMBEDDING_DIM`] little-endian f32s once opened,
+/// else an error naming `what` (the row) and what was found.
+pub(crate) fn open_embedding(
+    sql: &dyn Sql,
+    stored: &[u8],
+    what: &str,
+) -> Result<Embedding, StoreError> {
+    let blob = sql.faces().open(Purpose::Template, stored)?;
     let corrupt = |found: String| {
         StoreError::Corrupt(format!(
             "embedding of {what}: {found}, expected {EMBEDDING_DIM} values"
@@ -312,11 +366,16 @@ pub(crate) fn blob_to_embedding(blob: &[u8], what: &str) -> Result<Embedding, St
     Embedding::try_from(values).map_err(|wrong| corrupt(format!("{} values", wrong.0)))
 }
 
-/// Reads column `col` of `row` as an embedding (for use inside [`Sql::query_map`], where
+/// Reads column `col` of `row` as a template (for use inside [`Sql::query_map`], where
 /// [`readable`] leaves a bad one out and logs it); `what` names the row.
-pub(crate) fn embedding_col(row: &Row, col: &str, what: &str) -> rusqlite::Result<Embedding> {
+pub(crate) fn embedding_col(
+    sql: &dyn Sql,
+    row: &Row,
+    col: &str,
+    what: &str,
+) -> rusqlite::Result<Embedding> {
     let blob: Vec<u8> = row.get(col)?;
-    blob_to_embedding(&blob, what).map_err(|e| {
+    open_embedding(sql, &blob, what).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(
             row.index_of(col),
             rusqlite::types::Type::Blob,

@@ -2,12 +2,13 @@
 //! for an admin to see, never a mark. Keyed by record id, so a door unit that resends changes
 //! nothing. Embeddings are not kept; thumbnails are, under the records' retention.
 
+use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{AttendanceRecord, Candidate, DeviceId, RecordId, StudentId, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::records::candidates_json;
-use super::{Row, Sql, StoreError, id_col, readable};
+use super::{Row, Sql, StoreError, id_col, readable, seal, unseal};
 
 const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captured_at,
     received_at, decision, candidates, thumbnail, reason, detail)
@@ -78,7 +79,10 @@ pub fn insert(
             received_at,
             record.decision.as_str(),
             candidates_json(record),
-            record.thumbnail.as_ref().map(|t| t.0.as_slice()),
+            record
+                .thumbnail
+                .as_ref()
+                .map(|t| seal(sql, Purpose::Crop, &t.0)),
             reason.code,
             reason.detail,
         ],
@@ -117,12 +121,13 @@ pub fn remove(sql: &dyn Sql, id: RecordId) -> Result<(), StoreError> {
 }
 
 pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-    sql.query_one(
+    let stored: Option<Vec<u8>> = sql.query_one(
         THUMBNAIL,
         params![id.to_string()],
         "quarantined record",
         |r| r.get("thumbnail"),
-    )
+    )?;
+    stored.map(|t| unseal(sql, Purpose::Crop, &t)).transpose()
 }
 
 /// Drops every held record naming `student` as a candidate (erasure). Returns how many.

@@ -6,6 +6,7 @@
 
 use std::ops::ControlFlow;
 
+use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, Embedding, RecordId, StudentId, UnixMillis,
 };
@@ -13,7 +14,9 @@ use rusqlite::params;
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Row, Sql, StoreError, blob_to_embedding, embedding_to_blob, id_col, readable};
+use super::{
+    Row, Sql, StoreError, id_col, open_embedding, readable, seal, seal_embedding, unseal,
+};
 
 /// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
 /// CHECK of migration 4, the first day the API accepts).
@@ -204,10 +207,13 @@ pub fn insert(
             received_at,
             record.model.as_str(),
             record.gallery_version.0,
-            embedding_to_blob(&record.embedding.0),
+            seal_embedding(sql, &record.embedding.0),
             candidates_json(record),
             record.decision.as_str(),
-            record.thumbnail.as_ref().map(|t| t.0.as_slice()),
+            record
+                .thumbnail
+                .as_ref()
+                .map(|t| seal(sql, Purpose::Crop, &t.0)),
             quality.to_string(),
             standing.status.as_str(),
             standing.final_student.map(|s| s.to_string()),
@@ -390,9 +396,11 @@ pub fn named_by_door(
 }
 
 pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-    sql.query_one(THUMBNAIL, params![id.to_string()], "record", |r| {
-        r.get("thumbnail")
-    })
+    let stored: Option<Vec<u8>> =
+        sql.query_one(THUMBNAIL, params![id.to_string()], "record", |r| {
+            r.get("thumbnail")
+        })?;
+    stored.map(|t| unseal(sql, Purpose::Crop, &t)).transpose()
 }
 
 /// The embedding a record carries; not found once retention has deleted it.
@@ -405,7 +413,7 @@ pub fn embedding(sql: &dyn Sql, id: RecordId) -> Result<Embedding, StoreError> {
             "the record's face (deleted by retention)",
         ));
     }
-    blob_to_embedding(&blob, &format!("record {id}"))
+    open_embedding(sql, &blob, &format!("record {id}"))
 }
 
 /// Deletes the crop and embedding of every record decided before `reviewed_before`.

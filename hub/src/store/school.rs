@@ -9,7 +9,9 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Row, Sql, StoreError, embedding_col, embedding_to_blob, readable};
+use rollcall_runtime::seal::Purpose;
+
+use super::{Row, Sql, StoreError, embedding_col, readable, seal, seal_embedding};
 use super::{consent, id_col};
 
 const INSERT_CLASS: &str =
@@ -288,9 +290,9 @@ pub fn insert_enrolment(sql: &dyn Sql, e: &NewEnrolment<'_>) -> Result<Uuid, Sto
             id.to_string(),
             e.student.to_string(),
             e.model,
-            embedding_to_blob(e.embedding),
+            seal_embedding(sql, e.embedding),
             e.quality,
-            e.thumbnail,
+            e.thumbnail.map(|jpeg| seal(sql, Purpose::Crop, jpeg)),
             e.at,
             e.figures,
             e.source.as_str(),
@@ -326,7 +328,7 @@ pub fn enrolments(sql: &dyn Sql, student: StudentId) -> Result<Vec<Enrolment>, S
         Ok(Enrolment {
             id,
             model: r.get("model")?,
-            embedding: embedding_col(r, "embedding", &format!("enrolment {id}"))?,
+            embedding: embedding_col(sql, r, "embedding", &format!("enrolment {id}"))?,
             quality: r.get("quality")?,
             created_at: r.get("created_at")?,
         })

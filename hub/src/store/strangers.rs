@@ -8,7 +8,7 @@ use rusqlite::params;
 use uuid::Uuid;
 
 use super::{
-    Row, Sql, StoreError, blob_to_embedding, embedding_col, embedding_to_blob, id_col, readable,
+    Row, Sql, StoreError, embedding_col, id_col, open_embedding, readable, seal_embedding,
 };
 
 // Walks the partial index of migration 7, newest first.
@@ -33,9 +33,9 @@ pub struct Face {
     pub quality: serde_json::Value,
 }
 
-fn face(r: &Row) -> rusqlite::Result<Face> {
+fn face(sql: &dyn Sql, r: &Row) -> rusqlite::Result<Face> {
     let id: RecordId = id_col(r, "id")?;
-    let embedding = embedding_col(r, "embedding", &format!("record {id}"))?;
+    let embedding = embedding_col(sql, r, "embedding", &format!("record {id}"))?;
     let quality: String = r.get("quality")?;
     Ok(Face {
         id,
@@ -49,7 +49,7 @@ fn face(r: &Row) -> rusqlite::Result<Face> {
 
 /// The newest `limit` pending Unknown records that have a crop, newest first.
 pub fn pending_unknown(sql: &dyn Sql, limit: usize) -> Result<Vec<Face>, StoreError> {
-    let rows = sql.query_map(PENDING_UNKNOWN, params![limit as i64], face)?;
+    let rows = sql.query_map(PENDING_UNKNOWN, params![limit as i64], |r| face(sql, r))?;
     readable(rows, "unknown face")
 }
 
@@ -72,7 +72,7 @@ pub fn dismiss(sql: &dyn Sql, d: &Dismissal<'_>) -> Result<Uuid, StoreError> {
         params![
             id.to_string(),
             d.model,
-            embedding_to_blob(d.centroid),
+            seal_embedding(sql, d.centroid),
             d.faces as i64,
             d.by,
             d.at
@@ -88,7 +88,8 @@ pub fn dismissed(sql: &dyn Sql, model: &str) -> Result<Vec<Embedding>, StoreErro
     })?;
     let mut out = Vec::new();
     for (id, blob) in readable(rows, "dismissed stranger")? {
-        out.push(blob_to_embedding(
+        out.push(open_embedding(
+            sql,
             &blob,
             &format!("dismissed stranger {id}"),
         )?);
@@ -111,7 +112,7 @@ pub fn templates(sql: &dyn Sql, model: &str) -> Result<Vec<(StudentId, Embedding
     for (id, student, blob) in readable(rows, "template")? {
         out.push((
             student,
-            blob_to_embedding(&blob, &format!("enrolment {id}"))?,
+            open_embedding(sql, &blob, &format!("enrolment {id}"))?,
         ));
     }
     Ok(out)
@@ -205,7 +206,7 @@ mod tests {
                     sql.execute(
                         "INSERT INTO embeddings (id, student_id, model, embedding, created_at)
                          VALUES (?1, ?2, ?3, ?4, 0)",
-                        params![id, student.to_string(), model, embedding_to_blob(&face)],
+                        params![id, student.to_string(), model, seal_embedding(sql, &face)],
                     )?;
                 }
                 assert_eq!(templates(sql, "m")?, [(student, face)]);

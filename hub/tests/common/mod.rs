@@ -188,7 +188,11 @@ impl TestHub {
 
     /// A second handle on the hub's database (WAL lets tests read and seed beside it).
     pub fn db(&self) -> Db {
-        Db::open(&self.data_dir.join(rollcall_hub::store::DATABASE_FILE)).unwrap()
+        let keys = rollcall_hub::store::keys::Keyring::load(
+            &self.data_dir.join(rollcall_hub::store::keys::KEY_FILE),
+        )
+        .unwrap();
+        Db::open(&self.data_dir.join(rollcall_hub::store::DATABASE_FILE), keys).unwrap()
     }
 
     /// Stops the hub and checks it stopped cleanly.

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rollcall_runtime::seal::Purpose;
 use rollcall_runtime::sqlite::is_disk_full;
 use rollcall_shared::{
     AttendanceRecord, Decision, Limits, Message, RecordId, UnixMillis, decode, encode,
@@ -33,7 +34,7 @@ const EXPIRED_THUMBNAILS: &str =
     "SELECT id, payload FROM outbox WHERE has_thumbnail = 1 AND created_ms < ?1";
 const UPDATE_PAYLOAD: &str = "UPDATE outbox SET payload = ?2, has_thumbnail = 0 WHERE id = ?1";
 
-/// A stored record's id bytes and its encoded payload.
+/// A stored record's id bytes and its encoded payload, sealed.
 type IdAndPayload = (Vec<u8>, Vec<u8>);
 
 /// Why the outbox failed. Records already committed stay committed.
@@ -125,7 +126,8 @@ impl Outbox {
         let mut record = record.clone();
         let mut room_made = false;
         loop {
-            let payload = encode(&Message::Record(record.clone()), Limits::FROM_DEVICE)?;
+            let encoded = encode(&Message::Record(record.clone()), Limits::FROM_DEVICE)?;
+            let payload = self.db.seal(Purpose::Record, &encoded);
             let used: i64 = self.db.lock()?.query_row(USED_BYTES, [], |r| r.get(0))?;
             let len = payload.len() as u64;
             match admit(record.decision, used as u64, len, self.max_bytes, room_made) {
@@ -236,11 +238,13 @@ impl Outbox {
     fn strip(&self, rows: Vec<IdAndPayload>) -> Result<u64, OutboxError> {
         let mut freed = 0;
         for (id, payload) in rows {
-            let Ok(Message::Record(mut record)) = decode(&payload, Limits::FROM_DEVICE) else {
+            let encoded = self.db.unseal(Purpose::Record, &payload)?;
+            let Ok(Message::Record(mut record)) = decode(&encoded, Limits::FROM_DEVICE) else {
                 return Err(DbError::Corrupt("an outbox row does not decode".into()).into());
             };
             record.thumbnail = None;
-            let smaller = encode(&Message::Record(record), Limits::FROM_DEVICE)?;
+            let encoded = encode(&Message::Record(record), Limits::FROM_DEVICE)?;
+            let smaller = self.db.seal(Purpose::Record, &encoded);
             freed += payload.len().saturating_sub(smaller.len()) as u64;
             self.db
                 .lock()?
@@ -252,11 +256,14 @@ impl Outbox {
 
     /// The encoded message of `id`, if the outbox still holds it.
     pub fn payload(&self, id: RecordId) -> Result<Option<Vec<u8>>, OutboxError> {
-        let conn = self.db.lock()?;
-        let row = conn
+        let row: Option<Vec<u8>> = self
+            .db
+            .lock()?
             .query_row(SELECT_PAYLOAD, [id.0.as_bytes().as_slice()], |r| r.get(0))
             .optional()?;
-        Ok(row)
+        Ok(row
+            .map(|sealed| self.db.unseal(Purpose::Record, &sealed))
+            .transpose()?)
     }
 
     /// Every record held, oldest first.

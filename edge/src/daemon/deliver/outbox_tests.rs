@@ -7,7 +7,7 @@ const MIB: u64 = 1024 * 1024;
 
 fn outbox(max: u64) -> (tempfile::TempDir, Outbox) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("edge.db")).unwrap();
+    let db = Db::open(&dir.path().join("edge.db"), crate::daemon::db::test_keys()).unwrap();
     (dir, Outbox::new(db, max))
 }
 
@@ -20,7 +20,7 @@ fn committed_records_survive_reopening_until_deleted() {
     assert_eq!(outbox.commit(&b).unwrap(), Committed::Stored);
     assert_eq!(outbox.commit(&a).unwrap(), Committed::Stored, "idempotent");
     drop(outbox);
-    let outbox = Outbox::new(Db::open(&dir.path().join("edge.db")).unwrap(), MIB);
+    let outbox = Outbox::new(Db::open(&dir.path().join("edge.db"), crate::daemon::db::test_keys()).unwrap(), MIB);
     assert_eq!(outbox.ids().unwrap(), [a.id, b.id]);
     let payload = outbox.payload(b.id).unwrap().unwrap();
     assert_eq!(

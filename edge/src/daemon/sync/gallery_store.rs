@@ -11,6 +11,7 @@ use rollcall_shared::{
     GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, UnknownFaces,
     decode, encode,
 };
+use rollcall_runtime::seal::Purpose;
 use rusqlite::{OptionalExtension, params};
 
 use crate::daemon::db::{Db, DbError};
@@ -71,8 +72,9 @@ impl GalleryStore {
             );
             return Ok(empty);
         }
-        let restored = match decode(&bytes, Limits::FROM_HUB) {
-            Ok(Message::Gallery(snapshot)) => empty.apply(&snapshot).ok(),
+        let opened = self.db.unseal(Purpose::Gallery, &bytes);
+        let restored = match opened.map(|bytes| decode(&bytes, Limits::FROM_HUB)) {
+            Ok(Ok(Message::Gallery(snapshot))) => empty.apply(&snapshot).ok(),
             _ => None,
         };
         Ok(restored.unwrap_or_else(|| {
@@ -133,7 +135,9 @@ impl GalleryStore {
 
     fn save(&self, state: &GalleryState) -> Result<(), SyncError> {
         let snapshot = Message::Gallery(GalleryUpdate::snapshot(state));
-        let bytes = encode(&snapshot, Limits::FROM_HUB)?;
+        let bytes = self
+            .db
+            .seal(Purpose::Gallery, &encode(&snapshot, Limits::FROM_HUB)?);
         let mut conn = self.db.lock()?;
         let tx = conn.transaction()?;
         let version = state.version.0 as i64;
@@ -183,7 +187,7 @@ mod tests {
     fn the_school_settings_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.db");
-        let store = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m").unwrap());
+        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), ModelId::new("m").unwrap());
         assert_eq!(store.zone().unwrap(), None, "nothing until the hub says");
         assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Discard);
         let new_york = SiteZone::named("America/New_York").unwrap();
@@ -191,7 +195,7 @@ mod tests {
         let london = SiteZone::named("Europe/London").unwrap();
         store.save_site(&london, UnknownFaces::Keep).unwrap();
         drop(store);
-        let store = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m").unwrap());
+        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), ModelId::new("m").unwrap());
         assert_eq!(store.zone().unwrap().unwrap().name(), "Europe/London");
         assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Keep);
         // A name this build's tz database does not know is ignored, not fatal.
@@ -209,7 +213,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.db");
         let model = ModelId::new("m1").unwrap();
-        let store = GalleryStore::new(Db::open(&path).unwrap(), model.clone());
+        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), model.clone());
         let empty = store.load().unwrap();
         let (v1, u1) = update_to(&empty, 1);
         assert_eq!(store.apply(&empty, &u1).unwrap(), v1);
@@ -224,9 +228,9 @@ mod tests {
             "{err}"
         );
         drop(store);
-        let store = GalleryStore::new(Db::open(&path).unwrap(), model);
+        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), model);
         assert_eq!(store.load().unwrap(), v1);
-        let other = GalleryStore::new(Db::open(&path).unwrap(), ModelId::new("m2").unwrap());
+        let other = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), ModelId::new("m2").unwrap());
         assert_eq!(
             other.load().unwrap().version,
             GalleryVersion(0),

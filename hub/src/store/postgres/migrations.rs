@@ -327,7 +327,12 @@ CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
 const BASELINE_VERSION: usize = 17;
 
 /// Migrations after the baseline, written for PostgreSQL, in step with SQLite's list.
-const AFTER_BASELINE: &[&str] = &[MIGRATION_18, MIGRATION_19, MIGRATION_20];
+const AFTER_BASELINE: &[&str] = &[
+    MIGRATION_18,
+    MIGRATION_19,
+    MIGRATION_20,
+    MIGRATION_21,
+];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
 const MIGRATION_18: &str = "
@@ -365,6 +370,17 @@ CREATE TABLE consent_changes (
     recorded_at BIGINT NOT NULL
 );
 CREATE INDEX consent_changes_student ON consent_changes(student_id, id);
+";
+
+/// The keys faces have been sealed with (`store::keys`), by id: never the keys themselves, which
+/// live in a file of their own. A key in use must be in the hub's key file for it to start; a
+/// retired key seals nothing any more.
+const MIGRATION_21: &str = "
+CREATE TABLE face_keys (
+    id TEXT PRIMARY KEY,
+    added_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

@@ -18,6 +18,7 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use postgres::{IsolationLevel, Statement, Transaction};
+use rollcall_runtime::seal::FaceKeys;
 use rusqlite::ToSql;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -99,6 +100,7 @@ impl Postgres {
     /// Runs `f` in one write transaction, writers one at a time; commits when it succeeds.
     pub fn write<T, E: From<StoreError>>(
         &self,
+        keys: &FaceKeys,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.pool.get().map_err(StoreError::from)?;
@@ -106,12 +108,13 @@ impl Postgres {
         let mut tx = client.transaction().map_err(StoreError::from)?;
         tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
             .map_err(StoreError::from)?;
-        run(tx, statements, f)
+        run(tx, statements, keys, f)
     }
 
     /// Runs `f` in a read-only transaction on one snapshot.
     pub fn read<T, E: From<StoreError>>(
         &self,
+        keys: &FaceKeys,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.pool.get().map_err(StoreError::from)?;
@@ -122,18 +125,20 @@ impl Postgres {
             .read_only(true)
             .start()
             .map_err(StoreError::from)?;
-        run(tx, statements, f)
+        run(tx, statements, keys, f)
     }
 }
 
 fn run<T, E: From<StoreError>>(
     tx: Transaction<'_>,
     statements: &mut HashMap<String, Statement>,
+    keys: &FaceKeys,
     f: impl FnOnce(&dyn Sql) -> Result<T, E>,
 ) -> Result<T, E> {
     let sql = PgSql {
         tx: RefCell::new(tx),
         statements: RefCell::new(statements),
+        keys,
     };
     let out = f(&sql)?;
     sql.tx.into_inner().commit().map_err(StoreError::from)?;
@@ -191,6 +196,7 @@ fn tls(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, StoreError> {
 struct PgSql<'a> {
     tx: RefCell<Transaction<'a>>,
     statements: RefCell<&'a mut HashMap<String, Statement>>,
+    keys: &'a FaceKeys,
 }
 
 impl PgSql<'_> {
@@ -257,5 +263,9 @@ impl Sql for PgSql<'_> {
 
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    fn faces(&self) -> &FaceKeys {
+        self.keys
     }
 }

@@ -12,6 +12,9 @@
 
 mod sqlite;
 
+pub(crate) use sqlite::SqliteSql;
+
+use rollcall_runtime::seal::FaceKeys;
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, Value, ValueRef};
 
@@ -42,6 +45,9 @@ pub trait Sql {
     fn batch(&self, sql: &str) -> Result<(), StoreError>;
 
     fn dialect(&self) -> Dialect;
+
+    /// The keys faces are sealed with in this transaction (`store::keys`).
+    fn faces(&self) -> &FaceKeys;
 }
 
 impl dyn Sql + '_ {

@@ -257,7 +257,7 @@ fn the_database_is_reached_over_tls_and_its_certificate_checked() {
         ca_file: Some(ca),
         pool_size: 1,
     };
-    let db = Db::open_postgres(&target(&pki.ca)).unwrap();
+    let db = Db::open_postgres(&target(&pki.ca), crate::store::engines::test_keys()).unwrap();
     let ssl: bool = db
         .read_blocking(|sql| {
             sql.query_one(
@@ -272,7 +272,8 @@ fn the_database_is_reached_over_tls_and_its_certificate_checked() {
 
     let other = tempfile::tempdir().unwrap();
     let stranger = rollcall_e2e::pki::Pki::new(other.path()).unwrap();
-    let refused = Db::open_postgres(&target(&stranger.ca)).unwrap_err();
+    let refused =
+        Db::open_postgres(&target(&stranger.ca), crate::store::engines::test_keys()).unwrap_err();
     assert!(
         matches!(refused, StoreError::Connect(_)),
         "a server whose certificate another CA signed is refused: {refused}"
