@@ -4,10 +4,10 @@
 //!
 //! A rotation, in order:
 //! 1. a new key joins the key file and seals from then on (a serving hub reads the file again
-//!    within [`RECHECK`]);
+//!    as its next transaction starts);
 //! 2. every face is sealed again under it, a short transaction at a time;
-//! 3. after the serving hub has surely read the new file, a second pass catches faces it
-//!    sealed with the old key meanwhile;
+//! 3. once the serving hub's transactions that began before have surely ended ([`IN_FLIGHT`]),
+//!    a second pass catches any face they sealed with the old key;
 //! 4. the old keys leave the key file for `<key file>.retired` (a backup from before the
 //!    rotation needs them) and the database records them as retired.
 
@@ -21,8 +21,12 @@ use serde_json::json;
 use crate::config::Config;
 use crate::setup::{self, CLI_ACTOR, SetupError};
 use crate::store::audit::{self, Change};
-use crate::store::keys::{self, Census, Forgotten, Pass, RECHECK};
+use crate::store::keys::{self, Census, Forgotten, Pass};
 use crate::store::{Db, StoreError};
+
+/// How long a serving hub's transaction that began before the new key file may still be
+/// sealing with the old key: far longer than any of them takes.
+pub const IN_FLIGHT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Why a key command did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -107,9 +111,7 @@ pub fn reseal(config: &Config) -> Result<Resealed, FaceKeysError> {
 
 fn reseal_with(db: &Db, file: &Path) -> Result<Resealed, FaceKeysError> {
     let mut pass = keys::reseal(db)?;
-    // A serving hub reads the key file again within RECHECK of its next transaction: past
-    // that, nothing new is sealed with an old key, and a second pass finds what was.
-    std::thread::sleep(2 * RECHECK + RECHECK / 2);
+    std::thread::sleep(IN_FLIGHT);
     let second = keys::reseal(db)?;
     pass.changed += second.changed;
     pass.unreadable = second.unreadable;

@@ -10,7 +10,7 @@ use common::door::Door;
 use common::faces::{photo, start_faces_hub};
 use common::*;
 use reqwest::StatusCode;
-use rollcall_e2e::faces::{prints_in_database, template_prints};
+use rollcall_e2e::faces::{prints_in_database, stored_prints, template_prints};
 use rollcall_e2e::mosquitto::Mosquitto;
 use rollcall_models::pipeline::model_id;
 use rollcall_shared::topics::Channel;
@@ -41,9 +41,14 @@ fn sent_galleries_hold(hub: &TestHub, student: StudentId) -> bool {
         .unwrap()
         .map(Result::unwrap)
         .collect();
+    let keys = rollcall_runtime::seal::FaceKeys::load(
+        &hub.data_dir.join(rollcall_hub::store::keys::KEY_FILE),
+    )
+    .unwrap();
     blobs.iter().any(|b| {
+        let state = keys.open(rollcall_runtime::seal::Purpose::Gallery, b).unwrap();
         let (entries, _): (Vec<GalleryEntry>, Vec<TimetableSlot>) =
-            postcard::from_bytes(b).unwrap();
+            postcard::from_bytes(&state).unwrap();
         entries
             .iter()
             .any(|e| e.student == student && !e.embeddings.is_empty())
@@ -193,10 +198,16 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
     assert_eq!(seen["register_by_hand"], false);
 
     let (_, templates) = admin.get(&format!("/students/{colin}/embeddings")).await;
-    let prints = template_prints(&templates);
     let db = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    assert_eq!(
+        prints_in_database(&db, &template_prints(&templates)),
+        0,
+        "the hub's files hold no template in the clear"
+    );
+    let sealed = "SELECT embedding FROM embeddings WHERE student_id = ?1";
+    let prints = stored_prints(&db, sealed, &colin);
     let in_hub_files = || prints_in_database(&db, &prints);
-    assert_eq!(in_hub_files(), 2, "both templates are in the hub's files");
+    assert_eq!(in_hub_files(), 2, "both sealed templates are in the hub's files");
 
     // Withdrawn: every face goes at once on the hub, and from the door with the next push;
     // the hub says the unit may hold them until its heartbeat confirms that gallery.

@@ -39,8 +39,8 @@ pub fn stranger_replay(root: &Path) -> PathBuf {
 }
 
 /// The first 32 bytes of each template in `templates` (the answer of
-/// `GET /students/{id}/embeddings`) as both daemons store them: little-endian f32s. Enough
-/// to tell whether a copy of a template is left in a file.
+/// `GET /students/{id}/embeddings`) as little-endian f32s, the bytes inside a sealed value:
+/// never to be found in a file.
 pub fn template_prints(templates: &serde_json::Value) -> Vec<Vec<u8>> {
     let all = templates.as_array().map(Vec::as_slice).unwrap_or_default();
     all.iter()
@@ -49,6 +49,25 @@ pub fn template_prints(templates: &serde_json::Value) -> Vec<Vec<u8>> {
             let first = values.iter().take(8).filter_map(serde_json::Value::as_f64);
             first.flat_map(|v| (v as f32).to_le_bytes()).collect()
         })
+        .collect()
+}
+
+/// The first 32 bytes (the seal's header and random nonce: unique to each value) of each
+/// value `query` (one blob column, `?1` = `param`) returns from the SQLite database `db`, read
+/// beside the daemon that writes it. Enough to tell whether a copy of the sealed value, or of
+/// the page it was on, is left in the file.
+pub fn stored_prints(db: &Path, query: &str, param: &str) -> Vec<Vec<u8>> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("{}: {e}", db.display()));
+    let mut statement = conn.prepare(query).unwrap();
+    let blobs = statement
+        .query_map([param], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    blobs
+        .into_iter()
+        .map(|b| b[..b.len().min(32)].to_vec())
         .collect()
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rollcall_e2e::api::Api;
 use rollcall_e2e::edge::EdgeSetup;
-use rollcall_e2e::faces::{photos_of, prints_in_database, template_prints};
+use rollcall_e2e::faces::{photos_of, prints_in_database, stored_prints, template_prints};
 use rollcall_e2e::hub::{ADMIN, ADMIN_PASSWORD, HubSetup};
 use rollcall_e2e::process::run;
 use rollcall_e2e::wait_until;
@@ -248,19 +248,23 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     }
 
     // A parent withdraws consent: the student's templates leave the hub at once and the door
-    // unit with the next gallery; once the unit has confirmed that gallery in a heartbeat, no
-    // byte of their templates is left in its database or its write-ahead log.
+    // unit with the next gallery; once the unit has confirmed that gallery in a heartbeat, the
+    // sealed gallery that held them is left nowhere in its database or its write-ahead log
+    // (and no template was ever there in the clear).
     let gone = &students[ENROLLED[0]];
     let templates = admin
         .get(&format!("/students/{gone}/embeddings"))
         .await
         .unwrap();
-    let prints = template_prints(&templates);
-    assert!(!prints.is_empty(), "{templates}");
+    let clear = template_prints(&templates);
+    assert!(!clear.is_empty(), "{templates}");
+    assert_eq!(prints_in_database(&door.db(), &clear), 0, "sealed on the card");
+    let gallery = "SELECT snapshot FROM gallery WHERE slot = ?1";
+    let prints = stored_prints(&door.db(), gallery, "1");
     let held_by_door = || prints_in_database(&door.db(), &prints);
     assert!(
         held_by_door() > 0,
-        "the door unit held the templates before"
+        "the door unit held the gallery with them before"
     );
     let withdrawal = json!({"state": "withdrawn", "by": "Their mother"});
     let path = format!("/students/{gone}/consent");

@@ -1,6 +1,7 @@
 //! Faces at rest on the hub: every column that holds a face is sealed
 //! ([`rollcall_runtime::seal`]) under the keys of a file outside the database, which the store
-//! reads again when it changes, so a rotation reaches a hub that is serving.
+//! reads again whenever it has changed as a transaction starts, so a rotation reaches a hub
+//! that is serving before the first face is sealed again.
 //!
 //! The database names the keys its faces were sealed with (`face_keys`, ids only): a hub starts
 //! only when its key file holds every one still in use ([`admit`]). Then [`reseal`] brings
@@ -11,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use rollcall_runtime::seal::{FaceKeys, KeyFileError, KeyId, Kept, Purpose};
 use rollcall_shared::UnixMillis;
@@ -22,14 +23,12 @@ use super::{Db, Sql, StoreError, readable};
 /// The key file inside the data directory, unless `[privacy] face_key_file` says otherwise.
 pub const KEY_FILE: &str = "faces.key";
 
-/// How often, at most, a transaction looks whether the key file changed.
-pub const RECHECK: Duration = Duration::from_secs(2);
-
 /// Rows re-sealed per write transaction: short, so ingest and teachers wait little.
 const BATCH: i64 = 200;
 
-/// The key file as last read, read again when it changes (checked at most every
-/// [`RECHECK`]): a rotation run beside the hub reaches it without a restart.
+/// The key file as last read, read again when it has changed (a look at its size and time
+/// as each transaction starts: a few microseconds): a rotation run beside the hub reaches it
+/// without a restart.
 #[derive(Clone)]
 pub struct Keyring {
     path: Option<Arc<Path>>,
@@ -39,7 +38,6 @@ pub struct Keyring {
 struct Held {
     keys: Arc<FaceKeys>,
     stamp: Option<Stamp>,
-    checked: Instant,
 }
 
 /// What tells a rewritten key file: its modification time and length.
@@ -80,7 +78,6 @@ impl Keyring {
         let held = Held {
             keys: Arc::new(keys),
             stamp,
-            checked: Instant::now(),
         };
         Self {
             path,
@@ -93,16 +90,13 @@ impl Keyring {
     }
 
     /// The keys now: read again first when the file changed since. A file that cannot be read
-    /// (being replaced by hand, say) leaves the keys as they were, with a warning.
+    /// (being replaced by hand, say) leaves the keys as they were, with a warning, until it
+    /// changes again.
     pub fn keys(&self) -> Arc<FaceKeys> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         let Some(path) = &self.path else {
             return held.keys.clone();
         };
-        if held.checked.elapsed() < RECHECK {
-            return held.keys.clone();
-        }
-        held.checked = Instant::now();
         let now = stamp(path);
         if now == held.stamp {
             return held.keys.clone();
@@ -113,7 +107,10 @@ impl Keyring {
                 held.keys = Arc::new(keys);
                 held.stamp = now;
             }
-            Err(e) => tracing::warn!("face keys kept as they were: {e}"),
+            Err(e) => {
+                tracing::warn!("face keys kept as they were: {e}");
+                held.stamp = now;
+            }
         }
         held.keys.clone()
     }
