@@ -60,7 +60,8 @@ pub fn status(config: &Config) -> Result<Status, FaceKeysError> {
     let file = config.face_key_path();
     let held = FaceKeys::load(&file)?.ids().collect();
     let db = setup::open_unadmitted(config)?;
-    let (in_use, census) = db.read_blocking(|sql| Ok::<_, StoreError>((keys::in_use(sql)?, keys::census(sql)?)))?;
+    let (in_use, census) =
+        db.read_blocking(|sql| Ok::<_, StoreError>((keys::in_use(sql)?, keys::census(sql)?)))?;
     Ok(Status {
         file,
         held,
@@ -172,9 +173,7 @@ pub fn retired_file(file: &Path) -> PathBuf {
 fn keep_retired(keys: &FaceKeys, old: &[KeyId], kept_in: &Path) -> Result<(), KeyFileError> {
     let mut retired = match FaceKeys::load(kept_in) {
         Ok(previous) => Some(previous),
-        Err(KeyFileError::Read { source, .. })
-            if source.kind() == std::io::ErrorKind::NotFound =>
-        {
+        Err(KeyFileError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             None
         }
         Err(e) => return Err(e),

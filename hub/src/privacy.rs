@@ -57,7 +57,8 @@ pub fn schedule(config: &Config) -> Schedule {
         ),
         who_can_see: "Admins (the crops, on the student's page). Door units hold the templates, \
                       never the crops or photos",
-        held: "The hub's database; each door unit's gallery",
+        held: "The hub's database and its backups; each door unit's gallery; encrypted in \
+               each, under a key kept apart from them",
     }];
     kept.push(Kept {
         what: "The face seen at the door for each record that a person must check: a small crop \
@@ -70,7 +71,8 @@ pub fn schedule(config: &Config) -> Schedule {
             days(r.undecided_days)
         ),
         who_can_see: "The class's teachers and admins",
-        held: "The hub's database; the door unit's outbox until the hub has it",
+        held: "The hub's database and its backups; the door unit's outbox until the hub has \
+               it; encrypted in each, under a key kept apart from them",
     });
     if config.privacy.unknown_faces == UnknownFaces::Keep {
         kept.push(Kept {
@@ -85,7 +87,8 @@ pub fn schedule(config: &Config) -> Schedule {
                 days(r.thumbnail_days)
             ),
             who_can_see: "Teachers and admins",
-            held: "The hub's database; the door unit's outbox until the hub has it",
+            held: "The hub's database and its backups; the door unit's outbox until the hub has \
+               it; encrypted in each, under a key kept apart from them",
         });
     }
     kept.push(Kept {

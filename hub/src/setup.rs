@@ -14,9 +14,9 @@ use crate::auth::key::{KeyError, SigningKey};
 use crate::config::Config;
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
+use crate::store::keys::{self, Keyring, KeysError};
 use crate::store::postgres::Target;
 use crate::store::users::{self, Role, User};
-use crate::store::keys::{self, Keyring, KeysError};
 use crate::store::{DATABASE_FILE, Db, StoreError};
 
 /// The actor named in the audit log for command-line changes.

@@ -46,7 +46,9 @@ fn sent_galleries_hold(hub: &TestHub, student: StudentId) -> bool {
     )
     .unwrap();
     blobs.iter().any(|b| {
-        let state = keys.open(rollcall_runtime::seal::Purpose::Gallery, b).unwrap();
+        let state = keys
+            .open(rollcall_runtime::seal::Purpose::Gallery, b)
+            .unwrap();
         let (entries, _): (Vec<GalleryEntry>, Vec<TimetableSlot>) =
             postcard::from_bytes(&state).unwrap();
         entries
@@ -207,7 +209,11 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
     let sealed = "SELECT embedding FROM embeddings WHERE student_id = ?1";
     let prints = stored_prints(&db, sealed, &colin);
     let in_hub_files = || prints_in_database(&db, &prints);
-    assert_eq!(in_hub_files(), 2, "both sealed templates are in the hub's files");
+    assert_eq!(
+        in_hub_files(),
+        2,
+        "both sealed templates are in the hub's files"
+    );
 
     // Withdrawn: every face goes at once on the hub, and from the door with the next push;
     // the hub says the unit may hold them until its heartbeat confirms that gallery.

@@ -78,7 +78,10 @@ async fn a_rotation_reseals_faces_while_the_hub_serves_and_a_lost_key_leaves_the
     assert_ne!(rotated.added, first);
     let resealed = rotated.resealed.unwrap();
     assert_eq!(resealed.retired, [first]);
-    assert!(resealed.pass.changed >= 2, "template and crop: {resealed:?}");
+    assert!(
+        resealed.pass.changed >= 2,
+        "template and crop: {resealed:?}"
+    );
     let held: Vec<_> = FaceKeys::load(&key_file).unwrap().ids().collect();
     assert_eq!(held, [rotated.added], "the old key left the key file");
     let kept = FaceKeys::load(&face_keys::retired_file(&key_file)).unwrap();
@@ -99,7 +102,9 @@ async fn a_rotation_reseals_faces_while_the_hub_serves_and_a_lost_key_leaves_the
     // faces it cannot open; giving them up lets it start with every student.
     let hub = restart_hub_with(hub, |config| {
         std::fs::remove_file(config.face_key_path()).unwrap();
-        let refused = rollcall_hub::setup::open_store(config).unwrap_err().to_string();
+        let refused = rollcall_hub::setup::open_store(config)
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains(&rotated.added.to_string()) && refused.contains("faces-key lost"),
             "{refused}"

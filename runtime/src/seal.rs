@@ -480,7 +480,10 @@ mod tests {
         let rotated = FaceKeys::load(&path).unwrap().with_new_key();
         rotated.save(&path).unwrap();
         let loaded = FaceKeys::load(&path).unwrap();
-        assert_eq!(loaded.ids().collect::<Vec<_>>(), rotated.ids().collect::<Vec<_>>());
+        assert_eq!(
+            loaded.ids().collect::<Vec<_>>(),
+            rotated.ids().collect::<Vec<_>>()
+        );
         assert_ne!(loaded.current(), first.current());
         let resealed = loaded.reseal(Purpose::Gallery, &old).unwrap().unwrap();
         assert_eq!(Kept::of(&resealed), Kept::Sealed(loaded.current()));
@@ -491,7 +494,10 @@ mod tests {
             retired.open(Purpose::Gallery, &old),
             Err(SealError::UnknownKey(first.current()))
         );
-        assert_eq!(&*retired.open(Purpose::Gallery, &resealed).unwrap(), b"gallery");
+        assert_eq!(
+            &*retired.open(Purpose::Gallery, &resealed).unwrap(),
+            b"gallery"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

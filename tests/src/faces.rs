@@ -57,8 +57,9 @@ pub fn template_prints(templates: &serde_json::Value) -> Vec<Vec<u8>> {
 /// beside the daemon that writes it. Enough to tell whether a copy of the sealed value, or of
 /// the page it was on, is left in the file.
 pub fn stored_prints(db: &Path, query: &str, param: &str) -> Vec<Vec<u8>> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap_or_else(|e| panic!("{}: {e}", db.display()));
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("{}: {e}", db.display()));
     let mut statement = conn.prepare(query).unwrap();
     let blobs = statement
         .query_map([param], |r| r.get::<_, Vec<u8>>(0))

@@ -133,10 +133,9 @@ impl HubSetup {
             store: self.store.clone(),
         };
         std::fs::create_dir_all(setup.data_dir())?;
-        std::fs::copy(
-            self.data_dir().join("jwt.key"),
-            setup.data_dir().join("jwt.key"),
-        )?;
+        for key in ["jwt.key", "faces.key"] {
+            std::fs::copy(self.data_dir().join(key), setup.data_dir().join(key))?;
+        }
         setup.write_config(faces)?;
         Ok(setup)
     }

@@ -147,6 +147,13 @@ async fn a_backup_taken_under_ingest_restores_every_acknowledged_record() {
         ),
     )
     .unwrap();
+    // The backup holds no key to its faces: without the first hub's key file the new hub does
+    // not start, and says what to do; with it, it does.
+    let refused = restored
+        .serve("refused.log")
+        .expect_err("no face key, no start");
+    assert!(refused.to_string().contains("faces-key lost"), "{refused}");
+    std::fs::copy(hub.data_dir().join("faces.key"), data.join("faces.key")).unwrap();
     let mut second_hub = restored.serve("hub.log").unwrap();
     let admin = Api::login(&restored.api(), ADMIN, ADMIN_PASSWORD)
         .await

@@ -258,7 +258,11 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
         .unwrap();
     let clear = template_prints(&templates);
     assert!(!clear.is_empty(), "{templates}");
-    assert_eq!(prints_in_database(&door.db(), &clear), 0, "sealed on the card");
+    assert_eq!(
+        prints_in_database(&door.db(), &clear),
+        0,
+        "sealed on the card"
+    );
     let gallery = "SELECT snapshot FROM gallery WHERE slot = ?1";
     let prints = stored_prints(&door.db(), gallery, "1");
     let held_by_door = || prints_in_database(&door.db(), &prints);

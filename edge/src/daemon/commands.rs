@@ -55,7 +55,11 @@ pub fn faces_key_lost(args: FacesKeyLostArgs) -> anyhow::Result<ExitCode> {
     println!(
         "sealed with a key {} lacks: {records} records waiting to be sent{}",
         key_file.display(),
-        if lacking.gallery.is_some() { ", and the gallery" } else { "" }
+        if lacking.gallery.is_some() {
+            ", and the gallery"
+        } else {
+            ""
+        }
     );
     if !args.yes {
         println!("nothing dropped: run again with --yes if that key is lost for good");

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rollcall_runtime::seal::{FaceKeys, KeyFileError, KeyId, Kept, Purpose, SealError};
+use rollcall_runtime::seal::{FaceKeys, Kept, KeyFileError, KeyId, Purpose, SealError};
 use rollcall_runtime::sqlite::{self, MigrateError};
 use rusqlite::{Connection, params};
 
@@ -194,9 +194,7 @@ impl Db {
                 *lacking.records.entry(id).or_default() += 1;
             }
         }
-        let snapshot: Option<Vec<u8>> = conn
-            .query_row(GALLERY_SNAPSHOT, [], |r| r.get(0))
-            .ok();
+        let snapshot: Option<Vec<u8>> = conn.query_row(GALLERY_SNAPSHOT, [], |r| r.get(0)).ok();
         lacking.gallery = snapshot.as_deref().and_then(unknown);
         Ok(lacking)
     }
@@ -373,7 +371,10 @@ mod tests {
         let elsewhere = dir.path().join("moved.key");
         std::fs::rename(&key_file, &elsewhere).unwrap();
         let refused = Db::open_with_keys(&path, &key_file).unwrap_err();
-        assert!(matches!(&refused, DbError::KeysMissing { records: 2, .. }), "{refused}");
+        assert!(
+            matches!(&refused, DbError::KeysMissing { records: 2, .. }),
+            "{refused}"
+        );
         assert!(refused.to_string().contains("faces-key lost"), "{refused}");
         assert!(!key_file.exists(), "no key file is made over sealed faces");
 

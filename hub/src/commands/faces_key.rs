@@ -11,7 +11,10 @@ pub fn run(cmd: FacesKeyCommand) -> anyhow::Result<()> {
         FacesKeyCommand::Status { target } => status(&config(target)?),
         FacesKeyCommand::Rotate { no_reseal, target } => {
             let rotated = face_keys::rotate(&config(target)?, !no_reseal)?;
-            println!("added face key {}: new faces are sealed with it", rotated.added);
+            println!(
+                "added face key {}: new faces are sealed with it",
+                rotated.added
+            );
             match rotated.resealed {
                 Some(resealed) => print_resealed(&resealed),
                 None => println!(
@@ -34,7 +37,10 @@ fn status(config: &crate::config::Config) -> anyhow::Result<()> {
     println!("key file {}", status.file.display());
     for (i, id) in status.held.iter().enumerate() {
         let seals = i + 1 == status.held.len();
-        println!("  key {id}{}", if seals { " (seals new faces)" } else { "" });
+        println!(
+            "  key {id}{}",
+            if seals { " (seals new faces)" } else { "" }
+        );
     }
     for id in status.in_use.iter().filter(|id| !status.held.contains(id)) {
         println!("  key {id} MISSING: the database's faces need it (see `faces-key lost`)");
@@ -58,7 +64,10 @@ fn status(config: &crate::config::Config) -> anyhow::Result<()> {
 }
 
 fn print_resealed(resealed: &face_keys::Resealed) {
-    println!("sealed {} faces again under the newest key", resealed.pass.changed);
+    println!(
+        "sealed {} faces again under the newest key",
+        resealed.pass.changed
+    );
     if let Some(kept) = &resealed.kept_in {
         let ids: Vec<String> = resealed.retired.iter().map(ToString::to_string).collect();
         println!(
@@ -73,11 +82,16 @@ fn print_resealed(resealed: &face_keys::Resealed) {
 fn lost(config: &crate::config::Config, yes: bool) -> anyhow::Result<()> {
     let (lost, counts) = face_keys::lost_census(config)?;
     if lost.is_empty() && counts.is_empty() {
-        println!("the key file holds every key the database's faces are sealed with: nothing to do");
+        println!(
+            "the key file holds every key the database's faces are sealed with: nothing to do"
+        );
         return Ok(());
     }
     let ids: Vec<String> = lost.iter().map(ToString::to_string).collect();
-    println!("faces sealed with key {} (not in the key file):", ids.join(", "));
+    println!(
+        "faces sealed with key {} (not in the key file):",
+        ids.join(", ")
+    );
     for (column, n) in &counts {
         println!("  {column}: {n}");
     }

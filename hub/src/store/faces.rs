@@ -53,7 +53,9 @@ pub fn list(sql: &dyn Sql, student: StudentId) -> Result<Vec<FaceRow>, StoreErro
 pub fn thumbnail(sql: &dyn Sql, student: StudentId, face: Uuid) -> Result<Vec<u8>, StoreError> {
     let p = params![student.to_string(), face.to_string()];
     let row: Option<Option<Vec<u8>>> = sql.query_opt(THUMBNAIL, p, |r| r.get("thumbnail"))?;
-    let stored = row.flatten().ok_or(StoreError::NotFound("face thumbnail"))?;
+    let stored = row
+        .flatten()
+        .ok_or(StoreError::NotFound("face thumbnail"))?;
     unseal(sql, Purpose::Crop, &stored)
 }
 

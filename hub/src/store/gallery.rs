@@ -2,11 +2,11 @@
 //! Stored as postcard bytes of the entries and timetable, sealed (it holds every student's
 //! templates); the version has its own column.
 
+use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
     DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, StudentId, TimetableSlot,
     UnixMillis,
 };
-use rollcall_runtime::seal::Purpose;
 use rusqlite::params;
 
 use super::{Sql, StoreError, seal, unseal};
@@ -89,7 +89,11 @@ fn encode(sql: &dyn Sql, stored: &impl serde::Serialize) -> Result<Vec<u8>, Stor
     Ok(seal(sql, Purpose::Gallery, &bytes))
 }
 
-fn decode(sql: &dyn Sql, device: impl std::fmt::Display, stored: &[u8]) -> Result<Stored, StoreError> {
+fn decode(
+    sql: &dyn Sql,
+    device: impl std::fmt::Display,
+    stored: &[u8],
+) -> Result<Stored, StoreError> {
     postcard::from_bytes(&unseal(sql, Purpose::Gallery, stored)?)
         .map_err(|e| StoreError::Corrupt(format!("gallery state of {device}: {e}")))
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use rollcall_runtime::seal::{FaceKeys, KeyFileError, KeyId, Kept, Purpose};
+use rollcall_runtime::seal::{FaceKeys, Kept, KeyFileError, KeyId, Purpose};
 use rollcall_shared::UnixMillis;
 use rusqlite::{ToSql, params};
 
@@ -142,8 +142,7 @@ pub enum KeysError {
 const IN_USE: &str = "SELECT id FROM face_keys WHERE retired_at IS NULL ORDER BY added_at, id";
 const ADD: &str =
     "INSERT INTO face_keys (id, added_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING";
-const RETIRE: &str =
-    "UPDATE face_keys SET retired_at = ?2 WHERE id = ?1 AND retired_at IS NULL";
+const RETIRE: &str = "UPDATE face_keys SET retired_at = ?2 WHERE id = ?1 AND retired_at IS NULL";
 
 /// The keys the database's faces may be sealed with.
 pub fn in_use(sql: &dyn Sql) -> Result<Vec<KeyId>, StoreError> {
@@ -433,14 +432,12 @@ pub type Forgotten = BTreeMap<&'static str, u64>;
 /// held-back records stay without their faces; the register is not touched.
 pub fn forget_lost(sql: &dyn Sql, now: UnixMillis) -> Result<Forgotten, StoreError> {
     let keys = sql.faces();
-    let lost = |value: &Option<Vec<u8>>| {
-        matches!(value.as_deref().map(Kept::of), Some(Kept::Sealed(id)) if !keys.holds(id))
-    };
+    let lost = |value: &Option<Vec<u8>>| matches!(value.as_deref().map(Kept::of), Some(Kept::Sealed(id)) if !keys.holds(id));
     let mut forgotten = Forgotten::new();
     let blank = Vec::<u8>::new();
     for table in TABLES {
-        let blanks_bytes = matches!(table.when_lost, WhenLost::Blank)
-            && table.columns.iter().any(|c| !c.nullable);
+        let blanks_bytes =
+            matches!(table.when_lost, WhenLost::Blank) && table.columns.iter().any(|c| !c.nullable);
         let mut after = String::new();
         loop {
             let rows = read_batch(sql, table, &after)?;

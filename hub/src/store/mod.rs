@@ -42,8 +42,8 @@ use rollcall_shared::{EMBEDDING_DIM, Embedding};
 use rusqlite::Connection;
 
 pub use migrations::schema_version;
-pub use sql::{Dialect, Row, Rows, Sql};
 use sql::SqliteSql;
+pub use sql::{Dialect, Row, Rows, Sql};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "hub.sqlite3";
@@ -333,7 +333,11 @@ pub(crate) fn seal(sql: &dyn Sql, purpose: Purpose, plain: &[u8]) -> Vec<u8> {
 }
 
 /// What a sealed column holds.
-pub(crate) fn unseal(sql: &dyn Sql, purpose: Purpose, stored: &[u8]) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn unseal(
+    sql: &dyn Sql,
+    purpose: Purpose,
+    stored: &[u8],
+) -> Result<Vec<u8>, StoreError> {
     Ok(sql.faces().open(purpose, stored)?.into_owned())
 }
 

@@ -192,7 +192,11 @@ impl TestHub {
             &self.data_dir.join(rollcall_hub::store::keys::KEY_FILE),
         )
         .unwrap();
-        Db::open(&self.data_dir.join(rollcall_hub::store::DATABASE_FILE), keys).unwrap()
+        Db::open(
+            &self.data_dir.join(rollcall_hub::store::DATABASE_FILE),
+            keys,
+        )
+        .unwrap()
     }
 
     /// Stops the hub and checks it stopped cleanly.

@@ -20,7 +20,10 @@ fn committed_records_survive_reopening_until_deleted() {
     assert_eq!(outbox.commit(&b).unwrap(), Committed::Stored);
     assert_eq!(outbox.commit(&a).unwrap(), Committed::Stored, "idempotent");
     drop(outbox);
-    let outbox = Outbox::new(Db::open(&dir.path().join("edge.db"), crate::daemon::db::test_keys()).unwrap(), MIB);
+    let outbox = Outbox::new(
+        Db::open(&dir.path().join("edge.db"), crate::daemon::db::test_keys()).unwrap(),
+        MIB,
+    );
     assert_eq!(outbox.ids().unwrap(), [a.id, b.id]);
     let payload = outbox.payload(b.id).unwrap().unwrap();
     assert_eq!(

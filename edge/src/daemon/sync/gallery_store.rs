@@ -7,11 +7,11 @@
 //! A stored gallery of another model id is ignored: the device starts empty and asks the
 //! hub for a full snapshot.
 
+use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
     GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, UnknownFaces,
     decode, encode,
 };
-use rollcall_runtime::seal::Purpose;
 use rusqlite::{OptionalExtension, params};
 
 use crate::daemon::db::{Db, DbError};
@@ -187,7 +187,10 @@ mod tests {
     fn the_school_settings_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.db");
-        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), ModelId::new("m").unwrap());
+        let store = GalleryStore::new(
+            Db::open(&path, crate::daemon::db::test_keys()).unwrap(),
+            ModelId::new("m").unwrap(),
+        );
         assert_eq!(store.zone().unwrap(), None, "nothing until the hub says");
         assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Discard);
         let new_york = SiteZone::named("America/New_York").unwrap();
@@ -195,7 +198,10 @@ mod tests {
         let london = SiteZone::named("Europe/London").unwrap();
         store.save_site(&london, UnknownFaces::Keep).unwrap();
         drop(store);
-        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), ModelId::new("m").unwrap());
+        let store = GalleryStore::new(
+            Db::open(&path, crate::daemon::db::test_keys()).unwrap(),
+            ModelId::new("m").unwrap(),
+        );
         assert_eq!(store.zone().unwrap().unwrap().name(), "Europe/London");
         assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Keep);
         // A name this build's tz database does not know is ignored, not fatal.
@@ -213,7 +219,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.db");
         let model = ModelId::new("m1").unwrap();
-        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), model.clone());
+        let store = GalleryStore::new(
+            Db::open(&path, crate::daemon::db::test_keys()).unwrap(),
+            model.clone(),
+        );
         let empty = store.load().unwrap();
         let (v1, u1) = update_to(&empty, 1);
         assert_eq!(store.apply(&empty, &u1).unwrap(), v1);
@@ -228,9 +237,15 @@ mod tests {
             "{err}"
         );
         drop(store);
-        let store = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), model);
+        let store = GalleryStore::new(
+            Db::open(&path, crate::daemon::db::test_keys()).unwrap(),
+            model,
+        );
         assert_eq!(store.load().unwrap(), v1);
-        let other = GalleryStore::new(Db::open(&path, crate::daemon::db::test_keys()).unwrap(), ModelId::new("m2").unwrap());
+        let other = GalleryStore::new(
+            Db::open(&path, crate::daemon::db::test_keys()).unwrap(),
+            ModelId::new("m2").unwrap(),
+        );
         assert_eq!(
             other.load().unwrap().version,
             GalleryVersion(0),

@@ -64,7 +64,10 @@ fn faces_are_sealed_where_they_are_stored_and_open_where_they_are_read() {
                 records::thumbnail(sql, record)?,
                 Some(vec![0xFF, 0xD8, 9, 9, 9])
             );
-            assert_eq!(records::embedding(sql, record)?, Embedding([0.5; EMBEDDING_DIM]));
+            assert_eq!(
+                records::embedding(sql, record)?,
+                Embedding([0.5; EMBEDDING_DIM])
+            );
             let enrolled = school::enrolments(sql, student)?;
             assert_eq!(enrolled[0].embedding, Embedding([0.5; EMBEDDING_DIM]));
             Ok::<_, StoreError>(())
@@ -91,11 +94,21 @@ fn faces_from_before_sealing_are_sealed_by_a_pass_and_read_the_same() {
         .unwrap();
         assert_eq!(census_of(db)["embeddings.embedding"].plain, 1);
         let pass = reseal(db).unwrap();
-        assert_eq!(pass, Pass { changed: 2, unreadable: 0 });
+        assert_eq!(
+            pass,
+            Pass {
+                changed: 2,
+                unreadable: 0
+            }
+        );
         let census = census_of(db);
         assert_eq!(census["embeddings.embedding"].plain, 0);
         assert_eq!(census["embeddings.thumbnail"].plain, 0);
-        assert_eq!(reseal(db).unwrap().changed, 0, "a second pass finds nothing");
+        assert_eq!(
+            reseal(db).unwrap().changed,
+            0,
+            "a second pass finds nothing"
+        );
         let enrolled = db
             .read_blocking(|sql| school::enrolments(sql, student))
             .unwrap();
@@ -109,12 +122,13 @@ fn a_key_the_file_lacks_keeps_the_hub_out_until_its_faces_are_given_up() {
         let (student, record) = seed(db);
         let file = Path::new("/etc/rollcall/faces.key");
         let first = db.keyring().keys().current();
-        db.write_blocking(|sql| admit(sql, file, UnixMillis(1))).unwrap();
+        db.write_blocking(|sql| admit(sql, file, UnixMillis(1_790_000_000_000)))
+            .unwrap();
 
         // The same database opened with another key file: refused, naming the key.
         let other = db.with_keys(Keyring::fixed(FaceKeys::generate()));
         let refused = other
-            .write_blocking(|sql| admit(sql, file, UnixMillis(2)))
+            .write_blocking(|sql| admit(sql, file, UnixMillis(1_790_000_000_002)))
             .unwrap_err();
         let message = refused.to_string();
         assert!(
@@ -129,12 +143,12 @@ fn a_key_the_file_lacks_keeps_the_hub_out_until_its_faces_are_given_up() {
 
         // Given up: the faces go, the record and the student stay.
         let forgotten = other
-            .write_blocking(|sql| forget_lost(sql, UnixMillis(3)))
+            .write_blocking(|sql| forget_lost(sql, UnixMillis(1_790_000_000_003)))
             .unwrap();
         assert_eq!(forgotten["embeddings"], 1);
         assert_eq!(forgotten["records"], 1);
         other
-            .write_blocking(|sql| admit(sql, file, UnixMillis(4)))
+            .write_blocking(|sql| admit(sql, file, UnixMillis(1_790_000_000_004)))
             .unwrap();
         other
             .read_blocking(|sql| {
@@ -146,7 +160,11 @@ fn a_key_the_file_lacks_keeps_the_hub_out_until_its_faces_are_given_up() {
                 Ok::<_, StoreError>(())
             })
             .unwrap();
-        assert!(census_of(&other).values().all(|c| c.sealed.keys().all(|k| *k != first)));
+        assert!(
+            census_of(&other)
+                .values()
+                .all(|c| c.sealed.keys().all(|k| *k != first))
+        );
         let in_use = other.read_blocking(in_use).unwrap();
         assert!(!in_use.contains(&first));
     });

@@ -327,12 +327,7 @@ CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
 const BASELINE_VERSION: usize = 17;
 
 /// Migrations after the baseline, written for PostgreSQL, in step with SQLite's list.
-const AFTER_BASELINE: &[&str] = &[
-    MIGRATION_18,
-    MIGRATION_19,
-    MIGRATION_20,
-    MIGRATION_21,
-];
+const AFTER_BASELINE: &[&str] = &[MIGRATION_18, MIGRATION_19, MIGRATION_20, MIGRATION_21];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
 const MIGRATION_18: &str = "
@@ -378,8 +373,8 @@ CREATE INDEX consent_changes_student ON consent_changes(student_id, id);
 const MIGRATION_21: &str = "
 CREATE TABLE face_keys (
     id TEXT PRIMARY KEY,
-    added_at INTEGER NOT NULL,
-    retired_at INTEGER
+    added_at BIGINT NOT NULL,
+    retired_at BIGINT
 );
 ";
 

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use rusqlite::types::Value;
 use rollcall_runtime::seal::FaceKeys;
+use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 
 use super::{Dialect, Row, Rows, Sql};
