@@ -173,7 +173,7 @@ pub fn retired_file(file: &Path) -> PathBuf {
 fn keep_retired(keys: &FaceKeys, old: &[KeyId], kept_in: &Path) -> Result<(), KeyFileError> {
     let mut retired = match FaceKeys::load(kept_in) {
         Ok(previous) => Some(previous),
-        Err(KeyFileError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+        Err(KeyFileError::Read { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
             None
         }
         Err(e) => return Err(e),

@@ -127,15 +127,15 @@ pub enum SealError {
 /// Why a key file cannot be made or read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
-    #[error("cannot read the face key file {path}: {source}")]
+    #[error("cannot read the face key file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot write the face key file {path}: {source}")]
+    #[error("cannot write the face key file {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the face key file {path}, line {line}: {problem}")]
     Malformed {
@@ -189,9 +189,9 @@ impl FaceKeys {
 
     /// Reads the key file at `path`.
     pub fn load(path: &Path) -> Result<Self, KeyFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| KeyFileError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Self::parse(&text).map_err(|(line, problem)| match line {
             0 => KeyFileError::Empty(path.to_owned()),
@@ -211,20 +211,20 @@ impl FaceKeys {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path).map_err(|source| match source.kind() {
+        let file = options.open(path).map_err(|error| match error.kind() {
             std::io::ErrorKind::AlreadyExists => KeyFileError::Exists(path.to_owned()),
             _ => KeyFileError::Write {
                 path: path.to_owned(),
-                source,
+                error,
             },
         });
         let write = |mut file: std::fs::File| {
             file.write_all(keys.to_text().as_bytes())?;
             file.sync_all()
         };
-        write(file?).map_err(|source| KeyFileError::Write {
+        write(file?).map_err(|error| KeyFileError::Write {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Ok(keys)
     }
@@ -247,9 +247,9 @@ impl FaceKeys {
             }
             Ok(())
         };
-        write().map_err(|source| KeyFileError::Write {
+        write().map_err(|error| KeyFileError::Write {
             path: path.to_owned(),
-            source,
+            error,
         })
     }
 

@@ -69,6 +69,10 @@ fn init(config: &Config, admin_user: &str, password_file: Option<&Path>) -> anyh
         config.data_dir.display(),
         user.username
     );
+    println!(
+        "faces are encrypted under {}: keep a copy of it apart from the backups",
+        config.face_key_path().display()
+    );
     Ok(())
 }
 
