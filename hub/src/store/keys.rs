@@ -398,30 +398,43 @@ pub struct Census {
 pub fn census(sql: &dyn Sql) -> Result<BTreeMap<String, Census>, StoreError> {
     let mut out = BTreeMap::new();
     for table in TABLES {
-        let mut after = String::new();
-        loop {
-            let rows = read_batch(sql, table, &after)?;
-            for (_, values) in &rows {
-                for (column, value) in table.columns.iter().zip(values) {
-                    let Some(value) = value.as_deref().filter(|v| !v.is_empty()) else {
-                        continue;
-                    };
-                    let census: &mut Census = out
-                        .entry(format!("{}.{}", table.name, column.name))
-                        .or_default();
-                    match Kept::of(value) {
-                        Kept::Plain => census.plain += 1,
-                        Kept::Sealed(id) => *census.sealed.entry(id).or_default() += 1,
-                    }
+        each_row(sql, table, |_, values| {
+            for (column, value) in table.columns.iter().zip(values) {
+                let Some(value) = value.as_deref().filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                let census: &mut Census = out
+                    .entry(format!("{}.{}", table.name, column.name))
+                    .or_default();
+                match Kept::of(value) {
+                    Kept::Plain => census.plain += 1,
+                    Kept::Sealed(id) => *census.sealed.entry(id).or_default() += 1,
                 }
             }
-            match rows.last() {
-                Some((key, _)) if rows.len() as i64 == BATCH => after = key.clone(),
-                _ => break,
-            }
-        }
+            Ok(())
+        })?;
     }
     Ok(out)
+}
+
+/// Calls `f` with each row of `table` (its key and sealed values), a batch at a time, in one
+/// transaction.
+fn each_row(
+    sql: &dyn Sql,
+    table: &Table,
+    mut f: impl FnMut(&str, &[Option<Vec<u8>>]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut after = String::new();
+    loop {
+        let rows = read_batch(sql, table, &after)?;
+        for (key, values) in &rows {
+            f(key, values)?;
+        }
+        match rows.last() {
+            Some((key, _)) if rows.len() as i64 == BATCH => after = key.clone(),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// What [`forget_lost`] erased: rows deleted or blanked, by table.
@@ -438,24 +451,17 @@ pub fn forget_lost(sql: &dyn Sql, now: UnixMillis) -> Result<Forgotten, StoreErr
     for table in TABLES {
         let blanks_bytes =
             matches!(table.when_lost, WhenLost::Blank) && table.columns.iter().any(|c| !c.nullable);
-        let mut after = String::new();
-        loop {
-            let rows = read_batch(sql, table, &after)?;
-            for (key, values) in &rows {
-                if values.iter().any(lost) {
-                    let p: &[&dyn ToSql] = match blanks_bytes {
-                        true => params![key, blank],
-                        false => params![key],
-                    };
-                    sql.execute(&table.forget(), p)?;
-                    *forgotten.entry(table.name).or_default() += 1;
-                }
+        each_row(sql, table, |key, values| {
+            if values.iter().any(lost) {
+                let p: &[&dyn ToSql] = match blanks_bytes {
+                    true => params![key, blank],
+                    false => params![key],
+                };
+                sql.execute(&table.forget(), p)?;
+                *forgotten.entry(table.name).or_default() += 1;
             }
-            match rows.last() {
-                Some((key, _)) if rows.len() as i64 == BATCH => after = key.clone(),
-                _ => break,
-            }
-        }
+            Ok(())
+        })?;
     }
     for id in in_use(sql)? {
         if !keys.holds(id) {
