@@ -445,7 +445,10 @@ pub type Forgotten = BTreeMap<&'static str, u64>;
 /// held-back records stay without their faces; the register is not touched.
 pub fn forget_lost(sql: &dyn Sql, now: UnixMillis) -> Result<Forgotten, StoreError> {
     let keys = sql.faces();
-    let lost = |value: &Option<Vec<u8>>| matches!(value.as_deref().map(Kept::of), Some(Kept::Sealed(id)) if !keys.holds(id));
+    let lost = |value: &Option<Vec<u8>>| match value.as_deref().map(Kept::of) {
+        Some(Kept::Sealed(id)) => !keys.holds(id),
+        _ => false,
+    };
     let mut forgotten = Forgotten::new();
     let blank = Vec::<u8>::new();
     for table in TABLES {
