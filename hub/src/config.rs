@@ -31,10 +31,11 @@ mod retention;
 mod roster;
 mod secrets;
 mod store;
+mod web_url;
 mod webhooks;
 
 pub use attendance::AttendanceConfig;
-pub use auth::AuthConfig;
+pub use auth::{AuthConfig, OidcConfig};
 pub use backup::BackupConfig;
 pub use devices::DevicesConfig;
 pub use email::{DigestConfig, EmailConfig, Security};
@@ -52,6 +53,7 @@ pub use retention::RetentionConfig;
 pub use roster::RosterConfig;
 pub use secrets::Secrets;
 pub use store::StoreConfig;
+pub use web_url::https_or_loopback;
 pub use webhooks::{Event, WebhookConfig};
 
 /// The commented example, printed by `rollcall-hub --print-default-config`.

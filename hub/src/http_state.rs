@@ -41,6 +41,8 @@ pub struct Hub {
     pub gallery_changed: Arc<Notify>,
     /// The face pipeline for photo enrolment; `None` when `faces.enabled` is off.
     pub faces: Option<Arc<Enroller>>,
+    /// The school's OpenID provider (`[auth.oidc]`); `None` when it is not set up.
+    pub oidc: Option<crate::auth::oidc::Oidc>,
     /// The mail relay (`[email]`); `None` when e-mail is not set up.
     pub mailer: Option<crate::email::smtp::Mailer>,
     /// The hubs sharing the database as this one sees them (`crate::cluster`).

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::auth::hashing::Hashing;
 use crate::auth::key::{KeyError, SigningKey};
 use crate::auth::limiter::{Limits, LoginLimiter};
+use crate::auth::oidc::Oidc;
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::cluster;
@@ -50,6 +51,8 @@ pub enum RunError {
     Webhooks(String),
     #[error("{0}")]
     Email(String),
+    #[error("{0}")]
+    Oidc(String),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -127,6 +130,8 @@ pub async fn run_on(
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
     let mailer = crate::digests::mailer(&config).map_err(RunError::Email)?;
+    let oidc = config.auth.oidc.as_ref().map(Oidc::new).transpose();
+    let oidc = oidc.map_err(RunError::Oidc)?;
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
@@ -147,7 +152,7 @@ pub async fn run_on(
         gallery_changed: Arc::new(Notify::new()),
         cluster: view,
     };
-    let hub = Arc::new(parts.hub(key, faces, mailer.clone()));
+    let hub = Arc::new(parts.hub(key, faces, mailer.clone(), oidc));
     let mut tasks = JoinSet::new();
     let link = parts.broker_link(mqtt).await?;
     tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
@@ -288,7 +293,13 @@ impl BrokerLink {
 
 impl Parts {
     /// The state the HTTP handlers share.
-    fn hub(&self, key: SigningKey, faces: Option<Arc<Enroller>>, mailer: Option<Mailer>) -> Hub {
+    fn hub(
+        &self,
+        key: SigningKey,
+        faces: Option<Arc<Enroller>>,
+        mailer: Option<Mailer>,
+        oidc: Option<Oidc>,
+    ) -> Hub {
         let auth = &self.config.auth;
         Hub {
             config: self.config.clone(),
@@ -312,6 +323,7 @@ impl Parts {
             outbound: self.outbound.clone(),
             gallery_changed: self.gallery_changed.clone(),
             faces,
+            oidc,
             mailer,
             cluster: self.cluster.clone(),
         }

@@ -1,10 +1,12 @@
 //! Who is calling: password hashing and its gate, the password rule, the signing key, access
-//! tokens, sign-ins with their rotating refresh tokens, and the failed-login limiter. Knows
-//! nothing of HTTP; `http::auth` turns headers into a [`Principal`].
+//! tokens, sign-ins with their rotating refresh tokens, the failed-login limiter, and signing
+//! in with the school's accounts (`oidc`). Knows nothing of HTTP; `http::auth` turns headers
+//! into a [`Principal`].
 
 pub mod hashing;
 pub mod key;
 pub mod limiter;
+pub mod oidc;
 pub mod password;
 pub mod signin;
 pub mod tokens;

@@ -101,11 +101,7 @@ impl EmailConfig {
         let (host, _) = self
             .host_port()
             .ok_or_else(|| format!("email.smtp {:?}: give HOST:PORT", self.smtp))?;
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        if self.security == Security::None && !loopback {
+        if self.security == Security::None && !super::web_url::is_loopback(host) {
             return Err(format!(
                 "email.security = \"none\" sends passwords and pupils' names in the clear: only \
                  to a relay on this machine (email.smtp is {:?}); use \"starttls\" or \"tls\"",

@@ -126,6 +126,59 @@ fn plain_http_off_loopback_needs_consent() {
 }
 
 #[test]
+fn the_schools_sign_in_is_checked_and_passwords_go_only_with_it() {
+    let entra = "[auth.oidc]\n\
+        issuer = \"https://login.microsoftonline.com/0c1f2d3e/v2.0\"\n\
+        client_id = \"6731de76-14a6-49ae-97bc-6eba6914391e\"\n\
+        client_secret_file = \"/etc/rollcall/oidc-secret\"\n\
+        hub_url = \"https://rollcall.school.example:8443/\"\n\
+        name = \"Microsoft\"\n\
+        email_claim = \"preferred_username\"";
+    let c = Config::parse(entra).unwrap();
+    c.validate().unwrap();
+    let oidc = c.auth.oidc.as_ref().unwrap();
+    assert_eq!(
+        oidc.redirect_uri(),
+        "https://rollcall.school.example:8443/api/v1/auth/oidc/callback"
+    );
+    let mut off = c.clone();
+    off.auth.passwords = false;
+    off.validate().unwrap();
+
+    let google = "[auth.oidc]\nissuer = \"https://accounts.google.com\"\n\
+        client_id = \"1234.apps.googleusercontent.com\"\nhub_url = \"https://rollcall.school.example\"";
+    let c = Config::parse(google).unwrap();
+    c.validate().unwrap();
+    let oidc = c.auth.oidc.as_ref().unwrap();
+    assert_eq!(
+        (oidc.name.as_str(), oidc.email_claim.as_str()),
+        ("the school's account", "email")
+    );
+
+    let e = Config::parse("[auth]\npasswords = false")
+        .unwrap()
+        .validate()
+        .unwrap_err();
+    assert!(e.to_string().contains("needs [auth.oidc]"), "{e}");
+    let plain = google.replace("https://accounts", "http://accounts");
+    let e = Config::parse(&plain).unwrap().validate().unwrap_err();
+    assert!(
+        e.to_string().contains("auth.oidc.issuer") && e.to_string().contains("https"),
+        "{e}"
+    );
+    let fragment = google.replace("rollcall.school.example\"", "rollcall.school.example/#x\"");
+    let e = Config::parse(&fragment).unwrap().validate().unwrap_err();
+    assert!(e.to_string().contains("auth.oidc.hub_url"), "{e}");
+    let no_client = google.replace("1234.apps.googleusercontent.com", " ");
+    let e = Config::parse(&no_client).unwrap().validate().unwrap_err();
+    assert!(e.to_string().contains("auth.oidc.client_id"), "{e}");
+    assert!(
+        Config::parse(&format!("{google}\nscopes = \"all\"")).is_err(),
+        "a typo is an error"
+    );
+}
+
+#[test]
 fn the_embedded_broker_is_the_default_and_needs_tls_off_loopback() {
     let mut c = Config::default();
     assert_eq!(c.mqtt.mode, MqttMode::Embedded);

@@ -57,23 +57,7 @@ impl WebhookConfig {
     /// events.
     pub fn validate(&self) -> Result<(), String> {
         let c = self;
-        let url =
-            reqwest::Url::parse(&c.url).map_err(|e| format!("webhooks.url {:?}: {e}", c.url))?;
-        let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => {
-                return Err(format!(
-                    "webhooks.url {:?}: use https (plain http only to this machine)",
-                    c.url
-                ));
-            }
-        }
+        super::web_url::https_or_loopback("webhooks.url", &c.url)?;
         if c.events.is_empty() {
             return Err(format!(
                 "webhooks.events for {:?}: name at least one",

@@ -39,6 +39,15 @@ struct Refresh {
 }
 
 pub async fn login(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
+    if !hub.config.auth.passwords {
+        let with = hub
+            .oidc
+            .as_ref()
+            .map_or("the school's account", |o| &o.config().name);
+        return Err(ApiError::Forbidden(format!(
+            "passwords are switched off on this hub: sign in with {with}"
+        )));
+    }
     let body: Login = req.json()?;
     bounded("username", &body.username, MAX_USERNAME)?;
     bounded("password", &body.password, MAX_PASSWORD_LEN)?;

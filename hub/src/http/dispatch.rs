@@ -83,6 +83,7 @@ async fn dispatch(
         content_type: text_header(&head.headers, header::CONTENT_TYPE),
         host: text_header(&head.headers, header::HOST).filter(|h| input::is_host(h)),
         remote: head.remote,
+        cookie: text_header(&head.headers, header::COOKIE),
         body: read_body(&head.headers, body, route.body_limit).await?,
     };
     match (route.guard, &who) {

@@ -18,6 +18,7 @@ mod health;
 mod history;
 pub(crate) mod input;
 mod multipart;
+mod oidc;
 mod privacy;
 mod provision;
 mod quarantine;
@@ -212,8 +213,29 @@ fn reply(result: Result<Reply, ApiError>) -> Response {
             warp::reply::with_header(bytes, header::CONTENT_TYPE, "image/jpeg").into_response()
         }
         Ok(Reply::NoContent) => warp::http::StatusCode::NO_CONTENT.into_response(),
+        Ok(Reply::Redirect { location, cookie }) => redirect(&location, cookie.as_deref()),
         Err(e) => error_response(&e),
     }
+}
+
+/// 303 See Other to `location`, with `Set-Cookie: cookie` when given.
+fn redirect(location: &str, cookie: Option<&str>) -> Response {
+    let (Ok(location), Ok(cookie)) = (
+        header::HeaderValue::from_str(location),
+        cookie.map(header::HeaderValue::from_str).transpose(),
+    ) else {
+        return error_response(&ApiError::Internal(format!(
+            "a redirect to {:?} cannot be a header",
+            input::clip(location)
+        )));
+    };
+    let mut response = warp::http::StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
+    if let Some(cookie) = cookie {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 fn error_response(e: &ApiError) -> Response {

@@ -27,6 +27,8 @@ pub struct Request {
     /// The `Host` header (`name[:port]`), when it is one.
     pub host: Option<String>,
     pub remote: Option<IpAddr>,
+    /// The `Cookie` header: only the sign-in with the school's accounts reads one.
+    pub cookie: Option<String>,
     pub body: Bytes,
 }
 
@@ -99,6 +101,12 @@ pub enum Reply {
     },
     Jpeg(Vec<u8>),
     NoContent,
+    /// 303 to `location`, setting `cookie` when given (the sign-in with the school's
+    /// accounts).
+    Redirect {
+        location: String,
+        cookie: Option<String>,
+    },
 }
 
 impl Reply {

@@ -16,8 +16,8 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     admin, archive, auth, calendar, classes, consent, devices, digest, faces, health, history,
-    privacy, provision, quarantine, records, register, reports, review, roster, school_reports,
-    sessions, strangers, timetable, today, users,
+    oidc, privacy, provision, quarantine, records, register, reports, review, roster,
+    school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -123,6 +123,9 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/auth/refresh", anyone!(auth::refresh)),
     route(POST, "/auth/logout", anyone!(auth::logout)),
     route(GET, "/auth/me", user!(auth::me)),
+    route(GET, "/auth/methods", anyone!(oidc::methods)),
+    route(GET, "/auth/oidc/start", anyone!(oidc::start)),
+    route(GET, "/auth/oidc/callback", anyone!(oidc::callback)),
     route(GET, "/users", admin!(users::list)),
     route(POST, "/users", admin!(users::create)),
     route(PATCH, "/users/{user}", admin!(users::update)),

@@ -23,7 +23,9 @@ struct UserBody {
     username: String,
     display_name: Option<String>,
     role: Role,
-    password: String,
+    /// Optional when the hub has the school's sign-in: without one, the user signs in only
+    /// with their school account.
+    password: Option<String>,
     email: Option<String>,
 }
 
@@ -71,7 +73,20 @@ pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     };
     let address = body.email.as_deref().map(email).transpose()?;
     let (actor, now) = (who.actor(), hub.now());
-    let password = new_password(hub, body.password).await?;
+    let password = match body.password {
+        Some(typed) => new_password(hub, typed).await?,
+        None if hub.oidc.is_some() && address.is_some() => {
+            hashed(hub, || Hashed::password(&password::random_secret())).await?
+        }
+        None => {
+            return Err(ApiError::bad(if hub.oidc.is_some() {
+                "password: required for a user without an e-mail address (the school's sign-in \
+                 finds users by it)"
+            } else {
+                "password: required (this hub has no school sign-in)"
+            }));
+        }
+    };
     let user = hub
         .write(move |tx| {
             let new = NewUser {

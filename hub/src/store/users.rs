@@ -108,6 +108,14 @@ pub fn by_username(sql: &dyn Sql, username: &str) -> Result<Option<User>, StoreE
     )
 }
 
+/// The users whose e-mail address is `email`, whatever its case (addresses are not unique:
+/// the caller decides what several mean).
+pub fn by_email(sql: &dyn Sql, email: &str) -> Result<Vec<User>, StoreError> {
+    let query = format!("{SELECT} WHERE lower(email) = lower(?1) ORDER BY username");
+    let rows = sql.query_map(&query, params![email], from_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
+}
+
 pub fn by_id(sql: &dyn Sql, id: Uuid) -> Result<User, StoreError> {
     let query = format!("{SELECT} WHERE id = ?1");
     sql.query_one(&query, params![id.to_string()], "user", from_row)
@@ -213,6 +221,16 @@ pub(crate) mod tests {
             assert_eq!(back.password_hash, "new");
             assert_eq!((back.disabled, back.email), (true, changed.email));
             assert_eq!(read(db, count_enabled_admins), 0);
+
+            let by = |email: &'static str| read(db, move |sql| by_email(sql, email));
+            assert_eq!(names(&by("ADA@School.Example")), ["ada"], "any case");
+            assert!(by("bea@school.example").is_empty());
+            let twin = User {
+                email: Some("Ada@school.example".into()),
+                ..bea.clone()
+            };
+            write(db, |sql| update(sql, &twin)).unwrap();
+            assert_eq!(names(&by("ada@school.example")), ["ada", "bea"]);
         });
     }
 

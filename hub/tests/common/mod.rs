@@ -105,7 +105,10 @@ async fn boot(
         data_dir: data_dir.clone(),
         ..Config::default()
     };
-    config.http.listen = "127.0.0.1:0".parse().unwrap();
+    // Bound first, so that `configure` sees where the hub serves (`config.http.listen`).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    config.http.listen = addr;
     let mqtt = match broker {
         Some(broker) => {
             config.mqtt.mode = MqttMode::External;
@@ -136,8 +139,6 @@ async fn boot(
         .tls
         .as_ref()
         .map(|t| std::fs::read(&t.cert).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let site = config.site.clone();
     let shared: rollcall_runtime::clock::SharedClock = clock.clone();

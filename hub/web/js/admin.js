@@ -13,15 +13,18 @@ export async function render(main) {
   const timetable = h('section', { class: 'card wide', 'aria-labelledby': 'timetable-title' });
   const roster = rosterImport(() => load());
   main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable, roster, exportCard()));
-  const state = { users: [], classes: [], students: [], slots: [], editing: null };
+  const state = { users: [], classes: [], students: [], slots: [], editing: null, school: null };
 
   async function load() {
-    [state.users, state.classes, state.students, state.slots] = await Promise.all([
+    let methods;
+    [state.users, state.classes, state.students, state.slots, methods] = await Promise.all([
       api.get('/users'),
       api.get('/classes'),
       api.get('/students'),
       api.get('/timetable'),
+      api.methods(),
     ]);
+    state.school = methods.school_account;
     fill(users, ...usersPart());
     fill(classes, ...classesPart());
     fill(timetable, ...timetablePart());
@@ -42,7 +45,8 @@ export async function render(main) {
     const display = h('input', { name: 'display_name', autocomplete: 'off' });
     const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], 'teacher');
     const email = h('input', { name: 'email', type: 'email', autocomplete: 'off', autocapitalize: 'none' });
-    const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
+    const school = state.school;
+    const password = h('input', { name: 'password', type: 'password', required: !school, autocomplete: 'new-password', minlength: 12 });
     const testEmail = async () => {
       try {
         const sent = await api.post('/email/test', {});
@@ -65,7 +69,7 @@ export async function render(main) {
           onsubmit: (e) => {
             e.preventDefault();
             run(`Added ${username.value}.`, () =>
-              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value, email: email.value.trim() || null }),
+              api.post('/users', { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value || null, email: email.value.trim() || null }),
             );
           },
         },
@@ -73,8 +77,12 @@ export async function render(main) {
         field('User name', username),
         field('Full name', display),
         field('Role', role),
-        field('E-mail', email, 'Optional: where the daily digest of reviews and students at risk goes.'),
-        field('First password', password, 'At least 12 characters, not a common password. They can sign in with it at once.'),
+        school
+          ? field('E-mail', email, `Their ${school.name} address: they sign in with it. The daily digest of reviews and students at risk goes there too.`)
+          : field('E-mail', email, 'Optional: where the daily digest of reviews and students at risk goes.'),
+        school
+          ? field('First password', password, `Optional: leave it empty and they sign in only with ${school.name}. At least 12 characters, not a common password.`)
+          : field('First password', password, 'At least 12 characters, not a common password. They can sign in with it at once.'),
         h('button', { type: 'submit', class: 'primary' }, 'Add user'),
       ),
     ];

@@ -47,6 +47,29 @@ export async function signIn(username, password) {
   save(body);
 }
 
+/** What this hub signs in with: `{passwords, school_account: {name, start} | null}`. */
+export async function methods() {
+  const response = await fetch(BASE + '/auth/methods');
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+/**
+ * Finishes a sign-in with the school's account: the refresh token the hub put in the address
+ * is spent at once for this tab's own pair, so the one in the address bar is dead.
+ */
+export async function handOff(refreshToken) {
+  const response = await fetch(BASE + '/auth/refresh', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ refresh_token: refreshToken }),
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, body);
+  save(body);
+}
+
 /** Forgets the tokens here; with `end`, also ends the sign-in at the hub (the Sign out button). */
 export function signOut({ end = false } = {}) {
   if (end && tokens) {

@@ -62,6 +62,7 @@ async function route() {
   leave = null;
   forgetImages();
   const main = document.getElementById('main');
+  if (currentRoute().name === 'oidc') return backFromSchoolSignIn(main);
   const open = PUBLIC[currentRoute().name];
   if (open && !api.signedIn()) {
     showChrome(null);
@@ -107,6 +108,31 @@ async function route() {
   route.first = false;
 }
 route.first = true;
+
+/**
+ * The hub sends the browser back from the school's sign-in to #/oidc/done/TOKEN or
+ * #/oidc/error/MESSAGE; the address is cleared before anything else so that neither stays in
+ * the history.
+ */
+async function backFromSchoolSignIn(main) {
+  const [outcome, detail] = currentRoute().args;
+  window.history.replaceState(null, '', location.pathname + '#/');
+  let error = null;
+  if (outcome === 'done') {
+    try {
+      await api.handOff(detail || '');
+    } catch (e) {
+      error = `Could not finish signing in: ${e.message}`;
+    }
+  } else {
+    error = `Could not sign in with the school's account: ${detail || 'no reason given'}.`;
+  }
+  if (!error) return route();
+  showChrome(null);
+  main.replaceChildren();
+  main.dataset.page = 'signin';
+  leave = signin.render(main, { onSignedIn: () => route(), error });
+}
 
 function startCounting() {
   if (stopCount) return;
