@@ -43,6 +43,17 @@ async fn at_the_provider(b: &Browser, login: &str) {
     b.click("button.login-submit").await; // "Continue": consent to the hub's request
 }
 
+/// In a new browser, signs in at the provider as `login`, and returns the browser and the
+/// reason the sign-in page gives for not letting them in.
+async fn refused(hub: &TestHub, downloads: &std::path::Path, login: &str) -> (Browser, String) {
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads).await;
+    b.open("/").await;
+    b.click("#school-signin").await;
+    at_the_provider(&b, login).await;
+    let said = signin_error(&b).await;
+    (b, said)
+}
+
 async fn signin_error(b: &Browser) -> String {
     let script = "const e = document.getElementById('signin-error'); \
         return e && e.textContent.length > 0 && e.textContent;";
@@ -126,11 +137,7 @@ async fn teachers_sign_in_with_the_school_account_and_every_failure_says_why() {
 
     // A new browser: nobody@ has no Rollcall user.
     drop(b);
-    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
-    b.open("/").await;
-    b.click("#school-signin").await;
-    at_the_provider(&b, "nobody@school.test").await;
-    let said = signin_error(&b).await;
+    let (b, said) = refused(&hub, downloads.path(), "nobody@school.test").await;
     assert!(
         said.contains("no enabled Rollcall user has the e-mail address nobody@school.test"),
         "{said}"
@@ -146,13 +153,8 @@ async fn teachers_sign_in_with_the_school_account_and_every_failure_says_why() {
             json!({"username": "una", "role": "admin", "email": "unverified@school.test"}),
         )
         .await;
-    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
-    b.open("/").await;
-    b.click("#school-signin").await;
-    at_the_provider(&b, "unverified@school.test").await;
-    let said = signin_error(&b).await;
+    let (_, said) = refused(&hub, downloads.path(), "unverified@school.test").await;
     assert!(said.contains("is not verified"), "{said}");
-    drop(b);
 
     // A disabled user does not sign in with the school account either.
     let id = tess["id"].as_str().unwrap();
@@ -161,13 +163,8 @@ async fn teachers_sign_in_with_the_school_account_and_every_failure_says_why() {
         .send(reqwest::Method::PATCH, &format!("/users/{id}"), Some(patch))
         .await;
     assert_eq!(patched.0, StatusCode::OK, "{}", patched.1);
-    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
-    b.open("/").await;
-    b.click("#school-signin").await;
-    at_the_provider(&b, "tess@school.test").await;
-    let said = signin_error(&b).await;
+    let (_, said) = refused(&hub, downloads.path(), "tess@school.test").await;
     assert!(said.contains("no enabled Rollcall user"), "{said}");
-    drop(b);
 
     // A return the hub did not start (no flow cookie, or another state) signs nobody in.
     let (status, location) =

@@ -18,6 +18,16 @@ pub mod tmpfs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+/// Where the scripts put the tools the tests need (axe-core, the OpenID provider):
+/// `${XDG_DATA_HOME:-$HOME/.local/share}/rollcall`.
+pub fn tools_dir() -> std::path::PathBuf {
+    let home = || std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| home().join(".local/share"))
+        .join("rollcall")
+}
+
 /// A loopback port that was free a moment ago. The OS hands out ephemeral ports in sequence,
 /// so a port just released is not handed out again soon.
 pub fn free_port() -> anyhow::Result<u16> {

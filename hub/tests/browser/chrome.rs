@@ -287,12 +287,7 @@ fn axe_core() -> String {
     let path = std::env::var_os("AXE_CORE_JS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            let data = std::env::var_os("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share")
-                });
-            data.join(format!("rollcall/axe-core/axe-core-{VERSION}/axe.min.js"))
+            rollcall_e2e::tools_dir().join(format!("axe-core/axe-core-{VERSION}/axe.min.js"))
         });
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(

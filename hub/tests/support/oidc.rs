@@ -20,14 +20,7 @@ pub struct OpenIdProvider {
 fn modules() -> PathBuf {
     let dir = std::env::var_os("OIDC_PROVIDER_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let data = std::env::var_os("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share")
-                });
-            data.join("rollcall/oidc-provider")
-        });
+        .unwrap_or_else(|| rollcall_e2e::tools_dir().join("oidc-provider"));
     assert!(
         dir.join("node_modules/oidc-provider").is_dir(),
         "the OpenID provider the sign-in tests start is not in {}: run \
