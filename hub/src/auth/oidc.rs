@@ -31,6 +31,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::clip::clip;
 use crate::config::OidcConfig;
 
 /// The cookie holding a flow between leaving for the provider and coming back.
@@ -545,11 +546,6 @@ fn unreachable(url: &str, error: reqwest::Error) -> OidcError {
         url: url.to_owned(),
         error: cause,
     }
-}
-
-/// At most 200 characters of something the provider or a browser sent.
-fn clip(text: &str) -> String {
-    text.chars().take(200).collect()
 }
 
 #[cfg(test)]

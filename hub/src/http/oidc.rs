@@ -15,6 +15,7 @@ use std::fmt::Display;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::input::clip;
 use super::request::{Reply, Request};
 use crate::auth::oidc::{FLOW_COOKIE, FLOW_SECS, Flow, Oidc, OidcError};
 use crate::auth::signin;
@@ -62,8 +63,8 @@ pub async fn callback(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
 async fn redeem(hub: &Hub, oidc: &Oidc, req: &Request) -> Result<String, String> {
     let query = |key: &str| req.query.get(key).map(String::as_str);
     if let Some(error) = query("error") {
-        let said = query("error_description").map_or(String::new(), |d| format!(" ({d})"));
-        return Err(OidcError::Refused(format!("{error}{said}")).to_string());
+        let said = query("error_description").map_or(String::new(), |d| format!(" ({})", clip(d)));
+        return Err(OidcError::Refused(format!("{}{said}", clip(error))).to_string());
     }
     let (Some(code), Some(state)) = (query("code"), query("state")) else {
         return Err("the school's sign-in sent you back without a code; start again".into());
