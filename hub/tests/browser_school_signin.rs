@@ -13,6 +13,8 @@ mod common;
 mod oidc_provider;
 
 use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrome::Browser;
 use common::*;
@@ -253,25 +255,29 @@ async fn redirect_of(hub: &TestHub, path: &str, cookie: Option<&str>) -> (Status
     (response.status(), location)
 }
 
-/// A server that answers every request with `answer` (raw HTTP), on a thread.
-fn answering(answer: &'static str) -> u16 {
+/// A server that answers every request with `answer` (raw HTTP), on a thread; its port, and
+/// how many requests it has had.
+fn answering(answer: &'static str) -> (u16, Arc<AtomicUsize>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let count = asked.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
             let mut buf = [0u8; 4096];
             let _ = stream.read(&mut buf);
             let _ = stream.write_all(answer.as_bytes());
         }
     });
-    port
+    (port, asked)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_that_answers_garbage_or_nothing_is_named_and_the_hub_serves_on() {
     let secrets = tempfile::tempdir().unwrap();
-    let garbage = answering(
+    let (garbage, asked) = answering(
         "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 22\r\nconnection: close\r\n\r\n<html>maintenance</html>",
     );
     let issuer = format!("http://127.0.0.1:{garbage}");
@@ -287,6 +293,14 @@ async fn a_provider_that_answers_garbage_or_nothing_is_named_and_the_hub_serves_
     assert!(
         said.starts_with(&format!("http://{}/#/oidc/error/", hub.addr)),
         "{said}"
+    );
+    // Asked again at once, the hub answers the same without asking the provider again.
+    let (_, again) = redirect_of(&hub, "/auth/oidc/start", None).await;
+    assert_eq!(percent_decoded(&again), said);
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "discovery was asked for once"
     );
     assert_eq!(hub.api().get("/health").await.0, StatusCode::OK);
     hub.stop().await;

@@ -46,12 +46,15 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_ANSWER: usize = 1024 * 1024;
 /// How long discovery and keys are trusted before they are fetched again.
 const KEEP_PROVIDER: Duration = Duration::from_secs(3600);
+/// After discovery failed, how long sign-ins are told the same without asking again: a
+/// provider that is away does not hold every sign-in for its timeout.
+const RETRY_DISCOVERY: Duration = Duration::from_secs(15);
 /// Clock difference allowed between the provider and the hub for `exp`, `iat` and `nbf`.
 const LEEWAY_SECS: u64 = 60;
 
 /// Why a sign-in with the school's account did not happen; the message is shown to the person
 /// signing in.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum OidcError {
     #[error("the school's sign-in ({url}) could not be reached: {error}")]
     Unreachable { url: String, error: String },
@@ -176,7 +179,14 @@ pub struct Oidc {
     config: OidcConfig,
     secret: Option<String>,
     http: reqwest::Client,
-    provider: tokio::sync::Mutex<Option<Provider>>,
+    provider: tokio::sync::Mutex<Cache>,
+}
+
+/// What is known of the provider, and the last failure to learn it.
+#[derive(Debug, Default)]
+struct Cache {
+    known: Option<Provider>,
+    failed: Option<(Instant, OidcError)>,
 }
 
 impl Oidc {
@@ -207,7 +217,7 @@ impl Oidc {
             config: config.clone(),
             secret,
             http,
-            provider: tokio::sync::Mutex::new(None),
+            provider: tokio::sync::Mutex::default(),
         })
     }
 
@@ -387,8 +397,8 @@ impl Oidc {
         };
         let mut jwk = self.with_provider(|p| find(&p.keys)).await?;
         if jwk.is_none() {
-            let mut provider = self.provider.lock().await;
-            if let Some(known) = provider.as_mut() {
+            let mut cache = self.provider.lock().await;
+            if let Some(known) = cache.known.as_mut() {
                 known.keys = self.fetch(&known.meta.jwks_uri, "key request").await?;
                 jwk = find(&known.keys);
             }
@@ -424,16 +434,34 @@ impl Oidc {
         })
     }
 
-    /// `f` of what is known of the provider, fetched first when nothing is or it is stale.
+    /// `f` of what is known of the provider, fetched first when nothing is or it is stale;
+    /// within [`RETRY_DISCOVERY`] of a failure, that failure again.
     async fn with_provider<T>(&self, f: impl FnOnce(&Provider) -> T) -> Result<T, OidcError> {
-        let mut provider = self.provider.lock().await;
-        if provider
-            .as_ref()
-            .is_none_or(|p| p.fetched.elapsed() > KEEP_PROVIDER)
+        let mut cache = self.provider.lock().await;
+        if let Some(known) = &cache.known
+            && known.fetched.elapsed() <= KEEP_PROVIDER
         {
-            *provider = Some(self.discover().await?);
+            return Ok(f(known));
         }
-        Ok(f(provider.as_ref().expect("just fetched")))
+        if let Some((at, failure)) = &cache.failed
+            && at.elapsed() < RETRY_DISCOVERY
+        {
+            return Err(failure.clone());
+        }
+        match self.discover().await {
+            Ok(known) => {
+                let out = f(&known);
+                *cache = Cache {
+                    known: Some(known),
+                    failed: None,
+                };
+                Ok(out)
+            }
+            Err(failure) => {
+                cache.failed = Some((Instant::now(), failure.clone()));
+                Err(failure)
+            }
+        }
     }
 
     /// The discovery document and the keys, checked: the issuer named as configured, every
@@ -604,7 +632,7 @@ mod tests {
             keys: serde_json::from_value(jwk).unwrap(),
             fetched: Instant::now(),
         };
-        *oidc.provider.try_lock().unwrap() = Some(known);
+        oidc.provider.try_lock().unwrap().known = Some(known);
         (oidc, key)
     }
 
