@@ -138,10 +138,11 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "records",
-        about: "door units' captures (no faces): the students they named and what a teacher decided",
-        sql: "SELECT id, device_id, room, captured_at, received_at, model, gallery_version,
-                candidates, decision, status, final_student, reviewed_by, reviewed_at,
-                clock_synchronised
+        about: "faces seen by door units and in class photos (no faces): the students they \
+            named and what a teacher decided",
+        sql: "SELECT id, source, device_id, taken_by, room, captured_at, received_at, model,
+                gallery_version, candidates, decision, status, final_student, reviewed_by,
+                reviewed_at, clock_synchronised
             FROM records ORDER BY captured_at, id",
         postgres: None,
     },

@@ -89,6 +89,24 @@ pub fn target(
     Ok(state)
 }
 
+/// What a class photo of `class` is matched against: what a door unit in its room holds of
+/// it (members whose consent is given, with templates of `model`, the newest of each).
+pub fn of_class(
+    conn: &dyn Sql,
+    class: ClassId,
+    model: &ModelId,
+) -> Result<Vec<GalleryEntry>, StoreError> {
+    let classes = BTreeSet::from([class]);
+    let mut entries = Vec::new();
+    for student in school::members(conn, class)? {
+        if student.consent != State::Given {
+            continue;
+        }
+        entries.extend(entry(conn, student.id, &classes, model)?);
+    }
+    Ok(entries)
+}
+
 fn entry(
     conn: &dyn Sql,
     student: StudentId,

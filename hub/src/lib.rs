@@ -12,6 +12,7 @@ pub mod attendance;
 pub mod auth;
 pub mod backup;
 pub mod broker;
+pub mod class_photo;
 pub mod cli;
 pub mod clip;
 pub mod cluster;

@@ -22,6 +22,15 @@ fn the_default_config_parses_and_validates() {
 }
 
 #[test]
+fn the_default_config_is_the_doors_shipped_calibration() {
+    // The hub judges class photos by the same values (`rollcall_models`' one definition).
+    let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
+    assert_eq!(config.quality, QualityGate::door());
+    assert_eq!(config.matching.thresholds(), Thresholds::DOOR);
+    assert_eq!(config.matching.mode, MatchMode::Centroid);
+}
+
+#[test]
 fn unknown_keys_are_refused() {
     let text = DEFAULT_CONFIG.replace("[burst]\n", "[burst]\nframez = 3\n");
     let err = load_str(&text, "typo", no_env()).unwrap_err().to_string();

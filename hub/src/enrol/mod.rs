@@ -93,6 +93,16 @@ impl Enroller {
         &self.gate
     }
 
+    /// The loaded networks (a class photo reads every face with them).
+    pub fn pipeline(&self) -> &FacePipeline {
+        &self.pipeline
+    }
+
+    /// What a photo may be: its bytes, pixels and the decoder's allocations.
+    pub fn limits(&self) -> ImageLimits {
+        self.limits
+    }
+
     /// Runs one photo through the rules. CPU-heavy: call it off the async executor. Of several
     /// faces, the one that dominates (larger and more central than any other by
     /// [`DOMINANCE`]) is the student's; bystanders at the edges do not refuse a photo.

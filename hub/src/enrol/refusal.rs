@@ -22,6 +22,9 @@ pub enum Refusal {
     Quality(#[from] QualityIssue),
     #[error("face pipeline failed: {0}")]
     Pipeline(String),
+    /// More faces than a class photo may have (`class_photo::MAX_FACES`).
+    #[error("{found} faces in the photo; a class photo has at most {max}")]
+    TooManyFaces { found: usize, max: usize },
 }
 
 impl Refusal {
@@ -39,6 +42,7 @@ impl Refusal {
             Refusal::SeveralFaces { .. } => "several_faces",
             Refusal::Quality(issue) => quality_code(issue),
             Refusal::Pipeline(_) => "pipeline_failed",
+            Refusal::TooManyFaces { .. } => "too_many_faces",
         }
     }
 

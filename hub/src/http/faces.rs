@@ -126,18 +126,9 @@ fn outcome_json((label, outcome): &Outcome) -> Value {
 
 /// The file parts of a `multipart/form-data` body.
 fn photos(req: &Request) -> Result<Vec<Part>, ApiError> {
-    let boundary = req
-        .content_type
-        .as_deref()
-        .and_then(multipart::boundary)
-        .ok_or_else(|| {
-            ApiError::UnsupportedMedia("send the photos as multipart/form-data".into())
-        })?;
-    let parts: Vec<Part> = multipart::parse(&req.body, &boundary)?
+    let parts: Vec<Part> = multipart::form(req, "the photos")?
         .into_iter()
-        .filter(|p| {
-            p.filename.is_some() || p.name.as_deref().is_some_and(|n| n.starts_with("photo"))
-        })
+        .filter(multipart::is_photo)
         .collect();
     if parts.is_empty() {
         return Err(ApiError::bad(

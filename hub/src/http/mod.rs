@@ -6,6 +6,7 @@ mod admin;
 mod archive;
 mod auth;
 mod calendar;
+mod class_photo;
 mod classes;
 mod conn;
 mod consent;

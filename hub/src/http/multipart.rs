@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::error::ApiError;
+use super::request::Request;
 
 /// One part of a form.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,22 @@ pub fn boundary(content_type: &str) -> Option<String> {
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
         .map(|(_, v)| v.trim().trim_matches('"').to_owned())
         .filter(|b| !b.is_empty() && b.len() <= 70)
+}
+
+/// The parts of `req`'s body, which must be `multipart/form-data` (`what` it should carry
+/// names it in the error).
+pub fn form(req: &Request, what: &str) -> Result<Vec<Part>, ApiError> {
+    let boundary = req
+        .content_type
+        .as_deref()
+        .and_then(boundary)
+        .ok_or_else(|| ApiError::UnsupportedMedia(format!("send {what} as multipart/form-data")))?;
+    parse(&req.body, &boundary)
+}
+
+/// Whether `part` is a photo: a file, or a field named `photo…`.
+pub fn is_photo(part: &Part) -> bool {
+    part.filename.is_some() || part.name.as_deref().is_some_and(|n| n.starts_with("photo"))
 }
 
 /// Splits `body` into its parts.

@@ -15,8 +15,8 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    admin, archive, auth, calendar, classes, consent, devices, digest, faces, health, history,
-    oidc, privacy, provision, quarantine, records, register, reports, review, roster,
+    admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces, health,
+    history, oidc, privacy, provision, quarantine, records, register, reports, review, roster,
     school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
@@ -281,6 +281,11 @@ pub const ROUTES: &[Route] = &[
         DELETE,
         "/sessions/{slot}/{day}/marks/{student}",
         user!(sessions::clear_mark),
+    ),
+    upload(
+        POST,
+        "/sessions/{slot}/{day}/photos",
+        user!(class_photo::upload),
     ),
     route(
         POST,

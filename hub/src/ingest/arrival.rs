@@ -1,20 +1,29 @@
-//! What a record from a door unit starts as in review, and storing it so. Pure rule plus one
-//! store call; `process` (MQTT ingest) and the tests' record helpers both go through here.
+//! What a record starts as in review, and storing a door unit's so. Pure rule plus one store
+//! call; `process` (MQTT ingest), `class_photo` and the tests' record helpers go through here.
 //!
 //! Rule: a Confident record counts at once for its best candidate (approved, nobody asked);
 //! an Uncertain or Unknown one waits for a teacher (pending, nobody named yet).
 
-use rollcall_shared::{AttendanceRecord, Decision, UnixMillis};
+use rollcall_shared::{AttendanceRecord, Decision, StudentId, UnixMillis};
 
 use crate::store::records::{self, Standing, Status};
 use crate::store::{Sql, StoreError};
 
 /// Where `record` stands in review on arrival (see the module docs).
 pub fn standing(record: &AttendanceRecord) -> Standing {
-    match record.decision {
+    starting(
+        record.decision,
+        record.candidates.first().map(|c| c.student),
+    )
+}
+
+/// Where a face decided `decision`, with `best` its best candidate, stands in review when it
+/// is stored (a door's record or a class photo's face alike).
+pub fn starting(decision: Decision, best: Option<StudentId>) -> Standing {
+    match decision {
         Decision::Confident => Standing {
             status: Status::Approved,
-            final_student: record.candidates.first().map(|c| c.student),
+            final_student: best,
         },
         Decision::Uncertain | Decision::Unknown => Standing {
             status: Status::Pending,
@@ -35,8 +44,6 @@ pub fn store(
 
 #[cfg(test)]
 mod tests {
-    use rollcall_shared::StudentId;
-
     use super::*;
 
     #[test]

@@ -370,7 +370,10 @@ impl Batch<'_> {
             model: self.model.as_str(),
             gate: self.gate,
         };
-        let actor = format!("device:{}", record.device_id);
+        let Some(device) = record.device_id else {
+            return Ok(false);
+        };
+        let actor = format!("device:{device}");
         let learned = learner.learn(tx, &record, named, How::Confident, &actor, self.now)?;
         Ok(learned.is_some())
     }

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_19,
     MIGRATION_20,
     MIGRATION_21,
+    MIGRATION_22,
 ];
 
 const MIGRATION_1: &str = "
@@ -518,6 +519,49 @@ CREATE TABLE face_keys (
     added_at INTEGER NOT NULL,
     retired_at INTEGER
 );
+";
+
+/// Records from a teacher's class photo (`crate::class_photo`) beside the door units': each
+/// record says where it came from, a door unit's names the unit, a class photo's the user who
+/// took it. SQLite cannot drop a NOT NULL, so the table is copied (as migration 4 did).
+const MIGRATION_22: &str = "
+CREATE TABLE records_sourced (
+    id TEXT PRIMARY KEY,
+    device_id TEXT REFERENCES devices(id),
+    room TEXT NOT NULL CHECK (length(CAST(room AS BLOB)) BETWEEN 1 AND 64),
+    captured_at INTEGER NOT NULL CHECK (captured_at BETWEEN 946684800000 AND 7258118399999),
+    received_at INTEGER NOT NULL CHECK (received_at BETWEEN 946684800000 AND 7258118399999),
+    model TEXT NOT NULL,
+    gallery_version INTEGER NOT NULL,
+    embedding BLOB NOT NULL,
+    candidates TEXT NOT NULL CHECK (json_valid(candidates)),
+    decision TEXT NOT NULL CHECK (decision IN ('confident', 'uncertain', 'unknown')),
+    thumbnail BLOB,
+    quality TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'reassigned')),
+    final_student TEXT,
+    reviewed_by TEXT,
+    reviewed_at INTEGER,
+    clock_synchronised INTEGER,
+    source TEXT NOT NULL DEFAULT 'door' CHECK (source IN ('door', 'class_photo')),
+    taken_by TEXT,
+    CHECK ((source = 'door') = (device_id IS NOT NULL)),
+    CHECK ((source = 'class_photo') = (taken_by IS NOT NULL))
+);
+INSERT INTO records_sourced (id, device_id, room, captured_at, received_at, model,
+    gallery_version, embedding, candidates, decision, thumbnail, quality, status,
+    final_student, reviewed_by, reviewed_at, clock_synchronised)
+SELECT id, device_id, room, captured_at, received_at, model, gallery_version, embedding,
+    candidates, decision, thumbnail, quality, status, final_student, reviewed_by, reviewed_at,
+    clock_synchronised
+FROM records;
+DROP TABLE records;
+ALTER TABLE records_sourced RENAME TO records;
+CREATE INDEX records_room_time ON records(room, captured_at);
+CREATE INDEX records_status_keys ON records(status, captured_at, id, room);
+CREATE INDEX records_time_keys ON records(captured_at, id, room);
+CREATE INDEX records_pending_unknown ON records(captured_at, id)
+    WHERE status = 'pending' AND decision = 'unknown';
 ";
 
 /// The schema version this build brings a database to.

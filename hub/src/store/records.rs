@@ -28,9 +28,14 @@ const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
     status, final_student, clock_synchronised)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
     ON CONFLICT (id) DO NOTHING";
+// A class photo's face: no device, no gallery version (0), the user who took it.
+const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room, captured_at,
+    received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
+    status, final_student)
+    VALUES (?1, 'class_photo', ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
     decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
-    reviewed_by, reviewed_at, clock_synchronised FROM records";
+    reviewed_by, reviewed_at, clock_synchronised, source, taken_by FROM records";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5 WHERE id = ?1";
 // Which statuses count is the caller's rule (`review::ACCEPTED`), bound as ?4 and ?5.
@@ -119,11 +124,40 @@ impl Status {
     }
 }
 
+/// Where a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A door unit's burst (`device_id` names the unit).
+    Door,
+    /// A face in a teacher's class photo (`taken_by` names the user; `crate::class_photo`).
+    ClassPhoto,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Door => "door",
+            Source::ClassPhoto => "class_photo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        [Source::Door, Source::ClassPhoto]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// A record as the review queue shows it (no embedding, thumbnail served apart).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordView {
     pub id: RecordId,
-    pub device_id: DeviceId,
+    pub source: Source,
+    /// The door unit, for a door's record.
+    pub device_id: Option<DeviceId>,
+    /// The user who took the class photo, for a class photo's record.
+    pub taken_by: Option<String>,
     pub room: String,
     pub captured_at: UnixMillis,
     pub received_at: UnixMillis,
@@ -146,9 +180,13 @@ fn from_row(r: &Row) -> rusqlite::Result<RecordView> {
     let quality: String = r.get("quality")?;
     let status: String = r.get("status")?;
     let final_student: Option<String> = r.get("final_student")?;
+    let source: String = r.get("source")?;
+    let device: Option<String> = r.get("device_id")?;
     Ok(RecordView {
         id: id_col(r, "id")?,
-        device_id: id_col(r, "device_id")?,
+        source: Source::parse(&source).unwrap_or(Source::Door),
+        device_id: device.and_then(|d| d.parse().ok()),
+        taken_by: r.get("taken_by")?,
         room: r.get("room")?,
         captured_at: r.get("captured_at")?,
         received_at: r.get("received_at")?,
@@ -219,6 +257,55 @@ pub fn insert(
         ],
     )?;
     Ok(added == 1)
+}
+
+/// A face found in a teacher's class photo, matched against the lesson's class.
+#[derive(Clone, Debug)]
+pub struct PhotoFace<'a> {
+    pub id: RecordId,
+    /// The user who took the photo.
+    pub taken_by: &'a str,
+    /// The lesson's room.
+    pub room: &'a str,
+    /// When the photo was taken.
+    pub taken_at: UnixMillis,
+    pub model: &'a str,
+    pub embedding: &'a Embedding,
+    pub candidates: &'a [Candidate],
+    pub decision: Decision,
+    /// The face's crop, kept for a face a teacher must look at.
+    pub thumbnail: Option<&'a [u8]>,
+    /// Its quality figures, as JSON.
+    pub quality: &'a serde_json::Value,
+}
+
+/// Stores a class photo's face, standing as `standing`, received at `received_at`.
+pub fn insert_photo_face(
+    sql: &dyn Sql,
+    face: &PhotoFace<'_>,
+    received_at: UnixMillis,
+    standing: Standing,
+) -> Result<(), StoreError> {
+    let candidates = serde_json::to_string(face.candidates).unwrap_or_else(|_| "[]".into());
+    sql.execute(
+        INSERT_PHOTO_FACE,
+        params![
+            face.id.to_string(),
+            face.taken_by,
+            face.room,
+            face.taken_at,
+            received_at,
+            face.model,
+            seal_embedding(sql, &face.embedding.0),
+            candidates,
+            face.decision.as_str(),
+            face.thumbnail.map(|t| seal(sql, Purpose::Crop, t)),
+            face.quality.to_string(),
+            standing.status.as_str(),
+            standing.final_student.map(|s| s.to_string()),
+        ],
+    )?;
+    Ok(())
 }
 
 pub fn get(sql: &dyn Sql, id: RecordId) -> Result<RecordView, StoreError> {

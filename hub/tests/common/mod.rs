@@ -395,7 +395,20 @@ impl Api {
 
     /// POSTs `files` (name, bytes) as `multipart/form-data` parts named `photo`.
     pub async fn upload(&self, path: &str, files: Vec<(String, Vec<u8>)>) -> (StatusCode, Value) {
+        self.upload_with(path, files, &[]).await
+    }
+
+    /// [`Api::upload`] with text `fields` before the photos.
+    pub async fn upload_with(
+        &self,
+        path: &str,
+        files: Vec<(String, Vec<u8>)>,
+        fields: &[(&str, String)],
+    ) -> (StatusCode, Value) {
         let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.clone());
+        }
         for (name, bytes) in files {
             form = form.part(
                 "photo",

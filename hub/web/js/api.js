@@ -133,9 +133,10 @@ export const del = async (path) => json(await send('DELETE', path));
 /** POSTs one file (or any Blob) as the whole body. */
 export const postFile = async (path, file) => json(await send('POST', path, { form: file }));
 
-/** Uploads files as multipart parts named "photo". */
-export async function upload(path, files) {
+/** Uploads files as multipart parts named "photo", with `fields` beside them. */
+export async function upload(path, files, fields = {}) {
   const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
   for (const file of files) form.append('photo', file, file.name);
   return json(await send('POST', path, { form }));
 }

@@ -3,9 +3,11 @@
 // to be marked by hand (no consent to face recognition: the door does not know them), or not
 // seen yet. A mark can be set by hand, always with a reason. Once the session's register
 // is written (its entries carry attendance codes) a change is an amendment: a code and a
-// reason, shown beside the original.
+// reason, shown beside the original. A lesson's register can also be taken from class photos
+// (class_photo.js).
 
 import * as api from './api.js';
+import * as classPhoto from './class_photo.js';
 import { MARKS, announce, failed, fill, h, heading, longDate, poll, select, time } from './ui.js';
 
 const REFRESH_MS = 5000;
@@ -18,6 +20,7 @@ export function render(main) {
   let editing = null; // "slot/student" of the open mark form
   let seq = 0; // only the latest refresh's answer is shown
   let codes = null; // the attendance codes, fetched when first needed
+  const photos = new Map(); // slot → the element holding its class photos' results
 
   async function refresh() {
     if (editing) return;
@@ -53,6 +56,8 @@ export function render(main) {
       pending
         ? h('p', {}, h('a', { href: '#/review' }, `${pending} ${pending === 1 ? 'face' : 'faces'} waiting for review`))
         : null,
+      s.locked ? null : classPhoto.controls(s, day, results(s.slot_id), refresh),
+      photos.get(s.slot_id) || null,
       h(
         'table',
         { class: 'roster' },
@@ -61,6 +66,11 @@ export function render(main) {
         h('tbody', {}, rows.map((row) => line(s, day, row))),
       ),
     );
+  }
+
+  function results(slot) {
+    if (!photos.has(slot)) photos.set(slot, h('div', { class: 'photo-results' }));
+    return photos.get(slot);
   }
 
   function line(s, day, row) {

@@ -62,6 +62,13 @@ export function forgetImages() {
   blobUrls = [];
 }
 
+/** A URL for a file the user picked (shown, never uploaded again), forgotten with the page. */
+export function localUrl(file) {
+  const url = URL.createObjectURL(file);
+  blobUrls.push(url);
+  return url;
+}
+
 /** An <img> for an API image URL (a face crop). */
 export function face(url, alt, className = 'face') {
   const img = h('img', { alt, class: className, width: 150, height: 150, decoding: 'async' });

@@ -34,6 +34,17 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
+    /// The door's shipped calibration, in [`super::MatchMode::Centroid`] (`[matching]` of the
+    /// door unit's default configuration, docs/ACCURACY.md "The door at a doorway"): the
+    /// nearest stranger the doorway benchmark named at any distance (0.307) less 0.01, one step
+    /// stricter for weak faces. The hub judges a class photo by these too.
+    pub const DOOR: Thresholds = Thresholds {
+        confident: 0.295,
+        confident_weak: 0.285,
+        uncertain: 0.40,
+        min_margin: 0.08,
+    };
+
     /// Checks `0 ≤ confident_weak ≤ confident ≤ uncertain`, `min_margin ≥ 0`, all finite.
     pub fn validate(&self) -> Result<(), MatchError> {
         let all = [

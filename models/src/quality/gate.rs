@@ -150,6 +150,20 @@ impl QualityGate {
         }
     }
 
+    /// The door's shipped gate (`[quality]` of the door unit's default configuration): faces
+    /// from 26 px across, a sure detection, weak below sharpness 30 or score 0.99. The hub
+    /// judges a class photo's faces by it too.
+    pub fn door() -> Self {
+        QualityGate {
+            min_detector_score: 0.9,
+            min_box_px: 26.0,
+            min_inter_ocular_px: 12.0,
+            weak_below_sharpness: 30.0,
+            weak_below_score: 0.99,
+            ..QualityGate::default()
+        }
+    }
+
     /// The first problem found, checked in the order of [`QualityGate::issues`].
     pub fn check(&self, q: &FaceQuality) -> Result<(), QualityIssue> {
         match self.issues(q).first() {

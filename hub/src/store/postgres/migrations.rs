@@ -327,7 +327,13 @@ CREATE INDEX provisioning_codes_device ON provisioning_codes(device_id);
 const BASELINE_VERSION: usize = 17;
 
 /// Migrations after the baseline, written for PostgreSQL, in step with SQLite's list.
-const AFTER_BASELINE: &[&str] = &[MIGRATION_18, MIGRATION_19, MIGRATION_20, MIGRATION_21];
+const AFTER_BASELINE: &[&str] = &[
+    MIGRATION_18,
+    MIGRATION_19,
+    MIGRATION_20,
+    MIGRATION_21,
+    MIGRATION_22,
+];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
 const MIGRATION_18: &str = "
@@ -376,6 +382,19 @@ CREATE TABLE face_keys (
     added_at BIGINT NOT NULL,
     retired_at BIGINT
 );
+";
+
+/// Schema 22 (SQLite's migration 22): records from a teacher's class photo, by the user who
+/// took it, beside the door units'.
+const MIGRATION_22: &str = "
+ALTER TABLE records ALTER COLUMN device_id DROP NOT NULL;
+ALTER TABLE records ADD COLUMN source TEXT NOT NULL DEFAULT 'door'
+    CHECK (source IN ('door', 'class_photo'));
+ALTER TABLE records ADD COLUMN taken_by TEXT;
+ALTER TABLE records ADD CONSTRAINT records_door_has_device
+    CHECK ((source = 'door') = (device_id IS NOT NULL));
+ALTER TABLE records ADD CONSTRAINT records_photo_has_taker
+    CHECK ((source = 'class_photo') = (taken_by IS NOT NULL));
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

@@ -1,0 +1,262 @@
+//! `POST /sessions/{slot}/{day}/photos`: the register from class photos (`crate::class_photo`).
+//! A request's life: the lesson looked up (the teacher's own, its register not yet written,
+//! the photo taken during it), each photo read on the blocking pool, its faces judged against
+//! the class, every kept face stored in one transaction and audited; the answer gives every
+//! face's box and name, for the page to draw over the photo the teacher still has.
+
+use std::collections::HashMap;
+
+use rollcall_models::matching::Gallery;
+use rollcall_shared::{RecordId, StudentId, UnixMillis};
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::multipart::{self, Part};
+use super::request::{Reply, Request};
+use crate::access;
+use crate::auth::Principal;
+use crate::class_photo::{self, Photo, Rule, SeenFace, Taken, Verdict};
+use crate::enrol::Refusal;
+use crate::gallery;
+use crate::http_state::Hub;
+use crate::session_rosters;
+use crate::store::Sql;
+use crate::store::audit::{self, Change};
+use crate::store::school;
+
+/// One uploaded photo, read and judged, or why it could not be.
+struct Read {
+    label: String,
+    outcome: Result<(Photo, Vec<Option<Verdict>>), Refusal>,
+}
+
+pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
+    let enroller = hub.faces.clone().ok_or_else(|| {
+        ApiError::Unavailable("class photos need the face models (faces.enabled = false)".into())
+    })?;
+    let (photos, taken_at) = form(req, hub.now())?;
+
+    // The lesson, the class's names and the faces a door in its room would know.
+    let (w, rules, now, model) = (who.clone(), hub.config.rules(), hub.now(), enroller.model());
+    let lesson = hub
+        .read(move |c: &dyn Sql| {
+            let session = session_rosters::session(c, slot, day)?;
+            access::class(c, &w, session.slot.class_id)?;
+            if session_rosters::view(c, &session, &rules, now)?.locked {
+                return Err(ApiError::Conflict(
+                    "the register of this lesson is written: amend it instead".into(),
+                ));
+            }
+            class_photo::check_taken_at(&session, &rules, taken_at, now)
+                .map_err(ApiError::BadRequest)?;
+            let names: HashMap<StudentId, String> = school::members(c, session.slot.class_id)?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
+            let known = gallery::of_class(c, session.slot.class_id, &model)?;
+            Ok::<_, ApiError>((session, names, known))
+        })
+        .await?;
+    let (session, names, known) = lesson;
+    let pairs = known
+        .iter()
+        .flat_map(|e| e.embeddings.iter().map(|x| (e.student, *x)));
+    let class = Gallery::try_from_iter(pairs)
+        .map_err(|e| ApiError::Internal(format!("the class's gallery: {e}")))?;
+
+    let mut read = Vec::with_capacity(photos.len());
+    for (i, part) in photos.into_iter().enumerate() {
+        let label = part
+            .filename
+            .clone()
+            .unwrap_or_else(|| format!("photo {}", i + 1));
+        let enroller = enroller.clone();
+        let outcome = tokio::task::spawn_blocking(move || class_photo::read(&enroller, &part.data))
+            .await
+            .map_err(|e| ApiError::Internal(format!("face pipeline task: {e}")))?
+            .map(|photo| {
+                let evidence: Vec<_> = photo.faces.iter().map(SeenFace::evidence).collect();
+                let verdicts = class_photo::judge(&evidence, &class, &Rule::DOOR);
+                (photo, verdicts)
+            });
+        read.push(Read { label, outcome });
+    }
+    if read.iter().all(|r| r.outcome.is_err()) {
+        let photos = read
+            .iter()
+            .map(|r| refused(r).unwrap_or(Value::Null))
+            .collect();
+        let first = read.into_iter().find_map(|r| r.outcome.err());
+        return Err(ApiError::Photo {
+            refusal: first.unwrap_or(Refusal::NoFace),
+            photos: Some(Value::Array(photos)),
+        });
+    }
+
+    // Every kept face in one transaction, with one line in the audit log.
+    let (actor, unknown_faces) = (who.actor(), hub.config.privacy.unknown_faces);
+    let room = session.slot.room.clone();
+    let target = class_photo::target(slot, day);
+    let model = enroller.model();
+    let (kept, read) = hub
+        .write(move |tx: &dyn Sql| {
+            let taken = Taken {
+                room: &room,
+                at: taken_at,
+                by: &actor,
+            };
+            let mut kept = Vec::with_capacity(read.len());
+            for r in &read {
+                kept.push(match &r.outcome {
+                    Ok((photo, verdicts)) => class_photo::keep(
+                        tx,
+                        taken,
+                        &photo.faces,
+                        verdicts,
+                        unknown_faces,
+                        model.as_str(),
+                        now,
+                    )?,
+                    Err(_) => Vec::new(),
+                });
+            }
+            let summary = summary(&read, &kept, taken_at);
+            let change = Change {
+                actor: &actor,
+                action: "class_photo.read",
+                target,
+                before: None,
+                after: Some(summary),
+                at: now,
+            };
+            audit::log(tx, change)?;
+            Ok::<_, ApiError>((kept, read))
+        })
+        .await?;
+
+    let name = |s: &StudentId| names.get(s).cloned();
+    let photos: Vec<Value> = read
+        .iter()
+        .zip(&kept)
+        .map(|(r, ids)| refused(r).unwrap_or_else(|| answered(r, ids, &name)))
+        .collect();
+    let mut marked: Vec<StudentId> = read
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .flat_map(|(_, verdicts)| verdicts.iter().flatten().filter_map(Verdict::named))
+        .collect();
+    marked.sort();
+    marked.dedup();
+    let marked: Vec<Value> = marked
+        .iter()
+        .map(|s| json!({"student": s, "name": name(s)}))
+        .collect();
+    let waiting = kept
+        .iter()
+        .flatten()
+        .flatten()
+        .count()
+        .saturating_sub(confident_count(&read, &kept));
+    Reply::created(json!({
+        "slot_id": slot,
+        "day": day,
+        "taken_at": taken_at,
+        "photos": photos,
+        "marked": marked,
+        "waiting": waiting,
+    }))
+}
+
+/// The photos of the form, and when they were taken (`taken_at`, Unix ms; now when absent).
+fn form(req: &Request, now: UnixMillis) -> Result<(Vec<Part>, UnixMillis), ApiError> {
+    let parts = multipart::form(req, "the class photos")?;
+    let taken_at = match parts.iter().find(|p| p.name.as_deref() == Some("taken_at")) {
+        None => now,
+        Some(part) => std::str::from_utf8(&part.data)
+            .ok()
+            .and_then(|t| t.trim().parse::<i64>().ok())
+            .map(UnixMillis)
+            .ok_or_else(|| {
+                ApiError::bad("taken_at: when the photo was taken, in Unix milliseconds")
+            })?,
+    };
+    let photos: Vec<Part> = parts.into_iter().filter(multipart::is_photo).collect();
+    if photos.is_empty() {
+        return Err(ApiError::bad(
+            "no photos in the upload (send file parts named \"photo\")",
+        ));
+    }
+    Ok((photos, taken_at))
+}
+
+fn confident_count(read: &[Read], kept: &[Vec<Option<RecordId>>]) -> usize {
+    read.iter()
+        .zip(kept)
+        .filter_map(|(r, ids)| r.outcome.as_ref().ok().map(|(_, v)| (v, ids)))
+        .flat_map(|(verdicts, ids)| verdicts.iter().zip(ids))
+        .filter(|(v, id)| id.is_some() && v.as_ref().and_then(Verdict::named).is_some())
+        .count()
+}
+
+/// A photo that could not be read, as the answer lists it.
+fn refused(r: &Read) -> Option<Value> {
+    let refusal = r.outcome.as_ref().err()?;
+    let error = json!({"code": refusal.code(), "message": refusal.to_string()});
+    Some(json!({"photo": r.label, "error": error}))
+}
+
+/// A photo read, with every face: its box, what it was judged, the student named and the
+/// record kept.
+fn answered(
+    r: &Read,
+    ids: &[Option<RecordId>],
+    name: &dyn Fn(&StudentId) -> Option<String>,
+) -> Value {
+    let Ok((photo, verdicts)) = &r.outcome else {
+        return Value::Null;
+    };
+    let faces: Vec<Value> = photo
+        .faces
+        .iter()
+        .zip(verdicts)
+        .zip(ids.iter().copied().chain(std::iter::repeat(None)))
+        .map(|((face, verdict), record)| {
+            let candidates: Vec<Value> = verdict
+                .iter()
+                .flat_map(|v| &v.candidates)
+                .map(|c| json!({"student": c.student, "name": name(&c.student), "distance": c.distance}))
+                .collect();
+            let named = verdict.as_ref().and_then(Verdict::named);
+            json!({
+                "box": face.bbox.map(f32::round),
+                "grade": face.grade,
+                "issue": face.issue.map(|i| i.to_string()),
+                "decision": verdict.as_ref().map(|v| v.decision),
+                "student": named,
+                "name": named.as_ref().and_then(name),
+                "candidates": candidates,
+                "record": record,
+            })
+        })
+        .collect();
+    json!({"photo": r.label, "width": photo.width, "height": photo.height, "faces": faces})
+}
+
+/// What the audit log keeps of an upload: counts, never faces or names.
+fn summary(read: &[Read], kept: &[Vec<Option<RecordId>>], taken_at: UnixMillis) -> Value {
+    let faces: usize = read
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .map(|(p, _)| p.faces.len())
+        .sum();
+    let records = kept.iter().flatten().flatten().count();
+    json!({
+        "photos": read.len(),
+        "unreadable": read.iter().filter(|r| r.outcome.is_err()).count(),
+        "faces": faces,
+        "records": records,
+        "confident": confident_count(read, kept),
+        "taken_at": taken_at,
+    })
+}
