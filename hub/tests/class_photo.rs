@@ -8,10 +8,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::faces::{photo, start_faces_hub};
+use common::faces::{lesson, photo, start_faces_hub};
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Students of the class who are in the group photos below.
 const IN_PHOTOS: [&str; 5] = [
@@ -61,70 +61,6 @@ const PHOTOS: [(&str, &[&str]); 8] = [
     ("groups/linzaer_imgs_1.jpg", &[]),
     ("groups/linzaer_imgs_16.jpg", &[]),
 ];
-
-/// Up to three enrolment photos of `who` (the first ones, in name order).
-fn enrolment_photos(who: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = common::faces::faces_dir().join("identities").join(who);
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .take(3)
-        .map(|n| photo(&format!("identities/{who}/{n}")))
-        .collect()
-}
-
-/// The lesson: tess's class 7B in Lab 3, Mondays 09:00–10:00, its students enrolled from
-/// their photos (consent given). Returns the teacher, the slot and each student's id by name.
-async fn lesson(
-    hub: &TestHub,
-    admin: &Api,
-    people: &[&str],
-) -> (Api, String, BTreeMap<String, String>) {
-    let teacher = admin
-        .created(
-            "/users",
-            json!({"username": "tess", "role": "teacher", "password": "teacher password"}),
-        )
-        .await;
-    let class = admin
-        .created(
-            "/classes",
-            json!({"name": "7B", "teacher_id": teacher["id"]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut ids = BTreeMap::new();
-    for who in people {
-        let id = admin.created("/students", json!({"name": who})).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        admin.give_consent(&id).await;
-        let (status, _) = admin
-            .put(&format!("/classes/{class}/students/{id}"), json!({}))
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        let (status, out) = admin
-            .upload(&format!("/students/{id}/faces"), enrolment_photos(who))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "enrolling {who}: {out}");
-        ids.insert(who.to_string(), id);
-    }
-    let slot = admin
-        .created("/timetable", json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let teacher = hub.api().login("tess", "teacher password").await;
-    (teacher, slot, ids)
-}
 
 fn photos_path(slot: &str) -> String {
     format!("/sessions/{slot}/{}/photos", monday())
@@ -240,5 +176,74 @@ async fn group_photos_mark_the_students_in_them_and_never_a_wrong_name() {
         .filter(|e| e["action"] == "class_photo.read")
         .collect();
     assert_eq!(entries.len(), PHOTOS.len(), "{audit}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn photos_from_outside_the_lesson_or_of_another_class_are_refused_with_the_reason() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let (teacher, slot, _) = lesson(&hub, &admin, &["Barack_Obama"]).await;
+    let path = photos_path(&slot);
+    let group = || vec![photo("groups/face_recognition_obama_and_biden.jpg")];
+    let at = |hh, mm| [("taken_at", monday_at(hh, mm).to_string())];
+
+    // Dated later than the hub's clock (09:05), or, at 10:45, in a lesson that ended at 10:00.
+    let (status, out) = teacher.upload_with(&path, group(), &at(9, 30)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("later than now"),
+        "{out}"
+    );
+    hub.clock
+        .set(rollcall_shared::UnixMillis(monday_at(10, 45)));
+    // Signed in again: an access token lives less than those 100 minutes.
+    let (admin, teacher) = (
+        hub.admin().await,
+        hub.api().login("tess", "teacher password").await,
+    );
+    let (status, out) = teacher.upload_with(&path, group(), &at(10, 30)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("10:30") && message.contains("09:00–10:00"),
+        "{message}"
+    );
+    let (status, out) = teacher
+        .upload_with(&path, group(), &[("taken_at", "soon".into())])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+
+    // No photo at all, or a file that is no photo: nothing is kept.
+    let (status, out) = teacher.upload_with(&path, vec![], &at(9, 1)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    let text = ("notes.txt".to_owned(), b"not a photo\n".to_vec());
+    let (status, out) = teacher.upload_with(&path, vec![text], &at(9, 1)).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{out}");
+    assert_eq!(out["error"]["code"], "not_an_image");
+    assert_eq!(
+        out["error"]["photos"][0]["error"]["code"], "not_an_image",
+        "{out}"
+    );
+    let (status, out) = teacher.post(&path, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{out}");
+
+    // Another teacher's lesson is not theirs to photograph.
+    admin
+        .created("/users", serde_json::json!({"username": "max", "role": "teacher", "password": "another password"}))
+        .await;
+    let max = hub.api().login("max", "another password").await;
+    let (status, out) = max.upload(&path, group()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{out}");
+
+    let (_, records) = admin.get("/records").await;
+    assert_eq!(
+        records.as_array().map(Vec::len),
+        Some(0),
+        "nothing refused was kept: {records}"
+    );
     hub.stop().await;
 }

@@ -146,7 +146,15 @@ pub fn check_taken_at(
     now: UnixMillis,
 ) -> Result<(), String> {
     if at.0 > now.0 + FUTURE_SLACK_MS {
-        return Err("taken_at is in the future".into());
+        let (taken, clock) = (rules.zone.local(at.0), rules.zone.local(now.0));
+        return Err(format!(
+            "this photo is dated {} {}, later than now ({} {}): is the clock of the phone or \
+             computer it came from right?",
+            taken.date,
+            hhmm(taken.minute),
+            clock.date,
+            hhmm(clock.minute)
+        ));
     }
     let (from, to) = session.window(rules);
     if (from..to).contains(&at) {

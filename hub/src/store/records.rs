@@ -66,7 +66,7 @@ const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
 const BY_DOOR: &str = "SELECT DISTINCT final_student FROM records
     WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
     AND decision = ?4 AND status = ?5 AND reviewed_by IS NULL
-    AND final_student IS NOT NULL";
+    AND final_student IS NOT NULL AND source = 'door'";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";

@@ -266,7 +266,8 @@ impl Browser {
         )
         .await;
         let blurred = "return [...document.querySelectorAll('img')].every(i => \
-            !i.classList.contains('face') || getComputedStyle(i).filter.includes('blur'));";
+            !(i.classList.contains('face') || i.closest('.photo-frame')) \
+            || getComputedStyle(i).filter.includes('blur'));";
         self.wait("faces blurred", blurred, vec![]).await;
         self.js("document.activeElement && document.activeElement.blur && document.activeElement.blur(); document.getElementById('status').textContent = '';", vec![]).await;
         let png = self.client.screenshot().await.unwrap();

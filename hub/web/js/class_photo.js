@@ -65,7 +65,9 @@ function figure(file, photo, n) {
     const kind = f.decision ? KIND[f.decision] : { label: () => 'Too unclear', key: 'unclear' };
     const [x1, y1, x2, y2] = f.box;
     const pct = (v, of) => `${((100 * v) / of).toFixed(2)}%`;
-    const box = h('div', { class: 'face-box ' + kind.key }, h('span', {}, kind.label(f)));
+    // A label under a face in the right half of the photo runs leftwards, into the photo.
+    const side = x1 + x2 > photo.width ? ' leftwards' : '';
+    const box = h('div', { class: 'face-box ' + kind.key + side }, h('span', {}, kind.label(f)));
     // Through the CSSOM: the Content-Security-Policy allows no inline style attribute.
     Object.assign(box.style, {
       left: pct(x1, photo.width),
