@@ -124,6 +124,7 @@ pub fn create_user(
         disabled: false,
         created_at: now,
         email: new.email.map(str::to_owned),
+        choices: Default::default(),
     };
     users::insert(conn, &user)?;
     audit::log(

@@ -68,6 +68,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/account.js", JS),
     asset!("/js/privacy.js", JS),
     asset!("/js/consent.js", JS),
+    asset!("/js/audit.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

@@ -123,13 +123,80 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
         .await;
     b.type_into("input[name=again]", "my own new passphrase")
         .await;
-    b.click("#main form button[type=submit]").await;
+    b.click("section[aria-labelledby=account-password] button[type=submit]")
+        .await;
     b.said("Password changed").await;
     b.viewport(375, 812).await;
     b.assert_no_sideways_scroll("account").await;
     b.assert_accessible("account").await;
     assert_eq!(admin.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
     hub.api().login(ADMIN, "my own new passphrase").await;
+    b.client.clone().close().await.unwrap();
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teacher_chooses_their_digest_and_the_class_their_pages_open_on() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+    let tess_id = s.teacher.get("/auth/me").await.1["user_id"].clone();
+    // A second class of hers, which she makes her default.
+    let second = admin
+        .created("/classes", json!({"name": "9A", "teacher_id": tess_id}))
+        .await;
+    let second = second["id"].as_str().unwrap().to_owned();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.viewport(1280, 900).await;
+    b.open("/").await;
+    sign_in(&b, "tess", "teacher password").await;
+    go(&b, "account").await;
+    b.type_into("input[name=email]", "tess@school.test").await;
+    b.js(
+        "const at = document.querySelector('input[name=digest_at]'); at.value = '16:15';
+         const c = document.querySelector('select[name=default_class]'); c.value = arguments[0];",
+        vec![json!(second)],
+    )
+    .await;
+    b.click("section[aria-labelledby=account-choices] button[type=submit]")
+        .await;
+    b.said("Your digest goes to tess@school.test at 16:15")
+        .await;
+    let (_, account) = s.teacher.get("/account").await;
+    assert_eq!(
+        (
+            &account["user"]["email"],
+            &account["user"]["digest_at"],
+            &account["user"]["default_class"]
+        ),
+        (&json!("tess@school.test"), &json!("16:15"), &json!(second))
+    );
+    b.assert_accessible("account").await;
+    b.screenshot("account").await;
+
+    // The class report opens on her class.
+    go(&b, "report").await;
+    let chosen = "return document.querySelector('select[name=class]').value === arguments[0];";
+    b.wait("the default class chosen", chosen, vec![json!(second)])
+        .await;
+
+    // She turns the digest off; the admin sees it in her row.
+    go(&b, "account").await;
+    b.click("input[name=digest]").await;
+    b.click("section[aria-labelledby=account-choices] button[type=submit]")
+        .await;
+    b.said("You get no daily digest").await;
+    b.viewport(375, 812).await;
+    b.assert_no_sideways_scroll("account").await;
+    b.assert_accessible("account").await;
+    b.screenshot("account-phone").await;
+    b.click("#sign-out").await;
+    b.viewport(1280, 900).await;
+    sign_in(&b, ADMIN, PASSWORD).await;
+    go(&b, "admin").await;
+    let text = b.text("li[data-user=tess] .receives").await;
+    assert!(text.contains("Digest turned off by them"), "{text}");
     b.client.clone().close().await.unwrap();
     hub.stop().await;
 }

@@ -452,3 +452,114 @@ async fn the_command_line_adds_a_user_with_a_checked_address() {
     assert_eq!(nora.unwrap()["email"], "nora@school.test");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn each_user_chooses_their_own_digest_time_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(dir.path(), None).await;
+    let smtp = format!("127.0.0.1:{}", sink.port);
+    let configure = move |c: &mut Config| {
+        c.register.check_every_secs = 1;
+        c.email = Some(relay(smtp, Security::None));
+    };
+    let hub = start_hub_with(None, configure).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&hub, &admin).await;
+    let nora = admin
+        .created(
+            "/users",
+            json!({"username": "nora", "role": "teacher", "password": "teacher password"}),
+        )
+        .await;
+    let other = admin
+        .created("/classes", json!({"name": "8C", "teacher_id": nora["id"]}))
+        .await;
+    pending_record(&hub, &s).await;
+
+    // Tess sets her own address, a later time and her class; what is refused says why.
+    let (status, account) = s.teacher.get("/account").await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(account["user"]["digest"], true, "on unless turned off");
+    assert_eq!(account["school_digest_at"], "07:30");
+    assert_eq!(
+        account["classes"].as_array().unwrap().len(),
+        1,
+        "her own only"
+    );
+    for (body, status) in [
+        (json!({"digest_at": "25:00"}), StatusCode::BAD_REQUEST),
+        (json!({"digest_at": "24:00"}), StatusCode::BAD_REQUEST),
+        (json!({"email": "a@@b"}), StatusCode::BAD_REQUEST),
+        (json!({"role": "admin"}), StatusCode::BAD_REQUEST),
+        (json!({"default_class": other["id"]}), StatusCode::FORBIDDEN),
+    ] {
+        let (got, out) = s.teacher.send(PATCH, "/account", Some(body.clone())).await;
+        assert_eq!(got, status, "{body}: {out}");
+    }
+    let body = json!({"email": "tess@school.test", "digest_at": "16:15", "default_class": s.class});
+    let (status, account) = s.teacher.send(PATCH, "/account", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(
+        (
+            &account["user"]["digest_at"],
+            &account["user"]["default_class"]
+        ),
+        (&json!("16:15"), &json!(s.class))
+    );
+    assert_eq!(
+        s.teacher.get("/auth/me").await.1["default_class"],
+        json!(s.class)
+    );
+    // The head has an address but wants no digest.
+    let me = user_id(&admin, ADMIN).await;
+    admin
+        .send(
+            PATCH,
+            &format!("/users/{me}"),
+            Some(json!({"email": "head@school.test"})),
+        )
+        .await;
+    let (status, _) = admin
+        .send(PATCH, "/account", Some(json!({"digest": false})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Admins see who receives what.
+    let (_, users) = admin.get("/users").await;
+    let row = |name: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (&row("tess")["digest"], &row("tess")["digest_at"]),
+        (&json!(true), &json!("16:15"))
+    );
+    assert_eq!(row(ADMIN)["digest"], false);
+    let (_, preview) = admin
+        .post("/email/digest/preview", json!({"user": me}))
+        .await;
+    assert_eq!(preview["would_send"], false, "{preview}");
+    let (_, audit) = admin.get("/audit?limit=1000").await;
+    assert!(audit.to_string().contains("account.update"), "{audit}");
+
+    // At the school's time nobody gets one; at hers, Tess does; the head never.
+    at(&hub, tuesday_at(7, 31)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(sink.messages().is_empty(), "{:?}", sink.messages());
+    at(&hub, tuesday_at(16, 16)).await;
+    wait_for("tess's digest at 16:15", Duration::from_secs(20), || {
+        let n = sink.to("tess@school.test").len();
+        async move { n >= 1 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        sink.to("head@school.test").is_empty(),
+        "the head turned it off"
+    );
+    hub.stop().await;
+}

@@ -1,5 +1,6 @@
-//! The daily digest task: once the digest time has passed on a digest day (school zone), each
-//! enabled user with an address gets their digest, unless it says nothing. What was done is
+//! The daily digest task: once a user's digest time (theirs, else the school's) has passed on
+//! a digest day (school zone), each enabled user with an address who wants the digest gets it,
+//! unless it says nothing. What was done is
 //! remembered per user and day (`email_digests`) before the next check, so a restart neither
 //! repeats nor skips a day; a failure is retried a few times that day
 //! (`email::schedule`), logged, audited (`email.digest_failed`) and listed by
@@ -8,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Weekday};
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::UnixMillis;
 use serde_json::json;
@@ -62,24 +63,32 @@ pub async fn run(
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let now = clock.now();
-        if let Some(day) = due_day(&config.rules(), now, at, &days) {
-            send_due(&db, &config, &mailer, day, now).await;
-        }
+        send_due(&db, &config, &mailer, (at, &days), clock.now()).await;
     }
 }
 
-/// Sends `day`'s digest to each user not yet done.
-async fn send_due(db: &Db, config: &Arc<Config>, mailer: &Mailer, day: NaiveDate, now: UnixMillis) {
+/// Sends each user whose digest time has passed today's digest, if not yet done.
+async fn send_due(
+    db: &Db,
+    config: &Arc<Config>,
+    mailer: &Mailer,
+    (school_at, days): (u16, &[Weekday]),
+    now: UnixMillis,
+) {
     let users = db.read(|sql| users::list(sql)).await;
     let users = match users {
         Ok(u) => u,
         Err(e) => return tracing::error!("e-mail digest: reading users: {e}"),
     };
+    let rules = config.rules();
     for user in users
         .into_iter()
-        .filter(|u| !u.disabled && u.email.is_some())
+        .filter(|u| !u.disabled && u.email.is_some() && u.choices.digest)
     {
+        let at = user.choices.digest_at.unwrap_or(school_at);
+        let Some(day) = due_day(&rules, now, at, days) else {
+            continue;
+        };
         if let Err(e) = one(db, config, mailer, &user, (day, now)).await {
             tracing::error!(user = user.username, "e-mail digest: {e}");
         }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::input;
 use super::request::{Reply, Request};
 use super::users::hashed;
 use crate::accounts::{self, Hashed};
@@ -69,10 +70,28 @@ pub async fn export(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply,
     Ok(Reply::Zip { filename, body })
 }
 
-/// The newest audit entries, `?limit` of them (100 unless said, 1000 at most).
+/// The newest audit entries, `?limit` of them (100 unless said, 1000 at most), kept by
+/// `?actor=` (part of who), `?action=` (the start of what), `?target=` (part of what was
+/// changed), `?from=` and `?to=` (school dates, inclusive) and `?before_id=` (the next page).
 pub async fn audit(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let limit = req.query::<u32>("limit")?.unwrap_or(100).min(1000);
-    Reply::ok(hub.read(move |c| audit::recent(c, limit)).await?)
+    let text = |name: &str| -> Result<Option<String>, ApiError> {
+        let value = req.query::<String>(name)?;
+        let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        value
+            .map(|v| input::text(name, &v, input::MAX_NAME).map(str::to_owned))
+            .transpose()
+    };
+    let rules = hub.config.rules();
+    let filter = audit::Filter {
+        actor: text("actor")?,
+        action: text("action")?,
+        target: text("target")?,
+        from: req.query_day("from")?.map(|d| rules.instant(d, 0)),
+        to: req.query_day("to")?.map(|d| rules.instant(d, 24 * 60)),
+        before_id: req.query::<i64>("before_id")?,
+    };
+    Reply::ok(hub.read(move |c| audit::search(c, &filter, limit)).await?)
 }
 
 pub async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

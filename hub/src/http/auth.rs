@@ -218,6 +218,8 @@ pub async fn me(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, Api
         who: &'a Principal,
         timezone: &'a str,
         email: Option<String>,
+        /// The class their pages open on (`PATCH /account`).
+        default_class: Option<rollcall_shared::ClassId>,
     }
     let id = who.user_id;
     let user = hub.read(move |c| crate::store::users::by_id(c, id)).await?;
@@ -225,6 +227,7 @@ pub async fn me(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, Api
         who,
         timezone: hub.config.timezone.name(),
         email: user.email,
+        default_class: user.choices.default_class,
     })
 }
 

@@ -62,7 +62,11 @@ pub async fn preview(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     Reply::ok(json!({
         "user": user.id,
         "email": user.email,
-        "would_send": !digest.is_empty() && user.email.is_some() && !user.disabled,
+        "would_send": !digest.is_empty()
+            && user.email.is_some()
+            && !user.disabled
+            && user.choices.digest,
+        "digest_at": user.choices.digest_at.map(crate::session_rosters::hhmm),
         "subject": compose::subject(&digest),
         "text": compose::text(&digest, pages_url),
         "digest": digest,

@@ -2,6 +2,7 @@
 //! dispatches on method and path to plain async handlers, and `error` maps every failure to
 //! one JSON shape.
 
+mod account;
 mod admin;
 mod archive;
 mod auth;

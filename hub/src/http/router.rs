@@ -15,9 +15,9 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces, health,
-    history, oidc, privacy, provision, quarantine, records, register, reports, review, roster,
-    school_reports, sessions, strangers, timetable, today, users,
+    account, admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces,
+    health, history, oidc, privacy, provision, quarantine, records, register, reports, review,
+    roster, school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -131,6 +131,8 @@ pub const ROUTES: &[Route] = &[
     route(PATCH, "/users/{user}", admin!(users::update)),
     route(DELETE, "/users/{user}", admin!(users::delete)),
     route(POST, "/users/{user}/password", user!(users::set_password)),
+    route(GET, "/account", user!(account::get)),
+    route(PATCH, "/account", user!(account::update)),
     route(GET, "/devices", admin!(devices::list)),
     route(POST, "/devices", admin!(admin::register_device)),
     route(POST, "/devices/{device}/enable", admin!(admin::enable)),
@@ -404,8 +406,10 @@ mod tests {
                     "{a:?} is in the table twice"
                 );
             }
-            let upload =
-                (a.path.ends_with("/faces") || a.path == "/roster/import") && a.method == POST;
+            let upload = (a.path.ends_with("/faces")
+                || a.path.ends_with("/photos")
+                || a.path == "/roster/import")
+                && a.method == POST;
             assert_eq!(a.body_limit > JSON_LIMIT, upload, "{a:?}");
         }
     }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_20,
     MIGRATION_21,
     MIGRATION_22,
+    MIGRATION_23,
 ];
 
 const MIGRATION_1: &str = "
@@ -562,6 +563,15 @@ CREATE INDEX records_status_keys ON records(status, captured_at, id, room);
 CREATE INDEX records_time_keys ON records(captured_at, id, room);
 CREATE INDEX records_pending_unknown ON records(captured_at, id)
     WHERE status = 'pending' AND decision = 'unknown';
+";
+
+/// What each user chose for themselves (`PATCH /account`): the daily digest on or off and its
+/// time (minutes after the school's midnight; NULL: the school's `[email.digest] at`), and the
+/// class their pages open on (forgotten with the class).
+const MIGRATION_23: &str = "
+ALTER TABLE users ADD COLUMN digest INTEGER NOT NULL DEFAULT 1 CHECK (digest IN (0, 1));
+ALTER TABLE users ADD COLUMN digest_at INTEGER CHECK (digest_at BETWEEN 0 AND 1439);
+ALTER TABLE users ADD COLUMN default_class TEXT REFERENCES classes(id) ON DELETE SET NULL;
 ";
 
 /// The schema version this build brings a database to.

@@ -181,11 +181,15 @@ fn from_row(r: &Row) -> rusqlite::Result<RecordView> {
     let status: String = r.get("status")?;
     let final_student: Option<String> = r.get("final_student")?;
     let source: String = r.get("source")?;
-    let device: Option<String> = r.get("device_id")?;
+    // A class photo's record has no device; a door's whose id does not read is left out.
+    let device = match r.get::<Option<String>>("device_id")? {
+        Some(_) => Some(id_col(r, "device_id")?),
+        None => None,
+    };
     Ok(RecordView {
         id: id_col(r, "id")?,
         source: Source::parse(&source).unwrap_or(Source::Door),
-        device_id: device.and_then(|d| d.parse().ok()),
+        device_id: device,
         taken_by: r.get("taken_by")?,
         room: r.get("room")?,
         captured_at: r.get("captured_at")?,

@@ -1,9 +1,9 @@
 //! Users (admins and teachers) and their password hashes. Hashing itself lives in
 //! `auth::password`; this module only stores the result.
 
-use rollcall_shared::UnixMillis;
+use rollcall_shared::{ClassId, UnixMillis};
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
 
 use super::id_col;
@@ -13,7 +13,9 @@ const INSERT: &str =
     "INSERT INTO users (id, username, display_name, role, password_hash, created_at, email)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at,
-    email FROM users";
+    email, digest, digest_at, default_class FROM users";
+const SET_CHOICES: &str =
+    "UPDATE users SET email = ?2, digest = ?3, digest_at = ?4, default_class = ?5 WHERE id = ?1";
 const UPDATE_PASSWORD: &str = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
 const UPDATE: &str =
     "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4, email = ?5 WHERE id = ?1";
@@ -62,6 +64,38 @@ pub struct User {
     pub created_at: UnixMillis,
     /// Where the e-mail digest goes; checked as an address where it enters (API, CLI).
     pub email: Option<String>,
+    #[serde(flatten)]
+    pub choices: Choices,
+}
+
+/// What a user chooses for themselves (`PATCH /account`), besides their address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Choices {
+    /// They want the daily digest (sent only to an address; on unless they turn it off).
+    pub digest: bool,
+    /// When their digest goes, minutes after the school's midnight, as "HH:MM" in JSON;
+    /// `None`: the school's `[email.digest] at`.
+    #[serde(serialize_with = "hhmm")]
+    pub digest_at: Option<u16>,
+    /// The class their pages open on (the class report).
+    pub default_class: Option<ClassId>,
+}
+
+impl Default for Choices {
+    fn default() -> Self {
+        Choices {
+            digest: true,
+            digest_at: None,
+            default_class: None,
+        }
+    }
+}
+
+fn hhmm<S: Serializer>(minute: &Option<u16>, s: S) -> Result<S::Ok, S::Error> {
+    match minute {
+        Some(m) => s.serialize_str(&format!("{:02}:{:02}", m / 60, m % 60)),
+        None => s.serialize_none(),
+    }
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<User> {
@@ -75,7 +109,35 @@ fn from_row(row: &Row) -> rusqlite::Result<User> {
         disabled: row.get("disabled")?,
         created_at: row.get("created_at")?,
         email: row.get("email")?,
+        choices: Choices {
+            digest: row.get("digest")?,
+            digest_at: row.get("digest_at")?,
+            default_class: match row.get::<Option<String>>("default_class")? {
+                Some(_) => Some(id_col(row, "default_class")?),
+                None => None,
+            },
+        },
     })
+}
+
+/// Stores what `id` chose for themselves, and their address.
+pub fn set_choices(
+    sql: &dyn Sql,
+    id: Uuid,
+    email: Option<&str>,
+    choices: &Choices,
+) -> Result<(), StoreError> {
+    sql.execute(
+        SET_CHOICES,
+        params![
+            id.to_string(),
+            email,
+            choices.digest,
+            choices.digest_at,
+            choices.default_class.map(|c| c.to_string()),
+        ],
+    )?;
+    Ok(())
 }
 
 pub fn insert(sql: &dyn Sql, user: &User) -> Result<(), StoreError> {
@@ -179,6 +241,7 @@ pub(crate) mod tests {
             disabled: false,
             created_at: UnixMillis(3),
             email: None,
+            choices: Choices::default(),
         };
         write(db, |sql| insert(sql, &user))?;
         Ok(user)
@@ -231,6 +294,22 @@ pub(crate) mod tests {
             };
             write(db, |sql| update(sql, &twin)).unwrap();
             assert_eq!(names(&by("ada@school.example")), ["ada", "bea"]);
+
+            assert_eq!(bea.choices, Choices::default(), "the digest is on at first");
+            let chosen = Choices {
+                digest: false,
+                digest_at: Some(16 * 60 + 30),
+                default_class: None,
+            };
+            let address = Some("bea@school.example");
+            write(db, |sql| set_choices(sql, bea.id, address, &chosen)).unwrap();
+            let back = read(db, |sql| by_id(sql, bea.id));
+            assert_eq!((back.choices, back.email.as_deref()), (chosen, address));
+            let json = serde_json::to_value(&back).unwrap();
+            assert_eq!(
+                (&json["digest"], &json["digest_at"]),
+                (&serde_json::json!(false), &serde_json::json!("16:30"))
+            );
         });
     }
 

@@ -113,6 +113,7 @@ export async function render(main) {
       'li',
       { 'data-user': u.username },
       h('strong', {}, `${u.display_name} (${u.username}) — ${u.role}${u.disabled ? ', disabled' : ''}${u.email ? ` — ${u.email}` : ''}`),
+      h('span', { class: 'hint receives' }, ' ' + receives(u)),
       h('form', { class: 'inline', onsubmit: save }, name, role, email, h('button', { type: 'submit' }, 'Save')),
       h('div', { class: 'inline' },
         h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
@@ -419,4 +420,11 @@ function exportCard() {
     h('p', { class: 'hint' }, 'Students, classes, timetable, the register with its amendments, door units\' records (no faces), users (no passwords) and the audit log, as CSV and JSON in one zip file. It holds personal data: keep it safe.'),
     h('button', { type: 'button', onclick: fetchArchive }, 'Download the export'),
   );
+}
+
+/** What the user receives by e-mail, as they chose it on My account. */
+function receives(u) {
+  if (!u.email) return 'No e-mail address: no digest.';
+  if (!u.digest) return 'Digest turned off by them.';
+  return `Daily digest at ${u.digest_at || 'the school’s time'}.`;
 }

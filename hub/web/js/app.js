@@ -17,9 +17,10 @@ import * as history from './history.js';
 import * as account from './account.js';
 import * as privacy from './privacy.js';
 import * as consent from './consent.js';
+import * as audit from './audit.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy };
-const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar'];
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit };
+const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit'];
 // Pages anyone may read, signed in or not.
 const PUBLIC = { privacy };
 const COUNT_EVERY_MS = 5000;

@@ -8,12 +8,14 @@ import { announce, download, failed, field, fill, h, heading, isoDate } from './
 const LETTER = { present: 'P', late: 'L', absent: 'A', excused: 'E', not_required: 'X' };
 const WORD = { present: 'Present', late: 'Late', absent: 'Absent', excused: 'Excused', not_required: 'Not required' };
 
-export async function render(main) {
+export async function render(main, { me }) {
   const classes = await api.get('/classes');
   const today = (await api.get('/today')).date;
   const start = new Date(today + 'T12:00:00');
   start.setDate(start.getDate() - 27);
   const klass = h('select', { name: 'class', required: true }, classes.map((c) => h('option', { value: c.id }, c.name)));
+  // The class the teacher chose to open on (My account), when it is still theirs.
+  if (classes.some((c) => c.id === me.default_class)) klass.value = me.default_class;
   const from = h('input', { type: 'date', name: 'from', value: isoDate(start), required: true });
   const to = h('input', { type: 'date', name: 'to', value: today, required: true });
   const csv = h('button', { type: 'button', id: 'download-csv', onclick: downloadCsv }, 'Download CSV');

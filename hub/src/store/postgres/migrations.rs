@@ -333,6 +333,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_20,
     MIGRATION_21,
     MIGRATION_22,
+    MIGRATION_23,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -395,6 +396,13 @@ ALTER TABLE records ADD CONSTRAINT records_door_has_device
     CHECK ((source = 'door') = (device_id IS NOT NULL));
 ALTER TABLE records ADD CONSTRAINT records_photo_has_taker
     CHECK ((source = 'class_photo') = (taken_by IS NOT NULL));
+";
+
+/// Schema 23 (SQLite's migration 23): each user's digest and default class.
+const MIGRATION_23: &str = "
+ALTER TABLE users ADD COLUMN digest BIGINT NOT NULL DEFAULT 1 CHECK (digest IN (0, 1));
+ALTER TABLE users ADD COLUMN digest_at BIGINT CHECK (digest_at BETWEEN 0 AND 1439);
+ALTER TABLE users ADD COLUMN default_class TEXT REFERENCES classes(id) ON DELETE SET NULL;
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
