@@ -69,6 +69,8 @@ const ASSETS: &[Asset] = &[
     asset!("/js/privacy.js", JS),
     asset!("/js/consent.js", JS),
     asset!("/js/audit.js", JS),
+    asset!("/js/codes.js", JS),
+    asset!("/js/api_docs.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

@@ -141,6 +141,22 @@ async fn a_closed_session_is_written_once_and_changed_only_by_amendment() {
 
     // An amendment needs a known code and a reason, and keeps the original.
     let amend = format!("/sessions/{}/{}/amendments/{bo}", s.slot, monday());
+    // A retired code is offered for no new amendment.
+    let retire =
+        json!({"code": "R", "meaning": "Religious observance", "mark": "excused", "retired": true});
+    assert_eq!(admin.put("/codes", retire).await.0, StatusCode::OK);
+    let (status, body) = s
+        .teacher
+        .post(&amend, json!({"code": "R", "reason": "feast day"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("retired"),
+        "{body}"
+    );
     for bad in [
         json!({"code": "ZZ", "reason": "x"}),
         json!({"code": "I", "reason": "  "}),

@@ -37,6 +37,8 @@ struct CodeBody {
     code: String,
     meaning: String,
     mark: Mark,
+    /// Absent: a new code is in use, an existing one keeps its state.
+    retired: Option<bool>,
 }
 
 /// Amends one student's entry in a closed session: the teacher of the class or an admin.
@@ -79,6 +81,12 @@ fn append(
             input::clip(code)
         ))
     })?;
+    if code.retired {
+        return Err(ApiError::bad(format!(
+            "code: {:?} is retired ({}): pick another (GET /codes lists them)",
+            code.code, code.meaning
+        )));
+    }
     let entry = register::entries(tx, slot, day)?
         .into_iter()
         .find(|e| e.student == student)
@@ -112,10 +120,11 @@ pub async fn codes(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply,
 /// Creates a code, or changes an existing one's meaning (and its mark while no entry uses it).
 pub async fn put_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: CodeBody = req.json()?;
-    let code = Code {
+    let mut code = Code {
         code: checked_code(&body.code)?,
         meaning: input::name("meaning", &body.meaning)?,
         mark: body.mark,
+        retired: body.retired.unwrap_or(false),
     };
     if code.meaning.chars().count() > MAX_MEANING {
         return Err(ApiError::bad(format!(
@@ -125,6 +134,9 @@ pub async fn put_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| {
         let before = register::code(tx, &code.code).ok();
+        if let (Some(before), None) = (&before, body.retired) {
+            code.retired = before.retired;
+        }
         match &before {
             Some(_) => register::update_code(tx, &code)?,
             None => register::add_code(tx, &code)?,

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_21,
     MIGRATION_22,
     MIGRATION_23,
+    MIGRATION_24,
 ];
 
 const MIGRATION_1: &str = "
@@ -572,6 +573,12 @@ const MIGRATION_23: &str = "
 ALTER TABLE users ADD COLUMN digest INTEGER NOT NULL DEFAULT 1 CHECK (digest IN (0, 1));
 ALTER TABLE users ADD COLUMN digest_at INTEGER CHECK (digest_at BETWEEN 0 AND 1439);
 ALTER TABLE users ADD COLUMN default_class TEXT REFERENCES classes(id) ON DELETE SET NULL;
+";
+
+/// A retired attendance code stays for the entries that use it but is offered no more.
+const MIGRATION_24: &str = "
+ALTER TABLE attendance_codes ADD COLUMN retired INTEGER NOT NULL DEFAULT 0
+    CHECK (retired IN (0, 1));
 ";
 
 /// The schema version this build brings a database to.

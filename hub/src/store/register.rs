@@ -16,10 +16,12 @@ use super::timetable::Slot;
 use super::{Row, Sql, StoreError};
 use crate::attendance::Source;
 
-const CODES: &str = "SELECT code, meaning, mark FROM attendance_codes ORDER BY rowid";
-const CODE: &str = "SELECT code, meaning, mark FROM attendance_codes WHERE code = ?1";
-const INSERT_CODE: &str = "INSERT INTO attendance_codes (code, meaning, mark) VALUES (?1, ?2, ?3)";
-const UPDATE_CODE: &str = "UPDATE attendance_codes SET meaning = ?2, mark = ?3 WHERE code = ?1";
+const CODES: &str = "SELECT code, meaning, mark, retired FROM attendance_codes ORDER BY rowid";
+const CODE: &str = "SELECT code, meaning, mark, retired FROM attendance_codes WHERE code = ?1";
+const INSERT_CODE: &str =
+    "INSERT INTO attendance_codes (code, meaning, mark, retired) VALUES (?1, ?2, ?3, ?4)";
+const UPDATE_CODE: &str =
+    "UPDATE attendance_codes SET meaning = ?2, mark = ?3, retired = ?4 WHERE code = ?1";
 const DELETE_CODE: &str = "DELETE FROM attendance_codes WHERE code = ?1";
 const CODE_USED: &str = "SELECT (EXISTS (SELECT 1 FROM register_entries WHERE code = ?1)
     OR EXISTS (SELECT 1 FROM register_amendments WHERE code = ?1)) AS used";
@@ -67,6 +69,8 @@ pub struct Code {
     pub code: String,
     pub meaning: String,
     pub mark: Mark,
+    /// Kept for the entries that use it, offered for no new one.
+    pub retired: bool,
 }
 
 /// A session as it was when it closed.
@@ -136,6 +140,7 @@ fn code_row(r: &Row) -> rusqlite::Result<Code> {
         code: r.get("code")?,
         meaning: r.get("meaning")?,
         mark: Mark::parse(&mark).unwrap_or(Mark::Absent),
+        retired: r.get("retired")?,
     })
 }
 
@@ -149,8 +154,11 @@ pub fn code(sql: &dyn Sql, code: &str) -> Result<Code, StoreError> {
 }
 
 pub fn add_code(sql: &dyn Sql, c: &Code) -> Result<(), StoreError> {
-    sql.execute(INSERT_CODE, params![c.code, c.meaning, c.mark.as_str()])
-        .map_err(|e| StoreError::conflict_on_unique(e, &format!("attendance code {:?}", c.code)))?;
+    sql.execute(
+        INSERT_CODE,
+        params![c.code, c.meaning, c.mark.as_str(), c.retired],
+    )
+    .map_err(|e| StoreError::conflict_on_unique(e, &format!("attendance code {:?}", c.code)))?;
     Ok(())
 }
 
@@ -172,7 +180,14 @@ pub fn update_code(sql: &dyn Sql, c: &Code) -> Result<(), StoreError> {
             before.mark.as_str()
         )));
     }
-    sql.execute(UPDATE_CODE, params![c.code, c.meaning, c.mark.as_str()])?;
+    if c.retired && BUILT_IN.contains(&c.code.as_str()) {
+        return Err(StoreError::Conflict(format!(
+            "attendance code {:?} is written by the hub when sessions close: it cannot retire",
+            c.code
+        )));
+    }
+    let p = params![c.code, c.meaning, c.mark.as_str(), c.retired];
+    sql.execute(UPDATE_CODE, p)?;
     Ok(())
 }
 

@@ -18,11 +18,13 @@ import * as account from './account.js';
 import * as privacy from './privacy.js';
 import * as consent from './consent.js';
 import * as audit from './audit.js';
+import * as codes from './codes.js';
+import * as apiDocs from './api_docs.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit };
-const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit'];
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, api: apiDocs };
+const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes'];
 // Pages anyone may read, signed in or not.
-const PUBLIC = { privacy };
+const PUBLIC = { privacy, api: apiDocs };
 const COUNT_EVERY_MS = 5000;
 
 let me = null;

@@ -109,7 +109,9 @@ export function render(main) {
       editing = null;
       return failed('Could not load the attendance codes', e);
     }
-    const code = select('code', codes.map((c) => [c.code, `${c.code} · ${c.meaning}`]), row.code || 'N');
+    // Retired codes are offered no more (the entry's own stays shown).
+    const offered = codes.filter((c) => !c.retired || c.code === row.code);
+    const code = select('code', offered.map((c) => [c.code, `${c.code} · ${c.meaning}`]), row.code || 'N');
     const reason = h('input', { name: 'reason', required: true, maxlength: 1000 });
     code.id = 'code-' + row.student;
     reason.id = 'reason-' + row.student;

@@ -334,6 +334,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_21,
     MIGRATION_22,
     MIGRATION_23,
+    MIGRATION_24,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -403,6 +404,12 @@ const MIGRATION_23: &str = "
 ALTER TABLE users ADD COLUMN digest BIGINT NOT NULL DEFAULT 1 CHECK (digest IN (0, 1));
 ALTER TABLE users ADD COLUMN digest_at BIGINT CHECK (digest_at BETWEEN 0 AND 1439);
 ALTER TABLE users ADD COLUMN default_class TEXT REFERENCES classes(id) ON DELETE SET NULL;
+";
+
+/// Schema 24 (SQLite's migration 24): retired attendance codes.
+const MIGRATION_24: &str = "
+ALTER TABLE attendance_codes ADD COLUMN retired BIGINT NOT NULL DEFAULT 0
+    CHECK (retired IN (0, 1));
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

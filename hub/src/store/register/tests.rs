@@ -24,6 +24,7 @@ fn code_of(code: &str, mark: Mark) -> Code {
         code: code.into(),
         meaning: format!("meaning of {code}"),
         mark,
+        retired: false,
     }
 }
 
