@@ -317,6 +317,43 @@ pub fn scheduled(
     Ok(Some(summary))
 }
 
+/// One scheduled backup as listed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Listed {
+    pub file: String,
+    /// When it was taken (the time in its name).
+    pub at: UnixMillis,
+    pub bytes: u64,
+}
+
+/// The scheduled backups in `dir`, newest first (none when the folder is not there yet).
+pub fn listed(dir: &Path) -> Result<Vec<Listed>, BackupError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (at, path) in scheduled_in(dir)?.into_iter().rev() {
+        let bytes = std::fs::metadata(&path).map_err(io(&path))?.len();
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        out.push(Listed {
+            file: file.unwrap_or_default(),
+            at,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// When the next scheduled backup is due: `every_hours` after the newest dated at or before
+/// `now` (as [`scheduled`] judges), or now when there is none.
+pub fn next_due(listed: &[Listed], config: &BackupConfig, now: UnixMillis) -> UnixMillis {
+    let every = i64::from(config.every_hours) * 3_600_000;
+    match listed.iter().find(|b| b.at <= now) {
+        Some(newest) => UnixMillis(newest.at.0 + every),
+        None => now,
+    }
+}
+
 /// The scheduled backups in `dir`, oldest first, with the time in their names. Other files
 /// are left alone.
 fn scheduled_in(dir: &Path) -> Result<Vec<(UnixMillis, PathBuf)>, BackupError> {

@@ -71,6 +71,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/audit.js", JS),
     asset!("/js/codes.js", JS),
     asset!("/js/api_docs.js", JS),
+    asset!("/js/operations.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

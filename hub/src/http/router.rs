@@ -16,8 +16,8 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces,
-    health, history, oidc, privacy, provision, quarantine, records, register, reports, review,
-    roster, school_reports, sessions, strangers, timetable, today, users,
+    health, history, oidc, operations, privacy, provision, quarantine, records, register, reports,
+    review, roster, school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -153,6 +153,8 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/email/test", admin!(digest::test)),
     route(POST, "/email/digest/preview", admin!(digest::preview)),
     route(GET, "/email/digests", admin!(digest::list)),
+    route(GET, "/webhooks/deliveries", admin!(operations::deliveries)),
+    route(GET, "/backups", admin!(operations::backups)),
     route(GET, "/quarantine", admin!(quarantine::list)),
     route(DELETE, "/quarantine/{record}", admin!(quarantine::dismiss)),
     route(
