@@ -221,13 +221,6 @@ async fn downloaded(dir: &Path) -> (PathBuf, String) {
     }
 }
 
-async fn sign_in(b: &Browser, user: &str, password: &str) {
-    b.type_into("input[name=username]", user).await;
-    b.type_into("input[name=password]", password).await;
-    b.click("form.signin button[type=submit]").await;
-    b.visible("#nav").await;
-}
-
 async fn go(b: &Browser, page: &str) {
     b.click(&format!("#nav a[data-page={page}]")).await;
     b.wait(
@@ -371,7 +364,7 @@ async fn a_teacher_reviews_a_round_and_an_admin_looks_after_photos_and_devices()
     class_report(&round).await;
     sign_out(&round.b).await;
 
-    sign_in(&round.b, ADMIN, PASSWORD).await;
+    round.b.sign_in(ADMIN, PASSWORD).await;
     photos_are_checked_at_once(&round).await;
     devices_report_and_resync(&mut round).await;
     an_admin_adds_a_teacher(&round, &hub).await;
@@ -438,7 +431,7 @@ async fn sign_in_as_teacher(b: &Browser) {
         let input = b.client.find(Locator::Css(field)).await.unwrap();
         input.clear().await.unwrap();
     }
-    sign_in(b, TEACHER.0, TEACHER.1).await;
+    b.sign_in(TEACHER.0, TEACHER.1).await;
 }
 
 /// Three faces wait, newest first, each beside its candidates' enrolled photos.

@@ -38,9 +38,7 @@ async fn an_admin_finds_who_changed_what_in_the_audit_log() {
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.viewport(1280, 900).await;
     b.open("/").await;
-    b.type_into("input[name=username]", ADMIN).await;
-    b.type_into("input[name=password]", PASSWORD).await;
-    b.click("form.signin button[type=submit]").await;
+    b.sign_in(ADMIN, PASSWORD).await;
     b.click("#nav a[data-page=audit]").await;
     b.visible("table.audit tbody tr").await;
     let rows = "return document.querySelectorAll('table.audit tbody tr').length;";

@@ -38,10 +38,7 @@ async fn a_teacher_takes_the_register_from_a_class_photo() {
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.viewport(1280, 900).await;
     b.open("/").await;
-    b.type_into("input[name=username]", "tess").await;
-    b.type_into("input[name=password]", "teacher password")
-        .await;
-    b.click("form.signin button[type=submit]").await;
+    b.sign_in("tess", "teacher password").await;
     b.click("#nav a[data-page=today]").await;
     let card = format!("[data-slot=\"{slot}\"]");
     b.visible(&format!("{card} .class-photo label.button"))

@@ -25,9 +25,7 @@ async fn an_admin_adds_retires_and_deletes_a_schools_own_code() {
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.viewport(1280, 900).await;
     b.open("/").await;
-    b.type_into("input[name=username]", ADMIN).await;
-    b.type_into("input[name=password]", PASSWORD).await;
-    b.click("form.signin button[type=submit]").await;
+    b.sign_in(ADMIN, PASSWORD).await;
     b.click("#nav a[data-page=codes]").await;
     b.visible("table.codes tr[data-code='/']").await;
     assert!(

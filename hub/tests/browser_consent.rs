@@ -16,13 +16,6 @@ use chrome::Browser;
 use common::*;
 use serde_json::{Value, json};
 
-async fn sign_in(b: &Browser, user: &str, password: &str) {
-    b.type_into("input[name=username]", user).await;
-    b.type_into("input[name=password]", password).await;
-    b.click("form.signin button[type=submit]").await;
-    b.visible("#nav").await;
-}
-
 async fn go(b: &Browser, page: &str) {
     b.click(&format!("#nav a[data-page={page}]")).await;
     let shown = "return document.getElementById('main').dataset.page === arguments[0];";
@@ -94,7 +87,7 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.open("/").await;
-    sign_in(&b, ADMIN, PASSWORD).await;
+    b.sign_in(ADMIN, PASSWORD).await;
 
     // The coverage: one of three given.
     go(&b, "consent").await;
@@ -166,7 +159,7 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
     // The teacher's Today: Ada is registered by hand, Bo and Cy are not.
     b.click("#sign-out").await;
     b.visible("form.signin").await;
-    sign_in(&b, "tess", "teacher password").await;
+    b.sign_in("tess", "teacher password").await;
     go(&b, "today").await;
     let line = |s: &str| format!("tr[data-student='{s}']");
     b.visible(&format!("{} .tag.by-hand", line(ada))).await;

@@ -83,9 +83,7 @@ async fn an_admin_sees_deliveries_that_fail_and_the_backups_taken() {
     let br = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     br.viewport(1280, 900).await;
     br.open("/").await;
-    br.type_into("input[name=username]", ADMIN).await;
-    br.type_into("input[name=password]", PASSWORD).await;
-    br.click("form.signin button[type=submit]").await;
+    br.sign_in(ADMIN, PASSWORD).await;
     br.click("#nav a[data-page=operations]").await;
     br.visible("tr[data-standing=waiting]").await;
     let row = br.text("tr[data-standing=waiting]").await;

@@ -13,13 +13,6 @@ use common::*;
 use rollcall_shared::*;
 use serde_json::json;
 
-async fn sign_in(b: &Browser, user: &str, password: &str) {
-    b.type_into("input[name=username]", user).await;
-    b.type_into("input[name=password]", password).await;
-    b.click("form.signin button[type=submit]").await;
-    b.visible("#nav").await;
-}
-
 /// Clicks `css` once it is in the middle of the window, clear of the status line at the
 /// bottom (which shows the last action's message for a few seconds).
 async fn press(b: &Browser, css: &str) {
@@ -63,7 +56,7 @@ async fn an_admin_dismisses_assigns_and_enrols_strangers_in_the_browser() {
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.open("/").await;
-    sign_in(&b, ADMIN, PASSWORD).await;
+    b.sign_in(ADMIN, PASSWORD).await;
     let card = |id: &str| format!("li.stranger[data-id='{id}']");
     for id in [&xena, &yann, &zoe] {
         b.visible(&card(id)).await;

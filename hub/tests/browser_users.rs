@@ -15,13 +15,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn sign_in(b: &Browser, user: &str, password: &str) {
-    b.type_into("input[name=username]", user).await;
-    b.type_into("input[name=password]", password).await;
-    b.click("form.signin button[type=submit]").await;
-    b.visible("#nav").await;
-}
-
 async fn go(b: &Browser, page: &str) {
     b.click(&format!("#nav a[data-page={page}]")).await;
     let shown = "return document.getElementById('main').dataset.page === arguments[0];";
@@ -43,7 +36,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.open("/").await;
-    sign_in(&b, ADMIN, PASSWORD).await;
+    b.sign_in(ADMIN, PASSWORD).await;
     go(&b, "admin").await;
     let row = "li[data-user=tess]";
     b.visible(row).await;
@@ -116,7 +109,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    sign_in(&b, ADMIN, PASSWORD).await;
+    b.sign_in(ADMIN, PASSWORD).await;
     go(&b, "account").await;
     b.type_into("input[name=old_password]", PASSWORD).await;
     b.type_into("input[name=password]", "my own new passphrase")
@@ -150,7 +143,7 @@ async fn a_teacher_chooses_their_digest_and_the_class_their_pages_open_on() {
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.viewport(1280, 900).await;
     b.open("/").await;
-    sign_in(&b, "tess", "teacher password").await;
+    b.sign_in("tess", "teacher password").await;
     go(&b, "account").await;
     b.type_into("input[name=email]", "tess@school.test").await;
     b.js(
@@ -193,7 +186,7 @@ async fn a_teacher_chooses_their_digest_and_the_class_their_pages_open_on() {
     b.screenshot("account-phone").await;
     b.click("#sign-out").await;
     b.viewport(1280, 900).await;
-    sign_in(&b, ADMIN, PASSWORD).await;
+    b.sign_in(ADMIN, PASSWORD).await;
     go(&b, "admin").await;
     let text = b.text("li[data-user=tess] .receives").await;
     assert!(text.contains("Digest turned off by them"), "{text}");

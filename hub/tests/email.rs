@@ -40,6 +40,20 @@ fn tuesday_at(hh: u16, mm: u16) -> UnixMillis {
     UnixMillis(monday_at(hh, mm) + 24 * 3600 * 1000)
 }
 
+/// A mail sink, and the settings that point a hub at it (with every schedule looked at each
+/// second).
+async fn sink_and_settings(
+    dir: &std::path::Path,
+) -> (SmtpSink, impl FnOnce(&mut Config) + Clone + Send + 'static) {
+    let sink = SmtpSink::start(dir, None).await;
+    let smtp = format!("127.0.0.1:{}", sink.port);
+    let configure = move |c: &mut Config| {
+        c.register.check_every_secs = 1;
+        c.email = Some(relay(smtp, Security::None));
+    };
+    (sink, configure)
+}
+
 /// Sets the hub's clock and signs in again (a jump of hours expires access tokens).
 async fn at(hub: &TestHub, when: UnixMillis) -> Api {
     hub.clock.set(when);
@@ -124,12 +138,7 @@ async fn addresses_are_checked_listed_changed_and_cleared() {
 #[tokio::test]
 async fn each_teacher_with_something_to_say_gets_one_digest_at_its_local_time() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = SmtpSink::start(dir.path(), None).await;
-    let smtp = format!("127.0.0.1:{}", sink.port);
-    let configure = move |c: &mut Config| {
-        c.register.check_every_secs = 1;
-        c.email = Some(relay(smtp, Security::None));
-    };
+    let (sink, configure) = sink_and_settings(dir.path()).await;
     let hub = start_hub_with(None, configure.clone()).await;
     let admin = hub.admin().await;
     let s = seed_school(&hub, &admin).await;
@@ -456,12 +465,7 @@ async fn the_command_line_adds_a_user_with_a_checked_address() {
 #[tokio::test]
 async fn each_user_chooses_their_own_digest_time_or_none() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = SmtpSink::start(dir.path(), None).await;
-    let smtp = format!("127.0.0.1:{}", sink.port);
-    let configure = move |c: &mut Config| {
-        c.register.check_every_secs = 1;
-        c.email = Some(relay(smtp, Security::None));
-    };
+    let (sink, configure) = sink_and_settings(dir.path()).await;
     let hub = start_hub_with(None, configure).await;
     let admin = hub.admin().await;
     let s = seed_school(&hub, &admin).await;

@@ -10,7 +10,6 @@ use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
 use crate::access;
-use crate::accounts;
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::store::Sql;
@@ -21,22 +20,13 @@ use crate::store::users::{self, Choices, User};
 #[serde(deny_unknown_fields)]
 struct AccountBody {
     /// Each field absent: unchanged; `null` (where allowed): cleared.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "input::present")]
     email: Option<Option<String>>,
     digest: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "input::present")]
     digest_at: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "input::present")]
     default_class: Option<Option<ClassId>>,
-}
-
-/// A field that is present, even as `null`.
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }
 
 pub async fn get(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -52,9 +42,7 @@ pub async fn get(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, Ap
 pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: AccountBody = req.json()?;
     let email = match body.email {
-        Some(Some(text)) => Some(Some(
-            accounts::email_address(&text).map_err(|m| ApiError::bad(format!("email: {m}")))?,
-        )),
+        Some(Some(text)) => Some(Some(input::email(&text)?)),
         other => other,
     };
     let digest_at = match body.digest_at {

@@ -152,3 +152,19 @@ mod tests {
         assert_eq!(clip(&"x".repeat(100)).chars().count(), 65);
     }
 }
+
+/// For a field whose absence and `null` mean different things (`Option<Option<T>>` with
+/// `#[serde(default, deserialize_with = "present")]`): absent is `None`, `null` is
+/// `Some(None)`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// An `email` field, checked as an address.
+pub fn email(text: &str) -> Result<String, ApiError> {
+    crate::accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
+}

@@ -36,22 +36,8 @@ struct PatchBody {
     role: Option<Role>,
     disabled: Option<bool>,
     /// Absent: unchanged; `null`: cleared.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "input::present")]
     email: Option<Option<String>>,
-}
-
-/// A field that is present, even as `null`.
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
-
-/// An `email` field, checked as an address.
-fn email(text: &str) -> Result<String, ApiError> {
-    accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
 }
 
 #[derive(Deserialize)]
@@ -71,7 +57,7 @@ pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         Some(name) => input::name("display_name", name)?,
         None => body.username.clone(),
     };
-    let address = body.email.as_deref().map(email).transpose()?;
+    let address = body.email.as_deref().map(input::email).transpose()?;
     let (actor, now) = (who.actor(), hub.now());
     let password = match body.password {
         Some(typed) => new_password(hub, typed).await?,
@@ -113,7 +99,7 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         role: body.role,
         disabled: body.disabled,
         email: match body.email {
-            Some(Some(text)) => Some(Some(email(&text)?)),
+            Some(Some(text)) => Some(Some(input::email(&text)?)),
             other => other,
         },
     };

@@ -163,6 +163,14 @@ impl Browser {
         v.as_str().unwrap_or_default().to_owned()
     }
 
+    /// Signs in on the sign-in page as `user` and waits for the navigation bar.
+    pub async fn sign_in(&self, user: &str, password: &str) {
+        self.type_into("input[name=username]", user).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("form.signin button[type=submit]").await;
+        self.visible("#nav").await;
+    }
+
     /// Waits for `css` to match a visible element, then clicks it.
     pub async fn click(&self, css: &str) {
         self.visible(css).await;
