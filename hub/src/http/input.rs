@@ -96,6 +96,22 @@ pub fn is_host(text: &str) -> bool {
     (1..=255).contains(&text.len()) && text.chars().all(ok) && !text.starts_with(['-', '.', ':'])
 }
 
+/// For a field whose absence and `null` mean different things (`Option<Option<T>>` with
+/// `#[serde(default, deserialize_with = "present")]`): absent is `None`, `null` is
+/// `Some(None)`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// An `email` field, checked as an address.
+pub fn email(text: &str) -> Result<String, ApiError> {
+    crate::accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,20 +167,4 @@ mod tests {
         assert!(name("name", "a\u{0}b").is_err());
         assert_eq!(clip(&"x".repeat(100)).chars().count(), 65);
     }
-}
-
-/// For a field whose absence and `null` mean different things (`Option<Option<T>>` with
-/// `#[serde(default, deserialize_with = "present")]`): absent is `None`, `null` is
-/// `Some(None)`.
-pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
-
-/// An `email` field, checked as an address.
-pub fn email(text: &str) -> Result<String, ApiError> {
-    crate::accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
 }
