@@ -66,6 +66,11 @@ async fn an_admin_sees_deliveries_that_fail_and_the_backups_taken() {
         "{out}"
     );
     assert!(d["attempts"].as_u64().unwrap() >= 1, "{out}");
+    let error = d["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("onnect"),
+        "the cause, not only reqwest's first line: {error}"
+    );
     assert_eq!(out["receivers"], 1);
     let (_, b) = admin.get("/backups").await;
     assert_eq!(b["configured"], true, "{b}");

@@ -99,7 +99,8 @@ async fn send(client: &reqwest::Client, hooks: &Hooks, d: &Due, now: i64) -> Res
         .body(d.payload.clone())
         .send()
         .await
-        .map_err(|e| format!("{e}"))?;
+        // With its causes: reqwest's own line says only "error sending request for url".
+        .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
     match answer.status() {
         s if s.is_success() => Ok(()),
         s => Err(format!("answered {s}")),
