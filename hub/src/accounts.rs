@@ -5,7 +5,7 @@
 pub mod manage;
 
 use rollcall_shared::record::validate_room;
-use rollcall_shared::{DeviceId, UnixMillis};
+use rollcall_shared::{DeviceId, Direction, UnixMillis};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -141,12 +141,13 @@ pub fn create_user(
     Ok(user)
 }
 
-/// Registers a device in `room` with `secret` (from [`Hashed::device_secret`]) as its MQTT
+/// Registers a device in `room`, facing `direction`, with `secret` (from [`Hashed::device_secret`]) as its MQTT
 /// password; only the hash is stored.
 pub fn register_device(
     conn: &dyn Sql,
     name: &str,
     room: &str,
+    direction: Direction,
     secret: Hashed,
     actor: &str,
     now: UnixMillis,
@@ -157,7 +158,10 @@ pub fn register_device(
             "device names are 1 to 64 characters".into(),
         ));
     }
-    let device = Device::new(DeviceId::random(), name, room, now);
+    let device = Device {
+        direction,
+        ..Device::new(DeviceId::random(), name, room, now)
+    };
     devices::insert(conn, &device, &secret.phc)?;
     audit::log(
         conn,

@@ -4,7 +4,8 @@
 //! A session is one timetable slot on one date. A student's mark is, in order: the teacher's
 //! override; else Present (or Late, `late_after_minutes` after the start) from their first
 //! accepted record inside the session window; else Absent once the session has ended; else
-//! nothing yet.
+//! nothing yet. A student there who then leaves the site through a door facing out, and is not
+//! seen again before the end, left early ([`RosterRow::left_at`]).
 
 use chrono::{Datelike, NaiveDate};
 use rollcall_shared::{SiteZone, StudentId, UnixMillis};
@@ -13,6 +14,7 @@ use serde::Serialize;
 pub mod preview;
 
 use crate::store::marks::{Mark, Override};
+use crate::store::sightings::Movement;
 use crate::store::timetable::{Holiday, Slot, Term};
 
 /// What sessions and marks are computed with: the school's time zone and the attendance
@@ -170,6 +172,8 @@ pub struct RosterRow {
     pub mark: Option<Mark>,
     pub source: Source,
     pub first_seen_at: Option<UnixMillis>,
+    /// When a student who was there left the site before the session ended.
+    pub left_at: Option<UnixMillis>,
     pub reason: Option<String>,
 }
 
@@ -179,6 +183,8 @@ pub struct Evidence<'a> {
     pub members: &'a [StudentId],
     /// Accepted `(student, captured_at)` inside the session window.
     pub sightings: &'a [(StudentId, UnixMillis)],
+    /// Accepted records anywhere on site inside the session window, oldest first.
+    pub movements: &'a [Movement],
     pub overrides: &'a [Override],
 }
 
@@ -205,15 +211,36 @@ pub fn roster(
                 (None, None) if closed => (Some(Mark::Absent), Source::Closed),
                 (None, None) => (None, Source::Open),
             };
+            let there = matches!(mark, Some(Mark::Present | Mark::Late));
+            let ends_at = session.ends_at(rules);
             RosterRow {
                 student,
                 mark,
                 source,
                 first_seen_at: seen,
+                left_at: there
+                    .then(|| left_at(evidence.movements, student, seen, ends_at))
+                    .flatten(),
                 reason: over.map(|o| o.reason.clone()),
             }
         })
         .collect()
+}
+
+/// When `student` left before `ends_at`: their last movement before it (after their first
+/// sighting, when there is one) leaves the site.
+fn left_at(
+    movements: &[Movement],
+    student: StudentId,
+    seen: Option<UnixMillis>,
+    ends_at: UnixMillis,
+) -> Option<UnixMillis> {
+    let last = movements
+        .iter()
+        .filter(|m| m.student == student && m.at < ends_at)
+        .filter(|m| seen.is_none_or(|t| m.at >= t))
+        .max_by_key(|m| m.at)?;
+    last.leaves().then_some(last.at)
 }
 
 fn first_sighting(sightings: &[(StudentId, UnixMillis)], student: StudentId) -> Option<UnixMillis> {

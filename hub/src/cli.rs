@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use rollcall_shared::Direction;
 
 use crate::store::users::Role;
 
@@ -175,6 +176,10 @@ pub enum DeviceCommand {
         name: String,
         #[arg(long)]
         room: String,
+        /// Which way the camera faces: in (an entrance), out (an exit) or both (a classroom
+        /// door)
+        #[arg(long, default_value = "both", value_parser = parse_direction)]
+        direction: Direction,
         /// Also write the MQTT password, as the door unit's secrets file, to this new file
         /// (mode 0600); the password is then not printed.
         #[arg(long)]
@@ -240,6 +245,11 @@ pub enum UserCommand {
 
 fn parse_email(s: &str) -> Result<String, String> {
     crate::accounts::email_address(s)
+}
+
+fn parse_direction(s: &str) -> Result<Direction, String> {
+    s.parse()
+        .map_err(|e: rollcall_shared::invalid::Invalid| e.to_string())
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -34,6 +34,7 @@ pub mod ingest;
 pub mod learn;
 pub mod marks;
 pub mod notify;
+pub mod on_site;
 pub mod open_files;
 pub mod privacy;
 pub mod prometheus;

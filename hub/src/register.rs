@@ -19,13 +19,13 @@
 use rollcall_shared::UnixMillis;
 use serde::Serialize;
 
-use crate::attendance::{self, Evidence, Rules, Session, Source};
+use crate::attendance::{self, Rules, Session, Source};
 use crate::review::ACCEPTED;
-use crate::session_rosters::{calendar, hhmm};
+use crate::session_rosters::{Loaded, calendar, hhmm};
 use crate::store::audit::{self, Change};
-use crate::store::marks::{self, Mark};
+use crate::store::marks::Mark;
 use crate::store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};
-use crate::store::{Sql, StoreError, records, school, timetable};
+use crate::store::{Sql, StoreError, school, timetable};
 
 /// Most days one pass walks (a hub off for longer catches up over several passes).
 const MAX_DAYS_PER_PASS: usize = 400;
@@ -41,9 +41,19 @@ pub const SYSTEM_USER: &str = "system";
 ///
 /// A record makes `/` (present) or `L` (late); a teacher's mark before closing makes the
 /// default code of that mark; nothing at all makes `N`, "no reason yet provided", which the
-/// school then amends to the reason it learns. The source says which of the three it was.
-pub fn entry_code(source: Source, mark: Option<Mark>) -> (&'static str, Source) {
+/// school then amends to the reason it learns. A student there who left before the end
+/// (`left_at`) is `LE` whichever made them present. The source says which of the three it was.
+pub fn entry_code(
+    source: Source,
+    mark: Option<Mark>,
+    left_at: Option<UnixMillis>,
+) -> (&'static str, Source) {
     match (source, mark) {
+        (Source::Override | Source::Record, Some(Mark::Present | Mark::Late))
+            if left_at.is_some() =>
+        {
+            (register::LEFT_EARLY, source)
+        }
         (Source::Override, Some(mark)) => (default_code(mark), Source::Override),
         (Source::Record, Some(Mark::Late)) => ("L", Source::Record),
         (Source::Record, _) => ("/", Source::Record),
@@ -132,36 +142,21 @@ fn close(
     rules: &Rules,
     now: UnixMillis,
 ) -> Result<Closed, StoreError> {
-    let students = school::members(conn, session.slot.class_id)?;
-    let ids: Vec<_> = students.iter().map(|s| s.id).collect();
-    let (from, to) = session.window(rules);
-    let room = &session.slot.room;
-    let seen = records::accepted_ids_in_room(conn, ACCEPTED, room, from, to)?;
-    let sightings = records::accepted_in_room(conn, ACCEPTED, room, from, to)?;
-    let overrides = marks::for_session(conn, session.slot.id, session.day)?;
-    let evidence = Evidence {
-        members: &ids,
-        sightings: &sightings,
-        overrides: &overrides,
-    };
+    let loaded = Loaded::for_session(conn, session, rules)?;
     let ends_at = session.ends_at(rules);
-    let rows = attendance::roster(session, rules, &evidence, ends_at);
+    let rows = attendance::roster(session, rules, &loaded.evidence(), ends_at);
     let entries: Vec<NewEntry> = rows
         .into_iter()
-        .zip(&students)
+        .zip(&loaded.students)
         .map(|(row, student)| {
-            let (code, source) = entry_code(row.source, row.mark);
+            let (code, source) = entry_code(row.source, row.mark, row.left_at);
             NewEntry {
                 student: row.student,
                 student_name: student.name.clone(),
                 code,
                 source,
                 first_seen_at: row.first_seen_at,
-                evidence: seen
-                    .iter()
-                    .filter(|(s, _)| *s == row.student)
-                    .map(|(_, r)| *r)
-                    .collect(),
+                evidence: loaded.records_of(row.student).collect(),
                 reason: row.reason,
             }
         })
@@ -286,24 +281,38 @@ mod tests {
     #[test]
     fn entries_take_their_code_from_how_the_mark_was_made() {
         assert_eq!(
-            entry_code(Source::Record, Some(Mark::Present)),
+            entry_code(Source::Record, Some(Mark::Present), None),
             ("/", Source::Record)
         );
         assert_eq!(
-            entry_code(Source::Record, Some(Mark::Late)),
+            entry_code(Source::Record, Some(Mark::Late), None),
             ("L", Source::Record)
         );
         assert_eq!(
-            entry_code(Source::Override, Some(Mark::Excused)),
+            entry_code(Source::Override, Some(Mark::Excused), None),
             ("C", Source::Override)
         );
         assert_eq!(
-            entry_code(Source::Override, Some(Mark::Absent)),
+            entry_code(Source::Override, Some(Mark::Absent), None),
             ("O", Source::Override)
         );
         assert_eq!(
-            entry_code(Source::Closed, Some(Mark::Absent)),
+            entry_code(Source::Closed, Some(Mark::Absent), None),
             ("N", Source::Closed)
+        );
+        let left = Some(UnixMillis(1));
+        assert_eq!(
+            entry_code(Source::Record, Some(Mark::Late), left),
+            ("LE", Source::Record)
+        );
+        assert_eq!(
+            entry_code(Source::Override, Some(Mark::Present), left),
+            ("LE", Source::Override)
+        );
+        assert_eq!(
+            entry_code(Source::Override, Some(Mark::Excused), left),
+            ("C", Source::Override),
+            "an excused student's leaving changes nothing"
         );
     }
 }

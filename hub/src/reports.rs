@@ -178,6 +178,7 @@ mod tests {
                     mark,
                     source: Source::Record,
                     first_seen_at: None,
+                    left_at: None,
                     reason: None,
                     code: None,
                     original_code: None,

@@ -13,11 +13,12 @@ use uuid::Uuid;
 use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
 use crate::review::ACCEPTED;
-use crate::store::marks::{self, Mark};
+use crate::store::marks::{self, Mark, Override};
 use crate::store::register::{self, Amendment, ClosedSession, Code};
 use crate::store::school::{self, Student};
+use crate::store::sightings::{self, Movement};
 use crate::store::timetable::{self, Slot};
-use crate::store::{Sql, StoreError, records};
+use crate::store::{Sql, StoreError};
 
 /// A session as listed.
 #[derive(Clone, Debug, Serialize)]
@@ -44,6 +45,9 @@ pub struct RosterLine {
     pub mark: Option<Mark>,
     pub source: Source,
     pub first_seen_at: Option<UnixMillis>,
+    /// When the student, there, left the site before the end (open sessions; a closed one
+    /// says it with its code, `LE`).
+    pub left_at: Option<UnixMillis>,
     pub reason: Option<String>,
     /// The attendance code in force (locked sessions only).
     pub code: Option<String>,
@@ -153,25 +157,65 @@ pub fn session_roster(
     if let Some(closed) = register::session(conn, session.slot.id, session.day)? {
         return closed_roster(conn, &closed);
     }
-    let students = school::members(conn, session.slot.class_id)?;
-    let ids: Vec<StudentId> = students.iter().map(|s| s.id).collect();
-    let (from, to) = session.window(rules);
-    let sightings = records::accepted_in_room(conn, ACCEPTED, &session.slot.room, from, to)?;
-    let overrides = marks::for_session(conn, session.slot.id, session.day)?;
-    let evidence = Evidence {
-        members: &ids,
-        sightings: &sightings,
-        overrides: &overrides,
-    };
-    let rows = attendance::roster(session, rules, &evidence, now);
+    let loaded = Loaded::for_session(conn, session, rules)?;
+    let rows = attendance::roster(session, rules, &loaded.evidence(), now);
     Ok(SessionRoster {
         session: view(conn, session, rules, now)?,
         rows: rows
             .into_iter()
-            .zip(&students)
+            .zip(&loaded.students)
             .map(|(r, s)| line(r, s))
             .collect(),
     })
+}
+
+/// What one session's roster is computed from, read from the store: the class's members, the
+/// accepted records in its room and on the whole site inside its window, teachers' marks.
+#[derive(Debug)]
+pub struct Loaded {
+    pub students: Vec<Student>,
+    ids: Vec<StudentId>,
+    seen: Vec<(StudentId, UnixMillis, RecordId)>,
+    sightings: Vec<(StudentId, UnixMillis)>,
+    movements: Vec<Movement>,
+    overrides: Vec<Override>,
+}
+
+impl Loaded {
+    pub fn for_session(
+        conn: &dyn Sql,
+        session: &Session,
+        rules: &Rules,
+    ) -> Result<Loaded, StoreError> {
+        let students = school::members(conn, session.slot.class_id)?;
+        let (from, to) = session.window(rules);
+        let seen = sightings::in_room(conn, ACCEPTED, &session.slot.room, from, to)?;
+        Ok(Loaded {
+            ids: students.iter().map(|s| s.id).collect(),
+            students,
+            sightings: seen.iter().map(|&(s, at, _)| (s, at)).collect(),
+            seen,
+            movements: sightings::movements(conn, ACCEPTED, from, to)?,
+            overrides: marks::for_session(conn, session.slot.id, session.day)?,
+        })
+    }
+
+    pub fn evidence(&self) -> Evidence<'_> {
+        Evidence {
+            members: &self.ids,
+            sightings: &self.sightings,
+            movements: &self.movements,
+            overrides: &self.overrides,
+        }
+    }
+
+    /// The records in the session's room that named `student`: a closed entry's evidence.
+    pub fn records_of(&self, student: StudentId) -> impl Iterator<Item = RecordId> + '_ {
+        self.seen
+            .iter()
+            .filter(move |(s, _, _)| *s == student)
+            .map(|&(_, _, id)| id)
+    }
 }
 
 fn line(r: RosterRow, s: &Student) -> RosterLine {
@@ -181,6 +225,7 @@ fn line(r: RosterRow, s: &Student) -> RosterLine {
         mark: r.mark,
         source: r.source,
         first_seen_at: r.first_seen_at,
+        left_at: r.left_at,
         reason: r.reason,
         code: None,
         original_code: None,
@@ -201,6 +246,7 @@ fn closed_roster(conn: &dyn Sql, closed: &ClosedSession) -> Result<SessionRoster
             mark: mark_of(e.code()),
             source: e.source,
             first_seen_at: e.first_seen_at,
+            left_at: None,
             reason: e
                 .amendments
                 .last()
@@ -318,6 +364,7 @@ mod tests {
             mark,
             source: Source::Record,
             first_seen_at: None,
+            left_at: None,
             reason: None,
             code: None,
             original_code: None,

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use rollcall_runtime::clock::{Clock, SystemClock};
-use rollcall_shared::DeviceId;
+use rollcall_shared::{DeviceId, Direction};
 
 use crate::accounts::manage;
 use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
@@ -205,11 +205,16 @@ pub fn reset_password(db: &Db, username: &str, password: &str) -> Result<User, S
     Ok(user)
 }
 
-pub fn add_device(db: &Db, name: &str, room: &str) -> Result<Registered, SetupError> {
+pub fn add_device(
+    db: &Db,
+    name: &str,
+    room: &str,
+    direction: Direction,
+) -> Result<Registered, SetupError> {
     let now = SystemClock.now();
     let secret = Hashed::device_secret()?;
     let registered = db.write_blocking(|tx| {
-        let r = accounts::register_device(tx, name, room, secret, CLI_ACTOR, now)?;
+        let r = accounts::register_device(tx, name, room, direction, secret, CLI_ACTOR, now)?;
         Ok::<_, AccountError>(r)
     })?;
     Ok(registered)
@@ -261,7 +266,7 @@ mod tests {
         let data = dir.path().join("data");
         init(&data, "admin", "correct horse battery").unwrap();
         let db = open(&data).unwrap();
-        let r = add_device(&db, "door-1", "Lab 3").unwrap();
+        let r = add_device(&db, "door-1", "Lab 3", Direction::Both).unwrap();
         assert!(!data.join(crate::device_ca::CA_KEY_FILE).exists());
 
         let out = dir.path().join("door-1");

@@ -114,10 +114,11 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
     hub.stop().await;
 }
 
-/// A door unit not yet upgraded speaks protocol version 3: the hub stores what it sends, and
-/// answers it in version 3; since such a unit cannot be told to discard faces that match
-/// nobody, the hub drops them on arrival and counts them. After its upgrade it is answered in
-/// the current version, told the school's setting, and its own count reaches the devices list.
+/// A door unit not yet upgraded speaks protocol version 4: the hub stores what it sends, in
+/// the direction its registry has for the unit (version 4 says none), and answers it in
+/// version 4. A face that matches nobody reaching the hub of a school that discards them is
+/// dropped on arrival and counted beside the unit's own count. After its upgrade it is
+/// answered in the current version, told the school's setting, and its count goes on.
 #[tokio::test]
 async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let broker = Mosquitto::start().unwrap();
@@ -130,7 +131,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let school = seed_school(&hub, &admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::connect(&broker, &hub.site, device).await;
-    door.version = 3;
+    door.version = 4;
 
     let status = |clock: ClockSync, unknown_discarded| DeviceStatus {
         device,
@@ -153,6 +154,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     wait_metric(&hub, "status_messages", 1).await;
     let sent = AttendanceRecord {
         clock: ClockSync::Unsynchronised,
+        direction: None,
         ..record(device, Some(&school.students[0]))
     };
     let stranger = record(device, None);
@@ -165,7 +167,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
         };
         assert_eq!(ack, Message::Ack(expected), "every record is acknowledged");
     }
-    assert_eq!(door.heard_version, 3, "answered in the version it spoke");
+    assert_eq!(door.heard_version, 4, "answered in the version it spoke");
     let (_, devices) = admin.get("/devices").await;
     assert_eq!(
         (
@@ -174,8 +176,8 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
             &devices[0]["clock_synchronised"],
             &devices[0]["unknown_discarded"],
         ),
-        (&json!(3), &json!(1 << 30), &json!(true), &json!(1)),
-        "version 3 carries no count of its own; the hub counts the face it dropped: {devices}"
+        (&json!(4), &json!(1 << 30), &json!(true), &json!(5)),
+        "the unit's own four and the face the hub dropped: {devices}"
     );
     let (_, records) = admin.get("/records").await;
     let ids: Vec<_> = records
@@ -190,6 +192,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
         "the stranger is not kept"
     );
     assert_eq!(records[0]["clock_synchronised"], json!(false), "{records}");
+    assert_eq!(records[0]["direction"], "both", "as registered: {records}");
     assert_eq!(
         devices[0]["clock_offset_ms"],
         json!(-60_000),
@@ -230,7 +233,8 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
             &devices[0]["free_disk_bytes"],
             &devices[0]["unknown_discarded"],
         ),
-        (&json!(PROTOCOL_VERSION), &json!(1 << 30), &json!(3))
+        (&json!(PROTOCOL_VERSION), &json!(1 << 30), &json!(7)),
+        "restarted: two more of its own"
     );
     assert_eq!(devices[0]["model"], model_id().as_str());
     assert_eq!(devices[0]["clock_synchronised"], json!(false), "{devices}");

@@ -10,6 +10,7 @@
 //! - structs never change: a new field means a new message variant or a protocol version bump;
 //! - serde's self-describing attributes (`skip_serializing_if`, `flatten`, `untagged`) are never used.
 
+pub mod direction;
 pub mod embedding;
 pub mod gallery;
 pub mod ids;
@@ -24,6 +25,7 @@ pub mod topics;
 pub mod wire;
 pub mod zone;
 
+pub use direction::Direction;
 pub use embedding::{EMBEDDING_DIM, Embedding, WrongLength};
 pub use gallery::{
     GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,

@@ -16,6 +16,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::direction::Direction;
 use crate::ids::{DeviceId, SiteId};
 
 /// Crockford's base32 alphabet: digits, then letters without I, L, O and U.
@@ -111,6 +112,9 @@ pub struct Provisioned {
     pub site: SiteId,
     /// The room the unit's door belongs to, as named in the timetable.
     pub room: String,
+    /// Which way its camera faces (from protocol 5; an older hub leaves it out: `both`).
+    #[serde(default)]
+    pub direction: Direction,
     /// The school's time zone (IANA name).
     pub timezone: String,
     pub broker: BrokerAccess,
@@ -140,6 +144,7 @@ impl fmt::Debug for Provisioned {
             .field("device_name", &self.device_name)
             .field("site", &self.site)
             .field("room", &self.room)
+            .field("direction", &self.direction)
             .field("timezone", &self.timezone)
             .field("broker_url", &self.broker.url)
             .finish_non_exhaustive()
@@ -248,6 +253,7 @@ mod tests {
             device_name: "Door 1".into(),
             site: SiteId::new("school").unwrap(),
             room: "Room 1".into(),
+            direction: Direction::Both,
             timezone: "Europe/London".into(),
             broker: BrokerAccess {
                 url: "mqtts://hub.school.lan:8883".into(),

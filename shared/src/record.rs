@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::direction::Direction;
 pub use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
 use crate::invalid::Invalid;
@@ -128,6 +129,10 @@ pub struct AttendanceRecord {
     /// Whether the unit's clock was synchronised when it captured this (protocol 3): when it
     /// was not, `captured_at` may be wrong.
     pub clock: ClockSync,
+    /// Which way the unit's camera faces, as its `edge.toml` says (protocol 5; `None` from a
+    /// version-4 unit, which does not know). The hub stores the direction its registry has
+    /// for the device, as it does the room.
+    pub direction: Option<Direction>,
 }
 
 impl AttendanceRecord {

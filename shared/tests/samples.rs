@@ -45,6 +45,7 @@ pub fn record() -> AttendanceRecord {
             frames: 3,
         },
         clock: ClockSync::Unsynchronised,
+        direction: Some(Direction::In),
     }
 }
 
@@ -64,17 +65,12 @@ pub fn status() -> DeviceStatus {
     }
 }
 
-/// `m` as a version-3 reader gets it: a status without its discard count, site settings
-/// without their unknown-faces setting (a version-3 unit keeps unknown faces).
-pub fn as_version_3(m: Message) -> Message {
+/// `m` as a version-4 reader gets it: a record without its direction.
+pub fn as_version_4(m: Message) -> Message {
     match m {
-        Message::Status(s) => Message::Status(DeviceStatus {
-            unknown_discarded: 0,
-            ..s
-        }),
-        Message::Site(s) => Message::Site(SiteSettings {
-            unknown_faces: UnknownFaces::Keep,
-            ..s
+        Message::Record(r) => Message::Record(AttendanceRecord {
+            direction: None,
+            ..r
         }),
         other => other,
     }

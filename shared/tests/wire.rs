@@ -10,36 +10,8 @@ use rollcall_shared::{
 
 const BIG: Limits = Limits::FROM_HUB;
 
-/// The encoding of each sample message in protocol version 3, which door units not yet
+/// The encoding of each sample message in protocol version 4, which door units not yet
 /// upgraded speak. A change here breaks every such unit: never change a line.
-const GOLDEN_V3: &[(&str, &str)] = &[
-    (
-        "record",
-        "0300100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302",
-    ),
-    (
-        "status",
-        "03011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d01201",
-    ),
-    ("offline", "03021002020202020202020202020202020202"),
-    (
-        "gallery-request",
-        "030310020202020202020202020202020202020701",
-    ),
-    (
-        "ack",
-        "03040210010101010101010101010101010101011006060606060606060606060606060606",
-    ),
-    (
-        "gallery",
-        "030512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
-    ),
-    ("command", "030600"),
-    ("site", "03070d4575726f70652f4c6f6e646f6e"),
-];
-
-/// The encoding of each sample message in protocol version 4: only ever add lines for new
-/// variants.
 const GOLDEN_V4: &[(&str, &str)] = &[
     (
         "record",
@@ -64,6 +36,34 @@ const GOLDEN_V4: &[(&str, &str)] = &[
     ),
     ("command", "040600"),
     ("site", "04070d4575726f70652f4c6f6e646f6e00"),
+];
+
+/// The encoding of each sample message in protocol version 5: only ever add lines for new
+/// variants.
+const GOLDEN_V5: &[(&str, &str)] = &[
+    (
+        "record",
+        "0500100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003020100",
+    ),
+    (
+        "status",
+        "05011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d0120103",
+    ),
+    ("offline", "05021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "050310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "05040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "050512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
+    ),
+    ("command", "050600"),
+    ("site", "05070d4575726f70652f4c6f6e646f6e00"),
 ];
 
 /// `hex` with each `<N zero floats>` written out: the samples' embeddings are their first
@@ -111,13 +111,13 @@ fn check_golden(version: u16, golden: &[(&str, &str)], carried: fn(Message) -> M
 }
 
 #[test]
-fn golden_bytes_pin_version_3_which_door_units_not_yet_upgraded_speak() {
-    check_golden(3, GOLDEN_V3, samples::as_version_3);
+fn golden_bytes_pin_version_4_which_door_units_not_yet_upgraded_speak() {
+    check_golden(4, GOLDEN_V4, samples::as_version_4);
 }
 
 #[test]
-fn golden_bytes_pin_version_4() {
-    check_golden(4, GOLDEN_V4, |m| m);
+fn golden_bytes_pin_version_5() {
+    check_golden(5, GOLDEN_V5, |m| m);
 }
 
 #[test]
@@ -139,10 +139,10 @@ fn the_protocol_version_is_the_first_byte_and_only_known_versions_are_read() {
 }
 
 #[test]
-fn what_only_version_4_carries_reaches_a_version_3_reader_without_it() {
+fn what_only_version_5_carries_reaches_a_version_4_reader_without_it() {
     for (_, message) in samples::all() {
-        let old = decode(&encode_as(3, &message, BIG).unwrap(), BIG).unwrap();
-        assert_eq!(old, samples::as_version_3(message.clone()));
+        let old = decode(&encode_as(4, &message, BIG).unwrap(), BIG).unwrap();
+        assert_eq!(old, samples::as_version_4(message.clone()));
         assert_eq!(
             decode(&encode(&message, BIG).unwrap(), BIG).unwrap(),
             message
@@ -151,19 +151,19 @@ fn what_only_version_4_carries_reaches_a_version_3_reader_without_it() {
 }
 
 #[test]
-fn version_2_is_no_longer_read_and_says_which_versions_are() {
-    let mut bytes = encode_as(3, &samples::all()[2].1, BIG).unwrap();
-    bytes[0] = 2;
+fn version_3_is_no_longer_read_and_says_which_versions_are() {
+    let mut bytes = encode_as(4, &samples::all()[2].1, BIG).unwrap();
+    bytes[0] = 3;
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err,
         DecodeError::UnsupportedVersion {
-            got: 2,
+            got: 3,
             supported: PROTOCOL_VERSION
         }
     );
-    assert!(err.to_string().contains("speaks 3 to 4"), "{err}");
-    assert!(encode_as(2, &samples::all()[2].1, BIG).is_err());
+    assert!(err.to_string().contains("speaks 4 to 5"), "{err}");
+    assert!(encode_as(3, &samples::all()[2].1, BIG).is_err());
 }
 
 #[test]
@@ -256,14 +256,14 @@ fn trailing_garbage_and_invalid_contents_are_refused() {
 
 #[test]
 fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
-    // Version 3, tag Record, then a record id whose varint length claims about 2^34 bytes.
-    let bytes = [3u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
+    // Version 4, tag Record, then a record id whose varint length claims about 2^34 bytes.
+    let bytes = [4u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
     assert!(matches!(
         decode(&bytes, BIG),
         Err(DecodeError::Malformed(_))
     ));
-    // A version-3 status whose last-error string claims more bytes than the payload holds.
-    let mut status = encode_as(3, &samples::all()[1].1, BIG).unwrap();
+    // A version-4 status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode_as(4, &samples::all()[1].1, BIG).unwrap();
     let error = b"broker unreachable";
     let at = status
         .windows(error.len())
@@ -274,14 +274,14 @@ fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
     assert!(decode(&status, BIG).is_err());
 }
 
-/// A version-3 record of the samples as it would be with an embedding of four values. It
+/// A version-4 record of the samples as it would be with an embedding of four values. It
 /// differs from the golden record only in the embedding's length prefix (4, not 128) and the
 /// missing zeros: the encoding is the same, the length is refused where the record is decoded.
-const SHORT_EMBEDDING_RECORD_V3: &str = "0300100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302";
+const SHORT_EMBEDDING_RECORD_V4: &str = "0400100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302";
 
 #[test]
 fn an_embedding_of_another_length_is_refused_on_decoding_saying_so() {
-    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V3).unwrap();
+    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V4).unwrap();
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -175,5 +175,6 @@ pub fn record(device: DeviceId, room: &str, captured_at: UnixMillis) -> Attendan
             frames: 1,
         },
         clock: rollcall_shared::ClockSync::Unknown,
+        direction: Some(rollcall_shared::Direction::Both),
     }
 }

@@ -289,6 +289,7 @@ fn edited_config(
     device["id"] = value(answer.device_id.to_string());
     device["site"] = value(answer.site.as_str());
     device["room"] = value(answer.room.as_str());
+    device["direction"] = value(answer.direction.as_str());
 
     let broker = table(&mut doc, "broker");
     broker["url"] = value(answer.broker.url.as_str());
@@ -381,7 +382,7 @@ fn start(service: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use rollcall_shared::{BrokerAccess, DeviceId, SiteId};
+    use rollcall_shared::{BrokerAccess, DeviceId, Direction, SiteId};
 
     use super::*;
 
@@ -391,6 +392,7 @@ mod tests {
             device_name: "Door 1".into(),
             site: SiteId::new("school").unwrap(),
             room: "Room 7".into(),
+            direction: Direction::Out,
             timezone: "Europe/London".into(),
             broker: BrokerAccess {
                 url: "mqtts://hub.school.lan:8883".into(),
@@ -442,6 +444,7 @@ mod tests {
         let c = config::load_str(&text, "enrolled", std::iter::empty()).unwrap();
         assert_eq!(c.device.id, a.device_id);
         assert_eq!(c.device.room, "Room 7");
+        assert_eq!(c.device.direction, Direction::Out);
         assert_eq!(c.broker.url, a.broker.url);
         assert_eq!(
             c.broker.ca_file.as_deref(),

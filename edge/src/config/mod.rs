@@ -16,7 +16,7 @@ use std::time::Duration;
 use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
 use rollcall_runtime::ConfigError;
-use rollcall_shared::{DeviceId, SiteId};
+use rollcall_shared::{DeviceId, Direction, SiteId};
 use serde::Deserialize;
 
 pub use secrets::Secrets;
@@ -95,6 +95,9 @@ pub struct DeviceConfig {
     pub id: DeviceId,
     pub site: SiteId,
     pub room: String,
+    /// Which way the camera faces (`in`, `out` or `both`), as the hub registered the unit.
+    #[serde(default)]
+    pub direction: Direction,
 }
 
 /// How to reach the hub's broker. The password is not here: see [`Secrets`].

@@ -35,5 +35,6 @@ pub fn record(decision: Decision, thumb: usize) -> AttendanceRecord {
             frames: 3,
         },
         clock: ClockSync::Unknown,
+        direction: Some(Direction::Both),
     }
 }

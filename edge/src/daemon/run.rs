@@ -290,6 +290,7 @@ fn settings(config: &EdgeConfig, model: ModelId) -> Settings {
         origin: RecordOrigin {
             device: config.device.id,
             room: config.device.room.clone(),
+            direction: config.device.direction,
             model,
         },
         gate: config.quality,

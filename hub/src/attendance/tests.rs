@@ -214,6 +214,7 @@ fn marks_come_from_overrides_then_records_then_closing() {
     let evidence = Evidence {
         members: &members,
         sightings: &sightings,
+        movements: &[],
         overrides: &overrides,
     };
     let open = roster(&session, &rules(), &evidence, at(9 * 60 + 40));

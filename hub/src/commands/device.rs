@@ -17,13 +17,14 @@ pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
         DeviceCommand::Add {
             name,
             room,
+            direction,
             secrets_file,
             cert,
             target,
         } => {
             let config = target.config.as_deref().map(Config::load).transpose()?;
             let (db, dir) = store(target)?;
-            let r = setup::add_device(&db, &name, &room)?;
+            let r = setup::add_device(&db, &name, &room, direction)?;
             println!("device id:     {}", r.device.id);
             println!("mqtt username: {}", r.mqtt_username);
             match &secrets_file {
@@ -51,7 +52,8 @@ pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
         DeviceCommand::List { target } => {
             for d in setup::list_devices(&store(target)?.0)? {
                 let state = if d.enabled { "enabled" } else { "disabled" };
-                println!("{}  {:<20} {:<12} {state}", d.id, d.name, d.room);
+                let (id, name, room, direction) = (d.id, d.name, d.room, d.direction);
+                println!("{id}  {name:<20} {room:<12} {direction:<4} {state}");
             }
         }
     }
@@ -94,6 +96,7 @@ fn print_edge_snippet(config: &Config, r: &Registered, secrets: Option<&Path>) {
     println!("id = \"{}\"", r.device.id);
     println!("site = \"{}\"", config.site);
     println!("room = \"{}\"", r.device.room);
+    println!("direction = \"{}\"", r.device.direction);
     println!();
     println!("[broker]");
     println!("url = \"{url}\"");

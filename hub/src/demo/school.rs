@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rollcall_models::weights::ModelsDir;
 use rollcall_runtime::Settings;
-use rollcall_shared::{ClassId, SiteId, SiteZone, StudentId, UnixMillis};
+use rollcall_shared::{ClassId, Direction, SiteId, SiteZone, StudentId, UnixMillis};
 use uuid::Uuid;
 
 use super::DemoError;
@@ -96,7 +96,7 @@ impl School {
             TEACHER.password,
             None,
         )?;
-        let device = setup::add_device(&db, "demo-door", DEMO_ROOM)?;
+        let device = setup::add_device(&db, "demo-door", DEMO_ROOM, Direction::Both)?;
         let enroller = Enroller::load(Some(&models.path().to_path_buf()), config.faces.gate)?;
         let mut enrolments = Vec::new();
         for (name, files) in STUDENTS {

@@ -2,7 +2,7 @@
 //! are in `http::users`.
 
 use rollcall_shared::topics::Channel;
-use rollcall_shared::{DeviceCommand, DeviceId, Message};
+use rollcall_shared::{DeviceCommand, DeviceId, Direction, Message};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -22,6 +22,9 @@ use crate::store::devices;
 struct DeviceBody {
     name: String,
     room: String,
+    /// Which way its camera faces (`both` when not said).
+    #[serde(default)]
+    direction: Direction,
 }
 
 pub async fn enable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -100,7 +103,8 @@ pub async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Resul
     let secret = hashed(hub, Hashed::device_secret).await?;
     let registered = hub
         .write(move |tx| {
-            accounts::register_device(tx, &body.name, &body.room, secret, &actor, now)
+            let (name, room) = (&body.name, &body.room);
+            accounts::register_device(tx, name, room, body.direction, secret, &actor, now)
                 .map_err(ApiError::from)
         })
         .await?;

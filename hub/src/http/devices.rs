@@ -5,7 +5,7 @@
 //! Registering, enabling and disabling are in `http::admin`, codes in `http::provision`.
 
 use rollcall_shared::record::validate_room;
-use rollcall_shared::{DeviceId, UnixMillis};
+use rollcall_shared::{DeviceId, Direction, UnixMillis};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -61,10 +61,12 @@ pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, 
 struct Update {
     name: Option<String>,
     room: Option<String>,
+    direction: Option<Direction>,
 }
 
-/// `PATCH /devices/{device}`: a new name, a new room, or both. A new room re-narrows the
-/// unit's gallery to the students timetabled there and pushes it at once.
+/// `PATCH /devices/{device}`: a new name, room or direction, or several. A new room re-narrows
+/// the unit's gallery to the students timetabled there and pushes it at once; a new direction
+/// counts for the records that arrive from then on (the unit's `edge.toml` should say it too).
 pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let device: DeviceId = req.id("device", "device")?;
     let body: Update = req.json()?;
@@ -80,13 +82,16 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             let before = live(tx, device)?;
             let name = body.name.unwrap_or_else(|| before.name.clone());
             let room = body.room.unwrap_or_else(|| before.room.clone());
-            devices::set_name_and_room(tx, device, &name, &room)?;
+            let direction = body.direction.unwrap_or(before.direction);
+            devices::set_place(tx, device, &name, &room, direction)?;
             let change = Change {
                 actor: &actor,
                 action: "device.update",
                 target: format!("device:{device}"),
-                before: Some(json!({"name": before.name, "room": before.room})),
-                after: Some(json!({"name": name, "room": room})),
+                before: Some(json!({
+                    "name": before.name, "room": before.room, "direction": before.direction
+                })),
+                after: Some(json!({"name": name, "room": room, "direction": direction})),
                 at: now,
             };
             audit::log(tx, change)?;
@@ -137,8 +142,15 @@ pub async fn replace(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     let (registered, retired) = hub
         .write(move |tx| {
             let before = live(tx, old)?;
-            let registered =
-                accounts::register_device(tx, &body.name, &before.room, secret, &actor, now)?;
+            let registered = accounts::register_device(
+                tx,
+                &body.name,
+                &before.room,
+                before.direction,
+                secret,
+                &actor,
+                now,
+            )?;
             let retired = retire_in(tx, old, Some(registered.device.id), &actor, now)?;
             if with_code {
                 provision::store_code(tx, &registered.device, &digest, &actor, now, expires_at)?;

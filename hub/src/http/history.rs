@@ -2,14 +2,15 @@
 //! say about one student, for their history page: every session newest first (mark, code,
 //! source, first seen, the evidence record ids of a closed session, amendments) and, for each
 //! term overlapping the range, the counts by mark and the attendance rate
-//! (`session_rosters::stats`, the class report's arithmetic).
+//! (`session_rosters::stats`, the class report's arithmetic), and each day's comings and goings
+//! through the doors facing in or out, newest day first.
 //!
 //! The range is `?from..?to`, at most a year apart like every report; without them it is the
 //! 365 days up to today in the school's zone (a school year, whenever in it one asks), and
 //! without `?from` it is the 365 days up to `?to`.
 
 use chrono::{Duration, NaiveDate};
-use rollcall_shared::{StudentId, UnixMillis};
+use rollcall_shared::{Direction, StudentId, UnixMillis};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -19,7 +20,9 @@ use super::request::{Reply, Request};
 use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::http_state::Hub;
+use crate::review::ACCEPTED;
 use crate::session_rosters::{self, SessionRoster, StudentStats};
+use crate::store::sightings::{self, Movement};
 use crate::store::timetable::{self, Term};
 use crate::store::{Sql, school};
 
@@ -64,6 +67,8 @@ fn answer(
     let rosters = student_rosters(c, who, student, days, rules, now)?;
     let name = school::student(c, student)?.name;
     let terms = by_term(&timetable::terms(c)?, days, &rosters);
+    let (from, to) = (rules.instant(days.0, 0), rules.instant(days.1, 24 * 60));
+    let moves = sightings::movements_of(c, ACCEPTED, student, from, to)?;
     let mut sessions: Vec<Value> = rosters.iter().filter_map(history_row).collect();
     sessions.sort_by_key(|r| std::cmp::Reverse(r["session"]["starts_at"].as_i64()));
     Ok(json!({
@@ -73,7 +78,28 @@ fn answer(
         "overall": counts(session_rosters::stats(&rosters).first()),
         "terms": terms,
         "sessions": sessions,
+        "days": comings_and_goings(&moves, rules),
     }))
+}
+
+/// The records of doors facing in or out, grouped by the school's day, newest day first.
+fn comings_and_goings(moves: &[Movement], rules: &Rules) -> Vec<Value> {
+    let mut days: Vec<(NaiveDate, Vec<Value>)> = Vec::new();
+    let through_doors = moves
+        .iter()
+        .filter(|m| matches!(m.direction, Some(Direction::In | Direction::Out)));
+    for m in through_doors {
+        let day = rules.local_day(m.at);
+        let moved = json!({"at": m.at, "direction": m.direction, "room": m.room});
+        match days.last_mut() {
+            Some((d, list)) if *d == day => list.push(moved),
+            _ => days.push((day, vec![moved])),
+        }
+    }
+    days.into_iter()
+        .rev()
+        .map(|(day, movements)| json!({"day": day, "movements": movements}))
+        .collect()
 }
 
 /// Each term overlapping `from..=to`, with the counts of `rosters` (one student's) inside it.

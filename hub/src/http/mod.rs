@@ -21,6 +21,7 @@ mod history;
 pub(crate) mod input;
 mod multipart;
 mod oidc;
+mod on_site;
 mod operations;
 mod privacy;
 mod provision;

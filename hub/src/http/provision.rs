@@ -173,6 +173,7 @@ pub async fn redeem(hub: &Hub, req: &Request) -> Result<Reply, ApiError> {
         device_name: unit.name,
         site: config.site.clone(),
         room: unit.room,
+        direction: unit.direction,
         timezone: config.timezone.name().to_owned(),
         broker: BrokerAccess {
             url,

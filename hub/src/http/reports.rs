@@ -155,6 +155,7 @@ pub(super) fn history_row(r: &SessionRoster) -> Option<serde_json::Value> {
         "source": line.source,
         "reason": line.reason,
         "first_seen_at": line.first_seen_at,
+        "left_at": line.left_at,
         "evidence": line.evidence,
         "amendments": line.amendments,
     }))

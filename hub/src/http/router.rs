@@ -16,8 +16,8 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces,
-    health, history, oidc, operations, privacy, provision, quarantine, records, register, reports,
-    review, roster, school_reports, sessions, strangers, timetable, today, users,
+    health, history, oidc, on_site, operations, privacy, provision, quarantine, records, register,
+    reports, review, roster, school_reports, sessions, strangers, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -274,6 +274,7 @@ pub const ROUTES: &[Route] = &[
         admin!(strangers::enrol),
     ),
     route(GET, "/today", user!(today::today)),
+    route(GET, "/on-site", user!(on_site::on_site)),
     route(GET, "/sessions", user!(sessions::of_day)),
     route(GET, "/sessions/{slot}/{day}", user!(sessions::roster)),
     route(

@@ -19,6 +19,7 @@ use crate::session_rosters;
 use crate::store::Sql;
 use crate::store::consent::{self, State};
 use crate::store::records::{self, Status};
+use crate::store::sightings;
 
 /// The Today page's data for `?date` (the hub's today unless said).
 pub async fn today(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -58,7 +59,7 @@ fn with_waiting(
     let roster = session_rosters::session_roster(conn, session, rules, now)?;
     let (from, to) = session.window(rules);
     let here = records::in_room(conn, Status::Pending, &session.slot.room, from, to)?;
-    let named = records::named_by_door(conn, &session.slot.room, from, to)?;
+    let named = sightings::named_by_door(conn, &session.slot.room, from, to)?;
     let consent = consent::in_class(conn, session.slot.class_id)?;
     let by_door = roster
         .rows

@@ -14,7 +14,7 @@ use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
-    AttendanceRecord, Decision, DeviceId, Envelope, GalleryUpdate, Message, ModelId,
+    AttendanceRecord, Decision, DeviceId, Direction, Envelope, GalleryUpdate, Message, ModelId,
     PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnixMillis, UnknownFaces,
 };
 use tokio::sync::{Notify, mpsc, watch};
@@ -219,11 +219,11 @@ impl Batch<'_> {
 
     fn store(&self, tx: &dyn Sql, items: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
         let (now, metrics) = (self.now, self.metrics);
-        let mut rooms = HashMap::new();
+        let mut places = HashMap::new();
         let mut out = Outcome::default();
         let counted = &mut out.counted;
         for (device, Envelope { version, message }) in items {
-            let Some(room) = registered_room(tx, &mut rooms, device, metrics)? else {
+            let Some(place) = registered_place(tx, &mut places, device, metrics)? else {
                 continue;
             };
             out.versions.insert(device, version);
@@ -243,7 +243,7 @@ impl Batch<'_> {
                     }
                     let learnable = may_teach(&record);
                     counted.push(|m| &m.records_received);
-                    let fate = match self.record(tx, record, &room)? {
+                    let fate = match self.record(tx, record, &place)? {
                         Kept::Stored { room_corrected } => {
                             counted.push(|m| &m.records_stored);
                             if room_corrected {
@@ -296,12 +296,12 @@ impl Batch<'_> {
         Ok(out)
     }
 
-    /// Stores `record` under the device's registered `room`, or holds it in quarantine.
+    /// Stores `record` in the device's registered `place`, or holds it in quarantine.
     fn record(
         &self,
         tx: &dyn Sql,
         mut record: AttendanceRecord,
-        room: &str,
+        place: &Place,
     ) -> Result<Kept, StoreError> {
         let known = school::on_roster(tx, record.candidates.iter().map(|c| c.student))?;
         if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains_key(&s)) {
@@ -312,12 +312,25 @@ impl Batch<'_> {
             }
             return self.hold(tx, &record, doubt.code(), &doubt.to_string());
         }
+        let room = &place.room;
         let claimed =
-            (record.room != room).then(|| std::mem::replace(&mut record.room, room.into()));
+            (record.room != *room).then(|| std::mem::replace(&mut record.room, room.clone()));
         if let Some(claimed) = &claimed {
             tracing::warn!(
                 device = %record.device,
                 "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
+            );
+        }
+        // A version-4 unit says no direction; one whose edge.toml disagrees is overruled.
+        let direction = place.direction;
+        if let Some(claimed) = record
+            .direction
+            .replace(direction)
+            .filter(|d| *d != direction)
+        {
+            tracing::warn!(
+                device = %record.device,
+                "claims to face {claimed} but is registered facing {direction}: stored as {direction}"
             );
         }
         // A door unit that has not yet had the gallery without a student whose consent ended
@@ -417,22 +430,33 @@ enum Kept {
     Held,
 }
 
-/// The room `device` is registered in, when it may send: registered and enabled. Looked up
-/// once per batch; refusals are counted and logged.
-fn registered_room(
+/// Where a device is registered, which its records are stored as.
+#[derive(Clone, Debug)]
+struct Place {
+    room: String,
+    direction: Direction,
+}
+
+/// Where `device` is registered, when it may send: registered and enabled. Looked up once per
+/// batch; refusals are counted and logged.
+fn registered_place(
     conn: &dyn Sql,
-    cache: &mut HashMap<DeviceId, Option<(bool, String)>>,
+    cache: &mut HashMap<DeviceId, Option<(bool, Place)>>,
     device: DeviceId,
     metrics: &Metrics,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<Place>, StoreError> {
     let known = match cache.entry(device) {
         Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(slot) => {
-            slot.insert(devices::get(conn, device)?.map(|d| (d.enabled, d.room)))
-        }
+        Entry::Vacant(slot) => slot.insert(devices::get(conn, device)?.map(|d| {
+            let place = Place {
+                room: d.room,
+                direction: d.direction,
+            };
+            (d.enabled, place)
+        })),
     };
     match known.clone() {
-        Some((true, room)) => Ok(Some(room)),
+        Some((true, place)) => Ok(Some(place)),
         Some((false, _)) => {
             add(&metrics.disabled_device, 1);
             tracing::warn!(%device, "refused: device is disabled");

@@ -1,15 +1,15 @@
-//! Registered door units: their room, whether they may send records, the hash of their MQTT
+//! Registered door units: their room and direction, whether they may send records, the hash of their MQTT
 //! secret, and the last status they reported.
 
-use rollcall_shared::{DeviceId, DeviceStatus, OLDEST_VERSION, UnixMillis};
+use rollcall_shared::{DeviceId, DeviceStatus, Direction, OLDEST_VERSION, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::{Row, Sql, StoreError, id_col};
 
-const INSERT: &str = "INSERT INTO devices (id, name, room, enabled, credential_hash, created_at)
-    VALUES (?1, ?2, ?3, 1, ?4, ?5)";
-const SELECT: &str = "SELECT id, name, room, enabled, created_at, online, last_seen_at,
+const INSERT: &str = "INSERT INTO devices (id, name, room, direction, enabled, credential_hash,
+    created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)";
+const SELECT: &str = "SELECT id, name, room, direction, enabled, created_at, online, last_seen_at,
     outbox_depth, gallery_version, software_version, last_error, protocol_version, model,
     free_disk_bytes, clock_offset_ms, clock_synchronised, retired_at, replaced_by,
     unknown_discarded FROM devices";
@@ -34,6 +34,8 @@ pub struct Device {
     pub id: DeviceId,
     pub name: String,
     pub room: String,
+    /// Which way its camera faces: what its records mean (the one it claims is overruled).
+    pub direction: Direction,
     pub enabled: bool,
     pub created_at: UnixMillis,
     pub online: bool,
@@ -69,6 +71,7 @@ impl Device {
             id,
             name: name.to_owned(),
             room: room.to_owned(),
+            direction: Direction::Both,
             enabled: true,
             created_at,
             online: false,
@@ -94,6 +97,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Device> {
         id: id_col(r, "id")?,
         name: r.get("name")?,
         room: r.get("room")?,
+        direction: id_col(r, "direction")?,
         enabled: r.get("enabled")?,
         created_at: r.get("created_at")?,
         online: r.get("online")?,
@@ -122,6 +126,7 @@ pub fn insert(sql: &dyn Sql, device: &Device, credential_hash: &str) -> Result<(
             device.id.to_string(),
             device.name,
             device.room,
+            device.direction.as_str(),
             credential_hash,
             device.created_at
         ],
@@ -140,16 +145,20 @@ pub fn get(sql: &dyn Sql, id: DeviceId) -> Result<Option<Device>, StoreError> {
     sql.query_opt(&query, params![id.to_string()], from_row)
 }
 
-/// Renames `id` and moves it to `room` (both already checked).
-pub fn set_name_and_room(
+/// Renames `id`, moves it to `room` and turns it to `direction` (all already checked).
+pub fn set_place(
     sql: &dyn Sql,
     id: DeviceId,
     name: &str,
     room: &str,
+    direction: Direction,
 ) -> Result<(), StoreError> {
-    let update = "UPDATE devices SET name = ?2, room = ?3 WHERE id = ?1";
+    let update = "UPDATE devices SET name = ?2, room = ?3, direction = ?4 WHERE id = ?1";
     match sql
-        .execute(update, params![id.to_string(), name, room])
+        .execute(
+            update,
+            params![id.to_string(), name, room, direction.as_str()],
+        )
         .map_err(|e| StoreError::conflict_on_unique(e, "device name"))?
     {
         0 => Err(StoreError::NotFound("device")),
@@ -283,9 +292,13 @@ mod tests {
             assert_eq!(read(db, |sql| get(sql, door.id)), Some(door.clone()));
             assert_eq!(read(db, |sql| get(sql, DeviceId::random())), None);
 
-            let e = write(db, |sql| set_name_and_room(sql, gate.id, "door", "Hall")).unwrap_err();
+            let both = Direction::Both;
+            let e = write(db, |sql| set_place(sql, gate.id, "door", "Hall", both)).unwrap_err();
             assert!(matches!(e, StoreError::Conflict(_)), "{e}");
-            write(db, |sql| set_name_and_room(sql, gate.id, "gate 2", "Hall")).unwrap();
+            write(db, |sql| {
+                set_place(sql, gate.id, "gate 2", "Hall", Direction::Out)
+            })
+            .unwrap();
             let missing = write(db, |sql| set_enabled(sql, DeviceId::random(), false));
             assert!(matches!(missing, Err(StoreError::NotFound("device"))));
             write(db, |sql| set_enabled(sql, gate.id, false)).unwrap();
@@ -310,8 +323,12 @@ mod tests {
             assert_eq!(read(db, |sql| provisioning::get(sql, "d")), None);
             let renamed = read(db, |sql| get(sql, gate.id)).unwrap();
             assert_eq!(
-                (renamed.name.as_str(), renamed.room.as_str()),
-                ("gate 2", "Hall")
+                (
+                    renamed.name.as_str(),
+                    renamed.room.as_str(),
+                    renamed.direction
+                ),
+                ("gate 2", "Hall", Direction::Out)
             );
         });
     }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_22,
     MIGRATION_23,
     MIGRATION_24,
+    MIGRATION_25,
 ];
 
 const MIGRATION_1: &str = "
@@ -579,6 +580,21 @@ ALTER TABLE users ADD COLUMN default_class TEXT REFERENCES classes(id) ON DELETE
 const MIGRATION_24: &str = "
 ALTER TABLE attendance_codes ADD COLUMN retired INTEGER NOT NULL DEFAULT 0
     CHECK (retired IN (0, 1));
+";
+
+/// Entry and exit: which way each door unit's camera faces (every unit so far: both ways), the
+/// direction each door record was stored with (a class photo's: none; a student's records by
+/// time, for their days' comings and goings), and the built-in code a
+/// register entry is written with when the student left before the lesson ended. A school's
+/// own `LE`, if it had one, is kept.
+const MIGRATION_25: &str = "
+ALTER TABLE devices ADD COLUMN direction TEXT NOT NULL DEFAULT 'both'
+    CHECK (direction IN ('in', 'out', 'both'));
+ALTER TABLE records ADD COLUMN direction TEXT CHECK (direction IN ('in', 'out', 'both'));
+UPDATE records SET direction = 'both' WHERE source = 'door';
+CREATE INDEX records_student_time ON records(final_student, captured_at);
+INSERT OR IGNORE INTO attendance_codes (code, meaning, mark)
+    VALUES ('LE', 'Present, left before the end of the lesson', 'present');
 ";
 
 /// The schema version this build brings a database to.

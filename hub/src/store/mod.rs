@@ -23,6 +23,7 @@ pub mod quarantine;
 pub mod records;
 pub mod register;
 pub mod school;
+pub mod sightings;
 pub mod signins;
 pub mod sql;
 pub mod strangers;
@@ -440,6 +441,7 @@ pub(crate) fn sample_record(
             frames: 2,
         },
         clock: rollcall_shared::ClockSync::Unknown,
+        direction: Some(rollcall_shared::Direction::Both),
     }
 }
 

@@ -8,7 +8,8 @@ use std::ops::ControlFlow;
 
 use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, Embedding, RecordId, StudentId, UnixMillis,
+    AttendanceRecord, Candidate, Decision, DeviceId, Direction, Embedding, RecordId, StudentId,
+    UnixMillis,
 };
 use rusqlite::params;
 use rusqlite::types::Value;
@@ -25,8 +26,8 @@ pub const LATEST_MS: i64 = 7_258_118_399_999;
 // A resent record is ignored; a row breaking a CHECK is an error, not silently dropped.
 const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
     received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
-    status, final_student, clock_synchronised)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+    status, final_student, clock_synchronised, direction)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
     ON CONFLICT (id) DO NOTHING";
 // A class photo's face: no device, no gallery version (0), the user who took it.
 const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room, captured_at,
@@ -35,18 +36,9 @@ const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room
     VALUES (?1, 'class_photo', ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
     decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
-    reviewed_by, reviewed_at, clock_synchronised, source, taken_by FROM records";
+    reviewed_by, reviewed_at, clock_synchronised, source, taken_by, direction FROM records";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5 WHERE id = ?1";
-// Which statuses count is the caller's rule (`review::ACCEPTED`), bound as ?4 and ?5.
-const ACCEPTED_IN_ROOM: &str = "SELECT final_student, captured_at FROM records
-    WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
-    AND status IN (?4, ?5) AND final_student IS NOT NULL
-    ORDER BY captured_at";
-const ACCEPTED_IDS_IN_ROOM: &str = "SELECT final_student, id FROM records
-    WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
-    AND status IN (?4, ?5) AND final_student IS NOT NULL
-    ORDER BY captured_at";
 // The key scans read only the covering indexes of migration 3, newest first, a page (?2, or
 // ?1) at a time, each page after the last key of the one before (?3 and ?4, or ?2 and ?3).
 const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
@@ -62,11 +54,6 @@ const KEY_PAGE: i64 = 256;
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
 const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
-// ?4 a Confident decision, ?5 the approved status (spelled by `Decision` and `Status`).
-const BY_DOOR: &str = "SELECT DISTINCT final_student FROM records
-    WHERE room = ?1 AND captured_at >= ?2 AND captured_at < ?3
-    AND decision = ?4 AND status = ?5 AND reviewed_by IS NULL
-    AND final_student IS NOT NULL AND source = 'door'";
 const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
 const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
 const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
@@ -159,6 +146,8 @@ pub struct RecordView {
     /// The user who took the class photo, for a class photo's record.
     pub taken_by: Option<String>,
     pub room: String,
+    /// Which way the door unit faces, for a door's record.
+    pub direction: Option<Direction>,
     pub captured_at: UnixMillis,
     pub received_at: UnixMillis,
     pub model: String,
@@ -192,6 +181,9 @@ fn from_row(r: &Row) -> rusqlite::Result<RecordView> {
         device_id: device,
         taken_by: r.get("taken_by")?,
         room: r.get("room")?,
+        direction: r
+            .get::<Option<String>>("direction")?
+            .and_then(|d| d.parse().ok()),
         captured_at: r.get("captured_at")?,
         received_at: r.get("received_at")?,
         model: r.get("model")?,
@@ -258,6 +250,7 @@ pub fn insert(
             standing.status.as_str(),
             standing.final_student.map(|s| s.to_string()),
             record.clock.as_option(),
+            record.direction.unwrap_or_default().as_str(),
         ],
     )?;
     Ok(added == 1)
@@ -438,52 +431,6 @@ pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreEr
     }
 }
 
-/// Accepted sightings `(student, captured_at)` in `room` within `[from, to)`, oldest first;
-/// `accepted` the statuses that count (`review::ACCEPTED`).
-pub fn accepted_in_room(
-    sql: &dyn Sql,
-    accepted: [Status; 2],
-    room: &str,
-    from: UnixMillis,
-    to: UnixMillis,
-) -> Result<Vec<(StudentId, UnixMillis)>, StoreError> {
-    let [a, b] = accepted.map(Status::as_str);
-    let rows = sql.query_map(ACCEPTED_IN_ROOM, params![room, from, to, a, b], |r| {
-        Ok((id_col(r, "final_student")?, r.get("captured_at")?))
-    })?;
-    readable(rows, "accepted record")
-}
-
-/// Accepted records `(student, record)` in `room` within `[from, to)`, oldest first: the
-/// evidence a closed register entry keeps (`accepted` as for [`accepted_in_room`]).
-pub fn accepted_ids_in_room(
-    sql: &dyn Sql,
-    accepted: [Status; 2],
-    room: &str,
-    from: UnixMillis,
-    to: UnixMillis,
-) -> Result<Vec<(StudentId, RecordId)>, StoreError> {
-    let [a, b] = accepted.map(Status::as_str);
-    let rows = sql.query_map(ACCEPTED_IDS_IN_ROOM, params![room, from, to, a, b], |r| {
-        Ok((id_col(r, "final_student")?, id_col(r, "id")?))
-    })?;
-    readable(rows, "accepted record")
-}
-
-/// The students a door unit named Confident in `room` within `[from, to)` that nobody had to
-/// review: the roll-call ticks the door saved.
-pub fn named_by_door(
-    sql: &dyn Sql,
-    room: &str,
-    from: UnixMillis,
-    to: UnixMillis,
-) -> Result<Vec<StudentId>, StoreError> {
-    let (confident, approved) = (Decision::Confident.as_str(), Status::Approved.as_str());
-    let p = params![room, from, to, confident, approved];
-    let rows = sql.query_map(BY_DOOR, p, |r| id_col(r, "final_student"))?;
-    readable(rows, "record")
-}
-
 pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
     let stored: Option<Vec<u8>> =
         sql.query_one(THUMBNAIL, params![id.to_string()], "record", |r| {
@@ -555,8 +502,8 @@ pub fn purge(sql: &dyn Sql, records_before: UnixMillis) -> Result<usize, StoreEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Db;
     use crate::store::engines::each;
+    use crate::store::{Db, sightings};
 
     /// A time inside the range the table accepts.
     const T: i64 = 1_790_000_000_000;
@@ -743,21 +690,13 @@ mod tests {
             let r = record(device(db), Decision::Confident);
             let student = r.candidates[0].student;
             let accepted = |sql: &dyn Sql| {
-                accepted_in_room(sql, crate::review::ACCEPTED, "Lab 3", ms(T), ms(T + 2_000))
+                sightings::in_room(sql, crate::review::ACCEPTED, "Lab 3", ms(T), ms(T + 2_000))
             };
             write(db, |sql| {
                 put(sql, &r, T + 5)?;
-                assert_eq!(accepted(sql)?, [(student, ms(T + 1_000))]);
-                let ids = accepted_ids_in_room(
-                    sql,
-                    crate::review::ACCEPTED,
-                    "Lab 3",
-                    ms(T),
-                    ms(T + 2_000),
-                )?;
-                assert_eq!(ids, [(student, r.id)]);
+                assert_eq!(accepted(sql)?, [(student, ms(T + 1_000), r.id)]);
                 assert_eq!(
-                    named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?,
+                    sightings::named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?,
                     [student]
                 );
                 let review = Review {
@@ -772,7 +711,8 @@ mod tests {
                     Err(StoreError::NotFound(_))
                 ));
                 assert!(accepted(sql)?.is_empty());
-                assert!(named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?.is_empty());
+                let named = sightings::named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?;
+                assert!(named.is_empty());
                 assert_eq!(purge_faces(sql, ms(9))?, 0, "reviewed at 9, not before");
                 assert_eq!(purge_faces(sql, ms(10))?, 1);
                 assert!(matches!(embedding(sql, r.id), Err(StoreError::NotFound(_))));

@@ -39,7 +39,8 @@ const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_
     FROM register_amendments WHERE slot_id = ?1 AND day = ?2 ORDER BY id";
 const INSERT_AMENDMENT: &str = "INSERT INTO register_amendments (slot_id, day, student_id, code,
     reason, by_user, by_name, by_role, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-// Accepted records (?3, ?4: the statuses that count) of a student in the window of a closed
+// Accepted sightings (?3, ?4: the statuses that count; a door facing out sees nobody arrive)
+// of a student in the window of a closed
 // session whose entry is still the automatic absence it was closed with (no amendment yet),
 // for sessions on or after ?1, ?2 the early-arrival margin.
 const LATE_EVIDENCE: &str = "SELECT e.slot_id AS slot_id, e.day AS day,
@@ -49,7 +50,7 @@ const LATE_EVIDENCE: &str = "SELECT e.slot_id AS slot_id, e.day AS day,
     JOIN register_entries e ON e.slot_id = s.slot_id AND e.day = s.day
     JOIN records r ON r.room = s.room AND r.final_student = e.student_id
         AND r.captured_at >= s.starts_at - ?2 AND r.captured_at < s.ends_at
-        AND r.status IN (?3, ?4)
+        AND r.status IN (?3, ?4) AND coalesce(r.direction, 'both') != 'out'
     WHERE s.day >= ?1 AND e.source = 'closed'
     AND NOT EXISTS (SELECT 1 FROM register_amendments a
         WHERE a.slot_id = e.slot_id AND a.day = e.day AND a.student_id = e.student_id)
@@ -61,7 +62,10 @@ const SET_CLOSED_THROUGH: &str =
 
 /// The codes the hub writes itself when sessions close (`crate::register::entry_code`): they
 /// cannot be deleted and their marks cannot change.
-pub const BUILT_IN: [&str; 6] = ["/", "L", "C", "O", "N", "X"];
+pub const BUILT_IN: [&str; 7] = ["/", "L", "C", "O", "N", "X", LEFT_EARLY];
+
+/// The code of a student who was there and left before the lesson ended (schema 25).
+pub const LEFT_EARLY: &str = "LE";
 
 /// An attendance code: what it means and how it counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

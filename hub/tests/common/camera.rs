@@ -86,6 +86,7 @@ impl Camera {
                 frames: 1,
             },
             clock: rollcall_shared::ClockSync::Unknown,
+            direction: Some(rollcall_shared::Direction::Both),
         }
     }
 }

@@ -275,6 +275,7 @@ pub fn record(
             frames: 3,
         },
         clock: rollcall_shared::ClockSync::Unknown,
+        direction: Some(rollcall_shared::Direction::Both),
     }
 }
 

@@ -1,13 +1,13 @@
 // Devices (admin): each door unit's state as it last reported it — online or offline, silent
 // for too long, last heartbeat, records waiting in its outbox, free disk, the gallery version
-// it holds, its software, model and clock — with re-sync, enable/disable, rename or move,
-// replace, retire, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
+// it holds, its software, model and clock — with re-sync, enable/disable, rename, move or
+// turn (which way it faces: in, out or both), replace, retire, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
 // or read from its QR code), and registering a new unit. Below, the
 // records the hub held back (a door unit's clock far off, a student not on the roster), each
 // with its reason, for the admin to fix the unit and let the record go.
 
 import * as api from './api.js';
-import { ago, announce, confirm, dateTime, face, failed, field, fill, h, heading, poll } from './ui.js';
+import { ago, announce, confirm, dateTime, face, failed, field, fill, h, heading, poll, select } from './ui.js';
 
 const REFRESH_MS = 10000;
 
@@ -101,7 +101,7 @@ export function render(main) {
     return h(
       'tr',
       { dataset: { device: d.id, state } },
-      h('th', { scope: 'row' }, d.name, h('br'), h('span', { class: 'hint' }, d.room)),
+      h('th', { scope: 'row' }, d.name, h('br'), h('span', { class: 'hint' }, `${d.room} · ${FACING[d.direction]}`)),
       h(
         'td',
         {},
@@ -130,6 +130,7 @@ export function render(main) {
   function actions(d) {
     const name = h('input', { name: 'name', value: d.name, required: true, autocomplete: 'off' });
     const room = h('input', { name: 'room', value: d.room, required: true, autocomplete: 'off' });
+    const direction = directionSelect(d.direction);
     const successor = h('input', { name: 'successor', required: true, autocomplete: 'off', placeholder: `${d.name}-new` });
     return h(
       'div',
@@ -144,12 +145,13 @@ export function render(main) {
       h(
         'details',
         { class: 'unit-change' },
-        h('summary', { 'aria-label': `Rename or move ${d.name}` }, 'Rename or move'),
+        h('summary', { 'aria-label': `Rename, move or turn ${d.name}` }, 'Rename, move or turn'),
         h(
           'form',
-          { onsubmit: (e) => (e.preventDefault(), change(d, { name: name.value.trim(), room: room.value.trim() })) },
+          { onsubmit: (e) => (e.preventDefault(), change(d, { name: name.value.trim(), room: room.value.trim(), direction: direction.value })) },
           field('Name', name),
           field('Room', room, 'Moving sends the unit the new room\'s gallery at once'),
+          field('Faces', direction, DIRECTION_HINT),
           h('button', { type: 'submit', class: 'small' }, 'Save'),
         ),
       ),
@@ -171,7 +173,8 @@ export function render(main) {
   async function change(d, body) {
     try {
       await api.patch(`/devices/${api.seg(d.id)}`, body);
-      announce(body.room !== d.room ? `${body.name} moved to ${body.room}; its gallery follows.` : `Saved ${body.name}.`);
+      const turned = body.direction !== d.direction ? ` It now counts ${FACING[body.direction]}.` : '';
+      announce((body.room !== d.room ? `${body.name} moved to ${body.room}; its gallery follows.` : `Saved ${body.name}.`) + turned);
       document.activeElement.blur();
       closeForms();
       await refresh();
@@ -266,9 +269,18 @@ function when(ms) {
   return Number.isFinite(new Date(ms).getTime()) ? dateTime(ms) : `at ${ms} ms (no real date)`;
 }
 
+/** What each direction means, as the page says it. */
+const FACING = { in: 'people coming in', out: 'people leaving', both: 'both ways' };
+const DIRECTION_HINT = 'In: an entrance (arrivals). Out: an exit (a student leaving during a lesson is marked as leaving early). Both: a classroom door. Tell the unit too (direction in its edge.toml).';
+
+function directionSelect(value) {
+  return select('direction', [['both', 'Both ways (a classroom door)'], ['in', 'In (an entrance)'], ['out', 'Out (an exit)']], value);
+}
+
 function registerForm(refresh, makeCode) {
   const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
   const room = h('input', { name: 'room', required: true, autocomplete: 'off' });
+  const direction = directionSelect('both');
   const secret = h('output', { class: 'secret', 'aria-live': 'polite' });
   return h(
     'form',
@@ -277,13 +289,14 @@ function registerForm(refresh, makeCode) {
       onsubmit: async (e) => {
         e.preventDefault();
         try {
-          const r = await api.post('/devices', { name: name.value.trim(), room: room.value.trim() });
+          const r = await api.post('/devices', { name: name.value.trim(), room: room.value.trim(), direction: direction.value });
           fill(
             secret,
             h('p', {}, 'Registered: its set-up code is at the top of the page. To set the unit up by hand instead, copy these now, they are shown only once:'),
             h('dl', {}, h('dt', {}, 'Device id'), h('dd', {}, h('code', {}, r.device.id)), h('dt', {}, 'MQTT password'), h('dd', {}, h('code', {}, r.mqtt_password))),
           );
           name.value = room.value = '';
+          direction.value = 'both';
           document.activeElement.blur();
           await refresh();
           await makeCode(r.device);
@@ -294,7 +307,8 @@ function registerForm(refresh, makeCode) {
     },
     h('h2', {}, 'Register a door unit'),
     field('Name', name, 'For example door-lab3'),
-    field('Room', room, 'Exactly as in the timetable'),
+    field('Room', room, 'Exactly as in the timetable, or the entrance\'s name'),
+    field('Faces', direction, DIRECTION_HINT),
     h('button', { type: 'submit', class: 'primary' }, 'Register'),
     secret,
   );

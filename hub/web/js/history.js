@@ -2,10 +2,11 @@
 // then every session newest first with its mark and code, where the mark came from, when the
 // door first saw them, every amendment (who, in what role, when, why) and the face crops the
 // register entry was written from, while the hub still keeps them (a crop that is gone is
-// simply not shown). Teachers see the sessions of their own classes only, as the API decides.
+// simply not shown); and each day the student came in or left through a door facing in or out.
+// Teachers see the sessions of their own classes only, as the API decides.
 
 import * as api from './api.js';
-import { dateTime, face, failed, field, fill, h, heading, longDate, MARKS } from './ui.js';
+import { dateTime, face, failed, field, fill, h, heading, longDate, MARKS, time } from './ui.js';
 
 const LABELS = { ...MARKS, not_required: 'Not required' };
 const SOURCES = { record: 'seen at the door', override: 'set by a teacher', closed: 'not seen', open: 'session open' };
@@ -40,7 +41,7 @@ export async function render(main, { args }) {
       fill(title.querySelector('h1'), `${hist.student.name}: attendance`);
       from.value = hist.from;
       to.value = hist.to;
-      fill(body, summary(hist), sessions(hist));
+      fill(body, summary(hist), comings(hist), sessions(hist));
     } catch (e) {
       fill(body, h('p', { class: 'error' }, `Could not load the history: ${e.message}`));
       failed('Could not load the history', e);
@@ -67,6 +68,22 @@ function summary(hist) {
       'ul',
       { class: 'plain term-rates' },
       rows.map(([name, when, c]) => h('li', {}, h('strong', {}, `${name}: ${percent(c.attendance_rate)}`), ' ', h('span', { class: 'detail' }, `(${counts(c)}; ${when})`))),
+    ),
+  );
+}
+
+/** Each day's comings and goings through the doors facing in or out, newest day first. */
+function comings(hist) {
+  if (!hist.days.length) return null;
+  const moved = (m) => h('li', { class: 'moved ' + m.direction }, `${m.direction === 'in' ? 'In' : 'Out'} ${time(m.at)}`, h('span', { class: 'detail' }, ` ${m.room}`));
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'doors-title' },
+    h('h2', { id: 'doors-title' }, 'In and out'),
+    h(
+      'ul',
+      { class: 'plain doors' },
+      hist.days.map((d) => h('li', { dataset: { day: d.day } }, h('strong', {}, longDate(d.day)), h('ul', { class: 'plain inline' }, d.movements.map(moved)))),
     ),
   );
 }
@@ -102,7 +119,7 @@ function sessionRow(name, row) {
     h('td', {}, `${s.start}–${s.end} · ${s.class_name} · ${s.room}`),
     h('td', {}, h('span', { class: 'mark ' + key }, label), row.code ? h('span', { class: 'detail' }, ` code ${row.code}`) : null),
     h('td', {}, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
-    h('td', {}, row.first_seen_at ? dateTime(row.first_seen_at) : '—'),
+    h('td', {}, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
     h('td', {}, amendments(row)),
     h('td', {}, evidence(name, s, row.evidence || [])),
   );

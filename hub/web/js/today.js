@@ -79,6 +79,7 @@ export function render(main) {
       row.code ? `code ${row.code}` : null,
       row.amendments && row.amendments.length ? amended(row) : null,
       row.first_seen_at ? `seen ${time(row.first_seen_at)}` : null,
+      row.left_at ? `left ${time(row.left_at)}` : null,
       row.reason ? `“${row.reason}”` : null,
     ].filter(Boolean);
     const change = s.locked

@@ -105,6 +105,7 @@ fn settings() -> Settings {
         origin: RecordOrigin {
             device: DeviceId::random(),
             room: "Room 1".into(),
+            direction: Direction::Both,
             model: ModelId::new("fake").unwrap(),
         },
         gate: QualityGate::default(),

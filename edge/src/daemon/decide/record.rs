@@ -8,7 +8,7 @@ use rollcall_models::matching::Match;
 use rollcall_models::pipeline::Face;
 use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
 use rollcall_shared::{
-    AttendanceRecord, Candidate, ClockSync, Decision, DeviceId, Embedding, FaceQuality,
+    AttendanceRecord, Candidate, ClockSync, Decision, DeviceId, Direction, Embedding, FaceQuality,
     GalleryVersion, ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
 };
 
@@ -20,6 +20,7 @@ const CHIP_SIDE: u32 = 150;
 pub struct RecordOrigin {
     pub device: DeviceId,
     pub room: String,
+    pub direction: Direction,
     pub model: ModelId,
 }
 
@@ -71,6 +72,7 @@ pub fn build(
             frames: v.frames.min(usize::from(u8::MAX)) as u8,
         },
         clock,
+        direction: Some(origin.direction),
     }
 }
 

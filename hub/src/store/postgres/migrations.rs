@@ -335,6 +335,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_22,
     MIGRATION_23,
     MIGRATION_24,
+    MIGRATION_25,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -410,6 +411,18 @@ ALTER TABLE users ADD COLUMN default_class TEXT REFERENCES classes(id) ON DELETE
 const MIGRATION_24: &str = "
 ALTER TABLE attendance_codes ADD COLUMN retired BIGINT NOT NULL DEFAULT 0
     CHECK (retired IN (0, 1));
+";
+
+/// Schema 25 (SQLite's migration 25): entry and exit.
+const MIGRATION_25: &str = "
+ALTER TABLE devices ADD COLUMN direction TEXT NOT NULL DEFAULT 'both'
+    CHECK (direction IN ('in', 'out', 'both'));
+ALTER TABLE records ADD COLUMN direction TEXT CHECK (direction IN ('in', 'out', 'both'));
+UPDATE records SET direction = 'both' WHERE source = 'door';
+CREATE INDEX records_student_time ON records(final_student, captured_at);
+INSERT INTO attendance_codes (code, meaning, mark)
+    VALUES ('LE', 'Present, left before the end of the lesson', 'present')
+    ON CONFLICT (code) DO NOTHING;
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
