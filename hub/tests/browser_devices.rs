@@ -1,6 +1,7 @@
 //! The devices page in a real headless Chromium against a real hub with its embedded broker:
 //! an admin registers a door unit and is shown its set-up code at once, with the command to
-//! type on the unit and a QR code of it; the code shown is one the hub accepts.
+//! type on the unit and a QR code of it; the code shown is one the hub accepts. The unit is
+//! then moved and turned to face in (an entrance), and retired.
 
 #[path = "browser/chrome.rs"]
 #[allow(dead_code)]
@@ -53,13 +54,16 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
     let gone = "return document.getElementById('setup-code').hidden;";
     b.wait("the code put away", gone, vec![]).await;
 
-    // Moved to another room, then retired: the row says so, and the unit is cut off.
+    // Moved to another room and turned to face in, then retired: the row says so, and the
+    // unit is cut off.
     let row = format!(
         "tr[data-device=\"{}\"]",
         body["device_id"].as_str().unwrap()
     );
-    b.click(&format!("{row} summary[aria-label^='Rename or move']"))
-        .await;
+    b.click(&format!(
+        "{row} summary[aria-label^='Rename, move or turn']"
+    ))
+    .await;
     let room = format!("{row} input[name=room]");
     b.js(
         "document.querySelector(arguments[0]).value = '';",
@@ -67,9 +71,19 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
     )
     .await;
     b.type_into(&room, "Lab 9").await;
+    b.js(
+        "document.querySelector(arguments[0]).value = 'in';",
+        vec![json!(format!("{row} select[name=direction]"))],
+    )
+    .await;
     b.click(&format!("{row} details[open] button[type=submit]"))
         .await;
     b.said("moved to Lab 9").await;
+    b.said("It now counts people coming in").await;
+    let turned =
+        format!("return document.querySelector('{row}').textContent.includes('people coming in');");
+    b.wait("the unit facing in", &turned, vec![]).await;
+    b.assert_accessible("devices, a unit turned").await;
     let moved = format!("return document.querySelector('{row}').textContent.includes('Lab 9');");
     b.wait("the unit in Lab 9", &moved, vec![]).await;
     b.click(&format!("{row} button[aria-label^='Retire']"))
@@ -80,5 +94,6 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
     let (_, devices) = hub.admin().await.get("/devices").await;
     assert!(devices[0]["retired_at"].is_i64(), "{devices}");
     assert_eq!(devices[0]["room"], json!("Lab 9"));
+    assert_eq!(devices[0]["direction"], json!("in"));
     hub.stop().await;
 }

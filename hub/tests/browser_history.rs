@@ -1,7 +1,8 @@
 //! A student's history page in a real headless Chromium against a real hub: after the register
 //! closes Monday's lesson, a teacher follows Ada's name on the Today page to her history and
 //! sees the term's rate and the lesson with its mark, code and source; the crop of a
-//! confident record (never kept) is not shown; the page fits 375 px.
+//! confident record (never kept) is not shown; her day through the school's entrance and exit
+//! is listed; the page fits 375 px.
 
 #[path = "browser/chrome.rs"]
 #[allow(dead_code)]
@@ -35,6 +36,29 @@ async fn a_teacher_reads_a_students_history_from_the_today_page() {
         .await
         .unwrap();
     assert!(stored);
+    // The school's gate: Ada came in before the lesson and left after it.
+    for (name, direction, at) in [
+        ("gate-in", Direction::In, monday_at(8, 40)),
+        ("gate-out", Direction::Out, monday_at(10, 20)),
+    ] {
+        let unit = admin
+            .created(
+                "/devices",
+                json!({"name": name, "room": "Main gate", "direction": direction}),
+            )
+            .await;
+        let r = AttendanceRecord {
+            room: "Main gate".into(),
+            direction: Some(direction),
+            ..common::record(
+                unit["device"]["id"].as_str().unwrap().parse().unwrap(),
+                Decision::Confident,
+                &[(&ada, 0.3)],
+                at,
+            )
+        };
+        store(&hub, r).await;
+    }
     hub.clock.set(UnixMillis(monday_at(10, 31)));
     let teacher = hub.api().login("tess", "teacher password").await;
     let session = format!("/sessions/{}/{}", s.slot, monday());
@@ -71,6 +95,12 @@ async fn a_teacher_reads_a_students_history_from_the_today_page() {
     ] {
         assert!(lesson.contains(part), "{part} in {lesson}");
     }
+    let doors = b.text(".doors").await;
+    assert!(
+        doors.contains("In 08:40") && doors.contains("Out 10:20") && doors.contains("Main gate"),
+        "{doors}"
+    );
+    b.screenshot("history").await;
     let gone = "const i = document.querySelector(arguments[0] + ' .evidence img'); \
         return !!i && i.classList.contains('missing') && i.getClientRects().length === 0;";
     b.wait(
