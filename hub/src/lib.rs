@@ -43,6 +43,7 @@ pub mod register;
 pub mod reports;
 pub mod retention;
 pub mod review;
+pub mod roll_call;
 pub mod roster_import;
 mod server;
 pub mod session_rosters;

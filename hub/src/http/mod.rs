@@ -31,6 +31,7 @@ mod register;
 mod reports;
 mod request;
 mod review;
+mod roll_call;
 mod roster;
 mod router;
 pub(crate) mod school_reports;

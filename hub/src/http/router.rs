@@ -17,7 +17,8 @@ use super::request::{Params, Reply, Request};
 use super::{
     account, admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces,
     health, history, oidc, on_site, operations, privacy, provision, quarantine, records, register,
-    reports, review, roster, school_reports, sessions, strangers, timetable, today, users,
+    reports, review, roll_call, roster, school_reports, sessions, strangers, timetable, today,
+    users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -275,6 +276,16 @@ pub const ROUTES: &[Route] = &[
     ),
     route(GET, "/today", user!(today::today)),
     route(GET, "/on-site", user!(on_site::on_site)),
+    route(GET, "/roll-call", user!(roll_call::now)),
+    route(GET, "/roll-calls", user!(roll_call::list)),
+    route(POST, "/roll-calls", user!(roll_call::start)),
+    route(GET, "/roll-calls/{id}", user!(roll_call::one)),
+    route(
+        PUT,
+        "/roll-calls/{id}/people/{student}",
+        user!(roll_call::tick),
+    ),
+    route(POST, "/roll-calls/{id}/end", user!(roll_call::end)),
     route(GET, "/sessions", user!(sessions::of_day)),
     route(GET, "/sessions/{slot}/{day}", user!(sessions::roster)),
     route(

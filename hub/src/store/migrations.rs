@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_23,
     MIGRATION_24,
     MIGRATION_25,
+    MIGRATION_26,
 ];
 
 const MIGRATION_1: &str = "
@@ -595,6 +596,32 @@ UPDATE records SET direction = 'both' WHERE source = 'door';
 CREATE INDEX records_student_time ON records(final_student, captured_at);
 INSERT OR IGNORE INTO attendance_codes (code, meaning, mark)
     VALUES ('LE', 'Present, left before the end of the lesson', 'present');
+";
+
+/// Emergency roll calls, kept as the record of each drill: who was expected at the assembly
+/// point (names and classes as they were), who was ticked off, when and by whom.
+const MIGRATION_26: &str = "
+CREATE TABLE roll_calls (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('drill', 'emergency')),
+    started_at INTEGER NOT NULL,
+    started_by TEXT NOT NULL,
+    ended_at INTEGER,
+    ended_by TEXT
+);
+CREATE INDEX roll_calls_started ON roll_calls(started_at);
+CREATE TABLE roll_call_people (
+    roll_call_id TEXT NOT NULL REFERENCES roll_calls(id) ON DELETE CASCADE,
+    student_id TEXT NOT NULL,
+    student_name TEXT NOT NULL,
+    class_name TEXT NOT NULL,
+    room TEXT,
+    last_seen_at INTEGER,
+    expected INTEGER NOT NULL CHECK (expected IN (0, 1)),
+    accounted_at INTEGER,
+    accounted_by TEXT,
+    PRIMARY KEY (roll_call_id, student_id)
+);
 ";
 
 /// The schema version this build brings a database to.

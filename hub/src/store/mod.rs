@@ -22,6 +22,7 @@ pub mod provisioning;
 pub mod quarantine;
 pub mod records;
 pub mod register;
+pub mod roll_calls;
 pub mod school;
 pub mod sightings;
 pub mod signins;

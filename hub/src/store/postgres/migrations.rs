@@ -336,6 +336,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_23,
     MIGRATION_24,
     MIGRATION_25,
+    MIGRATION_26,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -423,6 +424,31 @@ CREATE INDEX records_student_time ON records(final_student, captured_at);
 INSERT INTO attendance_codes (code, meaning, mark)
     VALUES ('LE', 'Present, left before the end of the lesson', 'present')
     ON CONFLICT (code) DO NOTHING;
+";
+
+/// Schema 26 (SQLite's migration 26): emergency roll calls.
+const MIGRATION_26: &str = "
+CREATE TABLE roll_calls (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('drill', 'emergency')),
+    started_at BIGINT NOT NULL,
+    started_by TEXT NOT NULL,
+    ended_at BIGINT,
+    ended_by TEXT
+);
+CREATE INDEX roll_calls_started ON roll_calls(started_at);
+CREATE TABLE roll_call_people (
+    roll_call_id TEXT NOT NULL REFERENCES roll_calls(id) ON DELETE CASCADE,
+    student_id TEXT NOT NULL,
+    student_name TEXT NOT NULL,
+    class_name TEXT NOT NULL,
+    room TEXT,
+    last_seen_at BIGINT,
+    expected BIGINT NOT NULL CHECK (expected IN (0, 1)),
+    accounted_at BIGINT,
+    accounted_by TEXT,
+    PRIMARY KEY (roll_call_id, student_id)
+);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

@@ -1,0 +1,189 @@
+//! The emergency roll call (`crate::roll_call`), for every signed-in user: in an evacuation any
+//! member of staff may hold the list.
+//!
+//! - `GET /roll-call`: the roll call under way, with its list as ticked so far; else who would
+//!   be on it now.
+//! - `POST /roll-calls` (`kind`: `drill` or `emergency`): starts one with everyone expected now
+//!   (409 while another is under way). Audited.
+//! - `PUT /roll-calls/{id}/people/{student}` (`here`: true or false): ticks a student off at the
+//!   assembly point, or back; a student not on the list who turns up is added, marked as not
+//!   expected. 409 once it has ended.
+//! - `POST /roll-calls/{id}/end`: ends it, with its counts. Audited.
+//! - `GET /roll-calls?limit=` and `GET /roll-calls/{id}`: the record of past drills.
+
+use rollcall_shared::{StudentId, UnixMillis};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::request::{Reply, Request};
+use crate::attendance::Rules;
+use crate::auth::Principal;
+use crate::http_state::Hub;
+use crate::roll_call::{self, expected};
+use crate::session_rosters::hhmm;
+use crate::store::Sql;
+use crate::store::audit::{self, Change};
+use crate::store::roll_calls::{self, Kind, RollCall};
+
+/// Most past roll calls listed at once.
+const MAX_LIST: u32 = 500;
+
+/// `GET /roll-call`.
+pub async fn now(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let (rules, now) = (hub.config.rules(), hub.now());
+    Reply::ok(hub.read(move |c| live(c, &rules, now)).await?)
+}
+
+fn live(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiError> {
+    let (current, people) = match roll_calls::current(conn)? {
+        Some(call) => {
+            let people = roll_calls::people(conn, call.id)?;
+            (Some(call), people)
+        }
+        None => (None, expected(&roll_call::load(conn, rules, now)?.inputs())),
+    };
+    Ok(json!({"now": now, "roll_call": current, "people": people}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Start {
+    kind: Kind,
+}
+
+/// `POST /roll-calls`.
+pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: Start = req.json()?;
+    let (rules, now, actor) = (hub.config.rules(), hub.now(), who.actor());
+    let started = hub
+        .write(move |tx| {
+            if let Some(under_way) = roll_calls::current(tx)? {
+                return Err(ApiError::Conflict(format!(
+                    "a roll call is under way (started at {} by {}): end it first",
+                    clock(&rules, under_way.started_at),
+                    under_way.started_by
+                )));
+            }
+            let people = expected(&roll_call::load(tx, &rules, now)?.inputs());
+            let call = RollCall {
+                id: Uuid::now_v7(),
+                kind: body.kind,
+                started_at: now,
+                started_by: actor.clone(),
+                ended_at: None,
+                ended_by: None,
+                people: 0,
+                accounted: 0,
+            };
+            roll_calls::start(tx, &call, &people)?;
+            let change = Change {
+                actor: &actor,
+                action: "roll_call.start",
+                target: format!("roll_call:{}", call.id),
+                before: None,
+                after: Some(json!({"kind": call.kind, "expected": people.len()})),
+                at: now,
+            };
+            audit::log(tx, change)?;
+            Ok::<_, ApiError>(json!({
+                "roll_call": roll_calls::get(tx, call.id)?,
+                "people": roll_calls::people(tx, call.id)?,
+            }))
+        })
+        .await?;
+    Reply::created(started)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tick {
+    here: bool,
+}
+
+/// `PUT /roll-calls/{id}/people/{student}`.
+pub async fn tick(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("id", "roll call")?;
+    let student: StudentId = req.id("student", "student")?;
+    let body: Tick = req.json()?;
+    let (rules, now, actor) = (hub.config.rules(), hub.now(), who.actor());
+    let person = hub
+        .write(move |tx| {
+            let call = roll_calls::get(tx, id)?;
+            if call.ended_at.is_some() {
+                return Err(ApiError::Conflict("this roll call has ended".into()));
+            }
+            let listed = roll_calls::people(tx, id)?
+                .into_iter()
+                .any(|p| p.student == student);
+            if !listed && body.here {
+                // Someone nobody knew was in: on the list, not expected.
+                let loaded = roll_call::load(tx, &rules, now)?;
+                let person = roll_call::person(&loaded.inputs(), student, None, false)
+                    .ok_or(ApiError::NotFound("student".into()))?;
+                roll_calls::add(tx, id, &person)?;
+            }
+            let ticked = body.here.then_some((now, actor.as_str()));
+            roll_calls::account(tx, id, student, ticked)?;
+            let person = roll_calls::people(tx, id)?
+                .into_iter()
+                .find(|p| p.student == student);
+            Ok::<_, ApiError>(person)
+        })
+        .await?;
+    Reply::ok(person)
+}
+
+/// `POST /roll-calls/{id}/end`.
+pub async fn end(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("id", "roll call")?;
+    let (now, actor) = (hub.now(), who.actor());
+    let ended = hub
+        .write(move |tx| {
+            if !roll_calls::end(tx, id, now, &actor)? {
+                roll_calls::get(tx, id)?;
+                return Err(ApiError::Conflict(
+                    "this roll call has ended already".into(),
+                ));
+            }
+            let call = roll_calls::get(tx, id)?;
+            let change = Change {
+                actor: &actor,
+                action: "roll_call.end",
+                target: format!("roll_call:{id}"),
+                before: None,
+                after: Some(json!({"people": call.people, "accounted": call.accounted})),
+                at: now,
+            };
+            audit::log(tx, change)?;
+            Ok::<_, ApiError>(call)
+        })
+        .await?;
+    Reply::ok(ended)
+}
+
+/// `GET /roll-calls?limit=`.
+pub async fn list(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let limit = req.query::<u32>("limit")?.unwrap_or(50).clamp(1, MAX_LIST);
+    Reply::ok(hub.read(move |c| roll_calls::list(c, limit)).await?)
+}
+
+/// `GET /roll-calls/{id}`.
+pub async fn one(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("id", "roll call")?;
+    let found = hub
+        .read(move |c| {
+            Ok::<_, ApiError>(json!({
+                "roll_call": roll_calls::get(c, id)?,
+                "people": roll_calls::people(c, id)?,
+            }))
+        })
+        .await?;
+    Reply::ok(found)
+}
+
+/// `at` on the school's wall clock, `HH:MM`.
+fn clock(rules: &Rules, at: UnixMillis) -> String {
+    hhmm(rules.zone.local(at.0).minute)
+}
