@@ -70,6 +70,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/consent.js", JS),
     asset!("/js/audit.js", JS),
     asset!("/js/codes.js", JS),
+    asset!("/js/roll_call.js", JS),
     asset!("/js/api_docs.js", JS),
     asset!("/js/operations.js", JS),
 ];

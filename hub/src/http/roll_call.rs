@@ -2,7 +2,8 @@
 //! member of staff may hold the list.
 //!
 //! - `GET /roll-call`: the roll call under way, with its list as ticked so far; else who would
-//!   be on it now.
+//!   be on it now. `?find=` (two letters or more) also answers the students of that name not
+//!   on the list, for one who turns up unexpected.
 //! - `POST /roll-calls` (`kind`: `drill` or `emergency`): starts one with everyone expected now
 //!   (409 while another is under way). Audited.
 //! - `PUT /roll-calls/{id}/people/{student}` (`here`: true or false): ticks a student off at the
@@ -17,26 +18,42 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::input;
 use super::request::{Reply, Request};
 use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::roll_call::{self, expected};
 use crate::session_rosters::hhmm;
-use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::roll_calls::{self, Kind, RollCall};
+use crate::store::{Sql, school};
 
 /// Most past roll calls listed at once.
 const MAX_LIST: u32 = 500;
 
+/// Most students `?find=` answers.
+const MAX_FOUND: usize = 20;
+
 /// `GET /roll-call`.
-pub async fn now(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+pub async fn now(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let (rules, now) = (hub.config.rules(), hub.now());
-    Reply::ok(hub.read(move |c| live(c, &rules, now)).await?)
+    let find = match req.query::<String>("find")? {
+        Some(f) if f.trim().chars().count() >= 2 => {
+            Some(input::text("find", f.trim(), 64)?.to_lowercase())
+        }
+        Some(_) => return Err(ApiError::bad("?find: at least two letters of a name")),
+        None => None,
+    };
+    Reply::ok(hub.read(move |c| live(c, &rules, now, find)).await?)
 }
 
-fn live(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiError> {
+fn live(
+    conn: &dyn Sql,
+    rules: &Rules,
+    now: UnixMillis,
+    find: Option<String>,
+) -> Result<Value, ApiError> {
     let (current, people) = match roll_calls::current(conn)? {
         Some(call) => {
             let people = roll_calls::people(conn, call.id)?;
@@ -44,7 +61,17 @@ fn live(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiErro
         }
         None => (None, expected(&roll_call::load(conn, rules, now)?.inputs())),
     };
-    Ok(json!({"now": now, "roll_call": current, "people": people}))
+    let found: Vec<Value> = match find {
+        Some(find) => school::students(conn)?
+            .into_iter()
+            .filter(|s| s.name.to_lowercase().contains(&find))
+            .filter(|s| people.iter().all(|p| p.student != s.id))
+            .take(MAX_FOUND)
+            .map(|s| json!({"student": s.id, "name": s.name}))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(json!({"now": now, "roll_call": current, "people": people, "found": found}))
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 // it counts. Add a school's own code, change a meaning (and the mark while no entry uses the
 // code), retire a code the school no longer uses (kept for the entries that have it, offered
 // for no new one) or bring it back, and delete a code nobody has used. The codes the hub
-// writes when a session closes (/ L C O N X) stay as they are.
+// writes when a session closes (/ L C O N X LE) stay as they are.
 
 import * as api from './api.js';
 import { announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
@@ -14,7 +14,7 @@ const COUNTS = [
   ['absent', 'Absent'],
   ['not_required', 'Not required to attend'],
 ];
-const BUILT_IN = ['/', 'L', 'C', 'O', 'N', 'X'];
+const BUILT_IN = ['/', 'L', 'C', 'O', 'N', 'X', 'LE'];
 
 export async function render(main) {
   const list = h('tbody');
