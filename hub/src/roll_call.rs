@@ -56,11 +56,18 @@ pub fn expected(inputs: &Inputs<'_>) -> Vec<Person> {
         .iter()
         .copied()
         .filter(|s| seen.get(s).is_none_or(|w| w.on_site));
+    let mut classes: HashMap<StudentId, Vec<(ClassId, &str)>> = HashMap::new();
+    for (student, class, name) in inputs.memberships {
+        classes.entry(*student).or_default().push((*class, name));
+    }
     let mut listed = HashSet::new();
     let mut people: Vec<Person> = here
         .chain(registered)
         .filter(|s| listed.insert(*s))
-        .filter_map(|student| person(inputs, student, seen.get(&student).copied(), true))
+        .filter_map(|student| {
+            let of = classes.get(&student).map_or(&[][..], Vec::as_slice);
+            line(inputs, student, of, seen.get(&student).copied(), true)
+        })
         .collect();
     people.sort_by(|a, b| (&a.class_name, &a.name).cmp(&(&b.class_name, &b.name)));
     people
@@ -73,20 +80,32 @@ pub fn person(
     seen: Option<&Whereabouts>,
     expected: bool,
 ) -> Option<Person> {
-    let name = inputs.names.get(&student)?;
-    let classes: Vec<&(StudentId, ClassId, String)> = inputs
+    let classes: Vec<(ClassId, &str)> = inputs
         .memberships
         .iter()
         .filter(|(s, _, _)| *s == student)
+        .map(|(_, class, name)| (*class, name.as_str()))
         .collect();
-    let now = classes.iter().find_map(|(_, class, name)| {
-        let (_, room) = inputs.running.iter().find(|(c, _)| c == class)?;
+    line(inputs, student, &classes, seen, expected)
+}
+
+/// `student`, in `classes` (by name), as the list shows them.
+fn line(
+    inputs: &Inputs<'_>,
+    student: StudentId,
+    classes: &[(ClassId, &str)],
+    seen: Option<&Whereabouts>,
+    expected: bool,
+) -> Option<Person> {
+    let name = inputs.names.get(&student)?;
+    let now = classes.iter().find_map(|&(class, name)| {
+        let (_, room) = inputs.running.iter().find(|(c, _)| *c == class)?;
         Some((name, room))
     });
     let class_name = now
         .map(|(name, _)| name)
-        .or(classes.first().map(|(_, _, name)| name))
-        .map_or(NO_CLASS, String::as_str);
+        .or(classes.first().map(|&(_, name)| name))
+        .unwrap_or(NO_CLASS);
     Some(Person {
         student,
         name: name.clone(),
