@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod analytics;
 mod at_risk;
 pub mod attendance;
 pub mod auth;

@@ -1,4 +1,5 @@
-//! What the reports count: a school day's student-sessions by outcome ([`trend`]), the
+//! What the reports count: student-sessions by outcome ([`Counts`], by school day in
+//! [`trend`], by class and month in `crate::analytics`), the
 //! students below the attendance threshold ([`at_risk_of`], [`class_at_risk_now`]) and the
 //! range a report covers when none is given. Pure where it can be; reads rosters where it
 //! must. The routes in `http/reports.rs` and `http/school_reports.rs`, the e-mail digest and
@@ -17,11 +18,10 @@ use crate::store::{Sql, StoreError, timetable};
 /// Days looked back when no range is given and today is in no term.
 const DEFAULT_DAYS: i64 = 28;
 
-/// One school day's student-sessions by outcome.
+/// Student-sessions by outcome: of a school day, a class's month, a whole range.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Day {
-    pub day: NaiveDate,
-    /// Student-sessions the day held, not-required ones aside.
+pub struct Counts {
+    /// Student-sessions held, not-required ones aside.
     pub expected: u32,
     pub present: u32,
     pub late: u32,
@@ -32,8 +32,42 @@ pub struct Day {
     pub not_required: u32,
     /// Not yet marked (a session still to come or in progress).
     pub unmarked: u32,
-    /// (present + late) / (present + late + absent), as for a student.
+    /// (present + late) / (present + late + absent), as for a student; `None` before any
+    /// counted session.
     pub attendance_rate: Option<f64>,
+}
+
+impl Counts {
+    /// Counts one student-session marked `mark` (`None`: not yet).
+    pub fn add(&mut self, mark: Option<Mark>) {
+        if mark != Some(Mark::NotRequired) {
+            self.expected += 1;
+        }
+        match mark {
+            Some(Mark::Present) => self.present += 1,
+            Some(Mark::Late) => self.late += 1,
+            Some(Mark::Excused) => self.excused += 1,
+            Some(Mark::Absent) => self.absent += 1,
+            Some(Mark::NotRequired) => self.not_required += 1,
+            None => self.unmarked += 1,
+        }
+        let attended = f64::from(self.present + self.late);
+        let counted = attended + f64::from(self.absent);
+        self.attendance_rate = (counted > 0.0).then(|| attended / counted);
+    }
+
+    /// Counts every line of `roster`.
+    pub fn add_roster(&mut self, roster: &SessionRoster) {
+        roster.rows.iter().for_each(|l| self.add(l.mark));
+    }
+}
+
+/// One school day's student-sessions by outcome.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Day {
+    pub day: NaiveDate,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// The days of `rosters` in order, each with its counts; days without sessions are absent.
@@ -47,31 +81,11 @@ pub fn trend(rosters: &[SessionRoster]) -> Vec<Day> {
                 ..Day::default()
             });
         }
-        let Some(d) = days.iter_mut().rev().find(|d| d.day == day) else {
-            continue;
-        };
-        r.rows.iter().for_each(|l| count(d, l.mark));
-    }
-    for d in &mut days {
-        let attended = f64::from(d.present + d.late);
-        let counted = attended + f64::from(d.absent);
-        d.attendance_rate = (counted > 0.0).then(|| attended / counted);
+        if let Some(d) = days.iter_mut().rev().find(|d| d.day == day) {
+            d.counts.add_roster(r);
+        }
     }
     days
-}
-
-fn count(d: &mut Day, mark: Option<Mark>) {
-    if mark != Some(Mark::NotRequired) {
-        d.expected += 1;
-    }
-    match mark {
-        Some(Mark::Present) => d.present += 1,
-        Some(Mark::Late) => d.late += 1,
-        Some(Mark::Excused) => d.excused += 1,
-        Some(Mark::Absent) => d.absent += 1,
-        Some(Mark::NotRequired) => d.not_required += 1,
-        None => d.unmarked += 1,
-    }
 }
 
 /// One class's students below `threshold` over a range.
@@ -198,14 +212,14 @@ mod tests {
             roster(3, &[Some(Present)]),
         ]);
         assert_eq!(days.len(), 2);
-        let d = &days[0];
+        let d = &days[0].counts;
         assert_eq!(
             (d.expected, d.present, d.late, d.absent, d.excused),
             (5, 1, 1, 1, 1)
         );
         assert_eq!((d.not_required, d.unmarked), (1, 1));
         assert!((d.attendance_rate.unwrap() - 2.0 / 3.0).abs() < 1e-9);
-        assert_eq!(days[1].attendance_rate, Some(1.0));
+        assert_eq!(days[1].counts.attendance_rate, Some(1.0));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod analytics;
 mod archive;
 mod auth;
 mod calendar;

@@ -15,10 +15,10 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    account, admin, archive, auth, calendar, class_photo, classes, consent, devices, digest, faces,
-    health, history, oidc, on_site, operations, privacy, provision, quarantine, records, register,
-    reports, review, roll_call, roster, school_reports, sessions, strangers, timetable, today,
-    users,
+    account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
+    digest, faces, health, history, oidc, on_site, operations, privacy, provision, quarantine,
+    records, register, reports, review, roll_call, roster, school_reports, sessions, strangers,
+    timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -334,6 +334,7 @@ pub const ROUTES: &[Route] = &[
         "/reports/school/trend",
         user!(school_reports::school_trend),
     ),
+    route(GET, "/reports/analytics", user!(analytics::analytics)),
     route(
         GET,
         "/reports/school/at-risk",

@@ -93,7 +93,7 @@ pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result
 }
 
 /// `?from&to` if both are given (checked), `None` if neither; one alone is an error.
-fn given_range(req: &Request) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> {
+pub(super) fn given_range(req: &Request) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> {
     match (req.query_day("from")?, req.query_day("to")?) {
         (Some(from), Some(to)) => checked_range(from, to).map(Some),
         (None, None) => Ok(None),
@@ -106,7 +106,7 @@ fn term_range(conn: &dyn Sql, id: Uuid) -> Result<(NaiveDate, NaiveDate), ApiErr
     checked_range(term.first_day, term.last_day)
 }
 
-fn visible_rosters(
+pub(super) fn visible_rosters(
     conn: &dyn Sql,
     who: &Principal,
     days: (NaiveDate, NaiveDate),
@@ -146,7 +146,7 @@ fn classes_at_risk(
     Ok(out)
 }
 
-fn rate_text(rate: Option<f64>) -> String {
+pub(super) fn rate_text(rate: Option<f64>) -> String {
     rate.map(|r| format!("{r:.3}")).unwrap_or_default()
 }
 
@@ -163,17 +163,18 @@ fn trend_csv(days: &[Day]) -> String {
         "attendance_rate",
     ]);
     for d in days {
+        let c = &d.counts;
         let n = [
-            d.expected,
-            d.present,
-            d.late,
-            d.excused,
-            d.absent,
-            d.not_required,
-            d.unmarked,
+            c.expected,
+            c.present,
+            c.late,
+            c.excused,
+            c.absent,
+            c.not_required,
+            c.unmarked,
         ]
         .map(|v| v.to_string());
-        let (day, rate) = (d.day.to_string(), rate_text(d.attendance_rate));
+        let (day, rate) = (d.day.to_string(), rate_text(c.attendance_rate));
         let mut row = vec![day.as_str()];
         row.extend(n.iter().map(String::as_str));
         row.push(&rate);
