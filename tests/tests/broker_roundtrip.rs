@@ -31,6 +31,7 @@ fn record(device: DeviceId) -> AttendanceRecord {
             frames: 3,
         },
         clock: rollcall_shared::ClockSync::Unknown,
+        direction: Some(rollcall_shared::Direction::Both),
     }
 }
 
