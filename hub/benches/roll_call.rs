@@ -24,7 +24,7 @@ use rollcall_hub::store::marks::{self, Mark, Override};
 use rollcall_hub::store::roll_calls::{self, Kind, RollCall};
 use rollcall_hub::store::school::{self, Class, Student};
 use rollcall_hub::store::timetable::{self, Slot};
-use rollcall_hub::store::{Db, StoreError, consent};
+use rollcall_hub::store::{Db, Sql, StoreError, consent};
 use rollcall_shared::*;
 use uuid::Uuid;
 
@@ -56,38 +56,13 @@ fn main() -> anyhow::Result<()> {
     })?;
     let start = time(5, || {
         db.write_blocking(|tx| {
-            let people = expected(&load(tx, &rules, now)?.inputs());
-            let call = RollCall {
-                id: Uuid::now_v7(),
-                kind: Kind::Drill,
-                started_at: now,
-                started_by: "bench".into(),
-                ended_at: None,
-                ended_by: None,
-                people: 0,
-                accounted: 0,
-            };
-            roll_calls::start(tx, &call, &people)?;
-            roll_calls::end(tx, call.id, now, "bench")?;
-            Ok::<_, StoreError>(people.len())
+            let (id, people) = start_drill(tx, &rules, now)?;
+            roll_calls::end(tx, id, now, "bench")?;
+            Ok::<_, StoreError>(people)
         })
     })?;
     let during = {
-        let id = db.write_blocking(|tx| {
-            let people = expected(&load(tx, &rules, now)?.inputs());
-            let call = RollCall {
-                id: Uuid::now_v7(),
-                kind: Kind::Drill,
-                started_at: now,
-                started_by: "bench".into(),
-                ended_at: None,
-                ended_by: None,
-                people: 0,
-                accounted: 0,
-            };
-            roll_calls::start(tx, &call, &people)?;
-            Ok::<_, StoreError>(call.id)
-        })?;
+        let (id, _) = db.write_blocking(|tx| start_drill(tx, &rules, now))?;
         time(RUNS, || {
             db.read_blocking(|sql| Ok::<_, StoreError>(roll_calls::people(sql, id)?.len()))
         })?
@@ -108,6 +83,23 @@ fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Starts a drill as `POST /roll-calls` does: its id, and how many it lists.
+fn start_drill(tx: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<(Uuid, usize), StoreError> {
+    let people = expected(&load(tx, rules, now)?.inputs());
+    let call = RollCall {
+        id: Uuid::now_v7(),
+        kind: Kind::Drill,
+        started_at: now,
+        started_by: "bench".into(),
+        ended_at: None,
+        ended_by: None,
+        people: 0,
+        accounted: 0,
+    };
+    roll_calls::start(tx, &call, &people)?;
+    Ok((call.id, people.len()))
 }
 
 /// Runs `f` `runs` times: the median and the worst, and what it last answered.

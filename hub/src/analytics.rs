@@ -100,47 +100,15 @@ pub fn analyse(rosters: &[SessionRoster], threshold: f64) -> Analytics {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use rollcall_shared::{StudentId, UnixMillis};
-    use uuid::Uuid;
 
     use super::*;
-    use crate::attendance::Source;
-    use crate::session_rosters::{RosterLine, SessionView};
+    use crate::session_rosters::sample_roster;
     use crate::store::marks::Mark;
 
     fn roster(class: ClassId, name: &str, day: (i32, u32, u32), marks: &[Mark]) -> SessionRoster {
         let day = NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();
-        SessionRoster {
-            session: SessionView {
-                slot_id: Uuid::now_v7(),
-                class_id: class,
-                class_name: name.into(),
-                room: "Lab 3".into(),
-                day,
-                start: "09:00".into(),
-                end: "10:00".into(),
-                starts_at: UnixMillis(0),
-                ends_at: UnixMillis(0),
-                closed: true,
-                locked: true,
-            },
-            rows: marks
-                .iter()
-                .map(|&mark| RosterLine {
-                    student: StudentId::random(),
-                    name: "A".into(),
-                    mark: Some(mark),
-                    source: Source::Record,
-                    first_seen_at: None,
-                    left_at: None,
-                    reason: None,
-                    code: None,
-                    original_code: None,
-                    amendments: Vec::new(),
-                    evidence: Vec::new(),
-                })
-                .collect(),
-        }
+        let marks: Vec<Option<Mark>> = marks.iter().copied().map(Some).collect();
+        sample_roster(class, name, day, &marks)
     }
 
     #[test]

@@ -183,7 +183,7 @@ pub struct Evidence<'a> {
     pub members: &'a [StudentId],
     /// Accepted `(student, captured_at)` inside the session window.
     pub sightings: &'a [(StudentId, UnixMillis)],
-    /// Accepted records anywhere on site inside the session window, oldest first.
+    /// The members' accepted records anywhere on site inside the session window, oldest first.
     pub movements: &'a [Movement],
     pub overrides: &'a [Override],
 }

@@ -161,46 +161,12 @@ pub fn class_at_risk_now(
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use super::*;
-    use crate::attendance::Source;
-    use crate::session_rosters::{RosterLine, SessionView};
-    use rollcall_shared::StudentId;
+    use crate::session_rosters::sample_roster;
 
     fn roster(day: u32, marks: &[Option<Mark>]) -> SessionRoster {
         let day = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
-        SessionRoster {
-            session: SessionView {
-                slot_id: Uuid::nil(),
-                class_id: ClassId::random(),
-                class_name: "7A".into(),
-                room: "r".into(),
-                day,
-                start: "09:00".into(),
-                end: "10:00".into(),
-                starts_at: UnixMillis(0),
-                ends_at: UnixMillis(0),
-                closed: true,
-                locked: false,
-            },
-            rows: marks
-                .iter()
-                .map(|&mark| RosterLine {
-                    student: StudentId::random(),
-                    name: "A".into(),
-                    mark,
-                    source: Source::Record,
-                    first_seen_at: None,
-                    left_at: None,
-                    reason: None,
-                    code: None,
-                    original_code: None,
-                    amendments: Vec::new(),
-                    evidence: Vec::new(),
-                })
-                .collect(),
-        }
+        sample_roster(ClassId::random(), "7A", day, marks)
     }
 
     #[test]

@@ -170,7 +170,8 @@ pub fn session_roster(
 }
 
 /// What one session's roster is computed from, read from the store: the class's members, the
-/// accepted records in its room and on the whole site inside its window, teachers' marks.
+/// accepted records in its room and the members' records anywhere inside its window, teachers'
+/// marks.
 #[derive(Debug)]
 pub struct Loaded {
     pub students: Vec<Student>,
@@ -195,7 +196,13 @@ impl Loaded {
             students,
             sightings: seen.iter().map(|&(s, at, _)| (s, at)).collect(),
             seen,
-            movements: sightings::movements(conn, ACCEPTED, from, to)?,
+            movements: sightings::movements_of_class(
+                conn,
+                ACCEPTED,
+                session.slot.class_id,
+                from,
+                to,
+            )?,
             overrides: marks::for_session(conn, session.slot.id, session.day)?,
         })
     }
@@ -351,6 +358,54 @@ pub fn stats(rosters: &[SessionRoster]) -> Vec<StudentStats> {
     out
 }
 
+/// `student`'s line marked `mark`, made by a record: for tests of what is counted.
+#[cfg(test)]
+pub(crate) fn sample_line(student: StudentId, mark: Option<Mark>) -> RosterLine {
+    RosterLine {
+        student,
+        name: "A".into(),
+        mark,
+        source: Source::Record,
+        first_seen_at: None,
+        left_at: None,
+        reason: None,
+        code: None,
+        original_code: None,
+        amendments: Vec::new(),
+        evidence: Vec::new(),
+    }
+}
+
+/// A closed session of `class` (called `name`) on `day`, with a line per mark, each a student
+/// of its own: for tests of what is counted.
+#[cfg(test)]
+pub(crate) fn sample_roster(
+    class: ClassId,
+    name: &str,
+    day: NaiveDate,
+    marks: &[Option<Mark>],
+) -> SessionRoster {
+    SessionRoster {
+        session: SessionView {
+            slot_id: Uuid::nil(),
+            class_id: class,
+            class_name: name.into(),
+            room: "Lab 3".into(),
+            day,
+            start: hhmm(540),
+            end: hhmm(600),
+            starts_at: UnixMillis(0),
+            ends_at: UnixMillis(0),
+            closed: true,
+            locked: false,
+        },
+        rows: marks
+            .iter()
+            .map(|&mark| sample_line(StudentId::random(), mark))
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,19 +413,7 @@ mod tests {
     #[test]
     fn rates_count_late_as_attended_and_ignore_excused_and_not_required() {
         let student = StudentId::random();
-        let mk = |mark| RosterLine {
-            student,
-            name: "A".into(),
-            mark,
-            source: Source::Record,
-            first_seen_at: None,
-            left_at: None,
-            reason: None,
-            code: None,
-            original_code: None,
-            amendments: Vec::new(),
-            evidence: Vec::new(),
-        };
+        let mk = |mark| sample_line(student, mark);
         let session = SessionView {
             slot_id: Uuid::nil(),
             class_id: ClassId::random(),

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::door::Door;
 use common::*;
 use reqwest::StatusCode;
@@ -217,19 +215,4 @@ async fn doors_in_and_out_say_who_is_here_and_who_left_a_lesson_early() {
         (&json!("in"), &json!("both")),
         "{audit}"
     );
-}
-
-async fn wait_locked(api: &Api, session: &str) -> Value {
-    let mut last = Value::Null;
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while std::time::Instant::now() < deadline {
-        let (status, roster) = api.get(session).await;
-        assert_eq!(status, StatusCode::OK, "{roster}");
-        if roster["session"]["locked"] == true {
-            return roster;
-        }
-        last = roster;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{session} was not locked: {last}");
 }

@@ -27,21 +27,6 @@ async fn sign_in(hub: &TestHub) -> (Api, Api) {
     (teacher, hub.admin().await)
 }
 
-async fn wait_locked(api: &Api, session: &str) -> Value {
-    let mut last = Value::Null;
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while std::time::Instant::now() < deadline {
-        let (status, roster) = api.get(session).await;
-        assert_eq!(status, StatusCode::OK, "{roster}");
-        if roster["session"]["locked"] == true {
-            return roster;
-        }
-        last = roster;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{session} was not locked: {last}");
-}
-
 #[tokio::test]
 async fn a_closed_session_is_written_once_and_changed_only_by_amendment() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;

@@ -10,11 +10,10 @@ use serde_json::json;
 use super::error::ApiError;
 use super::reports::{csv_line, csv_reply};
 use super::request::{Reply, Request};
-use super::school_reports::{given_range, rate_text, visible_rosters};
+use super::school_reports::{COUNTS_HEADER, counts_fields, given_range, visible_rosters};
 use crate::analytics::{Analytics, Month, analyse};
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::reports::Counts;
 use crate::store::Sql;
 
 pub async fn analytics(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -53,23 +52,22 @@ fn year_of_months(today: NaiveDate) -> (NaiveDate, NaiveDate) {
 }
 
 fn to_csv(a: &Analytics) -> String {
-    let mut out = csv_line(&[
-        "class",
-        "month",
-        "expected",
-        "present",
-        "late",
-        "excused",
-        "absent",
-        "not_required",
-        "unmarked",
-        "attendance_rate",
-        "class_at_risk",
-    ]);
+    let header = [
+        ["class", "month"].as_slice(),
+        &COUNTS_HEADER,
+        &["class_at_risk"],
+    ]
+    .concat();
+    let mut out = csv_line(&header);
     let mut line = |class: &str, m: &Month, at_risk: &str| {
-        let fields = row(class, &m.month, &m.counts, at_risk);
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        out.push_str(&csv_line(&fields));
+        let fields: Vec<String> = [class.to_owned(), m.month.clone()]
+            .into_iter()
+            .chain(counts_fields(&m.counts))
+            .chain([at_risk.to_owned()])
+            .collect();
+        out.push_str(&csv_line(
+            &fields.iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
     };
     for class in &a.classes {
         let at_risk = if class.at_risk { "yes" } else { "no" };
@@ -81,23 +79,6 @@ fn to_csv(a: &Analytics) -> String {
         line("All classes", m, "");
     }
     out
-}
-
-fn row<'a>(class: &'a str, month: &'a str, c: &Counts, at_risk: &'a str) -> Vec<String> {
-    let n = [
-        c.expected,
-        c.present,
-        c.late,
-        c.excused,
-        c.absent,
-        c.not_required,
-        c.unmarked,
-    ];
-    [class.to_owned(), month.to_owned()]
-        .into_iter()
-        .chain(n.iter().map(u32::to_string))
-        .chain([rate_text(c.attendance_rate), at_risk.to_owned()])
-        .collect()
 }
 
 #[cfg(test)]

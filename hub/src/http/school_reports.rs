@@ -16,7 +16,7 @@ use crate::access;
 use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::reports::{ClassAtRisk, Day, class_at_risk, default_range, trend};
+use crate::reports::{ClassAtRisk, Counts, Day, class_at_risk, default_range, trend};
 use crate::session_rosters::{self, SessionRoster};
 use crate::store::{Sql, timetable};
 
@@ -146,39 +146,47 @@ fn classes_at_risk(
     Ok(out)
 }
 
-pub(super) fn rate_text(rate: Option<f64>) -> String {
+fn rate_text(rate: Option<f64>) -> String {
     rate.map(|r| format!("{r:.3}")).unwrap_or_default()
 }
 
+/// The CSV columns of a [`Counts`], in the order [`counts_fields`] writes them.
+pub(super) const COUNTS_HEADER: [&str; 8] = [
+    "expected",
+    "present",
+    "late",
+    "excused",
+    "absent",
+    "not_required",
+    "unmarked",
+    "attendance_rate",
+];
+
+/// `c` as CSV fields: the counts, then the rate (empty before any counted session).
+pub(super) fn counts_fields(c: &Counts) -> Vec<String> {
+    [
+        c.expected,
+        c.present,
+        c.late,
+        c.excused,
+        c.absent,
+        c.not_required,
+        c.unmarked,
+    ]
+    .iter()
+    .map(u32::to_string)
+    .chain([rate_text(c.attendance_rate)])
+    .collect()
+}
+
 fn trend_csv(days: &[Day]) -> String {
-    let mut out = csv_line(&[
-        "day",
-        "expected",
-        "present",
-        "late",
-        "excused",
-        "absent",
-        "not_required",
-        "unmarked",
-        "attendance_rate",
-    ]);
+    let mut out = csv_line(&[["day"].as_slice(), &COUNTS_HEADER].concat());
     for d in days {
-        let c = &d.counts;
-        let n = [
-            c.expected,
-            c.present,
-            c.late,
-            c.excused,
-            c.absent,
-            c.not_required,
-            c.unmarked,
-        ]
-        .map(|v| v.to_string());
-        let (day, rate) = (d.day.to_string(), rate_text(c.attendance_rate));
-        let mut row = vec![day.as_str()];
-        row.extend(n.iter().map(String::as_str));
-        row.push(&rate);
-        out += &csv_line(&row);
+        let fields: Vec<String> = [d.day.to_string()]
+            .into_iter()
+            .chain(counts_fields(&d.counts))
+            .collect();
+        out += &csv_line(&fields.iter().map(String::as_str).collect::<Vec<_>>());
     }
     out
 }

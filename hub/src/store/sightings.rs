@@ -5,7 +5,7 @@
 //! A record from a door unit facing out (`Direction::Out`) says the student left: it is a
 //! movement, never a sighting in a room, so it marks nobody present.
 
-use rollcall_shared::{Decision, Direction, RecordId, StudentId, UnixMillis};
+use rollcall_shared::{ClassId, Decision, Direction, RecordId, StudentId, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -29,6 +29,16 @@ const MOVEMENTS: &str = "SELECT final_student, captured_at, room, direction FROM
     WHERE captured_at >= ?1 AND captured_at < ?2
     AND status IN (?3, ?4) AND final_student IS NOT NULL
     ORDER BY captured_at, id";
+// A class's members' records, found through their index by student and time (schema 25).
+// CROSS JOIN keeps SQLite from walking the whole site's records of the window instead
+// (PostgreSQL plans it as any join).
+const MOVEMENTS_OF_CLASS: &str = "SELECT r.final_student AS final_student,
+    r.captured_at AS captured_at, r.room AS room, r.direction AS direction
+    FROM class_members m CROSS JOIN records r
+    WHERE m.class_id = ?1 AND r.final_student = m.student_id
+    AND r.captured_at >= ?2 AND r.captured_at < ?3
+    AND r.status IN (?4, ?5)
+    ORDER BY r.captured_at, r.id";
 const MOVEMENTS_OF: &str = "SELECT final_student, captured_at, room, direction FROM records
     WHERE final_student = ?1 AND captured_at >= ?2 AND captured_at < ?3
     AND status IN (?4, ?5)
@@ -108,6 +118,21 @@ pub fn movements(
     readable(rows, "accepted record")
 }
 
+/// The accepted records of `class`'s members within `[from, to)`, oldest first: what a
+/// session's roster needs to know who left early, read by student, not the whole site's.
+pub fn movements_of_class(
+    sql: &dyn Sql,
+    accepted: [Status; 2],
+    class: ClassId,
+    from: UnixMillis,
+    to: UnixMillis,
+) -> Result<Vec<Movement>, StoreError> {
+    let [a, b] = accepted.map(Status::as_str);
+    let p = params![class.to_string(), from, to, a, b];
+    let rows = sql.query_map(MOVEMENTS_OF_CLASS, p, movement)?;
+    readable(rows, "accepted record")
+}
+
 /// `student`'s accepted records within `[from, to)`, oldest first.
 pub fn movements_of(
     sql: &dyn Sql,
@@ -120,4 +145,85 @@ pub fn movements_of(
     let p = params![student.to_string(), from, to, a, b];
     let rows = sql.query_map(MOVEMENTS_OF, p, movement)?;
     readable(rows, "accepted record")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::engines::{each, read, write};
+    use crate::store::school::{self, Class, Student};
+    use crate::store::{consent, records};
+
+    #[test]
+    fn a_class_s_movements_are_its_members_accepted_records_anywhere() {
+        each(|db| {
+            let (member, other) = (StudentId::random(), StudentId::random());
+            let class = ClassId::random();
+            let device = rollcall_shared::DeviceId::random();
+            write(db, |sql| {
+                crate::store::register_device_in(sql, device);
+                let c = Class {
+                    id: class,
+                    name: "7B".into(),
+                    teacher_id: None,
+                    created_at: UnixMillis(0),
+                };
+                school::insert_class(sql, &c)?;
+                for id in [member, other] {
+                    let s = Student {
+                        id,
+                        name: "A".into(),
+                        external_ref: None,
+                        created_at: UnixMillis(0),
+                        consent: consent::State::Given,
+                    };
+                    school::insert_student(sql, &s)?;
+                }
+                school::add_member(sql, class, member)?;
+                for (student, direction) in [(member, Direction::Out), (other, Direction::In)] {
+                    let mut r = crate::store::sample_record(
+                        Decision::Confident,
+                        records::EARLIEST_MS + 5,
+                        &[student],
+                    );
+                    (r.device, r.direction) = (device, Some(direction));
+                    let standing = crate::ingest::arrival::standing(&r);
+                    records::insert(sql, &r, UnixMillis(r.captured_at.0), standing)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+            let window = (
+                UnixMillis(records::EARLIEST_MS),
+                UnixMillis(records::EARLIEST_MS + 9),
+            );
+            let moved = read(db, |sql| {
+                movements_of_class(sql, crate::review::ACCEPTED, class, window.0, window.1)
+            });
+            assert_eq!(moved.len(), 1, "{moved:?}");
+            assert_eq!(
+                (moved[0].student, moved[0].direction),
+                (member, Some(Direction::Out))
+            );
+            assert!(moved[0].leaves());
+        });
+    }
+
+    #[test]
+    fn a_class_s_movements_are_read_by_student_not_from_the_whole_site() {
+        // SQLite's plan; PostgreSQL chooses its own.
+        let conn = crate::store::memory();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {MOVEMENTS_OF_CLASS}"))
+            .unwrap()
+            .query_map(
+                rusqlite::params!["c", 1, 2, "approved", "reassigned"],
+                |r| r.get(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(plan.contains("records_student_time"), "{plan}");
+    }
 }

@@ -126,11 +126,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
-    /// Waits until `script` returns something truthy, and returns it.
+    /// Waits until `script` returns something truthy, and returns it. A script that throws
+    /// (an element the page has not drawn yet) has not seen it yet; its last error is told if
+    /// it never does.
     pub async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
         let deadline = Instant::now() + PATIENCE;
+        let mut thrown = None;
         loop {
-            let v = self.js(script, args.clone()).await;
+            let v = match self.client.execute(script, args.clone()).await {
+                Ok(v) => v,
+                Err(e) => {
+                    thrown = Some(e.to_string());
+                    Value::Null
+                }
+            };
             let truthy =
                 !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
             if truthy {
@@ -139,7 +148,10 @@ impl Browser {
             if Instant::now() > deadline {
                 let page = self.text("main").await;
                 let status = self.text("#status").await;
-                panic!("{what}: not seen within {PATIENCE:?}\nstatus: {status}\npage: {page}");
+                let thrown = thrown.map_or(String::new(), |e| format!("\nlast error: {e}"));
+                panic!(
+                    "{what}: not seen within {PATIENCE:?}{thrown}\nstatus: {status}\npage: {page}"
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -279,6 +279,22 @@ pub fn record(
     }
 }
 
+/// The roster at `session` (a path) once its register is written, polled for up to 15 s.
+pub async fn wait_locked(api: &Api, session: &str) -> Value {
+    let mut last = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        let (status, roster) = api.get(session).await;
+        assert_eq!(status, StatusCode::OK, "{roster}");
+        if roster["session"]["locked"] == true {
+            return roster;
+        }
+        last = roster;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{session} was not locked: {last}");
+}
+
 /// Polls `ready` every 20 ms until it holds, panicking after `timeout`.
 pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut ready: F)
 where
