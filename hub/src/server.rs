@@ -3,7 +3,6 @@
 //! channel and waits for all of them to finish.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,16 +32,14 @@ use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
-use crate::notify::{self, Event, Hooks};
-use crate::register;
+use crate::notify::{self, Hooks};
 use crate::store::{Db, StoreError};
 use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
 
-/// How often the backup schedule is looked at.
-const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(600);
-/// How often the retention policy runs.
-const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+mod scheduled;
+
+use scheduled::{backups, close_registers, retention};
 
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
@@ -503,112 +500,4 @@ async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError>
             .await
             .map_err(|e| LoadError::Missing(format!("loading panicked: {e}")))??;
     Ok(Some(Arc::new(loaded)))
-}
-
-/// Writes and locks the register of each session once it has closed, at start (catching up
-/// on any downtime) and then every `register.check_every_secs`; amends the automatic absences
-/// that records arriving late contradict.
-async fn close_registers(
-    db: Db,
-    config: Arc<Config>,
-    clock: SharedClock,
-    hooks: Hooks,
-    mut stop: watch::Receiver<bool>,
-) {
-    let period = Duration::from_secs(u64::from(config.register.check_every_secs));
-    let mut every = tokio::time::interval(period);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let grace = i64::from(config.register.close_after_minutes) * 60_000;
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
-        let (rules, now, hooks) = (config.rules(), clock.now(), hooks.clone());
-        let threshold = config.reports.at_risk_below;
-        let closed = db
-            .write(move |tx| {
-                let closed = register::close_due(tx, &rules, grace, now)?;
-                for session in &closed {
-                    hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now.0)?;
-                }
-                register::admit_late(tx, &rules, now)?;
-                crate::at_risk::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
-                Ok::<_, StoreError>(closed.len())
-            })
-            .await;
-        match closed {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("register: closed {n} sessions"),
-            Err(e) => tracing::error!("register: closing sessions failed, will retry: {e}"),
-        }
-    }
-}
-
-/// Takes a backup into `dir` whenever the newest there is `backup.every_hours` old
-/// ([`crate::backup::scheduled`]); looked at every [`BACKUP_CHECK_EVERY`], so a restart does
-/// not take an extra one and a missed one is taken soon after the hub is back.
-async fn backups(
-    config: Arc<Config>,
-    dir: PathBuf,
-    clock: SharedClock,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut every = tokio::time::interval(BACKUP_CHECK_EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
-        let (config, dir, now) = (config.clone(), dir.clone(), clock.now());
-        let taken = tokio::task::spawn_blocking(move || {
-            crate::backup::scheduled(&config.database_path(), &config.backup, &dir, now)
-        })
-        .await;
-        match taken {
-            Ok(Ok(Some(summary))) => tracing::info!("backup written: {summary}"),
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::error!("scheduled backup failed, will try again: {e}"),
-            Err(e) => tracing::error!("scheduled backup task failed: {e}"),
-        }
-    }
-}
-
-/// Applies the retention policy ([`crate::retention`]) on schedule; tells the pusher when
-/// leavers' templates went, so door units drop them.
-async fn retention(
-    db: Db,
-    config: Arc<Config>,
-    clock: SharedClock,
-    gallery_changed: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut every = tokio::time::interval(RETENTION_EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
-        let (now, policy, rules) = (clock.now(), config.retention.clone(), config.rules());
-        let purged = db
-            .write(move |tx| crate::retention::run(tx, &policy, &rules, now))
-            .await;
-        match purged {
-            Ok(p) if p.is_empty() => {}
-            Ok(p) => {
-                tracing::info!(
-                    faces = p.faces,
-                    undecided = p.undecided,
-                    leavers_templates = p.leavers_templates,
-                    records = p.records,
-                    register_sessions = p.register_sessions,
-                    "retention applied"
-                );
-                if p.leavers_templates > 0 {
-                    gallery_changed.notify_one();
-                }
-            }
-            Err(e) => tracing::error!("retention: {e}"),
-        }
-    }
 }
