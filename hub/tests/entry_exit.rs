@@ -45,15 +45,6 @@ async fn seen(door: &mut Door, room: &str, student: &str, at: i64, direction: Op
     );
 }
 
-fn row<'a>(roster: &'a Value, name: &str) -> &'a Value {
-    roster["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("{name} in {roster}"))
-}
-
 fn whereabouts<'a>(on_site: &'a Value, name: &str) -> &'a Value {
     on_site["students"]
         .as_array()

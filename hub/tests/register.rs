@@ -12,15 +12,6 @@ use reqwest::StatusCode;
 use rollcall_shared::*;
 use serde_json::{Value, json};
 
-fn row<'a>(roster: &'a Value, name: &str) -> &'a Value {
-    roster["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("{name} in {roster}"))
-}
-
 /// A teacher and an admin signed in now (a jump of the hub's clock ends older sign-ins).
 async fn sign_in(hub: &TestHub) -> (Api, Api) {
     let teacher = hub.api().login("tess", "teacher password").await;

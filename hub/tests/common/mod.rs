@@ -279,6 +279,16 @@ pub fn record(
     }
 }
 
+/// `name`'s line of a session's roster.
+pub fn row<'a>(roster: &'a Value, name: &str) -> &'a Value {
+    roster["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {roster}"))
+}
+
 /// The roster at `session` (a path) once its register is written, polled for up to 15 s.
 pub async fn wait_locked(api: &Api, session: &str) -> Value {
     let mut last = Value::Null;
