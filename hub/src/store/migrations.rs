@@ -220,8 +220,7 @@ ALTER TABLE attendance_codes ADD COLUMN retired INTEGER NOT NULL DEFAULT 0
 ";
 
 /// Entry and exit: which way each door unit's camera faces (every unit so far: both ways), the
-/// direction each door record was stored with (a class photo's: none; a student's records by
-/// time, for their days' comings and goings), and the built-in code a
+/// direction each door record was stored with (a class photo's: none), and the built-in code a
 /// register entry is written with when the student left before the lesson ended. A school's
 /// own `LE`, if it had one, is kept.
 const MIGRATION_25: &str = "
@@ -229,7 +228,6 @@ ALTER TABLE devices ADD COLUMN direction TEXT NOT NULL DEFAULT 'both'
     CHECK (direction IN ('in', 'out', 'both'));
 ALTER TABLE records ADD COLUMN direction TEXT CHECK (direction IN ('in', 'out', 'both'));
 UPDATE records SET direction = 'both' WHERE source = 'door';
-CREATE INDEX records_student_time ON records(final_student, captured_at);
 INSERT OR IGNORE INTO attendance_codes (code, meaning, mark)
     VALUES ('LE', 'Present, left before the end of the lesson', 'present');
 ";

@@ -420,7 +420,6 @@ ALTER TABLE devices ADD COLUMN direction TEXT NOT NULL DEFAULT 'both'
     CHECK (direction IN ('in', 'out', 'both'));
 ALTER TABLE records ADD COLUMN direction TEXT CHECK (direction IN ('in', 'out', 'both'));
 UPDATE records SET direction = 'both' WHERE source = 'door';
-CREATE INDEX records_student_time ON records(final_student, captured_at);
 INSERT INTO attendance_codes (code, meaning, mark)
     VALUES ('LE', 'Present, left before the end of the lesson', 'present')
     ON CONFLICT (code) DO NOTHING;
