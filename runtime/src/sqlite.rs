@@ -3,13 +3,15 @@
 //! Writers run in WAL mode (readers see committed snapshots while a write goes on) with
 //! `synchronous = FULL` (a commit survives a power cut: records are acknowledged only once
 //! they are on disk) and foreign keys enforced. A statement waits [`BUSY_TIMEOUT`] for a lock
-//! another connection or process holds. Migrations are SQL batches applied in order, each in
-//! its own transaction, counted by `PRAGMA user_version`; only ever append to the list.
+//! another connection or process holds; a write transaction takes the write lock as it
+//! begins ([`write_transaction`]), so it waits its turn instead of failing. Migrations are
+//! SQL batches applied in order, each in its own transaction, counted by
+//! `PRAGMA user_version`; only ever append to the list.
 
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// How long a statement waits for a lock held by another connection (a checkpoint, or a
 /// command-line tool run beside the daemon).
@@ -48,6 +50,14 @@ pub fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Begins a transaction that writes: `BEGIN IMMEDIATE`, which waits [`BUSY_TIMEOUT`] for the
+/// write lock. A deferred one that reads first and then writes, while another process (a
+/// command-line tool beside the daemon) has committed, would fail at once with "database is
+/// locked": its snapshot is stale, and waiting cannot help.
+pub fn write_transaction(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
 /// Runs every migration in `migrations` the database has not seen yet.
 pub fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), MigrateError> {
     migrate_to(conn, migrations, migrations.len())
@@ -59,21 +69,24 @@ pub fn migrate_to(
     migrations: &[&str],
     target: usize,
 ) -> Result<(), MigrateError> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let found = usize::try_from(found).unwrap_or(0);
-    if found > migrations.len() {
-        return Err(MigrateError::TooNew {
-            found,
-            known: migrations.len(),
-        });
-    }
-    for (i, sql) in migrations.iter().enumerate().take(target).skip(found) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i + 1)?;
+    loop {
+        // Read inside the write lock: two processes opening the file at once migrate it once.
+        let tx = write_transaction(conn)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found = usize::try_from(found).unwrap_or(0);
+        if found > migrations.len() {
+            return Err(MigrateError::TooNew {
+                found,
+                known: migrations.len(),
+            });
+        }
+        if found >= target {
+            return Ok(());
+        }
+        tx.execute_batch(migrations[found])?;
+        tx.pragma_update(None, "user_version", found + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// Whether SQLite could not write because the disk is full (`SQLITE_FULL`).
@@ -114,5 +127,34 @@ mod tests {
             migrate(&mut conn, &MIGRATIONS[..1]),
             Err(MigrateError::TooNew { found: 2, known: 1 })
         ));
+    }
+
+    /// A daemon's transaction reads, then writes, while a command-line tool commits beside
+    /// it: each waits for the other, and neither is told the database is locked.
+    #[test]
+    fn a_write_transaction_waits_its_turn_beside_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        let mut daemon = open(&path).unwrap();
+        migrate(&mut daemon, MIGRATIONS).unwrap();
+        let tx = write_transaction(&mut daemon).unwrap();
+        let count = |c: &Connection| -> i64 {
+            c.query_row("SELECT count(*) FROM a", [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(count(&tx), 0);
+        let tool = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let mut tool = open(&path).unwrap();
+                let tx = write_transaction(&mut tool)?;
+                tx.execute("INSERT INTO a (id) VALUES (2)", [])?;
+                tx.commit()
+            }
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        tx.execute("INSERT INTO a (id) VALUES (1)", []).unwrap();
+        tx.commit().unwrap();
+        tool.join().unwrap().unwrap();
+        assert_eq!(count(&daemon), 2);
     }
 }

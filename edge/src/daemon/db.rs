@@ -203,7 +203,7 @@ impl Db {
     /// how many.
     pub fn reseal(&self) -> Result<usize, DbError> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        let tx = sqlite::write_transaction(&mut conn)?;
         let mut sealed = 0;
         let records: Vec<(Vec<u8>, Vec<u8>)> = tx
             .prepare(OUTBOX_PAYLOADS)?
@@ -231,7 +231,7 @@ impl Db {
     pub fn forget_lost(&self) -> Result<Lacking, DbError> {
         let lacking = self.lacking()?;
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        let tx = sqlite::write_transaction(&mut conn)?;
         let records: Vec<(Vec<u8>, Vec<u8>)> = tx
             .prepare(OUTBOX_PAYLOADS)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?

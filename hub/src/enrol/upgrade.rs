@@ -78,7 +78,7 @@ mod tests {
 
     /// The upgrade in a transaction of its own, as the hub runs it.
     fn upgrade(conn: &mut Connection, now: UnixMillis) -> Result<usize, StoreError> {
-        let tx = conn.transaction()?;
+        let tx = rollcall_runtime::sqlite::write_transaction(conn)?;
         let n = upgrade_enrolments(&tx, now)?;
         tx.commit()?;
         Ok(n)

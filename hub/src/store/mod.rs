@@ -236,7 +236,7 @@ impl Db {
         match &self.engine {
             Engine::Sqlite(db) => {
                 let mut conn = lock(&db.writer);
-                let tx = conn.transaction().map_err(StoreError::from)?;
+                let tx = sqlite::write_transaction(&mut conn).map_err(StoreError::from)?;
                 let out = f(&SqliteSql {
                     conn: &tx,
                     keys: &keys,

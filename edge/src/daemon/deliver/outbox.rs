@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rollcall_runtime::seal::Purpose;
-use rollcall_runtime::sqlite::is_disk_full;
+use rollcall_runtime::sqlite::{is_disk_full, write_transaction};
 use rollcall_shared::{
     AttendanceRecord, Decision, Limits, Message, RecordId, UnixMillis, decode, encode,
 };
@@ -295,7 +295,7 @@ impl Outbox {
 
     fn delete_once(&self, ids: &[RecordId]) -> Result<usize, OutboxError> {
         let mut conn = self.db.lock()?;
-        let tx = conn.transaction()?;
+        let tx = write_transaction(&mut conn)?;
         let mut n = 0;
         for id in ids {
             n += tx.execute(DELETE, [id.0.as_bytes().as_slice()])?;

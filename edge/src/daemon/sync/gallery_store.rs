@@ -139,7 +139,7 @@ impl GalleryStore {
             .db
             .seal(Purpose::Gallery, &encode(&snapshot, Limits::FROM_HUB)?);
         let mut conn = self.db.lock()?;
-        let tx = conn.transaction()?;
+        let tx = rollcall_runtime::sqlite::write_transaction(&mut conn)?;
         let version = state.version.0 as i64;
         tx.execute(UPSERT, params![state.model.as_str(), version, bytes])?;
         tx.commit()?;
