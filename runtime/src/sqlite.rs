@@ -139,7 +139,8 @@ mod tests {
         migrate(&mut daemon, MIGRATIONS).unwrap();
         let tx = write_transaction(&mut daemon).unwrap();
         let count = |c: &Connection| -> i64 {
-            c.query_row("SELECT count(*) FROM a", [], |r| r.get(0)).unwrap()
+            c.query_row("SELECT count(*) FROM a", [], |r| r.get(0))
+                .unwrap()
         };
         assert_eq!(count(&tx), 0);
         let tool = std::thread::spawn({
