@@ -180,6 +180,7 @@ fn seed(
                     external_ref: None,
                     created_at: created,
                     consent: consent::State::Given,
+                    profile: Default::default(),
                 };
                 school::insert_student(tx, &student)?;
                 school::add_member(tx, class.id, student.id)?;

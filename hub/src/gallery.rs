@@ -1,7 +1,8 @@
 //! What each device's gallery should hold, and which update takes it there.
 //!
-//! A device in room R gets every student of every class timetabled in R whose consent is
-//! given and who has an enrolment embedding of the configured model, plus R's timetable.
+//! A device in room R gets every active student of every class timetabled in R whose consent
+//! is given and who has an enrolment embedding of the configured model (templates switched
+//! off left out), plus R's timetable.
 //! [`plan`] is pure: given the state last sent to the device and the state it should have, it
 //! picks a delta, a full snapshot or nothing. [`update_for`] runs it against the database and
 //! remembers what was sent.
@@ -16,6 +17,7 @@ use rollcall_shared::{
 };
 
 use crate::store::consent::State;
+use crate::store::school::Student;
 use crate::store::{Sql, StoreError, devices, gallery, school, timetable};
 
 /// Why an update is being computed.
@@ -69,7 +71,7 @@ pub fn target(
     let mut students = BTreeSet::new();
     for class in &room_classes {
         let members = school::members(conn, *class)?.into_iter();
-        students.extend(members.filter(|s| s.consent == State::Given).map(|s| s.id));
+        students.extend(members.filter(matchable).map(|s| s.id));
     }
     let mut state = GalleryState::empty(model.clone());
     for student in students {
@@ -90,7 +92,7 @@ pub fn target(
 }
 
 /// What a class photo of `class` is matched against: what a door unit in its room holds of
-/// it (members whose consent is given, with templates of `model`, the newest of each).
+/// it (active members whose consent is given, with templates of `model`, the newest of each).
 pub fn of_class(
     conn: &dyn Sql,
     class: ClassId,
@@ -98,13 +100,18 @@ pub fn of_class(
 ) -> Result<Vec<GalleryEntry>, StoreError> {
     let classes = BTreeSet::from([class]);
     let mut entries = Vec::new();
-    for student in school::members(conn, class)? {
-        if student.consent != State::Given {
-            continue;
-        }
+    for student in school::members(conn, class)?
+        .iter()
+        .filter(|s| matchable(s))
+    {
         entries.extend(entry(conn, student.id, &classes, model)?);
     }
     Ok(entries)
+}
+
+/// Whether a student's faces are matched against at all: consent given, and active.
+fn matchable(s: &Student) -> bool {
+    s.consent == State::Given && s.profile.active
 }
 
 fn entry(
@@ -115,7 +122,7 @@ fn entry(
 ) -> Result<Option<GalleryEntry>, StoreError> {
     let mut embeddings: Vec<Embedding> = school::enrolments(conn, student)?
         .into_iter()
-        .filter(|e| e.model == model.as_str())
+        .filter(|e| e.active && e.model == model.as_str())
         .map(|e| e.embedding)
         .collect();
     if embeddings.is_empty() {
@@ -215,10 +222,11 @@ mod tests {
     }
 
     #[test]
-    fn only_students_with_consent_given_reach_a_door_unit() {
+    fn only_active_students_with_consent_given_and_their_templates_in_use_reach_a_door_unit() {
         use rusqlite::params;
         crate::store::engines::each(|db| {
             let (class, ada, bo) = (ClassId::random(), StudentId::random(), StudentId::random());
+            let (cy, di) = (StudentId::random(), StudentId::random());
             let model = ModelId::new("m").unwrap();
             let target = db
                 .write_blocking(|sql| {
@@ -232,29 +240,49 @@ mod tests {
                          end_minute) VALUES (?1, ?2, 'Lab 3', 1, 540, 600)",
                         params![uuid::Uuid::now_v7().to_string(), c],
                     )?;
-                    // Bo's face is from before consent was recorded: kept, never sent.
-                    for (s, consent) in [(ada, "given"), (bo, "not_asked")] {
+                    // Bo's face is from before consent was recorded: kept, never sent. Cy is
+                    // inactive; one of Di's two photos is switched off.
+                    let students = [
+                        (ada, "given", 1, [1, 1]),
+                        (bo, "not_asked", 1, [1, 1]),
+                        (cy, "given", 0, [1, 1]),
+                        (di, "given", 1, [1, 0]),
+                    ];
+                    for (s, consent, active, faces) in students {
                         sql.execute(
-                            "INSERT INTO students (id, name, created_at, consent)
-                             VALUES (?1, 'x', 0, ?2)",
-                            params![s.to_string(), consent],
+                            "INSERT INTO students (id, name, created_at, consent, active)
+                             VALUES (?1, 'x', 0, ?2, ?3)",
+                            params![s.to_string(), consent, active],
                         )?;
                         school::add_member(sql, class, s)?;
-                        sql.execute(
-                            "INSERT INTO embeddings (id, student_id, model, embedding, created_at)
-                             VALUES (?1, ?2, 'm', ?3, 0)",
-                            params![
-                                uuid::Uuid::now_v7().to_string(),
-                                s.to_string(),
-                                vec![0_u8; 4 * rollcall_shared::EMBEDDING_DIM]
-                            ],
-                        )?;
+                        for face in faces {
+                            sql.execute(
+                                "INSERT INTO embeddings
+                                 (id, student_id, model, embedding, created_at, active)
+                                 VALUES (?1, ?2, 'm', ?3, 0, ?4)",
+                                params![
+                                    uuid::Uuid::now_v7().to_string(),
+                                    s.to_string(),
+                                    vec![0_u8; 4 * rollcall_shared::EMBEDDING_DIM],
+                                    face
+                                ],
+                            )?;
+                        }
                     }
+                    let photo = of_class(sql, class, &model)?;
+                    let photo: BTreeSet<StudentId> = photo.iter().map(|e| e.student).collect();
+                    assert_eq!(photo, BTreeSet::from([ada, di]), "a class photo's gallery");
                     target(sql, "Lab 3", &model, UnixMillis(1_790_000_000_000))
                 })
                 .unwrap();
-            let sent: Vec<StudentId> = target.entries.keys().copied().collect();
-            assert_eq!(sent, [ada]);
+            let sent: BTreeSet<StudentId> = target.entries.keys().copied().collect();
+            assert_eq!(sent, BTreeSet::from([ada, di]));
+            let held = |s: StudentId| target.entries[&s].embeddings.len();
+            assert_eq!(
+                (held(ada), held(di)),
+                (2, 1),
+                "Di's photo switched off is not sent"
+            );
         });
     }
 

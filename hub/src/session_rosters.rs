@@ -188,7 +188,9 @@ impl Loaded {
         session: &Session,
         rules: &Rules,
     ) -> Result<Loaded, StoreError> {
-        let students = school::members(conn, session.slot.class_id)?;
+        // An inactive student stays in the class but is not expected.
+        let mut students = school::members(conn, session.slot.class_id)?;
+        students.retain(|s| s.profile.active);
         let (from, to) = session.window(rules);
         let seen = sightings::in_room(conn, ACCEPTED, &session.slot.room, from, to)?;
         Ok(Loaded {

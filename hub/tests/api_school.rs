@@ -1,11 +1,12 @@
 //! Classes, students, membership, timetable and devices through the API: CRUD, validation,
-//! teachers confined to their own classes, and the audit log.
+//! students' details and how they are found, teachers confined to their own classes, and the
+//! audit log.
 
 mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn crud_of_classes_students_and_timetable_is_audited() {
@@ -161,5 +162,160 @@ async fn devices_are_registered_listed_and_disabled_by_admins() {
         .post(&format!("/devices/{id}/resync"), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_student_has_a_year_group_form_birth_date_and_an_active_flag() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let school = seed_school(&hub, &admin).await;
+    let (ada, bo) = (&school.students[0], &school.students[1]);
+
+    let cy = admin
+        .created(
+            "/students",
+            json!({"name": "Cy Young", "external_ref": "S-0003", "year_group": "Year 8",
+                   "form": "8C", "born_on": "2013-05-01"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &cy["year_group"],
+            &cy["form"],
+            &cy["born_on"],
+            &cy["active"]
+        ),
+        (
+            &json!("Year 8"),
+            &json!("8C"),
+            &json!("2013-05-01"),
+            &json!(true)
+        )
+    );
+    let cy = cy["id"].as_str().unwrap().to_owned();
+    for (bad, field) in [
+        (json!({"name": "X", "born_on": "2027-01-01"}), "born_on"),
+        (json!({"name": "X", "born_on": "01/05/2013"}), "born_on"),
+        (
+            json!({"name": "X", "year_group": "Y".repeat(65)}),
+            "year_group",
+        ),
+        (json!({"name": "X", "house": "Red"}), "house"),
+    ] {
+        let (status, body) = admin.post("/students", bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body.to_string().contains(field), "{bad}: {body}");
+    }
+
+    let set = |id: &str, body: Value| {
+        let (admin, path) = (&admin, format!("/students/{id}"));
+        async move {
+            let (status, out) = admin.patch(&path, body).await;
+            assert_eq!(status, StatusCode::OK, "PATCH {path}: {out}");
+            out
+        }
+    };
+    set(ada, json!({"year_group": "Year 7", "form": "7B"})).await;
+    let bo_now = set(
+        bo,
+        json!({"year_group": "Year 7", "form": "7L", "active": false}),
+    )
+    .await;
+    assert_eq!(
+        (&bo_now["name"], &bo_now["active"]),
+        (&json!("Bo"), &json!(false))
+    );
+    let cy_now = set(&cy, json!({"born_on": null})).await;
+    assert_eq!(
+        (&cy_now["born_on"], &cy_now["form"], &cy_now["external_ref"]),
+        (&Value::Null, &json!("8C"), &json!("S-0003")),
+        "null clears one field; the others stay"
+    );
+    let (status, renamed) = admin
+        .put(&format!("/students/{ada}"), json!({"name": "Ada Lovelace"}))
+        .await;
+    assert_eq!(
+        (status, &renamed["form"]),
+        (StatusCode::OK, &json!("7B")),
+        "PUT renames and leaves the details"
+    );
+
+    let found = |query: &'static str| {
+        let admin = &admin;
+        async move {
+            let (status, list) = admin.get(&format!("/students?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {list}");
+            let names = list.as_array().unwrap().iter();
+            names
+                .map(|s| s["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("year_group=year%207").await, ["Ada Lovelace", "Bo"]);
+    assert_eq!(found("form=7B").await, ["Ada Lovelace"]);
+    assert_eq!(found("active=false").await, ["Bo"]);
+    assert_eq!(
+        found("active=true&year_group=Year%207").await,
+        ["Ada Lovelace"]
+    );
+    assert_eq!(
+        found("q=s-0003").await,
+        ["Cy Young"],
+        "found by the school's reference"
+    );
+    let (status, _) = admin.get("/students?active=maybe").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Bo is inactive: still in 7B, no longer expected at its lessons.
+    let (_, members) = admin
+        .get(&format!("/classes/{}/students", school.class))
+        .await;
+    assert_eq!(members.as_array().unwrap().len(), 2);
+    let (_, roster) = school
+        .teacher
+        .get(&format!("/sessions/{}/{}", school.slot, monday()))
+        .await;
+    let expected: Vec<&str> = roster["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(expected, ["Ada Lovelace"], "{roster}");
+
+    let (_, audit) = admin.get("/audit?limit=100").await;
+    let made_inactive = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "student.update" && e["after"]["active"] == json!(false));
+    let made_inactive = made_inactive.expect("the change is audited");
+    assert_eq!(made_inactive["before"]["active"], json!(true));
+
+    // A bad photo is switched off without deleting it, and on again.
+    let faces_of_ada = format!("/students/{ada}/faces");
+    let (_, faces) = admin.get(&faces_of_ada).await;
+    assert_eq!(faces[0]["active"], json!(true));
+    let face = format!("{faces_of_ada}/{}", faces[0]["id"].as_str().unwrap());
+    let (status, off) = admin.patch(&face, json!({"active": false})).await;
+    assert_eq!((status, &off["active"]), (StatusCode::OK, &json!(false)));
+    let (_, faces) = admin.get(&faces_of_ada).await;
+    assert_eq!(faces.as_array().unwrap().len(), 1, "kept");
+    assert_eq!(faces[0]["active"], json!(false));
+    let (status, _) = school.teacher.patch(&face, json!({"active": true})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = admin.patch(&face, json!({"active": "yes"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let elsewhere = format!("/students/{bo}/faces/{}", faces[0]["id"].as_str().unwrap());
+    let (status, _) = admin.patch(&elsewhere, json!({"active": true})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a face of another student");
+    let (_, audit) = admin.get("/audit?limit=100").await;
+    let switched = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "student.face_active");
+    assert!(switched, "audited");
     hub.stop().await;
 }

@@ -34,6 +34,7 @@ async fn a_rotation_reseals_faces_while_the_hub_serves_and_a_lost_key_leaves_the
                 external_ref: None,
                 created_at: UnixMillis(1),
                 consent: State::Given,
+                profile: Default::default(),
             };
             school::insert_student(sql, &ada)?;
             school::insert_enrolment(

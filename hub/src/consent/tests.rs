@@ -127,6 +127,7 @@ fn held(sql: &dyn Sql, now: UnixMillis) -> Result<Held, ConsentError> {
         external_ref: None,
         created_at: now,
         consent: State::NotAsked,
+        profile: Default::default(),
     };
     school::insert_student(sql, &ada)?;
     record(

@@ -188,6 +188,7 @@ fn add_student(
         external_ref: None,
         created_at: now,
         consent: State::NotAsked,
+        profile: Default::default(),
     };
     school::insert_student(tx, &student)?;
     school::add_member(tx, class, student.id)?;

@@ -94,6 +94,7 @@ mod tests {
             external_ref: None,
             created_at: UnixMillis(1),
             consent: crate::store::consent::State::Given,
+            profile: Default::default(),
         };
         school::insert_student(&conn, &student).unwrap();
         (conn, ada)

@@ -1,6 +1,6 @@
-//! Classes, students, class membership and enrolment embeddings. Admins change them; a
-//! teacher reads their own classes and those classes' students. Every change is audited and
-//! pokes the gallery pusher.
+//! Classes, class membership and enrolment embeddings (students themselves are
+//! `students`). Admins change them; a teacher reads their own classes and those classes'
+//! students. Every change is audited and pokes the gallery pusher.
 
 use rollcall_shared::{ClassId, Embedding, ModelId, StudentId, UnixMillis};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::consent;
 use crate::http_state::Hub;
 use crate::store::Sql;
 use crate::store::audit::{self, Change};
-use crate::store::school::{self, Class, NewEnrolment, Source, Student};
+use crate::store::school::{self, Class, NewEnrolment, Source};
 use crate::store::users;
 
 #[derive(Deserialize)]
@@ -24,13 +24,6 @@ use crate::store::users;
 struct ClassBody {
     name: String,
     teacher_id: Option<Uuid>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StudentBody {
-    name: String,
-    external_ref: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -60,52 +53,10 @@ pub async fn members(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     Reply::ok(hub.read(read).await?)
 }
 
-/// The students `who` may see, `?q` narrowing them by name.
-pub async fn students(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let q = req.query::<String>("q")?.map(|q| q.trim().to_lowercase());
-    let w = who.clone();
-    let found = hub.read(move |c| visible_students(c, &w)).await?;
-    let named = |s: &Student| q.as_ref().is_none_or(|q| s.name.to_lowercase().contains(q));
-    Reply::ok(found.into_iter().filter(named).collect::<Vec<_>>())
-}
-
-pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, student) = (who.clone(), req.id("student", "student")?);
-    let read = move |c: &dyn Sql| {
-        access::student(c, &w, student)?;
-        Ok::<_, ApiError>(school::student(c, student)?)
-    };
-    Reply::ok(hub.read(read).await?)
-}
-
-fn visible_students(conn: &dyn Sql, who: &Principal) -> Result<Vec<Student>, ApiError> {
-    if who.is_admin() {
-        return Ok(school::students(conn)?);
-    }
-    let mut out: Vec<Student> = Vec::new();
-    for class in access::classes(conn, who)? {
-        out.extend(school::members(conn, class.id)?);
-    }
-    out.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-    out.dedup_by_key(|s| s.id);
-    Ok(out)
-}
-
 impl ClassBody {
     /// The class's new name and teacher, checked.
     fn checked(self) -> Result<(String, Option<Uuid>), ApiError> {
         Ok((input::name("name", &self.name)?, self.teacher_id))
-    }
-}
-
-impl StudentBody {
-    /// The student's new name and reference, checked.
-    fn checked(self) -> Result<(String, Option<String>), ApiError> {
-        let external_ref = match &self.external_ref {
-            Some(r) => Some(input::text("external_ref", r, input::MAX_TEXT)?.to_owned()),
-            None => None,
-        };
-        Ok((input::name("name", &self.name)?, external_ref))
     }
 }
 
@@ -187,70 +138,6 @@ async fn set_member(
     Ok(Reply::NoContent)
 }
 
-pub async fn create_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (name, external_ref) = req.json::<StudentBody>()?.checked()?;
-    let (actor, now) = (who.actor(), hub.now());
-    let s = Student {
-        id: StudentId::random(),
-        name,
-        external_ref,
-        created_at: now,
-        consent: crate::store::consent::State::NotAsked,
-    };
-    let created = hub
-        .write(move |tx| put_student(tx, s, true, &actor, now))
-        .await?;
-    hub.gallery_changed();
-    Reply::created(created)
-}
-
-pub async fn update_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let student: StudentId = req.id("student", "student")?;
-    let (name, external_ref) = req.json::<StudentBody>()?.checked()?;
-    let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &dyn Sql| {
-        let old = school::student(tx, student)?;
-        let new = Student {
-            name,
-            external_ref,
-            ..old
-        };
-        put_student(tx, new, false, &actor, now)
-    };
-    let updated = hub.write(move |tx| write(tx)).await?;
-    hub.gallery_changed();
-    Reply::ok(updated)
-}
-
-/// Erases a student: every biometric item goes at once (templates and enrolment photos with
-/// the student, the records that are their face, held-back records naming them; door units
-/// at the next push). Their register entries stay, as the law requires.
-pub async fn delete_student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let student: StudentId = req.id("student", "student")?;
-    let (actor, now) = (who.actor(), hub.now());
-    let write = move |tx: &dyn Sql| {
-        let old = school::student(tx, student)?;
-        let erased = consent::erase_faces(tx, student)?;
-        school::delete_student(tx, student)?;
-        let target = format!("student:{student}");
-        log(
-            tx,
-            &actor,
-            "student.erase",
-            target,
-            Some(json!({"student": old, "erased": erased})),
-            None,
-            now,
-        )
-    };
-    hub.write(move |tx| write(tx)).await?;
-    hub.gallery_changed();
-    if let Err(e) = hub.db.forget_deleted().await {
-        tracing::warn!("after erasing a student: {e}");
-    }
-    Ok(Reply::NoContent)
-}
-
 pub async fn embeddings(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;
     Reply::ok(hub.read(move |c| school::enrolments(c, student)).await?)
@@ -321,39 +208,6 @@ fn put_class(
         now,
     )?;
     Ok(class)
-}
-
-pub(super) fn put_student(
-    tx: &dyn Sql,
-    s: Student,
-    new: bool,
-    actor: &str,
-    now: UnixMillis,
-) -> Result<Student, ApiError> {
-    let before = if new {
-        None
-    } else {
-        Some(json!(school::student(tx, s.id)?))
-    };
-    match new {
-        true => school::insert_student(tx, &s)?,
-        false => school::update_student(tx, &s)?,
-    }
-    let action = if new {
-        "student.create"
-    } else {
-        "student.update"
-    };
-    log(
-        tx,
-        actor,
-        action,
-        format!("student:{}", s.id),
-        before,
-        Some(json!(s)),
-        now,
-    )?;
-    Ok(s)
 }
 
 pub(super) fn membership(

@@ -1,11 +1,13 @@
 //! Enrolment photos: `POST /students/{id}/faces` runs each uploaded photo through the face
 //! pipeline (off the async executor) and stores what passes; `GET` lists a student's faces with
-//! thumbnail links; `DELETE` removes one. Changes are admin-only, audited, and poke the gallery
+//! thumbnail links; `PATCH` switches one off (a bad photo, kept but matched against nowhere)
+//! or on again; `DELETE` removes one. Changes are admin-only, audited, and poke the gallery
 //! pusher.
 
 use std::sync::Arc;
 
 use rollcall_shared::{StudentId, UnixMillis};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -61,6 +63,7 @@ fn listed(student: StudentId, row: faces::FaceRow) -> Value {
         "created_at": row.created_at,
         "source": row.source,
         "record_id": row.record_id,
+        "active": row.active,
     })
 }
 
@@ -159,6 +162,38 @@ async fn store(
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| Ok::<_, ApiError>(save(tx, &actor, student, &accepted, now)?);
     hub.write(move |tx| write(tx)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaceChange {
+    active: bool,
+}
+
+pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (student, face): (StudentId, Uuid) =
+        (req.id("student", "student")?, req.id("face", "face")?);
+    let FaceChange { active } = req.json()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &dyn Sql| {
+        let before = faces::list(tx, student)?.into_iter().find(|f| f.id == face);
+        let before = before.ok_or(crate::store::StoreError::NotFound("face"))?;
+        faces::set_active(tx, student, face, active)?;
+        let change = Change {
+            actor: &actor,
+            action: "student.face_active",
+            target: format!("student:{student}"),
+            before: Some(json!({"embedding": face, "active": before.active})),
+            after: Some(json!({"embedding": face, "active": active})),
+            at: now,
+        };
+        audit::log(tx, change)?;
+        let row = faces::list(tx, student)?.into_iter().find(|f| f.id == face);
+        Ok::<_, ApiError>(row.map(|r| listed(student, r)))
+    };
+    let changed = hub.write(move |tx| write(tx)).await?;
+    hub.gallery_changed();
+    Reply::ok(changed)
 }
 
 pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

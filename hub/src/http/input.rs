@@ -19,9 +19,20 @@ pub const MAX_TEXT: usize = 1000;
 
 /// `text` as a `YYYY-MM-DD` date between [`FIRST_DAY`] and [`LAST_DAY`].
 pub fn day(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    date_in(field, text, FIRST_DAY, LAST_DAY)
+}
+
+/// `text` as a strict `YYYY-MM-DD` date from `first` to `last` (a date of birth: not after
+/// today).
+pub fn date_in(
+    field: &str,
+    text: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<NaiveDate, ApiError> {
     let strict = text.len() == 10 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-');
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(d) if strict => in_range(field, d),
+        Ok(d) if strict => between(field, d, first, last),
         _ => Err(ApiError::bad(format!(
             "{field}: {:?} is not a date (YYYY-MM-DD)",
             clip(text)
@@ -31,10 +42,19 @@ pub fn day(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
 
 /// `d` if it lies between [`FIRST_DAY`] and [`LAST_DAY`].
 pub fn in_range(field: &str, d: NaiveDate) -> Result<NaiveDate, ApiError> {
-    match (FIRST_DAY..=LAST_DAY).contains(&d) {
+    between(field, d, FIRST_DAY, LAST_DAY)
+}
+
+fn between(
+    field: &str,
+    d: NaiveDate,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<NaiveDate, ApiError> {
+    match (first..=last).contains(&d) {
         true => Ok(d),
         false => Err(ApiError::bad(format!(
-            "{field}: {d} is outside {FIRST_DAY} to {LAST_DAY}"
+            "{field}: {d} is outside {first} to {last}"
         ))),
     }
 }

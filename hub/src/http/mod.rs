@@ -38,6 +38,7 @@ mod router;
 pub(crate) mod school_reports;
 mod sessions;
 mod strangers;
+mod students;
 mod timetable;
 pub mod tls;
 mod today;

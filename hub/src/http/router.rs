@@ -18,7 +18,7 @@ use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
     digest, faces, health, history, oidc, on_site, operations, privacy, provision, quarantine,
     records, register, reports, review, roll_call, roster, school_reports, sessions, strangers,
-    timetable, today, users,
+    students, timetable, today, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -179,15 +179,12 @@ pub const ROUTES: &[Route] = &[
         "/classes/{class}/students/{student}",
         admin!(classes::remove_member),
     ),
-    route(GET, "/students", user!(classes::students)),
-    route(POST, "/students", admin!(classes::create_student)),
-    route(GET, "/students/{student}", user!(classes::student)),
-    route(PUT, "/students/{student}", admin!(classes::update_student)),
-    route(
-        DELETE,
-        "/students/{student}",
-        admin!(classes::delete_student),
-    ),
+    route(GET, "/students", user!(students::list)),
+    route(POST, "/students", admin!(students::create)),
+    route(GET, "/students/{student}", user!(students::get)),
+    route(PUT, "/students/{student}", admin!(students::replace)),
+    route(PATCH, "/students/{student}", admin!(students::update)),
+    route(DELETE, "/students/{student}", admin!(students::delete)),
     route(
         GET,
         "/students/{student}/embeddings",
@@ -204,6 +201,11 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/students/{student}/archive", admin!(archive::student)),
     route(GET, "/students/{student}/faces", user!(faces::list)),
     upload(POST, "/students/{student}/faces", admin!(faces::upload)),
+    route(
+        PATCH,
+        "/students/{student}/faces/{face}",
+        admin!(faces::update),
+    ),
     route(
         DELETE,
         "/students/{student}/faces/{face}",

@@ -17,8 +17,21 @@ pub struct Collect {
 impl Collect {
     pub fn person(&mut self, p: Person) {
         let same = |a: &Person, b: &Person| {
-            (&a.name, &a.username, &a.email, a.role, &a.consent)
-                == (&b.name, &b.username, &b.email, b.role, &b.consent)
+            (
+                &a.name,
+                &a.username,
+                &a.email,
+                a.role,
+                &a.consent,
+                &a.profile,
+            ) == (
+                &b.name,
+                &b.username,
+                &b.email,
+                b.role,
+                &b.consent,
+                &b.profile,
+            )
         };
         let id = p.source_id.clone();
         add(

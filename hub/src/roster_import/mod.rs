@@ -14,6 +14,12 @@
 //! `metadata.rollcall.` prefix): a change is recorded as an admin's would be, checked the same
 //! way, and a refusal, withdrawal or objection erases the student's faces.
 //!
+//! What the school says of a student beyond their name travels too: year group, form, date of
+//! birth and whether they are active (plain CSV: `year_group`, `form`, `date_of_birth`,
+//! `active`; OneRoster: `grades`, `metadata.rollcall.form`, `demographics.csv`'s `birthDate`,
+//! `enabledUser`). A column the file lacks leaves that detail as the hub holds it; an empty
+//! field clears it (an empty `active` is `true`).
+//!
 //! Everything is keyed by the source's ids (`external_ref`): importing the same file again
 //! changes nothing, and a renamed student stays the same student, faces and register
 //! included. A student the school's system no longer has (left out of a bulk file, or deleted
@@ -39,6 +45,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use crate::consent::Statement;
+use crate::store::school::ProfileChange;
 
 pub use apply::{ImportError, Options, import};
 pub use gate::Gate;
@@ -77,6 +84,8 @@ pub struct Person {
     pub role: Option<Role>,
     /// A student's consent to face recognition, when the file's consent columns say one.
     pub consent: Option<Statement>,
+    /// A student's year group, form, date of birth and active flag, as far as the file says.
+    pub profile: ProfileChange,
     pub at: At,
 }
 

@@ -9,8 +9,10 @@
 //!
 //! Read: users (and roles, and a student's consent to face recognition in the extension
 //! columns `metadata.rollcall.consent`, `…consent_by`, `…consent_signed_on`,
-//! `…consent_reference`), classes, enrollments, and `academicSessions` (the terms, or the
-//! semesters when there are no terms, offered to the calendar). Whether an enrollment's class
+//! `…consent_reference`; their year group from `grades`, their form from
+//! `metadata.rollcall.form`, active from `enabledUser`, and their date of birth from
+//! `demographics.csv`'s `birthDate`), classes, enrollments, and `academicSessions` (the terms,
+//! or the semesters when there are no terms, offered to the calendar). Whether an enrollment's class
 //! and user exist is for the import to say: a delta may name ones only the hub holds.
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,10 +22,11 @@ use chrono::NaiveDate;
 use super::collect::Collect;
 use super::table::{Row, RowError, Table};
 use super::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
+use crate::store::school::ProfileChange;
 
 const MANIFEST: &str = "manifest.csv";
-/// The extension columns of `users.csv` that carry a student's consent.
-const CONSENT_PREFIX: &str = "metadata.rollcall.";
+/// The prefix of the extension columns of `users.csv` that carry a student's consent and form.
+const EXTENSION: &str = "metadata.rollcall.";
 
 /// The layouts this hub reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,9 +119,16 @@ pub fn read(files: &BTreeMap<String, Vec<u8>>) -> Result<Roster, Vec<RowError>> 
         &mut c,
     );
 
+    let demographics = open("demographics", "demographics.csv", &["sourcedId"], &mut c);
+
     let roles = roles.map(|(t, mode)| read_roles(&t, mode, &mut c.errors));
+    let births = demographics.map(|(t, _)| read_births(&t, &mut c.errors));
     if let Some((t, mode)) = &users {
-        read_users(t, *mode, roles.as_ref(), &mut roster, &mut c);
+        let people = Users {
+            roles: roles.as_ref(),
+            births: births.as_ref(),
+        };
+        read_users(t, *mode, people, &mut roster, &mut c);
     }
     if let Some((t, mode)) = &classes {
         read_classes(t, *mode, &mut roster, &mut c);
@@ -291,13 +301,35 @@ fn read_roles(
     found.into_iter().map(|(u, (_, r))| (u, r)).collect()
 }
 
-fn read_users(
-    t: &Table,
-    mode: Coverage,
-    roles: Option<&HashMap<String, Option<Role>>>,
-    roster: &mut Roster,
-    c: &mut Collect,
-) {
+/// Each user's date of birth from `demographics.csv` (empty: none); rows to be deleted say
+/// nothing.
+fn read_births(t: &Table, errors: &mut Vec<RowError>) -> HashMap<String, Option<NaiveDate>> {
+    let mut births = HashMap::new();
+    for row in t.rows() {
+        if row.raw("status").eq_ignore_ascii_case("tobedeleted") {
+            continue;
+        }
+        if let (Some(id), Some(born)) = (
+            row.required("sourcedId", errors),
+            row.born_on("birthDate", errors),
+        ) {
+            births.insert(id, born);
+        }
+    }
+    births
+}
+
+/// What other files say of the users in `users.csv`.
+#[derive(Clone, Copy)]
+struct Users<'a> {
+    /// 1.2: each user's role.
+    roles: Option<&'a HashMap<String, Option<Role>>>,
+    /// Dates of birth, when the package has `demographics.csv`.
+    births: Option<&'a HashMap<String, Option<NaiveDate>>>,
+}
+
+fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &mut Collect) {
+    let roles = users.roles;
     for row in t.rows() {
         let e = &mut c.errors;
         let (Some(state), Some(id)) = (status(&row, mode, e), row.required("sourcedId", e)) else {
@@ -344,7 +376,16 @@ fn read_users(
             continue;
         }
         let email = row.account(username.as_deref().unwrap_or(""), "email", e);
-        let consent = row.consent(CONSENT_PREFIX, e);
+        let consent = row.consent(EXTENSION, e);
+        let profile = match role {
+            Some(Role::Teacher) => ProfileChange::default(),
+            _ => ProfileChange {
+                year_group: row.group("grades", e),
+                form: row.group(&format!("{EXTENSION}form"), e),
+                born_on: users.births.and_then(|b| b.get(&id).copied()),
+                active: row.active("enabledUser", e),
+            },
+        };
         c.person(Person {
             source_id: id,
             name: name.join(" "),
@@ -352,6 +393,7 @@ fn read_users(
             email,
             role,
             consent,
+            profile,
             at: row.at,
         });
     }

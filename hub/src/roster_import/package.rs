@@ -13,10 +13,11 @@ use super::{Roster, oneroster};
 pub const MAX_FILE: u64 = 64 * 1024 * 1024;
 
 /// The files OneRoster import reads.
-pub const ONEROSTER_FILES: [&str; 6] = [
+pub const ONEROSTER_FILES: [&str; 7] = [
     "manifest.csv",
     "users.csv",
     "roles.csv",
+    "demographics.csv",
     "classes.csv",
     "enrollments.csv",
     "academicSessions.csv",

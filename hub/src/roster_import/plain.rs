@@ -1,12 +1,13 @@
 //! The plain CSV: `student_id,student_name,class_id,class_name,teacher_id,teacher_username,
 //! teacher_name,teacher_email`, one row per student and class (a student in no class has the
 //! class columns empty; the teacher columns may be empty), and optionally the student's
-//! consent (`consent,consent_by,consent_signed_on,consent_reference`). It is always the whole
-//! school.
+//! consent (`consent,consent_by,consent_signed_on,consent_reference`) and details
+//! (`year_group,form,date_of_birth,active`). It is always the whole school.
 
 use super::collect::Collect;
 use super::table::{Row, Table};
 use super::{ClassRow, Enrollment, Person, Role, Roster, RowError};
+use crate::store::school::ProfileChange;
 
 pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
     let mut c = Collect::default();
@@ -27,6 +28,12 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
             email: None,
             role: Some(Role::Student),
             consent: row.consent("", &mut c.errors),
+            profile: ProfileChange {
+                year_group: row.group("year_group", &mut c.errors),
+                form: row.group("form", &mut c.errors),
+                born_on: row.born_on("date_of_birth", &mut c.errors),
+                active: row.active("active", &mut c.errors),
+            },
             at: row.at,
         };
         c.person(student);
@@ -80,6 +87,7 @@ fn teacher(row: &Row, c: &mut Collect) -> Option<String> {
         email,
         role: Some(Role::Teacher),
         consent: None,
+        profile: ProfileChange::default(),
         at: row.at,
     });
     Some(id)

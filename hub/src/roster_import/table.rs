@@ -13,6 +13,8 @@ use crate::store::consent::State;
 
 /// Longest source id, name or user name taken.
 const MAX_TEXT: usize = 200;
+/// Longest year group or form taken (as the API takes them).
+const MAX_GROUP: usize = 64;
 
 /// A problem in one row of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -195,6 +197,69 @@ impl Row<'_> {
             errors.push(RowError::new(self.at, format!("{column} is empty")));
         }
         value
+    }
+
+    /// Whether the file has `column` at all.
+    pub fn has(&self, column: &str) -> bool {
+        self.fields.contains_key(column)
+    }
+
+    /// A year group or form in `column`: `None` when the file lacks the column, `Some(None)`
+    /// when the field is empty.
+    pub fn group(&self, column: &str, errors: &mut Vec<RowError>) -> Option<Option<String>> {
+        if !self.has(column) {
+            return None;
+        }
+        let value = self.optional(column, errors);
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_GROUP)
+        {
+            let why = format!("{column}: at most {MAX_GROUP} characters");
+            errors.push(RowError::new(self.at, why));
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A date of birth (`YYYY-MM-DD`, a date-time's date part too) in `column`, from 1900 on
+    /// (the import refuses one after its day): `None` when the file lacks the column,
+    /// `Some(None)` when the field is empty.
+    pub fn born_on(&self, column: &str, errors: &mut Vec<RowError>) -> Option<Option<NaiveDate>> {
+        if !self.has(column) {
+            return None;
+        }
+        let raw = self.raw(column);
+        let day = raw.split_once('T').map_or(raw, |(d, _)| d);
+        if day.is_empty() {
+            return Some(None);
+        }
+        let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+        match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(d) if d >= first => Some(Some(d)),
+            Ok(d) => {
+                let why = format!("{column} {d}: a date of birth from {first} on");
+                errors.push(RowError::new(self.at, why));
+                None
+            }
+            Err(_) => {
+                let why = format!("{column} {raw:?}: a date as YYYY-MM-DD");
+                errors.push(RowError::new(self.at, why));
+                None
+            }
+        }
+    }
+
+    /// A `true`/`false` field whose empty value is `true` (a student's `active`): `None` when
+    /// the file lacks the column.
+    pub fn active(&self, column: &str, errors: &mut Vec<RowError>) -> Option<bool> {
+        if !self.has(column) {
+            return None;
+        }
+        match self.raw(column) {
+            "" => Some(true),
+            _ => Some(self.flag(column, errors)),
+        }
     }
 
     /// A `true`/`false` field; empty is `false`.

@@ -14,6 +14,9 @@ S2,Bo Diddley,C8A,8A,,,,
 S3,Cy Young,C8A,8A,,,,
 ";
 
+/// When the tests import: Monday 23 November 2026 (a date of birth must not be after it).
+const NOVEMBER: UnixMillis = UnixMillis(1_795_392_000_000);
+
 fn db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(
@@ -34,7 +37,7 @@ fn options(dry_run: bool) -> Options {
 }
 
 fn try_run(db: &Db, roster: &Roster, options: Options) -> Result<Plan, ImportError> {
-    db.write_blocking(|tx| import(tx, roster, options, "test", UnixMillis(1_000)))
+    db.write_blocking(|tx| import(tx, roster, options, "test", NOVEMBER))
 }
 
 fn run(db: &Db, roster: &Roster, dry_run: bool) -> Plan {
@@ -525,5 +528,126 @@ S3,Cy Young,C7B,7B,,,,
     assert!(
         errors[0].message.contains("consent \"maybe\""),
         "{errors:?}"
+    );
+}
+
+fn profiles(db: &Db) -> BTreeMap<String, crate::store::school::Profile> {
+    let students = db.read_blocking(|sql| crate::store::school::students(sql));
+    (students.unwrap().into_iter())
+        .filter_map(|s| Some((s.external_ref?, s.profile)))
+        .collect()
+}
+
+#[test]
+fn a_students_year_group_form_birth_date_and_active_flag_are_imported_and_kept_when_unsaid() {
+    let (_dir, db) = db();
+    let import_at =
+        |text: &str| try_run(&db, &plain::read(text.as_bytes()).unwrap(), options(false));
+    let first = "student_id,student_name,class_id,class_name,year_group,form,date_of_birth,active\n\
+        S1,Ada Lovelace,C7B,7B,Year 7,7B,2014-03-02,\n\
+        S2,Bo Diddley,C7B,7B,Year 7,7L,,false\n";
+    let plan = import_at(first).unwrap();
+    assert_eq!(count(&plan, "student", "create"), 2);
+    let held = profiles(&db);
+    let (ada, bo) = (&held["S1"], &held["S2"]);
+    assert_eq!(
+        (ada.year_group.as_deref(), ada.form.as_deref(), ada.active),
+        (Some("Year 7"), Some("7B"), true),
+        "an empty active is true"
+    );
+    assert_eq!(
+        ada.born_on.map(|d| d.to_string()).as_deref(),
+        Some("2014-03-02")
+    );
+    assert_eq!((bo.born_on, bo.active), (None, false));
+
+    // Next September: Ada moves up. The file has no date_of_birth or active column, so those
+    // stay as the hub holds them.
+    let moved = "student_id,student_name,class_id,class_name,year_group,form\n\
+        S1,Ada Lovelace,C7B,7B,Year 8,8B\n\
+        S2,Bo Diddley,C7B,7B,Year 7,7L\n";
+    let plan = import_at(moved).unwrap();
+    let ada_step = plan.steps.iter().find(|s| s.source_id == "S1").unwrap();
+    assert_eq!(ada_step.action, Action::Update);
+    assert_eq!(ada_step.reason, "year group Year 7 → Year 8; form 7B → 8B");
+    assert_eq!(count(&plan, "student", "unchanged"), 1, "{:?}", plan.steps);
+    let held = profiles(&db);
+    assert_eq!(held["S1"].year_group.as_deref(), Some("Year 8"));
+    assert!(held["S1"].born_on.is_some() && !held["S2"].active);
+
+    // Bo is back: an empty active column makes him active again; Ada's date is cleared.
+    let back = "student_id,student_name,class_id,class_name,date_of_birth,active\n\
+        S1,Ada Lovelace,C7B,7B,,\n\
+        S2,Bo Diddley,C7B,7B,,true\n";
+    let plan = import_at(back).unwrap();
+    let reasons: Vec<&str> = plan.steps.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons.contains(&"date of birth 2014-03-02 → none"),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&"active again"), "{reasons:?}");
+
+    // Bad values are refused with their line; a date of birth after the import's day too.
+    let bad = "student_id,student_name,class_id,class_name,date_of_birth,active\n\
+        S1,Ada Lovelace,C7B,7B,02/03/2014,\n\
+        S2,Bo Diddley,C7B,7B,,maybe\n";
+    let errors = plain::read(bad.as_bytes()).unwrap_err();
+    let found: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, "date_of_birth \"02/03/2014\": a date as YYYY-MM-DD"),
+            (3, "active \"maybe\": true or false")
+        ]
+    );
+    let future = "student_id,student_name,class_id,class_name,date_of_birth\n\
+        S1,Ada Lovelace,C7B,7B,2031-01-01\n";
+    match import_at(future) {
+        Err(ImportError::Rows(rows)) => assert!(rows[0].message.contains("after the day")),
+        other => panic!("a date of birth in 2031 was taken: {other:?}"),
+    }
+    assert_eq!(profiles(&db)["S1"].born_on, None, "nothing of it was kept");
+}
+
+#[test]
+fn oneroster_gives_the_year_group_from_grades_active_from_enabled_user_and_birth_dates() {
+    let r = fixture("v1.2-bulk");
+    let ada = r.people.iter().find(|p| p.source_id == "U1").unwrap();
+    assert_eq!(ada.profile.year_group, Some(Some("07".into())));
+    assert_eq!(ada.profile.active, Some(true));
+    assert_eq!(
+        ada.profile
+            .born_on
+            .flatten()
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2014-03-02"),
+        "from demographics.csv"
+    );
+    assert_eq!(
+        ada.profile.form, None,
+        "no metadata.rollcall.form column: as the hub holds it"
+    );
+    let bo = r.people.iter().find(|p| p.source_id == "U2").unwrap();
+    assert_eq!(
+        bo.profile.born_on, None,
+        "not in demographics.csv: as the hub holds it"
+    );
+    let tess = r.people.iter().find(|p| p.source_id == "T1").unwrap();
+    assert_eq!(tess.profile, crate::store::school::ProfileChange::default());
+
+    let mut files = fixture_files("v1.2-bulk");
+    let users = String::from_utf8(files["users.csv"].clone()).unwrap();
+    let users = users.replacen("U2,,,true,bo", "U2,,,false,bo", 1);
+    files.insert("users.csv".into(), users.into_bytes());
+    let r = oneroster::read(&files).unwrap();
+    let bo = r.people.iter().find(|p| p.source_id == "U2").unwrap();
+    assert_eq!(
+        bo.profile.active,
+        Some(false),
+        "enabledUser false: inactive"
     );
 }

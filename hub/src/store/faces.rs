@@ -1,6 +1,6 @@
 //! Enrolment faces as an admin sees them: each embedding of a student with its quality figures
 //! and thumbnail. Inserting goes through `school::insert_enrolment`; this module lists, reads
-//! thumbnails and deletes.
+//! thumbnails, switches one off or on, and deletes.
 
 use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{StudentId, UnixMillis};
@@ -11,9 +11,10 @@ use uuid::Uuid;
 use super::{Sql, StoreError, id_col, unseal};
 
 const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL AS has_thumbnail,
-    created_at,
-    source, record_id FROM embeddings WHERE student_id = ?1 ORDER BY created_at, id";
+    created_at, source, record_id, active FROM embeddings WHERE student_id = ?1
+    ORDER BY created_at, id";
 const THUMBNAIL: &str = "SELECT thumbnail FROM embeddings WHERE student_id = ?1 AND id = ?2";
+const SET_ACTIVE: &str = "UPDATE embeddings SET active = ?3 WHERE student_id = ?1 AND id = ?2";
 const DELETE: &str = "DELETE FROM embeddings WHERE student_id = ?1 AND id = ?2";
 
 /// One enrolment embedding, without the vector.
@@ -29,6 +30,9 @@ pub struct FaceRow {
     pub source: String,
     /// The record a learned face came from.
     pub record_id: Option<String>,
+    /// Whether door units and class photos match against it (a bad photo is switched off,
+    /// kept for when it is wanted again).
+    pub active: bool,
 }
 
 /// Every enrolment embedding of `student`, oldest first.
@@ -44,6 +48,7 @@ pub fn list(sql: &dyn Sql, student: StudentId) -> Result<Vec<FaceRow>, StoreErro
             created_at: r.get("created_at")?,
             source: r.get("source")?,
             record_id: r.get("record_id")?,
+            active: r.get::<i64>("active")? != 0,
         })
     })?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
@@ -59,6 +64,20 @@ pub fn thumbnail(sql: &dyn Sql, student: StudentId, face: Uuid) -> Result<Vec<u8
     unseal(sql, Purpose::Crop, &stored)
 }
 
+/// Switches one of `student`'s faces on or off.
+pub fn set_active(
+    sql: &dyn Sql,
+    student: StudentId,
+    face: Uuid,
+    active: bool,
+) -> Result<(), StoreError> {
+    let p = params![student.to_string(), face.to_string(), i64::from(active)];
+    match sql.execute(SET_ACTIVE, p)? {
+        0 => Err(StoreError::NotFound("face")),
+        _ => Ok(()),
+    }
+}
+
 /// Deletes one of `student`'s faces.
 pub fn delete(sql: &dyn Sql, student: StudentId, face: Uuid) -> Result<(), StoreError> {
     match sql.execute(DELETE, params![student.to_string(), face.to_string()])? {
@@ -72,7 +91,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_students_faces_are_listed_oldest_first_and_deleted_one_by_one() {
+    fn a_students_faces_are_listed_oldest_first_switched_off_and_deleted_one_by_one() {
         crate::store::engines::each(|db| {
             let (student, other) = (StudentId::random(), StudentId::random());
             let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
@@ -135,6 +154,16 @@ mod tests {
                 assert_eq!(thumbnail(sql, student, first)?, [0xFF, 0xD8]);
                 assert!(matches!(
                     thumbnail(sql, student, second),
+                    Err(StoreError::NotFound(_))
+                ));
+                assert!(
+                    listed.iter().all(|f| f.active),
+                    "a face is in use when added"
+                );
+                set_active(sql, student, first, false)?;
+                assert!(!list(sql, student)?[0].active);
+                assert!(matches!(
+                    set_active(sql, other, first, true),
                     Err(StoreError::NotFound(_))
                 ));
                 assert!(matches!(

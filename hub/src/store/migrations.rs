@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_24,
     MIGRATION_25,
     MIGRATION_26,
+    MIGRATION_27,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -256,6 +257,18 @@ CREATE TABLE roll_call_people (
     accounted_by TEXT,
     PRIMARY KEY (roll_call_id, student_id)
 );
+";
+
+/// A student is more than a name: their year group, form (or department), date of birth
+/// (`YYYY-MM-DD`), and whether they are active (an inactive student stays on the roll with their
+/// classes but is not expected at lessons and is in no door unit's gallery). Each enrolment
+/// template may be switched off (a bad photo kept but not matched against) without deleting it.
+const MIGRATION_27: &str = "
+ALTER TABLE students ADD COLUMN year_group TEXT;
+ALTER TABLE students ADD COLUMN form TEXT;
+ALTER TABLE students ADD COLUMN born_on TEXT;
+ALTER TABLE students ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+ALTER TABLE embeddings ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ";
 
 /// The schema version this build brings a database to.

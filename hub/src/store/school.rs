@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use rollcall_shared::{ClassId, Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
@@ -19,17 +20,22 @@ const INSERT_CLASS: &str =
 const SELECT_CLASS: &str = "SELECT id, name, teacher_id, created_at FROM classes";
 const UPDATE_CLASS: &str = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
 const DELETE_CLASS: &str = "DELETE FROM classes WHERE id = ?1";
-const INSERT_STUDENT: &str = "INSERT INTO students (id, name, external_ref, created_at, consent)
-    VALUES (?1, ?2, ?3, ?4, ?5)";
-const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at, consent FROM students";
-const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
+const INSERT_STUDENT: &str = "INSERT INTO students (id, name, external_ref, created_at, consent,
+    year_group, form, born_on, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at, consent, year_group,
+    form, born_on, active FROM students";
+const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3, year_group = ?4,
+    form = ?5, born_on = ?6, active = ?7 WHERE id = ?1";
+const SET_PROFILE: &str =
+    "UPDATE students SET year_group = ?2, form = ?3, born_on = ?4, active = ?5 WHERE id = ?1";
 const STUDENT_CONSENT: &str = "SELECT consent FROM students WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)
     ON CONFLICT (class_id, student_id) DO NOTHING";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
 const MEMBERS: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
-    s.created_at AS created_at, s.consent AS consent FROM students s
+    s.created_at AS created_at, s.consent AS consent, s.year_group AS year_group,
+    s.form AS form, s.born_on AS born_on, s.active AS active FROM students s
     JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
@@ -40,8 +46,8 @@ const LEARNED: &str = "SELECT id, created_at FROM embeddings
     WHERE student_id = ?1 AND model = ?2 AND source IN ('review', 'door')
     ORDER BY created_at, id";
 const DELETE_EMBEDDING: &str = "DELETE FROM embeddings WHERE id = ?1";
-const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at FROM embeddings
-    WHERE student_id = ?1 ORDER BY created_at, id";
+const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at, active
+    FROM embeddings WHERE student_id = ?1 ORDER BY created_at, id";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Class {
@@ -61,6 +67,92 @@ pub struct Student {
     /// [`consent::State::NotAsked`]); changed only through `crate::consent`, which keeps the
     /// history.
     pub consent: consent::State,
+    #[serde(flatten)]
+    pub profile: Profile,
+}
+
+/// What the school says of a student beyond their name and its reference for them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    /// As the school writes it: `Year 9`, `9`, `Grade 4`.
+    pub year_group: Option<String>,
+    /// The form, tutor group or department.
+    pub form: Option<String>,
+    pub born_on: Option<NaiveDate>,
+    /// An inactive student stays on the roll with their classes and history, but is not
+    /// expected at lessons and is in no door unit's gallery (long illness, a suspended place,
+    /// not yet started).
+    pub active: bool,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            year_group: None,
+            form: None,
+            born_on: None,
+            active: true,
+        }
+    }
+}
+
+/// A change to a [`Profile`]: each field `None` is left as it is (a PATCH that does not name
+/// it, a roster file without its column); `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    pub year_group: Option<Option<String>>,
+    pub form: Option<Option<String>>,
+    pub born_on: Option<Option<NaiveDate>>,
+    pub active: Option<bool>,
+}
+
+impl ProfileChange {
+    /// `profile` with this change made.
+    pub fn applied_to(&self, profile: &Profile) -> Profile {
+        Profile {
+            year_group: self
+                .year_group
+                .clone()
+                .unwrap_or(profile.year_group.clone()),
+            form: self.form.clone().unwrap_or(profile.form.clone()),
+            born_on: self.born_on.unwrap_or(profile.born_on),
+            active: self.active.unwrap_or(profile.active),
+        }
+    }
+
+    /// What the change makes different in `from`, in words (`year group 9 → 10`), for a
+    /// roster import's plan.
+    pub fn described(&self, from: &Profile) -> Vec<String> {
+        let to = self.applied_to(from);
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+        let mut said = Vec::new();
+        if to.year_group != from.year_group {
+            let (a, b) = (shown(&from.year_group), shown(&to.year_group));
+            said.push(format!("year group {a} → {b}"));
+        }
+        if to.form != from.form {
+            said.push(format!("form {} → {}", shown(&from.form), shown(&to.form)));
+        }
+        if to.born_on != from.born_on {
+            let day = |d: Option<NaiveDate>| shown(&d.map(|d| d.to_string()));
+            said.push(format!(
+                "date of birth {} → {}",
+                day(from.born_on),
+                day(to.born_on)
+            ));
+        }
+        if to.active != from.active {
+            said.push(
+                if to.active {
+                    "active again"
+                } else {
+                    "made inactive"
+                }
+                .into(),
+            );
+        }
+        said
+    }
 }
 
 /// One enrolment embedding. The thumbnail is stored but not listed.
@@ -71,6 +163,8 @@ pub struct Enrolment {
     pub embedding: Embedding,
     pub quality: Option<f64>,
     pub created_at: UnixMillis,
+    /// A template switched off (a bad photo) is kept but matched against nowhere.
+    pub active: bool,
 }
 
 /// Where a gallery template came from.
@@ -131,6 +225,14 @@ fn student_row(r: &Row) -> rusqlite::Result<Student> {
         external_ref: r.get("external_ref")?,
         created_at: r.get("created_at")?,
         consent: consent::state_col(r, "consent")?,
+        profile: Profile {
+            year_group: r.get("year_group")?,
+            form: r.get("form")?,
+            born_on: r
+                .get::<Option<String>>("born_on")?
+                .and_then(|d| d.parse().ok()),
+            active: r.get::<i64>("active")? != 0,
+        },
     })
 }
 
@@ -174,16 +276,44 @@ pub fn insert_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
             s.name,
             s.external_ref,
             s.created_at,
-            s.consent.as_str()
+            s.consent.as_str(),
+            s.profile.year_group,
+            s.profile.form,
+            s.profile.born_on.map(|d| d.to_string()),
+            i64::from(s.profile.active),
         ],
     )?;
     Ok(())
 }
 
 pub fn update_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
+    let p = &s.profile;
     sql.execute(
         UPDATE_STUDENT,
-        params![s.id.to_string(), s.name, s.external_ref],
+        params![
+            s.id.to_string(),
+            s.name,
+            s.external_ref,
+            p.year_group,
+            p.form,
+            p.born_on.map(|d| d.to_string()),
+            i64::from(p.active)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Sets what the school says of `student` beyond their name.
+pub fn set_profile(sql: &dyn Sql, student: StudentId, p: &Profile) -> Result<(), StoreError> {
+    sql.execute(
+        SET_PROFILE,
+        params![
+            student.to_string(),
+            p.year_group,
+            p.form,
+            p.born_on.map(|d| d.to_string()),
+            i64::from(p.active)
+        ],
     )?;
     Ok(())
 }
@@ -331,6 +461,7 @@ pub fn enrolments(sql: &dyn Sql, student: StudentId) -> Result<Vec<Enrolment>, S
             embedding: embedding_col(sql, r, "embedding", &format!("enrolment {id}"))?,
             quality: r.get("quality")?,
             created_at: r.get("created_at")?,
+            active: r.get::<i64>("active")? != 0,
         })
     })?;
     readable(rows, "enrolment")

@@ -175,6 +175,7 @@ mod tests {
                         external_ref: None,
                         created_at: UnixMillis(0),
                         consent: consent::State::Given,
+                        profile: Default::default(),
                     };
                     school::insert_student(sql, &s)?;
                 }

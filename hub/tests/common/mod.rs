@@ -506,6 +506,10 @@ impl Api {
         self.send(reqwest::Method::DELETE, path, None).await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
     /// POSTs and returns the body, asserting `expected`.
     pub async fn created(&self, path: &str, body: Value) -> Value {
         let (status, out) = self.post(path, body).await;

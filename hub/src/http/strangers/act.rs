@@ -18,7 +18,7 @@ use crate::consent::{self, ConsentError, Statement};
 use crate::enrol::check_record;
 use crate::http::error::ApiError;
 use crate::http::request::{Reply, Request};
-use crate::http::{classes, input};
+use crate::http::{classes, input, students};
 use crate::http_state::Hub;
 use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
 use crate::store::audit::{self, Change};
@@ -230,8 +230,9 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             external_ref,
             created_at: ctx.now,
             consent: crate::store::consent::State::NotAsked,
+            profile: Default::default(),
         };
-        let student = classes::put_student(tx, student, true, &ctx.actor, ctx.now)?;
+        let student = students::put(tx, student, true, &ctx.actor, ctx.now)?;
         if let Some(class) = body.class_id {
             classes::membership(tx, class, student.id, true, &ctx.actor, ctx.now)?;
         }

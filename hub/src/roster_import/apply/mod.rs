@@ -1,5 +1,6 @@
 //! An import in the order its rows depend on each other: people (teachers are named by
-//! classes), students' consent, the leavers the file makes, classes, memberships, the students left in no class,
+//! classes; students with their year group, form, date of birth and active flag), students'
+//! consent, the leavers the file makes, classes, memberships, the students left in no class,
 //! terms; then the gate and the audit. Each phase plans its steps and, unless it is a dry run,
 //! applies them in the caller's transaction; any bad reference or a closed gate is an error,
 //! so the caller's transaction is dropped and nothing is half-imported.
@@ -19,6 +20,7 @@ use crate::consent::{self, ConsentError};
 use crate::store::audit::{self, Change};
 use crate::store::consent::{self as stored_consent, State};
 use crate::store::imports::{self, Held};
+use crate::store::school::Profile;
 use crate::store::timetable::{self, Term};
 use crate::store::{Sql, StoreError, school};
 
@@ -76,6 +78,8 @@ struct Before {
     class_counts: HashMap<String, usize>,
     /// Students who have not left, imported or not.
     students_in_school: usize,
+    /// What the hub holds of each student beyond their name.
+    profiles: HashMap<StudentId, Profile>,
 }
 
 /// An id the import resolved: `None` for a row a dry run would create.
@@ -115,6 +119,9 @@ impl<'a> Planner<'a> {
             members: imports::members(sql)?.into_iter().collect(),
             class_counts: imports::class_counts(sql)?,
             students_in_school: imports::students_in_school(sql)?,
+            profiles: (school::students(sql)?.into_iter())
+                .map(|s| (s.id, s.profile))
+                .collect(),
         };
         let c = roster.coverage;
         let coverage = [("users", c.users), ("classes", c.classes)];
@@ -174,36 +181,59 @@ impl<'a> Planner<'a> {
 
     fn student(&mut self, p: &'a Person) -> Result<(), StoreError> {
         let (sql, now) = (self.sql, self.now);
+        if let Some(Some(born)) = p.profile.born_on
+            && born > self.today()
+        {
+            let why = format!("date of birth {born} is after the day of the import");
+            self.errors.push(RowError::new(p.at, why));
+        }
         let (action, id, why) = match self.held.students.get(&p.source_id) {
             None => {
-                let id = self
-                    .apply()
-                    .then(|| imports::insert_student(sql, &p.source_id, &p.name, now));
-                (Action::Create, id.transpose()?, "new")
+                let profile = p.profile.applied_to(&Profile::default());
+                let id = self.apply().then(|| {
+                    let id = imports::insert_student(sql, &p.source_id, &p.name, now)?;
+                    school::set_profile(sql, id, &profile).map(|()| id)
+                });
+                (Action::Create, id.transpose()?, "new".to_owned())
             }
-            Some(h) if h.name == p.name => (Action::Unchanged, Some(h.id), "as on the hub"),
             Some(h) => {
-                if self.apply() {
-                    imports::rename_student(sql, h.id, &p.name)?;
+                let held = self.held.profiles.get(&h.id).cloned().unwrap_or_default();
+                let mut changes = p.profile.described(&held);
+                if h.name != p.name {
+                    changes.insert(
+                        0,
+                        "renamed (the same student: faces and register stay)".into(),
+                    );
                 }
-                let why = "renamed (the same student: faces and register stay)";
-                (Action::Update, Some(h.id), why)
+                if changes.is_empty() {
+                    (Action::Unchanged, Some(h.id), "as on the hub".to_owned())
+                } else {
+                    if self.apply() {
+                        imports::rename_student(sql, h.id, &p.name)?;
+                        school::set_profile(sql, h.id, &p.profile.applied_to(&held))?;
+                    }
+                    (Action::Update, Some(h.id), changes.join("; "))
+                }
             }
         };
         self.students.insert(&p.source_id, id);
         self.plan
-            .push("student", &p.source_id, &p.name, action, why);
+            .push("student", &p.source_id, &p.name, action, &why);
         Ok(())
+    }
+
+    /// The day of the import (UTC's, a day ahead: the school's zone may be ahead of UTC).
+    fn today(&self) -> NaiveDate {
+        chrono::DateTime::from_timestamp_millis(self.now.0)
+            .and_then(|t| t.date_naive().succ_opt())
+            .unwrap_or(NaiveDate::MAX)
     }
 
     /// Consent the file records: a change of state is recorded as an admin's answer would be
     /// (checked, audited, erasing faces on refusal, withdrawal or objection); the same state
     /// again changes nothing.
     fn consents(&mut self, actor: &str) -> Result<(), StoreError> {
-        // The school's zone may be ahead of UTC: a form dated its today is not refused.
-        let today = chrono::DateTime::from_timestamp_millis(self.now.0)
-            .and_then(|t| t.date_naive().succ_opt())
-            .unwrap_or(NaiveDate::MAX);
+        let today = self.today();
         for p in &self.roster.people {
             let (Some(statement), Some(&id)) =
                 (&p.consent, self.students.get(p.source_id.as_str()))

@@ -28,6 +28,7 @@ fn new_student(sql: &dyn Sql, name: &str) -> StudentId {
         external_ref: None,
         created_at: UnixMillis(0),
         consent: State::NotAsked,
+        profile: Default::default(),
     };
     school::insert_student(sql, &student).unwrap();
     student.id

@@ -337,6 +337,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_24,
     MIGRATION_25,
     MIGRATION_26,
+    MIGRATION_27,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -448,6 +449,16 @@ CREATE TABLE roll_call_people (
     accounted_by TEXT,
     PRIMARY KEY (roll_call_id, student_id)
 );
+";
+
+/// Schema 27 (SQLite's migration 27): a student's year group, form, date of birth and active
+/// flag; an active flag per enrolment template.
+const MIGRATION_27: &str = "
+ALTER TABLE students ADD COLUMN year_group TEXT;
+ALTER TABLE students ADD COLUMN form TEXT;
+ALTER TABLE students ADD COLUMN born_on TEXT;
+ALTER TABLE students ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+ALTER TABLE embeddings ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

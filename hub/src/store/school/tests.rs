@@ -25,6 +25,7 @@ pub(in crate::store) fn new_student(sql: &dyn Sql, name: &str) -> StudentId {
         external_ref: None,
         created_at: UnixMillis(0),
         consent: consent::State::Given,
+        profile: Default::default(),
     };
     insert_student(sql, &student).unwrap();
     id
@@ -198,6 +199,7 @@ fn enrolments_round_trip_and_a_bad_one_is_left_out() {
                 embedding,
                 quality: Some(0.5),
                 created_at: UnixMillis(1),
+                active: true,
             }
         );
         write(db, |sql| delete_enrolment(sql, photo)).unwrap();
