@@ -38,9 +38,9 @@ impl Table {
 const TABLES: &[Table] = &[
     Table {
         name: "students",
-        about: "every student, with the id of the school's information system (external_ref), the time they left, if they did, and where their consent to face recognition stands",
-        sql: "SELECT id, name, external_ref, created_at, left_at, consent FROM students
-            ORDER BY name, id",
+        about: "every student, with the id of the school's information system (external_ref), the time they left, if they did, where their consent to face recognition stands, their year group, form and date of birth, and whether they are active (1) or not (0)",
+        sql: "SELECT id, name, external_ref, created_at, left_at, consent, year_group, form,
+            born_on, active FROM students ORDER BY name, id",
         postgres: None,
     },
     Table {

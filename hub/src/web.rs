@@ -61,6 +61,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/report.js", JS),
     asset!("/js/school.js", JS),
     asset!("/js/students.js", JS),
+    asset!("/js/student_details.js", JS),
     asset!("/js/devices.js", JS),
     asset!("/js/admin.js", JS),
     asset!("/js/calendar.js", JS),

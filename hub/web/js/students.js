@@ -1,11 +1,14 @@
-// Students: find a student by name; a student's consent to face recognition (consent.js), their
-// enrolment photos with their quality figures, uploading new ones once consent is given (each
-// photo accepted or refused with the reason at once) and deleting one after a confirmation.
-// Changing photos, consent and adding students needs the admin role.
+// Students: find a student by name or reference, narrowed by year group, form and whether they
+// are active; a student's details (student_details.js), their consent to face recognition
+// (consent.js), their enrolment photos with their quality figures, uploading new ones once
+// consent is given (each photo accepted or refused with the reason at once), switching a bad
+// one off without deleting it, and deleting one after a confirmation. Changing students and
+// their photos needs the admin role.
 
 import * as api from './api.js';
 import { badge, card } from './consent.js';
-import { announce, confirm, dateTime, download, face, failed, field, fill, h, heading } from './ui.js';
+import { describe, detailsCard, inactiveBadge } from './student_details.js';
+import { announce, confirm, dateTime, download, face, failed, field, fill, h, heading, select } from './ui.js';
 
 export async function render(main, { me, args }) {
   if (args[0]) return student(main, me, args[0]);
@@ -13,29 +16,72 @@ export async function render(main, { me, args }) {
 }
 
 async function list(main, me) {
+  // The choices of year group and form are the ones the school's students have.
+  const everyone = await api.get('/students');
+  const choices = (key) => [['', 'All'], ...[...new Set(everyone.map((s) => s[key]).filter(Boolean))].sort(byNumber).map((v) => [v, v])];
   const q = h('input', { type: 'search', name: 'q', autocomplete: 'off' });
-  const results = h('ul', { class: 'students', id: 'student-list', 'aria-live': 'polite' });
-  main.append(heading('Students'), h('div', { class: 'card' }, field('Find a student', q, 'Type part of a name.')), results);
+  const year = select('year_group', choices('year_group'), '');
+  const form = select('form', choices('form'), '');
+  const shown = select('active', [['true', 'Active'], ['false', 'Inactive'], ['', 'Everyone']], 'true');
+  const count = h('p', { class: 'hint', id: 'student-count', 'aria-live': 'polite' });
+  const results = h('ul', { class: 'students', id: 'student-list' });
+  main.append(
+    heading('Students'),
+    h(
+      'div',
+      { class: 'card filters', role: 'search' },
+      field('Find a student', q, 'Part of a name or school reference.'),
+      field('Year group', year),
+      field('Form', form),
+      field('Show', shown),
+    ),
+    count,
+    results,
+  );
   if (me.role === 'admin') main.append(addForm());
   let seq = 0;
   async function search() {
     const mine = ++seq;
-    const found = await api.get('/students?q=' + encodeURIComponent(q.value.trim()));
+    const query = new URLSearchParams();
+    for (const [key, control] of [['q', q], ['year_group', year], ['form', form], ['active', shown]]) {
+      if (control.value.trim()) query.set(key, control.value.trim());
+    }
+    const found = await api.get('/students?' + query);
     if (mine !== seq) return;
+    count.textContent = `${found.length} ${found.length === 1 ? 'student' : 'students'}`;
     fill(
       results,
       found.length
-        ? found.map((s) => h('li', { dataset: { consent: s.consent } }, h('a', { href: '#/students/' + encodeURIComponent(s.id) }, s.name), ' ', badge(s.consent)))
-        : h('li', { class: 'empty' }, 'No student with that name.'),
+        ? found.map((s) =>
+            h(
+              'li',
+              { dataset: { consent: s.consent, active: String(s.active) } },
+              h('a', { href: '#/students/' + encodeURIComponent(s.id), class: 'student-name' }, s.name),
+              h('span', { class: 'hint' }, describe(s)),
+              inactiveBadge(s),
+              badge(s.consent),
+            ),
+          )
+        : h('li', { class: 'empty' }, 'No student matches.'),
     );
   }
-  q.addEventListener('input', () => search().catch((e) => failed('Search failed', e)));
+  const again = () => search().catch((e) => failed('Search failed', e));
+  q.addEventListener('input', again);
+  for (const control of [year, form, shown]) control.addEventListener('change', again);
   await search();
+}
+
+/** Year groups in the order of their numbers (Year 7, Year 8, …, Year 10). */
+function byNumber(a, b) {
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 function addForm() {
   const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
   const ref = h('input', { name: 'external_ref', autocomplete: 'off' });
+  const year = h('input', { name: 'year_group', autocomplete: 'off', maxlength: 64 });
+  const form = h('input', { name: 'form', autocomplete: 'off', maxlength: 64 });
+  const born = h('input', { name: 'born_on', type: 'date' });
   return h(
     'form',
     {
@@ -43,7 +89,13 @@ function addForm() {
       onsubmit: async (e) => {
         e.preventDefault();
         try {
-          const s = await api.post('/students', { name: name.value.trim(), external_ref: ref.value.trim() || null });
+          const s = await api.post('/students', {
+            name: name.value.trim(),
+            external_ref: ref.value.trim() || null,
+            year_group: year.value.trim() || null,
+            form: form.value.trim() || null,
+            born_on: born.value || null,
+          });
           announce(`Added ${s.name}.`);
           location.hash = '#/students/' + encodeURIComponent(s.id);
         } catch (err) {
@@ -54,6 +106,9 @@ function addForm() {
     h('h2', {}, 'Add a student'),
     field('Name', name),
     field('School reference (optional)', ref),
+    field('Year group (optional)', year),
+    field('Form (optional)', form),
+    field('Date of birth (optional)', born),
     h('button', { type: 'submit', class: 'primary' }, 'Add student'),
   );
 }
@@ -68,6 +123,10 @@ async function student(main, me, id) {
       h('a', { href: '#/history/' + encodeURIComponent(s.id), id: 'history-link' }, 'Attendance history'),
       me.role === 'admin' ? h('button', { type: 'button', id: 'archive', class: 'small', onclick: () => archive(s) }, 'Download everything held') : null,
     ]),
+    detailsCard(s, me, async () => {
+      main.replaceChildren();
+      await student(main, me, id);
+    }),
     await card(s, me, async () => {
       main.replaceChildren();
       await student(main, me, id);
@@ -104,10 +163,12 @@ function faceCard(s, f, i, me, refresh) {
   const label = `Enrolment photo ${i + 1} of ${s.name}`;
   return h(
     'li',
-    { class: 'card face-card', dataset: { face: f.id } },
+    { class: f.active ? 'card face-card' : 'card face-card off', dataset: { face: f.id, active: String(f.active) } },
     face(f.thumbnail_url, label),
     h('dl', { class: 'figures' }, figures(f.quality)),
     h('p', { class: 'hint' }, `Added ${dateTime(f.created_at)}`),
+    f.active ? null : h('p', { class: 'switched-off' }, 'Switched off: not matched at the door'),
+    me.role === 'admin' ? switchButton(s, f, label, refresh) : null,
     me.role === 'admin'
       ? h(
           'button',
@@ -129,6 +190,29 @@ function faceCard(s, f, i, me, refresh) {
           'Delete',
         )
       : null,
+  );
+}
+
+/** Switches a photo off (kept, matched nowhere: a bad photo) or on again. */
+function switchButton(s, f, label, refresh) {
+  const on = !f.active;
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'small',
+      'aria-label': `${on ? 'Switch on' : 'Switch off'} ${label.toLowerCase()}`,
+      onclick: async () => {
+        try {
+          await api.patch(`/students/${api.seg(s.id)}/faces/${api.seg(f.id)}`, { active: on });
+          announce(on ? 'Photo switched on: the door cameras will use it again.' : 'Photo switched off: kept, but the door cameras will not use it.');
+          await refresh();
+        } catch (e) {
+          failed('Could not change the photo', e);
+        }
+      },
+    },
+    on ? 'Switch on' : 'Switch off',
   );
 }
 
