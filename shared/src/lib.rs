@@ -22,6 +22,7 @@ pub mod site;
 pub mod status;
 pub mod time;
 pub mod topics;
+pub mod unit_settings;
 pub mod wire;
 pub mod zone;
 
@@ -37,6 +38,7 @@ pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
 pub use site::{SiteSettings, UnknownFaces};
 pub use status::{ClockSync, DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;
+pub use unit_settings::{Refusal, SettingsReport, UnitSettings};
 pub use wire::{
     DecodeError, EncodeError, Envelope, Limits, OLDEST_VERSION, PROTOCOL_VERSION, decode,
     decode_envelope, encode, encode_as,

@@ -8,6 +8,7 @@ use crate::invalid::Invalid;
 use crate::record::AttendanceRecord;
 use crate::site::SiteSettings;
 use crate::status::{DeviceOffline, DeviceStatus};
+use crate::unit_settings::{SettingsReport, UnitSettings};
 
 /// Most record ids one acknowledgement names.
 pub const MAX_ACK_IDS: usize = 1024;
@@ -35,6 +36,12 @@ pub enum Message {
     /// and what becomes of faces that match nobody. A door unit from before this message logs
     /// it as undecodable and goes on.
     Site(SiteSettings),
+    /// Hub → device, topic `commands`: the settings an admin chose for this unit, on top of
+    /// its `edge.toml` (protocol 5; not in version 4, whose units run on `edge.toml` alone).
+    UnitSettings(UnitSettings),
+    /// Device → hub, topic `status`: the settings version in force and the last refused, on
+    /// every connect and after every [`Message::UnitSettings`].
+    SettingsReport(SettingsReport),
 }
 
 impl Message {
@@ -47,6 +54,8 @@ impl Message {
             Message::Ack(a) => a.validate(),
             Message::Gallery(g) => g.validate(),
             Message::Site(s) => s.validate(),
+            Message::UnitSettings(u) => u.validate(),
+            Message::SettingsReport(r) => r.validate(),
         }
     }
 
@@ -61,6 +70,8 @@ impl Message {
             Message::Gallery(_) => "gallery",
             Message::Command(_) => "command",
             Message::Site(_) => "site",
+            Message::UnitSettings(_) => "unit-settings",
+            Message::SettingsReport(_) => "settings-report",
         }
     }
 }

@@ -80,6 +80,8 @@ pub enum EncodeError {
         "protocol version {0} cannot be written (this build writes {OLDEST_VERSION} to {PROTOCOL_VERSION})"
     )]
     UnsupportedVersion(u16),
+    #[error("protocol version {1} has no {0} message")]
+    NotInVersion(&'static str, u16),
 }
 
 /// Encodes `message` in the current protocol version, after validating it.
@@ -94,7 +96,8 @@ pub fn encode_as(version: u16, message: &Message, limits: Limits) -> Result<Vec<
     let bytes = match version {
         OLDEST_VERSION => to_bytes(&EnvelopeRef {
             version,
-            message: &v4::MessageV4Ref::from(message),
+            message: &v4::MessageV4Ref::of(message)
+                .ok_or(EncodeError::NotInVersion(message.kind(), version))?,
         }),
         PROTOCOL_VERSION => to_bytes(&EnvelopeRef { version, message }),
         other => return Err(EncodeError::UnsupportedVersion(other)),

@@ -134,3 +134,27 @@ pub fn all() -> Vec<(&'static str, Message)> {
         ),
     ]
 }
+
+/// The variants version 4 did not have, in tag order.
+pub fn since_version_5() -> Vec<(&'static str, Message)> {
+    vec![
+        (
+            "unit-settings",
+            Message::UnitSettings(UnitSettings {
+                version: 3,
+                toml: "[burst]\nframes = 7\n".into(),
+            }),
+        ),
+        (
+            "settings-report",
+            Message::SettingsReport(SettingsReport {
+                device: DeviceId(uuid(0x02)),
+                in_force: 2,
+                refused: Some(Refusal {
+                    version: 3,
+                    reason: "burst.frames: 70 is above 20".into(),
+                }),
+            }),
+        ),
+    ]
+}

@@ -64,6 +64,14 @@ const GOLDEN_V5: &[(&str, &str)] = &[
     ),
     ("command", "050600"),
     ("site", "05070d4575726f70652f4c6f6e646f6e00"),
+    (
+        "unit-settings",
+        "050803135b62757273745d0a6672616d6573203d20370a",
+    ),
+    (
+        "settings-report",
+        "050910020202020202020202020202020202020201031c62757273742e6672616d65733a2037302069732061626f7665203230",
+    ),
 ];
 
 /// `hex` with each `<N zero floats>` written out: the samples' embeddings are their first
@@ -88,9 +96,14 @@ fn expand(hex: &str) -> String {
 
 /// Checks that `version` encodes every sample to its golden bytes and decodes them back to
 /// what that version carries.
-fn check_golden(version: u16, golden: &[(&str, &str)], carried: fn(Message) -> Message) {
+fn check_golden(
+    version: u16,
+    golden: &[(&str, &str)],
+    samples: Vec<(&str, Message)>,
+    carried: fn(Message) -> Message,
+) {
     let mut mismatches = Vec::new();
-    for (name, message) in samples::all() {
+    for (name, message) in samples {
         let actual = hex::encode(encode_as(version, &message, BIG).unwrap());
         let expected = golden
             .iter()
@@ -112,12 +125,25 @@ fn check_golden(version: u16, golden: &[(&str, &str)], carried: fn(Message) -> M
 
 #[test]
 fn golden_bytes_pin_version_4_which_door_units_not_yet_upgraded_speak() {
-    check_golden(4, GOLDEN_V4, samples::as_version_4);
+    check_golden(4, GOLDEN_V4, samples::all(), samples::as_version_4);
 }
 
 #[test]
 fn golden_bytes_pin_version_5() {
-    check_golden(5, GOLDEN_V5, |m| m);
+    let mut every = samples::all();
+    every.extend(samples::since_version_5());
+    check_golden(5, GOLDEN_V5, every, |m| m);
+}
+
+#[test]
+fn messages_version_4_did_not_have_are_not_written_in_it() {
+    for (name, message) in samples::since_version_5() {
+        let refused = encode_as(4, &message, BIG).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!("protocol version 4 has no {name} message")
+        );
+    }
 }
 
 #[test]

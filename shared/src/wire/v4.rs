@@ -107,10 +107,11 @@ impl From<RecordV4> for AttendanceRecord {
     }
 }
 
-impl<'a> From<&'a Message> for MessageV4Ref<'a> {
-    /// What a version-4 reader can hold of `m`: a record loses its direction.
-    fn from(m: &'a Message) -> Self {
-        match m {
+impl<'a> MessageV4Ref<'a> {
+    /// What a version-4 reader can hold of `m`: a record loses its direction; messages
+    /// version 4 did not have are `None`.
+    pub(super) fn of(m: &'a Message) -> Option<Self> {
+        Some(match m {
             Message::Record(r) => MessageV4Ref::Record(RecordV4Ref {
                 id: &r.id,
                 device: &r.device,
@@ -132,6 +133,7 @@ impl<'a> From<&'a Message> for MessageV4Ref<'a> {
             Message::Gallery(g) => MessageV4Ref::Gallery(g),
             Message::Command(c) => MessageV4Ref::Command(c),
             Message::Site(s) => MessageV4Ref::Site(s),
-        }
+            Message::UnitSettings(_) | Message::SettingsReport(_) => return None,
+        })
     }
 }
