@@ -159,7 +159,7 @@ pub const SETTABLE: &[Settable] = &[
     },
     Settable {
         key: "burst.frames",
-        kind: Kind::Count { min: 1, max: 20 },
+        kind: Kind::Count { min: 1, max: 10 },
         about: "frames captured per trigger",
     },
     Settable {

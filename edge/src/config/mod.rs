@@ -6,6 +6,7 @@
 //! config must obey. Secrets (the broker password) live apart in [`Secrets`], read from their
 //! own file and never printed. This module must not open sockets, databases or cameras.
 
+mod from_hub;
 mod secrets;
 mod url;
 mod validate;
@@ -19,6 +20,7 @@ use rollcall_runtime::ConfigError;
 use rollcall_shared::{DeviceId, Direction, SiteId};
 use serde::Deserialize;
 
+pub use from_hub::with_hub_settings;
 pub use secrets::Secrets;
 pub use url::{BrokerUrl, UrlError};
 
@@ -268,6 +270,9 @@ pub struct IndicatorConfig {
     pub amber: Option<u8>,
     pub red: Option<u8>,
     pub buzzer: Option<u8>,
+    /// The lamps and buzzer on; off, they stay dark and silent (an exam hall).
+    #[serde(default = "yes")]
+    pub lamps: bool,
     /// Red blinks once the hub has been out of reach this long.
     #[serde(default = "secs::<120>", with = "humantime_serde")]
     pub offline_after: Duration,
@@ -280,6 +285,7 @@ impl Default for IndicatorConfig {
             amber: None,
             red: None,
             buzzer: None,
+            lamps: true,
             offline_after: Duration::from_secs(120),
         }
     }

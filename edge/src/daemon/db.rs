@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[&str] = &[
     // 3: what the school does with faces that match nobody, as the hub last said it (none yet:
     // discard).
     "ALTER TABLE site ADD COLUMN unknown_faces TEXT;",
+    // 4: the settings the hub chose for this unit, last taken (none: edge.toml alone).
+    "CREATE TABLE unit_settings (
+        slot INTEGER PRIMARY KEY CHECK (slot = 1),
+        version INTEGER NOT NULL,
+        toml TEXT NOT NULL
+    );",
 ];
 
 /// Bytes of the database's own free pages (reused before the file grows).

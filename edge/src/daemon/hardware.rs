@@ -1,4 +1,5 @@
-//! What the daemon is given from outside: camera, recognizer, trigger sources, clock, the
+//! What the daemon is given from outside: camera, recognizer, trigger sources (the interval
+//! trigger, which the hub's settings may change, is the daemon's own), clock, the
 //! status light and the clock's synchronisation state, and an optional layer around the MQTT
 //! publisher (fault injection in tests and drills).
 
@@ -9,7 +10,7 @@ use rollcall_runtime::{Clock, SystemClock};
 use super::capture::camera::{CameraError, FrameSource, ReplaySource};
 use super::capture::camera_rpicam::RpicamSource;
 use super::capture::socket::{ManualTrigger, socket_path};
-use super::capture::trigger::{IntervalTrigger, Trigger, TriggerError};
+use super::capture::trigger::{Trigger, TriggerError};
 use super::decide::recognizer::Recognizer;
 use super::deliver::mqtt::Publisher;
 use super::light::status_light::{ClockStatus, Lamps, NoLamps, SystemClockStatus};
@@ -101,9 +102,6 @@ fn lamps(config: &IndicatorConfig) -> Result<Box<dyn Lamps>, HardwareError> {
 fn triggers(config: &EdgeConfig) -> Result<Vec<Box<dyn Trigger>>, TriggerError> {
     let t = &config.trigger;
     let mut out: Vec<Box<dyn Trigger>> = Vec::new();
-    if let Some(period) = t.interval {
-        out.push(Box::new(IntervalTrigger { period }));
-    }
     if t.manual {
         out.push(Box::new(ManualTrigger {
             path: socket_path(&config.data_dir),

@@ -15,13 +15,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::DB_FILE;
-use super::capture::trigger::{Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
+use super::capture::trigger::{
+    IntervalTrigger, Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx,
+};
 use super::clock::ClockState;
 use super::db::{Db, DbError};
-use super::decide::burst::Settings;
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
-use super::decide::record::RecordOrigin;
 use super::deliver::delivery::Tracker;
 use super::deliver::link::Link;
 use super::deliver::mqtt::{self, Endpoint, MqttError};
@@ -30,7 +30,8 @@ use super::hardware::{Hardware, PublisherLayer};
 use super::light::status_light;
 use super::shutdown::{Shutdown, ShutdownTrigger};
 use super::sync::gallery_store::GalleryStore;
-use super::worker::Worker;
+use super::sync::unit_settings::{Restored, Tuner};
+use super::worker::{Tuning, Worker};
 use crate::config::{EdgeConfig, Secrets};
 
 /// Records committed but not yet seen by the link.
@@ -78,15 +79,19 @@ fn start(
     secrets: &Secrets,
     hardware: Hardware,
 ) -> Result<Running, DaemonError> {
+    let model = hardware.recognizer.model_id();
+    let (outbox, store, gallery_state) = open_state(config, model.clone())?;
+    // edge.toml with the hub's settings the unit last took: what it runs with.
+    let restored = Restored::from(config, &store)?;
+    let tuned = &restored.config;
     let clock_state = ClockState::default();
     let (light, light_thread) = status_light::spawn(
         hardware.lamps,
         hardware.clock_status,
         clock_state.clone(),
-        config.indicator.offline_after,
+        (tuned.indicator.lamps, tuned.indicator.offline_after),
     )
     .map_err(DaemonError::Thread)?;
-    let (outbox, store, gallery_state) = open_state(config, hardware.recognizer.model_id())?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
     let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
     let (unknown_tx, unknown_rx) = watch::channel(restored_unknown_faces(&store)?);
@@ -101,15 +106,19 @@ fn start(
     } = connect(config, secrets, net_stopping)?;
     let publisher = layered(publisher, hardware.publisher_layer);
     let (trigger_tx, trigger_rx) = TriggerTx::channel();
-    let guards = start_triggers(hardware.triggers, &trigger_tx, &stopping)?;
+    let (interval_tx, interval_rx) = watch::channel(tuned.trigger.interval);
+    let mut triggers = hardware.triggers;
+    triggers.push(Box::new(IntervalTrigger {
+        period: interval_rx,
+    }));
+    let guards = start_triggers(triggers, &trigger_tx, &stopping)?;
+    let (tuning_tx, tuning_rx) = watch::channel(Tuning::of(tuned, model.clone()));
     let (committed_tx, committed_rx) = mpsc::channel(COMMITTED_QUEUE);
     let worker = Worker {
         camera: hardware.camera,
-        settings: settings(config, hardware.recognizer.model_id()),
         recognizer: hardware.recognizer,
-        frames: config.burst.frames,
-        spacing: config.burst.spacing,
-        cooldown: Cooldown::new(config.matching.cooldown, config.matching.same_stranger()),
+        tuning: tuning_rx,
+        cooldown: Cooldown::new(tuned.matching.cooldown, tuned.matching.same_stranger()),
         gallery: gallery_rx,
         outbox: outbox.clone(),
         committed: committed_tx,
@@ -131,6 +140,14 @@ fn start(
         gallery: gallery_tx,
         zone: zone_tx,
         unknown_faces: unknown_tx,
+        tuner: Tuner::new(
+            config.clone(),
+            model,
+            &restored,
+            tuning_tx,
+            interval_tx,
+            light.clone(),
+        ),
         discarded,
         triggers: trigger_tx.clone(),
         light,
@@ -283,22 +300,6 @@ fn restored_tracker(outbox: &Outbox, config: &EdgeConfig) -> Result<Tracker, Dae
     }
     ids.into_iter().for_each(|id| tracker.add(id));
     Ok(tracker)
-}
-
-fn settings(config: &EdgeConfig, model: ModelId) -> Settings {
-    Settings {
-        origin: RecordOrigin {
-            device: config.device.id,
-            room: config.device.room.clone(),
-            direction: config.device.direction,
-            model,
-        },
-        gate: config.quality,
-        thresholds: config.matching.thresholds(),
-        same_in_burst: config.matching.same_in_burst(),
-        mode: config.matching.mode,
-        thumbnails: config.matching.thumbnails,
-    }
 }
 
 /// Waits for `shutdown`, pinging systemd's watchdog meanwhile if it is on.

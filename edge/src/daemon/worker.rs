@@ -1,6 +1,7 @@
 //! The pipeline thread: waits for triggers, captures a burst, recognises, commits records to
 //! the outbox and tells the link. Runs on its own named OS thread because the face networks
-//! are CPU-heavy and synchronous; never on the async executor.
+//! are CPU-heavy and synchronous; never on the async executor. How it works ([`Tuning`]) is
+//! read afresh at each burst: settings from the hub take effect from the next one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,17 +24,49 @@ use super::deliver::outbox::{Committed, Outbox};
 use super::light::indicator::Event;
 use super::light::status_light::LightTx;
 use super::shutdown::Shutdown;
+use crate::config::EdgeConfig;
 
 /// The thread's name (shown by `top -H`).
 pub const THREAD_NAME: &str = "rollcall-pipeline";
+
+/// How the pipeline works: from `edge.toml`, with the hub's settings laid over it.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    pub settings: Settings,
+    pub frames: u8,
+    pub spacing: Duration,
+    /// The cooldown's period, and its bound for "the same stranger".
+    pub cooldown: (Duration, f32),
+}
+
+impl Tuning {
+    pub fn of(config: &EdgeConfig, model: rollcall_shared::ModelId) -> Tuning {
+        Tuning {
+            settings: Settings {
+                origin: super::decide::record::RecordOrigin {
+                    device: config.device.id,
+                    room: config.device.room.clone(),
+                    direction: config.device.direction,
+                    model,
+                },
+                gate: config.quality,
+                thresholds: config.matching.thresholds(),
+                same_in_burst: config.matching.same_in_burst(),
+                mode: config.matching.mode,
+                thumbnails: config.matching.thumbnails,
+            },
+            frames: config.burst.frames,
+            spacing: config.burst.spacing,
+            cooldown: (config.matching.cooldown, config.matching.same_stranger()),
+        }
+    }
+}
 
 /// What the pipeline thread owns.
 pub struct Worker {
     pub camera: Box<dyn FrameSource>,
     pub recognizer: Box<dyn Recognizer>,
-    pub settings: Settings,
-    pub frames: u8,
-    pub spacing: Duration,
+    pub tuning: watch::Receiver<Tuning>,
     pub cooldown: Cooldown,
     pub gallery: watch::Receiver<Arc<MatchGallery>>,
     pub outbox: Outbox,
@@ -55,7 +88,7 @@ pub struct Worker {
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Worker")
-            .field("frames", &self.frames)
+            .field("tuning", &*self.tuning.borrow())
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +115,8 @@ impl Worker {
     }
 
     fn handle(&mut self, event: TriggerEvent) {
+        let tuning = self.tuning.borrow_and_update().clone();
+        self.cooldown.retune(tuning.cooldown.0, tuning.cooldown.1);
         let captured_at = self.clock.now();
         let time = BurstTime {
             captured_at,
@@ -89,7 +124,7 @@ impl Worker {
             local: week_time(&self.zone.borrow(), captured_at),
             now: Instant::now(),
         };
-        let frames = match self.capture() {
+        let frames = match self.capture(tuning.frames, tuning.spacing) {
             Ok(frames) => frames,
             Err(e) => return tracing::error!(trigger = ?event.kind, "capture failed: {e}"),
         };
@@ -98,7 +133,7 @@ impl Worker {
             &frames,
             self.recognizer.as_ref(),
             &gallery,
-            &self.settings,
+            &tuning.settings,
             &mut self.cooldown,
             time,
         );
@@ -151,11 +186,11 @@ impl Worker {
             && *self.unknown_faces.borrow() == UnknownFaces::Discard
     }
 
-    fn capture(&mut self) -> Result<Vec<RgbImage>, CameraError> {
-        let mut frames = Vec::with_capacity(usize::from(self.frames));
-        for i in 0..self.frames {
+    fn capture(&mut self, count: u8, spacing: Duration) -> Result<Vec<RgbImage>, CameraError> {
+        let mut frames = Vec::with_capacity(usize::from(count));
+        for i in 0..count {
             if i > 0 {
-                std::thread::sleep(self.spacing);
+                std::thread::sleep(spacing);
             }
             frames.push(self.camera.grab()?);
         }

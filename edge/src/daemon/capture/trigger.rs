@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::daemon::shutdown::Shutdown;
@@ -95,10 +95,11 @@ pub enum TriggerGuard {
     Held(Box<dyn std::any::Any + Send>),
 }
 
-/// A burst every `period`, the first one `period` after start.
-#[derive(Debug, Clone, Copy)]
+/// A burst every `period`, the first one `period` after start or after the period changes
+/// (`[trigger] interval`, from `edge.toml` or the hub); none while it is `None`.
+#[derive(Debug)]
 pub struct IntervalTrigger {
-    pub period: Duration,
+    pub period: watch::Receiver<Option<Duration>>,
 }
 
 impl Trigger for IntervalTrigger {
@@ -107,23 +108,40 @@ impl Trigger for IntervalTrigger {
         tx: TriggerTx,
         mut shutdown: Shutdown,
     ) -> Result<TriggerGuard, TriggerError> {
-        let period = self.period;
+        let mut period = self.period;
         let task = tokio::spawn(async move {
-            let start = tokio::time::Instant::now() + period;
-            let mut ticks = tokio::time::interval_at(start, period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
+                let every = *period.borrow_and_update();
                 tokio::select! {
                     _ = shutdown.wait() => break,
-                    _ = ticks.tick() => {
-                        if !tx.fire(TriggerKind::Interval) {
-                            tracing::debug!("interval trigger dropped: a burst is already waiting");
+                    changed = period.changed() => if changed.is_err() {
+                        // Nobody will change it again: tick as it is until shutdown.
+                        tokio::select! {
+                            _ = shutdown.wait() => {}
+                            _ = tick(every, &tx) => {}
                         }
-                    }
+                        break;
+                    },
+                    _ = tick(every, &tx) => {}
                 }
             }
         });
         Ok(TriggerGuard::Task(task))
+    }
+}
+
+/// Fires every `every`, first `every` from now; never returns (and never fires for `None`).
+async fn tick(every: Option<Duration>, tx: &TriggerTx) {
+    let Some(every) = every else {
+        return std::future::pending().await;
+    };
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        if !tx.fire(TriggerKind::Interval) {
+            tracing::debug!("interval trigger dropped: a burst is already waiting");
+        }
     }
 }
 
@@ -135,11 +153,10 @@ mod tests {
     async fn interval_fires_on_time_and_overflow_is_counted_not_queued() {
         let (tx, mut rx) = TriggerTx::channel();
         let (trigger_shutdown, shutdown) = Shutdown::new();
-        let guard = Box::new(IntervalTrigger {
-            period: Duration::from_secs(10),
-        })
-        .start(tx.clone(), shutdown)
-        .unwrap();
+        let (period, every) = watch::channel(Some(Duration::from_secs(10)));
+        let guard = Box::new(IntervalTrigger { period: every })
+            .start(tx.clone(), shutdown)
+            .unwrap();
         tokio::time::sleep(Duration::from_secs(35)).await;
         let mut got = 0;
         while rx.try_recv().is_ok() {
@@ -147,6 +164,16 @@ mod tests {
         }
         assert_eq!(got, QUEUE, "only {QUEUE} wait; the rest were dropped");
         assert_eq!(tx.dropped(), 1);
+
+        // The hub switches it off, then sets another period.
+        period.send_replace(None);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(rx.try_recv().is_err(), "off: no burst");
+        period.send_replace(Some(Duration::from_secs(20)));
+        tokio::time::sleep(Duration::from_secs(19)).await;
+        assert!(rx.try_recv().is_err(), "the new period starts now");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(rx.try_recv().is_ok());
         trigger_shutdown.trigger();
         if let TriggerGuard::Task(t) = guard {
             t.await.unwrap();

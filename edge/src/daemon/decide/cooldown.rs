@@ -33,6 +33,12 @@ impl Cooldown {
         }
     }
 
+    /// Takes new settings, remembering what it has seen.
+    pub fn retune(&mut self, period: Duration, same_person: f32) {
+        self.period = period;
+        self.same_person = same_person;
+    }
+
     /// Whether a record may be made now; if so, remembers it.
     pub fn admit(
         &mut self,

@@ -3,7 +3,8 @@
 //! It learns of committed records from the pipeline thread, publishes what the delivery
 //! [`Tracker`] says is due (only while connected), deletes records the hub acknowledges,
 //! republishes everything unacknowledged on reconnect, sends heartbeats, applies gallery
-//! updates and the school's settings (time zone, unknown faces), and obeys hub commands. SQLite
+//! updates, the school's settings (time zone, unknown faces) and the unit's settings (reported
+//! back on every connect and after every change), and obeys hub commands. SQLite
 //! work goes through `spawn_blocking`. It ends when the pipeline thread is done (the
 //! `committed` channel closes), after a short flush.
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{
     DeviceCommand, DeviceId, DeviceStatus, GalleryRequest, GalleryUpdate, Limits, Message,
-    RecordAck, RecordId, SiteSettings, SiteZone, UnixMillis, UnknownFaces, encode,
+    RecordAck, RecordId, SiteSettings, SiteZone, UnitSettings, UnixMillis, UnknownFaces, encode,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -28,6 +29,7 @@ use crate::daemon::decide::gallery::MatchGallery;
 use crate::daemon::light::indicator as light;
 use crate::daemon::light::status_light::LightTx;
 use crate::daemon::sync::gallery_store::{GalleryStore, SyncError};
+use crate::daemon::sync::unit_settings::Tuner;
 
 /// Records published per wake-up, so acks and heartbeats are never starved.
 const BATCH: usize = 32;
@@ -50,6 +52,8 @@ pub struct Link {
     pub zone: watch::Sender<SiteZone>,
     /// What becomes of faces that match nobody, as the hub last said it (the `site` table).
     pub unknown_faces: watch::Sender<UnknownFaces>,
+    /// The settings the hub chose for this unit.
+    pub tuner: Tuner,
     /// Faces the pipeline dropped since the start: sent in each heartbeat.
     pub discarded: Arc<AtomicU64>,
     pub triggers: TriggerTx,
@@ -126,6 +130,7 @@ impl Link {
             LinkEvent::Gallery(update) => self.on_gallery(update).await,
             LinkEvent::Command(command) => self.on_command(command).await,
             LinkEvent::Site(settings) => self.on_site(settings).await,
+            LinkEvent::UnitSettings(settings) => self.on_unit_settings(settings).await,
         }
     }
 
@@ -135,6 +140,7 @@ impl Link {
         self.light.send(light::Event::Connected);
         self.tracker.reconnected();
         self.send_status().await;
+        self.report_settings();
         let version = self.gallery.borrow().version();
         self.request_gallery(version.0 == 0);
         self.publish_due().await;
@@ -219,6 +225,18 @@ impl Link {
             }
             Err(e) => self.error(format!("saving the school's settings: {e}")),
         }
+    }
+
+    /// The hub's settings for this unit: in force from the next burst if the rules take them;
+    /// either way the hub is told.
+    async fn on_unit_settings(&mut self, settings: UnitSettings) {
+        self.tuner.take(settings, &self.store).await;
+        self.report_settings();
+    }
+
+    fn report_settings(&mut self) {
+        let report = self.tuner.report(self.device);
+        self.send(Channel::Status, Message::SettingsReport(report));
     }
 
     async fn on_command(&mut self, command: DeviceCommand) {

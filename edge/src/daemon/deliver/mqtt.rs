@@ -13,7 +13,7 @@ use rollcall_runtime::tls::{TlsError, client_config};
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     DeviceCommand, DeviceId, DeviceOffline, GalleryUpdate, Limits, Message, RecordAck, SiteId,
-    SiteSettings, decode, encode,
+    SiteSettings, UnitSettings, decode, encode,
 };
 use rumqttc::{
     AsyncClient, ClientError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS, SubAck,
@@ -38,6 +38,7 @@ pub enum LinkEvent {
     Gallery(GalleryUpdate),
     Command(DeviceCommand),
     Site(SiteSettings),
+    UnitSettings(UnitSettings),
 }
 
 /// Why a message could not be handed to the broker connection.
@@ -313,6 +314,7 @@ impl Session {
             Ok(Message::Gallery(update)) => LinkEvent::Gallery(update),
             Ok(Message::Command(command)) => LinkEvent::Command(command),
             Ok(Message::Site(settings)) => LinkEvent::Site(settings),
+            Ok(Message::UnitSettings(settings)) => LinkEvent::UnitSettings(settings),
             Ok(other) => return tracing::warn!(topic, kind = other.kind(), "unexpected message"),
             Err(e) => return tracing::warn!(topic, "undecodable message: {e}"),
         };

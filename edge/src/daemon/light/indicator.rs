@@ -8,7 +8,9 @@
 //! | trouble: no hub for `offline_after`, or the clock not synchronised | | | 1 s on, 1 s off, while it lasts | |
 //! | all well, nothing happening | | | | |
 //!
-//! A new face restarts the flash; trouble blinks on under it, on its own lamp.
+//! A new face restarts the flash; trouble blinks on under it, on its own lamp. With the lamps
+//! switched off (`[indicator] lamps = false`, set in `edge.toml` or from the hub) everything
+//! stays dark and silent.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +27,11 @@ pub enum Event {
     Disconnected,
     /// Whether the clock is synchronised (`None`: this machine cannot tell).
     Clock(Option<bool>),
+    /// New settings: the lamps on or off, and how long without the hub is trouble.
+    Tune {
+        lamps: bool,
+        offline_after: Duration,
+    },
 }
 
 /// The level of each output at one moment.
@@ -51,6 +58,7 @@ const REVIEW_BEEPS: [(u64, u64); 2] = [(0, 80), (160, 240)];
 /// The light's state.
 #[derive(Debug)]
 pub struct Indicator {
+    lamps: bool,
     offline_after: Duration,
     /// Phase of the trouble blink.
     origin: Instant,
@@ -62,8 +70,9 @@ pub struct Indicator {
 
 impl Indicator {
     /// A unit that has just started: not yet connected.
-    pub fn new(offline_after: Duration, now: Instant) -> Self {
+    pub fn new(lamps: bool, offline_after: Duration, now: Instant) -> Self {
         Self {
+            lamps,
             offline_after,
             origin: now,
             flash: None,
@@ -81,6 +90,13 @@ impl Indicator {
                 self.offline_since.get_or_insert(now);
             }
             Event::Clock(synchronised) => self.clock_synchronised = synchronised,
+            Event::Tune {
+                lamps,
+                offline_after,
+            } => {
+                self.lamps = lamps;
+                self.offline_after = offline_after;
+            }
         }
     }
 
@@ -94,6 +110,9 @@ impl Indicator {
 
     /// The levels to show at `now`.
     pub fn levels(&self, now: Instant) -> Levels {
+        if !self.lamps {
+            return Levels::default();
+        }
         let mut levels = self.flash_levels(now);
         let phase = now.saturating_duration_since(self.origin);
         levels.red = self.in_trouble(now)
@@ -138,7 +157,7 @@ mod tests {
     }
 
     fn connected(start: Instant) -> Indicator {
-        let mut light = Indicator::new(2 * MINUTE, start);
+        let mut light = Indicator::new(true, 2 * MINUTE, start);
         light.on(Event::Connected, start);
         light.on(Event::Clock(Some(true)), start);
         light
@@ -204,9 +223,35 @@ mod tests {
     }
 
     #[test]
+    fn lamps_switched_off_stay_dark_and_silent_and_come_back_when_switched_on() {
+        let start = Instant::now();
+        let mut light = connected(start);
+        let off = Event::Tune {
+            lamps: false,
+            offline_after: MINUTE,
+        };
+        light.on(off, start);
+        light.on(Event::Marked, start);
+        light.on(Event::Disconnected, start);
+        assert_eq!(light.levels(at(start, 10)), Levels::default());
+        assert!(
+            light.in_trouble(at(start, 60_000)),
+            "offline_after is the new one"
+        );
+        assert_eq!(light.levels(at(start, 60_000)), Levels::default());
+        let on = Event::Tune {
+            lamps: true,
+            offline_after: MINUTE,
+        };
+        light.on(on, at(start, 60_000));
+        light.on(Event::Marked, at(start, 60_000));
+        assert!(light.levels(at(start, 60_010)).green);
+    }
+
+    #[test]
     fn a_unit_that_never_connects_is_in_trouble_after_the_setting() {
         let start = Instant::now();
-        let light = Indicator::new(2 * MINUTE, start);
+        let light = Indicator::new(true, 2 * MINUTE, start);
         assert!(!light.in_trouble(at(start, 60_000)));
         assert!(light.in_trouble(at(start, 120_000)));
     }

@@ -128,10 +128,10 @@ pub fn spawn(
     lamps: Box<dyn Lamps>,
     clock: Box<dyn ClockStatus>,
     found: ClockState,
-    offline_after: Duration,
+    (lamps_on, offline_after): (bool, Duration),
 ) -> std::io::Result<(LightTx, JoinHandle<()>)> {
     let (tx, rx) = sync_channel(QUEUE);
-    let light = Indicator::new(offline_after, Instant::now());
+    let light = Indicator::new(lamps_on, offline_after, Instant::now());
     let clock = (clock, found);
     let thread = std::thread::Builder::new()
         .name("rollcall-light".into())
@@ -207,7 +207,7 @@ mod tests {
             Box::new(lamps.clone()),
             Box::new(clock),
             ClockState::default(),
-            Duration::from_secs(60),
+            (true, Duration::from_secs(60)),
         )
         .unwrap();
         tx.send(Event::Connected);
@@ -230,7 +230,7 @@ mod tests {
             Box::new(lamps.clone()),
             Box::new(clock),
             found.clone(),
-            Duration::from_secs(60),
+            (true, Duration::from_secs(60)),
         )
         .unwrap();
         tx.send(Event::Connected);

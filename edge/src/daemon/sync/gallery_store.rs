@@ -3,14 +3,15 @@
 //! Owns the `gallery` table: one row holding the whole state as an encoded snapshot, written
 //! in one transaction, so a crash leaves either the old or the new gallery, never a mix. And
 //! the `site` table: the time zone the timetable's times are in and what becomes of faces that
-//! match nobody, as the hub last said them.
+//! match nobody, as the hub last said them; and the `unit_settings` table: the settings the hub
+//! chose for this unit that it last took.
 //! A stored gallery of another model id is ignored: the device starts empty and asks the
 //! hub for a full snapshot.
 
 use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
-    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, UnknownFaces,
-    decode, encode,
+    GalleryError, GalleryState, GalleryUpdate, Limits, Message, ModelId, SiteZone, UnitSettings,
+    UnknownFaces, decode, encode,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -22,6 +23,9 @@ const UPSERT: &str = "INSERT INTO gallery (slot, model, version, snapshot) VALUE
 
 const SELECT_ZONE: &str = "SELECT timezone FROM site WHERE slot = 1";
 const SELECT_UNKNOWN_FACES: &str = "SELECT unknown_faces FROM site WHERE slot = 1";
+const SELECT_UNIT_SETTINGS: &str = "SELECT version, toml FROM unit_settings WHERE slot = 1";
+const UPSERT_UNIT_SETTINGS: &str = "INSERT INTO unit_settings (slot, version, toml)
+     VALUES (1, ?1, ?2) ON CONFLICT (slot) DO UPDATE SET version = ?1, toml = ?2";
 const UPSERT_SITE: &str = "INSERT INTO site (slot, timezone, unknown_faces) VALUES (1, ?1, ?2)
      ON CONFLICT (slot) DO UPDATE SET timezone = ?1, unknown_faces = ?2";
 
@@ -133,6 +137,27 @@ impl GalleryStore {
         Ok(())
     }
 
+    /// The settings from the hub this unit last took, if any.
+    pub fn unit_settings(&self) -> Result<Option<UnitSettings>, DbError> {
+        let row: Option<(i64, String)> = self
+            .db
+            .lock()?
+            .query_row(SELECT_UNIT_SETTINGS, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(version, toml)| UnitSettings {
+            version: u64::try_from(version).unwrap_or(0),
+            toml,
+        }))
+    }
+
+    /// Keeps the settings from the hub this unit now runs with.
+    pub fn save_unit_settings(&self, settings: &UnitSettings) -> Result<(), DbError> {
+        let version = i64::try_from(settings.version).unwrap_or(i64::MAX);
+        let row = params![version, settings.toml];
+        self.db.lock()?.execute(UPSERT_UNIT_SETTINGS, row)?;
+        Ok(())
+    }
+
     fn save(&self, state: &GalleryState) -> Result<(), SyncError> {
         let snapshot = Message::Gallery(GalleryUpdate::snapshot(state));
         let bytes = self
@@ -193,6 +218,14 @@ mod tests {
         );
         assert_eq!(store.zone().unwrap(), None, "nothing until the hub says");
         assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Discard);
+        assert_eq!(store.unit_settings().unwrap(), None);
+        for version in [1, 2] {
+            let settings = UnitSettings {
+                version,
+                toml: format!("[burst]\nframes = {}\n", version + 4),
+            };
+            store.save_unit_settings(&settings).unwrap();
+        }
         let new_york = SiteZone::named("America/New_York").unwrap();
         store.save_site(&new_york, UnknownFaces::Discard).unwrap();
         let london = SiteZone::named("Europe/London").unwrap();
@@ -203,6 +236,11 @@ mod tests {
             ModelId::new("m").unwrap(),
         );
         assert_eq!(store.zone().unwrap().unwrap().name(), "Europe/London");
+        let kept = store.unit_settings().unwrap().unwrap();
+        assert_eq!(
+            (kept.version, kept.toml.as_str()),
+            (2, "[burst]\nframes = 6\n")
+        );
         assert_eq!(store.unknown_faces().unwrap(), UnknownFaces::Keep);
         // A name this build's tz database does not know is ignored, not fatal.
         store
