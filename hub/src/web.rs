@@ -57,6 +57,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/review.js", JS),
     asset!("/js/strangers.js", JS),
     asset!("/js/today.js", JS),
+    asset!("/js/unit_settings.js", JS),
     asset!("/js/class_photo.js", JS),
     asset!("/js/report.js", JS),
     asset!("/js/school.js", JS),

@@ -1,7 +1,8 @@
 //! The devices page in a real headless Chromium against a real hub with its embedded broker:
 //! an admin registers a door unit and is shown its set-up code at once, with the command to
 //! type on the unit and a QR code of it; the code shown is one the hub accepts. The unit is
-//! then moved and turned to face in (an entrance), and retired.
+//! then moved and turned to face in (an entrance), given settings of its own and its room's
+//! (sent to it, waiting for it to say it took them), and retired.
 
 #[path = "browser/chrome.rs"]
 #[allow(dead_code)]
@@ -86,6 +87,56 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
     b.assert_accessible("devices, a unit turned").await;
     let moved = format!("return document.querySelector('{row}').textContent.includes('Lab 9');");
     b.wait("the unit in Lab 9", &moved, vec![]).await;
+
+    // Its own burst, and its room's lamps off.
+    b.click(&format!("{row} summary[aria-label^='Settings of']"))
+        .await;
+    let frames = format!("{row} details[open] input[name='burst.frames']");
+    b.type_into(&frames, "3").await;
+    // Below the fold, under the status line: brought to the middle first, as a user scrolls.
+    let save = format!("{row} details[open] button[type=submit]");
+    b.js(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+        vec![json!(save)],
+    )
+    .await;
+    b.click(&save).await;
+    b.said("Settings sent to door-lab3").await;
+    b.visible(&format!("{row} [data-settings=waiting]")).await;
+    b.js(
+        "const s = document.querySelector('#room-settings select[name=\"indicator.lamps\"]'); \
+         s.value = 'false';",
+        vec![],
+    )
+    .await;
+    b.js(
+        "document.querySelector('#room-settings button[type=submit]').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await;
+    b.click("#room-settings button[type=submit]").await;
+    b.said("Settings sent to 1 door unit in Lab 9").await;
+    let admin = hub.admin().await;
+    let unit = body["device_id"].as_str().unwrap();
+    let (_, settings) = admin.get(&format!("/devices/{unit}/settings")).await;
+    assert_eq!(settings["own"], json!({"burst.frames": 3}), "{settings}");
+    assert_eq!(settings["from_room"], json!({"indicator.lamps": false}));
+    assert!(
+        settings["state"]["version"].as_u64().unwrap() >= 2,
+        "{settings}"
+    );
+    b.viewport(375, 812).await;
+    b.assert_no_sideways_scroll("devices, settings").await;
+    b.assert_accessible("devices, settings at phone width")
+        .await;
+    b.viewport(1280, 900).await;
+    b.assert_accessible("devices, settings").await;
+    b.js(
+        "document.getElementById('room-settings').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    b.screenshot("devices-settings").await;
     b.click(&format!("{row} button[aria-label^='Retire']"))
         .await;
     b.click("#confirm-ok").await;

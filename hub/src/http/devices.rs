@@ -17,9 +17,9 @@ use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::provisioning;
-use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::devices::{self, Device};
+use crate::store::{Sql, StoreError, unit_settings};
 
 /// A device as the Devices page shows it: what it last reported, and for how long it has been
 /// silent when that is longer than `[devices] silent_after_minutes`.
@@ -28,6 +28,8 @@ struct DeviceView {
     #[serde(flatten)]
     device: Device,
     silent_for_ms: Option<i64>,
+    /// Its settings from the hub: the version, the one in force, the last refused.
+    settings: unit_settings::State,
 }
 
 /// How long `d` has been silent at `now`, when that is `after_ms` or more and it matters (an
@@ -45,12 +47,20 @@ fn silence(d: &Device, now: UnixMillis, after_ms: i64) -> Option<i64> {
 pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let now = hub.now();
     let after_ms = i64::from(hub.config.devices.silent_after_minutes) * 60_000;
-    let all = hub.read(|c| devices::list(c)).await?;
+    let all = hub
+        .read(|c| {
+            let units = devices::list(c)?.into_iter();
+            units
+                .map(|d| Ok((unit_settings::state(c, d.id)?, d)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await?;
     let views: Vec<DeviceView> = all
         .into_iter()
-        .map(|device| DeviceView {
+        .map(|(settings, device)| DeviceView {
             silent_for_ms: silence(&device, now, after_ms),
             device,
+            settings,
         })
         .collect();
     Reply::ok(views)
@@ -102,6 +112,13 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     if before.room != after.room {
         tracing::info!(%device, from = before.room, to = after.room, "door unit moved");
         hub.gallery_changed();
+    }
+    if (&before.room, before.direction) != (&after.room, after.direction) {
+        // Its room's settings and its direction are part of what it runs with.
+        let reached = hub
+            .write(move |tx| crate::unit_settings::reached_anew(tx, &[device]))
+            .await?;
+        super::unit_settings::send(hub, reached).await;
     }
     Reply::ok(after)
 }

@@ -42,6 +42,7 @@ mod students;
 mod timetable;
 pub mod tls;
 mod today;
+mod unit_settings;
 mod users;
 
 use std::net::SocketAddr;

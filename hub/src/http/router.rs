@@ -18,7 +18,7 @@ use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
     digest, faces, health, history, oidc, on_site, operations, privacy, provision, quarantine,
     records, register, reports, review, roll_call, roster, school_reports, sessions, strangers,
-    students, timetable, today, users,
+    students, timetable, today, unit_settings, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -142,6 +142,18 @@ pub const ROUTES: &[Route] = &[
     route(PATCH, "/devices/{device}", admin!(devices::update)),
     route(POST, "/devices/{device}/retire", admin!(devices::retire)),
     route(POST, "/devices/{device}/replace", admin!(devices::replace)),
+    route(
+        GET,
+        "/devices/{device}/settings",
+        admin!(unit_settings::of_device),
+    ),
+    route(
+        PUT,
+        "/devices/{device}/settings",
+        admin!(unit_settings::set_device),
+    ),
+    route(GET, "/room-settings", admin!(unit_settings::of_room)),
+    route(PUT, "/room-settings", admin!(unit_settings::set_room)),
     route(
         POST,
         "/devices/{device}/provisioning-code",

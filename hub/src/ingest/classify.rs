@@ -27,7 +27,12 @@ fn claimed_device(message: &Message) -> Option<DeviceId> {
         Message::Status(s) => Some(s.device),
         Message::Offline(o) => Some(o.device),
         Message::GalleryRequest(g) => Some(g.device),
-        Message::Ack(_) | Message::Gallery(_) | Message::Command(_) | Message::Site(_) => None,
+        Message::SettingsReport(r) => Some(r.device),
+        Message::Ack(_)
+        | Message::Gallery(_)
+        | Message::Command(_)
+        | Message::Site(_)
+        | Message::UnitSettings(_) => None,
     }
 }
 
@@ -35,7 +40,10 @@ fn belongs_on(message: &Message, channel: Channel) -> bool {
     matches!(
         (message, channel),
         (Message::Record(_), Channel::Records)
-            | (Message::Status(_) | Message::Offline(_), Channel::Status)
+            | (
+                Message::Status(_) | Message::Offline(_) | Message::SettingsReport(_),
+                Channel::Status
+            )
             | (Message::GalleryRequest(_), Channel::Requests)
     )
 }

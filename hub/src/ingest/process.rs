@@ -15,7 +15,8 @@ use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     AttendanceRecord, Decision, DeviceId, Direction, Envelope, GalleryUpdate, Message, ModelId,
-    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnixMillis, UnknownFaces,
+    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnitSettings, UnixMillis,
+    UnknownFaces,
 };
 use tokio::sync::{Notify, mpsc, watch};
 
@@ -63,6 +64,8 @@ struct Outcome {
     versions: HashMap<DeviceId, u16>,
     acks: BTreeMap<DeviceId, Vec<RecordId>>,
     galleries: Vec<(DeviceId, GalleryUpdate)>,
+    /// Units behind the settings the hub holds for them, and those settings.
+    settings: Vec<(DeviceId, UnitSettings)>,
     /// What became of each record, logged once the batch is committed.
     fates: Vec<(RecordId, DeviceId, Decision, &'static str)>,
     /// Templates learned from Confident captures.
@@ -177,6 +180,11 @@ impl Ingest {
                 }
             }
         }
+        for (device, settings) in outcome.settings {
+            let topic = Topic::new(&self.site, device, Channel::Commands);
+            let message = Message::UnitSettings(settings);
+            send(&self.outbound, &topic, version(&device), &message).await;
+        }
         for (device, update) in outcome.galleries {
             let topic = Topic::new(&self.site, device, Channel::Gallery);
             let (v, site) = (version(&device), Message::Site(self.settings.clone()));
@@ -290,7 +298,16 @@ impl Batch<'_> {
                         out.galleries.push((device, u));
                     }
                 }
-                Message::Ack(_) | Message::Gallery(_) | Message::Command(_) | Message::Site(_) => {}
+                Message::SettingsReport(report) => {
+                    if let Some(s) = crate::unit_settings::reported(tx, &report, now)? {
+                        out.settings.push((device, s));
+                    }
+                }
+                Message::Ack(_)
+                | Message::Gallery(_)
+                | Message::Command(_)
+                | Message::Site(_)
+                | Message::UnitSettings(_) => {}
             }
         }
         Ok(out)

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_25,
     MIGRATION_26,
     MIGRATION_27,
+    MIGRATION_28,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -269,6 +270,27 @@ ALTER TABLE students ADD COLUMN form TEXT;
 ALTER TABLE students ADD COLUMN born_on TEXT;
 ALTER TABLE students ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ALTER TABLE embeddings ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+";
+
+/// Door units set from the hub: the settings an admin chose for a room (`room:NAME`) or for
+/// one unit (`device:ID`), as a JSON object of `edge.toml` keys (`{"burst.frames": 7}`); and
+/// for each unit the version of its settings (one more at every change that reaches it), the
+/// version it says is in force, and the last it refused with its reason.
+const MIGRATION_28: &str = "
+CREATE TABLE unit_settings (
+    scope TEXT PRIMARY KEY CHECK (scope LIKE 'room:%' OR scope LIKE 'device:%'),
+    settings TEXT NOT NULL CHECK (json_valid(settings)),
+    changed_by TEXT NOT NULL,
+    changed_at INTEGER NOT NULL
+);
+CREATE TABLE unit_settings_state (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL DEFAULT 0,
+    in_force INTEGER,
+    refused_version INTEGER,
+    refused_reason TEXT,
+    reported_at INTEGER
+);
 ";
 
 /// The schema version this build brings a database to.

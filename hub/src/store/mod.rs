@@ -29,6 +29,7 @@ pub mod signins;
 pub mod sql;
 pub mod strangers;
 pub mod timetable;
+pub mod unit_settings;
 pub mod users;
 
 use std::path::Path;

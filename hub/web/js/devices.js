@@ -1,13 +1,15 @@
 // Devices (admin): each door unit's state as it last reported it — online or offline, silent
 // for too long, last heartbeat, records waiting in its outbox, free disk, the gallery version
 // it holds, its software, model and clock — with re-sync, enable/disable, rename, move or
-// turn (which way it faces: in, out or both), replace, retire, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
-// or read from its QR code), and registering a new unit. Below, the
+// turn (which way it faces: in, out or both), its settings from the hub (unit_settings.js),
+// replace, retire, a one-time set-up code for a unit (typed on it with `rollcall-edge enrol`,
+// or read from its QR code), and registering a new unit; settings for a room. Below, the
 // records the hub held back (a door unit's clock far off, a student not on the roster), each
 // with its reason, for the admin to fix the unit and let the record go.
 
 import * as api from './api.js';
 import { ago, announce, confirm, dateTime, face, failed, field, fill, h, heading, poll, select } from './ui.js';
+import { roomSettingsCard, settingsState, unitSettings } from './unit_settings.js';
 
 const REFRESH_MS = 10000;
 
@@ -24,11 +26,13 @@ export function render(main) {
     ),
   );
   const held = h('div', { id: 'quarantine' });
+  const rooms = h('div', { id: 'rooms' });
   const setup = h('section', { class: 'card', id: 'setup-code', hidden: true, 'aria-live': 'polite' });
   main.append(
     heading('Devices'),
     setup,
     h('section', { class: 'card' }, table),
+    rooms,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'held-title' },
@@ -46,6 +50,11 @@ export function render(main) {
     if ((main.contains(document.activeElement) && busy) || body.querySelector('details[open]')) return;
     const [devices, records] = await Promise.all([api.get('/devices'), api.get('/quarantine?limit=200')]);
     names = new Map(devices.map((d) => [d.id, d.name]));
+    const roomsNow = [...new Set(devices.filter((d) => d.retired_at === null).map((d) => d.room))].sort();
+    if (rooms.dataset.rooms !== roomsNow.join('\n')) {
+      rooms.dataset.rooms = roomsNow.join('\n');
+      fill(rooms, roomSettingsCard(roomsNow));
+    }
     fill(body, devices.length ? devices.map(row) : h('tr', {}, h('td', { colspan: 7 }, 'No door units registered yet.')));
     fill(held, records.length ? h('ul', { class: 'held' }, records.map(heldItem)) : h('p', {}, 'None: every record from the door units was believed.'));
   }
@@ -109,6 +118,7 @@ export function render(main) {
         successor ? h('span', { class: 'hint' }, h('br'), `replaced by ${successor}`) : null,
         d.silent_for_ms !== null ? h('p', { class: 'error alert' }, `Silent for ${duration(d.silent_for_ms)}`) : null,
         d.last_error ? h('p', { class: 'error' }, d.last_error) : null,
+        settingsState(d),
       ),
       h('td', {}, h('span', { title: dateTime(d.last_seen_at) }, ago(d.last_seen_at))),
       h('td', {}, d.outbox_depth === null ? '—' : `${d.outbox_depth} waiting`, d.free_disk_bytes === null ? null : h('span', { class: 'hint' }, h('br'), `${gigabytes(d.free_disk_bytes)} free`)),
@@ -155,6 +165,7 @@ export function render(main) {
           h('button', { type: 'submit', class: 'small' }, 'Save'),
         ),
       ),
+      unitSettings(d, refresh),
       h(
         'details',
         { class: 'unit-change' },

@@ -338,6 +338,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_25,
     MIGRATION_26,
     MIGRATION_27,
+    MIGRATION_28,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -459,6 +460,24 @@ ALTER TABLE students ADD COLUMN form TEXT;
 ALTER TABLE students ADD COLUMN born_on TEXT;
 ALTER TABLE students ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ALTER TABLE embeddings ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+";
+
+/// Schema 28 (SQLite's migration 28): door units' settings from the hub.
+const MIGRATION_28: &str = "
+CREATE TABLE unit_settings (
+    scope TEXT PRIMARY KEY CHECK (scope LIKE 'room:%' OR scope LIKE 'device:%'),
+    settings TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    changed_at BIGINT NOT NULL
+);
+CREATE TABLE unit_settings_state (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    version BIGINT NOT NULL DEFAULT 0,
+    in_force BIGINT,
+    refused_version BIGINT,
+    refused_reason TEXT,
+    reported_at BIGINT
+);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
