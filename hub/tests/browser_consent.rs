@@ -23,14 +23,6 @@ async fn go(b: &Browser, page: &str) {
         .await;
 }
 
-async fn checked(b: &Browser, page: &str) {
-    b.viewport(375, 812).await;
-    b.assert_no_sideways_scroll(page).await;
-    b.assert_accessible(page).await;
-    b.viewport(1280, 900).await;
-    b.assert_accessible(page).await;
-}
-
 /// Waits for the browser to finish downloading a file ending in `extension` into `dir`, and
 /// returns its bytes.
 async fn downloaded(dir: &Path, extension: &str) -> Vec<u8> {
@@ -95,7 +87,7 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
     b.visible(&row).await;
     let cells = b.text(&row).await;
     assert!(cells.starts_with("7B\t3\t2\t0\t1"), "{cells:?}");
-    checked(&b, "consent").await;
+    b.assert_fits_and_accessible("consent").await;
     b.click("#consent-csv").await;
     let csv = String::from_utf8(downloaded(downloads.path(), "csv").await).unwrap();
     assert!(csv.contains("\n7B,3,2,0,1,0,0,0,0"), "{csv}");
@@ -154,7 +146,7 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
         history.contains("Mary (mother)") && history.contains("form 12"),
         "both answers are listed: {history}"
     );
-    checked(&b, "students").await;
+    b.assert_fits_and_accessible("students").await;
 
     // The teacher's Today: Ada is registered by hand, Bo and Cy are not.
     b.click("#sign-out").await;
@@ -166,6 +158,6 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
     let bo_line = b.text(&line(bo)).await;
     assert!(!bo_line.contains("register by hand"), "{bo_line:?}");
     assert!(b.text(&line(ada)).await.contains("Mark by hand"));
-    checked(&b, "today").await;
+    b.assert_fits_and_accessible("today").await;
     hub.stop().await;
 }

@@ -125,12 +125,7 @@ async fn registering_a_door_unit_shows_its_set_up_code_and_qr_code() {
         settings["state"]["version"].as_u64().unwrap() >= 2,
         "{settings}"
     );
-    b.viewport(375, 812).await;
-    b.assert_no_sideways_scroll("devices, settings").await;
-    b.assert_accessible("devices, settings at phone width")
-        .await;
-    b.viewport(1280, 900).await;
-    b.assert_accessible("devices, settings").await;
+    b.assert_fits_and_accessible("devices, settings").await;
     b.js(
         "document.getElementById('room-settings').scrollIntoView();",
         vec![],

@@ -12,14 +12,6 @@ use chrome::Browser;
 use common::*;
 use serde_json::json;
 
-async fn checked(b: &Browser, page: &str) {
-    b.viewport(375, 812).await;
-    b.assert_no_sideways_scroll(page).await;
-    b.assert_accessible(page).await;
-    b.viewport(1280, 900).await;
-    b.assert_accessible(page).await;
-}
-
 /// Waits until the student list names exactly `names`, in order.
 async fn listed(b: &Browser, names: &[&str]) {
     let script = "const shown = [...document.querySelectorAll('#student-list li .student-name')] \
@@ -84,7 +76,7 @@ async fn an_admin_finds_students_by_year_group_and_makes_one_inactive() {
     pick(&b, "year_group", "").await;
     b.type_into("input[name=q]", "s-0003").await;
     listed(&b, &["Cy Young"]).await;
-    checked(&b, "students").await;
+    b.assert_fits_and_accessible("students").await;
 
     // Bo has a long illness: his page makes him inactive.
     b.open(&format!("/#/students/{bo}")).await;
@@ -99,7 +91,7 @@ async fn an_admin_finds_students_by_year_group_and_makes_one_inactive() {
         (&bo_now["active"], &bo_now["form"]),
         (&json!(false), &json!("7L"))
     );
-    checked(&b, "student").await;
+    b.assert_fits_and_accessible("student").await;
 
     b.open("/#/students").await;
     listed(&b, &["Ada Lovelace", "Cy Young", "Di Prima"]).await;
@@ -117,7 +109,8 @@ async fn an_admin_finds_students_by_year_group_and_makes_one_inactive() {
     let (_, faces) = admin.get(&format!("/students/{ada}/faces")).await;
     assert_eq!(faces.as_array().unwrap().len(), 1);
     assert_eq!(faces[0]["active"], json!(false));
-    checked(&b, "student with a photo switched off").await;
+    b.assert_fits_and_accessible("student with a photo switched off")
+        .await;
     b.js(
         "document.querySelector('details.edit').open = true; window.scrollTo(0, 0);",
         vec![],

@@ -24,8 +24,7 @@ const INSERT_STUDENT: &str = "INSERT INTO students (id, name, external_ref, crea
     year_group, form, born_on, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at, consent, year_group,
     form, born_on, active FROM students";
-const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3, year_group = ?4,
-    form = ?5, born_on = ?6, active = ?7 WHERE id = ?1";
+const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
 const SET_PROFILE: &str =
     "UPDATE students SET year_group = ?2, form = ?3, born_on = ?4, active = ?5 WHERE id = ?1";
 const STUDENT_CONSENT: &str = "SELECT consent FROM students WHERE id = ?1";
@@ -287,20 +286,11 @@ pub fn insert_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
 }
 
 pub fn update_student(sql: &dyn Sql, s: &Student) -> Result<(), StoreError> {
-    let p = &s.profile;
     sql.execute(
         UPDATE_STUDENT,
-        params![
-            s.id.to_string(),
-            s.name,
-            s.external_ref,
-            p.year_group,
-            p.form,
-            p.born_on.map(|d| d.to_string()),
-            i64::from(p.active)
-        ],
+        params![s.id.to_string(), s.name, s.external_ref],
     )?;
-    Ok(())
+    set_profile(sql, s.id, &s.profile)
 }
 
 /// Sets what the school says of `student` beyond their name.

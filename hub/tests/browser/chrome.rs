@@ -274,6 +274,16 @@ impl Browser {
         );
     }
 
+    /// Checks `page` at phone width (no sideways scroll, axe-core's rules) and at desktop
+    /// width (axe-core's rules), and leaves the window at desktop width.
+    pub async fn assert_fits_and_accessible(&self, page: &str) {
+        self.viewport(375, 812).await;
+        self.assert_no_sideways_scroll(page).await;
+        self.assert_accessible(page).await;
+        self.viewport(1280, 900).await;
+        self.assert_accessible(page).await;
+    }
+
     /// Saves a screenshot as `docs/screenshots/NAME.png` when ROLLCALL_SCREENSHOTS=1, with every
     /// face blurred (the test photos must never be committed recognisably).
     pub async fn screenshot(&self, name: &str) {
