@@ -232,14 +232,11 @@ pub async fn assert_not_reloaded(b: &Browser) {
 /// Checks the current page at 375 px (no sideways scrolling, accessible), optionally
 /// screenshots it there, and goes back to 1280, where it checks it is accessible too.
 pub async fn at_phone_width(b: &Browser, page: &str, shot: Option<&str>) {
-    b.viewport(375, 812).await;
-    b.assert_no_sideways_scroll(page).await;
-    b.assert_accessible(page).await;
     if let Some(name) = shot {
+        b.viewport(375, 812).await;
         b.screenshot(name).await;
     }
-    b.viewport(1280, 900).await;
-    b.assert_accessible(page).await;
+    b.assert_fits_and_accessible(page).await;
 }
 
 /// A screenshot of a long page: the window is made taller for it.
