@@ -203,5 +203,12 @@ mod tests {
             with_hub_settings(&base, "").is_ok(),
             "nothing from the hub: the file"
         );
+        for endless in [
+            "[trigger]\ninterval = \"400years\"",
+            "[matching]\ncooldown = \"9days\"",
+        ] {
+            let refused = with_hub_settings(&base, endless).unwrap_err();
+            assert!(refused.contains("1 day"), "{endless}: {refused}");
+        }
     }
 }

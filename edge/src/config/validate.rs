@@ -11,6 +11,9 @@ use super::{BrokerConfig, BrokerUrl, CameraConfig, EdgeConfig, RpicamConfig};
 /// The highest GPIO number on a Raspberry Pi's header (BCM numbering).
 const MAX_GPIO: u8 = 27;
 
+/// The longest interval, cooldown or offline delay taken.
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
 /// Most frames in one burst.
 pub const MAX_BURST_FRAMES: u8 = 10;
 
@@ -107,8 +110,10 @@ impl EdgeConfig {
         if t.gpio.is_none() && t.interval.is_none() && !t.manual {
             problems.push("trigger: enable at least one of gpio, interval, manual".into());
         }
-        if t.interval.is_some_and(|i| i < Duration::from_millis(100)) {
-            problems.push("trigger.interval must be at least 100ms".into());
+        if t.interval
+            .is_some_and(|i| i < Duration::from_millis(100) || i > DAY)
+        {
+            problems.push("trigger.interval must be from 100ms to 1 day".into());
         }
     }
 
@@ -136,6 +141,13 @@ impl EdgeConfig {
         }
         if self.status.heartbeat < Duration::from_secs(1) {
             problems.push("status.heartbeat must be at least 1s".into());
+        }
+        // Durations the hub may set too: bounded, so no timer is ever set past the clock's end.
+        if self.matching.cooldown > DAY {
+            problems.push("matching.cooldown must be at most 1 day".into());
+        }
+        if self.indicator.offline_after > DAY {
+            problems.push("indicator.offline_after must be at most 1 day".into());
         }
     }
 }
