@@ -15,6 +15,9 @@ use rollcall_runtime::seal::{FaceKeys, Kept, KeyFileError, KeyId, Purpose, SealE
 use rollcall_runtime::sqlite::{self, MigrateError};
 use rusqlite::{Connection, params};
 
+/// File name of the daemon's SQLite database inside the data directory.
+pub const FILE_NAME: &str = "edge.db";
+
 /// Migrations in order; `PRAGMA user_version` counts those applied. Only ever append.
 pub const MIGRATIONS: &[&str] = &[
     // 1: the outbox and the gallery.

@@ -11,3 +11,4 @@ pub mod cooldown;
 pub mod gallery;
 pub mod recognizer;
 pub mod record;
+pub mod tuning;

@@ -36,6 +36,3 @@ pub use decide::recognizer::Recognizer;
 pub use deliver::mqtt::Publisher;
 pub use hardware::{Hardware, PublisherLayer};
 pub use run::{DaemonError, run};
-
-/// File name of the daemon's SQLite database inside the data directory.
-pub const DB_FILE: &str = "edge.db";

@@ -14,12 +14,11 @@ use rollcall_shared::{ModelId, SiteZone, UnknownFaces};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::DB_FILE;
 use super::capture::trigger::{
     IntervalTrigger, Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx,
 };
 use super::clock::ClockState;
-use super::db::{Db, DbError};
+use super::db::{self, Db, DbError};
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
 use super::deliver::delivery::Tracker;
@@ -31,7 +30,8 @@ use super::light::status_light;
 use super::shutdown::{Shutdown, ShutdownTrigger};
 use super::sync::gallery_store::GalleryStore;
 use super::sync::unit_settings::{Restored, Tuner};
-use super::worker::{Tuning, Worker};
+use super::decide::tuning::Tuning;
+use super::worker::Worker;
 use crate::config::{EdgeConfig, Secrets};
 
 /// Records committed but not yet seen by the link.
@@ -255,7 +255,7 @@ fn open_state(
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let db = Db::open_with_keys(&config.data_dir.join(DB_FILE), &config.face_key_path())?;
+    let db = Db::open_with_keys(&config.data_dir.join(db::FILE_NAME), &config.face_key_path())?;
     let store = GalleryStore::new(db.clone(), model);
     let state = store.load()?;
     tracing::info!(version = %state.version, students = state.entries.len(), "gallery restored");

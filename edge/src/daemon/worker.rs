@@ -16,51 +16,18 @@ use tokio::time::Instant;
 use super::capture::camera::{CameraError, FrameSource};
 use super::capture::trigger::TriggerEvent;
 use super::clock::{ClockState, week_time};
-use super::decide::burst::{self, BurstTime, Settings};
+use super::decide::burst::{self, BurstTime};
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
 use super::decide::recognizer::Recognizer;
+use super::decide::tuning::Tuning;
 use super::deliver::outbox::{Committed, Outbox};
 use super::light::indicator::Event;
 use super::light::status_light::LightTx;
 use super::shutdown::Shutdown;
-use crate::config::EdgeConfig;
 
 /// The thread's name (shown by `top -H`).
 pub const THREAD_NAME: &str = "rollcall-pipeline";
-
-/// How the pipeline works: from `edge.toml`, with the hub's settings laid over it.
-#[derive(Clone, Debug)]
-pub struct Tuning {
-    pub settings: Settings,
-    pub frames: u8,
-    pub spacing: Duration,
-    /// The cooldown's period, and its bound for "the same stranger".
-    pub cooldown: (Duration, f32),
-}
-
-impl Tuning {
-    pub fn of(config: &EdgeConfig, model: rollcall_shared::ModelId) -> Tuning {
-        Tuning {
-            settings: Settings {
-                origin: super::decide::record::RecordOrigin {
-                    device: config.device.id,
-                    room: config.device.room.clone(),
-                    direction: config.device.direction,
-                    model,
-                },
-                gate: config.quality,
-                thresholds: config.matching.thresholds(),
-                same_in_burst: config.matching.same_in_burst(),
-                mode: config.matching.mode,
-                thumbnails: config.matching.thumbnails,
-            },
-            frames: config.burst.frames,
-            spacing: config.burst.spacing,
-            cooldown: (config.matching.cooldown, config.matching.same_stranger()),
-        }
-    }
-}
 
 /// What the pipeline thread owns.
 pub struct Worker {

@@ -194,7 +194,7 @@ pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> 
 pub fn school_zone(dir: &Path) -> Option<String> {
     // Any key: the zone is not sealed.
     let keys = rollcall_runtime::seal::FaceKeys::generate();
-    let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::DB_FILE), keys)
+    let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::db::FILE_NAME), keys)
         .ok()?;
     let store = rollcall_edge::daemon::sync::gallery_store::GalleryStore::new(
         db,
@@ -205,7 +205,7 @@ pub fn school_zone(dir: &Path) -> Option<String> {
 
 /// Records in the outbox of the daemon whose data dir is `dir` (read through SQLite).
 pub fn outbox_depth(dir: &Path) -> u32 {
-    let path = dir.join(rollcall_edge::daemon::DB_FILE);
+    let path = dir.join(rollcall_edge::daemon::db::FILE_NAME);
     if !path.exists() {
         return 0;
     }

@@ -1,0 +1,45 @@
+//! How the pipeline decides, as one value: the burst's [`Settings`] (origin, quality gate,
+//! thresholds, mode), how many frames and how far apart, and the cooldown. Built from
+//! `edge.toml` with the hub's settings laid over it; the worker reads it afresh at each burst,
+//! so settings from the hub take effect from the next one.
+
+use std::time::Duration;
+
+use rollcall_shared::ModelId;
+
+use super::burst::Settings;
+use super::record::RecordOrigin;
+use crate::config::EdgeConfig;
+
+/// How the pipeline works: from `edge.toml`, with the hub's settings laid over it.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    pub settings: Settings,
+    pub frames: u8,
+    pub spacing: Duration,
+    /// The cooldown's period, and its bound for "the same stranger".
+    pub cooldown: (Duration, f32),
+}
+
+impl Tuning {
+    pub fn of(config: &EdgeConfig, model: ModelId) -> Tuning {
+        Tuning {
+            settings: Settings {
+                origin: RecordOrigin {
+                    device: config.device.id,
+                    room: config.device.room.clone(),
+                    direction: config.device.direction,
+                    model,
+                },
+                gate: config.quality,
+                thresholds: config.matching.thresholds(),
+                same_in_burst: config.matching.same_in_burst(),
+                mode: config.matching.mode,
+                thumbnails: config.matching.thumbnails,
+            },
+            frames: config.burst.frames,
+            spacing: config.burst.spacing,
+            cooldown: (config.matching.cooldown, config.matching.same_stranger()),
+        }
+    }
+}
