@@ -57,7 +57,7 @@ fn watch_class(
             "attendance_rate": s.attendance_rate,
             "threshold": threshold,
         });
-        hooks.enqueue(conn, Event::StudentAtRisk, &payload, now.0)?;
+        hooks.enqueue(conn, Event::StudentAtRisk, &payload, now)?;
     }
     Ok(fell.len())
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 pub mod preview;
 
-use crate::store::marks::{Mark, Override};
+use crate::store::marks::{Mark, Override, Source};
 use crate::store::sightings::Movement;
 use crate::store::timetable::{Holiday, Slot, Term};
 
@@ -127,42 +127,6 @@ pub fn sessions_between(
         .take(366)
         .flat_map(|d| sessions_on(d, slots, calendar))
         .collect()
-}
-
-/// Where a roster mark came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// An accepted record (Confident, or approved or reassigned in review).
-    Record,
-    /// A teacher's override.
-    Override,
-    /// The session ended without a record.
-    Closed,
-    /// Nothing yet: the session is still open.
-    Open,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Record => "record",
-            Source::Override => "override",
-            Source::Closed => "closed",
-            Source::Open => "open",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Source> {
-        [
-            Source::Record,
-            Source::Override,
-            Source::Closed,
-            Source::Open,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-    }
 }
 
 /// One student's line in a session roster.

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rollcall_shared::DeviceId;
+use rollcall_shared::{DeviceId, UnixMillis};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
@@ -106,13 +106,14 @@ pub async fn run(db: Db, view: watch::Sender<View>, mut stop: watch::Receiver<bo
             .write(move |sql| {
                 let now = cluster::now(sql)?;
                 let read = Instant::now();
-                let epoch = now - now.rem_euclid(millis(BEAT));
+                let epoch = UnixMillis(now.0 - now.0.rem_euclid(millis(BEAT)));
                 cluster::beat(sql, &id, now)?;
-                let live = cluster::live(sql, epoch - millis(ALIVE), epoch - millis(JOIN))?;
-                let leader = cluster::hold(sql, LEADER, &id, now, now + millis(LEASE))?;
+                let live =
+                    cluster::live(sql, epoch.saturating_sub(ALIVE), epoch.saturating_sub(JOIN))?;
+                let leader = cluster::hold(sql, LEADER, &id, now, now.saturating_add(LEASE))?;
                 // When the database's next read instant comes, on this hub's monotonic clock.
-                let next = epoch + millis(BEAT) + millis(READ_AFTER);
-                let wake = read + Duration::from_millis((next - now).unsigned_abs());
+                let next = epoch.saturating_add(BEAT + READ_AFTER);
+                let wake = read + Duration::from_millis(next.millis_since(now).unsigned_abs());
                 Ok::<_, crate::store::StoreError>((live, leader, wake))
             })
             .await;

@@ -52,6 +52,7 @@ pub mod setup;
 pub mod store;
 pub mod strangers;
 pub mod subject_access;
+pub mod timings;
 pub mod unit_settings;
 pub mod web;
 

@@ -19,11 +19,11 @@
 use rollcall_shared::UnixMillis;
 use serde::Serialize;
 
-use crate::attendance::{self, Rules, Session, Source};
+use crate::attendance::{self, Rules, Session};
 use crate::review::ACCEPTED;
 use crate::session_rosters::{Loaded, calendar, hhmm};
 use crate::store::audit::{self, Change};
-use crate::store::marks::Mark;
+use crate::store::marks::{Mark, Source};
 use crate::store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};
 use crate::store::{Sql, StoreError, school, timetable};
 

@@ -11,9 +11,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::attendance::Rules;
-use crate::attendance::{self, Calendar, Evidence, RosterRow, Session, Source};
+use crate::attendance::{self, Calendar, Evidence, RosterRow, Session};
 use crate::review::ACCEPTED;
-use crate::store::marks::{self, Mark, Override};
+use crate::store::marks::{self, Mark, Override, Source};
 use crate::store::register::{self, Amendment, ClosedSession, Code};
 use crate::store::school::{self, Student};
 use crate::store::sightings::{self, Movement};

@@ -29,6 +29,13 @@ impl UnixMillis {
                 .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
         )
     }
+
+    pub fn saturating_sub(self, d: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
 }
 
 impl From<SystemTime> for UnixMillis {

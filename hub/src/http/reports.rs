@@ -260,7 +260,7 @@ fn session_csv(r: &SessionRoster) -> String {
 }
 
 /// A roster line's source as its JSON name (`record`, `teacher`, …).
-pub(super) fn source_text(source: crate::attendance::Source) -> String {
+pub(super) fn source_text(source: crate::store::marks::Source) -> String {
     serde_json::to_value(source)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -29,7 +29,7 @@ pub struct Metrics {
     pub broker_errors: AtomicU64,
     pub login_refused: AtomicU64,
     /// Durations and per-route counts for Prometheus (`crate::prometheus`).
-    pub timings: crate::prometheus::live::Live,
+    pub timings: crate::timings::Timings,
 }
 
 /// A point-in-time copy for JSON.

@@ -288,7 +288,7 @@ impl Batch<'_> {
                     let (name, room) = room.unwrap_or_default();
                     let about = serde_json::json!({"device": device, "name": name, "room": room});
                     self.hooks
-                        .enqueue(tx, Event::DeviceOffline, &about, now.0)?;
+                        .enqueue(tx, Event::DeviceOffline, &about, now)?;
                 }
                 Message::GalleryRequest(req) => {
                     counted.push(|m| &m.gallery_requests);

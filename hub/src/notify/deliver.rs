@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
+use rollcall_shared::UnixMillis;
 use rusqlite::params;
 use tokio::sync::watch;
 
 use super::Hooks;
-use super::sign::{MAX_ATTEMPTS, retry_delay_ms, signature};
+use super::sign::{MAX_ATTEMPTS, retry_delay, signature};
 use crate::store::{Db, Sql, StoreError};
 
 /// How often due deliveries are looked for.
@@ -42,7 +43,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
             _ = stop.changed() => return,
             _ = every.tick() => {}
         }
-        let now = clock.now().0;
+        let now = clock.now();
         let due = db.read(move |sql| due(sql, now)).await;
         let due = match due {
             Ok(d) => d,
@@ -61,7 +62,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
     }
 }
 
-fn due(sql: &dyn Sql, now: i64) -> Result<Vec<Due>, StoreError> {
+fn due(sql: &dyn Sql, now: UnixMillis) -> Result<Vec<Due>, StoreError> {
     let rows = sql.query_map(
         "SELECT id, url, event, payload, attempts FROM webhook_deliveries
          WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= ?1
@@ -81,7 +82,12 @@ fn due(sql: &dyn Sql, now: i64) -> Result<Vec<Due>, StoreError> {
 }
 
 /// POSTs one delivery: `Ok` on a 2xx answer, else why not.
-async fn send(client: &reqwest::Client, hooks: &Hooks, d: &Due, now: i64) -> Result<(), String> {
+async fn send(
+    client: &reqwest::Client,
+    hooks: &Hooks,
+    d: &Due,
+    now: UnixMillis,
+) -> Result<(), String> {
     let hook = hooks
         .0
         .iter()
@@ -107,7 +113,12 @@ async fn send(client: &reqwest::Client, hooks: &Hooks, d: &Due, now: i64) -> Res
     }
 }
 
-fn record(sql: &dyn Sql, d: &Due, outcome: Result<(), String>, now: i64) -> Result<(), StoreError> {
+fn record(
+    sql: &dyn Sql,
+    d: &Due,
+    outcome: Result<(), String>,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
     let attempts = d.attempts + 1;
     match outcome {
         Ok(()) => {
@@ -139,7 +150,7 @@ fn record(sql: &dyn Sql, d: &Due, outcome: Result<(), String>, now: i64) -> Resu
             sql.execute(
                 "UPDATE webhook_deliveries SET attempts = ?2, next_at = ?3, last_error = ?4
                  WHERE id = ?1",
-                params![d.id, attempts, now + retry_delay_ms(attempts), e],
+                params![d.id, attempts, now.saturating_add(retry_delay(attempts)), e],
             )?;
         }
     }

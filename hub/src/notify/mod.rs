@@ -13,6 +13,7 @@ pub mod sign;
 
 use std::path::Path;
 
+use rollcall_shared::UnixMillis;
 use rusqlite::params;
 
 pub use crate::config::Event;
@@ -85,7 +86,7 @@ impl Hooks {
         sql: &dyn Sql,
         event: Event,
         payload: &serde_json::Value,
-        now: i64,
+        now: UnixMillis,
     ) -> Result<usize, StoreError> {
         let body = serde_json::json!({"event": event, "at": now, "data": payload}).to_string();
         let mut n = 0;

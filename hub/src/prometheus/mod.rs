@@ -20,14 +20,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use warp::Filter as _;
 
-pub mod live;
-
-pub use live::Live;
-
 use crate::http_state::Hub;
 use crate::ingest::Metrics;
 use crate::ingest::metrics::MetricsSnapshot;
 use crate::store::StoreError;
+use crate::timings::Timings;
 
 /// What is read from the database and the broker at each scrape.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,22 +48,22 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    pub fn new(live: &Live, metrics: &Metrics) -> Self {
+    pub fn new(timings: &Timings, metrics: &Metrics) -> Self {
         let mut registry = Registry::with_prefix("rollcall_hub");
         registry.register(
             "http_requests",
             "API requests answered, by route template, method and status",
-            live.requests.clone(),
+            timings.requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
             "How long API requests took, by route template",
-            live.durations.clone(),
+            timings.durations.clone(),
         );
         registry.register(
             "ingest_batch_duration_seconds",
             "How long a batch of door units' messages took to store and acknowledge",
-            live.ingest.clone(),
+            timings.ingest.clone(),
         );
         let state = Arc::new(Mutex::new((metrics.snapshot(), Gauges::default())));
         registry.register_collector(Box::new(Scraped(state.clone())));
@@ -306,11 +303,11 @@ mod tests {
 
     #[test]
     fn the_text_names_every_metric_with_its_value() {
-        let (live, metrics) = (Live::default(), Metrics::default());
+        let (timings, metrics) = (Timings::default(), Metrics::default());
         crate::ingest::metrics::add(&metrics.records_stored, 3);
-        live.request("POST", "/devices", 201, Duration::from_millis(12));
-        live.ingest_batch(Duration::from_millis(3));
-        let exporter = Exporter::new(&live, &metrics);
+        timings.request("POST", "/devices", 201, Duration::from_millis(12));
+        timings.ingest_batch(Duration::from_millis(3));
+        let exporter = Exporter::new(&timings, &metrics);
         let gauges = Gauges {
             review_queue: 4,
             devices_online: 2,

@@ -43,7 +43,7 @@ pub(super) async fn close_registers(
             .write(move |tx| {
                 let closed = register::close_due(tx, &rules, grace, now)?;
                 for session in &closed {
-                    hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now.0)?;
+                    hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now)?;
                 }
                 register::admit_late(tx, &rules, now)?;
                 crate::at_risk::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;

@@ -1,6 +1,7 @@
 //! The hubs sharing the database and the leases they hold: plain reads and writes. Which hub
 //! handles what is decided by `crate::cluster`, never here.
 
+use rollcall_shared::UnixMillis;
 use rusqlite::params;
 
 use super::{Dialect, Sql, StoreError};
@@ -17,9 +18,9 @@ const LIVE: &str = "SELECT id FROM hubs WHERE seen_at > ?1 AND started_at <= ?2 
 const GONE: &str = "DELETE FROM hubs WHERE seen_at <= ?1";
 const LEAVE: &str = "DELETE FROM hubs WHERE id = ?1";
 
-/// The database server's clock, Unix ms. The hubs judge each other by it, not by their own
+/// The database server's clock. The hubs judge each other by it, not by their own
 /// clocks, so a hub whose clock is off is neither counted dead nor counts the others dead.
-pub fn now(sql: &dyn Sql) -> Result<i64, StoreError> {
+pub fn now(sql: &dyn Sql) -> Result<UnixMillis, StoreError> {
     let query = match sql.dialect() {
         Dialect::Postgres => "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
         Dialect::Sqlite => "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
@@ -31,23 +32,23 @@ pub fn now(sql: &dyn Sql) -> Result<i64, StoreError> {
 /// are computed from them, and no sum of these can overflow.
 const SANE: std::ops::RangeInclusive<i64> = 946_684_800_000..=253_402_300_799_999;
 
-fn sane(now: i64) -> Result<i64, StoreError> {
+fn sane(now: i64) -> Result<UnixMillis, StoreError> {
     match SANE.contains(&now) {
-        true => Ok(now),
+        true => Ok(UnixMillis(now)),
         false => Err(StoreError::Config(format!(
             "the server's clock reads {now} ms since 1970, not a time between 2000 and 9999"
         ))),
     }
 }
 
-/// Takes or renews lease `name` for `holder` until `until` (Unix ms); `false` when another
+/// Takes or renews lease `name` for `holder` until `until`; `false` when another
 /// holds it and it has not run out at `now`.
 pub fn hold(
     sql: &dyn Sql,
     name: &str,
     holder: &str,
-    now: i64,
-    until: i64,
+    now: UnixMillis,
+    until: UnixMillis,
 ) -> Result<bool, StoreError> {
     Ok(sql.execute(HOLD, params![name, holder, until, now])? == 1)
 }
@@ -59,14 +60,18 @@ pub fn release(sql: &dyn Sql, name: &str, holder: &str) -> Result<(), StoreError
 }
 
 /// Says hub `id` is alive at `now`.
-pub fn beat(sql: &dyn Sql, id: &str, now: i64) -> Result<(), StoreError> {
+pub fn beat(sql: &dyn Sql, id: &str, now: UnixMillis) -> Result<(), StoreError> {
     sql.execute(BEAT, params![id, now])?;
     Ok(())
 }
 
 /// The hubs seen after `since` that started by `joined`, by id; those not seen since are
 /// forgotten.
-pub fn live(sql: &dyn Sql, since: i64, joined: i64) -> Result<Vec<String>, StoreError> {
+pub fn live(
+    sql: &dyn Sql,
+    since: UnixMillis,
+    joined: UnixMillis,
+) -> Result<Vec<String>, StoreError> {
     sql.execute(GONE, params![since])?;
     let ids = sql.query_map(LIVE, params![since, joined], |r| r.get(0))?;
     Ok(ids.into_iter().collect::<Result<_, _>>()?)
@@ -86,9 +91,9 @@ mod tests {
     #[test]
     fn the_database_clock_is_unix_milliseconds() {
         each(|db| {
-            let before = rollcall_shared::UnixMillis::now().0;
-            let now = db.write_blocking(now).unwrap();
-            let after = rollcall_shared::UnixMillis::now().0;
+            let before = UnixMillis::now().0;
+            let now = db.write_blocking(now).unwrap().0;
+            let after = UnixMillis::now().0;
             // The server runs on this machine: its clock is this one's, to the millisecond.
             assert!(
                 before - 1 <= now && now <= after + 1,
@@ -99,7 +104,10 @@ mod tests {
 
     #[test]
     fn a_clock_far_off_is_refused_not_computed_with() {
-        assert_eq!(sane(1_764_000_000_000).unwrap(), 1_764_000_000_000);
+        assert_eq!(
+            sane(1_764_000_000_000).unwrap(),
+            UnixMillis(1_764_000_000_000)
+        );
         for absurd in [i64::MIN, -1, 0, i64::MAX] {
             let e = sane(absurd).unwrap_err().to_string();
             assert!(e.contains("server's clock"), "{e}");
@@ -110,8 +118,16 @@ mod tests {
     fn a_lease_has_one_holder_until_it_runs_out() {
         each(|db| {
             let hold = |who: &str, now: i64| {
-                db.write_blocking(|sql| hold(sql, "leader", who, now, now + 15_000))
-                    .unwrap()
+                db.write_blocking(|sql| {
+                    hold(
+                        sql,
+                        "leader",
+                        who,
+                        UnixMillis(now),
+                        UnixMillis(now + 15_000),
+                    )
+                })
+                .unwrap()
             };
             assert!(hold("a", 0));
             assert!(!hold("b", 1_000), "a holds it");
@@ -131,14 +147,17 @@ mod tests {
             let write = |f: &dyn Fn(&dyn Sql) -> Result<(), StoreError>| {
                 db.write_blocking(|sql| f(sql)).unwrap()
             };
-            write(&|sql| beat(sql, "b", 1_000));
-            write(&|sql| beat(sql, "a", 5_000));
-            write(&|sql| beat(sql, "c", 9_000));
-            let live = |since, joined| db.write_blocking(|sql| live(sql, since, joined)).unwrap();
+            write(&|sql| beat(sql, "b", UnixMillis(1_000)));
+            write(&|sql| beat(sql, "a", UnixMillis(5_000)));
+            write(&|sql| beat(sql, "c", UnixMillis(9_000)));
+            let live = |since, joined| {
+                db.write_blocking(|sql| live(sql, UnixMillis(since), UnixMillis(joined)))
+                    .unwrap()
+            };
             assert_eq!(live(0, 9_000), ["a", "b", "c"]);
             assert_eq!(live(0, 8_999), ["a", "b"], "c has not joined yet");
             assert_eq!(live(4_000, 9_000), ["a", "c"]);
-            write(&|sql| beat(sql, "a", 12_000));
+            write(&|sql| beat(sql, "a", UnixMillis(12_000)));
             assert_eq!(
                 live(4_000, 9_000),
                 ["a", "c"],

@@ -60,6 +60,42 @@ impl Mark {
     }
 }
 
+/// Where a roster mark came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An accepted record (Confident, or approved or reassigned in review).
+    Record,
+    /// A teacher's override.
+    Override,
+    /// The session ended without a record.
+    Closed,
+    /// Nothing yet: the session is still open.
+    Open,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Record => "record",
+            Source::Override => "override",
+            Source::Closed => "closed",
+            Source::Open => "open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        [
+            Source::Record,
+            Source::Override,
+            Source::Closed,
+            Source::Open,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
 /// A teacher's override for one student in one session.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Override {

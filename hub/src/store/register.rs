@@ -10,11 +10,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::id_col;
-use super::marks::Mark;
+use super::marks::{Mark, Source};
 use super::records::Status;
 use super::timetable::Slot;
 use super::{Row, Sql, StoreError};
-use crate::attendance::Source;
 
 const CODES: &str = "SELECT code, meaning, mark, retired FROM attendance_codes ORDER BY rowid";
 const CODE: &str = "SELECT code, meaning, mark, retired FROM attendance_codes WHERE code = ?1";

@@ -1,5 +1,6 @@
-//! What the hub counts for Prometheus as it happens (requests, their durations, ingest
-//! batches): a leaf that whoever counts imports, and the exporter reads at each scrape.
+//! What the hub times as it happens (API requests, their durations, ingest batches): a leaf
+//! that whoever counts imports, and the Prometheus exporter (`crate::prometheus`) reads at
+//! each scrape.
 
 use std::time::Duration;
 
@@ -9,33 +10,33 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct Request {
+pub(crate) struct Request {
     method: String,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(super) struct Route {
+pub(crate) struct Route {
     route: String,
 }
 
-pub(super) type Durations = Family<Route, Histogram, fn() -> Histogram>;
+pub(crate) type Durations = Family<Route, Histogram, fn() -> Histogram>;
 
 /// Seconds, from 1 ms doubling to about 33 s.
 fn seconds() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
 }
 
-/// What the hub counts for Prometheus as it happens.
+/// What the hub times as it happens.
 #[derive(Debug)]
-pub struct Live {
-    pub(super) requests: Family<Request, Counter>,
-    pub(super) durations: Durations,
-    pub(super) ingest: Histogram,
+pub struct Timings {
+    pub(crate) requests: Family<Request, Counter>,
+    pub(crate) durations: Durations,
+    pub(crate) ingest: Histogram,
 }
 
-impl Default for Live {
+impl Default for Timings {
     fn default() -> Self {
         Self {
             requests: Family::default(),
@@ -45,7 +46,7 @@ impl Default for Live {
     }
 }
 
-impl Live {
+impl Timings {
     /// One API request answered.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
         let labels = Request {
