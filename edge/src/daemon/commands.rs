@@ -45,7 +45,8 @@ pub fn faces_key_lost(args: FacesKeyLostArgs) -> anyhow::Result<ExitCode> {
         true => FaceKeys::load(&key_file)?,
         false => FaceKeys::generate(),
     };
-    let db = crate::daemon::db::Db::open(&config.data_dir.join(crate::daemon::db::FILE_NAME), keys)?;
+    let db =
+        crate::daemon::db::Db::open(&config.data_dir.join(crate::daemon::db::FILE_NAME), keys)?;
     let lacking = db.lacking()?;
     let records: usize = lacking.records.values().sum();
     if records == 0 && lacking.gallery.is_none() {

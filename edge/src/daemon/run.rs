@@ -21,6 +21,7 @@ use super::clock::ClockState;
 use super::db::{self, Db, DbError};
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
+use super::decide::tuning::Tuning;
 use super::deliver::delivery::Tracker;
 use super::deliver::link::Link;
 use super::deliver::mqtt::{self, Endpoint, MqttError};
@@ -30,7 +31,6 @@ use super::light::status_light;
 use super::shutdown::{Shutdown, ShutdownTrigger};
 use super::sync::gallery_store::GalleryStore;
 use super::sync::unit_settings::{Restored, Tuner};
-use super::decide::tuning::Tuning;
 use super::worker::Worker;
 use crate::config::{EdgeConfig, Secrets};
 
@@ -255,7 +255,10 @@ fn open_state(
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let db = Db::open_with_keys(&config.data_dir.join(db::FILE_NAME), &config.face_key_path())?;
+    let db = Db::open_with_keys(
+        &config.data_dir.join(db::FILE_NAME),
+        &config.face_key_path(),
+    )?;
     let store = GalleryStore::new(db.clone(), model);
     let state = store.load()?;
     tracing::info!(version = %state.version, students = state.entries.len(), "gallery restored");

@@ -194,8 +194,9 @@ pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> 
 pub fn school_zone(dir: &Path) -> Option<String> {
     // Any key: the zone is not sealed.
     let keys = rollcall_runtime::seal::FaceKeys::generate();
-    let db = rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::db::FILE_NAME), keys)
-        .ok()?;
+    let db =
+        rollcall_edge::daemon::db::Db::open(&dir.join(rollcall_edge::daemon::db::FILE_NAME), keys)
+            .ok()?;
     let store = rollcall_edge::daemon::sync::gallery_store::GalleryStore::new(
         db,
         rollcall_shared::ModelId::new("any").unwrap(),

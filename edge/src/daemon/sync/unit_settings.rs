@@ -13,9 +13,9 @@ use tokio::sync::watch;
 use super::gallery_store::GalleryStore;
 use crate::config::{EdgeConfig, with_hub_settings};
 use crate::daemon::db::DbError;
+use crate::daemon::decide::tuning::Tuning;
 use crate::daemon::light::indicator::Event;
 use crate::daemon::light::status_light::LightTx;
-use crate::daemon::decide::tuning::Tuning;
 
 /// The unit's settings: where they come from and where they go.
 #[derive(Debug)]
