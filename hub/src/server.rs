@@ -169,7 +169,7 @@ pub async fn run_on(
             stop.clone(),
         ));
     }
-    tasks.spawn(crate::http::serve(hub, http, tls, stop.clone()));
+    tasks.spawn(crate::http::conn::serve(hub, http, tls, stop.clone()));
     let config = &parts.config;
     tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     shutdown.await;

@@ -10,7 +10,7 @@ mod auth;
 mod calendar;
 mod class_photo;
 mod classes;
-mod conn;
+pub(crate) mod conn;
 mod consent;
 mod devices;
 pub(crate) mod digest;
@@ -51,9 +51,6 @@ use std::time::Instant;
 
 use bytes::Buf;
 use futures_util::{Stream, StreamExt};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, Method, header};
@@ -67,17 +64,6 @@ pub use router::ROUTES;
 use dispatch::{BodyStream, Head};
 
 use crate::http_state::Hub;
-
-/// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true, within the
-/// connection limits of `[http]` (see [`conn`]).
-pub async fn serve(
-    hub: Arc<Hub>,
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    stop: watch::Receiver<bool>,
-) {
-    conn::serve(hub, listener, tls, stop).await;
-}
 
 /// The whole API as one warp filter, with the client address from the connection.
 pub fn routes(hub: Arc<Hub>) -> BoxedFilter<(Response,)> {

@@ -7,7 +7,8 @@ use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Sql, StoreError};
+use super::error::StoreError;
+use super::sql::Sql;
 
 const INSERT: &str = "INSERT INTO audit_log (actor, action, target, before, after, at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";

@@ -4,7 +4,8 @@
 use rollcall_shared::UnixMillis;
 use rusqlite::params;
 
-use super::{Dialect, Sql, StoreError};
+use super::error::StoreError;
+use super::sql::{Dialect, Sql};
 
 // Taken when free, expired, or already ours (then renewed); one statement, so two hubs asking
 // at once cannot both get it.

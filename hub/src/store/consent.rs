@@ -10,7 +10,9 @@ use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::{Row, Sql, StoreError, id_col, readable};
+use super::columns::{id_col, readable};
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 const SELECT_STATE: &str = "SELECT consent FROM students WHERE id = ?1";
 const SET_STATE: &str = "UPDATE students SET consent = ?2 WHERE id = ?1";

@@ -5,7 +5,9 @@ use rollcall_shared::{DeviceId, DeviceStatus, Direction, OLDEST_VERSION, UnixMil
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Row, Sql, StoreError, id_col};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 const INSERT: &str = "INSERT INTO devices (id, name, room, direction, enabled, credential_hash,
     created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)";
@@ -272,8 +274,9 @@ mod tests {
     use rollcall_shared::{ClockSync, GalleryVersion, ModelId};
 
     use super::*;
+    use crate::store::db::Db;
     use crate::store::engines::{each, read, write};
-    use crate::store::{Db, provisioning};
+    use crate::store::provisioning;
 
     fn register(db: &Db, name: &str) -> Result<Device, StoreError> {
         let device = Device::new(DeviceId::random(), name, "Lab 3", UnixMillis(5));

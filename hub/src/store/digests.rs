@@ -10,8 +10,9 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::id_col;
-use super::{Sql, StoreError};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::Sql;
 
 const SELECT_DIGEST: &str = "SELECT status, attempts, next_at, last_error FROM email_digests WHERE user_id = ?1 AND day = ?2";
 const UPSERT_DIGEST: &str = "INSERT INTO email_digests
@@ -166,9 +167,10 @@ pub fn set_at_risk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::Db;
     use crate::store::engines::each;
+    use crate::store::imports;
     use crate::store::users::{self, Role};
-    use crate::store::{Db, imports};
 
     fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
         db.write_blocking(f).unwrap()

@@ -3,8 +3,11 @@
 //! suite holds both to the same behaviour. Without a PostgreSQL server installed the tests
 //! fail, saying how to install one: CI always has it.
 
+use super::db::{DATABASE_FILE, Db};
+use super::error::StoreError;
+use super::keyring::Keyring;
 use super::postgres::Target;
-use super::{Db, Sql, StoreError};
+use super::sql::Sql;
 
 /// A migrated database on one engine, and what keeps it alive.
 pub(crate) struct Engine {
@@ -16,7 +19,7 @@ pub(crate) struct Engine {
 
 pub(crate) fn sqlite() -> Engine {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join(super::DATABASE_FILE), test_keys()).unwrap();
+    let db = Db::open(&dir.path().join(DATABASE_FILE), test_keys()).unwrap();
     Engine {
         name: "SQLite",
         db,
@@ -48,8 +51,8 @@ pub(crate) fn postgres() -> Engine {
 }
 
 /// A key of its own for one test's database.
-pub(crate) fn test_keys() -> super::keys::Keyring {
-    super::keys::Keyring::fixed(rollcall_runtime::seal::FaceKeys::generate())
+pub(crate) fn test_keys() -> Keyring {
+    Keyring::fixed(rollcall_runtime::seal::FaceKeys::generate())
 }
 
 /// Runs `test` on a fresh database of each engine, saying which one failed.

@@ -8,7 +8,9 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Sql, StoreError, id_col, unseal};
+use super::columns::{id_col, unseal};
+use super::error::StoreError;
+use super::sql::Sql;
 
 const LIST: &str = "SELECT id, model, quality, figures, thumbnail IS NOT NULL AS has_thumbnail,
     created_at, source, record_id, active FROM embeddings WHERE student_id = ?1

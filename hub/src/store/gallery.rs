@@ -9,7 +9,9 @@ use rollcall_shared::{
 };
 use rusqlite::params;
 
-use super::{Sql, StoreError, seal, unseal};
+use super::columns::{readable, seal, unseal};
+use super::error::StoreError;
+use super::sql::Sql;
 
 const SELECT: &str = "SELECT version, state FROM device_galleries WHERE device_id = ?1";
 const ALL_STATES: &str = "SELECT device_id, state FROM device_galleries";
@@ -64,7 +66,7 @@ pub fn forget_faces(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreErr
         Ok((r.get::<String>("device_id")?, r.get::<Vec<u8>>("state")?))
     })?;
     let mut forgotten = 0;
-    for (device, bytes) in super::readable(rows, "gallery state")? {
+    for (device, bytes) in readable(rows, "gallery state")? {
         let (mut entries, timetable) = decode(sql, &device, &bytes)?;
         let held = entries
             .iter_mut()
@@ -125,7 +127,7 @@ mod tests {
             });
             db.write_blocking(|sql| {
                 assert_eq!(last_sent(sql, device, &model)?, None);
-                crate::store::register_device_in(sql, device);
+                crate::store::fixtures::register_device_in(sql, device);
                 save_sent(sql, device, &state, UnixMillis(1))?;
                 assert_eq!(last_sent(sql, device, &model)?.as_ref(), Some(&state));
                 // An erased student's templates go; their entry stays for the next delta.

@@ -8,8 +8,9 @@ use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::id_col;
-use super::{Sql, StoreError};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::Sql;
 
 /// An imported row as the hub holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]

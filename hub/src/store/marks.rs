@@ -8,8 +8,9 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::id_col;
-use super::{Row, Sql, StoreError};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 const UPSERT: &str =
     "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at)

@@ -4,7 +4,7 @@
 use rollcall_runtime::sqlite;
 use rusqlite::Connection;
 
-use super::StoreError;
+use super::error::StoreError;
 
 mod first;
 

@@ -5,8 +5,9 @@
 use rollcall_shared::{DeviceId, UnixMillis};
 use rusqlite::params;
 
-use super::id_col;
-use super::{Sql, StoreError};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::Sql;
 
 const INSERT: &str = "INSERT INTO provisioning_codes
     (digest, device_id, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -63,9 +64,10 @@ pub fn spend(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::Db;
     use crate::store::devices::{self, Device};
     use crate::store::engines::each;
-    use crate::store::{Db, Sql};
+    use crate::store::sql::Sql;
 
     fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
         db.write_blocking(f).unwrap()

@@ -7,8 +7,10 @@ use rollcall_shared::{AttendanceRecord, Candidate, DeviceId, RecordId, StudentId
 use rusqlite::params;
 use serde::Serialize;
 
+use super::columns::{id_col, readable, seal, unseal};
+use super::error::StoreError;
 use super::records::candidates_json;
-use super::{Row, Sql, StoreError, id_col, readable, seal, unseal};
+use super::sql::{Row, Sql};
 
 const INSERT: &str = "INSERT INTO quarantine (record_id, device_id, room, captured_at,
     received_at, decision, candidates, thumbnail, reason, detail)
@@ -146,8 +148,11 @@ mod tests {
     use rollcall_shared::*;
 
     fn record(captured_at: i64) -> AttendanceRecord {
-        let mut r =
-            crate::store::sample_record(Decision::Uncertain, captured_at, &[StudentId::random()]);
+        let mut r = crate::store::fixtures::sample_record(
+            Decision::Uncertain,
+            captured_at,
+            &[StudentId::random()],
+        );
         r.thumbnail = Some(Thumbnail(vec![0xFF, 0xD8, 1]));
         r
     }

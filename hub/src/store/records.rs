@@ -15,7 +15,9 @@ use rusqlite::params;
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Row, Sql, StoreError, id_col, open_embedding, readable, seal, seal_embedding, unseal};
+use super::columns::{id_col, open_embedding, readable, seal, seal_embedding, unseal};
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 /// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
 /// CHECK of migration 4, the first day the API accepts).

@@ -9,11 +9,12 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::id_col;
+use super::columns::id_col;
+use super::error::StoreError;
 use super::marks::{Mark, Source};
 use super::records::Status;
+use super::sql::{Row, Sql};
 use super::timetable::Slot;
-use super::{Row, Sql, StoreError};
 
 const CODES: &str = "SELECT code, meaning, mark, retired FROM attendance_codes ORDER BY rowid";
 const CODE: &str = "SELECT code, meaning, mark, retired FROM attendance_codes WHERE code = ?1";

@@ -8,7 +8,9 @@ use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Row, Sql, StoreError, id_col, readable};
+use super::columns::{id_col, readable};
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 const INSERT: &str = "INSERT INTO roll_calls (id, kind, started_at, started_by)
     VALUES (?1, ?2, ?3, ?4)";

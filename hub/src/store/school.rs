@@ -12,8 +12,11 @@ use uuid::Uuid;
 
 use rollcall_runtime::seal::Purpose;
 
-use super::{Row, Sql, StoreError, embedding_col, readable, seal, seal_embedding};
-use super::{consent, id_col};
+use super::columns::id_col;
+use super::columns::{embedding_col, readable, seal, seal_embedding};
+use super::consent;
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";

@@ -9,8 +9,10 @@ use rollcall_shared::{ClassId, Decision, Direction, RecordId, StudentId, UnixMil
 use rusqlite::params;
 use serde::Serialize;
 
+use super::columns::{id_col, readable};
+use super::error::StoreError;
 use super::records::Status;
-use super::{Row, Sql, StoreError, id_col, readable};
+use super::sql::{Row, Sql};
 
 // ?4 and ?5: the statuses that count. A record facing out is not a sighting.
 const IN_ROOM: &str = "SELECT final_student, captured_at, id FROM records
@@ -160,7 +162,7 @@ mod tests {
             let class = ClassId::random();
             let device = rollcall_shared::DeviceId::random();
             write(db, |sql| {
-                crate::store::register_device_in(sql, device);
+                crate::store::fixtures::register_device_in(sql, device);
                 let c = Class {
                     id: class,
                     name: "7B".into(),
@@ -181,7 +183,7 @@ mod tests {
                 }
                 school::add_member(sql, class, member)?;
                 for (student, direction) in [(member, Direction::Out), (other, Direction::In)] {
-                    let mut r = crate::store::sample_record(
+                    let mut r = crate::store::fixtures::sample_record(
                         Decision::Confident,
                         records::EARLIEST_MS + 5,
                         &[student],

@@ -6,8 +6,9 @@ use rollcall_shared::UnixMillis;
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::id_col;
-use super::{Sql, StoreError};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::Sql;
 
 const INSERT_SIGNIN: &str =
     "INSERT INTO signins (id, user_id, created_at, ends_at) VALUES (?1, ?2, ?3, ?4)";
@@ -116,9 +117,10 @@ pub fn prune(sql: &dyn Sql, user: Uuid, now: UnixMillis) -> Result<(), StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::Db;
     use crate::store::engines::each;
+    use crate::store::sql::Sql;
     use crate::store::users::{self, Role};
-    use crate::store::{Db, Sql};
 
     fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
         db.write_blocking(f).unwrap()

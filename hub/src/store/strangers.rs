@@ -7,9 +7,9 @@ use rollcall_shared::{Embedding, RecordId, StudentId, UnixMillis};
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::{
-    Row, Sql, StoreError, embedding_col, id_col, open_embedding, readable, seal_embedding,
-};
+use super::columns::{embedding_col, id_col, open_embedding, readable, seal_embedding};
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 // Walks the partial index of migration 7, newest first.
 const PENDING_UNKNOWN: &str = "SELECT id, room, captured_at, model, embedding, quality
@@ -142,10 +142,10 @@ mod tests {
                             Decision::Unknown => vec![],
                             _ => vec![StudentId::random()],
                         };
-                        let mut r = crate::store::sample_record(decision, T + at, &named);
+                        let mut r = crate::store::fixtures::sample_record(decision, T + at, &named);
                         r.embedding = Embedding([at as f32; EMBEDDING_DIM]);
                         r.thumbnail = crop.then(|| Thumbnail(vec![0xFF, 0xD8]));
-                        crate::store::register_device_in(sql, r.device);
+                        crate::store::fixtures::register_device_in(sql, r.device);
                         let standing = crate::ingest::arrival::standing(&r);
                         crate::store::records::insert(sql, &r, UnixMillis(T), standing)?;
                         ids.push(r.id);

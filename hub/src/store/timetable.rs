@@ -11,8 +11,10 @@ use rusqlite::{ToSql, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::columns::id_col;
+use super::error::StoreError;
 use super::sql::Column;
-use super::{Row, Sql, StoreError, id_col};
+use super::sql::{Row, Sql};
 
 const INSERT_SLOT: &str = "INSERT INTO timetable
     (id, class_id, room, weekday, start_minute, end_minute, valid_from, valid_until)

@@ -8,7 +8,8 @@ use rollcall_shared::{DeviceId, SettingsReport, UnixMillis};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Sql, StoreError};
+use super::error::StoreError;
+use super::sql::Sql;
 
 const SELECT: &str = "SELECT settings FROM unit_settings WHERE scope = ?1";
 const UPSERT: &str = "INSERT INTO unit_settings (scope, settings, changed_by, changed_at)
@@ -147,7 +148,7 @@ mod tests {
         crate::store::engines::each(|db| {
             let device = DeviceId::random();
             db.write_blocking(|sql| {
-                crate::store::register_device_in(sql, device);
+                crate::store::fixtures::register_device_in(sql, device);
                 let room = Scope::Room("Lab 3".into());
                 assert!(values(sql, &room)?.is_empty());
                 let chosen = Values::from([("burst.frames".to_owned(), json!(7))]);

@@ -6,8 +6,9 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
 
-use super::id_col;
-use super::{Row, Sql, StoreError};
+use super::columns::id_col;
+use super::error::StoreError;
+use super::sql::{Row, Sql};
 
 const INSERT: &str =
     "INSERT INTO users (id, username, display_name, role, password_hash, created_at, email)
@@ -227,8 +228,9 @@ pub fn count_enabled_admins(sql: &dyn Sql) -> Result<i64, StoreError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::store::db::Db;
     use crate::store::engines::{each, read, write};
-    use crate::store::{Db, imports};
+    use crate::store::imports;
 
     /// Stores a user named `username` with role `role`, for tests of what refers to users.
     pub(crate) fn add(db: &Db, username: &str, role: Role) -> Result<User, StoreError> {

@@ -2,8 +2,10 @@ use rollcall_runtime::seal::{FaceKeys, Kept};
 use rollcall_shared::{Decision, EMBEDDING_DIM, Embedding, StudentId, Thumbnail, UnixMillis};
 
 use super::*;
+use crate::store::db::Db;
 use crate::store::engines::each;
-use crate::store::{Db, records, sample_record, school};
+use crate::store::fixtures::sample_record;
+use crate::store::{records, school};
 
 /// One student with a template and a crop, and one record of them with its face.
 fn seed(db: &Db) -> (StudentId, rollcall_shared::RecordId) {
@@ -29,7 +31,7 @@ fn seed(db: &Db) -> (StudentId, rollcall_shared::RecordId) {
         )?;
         let mut record = sample_record(Decision::Confident, 1_790_000_000_000, &[student]);
         record.thumbnail = Some(Thumbnail(vec![0xFF, 0xD8, 9, 9, 9]));
-        crate::store::register_device_in(sql, record.device);
+        crate::store::fixtures::register_device_in(sql, record.device);
         let standing = records::Standing {
             status: records::Status::Pending,
             final_student: None,

@@ -1,11 +1,12 @@
 //! Teachers' overrides on both engines.
 
 use super::*;
+use crate::store::db::Db;
 use crate::store::engines::each;
 use crate::store::school::tests::new_student;
+use crate::store::sql::Sql;
 use crate::store::timetable::insert_slot;
 use crate::store::timetable::tests::{new_class, new_slot};
-use crate::store::{Db, Sql};
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> T {
     db.write_blocking(f).unwrap()

@@ -9,7 +9,7 @@
 
 use postgres::Client;
 
-use crate::store::StoreError;
+use crate::store::error::StoreError;
 
 /// Schema 17, created in one step.
 const BASELINE: &str = r#"

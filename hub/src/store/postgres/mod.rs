@@ -24,8 +24,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use migrations::{migrate, schema_version};
 
-use super::StoreError;
-use super::sql::{Dialect, Row, Rows, Sql};
+use super::error::{StoreError, chain};
+use super::sql::{Dialect, Row, Rows, Sql, to_value};
 use pool::{Connection, Manager, Pool};
 use values::{Cell, Param, placeholders};
 
@@ -155,31 +155,6 @@ impl r2d2::HandleError<postgres::Error> for LogErrors {
     }
 }
 
-/// An error and its sources, `: `-separated (`postgres::Error` alone says only "error
-/// connecting to server").
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// What the server said (its message, and its detail when it gave one), else the client's
-/// own error: `postgres::Error` alone prints only "db error".
-pub(crate) fn message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{} ({detail})", db.message()),
-            None => db.message().to_owned(),
-        },
-        None => chain(e),
-    }
-}
-
 /// The client's TLS: the CA in `ca_file`, else the system's roots. `sslmode` in the URL says
 /// whether TLS is required (`require`), tried (`prefer`, the default) or off (`disable`).
 fn tls(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, StoreError> {
@@ -214,10 +189,7 @@ impl PgSql<'_> {
 }
 
 fn params(params: &[&dyn ToSql]) -> Result<Vec<Param>, StoreError> {
-    params
-        .iter()
-        .map(|p| super::sql::to_value(*p).map(Param))
-        .collect()
+    params.iter().map(|p| to_value(*p).map(Param)).collect()
 }
 
 fn refs(params: &[Param]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {

@@ -1,6 +1,7 @@
 use super::*;
+use crate::store::db::Db;
 use crate::store::engines::each;
-use crate::store::{Db, sightings};
+use crate::store::sightings;
 
 /// A time inside the range the table accepts.
 const T: i64 = 1_790_000_000_000;
@@ -17,7 +18,7 @@ fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Resul
 fn device(db: &Db) -> DeviceId {
     let id = DeviceId::random();
     write(db, |sql| {
-        crate::store::register_device_in(sql, id);
+        crate::store::fixtures::register_device_in(sql, id);
         Ok(())
     })
     .unwrap();
@@ -30,7 +31,7 @@ fn put(sql: &dyn Sql, r: &AttendanceRecord, at: i64) -> Result<bool, StoreError>
 }
 
 fn record(device: DeviceId, decision: Decision) -> AttendanceRecord {
-    let mut r = crate::store::sample_record(decision, T + 1_000, &[StudentId::random()]);
+    let mut r = crate::store::fixtures::sample_record(decision, T + 1_000, &[StudentId::random()]);
     r.device = device;
     r
 }
@@ -127,7 +128,7 @@ fn key_scans_go_on_page_after_page_in_order() {
 #[test]
 fn key_scans_read_only_the_covering_indexes() {
     // SQLite's plans; PostgreSQL chooses its own.
-    let conn = crate::store::memory();
+    let conn = crate::store::fixtures::memory();
     for (sql, index, params) in [
         (KEYS_BY_STATUS, "records_status_keys", &["pending", "9"][..]),
         (
@@ -329,9 +330,9 @@ fn a_row_that_cannot_be_read_is_left_out_of_listings() {
 #[test]
 fn a_value_of_the_wrong_type_is_left_out_on_sqlite() {
     // Only SQLite lets a column hold a value of another type.
-    let conn = crate::store::memory();
+    let conn = crate::store::fixtures::memory();
     let dev = DeviceId::random();
-    crate::store::register_device_in(&conn, dev);
+    crate::store::fixtures::register_device_in(&conn, dev);
     let (good, bad) = (
         record(dev, Decision::Unknown),
         record(dev, Decision::Unknown),

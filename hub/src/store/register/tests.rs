@@ -4,8 +4,9 @@ use rollcall_shared::DeviceId;
 use rusqlite::params;
 
 use super::*;
+use crate::store::db::Db;
 use crate::store::engines::each;
-use crate::store::{Db, Sql};
+use crate::store::sql::Sql;
 
 fn change<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
     db.write_blocking(f)

@@ -4,9 +4,10 @@ use rollcall_shared::{EMBEDDING_DIM, RecordId};
 use rusqlite::params;
 
 use super::*;
+use crate::store::db::Db;
 use crate::store::engines::each;
+use crate::store::sql::Sql;
 use crate::store::timetable::tests::new_class;
-use crate::store::{Db, Sql};
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
     db.write_blocking(f)

@@ -18,7 +18,7 @@ use rollcall_runtime::seal::FaceKeys;
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, Value, ValueRef};
 
-use super::StoreError;
+use super::error::StoreError;
 
 /// Which engine runs the SQL, for the few statements written twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub trait Sql {
 
 impl dyn Sql + '_ {
     /// The rows of a query, each mapped by `f`: a row `f` cannot read stays an error of its
-    /// own (see `store::readable`), an error of the query ends it.
+    /// own (see `store::columns::readable`), an error of the query ends it.
     pub fn query_map<T>(
         &self,
         sql: &str,

@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 
 use super::{Dialect, Row, Rows, Sql};
-use crate::store::StoreError;
+use crate::store::error::StoreError;
 
 /// One SQLite transaction with the keys that seal faces in it.
 pub(crate) struct SqliteSql<'a> {

@@ -4,8 +4,9 @@
 use rollcall_shared::{DeviceId, StudentId};
 use rusqlite::params;
 
+use crate::store::db::Db;
 use crate::store::engines::{each, write};
-use crate::store::{Db, StoreError};
+use crate::store::error::StoreError;
 
 #[test]
 fn values_come_back_as_they_went_in() {
@@ -235,7 +236,7 @@ fn checks_refuse_bad_rows_and_closed_registers_never_change() {
 #[test]
 fn both_engines_agree_on_the_schema_version() {
     assert_eq!(
-        crate::store::schema_version(),
+        crate::store::migrations::schema_version(),
         crate::store::postgres::schema_version()
     );
 }

@@ -5,9 +5,11 @@ use rollcall_shared::{ClassId, UnixMillis};
 use uuid::Uuid;
 
 use super::*;
+use crate::store::db::Db;
 use crate::store::engines::each;
+use crate::store::error::StoreError;
 use crate::store::school::{self, Class};
-use crate::store::{Db, Sql, StoreError};
+use crate::store::sql::Sql;
 
 fn write<T>(db: &Db, f: impl FnOnce(&dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
     db.write_blocking(f)
