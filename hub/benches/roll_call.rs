@@ -126,91 +126,31 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// The school and its morning; answers how many records were stored.
+/// The school and its morning; answers how many records were stored. In one transaction: the
+/// gate's units, then class by class its room's door unit, the class and its lesson, and each
+/// of its students with their morning.
 fn seed(
     db: &Db,
     students: usize,
     monday: NaiveDate,
     at: &dyn Fn(u16) -> UnixMillis,
 ) -> anyhow::Result<usize> {
-    let created = at(0);
-    let unit = |room: &str, direction: Direction| {
-        let id = DeviceId::random();
-        let insert = "INSERT INTO devices (id, name, room, direction, credential_hash, created_at)
-            VALUES (?1, ?1, ?2, ?3, 'hash', 0)";
-        (id, insert, room.to_owned(), direction)
+    let morning = Morning {
+        created: at(0),
+        gate_in: Unit::new("Main gate", Direction::In),
+        gate_out: Unit::new("Main gate", Direction::Out),
+        monday,
+        at,
     };
-    let gate_in = unit("Main gate", Direction::In);
-    let gate_out = unit("Main gate", Direction::Out);
     let mut stored = 0;
     db.write_blocking(|tx| {
-        for (id, insert, room, direction) in [&gate_in, &gate_out] {
-            tx.execute(
-                insert,
-                rusqlite::params![id.to_string(), room, direction.as_str()],
-            )?;
-        }
+        morning.gate_in.register(tx)?;
+        morning.gate_out.register(tx)?;
         let mut n = 0;
         for c in 0..students.div_ceil(CLASS_SIZE) {
-            let room = format!("Room {c}");
-            let door = unit(&room, Direction::Both);
-            tx.execute(door.1, rusqlite::params![door.0.to_string(), room, "both"])?;
-            let class = Class {
-                id: ClassId::random(),
-                name: format!("Class {c:02}"),
-                teacher_id: None,
-                created_at: created,
-            };
-            school::insert_class(tx, &class)?;
-            let slot = Slot {
-                id: Uuid::now_v7(),
-                class_id: class.id,
-                room: room.clone(),
-                weekday: 1,
-                start_minute: 9 * 60,
-                end_minute: 10 * 60,
-                valid_from: None,
-                valid_until: None,
-            };
-            timetable::insert_slot(tx, &slot)?;
+            let lesson = lesson(tx, c, morning.created)?;
             for _ in 0..CLASS_SIZE.min(students - n) {
-                let student = Student {
-                    id: StudentId::random(),
-                    name: format!("Student {n:04}"),
-                    external_ref: None,
-                    created_at: created,
-                    consent: consent::State::Given,
-                    profile: Default::default(),
-                };
-                school::insert_student(tx, &student)?;
-                school::add_member(tx, class.id, student.id)?;
-                let by_hand = n % 20 == 19;
-                let mut day = vec![(
-                    gate_in.0,
-                    "Main gate",
-                    Direction::In,
-                    8 * 60 + 20 + (n % 35) as u16,
-                )];
-                if !by_hand {
-                    day.push((door.0, room.as_str(), Direction::Both, 9 * 60 + 1));
-                }
-                if n % 10 == 3 {
-                    day.push((gate_out.0, "Main gate", Direction::Out, 9 * 60 + 30));
-                }
-                for (device, room, direction, minute) in day {
-                    let record = seen(device, room, direction, student.id, at(minute));
-                    stored += usize::from(arrival::store(tx, &record, record.captured_at)?);
-                }
-                if by_hand {
-                    let mark = Override {
-                        student: student.id,
-                        mark: Mark::Present,
-                        reason: "came with a note".into(),
-                        set_by: "user:t".into(),
-                        set_at: at(9 * 60 + 5),
-                    };
-                    marks::set(tx, slot.id, monday, &mark)?;
-                }
+                stored += morning.student(tx, &lesson, n)?;
                 n += 1;
             }
         }
@@ -219,18 +159,123 @@ fn seed(
     Ok(stored)
 }
 
-/// A Confident record of `student` by `device`.
-fn seen(
-    device: DeviceId,
-    room: &str,
+const INSERT_DEVICE: &str =
+    "INSERT INTO devices (id, name, room, direction, credential_hash, created_at)
+            VALUES (?1, ?1, ?2, ?3, 'hash', 0)";
+
+/// A door unit of the school.
+struct Unit {
+    id: DeviceId,
+    room: String,
     direction: Direction,
-    student: StudentId,
-    at: UnixMillis,
-) -> AttendanceRecord {
+}
+
+impl Unit {
+    fn new(room: &str, direction: Direction) -> Unit {
+        Unit {
+            id: DeviceId::random(),
+            room: room.to_owned(),
+            direction,
+        }
+    }
+
+    fn register(&self, tx: &dyn Sql) -> Result<(), StoreError> {
+        let params = rusqlite::params![self.id.to_string(), self.room, self.direction.as_str()];
+        tx.execute(INSERT_DEVICE, params)?;
+        Ok(())
+    }
+}
+
+/// The `c`th class and its lesson: in room `c` (with its door unit), Monday 09:00–10:00.
+struct Lesson {
+    door: Unit,
+    class: Class,
+    slot: Slot,
+}
+
+fn lesson(tx: &dyn Sql, c: usize, created: UnixMillis) -> Result<Lesson, StoreError> {
+    let room = format!("Room {c}");
+    let door = Unit::new(&room, Direction::Both);
+    door.register(tx)?;
+    let class = Class {
+        id: ClassId::random(),
+        name: format!("Class {c:02}"),
+        teacher_id: None,
+        created_at: created,
+    };
+    school::insert_class(tx, &class)?;
+    let slot = Slot {
+        id: Uuid::now_v7(),
+        class_id: class.id,
+        room,
+        weekday: 1,
+        start_minute: 9 * 60,
+        end_minute: 10 * 60,
+        valid_from: None,
+        valid_until: None,
+    };
+    timetable::insert_slot(tx, &slot)?;
+    Ok(Lesson { door, class, slot })
+}
+
+/// The morning every student has: through the gate's units, on Monday, by the clock `at`.
+struct Morning<'a> {
+    created: UnixMillis,
+    gate_in: Unit,
+    gate_out: Unit,
+    monday: NaiveDate,
+    at: &'a dyn Fn(u16) -> UnixMillis,
+}
+
+impl Morning<'_> {
+    /// The `n`th student, a member of the lesson's class, and their morning: in through the
+    /// gate between 08:20 and 08:55; into the lesson at 09:01, or (one in twenty) marked
+    /// present by their teacher instead; one in ten out through the gate at 09:30. Answers how
+    /// many of their records were stored.
+    fn student(&self, tx: &dyn Sql, lesson: &Lesson, n: usize) -> Result<usize, StoreError> {
+        let student = Student {
+            id: StudentId::random(),
+            name: format!("Student {n:04}"),
+            external_ref: None,
+            created_at: self.created,
+            consent: consent::State::Given,
+            profile: Default::default(),
+        };
+        school::insert_student(tx, &student)?;
+        school::add_member(tx, lesson.class.id, student.id)?;
+        let by_hand = n % 20 == 19;
+        let mut day = vec![(&self.gate_in, 8 * 60 + 20 + (n % 35) as u16)];
+        if !by_hand {
+            day.push((&lesson.door, 9 * 60 + 1));
+        }
+        if n % 10 == 3 {
+            day.push((&self.gate_out, 9 * 60 + 30));
+        }
+        let mut stored = 0;
+        for (unit, minute) in day {
+            let record = seen(unit, student.id, (self.at)(minute));
+            stored += usize::from(arrival::store(tx, &record, record.captured_at)?);
+        }
+        if by_hand {
+            let mark = Override {
+                student: student.id,
+                mark: Mark::Present,
+                reason: "came with a note".into(),
+                set_by: "user:t".into(),
+                set_at: (self.at)(9 * 60 + 5),
+            };
+            marks::set(tx, lesson.slot.id, self.monday, &mark)?;
+        }
+        Ok(stored)
+    }
+}
+
+/// A Confident record of `student` by `unit`.
+fn seen(unit: &Unit, student: StudentId, at: UnixMillis) -> AttendanceRecord {
     AttendanceRecord {
         id: RecordId::now_v7(),
-        device,
-        room: room.into(),
+        device: unit.id,
+        room: unit.room.clone(),
         captured_at: at,
         model: ModelId::new("dlib-resnet-v1").expect("a model id"),
         gallery_version: GalleryVersion(1),
@@ -249,6 +294,6 @@ fn seen(
             frames: 3,
         },
         clock: ClockSync::Synchronised,
-        direction: Some(direction),
+        direction: Some(unit.direction),
     }
 }

@@ -7,10 +7,10 @@
 //! `cargo run -p rollcall-models --release --example detector_eval [-- SCORE MAX_SIDE MIN_FACE_PX]`
 //! Face set: `$ROLLCALL_FACES_DIR` (default `../shared/faces`); weights as in `detector_bench`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::pipeline::{Face, FacePipeline, PipelineOptions};
 use rollcall_models::quality::{QualityGate, QualityIssue};
 use rollcall_models::retinaface::DetectOptions;
 use rollcall_models::weights::ModelsDir;
@@ -52,74 +52,158 @@ fn main() -> Result<()> {
             ..PipelineOptions::default()
         },
     )?;
-    let gate = QualityGate::default();
-    let without_checks = QualityGate {
-        max_landmark_disagreement: f32::INFINITY,
-        min_chip_face_score: 0.0,
-        ..gate
-    };
+    let gates = Gates::new();
     let mut tally = Tally::default();
     println!("{opts:?}");
     let manifest = std::fs::read_to_string(faces.join("MANIFEST.tsv")).context("MANIFEST.tsv")?;
-    let (mut expected, mut found, mut false_faces) = (0usize, 0usize, 0usize);
-    let (mut expected_small, mut found_small) = (0usize, 0usize);
+    let mut counts = Counts::default();
     for line in manifest.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (path, kind, count) = (cols[0], cols[1], cols[3]);
-        if kind != "group" && kind != "negative" {
+        let Some(photo) = listed(line) else {
             continue;
-        }
-        let image = image::open(faces.join(path))
-            .with_context(|| path.to_string())?
-            .to_rgb8();
-        let start = std::time::Instant::now();
-        let detected = pipeline.faces(&image)?;
-        let n = detected.len();
-        for f in &detected {
-            let q = &f.quality;
-            let before = without_checks.check(q).is_ok();
-            let after = gate.check(q).is_ok();
-            tally.add(kind, before, after);
-            if kind == "negative" {
-                println!(
-                    "  {path}: score {:.3}, landmark disagreement {:?}, chip face score {:?}, gate {:?}",
-                    f.detection.score,
-                    q.landmark_disagreement,
-                    q.chip_face_score,
-                    gate.check(q).err().map(|e: QualityIssue| e.to_string())
-                );
-            }
-        }
-        let ms = start.elapsed().as_secs_f64() * 1e3;
-        let want: usize = count.parse().unwrap_or(0);
-        println!(
-            "{kind}\t{path}\t{}x{}\texpected {want}\tfound {n}\t{ms:.0} ms",
-            image.width(),
-            image.height()
-        );
-        if kind == "negative" {
-            false_faces += n;
-            continue;
-        }
-        expected += want;
-        found += n.min(want);
-        if want < 100 {
-            expected_small += want;
-            found_small += n.min(want);
-        }
+        };
+        let n = detect(&pipeline, &faces, &photo, &gates, &mut tally)?;
+        counts.add(&photo, n);
     }
-    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
-    println!(
-        "groups: {found}/{expected} faces found ({:.1} %), counting at most the expected number per photo",
-        pct(found, expected)
-    );
-    println!(
-        "groups under 100 faces: {found_small}/{expected_small} ({:.1} %)",
-        pct(found_small, expected_small)
-    );
-    println!("negatives: {false_faces} false faces");
+    counts.print();
     tally.print();
     Ok(())
+}
+
+/// A photo of `MANIFEST.tsv`: its path, its kind (`group` or `negative`) and how many faces
+/// it has (0 when the manifest does not say).
+struct Listed<'a> {
+    path: &'a str,
+    kind: &'a str,
+    want: usize,
+}
+
+/// The photo a line of the manifest lists, when it is a group photo or a negative.
+fn listed(line: &str) -> Option<Listed<'_>> {
+    let cols: Vec<&str> = line.split('\t').collect();
+    let (path, kind, count) = (cols[0], cols[1], cols[3]);
+    if kind != "group" && kind != "negative" {
+        return None;
+    }
+    let want = count.parse().unwrap_or(0);
+    Some(Listed { path, kind, want })
+}
+
+/// Detects the faces of one photo, puts them through the gates and prints the photo's line:
+/// how many faces were found.
+fn detect(
+    pipeline: &FacePipeline,
+    dir: &Path,
+    photo: &Listed<'_>,
+    gates: &Gates,
+    tally: &mut Tally,
+) -> Result<usize> {
+    let Listed { path, kind, want } = *photo;
+    let image = image::open(dir.join(path))
+        .with_context(|| path.to_string())?
+        .to_rgb8();
+    let start = std::time::Instant::now();
+    let detected = pipeline.faces(&image)?;
+    let n = detected.len();
+    for f in &detected {
+        gates.check(photo, f, tally);
+    }
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "{kind}\t{path}\t{}x{}\texpected {want}\tfound {n}\t{ms:.0} ms",
+        image.width(),
+        image.height()
+    );
+    Ok(n)
+}
+
+/// The default quality gate, and the same without its two checks that a face is human.
+struct Gates {
+    gate: QualityGate,
+    without_checks: QualityGate,
+}
+
+impl Gates {
+    fn new() -> Gates {
+        let gate = QualityGate::default();
+        let without_checks = QualityGate {
+            max_landmark_disagreement: f32::INFINITY,
+            min_chip_face_score: 0.0,
+            ..gate
+        };
+        Gates {
+            gate,
+            without_checks,
+        }
+    }
+
+    /// Tallies whether `f` passes each gate; a face on a negative is printed, with what the
+    /// gate finds wrong with it.
+    fn check(&self, photo: &Listed<'_>, f: &Face, tally: &mut Tally) {
+        let (path, kind) = (photo.path, photo.kind);
+        let q = &f.quality;
+        let before = self.without_checks.check(q).is_ok();
+        let after = self.gate.check(q).is_ok();
+        tally.add(kind, before, after);
+        if kind == "negative" {
+            println!(
+                "  {path}: score {:.3}, landmark disagreement {:?}, chip face score {:?}, gate {:?}",
+                f.detection.score,
+                q.landmark_disagreement,
+                q.chip_face_score,
+                self.gate
+                    .check(q)
+                    .err()
+                    .map(|e: QualityIssue| e.to_string())
+            );
+        }
+    }
+}
+
+/// Faces expected and found on the group photos (counting at most the expected number per
+/// photo), overall and on photos of under 100 faces, and the false faces on the negatives.
+#[derive(Default)]
+struct Counts {
+    expected: usize,
+    found: usize,
+    expected_small: usize,
+    found_small: usize,
+    false_faces: usize,
+}
+
+impl Counts {
+    fn add(&mut self, photo: &Listed<'_>, n: usize) {
+        if photo.kind == "negative" {
+            self.false_faces += n;
+            return;
+        }
+        let want = photo.want;
+        self.expected += want;
+        self.found += n.min(want);
+        if want < 100 {
+            self.expected_small += want;
+            self.found_small += n.min(want);
+        }
+    }
+
+    fn print(&self) {
+        let Counts {
+            expected,
+            found,
+            expected_small,
+            found_small,
+            false_faces,
+        } = *self;
+        let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+        println!(
+            "groups: {found}/{expected} faces found ({:.1} %), counting at most the expected number per photo",
+            pct(found, expected)
+        );
+        println!(
+            "groups under 100 faces: {found_small}/{expected_small} ({:.1} %)",
+            pct(found_small, expected_small)
+        );
+        println!("negatives: {false_faces} false faces");
+    }
 }
 
 /// Faces kept by the gate without and with the landmark-agreement limit.

@@ -33,13 +33,13 @@ pub struct Evidence<'a> {
 
 /// What a face was judged to be.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Verdict {
+pub struct Judgement {
     pub decision: Decision,
     /// Best first, at most [`MAX_CANDIDATES`], distinct students of the class.
     pub candidates: Vec<Candidate>,
 }
 
-impl Verdict {
+impl Judgement {
     /// The student a Confident face names.
     pub fn named(&self) -> Option<StudentId> {
         match self.decision {
@@ -49,7 +49,7 @@ impl Verdict {
     }
 }
 
-/// The verdict on each face of one photo, in order; `None` for a face too poor to judge
+/// The judgement of each face of one photo, in order; `None` for a face too poor to judge
 /// ([`Grade::Out`], or no embedding).
 ///
 /// Each face is decided as the door decides a person (`decide_matches` with its grade's
@@ -60,8 +60,8 @@ pub fn judge(
     faces: &[Evidence<'_>],
     gallery: &Gallery<StudentId>,
     rule: &Rule,
-) -> Vec<Option<Verdict>> {
-    let mut verdicts: Vec<Option<Verdict>> = faces
+) -> Vec<Option<Judgement>> {
+    let mut judgements: Vec<Option<Judgement>> = faces
         .iter()
         .map(|face| {
             let embedding = face.embedding.filter(|_| face.grade != Grade::Out)?;
@@ -74,22 +74,22 @@ pub fn judge(
                     distance: m.distance,
                 })
                 .collect();
-            Some(Verdict {
+            Some(Judgement {
                 decision,
                 candidates,
             })
         })
         .collect();
     let mut named: HashMap<StudentId, usize> = HashMap::new();
-    for student in verdicts.iter().flatten().filter_map(Verdict::named) {
+    for student in judgements.iter().flatten().filter_map(Judgement::named) {
         *named.entry(student).or_default() += 1;
     }
-    for verdict in verdicts.iter_mut().flatten() {
-        if verdict.named().is_some_and(|s| named[&s] > 1) {
-            verdict.decision = Decision::Uncertain;
+    for judgement in judgements.iter_mut().flatten() {
+        if judgement.named().is_some_and(|s| named[&s] > 1) {
+            judgement.decision = Decision::Uncertain;
         }
     }
-    verdicts
+    judgements
 }
 
 #[cfg(test)]
@@ -136,8 +136,8 @@ mod tests {
             face(Grade::Unclear, &close),
             face(Grade::Out, &close),
         ];
-        let verdicts = judge(&faces, &gallery, &Rule::DOOR);
-        let decisions: Vec<Option<Decision>> = verdicts
+        let judgements = judge(&faces, &gallery, &Rule::DOOR);
+        let decisions: Vec<Option<Decision>> = judgements
             .iter()
             .map(|v| v.as_ref().map(|v| v.decision))
             .collect();
@@ -154,7 +154,7 @@ mod tests {
                 None,
             ]
         );
-        let first = verdicts[0].as_ref().unwrap();
+        let first = judgements[0].as_ref().unwrap();
         assert_eq!(first.named(), Some(students[0]));
         assert_eq!(first.candidates.len(), 3, "the whole class is a candidate");
         assert!(
@@ -164,7 +164,7 @@ mod tests {
                 .all(|w| w[0].distance <= w[1].distance)
         );
         assert_eq!(
-            verdicts[1].as_ref().unwrap().candidates[0].student,
+            judgements[1].as_ref().unwrap().candidates[0].student,
             students[1]
         );
     }
@@ -178,8 +178,8 @@ mod tests {
             face(Grade::Good, &b),
             face(Grade::Good, &other),
         ];
-        let verdicts = judge(&faces, &gallery, &Rule::DOOR);
-        let v: Vec<&Verdict> = verdicts.iter().flatten().collect();
+        let judgements = judge(&faces, &gallery, &Rule::DOOR);
+        let v: Vec<&Judgement> = judgements.iter().flatten().collect();
         assert_eq!(v[0].decision, Decision::Uncertain);
         assert_eq!(v[1].decision, Decision::Uncertain);
         assert_eq!(
@@ -193,8 +193,8 @@ mod tests {
     fn an_empty_class_knows_nobody() {
         let gallery = Gallery::new();
         let e = near(0, 0.0);
-        let verdicts = judge(&[face(Grade::Good, &e)], &gallery, &Rule::DOOR);
-        assert_eq!(verdicts[0].as_ref().unwrap().decision, Decision::Unknown);
-        assert!(verdicts[0].as_ref().unwrap().candidates.is_empty());
+        let judgements = judge(&[face(Grade::Good, &e)], &gallery, &Rule::DOOR);
+        assert_eq!(judgements[0].as_ref().unwrap().decision, Decision::Unknown);
+        assert!(judgements[0].as_ref().unwrap().candidates.is_empty());
     }
 }

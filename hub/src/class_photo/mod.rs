@@ -24,7 +24,7 @@ use rollcall_models::quality::{FaceQuality, Grade, QualityGate, QualityIssue};
 use rollcall_shared::{Decision, Embedding, RecordId, UnixMillis, UnknownFaces};
 use serde_json::json;
 
-pub use judge::{Evidence, Rule, Verdict, judge};
+pub use judge::{Evidence, Judgement, Rule, judge};
 
 use crate::attendance::{Rules, Session};
 use crate::enrol::{Enroller, Refusal, jpeg_thumbnail};
@@ -179,19 +179,19 @@ pub fn keep(
     tx: &dyn Sql,
     taken: Taken<'_>,
     faces: &[SeenFace],
-    verdicts: &[Option<Verdict>],
+    judgements: &[Option<Judgement>],
     unknown_faces: UnknownFaces,
     model: &str,
     now: UnixMillis,
 ) -> Result<Vec<Option<RecordId>>, StoreError> {
     let mut ids = Vec::with_capacity(faces.len());
-    for (face, verdict) in faces.iter().zip(verdicts) {
-        let (Some(verdict), Some(embedding)) = (verdict, &face.embedding) else {
+    for (face, judgement) in faces.iter().zip(judgements) {
+        let (Some(judgement), Some(embedding)) = (judgement, &face.embedding) else {
             ids.push(None);
             continue;
         };
         let discard =
-            verdict.decision == Decision::Unknown && unknown_faces == UnknownFaces::Discard;
+            judgement.decision == Decision::Unknown && unknown_faces == UnknownFaces::Discard;
         if discard {
             ids.push(None);
             continue;
@@ -210,17 +210,17 @@ pub fn keep(
             taken_at: taken.at,
             model,
             embedding,
-            candidates: &verdict.candidates,
-            decision: verdict.decision,
+            candidates: &judgement.candidates,
+            decision: judgement.decision,
             // As at the door: a face that counts at once keeps no picture.
-            thumbnail: match verdict.decision {
+            thumbnail: match judgement.decision {
                 Decision::Confident => None,
                 Decision::Uncertain | Decision::Unknown => face.crop.as_deref(),
             },
             quality: &quality,
         };
-        let best = verdict.candidates.first().map(|c| c.student);
-        let standing = arrival::starting(verdict.decision, best);
+        let best = judgement.candidates.first().map(|c| c.student);
+        let standing = arrival::starting(judgement.decision, best);
         records::insert_photo_face(tx, &record, now, standing)?;
         ids.push(Some(id));
     }

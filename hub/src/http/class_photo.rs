@@ -1,33 +1,56 @@
 //! `POST /sessions/{slot}/{day}/photos`: the register from class photos (`crate::class_photo`).
-//! A request's life: the lesson looked up (the teacher's own, its register not yet written,
-//! the photo taken during it), each photo read on the blocking pool, its faces judged against
-//! the class, every kept face stored in one transaction and audited; the answer gives every
-//! face's box and name, for the page to draw over the photo the teacher still has.
+//! A request's life: the form read (its photos, and when they were taken); the lesson looked
+//! up (the teacher's own, its register not yet written, the photo taken during it) with its
+//! class's names and gallery; each photo read on the blocking pool and its faces judged
+//! against the class; every kept face stored in one transaction and audited; the answer gives
+//! every face's box and name, for the page to draw over the photo the teacher still has.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use chrono::NaiveDate;
 use rollcall_models::matching::Gallery;
-use rollcall_shared::{RecordId, StudentId, UnixMillis};
+use rollcall_shared::{RecordId, StudentId, UnixMillis, UnknownFaces};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::error::ApiError;
 use super::multipart::{self, Part};
 use super::request::{Reply, Request};
 use crate::access;
+use crate::attendance::Session;
 use crate::auth::Principal;
-use crate::class_photo::{self, Photo, Rule, SeenFace, Taken, Verdict};
-use crate::enrol::Refusal;
+use crate::class_photo::{self, Judgement, Photo, Rule, SeenFace, Taken};
+use crate::enrol::{Enroller, Refusal};
 use crate::gallery;
 use crate::http_state::Hub;
 use crate::session_rosters;
-use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::school;
+use crate::store::{Sql, StoreError};
 
 /// One uploaded photo, read and judged, or why it could not be.
 struct Read {
     label: String,
-    outcome: Result<(Photo, Vec<Option<Verdict>>), Refusal>,
+    outcome: Result<(Photo, Vec<Option<Judgement>>), Refusal>,
+}
+
+/// What an upload is for: the lesson, when its photos were taken, and the hub's time once its
+/// form was read (one instant for its checks, its records and its audit line).
+#[derive(Clone, Copy, Debug)]
+struct Upload {
+    slot: Uuid,
+    day: NaiveDate,
+    taken_at: UnixMillis,
+    now: UnixMillis,
+}
+
+/// The lesson's class: its session, its students' names and the faces a door in its room
+/// would know.
+struct Class {
+    session: Session,
+    names: HashMap<StudentId, String>,
+    gallery: Gallery<StudentId>,
 }
 
 pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -36,9 +59,36 @@ pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         ApiError::Unavailable("class photos need the face models (faces.enabled = false)".into())
     })?;
     let (photos, taken_at) = form(req, hub.now())?;
+    let upload = Upload {
+        slot,
+        day,
+        taken_at,
+        now: hub.now(),
+    };
+    let class = class(hub, who, upload, &enroller).await?;
+    let read = read_photos(photos, &enroller, &class.gallery).await?;
+    if read.iter().all(|r| r.outcome.is_err()) {
+        return Err(unreadable(read));
+    }
+    let (kept, read) = store(hub, who, upload, &class.session, &enroller, read).await?;
+    answer(upload, &read, &kept, &class.names)
+}
 
-    // The lesson, the class's names and the faces a door in its room would know.
-    let (w, rules, now, model) = (who.clone(), hub.config.rules(), hub.now(), enroller.model());
+/// The lesson, checked (see the module docs), with the class's names and the faces a door in
+/// its room would know.
+async fn class(
+    hub: &Hub,
+    who: &Principal,
+    upload: Upload,
+    enroller: &Enroller,
+) -> Result<Class, ApiError> {
+    let Upload {
+        slot,
+        day,
+        taken_at,
+        now,
+    } = upload;
+    let (w, rules, model) = (who.clone(), hub.config.rules(), enroller.model());
     let lesson = hub
         .read(move |c: &dyn Sql| {
             let session = session_rosters::session(c, slot, day)?;
@@ -62,9 +112,22 @@ pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let pairs = known
         .iter()
         .flat_map(|e| e.embeddings.iter().map(|x| (e.student, *x)));
-    let class = Gallery::try_from_iter(pairs)
+    let gallery = Gallery::try_from_iter(pairs)
         .map_err(|e| ApiError::Internal(format!("the class's gallery: {e}")))?;
+    Ok(Class {
+        session,
+        names,
+        gallery,
+    })
+}
 
+/// Each photo read on the blocking pool, one after the other, and its faces judged against
+/// `class`.
+async fn read_photos(
+    photos: Vec<Part>,
+    enroller: &Arc<Enroller>,
+    class: &Gallery<StudentId>,
+) -> Result<Vec<Read>, ApiError> {
     let mut read = Vec::with_capacity(photos.len());
     for (i, part) in photos.into_iter().enumerate() {
         let label = part
@@ -77,95 +140,139 @@ pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             .map_err(|e| ApiError::Internal(format!("face pipeline task: {e}")))?
             .map(|photo| {
                 let evidence: Vec<_> = photo.faces.iter().map(SeenFace::evidence).collect();
-                let verdicts = class_photo::judge(&evidence, &class, &Rule::DOOR);
-                (photo, verdicts)
+                let judgements = class_photo::judge(&evidence, class, &Rule::DOOR);
+                (photo, judgements)
             });
         read.push(Read { label, outcome });
     }
-    if read.iter().all(|r| r.outcome.is_err()) {
-        let photos = read
-            .iter()
-            .map(|r| refused(r).unwrap_or(Value::Null))
-            .collect();
-        let first = read.into_iter().find_map(|r| r.outcome.err());
-        return Err(ApiError::Photo {
-            refusal: first.unwrap_or(Refusal::NoFace),
-            photos: Some(Value::Array(photos)),
-        });
-    }
+    Ok(read)
+}
 
-    // Every kept face in one transaction, with one line in the audit log.
+/// The error when no photo could be read: the first photo's refusal, with every photo's.
+fn unreadable(read: Vec<Read>) -> ApiError {
+    let photos = read
+        .iter()
+        .map(|r| refused(r).unwrap_or(Value::Null))
+        .collect();
+    let first = read.into_iter().find_map(|r| r.outcome.err());
+    ApiError::Photo {
+        refusal: first.unwrap_or(Refusal::NoFace),
+        photos: Some(Value::Array(photos)),
+    }
+}
+
+/// Every kept face in one transaction, with one line in the audit log: the records kept of
+/// each photo (none for one not read), and the photos back.
+async fn store(
+    hub: &Hub,
+    who: &Principal,
+    upload: Upload,
+    session: &Session,
+    enroller: &Enroller,
+    read: Vec<Read>,
+) -> Result<(Vec<Vec<Option<RecordId>>>, Vec<Read>), ApiError> {
+    let Upload {
+        slot,
+        day,
+        taken_at,
+        now,
+    } = upload;
     let (actor, unknown_faces) = (who.actor(), hub.config.privacy.unknown_faces);
     let room = session.slot.room.clone();
     let target = class_photo::target(slot, day);
     let model = enroller.model();
-    let (kept, read) = hub
-        .write(move |tx: &dyn Sql| {
-            let taken = Taken {
-                room: &room,
-                at: taken_at,
-                by: &actor,
-            };
-            let mut kept = Vec::with_capacity(read.len());
-            for r in &read {
-                kept.push(match &r.outcome {
-                    Ok((photo, verdicts)) => class_photo::keep(
-                        tx,
-                        taken,
-                        &photo.faces,
-                        verdicts,
-                        unknown_faces,
-                        model.as_str(),
-                        now,
-                    )?,
-                    Err(_) => Vec::new(),
-                });
-            }
-            let summary = summary(&read, &kept, taken_at);
-            let change = Change {
-                actor: &actor,
-                action: "class_photo.read",
-                target,
-                before: None,
-                after: Some(summary),
-                at: now,
-            };
-            audit::log(tx, change)?;
-            Ok::<_, ApiError>((kept, read))
-        })
-        .await?;
+    hub.write(move |tx: &dyn Sql| {
+        let taken = Taken {
+            room: &room,
+            at: taken_at,
+            by: &actor,
+        };
+        let kept = keep_photos(tx, taken, &read, unknown_faces, model.as_str(), now)?;
+        let summary = summary(&read, &kept, taken_at);
+        let change = Change {
+            actor: &actor,
+            action: "class_photo.read",
+            target,
+            before: None,
+            after: Some(summary),
+            at: now,
+        };
+        audit::log(tx, change)?;
+        Ok::<_, ApiError>((kept, read))
+    })
+    .await
+}
 
+/// The records kept of each photo's faces, in order (none of a photo not read).
+fn keep_photos(
+    tx: &dyn Sql,
+    taken: Taken<'_>,
+    read: &[Read],
+    unknown_faces: UnknownFaces,
+    model: &str,
+    now: UnixMillis,
+) -> Result<Vec<Vec<Option<RecordId>>>, StoreError> {
+    let mut kept = Vec::with_capacity(read.len());
+    for r in read {
+        kept.push(match &r.outcome {
+            Ok((photo, judgements)) => class_photo::keep(
+                tx,
+                taken,
+                &photo.faces,
+                judgements,
+                unknown_faces,
+                model,
+                now,
+            )?,
+            Err(_) => Vec::new(),
+        });
+    }
+    Ok(kept)
+}
+
+/// The answer: every photo with its faces, the students it marked, and how many records wait
+/// for a teacher.
+fn answer(
+    upload: Upload,
+    read: &[Read],
+    kept: &[Vec<Option<RecordId>>],
+    names: &HashMap<StudentId, String>,
+) -> Result<Reply, ApiError> {
     let name = |s: &StudentId| names.get(s).cloned();
     let photos: Vec<Value> = read
         .iter()
-        .zip(&kept)
+        .zip(kept)
         .map(|(r, ids)| refused(r).unwrap_or_else(|| answered(r, ids, &name)))
-        .collect();
-    let mut marked: Vec<StudentId> = read
-        .iter()
-        .filter_map(|r| r.outcome.as_ref().ok())
-        .flat_map(|(_, verdicts)| verdicts.iter().flatten().filter_map(Verdict::named))
-        .collect();
-    marked.sort();
-    marked.dedup();
-    let marked: Vec<Value> = marked
-        .iter()
-        .map(|s| json!({"student": s, "name": name(s)}))
         .collect();
     let waiting = kept
         .iter()
         .flatten()
         .flatten()
         .count()
-        .saturating_sub(confident_count(&read, &kept));
+        .saturating_sub(confident_count(read, kept));
     Reply::created(json!({
-        "slot_id": slot,
-        "day": day,
-        "taken_at": taken_at,
+        "slot_id": upload.slot,
+        "day": upload.day,
+        "taken_at": upload.taken_at,
         "photos": photos,
-        "marked": marked,
+        "marked": marked(read, &name),
         "waiting": waiting,
     }))
+}
+
+/// The students named Confident in any photo, each once, in id order.
+fn marked(read: &[Read], name: &dyn Fn(&StudentId) -> Option<String>) -> Vec<Value> {
+    let mut marked: Vec<StudentId> = read
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .flat_map(|(_, judgements)| judgements.iter().flatten().filter_map(Judgement::named))
+        .collect();
+    marked.sort();
+    marked.dedup();
+    marked
+        .iter()
+        .map(|s| json!({"student": s, "name": name(s)}))
+        .collect()
 }
 
 /// The photos of the form, and when they were taken (`taken_at`, Unix ms; now when absent).
@@ -193,9 +300,9 @@ fn form(req: &Request, now: UnixMillis) -> Result<(Vec<Part>, UnixMillis), ApiEr
 fn confident_count(read: &[Read], kept: &[Vec<Option<RecordId>>]) -> usize {
     read.iter()
         .zip(kept)
-        .filter_map(|(r, ids)| r.outcome.as_ref().ok().map(|(_, v)| (v, ids)))
-        .flat_map(|(verdicts, ids)| verdicts.iter().zip(ids))
-        .filter(|(v, id)| id.is_some() && v.as_ref().and_then(Verdict::named).is_some())
+        .filter_map(|(r, ids)| r.outcome.as_ref().ok().map(|(_, j)| (j, ids)))
+        .flat_map(|(judgements, ids)| judgements.iter().zip(ids))
+        .filter(|(j, id)| id.is_some() && j.as_ref().and_then(Judgement::named).is_some())
         .count()
 }
 
@@ -213,26 +320,26 @@ fn answered(
     ids: &[Option<RecordId>],
     name: &dyn Fn(&StudentId) -> Option<String>,
 ) -> Value {
-    let Ok((photo, verdicts)) = &r.outcome else {
+    let Ok((photo, judgements)) = &r.outcome else {
         return Value::Null;
     };
     let faces: Vec<Value> = photo
         .faces
         .iter()
-        .zip(verdicts)
+        .zip(judgements)
         .zip(ids.iter().copied().chain(std::iter::repeat(None)))
-        .map(|((face, verdict), record)| {
-            let candidates: Vec<Value> = verdict
+        .map(|((face, judgement), record)| {
+            let candidates: Vec<Value> = judgement
                 .iter()
                 .flat_map(|v| &v.candidates)
                 .map(|c| json!({"student": c.student, "name": name(&c.student), "distance": c.distance}))
                 .collect();
-            let named = verdict.as_ref().and_then(Verdict::named);
+            let named = judgement.as_ref().and_then(Judgement::named);
             json!({
                 "box": face.bbox.map(f32::round),
                 "grade": face.grade,
                 "issue": face.issue.map(|i| i.to_string()),
-                "decision": verdict.as_ref().map(|v| v.decision),
+                "decision": judgement.as_ref().map(|j| j.decision),
                 "student": named,
                 "name": named.as_ref().and_then(name),
                 "candidates": candidates,

@@ -225,92 +225,132 @@ impl Batch<'_> {
         decision == Decision::Unknown && self.unknown_faces == UnknownFaces::Discard
     }
 
+    /// Writes the batch's messages, each from a registered and enabled device, in order; what
+    /// the batch then owes the devices.
     fn store(&self, tx: &dyn Sql, items: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
-        let (now, metrics) = (self.now, self.metrics);
         let mut places = HashMap::new();
         let mut out = Outcome::default();
-        let counted = &mut out.counted;
-        for (device, Envelope { version, message }) in items {
-            let Some(place) = registered_place(tx, &mut places, device, metrics)? else {
+        for (device, envelope) in items {
+            let Some(place) = registered_place(tx, &mut places, device, self.metrics)? else {
                 continue;
             };
-            out.versions.insert(device, version);
-            match message {
-                Message::Record(record) => {
-                    let (id, decision) = (record.id, record.decision);
-                    // Everything said of this record while it is vetted, stored, held or
-                    // learned from carries its id, as the door's lines do.
-                    let _record = tracing::info_span!("record", %id).entered();
-                    if self.discards(decision) {
-                        // From a unit too old to be told: dropped here, face and all.
-                        devices::add_discarded(tx, device, 1)?;
-                        let fate = "matched nobody: discarded, as the school asks";
-                        out.fates.push((id, device, decision, fate));
-                        out.acks.entry(device).or_default().push(id);
-                        continue;
-                    }
-                    let learnable = may_teach(&record);
-                    counted.push(|m| &m.records_received);
-                    let fate = match self.record(tx, record, &place)? {
-                        Kept::Stored { room_corrected } => {
-                            counted.push(|m| &m.records_stored);
-                            if room_corrected {
-                                counted.push(|m| &m.room_corrected);
-                            }
-                            match learnable && self.learn(tx, id)? {
-                                true => {
-                                    out.learned += 1;
-                                    "stored, and learned as a template"
-                                }
-                                false => "stored",
-                            }
-                        }
-                        Kept::Duplicate => {
-                            counted.push(|m| &m.records_duplicate);
-                            "stored before: acknowledged again"
-                        }
-                        Kept::Held => {
-                            counted.push(|m| &m.records_quarantined);
-                            "held in quarantine"
-                        }
-                    };
-                    out.fates.push((id, device, decision, fate));
-                    devices::touch(tx, device, now)?;
-                    out.acks.entry(device).or_default().push(id);
-                }
-                Message::Status(status) => {
-                    counted.push(|m| &m.status_messages);
-                    devices::record_status(tx, &status, version, now)?;
-                }
-                Message::Offline(_) => {
-                    devices::set_offline(tx, device)?;
-                    let room = devices::get(tx, device)?.map(|d| (d.name, d.room));
-                    let (name, room) = room.unwrap_or_default();
-                    let about = serde_json::json!({"device": device, "name": name, "room": room});
-                    self.hooks
-                        .enqueue(tx, Event::DeviceOffline, &about, now)?;
-                }
-                Message::GalleryRequest(req) => {
-                    counted.push(|m| &m.gallery_requests);
-                    devices::touch(tx, device, now)?;
-                    let trigger = Trigger::Request(req);
-                    if let Some(u) = update_for(tx, device, self.model, trigger, now)? {
-                        out.galleries.push((device, u));
-                    }
-                }
-                Message::SettingsReport(report) => {
-                    if let Some(s) = crate::unit_settings::reported(tx, &report, now)? {
-                        out.settings.push((device, s));
-                    }
-                }
-                Message::Ack(_)
-                | Message::Gallery(_)
-                | Message::Command(_)
-                | Message::Site(_)
-                | Message::UnitSettings(_) => {}
-            }
+            out.versions.insert(device, envelope.version);
+            self.message(tx, device, envelope, &place, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// Writes one message of `device`, registered in `place`.
+    fn message(
+        &self,
+        tx: &dyn Sql,
+        device: DeviceId,
+        envelope: Envelope,
+        place: &Place,
+        out: &mut Outcome,
+    ) -> Result<(), StoreError> {
+        let (Envelope { version, message }, now) = (envelope, self.now);
+        match message {
+            Message::Record(record) => self.arrival(tx, device, record, place, out)?,
+            Message::Status(status) => {
+                out.counted.push(|m| &m.status_messages);
+                devices::record_status(tx, &status, version, now)?;
+            }
+            Message::Offline(_) => {
+                devices::set_offline(tx, device)?;
+                let room = devices::get(tx, device)?.map(|d| (d.name, d.room));
+                let (name, room) = room.unwrap_or_default();
+                let about = serde_json::json!({"device": device, "name": name, "room": room});
+                self.hooks.enqueue(tx, Event::DeviceOffline, &about, now)?;
+            }
+            Message::GalleryRequest(req) => {
+                out.counted.push(|m| &m.gallery_requests);
+                devices::touch(tx, device, now)?;
+                let trigger = Trigger::Request(req);
+                if let Some(u) = update_for(tx, device, self.model, trigger, now)? {
+                    out.galleries.push((device, u));
+                }
+            }
+            Message::SettingsReport(report) => {
+                if let Some(s) = crate::unit_settings::reported(tx, &report, now)? {
+                    out.settings.push((device, s));
+                }
+            }
+            Message::Ack(_)
+            | Message::Gallery(_)
+            | Message::Command(_)
+            | Message::Site(_)
+            | Message::UnitSettings(_) => {}
+        }
+        Ok(())
+    }
+
+    /// One record of `device`: discarded (a face the school keeps none of), or stored, held
+    /// or found a duplicate, and learned from when it can teach; acknowledged either way.
+    fn arrival(
+        &self,
+        tx: &dyn Sql,
+        device: DeviceId,
+        record: AttendanceRecord,
+        place: &Place,
+        out: &mut Outcome,
+    ) -> Result<(), StoreError> {
+        let (id, decision) = (record.id, record.decision);
+        // Everything said of this record while it is vetted, stored, held or learned from
+        // carries its id, as the door's lines do.
+        let _record = tracing::info_span!("record", %id).entered();
+        if self.discards(decision) {
+            // From a unit too old to be told: dropped here, face and all.
+            devices::add_discarded(tx, device, 1)?;
+            let fate = "matched nobody: discarded, as the school asks";
+            out.fates.push((id, device, decision, fate));
+            out.acks.entry(device).or_default().push(id);
+            return Ok(());
+        }
+        let learnable = may_teach(&record);
+        out.counted.push(|m| &m.records_received);
+        let kept = self.record(tx, record, place)?;
+        let fate = self.fate(tx, id, kept, learnable, out)?;
+        out.fates.push((id, device, decision, fate));
+        devices::touch(tx, device, self.now)?;
+        out.acks.entry(device).or_default().push(id);
+        Ok(())
+    }
+
+    /// What became of record `id`, counted, once it was `kept`: a stored one that can teach
+    /// (`learnable`) is learned from.
+    fn fate(
+        &self,
+        tx: &dyn Sql,
+        id: RecordId,
+        kept: Kept,
+        learnable: bool,
+        out: &mut Outcome,
+    ) -> Result<&'static str, StoreError> {
+        let counted = &mut out.counted;
+        Ok(match kept {
+            Kept::Stored { room_corrected } => {
+                counted.push(|m| &m.records_stored);
+                if room_corrected {
+                    counted.push(|m| &m.room_corrected);
+                }
+                match learnable && self.learn(tx, id)? {
+                    true => {
+                        out.learned += 1;
+                        "stored, and learned as a template"
+                    }
+                    false => "stored",
+                }
+            }
+            Kept::Duplicate => {
+                counted.push(|m| &m.records_duplicate);
+                "stored before: acknowledged again"
+            }
+            Kept::Held => {
+                counted.push(|m| &m.records_quarantined);
+                "held in quarantine"
+            }
+        })
     }
 
     /// Stores `record` in the device's registered `place`, or holds it in quarantine.

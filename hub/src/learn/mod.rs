@@ -6,7 +6,7 @@
 
 use rollcall_models::learning::{CONFIDENT, Evidence, REVIEWED, good_enough, judge, surplus};
 use rollcall_models::quality::QualityGate;
-use rollcall_shared::{FaceQuality, StudentId, UnixMillis};
+use rollcall_shared::{Embedding, FaceQuality, StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -38,6 +38,11 @@ pub struct Learner<'a> {
 impl Learner<'_> {
     /// Learns `record`'s face as a template of `student` when the rules allow; returns the new
     /// template's id, or `None` (with the reason logged) when it is not learned.
+    ///
+    /// The face is admitted (the gallery's model, consent given, a face the gate takes and a
+    /// strong one), weighed against what the gallery holds of the student, judged by the
+    /// rules of `how` it was seen, and enrolled: the student's surplus learned templates
+    /// dropped, the new one inserted and audited.
     pub fn learn(
         &self,
         tx: &dyn Sql,
@@ -47,6 +52,32 @@ impl Learner<'_> {
         actor: &str,
         now: UnixMillis,
     ) -> Result<Option<Uuid>, StoreError> {
+        let face = Offered {
+            record,
+            student,
+            how,
+            actor,
+            now,
+        };
+        let Some(admitted) = self.admit(tx, &face)? else {
+            return Ok(None);
+        };
+        let held = self.held(tx, &face)?;
+        let rules = match how {
+            How::Reviewed => REVIEWED,
+            How::Confident => CONFIDENT,
+        };
+        if let Err(skip) = judge(&held.evidence, &rules) {
+            tracing::debug!(record = %record.id, %student, "not learned: {skip}");
+            return Ok(None);
+        }
+        self.enrol(tx, &face, admitted, &held).map(Some)
+    }
+
+    /// Whether the face may be learned at all: of the gallery's model, its student's consent
+    /// given, a face the gate takes and not a weak one. `None` (with the reason logged) when not.
+    fn admit(&self, tx: &dyn Sql, face: &Offered<'_>) -> Result<Option<Admitted>, StoreError> {
+        let (record, student) = (face.record, face.student);
         if record.model != self.model {
             return Ok(None);
         }
@@ -68,9 +99,17 @@ impl Learner<'_> {
             );
             return Ok(None);
         }
+        Ok(Some(Admitted { quality }))
+    }
+
+    /// The face's embedding, the student's learned templates, and the evidence the rules
+    /// judge: how far the face is from the student's own templates and from the nearest other
+    /// student, and when the student last learned one.
+    fn held(&self, tx: &dyn Sql, face: &Offered<'_>) -> Result<Held, StoreError> {
+        let (record, student) = (face.record, face.student);
         let embedding = records::embedding(tx, record.id)?;
-        let held = school::enrolments(tx, student)?;
-        let own = held
+        let templates = school::enrolments(tx, student)?;
+        let own = templates
             .iter()
             .filter(|t| t.model == self.model)
             .map(|t| rollcall_shared::embedding::distance(&t.embedding, &embedding))
@@ -85,49 +124,83 @@ impl Learner<'_> {
                 .map(|c| c.distance)
                 .min_by(f32::total_cmp),
             last_learned_at: learned.last().map(|(_, at)| at.0),
-            now: now.0,
+            now: face.now.0,
         };
-        let rules = match how {
-            How::Reviewed => REVIEWED,
-            How::Confident => CONFIDENT,
-        };
-        if let Err(skip) = judge(&evidence, &rules) {
-            tracing::debug!(record = %record.id, %student, "not learned: {skip}");
-            return Ok(None);
-        }
+        Ok(Held {
+            embedding,
+            learned,
+            evidence,
+        })
+    }
+
+    /// Makes the face one of the student's templates: the surplus of their learned ones
+    /// dropped, the new one inserted with its thumbnail and figures, and the change audited.
+    fn enrol(
+        &self,
+        tx: &dyn Sql,
+        face: &Offered<'_>,
+        admitted: Admitted,
+        held: &Held,
+    ) -> Result<Uuid, StoreError> {
+        let (record, learned) = (face.record, &held.learned);
         for (old, _) in &learned[..surplus(learned.len())] {
             school::delete_enrolment(tx, *old)?;
         }
         let thumbnail =
             records::thumbnail(tx, record.id)?.filter(|t| t.len() <= MAX_THUMBNAIL_BYTES);
-        let source = match how {
+        let source = match face.how {
             How::Reviewed => Source::Review,
             How::Confident => Source::Door,
         };
         let new = NewEnrolment {
-            student,
+            student: face.student,
             model: self.model,
-            embedding: &embedding,
-            quality: quality.map(|q| f64::from(q.detector_score)),
+            embedding: &held.embedding,
+            quality: admitted.quality.map(|q| f64::from(q.detector_score)),
             thumbnail: thumbnail.as_deref(),
             figures: Some(record.quality.to_string()),
             source,
             record: Some(record.id),
-            at: now,
+            at: face.now,
         };
         let template = school::insert_enrolment(tx, &new)?;
         let change = Change {
-            actor,
+            actor: face.actor,
             action: "gallery.learn",
-            target: format!("student:{student}"),
+            target: format!("student:{}", face.student),
             before: None,
             after: Some(json!({
                 "embedding": template, "record": record.id, "source": source,
-                "distance": own, "dropped": surplus(learned.len()),
+                "distance": held.evidence.own, "dropped": surplus(learned.len()),
             })),
-            at: now,
+            at: face.now,
         };
         audit::log(tx, change)?;
-        Ok(Some(template))
+        Ok(template)
     }
+}
+
+/// A face offered to the gallery: its record, the student it would be learned for, how it
+/// was seen, who says so (as the audit log names them) and when.
+struct Offered<'a> {
+    record: &'a RecordView,
+    student: StudentId,
+    how: How,
+    actor: &'a str,
+    now: UnixMillis,
+}
+
+/// A face the checks let through, with the figures its record carries (when they can be
+/// read).
+struct Admitted {
+    quality: Option<FaceQuality>,
+}
+
+/// What the gallery holds that bears on learning a face.
+struct Held {
+    /// The face's embedding, from its record.
+    embedding: Embedding,
+    /// The student's learned templates, oldest first, and when each was learned.
+    learned: Vec<(Uuid, UnixMillis)>,
+    evidence: Evidence,
 }

@@ -59,7 +59,8 @@ impl Manifest {
     }
 }
 
-/// A OneRoster package from its files by name (`manifest.csv`, `users.csv`, …).
+/// A OneRoster package from its files by name (`manifest.csv`, `users.csv`, …): the manifest
+/// read, every file it lists opened, then each read into the roster.
 pub fn read(files: &BTreeMap<String, Vec<u8>>) -> Result<Roster, Vec<RowError>> {
     let Some(bytes) = files.get(MANIFEST) else {
         return Err(vec![whole(
@@ -82,64 +83,92 @@ pub fn read(files: &BTreeMap<String, Vec<u8>>) -> Result<Roster, Vec<RowError>> 
         },
         ..Roster::default()
     };
-    let open = |name: &str, file: &'static str, required: &[&str], c: &mut Collect| {
-        let coverage = manifest.coverage(name);
-        if coverage == Coverage::Absent {
-            return None;
-        }
-        let Some(bytes) = files.get(file) else {
-            let mode = if coverage == Coverage::Bulk {
-                "bulk"
-            } else {
-                "delta"
-            };
-            c.errors.push(whole(
-                file,
-                &format!("the manifest says file.{name} is {mode}, but the package lacks it"),
-            ));
-            return None;
-        };
-        Some((Table::read(file, bytes, required, &mut c.errors), coverage))
-    };
-    let users = open(
-        "users",
-        "users.csv",
-        manifest.version.user_columns(),
-        &mut c,
-    );
-    let roles = (manifest.version == Version::V1_2)
-        .then(|| open("roles", "roles.csv", ROLE_COLUMNS, &mut c))
-        .flatten();
-    let classes = open("classes", "classes.csv", &["sourcedId", "title"], &mut c);
-    let enrollments = open("enrollments", "enrollments.csv", ENROLLMENT_COLUMNS, &mut c);
-    let sessions = open(
-        "academicSessions",
-        "academicSessions.csv",
-        SESSION_COLUMNS,
-        &mut c,
-    );
-
-    let demographics = open("demographics", "demographics.csv", &["sourcedId"], &mut c);
-
-    let roles = roles.map(|(t, mode)| read_roles(&t, mode, &mut c.errors));
-    let births = demographics.map(|(t, _)| read_births(&t, &mut c.errors));
-    if let Some((t, mode)) = &users {
-        let people = Users {
-            roles: roles.as_ref(),
-            births: births.as_ref(),
-        };
-        read_users(t, *mode, people, &mut roster, &mut c);
-    }
-    if let Some((t, mode)) = &classes {
-        read_classes(t, *mode, &mut roster, &mut c);
-    }
-    if let Some((t, mode)) = &enrollments {
-        read_enrollments(t, *mode, &mut roster, &mut c);
-    }
-    if let Some((t, mode)) = &sessions {
-        roster.terms = read_terms(t, *mode, &mut c.errors);
-    }
+    let tables = Tables::open(files, &manifest, &mut c);
+    tables.read(&mut roster, &mut c);
     c.finish(roster)
+}
+
+/// The files of a package the manifest lists, each with what the manifest says of it.
+struct Tables {
+    users: Option<(Table, Coverage)>,
+    roles: Option<(Table, Coverage)>,
+    classes: Option<(Table, Coverage)>,
+    enrollments: Option<(Table, Coverage)>,
+    sessions: Option<(Table, Coverage)>,
+    demographics: Option<(Table, Coverage)>,
+}
+
+impl Tables {
+    /// Opens every file the manifest lists as bulk or delta (`roles.csv` only in 1.2); one it
+    /// lists but the package lacks is an error.
+    fn open(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest, c: &mut Collect) -> Tables {
+        let open = |name: &str, file: &'static str, required: &[&str], c: &mut Collect| {
+            let coverage = manifest.coverage(name);
+            if coverage == Coverage::Absent {
+                return None;
+            }
+            let Some(bytes) = files.get(file) else {
+                let mode = if coverage == Coverage::Bulk {
+                    "bulk"
+                } else {
+                    "delta"
+                };
+                c.errors.push(whole(
+                    file,
+                    &format!("the manifest says file.{name} is {mode}, but the package lacks it"),
+                ));
+                return None;
+            };
+            Some((Table::read(file, bytes, required, &mut c.errors), coverage))
+        };
+        let users = open("users", "users.csv", manifest.version.user_columns(), c);
+        let roles = (manifest.version == Version::V1_2)
+            .then(|| open("roles", "roles.csv", ROLE_COLUMNS, c))
+            .flatten();
+        let classes = open("classes", "classes.csv", &["sourcedId", "title"], c);
+        let enrollments = open("enrollments", "enrollments.csv", ENROLLMENT_COLUMNS, c);
+        let sessions = open(
+            "academicSessions",
+            "academicSessions.csv",
+            SESSION_COLUMNS,
+            c,
+        );
+        let demographics = open("demographics", "demographics.csv", &["sourcedId"], c);
+        Tables {
+            users,
+            roles,
+            classes,
+            enrollments,
+            sessions,
+            demographics,
+        }
+    }
+
+    /// Reads the open files into `roster`: roles and dates of birth first, for the users.
+    fn read(self, roster: &mut Roster, c: &mut Collect) {
+        let roles = self
+            .roles
+            .map(|(t, mode)| read_roles(&t, mode, &mut c.errors));
+        let births = self
+            .demographics
+            .map(|(t, _)| read_births(&t, &mut c.errors));
+        if let Some((t, mode)) = &self.users {
+            let people = Users {
+                roles: roles.as_ref(),
+                births: births.as_ref(),
+            };
+            read_users(t, *mode, people, roster, c);
+        }
+        if let Some((t, mode)) = &self.classes {
+            read_classes(t, *mode, roster, c);
+        }
+        if let Some((t, mode)) = &self.enrollments {
+            read_enrollments(t, *mode, roster, c);
+        }
+        if let Some((t, mode)) = &self.sessions {
+            roster.terms = read_terms(t, *mode, &mut c.errors);
+        }
+    }
 }
 
 const ROLE_COLUMNS: &[&str] = &["sourcedId", "userSourcedId", "roleType", "role"];

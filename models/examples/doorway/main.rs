@@ -30,8 +30,8 @@ mod report;
 mod school;
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use burst::Door;
 use faces_cache::{Error, faces_of};
@@ -144,6 +144,28 @@ fn main() -> Result<(), Error> {
         ),
         ("held out", School::new(&photos, 1, args.limit, args.days)),
     ];
+    let frames = film(&halves, &args)?;
+    print_setup(&args, started.elapsed());
+    let mut all_probes = Vec::new();
+    for (half, school) in &halves {
+        report_half(half, school, &frames, &args);
+        all_probes.extend(half_probes(half, school, &frames, &args));
+    }
+    if args.days > 1 {
+        report_learning(&halves, &frames, &args);
+    }
+    distances(&all_probes, args.door.thresholds.confident);
+    let names: Vec<&'static str> = args.conditions.iter().map(|c| c.0).collect();
+    bands::table(&halves, &frames, &args.door, &names, args.seed);
+    if let Some(file) = &args.probes {
+        write_probes(file, &all_probes)?;
+    }
+    Ok(())
+}
+
+/// Films every walk-in (or reads it from the frames cache): day 1's arrivals of both halves
+/// under every named condition, then the later days' under the doorway preset.
+fn film(halves: &[(&str, School)], args: &Args) -> Result<Frames, Error> {
     let doorway_preset = conditions()
         .into_iter()
         .find(|(n, _)| *n == days::CONDITION)
@@ -172,13 +194,16 @@ fn main() -> Result<(), Error> {
                 }),
         )
         .collect();
-    let frames = frames::film(
+    frames::film(
         &walks,
         args.door.frames,
         args.seed,
         args.frames_cache.as_deref(),
-    )?;
-    let elapsed = started.elapsed();
+    )
+}
+
+/// The report's title and the door it measures: thresholds, mode, gate.
+fn print_setup(args: &Args, elapsed: Duration) {
     println!("# The door at a doorway\n");
     println!(
         "{:?} by {:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
@@ -189,37 +214,33 @@ fn main() -> Result<(), Error> {
         "gate: eyes ≥ {} px, box ≥ {} px; weak below sharpness {} or detector score {}",
         g.min_inter_ocular_px, g.min_box_px, g.weak_below_sharpness, g.weak_below_score
     );
-    let mut all_probes = Vec::new();
-    for (half, school) in &halves {
-        report_half(half, school, &frames, &args);
-        all_probes.extend(half_probes(half, school, &frames, &args));
+}
+
+/// Each half's `--days` of walk-ins, without and with learning, day by day.
+fn report_learning(halves: &[(&str, School)], frames: &Frames, args: &Args) {
+    println!("\n## Learning over {} days", args.days);
+    for (half, school) in halves {
+        let run = |learn| {
+            days::simulate(
+                school,
+                frames,
+                &args.door,
+                args.door.frames,
+                args.seed,
+                learn,
+            )
+        };
+        days::table(half, &run(false), &run(true));
     }
-    if args.days > 1 {
-        println!("\n## Learning over {} days", args.days);
-        for (half, school) in &halves {
-            let run = |learn| {
-                days::simulate(
-                    school,
-                    &frames,
-                    &args.door,
-                    args.door.frames,
-                    args.seed,
-                    learn,
-                )
-            };
-            days::table(half, &run(false), &run(true));
-        }
+}
+
+/// Every probe as a line of JSON in `file`.
+fn write_probes(file: &Path, probes: &[Probe]) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
+    for p in probes {
+        writeln!(out, "{}", serde_json::to_string(p)?)?;
     }
-    distances(&all_probes, args.door.thresholds.confident);
-    let names: Vec<&'static str> = args.conditions.iter().map(|c| c.0).collect();
-    bands::table(&halves, &frames, &args.door, &names, args.seed);
-    if let Some(file) = &args.probes {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
-        for p in &all_probes {
-            writeln!(out, "{}", serde_json::to_string(p)?)?;
-        }
-        eprintln!("{} probes written to {}", all_probes.len(), file.display());
-    }
+    eprintln!("{} probes written to {}", probes.len(), file.display());
     Ok(())
 }
 

@@ -11,17 +11,19 @@
 //! Faces the gate doubts are human (score, landmarks) or finds too small are left out.
 
 use image::RgbImage;
-use rollcall_models::burst::{Judgement, Observation, combine, decide, weight};
-use rollcall_models::matching::{MatchMode, Thresholds};
+use rollcall_models::burst::{Judgement, Observation, Person, combine, decide, weight};
+use rollcall_models::matching::{Match, MatchMode, Thresholds};
 use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::{Grade, QualityGate};
-use rollcall_shared::{AttendanceRecord, ClockSync, Decision, RecordId, UnixMillis};
+use rollcall_shared::{
+    AttendanceRecord, ClockSync, Decision, Embedding, RecordId, StudentId, UnixMillis,
+};
 use tokio::time::Instant;
 
 use super::cooldown::Cooldown;
 use super::gallery::{MatchGallery, WeekTime};
 use super::recognizer::{RecognizeError, Recognizer};
-use super::record::{RecordOrigin, Verdict, build};
+use super::record::{Decided, RecordOrigin, build};
 
 /// How many candidates a search returns (the record carries up to 3).
 const CANDIDATES: usize = 3;
@@ -76,9 +78,33 @@ pub fn process(
     let mut outcome = Outcome::default();
     let (faces, seen) = graded_faces(frames, recognizer, &settings.gate, &mut outcome)?;
     let embeddings = recognizer.embed(&faces)?;
-    let observations: Vec<Observation> = faces
+    let observations = observe(&faces, &embeddings, seen);
+    let people = combine(&observations, settings.same_in_burst);
+    outcome.people = people.len();
+    let burst = Burst {
+        faces: &faces,
+        observations: &observations,
+        gallery,
+        settings,
+        time,
+    };
+    for person in &people {
+        // The person's record id, from the start: a record's life is one grep of it.
+        let id = RecordId::now_v7();
+        let _record = tracing::info_span!("record", %id).entered();
+        if let Some(record) = burst.record(id, person, cooldown, &mut outcome)? {
+            outcome.records.push(record);
+        }
+    }
+    Ok(outcome)
+}
+
+/// Every kept face as an observation of the burst: where and how well it was seen, and its
+/// embedding.
+fn observe(faces: &[Face], embeddings: &[Embedding], seen: Vec<Seen>) -> Vec<Observation> {
+    faces
         .iter()
-        .zip(&embeddings)
+        .zip(embeddings)
         .zip(seen)
         .map(|((f, e), Seen { frame, grade })| Observation {
             grade,
@@ -87,21 +113,72 @@ pub fn process(
             weight: weight(f.quality.detector_score, f.quality.inter_ocular_px),
             embedding: *e,
         })
-        .collect();
-    let people = combine(&observations, settings.same_in_burst);
-    outcome.people = people.len();
-    for person in &people {
-        // The person's record id, from the start: a record's life is one grep of it.
-        let id = RecordId::now_v7();
-        let _record = tracing::info_span!("record", %id).entered();
+        .collect()
+}
+
+/// One burst's faces and what its people are judged by.
+struct Burst<'a> {
+    faces: &'a [Face],
+    observations: &'a [Observation],
+    gallery: &'a MatchGallery,
+    settings: &'a Settings,
+    time: BurstTime,
+}
+
+impl Burst<'_> {
+    /// One person's way from match to record: matched, decided, let through the cooldown (or
+    /// not: `None`) and made a record.
+    fn record(
+        &self,
+        id: RecordId,
+        person: &Person,
+        cooldown: &mut Cooldown,
+        outcome: &mut Outcome,
+    ) -> Result<Option<AttendanceRecord>, RecognizeError> {
         // The quality-weighted mean of unit-length embeddings, scaled back to unit length like
         // every embedding of the model (as the mirror average is).
         let embedding = unit_length(&person.embedding);
-        let matches = gallery
-            .search(&embedding, CANDIDATES, settings.mode, time.local)
+        let matches = self
+            .gallery
+            .search(&embedding, CANDIDATES, self.settings.mode, self.time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
+        let (decision, student) = self.decide(person, &matches, outcome);
+        if !cooldown.admit(student, decision, &embedding, self.time.now) {
+            tracing::debug!("seen again within the cooldown: no record");
+            outcome.cooled_down += 1;
+            return Ok(None);
+        }
+        let decided = Decided {
+            id,
+            embedding: &embedding,
+            matches: &matches,
+            decision,
+            face: &self.faces[person.best()],
+            frames: person.members.len(),
+        };
+        Ok(Some(build(
+            &self.settings.origin,
+            self.gallery.version(),
+            self.time.captured_at,
+            self.time.clock,
+            &decided,
+            self.settings.thumbnails,
+        )))
+    }
+
+    /// The person's decision, by `rollcall_models::burst`'s rule, and the student it names
+    /// (none when Unknown); counted in `outcome` and logged.
+    fn decide(
+        &self,
+        person: &Person,
+        matches: &[Match<StudentId>],
+        outcome: &mut Outcome,
+    ) -> (Decision, Option<StudentId>) {
         let nearest = |face: &_| {
-            let found = gallery.search(face, 1, settings.mode, time.local).ok()?;
+            let found = self
+                .gallery
+                .search(face, 1, self.settings.mode, self.time.local)
+                .ok()?;
             found.first().map(|m| m.id)
         };
         let Judgement {
@@ -109,9 +186,9 @@ pub fn process(
             disagreed,
         } = decide(
             person,
-            &observations,
-            &matches,
-            &settings.thresholds,
+            self.observations,
+            matches,
+            &self.settings.thresholds,
             nearest,
         );
         outcome.unclear += usize::from(!person.seen_clearly());
@@ -126,30 +203,8 @@ pub fn process(
             disagreed,
             "decided"
         );
-        if !cooldown.admit(student, decision, &embedding, time.now) {
-            tracing::debug!("seen again within the cooldown: no record");
-            outcome.cooled_down += 1;
-            continue;
-        }
-        let verdict = Verdict {
-            id,
-            embedding: &embedding,
-            matches: &matches,
-            decision,
-            face: &faces[person.best()],
-            frames: person.members.len(),
-        };
-        let record = build(
-            &settings.origin,
-            gallery.version(),
-            time.captured_at,
-            time.clock,
-            &verdict,
-            settings.thumbnails,
-        );
-        outcome.records.push(record);
+        (decision, student)
     }
-    Ok(outcome)
 }
 
 /// Faces of every frame the gate does not leave out, each with its frame and grade.

@@ -26,7 +26,7 @@ pub struct RecordOrigin {
 
 /// What was decided about one person of a burst.
 #[derive(Debug)]
-pub struct Verdict<'a> {
+pub struct Decided<'a> {
     /// The record's id (UUID v7), minted when the person was first looked at, so that every
     /// line said of them carries it.
     pub id: RecordId,
@@ -38,38 +38,44 @@ pub struct Verdict<'a> {
     pub frames: usize,
 }
 
-/// Builds the record of `v`.
+/// Builds the record of what was `decided`.
 pub fn build(
     origin: &RecordOrigin,
     gallery_version: GalleryVersion,
     captured_at: UnixMillis,
     clock: ClockSync,
-    v: &Verdict<'_>,
+    decided: &Decided<'_>,
     thumbnails: bool,
 ) -> AttendanceRecord {
-    let candidates = v.matches.iter().take(MAX_CANDIDATES).map(|m| Candidate {
-        student: m.id,
-        distance: m.distance,
-    });
-    let q = &v.face.quality;
-    let wants_thumbnail = thumbnails && v.decision != Decision::Confident;
+    let candidates = decided
+        .matches
+        .iter()
+        .take(MAX_CANDIDATES)
+        .map(|m| Candidate {
+            student: m.id,
+            distance: m.distance,
+        });
+    let q = &decided.face.quality;
+    let wants_thumbnail = thumbnails && decided.decision != Decision::Confident;
     AttendanceRecord {
-        id: v.id,
+        id: decided.id,
         device: origin.device,
         room: origin.room.clone(),
         captured_at,
         model: origin.model.clone(),
         gallery_version,
-        embedding: *v.embedding,
+        embedding: *decided.embedding,
         candidates: candidates.collect(),
-        decision: v.decision,
-        thumbnail: wants_thumbnail.then(|| thumbnail(&v.face.chip)).flatten(),
+        decision: decided.decision,
+        thumbnail: wants_thumbnail
+            .then(|| thumbnail(&decided.face.chip))
+            .flatten(),
         quality: FaceQuality {
             face_px: q.inter_ocular_px,
             sharpness: q.sharpness,
             detector_score: q.detector_score,
             yaw_deg: q.pose.map_or(0.0, |p| p.yaw_deg),
-            frames: v.frames.min(usize::from(u8::MAX)) as u8,
+            frames: decided.frames.min(usize::from(u8::MAX)) as u8,
         },
         clock,
         direction: Some(origin.direction),
