@@ -21,13 +21,12 @@ use super::clock::ClockState;
 use super::db::{self, Db, DbError};
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
-use super::decide::tuning::Tuning;
 use super::deliver::delivery::Tracker;
 use super::deliver::link::Link;
 use super::deliver::mqtt::{self, Endpoint, MqttError};
 use super::deliver::outbox::{Outbox, OutboxError, Shed};
 use super::hardware::{Hardware, PublisherLayer};
-use super::light::status_light;
+use super::light::status_light::{self, ClockStatus, Lamps, LightTx};
 use super::shutdown::{Shutdown, ShutdownTrigger};
 use super::sync::gallery_store::GalleryStore;
 use super::sync::unit_settings::{Restored, Tuner};
@@ -85,34 +84,19 @@ fn start(
     let restored = Restored::from(config, &store)?;
     let tuned = &restored.config;
     let clock_state = ClockState::default();
-    let (light, light_thread) = status_light::spawn(
-        hardware.lamps,
-        hardware.clock_status,
-        clock_state.clone(),
-        (tuned.indicator.lamps, tuned.indicator.offline_after),
-    )
-    .map_err(DaemonError::Thread)?;
+    let lights = (hardware.lamps, hardware.clock_status);
+    let (light, light_thread) = spawn_light(lights, &clock_state, tuned)?;
     let (gallery_tx, gallery_rx) = watch::channel(Arc::new(MatchGallery::new(gallery_state)));
     let (zone_tx, zone_rx) = watch::channel(restored_zone(&store)?);
     let (unknown_tx, unknown_rx) = watch::channel(restored_unknown_faces(&store)?);
     let discarded = Arc::new(AtomicU64::new(0));
     let (stop, stopping) = Shutdown::new();
     let (net_stop, net_stopping) = Shutdown::new();
-    let mqtt::Connection {
-        publisher,
-        client,
-        events,
-        task,
-    } = connect(config, secrets, net_stopping)?;
-    let publisher = layered(publisher, hardware.publisher_layer);
+    let connection = connect(config, secrets, net_stopping)?;
+    let publisher = layered(connection.publisher, hardware.publisher_layer);
     let (trigger_tx, trigger_rx) = TriggerTx::channel();
-    let (interval_tx, interval_rx) = watch::channel(tuned.trigger.interval);
-    let mut triggers = hardware.triggers;
-    triggers.push(Box::new(IntervalTrigger {
-        period: interval_rx,
-    }));
-    let guards = start_triggers(triggers, &trigger_tx, &stopping)?;
-    let (tuning_tx, tuning_rx) = watch::channel(Tuning::of(tuned, model.clone()));
+    let (tuner, tuning_rx, interval) = Tuner::new(config.clone(), model, &restored, light.clone());
+    let guards = start_triggers(hardware.triggers, interval, &trigger_tx, &stopping)?;
     let (committed_tx, committed_rx) = mpsc::channel(COMMITTED_QUEUE);
     let worker = Worker {
         camera: hardware.camera,
@@ -140,14 +124,7 @@ fn start(
         gallery: gallery_tx,
         zone: zone_tx,
         unknown_faces: unknown_tx,
-        tuner: Tuner::new(
-            config.clone(),
-            model,
-            &restored,
-            tuning_tx,
-            interval_tx,
-            light.clone(),
-        ),
+        tuner,
         discarded,
         triggers: trigger_tx.clone(),
         light,
@@ -160,7 +137,7 @@ fn start(
         paused_until: None,
         shed_logged: Shed::default(),
     };
-    let link = tokio::spawn(link.run(events, committed_rx));
+    let link = tokio::spawn(link.run(connection.events, committed_rx));
     Ok(Running {
         stop,
         triggers: trigger_tx,
@@ -168,8 +145,8 @@ fn start(
         worker,
         link,
         net_stop,
-        connection: task,
-        _client: client,
+        connection: connection.task,
+        _client: connection.client,
         light: light_thread,
     })
 }
@@ -202,15 +179,29 @@ fn layered(
 }
 
 /// Starts every trigger source sending into `tx`; each keeps running while its guard lives.
+/// Starts the hardware's triggers and the interval trigger (every `period`, while it is set:
+/// the hub's settings may change it).
 fn start_triggers(
-    triggers: Vec<Box<dyn Trigger>>,
+    mut triggers: Vec<Box<dyn Trigger>>,
+    period: watch::Receiver<Option<Duration>>,
     tx: &TriggerTx,
     stopping: &Shutdown,
 ) -> Result<Vec<TriggerGuard>, DaemonError> {
+    triggers.push(Box::new(IntervalTrigger { period }));
     Ok(triggers
         .into_iter()
         .map(|t| t.start(tx.clone(), stopping.clone()))
         .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The status light's thread, with the unit's lamps and the clock's status.
+fn spawn_light(
+    (lamps, clock): (Box<dyn Lamps>, Box<dyn ClockStatus>),
+    clock_state: &ClockState,
+    tuned: &EdgeConfig,
+) -> Result<(LightTx, std::thread::JoinHandle<()>), DaemonError> {
+    let lit = (tuned.indicator.lamps, tuned.indicator.offline_after);
+    status_light::spawn(lamps, clock, clock_state.clone(), lit).map_err(DaemonError::Thread)
 }
 
 /// What runs once the daemon has started, each part with the handle that stops it.

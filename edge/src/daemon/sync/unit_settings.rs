@@ -77,15 +77,21 @@ impl Restored {
 }
 
 impl Tuner {
+    /// The tuner of a unit that restored `restored`, and the watches it keeps: the pipeline's
+    /// [`Tuning`] and the interval trigger's period, both as `restored` has them.
     pub fn new(
         base: EdgeConfig,
         model: ModelId,
         restored: &Restored,
-        tuning: watch::Sender<Tuning>,
-        interval: watch::Sender<Option<Duration>>,
         light: LightTx,
-    ) -> Tuner {
-        Tuner {
+    ) -> (
+        Tuner,
+        watch::Receiver<Tuning>,
+        watch::Receiver<Option<Duration>>,
+    ) {
+        let (tuning, tuning_rx) = watch::channel(Tuning::of(&restored.config, model.clone()));
+        let (interval, interval_rx) = watch::channel(restored.config.trigger.interval);
+        let tuner = Tuner {
             base,
             model,
             in_force: restored.in_force,
@@ -93,7 +99,8 @@ impl Tuner {
             tuning,
             interval,
             light,
-        }
+        };
+        (tuner, tuning_rx, interval_rx)
     }
 
     /// Takes `settings` if the rules allow (kept on disk first), else notes why not.
