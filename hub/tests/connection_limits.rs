@@ -3,7 +3,12 @@
 //! to fit, keeps answering `/health` while 1,100 idle HTTP and 300 idle MQTT connections are
 //! open, and closes a half-sent request and a silent MQTT client within their timeouts; in
 //! process, a stalled request is answered 503 and an idle kept-alive connection is closed.
+//!
+//! A test binary of its own, never run beside the others of `integration/` (see
+//! `ONE_AT_A_TIME`); it borrows their hub harness, of which it uses a few helpers.
 
+#[path = "integration/common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 
 use std::os::unix::process::CommandExt;

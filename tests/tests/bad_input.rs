@@ -1,6 +1,6 @@
 //! Bad input against a real `rollcall-hub` process (embedded broker, face models off): what
-//! the hub's own tests (`hub/tests/ingest_mqtt.rs`, `embedded_broker.rs`, `api_auth.rs`,
-//! `api_school.rs`, `enrol_photos.rs`) do not already cover in-process.
+//! the hub's own tests (`hub/tests/integration/ingest_mqtt.rs`, `embedded_broker.rs`,
+//! `api_auth.rs`, `api_school.rs`, `enrol_photos.rs`) do not already cover in-process.
 //!
 //! Each case must get a clear refusal (a counted, logged MQTT refusal; an HTTP 4xx in the one
 //! JSON error shape) and leave the hub serving: health answers and a normal record from a

@@ -1,0 +1,350 @@
+//! Headless Chromium driven through chromedriver (WebDriver) for the browser tests. Both must
+//! be installed (Debian: `chromium` and `chromium-driver`); a missing one fails the test with
+//! the command that installs it, never skips it. chromedriver runs on a free loopback port;
+//! it and the Chromium it starts are killed when the [`Browser`] is dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+/// How long a page may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(20);
+const INSTALL: &str = "apt-get install chromium chromium-driver";
+
+/// The first of `names` found on `PATH` or in the usual Debian places.
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    dirs.extend(["/usr/bin", "/usr/lib/chromium"].map(PathBuf::from));
+    names
+        .iter()
+        .flat_map(|n| dirs.iter().map(move |d| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// chromedriver, killed on drop with the Chromium it started: that browser outlives a killed
+/// chromedriver, and a binary of many browser tests would leave one running for each.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        for browser in children(self.0.id()) {
+            // SAFETY: kill(2) only sends a signal, here to a process our chromedriver started
+            // and has not reaped (so its pid is not another's). Chromium's helpers exit with it.
+            unsafe { libc::kill(browser, libc::SIGKILL) };
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The child processes of process `pid`, of all its threads (`/proc/PID/task/TID/children`).
+fn children(pid: u32) -> Vec<libc::pid_t> {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    threads
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<libc::pid_t>>()
+        })
+        .collect()
+}
+
+/// A headless Chromium session.
+pub struct Browser {
+    pub client: Client,
+    base: String,
+    _driver: Driver,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium at 1280×900 that saves downloads in
+    /// `downloads`; `base` is the hub's address (`http://127.0.0.1:PORT`).
+    pub async fn start(base: &str, downloads: &Path) -> Browser {
+        let chromium = find(&["chromium", "chromium-browser", "chrome"])
+            .unwrap_or_else(|| panic!("Chromium is not installed: `{INSTALL}` (CI installs it)"));
+        let chromedriver = find(&["chromedriver"]).unwrap_or_else(|| {
+            panic!("chromedriver is not installed: `{INSTALL}` (CI installs it)")
+        });
+        let port = rollcall_e2e::free_port().unwrap();
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let driver = Driver(child);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        rollcall_e2e::wait_until("chromedriver", Duration::from_secs(20), || {
+            rollcall_e2e::accepts_connections(addr)
+        })
+        .unwrap();
+        let mut args = vec![
+            "--headless=new",
+            "--window-size=1280,900",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--lang=en-GB",
+            "--force-device-scale-factor=1",
+        ];
+        if running_as_root() {
+            args.push("--no-sandbox");
+        }
+        let options = json!({
+            "binary": chromium,
+            "args": args,
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+            },
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://{addr}"))
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver could not start {}: {e}", chromium.display()));
+        Browser {
+            client,
+            base: base.to_owned(),
+            _driver: driver,
+        }
+    }
+
+    /// Opens `path` on the hub (a full page load).
+    pub async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// Runs `script` (a function body; `arguments[i]` are `args`) in the page.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until `script` returns something truthy, and returns it. A script that throws
+    /// (an element the page has not drawn yet) has not seen it yet; its last error is told if
+    /// it never does.
+    pub async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
+        let deadline = Instant::now() + PATIENCE;
+        let mut thrown = None;
+        loop {
+            let v = match self.client.execute(script, args.clone()).await {
+                Ok(v) => v,
+                Err(e) => {
+                    thrown = Some(e.to_string());
+                    Value::Null
+                }
+            };
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
+            if truthy {
+                return v;
+            }
+            if Instant::now() > deadline {
+                let page = self.text("main").await;
+                let status = self.text("#status").await;
+                let thrown = thrown.map_or(String::new(), |e| format!("\nlast error: {e}"));
+                panic!(
+                    "{what}: not seen within {PATIENCE:?}{thrown}\nstatus: {status}\npage: {page}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the status line says `text` (what a page announces after an action).
+    pub async fn said(&self, text: &str) {
+        let script = "return document.getElementById('status').textContent.includes(arguments[0]);";
+        self.wait(&format!("the message {text:?}"), script, vec![json!(text)])
+            .await;
+    }
+
+    /// The text of the first element matching `css` ("" when there is none).
+    pub async fn text(&self, css: &str) -> String {
+        let v = self
+            .js(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                vec![json!(css)],
+            )
+            .await;
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Signs in on the sign-in page as `user` and waits for the navigation bar.
+    pub async fn sign_in(&self, user: &str, password: &str) {
+        self.type_into("input[name=username]", user).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("form.signin button[type=submit]").await;
+        self.visible("#nav").await;
+    }
+
+    /// Waits for `css` to match a visible element, then clicks it.
+    pub async fn click(&self, css: &str) {
+        self.visible(css).await;
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
+    /// Types `text` into the element matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.visible(css).await;
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    /// Waits until `css` matches an element that is shown.
+    pub async fn visible(&self, css: &str) {
+        let script = "const e = document.querySelector(arguments[0]); \
+            return !!e && e.getClientRects().length > 0;";
+        self.wait(&format!("{css} visible"), script, vec![json!(css)])
+            .await;
+    }
+
+    /// Waits until every face image on the page has loaded (or is marked missing).
+    pub async fn faces_loaded(&self) {
+        let script = "const all = [...document.querySelectorAll('img.face')]; \
+            return all.length > 0 && all.every(i => i.classList.contains('missing') \
+              || (i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:')));";
+        self.wait("face images loaded", script, vec![]).await;
+    }
+
+    /// Resizes the window so the page's viewport is `width` wide.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+        let inner = self.js("return window.innerWidth;", vec![]).await;
+        let inner = inner.as_u64().unwrap() as u32;
+        if inner != width {
+            let outer = width + (width - inner.min(width));
+            self.client.set_window_size(outer, height).await.unwrap();
+        }
+        let inner = self.js("return window.innerWidth;", vec![]).await;
+        assert_eq!(
+            inner,
+            json!(width),
+            "the viewport could not be set to {width} px"
+        );
+    }
+
+    /// Fails when the page scrolls sideways at the current width.
+    pub async fn assert_no_sideways_scroll(&self, page: &str) {
+        let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
+        let v = self.js(script, vec![]).await;
+        let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+        assert!(
+            scroll <= inner,
+            "{page} scrolls sideways at {inner} px (content is {scroll} px wide)"
+        );
+    }
+
+    /// Runs axe-core's WCAG 2 A and AA rules on the page as it is, and fails on any violation,
+    /// naming each rule, its impact and the elements (scripts/fetch-axe-core.sh fetches it).
+    pub async fn assert_accessible(&self, page: &str) {
+        let loaded = self
+            .js("return typeof window.axe === 'object';", vec![])
+            .await;
+        if loaded != json!(true) {
+            self.js(&axe_core(), vec![]).await;
+        }
+        let script = "const done = arguments[arguments.length - 1]; \
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}, \
+              resultTypes: ['violations']}) \
+            .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, \
+              nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary)})))) \
+            .catch(e => done([{id: 'axe failed', help: String(e)}]));";
+        let violations = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("axe-core did not run on {page}: {e}"));
+        let width = self.js("return window.innerWidth;", vec![]).await;
+        assert_eq!(
+            violations,
+            json!([]),
+            "{page} at {width} px breaks WCAG 2 A/AA rules:\n{}",
+            serde_json::to_string_pretty(&violations).unwrap_or_default()
+        );
+    }
+
+    /// Checks `page` at phone width (no sideways scroll, axe-core's rules) and at desktop
+    /// width (axe-core's rules), and leaves the window at desktop width.
+    pub async fn assert_fits_and_accessible(&self, page: &str) {
+        self.viewport(375, 812).await;
+        self.assert_no_sideways_scroll(page).await;
+        self.assert_accessible(page).await;
+        self.viewport(1280, 900).await;
+        self.assert_accessible(page).await;
+    }
+
+    /// Saves a screenshot as `docs/screenshots/NAME.png` when ROLLCALL_SCREENSHOTS=1, with every
+    /// face blurred (the test photos must never be committed recognisably).
+    pub async fn screenshot(&self, name: &str) {
+        if std::env::var("ROLLCALL_SCREENSHOTS").as_deref() != Ok("1") {
+            return;
+        }
+        self.js(
+            "document.documentElement.classList.add('blur-faces');",
+            vec![],
+        )
+        .await;
+        let blurred = "return [...document.querySelectorAll('img')].every(i => \
+            !(i.classList.contains('face') || i.closest('.photo-frame')) \
+            || getComputedStyle(i).filter.includes('blur'));";
+        self.wait("faces blurred", blurred, vec![]).await;
+        self.js("document.activeElement && document.activeElement.blur && document.activeElement.blur(); document.getElementById('status').textContent = '';", vec![]).await;
+        let png = self.client.screenshot().await.unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        self.js(
+            "document.documentElement.classList.remove('blur-faces');",
+            vec![],
+        )
+        .await;
+    }
+}
+
+/// axe-core's script: `$AXE_CORE_JS`, or where scripts/fetch-axe-core.sh puts it.
+fn axe_core() -> String {
+    const VERSION: &str = "4.14.1";
+    let path = std::env::var_os("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            rollcall_e2e::tools_dir().join(format!("axe-core/axe-core-{VERSION}/axe.min.js"))
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core, the accessibility checker, is not at {} ({e}): run scripts/fetch-axe-core.sh once",
+            path.display()
+        )
+    })
+}

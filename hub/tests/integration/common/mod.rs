@@ -1,0 +1,597 @@
+//! The hub test harness: a real hub on `127.0.0.1:0` with a real SQLite file in a temporary
+//! directory, a hand-driven clock, and a small JSON client. Readiness is polled with a
+//! deadline, never slept for.
+
+pub mod camera;
+pub mod door;
+pub mod faces;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use reqwest::StatusCode;
+use rollcall_hub::attendance::Rules;
+use rollcall_hub::config::{Config, MqttMode};
+use rollcall_hub::store::Db;
+use rollcall_runtime::Settings;
+use rollcall_runtime::clock::{Clock, ManualClock};
+use rollcall_shared::{
+    AttendanceRecord, Candidate, Decision, DeviceId, EMBEDDING_DIM, Embedding, FaceQuality,
+    GalleryVersion, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
+};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Monday 23 November 2026, the harness's "today".
+pub fn monday() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+/// The test school's time zone: London, on GMT (= UTC) in late November.
+pub fn zone() -> SiteZone {
+    SiteZone::named("Europe/London").unwrap()
+}
+
+/// Unix milliseconds of `hh:mm` on [`monday`] in the test school's zone (equal to UTC).
+pub fn monday_at(hh: u16, mm: u16) -> i64 {
+    let rules = Rules {
+        zone: zone(),
+        late_after_minutes: 0,
+        early_minutes: 0,
+    };
+    rules.instant(monday(), hh * 60 + mm).0
+}
+
+/// A running hub.
+pub struct TestHub {
+    pub addr: SocketAddr,
+    /// Where door units connect: the embedded broker, or the external one.
+    pub mqtt_addr: SocketAddr,
+    pub shutdown: Option<oneshot::Sender<()>>,
+    pub handle: JoinHandle<Result<(), rollcall_hub::RunError>>,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    pub site: SiteId,
+    /// The certificate clients must trust when the hub serves HTTPS.
+    pub tls_root: Option<Vec<u8>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Starts a hub whose broker is the external `broker`, or (`None`) its own embedded broker on
+/// a free port, without the face models (photo enrolment off).
+pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
+    start_hub_with(broker, |_| {}).await
+}
+
+/// [`start_hub`] with the configuration adjusted by `configure` before validation.
+pub async fn start_hub_with(
+    broker: Option<SocketAddr>,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
+    let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
+    boot(dir, broker, clock, configure).await
+}
+
+/// Stops `hub` and starts a new one on its data directory, its clock where it was.
+pub async fn restart_hub_with(mut hub: TestHub, configure: impl FnOnce(&mut Config)) -> TestHub {
+    let dir = hub._dir.take().unwrap();
+    let clock = ManualClock::at(hub.clock.now());
+    hub.stop().await;
+    boot(dir, None, clock, configure).await
+}
+
+async fn boot(
+    dir: tempfile::TempDir,
+    broker: Option<SocketAddr>,
+    clock: Arc<ManualClock>,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
+    let data_dir = dir.path().join("data");
+    let mut config = Config {
+        site: SiteId::new("test-site").unwrap(),
+        timezone: zone(),
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
+    // Bound first, so that `configure` sees where the hub serves (`config.http.listen`).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    config.http.listen = addr;
+    let mqtt = match broker {
+        Some(broker) => {
+            config.mqtt.mode = MqttMode::External;
+            config.mqtt.broker = broker.to_string();
+            None
+        }
+        None => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+    };
+    let mqtt_addr = match &mqtt {
+        Some(listener) => listener.local_addr().unwrap(),
+        None => broker.unwrap(),
+    };
+    // What the hub tells door units (provisioning) is where its broker really listens.
+    if mqtt.is_some() {
+        config.mqtt.embedded.listen = mqtt_addr;
+    }
+    config.mqtt.client_id = format!("hub-{}", uuid::Uuid::new_v4());
+    config.mqtt.keep_alive_secs = 5;
+    config.faces.enabled = false;
+    config.gallery.model = rollcall_shared::ModelId::new("dlib-resnet-v1").unwrap();
+    // The review queue and the strangers' tests need faces that match nobody kept; the default,
+    // discarding them, has its own tests.
+    config.privacy.unknown_faces = rollcall_shared::UnknownFaces::Keep;
+    configure(&mut config);
+    config.validate().unwrap();
+    let tls_root = config
+        .http
+        .tls
+        .as_ref()
+        .map(|t| std::fs::read(&t.cert).unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    let site = config.site.clone();
+    let shared: rollcall_runtime::clock::SharedClock = clock.clone();
+    let listeners = rollcall_hub::Listeners {
+        http: listener,
+        mqtt,
+    };
+    let handle = tokio::spawn(rollcall_hub::run_on(
+        config,
+        listeners,
+        shared,
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    let hub = TestHub {
+        addr,
+        mqtt_addr,
+        shutdown: Some(tx),
+        handle,
+        clock,
+        data_dir,
+        site,
+        tls_root,
+        _dir: Some(dir),
+    };
+    let api = hub.api();
+    wait_for(
+        "the hub's health endpoint",
+        Duration::from_secs(20),
+        || async { api.get("/health").await.0 == StatusCode::OK },
+    )
+    .await;
+    hub
+}
+
+impl TestHub {
+    pub fn api(&self) -> Api {
+        match &self.tls_root {
+            Some(root) => Api::https(self.addr, root),
+            None => Api::new(self.addr),
+        }
+    }
+
+    pub async fn admin(&self) -> Api {
+        self.api().login(ADMIN, PASSWORD).await
+    }
+
+    /// A second handle on the hub's database (WAL lets tests read and seed beside it).
+    pub fn db(&self) -> Db {
+        let keys = rollcall_hub::store::keys::Keyring::load(
+            &self.data_dir.join(rollcall_hub::store::keys::KEY_FILE),
+        )
+        .unwrap();
+        Db::open(
+            &self.data_dir.join(rollcall_hub::store::DATABASE_FILE),
+            keys,
+        )
+        .unwrap()
+    }
+
+    /// Stops the hub and checks it stopped cleanly.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(20), self.handle)
+            .await
+            .expect("the hub stopped within 20 s")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// The hub's metrics.
+pub async fn metrics(hub: &TestHub) -> Value {
+    hub.api().get("/metrics").await.1
+}
+
+/// Waits until the hub is connected to its broker.
+pub async fn wait_connected(hub: &TestHub) {
+    wait_for(
+        "the hub's broker connection",
+        Duration::from_secs(10),
+        || async { metrics(hub).await["mqtt_connected"] == json!(true) },
+    )
+    .await;
+}
+
+/// Stores `r` as ingest would (received when captured); returns its id. Fails the test if
+/// a record with that id was already stored.
+pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
+    let id = r.id.to_string();
+    let added = hub
+        .db()
+        .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
+        .await
+        .unwrap();
+    assert!(added, "record {id} stored once");
+    id
+}
+
+/// A record from `device` in Lab 3 at `captured_at` with `decision` and its candidates
+/// (student id, distance), as a door unit sends it: a face crop unless it is Confident.
+pub fn record(
+    device: DeviceId,
+    decision: Decision,
+    candidates: &[(&str, f32)],
+    captured_at: i64,
+) -> AttendanceRecord {
+    let candidates = candidates
+        .iter()
+        .map(|(s, d)| Candidate {
+            student: s.parse().unwrap(),
+            distance: *d,
+        })
+        .collect();
+    let thumbnail =
+        (decision != Decision::Confident).then(|| Thumbnail(vec![0xFF, 0xD8, 0xFF, 0xD9]));
+    AttendanceRecord {
+        id: RecordId::now_v7(),
+        device,
+        room: "Lab 3".into(),
+        captured_at: UnixMillis(captured_at),
+        model: ModelId::new("dlib-resnet-v1").unwrap(),
+        gallery_version: GalleryVersion(1),
+        embedding: Embedding([0.1; EMBEDDING_DIM]),
+        decision,
+        candidates,
+        thumbnail,
+        quality: FaceQuality {
+            face_px: 60.0,
+            sharpness: 90.0,
+            detector_score: 0.995,
+            yaw_deg: 2.0,
+            frames: 3,
+        },
+        clock: rollcall_shared::ClockSync::Unknown,
+        direction: Some(rollcall_shared::Direction::Both),
+    }
+}
+
+/// `name`'s line of a session's roster.
+pub fn row<'a>(roster: &'a Value, name: &str) -> &'a Value {
+    roster["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {roster}"))
+}
+
+/// The roster at `session` (a path) once its register is written, polled for up to 15 s.
+pub async fn wait_locked(api: &Api, session: &str) -> Value {
+    let mut last = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        let (status, roster) = api.get(session).await;
+        assert_eq!(status, StatusCode::OK, "{roster}");
+        if roster["session"]["locked"] == true {
+            return roster;
+        }
+        last = roster;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{session} was not locked: {last}");
+}
+
+/// Polls `ready` every 20 ms until it holds, panicking after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut ready: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if ready().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what} was not ready within {timeout:?}");
+}
+
+/// A JSON client for `/api/v1`.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    client: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Api {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            base: format!("http://{addr}/api/v1"),
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            token: None,
+        }
+    }
+
+    /// A client whose connections come from `local` (e.g. 127.0.0.2: any 127/8 address is
+    /// loopback), so the hub sees another client address.
+    pub fn from_address(addr: SocketAddr, local: std::net::IpAddr) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .local_address(local)
+                .build()
+                .unwrap(),
+            ..Self::new(addr)
+        }
+    }
+
+    /// A client for a hub serving HTTPS as `localhost` with a certificate signed by `root_pem`.
+    pub fn https(addr: SocketAddr, root_pem: &[u8]) -> Self {
+        let root = reqwest::Certificate::from_pem(root_pem).unwrap();
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(root)
+            .resolve("localhost", addr)
+            .https_only(true)
+            .no_proxy()
+            .build()
+            .unwrap();
+        Self {
+            base: format!("https://localhost:{}/api/v1", addr.port()),
+            client,
+            token: None,
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// Logs in, panicking on failure.
+    pub async fn login(&self, user: &str, password: &str) -> Api {
+        let (status, body) = self
+            .post(
+                "/auth/login",
+                json!({"username": user, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login of {user}: {body}");
+        self.with_token(body["access_token"].as_str().unwrap())
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (status, text) = self.raw(method, path, body).await;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    /// The status and body text.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        match req.send().await {
+            Ok(resp) => (resp.status(), resp.text().await.unwrap_or_default()),
+            Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        }
+    }
+
+    /// POSTs `files` (name, bytes) as `multipart/form-data` parts named `photo`.
+    pub async fn upload(&self, path: &str, files: Vec<(String, Vec<u8>)>) -> (StatusCode, Value) {
+        self.upload_with(path, files, &[]).await
+    }
+
+    /// [`Api::upload`] with text `fields` before the photos.
+    pub async fn upload_with(
+        &self,
+        path: &str,
+        files: Vec<(String, Vec<u8>)>,
+        fields: &[(&str, String)],
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.clone());
+        }
+        for (name, bytes) in files {
+            form = form.part(
+                "photo",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        }
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
+            }
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Value::String(e.to_string()),
+            ),
+        }
+    }
+
+    /// GETs raw bytes (thumbnails), with their status and content type.
+    pub async fn bytes(&self, path: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let kind = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, kind, resp.bytes().await.unwrap().to_vec())
+    }
+
+    /// The response headers of a GET of `path`.
+    pub async fn headers(&self, path: &str) -> reqwest::header::HeaderMap {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap().headers().clone()
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// POSTs and returns the body, asserting `expected`.
+    pub async fn created(&self, path: &str, body: Value) -> Value {
+        let (status, out) = self.post(path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {out}");
+        out
+    }
+
+    /// Records a parent's written consent for `student`, as an admin does before enrolling.
+    pub async fn give_consent(&self, student: &str) {
+        let path = format!("/students/{student}/consent");
+        let (status, out) = self.put(&path, consent_given()).await;
+        assert_eq!(status, StatusCode::OK, "PUT {path}: {out}");
+    }
+}
+
+/// A parent's written consent, as `PUT /students/{id}/consent` takes it.
+pub fn consent_given() -> Value {
+    json!({"state": "given", "by": "Jane Doe (mother)", "signed_on": "2025-09-01", "reference": "form 12"})
+}
+
+/// A school with one teacher's class in "Lab 3" on Mondays 09:00–10:00, two students (both
+/// enrolled) and a device in the room.
+pub struct School {
+    pub teacher: Api,
+    pub class: String,
+    pub slot: String,
+    pub students: Vec<String>,
+    pub device: String,
+    /// The device's MQTT secret (its user name is its id).
+    pub device_secret: String,
+}
+
+pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
+    let teacher = admin
+        .created(
+            "/users",
+            json!({"username": "tess", "role": "teacher", "password": "teacher password"}),
+        )
+        .await;
+    let class = admin
+        .created(
+            "/classes",
+            json!({"name": "7B", "teacher_id": teacher["id"]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut students = Vec::new();
+    for (i, name) in ["Ada", "Bo"].into_iter().enumerate() {
+        let s = admin.created("/students", json!({"name": name})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _) = admin
+            .put(&format!("/classes/{class}/students/{s}"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        admin.give_consent(&s).await;
+        let embedding: Vec<f32> = (0..128).map(|k| (k as f32 + i as f32) / 128.0).collect();
+        admin
+            .created(
+                &format!("/students/{s}/embeddings"),
+                json!({"model": "dlib-resnet-v1", "embedding": embedding}),
+            )
+            .await;
+        students.push(s);
+    }
+    let slot = admin
+        .created("/timetable", json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let device = admin
+        .created("/devices", json!({"name": "door-lab3", "room": "Lab 3"}))
+        .await;
+    let teacher = hub.api().login("tess", "teacher password").await;
+    School {
+        teacher,
+        class,
+        slot,
+        students,
+        device: device["device"]["id"].as_str().unwrap().to_owned(),
+        device_secret: device["mqtt_password"].as_str().unwrap().to_owned(),
+    }
+}

@@ -1,0 +1,342 @@
+//! Photo enrolment with real photos and the real face models: one-face photos are enrolled
+//! (embedding, quality figures, thumbnail) and reach the door units as gallery deltas; photos
+//! with no face, several faces, no image at all or too many bytes are refused with a code naming
+//! the reason.
+
+use reqwest::StatusCode;
+use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_models::pipeline::model_id;
+use rollcall_shared::topics::Channel;
+use rollcall_shared::*;
+use serde_json::{Value, json};
+
+use crate::common::door::Door;
+use crate::common::faces::{photo, start_faces_hub};
+use crate::common::*;
+
+const COLIN: [&str; 2] = [
+    "identities/Colin_Powell/Colin_Powell_0056.jpg",
+    "identities/Colin_Powell/Colin_Powell_0065.jpg",
+];
+const SERENA: &str = "identities/Serena_Williams/Serena_Williams_0002.jpg";
+/// A wall: the detector finds no face in it.
+const NO_FACE: &str = "negatives/skimage_brick.png";
+const TWO_PEOPLE: &str = "groups/face_recognition_two_people.jpg";
+/// Jackie Chan in the middle, another face at the edge: the photo is still of him.
+const WITH_BYSTANDER: &str = "identities/Jackie_Chan/Jackie_Chan_0001.jpg";
+const JACKIE: &str = "identities/Jackie_Chan/Jackie_Chan_0004.jpg";
+
+/// A student whose parent has consented.
+async fn student(admin: &Api, name: &str) -> String {
+    let s = admin.created("/students", json!({"name": name})).await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    admin.give_consent(&id).await;
+    id
+}
+
+async fn refused(admin: &Api, s: &str, file: (String, Vec<u8>)) -> (StatusCode, Value) {
+    let (status, body) = admin
+        .upload(&format!("/students/{s}/faces"), vec![file])
+        .await;
+    (status, body["error"].clone())
+}
+
+fn distance(a: &Value, b: &Value) -> f32 {
+    let (a, b) = (a.as_array().unwrap(), b.as_array().unwrap());
+    let sq: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x.as_f64().unwrap() - y.as_f64().unwrap()).powi(2))
+        .sum();
+    sq.sqrt() as f32
+}
+
+/// A 140 kB PNG that decodes to 12,000 × 12,000 pixels (a grey square; 432 MB as RGB).
+const HUGE_PNG: &[u8] = include_bytes!("../data/12000x12000.png");
+
+#[tokio::test]
+async fn a_photo_over_the_pixel_budget_is_refused_before_it_is_decoded() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Colin").await;
+    let file = ("huge.png".to_owned(), HUGE_PNG.to_vec());
+    let (status, error) = refused(&admin, &s, file).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{error}");
+    assert_eq!(error["code"], "image_too_large");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("12000×12000") && message.contains("the limit is 40.0 megapixels"),
+        "{message}"
+    );
+    let (_, faces) = admin.get(&format!("/students/{s}/faces")).await;
+    assert_eq!(faces, json!([]), "nothing refused was stored");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn photos_without_exactly_one_good_face_are_refused_with_the_reason() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Colin").await;
+
+    let (status, error) = refused(&admin, &s, photo(NO_FACE)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "no_face");
+
+    let (status, error) = refused(&admin, &s, photo(TWO_PEOPLE)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "several_faces");
+    assert!(error["details"]["faces"].as_u64().unwrap() >= 2, "{error}");
+    let boxes = error["details"]["boxes"].as_array().unwrap();
+    assert_eq!(
+        boxes.len() as u64,
+        error["details"]["faces"].as_u64().unwrap()
+    );
+    assert!(
+        boxes.iter().all(|b| b.as_array().unwrap().len() == 4),
+        "{error}"
+    );
+
+    let text = ("notes.txt".to_owned(), b"not a photo at all\n".to_vec());
+    let (status, error) = refused(&admin, &s, text).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{error}");
+    assert_eq!(error["code"], "not_an_image");
+    assert!(error["message"].as_str().unwrap().contains("not an image"));
+
+    let huge = ("huge.jpg".to_owned(), vec![0xA5; 30 * 1024 * 1024]);
+    let (status, error) = refused(&admin, &s, huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{error}");
+
+    let (status, body) = admin.post(&format!("/students/{s}/faces"), json!({})).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+
+    let (_, faces) = admin.get(&format!("/students/{s}/faces")).await;
+    assert_eq!(faces, json!([]), "nothing refused was stored");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_small_face_fails_the_quality_gate_with_its_figures() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Serena").await;
+    let (_, bytes) = photo(SERENA);
+    let face = image::load_from_memory(&bytes)
+        .unwrap()
+        .resize(84, 84, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let mut canvas = image::RgbImage::from_pixel(300, 300, image::Rgb([128; 3]));
+    image::imageops::replace(&mut canvas, &face, 108, 108);
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(canvas)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (status, error) = refused(&admin, &s, ("small.png".into(), png)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "too_small", "{error}");
+    let figures = &error["details"]["too_small"];
+    assert!(figures["px"].as_f64().unwrap() < figures["min"].as_f64().unwrap());
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_bystander_does_not_refuse_a_photo_and_the_students_own_face_is_taken() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Jackie").await;
+    let files = vec![photo(WITH_BYSTANDER), photo(JACKIE)];
+    let (status, body) = admin.upload(&format!("/students/{s}/faces"), files).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        body["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["accepted"] == true),
+        "{body}"
+    );
+    let (_, enrolled) = admin.get(&format!("/students/{s}/embeddings")).await;
+    let same = distance(&enrolled[0]["embedding"], &enrolled[1]["embedding"]);
+    assert!(
+        same < 0.30,
+        "the face taken is Jackie's, not the bystander's: {same}"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_mixed_upload_enrols_the_good_photo_and_reports_each() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Colin").await;
+    let files = vec![photo(COLIN[0]), photo(NO_FACE)];
+    let (status, body) = admin.upload(&format!("/students/{s}/faces"), files).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let photos = body["photos"].as_array().unwrap();
+    assert_eq!(photos[0]["accepted"], true);
+    assert!(photos[0]["quality"]["sharpness"].as_f64().unwrap() > 0.0);
+    assert_eq!(photos[1]["accepted"], false);
+    assert_eq!(photos[1]["error"]["code"], "no_face");
+
+    let (_, audit) = admin.get("/audit").await;
+    let enrolled = audit.as_array().unwrap().iter();
+    assert_eq!(
+        enrolled
+            .filter(|e| e["action"] == "student.enrol_photo")
+            .count(),
+        1
+    );
+
+    let teacher = json!({"username": "tess", "role": "teacher", "password": "teacher password"});
+    admin.created("/users", teacher).await;
+    let tess = hub.api().login("tess", "teacher password").await;
+    let (status, _) = tess
+        .upload(&format!("/students/{s}/faces"), vec![photo(COLIN[1])])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only admins enrol");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn enrolled_photos_reach_devices_and_deleting_a_student_removes_them() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = start_faces_hub(Some(broker.addr())).await;
+    wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let class = admin.created("/classes", json!({"name": "7B"})).await["id"].clone();
+    let (colin, serena) = (
+        student(&admin, "Colin").await,
+        student(&admin, "Serena").await,
+    );
+    for s in [&colin, &serena] {
+        let (status, _) = admin
+            .put(
+                &format!("/classes/{}/students/{s}", class.as_str().unwrap()),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let slot =
+        json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"});
+    admin.created("/timetable", slot).await;
+    let device = admin
+        .created("/devices", json!({"name": "door", "room": "Lab 3"}))
+        .await;
+    let device: DeviceId = device["device"]["id"].as_str().unwrap().parse().unwrap();
+    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let model = model_id();
+    let request = GalleryRequest {
+        device,
+        have: GalleryVersion(0),
+        full: false,
+    };
+    door.publish(Channel::Requests, &Message::GalleryRequest(request))
+        .await;
+    let Message::Gallery(snapshot) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
+    let mut held = GalleryState::empty(model).apply(&snapshot).unwrap();
+    assert!(held.entries.is_empty(), "nobody is enrolled yet");
+
+    let files = COLIN.iter().map(|p| photo(p)).collect();
+    let (status, body) = admin
+        .upload(&format!("/students/{colin}/faces"), files)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    held = next_state(&mut door, &held).await;
+    let colin_id: StudentId = colin.parse().unwrap();
+    assert_eq!(held.entries[&colin_id].embeddings.len(), 2);
+    let (status, body) = admin
+        .upload(&format!("/students/{serena}/faces"), vec![photo(SERENA)])
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    held = next_state(&mut door, &held).await;
+    assert_eq!(held.entries.len(), 2);
+
+    let (_, colin_e) = admin.get(&format!("/students/{colin}/embeddings")).await;
+    let (_, serena_e) = admin.get(&format!("/students/{serena}/embeddings")).await;
+    assert_eq!(colin_e[0]["model"], model_id().as_str());
+    let same = distance(&colin_e[0]["embedding"], &colin_e[1]["embedding"]);
+    let other = distance(&colin_e[0]["embedding"], &serena_e[0]["embedding"]);
+    // Unit-length embeddings; another person lies well beyond the recommended thresholds
+    // (confident 0.26, uncertain 0.30: docs/ACCURACY.md).
+    let zero = json!(vec![0.0; 128]);
+    let norm = distance(&colin_e[0]["embedding"], &zero);
+    assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+    assert!(same < 0.30 && other > 0.40, "same {same}, other {other}");
+
+    let (_, faces) = admin.get(&format!("/students/{colin}/faces")).await;
+    let faces = faces.as_array().unwrap().clone();
+    assert_eq!(faces.len(), 2);
+    let url = faces[0]["thumbnail_url"].as_str().unwrap();
+    let (status, kind, jpeg) = admin.bytes(url.strip_prefix("/api/v1").unwrap()).await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (StatusCode::OK, Some("image/jpeg"))
+    );
+    assert!(
+        jpeg.starts_with(&[0xFF, 0xD8]) && jpeg.len() <= 24 * 1024,
+        "{} bytes",
+        jpeg.len()
+    );
+    assert!(faces[0]["quality"]["inter_ocular_px"].as_f64().unwrap() > 18.0);
+
+    let face = faces[0]["id"].as_str().unwrap();
+    let (status, _) = admin
+        .delete(&format!("/students/{colin}/faces/{face}"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    held = next_state(&mut door, &held).await;
+    assert_eq!(held.entries[&colin_id].embeddings.len(), 1);
+
+    let (status, _) = admin.delete(&format!("/students/{serena}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let Message::Gallery(removal) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
+    let serena_id: StudentId = serena.parse().unwrap();
+    assert_eq!(
+        removal.removals,
+        vec![serena_id],
+        "the delta carries the removal"
+    );
+    held = held.apply(&removal).unwrap();
+    assert_eq!(held.entries.len(), 1);
+    assert_eq!(
+        stored_embeddings(&hub, &serena),
+        0,
+        "her embeddings are deleted"
+    );
+    hub.stop().await;
+}
+
+async fn next_state(door: &mut Door, held: &GalleryState) -> GalleryState {
+    let Message::Gallery(delta) = door.next(Channel::Gallery).await else {
+        panic!("a gallery update")
+    };
+    assert_eq!(
+        delta.base,
+        Some(held.version),
+        "changes are pushed as deltas"
+    );
+    held.apply(&delta).expect("the delta applies")
+}
+
+fn stored_embeddings(hub: &TestHub, student: &str) -> i64 {
+    let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let count = "SELECT COUNT(*) FROM embeddings WHERE student_id = ?1";
+    conn.query_row(count, [student], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test]
+async fn without_the_models_photo_enrolment_says_it_is_off() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Ada").await;
+    let (status, error) = refused(&admin, &s, photo(SERENA)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{error}");
+    assert!(error["message"].as_str().unwrap().contains("faces.enabled"));
+    hub.stop().await;
+}

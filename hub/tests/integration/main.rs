@@ -1,0 +1,80 @@
+//! The hub's integration tests in one binary: a module per area (`browser_users`,
+//! `ingest_mqtt`, …) and the helpers they share, `common` (a real hub in process and its JSON
+//! client), `chrome` (headless Chromium) and `support` (the SMTP server and OpenID provider the
+//! hub talks to).
+//!
+//! One binary, not one per file, so that the helpers are compiled and the tests linked once.
+//! Every test therefore shares its process with the others, on parallel threads: none sets an
+//! environment variable, changes the current directory or holds a fixed port, and each starts
+//! its own hub, broker, browser and servers. `../connection_limits.rs` stays a binary of its
+//! own: it starts a hub process on a port found free a moment before and opens 1,100
+//! connections, so nothing may run beside it.
+//!
+//! One area's tests, or every browser test (their modules all start with `browser`); a filter
+//! matches any part of a test's path, so `class_photo::` also runs `browser_class_photo::`
+//! (`-- --skip browser` leaves those out):
+//!
+//! ```sh
+//! cargo test -p rollcall-hub --test integration browser_users::
+//! cargo test -p rollcall-hub --test integration browser
+//! ```
+
+mod chrome;
+mod common;
+mod support;
+
+mod analytics;
+mod api_auth;
+mod api_input;
+mod api_school;
+mod api_signin;
+mod browser;
+mod browser_analytics;
+mod browser_api_docs;
+mod browser_audit;
+mod browser_calendar;
+mod browser_class_photo;
+mod browser_codes;
+mod browser_consent;
+mod browser_devices;
+mod browser_history;
+mod browser_operations;
+mod browser_roll_call;
+mod browser_roster;
+mod browser_school_signin;
+mod browser_strangers;
+mod browser_students;
+mod browser_timetable;
+mod browser_users;
+mod calendar_preview;
+mod class_photo;
+mod consent;
+mod csv_files;
+mod demo;
+mod device_lifecycle;
+mod email;
+mod embedded_broker;
+mod enrol_photos;
+mod entry_exit;
+mod export;
+mod face_keys;
+mod gallery_learning;
+mod https;
+mod ingest_mqtt;
+mod ingest_trust;
+mod mqtt_client_certs;
+mod mqtt_tls;
+mod openapi;
+mod prometheus;
+mod provisioning;
+mod register;
+mod retention;
+mod review_queue;
+mod review_reports;
+mod roll_call;
+mod roster_import;
+mod school_reports;
+mod strangers;
+mod student_history;
+mod web_pages;
+mod webhooks;

@@ -1,3 +1,0 @@
-//! Servers the hub's tests talk to that are not the hub.
-
-pub mod smtp;
