@@ -29,10 +29,13 @@ mod register;
 mod reports;
 mod retention;
 mod roster;
+mod rules;
 mod secrets;
 mod store;
 mod web_url;
 mod webhooks;
+
+use rules::invalid;
 
 pub use attendance::AttendanceConfig;
 pub use auth::{AuthConfig, OidcConfig};
@@ -276,24 +279,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// Most connections one listener may be allowed (far above any open-file limit in use).
-pub const MAX_CONNECTIONS: u32 = 1_000_000;
-
-/// The error for a setting that breaks a rule.
-fn invalid(problem: impl Into<String>) -> Result<(), ConfigError> {
-    Err(ConfigError::invalid(problem))
-}
-
-/// `value` of setting `name` within `min..=max`, or an error naming both.
-fn within(name: &str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
-    if (min..=max).contains(&value) {
-        return Ok(());
-    }
-    Err(ConfigError::invalid(format!(
-        "{name} is {value}; it must be between {min} and {max}"
-    )))
 }
 
 #[cfg(test)]

@@ -23,9 +23,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::codec::Framed;
 
+use super::acl;
 use super::cert::ClientCert;
 use super::login::Refused;
-use super::{SESSION_QUEUE, SessionHandle, Shared, acl};
+use super::sessions::{Delivery, SESSION_QUEUE, SessionHandle, Shared};
 use crate::ingest::Incoming;
 use crate::ingest::metrics::add;
 
@@ -232,7 +233,7 @@ struct Session<'a> {
     shared: &'a Shared,
     inbound: &'a mpsc::Sender<Incoming>,
     /// What the hub sends the device (acks, galleries, commands), queued by [`Shared::route`].
-    deliveries: mpsc::Receiver<super::Delivery>,
+    deliveries: mpsc::Receiver<Delivery>,
     subscriptions: HashSet<String>,
     next_pkid: u16,
 }
@@ -366,11 +367,7 @@ impl Session<'_> {
     }
 
     /// Sends a hub message to the device if it subscribed to its topic (QoS 1).
-    async fn deliver<S>(
-        &mut self,
-        framed: &mut Framed<S, Codec>,
-        d: super::Delivery,
-    ) -> Result<(), End>
+    async fn deliver<S>(&mut self, framed: &mut Framed<S, Codec>, d: Delivery) -> Result<(), End>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::invalid;
+use super::rules::invalid;
 
 /// Scheduled backups of the database (`crate::backup`); off unless `dir` is set.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

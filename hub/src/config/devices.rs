@@ -3,7 +3,7 @@
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::invalid;
+use super::rules::invalid;
 
 /// Looking after door units.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

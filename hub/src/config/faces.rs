@@ -8,7 +8,7 @@ use rollcall_models::quality::QualityGate;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::within;
+use super::rules::within;
 
 /// Photo enrolment: the face pipeline the hub runs on uploaded photos.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

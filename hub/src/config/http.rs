@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::{MAX_CONNECTIONS, invalid, within};
+use super::rules::{MAX_CONNECTIONS, invalid, within};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -4,7 +4,7 @@
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::invalid;
+use super::rules::invalid;
 
 /// Which records from door units are believed; the rest go to quarantine.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::invalid;
+use super::rules::invalid;
 
 /// Prometheus metrics on a listener of their own (`crate::prometheus`).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

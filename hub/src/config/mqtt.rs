@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::{MAX_CONNECTIONS, invalid, within};
+use super::rules::{MAX_CONNECTIONS, invalid, within};
 
 /// Who runs the broker the door units talk to.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::invalid;
+use super::rules::invalid;
 
 /// One-code provisioning of door units (`rollcall-edge enrol`, docs/PI.md).
 #[derive(Clone, Debug, Deserialize, PartialEq)]

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{ClassRow, Enrollment, Person, Roster, RowError};
+use super::roster::{ClassRow, Enrollment, Person, Roster};
+use super::table::{At, RowError};
 
 #[derive(Default)]
 pub struct Collect {
@@ -93,7 +94,7 @@ fn add<T>(
     value: T,
     kind: &str,
     same: impl Fn(&T, &T) -> bool,
-    at: impl Fn(&T) -> super::At,
+    at: impl Fn(&T) -> At,
     errors: &mut Vec<RowError>,
 ) {
     match into.get(&id) {

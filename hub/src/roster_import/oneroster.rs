@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::collect::Collect;
+use super::roster::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
 use super::table::{Row, RowError, Table};
-use super::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
 use crate::store::school::ProfileChange;
 
 const MANIFEST: &str = "manifest.csv";

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
 
+use super::oneroster;
+use super::roster::Roster;
 use super::table::RowError;
-use super::{Roster, oneroster};
 
 /// The most bytes one OneRoster file may unpack to.
 pub const MAX_FILE: u64 = 64 * 1024 * 1024;

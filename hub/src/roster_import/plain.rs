@@ -5,8 +5,8 @@
 //! (`year_group,form,date_of_birth,active`). It is always the whole school.
 
 use super::collect::Collect;
-use super::table::{Row, Table};
-use super::{ClassRow, Enrollment, Person, Role, Roster, RowError};
+use super::roster::{ClassRow, Enrollment, Person, Role, Roster};
+use super::table::{Row, RowError, Table};
 use crate::store::school::ProfileChange;
 
 pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {

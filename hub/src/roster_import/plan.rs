@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Gate;
+use super::gate::Gate;
 
 /// What an import does to one thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

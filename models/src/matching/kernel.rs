@@ -2,7 +2,7 @@
 //! selection. Written so that LLVM vectorises it on baseline x86-64 (SSE2) and aarch64 (NEON)
 //! without `target-cpu=native` or `unsafe`.
 
-use super::{EMBEDDING_DIM, Embedding};
+use rollcall_shared::{EMBEDDING_DIM, Embedding};
 
 /// Independent accumulators: 16 lanes = four SSE / NEON registers, enough to hide add latency.
 const LANES: usize = 16;

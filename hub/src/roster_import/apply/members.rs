@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::{Planner, Resolved};
 use crate::roster_import::plan::Action;
-use crate::roster_import::{Coverage, Enrollment, Role, RowError};
+use crate::roster_import::roster::{Coverage, Enrollment, Role};
+use crate::roster_import::table::RowError;
 use crate::store::{StoreError, imports, school};
 
 impl<'a> Planner<'a> {

@@ -14,8 +14,10 @@ use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use uuid::Uuid;
 
+use super::gate::Gate;
 use super::plan::{Action, Plan};
-use super::{Coverage, Gate, Person, Role, Roster, RowError, TermRow};
+use super::roster::{Coverage, Person, Role, Roster, TermRow};
+use super::table::RowError;
 use crate::consent::{self, ConsentError};
 use crate::store::audit::{self, Change};
 use crate::store::consent::{self as stored_consent, State};

@@ -5,7 +5,8 @@ use rollcall_shared::{ClassId, StudentId};
 use uuid::Uuid;
 
 use super::{Planner, Resolved};
-use crate::roster_import::{Coverage, Enrollment, RowError};
+use crate::roster_import::roster::{Coverage, Enrollment};
+use crate::roster_import::table::RowError;
 use crate::store::imports::Held;
 
 impl Planner<'_> {
