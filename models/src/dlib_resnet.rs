@@ -16,39 +16,23 @@
 
 mod chip;
 mod conv;
+mod error;
 
 use std::path::Path;
 
 use candle_core::{D, DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use rayon::prelude::*;
-use thiserror::Error;
 
 pub use chip::{CHIP_BYTES, CHIP_SIZE, Chip, MEAN_RGB, PIXEL_SCALE, to_nchw};
+pub use error::EmbedError;
 
 use self::conv::Conv;
 use crate::matching::{EMBEDDING_DIM, Embedding};
 use crate::weights::{
-    DLIB_RESNET, ModelsDir, WeightsError,
+    DLIB_RESNET, ModelsDir,
     dlib::{FC_INPUTS, NUM_BLOCKS, layer_prefix},
 };
-
-/// Why the embedder could not be loaded or run.
-#[derive(Debug, Error)]
-pub enum EmbedError {
-    #[error(transparent)]
-    Weights(#[from] WeightsError),
-    #[error("reading {path}: {source}")]
-    Read {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("tensor error (weights file damaged or wrong version?): {0}")]
-    Candle(#[from] candle_core::Error),
-    #[error("a chip must be 150×150 RGB, {CHIP_BYTES} bytes; got {len} bytes")]
-    BadChip { len: usize },
-}
 
 /// Output channels and "down" flag of each residual block, input → output.
 const BLOCKS: [(usize, bool); NUM_BLOCKS] = [

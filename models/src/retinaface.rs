@@ -15,6 +15,7 @@
 //! Depthwise convolutions run on [`crate::depthwise::Depthwise3x3`], the others on one fused
 //! op each (patches, single-threaded product, bias and activation: `retinaface/fused.rs`).
 
+mod error;
 mod fused;
 mod im2col;
 mod layers;
@@ -24,13 +25,14 @@ mod tensors;
 mod upsample;
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
 
 pub use crate::detect::{Detection, RawOutputs};
+pub use error::DetectorError;
 pub use options::{DetectOptions, SMALLEST_ANCHOR_PX};
 pub use tensors::{BGR_MEAN, image_to_tensor};
 
@@ -39,29 +41,6 @@ use crate::resize::resize_triangle;
 
 /// File name of the converted weights inside the models directory.
 pub const WEIGHTS_FILE: &str = "retinaface_mnet025.safetensors";
-
-/// What can go wrong loading or running the detector.
-#[derive(Debug, thiserror::Error)]
-pub enum DetectorError {
-    /// The weight file is missing or does not hold the expected tensors.
-    #[error(
-        "cannot load RetinaFace weights from {}: {source} (run `rollcall-edge models fetch`)",
-        path.display()
-    )]
-    Weights {
-        path: PathBuf,
-        source: candle_core::Error,
-    },
-    /// The image has no pixels.
-    #[error("image is empty ({width}×{height})")]
-    EmptyImage { width: u32, height: u32 },
-    /// A [`DetectOptions`] field is out of range.
-    #[error("invalid detect options: {0}")]
-    InvalidOptions(&'static str),
-    /// A tensor operation failed (shape bug or allocation failure).
-    #[error("detector tensor computation failed: {0}")]
-    Tensor(#[from] candle_core::Error),
-}
 
 /// `image` resized to `width × height` (triangle filter, which averages when shrinking),
 /// borrowed when it already has that size.

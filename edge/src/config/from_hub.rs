@@ -11,7 +11,7 @@ use rollcall_runtime::Settings as _;
 use rollcall_shared::Direction;
 use serde::Deserialize;
 
-use super::EdgeConfig;
+use super::schema::EdgeConfig;
 
 /// What the hub may say, section by section; every key optional.
 #[derive(Debug, Default, Deserialize)]

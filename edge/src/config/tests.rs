@@ -1,7 +1,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::pipeline::{model_id, previous_model_id};
+use rollcall_models::quality::QualityGate;
 
 use super::*;
 

@@ -6,7 +6,8 @@ use rollcall_models::pipeline::model_id;
 use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::record::validate_room;
 
-use super::{BrokerConfig, BrokerUrl, CameraConfig, EdgeConfig, RpicamConfig};
+use super::schema::{BrokerConfig, CameraConfig, EdgeConfig, RpicamConfig};
+use super::url::BrokerUrl;
 
 /// The highest GPIO number on a Raspberry Pi's header (BCM numbering).
 const MAX_GPIO: u8 = 27;

@@ -10,7 +10,7 @@ use crate::config::{Config, MqttMode};
 use crate::device_ca::DeviceFiles;
 use crate::setup;
 
-use super::store;
+use super::target::store;
 
 pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {

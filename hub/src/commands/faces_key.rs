@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 
-use super::config;
+use super::target::config;
 use crate::cli::FacesKeyCommand;
 use crate::face_keys;
 

@@ -5,18 +5,22 @@ mod backup;
 mod demo;
 mod device;
 mod faces_key;
+mod password;
 mod roster;
 mod serve;
+mod target;
 mod user;
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
-use crate::cli::{Cli, Command, Target};
+use crate::cli::{Cli, Command};
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::setup;
+
+use password::read_password;
+use target::{config, sqlite_data_dir};
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -88,56 +92,4 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
         crate::store::schema_version()
     );
     Ok(())
-}
-
-/// The data directory of a hub whose database is SQLite there: `backup` and `restore` copy
-/// that file. A PostgreSQL database is backed up by PostgreSQL's own tools.
-fn sqlite_data_dir(target: Target) -> anyhow::Result<PathBuf> {
-    let config = config(target)?;
-    if config.store.url.is_some() {
-        bail!(
-            "this hub keeps its data in PostgreSQL ([store] url): back it up with pg_dump \
-             (or the database's continuous archiving) and restore with pg_restore; see \
-             docs/DISTRICT.md"
-        );
-    }
-    Ok(config.data_dir)
-}
-
-/// The hub a command works on: its configuration file, or the defaults with the data
-/// directory given.
-fn config(target: Target) -> anyhow::Result<Config> {
-    match (target.data_dir, target.config) {
-        (Some(data_dir), _) => Ok(Config {
-            data_dir,
-            ..Config::default()
-        }),
-        (None, Some(config)) => Ok(Config::load(&config)?),
-        (None, None) => bail!("say which hub: --data-dir DIR or --config FILE"),
-    }
-}
-
-/// The database of the hub a command works on (SQLite in its data directory, or the
-/// PostgreSQL database its configuration names), and where its data directory is.
-fn store(target: Target) -> anyhow::Result<(crate::store::Db, PathBuf)> {
-    let config = config(target)?;
-    Ok((setup::open_store(&config)?, config.data_dir))
-}
-
-/// A password from `file` (without its line ending), else asked twice on the terminal.
-fn read_password(file: Option<&Path>, prompt: &str) -> anyhow::Result<String> {
-    if let Some(file) = file {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("no terminal to ask for the password on: pass a password file");
-    }
-    let first = rpassword::prompt_password(prompt)?;
-    let again = rpassword::prompt_password("again: ")?;
-    if first != again {
-        bail!("the passwords differ");
-    }
-    Ok(first)
 }

@@ -9,7 +9,7 @@ use rollcall_runtime::{Clock, SystemClock};
 use crate::cli::RosterCommand;
 use crate::roster_import::{self, Action, ImportError, Options, Plan, Roster, RowError, plain};
 
-use super::config;
+use super::target::config;
 
 const ACTOR: &str = "rollcall-hub roster import (command line)";
 

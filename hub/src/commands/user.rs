@@ -3,7 +3,8 @@
 use crate::cli::UserCommand;
 use crate::setup;
 
-use super::{read_password, store};
+use super::password::read_password;
+use super::target::store;
 
 pub fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use rollcall_models::pipeline::model_id;
 
-use super::{DemoError, School};
+use super::error::DemoError;
+use super::school::School;
 use crate::config::Config;
 
 /// The photos the door's "camera" shows, in this order, looping: a new photo of the enrolled

@@ -8,75 +8,25 @@
 //! Production set-up goes through `init`, `user`, `device` and the API, never through here.
 
 mod edge;
+mod error;
 mod school;
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rollcall_models::weights::{self, DEMO_PHOTOS, ModelsDir, WeightsError};
+use rollcall_models::weights::{self, DEMO_PHOTOS, ModelsDir};
 use rollcall_runtime::clock::SystemClock;
 
 use crate::config::Config;
-use crate::enrol::{LoadError, Refusal};
-use crate::server::{Listeners, RunError, run_on};
-use crate::setup::SetupError;
-use crate::store::StoreError;
+use crate::server::{Listeners, run_on};
 
 pub use edge::EdgeProcess;
+pub use error::DemoError;
 pub use school::{ADMIN, DEMO_ROOM, School, TEACHER};
 
 /// The file that marks a directory as made by the demo (so it may be emptied and reused).
 const MARKER: &str = "rollcall-demo.txt";
-
-/// Why the demo could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("fetching models or sample photos: {0}")]
-    Weights(#[from] WeightsError),
-    #[error(
-        "{0} is not empty and was not made by `rollcall-hub demo`: choose another --dir, or an empty or new one"
-    )]
-    NotADemoDir(PathBuf),
-    #[error("I/O on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Setup(#[from] SetupError),
-    #[error("database: {0}")]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Faces(#[from] LoadError),
-    #[error("sample photo {photo} was refused for enrolment: {refusal}")]
-    Refused { photo: String, refusal: Refusal },
-    #[error("cannot listen on {addr}: {source} (is another hub or demo running? try --port)")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error(
-        "no rollcall-edge beside this program ({0}): build both: cargo build --release -p rollcall-hub -p rollcall-edge"
-    )]
-    EdgeMissing(PathBuf),
-    #[error("starting {program}: {source}")]
-    EdgeStart {
-        program: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Run(#[from] RunError),
-}
-
-impl DemoError {
-    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
-        move |source| Self::Io {
-            path: path.to_owned(),
-            source,
-        }
-    }
-}
 
 /// Where the demo lives and what it serves on.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use rollcall_runtime::Settings;
 use rollcall_shared::{ClassId, Direction, SiteId, SiteZone, StudentId, UnixMillis};
 use uuid::Uuid;
 
-use super::DemoError;
+use super::error::DemoError;
 use crate::accounts::Registered;
 use crate::config::Config;
 use crate::enrol::{Accepted, Enroller, save};

@@ -6,7 +6,7 @@ use rollcall_shared::{StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Accepted;
+use super::enroller::Accepted;
 use crate::store::audit::{self, Change};
 use crate::store::school::{self, NewEnrolment, Source};
 use crate::store::{Sql, StoreError};

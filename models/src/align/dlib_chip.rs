@@ -17,7 +17,7 @@
 
 use image::{Rgb, RgbImage};
 
-use super::{AlignError, Point};
+use super::options::{AlignError, Point};
 
 /// The padding `face_recognition` passes to `get_face_chip_details` (dlib's default for its
 /// face recognition network).

@@ -5,7 +5,7 @@
 //! Every constructor checks that the scale is finite and positive, so [`Similarity::inverse`]
 //! cannot fail and no NaN ever leaves this module.
 
-use super::{AlignError, Point};
+use super::options::{AlignError, Point};
 
 /// Below this mean squared spread (px²) the source points are treated as coincident.
 const MIN_SPREAD: f64 = 1e-6;

@@ -6,7 +6,7 @@
 
 use image::{Rgb, RgbImage};
 
-use super::{Border, Similarity};
+use super::{options::Border, similarity::Similarity};
 
 /// Largest box factor used (a face 64× larger than the chip is already far beyond any camera).
 const MAX_FACTOR: u32 = 64;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::EmbedError;
+use super::error::EmbedError;
 
 /// Side of a chip in pixels.
 pub const CHIP_SIZE: usize = 150;
@@ -108,6 +108,12 @@ mod tests {
         let img = image::RgbImage::new(112, 112);
         assert!(Chip::try_from(&img).is_err());
         assert!(Chip::try_from(&image::RgbImage::new(150, 150)).is_ok());
+    }
+
+    #[test]
+    fn the_size_error_names_the_chip_size() {
+        let message = EmbedError::BadChip { len: 10 }.to_string();
+        assert!(message.contains(&format!("{CHIP_SIZE}×{CHIP_SIZE} RGB, {CHIP_BYTES} bytes")));
     }
 
     #[test]

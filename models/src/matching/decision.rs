@@ -15,7 +15,7 @@
 pub use rollcall_shared::Decision;
 use serde::{Deserialize, Serialize};
 
-use super::{Match, MatchError};
+use super::gallery::{Match, MatchError};
 use crate::quality::Grade;
 
 /// Distance thresholds, in Euclidean descriptor units.

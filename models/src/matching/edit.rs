@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::{Embedding, Gallery, MatchError, Student, check_finite, kernel};
+use rollcall_shared::Embedding;
+
+use super::gallery::{Gallery, MatchError, Student, check_finite};
+use super::kernel;
 
 impl<Id: Copy + Eq + Hash> Gallery<Id> {
     /// An empty gallery.

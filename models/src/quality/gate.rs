@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::FaceQuality;
+use super::measure::FaceQuality;
 
 /// Default [`QualityGate::max_landmark_disagreement`], measured on the developer face set
 /// (docs/ACCURACY.md).
@@ -264,7 +264,7 @@ fn below(value: f32, min: f32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quality::Pose;
+    use crate::quality::pose::Pose;
 
     fn good() -> FaceQuality {
         FaceQuality {

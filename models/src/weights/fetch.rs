@@ -6,8 +6,10 @@ use std::{
 };
 
 use super::{
-    ModelsDir, WeightsError, archive,
+    archive,
     convert::convert,
+    error::WeightsError,
+    models_dir::ModelsDir,
     pip::Pip,
     sha::sha256_hex,
     sources::{ALL, WeightFile},

@@ -6,7 +6,7 @@ use std::{
 };
 
 use super::{
-    WeightsError,
+    error::WeightsError,
     sha::sha256_file,
     sources::{ALL, DLIB_RESNET, RETINAFACE, SHAPE_PREDICTOR_5, WeightFile},
 };

@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    WeightsError, archive,
+    archive,
+    error::WeightsError,
     fetch::{FetchAction, ScratchDir},
     pip::{Download, Pip},
     sha::{sha256_file, sha256_hex},

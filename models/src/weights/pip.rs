@@ -9,7 +9,7 @@ use std::{
 };
 
 use super::{
-    WeightsError,
+    error::WeightsError,
     sources::{ArchiveKind, PinnedSource},
 };
 

@@ -28,8 +28,8 @@
 //! Pure functions over bytes; nothing here runs the predictor (see [`crate::landmarks`]).
 
 use super::{
-    WeightsError,
     dat::{DatError, read_int},
+    error::WeightsError,
     write::NamedTensor,
 };
 

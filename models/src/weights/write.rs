@@ -4,7 +4,7 @@ use std::{collections::HashMap, fs, io::Write, path::Path};
 
 use safetensors::{Dtype, tensor::TensorView};
 
-use super::WeightsError;
+use super::error::WeightsError;
 
 /// One tensor to be written: name, shape and little-endian bytes of its dtype.
 #[derive(Debug, Clone, PartialEq)]

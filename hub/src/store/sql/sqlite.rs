@@ -7,7 +7,8 @@ use rollcall_runtime::seal::FaceKeys;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 
-use super::{Dialect, Row, Rows, Sql};
+use super::rows::{Row, Rows};
+use super::transaction::{Dialect, Sql};
 use crate::store::error::StoreError;
 
 /// One SQLite transaction with the keys that seal faces in it.
