@@ -4,8 +4,11 @@
 //! Each record the outbox holds is [`Delivery::Pending`] (never sent by this process, or due
 //! again after a reconnect) or [`Delivery::InFlight`] (sent, waiting for the hub's
 //! `RecordAck` until `retry_at`). An acknowledgement removes it (`Acked`: the row is deleted).
-//! Retries back off exponentially from `min` to `max`. Time is passed in, so the whole
-//! protocol is tested with plain values and tokio's paused clock.
+//! Retries back off exponentially from `min` to `max`, spread at random over the upper half
+//! of each wait so that the units of a school, which lose the hub together, do not come back
+//! in step; the records of one publish share one draw, so the outbox still drains oldest
+//! first. Time and the draw are passed in, so the whole protocol is tested with plain values
+//! and tokio's paused clock.
 
 use rollcall_runtime::Backoff;
 use rollcall_shared::RecordId;
@@ -22,15 +25,16 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    /// After a publish attempt at `now` (whether the broker took it or not).
-    pub fn on_attempt(self, now: Instant, backoff: Backoff) -> Delivery {
+    /// After a publish attempt at `now` (whether the broker took it or not); `draw` in
+    /// `[0, 1]` places the retry within the upper half of the back-off ([`Backoff::spread`]).
+    pub fn on_attempt(self, now: Instant, backoff: Backoff, draw: f64) -> Delivery {
         let attempts = match self {
             Delivery::Pending => 1,
             Delivery::InFlight { attempts, .. } => attempts.saturating_add(1),
         };
         Delivery::InFlight {
             attempts,
-            retry_at: now + backoff.delay(attempts),
+            retry_at: now + backoff.spread(attempts, draw),
         }
     }
 
@@ -74,10 +78,17 @@ impl Tracker {
         due.map(|(id, _)| *id).take(limit).collect()
     }
 
-    /// A publish of `id` was attempted at `now`.
-    pub fn attempted(&mut self, id: RecordId, now: Instant) {
-        if let Some(d) = self.records.get_mut(&id) {
-            *d = d.on_attempt(now, self.backoff);
+    /// A publish of `ids` was attempted at `now`: their retries share one random draw.
+    pub fn attempted(&mut self, ids: &[RecordId], now: Instant) {
+        self.attempted_with(ids, now, rand::random());
+    }
+
+    /// [`Tracker::attempted`] with the draw given.
+    pub fn attempted_with(&mut self, ids: &[RecordId], now: Instant, draw: f64) {
+        for id in ids {
+            if let Some(d) = self.records.get_mut(id) {
+                *d = d.on_attempt(now, self.backoff, draw);
+            }
         }
     }
 
@@ -141,12 +152,12 @@ mod tests {
         t.add(id);
         let start = Instant::now();
         assert_eq!(t.due(start, 10), [id]);
-        t.attempted(id, start);
+        t.attempted_with(&[id], start, 1.0);
         assert!(t.due(start, 10).is_empty());
         assert_eq!(t.next_due(start), Some(start + Duration::from_secs(5)));
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(t.due(Instant::now(), 10), [id]);
-        t.attempted(id, Instant::now());
+        t.attempted_with(&[id], Instant::now(), 1.0);
         let Some(Delivery::InFlight { attempts, retry_at }) = t.get(&id) else {
             panic!("in flight")
         };
@@ -163,8 +174,7 @@ mod tests {
         t.add(a);
         t.add(b);
         let now = Instant::now();
-        t.attempted(a, now);
-        t.attempted(b, now);
+        t.attempted(&[a, b], now);
         assert_eq!(t.acked(&[a, stranger]), [a]);
         assert_eq!(
             t.acked(&[a]),
@@ -193,13 +203,43 @@ mod tests {
         let ids: Vec<RecordId> = (0..5).map(|_| RecordId::now_v7()).collect();
         ids.iter().for_each(|id| t.add(*id));
         let now = Instant::now();
-        for id in t.due(now, 3) {
-            t.attempted(id, now);
-        }
+        t.attempted(&t.due(now, 3), now);
         // The first batch is acked before its retry: two records were never sent.
         t.acked(&ids[..3]);
         assert_eq!(t.next_due(now), Some(now), "the rest go out now, not never");
         assert_eq!(t.due(now, 3), ids[3..]);
         assert_eq!(Tracker::new(B).next_due(now), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_are_spread_between_half_and_all_of_the_backoff_and_a_batch_keeps_its_order() {
+        let mut t = Tracker::new(B);
+        let ids: Vec<RecordId> = (0..4).map(|_| RecordId::now_v7()).collect();
+        ids.iter().for_each(|id| t.add(*id));
+        let start = Instant::now();
+        t.attempted_with(&ids, start, 0.0);
+        assert_eq!(t.next_due(start), Some(start + Duration::from_millis(2500)));
+        // Two units that published at the same moment come due apart.
+        let mut other = Tracker::new(B);
+        other.add(ids[0]);
+        other.attempted_with(&ids[..1], start, 0.8);
+        assert_eq!(
+            other.next_due(start),
+            Some(start + Duration::from_millis(4500))
+        );
+        // One batch shares its draw: all come due together and go out oldest first.
+        tokio::time::advance(Duration::from_millis(2500)).await;
+        assert_eq!(t.due(Instant::now(), 10), ids);
+        t.attempted(&ids, Instant::now());
+        let retries: Vec<Instant> = ids
+            .iter()
+            .map(|id| match t.get(id) {
+                Some(Delivery::InFlight { retry_at, .. }) => retry_at,
+                other => panic!("in flight, not {other:?}"),
+            })
+            .collect();
+        assert!(retries.iter().all(|r| *r == retries[0]));
+        let wait = retries[0] - Instant::now();
+        assert!((Duration::from_secs(5)..=Duration::from_secs(10)).contains(&wait));
     }
 }

@@ -163,11 +163,8 @@ impl Link {
             Err(e) => {
                 // Still in the outbox: published again after the backoff, so the next ack
                 // deletes them (forgotten here, they would wait for a restart).
-                let now = Instant::now();
-                for id in held {
-                    self.tracker.add(id);
-                    self.tracker.attempted(id, now);
-                }
+                held.iter().for_each(|id| self.tracker.add(*id));
+                self.tracker.attempted(&held, Instant::now());
                 self.error(format!(
                     "deleting acknowledged records (retried later): {e}"
                 ));
@@ -289,6 +286,7 @@ impl Link {
                 return self.error(format!("reading the outbox: {e}"));
             }
         };
+        let mut attempted = Vec::with_capacity(due.len());
         for (id, payload) in due.into_iter().zip(payloads) {
             let Some(payload) = payload else {
                 self.tracker.forget(id);
@@ -296,20 +294,16 @@ impl Link {
             };
             let _record = tracing::info_span!("record", %id).entered();
             match self.publisher.publish(Channel::Records, payload) {
-                Ok(()) => {
-                    tracing::debug!("published");
-                    self.tracker.attempted(id, now);
-                }
+                Ok(()) => tracing::debug!("published"),
                 Err(PublishError::Full) => {
                     self.paused_until = Some(now + QUEUE_FULL_PAUSE);
                     break;
                 }
-                Err(e) => {
-                    self.tracker.attempted(id, now);
-                    self.error(format!("publishing record {id}: {e}"));
-                }
+                Err(e) => self.error(format!("publishing record {id}: {e}")),
             }
+            attempted.push(id);
         }
+        self.tracker.attempted(&attempted, now);
     }
 
     async fn send_status(&mut self) {

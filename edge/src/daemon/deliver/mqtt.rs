@@ -3,8 +3,10 @@
 //! Client id = device id; last will = `Message::Offline` (retained) on the status topic.
 //! The event loop runs in its own task: it (re)subscribes on every connect and reports the link
 //! up only once the broker has granted the subscriptions (a record published before that could
-//! be acknowledged into the void and go out twice), decodes what the hub sends (`Limits::FROM_HUB`) into [`LinkEvent`]s, and after an error waits with
-//! exponential backoff before rumqttc reconnects, so a dead broker never busy-loops.
+//! be acknowledged into the void and go out twice), decodes what the hub sends
+//! (`Limits::FROM_HUB`) into [`LinkEvent`]s, and after an error waits with exponential backoff,
+//! spread at random ([`Backoff::jittered`]), before rumqttc reconnects: a dead broker never
+//! busy-loops, and the units of a school do not all knock at the moment it comes back.
 
 use std::time::Duration;
 
@@ -259,7 +261,7 @@ impl Session {
                 Ok(event) => event,
                 Err(e) => {
                     failures = failures.saturating_add(1);
-                    let wait = self.backoff.delay(failures);
+                    let wait = self.backoff.jittered(failures);
                     tracing::warn!("broker connection: {e}; retrying in {wait:?}");
                     if let Some(next) = self.nodes.next() {
                         let (host, port) = next.broker_address();
