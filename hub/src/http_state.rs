@@ -20,6 +20,9 @@ use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};
 use crate::store::{Db, Sql, StoreError, devices};
 
+/// Longest a request waits to queue a message for a door unit while the broker link is full.
+const PUBLISH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Everything a request handler may use.
 #[derive(Debug)]
 pub struct Hub {
@@ -92,6 +95,11 @@ impl Hub {
             .read(move |c| devices::protocol_version(c, device))
             .await
             .unwrap_or(rollcall_shared::OLDEST_VERSION);
-        send(&self.outbound, &topic, version, message).await
+        // A request does not wait long on a broker that is gone or swamped: false is "not
+        // queued" (the caller says so), not a request that hangs.
+        let queued = send(&self.outbound, &topic, version, message);
+        tokio::time::timeout(PUBLISH_WAIT, queued)
+            .await
+            .unwrap_or(false)
     }
 }

@@ -1,7 +1,16 @@
 //! The hub's connection to the broker, over plain TCP or TLS (rustls with ring).
-//! Subscribes to the device channels on every connect, forwards publishes into a bounded
-//! channel (so a slow database slows reading, never loses data) and publishes what is queued
-//! on the outbound channel. Reconnects with backoff; never panics on broker errors.
+//!
+//! Two connections, so that reading never stands in the way of writing:
+//! - the **intake** subscribes to the device channels on every connect and forwards publishes
+//!   into a bounded channel, waiting when it is full: the hub then stops reading, MQTT's flow
+//!   control holds the rest at the broker, and a door unit whose record was not taken publishes
+//!   it again later (it keeps every record until the hub acknowledges it);
+//! - the **outlet** publishes what is queued on the outbound channel (acks, gallery updates,
+//!   commands), waiting for room in its client's queue rather than dropping: a full outlet
+//!   slows the ingest that feeds it, which slows the intake, never the other way round.
+//!
+//! Each reconnects with backoff, moving on to the broker's next node; neither panics on broker
+//! errors.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,8 +20,8 @@ use rollcall_runtime::tls::{TlsError, client_config};
 use rollcall_shared::topics::{Channel, hub_filter};
 use rollcall_shared::{Limits, SiteId};
 use rumqttc::{
-    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode,
-    TlsConfiguration, Transport,
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubAck, SubscribeFilter,
+    SubscribeReasonCode, TlsConfiguration, Transport,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -59,10 +68,10 @@ fn options(config: &Config, id: &str, host: String, port: u16) -> Result<MqttOpt
     Ok(options)
 }
 
-/// Subscribes to every door unit's uplink channels of `site` after `after`, from a task of its
-/// own: the request queue may be full of acks waiting to go out, and only the event loop, which
-/// must keep running meanwhile, makes room in it (a subscription dropped for a full queue would
-/// leave the hub deaf until its next reconnection).
+/// Subscribes the intake to every door unit's uplink channels of `site` after `after`, from a
+/// task of its own: the intake's event loop, which alone makes room in its request queue, keeps
+/// running meanwhile (a subscription dropped for a full queue would leave the hub deaf until
+/// its next reconnection).
 fn subscribe(client: &AsyncClient, site: &SiteId, after: Duration) {
     let (client, site) = (client.clone(), site.clone());
     tokio::spawn(async move {
@@ -110,95 +119,185 @@ impl Link {
         })
     }
 
-    /// Runs until shutdown.
+    /// Runs both connections until shutdown.
     pub async fn run(
         self,
         inbound: mpsc::Sender<Incoming>,
-        mut outbound: mpsc::Receiver<Outbound>,
-        mut shutdown: watch::Receiver<bool>,
+        outbound: mpsc::Receiver<Outbound>,
+        shutdown: watch::Receiver<bool>,
     ) {
-        let (client, mut events) = AsyncClient::new(self.nodes[0].clone(), CHANNEL_CAPACITY);
-        let mut node = 0;
+        let outlet = Connection::open(&self.nodes, Role::Outlet, self.metrics.clone());
+        let outlet = tokio::spawn(outlet.publish(outbound, shutdown.clone()));
+        self.intake(inbound, shutdown).await;
+        let _ = outlet.await;
+    }
+
+    /// Reads what door units publish into `inbound` until shutdown.
+    async fn intake(&self, inbound: mpsc::Sender<Incoming>, mut shutdown: watch::Receiver<bool>) {
+        let mut intake = Connection::open(&self.nodes, Role::Intake, self.metrics.clone());
+        while let Some(event) = intake.next(&mut shutdown).await {
+            match event {
+                Event::Incoming(Packet::ConnAck(_)) => {
+                    tracing::info!("connected to the broker");
+                    subscribe(&intake.client, &self.site, Duration::ZERO);
+                }
+                Event::Incoming(Packet::SubAck(ack)) => self.on_suback(&intake.client, &ack),
+                Event::Incoming(Packet::Publish(p)) => {
+                    let incoming = Incoming {
+                        topic: p.topic,
+                        payload: p.payload,
+                    };
+                    // Waiting here is the backpressure: the broker holds what is not read.
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        _ = inbound.send(incoming) => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        intake.close().await;
+    }
+
+    fn on_suback(&self, client: &AsyncClient, ack: &SubAck) {
+        let refused = ack
+            .return_codes
+            .iter()
+            .any(|c| matches!(c, SubscribeReasonCode::Failure));
+        if refused {
+            // A clustered broker may refuse while its nodes elect leaders: without the
+            // subscription no record would arrive, so ask again.
+            tracing::warn!(
+                "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
+            );
+            subscribe(client, &self.site, RESUBSCRIBE);
+        } else {
+            self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Reads the door units' channels, as the configured client id; its state is the link's
+    /// (`mqtt_connected`).
+    Intake,
+    /// Publishes to the door units, as the client id followed by `-out`.
+    Outlet,
+}
+
+/// One connection to the broker: its client, its event loop and which node it is on.
+struct Connection {
+    role: Role,
+    client: AsyncClient,
+    events: EventLoop,
+    nodes: Vec<MqttOptions>,
+    node: usize,
+    backoff: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl Connection {
+    /// A connection for `role` to the first of `nodes`.
+    fn open(nodes: &[MqttOptions], role: Role, metrics: Arc<Metrics>) -> Self {
+        let nodes: Vec<MqttOptions> = nodes
+            .iter()
+            .map(|node| {
+                let mut node = node.clone();
+                if role == Role::Outlet {
+                    node.set_client_id(format!("{}-out", node.client_id()));
+                }
+                node
+            })
+            .collect();
+        let (client, mut events) = AsyncClient::new(nodes[0].clone(), CHANNEL_CAPACITY);
         // Acks are small and each is waited for: no Nagle delay.
         let mut network = events.network_options();
         network.set_tcp_nodelay(true);
         events.set_network_options(network);
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                event = events.poll() => match event {
-                    Ok(event) => {
-                        backoff = Duration::from_millis(100);
-                        self.on_event(&client, event, &inbound).await;
-                    }
-                    Err(e) => {
-                        self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
-                        add(&self.metrics.broker_errors, 1);
-                        tracing::warn!("broker connection: {e}; retrying in {backoff:?}");
-                        if self.nodes.len() > 1 {
-                            node = (node + 1) % self.nodes.len();
-                            events.mqtt_options = self.nodes[node].clone();
-                            let (host, port) = events.mqtt_options.broker_address();
-                            tracing::info!("trying the broker's node {host}:{port} next");
-                        }
-                        tokio::select! {
-                            _ = shutdown.changed() => break,
-                            _ = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                    }
-                },
-                Some(out) = outbound.recv() => {
-                    if let Err(e) = client.try_publish(out.topic, QoS::AtLeastOnce, false, out.payload) {
-                        add(&self.metrics.publish_failures, 1);
-                        tracing::warn!("cannot queue a publish: {e}");
-                    }
-                }
-            }
+        Self {
+            role,
+            client,
+            events,
+            nodes,
+            node: 0,
+            backoff: Duration::from_millis(100),
+            metrics,
         }
-        self.close(&client, &mut events).await;
     }
 
-    async fn on_event(&self, client: &AsyncClient, event: Event, inbound: &mpsc::Sender<Incoming>) {
-        match event {
-            Event::Incoming(Packet::ConnAck(_)) => {
-                tracing::info!("connected to the broker");
-                subscribe(client, &self.site, Duration::ZERO);
+    /// The next event; after a broken connection, waits (doubling, up to [`MAX_BACKOFF`])
+    /// and tries the broker's next node. `None` at shutdown.
+    async fn next(&mut self, shutdown: &mut watch::Receiver<bool>) -> Option<Event> {
+        loop {
+            let polled = tokio::select! {
+                _ = shutdown.changed() => return None,
+                polled = self.events.poll() => polled,
+            };
+            let e = match polled {
+                Ok(event) => {
+                    self.backoff = Duration::from_millis(100);
+                    return Some(event);
+                }
+                Err(e) => e,
+            };
+            self.down();
+            add(&self.metrics.broker_errors, 1);
+            let backoff = self.backoff;
+            tracing::warn!("broker connection: {e}; retrying in {backoff:?}");
+            if self.nodes.len() > 1 {
+                self.node = (self.node + 1) % self.nodes.len();
+                self.events.mqtt_options = self.nodes[self.node].clone();
+                let (host, port) = self.events.mqtt_options.broker_address();
+                tracing::info!("trying the broker's node {host}:{port} next");
             }
-            Event::Incoming(Packet::SubAck(ack)) => {
-                let refused = ack
-                    .return_codes
-                    .iter()
-                    .any(|c| matches!(c, SubscribeReasonCode::Failure));
-                if refused {
-                    // A clustered broker may refuse while its nodes elect leaders: without
-                    // the subscription no record would arrive, so ask again.
-                    tracing::warn!(
-                        "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
-                    );
-                    subscribe(client, &self.site, RESUBSCRIBE);
-                } else {
-                    self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
+            tokio::select! {
+                _ = shutdown.changed() => return None,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            self.backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Publishes what arrives on `outbound` until shutdown. A publish waits for room in the
+    /// client's queue (full while the broker is slow to acknowledge or unreachable), which
+    /// slows whoever queued it; it is never dropped.
+    async fn publish(
+        mut self,
+        mut outbound: mpsc::Receiver<Outbound>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let (client, metrics) = (self.client.clone(), self.metrics.clone());
+        let publisher = tokio::spawn(async move {
+            while let Some(out) = outbound.recv().await {
+                let queued = client.publish(out.topic, QoS::AtLeastOnce, false, out.payload);
+                if let Err(e) = queued.await {
+                    // Only when the event loop is gone: the hub is stopping.
+                    add(&metrics.publish_failures, 1);
+                    tracing::warn!("cannot queue a publish: {e}");
+                    return;
                 }
             }
-            Event::Incoming(Packet::Publish(p)) => {
-                let incoming = Incoming {
-                    topic: p.topic,
-                    payload: p.payload,
-                };
-                // Waiting here is the backpressure: the broker holds unread messages.
-                let _ = inbound.send(incoming).await;
-            }
-            _ => {}
-        }
+        });
+        while self.next(&mut shutdown).await.is_some() {}
+        self.close().await;
+        publisher.abort();
     }
 
     /// Sends what is queued, disconnects, and gives up after a second.
-    async fn close(&self, client: &AsyncClient, events: &mut EventLoop) {
-        let _ = client.try_disconnect();
+    async fn close(&mut self) {
+        let _ = self.client.try_disconnect();
+        let events = &mut self.events;
         let drain = async { while events.poll().await.is_ok() {} };
         let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
-        self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
+        self.down();
+    }
+
+    /// The connection is down: the link is, when this is its intake.
+    fn down(&self) {
+        if self.role == Role::Intake {
+            self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
+        }
     }
 }
