@@ -2,12 +2,16 @@
 //!
 //! Registers `--devices` door units through the API, logs each in to the hub's embedded broker
 //! and publishes postcard `AttendanceRecord`s (QoS 1) at `--rate` records/s in all, measuring
-//! the time from handing a record to the MQTT client to the hub's `RecordAck` naming it.
+//! the time from handing a record to the MQTT client to the hub's `RecordAck` naming it. Like
+//! a door unit, each publishes a record the hub has not acknowledged again after `--retry`
+//! seconds, backing off (doubling, spread at random, up to a minute) and oldest first, and
+//! after the run keeps at it for up to `--drain` seconds: a record never acknowledged by then
+//! is counted as lost.
 //! `--teachers` teachers (each with a class timetabled in every device's room all week, so
 //! every record is theirs to review) poll `GET /review` once a second. With `--hub-pid` it
 //! samples the hub's CPU and resident memory from `/proc`. Prints one summary at the end.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +19,7 @@ use anyhow::Context;
 use clap::Parser;
 use rollcall_e2e::api::Api;
 use rollcall_e2e::door::{self, options, record};
+use rollcall_runtime::Backoff;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     Candidate, Decision, DeviceId, Limits, Message, RecordId, SiteId, StudentId, UnixMillis,
@@ -69,10 +74,24 @@ struct Args {
     /// students it does not have).
     #[arg(long, default_value_t = 500)]
     students: usize,
+    /// Seconds before a record not acknowledged is published again (a door unit's
+    /// `outbox.retry_min`); the wait doubles, spread at random, up to a minute.
+    #[arg(long, default_value_t = 5)]
+    retry: u64,
+    /// Seconds after the last new record that unacknowledged ones are still published again.
+    #[arg(long, default_value_t = 10)]
+    drain: u64,
 }
 
-/// Records sent and not yet acknowledged, by id, with when they were sent.
-type Sent = Arc<Mutex<HashMap<RecordId, Instant>>>;
+/// A record published and not yet acknowledged.
+#[derive(Debug)]
+struct Unacked {
+    /// When it was first published: latency is counted from here, as a door unit sees it.
+    first: Instant,
+    payload: Vec<u8>,
+    attempts: u32,
+    retry_at: Instant,
+}
 
 /// What one run measured.
 #[derive(Debug, Default)]
@@ -80,6 +99,10 @@ struct Tally {
     latencies_us: Vec<u64>,
     acked: u64,
     acked_in_window: u64,
+    /// Publishes of records already published once.
+    republished: u64,
+    /// Records still not acknowledged when the drain ended.
+    never_acked: u64,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -119,6 +142,12 @@ async fn main() -> anyhow::Result<()> {
             start,
             end,
             window_from,
+            drain: Duration::from_secs(args.drain),
+            backoff: Backoff {
+                min: Duration::from_secs(args.retry.max(1)),
+                max: Duration::from_secs(60),
+            },
+            unacked: BTreeMap::new(),
             tally: tally.clone(),
         };
         tasks.push(tokio::spawn(job.run()));
@@ -207,12 +236,11 @@ async fn register(
     Ok(out)
 }
 
-/// A logged-in, subscribed door unit: its client, and the event loop's task filling `sent`.
+/// A logged-in, subscribed door unit: its client, and the acks its event loop's task reads.
 struct Connected {
     client: AsyncClient,
     topic: String,
     device: DeviceId,
-    sent: Sent,
     acks: tokio::sync::mpsc::UnboundedReceiver<(RecordId, Instant)>,
 }
 
@@ -241,7 +269,6 @@ async fn connect(
         client,
         topic: Topic::new(site, device, Channel::Records).to_string(),
         device,
-        sent: Sent::default(),
         acks,
     })
 }
@@ -274,13 +301,22 @@ struct DoorJob {
     start: Instant,
     end: Instant,
     window_from: Instant,
+    drain: Duration,
+    backoff: Backoff,
+    /// Oldest first (record ids are UUID v7), as a door unit's outbox drains.
+    unacked: BTreeMap<RecordId, Unacked>,
     tally: Arc<Mutex<Tally>>,
 }
 
+/// Most records a door unit publishes again at once (the edge daemon's batch).
+const REPUBLISH_BATCH: usize = 100;
+
 impl DoorJob {
-    /// Publishes until `end`, then waits up to 10 s for the last acks. Returns records sent.
+    /// Publishes until `end`, then publishes what is unacknowledged again for up to `drain`.
+    /// Returns the records sent.
     async fn run(mut self) -> u64 {
         let mut ticks = tokio::time::interval_at(self.start.into(), self.interval);
+        let mut retries = tokio::time::interval(Duration::from_millis(250));
         let mut sent = 0;
         let mut local = Tally::default();
         loop {
@@ -290,21 +326,26 @@ impl DoorJob {
                     self.publish().await;
                     sent += 1;
                 }
+                _ = retries.tick() => self.republish_due(&mut local).await,
                 Some((id, at)) = self.door.acks.recv() => self.acked(id, at, &mut local),
             }
         }
-        let drain_until = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !self.door.sent.lock().unwrap().is_empty() {
-            match tokio::time::timeout_at(drain_until, self.door.acks.recv()).await {
-                Ok(Some((id, at))) => self.acked(id, at, &mut local),
-                _ => break,
+        let drain_until = tokio::time::Instant::now() + self.drain;
+        while !self.unacked.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(drain_until) => break,
+                _ = retries.tick() => self.republish_due(&mut local).await,
+                Some((id, at)) = self.door.acks.recv() => self.acked(id, at, &mut local),
             }
         }
         let _ = self.door.client.disconnect().await;
+        local.never_acked = self.unacked.len() as u64;
         let mut tally = self.tally.lock().unwrap();
         tally.latencies_us.extend(local.latencies_us);
         tally.acked += local.acked;
         tally.acked_in_window += local.acked_in_window;
+        tally.republished += local.republished;
+        tally.never_acked += local.never_acked;
         sent
     }
 
@@ -323,11 +364,42 @@ impl DoorJob {
         }
         let payload = encode(&Message::Record(r.clone()), Limits::FROM_DEVICE).expect("encodes");
         let now = Instant::now();
-        self.door.sent.lock().unwrap().insert(r.id, now);
+        let unacked = Unacked {
+            first: now,
+            payload: payload.clone(),
+            attempts: 1,
+            retry_at: now + self.backoff.jittered(1),
+        };
+        self.unacked.insert(r.id, unacked);
+        self.send(payload).await;
+    }
+
+    /// Publishes again, oldest first, the records whose wait for an ack is over.
+    async fn republish_due(&mut self, local: &mut Tally) {
+        let now = Instant::now();
+        let due: Vec<RecordId> = self
+            .unacked
+            .iter()
+            .filter(|(_, u)| u.retry_at <= now)
+            .map(|(id, _)| *id)
+            .take(REPUBLISH_BATCH)
+            .collect();
+        for id in due {
+            let Some(u) = self.unacked.get_mut(&id) else {
+                continue;
+            };
+            u.attempts += 1;
+            u.retry_at = now + self.backoff.jittered(u.attempts);
+            let payload = u.payload.clone();
+            local.republished += 1;
+            self.send(payload).await;
+        }
+    }
+
+    async fn send(&self, payload: Vec<u8>) {
         let topic = self.door.topic.clone();
-        if let Err(e) = self
-            .door
-            .client
+        let client = &self.door.client;
+        if let Err(e) = client
             .publish(topic, QoS::AtLeastOnce, false, payload)
             .await
         {
@@ -335,16 +407,16 @@ impl DoorJob {
         }
     }
 
-    fn acked(&self, id: RecordId, at: Instant, local: &mut Tally) {
-        let Some(sent) = self.door.sent.lock().unwrap().remove(&id) else {
+    fn acked(&mut self, id: RecordId, at: Instant, local: &mut Tally) {
+        let Some(sent) = self.unacked.remove(&id) else {
             return;
         };
         local.acked += 1;
-        if sent >= self.window_from && at <= self.end {
+        if sent.first >= self.window_from && at <= self.end {
             local.acked_in_window += 1;
             local
                 .latencies_us
-                .push(at.duration_since(sent).as_micros() as u64);
+                .push(at.duration_since(sent.first).as_micros() as u64);
         }
     }
 }
@@ -439,12 +511,15 @@ fn report(
     lat.sort_unstable();
     let window = (args.duration - args.warmup) as f64;
     println!(
-        "devices {} | offered {:.0} records/s for {} s | sent {sent} | acked {} ({} lost)",
+        "devices {} | offered {:.0} records/s for {} s | sent {sent}, published again {} | \
+         acked {} ({} never acked after a {} s drain)",
         args.devices,
         args.rate,
         args.duration,
+        tally.republished,
         tally.acked,
-        sent - tally.acked
+        tally.never_acked,
+        args.drain
     );
     println!(
         "sustained {:.0} acked records/s after {} s warm-up | publish→ack ms: p50 {:.1} p99 {:.1} max {:.1}",
