@@ -104,8 +104,20 @@ impl NatsCluster {
 
     /// Starts node `i` again with its config and store, and waits until it has caught up
     /// with the others (its `/healthz` says JetStream is current) and takes MQTT clients.
+    /// NATS 2.9 (Debian's) sometimes never reports a restarted node current although it has
+    /// found the meta leader (nats-io/nats-server#3563, #4695); such a node is killed and
+    /// started once more, as an operator would.
     pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
         anyhow::ensure!(self.nodes[i].child.is_none(), "node {i} is running");
+        self.spawn(i)?;
+        if self.wait_ready(i).is_ok() {
+            return Ok(());
+        }
+        eprintln!(
+            "nats node {} not current after its restart: starting it again",
+            i + 1
+        );
+        self.kill(i)?;
         self.spawn(i)?;
         self.wait_ready(i)
     }
