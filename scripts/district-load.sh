@@ -7,6 +7,11 @@
 #   cargo build --release -p rollcall-hub -p rollcall-e2e --bin rollcall-hub --bin rollcall-load
 #   scripts/district-load.sh 3 postgres --devices 200 --rate 3000 --duration 30 --teachers 6
 #
+# After the load it counts the records in the database (each exactly once, whatever the door
+# units resent) and the acks the hubs could not queue (logged `cannot queue a publish`); on
+# PostgreSQL it also prints where the write path spends its statements and time
+# (pg_stat_statements): round trips per record, commits, the writers' lock.
+#
 # Everything runs in a fresh directory under /tmp, removed at the end (kept, with the logs,
 # when KEEP is set).
 set -euo pipefail
@@ -39,18 +44,26 @@ if [ "$store" = postgres ]; then
     pg_port=$(free_port)
     "${as_server[@]}" "$pg/initdb" -D "$work/pg/data" -U rollcall --auth=trust --locale=C -E UTF8 >/dev/null
     "${as_server[@]}" "$pg/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
-        -c listen_addresses=127.0.0.1 -c max_connections=200 >"$work/postgres.log" 2>&1 &
+        -c listen_addresses=127.0.0.1 -c max_connections=200 \
+        -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all \
+        >"$work/postgres.log" 2>&1 &
     pids+=($!)
     wait_port "$pg_port"
     until "$pg/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; do sleep 0.1; done
     "$pg/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U rollcall -d postgres -c 'CREATE DATABASE rollcall'
+    sql() { "$pg/psql" -X -q -At -h 127.0.0.1 -p "$pg_port" -U rollcall -d rollcall "$@"; }
+    sql -c 'CREATE EXTENSION pg_stat_statements'
     store_config="[store]
 url = \"postgres://rollcall@127.0.0.1:$pg_port/rollcall\""
 fi
 
 mqtt_port=$(free_port)
-printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 1000\n' \
-    "$mqtt_port" >"$work/mosquitto.conf"
+# What the broker holds for a hub that reads no more (its intake waits for the ingest): with
+# the hub's own bounded channel, the limit on how long a record waits past saturation. A
+# record beyond it is not taken, and its door unit publishes it again.
+queue=${MOSQUITTO_QUEUE:-1000}
+printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages %s\nmax_inflight_messages 1000\n' \
+    "$mqtt_port" "$queue" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
 wait_port "$mqtt_port"
@@ -91,6 +104,21 @@ done
 others=()
 for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
 echo "$hubs hub(s) on $store, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$store" = postgres ] && sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
 "$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
     --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish' || true)
+if [ "$store" = postgres ]; then
+    records=$(sql -c 'SELECT count(*) FROM records')
+else
+    records=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM records").fetchone()[0])' "$work/hub-1/hub.sqlite3")
+fi
+echo "in the database: $records records | acks the hubs could not queue: $dropped"
+if [ "$store" = postgres ]; then
+    echo "PostgreSQL during the load (pg_stat_statements): calls per stored record, ms per call, share of statement time"
+    sql -F ' | ' -c "WITH s AS (SELECT calls, total_exec_time, regexp_replace(left(query, 90), '\\s+', ' ', 'g') AS q FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')), t AS (SELECT sum(total_exec_time) AS all_ms, sum(calls) AS all_calls FROM s), n AS (SELECT greatest(count(*), 1) AS records FROM records)
+        SELECT round(calls::numeric / n.records, 2), round((total_exec_time / greatest(calls, 1))::numeric, 3), round((100 * total_exec_time / greatest(t.all_ms, 1))::numeric, 1) || ' %', q
+        FROM s, t, n ORDER BY total_exec_time DESC LIMIT 12"
+    sql -F ' | ' -c "SELECT 'statements per record ' || round(sum(calls)::numeric / greatest((SELECT count(*) FROM records), 1), 1) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')"
+fi
