@@ -1,8 +1,15 @@
 //! Pushing gallery deltas when students, embeddings or the timetable change. The HTTP layer
 //! only pokes a [`Notify`]; this task recomputes every enabled device's gallery and sends a
 //! delta to those that hold one and whose content changed.
+//!
+//! A push is one write transaction over every unit, so pushes are at least [`MIN_INTERVAL`]
+//! apart: on a school morning the door units' Confident captures teach the gallery a template
+//! in nearly every ingest batch, and a push per batch held the writers' lock (PostgreSQL)
+//! most of the time, the ingest waiting behind it. Changes made meanwhile go out together in
+//! the next push.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::topics::{Channel, Topic};
@@ -25,12 +32,21 @@ pub struct Pusher {
     pub outbound: mpsc::Sender<Outbound>,
 }
 
+/// Shortest time between the starts of two pushes.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
 impl Pusher {
     pub async fn run(self, changed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
-                _ = changed.notified() => self.push_all().await,
+                _ = changed.notified() => {}
+            }
+            let next = tokio::time::Instant::now() + MIN_INTERVAL;
+            self.push_all().await;
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep_until(next) => {}
             }
         }
     }
