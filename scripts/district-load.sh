@@ -93,7 +93,8 @@ EOF
             --admin-password-file "$work/pw" >/dev/null
     else
         mkdir -m 700 "$work/hub-$i"
-        cp "$work/hub-1/jwt.key" "$work/hub-$i/jwt.key"
+        # The hubs of one database share its keys: sign-in tokens and the faces' key.
+        cp "$work/hub-1/jwt.key" "$work/hub-1/faces.key" "$work/hub-$i/"
     fi
     "$bin/rollcall-hub" serve --config "$work/hub-$i.toml" >"$work/hub-$i.log" 2>&1 &
     pids+=($!)
