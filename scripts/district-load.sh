@@ -60,9 +60,10 @@ fi
 mqtt_port=$(free_port)
 # What the broker holds for a hub that reads no more (its intake waits for the ingest): with
 # the hub's own bounded channel, the limit on how long a record waits past saturation. A
-# record beyond it is not taken, and its door unit publishes it again.
+# record beyond it is not taken, and its door unit publishes it again. The in-flight window is
+# Mosquitto's default too (20): a larger one only lengthens the wait (docs/PERFORMANCE.md).
 queue=${MOSQUITTO_QUEUE:-1000}
-printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages %s\nmax_inflight_messages 1000\n' \
+printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages %s\nmax_inflight_messages 20\n' \
     "$mqtt_port" "$queue" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
