@@ -388,7 +388,7 @@ impl DoorJob {
             let Some(u) = self.unacked.get_mut(&id) else {
                 continue;
             };
-            u.attempts += 1;
+            u.attempts = u.attempts.saturating_add(1);
             u.retry_at = now + self.backoff.jittered(u.attempts);
             let payload = u.payload.clone();
             local.republished += 1;
