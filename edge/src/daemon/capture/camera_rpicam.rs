@@ -5,8 +5,10 @@
 //!
 //! A `rollcall-rpicam` thread supervises the program: it reads its frames, restarts it when
 //! it exits (after a back-off, so a missing camera does not spin) and kills it when it stalls
-//! (alive, but no frame for `stall`). A grab that finds no fresh frame within `stall` fails
-//! with what is known (the program's last words on stderr), and the next grab tries again.
+//! (alive, but no frame for `stall`). A grab waits for a fresh frame up to `stall`, or up to
+//! the start-up allowance while the program is (re)starting and has sent nothing yet; one that
+//! gets none fails with what is known (the program's last words on stderr), and the next grab
+//! tries again.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -53,6 +55,9 @@ struct State {
     frames: u64,
     /// Times the program was started again.
     restarts: u64,
+    /// Whether the current run of the program (or the wait before it) has yet to send a
+    /// frame: grabs then allow it [`STARTUP`] rather than `stall`.
+    starting: bool,
     /// The program's last line on stderr.
     last_words: Option<String>,
     /// Why the program could not be started the last time it was tried.
@@ -90,14 +95,15 @@ impl RpicamSource {
 
     /// The newest frame not yet handed out, waiting up to `stall` (longer while it starts).
     fn fresh_jpeg(&mut self) -> Result<Arc<Vec<u8>>, CameraError> {
-        let patience = if self.handed_out == 0 {
-            STARTUP
-        } else {
-            self.stall
-        };
-        let deadline = Instant::now() + patience;
+        let asked = Instant::now();
         let mut state = self.shared.lock();
         loop {
+            let patience = if state.starting || self.handed_out == 0 {
+                STARTUP
+            } else {
+                self.stall
+            };
+            let deadline = asked + patience;
             if let Some(why) = &state.start_error {
                 return Err(CameraError::Device(why.clone()));
             }
@@ -181,7 +187,11 @@ fn supervise(program: &Path, args: &[String], stall: Duration, shared: &Arc<Shar
     let mut backoff = FIRST_BACKOFF;
     loop {
         let started = Instant::now();
-        let frames_before = shared.lock().frames;
+        let frames_before = {
+            let mut state = shared.lock();
+            state.starting = true;
+            state.frames
+        };
         match start(program, args, shared) {
             Ok(stdout) => watch(stdout, stall, shared),
             Err(e) => {
@@ -194,6 +204,8 @@ fn supervise(program: &Path, args: &[String], stall: Duration, shared: &Arc<Shar
         if state.frames > frames_before {
             backoff = FIRST_BACKOFF;
         }
+        // A grab now waits for the program's next run, not just for its next frame.
+        state.starting = true;
         if !state.stopping {
             tracing::warn!(
                 program = %program.display(),
@@ -262,6 +274,7 @@ fn read_frames(mut stdout: ChildStdout, shared: &Shared) {
             let mut state = shared.lock();
             state.frames += 1;
             state.frame = Some((state.frames, Instant::now(), Arc::new(frame)));
+            state.starting = false;
             drop(state);
             shared.changed.notify_all();
         }
