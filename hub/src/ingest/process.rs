@@ -20,6 +20,7 @@ use rollcall_shared::{
 };
 use tokio::sync::{Notify, mpsc, watch};
 
+use super::acked::Acked;
 use super::arrival;
 use super::classify::{Refusal, classify};
 use super::metrics::add;
@@ -85,28 +86,46 @@ impl Ingest {
         mut inbound: mpsc::Receiver<Incoming>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        let mut acked = Acked::default();
         loop {
             tokio::select! {
                 _ = shutdown.changed() => break,
                 first = inbound.recv() => match first {
-                    Some(first) => self.handle(take_batch(first, &mut inbound)).await,
+                    Some(first) => self.handle(take_batch(first, &mut inbound), &mut acked).await,
                     None => return,
                 },
             }
         }
         while let Ok(first) = inbound.try_recv() {
-            self.handle(take_batch(first, &mut inbound)).await;
+            self.handle(take_batch(first, &mut inbound), &mut acked)
+                .await;
         }
     }
 
-    /// Stores one batch and answers it.
-    pub async fn handle(&self, batch: Vec<Incoming>) {
+    /// Stores one batch and answers it. A record `acked` a moment ago is acknowledged again
+    /// at once, without the store.
+    pub async fn handle(&self, batch: Vec<Incoming>, acked: &mut Acked) {
         let view = self.cluster.borrow().clone();
-        let accepted: Vec<(DeviceId, Envelope)> = batch
-            .iter()
-            .filter_map(|m| self.check(m))
-            .filter(|(device, _)| view.owns(*device))
-            .collect();
+        let (mut again, mut accepted) = (Outcome::default(), Vec::new());
+        for (device, envelope) in batch.iter().filter_map(|m| self.check(m)) {
+            if !view.owns(device) {
+                continue;
+            }
+            match &envelope.message {
+                Message::Record(record) if acked.knows(device, record.id) => {
+                    again.versions.insert(device, envelope.version);
+                    again.acks.entry(device).or_default().push(record.id);
+                    let fate = "acknowledged a moment ago: acknowledged again";
+                    again.fates.push((record.id, device, record.decision, fate));
+                    again.counted.push(|m| &m.records_received);
+                    again.counted.push(|m| &m.records_duplicate);
+                }
+                _ => accepted.push((device, envelope)),
+            }
+        }
+        if !again.acks.is_empty() {
+            self.conclude(again).await;
+        }
         if accepted.is_empty() {
             return;
         }
@@ -131,24 +150,35 @@ impl Ingest {
             })
             .await;
         match stored {
-            Ok(mut outcome) => {
-                for counter in std::mem::take(&mut outcome.counted) {
-                    add(counter(&self.metrics), 1);
+            Ok(outcome) => {
+                for (device, ids) in &outcome.acks {
+                    for id in ids {
+                        acked.remember(*device, *id);
+                    }
                 }
-                if outcome.learned > 0 {
-                    add(&self.metrics.templates_learned, outcome.learned as u64);
-                    self.gallery_changed.notify_one();
-                }
-                // The devices hear first: their acks do not wait for the batch's log lines.
-                let fates = std::mem::take(&mut outcome.fates);
-                self.answer(outcome).await;
+                self.conclude(outcome).await;
                 self.metrics.timings.ingest_batch(started.elapsed());
-                for (id, device, decision, fate) in &fates {
-                    let _record = tracing::info_span!("record", %id).entered();
-                    tracing::info!(%device, ?decision, "{fate}");
-                }
             }
             Err(e) => tracing::error!("ingest batch not stored, devices will resend: {e}"),
+        }
+    }
+
+    /// Settles what a committed batch (or a batch's repeats) owes: its counters, the devices'
+    /// answers, then a log line per record.
+    async fn conclude(&self, mut outcome: Outcome) {
+        for counter in std::mem::take(&mut outcome.counted) {
+            add(counter(&self.metrics), 1);
+        }
+        if outcome.learned > 0 {
+            add(&self.metrics.templates_learned, outcome.learned as u64);
+            self.gallery_changed.notify_one();
+        }
+        // The devices hear first: their acks do not wait for the batch's log lines.
+        let fates = std::mem::take(&mut outcome.fates);
+        self.answer(outcome).await;
+        for (id, device, decision, fate) in &fates {
+            let _record = tracing::info_span!("record", %id).entered();
+            tracing::info!(%device, ?decision, "{fate}");
         }
     }
 

@@ -113,6 +113,44 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
     hub.stop().await;
 }
 
+/// The hub answers a resend from memory while it remembers the record (the test above); one
+/// it has forgotten, here by restarting, takes the store's path and is found there.
+#[tokio::test]
+async fn a_resend_the_hub_no_longer_remembers_is_found_in_the_store() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = connected_hub(&broker).await;
+    let admin = hub.admin().await;
+    let school = seed_school(&hub, &admin).await;
+    let device: DeviceId = school.device.parse().unwrap();
+    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let sent = record(device, Some(&school.students[0]));
+    let ack = Message::Ack(RecordAck {
+        records: vec![sent.id],
+    });
+
+    door.publish(Channel::Records, &Message::Record(sent.clone()))
+        .await;
+    assert_eq!(door.next(Channel::Acks).await, ack);
+    let hub = restart_hub_on(hub, Some(broker.addr()), |_| {}).await;
+    wait_connected(&hub).await;
+    door.publish(Channel::Records, &Message::Record(sent.clone()))
+        .await;
+    assert_eq!(door.next(Channel::Acks).await, ack);
+
+    let m = metrics(&hub).await;
+    assert_eq!(
+        (
+            m["records_stored"].as_u64(),
+            m["records_duplicate"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "the restarted hub stored nothing new and found the copy a duplicate"
+    );
+    let (_, all) = hub.admin().await.get("/records").await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    hub.stop().await;
+}
+
 /// A door unit not yet upgraded speaks protocol version 4: the hub stores what it sends, in
 /// the direction its registry has for the unit (version 4 says none), and answers it in
 /// version 4. A face that matches nobody reaching the hub of a school that discards them is

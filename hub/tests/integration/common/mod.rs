@@ -82,12 +82,22 @@ pub async fn start_hub_with(
     boot(dir, broker, clock, configure).await
 }
 
-/// Stops `hub` and starts a new one on its data directory, its clock where it was.
-pub async fn restart_hub_with(mut hub: TestHub, configure: impl FnOnce(&mut Config)) -> TestHub {
+/// Stops `hub` and starts a new one on its data directory, its clock where it was, with its
+/// own embedded broker.
+pub async fn restart_hub_with(hub: TestHub, configure: impl FnOnce(&mut Config)) -> TestHub {
+    restart_hub_on(hub, None, configure).await
+}
+
+/// [`restart_hub_with`], the new hub on the external `broker` (or `None`: its own).
+pub async fn restart_hub_on(
+    mut hub: TestHub,
+    broker: Option<SocketAddr>,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
     let dir = hub._dir.take().unwrap();
     let clock = ManualClock::at(hub.clock.now());
     hub.stop().await;
-    boot(dir, None, clock, configure).await
+    boot(dir, broker, clock, configure).await
 }
 
 async fn boot(
