@@ -3,11 +3,13 @@
 //! `mqtt` owns the broker connection: it forwards incoming publishes into a bounded channel
 //! and publishes what others put on the [`Outbound`] channel. `classify` checks a payload
 //! without I/O, `vet` whether a record can be believed, `arrival` what a believed one starts
-//! as in review. `process` stores a batch in one transaction and only then acknowledges it;
-//! `acked` remembers what it acknowledged, so that a resend is answered without the store.
+//! as in review. `process` stores a batch in one transaction (`batch`: what the transaction
+//! does) and only then acknowledges it; `acked` remembers what it acknowledged, so that a
+//! resend is answered without the store.
 
 pub mod acked;
 pub mod arrival;
+mod batch;
 pub mod classify;
 pub mod metrics;
 pub mod mqtt;

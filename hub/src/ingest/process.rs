@@ -4,35 +4,26 @@
 //! is stored under the room the registry has for its device; one the hub does not believe
 //! (see `vet`) is acknowledged all the same and held in quarantine, never counted.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
-    AttendanceRecord, Decision, DeviceId, Direction, Envelope, GalleryUpdate, Message, ModelId,
-    PROTOCOL_VERSION, RecordAck, RecordId, SiteId, SiteSettings, UnitSettings, UnixMillis,
-    UnknownFaces,
+    DeviceId, Envelope, Message, ModelId, PROTOCOL_VERSION, RecordAck, SiteId, SiteSettings,
 };
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::acked::Acked;
-use super::arrival;
+use super::batch::{Batch, Outcome, Savepoints};
 use super::classify::{Refusal, classify};
 use super::metrics::add;
-use super::vet::{Window, vet};
+use super::vet::Window;
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
-use crate::gallery::{Trigger, update_for};
-use crate::learn::{How, Learner};
-use crate::notify::{Event, Hooks};
-use crate::store::quarantine::{self, Reason};
-use crate::store::{Db, Sql, StoreError, consent, devices, records, school};
-use crate::strangers;
-use rollcall_models::learning::CONFIDENT;
+use crate::notify::Hooks;
+use crate::store::{Db, StoreError};
 
 /// What the ingest task needs.
 #[derive(Clone, Debug)]
@@ -57,27 +48,6 @@ pub struct Ingest {
     /// database): another hub handles the others' messages.
     pub cluster: watch::Receiver<crate::cluster::View>,
 }
-
-/// What a committed batch owes the devices.
-#[derive(Debug, Default)]
-struct Outcome {
-    /// The protocol version each device last wrote in: it is answered in the same.
-    versions: HashMap<DeviceId, u16>,
-    acks: BTreeMap<DeviceId, Vec<RecordId>>,
-    galleries: Vec<(DeviceId, GalleryUpdate)>,
-    /// Units behind the settings the hub holds for them, and those settings.
-    settings: Vec<(DeviceId, UnitSettings)>,
-    /// What became of each record, logged once the batch is committed.
-    fates: Vec<(RecordId, DeviceId, Decision, &'static str)>,
-    /// Templates learned from Confident captures.
-    learned: usize,
-    /// The counters to move once the batch is committed (a reader that sees a counter move
-    /// must find what it counts).
-    counted: Vec<Counter>,
-}
-
-/// Picks one of the ingest counters.
-type Counter = fn(&Metrics) -> &AtomicU64;
 
 impl Ingest {
     /// Processes batches from `inbound` until shutdown, then drains what is already queued.
@@ -130,26 +100,7 @@ impl Ingest {
             return;
         }
         let started = std::time::Instant::now();
-        let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
-        let (gate, hooks) = (self.gate, self.hooks.clone());
-        let unknown_faces = self.settings.unknown_faces;
-        let now = self.clock.now();
-        let stored = self
-            .db
-            .write(move |sql| {
-                let batch = Batch {
-                    model: &model,
-                    gate: &gate,
-                    now,
-                    window,
-                    metrics: &metrics,
-                    hooks: &hooks,
-                    unknown_faces,
-                };
-                batch.store(sql, accepted)
-            })
-            .await;
-        match stored {
+        match self.store(accepted).await {
             Ok(outcome) => {
                 for (device, ids) in &outcome.acks {
                     for id in ids {
@@ -161,6 +112,48 @@ impl Ingest {
             }
             Err(e) => tracing::error!("ingest batch not stored, devices will resend: {e}"),
         }
+    }
+
+    /// Writes `accepted` in one transaction, first with no savepoint around each record
+    /// (each costs PostgreSQL two round trips). Should the store refuse a record (its CHECKs),
+    /// the batch is written again with one around each record, so that only that one is held.
+    async fn store(&self, accepted: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
+        match self.write(accepted.clone(), Savepoints::None).await {
+            Err(e) if e.is_constraint_violation() => {
+                tracing::warn!(
+                    "the store refused a record ({e}): the batch again, record by record"
+                );
+                self.write(accepted, Savepoints::EachRecord).await
+            }
+            done => done,
+        }
+    }
+
+    async fn write(
+        &self,
+        accepted: Vec<(DeviceId, Envelope)>,
+        savepoints: Savepoints,
+    ) -> Result<Outcome, StoreError> {
+        let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
+        let (gate, hooks) = (self.gate, self.hooks.clone());
+        let unknown_faces = self.settings.unknown_faces;
+        let now = self.clock.now();
+        self.db
+            .write(move |sql| {
+                let batch = Batch {
+                    model: &model,
+                    gate: &gate,
+                    now,
+                    window,
+                    metrics: &metrics,
+                    hooks: &hooks,
+                    unknown_faces,
+                    savepoints,
+                    roster: HashMap::new(),
+                };
+                batch.store(sql, accepted)
+            })
+            .await
     }
 
     /// Settles what a committed batch (or a batch's repeats) owes: its counters, the devices'
@@ -235,324 +228,4 @@ fn take_batch(first: Incoming, inbound: &mut mpsc::Receiver<Incoming>) -> Vec<In
         }
     }
     batch
-}
-
-/// One batch being written: what every message in it is judged by.
-struct Batch<'a> {
-    model: &'a ModelId,
-    gate: &'a QualityGate,
-    now: UnixMillis,
-    window: Window,
-    metrics: &'a Metrics,
-    hooks: &'a Hooks,
-    /// What the school does with faces that match nobody.
-    unknown_faces: UnknownFaces,
-}
-
-impl Batch<'_> {
-    /// Whether a record of `decision` is a face the school keeps none of.
-    fn discards(&self, decision: Decision) -> bool {
-        decision == Decision::Unknown && self.unknown_faces == UnknownFaces::Discard
-    }
-
-    /// Writes the batch's messages, each from a registered and enabled device, in order; what
-    /// the batch then owes the devices.
-    fn store(&self, tx: &dyn Sql, items: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
-        let mut places = HashMap::new();
-        let mut out = Outcome::default();
-        for (device, envelope) in items {
-            let Some(place) = registered_place(tx, &mut places, device, self.metrics)? else {
-                continue;
-            };
-            out.versions.insert(device, envelope.version);
-            self.message(tx, device, envelope, &place, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    /// Writes one message of `device`, registered in `place`.
-    fn message(
-        &self,
-        tx: &dyn Sql,
-        device: DeviceId,
-        envelope: Envelope,
-        place: &Place,
-        out: &mut Outcome,
-    ) -> Result<(), StoreError> {
-        let (Envelope { version, message }, now) = (envelope, self.now);
-        match message {
-            Message::Record(record) => self.arrival(tx, device, record, place, out)?,
-            Message::Status(status) => {
-                out.counted.push(|m| &m.status_messages);
-                devices::record_status(tx, &status, version, now)?;
-            }
-            Message::Offline(_) => {
-                devices::set_offline(tx, device)?;
-                let room = devices::get(tx, device)?.map(|d| (d.name, d.room));
-                let (name, room) = room.unwrap_or_default();
-                let about = serde_json::json!({"device": device, "name": name, "room": room});
-                self.hooks.enqueue(tx, Event::DeviceOffline, &about, now)?;
-            }
-            Message::GalleryRequest(req) => {
-                out.counted.push(|m| &m.gallery_requests);
-                devices::touch(tx, device, now)?;
-                let trigger = Trigger::Request(req);
-                if let Some(u) = update_for(tx, device, self.model, trigger, now)? {
-                    out.galleries.push((device, u));
-                }
-            }
-            Message::SettingsReport(report) => {
-                if let Some(s) = crate::unit_settings::reported(tx, &report, now)? {
-                    out.settings.push((device, s));
-                }
-            }
-            Message::Ack(_)
-            | Message::Gallery(_)
-            | Message::Command(_)
-            | Message::Site(_)
-            | Message::UnitSettings(_) => {}
-        }
-        Ok(())
-    }
-
-    /// One record of `device`: discarded (a face the school keeps none of), or stored, held
-    /// or found a duplicate, and learned from when it can teach; acknowledged either way.
-    fn arrival(
-        &self,
-        tx: &dyn Sql,
-        device: DeviceId,
-        record: AttendanceRecord,
-        place: &Place,
-        out: &mut Outcome,
-    ) -> Result<(), StoreError> {
-        let (id, decision) = (record.id, record.decision);
-        // Everything said of this record while it is vetted, stored, held or learned from
-        // carries its id, as the door's lines do.
-        let _record = tracing::info_span!("record", %id).entered();
-        if self.discards(decision) {
-            // From a unit too old to be told: dropped here, face and all.
-            devices::add_discarded(tx, device, 1)?;
-            let fate = "matched nobody: discarded, as the school asks";
-            out.fates.push((id, device, decision, fate));
-            out.acks.entry(device).or_default().push(id);
-            return Ok(());
-        }
-        let learnable = may_teach(&record);
-        out.counted.push(|m| &m.records_received);
-        let kept = self.record(tx, record, place)?;
-        let fate = self.fate(tx, id, kept, learnable, out)?;
-        out.fates.push((id, device, decision, fate));
-        devices::touch(tx, device, self.now)?;
-        out.acks.entry(device).or_default().push(id);
-        Ok(())
-    }
-
-    /// What became of record `id`, counted, once it was `kept`: a stored one that can teach
-    /// (`learnable`) is learned from.
-    fn fate(
-        &self,
-        tx: &dyn Sql,
-        id: RecordId,
-        kept: Kept,
-        learnable: bool,
-        out: &mut Outcome,
-    ) -> Result<&'static str, StoreError> {
-        let counted = &mut out.counted;
-        Ok(match kept {
-            Kept::Stored { room_corrected } => {
-                counted.push(|m| &m.records_stored);
-                if room_corrected {
-                    counted.push(|m| &m.room_corrected);
-                }
-                match learnable && self.learn(tx, id)? {
-                    true => {
-                        out.learned += 1;
-                        "stored, and learned as a template"
-                    }
-                    false => "stored",
-                }
-            }
-            Kept::Duplicate => {
-                counted.push(|m| &m.records_duplicate);
-                "stored before: acknowledged again"
-            }
-            Kept::Held => {
-                counted.push(|m| &m.records_quarantined);
-                "held in quarantine"
-            }
-        })
-    }
-
-    /// Stores `record` in the device's registered `place`, or holds it in quarantine.
-    fn record(
-        &self,
-        tx: &dyn Sql,
-        mut record: AttendanceRecord,
-        place: &Place,
-    ) -> Result<Kept, StoreError> {
-        let known = school::on_roster(tx, record.candidates.iter().map(|c| c.student))?;
-        if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains_key(&s)) {
-            // A resend of a record stored before (its ack was lost) is a duplicate, even if
-            // by now it is too old: only then is the extra lookup paid.
-            if records::exists(tx, record.id)? {
-                return Ok(Kept::Duplicate);
-            }
-            return self.hold(tx, &record, doubt.code(), &doubt.to_string());
-        }
-        let room = &place.room;
-        let claimed =
-            (record.room != *room).then(|| std::mem::replace(&mut record.room, room.clone()));
-        if let Some(claimed) = &claimed {
-            tracing::warn!(
-                device = %record.device,
-                "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
-            );
-        }
-        // A version-4 unit says no direction; one whose edge.toml disagrees is overruled.
-        let direction = place.direction;
-        if let Some(claimed) = record
-            .direction
-            .replace(direction)
-            .filter(|d| *d != direction)
-        {
-            tracing::warn!(
-                device = %record.device,
-                "claims to face {claimed} but is registered facing {direction}: stored as {direction}"
-            );
-        }
-        // A door unit that has not yet had the gallery without a student whose consent ended
-        // may still name them: the record counts, their face is not kept.
-        let named = record.candidates.first().map(|c| known.get(&c.student));
-        let faceless = record.decision != Decision::Unknown
-            && named.is_some_and(|state| state != Some(&consent::State::Given));
-        if faceless {
-            record.thumbnail = None;
-        }
-        // In a savepoint: on PostgreSQL a refused statement spoils the transaction after it.
-        match tx.attempt(|sql| arrival::store(sql, &record, self.now)) {
-            Ok(true) => {
-                if faceless {
-                    records::forget_face(tx, record.id)?;
-                }
-                // A face of a stranger someone dismissed never reaches the review again.
-                strangers::dismiss_on_arrival(tx, &record, self.now)?;
-                Ok(Kept::Stored {
-                    room_corrected: claimed.is_some(),
-                })
-            }
-            Ok(false) => Ok(Kept::Duplicate),
-            // The table's CHECKs (migration 4) are the last guard: such a record is held too,
-            // rather than failing its whole batch again on every resend.
-            Err(e) if e.is_constraint_violation() => {
-                let detail = format!("refused by the store: {e}");
-                self.hold(tx, &record, "malformed", &detail)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Learns a stored Confident record's face for the student it names, when it is close
-    /// enough (`rollcall_models::learning::CONFIDENT`). Returns whether a template was added.
-    fn learn(&self, tx: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
-        let record = records::get(tx, id)?;
-        let named = match (record.decision, record.final_student) {
-            (Decision::Confident, Some(student)) => student,
-            _ => return Ok(false),
-        };
-        let close = record
-            .candidates
-            .first()
-            .is_some_and(|c| c.student == named && c.distance <= CONFIDENT.band);
-        if !close {
-            return Ok(false);
-        }
-        let learner = Learner {
-            model: self.model.as_str(),
-            gate: self.gate,
-        };
-        let Some(device) = record.device_id else {
-            return Ok(false);
-        };
-        let actor = format!("device:{device}");
-        let learned = learner.learn(tx, &record, named, How::Confident, &actor, self.now)?;
-        Ok(learned.is_some())
-    }
-
-    /// Holds `record` in quarantine with its reason (once: a resent record is a duplicate).
-    fn hold(
-        &self,
-        tx: &dyn Sql,
-        record: &AttendanceRecord,
-        code: &str,
-        detail: &str,
-    ) -> Result<Kept, StoreError> {
-        tracing::warn!(device = %record.device, "quarantined: {detail}");
-        let reason = Reason { code, detail };
-        Ok(match quarantine::insert(tx, record, self.now, reason)? {
-            true => Kept::Held,
-            false => Kept::Duplicate,
-        })
-    }
-}
-
-/// Whether `record` could teach the gallery: Confident, and its best candidate within the
-/// band a Confident capture is learned in. Checked before any read.
-fn may_teach(record: &AttendanceRecord) -> bool {
-    record.decision == Decision::Confident
-        && record
-            .candidates
-            .first()
-            .is_some_and(|c| c.distance <= CONFIDENT.band)
-}
-
-/// What became of one record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kept {
-    Stored {
-        room_corrected: bool,
-    },
-    /// Stored or held before: a door unit resending after a lost ack.
-    Duplicate,
-    /// In quarantine.
-    Held,
-}
-
-/// Where a device is registered, which its records are stored as.
-#[derive(Clone, Debug)]
-struct Place {
-    room: String,
-    direction: Direction,
-}
-
-/// Where `device` is registered, when it may send: registered and enabled. Looked up once per
-/// batch; refusals are counted and logged.
-fn registered_place(
-    conn: &dyn Sql,
-    cache: &mut HashMap<DeviceId, Option<(bool, Place)>>,
-    device: DeviceId,
-    metrics: &Metrics,
-) -> Result<Option<Place>, StoreError> {
-    let known = match cache.entry(device) {
-        Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(slot) => slot.insert(devices::get(conn, device)?.map(|d| {
-            let place = Place {
-                room: d.room,
-                direction: d.direction,
-            };
-            (d.enabled, place)
-        })),
-    };
-    match known.clone() {
-        Some((true, place)) => Ok(Some(place)),
-        Some((false, _)) => {
-            add(&metrics.disabled_device, 1);
-            tracing::warn!(%device, "refused: device is disabled");
-            Ok(None)
-        }
-        None => {
-            add(&metrics.unknown_device, 1);
-            tracing::warn!(%device, "refused: device is not registered");
-            Ok(None)
-        }
-    }
 }

@@ -2,11 +2,11 @@
 //! their faces look like to the model. No names or photos leave the hub; devices get only ids
 //! and embeddings (see `gallery`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, Embedding, RecordId, StudentId, UnixMillis};
-use rusqlite::params;
+use rusqlite::{ToSql, params};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -30,7 +30,6 @@ const SELECT_STUDENT: &str = "SELECT id, name, external_ref, created_at, consent
 const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 WHERE id = ?1";
 const SET_PROFILE: &str =
     "UPDATE students SET year_group = ?2, form = ?3, born_on = ?4, active = ?5 WHERE id = ?1";
-const STUDENT_CONSENT: &str = "SELECT consent FROM students WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)
     ON CONFLICT (class_id, student_id) DO NOTHING";
@@ -323,22 +322,36 @@ pub fn students(sql: &dyn Sql) -> Result<Vec<Student>, StoreError> {
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
-/// Which of `ids` are students on the roster, with where their consent stands.
+/// Which of `ids` are students on the roster, with where their consent stands: one query per
+/// [`ROSTER_CHUNK`] ids (a batch of records asks for all its candidates at once).
 pub fn on_roster(
     sql: &dyn Sql,
     ids: impl IntoIterator<Item = StudentId>,
 ) -> Result<HashMap<StudentId, consent::State>, StoreError> {
+    let ids: BTreeSet<String> = ids.into_iter().map(|id| id.to_string()).collect();
+    let ids: Vec<String> = ids.into_iter().collect();
     let mut found = HashMap::new();
-    for id in ids {
-        let state = sql.query_opt(STUDENT_CONSENT, params![id.to_string()], |r| {
-            consent::state_col(r, "consent")
+    for chunk in ids.chunks(ROSTER_CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("?{n}")).collect();
+        let query = format!(
+            "SELECT id, consent FROM students WHERE id IN ({})",
+            marks.join(", ")
+        );
+        let params: Vec<&dyn ToSql> = chunk.iter().map(|id| id as &dyn ToSql).collect();
+        let rows = sql.query_map(&query, &params, |r| {
+            Ok((id_col(r, "id")?, consent::state_col(r, "consent")?))
         })?;
-        if let Some(state) = state {
+        for row in rows {
+            let (id, state) = row?;
             found.insert(id, state);
         }
     }
     Ok(found)
 }
+
+/// The most ids [`on_roster`] puts in one query, well under either engine's limit on
+/// parameters.
+const ROSTER_CHUNK: usize = 500;
 
 pub fn student(sql: &dyn Sql, id: StudentId) -> Result<Student, StoreError> {
     let query = format!("{SELECT_STUDENT} WHERE id = ?1");

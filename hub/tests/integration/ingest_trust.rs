@@ -220,3 +220,38 @@ async fn a_record_counts_in_the_room_the_hub_has_for_its_door_unit() {
     assert_eq!(ada_mark(&school).await, "present");
     hub.stop().await;
 }
+
+/// The table's CHECKs are the store's last guard, behind the hub's own checks: a batch is
+/// first written without a savepoint per record, and when the store refuses a record it is
+/// written again record by record, so that the refused one is held and acknowledged instead
+/// of failing its batch on every resend. Here the hub's clock stands in 2201, past the last
+/// capture time the table takes (the end of 2199), so the hub believes a record captured then
+/// and the store does not.
+#[tokio::test]
+async fn a_record_the_store_refuses_is_held_and_acknowledged_not_retried_forever() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = start_hub(Some(broker.addr())).await;
+    wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let school = seed_school(&hub, &admin).await;
+    let device: DeviceId = school.device.parse().unwrap();
+    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let in_2201 = 7_289_654_400_000;
+    hub.clock.set(UnixMillis(in_2201));
+
+    let ada = school.students[0].as_str();
+    let refused = record(device, Decision::Uncertain, &[(ada, 0.5)], in_2201);
+    send_acked(&mut door, &refused).await;
+
+    let m = metrics(&hub).await;
+    assert_eq!(m["records_quarantined"], 1, "{m}");
+    assert_eq!(m["records_stored"], 0, "{m}");
+    // Signed in again: the first sign-in expired 175 years ago.
+    let (_, held) = hub.admin().await.get("/quarantine").await;
+    let held = &held[0];
+    assert_eq!(held["record_id"], refused.id.to_string(), "{held}");
+    assert_eq!(held["reason"], "malformed");
+    let detail = held["detail"].as_str().unwrap();
+    assert!(detail.starts_with("refused by the store"), "{detail}");
+    hub.stop().await;
+}

@@ -1,0 +1,395 @@
+//! One batch of messages written in one transaction: each from a registered and enabled
+//! device, in order. A record is vetted, stored under the room its device is registered in
+//! (or held in quarantine), and learned from when it can teach; what the batch then owes the
+//! devices (acks, galleries, settings) is gathered in an [`Outcome`] for after the commit.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
+
+use rollcall_models::quality::QualityGate;
+use rollcall_shared::{
+    AttendanceRecord, Decision, DeviceId, Direction, Envelope, GalleryUpdate, Message, ModelId,
+    RecordId, StudentId, UnitSettings, UnixMillis, UnknownFaces,
+};
+
+use super::Metrics;
+use super::arrival;
+use super::metrics::add;
+use super::vet::{Window, vet};
+use crate::gallery::{Trigger, update_for};
+use crate::learn::{How, Learner};
+use crate::notify::{Event, Hooks};
+use crate::store::quarantine::{self, Reason};
+use crate::store::{Sql, StoreError, consent, devices, records, school};
+use crate::strangers;
+use rollcall_models::learning::CONFIDENT;
+
+/// What a committed batch owes the devices.
+#[derive(Debug, Default)]
+pub(super) struct Outcome {
+    /// The protocol version each device last wrote in: it is answered in the same.
+    pub(super) versions: HashMap<DeviceId, u16>,
+    pub(super) acks: BTreeMap<DeviceId, Vec<RecordId>>,
+    pub(super) galleries: Vec<(DeviceId, GalleryUpdate)>,
+    /// Units behind the settings the hub holds for them, and those settings.
+    pub(super) settings: Vec<(DeviceId, UnitSettings)>,
+    /// What became of each record, logged once the batch is committed.
+    pub(super) fates: Vec<(RecordId, DeviceId, Decision, &'static str)>,
+    /// Templates learned from Confident captures.
+    pub(super) learned: usize,
+    /// The counters to move once the batch is committed (a reader that sees a counter move
+    /// must find what it counts).
+    pub(super) counted: Vec<Counter>,
+}
+
+/// Picks one of the ingest counters.
+pub(super) type Counter = fn(&Metrics) -> &AtomicU64;
+
+/// One batch being written: what every message in it is judged by.
+pub(super) struct Batch<'a> {
+    pub(super) model: &'a ModelId,
+    pub(super) gate: &'a QualityGate,
+    pub(super) now: UnixMillis,
+    pub(super) window: Window,
+    pub(super) metrics: &'a Metrics,
+    pub(super) hooks: &'a Hooks,
+    /// What the school does with faces that match nobody.
+    pub(super) unknown_faces: UnknownFaces,
+    pub(super) savepoints: Savepoints,
+    /// The students the batch's records name, with where their consent stands: read once.
+    pub(super) roster: HashMap<StudentId, consent::State>,
+}
+
+/// Whether each record is stored in a savepoint of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Savepoints {
+    /// None: a record the store refuses fails the batch (then written again, record by record).
+    None,
+    /// Around each record: one the store refuses is held in quarantine and the batch goes on.
+    EachRecord,
+}
+
+impl Batch<'_> {
+    /// Whether a record of `decision` is a face the school keeps none of.
+    fn discards(&self, decision: Decision) -> bool {
+        decision == Decision::Unknown && self.unknown_faces == UnknownFaces::Discard
+    }
+
+    /// Writes the batch's messages, each from a registered and enabled device, in order; what
+    /// the batch then owes the devices.
+    pub(super) fn store(
+        mut self,
+        tx: &dyn Sql,
+        items: Vec<(DeviceId, Envelope)>,
+    ) -> Result<Outcome, StoreError> {
+        let named = items
+            .iter()
+            .flat_map(|(_, envelope)| match &envelope.message {
+                Message::Record(record) => record.candidates.iter().map(|c| c.student).collect(),
+                _ => Vec::new(),
+            });
+        self.roster = school::on_roster(tx, named)?;
+        let mut places = HashMap::new();
+        let mut out = Outcome::default();
+        for (device, envelope) in items {
+            let Some(place) = registered_place(tx, &mut places, device, self.metrics)? else {
+                continue;
+            };
+            out.versions.insert(device, envelope.version);
+            self.message(tx, device, envelope, &place, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Writes one message of `device`, registered in `place`.
+    fn message(
+        &self,
+        tx: &dyn Sql,
+        device: DeviceId,
+        envelope: Envelope,
+        place: &Place,
+        out: &mut Outcome,
+    ) -> Result<(), StoreError> {
+        let (Envelope { version, message }, now) = (envelope, self.now);
+        match message {
+            Message::Record(record) => self.arrival(tx, device, record, place, out)?,
+            Message::Status(status) => {
+                out.counted.push(|m| &m.status_messages);
+                devices::record_status(tx, &status, version, now)?;
+            }
+            Message::Offline(_) => {
+                devices::set_offline(tx, device)?;
+                let room = devices::get(tx, device)?.map(|d| (d.name, d.room));
+                let (name, room) = room.unwrap_or_default();
+                let about = serde_json::json!({"device": device, "name": name, "room": room});
+                self.hooks.enqueue(tx, Event::DeviceOffline, &about, now)?;
+            }
+            Message::GalleryRequest(req) => {
+                out.counted.push(|m| &m.gallery_requests);
+                devices::touch(tx, device, now)?;
+                let trigger = Trigger::Request(req);
+                if let Some(u) = update_for(tx, device, self.model, trigger, now)? {
+                    out.galleries.push((device, u));
+                }
+            }
+            Message::SettingsReport(report) => {
+                if let Some(s) = crate::unit_settings::reported(tx, &report, now)? {
+                    out.settings.push((device, s));
+                }
+            }
+            Message::Ack(_)
+            | Message::Gallery(_)
+            | Message::Command(_)
+            | Message::Site(_)
+            | Message::UnitSettings(_) => {}
+        }
+        Ok(())
+    }
+
+    /// One record of `device`: discarded (a face the school keeps none of), or stored, held
+    /// or found a duplicate, and learned from when it can teach; acknowledged either way.
+    fn arrival(
+        &self,
+        tx: &dyn Sql,
+        device: DeviceId,
+        record: AttendanceRecord,
+        place: &Place,
+        out: &mut Outcome,
+    ) -> Result<(), StoreError> {
+        let (id, decision) = (record.id, record.decision);
+        // Everything said of this record while it is vetted, stored, held or learned from
+        // carries its id, as the door's lines do.
+        let _record = tracing::info_span!("record", %id).entered();
+        if self.discards(decision) {
+            // From a unit too old to be told: dropped here, face and all.
+            devices::add_discarded(tx, device, 1)?;
+            let fate = "matched nobody: discarded, as the school asks";
+            out.fates.push((id, device, decision, fate));
+            out.acks.entry(device).or_default().push(id);
+            return Ok(());
+        }
+        let learnable = may_teach(&record);
+        out.counted.push(|m| &m.records_received);
+        let kept = self.record(tx, record, place)?;
+        let fate = self.fate(tx, id, kept, learnable, out)?;
+        out.fates.push((id, device, decision, fate));
+        devices::touch(tx, device, self.now)?;
+        out.acks.entry(device).or_default().push(id);
+        Ok(())
+    }
+
+    /// What became of record `id`, counted, once it was `kept`: a stored one that can teach
+    /// (`learnable`) is learned from.
+    fn fate(
+        &self,
+        tx: &dyn Sql,
+        id: RecordId,
+        kept: Kept,
+        learnable: bool,
+        out: &mut Outcome,
+    ) -> Result<&'static str, StoreError> {
+        let counted = &mut out.counted;
+        Ok(match kept {
+            Kept::Stored { room_corrected } => {
+                counted.push(|m| &m.records_stored);
+                if room_corrected {
+                    counted.push(|m| &m.room_corrected);
+                }
+                match learnable && self.learn(tx, id)? {
+                    true => {
+                        out.learned += 1;
+                        "stored, and learned as a template"
+                    }
+                    false => "stored",
+                }
+            }
+            Kept::Duplicate => {
+                counted.push(|m| &m.records_duplicate);
+                "stored before: acknowledged again"
+            }
+            Kept::Held => {
+                counted.push(|m| &m.records_quarantined);
+                "held in quarantine"
+            }
+        })
+    }
+
+    /// Stores `record` in the device's registered `place`, or holds it in quarantine.
+    fn record(
+        &self,
+        tx: &dyn Sql,
+        mut record: AttendanceRecord,
+        place: &Place,
+    ) -> Result<Kept, StoreError> {
+        let known = &self.roster;
+        if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains_key(&s)) {
+            // A resend of a record stored before (its ack was lost) is a duplicate, even if
+            // by now it is too old: only then is the extra lookup paid.
+            if records::exists(tx, record.id)? {
+                return Ok(Kept::Duplicate);
+            }
+            return self.hold(tx, &record, doubt.code(), &doubt.to_string());
+        }
+        let room = &place.room;
+        let claimed =
+            (record.room != *room).then(|| std::mem::replace(&mut record.room, room.clone()));
+        if let Some(claimed) = &claimed {
+            tracing::warn!(
+                device = %record.device,
+                "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
+            );
+        }
+        // A version-4 unit says no direction; one whose edge.toml disagrees is overruled.
+        let direction = place.direction;
+        if let Some(claimed) = record
+            .direction
+            .replace(direction)
+            .filter(|d| *d != direction)
+        {
+            tracing::warn!(
+                device = %record.device,
+                "claims to face {claimed} but is registered facing {direction}: stored as {direction}"
+            );
+        }
+        // A door unit that has not yet had the gallery without a student whose consent ended
+        // may still name them: the record counts, their face is not kept.
+        let named = record.candidates.first().map(|c| known.get(&c.student));
+        let faceless = record.decision != Decision::Unknown
+            && named.is_some_and(|state| state != Some(&consent::State::Given));
+        if faceless {
+            record.thumbnail = None;
+        }
+        // On PostgreSQL a refused statement spoils the transaction after it: only in a
+        // savepoint may the batch go on after one.
+        let stored = match self.savepoints {
+            Savepoints::None => arrival::store(tx, &record, self.now),
+            Savepoints::EachRecord => tx.attempt(|sql| arrival::store(sql, &record, self.now)),
+        };
+        match stored {
+            Ok(true) => {
+                if faceless {
+                    records::forget_face(tx, record.id)?;
+                }
+                // A face of a stranger someone dismissed never reaches the review again.
+                strangers::dismiss_on_arrival(tx, &record, self.now)?;
+                Ok(Kept::Stored {
+                    room_corrected: claimed.is_some(),
+                })
+            }
+            Ok(false) => Ok(Kept::Duplicate),
+            // The table's CHECKs (migration 4) are the last guard: such a record is held too,
+            // rather than failing its whole batch again on every resend.
+            Err(e) if e.is_constraint_violation() && self.savepoints == Savepoints::EachRecord => {
+                let detail = format!("refused by the store: {e}");
+                self.hold(tx, &record, "malformed", &detail)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Learns a stored Confident record's face for the student it names, when it is close
+    /// enough (`rollcall_models::learning::CONFIDENT`). Returns whether a template was added.
+    fn learn(&self, tx: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
+        let record = records::get(tx, id)?;
+        let named = match (record.decision, record.final_student) {
+            (Decision::Confident, Some(student)) => student,
+            _ => return Ok(false),
+        };
+        let close = record
+            .candidates
+            .first()
+            .is_some_and(|c| c.student == named && c.distance <= CONFIDENT.band);
+        if !close {
+            return Ok(false);
+        }
+        let learner = Learner {
+            model: self.model.as_str(),
+            gate: self.gate,
+        };
+        let Some(device) = record.device_id else {
+            return Ok(false);
+        };
+        let actor = format!("device:{device}");
+        let learned = learner.learn(tx, &record, named, How::Confident, &actor, self.now)?;
+        Ok(learned.is_some())
+    }
+
+    /// Holds `record` in quarantine with its reason (once: a resent record is a duplicate).
+    fn hold(
+        &self,
+        tx: &dyn Sql,
+        record: &AttendanceRecord,
+        code: &str,
+        detail: &str,
+    ) -> Result<Kept, StoreError> {
+        tracing::warn!(device = %record.device, "quarantined: {detail}");
+        let reason = Reason { code, detail };
+        Ok(match quarantine::insert(tx, record, self.now, reason)? {
+            true => Kept::Held,
+            false => Kept::Duplicate,
+        })
+    }
+}
+
+/// Whether `record` could teach the gallery: Confident, and its best candidate within the
+/// band a Confident capture is learned in. Checked before any read.
+fn may_teach(record: &AttendanceRecord) -> bool {
+    record.decision == Decision::Confident
+        && record
+            .candidates
+            .first()
+            .is_some_and(|c| c.distance <= CONFIDENT.band)
+}
+
+/// What became of one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kept {
+    Stored {
+        room_corrected: bool,
+    },
+    /// Stored or held before: a door unit resending after a lost ack.
+    Duplicate,
+    /// In quarantine.
+    Held,
+}
+
+/// Where a device is registered, which its records are stored as.
+#[derive(Clone, Debug)]
+struct Place {
+    room: String,
+    direction: Direction,
+}
+
+/// Where `device` is registered, when it may send: registered and enabled. Looked up once per
+/// batch; refusals are counted and logged.
+fn registered_place(
+    conn: &dyn Sql,
+    cache: &mut HashMap<DeviceId, Option<(bool, Place)>>,
+    device: DeviceId,
+    metrics: &Metrics,
+) -> Result<Option<Place>, StoreError> {
+    let known = match cache.entry(device) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(slot) => slot.insert(devices::get(conn, device)?.map(|d| {
+            let place = Place {
+                room: d.room,
+                direction: d.direction,
+            };
+            (d.enabled, place)
+        })),
+    };
+    match known.clone() {
+        Some((true, place)) => Ok(Some(place)),
+        Some((false, _)) => {
+            add(&metrics.disabled_device, 1);
+            tracing::warn!(%device, "refused: device is disabled");
+            Ok(None)
+        }
+        None => {
+            add(&metrics.unknown_device, 1);
+            tracing::warn!(%device, "refused: device is not registered");
+            Ok(None)
+        }
+    }
+}
