@@ -231,3 +231,22 @@ fn students_list_by_name_and_change() {
         assert_eq!(ids, [ada, bo]);
     });
 }
+
+#[test]
+fn the_roster_answers_for_many_students_at_once_and_only_for_those_on_it() {
+    each(|db| {
+        let on: Vec<StudentId> = write(db, |sql| {
+            Ok((0..ROSTER_CHUNK + 3)
+                .map(|n| new_student(sql, &format!("student {n}")))
+                .collect())
+        })
+        .unwrap();
+        let strangers = [StudentId::random(), StudentId::random()];
+        let asked = on.iter().chain(&strangers).chain(&on[..2]).copied();
+        let found = read(db, |sql| on_roster(sql, asked));
+        assert_eq!(found.len(), on.len(), "each student once, strangers none");
+        assert!(on.iter().all(|s| found[s] == consent::State::Given));
+        assert!(strangers.iter().all(|s| !found.contains_key(s)));
+        assert!(read(db, |sql| on_roster(sql, [])).is_empty());
+    });
+}
