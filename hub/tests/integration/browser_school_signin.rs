@@ -37,6 +37,12 @@ async fn at_the_provider(b: &Browser, login: &str) {
     b.type_into("input[name=login]", login).await;
     b.type_into("input[name=password]", "anything").await;
     b.click("button.login-submit").await;
+    // The consent page has the same button: wait for the sign-in form to be gone first, or
+    // the click may find the old page's button just as it goes.
+    let consent_page = "return !document.querySelector('input[name=login]') \
+        && !!document.querySelector('button.login-submit');";
+    b.wait("the provider's consent page", consent_page, vec![])
+        .await;
     b.click("button.login-submit").await; // "Continue": consent to the hub's request
 }
 
