@@ -6,7 +6,7 @@
 
 use rollcall_shared::{AttendanceRecord, Decision, StudentId, UnixMillis};
 
-use crate::store::records::{self, Standing, Status};
+use crate::store::records::{self, Face, Standing, Status};
 use crate::store::{Sql, StoreError};
 
 /// Where `record` stands in review on arrival (see the module docs).
@@ -40,6 +40,17 @@ pub fn store(
     received_at: UnixMillis,
 ) -> Result<bool, StoreError> {
     records::insert(conn, record, received_at, standing(record))
+}
+
+/// [`store`], without the record's face when `face` says so (a student whose consent is not
+/// given: the record counts, the face is not kept).
+pub fn store_with(
+    conn: &dyn Sql,
+    record: &AttendanceRecord,
+    received_at: UnixMillis,
+    face: Face,
+) -> Result<bool, StoreError> {
+    records::insert_with(conn, record, received_at, standing(record), face)
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ use crate::gallery::{Trigger, update_for};
 use crate::learn::{How, Learner};
 use crate::notify::{Event, Hooks};
 use crate::store::quarantine::{self, Reason};
-use crate::store::{Sql, StoreError, consent, devices, records, school};
+use crate::store::records::{self, Face};
+use crate::store::{Sql, StoreError, consent, devices, school};
 use crate::strangers;
 use rollcall_models::learning::CONFIDENT;
 
@@ -257,20 +258,22 @@ impl Batch<'_> {
         let named = record.candidates.first().map(|c| known.get(&c.student));
         let faceless = record.decision != Decision::Unknown
             && named.is_some_and(|state| state != Some(&consent::State::Given));
+        let face = match faceless {
+            true => Face::Forgotten,
+            false => Face::Kept,
+        };
         if faceless {
-            record.thumbnail = None;
+            record.thumbnail = None; // nor kept in quarantine, should the store refuse it
         }
+        let store = |sql: &dyn Sql| arrival::store_with(sql, &record, self.now, face);
         // On PostgreSQL a refused statement spoils the transaction after it: only in a
         // savepoint may the batch go on after one.
         let stored = match self.savepoints {
-            Savepoints::None => arrival::store(tx, &record, self.now),
-            Savepoints::EachRecord => tx.attempt(|sql| arrival::store(sql, &record, self.now)),
+            Savepoints::None => store(tx),
+            Savepoints::EachRecord => tx.attempt(store),
         };
         match stored {
             Ok(true) => {
-                if faceless {
-                    records::forget_face(tx, record.id)?;
-                }
                 // A face of a stranger someone dismissed never reaches the review again.
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;
                 Ok(Kept::Stored {

@@ -71,7 +71,6 @@ const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = ?3
 const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = ?6,
     status = ?4, reviewed_by = ?3, reviewed_at = ?2
     WHERE status = ?5 AND captured_at < ?1";
-const FORGET_FACE: &str = "UPDATE records SET thumbnail = NULL, embedding = ?2 WHERE id = ?1";
 // Erasure: the faces of one student, confirmed or waiting (?2, pending) with them as a
 // candidate.
 const ERASE_FACES: &str = "DELETE FROM records WHERE final_student = ?1
@@ -218,14 +217,34 @@ pub struct Standing {
     pub final_student: Option<StudentId>,
 }
 
-/// Stores `record`, standing as `standing`, unless a record with its id exists. Returns
-/// whether a row was added.
+/// Whether a record is stored with its face (crop and embedding) or without.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Face {
+    Kept,
+    /// No crop, and an empty embedding (as an expired face leaves a record).
+    Forgotten,
+}
+
+/// Stores `record` with its face, standing as `standing`, unless a record with its id exists.
+/// Returns whether a row was added.
 pub fn insert(
     sql: &dyn Sql,
     record: &AttendanceRecord,
     received_at: UnixMillis,
     standing: Standing,
 ) -> Result<bool, StoreError> {
+    insert_with(sql, record, received_at, standing, Face::Kept)
+}
+
+/// [`insert`], its face kept or not as `face` says.
+pub fn insert_with(
+    sql: &dyn Sql,
+    record: &AttendanceRecord,
+    received_at: UnixMillis,
+    standing: Standing,
+    face: Face,
+) -> Result<bool, StoreError> {
+    let kept = face == Face::Kept;
     let q = &record.quality;
     let quality = serde_json::json!({
         "face_px": q.face_px, "sharpness": q.sharpness, "detector_score": q.detector_score,
@@ -241,12 +260,16 @@ pub fn insert(
             received_at,
             record.model.as_str(),
             record.gallery_version.0,
-            seal_embedding(sql, &record.embedding.0),
+            match kept {
+                true => seal_embedding(sql, &record.embedding.0),
+                false => Vec::new(),
+            },
             candidates_json(record),
             record.decision.as_str(),
             record
                 .thumbnail
                 .as_ref()
+                .filter(|_| kept)
                 .map(|t| seal(sql, Purpose::Crop, &t.0)),
             quality.to_string(),
             standing.status.as_str(),
@@ -481,12 +504,6 @@ pub fn expire_undecided(
         Vec::<u8>::new()
     ];
     sql.execute(EXPIRE_UNDECIDED, p)
-}
-
-/// Keeps `id` without its face: no crop, no embedding (an empty one, as an expired face).
-pub fn forget_face(sql: &dyn Sql, id: RecordId) -> Result<(), StoreError> {
-    sql.execute(FORGET_FACE, params![id.to_string(), Vec::<u8>::new()])?;
-    Ok(())
 }
 
 /// Deletes the records that are `student`'s face: confirmed as them, or waiting for review
