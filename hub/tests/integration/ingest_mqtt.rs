@@ -11,7 +11,7 @@ use rollcall_shared::topics::Channel;
 use rollcall_shared::*;
 use serde_json::json;
 
-use crate::common::door::Door;
+use crate::common::door::{AtTheDoor, Door, at_the_door};
 use crate::common::{self, *};
 
 fn record(device: DeviceId, student: Option<&str>) -> AttendanceRecord {
@@ -38,12 +38,14 @@ async fn connected_hub(broker: &Mosquitto) -> TestHub {
 
 #[tokio::test]
 async fn the_same_record_twice_is_stored_once_and_acked_twice() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = connected_hub(&broker).await;
-    let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
-    let device: DeviceId = school.device.parse().unwrap();
-    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let AtTheDoor {
+        broker: _broker,
+        hub,
+        admin,
+        school,
+        device,
+        mut door,
+    } = at_the_door().await;
 
     let sent = record(device, Some(&school.students[0]));
     for _ in 0..2 {
@@ -117,12 +119,14 @@ async fn the_same_record_twice_is_stored_once_and_acked_twice() {
 /// it has forgotten, here by restarting, takes the store's path and is found there.
 #[tokio::test]
 async fn a_resend_the_hub_no_longer_remembers_is_found_in_the_store() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = connected_hub(&broker).await;
-    let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
-    let device: DeviceId = school.device.parse().unwrap();
-    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let AtTheDoor {
+        broker,
+        hub,
+        admin: _,
+        school,
+        device,
+        mut door,
+    } = at_the_door().await;
     let sent = record(device, Some(&school.students[0]));
     let ack = Message::Ack(RecordAck {
         records: vec![sent.id],
@@ -326,12 +330,14 @@ async fn unknown_forged_disabled_and_garbage_payloads_are_refused_and_counted() 
 
 #[tokio::test]
 async fn a_gallery_request_gets_a_snapshot_and_changes_are_pushed_as_deltas() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = connected_hub(&broker).await;
-    let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
-    let device: DeviceId = school.device.parse().unwrap();
-    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let AtTheDoor {
+        broker: _broker,
+        hub,
+        admin,
+        school,
+        device,
+        mut door,
+    } = at_the_door().await;
     let model = ModelId::new("dlib-resnet-v1").unwrap();
 
     let request = GalleryRequest {

@@ -11,7 +11,7 @@ use rollcall_shared::topics::Channel;
 use rollcall_shared::*;
 use serde_json::json;
 
-use crate::common::door::Door;
+use crate::common::door::{AtTheDoor, Door, at_the_door};
 use crate::common::*;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -54,13 +54,14 @@ async fn ada_mark(school: &School) -> serde_json::Value {
 
 #[tokio::test]
 async fn records_the_hub_cannot_believe_are_acked_held_and_never_marks() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = start_hub(Some(broker.addr())).await;
-    wait_connected(&hub).await;
-    let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
-    let device: DeviceId = school.device.parse().unwrap();
-    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let AtTheDoor {
+        broker: _broker,
+        hub,
+        admin,
+        school,
+        device,
+        mut door,
+    } = at_the_door().await;
     let ada = school.students[0].as_str();
     let now = monday_at(9, 5);
 
@@ -229,13 +230,14 @@ async fn a_record_counts_in_the_room_the_hub_has_for_its_door_unit() {
 /// and the store does not.
 #[tokio::test]
 async fn a_record_the_store_refuses_is_held_and_acknowledged_not_retried_forever() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = start_hub(Some(broker.addr())).await;
-    wait_connected(&hub).await;
-    let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
-    let device: DeviceId = school.device.parse().unwrap();
-    let mut door = Door::connect(&broker, &hub.site, device).await;
+    let AtTheDoor {
+        broker: _broker,
+        hub,
+        admin: _,
+        school,
+        device,
+        mut door,
+    } = at_the_door().await;
     let in_2201 = 7_289_654_400_000;
     hub.clock.set(UnixMillis(in_2201));
 

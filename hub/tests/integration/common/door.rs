@@ -127,3 +127,33 @@ async fn pump(
         }
     }
 }
+
+/// A hub on an anonymous Mosquitto with the test school seeded and its door unit connected:
+/// where most ingest tests start.
+pub struct AtTheDoor {
+    pub broker: Mosquitto,
+    pub hub: TestHub,
+    pub admin: super::Api,
+    pub school: super::School,
+    pub device: DeviceId,
+    pub door: Door,
+}
+
+/// Starts [`AtTheDoor`].
+pub async fn at_the_door() -> AtTheDoor {
+    let broker = Mosquitto::start().unwrap();
+    let hub = super::start_hub(Some(broker.addr())).await;
+    super::wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let school = super::seed_school(&hub, &admin).await;
+    let device: DeviceId = school.device.parse().unwrap();
+    let door = Door::connect(&broker, &hub.site, device).await;
+    AtTheDoor {
+        broker,
+        hub,
+        admin,
+        school,
+        device,
+        door,
+    }
+}
