@@ -2,13 +2,15 @@
 # The hub load benchmark (rollcall-load) against HUBS hubs sharing one store and one broker:
 # a throwaway PostgreSQL cluster (its server as nobody when run as root; fsync on, as in
 # production) or, with `sqlite`, one hub on SQLite; a plain Mosquitto on loopback that
-# accepts any login; the hubs in mode = "external". Figures in docs/PERFORMANCE.md.
+# accepts any login, the hubs in mode = "external" (or, with BROKER=embedded, one hub's own
+# broker, each door unit logged in with its secret). Figures in docs/PERFORMANCE.md.
 #
 #   cargo build --release -p rollcall-hub -p rollcall-e2e --bin rollcall-hub --bin rollcall-load
 #   scripts/district-load.sh 3 postgres --devices 200 --rate 3000 --duration 30 --teachers 6
 #
 # After the load it counts the records in the database (each exactly once, whatever the door
-# units resent) and the acks the hubs could not queue (logged `cannot queue a publish`); on
+# units resent) and the acks the hubs could not queue (logged `cannot queue a publish`, or by
+# the embedded broker `message dropped`); on
 # PostgreSQL it also prints where the write path spends its statements and time
 # (pg_stat_statements): round trips per record, commits, the writers' lock.
 #
@@ -58,6 +60,18 @@ url = \"postgres://rollcall@127.0.0.1:$pg_port/rollcall\""
 fi
 
 mqtt_port=$(free_port)
+# BROKER=embedded: no Mosquitto, the hub's own broker on that port (one hub only).
+broker=${BROKER:-mosquitto}
+case $broker in
+    mosquitto) mqtt_config="[mqtt]
+mode = \"external\"
+broker = \"127.0.0.1:$mqtt_port\"" ;;
+    embedded)
+        [ "$hubs" = 1 ] || { echo "the embedded broker serves one hub" >&2; exit 2; }
+        mqtt_config="[mqtt.embedded]
+listen = \"127.0.0.1:$mqtt_port\"" ;;
+    *) echo "BROKER must be mosquitto or embedded, not $broker" >&2; exit 2 ;;
+esac
 # What the broker holds for a hub that reads no more (its intake waits for the ingest): with
 # the hub's own bounded channel, the limit on how long a record waits past saturation. A
 # record beyond it is not taken, and its door unit publishes it again. The in-flight window is
@@ -65,9 +79,11 @@ mqtt_port=$(free_port)
 queue=${MOSQUITTO_QUEUE:-1000}
 printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages %s\nmax_inflight_messages 20\n' \
     "$mqtt_port" "$queue" >"$work/mosquitto.conf"
-/usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-pids+=($!)
-wait_port "$mqtt_port"
+if [ "$broker" = mosquitto ]; then
+    /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+    pids+=($!)
+    wait_port "$mqtt_port"
+fi
 
 echo -n "load admin password" >"$work/pw"
 apis=()
@@ -79,9 +95,7 @@ site = "school"
 data_dir = "$work/hub-$i"
 [http]
 listen = "127.0.0.1:$http_port"
-[mqtt]
-mode = "external"
-broker = "127.0.0.1:$mqtt_port"
+$mqtt_config
 [faces]
 enabled = false
 # The load is Unknown records (the largest kind): kept, as a school that reviews them would.
@@ -105,12 +119,12 @@ EOF
 done
 others=()
 for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
-echo "$hubs hub(s) on $store, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$hubs hub(s) on $store, broker $broker, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$store" = postgres ] && sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
 "$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
     --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish' || true)
+dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish\|message dropped' || true)
 if [ "$store" = postgres ]; then
     records=$(sql -c 'SELECT count(*) FROM records')
 else

@@ -47,6 +47,18 @@ pub(super) struct Outcome {
 /// Picks one of the ingest counters.
 pub(super) type Counter = fn(&Metrics) -> &AtomicU64;
 
+impl Outcome {
+    /// Owes `device` the ack of `record` again, a copy of one acknowledged a moment ago.
+    pub(super) fn repeat(&mut self, device: DeviceId, version: u16, record: &AttendanceRecord) {
+        self.versions.insert(device, version);
+        self.acks.entry(device).or_default().push(record.id);
+        let fate = "acknowledged a moment ago: acknowledged again";
+        self.fates.push((record.id, device, record.decision, fate));
+        self.counted.push(|m| &m.records_received);
+        self.counted.push(|m| &m.records_duplicate);
+    }
+}
+
 /// One batch being written: what every message in it is judged by.
 pub(super) struct Batch<'a> {
     pub(super) model: &'a ModelId,

@@ -83,12 +83,7 @@ impl Ingest {
             }
             match &envelope.message {
                 Message::Record(record) if acked.knows(device, record.id) => {
-                    again.versions.insert(device, envelope.version);
-                    again.acks.entry(device).or_default().push(record.id);
-                    let fate = "acknowledged a moment ago: acknowledged again";
-                    again.fates.push((record.id, device, record.decision, fate));
-                    again.counted.push(|m| &m.records_received);
-                    again.counted.push(|m| &m.records_duplicate);
+                    again.repeat(device, envelope.version, record);
                 }
                 _ => accepted.push((device, envelope)),
             }
