@@ -1,7 +1,8 @@
 //! Waiting longer after each failed try: `min`, `2·min`, `4·min`, … capped at `max`, and
 //! spread at random over the upper half of that wait so that many clients which failed at the
-//! same moment (two hundred door units when the hub comes back) do not retry in step. Pure
-//! given the draw: the caller sleeps.
+//! same moment (two hundred door units when the hub comes back) do not retry in step; and
+//! never sooner than twice the time acks lately take ([`AckTime`]). Pure given the draw: the
+//! caller sleeps.
 
 use std::time::Duration;
 
@@ -38,9 +39,81 @@ impl Backoff {
     }
 }
 
+/// How long acknowledgements lately take, smoothed as TCP smooths its round trip (RFC 6298:
+/// seven eighths of the old estimate, one eighth of the new sample). A sender that waits for
+/// acks (a door unit's outbox) retries no sooner than twice this ([`AckTime::patient`]), so
+/// that a hub that is slow but answering is not sent copies it must handle as well: past
+/// saturation the copies otherwise take the place of new records. Only a first send's ack is
+/// a sample (Karn's rule: the ack of a record sent twice may answer either send).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AckTime {
+    smoothed: Option<Duration>,
+}
+
+impl AckTime {
+    /// An ack came `sample` after the record's first and only send.
+    pub fn observe(&mut self, sample: Duration) {
+        self.smoothed = Some(match self.smoothed {
+            None => sample,
+            Some(old) => old * 7 / 8 + sample / 8,
+        });
+    }
+
+    /// The smoothed time an ack takes; `None` before the first.
+    pub fn smoothed(&self) -> Option<Duration> {
+        self.smoothed
+    }
+
+    /// `backoff` with its first wait at least twice the smoothed ack time (and at most its
+    /// cap).
+    pub fn patient(&self, backoff: Backoff) -> Backoff {
+        let floor = self.smoothed.unwrap_or_default().saturating_mul(2);
+        Backoff {
+            min: backoff.min.max(floor).min(backoff.max),
+            max: backoff.max,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_wait_for_twice_the_smoothed_ack_time_within_the_cap() {
+        let b = Backoff {
+            min: Duration::from_secs(5),
+            max: Duration::from_secs(60),
+        };
+        let mut acks = AckTime::default();
+        assert_eq!(acks.patient(b), b, "no ack seen yet: the back-off as it is");
+        acks.observe(Duration::from_millis(100));
+        assert_eq!(
+            acks.patient(b),
+            b,
+            "fast acks: never sooner than the back-off"
+        );
+        for _ in 0..40 {
+            acks.observe(Duration::from_secs(4));
+        }
+        let slow = acks.smoothed().unwrap();
+        assert!(
+            slow > Duration::from_millis(3950) && slow <= Duration::from_secs(4),
+            "{slow:?}"
+        );
+        assert_eq!(acks.patient(b).min, slow * 2);
+        assert_eq!(acks.patient(b).delay(3), slow * 8, "and doubles from there");
+        acks.observe(Duration::from_secs(3600));
+        assert_eq!(acks.patient(b).min, b.max, "capped");
+        let one = AckTime::default();
+        let mut first = one;
+        first.observe(Duration::from_secs(2));
+        assert_eq!(
+            first.smoothed(),
+            Some(Duration::from_secs(2)),
+            "the first sample as it is"
+        );
+    }
 
     #[test]
     fn the_wait_doubles_up_to_the_cap() {

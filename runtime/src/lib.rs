@@ -9,7 +9,7 @@
 //! * [`systemd`]: readiness, watchdog and stopping notifications;
 //! * [`clock`]: "now", injected, with a hand-moved clock for tests;
 //! * [`tls`]: certificates and keys from PEM files, and the rustls client both daemons use;
-//! * [`backoff`]: doubling waits between retries;
+//! * [`backoff`]: doubling waits between retries, never shorter than acks lately take;
 //! * [`sqlite`]: opening a database (WAL, durable commits) and numbered migrations;
 //! * [`seal`]: faces encrypted at rest under keys kept in a file of their own.
 //!
@@ -27,6 +27,6 @@ pub mod sqlite;
 pub mod systemd;
 pub mod tls;
 
-pub use backoff::Backoff;
+pub use backoff::{AckTime, Backoff};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{ConfigError, Settings};

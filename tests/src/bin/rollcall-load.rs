@@ -19,7 +19,7 @@ use anyhow::Context;
 use clap::Parser;
 use rollcall_e2e::api::Api;
 use rollcall_e2e::door::{self, options, record};
-use rollcall_runtime::Backoff;
+use rollcall_runtime::{AckTime, Backoff};
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
     Candidate, Decision, DeviceId, Limits, Message, RecordId, SiteId, StudentId, UnixMillis,
@@ -147,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
                 min: Duration::from_secs(args.retry.max(1)),
                 max: Duration::from_secs(60),
             },
+            acks: AckTime::default(),
             unacked: BTreeMap::new(),
             tally: tally.clone(),
         };
@@ -303,6 +304,8 @@ struct DoorJob {
     window_from: Instant,
     drain: Duration,
     backoff: Backoff,
+    /// How long this unit's acks lately take: as a door unit, no copy sooner than twice it.
+    acks: AckTime,
     /// Oldest first (record ids are UUID v7), as a door unit's outbox drains.
     unacked: BTreeMap<RecordId, Unacked>,
     tally: Arc<Mutex<Tally>>,
@@ -368,7 +371,7 @@ impl DoorJob {
             first: now,
             payload: payload.clone(),
             attempts: 1,
-            retry_at: now + self.backoff.jittered(1),
+            retry_at: now + self.acks.patient(self.backoff).jittered(1),
         };
         self.unacked.insert(r.id, unacked);
         self.send(payload).await;
@@ -389,7 +392,7 @@ impl DoorJob {
                 continue;
             };
             u.attempts = u.attempts.saturating_add(1);
-            u.retry_at = now + self.backoff.jittered(u.attempts);
+            u.retry_at = now + self.acks.patient(self.backoff).jittered(u.attempts);
             let payload = u.payload.clone();
             local.republished += 1;
             self.send(payload).await;
@@ -411,6 +414,9 @@ impl DoorJob {
         let Some(sent) = self.unacked.remove(&id) else {
             return;
         };
+        if sent.attempts == 1 {
+            self.acks.observe(at.saturating_duration_since(sent.first));
+        }
         local.acked += 1;
         if sent.first >= self.window_from && at <= self.end {
             local.acked_in_window += 1;

@@ -7,10 +7,11 @@
 //! Retries back off exponentially from `min` to `max`, spread at random over the upper half
 //! of each wait so that the units of a school, which lose the hub together, do not come back
 //! in step; the records of one publish share one draw, so the outbox still drains oldest
-//! first. Time and the draw are passed in, so the whole protocol is tested with plain values
+//! first. The first wait is never shorter than twice the time the hub's acks lately take
+//! ([`AckTime`]): a hub that is slow but answering is not sent copies on top of its work. Time and the draw are passed in, so the whole protocol is tested with plain values
 //! and tokio's paused clock.
 
-use rollcall_runtime::Backoff;
+use rollcall_runtime::{AckTime, Backoff};
 use rollcall_shared::RecordId;
 use std::collections::BTreeMap;
 use tokio::time::Instant;
@@ -20,8 +21,13 @@ use tokio::time::Instant;
 pub enum Delivery {
     /// Committed, to be published as soon as the link is up.
     Pending,
-    /// Published `attempts` times; republished at `retry_at` unless acknowledged first.
-    InFlight { attempts: u32, retry_at: Instant },
+    /// Published `attempts` times, last `at`; republished at `retry_at` unless acknowledged
+    /// first.
+    InFlight {
+        attempts: u32,
+        at: Instant,
+        retry_at: Instant,
+    },
 }
 
 impl Delivery {
@@ -34,6 +40,7 @@ impl Delivery {
         };
         Delivery::InFlight {
             attempts,
+            at: now,
             retry_at: now + backoff.spread(attempts, draw),
         }
     }
@@ -57,6 +64,8 @@ impl Delivery {
 pub struct Tracker {
     records: BTreeMap<RecordId, Delivery>,
     backoff: Backoff,
+    /// How long the hub lately takes to acknowledge: no retry comes sooner than twice this.
+    acks: AckTime,
 }
 
 impl Tracker {
@@ -64,6 +73,7 @@ impl Tracker {
         Self {
             records: BTreeMap::new(),
             backoff,
+            acks: AckTime::default(),
         }
     }
 
@@ -85,19 +95,30 @@ impl Tracker {
 
     /// [`Tracker::attempted`] with the draw given.
     pub fn attempted_with(&mut self, ids: &[RecordId], now: Instant, draw: f64) {
+        let backoff = self.acks.patient(self.backoff);
         for id in ids {
             if let Some(d) = self.records.get_mut(id) {
-                *d = d.on_attempt(now, self.backoff, draw);
+                *d = d.on_attempt(now, backoff, draw);
             }
         }
     }
 
-    /// The hub acknowledged `ids`; returns those this outbox held (to delete).
-    pub fn acked(&mut self, ids: &[RecordId]) -> Vec<RecordId> {
-        ids.iter()
-            .filter(|id| self.records.remove(id).is_some())
-            .copied()
-            .collect()
+    /// The hub acknowledged `ids` at `now`; returns those this outbox held (to delete).
+    pub fn acked(&mut self, ids: &[RecordId], now: Instant) -> Vec<RecordId> {
+        let mut held = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.records.remove(id) {
+                Some(Delivery::InFlight {
+                    attempts: 1, at, ..
+                }) => {
+                    self.acks.observe(now.saturating_duration_since(at));
+                    held.push(*id);
+                }
+                Some(_) => held.push(*id),
+                None => {}
+            }
+        }
+        held
     }
 
     /// The record left the outbox without an ack (refused, deleted by an operator).
@@ -158,7 +179,10 @@ mod tests {
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(t.due(Instant::now(), 10), [id]);
         t.attempted_with(&[id], Instant::now(), 1.0);
-        let Some(Delivery::InFlight { attempts, retry_at }) = t.get(&id) else {
+        let Some(Delivery::InFlight {
+            attempts, retry_at, ..
+        }) = t.get(&id)
+        else {
             panic!("in flight")
         };
         assert_eq!(
@@ -175,9 +199,9 @@ mod tests {
         t.add(b);
         let now = Instant::now();
         t.attempted(&[a, b], now);
-        assert_eq!(t.acked(&[a, stranger]), [a]);
+        assert_eq!(t.acked(&[a, stranger], now), [a]);
         assert_eq!(
-            t.acked(&[a]),
+            t.acked(&[a], now),
             Vec::<RecordId>::new(),
             "a second ack is a no-op"
         );
@@ -205,7 +229,7 @@ mod tests {
         let now = Instant::now();
         t.attempted(&t.due(now, 3), now);
         // The first batch is acked before its retry: two records were never sent.
-        t.acked(&ids[..3]);
+        t.acked(&ids[..3], now);
         assert_eq!(t.next_due(now), Some(now), "the rest go out now, not never");
         assert_eq!(t.due(now, 3), ids[3..]);
         assert_eq!(Tracker::new(B).next_due(now), None);
@@ -241,5 +265,35 @@ mod tests {
         assert!(retries.iter().all(|r| *r == retries[0]));
         let wait = retries[0] - Instant::now();
         assert!((Duration::from_secs(5)..=Duration::from_secs(10)).contains(&wait));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hub_slow_to_ack_is_sent_no_copy_sooner_than_twice_its_ack_time() {
+        let mut t = Tracker::new(B);
+        // Acks that lately take 4 s (each the first send's: the only ones that count).
+        for _ in 0..40 {
+            let id = RecordId::now_v7();
+            t.add(id);
+            t.attempted_with(&[id], Instant::now(), 1.0);
+            tokio::time::advance(Duration::from_secs(4)).await;
+            assert_eq!(t.acked(&[id], Instant::now()), [id]);
+        }
+        let id = RecordId::now_v7();
+        t.add(id);
+        let sent = Instant::now();
+        t.attempted_with(&[id], sent, 1.0);
+        let due = t.next_due(sent).unwrap() - sent;
+        assert!(
+            due > Duration::from_millis(7900) && due <= Duration::from_secs(8),
+            "twice the ack time, not the back-off's 5 s: {due:?}"
+        );
+        // A copy's ack says nothing of the hub's pace: fast acks of copies change nothing.
+        tokio::time::advance(due).await;
+        t.attempted_with(&[id], Instant::now(), 1.0);
+        t.acked(&[id], Instant::now());
+        let next = RecordId::now_v7();
+        t.add(next);
+        t.attempted_with(&[next], Instant::now(), 1.0);
+        assert_eq!(t.next_due(Instant::now()).unwrap() - Instant::now(), due);
     }
 }

@@ -147,7 +147,7 @@ impl Link {
     }
 
     async fn on_ack(&mut self, ack: RecordAck) {
-        let held = self.tracker.acked(&ack.records);
+        let held = self.tracker.acked(&ack.records, Instant::now());
         if held.is_empty() {
             return;
         }
