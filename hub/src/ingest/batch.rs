@@ -77,10 +77,12 @@ pub(super) struct Batch<'a> {
 /// Whether each record is stored in a savepoint of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Savepoints {
-    /// None: a record the store refuses fails the batch (then written again, record by record).
-    None,
-    /// Around each record: one the store refuses is held in quarantine and the batch goes on.
-    EachRecord,
+    /// No savepoint: a record the store refuses fails the batch (then written again, record
+    /// by record).
+    Off,
+    /// One around each record: one the store refuses is held in quarantine and the batch goes
+    /// on.
+    PerRecord,
 }
 
 impl Batch<'_> {
@@ -281,8 +283,8 @@ impl Batch<'_> {
         // On PostgreSQL a refused statement spoils the transaction after it: only in a
         // savepoint may the batch go on after one.
         let stored = match self.savepoints {
-            Savepoints::None => store(tx),
-            Savepoints::EachRecord => tx.attempt(store),
+            Savepoints::Off => store(tx),
+            Savepoints::PerRecord => tx.attempt(store),
         };
         match stored {
             Ok(true) => {
@@ -295,7 +297,7 @@ impl Batch<'_> {
             Ok(false) => Ok(Kept::Duplicate),
             // The table's CHECKs (migration 4) are the last guard: such a record is held too,
             // rather than failing its whole batch again on every resend.
-            Err(e) if e.is_constraint_violation() && self.savepoints == Savepoints::EachRecord => {
+            Err(e) if e.is_constraint_violation() && self.savepoints == Savepoints::PerRecord => {
                 let detail = format!("refused by the store: {e}");
                 self.hold(tx, &record, "malformed", &detail)
             }

@@ -113,12 +113,12 @@ impl Ingest {
     /// (each costs PostgreSQL two round trips). Should the store refuse a record (its CHECKs),
     /// the batch is written again with one around each record, so that only that one is held.
     async fn store(&self, accepted: Vec<(DeviceId, Envelope)>) -> Result<Outcome, StoreError> {
-        match self.write(accepted.clone(), Savepoints::None).await {
+        match self.write(accepted.clone(), Savepoints::Off).await {
             Err(e) if e.is_constraint_violation() => {
                 tracing::warn!(
                     "the store refused a record ({e}): the batch again, record by record"
                 );
-                self.write(accepted, Savepoints::EachRecord).await
+                self.write(accepted, Savepoints::PerRecord).await
             }
             done => done,
         }
