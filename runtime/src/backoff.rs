@@ -64,10 +64,10 @@ impl AckTime {
         self.smoothed
     }
 
-    /// `backoff` with its first wait at least twice the smoothed ack time (and at most its
-    /// cap).
+    /// `backoff` with its first wait at least four times the smoothed ack time (and at most
+    /// its cap): spread over the upper half ([`Backoff::spread`]), never under twice it.
     pub fn patient(&self, backoff: Backoff) -> Backoff {
-        let floor = self.smoothed.unwrap_or_default().saturating_mul(2);
+        let floor = self.smoothed.unwrap_or_default().saturating_mul(4);
         Backoff {
             min: backoff.min.max(floor).min(backoff.max),
             max: backoff.max,
@@ -80,7 +80,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retries_wait_for_twice_the_smoothed_ack_time_within_the_cap() {
+    fn retries_wait_at_least_twice_the_smoothed_ack_time_within_the_cap() {
         let b = Backoff {
             min: Duration::from_secs(5),
             max: Duration::from_secs(60),
@@ -101,8 +101,13 @@ mod tests {
             slow > Duration::from_millis(3950) && slow <= Duration::from_secs(4),
             "{slow:?}"
         );
-        assert_eq!(acks.patient(b).min, slow * 2);
-        assert_eq!(acks.patient(b).delay(3), slow * 8, "and doubles from there");
+        assert_eq!(acks.patient(b).min, slow * 4);
+        assert_eq!(
+            acks.patient(b).spread(1, 0.0),
+            slow * 2,
+            "never sooner than twice it"
+        );
+        assert_eq!(acks.patient(b).delay(2), slow * 8, "and doubles from there");
         acks.observe(Duration::from_secs(3600));
         assert_eq!(acks.patient(b).min, b.max, "capped");
         let one = AckTime::default();

@@ -283,9 +283,10 @@ mod tests {
         let sent = Instant::now();
         t.attempted_with(&[id], sent, 1.0);
         let due = t.next_due(sent).unwrap() - sent;
-        assert!(
-            due > Duration::from_millis(7900) && due <= Duration::from_secs(8),
-            "twice the ack time, not the back-off's 5 s: {due:?}"
+        assert_eq!(
+            due,
+            Duration::from_secs(16),
+            "four times the ack time (the draw 1.0: the longest spread), not the back-off's 5 s"
         );
         // A copy's ack says nothing of the hub's pace: fast acks of copies change nothing.
         tokio::time::advance(due).await;
