@@ -55,7 +55,7 @@ impl AckTime {
     pub fn observe(&mut self, sample: Duration) {
         self.smoothed = Some(match self.smoothed {
             None => sample,
-            Some(old) => old * 7 / 8 + sample / 8,
+            Some(old) => (old.saturating_mul(7) / 8).saturating_add(sample / 8),
         });
     }
 
