@@ -14,6 +14,10 @@
 # PostgreSQL it also prints where the write path spends its statements and time
 # (pg_stat_statements): round trips per record, commits, the writers' lock.
 #
+# HUB_CPUS and LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the hubs and the load generator
+# to CPUs of their own, so that the generator cannot take the hubs' time when it offers more
+# than they carry.
+#
 # Everything runs in a fresh directory under /tmp, removed at the end (kept, with the logs,
 # when KEEP is set).
 set -euo pipefail
@@ -31,6 +35,8 @@ cleanup() {
     if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+# `taskset -c LIST` when LIST is set, nothing otherwise.
+pinned() { [ -n "$1" ] && echo taskset -c "$1"; return 0; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; echo "nothing on port $1" >&2; exit 1; }
 
@@ -111,7 +117,7 @@ EOF
         # The hubs of one database share its keys: sign-in tokens and the faces' key.
         cp "$work/hub-1/jwt.key" "$work/hub-1/faces.key" "$work/hub-$i/"
     fi
-    "$bin/rollcall-hub" serve --config "$work/hub-$i.toml" >"$work/hub-$i.log" 2>&1 &
+    $(pinned "${HUB_CPUS:-}") "$bin/rollcall-hub" serve --config "$work/hub-$i.toml" >"$work/hub-$i.log" 2>&1 &
     pids+=($!)
     hub_pids+=(--hub-pid $!)
     wait_port "$http_port"
@@ -121,7 +127,7 @@ others=()
 for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
 echo "$hubs hub(s) on $store, broker $broker, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$store" = postgres ] && sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
-"$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
+$(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
     --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish\|message dropped' || true)

@@ -32,7 +32,7 @@ pub use gallery::{
     GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,
 };
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
-pub use message::{DeviceCommand, GalleryRequest, Message, RecordAck};
+pub use message::{DeviceCommand, GalleryRequest, MAX_IN_FLIGHT, Message, RecordAck};
 pub use provisioning::{BrokerAccess, ProvisionRequest, Provisioned, ProvisioningCode};
 pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
 pub use site::{SiteSettings, UnknownFaces};

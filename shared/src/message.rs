@@ -13,6 +13,13 @@ use crate::unit_settings::{SettingsReport, UnitSettings};
 /// Most record ids one acknowledgement names.
 pub const MAX_ACK_IDS: usize = 1024;
 
+/// Most records a door unit has published and not yet had acknowledged: past this it sends
+/// no new record until acks come (a retry of one already sent may still go). This is the
+/// protocol's flow control. A hub that falls behind slows its units' intake instead of
+/// queueing without bound; the records waiting stay in the units' outboxes, and the hub
+/// holds at most this many per unit, whatever the backlog and however long it lasts.
+pub const MAX_IN_FLIGHT: usize = 32;
+
 /// Every message on the wire. Variants only ever grow at the end: their index is the tag.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

@@ -6,12 +6,14 @@
 //! a door unit, each publishes a record the hub has not acknowledged again after `--retry`
 //! seconds, backing off (doubling, spread at random, up to a minute) and oldest first, and
 //! after the run keeps at it for up to `--drain` seconds: a record never acknowledged by then
-//! is counted as lost.
+//! is counted as lost. Like a door unit, each has at most `MAX_IN_FLIGHT` records published
+//! and unacknowledged; a record made while that window is full waits in the unit, and the
+//! latency of a record counts from its first publish.
 //! `--teachers` teachers (each with a class timetabled in every device's room all week, so
 //! every record is theirs to review) poll `GET /review` once a second. With `--hub-pid` it
 //! samples the hub's CPU and resident memory from `/proc`. Prints one summary at the end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,8 +24,8 @@ use rollcall_e2e::door::{self, options, record};
 use rollcall_runtime::{AckTime, Backoff};
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
-    Candidate, Decision, DeviceId, Limits, Message, RecordId, SiteId, StudentId, UnixMillis,
-    decode, encode,
+    Candidate, Decision, DeviceId, Limits, MAX_IN_FLIGHT, Message, RecordId, SiteId, StudentId,
+    UnixMillis, decode, encode,
 };
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
 use serde_json::json;
@@ -103,6 +105,8 @@ struct Tally {
     republished: u64,
     /// Records still not acknowledged when the drain ended.
     never_acked: u64,
+    /// Records that waited in the unit for room in its window ([`MAX_IN_FLIGHT`]).
+    held: u64,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -126,14 +130,20 @@ async fn main() -> anyhow::Result<()> {
         students.len()
     );
 
+    // Every unit logs in before the clock starts: logins (argon2 on the hub's embedded
+    // broker) are not part of the load, and no unit starts with ticks to catch up.
+    let mut doors = Vec::with_capacity(devices.len());
+    for (device, secret, room) in devices {
+        doors.push((connect(&args, &site, device, &secret).await?, room));
+    }
+    println!("{} devices connected", doors.len());
     let start = Instant::now() + Duration::from_secs(2);
     let window_from = start + Duration::from_secs(args.warmup);
     let end = start + Duration::from_secs(args.duration);
     let tally = Arc::new(Mutex::new(Tally::default()));
     let per_device = args.rate / args.devices as f64;
     let mut tasks = Vec::new();
-    for (device, secret, room) in devices {
-        let door = connect(&args, &site, device, &secret).await?;
+    for (door, room) in doors {
         let job = DoorJob {
             door,
             room,
@@ -149,11 +159,11 @@ async fn main() -> anyhow::Result<()> {
             },
             acks: AckTime::default(),
             unacked: BTreeMap::new(),
+            waiting: VecDeque::new(),
             tally: tally.clone(),
         };
         tasks.push(tokio::spawn(job.run()));
     }
-    println!("{} devices connected", tasks.len());
     let review = tokio::spawn(poll_reviews(teachers, start, end));
     let usage: Vec<_> = args
         .hub_pid
@@ -306,8 +316,11 @@ struct DoorJob {
     backoff: Backoff,
     /// How long this unit's acks lately take: as a door unit, no copy sooner than twice it.
     acks: AckTime,
-    /// Oldest first (record ids are UUID v7), as a door unit's outbox drains.
+    /// Oldest first (record ids are UUID v7), as a door unit's outbox drains; at most
+    /// [`MAX_IN_FLIGHT`], as a door unit's window.
     unacked: BTreeMap<RecordId, Unacked>,
+    /// Made while the window was full, oldest first: sent as acks make room.
+    waiting: VecDeque<(RecordId, Vec<u8>)>,
     tally: Arc<Mutex<Tally>>,
 }
 
@@ -326,33 +339,40 @@ impl DoorJob {
             tokio::select! {
                 at = ticks.tick() => {
                     if Instant::from(at) >= self.end { break; }
-                    self.publish().await;
+                    self.publish(&mut local).await;
                     sent += 1;
                 }
                 _ = retries.tick() => self.republish_due(&mut local).await,
-                Some((id, at)) = self.door.acks.recv() => self.acked(id, at, &mut local),
+                Some((id, at)) = self.door.acks.recv() => {
+                    self.acked(id, at, &mut local);
+                    self.send_waiting().await;
+                }
             }
         }
         let drain_until = tokio::time::Instant::now() + self.drain;
-        while !self.unacked.is_empty() {
+        while !self.unacked.is_empty() || !self.waiting.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep_until(drain_until) => break,
                 _ = retries.tick() => self.republish_due(&mut local).await,
-                Some((id, at)) = self.door.acks.recv() => self.acked(id, at, &mut local),
+                Some((id, at)) = self.door.acks.recv() => {
+                    self.acked(id, at, &mut local);
+                    self.send_waiting().await;
+                }
             }
         }
         let _ = self.door.client.disconnect().await;
-        local.never_acked = self.unacked.len() as u64;
+        local.never_acked = (self.unacked.len() + self.waiting.len()) as u64;
         let mut tally = self.tally.lock().unwrap();
         tally.latencies_us.extend(local.latencies_us);
         tally.acked += local.acked;
         tally.acked_in_window += local.acked_in_window;
         tally.republished += local.republished;
         tally.never_acked += local.never_acked;
+        tally.held += local.held;
         sent
     }
 
-    async fn publish(&mut self) {
+    async fn publish(&mut self, local: &mut Tally) {
         let mut r = record(self.door.device, &self.room, UnixMillis::now());
         // Mostly Confident (no thumbnail), one in twenty Unknown, as at a school door.
         if !r.id.0.as_bytes()[15].is_multiple_of(20) {
@@ -366,6 +386,16 @@ impl DoorJob {
             }];
         }
         let payload = encode(&Message::Record(r.clone()), Limits::FROM_DEVICE).expect("encodes");
+        if self.unacked.len() < MAX_IN_FLIGHT {
+            self.send_first(r.id, payload).await;
+        } else {
+            local.held += 1;
+            self.waiting.push_back((r.id, payload));
+        }
+    }
+
+    /// Publishes a record for the first time; latency counts from here.
+    async fn send_first(&mut self, id: RecordId, payload: Vec<u8>) {
         let now = Instant::now();
         let unacked = Unacked {
             first: now,
@@ -373,8 +403,17 @@ impl DoorJob {
             attempts: 1,
             retry_at: now + self.acks.patient(self.backoff).jittered(1),
         };
-        self.unacked.insert(r.id, unacked);
+        self.unacked.insert(id, unacked);
         self.send(payload).await;
+    }
+
+    /// Sends the records that waited, oldest first, while the window has room.
+    async fn send_waiting(&mut self) {
+        while self.unacked.len() < MAX_IN_FLIGHT
+            && let Some((id, payload)) = self.waiting.pop_front()
+        {
+            self.send_first(id, payload).await;
+        }
     }
 
     /// Publishes again, oldest first, the records whose wait for an ack is over.
@@ -517,11 +556,12 @@ fn report(
     lat.sort_unstable();
     let window = (args.duration - args.warmup) as f64;
     println!(
-        "devices {} | offered {:.0} records/s for {} s | sent {sent}, published again {} | \
-         acked {} ({} never acked after a {} s drain)",
+        "devices {} | offered {:.0} records/s for {} s | made {sent}, {} waited for room in \
+         a unit's window, published again {} | acked {} ({} never acked after a {} s drain)",
         args.devices,
         args.rate,
         args.duration,
+        tally.held,
         tally.republished,
         tally.acked,
         tally.never_acked,

@@ -4,6 +4,8 @@
 //! Each record the outbox holds is [`Delivery::Pending`] (never sent by this process, or due
 //! again after a reconnect) or [`Delivery::InFlight`] (sent, waiting for the hub's
 //! `RecordAck` until `retry_at`). An acknowledgement removes it (`Acked`: the row is deleted).
+//! At most [`MAX_IN_FLIGHT`] records are in flight: a pending record waits for room, so a
+//! hub that falls behind slows its units rather than queueing their whole backlog.
 //! Retries back off exponentially from `min` to `max`, spread at random over the upper half
 //! of each wait so that the units of a school, which lose the hub together, do not come back
 //! in step; the records of one publish share one draw, so the outbox still drains oldest
@@ -12,7 +14,7 @@
 //! and tokio's paused clock.
 
 use rollcall_runtime::{AckTime, Backoff};
-use rollcall_shared::RecordId;
+use rollcall_shared::{MAX_IN_FLIGHT, RecordId};
 use std::collections::BTreeMap;
 use tokio::time::Instant;
 
@@ -82,10 +84,26 @@ impl Tracker {
         self.records.entry(id).or_insert(Delivery::Pending);
     }
 
-    /// Records to publish at `now`, oldest first, at most `limit`.
+    /// Records to publish at `now`, oldest first, at most `limit`: retries that fell due,
+    /// and pending records while the window has room.
     pub fn due(&self, now: Instant, limit: usize) -> Vec<RecordId> {
-        let due = self.records.iter().filter(|(_, d)| d.is_due(now));
+        let mut room = self.room();
+        let due = self.records.iter().filter(|(_, d)| match d {
+            Delivery::Pending if room > 0 => {
+                room -= 1;
+                true
+            }
+            Delivery::Pending => false,
+            Delivery::InFlight { .. } => d.is_due(now),
+        });
         due.map(|(id, _)| *id).take(limit).collect()
+    }
+
+    /// How many more records may be sent before acks come back ([`MAX_IN_FLIGHT`]).
+    fn room(&self) -> usize {
+        let in_flight = self.records.values();
+        let in_flight = in_flight.filter(|d| matches!(d, Delivery::InFlight { .. }));
+        MAX_IN_FLIGHT.saturating_sub(in_flight.count())
     }
 
     /// A publish of `ids` was attempted at `now`: their retries share one random draw.
@@ -132,12 +150,14 @@ impl Tracker {
         }
     }
 
-    /// When the next record falls due: `now` while any is pending (more than one batch may
-    /// be), else the earliest retry; `None` when the tracker is empty.
+    /// When the next record falls due: `now` while any is pending and the window has room
+    /// (more than one batch may be), else the earliest retry; `None` when the tracker is
+    /// empty.
     pub fn next_due(&self, now: Instant) -> Option<Instant> {
-        let due = self.records.values().map(|d| match d {
-            Delivery::InFlight { retry_at, .. } => *retry_at,
-            Delivery::Pending => now,
+        let room = self.room() > 0;
+        let due = self.records.values().filter_map(|d| match d {
+            Delivery::InFlight { retry_at, .. } => Some(*retry_at),
+            Delivery::Pending => room.then_some(now),
         });
         due.min()
     }
@@ -233,6 +253,34 @@ mod tests {
         assert_eq!(t.next_due(now), Some(now), "the rest go out now, not never");
         assert_eq!(t.due(now, 3), ids[3..]);
         assert_eq!(Tracker::new(B).next_due(now), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_window_holds_new_records_until_acks_come_but_not_retries() {
+        let mut t = Tracker::new(B);
+        let ids: Vec<RecordId> = (0..MAX_IN_FLIGHT + 3).map(|_| RecordId::now_v7()).collect();
+        ids.iter().for_each(|id| t.add(*id));
+        let start = Instant::now();
+        let sent = t.due(start, usize::MAX);
+        assert_eq!(sent, ids[..MAX_IN_FLIGHT], "one window, oldest first");
+        t.attempted_with(&sent, start, 1.0);
+        assert!(t.due(start, usize::MAX).is_empty(), "the window is full");
+        let retry = start + Duration::from_secs(5);
+        assert_eq!(t.next_due(start), Some(retry), "no wake-up before a retry");
+
+        // Two acks make room for exactly two more, the oldest waiting.
+        t.acked(&ids[..2], start);
+        assert_eq!(
+            t.due(start, usize::MAX),
+            ids[MAX_IN_FLIGHT..MAX_IN_FLIGHT + 2]
+        );
+        t.attempted_with(&ids[MAX_IN_FLIGHT..MAX_IN_FLIGHT + 2], start, 1.0);
+
+        // The unacked ones fall due again; the last record still waits for room.
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let again = t.due(Instant::now(), usize::MAX);
+        assert_eq!(again, ids[2..MAX_IN_FLIGHT + 2]);
+        assert!(!again.contains(&ids[MAX_IN_FLIGHT + 2]));
     }
 
     #[tokio::test(start_paused = true)]
