@@ -147,6 +147,7 @@ pub fn open_unadmitted(config: &Config) -> Result<Db, SetupError> {
             password: password.as_deref(),
             ca_file: config.store.ca_file.as_deref(),
             pool_size: config.store.pool_size,
+            schema: &config.store.schema,
         },
         keys,
     )?)

@@ -116,6 +116,21 @@ impl Postgres {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
+    /// Runs the server's client program `tool` (`pg_dump`, `psql`, …) with `args`; returns
+    /// what it wrote to standard output.
+    pub fn run(&self, tool: &str, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+        let out = Command::new(self.bin.join(tool))
+            .args(args)
+            .output()
+            .with_context(|| format!("running {tool}"))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(out.stdout)
+    }
+
     /// Kills the server with SIGKILL (a crash, or its machine losing power) and reaps it.
     pub fn kill(&mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {

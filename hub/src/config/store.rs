@@ -1,9 +1,12 @@
 //! `[store]`: where the hub keeps its data. Absent, or without `url`: SQLite in `data_dir`,
-//! for one hub. With `url = "postgres://…"`: a PostgreSQL database that several hubs share.
+//! for one hub. With `url = "postgres://…"`: a PostgreSQL database that several hubs share,
+//! and that several schools may share, each in a `schema` of its own.
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use crate::store::postgres::Schema;
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -17,6 +20,9 @@ pub struct StoreConfig {
     pub ca_file: Option<PathBuf>,
     /// Connections each hub keeps to the database at most.
     pub pool_size: u32,
+    /// The PostgreSQL schema that holds this school's tables, made when missing; `public`
+    /// when absent. Schools sharing one database each name their own.
+    pub schema: Schema,
 }
 
 impl Default for StoreConfig {
@@ -26,6 +32,7 @@ impl Default for StoreConfig {
             password_file: None,
             ca_file: None,
             pool_size: 8,
+            schema: Schema::public(),
         }
     }
 }
@@ -35,6 +42,13 @@ impl StoreConfig {
         let Some(url) = &self.url else {
             if self.password_file.is_some() || self.ca_file.is_some() {
                 return Err("store.password_file and store.ca_file go with store.url".into());
+            }
+            if !self.schema.is_public() {
+                return Err(
+                    "store.schema goes with store.url: on SQLite each school's data \
+                            is in a data directory of its own"
+                        .into(),
+                );
             }
             return Ok(());
         };
@@ -101,5 +115,19 @@ mod tests {
             ..url("postgres://db/rollcall")
         };
         assert!(pool.validate().unwrap_err().contains("pool_size"));
+        let schema_on_sqlite = StoreConfig {
+            schema: Schema::try_from("north".to_owned()).unwrap(),
+            ..StoreConfig::default()
+        };
+        assert!(schema_on_sqlite.validate().unwrap_err().contains("schema"));
+    }
+
+    #[test]
+    fn a_school_schema_is_read_from_the_file_and_a_bad_name_refused() {
+        let read = |toml: &str| toml::from_str::<StoreConfig>(toml);
+        let north = read("url = \"postgres://db/district\"\nschema = \"north\"").unwrap();
+        assert_eq!((north.schema.as_str(), north.validate()), ("north", Ok(())));
+        assert!(read("schema = \"North; DROP\"").is_err());
+        assert!(read("").unwrap().schema.is_public());
     }
 }

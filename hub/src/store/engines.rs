@@ -6,7 +6,7 @@
 use super::db::{DATABASE_FILE, Db};
 use super::error::StoreError;
 use super::keyring::Keyring;
-use super::postgres::Target;
+use super::postgres::{Schema, Target};
 use super::sql::Sql;
 
 /// A migrated database on one engine, and what keeps it alive.
@@ -38,6 +38,7 @@ pub(crate) fn postgres() -> Engine {
             password: None,
             ca_file: None,
             pool_size: 4,
+            schema: &Schema::public(),
         },
         test_keys(),
     )

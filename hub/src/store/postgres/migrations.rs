@@ -9,6 +9,7 @@
 
 use postgres::Client;
 
+use super::Schema;
 use crate::store::error::StoreError;
 
 /// Schema 17, created in one step.
@@ -488,11 +489,22 @@ pub const fn schema_version() -> usize {
 /// The lock held while migrating, so hubs starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x726f_6c6c_6d69_6772;
 
-/// Brings the schema up to date, one transaction per step, under a lock other hubs wait on.
-pub fn migrate(client: &mut Client) -> Result<(), StoreError> {
+/// Brings the school's tables in `schema` (made when missing, as the connection's only
+/// `search_path`) up to date, under a lock other hubs wait on.
+pub fn migrate(client: &mut Client, schema: &Schema) -> Result<(), StoreError> {
     check_collation(client)?;
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    let exists: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&schema.as_str()],
+        )?
+        .get(0);
+    if !exists {
+        // A schema name is plain lower-case ASCII ([`Schema`]): written as is, never quoted.
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))?;
+    }
     let fresh: bool = tx
         .query_one("SELECT to_regclass('rollcall_schema') IS NULL", &[])?
         .get(0);

@@ -2,12 +2,14 @@
 //! tokio-postgres, pooled by r2d2), TLS by rustls, and [`Sql`] on one transaction.
 //!
 //! Write transactions take one transaction-scoped advisory lock first, so writes run one at a
-//! time across every hub sharing the database, as they do on SQLite's single writer: a store
-//! function's read-then-write sees what it would see there. Reads run at REPEATABLE READ,
-//! read-only: one consistent snapshot, like a SQLite reader's.
+//! time across every hub sharing the school's tables, as they do on SQLite's single writer: a
+//! store function's read-then-write sees what it would see there. The lock is the school's
+//! ([`Schema`]): schools sharing one database do not wait for each other. Reads run at
+//! REPEATABLE READ, read-only: one consistent snapshot, like a SQLite reader's.
 
 mod migrations;
 mod pool;
+mod schema;
 mod values;
 
 use std::cell::RefCell;
@@ -23,14 +25,15 @@ use rusqlite::ToSql;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use migrations::{migrate, schema_version};
+pub use schema::Schema;
 
 use super::error::{StoreError, chain};
 use super::sql::{Dialect, Row, Rows, Sql, to_value};
 use pool::{Connection, Manager, Pool};
 use values::{Cell, Param, placeholders};
 
-/// The advisory lock every write transaction takes (any constant both sides agree on: ASCII
-/// "rollcall").
+/// The advisory lock every write transaction on `public` takes (any constant both sides agree
+/// on: ASCII "rollcall"); another schema's writers take one derived from its name.
 const WRITER_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
 
 /// How long asking the pool for a connection may wait before the call fails.
@@ -40,6 +43,10 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Postgres {
     pool: Pool,
+    /// The school's tables.
+    schema: Schema,
+    /// The advisory lock this school's writers take.
+    writer_lock: i64,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -60,6 +67,8 @@ pub struct Target<'a> {
     /// The CA that signed the server's certificate; the system's roots when absent.
     pub ca_file: Option<&'a Path>,
     pub pool_size: u32,
+    /// The school's tables.
+    pub schema: &'a Schema,
 }
 
 impl Postgres {
@@ -74,11 +83,14 @@ impl Postgres {
         }
         config.application_name("rollcall-hub");
         config.connect_timeout(Duration::from_secs(10));
+        // The school's schema alone: a table missing there is an error, never another's.
+        config.options(&format!("-c search_path={}", target.schema));
         let tls = MakeRustlsConnect::new(tls(target.ca_file)?);
         // One connection first, for its error: the pool only says it timed out.
-        config
+        let mut first = config
             .connect(tls.clone())
             .map_err(|e| StoreError::Connect(chain(&e)))?;
+        let writer_lock = writer_lock(&mut first, target.schema)?;
         let pool = r2d2::Pool::builder()
             .max_size(target.pool_size)
             .min_idle(Some(1))
@@ -87,13 +99,15 @@ impl Postgres {
             .build_unchecked(Manager { config, tls });
         Ok(Self {
             pool: Pool::new(pool),
+            schema: target.schema.clone(),
+            writer_lock,
         })
     }
 
     /// Connects and brings the schema up to date.
     pub fn open(target: &Target<'_>) -> Result<Self, StoreError> {
         let db = Self::connect(target)?;
-        migrate(&mut db.pool.get()?.client)?;
+        migrate(&mut db.pool.get()?.client, &db.schema)?;
         Ok(db)
     }
 
@@ -106,8 +120,11 @@ impl Postgres {
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         let Connection { client, statements } = &mut *conn;
         let mut tx = client.transaction().map_err(StoreError::from)?;
-        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
-            .map_err(StoreError::from)?;
+        tx.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            self.writer_lock
+        ))
+        .map_err(StoreError::from)?;
         run(tx, statements, keys, f)
     }
 
@@ -153,6 +170,20 @@ impl r2d2::HandleError<postgres::Error> for LogErrors {
     fn handle_error(&self, e: postgres::Error) {
         tracing::warn!("database connection: {}", chain(&e));
     }
+}
+
+/// The advisory lock `schema`'s writers take: [`WRITER_LOCK`] for `public` (as every hub
+/// before schools took), else a hash of the name computed by the server, the same for every
+/// hub whatever its build. Two schools whose hashes met would only wait for each other.
+fn writer_lock(client: &mut postgres::Client, schema: &Schema) -> Result<i64, StoreError> {
+    if schema.is_public() {
+        return Ok(WRITER_LOCK);
+    }
+    let row = client.query_one(
+        "SELECT hashtextextended('rollcall writers ' || $1, 0)",
+        &[&schema.as_str()],
+    )?;
+    Ok(row.get(0))
 }
 
 /// The client's TLS: the CA in `ca_file`, else the system's roots. `sslmode` in the URL says

@@ -243,7 +243,7 @@ fn both_engines_agree_on_the_schema_version() {
 
 #[test]
 fn the_database_is_reached_over_tls_and_its_certificate_checked() {
-    use crate::store::postgres::Target;
+    use crate::store::postgres::{Schema, Target};
     let dir = tempfile::tempdir().unwrap();
     let pki = rollcall_e2e::pki::Pki::new(dir.path()).unwrap();
     let server = rollcall_e2e::postgres::Postgres::start_tls(&pki)
@@ -252,11 +252,13 @@ fn the_database_is_reached_over_tls_and_its_certificate_checked() {
         "{}?sslmode=require",
         server.create_database("rollcall").unwrap()
     );
+    let public = Schema::public();
     let target = |ca| Target {
         url: &url,
         password: None,
         ca_file: Some(ca),
         pool_size: 1,
+        schema: &public,
     };
     let db = Db::open_postgres(&target(&pki.ca), crate::store::engines::test_keys()).unwrap();
     let ssl: bool = db
@@ -278,5 +280,135 @@ fn the_database_is_reached_over_tls_and_its_certificate_checked() {
     assert!(
         matches!(refused, StoreError::Connect(_)),
         "a server whose certificate another CA signed is refused: {refused}"
+    );
+}
+
+#[test]
+fn schools_sharing_a_database_see_only_their_own_rows_and_do_not_wait_for_each_others_writes() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use crate::store::fixtures::register_device_in;
+    use crate::store::postgres::{Schema, Target};
+
+    let server = rollcall_e2e::postgres::Postgres::start()
+        .unwrap_or_else(|e| panic!("the PostgreSQL store tests cannot run: {e:#}"));
+    let url = server.create_database("district").unwrap();
+    let open = |school: &str| {
+        let schema = Schema::try_from(school.to_owned()).unwrap();
+        let target = Target {
+            url: &url,
+            password: None,
+            ca_file: None,
+            pool_size: 2,
+            schema: &schema,
+        };
+        Db::open_postgres(&target, crate::store::engines::test_keys()).unwrap()
+    };
+    let (north, south) = (open("north"), open("south"));
+    let devices = |db: &Db| -> Vec<String> {
+        let ids = db.read_blocking(|sql| {
+            sql.query_map("SELECT id FROM devices ORDER BY id", &[], |r| r.get(0))
+        });
+        ids.unwrap().into_iter().map(Result::unwrap).collect()
+    };
+
+    // Registers a door unit in `db`'s school; whether it committed.
+    fn add_device(db: &Db, id: DeviceId) -> bool {
+        let added = write(db, |sql| {
+            register_device_in(sql, id);
+            Ok(())
+        });
+        added.is_ok()
+    }
+    // A writer on a thread of its own; says on the channel whether it committed.
+    let writer = |db: &Db| {
+        let (done_tx, done) = mpsc::channel();
+        let db = db.clone();
+        let thread = std::thread::spawn(move || {
+            done_tx.send(add_device(&db, DeviceId::random())).unwrap();
+        });
+        (thread, done)
+    };
+
+    // Each school's rows are its own: the same query on the other finds nothing.
+    let (n, s) = (DeviceId::random(), DeviceId::random());
+    assert!(add_device(&north, n) && add_device(&south, s));
+    assert_eq!(devices(&north), [n.to_string()]);
+    assert_eq!(devices(&south), [s.to_string()]);
+    let public = open("public");
+    assert!(devices(&public).is_empty(), "nothing went to public");
+
+    // A write transaction of north held open does not hold up south's writers.
+    let (held_tx, held) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let holder = {
+        let north = north.clone();
+        std::thread::spawn(move || {
+            north.write_blocking(|sql| {
+                register_device_in(sql, DeviceId::random());
+                held_tx.send(()).unwrap();
+                released.recv().unwrap();
+                Ok::<_, StoreError>(())
+            })
+        })
+    };
+    held.recv().unwrap();
+    let (south_writer, south_done) = writer(&south);
+    let south_wrote = south_done.recv_timeout(Duration::from_secs(10));
+    // And a second writer of north does wait for the first.
+    let (north_writer, north_done) = writer(&north);
+    let north_waited = north_done.recv_timeout(Duration::from_millis(500)).is_err();
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    assert_eq!(
+        south_wrote,
+        Ok(true),
+        "south wrote while north held its lock"
+    );
+    assert!(north_waited, "north's second writer waited for its first");
+    assert_eq!(north_done.recv_timeout(Duration::from_secs(10)), Ok(true));
+    south_writer.join().unwrap();
+    north_writer.join().unwrap();
+    assert_eq!((devices(&north).len(), devices(&south).len()), (3, 2));
+
+    // A school's backup is its schema's (pg_dump --schema): restored into a database of its
+    // own, it holds that school's rows and none of another's.
+    let dump = server
+        .run("pg_dump", &["--schema", "north", "--no-owner", &url])
+        .unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), dump).unwrap();
+    let restored = server.create_database("restored").unwrap();
+    let restore = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &restored, "-f"];
+    let path = file.path().to_str().unwrap();
+    server
+        .run("psql", &[&restore[..], &[path]].concat())
+        .unwrap();
+    let north_again = Db::open_postgres(
+        &Target {
+            url: &restored,
+            password: None,
+            ca_file: None,
+            pool_size: 1,
+            schema: &Schema::try_from("north".to_owned()).unwrap(),
+        },
+        crate::store::engines::test_keys(),
+    )
+    .unwrap();
+    assert_eq!(devices(&north_again), devices(&north));
+    assert!(!devices(&north_again).contains(&s.to_string()));
+
+    // Erasing a school is dropping its schema: the other keeps every row.
+    server
+        .psql("district", "DROP SCHEMA south CASCADE")
+        .unwrap();
+    assert_eq!(devices(&north).len(), 3);
+    assert!(
+        south
+            .read_blocking(
+                |sql| sql.query_map("SELECT id FROM devices", &[], |r| r.get::<String>(0))
+            )
+            .is_err()
     );
 }
