@@ -6,8 +6,11 @@
 //! durations by route; ingest batches' durations (stored and acknowledged). Read at each
 //! scrape: ingest's counters (`ingest::Metrics`), the review queue, door units online, door
 //! units whose gallery is behind, sessions on the embedded broker, whether the broker link
-//! is up, the live hubs sharing the database and whether this one leads.
+//! is up, the live hubs sharing the database and whether this one leads. Every sample is
+//! labelled with the hub's school (`school="<site>"`), so that one Prometheus scraping the
+//! hubs of several schools keeps their figures apart.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::collector::Collector;
@@ -16,6 +19,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
+use rollcall_shared::SiteId;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use warp::Filter as _;
@@ -48,8 +52,9 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    pub fn new(timings: &Timings, metrics: &Metrics) -> Self {
-        let mut registry = Registry::with_prefix("rollcall_hub");
+    pub fn new(school: &SiteId, timings: &Timings, metrics: &Metrics) -> Self {
+        let school = (Cow::Borrowed("school"), Cow::Owned(school.to_string()));
+        let mut registry = Registry::with_prefix_and_labels("rollcall_hub", [school].into_iter());
         registry.register(
             "http_requests",
             "API requests answered, by route template, method and status",
@@ -86,7 +91,8 @@ pub async fn serve(hub: Arc<Hub>, listener: TcpListener, mut stop: watch::Receiv
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("Prometheus metrics on http://{addr}/metrics");
     }
-    let exporter = Arc::new(Exporter::new(&hub.metrics.timings, &hub.metrics));
+    let exporter = Exporter::new(&hub.config.site, &hub.metrics.timings, &hub.metrics);
+    let exporter = Arc::new(exporter);
     let metrics = warp::path!("metrics").and(warp::get()).then(move || {
         let (hub, exporter) = (hub.clone(), exporter.clone());
         async move {
@@ -307,7 +313,8 @@ mod tests {
         crate::ingest::metrics::add(&metrics.records_stored, 3);
         timings.request("POST", "/devices", 201, Duration::from_millis(12));
         timings.ingest_batch(Duration::from_millis(3));
-        let exporter = Exporter::new(&timings, &metrics);
+        let school = SiteId::new("north").unwrap();
+        let exporter = Exporter::new(&school, &timings, &metrics);
         let gauges = Gauges {
             review_queue: 4,
             devices_online: 2,
@@ -317,14 +324,14 @@ mod tests {
         };
         let text = exporter.render(metrics.snapshot(), gauges);
         for line in [
-            "rollcall_hub_records_stored_total 3",
-            "rollcall_hub_review_queue 4",
-            "rollcall_hub_devices_online 2",
-            "rollcall_hub_cluster_hubs 3",
-            "rollcall_hub_cluster_leader 1",
-            "rollcall_hub_http_requests_total{method=\"POST\",route=\"/devices\",status=\"201\"} 1",
-            "rollcall_hub_http_request_duration_seconds_count{route=\"/devices\"} 1",
-            "rollcall_hub_ingest_batch_duration_seconds_count 1",
+            "rollcall_hub_records_stored_total{school=\"north\"} 3",
+            "rollcall_hub_review_queue{school=\"north\"} 4",
+            "rollcall_hub_devices_online{school=\"north\"} 2",
+            "rollcall_hub_cluster_hubs{school=\"north\"} 3",
+            "rollcall_hub_cluster_leader{school=\"north\"} 1",
+            "rollcall_hub_http_requests_total{school=\"north\",method=\"POST\",route=\"/devices\",status=\"201\"} 1",
+            "rollcall_hub_http_request_duration_seconds_count{school=\"north\",route=\"/devices\"} 1",
+            "rollcall_hub_ingest_batch_duration_seconds_count{school=\"north\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
         }

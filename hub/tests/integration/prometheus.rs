@@ -1,6 +1,7 @@
 //! Prometheus metrics against a real hub: `[metrics] listen` serves `GET /metrics` in the text
 //! format, counting API requests by route template and status, the door units and the review
-//! queue read at each scrape; any other path is 404. What it serves is OpenMetrics, said so in
+//! queue read at each scrape, each sample labelled with the hub's school; any other path is
+//! 404. What it serves is OpenMetrics, said so in
 //! its content type and read strictly by the Prometheus client library's own parser, every
 //! family with HELP and TYPE.
 
@@ -40,23 +41,23 @@ async fn the_metrics_listener_serves_counts_by_route_and_scrape_time_gauges() {
     );
     let text = reply.text().await.unwrap();
     for line in [
-        "rollcall_hub_http_requests_total{method=\"POST\",route=\"/devices\",status=\"201\"} 1",
-        "rollcall_hub_http_requests_total{method=\"POST\",route=\"/auth/login\",status=\"200\"} 1",
-        "rollcall_hub_devices_enabled 1",
-        "rollcall_hub_devices_online 0",
-        "rollcall_hub_review_queue 0",
-        "rollcall_hub_mqtt_connected 1",
+        "rollcall_hub_http_requests_total{school=\"test-site\",method=\"POST\",route=\"/devices\",status=\"201\"} 1",
+        "rollcall_hub_http_requests_total{school=\"test-site\",method=\"POST\",route=\"/auth/login\",status=\"200\"} 1",
+        "rollcall_hub_devices_enabled{school=\"test-site\"} 1",
+        "rollcall_hub_devices_online{school=\"test-site\"} 0",
+        "rollcall_hub_review_queue{school=\"test-site\"} 0",
+        "rollcall_hub_mqtt_connected{school=\"test-site\"} 1",
         // One hub on SQLite: alone, and running the scheduled work.
-        "rollcall_hub_cluster_hubs 1",
-        "rollcall_hub_cluster_leader 1",
+        "rollcall_hub_cluster_hubs{school=\"test-site\"} 1",
+        "rollcall_hub_cluster_leader{school=\"test-site\"} 1",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
     }
     assert!(
         text.contains(
-            "rollcall_hub_http_request_duration_seconds_bucket{le=\"0.001\",route=\"/devices\"}"
+            "rollcall_hub_http_request_duration_seconds_bucket{school=\"test-site\",le=\"0.001\",route=\"/devices\"}"
         ) || text.contains(
-            "rollcall_hub_http_request_duration_seconds_bucket{route=\"/devices\",le=\"0.001\"}"
+            "rollcall_hub_http_request_duration_seconds_bucket{school=\"test-site\",route=\"/devices\",le=\"0.001\"}"
         ),
         "{text}"
     );
