@@ -366,6 +366,7 @@ impl Parts {
             gallery_changed: self.gallery_changed.clone(),
             hooks: self.hooks.clone(),
             cluster: self.cluster.clone(),
+            shared_records: config.mqtt.shared_subscriptions,
         }
     }
 

@@ -113,6 +113,13 @@ pub fn hub_filter(site: &SiteId, channel: Channel) -> String {
     format!("{PREFIX}/{site}/+/{channel}")
 }
 
+/// [`hub_filter`] as a shared subscription of the hubs of `site` (`$share/GROUP/FILTER`,
+/// MQTT 5, which Mosquitto also grants MQTT 3.1.1 clients): the broker hands each message
+/// to one of the hubs subscribed this way rather than to all of them.
+pub fn shared_hub_filter(site: &SiteId, channel: Channel) -> String {
+    format!("$share/rollcall-hubs-{site}/{}", hub_filter(site, channel))
+}
+
 /// The broker ACL pattern (Mosquitto's `pattern` syntax, `%u` = user name = device id) that
 /// lets a device use only its own topics.
 pub fn device_acl_pattern(site: &SiteId, channel: Channel) -> String {

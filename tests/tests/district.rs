@@ -3,7 +3,11 @@
 //! per account); three door units trigger every 100 ms. One hub is killed and later started
 //! again, then the database is killed and started again. Every record each door unit
 //! committed reaches the database exactly once (`rollcall_e2e::fault::account`), every door
-//! unit's outbox drains, and each hub's pages show the same records.
+//! unit's outbox drains, and each hub's pages show the same records. Run twice: with each hub
+//! keeping the records of the door units it answers out of every record it receives, and
+//! with the hubs sharing one subscription to the records (`[mqtt] shared_subscriptions`), the
+//! broker handing each record to one hub. The two runs take turns: each is three hubs, three
+//! door units, a database and a broker.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +27,18 @@ const DOORS: usize = 3;
 /// Each door unit's trigger: slow enough that the whole run stays within the API's page of
 /// 1,000 records, which the accounting reads.
 const TRIGGER_EVERY: Duration = Duration::from_millis(250);
+
+/// How the hubs of the school take the door units' records from the broker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Records {
+    /// Every hub receives every record and keeps its own door units'.
+    EachHubItsUnits,
+    /// One shared subscription: the broker hands each record to one hub.
+    Shared,
+}
+
+/// The two runs take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A door unit: its setup, its process and its trigger thread.
 struct Door {
@@ -108,6 +124,20 @@ async fn settled_everywhere(door: &Door, api: &Api, elsewhere: &Api) -> Vec<Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hubs_lose_and_repeat_nothing_when_a_hub_and_then_the_database_die() {
+    district(Records::EachHubItsUnits).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hubs_sharing_the_records_take_a_part_each_and_lose_and_repeat_nothing() {
+    district(Records::Shared).await;
+}
+
+async fn district(records: Records) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env: &[(&str, &str)] = match records {
+        Records::Shared => &[("ROLLCALL_HUB_MQTT__SHARED_SUBSCRIPTIONS", "true")],
+        Records::EachHubItsUnits => &[],
+    };
     let root = tempfile::tempdir().unwrap();
     let mut postgres = Postgres::start().unwrap();
     let url = postgres.create_database("rollcall").unwrap();
@@ -150,7 +180,8 @@ async fn three_hubs_lose_and_repeat_nothing_when_a_hub_and_then_the_database_die
     let _broker =
         SchoolBroker::start(&root.path().join("broker"), port, &pki, SITE, &accounts).unwrap();
 
-    let mut hubs: Vec<Process> = setups.iter().map(|s| s.serve("hub.log").unwrap()).collect();
+    let serve = |setup: &HubSetup, log: &str| setup.serve_with(log, env).unwrap();
+    let mut hubs: Vec<Process> = setups.iter().map(|s| serve(s, "hub.log")).collect();
     let apis = futures_login(&setups).await;
     let replay = stranger_replay(root.path());
     let mut doors: Vec<Door> = devices
@@ -204,7 +235,7 @@ async fn three_hubs_lose_and_repeat_nothing_when_a_hub_and_then_the_database_die
             .any(|l| l.contains(&first) && l.contains("stored"))
     });
     assert!(taken_over, "no live hub took door unit {first} over");
-    hubs[victim] = setups[victim].serve("hub-again.log").unwrap();
+    hubs[victim] = serve(&setups[victim], "hub-again.log");
     let before = counts(after_api, &doors).await;
     wait_for_more(after_api, &mut doors, &before, 3, "after the hub came back").await;
     wait_for_cluster(
@@ -254,6 +285,39 @@ async fn three_hubs_lose_and_repeat_nothing_when_a_hub_and_then_the_database_die
     );
     for hub in &mut hubs {
         assert!(!hub.exited(), "a hub stopped:\n{}", hub.output());
+    }
+    received_by_each_hub(&apis, records, total).await;
+}
+
+/// What the broker handed each hub: with the records shared, each record reached one hub
+/// (together they received about as many as were stored, not three times as many), and more
+/// than one hub took a part; otherwise every hub also received the records of the others'
+/// door units. The restarted hub counts from its restart.
+async fn received_by_each_hub(apis: &[Api], records: Records, stored: usize) {
+    let mut seen = Vec::new();
+    for api in apis {
+        let metrics = api.get("/metrics").await.unwrap();
+        let count = |name: &str| metrics[name].as_u64().unwrap();
+        seen.push((count("records_received"), count("records_for_other_hubs")));
+    }
+    println!("{records:?}: (records received, left to another hub) by hub: {seen:?}");
+    let delivered: u64 = seen.iter().map(|&(mine, others)| mine + others).sum();
+    match records {
+        Records::Shared => {
+            assert!(
+                delivered < stored as u64 * 3 / 2,
+                "{delivered} records handed to the hubs for {stored} stored: not one hub each"
+            );
+            let taking = seen.iter().filter(|&&(mine, _)| mine > 0).count();
+            assert!(
+                taking >= 2,
+                "the broker gave every record to one hub: {seen:?}"
+            );
+        }
+        Records::EachHubItsUnits => assert!(
+            delivered > stored as u64 * 3 / 2,
+            "each hub receives every record: {delivered} handed to the hubs for {stored} stored"
+        ),
     }
 }
 

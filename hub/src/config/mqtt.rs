@@ -118,6 +118,11 @@ pub struct MqttConfig {
     pub transport: MqttTransport,
     pub client_id: String,
     pub keep_alive_secs: u64,
+    /// The school's hubs take the door units' records through one shared subscription, so
+    /// that the broker hands each record to one hub (`mode = "external"`, a broker with MQTT
+    /// shared subscriptions: Mosquitto 2, not NATS 2.9). Off: every hub receives every record
+    /// and keeps those of the door units it answers.
+    pub shared_subscriptions: bool,
 }
 
 impl Default for MqttConfig {
@@ -130,6 +135,7 @@ impl Default for MqttConfig {
             transport: MqttTransport::Tcp,
             client_id: "rollcall-hub".into(),
             keep_alive_secs: 30,
+            shared_subscriptions: false,
         }
     }
 }
@@ -142,6 +148,12 @@ impl MqttConfig {
         self.validate_nodes()?;
         if self.client_id.is_empty() || self.keep_alive_secs < 5 {
             return invalid("mqtt.client_id must be set and mqtt.keep_alive_secs at least 5");
+        }
+        if self.shared_subscriptions && self.mode != MqttMode::External {
+            return invalid(
+                "mqtt.shared_subscriptions shares records between hubs on an external broker: \
+                 it needs mode = \"external\"",
+            );
         }
         Ok(())
     }

@@ -24,6 +24,21 @@ fn the_time_zone_is_a_tz_database_name() {
 }
 
 #[test]
+fn records_are_shared_between_hubs_only_on_an_external_broker() {
+    let external = "[mqtt]\nmode = \"external\"\nbroker = \"mqtt-1.lan:8883\"\n";
+    let shared = Config::parse(&format!("{external}shared_subscriptions = true")).unwrap();
+    shared.validate().unwrap();
+    assert!(shared.mqtt.shared_subscriptions);
+    assert!(!Config::parse(external).unwrap().mqtt.shared_subscriptions);
+    let embedded = Config::parse("[mqtt]\nshared_subscriptions = true").unwrap();
+    let e = embedded.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("shared_subscriptions") && e.contains("external"),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_external_brokers_nodes_are_each_host_and_port() {
     let c = Config::parse(
         "[mqtt]\nmode = \"external\"\nbroker = \"mqtt-1.lan:8883\"\n\

@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct Metrics {
     pub mqtt_connected: AtomicBool,
     pub records_received: AtomicU64,
+    /// Records received for a door unit another hub answers, and left to that hub: each
+    /// hub of a school receives every record unless they share a subscription.
+    pub records_for_other_hubs: AtomicU64,
     pub records_stored: AtomicU64,
     pub records_duplicate: AtomicU64,
     /// Acknowledged but held for an admin: too old, clock ahead, unknown student.
@@ -37,6 +40,7 @@ pub struct Metrics {
 pub struct MetricsSnapshot {
     pub mqtt_connected: bool,
     pub records_received: u64,
+    pub records_for_other_hubs: u64,
     pub records_stored: u64,
     pub records_duplicate: u64,
     pub records_quarantined: u64,
@@ -66,6 +70,7 @@ impl Metrics {
         MetricsSnapshot {
             mqtt_connected: self.mqtt_connected.load(Ordering::Relaxed),
             records_received: get(&self.records_received),
+            records_for_other_hubs: get(&self.records_for_other_hubs),
             records_stored: get(&self.records_stored),
             records_duplicate: get(&self.records_duplicate),
             records_quarantined: get(&self.records_quarantined),

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rollcall_runtime::tls::{TlsError, client_config};
-use rollcall_shared::topics::{Channel, hub_filter};
+use rollcall_shared::topics::{Channel, hub_filter, shared_hub_filter};
 use rollcall_shared::{Limits, SiteId};
 use rumqttc::{
     AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubAck, SubscribeFilter,
@@ -71,13 +71,18 @@ fn options(config: &Config, id: &str, host: String, port: u16) -> Result<MqttOpt
 /// Subscribes the intake to every door unit's uplink channels of `site` after `after`, from a
 /// task of its own: the intake's event loop, which alone makes room in its request queue, keeps
 /// running meanwhile (a subscription dropped for a full queue would leave the hub deaf until
-/// its next reconnection).
-fn subscribe(client: &AsyncClient, site: &SiteId, after: Duration) {
+/// its next reconnection). With `shared`, records through the school's hubs' shared
+/// subscription.
+fn subscribe(client: &AsyncClient, site: &SiteId, shared: bool, after: Duration) {
     let (client, site) = (client.clone(), site.clone());
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
+        let filter = |c| match c {
+            Channel::Records if shared => shared_hub_filter(&site, c),
+            _ => hub_filter(&site, c),
+        };
         let filters = [Channel::Records, Channel::Status, Channel::Requests]
-            .map(|c| SubscribeFilter::new(hub_filter(&site, c), QoS::AtLeastOnce));
+            .map(|c| SubscribeFilter::new(filter(c), QoS::AtLeastOnce));
         if let Err(e) = client.subscribe_many(filters).await {
             tracing::error!("cannot subscribe: {e}");
         }
@@ -97,6 +102,8 @@ pub struct Link {
     /// broker or a single external one has one; a clustered external broker one per node.
     nodes: Vec<MqttOptions>,
     site: SiteId,
+    /// Records through a shared subscription (`[mqtt] shared_subscriptions`).
+    shared: bool,
     metrics: Arc<Metrics>,
 }
 
@@ -115,6 +122,7 @@ impl Link {
         Ok(Self {
             nodes,
             site: config.site.clone(),
+            shared: config.mqtt.shared_subscriptions,
             metrics,
         })
     }
@@ -139,7 +147,7 @@ impl Link {
             match event {
                 Event::Incoming(Packet::ConnAck(_)) => {
                     tracing::info!("connected to the broker");
-                    subscribe(&intake.client, &self.site, Duration::ZERO);
+                    subscribe(&intake.client, &self.site, self.shared, Duration::ZERO);
                 }
                 Event::Incoming(Packet::SubAck(ack)) => self.on_suback(&intake.client, &ack),
                 Event::Incoming(Packet::Publish(p)) => {
@@ -170,7 +178,7 @@ impl Link {
             tracing::warn!(
                 "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
             );
-            subscribe(client, &self.site, RESUBSCRIBE);
+            subscribe(client, &self.site, self.shared, RESUBSCRIBE);
         } else {
             self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
         }

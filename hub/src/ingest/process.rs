@@ -47,6 +47,9 @@ pub struct Ingest {
     /// Which door units are this hub's to answer (all, unless several hubs share the
     /// database): another hub handles the others' messages.
     pub cluster: watch::Receiver<crate::cluster::View>,
+    /// Records come through the hubs' shared subscription (`[mqtt] shared_subscriptions`):
+    /// the broker gave each to this hub alone, so it stores any door unit's.
+    pub shared_records: bool,
 }
 
 impl Ingest {
@@ -78,7 +81,11 @@ impl Ingest {
         let view = self.cluster.borrow().clone();
         let (mut again, mut accepted) = (Outcome::default(), Vec::new());
         for (device, envelope) in batch.iter().filter_map(|m| self.check(m)) {
-            if !view.owns(device) {
+            let record = matches!(envelope.message, Message::Record(_));
+            if !(self.shared_records && record || view.owns(device)) {
+                if record {
+                    add(&self.metrics.records_for_other_hubs, 1);
+                }
                 continue;
             }
             match &envelope.message {

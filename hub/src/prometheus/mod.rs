@@ -175,12 +175,17 @@ impl Collector for Scraped {
 type Described<T> = (&'static str, &'static str, T);
 
 /// Ingest's counters of records, as counted since the hub started.
-fn record_counters(s: &MetricsSnapshot) -> [Described<u64>; 7] {
+fn record_counters(s: &MetricsSnapshot) -> [Described<u64>; 8] {
     [
         (
             "records_received",
             "Attendance records received from door units",
             s.records_received,
+        ),
+        (
+            "records_for_other_hubs",
+            "Records received for door units another hub answers, and left to it",
+            s.records_for_other_hubs,
         ),
         ("records_stored", "Records stored (new)", s.records_stored),
         (
