@@ -14,6 +14,11 @@
 # PostgreSQL it also prints where the write path spends its statements and time
 # (pg_stat_statements): round trips per record, commits, the writers' lock.
 #
+# SCHOOLS=N (PostgreSQL, one hub per school): N schools share the database, each in a schema
+# of its own (`[store] schema`) with its own hub, door units, teachers and generator, all at
+# once; each generator gets the arguments given, so N times --rate is offered in all. The
+# figures are each school's, then their sum.
+#
 # HUB_CPUS and LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the hubs and the load generator
 # to CPUs of their own, so that the generator cannot take the hubs' time when it offers more
 # than they carry.
@@ -25,6 +30,10 @@ hubs=${1:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments]
 store=${2:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments]}
 shift 2
 [ "$store" = sqlite ] && [ "$hubs" != 1 ] && { echo "SQLite serves one hub" >&2; exit 2; }
+schools=${SCHOOLS:-1}
+if [ "$schools" != 1 ] && { [ "$store" != postgres ] || [ "$hubs" != 1 ]; }; then
+    echo "SCHOOLS shares one PostgreSQL database between schools of one hub each" >&2; exit 2
+fi
 bin=$(realpath "${CARGO_TARGET_DIR:-target}/release")
 work=$(mktemp -d /tmp/rollcall-district.XXXXXX)
 chmod 755 "$work"
@@ -94,10 +103,13 @@ fi
 echo -n "load admin password" >"$work/pw"
 apis=()
 hub_pids=()
-for i in $(seq "$hubs"); do
+# Hub $1 of school $2 (site `school` alone, `school-N` with SCHOOLS).
+start_hub() {
+    local i=$1 school=$2 site=school schema_line="" http_port
+    if [ "$schools" != 1 ]; then site="school-$school"; schema_line="schema = \"school_$school\""; fi
     http_port=$(free_port)
     cat >"$work/hub-$i.toml" <<EOF
-site = "school"
+site = "$site"
 data_dir = "$work/hub-$i"
 [http]
 listen = "127.0.0.1:$http_port"
@@ -108,9 +120,10 @@ enabled = false
 [privacy]
 unknown_faces = "keep"
 $store_config
+$schema_line
 EOF
-    if [ "$i" = 1 ]; then
-        "$bin/rollcall-hub" init --config "$work/hub-1.toml" --admin-user admin \
+    if [ "$i" = 1 ] || [ "$schools" != 1 ]; then
+        "$bin/rollcall-hub" init --config "$work/hub-$i.toml" --admin-user admin \
             --admin-password-file "$work/pw" >/dev/null
     else
         mkdir -m 700 "$work/hub-$i"
@@ -122,25 +135,51 @@ EOF
     hub_pids+=(--hub-pid $!)
     wait_port "$http_port"
     apis+=("http://127.0.0.1:$http_port/api/v1")
-done
-others=()
-for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
-echo "$hubs hub(s) on $store, broker $broker, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+if [ "$schools" = 1 ]; then
+    for i in $(seq "$hubs"); do start_hub "$i" 1; done
+else
+    for s in $(seq "$schools"); do start_hub "$s" "$s"; done
+fi
+echo "$hubs hub(s) on $store, broker $broker, $schools school(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$store" = postgres ] && sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
-$(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
-    --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
+if [ "$schools" = 1 ]; then
+    others=()
+    for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
+    $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
+        --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
+else
+    loads=()
+    for s in $(seq "$schools"); do
+        $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "${apis[$((s - 1))]}" --mqtt-port "$mqtt_port" \
+            --site "school-$s" --admin-password-file "$work/pw" "${hub_pids[@]:$((2 * s - 2)):2}" "$@" \
+            >"$work/load-$s.log" 2>&1 &
+        loads+=($!)
+    done
+    for s in $(seq "$schools"); do
+        wait "${loads[$((s - 1))]}" || { echo "school $s's generator failed:" >&2; cat "$work/load-$s.log" >&2; exit 1; }
+        sed "s/^/school $s: /" "$work/load-$s.log"
+    done
+    cat "$work"/load-*.log | awk '/^sustained/ { sum += $2 } END { printf "all schools: %.0f acked records/s after warm-up\n", sum }'
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish\|message dropped' || true)
+# The records table of each school, as SQL.
+if [ "$schools" = 1 ]; then
+    all_records="(SELECT count(*) FROM records)"
+else
+    all_records="(SELECT 0$(for s in $(seq "$schools"); do printf ' + (SELECT count(*) FROM school_%s.records)' "$s"; done))"
+fi
 if [ "$store" = postgres ]; then
-    records=$(sql -c 'SELECT count(*) FROM records')
+    records=$(sql -c "SELECT $all_records")
 else
     records=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM records").fetchone()[0])' "$work/hub-1/hub.sqlite3")
 fi
 echo "in the database: $records records | acks the hubs could not queue: $dropped"
 if [ "$store" = postgres ]; then
     echo "PostgreSQL during the load (pg_stat_statements): calls per stored record, ms per call, share of statement time"
-    sql -F ' | ' -c "WITH s AS (SELECT calls, total_exec_time, regexp_replace(left(query, 90), '\\s+', ' ', 'g') AS q FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')), t AS (SELECT sum(total_exec_time) AS all_ms, sum(calls) AS all_calls FROM s), n AS (SELECT greatest(count(*), 1) AS records FROM records)
+    sql -F ' | ' -c "WITH s AS (SELECT calls, total_exec_time, regexp_replace(left(query, 90), '\\s+', ' ', 'g') AS q FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')), t AS (SELECT sum(total_exec_time) AS all_ms, sum(calls) AS all_calls FROM s), n AS (SELECT greatest($all_records, 1) AS records)
         SELECT round(calls::numeric / n.records, 2), round((total_exec_time / greatest(calls, 1))::numeric, 3), round((100 * total_exec_time / greatest(t.all_ms, 1))::numeric, 1) || ' %', q
         FROM s, t, n ORDER BY total_exec_time DESC LIMIT 12"
-    sql -F ' | ' -c "SELECT 'statements per record ' || round(sum(calls)::numeric / greatest((SELECT count(*) FROM records), 1), 1) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')"
+    sql -F ' | ' -c "SELECT 'statements per record ' || round(sum(calls)::numeric / greatest($all_records, 1), 1) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')"
 fi
