@@ -74,6 +74,7 @@ mod review_reports;
 mod roll_call;
 mod roster_import;
 mod school_reports;
+mod schools;
 mod strangers;
 mod student_history;
 mod web_pages;

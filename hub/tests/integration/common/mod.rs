@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use rollcall_hub::attendance::Rules;
 use rollcall_hub::config::{Config, MqttMode};
 use rollcall_hub::store::Db;
+use rollcall_hub::store::postgres::Schema;
 use rollcall_runtime::Settings;
 use rollcall_runtime::clock::{Clock, ManualClock};
 use rollcall_shared::{
@@ -80,6 +81,35 @@ pub async fn start_hub_with(
     rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
     let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
     boot(dir, broker, clock, configure).await
+}
+
+/// A hub of school `school` (its site, and its schema in the PostgreSQL database at `url`)
+/// with its own embedded broker; signing tokens with `share_key`'s key when given, as a
+/// district that signs every school's tokens with one key would.
+pub async fn start_school_hub(url: &str, school: &str, share_key: Option<&TestHub>) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let schema = Schema::try_from(school.to_owned()).unwrap();
+    let site = SiteId::new(school).unwrap();
+    let configure = |c: &mut Config| {
+        c.site = site.clone();
+        c.store.url = Some(url.to_owned());
+        c.store.schema = schema.clone();
+    };
+    let mut config = Config {
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
+    configure(&mut config);
+    // The PostgreSQL client blocks: off the test's executor.
+    let init = move || rollcall_hub::setup::init_store(&config, ADMIN, PASSWORD);
+    tokio::task::spawn_blocking(init).await.unwrap().unwrap();
+    if let Some(other) = share_key {
+        let key = rollcall_hub::auth::key::KEY_FILE;
+        std::fs::copy(other.data_dir.join(key), data_dir.join(key)).unwrap();
+    }
+    let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
+    boot(dir, None, clock, configure).await
 }
 
 /// Stops `hub` and starts a new one on its data directory, its clock where it was, with its
