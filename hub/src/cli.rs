@@ -42,6 +42,13 @@ pub enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// List the schools sharing the PostgreSQL database the configuration names: each one's
+    /// schema version, students, door units (online), records of the last 24 hours and
+    /// review queue.
+    Schools {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a configuration file and print it (secrets redacted).
     CheckConfig { file: PathBuf },
     /// Copy the database into a new file while the hub serves, and check the copy.

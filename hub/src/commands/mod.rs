@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         ),
         Command::Serve { config } => serve::serve(&config),
         Command::Migrate { config } => migrate(&Config::load(&config)?),
+        Command::Schools { config } => schools(&Config::load(&config)?),
         Command::CheckConfig { file } => serve::check_config(&file),
         Command::Backup { to, target } => backup::backup(&sqlite_data_dir(target)?, &to),
         Command::CheckBackup { file } => backup::check(&file),
@@ -81,6 +82,32 @@ fn init(config: &Config, admin_user: &str, password_file: Option<&Path>) -> anyh
 }
 
 /// `migrate`: opening the store migrates it; say what it is now.
+/// The district's schools, one line each.
+fn schools(config: &Config) -> anyhow::Result<()> {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let since = rollcall_shared::UnixMillis::now().0 - DAY_MS;
+    let (schools, odd) = setup::district(config, since)?;
+    println!(
+        "{:<24} {:>7} {:>9} {:>17} {:>12} {:>8}",
+        "school (schema)", "version", "students", "door units (on)", "records 24 h", "pending"
+    );
+    for s in &schools {
+        println!(
+            "{:<24} {:>7} {:>9} {:>17} {:>12} {:>8}",
+            s.schema.as_str(),
+            s.version,
+            s.students,
+            format!("{} ({})", s.devices, s.online),
+            s.records,
+            s.pending
+        );
+    }
+    for name in odd {
+        eprintln!("schema {name:?} holds Rollcall's tables under a name the hub would not use");
+    }
+    Ok(())
+}
+
 fn migrate(config: &Config) -> anyhow::Result<()> {
     setup::open_store(config)?;
     let place = match &config.store.url {

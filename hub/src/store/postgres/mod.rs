@@ -7,6 +7,7 @@
 //! ([`Schema`]): schools sharing one database do not wait for each other. Reads run at
 //! REPEATABLE READ, read-only: one consistent snapshot, like a SQLite reader's.
 
+mod district;
 mod migrations;
 mod pool;
 mod schema;
@@ -24,6 +25,7 @@ use rollcall_runtime::seal::FaceKeys;
 use rusqlite::ToSql;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub use district::SchoolSummary;
 pub use migrations::{migrate, schema_version};
 pub use schema::Schema;
 

@@ -289,7 +289,7 @@ fn schools_sharing_a_database_see_only_their_own_rows_and_do_not_wait_for_each_o
     use std::time::Duration;
 
     use crate::store::fixtures::register_device_in;
-    use crate::store::postgres::{Schema, Target};
+    use crate::store::postgres::{Postgres, Schema, Target};
 
     let server = rollcall_e2e::postgres::Postgres::start()
         .unwrap_or_else(|e| panic!("the PostgreSQL store tests cannot run: {e:#}"));
@@ -398,6 +398,30 @@ fn schools_sharing_a_database_see_only_their_own_rows_and_do_not_wait_for_each_o
     .unwrap();
     assert_eq!(devices(&north_again), devices(&north));
     assert!(!devices(&north_again).contains(&s.to_string()));
+
+    // The district's view: each school with its door units, and a schema holding Rollcall's
+    // tables under a name the hub would not use, set aside rather than written into SQL.
+    server
+        .psql(
+            "district",
+            r#"CREATE SCHEMA "Odd; x"; CREATE TABLE "Odd; x".rollcall_schema (version BIGINT)"#,
+        )
+        .unwrap();
+    let district = Postgres::connect(&Target {
+        url: &url,
+        password: None,
+        ca_file: None,
+        pool_size: 1,
+        schema: &Schema::public(),
+    })
+    .unwrap();
+    let (schools, odd) = district.schools(0).unwrap();
+    let seen: Vec<_> = schools
+        .iter()
+        .map(|s| (s.schema.as_str(), s.devices, s.records))
+        .collect();
+    assert_eq!(seen, [("north", 3, 0), ("public", 0, 0), ("south", 2, 0)]);
+    assert_eq!(odd, ["Odd; x"]);
 
     // Erasing a school is dropping its schema: the other keeps every row.
     server
