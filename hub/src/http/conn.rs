@@ -9,8 +9,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::Request;
@@ -190,20 +190,13 @@ fn timed_out(limit: Duration) -> Response {
     respond(Err(ApiError::Unavailable(message)))
 }
 
-/// Requests in progress on one connection and when the last one ended.
-#[derive(Debug)]
+/// Requests in progress on one connection and when one last began or ended.
+#[derive(Debug, Default)]
 struct Activity {
     in_progress: AtomicUsize,
+    /// When a request last began or ended; `None` before the first.
+    last_change: Mutex<Option<Instant>>,
     changed: Notify,
-}
-
-impl Default for Activity {
-    fn default() -> Self {
-        Self {
-            in_progress: AtomicUsize::new(0),
-            changed: Notify::new(),
-        }
-    }
 }
 
 /// Marks one request in progress until dropped.
@@ -212,33 +205,82 @@ struct Busy(Arc<Activity>);
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
-        self.0.changed.notify_waiters();
+        self.0.changed_now();
     }
 }
 
 impl Activity {
     fn begin(self: &Arc<Self>) -> Busy {
         self.in_progress.fetch_add(1, Ordering::AcqRel);
-        self.changed.notify_waiters();
+        self.changed_now();
         Busy(self.clone())
+    }
+
+    fn changed_now(&self) {
+        *self.last_change.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        self.changed.notify_waiters();
     }
 
     /// Completes when no request began within `first` of the start (a client that sends
     /// nothing, which the header timer does not see while the protocol is still being
-    /// detected), or once no request has been in progress for `idle`.
+    /// detected), or once no request has been in progress for `idle`. Reads the state each
+    /// time rather than counting on a wake-up: a request may have come and gone before this
+    /// is first polled.
     async fn idle_for(&self, first: Duration, idle: Duration) {
-        let mut deadline = Instant::now() + first;
+        let start = Instant::now();
         loop {
+            // Made before the state is read, so that no change after the read is missed.
             let changed = self.changed.notified();
+            if self.in_progress.load(Ordering::Acquire) > 0 {
+                changed.await;
+                continue;
+            }
+            let last = *self.last_change.lock().unwrap_or_else(|p| p.into_inner());
+            let deadline = last.map_or(start + first, |at| at + idle);
+            if deadline <= Instant::now() {
+                return;
+            }
             tokio::select! {
-                _ = changed => deadline = Instant::now() + idle,
-                _ = tokio::time::sleep_until(deadline) => {
-                    if self.in_progress.load(Ordering::Acquire) == 0 {
-                        return;
-                    }
-                    deadline = Instant::now() + idle;
-                }
+                _ = changed => {}
+                _ = tokio::time::sleep_until(deadline) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIRST: Duration = Duration::from_secs(20);
+    const IDLE: Duration = Duration::from_secs(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_came_and_went_before_the_watch_began_starts_the_idle_timer() {
+        let activity = Arc::new(Activity::default());
+        drop(activity.begin());
+        let started = Instant::now();
+        activity.idle_for(FIRST, IDLE).await;
+        assert_eq!(started.elapsed(), IDLE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_is_idle_only_once_no_request_has_run_for_the_idle_time() {
+        let activity = Arc::new(Activity::default());
+        let started = Instant::now();
+        activity.idle_for(FIRST, IDLE).await;
+        assert_eq!(started.elapsed(), FIRST, "nothing ever came");
+
+        let busy = activity.begin();
+        let watch = {
+            let activity = activity.clone();
+            tokio::spawn(async move { activity.idle_for(FIRST, IDLE).await })
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!watch.is_finished(), "a request is still running");
+        drop(busy);
+        let ended = Instant::now();
+        watch.await.unwrap();
+        assert_eq!(ended.elapsed(), IDLE);
     }
 }
