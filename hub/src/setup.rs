@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
 use crate::store::keys::{self, Keyring, KeysError};
-use crate::store::postgres::{Postgres, SchoolSummary, Target};
+use crate::store::postgres::{Postgres, SchoolSummary, SetAside, Target};
 use crate::store::users::{self, Role, User};
 use crate::store::{DATABASE_FILE, Db, StoreError};
 
@@ -155,11 +155,11 @@ pub fn open_unadmitted(config: &Config) -> Result<Db, SetupError> {
 
 /// The schools sharing the PostgreSQL database `[store] url` names (whichever school its
 /// `schema` is), with the records each received since `since` (ms since the epoch); and the
-/// schemas holding Rollcall's tables under a name the hub would not use. Migrates nothing.
+/// schemas left out, with why. Migrates nothing.
 pub fn district(
     config: &Config,
     since: i64,
-) -> Result<(Vec<SchoolSummary>, Vec<String>), SetupError> {
+) -> Result<(Vec<SchoolSummary>, Vec<SetAside>), SetupError> {
     let Some(url) = &config.store.url else {
         return Err(SetupError::Store(StoreError::Config(
             "the schools share a PostgreSQL database: [store] url is not set".into(),

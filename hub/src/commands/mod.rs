@@ -102,8 +102,8 @@ fn schools(config: &Config) -> anyhow::Result<()> {
             s.pending
         );
     }
-    for name in odd {
-        eprintln!("schema {name:?} holds Rollcall's tables under a name the hub would not use");
+    for aside in odd {
+        eprintln!("schema {:?} left out: {}", aside.name, aside.why);
     }
     Ok(())
 }

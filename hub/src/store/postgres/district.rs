@@ -4,13 +4,13 @@
 //! hub names a schema in a statement: each name is checked as a [`Schema`] first).
 
 use super::{Postgres, Schema};
-use crate::store::error::StoreError;
+use crate::store::error::{StoreError, chain};
 
 /// One school of the district, as its tables say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchoolSummary {
     pub schema: Schema,
-    /// Its tables' schema version.
+    /// Its tables' schema version (0 when its version table is empty).
     pub version: i64,
     /// Students on the roll (leavers not counted).
     pub students: i64,
@@ -23,10 +23,19 @@ pub struct SchoolSummary {
     pub pending: i64,
 }
 
+/// A schema holding a `rollcall_schema` table that is not listed as a school.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    pub name: String,
+    pub why: String,
+}
+
 impl Postgres {
     /// Every school in the database, by schema name, with its records received since `since`
-    /// (ms since the epoch); and the schemas whose names the hub would not use, left out.
-    pub fn schools(&self, since: i64) -> Result<(Vec<SchoolSummary>, Vec<String>), StoreError> {
+    /// (ms since the epoch); and the schemas left out, each with why: a name the hub would
+    /// not use, or tables that cannot be read as a school's. One such schema does not keep
+    /// the others from the list.
+    pub fn schools(&self, since: i64) -> Result<(Vec<SchoolSummary>, Vec<SetAside>), StoreError> {
         let mut conn = self.pool.get()?;
         let client = &mut conn.client;
         let names = client.query(
@@ -37,13 +46,16 @@ impl Postgres {
         let (mut schools, mut odd) = (Vec::new(), Vec::new());
         for row in names {
             let name: String = row.get(0);
-            let Ok(schema) = Schema::try_from(name.clone()) else {
-                odd.push(name);
-                continue;
+            let schema = match Schema::try_from(name.clone()) {
+                Ok(schema) => schema,
+                Err(why) => {
+                    odd.push(SetAside { name, why });
+                    continue;
+                }
             };
-            let row = client.query_one(
+            let read = client.query_one(
                 &format!(
-                    "SELECT (SELECT version FROM {s}.rollcall_schema),
+                    "SELECT (SELECT coalesce(max(version), 0) FROM {s}.rollcall_schema),
                             (SELECT count(*) FROM {s}.students WHERE left_at IS NULL),
                             (SELECT count(*) FROM {s}.devices WHERE enabled = 1),
                             (SELECT count(*) FROM {s}.devices WHERE enabled = 1 AND online = 1),
@@ -52,7 +64,15 @@ impl Postgres {
                     s = schema
                 ),
                 &[&since],
-            )?;
+            );
+            let row = match read {
+                Ok(row) => row,
+                Err(e) => {
+                    let why = format!("not readable as a school's tables: {}", chain(&e));
+                    odd.push(SetAside { name, why });
+                    continue;
+                }
+            };
             schools.push(SchoolSummary {
                 schema,
                 version: row.get(0),

@@ -404,7 +404,8 @@ fn schools_sharing_a_database_see_only_their_own_rows_and_do_not_wait_for_each_o
     server
         .psql(
             "district",
-            r#"CREATE SCHEMA "Odd; x"; CREATE TABLE "Odd; x".rollcall_schema (version BIGINT)"#,
+            r#"CREATE SCHEMA "Odd; x"; CREATE TABLE "Odd; x".rollcall_schema (version BIGINT);
+               CREATE SCHEMA emptied; CREATE TABLE emptied.rollcall_schema (version BIGINT)"#,
         )
         .unwrap();
     let district = Postgres::connect(&Target {
@@ -421,7 +422,12 @@ fn schools_sharing_a_database_see_only_their_own_rows_and_do_not_wait_for_each_o
         .map(|s| (s.schema.as_str(), s.devices, s.records))
         .collect();
     assert_eq!(seen, [("north", 3, 0), ("public", 0, 0), ("south", 2, 0)]);
-    assert_eq!(odd, ["Odd; x"]);
+    let odd: Vec<_> = odd.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        odd,
+        ["Odd; x", "emptied"],
+        "a bad name, and no school's tables"
+    );
 
     // Erasing a school is dropping its schema: the other keeps every row.
     server
