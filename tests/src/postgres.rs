@@ -79,6 +79,20 @@ impl Postgres {
             dir,
             tls,
         };
+        // Another test's server may take the port between its pick and this server's bind:
+        // then this one exits saying so, and tries another port.
+        for _ in 0..4 {
+            match server.restart() {
+                Err(e) if server.log().contains("could not bind") => {
+                    eprintln!(
+                        "postgres: port {} was taken, trying another: {e:#}",
+                        server.port
+                    );
+                    server.port = crate::free_port()?;
+                }
+                done => return done.map(|()| server),
+            }
+        }
         server.restart()?;
         Ok(server)
     }
@@ -199,9 +213,12 @@ impl Postgres {
         }
     }
 
+    /// Whether this server takes connections, asked through its own socket directory: a server
+    /// of another test that holds the same port does not answer there.
     fn ready(&self) -> bool {
         Command::new(self.bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-q", "-p", &self.port.to_string(), "-h"])
+            .arg(self.dir.path())
             .status()
             .is_ok_and(|s| s.success())
     }
