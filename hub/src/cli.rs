@@ -68,6 +68,9 @@ pub enum Command {
         /// The hub's configuration (its data directory, site and time zone).
         #[arg(long)]
         config: PathBuf,
+        /// Which school of a configuration that serves several (`[[schools]]`), by site.
+        #[arg(long)]
+        school: Option<String>,
     },
     /// Check a backup file: SQLite's integrity check, its schema version, what it holds.
     CheckBackup { file: PathBuf },
@@ -112,6 +115,9 @@ pub struct Target {
     pub data_dir: Option<PathBuf>,
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Which school of a configuration that serves several (`[[schools]]`), by site.
+    #[arg(long, requires = "config")]
+    pub school: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

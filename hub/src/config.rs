@@ -30,6 +30,7 @@ mod reports;
 mod retention;
 mod roster;
 mod rules;
+mod schools;
 mod secrets;
 mod store;
 mod web_url;
@@ -54,6 +55,7 @@ pub use register::RegisterConfig;
 pub use reports::ReportsConfig;
 pub use retention::RetentionConfig;
 pub use roster::RosterConfig;
+pub use schools::{School, SchoolConfig};
 pub use secrets::Secrets;
 pub use store::StoreConfig;
 pub use web_url::https_or_loopback;
@@ -92,6 +94,9 @@ pub struct Config {
     /// The daily e-mail digest (`[email]`); none when absent.
     pub email: Option<EmailConfig>,
     pub secrets: Secrets,
+    /// The schools this process serves when it serves several (`[[schools]]`); none: it is
+    /// the one school the rest of the file describes.
+    pub schools: Vec<SchoolConfig>,
 }
 
 impl Default for Config {
@@ -120,6 +125,7 @@ impl Default for Config {
             webhooks: Vec::new(),
             email: None,
             secrets: Secrets::default(),
+            schools: Vec::new(),
         }
     }
 }
@@ -142,6 +148,69 @@ impl Config {
     /// `text` over the defaults, without the environment or the rules (tests, examples).
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         rollcall_runtime::config::parse(text, "hub.toml")
+    }
+
+    /// Each school this process serves, with its whole configuration: the file's, or for each
+    /// of `[[schools]]` the file's with that school's own settings over it.
+    pub fn schools(&self) -> Result<Vec<School>, ConfigError> {
+        if self.schools.is_empty() {
+            let whole = School {
+                config: self.clone(),
+                hosts: Vec::new(),
+            };
+            return Ok(vec![whole]);
+        }
+        self.schools.iter().map(|s| self.school_of(s)).collect()
+    }
+
+    /// The configuration of the school whose site is `site`: the whole file when it lists no
+    /// schools (and `site` is its own), else that school's of `[[schools]]`.
+    pub fn school(&self, site: &str) -> Result<Self, ConfigError> {
+        let schools = self.schools()?;
+        let names = || {
+            let names: Vec<_> = schools.iter().map(|s| s.config.site.to_string()).collect();
+            names.join(", ")
+        };
+        match schools.iter().find(|s| s.config.site.as_str() == site) {
+            Some(school) => Ok(school.config.clone()),
+            None => Err(ConfigError::invalid(format!(
+                "no school {site:?} in this configuration (it has: {})",
+                names()
+            ))),
+        }
+    }
+
+    /// The one school a command works on: `site` when given, else the only one there is.
+    pub fn one_school(&self, site: Option<&str>) -> Result<Self, ConfigError> {
+        match site {
+            Some(site) => self.school(site),
+            None if self.schools.len() > 1 => Err(ConfigError::invalid(format!(
+                "this configuration serves {} schools: name one with --school",
+                self.schools.len()
+            ))),
+            None => Ok(self.schools()?.remove(0).config),
+        }
+    }
+
+    /// The file's settings with `school`'s over them.
+    fn school_of(&self, school: &SchoolConfig) -> Result<School, ConfigError> {
+        let mut config = self.clone();
+        config.schools = Vec::new();
+        config.site = school.site.clone();
+        config.store.schema = school.schema().map_err(ConfigError::invalid)?;
+        if let Some(zone) = &school.timezone {
+            config.timezone = zone.clone();
+        }
+        if let Some(attendance) = &school.attendance {
+            config.attendance = attendance.clone();
+        }
+        if let Some(retention) = &school.retention {
+            config.retention = retention.clone();
+        }
+        Ok(School {
+            config,
+            hosts: school.hosts.clone(),
+        })
     }
 
     /// `mqtt.broker`, then `mqtt.other_nodes`, as host and port, leaving out any that is
@@ -203,6 +272,7 @@ impl Settings for Config {
         self.provisioning.validate()?;
         self.validate_outputs()?;
         self.validate_store()?;
+        self.validate_schools()?;
         self.register.validate()?;
         self.reports.validate()?;
         self.attendance.validate()?;
@@ -265,6 +335,32 @@ impl Config {
                 "backup.dir copies the SQLite file; with store.url, back PostgreSQL up with its \
                  own tools (pg_dump, continuous archiving) and leave backup.dir out",
             );
+        }
+        Ok(())
+    }
+
+    /// Several schools in one process share a PostgreSQL database and an external broker (the
+    /// embedded broker signs door units in against one school's table); each school's own
+    /// rules hold with the file's.
+    fn validate_schools(&self) -> Result<(), ConfigError> {
+        if self.schools.is_empty() {
+            return Ok(());
+        }
+        schools::validate(&self.schools).map_err(ConfigError::invalid)?;
+        if self.store.url.is_none() {
+            return invalid(
+                "[[schools]] share a PostgreSQL database: set [store] url (on SQLite, run a \
+                 hub per school, each with its own data directory)",
+            );
+        }
+        if self.mqtt.mode != MqttMode::External {
+            return invalid(
+                "[[schools]] take their door units' records through an external broker: set \
+                 mqtt.mode = \"external\" (the embedded broker serves one school)",
+            );
+        }
+        for school in self.schools()? {
+            school.config.validate_record_windows()?;
         }
         Ok(())
     }

@@ -30,6 +30,7 @@ use crate::http_state::Hub;
 use crate::ingest::mqtt::Link;
 use crate::ingest::process::Ingest;
 use crate::ingest::push::Pusher;
+use crate::ingest::route::Intakes;
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notify::{self, Hooks};
@@ -113,6 +114,12 @@ pub async fn run(
 }
 
 /// [`run`] on sockets the caller bound.
+///
+/// A hub of several schools (`[[schools]]`) runs, for each school, what a hub of one runs
+/// (its store on the shared pool, ingest, gallery pusher, cluster membership, scheduled work)
+/// and shares between them the one broker link, whose intake hands each message to its
+/// school's ingest by the site in its topic, and the one HTTP listener, which answers each
+/// request as the school its host name reaches.
 pub async fn run_on(
     mut config: Config,
     listeners: Listeners,
@@ -121,62 +128,110 @@ pub async fn run_on(
 ) -> Result<(), RunError> {
     let Listeners { http, mqtt } = listeners;
     crate::open_files::fit_caps(&mut config);
-    let db = open_store(&config).await?;
-    upgrade_enrolments(&db, &config, &clock).await?;
+    let schools = config
+        .schools()
+        .map_err(|e| RunError::Store(StoreError::Config(e.to_string())))?;
+    let stores = open_stores(&schools).await?;
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
     let mailer = crate::digests::mailer(&config).map_err(RunError::Email)?;
-    let oidc = config.auth.oidc.as_ref().map(Oidc::new).transpose();
-    let oidc = oidc.map_err(RunError::Oidc)?;
+    let hooks = Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?;
+    let hashing = hashing(&config);
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
     let me = Uuid::new_v4().to_string();
-    let (view_tx, view) = watch::channel(match db.dialect() {
-        crate::store::Dialect::Sqlite => cluster::View::alone(&me),
-        crate::store::Dialect::Postgres => cluster::View::joining(&me),
-    });
-    let parts = Parts {
-        hooks: Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?,
-        hashing: hashing(&config),
-        config: Arc::new(config),
-        db,
-        clock,
-        metrics: Arc::default(),
-        sessions: Sessions::new(),
-        outbound: out_tx,
-        gallery_changed: Arc::new(Notify::new()),
-        cluster: view,
-    };
-    let hub = Arc::new(parts.hub(key, faces, mailer.clone(), oidc));
     let mut tasks = JoinSet::new();
-    let link = parts.broker_link(mqtt).await?;
-    tasks.spawn(link.run(in_tx, out_rx, stop.clone()));
-    tasks.spawn(parts.ingest().run(in_rx, stop.clone()));
-    tasks.spawn(
-        parts
-            .pusher()
-            .run(parts.gallery_changed.clone(), stop.clone()),
+    let mut served = Vec::new();
+    let mut intakes = Vec::new();
+    for (school, db) in schools.into_iter().zip(stores) {
+        upgrade_enrolments(&db, &school.config, &clock).await?;
+        let (view_tx, view) = watch::channel(match db.dialect() {
+            crate::store::Dialect::Sqlite => cluster::View::alone(&me),
+            crate::store::Dialect::Postgres => cluster::View::joining(&me),
+        });
+        let parts = Parts {
+            hooks: hooks.clone(),
+            hashing: hashing.clone(),
+            config: Arc::new(school.config),
+            db,
+            clock: clock.clone(),
+            metrics: Arc::default(),
+            sessions: Sessions::new(),
+            outbound: out_tx.clone(),
+            gallery_changed: Arc::new(Notify::new()),
+            cluster: view,
+        };
+        let oidc = parts.config.auth.oidc.as_ref().map(Oidc::new).transpose();
+        let oidc = oidc.map_err(RunError::Oidc)?;
+        let hub = parts.hub(key.clone(), faces.clone(), mailer.clone(), oidc);
+        let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        tasks.spawn(parts.ingest().run(in_rx, stop.clone()));
+        tasks.spawn(
+            parts
+                .pusher()
+                .run(parts.gallery_changed.clone(), stop.clone()),
+        );
+        tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
+        tasks.spawn(reseal(parts.db.clone()));
+        tasks.spawn(parts.lead(mailer.clone(), stop.clone()));
+        served.push((school.hosts, Arc::new(hub)));
+        intakes.push((parts, in_tx));
+    }
+    let link = broker_link(&config, &intakes, mqtt).await?;
+    let inbound = Intakes::new(
+        intakes
+            .into_iter()
+            .map(|(parts, tx)| (parts.config.site.clone(), tx)),
     );
-    tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
-    tasks.spawn(reseal(parts.db.clone()));
-    tasks.spawn(parts.lead(mailer, stop.clone()));
-    if let Some(listener) = metrics_listener(&parts.config).await? {
+    tasks.spawn(link.run(inbound, out_rx, stop.clone()));
+    let hubs: Vec<Arc<Hub>> = served.iter().map(|(_, hub)| hub.clone()).collect();
+    if let Some(listener) = metrics_listener(&config).await? {
         tasks.spawn(crate::prometheus::serve(
-            hub.clone(),
+            hubs.clone(),
             listener,
             stop.clone(),
         ));
     }
-    tasks.spawn(crate::http::conn::serve(hub, http, tls, stop.clone()));
-    let config = &parts.config;
-    tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
+    let schools = crate::http::Schools::by_host(served);
+    if let Some(schools) = schools {
+        let serving = crate::http::conn::serve(Arc::new(schools), http, tls, stop.clone());
+        tasks.spawn(serving);
+    }
+    for hub in &hubs {
+        let config = &hub.config;
+        tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
+    }
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     join_all(tasks).await;
     Ok(())
+}
+
+/// Each school's store: the first opened as a hub of one school opens it, each other on the
+/// same PostgreSQL pool in its own schema, brought up to date and its face keys checked.
+async fn open_stores(schools: &[crate::config::School]) -> Result<Vec<Db>, RunError> {
+    let Some((first, others)) = schools.split_first() else {
+        return Ok(Vec::new());
+    };
+    let db = open_store(&first.config).await?;
+    let mut stores = vec![db.clone()];
+    for school in others {
+        let (db, config) = (db.clone(), school.config.clone());
+        let opened = tokio::task::spawn_blocking(move || {
+            let db = db.school(&config.store.schema)?;
+            crate::setup::admitted(db, &config).map_err(|e| match e {
+                crate::setup::SetupError::Store(e) => RunError::Store(e),
+                crate::setup::SetupError::FaceKeys(e) => RunError::FaceKeys(e),
+                other => RunError::Store(StoreError::Config(other.to_string())),
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+        stores.push(opened);
+    }
+    Ok(stores)
 }
 
 /// SQLite in the data directory (made when missing), or the shared PostgreSQL database of
@@ -277,12 +332,15 @@ enum BrokerLink {
 impl BrokerLink {
     async fn run(
         self,
-        records: mpsc::Sender<Incoming>,
+        records: Intakes,
         outbound: mpsc::Receiver<Outbound>,
         stop: watch::Receiver<bool>,
     ) {
         match self {
-            BrokerLink::Embedded(broker) => broker.run(records, outbound, stop).await,
+            BrokerLink::Embedded(broker) => match records.only() {
+                Some(records) => broker.run(records.clone(), outbound, stop).await,
+                None => tracing::error!("the embedded broker serves one school"),
+            },
             BrokerLink::External(link) => link.run(records, outbound, stop).await,
         }
     }
@@ -324,28 +382,6 @@ impl Parts {
             mailer,
             cluster: self.cluster.clone(),
         }
-    }
-
-    /// The embedded broker (on `mqtt`, else `mqtt.embedded.listen`) or the external one's
-    /// client, as configured.
-    async fn broker_link(&self, mqtt: Option<TcpListener>) -> Result<BrokerLink, RunError> {
-        let (config, metrics) = (&self.config, self.metrics.clone());
-        Ok(match config.mqtt.mode {
-            MqttMode::Embedded => BrokerLink::Embedded(
-                embedded_broker(
-                    config,
-                    mqtt,
-                    self.db.clone(),
-                    metrics,
-                    self.hashing.clone(),
-                    self.sessions.clone(),
-                )
-                .await?,
-            ),
-            MqttMode::External => {
-                BrokerLink::External(Link::new(config, metrics).map_err(RunError::BrokerTls)?)
-            }
-        })
     }
 
     fn ingest(&self) -> Ingest {
@@ -454,6 +490,42 @@ impl Parts {
             tasks.spawn(backups(config.clone(), dir, clock.clone(), stop.clone()));
         }
     }
+}
+
+/// The embedded broker (on `mqtt`, else `mqtt.embedded.listen`) for the one school it may
+/// serve, or the external one's client for every school, as configured.
+async fn broker_link(
+    config: &Config,
+    schools: &[(Parts, mpsc::Sender<Incoming>)],
+    mqtt: Option<TcpListener>,
+) -> Result<BrokerLink, RunError> {
+    Ok(match config.mqtt.mode {
+        MqttMode::Embedded => {
+            let [(school, _)] = schools else {
+                return Err(RunError::Store(StoreError::Config(
+                    "the embedded broker serves one school: [[schools]] need mqtt.mode = \"external\"".into(),
+                )));
+            };
+            BrokerLink::Embedded(
+                embedded_broker(
+                    &school.config,
+                    mqtt,
+                    school.db.clone(),
+                    school.metrics.clone(),
+                    school.hashing.clone(),
+                    school.sessions.clone(),
+                )
+                .await?,
+            )
+        }
+        MqttMode::External => {
+            let schools = schools
+                .iter()
+                .map(|(s, _)| (s.config.site.clone(), s.metrics.clone()))
+                .collect();
+            BrokerLink::External(Link::new(config, schools).map_err(RunError::BrokerTls)?)
+        }
+    })
 }
 
 /// The embedded broker on `listener`, or on `mqtt.embedded.listen`.

@@ -64,7 +64,8 @@ pub fn init(data_dir: &Path, admin: &str, password: &str) -> Result<User, SetupE
 
 /// Creates the data directory (mode 0700), the database (SQLite in the data directory, or the
 /// schema in the PostgreSQL database `[store] url` names, which must hold no users yet), the
-/// face key file, the signing key and the first admin.
+/// face key file, the signing key and the first admin. On PostgreSQL a signing key already in
+/// the data directory is kept: it is the hub's, and each school a hub serves is made in turn.
 pub fn init_store(config: &Config, admin: &str, password: &str) -> Result<User, SetupError> {
     let data_dir = &config.data_dir;
     create_data_dir(data_dir).map_err(|source| SetupError::CreateDir {
@@ -87,7 +88,9 @@ pub fn init_store(config: &Config, admin: &str, password: &str) -> Result<User, 
             db
         }
     };
-    SigningKey::create(data_dir)?;
+    if config.store.url.is_none() || !data_dir.join(crate::auth::key::KEY_FILE).exists() {
+        SigningKey::create(data_dir)?;
+    }
     add_user(&db, admin, admin, Role::Admin, password, None)
 }
 

@@ -47,7 +47,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig { file } => serve::check_config(&file),
         Command::Backup { to, target } => backup::backup(&sqlite_data_dir(target)?, &to),
         Command::CheckBackup { file } => backup::check(&file),
-        Command::Export { to, config } => backup::export(&Config::load(&config)?, &to),
+        Command::Export { to, config, school } => {
+            let config = Config::load(&config)?.one_school(school.as_deref())?;
+            backup::export(&config, &to)
+        }
         Command::Restore { file, target } => backup::restore(&file, &sqlite_data_dir(target)?),
         Command::Device(cmd) => device::run(cmd),
         Command::Roster(cmd) => roster::run(cmd),
@@ -108,15 +111,25 @@ fn schools(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Brings every school the configuration serves up to date.
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    setup::open_store(config)?;
-    let place = match &config.store.url {
-        Some(url) => format!("PostgreSQL database {url}"),
-        None => format!("SQLite database {}", config.database_path().display()),
-    };
-    println!(
-        "{place} is at schema version {}",
-        crate::store::schema_version()
-    );
+    for school in config.schools()? {
+        let config = &school.config;
+        setup::open_store(config)?;
+        let place = match &config.store.url {
+            Some(url) if !config.store.schema.is_public() => {
+                format!(
+                    "School {} in PostgreSQL database {url}",
+                    config.store.schema
+                )
+            }
+            Some(url) => format!("PostgreSQL database {url}"),
+            None => format!("SQLite database {}", config.database_path().display()),
+        };
+        println!(
+            "{place} is at schema version {}",
+            crate::store::schema_version()
+        );
+    }
     Ok(())
 }

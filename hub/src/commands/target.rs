@@ -23,15 +23,15 @@ pub(super) fn sqlite_data_dir(target: Target) -> anyhow::Result<PathBuf> {
     Ok(config.data_dir)
 }
 
-/// The hub a command works on: its configuration file, or the defaults with the data
-/// directory given.
+/// The hub a command works on: its configuration file (the school `--school` names, when the
+/// file serves several), or the defaults with the data directory given.
 pub(super) fn config(target: Target) -> anyhow::Result<Config> {
     match (target.data_dir, target.config) {
         (Some(data_dir), _) => Ok(Config {
             data_dir,
             ..Config::default()
         }),
-        (None, Some(config)) => Ok(Config::load(&config)?),
+        (None, Some(config)) => Ok(Config::load(&config)?.one_school(target.school.as_deref())?),
         (None, None) => bail!("say which hub: --data-dir DIR or --config FILE"),
     }
 }

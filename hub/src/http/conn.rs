@@ -27,9 +27,8 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use warp::reply::Response;
 
-use super::{ApiError, respond, routes_from};
+use super::{ApiError, Schools, respond, routes_from};
 use crate::config::HttpConfig;
-use crate::http_state::Hub;
 
 /// How long open connections may take to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,12 +56,12 @@ impl From<&HttpConfig> for ConnLimits {
 /// Serves the API on `listener` (HTTPS when `tls` is given) until `stop` turns true, then lets
 /// open connections finish for a bounded time.
 pub async fn serve(
-    hub: Arc<Hub>,
+    schools: Arc<Schools>,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let limits = ConnLimits::from(&hub.config.http);
+    let limits = ConnLimits::from(&schools.first().config.http);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let mut connections = JoinSet::new();
     let mut full = false;
@@ -79,7 +78,7 @@ pub async fn serve(
                         continue;
                     };
                     full = false;
-                    let conn = connection(hub.clone(), tls.clone(), tcp, remote, limits, stop.clone());
+                    let conn = connection(schools.clone(), tls.clone(), tcp, remote, limits, stop.clone());
                     connections.spawn(async move {
                         conn.await;
                         drop(permit);
@@ -101,7 +100,7 @@ pub async fn serve(
 
 /// One client: the TLS handshake if configured, then HTTP.
 async fn connection(
-    hub: Arc<Hub>,
+    schools: Arc<Schools>,
     tls: Option<TlsAcceptor>,
     tcp: TcpStream,
     remote: SocketAddr,
@@ -109,17 +108,17 @@ async fn connection(
     stop: watch::Receiver<bool>,
 ) {
     let Some(acceptor) = tls else {
-        return http(hub, tcp, remote, limits, stop).await;
+        return http(schools, tcp, remote, limits, stop).await;
     };
     if let Some(stream) = super::tls::handshake(&acceptor, tcp, remote, limits.header_timeout).await
     {
-        http(hub, stream, remote, limits, stop).await;
+        http(schools, stream, remote, limits, stop).await;
     }
 }
 
 /// HTTP/1.1 or HTTP/2 on `io` until the client closes, a limit closes it or the hub stops.
 async fn http<I>(
-    hub: Arc<Hub>,
+    schools: Arc<Schools>,
     io: I,
     remote: SocketAddr,
     limits: ConnLimits,
@@ -128,7 +127,7 @@ async fn http<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::default());
-    let service = timed_service(hub, remote, limits.request_timeout, activity.clone());
+    let service = timed_service(schools, remote, limits.request_timeout, activity.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -155,7 +154,7 @@ async fn http<I>(
 
 /// The API's routes for one client, each request answered 503 past `limit`.
 fn timed_service(
-    hub: Arc<Hub>,
+    schools: Arc<Schools>,
     remote: SocketAddr,
     limit: Duration,
     activity: Arc<Activity>,
@@ -163,7 +162,7 @@ fn timed_service(
 + Clone
 + Send
 + 'static {
-    let routes = TowerToHyperService::new(warp::service(routes_from(hub, Some(remote))));
+    let routes = TowerToHyperService::new(warp::service(routes_from(schools, Some(remote))));
     let service = move |request| {
         let answer = routes.call(request);
         let busy = activity.begin();

@@ -36,6 +36,7 @@ mod roll_call;
 mod roster;
 mod router;
 pub(crate) mod school_reports;
+mod schools;
 mod sessions;
 mod strangers;
 mod students;
@@ -53,6 +54,7 @@ use bytes::Buf;
 use futures_util::{Stream, StreamExt};
 use warp::Filter;
 use warp::filters::BoxedFilter;
+use warp::http::uri::Authority;
 use warp::http::{HeaderMap, Method, header};
 use warp::path::Tail;
 use warp::reply::{Reply as _, Response};
@@ -60,25 +62,31 @@ use warp::reply::{Reply as _, Response};
 pub use error::ApiError;
 pub use request::{Reply, Request};
 pub use router::ROUTES;
+pub use schools::Schools;
 
 use dispatch::{BodyStream, Head};
+use input::clip;
 
 use crate::http_state::Hub;
 
-/// The whole API as one warp filter, with the client address from the connection.
+/// The whole API of one school as one warp filter, with the client address from the
+/// connection.
 pub fn routes(hub: Arc<Hub>) -> BoxedFilter<(Response,)> {
-    routes_from(hub, None)
+    routes_from(Arc::new(Schools::one(hub)), None)
 }
 
-/// The whole API; `remote` names the client when the connection is served outside warp.
-pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Response,)> {
+/// The whole API of every school served, each request answered by the school its host name
+/// reaches ([`Schools`]); `remote` names the client when the connection is served outside
+/// warp.
+pub fn routes_from(schools: Arc<Schools>, remote: Option<SocketAddr>) -> BoxedFilter<(Response,)> {
     let remote_addr = match remote {
         Some(addr) => warp::any().map(move || Some(addr)).boxed(),
         None => warp::addr::remote().boxed(),
     };
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
-    let hsts = hub.config.http.tls.is_some();
+    let hsts = schools.first().config.http.tls.is_some();
     let api = warp::path!("api" / "v1" / ..)
+        .and(warp::host::optional())
         .and(warp::method())
         .and(warp::path::tail())
         .and(query)
@@ -86,13 +94,16 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
         .and(remote_addr)
         .and(warp::body::stream())
         .then(
-            move |method: Method,
+            move |host: Option<Authority>,
+                  method: Method,
                   tail: Tail,
                   query: String,
                   headers: HeaderMap,
                   remote: Option<SocketAddr>,
                   body| {
-                let hub = hub.clone();
+                let host = host.as_ref().map(Authority::as_str);
+                let school = schools.pick(host).cloned();
+                let nowhere = host.map_or_else(|| "(none)".to_owned(), clip);
                 let head = Head {
                     method,
                     path: format!("/{}", tail.as_str()),
@@ -102,6 +113,10 @@ pub fn routes_from(hub: Arc<Hub>, remote: Option<SocketAddr>) -> BoxedFilter<(Re
                 };
                 let body = boxed(body);
                 async move {
+                    let Some(hub) = school else {
+                        let why = format!("no school of this hub answers at the host {nowhere}");
+                        return respond(Err(ApiError::NotFound(why)));
+                    };
                     let (started, method, remote) =
                         (Instant::now(), head.method.clone(), head.remote);
                     let (result, served) = dispatch::answer(&hub, head, body).await;

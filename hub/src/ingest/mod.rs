@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod mqtt;
 pub mod process;
 pub mod push;
+pub mod route;
 pub mod vet;
 
 pub use metrics::Metrics;

@@ -26,6 +26,7 @@ use rumqttc::{
 use tokio::sync::{mpsc, watch};
 
 use super::metrics::add;
+use super::route::Intakes;
 use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::config::{Config, MqttTransport};
 
@@ -68,21 +69,27 @@ fn options(config: &Config, id: &str, host: String, port: u16) -> Result<MqttOpt
     Ok(options)
 }
 
-/// Subscribes the intake to every door unit's uplink channels of `site` after `after`, from a
-/// task of its own: the intake's event loop, which alone makes room in its request queue, keeps
-/// running meanwhile (a subscription dropped for a full queue would leave the hub deaf until
-/// its next reconnection). With `shared`, records through the school's hubs' shared
-/// subscription.
-fn subscribe(client: &AsyncClient, site: &SiteId, shared: bool, after: Duration) {
-    let (client, site) = (client.clone(), site.clone());
+/// Subscribes the intake to every door unit's uplink channels of each of `sites` after
+/// `after`, from a task of its own: the intake's event loop, which alone makes room in its
+/// request queue, keeps running meanwhile (a subscription dropped for a full queue would leave
+/// the hub deaf until its next reconnection). With `shared`, records through each school's
+/// hubs' shared subscription.
+fn subscribe(client: &AsyncClient, sites: &[SiteId], shared: bool, after: Duration) {
+    let filters: Vec<_> = sites
+        .iter()
+        .flat_map(|site| {
+            [Channel::Records, Channel::Status, Channel::Requests].map(|c| {
+                let filter = match c {
+                    Channel::Records if shared => shared_hub_filter(site, c),
+                    _ => hub_filter(site, c),
+                };
+                SubscribeFilter::new(filter, QoS::AtLeastOnce)
+            })
+        })
+        .collect();
+    let client = client.clone();
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
-        let filter = |c| match c {
-            Channel::Records if shared => shared_hub_filter(&site, c),
-            _ => hub_filter(&site, c),
-        };
-        let filters = [Channel::Records, Channel::Status, Channel::Requests]
-            .map(|c| SubscribeFilter::new(filter(c), QoS::AtLeastOnce));
         if let Err(e) = client.subscribe_many(filters).await {
             tracing::error!("cannot subscribe: {e}");
         }
@@ -101,15 +108,37 @@ pub struct Link {
     /// The options for each node of the broker, in the order they are tried: the embedded
     /// broker or a single external one has one; a clustered external broker one per node.
     nodes: Vec<MqttOptions>,
-    site: SiteId,
+    /// The sites of the schools whose door units it hears.
+    sites: Vec<SiteId>,
     /// Records through a shared subscription (`[mqtt] shared_subscriptions`).
     shared: bool,
-    metrics: Arc<Metrics>,
+    metrics: LinkMetrics,
+}
+
+/// The counters of every school the link carries: its state and its errors are each one's.
+#[derive(Debug, Clone)]
+struct LinkMetrics(Arc<[Arc<Metrics>]>);
+
+impl LinkMetrics {
+    fn connected(&self, up: bool) {
+        for m in self.0.iter() {
+            m.mqtt_connected.store(up, Ordering::Relaxed);
+        }
+    }
+
+    fn broker_error(&self) {
+        self.0.iter().for_each(|m| add(&m.broker_errors, 1));
+    }
+
+    fn publish_failure(&self) {
+        self.0.iter().for_each(|m| add(&m.publish_failures, 1));
+    }
 }
 
 impl Link {
-    /// The link `config` describes; fails when its TLS files cannot be used.
-    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Result<Self, TlsError> {
+    /// The link `config` describes, for the door units of `schools` (each school's site and
+    /// counters); fails when its TLS files cannot be used.
+    pub fn new(config: &Config, schools: Vec<(SiteId, Arc<Metrics>)>) -> Result<Self, TlsError> {
         let mut addresses = config.mqtt_nodes();
         if addresses.is_empty() {
             addresses.push(("127.0.0.1".into(), 1883));
@@ -119,18 +148,19 @@ impl Link {
             .into_iter()
             .map(|(host, port)| options(config, &id, host, port))
             .collect::<Result<_, _>>()?;
+        let (sites, metrics): (Vec<_>, Vec<_>) = schools.into_iter().unzip();
         Ok(Self {
             nodes,
-            site: config.site.clone(),
+            sites,
             shared: config.mqtt.shared_subscriptions,
-            metrics,
+            metrics: LinkMetrics(metrics.into()),
         })
     }
 
     /// Runs both connections until shutdown.
     pub async fn run(
         self,
-        inbound: mpsc::Sender<Incoming>,
+        inbound: Intakes,
         outbound: mpsc::Receiver<Outbound>,
         shutdown: watch::Receiver<bool>,
     ) {
@@ -141,13 +171,13 @@ impl Link {
     }
 
     /// Reads what door units publish into `inbound` until shutdown.
-    async fn intake(&self, inbound: mpsc::Sender<Incoming>, mut shutdown: watch::Receiver<bool>) {
+    async fn intake(&self, inbound: Intakes, mut shutdown: watch::Receiver<bool>) {
         let mut intake = Connection::open(&self.nodes, Role::Intake, self.metrics.clone());
         while let Some(event) = intake.next(&mut shutdown).await {
             match event {
                 Event::Incoming(Packet::ConnAck(_)) => {
                     tracing::info!("connected to the broker");
-                    subscribe(&intake.client, &self.site, self.shared, Duration::ZERO);
+                    subscribe(&intake.client, &self.sites, self.shared, Duration::ZERO);
                 }
                 Event::Incoming(Packet::SubAck(ack)) => self.on_suback(&intake.client, &ack),
                 Event::Incoming(Packet::Publish(p)) => {
@@ -178,9 +208,9 @@ impl Link {
             tracing::warn!(
                 "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
             );
-            subscribe(client, &self.site, self.shared, RESUBSCRIBE);
+            subscribe(client, &self.sites, self.shared, RESUBSCRIBE);
         } else {
-            self.metrics.mqtt_connected.store(true, Ordering::Relaxed);
+            self.metrics.connected(true);
         }
     }
 }
@@ -203,12 +233,12 @@ struct Connection {
     nodes: Vec<MqttOptions>,
     node: usize,
     backoff: Duration,
-    metrics: Arc<Metrics>,
+    metrics: LinkMetrics,
 }
 
 impl Connection {
     /// A connection for `role` to the first of `nodes`.
-    fn open(nodes: &[MqttOptions], role: Role, metrics: Arc<Metrics>) -> Self {
+    fn open(nodes: &[MqttOptions], role: Role, metrics: LinkMetrics) -> Self {
         let nodes: Vec<MqttOptions> = nodes
             .iter()
             .map(|node| {
@@ -251,7 +281,7 @@ impl Connection {
                 Err(e) => e,
             };
             self.down();
-            add(&self.metrics.broker_errors, 1);
+            self.metrics.broker_error();
             let backoff = self.backoff;
             tracing::warn!("broker connection: {e}; retrying in {backoff:?}");
             if self.nodes.len() > 1 {
@@ -282,7 +312,7 @@ impl Connection {
                 let queued = client.publish(out.topic, QoS::AtLeastOnce, false, out.payload);
                 if let Err(e) = queued.await {
                     // Only when the event loop is gone: the hub is stopping.
-                    add(&metrics.publish_failures, 1);
+                    metrics.publish_failure();
                     tracing::warn!("cannot queue a publish: {e}");
                     return;
                 }
@@ -305,7 +335,7 @@ impl Connection {
     /// The connection is down: the link is, when this is its intake.
     fn down(&self) {
         if self.role == Role::Intake {
-            self.metrics.mqtt_connected.store(false, Ordering::Relaxed);
+            self.metrics.connected(false);
         }
     }
 }

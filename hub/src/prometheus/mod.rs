@@ -11,6 +11,7 @@
 //! hubs of several schools keeps their figures apart.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::collector::Collector;
@@ -29,6 +30,26 @@ use crate::ingest::Metrics;
 use crate::ingest::metrics::MetricsSnapshot;
 use crate::store::StoreError;
 use crate::timings::Timings;
+
+/// The answer to a scrape that names no school this hub serves: 404, with the ones it does.
+fn unknown_school(
+    site: Option<&str>,
+    exporters: &HashMap<String, (Arc<Hub>, Arc<Exporter>)>,
+) -> warp::reply::Response {
+    let mut served: Vec<&str> = exporters.keys().map(String::as_str).collect();
+    served.sort_unstable();
+    let asked = match site {
+        Some(site) => format!(
+            "this hub serves no school {:?}",
+            crate::http::input::clip(site)
+        ),
+        None => "this hub serves several schools: name one, /metrics?school=<site>".to_owned(),
+    };
+    let text = format!("{asked}; it serves: {}\n", served.join(", "));
+    let mut response = warp::reply::Response::new(text.into());
+    *response.status_mut() = warp::http::StatusCode::NOT_FOUND;
+    response
+}
 
 /// What is read from the database and the broker at each scrape.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,29 +107,46 @@ impl Exporter {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until `stop` turns true.
-pub async fn serve(hub: Arc<Hub>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+/// Serves `GET /metrics` on `listener` until `stop` turns true: the school's, or on a hub of
+/// several schools `GET /metrics?school=<site>` for each (a scrape target per school, each
+/// sample labelled with it).
+pub async fn serve(schools: Vec<Arc<Hub>>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("Prometheus metrics on http://{addr}/metrics");
     }
-    let exporter = Exporter::new(&hub.config.site, &hub.metrics.timings, &hub.metrics);
-    let exporter = Arc::new(exporter);
-    let metrics = warp::path!("metrics").and(warp::get()).then(move || {
-        let (hub, exporter) = (hub.clone(), exporter.clone());
-        async move {
-            let text = exporter.render(hub.metrics.snapshot(), gauges(&hub).await);
-            let mut response = warp::reply::Response::new(text.into());
-            response.headers_mut().insert(
-                warp::http::header::CONTENT_TYPE,
-                // prometheus-client writes OpenMetrics (`# EOF`, counters' samples `_total`):
-                // said as such, a scraper reads each counter under its declared family.
-                warp::http::HeaderValue::from_static(
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                ),
-            );
-            response
-        }
-    });
+    let only = (schools.len() == 1).then(|| schools[0].config.site.to_string());
+    let exporters: HashMap<String, (Arc<Hub>, Arc<Exporter>)> = schools
+        .into_iter()
+        .map(|hub| {
+            let exporter = Exporter::new(&hub.config.site, &hub.metrics.timings, &hub.metrics);
+            (hub.config.site.to_string(), (hub, Arc::new(exporter)))
+        })
+        .collect();
+    let exporters = Arc::new(exporters);
+    let query = warp::query::<HashMap<String, String>>();
+    let metrics = warp::path!("metrics").and(warp::get()).and(query).then(
+        move |query: HashMap<String, String>| {
+            let exporters = exporters.clone();
+            let site = query.get("school").cloned().or_else(|| only.clone());
+            async move {
+                let Some((hub, exporter)) = site.as_ref().and_then(|s| exporters.get(s)) else {
+                    return unknown_school(site.as_deref(), &exporters);
+                };
+                let text = exporter.render(hub.metrics.snapshot(), gauges(hub).await);
+                let mut response = warp::reply::Response::new(text.into());
+                response.headers_mut().insert(
+                    warp::http::header::CONTENT_TYPE,
+                    // prometheus-client writes OpenMetrics (`# EOF`, counters' samples
+                    // `_total`): said as such, a scraper reads each counter under its
+                    // declared family.
+                    warp::http::HeaderValue::from_static(
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    ),
+                );
+                response
+            }
+        },
+    );
     warp::serve(metrics)
         .incoming(listener)
         .graceful(async move {

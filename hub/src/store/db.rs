@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use super::error::StoreError;
 use super::keyring::Keyring;
 use super::migrations;
-use super::postgres::{Postgres, Target};
+use super::postgres::{Postgres, Schema, Target};
 use super::sql::{Dialect, Sql, SqliteSql};
 
 /// The database file inside the data directory.
@@ -71,6 +71,20 @@ impl Db {
     pub fn open_postgres(target: &Target<'_>, keys: Keyring) -> Result<Self, StoreError> {
         let engine = Engine::Postgres(Postgres::open(target)?);
         Ok(Self { engine, keys })
+    }
+
+    /// Another school of the same PostgreSQL database, on this handle's connections and keys,
+    /// its schema brought up to date ([`Postgres::school`]). SQLite holds one school.
+    pub fn school(&self, schema: &Schema) -> Result<Self, StoreError> {
+        match &self.engine {
+            Engine::Postgres(pg) => Ok(Self {
+                engine: Engine::Postgres(pg.school(schema)?),
+                keys: self.keys.clone(),
+            }),
+            Engine::Sqlite(_) => Err(StoreError::Config(
+                "schools served by one hub share a PostgreSQL database ([store] url)".into(),
+            )),
+        }
     }
 
     /// The keys faces are sealed with.

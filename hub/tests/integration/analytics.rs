@@ -29,7 +29,7 @@ fn rates(c: &Value) -> Vec<&Value> {
 async fn classes_month_by_month_with_the_ones_at_risk() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let ada = &s.students[0];
     // 8A meets on Tuesdays; Cy missed October and came every week of November.
     let a8 = admin.created("/classes", json!({"name": "8A"})).await["id"]

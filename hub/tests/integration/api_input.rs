@@ -25,7 +25,7 @@ fn message(body: &Value) -> &str {
 async fn dates_outside_the_register_years_are_refused_not_fatal() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     for path in [
         "/sessions?date=%2B262142-12-31",
         "/today?date=%2B262142-12-31",
@@ -54,7 +54,7 @@ async fn dates_outside_the_register_years_are_refused_not_fatal() {
 async fn timetable_times_are_strict_hh_mm() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     for (start, end) in [("1092:16", "10:00"), ("9:00", "10:00"), ("09:00", "24:01")] {
         let slot = json!({"class_id": school.class, "room": "Lab 3", "weekday": 2,
             "start": start, "end": end});
@@ -160,7 +160,7 @@ async fn names_are_bounded_and_bodies_over_the_json_limit_are_refused() {
 async fn unknown_paths_are_404_for_everyone_and_admin_paths_403_for_teachers() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let (status, _) = school.teacher.get("/users/x/y").await;
     assert_eq!(
         status,

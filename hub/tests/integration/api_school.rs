@@ -11,7 +11,7 @@ use crate::common::*;
 async fn crud_of_classes_students_and_timetable_is_audited() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
 
     let (status, class) = admin
         .put(
@@ -92,7 +92,7 @@ async fn crud_of_classes_students_and_timetable_is_audited() {
 async fn a_teacher_sees_only_their_own_classes() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     admin
         .created(
             "/users",
@@ -168,7 +168,7 @@ async fn devices_are_registered_listed_and_disabled_by_admins() {
 async fn a_student_has_a_year_group_form_birth_date_and_an_active_flag() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let (ada, bo) = (&school.students[0], &school.students[1]);
 
     let cy = admin

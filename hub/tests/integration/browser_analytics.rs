@@ -14,7 +14,7 @@ use crate::common::*;
 async fn a_teacher_sees_their_class_month_by_month() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let ada = &s.students[0];
     let present = json!({"mark": "present", "reason": "register taken by hand"});
     for day in [

@@ -19,7 +19,7 @@ async fn asked(b: &Browser, text: &str) {
 async fn an_admin_sees_the_lessons_a_holiday_removes_before_saving_it() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    seed_school(&hub, &admin).await;
+    seed_school(&admin).await;
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.open("/").await;

@@ -16,7 +16,7 @@ use crate::common::{self, *};
 async fn a_teacher_reads_a_students_history_from_the_today_page() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let ada = s.students[0].clone();
     let term = json!({"name": "Autumn 2026", "first_day": "2026-11-23", "last_day": "2026-12-18"});
     admin.created("/calendar/terms", term).await;

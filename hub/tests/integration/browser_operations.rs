@@ -36,7 +36,7 @@ async fn an_admin_sees_deliveries_that_fail_and_the_backups_taken() {
     })
     .await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     assert_eq!(s.teacher.get("/backups").await.0, StatusCode::FORBIDDEN);
     assert_eq!(
         s.teacher.get("/webhooks/deliveries").await.0,

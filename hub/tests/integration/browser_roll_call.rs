@@ -14,7 +14,7 @@ use crate::common::{self, *};
 async fn a_teacher_runs_a_fire_drill_from_a_phone() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     store(
         &hub,

@@ -45,7 +45,7 @@ async fn person(hub: &TestHub, device: &str, axis: usize) -> String {
 async fn an_admin_dismisses_assigns_and_enrols_strangers_in_the_browser() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let xena = person(&hub, &s.device, 10).await;
     let yann = person(&hub, &s.device, 11).await;
     let zoe = person(&hub, &s.device, 12).await;

@@ -13,7 +13,7 @@ const TIMETABLE: &str = "section[aria-labelledby=timetable-title]";
 async fn an_admin_moves_a_lesson_from_next_week_and_this_week_keeps_it() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     b.open("/").await;

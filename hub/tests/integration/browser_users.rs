@@ -128,7 +128,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
 async fn a_teacher_chooses_their_digest_and_the_class_their_pages_open_on() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let tess_id = s.teacher.get("/auth/me").await.1["user_id"].clone();
     // A second class of hers, which she makes her default.
     let second = admin

@@ -20,7 +20,7 @@ fn days(side: &Value) -> Vec<&str> {
 async fn a_holiday_on_a_future_monday_removes_that_lesson_and_saves_nothing() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    seed_school(&hub, &admin).await;
+    seed_school(&admin).await;
     let change = json!({"holiday": {"day": "2026-11-30", "name": "Snow day"}});
     let (status, p) = admin.post("/calendar/preview", change).await;
     assert_eq!(status, StatusCode::OK, "{p}");
@@ -62,7 +62,7 @@ async fn a_holiday_on_a_future_monday_removes_that_lesson_and_saves_nothing() {
 async fn a_term_that_excludes_dates_removes_their_lessons_but_never_a_past_one() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    seed_school(&hub, &admin).await;
+    seed_school(&admin).await;
     let autumn =
         json!({"term": {"name": "Autumn", "first_day": "2026-09-01", "last_day": "2026-12-04"}});
     let (status, p) = admin.post("/calendar/preview", autumn).await;
@@ -101,7 +101,7 @@ async fn a_term_that_excludes_dates_removes_their_lessons_but_never_a_past_one()
 async fn bad_changes_are_400_unknown_ones_404_and_teachers_403() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     for bad in [
         json!({}),
         json!({"holiday": {"day": "2026-13-01", "name": "x"}}),

@@ -77,7 +77,7 @@ fn len(v: &Value) -> usize {
 async fn every_csv_file_reads_back_whole_with_formulas_defused() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     for name in [FORMULA, COMMAS] {
         let id = admin.created("/students", json!({"name": name})).await["id"]
             .as_str()

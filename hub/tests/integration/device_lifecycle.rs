@@ -29,7 +29,7 @@ async fn row(admin: &Api, id: DeviceId) -> Value {
 async fn a_moved_unit_gets_its_new_rooms_gallery_at_once_and_names_stay_unique() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::login(&hub, device, &school.device_secret).await;
     let request = GalleryRequest {
@@ -85,7 +85,7 @@ async fn a_moved_unit_gets_its_new_rooms_gallery_at_once_and_names_stay_unique()
 async fn a_retired_unit_is_cut_off_at_once_and_its_records_stay() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let door = Door::login(&hub, device, &school.device_secret).await;
     let sent = record(

@@ -139,7 +139,7 @@ async fn each_teacher_with_something_to_say_gets_one_digest_at_its_local_time() 
     let (sink, configure) = sink_and_settings(dir.path()).await;
     let hub = start_hub_with(None, configure.clone()).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let tess = user_id(&admin, "tess").await;
     let (status, _) = admin
         .send(
@@ -316,7 +316,7 @@ async fn a_relay_that_refuses_is_tried_again_later_and_the_failure_is_visible() 
     let smtp = format!("127.0.0.1:{}", sink.port);
     let hub = start_hub_with(None, move |c| c.email = Some(relay(smtp, Security::None))).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let tess = user_id(&admin, "tess").await;
     admin
         .send(
@@ -466,7 +466,7 @@ async fn each_user_chooses_their_own_digest_time_or_none() {
     let (sink, configure) = sink_and_settings(dir.path()).await;
     let hub = start_hub_with(None, configure).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let nora = admin
         .created(
             "/users",

@@ -70,7 +70,7 @@ async fn device_row(admin: &Api, id: DeviceId) -> Value {
 async fn a_device_logged_in_with_its_secret_has_its_records_stored_and_acked() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::login(&hub, device, &school.device_secret).await;
 
@@ -153,7 +153,7 @@ async fn wrong_missing_unknown_and_disabled_logins_are_refused() {
 async fn a_device_can_neither_publish_nor_subscribe_as_another() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let victim: DeviceId = school.device.parse().unwrap();
     let (attacker, secret) = register(&admin, "door-2").await;
 
@@ -274,7 +274,7 @@ async fn door_units_connect_over_tls_when_configured() {
     std::fs::write(&files.key, made.signing_key.serialize_pem()).unwrap();
     let hub = start_hub_with(None, |c| c.mqtt.embedded.tls = Some(files)).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
 
     let mut opts = options(hub.mqtt_addr, device, Some(&school.device_secret));

@@ -57,7 +57,7 @@ fn whereabouts<'a>(on_site: &'a Value, name: &str) -> &'a Value {
 async fn doors_in_and_out_say_who_is_here_and_who_left_a_lesson_early() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     let (gate_in, gate_in_secret) = unit(&admin, "gate-in", "Main gate", "in").await;
     let (gate_out, gate_out_secret) = unit(&admin, "gate-out", "Main gate", "out").await;

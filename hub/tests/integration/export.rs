@@ -27,7 +27,7 @@ fn file(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> 
 async fn an_admin_exports_the_schools_data_without_faces_or_secrets() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::login(&hub, device, &school.device_secret).await;
     let sent = record(
@@ -133,7 +133,7 @@ fn json_of(files: &std::collections::BTreeMap<String, Vec<u8>>, name: &str) -> V
 async fn a_students_archive_holds_everything_kept_about_them_and_nothing_after_erasure() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let ada = &school.students[0];
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::login(&hub, device, &school.device_secret).await;

@@ -169,7 +169,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     .await;
     wait_connected(&hub).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::connect(&broker, &hub.site, device).await;
     door.version = 4;
@@ -287,7 +287,7 @@ async fn unknown_forged_disabled_and_garbage_payloads_are_refused_and_counted() 
     let broker = Mosquitto::start().unwrap();
     let hub = connected_hub(&broker).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
 
     let stranger = Door::connect(&broker, &hub.site, DeviceId::random()).await;

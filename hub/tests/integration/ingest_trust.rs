@@ -188,7 +188,7 @@ async fn a_record_counts_in_the_room_the_hub_has_for_its_door_unit() {
     let hub = start_hub(Some(broker.addr())).await;
     wait_connected(&hub).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let hall = admin
         .created("/devices", json!({"name": "door-hall", "room": "Hall"}))
         .await;

@@ -52,6 +52,7 @@ mod consent;
 mod csv_files;
 mod demo;
 mod device_lifecycle;
+mod district_hub;
 mod email;
 mod embedded_broker;
 mod enrol_photos;

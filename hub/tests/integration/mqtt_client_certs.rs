@@ -124,7 +124,7 @@ async fn a_door_unit_with_its_certificate_and_no_password_has_its_records_acked(
     let server = server_cert(dir.path());
     let hub = hub_with(&server, ClientAuth::Required).await;
     let admin = hub.admin().await;
-    let school = seed_school(&hub, &admin).await;
+    let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let files = issue(&hub, dir.path(), device);
 

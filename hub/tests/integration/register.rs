@@ -21,7 +21,7 @@ async fn sign_in(hub: &TestHub) -> (Api, Api) {
 async fn a_closed_session_is_written_once_and_changed_only_by_amendment() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let mut s = seed_school(&hub, &admin).await;
+    let mut s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     let cy = admin.created("/students", json!({"name": "Cy"})).await["id"]
         .as_str()
@@ -223,7 +223,7 @@ async fn a_closed_session_is_written_once_and_changed_only_by_amendment() {
 async fn downtime_closes_sessions_late_but_never_skips_one() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     for weekday in [2, 3] {
         admin
             .created(
@@ -262,7 +262,7 @@ async fn downtime_closes_sessions_late_but_never_skips_one() {
 async fn attendance_codes_are_the_admins_to_keep() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (status, codes) = s.teacher.get("/codes").await;
     assert_eq!(status, StatusCode::OK);
     let by_code = |code: &str| {
@@ -324,7 +324,7 @@ async fn wait_amended(api: &Api, session: &str, name: &str) -> Value {
 async fn a_record_arriving_after_the_close_amends_only_an_automatic_absence() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     let session = format!("/sessions/{}/{}", s.slot, monday());
 
@@ -388,7 +388,7 @@ async fn a_record_arriving_after_the_close_amends_only_an_automatic_absence() {
 async fn a_timetable_change_takes_effect_from_a_date_and_leaves_the_weeks_before() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let next_monday = monday() + chrono::Duration::days(7);
     hub.clock.set(UnixMillis(monday_at(10, 31)));
     let (teacher, admin) = sign_in(&hub).await;

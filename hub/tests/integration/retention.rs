@@ -45,7 +45,7 @@ async fn close_registers(hub: &TestHub, now: i64) -> usize {
 async fn faces_go_early_the_register_stays_and_erasure_keeps_the_register() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     let device: DeviceId = s.device.parse().unwrap();
     let seen = store(

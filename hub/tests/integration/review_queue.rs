@@ -26,7 +26,7 @@ fn row<'a>(today: &'a Value, name: &str) -> &'a Value {
 async fn the_queue_names_candidates_shows_their_photos_and_counts_what_waits() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].as_str(), s.students[1].as_str());
     let zed = admin.created("/students", json!({"name": "Zed"})).await["id"]
         .as_str()
@@ -142,7 +142,7 @@ async fn the_queue_names_candidates_shows_their_photos_and_counts_what_waits() {
 async fn students_are_found_by_part_of_their_name_among_those_the_caller_sees() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     admin
         .created("/students", json!({"name": "Zed Bodo"}))
         .await;

@@ -29,7 +29,7 @@ fn marks(roster: &Value) -> Vec<Value> {
 async fn reviews_move_marks_and_reports_follow() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let mut s = seed_school(&hub, &admin).await;
+    let mut s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     let session = format!("/sessions/{}/{}", s.slot, monday());
 
@@ -213,7 +213,7 @@ async fn reviews_move_marks_and_reports_follow() {
 async fn approving_an_uncertain_record_marks_its_top_candidate() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let bo = &s.students[1];
     let id = store(
         &hub,
@@ -257,7 +257,7 @@ async fn approving_an_uncertain_record_marks_its_top_candidate() {
 async fn a_reassigned_crop_joins_the_gallery_only_past_the_quality_gate() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let bo = s.students[1].clone();
     let embeddings = |api: Api, who: String| async move {
         let (_, list) = api.get(&format!("/students/{who}/embeddings")).await;

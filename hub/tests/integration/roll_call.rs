@@ -31,7 +31,7 @@ fn line<'a>(people: &'a Value, name: &str) -> &'a Value {
 async fn a_drill_lists_who_is_here_and_keeps_who_was_ticked_off() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
     let cy = admin.created("/students", json!({"name": "Cy"})).await["id"]
         .as_str()

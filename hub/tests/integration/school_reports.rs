@@ -49,7 +49,7 @@ async fn two_weeks(configure: impl FnOnce(&mut Config)) -> (TestHub, Two) {
     })
     .await;
     let admin = hub.admin().await;
-    let mut s = seed_school(&hub, &admin).await;
+    let mut s = seed_school(&admin).await;
     let other = admin.created("/classes", json!({"name": "8C"})).await["id"]
         .as_str()
         .unwrap()

@@ -102,7 +102,7 @@ async fn no_documented_operation_of_one_school_reads_or_changes_another_schools_
     let south = start_school_hub(&url, "south", Some(&north)).await;
 
     let south_admin = south.admin().await;
-    let school = seed_school(&south, &south_admin).await;
+    let school = seed_school(&south_admin).await;
     let (_, users) = south_admin.get("/users").await;
     let teacher = users
         .as_array()

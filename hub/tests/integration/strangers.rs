@@ -78,7 +78,7 @@ async fn faces(admin: &Api, student: &str) -> Vec<Value> {
 async fn strangers_are_grouped_dismissed_for_good_added_to_a_student_or_enrolled() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let device: DeviceId = s.device.parse().unwrap();
     let mut door = Door::login(&hub, device, &s.device_secret).await;
     // Another teacher, of a class with no lessons in Lab 3.

@@ -27,7 +27,7 @@ async fn wait_locked(api: &Api, session: &str) {
 async fn a_closed_lesson_shows_its_evidence_and_the_terms_rate() {
     let hub = start_hub_with(None, |c| c.register.check_every_secs = 1).await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
     let (ada, bo) = (&s.students[0], &s.students[1]);
     for (name, first, last) in [
         ("Summer 2026", "2026-07-14", "2026-07-17"),

@@ -83,7 +83,7 @@ async fn closings_and_offline_door_units_are_posted_signed_and_retried() {
     })
     .await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
 
     // The session closes; the receiver fails the first post.
     hub.clock.set(UnixMillis(monday_at(10, 31)));
@@ -174,7 +174,7 @@ async fn a_student_falling_below_the_at_risk_threshold_is_posted_once() {
     })
     .await;
     let admin = hub.admin().await;
-    let s = seed_school(&hub, &admin).await;
+    let s = seed_school(&admin).await;
 
     // Nobody came to Monday's lesson: both fall from no rate at all to 0 %, below 90 %.
     hub.clock.set(UnixMillis(monday_at(10, 31)));

@@ -85,8 +85,6 @@ impl Postgres {
         }
         config.application_name("rollcall-hub");
         config.connect_timeout(Duration::from_secs(10));
-        // The school's schema alone: a table missing there is an error, never another's.
-        config.options(&format!("-c search_path={}", target.schema));
         let tls = MakeRustlsConnect::new(tls(target.ca_file)?);
         // One connection first, for its error: the pool only says it timed out.
         let mut first = config
@@ -109,8 +107,32 @@ impl Postgres {
     /// Connects and brings the schema up to date.
     pub fn open(target: &Target<'_>) -> Result<Self, StoreError> {
         let db = Self::connect(target)?;
-        migrate(&mut db.pool.get()?.client, &db.schema)?;
+        db.migrate()?;
         Ok(db)
+    }
+
+    /// Another school of the same database, on the same pool of connections, its schema
+    /// brought up to date (made when missing): how one hub process serves several schools.
+    pub fn school(&self, schema: &Schema) -> Result<Self, StoreError> {
+        let mut conn = self.pool.get()?;
+        let writer_lock = writer_lock(&mut conn.client, schema)?;
+        drop(conn);
+        let db = Self {
+            pool: self.pool.clone(),
+            schema: schema.clone(),
+            writer_lock,
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// The school's tables, as [`Postgres::school`] and [`Postgres::open`] name them.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        migrate(&mut self.pool.checkout(&self.schema)?.client, &self.schema)
     }
 
     /// Runs `f` in one write transaction, writers one at a time; commits when it succeeds.
@@ -119,8 +141,10 @@ impl Postgres {
         keys: &FaceKeys,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        let Connection { client, statements } = &mut *conn;
+        let mut conn = self.pool.checkout(&self.schema)?;
+        let Connection {
+            client, statements, ..
+        } = &mut *conn;
         let mut tx = client.transaction().map_err(StoreError::from)?;
         tx.batch_execute(&format!(
             "SELECT pg_advisory_xact_lock({})",
@@ -136,8 +160,10 @@ impl Postgres {
         keys: &FaceKeys,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        let Connection { client, statements } = &mut *conn;
+        let mut conn = self.pool.checkout(&self.schema)?;
+        let Connection {
+            client, statements, ..
+        } = &mut *conn;
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)

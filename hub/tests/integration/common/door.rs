@@ -145,7 +145,7 @@ pub async fn at_the_door() -> AtTheDoor {
     let hub = super::start_hub(Some(broker.addr())).await;
     super::wait_connected(&hub).await;
     let admin = hub.admin().await;
-    let school = super::seed_school(&hub, &admin).await;
+    let school = super::seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let door = Door::connect(&broker, &hub.site, device).await;
     AtTheDoor {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use rollcall_hub::attendance::Rules;
-use rollcall_hub::config::{Config, MqttMode};
+use rollcall_hub::config::{Config, MqttMode, SchoolConfig};
 use rollcall_hub::store::Db;
 use rollcall_hub::store::postgres::Schema;
 use rollcall_runtime::Settings;
@@ -62,6 +62,8 @@ pub struct TestHub {
     pub site: SiteId,
     /// The certificate clients must trust when the hub serves HTTPS.
     pub tls_root: Option<Vec<u8>>,
+    /// The host name `api` addresses: the first school's, on a hub of several.
+    pub host: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -110,6 +112,47 @@ pub async fn start_school_hub(url: &str, school: &str, share_key: Option<&TestHu
     }
     let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
     boot(dir, None, clock, configure).await
+}
+
+/// One hub process serving several schools of a district (`[[schools]]`), each given as its
+/// site (its schema named the same) and the host name its API answers at, each with its own
+/// first admin, all in the PostgreSQL database at `url` and on the external `broker`.
+pub async fn start_district_hub(
+    url: &str,
+    broker: SocketAddr,
+    schools: &[(&str, &str)],
+) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let listed: Vec<SchoolConfig> = schools
+        .iter()
+        .map(|(site, host)| SchoolConfig {
+            site: SiteId::new(*site).unwrap(),
+            schema: None,
+            timezone: None,
+            hosts: vec![host.to_string()],
+            attendance: None,
+            retention: None,
+        })
+        .collect();
+    let url = url.to_owned();
+    let configure = move |c: &mut Config| {
+        c.store.url = Some(url.clone());
+        c.schools = listed.clone();
+    };
+    let mut config = Config {
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
+    configure(&mut config);
+    for (site, _) in schools {
+        let school = config.school(site).unwrap();
+        // The PostgreSQL client blocks: off the test's executor.
+        let init = move || rollcall_hub::setup::init_store(&school, ADMIN, PASSWORD);
+        tokio::task::spawn_blocking(init).await.unwrap().unwrap();
+    }
+    let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
+    boot(dir, Some(broker), clock, configure).await
 }
 
 /// Stops `hub` and starts a new one on its data directory, its clock where it was, with its
@@ -178,7 +221,9 @@ async fn boot(
         .as_ref()
         .map(|t| std::fs::read(&t.cert).unwrap());
     let (tx, rx) = oneshot::channel::<()>();
-    let site = config.site.clone();
+    let first = config.schools.first();
+    let site = first.map_or_else(|| config.site.clone(), |s| s.site.clone());
+    let host = first.map(|s| s.hosts[0].clone());
     let shared: rollcall_runtime::clock::SharedClock = clock.clone();
     let listeners = rollcall_hub::Listeners {
         http: listener,
@@ -201,6 +246,7 @@ async fn boot(
         data_dir,
         site,
         tls_root,
+        host,
         _dir: Some(dir),
     };
     let api = hub.api();
@@ -215,9 +261,10 @@ async fn boot(
 
 impl TestHub {
     pub fn api(&self) -> Api {
-        match &self.tls_root {
-            Some(root) => Api::https(self.addr, root),
-            None => Api::new(self.addr),
+        match (&self.tls_root, &self.host) {
+            (Some(root), _) => Api::https(self.addr, root),
+            (None, Some(host)) => Api::at_host(self.addr, host),
+            (None, None) => Api::new(self.addr),
         }
     }
 
@@ -386,6 +433,21 @@ impl Api {
                 .build()
                 .unwrap(),
             ..Self::new(addr)
+        }
+    }
+
+    /// A client addressing the hub at `addr` by the host name `host` (as a browser would a
+    /// school's address that resolves to it).
+    pub fn at_host(addr: SocketAddr, host: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .resolve(host, addr)
+            .no_proxy()
+            .build()
+            .unwrap();
+        Self {
+            base: format!("http://{host}:{}/api/v1", addr.port()),
+            client,
+            token: None,
         }
     }
 
@@ -580,7 +642,7 @@ pub struct School {
     pub device_secret: String,
 }
 
-pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
+pub async fn seed_school(admin: &Api) -> School {
     let teacher = admin
         .created(
             "/users",
@@ -625,7 +687,11 @@ pub async fn seed_school(hub: &TestHub, admin: &Api) -> School {
     let device = admin
         .created("/devices", json!({"name": "door-lab3", "room": "Lab 3"}))
         .await;
-    let teacher = hub.api().login("tess", "teacher password").await;
+    let signed_out = Api {
+        token: None,
+        ..admin.clone()
+    };
+    let teacher = signed_out.login("tess", "teacher password").await;
     School {
         teacher,
         class,

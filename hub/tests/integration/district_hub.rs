@@ -1,0 +1,123 @@
+//! One hub process serving two schools of a district (`[[schools]]`, issue 36): each school's
+//! API answers at its own host name from its own tables, a request to an address no school
+//! has is refused, one school's sign-in opens nothing of the other's, and each door unit's
+//! records go through the one broker link into its own school's register, acknowledged to it.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_shared::topics::Channel;
+use rollcall_shared::{Decision, DeviceId, Message, RecordAck, SiteId};
+use serde_json::json;
+
+use crate::common::door::Door;
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_hub_serves_each_school_at_its_address_from_its_own_tables() {
+    let server = rollcall_e2e::postgres::Postgres::start()
+        .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
+    let url = server.create_database("district").unwrap();
+    let broker = Mosquitto::start().unwrap();
+    let schools = [
+        ("north", "north.school.test"),
+        ("south", "south.school.test"),
+    ];
+    let hub = start_district_hub(&url, broker.addr(), &schools).await;
+    wait_connected(&hub).await;
+    let north = Api::at_host(hub.addr, "north.school.test");
+    let south = Api::at_host(hub.addr, "south.school.test");
+    let (north_admin, south_admin) = (
+        north.login(ADMIN, PASSWORD).await,
+        south.login(ADMIN, PASSWORD).await,
+    );
+
+    // Each school's admin works in its school: what one adds, the other does not see.
+    let ours = seed_school(&north_admin).await;
+    let theirs = seed_school(&south_admin).await;
+    for (admin, mine, other) in [
+        (&north_admin, &ours, &theirs),
+        (&south_admin, &theirs, &ours),
+    ] {
+        let (status, students) = admin.get("/students").await;
+        assert_eq!(status, StatusCode::OK, "{students}");
+        let text = students.to_string();
+        assert!(
+            mine.students.iter().all(|s| text.contains(s.as_str())),
+            "{text}"
+        );
+        assert!(
+            !other.students.iter().any(|s| text.contains(s.as_str())),
+            "{text}"
+        );
+    }
+
+    // A sign-in is its school's: north's token at south's address opens nothing there.
+    let token = north_admin.token.clone().unwrap();
+    let (status, body) = south.with_token(&token).get("/students").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // An address no school has: refused before anything is read, and saying why.
+    let (status, body) = Api::new(hub.addr).get("/health").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.to_string().contains("no school"), "{body}");
+    let (status, _) = Api::at_host(hub.addr, "NORTH.School.Test")
+        .get("/health")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "host names are matched without case"
+    );
+
+    // The hub joins each school's hubs (its cluster) before it takes that school's records.
+    for api in [&north, &south] {
+        wait_for(
+            "the hub joining the school's hubs",
+            Duration::from_secs(20),
+            || async { api.get("/health").await.1["cluster"]["hubs"] == json!(1) },
+        )
+        .await;
+    }
+
+    // Each door unit's record reaches its own school through the one link, and is acked.
+    for (site, school, admin, other_admin) in [
+        ("north", &ours, &north_admin, &south_admin),
+        ("south", &theirs, &south_admin, &north_admin),
+    ] {
+        let device: DeviceId = school.device.parse().unwrap();
+        let mut door = Door::connect(&broker, &SiteId::new(site).unwrap(), device).await;
+        let at = monday_at(9, 1);
+        let sent = record(
+            device,
+            Decision::Confident,
+            &[(&school.students[0], 0.3)],
+            at,
+        );
+        door.publish(Channel::Records, &Message::Record(sent.clone()))
+            .await;
+        let ack = door.next(Channel::Acks).await;
+        let expected = Message::Ack(RecordAck {
+            records: vec![sent.id],
+        });
+        assert_eq!(ack, expected, "{site}'s door unit is acked");
+        let id = sent.id.to_string();
+        let (_, records) = admin.get("/records").await;
+        assert!(records.to_string().contains(&id), "{site}: {records}");
+        let (_, records) = other_admin.get("/records").await;
+        assert!(
+            !records.to_string().contains(&id),
+            "not the other's: {records}"
+        );
+        let (_, roster) = school
+            .teacher
+            .get(&format!("/sessions/{}/{}", school.slot, monday()))
+            .await;
+        assert_eq!(roster["rows"][0]["mark"], "present", "{site}: {roster}");
+    }
+    let (_, health) = north_admin.get("/metrics").await;
+    assert_eq!(health["records_stored"], json!(1), "{health}");
+
+    hub.stop().await;
+}
