@@ -14,10 +14,18 @@
 # PostgreSQL it also prints where the write path spends its statements and time
 # (pg_stat_statements): round trips per record, commits, the writers' lock.
 #
-# SCHOOLS=N (PostgreSQL, one hub per school): N schools share the database, each in a schema
-# of its own (`[store] schema`) with its own hub, door units, teachers and generator, all at
-# once; each generator gets the arguments given, so N times --rate is offered in all. The
-# figures are each school's, then their sum.
+# SCHOOLS=N (PostgreSQL): a district of N schools sharing the database, each in a schema of
+# its own, and every hub serving all of them (`[[schools]]`, each school at its host name
+# school-K.load.test, which the generator takes to be 127.0.0.1). Each school has its own
+# door units, teachers and generator, all at once; each generator gets the arguments given,
+# so N times --rate is offered in all. The figures are each school's, then their sum.
+#
+# BROKER=nats: a three-node NATS cluster (JetStream, its MQTT listener on each node) instead
+# of one Mosquitto, the door units spread over its nodes and the hubs given all three.
+#
+# CHAOS=1: while the load runs, one hub is killed (SIGKILL) and started again, then (with
+# BROKER=nats) one broker node, then PostgreSQL is stopped and started; the counts after the
+# drain say whether anything was lost or stored twice. Needs --duration 60 or more.
 #
 # HUB_CPUS and LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the hubs and the load generator
 # to CPUs of their own, so that the generator cannot take the hubs' time when it offers more
@@ -31,8 +39,8 @@ store=${2:?usage: district-load.sh HUBS sqlite|postgres [rollcall-load arguments
 shift 2
 [ "$store" = sqlite ] && [ "$hubs" != 1 ] && { echo "SQLite serves one hub" >&2; exit 2; }
 schools=${SCHOOLS:-1}
-if [ "$schools" != 1 ] && { [ "$store" != postgres ] || [ "$hubs" != 1 ]; }; then
-    echo "SCHOOLS shares one PostgreSQL database between schools of one hub each" >&2; exit 2
+if [ "$schools" != 1 ] && [ "$store" != postgres ]; then
+    echo "SCHOOLS share one PostgreSQL database" >&2; exit 2
 fi
 bin=$(realpath "${CARGO_TARGET_DIR:-target}/release")
 work=$(mktemp -d /tmp/rollcall-district.XXXXXX)
@@ -40,6 +48,8 @@ chmod 755 "$work"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # What CHAOS started again, from a subshell of its own.
+    pkill -f -- "$work/" 2>/dev/null || true
     wait 2>/dev/null || true
     if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
@@ -60,13 +70,17 @@ if [ "$store" = postgres ]; then
     fi
     pg_port=$(free_port)
     "${as_server[@]}" "$pg/initdb" -D "$work/pg/data" -U rollcall --auth=trust --locale=C -E UTF8 >/dev/null
-    "${as_server[@]}" "$pg/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
-        -c listen_addresses=127.0.0.1 -c max_connections=200 \
-        -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all \
-        >"$work/postgres.log" 2>&1 &
-    pids+=($!)
-    wait_port "$pg_port"
-    until "$pg/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; do sleep 0.1; done
+    start_postgres() {
+        "${as_server[@]}" "$pg/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
+            -c listen_addresses=127.0.0.1 -c max_connections=200 \
+            -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all \
+            >>"$work/postgres.log" 2>&1 &
+        pg_pid=$!
+        pids+=($!)
+        wait_port "$pg_port"
+        until "$pg/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; do sleep 0.1; done
+    }
+    start_postgres
     "$pg/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U rollcall -d postgres -c 'CREATE DATABASE rollcall'
     sql() { "$pg/psql" -X -q -At -h 127.0.0.1 -p "$pg_port" -U rollcall -d rollcall "$@"; }
     sql -c 'CREATE EXTENSION pg_stat_statements'
@@ -75,6 +89,7 @@ url = \"postgres://rollcall@127.0.0.1:$pg_port/rollcall\""
 fi
 
 mqtt_port=$(free_port)
+mqtt_ports=$mqtt_port
 # BROKER=embedded: no Mosquitto, the hub's own broker on that port (one hub only).
 broker=${BROKER:-mosquitto}
 case $broker in
@@ -82,10 +97,18 @@ case $broker in
 mode = \"external\"
 broker = \"127.0.0.1:$mqtt_port\"" ;;
     embedded)
-        [ "$hubs" = 1 ] || { echo "the embedded broker serves one hub" >&2; exit 2; }
+        [ "$hubs" = 1 ] && [ "$schools" = 1 ] || { echo "the embedded broker serves one hub of one school" >&2; exit 2; }
         mqtt_config="[mqtt.embedded]
 listen = \"127.0.0.1:$mqtt_port\"" ;;
-    *) echo "BROKER must be mosquitto or embedded, not $broker" >&2; exit 2 ;;
+    nats)
+        nats_mqtt=("$mqtt_port" "$(free_port)" "$(free_port)")
+        nats_routes=("$(free_port)" "$(free_port)" "$(free_port)")
+        mqtt_ports=$(IFS=,; echo "${nats_mqtt[*]}")
+        mqtt_config="[mqtt]
+mode = \"external\"
+broker = \"127.0.0.1:${nats_mqtt[0]}\"
+other_nodes = [\"127.0.0.1:${nats_mqtt[1]}\", \"127.0.0.1:${nats_mqtt[2]}\"]" ;;
+    *) echo "BROKER must be mosquitto, nats or embedded, not $broker" >&2; exit 2 ;;
 esac
 # What the broker holds for a hub that reads no more (its intake waits for the ingest): with
 # the hub's own bounded channel, the limit on how long a record waits past saturation. A
@@ -99,17 +122,52 @@ if [ "$broker" = mosquitto ]; then
     pids+=($!)
     wait_port "$mqtt_port"
 fi
+# NATS node $1 (1 to 3): JetStream on its own store, routes to the other two, MQTT for all.
+nats_pids=()
+start_nats() {
+    local n=$1 routes=""
+    for r in "${nats_routes[@]}"; do routes+="nats-route://127.0.0.1:$r, "; done
+    mkdir -p "$work/nats-$n"
+    cat >"$work/nats-$n.conf" <<EOF
+server_name: n$n
+listen: 127.0.0.1:-1
+jetstream { store_dir: "$work/nats-$n" }
+cluster { name: rollcall, listen: "127.0.0.1:${nats_routes[$((n - 1))]}", routes: [${routes%, }] }
+mqtt { listen: "127.0.0.1:${nats_mqtt[$((n - 1))]}" }
+EOF
+    /usr/sbin/nats-server -c "$work/nats-$n.conf" >>"$work/nats-$n.log" 2>&1 &
+    nats_pids[$n]=$!
+    pids+=($!)
+}
+if [ "$broker" = nats ]; then
+    for n in 1 2 3; do start_nats "$n"; done
+    for p in "${nats_mqtt[@]}"; do wait_port "$p"; done
+    # JetStream elects its leaders before the MQTT gateway takes sessions.
+    sleep 5
+fi
 
 echo -n "load admin password" >"$work/pw"
 apis=()
 hub_pids=()
-# Hub $1 of school $2 (site `school` alone, `school-N` with SCHOOLS).
+hub_ports=()
+# The schools every hub serves, as `[[schools]]` (none with one school).
+schools_config=""
+if [ "$schools" != 1 ]; then
+    for s in $(seq "$schools"); do
+        schools_config+="
+[[schools]]
+site = \"school-$s\"
+schema = \"school_$s\"
+hosts = [\"school-$s.load.test\"]"
+    done
+fi
+# Hub $1, serving every school.
 start_hub() {
-    local i=$1 school=$2 site=school schema_line="" http_port
-    if [ "$schools" != 1 ]; then site="school-$school"; schema_line="schema = \"school_$school\""; fi
+    local i=$1 http_port
     http_port=$(free_port)
+    hub_ports[$i]=$http_port
     cat >"$work/hub-$i.toml" <<EOF
-site = "$site"
+site = "school"
 data_dir = "$work/hub-$i"
 [http]
 listen = "127.0.0.1:$http_port"
@@ -120,47 +178,109 @@ enabled = false
 [privacy]
 unknown_faces = "keep"
 $store_config
-$schema_line
+$schools_config
 EOF
-    if [ "$i" = 1 ] || [ "$schools" != 1 ]; then
-        "$bin/rollcall-hub" init --config "$work/hub-$i.toml" --admin-user admin \
-            --admin-password-file "$work/pw" >/dev/null
+    if [ "$i" = 1 ]; then
+        if [ "$schools" = 1 ]; then
+            "$bin/rollcall-hub" init --config "$work/hub-1.toml" --admin-user admin \
+                --admin-password-file "$work/pw" >/dev/null
+        else
+            for s in $(seq "$schools"); do
+                "$bin/rollcall-hub" init --config "$work/hub-1.toml" --school "school-$s" \
+                    --admin-user admin --admin-password-file "$work/pw" >/dev/null
+            done
+        fi
     else
         mkdir -m 700 "$work/hub-$i"
         # The hubs of one database share its keys: sign-in tokens and the faces' key.
         cp "$work/hub-1/jwt.key" "$work/hub-1/faces.key" "$work/hub-$i/"
     fi
-    $(pinned "${HUB_CPUS:-}") "$bin/rollcall-hub" serve --config "$work/hub-$i.toml" >"$work/hub-$i.log" 2>&1 &
-    pids+=($!)
-    hub_pids+=(--hub-pid $!)
-    wait_port "$http_port"
-    apis+=("http://127.0.0.1:$http_port/api/v1")
+    serve_hub "$i"
 }
-if [ "$schools" = 1 ]; then
-    for i in $(seq "$hubs"); do start_hub "$i" 1; done
-else
-    for s in $(seq "$schools"); do start_hub "$s" "$s"; done
-fi
+# Starts (or starts again) hub $1's process.
+serve_hub() {
+    local i=$1
+    $(pinned "${HUB_CPUS:-}") "$bin/rollcall-hub" serve --config "$work/hub-$i.toml" >>"$work/hub-$i.log" 2>&1 &
+    pids+=($!)
+    hub_pids[$i]=$!
+    wait_port "${hub_ports[$i]}"
+}
+for i in $(seq "$hubs"); do start_hub "$i"; done
+# Each school's API on each hub: by its host name when the hubs serve several.
+api() { # school, hub
+    if [ "$schools" = 1 ]; then echo "http://127.0.0.1:${hub_ports[$2]}/api/v1"
+    else echo "http://school-$1.load.test:${hub_ports[$2]}/api/v1"; fi
+}
 echo "$hubs hub(s) on $store, broker $broker, $schools school(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$store" = postgres ] && sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
+sampled=()
+for i in $(seq "$hubs"); do sampled+=(--hub-pid "${hub_pids[$i]}"); done
+# The generator of school $1 (the hubs' CPU sampled by school 1's).
+generate() {
+    local s=$1 others=() sample=()
+    for i in $(seq 2 "$hubs"); do others+=(--other-api "$(api "$s" "$i")"); done
+    [ "$s" = 1 ] && sample=("${sampled[@]}")
+    local site=school
+    [ "$schools" != 1 ] && site="school-$s"
+    $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "$(api "$s" 1)" "${others[@]}" \
+        --mqtt-port "$mqtt_ports" --site "$site" --admin-password-file "$work/pw" "${sample[@]}" "$@"
+}
+# CHAOS: what is killed and when, counted from the publishing's start (the generators take
+# a few seconds to set up first).
+chaos() {
+    local t0=$SECONDS
+    at() { sleep $(( $1 - (SECONDS - t0) > 0 ? $1 - (SECONDS - t0) : 0 )); echo "chaos at +$((SECONDS - t0)) s: $2"; }
+    at 10 "hub 2 killed (SIGKILL)"; kill -9 "${hub_pids[2]}"
+    at 20 "hub 2 started again"; serve_hub 2
+    if [ "$broker" = nats ]; then
+        at 25 "broker node 2 killed (SIGKILL)"; kill -9 "${nats_pids[2]}"
+        at 35 "broker node 2 started again"; start_nats 2
+    fi
+    if [ "$store" = postgres ]; then
+        at 40 "PostgreSQL stopped (fast shutdown)"; kill -INT "$pg_pid"
+        while kill -0 "$pg_pid" 2>/dev/null; do sleep 0.1; done
+        at 43 "PostgreSQL started again"; start_postgres
+    fi
+}
+if [ -n "${CHAOS:-}" ] && [ "$hubs" -lt 2 ]; then echo "CHAOS kills one of several hubs" >&2; exit 2; fi
+loads=()
+for s in $(seq "$schools"); do
+    generate "$s" "$@" >"$work/load-$s.log" 2>&1 &
+    loads+=($!)
+done
+if [ -n "${CHAOS:-}" ]; then
+    # The publishing starts once every generator says its units are connected.
+    until [ "$(cat "$work"/load-*.log | grep -c 'devices connected')" = "$schools" ]; do sleep 0.5; done
+    chaos &
+    chaos_pid=$!
+fi
+for s in $(seq "$schools"); do
+    wait "${loads[$((s - 1))]}" || { echo "school $s's generator failed:" >&2; cat "$work/load-$s.log" >&2; exit 1; }
+done
+[ -n "${chaos_pid:-}" ] && wait "$chaos_pid"
 if [ "$schools" = 1 ]; then
-    others=()
-    for api in "${apis[@]:1}"; do others+=(--other-api "$api"); done
-    $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "${apis[0]}" "${others[@]}" --mqtt-port "$mqtt_port" \
-        --admin-password-file "$work/pw" "${hub_pids[@]}" "$@"
+    cat "$work/load-1.log"
 else
-    loads=()
     for s in $(seq "$schools"); do
-        $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "${apis[$((s - 1))]}" --mqtt-port "$mqtt_port" \
-            --site "school-$s" --admin-password-file "$work/pw" "${hub_pids[@]:$((2 * s - 2)):2}" "$@" \
-            >"$work/load-$s.log" 2>&1 &
-        loads+=($!)
+        if [ "$schools" -le 5 ] || [ "$s" = 1 ]; then sed "s/^/school $s: /" "$work/load-$s.log"; fi
     done
-    for s in $(seq "$schools"); do
-        wait "${loads[$((s - 1))]}" || { echo "school $s's generator failed:" >&2; cat "$work/load-$s.log" >&2; exit 1; }
-        sed "s/^/school $s: /" "$work/load-$s.log"
-    done
-    cat "$work"/load-*.log | awk '/^sustained/ { sum += $2 } END { printf "all schools: %.0f acked records/s after warm-up\n", sum }'
+    python3 - "$work"/load-*.log <<'SUM'
+import re, sys
+made = acked = never = 0
+rates, p50, p99, review = [], [], [], []
+for name in sys.argv[1:]:
+    text = open(name).read()
+    made += int(re.search(r"made (\d+)", text)[1])
+    m = re.search(r"acked (\d+) \((\d+) never acked", text)
+    acked, never = acked + int(m[1]), never + int(m[2])
+    m = re.search(r"sustained (\d+) .* p50 ([\d.]+) p99 ([\d.]+)", text)
+    rates.append(int(m[1])); p50.append(float(m[2])); p99.append(float(m[3]))
+    review.append(float(re.search(r"GET /review ms: p50 [\d.]+ p99 ([\d.]+)", text)[1]))
+p50.sort()
+print(f"all {len(rates)} schools: {sum(rates)} acked records/s after warm-up | made {made}, acked {acked}, "
+      f"{never} never acked | publish→ack ms: median school's p50 {p50[len(p50) // 2]:.1f}, "
+      f"worst school's p99 {max(p99):.1f} | worst review p99 {max(review):.1f} ms")
+SUM
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish\|message dropped' || true)

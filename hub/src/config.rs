@@ -16,6 +16,7 @@ mod attendance;
 mod auth;
 mod backup;
 mod devices;
+mod district;
 mod email;
 mod faces;
 mod gallery;
@@ -42,6 +43,7 @@ pub use attendance::AttendanceConfig;
 pub use auth::{AuthConfig, OidcConfig};
 pub use backup::BackupConfig;
 pub use devices::DevicesConfig;
+pub use district::DistrictConfig;
 pub use email::{DigestConfig, EmailConfig, Security};
 pub use faces::FacesConfig;
 pub use gallery::GalleryConfig;
@@ -97,6 +99,8 @@ pub struct Config {
     /// The schools this process serves when it serves several (`[[schools]]`); none: it is
     /// the one school the rest of the file describes.
     pub schools: Vec<SchoolConfig>,
+    /// Who manages those schools (`[district]`).
+    pub district: DistrictConfig,
 }
 
 impl Default for Config {
@@ -126,6 +130,7 @@ impl Default for Config {
             email: None,
             secrets: Secrets::default(),
             schools: Vec::new(),
+            district: DistrictConfig::default(),
         }
     }
 }
@@ -196,6 +201,7 @@ impl Config {
     fn school_of(&self, school: &SchoolConfig) -> Result<School, ConfigError> {
         let mut config = self.clone();
         config.schools = Vec::new();
+        config.district = DistrictConfig::default();
         config.site = school.site.clone();
         config.store.schema = school.schema().map_err(ConfigError::invalid)?;
         if let Some(zone) = &school.timezone {
@@ -343,6 +349,8 @@ impl Config {
     /// embedded broker signs door units in against one school's table); each school's own
     /// rules hold with the file's.
     fn validate_schools(&self) -> Result<(), ConfigError> {
+        let district = self.district.validate(&self.schools);
+        district.map_err(ConfigError::invalid)?;
         if self.schools.is_empty() {
             return Ok(());
         }

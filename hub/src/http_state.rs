@@ -50,6 +50,8 @@ pub struct Hub {
     pub mailer: Option<crate::email::smtp::Mailer>,
     /// The hubs sharing the database as this one sees them (`crate::cluster`).
     pub cluster: watch::Receiver<crate::cluster::View>,
+    /// The district, on a hub serving several schools (`[[schools]]`); `None` on a hub of one.
+    pub district: Option<Arc<crate::district::District>>,
 }
 
 impl Hub {

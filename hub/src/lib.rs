@@ -24,6 +24,7 @@ pub mod csv;
 pub mod demo;
 pub mod device_ca;
 mod digests;
+pub mod district;
 pub mod email;
 pub mod enrol;
 pub mod export;

@@ -23,6 +23,7 @@ use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::cluster;
 use crate::config::{Config, MqttMode};
+use crate::district::District;
 use crate::email::smtp::Mailer;
 use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
@@ -132,6 +133,11 @@ pub async fn run_on(
         .schools()
         .map_err(|e| RunError::Store(StoreError::Config(e.to_string())))?;
     let stores = open_stores(&schools).await?;
+    let district = (!config.schools.is_empty()).then(|| {
+        let served = schools.iter().zip(&stores);
+        let served = served.map(|(school, db)| (school.config.site.clone(), db.clone()));
+        Arc::new(District::new(&config.district, served))
+    });
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
@@ -164,7 +170,8 @@ pub async fn run_on(
         };
         let oidc = parts.config.auth.oidc.as_ref().map(Oidc::new).transpose();
         let oidc = oidc.map_err(RunError::Oidc)?;
-        let hub = parts.hub(key.clone(), faces.clone(), mailer.clone(), oidc);
+        let mut hub = parts.hub(key.clone(), faces.clone(), mailer.clone(), oidc);
+        hub.district = district.clone();
         let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
         tasks.spawn(parts.ingest().run(in_rx, stop.clone()));
         tasks.spawn(
@@ -381,6 +388,7 @@ impl Parts {
             oidc,
             mailer,
             cluster: self.cluster.clone(),
+            district: None,
         }
     }
 

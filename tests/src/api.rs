@@ -36,7 +36,9 @@ impl Api {
         Self::login_with(http, base, user, password).await
     }
 
-    async fn login_with(
+    /// Signs in at `base` with the client `http` (one that resolves a school's host name,
+    /// say).
+    pub async fn login_with(
         http: reqwest::Client,
         base: &str,
         user: &str,

@@ -69,13 +69,19 @@ async fn dispatch(
         .and_then(|v| v.to_str().ok());
     let who = match route.guard {
         Guard::Anyone(_) => None,
-        Guard::User(_) | Guard::Admin(_) => Some(authenticate(hub, bearer).await?),
+        Guard::User(_) | Guard::Admin(_) | Guard::District(_) => {
+            Some(authenticate(hub, bearer).await?)
+        }
     };
     served.user = who.as_ref().map(|w| w.user_id);
-    if let (Guard::Admin(_), Some(who)) = (route.guard, &who)
-        && !who.is_admin()
-    {
-        return Err(ApiError::AdminOnly);
+    match (route.guard, &who) {
+        (Guard::Admin(_), Some(who)) if !who.is_admin() => return Err(ApiError::AdminOnly),
+        (Guard::District(_), Some(who)) if !is_district_admin(hub, who) => {
+            return Err(ApiError::Forbidden(
+                "this needs a district admin (named in the hub's [district] admins)".into(),
+            ));
+        }
+        _ => {}
     }
     let request = Request {
         params,
@@ -88,13 +94,19 @@ async fn dispatch(
     };
     match (route.guard, &who) {
         (Guard::Anyone(handler), _) => handler(hub, &request).await,
-        (Guard::User(handler) | Guard::Admin(handler), Some(who)) => {
+        (Guard::User(handler) | Guard::Admin(handler) | Guard::District(handler), Some(who)) => {
             handler(hub, &request, who).await
         }
-        (Guard::User(_) | Guard::Admin(_), None) => {
+        (Guard::User(_) | Guard::Admin(_) | Guard::District(_), None) => {
             Err(ApiError::Unauthorized("an access token is required".into()))
         }
     }
+}
+
+/// Whether `who`, signed in at this hub's school, is one of its district's admins.
+fn is_district_admin(hub: &Hub, who: &crate::auth::Principal) -> bool {
+    let district = hub.district.as_deref();
+    district.is_some_and(|d| d.admits(&hub.config.site, who))
 }
 
 fn text_header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -15,6 +15,7 @@ mod consent;
 mod devices;
 pub(crate) mod digest;
 mod dispatch;
+mod district;
 mod error;
 mod faces;
 mod health;

@@ -73,7 +73,8 @@ impl Request {
         self.query.get(key).map(|v| input::day(key, v)).transpose()
     }
 
-    fn param(&self, name: &str) -> &str {
+    /// The path parameter `name` as it appeared in the path.
+    pub fn param(&self, name: &str) -> &str {
         self.params
             .iter()
             .find(|(n, _)| *n == name)

@@ -16,9 +16,9 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, faces, health, history, oidc, on_site, operations, privacy, provision, quarantine,
-    records, register, reports, review, roll_call, roster, school_reports, sessions, strangers,
-    students, timetable, today, unit_settings, users,
+    digest, district, faces, health, history, oidc, on_site, operations, privacy, provision,
+    quarantine, records, register, reports, review, roll_call, roster, school_reports, sessions,
+    strangers, students, timetable, today, unit_settings, users,
 };
 use crate::auth::Principal;
 use crate::http_state::Hub;
@@ -39,6 +39,8 @@ pub enum Guard {
     User(SignedIn),
     /// Admins only.
     Admin(SignedIn),
+    /// District admins only (`[district] admins`, on a hub of several schools).
+    District(SignedIn),
 }
 
 /// Largest JSON body a route reads.
@@ -62,6 +64,7 @@ impl std::fmt::Debug for Guard {
             Guard::Anyone(_) => "anyone",
             Guard::User(_) => "signed-in user",
             Guard::Admin(_) => "admin",
+            Guard::District(_) => "district admin",
         })
     }
 }
@@ -86,6 +89,12 @@ macro_rules! user {
 macro_rules! admin {
     ($f:path) => {
         Guard::Admin(|hub, req, who| Box::pin($f(hub, req, who)))
+    };
+}
+
+macro_rules! district {
+    ($f:path) => {
+        Guard::District(|hub, req, who| Box::pin($f(hub, req, who)))
     };
 }
 
@@ -127,6 +136,12 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/auth/methods", anyone!(oidc::methods)),
     route(GET, "/auth/oidc/start", anyone!(oidc::start)),
     route(GET, "/auth/oidc/callback", anyone!(oidc::callback)),
+    route(GET, "/district/schools", district!(district::schools)),
+    route(
+        POST,
+        "/district/schools/{school}/admins",
+        district!(district::add_admin),
+    ),
     route(GET, "/users", admin!(users::list)),
     route(POST, "/users", admin!(users::create)),
     route(PATCH, "/users/{user}", admin!(users::update)),

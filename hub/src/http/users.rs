@@ -182,7 +182,7 @@ async fn check_old_password(
 }
 
 /// Checks the password rule and hashes it through the hub's argon2 gate.
-async fn new_password(hub: &Hub, typed: String) -> Result<Hashed, ApiError> {
+pub(super) async fn new_password(hub: &Hub, typed: String) -> Result<Hashed, ApiError> {
     password::check_rule(&typed).map_err(|m| ApiError::bad(format!("password: {m}")))?;
     hashed(hub, move || Hashed::password(&typed)).await
 }

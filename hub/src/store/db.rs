@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use super::error::StoreError;
 use super::keyring::Keyring;
 use super::migrations;
-use super::postgres::{Postgres, Schema, Target};
+use super::postgres::{Postgres, Schema, SchoolSummary, SetAside, Target};
 use super::sql::{Dialect, Sql, SqliteSql};
 
 /// The database file inside the data directory.
@@ -84,6 +84,30 @@ impl Db {
             Engine::Sqlite(_) => Err(StoreError::Config(
                 "schools served by one hub share a PostgreSQL database ([store] url)".into(),
             )),
+        }
+    }
+
+    /// Every school sharing this PostgreSQL database, with the records each received since
+    /// `since` (ms since the epoch), and the schemas set aside with why
+    /// ([`Postgres::schools`]); on the blocking pool.
+    pub async fn district(
+        &self,
+        since: i64,
+    ) -> Result<(Vec<SchoolSummary>, Vec<SetAside>), StoreError> {
+        let Engine::Postgres(pg) = &self.engine else {
+            return Err(StoreError::Config(
+                "a district's schools share a PostgreSQL database ([store] url)".into(),
+            ));
+        };
+        let pg = pg.clone();
+        blocking(move || pg.schools(since)).await
+    }
+
+    /// The PostgreSQL schema of the school's tables; `None` on SQLite.
+    pub fn schema(&self) -> Option<&Schema> {
+        match &self.engine {
+            Engine::Postgres(pg) => Some(pg.schema()),
+            Engine::Sqlite(_) => None,
         }
     }
 

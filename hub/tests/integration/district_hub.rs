@@ -121,3 +121,103 @@ async fn one_hub_serves_each_school_at_its_address_from_its_own_tables() {
 
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_district_admin_sees_every_school_and_makes_a_schools_admin() {
+    let server = rollcall_e2e::postgres::Postgres::start()
+        .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
+    let url = server.create_database("district").unwrap();
+    let broker = Mosquitto::start().unwrap();
+    let schools = [
+        ("north", "north.school.test"),
+        ("south", "south.school.test"),
+    ];
+    let hub = start_district_hub(&url, broker.addr(), &schools).await;
+    let north = Api::at_host(hub.addr, "north.school.test");
+    let south = Api::at_host(hub.addr, "south.school.test");
+    // North's admin is the district's ([district] admins); south's is its school's only.
+    let district_admin = north.login(ADMIN, PASSWORD).await;
+    let south_admin = south.login(ADMIN, PASSWORD).await;
+    seed_school(&south_admin).await;
+
+    let (status, district) = district_admin.get("/district/schools").await;
+    assert_eq!(status, StatusCode::OK, "{district}");
+    let listed: Vec<(String, String, i64)> = district["schools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let site = s["site"].as_str().unwrap_or("-").to_owned();
+            (
+                s["schema"].as_str().unwrap().to_owned(),
+                site,
+                s["students"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [("north", "north", 0), ("south", "south", 2)]
+        .map(|(schema, site, n)| (schema.to_owned(), site.to_owned(), n));
+    assert_eq!(listed, expected, "{district}");
+    assert_eq!(district["totals"]["students"], json!(2), "{district}");
+    assert_eq!(district["totals"]["schools"], json!(2), "{district}");
+
+    let (status, body) = south_admin.get("/district/schools").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a school's admin is not the district's: {body}"
+    );
+    let deputy = json!({"username": "deputy", "password": "a deputy's long password"});
+    let (status, body) = south_admin
+        .post("/district/schools/north/admins", deputy.clone())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // The district admin makes south an admin: it signs in there, and only there.
+    let (status, made) = district_admin
+        .post("/district/schools/south/admins", deputy.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["role"], "admin", "{made}");
+    let at_south = south.login("deputy", "a deputy's long password").await;
+    let (status, users) = at_south.get("/users").await;
+    assert_eq!(status, StatusCode::OK, "{users}");
+    let (status, _) = north
+        .post(
+            "/auth/login",
+            json!({"username": "deputy", "password": "a deputy's long password"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "south's new admin is not north's"
+    );
+    let (_, audit) = south_admin.get("/audit").await;
+    assert!(
+        audit.to_string().contains("district:north/admin"),
+        "{audit}"
+    );
+
+    let (status, body) = district_admin
+        .post("/district/schools/south/admins", deputy)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the username is taken: {body}"
+    );
+    let (status, body) = district_admin
+        .post(
+            "/district/schools/east/admins",
+            json!({"username": "x", "password": "long enough password"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no school east on this hub: {body}"
+    );
+
+    hub.stop().await;
+}

@@ -33,12 +33,15 @@ use serde_json::json;
 #[derive(Debug, Parser)]
 #[command(about = "Load a running rollcall-hub with simulated door units and teachers")]
 struct Args {
-    /// The hub's API, e.g. http://127.0.0.1:8080/api/v1
+    /// The hub's API, e.g. http://127.0.0.1:8080/api/v1. A host name there (a school of a
+    /// hub serving several, e.g. http://north.load.test:8080/api/v1) is taken to be on
+    /// 127.0.0.1, where the generator expects every hub.
     #[arg(long)]
     api: String,
-    /// The hub's embedded broker port on 127.0.0.1.
-    #[arg(long)]
-    mqtt_port: u16,
+    /// The broker's MQTT port on 127.0.0.1; several (comma-separated, a clustered broker's
+    /// nodes) spread the door units over them.
+    #[arg(long, value_delimiter = ',', required = true)]
+    mqtt_port: Vec<u16>,
     /// The hub's `site`.
     #[arg(long, default_value = "school")]
     site: String,
@@ -113,7 +116,8 @@ struct Tally {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let password = std::fs::read_to_string(&args.admin_password_file)?;
-    let admin = Api::login(&args.api, &args.admin_user, password.trim()).await?;
+    let http = http_client(&args.api)?;
+    let admin = Api::login_with(http, &args.api, &args.admin_user, password.trim()).await?;
     let site = SiteId::new(&args.site)?;
     let rooms: Vec<String> = (0..args.rooms).map(|i| format!("Load room {i}")).collect();
     let mut teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
@@ -133,8 +137,9 @@ async fn main() -> anyhow::Result<()> {
     // Every unit logs in before the clock starts: logins (argon2 on the hub's embedded
     // broker) are not part of the load, and no unit starts with ticks to catch up.
     let mut doors = Vec::with_capacity(devices.len());
-    for (device, secret, room) in devices {
-        doors.push((connect(&args, &site, device, &secret).await?, room));
+    for (i, (device, secret, room)) in devices.into_iter().enumerate() {
+        let port = args.mqtt_port[i % args.mqtt_port.len()];
+        doors.push((connect(port, &site, device, &secret).await?, room));
     }
     println!("{} devices connected", doors.len());
     let start = Instant::now() + Duration::from_secs(2);
@@ -203,7 +208,7 @@ async fn setup_teachers(admin: &Api, n: usize, rooms: &[String]) -> anyhow::Resu
                 admin.post("/timetable", slot).await?;
             }
         }
-        teachers.push(Api::login(&admin.base, &user, &pass).await?);
+        teachers.push(Api::login_with(admin.http.clone(), &admin.base, &user, &pass).await?);
     }
     Ok(teachers)
 }
@@ -255,13 +260,27 @@ struct Connected {
     acks: tokio::sync::mpsc::UnboundedReceiver<(RecordId, Instant)>,
 }
 
+/// The HTTP client for the API at `api`: its host name, when it has one, resolves to
+/// 127.0.0.1 (as a district's DNS would to its hubs); its port is the URL's.
+fn http_client(api: &str) -> anyhow::Result<reqwest::Client> {
+    let url = reqwest::Url::parse(api).context("--api")?;
+    let mut client = reqwest::Client::builder();
+    let host = url.host_str().unwrap_or_default();
+    let bracketed = host.trim_start_matches('[').trim_end_matches(']');
+    if bracketed.parse::<std::net::IpAddr>().is_err() {
+        client = client.resolve(host, ([127, 0, 0, 1], 0).into());
+    }
+    Ok(client.build()?)
+}
+
+/// Door unit `device` on the broker at 127.0.0.1:`port`, subscribed to its acks.
 async fn connect(
-    args: &Args,
+    port: u16,
     site: &SiteId,
     device: DeviceId,
     secret: &str,
 ) -> anyhow::Result<Connected> {
-    let mut opts = options(args.mqtt_port, device, secret);
+    let mut opts = options(port, device, secret);
     opts.set_inflight(1000);
     let (client, mut events) = door::client(opts, 4096);
     let acks_topic = Topic::new(site, device, Channel::Acks).to_string();

@@ -116,7 +116,8 @@ pub async fn start_school_hub(url: &str, school: &str, share_key: Option<&TestHu
 
 /// One hub process serving several schools of a district (`[[schools]]`), each given as its
 /// site (its schema named the same) and the host name its API answers at, each with its own
-/// first admin, all in the PostgreSQL database at `url` and on the external `broker`.
+/// first admin, all in the PostgreSQL database at `url` and on the external `broker`. The
+/// first school's admin is the district's (`[district] admins`).
 pub async fn start_district_hub(
     url: &str,
     broker: SocketAddr,
@@ -136,9 +137,11 @@ pub async fn start_district_hub(
         })
         .collect();
     let url = url.to_owned();
+    let district_admin = format!("{}/{ADMIN}", schools[0].0);
     let configure = move |c: &mut Config| {
         c.store.url = Some(url.clone());
         c.schools = listed.clone();
+        c.district.admins = vec![district_admin.clone()];
     };
     let mut config = Config {
         data_dir: data_dir.clone(),
