@@ -218,6 +218,7 @@ for i in $(seq "$hubs"); do sampled+=(--hub-pid "${hub_pids[$i]}"); done
 # The generator of school $1 (the hubs' CPU sampled by school 1's).
 generate() {
     local s=$1 others=() sample=()
+    shift
     for i in $(seq 2 "$hubs"); do others+=(--other-api "$(api "$s" "$i")"); done
     [ "$s" = 1 ] && sample=("${sampled[@]}")
     local site=school

@@ -120,6 +120,18 @@ pub fn shared_hub_filter(site: &SiteId, channel: Channel) -> String {
     format!("$share/rollcall-hubs-{site}/{}", hub_filter(site, channel))
 }
 
+/// The filter a hub serving several schools subscribes with to hear `channel` from every
+/// device of every site on the broker: one subscription whatever the number of schools (a
+/// clustered broker keeps state per subscription), the site read from each topic.
+pub fn district_filter(channel: Channel) -> String {
+    format!("{PREFIX}/+/+/{channel}")
+}
+
+/// [`district_filter`] as a shared subscription of the district's hubs.
+pub fn shared_district_filter(channel: Channel) -> String {
+    format!("$share/rollcall-hubs/{}", district_filter(channel))
+}
+
 /// The broker ACL pattern (Mosquitto's `pattern` syntax, `%u` = user name = device id) that
 /// lets a device use only its own topics.
 pub fn device_acl_pattern(site: &SiteId, channel: Channel) -> String {

@@ -17,7 +17,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rollcall_runtime::tls::{TlsError, client_config};
-use rollcall_shared::topics::{Channel, hub_filter, shared_hub_filter};
+use rollcall_shared::topics::{
+    Channel, district_filter, hub_filter, shared_district_filter, shared_hub_filter,
+};
 use rollcall_shared::{Limits, SiteId};
 use rumqttc::{
     AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubAck, SubscribeFilter,
@@ -69,24 +71,22 @@ fn options(config: &Config, id: &str, host: String, port: u16) -> Result<MqttOpt
     Ok(options)
 }
 
-/// Subscribes the intake to every door unit's uplink channels of each of `sites` after
-/// `after`, from a task of its own: the intake's event loop, which alone makes room in its
-/// request queue, keeps running meanwhile (a subscription dropped for a full queue would leave
-/// the hub deaf until its next reconnection). With `shared`, records through each school's
-/// hubs' shared subscription.
+/// Subscribes the intake to every door unit's uplink channels after `after`, from a task of
+/// its own: the intake's event loop, which alone makes room in its request queue, keeps
+/// running meanwhile (a subscription dropped for a full queue would leave the hub deaf until
+/// its next reconnection). A hub of one school hears its site's units; a hub of several hears
+/// every site's with one filter per channel (a clustered broker keeps a consumer per filter:
+/// fifty schools would be a hundred and fifty), and hands each message to its school
+/// ([`Intakes`]). With `shared`, records through the hubs' shared subscription.
 fn subscribe(client: &AsyncClient, sites: &[SiteId], shared: bool, after: Duration) {
-    let filters: Vec<_> = sites
-        .iter()
-        .flat_map(|site| {
-            [Channel::Records, Channel::Status, Channel::Requests].map(|c| {
-                let filter = match c {
-                    Channel::Records if shared => shared_hub_filter(site, c),
-                    _ => hub_filter(site, c),
-                };
-                SubscribeFilter::new(filter, QoS::AtLeastOnce)
-            })
-        })
-        .collect();
+    let filter = |c| match (sites, c) {
+        ([site], Channel::Records) if shared => shared_hub_filter(site, c),
+        ([site], _) => hub_filter(site, c),
+        (_, Channel::Records) if shared => shared_district_filter(c),
+        (_, _) => district_filter(c),
+    };
+    let filters = [Channel::Records, Channel::Status, Channel::Requests]
+        .map(|c| SubscribeFilter::new(filter(c), QoS::AtLeastOnce));
     let client = client.clone();
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
@@ -173,6 +173,7 @@ impl Link {
     /// Reads what door units publish into `inbound` until shutdown.
     async fn intake(&self, inbound: Intakes, mut shutdown: watch::Receiver<bool>) {
         let mut intake = Connection::open(&self.nodes, Role::Intake, self.metrics.clone());
+        let mut unserved: u64 = 0;
         while let Some(event) = intake.next(&mut shutdown).await {
             match event {
                 Event::Incoming(Packet::ConnAck(_)) => {
@@ -186,9 +187,19 @@ impl Link {
                         payload: p.payload,
                     };
                     // Waiting here is the backpressure: the broker holds what is not read.
-                    tokio::select! {
+                    let served = tokio::select! {
                         _ = shutdown.changed() => break,
-                        _ = inbound.send(incoming) => {}
+                        served = inbound.send(incoming) => served,
+                    };
+                    if !served {
+                        unserved += 1;
+                        if unserved.is_power_of_two() {
+                            tracing::warn!(
+                                dropped = unserved,
+                                "messages for schools this hub does not serve were dropped: \
+                                 each hub of a district serves every school of its broker"
+                            );
+                        }
                     }
                 }
                 _ => {}

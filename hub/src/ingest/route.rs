@@ -1,8 +1,9 @@
 //! Where a message a door unit published goes: to its school's ingest. A hub of one school
 //! hands every message to its one ingest; a hub of several (`[[schools]]`) reads the school
-//! from the topic's site (`rollcall/v1/<site>/…`: the link subscribes to its schools' sites
-//! only). Each school's ingest has its own bounded queue; waiting for room in it is the
-//! backpressure that stops the link reading.
+//! from the topic's site (`rollcall/v1/<site>/…`), and counts and drops what is for a site it
+//! does not serve (the link hears every site on the district's broker). Each school's ingest
+//! has its own bounded queue; waiting for room in it is the backpressure that stops the link
+//! reading.
 
 use std::collections::HashMap;
 
@@ -35,22 +36,19 @@ impl Intakes {
         }
     }
 
-    /// Hands `incoming` to its school's ingest, waiting while that queue is full. A topic of
-    /// no school served (which the subscriptions do not let through) is dropped and logged.
-    pub async fn send(&self, incoming: Incoming) {
+    /// Hands `incoming` to its school's ingest, waiting while that queue is full; `false`
+    /// when it is for no school this hub serves (dropped).
+    pub async fn send(&self, incoming: Incoming) -> bool {
         let queue = match self.only() {
             Some(only) => only,
             None => match self.by_site.get(site_of(&incoming.topic)) {
                 Some(queue) => queue,
-                None => {
-                    let topic = crate::http::input::clip(&incoming.topic);
-                    tracing::warn!(topic, "a message for no school of this hub was dropped");
-                    return;
-                }
+                None => return false,
             },
         };
         // Closed only when the hub is stopping: the message is the broker's again.
         let _ = queue.send(incoming).await;
+        true
     }
 }
 
@@ -101,7 +99,7 @@ mod tests {
     async fn a_hub_of_one_school_hands_its_ingest_everything() {
         let (tx, mut rx) = mpsc::channel(4);
         let intakes = Intakes::new([(SiteId::new("north").unwrap(), tx)]);
-        intakes.send(incoming("not/a/topic")).await;
+        assert!(intakes.send(incoming("not/a/topic")).await);
         assert_eq!(rx.try_recv().unwrap().topic, "not/a/topic");
     }
 }

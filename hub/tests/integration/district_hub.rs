@@ -24,7 +24,16 @@ async fn one_hub_serves_each_school_at_its_address_from_its_own_tables() {
         ("north", "north.school.test"),
         ("south", "south.school.test"),
     ];
-    let hub = start_district_hub(&url, broker.addr(), &schools).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let hub = start_district_hub_with(&url, broker.addr(), &schools, move |c| {
+        c.metrics.listen = Some(listen)
+    })
+    .await;
     wait_connected(&hub).await;
     let north = Api::at_host(hub.addr, "north.school.test");
     let south = Api::at_host(hub.addr, "south.school.test");
@@ -118,6 +127,32 @@ async fn one_hub_serves_each_school_at_its_address_from_its_own_tables() {
     }
     let (_, health) = north_admin.get("/metrics").await;
     assert_eq!(health["records_stored"], json!(1), "{health}");
+
+    // Prometheus scrapes each school as a target of its own, each sample labelled with it.
+    let scrape = |query: &'static str| async move {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let reply = client
+            .get(format!("http://{listen}/metrics{query}"))
+            .send()
+            .await
+            .unwrap();
+        (reply.status(), reply.text().await.unwrap())
+    };
+    let (status, text) = scrape("?school=south").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(
+        text.contains("rollcall_hub_records_stored_total{school=\"south\"} 1"),
+        "{text}"
+    );
+    assert!(!text.contains("school=\"north\""), "{text}");
+    let (status, text) = scrape("").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    assert!(
+        text.contains("north, south"),
+        "names the schools it serves: {text}"
+    );
+    let (status, _) = scrape("?school=east").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     hub.stop().await;
 }

@@ -123,6 +123,16 @@ pub async fn start_district_hub(
     broker: SocketAddr,
     schools: &[(&str, &str)],
 ) -> TestHub {
+    start_district_hub_with(url, broker, schools, |_| {}).await
+}
+
+/// [`start_district_hub`] with the configuration adjusted by `adjust` before validation.
+pub async fn start_district_hub_with(
+    url: &str,
+    broker: SocketAddr,
+    schools: &[(&str, &str)],
+    adjust: impl Fn(&mut Config) + Send + 'static,
+) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let listed: Vec<SchoolConfig> = schools
@@ -142,6 +152,7 @@ pub async fn start_district_hub(
         c.store.url = Some(url.clone());
         c.schools = listed.clone();
         c.district.admins = vec![district_admin.clone()];
+        adjust(c);
     };
     let mut config = Config {
         data_dir: data_dir.clone(),
