@@ -16,9 +16,9 @@
 #
 # SCHOOLS=N (PostgreSQL): a district of N schools sharing the database, each in a schema of
 # its own, and every hub serving all of them (`[[schools]]`, each school at its host name
-# school-K.load.test, which the generator takes to be 127.0.0.1). Each school has its own
-# door units, teachers and generator, all at once; each generator gets the arguments given,
-# so N times --rate is offered in all. The figures are each school's, then their sum.
+# school-K.load.test, which the generator takes to be 127.0.0.1). Each school has the door
+# units, teachers, students and --rate given, so N times --rate is offered in all; the
+# figures are the district's.
 #
 # BROKER=nats: a three-node NATS cluster (JetStream, its MQTT listener on each node) instead
 # of one Mosquitto, the door units spread over its nodes and the hubs given all three.
@@ -215,19 +215,12 @@ echo "$hubs hub(s) on $store, broker $broker, $schools school(s), load average $
 [ "$store" = postgres ] && sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
 sampled=()
 for i in $(seq "$hubs"); do sampled+=(--hub-pid "${hub_pids[$i]}"); done
-# The generator of school $1 (the hubs' CPU sampled by school 1's).
-generate() {
-    local s=$1 others=() sample=()
-    shift
-    for i in $(seq 2 "$hubs"); do others+=(--other-api "$(api "$s" "$i")"); done
-    [ "$s" = 1 ] && sample=("${sampled[@]}")
-    local site=school
-    [ "$schools" != 1 ] && site="school-$s"
-    $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "$(api "$s" 1)" "${others[@]}" \
-        --mqtt-port "$mqtt_ports" --site "$site" --admin-password-file "$work/pw" "${sample[@]}" "$@"
-}
-# CHAOS: what is killed and when, counted from the publishing's start (the generators take
-# a few seconds to set up first).
+others=()
+for i in $(seq 2 "$hubs"); do others+=(--other-api "$(api '{school}' "$i")"); done
+site=school
+[ "$schools" != 1 ] && site='school-{school}'
+# CHAOS: what is killed and when, counted from the publishing's start (the generator takes a
+# few seconds to set up first).
 chaos() {
     local t0=$SECONDS
     at() { sleep $(( $1 - (SECONDS - t0) > 0 ? $1 - (SECONDS - t0) : 0 )); echo "chaos at +$((SECONDS - t0)) s: $2"; }
@@ -244,45 +237,22 @@ chaos() {
     fi
 }
 if [ -n "${CHAOS:-}" ] && [ "$hubs" -lt 2 ]; then echo "CHAOS kills one of several hubs" >&2; exit 2; fi
-loads=()
-for s in $(seq "$schools"); do
-    generate "$s" "$@" >"$work/load-$s.log" 2>&1 &
-    loads+=($!)
-done
+# One generator for every school (each school's figures are its arguments; the totals N times).
+$(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "$(api '{school}' 1)" "${others[@]}" \
+    --schools "$schools" --site "$site" --mqtt-port "$mqtt_ports" --admin-password-file "$work/pw" \
+    "${sampled[@]}" "$@" >"$work/load.log" 2>&1 &
+load_pid=$!
 if [ -n "${CHAOS:-}" ]; then
-    # The publishing starts once every generator says its units are connected.
-    until [ "$(cat "$work"/load-*.log | grep -c 'devices connected')" = "$schools" ]; do sleep 0.5; done
+    until grep -q 'devices connected in all' "$work/load.log"; do
+        kill -0 "$load_pid" 2>/dev/null || break
+        sleep 0.5
+    done
     chaos &
     chaos_pid=$!
 fi
-for s in $(seq "$schools"); do
-    wait "${loads[$((s - 1))]}" || { echo "school $s's generator failed:" >&2; cat "$work/load-$s.log" >&2; exit 1; }
-done
+wait "$load_pid" || { echo "the generator failed:" >&2; cat "$work/load.log" >&2; exit 1; }
 [ -n "${chaos_pid:-}" ] && wait "$chaos_pid"
-if [ "$schools" = 1 ]; then
-    cat "$work/load-1.log"
-else
-    for s in $(seq "$schools"); do
-        if [ "$schools" -le 5 ] || [ "$s" = 1 ]; then sed "s/^/school $s: /" "$work/load-$s.log"; fi
-    done
-    python3 - "$work"/load-*.log <<'SUM'
-import re, sys
-made = acked = never = 0
-rates, p50, p99, review = [], [], [], []
-for name in sys.argv[1:]:
-    text = open(name).read()
-    made += int(re.search(r"made (\d+)", text)[1])
-    m = re.search(r"acked (\d+) \((\d+) never acked", text)
-    acked, never = acked + int(m[1]), never + int(m[2])
-    m = re.search(r"sustained (\d+) .* p50 ([\d.]+) p99 ([\d.]+)", text)
-    rates.append(int(m[1])); p50.append(float(m[2])); p99.append(float(m[3]))
-    review.append(float(re.search(r"GET /review ms: p50 [\d.]+ p99 ([\d.]+)", text)[1]))
-p50.sort()
-print(f"all {len(rates)} schools: {sum(rates)} acked records/s after warm-up | made {made}, acked {acked}, "
-      f"{never} never acked | publish→ack ms: median school's p50 {p50[len(p50) // 2]:.1f}, "
-      f"worst school's p99 {max(p99):.1f} | worst review p99 {max(review):.1f} ms")
-SUM
-fi
+grep -v ': registered\|: .* devices connected$' "$work/load.log"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 dropped=$(cat "$work"/hub-*.log | grep -c 'cannot queue a publish\|message dropped' || true)
 # The records table of each school, as SQL.
@@ -303,4 +273,10 @@ if [ "$store" = postgres ]; then
         SELECT round(calls::numeric / n.records, 2), round((total_exec_time / greatest(calls, 1))::numeric, 3), round((100 * total_exec_time / greatest(t.all_ms, 1))::numeric, 1) || ' %', q
         FROM s, t, n ORDER BY total_exec_time DESC LIMIT 12"
     sql -F ' | ' -c "SELECT 'statements per record ' || round(sum(calls)::numeric / greatest($all_records, 1), 1) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'rollcall')"
+    if [ -n "${DETAIL:-}" ]; then
+        echo "PostgreSQL statements by calls per record (DETAIL)"
+        sql -F ' | ' -c "SELECT round(calls::numeric / greatest($all_records, 1), 2), round(total_exec_time::numeric, 0), regexp_replace(left(query, 100), '\s+', ' ', 'g') FROM pg_stat_statements ORDER BY calls DESC LIMIT 25"
+    fi
+    # What switching a pooled connection from one school's schema to another's costs.
+    sql -F ' | ' -c "SELECT 'commits per record ' || round((SELECT xact_commit FROM pg_stat_database WHERE datname = 'rollcall')::numeric / greatest($all_records, 1), 2) || ' | search_path switches per record ' || round(coalesce(sum(calls), 0)::numeric / greatest($all_records, 1), 2) || ', ' || round(coalesce(sum(total_exec_time), 0)::numeric, 0) || ' ms in all' FROM pg_stat_statements WHERE query ILIKE 'SET search_path%'"
 fi

@@ -1,8 +1,9 @@
 //! Several hubs on one database (`[store] url`, docs/DISTRICT.md). Every few seconds each hub
 //! says it is alive and reads which others are; door units are divided among the live hubs
-//! (rendezvous hashing: a unit moves only when its hub comes or goes), so each record is
-//! handled by one hub while the others ignore it; and one hub, the holder of the leader lease,
-//! runs the scheduled work (closing registers, webhooks, the e-mail digest, retention).
+//! (rendezvous hashing: a unit moves only when its hub comes or goes), or on hubs serving
+//! several schools the schools are, so each record is handled by one hub while the others
+//! ignore it; and one hub, the holder of the leader lease, runs the scheduled work (closing
+//! registers, webhooks, the e-mail digest, retention).
 //!
 //! A hub that dies stops beating: within [`ALIVE`] its units belong to the others, whose acks
 //! the units were waiting for (they publish again until acked), and within [`LEASE`] another
@@ -11,7 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rollcall_shared::{DeviceId, UnixMillis};
+use rollcall_shared::{DeviceId, SiteId, UnixMillis};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
@@ -66,19 +67,30 @@ impl View {
     pub fn owns(&self, device: DeviceId) -> bool {
         owner(device, &self.live) == Some(&*self.me)
     }
+
+    /// Whether this hub handles every door unit of the school whose site is `site` (a hub of
+    /// several schools divides the schools, not their units).
+    pub fn owns_school(&self, site: &SiteId) -> bool {
+        owner_of(site.as_str().as_bytes(), &self.live) == Some(&*self.me)
+    }
 }
 
 /// The hub that handles `device` among `live`: the one scoring highest for it, so a hub
 /// coming or going moves only its own share of units.
 pub fn owner(device: DeviceId, live: &[String]) -> Option<&str> {
+    owner_of(device.0.as_bytes(), live)
+}
+
+/// The hub that handles what `key` names (a unit, a school) among `live`.
+fn owner_of<'a>(key: &[u8], live: &'a [String]) -> Option<&'a str> {
     live.iter()
-        .max_by_key(|hub| score(device, hub))
+        .max_by_key(|hub| score(key, hub))
         .map(String::as_str)
 }
 
-fn score(device: DeviceId, hub: &str) -> [u8; 8] {
+fn score(key: &[u8], hub: &str) -> [u8; 8] {
     let digest = Sha256::new()
-        .chain_update(device.0.as_bytes())
+        .chain_update(key)
         .chain_update(hub.as_bytes())
         .finalize();
     let mut first = [0; 8];

@@ -29,9 +29,9 @@ use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
 use crate::http_state::Hub;
 use crate::ingest::mqtt::Link;
-use crate::ingest::process::Ingest;
+use crate::ingest::process::{Division, Ingest};
 use crate::ingest::push::Pusher;
-use crate::ingest::route::Intakes;
+use crate::ingest::route::{Intake, Intakes};
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notify::{self, Hooks};
@@ -147,6 +147,13 @@ pub async fn run_on(
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
     let me = Uuid::new_v4().to_string();
+    // Records through the broker's shared subscription when asked for; else a hub of several
+    // schools takes all of some schools' units, and a hub of one its share of the units.
+    let division = match (config.mqtt.shared_subscriptions, config.schools.is_empty()) {
+        (true, _) => Division::SharedRecords,
+        (false, false) => Division::Schools,
+        (false, true) => Division::Units,
+    };
     let mut tasks = JoinSet::new();
     let mut served = Vec::new();
     let mut intakes = Vec::new();
@@ -167,6 +174,7 @@ pub async fn run_on(
             outbound: out_tx.clone(),
             gallery_changed: Arc::new(Notify::new()),
             cluster: view,
+            division,
         };
         let oidc = parts.config.auth.oidc.as_ref().map(Oidc::new).transpose();
         let oidc = oidc.map_err(RunError::Oidc)?;
@@ -186,11 +194,12 @@ pub async fn run_on(
         intakes.push((parts, in_tx));
     }
     let link = broker_link(&config, &intakes, mqtt).await?;
-    let inbound = Intakes::new(
-        intakes
-            .into_iter()
-            .map(|(parts, tx)| (parts.config.site.clone(), tx)),
-    );
+    let inbound = Intakes::new(intakes.into_iter().map(|(parts, queue)| Intake {
+        site: parts.config.site.clone(),
+        queue,
+        metrics: parts.metrics.clone(),
+        schools_divided: (division == Division::Schools).then(|| parts.cluster.clone()),
+    }));
     tasks.spawn(link.run(inbound, out_rx, stop.clone()));
     let hubs: Vec<Arc<Hub>> = served.iter().map(|(_, hub)| hub.clone()).collect();
     if let Some(listener) = metrics_listener(&config).await? {
@@ -319,6 +328,8 @@ struct Parts {
     hashing: Hashing,
     /// The hubs sharing the database, and whether this one leads ([`crate::cluster`]).
     cluster: watch::Receiver<cluster::View>,
+    /// How those hubs divide the school's door units' messages.
+    division: Division,
 }
 
 /// Password hashing slots, shared by sign-ins and the embedded broker's device logins.
@@ -410,7 +421,7 @@ impl Parts {
             gallery_changed: self.gallery_changed.clone(),
             hooks: self.hooks.clone(),
             cluster: self.cluster.clone(),
-            shared_records: config.mqtt.shared_subscriptions,
+            division: self.division,
         }
     }
 

@@ -7,6 +7,28 @@ use anyhow::Context;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// Sends the request `make` builds, again after the wait the hub asks for while it answers
+/// 503 (its argon2 gate full: "try again in 2 s"), as a patient client does; at most ten
+/// times.
+async fn send_patiently(
+    make: impl Fn() -> reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let mut tries = 1;
+    loop {
+        let reply = make().send().await?;
+        if reply.status() != StatusCode::SERVICE_UNAVAILABLE || tries == 10 {
+            return Ok(reply);
+        }
+        let wait = reply
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        tries += 1;
+    }
+}
+
 /// A signed-in API client.
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -45,10 +67,8 @@ impl Api {
         password: &str,
     ) -> anyhow::Result<Api> {
         let body = json!({"username": user, "password": password});
-        let reply: Value = http
-            .post(format!("{base}/auth/login"))
-            .json(&body)
-            .send()
+        let login = || http.post(format!("{base}/auth/login")).json(&body);
+        let reply: Value = send_patiently(login)
             .await?
             .error_for_status()?
             .json()
@@ -70,14 +90,17 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<(StatusCode, Value)> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let reply = req.send().await?;
+        let request = || {
+            let req = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base))
+                .bearer_auth(&self.token);
+            match &body {
+                Some(body) => req.json(body),
+                None => req,
+            }
+        };
+        let reply = send_patiently(request).await?;
         let status = reply.status();
         let text = reply.text().await?;
         Ok((

@@ -47,9 +47,22 @@ pub struct Ingest {
     /// Which door units are this hub's to answer (all, unless several hubs share the
     /// database): another hub handles the others' messages.
     pub cluster: watch::Receiver<crate::cluster::View>,
+    /// How the hubs sharing the school's tables divide its units' messages.
+    pub division: Division,
+}
+
+/// How the hubs sharing a school's tables divide its door units' messages between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Division {
+    /// Each hub answers its share of the units.
+    Units,
     /// Records come through the hubs' shared subscription (`[mqtt] shared_subscriptions`):
-    /// the broker gave each to this hub alone, so it stores any door unit's.
-    pub shared_records: bool,
+    /// the broker gave each to this hub alone, so it stores any unit's; the rest by unit.
+    SharedRecords,
+    /// Each hub answers every unit of its share of the schools (a hub serving several): one
+    /// hub writes a school's records, so they batch together and no two hubs wait on the
+    /// school's writers' lock.
+    Schools,
 }
 
 impl Ingest {
@@ -79,10 +92,16 @@ impl Ingest {
     /// at once, without the store.
     pub async fn handle(&self, batch: Vec<Incoming>, acked: &mut Acked) {
         let view = self.cluster.borrow().clone();
+        let school = self.division == Division::Schools && view.owns_school(&self.site);
         let (mut again, mut accepted) = (Outcome::default(), Vec::new());
         for (device, envelope) in batch.iter().filter_map(|m| self.check(m)) {
             let record = matches!(envelope.message, Message::Record(_));
-            if !(self.shared_records && record || view.owns(device)) {
+            let mine = match self.division {
+                Division::Units => view.owns(device),
+                Division::SharedRecords => record || view.owns(device),
+                Division::Schools => school,
+            };
+            if !mine {
                 if record {
                     add(&self.metrics.records_for_other_hubs, 1);
                 }

@@ -1,29 +1,44 @@
 //! Where a message a door unit published goes: to its school's ingest. A hub of one school
 //! hands every message to its one ingest; a hub of several (`[[schools]]`) reads the school
 //! from the topic's site (`rollcall/v1/<site>/…`), and counts and drops what is for a site it
-//! does not serve (the link hears every site on the district's broker). Each school's ingest
-//! has its own bounded queue; waiting for room in it is the backpressure that stops the link
-//! reading.
+//! does not serve (the link hears every site on the district's broker). When the hubs divide
+//! the schools between them, a message of a school another hub answers is left here, unread:
+//! each hub hears every school, and decoding the others' would cost it as much as its own.
+//! Each school's ingest has its own bounded queue; waiting for room in it is the backpressure
+//! that stops the link reading.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rollcall_shared::SiteId;
-use rollcall_shared::topics::PREFIX;
-use tokio::sync::mpsc;
+use rollcall_shared::topics::{Channel, PREFIX};
+use tokio::sync::{mpsc, watch};
 
-use super::Incoming;
+use super::metrics::add;
+use super::{Incoming, Metrics};
+use crate::cluster::View;
 
-/// Each school's ingest queue, by site.
+/// One school's ingest, as the link hands it messages.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub site: SiteId,
+    pub queue: mpsc::Sender<Incoming>,
+    pub metrics: Arc<Metrics>,
+    /// When the hubs divide the schools: which hubs are live, so which schools are this one's.
+    pub schools_divided: Option<watch::Receiver<View>>,
+}
+
+/// Each school's ingest, by site.
 #[derive(Debug, Clone)]
 pub struct Intakes {
-    by_site: HashMap<String, mpsc::Sender<Incoming>>,
+    by_site: HashMap<String, Intake>,
 }
 
 impl Intakes {
-    pub fn new(schools: impl IntoIterator<Item = (SiteId, mpsc::Sender<Incoming>)>) -> Self {
+    pub fn new(schools: impl IntoIterator<Item = Intake>) -> Self {
         let by_site = schools
             .into_iter()
-            .map(|(site, tx)| (site.to_string(), tx))
+            .map(|intake| (intake.site.to_string(), intake))
             .collect();
         Self { by_site }
     }
@@ -31,7 +46,7 @@ impl Intakes {
     /// The queue of a hub's one school; `None` with several.
     pub fn only(&self) -> Option<&mpsc::Sender<Incoming>> {
         match self.by_site.len() {
-            1 => self.by_site.values().next(),
+            1 => self.by_site.values().next().map(|i| &i.queue),
             _ => None,
         }
     }
@@ -42,13 +57,27 @@ impl Intakes {
         let queue = match self.only() {
             Some(only) => only,
             None => match self.by_site.get(site_of(&incoming.topic)) {
-                Some(queue) => queue,
+                Some(intake) if intake.answers() => &intake.queue,
+                Some(intake) => {
+                    if incoming.topic.ends_with(Channel::Records.as_str()) {
+                        add(&intake.metrics.records_for_other_hubs, 1);
+                    }
+                    return true;
+                }
                 None => return false,
             },
         };
         // Closed only when the hub is stopping: the message is the broker's again.
         let _ = queue.send(incoming).await;
         true
+    }
+}
+
+impl Intake {
+    /// Whether this hub answers the school's units now.
+    fn answers(&self) -> bool {
+        let school = self.schools_divided.as_ref();
+        school.is_none_or(|view| view.borrow().owns_school(&self.site))
     }
 }
 
@@ -65,6 +94,15 @@ fn site_of(topic: &str) -> &str {
 mod tests {
     use super::*;
 
+    fn intake(site: &str, queue: mpsc::Sender<Incoming>) -> Intake {
+        Intake {
+            site: SiteId::new(site).unwrap(),
+            queue,
+            metrics: Arc::default(),
+            schools_divided: None,
+        }
+    }
+
     fn incoming(topic: &str) -> Incoming {
         Incoming {
             topic: topic.to_owned(),
@@ -76,8 +114,7 @@ mod tests {
     async fn each_message_reaches_the_ingest_of_its_topics_school() {
         let (north_tx, mut north) = mpsc::channel(4);
         let (south_tx, mut south) = mpsc::channel(4);
-        let site = |s: &str| SiteId::new(s).unwrap();
-        let intakes = Intakes::new([(site("north"), north_tx), (site("south"), south_tx)]);
+        let intakes = Intakes::new([intake("north", north_tx), intake("south", south_tx)]);
         assert!(intakes.only().is_none());
         let device = uuid::Uuid::new_v4();
         intakes
@@ -96,9 +133,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_school_another_hub_answers_is_left_unread_and_counted() {
+        let (north_tx, mut north) = mpsc::channel(4);
+        let (south_tx, mut south) = mpsc::channel(4);
+        // Two live hubs: each school is one's, and which is the hash's business.
+        let live: Arc<[String]> = Arc::new(["a".to_owned(), "b".to_owned()]);
+        let view = |me: &str| View {
+            me: me.into(),
+            live: live.clone(),
+            leader: false,
+        };
+        let north_site = SiteId::new("north").unwrap();
+        let me = if view("a").owns_school(&north_site) {
+            "a"
+        } else {
+            "b"
+        };
+        let (_keep, divided) = watch::channel(view(me));
+        let mut north_intake = intake("north", north_tx);
+        north_intake.schools_divided = Some(divided.clone());
+        let mut south_intake = intake("south", south_tx);
+        south_intake.schools_divided = Some(divided);
+        let metrics = south_intake.metrics.clone();
+        let intakes = Intakes::new([north_intake, south_intake]);
+        let device = uuid::Uuid::new_v4();
+        let topic = |site| format!("rollcall/v1/{site}/{device}/records");
+        assert!(intakes.send(incoming(&topic("north"))).await);
+        assert!(intakes.send(incoming(&topic("south"))).await);
+        assert!(north.try_recv().is_ok(), "north is this hub's");
+        let south_is_mine = view(me).owns_school(&SiteId::new("south").unwrap());
+        assert_eq!(south.try_recv().is_ok(), south_is_mine);
+        let others = metrics
+            .records_for_other_hubs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(others, u64::from(!south_is_mine));
+    }
+
+    #[tokio::test]
     async fn a_hub_of_one_school_hands_its_ingest_everything() {
         let (tx, mut rx) = mpsc::channel(4);
-        let intakes = Intakes::new([(SiteId::new("north").unwrap(), tx)]);
+        let intakes = Intakes::new([intake("north", tx)]);
         assert!(intakes.send(incoming("not/a/topic")).await);
         assert_eq!(rx.try_recv().unwrap().topic, "not/a/topic");
     }

@@ -45,6 +45,11 @@ struct Args {
     /// The hub's `site`.
     #[arg(long, default_value = "school")]
     site: String,
+    /// Schools loaded at once, each with the devices, teachers, students and rate given: the
+    /// school's number replaces `{school}` in --api, --other-api and --site (e.g. --api
+    /// http://school-{school}.load.test:8080/api/v1 --site school-{school}).
+    #[arg(long, default_value_t = 1)]
+    schools: usize,
     #[arg(long, default_value = "admin")]
     admin_user: String,
     /// A file holding the admin's password.
@@ -53,7 +58,7 @@ struct Args {
     /// Simulated door units.
     #[arg(long, default_value_t = 200)]
     devices: usize,
-    /// Records per second, all devices together.
+    /// Records per second, all of a school's devices together.
     #[arg(long, default_value_t = 5000.0)]
     rate: f64,
     /// Seconds of publishing.
@@ -116,43 +121,25 @@ struct Tally {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let password = std::fs::read_to_string(&args.admin_password_file)?;
-    let http = http_client(&args.api)?;
-    let admin = Api::login_with(http, &args.api, &args.admin_user, password.trim()).await?;
-    let site = SiteId::new(&args.site)?;
-    let rooms: Vec<String> = (0..args.rooms).map(|i| format!("Load room {i}")).collect();
-    let mut teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
-    let bases: Vec<&String> = std::iter::once(&args.api).chain(&args.other_api).collect();
-    for (i, teacher) in teachers.iter_mut().enumerate() {
-        teacher.base = bases[i % bases.len()].clone();
+    let password = password.trim();
+    let (mut doors, mut teachers) = (Vec::new(), Vec::new());
+    for school in 1..=args.schools {
+        let (school_doors, school_teachers) = setup_school(&args, school, password).await?;
+        doors.extend(school_doors);
+        teachers.extend(school_teachers);
     }
-    let devices = register(&admin, args.devices, &rooms).await?;
-    let students: Arc<[StudentId]> = enrol(&admin, args.students).await?.into();
-    println!(
-        "registered {} devices, {} teachers, {} students",
-        devices.len(),
-        teachers.len(),
-        students.len()
-    );
-
-    // Every unit logs in before the clock starts: logins (argon2 on the hub's embedded
-    // broker) are not part of the load, and no unit starts with ticks to catch up.
-    let mut doors = Vec::with_capacity(devices.len());
-    for (i, (device, secret, room)) in devices.into_iter().enumerate() {
-        let port = args.mqtt_port[i % args.mqtt_port.len()];
-        doors.push((connect(port, &site, device, &secret).await?, room));
-    }
-    println!("{} devices connected", doors.len());
+    println!("{} devices connected in all", doors.len());
     let start = Instant::now() + Duration::from_secs(2);
     let window_from = start + Duration::from_secs(args.warmup);
     let end = start + Duration::from_secs(args.duration);
     let tally = Arc::new(Mutex::new(Tally::default()));
     let per_device = args.rate / args.devices as f64;
     let mut tasks = Vec::new();
-    for (door, room) in doors {
+    for (door, room, students) in doors {
         let job = DoorJob {
             door,
             room,
-            students: students.clone(),
+            students,
             interval: Duration::from_secs_f64(1.0 / per_device),
             start,
             end,
@@ -186,6 +173,46 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     report(&args, sent, &tally.lock().unwrap(), &review, usage);
     Ok(())
+}
+
+/// A school's door units, connected, with their rooms and its students; and its teachers,
+/// spread over the hubs.
+type School = (Vec<(Connected, String, Arc<[StudentId]>)>, Vec<Api>);
+
+/// School number `school` (`{school}` in --api, --other-api and --site) set up through its
+/// API: its teachers, door units and students; every unit connected before the clock starts
+/// (logins, argon2 on the hub's embedded broker, are not part of the load, and no unit starts
+/// with ticks to catch up).
+async fn setup_school(args: &Args, school: usize, password: &str) -> anyhow::Result<School> {
+    let numbered = |s: &str| s.replace("{school}", &school.to_string());
+    let api = numbered(&args.api);
+    let admin = Api::login_with(http_client(&api)?, &api, &args.admin_user, password).await?;
+    let site = SiteId::new(numbered(&args.site))?;
+    let rooms: Vec<String> = (0..args.rooms).map(|i| format!("Load room {i}")).collect();
+    let mut teachers = setup_teachers(&admin, args.teachers, &rooms).await?;
+    let bases: Vec<String> = std::iter::once(&args.api)
+        .chain(&args.other_api)
+        .map(|base| numbered(base))
+        .collect();
+    for (i, teacher) in teachers.iter_mut().enumerate() {
+        teacher.base = bases[i % bases.len()].clone();
+    }
+    let devices = register(&admin, args.devices, &rooms).await?;
+    let students: Arc<[StudentId]> = enrol(&admin, args.students).await?.into();
+    println!(
+        "{site}: registered {} devices, {} teachers, {} students",
+        devices.len(),
+        teachers.len(),
+        students.len()
+    );
+    let mut doors = Vec::with_capacity(devices.len());
+    for (i, (device, secret, room)) in devices.into_iter().enumerate() {
+        let port = args.mqtt_port[i % args.mqtt_port.len()];
+        let door = connect(port, &site, device, &secret).await?;
+        doors.push((door, room, students.clone()));
+    }
+    println!("{site}: {} devices connected", doors.len());
+    Ok((doors, teachers))
 }
 
 /// Teachers, each with a class timetabled in every room, all day, every day.
@@ -577,8 +604,8 @@ fn report(
     println!(
         "devices {} | offered {:.0} records/s for {} s | made {sent}, {} waited for room in \
          a unit's window, published again {} | acked {} ({} never acked after a {} s drain)",
-        args.devices,
-        args.rate,
+        args.devices * args.schools,
+        args.rate * args.schools as f64,
         args.duration,
         tally.held,
         tally.republished,
