@@ -22,7 +22,10 @@ pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
             cert,
             target,
         } => {
-            let config = target.config.as_deref().map(Config::load).transpose()?;
+            let config = match &target.config {
+                Some(file) => Some(Config::load(file)?.one_school(target.school.as_deref())?),
+                None => None,
+            };
             let (db, dir) = store(target)?;
             let r = setup::add_device(&db, &name, &room, direction)?;
             println!("device id:     {}", r.device.id);

@@ -282,3 +282,65 @@ fn environment_overrides_the_file_and_secrets_are_redacted() {
     assert!(with_env("", &[("ROLLCALL_HUB_SITE", "Bad Site")]).is_err());
     assert!(with_env("", &[("ROLLCALL_HUB_HTTP__LISTN", "127.0.0.1:1")]).is_err());
 }
+
+#[test]
+fn a_district_file_gives_each_school_its_own_configuration() {
+    let base = "timezone = \"Europe/London\"
+[store]
+url = \"postgres://rollcall@db.lan/rollcall\"
+[mqtt]
+mode = \"external\"
+broker = \"mqtt-1.lan:8883\"
+[[schools]]
+site = \"north\"
+hosts = [\"north.example.org\"]
+[[schools]]
+site = \"st-annes\"
+hosts = [\"stannes.example.org\"]
+timezone = \"Europe/Dublin\"
+[schools.retention]
+record_days = 400
+";
+    let district = |extra: &str| Config::parse(&format!("{base}{extra}"));
+    let c = district("[district]\nadmins = [\"north/jsmith\"]\n").unwrap();
+    c.validate().unwrap();
+    let schools = c.schools().unwrap();
+    let sites: Vec<_> = schools.iter().map(|s| s.config.site.as_str()).collect();
+    assert_eq!(sites, ["north", "st-annes"]);
+    let annes = c.school("st-annes").unwrap();
+    assert_eq!(annes.store.schema.as_str(), "st_annes");
+    assert_eq!(annes.timezone.name(), "Europe/Dublin");
+    assert_eq!(annes.retention.record_days, 400);
+    assert!(
+        annes.schools.is_empty(),
+        "a school's own configuration serves it alone"
+    );
+    let north = c.school("north").unwrap();
+    assert_eq!(
+        (north.timezone.name(), north.retention.record_days),
+        ("Europe/London", RetentionConfig::default().record_days)
+    );
+    assert!(
+        c.one_school(None)
+            .unwrap_err()
+            .to_string()
+            .contains("--school")
+    );
+    assert!(
+        c.school("east")
+            .unwrap_err()
+            .to_string()
+            .contains("north, st-annes")
+    );
+
+    let e = district("[district]\nadmins = [\"east/jsmith\"]\n")
+        .unwrap()
+        .validate();
+    assert!(e.unwrap_err().to_string().contains("not in [[schools]]"));
+    let embedded = base.replace("mode = \"external\"", "mode = \"embedded\"");
+    let e = Config::parse(&embedded).unwrap().validate().unwrap_err();
+    assert!(e.to_string().contains("external broker"), "{e}");
+    let sqlite = base.replace("url = \"postgres://rollcall@db.lan/rollcall\"", "");
+    let e = Config::parse(&sqlite).unwrap().validate().unwrap_err();
+    assert!(e.to_string().contains("[store] url"), "{e}");
+}

@@ -27,7 +27,7 @@ use rollcall_shared::{
     Candidate, Decision, DeviceId, Limits, MAX_IN_FLIGHT, Message, RecordId, SiteId, StudentId,
     UnixMillis, decode, encode,
 };
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use serde_json::json;
 
 #[derive(Debug, Parser)]
@@ -207,8 +207,10 @@ async fn setup_school(args: &Args, school: usize, password: &str) -> anyhow::Res
     );
     let mut doors = Vec::with_capacity(devices.len());
     for (i, (device, secret, room)) in devices.into_iter().enumerate() {
-        let port = args.mqtt_port[i % args.mqtt_port.len()];
-        let door = connect(port, &site, device, &secret).await?;
+        // Each unit starts on a node of its own turn and moves on to the next when its dies.
+        let mut ports = args.mqtt_port.clone();
+        ports.rotate_left(i % args.mqtt_port.len());
+        let door = connect(&ports, &site, device, &secret).await?;
         doors.push((door, room, students.clone()));
     }
     println!("{site}: {} devices connected", doors.len());
@@ -300,18 +302,25 @@ fn http_client(api: &str) -> anyhow::Result<reqwest::Client> {
     Ok(client.build()?)
 }
 
-/// Door unit `device` on the broker at 127.0.0.1:`port`, subscribed to its acks.
+/// Door unit `device` on the broker node at 127.0.0.1:`ports[0]`, subscribed to its acks,
+/// moving on to the next of `ports` when its node goes (as a door unit's `other_nodes`).
 async fn connect(
-    port: u16,
+    ports: &[u16],
     site: &SiteId,
     device: DeviceId,
     secret: &str,
 ) -> anyhow::Result<Connected> {
-    let mut opts = options(port, device, secret);
-    opts.set_inflight(1000);
-    let (client, mut events) = door::client(opts, 4096);
+    let nodes: Vec<MqttOptions> = ports
+        .iter()
+        .map(|&port| {
+            let mut opts = options(port, device, secret);
+            opts.set_inflight(1000);
+            opts
+        })
+        .collect();
+    let (client, mut events) = door::client(nodes[0].clone(), 4096);
     let acks_topic = Topic::new(site, device, Channel::Acks).to_string();
-    client.subscribe(acks_topic, QoS::AtLeastOnce).await?;
+    client.subscribe(&acks_topic, QoS::AtLeastOnce).await?;
     loop {
         match tokio::time::timeout(Duration::from_secs(30), events.poll()).await {
             Ok(Ok(Event::Incoming(Packet::SubAck(_)))) => break,
@@ -321,7 +330,12 @@ async fn connect(
         }
     }
     let (tx, acks) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(pump(events, tx));
+    let link = Link {
+        client: client.clone(),
+        nodes,
+        acks_topic,
+    };
+    tokio::spawn(pump(events, link, tx));
     Ok(Connected {
         client,
         topic: Topic::new(site, device, Channel::Records).to_string(),
@@ -330,12 +344,37 @@ async fn connect(
     })
 }
 
-/// Reads the event loop, timestamping every acknowledged id.
+/// What a unit's event loop needs to reconnect: its client, the broker's nodes in its order
+/// and the topic its acks come on.
+struct Link {
+    client: AsyncClient,
+    nodes: Vec<MqttOptions>,
+    acks_topic: String,
+}
+
+/// Reads the event loop, timestamping every acknowledged id; when the connection breaks,
+/// tries the broker's next node a second later and subscribes again once connected.
 async fn pump(
     mut events: EventLoop,
+    link: Link,
     acks: tokio::sync::mpsc::UnboundedSender<(RecordId, Instant)>,
 ) {
-    while let Ok(event) = events.poll().await {
+    let mut node = 0;
+    loop {
+        let event = match events.poll().await {
+            Ok(event) => event,
+            Err(_) => {
+                node = (node + 1) % link.nodes.len();
+                events.mqtt_options = link.nodes[node].clone();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Event::Incoming(Packet::ConnAck(_)) = event {
+            let _ = link
+                .client
+                .try_subscribe(&link.acks_topic, QoS::AtLeastOnce);
+        }
         if let Event::Incoming(Packet::Publish(p)) = event
             && let Ok(Message::Ack(ack)) = decode(&p.payload, Limits::FROM_HUB)
         {
@@ -547,20 +586,26 @@ async fn poll_reviews(teachers: Vec<Api>, start: Instant, end: Instant) -> (u64,
 /// The hub's CPU (% of one core, mean over the run) and peak resident memory (MiB).
 fn sample(pid: u32, start: Instant, end: Instant) -> (f64, f64, f64) {
     std::thread::sleep(start.saturating_duration_since(Instant::now()));
-    let (t0, cpu0) = (Instant::now(), cpu_ticks(pid));
+    let (t0, cpu0) = (Instant::now(), cpu_ticks(pid).unwrap_or(0));
+    // Up to the last time the process was seen: a hub killed during the run counts until then.
+    let (mut t1, mut cpu1) = (t0, cpu0);
     let (mut peak, mut last) = (0.0f64, 0.0);
     while Instant::now() < end {
         std::thread::sleep(Duration::from_millis(500));
+        if let Some(ticks) = cpu_ticks(pid) {
+            (t1, cpu1) = (Instant::now(), ticks);
+        }
         last = rss_mib(pid);
         peak = peak.max(last);
     }
-    let cpu = (cpu_ticks(pid) - cpu0) as f64 / 100.0 / t0.elapsed().as_secs_f64() * 100.0;
+    let seconds = t1.duration_since(t0).as_secs_f64().max(0.001);
+    let cpu = cpu1.saturating_sub(cpu0) as f64 / 100.0 / seconds * 100.0;
     (cpu, peak, last)
 }
 
-/// utime + stime in clock ticks (100 per second on Linux).
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+/// utime + stime in clock ticks (100 per second on Linux); `None` once the process is gone.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // Fields 14 and 15 of stat; index 11 and 12 after the name and state.
@@ -570,7 +615,7 @@ fn cpu_ticks(pid: u32) -> u64 {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    get(11) + get(12)
+    Some(get(11) + get(12))
 }
 
 fn rss_mib(pid: u32) -> f64 {
