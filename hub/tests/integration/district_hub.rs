@@ -2,6 +2,8 @@
 //! API answers at its own host name from its own tables, a request to an address no school
 //! has is refused, one school's sign-in opens nothing of the other's, and each door unit's
 //! records go through the one broker link into its own school's register, acknowledged to it.
+//! A district admin sees every school and makes a school's admins. Two such hubs divide the
+//! schools between them, and when one goes the other answers every school.
 
 use std::time::Duration;
 
@@ -255,4 +257,120 @@ async fn a_district_admin_sees_every_school_and_makes_a_schools_admin() {
     );
 
     hub.stop().await;
+}
+
+/// The live hubs each school's health counts.
+async fn wait_hubs(api: &Api, hubs: u64) {
+    wait_for(
+        "the schools' hubs to agree",
+        Duration::from_secs(30),
+        || async { api.get("/health").await.1["cluster"]["hubs"] == json!(hubs) },
+    )
+    .await;
+}
+
+/// Door units each school of the division test has.
+const UNITS: u64 = 6;
+
+/// A record of `door`'s, naming `school`'s first student at 9:`minute`, published and acked.
+async fn acked_once(door: &mut Door, school: &School, minute: u16) {
+    let at = monday_at(9, minute);
+    let sent = record(
+        door.device,
+        Decision::Confident,
+        &[(&school.students[0], 0.3)],
+        at,
+    );
+    door.publish(Channel::Records, &Message::Record(sent.clone()))
+        .await;
+    let ack = door.next(Channel::Acks).await;
+    let expected = Message::Ack(RecordAck {
+        records: vec![sent.id],
+    });
+    assert_eq!(ack, expected, "door unit {}", door.device);
+}
+
+/// Records the hub at `api` stored for its school.
+async fn stored(api: &Api) -> u64 {
+    api.get("/metrics").await.1["records_stored"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hubs_divide_the_schools_and_one_takes_them_all_when_the_other_goes() {
+    let server = rollcall_e2e::postgres::Postgres::start()
+        .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
+    let url = server.create_database("district").unwrap();
+    let broker = Mosquitto::start().unwrap();
+    let schools = [
+        ("north", "north.school.test"),
+        ("south", "south.school.test"),
+    ];
+    let first = start_district_hub(&url, broker.addr(), &schools).await;
+    let second = another_district_hub(&first, &url, broker.addr(), &schools).await;
+    let at = |hub: &TestHub, host: &str| Api::at_host(hub.addr, host);
+    // Six door units a school: divided by unit, two hubs would all but never store all six
+    // schools' records on one hub (1 chance in 32); divided by school they always do.
+    let mut schools_doors = Vec::new();
+    for (site, host) in schools {
+        let admin = at(&first, host).login(ADMIN, PASSWORD).await;
+        let school = seed_school(&admin).await;
+        let mut devices = vec![school.device.clone()];
+        for i in 1..UNITS {
+            let made = admin
+                .created(
+                    "/devices",
+                    json!({"name": format!("door-{i}"), "room": "Lab 3"}),
+                )
+                .await;
+            devices.push(made["device"]["id"].as_str().unwrap().to_owned());
+        }
+        let mut doors = Vec::new();
+        for device in devices {
+            let device: DeviceId = device.parse().unwrap();
+            doors.push(Door::connect(&broker, &SiteId::new(site).unwrap(), device).await);
+        }
+        wait_hubs(&at(&first, host), 2).await;
+        wait_hubs(&at(&second, host), 2).await;
+        schools_doors.push((host, school, doors));
+    }
+
+    // Every unit of a school is answered by the same one of the two hubs.
+    for (_, school, doors) in &mut schools_doors {
+        for door in doors.iter_mut() {
+            acked_once(door, school, 1).await;
+        }
+    }
+    for (host, _, _) in &schools_doors {
+        let counts = (
+            stored(&at(&first, host)).await,
+            stored(&at(&second, host)).await,
+        );
+        assert!(
+            counts == (UNITS, 0) || counts == (0, UNITS),
+            "{host}: records stored by each hub {counts:?}"
+        );
+    }
+
+    // The first hub goes: the second answers every unit of both schools.
+    first.stop().await;
+    let mut before = Vec::new();
+    for (host, _, _) in &schools_doors {
+        wait_hubs(&at(&second, host), 1).await;
+        before.push(stored(&at(&second, host)).await);
+    }
+    for (_, school, doors) in &mut schools_doors {
+        for door in doors.iter_mut() {
+            acked_once(door, school, 2).await;
+        }
+    }
+    for (i, (host, _, _)) in schools_doors.iter().enumerate() {
+        assert_eq!(
+            stored(&at(&second, host)).await,
+            before[i] + UNITS,
+            "{host}"
+        );
+    }
+    second.stop().await;
 }

@@ -135,17 +135,7 @@ pub async fn start_district_hub_with(
 ) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let listed: Vec<SchoolConfig> = schools
-        .iter()
-        .map(|(site, host)| SchoolConfig {
-            site: SiteId::new(*site).unwrap(),
-            schema: None,
-            timezone: None,
-            hosts: vec![host.to_string()],
-            attendance: None,
-            retention: None,
-        })
-        .collect();
+    let listed = school_list(schools);
     let url = url.to_owned();
     let district_admin = format!("{}/{ADMIN}", schools[0].0);
     let configure = move |c: &mut Config| {
@@ -167,6 +157,47 @@ pub async fn start_district_hub_with(
     }
     let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
     boot(dir, Some(broker), clock, configure).await
+}
+
+/// Another hub process of `first`'s district: the same schools, database and broker, with
+/// a copy of its keys (as a district's second machine has) and nothing made anew.
+pub async fn another_district_hub(
+    first: &TestHub,
+    url: &str,
+    broker: SocketAddr,
+    schools: &[(&str, &str)],
+) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    rollcall_hub::setup::create_data_dir(&data_dir).unwrap();
+    for key in [
+        rollcall_hub::auth::key::KEY_FILE,
+        rollcall_hub::store::keys::KEY_FILE,
+    ] {
+        std::fs::copy(first.data_dir.join(key), data_dir.join(key)).unwrap();
+    }
+    let (url, listed) = (url.to_owned(), school_list(schools));
+    let configure = move |c: &mut Config| {
+        c.store.url = Some(url.clone());
+        c.schools = listed.clone();
+    };
+    let clock = ManualClock::at(first.clock.now());
+    boot(dir, Some(broker), clock, configure).await
+}
+
+/// `[[schools]]` for each (site, host name).
+fn school_list(schools: &[(&str, &str)]) -> Vec<SchoolConfig> {
+    schools
+        .iter()
+        .map(|(site, host)| SchoolConfig {
+            site: SiteId::new(*site).unwrap(),
+            schema: None,
+            timezone: None,
+            hosts: vec![host.to_string()],
+            attendance: None,
+            retention: None,
+        })
+        .collect()
 }
 
 /// Stops `hub` and starts a new one on its data directory, its clock where it was, with its
