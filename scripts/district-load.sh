@@ -243,7 +243,7 @@ $(pinned "${LOAD_CPUS:-}") "$bin/rollcall-load" --api "$(api '{school}' 1)" "${o
     "${sampled[@]}" "$@" >"$work/load.log" 2>&1 &
 load_pid=$!
 if [ -n "${CHAOS:-}" ]; then
-    until grep -q 'devices connected in all' "$work/load.log"; do
+    until grep -q 'devices connected in all' "$work/load.log" 2>/dev/null; do
         kill -0 "$load_pid" 2>/dev/null || break
         sleep 0.5
     done
