@@ -16,23 +16,41 @@ use serde_json::json;
 use crate::common::door::Door;
 use crate::common::*;
 
+/// The two schools of each test: site, and the host name each answers at.
+const SCHOOLS: [(&str, &str); 2] = [
+    ("north", "north.school.test"),
+    ("south", "south.school.test"),
+];
+
+/// A throwaway PostgreSQL database and Mosquitto for a district.
+struct District {
+    _server: rollcall_e2e::postgres::Postgres,
+    url: String,
+    broker: Mosquitto,
+}
+
+impl District {
+    fn start() -> Self {
+        let server = rollcall_e2e::postgres::Postgres::start()
+            .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
+        let url = server.create_database("district").unwrap();
+        Self {
+            _server: server,
+            url,
+            broker: Mosquitto::start().unwrap(),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_hub_serves_each_school_at_its_address_from_its_own_tables() {
-    let server = rollcall_e2e::postgres::Postgres::start()
-        .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
-    let url = server.create_database("district").unwrap();
-    let broker = Mosquitto::start().unwrap();
-    let schools = [
-        ("north", "north.school.test"),
-        ("south", "south.school.test"),
-    ];
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let hub = start_district_hub_with(&url, broker.addr(), &schools, move |c| {
+    let District {
+        _server,
+        url,
+        broker,
+    } = District::start();
+    let listen = free_loopback_addr();
+    let hub = start_district_hub_with(&url, broker.addr(), &SCHOOLS, move |c| {
         c.metrics.listen = Some(listen)
     })
     .await;
@@ -161,15 +179,12 @@ async fn one_hub_serves_each_school_at_its_address_from_its_own_tables() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_district_admin_sees_every_school_and_makes_a_schools_admin() {
-    let server = rollcall_e2e::postgres::Postgres::start()
-        .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
-    let url = server.create_database("district").unwrap();
-    let broker = Mosquitto::start().unwrap();
-    let schools = [
-        ("north", "north.school.test"),
-        ("south", "south.school.test"),
-    ];
-    let hub = start_district_hub(&url, broker.addr(), &schools).await;
+    let District {
+        _server,
+        url,
+        broker,
+    } = District::start();
+    let hub = start_district_hub(&url, broker.addr(), &SCHOOLS).await;
     let north = Api::at_host(hub.addr, "north.school.test");
     let south = Api::at_host(hub.addr, "south.school.test");
     // North's admin is the district's ([district] admins); south's is its school's only.
@@ -299,21 +314,18 @@ async fn stored(api: &Api) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hubs_divide_the_schools_and_one_takes_them_all_when_the_other_goes() {
-    let server = rollcall_e2e::postgres::Postgres::start()
-        .unwrap_or_else(|e| panic!("the district test needs PostgreSQL: {e:#}"));
-    let url = server.create_database("district").unwrap();
-    let broker = Mosquitto::start().unwrap();
-    let schools = [
-        ("north", "north.school.test"),
-        ("south", "south.school.test"),
-    ];
-    let first = start_district_hub(&url, broker.addr(), &schools).await;
-    let second = another_district_hub(&first, &url, broker.addr(), &schools).await;
+    let District {
+        _server,
+        url,
+        broker,
+    } = District::start();
+    let first = start_district_hub(&url, broker.addr(), &SCHOOLS).await;
+    let second = another_district_hub(&first, &url, broker.addr(), &SCHOOLS).await;
     let at = |hub: &TestHub, host: &str| Api::at_host(hub.addr, host);
     // Six door units a school: divided by unit, two hubs would all but never store all six
     // schools' records on one hub (1 chance in 32); divided by school they always do.
     let mut schools_doors = Vec::new();
-    for (site, host) in schools {
+    for (site, host) in SCHOOLS {
         let admin = at(&first, host).login(ADMIN, PASSWORD).await;
         let school = seed_school(&admin).await;
         let mut devices = vec![school.device.clone()];

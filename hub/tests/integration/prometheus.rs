@@ -12,12 +12,7 @@ use crate::common::*;
 
 #[tokio::test]
 async fn the_metrics_listener_serves_counts_by_route_and_scrape_time_gauges() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let listen = free_loopback_addr();
     let hub = start_hub_with(None, move |c| c.metrics.listen = Some(listen)).await;
     let admin = hub.admin().await;
     admin

@@ -67,6 +67,12 @@ pub struct TestHub {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A loopback address with a port free a moment ago, for a listener the hub binds itself.
+pub fn free_loopback_addr() -> SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap()
+}
+
 /// Starts a hub whose broker is the external `broker`, or (`None`) its own embedded broker on
 /// a free port, without the face models (photo enrolment off).
 pub async fn start_hub(broker: Option<SocketAddr>) -> TestHub {
