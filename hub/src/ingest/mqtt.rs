@@ -1,10 +1,11 @@
 //! The hub's connection to the broker, over plain TCP or TLS (rustls with ring).
 //!
 //! Two connections, so that reading never stands in the way of writing:
-//! - the **intake** subscribes to the device channels on every connect and forwards publishes
-//!   into a bounded channel, waiting when it is full: the hub then stops reading, MQTT's flow
-//!   control holds the rest at the broker, and a door unit whose record was not taken publishes
-//!   it again later (it keeps every record until the hub acknowledges it);
+//! - the **intake** subscribes to the device channels on every connect and hands publishes to
+//!   their school's bounded ingest queue ([`Intakes`]: one school's, or on a hub of several
+//!   the one its topic's site names), waiting when it is full: the hub then stops reading,
+//!   MQTT's flow control holds the rest at the broker, and a door unit whose record was not
+//!   taken publishes it again later (it keeps every record until the hub acknowledges it);
 //! - the **outlet** publishes what is queued on the outbound channel (acks, gallery updates,
 //!   commands), waiting for room in its client's queue rather than dropping: a full outlet
 //!   slows the ingest that feeds it, which slows the intake, never the other way round.
