@@ -62,6 +62,41 @@ impl Counts {
     }
 }
 
+impl Counts {
+    /// `self` and `other` together.
+    pub fn merge(&mut self, other: &Counts) {
+        self.expected += other.expected;
+        self.present += other.present;
+        self.late += other.late;
+        self.excused += other.excused;
+        self.absent += other.absent;
+        self.not_required += other.not_required;
+        self.unmarked += other.unmarked;
+        let attended = f64::from(self.present + self.late);
+        let counted = attended + f64::from(self.absent);
+        self.attendance_rate = (counted > 0.0).then(|| attended / counted);
+    }
+}
+
+/// The whole school's student-sessions from `from` to `to`: every class's (a district's
+/// figure for the school).
+pub fn school_counts(
+    conn: &dyn Sql,
+    (from, to): (NaiveDate, NaiveDate),
+    rules: &Rules,
+    now: UnixMillis,
+) -> Result<Counts, StoreError> {
+    let classes: Vec<ClassId> = crate::store::school::classes(conn)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let slots = timetable::all_slots(conn)?;
+    let rosters = session_rosters::rosters_between(conn, (&classes, &slots), from, to, rules, now)?;
+    let mut counts = Counts::default();
+    rosters.iter().for_each(|r| counts.add_roster(r));
+    Ok(counts)
+}
+
 /// One school day's student-sessions by outcome.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Day {

@@ -135,7 +135,14 @@ pub async fn run_on(
     let stores = open_stores(&schools).await?;
     let district = (!config.schools.is_empty()).then(|| {
         let served = schools.iter().zip(&stores);
-        let served = served.map(|(school, db)| (school.config.site.clone(), db.clone()));
+        let served = served.map(|(school, db)| {
+            let rules = school.config.rules();
+            let school_db = crate::district::School {
+                db: db.clone(),
+                rules,
+            };
+            (school.config.site.clone(), school_db)
+        });
         Arc::new(District::new(&config.district, served))
     });
     let key = SigningKey::load(&config.data_dir)?;

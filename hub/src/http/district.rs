@@ -1,17 +1,24 @@
 //! The district admin's endpoints, on a hub serving several schools (`[district] admins`):
-//! every school's figures, read from the database they share; and making an admin of any
-//! school this hub serves (a new school's first, or one replacing an admin who left), audited
-//! in that school's log as the district admin's doing.
+//! every school's figures, read from the database they share; every school's attendance over
+//! a range, counted as each school's own reports count it; and making an admin of any school
+//! this hub serves (a new school's first, or one replacing an admin who left), audited in
+//! that school's log as the district admin's doing.
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::json;
+
 use super::error::ApiError;
 use super::input;
+use super::reports::{csv_line, csv_reply};
 use super::request::{Reply, Request};
+use super::school_reports::{COUNTS_HEADER, counts_fields, given_range};
 use super::users::new_password;
 use crate::accounts::{self, NewUser};
 use crate::auth::Principal;
 use crate::http_state::Hub;
+use crate::reports::{self, Counts};
+use crate::store::Sql;
 use crate::store::users::Role;
 
 /// The figures of one school, as a district admin reads them.
@@ -97,6 +104,50 @@ pub async fn schools(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Repl
         set_aside,
         totals,
     })
+}
+
+/// One school's attendance over the range.
+#[derive(Debug, Serialize)]
+struct SchoolAttendance {
+    site: String,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+/// `GET /district/attendance?from&to`: each school's student-sessions by outcome and its
+/// attendance rate over the range, and the district's; CSV with `?format=csv`.
+pub async fn attendance(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let (from, to) =
+        given_range(req)?.ok_or_else(|| ApiError::bad("?from and ?to are required"))?;
+    let now = hub.now();
+    let mut schools = Vec::new();
+    let mut district = Counts::default();
+    for (site, school) in hub.district.iter().flat_map(|d| d.schools()) {
+        let rules = school.rules.clone();
+        let read = move |c: &dyn Sql| reports::school_counts(c, (from, to), &rules, now);
+        let counts = school.db.read(read).await?;
+        district.merge(&counts);
+        let site = site.to_owned();
+        schools.push(SchoolAttendance { site, counts });
+    }
+    if req.wants_csv() {
+        let mut out = csv_line(&[["school"].as_slice(), &COUNTS_HEADER].concat());
+        let all = SchoolAttendance {
+            site: "(district)".into(),
+            counts: district,
+        };
+        for school in schools.iter().chain([&all]) {
+            let fields: Vec<String> = std::iter::once(school.site.clone())
+                .chain(counts_fields(&school.counts))
+                .collect();
+            out += &csv_line(&fields.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        return Ok(csv_reply(
+            format!("district-attendance-{from}-{to}.csv"),
+            out,
+        ));
+    }
+    Reply::ok(json!({"from": from, "to": to, "schools": schools, "district": district}))
 }
 
 #[derive(Deserialize)]

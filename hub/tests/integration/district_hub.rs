@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use rollcall_e2e::mosquitto::Mosquitto;
 use rollcall_shared::topics::Channel;
 use rollcall_shared::{Decision, DeviceId, Message, RecordAck, SiteId};
@@ -190,7 +190,7 @@ async fn a_district_admin_sees_every_school_and_makes_a_schools_admin() {
     // North's admin is the district's ([district] admins); south's is its school's only.
     let district_admin = north.login(ADMIN, PASSWORD).await;
     let south_admin = south.login(ADMIN, PASSWORD).await;
-    seed_school(&south_admin).await;
+    let south_school = seed_school(&south_admin).await;
 
     let (status, district) = district_admin.get("/district/schools").await;
     assert_eq!(status, StatusCode::OK, "{district}");
@@ -212,6 +212,46 @@ async fn a_district_admin_sees_every_school_and_makes_a_schools_admin() {
     assert_eq!(listed, expected, "{district}");
     assert_eq!(district["totals"]["students"], json!(2), "{district}");
     assert_eq!(district["totals"]["schools"], json!(2), "{district}");
+
+    // Last Monday's lesson at south: Ada marked present, Bo not (absent once it closed).
+    let last_monday = "2026-11-16";
+    let ada = &south_school.students[0];
+    let path = format!("/sessions/{}/{last_monday}/marks/{ada}", south_school.slot);
+    let present = json!({"mark": "present", "reason": "register taken by hand"});
+    let (status, body) = south_admin.put(&path, present).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let range = format!("?from={last_monday}&to={last_monday}");
+    let (status, report) = district_admin
+        .get(&format!("/district/attendance{range}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let of = |site: &str| {
+        let all = report["schools"].as_array().unwrap();
+        all.iter().find(|s| s["site"] == site).unwrap().clone()
+    };
+    assert_eq!(
+        (
+            of("south")["expected"].clone(),
+            of("south")["present"].clone()
+        ),
+        (json!(2), json!(1)),
+        "{report}"
+    );
+    assert_eq!(of("north")["expected"], json!(0), "{report}");
+    assert_eq!(report["district"]["present"], json!(1), "{report}");
+    assert_eq!(report["district"]["expected"], json!(2), "{report}");
+    let csv_path = format!("/district/attendance{range}&format=csv");
+    let (status, csv) = district_admin.raw(Method::GET, &csv_path, None).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("south,2,1,")), "{csv}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("(district),2,1,")),
+        "{csv}"
+    );
+    let (status, _) = south_admin
+        .get(&format!("/district/attendance{range}"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     let (status, body) = south_admin.get("/district/schools").await;
     assert_eq!(
