@@ -51,6 +51,11 @@ impl Counts {
             Some(Mark::NotRequired) => self.not_required += 1,
             None => self.unmarked += 1,
         }
+        self.rate_again();
+    }
+
+    /// `attendance_rate` from the counts.
+    fn rate_again(&mut self) {
         let attended = f64::from(self.present + self.late);
         let counted = attended + f64::from(self.absent);
         self.attendance_rate = (counted > 0.0).then(|| attended / counted);
@@ -72,9 +77,7 @@ impl Counts {
         self.absent += other.absent;
         self.not_required += other.not_required;
         self.unmarked += other.unmarked;
-        let attended = f64::from(self.present + self.late);
-        let counted = attended + f64::from(self.absent);
-        self.attendance_rate = (counted > 0.0).then(|| attended / counted);
+        self.rate_again();
     }
 }
 
