@@ -545,10 +545,7 @@ async fn broker_link(
             )
         }
         MqttMode::External => {
-            let schools = schools
-                .iter()
-                .map(|(s, _)| (s.config.site.clone(), s.metrics.clone()))
-                .collect();
+            let schools = schools.iter().map(|(s, _)| s.metrics.clone()).collect();
             BrokerLink::External(Link::new(config, schools).map_err(RunError::BrokerTls)?)
         }
     })

@@ -1,7 +1,8 @@
 //! Everything that arrives from door units over MQTT, and everything the hub sends back.
 //!
 //! `mqtt` owns the broker connection: it forwards incoming publishes into a bounded channel
-//! and publishes what others put on the [`Outbound`] channel. `classify` checks a payload
+//! (`route`: to which school's) and publishes what others put on the [`Outbound`] channel;
+//! `subscriptions` keeps it subscribed to what this hub answers. `classify` checks a payload
 //! without I/O, `vet` whether a record can be believed, `arrival` what a believed one starts
 //! as in review. `process` stores a batch in one transaction (`batch`: what the transaction
 //! does) and only then acknowledges it; `acked` remembers what it acknowledged, so that a
@@ -16,6 +17,7 @@ pub mod mqtt;
 pub mod process;
 pub mod push;
 pub mod route;
+pub mod subscriptions;
 pub mod vet;
 
 pub use metrics::Metrics;

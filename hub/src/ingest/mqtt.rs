@@ -1,7 +1,8 @@
 //! The hub's connection to the broker, over plain TCP or TLS (rustls with ring).
 //!
 //! Two connections, so that reading never stands in the way of writing:
-//! - the **intake** subscribes to the device channels on every connect and hands publishes to
+//! - the **intake** subscribes to the device channels of the schools this hub answers on every
+//!   connect and as they move ([`super::subscriptions`]), and hands publishes to
 //!   their school's bounded ingest queue ([`Intakes`]: one school's, or on a hub of several
 //!   the one its topic's site names), waiting when it is full: the hub then stops reading,
 //!   MQTT's flow control holds the rest at the broker, and a door unit whose record was not
@@ -18,18 +19,16 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rollcall_runtime::tls::{TlsError, client_config};
-use rollcall_shared::topics::{
-    Channel, district_filter, hub_filter, shared_district_filter, shared_hub_filter,
-};
-use rollcall_shared::{Limits, SiteId};
+use rollcall_shared::Limits;
 use rumqttc::{
-    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubAck, SubscribeFilter,
-    SubscribeReasonCode, TlsConfiguration, Transport,
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubAck, SubscribeReasonCode,
+    TlsConfiguration, Transport,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::metrics::add;
 use super::route::Intakes;
+use super::subscriptions;
 use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::config::{Config, MqttTransport};
 
@@ -72,31 +71,6 @@ fn options(config: &Config, id: &str, host: String, port: u16) -> Result<MqttOpt
     Ok(options)
 }
 
-/// Subscribes the intake to every door unit's uplink channels after `after`, from a task of
-/// its own: the intake's event loop, which alone makes room in its request queue, keeps
-/// running meanwhile (a subscription dropped for a full queue would leave the hub deaf until
-/// its next reconnection). A hub of one school hears its site's units; a hub of several hears
-/// every site's with one filter per channel (a clustered broker keeps a consumer per filter:
-/// fifty schools would be a hundred and fifty), and hands each message to its school
-/// ([`Intakes`]). With `shared`, records through the hubs' shared subscription.
-fn subscribe(client: &AsyncClient, sites: &[SiteId], shared: bool, after: Duration) {
-    let filter = |c| match (sites, c) {
-        ([site], Channel::Records) if shared => shared_hub_filter(site, c),
-        ([site], _) => hub_filter(site, c),
-        (_, Channel::Records) if shared => shared_district_filter(c),
-        (_, _) => district_filter(c),
-    };
-    let filters = [Channel::Records, Channel::Status, Channel::Requests]
-        .map(|c| SubscribeFilter::new(filter(c), QoS::AtLeastOnce));
-    let client = client.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        if let Err(e) = client.subscribe_many(filters).await {
-            tracing::error!("cannot subscribe: {e}");
-        }
-    });
-}
-
 /// How long after a refused subscription the hub asks again.
 const RESUBSCRIBE: Duration = Duration::from_secs(1);
 
@@ -109,8 +83,6 @@ pub struct Link {
     /// The options for each node of the broker, in the order they are tried: the embedded
     /// broker or a single external one has one; a clustered external broker one per node.
     nodes: Vec<MqttOptions>,
-    /// The sites of the schools whose door units it hears.
-    sites: Vec<SiteId>,
     /// Records through a shared subscription (`[mqtt] shared_subscriptions`).
     shared: bool,
     metrics: LinkMetrics,
@@ -137,9 +109,9 @@ impl LinkMetrics {
 }
 
 impl Link {
-    /// The link `config` describes, for the door units of `schools` (each school's site and
-    /// counters); fails when its TLS files cannot be used.
-    pub fn new(config: &Config, schools: Vec<(SiteId, Arc<Metrics>)>) -> Result<Self, TlsError> {
+    /// The link `config` describes, counting in each of `schools`' metrics; fails when its
+    /// TLS files cannot be used.
+    pub fn new(config: &Config, schools: Vec<Arc<Metrics>>) -> Result<Self, TlsError> {
         let mut addresses = config.mqtt_nodes();
         if addresses.is_empty() {
             addresses.push(("127.0.0.1".into(), 1883));
@@ -149,12 +121,10 @@ impl Link {
             .into_iter()
             .map(|(host, port)| options(config, &id, host, port))
             .collect::<Result<_, _>>()?;
-        let (sites, metrics): (Vec<_>, Vec<_>) = schools.into_iter().unzip();
         Ok(Self {
             nodes,
-            sites,
             shared: config.mqtt.shared_subscriptions,
-            metrics: LinkMetrics(metrics.into()),
+            metrics: LinkMetrics(schools.into()),
         })
     }
 
@@ -174,14 +144,25 @@ impl Link {
     /// Reads what door units publish into `inbound` until shutdown.
     async fn intake(&self, inbound: Intakes, mut shutdown: watch::Receiver<bool>) {
         let mut intake = Connection::open(&self.nodes, Role::Intake, self.metrics.clone());
+        // Subscribing from a task of its own: this loop, which alone makes room in the
+        // client's request queue, keeps running meanwhile.
+        let anew = Arc::new(Notify::new());
+        let keep = subscriptions::keep(
+            intake.client.clone(),
+            inbound.clone(),
+            self.shared,
+            anew.clone(),
+            shutdown.clone(),
+        );
+        let keeping = tokio::spawn(keep);
         let mut unserved: u64 = 0;
         while let Some(event) = intake.next(&mut shutdown).await {
             match event {
                 Event::Incoming(Packet::ConnAck(_)) => {
                     tracing::info!("connected to the broker");
-                    subscribe(&intake.client, &self.sites, self.shared, Duration::ZERO);
+                    anew.notify_one();
                 }
-                Event::Incoming(Packet::SubAck(ack)) => self.on_suback(&intake.client, &ack),
+                Event::Incoming(Packet::SubAck(ack)) => self.on_suback(&ack, &anew),
                 Event::Incoming(Packet::Publish(p)) => {
                     let incoming = Incoming {
                         topic: p.topic,
@@ -206,10 +187,11 @@ impl Link {
                 _ => {}
             }
         }
+        keeping.abort();
         intake.close().await;
     }
 
-    fn on_suback(&self, client: &AsyncClient, ack: &SubAck) {
+    fn on_suback(&self, ack: &SubAck, anew: &Arc<Notify>) {
         let refused = ack
             .return_codes
             .iter()
@@ -220,7 +202,11 @@ impl Link {
             tracing::warn!(
                 "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
             );
-            subscribe(client, &self.sites, self.shared, RESUBSCRIBE);
+            let anew = anew.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(RESUBSCRIBE).await;
+                anew.notify_one();
+            });
         } else {
             self.metrics.connected(true);
         }

@@ -2,8 +2,9 @@
 //! hands every message to its one ingest; a hub of several (`[[schools]]`) reads the school
 //! from the topic's site (`rollcall/v1/<site>/…`), and counts and drops what is for a site it
 //! does not serve (the link hears every site on the district's broker). When the hubs divide
-//! the schools between them, a message of a school another hub answers is left here, unread:
-//! each hub hears every school, and decoding the others' would cost it as much as its own.
+//! the schools between them, each subscribes to its own schools' records
+//! ([`super::subscriptions`]); a message of a school another hub answers (its status, its
+//! requests, a record sent while the school moved) is left here, unread.
 //! Each school's ingest has its own bounded queue; waiting for room in it is the backpressure
 //! that stops the link reading.
 
@@ -15,6 +16,7 @@ use rollcall_shared::topics::{Channel, PREFIX};
 use tokio::sync::{mpsc, watch};
 
 use super::metrics::add;
+use super::subscriptions::Heard;
 use super::{Incoming, Metrics};
 use crate::cluster::View;
 
@@ -49,6 +51,22 @@ impl Intakes {
             1 => self.by_site.values().next().map(|i| &i.queue),
             _ => None,
         }
+    }
+
+    /// Each school, and whether this hub answers its door units now.
+    pub fn heard(&self) -> Vec<Heard> {
+        let heard = self.by_site.values().map(|intake| Heard {
+            site: intake.site.clone(),
+            answers: intake.answers(),
+        });
+        heard.collect()
+    }
+
+    /// What tells when the schools this hub answers may have changed: each school's view of
+    /// the live hubs, when the hubs divide the schools.
+    pub fn views(&self) -> Vec<watch::Receiver<View>> {
+        let views = self.by_site.values();
+        views.filter_map(|i| i.schools_divided.clone()).collect()
     }
 
     /// Hands `incoming` to its school's ingest, waiting while that queue is full; `false`

@@ -3,7 +3,8 @@
 //! has is refused, one school's sign-in opens nothing of the other's, and each door unit's
 //! records go through the one broker link into its own school's register, acknowledged to it.
 //! A district admin sees every school and makes a school's admins. Two such hubs divide the
-//! schools between them, and when one goes the other answers every school.
+//! schools between them, each hearing only its own schools' records, and when one goes the
+//! other answers every school.
 
 use std::time::Duration;
 
@@ -345,11 +346,14 @@ async fn acked_once(door: &mut Door, school: &School, minute: u16) {
     assert_eq!(ack, expected, "door unit {}", door.device);
 }
 
+/// A count of the hub at `api`'s metrics for its school.
+async fn counted(api: &Api, name: &str) -> u64 {
+    api.get("/metrics").await.1[name].as_u64().unwrap()
+}
+
 /// Records the hub at `api` stored for its school.
 async fn stored(api: &Api) -> u64 {
-    api.get("/metrics").await.1["records_stored"]
-        .as_u64()
-        .unwrap()
+    counted(api, "records_stored").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -403,6 +407,15 @@ async fn two_hubs_divide_the_schools_and_one_takes_them_all_when_the_other_goes(
             counts == (UNITS, 0) || counts == (0, UNITS),
             "{host}: records stored by each hub {counts:?}"
         );
+        // Each hub subscribes to its own schools' records: the broker did not deliver the
+        // other's to it at all.
+        for hub in [&first, &second] {
+            let others = counted(&at(hub, host), "records_for_other_hubs").await;
+            assert_eq!(
+                others, 0,
+                "{host}: records delivered to the hub not answering"
+            );
+        }
     }
 
     // The first hub goes: the second answers every unit of both schools.
