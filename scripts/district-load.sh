@@ -21,7 +21,9 @@
 # figures are the district's.
 #
 # BROKER=nats: a three-node NATS cluster (JetStream, its MQTT listener on each node) instead
-# of one Mosquitto, the door units spread over its nodes and the hubs given all three.
+# of one Mosquitto, the door units spread over its nodes and the hubs given all three. Its
+# MQTT consumers are kept in memory on one node, as docs/DISTRICT.md advises;
+# NATS_CONSUMERS="" leaves NATS's defaults (on disk, on three nodes).
 #
 # CHAOS=1: while the load runs, one hub is killed (SIGKILL) and started again, then (with
 # BROKER=nats) one broker node, then PostgreSQL is stopped and started; the counts after the
@@ -133,7 +135,10 @@ server_name: n$n
 listen: 127.0.0.1:-1
 jetstream { store_dir: "$work/nats-$n" }
 cluster { name: rollcall, listen: "127.0.0.1:${nats_routes[$((n - 1))]}", routes: [${routes%, }] }
-mqtt { listen: "127.0.0.1:${nats_mqtt[$((n - 1))]}" }
+mqtt {
+  listen: "127.0.0.1:${nats_mqtt[$((n - 1))]}"
+  ${NATS_CONSUMERS-consumer_memory_storage: true, consumer_replicas: 1}
+}
 EOF
     /usr/sbin/nats-server -c "$work/nats-$n.conf" >>"$work/nats-$n.log" 2>&1 &
     nats_pids[$n]=$!
