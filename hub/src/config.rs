@@ -213,6 +213,15 @@ impl Config {
         if let Some(retention) = &school.retention {
             config.retention = retention.clone();
         }
+        if let Some(webhooks) = &school.webhooks {
+            config.webhooks = webhooks.clone();
+        }
+        if let Some(email) = &school.email {
+            config.email = Some(email.clone());
+        }
+        if let Some(oidc) = &school.oidc {
+            config.auth.oidc = Some(oidc.clone());
+        }
         Ok(School {
             config,
             hosts: school.hosts.clone(),
@@ -368,7 +377,18 @@ impl Config {
             );
         }
         for school in self.schools()? {
-            school.config.validate_record_windows()?;
+            let config = &school.config;
+            let checked = (config.validate_record_windows())
+                .and_then(|()| config.validate_outputs())
+                .and_then(|()| config.auth.validate());
+            checked.map_err(|e| match e {
+                ConfigError::Invalid(problems) => {
+                    let site = config.site.as_str();
+                    let named = problems.iter().map(|p| format!("schools: {site:?}: {p}"));
+                    ConfigError::Invalid(named.collect())
+                }
+                other => other,
+            })?;
         }
         Ok(())
     }

@@ -148,8 +148,6 @@ pub async fn run_on(
     let key = SigningKey::load(&config.data_dir)?;
     let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
     let faces = load_faces(&config).await?;
-    let mailer = crate::digests::mailer(&config).map_err(RunError::Email)?;
-    let hooks = Hooks::load(&config.webhooks).map_err(RunError::Webhooks)?;
     let hashing = hashing(&config);
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
@@ -166,12 +164,15 @@ pub async fn run_on(
     let mut intakes = Vec::new();
     for (school, db) in schools.into_iter().zip(stores) {
         upgrade_enrolments(&db, &school.config, &clock).await?;
+        let mailer = crate::digests::mailer(&school.config).map_err(RunError::Email)?;
+        let hooks = Hooks::load(&school.config.webhooks, &school.config.site);
+        let hooks = hooks.map_err(RunError::Webhooks)?;
         let (view_tx, view) = watch::channel(match db.dialect() {
             crate::store::Dialect::Sqlite => cluster::View::alone(&me),
             crate::store::Dialect::Postgres => cluster::View::joining(&me),
         });
         let parts = Parts {
-            hooks: hooks.clone(),
+            hooks,
             hashing: hashing.clone(),
             config: Arc::new(school.config),
             db,

@@ -2,8 +2,10 @@
 //! Each is a school of its own (students, classes, timetable, terms, codes, users, door units,
 //! register: all in its schema of the shared PostgreSQL database) and names here only what
 //! the process must know to reach it: its site (its door units' topics), its schema, its time
-//! zone, the host names its web page and API answer on, and the attendance and retention
-//! rules it keeps when they are not the file's. Everything else is the file's, for all of them.
+//! zone, the host names its web page and API answer on, and, when they are not the file's,
+//! the attendance and retention rules it keeps, the webhooks its events go to, the e-mail
+//! relay its digests leave by and the identity provider its staff sign in with. Everything
+//! else is the file's, for all of them.
 //!
 //! Without any `[[schools]]`, the hub is one school's, as the rest of the file says: a single
 //! school needs nothing here.
@@ -13,7 +15,7 @@ use std::collections::HashSet;
 use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
-use super::{AttendanceConfig, RetentionConfig};
+use super::{AttendanceConfig, EmailConfig, OidcConfig, RetentionConfig, WebhookConfig};
 use crate::store::postgres::Schema;
 
 /// One school this process serves: its whole configuration, and the host names that reach it
@@ -45,9 +47,34 @@ pub struct SchoolConfig {
     /// Its `[retention]` periods; the file's when absent.
     #[serde(default)]
     pub retention: Option<RetentionConfig>,
+    /// Its `[[webhooks]]` receivers, in place of the file's; the file's when absent.
+    #[serde(default)]
+    pub webhooks: Option<Vec<WebhookConfig>>,
+    /// Its `[email]` relay and digests, in place of the file's; the file's when absent.
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
+    /// Its staff's sign-in through its own identity provider (`[auth.oidc]`), in place of
+    /// the file's; the file's when absent.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
 }
 
 impl SchoolConfig {
+    /// The school at `site` answering at `hosts`, with everything else the file's.
+    pub fn new(site: SiteId, hosts: Vec<String>) -> Self {
+        Self {
+            site,
+            schema: None,
+            timezone: None,
+            hosts,
+            attendance: None,
+            retention: None,
+            webhooks: None,
+            email: None,
+            oidc: None,
+        }
+    }
+
     /// The schema named, else the one its site gives.
     pub fn schema(&self) -> Result<Schema, String> {
         if let Some(schema) = &self.schema {
@@ -140,14 +167,8 @@ mod tests {
     use super::*;
 
     fn school(site: &str, hosts: &[&str]) -> SchoolConfig {
-        SchoolConfig {
-            site: SiteId::new(site).unwrap(),
-            schema: None,
-            timezone: None,
-            hosts: hosts.iter().map(|h| h.to_string()).collect(),
-            attendance: None,
-            retention: None,
-        }
+        let hosts = hosts.iter().map(|h| h.to_string()).collect();
+        SchoolConfig::new(SiteId::new(site).unwrap(), hosts)
     }
 
     #[test]

@@ -300,6 +300,17 @@ hosts = [\"stannes.example.org\"]
 timezone = \"Europe/Dublin\"
 [schools.retention]
 record_days = 400
+[[schools.webhooks]]
+url = \"https://sis.stannes.example.org/rollcall\"
+secret_file = \"/etc/rollcall/stannes.secret\"
+events = [\"session.closed\"]
+[schools.email]
+smtp = \"smtp.stannes.example.org:465\"
+from = \"Rollcall <rollcall@stannes.example.org>\"
+[schools.oidc]
+issuer = \"https://accounts.google.com\"
+client_id = \"stannes-rollcall\"
+hub_url = \"https://stannes.example.org\"
 ";
     let district = |extra: &str| Config::parse(&format!("{base}{extra}"));
     let c = district("[district]\nadmins = [\"north/jsmith\"]\n").unwrap();
@@ -315,10 +326,28 @@ record_days = 400
         annes.schools.is_empty(),
         "a school's own configuration serves it alone"
     );
+    assert_eq!(
+        annes.webhooks[0].url,
+        "https://sis.stannes.example.org/rollcall"
+    );
+    assert_eq!(annes.email.unwrap().smtp, "smtp.stannes.example.org:465");
+    assert_eq!(annes.auth.oidc.unwrap().client_id, "stannes-rollcall");
     let north = c.school("north").unwrap();
     assert_eq!(
         (north.timezone.name(), north.retention.record_days),
         ("Europe/London", RetentionConfig::default().record_days)
+    );
+    assert!(
+        north.webhooks.is_empty() && north.email.is_none() && north.auth.oidc.is_none(),
+        "the file's, which has none"
+    );
+    // A school's own receivers are checked as the file's are, and the school named.
+    let plain = base.replace("https://sis.stannes", "http://sis.stannes");
+    let e = Config::parse(&plain).unwrap().validate().unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("schools: \"st-annes\": webhooks.url"),
+        "{e}"
     );
     assert!(
         c.one_school(None)

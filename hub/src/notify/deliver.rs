@@ -30,7 +30,7 @@ struct Due {
 
 /// Sends due deliveries until shutdown.
 pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Receiver<bool>) {
-    if hooks.0.is_empty() {
+    if hooks.receivers.is_empty() {
         return;
     }
     let client = match reqwest::Client::builder().timeout(TIMEOUT).build() {
@@ -89,7 +89,7 @@ async fn send(
     now: UnixMillis,
 ) -> Result<(), String> {
     let hook = hooks
-        .0
+        .receivers
         .iter()
         .find(|h| h.url == d.url)
         .ok_or("this receiver is no longer configured")?;

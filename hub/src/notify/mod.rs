@@ -13,7 +13,7 @@ pub mod sign;
 
 use std::path::Path;
 
-use rollcall_shared::UnixMillis;
+use rollcall_shared::{SiteId, UnixMillis};
 use rusqlite::params;
 
 pub use crate::config::Event;
@@ -59,14 +59,19 @@ impl std::fmt::Debug for Hook {
     }
 }
 
-/// Every configured receiver.
-#[derive(Clone, Debug, Default)]
-pub struct Hooks(pub Vec<Hook>);
+/// Every receiver of one school's events.
+#[derive(Clone, Debug)]
+pub struct Hooks {
+    /// The school's site, named in every event (`"school"`): one receiver may hear several
+    /// schools of a district.
+    pub school: SiteId,
+    pub receivers: Vec<Hook>,
+}
 
 impl Hooks {
-    /// Reads each receiver's secret file.
-    pub fn load(config: &[WebhookConfig]) -> Result<Hooks, String> {
-        config
+    /// The receivers `config` names for the school at `school`, each secret file read.
+    pub fn load(config: &[WebhookConfig], school: &SiteId) -> Result<Hooks, String> {
+        let receivers = config
             .iter()
             .map(|c| {
                 c.validate()?;
@@ -76,8 +81,11 @@ impl Hooks {
                     events: c.events.iter().filter_map(|e| Event::parse(e)).collect(),
                 })
             })
-            .collect::<Result<_, String>>()
-            .map(Hooks)
+            .collect::<Result<_, String>>()?;
+        Ok(Hooks {
+            school: school.clone(),
+            receivers,
+        })
     }
 
     /// Queues `event` for every receiver that asked for it (in the caller's transaction).
@@ -88,9 +96,15 @@ impl Hooks {
         payload: &serde_json::Value,
         now: UnixMillis,
     ) -> Result<usize, StoreError> {
-        let body = serde_json::json!({"event": event, "at": now, "data": payload}).to_string();
+        let body = serde_json::json!({
+            "event": event,
+            "at": now,
+            "school": self.school,
+            "data": payload,
+        });
+        let body = body.to_string();
         let mut n = 0;
-        for hook in self.0.iter().filter(|h| h.events.contains(&event)) {
+        for hook in self.receivers.iter().filter(|h| h.events.contains(&event)) {
             sql.execute(
                 "INSERT INTO webhook_deliveries (url, event, payload, created_at, next_at)
                  VALUES (?1, ?2, ?3, ?4, ?4)",

@@ -2,7 +2,8 @@
 //! API answers at its own host name from its own tables, a request to an address no school
 //! has is refused, one school's sign-in opens nothing of the other's, and each door unit's
 //! records go through the one broker link into its own school's register, acknowledged to it.
-//! A district admin sees every school and makes a school's admins. Two such hubs divide the
+//! Each school's events go to its own webhook receiver, naming the school. A district admin
+//! sees every school and makes a school's admins. Two such hubs divide the
 //! schools between them, each hearing only its own schools' records, and when one goes the
 //! other answers every school.
 
@@ -438,4 +439,56 @@ async fn two_hubs_divide_the_schools_and_one_takes_them_all_when_the_other_goes(
         );
     }
     second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_schools_events_go_to_its_own_receiver_naming_the_school() {
+    use crate::webhooks::{SECRET, receiver, wait_posts};
+    let District {
+        _server,
+        url,
+        broker,
+    } = District::start();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, SECRET).unwrap();
+    let (north_at, north_got) = receiver(0).await;
+    let (south_at, south_got) = receiver(0).await;
+    let hooks = [north_at, south_at].map(|at| rollcall_hub::config::WebhookConfig {
+        url: format!("http://{at}/hook"),
+        secret_file: secret_file.clone(),
+        events: vec!["device.offline".into()],
+    });
+    let hub = start_district_hub_with(&url, broker.addr(), &SCHOOLS, move |c| {
+        for (school, hook) in c.schools.iter_mut().zip(&hooks) {
+            school.webhooks = Some(vec![hook.clone()]);
+        }
+    })
+    .await;
+
+    // Each school's door unit drops off: each school's receiver hears of its own.
+    for (site, host) in SCHOOLS {
+        let api = Api::at_host(hub.addr, host);
+        let school = seed_school(&api.login(ADMIN, PASSWORD).await).await;
+        wait_hubs(&api, 1).await;
+        let device: DeviceId = school.device.parse().unwrap();
+        let door = Door::connect(&broker, &SiteId::new(site).unwrap(), device).await;
+        let offline = Message::Offline(rollcall_shared::DeviceOffline { device });
+        door.publish(Channel::Status, &offline).await;
+    }
+    for (got, site) in [(&north_got, "north"), (&south_got, "south")] {
+        let posts = wait_posts(got, 1).await;
+        let body: serde_json::Value = serde_json::from_str(&posts[0].2).unwrap();
+        assert_eq!(body["event"], "device.offline");
+        assert_eq!(body["school"], site, "{body}");
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for got in [&north_got, &south_got] {
+        assert_eq!(
+            got.lock().unwrap().len(),
+            1,
+            "one school's event, to its receiver alone"
+        );
+    }
+    hub.stop().await;
 }

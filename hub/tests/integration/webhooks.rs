@@ -16,13 +16,13 @@ use warp::Filter;
 use crate::common::door::Door;
 use crate::common::*;
 
-const SECRET: &str = "a shared secret of the school";
+pub const SECRET: &str = "a shared secret of the school";
 
 /// What the receiver got: event header, signature header, body.
-type Got = Arc<Mutex<Vec<(String, String, String)>>>;
+pub type Got = Arc<Mutex<Vec<(String, String, String)>>>;
 
 /// A receiver on a free port that answers 500 to the first `fail_first` posts, then 200.
-async fn receiver(fail_first: usize) -> (std::net::SocketAddr, Got) {
+pub async fn receiver(fail_first: usize) -> (std::net::SocketAddr, Got) {
     let got: Got = Arc::default();
     let seen = got.clone();
     let route = warp::post()
@@ -57,7 +57,7 @@ fn verify(signature: &str, body: &str) -> bool {
     hex::decode(v1).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
 }
 
-async fn wait_posts(got: &Got, n: usize) -> Vec<(String, String, String)> {
+pub async fn wait_posts(got: &Got, n: usize) -> Vec<(String, String, String)> {
     wait_for("webhook posts", Duration::from_secs(20), || {
         let len = got.lock().unwrap().len();
         async move { len >= n }
@@ -108,6 +108,7 @@ async fn closings_and_offline_door_units_are_posted_signed_and_retried() {
     );
     let sent: Value = serde_json::from_str(body).unwrap();
     assert_eq!(sent["event"], "session.closed");
+    assert_eq!(sent["school"], hub.site.as_str(), "which school's: {body}");
     assert_eq!(sent["data"]["slot_id"], s.slot.as_str());
     let codes: Vec<&Value> = sent["data"]["entries"]
         .as_array()
@@ -151,9 +152,9 @@ async fn a_bad_webhook_setting_is_refused_with_what_is_wrong() {
         let e = h.validate().unwrap_err();
         assert!(e.contains(says), "{e}");
     }
-    let e =
-        rollcall_hub::notify::Hooks::load(&[hook("https://example.org/x", &["device.offline"])])
-            .unwrap_err();
+    let site = SiteId::new("north").unwrap();
+    let hooks = [hook("https://example.org/x", &["device.offline"])];
+    let e = rollcall_hub::notify::Hooks::load(&hooks, &site).unwrap_err();
     assert!(e.contains("/nonexistent"), "{e}");
 }
 

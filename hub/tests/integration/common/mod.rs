@@ -195,14 +195,7 @@ pub async fn another_district_hub(
 fn school_list(schools: &[(&str, &str)]) -> Vec<SchoolConfig> {
     schools
         .iter()
-        .map(|(site, host)| SchoolConfig {
-            site: SiteId::new(*site).unwrap(),
-            schema: None,
-            timezone: None,
-            hosts: vec![host.to_string()],
-            attendance: None,
-            retention: None,
-        })
+        .map(|(site, host)| SchoolConfig::new(SiteId::new(*site).unwrap(), vec![host.to_string()]))
         .collect()
 }
 
