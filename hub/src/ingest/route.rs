@@ -16,7 +16,6 @@ use rollcall_shared::topics::{Channel, PREFIX};
 use tokio::sync::{mpsc, watch};
 
 use super::metrics::add;
-use super::subscriptions::Heard;
 use super::{Incoming, Metrics};
 use crate::cluster::View;
 
@@ -28,6 +27,13 @@ pub struct Intake {
     pub metrics: Arc<Metrics>,
     /// When the hubs divide the schools: which hubs are live, so which schools are this one's.
     pub schools_divided: Option<watch::Receiver<View>>,
+}
+
+/// A school the link carries, and whether this hub answers its door units now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heard {
+    pub site: SiteId,
+    pub answers: bool,
 }
 
 /// Each school's ingest, by site.

@@ -25,15 +25,8 @@ use rollcall_shared::topics::{
 use rumqttc::{AsyncClient, QoS, SubscribeFilter};
 use tokio::sync::{Notify, watch};
 
-use super::route::Intakes;
+use super::route::{Heard, Intakes};
 use crate::cluster::View;
-
-/// A school the link carries, and whether this hub answers its door units now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Heard {
-    pub site: SiteId,
-    pub answers: bool,
-}
 
 /// The filters the intake should hold for `schools`; with `shared`, records through the
 /// hubs' shared subscription (the broker then divides them: every hub subscribes to all).
