@@ -115,7 +115,7 @@ pub async fn run(db: Db, view: watch::Sender<View>, mut stop: watch::Receiver<bo
         // however far their own clocks are apart.
         let id = me.clone();
         let seen = db
-            .write(move |sql| {
+            .write_membership(move |sql| {
                 let now = cluster::now(sql)?;
                 let read = Instant::now();
                 let epoch = UnixMillis(now.0 - now.0.rem_euclid(millis(BEAT)));
@@ -167,7 +167,7 @@ pub async fn run(db: Db, view: watch::Sender<View>, mut stop: watch::Receiver<bo
     }
     let id = me.clone();
     let left = db
-        .write(move |sql| {
+        .write_membership(move |sql| {
             cluster::release(sql, LEADER, &id)?;
             cluster::leave(sql, &id)
         })

@@ -168,4 +168,49 @@ mod tests {
             assert_eq!(live(4_000, 9_000), ["a"]);
         });
     }
+
+    #[test]
+    fn on_postgres_a_beat_waits_for_no_writer_of_the_school() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let engine = crate::store::engines::postgres();
+        let db = engine.db.clone();
+        // A writer of the school holds its lock until told to let go.
+        let (holding, held) = mpsc::channel();
+        let (let_go, told) = mpsc::channel::<()>();
+        let writer = db.clone();
+        let writer = std::thread::spawn(move || {
+            writer.write_blocking(|_| {
+                holding.send(()).unwrap();
+                told.recv()
+                    .map_err(|_| StoreError::Config("the test ended".into()))
+            })
+        });
+        held.recv().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (beat, waited) = runtime.block_on(async {
+            let a_beat = db.write_membership(|sql| {
+                let now = now(sql)?;
+                beat(sql, "a", now)?;
+                hold(
+                    sql,
+                    "leader",
+                    "a",
+                    now,
+                    now.saturating_add(Duration::from_secs(15)),
+                )
+            });
+            let beat = tokio::time::timeout(Duration::from_secs(30), a_beat).await;
+            // Another writer of the school waits, as writers do.
+            let another = db.write(|sql| now(sql));
+            let waited = tokio::time::timeout(Duration::from_millis(500), another).await;
+            (beat, waited)
+        });
+        let_go.send(()).unwrap();
+        writer.join().unwrap().unwrap();
+        drop(runtime);
+        let led = beat.expect("the beat waited for the school's writer");
+        assert!(led.unwrap(), "a alone holds the lease");
+        assert!(waited.is_err(), "a writer waits for the writer before it");
+    }
 }

@@ -143,6 +143,23 @@ impl Db {
         blocking(move || db.write_blocking(f)).await
     }
 
+    /// [`Db::write`] for the hubs' membership alone (tables `hubs` and `leases`,
+    /// [`crate::cluster`]): on PostgreSQL it waits for no writer of the school's other tables,
+    /// and none waits for it; on SQLite's one writer it is any write.
+    pub async fn write_membership<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || match &db.engine {
+            Engine::Postgres(pg) => pg.write_membership(&db.keys.keys(), f),
+            Engine::Sqlite(_) => db.write_blocking(f),
+        })
+        .await
+    }
+
     /// Runs `f` in one read-only transaction, on one snapshot, on the blocking pool.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where

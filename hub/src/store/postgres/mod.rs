@@ -4,7 +4,9 @@
 //! Write transactions take one transaction-scoped advisory lock first, so writes run one at a
 //! time across every hub sharing the school's tables, as they do on SQLite's single writer: a
 //! store function's read-then-write sees what it would see there. The lock is the school's
-//! ([`Schema`]): schools sharing one database do not wait for each other. Reads run at
+//! ([`Schema`]): schools sharing one database do not wait for each other. The hubs' membership
+//! (their beats and the leader lease, [`Postgres::write_membership`]) takes a lock of its
+//! own: it touches no table the school's writers do, so neither waits for the other. Reads run at
 //! REPEATABLE READ, read-only: one consistent snapshot, like a SQLite reader's.
 
 mod district;
@@ -37,6 +39,10 @@ use values::{Cell, Param, placeholders};
 /// The advisory lock every write transaction on `public` takes (any constant both sides agree
 /// on: ASCII "rollcall"); another schema's writers take one derived from its name.
 const WRITER_LOCK: i64 = 0x726f_6c6c_6361_6c6c;
+
+/// What tells the hubs' membership lock from the writers' lock of the same school (ASCII
+/// "hubs").
+const MEMBERSHIP: i64 = 0x6875_6273;
 
 /// How long asking the pool for a connection may wait before the call fails.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -141,16 +147,34 @@ impl Postgres {
         keys: &FaceKeys,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_holding(self.writer_lock, keys, f)
+    }
+
+    /// [`Postgres::write`] for the hubs' membership alone (tables `hubs` and `leases`): one
+    /// hub's at a time, beside the school's writers rather than among them. Every hub of
+    /// every school beats at the same instants; behind the writers' lock, each beat held the
+    /// school's ingest and reviews.
+    pub fn write_membership<T, E: From<StoreError>>(
+        &self,
+        keys: &FaceKeys,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write_holding(self.writer_lock ^ MEMBERSHIP, keys, f)
+    }
+
+    fn write_holding<T, E: From<StoreError>>(
+        &self,
+        lock: i64,
+        keys: &FaceKeys,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.pool.checkout(&self.schema)?;
         let Connection {
             client, statements, ..
         } = &mut *conn;
         let mut tx = client.transaction().map_err(StoreError::from)?;
-        tx.batch_execute(&format!(
-            "SELECT pg_advisory_xact_lock({})",
-            self.writer_lock
-        ))
-        .map_err(StoreError::from)?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({lock})"))
+            .map_err(StoreError::from)?;
         run(tx, statements, keys, f)
     }
 
