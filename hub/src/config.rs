@@ -31,7 +31,7 @@ mod reports;
 mod retention;
 mod roster;
 mod rules;
-mod schools;
+pub mod schools;
 mod secrets;
 mod store;
 mod web_url;
@@ -198,7 +198,7 @@ impl Config {
     }
 
     /// The file's settings with `school`'s over them.
-    fn school_of(&self, school: &SchoolConfig) -> Result<School, ConfigError> {
+    pub fn school_of(&self, school: &SchoolConfig) -> Result<School, ConfigError> {
         let mut config = self.clone();
         config.schools = Vec::new();
         config.district = DistrictConfig::default();

@@ -4,12 +4,15 @@
 //! else they do, they do as an admin of their own school.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
 
 use rollcall_shared::SiteId;
+use tokio::sync::{Notify, watch};
 
 use crate::attendance::Rules;
 use crate::auth::Principal;
-use crate::config::DistrictConfig;
+use crate::config::{DistrictConfig, SchoolConfig};
 use crate::store::Db;
 use crate::store::postgres::Schema;
 
@@ -18,7 +21,14 @@ use crate::store::postgres::Schema;
 pub struct District {
     /// `site/username` of each district admin.
     admins: HashSet<String>,
-    schools: BTreeMap<String, School>,
+    /// The schools of the file's `[[schools]]`: a school added must be told apart from them.
+    listed: Vec<SchoolConfig>,
+    /// Each school served now: the file's from the start, and each added as the hub starts it.
+    schools: RwLock<BTreeMap<String, School>>,
+    /// How many schools are served: changed by each one added.
+    served: watch::Sender<usize>,
+    /// Wakes the task that starts added schools, so it looks now rather than at its next turn.
+    look: Notify,
 }
 
 /// One school of the district this hub serves: its store, and how its sessions are marked.
@@ -29,24 +39,36 @@ pub struct School {
 }
 
 impl District {
-    pub fn new(
-        config: &DistrictConfig,
-        schools: impl IntoIterator<Item = (SiteId, School)>,
-    ) -> Self {
+    /// The district of `config`, whose schools the file lists as `listed`; serving none yet.
+    pub fn new(config: &DistrictConfig, listed: Vec<SchoolConfig>) -> Self {
         Self {
             admins: config.admins.iter().cloned().collect(),
-            schools: schools
-                .into_iter()
-                .map(|(site, school)| (site.to_string(), school))
-                .collect(),
+            listed,
+            schools: RwLock::default(),
+            served: watch::Sender::new(0),
+            look: Notify::new(),
         }
     }
 
+    /// Serves `school` at `site` from now on.
+    pub fn serve(&self, site: &SiteId, school: School) {
+        let mut schools = self.schools.write().unwrap_or_else(PoisonError::into_inner);
+        schools.insert(site.to_string(), school);
+        self.served.send_replace(schools.len());
+    }
+
     /// Each school this hub serves, by site, in order.
-    pub fn schools(&self) -> impl Iterator<Item = (&str, &School)> {
-        self.schools
+    pub fn schools(&self) -> Vec<(String, School)> {
+        let schools = self.schools.read().unwrap_or_else(PoisonError::into_inner);
+        schools
             .iter()
-            .map(|(site, school)| (site.as_str(), school))
+            .map(|(site, s)| (site.clone(), s.clone()))
+            .collect()
+    }
+
+    /// The schools the file lists.
+    pub fn listed(&self) -> &[SchoolConfig] {
+        &self.listed
     }
 
     /// Whether `who`, signed in at school `site`, is a district admin: an admin there whom
@@ -56,15 +78,34 @@ impl District {
     }
 
     /// The store of the school whose site is `site`, when this hub serves it.
-    pub fn school(&self, site: &str) -> Option<&Db> {
-        self.schools.get(site).map(|school| &school.db)
+    pub fn school(&self, site: &str) -> Option<Db> {
+        let schools = self.schools.read().unwrap_or_else(PoisonError::into_inner);
+        schools.get(site).map(|school| school.db.clone())
     }
 
     /// The site of the school whose tables are in `schema`, when this hub serves it.
-    pub fn site_of(&self, schema: &Schema) -> Option<&str> {
-        self.schools
+    pub fn site_of(&self, schema: &Schema) -> Option<String> {
+        let schools = self.schools.read().unwrap_or_else(PoisonError::into_inner);
+        schools
             .iter()
             .find(|(_, school)| school.db.schema() == Some(schema))
-            .map(|(site, _)| site.as_str())
+            .map(|(site, _)| site.clone())
+    }
+
+    /// Has the task that starts added schools look at the district's table now.
+    pub fn look_now(&self) {
+        self.look.notify_one();
+    }
+
+    /// Waits for a call of [`District::look_now`].
+    pub async fn told_to_look(&self) {
+        self.look.notified().await
+    }
+
+    /// Whether this hub serves `site` within `patience`, waiting for it to start.
+    pub async fn serves_within(&self, site: &str, patience: Duration) -> bool {
+        let mut served = self.served.subscribe();
+        let started = served.wait_for(|_| self.school(site).is_some());
+        tokio::time::timeout(patience, started).await.is_ok()
     }
 }

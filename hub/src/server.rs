@@ -2,6 +2,7 @@
 //! push, retention and HTTP tasks (for each school, on a hub of several), and on shutdown
 //! tells each of them through one watch channel and waits for all of them to finish.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,8 +40,10 @@ use crate::store::{Db, StoreError};
 use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
 
+mod added;
 mod scheduled;
 
+use added::Adding;
 use scheduled::{backups, close_registers, retention};
 
 /// Why the hub could not start.
@@ -133,104 +136,170 @@ pub async fn run_on(
         .schools()
         .map_err(|e| RunError::Store(StoreError::Config(e.to_string())))?;
     let stores = open_stores(&schools).await?;
-    let district = (!config.schools.is_empty()).then(|| {
-        let served = schools.iter().zip(&stores);
-        let served = served.map(|(school, db)| {
-            let rules = school.config.rules();
-            let school_db = crate::district::School {
-                db: db.clone(),
-                rules,
-            };
-            (school.config.site.clone(), school_db)
-        });
-        Arc::new(District::new(&config.district, served))
-    });
-    let key = SigningKey::load(&config.data_dir)?;
-    let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
-    let faces = load_faces(&config).await?;
-    let hashing = hashing(&config);
+    let district = (!config.schools.is_empty())
+        .then(|| Arc::new(District::new(&config.district, config.schools.clone())));
     let (out_tx, out_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop_tx, stop) = watch::channel(false);
-    let me = Uuid::new_v4().to_string();
-    // Records through the broker's shared subscription when asked for; else a hub of several
-    // schools takes all of some schools' units, and a hub of one its share of the units.
-    let division = match (config.mqtt.shared_subscriptions, config.schools.is_empty()) {
-        (true, _) => Division::SharedRecords,
-        (false, false) => Division::Schools,
-        (false, true) => Division::Units,
+    let common = Common {
+        key: SigningKey::load(&config.data_dir)?,
+        faces: load_faces(&config).await?,
+        hashing: hashing(&config),
+        clock: clock.clone(),
+        outbound: out_tx,
+        me: Uuid::new_v4().to_string(),
+        // Records through the broker's shared subscription when asked for; else a hub of
+        // several schools takes all of some schools' units, and a hub of one its share of
+        // the units.
+        division: match (config.mqtt.shared_subscriptions, config.schools.is_empty()) {
+            (true, _) => Division::SharedRecords,
+            (false, false) => Division::Schools,
+            (false, true) => Division::Units,
+        },
+        district: district.clone(),
+        stop: stop.clone(),
     };
+    let tls = config.http.tls.as_ref().map(tls::acceptor).transpose()?;
+    let first_store = stores.first().cloned();
     let mut tasks = JoinSet::new();
-    let mut served = Vec::new();
-    let mut intakes = Vec::new();
+    let mut started = Vec::new();
     for (school, db) in schools.into_iter().zip(stores) {
-        upgrade_enrolments(&db, &school.config, &clock).await?;
-        let mailer = crate::digests::mailer(&school.config).map_err(RunError::Email)?;
-        let hooks = Hooks::load(&school.config.webhooks, &school.config.site);
-        let hooks = hooks.map_err(RunError::Webhooks)?;
-        let (view_tx, view) = watch::channel(match db.dialect() {
-            crate::store::Dialect::Sqlite => cluster::View::alone(&me),
-            crate::store::Dialect::Postgres => cluster::View::joining(&me),
-        });
-        let parts = Parts {
-            hooks,
-            hashing: hashing.clone(),
-            config: Arc::new(school.config),
-            db,
-            clock: clock.clone(),
-            metrics: Arc::default(),
-            sessions: Sessions::new(),
-            outbound: out_tx.clone(),
-            gallery_changed: Arc::new(Notify::new()),
-            cluster: view,
-            division,
-        };
-        let oidc = parts.config.auth.oidc.as_ref().map(Oidc::new).transpose();
-        let oidc = oidc.map_err(RunError::Oidc)?;
-        let mut hub = parts.hub(key.clone(), faces.clone(), mailer.clone(), oidc);
-        hub.district = district.clone();
-        let (in_tx, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
-        tasks.spawn(parts.ingest().run(in_rx, stop.clone()));
-        tasks.spawn(
-            parts
-                .pusher()
-                .run(parts.gallery_changed.clone(), stop.clone()),
-        );
-        tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
-        tasks.spawn(reseal(parts.db.clone()));
-        tasks.spawn(parts.lead(mailer.clone(), stop.clone()));
-        served.push((school.hosts, Arc::new(hub)));
-        intakes.push((parts, in_tx));
+        started.push(common.start(school, db, &mut tasks).await?);
     }
-    let link = broker_link(&config, &intakes, mqtt).await?;
-    let inbound = Intakes::new(intakes.into_iter().map(|(parts, queue)| Intake {
-        site: parts.config.site.clone(),
-        queue,
-        metrics: parts.metrics.clone(),
-        schools_divided: (division == Division::Schools).then(|| parts.cluster.clone()),
-    }));
-    tasks.spawn(link.run(inbound, out_rx, stop.clone()));
-    let hubs: Vec<Arc<Hub>> = served.iter().map(|(_, hub)| hub.clone()).collect();
-    if let Some(listener) = metrics_listener(&config).await? {
-        tasks.spawn(crate::prometheus::serve(
-            hubs.clone(),
-            listener,
-            stop.clone(),
-        ));
-    }
-    let schools = crate::http::Schools::by_host(served);
-    if let Some(schools) = schools {
-        let serving = crate::http::conn::serve(Arc::new(schools), http, tls, stop.clone());
-        tasks.spawn(serving);
-    }
-    for hub in &hubs {
-        let config = &hub.config;
+    let link = broker_link(&config, &started, mqtt).await?;
+    let inbound = Intakes::new(started.iter().map(Started::intake));
+    let served = started.iter().map(|s| (s.hosts.clone(), s.hub.clone()));
+    let Some(schools) = crate::http::Schools::by_host(served).map(Arc::new) else {
+        return Ok(());
+    };
+    for school in &started {
+        let config = &school.parts.config;
+        if let Some(district) = &district {
+            district.serve(&config.site, school.district_school());
+        }
         tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     }
+    if let (Some(district), Some(first)) = (district, first_store) {
+        let mut adding = Adding {
+            common,
+            file: config.clone(),
+            first,
+            schools: schools.clone(),
+            intakes: inbound.clone(),
+            district,
+            tasks: JoinSet::new(),
+            refused: HashMap::new(),
+        };
+        // Those added before this hub started are served from its first request.
+        adding.look().await;
+        tasks.spawn(adding.run(stop.clone()));
+    }
+    tasks.spawn(link.run(inbound, out_rx, stop.clone()));
+    if let Some(listener) = metrics_listener(&config).await? {
+        let metrics = crate::prometheus::serve(schools.clone(), listener, stop.clone());
+        tasks.spawn(metrics);
+    }
+    tasks.spawn(crate::http::conn::serve(schools, http, tls, stop.clone()));
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     join_all(tasks).await;
     Ok(())
+}
+
+/// What every school of the process shares, and each school is started with.
+#[derive(Clone)]
+struct Common {
+    key: SigningKey,
+    faces: Option<Arc<Enroller>>,
+    hashing: Hashing,
+    clock: SharedClock,
+    /// Messages to door units, through whichever broker link runs.
+    outbound: mpsc::Sender<Outbound>,
+    /// This hub among those sharing the database.
+    me: String,
+    division: Division,
+    district: Option<Arc<District>>,
+    stop: watch::Receiver<bool>,
+}
+
+/// One school running on this hub: its tasks spawned, its state, its ingest's queue.
+struct Started {
+    hosts: Vec<String>,
+    hub: Arc<Hub>,
+    parts: Parts,
+    queue: mpsc::Sender<Incoming>,
+}
+
+impl Started {
+    /// How the broker link hands the school its door units' messages.
+    fn intake(&self) -> Intake {
+        let parts = &self.parts;
+        Intake {
+            site: parts.config.site.clone(),
+            queue: self.queue.clone(),
+            metrics: parts.metrics.clone(),
+            schools_divided: (parts.division == Division::Schools).then(|| parts.cluster.clone()),
+        }
+    }
+
+    /// The school as its district sees it.
+    fn district_school(&self) -> crate::district::School {
+        crate::district::School {
+            db: self.parts.db.clone(),
+            rules: self.parts.config.rules(),
+        }
+    }
+}
+
+impl Common {
+    /// Starts `school`, whose store is `db`: its ingest, gallery pusher, cluster membership,
+    /// face resealing and scheduled work, spawned on `tasks` until the hub stops.
+    async fn start(
+        &self,
+        school: crate::config::School,
+        db: Db,
+        tasks: &mut JoinSet<()>,
+    ) -> Result<Started, RunError> {
+        let stop = &self.stop;
+        upgrade_enrolments(&db, &school.config, &self.clock).await?;
+        let mailer = crate::digests::mailer(&school.config).map_err(RunError::Email)?;
+        let hooks = Hooks::load(&school.config.webhooks, &school.config.site);
+        let hooks = hooks.map_err(RunError::Webhooks)?;
+        let oidc = school.config.auth.oidc.as_ref().map(Oidc::new).transpose();
+        let oidc = oidc.map_err(RunError::Oidc)?;
+        let (view_tx, view) = watch::channel(match db.dialect() {
+            crate::store::Dialect::Sqlite => cluster::View::alone(&self.me),
+            crate::store::Dialect::Postgres => cluster::View::joining(&self.me),
+        });
+        let parts = Parts {
+            hooks,
+            hashing: self.hashing.clone(),
+            config: Arc::new(school.config),
+            db,
+            clock: self.clock.clone(),
+            metrics: Arc::default(),
+            sessions: Sessions::new(),
+            outbound: self.outbound.clone(),
+            gallery_changed: Arc::new(Notify::new()),
+            cluster: view,
+            division: self.division,
+        };
+        let mut hub = parts.hub(self.key.clone(), self.faces.clone(), mailer.clone(), oidc);
+        hub.district = self.district.clone();
+        let (queue, in_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        tasks.spawn(parts.ingest().run(in_rx, stop.clone()));
+        let pusher = parts.pusher();
+        tasks.spawn(pusher.run(parts.gallery_changed.clone(), stop.clone()));
+        tasks.spawn(cluster::run(parts.db.clone(), view_tx, stop.clone()));
+        tasks.spawn(reseal(parts.db.clone()));
+        tasks.spawn(parts.lead(mailer, stop.clone()));
+        Ok(Started {
+            hosts: school.hosts,
+            hub: Arc::new(hub),
+            parts,
+            queue,
+        })
+    }
 }
 
 /// Each school's store: the first opened as a hub of one school opens it, each other on the
@@ -242,20 +311,25 @@ async fn open_stores(schools: &[crate::config::School]) -> Result<Vec<Db>, RunEr
     let db = open_store(&first.config).await?;
     let mut stores = vec![db.clone()];
     for school in others {
-        let (db, config) = (db.clone(), school.config.clone());
-        let opened = tokio::task::spawn_blocking(move || {
-            let db = db.school(&config.store.schema)?;
-            crate::setup::admitted(db, &config).map_err(|e| match e {
-                crate::setup::SetupError::Store(e) => RunError::Store(e),
-                crate::setup::SetupError::FaceKeys(e) => RunError::FaceKeys(e),
-                other => RunError::Store(StoreError::Config(other.to_string())),
-            })
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))??;
-        stores.push(opened);
+        stores.push(open_school(&db, &school.config).await?);
     }
     Ok(stores)
+}
+
+/// The school `config` names on the PostgreSQL pool of `first`, in its own schema (made when
+/// missing), brought up to date and its face keys checked.
+async fn open_school(first: &Db, config: &Config) -> Result<Db, RunError> {
+    let (db, config) = (first.clone(), config.clone());
+    tokio::task::spawn_blocking(move || {
+        let db = db.school(&config.store.schema)?;
+        crate::setup::admitted(db, &config).map_err(|e| match e {
+            crate::setup::SetupError::Store(e) => RunError::Store(e),
+            crate::setup::SetupError::FaceKeys(e) => RunError::FaceKeys(e),
+            other => RunError::Store(StoreError::Config(other.to_string())),
+        })
+    })
+    .await
+    .map_err(|e| StoreError::Task(e.to_string()))?
 }
 
 /// SQLite in the data directory (made when missing), or the shared PostgreSQL database of
@@ -523,16 +597,17 @@ impl Parts {
 /// serve, or the external one's client for every school, as configured.
 async fn broker_link(
     config: &Config,
-    schools: &[(Parts, mpsc::Sender<Incoming>)],
+    schools: &[Started],
     mqtt: Option<TcpListener>,
 ) -> Result<BrokerLink, RunError> {
     Ok(match config.mqtt.mode {
         MqttMode::Embedded => {
-            let [(school, _)] = schools else {
+            let [school] = schools else {
                 return Err(RunError::Store(StoreError::Config(
                     "the embedded broker serves one school: [[schools]] need mqtt.mode = \"external\"".into(),
                 )));
             };
+            let school = &school.parts;
             BrokerLink::Embedded(
                 embedded_broker(
                     &school.config,
@@ -545,10 +620,7 @@ async fn broker_link(
                 .await?,
             )
         }
-        MqttMode::External => {
-            let schools = schools.iter().map(|(s, _)| s.metrics.clone()).collect();
-            BrokerLink::External(Link::new(config, schools).map_err(RunError::BrokerTls)?)
-        }
+        MqttMode::External => BrokerLink::External(Link::new(config).map_err(RunError::BrokerTls)?),
     })
 }
 

@@ -16,7 +16,7 @@ use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
 use super::{AttendanceConfig, EmailConfig, OidcConfig, RetentionConfig, WebhookConfig};
-use crate::store::postgres::Schema;
+use crate::store::postgres::{AddedSchool, Schema};
 
 /// One school this process serves: its whole configuration, and the host names that reach it
 /// (none: every request reaches it, as on a hub of one school).
@@ -86,6 +86,22 @@ impl SchoolConfig {
                 "schools: site {:?} gives no schema name ({why}); set its `schema`",
                 self.site.as_str()
             )
+        })
+    }
+}
+
+impl TryFrom<&AddedSchool> for SchoolConfig {
+    type Error = String;
+
+    /// A school as the district's table keeps it ([`AddedSchool`]), each field checked.
+    fn try_from(added: &AddedSchool) -> Result<Self, String> {
+        let site = SiteId::new(added.site.clone()).map_err(|e| e.to_string())?;
+        let schema = Schema::try_from(added.schema.clone())?;
+        let timezone = SiteZone::named(&added.timezone).map_err(|e| e.to_string())?;
+        Ok(Self {
+            schema: Some(schema),
+            timezone: Some(timezone),
+            ..Self::new(site, added.hosts.clone())
         })
     }
 }

@@ -1,11 +1,14 @@
 //! The district admin's endpoints, on a hub serving several schools (`[district] admins`):
 //! every school's figures, read from the database they share; every school's attendance over
-//! a range, counted as each school's own reports count it; and making an admin of any school
-//! this hub serves (a new school's first, or one replacing an admin who left), audited in
-//! that school's log as the district admin's doing.
+//! a range, counted as each school's own reports count it; adding a school, which every hub
+//! of the district then serves without a restart; and making an admin of any school this hub
+//! serves (a new school's first, or one replacing an admin who left), audited in that
+//! school's log as the district admin's doing.
 
+use std::time::Duration;
+
+use rollcall_shared::{SiteId, SiteZone};
 use serde::{Deserialize, Serialize};
-
 use serde_json::json;
 
 use super::error::ApiError;
@@ -16,9 +19,13 @@ use super::school_reports::{COUNTS_HEADER, counts_fields, given_range};
 use super::users::new_password;
 use crate::accounts::{self, NewUser};
 use crate::auth::Principal;
+use crate::config::SchoolConfig;
+use crate::config::schools::validate;
 use crate::http_state::Hub;
 use crate::reports::{self, Counts};
 use crate::store::Sql;
+use crate::store::audit::{self, Change};
+use crate::store::postgres::{AddedSchool, Schema};
 use crate::store::users::Role;
 
 /// The figures of one school, as a district admin reads them.
@@ -79,9 +86,7 @@ pub async fn schools(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Repl
             totals.records_24h += s.records;
             totals.pending_review += s.pending;
             SchoolFigures {
-                site: district
-                    .and_then(|d| d.site_of(&s.schema))
-                    .map(str::to_owned),
+                site: district.and_then(|d| d.site_of(&s.schema)),
                 schema: s.schema.to_string(),
                 schema_version: s.version,
                 students: s.students,
@@ -127,7 +132,6 @@ pub async fn attendance(hub: &Hub, req: &Request, _who: &Principal) -> Result<Re
         let read = move |c: &dyn Sql| reports::school_counts(c, (from, to), &rules, now);
         let counts = school.db.read(read).await?;
         district.merge(&counts);
-        let site = site.to_owned();
         schools.push(SchoolAttendance { site, counts });
     }
     if req.wants_csv() {
@@ -163,7 +167,7 @@ struct AdminBody {
 pub async fn add_admin(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let site = req.param("school").to_owned();
     let school = hub.district.as_deref().and_then(|d| d.school(&site));
-    let Some(db) = school.cloned() else {
+    let Some(db) = school else {
         return Err(ApiError::NotFound(format!(
             "school {:?} on this hub",
             input::clip(&site)
@@ -192,4 +196,102 @@ pub async fn add_admin(hub: &Hub, req: &Request, who: &Principal) -> Result<Repl
         })
         .await?;
     Reply::created(user)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSchoolBody {
+    site: String,
+    hosts: Vec<String>,
+    timezone: Option<String>,
+    schema: Option<String>,
+}
+
+/// The school a district admin's request describes, checked on its own: its site, its
+/// schema, its time zone (else the time zone of the school the admin signed in at) and its
+/// host names, of which it needs one.
+fn new_school(hub: &Hub, body: NewSchoolBody) -> Result<(SchoolConfig, SiteZone), ApiError> {
+    let site = SiteId::new(body.site).map_err(|e| ApiError::bad(format!("site: {e}")))?;
+    let zone = match &body.timezone {
+        Some(name) => SiteZone::named(name).map_err(|e| ApiError::bad(format!("timezone: {e}")))?,
+        None => hub.config.timezone.clone(),
+    };
+    let schema = body.schema.map(Schema::try_from).transpose();
+    let schema = schema.map_err(|why| ApiError::bad(format!("schema: {why}")))?;
+    if body.hosts.is_empty() {
+        return Err(ApiError::bad(
+            "hosts: give the school at least one host name: each school of a district is \
+             found by the host name a request is sent to",
+        ));
+    }
+    let school = SchoolConfig {
+        schema,
+        timezone: Some(zone.clone()),
+        ..SchoolConfig::new(site, body.hosts)
+    };
+    validate(std::slice::from_ref(&school)).map_err(ApiError::BadRequest)?;
+    Ok((school, zone))
+}
+
+/// How long the hub that adds a school may take to start serving it.
+const STARTING: Duration = Duration::from_secs(30);
+
+/// `POST /district/schools`: a new school of the district, at the host names given. It is
+/// listed in the district's table, checked there against every school of the file and
+/// every school added before (409 on a site, schema or host name already taken); its
+/// schema is made; and this hub serves it before it answers (the district's other hubs
+/// within seconds). Its first admin is made next, with `POST /district/schools/{school}/admins`.
+pub async fn add_school(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let Some(district) = hub.district.clone() else {
+        return Err(ApiError::NotFound("a district on this hub".into()));
+    };
+    let (school, zone) = new_school(hub, req.json()?)?;
+    let schema = school.schema().map_err(ApiError::BadRequest)?;
+    let actor = format!("district:{}/{}", hub.config.site, who.username);
+    let added = AddedSchool {
+        site: school.site.to_string(),
+        schema: schema.to_string(),
+        timezone: zone.name().to_owned(),
+        hosts: school.hosts.clone(),
+        added_at: hub.now().0,
+        added_by: format!("{}/{}", hub.config.site, who.username),
+    };
+    let listed = district.listed().to_vec();
+    let fits = move |present: &[AddedSchool]| {
+        let present = present
+            .iter()
+            .filter_map(|s| SchoolConfig::try_from(s).ok());
+        let all: Vec<SchoolConfig> = listed.into_iter().chain(present).chain([school]).collect();
+        validate(&all)
+    };
+    hub.db.add_school(added.clone(), fits).await?;
+    let (store, config) = (hub.db.clone(), hub.config.clone());
+    let db = tokio::task::spawn_blocking(move || {
+        let db = store.school(&schema)?;
+        crate::setup::admitted(db, &config).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let (row, now) = (json!(added), hub.now());
+    let target = format!("school:{}", added.site);
+    db.write(move |tx| {
+        let change = Change {
+            actor: &actor,
+            action: "school.add",
+            target,
+            before: None,
+            after: Some(row),
+            at: now,
+        };
+        audit::log(tx, change).map_err(ApiError::from)
+    })
+    .await?;
+    district.look_now();
+    if !district.serves_within(&added.site, STARTING).await {
+        return Err(ApiError::Unavailable(format!(
+            "school {:?} is added, but this hub has not started serving it yet: its log says why",
+            added.site
+        )));
+    }
+    Reply::created(added)
 }

@@ -103,7 +103,7 @@ pub fn routes_from(schools: Arc<Schools>, remote: Option<SocketAddr>) -> BoxedFi
                   remote: Option<SocketAddr>,
                   body| {
                 let host = host.as_ref().map(Authority::as_str);
-                let school = schools.pick(host).cloned();
+                let school = schools.pick(host);
                 let nowhere = host.map_or_else(|| "(none)".to_owned(), clip);
                 let head = Head {
                     method,

@@ -137,6 +137,7 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/auth/oidc/start", anyone!(oidc::start)),
     route(GET, "/auth/oidc/callback", anyone!(oidc::callback)),
     route(GET, "/district/schools", district!(district::schools)),
+    route(POST, "/district/schools", district!(district::add_school)),
     route(GET, "/district/attendance", district!(district::attendance)),
     route(
         POST,

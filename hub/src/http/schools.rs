@@ -4,28 +4,38 @@
 //! web page and API have an address of their own, and a request to an address no school has
 //! is answered 404 before anything else is read.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::http_state::Hub;
 
-/// The schools the process serves, by the host names that reach them.
+/// The schools the process serves, by the host names that reach them; a district admin's
+/// new school joins them while the hub runs ([`Schools::add`]).
 #[derive(Debug)]
 pub struct Schools {
     /// The first school given: the one a hub of one school answers as, and whose `[http]`
     /// settings (the file's, shared by all) bound every connection.
     first: Arc<Hub>,
+    served: RwLock<Served>,
+}
+
+#[derive(Debug, Default)]
+struct Served {
     /// Each host name (lower-case, no port) and its school; empty on a hub of one school.
     by_host: HashMap<String, Arc<Hub>>,
+    /// Each school by its site.
+    by_site: BTreeMap<String, Arc<Hub>>,
 }
 
 impl Schools {
     /// One school, answering every request.
     pub fn one(hub: Arc<Hub>) -> Self {
-        Self {
-            first: hub,
-            by_host: HashMap::new(),
-        }
+        let one = Self {
+            first: hub.clone(),
+            served: RwLock::default(),
+        };
+        one.add(Vec::new(), hub);
+        one
     }
 
     /// Several schools, each with the host names that reach it; `None` when there is none.
@@ -33,10 +43,22 @@ impl Schools {
     pub fn by_host(schools: impl IntoIterator<Item = (Vec<String>, Arc<Hub>)>) -> Option<Self> {
         let mut schools = schools.into_iter().peekable();
         let first = schools.peek()?.1.clone();
-        let by_host = schools
-            .flat_map(|(hosts, hub)| hosts.into_iter().map(move |h| (h, hub.clone())))
-            .collect();
-        Some(Self { first, by_host })
+        let all = Self {
+            first,
+            served: RwLock::default(),
+        };
+        schools.for_each(|(hosts, hub)| all.add(hosts, hub));
+        Some(all)
+    }
+
+    /// Answers, from now on, the requests sent to `hosts` as `hub`'s school's.
+    pub fn add(&self, hosts: Vec<String>, hub: Arc<Hub>) {
+        let mut served = self.served.write().unwrap_or_else(PoisonError::into_inner);
+        let site = hub.config.site.to_string();
+        for host in hosts {
+            served.by_host.insert(host, hub.clone());
+        }
+        served.by_site.insert(site, hub);
     }
 
     /// The school whose `[http]` settings bound the connections (all schools share them).
@@ -46,12 +68,25 @@ impl Schools {
 
     /// The school `host` (as the client sent it: any case, maybe a port) reaches; with a
     /// single school, that one whatever the host.
-    pub fn pick(&self, host: Option<&str>) -> Option<&Arc<Hub>> {
-        if self.by_host.is_empty() {
-            return Some(&self.first);
+    pub fn pick(&self, host: Option<&str>) -> Option<Arc<Hub>> {
+        let served = self.served.read().unwrap_or_else(PoisonError::into_inner);
+        if served.by_host.is_empty() {
+            return Some(self.first.clone());
         }
         let name = host_name(host?);
-        self.by_host.get(&name)
+        served.by_host.get(&name).cloned()
+    }
+
+    /// The school whose site is `site`.
+    pub fn site(&self, site: &str) -> Option<Arc<Hub>> {
+        let served = self.served.read().unwrap_or_else(PoisonError::into_inner);
+        served.by_site.get(site).cloned()
+    }
+
+    /// The sites of the schools served, in order.
+    pub fn sites(&self) -> Vec<String> {
+        let served = self.served.read().unwrap_or_else(PoisonError::into_inner);
+        served.by_site.keys().cloned().collect()
     }
 }
 

@@ -29,7 +29,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::metrics::add;
 use super::route::Intakes;
 use super::subscriptions;
-use super::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
+use super::{CHANNEL_CAPACITY, Incoming, Outbound};
 use crate::config::{Config, MqttTransport};
 
 /// The client id: `mqtt.client_id`, and when several hubs share the database (and so the
@@ -85,33 +85,33 @@ pub struct Link {
     nodes: Vec<MqttOptions>,
     /// Records through a shared subscription (`[mqtt] shared_subscriptions`).
     shared: bool,
-    metrics: LinkMetrics,
 }
 
 /// The counters of every school the link carries: its state and its errors are each one's.
 #[derive(Debug, Clone)]
-struct LinkMetrics(Arc<[Arc<Metrics>]>);
+struct LinkMetrics(Intakes);
 
 impl LinkMetrics {
     fn connected(&self, up: bool) {
-        for m in self.0.iter() {
+        for m in self.0.metrics() {
             m.mqtt_connected.store(up, Ordering::Relaxed);
         }
     }
 
     fn broker_error(&self) {
-        self.0.iter().for_each(|m| add(&m.broker_errors, 1));
+        let schools = self.0.metrics();
+        schools.iter().for_each(|m| add(&m.broker_errors, 1));
     }
 
     fn publish_failure(&self) {
-        self.0.iter().for_each(|m| add(&m.publish_failures, 1));
+        let schools = self.0.metrics();
+        schools.iter().for_each(|m| add(&m.publish_failures, 1));
     }
 }
 
 impl Link {
-    /// The link `config` describes, counting in each of `schools`' metrics; fails when its
-    /// TLS files cannot be used.
-    pub fn new(config: &Config, schools: Vec<Arc<Metrics>>) -> Result<Self, TlsError> {
+    /// The link `config` describes; fails when its TLS files cannot be used.
+    pub fn new(config: &Config) -> Result<Self, TlsError> {
         let mut addresses = config.mqtt_nodes();
         if addresses.is_empty() {
             addresses.push(("127.0.0.1".into(), 1883));
@@ -124,26 +124,32 @@ impl Link {
         Ok(Self {
             nodes,
             shared: config.mqtt.shared_subscriptions,
-            metrics: LinkMetrics(schools.into()),
         })
     }
 
-    /// Runs both connections until shutdown.
+    /// Runs both connections until shutdown, counting in the metrics of each school of
+    /// `inbound`.
     pub async fn run(
         self,
         inbound: Intakes,
         outbound: mpsc::Receiver<Outbound>,
         shutdown: watch::Receiver<bool>,
     ) {
-        let outlet = Connection::open(&self.nodes, Role::Outlet, self.metrics.clone());
+        let metrics = LinkMetrics(inbound.clone());
+        let outlet = Connection::open(&self.nodes, Role::Outlet, metrics.clone());
         let outlet = tokio::spawn(outlet.publish(outbound, shutdown.clone()));
-        self.intake(inbound, shutdown).await;
+        self.intake(inbound, metrics, shutdown).await;
         let _ = outlet.await;
     }
 
     /// Reads what door units publish into `inbound` until shutdown.
-    async fn intake(&self, inbound: Intakes, mut shutdown: watch::Receiver<bool>) {
-        let mut intake = Connection::open(&self.nodes, Role::Intake, self.metrics.clone());
+    async fn intake(
+        &self,
+        inbound: Intakes,
+        metrics: LinkMetrics,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut intake = Connection::open(&self.nodes, Role::Intake, metrics);
         // Subscribing from a task of its own: this loop, which alone makes room in the
         // client's request queue, keeps running meanwhile.
         let anew = Arc::new(Notify::new());
@@ -162,7 +168,7 @@ impl Link {
                     tracing::info!("connected to the broker");
                     anew.notify_one();
                 }
-                Event::Incoming(Packet::SubAck(ack)) => self.on_suback(&ack, &anew),
+                Event::Incoming(Packet::SubAck(ack)) => intake.on_suback(&ack, &anew),
                 Event::Incoming(Packet::Publish(p)) => {
                     let incoming = Incoming {
                         topic: p.topic,
@@ -190,27 +196,6 @@ impl Link {
         keeping.abort();
         intake.close().await;
     }
-
-    fn on_suback(&self, ack: &SubAck, anew: &Arc<Notify>) {
-        let refused = ack
-            .return_codes
-            .iter()
-            .any(|c| matches!(c, SubscribeReasonCode::Failure));
-        if refused {
-            // A clustered broker may refuse while its nodes elect leaders: without the
-            // subscription no record would arrive, so ask again.
-            tracing::warn!(
-                "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
-            );
-            let anew = anew.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(RESUBSCRIBE).await;
-                anew.notify_one();
-            });
-        } else {
-            self.metrics.connected(true);
-        }
-    }
 }
 
 /// What a connection is for.
@@ -235,6 +220,27 @@ struct Connection {
 }
 
 impl Connection {
+    fn on_suback(&self, ack: &SubAck, anew: &Arc<Notify>) {
+        let refused = ack
+            .return_codes
+            .iter()
+            .any(|c| matches!(c, SubscribeReasonCode::Failure));
+        if refused {
+            // A clustered broker may refuse while its nodes elect leaders: without the
+            // subscription no record would arrive, so ask again.
+            tracing::warn!(
+                "the broker refused a subscription; subscribing again in {RESUBSCRIBE:?}"
+            );
+            let anew = anew.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(RESUBSCRIBE).await;
+                anew.notify_one();
+            });
+        } else {
+            self.metrics.connected(true);
+        }
+    }
+
     /// A connection for `role` to the first of `nodes`.
     fn open(nodes: &[MqttOptions], role: Role, metrics: LinkMetrics) -> Self {
         let nodes: Vec<MqttOptions> = nodes

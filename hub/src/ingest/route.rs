@@ -9,7 +9,8 @@
 //! that stops the link reading.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use rollcall_shared::SiteId;
 use rollcall_shared::topics::{Channel, PREFIX};
@@ -36,32 +37,67 @@ pub struct Heard {
     pub answers: bool,
 }
 
-/// Each school's ingest, by site.
+/// Each school's ingest, by site; a school a district admin adds joins them while the hub
+/// runs ([`Intakes::add`]).
 #[derive(Debug, Clone)]
 pub struct Intakes {
-    by_site: HashMap<String, Intake>,
+    by_site: Arc<RwLock<HashMap<String, Intake>>>,
+    /// How many schools there are: changed by each one added.
+    count: Arc<watch::Sender<usize>>,
 }
 
 impl Intakes {
     pub fn new(schools: impl IntoIterator<Item = Intake>) -> Self {
-        let by_site = schools
+        let by_site: HashMap<String, Intake> = schools
             .into_iter()
             .map(|intake| (intake.site.to_string(), intake))
             .collect();
-        Self { by_site }
+        let count = Arc::new(watch::Sender::new(by_site.len()));
+        Self {
+            by_site: Arc::new(RwLock::new(by_site)),
+            count,
+        }
+    }
+
+    /// Hands `intake`'s school its messages from now on.
+    pub fn add(&self, intake: Intake) {
+        let mut by_site = self.by_site.write().unwrap_or_else(PoisonError::into_inner);
+        // The link's state is every school's: the newcomer's is its elders'.
+        if let Some(elder) = by_site.values().next() {
+            let up = elder.metrics.mqtt_connected.load(Ordering::Relaxed);
+            intake.metrics.mqtt_connected.store(up, Ordering::Relaxed);
+        }
+        by_site.insert(intake.site.to_string(), intake);
+        self.count.send_replace(by_site.len());
+    }
+
+    /// Told of each school added.
+    pub fn added(&self) -> watch::Receiver<usize> {
+        self.count.subscribe()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Intake>> {
+        self.by_site.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The queue of a hub's one school; `None` with several.
-    pub fn only(&self) -> Option<&mpsc::Sender<Incoming>> {
-        match self.by_site.len() {
-            1 => self.by_site.values().next().map(|i| &i.queue),
+    pub fn only(&self) -> Option<mpsc::Sender<Incoming>> {
+        let by_site = self.read();
+        match by_site.len() {
+            1 => by_site.values().next().map(|i| i.queue.clone()),
             _ => None,
         }
     }
 
+    /// Each school's counters.
+    pub fn metrics(&self) -> Vec<Arc<Metrics>> {
+        self.read().values().map(|i| i.metrics.clone()).collect()
+    }
+
     /// Each school, and whether this hub answers its door units now.
     pub fn heard(&self) -> Vec<Heard> {
-        let heard = self.by_site.values().map(|intake| Heard {
+        let by_site = self.read();
+        let heard = by_site.values().map(|intake| Heard {
             site: intake.site.clone(),
             answers: intake.answers(),
         });
@@ -71,7 +107,8 @@ impl Intakes {
     /// What tells when the schools this hub answers may have changed: each school's view of
     /// the live hubs, when the hubs divide the schools.
     pub fn views(&self) -> Vec<watch::Receiver<View>> {
-        let views = self.by_site.values();
+        let by_site = self.read();
+        let views = by_site.values();
         views.filter_map(|i| i.schools_divided.clone()).collect()
     }
 
@@ -80,8 +117,8 @@ impl Intakes {
     pub async fn send(&self, incoming: Incoming) -> bool {
         let queue = match self.only() {
             Some(only) => only,
-            None => match self.by_site.get(site_of(&incoming.topic)) {
-                Some(intake) if intake.answers() => &intake.queue,
+            None => match self.read().get(site_of(&incoming.topic)) {
+                Some(intake) if intake.answers() => intake.queue.clone(),
                 Some(intake) => {
                     if incoming.topic.ends_with(Channel::Records.as_str()) {
                         add(&intake.metrics.records_for_other_hubs, 1);

@@ -56,7 +56,8 @@ pub fn wanted(schools: &[Heard], shared: bool) -> BTreeSet<String> {
     filters
 }
 
-/// Keeps `client`'s subscriptions [`wanted`] for what `intakes` answers until `stop`.
+/// Keeps `client`'s subscriptions [`wanted`] for what `intakes` answers, schools added
+/// included, until `stop`.
 /// `anew` is told when the broker holds none of them: after each connection (a clean
 /// session), or when it refused one (which, it does not say).
 pub async fn keep(
@@ -67,6 +68,7 @@ pub async fn keep(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut views = intakes.views();
+    let mut added = intakes.added();
     let mut held = BTreeSet::new();
     // Nothing is held before the first connection.
     tokio::select! {
@@ -99,6 +101,8 @@ pub async fn keep(
             _ = stop.changed() => return,
             _ = anew.notified() => held.clear(),
             _ = any_changed(&mut views) => {}
+            // A school joined: its records, and its view of the hubs, are to be followed too.
+            _ = added.changed() => views = intakes.views(),
         }
     }
 }

@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use warp::Filter as _;
 
+use crate::http::Schools;
 use crate::http_state::Hub;
 use crate::ingest::Metrics;
 use crate::ingest::metrics::MetricsSnapshot;
@@ -32,12 +33,7 @@ use crate::store::StoreError;
 use crate::timings::Timings;
 
 /// The answer to a scrape that names no school this hub serves: 404, with the ones it does.
-fn unknown_school(
-    site: Option<&str>,
-    exporters: &HashMap<String, (Arc<Hub>, Arc<Exporter>)>,
-) -> warp::reply::Response {
-    let mut served: Vec<&str> = exporters.keys().map(String::as_str).collect();
-    served.sort_unstable();
+fn unknown_school(site: Option<&str>, served: &[String]) -> warp::reply::Response {
     let asked = match site {
         Some(site) => format!(
             "this hub serves no school {:?}",
@@ -49,6 +45,22 @@ fn unknown_school(
     let mut response = warp::reply::Response::new(text.into());
     *response.status_mut() = warp::http::StatusCode::NOT_FOUND;
     response
+}
+
+/// Each school's exporter, made at its first scrape (a school a district admin adds joins
+/// the hub's schools while it runs).
+#[derive(Default)]
+struct Exporters(Mutex<HashMap<String, Arc<Exporter>>>);
+
+impl Exporters {
+    fn of(&self, hub: &Hub) -> Arc<Exporter> {
+        let mut made = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let site = &hub.config.site;
+        let exporter = made
+            .entry(site.to_string())
+            .or_insert_with(|| Arc::new(Exporter::new(site, &hub.metrics.timings, &hub.metrics)));
+        exporter.clone()
+    }
 }
 
 /// What is read from the database and the broker at each scrape.
@@ -110,29 +122,27 @@ impl Exporter {
 /// Serves `GET /metrics` on `listener` until `stop` turns true: the school's, or on a hub of
 /// several schools `GET /metrics?school=<site>` for each (a scrape target per school, each
 /// sample labelled with it).
-pub async fn serve(schools: Vec<Arc<Hub>>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+pub async fn serve(schools: Arc<Schools>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("Prometheus metrics on http://{addr}/metrics");
     }
-    let only = (schools.len() == 1).then(|| schools[0].config.site.to_string());
-    let exporters: HashMap<String, (Arc<Hub>, Arc<Exporter>)> = schools
-        .into_iter()
-        .map(|hub| {
-            let exporter = Exporter::new(&hub.config.site, &hub.metrics.timings, &hub.metrics);
-            (hub.config.site.to_string(), (hub, Arc::new(exporter)))
-        })
-        .collect();
-    let exporters = Arc::new(exporters);
+    let exporters = Arc::new(Exporters::default());
     let query = warp::query::<HashMap<String, String>>();
     let metrics = warp::path!("metrics").and(warp::get()).and(query).then(
         move |query: HashMap<String, String>| {
-            let exporters = exporters.clone();
-            let site = query.get("school").cloned().or_else(|| only.clone());
+            let (schools, exporters) = (schools.clone(), exporters.clone());
             async move {
-                let Some((hub, exporter)) = site.as_ref().and_then(|s| exporters.get(s)) else {
-                    return unknown_school(site.as_deref(), &exporters);
+                let served = schools.sites();
+                let only = match served.as_slice() {
+                    [only] => Some(only.clone()),
+                    _ => None,
                 };
-                let text = exporter.render(hub.metrics.snapshot(), gauges(hub).await);
+                let site = query.get("school").cloned().or(only);
+                let Some(hub) = site.as_deref().and_then(|s| schools.site(s)) else {
+                    return unknown_school(site.as_deref(), &served);
+                };
+                let exporter = exporters.of(&hub);
+                let text = exporter.render(hub.metrics.snapshot(), gauges(&hub).await);
                 let mut response = warp::reply::Response::new(text.into());
                 response.headers_mut().insert(
                     warp::http::header::CONTENT_TYPE,

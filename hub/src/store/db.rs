@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use super::error::StoreError;
 use super::keyring::Keyring;
 use super::migrations;
-use super::postgres::{Postgres, Schema, SchoolSummary, SetAside, Target};
+use super::postgres::{AddedSchool, Postgres, Schema, SchoolSummary, SetAside, Target};
 use super::sql::{Dialect, Sql, SqliteSql};
 
 /// The database file inside the data directory.
@@ -101,6 +101,32 @@ impl Db {
         };
         let pg = pg.clone();
         blocking(move || pg.schools(since)).await
+    }
+
+    /// The schools district admins added while the hubs ran ([`Postgres::added_schools`]);
+    /// none on SQLite, which holds one school.
+    pub async fn added_schools(&self) -> Result<Vec<AddedSchool>, StoreError> {
+        let Engine::Postgres(pg) = &self.engine else {
+            return Ok(Vec::new());
+        };
+        let pg = pg.clone();
+        blocking(move || pg.added_schools()).await
+    }
+
+    /// Records a school a district admin adds, when `fits` accepts it beside those added
+    /// before ([`Postgres::add_school`]).
+    pub async fn add_school(
+        &self,
+        school: AddedSchool,
+        fits: impl FnOnce(&[AddedSchool]) -> Result<(), String> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let Engine::Postgres(pg) = &self.engine else {
+            return Err(StoreError::Config(
+                "a district's schools share a PostgreSQL database ([store] url)".into(),
+            ));
+        };
+        let pg = pg.clone();
+        blocking(move || pg.add_school(&school, fits)).await
     }
 
     /// The PostgreSQL schema of the school's tables; `None` on SQLite.

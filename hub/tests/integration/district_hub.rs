@@ -5,7 +5,8 @@
 //! Each school's events go to its own webhook receiver, naming the school. A district admin
 //! sees every school and makes a school's admins. Two such hubs divide the
 //! schools between them, each hearing only its own schools' records, and when one goes the
-//! other answers every school.
+//! other answers every school. A school a district admin adds is served by every hub at once,
+//! without a restart, and by a hub started later.
 
 use std::time::Duration;
 
@@ -491,4 +492,128 @@ async fn each_schools_events_go_to_its_own_receiver_naming_the_school() {
         );
     }
     hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_a_district_admin_adds_is_served_by_every_hub_without_a_restart() {
+    let District {
+        _server,
+        url,
+        broker,
+    } = District::start();
+    let first = start_district_hub(&url, broker.addr(), &SCHOOLS).await;
+    let second = another_district_hub(&first, &url, broker.addr(), &SCHOOLS).await;
+    let district_admin = Api::at_host(first.addr, "north.school.test")
+        .login(ADMIN, PASSWORD)
+        .await;
+    let east_at = |hub: &TestHub| Api::at_host(hub.addr, "east.school.test");
+    let (status, _) = east_at(&first).get("/health").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no school answers there yet");
+
+    // What is not a school, or is another's, is refused, and nothing is added.
+    let refused = [
+        (
+            json!({"site": "East!", "hosts": ["east.school.test"]}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"site": "east", "hosts": []}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"site": "east", "hosts": ["east.school.test:8443"]}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"site": "east", "hosts": ["east.school.test"], "timezone": "Mars/Olympus"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"site": "south", "hosts": ["east.school.test"]}),
+            StatusCode::CONFLICT,
+        ),
+        (
+            json!({"site": "east", "hosts": ["north.school.test"]}),
+            StatusCode::CONFLICT,
+        ),
+    ];
+    for (body, expected) in refused {
+        let (status, answer) = district_admin.post("/district/schools", body.clone()).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+    let east = json!({"site": "east", "hosts": ["east.school.test"], "timezone": "Europe/Paris"});
+    let south_admin = Api::at_host(first.addr, "south.school.test")
+        .login(ADMIN, PASSWORD)
+        .await;
+    let (status, _) = south_admin.post("/district/schools", east.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a school's admin adds no school"
+    );
+
+    // Added: this hub serves it when it answers, so its first admin can be made at once.
+    let (status, added) = district_admin.post("/district/schools", east.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(
+        (&added["schema"], &added["timezone"], &added["added_by"]),
+        (
+            &json!("east"),
+            &json!("Europe/Paris"),
+            &json!("north/admin")
+        ),
+        "{added}"
+    );
+    let (status, again) = district_admin.post("/district/schools", east).await;
+    assert_eq!(status, StatusCode::CONFLICT, "added twice: {again}");
+    let head = json!({"username": "head", "password": "east's head's long password"});
+    let (status, made) = district_admin
+        .post("/district/schools/east/admins", head.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let east_admin = east_at(&first)
+        .login("head", "east's head's long password")
+        .await;
+    let (_, audit) = east_admin.get("/audit").await;
+    assert!(audit.to_string().contains("school.add"), "{audit}");
+    let (status, settings) = east_admin.get("/health").await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+
+    // The other hub, which was not asked, serves it within seconds.
+    wait_for(
+        "the second hub to serve the added school",
+        Duration::from_secs(30),
+        || async {
+            let (status, _) = east_at(&second).post("/auth/login", head.clone()).await;
+            status == StatusCode::OK
+        },
+    )
+    .await;
+
+    // Its door unit's records reach its register through whichever hub answers it, once.
+    let school = seed_school(&east_admin).await;
+    let device: DeviceId = school.device.parse().unwrap();
+    let mut door = Door::connect(&broker, &SiteId::new("east").unwrap(), device).await;
+    wait_hubs(&east_at(&first), 2).await;
+    wait_hubs(&east_at(&second), 2).await;
+    acked_once(&mut door, &school, 1).await;
+    let on = |hub| async move { stored(&east_at(hub)).await };
+    assert_eq!(on(&first).await + on(&second).await, 1);
+
+    let (_, district) = district_admin.get("/district/schools").await;
+    let listed = district["schools"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|s| s["schema"] == "east" && s["site"] == "east"),
+        "{district}"
+    );
+
+    // A hub started later serves it from its first request.
+    first.stop().await;
+    let third = another_district_hub(&second, &url, broker.addr(), &SCHOOLS).await;
+    let (status, body) = east_at(&third).post("/auth/login", head).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    third.stop().await;
+    second.stop().await;
 }

@@ -86,3 +86,103 @@ impl Postgres {
         Ok((schools, odd))
     }
 }
+
+/// A school a district admin added while the hubs ran (`POST /district/schools`), as the
+/// district's table keeps it. Every hub of the district serves it as if `[[schools]]` listed
+/// it: each reads the table when it starts and looks again while it runs. Read back as the
+/// database holds it; whoever serves it checks each field first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AddedSchool {
+    pub site: String,
+    pub schema: String,
+    pub timezone: String,
+    pub hosts: Vec<String>,
+    /// When, in ms since the epoch, and by whom (`site/username` of a district admin).
+    pub added_at: i64,
+    pub added_by: String,
+}
+
+/// The district's own table, beside the schools' schemas (none of which it looks like: it
+/// has no `rollcall_schema`). Made by the first school added.
+const TABLE: &str = "rollcall_district.schools";
+
+/// Held while the table is made and while a school is added, so that two district admins
+/// adding schools at once on two hubs are checked one after the other ("district").
+const ADDING: i64 = 0x6469_7374_7269_6374;
+
+impl Postgres {
+    /// The schools district admins added, oldest first; none before the first.
+    pub fn added_schools(&self) -> Result<Vec<AddedSchool>, StoreError> {
+        let mut conn = self.pool.get()?;
+        read_added(&mut conn.client)
+    }
+
+    /// Records `school` in the district's table when `fits` accepts it beside the schools
+    /// already there ([`StoreError::Conflict`] with its reason when not).
+    pub fn add_school(
+        &self,
+        school: &AddedSchool,
+        fits: impl FnOnce(&[AddedSchool]) -> Result<(), String>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.client.transaction()?;
+        tx.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({ADDING});
+             CREATE SCHEMA IF NOT EXISTS rollcall_district;
+             CREATE TABLE IF NOT EXISTS {TABLE} (
+                 site text PRIMARY KEY,
+                 schema_name text NOT NULL UNIQUE,
+                 timezone text NOT NULL,
+                 hosts text[] NOT NULL,
+                 added_at bigint NOT NULL,
+                 added_by text NOT NULL
+             )"
+        ))?;
+        let present = read_added(&mut tx)?;
+        fits(&present).map_err(StoreError::Conflict)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO {TABLE} (site, schema_name, timezone, hosts, added_at, added_by)
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            ),
+            &[
+                &school.site,
+                &school.schema,
+                &school.timezone,
+                &school.hosts,
+                &school.added_at,
+                &school.added_by,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The district's table's rows through `client` (a connection or a transaction).
+fn read_added(client: &mut impl postgres::GenericClient) -> Result<Vec<AddedSchool>, StoreError> {
+    let made: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE])?
+        .get(0);
+    if !made {
+        return Ok(Vec::new());
+    }
+    let rows = client.query(
+        &format!(
+            "SELECT site, schema_name, timezone, hosts, added_at, added_by FROM {TABLE}
+             ORDER BY added_at, site"
+        ),
+        &[],
+    )?;
+    let school = |row: &postgres::Row| -> Result<AddedSchool, postgres::Error> {
+        Ok(AddedSchool {
+            site: row.try_get(0)?,
+            schema: row.try_get(1)?,
+            timezone: row.try_get(2)?,
+            hosts: row.try_get(3)?,
+            added_at: row.try_get(4)?,
+            added_by: row.try_get(5)?,
+        })
+    };
+    Ok(rows.iter().map(school).collect::<Result<_, _>>()?)
+}
