@@ -1,7 +1,8 @@
 //! The district a hub of several schools serves (`[[schools]]`, `[district]`): which school
 //! each site is, and who the district admins are. A district admin reads every school's
-//! figures (from the one database all of them share) and makes a school's admins; everything
-//! else they do, they do as an admin of their own school.
+//! figures (from the one database all of them share), adds schools, which join those served
+//! while the hub runs, and makes a school's admins; everything else they do, they do as an
+//! admin of their own school.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{PoisonError, RwLock};

@@ -2,7 +2,6 @@
 //! push, retention and HTTP tasks (for each school, on a hub of several), and on shutdown
 //! tells each of them through one watch channel and waits for all of them to finish.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,7 +122,8 @@ pub async fn run(
 /// (its store on the shared pool, ingest, gallery pusher, cluster membership, scheduled work)
 /// and shares between them the one broker link, whose intake hands each message to its
 /// school's ingest by the site in its topic, and the one HTTP listener, which answers each
-/// request as the school its host name reaches.
+/// request as the school its host name reaches. The schools a district admin adds join them
+/// while the hub runs ([`added`]).
 pub async fn run_on(
     mut config: Config,
     listeners: Listeners,
@@ -169,7 +169,8 @@ pub async fn run_on(
     let inbound = Intakes::new(started.iter().map(Started::intake));
     let served = started.iter().map(|s| (s.hosts.clone(), s.hub.clone()));
     let Some(schools) = crate::http::Schools::by_host(served).map(Arc::new) else {
-        return Ok(());
+        let none = StoreError::Config("the configuration names no school to serve".into());
+        return Err(RunError::Store(none));
     };
     for school in &started {
         let config = &school.parts.config;
@@ -179,16 +180,7 @@ pub async fn run_on(
         tracing::info!(site = %config.site, timezone = %config.timezone, "hub running");
     }
     if let (Some(district), Some(first)) = (district, first_store) {
-        let mut adding = Adding {
-            common,
-            file: config.clone(),
-            first,
-            schools: schools.clone(),
-            intakes: inbound.clone(),
-            district,
-            tasks: JoinSet::new(),
-            refused: HashMap::new(),
-        };
+        let mut adding = Adding::new(common, &config, first, &schools, &inbound, district);
         // Those added before this hub started are served from its first request.
         adding.look().await;
         tasks.spawn(adding.run(stop.clone()));

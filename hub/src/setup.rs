@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
 use crate::store::devices::{self, Device};
 use crate::store::keys::{self, Keyring, KeysError};
-use crate::store::postgres::{Postgres, SchoolSummary, SetAside, Target};
+use crate::store::postgres::{AddedSchool, Postgres, SchoolSummary, SetAside, Target};
 use crate::store::users::{self, Role, User};
 use crate::store::{DATABASE_FILE, Db, StoreError};
 
@@ -163,10 +163,19 @@ pub fn district(
     config: &Config,
     since: i64,
 ) -> Result<(Vec<SchoolSummary>, Vec<SetAside>), SetupError> {
-    let Some(url) = &config.store.url else {
+    let Some(db) = district_database(config)? else {
         return Err(SetupError::Store(StoreError::Config(
             "the schools share a PostgreSQL database: [store] url is not set".into(),
         )));
+    };
+    Ok(db.schools(since)?)
+}
+
+/// One connection to the PostgreSQL database `[store] url` names, migrating nothing; `None`
+/// when the store is SQLite.
+fn district_database(config: &Config) -> Result<Option<Postgres>, SetupError> {
+    let Some(url) = &config.store.url else {
+        return Ok(None);
     };
     let password = match &config.store.password_file {
         Some(path) => Some(read_secret(path)?),
@@ -179,7 +188,16 @@ pub fn district(
         pool_size: 1,
         schema: &config.store.schema,
     };
-    Ok(Postgres::connect(&target)?.schools(since)?)
+    Ok(Some(Postgres::connect(&target)?))
+}
+
+/// The schools district admins added to the district whose PostgreSQL database `[store] url`
+/// names (`POST /district/schools`), as its table lists them.
+pub fn added_schools(config: &Config) -> Result<Vec<AddedSchool>, SetupError> {
+    match district_database(config)? {
+        Some(db) => Ok(db.added_schools()?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The first line of a secret file, without its line ending.

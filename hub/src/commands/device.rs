@@ -10,7 +10,7 @@ use crate::config::{Config, MqttMode};
 use crate::device_ca::DeviceFiles;
 use crate::setup;
 
-use super::target::store;
+use super::target::{one_school, store};
 
 pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
@@ -23,7 +23,7 @@ pub fn run(cmd: DeviceCommand) -> anyhow::Result<()> {
             target,
         } => {
             let config = match &target.config {
-                Some(file) => Some(Config::load(file)?.one_school(target.school.as_deref())?),
+                Some(file) => Some(one_school(&Config::load(file)?, target.school.as_deref())?),
                 None => None,
             };
             let (db, dir) = store(target)?;

@@ -48,7 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { to, target } => backup::backup(&sqlite_data_dir(target)?, &to),
         Command::CheckBackup { file } => backup::check(&file),
         Command::Export { to, config, school } => {
-            let config = Config::load(&config)?.one_school(school.as_deref())?;
+            let config = target::one_school(&Config::load(&config)?, school.as_deref())?;
             backup::export(&config, &to)
         }
         Command::Restore { file, target } => backup::restore(&file, &sqlite_data_dir(target)?),

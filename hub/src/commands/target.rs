@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 
 use crate::cli::Target;
-use crate::config::Config;
+use crate::config::{Config, SchoolConfig};
 use crate::setup;
 
 /// The data directory of a hub whose database is SQLite there: `backup` and `restore` copy
@@ -31,9 +31,29 @@ pub(super) fn config(target: Target) -> anyhow::Result<Config> {
             data_dir,
             ..Config::default()
         }),
-        (None, Some(config)) => Ok(Config::load(&config)?.one_school(target.school.as_deref())?),
+        (None, Some(config)) => one_school(&Config::load(&config)?, target.school.as_deref()),
         (None, None) => bail!("say which hub: --data-dir DIR or --config FILE"),
     }
+}
+
+/// The school of `file` a command works on: the one `site` names among the file's
+/// `[[schools]]`, else among the schools a district admin added (`POST /district/schools`);
+/// without `site`, the file's only school.
+pub(super) fn one_school(file: &Config, site: Option<&str>) -> anyhow::Result<Config> {
+    let not_listed = match file.one_school(site) {
+        Ok(school) => return Ok(school),
+        Err(e) => e,
+    };
+    let Some(site) = site.filter(|_| !file.schools.is_empty()) else {
+        return Err(not_listed.into());
+    };
+    let added = setup::added_schools(file)?;
+    let Some(school) = added.iter().find(|s| s.site == site) else {
+        return Err(not_listed.into());
+    };
+    let school = SchoolConfig::try_from(school)
+        .map_err(|why| anyhow::anyhow!("the district's added school {site:?}: {why}"))?;
+    Ok(file.school_of(&school)?.config)
 }
 
 /// The database of the hub a command works on (SQLite in its data directory, or the

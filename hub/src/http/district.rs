@@ -23,10 +23,10 @@ use crate::config::SchoolConfig;
 use crate::config::schools::validate;
 use crate::http_state::Hub;
 use crate::reports::{self, Counts};
-use crate::store::Sql;
 use crate::store::audit::{self, Change};
 use crate::store::postgres::{AddedSchool, Schema};
 use crate::store::users::Role;
+use crate::store::{Dialect, Sql};
 
 /// The figures of one school, as a district admin reads them.
 #[derive(Debug, Serialize)]
@@ -245,6 +245,13 @@ pub async fn add_school(hub: &Hub, req: &Request, who: &Principal) -> Result<Rep
     let Some(district) = hub.district.clone() else {
         return Err(ApiError::NotFound("a district on this hub".into()));
     };
+    if hub.db.dialect() == Dialect::Sqlite {
+        return Err(ApiError::Conflict(
+            "this hub keeps its school in SQLite: a district's schools share a PostgreSQL \
+             database ([store] url)"
+                .into(),
+        ));
+    }
     let (school, zone) = new_school(hub, req.json()?)?;
     let schema = school.schema().map_err(ApiError::BadRequest)?;
     let actor = format!("district:{}/{}", hub.config.site, who.username);
@@ -257,11 +264,15 @@ pub async fn add_school(hub: &Hub, req: &Request, who: &Principal) -> Result<Rep
         added_by: format!("{}/{}", hub.config.site, who.username),
     };
     let listed = district.listed().to_vec();
+    // Beside the file's schools and those added before; one added, then listed in the file
+    // too, is the file's.
     let fits = move |present: &[AddedSchool]| {
         let present = present
             .iter()
             .filter_map(|s| SchoolConfig::try_from(s).ok());
-        let all: Vec<SchoolConfig> = listed.into_iter().chain(present).chain([school]).collect();
+        let unlisted = present.filter(|s| listed.iter().all(|l| l.site != s.site));
+        let unlisted: Vec<SchoolConfig> = unlisted.collect();
+        let all: Vec<SchoolConfig> = listed.into_iter().chain(unlisted).chain([school]).collect();
         validate(&all)
     };
     hub.db.add_school(added.clone(), fits).await?;

@@ -27,20 +27,40 @@ const LOOK_EVERY: Duration = Duration::from_secs(5);
 
 /// What starting an added school takes, and the tasks of those started.
 pub(super) struct Adding {
-    pub common: Common,
+    common: Common,
     /// The file's configuration: an added school takes its settings.
-    pub file: Config,
+    file: Config,
     /// The first school's store: its pool reaches the district's table and every schema.
-    pub first: Db,
-    pub schools: Arc<Schools>,
-    pub intakes: Intakes,
-    pub district: Arc<District>,
-    pub tasks: JoinSet<()>,
+    first: Db,
+    schools: Arc<Schools>,
+    intakes: Intakes,
+    district: Arc<District>,
+    tasks: JoinSet<()>,
     /// Each site that could not be served, and why, as last said in the log.
-    pub refused: HashMap<String, String>,
+    refused: HashMap<String, String>,
 }
 
 impl Adding {
+    pub fn new(
+        common: Common,
+        file: &Config,
+        first: Db,
+        schools: &Arc<Schools>,
+        intakes: &Intakes,
+        district: Arc<District>,
+    ) -> Self {
+        Self {
+            common,
+            file: file.clone(),
+            first,
+            schools: schools.clone(),
+            intakes: intakes.clone(),
+            district,
+            tasks: JoinSet::new(),
+            refused: HashMap::new(),
+        }
+    }
+
     /// Looks at the district's table every [`LOOK_EVERY`] and when told to, until `stop`;
     /// then waits for the added schools' tasks.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {

@@ -578,6 +578,27 @@ async fn a_school_a_district_admin_adds_is_served_by_every_hub_without_a_restart
     assert!(audit.to_string().contains("school.add"), "{audit}");
     let (status, settings) = east_admin.get("/health").await;
     assert_eq!(status, StatusCode::OK, "{settings}");
+    // The command line finds it too, by its site, beside the file's schools.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hub.toml");
+    let toml = format!(
+        "data_dir = {:?}\n[store]\nurl = {url:?}\n[mqtt]\nmode = \"external\"\n\
+         [[schools]]\nsite = \"north\"\nhosts = [\"north.school.test\"]\n\
+         [[schools]]\nsite = \"south\"\nhosts = [\"south.school.test\"]\n",
+        first.data_dir.display().to_string()
+    );
+    std::fs::write(&file, toml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
+        .args(["user", "list", "--school", "east", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("head"), "east's users: {stdout}");
 
     // The other hub, which was not asked, serves it within seconds.
     wait_for(

@@ -153,7 +153,8 @@ impl Postgres {
                 &school.added_at,
                 &school.added_by,
             ],
-        )?;
+        )
+        .map_err(|e| StoreError::conflict_on_unique(e, "a school of that site or schema"))?;
         tx.commit()?;
         Ok(())
     }
