@@ -1,6 +1,7 @@
 //! Starting and stopping the hub: opens the store, starts the broker link, ingest, gallery
-//! push, retention and HTTP tasks (for each school, on a hub of several), and on shutdown
-//! tells each of them through one watch channel and waits for all of them to finish.
+//! push, retention and HTTP tasks (for each school, on a hub of several, and for each school
+//! a district admin adds while it runs), and on shutdown tells each of them through one
+//! watch channel and waits for all of them to finish.
 
 use std::future::Future;
 use std::sync::Arc;
