@@ -16,7 +16,7 @@ use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
 use super::{AttendanceConfig, EmailConfig, OidcConfig, RetentionConfig, WebhookConfig};
-use crate::store::postgres::{AddedSchool, Schema};
+use crate::store::postgres::{AddedSchool, DISTRICT_SCHEMA, Schema};
 
 /// One school this process serves: its whole configuration, and the host names that reach it
 /// (none: every request reaches it, as on a hub of one school).
@@ -125,6 +125,12 @@ pub fn validate(schools: &[SchoolConfig]) -> Result<(), String> {
             return Err(format!(
                 "schools: {site:?} may not use the schema public: each school of a district \
                  has a schema named for it"
+            ));
+        }
+        if schema.as_str() == DISTRICT_SCHEMA {
+            return Err(format!(
+                "schools: {site:?} may not use the schema {DISTRICT_SCHEMA}: it holds the \
+                 district's list of schools; set its `schema`"
             ));
         }
         if !schemas.insert(schema.to_string()) {
@@ -247,5 +253,11 @@ mod tests {
         let mut public = school("north", &[]);
         public.schema = Some(Schema::public());
         assert!(validate(&[public]).unwrap_err().contains("schema public"));
+        let districts = school("rollcall.district", &[]);
+        let refused = validate(&[districts]).unwrap_err();
+        assert!(
+            refused.contains("the district's list of schools"),
+            "{refused}"
+        );
     }
 }

@@ -102,8 +102,11 @@ pub struct AddedSchool {
     pub added_by: String,
 }
 
-/// The district's own table, beside the schools' schemas (none of which it looks like: it
-/// has no `rollcall_schema`). Made by the first school added.
+/// The schema of the district's own table, beside the schools' schemas (none of which it
+/// looks like: it has no `rollcall_schema`); no school may have it.
+pub const DISTRICT_SCHEMA: &str = "rollcall_district";
+
+/// The district's table of added schools, made by the first school added.
 const TABLE: &str = "rollcall_district.schools";
 
 /// Held while the table is made and while a school is added, so that two district admins
@@ -128,7 +131,7 @@ impl Postgres {
         let mut tx = conn.client.transaction()?;
         tx.batch_execute(&format!(
             "SELECT pg_advisory_xact_lock({ADDING});
-             CREATE SCHEMA IF NOT EXISTS rollcall_district;
+             CREATE SCHEMA IF NOT EXISTS {DISTRICT_SCHEMA};
              CREATE TABLE IF NOT EXISTS {TABLE} (
                  site text PRIMARY KEY,
                  schema_name text NOT NULL UNIQUE,

@@ -27,7 +27,7 @@ use rollcall_runtime::seal::FaceKeys;
 use rusqlite::ToSql;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-pub use district::{AddedSchool, SchoolSummary, SetAside};
+pub use district::{AddedSchool, DISTRICT_SCHEMA, SchoolSummary, SetAside};
 pub use migrations::{migrate, schema_version};
 pub use schema::Schema;
 
