@@ -314,8 +314,7 @@ async fn open_stores(schools: &[crate::config::School]) -> Result<Vec<Db>, RunEr
 async fn open_school(first: &Db, config: &Config) -> Result<Db, RunError> {
     let (db, config) = (first.clone(), config.clone());
     tokio::task::spawn_blocking(move || {
-        let db = db.school(&config.store.schema)?;
-        crate::setup::admitted(db, &config).map_err(|e| match e {
+        crate::setup::open_school(&db, &config).map_err(|e| match e {
             crate::setup::SetupError::Store(e) => RunError::Store(e),
             crate::setup::SetupError::FaceKeys(e) => RunError::FaceKeys(e),
             other => RunError::Store(StoreError::Config(other.to_string())),

@@ -127,6 +127,12 @@ pub fn admitted(db: Db, config: &Config) -> Result<Db, SetupError> {
     Ok(db)
 }
 
+/// Another school of `first`'s PostgreSQL database, the one `config` names: its schema made
+/// when missing and brought up to date, on `first`'s connections, and its face keys checked.
+pub fn open_school(first: &Db, config: &Config) -> Result<Db, SetupError> {
+    admitted(first.school(&config.store.schema)?, config)
+}
+
 /// [`open_store`] without checking the key file against the database: for `faces-key lost`,
 /// which erases the faces whose key is gone.
 pub fn open_unadmitted(config: &Config) -> Result<Db, SetupError> {

@@ -276,10 +276,11 @@ pub async fn add_school(hub: &Hub, req: &Request, who: &Principal) -> Result<Rep
         validate(&all)
     };
     hub.db.add_school(added.clone(), fits).await?;
-    let (store, config) = (hub.db.clone(), hub.config.clone());
+    // Its schema on this school's connections, its faces under the district's key file.
+    let (store, mut config) = (hub.db.clone(), (*hub.config).clone());
+    config.store.schema = schema;
     let db = tokio::task::spawn_blocking(move || {
-        let db = store.school(&schema)?;
-        crate::setup::admitted(db, &config).map_err(|e| ApiError::Internal(e.to_string()))
+        crate::setup::open_school(&store, &config).map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
