@@ -38,6 +38,7 @@ use crate::ingest::metrics::add;
 use crate::ingest::{Incoming, Metrics, Outbound};
 use cert::ClientCert;
 use login::Logins;
+pub use session::PLACES;
 pub use sessions::Sessions;
 use sessions::Shared;
 

@@ -30,20 +30,25 @@ pub struct Outbound {
 }
 
 /// A publish received from the broker.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Incoming {
     pub topic: String,
     pub payload: bytes::Bytes,
+    /// One of its door unit's places in the queue for ingest ([`crate::broker::PLACES`]; the
+    /// embedded broker's only), given back when ingest takes the message.
+    pub place: Option<OwnedSemaphorePermit>,
 }
 
 /// Capacity of the incoming and outgoing channels.
 pub const CHANNEL_CAPACITY: usize = 1024;
-/// Most messages stored in one transaction (and acknowledged together).
-pub const MAX_BATCH: usize = 256;
+/// Most messages stored in one transaction (and acknowledged together): as many as the queue
+/// holds. Past saturation a batch takes the whole queue, every unit's share of it, and the
+/// larger the batch the fewer times each index page it changes is written.
+pub const MAX_BATCH: usize = CHANNEL_CAPACITY;
 
 use rollcall_shared::topics::Topic;
 use rollcall_shared::{Limits, Message, encode_as};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 /// Encodes `message` in protocol `version` (the one its device speaks) and queues it for
 /// `topic`. Returns whether it was queued.

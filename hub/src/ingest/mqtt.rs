@@ -173,6 +173,7 @@ impl Link {
                     let incoming = Incoming {
                         topic: p.topic,
                         payload: p.payload,
+                        place: None,
                     };
                     // Waiting here is the backpressure: the broker holds what is not read.
                     let served = tokio::select! {

@@ -248,5 +248,10 @@ fn take_batch(first: Incoming, inbound: &mut mpsc::Receiver<Incoming>) -> Vec<In
             Err(_) => break,
         }
     }
+    // Taken from the queue: each unit's places in it are its own again, for its next messages
+    // to queue while these are written.
+    for incoming in &mut batch {
+        incoming.place = None;
+    }
     batch
 }

@@ -168,6 +168,7 @@ mod tests {
         Incoming {
             topic: topic.to_owned(),
             payload: bytes::Bytes::from_static(b"x"),
+            place: None,
         }
     }
 
