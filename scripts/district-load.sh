@@ -29,9 +29,9 @@
 # BROKER=nats) one broker node, then PostgreSQL is stopped and started; the counts after the
 # drain say whether anything was lost or stored twice. Needs --duration 60 or more.
 #
-# HUB_CPUS and LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the hubs and the load generator
-# to CPUs of their own, so that the generator cannot take the hubs' time when it offers more
-# than they carry.
+# HUB_CPUS and LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the hubs, and the load generator
+# with Mosquitto, to CPUs of their own, so that the generator cannot take the hubs' time when
+# it offers more than they carry.
 #
 # Everything runs in a fresh directory under /tmp, removed at the end (kept, with the logs,
 # when KEEP is set).
@@ -112,15 +112,20 @@ broker = \"127.0.0.1:${nats_mqtt[0]}\"
 other_nodes = [\"127.0.0.1:${nats_mqtt[1]}\", \"127.0.0.1:${nats_mqtt[2]}\"]" ;;
     *) echo "BROKER must be mosquitto, nats or embedded, not $broker" >&2; exit 2 ;;
 esac
-# What the broker holds for a hub that reads no more (its intake waits for the ingest): with
-# the hub's own bounded channel, the limit on how long a record waits past saturation. A
-# record beyond it is not taken, and its door unit publishes it again. The in-flight window is
-# Mosquitto's default too (20): a larger one only lengthens the wait (docs/PERFORMANCE.md).
-queue=${MOSQUITTO_QUEUE:-1000}
+# What the broker holds for a hub that reads no more (its intake waits for the ingest). A
+# record beyond it is not taken, and its door unit publishes it again; each unit has at most
+# 32 records in flight, so a queue of 32 a unit turns none away (docs/DISTRICT.md). The
+# in-flight window is Mosquitto's default (20): a larger one only lengthens the wait
+# (docs/PERFORMANCE.md).
+devices=200
+for ((i = 1; i <= $#; i++)); do
+    [ "${!i}" = --devices ] && { j=$((i + 1)); devices=${!j}; }
+done
+queue=${MOSQUITTO_QUEUE:-$((devices * schools * 32))}
 printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages %s\nmax_inflight_messages 20\n' \
     "$mqtt_port" "$queue" >"$work/mosquitto.conf"
 if [ "$broker" = mosquitto ]; then
-    /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+    $(pinned "${LOAD_CPUS:-}") /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
     pids+=($!)
     wait_port "$mqtt_port"
 fi

@@ -24,8 +24,8 @@ use rollcall_e2e::door::{self, options, record};
 use rollcall_runtime::{AckTime, Backoff};
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
-    Candidate, Decision, DeviceId, Limits, MAX_IN_FLIGHT, Message, RecordId, SiteId, StudentId,
-    UnixMillis, decode, encode,
+    AttendanceRecord, Candidate, Decision, DeviceId, Limits, MAX_IN_FLIGHT, Message, RecordId,
+    SiteId, StudentId, UnixMillis, decode, encode,
 };
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use serde_json::json;
@@ -404,8 +404,9 @@ struct DoorJob {
     /// Oldest first (record ids are UUID v7), as a door unit's outbox drains; at most
     /// [`MAX_IN_FLIGHT`], as a door unit's window.
     unacked: BTreeMap<RecordId, Unacked>,
-    /// Made while the window was full, oldest first: sent as acks make room.
-    waiting: VecDeque<(RecordId, Vec<u8>)>,
+    /// Made while the window was full, oldest first: sent (and only then encoded, as the
+    /// generator's time is better spent keeping up) as acks make room.
+    waiting: VecDeque<AttendanceRecord>,
     tally: Arc<Mutex<Tally>>,
 }
 
@@ -470,17 +471,18 @@ impl DoorJob {
                 distance: 0.3,
             }];
         }
-        let payload = encode(&Message::Record(r.clone()), Limits::FROM_DEVICE).expect("encodes");
         if self.unacked.len() < MAX_IN_FLIGHT {
-            self.send_first(r.id, payload).await;
+            self.send_first(r).await;
         } else {
             local.held += 1;
-            self.waiting.push_back((r.id, payload));
+            self.waiting.push_back(r);
         }
     }
 
     /// Publishes a record for the first time; latency counts from here.
-    async fn send_first(&mut self, id: RecordId, payload: Vec<u8>) {
+    async fn send_first(&mut self, r: AttendanceRecord) {
+        let (id, message) = (r.id, Message::Record(r));
+        let payload = encode(&message, Limits::FROM_DEVICE).expect("encodes");
         let now = Instant::now();
         let unacked = Unacked {
             first: now,
@@ -495,9 +497,9 @@ impl DoorJob {
     /// Sends the records that waited, oldest first, while the window has room.
     async fn send_waiting(&mut self) {
         while self.unacked.len() < MAX_IN_FLIGHT
-            && let Some((id, payload)) = self.waiting.pop_front()
+            && let Some(r) = self.waiting.pop_front()
         {
-            self.send_first(id, payload).await;
+            self.send_first(r).await;
         }
     }
 
