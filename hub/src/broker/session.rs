@@ -42,7 +42,7 @@ const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(300);
 /// past saturation the units whose turn came first after a batch filled the places the batch
 /// freed, and kept them: a few units were answered at once and the rest waited seconds. A
 /// batch then wrote records captured seconds apart, each on an index page of its own, and the
-/// hub stored a fifth less than it could. One unit alone still moves 4 records a transaction
+/// hub stored a sixth less than it could. One unit alone still moves 4 records a transaction
 /// (some thousands a second): far more than a door makes.
 pub const PLACES: usize = 4;
 
@@ -245,7 +245,7 @@ struct Session<'a> {
     device: DeviceId,
     shared: &'a Shared,
     inbound: &'a mpsc::Sender<Incoming>,
-    /// The unit's places in the hub's queues ([`PLACES`]).
+    /// The unit's places in the queue for ingest ([`PLACES`]).
     places: Arc<Semaphore>,
     /// What the hub sends the device (acks, galleries, commands), queued by [`Shared::route`].
     deliveries: mpsc::Receiver<Delivery>,
