@@ -5,8 +5,9 @@
 //! `subscriptions` keeps it subscribed to what this hub answers. `classify` checks a payload
 //! without I/O, `vet` whether a record can be believed, `arrival` what a believed one starts
 //! as in review. `process` stores a batch in one transaction (`batch`: what the transaction
-//! does) and only then acknowledges it; `acked` remembers what it acknowledged, so that a
-//! resend is answered without the store.
+//! does), a turn of each door unit with messages waiting (`turns`), and only then
+//! acknowledges it; `acked` remembers what it acknowledged, so that a resend is answered
+//! without the store.
 
 pub mod acked;
 pub mod arrival;
@@ -18,6 +19,7 @@ pub mod process;
 pub mod push;
 pub mod route;
 pub mod subscriptions;
+pub mod turns;
 pub mod vet;
 
 pub use metrics::Metrics;
@@ -42,8 +44,8 @@ pub struct Incoming {
 /// Capacity of the incoming and outgoing channels.
 pub const CHANNEL_CAPACITY: usize = 1024;
 /// Most messages stored in one transaction (and acknowledged together): as many as the queue
-/// holds. Past saturation a batch takes the whole queue, every unit's share of it, and the
-/// larger the batch the fewer times each index page it changes is written.
+/// holds. Past saturation a batch is a turn of every unit ([`turns`]), and the larger the
+/// batch the fewer times each index page it changes is written.
 pub const MAX_BATCH: usize = CHANNEL_CAPACITY;
 
 use rollcall_shared::topics::Topic;

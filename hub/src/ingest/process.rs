@@ -20,6 +20,7 @@ use super::acked::Acked;
 use super::batch::{Batch, Outcome, Savepoints};
 use super::classify::{Refusal, classify};
 use super::metrics::add;
+use super::turns::Turns;
 use super::vet::Window;
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
 use crate::notify::Hooks;
@@ -67,24 +68,46 @@ pub enum Division {
 
 impl Ingest {
     /// Processes batches from `inbound` until shutdown, then drains what is already queued.
+    /// Each batch is one turn of every door unit with messages held ([`Turns`]); the hold
+    /// takes from the queue whatever it has room for, before each batch and while it is
+    /// written.
     pub async fn run(
         self,
         mut inbound: mpsc::Receiver<Incoming>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let mut acked = Acked::default();
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                first = inbound.recv() => match first {
-                    Some(first) => self.handle(take_batch(first, &mut inbound), &mut acked).await,
-                    None => return,
-                },
+        let (mut acked, mut turns) = (Acked::default(), Turns::default());
+        while !*shutdown.borrow() {
+            if turns.is_empty() {
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    first = inbound.recv() => match first {
+                        Some(first) => turns.push(first),
+                        None => break,
+                    },
+                }
+            }
+            hold(&mut turns, &mut inbound);
+            let handled = self.handle(turns.take(MAX_BATCH), &mut acked);
+            tokio::pin!(handled);
+            // While the batch is written, the hold takes what arrives: past saturation every
+            // unit's waiting records are then in it for the next batch's turns.
+            loop {
+                tokio::select! {
+                    biased;
+                    () = &mut handled => break,
+                    Some(incoming) = inbound.recv(), if !turns.is_full() => {
+                        turns.push(incoming);
+                        hold(&mut turns, &mut inbound);
+                    }
+                }
             }
         }
-        while let Ok(first) = inbound.try_recv() {
-            self.handle(take_batch(first, &mut inbound), &mut acked)
-                .await;
+        while let Ok(incoming) = inbound.try_recv() {
+            turns.push(incoming);
+        }
+        while !turns.is_empty() {
+            self.handle(turns.take(MAX_BATCH), &mut acked).await;
         }
     }
 
@@ -240,18 +263,11 @@ impl Ingest {
     }
 }
 
-fn take_batch(first: Incoming, inbound: &mut mpsc::Receiver<Incoming>) -> Vec<Incoming> {
-    let mut batch = vec![first];
-    while batch.len() < MAX_BATCH {
-        match inbound.try_recv() {
-            Ok(m) => batch.push(m),
-            Err(_) => break,
-        }
+/// Takes from the queue what the hold has room for.
+fn hold(turns: &mut Turns, inbound: &mut mpsc::Receiver<Incoming>) {
+    while !turns.is_full()
+        && let Ok(incoming) = inbound.try_recv()
+    {
+        turns.push(incoming);
     }
-    // Taken from the queue: each unit's places in it are its own again, for its next messages
-    // to queue while these are written.
-    for incoming in &mut batch {
-        incoming.place = None;
-    }
-    batch
 }

@@ -155,6 +155,84 @@ async fn a_resend_the_hub_no_longer_remembers_is_found_in_the_store() {
     hub.stop().await;
 }
 
+/// Mosquitto hands the hub every unit's records as one stream, in the order they came. A
+/// unit with a backlog must not hold another's record back: the hub holds what arrives while
+/// it writes, and each batch takes a turn of every unit.
+#[tokio::test]
+async fn through_a_broker_a_units_backlog_cannot_hold_back_another_units_record() {
+    let AtTheDoor {
+        broker,
+        hub,
+        admin,
+        school,
+        device: busy,
+        door: busy_door,
+    } = at_the_door().await;
+    let made = admin
+        .created("/devices", json!({"name": "quiet door", "room": "Lab 3"}))
+        .await;
+    let quiet: DeviceId = made["device"]["id"].as_str().unwrap().parse().unwrap();
+    let mut quiet_door = Door::connect(&broker, &hub.site, quiet).await;
+
+    // The store is held: the hub takes the busy unit's first record and waits to write it,
+    // while the rest of its backlog, then the quiet unit's one record, arrive.
+    let database = hub.data_dir.join("hub.sqlite3");
+    let holder = rusqlite::Connection::open(&database).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    const BACKLOG: usize = 1_100;
+    let payloads: Vec<Vec<u8>> = (0..BACKLOG)
+        .map(|_| {
+            let r = Message::Record(record(busy, Some(&school.students[0])));
+            encode(&r, Limits::FROM_DEVICE).unwrap()
+        })
+        .collect();
+    let mut payloads = payloads.into_iter();
+    busy_door
+        .publish_raw(Channel::Records, payloads.next().unwrap())
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for payload in payloads {
+        busy_door.publish_raw(Channel::Records, payload).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let lone = record(quiet, Some(&school.students[1]));
+    quiet_door
+        .publish(Channel::Records, &Message::Record(lone.clone()))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    holder.execute_batch("ROLLBACK").unwrap();
+
+    let Message::Ack(ack) = quiet_door.next(Channel::Acks).await else {
+        panic!("the quiet unit's record is acknowledged");
+    };
+    assert_eq!(ack.records, vec![lone.id]);
+    let reader = rusqlite::Connection::open(&database).unwrap();
+    let count = |sql: &str| -> usize {
+        let n: i64 = reader
+            .query_row(sql, [lone.id.to_string()], |r| r.get(0))
+            .unwrap();
+        n as usize
+    };
+    wait_for(
+        "the busy unit's records stored",
+        Duration::from_secs(30),
+        || {
+            let stored = count("SELECT count(*) FROM records WHERE id != ?1");
+            async move { stored == BACKLOG }
+        },
+    )
+    .await;
+    // The first batch held the busy unit's first record; the next began with a turn each.
+    let before = count(
+        "SELECT count(*) FROM records WHERE rowid < (SELECT rowid FROM records WHERE id = ?1)",
+    );
+    assert_eq!(
+        before, 2,
+        "{before} of the busy unit's records were stored before the quiet unit's one"
+    );
+    hub.stop().await;
+}
+
 /// A door unit not yet upgraded speaks protocol version 4: the hub stores what it sends, in
 /// the direction its registry has for the unit (version 4 says none), and answers it in
 /// version 4. A face that matches nobody reaching the hub of a school that discards them is
