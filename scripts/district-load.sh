@@ -112,16 +112,19 @@ broker = \"127.0.0.1:${nats_mqtt[0]}\"
 other_nodes = [\"127.0.0.1:${nats_mqtt[1]}\", \"127.0.0.1:${nats_mqtt[2]}\"]" ;;
     *) echo "BROKER must be mosquitto, nats or embedded, not $broker" >&2; exit 2 ;;
 esac
-# What the broker holds for a hub that reads no more (its intake waits for the ingest). A
-# record beyond it is not taken, and its door unit publishes it again. Each unit has at most
-# 32 records in flight, and may send a copy of one whose ack is late: 64 a unit turns none
-# away (hub/README.md, "An external broker"). The
-# in-flight window is Mosquitto's default (20): a larger one only lengthens the wait
-# (docs/PERFORMANCE.md).
+# What the broker holds for a hub that reads no more (its ingest's hold and queue are full).
+# A record beyond it is not taken, and its door unit publishes it again. Each unit has at
+# most 32 records in flight, and may send a copy of one whose ack is late: 64 a unit turns
+# none away (hub/README.md, "An external broker"). The in-flight window is Mosquitto's
+# default (20): 200 or 1,000 carried no more (docs/PERFORMANCE.md).
 devices=200
-for ((i = 1; i <= $#; i++)); do
-    [ "${!i}" = --devices ] && { j=$((i + 1)); devices=${!j}; }
+previous=""
+for arg in "$@"; do
+    case $arg in --devices=*) devices=${arg#--devices=} ;; esac
+    [ "$previous" = --devices ] && devices=$arg
+    previous=$arg
 done
+[[ $devices =~ ^[1-9][0-9]*$ ]] || { echo "--devices must be a number of door units, not '$devices'" >&2; exit 2; }
 queue=${MOSQUITTO_QUEUE:-$((devices * schools * 64))}
 printf 'listener %s 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\npersistence false\nmax_queued_messages %s\nmax_inflight_messages 20\n' \
     "$mqtt_port" "$queue" >"$work/mosquitto.conf"
