@@ -317,15 +317,9 @@ async fn a_unit_sending_much_cannot_crowd_out_another_in_the_queue() {
     // The store is held, so nothing leaves the hub's queue while the units publish: the busy
     // unit a backlog of more than a batch, then the quiet one a single record.
     let database = hub.data_dir.join("hub.sqlite3");
-    let holder = rusqlite::Connection::open(&database).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let holder = hold_store(&database);
     const BACKLOG: usize = 1_100;
-    let payloads: Vec<Vec<u8>> = (0..BACKLOG)
-        .map(|_| {
-            let r = Message::Record(record(busy, &school.students[0]));
-            encode(&r, Limits::FROM_DEVICE).unwrap()
-        })
-        .collect();
+    let payloads = backlog(busy, &school.students[0], BACKLOG);
     let (client, topic) = (
         busy_door.client.clone(),
         Topic::new(&hub.site, busy, Channel::Records).to_string(),
@@ -340,38 +334,11 @@ async fn a_unit_sending_much_cannot_crowd_out_another_in_the_queue() {
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let lone = record(quiet, &school.students[1]);
-    quiet_door
-        .publish(Channel::Records, &Message::Record(lone.clone()))
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    holder.execute_batch("ROLLBACK").unwrap();
-
-    let Message::Ack(ack) = quiet_door.next(Channel::Acks).await else {
-        panic!("the quiet unit's record is acknowledged");
-    };
-    assert_eq!(ack.records, vec![lone.id]);
+    quiet_door.publish_then_release(&lone, holder).await;
     flood.await.unwrap();
-    let reader = rusqlite::Connection::open(&database).unwrap();
-    let count = |sql: &str| -> usize {
-        let n: i64 = reader
-            .query_row(sql, [lone.id.to_string()], |r| r.get(0))
-            .unwrap();
-        n as usize
-    };
-    wait_for(
-        "the busy unit's records stored",
-        Duration::from_secs(30),
-        || {
-            let stored = count("SELECT count(*) FROM records WHERE id != ?1");
-            async move { stored == BACKLOG }
-        },
-    )
-    .await;
     // Stored in the order the hub took them: the quiet unit's record came after no more of
     // the busy unit's than it may hold in the queue and in the batch being written.
-    let before = count(
-        "SELECT count(*) FROM records WHERE rowid < (SELECT rowid FROM records WHERE id = ?1)",
-    );
+    let before = stored_before(&database, lone.id, BACKLOG).await;
     let places = rollcall_hub::broker::PLACES;
     assert!(
         before <= 2 * places,

@@ -177,16 +177,9 @@ async fn through_a_broker_a_units_backlog_cannot_hold_back_another_units_record(
     // The store is held: the hub takes the busy unit's first record and waits to write it,
     // while the rest of its backlog, then the quiet unit's one record, arrive.
     let database = hub.data_dir.join("hub.sqlite3");
-    let holder = rusqlite::Connection::open(&database).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let holder = hold_store(&database);
     const BACKLOG: usize = 1_100;
-    let payloads: Vec<Vec<u8>> = (0..BACKLOG)
-        .map(|_| {
-            let r = Message::Record(record(busy, Some(&school.students[0])));
-            encode(&r, Limits::FROM_DEVICE).unwrap()
-        })
-        .collect();
-    let mut payloads = payloads.into_iter();
+    let mut payloads = backlog(busy, &school.students[0], BACKLOG).into_iter();
     busy_door
         .publish_raw(Channel::Records, payloads.next().unwrap())
         .await;
@@ -196,36 +189,9 @@ async fn through_a_broker_a_units_backlog_cannot_hold_back_another_units_record(
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let lone = record(quiet, Some(&school.students[1]));
-    quiet_door
-        .publish(Channel::Records, &Message::Record(lone.clone()))
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    holder.execute_batch("ROLLBACK").unwrap();
-
-    let Message::Ack(ack) = quiet_door.next(Channel::Acks).await else {
-        panic!("the quiet unit's record is acknowledged");
-    };
-    assert_eq!(ack.records, vec![lone.id]);
-    let reader = rusqlite::Connection::open(&database).unwrap();
-    let count = |sql: &str| -> usize {
-        let n: i64 = reader
-            .query_row(sql, [lone.id.to_string()], |r| r.get(0))
-            .unwrap();
-        n as usize
-    };
-    wait_for(
-        "the busy unit's records stored",
-        Duration::from_secs(30),
-        || {
-            let stored = count("SELECT count(*) FROM records WHERE id != ?1");
-            async move { stored == BACKLOG }
-        },
-    )
-    .await;
+    quiet_door.publish_then_release(&lone, holder).await;
     // The first batch held the busy unit's first record; the next began with a turn each.
-    let before = count(
-        "SELECT count(*) FROM records WHERE rowid < (SELECT rowid FROM records WHERE id = ?1)",
-    );
+    let before = stored_before(&database, lone.id, BACKLOG).await;
     assert_eq!(
         before, 2,
         "{before} of the busy unit's records were stored before the quiet unit's one"

@@ -88,6 +88,23 @@ impl Door {
             .unwrap();
     }
 
+    /// Publishes `record` while `held` holds the hub's store, lets the store go a second
+    /// later, and waits for the record's ack.
+    pub async fn publish_then_release(
+        &mut self,
+        record: &AttendanceRecord,
+        held: rusqlite::Connection,
+    ) {
+        self.publish(Channel::Records, &Message::Record(record.clone()))
+            .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        held.execute_batch("ROLLBACK").unwrap();
+        let Message::Ack(ack) = self.next(Channel::Acks).await else {
+            panic!("{} is acknowledged", record.id);
+        };
+        assert_eq!(ack.records, vec![record.id]);
+    }
+
     pub async fn next(&mut self, channel: Channel) -> Message {
         let wait = async {
             loop {

@@ -7,7 +7,7 @@ pub mod door;
 pub mod faces;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,8 @@ use rollcall_runtime::Settings;
 use rollcall_runtime::clock::{Clock, ManualClock};
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, EMBEDDING_DIM, Embedding, FaceQuality,
-    GalleryVersion, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
+    GalleryVersion, Limits, Message, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
+    encode,
 };
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -448,6 +449,48 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("{what} was not ready within {timeout:?}");
+}
+
+/// `n` Confident records of `device` naming `student`, encoded as the unit publishes them: a
+/// unit's backlog.
+pub fn backlog(device: DeviceId, student: &str, n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|_| {
+            let r = record(
+                device,
+                Decision::Confident,
+                &[(student, 0.3)],
+                monday_at(9, 1),
+            );
+            encode(&Message::Record(r), Limits::FROM_DEVICE).unwrap()
+        })
+        .collect()
+}
+
+/// Holds the hub's SQLite file `database` in a write transaction, so that no batch is stored
+/// until the returned connection rolls it back.
+pub fn hold_store(database: &Path) -> rusqlite::Connection {
+    let holder = rusqlite::Connection::open(database).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    holder
+}
+
+/// How many records the hub stored before record `id` in the SQLite file `database`, in the
+/// order it wrote them (`rowid`), once `others` records besides it are stored.
+pub async fn stored_before(database: &Path, id: RecordId, others: usize) -> usize {
+    let reader = rusqlite::Connection::open(database).unwrap();
+    let count = |sql: &str| -> usize {
+        let n: i64 = reader
+            .query_row(sql, [id.to_string()], |r| r.get(0))
+            .unwrap();
+        n as usize
+    };
+    wait_for("the other records stored", Duration::from_secs(30), || {
+        let stored = count("SELECT count(*) FROM records WHERE id != ?1");
+        async move { stored == others }
+    })
+    .await;
+    count("SELECT count(*) FROM records WHERE rowid < (SELECT rowid FROM records WHERE id = ?1)")
 }
 
 /// A JSON client for `/api/v1`.
