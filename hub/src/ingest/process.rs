@@ -67,7 +67,7 @@ pub enum Division {
 }
 
 impl Ingest {
-    /// Processes batches from `inbound` until shutdown, then drains what is already queued.
+    /// Processes batches from `inbound` until shutdown, then stores what is held and queued.
     /// Each batch is one turn of every door unit with messages held ([`Turns`]); the hold
     /// takes from the queue whatever it has room for, before each batch and while it is
     /// written.

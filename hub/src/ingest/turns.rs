@@ -3,12 +3,14 @@
 //!
 //! Past saturation every door unit has a window of records waiting for the hub
 //! (`MAX_IN_FLIGHT`), and its outbox holds the rest. An external broker hands the hub them
-//! all as one stream, in the order they came, and gives no unit a share of it: by chance some
-//! units' records are stored a little sooner, their next ones go sooner still, and the units'
-//! outboxes drift seconds apart. A batch then holds records captured seconds apart, each on
-//! an index page of its own. Held here, every unit's waiting records are in view, and a
-//! batch takes one from each unit in turn: each unit moves at the same pace, their outboxes
-//! stay together, and a batch's records share index pages.
+//! all as one stream, in the order they came, and gives no unit a share of it. The units
+//! whose acks go out first (a batch's go in device-id order) publish their next records
+//! first; those fill the queue while a batch is written, and the units' outboxes drift
+//! seconds apart. A batch then holds records captured seconds apart, each on an index page of
+//! its own. Held here, every unit's waiting records are in view, and a batch takes one from
+//! each unit in turn: each unit moves at the same pace, their outboxes stay together, and a
+//! batch's records share index pages (docs/PERFORMANCE.md, "A turn of every door unit in each
+//! batch").
 //!
 //! The hold is bounded, in messages and in bytes ([`HOLD`], [`HOLD_BYTES`]): when it is full
 //! ingest stops taking from its queue, and the queue's bound holds the rest back as before.
