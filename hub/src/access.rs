@@ -5,9 +5,9 @@
 use rollcall_shared::{ClassId, StudentId};
 
 use crate::auth::Principal;
-use crate::store::school::{self, Class};
-use crate::store::timetable::{self, Slot};
-use crate::store::{Sql, StoreError};
+use rollcall_store::school::{self, Class};
+use rollcall_store::timetable::{self, Slot};
+use rollcall_store::{Sql, StoreError};
 
 /// Why `who` may not have it.
 #[derive(Debug, thiserror::Error)]

@@ -11,10 +11,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::password;
-use crate::store::audit::{self, Change};
-use crate::store::devices::{self, Device};
-use crate::store::users::{self, Role, User};
-use crate::store::{Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::devices::{self, Device};
+use rollcall_store::users::{self, Role, User};
+use rollcall_store::{Sql, StoreError};
 
 /// Why an account could not be made.
 #[derive(Debug, thiserror::Error)]

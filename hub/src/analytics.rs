@@ -103,7 +103,7 @@ mod tests {
 
     use super::*;
     use crate::session_rosters::sample_roster;
-    use crate::store::marks::Mark;
+    use rollcall_store::marks::Mark;
 
     fn roster(class: ClassId, name: &str, day: (i32, u32, u32), marks: &[Mark]) -> SessionRoster {
         let day = NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();

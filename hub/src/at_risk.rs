@@ -14,7 +14,7 @@ use crate::attendance::Rules;
 use crate::notify::{self, Event, Hooks};
 use crate::register::Closed;
 use crate::reports::{ClassAtRisk, class_at_risk_now};
-use crate::store::{Sql, StoreError, digests, school};
+use rollcall_store::{Sql, StoreError, digests, school};
 
 /// Queues a `student.at_risk` event for each student of the closed sessions' classes that fell
 /// below `threshold`; returns how many fell.

@@ -13,9 +13,9 @@ use serde::Serialize;
 
 pub mod preview;
 
-use crate::store::marks::{Mark, Override, Source};
-use crate::store::sightings::Movement;
-use crate::store::timetable::{Holiday, Slot, Term};
+use rollcall_store::marks::{Mark, Override, Source};
+use rollcall_store::sightings::Movement;
+use rollcall_store::timetable::{Holiday, Slot, Term};
 
 /// What sessions and marks are computed with: the school's time zone and the attendance
 /// settings ([`crate::config::Config::rules`]).

@@ -31,7 +31,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::auth::key::{KEY_FILE, SigningKey};
 use crate::config::BackupConfig;
-use crate::store::{DATABASE_FILE, schema_version};
+use rollcall_store::{DATABASE_FILE, schema_version};
 
 /// The file `serve` locks in its data directory.
 pub const LOCK_FILE: &str = "hub.lock";

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use rollcall_shared::Direction;
 
-use crate::store::users::Role;
+use rollcall_store::users::Role;
 
 /// Rollcall's school server: gallery, ingest, review queue, attendance and reports.
 #[derive(Debug, Parser)]

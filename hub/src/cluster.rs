@@ -16,7 +16,7 @@ use rollcall_shared::{DeviceId, SiteId, UnixMillis};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::store::{Db, Dialect, cluster};
+use rollcall_store::{Db, Dialect, cluster};
 
 /// How often a hub says it is alive, renews its lease and reads the others.
 pub const BEAT: Duration = Duration::from_secs(2);
@@ -126,7 +126,7 @@ pub async fn run(db: Db, view: watch::Sender<View>, mut stop: watch::Receiver<bo
                 // When the database's next read instant comes, on this hub's monotonic clock.
                 let next = epoch.saturating_add(BEAT + READ_AFTER);
                 let wake = read + Duration::from_millis(next.millis_since(now).unsigned_abs());
-                Ok::<_, crate::store::StoreError>((live, leader, wake))
+                Ok::<_, rollcall_store::StoreError>((live, leader, wake))
             })
             .await;
         let wake = match seen {

@@ -247,7 +247,7 @@ impl Config {
     }
 
     pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join(crate::store::DATABASE_FILE)
+        self.data_dir.join(rollcall_store::DATABASE_FILE)
     }
 
     /// The file of keys that seal faces: `[privacy] face_key_file`, else `faces.key` in the
@@ -255,7 +255,7 @@ impl Config {
     pub fn face_key_path(&self) -> PathBuf {
         match &self.privacy.face_key_file {
             Some(path) => path.clone(),
-            None => self.data_dir.join(crate::store::keys::KEY_FILE),
+            None => self.data_dir.join(rollcall_store::keys::KEY_FILE),
         }
     }
 }

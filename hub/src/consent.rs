@@ -23,10 +23,10 @@ use rollcall_shared::{StudentId, UnixMillis};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::store::audit::{self, Change};
-use crate::store::consent::{self as stored, State};
-use crate::store::school::Student;
-use crate::store::{Sql, StoreError, gallery, quarantine, records};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::consent::{self as stored, State};
+use rollcall_store::school::Student;
+use rollcall_store::{Sql, StoreError, gallery, quarantine, records};
 
 /// Longest name of whoever gave or refused consent, in characters.
 const MAX_BY: usize = 200;

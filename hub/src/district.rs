@@ -14,8 +14,8 @@ use tokio::sync::{Notify, watch};
 use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::config::{DistrictConfig, SchoolConfig};
-use crate::store::Db;
-use crate::store::postgres::Schema;
+use rollcall_store::Db;
+use rollcall_store::postgres::Schema;
 
 /// The schools of a hub's process, by site, and its district admins.
 #[derive(Debug)]

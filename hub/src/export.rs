@@ -15,7 +15,8 @@ use serde_json::{Map, Value, json};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
-use crate::store::{Dialect, Sql, StoreError};
+use rollcall_store::sql::{Param, ReadError};
+use rollcall_store::{Dialect, Sql, StoreError};
 
 /// One file pair of the export: what it holds, and the query that fills it.
 struct Table {
@@ -193,8 +194,8 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
 }
 
-impl From<rusqlite::Error> for ExportError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<ReadError> for ExportError {
+    fn from(e: ReadError) -> Self {
         ExportError::Store(e.into())
     }
 }
@@ -256,7 +257,7 @@ fn read_table(tx: &dyn Sql, table: &Table) -> Result<(String, Value, usize), Exp
 pub(crate) fn read_query(
     tx: &dyn Sql,
     sql: &str,
-    params: &[&dyn rusqlite::ToSql],
+    params: &[&dyn Param],
 ) -> Result<(String, Value, usize), ExportError> {
     let result = tx.query(sql, params)?;
     let names = &result.columns;
@@ -358,7 +359,7 @@ mod tests {
 
     #[test]
     fn every_query_runs_on_the_current_schema_and_selects_no_secret_or_face() {
-        crate::store::engines::each(|db| {
+        rollcall_store::engines::each(|db| {
             db.read_blocking(|sql| {
                 check_schema(sql);
                 Ok::<_, StoreError>(())

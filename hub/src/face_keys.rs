@@ -1,6 +1,6 @@
 //! What an admin does with the keys that seal faces (`rollcall-hub faces-key …`), beside a
 //! hub that serves: rotating them and accepting that one is lost. The sealing itself is
-//! [`rollcall_runtime::seal`]; which columns hold faces, and the SQL, [`crate::store::keys`].
+//! [`rollcall_runtime::seal`]; which columns hold faces, and the SQL, [`rollcall_store::keys`].
 //!
 //! A rotation, in order:
 //! 1. a new key joins the key file and seals from then on (a serving hub reads the file again
@@ -20,9 +20,9 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::setup::{self, CLI_ACTOR, SetupError};
-use crate::store::audit::{self, Change};
-use crate::store::keys::{self, Census, Forgotten, Pass};
-use crate::store::{Db, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::keys::{self, Census, Forgotten, Pass};
+use rollcall_store::{Db, StoreError};
 
 /// How long a serving hub's transaction that began before the new key file may still be
 /// sealing with the old key: far longer than any of them takes.

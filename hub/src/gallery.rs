@@ -16,9 +16,9 @@ use rollcall_shared::{
     GalleryVersion, ModelId, StudentId, TimetableSlot, UnixMillis,
 };
 
-use crate::store::consent::State;
-use crate::store::school::Student;
-use crate::store::{Sql, StoreError, devices, gallery, school, timetable};
+use rollcall_store::consent::State;
+use rollcall_store::school::Student;
+use rollcall_store::{Sql, StoreError, devices, gallery, school, timetable};
 
 /// Why an update is being computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,8 +223,8 @@ mod tests {
 
     #[test]
     fn only_active_students_with_consent_given_and_their_templates_in_use_reach_a_door_unit() {
-        use rusqlite::params;
-        crate::store::engines::each(|db| {
+        use rollcall_store::sql::params;
+        rollcall_store::engines::each(|db| {
             let (class, ada, bo) = (ClassId::random(), StudentId::random(), StudentId::random());
             let (cy, di) = (StudentId::random(), StudentId::random());
             let model = ModelId::new("m").unwrap();

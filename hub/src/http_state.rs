@@ -18,7 +18,7 @@ use crate::auth::tokens::Tokens;
 use crate::config::Config;
 use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};
-use crate::store::{Db, Sql, StoreError, devices};
+use rollcall_store::{Db, Sql, StoreError, devices};
 
 /// Longest a request waits to queue a message for a door unit while the broker link is full.
 const PUBLISH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -50,7 +50,6 @@ pub mod roster_import;
 mod server;
 pub mod session_rosters;
 pub mod setup;
-pub mod store;
 pub mod strangers;
 pub mod subject_access;
 pub mod timings;

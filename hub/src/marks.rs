@@ -11,10 +11,10 @@ use uuid::Uuid;
 use crate::access::{self, AccessError};
 use crate::auth::Principal;
 use crate::session_rosters;
-use crate::store::StoreError;
-use crate::store::audit::{self, Change};
-use crate::store::marks::{self, Mark, Override};
-use crate::store::{Sql, register, school};
+use rollcall_store::StoreError;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::marks::{self, Mark, Override};
+use rollcall_store::{Sql, register, school};
 
 /// Why a mark could not be changed.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rollcall_shared::{Direction, StudentId, UnixMillis};
 use serde::Serialize;
 
-use crate::store::sightings::Movement;
+use rollcall_store::sightings::Movement;
 
 /// Where one student stands at the end of the movements read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

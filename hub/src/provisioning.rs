@@ -21,7 +21,7 @@ use rustls::pki_types::pem::PemObject as _;
 
 use crate::config::{ClientAuth, Config, MqttMode, MqttTransport};
 use crate::device_ca::{DeviceCa, DeviceCert};
-use crate::store::provisioning::StoredCode;
+use rollcall_store::provisioning::StoredCode;
 
 /// The key of the limiter's all-addresses line.
 pub const EVERYONE: &str = "provisioning codes";

@@ -22,10 +22,10 @@ use serde::Serialize;
 use crate::attendance::{self, Rules, Session};
 use crate::review::ACCEPTED;
 use crate::session_rosters::{Loaded, calendar, hhmm};
-use crate::store::audit::{self, Change};
-use crate::store::marks::{Mark, Source};
-use crate::store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};
-use crate::store::{Sql, StoreError, school, timetable};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::marks::{Mark, Source};
+use rollcall_store::register::{self, Amendment, ClosedSession, LateEvidence, NewEntry};
+use rollcall_store::{Sql, StoreError, school, timetable};
 
 /// Most days one pass walks (a hub off for longer catches up over several passes).
 const MAX_DAYS_PER_PASS: usize = 400;

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::attendance::Rules;
 use crate::session_rosters::{self, SessionRoster, StudentStats};
-use crate::store::marks::Mark;
-use crate::store::school::Class;
-use crate::store::{Sql, StoreError, timetable};
+use rollcall_store::marks::Mark;
+use rollcall_store::school::Class;
+use rollcall_store::{Sql, StoreError, timetable};
 
 /// Days looked back when no range is given and today is in no term.
 const DEFAULT_DAYS: i64 = 28;
@@ -89,7 +89,7 @@ pub fn school_counts(
     rules: &Rules,
     now: UnixMillis,
 ) -> Result<Counts, StoreError> {
-    let classes: Vec<ClassId> = crate::store::school::classes(conn)?
+    let classes: Vec<ClassId> = rollcall_store::school::classes(conn)?
         .into_iter()
         .map(|c| c.id)
         .collect();

@@ -18,8 +18,8 @@ use rollcall_shared::UnixMillis;
 
 use crate::attendance::Rules;
 use crate::config::RetentionConfig;
-use crate::store::records::Status;
-use crate::store::{Sql, StoreError, quarantine, records, register, school, strangers};
+use rollcall_store::records::Status;
+use rollcall_store::{Sql, StoreError, quarantine, records, register, school, strangers};
 
 const DAY_MS: i64 = 86_400_000;
 /// Who rejected a face nobody decided about in time, as the review records it.

@@ -17,11 +17,11 @@ use crate::auth::Principal;
 use crate::consent::{self, ConsentError};
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner};
-use crate::store::audit::{self, Change};
-use crate::store::records::{self, RecordView, Review, Status};
-use crate::store::school::{self, NewEnrolment, Source};
-use crate::store::timetable::Slot;
-use crate::store::{Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::records::{self, RecordView, Review, Status};
+use rollcall_store::school::{self, NewEnrolment, Source};
+use rollcall_store::timetable::Slot;
+use rollcall_store::{Sql, StoreError};
 
 /// The review outcomes that count a record for its `final_student`: the one definition of an
 /// accepted record, read by live marks, a closing register's evidence and late amendments.

@@ -20,8 +20,8 @@ use crate::attendance::{self, Rules};
 use crate::on_site::{Whereabouts, whereabouts};
 use crate::review::ACCEPTED;
 use crate::session_rosters::calendar;
-use crate::store::roll_calls::{self, Person};
-use crate::store::{Sql, StoreError, school, sightings, timetable};
+use rollcall_store::roll_calls::{self, Person};
+use rollcall_store::{Sql, StoreError, school, sightings, timetable};
 
 /// The class a student without one is listed under.
 pub const NO_CLASS: &str = "No class";

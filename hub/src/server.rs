@@ -36,9 +36,9 @@ use crate::ingest::route::{Intake, Intakes};
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notify::{self, Hooks};
-use crate::store::{Db, StoreError};
 use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
+use rollcall_store::{Db, StoreError};
 
 mod added;
 mod scheduled;
@@ -62,7 +62,7 @@ pub enum RunError {
     #[error(transparent)]
     Faces(#[from] LoadError),
     #[error(transparent)]
-    FaceKeys(#[from] crate::store::keys::KeysError),
+    FaceKeys(#[from] rollcall_store::keys::KeysError),
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("MQTT broker: {0}")]
@@ -261,8 +261,8 @@ impl Common {
         let oidc = school.config.auth.oidc.as_ref().map(Oidc::new).transpose();
         let oidc = oidc.map_err(RunError::Oidc)?;
         let (view_tx, view) = watch::channel(match db.dialect() {
-            crate::store::Dialect::Sqlite => cluster::View::alone(&self.me),
-            crate::store::Dialect::Postgres => cluster::View::joining(&self.me),
+            rollcall_store::Dialect::Sqlite => cluster::View::alone(&self.me),
+            rollcall_store::Dialect::Postgres => cluster::View::joining(&self.me),
         });
         let parts = Parts {
             hooks,
@@ -349,7 +349,7 @@ async fn open_store(config: &Config) -> Result<Db, RunError> {
 /// Seals, while the hub serves, the faces not yet under the key that seals now: those stored
 /// before sealing existed, or under a key rotated out while the hub was down.
 async fn reseal(db: Db) {
-    let done = tokio::task::spawn_blocking(move || crate::store::keys::reseal(&db)).await;
+    let done = tokio::task::spawn_blocking(move || rollcall_store::keys::reseal(&db)).await;
     match done.unwrap_or_else(|e| Err(StoreError::Task(e.to_string()))) {
         Ok(pass) if pass.changed > 0 || pass.unreadable > 0 => tracing::info!(
             sealed = pass.changed,

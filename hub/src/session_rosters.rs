@@ -13,12 +13,12 @@ use uuid::Uuid;
 use crate::attendance::Rules;
 use crate::attendance::{self, Calendar, Evidence, RosterRow, Session};
 use crate::review::ACCEPTED;
-use crate::store::marks::{self, Mark, Override, Source};
-use crate::store::register::{self, Amendment, ClosedSession, Code};
-use crate::store::school::{self, Student};
-use crate::store::sightings::{self, Movement};
-use crate::store::timetable::{self, Slot};
-use crate::store::{Sql, StoreError};
+use rollcall_store::marks::{self, Mark, Override, Source};
+use rollcall_store::register::{self, Amendment, ClosedSession, Code};
+use rollcall_store::school::{self, Student};
+use rollcall_store::sightings::{self, Movement};
+use rollcall_store::timetable::{self, Slot};
+use rollcall_store::{Sql, StoreError};
 
 /// A session as listed.
 #[derive(Clone, Debug, Serialize)]

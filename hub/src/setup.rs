@@ -13,11 +13,11 @@ use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
 use crate::config::Config;
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
-use crate::store::devices::{self, Device};
-use crate::store::keys::{self, Keyring, KeysError};
-use crate::store::postgres::{AddedSchool, Postgres, SchoolSummary, SetAside, Target};
-use crate::store::users::{self, Role, User};
-use crate::store::{DATABASE_FILE, Db, StoreError};
+use rollcall_store::devices::{self, Device};
+use rollcall_store::keys::{self, Keyring, KeysError};
+use rollcall_store::postgres::{AddedSchool, Postgres, SchoolSummary, SetAside, Target};
+use rollcall_store::users::{self, Role, User};
+use rollcall_store::{DATABASE_FILE, Db, StoreError};
 
 /// The actor named in the audit log for command-line changes.
 pub const CLI_ACTOR: &str = "cli";

@@ -12,7 +12,7 @@
 use std::io::{Seek, Write};
 
 use rollcall_shared::StudentId;
-use rusqlite::params;
+use rollcall_store::sql::params;
 use serde_json::{Value, json};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
@@ -20,7 +20,7 @@ use zip::write::SimpleFileOptions;
 use crate::export::{ExportError, read_query, rfc3339};
 use rollcall_runtime::seal::Purpose;
 
-use crate::store::{Sql, StoreError, open_embedding, school, unseal};
+use rollcall_store::{Sql, StoreError, open_embedding, school, unseal};
 
 /// One file pair of the archive: its name, what it holds, and the query over `?1`, the
 /// student's id.
@@ -206,7 +206,7 @@ pub fn summary(held: &Held) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::engines::each;
+    use rollcall_store::engines::each;
 
     #[test]
     fn every_part_reads_on_both_engines_and_an_unknown_student_is_not_found() {

@@ -12,10 +12,10 @@ use rollcall_shared::unit_settings::{Kind, settable};
 use rollcall_shared::{DeviceId, Direction, SettingsReport, UnitSettings, UnixMillis};
 use serde_json::{Value, json};
 
-use crate::store::audit::{self, Change};
-use crate::store::devices;
-use crate::store::unit_settings::{self as stored, Scope, Values};
-use crate::store::{Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::devices;
+use rollcall_store::unit_settings::{self as stored, Scope, Values};
+use rollcall_store::{Sql, StoreError};
 
 /// Why settings were refused by the hub (before any unit saw them).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -239,10 +239,10 @@ mod tests {
     #[test]
     fn a_unit_behind_its_settings_is_sent_them_again_unless_it_refused_them() {
         use rollcall_shared::Refusal;
-        crate::store::engines::each(|db| {
+        rollcall_store::engines::each(|db| {
             let unit = DeviceId::random();
             db.write_blocking(|sql| {
-                crate::store::register_device_in(sql, unit);
+                rollcall_store::register_device_in(sql, unit);
                 let report = |in_force, refused: Option<u64>| SettingsReport {
                     device: unit,
                     in_force,

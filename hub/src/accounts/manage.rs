@@ -9,9 +9,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{AccountError, Hashed};
-use crate::store::audit::{self, Change};
-use crate::store::users::{self, Role, User};
-use crate::store::{Sql, signins};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::users::{self, Role, User};
+use rollcall_store::{Sql, signins};
 
 /// What an admin may change about a user; `None` leaves it as it is.
 #[derive(Debug, Default)]

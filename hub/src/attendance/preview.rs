@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
 
 use super::{Calendar, Session, sessions_on};
-use crate::store::timetable::{Holiday, Term};
+use rollcall_store::timetable::{Holiday, Term};
 
 /// The most days one preview compares: a term can span years, but a year ahead is as far as
 /// anyone plans a timetable, and it bounds the work a request can ask for.
@@ -89,7 +89,7 @@ pub struct Diff {
 /// (at most [`HORIZON_DAYS`] days are compared).
 pub fn diff(
     (from, to): (NaiveDate, NaiveDate),
-    slots: &[crate::store::timetable::Slot],
+    slots: &[rollcall_store::timetable::Slot],
     before: &Calendar,
     after: &Calendar,
 ) -> Diff {
@@ -108,7 +108,7 @@ pub fn diff(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::timetable::Slot;
+    use rollcall_store::timetable::Slot;
 
     fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

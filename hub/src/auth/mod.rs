@@ -14,7 +14,7 @@ pub mod tokens;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::store::users::Role;
+use rollcall_store::users::Role;
 
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::password::random_secret;
-use crate::store::signins::{self, StoredToken};
-use crate::store::{Sql, StoreError};
+use rollcall_store::signins::{self, StoredToken};
+use rollcall_store::{Sql, StoreError};
 
 /// How long tokens and sign-ins live.
 #[derive(Clone, Copy, Debug)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::key::SigningKey;
-use crate::store::users::{Role, User};
+use rollcall_store::users::{Role, User};
 
 /// Which kind of token; only access tokens are issued now (refresh JWTs of earlier versions
 /// are refused by kind).

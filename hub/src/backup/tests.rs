@@ -102,7 +102,7 @@ fn restore_keeps_the_database_it_replaces() {
         &db,
         "late",
         "Added after the backup",
-        crate::store::users::Role::Teacher,
+        rollcall_store::users::Role::Teacher,
         "another long password",
         None,
     )

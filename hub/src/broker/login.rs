@@ -22,8 +22,8 @@ use super::cert::ClientCert;
 use crate::auth::hashing::Hashing;
 use crate::auth::password;
 use crate::clip::clip;
-use crate::store::{Db, StoreError, devices};
 use rollcall_shared::DeviceId;
+use rollcall_store::{Db, StoreError, devices};
 use sha2::{Digest, Sha256};
 
 /// Why a login was refused.

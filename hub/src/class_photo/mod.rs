@@ -30,8 +30,8 @@ use crate::attendance::{Rules, Session};
 use crate::enrol::{Enroller, Refusal, jpeg_thumbnail};
 use crate::ingest::arrival;
 use crate::session_rosters::hhmm;
-use crate::store::records::{self, PhotoFace};
-use crate::store::{Sql, StoreError};
+use rollcall_store::records::{self, PhotoFace};
+use rollcall_store::{Sql, StoreError};
 
 /// Most faces read in one photo: a class, with room to spare. A crowd is not a lesson.
 pub const MAX_FACES: usize = 100;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use rollcall_runtime::{Clock, SystemClock};
 
 use crate::config::Config;
-use crate::store::DATABASE_FILE;
+use rollcall_store::DATABASE_FILE;
 
 /// `backup --to FILE`: a consistent copy of the database, while the hub serves.
 pub fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<()> {
@@ -42,7 +42,7 @@ pub fn export(config: &Config, to: &Path) -> anyhow::Result<()> {
         timezone: config.timezone.name(),
         exported_at: SystemClock.now().0,
         exported_by: "rollcall-hub export (command line)",
-        schema_version: crate::store::schema_version(),
+        schema_version: rollcall_store::schema_version(),
     };
     let written =
         db.read_blocking(|sql| crate::export::write(sql, &about, std::io::BufWriter::new(file)));

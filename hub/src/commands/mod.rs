@@ -128,7 +128,7 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
         };
         println!(
             "{place} is at schema version {}",
-            crate::store::schema_version()
+            rollcall_store::schema_version()
         );
     }
     Ok(())

@@ -58,7 +58,7 @@ pub(super) fn one_school(file: &Config, site: Option<&str>) -> anyhow::Result<Co
 
 /// The database of the hub a command works on (SQLite in its data directory, or the
 /// PostgreSQL database its configuration names), and where its data directory is.
-pub(super) fn store(target: Target) -> anyhow::Result<(crate::store::Db, PathBuf)> {
+pub(super) fn store(target: Target) -> anyhow::Result<(rollcall_store::Db, PathBuf)> {
     let config = config(target)?;
     Ok((setup::open_store(&config)?, config.data_dir))
 }

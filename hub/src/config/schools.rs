@@ -16,7 +16,7 @@ use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
 use super::{AttendanceConfig, EmailConfig, OidcConfig, RetentionConfig, WebhookConfig};
-use crate::store::postgres::{AddedSchool, DISTRICT_SCHEMA, Schema};
+use rollcall_store::postgres::{AddedSchool, DISTRICT_SCHEMA, Schema};
 
 /// One school this process serves: its whole configuration, and the host names that reach it
 /// (none: every request reaches it, as on a hub of one school).

@@ -6,10 +6,10 @@ use rollcall_shared::{
 };
 
 use super::*;
-use crate::store::engines::{each, read, write};
-use crate::store::records::{Standing, Status};
-use crate::store::school::{NewEnrolment, Source};
-use crate::store::{gallery as sent, register_device_in, sample_record, school};
+use rollcall_store::engines::{each, read, write};
+use rollcall_store::records::{Standing, Status};
+use rollcall_store::school::{NewEnrolment, Source};
+use rollcall_store::{gallery as sent, register_device_in, sample_record, school};
 
 fn day(d: &str) -> NaiveDate {
     d.parse().unwrap()
@@ -172,7 +172,7 @@ fn held(sql: &dyn Sql, now: UnixMillis) -> Result<Held, ConsentError> {
         ),
     ] {
         register_device_in(sql, r.device);
-        crate::store::records::insert(sql, r, now, standing)?;
+        rollcall_store::records::insert(sql, r, now, standing)?;
     }
     let mut state = GalleryState::empty(ModelId::new("m").unwrap());
     state.version = GalleryVersion(3);
@@ -220,13 +220,13 @@ fn withdrawal_erases_every_face_on_the_hub_and_keeps_the_student() {
         read(db, |sql| {
             assert_eq!(school::student(sql, h.student)?.consent, State::Withdrawn);
             assert!(school::enrolments(sql, h.student)?.is_empty());
-            assert!(!crate::store::records::exists(sql, h.confirmed)?);
+            assert!(!rollcall_store::records::exists(sql, h.confirmed)?);
             assert!(
-                crate::store::records::exists(sql, h.other)?,
+                rollcall_store::records::exists(sql, h.other)?,
                 "another's face stays"
             );
             let model = ModelId::new("m").unwrap();
-            let device = crate::store::devices::list(sql)?
+            let device = rollcall_store::devices::list(sql)?
                 .into_iter()
                 .map(|d| d.id)
                 .find(|d| sent::last_sent(sql, *d, &model).ok().flatten().is_some())
@@ -236,10 +236,10 @@ fn withdrawal_erases_every_face_on_the_hub_and_keeps_the_student() {
                 state.entries[&h.student].embeddings.is_empty(),
                 "no copy kept"
             );
-            let history = crate::store::consent::history(sql, h.student)?;
+            let history = rollcall_store::consent::history(sql, h.student)?;
             let states: Vec<_> = history.iter().map(|c| c.state).collect();
             assert_eq!(states, [State::Given, State::Withdrawn]);
-            let audit = crate::store::audit::recent(sql, 10)?;
+            let audit = rollcall_store::audit::recent(sql, 10)?;
             assert!(audit.iter().any(|a| a.action == "consent.set"
                 && a.after.as_ref().unwrap()["erased"]["templates"] == 1));
             Ok::<_, StoreError>(())

@@ -9,7 +9,7 @@ use rollcall_models::weights::WeightsError;
 use crate::enrol::{LoadError, Refusal};
 use crate::server::RunError;
 use crate::setup::SetupError;
-use crate::store::StoreError;
+use rollcall_store::StoreError;
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]

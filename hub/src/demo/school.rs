@@ -16,11 +16,11 @@ use crate::accounts::Registered;
 use crate::config::Config;
 use crate::enrol::{Accepted, Enroller, save};
 use crate::setup;
-use crate::store::consent::{self, Change, State};
-use crate::store::school::{self, Class, Student};
-use crate::store::timetable::{self, Slot};
-use crate::store::users::Role;
-use crate::store::{Db, Sql, StoreError};
+use rollcall_store::consent::{self, Change, State};
+use rollcall_store::school::{self, Class, Student};
+use rollcall_store::timetable::{self, Slot};
+use rollcall_store::users::Role;
+use rollcall_store::{Db, Sql, StoreError};
 
 /// A demo sign-in: user name and password (printed for the person trying the demo).
 #[derive(Debug, Clone, Copy)]

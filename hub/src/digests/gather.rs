@@ -14,11 +14,11 @@ use crate::auth::Principal;
 use crate::email::compose::{AtRiskLine, ClassPart, Digest};
 use crate::reports::class_at_risk_now;
 use crate::review::visible_ids;
-use crate::store::Sql;
-use crate::store::records::{self, Status};
-use crate::store::school::Class;
-use crate::store::timetable::{self, Slot};
-use crate::store::users::User;
+use rollcall_store::Sql;
+use rollcall_store::records::{self, Status};
+use rollcall_store::school::Class;
+use rollcall_store::timetable::{self, Slot};
+use rollcall_store::users::User;
 
 /// Pending records looked at to count (as the review queue's count).
 const COUNT_LIMIT: usize = 10_000;

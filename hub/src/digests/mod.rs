@@ -24,10 +24,10 @@ use crate::config::Config;
 use crate::email::compose;
 use crate::email::schedule::{after_try, due_day, should_try};
 use crate::email::smtp::Mailer;
-use crate::store::audit::{self, Change};
-use crate::store::digests::{self, DigestState, DigestStatus};
-use crate::store::users::{self, User};
-use crate::store::{Db, Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::digests::{self, DigestState, DigestStatus};
+use rollcall_store::users::{self, User};
+use rollcall_store::{Db, Sql, StoreError};
 
 /// The relay from `[email]`, or `None` (said once) when there is none.
 pub fn mailer(config: &Config) -> Result<Option<Mailer>, String> {

@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use rollcall_shared::UnixMillis;
 
 use crate::attendance::Rules;
-use crate::store::digests::{DigestState, DigestStatus};
+use rollcall_store::digests::{DigestState, DigestStatus};
 
 /// Tries per user and day before giving up on that day's digest.
 pub const MAX_ATTEMPTS: u32 = 5;

@@ -7,9 +7,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::enroller::Accepted;
-use crate::store::audit::{self, Change};
-use crate::store::school::{self, NewEnrolment, Source};
-use crate::store::{Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::school::{self, NewEnrolment, Source};
+use rollcall_store::{Sql, StoreError};
 
 /// Stores `accepted` as an enrolment of `student` and audits it; returns the embedding's id.
 /// Call inside a transaction; the caller tells the gallery pusher afterwards.

@@ -5,11 +5,11 @@
 
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
 use rollcall_shared::UnixMillis;
-use rusqlite::params;
+use rollcall_store::sql::params;
 use serde_json::json;
 
-use crate::store::audit::{self, Change};
-use crate::store::{Sql, StoreError, open_embedding, seal_embedding};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::{Sql, StoreError, open_embedding, seal_embedding};
 
 const OLD_ROWS: &str = "SELECT id, embedding FROM embeddings WHERE model = ?1";
 const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id = ?1";
@@ -53,9 +53,9 @@ mod tests {
     use rusqlite::Connection;
 
     use super::*;
-    use crate::store::school::{self, NewEnrolment, Source, Student};
-    use crate::store::{audit, memory};
     use rollcall_shared::Embedding;
+    use rollcall_store::school::{self, NewEnrolment, Source, Student};
+    use rollcall_store::{audit, memory};
 
     /// Enrols `values` (stored as they are, even when not one descriptor long).
     fn enrol(conn: &dyn Sql, student: StudentId, model: &str, values: &[f32]) {
@@ -93,7 +93,7 @@ mod tests {
             name: "Ada".into(),
             external_ref: None,
             created_at: UnixMillis(1),
-            consent: crate::store::consent::State::Given,
+            consent: rollcall_store::consent::State::Given,
             profile: Default::default(),
         };
         school::insert_student(&conn, &student).unwrap();

@@ -12,9 +12,9 @@ use super::request::{Reply, Request};
 use crate::access;
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::Sql;
-use crate::store::audit::{self, Change};
-use crate::store::users::{self, Choices, User};
+use rollcall_store::Sql;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::users::{self, Choices, User};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +100,7 @@ fn school_digest_at(hub: &Hub) -> Option<String> {
 /// school's digest time (none: this hub sends no e-mail).
 fn answer(
     user: &User,
-    classes: Vec<crate::store::school::Class>,
+    classes: Vec<rollcall_store::school::Class>,
     school_at: Option<String>,
 ) -> Value {
     let classes: Vec<Value> = classes

@@ -14,8 +14,8 @@ use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
 use crate::export;
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::devices;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::devices;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +47,7 @@ pub async fn export(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply,
                 timezone: zone.name(),
                 exported_at: now.0,
                 exported_by: &by,
-                schema_version: crate::store::schema_version(),
+                schema_version: rollcall_store::schema_version(),
             };
             let mut out = std::io::Cursor::new(Vec::new());
             let summary = export::write(conn, &about, &mut out)

@@ -14,7 +14,7 @@ use super::school_reports::{COUNTS_HEADER, counts_fields, given_range, visible_r
 use crate::analytics::{Analytics, Month, analyse};
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::Sql;
+use rollcall_store::Sql;
 
 pub async fn analytics(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());

@@ -10,9 +10,9 @@ use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::export::ExportError;
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::school;
 use crate::subject_access;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::school;
 
 pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;

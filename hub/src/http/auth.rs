@@ -18,9 +18,9 @@ use crate::auth::password::{self, MAX_PASSWORD_LEN};
 use crate::auth::signin::{self, Refreshed};
 use crate::auth::tokens::Kind;
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::users::{self, User};
-use crate::store::{StoreError, signins};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::users::{self, User};
+use rollcall_store::{StoreError, signins};
 
 /// Longest user name, in characters (the same bound `accounts` creates them with).
 pub const MAX_USERNAME: usize = 64;
@@ -222,7 +222,9 @@ pub async fn me(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, Api
         default_class: Option<rollcall_shared::ClassId>,
     }
     let id = who.user_id;
-    let user = hub.read(move |c| crate::store::users::by_id(c, id)).await?;
+    let user = hub
+        .read(move |c| rollcall_store::users::by_id(c, id))
+        .await?;
     Reply::ok(Me {
         who,
         timezone: hub.config.timezone.name(),

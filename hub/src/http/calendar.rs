@@ -20,7 +20,7 @@ use crate::attendance::{Rules, Session};
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::session_rosters::{self, hhmm};
-use crate::store::{Sql, school, timetable};
+use rollcall_store::{Sql, school, timetable};
 
 /// The most sessions listed on each side; the counts are always whole.
 pub const MAX_LISTED: usize = 200;

@@ -25,9 +25,9 @@ use crate::enrol::{Enroller, Refusal};
 use crate::gallery;
 use crate::http_state::Hub;
 use crate::session_rosters;
-use crate::store::audit::{self, Change};
-use crate::store::school;
-use crate::store::{Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::school;
+use rollcall_store::{Sql, StoreError};
 
 /// One uploaded photo, read and judged, or why it could not be.
 struct Read {

@@ -14,10 +14,10 @@ use crate::access;
 use crate::auth::Principal;
 use crate::consent;
 use crate::http_state::Hub;
-use crate::store::Sql;
-use crate::store::audit::{self, Change};
-use crate::store::school::{self, Class, NewEnrolment, Source};
-use crate::store::users;
+use rollcall_store::Sql;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::school::{self, Class, NewEnrolment, Source};
+use rollcall_store::users;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

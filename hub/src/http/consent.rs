@@ -15,9 +15,9 @@ use crate::auth::Principal;
 use crate::consent::{self, Recorded, Statement};
 use crate::gallery;
 use crate::http_state::Hub;
-use crate::store::Sql;
-use crate::store::consent::{self as stored, ClassCoverage, State};
-use crate::store::school;
+use rollcall_store::Sql;
+use rollcall_store::consent::{self as stored, ClassCoverage, State};
+use rollcall_store::school;
 
 /// Most students one bulk change names.
 const MAX_BULK: usize = 5000;

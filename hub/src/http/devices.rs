@@ -17,9 +17,9 @@ use crate::accounts::{self, Hashed};
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::provisioning;
-use crate::store::audit::{self, Change};
-use crate::store::devices::{self, Device};
-use crate::store::{Sql, StoreError, unit_settings};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::devices::{self, Device};
+use rollcall_store::{Sql, StoreError, unit_settings};
 
 /// A device as the Devices page shows it: what it last reported, and for how long it has been
 /// silent when that is longer than `[devices] silent_after_minutes`.

@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::digests::gather;
 use crate::email::compose;
 use crate::http_state::Hub;
-use crate::store::{digests, users};
+use rollcall_store::{digests, users};
 
 /// Digests listed by `GET /email/digests`.
 const LISTED: u32 = 200;

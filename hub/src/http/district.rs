@@ -23,10 +23,10 @@ use crate::config::SchoolConfig;
 use crate::config::schools::validate;
 use crate::http_state::Hub;
 use crate::reports::{self, Counts};
-use crate::store::audit::{self, Change};
-use crate::store::postgres::{AddedSchool, Schema};
-use crate::store::users::Role;
-use crate::store::{Dialect, Sql};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::postgres::{AddedSchool, Schema};
+use rollcall_store::users::Role;
+use rollcall_store::{Dialect, Sql};
 
 /// The figures of one school, as a district admin reads them.
 #[derive(Debug, Serialize)]

@@ -12,7 +12,7 @@ use crate::enrol::Refusal;
 use crate::marks::MarkError;
 use crate::provisioning::{OfferError, Refused};
 use crate::review::ReviewError;
-use crate::store::StoreError;
+use rollcall_store::StoreError;
 
 /// Why a request failed, in the caller's terms.
 #[derive(Debug, thiserror::Error)]

@@ -22,9 +22,9 @@ use crate::auth::Principal;
 use crate::consent;
 use crate::enrol::{Accepted, Enroller, Refusal, save};
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::school;
-use crate::store::{Sql, faces};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::school;
+use rollcall_store::{Sql, faces};
 
 /// A student's enrolled faces, with links to their crops.
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -177,7 +177,7 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| {
         let before = faces::list(tx, student)?.into_iter().find(|f| f.id == face);
-        let before = before.ok_or(crate::store::StoreError::NotFound("face"))?;
+        let before = before.ok_or(rollcall_store::StoreError::NotFound("face"))?;
         faces::set_active(tx, student, face, active)?;
         let change = Change {
             actor: &actor,

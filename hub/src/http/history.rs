@@ -22,9 +22,9 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::review::ACCEPTED;
 use crate::session_rosters::{self, SessionRoster, StudentStats};
-use crate::store::sightings::{self, Movement};
-use crate::store::timetable::{self, Term};
-use crate::store::{Sql, school};
+use rollcall_store::sightings::{self, Movement};
+use rollcall_store::timetable::{self, Term};
+use rollcall_store::{Sql, school};
 
 /// Days before `?to` the history starts when `?from` is not given.
 const DEFAULT_DAYS: i64 = 365;

@@ -137,6 +137,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_stored_range_is_the_range_of_days_the_api_accepts() {
+        use rollcall_store::records::{EARLIEST_MS, LATEST_MS};
+        let first = FIRST_DAY.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let last = LAST_DAY
+            .and_hms_milli_opt(23, 59, 59, 999)
+            .unwrap()
+            .and_utc();
+        assert_eq!(
+            (first.timestamp_millis(), last.timestamp_millis()),
+            (EARLIEST_MS, LATEST_MS)
+        );
+    }
+
+    #[test]
     fn a_host_header_is_a_name_or_address_with_a_port() {
         for good in [
             "hub.school.lan",

@@ -20,7 +20,7 @@ use super::request::{Reply, Request};
 use crate::auth::oidc::{FLOW_COOKIE, FLOW_SECS, Flow, Oidc, OidcError};
 use crate::auth::signin;
 use crate::http_state::Hub;
-use crate::store::users;
+use rollcall_store::users;
 
 /// What this hub signs in with, for the sign-in page.
 pub async fn methods(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {

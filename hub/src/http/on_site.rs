@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::on_site::whereabouts;
 use crate::review::ACCEPTED;
-use crate::store::{Sql, school, sightings};
+use rollcall_store::{Sql, school, sightings};
 
 pub async fn on_site(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let (rules, now) = (hub.config.rules(), hub.now());

@@ -14,10 +14,10 @@ use crate::auth::Principal;
 use crate::config::MqttMode;
 use crate::http_state::Hub;
 use crate::provisioning::{self, EVERYONE, Refused};
-use crate::store::Sql;
-use crate::store::audit::{self, Change};
-use crate::store::devices::{self, Device};
-use crate::store::provisioning as codes;
+use rollcall_store::Sql;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::devices::{self, Device};
+use rollcall_store::provisioning as codes;
 
 /// `POST /devices/{device}/provisioning-code` (admin): a new one-time code for the unit, the
 /// command to type on it and that command as a QR code. Earlier unused codes stop working.

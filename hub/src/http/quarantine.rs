@@ -8,8 +8,8 @@ use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::quarantine;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::quarantine;
 
 /// The newest held records, `?limit` of them (100 unless said, 1000 at most).
 pub async fn list(hub: &Hub, req: &Request, _: &Principal) -> Result<Reply, ApiError> {

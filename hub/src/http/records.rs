@@ -11,8 +11,8 @@ use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::review::{Action, Verdict, seen, settle, visible};
-use crate::store::Sql;
-use crate::store::records::{self, Status};
+use rollcall_store::Sql;
+use rollcall_store::records::{self, Status};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

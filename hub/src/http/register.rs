@@ -14,10 +14,10 @@ use super::sessions::roster_of;
 use crate::access;
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::marks::Mark;
-use crate::store::register::{self, Amendment, Code};
-use crate::store::{Sql, users};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::marks::Mark;
+use rollcall_store::register::{self, Amendment, Code};
+use rollcall_store::{Sql, users};
 
 /// Longest code, in characters (`#`, `/`, `L`, or a school's own such as `AM`).
 const MAX_CODE: usize = 4;

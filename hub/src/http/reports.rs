@@ -16,9 +16,9 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::reports::at_risk;
 use crate::session_rosters::{self, SessionRoster, StudentStats};
-use crate::store::marks::Mark;
-use crate::store::register::Amendment;
-use crate::store::{Sql, school, timetable};
+use rollcall_store::marks::Mark;
+use rollcall_store::register::Amendment;
+use rollcall_store::{Sql, school, timetable};
 
 /// One session's roster (`?format=csv` for a file).
 pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -260,7 +260,7 @@ fn session_csv(r: &SessionRoster) -> String {
 }
 
 /// A roster line's source as its JSON name (`record`, `teacher`, …).
-pub(super) fn source_text(source: crate::store::marks::Source) -> String {
+pub(super) fn source_text(source: rollcall_store::marks::Source) -> String {
     serde_json::to_value(source)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

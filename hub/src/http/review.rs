@@ -16,10 +16,10 @@ use crate::attendance::Rules;
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::review::visible_ids;
-use crate::store::faces;
-use crate::store::records::{self, Status};
-use crate::store::school;
-use crate::store::{Sql, StoreError};
+use rollcall_store::faces;
+use rollcall_store::records::{self, Status};
+use rollcall_store::school;
+use rollcall_store::{Sql, StoreError};
 
 /// Enrolment photos shown per candidate.
 const FACES_PER_CANDIDATE: usize = 3;

@@ -25,9 +25,9 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::roll_call::{self, expected};
 use crate::session_rosters::hhmm;
-use crate::store::audit::{self, Change};
-use crate::store::roll_calls::{self, Kind, RollCall};
-use crate::store::{Sql, school};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::roll_calls::{self, Kind, RollCall};
+use rollcall_store::{Sql, school};
 
 /// Most past roll calls listed at once.
 const MAX_LIST: u32 = 500;

@@ -18,7 +18,7 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::reports::{ClassAtRisk, Counts, Day, class_at_risk, default_range, trend};
 use crate::session_rosters::{self, SessionRoster};
-use crate::store::{Sql, timetable};
+use rollcall_store::{Sql, timetable};
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.
 pub async fn school_trend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

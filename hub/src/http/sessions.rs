@@ -14,8 +14,8 @@ use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::marks::{self, NewMark, Target};
 use crate::session_rosters;
-use crate::store::Sql;
-use crate::store::marks::Mark;
+use rollcall_store::Sql;
+use rollcall_store::marks::Mark;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

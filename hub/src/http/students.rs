@@ -15,9 +15,9 @@ use crate::access;
 use crate::auth::Principal;
 use crate::consent;
 use crate::http_state::Hub;
-use crate::store::Sql;
-use crate::store::audit::{self, Change};
-use crate::store::school::{self, Profile, ProfileChange, Student};
+use rollcall_store::Sql;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::school::{self, Profile, ProfileChange, Student};
 
 /// Longest year group or form, in characters.
 const MAX_GROUP: usize = 64;
@@ -137,7 +137,7 @@ pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         name: input::name("name", &body.name)?,
         external_ref: reference(body.external_ref.as_deref())?,
         created_at: now,
-        consent: crate::store::consent::State::NotAsked,
+        consent: rollcall_store::consent::State::NotAsked,
         profile: Profile {
             year_group: group("year_group", body.year_group.as_deref())?,
             form: group("form", body.form.as_deref())?,

@@ -15,9 +15,9 @@ use super::request::{Reply, Request};
 use crate::access;
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::audit::{self, Change};
-use crate::store::timetable::{self, Holiday, Slot, Term};
-use crate::store::{Sql, register, school};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::timetable::{self, Holiday, Slot, Term};
+use rollcall_store::{Sql, register, school};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

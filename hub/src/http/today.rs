@@ -16,10 +16,10 @@ use crate::attendance::Session;
 use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::session_rosters;
-use crate::store::Sql;
-use crate::store::consent::{self, State};
-use crate::store::records::{self, Status};
-use crate::store::sightings;
+use rollcall_store::Sql;
+use rollcall_store::consent::{self, State};
+use rollcall_store::records::{self, Status};
+use rollcall_store::sightings;
 
 /// The Today page's data for `?date` (the hub's today unless said).
 pub async fn today(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

@@ -12,10 +12,10 @@ use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::Sql;
-use crate::store::devices;
-use crate::store::unit_settings::{self as stored, Scope, Values};
 use crate::unit_settings::{self, check, effective, message_for};
+use rollcall_store::Sql;
+use rollcall_store::devices;
+use rollcall_store::unit_settings::{self as stored, Scope, Values};
 
 /// `GET /devices/{device}/settings`: its own settings, its room's, what it runs with on top
 /// of `edge.toml`, and whether it took them.

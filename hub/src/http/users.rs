@@ -15,7 +15,7 @@ use crate::accounts::{self, AccountError, Hashed, NewUser};
 use crate::auth::Principal;
 use crate::auth::password::{self, MAX_PASSWORD_LEN};
 use crate::http_state::Hub;
-use crate::store::users::{self, Role};
+use rollcall_store::users::{self, Role};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,8 @@
 
 use rollcall_shared::{AttendanceRecord, Decision, StudentId, UnixMillis};
 
-use crate::store::records::{self, Face, Standing, Status};
-use crate::store::{Sql, StoreError};
+use rollcall_store::records::{self, Face, Standing, Status};
+use rollcall_store::{Sql, StoreError};
 
 /// Where `record` stands in review on arrival (see the module docs).
 pub fn standing(record: &AttendanceRecord) -> Standing {
@@ -60,7 +60,7 @@ mod tests {
     #[test]
     fn confident_counts_at_once_for_the_best_candidate_and_the_rest_wait() {
         let (best, second) = (StudentId::random(), StudentId::random());
-        let sample = |d| crate::store::sample_record(d, 1_790_000_000_000, &[best, second]);
+        let sample = |d| rollcall_store::sample_record(d, 1_790_000_000_000, &[best, second]);
         assert_eq!(
             standing(&sample(Decision::Confident)),
             Standing {

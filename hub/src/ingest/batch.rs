@@ -20,11 +20,11 @@ use super::vet::{Window, vet};
 use crate::gallery::{Trigger, update_for};
 use crate::learn::{How, Learner};
 use crate::notify::{Event, Hooks};
-use crate::store::quarantine::{self, Reason};
-use crate::store::records::{self, Face};
-use crate::store::{Sql, StoreError, consent, devices, school};
 use crate::strangers;
 use rollcall_models::learning::CONFIDENT;
+use rollcall_store::quarantine::{self, Reason};
+use rollcall_store::records::{self, Face};
+use rollcall_store::{Sql, StoreError, consent, devices, school};
 
 /// What a committed batch owes the devices.
 #[derive(Debug, Default)]

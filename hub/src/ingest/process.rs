@@ -24,7 +24,7 @@ use super::turns::Turns;
 use super::vet::Window;
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
 use crate::notify::Hooks;
-use crate::store::{Db, StoreError};
+use rollcall_store::{Db, StoreError};
 
 /// What the ingest task needs.
 #[derive(Clone, Debug)]

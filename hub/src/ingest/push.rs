@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::metrics::add;
 use super::{Metrics, Outbound, send};
 use crate::gallery::{Trigger, update_for};
-use crate::store::{Db, devices};
+use rollcall_store::{Db, devices};
 
 /// What the push task needs.
 #[derive(Clone, Debug)]
@@ -64,7 +64,7 @@ impl Pusher {
                         out.push((dev.id, version, u));
                     }
                 }
-                Ok::<_, crate::store::StoreError>(out)
+                Ok::<_, rollcall_store::StoreError>(out)
             })
             .await;
         let updates = match updates {

@@ -114,7 +114,7 @@ mod tests {
     };
 
     fn record(captured_at: i64, students: &[StudentId]) -> AttendanceRecord {
-        crate::store::sample_record(Decision::Confident, captured_at, students)
+        rollcall_store::sample_record(Decision::Confident, captured_at, students)
     }
 
     #[test]

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use crate::consent;
 use crate::enrol::{MAX_THUMBNAIL_BYTES, check_record};
-use crate::store::audit::{self, Change};
-use crate::store::records::{self, RecordView};
-use crate::store::school::{self, NewEnrolment, Source};
-use crate::store::{Sql, StoreError};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::records::{self, RecordView};
+use rollcall_store::school::{self, NewEnrolment, Source};
+use rollcall_store::{Sql, StoreError};
 
 /// Why a face was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
 use rollcall_shared::UnixMillis;
-use rusqlite::params;
+use rollcall_store::sql::params;
 use tokio::sync::watch;
 
 use super::Hooks;
 use super::sign::{MAX_ATTEMPTS, retry_delay, signature};
-use crate::store::{Db, Sql, StoreError};
+use rollcall_store::{Db, Sql, StoreError};
 
 /// How often due deliveries are looked for.
 const EVERY: Duration = Duration::from_secs(2);

@@ -14,11 +14,11 @@ pub mod sign;
 use std::path::Path;
 
 use rollcall_shared::{SiteId, UnixMillis};
-use rusqlite::params;
+use rollcall_store::sql::params;
 
 pub use crate::config::Event;
 use crate::config::WebhookConfig;
-use crate::store::{Sql, StoreError};
+use rollcall_store::{Sql, StoreError};
 
 /// Which students crossed the threshold since last looked: those below now and not before
 /// (`fell`, each reported once), and those remembered below who no longer are (`rose`).

@@ -29,8 +29,8 @@ use crate::http::Schools;
 use crate::http_state::Hub;
 use crate::ingest::Metrics;
 use crate::ingest::metrics::MetricsSnapshot;
-use crate::store::StoreError;
 use crate::timings::Timings;
+use rollcall_store::StoreError;
 
 /// The answer to a scrape that names no school this hub serves: 404, with the ones it does.
 fn unknown_school(site: Option<&str>, served: &[String]) -> warp::reply::Response {
@@ -179,7 +179,7 @@ async fn gauges(hub: &Hub) -> Gauges {
     gauges
 }
 
-fn read_gauges(sql: &dyn crate::store::Sql) -> Result<Gauges, StoreError> {
+fn read_gauges(sql: &dyn rollcall_store::Sql) -> Result<Gauges, StoreError> {
     const SQL: &str = "SELECT
         (SELECT COUNT(*) FROM records WHERE status = 'pending'),
         (SELECT COUNT(*) FROM devices WHERE enabled = 1 AND online = 1),

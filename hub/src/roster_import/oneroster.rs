@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use super::collect::Collect;
 use super::roster::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
 use super::table::{Row, RowError, Table};
-use crate::store::school::ProfileChange;
+use rollcall_store::school::ProfileChange;
 
 const MANIFEST: &str = "manifest.csv";
 /// The prefix of the extension columns of `users.csv` that carry a student's consent and form.

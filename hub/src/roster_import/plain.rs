@@ -7,7 +7,7 @@
 use super::collect::Collect;
 use super::roster::{ClassRow, Enrollment, Person, Role, Roster};
 use super::table::{Row, RowError, Table};
-use crate::store::school::ProfileChange;
+use rollcall_store::school::ProfileChange;
 
 pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
     let mut c = Collect::default();

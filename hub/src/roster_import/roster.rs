@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::table::At;
 use crate::consent::Statement;
-use crate::store::school::ProfileChange;
+use rollcall_store::school::ProfileChange;
 
 /// What the file says of a person, whom the hub keeps as a student or a teacher.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::consent::Statement;
-use crate::store::consent::State;
+use rollcall_store::consent::State;
 
 /// Longest source id, name or user name taken.
 const MAX_TEXT: usize = 200;

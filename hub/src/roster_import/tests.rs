@@ -4,7 +4,7 @@ use std::path::Path;
 use rollcall_shared::{StudentId, UnixMillis};
 
 use super::*;
-use crate::store::{Db, imports, timetable};
+use rollcall_store::{Db, imports, timetable};
 
 const PLAIN: &str = "\
 student_id,student_name,class_id,class_name,teacher_id,teacher_username,teacher_name,teacher_email
@@ -21,7 +21,7 @@ fn db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(
         &dir.path().join("hub.sqlite3"),
-        crate::store::engines::test_keys(),
+        rollcall_store::engines::test_keys(),
     )
     .unwrap();
     (dir, db)
@@ -467,7 +467,7 @@ fn a_student_left_in_no_class_and_a_deleted_teacher_are_shown_as_such() {
 
 #[test]
 fn consent_columns_record_each_answer_once_and_a_withdrawal_erases() {
-    use crate::store::consent::{self as stored, State};
+    use rollcall_store::consent::{self as stored, State};
     let (_dir, db) = db();
     let with_consent = "\
 student_id,student_name,class_id,class_name,consent,consent_by,consent_signed_on,consent_reference
@@ -531,8 +531,8 @@ S3,Cy Young,C7B,7B,,,,
     );
 }
 
-fn profiles(db: &Db) -> BTreeMap<String, crate::store::school::Profile> {
-    let students = db.read_blocking(|sql| crate::store::school::students(sql));
+fn profiles(db: &Db) -> BTreeMap<String, rollcall_store::school::Profile> {
+    let students = db.read_blocking(|sql| rollcall_store::school::students(sql));
     (students.unwrap().into_iter())
         .filter_map(|s| Some((s.external_ref?, s.profile)))
         .collect()
@@ -637,7 +637,10 @@ fn oneroster_gives_the_year_group_from_grades_active_from_enabled_user_and_birth
         "not in demographics.csv: as the hub holds it"
     );
     let tess = r.people.iter().find(|p| p.source_id == "T1").unwrap();
-    assert_eq!(tess.profile, crate::store::school::ProfileChange::default());
+    assert_eq!(
+        tess.profile,
+        rollcall_store::school::ProfileChange::default()
+    );
 
     let mut files = fixture_files("v1.2-bulk");
     let users = String::from_utf8(files["users.csv"].clone()).unwrap();

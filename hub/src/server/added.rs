@@ -19,8 +19,8 @@ use crate::config::{Config, SchoolConfig};
 use crate::district::District;
 use crate::http::Schools;
 use crate::ingest::route::Intakes;
-use crate::store::Db;
-use crate::store::postgres::AddedSchool;
+use rollcall_store::Db;
+use rollcall_store::postgres::AddedSchool;
 
 /// How often a hub looks for schools added on another hub.
 const LOOK_EVERY: Duration = Duration::from_secs(5);

@@ -11,7 +11,7 @@ use tokio::sync::{Notify, watch};
 use crate::config::Config;
 use crate::notify::{Event, Hooks};
 use crate::register;
-use crate::store::{Db, StoreError};
+use rollcall_store::{Db, StoreError};
 
 /// How often the backup schedule is looked at.
 const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(600);

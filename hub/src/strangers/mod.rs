@@ -9,9 +9,9 @@ pub mod rules;
 
 use rollcall_shared::{AttendanceRecord, Decision, Embedding, RecordId, UnixMillis};
 
-use crate::store::records::{self, Review, Status};
-use crate::store::strangers::{self, Face};
-use crate::store::{Sql, StoreError};
+use rollcall_store::records::{self, Review, Status};
+use rollcall_store::strangers::{self, Face};
+use rollcall_store::{Sql, StoreError};
 
 /// Who a face dismissed on arrival was reviewed by.
 pub const DISMISSED_BY: &str = "hub:dismissed-stranger";
@@ -155,9 +155,9 @@ mod tests {
             e[..4].copy_from_slice(&head);
             e
         };
-        let conn = crate::store::memory();
+        let conn = rollcall_store::memory();
         let device = DeviceId::random();
-        crate::store::register_device(&conn, device);
+        rollcall_store::register_device(&conn, device);
         let d = strangers::Dismissal {
             model: "m",
             centroid: &padded([1.0, 0.0, 0.0, 0.0]),
@@ -167,7 +167,7 @@ mod tests {
         };
         strangers::dismiss(&conn, &d).unwrap();
         let arrive = |embedding: Embedding, decision: Decision| {
-            let mut r = crate::store::sample_record(decision, 1_790_000_000_000, &[]);
+            let mut r = rollcall_store::sample_record(decision, 1_790_000_000_000, &[]);
             (r.device, r.embedding) = (device, embedding);
             crate::ingest::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
             let dismissed = dismiss_on_arrival(&conn, &r, UnixMillis(7)).unwrap();

@@ -24,7 +24,7 @@ const SERENA: &str = "identities/Serena_Williams/Serena_Williams_0002.jpg";
 
 /// Rows of `table` naming `student` in the hub's database.
 fn rows(hub: &TestHub, table: &str, student: &str) -> i64 {
-    let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let path = hub.data_dir.join(rollcall_store::DATABASE_FILE);
     let conn = rusqlite::Connection::open(path).unwrap();
     let count = format!("SELECT COUNT(*) FROM {table} WHERE student_id = ?1");
     conn.query_row(&count, [student], |r| r.get(0)).unwrap()
@@ -32,7 +32,7 @@ fn rows(hub: &TestHub, table: &str, student: &str) -> i64 {
 
 /// Whether any gallery the hub remembers sending holds a template of `student`.
 fn sent_galleries_hold(hub: &TestHub, student: StudentId) -> bool {
-    let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let path = hub.data_dir.join(rollcall_store::DATABASE_FILE);
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut states = conn.prepare("SELECT state FROM device_galleries").unwrap();
     let blobs: Vec<Vec<u8>> = states
@@ -40,10 +40,9 @@ fn sent_galleries_hold(hub: &TestHub, student: StudentId) -> bool {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let keys = rollcall_runtime::seal::FaceKeys::load(
-        &hub.data_dir.join(rollcall_hub::store::keys::KEY_FILE),
-    )
-    .unwrap();
+    let keys =
+        rollcall_runtime::seal::FaceKeys::load(&hub.data_dir.join(rollcall_store::keys::KEY_FILE))
+            .unwrap();
     blobs.iter().any(|b| {
         let state = keys
             .open(rollcall_runtime::seal::Purpose::Gallery, b)
@@ -199,7 +198,7 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
     assert_eq!(seen["register_by_hand"], false);
 
     let (_, templates) = admin.get(&format!("/students/{colin}/embeddings")).await;
-    let db = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let db = hub.data_dir.join(rollcall_store::DATABASE_FILE);
     assert_eq!(
         prints_in_database(&db, &template_prints(&templates)),
         0,
@@ -276,7 +275,7 @@ async fn a_face_is_kept_only_with_consent_and_withdrawal_erases_it_everywhere() 
     assert_eq!(door.next(Channel::Acks).await, Message::Ack(ack));
     let (_, kept) = admin.get(&format!("/records/{}", stale.id)).await;
     assert_eq!(kept["has_thumbnail"], false, "{kept}");
-    let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let path = hub.data_dir.join(rollcall_store::DATABASE_FILE);
     let conn = rusqlite::Connection::open(path).unwrap();
     let length: i64 = conn
         .query_row(

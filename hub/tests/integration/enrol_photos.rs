@@ -324,7 +324,7 @@ async fn next_state(door: &mut Door, held: &GalleryState) -> GalleryState {
 }
 
 fn stored_embeddings(hub: &TestHub, student: &str) -> i64 {
-    let path = hub.data_dir.join(rollcall_hub::store::DATABASE_FILE);
+    let path = hub.data_dir.join(rollcall_store::DATABASE_FILE);
     let conn = rusqlite::Connection::open(path).unwrap();
     let count = "SELECT COUNT(*) FROM embeddings WHERE student_id = ?1";
     conn.query_row(count, [student], |r| r.get(0)).unwrap()

@@ -5,11 +5,11 @@
 
 use reqwest::{Method, StatusCode};
 use rollcall_hub::face_keys;
-use rollcall_hub::store::consent::State;
-use rollcall_hub::store::keys::KEY_FILE;
-use rollcall_hub::store::school::{self, NewEnrolment, Source, Student};
 use rollcall_runtime::seal::FaceKeys;
 use rollcall_shared::{EMBEDDING_DIM, Embedding, StudentId, UnixMillis};
+use rollcall_store::consent::State;
+use rollcall_store::keys::KEY_FILE;
+use rollcall_store::school::{self, NewEnrolment, Source, Student};
 
 use crate::common::*;
 

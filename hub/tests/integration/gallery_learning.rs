@@ -219,7 +219,7 @@ async fn approved_faces_and_close_confident_ones_become_templates_and_nothing_el
         StatusCode::NO_CONTENT
     );
     let conn =
-        rusqlite::Connection::open(hub.data_dir.join(rollcall_hub::store::DATABASE_FILE)).unwrap();
+        rusqlite::Connection::open(hub.data_dir.join(rollcall_store::DATABASE_FILE)).unwrap();
     let left: i64 = conn
         .query_row(
             "SELECT count(*) FROM embeddings WHERE student_id = ?1",

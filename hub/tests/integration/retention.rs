@@ -35,7 +35,7 @@ async fn close_registers(hub: &TestHub, now: i64) -> usize {
         .write(move |tx| {
             let closed =
                 rollcall_hub::register::close_due(tx, &rules(), 30 * 60_000, UnixMillis(now))?;
-            Ok::<_, rollcall_hub::store::StoreError>(closed.len())
+            Ok::<_, rollcall_store::StoreError>(closed.len())
         })
         .await
         .unwrap()

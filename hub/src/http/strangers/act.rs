@@ -21,12 +21,12 @@ use crate::http::request::{Reply, Request};
 use crate::http::{classes, input, students};
 use crate::http_state::Hub;
 use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
-use crate::store::audit::{self, Change};
-use crate::store::records::{self, RecordView, Status};
-use crate::store::school::Student;
-use crate::store::strangers::{self as stored, Dismissal, Face};
-use crate::store::{Sql, StoreError};
 use crate::strangers::{Stranger, rules};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::records::{self, RecordView, Status};
+use rollcall_store::school::Student;
+use rollcall_store::strangers::{self as stored, Dismissal, Face};
+use rollcall_store::{Sql, StoreError};
 
 /// Most of a stranger's crops that become gallery templates when they are enrolled or added
 /// to a student: a few clear views, not every morning's.
@@ -229,7 +229,7 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             name,
             external_ref,
             created_at: ctx.now,
-            consent: crate::store::consent::State::NotAsked,
+            consent: rollcall_store::consent::State::NotAsked,
             profile: Default::default(),
         };
         let student = students::put(tx, student, true, &ctx.actor, ctx.now)?;

@@ -17,11 +17,11 @@ use crate::attendance::Rules;
 use crate::attendance::in_some_session;
 use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::store::school;
-use crate::store::strangers::{self as stored, Face};
-use crate::store::timetable::Slot;
-use crate::store::{Sql, StoreError};
 use crate::strangers::{self, Stranger, rules};
+use rollcall_store::school;
+use rollcall_store::strangers::{self as stored, Face};
+use rollcall_store::timetable::Slot;
+use rollcall_store::{Sql, StoreError};
 
 pub use act::{assign, dismiss, enrol};
 

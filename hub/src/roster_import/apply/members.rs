@@ -10,7 +10,7 @@ use super::{Planner, Resolved};
 use crate::roster_import::plan::Action;
 use crate::roster_import::roster::{Coverage, Enrollment, Role};
 use crate::roster_import::table::RowError;
-use crate::store::{StoreError, imports, school};
+use rollcall_store::{StoreError, imports, school};
 
 impl<'a> Planner<'a> {
     /// Classes the file names, with their teacher; classes it leaves out or deletes are left

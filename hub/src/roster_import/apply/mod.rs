@@ -19,12 +19,12 @@ use super::plan::{Action, Plan};
 use super::roster::{Coverage, Person, Role, Roster, TermRow};
 use super::table::RowError;
 use crate::consent::{self, ConsentError};
-use crate::store::audit::{self, Change};
-use crate::store::consent::{self as stored_consent, State};
-use crate::store::imports::{self, Held};
-use crate::store::school::Profile;
-use crate::store::timetable::{self, Term};
-use crate::store::{Sql, StoreError, school};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::consent::{self as stored_consent, State};
+use rollcall_store::imports::{self, Held};
+use rollcall_store::school::Profile;
+use rollcall_store::timetable::{self, Term};
+use rollcall_store::{Sql, StoreError, school};
 
 /// How an import runs.
 #[derive(Clone, Copy, Debug)]

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{Planner, Resolved};
 use crate::roster_import::roster::{Coverage, Enrollment};
 use crate::roster_import::table::RowError;
-use crate::store::imports::Held;
+use rollcall_store::imports::Held;
 
 impl Planner<'_> {
     /// The class an enrollment names: in the file, or (unless the file is every class) on

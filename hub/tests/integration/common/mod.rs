@@ -15,8 +15,6 @@ use chrono::NaiveDate;
 use reqwest::StatusCode;
 use rollcall_hub::attendance::Rules;
 use rollcall_hub::config::{Config, MqttMode, SchoolConfig};
-use rollcall_hub::store::Db;
-use rollcall_hub::store::postgres::Schema;
 use rollcall_runtime::Settings;
 use rollcall_runtime::clock::{Clock, ManualClock};
 use rollcall_shared::{
@@ -24,6 +22,8 @@ use rollcall_shared::{
     GalleryVersion, Limits, Message, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
     encode,
 };
+use rollcall_store::Db;
+use rollcall_store::postgres::Schema;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -179,7 +179,7 @@ pub async fn another_district_hub(
     rollcall_hub::setup::create_data_dir(&data_dir).unwrap();
     for key in [
         rollcall_hub::auth::key::KEY_FILE,
-        rollcall_hub::store::keys::KEY_FILE,
+        rollcall_store::keys::KEY_FILE,
     ] {
         std::fs::copy(first.data_dir.join(key), data_dir.join(key)).unwrap();
     }
@@ -319,15 +319,11 @@ impl TestHub {
 
     /// A second handle on the hub's database (WAL lets tests read and seed beside it).
     pub fn db(&self) -> Db {
-        let keys = rollcall_hub::store::keys::Keyring::load(
-            &self.data_dir.join(rollcall_hub::store::keys::KEY_FILE),
+        let keys = rollcall_store::keys::Keyring::load(
+            &self.data_dir.join(rollcall_store::keys::KEY_FILE),
         )
         .unwrap();
-        Db::open(
-            &self.data_dir.join(rollcall_hub::store::DATABASE_FILE),
-            keys,
-        )
-        .unwrap()
+        Db::open(&self.data_dir.join(rollcall_store::DATABASE_FILE), keys).unwrap()
     }
 
     /// Stops the hub and checks it stopped cleanly.

@@ -1,0 +1,520 @@
+//! Attendance records received from devices, and their review: plain reads and writes.
+//! Inserting is idempotent on the record id, so a device that resends after a lost ack changes
+//! nothing. What a record starts as, who may change it how, and which statuses count, is
+//! decided by the callers (`ingest::arrival`, `review`, `retention`), never here; the SQL takes
+//! such rules as parameters.
+
+use std::ops::ControlFlow;
+
+use rollcall_runtime::seal::Purpose;
+use rollcall_shared::{
+    AttendanceRecord, Candidate, Decision, DeviceId, Direction, Embedding, RecordId, StudentId,
+    UnixMillis,
+};
+use serde::{Deserialize, Serialize};
+
+use super::columns::{id_col, open_embedding, readable, seal, seal_embedding, unseal};
+use super::error::StoreError;
+use super::sql::{ReadResult, Row, Sql, Value, params};
+
+/// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
+/// CHECK of migration 4, the first day the API accepts).
+pub const EARLIEST_MS: i64 = 946_684_800_000;
+/// The latest: 2199-12-31T23:59:59.999Z, the end of the last day the API accepts.
+pub const LATEST_MS: i64 = 7_258_118_399_999;
+
+// A resent record is ignored; a row breaking a CHECK is an error, not silently dropped.
+const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
+    received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
+    status, final_student, clock_synchronised, direction)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    ON CONFLICT (id) DO NOTHING";
+// A class photo's face: no device, no gallery version (0), the user who took it.
+const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room, captured_at,
+    received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
+    status, final_student)
+    VALUES (?1, 'class_photo', ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
+    decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
+    reviewed_by, reviewed_at, clock_synchronised, source, taken_by, direction FROM records";
+const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
+    reviewed_at = ?5 WHERE id = ?1";
+// The key scans read only the covering indexes of migration 3, newest first, a page (?2, or
+// ?1) at a time, each page after the last key of the one before (?3 and ?4, or ?2 and ?3).
+const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
+    ORDER BY captured_at DESC, id DESC LIMIT ?2";
+const KEYS_BY_STATUS_AFTER: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
+    AND (captured_at, id) < (?3, ?4) ORDER BY captured_at DESC, id DESC LIMIT ?2";
+const KEYS: &str = "SELECT id, room, captured_at FROM records
+    ORDER BY captured_at DESC, id DESC LIMIT ?1";
+const KEYS_AFTER: &str = "SELECT id, room, captured_at FROM records
+    WHERE (captured_at, id) < (?2, ?3) ORDER BY captured_at DESC, id DESC LIMIT ?1";
+/// How many keys a scan reads at once: a scan that stops early has read little.
+const KEY_PAGE: i64 = 256;
+const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
+    ORDER BY captured_at DESC, id DESC";
+const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
+const THUMBNAIL: &str = "SELECT thumbnail FROM records WHERE id = ?1";
+const EMBEDDING: &str = "SELECT embedding FROM records WHERE id = ?1";
+const PURGE_RECORDS: &str = "DELETE FROM records WHERE captured_at < ?1";
+// Biometric data of a decided record (a Confident one is decided when it arrives): its crop
+// and its embedding (emptied: ?3, no bytes). The record itself (who, where, when, the
+// decision) stays as evidence until `records_before`. ?2 is the pending status: every other
+// one is decided.
+const PURGE_FACES: &str = "UPDATE records SET thumbnail = NULL, embedding = ?3
+    WHERE status != ?2 AND coalesce(reviewed_at, received_at) < ?1
+    AND (thumbnail IS NOT NULL OR length(embedding) > 0)";
+// A face nobody decided about in time (?5, pending) is set aside as the caller says (?4), its
+// crop and embedding gone (?6, no bytes).
+const EXPIRE_UNDECIDED: &str = "UPDATE records SET thumbnail = NULL, embedding = ?6,
+    status = ?4, reviewed_by = ?3, reviewed_at = ?2
+    WHERE status = ?5 AND captured_at < ?1";
+// Erasure: the faces of one student, confirmed or waiting (?2, pending) with them as a
+// candidate.
+const ERASE_FACES: &str = "DELETE FROM records WHERE final_student = ?1
+    OR (status = ?2 AND instr(candidates, ?1) > 0)";
+
+/// Where a record stands in review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Waiting for a teacher (Uncertain and Unknown records).
+    Pending,
+    /// Counts for the student named by `final_student` (Confident records start here).
+    Approved,
+    /// Counts for nobody.
+    Rejected,
+    /// A teacher named another student.
+    Reassigned,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Reassigned => "reassigned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Pending,
+            Status::Approved,
+            Status::Rejected,
+            Status::Reassigned,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// Where a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A door unit's burst (`device_id` names the unit).
+    Door,
+    /// A face in a teacher's class photo (`taken_by` names the user; `crate::class_photo`).
+    ClassPhoto,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Door => "door",
+            Source::ClassPhoto => "class_photo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        [Source::Door, Source::ClassPhoto]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A record as the review queue shows it (no embedding, thumbnail served apart).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordView {
+    pub id: RecordId,
+    pub source: Source,
+    /// The door unit, for a door's record.
+    pub device_id: Option<DeviceId>,
+    /// The user who took the class photo, for a class photo's record.
+    pub taken_by: Option<String>,
+    pub room: String,
+    /// Which way the door unit faces, for a door's record.
+    pub direction: Option<Direction>,
+    pub captured_at: UnixMillis,
+    pub received_at: UnixMillis,
+    pub model: String,
+    pub candidates: Vec<Candidate>,
+    pub decision: Decision,
+    pub has_thumbnail: bool,
+    pub quality: serde_json::Value,
+    pub status: Status,
+    pub final_student: Option<StudentId>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<UnixMillis>,
+    /// Whether the door unit's clock was synchronised when it captured this (`None`: it could
+    /// not tell): when `false`, `captured_at` may be wrong.
+    pub clock_synchronised: Option<bool>,
+}
+
+fn from_row(r: &Row) -> ReadResult<RecordView> {
+    let candidates: String = r.get("candidates")?;
+    let quality: String = r.get("quality")?;
+    let status: String = r.get("status")?;
+    let final_student: Option<String> = r.get("final_student")?;
+    let source: String = r.get("source")?;
+    // A class photo's record has no device; a door's whose id does not read is left out.
+    let device = match r.get::<Option<String>>("device_id")? {
+        Some(_) => Some(id_col(r, "device_id")?),
+        None => None,
+    };
+    Ok(RecordView {
+        id: id_col(r, "id")?,
+        source: Source::parse(&source).unwrap_or(Source::Door),
+        device_id: device,
+        taken_by: r.get("taken_by")?,
+        room: r.get("room")?,
+        direction: r
+            .get::<Option<String>>("direction")?
+            .and_then(|d| d.parse().ok()),
+        captured_at: r.get("captured_at")?,
+        received_at: r.get("received_at")?,
+        model: r.get("model")?,
+        candidates: serde_json::from_str(&candidates).unwrap_or_default(),
+        decision: id_col(r, "decision")?,
+        has_thumbnail: r.get("has_thumbnail")?,
+        quality: serde_json::from_str(&quality).unwrap_or_default(),
+        status: Status::parse(&status).unwrap_or(Status::Pending),
+        final_student: final_student.and_then(|s| s.parse().ok()),
+        reviewed_by: r.get("reviewed_by")?,
+        reviewed_at: r.get("reviewed_at")?,
+        clock_synchronised: r.get("clock_synchronised")?,
+    })
+}
+
+/// The candidates of `record` as stored (JSON).
+pub(crate) fn candidates_json(record: &AttendanceRecord) -> String {
+    serde_json::to_string(&record.candidates).unwrap_or_else(|_| "[]".into())
+}
+
+/// Whether a record with `id` is stored.
+pub fn exists(sql: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
+    Ok(!sql.rows(EXISTS, params![id.to_string()])?.is_empty())
+}
+
+/// Where a record stands in review when it is stored (the rule is `ingest::arrival`'s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub status: Status,
+    pub final_student: Option<StudentId>,
+}
+
+/// Whether a record is stored with its face (crop and embedding) or without.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Face {
+    Kept,
+    /// No crop, and an empty embedding (as an expired face leaves a record).
+    Forgotten,
+}
+
+/// Stores `record` with its face, standing as `standing`, unless a record with its id exists.
+/// Returns whether a row was added.
+pub fn insert(
+    sql: &dyn Sql,
+    record: &AttendanceRecord,
+    received_at: UnixMillis,
+    standing: Standing,
+) -> Result<bool, StoreError> {
+    insert_with(sql, record, received_at, standing, Face::Kept)
+}
+
+/// [`insert`], its face kept or not as `face` says.
+pub fn insert_with(
+    sql: &dyn Sql,
+    record: &AttendanceRecord,
+    received_at: UnixMillis,
+    standing: Standing,
+    face: Face,
+) -> Result<bool, StoreError> {
+    let kept = face == Face::Kept;
+    let q = &record.quality;
+    let quality = serde_json::json!({
+        "face_px": q.face_px, "sharpness": q.sharpness, "detector_score": q.detector_score,
+        "yaw_deg": q.yaw_deg, "frames": q.frames,
+    });
+    let added = sql.execute(
+        INSERT,
+        params![
+            record.id.to_string(),
+            record.device.to_string(),
+            record.room,
+            record.captured_at,
+            received_at,
+            record.model.as_str(),
+            record.gallery_version.0,
+            match kept {
+                true => seal_embedding(sql, &record.embedding.0),
+                false => Vec::new(),
+            },
+            candidates_json(record),
+            record.decision.as_str(),
+            record
+                .thumbnail
+                .as_ref()
+                .filter(|_| kept)
+                .map(|t| seal(sql, Purpose::Crop, &t.0)),
+            quality.to_string(),
+            standing.status.as_str(),
+            standing.final_student.map(|s| s.to_string()),
+            record.clock.as_option(),
+            record.direction.unwrap_or_default().as_str(),
+        ],
+    )?;
+    Ok(added == 1)
+}
+
+/// A face found in a teacher's class photo, matched against the lesson's class.
+#[derive(Clone, Debug)]
+pub struct PhotoFace<'a> {
+    pub id: RecordId,
+    /// The user who took the photo.
+    pub taken_by: &'a str,
+    /// The lesson's room.
+    pub room: &'a str,
+    /// When the photo was taken.
+    pub taken_at: UnixMillis,
+    pub model: &'a str,
+    pub embedding: &'a Embedding,
+    pub candidates: &'a [Candidate],
+    pub decision: Decision,
+    /// The face's crop, kept for a face a teacher must look at.
+    pub thumbnail: Option<&'a [u8]>,
+    /// Its quality figures, as JSON.
+    pub quality: &'a serde_json::Value,
+}
+
+/// Stores a class photo's face, standing as `standing`, received at `received_at`.
+pub fn insert_photo_face(
+    sql: &dyn Sql,
+    face: &PhotoFace<'_>,
+    received_at: UnixMillis,
+    standing: Standing,
+) -> Result<(), StoreError> {
+    let candidates = serde_json::to_string(face.candidates).unwrap_or_else(|_| "[]".into());
+    sql.execute(
+        INSERT_PHOTO_FACE,
+        params![
+            face.id.to_string(),
+            face.taken_by,
+            face.room,
+            face.taken_at,
+            received_at,
+            face.model,
+            seal_embedding(sql, &face.embedding.0),
+            candidates,
+            face.decision.as_str(),
+            face.thumbnail.map(|t| seal(sql, Purpose::Crop, t)),
+            face.quality.to_string(),
+            standing.status.as_str(),
+            standing.final_student.map(|s| s.to_string()),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn get(sql: &dyn Sql, id: RecordId) -> Result<RecordView, StoreError> {
+    let one = format!("{SELECT} WHERE id = ?1");
+    sql.query_one(&one, params![id.to_string()], "record", from_row)
+}
+
+/// Where and when a record was captured: what deciding who may see it needs, read without the
+/// record itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordKey {
+    pub id: RecordId,
+    pub room: String,
+    pub captured_at: UnixMillis,
+}
+
+/// Visits the keys of the records with `status` (all when `None`), newest first, until
+/// `visit` breaks.
+pub fn each_key(
+    sql: &dyn Sql,
+    status: Option<Status>,
+    mut visit: impl FnMut(RecordKey) -> ControlFlow<()>,
+) -> Result<(), StoreError> {
+    let mut after = None;
+    loop {
+        let page = key_page(sql, status, after.as_ref())?;
+        for row in &page {
+            // One unreadable row is left out (and logged), never the end of the scan.
+            let Some(key) = readable([key(row)], "record key")?.pop() else {
+                continue;
+            };
+            if visit(key).is_break() {
+                return Ok(());
+            }
+        }
+        match page.last() {
+            // Where the next page starts, as stored: even an unreadable key moves it on.
+            Some(last) if page.len() as i64 == KEY_PAGE => {
+                after = Some((last.get("captured_at")?, last.get("id")?));
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// One page of keys, the first or the one after `after` (its `captured_at` and `id`).
+fn key_page(
+    sql: &dyn Sql,
+    status: Option<Status>,
+    after: Option<&(Value, Value)>,
+) -> Result<Vec<Row>, StoreError> {
+    match (status.map(Status::as_str), after) {
+        (Some(s), None) => sql.rows(KEYS_BY_STATUS, params![s, KEY_PAGE]),
+        (Some(s), Some((at, id))) => sql.rows(KEYS_BY_STATUS_AFTER, params![s, KEY_PAGE, at, id]),
+        (None, None) => sql.rows(KEYS, params![KEY_PAGE]),
+        (None, Some((at, id))) => sql.rows(KEYS_AFTER, params![KEY_PAGE, at, id]),
+    }
+}
+
+fn key(row: &Row) -> ReadResult<RecordKey> {
+    Ok(RecordKey {
+        id: id_col(row, "id")?,
+        room: row.get("room")?,
+        captured_at: row.get("captured_at")?,
+    })
+}
+
+/// The records with `status` (all when `None`), newest first, at most `limit`.
+pub fn by_status(
+    sql: &dyn Sql,
+    status: Option<Status>,
+    limit: u32,
+) -> Result<Vec<RecordView>, StoreError> {
+    let mut found = Vec::new();
+    each_key(sql, status, |key| {
+        found.push(key.id);
+        match found.len() < limit as usize {
+            true => ControlFlow::Continue(()),
+            false => ControlFlow::Break(()),
+        }
+    })?;
+    let one = format!("{SELECT} WHERE id = ?1");
+    let mut rows = Vec::new();
+    for id in found {
+        rows.extend(sql.query_map(&one, params![id.to_string()], from_row)?);
+    }
+    readable(rows, "record")
+}
+
+/// The records with `status` captured in `room` within `[from, to)`, newest first.
+pub fn in_room(
+    sql: &dyn Sql,
+    status: Status,
+    room: &str,
+    from: UnixMillis,
+    to: UnixMillis,
+) -> Result<Vec<RecordView>, StoreError> {
+    let query = format!("{SELECT} {IN_ROOM}");
+    let rows = sql.query_map(&query, params![status.as_str(), room, from, to], from_row)?;
+    readable(rows, "record")
+}
+
+/// The outcome of a review.
+#[derive(Debug)]
+pub struct Review<'a> {
+    pub status: Status,
+    pub final_student: Option<StudentId>,
+    pub by: &'a str,
+    pub at: UnixMillis,
+}
+
+pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
+    let n = sql.execute(
+        REVIEW,
+        params![
+            id.to_string(),
+            r.status.as_str(),
+            r.final_student.map(|s| s.to_string()),
+            r.by,
+            r.at
+        ],
+    )?;
+    match n {
+        0 => Err(StoreError::NotFound("record")),
+        _ => Ok(()),
+    }
+}
+
+pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    let stored: Option<Vec<u8>> =
+        sql.query_one(THUMBNAIL, params![id.to_string()], "record", |r| {
+            r.get("thumbnail")
+        })?;
+    stored.map(|t| unseal(sql, Purpose::Crop, &t)).transpose()
+}
+
+/// The embedding a record carries; not found once retention has deleted it.
+pub fn embedding(sql: &dyn Sql, id: RecordId) -> Result<Embedding, StoreError> {
+    let blob: Vec<u8> = sql.query_one(EMBEDDING, params![id.to_string()], "record", |r| {
+        r.get("embedding")
+    })?;
+    if blob.is_empty() {
+        return Err(StoreError::NotFound(
+            "the record's face (deleted by retention)",
+        ));
+    }
+    open_embedding(sql, &blob, &format!("record {id}"))
+}
+
+/// Deletes the crop and embedding of every record decided before `reviewed_before`.
+pub fn purge_faces(sql: &dyn Sql, reviewed_before: UnixMillis) -> Result<usize, StoreError> {
+    let pending = Status::Pending.as_str();
+    sql.execute(
+        PURGE_FACES,
+        params![reviewed_before, pending, Vec::<u8>::new()],
+    )
+}
+
+/// Sets every record still pending that was captured before `captured_before` to `status`,
+/// deleting its crop and embedding, as reviewed `by` at `now`.
+pub fn expire_undecided(
+    sql: &dyn Sql,
+    captured_before: UnixMillis,
+    status: Status,
+    now: UnixMillis,
+    by: &str,
+) -> Result<usize, StoreError> {
+    let p = params![
+        captured_before,
+        now,
+        by,
+        status.as_str(),
+        Status::Pending.as_str(),
+        Vec::<u8>::new()
+    ];
+    sql.execute(EXPIRE_UNDECIDED, p)
+}
+
+/// Deletes the records that are `student`'s face: confirmed as them, or waiting for review
+/// with them as a candidate.
+pub fn erase_faces_of(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreError> {
+    let pending = Status::Pending.as_str();
+    sql.execute(ERASE_FACES, params![student.to_string(), pending])
+}
+
+/// Deletes the records captured before `records_before`. Returns how many.
+pub fn purge(sql: &dyn Sql, records_before: UnixMillis) -> Result<usize, StoreError> {
+    sql.execute(PURGE_RECORDS, params![records_before])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,282 @@
+//! Emergency roll calls, kept as the record of each drill or evacuation: who was expected at
+//! the assembly point when it started (names, classes and rooms as they were then), and who was
+//! ticked off, when and by whom. Plain reads and writes; who is expected is `crate::roll_call`.
+
+use chrono::NaiveDate;
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::columns::{id_col, readable};
+use super::error::StoreError;
+use super::sql::{ReadResult, Row, Sql, params};
+
+const INSERT: &str = "INSERT INTO roll_calls (id, kind, started_at, started_by)
+    VALUES (?1, ?2, ?3, ?4)";
+const INSERT_PERSON: &str = "INSERT INTO roll_call_people (roll_call_id, student_id,
+    student_name, class_name, room, last_seen_at, expected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT (roll_call_id, student_id) DO NOTHING";
+const SELECT: &str = "SELECT id, kind, started_at, started_by, ended_at, ended_by,
+    (SELECT count(*) FROM roll_call_people p WHERE p.roll_call_id = r.id) AS people,
+    (SELECT count(*) FROM roll_call_people p WHERE p.roll_call_id = r.id
+        AND p.accounted_at IS NOT NULL) AS accounted
+    FROM roll_calls r";
+const PEOPLE: &str = "SELECT student_id, student_name, class_name, room, last_seen_at,
+    expected, accounted_at, accounted_by FROM roll_call_people WHERE roll_call_id = ?1
+    ORDER BY class_name, student_name, student_id";
+const ACCOUNT: &str = "UPDATE roll_call_people SET accounted_at = ?3, accounted_by = ?4
+    WHERE roll_call_id = ?1 AND student_id = ?2";
+const END: &str = "UPDATE roll_calls SET ended_at = ?2, ended_by = ?3
+    WHERE id = ?1 AND ended_at IS NULL";
+// Today's register, as far as it goes: a teacher's mark in an open session, or a closed
+// entry whose code in force counts as there (?2, ?3: the present and late marks).
+const THERE_BY_REGISTER: &str = "SELECT student_id FROM marks WHERE day = ?1 AND mark IN (?2, ?3)
+    UNION
+    SELECT e.student_id FROM register_entries e
+    JOIN attendance_codes c ON c.code = coalesce(
+        (SELECT a.code FROM register_amendments a WHERE a.slot_id = e.slot_id AND a.day = e.day
+            AND a.student_id = e.student_id ORDER BY a.id DESC LIMIT 1),
+        e.code)
+    WHERE e.day = ?1 AND c.mark IN (?2, ?3)";
+const MEMBERSHIPS: &str = "SELECT m.student_id, m.class_id, c.name FROM class_members m
+    JOIN classes c ON c.id = m.class_id ORDER BY c.name";
+
+/// Why a roll call was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A practice: kept as the record of the drill.
+    Drill,
+    /// A real evacuation.
+    Emergency,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Drill => "drill",
+            Kind::Emergency => "emergency",
+        }
+    }
+}
+
+/// A roll call with its counts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RollCall {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub started_at: UnixMillis,
+    pub started_by: String,
+    pub ended_at: Option<UnixMillis>,
+    pub ended_by: Option<String>,
+    /// Everyone on its list.
+    pub people: u32,
+    /// How many were ticked off.
+    pub accounted: u32,
+}
+
+/// One student on a roll call's list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Person {
+    pub student: StudentId,
+    pub name: String,
+    /// The class of the lesson they were in when it started, else their first class.
+    pub class_name: String,
+    /// Where a door or a class photo last saw them, when one did.
+    pub room: Option<String>,
+    pub last_seen_at: Option<UnixMillis>,
+    /// On site when it started; `false`: ticked off at the assembly point though nothing said
+    /// they were in.
+    pub expected: bool,
+    pub accounted_at: Option<UnixMillis>,
+    pub accounted_by: Option<String>,
+}
+
+fn roll_call(r: &Row) -> ReadResult<RollCall> {
+    let kind: String = r.get("kind")?;
+    Ok(RollCall {
+        id: id_col(r, "id")?,
+        kind: match kind.as_str() {
+            "emergency" => Kind::Emergency,
+            _ => Kind::Drill,
+        },
+        started_at: r.get("started_at")?,
+        started_by: r.get("started_by")?,
+        ended_at: r.get("ended_at")?,
+        ended_by: r.get("ended_by")?,
+        people: r.get::<i64>("people")?.clamp(0, i64::from(u32::MAX)) as u32,
+        accounted: r.get::<i64>("accounted")?.clamp(0, i64::from(u32::MAX)) as u32,
+    })
+}
+
+fn person(r: &Row) -> ReadResult<Person> {
+    Ok(Person {
+        student: id_col(r, "student_id")?,
+        name: r.get("student_name")?,
+        class_name: r.get("class_name")?,
+        room: r.get("room")?,
+        last_seen_at: r.get("last_seen_at")?,
+        expected: r.get("expected")?,
+        accounted_at: r.get("accounted_at")?,
+        accounted_by: r.get("accounted_by")?,
+    })
+}
+
+/// Starts a roll call of `people` (all expected).
+pub fn start(sql: &dyn Sql, call: &RollCall, people: &[Person]) -> Result<(), StoreError> {
+    let p = params![
+        call.id.to_string(),
+        call.kind.as_str(),
+        call.started_at,
+        call.started_by
+    ];
+    sql.execute(INSERT, p)?;
+    for person in people {
+        add(sql, call.id, person)?;
+    }
+    Ok(())
+}
+
+/// Puts `person` on the list of roll call `id` (nothing if they are on it already).
+pub fn add(sql: &dyn Sql, id: Uuid, person: &Person) -> Result<(), StoreError> {
+    let p = params![
+        id.to_string(),
+        person.student.to_string(),
+        person.name,
+        person.class_name,
+        person.room,
+        person.last_seen_at,
+        person.expected
+    ];
+    sql.execute(INSERT_PERSON, p)?;
+    Ok(())
+}
+
+/// Ticks `student` off (`at` and `by`), or back (`None`).
+pub fn account(
+    sql: &dyn Sql,
+    id: Uuid,
+    student: StudentId,
+    ticked: Option<(UnixMillis, &str)>,
+) -> Result<(), StoreError> {
+    let (at, by) = ticked.unzip();
+    let p = params![id.to_string(), student.to_string(), at, by];
+    match sql.execute(ACCOUNT, p)? {
+        0 => Err(StoreError::NotFound("student on this roll call")),
+        _ => Ok(()),
+    }
+}
+
+/// Ends roll call `id`; `false` when it had ended already.
+pub fn end(sql: &dyn Sql, id: Uuid, at: UnixMillis, by: &str) -> Result<bool, StoreError> {
+    Ok(sql.execute(END, params![id.to_string(), at, by])? == 1)
+}
+
+pub fn get(sql: &dyn Sql, id: Uuid) -> Result<RollCall, StoreError> {
+    let query = format!("{SELECT} WHERE id = ?1");
+    sql.query_opt(&query, params![id.to_string()], roll_call)?
+        .ok_or(StoreError::NotFound("roll call"))
+}
+
+/// The newest `limit` roll calls, newest first.
+pub fn list(sql: &dyn Sql, limit: u32) -> Result<Vec<RollCall>, StoreError> {
+    let query = format!("{SELECT} ORDER BY started_at DESC, id LIMIT ?1");
+    let rows = sql.query_map(&query, params![limit], roll_call)?;
+    readable(rows, "roll call")
+}
+
+/// The roll call under way, if one is.
+pub fn current(sql: &dyn Sql) -> Result<Option<RollCall>, StoreError> {
+    let query = format!("{SELECT} WHERE ended_at IS NULL ORDER BY started_at DESC LIMIT 1");
+    sql.query_opt(&query, &[], roll_call)
+}
+
+/// Everyone on roll call `id`'s list, by class then name.
+pub fn people(sql: &dyn Sql, id: Uuid) -> Result<Vec<Person>, StoreError> {
+    let rows = sql.query_map(PEOPLE, params![id.to_string()], person)?;
+    readable(rows, "roll call's student")
+}
+
+/// The students today's register has there on `day` so far: a teacher's Present or Late in
+/// an open session, or a closed entry whose code in force counts as present or late.
+pub fn there_by_register(sql: &dyn Sql, day: NaiveDate) -> Result<Vec<StudentId>, StoreError> {
+    let p = params![day.to_string(), "present", "late"];
+    let rows = sql.query_map(THERE_BY_REGISTER, p, |r| id_col(r, "student_id"))?;
+    readable(rows, "register entry")
+}
+
+/// Every class membership `(student, class, class name)`, by class name.
+pub fn memberships(sql: &dyn Sql) -> Result<Vec<(StudentId, ClassId, String)>, StoreError> {
+    let rows = sql.query_map(MEMBERSHIPS, &[], |r| {
+        Ok((
+            id_col(r, "student_id")?,
+            id_col(r, "class_id")?,
+            r.get("name")?,
+        ))
+    })?;
+    readable(rows, "class membership")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::{each, read, write};
+
+    fn someone(name: &str, expected: bool) -> Person {
+        Person {
+            student: StudentId::random(),
+            name: name.into(),
+            class_name: "7B".into(),
+            room: Some("Lab 3".into()),
+            last_seen_at: Some(UnixMillis(5)),
+            expected,
+            accounted_at: None,
+            accounted_by: None,
+        }
+    }
+
+    #[test]
+    fn a_roll_call_keeps_its_list_ticks_and_end() {
+        each(|db| {
+            let call = RollCall {
+                id: Uuid::now_v7(),
+                kind: Kind::Drill,
+                started_at: UnixMillis(10),
+                started_by: "user:tess".into(),
+                ended_at: None,
+                ended_by: None,
+                people: 0,
+                accounted: 0,
+            };
+            let (ada, bo) = (someone("Ada", true), someone("Bo", true));
+            write(db, |sql| start(sql, &call, &[ada.clone(), bo.clone()])).unwrap();
+            assert_eq!(read(db, current).map(|c| c.id), Some(call.id));
+            write(db, |sql| {
+                account(sql, call.id, ada.student, Some((UnixMillis(20), "user:t")))
+            })
+            .unwrap();
+            let stranger = StudentId::random();
+            let missing = write(db, |sql| account(sql, call.id, stranger, None));
+            assert!(matches!(missing, Err(StoreError::NotFound(_))));
+            let dee = someone("Dee", false);
+            write(db, |sql| add(sql, call.id, &dee)).unwrap();
+            write(db, |sql| add(sql, call.id, &dee)).unwrap();
+            assert!(write(db, |sql| end(sql, call.id, UnixMillis(30), "user:t")).unwrap());
+            assert!(!write(db, |sql| end(sql, call.id, UnixMillis(31), "user:t")).unwrap());
+            let kept = read(db, |sql| get(sql, call.id));
+            assert_eq!(
+                (kept.people, kept.accounted, kept.ended_at),
+                (3, 1, Some(UnixMillis(30)))
+            );
+            let people = read(db, |sql| people(sql, call.id));
+            assert_eq!(
+                people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+                ["Ada", "Bo", "Dee"]
+            );
+            assert_eq!(people[0].accounted_at, Some(UnixMillis(20)));
+            assert!(!people[2].expected);
+            assert_eq!(read(db, current), None);
+            assert_eq!(read(db, |sql| list(sql, 10)).len(), 1);
+        });
+    }
+}
