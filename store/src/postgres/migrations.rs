@@ -340,6 +340,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_26,
     MIGRATION_27,
     MIGRATION_28,
+    MIGRATION_29,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -479,6 +480,12 @@ CREATE TABLE unit_settings_state (
     refused_reason TEXT,
     reported_at BIGINT
 );
+";
+
+/// Schema 29 (SQLite's migration 29): door units' settings must be JSON, as on SQLite since
+/// schema 28.
+const MIGRATION_29: &str = "
+ALTER TABLE unit_settings ADD CONSTRAINT unit_settings_settings_check CHECK (json_valid(settings));
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
