@@ -1,4 +1,4 @@
-//! Decide: one burst's frames become attendance records. [`burst`] runs the faces through the
+//! Decide: one burst of frames becomes attendance records. [`people`] runs the faces through the
 //! [`recognizer`], matches them against the [`gallery`] (narrowed by the timetable), decides,
 //! applies the [`cooldown`] and builds each [`record`].
 //!
@@ -6,9 +6,9 @@
 //! change the gallery: the worker hands its records to the outbox, and the gallery it reads
 //! is swapped whole by the link.
 
-pub mod burst;
 pub mod cooldown;
 pub mod gallery;
+pub mod people;
 pub mod recognizer;
 pub mod record;
 pub mod tuning;

@@ -3,7 +3,7 @@
 //! [`run`] wires the parts and owns shutdown; the parts sit in one folder per stage, in the
 //! order a record goes: [`capture`] (triggers: [`trigger`](capture::trigger),
 //! [`socket`](capture::socket), `gpio`; frames: [`camera`](capture::camera)) → the pipeline
-//! thread ([`worker`]) runs [`decide`] ([`burst`](decide::burst) recognition,
+//! thread ([`worker`]) runs [`decide`] ([`people`](decide::people): recognition,
 //! [`cooldown`](decide::cooldown), [`record`](decide::record)) → [`deliver`]: the SQLite
 //! [`outbox`](deliver::outbox) → the [`link`](deliver::link) task
 //! ([`delivery`](deliver::delivery) protocol, [`mqtt`](deliver::mqtt)) → the hub; gallery

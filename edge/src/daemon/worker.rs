@@ -16,9 +16,9 @@ use tokio::time::Instant;
 use super::capture::camera::{CameraError, FrameSource};
 use super::capture::trigger::TriggerEvent;
 use super::clock::{ClockState, week_time};
-use super::decide::burst::{self, BurstTime};
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
+use super::decide::people::{self, BurstTime};
 use super::decide::recognizer::Recognizer;
 use super::decide::tuning::Tuning;
 use super::deliver::outbox::{Committed, Outbox};
@@ -96,7 +96,7 @@ impl Worker {
             Err(e) => return tracing::error!(trigger = ?event.kind, "capture failed: {e}"),
         };
         let gallery = self.gallery.borrow().clone();
-        let outcome = burst::process(
+        let outcome = people::process(
             &frames,
             self.recognizer.as_ref(),
             &gallery,

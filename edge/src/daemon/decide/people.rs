@@ -1,4 +1,4 @@
-//! One trigger's work, start to finish, synchronously on the pipeline thread: frames → faces
+//! The people of one burst, start to finish, synchronously on the pipeline thread: frames → faces
 //! → graded by the quality gate → one embedding batch → people (combined across frames) →
 //! match → decide (the band of the person's grade; Confident only when every frame of that
 //! grade agrees) → cooldown → records. No I/O besides the recognizer and the frame source.
@@ -243,5 +243,5 @@ struct Seen {
 }
 
 #[cfg(test)]
-#[path = "burst_tests.rs"]
+#[path = "people_tests.rs"]
 mod tests;

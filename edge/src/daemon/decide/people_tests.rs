@@ -1,4 +1,4 @@
-//! `burst::process` with a fake recognizer: each frame's pixels say who is in it.
+//! `people::process` with a fake recognizer: each frame's pixels say who is in it.
 
 use std::time::Duration;
 

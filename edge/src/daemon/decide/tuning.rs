@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rollcall_shared::ModelId;
 
-use super::burst::Settings;
+use super::people::Settings;
 use super::record::RecordOrigin;
 use crate::config::EdgeConfig;
 
