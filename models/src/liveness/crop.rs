@@ -181,7 +181,10 @@ mod tests {
         let b = crop_box(FRAME, [-100.0, -50.0, 700.0, 900.0], 2.7).unwrap();
         assert_eq!((b.left, b.top, b.right, b.bottom), (0, 70, 479, 639));
         let far = crop_box(FRAME, [5000.0, 5000.0, 5100.0, 5100.0], 2.7).unwrap();
-        assert_eq!((far.left, far.top, far.right, far.bottom), (209, 369, 479, 639));
+        assert_eq!(
+            (far.left, far.top, far.right, far.bottom),
+            (209, 369, 479, 639)
+        );
     }
 
     #[test]
