@@ -128,7 +128,10 @@ impl Model {
     pub fn logits(&self, crop: &BgrCrop) -> Result<[f32; CLASSES], LivenessError> {
         let out = self.net.forward(&crop.to_tensor(&self.device)?)?;
         let v: Vec<f32> = out.i(0)?.to_vec1()?;
-        Ok([v[0], v[1], v[2]])
+        let logits = v.as_slice().try_into().map_err(|_| {
+            candle_core::Error::Msg(format!("MiniFASNet: {} logits, not {CLASSES}", v.len()))
+        })?;
+        Ok(logits)
     }
 }
 
