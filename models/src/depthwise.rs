@@ -2,7 +2,8 @@
 //!
 //! [`Depthwise3x3`] holds one 3×3 filter and one bias per channel and convolves each channel
 //! of a contiguous f32 NCHW tensor with its own filter (stride 1 or 2, zero padding 1), adds
-//! the bias and optionally applies a leaky ReLU, all in one pass. Channel planes are spread
+//! the bias and optionally applies a leaky ReLU or a PReLU (one slope per channel), all in
+//! one pass. Channel planes are spread
 //! over rayon's pool in at most one run of planes per thread (and only when each run has
 //! [`MIN_TASK_OUTPUTS`] values to compute), so a busy core delays a layer once, not per plane. The inner loops are written over
 //! equal-length slices so they vectorise, and an AVX2 copy of them is picked at run time.
@@ -24,13 +25,14 @@ pub fn items_per_task(items: usize, item_len: usize) -> usize {
         .max(1)
 }
 
-/// Depthwise 3×3 convolution, padding 1, fused with bias and an optional leaky ReLU.
+/// Depthwise 3×3 convolution, padding 1, fused with bias and an optional leaky ReLU or PReLU.
 #[derive(Debug, Clone)]
 pub struct Depthwise3x3 {
     weight: Vec<f32>,
     bias: Vec<f32>,
     stride: usize,
-    leaky_slope: Option<f32>,
+    /// Negative slope per channel (`y ≥ 0 ? y : slope·y`), or no activation.
+    slopes: Option<Vec<f32>>,
 }
 
 impl Depthwise3x3 {
@@ -51,14 +53,27 @@ impl Depthwise3x3 {
             weight: weight.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?,
             bias: bias.to_dtype(DType::F32)?.to_vec1()?,
             stride,
-            leaky_slope: None,
+            slopes: None,
         })
     }
 
-    /// The same op followed by `x ↦ max(x, slope·x)` (leaky ReLU, `0 ≤ slope ≤ 1`).
+    /// The same op followed by a leaky ReLU, `x ↦ x ≥ 0 ? x : slope·x` on every channel.
     pub fn with_leaky_relu(mut self, slope: f32) -> Self {
-        self.leaky_slope = Some(slope);
+        self.slopes = Some(vec![slope; self.bias.len()]);
         self
+    }
+
+    /// The same op followed by a PReLU, `x ↦ x ≥ 0 ? x : slopes[c]·x` on channel `c`.
+    pub fn with_prelu(mut self, slopes: &Tensor) -> Result<Self> {
+        if slopes.dims1()? != self.bias.len() {
+            bail!(
+                "depthwise3x3: {} PReLU slopes for {} channels",
+                slopes.dims1()?,
+                self.bias.len()
+            );
+        }
+        self.slopes = Some(slopes.to_dtype(DType::F32)?.to_vec1()?);
+        Ok(self)
     }
 
     fn out_len(&self, n: usize) -> usize {
@@ -97,7 +112,7 @@ impl CustomOp1 for Depthwise3x3 {
                     w,
                     k,
                     bias: self.bias[ch],
-                    slope: self.leaky_slope,
+                    slope: self.slopes.as_ref().map(|s| s[ch]),
                 };
                 p.run(self.stride, dst);
             });
@@ -151,7 +166,9 @@ impl Plane<'_> {
                 }
             }
             if let Some(slope) = self.slope {
-                out_row.iter_mut().for_each(|v| *v = v.max(*v * slope));
+                out_row
+                    .iter_mut()
+                    .for_each(|v| *v = if *v >= 0.0 { *v } else { *v * slope });
             }
         }
     }
@@ -267,6 +284,25 @@ mod tests {
         let r = reference(&x, &k, &b, 1)?;
         let expected = r.maximum(&(&r * 0.1)?)?;
         assert!(max_abs_diff(&ours, &expected)? <= 1e-5);
+        Ok(())
+    }
+
+    #[test]
+    fn prelu_is_fused_per_channel() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (2, 3, 7, 6), &dev)?;
+        let k = Tensor::randn(0f32, 1.0, (3, 1, 3, 3), &dev)?;
+        let b = Tensor::randn(0f32, 1.0, 3, &dev)?;
+        let slopes = Tensor::new(&[0.25f32, -0.5, 1.5], &dev)?;
+        let op = Depthwise3x3::new(&k, &b, 2)?.with_prelu(&slopes)?;
+        let ours = x.apply_op1_no_bwd(&op)?;
+        let r = reference(&x, &k, &b, 2)?;
+        let negative = r.lt(0f32)?;
+        let scaled = r.broadcast_mul(&slopes.reshape((1, 3, 1, 1))?)?;
+        let expected = negative.where_cond(&scaled, &r)?;
+        assert!(max_abs_diff(&ours, &expected)? <= 1e-5);
+        let two = Tensor::new(&[0.1f32, 0.2], &dev)?;
+        assert!(Depthwise3x3::new(&k, &b, 1)?.with_prelu(&two).is_err());
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! Rollcall's face pipeline: detect (RetinaFace), align (5-point similarity onto a 150×150
-//! template), embed (dlib ResNet, 128-D), match, and the weight files they load.
+//! template), embed (dlib ResNet, 128-D), match, judge liveness (MiniFASNet), and the weight
+//! files they load.
 //!
 //! Everything here is pure computation on images and tensors: no networking, no database,
 //! no async. The edge daemon and the hub both use it, so both compute the same embeddings.
@@ -14,6 +15,7 @@ pub mod image_io;
 mod kernel_input;
 pub mod landmarks;
 pub mod learning;
+pub mod liveness;
 pub mod matching;
 pub mod pipeline;
 mod product;

@@ -16,7 +16,7 @@
 //! op each (patches, single-threaded product, bias and activation: `retinaface/fused.rs`).
 
 mod error;
-mod fused;
+pub(crate) mod fused;
 mod im2col;
 mod layers;
 mod net;
