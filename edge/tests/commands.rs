@@ -146,6 +146,17 @@ fn calibrate_reports_the_figures_and_the_thresholds_to_paste() {
     assert!(mated > 0 && mated <= all, "{mated} of {all}");
     let weak = report["recommended"]["confident_weak"].as_f64().unwrap();
     assert!(weak <= confident, "{weak} > {confident}");
+    // A door that searches more students than a class uses narrower bands, row by row.
+    let sized = report["bands_by_searched"].as_array().unwrap();
+    assert_eq!(sized[0]["students"], 30);
+    assert!((sized[0]["confident"].as_f64().unwrap() - confident).abs() < 1e-6);
+    for pair in sized.windows(2) {
+        let band = |row: &Value, key: &str| row[key].as_f64().unwrap();
+        assert!(pair[1]["students"].as_u64() > pair[0]["students"].as_u64());
+        for key in ["confident", "confident_weak"] {
+            assert!(band(&pair[1], key) < band(&pair[0], key), "{sized:?}");
+        }
+    }
 
     let human = edge(&["calibrate"], &[photos.path()]);
     let text = String::from_utf8_lossy(&human.stdout);
@@ -161,6 +172,7 @@ fn calibrate_reports_the_figures_and_the_thresholds_to_paste() {
         text.contains("by grade") && text.contains("confident_weak = "),
         "{text}"
     );
+    assert!(text.contains("bands by students searched"), "{text}");
 }
 
 #[test]

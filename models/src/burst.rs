@@ -197,5 +197,4 @@ pub fn decide<Id: Copy + Eq>(
 }
 
 #[cfg(test)]
-#[path = "burst_tests.rs"]
 mod tests;

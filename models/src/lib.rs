@@ -4,6 +4,12 @@
 //!
 //! Everything here is pure computation on images and tensors: no networking, no database,
 //! no async. The edge daemon and the hub both use it, so both compute the same embeddings.
+//!
+//! Architecture invariants:
+//! - No MQTT, SQL, HTTP or async here; weights are checked by SHA-256 before any is used.
+//! - One rule, one place: the burst's rule (`burst`), the decision (`matching`) and the bands
+//!   for the size of a search (`Thresholds::for_searched`) are what both the door and the
+//!   benchmarks run.
 
 pub mod align;
 pub mod burst;

@@ -15,7 +15,9 @@ mod edit;
 mod gallery;
 mod kernel;
 
-pub use decision::{Decision, Thresholds, decide, decide_matches};
+pub use decision::{
+    CALIBRATED_SEARCH, Decision, NARROWING_PER_DOUBLING, Thresholds, decide, decide_matches,
+};
 pub use gallery::{Gallery, Match, MatchError, MatchMode};
 
 pub use rollcall_shared::{EMBEDDING_DIM, Embedding};

@@ -11,7 +11,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rollcall_models::eval::{GradeOpenSet, OpenSet, Report, Sample, Verification, evaluate};
 use rollcall_models::image_io::{ImageLimits, load_image};
-use rollcall_models::matching::Embedding;
+use rollcall_models::matching::{CALIBRATED_SEARCH, Embedding, NARROWING_PER_DOUBLING, Thresholds};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
 use rollcall_models::quality::{Grade, QualityGate};
 use rollcall_shared::ModelId;
@@ -31,6 +31,42 @@ struct Output<'a> {
     median_embed_ms: f64,
     #[serde(flatten)]
     report: Report,
+    /// The recommended bands for each number of students a door searches.
+    bands_by_searched: Vec<SearchBands>,
+}
+
+/// The confident bands of a door that searches `students` students.
+#[derive(Debug, Serialize)]
+struct SearchBands {
+    students: usize,
+    confident: f32,
+    confident_weak: f32,
+}
+
+/// How many students the table of bands goes to: a class, classes, a school at its gate.
+const SEARCHED: [usize; 7] = [30, 60, 120, 240, 480, 960, 1920];
+
+/// The recommended bands narrowed for each size of [`SEARCHED`]: those of edge.toml are for one
+/// class ([`CALIBRATED_SEARCH`]); a door that searches more narrows them
+/// ([`Thresholds::for_searched`]), so a stranger is no likelier to be named at a gate than at a
+/// classroom door.
+fn bands_by_searched(confident: f32, confident_weak: f32) -> Vec<SearchBands> {
+    let recommended = Thresholds {
+        confident,
+        confident_weak,
+        ..Thresholds::DOOR
+    };
+    SEARCHED
+        .iter()
+        .map(|&students| {
+            let t = recommended.for_searched(students);
+            SearchBands {
+                students,
+                confident: t.confident,
+                confident_weak: t.confident_weak,
+            }
+        })
+        .collect()
 }
 
 pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -57,13 +93,16 @@ pub fn run(args: CalibrateArgs, models_dir: Option<&Path>) -> anyhow::Result<Exi
         Ok(())
     })?;
     progress.finish_and_clear();
+    let report = evaluate(&run.samples);
+    let rec = &report.recommended;
     let output = Output {
+        bands_by_searched: bands_by_searched(rec.confident, rec.confident_weak),
         model: model_id(),
         options: pipeline.options(),
         unreadable: run.unreadable,
         median_detect_ms: median(&mut run.detect_ms),
         median_embed_ms: median(&mut run.embed_ms),
-        report: evaluate(&run.samples),
+        report,
     };
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -369,5 +408,22 @@ fn print_recommended(out: &mut impl Write, o: &Output<'_>) -> std::io::Result<()
          confident = {:.3}, confident_weak = {:.3}, uncertain = {:.3}",
         o.model, rec.confident, rec.confident_weak, rec.uncertain
     )?;
+    print_bands_by_searched(out, &o.bands_by_searched)
+}
+
+fn print_bands_by_searched(out: &mut impl Write, bands: &[SearchBands]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "bands by students searched ({NARROWING_PER_DOUBLING} narrower per doubling past \
+         {CALIBRATED_SEARCH}; a door uses the row of the students it searches)"
+    )?;
+    writeln!(out, "  students   confident   confident_weak")?;
+    for b in bands {
+        writeln!(
+            out,
+            "  {:>8}   {:>9.3}   {:>14.3}",
+            b.students, b.confident, b.confident_weak
+        )?;
+    }
     Ok(())
 }

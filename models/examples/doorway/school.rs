@@ -41,6 +41,9 @@ pub struct School {
     pub arrivals: Vec<Arrival>,
     /// Day 2's, day 3's, … arrivals, up to the `days` asked for.
     pub later: Vec<Vec<Arrival>>,
+    /// How many students the door searches: the arrival's class, then the classes after it
+    /// (wrapping round), up to this many; [`CLASS_SIZE`] unless a size is asked for.
+    pub searched: usize,
 }
 
 /// One photo's face: embedding and where it is.
@@ -77,6 +80,7 @@ impl School {
             gallery: Gallery::default(),
             arrivals: Vec::new(),
             later: vec![Vec::new(); days.saturating_sub(1)],
+            searched: CLASS_SIZE,
         };
         let mut strangers = Vec::new();
         for (name, faces) in people.into_iter().skip(half).step_by(2).take(limit) {
@@ -136,11 +140,37 @@ impl School {
         self.names.len()
     }
 
-    /// The two nearest students of `class` (the door searches the class the timetable expects),
-    /// measured as `mode` says.
+    /// The school with a door that searches `students` students for each arrival (every
+    /// student when there are fewer).
+    pub fn searching(&self, students: usize) -> School {
+        School {
+            searched: students.max(1),
+            ..self.clone()
+        }
+    }
+
+    /// How many students one search covers.
+    pub fn searched(&self) -> usize {
+        self.searched.min(self.students())
+    }
+
+    /// Whether the door at `class`'s room searches `student`: its class, and past
+    /// [`CLASS_SIZE`] the students after the class's first, wrapping round, until
+    /// [`School::searched`] students.
+    pub fn is_searched(&self, student: usize, class: usize) -> bool {
+        if student / CLASS_SIZE == class {
+            return true;
+        }
+        let n = self.students().max(1);
+        let from = (class * CLASS_SIZE) % n;
+        self.searched > CLASS_SIZE && (student + n - from) % n < self.searched()
+    }
+
+    /// The two nearest students the door of `class` searches (the class the timetable
+    /// expects, or more: [`School::searching`]), measured as `mode` says.
     pub fn search(&self, face: &Embedding, class: usize, mode: MatchMode) -> Vec<Match<usize>> {
         self.gallery
-            .search_among(face, 2, mode, |s| s / CLASS_SIZE == class)
+            .search_among(face, 2, mode, |&s| self.is_searched(s, class))
             .unwrap_or_default()
     }
 

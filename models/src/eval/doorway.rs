@@ -369,5 +369,4 @@ impl Rng {
 }
 
 #[cfg(test)]
-#[path = "doorway_tests.rs"]
 mod tests;

@@ -9,6 +9,10 @@
 //!    student is closer than `best + min_margin`, because two enrolled people then both explain
 //!    the face about equally well. The margin never upgrades or rejects.
 //!
+//! 3. The size of the search: the bands are calibrated on a class of [`CALIBRATED_SEARCH`]
+//!    students; a door that searches more narrows them ([`Thresholds::for_searched`]), since a
+//!    stranger measured against N students finds one close about N times as often.
+//!
 //! There is deliberately no `Default` for [`Thresholds`]: dlib's folklore 0.6 is wrong for some
 //! populations, so values must come from calibration on real data.
 
@@ -17,6 +21,13 @@ use serde::{Deserialize, Serialize};
 
 use super::gallery::{Match, MatchError};
 use crate::quality::Grade;
+
+/// How many students the confident bands are calibrated for: one class at its door.
+pub const CALIBRATED_SEARCH: usize = 30;
+
+/// How much both confident bands narrow each time the number of students searched doubles
+/// past [`CALIBRATED_SEARCH`]. Provisional: the doorway benchmark's `--sizes` measures it.
+pub const NARROWING_PER_DOUBLING: f32 = 0.01;
 
 /// Distance thresholds, in Euclidean descriptor units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,6 +91,19 @@ impl Thresholds {
             Grade::Unclear | Grade::Out => f32::NEG_INFINITY,
         };
         Thresholds { confident, ..*self }
+    }
+
+    /// The thresholds for a search among `students` students: both confident bands narrowed
+    /// by [`NARROWING_PER_DOUBLING`] for each doubling past [`CALIBRATED_SEARCH`] (never
+    /// widened for a smaller search, never below zero); `uncertain` and the margin unchanged.
+    pub fn for_searched(&self, students: usize) -> Thresholds {
+        let doublings = (students as f32 / CALIBRATED_SEARCH as f32).log2().max(0.0);
+        let narrowing = NARROWING_PER_DOUBLING * doublings;
+        Thresholds {
+            confident: (self.confident - narrowing).max(0.0),
+            confident_weak: (self.confident_weak - narrowing).max(0.0),
+            ..*self
+        }
     }
 }
 
@@ -159,6 +183,26 @@ mod tests {
             Decision::Uncertain
         );
         assert_eq!(decide(0.6, None, &T.at(Grade::Unclear)), Decision::Unknown);
+    }
+
+    #[test]
+    fn bands_narrow_with_each_doubling_of_the_search_and_never_widen() {
+        let at = |n| T.for_searched(n);
+        assert_eq!(at(1), T);
+        assert_eq!(at(CALIBRATED_SEARCH), T);
+        let step = NARROWING_PER_DOUBLING;
+        for (n, doublings) in [(60, 1.0), (120, 2.0), (240, 3.0)] {
+            let t = at(n);
+            assert!(
+                (T.confident - t.confident - step * doublings).abs() < 1e-6,
+                "{n}: {t:?}"
+            );
+            assert!((T.confident_weak - t.confident_weak - step * doublings).abs() < 1e-6);
+            assert_eq!((t.uncertain, t.min_margin), (T.uncertain, T.min_margin));
+            assert_eq!(t.validate(), Ok(()));
+        }
+        assert!(at(45).confident < T.confident && at(45).confident > at(60).confident);
+        assert_eq!(at(usize::MAX).validate(), Ok(()));
     }
 
     #[test]

@@ -229,5 +229,4 @@ pub fn read_tensor(data: &[u8], at: usize) -> Result<(Vec<f32>, usize), DatError
 }
 
 #[cfg(test)]
-#[path = "dat_tests.rs"]
 mod tests;

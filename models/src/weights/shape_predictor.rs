@@ -289,5 +289,4 @@ fn rename(e: DatError, what: &'static str) -> DatError {
 }
 
 #[cfg(test)]
-#[path = "shape_predictor_tests.rs"]
 mod tests;

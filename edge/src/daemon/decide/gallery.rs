@@ -77,6 +77,13 @@ impl MatchGallery {
         }
     }
 
+    /// How many students a search at `when` looks among ([`Self::search`]): the door's
+    /// confident bands narrow as it grows (`Thresholds::for_searched`).
+    pub fn searched(&self, when: WeekTime) -> usize {
+        self.timetabled(when)
+            .map_or(self.state.entries.len(), |students| students.len())
+    }
+
     /// Students of the classes meeting here at `when`; `None` (everyone) when the timetable
     /// has no class then, or the classes have no enrolled students.
     pub fn timetabled(&self, when: WeekTime) -> Option<HashSet<StudentId>> {
@@ -136,11 +143,13 @@ mod tests {
         };
         let best = g.search(&query, 1, MatchMode::Nearest, monday_9).unwrap();
         assert_eq!(best[0].id, b.student, "only the art class is in the room");
+        assert_eq!(g.searched(monday_9), 1);
         let tuesday = WeekTime {
             weekday: 2,
             minute: 545,
         };
         let best = g.search(&query, 1, MatchMode::Nearest, tuesday).unwrap();
         assert_eq!(best[0].id, a.student, "no class now: everyone");
+        assert_eq!(g.searched(tuesday), 2);
     }
 }

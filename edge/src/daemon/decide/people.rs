@@ -181,16 +181,13 @@ impl Burst<'_> {
                 .ok()?;
             found.first().map(|m| m.id)
         };
+        // The bands of a search among this many students: a hall's door narrows them.
+        let searched = self.gallery.searched(self.time.local);
+        let thresholds = self.settings.thresholds.for_searched(searched);
         let Judgement {
             decision,
             disagreed,
-        } = decide(
-            person,
-            self.observations,
-            matches,
-            &self.settings.thresholds,
-            nearest,
-        );
+        } = decide(person, self.observations, matches, &thresholds, nearest);
         outcome.unclear += usize::from(!person.seen_clearly());
         outcome.disagreed += usize::from(disagreed);
         let student = (decision != Decision::Unknown).then(|| matches[0].id);

@@ -1,0 +1,253 @@
+//! Bands for the size of the search (issue 58, point 1). A classroom door searches its class;
+//! a hall, a dining room or a gate searches several classes or the whole school, and the more
+//! students a stranger is measured against, the nearer the nearest of them lies. For each size
+//! asked (`--sizes 30,60,120,all`), each half:
+//!
+//! 1. the nearest wrong Confident name of each grade with every band open (as `bands.rs`):
+//!    how close an impostor comes as the search grows;
+//! 2. the door's outcomes, every condition, 5-frame walk-ins, with the bands
+//!    [`Thresholds::for_searched`] gives that size.
+//!
+//! Then the tail of the impostor distances (each walk-in's person against every student not
+//! theirs, calibration half), which says how fast the bands must narrow: a stranger searched
+//! against N students is named with chance about N·F(band), F the share of impostor distances
+//! below the band, so the band that keeps that chance fixed has F(band(N)) = F(band(30))·30/N.
+
+use rollcall_models::matching::{CALIBRATED_SEARCH, NARROWING_PER_DOUBLING, Thresholds};
+use rollcall_models::quality::Grade;
+
+use crate::burst::Door;
+use crate::frames::Frames;
+use crate::report::{Outcome, Tally, tally_header, tally_row, walk_frames, walk_in};
+use crate::school::School;
+
+/// What `--sizes` asks for: a number of students, or every student of the half.
+#[derive(Clone, Copy, Debug)]
+pub enum Size {
+    Students(usize),
+    All,
+}
+
+impl Size {
+    pub fn parse(list: &str) -> Result<Vec<Size>, String> {
+        list.split(',')
+            .map(|s| match s {
+                "all" => Ok(Size::All),
+                n => match n.parse() {
+                    Ok(n) if n >= 1 => Ok(Size::Students(n)),
+                    _ => Err(format!(
+                        "--sizes: {n:?} is neither a number of students nor all"
+                    )),
+                },
+            })
+            .collect()
+    }
+
+    fn of(self, school: &School) -> usize {
+        match self {
+            Size::Students(n) => n.min(school.students()),
+            Size::All => school.students(),
+        }
+    }
+}
+
+/// Prints the tables (see the module docs).
+pub fn tables(
+    halves: &[(&str, School)],
+    frames: &Frames,
+    door: &Door,
+    conditions: &[&'static str],
+    sizes: &[Size],
+    seed: u64,
+) {
+    println!(
+        "\n## Bands for the size of the search ({NARROWING_PER_DOUBLING} narrower per doubling past {CALIBRATED_SEARCH})"
+    );
+    nearest_table(halves, frames, door, conditions, sizes, seed);
+    for (half, school) in halves {
+        println!(
+            "\n### {half}, a {}-frame walk-in, by students searched\n",
+            door.frames
+        );
+        tally_header("searched · condition");
+        for &size in sizes {
+            let school = school.searching(size.of(school));
+            let at_size = Door {
+                thresholds: door.thresholds.for_searched(school.searched()),
+                ..*door
+            };
+            for &condition in conditions {
+                let t = tally(&school, frames, &at_size, condition, seed);
+                tally_row(&format!("{} · {condition}", school.searched()), &t);
+            }
+        }
+    }
+    tail_table(&halves[0].1, frames, door, conditions, seed);
+}
+
+/// Per size and grade: the band given, and the nearest wrong name with every band open.
+fn nearest_table(
+    halves: &[(&str, School)],
+    frames: &Frames,
+    door: &Door,
+    conditions: &[&'static str],
+    sizes: &[Size],
+    seed: u64,
+) {
+    let open = Door {
+        thresholds: Thresholds {
+            confident: door.thresholds.uncertain,
+            confident_weak: door.thresholds.uncertain,
+            ..door.thresholds
+        },
+        ..*door
+    };
+    println!(
+        "\nNearest wrong Confident name with every band open (1 and {} frames, every condition):\n",
+        door.frames
+    );
+    println!(
+        "| students searched | grade | band given | nearest, calibration | nearest, held out |"
+    );
+    println!("|---|---|---|---|---|");
+    for &size in sizes {
+        let nearest: Vec<[Option<f32>; 2]> = halves
+            .iter()
+            .map(|(_, s)| {
+                let school = s.searching(size.of(s));
+                let found = wrong_names(&school, frames, &open, conditions, seed);
+                [Grade::Good, Grade::Weak].map(|g| {
+                    found
+                        .iter()
+                        .filter(|(grade, _)| *grade == g)
+                        .map(|(_, d)| *d)
+                        .min_by(f32::total_cmp)
+                })
+            })
+            .collect();
+        let searched = size.of(&halves[0].1);
+        let given = door.thresholds.for_searched(searched);
+        for (i, (name, band)) in [("good", given.confident), ("weak", given.confident_weak)]
+            .into_iter()
+            .enumerate()
+        {
+            let show = |d: Option<f32>| d.map_or("none".into(), |d| format!("{d:.3}"));
+            println!(
+                "| {searched} | {name} | {band:.3} | {} | {} |",
+                show(nearest[0][i]),
+                show(nearest.get(1).and_then(|n| n[i])),
+            );
+        }
+    }
+}
+
+/// (grade, distance) of every wrong Confident name `door` gives in `school`, from one frame
+/// and from the whole walk-in, under every condition.
+fn wrong_names(
+    school: &School,
+    frames: &Frames,
+    door: &Door,
+    conditions: &[&'static str],
+    seed: u64,
+) -> Vec<(Grade, f32)> {
+    let mut found = Vec::new();
+    for &condition in conditions {
+        for n in [1, door.frames] {
+            for a in &school.arrivals {
+                let Some(walk) = walk_frames(frames, a, condition, n, seed) else {
+                    continue;
+                };
+                let (_, mistake, _) = walk_in(school, a, &walk, door);
+                found.extend(mistake.map(|m| (m.grade, m.distance)));
+            }
+        }
+    }
+    found
+}
+
+fn tally(school: &School, frames: &Frames, door: &Door, condition: &str, seed: u64) -> Tally {
+    let mut t = Tally::default();
+    for a in &school.arrivals {
+        if let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) {
+            let (o, _, _) = walk_in(school, a, &walk, door);
+            t.add(a.student.is_some(), o);
+        }
+    }
+    t
+}
+
+/// The impostor distances' lower tail (calibration half, good faces of every walk-in's
+/// records): the band each size needs for the chance of naming a stranger to stay what it is
+/// at [`CALIBRATED_SEARCH`] with the shipped band.
+fn tail_table(
+    school: &School,
+    frames: &Frames,
+    door: &Door,
+    conditions: &[&'static str],
+    seed: u64,
+) {
+    let mut impostors = impostor_distances(school, frames, door, conditions, seed);
+    impostors.sort_by(f32::total_cmp);
+    let below = |d: f32| impostors.partition_point(|&x| x <= d);
+    let band = door.thresholds.confident;
+    let at_band = below(band);
+    println!(
+        "\nImpostor distances (calibration, good faces, {} frames, every condition): {} pairs, {at_band} within the band {band:.3} (F = {:.2e})\n",
+        door.frames,
+        impostors.len(),
+        at_band as f64 / impostors.len().max(1) as f64,
+    );
+    println!(
+        "| students searched | band keeping N·F(band) constant | narrowing from {band:.3} | per doubling | band the rule gives |"
+    );
+    println!("|---|---|---|---|---|");
+    for n in [60, 120, 240, 480, 960, 1920] {
+        let keep = (at_band as f64 * CALIBRATED_SEARCH as f64 / n as f64).floor() as usize;
+        let needed = match keep {
+            0 => impostors.first().copied().unwrap_or(band),
+            k => impostors[k - 1],
+        };
+        let doublings = (n as f32 / CALIBRATED_SEARCH as f32).log2();
+        println!(
+            "| {n} | {needed:.3} | {:.3} | {:.4} | {:.3} |",
+            band - needed,
+            (band - needed) / doublings,
+            door.thresholds.for_searched(n).confident,
+        );
+    }
+}
+
+/// The distance from each good-graded walk-in person to every student who is not them.
+fn impostor_distances(
+    school: &School,
+    frames: &Frames,
+    door: &Door,
+    conditions: &[&'static str],
+    seed: u64,
+) -> Vec<f32> {
+    let everyone = school.students();
+    let mut out = Vec::new();
+    for &condition in conditions {
+        for a in &school.arrivals {
+            let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) else {
+                continue;
+            };
+            let (o, _, records) = walk_in(school, a, &walk, door);
+            if matches!(o, Outcome::Error | Outcome::NoFace | Outcome::Gated) {
+                continue;
+            }
+            for r in records.iter().filter(|r| r.grade == Grade::Good) {
+                let all = school
+                    .gallery
+                    .search(&r.embedding, everyone, door.mode)
+                    .unwrap_or_default();
+                out.extend(
+                    all.iter()
+                        .filter(|m| Some(m.id) != a.student)
+                        .map(|m| m.distance),
+                );
+            }
+        }
+    }
+    out
+}
