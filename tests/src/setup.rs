@@ -8,10 +8,10 @@ use rollcall_models::weights::ModelsDir;
 /// The command that makes a machine ready for the tests (README.md; `.ci/run` runs it).
 pub const DEV_SETUP: &str = "scripts/dev-setup";
 
-/// "`what` is missing (`detail`): run `scripts/dev-setup`", the message of every such failure.
+/// "missing: `what` (`detail`); run `scripts/dev-setup`", the message of every such failure.
 pub fn missing(what: &str, detail: impl std::fmt::Display) -> String {
     format!(
-        "{what} is missing ({detail}): run `{DEV_SETUP}` in the checkout, which installs \
+        "missing: {what} ({detail}); run `{DEV_SETUP}` in the checkout, which installs \
          everything the tests need and says what it did"
     )
 }
@@ -34,7 +34,7 @@ mod tests {
     #[test]
     fn the_message_names_the_thing_and_the_command() {
         let message = missing("mosquitto", "not on PATH");
-        assert!(message.starts_with("mosquitto is missing (not on PATH)"));
+        assert!(message.starts_with("missing: mosquitto (not on PATH); "));
         assert!(message.contains("`scripts/dev-setup`"), "{message}");
     }
 }

@@ -344,6 +344,6 @@ fn axe_core() -> String {
         });
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         let at = format!("{}: {e}", path.display());
-        panic!("{}", missing("axe-core, the accessibility checker,", at))
+        panic!("{}", missing("axe-core, the accessibility checker", at))
     })
 }

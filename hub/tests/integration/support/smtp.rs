@@ -37,7 +37,7 @@ fn python() -> &'static str {
         .into_iter()
         .find(|py| has(py))
         .unwrap_or_else(|| {
-            let what = "aiosmtpd, the e-mail tests' SMTP server,";
+            let what = "aiosmtpd, the e-mail tests' SMTP server";
             panic!("{}", rollcall_e2e::setup::missing(what, "python3-aiosmtpd"))
         })
 }
