@@ -69,7 +69,7 @@ fn weights_path() -> PathBuf {
     let path = dir.join(WEIGHTS_FILE);
     assert!(
         path.is_file(),
-        "RetinaFace weights missing at {}: run `rollcall-edge models fetch` (or set ROLLCALL_MODELS_DIR)",
+        "RetinaFace weights missing at {}: run `scripts/dev-setup` (it fetches the face models; or set ROLLCALL_MODELS_DIR)",
         path.display()
     );
     path

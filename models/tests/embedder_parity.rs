@@ -87,7 +87,7 @@ fn model() -> DlibResnet {
     let dir = ModelsDir::resolve(None).expect("no models directory (set ROLLCALL_MODELS_DIR)");
     DlibResnet::from_models_dir(&dir, &Device::Cpu).unwrap_or_else(|e| {
         panic!(
-            "\n\n*** dlib ResNet weights unavailable in {}: {e}\n*** run `cargo run -p rollcall-models --release --example fetch_models` (or `rollcall-edge models fetch`) first\n\n",
+            "\n\n*** dlib ResNet weights unavailable in {}: {e}\n*** run `scripts/dev-setup` first (it fetches the face models)\n\n",
             dir.path().display()
         )
     })

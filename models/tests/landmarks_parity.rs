@@ -105,7 +105,7 @@ fn predictor() -> ShapePredictor {
     let path = dir.shape_predictor_5();
     assert!(
         path.is_file(),
-        "{} missing: run `rollcall-edge models fetch`",
+        "{} missing: run `scripts/dev-setup` (it fetches the face models)",
         path.display()
     );
     ShapePredictor::load(&path).expect("shape predictor loads")

@@ -13,6 +13,7 @@ pub mod pki;
 pub mod postgres;
 pub mod process;
 pub mod school_broker;
+pub mod setup;
 pub mod tmpfs;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -109,9 +109,9 @@ impl Drop for Mosquitto {
 }
 
 fn spawn(conf: &Path, dir: &Path) -> anyhow::Result<Child> {
-    let binary = find_binary().context(
-        "mosquitto is not installed: `apt-get install mosquitto` (the end-to-end tests need a real broker)",
-    )?;
+    let binary = find_binary().with_context(|| {
+        crate::setup::missing("mosquitto", "the end-to-end tests need a real broker")
+    })?;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

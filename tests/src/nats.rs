@@ -135,10 +135,10 @@ impl NatsCluster {
     }
 
     fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
-        let binary = find_binary().context(
-            "nats-server is not installed: `apt-get install nats-server` (the clustered-broker \
-             test needs a real NATS cluster)",
-        )?;
+        let binary = find_binary().with_context(|| {
+            let why = "the clustered-broker test needs a real NATS cluster";
+            crate::setup::missing("nats-server", why)
+        })?;
         let node = &mut self.nodes[i];
         let log = std::fs::OpenOptions::new()
             .create(true)

@@ -285,8 +285,8 @@ fn bin_dir() -> anyhow::Result<PathBuf> {
         .filter(|(_, bin)| bin.join("initdb").exists())
         .collect();
     versions.sort();
-    versions.pop().map(|(_, bin)| bin).context(
-        "no PostgreSQL server in /usr/lib/postgresql/*/bin: install it \
-         (apt-get install postgresql) to run the PostgreSQL tests",
-    )
+    versions.pop().map(|(_, bin)| bin).with_context(|| {
+        let where_ = "no server in /usr/lib/postgresql/*/bin";
+        crate::setup::missing("PostgreSQL", where_)
+    })
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-/// The path of workspace binary `name` in the profile directory this test was built into.
+/// The path of workspace binary `name` in the profile directory this test was built into, or
+/// in `$CARGO_TARGET_DIR`'s when the test was built in a separate build directory
+/// (`CARGO_BUILD_BUILD_DIR`: Cargo leaves only the tests there).
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     // target/<profile>/deps/<test>-<hash>
@@ -17,13 +19,20 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
         .and_then(Path::parent)
         .context("the test binary is not in a Cargo target directory")?;
     let path = profile.join(name);
-    if !path.is_file() {
-        bail!(
+    let target = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty());
+    let in_target = target
+        .zip(profile.file_name())
+        .map(|(t, p)| Path::new(&t).join(p));
+    let found = [Some(path.clone()), in_target.map(|p| p.join(name))]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file());
+    found.with_context(|| {
+        format!(
             "{} is missing: build it first (`cargo build -p {name}`; `cargo test --workspace` does)",
             path.display()
-        );
-    }
-    Ok(path)
+        )
+    })
 }
 
 /// Runs `name args...` to completion, failing with its output unless it succeeds.

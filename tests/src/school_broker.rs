@@ -103,7 +103,7 @@ fn password_file(dir: &Path, accounts: &[Account]) -> anyhow::Result<PathBuf> {
     let tool = PASSWD_CANDIDATES
         .iter()
         .find(|t| Command::new(t).arg("-h").output().is_ok())
-        .context("mosquitto_passwd is not installed: `apt-get install mosquitto`")?;
+        .with_context(|| crate::setup::missing("mosquitto_passwd", "Debian's mosquitto"))?;
     let out = Command::new(tool).arg("-U").arg(&path).output()?;
     anyhow::ensure!(
         out.status.success(),

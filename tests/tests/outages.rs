@@ -442,7 +442,8 @@ const SKEW_MS: i64 = 5 * 60 * 1000;
 fn faketime(offset: &str) -> Vec<(&'static str, String)> {
     assert!(
         Path::new(LIBFAKETIME).is_file(),
-        "libfaketime is not installed ({LIBFAKETIME} is missing): `apt-get install -y faketime`"
+        "{}",
+        rollcall_e2e::setup::missing("libfaketime", LIBFAKETIME)
     );
     vec![
         ("LD_PRELOAD", LIBFAKETIME.to_owned()),

@@ -14,7 +14,6 @@ use rollcall_edge::config::{EdgeConfig, Secrets, load_str};
 use rollcall_edge::daemon::light::status_light::{FakeClockStatus, FakeLamps};
 use rollcall_edge::daemon::{Hardware, PublisherLayer, ReplaySource};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions, model_id};
-use rollcall_models::weights::ModelsDir;
 use rollcall_runtime::SystemClock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -26,14 +25,9 @@ pub fn pipeline() -> Arc<FacePipeline> {
     static PIPELINE: OnceLock<Arc<FacePipeline>> = OnceLock::new();
     PIPELINE
         .get_or_init(|| {
-            let dir = ModelsDir::resolve(None).expect("models directory");
+            let dir = rollcall_e2e::setup::models();
             let loaded = FacePipeline::load(&dir, PipelineOptions::default());
-            Arc::new(loaded.unwrap_or_else(|e| {
-                panic!(
-                    "cannot load the face models from {} ({e}): run `cargo run -p rollcall-edge -- models fetch`",
-                    dir.path().display()
-                )
-            }))
+            Arc::new(loaded.unwrap_or_else(|e| panic!("{}: {e}", dir.path().display())))
         })
         .clone()
 }

@@ -99,6 +99,8 @@ A door unit in {room} replays two photos, one every 5 seconds (log: {log}):
   - a new photo of Barack Obama: a Confident record, he is marked Present at once (Today);
   - Joe Biden, who has no enrolment photo: No close match, waiting for you under Review.
     Press \"Someone else...\" and pick Joe Biden (or Reject). Every 3 minutes they are seen again.
+The demo keeps faces that match nobody so that you see the review; a school's default
+discards them on the door unit ([privacy] unknown_faces).
 Press Ctrl-C to stop the hub and the door unit.
 ",
         dir = prepared.dir.display(),

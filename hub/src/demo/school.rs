@@ -1,5 +1,5 @@
-//! The demo's small school: the hub configuration, an admin and a teacher with fixed demo
-//! passwords, one class meeting in [`DEMO_ROOM`] from a few minutes ago until midnight, three
+//! The demo's small school: the hub configuration (keeping unknown faces, so that the review
+//! is shown), an admin and a teacher with fixed demo passwords, one class meeting in [`DEMO_ROOM`] from a few minutes ago until midnight, three
 //! students (one enrolled from two sample photos through [`crate::enrol`]) and a registered
 //! door unit.
 
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rollcall_models::weights::ModelsDir;
 use rollcall_runtime::Settings;
-use rollcall_shared::{ClassId, Direction, SiteId, SiteZone, StudentId, UnixMillis};
+use rollcall_shared::{ClassId, Direction, SiteId, SiteZone, StudentId, UnixMillis, UnknownFaces};
 use uuid::Uuid;
 
 use super::error::DemoError;
@@ -61,7 +61,7 @@ pub struct School {
 }
 
 /// The hub's configuration for the demo: data in `dir/hub-data`, HTTP and the embedded broker
-/// on the bound loopback sockets, local time as the school's time.
+/// on the bound loopback sockets, local time as the school's time, unknown faces kept.
 pub fn config(
     dir: &Path,
     models: &ModelsDir,
@@ -77,6 +77,10 @@ pub fn config(
     config.http.listen = addr(http)?;
     config.mqtt.embedded.listen = addr(mqtt)?;
     config.faces.models_dir = Some(models.path().to_path_buf());
+    // The demo keeps faces that match nobody so that Joe Biden's waits under Review, the flow
+    // it shows. A school's default discards them on the door unit (`[privacy] unknown_faces`,
+    // docs/PRIVACY.md): there only Uncertain matches wait for a teacher.
+    config.privacy.unknown_faces = UnknownFaces::Keep;
     config
         .validate()
         .expect("the demo configuration is valid by construction");

@@ -1,6 +1,6 @@
 //! Headless Chromium driven through chromedriver (WebDriver) for the browser tests. Both must
-//! be installed (Debian: `chromium` and `chromium-driver`); a missing one fails the test with
-//! the command that installs it, never skips it. chromedriver runs on a free loopback port;
+//! be installed (Debian: `chromium` and `chromium-driver`); a missing one fails the test at
+//! once, naming `scripts/dev-setup`, never skips it. chromedriver runs on a free loopback port;
 //! it and the Chromium it starts are killed when the [`Browser`] is dropped.
 
 use std::path::{Path, PathBuf};
@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use rollcall_e2e::setup::missing;
 use serde_json::{Value, json};
 
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(20);
-const INSTALL: &str = "apt-get install chromium chromium-driver";
+/// Where Chromium and chromedriver come from (`scripts/dev-setup` installs them).
+const DEBIAN: &str = "Debian's chromium and chromium-driver";
 
 /// The first of `names` found on `PATH` or in the usual Debian places.
 fn find(names: &[&str]) -> Option<PathBuf> {
@@ -78,10 +80,9 @@ impl Browser {
     /// `downloads`; `base` is the hub's address (`http://127.0.0.1:PORT`).
     pub async fn start(base: &str, downloads: &Path) -> Browser {
         let chromium = find(&["chromium", "chromium-browser", "chrome"])
-            .unwrap_or_else(|| panic!("Chromium is not installed: `{INSTALL}` (CI installs it)"));
-        let chromedriver = find(&["chromedriver"]).unwrap_or_else(|| {
-            panic!("chromedriver is not installed: `{INSTALL}` (CI installs it)")
-        });
+            .unwrap_or_else(|| panic!("{}", missing("Chromium", DEBIAN)));
+        let chromedriver = find(&["chromedriver"])
+            .unwrap_or_else(|| panic!("{}", missing("chromedriver", DEBIAN)));
         let port = rollcall_e2e::free_port().unwrap();
         let child = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -342,9 +343,7 @@ fn axe_core() -> String {
             rollcall_e2e::tools_dir().join(format!("axe-core/axe-core-{VERSION}/axe.min.js"))
         });
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "axe-core, the accessibility checker, is not at {} ({e}): run scripts/fetch-axe-core.sh once",
-            path.display()
-        )
+        let at = format!("{}: {e}", path.display());
+        panic!("{}", missing("axe-core, the accessibility checker", at))
     })
 }

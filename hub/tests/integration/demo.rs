@@ -2,7 +2,7 @@
 //! test fails, saying why, when the package index cannot be reached), the real face models
 //! (`rollcall-edge models fetch` first), students enrolled through the hub's enrolment rules,
 //! then the hub started on the prepared sockets and asked, as the demo's teacher, for today's
-//! register. The door unit is not started here (the end-to-end tests run one).
+//! register. The door unit is not started here (`tests/tests/demo.rs` runs the whole demo).
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use rollcall_e2e::api::Api;
 use rollcall_hub::demo::{self, DEMO_ROOM, DemoOptions, TEACHER};
 use rollcall_hub::{Listeners, run_on};
 use rollcall_runtime::clock::SystemClock;
+use rollcall_shared::UnknownFaces;
 use serde_json::{Value, json};
 
 fn prepare(options: &DemoOptions) -> demo::Prepared {
@@ -40,6 +41,9 @@ async fn the_demo_sets_up_a_class_meeting_now_with_an_enrolled_student() {
             "{needed} missing from:\n{summary}"
         );
     }
+    // The demo keeps faces that match nobody, so the review it announces has a card in it.
+    let unknown_faces = prepared.config.privacy.unknown_faces;
+    assert_eq!(unknown_faces, UnknownFaces::Keep);
     let edge_toml = std::fs::read_to_string(&prepared.edge_config).unwrap();
     assert!(edge_toml.contains(&prepared.school.device.device.id.to_string()));
     let replay = std::fs::read_dir(prepared.dir.join("replay")).unwrap();

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use reqwest::StatusCode;
 use rollcall_models::pipeline::model_id;
-use rollcall_models::weights::ModelsDir;
 use serde_json::json;
 
 use super::{Api, TestHub, start_hub_with};
@@ -22,15 +21,9 @@ pub fn photo(relative: &str) -> (String, Vec<u8>) {
     (name, bytes)
 }
 
-/// Fails loudly unless the face models are installed.
+/// Fails at once, naming `scripts/dev-setup`, unless the face models are installed.
 pub fn require_models() {
-    let dir = ModelsDir::resolve(None).expect("no models directory: set ROLLCALL_MODELS_DIR");
-    if let Err(e) = dir.check() {
-        panic!(
-            "face models missing in {}: {e}\nrun `cargo run -p rollcall-edge -- models fetch`",
-            dir.path().display()
-        );
-    }
+    rollcall_e2e::setup::models();
 }
 
 /// A hub with photo enrolment on (the real models) and the pipeline's model in the gallery.

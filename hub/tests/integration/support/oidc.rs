@@ -1,11 +1,13 @@
 //! A real OpenID provider for the sign-in tests: panva's oidc-provider (the certified
-//! implementation) under node, installed by scripts/fetch-oidc-provider.sh, serving one
+//! implementation) under node, installed by scripts/dev-setup, serving one
 //! client on a loopback port with its development sign-in pages (`oidc/provider.mjs`).
 //! Killed when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use rollcall_e2e::setup::missing;
 
 /// The client the hub is registered as.
 pub const CLIENT_ID: &str = "rollcall-hub";
@@ -23,9 +25,8 @@ fn modules() -> PathBuf {
         .unwrap_or_else(|| rollcall_e2e::tools_dir().join("oidc-provider"));
     assert!(
         dir.join("node_modules/oidc-provider").is_dir(),
-        "the OpenID provider the sign-in tests start is not in {}: run \
-         scripts/fetch-oidc-provider.sh once (it needs node and npm)",
-        dir.display()
+        "{}",
+        missing("the OpenID provider the sign-in tests start", dir.display())
     );
     dir
 }
@@ -53,7 +54,7 @@ impl OpenIdProvider {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("starting node (apt-get install -y nodejs)");
+            .unwrap_or_else(|e| panic!("{}", missing("node", e)));
         let discovery = format!("{}/.well-known/openid-configuration", Self::issuer_on(port));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

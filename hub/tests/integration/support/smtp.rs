@@ -36,10 +36,10 @@ fn python() -> &'static str {
     ["python3", "/usr/bin/python3"]
         .into_iter()
         .find(|py| has(py))
-        .expect(
-            "the e-mail tests need a real SMTP server, aiosmtpd: \
-             apt-get install -y python3-aiosmtpd",
-        )
+        .unwrap_or_else(|| {
+            let what = "aiosmtpd, the e-mail tests' SMTP server";
+            panic!("{}", rollcall_e2e::setup::missing(what, "python3-aiosmtpd"))
+        })
 }
 
 impl SmtpSink {
