@@ -4,6 +4,13 @@
 //!
 //! [`run`] wires the parts together from injected pieces (configuration, HTTP listener, clock,
 //! shutdown future); `main.rs` only parses the command line and calls it.
+//!
+//! Architecture invariants:
+//! - SQL lives in `rollcall-store`; the hub decides, the store keeps (a rule reaches the store
+//!   as a parameter, never the other way round).
+//! - Every input from outside (request, MQTT record, file, config) is checked where it enters,
+//!   with a clear error; nothing from outside reaches a panic.
+//! - A record is acknowledged only once it is committed; the same record twice is stored once.
 
 pub mod access;
 pub mod accounts;
