@@ -22,6 +22,8 @@ use crate::tally::{Mistake, Tally};
 
 pub const ENROLLED: usize = 3;
 pub const CLASS_SIZE: usize = 30;
+/// Strangers in each photo: people enrolled nowhere, students of other classes.
+pub const STRANGERS: (usize, usize) = (3, 2);
 
 /// A portrait's face: embedding and where it is.
 #[derive(Clone)]
@@ -138,14 +140,18 @@ impl School {
                 people.push((st.name.clone(), p.path.clone(), p.subject, Some(s)));
             }
         }
-        if !self.strangers.is_empty() {
-            let (name, faces) = &self.strangers[(class * 7 + shot) % self.strangers.len()];
+        for j in 0..STRANGERS.0 {
+            if self.strangers.is_empty() {
+                break;
+            }
+            let k = (class * 7 + shot * STRANGERS.0 + j) % self.strangers.len();
+            let (name, faces) = &self.strangers[k];
             let p = &faces[shot % faces.len()];
             people.push((name.clone(), p.path.clone(), p.subject, None));
         }
-        if self.classes() > 1 {
-            let other = self.class_of((class + 1) % self.classes());
-            let s = other.start + shot % other.len();
+        for j in 1..=STRANGERS.1.min(self.classes().saturating_sub(1)) {
+            let other = self.class_of((class + j) % self.classes());
+            let s = other.start + (shot + j) % other.len();
             let st = &self.students[s];
             let p = &st.later[shot % st.later.len()];
             people.push((st.name.clone(), p.path.clone(), p.subject, None));
@@ -226,6 +232,36 @@ impl School {
             tally.others_named += others_named(&found, &verdicts);
         }
         tally
+    }
+
+    /// Every photo judged against every other class of the half, where nobody in it is
+    /// enrolled (but the students of that class placed as strangers): faces named wrongly,
+    /// of faces judged.
+    pub fn judge_elsewhere(&self, shots: &[Shot], t: &Thresholds) -> (usize, usize) {
+        let by_key: HashMap<&str, &Shot> = shots.iter().map(|s| (s.key.as_str(), s)).collect();
+        let (mut named, mut judged) = (0, 0);
+        for plan in &self.plans {
+            let Some(shot) = by_key.get(plan.key.as_str()) else {
+                continue;
+            };
+            let found = match_faces(&plan.placed, &shot.faces);
+            for other in (0..self.classes()).filter(|&c| c != plan.class) {
+                let verdicts = judge_faces(&shot.faces, &self.gallery(other), t);
+                for (f, v) in verdicts.iter().enumerate() {
+                    let Some((decision, student)) = v else {
+                        continue;
+                    };
+                    judged += 1;
+                    let placed = found.iter().position(|&x| x == Some(f));
+                    let who = placed.map(|i| plan.placed[i].person.as_str());
+                    let name = student.map(|s| self.students[s].name.as_str());
+                    if *decision == Decision::Confident && who != name {
+                        named += 1;
+                    }
+                }
+            }
+        }
+        (named, judged)
     }
 
     fn mistake(&self, p: &Placed, named: usize, what: &'static str) -> Mistake {

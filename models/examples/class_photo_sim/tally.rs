@@ -40,18 +40,6 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, o: &Tally) {
-        self.members += o.members;
-        self.not_found += o.not_found;
-        self.gated_out += o.gated_out;
-        self.marked += o.marked;
-        self.wrong += o.wrong;
-        self.review += o.review;
-        self.strangers += o.strangers;
-        self.strangers_named += o.strangers_named;
-        self.others_named += o.others_named;
-    }
-
     pub fn marked_pct(&self) -> String {
         pct(self.marked, self.members)
     }
@@ -81,7 +69,9 @@ pub fn table_header(first: &str) {
     println!("|---|---|---|---|---|---|---|---|---|");
 }
 
-pub fn table_row(label: &str, t: &Tally) {
+/// One row; `bystanders` for a row over whole photos (bystanders are not placed, so have no
+/// eye-distance bin).
+pub fn table_row(label: &str, t: &Tally, bystanders: bool) {
     println!(
         "| {label} | {} | {} ({}) | {} | {} ({}) | {} | {} | {} of {} | {} |",
         t.members,
@@ -94,6 +84,10 @@ pub fn table_row(label: &str, t: &Tally) {
         t.gated_out,
         t.strangers_named,
         t.strangers,
-        t.others_named,
+        if bystanders {
+            t.others_named.to_string()
+        } else {
+            "–".into()
+        },
     );
 }
