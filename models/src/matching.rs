@@ -10,11 +10,14 @@
 //! distance, keeps a partial top-k, and takes square roots of the `k` winners only. Enrolment
 //! changes (`add`, `remove`) are O(gallery size): they happen rarely, searches constantly.
 
+mod assignment;
 mod decision;
 mod edit;
 mod gallery;
+mod hungarian;
 mod kernel;
 
+pub use assignment::{Named, PhotoFace, name_jointly};
 pub use decision::{
     CALIBRATED_SEARCH, Decision, NARROWING_PER_DOUBLING, Thresholds, decide, decide_matches,
 };

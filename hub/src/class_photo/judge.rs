@@ -1,16 +1,14 @@
-//! Who each face of a class photo is: the door's decision rule, face by face, against the
-//! lesson's class, and one rule of its own: a student is one face of a photo. Pure.
+//! Who each face of a class photo is: the faces of one photo against the lesson's class,
+//! named jointly (`rollcall_models::matching::name_jointly`: a student is one face of a
+//! photo, and a face the assignment is not sure of is asked about), with the class photo's
+//! own band ([`Rule::CLASS_PHOTO`]). Pure.
 
-use std::collections::HashMap;
-
-use rollcall_models::matching::{Gallery, MatchMode, Thresholds, decide_matches};
+use rollcall_models::matching::{Gallery, Match, MatchMode, PhotoFace, Thresholds, name_jointly};
 use rollcall_models::quality::Grade;
 use rollcall_shared::record::MAX_CANDIDATES;
 use rollcall_shared::{Candidate, Decision, Embedding, StudentId};
 
-/// How a class photo's faces are judged: the door's shipped calibration
-/// ([`Thresholds::DOOR`] in centroid mode), so a face counts on a photo exactly when it would
-/// at the door.
+/// How a class photo's faces are judged: thresholds and how a student's distance is measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rule {
     pub thresholds: Thresholds,
@@ -18,11 +16,31 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The door's shipped calibration ([`Thresholds::DOOR`] in centroid mode).
     pub const DOOR: Rule = Rule {
         thresholds: Thresholds::DOOR,
         mode: MatchMode::Centroid,
     };
+
+    /// A class photo's calibration, in centroid mode: the search is within the lesson's class
+    /// and a student appears once, so the band is wider than the door's. Chosen on the
+    /// calibration half of `models/examples/class_photo_sim` (docs/ACCURACY.md, "Class
+    /// photos"): the widest good band (the weak one 0.01 stricter, as at the door) at which
+    /// the class photos named nobody wrongly and the photos judged against other classes named
+    /// at most 1 face in 1,000. The margin and `uncertain` are the door's.
+    pub const CLASS_PHOTO: Rule = Rule {
+        thresholds: Thresholds {
+            confident: CLASS_PHOTO_GOOD,
+            confident_weak: CLASS_PHOTO_WEAK,
+            uncertain: Thresholds::DOOR.uncertain,
+            min_margin: Thresholds::DOOR.min_margin,
+        },
+        mode: MatchMode::Centroid,
+    };
 }
+
+const CLASS_PHOTO_GOOD: f32 = 0.33;
+const CLASS_PHOTO_WEAK: f32 = 0.32;
 
 /// A face to judge: its grade and, unless it is [`Grade::Out`], its embedding.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +53,9 @@ pub struct Evidence<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Judgement {
     pub decision: Decision,
-    /// Best first, at most [`MAX_CANDIDATES`], distinct students of the class.
+    /// At most [`MAX_CANDIDATES`] distinct students of the class: the student the photo's
+    /// assignment names the face as first (it may not be the nearest, when the nearest is
+    /// another face's), then the others nearest first.
     pub candidates: Vec<Candidate>,
 }
 
@@ -52,44 +72,56 @@ impl Judgement {
 /// The judgement of each face of one photo, in order; `None` for a face too poor to judge
 /// ([`Grade::Out`], or no embedding).
 ///
-/// Each face is decided as the door decides a person (`decide_matches` with its grade's
-/// band: a weak face needs a closer match, an unclear one is never Confident). Then, because
-/// nobody appears twice in one photo, a student named Confident by two faces is named by
-/// neither: both become Uncertain, for a teacher to tell apart.
+/// Each face is measured against every student of the class, then the faces are named
+/// together (`name_jointly`, with the band of each face's grade): no student is named by two
+/// faces, and faces that could as well be named the other way round are asked about.
 pub fn judge(
     faces: &[Evidence<'_>],
     gallery: &Gallery<StudentId>,
     rule: &Rule,
 ) -> Vec<Option<Judgement>> {
-    let mut judgements: Vec<Option<Judgement>> = faces
+    let searched: Vec<Option<Vec<Match<StudentId>>>> = faces
         .iter()
         .map(|face| {
             let embedding = face.embedding.filter(|_| face.grade != Grade::Out)?;
-            let matches = gallery.search(embedding, MAX_CANDIDATES, rule.mode).ok()?;
-            let decision = decide_matches(&matches, &rule.thresholds.at(face.grade));
-            let candidates = matches
-                .iter()
+            gallery.search(embedding, gallery.len(), rule.mode).ok()
+        })
+        .collect();
+    let judged: Vec<PhotoFace<'_, StudentId>> = faces
+        .iter()
+        .zip(&searched)
+        .filter_map(|(face, matches)| {
+            Some(PhotoFace {
+                grade: face.grade,
+                matches: matches.as_deref()?,
+            })
+        })
+        .collect();
+    let mut named = name_jointly(&judged, &rule.thresholds).into_iter();
+    searched
+        .iter()
+        .map(|matches| {
+            let matches = matches.as_ref()?;
+            let verdict = named.next()?;
+            let mut ordered: Vec<&Match<StudentId>> = matches.iter().collect();
+            if let Some(i) = ordered.iter().position(|m| Some(m.id) == verdict.student) {
+                let assigned = ordered.remove(i);
+                ordered.insert(0, assigned);
+            }
+            let candidates = ordered
+                .into_iter()
+                .take(MAX_CANDIDATES)
                 .map(|m| Candidate {
                     student: m.id,
                     distance: m.distance,
                 })
                 .collect();
             Some(Judgement {
-                decision,
+                decision: verdict.decision,
                 candidates,
             })
         })
-        .collect();
-    let mut named: HashMap<StudentId, usize> = HashMap::new();
-    for student in judgements.iter().flatten().filter_map(Judgement::named) {
-        *named.entry(student).or_default() += 1;
-    }
-    for judgement in judgements.iter_mut().flatten() {
-        if judgement.named().is_some_and(|s| named[&s] > 1) {
-            judgement.decision = Decision::Uncertain;
-        }
-    }
-    judgements
+        .collect()
 }
 
 #[cfg(test)]
@@ -187,6 +219,52 @@ mod tests {
             "still the best candidate"
         );
         assert_eq!(v[2].named(), Some(students[1]), "the others are untouched");
+    }
+
+    /// The unit vector of `v` (the rest of the axes 0).
+    fn unit(v: &[f32]) -> Embedding {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let mut e = [0.0f32; EMBEDDING_DIM];
+        for (i, x) in v.iter().enumerate() {
+            e[i] = x / norm;
+        }
+        Embedding(e)
+    }
+
+    #[test]
+    fn a_face_whose_nearest_is_clearly_another_faces_is_named_its_next_shown_first() {
+        // Student a and student b look alike (0.29 apart). One face is a beyond doubt; the
+        // other is nearer a (0.14) than b (0.21), but a is the first face's, so it is b.
+        let (a, b) = (StudentId::random(), StudentId::random());
+        let gallery = Gallery::try_from_iter([(a, unit(&[1.0])), (b, unit(&[1.0, 0.3]))]).unwrap();
+        let (first, second) = (unit(&[1.0, 0.0, 0.03]), unit(&[1.0, 0.1, 0.1]));
+        let faces = [face(Grade::Good, &first), face(Grade::Good, &second)];
+        let judgements = judge(&faces, &gallery, &Rule::DOOR);
+        let v: Vec<&Judgement> = judgements.iter().flatten().collect();
+        assert_eq!(v[0].named(), Some(a));
+        assert_eq!(v[1].named(), Some(b));
+        let shown: Vec<StudentId> = v[1].candidates.iter().map(|c| c.student).collect();
+        assert_eq!(shown, [b, a], "the student it is named as first");
+        assert!(v[1].candidates[0].distance > v[1].candidates[1].distance);
+    }
+
+    #[test]
+    fn a_class_photo_names_a_face_the_door_would_ask_about() {
+        // Just outside the door's band, inside the class photo's.
+        let (students, gallery) = class();
+        let d = (Rule::DOOR.thresholds.confident + Rule::CLASS_PHOTO.thresholds.confident) / 2.0;
+        // near(i, t) is at the angle atan(t) from axis i: a chord of d is the angle
+        // acos(1 - d²/2).
+        let t = (1.0 - d * d / 2.0).acos().tan();
+        let e = near(0, t);
+        let distance = e.distance(&near(0, 0.0));
+        assert!(distance > Rule::DOOR.thresholds.confident);
+        assert!(distance < Rule::CLASS_PHOTO.thresholds.confident);
+        let faces = [face(Grade::Good, &e)];
+        let door = judge(&faces, &gallery, &Rule::DOOR);
+        let photo = judge(&faces, &gallery, &Rule::CLASS_PHOTO);
+        assert_eq!(door[0].as_ref().unwrap().decision, Decision::Uncertain);
+        assert_eq!(photo[0].as_ref().unwrap().named(), Some(students[0]));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!    (EXIF orientation applied, so boxes fall where a browser shows the faces), every face
 //!    detected, aligned and graded by the door's quality gate ([`QualityGate::door`]); every
 //!    face but an [`Grade::Out`] one embedded, with its crop.
-//! 2. [`judge`]: each face against the lesson's class (`gallery::of_class`, what a door in
-//!    its room holds of it) by the door's rule; a student is one face of a photo.
+//! 2. [`judge`]: the photo's faces against the lesson's class (`gallery::of_class`, what a
+//!    door in its room holds of it), named jointly with the class photo's band
+//!    ([`Rule::CLASS_PHOTO`]): a student is one face of a photo.
 //! 3. [`keep`] (in the upload's one transaction): a record per judged face, source
 //!    `class_photo`, standing as a door's record would (`ingest::arrival`): a Confident face
 //!    counts at once, the others wait in review with their crop; a face matching nobody is

@@ -140,7 +140,7 @@ async fn read_photos(
             .map_err(|e| ApiError::Internal(format!("face pipeline task: {e}")))?
             .map(|photo| {
                 let evidence: Vec<_> = photo.faces.iter().map(SeenFace::evidence).collect();
-                let judgements = class_photo::judge(&evidence, class, &Rule::DOOR);
+                let judgements = class_photo::judge(&evidence, class, &Rule::CLASS_PHOTO);
                 (photo, judgements)
             });
         read.push(Read { label, outcome });

@@ -48,7 +48,8 @@ impl Thresholds {
     /// The door's shipped calibration, in [`super::MatchMode::Centroid`] (`[matching]` of the
     /// door unit's default configuration, docs/ACCURACY.md "The door at a doorway"): the
     /// nearest stranger the doorway benchmark named at any distance (0.307) less 0.01, one step
-    /// stricter for weak faces. The hub judges a class photo by these too.
+    /// stricter for weak faces. A class photo keeps the margin and `uncertain`, with a wider
+    /// band of its own (the hub's `Rule::CLASS_PHOTO`).
     pub const DOOR: Thresholds = Thresholds {
         confident: 0.295,
         confident_weak: 0.285,
