@@ -21,6 +21,10 @@ pub struct SeenFace {
     pub bbox: [f32; 4],
     pub quality: FaceQuality,
     pub embedding: Vec<f32>,
+    /// Whether the liveness networks call the face real, where they were run (the doorway's
+    /// frames; not the clean photos).
+    #[serde(default)]
+    pub live: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,6 +72,7 @@ fn extract(dir: &Path) -> Result<Vec<Photo>, Error> {
                 .iter()
                 .zip(embeddings)
                 .map(|(f, e)| SeenFace {
+                    live: None,
                     bbox: f.detection.bbox,
                     quality: f.quality,
                     embedding: e.to_vec(),

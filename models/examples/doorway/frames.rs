@@ -1,5 +1,6 @@
 //! Every frame of every walk-in, degraded (`rollcall_models::eval::doorway`) and run through
-//! the door's pipeline (detection on the full 1280×720 frame, alignment, quality, embedding),
+//! the door's pipeline (detection on the full 1280×720 frame, alignment, quality, embedding,
+//! and the liveness networks' verdict on every face),
 //! cached in JSON lines keyed by (photo, condition, frame, seed). Walk-ins run in parallel
 //! (rayon); each finished frame is appended to the cache at once, so an interrupted run keeps
 //! what it did. A photo that fails to decode, or a frame the pipeline fails on, is a record
@@ -15,6 +16,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use rollcall_models::eval::doorway::{self, Conditions, Degradation, Subject};
 use rollcall_models::image_io::{ImageLimits, load_image};
+use rollcall_models::liveness::Liveness;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use rollcall_models::weights::ModelsDir;
 use serde::{Deserialize, Serialize};
@@ -92,6 +94,11 @@ pub fn film(
         return Ok(Frames(known));
     }
     let pipeline = FacePipeline::load(&ModelsDir::resolve(None)?, PipelineOptions::door())?;
+    let liveness = Liveness::load(&candle_core::Device::Cpu)?;
+    let door = Door {
+        pipeline: &pipeline,
+        liveness: &liveness,
+    };
     let out = match cache {
         Some(file) => Some(Mutex::new(
             std::fs::OpenOptions::new()
@@ -105,7 +112,7 @@ pub fn film(
     let made: Vec<FrameRecord> = todo
         .par_iter()
         .flat_map_iter(|w| {
-            let records = film_one(&pipeline, w, frames, seed);
+            let records = film_one(&door, w, frames, seed);
             if let Some(out) = &out {
                 append(out, &records);
             }
@@ -135,8 +142,14 @@ fn fresh(known: &HashMap<Key, FrameRecord>, w: &Walk, frame: usize, seed: u64) -
         .is_some_and(|r| r.degradation == w.conditions.draw(walk, frame))
 }
 
+/// The door's networks: the face pipeline, and liveness on every face it finds.
+struct Door<'a> {
+    pipeline: &'a FacePipeline,
+    liveness: &'a Liveness,
+}
+
 /// The frames of one walk-in.
-fn film_one(pipeline: &FacePipeline, w: &Walk, frames: usize, seed: u64) -> Vec<FrameRecord> {
+fn film_one(door: &Door, w: &Walk, frames: usize, seed: u64) -> Vec<FrameRecord> {
     let walk = doorway::walk_seed(seed, &w.photo.to_string_lossy(), w.condition);
     let photo = load_image(w.photo, ImageLimits::default());
     (0..frames)
@@ -156,7 +169,7 @@ fn film_one(pipeline: &FacePipeline, w: &Walk, frames: usize, seed: u64) -> Vec<
                 Ok(photo) => {
                     let f = doorway::frame(photo, &w.subject, &d, walk, i);
                     record.face_box = f.face_box;
-                    match faces_in(pipeline, &f.image) {
+                    match faces_in(door, &f.image) {
                         Ok(faces) => record.faces = faces,
                         Err(e) => record.error = Some(format!("pipeline: {e}")),
                     }
@@ -168,18 +181,21 @@ fn film_one(pipeline: &FacePipeline, w: &Walk, frames: usize, seed: u64) -> Vec<
         .collect()
 }
 
-fn faces_in(pipeline: &FacePipeline, image: &image::RgbImage) -> Result<Vec<SeenFace>, Error> {
-    let faces = pipeline.faces(image)?;
-    let embeddings = pipeline.embed(&faces)?;
-    Ok(faces
+fn faces_in(door: &Door, image: &image::RgbImage) -> Result<Vec<SeenFace>, Error> {
+    let faces = door.pipeline.faces(image)?;
+    let embeddings = door.pipeline.embed(&faces)?;
+    faces
         .iter()
         .zip(embeddings)
-        .map(|(f, e)| SeenFace {
-            bbox: f.detection.bbox,
-            quality: f.quality,
-            embedding: e.to_vec(),
+        .map(|(f, e)| {
+            Ok(SeenFace {
+                bbox: f.detection.bbox,
+                quality: f.quality,
+                embedding: e.to_vec(),
+                live: Some(door.liveness.judge(image, f.detection.bbox)?.real),
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn append(out: &Mutex<std::fs::File>, records: &[FrameRecord]) {

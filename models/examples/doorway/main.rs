@@ -6,7 +6,7 @@
 //!     [--probes probes.jsonl] [--limit N] [--frames N] [--seed 1] [--conditions clean,doorway] \
 //!     [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
 //!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
-//!     [--days 3]
+//!     [--days 3] [--sizes 30,60,120,all [--narrowing D]]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
@@ -16,7 +16,10 @@
 //! first N people of each half (a quick run). The door's gate and thresholds are the shipped
 //! ones (`edge/src/config/default.toml`) unless the command line says otherwise. `--days N` also films N days of walk-ins under
 //! the doorway preset, each day with the next photo, and runs them without and with learning
-//! (`days.rs`). Tables go to stdout, progress to stderr.
+//! (`days.rs`). `--sizes` measures doors that search more than one class, each with the bands
+//! narrowed for its size (`sizes.rs`). Every face filmed is also judged by the liveness
+//! networks, and every wrong "not real" counted (`liveness.rs`). Tables go to stdout,
+//! progress to stderr.
 
 #[path = "../common/faces_cache.rs"]
 mod faces_cache;
@@ -25,9 +28,11 @@ mod bands;
 mod burst;
 mod days;
 mod frames;
+mod liveness;
 mod probes;
 mod report;
 mod school;
+mod sizes;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,7 +44,7 @@ use frames::{Frames, Walk};
 use probes::Probe;
 use report::{Tally, outcome, tally_header, tally_row, walk_frames};
 use rollcall_models::eval::doorway::{Conditions, conditions};
-use rollcall_models::matching::{MatchMode, Thresholds};
+use rollcall_models::matching::{MatchMode, NARROWING_PER_DOUBLING, Thresholds};
 use rollcall_models::quality::QualityGate;
 use school::School;
 
@@ -53,13 +58,15 @@ struct Args {
     conditions: Vec<(&'static str, Conditions)>,
     door: Door,
     days: usize,
+    sizes: Vec<sizes::Size>,
+    narrowing: f32,
 }
 
 const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--probes FILE] \
                      [--limit N] [--frames N] [--seed N] [--conditions a,b] \
                      [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D \
                      --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
-                     [--days N]";
+                     [--days N] [--sizes 30,60,120,all [--narrowing D]]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -126,6 +133,11 @@ fn parse() -> Result<Args, Error> {
             frames,
         },
         days: number("--days", 1.0)? as usize,
+        sizes: value("--sizes")
+            .map(|list| sizes::Size::parse(list))
+            .transpose()?
+            .unwrap_or_default(),
+        narrowing: number("--narrowing", NARROWING_PER_DOUBLING.into())? as f32,
     })
 }
 
@@ -157,6 +169,18 @@ fn main() -> Result<(), Error> {
     distances(&all_probes, args.door.thresholds.confident);
     let names: Vec<&'static str> = args.conditions.iter().map(|c| c.0).collect();
     bands::table(&halves, &frames, &args.door, &names, args.seed);
+    liveness::table(&halves, &frames, &args.door, &names, args.seed);
+    if !args.sizes.is_empty() {
+        sizes::tables(
+            &halves,
+            &frames,
+            &args.door,
+            &names,
+            &args.sizes,
+            args.narrowing,
+            args.seed,
+        );
+    }
     if let Some(file) = &args.probes {
         write_probes(file, &all_probes)?;
     }

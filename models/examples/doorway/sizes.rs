@@ -5,11 +5,11 @@
 //!
 //! 1. the nearest wrong Confident name of each grade with every band open (as `bands.rs`):
 //!    how close an impostor comes as the search grows;
-//! 2. the door's outcomes, every condition, 5-frame walk-ins, with the bands
-//!    [`Thresholds::for_searched`] gives that size.
+//! 2. the door's outcomes, every condition, 5-frame walk-ins, with the bands narrowed for that
+//!    size by `--narrowing` per doubling (default: the shipped [`Thresholds::for_searched`]).
 //!
 //! Then the tail of the impostor distances (each walk-in's person against every student not
-//! theirs, calibration half), which says how fast the bands must narrow: a stranger searched
+//! theirs, both halves), which says how fast the bands must narrow: a stranger searched
 //! against N students is named with chance about N·F(band), F the share of impostor distances
 //! below the band, so the band that keeps that chance fixed has F(band(N)) = F(band(30))·30/N.
 
@@ -58,12 +58,13 @@ pub fn tables(
     door: &Door,
     conditions: &[&'static str],
     sizes: &[Size],
+    step: f32,
     seed: u64,
 ) {
     println!(
-        "\n## Bands for the size of the search ({NARROWING_PER_DOUBLING} narrower per doubling past {CALIBRATED_SEARCH})"
+        "\n## Bands for the size of the search ({step} narrower per doubling past {CALIBRATED_SEARCH}; shipped: {NARROWING_PER_DOUBLING})"
     );
-    nearest_table(halves, frames, door, conditions, sizes, seed);
+    nearest_table(halves, frames, door, conditions, sizes, step, seed);
     for (half, school) in halves {
         println!(
             "\n### {half}, a {}-frame walk-in, by students searched\n",
@@ -73,7 +74,7 @@ pub fn tables(
         for &size in sizes {
             let school = school.searching(size.of(school));
             let at_size = Door {
-                thresholds: door.thresholds.for_searched(school.searched()),
+                thresholds: door.thresholds.narrowed_for(school.searched(), step),
                 ..*door
             };
             for &condition in conditions {
@@ -82,7 +83,7 @@ pub fn tables(
             }
         }
     }
-    tail_table(&halves[0].1, frames, door, conditions, seed);
+    tail_table(halves, frames, door, conditions, step, seed);
 }
 
 /// Per size and grade: the band given, and the nearest wrong name with every band open.
@@ -92,6 +93,7 @@ fn nearest_table(
     door: &Door,
     conditions: &[&'static str],
     sizes: &[Size],
+    step: f32,
     seed: u64,
 ) {
     let open = Door {
@@ -126,7 +128,7 @@ fn nearest_table(
             })
             .collect();
         let searched = size.of(&halves[0].1);
-        let given = door.thresholds.for_searched(searched);
+        let given = door.thresholds.narrowed_for(searched, step);
         for (i, (name, band)) in [("good", given.confident), ("weak", given.confident_weak)]
             .into_iter()
             .enumerate()
@@ -176,23 +178,27 @@ fn tally(school: &School, frames: &Frames, door: &Door, condition: &str, seed: u
     t
 }
 
-/// The impostor distances' lower tail (calibration half, good faces of every walk-in's
-/// records): the band each size needs for the chance of naming a stranger to stay what it is
-/// at [`CALIBRATED_SEARCH`] with the shipped band.
+/// The impostor distances' lower tail (both halves, good faces of every walk-in's records):
+/// the band each size needs for the chance of naming a stranger to stay what it is at
+/// [`CALIBRATED_SEARCH`] with the shipped band.
 fn tail_table(
-    school: &School,
+    halves: &[(&str, School)],
     frames: &Frames,
     door: &Door,
     conditions: &[&'static str],
+    step: f32,
     seed: u64,
 ) {
-    let mut impostors = impostor_distances(school, frames, door, conditions, seed);
+    let mut impostors: Vec<f32> = halves
+        .iter()
+        .flat_map(|(_, school)| impostor_distances(school, frames, door, conditions, seed))
+        .collect();
     impostors.sort_by(f32::total_cmp);
     let below = |d: f32| impostors.partition_point(|&x| x <= d);
     let band = door.thresholds.confident;
     let at_band = below(band);
     println!(
-        "\nImpostor distances (calibration, good faces, {} frames, every condition): {} pairs, {at_band} within the band {band:.3} (F = {:.2e})\n",
+        "\nImpostor distances (both halves, good faces, {} frames, every condition): {} pairs, {at_band} within the band {band:.3} (F = {:.2e})\n",
         door.frames,
         impostors.len(),
         at_band as f64 / impostors.len().max(1) as f64,
@@ -212,7 +218,7 @@ fn tail_table(
             "| {n} | {needed:.3} | {:.3} | {:.4} | {:.3} |",
             band - needed,
             (band - needed) / doublings,
-            door.thresholds.for_searched(n).confident,
+            door.thresholds.narrowed_for(n, step).confident,
         );
     }
 }
