@@ -16,9 +16,9 @@ use crate::school::School;
 pub const SAFETY_GAP: f32 = 0.01;
 
 /// A Confident name given wrongly with every band open.
-struct Impostor {
-    grade: Grade,
-    distance: f32,
+pub struct Impostor {
+    pub grade: Grade,
+    pub distance: f32,
     who: String,
     condition: &'static str,
 }
@@ -79,8 +79,9 @@ pub fn table(
     }
 }
 
-/// Every wrong Confident name `door` gives in `school`.
-fn impostors(
+/// Every wrong Confident name `door` gives in `school`, from one frame and from the whole
+/// walk-in, under every condition.
+pub fn impostors(
     school: &School,
     frames: &Frames,
     door: &Door,

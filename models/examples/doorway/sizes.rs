@@ -16,6 +16,7 @@
 use rollcall_models::matching::{CALIBRATED_SEARCH, NARROWING_PER_DOUBLING, Thresholds};
 use rollcall_models::quality::Grade;
 
+use crate::bands::impostors;
 use crate::burst::Door;
 use crate::frames::Frames;
 use crate::report::{Outcome, Tally, tally_header, tally_row, walk_frames, walk_in};
@@ -117,12 +118,12 @@ fn nearest_table(
             .iter()
             .map(|(_, s)| {
                 let school = s.searching(size.of(s));
-                let found = wrong_names(&school, frames, &open, conditions, seed);
+                let found = impostors(&school, frames, &open, conditions, seed);
                 [Grade::Good, Grade::Weak].map(|g| {
                     found
                         .iter()
-                        .filter(|(grade, _)| *grade == g)
-                        .map(|(_, d)| *d)
+                        .filter(|i| i.grade == g)
+                        .map(|i| i.distance)
                         .min_by(f32::total_cmp)
                 })
             })
@@ -141,30 +142,6 @@ fn nearest_table(
             );
         }
     }
-}
-
-/// (grade, distance) of every wrong Confident name `door` gives in `school`, from one frame
-/// and from the whole walk-in, under every condition.
-fn wrong_names(
-    school: &School,
-    frames: &Frames,
-    door: &Door,
-    conditions: &[&'static str],
-    seed: u64,
-) -> Vec<(Grade, f32)> {
-    let mut found = Vec::new();
-    for &condition in conditions {
-        for n in [1, door.frames] {
-            for a in &school.arrivals {
-                let Some(walk) = walk_frames(frames, a, condition, n, seed) else {
-                    continue;
-                };
-                let (_, mistake, _) = walk_in(school, a, &walk, door);
-                found.extend(mistake.map(|m| (m.grade, m.distance)));
-            }
-        }
-    }
-    found
 }
 
 fn tally(school: &School, frames: &Frames, door: &Door, condition: &str, seed: u64) -> Tally {
