@@ -133,6 +133,7 @@ pub fn read(pipeline: &FacePipeline, image: &RgbImage) -> Result<Vec<SeenFace>, 
                 Grade::Out => Vec::new(),
                 _ => embeddings.next().map(|e| e.to_vec()).unwrap_or_default(),
             },
+            live: None,
         })
         .collect())
 }
