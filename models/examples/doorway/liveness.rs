@@ -47,7 +47,8 @@ pub fn table(
         for (_, school) in halves {
             count(&mut c, school, frames, door, condition, seed);
         }
-        let pct = |n: usize, of: usize| format!("{:.1} % ({n})", 100.0 * n as f64 / of.max(1) as f64);
+        let pct =
+            |n: usize, of: usize| format!("{:.1} % ({n})", 100.0 * n as f64 / of.max(1) as f64);
         println!(
             "| {condition} | {} | {} | {} | {} | {} | {} |",
             c.walk_ins,
@@ -60,14 +61,7 @@ pub fn table(
     }
 }
 
-fn count(
-    c: &mut Count,
-    school: &School,
-    frames: &Frames,
-    door: &Door,
-    condition: &str,
-    seed: u64,
-) {
+fn count(c: &mut Count, school: &School, frames: &Frames, door: &Door, condition: &str, seed: u64) {
     for a in &school.arrivals {
         let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) else {
             continue;
