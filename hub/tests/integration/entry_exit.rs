@@ -31,6 +31,7 @@ async fn seen(door: &mut Door, room: &str, student: &str, at: i64, direction: Op
     let record = AttendanceRecord {
         room: room.into(),
         direction,
+        liveness: None,
         ..common::record(door.device, Decision::Confident, &[(student, 0.3)], at)
     };
     door.publish(Channel::Records, &Message::Record(record.clone()))

@@ -240,6 +240,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let sent = AttendanceRecord {
         clock: ClockSync::Unsynchronised,
         direction: None,
+        liveness: None,
         ..record(device, Some(&school.students[0]))
     };
     let stranger = record(device, None);

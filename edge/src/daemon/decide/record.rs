@@ -79,6 +79,7 @@ pub fn build(
         },
         clock,
         direction: Some(origin.direction),
+        liveness: None,
     }
 }
 
