@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::hub::{self, Hub, enrol};
 use common::{Daemon, config, outbox_depth, photos_of, replay_dir, school_zone, wait_for};
 use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_edge::config::LIVENESS_BY_DEFAULT;
 use rollcall_shared::{ClockSync, Decision, GalleryVersion, UnknownFaces};
 
 const ENROLLED: &str = "Abdullah_Gul";
@@ -95,11 +96,20 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         known.thumbnail.is_none(),
         "Confident records carry no thumbnail"
     );
+    // The real networks judged the real face of the person the door marked (when liveness is
+    // on, as it is by default); nobody else is judged.
+    assert_eq!(
+        known.liveness.map(|l| l.live),
+        LIVENESS_BY_DEFAULT.then_some(true),
+        "{:?}",
+        known.liveness
+    );
     let unknown = records
         .iter()
         .find(|r| r.decision == Decision::Unknown)
         .expect("an Unknown record");
     assert_eq!(unknown.quality.frames, 1);
+    assert_eq!(unknown.liveness, None, "only a face the door would mark is judged");
     assert!(
         unknown
             .thumbnail
@@ -120,9 +130,10 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         );
     }
     eprintln!(
-        "distances: enrolled {:.3}, stranger best {:.3}",
+        "distances: enrolled {:.3}, stranger best {:.3}; liveness of the enrolled {:?}",
         known.candidates[0].distance,
-        unknown.candidates.first().map_or(f32::NAN, |c| c.distance)
+        unknown.candidates.first().map_or(f32::NAN, |c| c.distance),
+        known.liveness
     );
 }
 
