@@ -109,7 +109,10 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         .find(|r| r.decision == Decision::Unknown)
         .expect("an Unknown record");
     assert_eq!(unknown.quality.frames, 1);
-    assert_eq!(unknown.liveness, None, "only a face the door would mark is judged");
+    assert_eq!(
+        unknown.liveness, None,
+        "only a face the door would mark is judged"
+    );
     assert!(
         unknown
             .thumbnail
