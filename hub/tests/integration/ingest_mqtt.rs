@@ -555,6 +555,7 @@ async fn a_face_judged_not_live_waits_for_review_flagged_and_the_unit_counts_it(
 
     let (_, devices) = admin.get("/devices").await;
     assert_eq!(devices[0]["not_live_last_7_days"], 1, "{devices}");
+    assert_eq!(metrics(&hub).await["records_not_live"], 1);
     hub.clock.advance(Duration::from_secs(8 * 86_400));
     // A week on, the admin's sign-in has run out too.
     let (_, devices) = hub.admin().await.get("/devices").await;
