@@ -220,9 +220,7 @@ impl Burst<'_> {
         );
         (decision, student)
     }
-}
 
-impl Burst<'_> {
     /// A face the door would mark, judged on the person's best frame: one judged not live is
     /// Uncertain (counted, logged). Other decisions are not judged; a judge that fails leaves
     /// the decision as it was, unjudged, and says so.
