@@ -32,7 +32,10 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
     let stranger = photos_of(STRANGER)[0].clone();
     let replay = replay_dir(&[probe.clone(), stranger]);
     let data = tempfile::tempdir().unwrap();
-    let config = config(data.path(), replay.path(), broker.addr().port(), &[]);
+    let mut config = config(data.path(), replay.path(), broker.addr().port(), &[]);
+    // Liveness is off by default (LIVENESS_BY_DEFAULT); this door turns it on, so the real
+    // networks judge the real faces it marks.
+    config.liveness.enabled = true;
     let daemon = Daemon::start(config, None);
 
     wait_for("gallery v1 in a heartbeat", Duration::from_secs(60), || {
@@ -95,11 +98,23 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         known.thumbnail.is_none(),
         "Confident records carry no thumbnail"
     );
+    // The real networks judged the real face of the person the door marked; nobody else is
+    // judged.
+    assert_eq!(
+        known.liveness.map(|l| l.live),
+        Some(true),
+        "{:?}",
+        known.liveness
+    );
     let unknown = records
         .iter()
         .find(|r| r.decision == Decision::Unknown)
         .expect("an Unknown record");
     assert_eq!(unknown.quality.frames, 1);
+    assert_eq!(
+        unknown.liveness, None,
+        "only a face the door would mark is judged"
+    );
     assert!(
         unknown
             .thumbnail
@@ -120,9 +135,10 @@ async fn an_enrolled_face_is_confident_and_a_stranger_unknown() {
         );
     }
     eprintln!(
-        "distances: enrolled {:.3}, stranger best {:.3}",
+        "distances: enrolled {:.3}, stranger best {:.3}; liveness of the enrolled {:?}",
         known.candidates[0].distance,
-        unknown.candidates.first().map_or(f32::NAN, |c| c.distance)
+        unknown.candidates.first().map_or(f32::NAN, |c| c.distance),
+        known.liveness
     );
 }
 

@@ -143,7 +143,7 @@ const TABLES: &[Table] = &[
             named and what a teacher decided",
         sql: "SELECT id, source, device_id, taken_by, room, captured_at, received_at, model,
                 gallery_version, candidates, decision, status, final_student, reviewed_by,
-                reviewed_at, clock_synchronised
+                reviewed_at, clock_synchronised, live, live_score
             FROM records ORDER BY captured_at, id",
         postgres: None,
     },

@@ -15,6 +15,7 @@ pub mod embedding;
 pub mod gallery;
 pub mod ids;
 pub mod invalid;
+pub mod liveness;
 pub mod message;
 pub mod provisioning;
 pub mod record;
@@ -32,6 +33,7 @@ pub use gallery::{
     GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,
 };
 pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
+pub use liveness::LivenessCheck;
 pub use message::{DeviceCommand, GalleryRequest, MAX_IN_FLIGHT, Message, RecordAck};
 pub use provisioning::{BrokerAccess, ProvisionRequest, Provisioned, ProvisioningCode};
 pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};

@@ -6,6 +6,7 @@ use crate::direction::Direction;
 pub use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
 use crate::invalid::Invalid;
+use crate::liveness::LivenessCheck;
 use crate::status::ClockSync;
 use crate::time::UnixMillis;
 
@@ -133,6 +134,9 @@ pub struct AttendanceRecord {
     /// version-4 unit, which does not know). The hub stores the direction its registry has
     /// for the device, as it does the room.
     pub direction: Option<Direction>,
+    /// The unit's liveness check of the best face (protocol 6; `None`: not checked, see
+    /// [`LivenessCheck`]). A face judged not live is never Confident.
+    pub liveness: Option<LivenessCheck>,
 }
 
 impl AttendanceRecord {
@@ -145,6 +149,12 @@ impl AttendanceRecord {
         self.validate_candidates()?;
         if let Some(t) = &self.thumbnail {
             t.validate()?;
+        }
+        if let Some(l) = &self.liveness {
+            l.validate()?;
+            if l.suspects_spoof() && self.decision == Decision::Confident {
+                return Err(Invalid::new("a face judged not live cannot be Confident"));
+            }
         }
         let q = &self.quality;
         if ![q.face_px, q.sharpness, q.detector_score, q.yaw_deg]

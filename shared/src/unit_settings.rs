@@ -221,6 +221,12 @@ pub const SETTABLE: &[Settable] = &[
         about: "the red lamp blinks after the hub is out of reach this long",
     },
     Settable {
+        key: "liveness.enabled",
+        kind: Kind::Flag,
+        about: "check each face about to be marked for a photo or a phone screen; one judged \
+                not live goes to a teacher, flagged",
+    },
+    Settable {
         key: "device.direction",
         kind: Kind::Choice(&["in", "out", "both"]),
         about: "which way the camera faces: set with the unit on the Devices page",

@@ -46,6 +46,10 @@ pub fn record() -> AttendanceRecord {
         },
         clock: ClockSync::Unsynchronised,
         direction: Some(Direction::In),
+        liveness: Some(LivenessCheck {
+            live: false,
+            real_score: 0.25,
+        }),
     }
 }
 
@@ -65,11 +69,11 @@ pub fn status() -> DeviceStatus {
     }
 }
 
-/// `m` as a version-4 reader gets it: a record without its direction.
-pub fn as_version_4(m: Message) -> Message {
+/// `m` as a version-5 reader gets it: a record without its liveness check.
+pub fn as_version_5(m: Message) -> Message {
     match m {
         Message::Record(r) => Message::Record(AttendanceRecord {
-            direction: None,
+            liveness: None,
             ..r
         }),
         other => other,
@@ -132,12 +136,6 @@ pub fn all() -> Vec<(&'static str, Message)> {
                 unknown_faces: UnknownFaces::Discard,
             }),
         ),
-    ]
-}
-
-/// The variants version 4 did not have, in tag order.
-pub fn since_version_5() -> Vec<(&'static str, Message)> {
-    vec![
         (
             "unit-settings",
             Message::UnitSettings(UnitSettings {

@@ -4,42 +4,14 @@
 mod samples;
 
 use rollcall_shared::{
-    DecodeError, Envelope, Limits, Message, PROTOCOL_VERSION, decode, decode_envelope, encode,
-    encode_as,
+    Decision, DecodeError, Envelope, Limits, LivenessCheck, Message, PROTOCOL_VERSION, decode,
+    decode_envelope, encode, encode_as,
 };
 
 const BIG: Limits = Limits::FROM_HUB;
 
-/// The encoding of each sample message in protocol version 4, which door units not yet
+/// The encoding of each sample message in protocol version 5, which door units not yet
 /// upgraded speak. A change here breaks every such unit: never change a line.
-const GOLDEN_V4: &[(&str, &str)] = &[
-    (
-        "record",
-        "0400100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302",
-    ),
-    (
-        "status",
-        "04011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d0120103",
-    ),
-    ("offline", "04021002020202020202020202020202020202"),
-    (
-        "gallery-request",
-        "040310020202020202020202020202020202020701",
-    ),
-    (
-        "ack",
-        "04040210010101010101010101010101010101011006060606060606060606060606060606",
-    ),
-    (
-        "gallery",
-        "040512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
-    ),
-    ("command", "040600"),
-    ("site", "04070d4575726f70652f4c6f6e646f6e00"),
-];
-
-/// The encoding of each sample message in protocol version 5: only ever add lines for new
-/// variants.
 const GOLDEN_V5: &[(&str, &str)] = &[
     (
         "record",
@@ -71,6 +43,42 @@ const GOLDEN_V5: &[(&str, &str)] = &[
     (
         "settings-report",
         "050910020202020202020202020202020202020201031c62757273742e6672616d65733a2037302069732061626f7665203230",
+    ),
+];
+
+/// The encoding of each sample message in protocol version 6: only ever add lines for new
+/// variants.
+const GOLDEN_V6: &[(&str, &str)] = &[
+    (
+        "record",
+        "0600100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302010001000000803e",
+    ),
+    (
+        "status",
+        "06011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d0120103",
+    ),
+    ("offline", "06021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "060310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "06040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "060512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
+    ),
+    ("command", "060600"),
+    ("site", "06070d4575726f70652f4c6f6e646f6e00"),
+    (
+        "unit-settings",
+        "060803135b62757273745d0a6672616d6573203d20370a",
+    ),
+    (
+        "settings-report",
+        "060910020202020202020202020202020202020201031c62757273742e6672616d65733a2037302069732061626f7665203230",
     ),
 ];
 
@@ -124,26 +132,13 @@ fn check_golden(
 }
 
 #[test]
-fn golden_bytes_pin_version_4_which_door_units_not_yet_upgraded_speak() {
-    check_golden(4, GOLDEN_V4, samples::all(), samples::as_version_4);
+fn golden_bytes_pin_version_5_which_door_units_not_yet_upgraded_speak() {
+    check_golden(5, GOLDEN_V5, samples::all(), samples::as_version_5);
 }
 
 #[test]
-fn golden_bytes_pin_version_5() {
-    let mut every = samples::all();
-    every.extend(samples::since_version_5());
-    check_golden(5, GOLDEN_V5, every, |m| m);
-}
-
-#[test]
-fn messages_version_4_did_not_have_are_not_written_in_it() {
-    for (name, message) in samples::since_version_5() {
-        let refused = encode_as(4, &message, BIG).unwrap_err();
-        assert_eq!(
-            refused.to_string(),
-            format!("protocol version 4 has no {name} message")
-        );
-    }
+fn golden_bytes_pin_version_6() {
+    check_golden(6, GOLDEN_V6, samples::all(), |m| m);
 }
 
 #[test]
@@ -165,10 +160,10 @@ fn the_protocol_version_is_the_first_byte_and_only_known_versions_are_read() {
 }
 
 #[test]
-fn what_only_version_5_carries_reaches_a_version_4_reader_without_it() {
+fn what_only_version_6_carries_reaches_a_version_5_reader_without_it() {
     for (_, message) in samples::all() {
-        let old = decode(&encode_as(4, &message, BIG).unwrap(), BIG).unwrap();
-        assert_eq!(old, samples::as_version_4(message.clone()));
+        let old = decode(&encode_as(5, &message, BIG).unwrap(), BIG).unwrap();
+        assert_eq!(old, samples::as_version_5(message.clone()));
         assert_eq!(
             decode(&encode(&message, BIG).unwrap(), BIG).unwrap(),
             message
@@ -177,19 +172,19 @@ fn what_only_version_5_carries_reaches_a_version_4_reader_without_it() {
 }
 
 #[test]
-fn version_3_is_no_longer_read_and_says_which_versions_are() {
-    let mut bytes = encode_as(4, &samples::all()[2].1, BIG).unwrap();
-    bytes[0] = 3;
+fn version_4_is_no_longer_read_and_says_which_versions_are() {
+    let mut bytes = encode_as(5, &samples::all()[2].1, BIG).unwrap();
+    bytes[0] = 4;
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err,
         DecodeError::UnsupportedVersion {
-            got: 3,
+            got: 4,
             supported: PROTOCOL_VERSION
         }
     );
-    assert!(err.to_string().contains("speaks 4 to 5"), "{err}");
-    assert!(encode_as(3, &samples::all()[2].1, BIG).is_err());
+    assert!(err.to_string().contains("speaks 5 to 6"), "{err}");
+    assert!(encode_as(4, &samples::all()[2].1, BIG).is_err());
 }
 
 #[test]
@@ -275,21 +270,42 @@ fn trailing_garbage_and_invalid_contents_are_refused() {
     record.embedding.0[0] = 0.0;
     record.candidates.reverse();
     assert!(
-        encode(&Message::Record(record), BIG).is_err(),
+        encode(&Message::Record(record.clone()), BIG).is_err(),
         "candidates out of order"
     );
 }
 
 #[test]
+fn a_face_judged_not_live_is_never_a_confident_record_on_the_wire() {
+    let mut record = samples::record();
+    record.decision = Decision::Confident;
+    let flagged = encode(&Message::Record(record.clone()), BIG).unwrap_err();
+    assert!(flagged.to_string().contains("not live"), "{flagged}");
+    record.liveness = Some(LivenessCheck {
+        live: true,
+        real_score: 0.9,
+    });
+    assert!(encode(&Message::Record(record.clone()), BIG).is_ok());
+    record.liveness = Some(LivenessCheck {
+        live: true,
+        real_score: 1.5,
+    });
+    assert!(
+        encode(&Message::Record(record), BIG).is_err(),
+        "score above 1"
+    );
+}
+
+#[test]
 fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
-    // Version 4, tag Record, then a record id whose varint length claims about 2^34 bytes.
-    let bytes = [4u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
+    // Version 5, tag Record, then a record id whose varint length claims about 2^34 bytes.
+    let bytes = [5u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
     assert!(matches!(
         decode(&bytes, BIG),
         Err(DecodeError::Malformed(_))
     ));
-    // A version-4 status whose last-error string claims more bytes than the payload holds.
-    let mut status = encode_as(4, &samples::all()[1].1, BIG).unwrap();
+    // A version-5 status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode_as(5, &samples::all()[1].1, BIG).unwrap();
     let error = b"broker unreachable";
     let at = status
         .windows(error.len())
@@ -300,14 +316,14 @@ fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
     assert!(decode(&status, BIG).is_err());
 }
 
-/// A version-4 record of the samples as it would be with an embedding of four values. It
+/// A version-5 record of the samples as it would be with an embedding of four values. It
 /// differs from the golden record only in the embedding's length prefix (4, not 128) and the
 /// missing zeros: the encoding is the same, the length is refused where the record is decoded.
-const SHORT_EMBEDDING_RECORD_V4: &str = "0400100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302";
+const SHORT_EMBEDDING_RECORD_V5: &str = "0500100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003020100";
 
 #[test]
 fn an_embedding_of_another_length_is_refused_on_decoding_saying_so() {
-    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V4).unwrap();
+    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V5).unwrap();
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -59,6 +59,7 @@ pub fn sample_record(
         },
         clock: rollcall_shared::ClockSync::Unknown,
         direction: Some(rollcall_shared::Direction::Both),
+        liveness: None,
     }
 }
 

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_27,
     MIGRATION_28,
     MIGRATION_29,
+    MIGRATION_30,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -298,6 +299,15 @@ CREATE TABLE unit_settings_state (
 /// that both engines end with the same schema); SQLite has had it since schema 28.
 const MIGRATION_29: &str = "
 -- Nothing to do on SQLite.
+";
+
+/// Protocol 6: the door unit's liveness check of a record's face: whether it was judged live
+/// (0: a possible photo or screen) and the probability that it is real; both NULL when the
+/// face was not checked (a class photo's, an older unit's, or one that was no Confident
+/// match).
+const MIGRATION_30: &str = "
+ALTER TABLE records ADD COLUMN live INTEGER CHECK (live IN (0, 1));
+ALTER TABLE records ADD COLUMN live_score REAL CHECK (live_score BETWEEN 0 AND 1);
 ";
 
 /// The schema version this build brings a database to.

@@ -8,8 +8,8 @@ use std::ops::ControlFlow;
 
 use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
-    AttendanceRecord, Candidate, Decision, DeviceId, Direction, Embedding, RecordId, StudentId,
-    UnixMillis,
+    AttendanceRecord, Candidate, Decision, DeviceId, Direction, Embedding, LivenessCheck, RecordId,
+    StudentId, UnixMillis,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +26,8 @@ pub const LATEST_MS: i64 = 7_258_118_399_999;
 // A resent record is ignored; a row breaking a CHECK is an error, not silently dropped.
 const INSERT: &str = "INSERT INTO records (id, device_id, room, captured_at,
     received_at, model, gallery_version, embedding, candidates, decision, thumbnail, quality,
-    status, final_student, clock_synchronised, direction)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    status, final_student, clock_synchronised, direction, live, live_score)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
     ON CONFLICT (id) DO NOTHING";
 // A class photo's face: no device, no gallery version (0), the user who took it.
 const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room, captured_at,
@@ -36,7 +36,11 @@ const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room
     VALUES (?1, 'class_photo', ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
     decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
-    reviewed_by, reviewed_at, clock_synchronised, source, taken_by, direction FROM records";
+    reviewed_by, reviewed_at, clock_synchronised, source, taken_by, direction, live, live_score
+    FROM records";
+// Door records judged not live since ?1, per unit.
+const NOT_LIVE_BY_DEVICE: &str = "SELECT device_id, COUNT(*) AS n FROM records
+    WHERE live = 0 AND captured_at >= ?1 AND device_id IS NOT NULL GROUP BY device_id";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5 WHERE id = ?1";
 // The key scans read only the covering indexes of migration 3, newest first, a page (?2, or
@@ -161,6 +165,9 @@ pub struct RecordView {
     /// Whether the door unit's clock was synchronised when it captured this (`None`: it could
     /// not tell): when `false`, `captured_at` may be wrong.
     pub clock_synchronised: Option<bool>,
+    /// The door unit's liveness check of the face (`None`: not checked). `live: false` is a
+    /// possible photo or screen.
+    pub liveness: Option<LivenessCheck>,
 }
 
 fn from_row(r: &Row) -> ReadResult<RecordView> {
@@ -195,7 +202,30 @@ fn from_row(r: &Row) -> ReadResult<RecordView> {
         reviewed_by: r.get("reviewed_by")?,
         reviewed_at: r.get("reviewed_at")?,
         clock_synchronised: r.get("clock_synchronised")?,
+        liveness: liveness(r.get("live")?, r.get("live_score")?),
     })
+}
+
+/// The check a row holds: both columns, or none.
+fn liveness(live: Option<bool>, score: Option<f64>) -> Option<LivenessCheck> {
+    Some(LivenessCheck {
+        live: live?,
+        real_score: score? as f32,
+    })
+}
+
+/// How many door records each unit sent since `since` whose face was judged not live.
+pub fn not_live_by_device(
+    sql: &dyn Sql,
+    since: UnixMillis,
+) -> Result<std::collections::HashMap<DeviceId, u64>, StoreError> {
+    let rows = sql.rows(NOT_LIVE_BY_DEVICE, params![since])?;
+    let mut counts = std::collections::HashMap::new();
+    for r in &rows {
+        let device: DeviceId = id_col(r, "device_id")?;
+        counts.insert(device, r.get::<i64>("n")?.max(0) as u64);
+    }
+    Ok(counts)
 }
 
 /// The candidates of `record` as stored (JSON).
@@ -274,6 +304,8 @@ pub fn insert_with(
             standing.final_student.map(|s| s.to_string()),
             record.clock.as_option(),
             record.direction.unwrap_or_default().as_str(),
+            record.liveness.map(|l| l.live),
+            record.liveness.map(|l| f64::from(l.real_score)),
         ],
     )?;
     Ok(added == 1)

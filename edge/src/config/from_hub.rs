@@ -29,6 +29,8 @@ struct FromHub {
     indicator: Indicator,
     #[serde(default)]
     device: Device,
+    #[serde(default)]
+    liveness: Liveness,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +82,12 @@ struct Indicator {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Liveness {
+    enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Device {
     direction: Option<Direction>,
 }
@@ -120,6 +128,7 @@ pub fn with_hub_settings(base: &EdgeConfig, toml: &str) -> Result<EdgeConfig, St
     set(&mut c.indicator.lamps, hub.indicator.lamps);
     set(&mut c.indicator.offline_after, hub.indicator.offline_after);
     set(&mut c.device.direction, hub.device.direction);
+    set(&mut c.liveness.enabled, hub.liveness.enabled);
     c.validate().map_err(|e| match e {
         rollcall_runtime::ConfigError::Invalid(problems) => problems.join("; "),
         other => other.to_string(),
@@ -190,6 +199,9 @@ mod tests {
         );
         assert_eq!((c.burst.frames, c.indicator.lamps), (7, false));
         assert_eq!(c.device.direction, Direction::In);
+        let flipped = format!("[liveness]\nenabled = {}\n", !base.liveness.enabled);
+        let c = with_hub_settings(&base, &flipped).unwrap();
+        assert_eq!(c.liveness.enabled, !base.liveness.enabled);
         assert_eq!(c.broker.url, base.broker.url);
 
         let looser = with_hub_settings(&base, "[matching]\nconfident = 0.5\n").unwrap_err();

@@ -19,8 +19,8 @@ use rollcall_runtime::ConfigError;
 pub use from_hub::with_hub_settings;
 pub use schema::{
     BrokerConfig, BurstConfig, CameraConfig, DeviceConfig, Edge, EdgeConfig, Exposure, GpioConfig,
-    IndicatorConfig, MatchingConfig, OutboxConfig, Pull, RpicamConfig, SAME_STRANGER, StatusConfig,
-    TriggerConfig,
+    IndicatorConfig, LIVENESS_BY_DEFAULT, LivenessConfig, MatchingConfig, OutboxConfig, Pull,
+    RpicamConfig, SAME_STRANGER, StatusConfig, TriggerConfig,
 };
 pub use secrets::Secrets;
 pub use url::{BrokerUrl, UrlError};

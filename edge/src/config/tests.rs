@@ -24,6 +24,16 @@ fn the_default_config_parses_and_validates() {
 }
 
 #[test]
+fn liveness_is_the_builds_default_unless_the_file_says() {
+    let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
+    assert_eq!(config.liveness.enabled, LIVENESS_BY_DEFAULT);
+    let said = format!("[liveness]\nenabled = {}\n", !LIVENESS_BY_DEFAULT);
+    let text = DEFAULT_CONFIG.replace("[liveness]\n", &said);
+    let config = load_str(&text, "said", no_env()).unwrap();
+    assert_eq!(config.liveness.enabled, !LIVENESS_BY_DEFAULT);
+}
+
+#[test]
 fn the_default_config_is_the_doors_shipped_calibration() {
     // The hub judges class photos by the same values (`rollcall_models`' one definition).
     let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();

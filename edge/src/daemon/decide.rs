@@ -1,6 +1,7 @@
 //! Decide: one burst of frames becomes attendance records. [`people`] runs the faces through the
 //! [`recognizer`], matches them against the [`gallery`] (narrowed by the timetable), decides,
-//! applies the [`cooldown`] and builds each [`record`].
+//! has the [`liveness`] judge look at each face it would mark, applies the [`cooldown`] and
+//! builds each [`record`].
 //!
 //! Synchronous, on the pipeline thread. It must not write SQLite, talk to the network or
 //! change the gallery: the worker hands its records to the outbox, and the gallery it reads
@@ -8,6 +9,7 @@
 
 pub mod cooldown;
 pub mod gallery;
+pub mod liveness;
 pub mod people;
 pub mod recognizer;
 pub mod record;

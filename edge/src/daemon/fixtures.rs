@@ -36,5 +36,6 @@ pub fn record(decision: Decision, thumb: usize) -> AttendanceRecord {
         },
         clock: ClockSync::Unknown,
         direction: Some(Direction::Both),
+        liveness: None,
     }
 }

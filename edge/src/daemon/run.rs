@@ -101,6 +101,7 @@ fn start(
     let worker = Worker {
         camera: hardware.camera,
         recognizer: hardware.recognizer,
+        liveness: None,
         tuning: tuning_rx,
         cooldown: Cooldown::new(tuned.matching.cooldown, tuned.matching.same_stranger()),
         gallery: gallery_rx,

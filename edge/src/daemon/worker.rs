@@ -18,6 +18,7 @@ use super::capture::trigger::TriggerEvent;
 use super::clock::{ClockState, week_time};
 use super::decide::cooldown::Cooldown;
 use super::decide::gallery::MatchGallery;
+use super::decide::liveness::{self, Judge};
 use super::decide::people::{self, BurstTime};
 use super::decide::recognizer::Recognizer;
 use super::decide::tuning::Tuning;
@@ -33,6 +34,8 @@ pub const THREAD_NAME: &str = "rollcall-pipeline";
 pub struct Worker {
     pub camera: Box<dyn FrameSource>,
     pub recognizer: Box<dyn Recognizer>,
+    /// The liveness judge: loaded at the first burst `[liveness]` wants it, then kept.
+    pub liveness: Option<Box<dyn Judge>>,
     pub tuning: watch::Receiver<Tuning>,
     pub cooldown: Cooldown,
     pub gallery: watch::Receiver<Arc<MatchGallery>>,
@@ -96,9 +99,12 @@ impl Worker {
             Err(e) => return tracing::error!(trigger = ?event.kind, "capture failed: {e}"),
         };
         let gallery = self.gallery.borrow().clone();
+        self.load_judge(tuning.liveness);
+        let judge = self.liveness.as_deref().filter(|_| tuning.liveness);
         let outcome = people::process(
             &frames,
             self.recognizer.as_ref(),
+            judge,
             &gallery,
             &tuning.settings,
             &mut self.cooldown,
@@ -140,10 +146,22 @@ impl Worker {
             cooled_down = outcome.cooled_down,
             frames_disagreed = outcome.disagreed,
             seen_unclear = outcome.unclear,
+            not_live = outcome.not_live,
             committed,
             latency_ms = event.at.elapsed().as_millis() as u64,
             "burst done"
         );
+    }
+
+    /// Loads the liveness judge the first time it is `wanted` (a failure is logged and tried
+    /// again at the next burst; meanwhile faces are not judged).
+    fn load_judge(&mut self, wanted: bool) {
+        if wanted && self.liveness.is_none() {
+            match liveness::load() {
+                Ok(judge) => self.liveness = Some(judge),
+                Err(e) => tracing::error!("faces are not judged for liveness: {e}"),
+            }
+        }
     }
 
     /// Whether `record` is a face that matched nobody and the school keeps no such faces: it

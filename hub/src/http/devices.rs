@@ -19,15 +19,21 @@ use crate::http_state::Hub;
 use crate::provisioning;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::devices::{self, Device};
+use rollcall_store::records;
 use rollcall_store::{Sql, StoreError, unit_settings};
 
-/// A device as the Devices page shows it: what it last reported, and for how long it has been
-/// silent when that is longer than `[devices] silent_after_minutes`.
+/// How far back the Devices page counts the faces a unit judged not live.
+const NOT_LIVE_WINDOW_MS: i64 = 7 * 86_400_000;
+
+/// A device as the Devices page shows it: what it last reported, for how long it has been
+/// silent when that is longer than `[devices] silent_after_minutes`, and how many of its
+/// records in the last 7 days were faces judged not live (a possible photo or screen).
 #[derive(Serialize)]
 struct DeviceView {
     #[serde(flatten)]
     device: Device,
     silent_for_ms: Option<i64>,
+    not_live_last_7_days: u64,
     /// Its settings from the hub: the version, the one in force, the last refused.
     settings: unit_settings::State,
 }
@@ -47,18 +53,21 @@ fn silence(d: &Device, now: UnixMillis, after_ms: i64) -> Option<i64> {
 pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let now = hub.now();
     let after_ms = i64::from(hub.config.devices.silent_after_minutes) * 60_000;
-    let all = hub
-        .read(|c| {
+    let since = UnixMillis(now.0 - NOT_LIVE_WINDOW_MS);
+    let (all, not_live) = hub
+        .read(move |c| {
             let units = devices::list(c)?.into_iter();
-            units
+            let all = units
                 .map(|d| Ok((unit_settings::state(c, d.id)?, d)))
-                .collect::<Result<Vec<_>, StoreError>>()
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok::<_, StoreError>((all, records::not_live_by_device(c, since)?))
         })
         .await?;
     let views: Vec<DeviceView> = all
         .into_iter()
         .map(|(settings, device)| DeviceView {
             silent_for_ms: silence(&device, now, after_ms),
+            not_live_last_7_days: not_live.get(&device.id).copied().unwrap_or(0),
             device,
             settings,
         })

@@ -206,10 +206,16 @@ impl Batch<'_> {
     ) -> Result<&'static str, StoreError> {
         let counted = &mut out.counted;
         Ok(match kept {
-            Kept::Stored { room_corrected } => {
+            Kept::Stored {
+                room_corrected,
+                not_live,
+            } => {
                 counted.push(|m| &m.records_stored);
                 if room_corrected {
                     counted.push(|m| &m.room_corrected);
+                }
+                if not_live {
+                    counted.push(|m| &m.records_not_live);
                 }
                 match learnable && self.learn(tx, id)? {
                     true => {
@@ -292,6 +298,7 @@ impl Batch<'_> {
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;
                 Ok(Kept::Stored {
                     room_corrected: claimed.is_some(),
+                    not_live: record.liveness.is_some_and(|l| l.suspects_spoof()),
                 })
             }
             Ok(false) => Ok(Kept::Duplicate),
@@ -364,6 +371,8 @@ fn may_teach(record: &AttendanceRecord) -> bool {
 enum Kept {
     Stored {
         room_corrected: bool,
+        /// The door unit judged its face not live.
+        not_live: bool,
     },
     /// Stored or held before: a door unit resending after a lost ack.
     Duplicate,

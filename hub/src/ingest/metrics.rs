@@ -18,6 +18,8 @@ pub struct Metrics {
     pub records_quarantined: AtomicU64,
     /// Stored under the registered room rather than the one the door unit claimed.
     pub room_corrected: AtomicU64,
+    /// Stored with a face the door unit judged not live: a possible photo or screen.
+    pub records_not_live: AtomicU64,
     /// Gallery templates learned from Confident captures.
     pub templates_learned: AtomicU64,
     pub acks_sent: AtomicU64,
@@ -45,6 +47,7 @@ pub struct MetricsSnapshot {
     pub records_duplicate: u64,
     pub records_quarantined: u64,
     pub room_corrected: u64,
+    pub records_not_live: u64,
     pub templates_learned: u64,
     pub acks_sent: u64,
     pub status_messages: u64,
@@ -75,6 +78,7 @@ impl Metrics {
             records_duplicate: get(&self.records_duplicate),
             records_quarantined: get(&self.records_quarantined),
             room_corrected: get(&self.room_corrected),
+            records_not_live: get(&self.records_not_live),
             templates_learned: get(&self.templates_learned),
             acks_sent: get(&self.acks_sent),
             status_messages: get(&self.status_messages),

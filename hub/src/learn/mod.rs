@@ -75,7 +75,9 @@ impl Learner<'_> {
     }
 
     /// Whether the face may be learned at all: of the gallery's model, its student's consent
-    /// given, a face the gate takes and not a weak one. `None` (with the reason logged) when not.
+    /// given, not judged not live by the door (a possible photo or screen: a teacher may mark
+    /// the student, but a picture of a picture is no template), a face the gate takes and not
+    /// a weak one. `None` (with the reason logged) when not.
     fn admit(&self, tx: &dyn Sql, face: &Offered<'_>) -> Result<Option<Admitted>, StoreError> {
         let (record, student) = (face.record, face.student);
         if record.model != self.model {
@@ -83,6 +85,10 @@ impl Learner<'_> {
         }
         if !consent::allows(tx, student)? {
             tracing::debug!(record = %record.id, %student, "not learned: no consent given");
+            return Ok(None);
+        }
+        if record.liveness.is_some_and(|l| l.suspects_spoof()) {
+            tracing::debug!(record = %record.id, "not learned: judged not live by the door");
             return Ok(None);
         }
         let quality: Option<FaceQuality> = serde_json::from_value(record.quality.clone()).ok();

@@ -223,7 +223,7 @@ impl Collector for Scraped {
 type Described<T> = (&'static str, &'static str, T);
 
 /// Ingest's counters of records, as counted since the hub started.
-fn record_counters(s: &MetricsSnapshot) -> [Described<u64>; 8] {
+fn record_counters(s: &MetricsSnapshot) -> [Described<u64>; 9] {
     [
         (
             "records_received",
@@ -250,6 +250,11 @@ fn record_counters(s: &MetricsSnapshot) -> [Described<u64>; 8] {
             "room_corrected",
             "Records stored under the device's registered room",
             s.room_corrected,
+        ),
+        (
+            "records_not_live",
+            "Records stored whose face the door unit judged not live (a possible photo or screen)",
+            s.records_not_live,
         ),
         (
             "templates_learned",

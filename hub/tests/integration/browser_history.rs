@@ -46,6 +46,7 @@ async fn a_teacher_reads_a_students_history_from_the_today_page() {
         let r = AttendanceRecord {
             room: "Main gate".into(),
             direction: Some(direction),
+            liveness: None,
             ..common::record(
                 unit["device"]["id"].as_str().unwrap().parse().unwrap(),
                 Decision::Confident,

@@ -31,6 +31,7 @@ async fn seen(door: &mut Door, room: &str, student: &str, at: i64, direction: Op
     let record = AttendanceRecord {
         room: room.into(),
         direction,
+        liveness: None,
         ..common::record(door.device, Decision::Confident, &[(student, 0.3)], at)
     };
     door.publish(Channel::Records, &Message::Record(record.clone()))
@@ -86,9 +87,9 @@ async fn doors_in_and_out_say_who_is_here_and_who_left_a_lesson_early() {
 
     let mut entrance = Door::login(&hub, gate_in, &gate_in_secret).await;
     let mut exit = Door::login(&hub, gate_out, &gate_out_secret).await;
-    // The exit's unit is not upgraded yet: protocol 4 carries no direction; the hub's
-    // registry says it faces out.
-    exit.version = 4;
+    // The exit's unit is one protocol version behind and says no direction (as units before
+    // protocol 5 did); the hub's registry says it faces out.
+    exit.version = OLDEST_VERSION;
     let mut classroom = Door::login(&hub, lab_door, &s.device_secret).await;
     let mut lab_exit = Door::login(&hub, lab_exit, &lab_exit_secret).await;
     let (inward, outward, both) = (

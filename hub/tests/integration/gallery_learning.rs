@@ -151,6 +151,29 @@ async fn approved_faces_and_close_confident_ones_become_templates_and_nothing_el
         1,
         "nothing learned before a review"
     );
+    // A face as close, but judged not live by the door (a photo of Ada held up to it?): the
+    // teacher approves it, yet the face is never learned.
+    let mut held_up = seen(
+        &c,
+        Decision::Uncertain,
+        face(0, 6, 0.30),
+        &[(&c.ada, 0.30), (&c.bo, 1.3)],
+    );
+    held_up.liveness = Some(LivenessCheck {
+        live: false,
+        real_score: 0.05,
+    });
+    send(&mut door, &held_up).await;
+    let (status, body) = c
+        .teacher
+        .post(&format!("/records/{}/approve", held_up.id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        faces(&admin, &c.ada).await.len(),
+        1,
+        "a possible photo or screen is never learned"
+    );
     let (status, body) = c
         .teacher
         .post(&format!("/records/{}/approve", uncertain.id), json!({}))

@@ -199,9 +199,9 @@ async fn through_a_broker_a_units_backlog_cannot_hold_back_another_units_record(
     hub.stop().await;
 }
 
-/// A door unit not yet upgraded speaks protocol version 4: the hub stores what it sends, in
-/// the direction its registry has for the unit (version 4 says none), and answers it in
-/// version 4. A face that matches nobody reaching the hub of a school that discards them is
+/// A door unit not yet upgraded speaks the protocol version before this build's: the hub
+/// stores what it sends, in the direction its registry has for the unit when it says none,
+/// and answers it in its version. A face that matches nobody reaching the hub of a school that discards them is
 /// dropped on arrival and counted beside the unit's own count. After its upgrade it is
 /// answered in the current version, told the school's setting, and its count goes on.
 #[tokio::test]
@@ -216,7 +216,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let school = seed_school(&admin).await;
     let device: DeviceId = school.device.parse().unwrap();
     let mut door = Door::connect(&broker, &hub.site, device).await;
-    door.version = 4;
+    door.version = OLDEST_VERSION;
 
     let status = |clock: ClockSync, unknown_discarded| DeviceStatus {
         device,
@@ -240,6 +240,7 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
     let sent = AttendanceRecord {
         clock: ClockSync::Unsynchronised,
         direction: None,
+        liveness: None,
         ..record(device, Some(&school.students[0]))
     };
     let stranger = record(device, None);
@@ -252,7 +253,10 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
         };
         assert_eq!(ack, Message::Ack(expected), "every record is acknowledged");
     }
-    assert_eq!(door.heard_version, 4, "answered in the version it spoke");
+    assert_eq!(
+        door.heard_version, OLDEST_VERSION,
+        "answered in the version it spoke"
+    );
     let (_, devices) = admin.get("/devices").await;
     assert_eq!(
         (
@@ -261,7 +265,12 @@ async fn a_door_unit_one_protocol_version_behind_is_answered_in_its_version() {
             &devices[0]["clock_synchronised"],
             &devices[0]["unknown_discarded"],
         ),
-        (&json!(4), &json!(1 << 30), &json!(true), &json!(5)),
+        (
+            &json!(OLDEST_VERSION),
+            &json!(1 << 30),
+            &json!(true),
+            &json!(5)
+        ),
         "the unit's own four and the face the hub dropped: {devices}"
     );
     let (_, records) = admin.get("/records").await;
@@ -467,5 +476,89 @@ async fn a_gallery_request_gets_a_snapshot_and_changes_are_pushed_as_deltas() {
     };
     assert_eq!(again.base, None);
     assert_eq!(held.apply(&again).unwrap().entries, held.entries);
+    hub.stop().await;
+}
+
+/// A face the door unit judged not live (a photo or a screen held up to it) arrives as an
+/// Uncertain record carrying the check: it waits for a teacher, flagged, with its face, and
+/// the Devices page counts it for the unit over the last 7 days. A face judged live counts at
+/// once and carries its check too.
+#[tokio::test]
+async fn a_face_judged_not_live_waits_for_review_flagged_and_the_unit_counts_it() {
+    let AtTheDoor {
+        broker: _broker,
+        hub,
+        admin,
+        school,
+        device,
+        mut door,
+    } = at_the_door().await;
+    let (ada, bo) = (&school.students[0], &school.students[1]);
+    let photo = AttendanceRecord {
+        liveness: Some(LivenessCheck {
+            live: false,
+            real_score: 0.125,
+        }),
+        ..common::record(device, Decision::Uncertain, &[(ada, 0.25)], monday_at(9, 1))
+    };
+    let live = AttendanceRecord {
+        liveness: Some(LivenessCheck {
+            live: true,
+            real_score: 0.875,
+        }),
+        ..record(device, Some(bo))
+    };
+    for r in [&photo, &live] {
+        door.publish(Channel::Records, &Message::Record(r.clone()))
+            .await;
+        let ack = door.next(Channel::Acks).await;
+        assert_eq!(
+            ack,
+            Message::Ack(RecordAck {
+                records: vec![r.id]
+            })
+        );
+    }
+
+    let (status, queue) = school.teacher.get("/review").await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    assert_eq!(queue["count"], 1, "{queue}");
+    let card = &queue["records"][0];
+    assert_eq!(card["id"], photo.id.to_string());
+    assert_eq!(
+        (&card["status"], &card["decision"]),
+        (&json!("pending"), &json!("uncertain"))
+    );
+    assert_eq!(
+        card["liveness"],
+        json!({"live": false, "real_score": 0.125})
+    );
+    assert_eq!(card["candidates"][0]["name"], "Ada");
+    let thumbnail = card["thumbnail_url"].as_str().expect("the face to look at");
+    let (status, _, bytes) = school
+        .teacher
+        .bytes(thumbnail.strip_prefix("/api/v1").unwrap())
+        .await;
+    assert_eq!(
+        (status, bytes),
+        (StatusCode::OK, vec![0xFF, 0xD8, 0xFF, 0xD9])
+    );
+    let (_, marked) = admin.get(&format!("/records/{}", live.id)).await;
+    assert_eq!(
+        (&marked["status"], &marked["liveness"]),
+        (
+            &json!("approved"),
+            &json!({"live": true, "real_score": 0.875})
+        ),
+        "{marked}"
+    );
+
+    let (_, devices) = admin.get("/devices").await;
+    assert_eq!(devices[0]["not_live_last_7_days"], 1, "{devices}");
+    assert_eq!(metrics(&hub).await["records_not_live"], 1);
+    hub.clock.advance(Duration::from_secs(8 * 86_400));
+    // A week on, the admin's sign-in has run out too.
+    let (_, devices) = hub.admin().await.get("/devices").await;
+    assert_eq!(devices[0]["not_live_last_7_days"], 0, "a week later");
     hub.stop().await;
 }

@@ -75,6 +75,7 @@ async fn a_drill_lists_who_is_here_and_keeps_who_was_ticked_off() {
     let left = AttendanceRecord {
         room: "Main gate".into(),
         direction: Some(Direction::Out),
+        liveness: None,
         ..common::record(gate, Decision::Confident, &[(&cy, 0.3)], monday_at(9, 3))
     };
     store(&hub, left).await;

@@ -131,6 +131,7 @@ export function render(main) {
         d.model ? h('span', { class: 'hint' }, h('br'), d.model) : null,
         clockOff(d.clock_offset_ms) ? h('p', { class: 'error' }, clockOff(d.clock_offset_ms)) : null,
         d.clock_synchronised === false ? h('p', { class: 'error', title: 'The unit cannot reach a time server: the times it records may drift.' }, 'Clock not synchronised') : null,
+        d.not_live_last_7_days > 0 ? h('p', { class: 'error', title: 'Faces this unit judged not live (a photo or a phone screen held up to it) in the last 7 days: each is a review card, flagged, never a mark.' }, `${d.not_live_last_7_days} possible ${d.not_live_last_7_days === 1 ? 'photo or screen' : 'photos or screens'} (7 days)`) : null,
         d.unknown_discarded > 0 ? h('span', { class: 'hint', title: 'Faces that matched nobody, dropped as the school’s privacy setting asks: only this count is kept.' }, h('br'), `${d.unknown_discarded} unknown ${d.unknown_discarded === 1 ? 'face' : 'faces'} discarded`) : null,
       ),
       h('td', { class: 'row-actions' }, state === 'retired' ? null : actions(d)),

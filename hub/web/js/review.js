@@ -102,6 +102,9 @@ export function render(main, { me, setCount }) {
       record.clock_synchronised === false
         ? h('span', { class: 'tag clock', title: "The door unit's clock was not synchronised: this time may be wrong." }, 'Time uncertain')
         : null,
+      record.liveness && record.liveness.live === false
+        ? h('span', { class: 'tag spoof', title: 'The door unit judged this face not live: look at it. A photo or a phone screen held up to the door is someone marking another student present.' }, 'Possible photo or screen')
+        : null,
     );
     const captured = h(
       'figure',

@@ -341,6 +341,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_27,
     MIGRATION_28,
     MIGRATION_29,
+    MIGRATION_30,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -486,6 +487,12 @@ CREATE TABLE unit_settings_state (
 /// schema 28.
 const MIGRATION_29: &str = "
 ALTER TABLE unit_settings ADD CONSTRAINT unit_settings_settings_check CHECK (json_valid(settings));
+";
+
+/// Schema 30 (SQLite's migration 30): the door unit's liveness check of a record's face.
+const MIGRATION_30: &str = "
+ALTER TABLE records ADD COLUMN live BIGINT CHECK (live IN (0, 1));
+ALTER TABLE records ADD COLUMN live_score DOUBLE PRECISION CHECK (live_score BETWEEN 0 AND 1);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

@@ -181,6 +181,38 @@ fn inserting_the_same_record_twice_stores_it_once() {
 }
 
 #[test]
+fn a_records_liveness_check_is_kept_and_faces_judged_not_live_are_counted_per_unit() {
+    each(|db| {
+        let (door, other) = (device(db), device(db));
+        let mut flagged = record(door, Decision::Uncertain);
+        flagged.liveness = Some(LivenessCheck {
+            live: false,
+            real_score: 0.125,
+        });
+        let mut live = record(door, Decision::Confident);
+        live.liveness = Some(LivenessCheck {
+            live: true,
+            real_score: 0.875,
+        });
+        let unchecked = record(other, Decision::Uncertain);
+        for r in [&flagged, &live, &unchecked] {
+            write(db, |sql| put(sql, r, T + 5)).unwrap();
+        }
+        db.read_blocking(|sql| {
+            assert_eq!(get(sql, flagged.id)?.liveness, flagged.liveness);
+            assert_eq!(get(sql, live.id)?.liveness, live.liveness);
+            assert_eq!(get(sql, unchecked.id)?.liveness, None);
+            let counts = not_live_by_device(sql, ms(T))?;
+            assert_eq!(counts.get(&door), Some(&1));
+            assert_eq!(counts.get(&other), None);
+            assert!(not_live_by_device(sql, ms(T + 2_000))?.is_empty(), "older");
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
 fn confident_records_count_at_once_and_reviews_move_them() {
     each(|db| {
         let r = record(device(db), Decision::Confident);

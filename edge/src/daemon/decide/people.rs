@@ -1,7 +1,9 @@
 //! The people of one burst, start to finish, synchronously on the pipeline thread: frames → faces
 //! → graded by the quality gate → one embedding batch → people (combined across frames) →
 //! match → decide (the band of the person's grade; Confident only when every frame of that
-//! grade agrees) → cooldown → records. No I/O besides the recognizer and the frame source.
+//! grade agrees) → liveness (a face the door would mark, judged on its best frame; one judged
+//! not live, a photo or a screen, is Uncertain and flagged) → cooldown → records. No I/O
+//! besides the recognizer, the liveness judge and the frame source.
 //! The rule of combining and deciding is `rollcall_models::burst`'s, the one the doorway
 //! benchmark measures.
 //!
@@ -16,12 +18,14 @@ use rollcall_models::matching::{Match, MatchMode, Thresholds};
 use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::{Grade, QualityGate};
 use rollcall_shared::{
-    AttendanceRecord, ClockSync, Decision, Embedding, RecordId, StudentId, UnixMillis,
+    AttendanceRecord, ClockSync, Decision, Embedding, LivenessCheck, RecordId, StudentId,
+    UnixMillis,
 };
 use tokio::time::Instant;
 
 use super::cooldown::Cooldown;
 use super::gallery::{MatchGallery, WeekTime};
+use super::liveness::Judge;
 use super::recognizer::{RecognizeError, Recognizer};
 use super::record::{Decided, RecordOrigin, build};
 
@@ -64,12 +68,17 @@ pub struct Outcome {
     pub disagreed: usize,
     /// People seen only in frames the gate turned away (turned, blurred): Uncertain at most.
     pub unclear: usize,
+    /// People the door would have named whose face was judged not live (a photo, a screen):
+    /// asked as Uncertain, flagged.
+    pub not_live: usize,
 }
 
-/// Runs recognition on `frames` (see the module docs).
+/// Runs recognition on `frames` (see the module docs); `liveness` judges the faces the door
+/// would mark (none: they are not judged).
 pub fn process(
     frames: &[RgbImage],
     recognizer: &dyn Recognizer,
+    liveness: Option<&dyn Judge>,
     gallery: &MatchGallery,
     settings: &Settings,
     cooldown: &mut Cooldown,
@@ -82,6 +91,8 @@ pub fn process(
     let people = combine(&observations, settings.same_in_burst);
     outcome.people = people.len();
     let burst = Burst {
+        frames,
+        liveness,
         faces: &faces,
         observations: &observations,
         gallery,
@@ -118,6 +129,8 @@ fn observe(faces: &[Face], embeddings: &[Embedding], seen: Vec<Seen>) -> Vec<Obs
 
 /// One burst's faces and what its people are judged by.
 struct Burst<'a> {
+    frames: &'a [RgbImage],
+    liveness: Option<&'a dyn Judge>,
     faces: &'a [Face],
     observations: &'a [Observation],
     gallery: &'a MatchGallery,
@@ -143,6 +156,7 @@ impl Burst<'_> {
             .search(&embedding, CANDIDATES, self.settings.mode, self.time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
         let (decision, student) = self.decide(person, &matches, outcome);
+        let (decision, liveness) = self.judge_liveness(person, decision, outcome);
         if !cooldown.admit(student, decision, &embedding, self.time.now) {
             tracing::debug!("seen again within the cooldown: no record");
             outcome.cooled_down += 1;
@@ -155,6 +169,7 @@ impl Burst<'_> {
             decision,
             face: &self.faces[person.best()],
             frames: person.members.len(),
+            liveness,
         };
         Ok(Some(build(
             &self.settings.origin,
@@ -201,6 +216,41 @@ impl Burst<'_> {
             "decided"
         );
         (decision, student)
+    }
+
+    /// A face the door would mark, judged on the person's best frame: one judged not live is
+    /// Uncertain (counted, logged). Other decisions are not judged; a judge that fails leaves
+    /// the decision as it was, unjudged, and says so.
+    fn judge_liveness(
+        &self,
+        person: &Person,
+        decision: Decision,
+        outcome: &mut Outcome,
+    ) -> (Decision, Option<LivenessCheck>) {
+        let Some(judge) = self.liveness.filter(|_| decision == Decision::Confident) else {
+            return (decision, None);
+        };
+        let best = person.best();
+        let seen = self.observations.get(best).zip(self.faces.get(best));
+        let Some((frame, face)) = seen.and_then(|(o, f)| Some((self.frames.get(o.frame)?, f)))
+        else {
+            return (decision, None);
+        };
+        match judge.judge(frame, face.detection.bbox) {
+            Ok(check) if check.suspects_spoof() => {
+                outcome.not_live += 1;
+                tracing::info!(
+                    real_score = check.real_score,
+                    "judged not live (a photo or a screen?): sent for review, flagged"
+                );
+                (Decision::Uncertain, Some(check))
+            }
+            Ok(check) => (decision, Some(check)),
+            Err(e) => {
+                tracing::warn!("liveness not judged, the decision stands: {e}");
+                (decision, None)
+            }
+        }
     }
 }
 

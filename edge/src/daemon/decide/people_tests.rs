@@ -1,4 +1,5 @@
-//! `people::process` with a fake recognizer: each frame's pixels say who is in it.
+//! `people::process` with a fake recognizer and a fake liveness judge: each frame's pixels say
+//! who is in it, and whether it is a photo of them.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use rollcall_shared::*;
 
 use super::*;
 use crate::daemon::decide::record::RecordOrigin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Pixel `(i, 0)` of a frame holds the identity code of face `i` (0 = no more faces); a code
 /// of 200 or more is a face too small for the gate, and `50 + c` is person `c` with their head
@@ -139,7 +141,7 @@ fn one_person_in_every_frame_and_a_stranger_make_two_records() {
     let g = gallery(&[(alice, 1), (StudentId::random(), 2)]);
     let frames = [frame(&[1, 9]), frame(&[1]), frame(&[1, 9])];
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
-    let out = process(&frames, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
     assert_eq!((out.faces, out.people, out.records.len()), (5, 2, 2));
     let known = &out.records[0];
     assert_eq!(
@@ -159,7 +161,7 @@ fn one_person_in_every_frame_and_a_stranger_make_two_records() {
     assert!(stranger.thumbnail.is_some());
     assert!(out.records.iter().all(|r| r.validate().is_ok()));
 
-    let again = process(&frames, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    let again = process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
     assert_eq!((again.records.len(), again.cooled_down), (0, 2), "cooldown");
 }
 
@@ -170,6 +172,7 @@ fn faces_failing_the_gate_are_not_embedded_or_recorded() {
     let out = process(
         &[frame(&[201])],
         &Fake,
+        None,
         &g,
         &settings(),
         &mut cooldown,
@@ -185,7 +188,7 @@ fn a_student_seen_only_turned_away_is_asked_about_never_named_nor_lost() {
     let g = gallery(&[(ada, 1)]);
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let turned = [frame(&[51]), frame(&[51]), frame(&[51])];
-    let out = process(&turned, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(&turned, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
     assert_eq!((out.gated_out, out.unclear, out.records.len()), (3, 1, 1));
     let r = &out.records[0];
     assert_eq!(
@@ -199,7 +202,7 @@ fn a_student_seen_only_turned_away_is_asked_about_never_named_nor_lost() {
     // One clear frame is enough: the turned ones join it, and it decides.
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let mixed = [frame(&[51]), frame(&[1]), frame(&[51])];
-    let out = process(&mixed, &Fake, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(&mixed, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
     assert_eq!((out.unclear, out.records.len()), (0, 1));
     assert_eq!(out.records[0].decision, Decision::Confident);
     assert_eq!(out.records[0].quality.frames, 3);
@@ -212,6 +215,7 @@ fn an_empty_gallery_makes_unknowns() {
     let out = process(
         &[frame(&[1])],
         &Fake,
+        None,
         &g,
         &settings(),
         &mut cooldown,
@@ -231,7 +235,7 @@ fn a_person_whose_frames_name_different_students_is_asked_not_named() {
     let run = |codes: [u8; 4]| {
         let frames = codes.map(|c| frame(&[c]));
         let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
-        process(&frames, &Fake, &g, &settings(), &mut cooldown, time()).unwrap()
+        process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap()
     };
     let agreed = run([105, 105, 105, 105]);
     assert_eq!(agreed.records.len(), 1);
@@ -240,4 +244,84 @@ fn a_person_whose_frames_name_different_students_is_asked_not_named() {
     assert_eq!((split.people, split.disagreed), (1, 1));
     assert_eq!(split.records[0].decision, Decision::Uncertain);
     assert_eq!(split.records[0].candidates[0].student, x, "still x first");
+}
+
+/// A judge for which face `i` is a photo when the green of pixel `(i, 0)` is 1; counts calls.
+#[derive(Default)]
+struct Photos {
+    judged: AtomicUsize,
+}
+
+impl Judge for Photos {
+    fn judge(&self, frame: &RgbImage, bbox: [f32; 4]) -> Result<LivenessCheck, RecognizeError> {
+        self.judged.fetch_add(1, Ordering::Relaxed);
+        let slot = (bbox[0] / 300.0) as u32;
+        let photo = frame.get_pixel(slot, 0).0[1] == 1;
+        Ok(LivenessCheck {
+            live: !photo,
+            real_score: if photo { 0.1 } else { 0.9 },
+        })
+    }
+}
+
+/// A frame of identity codes, each live or a photo.
+fn frame_with_photos(faces: &[(u8, bool)]) -> RgbImage {
+    let mut img = frame(&faces.iter().map(|(c, _)| *c).collect::<Vec<_>>());
+    for (x, (_, photo)) in faces.iter().enumerate() {
+        img.get_pixel_mut(x as u32, 0).0[1] = u8::from(*photo);
+    }
+    img
+}
+
+#[test]
+fn a_face_the_door_would_mark_but_judged_not_live_is_asked_about_flagged_with_its_face() {
+    let (ada, bo) = (StudentId::random(), StudentId::random());
+    let g = gallery(&[(ada, 1), (bo, 2)]);
+    // Ada walks in; Bo's photo is held up beside her; a stranger follows.
+    let frames = [0; 3].map(|_| frame_with_photos(&[(1, false), (2, true), (9, false)]));
+    let judge = Photos::default();
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let out = process(
+        &frames,
+        &Fake,
+        Some(&judge),
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
+    assert_eq!((out.people, out.records.len(), out.not_live), (3, 3, 1));
+    assert_eq!(
+        judge.judged.load(Ordering::Relaxed),
+        2,
+        "only who would be marked"
+    );
+    let (ada_r, bo_r, stranger) = (&out.records[0], &out.records[1], &out.records[2]);
+    assert_eq!(ada_r.decision, Decision::Confident);
+    assert_eq!(ada_r.liveness.map(|l| l.live), Some(true));
+    assert!(ada_r.thumbnail.is_none());
+    assert_eq!(
+        (bo_r.decision, bo_r.candidates[0].student),
+        (Decision::Uncertain, bo)
+    );
+    assert_eq!(
+        bo_r.liveness,
+        Some(LivenessCheck {
+            live: false,
+            real_score: 0.1
+        })
+    );
+    assert!(bo_r.thumbnail.is_some(), "the teacher sees the face");
+    assert_eq!(
+        (stranger.decision, stranger.liveness),
+        (Decision::Unknown, None)
+    );
+    assert!(out.records.iter().all(|r| r.validate().is_ok()));
+
+    // The same burst without a judge: Bo's photo is marked, and nothing says it was checked.
+    let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+    let out = process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
+    assert_eq!(out.records[1].decision, Decision::Confident);
+    assert!(out.records.iter().all(|r| r.liveness.is_none()) && out.not_live == 0);
 }

@@ -9,7 +9,7 @@ use rollcall_models::pipeline::Face;
 use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
 use rollcall_shared::{
     AttendanceRecord, Candidate, ClockSync, Decision, DeviceId, Direction, Embedding, FaceQuality,
-    GalleryVersion, ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
+    GalleryVersion, LivenessCheck, ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
 };
 
 /// Side of the aligned chip the thumbnail is made from.
@@ -36,6 +36,8 @@ pub struct Decided<'a> {
     /// The person's best face.
     pub face: &'a Face,
     pub frames: usize,
+    /// What the liveness judge made of that face; `None`: not judged.
+    pub liveness: Option<LivenessCheck>,
 }
 
 /// Builds the record of what was `decided`.
@@ -79,6 +81,7 @@ pub fn build(
         },
         clock,
         direction: Some(origin.direction),
+        liveness: decided.liveness,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Tuning {
     pub spacing: Duration,
     /// The cooldown's period, and its bound for "the same stranger".
     pub cooldown: (Duration, f32),
+    /// Whether the faces the door would mark are judged for liveness (`[liveness] enabled`).
+    pub liveness: bool,
 }
 
 impl Tuning {
@@ -40,6 +42,7 @@ impl Tuning {
             frames: config.burst.frames,
             spacing: config.burst.spacing,
             cooldown: (config.matching.cooldown, config.matching.same_stranger()),
+            liveness: config.liveness.enabled,
         }
     }
 }

@@ -87,6 +87,7 @@ impl Camera {
             },
             clock: rollcall_shared::ClockSync::Unknown,
             direction: Some(rollcall_shared::Direction::Both),
+            liveness: None,
         }
     }
 }

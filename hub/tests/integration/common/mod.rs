@@ -402,6 +402,7 @@ pub fn record(
         },
         clock: rollcall_shared::ClockSync::Unknown,
         direction: Some(rollcall_shared::Direction::Both),
+        liveness: None,
     }
 }
 
