@@ -26,7 +26,7 @@ pub use secrets::Secrets;
 pub use url::{BrokerUrl, UrlError};
 
 /// The fully commented example printed by `--print-default-config`. It parses and validates.
-pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("config/default.toml");
 
 /// Reads `path`, applies the process environment and validates.
 pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
