@@ -290,5 +290,4 @@ struct Seen {
 }
 
 #[cfg(test)]
-#[path = "people_tests.rs"]
 mod tests;

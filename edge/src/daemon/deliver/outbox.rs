@@ -322,5 +322,4 @@ impl Outbox {
 }
 
 #[cfg(test)]
-#[path = "outbox_tests.rs"]
 mod tests;
