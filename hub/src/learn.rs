@@ -36,42 +36,27 @@ pub struct Learner<'a> {
 }
 
 impl Learner<'_> {
-    /// Learns `record`'s face as a template of `student` when the rules allow; returns the new
-    /// template's id, or `None` (with the reason logged) when it is not learned.
+    /// Learns the face `offered` as a template of its student when the rules allow; returns
+    /// the new template's id, or `None` (with the reason logged) when it is not learned.
     ///
     /// The face is admitted (the gallery's model, consent given, a face the gate takes and a
     /// strong one), weighed against what the gallery holds of the student, judged by the
     /// rules of `how` it was seen, and enrolled: the student's surplus learned templates
     /// dropped, the new one inserted and audited.
-    pub fn learn(
-        &self,
-        tx: &dyn Sql,
-        record: &RecordView,
-        student: StudentId,
-        how: How,
-        actor: &str,
-        now: UnixMillis,
-    ) -> Result<Option<Uuid>, StoreError> {
-        let face = Offered {
-            record,
-            student,
-            how,
-            actor,
-            now,
-        };
-        let Some(admitted) = self.admit(tx, &face)? else {
+    pub fn learn(&self, tx: &dyn Sql, face: &Offered<'_>) -> Result<Option<Uuid>, StoreError> {
+        let Some(admitted) = self.admit(tx, face)? else {
             return Ok(None);
         };
-        let held = self.held(tx, &face)?;
-        let rules = match how {
+        let held = self.held(tx, face)?;
+        let rules = match face.how {
             How::Reviewed => REVIEWED,
             How::Confident => CONFIDENT,
         };
         if let Err(skip) = judge(&held.evidence, &rules) {
-            tracing::debug!(record = %record.id, %student, "not learned: {skip}");
+            tracing::debug!(record = %face.record.id, student = %face.student, "not learned: {skip}");
             return Ok(None);
         }
-        self.enrol(tx, &face, admitted, &held).map(Some)
+        self.enrol(tx, face, admitted, &held).map(Some)
     }
 
     /// Whether the face may be learned at all: of the gallery's model, its student's consent
@@ -112,8 +97,7 @@ impl Learner<'_> {
     /// judge: how far the face is from the student's own templates and from the nearest other
     /// student, and when the student last learned one.
     fn held(&self, tx: &dyn Sql, face: &Offered<'_>) -> Result<Held, StoreError> {
-        let (record, student) = (face.record, face.student);
-        let embedding = records::embedding(tx, record.id)?;
+        let (record, student, embedding) = (face.record, face.student, *face.embedding);
         let templates = school::enrolments(tx, student)?;
         let own = templates
             .iter()
@@ -186,14 +170,19 @@ impl Learner<'_> {
     }
 }
 
-/// A face offered to the gallery: its record, the student it would be learned for, how it
-/// was seen, who says so (as the audit log names them) and when.
-struct Offered<'a> {
-    record: &'a RecordView,
-    student: StudentId,
-    how: How,
-    actor: &'a str,
-    now: UnixMillis,
+/// A face offered to the gallery: its record and embedding, the student it would be learned
+/// for, how it was seen, who says so and when.
+#[derive(Clone, Copy, Debug)]
+pub struct Offered<'a> {
+    pub record: &'a RecordView,
+    /// The record's face, which the caller has in hand (ingest the record it just stored,
+    /// review the one it read): the learner does not read it back.
+    pub embedding: &'a Embedding,
+    pub student: StudentId,
+    pub how: How,
+    /// Who the audit log names: a teacher, or `device:ID`.
+    pub actor: &'a str,
+    pub now: UnixMillis,
 }
 
 /// A face the checks let through, with the figures its record carries (when they can be

@@ -16,7 +16,7 @@ use crate::attendance::{Rules, in_some_session};
 use crate::auth::Principal;
 use crate::consent::{self, ConsentError};
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
-use crate::learn::{How, Learner};
+use crate::learn::{How, Learner, Offered};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::{self, RecordView, Review, Status};
 use rollcall_store::school::{self, NewEnrolment, Source};
@@ -106,9 +106,18 @@ pub fn settle(
         gate: v.gate,
     };
     let learned = match after.final_student {
-        Some(student) => learner
-            .learn(tx, &after, student, How::Reviewed, v.actor, v.now)?
-            .is_some(),
+        Some(student) => {
+            let embedding = records::embedding(tx, after.id)?;
+            let face = Offered {
+                record: &after,
+                embedding: &embedding,
+                student,
+                how: How::Reviewed,
+                actor: v.actor,
+                now: v.now,
+            };
+            learner.learn(tx, &face)?.is_some()
+        }
         None => false,
     };
     let audit_action = format!("record.{}", v.action.as_str());

@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicU64;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{
-    AttendanceRecord, Decision, DeviceId, Direction, Envelope, GalleryUpdate, Message, ModelId,
-    RecordId, StudentId, UnitSettings, UnixMillis, UnknownFaces,
+    AttendanceRecord, Decision, DeviceId, Direction, Embedding, Envelope, GalleryUpdate, Message,
+    ModelId, RecordId, StudentId, UnitSettings, UnixMillis, UnknownFaces,
 };
 
 use super::Metrics;
@@ -18,7 +18,7 @@ use super::arrival;
 use super::metrics::add;
 use super::vet::{Window, vet};
 use crate::gallery::{Trigger, update_for};
-use crate::learn::{How, Learner};
+use crate::learn::{How, Learner, Offered};
 use crate::notify::{Event, Hooks};
 use crate::strangers;
 use rollcall_models::learning::CONFIDENT;
@@ -184,10 +184,11 @@ impl Batch<'_> {
             out.acks.entry(device).or_default().push(id);
             return Ok(());
         }
-        let learnable = may_teach(&record);
+        // The face it may teach, in hand: the learner need not read back what was just sealed.
+        let teaches = may_teach(&record).then_some(record.embedding);
         out.counted.push(|m| &m.records_received);
         let kept = self.record(tx, record, place)?;
-        let fate = self.fate(tx, id, kept, learnable, out)?;
+        let fate = self.fate(tx, id, kept, teaches, out)?;
         out.fates.push((id, device, decision, fate));
         devices::touch(tx, device, self.now)?;
         out.acks.entry(device).or_default().push(id);
@@ -195,13 +196,13 @@ impl Batch<'_> {
     }
 
     /// What became of record `id`, counted, once it was `kept`: a stored one that can teach
-    /// (`learnable`) is learned from.
+    /// (`teaches` its face) is learned from.
     fn fate(
         &self,
         tx: &dyn Sql,
         id: RecordId,
         kept: Kept,
-        learnable: bool,
+        teaches: Option<Embedding>,
         out: &mut Outcome,
     ) -> Result<&'static str, StoreError> {
         let counted = &mut out.counted;
@@ -217,7 +218,11 @@ impl Batch<'_> {
                 if not_live {
                     counted.push(|m| &m.records_not_live);
                 }
-                match learnable && self.learn(tx, id)? {
+                let learned = match &teaches {
+                    Some(face) => self.learn(tx, id, face)?,
+                    None => false,
+                };
+                match learned {
                     true => {
                         out.learned += 1;
                         "stored, and learned as a template"
@@ -314,7 +319,7 @@ impl Batch<'_> {
 
     /// Learns a stored Confident record's face for the student it names, when it is close
     /// enough (`rollcall_models::learning::CONFIDENT`). Returns whether a template was added.
-    fn learn(&self, tx: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
+    fn learn(&self, tx: &dyn Sql, id: RecordId, face: &Embedding) -> Result<bool, StoreError> {
         let record = records::get(tx, id)?;
         let named = match (record.decision, record.final_student) {
             (Decision::Confident, Some(student)) => student,
@@ -335,7 +340,15 @@ impl Batch<'_> {
             return Ok(false);
         };
         let actor = format!("device:{device}");
-        let learned = learner.learn(tx, &record, named, How::Confident, &actor, self.now)?;
+        let face = Offered {
+            record: &record,
+            embedding: face,
+            student: named,
+            how: How::Confident,
+            actor: &actor,
+            now: self.now,
+        };
+        let learned = learner.learn(tx, &face)?;
         Ok(learned.is_some())
     }
 
