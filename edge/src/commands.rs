@@ -2,6 +2,7 @@
 
 mod bench;
 mod calibrate;
+mod daemon;
 mod enrol;
 mod faces;
 mod models;
@@ -16,19 +17,19 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         if cli.print_default_config {
-            return crate::daemon::commands::print_default_config();
+            return daemon::print_default_config();
         }
         anyhow::bail!("no command given; see `rollcall-edge --help`");
     };
     match command {
-        Command::Run(args) => crate::daemon::commands::run(args, cli.models_dir.as_deref()),
-        Command::CheckConfig(args) => crate::daemon::commands::check_config(args),
-        Command::Trigger(args) => crate::daemon::commands::trigger(args),
+        Command::Run(args) => daemon::run(args, cli.models_dir.as_deref()),
+        Command::CheckConfig(args) => daemon::check_config(args),
+        Command::Trigger(args) => daemon::trigger(args),
         Command::Models(cmd) => models::run(cmd, cli.models_dir.as_deref()),
         Command::Faces(args) => faces::run(args, cli.models_dir.as_deref()),
         Command::Calibrate(args) => calibrate::run(args, cli.models_dir.as_deref()),
         Command::Bench(args) => bench::run(args, cli.models_dir.as_deref()),
         Command::Enrol(args) => enrol::run(args),
-        Command::FacesKeyLost(args) => crate::daemon::commands::faces_key_lost(args),
+        Command::FacesKeyLost(args) => daemon::faces_key_lost(args),
     }
 }

@@ -9,15 +9,15 @@
 //! ([`delivery`](deliver::delivery) protocol, [`mqtt`](deliver::mqtt)) → the hub; gallery
 //! updates flow back through [`sync`] into the matcher ([`gallery`](decide::gallery)). The
 //! daemon's frame stays here: `run`, [`worker`], [`shutdown`], [`clock`], the SQLite file
-//! both the outbox and the gallery store use ([`db`]), the hardware it is given (`hardware`)
-//! and its subcommands ([`commands`]). Hardware and network sit behind traits ([`Trigger`],
+//! both the outbox and the gallery store use ([`db`]) and the hardware it is given
+//! (`hardware`); its subcommands (`run`, `check-config`, `trigger`) are `crate::commands`',
+//! like every other. Hardware and network sit behind traits ([`Trigger`],
 //! [`FrameSource`], [`Recognizer`], [`Publisher`], the status light's
 //! [`Lamps`](light::status_light::Lamps)) with in-tree fakes; [`light`] says what the status
 //! light shows.
 
 pub mod capture;
 pub mod clock;
-pub mod commands;
 pub mod db;
 pub mod decide;
 pub mod deliver;

@@ -1,6 +1,6 @@
-//! The daemon's subcommands: `run`, `check-config`, `trigger`, `--print-default-config`.
-//! Like the other command modules they report with `anyhow`; the daemon itself uses typed
-//! errors.
+//! The daemon's subcommands: `run`, `check-config`, `trigger`, `faces-key-lost`,
+//! `--print-default-config`. Like the other command modules they report with `anyhow`; the
+//! daemon itself (`crate::daemon`) uses typed errors.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -9,10 +9,10 @@ use anyhow::Context;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
 use rollcall_models::weights::ModelsDir;
 
-use super::Hardware;
-use super::capture::socket::{send_trigger, socket_path};
 use crate::cli::{CheckConfigArgs, FacesKeyLostArgs, RunArgs, TriggerArgs};
 use crate::config::{self, DEFAULT_CONFIG, Secrets};
+use crate::daemon::Hardware;
+use crate::daemon::capture::socket::{send_trigger, socket_path};
 
 /// Threads for the async executor: networking and SQLite hand-offs need little.
 const EXECUTOR_THREADS: usize = 2;
@@ -105,7 +105,7 @@ pub fn run(args: RunArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     runtime.block_on(async {
         let shutdown =
             rollcall_runtime::shutdown::signal().context("installing signal handlers")?;
-        super::run(config, secrets, hardware, shutdown).await?;
+        crate::daemon::run(config, secrets, hardware, shutdown).await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
