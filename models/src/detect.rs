@@ -45,6 +45,16 @@ impl Detection {
         self.bbox[3] - self.bbox[1]
     }
 
+    /// The same detection moved by `dx` across and `dy` down.
+    pub fn shifted(&self, dx: f32, dy: f32) -> Detection {
+        let b = self.bbox;
+        Detection {
+            bbox: [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy],
+            score: self.score,
+            landmarks: self.landmarks.map(|[x, y]| [x + dx, y + dy]),
+        }
+    }
+
     /// The same detection with every x multiplied by `sx` and every y by `sy`.
     pub fn scaled(&self, sx: f32, sy: f32) -> Detection {
         let b = self.bbox;
@@ -333,5 +343,8 @@ mod tests {
         assert_eq!(s.landmarks[0], [10.0, 3.0]);
         assert_eq!(s.width(), 4.0);
         assert_eq!(s.height(), 1.0);
+        let m = d.shifted(10.0, -1.0);
+        assert_eq!(m.bbox, [11.0, 1.0, 13.0, 3.0]);
+        assert_eq!(m.landmarks[0], [15.0, 5.0]);
     }
 }

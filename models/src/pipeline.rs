@@ -86,21 +86,30 @@ impl Default for PipelineOptions {
 }
 
 impl PipelineOptions {
-    /// For door-camera frames: the defaults, except that faces are not searched below the
-    /// detector's smallest anchor ([`SMALLEST_ANCHOR_PX`]), so a frame is never scaled up
-    /// before detection (at 640×480 the default's 12 px would run the network on 853×640,
-    /// 1.8× the pixels). A door unit's quality gate wants faces far larger than that anyway.
+    /// For door-camera frames: the whole frame searched at [`DOOR_SEARCH_SIDE`] and each face
+    /// looked at again in the full frame (`retinaface/second_look.rs`),
+    /// and faces not searched below the detector's smallest anchor ([`SMALLEST_ANCHOR_PX`]),
+    /// so a frame is never scaled up. Faces are aligned and embedded from the full frame, so
+    /// a camera with more pixels gives sharper chips for the same detection cost
+    /// (docs/PERFORMANCE.md, "The door's frame").
     pub fn door() -> Self {
         let defaults = Self::default();
         PipelineOptions {
             detect: DetectOptions {
                 min_face_px: defaults.detect.min_face_px.max(SMALLEST_ANCHOR_PX),
+                max_side: DOOR_SEARCH_SIDE,
+                second_look: true,
                 ..defaults.detect
             },
             ..defaults
         }
     }
 }
+
+/// The long side a door camera's whole frame is searched at: 640 px, a 720p frame at half
+/// size, whatever the camera gives; each face found there is looked at again in the full
+/// frame.
+pub const DOOR_SEARCH_SIDE: u32 = 640;
 
 /// The chip is searched again at half size (75×75, the face about 50 px across: plenty for
 /// the detector, a quarter of the cost) ...
@@ -431,8 +440,10 @@ mod tests {
     }
 
     #[test]
-    fn door_options_never_scale_a_frame_up() {
+    fn door_options_search_frames_at_640_and_never_scale_one_up() {
         let door = PipelineOptions::door();
+        assert_eq!(door.detect.network_size(1280, 720), (640, 360));
+        assert_eq!(door.detect.network_size(2304, 1296), (640, 360));
         assert_eq!(door.detect.network_size(640, 480), (640, 480));
         assert_eq!(door.detect.network_size(320, 240), (320, 240));
         let tools = PipelineOptions::default();

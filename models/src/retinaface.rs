@@ -7,7 +7,9 @@
 //!   `retinaface_mnet025.safetensors` with the ONNX initialiser names unchanged (the mapping
 //!   from names to layers is documented in `retinaface/net.rs`).
 //! * Input: any size; BGR, minus the mean (104, 117, 123), no scaling, NCHW f32.
-//!   [`RetinaFace::detect`] first resizes per [`DetectOptions`] (see `retinaface/options.rs`).
+//!   [`RetinaFace::detect`] first resizes per [`DetectOptions`] (see `retinaface/options.rs`)
+//!   and, for a door camera's frame, looks again in the full frame around each face the
+//!   shrunk one showed ([`second_look`]).
 //! * Output per anchor (strides 8/16/32, two anchor sizes per cell): box offsets (4), face
 //!   probability (softmax of 2 logits), 5 landmark offsets (10); decoded and suppressed by the
 //!   pure functions of [`crate::detect`].
@@ -21,6 +23,7 @@ mod im2col;
 mod layers;
 mod net;
 mod options;
+pub mod second_look;
 mod tensors;
 mod upsample;
 
@@ -76,6 +79,8 @@ impl RetinaFace {
     }
 
     /// Finds the faces in `image`; coordinates are in `image`'s pixels, best score first.
+    /// With [`DetectOptions::second_look`], each face a shrunk image shows, even faintly, is
+    /// looked at again in the full image ([`second_look`]).
     pub fn detect(
         &self,
         image: &RgbImage,
@@ -88,12 +93,48 @@ impl RetinaFace {
         }
         let (nw, nh) = opts.network_size(width, height);
         let input = resize_for_network(image, nw, nh);
-        let found = self.detect_unscaled(&input, opts.score_threshold, opts.nms_iou)?;
+        let shrunk = nw < width && nh < height;
         let (sx, sy) = (width as f32 / nw as f32, height as f32 / nh as f32);
+        let found = if opts.second_look && shrunk {
+            let candidates =
+                self.detect_unscaled(&input, second_look::PROPOSAL_SCORE, opts.nms_iou)?;
+            let mut found = Vec::with_capacity(candidates.len());
+            for candidate in candidates {
+                found.extend(self.look_again(image, &candidate.scaled(sx, sy), opts)?);
+            }
+            detect::nms(found, opts.nms_iou)
+        } else {
+            let found = self.detect_unscaled(&input, opts.score_threshold, opts.nms_iou)?;
+            found.into_iter().map(|d| d.scaled(sx, sy)).collect()
+        };
         Ok(found
             .into_iter()
-            .map(|d| d.scaled(sx, sy))
             .filter(|d| d.width().max(d.height()) >= opts.min_face_px)
+            .collect())
+    }
+
+    /// The faces in the [`second_look::window`] of `image` around `candidate` (`image`
+    /// pixels), seen at its [`second_look::look_scale`], whose centre lies in the window.
+    fn look_again(
+        &self,
+        image: &RgbImage,
+        candidate: &Detection,
+        opts: &DetectOptions,
+    ) -> Result<Vec<Detection>, DetectorError> {
+        let w = second_look::window(candidate, image.width(), image.height());
+        let crop = image::imageops::crop_imm(image, w.x, w.y, w.width, w.height).to_image();
+        let scale = second_look::look_scale(candidate);
+        let (cw, ch) = (
+            ((w.width as f32 * scale).round() as u32).max(1),
+            ((w.height as f32 * scale).round() as u32).max(1),
+        );
+        let seen = resize_for_network(&crop, cw, ch);
+        let (sx, sy) = (w.width as f32 / cw as f32, w.height as f32 / ch as f32);
+        Ok(self
+            .detect_unscaled(&seen, opts.score_threshold, opts.nms_iou)?
+            .into_iter()
+            .map(|d| d.scaled(sx, sy).shifted(w.x as f32, w.y as f32))
+            .filter(|d| second_look::centre_inside(d, &w))
             .collect())
     }
 

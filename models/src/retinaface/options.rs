@@ -8,7 +8,9 @@
 //!   smallest anchor (16 px): then it is scaled up just enough that a `min_face_px` face
 //!   becomes 16 px, and never beyond `max_side`;
 //! * boxes and landmarks are mapped back to the original pixels, and faces whose longer box
-//!   side is below `min_face_px` there are dropped.
+//!   side is below `min_face_px` there are dropped;
+//! * with `second_look`, every face a shrunk image shows, even faintly, is looked at again in
+//!   the full image (`retinaface/second_look.rs`): the door searches its camera's frame so.
 
 use super::error::DetectorError;
 
@@ -27,6 +29,9 @@ pub struct DetectOptions {
     pub max_side: u32,
     /// Smallest face (longer box side, original pixels) worth reporting.
     pub min_face_px: f32,
+    /// When the image is shrunk, look again in the full image around each face the shrunk
+    /// one showed, even faintly (see `retinaface/second_look.rs`).
+    pub second_look: bool,
 }
 
 impl Default for DetectOptions {
@@ -37,6 +42,7 @@ impl Default for DetectOptions {
             nms_iou: 0.4,
             max_side: 1024,
             min_face_px: 12.0,
+            second_look: false,
         }
     }
 }
