@@ -1,7 +1,9 @@
-//! Every frame of every walk-in, degraded (`rollcall_models::eval::doorway`) and run through
-//! the door's pipeline (detection on the full 1280×720 frame, alignment, quality, embedding,
-//! and the liveness networks' verdict on every face),
-//! cached in JSON lines keyed by (photo, condition, frame, seed). Walk-ins run in parallel
+//! Every frame of every walk-in, degraded (`rollcall_models::eval::doorway`) as the `--camera`
+//! sees it and run through the door's pipeline (`PipelineOptions::door`: the frame searched
+//! at 640 px with a second look at full resolution, alignment and embedding from the full
+//! frame, quality, and the liveness networks' verdict on every face),
+//! cached in JSON lines keyed by (photo, condition, frame, seed), and kept only for the same
+//! degradation and camera. Walk-ins run in parallel
 //! (rayon); each finished frame is appended to the cache at once, so an interrupted run keeps
 //! what it did. A photo that fails to decode, or a frame the pipeline fails on, is a record
 //! with an `error`, counted in the report, never a crash.
@@ -14,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use rollcall_models::eval::doorway::{self, Conditions, Degradation, Subject};
+use rollcall_models::eval::doorway::{self, Camera, Conditions, Degradation, Subject};
 use rollcall_models::image_io::{ImageLimits, load_image};
 use rollcall_models::liveness::Liveness;
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
@@ -39,6 +41,9 @@ pub struct FrameRecord {
     pub frame: usize,
     pub seed: u64,
     pub degradation: Degradation,
+    /// The camera that filmed it (frames cached before cameras were named are 720p).
+    #[serde(default)]
+    pub camera: Camera,
     /// Where the subject's face was put, frame pixels.
     pub face_box: [f32; 4],
     pub faces: Vec<SeenFace>,
@@ -74,6 +79,7 @@ pub fn film(
     walks: &[Walk],
     frames: usize,
     seed: u64,
+    camera: Camera,
     cache: Option<&Path>,
 ) -> Result<Frames, Error> {
     let mut known = match cache.filter(|f| f.exists()) {
@@ -82,7 +88,7 @@ pub fn film(
     };
     let todo: Vec<&Walk> = walks
         .iter()
-        .filter(|w| (0..frames).any(|f| !fresh(&known, w, f, seed)))
+        .filter(|w| (0..frames).any(|f| !fresh(&known, w, f, seed, camera)))
         .collect();
     eprintln!(
         "{} walk-ins, {} to film ({} cached frames)",
@@ -112,7 +118,7 @@ pub fn film(
     let made: Vec<FrameRecord> = todo
         .par_iter()
         .flat_map_iter(|w| {
-            let records = film_one(&door, w, frames, seed);
+            let records = film_one(&door, w, frames, seed, camera);
             if let Some(out) = &out {
                 append(out, &records);
             }
@@ -134,12 +140,18 @@ pub fn film(
     Ok(Frames(known))
 }
 
-fn fresh(known: &HashMap<Key, FrameRecord>, w: &Walk, frame: usize, seed: u64) -> bool {
+fn fresh(
+    known: &HashMap<Key, FrameRecord>,
+    w: &Walk,
+    frame: usize,
+    seed: u64,
+    camera: Camera,
+) -> bool {
     let walk = doorway::walk_seed(seed, &w.photo.to_string_lossy(), w.condition);
     let key = (w.photo.to_path_buf(), w.condition.to_string(), frame, seed);
     known
         .get(&key)
-        .is_some_and(|r| r.degradation == w.conditions.draw(walk, frame))
+        .is_some_and(|r| r.degradation == w.conditions.draw(walk, frame) && r.camera == camera)
 }
 
 /// The door's networks: the face pipeline, and liveness on every face it finds.
@@ -149,7 +161,7 @@ struct Door<'a> {
 }
 
 /// The frames of one walk-in.
-fn film_one(door: &Door, w: &Walk, frames: usize, seed: u64) -> Vec<FrameRecord> {
+fn film_one(door: &Door, w: &Walk, frames: usize, seed: u64, camera: Camera) -> Vec<FrameRecord> {
     let walk = doorway::walk_seed(seed, &w.photo.to_string_lossy(), w.condition);
     let photo = load_image(w.photo, ImageLimits::default());
     (0..frames)
@@ -161,13 +173,14 @@ fn film_one(door: &Door, w: &Walk, frames: usize, seed: u64) -> Vec<FrameRecord>
                 frame: i,
                 seed,
                 degradation: d,
+                camera,
                 face_box: [0.0; 4],
                 faces: Vec::new(),
                 error: None,
             };
             match &photo {
                 Ok(photo) => {
-                    let f = doorway::frame(photo, &w.subject, &d, walk, i);
+                    let f = doorway::frame(photo, &w.subject, &d, walk, i, camera);
                     record.face_box = f.face_box;
                     match faces_in(door, &f.image) {
                         Ok(faces) => record.faces = faces,

@@ -6,7 +6,7 @@
 //!     [--probes probes.jsonl] [--limit N] [--frames N] [--seed 1] [--conditions clean,doorway] \
 //!     [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
 //!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
-//!     [--days 3] [--sizes 30,60,120,all [--narrowing D]]
+//!     [--days 3] [--sizes 30,60,120,all [--narrowing D]] [--camera 1920x1080] [--enrol-copies]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
@@ -16,7 +16,10 @@
 //! first N people of each half (a quick run). The door's gate and thresholds are the shipped
 //! ones (`edge/src/config/default.toml`) unless the command line says otherwise. `--days N` also films N days of walk-ins under
 //! the doorway preset, each day with the next photo, and runs them without and with learning
-//! (`days.rs`). `--sizes` measures doors that search more than one class, each with the bands
+//! (`days.rs`). `--camera` films with a camera of more pixels (the same scene: see
+//! `eval::doorway::Camera`); give each camera a frames cache of its own. `--enrol-copies` adds
+//! each enrolment photo as the door would see it to the student's enrolment faces
+//! (`enrol_copies.rs`). `--sizes` measures doors that search more than one class, each with the bands
 //! narrowed for its size (`sizes.rs`). Every face filmed is also judged by the liveness
 //! networks, and every wrong "not real" counted (`liveness.rs`). Tables go to stdout,
 //! progress to stderr.
@@ -27,6 +30,7 @@ mod faces_cache;
 mod bands;
 mod burst;
 mod days;
+mod enrol_copies;
 mod frames;
 mod liveness;
 mod probes;
@@ -43,7 +47,7 @@ use faces_cache::{Error, faces_of};
 use frames::{Frames, Walk};
 use probes::Probe;
 use report::{Tally, outcome, tally_header, tally_row, walk_frames};
-use rollcall_models::eval::doorway::{Conditions, conditions};
+use rollcall_models::eval::doorway::{Camera, Conditions, conditions};
 use rollcall_models::matching::{MatchMode, NARROWING_PER_DOUBLING, Thresholds};
 use rollcall_models::quality::QualityGate;
 use school::School;
@@ -60,13 +64,15 @@ struct Args {
     days: usize,
     sizes: Vec<sizes::Size>,
     narrowing: f32,
+    camera: Camera,
+    enrol_copies: bool,
 }
 
 const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--probes FILE] \
                      [--limit N] [--frames N] [--seed N] [--conditions a,b] \
                      [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D \
                      --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
-                     [--days N] [--sizes 30,60,120,all [--narrowing D]]";
+                     [--days N] [--sizes 30,60,120,all [--narrowing D]] [--camera WxH] [--enrol-copies]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -138,6 +144,11 @@ fn parse() -> Result<Args, Error> {
             .transpose()?
             .unwrap_or_default(),
         narrowing: number("--narrowing", NARROWING_PER_DOUBLING.into())? as f32,
+        enrol_copies: all.iter().any(|a| a == "--enrol-copies"),
+        camera: value("--camera")
+            .map(|c| c.parse())
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
@@ -149,13 +160,30 @@ fn main() -> Result<(), Error> {
     let args = parse()?;
     let started = Instant::now();
     let photos = faces_of(&args.dir, args.cache.as_deref())?;
-    let halves = [
+    let mut halves = [
         (
             "calibration",
             School::new(&photos, 0, args.limit, args.days),
         ),
         ("held out", School::new(&photos, 1, args.limit, args.days)),
     ];
+    if args.enrol_copies {
+        let walks: Vec<Walk> = halves
+            .iter()
+            .flat_map(|(_, s)| enrol_copies::walks(s))
+            .collect();
+        let copies = frames::film(
+            &walks,
+            1,
+            args.seed,
+            args.camera,
+            args.frames_cache.as_deref(),
+        )?;
+        for (half, school) in &mut halves {
+            let n = enrol_copies::add(school, &copies, &args.door.gate, args.seed);
+            eprintln!("{half}: {n} copies of enrolment photos added");
+        }
+    }
     let frames = film(&halves, &args)?;
     print_setup(&args, started.elapsed());
     let mut all_probes = Vec::new();
@@ -222,13 +250,17 @@ fn film(halves: &[(&str, School)], args: &Args) -> Result<Frames, Error> {
         &walks,
         args.door.frames,
         args.seed,
+        args.camera,
         args.frames_cache.as_deref(),
     )
 }
 
 /// The report's title and the door it measures: thresholds, mode, gate.
 fn print_setup(args: &Args, elapsed: Duration) {
-    println!("# The door at a doorway\n");
+    println!(
+        "# The door at a doorway, {}×{} camera\n",
+        args.camera.width, args.camera.height
+    );
     println!(
         "{:?} by {:?}, same_in_burst {}, {} frames a walk-in, seed {}; frames ready in {elapsed:.1?}",
         args.door.thresholds, args.door.mode, args.door.same_in_burst, args.door.frames, args.seed

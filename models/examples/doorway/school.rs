@@ -36,6 +36,11 @@ pub struct Arrival {
 pub struct School {
     pub names: Vec<String>,
     pub templates: Vec<Vec<Embedding>>,
+    /// How many of each student's templates are enrolment faces (they always stay; the rest
+    /// were learned).
+    pub enrolment_faces: Vec<usize>,
+    /// Each student's enrolment photos and where the face is in each.
+    pub enrolment: Vec<Vec<(PathBuf, Subject)>>,
     pub gallery: Gallery<usize>,
     /// Day 1's arrivals.
     pub arrivals: Vec<Arrival>,
@@ -77,6 +82,8 @@ impl School {
         let mut school = School {
             names: Vec::new(),
             templates: Vec::new(),
+            enrolment_faces: Vec::new(),
+            enrolment: Vec::new(),
             gallery: Gallery::default(),
             arrivals: Vec::new(),
             later: vec![Vec::new(); days.saturating_sub(1)],
@@ -107,6 +114,13 @@ impl School {
         self.names.push(name.to_string());
         self.templates
             .push(faces[..ENROLLED].iter().map(|f| f.embedding).collect());
+        self.enrolment_faces.push(ENROLLED);
+        self.enrolment.push(
+            faces[..ENROLLED]
+                .iter()
+                .map(|f| (f.photo.path.clone(), f.subject))
+                .collect(),
+        );
         let class = student / CLASS_SIZE;
         self.arrivals
             .push(arrival(name, &faces[ENROLLED], Some(student), class));
@@ -118,12 +132,27 @@ impl School {
     /// Adds `face` to `student`'s templates, dropping the oldest learned ones past the cap
     /// (`rollcall_models::learning::surplus`; the enrolment faces always stay).
     pub fn learn(&mut self, student: usize, face: Embedding) {
-        let Some(faces) = self.templates.get_mut(student) else {
+        let (Some(faces), Some(&kept)) = (
+            self.templates.get_mut(student),
+            self.enrolment_faces.get(student),
+        ) else {
             return;
         };
-        let drop = surplus(faces.len() - ENROLLED);
-        faces.drain(ENROLLED..ENROLLED + drop);
+        let drop = surplus(faces.len() - kept);
+        faces.drain(kept..kept + drop);
         faces.push(face);
+    }
+
+    /// Adds `face` to `student`'s enrolment faces (a copy of an enrolment photo as the door
+    /// sees it: `enrol_copies.rs`); call [`School::rebuild`] after.
+    pub fn enrol_face(&mut self, student: usize, face: Embedding) {
+        if let (Some(faces), Some(kept)) = (
+            self.templates.get_mut(student),
+            self.enrolment_faces.get_mut(student),
+        ) {
+            faces.insert(*kept, face);
+            *kept += 1;
+        }
     }
 
     /// Rebuilds the searchable gallery from the templates (after learning).

@@ -1,6 +1,6 @@
 //! A portrait turned into what a classroom door's camera sees, for the doorway benchmark
 //! (`examples/doorway/`). Pure and deterministic from a seed: the face's region of the photo
-//! pasted into a 1280×720 corridor so the eyes are a chosen distance apart, horizontal motion
+//! pasted into a corridor (a [`Camera`]'s frame) so the eyes are a chosen distance apart, horizontal motion
 //! blur, exposure, sensor noise and JPEG re-compression, each on its own ([`conditions`]) and
 //! together ([`Conditions::doorway`]), frame by frame of a walk-in ([`Conditions::draw`]).
 //!
@@ -18,6 +18,60 @@ use serde::{Deserialize, Serialize};
 
 /// The frame a 720p door camera gives.
 pub const FRAME: (u32, u32) = (1280, 720);
+
+/// A door camera's frame size. Every camera sees the same scene (the same field of view):
+/// a [`Degradation`]'s sizes are given for the 720p frame ([`Camera::HD`]) and scaled with
+/// the frame's width, so a 1080p camera puts 1.5 times the pixels on the same face, and the
+/// same motion blurs 1.5 times as many of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Camera {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Camera {
+    /// 1280×720, the frame the conditions are written for.
+    pub const HD: Camera = Camera {
+        width: FRAME.0,
+        height: FRAME.1,
+    };
+
+    /// How many of this camera's pixels one 720p pixel spans.
+    pub fn scale(&self) -> f32 {
+        self.width as f32 / FRAME.0 as f32
+    }
+
+    /// `d` in this camera's pixels: eye distance and blur scaled.
+    pub fn sees(&self, d: &Degradation) -> Degradation {
+        let s = self.scale();
+        Degradation {
+            eye_px: d.eye_px * s,
+            blur_px: (d.blur_px as f32 * s).round() as u32,
+            ..*d
+        }
+    }
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Camera::HD
+    }
+}
+
+impl std::str::FromStr for Camera {
+    type Err = String;
+
+    /// `WIDTHxHEIGHT`, e.g. `1920x1080`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s}: a camera is WIDTHxHEIGHT, e.g. 1920x1080");
+        let (w, h) = s.split_once(['x', '×']).ok_or_else(bad)?;
+        let (width, height) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+        if !(320..=8192).contains(&width) || !(240..=8192).contains(&height) {
+            return Err(bad());
+        }
+        Ok(Camera { width, height })
+    }
+}
 
 /// How much larger the face is in each later frame of a walk-in: 0.2 m closer (1.4 m/s over
 /// the burst's 150 ms spacing) from about 2.5 m.
@@ -166,19 +220,21 @@ pub struct Frame {
     pub face_box: [f32; 4],
 }
 
-/// Frame `index` of walk-in `walk` of `photo` as the door camera sees it under `d`: the
-/// place across the corridor is the walk-in's, the noise the frame's own.
+/// Frame `index` of walk-in `walk` of `photo` as `camera` sees it under `d` (720p sizes):
+/// the place across the corridor is the walk-in's, the noise the frame's own.
 pub fn frame(
     photo: &RgbImage,
     subject: &Subject,
     d: &Degradation,
     walk: u64,
     index: usize,
+    camera: Camera,
 ) -> Frame {
+    let d = camera.sees(d);
     let Frame {
         mut image,
         face_box,
-    } = corridor(photo, subject, d.eye_px, walk);
+    } = corridor(photo, subject, d.eye_px, walk, camera);
     let seed = mix(walk, index as u64 + 0x100);
     if d.blur_px > 1 {
         image = motion_blur(&image, d.blur_px);
@@ -191,12 +247,18 @@ pub fn frame(
     Frame { image, face_box }
 }
 
-/// A 1280×720 corridor (a grey gradient) with the head and shoulders of `photo` standing in
-/// it, scaled so the eyes are `eye_px` apart, the face centre across the frame where `seed`
+/// `camera`'s corridor (a grey gradient) with the head and shoulders of `photo` standing in
+/// it, scaled so the eyes are `eye_px` (camera pixels) apart, the face centre across the frame where `seed`
 /// says (20–80 % across, the walk-in's `walk` seed) and 40 % down (a camera above the door
 /// looks down on the way in).
-pub fn corridor(photo: &RgbImage, subject: &Subject, eye_px: f32, walk: u64) -> Frame {
-    let (fw, fh) = FRAME;
+pub fn corridor(
+    photo: &RgbImage,
+    subject: &Subject,
+    eye_px: f32,
+    walk: u64,
+    camera: Camera,
+) -> Frame {
+    let (fw, fh) = (camera.width, camera.height);
     let mut image = RgbImage::from_fn(fw, fh, |x, y| {
         let v = (90 + (x * 50 / fw) + (y * 30 / fh)) as u8;
         Rgb([v, v, v.saturating_add(8)])

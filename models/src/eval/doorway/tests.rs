@@ -35,7 +35,7 @@ fn the_corridor_holds_the_face_at_the_asked_eye_distance() {
     let (p, s) = photo();
     // Eyes 20 px apart instead of 50: scale 0.4. The head-and-shoulders crop is 6 × 7 eye
     // distances (300 × 350), clipped to the photo: x 0..250, y 0..250.
-    let f = corridor(&p, &s, 20.0, 1);
+    let f = corridor(&p, &s, 20.0, 1, Camera::HD);
     assert_eq!(f.image.dimensions(), FRAME);
     assert_eq!(pasted_extent(&f.image), (100, 100));
     let b = f.face_box;
@@ -50,8 +50,42 @@ fn the_corridor_holds_the_face_at_the_asked_eye_distance() {
         .get_pixel(((b[0] + b[2]) / 2.0) as u32, centre_y as u32);
     assert_eq!(inside.0[2], 255, "the box lies on the pasted photo");
     // Larger than photographed: scaled up.
-    let big = corridor(&p, &s, 75.0, 1);
+    let big = corridor(&p, &s, 75.0, 1, Camera::HD);
     assert_eq!(pasted_extent(&big.image), (375, 375));
+}
+
+#[test]
+fn a_larger_camera_sees_the_same_scene_with_more_pixels() {
+    let (p, s) = photo();
+    let d = Degradation {
+        eye_px: 20.0,
+        blur_px: 4,
+        ..Degradation::CLEAN
+    };
+    let camera: Camera = "1920x1080".parse().unwrap();
+    assert_eq!(camera.scale(), 1.5);
+    assert_eq!(
+        camera.sees(&d),
+        Degradation {
+            eye_px: 30.0,
+            blur_px: 6,
+            ..d
+        }
+    );
+    let hd = frame(&p, &s, &Degradation { blur_px: 0, ..d }, 7, 0, Camera::HD);
+    let fhd = frame(&p, &s, &Degradation { blur_px: 0, ..d }, 7, 0, camera);
+    assert_eq!(fhd.image.dimensions(), (1920, 1080));
+    for (a, b) in hd.face_box.iter().zip(fhd.face_box) {
+        assert!(
+            (a * 1.5 - b).abs() < 1.0,
+            "{:?} {:?}",
+            hd.face_box,
+            fhd.face_box
+        );
+    }
+    for bad in ["1920", "axb", "100x100", "1920x1080x3"] {
+        assert!(bad.parse::<Camera>().is_err(), "{bad}");
+    }
 }
 
 #[test]
@@ -149,12 +183,16 @@ fn draws_stay_in_range_grow_per_frame_and_repeat() {
 fn a_frame_is_deterministic_and_seeds_differ_by_photo_and_condition() {
     let (p, s) = photo();
     let d = Conditions::doorway().draw(5, 1);
-    let a = frame(&p, &s, &d, 5, 1);
-    assert_eq!(a.image, frame(&p, &s, &d, 5, 1).image);
-    assert_ne!(a.image, frame(&p, &s, &d, 5, 2).image, "noise is per frame");
+    let a = frame(&p, &s, &d, 5, 1, Camera::HD);
+    assert_eq!(a.image, frame(&p, &s, &d, 5, 1, Camera::HD).image);
+    assert_ne!(
+        a.image,
+        frame(&p, &s, &d, 5, 2, Camera::HD).image,
+        "noise is per frame"
+    );
     assert_eq!(
         a.face_box,
-        frame(&p, &s, &d, 5, 2).face_box,
+        frame(&p, &s, &d, 5, 2, Camera::HD).face_box,
         "place is per walk-in"
     );
     let w = walk_seed(1, "a/b.jpg", "doorway");
