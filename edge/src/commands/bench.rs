@@ -1,5 +1,6 @@
 //! `rollcall-edge bench`: times each stage of the face pipeline and 1:N matching on this
-//! machine — min and median over repeated runs — and reports peak memory; or compares
+//! machine — min and median over repeated runs, the door's frame at each camera mode it is
+//! benchmarked at — and reports peak memory; or compares
 //! Rollcall with the `face_recognition` library in one run ([`compare`]).
 
 mod compare;
@@ -15,6 +16,7 @@ use rollcall_models::detect::Detection;
 use rollcall_models::image_io::{ImageLimits, decode_image, load_image};
 use rollcall_models::matching::{EMBEDDING_DIM, Embedding, Gallery, MatchMode};
 use rollcall_models::pipeline::{FacePipeline, PipelineOptions};
+use rollcall_models::retinaface::DetectOptions;
 use serde::Serialize;
 
 use crate::cli::BenchArgs;
@@ -75,17 +77,37 @@ pub fn run(args: BenchArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCod
     stages.push(time(&name, runs, || {
         pipeline.detect_with(&frame, &tools).map(drop)
     })?);
-    // A door unit's frame: the photo in a 1280×720 corridor, every stage the daemon runs.
-    let corridor = door_frame(&photo);
-    stages.push(time("detect 1280×720 (door frame)", runs, || {
-        pipeline.detect_with(&corridor, &door).map(drop)
-    })?);
-    let found = pipeline.faces(&corridor)?.len();
-    let name = format!("door frame 1280×720, {found} face(s), every stage");
-    stages.push(time(&name, runs, || {
-        let faces = pipeline.faces(&corridor)?;
-        pipeline.embed(&faces)
-    })?);
+    // A door unit's frame: the photo in a corridor, as each camera mode sees it; first the
+    // 720p frame searched in one pass as before the second look (docs/PERFORMANCE.md).
+    let one_pass = DetectOptions {
+        max_side: 1024,
+        second_look: false,
+        ..door
+    };
+    let corridor = door_frame(&photo, CAMERA_MODES[0]);
+    stages.push(time(
+        "detect 1280×720, one pass at 1024×576",
+        runs,
+        || pipeline.detect_with(&corridor, &one_pass).map(drop),
+    )?);
+    for (w, h) in CAMERA_MODES {
+        let corridor = door_frame(&photo, (w, h));
+        let jpeg = encode_jpeg(&corridor)?;
+        stages.push(time(&format!("decode {w}×{h} camera JPEG"), runs, || {
+            decode_image(&jpeg, ImageLimits::default()).map(drop)
+        })?);
+        stages.push(time(
+            &format!("detect {w}×{h} (door frame)"),
+            runs,
+            || pipeline.detect_with(&corridor, &door).map(drop),
+        )?);
+        let found = pipeline.faces(&corridor)?.len();
+        let name = format!("door frame {w}×{h}, {found} face(s), every stage");
+        stages.push(time(&name, runs, || {
+            let faces = pipeline.faces(&corridor)?;
+            pipeline.embed(&faces)
+        })?);
+    }
     let detection = first_face(&pipeline, &photo)?;
     stages.push(time("align + quality, per face", runs, || {
         pipeline.prepare(&photo, detection).map(drop)
@@ -194,10 +216,15 @@ fn time_matching(students: usize, runs: usize) -> anyhow::Result<Stage> {
     )
 }
 
+/// The camera modes a door unit is benchmarked at: the Pi camera's 720p, 1080p and
+/// 2304×1296 (docs/PI.md, "Camera").
+const CAMERA_MODES: [(u32, u32); 3] = [(1280, 720), (1920, 1080), (2304, 1296)];
+
 /// `photo` at its own size (at most 720 px tall) in the middle of a 1280×720 grey frame, as a
-/// 720p door camera sees someone a metre or two away.
-fn door_frame(photo: &RgbImage) -> RgbImage {
-    let (w, h) = (1280, 720);
+/// 720p door camera sees someone a metre or two away; then the same scene at `width × height`
+/// (a camera with more pixels, the same field of view).
+fn door_frame(photo: &RgbImage, (width, height): (u32, u32)) -> RgbImage {
+    let (w, h) = CAMERA_MODES[0];
     let photo = if photo.height() > h || photo.width() > w {
         image::imageops::resize(
             photo,
@@ -212,7 +239,11 @@ fn door_frame(photo: &RgbImage) -> RgbImage {
     let x = i64::from(w.saturating_sub(photo.width()) / 2);
     let y = i64::from(h.saturating_sub(photo.height()) / 2);
     image::imageops::overlay(&mut frame, &photo, x, y);
-    frame
+    if (width, height) == (w, h) {
+        frame
+    } else {
+        image::imageops::resize(&frame, width, height, FilterType::CatmullRom)
+    }
 }
 
 /// A deterministic, textured image so the decoder and detector do real work.
