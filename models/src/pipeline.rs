@@ -215,7 +215,7 @@ impl FacePipeline {
 
     /// Detection only: boxes, scores and landmarks in `image` pixels.
     pub fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>, PipelineError> {
-        on_pool(|| self.detect_with(image, &self.options.detect))
+        self.detect_with(image, &self.options.detect)
     }
 
     /// [`Self::detect`] with other detector options (the bench compares settings with it).
@@ -224,7 +224,7 @@ impl FacePipeline {
         image: &RgbImage,
         options: &DetectOptions,
     ) -> Result<Vec<Detection>, PipelineError> {
-        Ok(self.detector.detect(image, options)?)
+        Ok(on_pool(|| self.detector.detect(image, options))?)
     }
 
     /// The one face a single-person photo (enrolment, calibration) is of, if any. A face that
