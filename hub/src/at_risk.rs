@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use rollcall_shared::{ClassId, UnixMillis};
 use serde_json::json;
 
-use crate::attendance::Rules;
 use crate::notify::{self, Event, Hooks};
-use crate::register::Closed;
-use crate::reports::{ClassAtRisk, class_at_risk_now};
+use rollcall_school::attendance::Rules;
+use rollcall_school::register::Closed;
+use rollcall_school::reports::{ClassAtRisk, class_at_risk_now};
 use rollcall_store::{Sql, StoreError, digests, school};
 
 /// Queues a `student.at_risk` event for each student of the closed sessions' classes that fell

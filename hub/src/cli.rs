@@ -257,7 +257,7 @@ pub enum UserCommand {
 }
 
 fn parse_email(s: &str) -> Result<String, String> {
-    crate::accounts::email_address(s)
+    rollcall_school::accounts::email_address(s)
 }
 
 fn parse_direction(s: &str) -> Result<Direction, String> {

@@ -8,6 +8,8 @@
 //! A hub that dies stops beating: within [`ALIVE`] its units belong to the others, whose acks
 //! the units were waiting for (they publish again until acked), and within [`LEASE`] another
 //! hub leads. On SQLite there is one hub, which owns every unit and always leads.
+//!
+//! The server's floor: the beats and the lease in SQL are `rollcall_store::cluster`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

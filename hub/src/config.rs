@@ -1,7 +1,8 @@
 //! The hub's typed configuration: defaults, then the TOML file, then `ROLLCALL_HUB_*`
 //! environment variables (`ROLLCALL_HUB_HTTP__LISTEN=…`, see [`rollcall_runtime::config`]),
 //! then the rules in [`Settings::validate`]. Each section (`[http]`, `[mqtt]`, …) is a file of
-//! its own under `config/` with its struct, its defaults and the rules that concern it alone;
+//! its own under `config/` with its struct, its defaults and the rules that concern it alone
+//! (the sections the school's rules read are `rollcall_school::settings`, used here as they are);
 //! this file holds the whole, the environment's names, and the rules that tie sections
 //! together. Owns nothing else: no I/O beyond reading the file it is given.
 
@@ -12,7 +13,6 @@ use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
-mod attendance;
 mod auth;
 mod backup;
 mod devices;
@@ -24,12 +24,7 @@ mod http;
 mod ingest;
 mod metrics;
 mod mqtt;
-mod privacy;
 mod provisioning;
-mod register;
-mod reports;
-mod retention;
-mod roster;
 mod rules;
 pub mod schools;
 mod secrets;
@@ -39,7 +34,6 @@ mod webhooks;
 
 use rules::invalid;
 
-pub use attendance::AttendanceConfig;
 pub use auth::{AuthConfig, OidcConfig};
 pub use backup::BackupConfig;
 pub use devices::DevicesConfig;
@@ -51,12 +45,10 @@ pub use http::{HttpConfig, TlsFiles};
 pub use ingest::IngestConfig;
 pub use metrics::MetricsConfig;
 pub use mqtt::{BrokerTls, ClientAuth, EmbeddedBroker, MqttConfig, MqttMode, MqttTransport};
-pub use privacy::PrivacyConfig;
 pub use provisioning::ProvisioningConfig;
-pub use register::RegisterConfig;
-pub use reports::ReportsConfig;
-pub use retention::RetentionConfig;
-pub use roster::RosterConfig;
+pub use rollcall_school::settings::{
+    AttendanceConfig, PrivacyConfig, RegisterConfig, ReportsConfig, RetentionConfig, RosterConfig,
+};
 pub use schools::{School, SchoolConfig};
 pub use secrets::Secrets;
 pub use store::StoreConfig;
@@ -142,8 +134,8 @@ impl Config {
     }
 
     /// How sessions and marks are computed.
-    pub fn rules(&self) -> crate::attendance::Rules {
-        crate::attendance::Rules {
+    pub fn rules(&self) -> rollcall_school::attendance::Rules {
+        rollcall_school::attendance::Rules {
             zone: self.timezone.clone(),
             late_after_minutes: self.attendance.late_after_minutes,
             early_minutes: self.attendance.early_minutes,

@@ -4,7 +4,8 @@
 //! remembered per user and day (`email_digests`) before the next check, so a restart neither
 //! repeats nor skips a day; a failure is retried a few times that day
 //! (`email::schedule`), logged, audited (`email.digest_failed`) and listed by
-//! `GET /email/digests`. Never stops the hub.
+//! `GET /email/digests`. Never stops the hub. The server's floor: what a digest counts is the
+//! school's (`rollcall_school::reports`), what was sent is kept by `rollcall_store::digests`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,11 +20,11 @@ mod gather;
 
 pub use gather::gather;
 
-use crate::access::AccessError;
 use crate::config::Config;
 use crate::email::compose;
 use crate::email::schedule::{after_try, due_day, should_try};
 use crate::email::smtp::Mailer;
+use rollcall_school::access::AccessError;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::digests::{self, DigestState, DigestStatus};
 use rollcall_store::users::{self, User};

@@ -11,9 +11,9 @@ use std::time::Duration;
 use rollcall_shared::SiteId;
 use tokio::sync::{Notify, watch};
 
-use crate::attendance::Rules;
-use crate::auth::Principal;
 use crate::config::{DistrictConfig, SchoolConfig};
+use rollcall_school::attendance::Rules;
+use rollcall_school::principal::Principal;
 use rollcall_store::Db;
 use rollcall_store::postgres::Schema;
 

@@ -16,8 +16,8 @@ use crate::auth::limiter::LoginLimiter;
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
-use crate::enrol::Enroller;
 use crate::ingest::{Metrics, Outbound, send};
+use rollcall_school::enrol::Enroller;
 use rollcall_store::{Db, Sql, StoreError, devices};
 
 /// Longest a request waits to queue a message for a door unit while the broker link is full.

@@ -1,66 +1,47 @@
-//! `rollcall-hub`: the school server. It owns the enrolled gallery, ingests attendance records
-//! from door units over MQTT, keeps the timetable, review queue and marks, and serves the JSON
-//! API teachers and admins use.
+//! `rollcall-hub`: the school server. It takes attendance records from door units over MQTT
+//! (`ingest`, `broker`), pushes each unit its gallery, serves the JSON API and the pages
+//! teachers and admins use (`http`), runs the leader's scheduled work across several hubs on
+//! one database (`cluster`, `server`), and has a command line for the school's admins
+//! (`cli`, `commands`). What the school decides (marks, the register, review, consent,
+//! reports) is `rollcall-school`'s; what it keeps is `rollcall-store`'s. The hub calls them.
 //!
 //! [`run`] wires the parts together from injected pieces (configuration, HTTP listener, clock,
 //! shutdown future); `main.rs` only parses the command line and calls it.
 //!
+//! Must never hold: a rule of the school (it goes in `rollcall-school`, which the HTTP
+//! handlers, ingest and scheduled work call), or SQL (it goes in `rollcall-store`).
+//!
 //! Architecture invariants:
-//! - SQL lives in `rollcall-store`; the hub decides, the store keeps (a rule reaches the store
-//!   as a parameter, never the other way round).
+//! - The hub serves; the school decides; the store keeps. A rule reaches the store as a
+//!   parameter, never the other way round.
 //! - Every input from outside (request, MQTT record, file, config) is checked where it enters,
 //!   with a clear error; nothing from outside reaches a panic.
 //! - A record is acknowledged only once it is committed; the same record twice is stored once.
 
-pub mod access;
-pub mod accounts;
-pub mod analytics;
 mod at_risk;
-pub mod attendance;
 pub mod auth;
 pub mod backup;
 pub mod broker;
-pub mod class_photo;
 pub mod cli;
-pub mod clip;
 pub mod cluster;
 pub mod commands;
 pub mod config;
-pub mod consent;
-pub mod csv;
 pub mod demo;
 pub mod device_ca;
 mod digests;
 pub mod district;
 pub mod email;
-pub mod enrol;
-pub mod export;
 pub mod face_keys;
-pub mod gallery;
 pub mod http;
 pub mod http_state;
 pub mod ingest;
-pub mod learn;
-pub mod marks;
 pub mod notify;
-pub mod on_site;
 pub mod open_files;
-pub mod privacy;
 pub mod prometheus;
 pub mod provisioning;
-pub mod register;
-pub mod reports;
-pub mod retention;
-pub mod review;
-pub mod roll_call;
-pub mod roster_import;
 mod server;
-pub mod session_rosters;
 pub mod setup;
-pub mod strangers;
-pub mod subject_access;
 pub mod timings;
-pub mod unit_settings;
 pub mod web;
 
 pub use server::{Listeners, RunError, run, run_on};

@@ -26,7 +26,6 @@ use crate::cluster;
 use crate::config::{Config, MqttMode};
 use crate::district::District;
 use crate::email::smtp::Mailer;
-use crate::enrol::{self, Enroller, LoadError};
 use crate::http::tls;
 use crate::http_state::Hub;
 use crate::ingest::mqtt::Link;
@@ -38,6 +37,7 @@ use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notify::{self, Hooks};
 use rollcall_models::pipeline::{model_id, previous_model_id};
 use rollcall_runtime::clock::SharedClock;
+use rollcall_school::enrol::{self, Enroller, LoadError};
 use rollcall_store::{Db, StoreError};
 
 mod added;

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use rollcall_runtime::clock::{Clock, SystemClock};
 use rollcall_shared::{DeviceId, Direction};
 
-use crate::accounts::manage;
-use crate::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use crate::auth::key::{KeyError, SigningKey};
 use crate::config::Config;
 use crate::device_ca::{CaError, DeviceCa, DeviceFiles, write_device_files};
+use rollcall_school::accounts::manage;
+use rollcall_school::accounts::{self, AccountError, Hashed, NewUser, Registered};
 use rollcall_store::devices::{self, Device};
 use rollcall_store::keys::{self, Keyring, KeysError};
 use rollcall_store::postgres::{AddedSchool, Postgres, SchoolSummary, SetAside, Target};

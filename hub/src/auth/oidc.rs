@@ -31,8 +31,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::clip::clip;
 use crate::config::OidcConfig;
+use rollcall_school::clip::clip;
 
 /// The cookie holding a flow between leaving for the provider and coming back.
 pub const FLOW_COOKIE: &str = "rollcall_oidc";

@@ -10,7 +10,7 @@ use rollcall_shared::UnixMillis;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::password::random_secret;
+use rollcall_school::accounts::password::random_secret;
 use rollcall_store::signins::{self, StoredToken};
 use rollcall_store::{Sql, StoreError};
 

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 
 use super::cert::ClientCert;
 use crate::auth::hashing::Hashing;
-use crate::auth::password;
-use crate::clip::clip;
+use rollcall_school::accounts::password;
+use rollcall_school::clip::clip;
 use rollcall_shared::DeviceId;
 use rollcall_store::{Db, StoreError, devices};
 use sha2::{Digest, Sha256};

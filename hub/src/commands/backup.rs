@@ -37,15 +37,16 @@ pub fn export(config: &Config, to: &Path) -> anyhow::Result<()> {
                 to.display()
             )
         })?;
-    let about = crate::export::About {
+    let about = rollcall_school::export::About {
         site: config.site.as_str(),
         timezone: config.timezone.name(),
         exported_at: SystemClock.now().0,
         exported_by: "rollcall-hub export (command line)",
         schema_version: rollcall_store::schema_version(),
     };
-    let written =
-        db.read_blocking(|sql| crate::export::write(sql, &about, std::io::BufWriter::new(file)));
+    let written = db.read_blocking(|sql| {
+        rollcall_school::export::write(sql, &about, std::io::BufWriter::new(file))
+    });
     let summary = match written {
         Ok(summary) => summary,
         Err(e) => {

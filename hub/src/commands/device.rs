@@ -4,11 +4,11 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::accounts::Registered;
 use crate::cli::DeviceCommand;
 use crate::config::{Config, MqttMode};
 use crate::device_ca::DeviceFiles;
 use crate::setup;
+use rollcall_school::accounts::Registered;
 
 use super::target::{one_school, store};
 

@@ -1,5 +1,5 @@
 //! `roster import`: the school information system's roster, from the command line (the rules
-//! are in [`crate::roster_import`]).
+//! are in [`rollcall_school::roster_import`]).
 
 use std::path::Path;
 
@@ -7,7 +7,9 @@ use anyhow::{Context, bail};
 use rollcall_runtime::{Clock, SystemClock};
 
 use crate::cli::RosterCommand;
-use crate::roster_import::{self, Action, ImportError, Options, Plan, Roster, RowError, plain};
+use rollcall_school::roster_import::{
+    self, Action, ImportError, Options, Plan, Roster, RowError, plain,
+};
 
 use super::target::config;
 

@@ -1,6 +1,6 @@
 //! `[faces]`: photo enrolment: whether the hub loads the face pipeline, where the weights
 //! are, what an enrolment photo must meet and how large it may be. Only the settings and
-//! their checks; enrolment is `crate::enrol`.
+//! their checks; enrolment is `rollcall_school::enrol`.
 
 use std::path::PathBuf;
 

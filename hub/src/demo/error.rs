@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use rollcall_models::weights::WeightsError;
 
-use crate::enrol::{LoadError, Refusal};
 use crate::server::RunError;
 use crate::setup::SetupError;
+use rollcall_school::enrol::{LoadError, Refusal};
 use rollcall_store::StoreError;
 
 /// Why the demo could not start.

@@ -1,6 +1,6 @@
 //! The demo's small school: the hub configuration (keeping unknown faces, so that the review
 //! is shown), an admin and a teacher with fixed demo passwords, one class meeting in [`DEMO_ROOM`] from a few minutes ago until midnight, three
-//! students (one enrolled from two sample photos through [`crate::enrol`]) and a registered
+//! students (one enrolled from two sample photos through [`rollcall_school::enrol`]) and a registered
 //! door unit.
 
 use std::net::TcpListener;
@@ -12,10 +12,10 @@ use rollcall_shared::{ClassId, Direction, SiteId, SiteZone, StudentId, UnixMilli
 use uuid::Uuid;
 
 use super::error::DemoError;
-use crate::accounts::Registered;
 use crate::config::Config;
-use crate::enrol::{Accepted, Enroller, save};
 use crate::setup;
+use rollcall_school::accounts::Registered;
+use rollcall_school::enrol::{Accepted, Enroller, save};
 use rollcall_store::consent::{self, Change, State};
 use rollcall_store::school::{self, Class, Student};
 use rollcall_store::timetable::{self, Slot};

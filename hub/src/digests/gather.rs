@@ -8,12 +8,12 @@ use std::ops::ControlFlow;
 use rollcall_shared::UnixMillis;
 use uuid::Uuid;
 
-use crate::access::{self, AccessError};
-use crate::attendance::{Rules, in_some_session};
-use crate::auth::Principal;
 use crate::email::compose::{AtRiskLine, ClassPart, Digest};
-use crate::reports::class_at_risk_now;
-use crate::review::visible_ids;
+use rollcall_school::access::{self, AccessError};
+use rollcall_school::attendance::{Rules, in_some_session};
+use rollcall_school::principal::Principal;
+use rollcall_school::reports::class_at_risk_now;
+use rollcall_school::review::visible_ids;
 use rollcall_store::Sql;
 use rollcall_store::records::{self, Status};
 use rollcall_store::school::Class;

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate, Weekday};
 use rollcall_shared::UnixMillis;
 
-use crate::attendance::Rules;
+use rollcall_school::attendance::Rules;
 use rollcall_store::digests::{DigestState, DigestStatus};
 
 /// Tries per user and day before giving up on that day's digest.

@@ -10,10 +10,10 @@ use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
 use super::users::hashed;
-use crate::accounts::{self, Hashed};
-use crate::auth::Principal;
-use crate::export;
 use crate::http_state::Hub;
+use rollcall_school::accounts::{self, Hashed};
+use rollcall_school::export;
+use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::devices;
 
@@ -35,7 +35,7 @@ pub async fn disable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
     set_enabled(hub, who, req.id("device", "device")?, false).await
 }
 
-/// `GET /export`: the school's data as CSV and JSON in a zip (`crate::export`), audited.
+/// `GET /export`: the school's data as CSV and JSON in a zip (`rollcall_school::export`), audited.
 pub async fn export(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (actor, now) = (who.actor(), hub.now());
     let (site, zone) = (hub.config.site.clone(), hub.config.timezone.clone());

@@ -1,4 +1,4 @@
-//! `GET /reports/analytics?from=&to=`: attendance month by month (`crate::analytics`) over the
+//! `GET /reports/analytics?from=&to=`: attendance month by month (`rollcall_school::analytics`) over the
 //! classes the caller sees: an admin the whole school, a teacher their own classes at a
 //! glance. Without a range, the year of months up to today: from the first of the month eleven
 //! months back. JSON, or CSV with `?format=csv`: a line per class and month, then the months of
@@ -11,9 +11,9 @@ use super::error::ApiError;
 use super::reports::{csv_line, csv_reply};
 use super::request::{Reply, Request};
 use super::school_reports::{COUNTS_HEADER, counts_fields, given_range, visible_rosters};
-use crate::analytics::{Analytics, Month, analyse};
-use crate::auth::Principal;
 use crate::http_state::Hub;
+use rollcall_school::analytics::{Analytics, Month, analyse};
+use rollcall_school::principal::Principal;
 use rollcall_store::Sql;
 
 pub async fn analytics(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

@@ -1,5 +1,5 @@
 //! `GET /students/{student}/archive`: everything the hub holds about one student, as one zip
-//! for them or their family (`crate::subject_access`). Admins only; each download is audited
+//! for them or their family (`rollcall_school::subject_access`). Admins only; each download is audited
 //! with what it held.
 
 use rollcall_shared::StudentId;
@@ -7,10 +7,10 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
-use crate::export::ExportError;
 use crate::http_state::Hub;
-use crate::subject_access;
+use rollcall_school::export::ExportError;
+use rollcall_school::principal::Principal;
+use rollcall_school::subject_access;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::school;
 

@@ -15,11 +15,11 @@ use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
 use super::timetable::{HolidayBody, TermBody};
-use crate::attendance::preview::{self, Change, Diff};
-use crate::attendance::{Rules, Session};
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::session_rosters::{self, hhmm};
+use rollcall_school::attendance::preview::{self, Change, Diff};
+use rollcall_school::attendance::{Rules, Session};
+use rollcall_school::principal::Principal;
+use rollcall_school::session_rosters::{self, hhmm};
 use rollcall_store::{Sql, school, timetable};
 
 /// The most sessions listed on each side; the counts are always whole.

@@ -1,4 +1,4 @@
-//! `POST /sessions/{slot}/{day}/photos`: the register from class photos (`crate::class_photo`).
+//! `POST /sessions/{slot}/{day}/photos`: the register from class photos (`rollcall_school::class_photo`).
 //! A request's life: the form read (its photos, and when they were taken); the lesson looked
 //! up (the teacher's own, its register not yet written, the photo taken during it) with its
 //! class's names and gallery; each photo read on the blocking pool and its faces judged
@@ -17,14 +17,14 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::multipart::{self, Part};
 use super::request::{Reply, Request};
-use crate::access;
-use crate::attendance::Session;
-use crate::auth::Principal;
-use crate::class_photo::{self, Judgement, Photo, Rule, SeenFace, Taken};
-use crate::enrol::{Enroller, Refusal};
-use crate::gallery;
 use crate::http_state::Hub;
-use crate::session_rosters;
+use rollcall_school::access;
+use rollcall_school::attendance::Session;
+use rollcall_school::class_photo::{self, Judgement, Photo, Rule, SeenFace, Taken};
+use rollcall_school::enrol::{Enroller, Refusal};
+use rollcall_school::gallery;
+use rollcall_school::principal::Principal;
+use rollcall_school::session_rosters;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::school;
 use rollcall_store::{Sql, StoreError};

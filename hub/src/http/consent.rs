@@ -1,6 +1,6 @@
 //! Consent to face recognition, per student and in bulk, and its coverage per class. Admins
 //! record changes; a teacher reads those of their own classes' students. The rules are
-//! [`crate::consent`]'s; a change that erases faces pokes the gallery pusher so door units
+//! [`rollcall_school::consent`]'s; a change that erases faces pokes the gallery pusher so door units
 //! drop them.
 
 use rollcall_shared::StudentId;
@@ -10,11 +10,11 @@ use serde_json::json;
 use super::error::ApiError;
 use super::reports::{csv_line, csv_reply};
 use super::request::{Reply, Request};
-use crate::access;
-use crate::auth::Principal;
-use crate::consent::{self, Recorded, Statement};
-use crate::gallery;
 use crate::http_state::Hub;
+use rollcall_school::access;
+use rollcall_school::consent::{self, Recorded, Statement};
+use rollcall_school::gallery;
+use rollcall_school::principal::Principal;
 use rollcall_store::Sql;
 use rollcall_store::consent::{self as stored, ClassCoverage, State};
 use rollcall_store::school;

@@ -13,10 +13,10 @@ use super::error::ApiError;
 use super::provision;
 use super::request::{Reply, Request};
 use super::users::hashed;
-use crate::accounts::{self, Hashed};
-use crate::auth::Principal;
 use crate::http_state::Hub;
 use crate::provisioning;
+use rollcall_school::accounts::{self, Hashed};
+use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::devices::{self, Device};
 use rollcall_store::records;
@@ -125,7 +125,7 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     if (&before.room, before.direction) != (&after.room, after.direction) {
         // Its room's settings and its direction are part of what it runs with.
         let reached = hub
-            .write(move |tx| crate::unit_settings::reached_anew(tx, &[device]))
+            .write(move |tx| rollcall_school::unit_settings::reached_anew(tx, &[device]))
             .await?;
         super::unit_settings::send(hub, reached).await;
     }

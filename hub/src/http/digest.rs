@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
 use crate::digests::gather;
 use crate::email::compose;
 use crate::http_state::Hub;
+use rollcall_school::principal::Principal;
 use rollcall_store::{digests, users};
 
 /// Digests listed by `GET /email/digests`.
@@ -66,7 +66,7 @@ pub async fn preview(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
             && user.email.is_some()
             && !user.disabled
             && user.choices.digest,
-        "digest_at": user.choices.digest_at.map(crate::session_rosters::hhmm),
+        "digest_at": user.choices.digest_at.map(rollcall_school::session_rosters::hhmm),
         "subject": compose::subject(&digest),
         "text": compose::text(&digest, pages_url),
         "digest": digest,

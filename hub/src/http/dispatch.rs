@@ -104,7 +104,7 @@ async fn dispatch(
 }
 
 /// Whether `who`, signed in at this hub's school, is one of its district's admins.
-fn is_district_admin(hub: &Hub, who: &crate::auth::Principal) -> bool {
+fn is_district_admin(hub: &Hub, who: &rollcall_school::principal::Principal) -> bool {
     let district = hub.district.as_deref();
     district.is_some_and(|d| d.admits(&hub.config.site, who))
 }

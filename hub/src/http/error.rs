@@ -3,15 +3,15 @@
 
 use warp::http::StatusCode;
 
-use crate::access::AccessError;
-use crate::accounts::AccountError;
 use crate::auth::hashing::HashingError;
 use crate::auth::tokens::TokenError;
-use crate::consent::ConsentError;
-use crate::enrol::Refusal;
-use crate::marks::MarkError;
 use crate::provisioning::{OfferError, Refused};
-use crate::review::ReviewError;
+use rollcall_school::access::AccessError;
+use rollcall_school::accounts::AccountError;
+use rollcall_school::consent::ConsentError;
+use rollcall_school::enrol::Refusal;
+use rollcall_school::marks::MarkError;
+use rollcall_school::review::ReviewError;
 use rollcall_store::StoreError;
 
 /// Why a request failed, in the caller's terms.
@@ -57,10 +57,10 @@ pub enum ApiError {
     TooManyCodes { retry_after: u64 },
     /// Rows of an uploaded file that cannot be used; nothing of the file was taken.
     #[error("{} rows of the file cannot be used; nothing was imported", .0.len())]
-    BadRows(Vec<crate::roster_import::RowError>),
+    BadRows(Vec<rollcall_school::roster_import::RowError>),
     /// A roster import would make more students leavers than the school allows unconfirmed.
     #[error("{} (confirm_leavers={})", .0.refusal(), .0.leavers)]
-    Leavers(crate::roster_import::Gate),
+    Leavers(rollcall_school::roster_import::Gate),
     /// A door unit's provisioning code was refused.
     #[error("{0}")]
     Code(Refused),
@@ -267,8 +267,8 @@ impl From<HashingError> for ApiError {
     }
 }
 
-impl From<crate::auth::password::HashError> for ApiError {
-    fn from(e: crate::auth::password::HashError) -> Self {
+impl From<rollcall_school::accounts::password::HashError> for ApiError {
+    fn from(e: rollcall_school::accounts::password::HashError) -> Self {
         ApiError::Internal(e.to_string())
     }
 }

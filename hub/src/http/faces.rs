@@ -14,14 +14,14 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::multipart::{self, Part};
 use super::request::{Reply, Request};
-use crate::access;
 use rollcall_models::pipeline::model_id;
 use rollcall_models::quality::FaceQuality;
+use rollcall_school::access;
 
-use crate::auth::Principal;
-use crate::consent;
-use crate::enrol::{Accepted, Enroller, Refusal, save};
 use crate::http_state::Hub;
+use rollcall_school::consent;
+use rollcall_school::enrol::{Accepted, Enroller, Refusal, save};
+use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::school;
 use rollcall_store::{Sql, faces};

@@ -104,9 +104,9 @@ pub fn text<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, ApiE
 }
 
 /// At most the first 64 characters of `s`, for echoing input in messages and logs (see
-/// [`crate::clip`]).
+/// [`rollcall_school::clip`]).
 pub fn clip(s: &str) -> String {
-    crate::clip::clip(s)
+    rollcall_school::clip::clip(s)
 }
 
 /// Whether `text` is a `Host` header worth repeating in a URL: a DNS name, an IPv4 address or
@@ -129,7 +129,7 @@ where
 
 /// An `email` field, checked as an address.
 pub fn email(text: &str) -> Result<String, ApiError> {
-    crate::accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
+    rollcall_school::accounts::email_address(text).map_err(|m| ApiError::bad(format!("email: {m}")))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `GET /on-site`: who is on site now (`crate::on_site`), from the accepted records of the
+//! `GET /on-site`: who is on site now (`rollcall_school::on_site`), from the accepted records of the
 //! school's day so far. Every signed-in user may read it, teachers included: in an evacuation
 //! any member of staff may be the one holding the list.
 
@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::attendance::Rules;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::on_site::whereabouts;
-use crate::review::ACCEPTED;
+use rollcall_school::attendance::Rules;
+use rollcall_school::on_site::whereabouts;
+use rollcall_school::principal::Principal;
+use rollcall_school::review::ACCEPTED;
 use rollcall_store::{Sql, school, sightings};
 
 pub async fn on_site(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {

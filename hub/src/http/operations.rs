@@ -6,10 +6,10 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
 use crate::backup;
 use crate::http_state::Hub;
 use crate::notify;
+use rollcall_school::principal::Principal;
 
 /// The newest webhook deliveries, `?limit` of them (100 unless said, 1000 at most).
 pub async fn deliveries(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {

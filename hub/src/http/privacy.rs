@@ -1,9 +1,12 @@
-//! `GET /privacy`: the school's privacy schedule, for anyone (`crate::privacy`).
+//! `GET /privacy`: the school's privacy schedule, for anyone (`rollcall_school::privacy`).
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use crate::http_state::Hub;
 
 pub async fn schedule(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
-    Reply::ok(crate::privacy::schedule(&hub.config))
+    let config = &hub.config;
+    let schedule =
+        rollcall_school::privacy::schedule(&config.site, &config.retention, &config.privacy);
+    Reply::ok(schedule)
 }

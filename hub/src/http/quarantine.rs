@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
 use crate::http_state::Hub;
+use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::quarantine;
 

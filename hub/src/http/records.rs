@@ -1,6 +1,6 @@
 //! The review queue's routes: listing records (a teacher sees only records captured in a room
 //! during a session of one of their classes), their face crops, and approve / reject /
-//! reassign, each applied by [`crate::review`]. Marks follow from the review at once:
+//! reassign, each applied by [`rollcall_school::review`]. Marks follow from the review at once:
 //! `attendance` reads accepted records on demand.
 
 use rollcall_shared::{RecordId, StudentId};
@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::review::{Action, Verdict, seen, settle, visible};
+use rollcall_school::principal::Principal;
+use rollcall_school::review::{Action, Verdict, seen, settle, visible};
 use rollcall_store::Sql;
 use rollcall_store::records::{self, Status};
 

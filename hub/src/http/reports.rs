@@ -10,12 +10,12 @@ use serde_json::json;
 use super::error::ApiError;
 use super::request::{Reply, Request};
 use super::sessions::roster_of;
-use crate::access;
-use crate::attendance::Rules;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::reports::at_risk;
-use crate::session_rosters::{self, SessionRoster, StudentStats};
+use rollcall_school::access;
+use rollcall_school::attendance::Rules;
+use rollcall_school::principal::Principal;
+use rollcall_school::reports::at_risk;
+use rollcall_school::session_rosters::{self, SessionRoster, StudentStats};
 use rollcall_store::marks::Mark;
 use rollcall_store::register::Amendment;
 use rollcall_store::{Sql, school, timetable};
@@ -219,7 +219,7 @@ pub(super) fn mark_text(m: Option<Mark>) -> &'static str {
 }
 
 pub(super) fn csv_line(fields: &[&str]) -> String {
-    crate::csv::line(fields)
+    rollcall_school::csv::line(fields)
 }
 
 pub(super) fn csv_reply(filename: String, body: String) -> Reply {

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::access::{self, AccessError};
-use crate::attendance::Rules;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::review::visible_ids;
+use rollcall_school::access::{self, AccessError};
+use rollcall_school::attendance::Rules;
+use rollcall_school::principal::Principal;
+use rollcall_school::review::visible_ids;
 use rollcall_store::faces;
 use rollcall_store::records::{self, Status};
 use rollcall_store::school;

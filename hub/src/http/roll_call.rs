@@ -1,4 +1,4 @@
-//! The emergency roll call (`crate::roll_call`), for every signed-in user: in an evacuation any
+//! The emergency roll call (`rollcall_school::roll_call`), for every signed-in user: in an evacuation any
 //! member of staff may hold the list.
 //!
 //! - `GET /roll-call`: the roll call under way, with its list as ticked so far; else who would
@@ -20,11 +20,11 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
-use crate::attendance::Rules;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::roll_call::{self, expected};
-use crate::session_rosters::hhmm;
+use rollcall_school::attendance::Rules;
+use rollcall_school::principal::Principal;
+use rollcall_school::roll_call::{self, expected};
+use rollcall_school::session_rosters::hhmm;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::roll_calls::{self, Kind, RollCall};
 use rollcall_store::{Sql, school};

@@ -2,13 +2,13 @@
 //! (`?format=csv`, the body) or a OneRoster 1.1 or 1.2 CSV package (`?format=oneroster`, a zip
 //! of its files); `?dry_run=true` says what would change without changing it,
 //! `?confirm_leavers=N` lets an import make N leavers past the school's limit, and
-//! `?terms=true` adds the terms the calendar lacks. The rules are in `crate::roster_import`.
+//! `?terms=true` adds the terms the calendar lacks. The rules are in `rollcall_school::roster_import`.
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::roster_import::{self, ImportError, Options, plain};
+use rollcall_school::principal::Principal;
+use rollcall_school::roster_import::{self, ImportError, Options, plain};
 
 pub async fn import(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let format = req

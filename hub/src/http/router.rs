@@ -20,8 +20,8 @@ use super::{
     quarantine, records, register, reports, review, roll_call, roster, school_reports, sessions,
     strangers, students, timetable, today, unit_settings, users,
 };
-use crate::auth::Principal;
 use crate::http_state::Hub;
+use rollcall_school::principal::Principal;
 
 /// What a handler returns: its reply, some time later.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'a>>;

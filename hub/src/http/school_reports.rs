@@ -1,7 +1,7 @@
 //! School-wide reports: the daily trend, the students at risk by class, and a class's register
 //! over a term. Admins see the whole school; a teacher sees the same reports over their own
 //! classes only (so a teacher's trend is their classes' trend). Each is JSON, or CSV with
-//! `?format=csv`. The counting rules live in [`crate::reports`]; this module reads the rosters
+//! `?format=csv`. The counting rules live in [`rollcall_school::reports`]; this module reads the rosters
 //! (closed sessions from the register) and shapes the answers.
 
 use chrono::NaiveDate;
@@ -12,12 +12,12 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::reports::{amendments_text, checked_range, csv_line, csv_reply, mark_text, source_text};
 use super::request::{Reply, Request};
-use crate::access;
-use crate::attendance::Rules;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::reports::{ClassAtRisk, Counts, Day, class_at_risk, default_range, trend};
-use crate::session_rosters::{self, SessionRoster};
+use rollcall_school::access;
+use rollcall_school::attendance::Rules;
+use rollcall_school::principal::Principal;
+use rollcall_school::reports::{ClassAtRisk, Counts, Day, class_at_risk, default_range, trend};
+use rollcall_school::session_rosters::{self, SessionRoster};
 use rollcall_store::{Sql, timetable};
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.

@@ -1,5 +1,5 @@
 //! Sessions of a day, a session's roster, and teachers' mark overrides (with a reason; the
-//! rules are [`crate::marks`]).
+//! rules are [`rollcall_school::marks`]).
 
 use chrono::NaiveDate;
 use rollcall_shared::UnixMillis;
@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
-use crate::access;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::marks::{self, NewMark, Target};
-use crate::session_rosters;
+use rollcall_school::access;
+use rollcall_school::marks::{self, NewMark, Target};
+use rollcall_school::principal::Principal;
+use rollcall_school::session_rosters;
 use rollcall_store::Sql;
 use rollcall_store::marks::Mark;
 
@@ -99,7 +99,7 @@ pub fn roster_of(
     who: &Principal,
     slot: Uuid,
     day: NaiveDate,
-    rules: &crate::attendance::Rules,
+    rules: &rollcall_school::attendance::Rules,
     now: UnixMillis,
 ) -> Result<session_rosters::SessionRoster, ApiError> {
     let session = session_rosters::session(conn, slot, day)?;

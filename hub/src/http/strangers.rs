@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::access::{self, AccessError};
-use crate::attendance::Rules;
-use crate::attendance::in_some_session;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::strangers::{self, Stranger, rules};
+use rollcall_school::access::{self, AccessError};
+use rollcall_school::attendance::Rules;
+use rollcall_school::attendance::in_some_session;
+use rollcall_school::principal::Principal;
+use rollcall_school::strangers::{self, Stranger, rules};
 use rollcall_store::school;
 use rollcall_store::strangers::{self as stored, Face};
 use rollcall_store::timetable::Slot;

@@ -10,12 +10,12 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::access;
-use crate::attendance::Rules;
-use crate::attendance::Session;
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::session_rosters;
+use rollcall_school::access;
+use rollcall_school::attendance::Rules;
+use rollcall_school::attendance::Session;
+use rollcall_school::principal::Principal;
+use rollcall_school::session_rosters;
 use rollcall_store::Sql;
 use rollcall_store::consent::{self, State};
 use rollcall_store::records::{self, Status};

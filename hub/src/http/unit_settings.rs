@@ -2,7 +2,7 @@
 //! `GET|PUT /room-settings?room=` for every unit in a room. A `PUT` replaces the scope's
 //! settings with the JSON object it carries (`{"burst.frames": 7}`; `{}` clears them), checked
 //! here, audited, and sent at once to every unit it reaches; each unit says whether it took
-//! them (`state`). The rules are `crate::unit_settings`'s.
+//! them (`state`). The rules are `rollcall_school::unit_settings`'s.
 
 use rollcall_shared::unit_settings::{Kind, SETTABLE};
 use rollcall_shared::{DeviceId, Message, topics::Channel};
@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::request::{Reply, Request};
-use crate::auth::Principal;
 use crate::http_state::Hub;
-use crate::unit_settings::{self, check, effective, message_for};
+use rollcall_school::principal::Principal;
+use rollcall_school::unit_settings::{self, check, effective, message_for};
 use rollcall_store::Sql;
 use rollcall_store::devices;
 use rollcall_store::unit_settings::{self as stored, Scope, Values};

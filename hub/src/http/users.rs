@@ -10,11 +10,11 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::input;
 use super::request::{Reply, Request};
-use crate::accounts::manage::{self, UserPatch};
-use crate::accounts::{self, AccountError, Hashed, NewUser};
-use crate::auth::Principal;
-use crate::auth::password::{self, MAX_PASSWORD_LEN};
 use crate::http_state::Hub;
+use rollcall_school::accounts::manage::{self, UserPatch};
+use rollcall_school::accounts::password::{self, MAX_PASSWORD_LEN};
+use rollcall_school::accounts::{self, AccountError, Hashed, NewUser};
+use rollcall_school::principal::Principal;
 use rollcall_store::users::{self, Role};
 
 #[derive(Deserialize)]

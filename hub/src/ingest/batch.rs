@@ -14,14 +14,14 @@ use rollcall_shared::{
 };
 
 use super::Metrics;
-use super::arrival;
 use super::metrics::add;
 use super::vet::{Window, vet};
-use crate::gallery::{Trigger, update_for};
-use crate::learn::{How, Learner, Offered};
 use crate::notify::{Event, Hooks};
-use crate::strangers;
 use rollcall_models::learning::CONFIDENT;
+use rollcall_school::arrival;
+use rollcall_school::gallery::{Trigger, update_for};
+use rollcall_school::learn::{How, Learner, Offered};
+use rollcall_school::strangers;
 use rollcall_store::quarantine::{self, Reason};
 use rollcall_store::records::{self, Face};
 use rollcall_store::{Sql, StoreError, consent, devices, school};
@@ -149,7 +149,7 @@ impl Batch<'_> {
                 }
             }
             Message::SettingsReport(report) => {
-                if let Some(s) = crate::unit_settings::reported(tx, &report, now)? {
+                if let Some(s) = rollcall_school::unit_settings::reported(tx, &report, now)? {
                     out.settings.push((device, s));
                 }
             }

@@ -18,7 +18,7 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use super::metrics::add;
 use super::{Metrics, Outbound, send};
-use crate::gallery::{Trigger, update_for};
+use rollcall_school::gallery::{Trigger, update_for};
 use rollcall_store::{Db, devices};
 
 /// What the push task needs.

@@ -10,7 +10,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
 use crate::notify::{Event, Hooks};
-use crate::register;
+use rollcall_school::register;
 use rollcall_store::{Db, StoreError};
 
 /// How often the backup schedule is looked at.
@@ -87,7 +87,7 @@ pub(super) async fn backups(
     }
 }
 
-/// Applies the retention policy ([`crate::retention`]) on schedule; tells the pusher when
+/// Applies the retention policy ([`rollcall_school::retention`]) on schedule; tells the pusher when
 /// leavers' templates went, so door units drop them.
 pub(super) async fn retention(
     db: Db,
@@ -104,7 +104,7 @@ pub(super) async fn retention(
         }
         let (now, policy, rules) = (clock.now(), config.retention.clone(), config.rules());
         let purged = db
-            .write(move |tx| crate::retention::run(tx, &policy, &rules, now))
+            .write(move |tx| rollcall_school::retention::run(tx, &policy, &rules, now))
             .await;
         match purged {
             Ok(p) if p.is_empty() => {}

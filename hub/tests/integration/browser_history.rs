@@ -28,7 +28,7 @@ async fn a_teacher_reads_a_students_history_from_the_today_page() {
     );
     let stored = hub
         .db()
-        .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
+        .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
         .await
         .unwrap();
     assert!(stored);

@@ -34,7 +34,7 @@ async fn person(hub: &TestHub, device: &str, axis: usize) -> String {
         r.embedding = Embedding::try_from(v).unwrap();
         first.get_or_insert(r.id.to_string());
         hub.db()
-            .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
+            .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
             .await
             .unwrap();
     }

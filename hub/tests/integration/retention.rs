@@ -3,8 +3,8 @@
 //! removes their faces at once and leaves their register entries.
 
 use reqwest::StatusCode;
-use rollcall_hub::attendance::Rules;
 use rollcall_hub::config::RetentionConfig;
+use rollcall_school::attendance::Rules;
 use rollcall_shared::*;
 use serde_json::json;
 
@@ -21,10 +21,15 @@ fn rules() -> Rules {
 }
 
 /// Runs the retention policy on the hub's database as the hub would at `now`.
-async fn retention_at(hub: &TestHub, now: i64) -> rollcall_hub::retention::Purged {
+async fn retention_at(hub: &TestHub, now: i64) -> rollcall_school::retention::Purged {
     hub.db()
         .write(move |tx| {
-            rollcall_hub::retention::run(tx, &RetentionConfig::default(), &rules(), UnixMillis(now))
+            rollcall_school::retention::run(
+                tx,
+                &RetentionConfig::default(),
+                &rules(),
+                UnixMillis(now),
+            )
         })
         .await
         .unwrap()
@@ -34,7 +39,7 @@ async fn close_registers(hub: &TestHub, now: i64) -> usize {
     hub.db()
         .write(move |tx| {
             let closed =
-                rollcall_hub::register::close_due(tx, &rules(), 30 * 60_000, UnixMillis(now))?;
+                rollcall_school::register::close_due(tx, &rules(), 30 * 60_000, UnixMillis(now))?;
             Ok::<_, rollcall_store::StoreError>(closed.len())
         })
         .await

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use reqwest::StatusCode;
-use rollcall_hub::gallery;
+use rollcall_school::gallery;
 use rollcall_shared::{ModelId, UnixMillis};
 use serde_json::{Value, json};
 

@@ -26,7 +26,7 @@ async fn store(hub: &TestHub, device: &str, student: &str, at: i64) {
     );
     let added = hub
         .db()
-        .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
+        .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
         .await
         .unwrap();
     assert!(added);

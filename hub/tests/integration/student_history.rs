@@ -46,7 +46,7 @@ async fn a_closed_lesson_shows_its_evidence_and_the_terms_rate() {
     let record = r.id.to_string();
     let stored = hub
         .db()
-        .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
+        .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
         .await
         .unwrap();
     assert!(stored);

@@ -11,17 +11,17 @@ use rollcall_shared::{ClassId, Decision, Embedding, RecordId, StudentId, UnixMil
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::access;
-use crate::attendance::Rules;
-use crate::auth::Principal;
-use crate::consent::{self, ConsentError, Statement};
-use crate::enrol::check_record;
 use crate::http::error::ApiError;
 use crate::http::request::{Reply, Request};
 use crate::http::{classes, input, students};
 use crate::http_state::Hub;
-use crate::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
-use crate::strangers::{Stranger, rules};
+use rollcall_school::access;
+use rollcall_school::attendance::Rules;
+use rollcall_school::consent::{self, ConsentError, Statement};
+use rollcall_school::enrol::check_record;
+use rollcall_school::principal::Principal;
+use rollcall_school::review::{Action, GalleryTarget, Verdict, add_to_gallery, seen, settle};
+use rollcall_school::strangers::{Stranger, rules};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::{self, RecordView, Status};
 use rollcall_store::school::Student;

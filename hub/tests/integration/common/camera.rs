@@ -2,9 +2,9 @@
 //! gallery the hub pushed to the device, decided with calibrated-looking thresholds, and
 //! packed as the record the door unit would publish (thumbnail for anything not Confident).
 
-use rollcall_hub::enrol::Enroller;
 use rollcall_models::matching::{self, Gallery, MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
+use rollcall_school::enrol::Enroller;
 use rollcall_shared::*;
 
 /// Thresholds of a door unit calibrated on the test photos (unit-length embeddings).

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use reqwest::StatusCode;
-use rollcall_hub::attendance::Rules;
 use rollcall_hub::config::{Config, MqttMode, SchoolConfig};
 use rollcall_runtime::Settings;
 use rollcall_runtime::clock::{Clock, ManualClock};
+use rollcall_school::attendance::Rules;
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, EMBEDDING_DIM, Embedding, FaceQuality,
     GalleryVersion, Limits, Message, ModelId, RecordId, SiteId, SiteZone, Thumbnail, UnixMillis,
@@ -358,7 +358,7 @@ pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
     let id = r.id.to_string();
     let added = hub
         .db()
-        .write(move |sql| rollcall_hub::ingest::arrival::store(sql, &r, r.captured_at))
+        .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
         .await
         .unwrap();
     assert!(added, "record {id} stored once");

@@ -3,7 +3,8 @@
 //! groups are worked out on every read from the pending Unknown records: nothing but the
 //! records says who is in which group. A dismissed stranger is remembered by the centre of
 //! their faces, and a new face near it is dismissed as it arrives, so they stop coming back.
-//! Who may see and act on which faces is the review's business (`http::strangers`).
+//! Who may see and act on which faces is the review's business. The rules' floor: the SQL is
+//! `rollcall_store::strangers`, the routes `rollcall_hub::http::strangers`.
 
 pub mod rules;
 
@@ -169,7 +170,7 @@ mod tests {
         let arrive = |embedding: Embedding, decision: Decision| {
             let mut r = rollcall_store::sample_record(decision, 1_790_000_000_000, &[]);
             (r.device, r.embedding) = (device, embedding);
-            crate::ingest::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
+            crate::arrival::store(&conn, &r, UnixMillis(1_790_000_000_000)).unwrap();
             let dismissed = dismiss_on_arrival(&conn, &r, UnixMillis(7)).unwrap();
             (dismissed, records::get(&conn, r.id).unwrap())
         };

@@ -9,7 +9,7 @@
 //!   left every class, `leaver_days` after they left. What is left of a record (who, where,
 //!   when, the decision) goes after `record_days`.
 //!
-//! Erasing a student ([`crate::http`] `DELETE /students/{id}`) deletes their faces at once:
+//! Erasing a student (`rollcall_hub::http`, `DELETE /students/{id}`) deletes their faces at once:
 //! templates, enrolment photos, the records that are their face, held-back records naming
 //! them; door units drop them at the next gallery push. Their register entries stay.
 
@@ -17,7 +17,7 @@ use chrono::Months;
 use rollcall_shared::UnixMillis;
 
 use crate::attendance::Rules;
-use crate::config::RetentionConfig;
+use crate::settings::RetentionConfig;
 use rollcall_store::records::Status;
 use rollcall_store::{Sql, StoreError, quarantine, records, register, school, strangers};
 

@@ -15,8 +15,8 @@
 //!   door units drop them with the next gallery push. Register entries stay;
 //! - a student without consent is registered by hand: teachers' pages say so.
 //!
-//! Handlers, the roster import and the command line call this module; its SQL is
-//! `store::consent`.
+//! The rules' floor: its SQL is `rollcall_store::consent`, its routes
+//! `rollcall_hub::http::consent`; handlers, the roster import and the command line call it.
 
 use chrono::{Datelike, NaiveDate};
 use rollcall_shared::{StudentId, UnixMillis};

@@ -4,7 +4,7 @@
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::rules::invalid;
+use super::invalid;
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -2,8 +2,8 @@
 //! [`trend`], by class and month in `crate::analytics`), the
 //! students below the attendance threshold ([`at_risk_of`], [`class_at_risk_now`]) and the
 //! range a report covers when none is given. Pure where it can be; reads rosters where it
-//! must. The routes in `http/reports.rs` and `http/school_reports.rs`, the e-mail digest and
-//! the `student.at_risk` webhook (`at_risk.rs`) all count the same way through here.
+//! must. The hub's routes (`http/reports.rs`, `http/school_reports.rs`), its e-mail digest and
+//! its `student.at_risk` webhook (`server/at_risk.rs`) all count the same way through here.
 
 use chrono::{Duration, NaiveDate};
 use rollcall_shared::{ClassId, UnixMillis};

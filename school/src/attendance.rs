@@ -18,7 +18,7 @@ use rollcall_store::sightings::Movement;
 use rollcall_store::timetable::{Holiday, Slot, Term};
 
 /// What sessions and marks are computed with: the school's time zone and the attendance
-/// settings ([`crate::config::Config::rules`]).
+/// settings (`rollcall_hub::config::Config::rules`).
 #[derive(Clone, Debug)]
 pub struct Rules {
     pub zone: SiteZone,

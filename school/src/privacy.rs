@@ -5,10 +5,10 @@
 //! retention schedule. `docs/PRIVACY.md` is the longer account for the school's impact
 //! assessment.
 
-use rollcall_shared::UnknownFaces;
+use rollcall_shared::{SiteId, UnknownFaces};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::settings::{PrivacyConfig, RetentionConfig};
 
 /// The schedule as the API serves it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -37,9 +37,8 @@ pub struct Kept {
     pub held: &'static str,
 }
 
-/// The schedule `config` makes.
-pub fn schedule(config: &Config) -> Schedule {
-    let r = &config.retention;
+/// The schedule of `site` under its `[retention]` and `[privacy]` settings.
+pub fn schedule(site: &SiteId, r: &RetentionConfig, privacy: &PrivacyConfig) -> Schedule {
     let days = |n: u32| match n {
         1 => "1 day".to_owned(),
         n => format!("{n} days"),
@@ -74,7 +73,7 @@ pub fn schedule(config: &Config) -> Schedule {
         held: "The hub's database and its backups; the door unit's outbox until the hub has \
                it; encrypted in each, under a key kept apart from them",
     });
-    if config.privacy.unknown_faces == UnknownFaces::Keep {
+    if privacy.unknown_faces == UnknownFaces::Keep {
         kept.push(Kept {
             what: "Faces that matched nobody (visitors, parents, unrecognised students): a crop \
                    and its template, and the average face of a stranger a teacher dismissed",
@@ -112,10 +111,10 @@ pub fn schedule(config: &Config) -> Schedule {
         held: "The hub's database and its backups",
     });
     Schedule {
-        school: config.site.as_str().to_owned(),
-        unknown_faces: config.privacy.unknown_faces,
+        school: site.as_str().to_owned(),
+        unknown_faces: privacy.unknown_faces,
         kept,
-        never_kept: never_kept(config.privacy.unknown_faces),
+        never_kept: never_kept(privacy.unknown_faces),
     }
 }
 
@@ -141,10 +140,12 @@ mod tests {
 
     #[test]
     fn the_schedule_says_what_the_settings_do() {
-        let mut config = Config::default();
-        config.retention.thumbnail_days = 9;
-        config.retention.register_years = 3;
-        let discarding = schedule(&config);
+        let site = SiteId::new("school").unwrap();
+        let mut retention = RetentionConfig::default();
+        retention.thumbnail_days = 9;
+        retention.register_years = 3;
+        let mut privacy = PrivacyConfig::default();
+        let discarding = schedule(&site, &retention, &privacy);
         assert_eq!(discarding.unknown_faces, UnknownFaces::Discard);
         assert!(
             discarding
@@ -163,8 +164,8 @@ mod tests {
         let register = discarding.kept.last().unwrap();
         assert_eq!(register.how_long, "3 years");
 
-        config.privacy.unknown_faces = UnknownFaces::Keep;
-        let keeping = schedule(&config);
+        privacy.unknown_faces = UnknownFaces::Keep;
+        let keeping = schedule(&site, &retention, &privacy);
         assert_eq!(keeping.kept.len(), discarding.kept.len() + 1);
         let strangers = &keeping.kept[2];
         assert!(strangers.biometric && strangers.what.contains("matched nobody"));

@@ -1,5 +1,5 @@
 //! `[privacy]`: what the school keeps of people's faces beyond its register. Only the settings;
-//! door units are told by `crate::ingest` (beside each gallery), and `docs/PRIVACY.md` says why
+//! door units are told by the hub's ingest (beside each gallery), and `docs/PRIVACY.md` says why
 //! the defaults are what they are.
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! removing users is in [`manage`].
 
 pub mod manage;
+pub mod password;
 
 use rollcall_shared::record::validate_room;
 use rollcall_shared::{DeviceId, Direction, UnixMillis};
@@ -10,7 +11,6 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::password;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::devices::{self, Device};
 use rollcall_store::users::{self, Role, User};

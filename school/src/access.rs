@@ -4,7 +4,7 @@
 
 use rollcall_shared::{ClassId, StudentId};
 
-use crate::auth::Principal;
+use crate::principal::Principal;
 use rollcall_store::school::{self, Class};
 use rollcall_store::timetable::{self, Slot};
 use rollcall_store::{Sql, StoreError};

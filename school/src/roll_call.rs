@@ -10,7 +10,7 @@
 //!    a door last saw them in (else that lesson's room).
 //!
 //! [`expected`] is pure; [`load`] reads its inputs in a handful of bulk queries, so the list of
-//! a school of 2,000 takes milliseconds (`cargo bench -p rollcall-hub --bench roll_call`).
+//! a school of 2,000 takes milliseconds (`cargo bench -p rollcall-school --bench roll_call`).
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,4 +1,5 @@
-//! What each device's gallery should hold, and which update takes it there.
+//! What each device's gallery should hold, and which update takes it there. The rules' floor:
+//! its SQL is `rollcall_store::gallery`; the hub's ingest pushes the updates (`ingest::push`).
 //!
 //! A device in room R gets every active student of every class timetabled in R whose consent
 //! is given and who has an enrolment embedding of the configured model (templates switched

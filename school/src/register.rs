@@ -1,4 +1,6 @@
-//! Closing sessions: turning the live roster into the register.
+//! Closing sessions: turning the live roster into the register. The register's rules; its SQL
+//! is `rollcall_store::register`, its routes `rollcall_hub::http::register`; the hub's leader
+//! calls [`close_due`] every `register.check_every_secs`.
 //!
 //! While a session is open its marks are computed from records and teachers' marks, so a
 //! review changes them at once. `register.close_after_minutes` after it ends, the session is

@@ -4,7 +4,7 @@
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::rules::invalid;
+use super::invalid;
 
 /// What the school-wide reports flag.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

@@ -1,5 +1,6 @@
 //! What a record starts as in review, and storing a door unit's so. Pure rule plus one store
-//! call; `process` (MQTT ingest), `class_photo` and the tests' record helpers go through here.
+//! call; the hub's ingest (`ingest::batch`), `class_photo` and the tests' record helpers go
+//! through here.
 //!
 //! Rule: a Confident record counts at once for its best candidate (approved, nobody asked);
 //! an Uncertain or Unknown one waits for a teacher (pending, nobody named yet).

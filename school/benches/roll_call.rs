@@ -1,6 +1,6 @@
 //! How long the emergency roll call takes for a school of 2,000, on a real SQLite file.
 //!
-//!   cargo bench -p rollcall-hub --bench roll_call [-- STUDENTS]
+//!   cargo bench -p rollcall-school --bench roll_call [-- STUDENTS]
 //!
 //! The school: 80 classes of 25 (2,000 students by default), each in a lesson in its own room
 //! on Monday 09:00–10:00, each room with a door unit, and a gate with a unit facing in and one
@@ -16,9 +16,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use rollcall_hub::attendance::Rules;
-use rollcall_hub::ingest::arrival;
-use rollcall_hub::roll_call::{expected, load};
+use rollcall_school::arrival;
+use rollcall_school::attendance::Rules;
+use rollcall_school::roll_call::{expected, load};
 use rollcall_shared::*;
 use rollcall_store::keys::Keyring;
 use rollcall_store::marks::{self, Mark, Override};

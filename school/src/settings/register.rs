@@ -4,7 +4,7 @@
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
-use super::rules::invalid;
+use super::invalid;
 
 /// When sessions are written into the register, and locked.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

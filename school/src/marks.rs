@@ -1,7 +1,8 @@
 //! A teacher's override of one student's mark while the session is open: allowed on a session
 //! of one of their classes, for a student of that class, until the register is written (after
 //! that a mark changes only by amendment, `register`). Each change is audited with the mark
-//! before and after. Runs inside one database transaction; knows nothing of HTTP.
+//! before and after. Runs inside one database transaction; knows nothing of HTTP. The rules'
+//! floor: the SQL is `rollcall_store::marks`, the route `rollcall_hub::http::sessions`.
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
@@ -9,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::{self, AccessError};
-use crate::auth::Principal;
+use crate::principal::Principal;
 use crate::session_rosters;
 use rollcall_store::StoreError;
 use rollcall_store::audit::{self, Change};

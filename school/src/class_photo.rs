@@ -9,7 +9,7 @@
 //!    door in its room holds of it), named jointly with the class photo's band
 //!    ([`Rule::CLASS_PHOTO`]): a student is one face of a photo.
 //! 3. [`keep`] (in the upload's one transaction): a record per judged face, source
-//!    `class_photo`, standing as a door's record would (`ingest::arrival`): a Confident face
+//!    `class_photo`, standing as a door's record would (`crate::arrival`): a Confident face
 //!    counts at once, the others wait in review with their crop; a face matching nobody is
 //!    kept only when the school keeps such faces (`[privacy] unknown_faces`).
 //!
@@ -27,9 +27,9 @@ use serde_json::json;
 
 pub use judge::{Evidence, Judgement, Rule, judge};
 
+use crate::arrival;
 use crate::attendance::{Rules, Session};
 use crate::enrol::{Enroller, Refusal, jpeg_thumbnail};
-use crate::ingest::arrival;
 use crate::session_rosters::hhmm;
 use rollcall_store::records::{self, PhotoFace};
 use rollcall_store::{Sql, StoreError};

@@ -6,7 +6,8 @@
 //! unit's direction from the registry ([`UnitSettings`]). The unit checks it again with its
 //! own rules, takes it or refuses it with the reason, and says so ([`SettingsReport`]); a unit
 //! behind its version (it was off, or the hub's message was lost) is sent it again when it
-//! reports.
+//! reports. The rules' floor: the SQL is `rollcall_store::unit_settings`, the routes
+//! `rollcall_hub::http::unit_settings`, the keys themselves `rollcall_shared::unit_settings`.
 
 use rollcall_shared::unit_settings::{Kind, settable};
 use rollcall_shared::{DeviceId, Direction, SettingsReport, UnitSettings, UnixMillis};

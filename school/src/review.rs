@@ -13,10 +13,10 @@ use serde_json::json;
 
 use crate::access::{self, AccessError};
 use crate::attendance::{Rules, in_some_session};
-use crate::auth::Principal;
 use crate::consent::{self, ConsentError};
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner, Offered};
+use crate::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::{self, RecordView, Review, Status};
 use rollcall_store::school::{self, NewEnrolment, Source};

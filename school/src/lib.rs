@@ -1,0 +1,54 @@
+//! `rollcall-school`: the school's rules. Who counts as present, late or absent (`attendance`,
+//! `session_rosters`), closing the register (`register`), a teacher's marks (`marks`), review
+//! and what a record starts as (`review`, `arrival`), consent (`consent`), who may see what
+//! (`principal`, `access`), accounts and the password rule (`accounts`), learning and
+//! strangers (`learn`, `strangers`), enrolment and class photos (`enrol`, `class_photo`), each
+//! door unit's gallery and settings (`gallery`, `unit_settings`), the roll call and who is on
+//! site (`roll_call`, `on_site`), reports (`reports`, `analytics`), rosters from the school's
+//! information system (`roster_import`), the privacy schedule and retention (`privacy`,
+//! `retention`), the school's data handed out (`export`, `subject_access`, `csv`), and the
+//! sections of `hub.toml` these rules read (`settings`). `clip` makes outside text safe to show.
+//!
+//! Must never import: the hub, HTTP (warp, hyper), MQTT (rumqttc) or the broker, the server's
+//! tasks, or the e-mail and webhook senders. The hub calls these rules from its handlers,
+//! ingest and scheduled work, and hands them what they need.
+//!
+//! Architecture invariants:
+//! - A rule decides; the store keeps. SQL is `rollcall_store`'s, and a rule reaches it through
+//!   one transaction's `&dyn Sql` that its caller opened.
+//! - Where a concept also has SQL or a route, the name is the same at each floor and each
+//!   module's doc says which floor it is (`register` here, `rollcall_store::register`,
+//!   `rollcall_hub::http::register`).
+//! - What is computed from records (marks, reports, rosters) is computed in one place, so
+//!   routes, the digest and webhooks count alike.
+//! - Settings keep the file format: the sections here are `hub.toml`'s, with their serde
+//!   names, defaults and messages.
+
+pub mod access;
+pub mod accounts;
+pub mod analytics;
+pub mod arrival;
+pub mod attendance;
+pub mod class_photo;
+pub mod clip;
+pub mod consent;
+pub mod csv;
+pub mod enrol;
+pub mod export;
+pub mod gallery;
+pub mod learn;
+pub mod marks;
+pub mod on_site;
+pub mod principal;
+pub mod privacy;
+pub mod register;
+pub mod reports;
+pub mod retention;
+pub mod review;
+pub mod roll_call;
+pub mod roster_import;
+pub mod session_rosters;
+pub mod settings;
+pub mod strangers;
+pub mod subject_access;
+pub mod unit_settings;

@@ -1,0 +1,30 @@
+//! Who a rule acts for: an authenticated caller, with the role the rules of access read.
+//! Made by the hub's sign-in (tokens, sessions, JWT in `rollcall_hub::auth`) and handed down;
+//! nothing here reads a header or a token.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use rollcall_store::users::Role;
+
+/// An authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    /// The sign-in the caller's access token belongs to.
+    #[serde(skip)]
+    pub signin: Uuid,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// The name written to the audit log.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.username)
+    }
+}
