@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`. warp only reads the request and writes the reply; `router`
 //! dispatches on method and path to plain async handlers, and `error` maps every failure to
-//! one JSON shape.
+//! one JSON shape. The pages the API serves to browsers are `web` (the files of `hub/web/`).
 
 mod account;
 mod admin;
@@ -46,6 +46,7 @@ pub mod tls;
 mod today;
 mod unit_settings;
 mod users;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ pub fn routes_from(schools: Arc<Schools>, remote: Option<SocketAddr>) -> BoxedFi
             },
         );
     let fallback = warp::any().map(|| respond(Err(ApiError::NoRoute)));
-    api.or(crate::web::pages())
+    api.or(web::pages())
         .unify()
         .or(fallback)
         .unify()

@@ -18,7 +18,6 @@
 //!   with a clear error; nothing from outside reaches a panic.
 //! - A record is acknowledged only once it is committed; the same record twice is stored once.
 
-mod at_risk;
 pub mod auth;
 pub mod backup;
 pub mod broker;
@@ -42,6 +41,5 @@ pub mod provisioning;
 mod server;
 pub mod setup;
 pub mod timings;
-pub mod web;
 
 pub use server::{Listeners, RunError, run, run_on};

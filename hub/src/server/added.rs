@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{Common, join_all, open_school};
+use super::started::{Common, join_all};
+use super::stores::open_school;
 use crate::config::{Config, SchoolConfig};
 use crate::district::District;
 use crate::http::Schools;

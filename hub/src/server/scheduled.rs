@@ -46,7 +46,7 @@ pub(super) async fn close_registers(
                     hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now)?;
                 }
                 register::admit_late(tx, &rules, now)?;
-                crate::at_risk::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
+                super::at_risk::after_closing(tx, &hooks, &closed, &rules, (threshold, now))?;
                 Ok::<_, StoreError>(closed.len())
             })
             .await;

@@ -40,7 +40,7 @@ macro_rules! asset {
         Asset {
             path: $path,
             mime: $mime,
-            body: include_bytes!(concat!("../web", $path)),
+            body: include_bytes!(concat!("../../web", $path)),
         }
     };
 }
