@@ -1,7 +1,7 @@
-//! The demo's small school: the hub configuration (keeping unknown faces, so that the review
-//! is shown), an admin and a teacher with fixed demo passwords, one class meeting in [`DEMO_ROOM`] from a few minutes ago until midnight, three
-//! students (one enrolled from two sample photos through [`rollcall_school::enrol`]) and a registered
-//! door unit.
+//! The demo's small school: the hub configuration (keeping unknown faces, so that the review is
+//! shown), an admin and a teacher with fixed demo passwords, one class meeting in [`DEMO_ROOM`]
+//! from a few minutes ago until midnight, three students (one enrolled from two sample photos
+//! through [`rollcall_school::enrol`]) and a registered door unit.
 
 use std::net::TcpListener;
 use std::path::Path;

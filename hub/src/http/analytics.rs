@@ -1,8 +1,8 @@
-//! `GET /reports/analytics?from=&to=`: attendance month by month (`rollcall_school::analytics`) over the
-//! classes the caller sees: an admin the whole school, a teacher their own classes at a
+//! `GET /reports/analytics?from=&to=`: attendance month by month (`rollcall_school::analytics`)
+//! over the classes the caller sees: an admin the whole school, a teacher their own classes at a
 //! glance. Without a range, the year of months up to today: from the first of the month eleven
-//! months back. JSON, or CSV with `?format=csv`: a line per class and month, then the months of
-//! all the classes together.
+//! months back. JSON, or CSV with `?format=csv`: a line per class and month, then the months of all
+//! the classes together.
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde_json::json;

@@ -1,5 +1,5 @@
-//! `GET /students/{student}/archive`: everything the hub holds about one student, as one zip
-//! for them or their family (`rollcall_school::subject_access`). Admins only; each download is audited
+//! `GET /students/{student}/archive`: everything the hub holds about one student, as one zip for
+//! them or their family (`rollcall_school::subject_access`). Admins only; each download is audited
 //! with what it held.
 
 use rollcall_shared::StudentId;

@@ -1,9 +1,10 @@
-//! `POST /sessions/{slot}/{day}/photos`: the register from class photos (`rollcall_school::class_photo`).
-//! A request's life: the form read (its photos, and when they were taken); the lesson looked
-//! up (the teacher's own, its register not yet written, the photo taken during it) with its
-//! class's names and gallery; each photo read on the blocking pool and its faces judged
-//! against the class; every kept face stored in one transaction and audited; the answer gives
-//! every face's box and name, for the page to draw over the photo the teacher still has.
+//! `POST /sessions/{slot}/{day}/photos`: the register from class photos
+//! (`rollcall_school::class_photo`). A request's life: the form read (its photos, and when they
+//! were taken); the lesson looked up (the teacher's own, its register not yet written, the photo
+//! taken during it) with its class's names and gallery; each photo read on the blocking pool and
+//! its faces judged against the class; every kept face stored in one transaction and audited; the
+//! answer gives every face's box and name, for the page to draw over the photo the teacher still
+//! has.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
-//! Consent to face recognition, per student and in bulk, and its coverage per class. Admins
-//! record changes; a teacher reads those of their own classes' students. The rules are
-//! [`rollcall_school::consent`]'s; a change that erases faces pokes the gallery pusher so door units
-//! drop them.
+//! Consent to face recognition, per student and in bulk, and its coverage per class. Admins record
+//! changes; a teacher reads those of their own classes' students. The rules are
+//! [`rollcall_school::consent`]'s; a change that erases faces pokes the gallery pusher so door
+//! units drop them.
 
 use rollcall_shared::StudentId;
 use serde::Deserialize;

@@ -1,5 +1,5 @@
-//! `GET /on-site`: who is on site now (`rollcall_school::on_site`), from the accepted records of the
-//! school's day so far. Every signed-in user may read it, teachers included: in an evacuation
+//! `GET /on-site`: who is on site now (`rollcall_school::on_site`), from the accepted records of
+//! the school's day so far. Every signed-in user may read it, teachers included: in an evacuation
 //! any member of staff may be the one holding the list.
 
 use rollcall_shared::UnixMillis;

@@ -1,5 +1,5 @@
-//! The emergency roll call (`rollcall_school::roll_call`), for every signed-in user: in an evacuation any
-//! member of staff may hold the list.
+//! The emergency roll call (`rollcall_school::roll_call`), for every signed-in user: in an
+//! evacuation any member of staff may hold the list.
 //!
 //! - `GET /roll-call`: the roll call under way, with its list as ticked so far; else who would
 //!   be on it now. `?find=` (two letters or more) also answers the students of that name not

@@ -1,8 +1,8 @@
 //! `POST /roster/import` (admin): the school information system's roster, as a plain CSV
-//! (`?format=csv`, the body) or a OneRoster 1.1 or 1.2 CSV package (`?format=oneroster`, a zip
-//! of its files); `?dry_run=true` says what would change without changing it,
-//! `?confirm_leavers=N` lets an import make N leavers past the school's limit, and
-//! `?terms=true` adds the terms the calendar lacks. The rules are in `rollcall_school::roster_import`.
+//! (`?format=csv`, the body) or a OneRoster 1.1 or 1.2 CSV package (`?format=oneroster`, a zip of
+//! its files); `?dry_run=true` says what would change without changing it, `?confirm_leavers=N`
+//! lets an import make N leavers past the school's limit, and `?terms=true` adds the terms the
+//! calendar lacks. The rules are in `rollcall_school::roster_import`.
 
 use super::error::ApiError;
 use super::request::{Reply, Request};

@@ -1,8 +1,8 @@
-//! School-wide reports: the daily trend, the students at risk by class, and a class's register
-//! over a term. Admins see the whole school; a teacher sees the same reports over their own
-//! classes only (so a teacher's trend is their classes' trend). Each is JSON, or CSV with
-//! `?format=csv`. The counting rules live in [`rollcall_school::reports`]; this module reads the rosters
-//! (closed sessions from the register) and shapes the answers.
+//! School-wide reports: the daily trend, the students at risk by class, and a class's register over
+//! a term. Admins see the whole school; a teacher sees the same reports over their own classes only
+//! (so a teacher's trend is their classes' trend). Each is JSON, or CSV with `?format=csv`. The
+//! counting rules live in [`rollcall_school::reports`]; this module reads the rosters (closed
+//! sessions from the register) and shapes the answers.
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, UnixMillis};
