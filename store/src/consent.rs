@@ -1,7 +1,7 @@
 //! Consent to recognise a student's face: the state each student is in (a column of
 //! `students`, read wherever faces are used), and every change to it with who said so and the
 //! signed form's reference (`consent_changes`, never updated). The rules — what a state allows,
-//! what a change must say, what it erases — are `rollcall_hub::consent`'s; this module is their SQL.
+//! what a change must say, what it erases — are `rollcall_school::consent`'s; this module is their SQL.
 
 use std::collections::HashMap;
 

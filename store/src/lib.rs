@@ -13,9 +13,9 @@
 //! defines it.
 //!
 //! Architecture invariants:
-//! - The store knows SQL, not the school: it never imports the hub, HTTP, MQTT or the face
-//!   models. A rule (who counts as present, when a record is accepted) is a parameter the
-//!   hub passes, never decided here.
+//! - The store knows SQL, not the school: it never imports the school's rules
+//!   (`rollcall-school`), the hub, HTTP, MQTT or the face models. A rule (who counts as
+//!   present, when a record is accepted) is a parameter its caller passes, never decided here.
 //! - Every function takes a `&dyn Sql`, one transaction's view: the caller opens the
 //!   transaction ([`Db::read`], [`Db::write`]), so a request's work commits or fails whole.
 //! - SQL is written once for both engines; where they differ a function asks

@@ -23,7 +23,7 @@ const SELECT_SESSION: &str = "SELECT student_id, mark, reason, set_by, set_at FR
     WHERE slot_id = ?1 AND day = ?2";
 
 /// An attendance mark: which way a session counts. Every attendance code has one
-/// (`rollcall_hub::register::Code`); `excused` is an authorised absence and `absent` an
+/// (`rollcall_school::register::Code`); `excused` is an authorised absence and `absent` an
 /// unauthorised one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -59,7 +59,7 @@ const SET_CLOSED_THROUGH: &str =
     "INSERT INTO register_progress (slot, closed_through) VALUES (1, ?1)
     ON CONFLICT (slot) DO UPDATE SET closed_through = ?1";
 
-/// The codes the hub writes itself when sessions close (`rollcall_hub::register::entry_code`): they
+/// The codes the hub writes itself when sessions close (`rollcall_school::register::entry_code`): they
 /// cannot be deleted and their marks cannot change.
 pub const BUILT_IN: [&str; 7] = ["/", "L", "C", "O", "N", "X", LEFT_EARLY];
 

@@ -64,7 +64,7 @@ pub struct Student {
     pub external_ref: Option<String>,
     pub created_at: UnixMillis,
     /// Where their consent to face recognition stands (a new student is
-    /// [`consent::State::NotAsked`]); changed only through `rollcall_hub::consent`, which keeps the
+    /// [`consent::State::NotAsked`]); changed only through `rollcall_school::consent`, which keeps the
     /// history.
     pub consent: consent::State,
     #[serde(flatten)]
@@ -407,7 +407,7 @@ pub fn classes_of(sql: &dyn Sql, student: StudentId) -> Result<Vec<ClassId>, Sto
 }
 
 /// Stores a template of `e.student`, who must have consent given: no path keeps a face
-/// without it ([`StoreError::Conflict`] otherwise; `rollcall_hub::consent` says so in the caller's
+/// without it ([`StoreError::Conflict`] otherwise; `rollcall_school::consent` says so in the caller's
 /// terms first).
 pub fn insert_enrolment(sql: &dyn Sql, e: &NewEnrolment<'_>) -> Result<Uuid, StoreError> {
     let state = consent::state_of(sql, e.student)?;
