@@ -2,7 +2,7 @@
 //! changes nothing; the import makes the classes, students and memberships the API then shows;
 //! the same file again changes nothing; a file with bad rows is refused whole with each row's
 //! problem. Then a school's nights as its information system sends them, from OneRoster 1.2
-//! packages written from the specification's tables (`tests/data/oneroster`): a bulk export,
+//! packages written from the specification's tables (`school/tests/data/oneroster`): a bulk export,
 //! a delta in which a student joins and one is renamed, a delta in which one leaves; after
 //! each, the register and the door unit's gallery show exactly the class.
 
@@ -98,11 +98,11 @@ async fn a_plain_csv_is_checked_imported_once_and_refused_whole_when_a_row_is_ba
     hub.stop().await;
 }
 
-/// A OneRoster package from `tests/data/oneroster/CASE`, zipped inside a folder as export
+/// A OneRoster package from `school/tests/data/oneroster/CASE`, zipped inside a folder as export
 /// tools do.
 fn package(case: &str) -> Vec<u8> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/oneroster")
+        .join("../school/tests/data/oneroster")
         .join(case);
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
