@@ -141,9 +141,11 @@ mod tests {
     #[test]
     fn the_schedule_says_what_the_settings_do() {
         let site = SiteId::new("school").unwrap();
-        let mut retention = RetentionConfig::default();
-        retention.thumbnail_days = 9;
-        retention.register_years = 3;
+        let retention = RetentionConfig {
+            thumbnail_days: 9,
+            register_years: 3,
+            ..RetentionConfig::default()
+        };
         let mut privacy = PrivacyConfig::default();
         let discarding = schedule(&site, &retention, &privacy);
         assert_eq!(discarding.unknown_faces, UnknownFaces::Discard);

@@ -1,4 +1,4 @@
-//! How well the strangers' grouping (`rollcall_hub::strangers::rules`) puts one person's faces
+//! How well the strangers' grouping (`rollcall_school::strangers::rules`) puts one person's faces
 //! on one card and two people's on two, on real embeddings: the JSON-lines face cache the
 //! models' examples write (`enrolment_rule --cache FILE`, one line per photo of
 //! `DIR/<person>/*.jpg`, each face with its embedding). Every photo's most central face stands
@@ -6,13 +6,13 @@
 //! at several join distances.
 //!
 //! ```sh
-//! cargo run -p rollcall-hub --example strangers_eval -- /tmp/faces.jsonl
+//! cargo run -p rollcall-school --example strangers_eval -- /tmp/faces.jsonl
 //! ```
 
 use std::io::BufRead;
 use std::time::Instant;
 
-use rollcall_hub::strangers::rules::{JOIN, MAX_FACES, clusters_within};
+use rollcall_school::strangers::rules::{JOIN, MAX_FACES, clusters_within};
 use serde_json::Value;
 
 type Error = Box<dyn std::error::Error>;
