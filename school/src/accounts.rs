@@ -1,6 +1,7 @@
 //! Creating users and registering devices: shared by the command line (`init`, `user add`,
 //! `device add`) and the admin API, so both validate and audit the same way. Changing and
-//! removing users is in [`manage`].
+//! removing users is in [`manage`]; the password rule and the hashing of passwords and
+//! device secrets in [`password`] (the hub runs each hash through its gate, `auth::hashing`).
 
 pub mod manage;
 pub mod password;
