@@ -1,7 +1,7 @@
 //! Outside text made safe for a log line or an error message: a user name, a device's MQTT
 //! user name, a path someone sent. At most [`SHOWN`] characters are kept and control
 //! characters are escaped, so a megabyte user name or a forged newline can neither flood nor
-//! split the log. Used by `http` (through `http::input::clip`), `auth` and `broker`.
+//! split the log. Used by the hub's `http` (through `http::input::clip`), `auth` and `broker`.
 
 /// The most characters of one piece of outside text that are shown.
 pub const SHOWN: usize = 64;
