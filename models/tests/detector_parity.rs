@@ -256,6 +256,7 @@ fn detect_maps_results_back_to_the_original_image() {
         nms_iou: fixture.nms_iou,
         max_side: 640,
         min_face_px: retinaface::SMALLEST_ANCHOR_PX,
+        second_look: false,
     };
     let found = model.detect(&image, &opts).expect("detect");
     let [_, _, h, w] = case.shape;
