@@ -10,12 +10,11 @@
 use std::io::{Seek, Write};
 
 use chrono::{DateTime, SecondsFormat};
-use rusqlite::types::ValueRef;
 use serde_json::{Map, Value, json};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
-use rollcall_store::sql::{Param, ReadError};
+use rollcall_store::sql::{Param, ReadError, Value as Stored};
 use rollcall_store::{Dialect, Sql, StoreError};
 
 /// One file pair of the export: what it holds, and the query that fills it.
@@ -268,7 +267,7 @@ pub(crate) fn read_query(
         let mut object = Map::with_capacity(names.len());
         let mut fields = Vec::with_capacity(names.len());
         for (name, value) in names.iter().zip(row.values()) {
-            let value = cell(name, value.into());
+            let value = cell(name, value);
             fields.push(match &value {
                 Value::Null => String::new(),
                 Value::String(s) => s.clone(),
@@ -286,21 +285,20 @@ pub(crate) fn read_query(
 
 /// A column's value as JSON: times (`*_at`) as RFC 3339, JSON text (evidence, candidates,
 /// audit before/after) as JSON, blobs never (no query selects one).
-fn cell(name: &str, value: ValueRef<'_>) -> Value {
+fn cell(name: &str, value: &Stored) -> Value {
     match value {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(ms) if name.ends_with("_at") || name == "at" => rfc3339(ms).into(),
-        ValueRef::Integer(i) => i.into(),
-        ValueRef::Real(r) => json!(r),
-        ValueRef::Text(bytes) => {
-            let text = String::from_utf8_lossy(bytes);
+        Stored::Null => Value::Null,
+        Stored::Integer(ms) if name.ends_with("_at") || name == "at" => rfc3339(*ms).into(),
+        Stored::Integer(i) => (*i).into(),
+        Stored::Real(r) => json!(r),
+        Stored::Text(text) => {
             let structured = matches!(name, "evidence" | "candidates" | "before" | "after");
-            match structured.then(|| serde_json::from_str::<Value>(&text).ok()) {
+            match structured.then(|| serde_json::from_str::<Value>(text).ok()) {
                 Some(Some(parsed)) => parsed,
-                _ => Value::String(text.into_owned()),
+                _ => Value::String(text.clone()),
             }
         }
-        ValueRef::Blob(_) => Value::Null,
+        Stored::Blob(_) => Value::Null,
     }
 }
 
@@ -345,16 +343,19 @@ mod tests {
     #[test]
     fn times_become_dates_and_json_text_becomes_json() {
         assert_eq!(
-            cell("captured_at", ValueRef::Integer(1_764_000_000_000)),
+            cell("captured_at", &Stored::Integer(1_764_000_000_000)),
             json!("2025-11-24T16:00:00.000Z")
         );
-        assert_eq!(cell("weekday", ValueRef::Integer(3)), json!(3));
+        assert_eq!(cell("weekday", &Stored::Integer(3)), json!(3));
         assert_eq!(
-            cell("evidence", ValueRef::Text(br#"{"records":["a"]}"#)),
+            cell("evidence", &Stored::Text(r#"{"records":["a"]}"#.into())),
             json!({"records": ["a"]})
         );
-        assert_eq!(cell("reason", ValueRef::Text(b"{x")), json!("{x"));
-        assert_eq!(cell("thumbnail", ValueRef::Blob(b"jpeg")), Value::Null);
+        assert_eq!(cell("reason", &Stored::Text("{x".into())), json!("{x"));
+        assert_eq!(
+            cell("thumbnail", &Stored::Blob(b"jpeg".to_vec())),
+            Value::Null
+        );
     }
 
     #[test]

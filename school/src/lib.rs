@@ -10,7 +10,7 @@
 //! sections of `hub.toml` these rules read (`settings`). `clip` makes outside text safe to show.
 //!
 //! Must never import: the hub, HTTP (warp, hyper), MQTT (rumqttc) or the broker, the server's
-//! tasks, or the e-mail and webhook senders. The hub calls these rules from its handlers,
+//! tasks, the e-mail and webhook senders, or a database engine (rusqlite only in its tests). The hub calls these rules from its handlers,
 //! ingest and scheduled work, and hands them what they need.
 //!
 //! Architecture invariants:
