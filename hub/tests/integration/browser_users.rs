@@ -65,7 +65,7 @@ async fn an_admin_manages_users_and_signing_out_ends_the_sign_in() {
 
     b.click(&format!("{row} button.toggle")).await;
     b.said("Disabled tess").await;
-    assert!(b.text(row).await.contains("disabled"));
+    b.text_with(row, &["disabled"]).await;
     assert_eq!(tess.get("/auth/me").await.0, StatusCode::UNAUTHORIZED);
 
     b.type_into(

@@ -186,6 +186,20 @@ impl Browser {
             .await;
     }
 
+    /// The text of the first element matching `css` once it holds every one of `parts` (the
+    /// page redraws after an action's message, not before it).
+    pub async fn text_with(&self, css: &str, parts: &[&str]) -> String {
+        let script = "const e = document.querySelector(arguments[0]); \
+                      return !!e && arguments[1].every(p => e.innerText.includes(p));";
+        self.wait(
+            &format!("{css} showing {parts:?}"),
+            script,
+            vec![json!(css), json!(parts)],
+        )
+        .await;
+        self.text(css).await
+    }
+
     /// The text of the first element matching `css` ("" when there is none).
     pub async fn text(&self, css: &str) -> String {
         let v = self
