@@ -98,10 +98,23 @@ pub struct Registered {
     pub mqtt_password: String,
 }
 
-/// 1 to 64 letters, digits, '.', '_' or '-'.
+/// The longest user name: an e-mail address's.
+pub const MAX_USERNAME: usize = MAX_EMAIL;
+
+/// What a user name may be, for the messages that refuse one.
+pub const USERNAME_RULE: &str = "1 to 64 letters, digits, '.', '_' or '-', or an e-mail address";
+
+/// A user name is [`USERNAME_RULE`]: the short form a school types, or an e-mail address as
+/// school information systems send teachers' and students' user names (OneRoster's
+/// `username`), kept exactly as written.
 pub fn valid_username(name: &str) -> bool {
     let ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
-    (1..=64).contains(&name.len()) && name.chars().all(ok)
+    let short = (1..=64).contains(&name.len()) && name.chars().all(ok);
+    short
+        || (name.len() <= MAX_USERNAME
+            && name
+                .parse::<lettre::Address>()
+                .is_ok_and(|a| a.to_string() == name))
 }
 
 /// Stores the user with their hashed password, with an audit entry.
@@ -112,9 +125,9 @@ pub fn create_user(
     now: UnixMillis,
 ) -> Result<User, AccountError> {
     if !valid_username(new.username) {
-        return Err(AccountError::Invalid(
-            "user names are 1 to 64 letters, digits, '.', '_' or '-'".into(),
-        ));
+        return Err(AccountError::Invalid(format!(
+            "user names are {USERNAME_RULE}"
+        )));
     }
     let user = User {
         id: Uuid::now_v7(),
@@ -195,7 +208,32 @@ pub fn rotate_device_secret(
 
 #[cfg(test)]
 mod tests {
-    use super::email_address;
+    use super::{email_address, valid_username};
+
+    #[test]
+    fn a_user_name_is_short_and_plain_or_an_e_mail_address_as_written() {
+        for good in [
+            "tess",
+            "t.ting_2-b",
+            "tess@school.example",
+            "Tess.Ting+maths@school.example",
+        ] {
+            assert!(valid_username(good), "{good:?}");
+        }
+        let long = format!("{}@school.example", "a".repeat(64));
+        assert!(valid_username(&long), "a long address is still a user name");
+        for bad in [
+            "",
+            "tess ting",
+            &"a".repeat(65),
+            "tess@",
+            " tess@school.example",
+            "Tess <tess@school.example>",
+            &format!("{}@school.example", "a".repeat(250)),
+        ] {
+            assert!(!valid_username(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn an_address_is_name_at_domain_and_nothing_else() {

@@ -16,14 +16,12 @@ use crate::auth::limiter::Lockout;
 use crate::auth::signin::{self, Refreshed};
 use crate::auth::tokens::Kind;
 use crate::http_state::Hub;
+use rollcall_school::accounts::MAX_USERNAME;
 use rollcall_school::accounts::password::{self, MAX_PASSWORD_LEN};
 use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::users::{self, User};
 use rollcall_store::{StoreError, signins};
-
-/// Longest user name, in characters (the same bound `accounts` creates them with).
-pub const MAX_USERNAME: usize = 64;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -121,6 +121,37 @@ async fn over_long_user_names_are_refused_before_the_limiter() {
 }
 
 #[tokio::test]
+async fn an_e_mail_address_is_a_user_name_kept_as_written() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let name = "Tess.Ting+maths@school.example";
+    let user = admin
+        .created(
+            "/users",
+            json!({"username": name, "role": "teacher", "password": "teacher password"}),
+        )
+        .await;
+    assert_eq!(user["username"], name);
+    assert_eq!(
+        login(&hub.api(), name, "teacher password").await.0,
+        StatusCode::OK
+    );
+
+    for bad in ["tess@", "tess ting", "a@b@c", "<tess@school.example>"] {
+        let (status, body) = admin
+            .post(
+                "/users",
+                json!({"username": bad, "role": "teacher", "password": "teacher password"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("or an e-mail address"), "{message}");
+    }
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn a_saturated_argon2_gate_answers_503_with_retry_after() {
     let hub = start_hub_with(None, |c| {
         c.auth.hashing_at_once = 1;

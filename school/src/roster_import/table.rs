@@ -174,7 +174,7 @@ impl Row<'_> {
         if !username.is_empty() && !crate::accounts::valid_username(username) {
             errors.push(RowError::new(
                 self.at,
-                format!("user name {username:?}: 1 to 64 letters, digits, '.', '_' or '-'"),
+                format!("user name {username:?}: {}", crate::accounts::USERNAME_RULE),
             ));
         }
         match self

@@ -243,6 +243,14 @@ fn files_as_systems_write_them_are_read_whole() {
     let (_dir, db) = db();
     let plan = run(&db, &r, false);
     assert_eq!(count(&plan, "membership", "create"), 5);
+    assert_eq!(count(&plan, "teacher", "create"), 1);
+    let teacher = db
+        .read_blocking(|sql| rollcall_store::users::by_username(sql, "Tess.Ting+maths@school.test"))
+        .unwrap();
+    assert!(
+        teacher.is_some(),
+        "the teacher's e-mail address is her user name, as written"
+    );
 }
 
 #[test]
