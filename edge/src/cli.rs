@@ -84,7 +84,7 @@ pub struct FacesArgs {
     pub json: bool,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Photos to look at (JPEG, PNG, BMP, WebP).
+    /// Photos to look at (JPEG, PNG, TIFF, BMP, WebP).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
 }

@@ -45,7 +45,7 @@ pub enum ImageError {
     },
     #[error("file is {bytes} bytes, the limit is {max}")]
     TooLarge { bytes: u64, max: u64 },
-    #[error("not an image in a supported format (JPEG, PNG, BMP or WebP)")]
+    #[error("not an image in a supported format (JPEG, PNG, TIFF, BMP or WebP)")]
     NotAnImage,
     #[error("image is {width}×{height}, the limit is {max} pixels a side")]
     TooManyPixels { width: u32, height: u32, max: u32 },
@@ -173,6 +173,22 @@ mod tests {
     fn decodes_a_png_to_rgb() {
         let img = decode_image(&png(7, 5), ImageLimits::default()).unwrap();
         assert_eq!(img.dimensions(), (7, 5));
+    }
+
+    #[test]
+    fn decodes_a_sixteen_bit_tiff_to_rgb() {
+        let deep = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(
+            6,
+            4,
+            image::Rgb([65535, 0, 32896]),
+        );
+        let mut tiff = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb16(deep)
+            .write_to(&mut tiff, ImageFormat::Tiff)
+            .unwrap();
+        let img = decode_image(tiff.get_ref(), ImageLimits::default()).unwrap();
+        assert_eq!(img.dimensions(), (6, 4));
+        assert_eq!(img.get_pixel(5, 3).0, [255, 0, 128]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Photo enrolment with real photos and the real face models: one-face photos are enrolled
-//! (embedding, quality figures, thumbnail) and reach the door units as gallery deltas; photos
-//! with no face, several faces, no image at all or too many bytes are refused with a code naming
-//! the reason.
+//! (embedding, quality figures, thumbnail; a TIFF as its JPEG) and reach the door units as
+//! gallery deltas; photos with no face, several faces, no image at all or too many bytes are
+//! refused with a code naming the reason.
 
 use reqwest::StatusCode;
 use rollcall_e2e::mosquitto::Mosquitto;
@@ -161,6 +161,33 @@ async fn a_bystander_does_not_refuse_a_photo_and_the_students_own_face_is_taken(
         same < 0.30,
         "the face taken is Jackie's, not the bystander's: {same}"
     );
+    hub.stop().await;
+}
+
+/// `relative` re-encoded as a TIFF, as a school photographer's folder often holds them.
+fn as_tiff(relative: &str) -> (String, Vec<u8>) {
+    let (name, jpeg) = photo(relative);
+    let pixels = image::load_from_memory(&jpeg).unwrap();
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    pixels
+        .write_to(&mut tiff, image::ImageFormat::Tiff)
+        .unwrap();
+    (name.replace(".jpg", ".tif"), tiff.into_inner())
+}
+
+#[tokio::test]
+async fn a_tiff_is_enrolled_as_the_same_photo_in_jpeg_is() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let s = student(&admin, "Colin").await;
+    let files = vec![as_tiff(COLIN[0]), photo(COLIN[0])];
+    let (status, body) = admin.upload(&format!("/students/{s}/faces"), files).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let photos = body["photos"].as_array().unwrap();
+    assert!(photos.iter().all(|p| p["accepted"] == true), "{body}");
+    let (_, enrolled) = admin.get(&format!("/students/{s}/embeddings")).await;
+    let apart = distance(&enrolled[0]["embedding"], &enrolled[1]["embedding"]);
+    assert!(apart < 1e-4, "the same pixels give the same face: {apart}");
     hub.stop().await;
 }
 

@@ -236,7 +236,7 @@ function figures(q) {
 }
 
 function uploadForm(s, outcome, refresh) {
-  const input = h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/webp,image/bmp', multiple: true });
+  const input = h('input', { type: 'file', name: 'photo', accept: 'image/jpeg,image/png,image/tiff,image/webp,image/bmp,.tif,.tiff', multiple: true });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Upload');
   const form = h(
     'form',
