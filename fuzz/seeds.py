@@ -5,7 +5,7 @@ Nothing here is a photo. The wire seeds are the golden encodings of every messag
 version read, in shared/tests/wire.rs, read from that file so new variants are seeded as soon as they are pinned.
 The image seeds are an 8x8 synthetic gradient in every supported format and the variants the
 decoders treat differently (bit depths, palettes, interlacing, progressive JPEG, restart
-markers, WebP lossy/lossless/alpha, EXIF orientation). PNG and BMP are built here; the JPEG and
+markers, WebP lossy/lossless/alpha, TIFF byte orders and PackBits, EXIF orientation). PNG, BMP and TIFF are built here; the JPEG and
 WebP bytes were written once by libjpeg-turbo's cjpeg and libwebp's cwebp from that gradient.
 Inputs that once broke the image path (models/tests/fixtures/*.jpg, grown by the fuzzer from
 these seeds) are seeds too, so every run checks them again.
@@ -110,6 +110,34 @@ def bmp(bits):
     return b"BM" + struct.pack("<IHHI", offset + len(rows), 0, 0, offset) + info + palette + rows
 
 
+def tiff(samples, depth, compression=1, big_endian=False):
+    """A one-strip TIFF of the gradient: grey or RGB, 8 or 16 bits, uncompressed (1) or
+    PackBits (32773, each row one literal run)."""
+    e = ">" if big_endian else "<"
+    rows = []
+    for y in range(SIDE):
+        values = [v for x in range(SIDE) for v in (pixel(x, y)[:3] if samples == 3 else pixel(x, y)[:1])]
+        row = b"".join(struct.pack(e + ("H" if depth == 16 else "B"), v * 257 if depth == 16 else v) for v in values)
+        rows.append(bytes([len(row) - 1]) + row if compression == 32773 else row)
+    strip = b"".join(rows)
+    bits_at = 8 + len(strip)
+    bits = struct.pack(e + "H" * samples, *[depth] * samples)
+    ifd_at = bits_at + len(bits) + (len(bits) % 2)
+    entries = [
+        (256, 3, 1, SIDE), (257, 3, 1, SIDE),
+        (258, 3, samples, bits_at if samples > 2 else depth),
+        (259, 3, 1, compression), (262, 3, 1, 2 if samples == 3 else 1),
+        (273, 4, 1, 8), (277, 3, 1, samples), (278, 3, 1, SIDE), (279, 4, 1, len(strip)),
+    ]
+    ifd = struct.pack(e + "H", len(entries))
+    for tag, kind, count, value in entries:
+        field = struct.pack(e + ("HH" if kind == 3 and count == 1 else "I"), *((value, 0) if kind == 3 and count == 1 else (value,)))
+        ifd += struct.pack(e + "HHI", tag, kind, count) + field
+    ifd += bytes(4)
+    head = (b"MM\x00\x2a" if big_endian else b"II\x2a\x00") + struct.pack(e + "I", ifd_at)
+    return head + strip + bits + bytes(len(bits) % 2) + ifd
+
+
 JPEG = {
     # cjpeg -quality 50 -optimize (4:2:0)
     "baseline.jpg": (
@@ -187,6 +215,9 @@ def image_seeds():
         "exif-rotated.png": png(2, extra=png_chunk(b"eXIf", exif_orientation(6))),
         "rgb24.bmp": bmp(24),
         "palette8.bmp": bmp(8),
+        "rgb8.tif": tiff(3, 8),
+        "rgb16-big-endian.tif": tiff(3, 16, big_endian=True),
+        "grey8-packbits.tif": tiff(1, 8, compression=32773),
     }
     seeds.update({name: bytes.fromhex(h) for name, h in JPEG.items()})
     seeds.update({name: bytes.fromhex(h) for name, h in WEBP.items()})
