@@ -4,6 +4,7 @@
 mod backup;
 mod demo;
 mod device;
+mod enrol;
 mod faces_key;
 mod password;
 mod roster;
@@ -54,6 +55,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { file, target } => backup::restore(&file, &sqlite_data_dir(target)?),
         Command::Device(cmd) => device::run(cmd),
         Command::Roster(cmd) => roster::run(cmd),
+        Command::Enrol {
+            folder,
+            mapping,
+            report,
+            target,
+        } => enrol::run(&folder, mapping.as_deref(), report.as_deref(), target),
         Command::User(cmd) => user::run(cmd),
         Command::FacesKey(cmd) => faces_key::run(cmd),
         Command::Demo {

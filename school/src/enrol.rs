@@ -3,16 +3,17 @@
 //! Owns the rules a photo must meet (decodable within limits, one face that dominates any
 //! other, past the quality gate) and the thumbnail kept beside the embedding. Knows nothing of
 //! HTTP: the API maps a [`Refusal`] to a status; [`save()`] is the one way an [`Accepted`]
-//! photo is stored.
+//! photo is stored. A photographer's folder is enrolled in one go by [`folder`].
 
 mod enroller;
+pub mod folder;
 mod record;
 mod refusal;
 mod save;
 mod thumbnail;
 mod upgrade;
 
-pub use enroller::{Accepted, Enroller, LoadError, photo_limits};
+pub use enroller::{Accepted, Enroller, LoadError, photo_limits, photo_sha256};
 pub use record::check_record;
 pub use refusal::Refusal;
 pub use save::save;

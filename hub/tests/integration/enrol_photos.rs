@@ -367,3 +367,110 @@ async fn without_the_models_photo_enrolment_says_it_is_off() {
     assert!(error["message"].as_str().unwrap().contains("faces.enabled"));
     hub.stop().await;
 }
+
+/// Runs `rollcall-hub enrol DIR --report REPORT` on `hub`'s database; returns the report's
+/// rows (photo, reference, outcome) in name order.
+fn enrol_folder(hub: &TestHub, dir: &std::path::Path) -> Vec<[String; 3]> {
+    let report = dir.with_extension("csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
+        .arg("enrol")
+        .arg(dir)
+        .arg("--report")
+        .arg(&report)
+        .arg("--data-dir")
+        .arg(&hub.data_dir)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("photos/s"), "{said}");
+    let mut rows = csv::Reader::from_path(&report).unwrap();
+    rows.records()
+        .map(|r| {
+            let r = r.unwrap();
+            [0, 1, 3].map(|i| r[i].to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let mut ids = Vec::new();
+    for (name, reference, consent) in [
+        ("Colin", "S001", true),
+        ("Serena", "S002", false),
+        ("Jackie", "S003", true),
+    ] {
+        let s = admin
+            .created(
+                "/students",
+                json!({"name": name, "external_ref": reference}),
+            )
+            .await;
+        let id = s["id"].as_str().unwrap().to_owned();
+        if consent {
+            admin.give_consent(&id).await;
+        }
+        ids.push(id);
+    }
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("photographer");
+    std::fs::create_dir(&dir).unwrap();
+    let files = [
+        ("S001.jpg", photo(COLIN[0]).1),
+        ("S001-2.JPG", photo(COLIN[1]).1),
+        ("S002.jpg", photo(SERENA).1),
+        ("S003.jpg", photo(TWO_PEOPLE).1),
+        ("S003-2.jpg", b"not a photo at all".to_vec()),
+        ("S999.jpg", photo(JACKIE).1),
+        ("Thumbs.db", b"left alone".to_vec()),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let row = |photo: &str, reference: &str, outcome: &str| {
+        [photo, reference, outcome].map(str::to_owned)
+    };
+    assert_eq!(
+        enrol_folder(&hub, &dir),
+        [
+            row("S001-2.JPG", "S001", "enrolled"),
+            row("S001.jpg", "S001", "enrolled"),
+            row("S002.jpg", "S002", "no consent"),
+            row("S003-2.jpg", "S003", "refused"),
+            row("S003.jpg", "S003", "refused"),
+            row("S999.jpg", "S999", "no such reference"),
+        ]
+    );
+    let (_, colin) = admin.get(&format!("/students/{}/faces", ids[0])).await;
+    assert_eq!(colin.as_array().unwrap().len(), 2, "{colin}");
+    let (_, serena) = admin.get(&format!("/students/{}/faces", ids[1])).await;
+    assert_eq!(serena, json!([]), "no consent, no face");
+
+    // The same folder again, a photo added: only the new one is enrolled.
+    std::fs::write(dir.join("S003-3.jpg"), photo(JACKIE).1).unwrap();
+    let again = enrol_folder(&hub, &dir);
+    let outcomes: Vec<&str> = again.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "already enrolled",
+            "already enrolled",
+            "no consent",
+            "refused",
+            "enrolled",
+            "refused",
+            "no such reference"
+        ],
+        "{again:?}"
+    );
+    let (_, colin) = admin.get(&format!("/students/{}/faces", ids[0])).await;
+    assert_eq!(colin.as_array().unwrap().len(), 2, "not enrolled twice");
+    hub.stop().await;
+}

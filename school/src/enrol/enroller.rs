@@ -39,6 +39,14 @@ pub struct Accepted {
     pub embedding: Embedding,
     pub quality: FaceQuality,
     pub thumbnail: Vec<u8>,
+    /// The photo's [`photo_sha256`]: the same photo is not enrolled twice for a student.
+    pub photo_sha256: String,
+}
+
+/// The SHA-256 of a photo's bytes, in hex.
+pub fn photo_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The loaded pipeline and the rules enrolment photos must meet.
@@ -110,10 +118,10 @@ impl Enroller {
             }
         };
         self.gate.check(&face.quality)?;
-        self.accept(face)
+        self.accept(face, bytes)
     }
 
-    fn accept(&self, face: Face) -> Result<Accepted, Refusal> {
+    fn accept(&self, face: Face, photo: &[u8]) -> Result<Accepted, Refusal> {
         let descriptor = self
             .pipeline
             .embed(std::slice::from_ref(&face))
@@ -127,6 +135,7 @@ impl Enroller {
             embedding,
             quality: face.quality,
             thumbnail,
+            photo_sha256: photo_sha256(photo),
         })
     }
 }

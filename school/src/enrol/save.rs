@@ -33,6 +33,7 @@ pub fn save(
         at: now,
     };
     let face = school::insert_enrolment(tx, &new)?;
+    school::set_photo(tx, face, &accepted.photo_sha256)?;
     let after = json!({"embedding": face, "model": model, "quality": accepted.quality});
     let change = Change {
         actor,

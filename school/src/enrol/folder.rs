@@ -1,0 +1,252 @@
+//! A year's photos in one go: a school photographer's folder, each photo named by the
+//! student's reference (`S0042.jpg`; `S0042-2.jpg` a second photo of S0042), or given its
+//! reference by a mapping file (`photo,reference`).
+//!
+//! Each photo, in name order:
+//! 1. whose it is: the mapping's reference, else the name's; no student with it is *no such
+//!    reference*;
+//! 2. their consent: a student without consent given is skipped, *no consent*, and no face of
+//!    theirs is read;
+//! 3. the same photo (its bytes' SHA-256) already enrolled for them is *already enrolled*,
+//!    so a run again after a break, or the same folder next year, enrols only what is new;
+//! 4. the enrolment gate, as an upload meets it: *enrolled*, or *refused* with the reason.
+//!
+//! Each photo is its own transaction, so a run stopped halfway keeps what it enrolled.
+
+use std::collections::HashMap;
+
+use rollcall_shared::{StudentId, UnixMillis};
+use rollcall_store::consent::State;
+use rollcall_store::{Db, StoreError, imports, school};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Enroller, Refusal, photo_sha256, save};
+
+/// Most photos one folder may hold: a larger one is refused before any photo is read.
+pub const MAX_PHOTOS: usize = 10_000;
+
+/// The file endings taken as photos (any case).
+pub const PHOTO_ENDINGS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "bmp", "webp"];
+
+/// What became of one photo.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Enrolled { face: Uuid },
+    AlreadyEnrolled,
+    Refused { code: &'static str, reason: String },
+    NoSuchReference,
+    NoConsent { consent: State },
+}
+
+impl Outcome {
+    /// Its name in the outcome table.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Enrolled { .. } => "enrolled",
+            Outcome::AlreadyEnrolled => "already enrolled",
+            Outcome::Refused { .. } => "refused",
+            Outcome::NoSuchReference => "no such reference",
+            Outcome::NoConsent { .. } => "no consent",
+        }
+    }
+
+    /// Why, in words, where there is more to say than [`Outcome::as_str`].
+    pub fn detail(&self) -> String {
+        match self {
+            Outcome::Refused { reason, .. } => reason.clone(),
+            Outcome::NoConsent { consent } => format!("consent is {}", consent.as_str()),
+            _ => String::new(),
+        }
+    }
+}
+
+/// One line of the outcome table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Line {
+    /// The photo's file name.
+    pub photo: String,
+    /// Whose it was taken to be.
+    pub reference: String,
+    /// The student's name, when one has the reference.
+    pub student: Option<String>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// A mapping file, `photo,reference` with a header, as photo name → reference.
+pub fn read_mapping(bytes: &[u8]) -> Result<HashMap<String, String>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes));
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(photo), Some(reference)) = (column("photo"), column("reference")) else {
+        return Err("the mapping file's header must name the columns photo and reference".into());
+    };
+    let mut mapping = HashMap::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| format!("line {}: {e}", i + 2))?;
+        let (Some(p), Some(r)) = (row.get(photo), row.get(reference)) else {
+            return Err(format!("line {}: photo or reference missing", i + 2));
+        };
+        if p.is_empty() || r.is_empty() {
+            return Err(format!("line {}: photo or reference empty", i + 2));
+        }
+        if mapping.insert(p.to_owned(), r.to_owned()).is_some() {
+            return Err(format!("line {}: {p} is named twice", i + 2));
+        }
+    }
+    Ok(mapping)
+}
+
+/// Whether `name` ends with one of [`PHOTO_ENDINGS`].
+pub fn is_photo(name: &str) -> bool {
+    let ending = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    ending.is_some_and(|e| PHOTO_ENDINGS.contains(&e.as_str()))
+}
+
+/// The reference a photo's name gives: its name without the ending, or without a `-N` or
+/// `_N` after it (a student's second photo) when no student has the whole name.
+pub fn reference_in_name(name: &str, known: impl Fn(&str) -> bool) -> String {
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    if known(stem) {
+        return stem.to_owned();
+    }
+    match stem.rsplit_once(['-', '_']) {
+        Some((reference, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => {
+            reference.to_owned()
+        }
+        _ => stem.to_owned(),
+    }
+}
+
+/// What an enrolment run needs besides the photos.
+#[allow(missing_debug_implementations)]
+pub struct Run<'a> {
+    pub db: &'a Db,
+    pub enroller: &'a Enroller,
+    /// Photo name → reference, from a mapping file; else the names give them.
+    pub mapping: Option<&'a HashMap<String, String>>,
+    /// Who enrols, for the audit log.
+    pub actor: &'a str,
+    pub now: &'a dyn Fn() -> UnixMillis,
+}
+
+impl Run<'_> {
+    /// Enrols `photos` (name and bytes, read as they are reached), calling `seen` with each
+    /// line as it is decided; returns the table.
+    pub fn enrol<I>(&self, photos: I, mut seen: impl FnMut(&Line)) -> Result<Vec<Line>, StoreError>
+    where
+        I: IntoIterator<Item = (String, std::io::Result<Vec<u8>>)>,
+    {
+        let students = self.db.read_blocking(|sql| imports::students(sql))?;
+        let mut lines = Vec::new();
+        for (photo, bytes) in photos {
+            let reference = match self.mapping {
+                Some(mapping) => mapping.get(&photo).cloned().unwrap_or_default(),
+                None => reference_in_name(&photo, |r| students.contains_key(r)),
+            };
+            let held = students.get(&reference).filter(|h| !h.gone);
+            let line = match (held, bytes) {
+                (None, _) => Line {
+                    photo,
+                    reference,
+                    student: None,
+                    outcome: Outcome::NoSuchReference,
+                },
+                (Some(h), Err(e)) => Line {
+                    photo,
+                    reference,
+                    student: Some(h.name.clone()),
+                    outcome: Outcome::Refused {
+                        code: "unreadable",
+                        reason: e.to_string(),
+                    },
+                },
+                (Some(h), Ok(bytes)) => Line {
+                    outcome: self.one(h.id, &bytes)?,
+                    photo,
+                    reference,
+                    student: Some(h.name.clone()),
+                },
+            };
+            seen(&line);
+            lines.push(line);
+        }
+        Ok(lines)
+    }
+
+    /// Steps 2 to 4 for one photo of `student`.
+    fn one(&self, student: StudentId, bytes: &[u8]) -> Result<Outcome, StoreError> {
+        let digest = photo_sha256(bytes);
+        let (consent, already) = self.db.read_blocking(|sql| {
+            let consent = school::student(sql, student)?.consent;
+            Ok::<_, StoreError>((consent, school::has_photo(sql, student, &digest)?))
+        })?;
+        if consent != State::Given {
+            return Ok(Outcome::NoConsent { consent });
+        }
+        if already {
+            return Ok(Outcome::AlreadyEnrolled);
+        }
+        let accepted = match self.enroller.assess(bytes) {
+            Ok(accepted) => accepted,
+            Err(refusal) => return Ok(refused(&refusal)),
+        };
+        let now = (self.now)();
+        let face = self
+            .db
+            .write_blocking(|tx| save(tx, self.actor, student, &accepted, now))?;
+        Ok(Outcome::Enrolled { face })
+    }
+}
+
+fn refused(refusal: &Refusal) -> Outcome {
+    Outcome::Refused {
+        code: refusal.code(),
+        reason: refusal.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_gives_the_reference_and_a_number_after_it_a_second_photo() {
+        let known = |r: &str| ["S0042", "7B-2026"].contains(&r);
+        assert_eq!(reference_in_name("S0042.jpg", known), "S0042");
+        assert_eq!(reference_in_name("S0042-2.JPG", known), "S0042");
+        assert_eq!(reference_in_name("S0042_3.png", known), "S0042");
+        assert_eq!(
+            reference_in_name("7B-2026.jpg", known),
+            "7B-2026",
+            "a whole name first"
+        );
+        assert_eq!(reference_in_name("S0099-x.jpg", known), "S0099-x");
+        assert!(is_photo("a.TIFF") && is_photo("b.jpeg") && !is_photo("notes.txt"));
+        assert!(!is_photo("jpg"));
+    }
+
+    #[test]
+    fn a_mapping_file_names_each_photo_once() {
+        let good = "\u{feff}photo,reference\r\nIMG_001.jpg, S0042 \r\nIMG_002.jpg,S0043\r\n";
+        let mapping = read_mapping(good.as_bytes()).unwrap();
+        assert_eq!(mapping["IMG_001.jpg"], "S0042");
+        assert_eq!(mapping.len(), 2);
+        let twice = "photo,reference\nIMG_001.jpg,S1\nIMG_001.jpg,S2\n";
+        assert!(
+            read_mapping(twice.as_bytes())
+                .unwrap_err()
+                .contains("line 3")
+        );
+        let headless = "file,id\nIMG_001.jpg,S1\n";
+        assert!(
+            read_mapping(headless.as_bytes())
+                .unwrap_err()
+                .contains("photo and reference")
+        );
+    }
+}
