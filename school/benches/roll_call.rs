@@ -202,6 +202,7 @@ fn lesson(tx: &dyn Sql, c: usize, created: UnixMillis) -> Result<Lesson, StoreEr
         name: format!("Class {c:02}"),
         teacher_id: None,
         created_at: created,
+        code: None,
     };
     school::insert_class(tx, &class)?;
     let slot = Slot {

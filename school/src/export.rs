@@ -38,9 +38,9 @@ impl Table {
 const TABLES: &[Table] = &[
     Table {
         name: "students",
-        about: "every student, with the id of the school's information system (external_ref), the time they left, if they did, where their consent to face recognition stands, their year group, form and date of birth, and whether they are active (1) or not (0)",
+        about: "every student, with the id of the school's information system (external_ref), the time they left, if they did, where their consent to face recognition stands, their year group, form and date of birth, whether they are active (1) or not (0), and how the office reaches them (email, phone)",
         sql: "SELECT id, name, external_ref, created_at, left_at, consent, year_group, form,
-            born_on, active FROM students ORDER BY name, id",
+            born_on, active, email, phone FROM students ORDER BY name, id",
         postgres: None,
     },
     Table {
@@ -53,8 +53,9 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "classes",
-        about: "classes and their teacher",
-        sql: "SELECT c.id, c.name, c.teacher_id, u.username AS teacher_username, c.created_at
+        about: "classes, their codes and their teacher",
+        sql: "SELECT c.id, c.name, c.code, c.teacher_id, u.username AS teacher_username,
+                c.created_at
             FROM classes c LEFT JOIN users u ON u.id = c.teacher_id ORDER BY c.name",
         postgres: None,
     },

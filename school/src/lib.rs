@@ -5,13 +5,15 @@
 //! strangers (`learn`, `strangers`), enrolment and class photos (`enrol`, `class_photo`), each
 //! door unit's gallery and settings (`gallery`, `unit_settings`), the roll call and who is on
 //! site (`roll_call`, `on_site`), reports (`reports`, `analytics`), rosters from the school's
-//! information system (`roster_import`), the privacy schedule and retention (`privacy`,
-//! `retention`), the school's data handed out (`export`, `subject_access`, `csv`), and the
-//! sections of `hub.toml` these rules read (`settings`). `clip` makes outside text safe to show.
+//! information system (`roster_import`), what the office keeps beyond names (`office`), the
+//! privacy schedule and retention (`privacy`, `retention`), the school's data handed out
+//! (`export`, `subject_access`, `csv`), and the sections of `hub.toml` these rules read
+//! (`settings`). `clip` makes outside text safe to show.
 //!
 //! Must never import: the hub, HTTP (warp, hyper), MQTT (rumqttc) or the broker, the server's
-//! tasks, the e-mail and webhook senders, or a database engine (rusqlite only in its tests). The hub calls these rules from its handlers,
-//! ingest and scheduled work, and hands them what they need.
+//! tasks, the e-mail and webhook senders, or a database engine (rusqlite only in its tests).
+//! The hub calls these rules from its handlers, ingest and scheduled work, and hands them what
+//! they need.
 //!
 //! Architecture invariants:
 //! - A rule decides; the store keeps. SQL is `rollcall_store`'s, and a rule reaches it through
@@ -38,6 +40,7 @@ pub mod export;
 pub mod gallery;
 pub mod learn;
 pub mod marks;
+pub mod office;
 pub mod on_site;
 pub mod principal;
 pub mod privacy;

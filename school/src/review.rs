@@ -1,15 +1,19 @@
 //! Reviewing a record: who may see which records, and what a teacher's approve, reject or
-//! reassign does to one (the record's status, the gallery learning from it, enrolling its
-//! face for the student, the audit). The review routes and the strangers' actions both call
-//! [`settle`], so a face is reviewed the same way from either page. Runs inside one database
-//! transaction; knows nothing of HTTP.
+//! reassign does to one (the record's status and the reviewer's note, the gallery learning
+//! from it, enrolling its face for the student, the audit). The review routes and the
+//! strangers' actions both call [`settle`], so a face is reviewed the same way from either
+//! page. An admin may also [`delete`] a wrong record, and what it made follows. Runs inside
+//! one database transaction; knows nothing of HTTP.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
+use chrono::NaiveDate;
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
+use serde::Serialize;
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::access::{self, AccessError};
 use crate::attendance::{Rules, in_some_session};
@@ -17,10 +21,14 @@ use crate::consent::{self, ConsentError};
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner, Offered};
 use crate::principal::Principal;
+use crate::register::SYSTEM_USER;
 use rollcall_store::audit::{self, Change};
-use rollcall_store::records::{self, RecordView, Review, Status};
+use rollcall_store::marks::Source as MarkSource;
+use rollcall_store::records::{self, RecordFilter, RecordView, Review, Status};
+use rollcall_store::register::{self as stored_register, Amendment, Entry};
 use rollcall_store::school::{self, NewEnrolment, Source};
 use rollcall_store::timetable::Slot;
+use rollcall_store::users;
 use rollcall_store::{Sql, StoreError};
 
 /// The review outcomes that count a record for its `final_student`: the one definition of an
@@ -75,9 +83,14 @@ pub struct Verdict<'a> {
     pub enrol: bool,
     pub gate: &'a QualityGate,
     pub model: &'a ModelId,
+    /// The reviewer's note, already checked (1 to [`MAX_NOTE`] characters).
+    pub note: Option<&'a str>,
     pub actor: &'a str,
     pub now: UnixMillis,
 }
+
+/// Longest note a reviewer may leave on a record, or reason for deleting one, in characters.
+pub const MAX_NOTE: usize = 500;
 
 /// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
 /// it. Returns the record after, and whether the gallery learned it.
@@ -89,7 +102,8 @@ pub fn settle(
     v: &Verdict<'_>,
 ) -> Result<(RecordView, bool), ReviewError> {
     let before = seen(tx, who, rules, record)?;
-    let review = decide(tx, who, &before, v.action, v.actor, v.now)?;
+    let mut review = decide(tx, who, &before, v.action, v.actor, v.now)?;
+    review.note = v.note;
     records::review(tx, record, &review)?;
     if let (true, Action::Reassign(student)) = (v.enrol, v.action) {
         let to = GalleryTarget {
@@ -126,11 +140,98 @@ pub fn settle(
         action: &audit_action,
         target: format!("record:{record}"),
         before: Some(json!({"status": before.status, "final_student": before.final_student})),
-        after: Some(json!({"status": after.status, "final_student": after.final_student})),
+        after: Some(json!({
+            "status": after.status, "final_student": after.final_student, "note": v.note,
+        })),
         at: v.now,
     };
     audit::log(tx, change)?;
     Ok((after, learned))
+}
+
+/// A closed register entry amended to `N` because the record its code stood on was deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unmarked {
+    pub slot: Uuid,
+    pub day: NaiveDate,
+    pub student: StudentId,
+}
+
+/// What deleting a record undid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Deleted {
+    pub record: RecordId,
+    /// Closed register entries whose code stood on this record alone, amended to `N`.
+    pub amended: Vec<Unmarked>,
+    /// Faces the gallery had learned from the record, removed.
+    pub unlearned: usize,
+}
+
+/// Deletes a record an admin found wrong (a stranger named as a student, a face of no one),
+/// saying why, and undoes what it made: live marks follow at once (they are read from the
+/// records), a closed register entry whose code stood on this record alone is amended to `N`
+/// with the reason, and faces the gallery learned from it are removed. Audited with what the
+/// record said. The caller checks that `who` is an admin and `reason` is 1 to [`MAX_NOTE`]
+/// characters.
+pub fn delete(
+    tx: &dyn Sql,
+    who: &Principal,
+    record: RecordId,
+    reason: &str,
+    now: UnixMillis,
+) -> Result<Deleted, ReviewError> {
+    let before = records::get(tx, record)?;
+    let by_name = users::by_id(tx, who.user_id)?.display_name;
+    let mut amended = Vec::new();
+    for (slot, day, student) in stored_register::citing(tx, record)? {
+        let entry = stored_register::entries(tx, slot, day)?
+            .into_iter()
+            .find(|e| e.student == student);
+        if !entry.is_some_and(|e| stands_on(&e, record)) {
+            continue;
+        }
+        let amendment = Amendment {
+            code: "N".into(),
+            reason: format!("Record {record} was deleted by {by_name}: {reason}"),
+            by_user: who.username.clone(),
+            by_name: by_name.clone(),
+            by_role: who.role.as_str().to_owned(),
+            at: now,
+        };
+        stored_register::amend(tx, (slot, day, student), &amendment)?;
+        amended.push(Unmarked { slot, day, student });
+    }
+    let unlearned = school::unlearn(tx, record)?;
+    records::delete(tx, record)?;
+    let change = Change {
+        actor: &who.actor(),
+        action: "record.delete",
+        target: format!("record:{record}"),
+        before: Some(json!({
+            "room": before.room, "device_id": before.device_id,
+            "captured_at": before.captured_at, "decision": before.decision,
+            "status": before.status, "final_student": before.final_student,
+            "candidates": before.candidates,
+        })),
+        after: Some(json!({"reason": reason, "amended": amended, "unlearned": unlearned})),
+        at: now,
+    };
+    audit::log(tx, change)?;
+    Ok(Deleted {
+        record,
+        amended,
+        unlearned,
+    })
+}
+
+/// Whether `entry`'s code in force stands on `record` alone: the code written at the close
+/// from it and no other record, or an amendment it made (a late record's, whose reason names
+/// it), not since amended by someone.
+fn stands_on(entry: &Entry, record: RecordId) -> bool {
+    match entry.amendments.last() {
+        Some(last) => last.by_user == SYSTEM_USER && last.reason.contains(&record.to_string()),
+        None => entry.source == MarkSource::Record && entry.evidence == [record],
+    }
 }
 
 /// Where a reassigned record's embedding would go, and the rules it must meet.
@@ -198,29 +299,29 @@ fn may_see(
     Ok(in_some_session(&r.room, r.captured_at, &slots, rules))
 }
 
-/// The records `who` may see, newest first, at most `limit`.
+/// The records `filter` keeps that `who` may see, newest first, at most `limit`.
 pub fn visible(
     conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
-    status: Option<Status>,
+    filter: &RecordFilter,
     limit: u32,
 ) -> Result<Vec<RecordView>, AccessError> {
-    let (ids, _) = visible_ids(conn, who, rules, status, limit as usize, limit as usize)?;
+    let (ids, _) = visible_ids(conn, who, rules, filter, limit as usize, limit as usize)?;
     Ok(ids
         .into_iter()
         .map(|id| records::get(conn, id))
         .collect::<Result<_, _>>()?)
 }
 
-/// The ids of the newest `take` records `who` may see, and how many they may see in all,
-/// counted up to `count_to` (at least `take`). Decides from the records' keys alone, so only
-/// the records shown are read whole.
+/// The ids of the newest `take` records `filter` keeps that `who` may see, and how many they
+/// may see in all, counted up to `count_to` (at least `take`). Decides from the records' keys
+/// alone, so only the records shown are read whole.
 pub fn visible_ids(
     conn: &dyn Sql,
     who: &Principal,
     rules: &Rules,
-    status: Option<Status>,
+    filter: &RecordFilter,
     take: usize,
     count_to: usize,
 ) -> Result<(Vec<RecordId>, usize), AccessError> {
@@ -237,7 +338,7 @@ pub fn visible_ids(
     if count_to == 0 || (!who.is_admin() && by_room.is_empty()) {
         return Ok((ids, count));
     }
-    records::each_key(conn, status, |key| {
+    records::each_key(conn, filter, |key| {
         let shown = who.is_admin()
             || by_room
                 .get(key.room.as_str())
@@ -301,5 +402,6 @@ fn decide<'a>(
         final_student,
         by: actor,
         at,
+        note: None,
     })
 }

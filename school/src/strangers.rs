@@ -108,6 +108,7 @@ pub fn dismiss_on_arrival(
         final_student: None,
         by: DISMISSED_BY,
         at: now,
+        note: None,
     };
     records::review(tx, record.id, &review)?;
     Ok(true)

@@ -1,7 +1,8 @@
 //! Everything the hub holds about one student, as one archive for the student or their family
 //! (GDPR Art. 15, a subject access request): `GET /api/v1/students/{id}/archive` (admins).
 //!
-//! A zip of: the student (name, references, classes, where their consent stands), every
+//! A zip of: the student (name, references, how the office reaches them, classes, where their
+//! consent stands), every
 //! consent answer, their register (closed sessions' entries and every amendment, with the
 //! codes' meanings), the marks of sessions not yet closed, the door records that name them,
 //! what the audit log says of them, their face templates (the numbers door units match
@@ -151,7 +152,7 @@ pub fn write<W: Write + Seek>(
         .filter_map(|c| school::class(tx, c).ok().map(|c| c.name))
         .collect();
     let about = json!({
-        "student": s, "classes": classes,
+        "student": s, "contact": school::contact(tx, student)?, "classes": classes,
         "made_at": rfc3339(now), "made_by": by,
         "parts": held.rows.iter().map(|(p, n)| json!({"name": p, "rows": n})).collect::<Vec<_>>(),
         "templates": held.templates, "face_crops": held.crops,

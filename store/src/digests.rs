@@ -219,7 +219,7 @@ mod tests {
         each(|db| {
             let (class, ada, bea) = write(db, |sql| {
                 Ok((
-                    imports::insert_class(sql, "c", "7B", None, UnixMillis(0))?,
+                    imports::insert_class(sql, "c", "7B", None, None, UnixMillis(0))?,
                     imports::insert_student(sql, "s1", "Ada", UnixMillis(0))?,
                     imports::insert_student(sql, "s2", "Bea", UnixMillis(0))?,
                 ))

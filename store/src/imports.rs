@@ -18,6 +18,8 @@ pub struct Held<Id> {
     pub name: String,
     /// Classes: the teacher's user id. Teachers: their e-mail address.
     pub detail: Option<String>,
+    /// Classes: their code.
+    pub code: Option<String>,
     /// Students: left. Teachers: the account is disabled.
     pub gone: bool,
 }
@@ -34,6 +36,7 @@ pub fn students(sql: &dyn Sql) -> Result<HashMap<String, Held<StudentId>>, Store
                 id: id_col(r, "id")?,
                 name: r.get("name")?,
                 detail: None,
+                code: None,
                 gone: left.is_some(),
             },
         ))
@@ -43,7 +46,7 @@ pub fn students(sql: &dyn Sql) -> Result<HashMap<String, Held<StudentId>>, Store
 
 /// Classes with an `external_ref`, by it.
 pub fn classes(sql: &dyn Sql) -> Result<HashMap<String, Held<ClassId>>, StoreError> {
-    let query = "SELECT id, name, external_ref, teacher_id FROM classes
+    let query = "SELECT id, name, external_ref, teacher_id, code FROM classes
         WHERE external_ref IS NOT NULL";
     let rows = sql.query_map(query, &[], |r| {
         Ok((
@@ -52,6 +55,7 @@ pub fn classes(sql: &dyn Sql) -> Result<HashMap<String, Held<ClassId>>, StoreErr
                 id: id_col(r, "id")?,
                 name: r.get("name")?,
                 detail: r.get("teacher_id")?,
+                code: r.get("code")?,
                 gone: false,
             },
         ))
@@ -70,6 +74,7 @@ pub fn teachers(sql: &dyn Sql) -> Result<HashMap<String, Held<Uuid>>, StoreError
                 id: id_col(r, "id")?,
                 name: r.get("display_name")?,
                 detail: r.get("email")?,
+                code: None,
                 gone: r.get::<i64>("disabled")? != 0,
             },
         ))
@@ -144,31 +149,39 @@ pub fn leave_all_classes(sql: &dyn Sql, id: StudentId) -> Result<(), StoreError>
     Ok(())
 }
 
+/// An imported class; the caller has checked that no other class has its `code`.
 pub fn insert_class(
     sql: &dyn Sql,
     source: &str,
     name: &str,
     teacher: Option<Uuid>,
+    code: Option<&str>,
     now: UnixMillis,
 ) -> Result<ClassId, StoreError> {
     let id = ClassId::random();
-    let insert = "INSERT INTO classes (id, name, teacher_id, created_at, external_ref)
-        VALUES (?1, ?2, ?3, ?4, ?5)";
+    let insert = "INSERT INTO classes (id, name, teacher_id, created_at, external_ref, code)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     let teacher = teacher.map(|t| t.to_string());
-    sql.execute(insert, params![id.to_string(), name, teacher, now, source])
-        .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
+    sql.execute(
+        insert,
+        params![id.to_string(), name, teacher, now, source, code],
+    )
+    .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(id)
 }
 
+/// An imported class's name and teacher, and its code unless `code` is `None`.
 pub fn update_class(
     sql: &dyn Sql,
     id: ClassId,
     name: &str,
     teacher: Option<Uuid>,
+    code: Option<&str>,
 ) -> Result<(), StoreError> {
-    let update = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
+    let update =
+        "UPDATE classes SET name = ?2, teacher_id = ?3, code = COALESCE(?4, code) WHERE id = ?1";
     let teacher = teacher.map(|t| t.to_string());
-    sql.execute(update, params![id.to_string(), name, teacher])
+    sql.execute(update, params![id.to_string(), name, teacher, code])
         .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(())
 }
@@ -228,7 +241,7 @@ mod tests {
                 let ada = insert_student(sql, "s1", "Ada", now)?;
                 let bea = insert_student(sql, "s2", "Bea", now)?;
                 let teacher = insert_teacher(sql, "t1", "cy", "Cy", Some("cy@x.example"), now)?;
-                let class = insert_class(sql, "c1", "7B", Some(teacher), now)?;
+                let class = insert_class(sql, "c1", "7B", Some(teacher), None, now)?;
                 sql.execute(
                     "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2), (?1, ?3)",
                     params![class.to_string(), ada.to_string(), bea.to_string()],
@@ -236,7 +249,7 @@ mod tests {
                 Ok((ada, bea, class, teacher))
             })
             .unwrap();
-            let e = write(db, |sql| insert_class(sql, "c2", "7B", None, now)).unwrap_err();
+            let e = write(db, |sql| insert_class(sql, "c2", "7B", None, None, now)).unwrap_err();
             assert!(matches!(e, StoreError::Conflict(_)), "{e}");
             let e = write(db, |sql| insert_teacher(sql, "t2", "cy", "Cy", None, now)).unwrap_err();
             assert!(matches!(e, StoreError::Conflict(_)), "{e}");
@@ -251,6 +264,7 @@ mod tests {
                 id: class,
                 name: "7B".into(),
                 detail: Some(teacher.to_string()),
+                code: None,
                 gone: false,
             };
             assert_eq!(read(db, classes), HashMap::from([("c1".into(), held)]));
@@ -258,6 +272,7 @@ mod tests {
                 id: teacher,
                 name: "Cy".into(),
                 detail: Some("cy@x.example".into()),
+                code: None,
                 gone: false,
             };
             assert_eq!(read(db, teachers), HashMap::from([("t1".into(), held)]));
@@ -277,8 +292,8 @@ mod tests {
             let (ada, class, teacher) = write(db, |sql| {
                 let ada = insert_student(sql, "s1", "Ada", now)?;
                 let teacher = insert_teacher(sql, "t1", "cy", "Cy", None, now)?;
-                let class = insert_class(sql, "c1", "7B", None, now)?;
-                insert_class(sql, "c2", "8C", None, now)?;
+                let class = insert_class(sql, "c1", "7B", None, Some("7B/Ma"), now)?;
+                insert_class(sql, "c2", "8C", None, None, now)?;
                 sql.execute(
                     "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)",
                     params![class.to_string(), ada.to_string()],
@@ -288,18 +303,23 @@ mod tests {
             .unwrap();
             write(db, |sql| {
                 rename_student(sql, ada, "Ada L")?;
-                update_class(sql, class, "7C", Some(teacher))?;
+                update_class(sql, class, "7C", Some(teacher), None)?;
                 update_teacher(sql, teacher, "Cy D", Some("cy@x.example"))?;
                 leave_all_classes(sql, ada)
             })
             .unwrap();
-            let e = write(db, |sql| update_class(sql, class, "8C", None)).unwrap_err();
+            let e = write(db, |sql| update_class(sql, class, "8C", None, None)).unwrap_err();
             assert!(matches!(e, StoreError::Conflict(_)), "{e}");
             assert_eq!(read(db, students)["s1"].name, "Ada L");
             let class = &read(db, classes)["c1"];
             assert_eq!(
                 (class.name.as_str(), class.detail.clone()),
                 ("7C", Some(teacher.to_string()))
+            );
+            assert_eq!(
+                class.code.as_deref(),
+                Some("7B/Ma"),
+                "a file without codes keeps them"
             );
             let teacher = &read(db, teachers)["t1"];
             assert_eq!(teacher.name, "Cy D");

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_28,
     MIGRATION_29,
     MIGRATION_30,
+    MIGRATION_31,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -308,6 +309,21 @@ const MIGRATION_29: &str = "
 const MIGRATION_30: &str = "
 ALTER TABLE records ADD COLUMN live INTEGER CHECK (live IN (0, 1));
 ALTER TABLE records ADD COLUMN live_score REAL CHECK (live_score BETWEEN 0 AND 1);
+";
+
+/// What the school's office keeps beyond names: a class's code (as its timetable and the school
+/// information system write it, `7B/Ma2`), a student's e-mail address and phone (shown to
+/// admins only, erased with the student), the note a teacher may leave when deciding on a
+/// record, and the SHA-256 of the photo an enrolment came from (a folder enrolled again does
+/// not enrol the same photo twice).
+const MIGRATION_31: &str = "
+ALTER TABLE classes ADD COLUMN code TEXT CHECK (length(code) BETWEEN 1 AND 32);
+CREATE UNIQUE INDEX classes_code ON classes(code) WHERE code IS NOT NULL;
+ALTER TABLE students ADD COLUMN email TEXT CHECK (length(email) BETWEEN 3 AND 254);
+ALTER TABLE students ADD COLUMN phone TEXT CHECK (length(phone) BETWEEN 1 AND 32);
+ALTER TABLE records ADD COLUMN review_note TEXT CHECK (length(review_note) BETWEEN 1 AND 500);
+ALTER TABLE embeddings ADD COLUMN photo_sha256 TEXT CHECK (length(photo_sha256) = 64);
+CREATE INDEX embeddings_photo ON embeddings(student_id, photo_sha256);
 ";
 
 /// The schema version this build brings a database to.

@@ -4,8 +4,6 @@
 //! decided by the callers (`ingest::arrival`, `review`, `retention`), never here; the SQL takes
 //! such rules as parameters.
 
-use std::ops::ControlFlow;
-
 use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
     AttendanceRecord, Candidate, Decision, DeviceId, Direction, Embedding, LivenessCheck, RecordId,
@@ -15,7 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{id_col, open_embedding, readable, seal, seal_embedding, unseal};
 use super::error::StoreError;
-use super::sql::{ReadResult, Row, Sql, Value, params};
+use super::sql::{ReadResult, Row, Sql, params};
+
+mod scan;
+pub use scan::{RecordFilter, RecordKey, by_status, each_key};
 
 /// The earliest `captured_at`/`received_at` the table holds: 2000-01-01T00:00Z, Unix ms (a
 /// CHECK of migration 4, the first day the API accepts).
@@ -36,25 +37,14 @@ const INSERT_PHOTO_FACE: &str = "INSERT INTO records (id, source, taken_by, room
     VALUES (?1, 'class_photo', ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const SELECT: &str = "SELECT id, device_id, room, captured_at, received_at, model, candidates,
     decision, thumbnail IS NOT NULL AS has_thumbnail, quality, status, final_student,
-    reviewed_by, reviewed_at, clock_synchronised, source, taken_by, direction, live, live_score
-    FROM records";
+    reviewed_by, reviewed_at, review_note, clock_synchronised, source, taken_by, direction, live,
+    live_score FROM records";
 // Door records judged not live since ?1, per unit.
 const NOT_LIVE_BY_DEVICE: &str = "SELECT device_id, COUNT(*) AS n FROM records
     WHERE live = 0 AND captured_at >= ?1 AND device_id IS NOT NULL GROUP BY device_id";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
-    reviewed_at = ?5 WHERE id = ?1";
-// The key scans read only the covering indexes of migration 3, newest first, a page (?2, or
-// ?1) at a time, each page after the last key of the one before (?3 and ?4, or ?2 and ?3).
-const KEYS_BY_STATUS: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
-    ORDER BY captured_at DESC, id DESC LIMIT ?2";
-const KEYS_BY_STATUS_AFTER: &str = "SELECT id, room, captured_at FROM records WHERE status = ?1
-    AND (captured_at, id) < (?3, ?4) ORDER BY captured_at DESC, id DESC LIMIT ?2";
-const KEYS: &str = "SELECT id, room, captured_at FROM records
-    ORDER BY captured_at DESC, id DESC LIMIT ?1";
-const KEYS_AFTER: &str = "SELECT id, room, captured_at FROM records
-    WHERE (captured_at, id) < (?2, ?3) ORDER BY captured_at DESC, id DESC LIMIT ?1";
-/// How many keys a scan reads at once: a scan that stops early has read little.
-const KEY_PAGE: i64 = 256;
+    reviewed_at = ?5, review_note = ?6 WHERE id = ?1";
+const DELETE: &str = "DELETE FROM records WHERE id = ?1";
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
 const EXISTS: &str = "SELECT 1 FROM records WHERE id = ?1";
@@ -162,6 +152,8 @@ pub struct RecordView {
     pub final_student: Option<StudentId>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<UnixMillis>,
+    /// What the reviewer wrote when deciding, if anything.
+    pub review_note: Option<String>,
     /// Whether the door unit's clock was synchronised when it captured this (`None`: it could
     /// not tell): when `false`, `captured_at` may be wrong.
     pub clock_synchronised: Option<bool>,
@@ -201,6 +193,7 @@ fn from_row(r: &Row) -> ReadResult<RecordView> {
         final_student: final_student.and_then(|s| s.parse().ok()),
         reviewed_by: r.get("reviewed_by")?,
         reviewed_at: r.get("reviewed_at")?,
+        review_note: r.get("review_note")?,
         clock_synchronised: r.get("clock_synchronised")?,
         liveness: liveness(r.get("live")?, r.get("live_score")?),
     })
@@ -365,86 +358,9 @@ pub fn get(sql: &dyn Sql, id: RecordId) -> Result<RecordView, StoreError> {
     sql.query_one(&one, params![id.to_string()], "record", from_row)
 }
 
-/// Where and when a record was captured: what deciding who may see it needs, read without the
-/// record itself.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RecordKey {
-    pub id: RecordId,
-    pub room: String,
-    pub captured_at: UnixMillis,
-}
-
-/// Visits the keys of the records with `status` (all when `None`), newest first, until
-/// `visit` breaks.
-pub fn each_key(
-    sql: &dyn Sql,
-    status: Option<Status>,
-    mut visit: impl FnMut(RecordKey) -> ControlFlow<()>,
-) -> Result<(), StoreError> {
-    let mut after = None;
-    loop {
-        let page = key_page(sql, status, after.as_ref())?;
-        for row in &page {
-            // One unreadable row is left out (and logged), never the end of the scan.
-            let Some(key) = readable([key(row)], "record key")?.pop() else {
-                continue;
-            };
-            if visit(key).is_break() {
-                return Ok(());
-            }
-        }
-        match page.last() {
-            // Where the next page starts, as stored: even an unreadable key moves it on.
-            Some(last) if page.len() as i64 == KEY_PAGE => {
-                after = Some((last.get("captured_at")?, last.get("id")?));
-            }
-            _ => return Ok(()),
-        }
-    }
-}
-
-/// One page of keys, the first or the one after `after` (its `captured_at` and `id`).
-fn key_page(
-    sql: &dyn Sql,
-    status: Option<Status>,
-    after: Option<&(Value, Value)>,
-) -> Result<Vec<Row>, StoreError> {
-    match (status.map(Status::as_str), after) {
-        (Some(s), None) => sql.rows(KEYS_BY_STATUS, params![s, KEY_PAGE]),
-        (Some(s), Some((at, id))) => sql.rows(KEYS_BY_STATUS_AFTER, params![s, KEY_PAGE, at, id]),
-        (None, None) => sql.rows(KEYS, params![KEY_PAGE]),
-        (None, Some((at, id))) => sql.rows(KEYS_AFTER, params![KEY_PAGE, at, id]),
-    }
-}
-
-fn key(row: &Row) -> ReadResult<RecordKey> {
-    Ok(RecordKey {
-        id: id_col(row, "id")?,
-        room: row.get("room")?,
-        captured_at: row.get("captured_at")?,
-    })
-}
-
-/// The records with `status` (all when `None`), newest first, at most `limit`.
-pub fn by_status(
-    sql: &dyn Sql,
-    status: Option<Status>,
-    limit: u32,
-) -> Result<Vec<RecordView>, StoreError> {
-    let mut found = Vec::new();
-    each_key(sql, status, |key| {
-        found.push(key.id);
-        match found.len() < limit as usize {
-            true => ControlFlow::Continue(()),
-            false => ControlFlow::Break(()),
-        }
-    })?;
-    let one = format!("{SELECT} WHERE id = ?1");
-    let mut rows = Vec::new();
-    for id in found {
-        rows.extend(sql.query_map(&one, params![id.to_string()], from_row)?);
-    }
-    readable(rows, "record")
+/// Deletes one record with its crop and embedding. Returns whether there was one.
+pub fn delete(sql: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
+    Ok(sql.execute(DELETE, params![id.to_string()])? == 1)
 }
 
 /// The records with `status` captured in `room` within `[from, to)`, newest first.
@@ -467,6 +383,8 @@ pub struct Review<'a> {
     pub final_student: Option<StudentId>,
     pub by: &'a str,
     pub at: UnixMillis,
+    /// The reviewer's note (already checked: 1 to 500 characters).
+    pub note: Option<&'a str>,
 }
 
 pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
@@ -477,7 +395,8 @@ pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreEr
             r.status.as_str(),
             r.final_student.map(|s| s.to_string()),
             r.by,
-            r.at
+            r.at,
+            r.note
         ],
     )?;
     match n {

@@ -8,7 +8,7 @@ use rollcall_shared::{RecordId, StudentId, UnixMillis};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::columns::id_col;
+use super::columns::{id_col, readable};
 use super::error::StoreError;
 use super::marks::{Mark, Source};
 use super::records::Status;
@@ -32,6 +32,10 @@ const INSERT_SESSION: &str = "INSERT INTO register_sessions (slot_id, day, class
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 const INSERT_ENTRY: &str = "INSERT INTO register_entries (slot_id, day, student_id, student_name,
     code, source, first_seen_at, evidence, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const CITING: &str = "SELECT slot_id, day, student_id FROM register_entries
+    WHERE instr(evidence, ?1) > 0
+    UNION SELECT slot_id, day, student_id FROM register_amendments WHERE instr(reason, ?1) > 0
+    ORDER BY day, slot_id, student_id";
 const ENTRIES: &str = "SELECT student_id, student_name, code, source, first_seen_at, evidence,
     reason FROM register_entries WHERE slot_id = ?1 AND day = ?2 ORDER BY student_name, student_id";
 const AMENDMENTS: &str = "SELECT student_id, code, reason, by_user, by_name, by_role, at
@@ -369,6 +373,26 @@ pub fn entries(sql: &dyn Sql, slot: Uuid, day: NaiveDate) -> Result<Vec<Entry>, 
         }
     }
     Ok(entries)
+}
+
+/// The closed entries that name `record`: as evidence written at the close, or in the reason
+/// of an amendment it made (a late record's), as (slot, day, student).
+pub fn citing(
+    sql: &dyn Sql,
+    record: RecordId,
+) -> Result<Vec<(Uuid, NaiveDate, StudentId)>, StoreError> {
+    let rows = sql.query_map(CITING, params![record.to_string()], |r| {
+        let day: String = r.get("day")?;
+        Ok((id_col(r, "slot_id")?, day, id_col(r, "student_id")?))
+    })?;
+    let mut found = Vec::new();
+    for (slot, day, student) in readable(rows, "register entry")? {
+        match day.parse() {
+            Ok(day) => found.push((slot, day, student)),
+            Err(_) => tracing::warn!("left out a register entry with the day {day:?}"),
+        }
+    }
+    Ok(found)
 }
 
 /// Appends an amendment to the entry of `student` in a closed session.

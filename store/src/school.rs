@@ -18,9 +18,10 @@ use super::error::StoreError;
 use super::sql::{Param, ReadResult, Row, Sql, params};
 
 const INSERT_CLASS: &str =
-    "INSERT INTO classes (id, name, teacher_id, created_at) VALUES (?1, ?2, ?3, ?4)";
-const SELECT_CLASS: &str = "SELECT id, name, teacher_id, created_at FROM classes";
-const UPDATE_CLASS: &str = "UPDATE classes SET name = ?2, teacher_id = ?3 WHERE id = ?1";
+    "INSERT INTO classes (id, name, teacher_id, created_at, code) VALUES (?1, ?2, ?3, ?4, ?5)";
+const SELECT_CLASS: &str = "SELECT id, name, teacher_id, created_at, code FROM classes";
+const UPDATE_CLASS: &str = "UPDATE classes SET name = ?2, teacher_id = ?3, code = ?4 WHERE id = ?1";
+const CLASS_BY_CODE: &str = "SELECT id FROM classes WHERE code = ?1";
 const DELETE_CLASS: &str = "DELETE FROM classes WHERE id = ?1";
 const INSERT_STUDENT: &str = "INSERT INTO students (id, name, external_ref, created_at, consent,
     year_group, form, born_on, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -30,6 +31,8 @@ const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 W
 const SET_PROFILE: &str =
     "UPDATE students SET year_group = ?2, form = ?3, born_on = ?4, active = ?5 WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
+const SELECT_CONTACT: &str = "SELECT id, email, phone FROM students";
+const SET_CONTACT: &str = "UPDATE students SET email = ?2, phone = ?3 WHERE id = ?1";
 const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)
     ON CONFLICT (class_id, student_id) DO NOTHING";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
@@ -46,6 +49,9 @@ const LEARNED: &str = "SELECT id, created_at FROM embeddings
     WHERE student_id = ?1 AND model = ?2 AND source IN ('review', 'door')
     ORDER BY created_at, id";
 const DELETE_EMBEDDING: &str = "DELETE FROM embeddings WHERE id = ?1";
+const UNLEARN: &str = "DELETE FROM embeddings WHERE record_id = ?1";
+const SET_PHOTO: &str = "UPDATE embeddings SET photo_sha256 = ?2 WHERE id = ?1";
+const HAS_PHOTO: &str = "SELECT 1 FROM embeddings WHERE student_id = ?1 AND photo_sha256 = ?2";
 const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at, active
     FROM embeddings WHERE student_id = ?1 ORDER BY created_at, id";
 
@@ -55,6 +61,9 @@ pub struct Class {
     pub name: String,
     pub teacher_id: Option<Uuid>,
     pub created_at: UnixMillis,
+    /// The school's short code for the class (`7B/Ma2`), unique in the school, as its
+    /// timetable and information system write it; `None` when it has none.
+    pub code: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -69,6 +78,14 @@ pub struct Student {
     pub consent: consent::State,
     #[serde(flatten)]
     pub profile: Profile,
+}
+
+/// How the school's office reaches a student. Shown to admins only, never to a teacher or a
+/// door unit; in the student's subject-access archive, and erased with the student.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// What the school says of a student beyond their name and its reference for them.
@@ -215,6 +232,7 @@ fn class_row(r: &Row) -> ReadResult<Class> {
         name: r.get("name")?,
         teacher_id: teacher.and_then(|t| t.parse().ok()),
         created_at: r.get("created_at")?,
+        code: r.get("code")?,
     })
 }
 
@@ -237,20 +255,44 @@ fn student_row(r: &Row) -> ReadResult<Student> {
 }
 
 pub fn insert_class(sql: &dyn Sql, c: &Class) -> Result<(), StoreError> {
+    code_is_free(sql, c)?;
     let teacher = c.teacher_id.map(|t| t.to_string());
     sql.execute(
         INSERT_CLASS,
-        params![c.id.to_string(), c.name, teacher, c.created_at],
+        params![c.id.to_string(), c.name, teacher, c.created_at, c.code],
     )
     .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(())
 }
 
 pub fn update_class(sql: &dyn Sql, c: &Class) -> Result<(), StoreError> {
+    code_is_free(sql, c)?;
     let teacher = c.teacher_id.map(|t| t.to_string());
-    sql.execute(UPDATE_CLASS, params![c.id.to_string(), c.name, teacher])
-        .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
+    sql.execute(
+        UPDATE_CLASS,
+        params![c.id.to_string(), c.name, teacher, c.code],
+    )
+    .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
     Ok(())
+}
+
+/// Refuses `c`'s code when another class has it, naming that class (the unique index would
+/// only say that some constraint failed).
+fn code_is_free(sql: &dyn Sql, c: &Class) -> Result<(), StoreError> {
+    let Some(code) = &c.code else { return Ok(()) };
+    match class_by_code(sql, code)? {
+        Some(other) if other != c.id => Err(StoreError::Conflict(format!(
+            "class code {code:?} is already {:?}'s",
+            class(sql, other)?.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The class whose code is `code`, if one has it.
+pub fn class_by_code(sql: &dyn Sql, code: &str) -> Result<Option<ClassId>, StoreError> {
+    let rows = sql.query_map(CLASS_BY_CODE, params![code], |r| id_col(r, "id"))?;
+    Ok(readable(rows, "class id")?.pop())
 }
 
 pub fn delete_class(sql: &dyn Sql, id: ClassId) -> Result<(), StoreError> {
@@ -313,6 +355,32 @@ pub fn set_profile(sql: &dyn Sql, student: StudentId, p: &Profile) -> Result<(),
 pub fn delete_student(sql: &dyn Sql, id: StudentId) -> Result<(), StoreError> {
     sql.execute(DELETE_STUDENT, params![id.to_string()])?;
     Ok(())
+}
+
+/// How the office reaches `student`.
+pub fn contact(sql: &dyn Sql, student: StudentId) -> Result<Contact, StoreError> {
+    let query = format!("{SELECT_CONTACT} WHERE id = ?1");
+    sql.query_one(&query, params![student.to_string()], "student", contact_row)
+}
+
+/// How the office reaches each student who has an address or a phone.
+pub fn contacts(sql: &dyn Sql) -> Result<HashMap<StudentId, Contact>, StoreError> {
+    let query = format!("{SELECT_CONTACT} WHERE email IS NOT NULL OR phone IS NOT NULL");
+    let rows = sql.query_map(&query, &[], |r| Ok((id_col(r, "id")?, contact_row(r)?)))?;
+    Ok(readable(rows, "student contact")?.into_iter().collect())
+}
+
+/// Sets how the office reaches `student` (already checked: an address, a phone number).
+pub fn set_contact(sql: &dyn Sql, student: StudentId, c: &Contact) -> Result<(), StoreError> {
+    sql.execute(SET_CONTACT, params![student.to_string(), c.email, c.phone])?;
+    Ok(())
+}
+
+fn contact_row(r: &Row) -> ReadResult<Contact> {
+    Ok(Contact {
+        email: r.get("email")?,
+        phone: r.get("phone")?,
+    })
 }
 
 pub fn students(sql: &dyn Sql) -> Result<Vec<Student>, StoreError> {
@@ -448,6 +516,23 @@ pub fn learned(
         Ok((id_col(r, "id")?, r.get("created_at")?))
     })?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
+}
+
+/// Notes the SHA-256 (hex) of the photo the enrolment `face` came from.
+pub fn set_photo(sql: &dyn Sql, face: Uuid, sha256: &str) -> Result<(), StoreError> {
+    sql.execute(SET_PHOTO, params![face.to_string(), sha256])?;
+    Ok(())
+}
+
+/// Whether `student` has an enrolment from the photo whose SHA-256 (hex) is `sha256`.
+pub fn has_photo(sql: &dyn Sql, student: StudentId, sha256: &str) -> Result<bool, StoreError> {
+    let rows = sql.rows(HAS_PHOTO, params![student.to_string(), sha256])?;
+    Ok(!rows.is_empty())
+}
+
+/// Deletes the faces the gallery learned from `record`. Returns how many.
+pub fn unlearn(sql: &dyn Sql, record: RecordId) -> Result<usize, StoreError> {
+    sql.execute(UNLEARN, params![record.to_string()])
 }
 
 pub fn delete_enrolment(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {

@@ -167,6 +167,7 @@ mod tests {
                     name: "7B".into(),
                     teacher_id: None,
                     created_at: UnixMillis(0),
+                    code: None,
                 };
                 school::insert_class(sql, &c)?;
                 for id in [member, other] {

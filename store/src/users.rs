@@ -319,7 +319,7 @@ pub(crate) mod tests {
         each(|db| {
             let bea = add(db, "bea", Role::Teacher).unwrap();
             write(db, |sql| {
-                imports::insert_class(sql, "c1", "7B", Some(bea.id), UnixMillis(4))
+                imports::insert_class(sql, "c1", "7B", Some(bea.id), None, UnixMillis(4))
             })
             .unwrap();
             write(db, |sql| delete(sql, bea.id)).unwrap();

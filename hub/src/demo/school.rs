@@ -157,6 +157,7 @@ fn write_school(
         name: CLASS.into(),
         teacher_id: Some(teacher),
         created_at: now,
+        code: None,
     };
     let slot = Slot {
         id: Uuid::now_v7(),

@@ -15,7 +15,7 @@ use rollcall_school::principal::Principal;
 use rollcall_school::reports::class_at_risk_now;
 use rollcall_school::review::visible_ids;
 use rollcall_store::Sql;
-use rollcall_store::records::{self, Status};
+use rollcall_store::records::{self, RecordFilter, Status};
 use rollcall_store::school::Class;
 use rollcall_store::timetable::{self, Slot};
 use rollcall_store::users::User;
@@ -38,7 +38,14 @@ pub fn gather(
         signin: Uuid::nil(),
     };
     let classes = access::classes(conn, &who)?;
-    let (_, pending) = visible_ids(conn, &who, rules, Some(Status::Pending), 0, COUNT_LIMIT)?;
+    let (_, pending) = visible_ids(
+        conn,
+        &who,
+        rules,
+        &RecordFilter::status(Status::Pending),
+        0,
+        COUNT_LIMIT,
+    )?;
     let per_class = pending_by_class(conn, &classes, rules)?;
     let mut parts = Vec::new();
     for (class, pending) in classes.into_iter().zip(per_class) {
@@ -87,7 +94,7 @@ fn pending_by_class(
     }
     let mut counts = vec![0; classes.len()];
     let mut seen = 0;
-    records::each_key(conn, Some(Status::Pending), |key| {
+    records::each_key(conn, &RecordFilter::status(Status::Pending), |key| {
         for (i, slots) in by_room.get(key.room.as_str()).into_iter().flatten() {
             if in_some_session(&key.room, key.captured_at, slots, rules) {
                 counts[*i] += 1;

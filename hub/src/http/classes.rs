@@ -13,6 +13,7 @@ use super::request::{Reply, Request};
 use crate::http_state::Hub;
 use rollcall_school::access;
 use rollcall_school::consent;
+use rollcall_school::office;
 use rollcall_school::principal::Principal;
 use rollcall_store::Sql;
 use rollcall_store::audit::{self, Change};
@@ -24,6 +25,15 @@ use rollcall_store::users;
 struct ClassBody {
     name: String,
     teacher_id: Option<Uuid>,
+    /// The school's code for the class; `PUT` without it clears it.
+    code: Option<String>,
+}
+
+/// A class's name, teacher and code, checked.
+struct ClassFields {
+    name: String,
+    teacher_id: Option<Uuid>,
+    code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -54,20 +64,25 @@ pub async fn members(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
 }
 
 impl ClassBody {
-    /// The class's new name and teacher, checked.
-    fn checked(self) -> Result<(String, Option<Uuid>), ApiError> {
-        Ok((input::name("name", &self.name)?, self.teacher_id))
+    fn checked(self) -> Result<ClassFields, ApiError> {
+        let code = self.code.as_deref().map(office::class_code).transpose();
+        Ok(ClassFields {
+            name: input::name("name", &self.name)?,
+            teacher_id: self.teacher_id,
+            code: code.map_err(|m| ApiError::bad(format!("code: {m}")))?,
+        })
     }
 }
 
 pub async fn create_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (name, teacher_id) = req.json::<ClassBody>()?.checked()?;
+    let fields = req.json::<ClassBody>()?.checked()?;
     let (actor, now) = (who.actor(), hub.now());
     let class = Class {
         id: ClassId::random(),
-        name,
-        teacher_id,
+        name: fields.name,
+        teacher_id: fields.teacher_id,
         created_at: now,
+        code: fields.code,
     };
     let created = hub
         .write(move |tx| put_class(tx, class, true, &actor, now))
@@ -78,13 +93,14 @@ pub async fn create_class(hub: &Hub, req: &Request, who: &Principal) -> Result<R
 
 pub async fn update_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let class: ClassId = req.id("class", "class")?;
-    let (name, teacher_id) = req.json::<ClassBody>()?.checked()?;
+    let fields = req.json::<ClassBody>()?.checked()?;
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| {
         let old = school::class(tx, class)?;
         let new = Class {
-            name,
-            teacher_id,
+            name: fields.name,
+            teacher_id: fields.teacher_id,
+            code: fields.code,
             ..old
         };
         put_class(tx, new, false, &actor, now)

@@ -1,18 +1,20 @@
 //! The review queue's routes: listing records (a teacher sees only records captured in a room
-//! during a session of one of their classes), their face crops, and approve / reject /
-//! reassign, each applied by [`rollcall_school::review`]. Marks follow from the review at once:
-//! `attendance` reads accepted records on demand.
+//! during a session of one of their classes), their face crops, approve / reject / reassign
+//! with an optional note, each applied by [`rollcall_school::review`], and an admin deleting a
+//! wrong record with a reason. Marks follow at once: `attendance` reads accepted records on
+//! demand.
 
-use rollcall_shared::{RecordId, StudentId};
+use rollcall_shared::{Decision, DeviceId, RecordId, StudentId};
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::input;
 use super::request::{Reply, Request};
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
-use rollcall_school::review::{Action, Verdict, seen, settle, visible};
+use rollcall_school::review::{self, Action, MAX_NOTE, Verdict, seen, settle, visible};
 use rollcall_store::Sql;
-use rollcall_store::records::{self, Status};
+use rollcall_store::records::{self, RecordFilter, Status};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,20 +23,89 @@ struct Reassign {
     /// Also enrol the record's embedding for `student`, if it passes the quality gate.
     #[serde(default)]
     add_to_gallery: bool,
+    note: Option<String>,
 }
 
-/// The records `who` may see, newest first: `?status` narrows, `?limit` (200, at most 1000).
+/// Approve or reject: an optional note, or no body at all.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decided {
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deletion {
+    reason: String,
+}
+
+/// The records `who` may see, newest first, narrowed by `?status` (the review's), `?decision`
+/// (the door's), `?from` and `?to` (days, the school's, both included), `?room`, `?device`,
+/// `?student` (confirmed as them or among the candidates); `?limit` a page (200, at most
+/// 1000), and `?before` a record id: the page after the one that ended with it.
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules) = (who.clone(), hub.config.rules());
-    let status = match req.query::<String>("status")? {
-        Some(s) => Some(Status::parse(&s).ok_or_else(|| ApiError::bad("?status: unknown status"))?),
-        None => None,
+    let day_start = |key: &str, days_after: u64| -> Result<_, ApiError> {
+        let Some(day) = req.query_day(key)? else {
+            return Ok(None);
+        };
+        let day = day
+            .checked_add_days(chrono::Days::new(days_after))
+            .unwrap_or(day);
+        Ok(Some(rules.instant(day, 0)))
     };
+    let filter = RecordFilter {
+        status: named(req, "status", Status::parse)?,
+        decision: named(req, "decision", |d| {
+            Decision::ALL.into_iter().find(|x| x.as_str() == d)
+        })?,
+        from: day_start("from", 0)?,
+        to: day_start("to", 1)?,
+        room: req.query::<String>("room")?,
+        device: req.query::<DeviceId>("device")?,
+        student: req.query::<StudentId>("student")?,
+        before: req.query::<RecordId>("before")?,
+    };
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to <= from
+    {
+        return Err(ApiError::bad("?to: before ?from"));
+    }
     let limit = req.query::<u32>("limit")?.unwrap_or(200).min(1000);
     Reply::ok(
-        hub.read(move |c| visible(c, &w, &rules, status, limit))
+        hub.read(move |c| visible(c, &w, &rules, &filter, limit))
             .await?,
     )
+}
+
+/// The query parameter `key` as one of a closed set of names, if present.
+fn named<T>(req: &Request, key: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+    (req.query::<String>(key)?)
+        .map(|v| parse(&v).ok_or_else(|| ApiError::bad(format!("?{key}: unknown {key}"))))
+        .transpose()
+}
+
+/// Deletes a wrong record (admins), with the reason; the register, the marks and the gallery
+/// follow ([`review::delete`]).
+pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let record: RecordId = req.id("record", "record")?;
+    let body: Deletion = req.json()?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::bad("reason: say why the record is wrong"));
+    }
+    let reason = input::text("reason", reason, MAX_NOTE)?.to_owned();
+    let (w, now) = (who.clone(), hub.now());
+    let write =
+        move |tx: &dyn Sql| Ok::<_, ApiError>(review::delete(tx, &w, record, &reason, now)?);
+    let deleted = hub.write(move |tx| write(tx)).await?;
+    let _record = tracing::info_span!("record", id = %record).entered();
+    let (amended, unlearned) = (deleted.amended.len(), deleted.unlearned);
+    tracing::info!(by = who.username, amended, unlearned, "record deleted");
+    if unlearned > 0 {
+        hub.gallery_changed();
+    }
+    Reply::ok(deleted)
 }
 
 pub async fn one(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -54,28 +125,35 @@ pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Repl
 }
 
 pub async fn approve(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    decide_on(hub, req, Action::Approve, false, who).await
+    let note = req.json_or_default::<Decided>()?.note;
+    decide_on(hub, req, Action::Approve, false, note, who).await
 }
 
 pub async fn reject(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    decide_on(hub, req, Action::Reject, false, who).await
+    let note = req.json_or_default::<Decided>()?.note;
+    decide_on(hub, req, Action::Reject, false, note, who).await
 }
 
 pub async fn reassign(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body = req.json::<Reassign>()?;
     let action = Action::Reassign(body.student);
-    decide_on(hub, req, action, body.add_to_gallery, who).await
+    decide_on(hub, req, action, body.add_to_gallery, body.note, who).await
 }
 
-/// Applies a teacher's decision on the record (and `enrol`s its face for a reassigned
-/// student) in one transaction.
+/// Applies a teacher's decision on the record, with their `note` (and `enrol`s its face for a
+/// reassigned student) in one transaction.
 async fn decide_on(
     hub: &Hub,
     req: &Request,
     action: Action,
     enrol: bool,
+    note: Option<String>,
     who: &Principal,
 ) -> Result<Reply, ApiError> {
+    let note = match note.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(input::text("note", text, MAX_NOTE)?.to_owned()),
+    };
     let (w, rules) = (who.clone(), hub.config.rules());
     let record: RecordId = req.id("record", "record")?;
     let (gate, model) = (hub.config.faces.gate, hub.config.gallery.model.clone());
@@ -86,6 +164,7 @@ async fn decide_on(
             enrol,
             gate: &gate,
             model: &model,
+            note: note.as_deref(),
             actor: &actor,
             now,
         };

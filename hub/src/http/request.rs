@@ -39,6 +39,14 @@ impl Request {
             .map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
     }
 
+    /// The body as JSON of type `T`, or `T`'s default when there is no body.
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
+        match self.body.iter().all(u8::is_ascii_whitespace) {
+            true => Ok(T::default()),
+            false => self.json(),
+        }
+    }
+
     /// A query parameter parsed as `T`, if present.
     pub fn query<T: FromStr>(&self, key: &str) -> Result<Option<T>, ApiError> {
         self.query

@@ -17,7 +17,7 @@ use rollcall_school::attendance::Rules;
 use rollcall_school::principal::Principal;
 use rollcall_school::review::visible_ids;
 use rollcall_store::faces;
-use rollcall_store::records::{self, Status};
+use rollcall_store::records::{self, RecordFilter, Status};
 use rollcall_store::school;
 use rollcall_store::{Sql, StoreError};
 
@@ -48,7 +48,7 @@ fn cards(conn: &dyn Sql, who: &Principal, rules: &Rules, limit: u32) -> Result<V
         conn,
         who,
         rules,
-        Some(Status::Pending),
+        &RecordFilter::status(Status::Pending),
         limit as usize,
         COUNT_LIMIT,
     )?;

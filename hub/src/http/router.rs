@@ -280,6 +280,7 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/calendar/preview", admin!(calendar::preview)),
     route(GET, "/records", user!(records::list)),
     route(GET, "/records/{record}", user!(records::one)),
+    route(DELETE, "/records/{record}", admin!(records::delete)),
     route(
         GET,
         "/records/{record}/thumbnail",

@@ -1,11 +1,12 @@
 //! Students: listed and found (by name or reference, year group, form, active or not),
 //! created, changed and erased. Admins change them; a teacher reads their own classes'
 //! students. Every change is audited and pokes the gallery pusher (an inactive student leaves
-//! every door unit's gallery).
+//! every door unit's gallery). How the office reaches a student (e-mail, phone) is shown to
+//! admins only, and the audit log says that it changed, never what it is.
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::ApiError;
@@ -14,10 +15,11 @@ use super::request::{Reply, Request};
 use crate::http_state::Hub;
 use rollcall_school::access;
 use rollcall_school::consent;
+use rollcall_school::office;
 use rollcall_school::principal::Principal;
 use rollcall_store::Sql;
 use rollcall_store::audit::{self, Change};
-use rollcall_store::school::{self, Profile, ProfileChange, Student};
+use rollcall_store::school::{self, Contact, Profile, ProfileChange, Student};
 
 /// Longest year group or form, in characters.
 const MAX_GROUP: usize = 64;
@@ -33,6 +35,9 @@ struct StudentBody {
     form: Option<String>,
     born_on: Option<String>,
     active: Option<bool>,
+    /// Absent on `PUT`: unchanged.
+    email: Option<String>,
+    phone: Option<String>,
 }
 
 /// `PATCH`: each field absent is left as it is; `null` clears it.
@@ -49,6 +54,72 @@ struct StudentPatch {
     #[serde(default, deserialize_with = "input::present")]
     born_on: Option<Option<String>>,
     active: Option<bool>,
+    #[serde(default, deserialize_with = "input::present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "input::present")]
+    phone: Option<Option<String>>,
+}
+
+/// A student as shown: with how the office reaches them when an admin asks.
+#[derive(Serialize)]
+struct StudentView {
+    #[serde(flatten)]
+    student: Student,
+    #[serde(flatten)]
+    contact: Option<Contact>,
+}
+
+/// A change to a student's [`Contact`], each field as in [`StudentPatch`], checked.
+struct ContactChange {
+    email: Option<Option<String>>,
+    phone: Option<Option<String>>,
+}
+
+impl ContactChange {
+    fn checked(
+        email: Option<Option<String>>,
+        phone: Option<Option<String>>,
+    ) -> Result<Self, ApiError> {
+        let blank = |t: &Option<String>| t.as_deref().map(str::trim).is_none_or(str::is_empty);
+        let email = match email {
+            Some(text) if blank(&text) => Some(None),
+            Some(Some(text)) => Some(Some(input::email(&text)?)),
+            other => other,
+        };
+        let phone = match phone {
+            Some(text) if blank(&text) => Some(None),
+            Some(Some(text)) => Some(Some(
+                office::phone_number(&text).map_err(|m| ApiError::bad(format!("phone: {m}")))?,
+            )),
+            other => other,
+        };
+        Ok(ContactChange { email, phone })
+    }
+
+    /// Stores the change; returns the contact as it now is and which fields changed (for the
+    /// audit log, which never holds their values).
+    fn store(
+        self,
+        tx: &dyn Sql,
+        student: StudentId,
+    ) -> Result<(Contact, Vec<&'static str>), ApiError> {
+        let old = school::contact(tx, student)?;
+        let new = Contact {
+            email: self.email.unwrap_or_else(|| old.email.clone()),
+            phone: self.phone.unwrap_or_else(|| old.phone.clone()),
+        };
+        let mut changed = Vec::new();
+        if new.email != old.email {
+            changed.push("email");
+        }
+        if new.phone != old.phone {
+            changed.push("phone");
+        }
+        if !changed.is_empty() {
+            school::set_contact(tx, student, &new)?;
+        }
+        Ok((new, changed))
+    }
 }
 
 /// What `GET /students` narrows the list to.
@@ -97,20 +168,31 @@ impl Filter {
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let filter = Filter::from(req)?;
     let w = who.clone();
-    let found = hub.read(move |c| visible(c, &w)).await?;
-    Reply::ok(
-        found
-            .into_iter()
-            .filter(|s| filter.keeps(s))
-            .collect::<Vec<_>>(),
-    )
+    let read = move |c: &dyn Sql| {
+        let found = visible(c, &w)?.into_iter().filter(|s| filter.keeps(s));
+        let mut contacts = match w.is_admin() {
+            true => Some(school::contacts(c)?),
+            false => None,
+        };
+        let view = |student: Student| StudentView {
+            contact: (contacts.as_mut()).map(|all| all.remove(&student.id).unwrap_or_default()),
+            student,
+        };
+        Ok::<_, ApiError>(found.map(view).collect::<Vec<_>>())
+    };
+    Reply::ok(hub.read(read).await?)
 }
 
 pub async fn get(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, student) = (who.clone(), req.id("student", "student")?);
     let read = move |c: &dyn Sql| {
         access::student(c, &w, student)?;
-        Ok::<_, ApiError>(school::student(c, student)?)
+        let contact = match w.is_admin() {
+            true => Some(school::contact(c, student)?),
+            false => None,
+        };
+        let student = school::student(c, student)?;
+        Ok::<_, ApiError>(StudentView { student, contact })
     };
     Reply::ok(hub.read(read).await?)
 }
@@ -130,6 +212,7 @@ fn visible(conn: &dyn Sql, who: &Principal) -> Result<Vec<Student>, ApiError> {
 
 pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body: StudentBody = req.json()?;
+    let contact = ContactChange::checked(body.email.map(Some), body.phone.map(Some))?;
     let today = hub.today();
     let (actor, now) = (who.actor(), hub.now());
     let s = Student {
@@ -145,7 +228,8 @@ pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             active: body.active.unwrap_or(true),
         },
     };
-    let created = hub.write(move |tx| put(tx, s, true, &actor, now)).await?;
+    let write = move |tx: &dyn Sql| put_with_contact(tx, s, contact, true, &actor, now);
+    let created = hub.write(move |tx| write(tx)).await?;
     hub.gallery_changed();
     Reply::created(created)
 }
@@ -160,6 +244,8 @@ pub async fn replace(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
         form: body.form.map(Some),
         born_on: body.born_on.map(Some),
         active: body.active,
+        email: body.email.map(Some),
+        phone: body.phone.map(Some),
     };
     change(hub, req, who, patch).await
 }
@@ -186,6 +272,7 @@ async fn change(
         active: patch.active,
     };
     let (name, external_ref) = (name.transpose()?, external_ref.transpose()?);
+    let contact = ContactChange::checked(patch.email, patch.phone)?;
     let (actor, now) = (who.actor(), hub.now());
     let write = move |tx: &dyn Sql| {
         let old = school::student(tx, student)?;
@@ -195,7 +282,7 @@ async fn change(
             profile: profile.applied_to(&old.profile),
             ..old
         };
-        put(tx, new, false, &actor, now)
+        put_with_contact(tx, new, contact, false, &actor, now)
     };
     let updated = hub.write(move |tx| write(tx)).await?;
     hub.gallery_changed();
@@ -228,6 +315,35 @@ pub async fn delete(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         tracing::warn!("after erasing a student: {e}");
     }
     Ok(Reply::NoContent)
+}
+
+/// Stores `s` and the change to how the office reaches them, audited: the student before and
+/// after, and which contact fields changed.
+fn put_with_contact(
+    tx: &dyn Sql,
+    s: Student,
+    contact: ContactChange,
+    new: bool,
+    actor: &str,
+    now: UnixMillis,
+) -> Result<StudentView, ApiError> {
+    let student = put(tx, s, new, actor, now)?;
+    let (contact, changed) = contact.store(tx, student.id)?;
+    if !changed.is_empty() {
+        let change = Change {
+            actor,
+            action: "student.contact",
+            target: format!("student:{}", student.id),
+            before: None,
+            after: Some(json!({"changed": changed})),
+            at: now,
+        };
+        audit::log(tx, change)?;
+    }
+    Ok(StudentView {
+        student,
+        contact: Some(contact),
+    })
 }
 
 /// Stores `s` (a new student, or changes to one), audited with before and after.

@@ -80,13 +80,17 @@ async fn an_admin_finds_students_by_year_group_and_makes_one_inactive() {
     assert!(b.text("#student-details").await.contains("2 March 2014"));
     b.click("details.edit summary").await;
     b.click("#details-form input[name=active]").await;
+    b.type_into("#details-form input[name=phone]", "01632 960001")
+        .await;
     b.click("#details-form button[type=submit]").await;
     b.said("Bo Diddley is inactive").await;
     let (_, bo_now) = admin.get(&format!("/students/{bo}")).await;
     assert_eq!(
-        (&bo_now["active"], &bo_now["form"]),
-        (&json!(false), &json!("7L"))
+        (&bo_now["active"], &bo_now["form"], &bo_now["phone"]),
+        (&json!(false), &json!("7L"), &json!("01632 960001"))
     );
+    b.text_with("#student-details", &["Phone", "01632 960001"])
+        .await;
     b.assert_fits_and_accessible("student").await;
 
     b.open("/#/students").await;

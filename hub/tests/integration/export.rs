@@ -144,6 +144,9 @@ async fn a_students_archive_holds_everything_kept_about_them_and_nothing_after_e
             .await;
         door.next(Channel::Acks).await;
     }
+    let reach = json!({"email": "ada@pupils.school.example", "phone": "01632 960001"});
+    let (status, _) = admin.patch(&format!("/students/{ada}"), reach).await;
+    assert_eq!(status, StatusCode::OK);
     let path = format!("/students/{ada}/archive");
     assert_eq!(school.teacher.bytes(&path).await.0, StatusCode::FORBIDDEN);
     let nobody = format!("/students/{}/archive", rollcall_shared::StudentId::random());
@@ -159,6 +162,10 @@ async fn a_students_archive_holds_everything_kept_about_them_and_nothing_after_e
     assert_eq!(about["student"]["name"], "Ada");
     assert_eq!(about["student"]["consent"], "given");
     assert_eq!(about["classes"], json!(["7B"]));
+    assert_eq!(
+        about["contact"],
+        json!({"email": "ada@pupils.school.example", "phone": "01632 960001"})
+    );
     let consent = json_of(&files, "consent.json");
     assert_eq!(consent[0]["reference"], "form 12", "{consent}");
     let records = json_of(&files, "records.json");

@@ -66,6 +66,7 @@ mod ingest_mqtt;
 mod ingest_trust;
 mod mqtt_client_certs;
 mod mqtt_tls;
+mod office;
 mod openapi;
 mod prometheus;
 mod provisioning;

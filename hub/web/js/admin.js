@@ -127,6 +127,7 @@ export async function render(main) {
   function classesPart() {
     const teachers = [['', 'No teacher'], ...state.users.filter((u) => u.role === 'teacher').map((u) => [u.id, u.display_name])];
     const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
+    const code = h('input', { name: 'code', autocomplete: 'off', maxlength: 32 });
     const teacher = select('teacher_id', teachers, '');
     const teacherName = (id) => (state.users.find((u) => u.id === id) || {}).display_name || 'no teacher';
     return [
@@ -138,11 +139,12 @@ export async function render(main) {
           class: 'grid',
           onsubmit: (e) => {
             e.preventDefault();
-            run(`Added class ${name.value}.`, () => api.post('/classes', { name: name.value.trim(), teacher_id: teacher.value || null }));
+            run(`Added class ${name.value}.`, () => api.post('/classes', { name: name.value.trim(), code: code.value.trim() || null, teacher_id: teacher.value || null }));
           },
         },
         h('h3', {}, 'Add a class'),
         field('Class name', name),
+        field('Class code (optional)', code, 'The school’s code for it, as the timetable writes it: 7B/Ma2.'),
         field('Teacher', teacher),
         h('button', { type: 'submit', class: 'primary' }, 'Add class'),
       ),
@@ -155,7 +157,7 @@ export async function render(main) {
     const details = h(
       'details',
       {},
-      h('summary', {}, `${c.name} — ${teacherName}`),
+      h('summary', {}, `${c.name}${c.code ? ` (${c.code})` : ''} — ${teacherName}`),
       list,
       h(
         'form',

@@ -26,6 +26,9 @@ export function detailsCard(s, me, reload) {
     row('Form', s.form),
     row('Date of birth', s.born_on && birthday(s.born_on)),
     row('Active', s.active ? 'Yes: expected at lessons' : 'No: not expected at lessons, not recognised at the door'),
+    // Only an admin's view of a student has how the office reaches them.
+    'email' in s ? row('E-mail', s.email) : null,
+    'phone' in s ? row('Phone', s.phone) : null,
   );
   const card = h('section', { class: 'card', 'aria-labelledby': 'details-title' }, h('h2', { id: 'details-title' }, 'Details'), shown);
   if (me.role === 'admin') card.append(editForm(s, reload));
@@ -49,6 +52,8 @@ function editForm(s, reload) {
   const form = input('form', s.form, { maxlength: 64 });
   const born = input('born_on', s.born_on, { type: 'date' });
   const active = h('input', { type: 'checkbox', name: 'active', checked: s.active });
+  const email = input('email', s.email, { type: 'email', maxlength: 254 });
+  const phone = input('phone', s.phone, { type: 'tel', maxlength: 32 });
   const save = async (event) => {
     event.preventDefault();
     const change = {
@@ -58,6 +63,8 @@ function editForm(s, reload) {
       form: form.value.trim() || null,
       born_on: born.value || null,
       active: active.checked,
+      email: email.value.trim() || null,
+      phone: phone.value.trim() || null,
     };
     try {
       await api.patch(`/students/${api.seg(s.id)}`, change);
@@ -81,6 +88,8 @@ function editForm(s, reload) {
       field('Date of birth', born),
       h('label', { class: 'check' }, active, 'Active'),
       h('p', { class: 'hint' }, 'Untick for a student away for a long time or not yet started: kept on the roll, not expected at lessons.'),
+      field('E-mail', email, 'Seen by admins only; erased with the student.'),
+      field('Phone', phone, 'Seen by admins only: +44 7700 900123, (01632) 960 001, 555-0100 ext. 12.'),
       h('button', { type: 'submit', class: 'primary' }, 'Save details'),
     ),
   );

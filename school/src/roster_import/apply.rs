@@ -22,7 +22,7 @@ use crate::consent::{self, ConsentError};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::consent::{self as stored_consent, State};
 use rollcall_store::imports::{self, Held};
-use rollcall_store::school::Profile;
+use rollcall_store::school::{Contact, Profile};
 use rollcall_store::timetable::{self, Term};
 use rollcall_store::{Sql, StoreError, school};
 
@@ -82,6 +82,8 @@ struct Before {
     students_in_school: usize,
     /// What the hub holds of each student beyond their name.
     profiles: HashMap<StudentId, Profile>,
+    /// How the office reaches each student who has an address or a phone.
+    contacts: HashMap<StudentId, Contact>,
 }
 
 /// An id the import resolved: `None` for a row a dry run would create.
@@ -124,6 +126,7 @@ impl<'a> Planner<'a> {
             profiles: (school::students(sql)?.into_iter())
                 .map(|s| (s.id, s.profile))
                 .collect(),
+            contacts: school::contacts(sql)?,
         };
         let c = roster.coverage;
         let coverage = [("users", c.users), ("classes", c.classes)];
@@ -192,8 +195,10 @@ impl<'a> Planner<'a> {
         let (action, id, why) = match self.held.students.get(&p.source_id) {
             None => {
                 let profile = p.profile.applied_to(&Profile::default());
+                let contact = contact_of(p, Contact::default());
                 let id = self.apply().then(|| {
                     let id = imports::insert_student(sql, &p.source_id, &p.name, now)?;
+                    school::set_contact(sql, id, &contact)?;
                     school::set_profile(sql, id, &profile).map(|()| id)
                 });
                 (Action::Create, id.transpose()?, "new".to_owned())
@@ -201,6 +206,14 @@ impl<'a> Planner<'a> {
             Some(h) => {
                 let held = self.held.profiles.get(&h.id).cloned().unwrap_or_default();
                 let mut changes = p.profile.described(&held);
+                let reach = self.held.contacts.get(&h.id).cloned().unwrap_or_default();
+                let contact = contact_of(p, reach.clone());
+                if contact.email != reach.email {
+                    changes.push("e-mail address changed".into());
+                }
+                if contact.phone != reach.phone {
+                    changes.push("phone changed".into());
+                }
                 if h.name != p.name {
                     changes.insert(
                         0,
@@ -213,6 +226,7 @@ impl<'a> Planner<'a> {
                     if self.apply() {
                         imports::rename_student(sql, h.id, &p.name)?;
                         school::set_profile(sql, h.id, &p.profile.applied_to(&held))?;
+                        school::set_contact(sql, h.id, &contact)?;
                     }
                     (Action::Update, Some(h.id), changes.join("; "))
                 }
@@ -457,5 +471,14 @@ fn coverage_name(c: Coverage) -> &'static str {
         Coverage::Bulk => "bulk",
         Coverage::Delta => "delta",
         Coverage::Absent => "absent",
+    }
+}
+
+/// How the office reaches the student `p` after the import: what the file gives, else what
+/// the hub `held` (a file without the column, or an empty cell, clears nothing).
+fn contact_of(p: &Person, held: Contact) -> Contact {
+    Contact {
+        email: p.email.clone().or(held.email),
+        phone: p.phone.clone().or(held.phone),
     }
 }

@@ -22,6 +22,7 @@ impl Collect {
                 &a.name,
                 &a.username,
                 &a.email,
+                &a.phone,
                 a.role,
                 &a.consent,
                 &a.profile,
@@ -29,6 +30,7 @@ impl Collect {
                 &b.name,
                 &b.username,
                 &b.email,
+                &b.phone,
                 b.role,
                 &b.consent,
                 &b.profile,
@@ -48,7 +50,15 @@ impl Collect {
 
     pub fn class(&mut self, c: ClassRow) {
         let id = c.source_id.clone();
-        let same = |a: &ClassRow, b: &ClassRow| a.name == b.name;
+        if let Some(code) = &c.code
+            && let Some(other) =
+                (self.classes.values()).find(|o| o.source_id != id && o.code.as_ref() == Some(code))
+        {
+            let why = format!("class code {code:?} is also class {}'s", other.source_id);
+            self.errors.push(RowError::new(c.at, why));
+            return;
+        }
+        let same = |a: &ClassRow, b: &ClassRow| a.name == b.name && a.code == b.code;
         add(
             &mut self.classes,
             id,

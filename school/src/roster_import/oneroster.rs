@@ -405,6 +405,7 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
             continue;
         }
         let email = row.account(username.as_deref().unwrap_or(""), "email", e);
+        let phone = row.phone("phone", e);
         let consent = row.consent(EXTENSION, e);
         let profile = match role {
             Some(Role::Teacher) => ProfileChange::default(),
@@ -420,6 +421,7 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
             name: name.join(" "),
             username,
             email,
+            phone,
             role,
             consent,
             profile,
@@ -440,10 +442,12 @@ fn read_classes(t: &Table, mode: Coverage, roster: &mut Roster, c: &mut Collect)
             }
             Status::Deleted => {}
             Status::Active => {
+                let code = row.class_code("classCode", e);
                 if let Some(name) = row.required_name("title", e) {
                     c.class(ClassRow {
                         source_id: id,
                         name,
+                        code,
                         at: row.at,
                     });
                 }

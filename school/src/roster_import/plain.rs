@@ -1,8 +1,10 @@
 //! The plain CSV: `student_id,student_name,class_id,class_name,teacher_id,teacher_username,
 //! teacher_name,teacher_email`, one row per student and class (a student in no class has the
-//! class columns empty; the teacher columns may be empty), and optionally the student's
+//! class columns empty; the teacher columns may be empty), optionally the class's code
+//! (`class_code`), and optionally the student's
 //! consent (`consent,consent_by,consent_signed_on,consent_reference`) and details
-//! (`year_group,form,date_of_birth,active`). It is always the whole school.
+//! (`year_group,form,date_of_birth,active`) and how the office reaches them
+//! (`student_email,student_phone`). It is always the whole school.
 
 use super::collect::Collect;
 use super::roster::{ClassRow, Enrollment, Person, Role, Roster};
@@ -25,7 +27,8 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
             source_id: id.clone(),
             name,
             username: None,
-            email: None,
+            email: row.account("", "student_email", &mut c.errors),
+            phone: row.phone("student_phone", &mut c.errors),
             role: Some(Role::Student),
             consent: row.consent("", &mut c.errors),
             profile: ProfileChange {
@@ -52,9 +55,11 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
                 at: row.at,
             });
         }
+        let code = row.class_code("class_code", &mut c.errors);
         c.class(ClassRow {
             source_id: class.clone(),
             name: class_name,
+            code,
             at: row.at,
         });
         c.enrollment(Enrollment {
@@ -85,6 +90,7 @@ fn teacher(row: &Row, c: &mut Collect) -> Option<String> {
         name,
         username: Some(username),
         email,
+        phone: None,
         role: Some(Role::Teacher),
         consent: None,
         profile: ProfileChange::default(),

@@ -37,6 +37,9 @@ pub struct Person {
     /// A teacher's user name on the hub (needed for a teacher the hub does not hold yet).
     pub username: Option<String>,
     pub email: Option<String>,
+    /// A student's phone number, when the file gives one (checked by
+    /// [`crate::office::phone_number`]).
+    pub phone: Option<String>,
     /// `None`: the file does not say (a 1.2 delta without the person's roles): the hub's.
     pub role: Option<Role>,
     /// A student's consent to face recognition, when the file's consent columns say one.
@@ -50,6 +53,9 @@ pub struct Person {
 pub struct ClassRow {
     pub source_id: String,
     pub name: String,
+    /// The school's code for the class, when the file gives one (checked by
+    /// [`crate::office::class_code`]); `None` leaves the hub's as it is.
+    pub code: Option<String>,
     pub at: At,
 }
 

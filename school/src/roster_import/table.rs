@@ -190,6 +190,30 @@ impl Row<'_> {
         }
     }
 
+    /// A phone number in `column`, if the file has the column and the row a value.
+    pub fn phone(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+        let phone = self.optional(column, errors)?;
+        match crate::office::phone_number(&phone) {
+            Ok(phone) => Some(phone),
+            Err(why) => {
+                errors.push(RowError::new(self.at, format!("{column}: {why}")));
+                None
+            }
+        }
+    }
+
+    /// A class's code in `column`, if the file has the column and the row a value.
+    pub fn class_code(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+        let code = self.optional(column, errors)?;
+        match crate::office::class_code(&code) {
+            Ok(code) => Some(code),
+            Err(why) => {
+                errors.push(RowError::new(self.at, format!("{column}: {why}")));
+                None
+            }
+        }
+    }
+
     /// A name that must be there.
     pub fn required_name(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
         let value = self.name(column, errors);

@@ -114,6 +114,66 @@ fn bad_rows_are_each_reported_with_file_and_line() {
     );
 }
 
+fn code_of(db: &Db, source: &str) -> Option<String> {
+    let held = db.read_blocking(|sql| imports::classes(sql)).unwrap();
+    held[source].code.clone()
+}
+
+#[test]
+fn class_codes_are_imported_kept_when_unsaid_and_never_shared() {
+    let (_dir, oneroster) = db();
+    run(&oneroster, &fixture("v1.2-bulk"), false);
+    assert_eq!(
+        code_of(&oneroster, "K1").as_deref(),
+        Some("7B"),
+        "OneRoster's classCode"
+    );
+
+    let (_dir, db) = db();
+    let by_hand = rollcall_store::school::Class {
+        id: rollcall_shared::ClassId::random(),
+        name: "7B Maths".into(),
+        teacher_id: None,
+        created_at: NOVEMBER,
+        code: Some("7B".into()),
+    };
+    db.write_blocking(|sql| rollcall_store::school::insert_class(sql, &by_hand))
+        .unwrap();
+    let coded = "student_id,student_name,class_id,class_name,class_code\n\
+        S1,Ada,C7,7 Maths,7/Ma1\nS2,Bo,C7,7 Maths,7/Ma1\nS3,Cy,C8,8 Maths,\n";
+    let plan = run(&db, &plain::read(coded.as_bytes()).unwrap(), false);
+    assert_eq!(count(&plan, "class", "create"), 2);
+    assert_eq!(code_of(&db, "C7").as_deref(), Some("7/Ma1"));
+    assert_eq!(code_of(&db, "C8"), None);
+
+    let recoded = coded.replace("8 Maths,", "8 Maths,8/Ma1");
+    let plan = run(&db, &plain::read(recoded.as_bytes()).unwrap(), false);
+    assert_eq!(count(&plan, "class", "update"), 1, "{:?}", plan.steps);
+    assert_eq!(code_of(&db, "C8").as_deref(), Some("8/Ma1"));
+
+    let clash = coded.replace("8 Maths,", "8 Maths,7B");
+    let Err(ImportError::Rows(errors)) =
+        try_run(&db, &plain::read(clash.as_bytes()).unwrap(), options(false))
+    else {
+        panic!("a code another class has is refused");
+    };
+    assert!(
+        errors[0]
+            .message
+            .contains(r#"class code "7B" is already "7B Maths"'s"#),
+        "{errors:?}"
+    );
+
+    let twice = "student_id,student_name,class_id,class_name,class_code\n\
+        S1,Ada,C7,7 Maths,X1\nS3,Cy,C8,8 Maths,X1\n";
+    let errors = plain::read(twice.as_bytes()).unwrap_err();
+    assert_eq!((errors[0].line, errors.len()), (3, 1), "{errors:?}");
+    assert!(
+        errors[0].message.contains("is also class C7's"),
+        "{errors:?}"
+    );
+}
+
 #[test]
 fn a_dry_run_changes_nothing_and_the_same_file_twice_changes_nothing() {
     let (_dir, db) = db();
@@ -250,6 +310,17 @@ fn files_as_systems_write_them_are_read_whole() {
     assert!(
         teacher.is_some(),
         "the teacher's e-mail address is her user name, as written"
+    );
+    let zoe = db.read_blocking(|sql| imports::students(sql)).unwrap()["U1"].id;
+    let reach = db
+        .read_blocking(|sql| rollcall_store::school::contact(sql, zoe))
+        .unwrap();
+    assert_eq!(
+        (reach.email.as_deref(), reach.phone.as_deref()),
+        (
+            Some("zoe.angstrom@pupils.school.test"),
+            Some("+44 7700 900456 ext. 2")
+        )
     );
 }
 

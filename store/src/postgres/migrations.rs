@@ -342,6 +342,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_28,
     MIGRATION_29,
     MIGRATION_30,
+    MIGRATION_31,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -493,6 +494,18 @@ ALTER TABLE unit_settings ADD CONSTRAINT unit_settings_settings_check CHECK (jso
 const MIGRATION_30: &str = "
 ALTER TABLE records ADD COLUMN live BIGINT CHECK (live IN (0, 1));
 ALTER TABLE records ADD COLUMN live_score DOUBLE PRECISION CHECK (live_score BETWEEN 0 AND 1);
+";
+
+/// Schema 31 (SQLite's migration 31): class codes, students' e-mail and phone, review notes,
+/// enrolment photos' digests.
+const MIGRATION_31: &str = "
+ALTER TABLE classes ADD COLUMN code TEXT CHECK (length(code) BETWEEN 1 AND 32);
+CREATE UNIQUE INDEX classes_code ON classes(code) WHERE code IS NOT NULL;
+ALTER TABLE students ADD COLUMN email TEXT CHECK (length(email) BETWEEN 3 AND 254);
+ALTER TABLE students ADD COLUMN phone TEXT CHECK (length(phone) BETWEEN 1 AND 32);
+ALTER TABLE records ADD COLUMN review_note TEXT CHECK (length(review_note) BETWEEN 1 AND 500);
+ALTER TABLE embeddings ADD COLUMN photo_sha256 TEXT CHECK (length(photo_sha256) = 64);
+CREATE INDEX embeddings_photo ON embeddings(student_id, photo_sha256);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

@@ -1,8 +1,11 @@
+use super::scan::{KEY_PAGE, key_query};
 use super::*;
 use crate::db::Db;
 use crate::engines::each;
 use crate::sightings;
+use crate::sql::Value;
 use crate::sql::params_from_iter;
+use std::ops::ControlFlow;
 
 /// A time inside the range the table accepts.
 const T: i64 = 1_790_000_000_000;
@@ -54,7 +57,7 @@ fn keys_come_newest_first_by_status_and_stop_when_asked() {
         }
         db.read_blocking(|sql| {
             let mut pending = Vec::new();
-            each_key(sql, Some(Status::Pending), |k| {
+            each_key(sql, &RecordFilter::status(Status::Pending), |k| {
                 pending.push((k.id, k.captured_at));
                 ControlFlow::Continue(())
             })?;
@@ -63,7 +66,7 @@ fn keys_come_newest_first_by_status_and_stop_when_asked() {
                 [(ids[0], UnixMillis(T + 3)), (ids[2], UnixMillis(T + 2))]
             );
             let mut seen = 0;
-            each_key(sql, None, |_| {
+            each_key(sql, &RecordFilter::default(), |_| {
                 seen += 1;
                 ControlFlow::Break(())
             })?;
@@ -102,8 +105,12 @@ fn key_scans_go_on_page_after_page_in_order() {
         newest_first.sort_by_key(|&(at, id)| std::cmp::Reverse((at, id.to_string())));
         for status in [None, Some(Status::Pending)] {
             let mut seen = Vec::new();
+            let filter = RecordFilter {
+                status,
+                ..RecordFilter::default()
+            };
             db.read_blocking(|sql| {
-                each_key(sql, status, |k| {
+                each_key(sql, &filter, |k| {
                     seen.push((k.captured_at, k.id));
                     ControlFlow::Continue(())
                 })
@@ -113,7 +120,7 @@ fn key_scans_go_on_page_after_page_in_order() {
         }
         let mut seen = 0;
         db.read_blocking(|sql| {
-            each_key(sql, None, |_| {
+            each_key(sql, &RecordFilter::default(), |_| {
                 seen += 1;
                 match seen < KEY_PAGE + 1 {
                     true => ControlFlow::Continue(()),
@@ -130,20 +137,19 @@ fn key_scans_go_on_page_after_page_in_order() {
 fn key_scans_read_only_the_covering_indexes() {
     // SQLite's plans; PostgreSQL chooses its own.
     let conn = crate::fixtures::memory();
-    for (sql, index, params) in [
-        (KEYS_BY_STATUS, "records_status_keys", &["pending", "9"][..]),
-        (
-            KEYS_BY_STATUS_AFTER,
-            "records_status_keys",
-            &["pending", "9", "1", "a"][..],
-        ),
-        (KEYS, "records_time_keys", &["9"][..]),
-        (KEYS_AFTER, "records_time_keys", &["9", "1", "a"][..]),
+    let after = (Value::Integer(T), Value::Text("a".into()));
+    let pending = RecordFilter::status(Status::Pending);
+    for (filter, after, index) in [
+        (&pending, None, "records_status_keys"),
+        (&pending, Some(&after), "records_status_keys"),
+        (&RecordFilter::default(), None, "records_time_keys"),
+        (&RecordFilter::default(), Some(&after), "records_time_keys"),
     ] {
+        let (sql, values) = key_query(filter, after);
         let plan: Vec<String> = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap()
-            .query_map(params_from_iter(params), |r| r.get(3))
+            .query_map(params_from_iter(values), |r| r.get(3))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
@@ -157,6 +163,82 @@ fn key_scans_read_only_the_covering_indexes() {
             "sorts instead of walking the index: {plan}"
         );
     }
+}
+
+#[test]
+fn a_filter_keeps_what_it_names_and_pages_go_on_from_a_record() {
+    each(|db| {
+        let (lab, hall) = (device(db), device(db));
+        let (ada, bo) = (StudentId::random(), StudentId::random());
+        // Newest last: Ada at the lab at 1 and 4, Bo in the hall at 2, nobody at 3.
+        let plan = [
+            (1, lab, Decision::Confident, Some(ada)),
+            (2, hall, Decision::Uncertain, Some(bo)),
+            (3, lab, Decision::Unknown, None),
+            (4, lab, Decision::Uncertain, Some(ada)),
+        ];
+        let ids: Vec<RecordId> = write(db, |sql| {
+            let mut ids = Vec::new();
+            for (at, unit, decision, who) in plan {
+                let named: Vec<StudentId> = who.into_iter().collect();
+                let mut r = crate::fixtures::sample_record(decision, T + at, &named);
+                r.device = unit;
+                if unit == hall {
+                    r.room = "Hall".into();
+                }
+                put(sql, &r, T + at)?;
+                ids.push(r.id);
+            }
+            Ok(ids)
+        })
+        .unwrap();
+        let kept = |f: RecordFilter| -> Vec<RecordId> {
+            let mut found = Vec::new();
+            db.read_blocking(|sql| {
+                each_key(sql, &f, |k| {
+                    found.push(k.id);
+                    ControlFlow::Continue(())
+                })
+            })
+            .unwrap();
+            found
+        };
+        let all = RecordFilter::default();
+        assert_eq!(kept(all.clone()), [ids[3], ids[2], ids[1], ids[0]]);
+        let of_ada = RecordFilter {
+            student: Some(ada),
+            ..all.clone()
+        };
+        assert_eq!(kept(of_ada), [ids[3], ids[0]]);
+        let at_lab = RecordFilter {
+            device: Some(lab),
+            decision: Some(Decision::Uncertain),
+            ..all.clone()
+        };
+        assert_eq!(kept(at_lab), [ids[3]]);
+        let in_hall = RecordFilter {
+            room: Some("Hall".into()),
+            ..all.clone()
+        };
+        assert_eq!(kept(in_hall), [ids[1]]);
+        let between = RecordFilter {
+            from: Some(ms(T + 2)),
+            to: Some(ms(T + 4)),
+            ..all.clone()
+        };
+        assert_eq!(kept(between), [ids[2], ids[1]], "from is in, to is out");
+        let next_page = RecordFilter {
+            before: Some(ids[2]),
+            ..all.clone()
+        };
+        assert_eq!(kept(next_page), [ids[1], ids[0]]);
+        let gone = RecordFilter {
+            before: Some(RecordId::now_v7()),
+            ..all
+        };
+        let e = db.read_blocking(|sql| each_key(sql, &gone, |_| ControlFlow::Continue(())));
+        assert!(matches!(e, Err(StoreError::NotFound("record"))), "{e:?}");
+    });
 }
 
 #[test]
@@ -238,6 +320,7 @@ fn confident_records_count_at_once_and_reviews_move_them() {
                 final_student: None,
                 by: "t",
                 at: ms(9),
+                note: Some("a visitor"),
             };
             super::review(sql, r.id, &review)?;
             assert!(matches!(
@@ -245,6 +328,7 @@ fn confident_records_count_at_once_and_reviews_move_them() {
                 Err(StoreError::NotFound(_))
             ));
             assert!(accepted(sql)?.is_empty());
+            assert_eq!(get(sql, r.id)?.review_note.as_deref(), Some("a visitor"));
             let named = sightings::named_by_door(sql, "Lab 3", ms(T), ms(T + 2_000))?;
             assert!(named.is_empty());
             assert_eq!(purge_faces(sql, ms(9))?, 0, "reviewed at 9, not before");

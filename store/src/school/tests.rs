@@ -73,6 +73,65 @@ fn class_names_are_unique_and_list_in_order() {
 }
 
 #[test]
+fn a_class_code_is_kept_found_and_unique() {
+    each(|db| {
+        let (a, b) = write(db, |sql| Ok((new_class(sql, "7A"), new_class(sql, "7B")))).unwrap();
+        let mut seven_a = read(db, |sql| class(sql, a));
+        seven_a.code = Some("7A/Ma1".into());
+        write(db, |sql| update_class(sql, &seven_a)).unwrap();
+        assert_eq!(
+            read(db, |sql| class(sql, a)).code.as_deref(),
+            Some("7A/Ma1")
+        );
+        assert_eq!(read(db, |sql| class_by_code(sql, "7A/Ma1")), Some(a));
+        assert_eq!(read(db, |sql| class_by_code(sql, "7a/ma1")), None);
+
+        let mut seven_b = read(db, |sql| class(sql, b));
+        seven_b.code = seven_a.code.clone();
+        let e = write(db, |sql| update_class(sql, &seven_b)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"conflict: class code "7A/Ma1" is already "7A"'s"#
+        );
+        seven_b.code = Some(String::new());
+        let e = write(db, |sql| update_class(sql, &seven_b));
+        assert!(e.is_err(), "an empty code is no code");
+        seven_b.code = None;
+        write(db, |sql| update_class(sql, &seven_b)).unwrap();
+    });
+}
+
+#[test]
+fn a_students_contact_is_kept_apart_and_goes_with_them() {
+    each(|db| {
+        let (ada, bo) = write(db, |sql| {
+            Ok((new_student(sql, "Ada"), new_student(sql, "Bo")))
+        })
+        .unwrap();
+        let reach = Contact {
+            email: Some("ada@pupils.school.test".into()),
+            phone: Some("+44 7700 900123".into()),
+        };
+        write(db, |sql| set_contact(sql, ada, &reach)).unwrap();
+        assert_eq!(read(db, |sql| contact(sql, ada)), reach);
+        assert_eq!(read(db, |sql| contact(sql, bo)), Contact::default());
+        let all = read(db, contacts);
+        assert_eq!(all.len(), 1, "only students the office can reach");
+        assert_eq!(all[&ada], reach);
+
+        write(db, |sql| delete_student(sql, ada)).unwrap();
+        assert!(read(db, contacts).is_empty());
+        let left = db.read_blocking(|sql| {
+            sql.rows(
+                "SELECT 1 FROM students WHERE email IS NOT NULL OR phone IS NOT NULL",
+                &[],
+            )
+        });
+        assert!(left.unwrap().is_empty(), "erased with the student");
+    });
+}
+
+#[test]
 fn members_join_once_and_leavers_lose_their_faces() {
     each(|db| {
         let (class, ada, bo) = write(db, |sql| {

@@ -31,6 +31,7 @@ pub(crate) fn new_class(sql: &dyn Sql, name: &str) -> ClassId {
         name: name.into(),
         teacher_id: None,
         created_at: UnixMillis(0),
+        code: None,
     };
     school::insert_class(sql, &class).unwrap();
     id

@@ -88,6 +88,7 @@ impl Ctx {
             enrol: false,
             gate: &self.gate,
             model: &self.model,
+            note: None,
             actor: &self.actor,
             now: self.now,
         }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Planner, Resolved};
 use crate::roster_import::plan::Action;
 use crate::roster_import::roster::{Coverage, Enrollment, Role};
-use crate::roster_import::table::RowError;
+use crate::roster_import::table::{At, RowError};
 use rollcall_store::{StoreError, imports, school};
 
 impl<'a> Planner<'a> {
@@ -35,7 +35,7 @@ impl<'a> Planner<'a> {
                 Some(e) => self.teacher_ref(e),
                 None => None,
             };
-            let id = self.class(&c.source_id, &c.name, teacher)?;
+            let id = self.class(&c.source_id, &c.name, c.code.as_deref(), teacher, c.at)?;
             self.classes.insert(&c.source_id, id);
         }
         // A delta may give a class the hub holds a new teacher without restating the class.
@@ -47,7 +47,7 @@ impl<'a> Planner<'a> {
                 Ok(h) => {
                     let (id, name) = (h.id, h.name.clone());
                     let teacher = self.teacher_ref(e);
-                    self.class(class, &name, teacher)?;
+                    self.class(class, &name, None, teacher, e.at)?;
                     self.classes.insert(class, Some(id));
                 }
                 Err(why) => self.errors.push(RowError::new(e.at, why)),
@@ -57,33 +57,48 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    /// Creates or updates one class; `teacher`: the one the file gives (`Some(None)`: a
-    /// teacher a dry run would create).
+    /// Creates or updates one class; `code`: the one the file gives (`None`: the hub's stays);
+    /// `teacher`: the one the file gives (`Some(None)`: a teacher a dry run would create).
     pub(super) fn class(
         &mut self,
         source: &str,
         name: &str,
+        code: Option<&str>,
         teacher: Option<Resolved<Uuid>>,
+        at: At,
     ) -> Result<Resolved<ClassId>, StoreError> {
         let (sql, now) = (self.sql, self.now);
-        let Some(h) = self.held.classes.get(source) else {
+        let held = self.held.classes.get(source);
+        if let Some(code) = code
+            && let Some(other) = school::class_by_code(sql, code)?
+            && held.is_none_or(|h| h.id != other)
+        {
+            let why = format!(
+                "class code {code:?} is already {:?}'s on the hub",
+                school::class(sql, other)?.name
+            );
+            self.errors.push(RowError::new(at, why));
+            return Ok(held.map(|h| h.id));
+        }
+        let Some(h) = held else {
             let id = self
                 .apply()
-                .then(|| imports::insert_class(sql, source, name, teacher.flatten(), now));
+                .then(|| imports::insert_class(sql, source, name, teacher.flatten(), code, now));
             self.plan.push("class", source, name, Action::Create, "new");
             return id.transpose();
         };
         let kept = h.detail.as_deref().and_then(|t| t.parse().ok());
         let new_teacher = teacher.is_some_and(|t| t != kept);
-        if h.name == name && !new_teacher {
+        let new_code = code.is_some_and(|c| h.code.as_deref() != Some(c));
+        if h.name == name && !new_teacher && !new_code {
             self.plan
                 .push("class", source, name, Action::Unchanged, "as on the hub");
             return Ok(Some(h.id));
         }
         if self.apply() {
-            imports::update_class(sql, h.id, name, teacher.flatten().or(kept))?;
+            imports::update_class(sql, h.id, name, teacher.flatten().or(kept), code)?;
         }
-        let why = "name or teacher changed";
+        let why = "name, code or teacher changed";
         self.plan.push("class", source, name, Action::Update, why);
         Ok(Some(h.id))
     }
