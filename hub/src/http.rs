@@ -16,6 +16,7 @@ mod devices;
 pub(crate) mod digest;
 mod dispatch;
 mod district;
+mod enrolment;
 mod error;
 mod faces;
 mod health;

@@ -128,7 +128,7 @@ fn outcome_json((label, outcome): &Outcome) -> Value {
 }
 
 /// The file parts of a `multipart/form-data` body.
-fn photos(req: &Request) -> Result<Vec<Part>, ApiError> {
+pub(super) fn photos(req: &Request) -> Result<Vec<Part>, ApiError> {
     let parts: Vec<Part> = multipart::form(req, "the photos")?
         .into_iter()
         .filter(multipart::is_photo)

@@ -16,9 +16,9 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, district, faces, health, history, oidc, on_site, operations, privacy, provision,
-    quarantine, records, register, reports, review, roll_call, roster, school_reports, sessions,
-    strangers, students, timetable, today, unit_settings, users,
+    digest, district, enrolment, faces, health, history, oidc, on_site, operations, privacy,
+    provision, quarantine, records, register, reports, review, roll_call, roster, school_reports,
+    sessions, strangers, students, timetable, today, unit_settings, users,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -230,6 +230,7 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/students/{student}/archive", admin!(archive::student)),
     route(GET, "/students/{student}/faces", user!(faces::list)),
     upload(POST, "/students/{student}/faces", admin!(faces::upload)),
+    upload(POST, "/enrolment/photos", admin!(enrolment::photos_at_once)),
     route(
         PATCH,
         "/students/{student}/faces/{face}",

@@ -8,6 +8,7 @@
 import * as api from './api.js';
 import { badge, card } from './consent.js';
 import { describe, detailsCard, inactiveBadge } from './student_details.js';
+import { folderForm } from './enrol_folder.js';
 import { announce, confirm, dateTime, download, face, failed, field, fill, h, heading, select } from './ui.js';
 
 export async function render(main, { me, args }) {
@@ -38,7 +39,7 @@ async function list(main, me) {
     count,
     results,
   );
-  if (me.role === 'admin') main.append(addForm());
+  if (me.role === 'admin') main.append(addForm(), folderForm());
   let seq = 0;
   async function search() {
     const mine = ++seq;

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use rollcall_shared::{StudentId, UnixMillis};
 use rollcall_store::consent::State;
+use rollcall_store::imports::Held;
 use rollcall_store::{Db, StoreError, imports, school};
 use serde::Serialize;
 use uuid::Uuid;
@@ -134,6 +135,9 @@ pub struct Run<'a> {
     pub now: &'a dyn Fn() -> UnixMillis,
 }
 
+/// The school's students who have a reference, by it (as [`imports::students`] reads them).
+pub type Students = HashMap<String, Held<StudentId>>;
+
 impl Run<'_> {
     /// Enrols `photos` (name and bytes, read as they are reached), calling `seen` with each
     /// line as it is decided; returns the table.
@@ -141,41 +145,56 @@ impl Run<'_> {
     where
         I: IntoIterator<Item = (String, std::io::Result<Vec<u8>>)>,
     {
-        let students = self.db.read_blocking(|sql| imports::students(sql))?;
+        let students = self.students()?;
         let mut lines = Vec::new();
         for (photo, bytes) in photos {
-            let reference = match self.mapping {
-                Some(mapping) => mapping.get(&photo).cloned().unwrap_or_default(),
-                None => reference_in_name(&photo, |r| students.contains_key(r)),
-            };
-            let held = students.get(&reference).filter(|h| !h.gone);
-            let line = match (held, bytes) {
-                (None, _) => Line {
-                    photo,
-                    reference,
-                    student: None,
-                    outcome: Outcome::NoSuchReference,
-                },
-                (Some(h), Err(e)) => Line {
-                    photo,
-                    reference,
-                    student: Some(h.name.clone()),
-                    outcome: Outcome::Refused {
-                        code: "unreadable",
-                        reason: e.to_string(),
-                    },
-                },
-                (Some(h), Ok(bytes)) => Line {
-                    outcome: self.one(h.id, &bytes)?,
-                    photo,
-                    reference,
-                    student: Some(h.name.clone()),
-                },
-            };
+            let line = self.line(&students, photo, bytes, None)?;
             seen(&line);
             lines.push(line);
         }
         Ok(lines)
+    }
+
+    /// The school's students by reference, read once for a run.
+    pub fn students(&self) -> Result<Students, StoreError> {
+        self.db.read_blocking(|sql| imports::students(sql))
+    }
+
+    /// One photo's line: whose it is (`reference` when given, else the mapping's or its
+    /// name's), then steps 2 to 4.
+    pub fn line(
+        &self,
+        students: &Students,
+        photo: String,
+        bytes: std::io::Result<Vec<u8>>,
+        reference: Option<&str>,
+    ) -> Result<Line, StoreError> {
+        let reference = match (reference, self.mapping) {
+            (Some(given), _) => given.to_owned(),
+            (None, Some(mapping)) => mapping.get(&photo).cloned().unwrap_or_default(),
+            (None, None) => reference_in_name(&photo, |r| students.contains_key(r)),
+        };
+        let Some(held) = students.get(&reference).filter(|h| !h.gone) else {
+            return Ok(Line {
+                photo,
+                reference,
+                student: None,
+                outcome: Outcome::NoSuchReference,
+            });
+        };
+        let outcome = match bytes {
+            Ok(bytes) => self.one(held.id, &bytes)?,
+            Err(e) => Outcome::Refused {
+                code: "unreadable",
+                reason: e.to_string(),
+            },
+        };
+        Ok(Line {
+            photo,
+            reference,
+            student: Some(held.name.clone()),
+            outcome,
+        })
     }
 
     /// Steps 2 to 4 for one photo of `student`.
