@@ -7,6 +7,10 @@ use uuid::Uuid;
 
 use rollcall_store::users::Role;
 
+/// Who the system's own actions name, where a person's would stand (a late record's amendment
+/// of the register).
+pub const SYSTEM_USER: &str = "system";
+
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Principal {

@@ -22,6 +22,7 @@ use rollcall_shared::UnixMillis;
 use serde::Serialize;
 
 use crate::attendance::{self, Rules, Session};
+use crate::principal::SYSTEM_USER;
 use crate::review::ACCEPTED;
 use crate::session_rosters::{Loaded, calendar, hhmm};
 use rollcall_store::audit::{self, Change};
@@ -35,9 +36,6 @@ const MAX_DAYS_PER_PASS: usize = 400;
 /// How far back a late record still amends an automatic absence: a door unit's outbox holds
 /// a month, a review queue less.
 const LATE_EVIDENCE_DAYS: u64 = 31;
-
-/// Who the system's amendments name.
-pub const SYSTEM_USER: &str = "system";
 
 /// The code a closed entry is written with, and its source, from its live roster line.
 ///

@@ -21,7 +21,7 @@ use crate::consent::{self, ConsentError};
 use crate::enrol::{MAX_THUMBNAIL_BYTES, Refusal, check_record};
 use crate::learn::{How, Learner, Offered};
 use crate::principal::Principal;
-use crate::register::SYSTEM_USER;
+use crate::principal::SYSTEM_USER;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::Source as MarkSource;
 use rollcall_store::records::{self, RecordFilter, RecordView, Review, Status};

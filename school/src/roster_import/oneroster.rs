@@ -22,6 +22,7 @@ use chrono::NaiveDate;
 use super::collect::Collect;
 use super::roster::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
 use super::table::{Row, RowError, Table};
+use crate::office;
 use rollcall_store::school::ProfileChange;
 
 const MANIFEST: &str = "manifest.csv";
@@ -405,7 +406,7 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
             continue;
         }
         let email = row.account(username.as_deref().unwrap_or(""), "email", e);
-        let phone = row.phone("phone", e);
+        let phone = row.checked_by("phone", office::phone_number, e);
         let consent = row.consent(EXTENSION, e);
         let profile = match role {
             Some(Role::Teacher) => ProfileChange::default(),
@@ -442,7 +443,7 @@ fn read_classes(t: &Table, mode: Coverage, roster: &mut Roster, c: &mut Collect)
             }
             Status::Deleted => {}
             Status::Active => {
-                let code = row.class_code("classCode", e);
+                let code = row.checked_by("classCode", office::class_code, e);
                 if let Some(name) = row.required_name("title", e) {
                     c.class(ClassRow {
                         source_id: id,

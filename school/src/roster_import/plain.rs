@@ -9,6 +9,7 @@
 use super::collect::Collect;
 use super::roster::{ClassRow, Enrollment, Person, Role, Roster};
 use super::table::{Row, RowError, Table};
+use crate::office;
 use rollcall_store::school::ProfileChange;
 
 pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
@@ -28,7 +29,7 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
             name,
             username: None,
             email: row.account("", "student_email", &mut c.errors),
-            phone: row.phone("student_phone", &mut c.errors),
+            phone: row.checked_by("student_phone", office::phone_number, &mut c.errors),
             role: Some(Role::Student),
             consent: row.consent("", &mut c.errors),
             profile: ProfileChange {
@@ -55,7 +56,7 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
                 at: row.at,
             });
         }
-        let code = row.class_code("class_code", &mut c.errors);
+        let code = row.checked_by("class_code", office::class_code, &mut c.errors);
         c.class(ClassRow {
             source_id: class.clone(),
             name: class_name,

@@ -190,23 +190,18 @@ impl Row<'_> {
         }
     }
 
-    /// A phone number in `column`, if the file has the column and the row a value.
-    pub fn phone(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
-        let phone = self.optional(column, errors)?;
-        match crate::office::phone_number(&phone) {
-            Ok(phone) => Some(phone),
-            Err(why) => {
-                errors.push(RowError::new(self.at, format!("{column}: {why}")));
-                None
-            }
-        }
-    }
-
-    /// A class's code in `column`, if the file has the column and the row a value.
-    pub fn class_code(&self, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
-        let code = self.optional(column, errors)?;
-        match crate::office::class_code(&code) {
-            Ok(code) => Some(code),
+    /// The value in `column`, if the file has the column and the row a value, as `check` takes
+    /// it (`crate::office::phone_number`, `crate::office::class_code`); what it refuses is a
+    /// row error naming the column.
+    pub fn checked_by(
+        &self,
+        column: &str,
+        check: fn(&str) -> Result<String, String>,
+        errors: &mut Vec<RowError>,
+    ) -> Option<String> {
+        let value = self.optional(column, errors)?;
+        match check(&value) {
+            Ok(value) => Some(value),
             Err(why) => {
                 errors.push(RowError::new(self.at, format!("{column}: {why}")));
                 None
