@@ -47,6 +47,7 @@ pub mod tls;
 mod today;
 mod unit_settings;
 mod users;
+mod visitors;
 mod web;
 
 use std::net::SocketAddr;

@@ -60,6 +60,13 @@ const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "visitors",
+        about: "visitors signed in at reception: name, organisation, whom they visited, vehicle, badge code, when they came and left, and who signed them in and out",
+        sql: "SELECT id, name, organisation, visiting, vehicle, badge, signed_in_at, signed_in_by,
+            signed_out_at, signed_out_by FROM visitors ORDER BY signed_in_at, id",
+        postgres: None,
+    },
+    Table {
         name: "class_members",
         about: "which students are in which class",
         sql: "SELECT m.class_id, c.name AS class_name, m.student_id, s.name AS student_name

@@ -8,7 +8,8 @@
 //! information system (`roster_import`), what the office keeps beyond names (`office`), the
 //! privacy schedule and retention (`privacy`, `retention`), the school's data handed out
 //! (`export`, `subject_access`, `csv`), and the sections of `hub.toml` these rules read
-//! (`settings`). `clip` makes outside text safe to show.
+//! (`settings`), and visitors signed in at reception (`visitors`). `clip` makes outside text
+//! safe to show.
 //!
 //! Must never import: the hub, HTTP (warp, hyper), MQTT (rumqttc) or the broker, the server's
 //! tasks, the e-mail and webhook senders, or a database engine (rusqlite only in its tests).
@@ -55,3 +56,4 @@ pub mod settings;
 pub mod strangers;
 pub mod subject_access;
 pub mod unit_settings;
+pub mod visitors;

@@ -110,6 +110,15 @@ pub fn schedule(site: &SiteId, r: &RetentionConfig, privacy: &PrivacyConfig) -> 
         who_can_see: "The class's teachers and admins",
         held: "The hub's database and its backups",
     });
+    kept.push(Kept {
+        what: "Visitors signed in at reception: name, organisation, whom they visited, a \
+               vehicle's registration, when they came and left (no photo or face)",
+        biometric: false,
+        why: "To know who is on site, for safeguarding and in an evacuation",
+        how_long: days(r.visitor_days),
+        who_can_see: "Staff signed in to the hub",
+        held: "The hub's database",
+    });
     Schedule {
         school: site.as_str().to_owned(),
         unknown_faces: privacy.unknown_faces,
@@ -163,8 +172,11 @@ mod tests {
         );
         let review = &discarding.kept[1];
         assert!(review.how_long.starts_with("9 days after"), "{review:?}");
-        let register = discarding.kept.last().unwrap();
+        let register = &discarding.kept[discarding.kept.len() - 2];
         assert_eq!(register.how_long, "3 years");
+        let visitors = discarding.kept.last().unwrap();
+        assert!(visitors.what.starts_with("Visitors") && !visitors.biometric);
+        assert_eq!(visitors.how_long, "365 days");
 
         privacy.unknown_faces = UnknownFaces::Keep;
         let keeping = schedule(&site, &retention, &privacy);

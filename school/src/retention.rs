@@ -8,6 +8,7 @@
 //!   which it is set aside as rejected; the enrolment photos and templates of a student who
 //!   left every class, `leaver_days` after they left. What is left of a record (who, where,
 //!   when, the decision) goes after `record_days`.
+//! - **Visitors** signed in at reception are kept `visitor_days` after their visit began.
 //!
 //! Erasing a student (`rollcall_hub::http`, `DELETE /students/{id}`) deletes their faces at once:
 //! templates, enrolment photos, the records that are their face, held-back records naming
@@ -19,7 +20,7 @@ use rollcall_shared::UnixMillis;
 use crate::attendance::Rules;
 use crate::settings::RetentionConfig;
 use rollcall_store::records::Status;
-use rollcall_store::{Sql, StoreError, quarantine, records, register, school, strangers};
+use rollcall_store::{Sql, StoreError, quarantine, records, register, school, strangers, visitors};
 
 const DAY_MS: i64 = 86_400_000;
 /// Who rejected a face nobody decided about in time, as the review records it.
@@ -40,6 +41,8 @@ pub struct Purged {
     pub records: usize,
     /// Closed sessions past the register's retention.
     pub register_sessions: usize,
+    /// Visits signed in at reception, past their retention.
+    pub visits: usize,
 }
 
 impl Purged {
@@ -77,5 +80,6 @@ pub fn run(
         records: records::purge(conn, days_ago(r.record_days))?
             + quarantine::purge(conn, days_ago(r.record_days))?,
         register_sessions: register::purge(conn, register_from)?,
+        visits: visitors::purge(conn, days_ago(r.visitor_days))?,
     })
 }

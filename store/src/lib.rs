@@ -57,6 +57,7 @@ pub mod strangers;
 pub mod timetable;
 pub mod unit_settings;
 pub mod users;
+pub mod visitors;
 
 pub use columns::{open_embedding, seal_embedding, unseal};
 pub use db::{DATABASE_FILE, Db};

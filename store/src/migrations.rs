@@ -314,8 +314,9 @@ ALTER TABLE records ADD COLUMN live_score REAL CHECK (live_score BETWEEN 0 AND 1
 /// What the school's office keeps beyond names: a class's code (as its timetable and the school
 /// information system write it, `7B/Ma2`), a student's e-mail address and phone (shown to
 /// admins only, erased with the student), the note a teacher may leave when deciding on a
-/// record, and the SHA-256 of the photo an enrolment came from (a folder enrolled again does
-/// not enrol the same photo twice).
+/// record, the SHA-256 of the photo an enrolment came from (a folder enrolled again does not
+/// enrol the same photo twice), and the visitors signed in at reception (a badge code unique
+/// among those on site; no face of a visitor is taken).
 const MIGRATION_31: &str = "
 ALTER TABLE classes ADD COLUMN code TEXT CHECK (length(code) BETWEEN 1 AND 32);
 CREATE UNIQUE INDEX classes_code ON classes(code) WHERE code IS NOT NULL;
@@ -324,6 +325,20 @@ ALTER TABLE students ADD COLUMN phone TEXT CHECK (length(phone) BETWEEN 1 AND 32
 ALTER TABLE records ADD COLUMN review_note TEXT CHECK (length(review_note) BETWEEN 1 AND 500);
 ALTER TABLE embeddings ADD COLUMN photo_sha256 TEXT CHECK (length(photo_sha256) = 64);
 CREATE INDEX embeddings_photo ON embeddings(student_id, photo_sha256);
+CREATE TABLE visitors (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    organisation TEXT CHECK (length(organisation) BETWEEN 1 AND 200),
+    visiting TEXT NOT NULL CHECK (length(visiting) BETWEEN 1 AND 200),
+    vehicle TEXT CHECK (length(vehicle) BETWEEN 1 AND 16),
+    badge TEXT NOT NULL CHECK (length(badge) = 6),
+    signed_in_at INTEGER NOT NULL,
+    signed_in_by TEXT NOT NULL,
+    signed_out_at INTEGER,
+    signed_out_by TEXT
+);
+CREATE INDEX visitors_signed_in ON visitors(signed_in_at);
+CREATE UNIQUE INDEX visitors_badge_on_site ON visitors(badge) WHERE signed_out_at IS NULL;
 ";
 
 /// The schema version this build brings a database to.

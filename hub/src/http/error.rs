@@ -12,6 +12,7 @@ use rollcall_school::consent::ConsentError;
 use rollcall_school::enrol::Refusal;
 use rollcall_school::marks::MarkError;
 use rollcall_school::review::ReviewError;
+use rollcall_school::visitors::VisitorError;
 use rollcall_store::StoreError;
 
 /// Why a request failed, in the caller's terms.
@@ -237,6 +238,17 @@ impl From<Refusal> for ApiError {
         ApiError::Photo {
             refusal,
             photos: None,
+        }
+    }
+}
+
+impl From<VisitorError> for ApiError {
+    fn from(e: VisitorError) -> Self {
+        match e {
+            VisitorError::Invalid(m) => ApiError::BadRequest(m),
+            VisitorError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            VisitorError::Ambiguous(m) => ApiError::Conflict(m),
+            VisitorError::Store(s) => s.into(),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! `GET /on-site`: who is on site now (`rollcall_school::on_site`), from the accepted records of
-//! the school's day so far. Every signed-in user may read it, teachers included: in an evacuation
+//! `GET /on-site`: who is on site now: students (`rollcall_school::on_site`), from the accepted
+//! records of the school's day so far, and visitors signed in at reception and not out. Every signed-in user may read it, teachers included: in an evacuation
 //! any member of staff may be the one holding the list.
 
 use rollcall_shared::UnixMillis;
@@ -12,7 +12,7 @@ use rollcall_school::attendance::Rules;
 use rollcall_school::on_site::whereabouts;
 use rollcall_school::principal::Principal;
 use rollcall_school::review::ACCEPTED;
-use rollcall_store::{Sql, school, sightings};
+use rollcall_store::{Sql, school, sightings, visitors};
 
 pub async fn on_site(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let (rules, now) = (hub.config.rules(), hub.now());
@@ -44,11 +44,15 @@ fn answer(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiEr
         .collect();
     students.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     let here = students.iter().filter(|s| s["on_site"] == true).count();
+    // A visitor still signed in from an earlier day is shown, not dropped.
+    let visitors = visitors::on_site(conn)?;
     Ok(json!({
         "day": day,
         "now": now,
         "on_site": here,
         "left": students.len() - here,
         "students": students,
+        "visitors_on_site": visitors.len(),
+        "visitors": visitors,
     }))
 }

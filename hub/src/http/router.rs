@@ -18,7 +18,7 @@ use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
     digest, district, enrolment, faces, health, history, oidc, on_site, operations, privacy,
     provision, quarantine, records, register, reports, review, roll_call, roster, school_reports,
-    sessions, strangers, students, timetable, today, unit_settings, users,
+    sessions, strangers, students, timetable, today, unit_settings, users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -308,6 +308,14 @@ pub const ROUTES: &[Route] = &[
         admin!(strangers::enrol),
     ),
     route(GET, "/today", user!(today::today)),
+    route(POST, "/visitors", user!(visitors::sign_in)),
+    route(GET, "/visitors", user!(visitors::list)),
+    route(POST, "/visitors/sign-out", user!(visitors::sign_out)),
+    route(
+        POST,
+        "/visitors/{visitor}/sign-out",
+        user!(visitors::sign_out_visit),
+    ),
     route(GET, "/on-site", user!(on_site::on_site)),
     route(GET, "/roll-call", user!(roll_call::now)),
     route(GET, "/roll-calls", user!(roll_call::list)),

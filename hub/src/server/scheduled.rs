@@ -115,6 +115,7 @@ pub(super) async fn retention(
                     leavers_templates = p.leavers_templates,
                     records = p.records,
                     register_sessions = p.register_sessions,
+                    visits = p.visits,
                     "retention applied"
                 );
                 if p.leavers_templates > 0 {

@@ -19,6 +19,8 @@ pub struct RetentionConfig {
     pub leaver_days: u32,
     /// Years the register (closed sessions and amendments) is kept.
     pub register_years: u32,
+    /// Days a visit signed in at reception is kept after it began (once the visitor left).
+    pub visitor_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -29,6 +31,7 @@ impl Default for RetentionConfig {
             undecided_days: 14,
             leaver_days: 30,
             register_years: 6,
+            visitor_days: 365,
         }
     }
 }
@@ -39,6 +42,9 @@ impl RetentionConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=100).contains(&self.register_years) {
             return invalid("retention.register_years must be 1 to 100");
+        }
+        if !(1..=3660).contains(&self.visitor_days) {
+            return invalid("retention.visitor_days must be 1 to 3660");
         }
         Ok(())
     }

@@ -497,7 +497,7 @@ ALTER TABLE records ADD COLUMN live_score DOUBLE PRECISION CHECK (live_score BET
 ";
 
 /// Schema 31 (SQLite's migration 31): class codes, students' e-mail and phone, review notes,
-/// enrolment photos' digests.
+/// enrolment photos' digests, visitors.
 const MIGRATION_31: &str = "
 ALTER TABLE classes ADD COLUMN code TEXT CHECK (length(code) BETWEEN 1 AND 32);
 CREATE UNIQUE INDEX classes_code ON classes(code) WHERE code IS NOT NULL;
@@ -506,6 +506,20 @@ ALTER TABLE students ADD COLUMN phone TEXT CHECK (length(phone) BETWEEN 1 AND 32
 ALTER TABLE records ADD COLUMN review_note TEXT CHECK (length(review_note) BETWEEN 1 AND 500);
 ALTER TABLE embeddings ADD COLUMN photo_sha256 TEXT CHECK (length(photo_sha256) = 64);
 CREATE INDEX embeddings_photo ON embeddings(student_id, photo_sha256);
+CREATE TABLE visitors (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    organisation TEXT CHECK (length(organisation) BETWEEN 1 AND 200),
+    visiting TEXT NOT NULL CHECK (length(visiting) BETWEEN 1 AND 200),
+    vehicle TEXT CHECK (length(vehicle) BETWEEN 1 AND 16),
+    badge TEXT NOT NULL CHECK (length(badge) = 6),
+    signed_in_at BIGINT NOT NULL,
+    signed_in_by TEXT NOT NULL,
+    signed_out_at BIGINT,
+    signed_out_by TEXT
+);
+CREATE INDEX visitors_signed_in ON visitors(signed_in_at);
+CREATE UNIQUE INDEX visitors_badge_on_site ON visitors(badge) WHERE signed_out_at IS NULL;
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

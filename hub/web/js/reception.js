@@ -1,0 +1,130 @@
+// Reception (#/reception, every signed-in user; laid out for a tablet on the front desk): sign a
+// visitor in (name, organisation, whom they visit, a vehicle's registration) and print their
+// badge; see who is on site now and sign them out from the list, or by the badge's code or
+// their name. No photo of a visitor is taken.
+
+import * as api from './api.js';
+import { announce, dateTime, failed, field, fill, h, heading, time } from './ui.js';
+
+export async function render(main) {
+  const badge = h('section', { class: 'card badge-card', id: 'visitor-badge', hidden: true, 'aria-labelledby': 'badge-title' });
+  const here = h('ul', { class: 'plain visitors', id: 'visitors-on-site' });
+  const count = h('p', { class: 'hint', id: 'visitors-count', 'aria-live': 'polite' });
+  main.append(
+    heading('Reception'),
+    h('div', { class: 'reception no-print' }, signInForm(), signOutForm()),
+    badge,
+    h('section', { class: 'card no-print', 'aria-labelledby': 'here-title' }, h('h2', { id: 'here-title' }, 'Visitors on site'), count, here),
+  );
+  await refresh();
+
+  async function refresh() {
+    const day = await api.get('/visitors');
+    const on = day.visitors.filter((v) => v.signed_out_at === null);
+    count.textContent = `${on.length} ${on.length === 1 ? 'visitor' : 'visitors'} on site`;
+    fill(
+      here,
+      on.length
+        ? on.map((v) =>
+            h(
+              'li',
+              { dataset: { badge: v.badge } },
+              h('span', { class: 'name' }, v.name),
+              h('span', { class: 'hint' }, `${v.organisation ? v.organisation + ' · ' : ''}visiting ${v.visiting} · since ${time(v.signed_in_at)} · badge ${v.badge}`),
+              h('button', { type: 'button', class: 'small', 'aria-label': `Sign ${v.name} out`, onclick: () => leave(`/visitors/${api.seg(v.id)}/sign-out`, {}) }, 'Sign out'),
+            ),
+          )
+        : h('li', { class: 'empty' }, 'No visitor is signed in.'),
+    );
+  }
+
+  function signInForm() {
+    const input = (name, attrs = {}) => h('input', { name, autocomplete: 'off', ...attrs });
+    const name = input('name', { required: true, maxlength: 200 });
+    const organisation = input('organisation', { maxlength: 200 });
+    const visiting = input('visiting', { required: true, maxlength: 200 });
+    const vehicle = input('vehicle', { maxlength: 16, autocapitalize: 'characters' });
+    return h(
+      'form',
+      {
+        class: 'card',
+        id: 'visitor-sign-in',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            const v = await api.post('/visitors', {
+              name: name.value,
+              organisation: organisation.value || null,
+              visiting: visiting.value,
+              vehicle: vehicle.value || null,
+            });
+            e.target.reset();
+            showBadge(v);
+            announce(`${v.name} signed in: badge ${v.badge}.`);
+            await refresh();
+          } catch (err) {
+            failed('Could not sign the visitor in', err);
+          }
+        },
+      },
+      h('h2', {}, 'Sign a visitor in'),
+      field('Name', name),
+      field('Organisation (optional)', organisation),
+      field('Visiting', visiting, 'Whom they came to see.'),
+      field('Vehicle registration (optional)', vehicle),
+      h('button', { type: 'submit', class: 'primary big' }, 'Sign in'),
+    );
+  }
+
+  function signOutForm() {
+    const who = h('input', { name: 'leaving', autocomplete: 'off', required: true, maxlength: 200 });
+    return h(
+      'form',
+      {
+        class: 'card',
+        id: 'visitor-sign-out',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const text = who.value.trim();
+          // Six letters and digits may be a badge's code; else, or when no badge has it, a name.
+          let gone = false;
+          if (/^[A-Za-z0-9]{6}$/.test(text)) gone = await leave('/visitors/sign-out', { badge: text }, { quietly: true });
+          if (!gone) gone = await leave('/visitors/sign-out', { name: text });
+          if (gone) e.target.reset();
+        },
+      },
+      h('h2', {}, 'Sign a visitor out'),
+      field('Badge code or name', who, 'The code on their badge, or their name as they signed in.'),
+      h('button', { type: 'submit', class: 'big' }, 'Sign out'),
+    );
+  }
+
+  /** Signs a visitor out; `quietly`, a visitor not found is no error (the caller tries again). */
+  async function leave(path, body, { quietly = false } = {}) {
+    try {
+      const v = await api.post(path, body);
+      announce(`${v.name} signed out at ${time(v.signed_out_at)}.`);
+      badge.hidden = true;
+      await refresh();
+      return true;
+    } catch (err) {
+      if (!(quietly && err.status === 404)) failed('Could not sign the visitor out', err);
+      return false;
+    }
+  }
+
+  function showBadge(v) {
+    fill(
+      badge,
+      h('h2', { id: 'badge-title', class: 'visually-hidden' }, 'Visitor badge'),
+      h('p', { class: 'badge-kind' }, 'VISITOR'),
+      h('p', { class: 'badge-name' }, v.name),
+      v.organisation ? h('p', {}, v.organisation) : null,
+      h('p', {}, `Visiting ${v.visiting}`),
+      h('p', {}, `In at ${dateTime(v.signed_in_at)}`),
+      h('p', { class: 'badge-code' }, 'Badge ', h('strong', {}, v.badge)),
+      h('button', { type: 'button', class: 'no-print', onclick: () => window.print() }, 'Print badge'),
+    );
+    badge.hidden = false;
+  }
+}
