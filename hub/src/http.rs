@@ -22,6 +22,8 @@ mod faces;
 mod health;
 mod history;
 pub(crate) mod input;
+mod invitations;
+mod me;
 mod multipart;
 mod oidc;
 mod on_site;

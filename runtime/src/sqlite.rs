@@ -27,6 +27,8 @@ pub enum MigrateError {
          run the newer program, or restore a backup made by this one"
     )]
     TooNew { found: usize, known: usize },
+    #[error("migration {migration} would leave {rows} rows pointing at nothing; nothing changed")]
+    BrokenKeys { migration: usize, rows: i64 },
 }
 
 /// Opens (creating if needed) the database at `path` for writing.
@@ -63,6 +65,12 @@ pub fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), Migrate
     migrate_to(conn, migrations, migrations.len())
 }
 
+/// The first line of a migration that rebuilds a table others refer to (SQLite cannot change
+/// a CHECK constraint in place). It runs with foreign keys off, so dropping the old table
+/// neither cascades nor fails, and commits only if `PRAGMA foreign_key_check` then finds
+/// nothing: the procedure of SQLite's "Making Other Kinds Of Table Schema Changes".
+pub const REBUILDS_TABLES: &str = "-- rebuilds tables: foreign keys off\n";
+
 /// Runs the migrations up to schema version `target` (tests of one migration's effect).
 pub fn migrate_to(
     conn: &mut Connection,
@@ -70,23 +78,71 @@ pub fn migrate_to(
     target: usize,
 ) -> Result<(), MigrateError> {
     loop {
-        // Read inside the write lock: two processes opening the file at once migrate it once.
-        let tx = write_transaction(conn)?;
-        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let found = usize::try_from(found).unwrap_or(0);
-        if found > migrations.len() {
-            return Err(MigrateError::TooNew {
-                found,
-                known: migrations.len(),
-            });
+        let next = user_version(conn)?;
+        let rebuilds = migrations
+            .get(next)
+            .is_some_and(|m| m.trim_start().starts_with(REBUILDS_TABLES.trim_end()));
+        if rebuilds {
+            // Only outside a transaction does the pragma take effect.
+            conn.pragma_update(None, "foreign_keys", false)?;
         }
-        if found >= target {
+        let done = migrate_one(conn, migrations, target, next, rebuilds);
+        if rebuilds {
+            conn.pragma_update(None, "foreign_keys", true)?;
+        }
+        if done? {
             return Ok(());
         }
-        tx.execute_batch(migrations[found])?;
-        tx.pragma_update(None, "user_version", found + 1)?;
-        tx.commit()?;
     }
+}
+
+/// Runs migration `expected` if the database is still there (read again inside the write
+/// lock: two processes opening the file at once migrate it once); true when there is nothing
+/// left to do.
+fn migrate_one(
+    conn: &mut Connection,
+    migrations: &[&str],
+    target: usize,
+    expected: usize,
+    check_keys: bool,
+) -> Result<bool, MigrateError> {
+    let tx = write_transaction(conn)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let found = usize::try_from(found).unwrap_or(0);
+    if found > migrations.len() {
+        return Err(MigrateError::TooNew {
+            found,
+            known: migrations.len(),
+        });
+    }
+    if found >= target {
+        return Ok(true);
+    }
+    if found != expected {
+        // Another process migrated meanwhile: look again.
+        return Ok(false);
+    }
+    tx.execute_batch(migrations[found])?;
+    if check_keys {
+        let broken: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(MigrateError::BrokenKeys {
+                migration: found + 1,
+                rows: broken,
+            });
+        }
+    }
+    tx.pragma_update(None, "user_version", found + 1)?;
+    tx.commit()?;
+    Ok(false)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    Ok(usize::try_from(v).unwrap_or(0))
 }
 
 /// Whether SQLite could not write because the disk is full (`SQLITE_FULL`).
@@ -127,6 +183,46 @@ mod tests {
             migrate(&mut conn, &MIGRATIONS[..1]),
             Err(MigrateError::TooNew { found: 2, known: 1 })
         ));
+    }
+
+    /// A table others refer to is rebuilt (a CHECK loosened) without the old table's drop
+    /// cascading to them; a rebuild that would orphan a row is refused and changes nothing.
+    #[test]
+    fn a_rebuilt_table_keeps_the_rows_that_refer_to_it() {
+        let referred = [
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, kind TEXT CHECK (kind IN ('x')));
+             CREATE TABLE b (a_id INTEGER NOT NULL REFERENCES a (id) ON DELETE CASCADE);
+             INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (1);",
+        ];
+        let rebuild = |keep: &str| {
+            format!(
+                "{REBUILDS_TABLES}CREATE TABLE a_new (id INTEGER PRIMARY KEY,
+                    kind TEXT CHECK (kind IN ('x', 'y')));
+                 INSERT INTO a_new SELECT * FROM a WHERE id IN ({keep});
+                 DROP TABLE a; ALTER TABLE a_new RENAME TO a;"
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join("x.sqlite3")).unwrap();
+        migrate(&mut conn, &referred).unwrap();
+        let orphaning = rebuild("NULL");
+        let refused = migrate(&mut conn, &[referred[0], &orphaning]);
+        assert!(matches!(
+            refused,
+            Err(MigrateError::BrokenKeys {
+                migration: 2,
+                rows: 1
+            })
+        ));
+        let good = rebuild("1");
+        migrate(&mut conn, &[referred[0], &good]).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM b", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "the referring row survived the drop");
+        conn.execute("INSERT INTO a VALUES (2, 'y')", []).unwrap();
+        let orphan = conn.execute("INSERT INTO b (a_id) VALUES (7)", []);
+        assert!(orphan.is_err(), "foreign keys are enforced again");
     }
 
     /// A daemon's transaction reads, then writes, while a command-line tool commits beside

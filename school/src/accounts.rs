@@ -3,6 +3,7 @@
 //! removing users is in [`manage`]; the password rule and the hashing of passwords and
 //! device secrets in [`password`] (the hub runs each hash through its gate, `auth::hashing`).
 
+pub mod invite;
 pub mod manage;
 pub mod password;
 
@@ -98,6 +99,10 @@ pub struct Registered {
     pub mqtt_password: String,
 }
 
+/// Why a student's account is not made like another's.
+pub const STUDENT_BY_INVITATION: &str = "a student's account is opened by inviting the student (POST /invitations), \
+     which links it to them";
+
 /// The longest user name: an e-mail address's.
 pub const MAX_USERNAME: usize = MAX_EMAIL;
 
@@ -129,6 +134,9 @@ pub fn create_user(
             "user names are {USERNAME_RULE}"
         )));
     }
+    if new.role == Role::Student {
+        return Err(AccountError::Invalid(STUDENT_BY_INVITATION.into()));
+    }
     let user = User {
         id: Uuid::now_v7(),
         username: new.username.to_owned(),
@@ -139,6 +147,7 @@ pub fn create_user(
         created_at: now,
         email: new.email.map(str::to_owned),
         choices: Default::default(),
+        student_id: None,
     };
     users::insert(conn, &user)?;
     audit::log(

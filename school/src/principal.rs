@@ -5,6 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use rollcall_shared::StudentId;
 use rollcall_store::users::Role;
 
 /// Who the system's own actions name, where a person's would stand (a late record's amendment
@@ -17,6 +18,8 @@ pub struct Principal {
     pub user_id: Uuid,
     pub username: String,
     pub role: Role,
+    /// The student a `student` account is; `None` for any other.
+    pub student: Option<StudentId>,
     /// The sign-in the caller's access token belongs to.
     #[serde(skip)]
     pub signin: Uuid,
@@ -25,6 +28,11 @@ pub struct Principal {
 impl Principal {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Whether this is the school's staff (an admin or a teacher), not a student.
+    pub fn is_staff(&self) -> bool {
+        self.role != Role::Student
     }
 
     /// The name written to the audit log.

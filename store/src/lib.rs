@@ -39,6 +39,7 @@ pub mod faces;
 pub mod fixtures;
 pub mod gallery;
 pub mod imports;
+pub mod invitations;
 mod keyring;
 pub mod keys;
 pub mod marks;

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_29,
     MIGRATION_30,
     MIGRATION_31,
+    MIGRATION_32,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -339,6 +340,52 @@ CREATE TABLE visitors (
 );
 CREATE INDEX visitors_signed_in ON visitors(signed_in_at);
 CREATE UNIQUE INDEX visitors_badge_on_site ON visitors(badge) WHERE signed_out_at IS NULL;
+";
+
+/// Students' own accounts and invitations. A user of role `student` is linked to exactly one
+/// student and goes with them when they are erased. The table is rebuilt (SQLite cannot widen
+/// the role's CHECK in place) with foreign keys off, so its drop cascades to nothing.
+/// An invitation is kept by its link's SHA-256 only; used or expired, it stays for the audit
+/// until its user goes.
+const MIGRATION_32: &str = "-- rebuilds tables: foreign keys off
+CREATE TABLE users_with_students (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'teacher', 'student')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    email TEXT,
+    external_ref TEXT,
+    digest INTEGER NOT NULL DEFAULT 1 CHECK (digest IN (0, 1)),
+    digest_at INTEGER CHECK (digest_at BETWEEN 0 AND 1439),
+    default_class TEXT REFERENCES classes(id) ON DELETE SET NULL,
+    student_id TEXT REFERENCES students(id) ON DELETE CASCADE,
+    CHECK ((role = 'student') = (student_id IS NOT NULL))
+);
+INSERT INTO users_with_students (id, username, display_name, role, password_hash, disabled,
+    created_at, email, external_ref, digest, digest_at, default_class)
+SELECT id, username, display_name, role, password_hash, disabled, created_at, email,
+    external_ref, digest, digest_at, default_class
+FROM users;
+DROP TABLE users;
+ALTER TABLE users_with_students RENAME TO users;
+CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
+CREATE UNIQUE INDEX users_student ON users(student_id) WHERE student_id IS NOT NULL;
+CREATE TABLE invitations (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE CHECK (length(digest) = 64),
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    sent_at INTEGER,
+    send_error TEXT
+);
+CREATE INDEX invitations_user ON invitations(user_id);
 ";
 
 /// The schema version this build brings a database to.

@@ -1,7 +1,7 @@
-//! Users (admins and teachers) and their password hashes. Hashing itself lives in
-//! `auth::password`; this module only stores the result.
+//! Users (admins, teachers, and students with their own account) and their password hashes.
+//! Hashing itself lives in `auth::password`; this module only stores the result.
 
-use rollcall_shared::{ClassId, UnixMillis};
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
 
@@ -10,10 +10,11 @@ use super::error::StoreError;
 use super::sql::{ReadResult, Row, Sql, params};
 
 const INSERT: &str =
-    "INSERT INTO users (id, username, display_name, role, password_hash, created_at, email)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO users (id, username, display_name, role, password_hash, created_at, email,
+        student_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at,
-    email, digest, digest_at, default_class FROM users";
+    email, digest, digest_at, default_class, student_id FROM users";
 const SET_CHOICES: &str =
     "UPDATE users SET email = ?2, digest = ?3, digest_at = ?4, default_class = ?5 WHERE id = ?1";
 const UPDATE_PASSWORD: &str = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
@@ -32,6 +33,8 @@ const COUNT: &str = "SELECT COUNT(*) AS users FROM users";
 pub enum Role {
     Admin,
     Teacher,
+    /// A student seeing their own attendance, and nothing else ([`User::student_id`]).
+    Student,
 }
 
 impl Role {
@@ -39,6 +42,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Teacher => "teacher",
+            Role::Student => "student",
         }
     }
 
@@ -46,6 +50,7 @@ impl Role {
         match s {
             "admin" => Some(Role::Admin),
             "teacher" => Some(Role::Teacher),
+            "student" => Some(Role::Student),
             _ => None,
         }
     }
@@ -66,7 +71,14 @@ pub struct User {
     pub email: Option<String>,
     #[serde(flatten)]
     pub choices: Choices,
+    /// The student a `student` account is (always set for one, never for another role: the
+    /// schema's CHECK).
+    pub student_id: Option<StudentId>,
 }
+
+/// A stored password hash that matches no password: an invited user's until they choose one
+/// (not a PHC string, so verifying against it fails).
+pub const NO_PASSWORD: &str = "!";
 
 /// What a user chooses for themselves (`PATCH /account`), besides their address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -117,6 +129,10 @@ fn from_row(row: &Row) -> ReadResult<User> {
                 None => None,
             },
         },
+        student_id: match row.get::<Option<String>>("student_id")? {
+            Some(_) => Some(id_col(row, "student_id")?),
+            None => None,
+        },
     })
 }
 
@@ -150,7 +166,8 @@ pub fn insert(sql: &dyn Sql, user: &User) -> Result<(), StoreError> {
             user.role.as_str(),
             user.password_hash,
             user.created_at,
-            user.email
+            user.email,
+            user.student_id.map(|s| s.to_string())
         ],
     )
     .map_err(|e| StoreError::conflict_on_unique(e, "user name"))?;
@@ -243,6 +260,7 @@ pub(crate) mod tests {
             created_at: UnixMillis(3),
             email: None,
             choices: Choices::default(),
+            student_id: None,
         };
         write(db, |sql| insert(sql, &user))?;
         Ok(user)

@@ -129,6 +129,7 @@ mod tests {
             created_at: rollcall_shared::UnixMillis(0),
             email: None,
             choices: Default::default(),
+            student_id: None,
         }
     }
 

@@ -33,6 +33,8 @@ pub struct AuthConfig {
     /// Whether users may sign in with a Rollcall password; off, only the school's accounts
     /// (`[auth.oidc]`) sign in.
     pub passwords: bool,
+    /// An invitation's link works this many hours after it is made.
+    pub invitation_hours: u32,
     /// Signing in with the school's accounts; none when absent.
     pub oidc: Option<OidcConfig>,
 }
@@ -49,6 +51,7 @@ impl Default for AuthConfig {
             hashing_at_once: 2,
             hashing_max_wait_ms: 2_000,
             passwords: true,
+            invitation_hours: 72,
             oidc: None,
         }
     }
@@ -87,6 +90,7 @@ impl AuthConfig {
         )?;
         within("hashing_at_once", self.hashing_at_once, 1..=64)?;
         within("hashing_max_wait_ms", self.hashing_max_wait_ms, 0..=60_000)?;
+        within("invitation_hours", self.invitation_hours, 1..=720)?;
         if let Some(oidc) = &self.oidc {
             oidc.validate().map_err(ConfigError::invalid)?;
         } else if !self.passwords {

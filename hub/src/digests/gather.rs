@@ -35,6 +35,7 @@ pub fn gather(
         user_id: user.id,
         username: user.username.clone(),
         role: user.role,
+        student: user.student_id,
         signin: Uuid::nil(),
     };
     let classes = access::classes(conn, &who)?;

@@ -255,6 +255,7 @@ pub async fn authenticate(hub: &Hub, authorization: Option<&str>) -> Result<Prin
         user_id: user.id,
         username: user.username,
         role: user.role,
+        student: user.student_id,
         signin: sid,
     })
 }

@@ -1,4 +1,5 @@
-//! One request's life, in order: match the route (404, 405), check the caller (401, 403), read
+//! One request's life, in order: match the route (404, 405), check the caller (401; 403 for a
+//! student's account anywhere but its own routes, or a role the route does not admit), read
 //! the body up to the route's limit (413), parse the query (400), run the handler. Each step
 //! costs the client more than the one before it costs the hub. The whole of it runs contained
 //! (see `rollcall_runtime::contain`): a handler that panics is answered 500 and logged, and the
@@ -69,12 +70,18 @@ async fn dispatch(
         .and_then(|v| v.to_str().ok());
     let who = match route.guard {
         Guard::Anyone(_) => None,
-        Guard::User(_) | Guard::Admin(_) | Guard::District(_) => {
+        Guard::Own(_) | Guard::User(_) | Guard::Admin(_) | Guard::District(_) => {
             Some(authenticate(hub, bearer).await?)
         }
     };
     served.user = who.as_ref().map(|w| w.user_id);
     match (route.guard, &who) {
+        (Guard::Anyone(_) | Guard::Own(_), _) => {}
+        (_, Some(who)) if !who.is_staff() => {
+            return Err(ApiError::Forbidden(
+                "a student's account sees only its own attendance".into(),
+            ));
+        }
         (Guard::Admin(_), Some(who)) if !who.is_admin() => return Err(ApiError::AdminOnly),
         (Guard::District(_), Some(who)) if !is_district_admin(hub, who) => {
             return Err(ApiError::Forbidden(
@@ -94,10 +101,14 @@ async fn dispatch(
     };
     match (route.guard, &who) {
         (Guard::Anyone(handler), _) => handler(hub, &request).await,
-        (Guard::User(handler) | Guard::Admin(handler) | Guard::District(handler), Some(who)) => {
-            handler(hub, &request, who).await
-        }
-        (Guard::User(_) | Guard::Admin(_) | Guard::District(_), None) => {
+        (
+            Guard::Own(handler)
+            | Guard::User(handler)
+            | Guard::Admin(handler)
+            | Guard::District(handler),
+            Some(who),
+        ) => handler(hub, &request, who).await,
+        (Guard::Own(_) | Guard::User(_) | Guard::Admin(_) | Guard::District(_), None) => {
             Err(ApiError::Unauthorized("an access token is required".into()))
         }
     }

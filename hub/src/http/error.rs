@@ -8,6 +8,7 @@ use crate::auth::tokens::TokenError;
 use crate::provisioning::{OfferError, Refused};
 use rollcall_school::access::AccessError;
 use rollcall_school::accounts::AccountError;
+use rollcall_school::accounts::invite::LinkError;
 use rollcall_school::consent::ConsentError;
 use rollcall_school::enrol::Refusal;
 use rollcall_school::marks::MarkError;
@@ -62,6 +63,9 @@ pub enum ApiError {
     /// A roster import would make more students leavers than the school allows unconfirmed.
     #[error("{} (confirm_leavers={})", .0.refusal(), .0.leavers)]
     Leavers(rollcall_school::roster_import::Gate),
+    /// A single-use link (an invitation) was used, or has expired.
+    #[error("{0}")]
+    Gone(String),
     /// A door unit's provisioning code was refused.
     #[error("{0}")]
     Code(Refused),
@@ -95,6 +99,7 @@ impl ApiError {
             }
             ApiError::BadRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Leavers(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Code(Refused::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Code(Refused::Used | Refused::Expired) => StatusCode::GONE,
             ApiError::Code(Refused::DeviceDisabled) => StatusCode::CONFLICT,
@@ -121,6 +126,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => "rate_limited",
             ApiError::BadRows(_) => "bad_rows",
             ApiError::Leavers(_) => "leavers_unconfirmed",
+            ApiError::Gone(_) => "gone",
             ApiError::Code(Refused::Unknown) => "unknown_code",
             ApiError::Code(Refused::Used) => "code_used",
             ApiError::Code(Refused::Expired) => "code_expired",
@@ -266,6 +272,18 @@ impl From<AccountError> for ApiError {
             AccountError::LastAdmin(_) => ApiError::Conflict(e.to_string()),
             AccountError::Store(s) => s.into(),
             AccountError::Hash(h) => h.into(),
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::Unknown => ApiError::NotFound(e.to_string()),
+            LinkError::Used | LinkError::Expired | LinkError::Disabled => {
+                ApiError::Gone(e.to_string())
+            }
+            LinkError::Account(a) => a.into(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `GET /reports/students/{student}/history`: everything the register and the live rosters
+//! `GET /reports/students/{student}/history` (and a student's own, `GET /me/history`):
+//! everything the register and the live rosters
 //! say about one student, for their history page: every session newest first (mark, code,
 //! source, first seen, the evidence record ids of a closed session, amendments) and, for each
 //! term overlapping the range, the counts by mark and the attendance rate
@@ -32,8 +33,22 @@ const DEFAULT_DAYS: i64 = 365;
 const MAX_DAYS: i64 = 366;
 
 pub async fn history(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let student: StudentId = req.id("student", "student")?;
+    of(hub, req, who, student).await
+}
+
+/// `GET /me/history`: a student's own, as their teachers see it.
+pub async fn mine(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    of(hub, req, who, super::me::own_student(who)?).await
+}
+
+async fn of(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    student: StudentId,
+) -> Result<Reply, ApiError> {
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let days = range(req, rules.local_day(now))?;
     Reply::ok(
         hub.read(move |c| answer(c, &w, student, days, &rules, now))

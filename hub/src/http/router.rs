@@ -16,9 +16,10 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, district, enrolment, faces, health, history, oidc, on_site, operations, privacy,
-    provision, quarantine, records, register, reports, review, roll_call, roster, school_reports,
-    sessions, strangers, students, timetable, today, unit_settings, users, visitors,
+    digest, district, enrolment, faces, health, history, invitations, me, oidc, on_site,
+    operations, privacy, provision, quarantine, records, register, reports, review, roll_call,
+    roster, school_reports, sessions, strangers, students, timetable, today, unit_settings, users,
+    visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -35,7 +36,10 @@ pub type SignedIn = for<'a> fn(&'a Hub, &'a Request, &'a Principal) -> Answer<'a
 pub enum Guard {
     /// No token needed.
     Anyone(Open),
-    /// Any signed-in user; the handler narrows a teacher to their own classes.
+    /// Any signed-in account, a student's included: the handler serves the caller's own.
+    Own(SignedIn),
+    /// Any signed-in member of staff; the handler narrows a teacher to their own classes.
+    /// A student's account is refused here and on every guard below.
     User(SignedIn),
     /// Admins only.
     Admin(SignedIn),
@@ -62,7 +66,8 @@ impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Guard::Anyone(_) => "anyone",
-            Guard::User(_) => "signed-in user",
+            Guard::Own(_) => "any signed-in account",
+            Guard::User(_) => "signed-in staff",
             Guard::Admin(_) => "admin",
             Guard::District(_) => "district admin",
         })
@@ -75,10 +80,15 @@ impl std::fmt::Debug for Route {
     }
 }
 
-/// `anyone!(f)`, `user!(f)`, `admin!(f)`: a guard around the async fn `f`.
+/// `anyone!(f)`, `own!(f)`, `user!(f)`, `admin!(f)`: a guard around the async fn `f`.
 macro_rules! anyone {
     ($f:path) => {
         Guard::Anyone(|hub, req| Box::pin($f(hub, req)))
+    };
+}
+macro_rules! own {
+    ($f:path) => {
+        Guard::Own(|hub, req, who| Box::pin($f(hub, req, who)))
     };
 }
 macro_rules! user {
@@ -132,7 +142,7 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/auth/login", anyone!(auth::login)),
     route(POST, "/auth/refresh", anyone!(auth::refresh)),
     route(POST, "/auth/logout", anyone!(auth::logout)),
-    route(GET, "/auth/me", user!(auth::me)),
+    route(GET, "/auth/me", own!(auth::me)),
     route(GET, "/auth/methods", anyone!(oidc::methods)),
     route(GET, "/auth/oidc/start", anyone!(oidc::start)),
     route(GET, "/auth/oidc/callback", anyone!(oidc::callback)),
@@ -148,7 +158,14 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/users", admin!(users::create)),
     route(PATCH, "/users/{user}", admin!(users::update)),
     route(DELETE, "/users/{user}", admin!(users::delete)),
-    route(POST, "/users/{user}/password", user!(users::set_password)),
+    route(POST, "/users/{user}/password", own!(users::set_password)),
+    route(POST, "/users/{user}/invitation", admin!(invitations::again)),
+    route(GET, "/invitations", admin!(invitations::list)),
+    route(POST, "/invitations", admin!(invitations::create)),
+    route(POST, "/invitations/look-up", anyone!(invitations::look_up)),
+    route(POST, "/invitations/accept", anyone!(invitations::accept)),
+    route(GET, "/me/student", own!(me::student)),
+    route(GET, "/me/history", own!(history::mine)),
     route(GET, "/account", user!(account::get)),
     route(PATCH, "/account", user!(account::update)),
     route(GET, "/devices", admin!(devices::list)),
@@ -198,6 +215,11 @@ pub const ROUTES: &[Route] = &[
     route(PUT, "/classes/{class}", admin!(classes::update_class)),
     route(DELETE, "/classes/{class}", admin!(classes::delete_class)),
     route(GET, "/classes/{class}/students", user!(classes::members)),
+    route(
+        POST,
+        "/classes/{class}/invitations",
+        admin!(invitations::class),
+    ),
     route(
         PUT,
         "/classes/{class}/students/{student}",

@@ -37,6 +37,11 @@ pub fn update(
     after.role = patch.role.unwrap_or(after.role);
     after.disabled = patch.disabled.unwrap_or(after.disabled);
     after.email = patch.email.unwrap_or(after.email);
+    if (before.role == Role::Student) != (after.role == Role::Student) {
+        return Err(AccountError::Invalid(
+            "a student's account stays a student's, and no other becomes one".into(),
+        ));
+    }
     keeps_an_admin(conn, &before, Some(&after))?;
     users::update(conn, &after)?;
     if after.disabled && !before.disabled {

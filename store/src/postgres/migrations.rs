@@ -343,6 +343,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_29,
     MIGRATION_30,
     MIGRATION_31,
+    MIGRATION_32,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -520,6 +521,30 @@ CREATE TABLE visitors (
 );
 CREATE INDEX visitors_signed_in ON visitors(signed_in_at);
 CREATE UNIQUE INDEX visitors_badge_on_site ON visitors(badge) WHERE signed_out_at IS NULL;
+";
+
+/// Schema 32 (SQLite's migration 32): students' own accounts and invitations.
+const MIGRATION_32: &str = "
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check
+    CHECK (role IN ('admin', 'teacher', 'student'));
+ALTER TABLE users ADD COLUMN student_id TEXT REFERENCES students(id) ON DELETE CASCADE;
+ALTER TABLE users ADD CONSTRAINT users_student_role
+    CHECK ((role = 'student') = (student_id IS NOT NULL));
+CREATE UNIQUE INDEX users_student ON users(student_id) WHERE student_id IS NOT NULL;
+CREATE TABLE invitations (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE CHECK (length(digest) = 64),
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    sent_at BIGINT,
+    send_error TEXT
+);
+CREATE INDEX invitations_user ON invitations(user_id);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
