@@ -63,9 +63,9 @@ pub enum ApiError {
     /// A roster import would make more students leavers than the school allows unconfirmed.
     #[error("{} (confirm_leavers={})", .0.refusal(), .0.leavers)]
     Leavers(rollcall_school::roster_import::Gate),
-    /// A single-use link (an invitation) was used, or has expired.
+    /// An invitation's link was refused (never made, used, expired, its account disabled).
     #[error("{0}")]
-    Gone(String),
+    Link(LinkError),
     /// A door unit's provisioning code was refused.
     #[error("{0}")]
     Code(Refused),
@@ -99,7 +99,8 @@ impl ApiError {
             }
             ApiError::BadRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Leavers(_) => StatusCode::CONFLICT,
-            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::Link(LinkError::Unknown) => StatusCode::NOT_FOUND,
+            ApiError::Link(_) => StatusCode::GONE,
             ApiError::Code(Refused::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Code(Refused::Used | Refused::Expired) => StatusCode::GONE,
             ApiError::Code(Refused::DeviceDisabled) => StatusCode::CONFLICT,
@@ -126,7 +127,10 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => "rate_limited",
             ApiError::BadRows(_) => "bad_rows",
             ApiError::Leavers(_) => "leavers_unconfirmed",
-            ApiError::Gone(_) => "gone",
+            ApiError::Link(LinkError::Unknown) => "unknown_invitation",
+            ApiError::Link(LinkError::Used) => "invitation_used",
+            ApiError::Link(LinkError::Expired) => "invitation_expired",
+            ApiError::Link(_) => "account_disabled",
             ApiError::Code(Refused::Unknown) => "unknown_code",
             ApiError::Code(Refused::Used) => "code_used",
             ApiError::Code(Refused::Expired) => "code_expired",
@@ -279,11 +283,8 @@ impl From<AccountError> for ApiError {
 impl From<LinkError> for ApiError {
     fn from(e: LinkError) -> Self {
         match e {
-            LinkError::Unknown => ApiError::NotFound(e.to_string()),
-            LinkError::Used | LinkError::Expired | LinkError::Disabled => {
-                ApiError::Gone(e.to_string())
-            }
             LinkError::Account(a) => a.into(),
+            refused => ApiError::Link(refused),
         }
     }
 }

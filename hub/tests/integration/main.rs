@@ -81,6 +81,7 @@ mod roster_import;
 mod school_reports;
 mod schools;
 mod strangers;
+mod student_accounts;
 mod student_history;
 mod visitors;
 mod web_pages;
