@@ -163,9 +163,17 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "users",
-        about: "staff accounts (no passwords)",
-        sql: "SELECT id, username, display_name, role, email, disabled, created_at
+        about: "accounts of staff, and students' own (no passwords)",
+        sql: "SELECT id, username, display_name, role, student_id, email, disabled, created_at
             FROM users ORDER BY username",
+        postgres: None,
+    },
+    Table {
+        name: "invitations",
+        about: "invitations to choose a password: to whom, by whom, when sent and used (no links)",
+        sql: "SELECT id, user_id, email, created_by, created_at, expires_at, used_at, sent_at,
+                send_error
+            FROM invitations ORDER BY created_at, id",
         postgres: None,
     },
     Table {

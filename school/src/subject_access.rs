@@ -2,7 +2,7 @@
 //! (GDPR Art. 15, a subject access request): `GET /api/v1/students/{id}/archive` (admins).
 //!
 //! A zip of: the student (name, references, how the office reaches them, classes, where their
-//! consent stands), every
+//! consent stands), their own account and its invitations, every
 //! consent answer, their register (closed sessions' entries and every amendment, with the
 //! codes' meanings), the marks of sessions not yet closed, the door records that name them,
 //! what the audit log says of them, their face templates (the numbers door units match
@@ -32,6 +32,16 @@ struct Part {
 }
 
 const PARTS: &[Part] = &[
+    Part {
+        name: "account",
+        about: "their own Rollcall account, if they have one (never its password), and each \
+            invitation sent to it (never its link)",
+        sql: "SELECT u.username, u.display_name, u.email, u.disabled, u.created_at,
+                i.email AS sent_to, i.created_at AS invitation_made_at, i.expires_at,
+                i.sent_at, i.used_at
+            FROM users u LEFT JOIN invitations i ON i.user_id = u.id
+            WHERE u.student_id = ?1 ORDER BY i.created_at",
+    },
     Part {
         name: "consent",
         about: "every answer recorded about consent to face recognition, oldest first",

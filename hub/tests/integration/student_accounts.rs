@@ -211,6 +211,18 @@ async fn a_class_invited_by_mail_chooses_passwords_and_each_student_sees_only_th
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{out}");
 
+    // Her archive holds her account and its invitation, never a password or a link.
+    let (status, _, zip) = admin.bytes(&format!("/students/{ada}/archive")).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let name = format!("rollcall-student-{ada}/account.json");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name(&name).unwrap(), &mut text).unwrap();
+    let account: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(account[0]["username"], "ada@pupils.test", "{account}");
+    assert!(account[0]["used_at"].is_string(), "used: {account}");
+    assert!(!text.contains(&token) && !text.contains("argon2"), "{text}");
+
     let (status, _) = admin.send(DELETE, &format!("/students/{ada}"), None).await;
     assert!(status.is_success(), "{status}");
     let (status, _) = hub
