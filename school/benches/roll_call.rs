@@ -97,6 +97,8 @@ fn start_drill(tx: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<(Uuid, us
         ended_by: None,
         people: 0,
         accounted: 0,
+        visitors: 0,
+        visitors_accounted: 0,
     };
     roll_calls::start(tx, &call, &people)?;
     Ok((call.id, people.len()))

@@ -7,7 +7,9 @@
 //! 2. each student today's register has there (a teacher's Present or Late in an open lesson,
 //!    a closed entry counted present or late) whom no door has seen leave since;
 //! 3. by name, the class of the lesson they are in now (else their first class), and the room
-//!    a door last saw them in (else that lesson's room).
+//!    a door last saw them in (else that lesson's room);
+//! 4. and, in a group of their own, every visitor signed in at reception and not out
+//!    ([`visitors_on_site`]), whatever day they came.
 //!
 //! [`expected`] is pure; [`load`] reads its inputs in a handful of bulk queries, so the list of
 //! a school of 2,000 takes milliseconds (`cargo bench -p rollcall-school --bench roll_call`).
@@ -20,8 +22,8 @@ use crate::attendance::{self, Rules};
 use crate::on_site::{Whereabouts, whereabouts};
 use crate::review::ACCEPTED;
 use crate::session_rosters::calendar;
-use rollcall_store::roll_calls::{self, Person};
-use rollcall_store::{Sql, StoreError, school, sightings, timetable};
+use rollcall_store::roll_calls::{self, Person, VisitorListed};
+use rollcall_store::{Sql, StoreError, school, sightings, timetable, visitors};
 
 /// The class a student without one is listed under.
 pub const NO_CLASS: &str = "No class";
@@ -163,6 +165,28 @@ pub fn load(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Loaded, St
         memberships: roll_calls::memberships(conn)?,
         running,
     })
+}
+
+/// The visitors a roll call started now would list: those signed in and not out, by name as
+/// a roll call's list is.
+pub fn visitors_on_site(conn: &dyn Sql) -> Result<Vec<VisitorListed>, StoreError> {
+    let mut listed: Vec<VisitorListed> = visitors::on_site(conn)?
+        .into_iter()
+        .map(|v| VisitorListed {
+            visitor: v.id,
+            name: v.name,
+            organisation: v.organisation,
+            visiting: v.visiting,
+            badge: v.badge,
+            signed_in_at: v.signed_in_at,
+            signed_out_at: v.signed_out_at,
+            expected: true,
+            accounted_at: None,
+            accounted_by: None,
+        })
+        .collect();
+    listed.sort_by(|a, b| (&a.name, a.visitor).cmp(&(&b.name, b.visitor)));
+    Ok(listed)
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_30,
     MIGRATION_31,
     MIGRATION_32,
+    MIGRATION_33,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -386,6 +387,21 @@ CREATE TABLE invitations (
     send_error TEXT
 );
 CREATE INDEX invitations_user ON invitations(user_id);
+";
+
+/// Visitors on the emergency roll call: those signed in when it started (`expected`) and any
+/// ticked off though signed in later. A line goes with its visit when the visitor log's
+/// retention removes it.
+const MIGRATION_33: &str = "
+CREATE TABLE roll_call_visitors (
+    roll_call_id TEXT NOT NULL REFERENCES roll_calls(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    expected INTEGER NOT NULL CHECK (expected IN (0, 1)),
+    accounted_at INTEGER,
+    accounted_by TEXT,
+    PRIMARY KEY (roll_call_id, visitor_id)
+);
+CREATE INDEX roll_call_visitors_visitor ON roll_call_visitors(visitor_id);
 ";
 
 /// The schema version this build brings a database to.

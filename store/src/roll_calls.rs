@@ -1,6 +1,7 @@
 //! Emergency roll calls, kept as the record of each drill or evacuation: who was expected at
-//! the assembly point when it started (names, classes and rooms as they were then), and who was
-//! ticked off, when and by whom. Plain reads and writes; who is expected is `crate::roll_call`.
+//! the assembly point when it started (students' names, classes and rooms as they were then;
+//! the visitors signed in), and who was ticked off, when and by whom. Plain reads and writes;
+//! who is expected is `crate::roll_call`.
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
@@ -19,8 +20,19 @@ const INSERT_PERSON: &str = "INSERT INTO roll_call_people (roll_call_id, student
 const SELECT: &str = "SELECT id, kind, started_at, started_by, ended_at, ended_by,
     (SELECT count(*) FROM roll_call_people p WHERE p.roll_call_id = r.id) AS people,
     (SELECT count(*) FROM roll_call_people p WHERE p.roll_call_id = r.id
-        AND p.accounted_at IS NOT NULL) AS accounted
+        AND p.accounted_at IS NOT NULL) AS accounted,
+    (SELECT count(*) FROM roll_call_visitors v WHERE v.roll_call_id = r.id) AS visitors,
+    (SELECT count(*) FROM roll_call_visitors v WHERE v.roll_call_id = r.id
+        AND v.accounted_at IS NOT NULL) AS visitors_accounted
     FROM roll_calls r";
+const INSERT_VISITOR: &str = "INSERT INTO roll_call_visitors (roll_call_id, visitor_id, expected)
+    VALUES (?1, ?2, ?3) ON CONFLICT (roll_call_id, visitor_id) DO NOTHING";
+const VISITORS: &str = "SELECT v.id, v.name, v.organisation, v.visiting, v.badge, v.signed_in_at,
+    v.signed_out_at, l.expected, l.accounted_at, l.accounted_by
+    FROM roll_call_visitors l JOIN visitors v ON v.id = l.visitor_id
+    WHERE l.roll_call_id = ?1 ORDER BY v.name, v.id";
+const ACCOUNT_VISITOR: &str = "UPDATE roll_call_visitors SET accounted_at = ?3, accounted_by = ?4
+    WHERE roll_call_id = ?1 AND visitor_id = ?2";
 const PEOPLE: &str = "SELECT student_id, student_name, class_name, room, last_seen_at,
     expected, accounted_at, accounted_by FROM roll_call_people WHERE roll_call_id = ?1
     ORDER BY class_name, student_name, student_id";
@@ -73,6 +85,27 @@ pub struct RollCall {
     pub people: u32,
     /// How many were ticked off.
     pub accounted: u32,
+    /// Visitors on its list.
+    pub visitors: u32,
+    /// How many of them were ticked off.
+    pub visitors_accounted: u32,
+}
+
+/// A visitor on a roll call's list (as the visitor log has them).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VisitorListed {
+    pub visitor: Uuid,
+    pub name: String,
+    pub organisation: Option<String>,
+    /// Whom they came to see.
+    pub visiting: String,
+    pub badge: String,
+    pub signed_in_at: UnixMillis,
+    pub signed_out_at: Option<UnixMillis>,
+    /// Signed in when it started; `false`: ticked off though they signed in later.
+    pub expected: bool,
+    pub accounted_at: Option<UnixMillis>,
+    pub accounted_by: Option<String>,
 }
 
 /// One student on a roll call's list.
@@ -106,6 +139,10 @@ fn roll_call(r: &Row) -> ReadResult<RollCall> {
         ended_by: r.get("ended_by")?,
         people: r.get::<i64>("people")?.clamp(0, i64::from(u32::MAX)) as u32,
         accounted: r.get::<i64>("accounted")?.clamp(0, i64::from(u32::MAX)) as u32,
+        visitors: r.get::<i64>("visitors")?.clamp(0, i64::from(u32::MAX)) as u32,
+        visitors_accounted: r
+            .get::<i64>("visitors_accounted")?
+            .clamp(0, i64::from(u32::MAX)) as u32,
     })
 }
 
@@ -165,6 +202,52 @@ pub fn account(
         0 => Err(StoreError::NotFound("student on this roll call")),
         _ => Ok(()),
     }
+}
+
+/// Puts visitor `visitor` on the list of roll call `id` (nothing if they are on it already).
+pub fn add_visitor(
+    sql: &dyn Sql,
+    id: Uuid,
+    visitor: Uuid,
+    expected: bool,
+) -> Result<(), StoreError> {
+    let p = params![id.to_string(), visitor.to_string(), expected];
+    sql.execute(INSERT_VISITOR, p)?;
+    Ok(())
+}
+
+/// Ticks `visitor` off (`at` and `by`), or back (`None`).
+pub fn account_visitor(
+    sql: &dyn Sql,
+    id: Uuid,
+    visitor: Uuid,
+    ticked: Option<(UnixMillis, &str)>,
+) -> Result<(), StoreError> {
+    let (at, by) = ticked.unzip();
+    let p = params![id.to_string(), visitor.to_string(), at, by];
+    match sql.execute(ACCOUNT_VISITOR, p)? {
+        0 => Err(StoreError::NotFound("visitor on this roll call")),
+        _ => Ok(()),
+    }
+}
+
+/// The visitors on roll call `id`'s list, by name.
+pub fn visitors(sql: &dyn Sql, id: Uuid) -> Result<Vec<VisitorListed>, StoreError> {
+    let rows = sql.query_map(VISITORS, params![id.to_string()], |r| {
+        Ok(VisitorListed {
+            visitor: id_col(r, "id")?,
+            name: r.get("name")?,
+            organisation: r.get("organisation")?,
+            visiting: r.get("visiting")?,
+            badge: r.get("badge")?,
+            signed_in_at: r.get("signed_in_at")?,
+            signed_out_at: r.get("signed_out_at")?,
+            expected: r.get("expected")?,
+            accounted_at: r.get("accounted_at")?,
+            accounted_by: r.get("accounted_by")?,
+        })
+    })?;
+    readable(rows, "roll call's visitor")
 }
 
 /// Ends roll call `id`; `false` when it had ended already.
@@ -247,6 +330,8 @@ mod tests {
                 ended_by: None,
                 people: 0,
                 accounted: 0,
+                visitors: 0,
+                visitors_accounted: 0,
             };
             let (ada, bo) = (someone("Ada", true), someone("Bo", true));
             write(db, |sql| start(sql, &call, &[ada.clone(), bo.clone()])).unwrap();
@@ -277,6 +362,80 @@ mod tests {
             assert!(!people[2].expected);
             assert_eq!(read(db, current), None);
             assert_eq!(read(db, |sql| list(sql, 10)).len(), 1);
+        });
+    }
+
+    #[test]
+    fn visitors_are_on_the_list_ticked_and_go_with_their_visit() {
+        each(|db| {
+            let call = RollCall {
+                id: Uuid::now_v7(),
+                kind: Kind::Emergency,
+                started_at: UnixMillis(10),
+                started_by: "user:tess".into(),
+                ended_at: None,
+                ended_by: None,
+                people: 0,
+                accounted: 0,
+                visitors: 0,
+                visitors_accounted: 0,
+            };
+            write(db, |sql| start(sql, &call, &[])).unwrap();
+            let visit = |name: &str, badge: &str| crate::visitors::Visitor {
+                id: Uuid::now_v7(),
+                name: name.into(),
+                organisation: None,
+                visiting: "Mrs Head".into(),
+                vehicle: None,
+                badge: badge.into(),
+                signed_in_at: UnixMillis(5),
+                signed_in_by: "user:reception".into(),
+                signed_out_at: None,
+                signed_out_by: None,
+            };
+            let (ann, cy) = (visit("Ann Lee", "AAAAAA"), visit("Cy Dee", "CCCCCC"));
+            for v in [&ann, &cy] {
+                write(db, |sql| crate::visitors::insert(sql, v)).unwrap();
+            }
+            write(db, |sql| add_visitor(sql, call.id, ann.id, true)).unwrap();
+            write(db, |sql| add_visitor(sql, call.id, ann.id, false)).unwrap();
+            write(db, |sql| add_visitor(sql, call.id, cy.id, false)).unwrap();
+            let tick = Some((UnixMillis(20), "user:t"));
+            write(db, |sql| account_visitor(sql, call.id, cy.id, tick)).unwrap();
+            let nobody = write(db, |sql| {
+                account_visitor(sql, call.id, Uuid::now_v7(), None)
+            });
+            assert!(matches!(nobody, Err(StoreError::NotFound(_))));
+            let listed = read(db, |sql| visitors(sql, call.id));
+            let seen: Vec<_> = listed
+                .iter()
+                .map(|v| (v.name.as_str(), v.expected, v.accounted_at))
+                .collect();
+            assert_eq!(
+                seen,
+                [
+                    ("Ann Lee", true, None),
+                    ("Cy Dee", false, Some(UnixMillis(20)))
+                ]
+            );
+            let kept = read(db, |sql| get(sql, call.id));
+            assert_eq!(
+                (kept.people, kept.visitors, kept.visitors_accounted),
+                (0, 2, 1)
+            );
+            write(db, |sql| {
+                crate::visitors::sign_out(sql, ann.id, UnixMillis(30), "t")
+            })
+            .unwrap();
+            assert_eq!(
+                write(db, |sql| crate::visitors::purge(sql, UnixMillis(6))).unwrap(),
+                1
+            );
+            assert_eq!(
+                read(db, |sql| visitors(sql, call.id)).len(),
+                1,
+                "gone with the visit"
+            );
         });
     }
 }

@@ -9,6 +9,8 @@
 //! - `PUT /roll-calls/{id}/people/{student}` (`here`: true or false): ticks a student off at the
 //!   assembly point, or back; a student not on the list who turns up is added, marked as not
 //!   expected. 409 once it has ended.
+//! - `PUT /roll-calls/{id}/visitors/{visitor}` (`here`): the same for a visitor signed in at
+//!   reception (listed in their own group, `visitors`, with their own counts).
 //! - `POST /roll-calls/{id}/end`: ends it, with its counts. Audited.
 //! - `GET /roll-calls?limit=` and `GET /roll-calls/{id}`: the record of past drills.
 
@@ -27,7 +29,7 @@ use rollcall_school::roll_call::{self, expected};
 use rollcall_school::session_rosters::hhmm;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::roll_calls::{self, Kind, RollCall};
-use rollcall_store::{Sql, school};
+use rollcall_store::{Sql, school, visitors};
 
 /// Most past roll calls listed at once.
 const MAX_LIST: u32 = 500;
@@ -54,12 +56,17 @@ fn live(
     now: UnixMillis,
     find: Option<String>,
 ) -> Result<Value, ApiError> {
-    let (current, people) = match roll_calls::current(conn)? {
+    let (current, people, visitors) = match roll_calls::current(conn)? {
         Some(call) => {
             let people = roll_calls::people(conn, call.id)?;
-            (Some(call), people)
+            let visitors = roll_calls::visitors(conn, call.id)?;
+            (Some(call), people, visitors)
         }
-        None => (None, expected(&roll_call::load(conn, rules, now)?.inputs())),
+        None => (
+            None,
+            expected(&roll_call::load(conn, rules, now)?.inputs()),
+            roll_call::visitors_on_site(conn)?,
+        ),
     };
     let found: Vec<Value> = match find {
         Some(find) => school::students(conn)?
@@ -71,7 +78,13 @@ fn live(
             .collect(),
         None => Vec::new(),
     };
-    Ok(json!({"now": now, "roll_call": current, "people": people, "found": found}))
+    Ok(json!({
+        "now": now,
+        "roll_call": current,
+        "people": people,
+        "visitors": visitors,
+        "found": found,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -94,6 +107,7 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
                 )));
             }
             let people = expected(&roll_call::load(tx, &rules, now)?.inputs());
+            let visitors = roll_call::visitors_on_site(tx)?;
             let call = RollCall {
                 id: Uuid::now_v7(),
                 kind: body.kind,
@@ -103,21 +117,27 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
                 ended_by: None,
                 people: 0,
                 accounted: 0,
+                visitors: 0,
+                visitors_accounted: 0,
             };
             roll_calls::start(tx, &call, &people)?;
+            for v in &visitors {
+                roll_calls::add_visitor(tx, call.id, v.visitor, true)?;
+            }
             let change = Change {
                 actor: &actor,
                 action: "roll_call.start",
                 target: format!("roll_call:{}", call.id),
                 before: None,
-                after: Some(json!({"kind": call.kind, "expected": people.len()})),
+                after: Some(json!({
+                    "kind": call.kind,
+                    "expected": people.len(),
+                    "visitors": visitors.len(),
+                })),
                 at: now,
             };
             audit::log(tx, change)?;
-            Ok::<_, ApiError>(json!({
-                "roll_call": roll_calls::get(tx, call.id)?,
-                "people": roll_calls::people(tx, call.id)?,
-            }))
+            Ok::<_, ApiError>(listed(tx, call.id)?)
         })
         .await?;
     Reply::created(started)
@@ -162,6 +182,34 @@ pub async fn tick(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
     Reply::ok(person)
 }
 
+/// `PUT /roll-calls/{id}/visitors/{visitor}`.
+pub async fn tick_visitor(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("id", "roll call")?;
+    let visitor: Uuid = req.id("visitor", "visitor")?;
+    let body: Tick = req.json()?;
+    let (now, actor) = (hub.now(), who.actor());
+    let listed = hub
+        .write(move |tx| {
+            let call = roll_calls::get(tx, id)?;
+            if call.ended_at.is_some() {
+                return Err(ApiError::Conflict("this roll call has ended".into()));
+            }
+            if body.here {
+                // One who signed in after it started: on the list, not expected.
+                visitors::get(tx, visitor)?;
+                roll_calls::add_visitor(tx, id, visitor, false)?;
+            }
+            let ticked = body.here.then_some((now, actor.as_str()));
+            roll_calls::account_visitor(tx, id, visitor, ticked)?;
+            let listed = roll_calls::visitors(tx, id)?
+                .into_iter()
+                .find(|v| v.visitor == visitor);
+            Ok::<_, ApiError>(listed)
+        })
+        .await?;
+    Reply::ok(listed)
+}
+
 /// `POST /roll-calls/{id}/end`.
 pub async fn end(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let id: Uuid = req.id("id", "roll call")?;
@@ -180,7 +228,12 @@ pub async fn end(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Api
                 action: "roll_call.end",
                 target: format!("roll_call:{id}"),
                 before: None,
-                after: Some(json!({"people": call.people, "accounted": call.accounted})),
+                after: Some(json!({
+                    "people": call.people,
+                    "accounted": call.accounted,
+                    "visitors": call.visitors,
+                    "visitors_accounted": call.visitors_accounted,
+                })),
                 at: now,
             };
             audit::log(tx, change)?;
@@ -199,15 +252,16 @@ pub async fn list(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, A
 /// `GET /roll-calls/{id}`.
 pub async fn one(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let id: Uuid = req.id("id", "roll call")?;
-    let found = hub
-        .read(move |c| {
-            Ok::<_, ApiError>(json!({
-                "roll_call": roll_calls::get(c, id)?,
-                "people": roll_calls::people(c, id)?,
-            }))
-        })
-        .await?;
-    Reply::ok(found)
+    Reply::ok(hub.read(move |c| listed(c, id)).await?)
+}
+
+/// Roll call `id` with its students and its visitors.
+fn listed(conn: &dyn Sql, id: Uuid) -> Result<Value, ApiError> {
+    Ok(json!({
+        "roll_call": roll_calls::get(conn, id)?,
+        "people": roll_calls::people(conn, id)?,
+        "visitors": roll_calls::visitors(conn, id)?,
+    }))
 }
 
 /// `at` on the school's wall clock, `HH:MM`.

@@ -348,6 +348,11 @@ pub const ROUTES: &[Route] = &[
         "/roll-calls/{id}/people/{student}",
         user!(roll_call::tick),
     ),
+    route(
+        PUT,
+        "/roll-calls/{id}/visitors/{visitor}",
+        user!(roll_call::tick_visitor),
+    ),
     route(POST, "/roll-calls/{id}/end", user!(roll_call::end)),
     route(GET, "/sessions", user!(sessions::of_day)),
     route(GET, "/sessions/{slot}/{day}", user!(sessions::roster)),

@@ -1,5 +1,6 @@
 //! The roll call page in a real headless Chromium against a real hub, on a phone: a teacher
-//! sees who is on site, starts a fire drill, ticks a student off; a colleague's tick from
+//! sees who is on site (a visitor signed in at reception in a group of their own), starts a
+//! fire drill, ticks a student and the visitor off; a colleague's tick from
 //! another phone appears within seconds; "missing only" empties; the drill is ended and read
 //! back as its record; axe-core's WCAG rules on each state, and no sideways scrolling.
 
@@ -35,6 +36,9 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    let visit = json!({"name": "Vera Visitor", "organisation": "County IT", "visiting": "Tess"});
+    let vera = s.teacher.created("/visitors", visit).await;
+    let vera = vera["id"].as_str().unwrap();
 
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
@@ -44,14 +48,31 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
     b.open("/#/roll-call").await;
     b.visible(".roll-group[data-group='7B']").await;
     let before = b.text("main").await;
-    assert!(before.contains("2 on site now"), "{before}");
+    assert!(before.contains("2 students on site now"), "{before}");
+    assert!(
+        before.contains("1 visitor signed in at reception"),
+        "{before}"
+    );
     assert!(before.contains("Ada") && before.contains("Bo"), "{before}");
+    b.visible(&format!(
+        ".roll-group[data-group='Visitors'] li[data-visitor='{vera}']"
+    ))
+    .await;
     b.assert_accessible("roll call, none under way").await;
 
     b.click("button.big.primary").await;
     b.said("Fire drill started").await;
     b.visible(".roll-under-way").await;
-    assert!(b.text(".roll-count").await.contains("0 of 2 accounted for"));
+    assert!(
+        b.text(".roll-count")
+            .await
+            .contains("0 of 2 students accounted for")
+    );
+    b.click(&format!("li[data-visitor='{vera}'] input[type=checkbox]"))
+        .await;
+    b.said("Vera Visitor is here.").await;
+    let visitor = "return document.querySelector('.roll-visitor-count').textContent.includes('1 of 1 visitor');";
+    b.wait("Vera counted", visitor, vec![]).await;
     b.click(&format!("li[data-student='{ada}'] input[type=checkbox]"))
         .await;
     b.said("Ada is here.").await;
@@ -86,12 +107,15 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
 
     b.click(".roll-banner button.danger").await;
     b.click("#confirm-ok").await;
-    b.said("Roll call ended: 2 of 2 accounted for").await;
+    b.said("Roll call ended: 2 of 2 students and 1 of 1 visitor accounted for")
+        .await;
     b.click(&format!("a[href='#/roll-call/{id}']")).await;
     b.visible("table.roll-record").await;
     let record = b.text("main").await;
     assert!(
-        record.contains("Everyone was ticked off") && record.contains("user:tess"),
+        record.contains("Everyone was ticked off")
+            && record.contains("Visitors: everyone was ticked off")
+            && record.contains("user:tess"),
         "{record}"
     );
     b.assert_accessible("a past roll call").await;

@@ -219,9 +219,12 @@ impl Browser {
         self.visible("#nav").await;
     }
 
-    /// Waits for `css` to match a visible element, then clicks it.
+    /// Waits for `css` to match a visible element, brings it to the middle of the window (not
+    /// under the status line fixed at the bottom), then clicks it.
     pub async fn click(&self, css: &str) {
         self.visible(css).await;
+        let centre = "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});";
+        self.js(centre, vec![json!(css)]).await;
         let el = self.client.find(Locator::Css(css)).await.unwrap();
         el.click()
             .await

@@ -189,3 +189,72 @@ async fn a_drill_lists_who_is_here_and_keeps_who_was_ticked_off() {
     );
     hub.stop().await;
 }
+
+/// Visitors signed in at reception are a group of their own on the roll call, with their own
+/// counts: one still in from yesterday is listed, one gone home is not, one who signed in after
+/// the start is added when ticked off.
+#[tokio::test]
+async fn visitors_on_site_are_on_the_roll_call_with_their_own_count() {
+    let hub = start_hub(None).await;
+    let visit = |name: &str| json!({"name": name, "visiting": "Mrs Head"});
+    hub.clock.set(UnixMillis(monday_at(14, 0) - 24 * 3_600_000));
+    let admin = hub.admin().await;
+    let yesterday = admin.created("/visitors", visit("Yan Still-Here")).await;
+    hub.clock.set(UnixMillis(monday_at(9, 0)));
+    let admin = hub.admin().await;
+    let ann = admin.created("/visitors", visit("Ann Lee")).await;
+    let gone = admin.created("/visitors", visit("Gus Gone")).await;
+    let path = format!("/visitors/{}/sign-out", gone["id"].as_str().unwrap());
+    let (status, out) = admin.post(&path, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+
+    let (_, now) = admin.get("/roll-call").await;
+    assert_eq!(
+        names(&now["visitors"]),
+        ["Ann Lee", "Yan Still-Here"],
+        "{now}"
+    );
+    let started = admin
+        .created("/roll-calls", json!({"kind": "emergency"}))
+        .await;
+    let id = started["roll_call"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(started["roll_call"]["visitors"], 2);
+    assert_eq!(names(&started["visitors"]), ["Ann Lee", "Yan Still-Here"]);
+
+    let late = admin.created("/visitors", visit("Lou Late")).await;
+    let tick = |v: &Value| format!("/roll-calls/{id}/visitors/{}", v["id"].as_str().unwrap());
+    for v in [&ann, &late] {
+        let (status, out) = admin.put(&tick(v), json!({"here": true})).await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        assert!(out["accounted_at"].is_i64(), "{out}");
+    }
+    let (status, out) = admin.put(&tick(&ann), json!({"here": "yes"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    let nobody = format!("/roll-calls/{id}/visitors/{}", uuid::Uuid::now_v7());
+    let (status, out) = admin.put(&nobody, json!({"here": true})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{out}");
+
+    let (_, kept) = admin.get(&format!("/roll-calls/{id}")).await;
+    assert_eq!(
+        (
+            &kept["roll_call"]["visitors"],
+            &kept["roll_call"]["visitors_accounted"]
+        ),
+        (&json!(3), &json!(2)),
+        "{kept}"
+    );
+    assert_eq!(line(&kept["visitors"], "Lou Late")["expected"], false);
+    assert_eq!(
+        line(&kept["visitors"], "Yan Still-Here")["accounted_at"],
+        Value::Null
+    );
+    let (status, ended) = admin
+        .post(&format!("/roll-calls/{id}/end"), json!({}))
+        .await;
+    assert_eq!(
+        (status, &ended["visitors_accounted"]),
+        (StatusCode::OK, &json!(2))
+    );
+    let (status, _) = admin.put(&tick(&yesterday), json!({"here": true})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "ended");
+}

@@ -1,6 +1,7 @@
 // Roll call (#/roll-call, every signed-in user): for a fire drill or an evacuation. Before
 // one starts, who would be on it now: everyone on site by today's records or today's register,
-// by the lesson they are in. Start a drill (or an emergency) and the list is fixed; tick each
+// by the lesson they are in, and the visitors signed in at reception, in a group of their own
+// with their own count. Start a drill (or an emergency) and the list is fixed; tick each
 // student off on a phone as they reach the assembly point (every phone sees the others' ticks
 // within seconds), add someone nobody expected, show only the missing, group by class or by
 // room, print it, and end it. Past roll calls stay as the record of each drill
@@ -11,6 +12,8 @@ import { announce, confirm, dateTime, failed, field, fill, h, heading, poll, sel
 
 const REFRESH_MS = 3000;
 const KINDS = { drill: 'Fire drill', emergency: 'Emergency' };
+const students = (k) => `${k} ${k === 1 ? 'student' : 'students'}`;
+const visitorsOf = (k) => `${k} ${k === 1 ? 'visitor' : 'visitors'}`;
 
 export async function render(main, { args }) {
   if (args[0]) return past(main, args[0]);
@@ -41,18 +44,22 @@ export async function render(main, { args }) {
   function draw() {
     const call = state.roll_call;
     const people = state.people;
+    const visitors = state.visitors;
     const accounted = people.filter((p) => p.accounted_at !== null).length;
+    const visitorsHere = visitors.filter((v) => v.accounted_at !== null).length;
     if (call) {
       fill(
         banner,
         h('p', { class: 'roll-under-way' }, `${KINDS[call.kind]} under way since ${time(call.started_at)} (${call.started_by})`),
-        h('p', { class: 'roll-count' }, h('strong', {}, `${accounted} of ${people.length} accounted for`), ` · ${people.length - accounted} missing`),
+        h('p', { class: 'roll-count' }, h('strong', {}, `${accounted} of ${students(people.length)} accounted for`), ` · ${people.length - accounted} missing`),
+        h('p', { class: 'roll-count roll-visitor-count' }, h('strong', {}, `${visitorsHere} of ${visitorsOf(visitors.length)} accounted for`), ` · ${visitors.length - visitorsHere} missing`),
         h('button', { type: 'button', class: 'danger no-print', onclick: end }, 'End roll call'),
       );
     } else {
       fill(
         banner,
-        h('p', { class: 'roll-count' }, h('strong', {}, `${people.length} on site now`), ' by today’s records and register'),
+        h('p', { class: 'roll-count' }, h('strong', {}, `${students(people.length)} on site now`), ' by today’s records and register'),
+        h('p', { class: 'roll-count roll-visitor-count' }, h('strong', {}, visitorsOf(visitors.length)), ' signed in at reception'),
         h(
           'div',
           { class: 'actions no-print' },
@@ -61,8 +68,53 @@ export async function render(main, { args }) {
         ),
       );
     }
-    const shown = missingOnly.checked ? people.filter((p) => p.accounted_at === null) : people;
-    fill(list, groups(shown, groupBy.value, call));
+    const missing = (list) => (missingOnly.checked ? list.filter((p) => p.accounted_at === null) : list);
+    fill(list, groups(missing(people), groupBy.value, call), visitorGroup(missing(visitors), visitors.length, call));
+  }
+
+  // Visitors signed in at reception: one group, whatever the grouping of students.
+  function visitorGroup(shown, total, call) {
+    if (!total) return null;
+    const missing = shown.filter((v) => v.accounted_at === null).length;
+    return h(
+      'section',
+      { class: 'card roll-group', dataset: { group: 'Visitors' } },
+      h('h2', {}, 'Visitors', h('span', { class: 'detail' }, call ? ` ${missing} missing of ${total}` : ` ${total}`)),
+      h('ul', { class: 'plain roll-people' }, shown.map((v) => visitor(v, call))),
+    );
+  }
+
+  function visitor(v, call) {
+    const detail = [
+      v.organisation,
+      `visiting ${v.visiting}`,
+      `badge ${v.badge}`,
+      `in since ${dateTime(v.signed_in_at)}`,
+      v.expected ? null : 'not expected',
+      v.accounted_at ? `here ${time(v.accounted_at)}` : null,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    if (!call) return h('li', { dataset: { visitor: v.visitor } }, h('span', { class: 'name' }, v.name), h('span', { class: 'detail' }, ` ${detail}`));
+    const box = h('input', { type: 'checkbox', checked: v.accounted_at !== null, onchange: () => tickVisitor(call, v, box.checked) });
+    return h(
+      'li',
+      { dataset: { visitor: v.visitor, here: String(v.accounted_at !== null) } },
+      h('label', { class: 'roll-person' }, box, h('span', { class: 'name' }, v.name), h('span', { class: 'detail' }, detail)),
+    );
+  }
+
+  async function tickVisitor(call, v, here) {
+    busy = true;
+    try {
+      await api.put(`/roll-calls/${api.seg(call.id)}/visitors/${api.seg(v.visitor)}`, { here });
+      announce(here ? `${v.name} is here.` : `${v.name} is not ticked off any more.`);
+    } catch (e) {
+      failed(`Could not tick ${v.name} off`, e);
+    } finally {
+      busy = false;
+    }
+    await refresh();
   }
 
   function groups(people, key, call) {
@@ -121,12 +173,12 @@ export async function render(main, { args }) {
   }
 
   async function end() {
-    const missing = state.people.filter((p) => p.accounted_at === null).length;
+    const missing = [...state.people, ...state.visitors].filter((p) => p.accounted_at === null).length;
     const question = missing ? `End the roll call with ${missing} still missing? It is kept as it stands.` : 'End the roll call? Everyone is accounted for.';
     if (!(await confirm(question, 'End roll call'))) return;
     try {
       const ended = await api.post(`/roll-calls/${api.seg(state.roll_call.id)}/end`);
-      announce(`Roll call ended: ${ended.accounted} of ${ended.people} accounted for.`);
+      announce(`Roll call ended: ${ended.accounted} of ${students(ended.people)} and ${ended.visitors_accounted} of ${visitorsOf(ended.visitors)} accounted for.`);
       await refresh();
       await showHistory();
     } catch (e) {
@@ -171,7 +223,7 @@ export async function render(main, { args }) {
       history,
       h('h2', { id: 'past-title' }, 'Past roll calls'),
       calls.length
-        ? h('ul', { class: 'plain' }, calls.map((c) => h('li', {}, h('a', { href: `#/roll-call/${c.id}` }, `${KINDS[c.kind]}, ${dateTime(c.started_at)}`), h('span', { class: 'detail' }, c.ended_at ? ` ${c.accounted} of ${c.people} accounted for` : ' under way'))))
+        ? h('ul', { class: 'plain' }, calls.map((c) => h('li', {}, h('a', { href: `#/roll-call/${c.id}` }, `${KINDS[c.kind]}, ${dateTime(c.started_at)}`), h('span', { class: 'detail' }, c.ended_at ? ` ${c.accounted} of ${students(c.people)}, ${c.visitors_accounted} of ${visitorsOf(c.visitors)} accounted for` : ' under way'))))
         : h('p', { class: 'empty' }, 'None yet.'),
     );
   }
@@ -184,14 +236,15 @@ export async function render(main, { args }) {
 async function past(main, id) {
   main.append(h('p', { class: 'no-print' }, h('a', { href: '#/roll-call' }, '← Roll call')));
   try {
-    const { roll_call: call, people } = await api.get(`/roll-calls/${api.seg(id)}`);
+    const { roll_call: call, people, visitors } = await api.get(`/roll-calls/${api.seg(id)}`);
     const missing = people.filter((p) => p.accounted_at === null);
+    const visitorsMissing = visitors.filter((v) => v.accounted_at === null);
     main.append(
       heading(`${KINDS[call.kind]}, ${dateTime(call.started_at)}`, h('button', { type: 'button', class: 'no-print', onclick: () => window.print() }, 'Print')),
       h(
         'p',
         { class: 'roll-count' },
-        h('strong', {}, `${call.accounted} of ${call.people} accounted for`),
+        h('strong', {}, `${call.accounted} of ${students(call.people)}, ${call.visitors_accounted} of ${visitorsOf(call.visitors)} accounted for`),
         ` · started by ${call.started_by}`,
         call.ended_at ? `, ended ${dateTime(call.ended_at)} by ${call.ended_by}` : ', under way',
       ),
@@ -215,6 +268,29 @@ async function past(main, id) {
           ),
         ),
       ),
+      visitors.length
+        ? h(
+            'table',
+            { class: 'roll-record roll-visitors' },
+            h('caption', {}, visitorsMissing.length ? `Visitors: ${visitorsMissing.length} never ticked off: ${visitorsMissing.map((v) => v.name).join(', ')}` : 'Visitors: everyone was ticked off.'),
+            h('thead', {}, h('tr', {}, ['Visitor', 'Visiting', 'Badge', 'Signed in', 'At the assembly point'].map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'tbody',
+              {},
+              visitors.map((v) =>
+                h(
+                  'tr',
+                  { dataset: { visitor: v.visitor } },
+                  h('th', { scope: 'row' }, v.name, v.organisation ? h('span', { class: 'detail' }, ` ${v.organisation}`) : null, v.expected ? null : h('span', { class: 'tag' }, 'not expected')),
+                  h('td', {}, v.visiting),
+                  h('td', {}, v.badge),
+                  h('td', {}, dateTime(v.signed_in_at)),
+                  h('td', {}, v.accounted_at ? `${time(v.accounted_at)} (${v.accounted_by})` : h('strong', { class: 'missing' }, 'missing')),
+                ),
+              ),
+            ),
+          )
+        : null,
     );
   } catch (e) {
     main.append(heading('Roll call'), h('p', { class: 'error' }, `Could not load it: ${e.message}`));

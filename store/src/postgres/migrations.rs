@@ -344,6 +344,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_30,
     MIGRATION_31,
     MIGRATION_32,
+    MIGRATION_33,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -545,6 +546,19 @@ CREATE TABLE invitations (
     send_error TEXT
 );
 CREATE INDEX invitations_user ON invitations(user_id);
+";
+
+/// Schema 33 (SQLite's migration 33): visitors on the emergency roll call.
+const MIGRATION_33: &str = "
+CREATE TABLE roll_call_visitors (
+    roll_call_id TEXT NOT NULL REFERENCES roll_calls(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    expected BIGINT NOT NULL CHECK (expected IN (0, 1)),
+    accounted_at BIGINT,
+    accounted_by TEXT,
+    PRIMARY KEY (roll_call_id, visitor_id)
+);
+CREATE INDEX roll_call_visitors_visitor ON roll_call_visitors(visitor_id);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
