@@ -99,6 +99,8 @@ fn start_drill(tx: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<(Uuid, us
         accounted: 0,
         visitors: 0,
         visitors_accounted: 0,
+        staff: 0,
+        staff_accounted: 0,
     };
     roll_calls::start(tx, &call, &people)?;
     Ok((call.id, people.len()))

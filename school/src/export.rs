@@ -67,6 +67,22 @@ const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "staff",
+        about: "staff: personnel code, name, department, position, e-mail, phone, active",
+        sql: "SELECT id, code, name, department, position, email, phone, active, created_at
+            FROM staff ORDER BY name, id",
+        postgres: None,
+    },
+    Table {
+        name: "staff_log",
+        about: "staff's comings and goings: when, in or out, at reception (who signed them) or \
+            a door unit (its confidence)",
+        sql: "SELECT l.id, s.code, l.at, l.direction, l.source, l.device_id, l.confidence,
+                l.recorded_by
+            FROM staff_log l JOIN staff s ON s.id = l.staff_id ORDER BY l.at, l.id",
+        postgres: None,
+    },
+    Table {
         name: "class_members",
         about: "which students are in which class",
         sql: "SELECT m.class_id, c.name AS class_name, m.student_id, s.name AS student_name

@@ -53,6 +53,7 @@ pub mod roll_call;
 pub mod roster_import;
 pub mod session_rosters;
 pub mod settings;
+pub mod staff;
 pub mod strangers;
 pub mod subject_access;
 pub mod unit_settings;

@@ -119,6 +119,19 @@ pub fn schedule(site: &SiteId, r: &RetentionConfig, privacy: &PrivacyConfig) -> 
         who_can_see: "Staff signed in to the hub",
         held: "The hub's database",
     });
+    kept.push(Kept {
+        what: "Staff: personnel code, name, department, position, e-mail and phone, and each \
+               coming and going (signed at reception, or a door at a gate: its time and \
+               confidence)",
+        biometric: false,
+        why: "To know who is on site, for safety and in an evacuation",
+        how_long: format!(
+            "the member's details while they are on the Staff page; each coming and going {}",
+            days(r.staff_log_days)
+        ),
+        who_can_see: "Staff signed in to the hub (e-mail and phone: admins)",
+        held: "The hub's database and its backups",
+    });
     Schedule {
         school: site.as_str().to_owned(),
         unknown_faces: privacy.unknown_faces,
@@ -172,11 +185,14 @@ mod tests {
         );
         let review = &discarding.kept[1];
         assert!(review.how_long.starts_with("9 days after"), "{review:?}");
-        let register = &discarding.kept[discarding.kept.len() - 2];
+        let register = &discarding.kept[discarding.kept.len() - 3];
         assert_eq!(register.how_long, "3 years");
-        let visitors = discarding.kept.last().unwrap();
+        let visitors = &discarding.kept[discarding.kept.len() - 2];
         assert!(visitors.what.starts_with("Visitors") && !visitors.biometric);
         assert_eq!(visitors.how_long, "365 days");
+        let staff = discarding.kept.last().unwrap();
+        assert!(staff.what.starts_with("Staff") && !staff.biometric);
+        assert!(staff.how_long.ends_with("365 days"), "{staff:?}");
 
         privacy.unknown_faces = UnknownFaces::Keep;
         let keeping = schedule(&site, &retention, &privacy);

@@ -9,6 +9,7 @@
 //!   left every class, `leaver_days` after they left. What is left of a record (who, where,
 //!   when, the decision) goes after `record_days`.
 //! - **Visitors** signed in at reception are kept `visitor_days` after their visit began.
+//! - **Staff's comings and goings** are kept `staff_log_days`.
 //!
 //! Erasing a student (`rollcall_hub::http`, `DELETE /students/{id}`) deletes their faces at once:
 //! templates, enrolment photos, the records that are their face, held-back records naming
@@ -20,7 +21,9 @@ use rollcall_shared::UnixMillis;
 use crate::attendance::Rules;
 use crate::settings::RetentionConfig;
 use rollcall_store::records::Status;
-use rollcall_store::{Sql, StoreError, quarantine, records, register, school, strangers, visitors};
+use rollcall_store::{
+    Sql, StoreError, quarantine, records, register, school, staff, strangers, visitors,
+};
 
 const DAY_MS: i64 = 86_400_000;
 /// Who rejected a face nobody decided about in time, as the review records it.
@@ -43,6 +46,7 @@ pub struct Purged {
     pub register_sessions: usize,
     /// Visits signed in at reception, past their retention.
     pub visits: usize,
+    pub staff_entries: usize,
 }
 
 impl Purged {
@@ -81,5 +85,6 @@ pub fn run(
             + quarantine::purge(conn, days_ago(r.record_days))?,
         register_sessions: register::purge(conn, register_from)?,
         visits: visitors::purge(conn, days_ago(r.visitor_days))?,
+        staff_entries: staff::purge(conn, days_ago(r.staff_log_days))?,
     })
 }

@@ -54,6 +54,7 @@ pub mod school;
 pub mod sightings;
 pub mod signins;
 pub mod sql;
+pub mod staff;
 pub mod strangers;
 pub mod timetable;
 pub mod unit_settings;

@@ -23,8 +23,18 @@ const SELECT: &str = "SELECT id, kind, started_at, started_by, ended_at, ended_b
         AND p.accounted_at IS NOT NULL) AS accounted,
     (SELECT count(*) FROM roll_call_visitors v WHERE v.roll_call_id = r.id) AS visitors,
     (SELECT count(*) FROM roll_call_visitors v WHERE v.roll_call_id = r.id
-        AND v.accounted_at IS NOT NULL) AS visitors_accounted
+        AND v.accounted_at IS NOT NULL) AS visitors_accounted,
+    (SELECT count(*) FROM roll_call_staff m WHERE m.roll_call_id = r.id) AS staff,
+    (SELECT count(*) FROM roll_call_staff m WHERE m.roll_call_id = r.id
+        AND m.accounted_at IS NOT NULL) AS staff_accounted
     FROM roll_calls r";
+const INSERT_STAFF: &str = "INSERT INTO roll_call_staff (roll_call_id, staff_id, expected)
+    VALUES (?1, ?2, ?3) ON CONFLICT (roll_call_id, staff_id) DO NOTHING";
+const STAFF: &str = "SELECT s.id, s.name, s.code, s.department, l.expected, l.accounted_at,
+    l.accounted_by FROM roll_call_staff l JOIN staff s ON s.id = l.staff_id
+    WHERE l.roll_call_id = ?1 ORDER BY s.name, s.id";
+const ACCOUNT_STAFF: &str = "UPDATE roll_call_staff SET accounted_at = ?3, accounted_by = ?4
+    WHERE roll_call_id = ?1 AND staff_id = ?2";
 const INSERT_VISITOR: &str = "INSERT INTO roll_call_visitors (roll_call_id, visitor_id, expected)
     VALUES (?1, ?2, ?3) ON CONFLICT (roll_call_id, visitor_id) DO NOTHING";
 const VISITORS: &str = "SELECT v.id, v.name, v.organisation, v.visiting, v.badge, v.signed_in_at,
@@ -89,6 +99,24 @@ pub struct RollCall {
     pub visitors: u32,
     /// How many of them were ticked off.
     pub visitors_accounted: u32,
+    /// Staff on its list.
+    pub staff: u32,
+    /// How many of them were ticked off.
+    pub staff_accounted: u32,
+}
+
+/// A member of staff on a roll call's list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StaffListed {
+    pub staff: Uuid,
+    pub name: String,
+    pub code: String,
+    pub department: Option<String>,
+    /// Signed in (or seen coming in) when it started; `false`: ticked off though nothing said
+    /// they were in.
+    pub expected: bool,
+    pub accounted_at: Option<UnixMillis>,
+    pub accounted_by: Option<String>,
 }
 
 /// A visitor on a roll call's list (as the visitor log has them).
@@ -137,13 +165,17 @@ fn roll_call(r: &Row) -> ReadResult<RollCall> {
         started_by: r.get("started_by")?,
         ended_at: r.get("ended_at")?,
         ended_by: r.get("ended_by")?,
-        people: r.get::<i64>("people")?.clamp(0, i64::from(u32::MAX)) as u32,
-        accounted: r.get::<i64>("accounted")?.clamp(0, i64::from(u32::MAX)) as u32,
-        visitors: r.get::<i64>("visitors")?.clamp(0, i64::from(u32::MAX)) as u32,
-        visitors_accounted: r
-            .get::<i64>("visitors_accounted")?
-            .clamp(0, i64::from(u32::MAX)) as u32,
+        people: count(r, "people")?,
+        accounted: count(r, "accounted")?,
+        visitors: count(r, "visitors")?,
+        visitors_accounted: count(r, "visitors_accounted")?,
+        staff: count(r, "staff")?,
+        staff_accounted: count(r, "staff_accounted")?,
     })
+}
+
+fn count(r: &Row, column: &str) -> ReadResult<u32> {
+    Ok(r.get::<i64>(column)?.clamp(0, i64::from(u32::MAX)) as u32)
 }
 
 fn person(r: &Row) -> ReadResult<Person> {
@@ -250,6 +282,44 @@ pub fn visitors(sql: &dyn Sql, id: Uuid) -> Result<Vec<VisitorListed>, StoreErro
     readable(rows, "roll call's visitor")
 }
 
+/// Puts member of staff `member` on the list of roll call `id` (nothing if they are on it).
+pub fn add_staff(sql: &dyn Sql, id: Uuid, member: Uuid, expected: bool) -> Result<(), StoreError> {
+    let p = params![id.to_string(), member.to_string(), expected];
+    sql.execute(INSERT_STAFF, p)?;
+    Ok(())
+}
+
+/// Ticks `member` off (`at` and `by`), or back (`None`).
+pub fn account_staff(
+    sql: &dyn Sql,
+    id: Uuid,
+    member: Uuid,
+    ticked: Option<(UnixMillis, &str)>,
+) -> Result<(), StoreError> {
+    let (at, by) = ticked.unzip();
+    let p = params![id.to_string(), member.to_string(), at, by];
+    match sql.execute(ACCOUNT_STAFF, p)? {
+        0 => Err(StoreError::NotFound("member of staff on this roll call")),
+        _ => Ok(()),
+    }
+}
+
+/// The staff on roll call `id`'s list, by name.
+pub fn staff(sql: &dyn Sql, id: Uuid) -> Result<Vec<StaffListed>, StoreError> {
+    let rows = sql.query_map(STAFF, params![id.to_string()], |r| {
+        Ok(StaffListed {
+            staff: id_col(r, "id")?,
+            name: r.get("name")?,
+            code: r.get("code")?,
+            department: r.get("department")?,
+            expected: r.get("expected")?,
+            accounted_at: r.get("accounted_at")?,
+            accounted_by: r.get("accounted_by")?,
+        })
+    })?;
+    readable(rows, "roll call's member of staff")
+}
+
 /// Ends roll call `id`; `false` when it had ended already.
 pub fn end(sql: &dyn Sql, id: Uuid, at: UnixMillis, by: &str) -> Result<bool, StoreError> {
     Ok(sql.execute(END, params![id.to_string(), at, by])? == 1)
@@ -332,6 +402,8 @@ mod tests {
                 accounted: 0,
                 visitors: 0,
                 visitors_accounted: 0,
+                staff: 0,
+                staff_accounted: 0,
             };
             let (ada, bo) = (someone("Ada", true), someone("Bo", true));
             write(db, |sql| start(sql, &call, &[ada.clone(), bo.clone()])).unwrap();
@@ -379,6 +451,8 @@ mod tests {
                 accounted: 0,
                 visitors: 0,
                 visitors_accounted: 0,
+                staff: 0,
+                staff_accounted: 0,
             };
             write(db, |sql| start(sql, &call, &[])).unwrap();
             let visit = |name: &str, badge: &str| crate::visitors::Visitor {

@@ -119,6 +119,8 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
                 accounted: 0,
                 visitors: 0,
                 visitors_accounted: 0,
+                staff: 0,
+                staff_accounted: 0,
             };
             roll_calls::start(tx, &call, &people)?;
             for v in &visitors {

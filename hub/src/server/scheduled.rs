@@ -116,6 +116,7 @@ pub(super) async fn retention(
                     records = p.records,
                     register_sessions = p.register_sessions,
                     visits = p.visits,
+                    staff_entries = p.staff_entries,
                     "retention applied"
                 );
                 if p.leavers_templates > 0 {

@@ -21,6 +21,8 @@ pub struct RetentionConfig {
     pub register_years: u32,
     /// Days a visit signed in at reception is kept after it began (once the visitor left).
     pub visitor_days: u32,
+    /// Days an entry of the staff log (a coming or going) is kept.
+    pub staff_log_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -32,6 +34,7 @@ impl Default for RetentionConfig {
             leaver_days: 30,
             register_years: 6,
             visitor_days: 365,
+            staff_log_days: 365,
         }
     }
 }
@@ -45,6 +48,9 @@ impl RetentionConfig {
         }
         if !(1..=3660).contains(&self.visitor_days) {
             return invalid("retention.visitor_days must be 1 to 3660");
+        }
+        if !(1..=3660).contains(&self.staff_log_days) {
+            return invalid("retention.staff_log_days must be 1 to 3660");
         }
         Ok(())
     }

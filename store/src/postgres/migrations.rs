@@ -345,6 +345,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_31,
     MIGRATION_32,
     MIGRATION_33,
+    MIGRATION_34,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -559,6 +560,43 @@ CREATE TABLE roll_call_visitors (
     PRIMARY KEY (roll_call_id, visitor_id)
 );
 CREATE INDEX roll_call_visitors_visitor ON roll_call_visitors(visitor_id);
+";
+
+/// Schema 34 (SQLite's migration 34): staff, their comings and goings, staff on the roll call.
+const MIGRATION_34: &str = "
+CREATE TABLE staff (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 32),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    department TEXT CHECK (length(department) BETWEEN 1 AND 200),
+    position TEXT CHECK (length(position) BETWEEN 1 AND 200),
+    email TEXT CHECK (length(email) BETWEEN 3 AND 254),
+    phone TEXT CHECK (length(phone) BETWEEN 1 AND 32),
+    active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE staff_log (
+    id TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+    at BIGINT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    source TEXT NOT NULL CHECK (source IN ('reception', 'door')),
+    device_id TEXT,
+    confidence DOUBLE PRECISION CHECK (confidence BETWEEN 0 AND 1),
+    recorded_by TEXT,
+    CHECK ((source = 'door') = (device_id IS NOT NULL))
+);
+CREATE INDEX staff_log_staff ON staff_log(staff_id, at);
+CREATE INDEX staff_log_at ON staff_log(at);
+CREATE TABLE roll_call_staff (
+    roll_call_id TEXT NOT NULL REFERENCES roll_calls(id) ON DELETE CASCADE,
+    staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+    expected BIGINT NOT NULL CHECK (expected IN (0, 1)),
+    accounted_at BIGINT,
+    accounted_by TEXT,
+    PRIMARY KEY (roll_call_id, staff_id)
+);
+CREATE INDEX roll_call_staff_member ON roll_call_staff(staff_id);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
