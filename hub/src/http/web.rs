@@ -78,6 +78,9 @@ const ASSETS: &[Asset] = &[
     asset!("/js/analytics.js", JS),
     asset!("/js/api_docs.js", JS),
     asset!("/js/operations.js", JS),
+    asset!("/js/invitations.js", JS),
+    asset!("/js/mine.js", JS),
+    asset!("/js/welcome.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

@@ -46,6 +46,7 @@ mod browser_roll_call;
 mod browser_roster;
 mod browser_school_signin;
 mod browser_strangers;
+mod browser_student_accounts;
 mod browser_students;
 mod browser_timetable;
 mod browser_users;

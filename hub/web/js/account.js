@@ -8,7 +8,7 @@ import { announce, failed, field, h, heading } from './ui.js';
 
 export async function render(main, { me }) {
   const account = await api.get('/account');
-  main.append(heading('My account'), choices(account, me), password(me));
+  main.append(heading('My account'), choices(account, me), passwordCard(me));
 }
 
 /** E-mail, digest and default class: one form, saved together. */
@@ -62,7 +62,8 @@ function choices({ user, classes, school_digest_at: schoolAt }, me) {
   );
 }
 
-function password(me) {
+/** The user's own password, changed by giving the current one (a student's page has it too). */
+export function passwordCard(me) {
   const old = h('input', { name: 'old_password', type: 'password', required: true, autocomplete: 'current-password' });
   const fresh = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
   const again = h('input', { name: 'again', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });

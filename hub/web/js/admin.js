@@ -1,7 +1,10 @@
-// Admin: user accounts (with their e-mail addresses and a test message), classes (teacher and members), the weekly timetable,
-// and importing the roster from the school information system (checked first, then imported).
+// Admin: user accounts (with their e-mail addresses and a test message, and invitations to
+// choose a password: invitations.js), classes (teacher and members, whose students can be
+// invited together), the weekly timetable, and importing the roster from the school
+// information system (checked first, then imported).
 
 import * as api from './api.js';
+import { classInvite, invitationList, inviteForm, issued } from './invitations.js';
 import { announce, confirm, download, failed, field, fill, h, heading, longDate, select } from './ui.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -13,21 +16,42 @@ export async function render(main) {
   const timetable = h('section', { class: 'card wide', 'aria-labelledby': 'timetable-title' });
   const roster = rosterImport(() => load());
   main.append(heading('Admin'), h('div', { class: 'admin-cols' }, users, classes, timetable, roster, exportCard()));
-  const state = { users: [], classes: [], students: [], slots: [], editing: null, school: null };
+  // `issued`: the last invitation made here, its link shown under its user's name.
+  const state = { users: [], classes: [], students: [], slots: [], invitations: [], issued: null, editing: null, school: null };
 
   async function load() {
     let methods;
-    [state.users, state.classes, state.students, state.slots, methods] = await Promise.all([
-      api.get('/users'),
+    [state.classes, state.students, state.slots, methods] = await Promise.all([
       api.get('/classes'),
       api.get('/students'),
       api.get('/timetable'),
       api.methods(),
+      fetchUsers(),
     ]);
     state.school = methods.school_account;
     fill(users, ...usersPart());
     fill(classes, ...classesPart());
     fill(timetable, ...timetablePart());
+  }
+
+  async function fetchUsers() {
+    [state.users, state.invitations] = await Promise.all([api.get('/users'), api.get('/invitations')]);
+  }
+
+  /** The users and the invitations alone (a class's students were invited: the classes stay open). */
+  async function loadUsers() {
+    await fetchUsers();
+    fill(users, ...usersPart());
+  }
+
+  /** Makes an invitation (POST `path`); its link is shown under the user's name. */
+  async function invite(path, body) {
+    state.issued = null;
+    await run('Invitation made: its link is under their name.', async () => {
+      state.issued = await api.post(path, body);
+    });
+    const link = users.querySelector('.issued input');
+    if (link) link.focus();
   }
 
   async function run(what, action) {
@@ -58,6 +82,7 @@ export async function render(main) {
     return [
       h('h2', { id: 'users-title' }, 'Users'),
       h('ul', { class: 'plain users' }, state.users.map(userRow)),
+      invitationList(state.invitations),
       h('p', {},
         h('button', { type: 'button', class: 'email-test', onclick: testEmail }, 'Send me a test e-mail'),
         ' Checks the mail relay the daily digest goes through, with your own address.',
@@ -85,6 +110,7 @@ export async function render(main) {
           : field('First password', password, 'At least 12 characters, not a common password. They can sign in with it at once.'),
         h('button', { type: 'submit', class: 'primary' }, 'Add user'),
       ),
+      inviteForm((body) => invite('/invitations', body)),
     ];
   }
 
@@ -92,13 +118,14 @@ export async function render(main) {
   function userRow(u) {
     const path = `/users/${api.seg(u.id)}`;
     const name = h('input', { name: 'display_name', value: u.display_name, required: true, autocomplete: 'off', 'aria-label': `Full name of ${u.username}` });
-    const role = select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
-    role.setAttribute('aria-label', `Role of ${u.username}`);
+    // A student's account stays one: its role is not offered.
+    const role = u.role === 'student' ? null : select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
+    if (role) role.setAttribute('aria-label', `Role of ${u.username}`);
     const email = h('input', { name: 'email', type: 'email', value: u.email || '', placeholder: 'e-mail', autocomplete: 'off', autocapitalize: 'none', 'aria-label': `E-mail of ${u.username}` });
     const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: 12, 'aria-label': `New password for ${u.username}` });
     const save = (e) => {
       e.preventDefault();
-      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role.value, email: email.value.trim() || null }));
+      run(`Saved ${u.username}.`, () => api.patch(path, { display_name: name.value.trim(), role: role ? role.value : undefined, email: email.value.trim() || null }));
     };
     const toggle = () =>
       run(`${u.disabled ? 'Enabled' : 'Disabled'} ${u.username}.`, () => api.patch(path, { disabled: !u.disabled }));
@@ -119,8 +146,10 @@ export async function render(main) {
         h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
         password,
         h('button', { type: 'button', class: 'reset', onclick: reset }, 'Reset password'),
+        h('button', { type: 'button', class: 'invite-again', onclick: () => invite(`${path}/invitation`, {}) }, 'Invite again'),
         h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete'),
       ),
+      state.issued && state.issued.invitation.user_id === u.id ? issued(state.issued) : null,
     );
   }
 
@@ -156,9 +185,10 @@ export async function render(main) {
     const pick = select('student', [['', 'Choose a student'], ...state.students.map((s) => [s.id, s.name])], '');
     const details = h(
       'details',
-      {},
+      { dataset: { class: c.id } },
       h('summary', {}, `${c.name}${c.code ? ` (${c.code})` : ''} — ${teacherName}`),
       list,
+      classInvite(c, loadUsers),
       h(
         'form',
         {
@@ -424,8 +454,9 @@ function exportCard() {
   );
 }
 
-/** What the user receives by e-mail, as they chose it on My account. */
+/** What the user receives by e-mail, as they chose it on My account (a student, nothing). */
 function receives(u) {
+  if (u.role === 'student') return 'Sees their own attendance only.';
   if (!u.email) return 'No e-mail address: no digest.';
   if (!u.digest) return 'Digest turned off by them.';
   return `Daily digest at ${u.digest_at || 'the school’s time'}.`;

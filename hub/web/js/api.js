@@ -70,6 +70,21 @@ export async function handOff(refreshToken) {
   save(body);
 }
 
+/**
+ * POSTs to one of the open routes an invitation's link uses, with no token: the Welcome page
+ * works signed out, or in a tab signed in as someone else.
+ */
+export async function postOpen(path, body) {
+  const response = await fetch(BASE + path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, answer);
+  return answer;
+}
+
 /** Forgets the tokens here; with `end`, also ends the sign-in at the hub (the Sign out button). */
 export function signOut({ end = false } = {}) {
   if (end && tokens) {

@@ -1,6 +1,7 @@
 // The single page: sign-in, the navigation bar, and the pages behind "#/name/argument".
 // Each page module exports render(main, context) and may return a function that stops its
-// polling when the user leaves it.
+// polling when the user leaves it. A student's account sees its own page only, whatever the
+// address says, and the public pages.
 
 import * as api from './api.js';
 import { announce, forgetImages, poll, setTimeZone } from './ui.js';
@@ -24,11 +25,15 @@ import * as reception from './reception.js';
 import * as analytics from './analytics.js';
 import * as apiDocs from './api_docs.js';
 import * as operations from './operations.js';
+import * as mine from './mine.js';
+import * as welcome from './welcome.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, analytics };
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, analytics, mine };
 const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations'];
 // Pages anyone may read, signed in or not.
-const PUBLIC = { privacy, api: apiDocs };
+const PUBLIC = { privacy, api: apiDocs, welcome };
+// Public pages shown as they are even in a tab signed in as someone else: an invitation's link.
+const ANYONE = ['welcome'];
 const COUNT_EVERY_MS = 5000;
 
 let me = null;
@@ -55,7 +60,20 @@ function showChrome(user) {
   document.getElementById('top').hidden = !user;
   if (!user) return;
   document.getElementById('who').textContent = `${user.username} (${user.role})`;
-  for (const li of document.querySelectorAll('[data-admin]')) li.hidden = user.role !== 'admin';
+  for (const li of document.querySelectorAll('#nav li')) li.hidden = !forRole(li, user.role);
+}
+
+/** Whether the navigation item `li` is for `role`: a student has their own page only. */
+function forRole(li, role) {
+  if (role === 'student') return 'student' in li.dataset;
+  return !('student' in li.dataset) && (role === 'admin' || !('admin' in li.dataset));
+}
+
+/** The page `wanted` as `user` may see it: a student only theirs (or a public page), staff never it. */
+function pageFor(user, wanted) {
+  if (user.role === 'student') return PUBLIC[wanted] ? wanted : 'mine';
+  if (!PAGES[wanted] || wanted === 'mine') return 'review';
+  return ADMIN_ONLY.includes(wanted) && user.role !== 'admin' ? 'review' : wanted;
 }
 
 function currentRoute() {
@@ -71,11 +89,11 @@ async function route() {
   const main = document.getElementById('main');
   if (currentRoute().name === 'oidc') return backFromSchoolSignIn(main);
   const open = PUBLIC[currentRoute().name];
-  if (open && !api.signedIn()) {
+  if (open && (!api.signedIn() || ANYONE.includes(currentRoute().name))) {
     showChrome(null);
     main.replaceChildren();
     main.dataset.page = currentRoute().name;
-    leave = (await open.render(main, {})) || null;
+    leave = (await open.render(main, { args: currentRoute().args })) || null;
     return;
   }
   if (!api.signedIn()) {
@@ -95,9 +113,11 @@ async function route() {
     return;
   }
   showChrome(user);
-  startCounting();
-  let { name, args } = currentRoute();
-  if (!PAGES[name] || (ADMIN_ONLY.includes(name) && user.role !== 'admin')) name = 'review';
+  // A student's account may not read the review queue.
+  if (user.role === 'student') stopCounting();
+  else startCounting();
+  const { args } = currentRoute();
+  const name = pageFor(user, currentRoute().name);
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -3,7 +3,8 @@
 // door first saw them, every amendment (who, in what role, when, why) and the face crops the
 // register entry was written from, while the hub still keeps them (a crop that is gone is
 // simply not shown); and each day the student came in or left through a door facing in or out.
-// Teachers see the sessions of their own classes only, as the API decides.
+// Teachers see the sessions of their own classes only, as the API decides. A student's own
+// page (mine.js) shows the same view of their history, without the crops.
 
 import * as api from './api.js';
 import { dateTime, face, failed, field, fill, h, heading, longDate, MARKS, time } from './ui.js';
@@ -19,6 +20,19 @@ export async function render(main, { args }) {
     return;
   }
   const id = args[0];
+  const title = heading('Attendance history');
+  const view = historyView(`/reports/students/${api.seg(id)}/history`, {
+    shown: (hist) => fill(title.querySelector('h1'), `${hist.student.name}: attendance`),
+  });
+  main.append(h('p', {}, h('a', { href: '#/students/' + encodeURIComponent(id) }, '← Student')), title, view.range, view.body);
+  await view.load();
+}
+
+/**
+ * A range of dates and the history under it, from `path` (a student's history as staff read
+ * it, or a student's own); `faces: false` leaves the crops out, `shown` hears of each answer.
+ */
+export function historyView(path, { faces = true, shown = () => {} } = {}) {
   const from = h('input', { type: 'date', name: 'from' });
   const to = h('input', { type: 'date', name: 'to' });
   const body = h('div', { id: 'history', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
@@ -29,25 +43,23 @@ export async function render(main, { args }) {
     field('To', to, 'At most a year apart'),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show')),
   );
-  const title = heading('Attendance history');
-  main.append(h('p', {}, h('a', { href: '#/students/' + encodeURIComponent(id) }, '← Student')), title, range, body);
 
   async function load() {
     const query = new URLSearchParams();
     if (from.value) query.set('from', from.value);
     if (to.value) query.set('to', to.value);
     try {
-      const hist = await api.get(`/reports/students/${api.seg(id)}/history?${query}`);
-      fill(title.querySelector('h1'), `${hist.student.name}: attendance`);
+      const hist = await api.get(`${path}?${query}`);
+      shown(hist);
       from.value = hist.from;
       to.value = hist.to;
-      fill(body, summary(hist), comings(hist), sessions(hist));
+      fill(body, summary(hist), comings(hist), sessions(hist, faces));
     } catch (e) {
       fill(body, h('p', { class: 'error' }, `Could not load the history: ${e.message}`));
       failed('Could not load the history', e);
     }
   }
-  await load();
+  return { range, body, load };
 }
 
 function counts(c) {
@@ -88,7 +100,7 @@ function comings(hist) {
   );
 }
 
-function sessions(hist) {
+function sessions(hist, faces) {
   if (!hist.sessions.length) return h('p', { class: 'empty' }, 'No lessons in this range.');
   return h(
     'section',
@@ -101,14 +113,14 @@ function sessions(hist) {
         'table',
         { class: 'history' },
         h('caption', { class: 'visually-hidden' }, `Lessons of ${hist.student.name}`),
-        h('thead', {}, h('tr', {}, ['Date', 'Lesson', 'Mark', 'How', 'First seen', 'Amendments', 'Faces'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, hist.sessions.map((row) => sessionRow(hist.student.name, row))),
+        h('thead', {}, h('tr', {}, ['Date', 'Lesson', 'Mark', 'How', 'First seen', 'Amendments', faces && 'Faces'].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, hist.sessions.map((row) => sessionRow(hist.student.name, row, faces))),
       ),
     ),
   );
 }
 
-function sessionRow(name, row) {
+function sessionRow(name, row, faces) {
   const s = row.session;
   const key = row.mark || 'unseen';
   const label = row.mark ? LABELS[row.mark] : 'Not yet';
@@ -121,7 +133,7 @@ function sessionRow(name, row) {
     h('td', {}, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
     h('td', {}, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
     h('td', {}, amendments(row)),
-    h('td', {}, evidence(name, s, row.evidence || [])),
+    faces ? h('td', {}, evidence(name, s, row.evidence || [])) : null,
   );
 }
 

@@ -1,9 +1,11 @@
 // What the school says of a student beyond their name: school reference, year group, form,
 // date of birth, and whether they are active. An inactive student stays on the roll with their
 // classes and history, but is not expected at lessons and is in no door unit's gallery. Admins
-// change them here (PATCH /students/{id}, audited); the roster import fills them too.
+// change them here (PATCH /students/{id}, audited); the roster import fills them too. Admins
+// also invite the student to an account of their own from here (invitations.js).
 
 import * as api from './api.js';
+import { studentInvite } from './invitations.js';
 import { announce, failed, field, h } from './ui.js';
 
 /** "Year 8 · 8C": a student's year group and form, for lists. */
@@ -31,7 +33,7 @@ export function detailsCard(s, me, reload) {
     'phone' in s ? row('Phone', s.phone) : null,
   );
   const card = h('section', { class: 'card', 'aria-labelledby': 'details-title' }, h('h2', { id: 'details-title' }, 'Details'), shown);
-  if (me.role === 'admin') card.append(editForm(s, reload));
+  if (me.role === 'admin') card.append(editForm(s, reload), studentInvite(s));
   return card;
 }
 
