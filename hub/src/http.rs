@@ -42,6 +42,7 @@ mod router;
 pub(crate) mod school_reports;
 mod schools;
 mod sessions;
+mod staff;
 mod strangers;
 mod students;
 mod timetable;

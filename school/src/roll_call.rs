@@ -8,8 +8,9 @@
 //!    a closed entry counted present or late) whom no door has seen leave since;
 //! 3. by name, the class of the lesson they are in now (else their first class), and the room
 //!    a door last saw them in (else that lesson's room);
-//! 4. and, in a group of their own, every visitor signed in at reception and not out
-//!    ([`visitors_on_site`]), whatever day they came.
+//! 4. and, in groups of their own, every visitor signed in at reception and not out
+//!    ([`visitors_on_site`]), and every member of staff the log has in ([`staff_on_site`]),
+//!    whatever day they came.
 //!
 //! [`expected`] is pure; [`load`] reads its inputs in a handful of bulk queries, so the list of
 //! a school of 2,000 takes milliseconds (`cargo bench -p rollcall-school --bench roll_call`).
@@ -22,7 +23,7 @@ use crate::attendance::{self, Rules};
 use crate::on_site::{Whereabouts, whereabouts};
 use crate::review::ACCEPTED;
 use crate::session_rosters::calendar;
-use rollcall_store::roll_calls::{self, Person, VisitorListed};
+use rollcall_store::roll_calls::{self, Person, StaffListed, VisitorListed};
 use rollcall_store::{Sql, StoreError, school, sightings, timetable, visitors};
 
 /// The class a student without one is listed under.
@@ -165,6 +166,26 @@ pub fn load(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Loaded, St
         memberships: roll_calls::memberships(conn)?,
         running,
     })
+}
+
+/// The staff a roll call started now would list: those the log has in, by name.
+pub fn staff_on_site(conn: &dyn Sql) -> Result<Vec<StaffListed>, StoreError> {
+    let members = rollcall_store::staff::list(conn)?;
+    Ok(crate::staff::on_site(conn)?
+        .into_iter()
+        .map(|e| StaffListed {
+            staff: e.staff,
+            department: members
+                .iter()
+                .find(|m| m.id == e.staff)
+                .and_then(|m| m.department.clone()),
+            name: e.name,
+            code: e.code,
+            expected: true,
+            accounted_at: None,
+            accounted_by: None,
+        })
+        .collect())
 }
 
 /// The visitors a roll call started now would list: those signed in and not out, by name as

@@ -1,6 +1,7 @@
 //! `GET /on-site`: who is on site now: students (`rollcall_school::on_site`), from the accepted
-//! records of the school's day so far, and visitors signed in at reception and not out. Every signed-in user may read it, teachers included: in an evacuation
-//! any member of staff may be the one holding the list.
+//! records of the school's day so far; visitors signed in at reception and not out; and staff
+//! whose log has them in. Each group has its own count. Every signed-in member of staff may read
+//! it, teachers included: in an evacuation any of them may be the one holding the list.
 
 use rollcall_shared::UnixMillis;
 use serde_json::{Value, json};
@@ -46,6 +47,8 @@ fn answer(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiEr
     let here = students.iter().filter(|s| s["on_site"] == true).count();
     // A visitor still signed in from an earlier day is shown, not dropped.
     let visitors = visitors::on_site(conn)?;
+    // So is a member of staff who never signed out.
+    let staff = rollcall_school::staff::on_site(conn)?;
     Ok(json!({
         "day": day,
         "now": now,
@@ -54,5 +57,7 @@ fn answer(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiEr
         "students": students,
         "visitors_on_site": visitors.len(),
         "visitors": visitors,
+        "staff_on_site": staff.len(),
+        "staff": staff,
     }))
 }

@@ -11,6 +11,7 @@
 //!   expected. 409 once it has ended.
 //! - `PUT /roll-calls/{id}/visitors/{visitor}` (`here`): the same for a visitor signed in at
 //!   reception (listed in their own group, `visitors`, with their own counts).
+//! - `PUT /roll-calls/{id}/staff/{member}` (`here`): the same for a member of staff (`staff`).
 //! - `POST /roll-calls/{id}/end`: ends it, with its counts. Audited.
 //! - `GET /roll-calls?limit=` and `GET /roll-calls/{id}`: the record of past drills.
 
@@ -56,16 +57,18 @@ fn live(
     now: UnixMillis,
     find: Option<String>,
 ) -> Result<Value, ApiError> {
-    let (current, people, visitors) = match roll_calls::current(conn)? {
+    let (current, people, visitors, staff) = match roll_calls::current(conn)? {
         Some(call) => {
             let people = roll_calls::people(conn, call.id)?;
             let visitors = roll_calls::visitors(conn, call.id)?;
-            (Some(call), people, visitors)
+            let staff = roll_calls::staff(conn, call.id)?;
+            (Some(call), people, visitors, staff)
         }
         None => (
             None,
             expected(&roll_call::load(conn, rules, now)?.inputs()),
             roll_call::visitors_on_site(conn)?,
+            roll_call::staff_on_site(conn)?,
         ),
     };
     let found: Vec<Value> = match find {
@@ -83,6 +86,7 @@ fn live(
         "roll_call": current,
         "people": people,
         "visitors": visitors,
+        "staff": staff,
         "found": found,
     }))
 }
@@ -108,6 +112,7 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             }
             let people = expected(&roll_call::load(tx, &rules, now)?.inputs());
             let visitors = roll_call::visitors_on_site(tx)?;
+            let staff = roll_call::staff_on_site(tx)?;
             let call = RollCall {
                 id: Uuid::now_v7(),
                 kind: body.kind,
@@ -126,6 +131,9 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             for v in &visitors {
                 roll_calls::add_visitor(tx, call.id, v.visitor, true)?;
             }
+            for m in &staff {
+                roll_calls::add_staff(tx, call.id, m.staff, true)?;
+            }
             let change = Change {
                 actor: &actor,
                 action: "roll_call.start",
@@ -135,11 +143,12 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
                     "kind": call.kind,
                     "expected": people.len(),
                     "visitors": visitors.len(),
+                    "staff": staff.len(),
                 })),
                 at: now,
             };
             audit::log(tx, change)?;
-            Ok::<_, ApiError>(listed(tx, call.id)?)
+            listed(tx, call.id)
         })
         .await?;
     Reply::created(started)
@@ -212,6 +221,34 @@ pub async fn tick_visitor(hub: &Hub, req: &Request, who: &Principal) -> Result<R
     Reply::ok(listed)
 }
 
+/// `PUT /roll-calls/{id}/staff/{member}`.
+pub async fn tick_staff(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("id", "roll call")?;
+    let member: Uuid = req.id("member", "member of staff")?;
+    let body: Tick = req.json()?;
+    let (now, actor) = (hub.now(), who.actor());
+    let listed = hub
+        .write(move |tx| {
+            let call = roll_calls::get(tx, id)?;
+            if call.ended_at.is_some() {
+                return Err(ApiError::Conflict("this roll call has ended".into()));
+            }
+            if body.here {
+                // One nobody had signed in: on the list, not expected.
+                rollcall_store::staff::get(tx, member)?;
+                roll_calls::add_staff(tx, id, member, false)?;
+            }
+            let ticked = body.here.then_some((now, actor.as_str()));
+            roll_calls::account_staff(tx, id, member, ticked)?;
+            let listed = roll_calls::staff(tx, id)?
+                .into_iter()
+                .find(|m| m.staff == member);
+            Ok::<_, ApiError>(listed)
+        })
+        .await?;
+    Reply::ok(listed)
+}
+
 /// `POST /roll-calls/{id}/end`.
 pub async fn end(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let id: Uuid = req.id("id", "roll call")?;
@@ -235,6 +272,8 @@ pub async fn end(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Api
                     "accounted": call.accounted,
                     "visitors": call.visitors,
                     "visitors_accounted": call.visitors_accounted,
+                    "staff": call.staff,
+                    "staff_accounted": call.staff_accounted,
                 })),
                 at: now,
             };
@@ -263,6 +302,7 @@ fn listed(conn: &dyn Sql, id: Uuid) -> Result<Value, ApiError> {
         "roll_call": roll_calls::get(conn, id)?,
         "people": roll_calls::people(conn, id)?,
         "visitors": roll_calls::visitors(conn, id)?,
+        "staff": roll_calls::staff(conn, id)?,
     }))
 }
 

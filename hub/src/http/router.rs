@@ -18,8 +18,8 @@ use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
     digest, district, enrolment, faces, health, history, invitations, me, oidc, on_site,
     operations, privacy, provision, quarantine, records, register, reports, review, roll_call,
-    roster, school_reports, sessions, strangers, students, timetable, today, unit_settings, users,
-    visitors,
+    roster, school_reports, sessions, staff, strangers, students, timetable, today, unit_settings,
+    users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -339,6 +339,14 @@ pub const ROUTES: &[Route] = &[
         user!(visitors::sign_out_visit),
     ),
     route(GET, "/on-site", user!(on_site::on_site)),
+    route(GET, "/staff", user!(staff::list)),
+    route(POST, "/staff", admin!(staff::create)),
+    route(POST, "/staff/import", admin!(staff::import)),
+    route(POST, "/staff/sign-in", user!(staff::sign_in)),
+    route(POST, "/staff/sign-out", user!(staff::sign_out)),
+    route(GET, "/staff/log", user!(staff::log)),
+    route(PUT, "/staff/{id}", admin!(staff::update)),
+    route(DELETE, "/staff/{id}", admin!(staff::delete)),
     route(GET, "/roll-call", user!(roll_call::now)),
     route(GET, "/roll-calls", user!(roll_call::list)),
     route(POST, "/roll-calls", user!(roll_call::start)),
@@ -352,6 +360,11 @@ pub const ROUTES: &[Route] = &[
         PUT,
         "/roll-calls/{id}/visitors/{visitor}",
         user!(roll_call::tick_visitor),
+    ),
+    route(
+        PUT,
+        "/roll-calls/{id}/staff/{member}",
+        user!(roll_call::tick_staff),
     ),
     route(POST, "/roll-calls/{id}/end", user!(roll_call::end)),
     route(GET, "/sessions", user!(sessions::of_day)),
