@@ -81,6 +81,7 @@ mod roll_call;
 mod roster_import;
 mod school_reports;
 mod schools;
+mod staff;
 mod strangers;
 mod student_accounts;
 mod student_history;

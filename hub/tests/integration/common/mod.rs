@@ -649,6 +649,30 @@ impl Api {
         }
     }
 
+    /// POSTs `body` as it is (a CSV file), with `content_type`.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     /// GETs raw bytes (thumbnails), with their status and content type.
     pub async fn bytes(&self, path: &str) -> (StatusCode, Option<String>, Vec<u8>) {
         let mut req = self.client.get(format!("{}{path}", self.base));
