@@ -1,6 +1,6 @@
 //! The roll call page in a real headless Chromium against a real hub, on a phone: a teacher
-//! sees who is on site (a visitor signed in at reception in a group of their own), starts a
-//! fire drill, ticks a student and the visitor off; a colleague's tick from
+//! sees who is on site (a member of staff and a visitor signed in at reception, each in a group
+//! of their own), starts a fire drill, ticks a student, the member of staff and the visitor off; a colleague's tick from
 //! another phone appears within seconds; "missing only" empties; the drill is ended and read
 //! back as its record; axe-core's WCAG rules on each state, and no sideways scrolling.
 
@@ -39,6 +39,18 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
     let visit = json!({"name": "Vera Visitor", "organisation": "County IT", "visiting": "Tess"});
     let vera = s.teacher.created("/visitors", visit).await;
     let vera = vera["id"].as_str().unwrap();
+    let sam = admin
+        .created(
+            "/staff",
+            json!({"personnel_code": "S1", "name": "Sam Staff"}),
+        )
+        .await;
+    let sam = sam["id"].as_str().unwrap();
+    let (status, _) = s
+        .teacher
+        .post("/staff/sign-in", json!({"code": "S1"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
 
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
@@ -53,6 +65,7 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
         before.contains("1 visitor signed in at reception"),
         "{before}"
     );
+    assert!(before.contains("1 staff signed in"), "{before}");
     assert!(before.contains("Ada") && before.contains("Bo"), "{before}");
     b.visible(&format!(
         ".roll-group[data-group='Visitors'] li[data-visitor='{vera}']"
@@ -71,6 +84,9 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
     b.click(&format!("li[data-visitor='{vera}'] input[type=checkbox]"))
         .await;
     b.said("Vera Visitor is here.").await;
+    b.click(&format!("li[data-staff='{sam}'] input[type=checkbox]"))
+        .await;
+    b.said("Sam Staff is here.").await;
     let visitor = "return document.querySelector('.roll-visitor-count').textContent.includes('1 of 1 visitor');";
     b.wait("Vera counted", visitor, vec![]).await;
     b.click(&format!("li[data-student='{ada}'] input[type=checkbox]"))
@@ -107,7 +123,7 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
 
     b.click(".roll-banner button.danger").await;
     b.click("#confirm-ok").await;
-    b.said("Roll call ended: 2 of 2 students and 1 of 1 visitor accounted for")
+    b.said("Roll call ended: 2 of 2 students, 1 of 1 staff and 1 of 1 visitor accounted for")
         .await;
     b.click(&format!("a[href='#/roll-call/{id}']")).await;
     b.visible("table.roll-record").await;
@@ -115,6 +131,7 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
     assert!(
         record.contains("Everyone was ticked off")
             && record.contains("Visitors: everyone was ticked off")
+            && record.contains("Staff: everyone was ticked off")
             && record.contains("user:tess"),
         "{record}"
     );

@@ -1,7 +1,7 @@
 // Roll call (#/roll-call, every signed-in user): for a fire drill or an evacuation. Before
 // one starts, who would be on it now: everyone on site by today's records or today's register,
-// by the lesson they are in, and the visitors signed in at reception, in a group of their own
-// with their own count. Start a drill (or an emergency) and the list is fixed; tick each
+// by the lesson they are in; the staff signed in and the visitors signed in at reception, each
+// in a group of their own with their own count. Start a drill (or an emergency) and the list is fixed; tick each
 // student off on a phone as they reach the assembly point (every phone sees the others' ticks
 // within seconds), add someone nobody expected, show only the missing, group by class or by
 // room, print it, and end it. Past roll calls stay as the record of each drill
@@ -14,6 +14,7 @@ const REFRESH_MS = 3000;
 const KINDS = { drill: 'Fire drill', emergency: 'Emergency' };
 const students = (k) => `${k} ${k === 1 ? 'student' : 'students'}`;
 const visitorsOf = (k) => `${k} ${k === 1 ? 'visitor' : 'visitors'}`;
+const staffOf = (k) => `${k} staff`;
 
 export async function render(main, { args }) {
   if (args[0]) return past(main, args[0]);
@@ -45,13 +46,16 @@ export async function render(main, { args }) {
     const call = state.roll_call;
     const people = state.people;
     const visitors = state.visitors;
+    const staff = state.staff;
     const accounted = people.filter((p) => p.accounted_at !== null).length;
     const visitorsHere = visitors.filter((v) => v.accounted_at !== null).length;
+    const staffHere = staff.filter((m) => m.accounted_at !== null).length;
     if (call) {
       fill(
         banner,
         h('p', { class: 'roll-under-way' }, `${KINDS[call.kind]} under way since ${time(call.started_at)} (${call.started_by})`),
         h('p', { class: 'roll-count' }, h('strong', {}, `${accounted} of ${students(people.length)} accounted for`), ` · ${people.length - accounted} missing`),
+        h('p', { class: 'roll-count roll-staff-count' }, h('strong', {}, `${staffHere} of ${staffOf(staff.length)} accounted for`), ` · ${staff.length - staffHere} missing`),
         h('p', { class: 'roll-count roll-visitor-count' }, h('strong', {}, `${visitorsHere} of ${visitorsOf(visitors.length)} accounted for`), ` · ${visitors.length - visitorsHere} missing`),
         h('button', { type: 'button', class: 'danger no-print', onclick: end }, 'End roll call'),
       );
@@ -59,6 +63,7 @@ export async function render(main, { args }) {
       fill(
         banner,
         h('p', { class: 'roll-count' }, h('strong', {}, `${students(people.length)} on site now`), ' by today’s records and register'),
+        h('p', { class: 'roll-count roll-staff-count' }, h('strong', {}, staffOf(staff.length)), ' signed in'),
         h('p', { class: 'roll-count roll-visitor-count' }, h('strong', {}, visitorsOf(visitors.length)), ' signed in at reception'),
         h(
           'div',
@@ -69,7 +74,43 @@ export async function render(main, { args }) {
       );
     }
     const missing = (list) => (missingOnly.checked ? list.filter((p) => p.accounted_at === null) : list);
-    fill(list, groups(missing(people), groupBy.value, call), visitorGroup(missing(visitors), visitors.length, call));
+    fill(list, groups(missing(people), groupBy.value, call), staffGroup(missing(staff), staff.length, call), visitorGroup(missing(visitors), visitors.length, call));
+  }
+
+  // Staff the log has in: one group, whatever the grouping of students.
+  function staffGroup(shown, total, call) {
+    if (!total) return null;
+    const missing = shown.filter((m) => m.accounted_at === null).length;
+    return h(
+      'section',
+      { class: 'card roll-group', dataset: { group: 'Staff' } },
+      h('h2', {}, 'Staff', h('span', { class: 'detail' }, call ? ` ${missing} missing of ${total}` : ` ${total}`)),
+      h('ul', { class: 'plain roll-people' }, shown.map((m) => member(m, call))),
+    );
+  }
+
+  function member(m, call) {
+    const detail = [m.code, m.department, m.expected ? null : 'not expected', m.accounted_at ? `here ${time(m.accounted_at)}` : null].filter(Boolean).join(' · ');
+    if (!call) return h('li', { dataset: { staff: m.staff } }, h('span', { class: 'name' }, m.name), h('span', { class: 'detail' }, ` ${detail}`));
+    const box = h('input', { type: 'checkbox', checked: m.accounted_at !== null, onchange: () => tickStaff(call, m, box.checked) });
+    return h(
+      'li',
+      { dataset: { staff: m.staff, here: String(m.accounted_at !== null) } },
+      h('label', { class: 'roll-person' }, box, h('span', { class: 'name' }, m.name), h('span', { class: 'detail' }, detail)),
+    );
+  }
+
+  async function tickStaff(call, m, here) {
+    busy = true;
+    try {
+      await api.put(`/roll-calls/${api.seg(call.id)}/staff/${api.seg(m.staff)}`, { here });
+      announce(here ? `${m.name} is here.` : `${m.name} is not ticked off any more.`);
+    } catch (e) {
+      failed(`Could not tick ${m.name} off`, e);
+    } finally {
+      busy = false;
+    }
+    await refresh();
   }
 
   // Visitors signed in at reception: one group, whatever the grouping of students.
@@ -173,12 +214,12 @@ export async function render(main, { args }) {
   }
 
   async function end() {
-    const missing = [...state.people, ...state.visitors].filter((p) => p.accounted_at === null).length;
+    const missing = [...state.people, ...state.staff, ...state.visitors].filter((p) => p.accounted_at === null).length;
     const question = missing ? `End the roll call with ${missing} still missing? It is kept as it stands.` : 'End the roll call? Everyone is accounted for.';
     if (!(await confirm(question, 'End roll call'))) return;
     try {
       const ended = await api.post(`/roll-calls/${api.seg(state.roll_call.id)}/end`);
-      announce(`Roll call ended: ${ended.accounted} of ${students(ended.people)} and ${ended.visitors_accounted} of ${visitorsOf(ended.visitors)} accounted for.`);
+      announce(`Roll call ended: ${ended.accounted} of ${students(ended.people)}, ${ended.staff_accounted} of ${staffOf(ended.staff)} and ${ended.visitors_accounted} of ${visitorsOf(ended.visitors)} accounted for.`);
       await refresh();
       await showHistory();
     } catch (e) {
@@ -223,7 +264,7 @@ export async function render(main, { args }) {
       history,
       h('h2', { id: 'past-title' }, 'Past roll calls'),
       calls.length
-        ? h('ul', { class: 'plain' }, calls.map((c) => h('li', {}, h('a', { href: `#/roll-call/${c.id}` }, `${KINDS[c.kind]}, ${dateTime(c.started_at)}`), h('span', { class: 'detail' }, c.ended_at ? ` ${c.accounted} of ${students(c.people)}, ${c.visitors_accounted} of ${visitorsOf(c.visitors)} accounted for` : ' under way'))))
+        ? h('ul', { class: 'plain' }, calls.map((c) => h('li', {}, h('a', { href: `#/roll-call/${c.id}` }, `${KINDS[c.kind]}, ${dateTime(c.started_at)}`), h('span', { class: 'detail' }, c.ended_at ? ` ${c.accounted} of ${students(c.people)}, ${c.staff_accounted} of ${staffOf(c.staff)}, ${c.visitors_accounted} of ${visitorsOf(c.visitors)} accounted for` : ' under way'))))
         : h('p', { class: 'empty' }, 'None yet.'),
     );
   }
@@ -236,7 +277,8 @@ export async function render(main, { args }) {
 async function past(main, id) {
   main.append(h('p', { class: 'no-print' }, h('a', { href: '#/roll-call' }, '← Roll call')));
   try {
-    const { roll_call: call, people, visitors } = await api.get(`/roll-calls/${api.seg(id)}`);
+    const { roll_call: call, people, staff, visitors } = await api.get(`/roll-calls/${api.seg(id)}`);
+    const staffMissing = staff.filter((m) => m.accounted_at === null);
     const missing = people.filter((p) => p.accounted_at === null);
     const visitorsMissing = visitors.filter((v) => v.accounted_at === null);
     main.append(
@@ -244,7 +286,7 @@ async function past(main, id) {
       h(
         'p',
         { class: 'roll-count' },
-        h('strong', {}, `${call.accounted} of ${students(call.people)}, ${call.visitors_accounted} of ${visitorsOf(call.visitors)} accounted for`),
+        h('strong', {}, `${call.accounted} of ${students(call.people)}, ${call.staff_accounted} of ${staffOf(call.staff)}, ${call.visitors_accounted} of ${visitorsOf(call.visitors)} accounted for`),
         ` · started by ${call.started_by}`,
         call.ended_at ? `, ended ${dateTime(call.ended_at)} by ${call.ended_by}` : ', under way',
       ),
@@ -268,6 +310,28 @@ async function past(main, id) {
           ),
         ),
       ),
+      staff.length
+        ? h(
+            'table',
+            { class: 'roll-record roll-staff' },
+            h('caption', {}, staffMissing.length ? `Staff: ${staffMissing.length} never ticked off: ${staffMissing.map((m) => m.name).join(', ')}` : 'Staff: everyone was ticked off.'),
+            h('thead', {}, h('tr', {}, ['Member of staff', 'Code', 'Department', 'At the assembly point'].map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'tbody',
+              {},
+              staff.map((m) =>
+                h(
+                  'tr',
+                  { dataset: { staff: m.staff } },
+                  h('th', { scope: 'row' }, m.name, m.expected ? null : h('span', { class: 'tag' }, 'not expected')),
+                  h('td', {}, m.code),
+                  h('td', {}, m.department || '—'),
+                  h('td', {}, m.accounted_at ? `${time(m.accounted_at)} (${m.accounted_by})` : h('strong', { class: 'missing' }, 'missing')),
+                ),
+              ),
+            ),
+          )
+        : null,
       visitors.length
         ? h(
             'table',
