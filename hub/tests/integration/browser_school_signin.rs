@@ -389,3 +389,64 @@ fn percent_decoded(text: &str) -> String {
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
 }
+
+/// A student whose account was opened by invitation, before choosing any password, signs in
+/// with their school account and lands on their own attendance, nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invited_student_signs_in_with_the_school_account_to_their_own_page() {
+    let secrets = tempfile::tempdir().unwrap();
+    let provider_port = free_port().unwrap();
+    let issuer = OpenIdProvider::issuer_on(provider_port);
+    let hub = start_hub_with(None, |c| school_signin(c, &issuer, secrets.path())).await;
+    let redirect = format!("http://{}/api/v1/auth/oidc/callback", hub.addr);
+    let _provider = OpenIdProvider::start(provider_port, &redirect, false).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let ada = &s.students[0];
+    let (status, out) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/students/{ada}"),
+            Some(json!({"email": "ada@pupils.test"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let invited = admin
+        .created("/invitations", json!({"role": "student", "student": ada}))
+        .await;
+    assert_eq!(invited["invitation"]["username"], "ada@pupils.test");
+
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.open("/").await;
+    b.click("#school-signin").await;
+    at_the_provider(&b, "Ada@Pupils.test").await;
+    b.visible("#nav").await;
+    assert_eq!(b.text("#who").await, "ada@pupils.test (student)");
+    let page = b
+        .js(
+            "return document.getElementById('main').dataset.page;",
+            vec![],
+        )
+        .await;
+    assert_eq!(page, json!("mine"), "a student lands on their own page");
+    let kept = b
+        .js(
+            "return JSON.parse(sessionStorage.getItem('rollcall.tokens'));",
+            vec![],
+        )
+        .await;
+    let student = hub.api().with_token(kept["access"].as_str().unwrap());
+    let (status, mine) = student.get("/me/student").await;
+    assert_eq!(
+        (status, &mine["student"]["name"]),
+        (StatusCode::OK, &json!("Ada"))
+    );
+    let (status, _) = student.get(&format!("/students/{ada}")).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "not even their own staff record"
+    );
+    b.client.clone().close().await.unwrap();
+}
