@@ -104,7 +104,14 @@ impl Details {
 }
 
 impl Checked {
-    fn into_member(self, id: Uuid, created_at: UnixMillis) -> StaffMember {
+    /// The personnel code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The member these details make: a new one (`id` new, no external reference) or the
+    /// existing one they replace, which keeps its id, external reference and creation time.
+    pub fn into_member(self, id: Uuid, created_at: UnixMillis) -> StaffMember {
         StaffMember {
             id,
             code: self.code,
@@ -114,6 +121,7 @@ impl Checked {
             email: self.email,
             phone: self.phone,
             active: self.active,
+            external_ref: None,
             created_at,
         }
     }
@@ -144,10 +152,13 @@ pub fn update(
     now: UnixMillis,
 ) -> Result<StaffMember, StaffError> {
     let before = staff::get(tx, id)?;
-    let member = details
-        .checked()
-        .map_err(StaffError::Invalid)?
-        .into_member(id, before.created_at);
+    let member = StaffMember {
+        external_ref: before.external_ref,
+        ..details
+            .checked()
+            .map_err(StaffError::Invalid)?
+            .into_member(id, before.created_at)
+    };
     staff::update(tx, &member)?;
     log_change(tx, by, "staff.update", &member, now)?;
     Ok(member)
@@ -284,7 +295,10 @@ pub fn import_csv(
     for row in rows {
         match existing.iter().find(|m| m.code == row.code) {
             Some(m) => {
-                let member = row.into_member(m.id, m.created_at);
+                let member = StaffMember {
+                    external_ref: m.external_ref.clone(),
+                    ..row.into_member(m.id, m.created_at)
+                };
                 if member == *m {
                     imported.unchanged += 1;
                     continue;

@@ -418,8 +418,10 @@ CREATE TABLE staff (
     email TEXT CHECK (length(email) BETWEEN 3 AND 254),
     phone TEXT CHECK (length(phone) BETWEEN 1 AND 32),
     active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    external_ref TEXT,
     created_at INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX staff_external_ref ON staff(external_ref) WHERE external_ref IS NOT NULL;
 CREATE TABLE staff_log (
     id TEXT PRIMARY KEY,
     staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,

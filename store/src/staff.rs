@@ -11,11 +11,11 @@ use super::error::StoreError;
 use super::sql::{ReadResult, Row, Sql, params};
 
 const INSERT: &str = "INSERT INTO staff (id, code, name, department, position, email, phone,
-    active, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    active, external_ref, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const UPDATE: &str = "UPDATE staff SET code = ?2, name = ?3, department = ?4, position = ?5,
-    email = ?6, phone = ?7, active = ?8 WHERE id = ?1";
+    email = ?6, phone = ?7, active = ?8, external_ref = ?9 WHERE id = ?1";
 const SELECT: &str = "SELECT id, code, name, department, position, email, phone, active,
-    created_at FROM staff";
+    external_ref, created_at FROM staff";
 const DELETE: &str = "DELETE FROM staff WHERE id = ?1";
 const INSERT_ENTRY: &str = "INSERT INTO staff_log (id, staff_id, at, direction, source,
     device_id, confidence, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -40,6 +40,9 @@ pub struct StaffMember {
     pub phone: Option<String>,
     /// An inactive member (left, on leave) stays with their log but cannot be signed in.
     pub active: bool,
+    /// The school information system's id for them (OneRoster's `sourcedId`), when a roster
+    /// import made or matched them.
+    pub external_ref: Option<String>,
     pub created_at: UnixMillis,
 }
 
@@ -92,6 +95,7 @@ pub fn insert(sql: &dyn Sql, m: &StaffMember) -> Result<(), StoreError> {
         m.email,
         m.phone,
         m.active,
+        m.external_ref,
         m.created_at
     ];
     sql.execute(INSERT, row)
@@ -109,7 +113,8 @@ pub fn update(sql: &dyn Sql, m: &StaffMember) -> Result<(), StoreError> {
         m.position,
         m.email,
         m.phone,
-        m.active
+        m.active,
+        m.external_ref
     ];
     let changed = sql
         .execute(UPDATE, row)
@@ -203,6 +208,7 @@ fn member(r: &Row) -> ReadResult<StaffMember> {
         email: r.get("email")?,
         phone: r.get("phone")?,
         active: r.get("active")?,
+        external_ref: r.get("external_ref")?,
         created_at: r.get("created_at")?,
     })
 }
@@ -248,6 +254,7 @@ mod tests {
             email: None,
             phone: None,
             active: true,
+            external_ref: None,
             created_at: UnixMillis(1),
         }
     }

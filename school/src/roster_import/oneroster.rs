@@ -417,11 +417,16 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
                 active: row.active("enabledUser", e),
             },
         };
+        let identifier = match role {
+            Some(Role::Teacher) => row.optional("identifier", e),
+            _ => None,
+        };
         c.person(Person {
             source_id: id,
             name: name.join(" "),
             username,
             email,
+            identifier,
             phone,
             role,
             consent,

@@ -37,6 +37,9 @@ pub struct Person {
     /// A teacher's user name on the hub (needed for a teacher the hub does not hold yet).
     pub username: Option<String>,
     pub email: Option<String>,
+    /// A teacher's personnel code (OneRoster's `identifier`, the school's own number for them),
+    /// when the file gives one.
+    pub identifier: Option<String>,
     /// A student's phone number, when the file gives one (checked by
     /// [`crate::office::phone_number`]).
     pub phone: Option<String>,

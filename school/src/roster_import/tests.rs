@@ -733,3 +733,44 @@ fn oneroster_gives_the_year_group_from_grades_active_from_enabled_user_and_birth
         "enabledUser false: inactive"
     );
 }
+
+#[test]
+fn teachers_become_staff_by_their_code_once_and_one_added_by_hand_is_linked() {
+    use crate::staff::{Details, create};
+    use rollcall_store::staff;
+
+    let (_dir, db) = db();
+    let by_hand = Details {
+        code: "S-0417".into(),
+        name: "T. Ting".into(),
+        active: true,
+        ..Details::default()
+    };
+    db.write_blocking(|tx| create(tx, &by_hand, "user:ada", NOVEMBER))
+        .unwrap();
+    let real = fixture("v1.2-real-files");
+    let dry = run(&db, &real, true);
+    assert_eq!(count(&dry, "staff", "update"), 1, "{:?}", dry.steps);
+    run(&db, &real, false);
+    let members = db.read_blocking(staff::list).unwrap();
+    assert_eq!(members.len(), 1, "linked, not doubled: {members:?}");
+    let tess = &members[0];
+    assert_eq!(
+        (
+            tess.code.as_str(),
+            tess.name.as_str(),
+            tess.external_ref.as_deref()
+        ),
+        ("S-0417", "Tess Ting", Some("T1"))
+    );
+    assert_eq!(tess.email.as_deref(), Some("tess@school.test"));
+    let again = run(&db, &real, false);
+    assert_eq!(count(&again, "staff", "unchanged"), 1);
+
+    // Without an identifier, the teacher's sourcedId is their code.
+    let (_other_dir, other) = self::db();
+    let plan = run(&other, &fixture("v1.1-bulk"), false);
+    assert_eq!(count(&plan, "staff", "create"), 1);
+    let members = other.read_blocking(staff::list).unwrap();
+    assert_eq!((members[0].code.as_str(), members[0].active), ("T1", true));
+}
