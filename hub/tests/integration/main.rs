@@ -45,6 +45,7 @@ mod browser_reception;
 mod browser_roll_call;
 mod browser_roster;
 mod browser_school_signin;
+mod browser_staff;
 mod browser_strangers;
 mod browser_student_accounts;
 mod browser_students;

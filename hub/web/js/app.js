@@ -22,13 +22,14 @@ import * as audit from './audit.js';
 import * as codes from './codes.js';
 import * as rollCall from './roll_call.js';
 import * as reception from './reception.js';
+import * as staff from './staff.js';
 import * as analytics from './analytics.js';
 import * as apiDocs from './api_docs.js';
 import * as operations from './operations.js';
 import * as mine from './mine.js';
 import * as welcome from './welcome.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, analytics, mine };
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine };
 const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations'];
 // Pages anyone may read, signed in or not.
 const PUBLIC = { privacy, api: apiDocs, welcome };

@@ -1,7 +1,8 @@
 // Reception (#/reception, every signed-in user; laid out for a tablet on the front desk): sign a
 // visitor in (name, organisation, whom they visit, a vehicle's registration) and print their
 // badge; see who is on site now and sign them out from the list, or by the badge's code or
-// their name. No photo of a visitor is taken.
+// their name. No photo of a visitor is taken. A member of staff signs in or out by their
+// personnel code (the Staff page has the list).
 
 import * as api from './api.js';
 import { announce, dateTime, failed, field, fill, h, heading, time } from './ui.js';
@@ -12,7 +13,7 @@ export async function render(main) {
   const count = h('p', { class: 'hint', id: 'visitors-count', 'aria-live': 'polite' });
   main.append(
     heading('Reception'),
-    h('div', { class: 'reception no-print' }, signInForm(), signOutForm()),
+    h('div', { class: 'reception no-print' }, signInForm(), signOutForm(), staffForm()),
     badge,
     h('section', { class: 'card no-print', 'aria-labelledby': 'here-title' }, h('h2', { id: 'here-title' }, 'Visitors on site'), count, here),
   );
@@ -96,6 +97,37 @@ export async function render(main) {
       h('h2', {}, 'Sign a visitor out'),
       field('Badge code or name', who, 'The code on their badge, or their name as they signed in.'),
       h('button', { type: 'submit', class: 'big' }, 'Sign out'),
+    );
+  }
+
+  /** A member of staff by their personnel code: the button pressed says in or out. */
+  function staffForm() {
+    const code = h('input', { name: 'code', autocomplete: 'off', required: true, maxlength: 32, autocapitalize: 'characters' });
+    return h(
+      'form',
+      {
+        class: 'card',
+        id: 'staff-sign',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const way = e.submitter && e.submitter.value === 'out' ? 'out' : 'in';
+          try {
+            const entry = await api.post(`/staff/sign-${way}`, { code: code.value.trim() });
+            announce(`${entry.name} signed ${way} at ${time(entry.at)}.`);
+            e.target.reset();
+          } catch (err) {
+            failed(`Could not sign ${way}`, err);
+          }
+        },
+      },
+      h('h2', {}, 'Staff'),
+      field('Personnel code', code, 'The code on their staff card, in any case.'),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary big', value: 'in' }, 'Sign in'),
+        h('button', { type: 'submit', class: 'big', value: 'out' }, 'Sign out'),
+      ),
     );
   }
 
