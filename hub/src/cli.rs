@@ -88,11 +88,12 @@ pub enum Command {
     /// Import classes, students, teachers and memberships from the school information system.
     #[command(subcommand)]
     Roster(RosterCommand),
-    /// Enrol a folder of photos in one go (a school photographer's): each named by the
-    /// student's reference (`S0042.jpg`, `S0042-2.jpg`), or named in a mapping file. Students
-    /// without consent are skipped and listed; a photo enrolled before is not enrolled again.
+    /// Enrol a folder of photos in one go (a school photographer's), or a zip of one: each
+    /// named by the student's reference (`S0042.jpg`, `S0042-2.jpg`), or named in a mapping
+    /// file. Students without consent are skipped and listed; a photo enrolled before is not
+    /// enrolled again.
     Enrol {
-        /// The folder of photos (JPEG, PNG, TIFF, BMP or WebP).
+        /// The folder of photos (JPEG, PNG, TIFF, BMP or WebP), or a `.zip` file of them.
         folder: PathBuf,
         /// A CSV file with the columns `photo` and `reference`: whose each photo is.
         #[arg(long)]

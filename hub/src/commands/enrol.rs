@@ -1,4 +1,4 @@
-//! `enrol`: a folder of photos enrolled in one go from the command line, a line per photo as
+//! `enrol`: a folder of photos (or a zip of one) enrolled in one go from the command line, a line per photo as
 //! it goes and a CSV of the outcomes (the rules are in [`rollcall_school::enrol::folder`]).
 
 use std::io::Read as _;
@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rollcall_runtime::{Clock, SystemClock};
 use rollcall_school::enrol::folder::{self, Line, MAX_PHOTOS, Run};
+use rollcall_school::enrol::zipped::Zipped;
 use rollcall_school::enrol::{Enroller, photo_limits};
 
 use crate::cli::Target;
@@ -22,7 +23,13 @@ pub fn run(
     report: Option<&Path>,
     target: Target,
 ) -> anyhow::Result<()> {
-    let (photos, others) = photo_names(dir)?;
+    let source = match is_zip(dir) {
+        true => Source::Zip(std::fs::read(dir).with_context(|| format!("{}", dir.display()))?),
+        false => {
+            let (photos, others) = photo_names(dir)?;
+            Source::Folder { photos, others }
+        }
+    };
     let mapping = match mapping {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
@@ -34,6 +41,10 @@ pub fn run(
     let db = crate::setup::open_store(&config)?;
     let faces = &config.faces;
     let limits = photo_limits(faces.max_photo_megapixels);
+    if let Source::Zip(bytes) = &source {
+        // Refused whole (a bomb, too many photos, not a zip) before the models load.
+        Zipped::open(bytes, limits.max_bytes).with_context(|| format!("{}", dir.display()))?;
+    }
     let enroller = Enroller::load_with(faces.models_dir.as_ref(), faces.gate, limits)?;
     let now = || SystemClock.now();
     let run = Run {
@@ -43,28 +54,37 @@ pub fn run(
         actor: ACTOR,
         now: &now,
     };
-    println!(
-        "{} photos in {}{}",
-        photos.len(),
-        dir.display(),
-        match others {
-            0 => String::new(),
-            n => format!(" ({n} other files left alone)"),
-        }
-    );
     let started = Instant::now();
     let max_bytes = limits.max_bytes;
-    let read = photos.into_iter().map(|name| {
-        let bytes = read_at_most(&dir.join(&name), max_bytes);
-        (name, bytes)
-    });
-    let lines = run.enrol(read, |line| {
+    let print = |line: &Line| {
         let (what, detail) = (line.outcome.as_str(), line.outcome.detail());
         println!(
             "{what:<18} {:<32} {:<14} {detail}",
             line.photo, line.reference
         );
-    })?;
+    };
+    let lines = match source {
+        Source::Folder { photos, others } => {
+            println!(
+                "{} photos in {}{}",
+                photos.len(),
+                dir.display(),
+                left_alone(others)
+            );
+            let read = photos.into_iter().map(|name| {
+                let bytes = read_at_most(&dir.join(&name), max_bytes);
+                (name, bytes)
+            });
+            run.enrol(read, print)?
+        }
+        Source::Zip(bytes) => {
+            let zipped =
+                Zipped::open(&bytes, max_bytes).with_context(|| format!("{}", dir.display()))?;
+            let (n, others) = (zipped.len(), zipped.others);
+            println!("{n} photos in {}{}", dir.display(), left_alone(others));
+            run.enrol(zipped.photos(), print)?
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     summary(&lines, seconds);
     if let Some(path) = report {
@@ -72,6 +92,27 @@ pub fn run(
         println!("outcomes written to {}", path.display());
     }
     Ok(())
+}
+
+/// Where the photos are: a folder's photo files, or a zip file's bytes.
+enum Source {
+    Folder { photos: Vec<String>, others: usize },
+    Zip(Vec<u8>),
+}
+
+/// Whether `path` is a zip file (by its ending), not a folder.
+fn is_zip(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+fn left_alone(others: usize) -> String {
+    match others {
+        0 => String::new(),
+        n => format!(" ({n} other files left alone)"),
+    }
 }
 
 /// The photos in `dir` by name, sorted, and how many other files it holds. A folder of more

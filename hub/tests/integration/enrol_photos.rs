@@ -474,3 +474,104 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
     assert_eq!(colin.as_array().unwrap().len(), 2, "not enrolled twice");
     hub.stop().await;
 }
+
+/// A zip of `files` (name, bytes), deflated.
+fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        out.start_file(*name, options).unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_zip_of_photos_is_enrolled_from_the_page_and_the_command_line_and_bad_zips_are_refused_whole()
+ {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let mut ids = Vec::new();
+    for (name, reference) in [("Colin", "S001"), ("Jackie", "S003")] {
+        let s = admin
+            .created(
+                "/students",
+                json!({"name": name, "external_ref": reference}),
+            )
+            .await;
+        let id = s["id"].as_str().unwrap().to_owned();
+        admin.give_consent(&id).await;
+        ids.push(id);
+    }
+
+    // A zip bomb, something that is not a zip, a name climbing out: refused before any photo.
+    let bomb = zip_of(&[("S001.jpg", vec![0u8; 80 * 1024 * 1024])]);
+    let (status, out) = admin
+        .upload("/enrolment/photos", vec![("photos.zip".into(), bomb)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("zip bomb"),
+        "{out}"
+    );
+    let (status, out) = admin
+        .upload(
+            "/enrolment/photos",
+            vec![("photos.zip".into(), b"PK not a zip".to_vec())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    let (_, colin) = admin.get(&format!("/students/{}/faces", ids[0])).await;
+    assert_eq!(colin, json!([]), "nothing enrolled: {colin}");
+
+    // The class's folder as a zip, through the page's route: each photo its own line.
+    let class = zip_of(&[
+        ("7B/S001.jpg", photo(COLIN[0]).1),
+        ("7B/../../S003.jpg", photo(JACKIE).1),
+        ("7B/S999.jpg", photo(SERENA).1),
+        ("__MACOSX/7B/._S001.jpg", b"resource fork".to_vec()),
+    ]);
+    let (status, lines) = admin
+        .upload("/enrolment/photos", vec![("7B.zip".into(), class)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{lines}");
+    let seen: Vec<(&str, &str)> = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["photo"].as_str().unwrap(), l["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("S003.jpg", "refused"),
+            ("S001.jpg", "enrolled"),
+            ("S999.jpg", "no_such_reference")
+        ],
+        "{lines}"
+    );
+    assert!(
+        lines[0]["reason"].as_str().unwrap().contains("climbs out"),
+        "{lines}"
+    );
+
+    // The same photos as a zip on the command line: only what is new is enrolled.
+    let root = tempfile::tempdir().unwrap();
+    let zipped = root.path().join("photographer.zip");
+    let files = [
+        ("S001.jpg", photo(COLIN[0]).1),
+        ("S003.jpg", photo(JACKIE).1),
+    ];
+    std::fs::write(&zipped, zip_of(&files)).unwrap();
+    let rows = enrol_folder(&hub, &zipped);
+    let outcomes: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(outcomes, ["already enrolled", "enrolled"], "{rows:?}");
+    let (_, jackie) = admin.get(&format!("/students/{}/faces", ids[1])).await;
+    assert_eq!(jackie.as_array().unwrap().len(), 1, "{jackie}");
+    hub.stop().await;
+}
