@@ -1,7 +1,7 @@
 //! A photographer's folder enrolled from the Students page, in a real headless Chromium
 //! against a hub with the real face models: each photo's outcome as it comes (enrolled, no
-//! consent, no such reference), the table downloaded as CSV, at phone and desktop width with
-//! axe-core's WCAG rules.
+//! consent, no such reference), the table downloaded as CSV, the same folder again as a zip
+//! (nothing enrolled twice), at phone and desktop width with axe-core's WCAG rules.
 
 use serde_json::json;
 
@@ -77,15 +77,56 @@ async fn an_admin_enrols_a_photographers_folder_from_the_students_page() {
 
     b.click("#folder-csv").await;
     let csv = downloads.path().join("enrolment-outcomes.csv");
+    // Wait for the whole file: it may be seen before Chromium has written it all.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !csv.exists() && std::time::Instant::now() < deadline {
+    let mut text = String::new();
+    while text.lines().count() < 5 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = std::fs::read_to_string(&csv).unwrap_or_default();
     }
-    let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 5, "{text}");
     assert!(
         text.contains(r#""S002.jpg","S002","Serena Williams","no_consent","not_asked""#),
         "{text}"
+    );
+
+    // The same folder again as a zip: the hub reads it whole and answers for each photo.
+    let zip = downloads.path().join("photographer.zip");
+    {
+        use std::io::Write as _;
+        let mut out = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        for name in ["S001-2.jpg", "S777.jpg"] {
+            out.start_file(format!("photographer/{name}"), options)
+                .unwrap();
+            out.write_all(&std::fs::read(folder.join(name)).unwrap())
+                .unwrap();
+        }
+        out.finish().unwrap();
+    }
+    b.js(
+        "document.querySelector('#enrol-folder input[name=photos]').value = '';",
+        vec![],
+    )
+    .await;
+    let zip_path = zip.canonicalize().unwrap().to_string_lossy().into_owned();
+    b.type_into("#enrol-folder input[name=zip]", &zip_path)
+        .await;
+    b.click("#enrol-folder button[type=submit]").await;
+    b.said("0 of 2 photos enrolled").await;
+    let outcomes = b
+        .js(
+            "return [...document.querySelectorAll('#folder-outcomes tbody tr')]
+                .map(r => [r.cells[0].textContent, r.dataset.outcome]);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        outcomes,
+        json!([
+            ["S001-2.jpg", "already_enrolled"],
+            ["S777.jpg", "no_such_reference"]
+        ])
     );
 
     b.assert_fits_and_accessible("enrolling a folder").await;

@@ -2,13 +2,17 @@
 // many photos) chosen at once, each photo named by the student's reference (S0042.jpg,
 // S0042-2.jpg) or given one by a mapping file (photo,reference). The photos go one at a time
 // to POST /enrolment/photos, so the page shows each outcome as it comes, and a stopped run
-// loses nothing: what was enrolled stays, and the hub never enrols the same photo twice.
-// The outcome table downloads as CSV.
+// loses nothing: what was enrolled stays, and the hub never enrols the same photo twice. A
+// zip of the folder (up to 25 MB: a class's photos) goes whole, and the hub answers for each
+// photo in it. The outcome table downloads as CSV.
 
 import * as api from './api.js';
 import { announce, download, failed, field, h } from './ui.js';
 
 const PHOTO = /\.(jpe?g|png|tiff?|bmp|webp)$/i;
+const ZIP = /\.zip$/i;
+/** The most one request may carry (the hub's upload limit). */
+const MAX_UPLOAD = 25 * 1024 * 1024;
 const SAID = {
   enrolled: 'Enrolled',
   already_enrolled: 'Already enrolled',
@@ -20,6 +24,7 @@ const SAID = {
 export function folderForm() {
   const folder = h('input', { type: 'file', name: 'folder', webkitdirectory: '', multiple: true });
   const photos = h('input', { type: 'file', name: 'photos', accept: 'image/jpeg,image/png,image/tiff,image/webp,image/bmp,.tif,.tiff', multiple: true });
+  const zip = h('input', { type: 'file', name: 'zip', accept: '.zip,application/zip' });
   const mapping = h('input', { type: 'file', name: 'mapping', accept: '.csv,text/csv' });
   const start = h('button', { type: 'submit', class: 'primary' }, 'Enrol photos');
   const progress = h('progress', { id: 'folder-progress', value: 0, max: 1, hidden: true, 'aria-label': 'Photos done' });
@@ -41,6 +46,7 @@ export function folderForm() {
     h('p', { class: 'hint' }, 'Each photo named by the student’s school reference (S0042.jpg; S0042-2.jpg for a second one), as a school photographer delivers them. Students without consent are skipped and listed; a photo enrolled before is not enrolled again, so you can run a folder again after a break.'),
     field('The photographer’s folder', folder),
     field('Or photos', photos),
+    field('Or a zip of the folder', zip, 'Up to 25 MB, about a class’s photos; for a larger one choose the folder, or use rollcall-hub enrol on the hub.'),
     field('Mapping file (optional)', mapping, 'A CSV with the columns photo and reference, when the photos are named otherwise.'),
     start,
     progress,
@@ -52,8 +58,19 @@ export function folderForm() {
   async function run(event) {
     event.preventDefault();
     const files = [...folder.files, ...photos.files].filter((f) => PHOTO.test(f.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    files.push(...[...zip.files].filter((f) => ZIP.test(f.name)));
     if (!files.length) {
-      announce('Choose a folder or photos first.', 'error');
+      announce('Choose a folder, photos or a zip first.', 'error');
+      return;
+    }
+    const zips = files.filter((f) => ZIP.test(f.name));
+    if (zips.length && mapping.files[0]) {
+      announce('A mapping file works with a folder or photos; for a zip, name the photos by reference or use rollcall-hub enrol --mapping.', 'error');
+      return;
+    }
+    const large = zips.find((f) => f.size > MAX_UPLOAD);
+    if (large) {
+      announce(`${large.name} is over 25 MB: unzip it and choose the folder, or split it.`, 'error');
       return;
     }
     let names;
@@ -77,10 +94,10 @@ export function folderForm() {
         const answer = await api.upload('/enrolment/photos' + query, [file]);
         for (const line of answer) show(line);
         progress.value += 1;
-        status.textContent = `${progress.value} of ${files.length} photos done`;
+        status.textContent = `${progress.value} of ${files.length} ${zips.length ? 'files' : 'photos'} done`;
       }
       const enrolled = lines.filter((l) => l.outcome === 'enrolled').length;
-      announce(`${enrolled} of ${files.length} photos enrolled.`);
+      announce(`${enrolled} of ${lines.length} photos enrolled.`);
     } catch (e) {
       failed(`Stopped after ${progress.value} of ${files.length} photos (what was enrolled is kept)`, e);
     } finally {
