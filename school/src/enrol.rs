@@ -12,6 +12,7 @@ mod refusal;
 mod save;
 mod thumbnail;
 mod upgrade;
+pub mod zipped;
 
 pub use enroller::{Accepted, Enroller, LoadError, photo_limits, photo_sha256};
 pub use record::check_record;
