@@ -28,21 +28,13 @@ const SELECT: &str = "SELECT id, kind, started_at, started_by, ended_at, ended_b
     (SELECT count(*) FROM roll_call_staff m WHERE m.roll_call_id = r.id
         AND m.accounted_at IS NOT NULL) AS staff_accounted
     FROM roll_calls r";
-const INSERT_STAFF: &str = "INSERT INTO roll_call_staff (roll_call_id, staff_id, expected)
-    VALUES (?1, ?2, ?3) ON CONFLICT (roll_call_id, staff_id) DO NOTHING";
 const STAFF: &str = "SELECT s.id, s.name, s.code, s.department, l.expected, l.accounted_at,
     l.accounted_by FROM roll_call_staff l JOIN staff s ON s.id = l.staff_id
     WHERE l.roll_call_id = ?1 ORDER BY s.name, s.id";
-const ACCOUNT_STAFF: &str = "UPDATE roll_call_staff SET accounted_at = ?3, accounted_by = ?4
-    WHERE roll_call_id = ?1 AND staff_id = ?2";
-const INSERT_VISITOR: &str = "INSERT INTO roll_call_visitors (roll_call_id, visitor_id, expected)
-    VALUES (?1, ?2, ?3) ON CONFLICT (roll_call_id, visitor_id) DO NOTHING";
 const VISITORS: &str = "SELECT v.id, v.name, v.organisation, v.visiting, v.badge, v.signed_in_at,
     v.signed_out_at, l.expected, l.accounted_at, l.accounted_by
     FROM roll_call_visitors l JOIN visitors v ON v.id = l.visitor_id
     WHERE l.roll_call_id = ?1 ORDER BY v.name, v.id";
-const ACCOUNT_VISITOR: &str = "UPDATE roll_call_visitors SET accounted_at = ?3, accounted_by = ?4
-    WHERE roll_call_id = ?1 AND visitor_id = ?2";
 const PEOPLE: &str = "SELECT student_id, student_name, class_name, room, last_seen_at,
     expected, accounted_at, accounted_by FROM roll_call_people WHERE roll_call_id = ?1
     ORDER BY class_name, student_name, student_id";
@@ -236,29 +228,66 @@ pub fn account(
     }
 }
 
-/// Puts visitor `visitor` on the list of roll call `id` (nothing if they are on it already).
-pub fn add_visitor(
+/// The people listed beside the students, each group in a table of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Visitors,
+    Staff,
+}
+
+impl Group {
+    /// Its table, and the column naming one of its people.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Group::Visitors => ("roll_call_visitors", "visitor_id"),
+            Group::Staff => ("roll_call_staff", "staff_id"),
+        }
+    }
+
+    fn listed(self) -> &'static str {
+        match self {
+            Group::Visitors => "visitor on this roll call",
+            Group::Staff => "member of staff on this roll call",
+        }
+    }
+}
+
+/// Puts `person` of `group` on the list of roll call `id` (nothing if they are on it already).
+pub fn add_to(
     sql: &dyn Sql,
+    group: Group,
     id: Uuid,
-    visitor: Uuid,
+    person: Uuid,
     expected: bool,
 ) -> Result<(), StoreError> {
-    let p = params![id.to_string(), visitor.to_string(), expected];
-    sql.execute(INSERT_VISITOR, p)?;
+    let (table, column) = group.table();
+    let insert = format!(
+        "INSERT INTO {table} (roll_call_id, {column}, expected) VALUES (?1, ?2, ?3)
+        ON CONFLICT (roll_call_id, {column}) DO NOTHING"
+    );
+    sql.execute(
+        &insert,
+        params![id.to_string(), person.to_string(), expected],
+    )?;
     Ok(())
 }
 
-/// Ticks `visitor` off (`at` and `by`), or back (`None`).
-pub fn account_visitor(
+/// Ticks `person` of `group` off (`at` and `by`), or back (`None`).
+pub fn account_in(
     sql: &dyn Sql,
+    group: Group,
     id: Uuid,
-    visitor: Uuid,
+    person: Uuid,
     ticked: Option<(UnixMillis, &str)>,
 ) -> Result<(), StoreError> {
+    let (table, column) = group.table();
+    let update = format!(
+        "UPDATE {table} SET accounted_at = ?3, accounted_by = ?4
+        WHERE roll_call_id = ?1 AND {column} = ?2"
+    );
     let (at, by) = ticked.unzip();
-    let p = params![id.to_string(), visitor.to_string(), at, by];
-    match sql.execute(ACCOUNT_VISITOR, p)? {
-        0 => Err(StoreError::NotFound("visitor on this roll call")),
+    match sql.execute(&update, params![id.to_string(), person.to_string(), at, by])? {
+        0 => Err(StoreError::NotFound(group.listed())),
         _ => Ok(()),
     }
 }
@@ -280,28 +309,6 @@ pub fn visitors(sql: &dyn Sql, id: Uuid) -> Result<Vec<VisitorListed>, StoreErro
         })
     })?;
     readable(rows, "roll call's visitor")
-}
-
-/// Puts member of staff `member` on the list of roll call `id` (nothing if they are on it).
-pub fn add_staff(sql: &dyn Sql, id: Uuid, member: Uuid, expected: bool) -> Result<(), StoreError> {
-    let p = params![id.to_string(), member.to_string(), expected];
-    sql.execute(INSERT_STAFF, p)?;
-    Ok(())
-}
-
-/// Ticks `member` off (`at` and `by`), or back (`None`).
-pub fn account_staff(
-    sql: &dyn Sql,
-    id: Uuid,
-    member: Uuid,
-    ticked: Option<(UnixMillis, &str)>,
-) -> Result<(), StoreError> {
-    let (at, by) = ticked.unzip();
-    let p = params![id.to_string(), member.to_string(), at, by];
-    match sql.execute(ACCOUNT_STAFF, p)? {
-        0 => Err(StoreError::NotFound("member of staff on this roll call")),
-        _ => Ok(()),
-    }
 }
 
 /// The staff on roll call `id`'s list, by name.
@@ -471,13 +478,25 @@ mod tests {
             for v in [&ann, &cy] {
                 write(db, |sql| crate::visitors::insert(sql, v)).unwrap();
             }
-            write(db, |sql| add_visitor(sql, call.id, ann.id, true)).unwrap();
-            write(db, |sql| add_visitor(sql, call.id, ann.id, false)).unwrap();
-            write(db, |sql| add_visitor(sql, call.id, cy.id, false)).unwrap();
+            write(db, |sql| {
+                add_to(sql, Group::Visitors, call.id, ann.id, true)
+            })
+            .unwrap();
+            write(db, |sql| {
+                add_to(sql, Group::Visitors, call.id, ann.id, false)
+            })
+            .unwrap();
+            write(db, |sql| {
+                add_to(sql, Group::Visitors, call.id, cy.id, false)
+            })
+            .unwrap();
             let tick = Some((UnixMillis(20), "user:t"));
-            write(db, |sql| account_visitor(sql, call.id, cy.id, tick)).unwrap();
+            write(db, |sql| {
+                account_in(sql, Group::Visitors, call.id, cy.id, tick)
+            })
+            .unwrap();
             let nobody = write(db, |sql| {
-                account_visitor(sql, call.id, Uuid::now_v7(), None)
+                account_in(sql, Group::Staff, call.id, Uuid::now_v7(), None)
             });
             assert!(matches!(nobody, Err(StoreError::NotFound(_))));
             let listed = read(db, |sql| visitors(sql, call.id));

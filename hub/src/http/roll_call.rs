@@ -29,7 +29,7 @@ use rollcall_school::principal::Principal;
 use rollcall_school::roll_call::{self, expected};
 use rollcall_school::session_rosters::hhmm;
 use rollcall_store::audit::{self, Change};
-use rollcall_store::roll_calls::{self, Kind, RollCall};
+use rollcall_store::roll_calls::{self, Group, Kind, RollCall};
 use rollcall_store::{Sql, school, visitors};
 
 /// Most past roll calls listed at once.
@@ -129,10 +129,10 @@ pub async fn start(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
             };
             roll_calls::start(tx, &call, &people)?;
             for v in &visitors {
-                roll_calls::add_visitor(tx, call.id, v.visitor, true)?;
+                roll_calls::add_to(tx, Group::Visitors, call.id, v.visitor, true)?;
             }
             for m in &staff {
-                roll_calls::add_staff(tx, call.id, m.staff, true)?;
+                roll_calls::add_to(tx, Group::Staff, call.id, m.staff, true)?;
             }
             let change = Change {
                 actor: &actor,
@@ -195,58 +195,59 @@ pub async fn tick(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
 
 /// `PUT /roll-calls/{id}/visitors/{visitor}`.
 pub async fn tick_visitor(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let id: Uuid = req.id("id", "roll call")?;
     let visitor: Uuid = req.id("visitor", "visitor")?;
-    let body: Tick = req.json()?;
-    let (now, actor) = (hub.now(), who.actor());
-    let listed = hub
-        .write(move |tx| {
-            let call = roll_calls::get(tx, id)?;
-            if call.ended_at.is_some() {
-                return Err(ApiError::Conflict("this roll call has ended".into()));
-            }
-            if body.here {
-                // One who signed in after it started: on the list, not expected.
-                visitors::get(tx, visitor)?;
-                roll_calls::add_visitor(tx, id, visitor, false)?;
-            }
-            let ticked = body.here.then_some((now, actor.as_str()));
-            roll_calls::account_visitor(tx, id, visitor, ticked)?;
-            let listed = roll_calls::visitors(tx, id)?
-                .into_iter()
-                .find(|v| v.visitor == visitor);
-            Ok::<_, ApiError>(listed)
-        })
-        .await?;
-    Reply::ok(listed)
+    tick_in(hub, req, who, Group::Visitors, visitor).await
 }
 
 /// `PUT /roll-calls/{id}/staff/{member}`.
 pub async fn tick_staff(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let id: Uuid = req.id("id", "roll call")?;
     let member: Uuid = req.id("member", "member of staff")?;
+    tick_in(hub, req, who, Group::Staff, member).await
+}
+
+/// Ticks `person` of `group` off, or back; one not on the list who turns up (signed in after
+/// the start, or never) is added, not expected. Answers their line.
+async fn tick_in(
+    hub: &Hub,
+    req: &Request,
+    who: &Principal,
+    group: Group,
+    person: Uuid,
+) -> Result<Reply, ApiError> {
+    let id: Uuid = req.id("id", "roll call")?;
     let body: Tick = req.json()?;
     let (now, actor) = (hub.now(), who.actor());
-    let listed = hub
+    let line = hub
         .write(move |tx| {
             let call = roll_calls::get(tx, id)?;
             if call.ended_at.is_some() {
                 return Err(ApiError::Conflict("this roll call has ended".into()));
             }
             if body.here {
-                // One nobody had signed in: on the list, not expected.
-                rollcall_store::staff::get(tx, member)?;
-                roll_calls::add_staff(tx, id, member, false)?;
+                match group {
+                    Group::Visitors => visitors::get(tx, person).map(drop)?,
+                    Group::Staff => rollcall_store::staff::get(tx, person).map(drop)?,
+                }
+                roll_calls::add_to(tx, group, id, person, false)?;
             }
             let ticked = body.here.then_some((now, actor.as_str()));
-            roll_calls::account_staff(tx, id, member, ticked)?;
-            let listed = roll_calls::staff(tx, id)?
-                .into_iter()
-                .find(|m| m.staff == member);
-            Ok::<_, ApiError>(listed)
+            roll_calls::account_in(tx, group, id, person, ticked)?;
+            let line = match group {
+                Group::Visitors => json!(
+                    roll_calls::visitors(tx, id)?
+                        .into_iter()
+                        .find(|v| v.visitor == person)
+                ),
+                Group::Staff => json!(
+                    roll_calls::staff(tx, id)?
+                        .into_iter()
+                        .find(|m| m.staff == person)
+                ),
+            };
+            Ok::<_, ApiError>(line)
         })
         .await?;
-    Reply::ok(listed)
+    Reply::ok(line)
 }
 
 /// `POST /roll-calls/{id}/end`.
