@@ -116,23 +116,8 @@ impl Statement {
     }
 }
 
-/// `value` trimmed (none when empty), if it is at most `max` characters with no control
-/// characters.
 fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ConsentError> {
-    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if value.chars().count() > max {
-        return Err(ConsentError::Invalid(format!(
-            "{field}: longer than {max} characters"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ConsentError::Invalid(format!(
-            "{field}: must not contain control characters"
-        )));
-    }
-    Ok(Some(value))
+    crate::office::optional_text(field, value.as_deref(), max).map_err(ConsentError::Invalid)
 }
 
 /// What erasing a student's faces took away on the hub.

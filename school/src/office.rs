@@ -1,7 +1,35 @@
-//! What the school's office keeps beyond names, checked where it enters (the API and roster
-//! imports alike): a class's code, and how the office reaches a student (an e-mail address,
-//! checked by [`crate::accounts::email_address`], and a phone number). The store keeps them
-//! (`rollcall_store::school::{Class, Contact}`).
+//! What the school's office types, checked where it enters (the API and roster imports alike):
+//! a name or a note ([`text`]), a class's code, and how the office reaches someone (an e-mail
+//! address, checked by [`crate::accounts::email_address`], and a phone number). The store keeps
+//! them (`rollcall_store::school::{Class, Contact}`, visitors, staff).
+
+/// `value` trimmed, as the office types a name or a note: 1 to `max` characters, no control
+/// characters; the error names `field`.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(format!("{field}: must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(format!("{field}: at most {max} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field}: no control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// [`text`] for a field that may be left out or blank: then none.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
 
 /// Longest class code, in characters.
 pub const MAX_CLASS_CODE: usize = 32;

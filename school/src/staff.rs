@@ -17,7 +17,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::accounts::email_address;
-use crate::office::phone_number;
+use crate::office::{optional_text, phone_number, text};
 use crate::roster_import::RowError;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::staff::{self, Entry, NewEntry, Source, StaffMember};
@@ -400,29 +400,12 @@ fn row_error(file: &str, line: u64, message: String) -> RowError {
     }
 }
 
-/// `value` trimmed: 1 to `max` characters with no control characters.
-fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(format!("{field}: must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(format!("{field}: at most {max} characters"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!("{field}: no control characters"));
-    }
-    Ok(value.to_owned())
-}
-
 fn blank_is_none(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn optional(field: &str, value: Option<&str>) -> Result<Option<String>, String> {
-    blank_is_none(value)
-        .map(|v| text(field, v, MAX_TEXT))
-        .transpose()
+    optional_text(field, value, MAX_TEXT)
 }
 
 /// A member in the audit log: their id and code, and whether they are active.

@@ -11,6 +11,8 @@ use rollcall_store::visitors::{self, Visitor};
 use rollcall_store::{Sql, StoreError};
 use uuid::Uuid;
 
+use crate::office;
+
 /// Longest name, organisation or host, in characters.
 pub const MAX_TEXT: usize = 200;
 /// Longest vehicle registration, in characters.
@@ -140,31 +142,12 @@ fn badge_code() -> String {
         .collect()
 }
 
-/// `value` trimmed: 1 to `max` characters with no control characters.
 fn text(field: &str, value: &str, max: usize) -> Result<String, VisitorError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(VisitorError::Invalid(format!("{field}: must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(VisitorError::Invalid(format!(
-            "{field}: at most {max} characters"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(VisitorError::Invalid(format!(
-            "{field}: no control characters"
-        )));
-    }
-    Ok(value.to_owned())
+    office::text(field, value, max).map_err(VisitorError::Invalid)
 }
 
-/// An optional field: blank is none.
 fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, VisitorError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
+    office::optional_text(field, value, max).map_err(VisitorError::Invalid)
 }
 
 /// The visit in the audit log: its id and times, never the visitor's name.

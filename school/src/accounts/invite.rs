@@ -26,6 +26,9 @@ use rollcall_store::invitations::{self, Invitation, NewInvitation};
 use rollcall_store::users::{self, NO_PASSWORD, Role, User};
 use rollcall_store::{Sql, StoreError, school, signins};
 
+/// Longest display name, in characters.
+const MAX_DISPLAY_NAME: usize = 200;
+
 /// Who to invite.
 #[derive(Clone, Debug)]
 pub struct Invitee {
@@ -266,10 +269,8 @@ fn new_account(conn: &dyn Sql, who: &Invitee, now: UnixMillis) -> Result<User, A
         }
     };
     let email = email_address(&email).map_err(AccountError::Invalid)?;
-    let display_name = display_name.trim().to_owned();
-    if display_name.is_empty() || display_name.chars().count() > 200 {
-        return invalid("a display name is 1 to 200 characters");
-    }
+    let display_name = crate::office::text("display_name", &display_name, MAX_DISPLAY_NAME)
+        .map_err(AccountError::Invalid)?;
     let username = who.username.clone().unwrap_or_else(|| email.clone());
     if !valid_username(&username) {
         return Err(AccountError::Invalid(format!(
