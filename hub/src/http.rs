@@ -19,6 +19,7 @@ mod district;
 mod enrolment;
 mod error;
 mod faces;
+mod guardians;
 mod health;
 mod history;
 pub(crate) mod input;

@@ -67,6 +67,15 @@ const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "guardians",
+        about: "students' guardians, first to last: name, relationship, e-mail, phone, language, \
+            whether told of absences, parental responsibility",
+        sql: "SELECT student_id, priority, name, relationship, email, phone, language, notices,
+                responsibility
+            FROM guardians ORDER BY student_id, priority",
+        postgres: None,
+    },
+    Table {
         name: "staff",
         about: "staff: personnel code, name, department, position, e-mail, phone, active",
         sql: "SELECT id, code, name, department, position, email, phone, active, created_at

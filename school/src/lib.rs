@@ -39,6 +39,7 @@ pub mod csv;
 pub mod enrol;
 pub mod export;
 pub mod gallery;
+pub mod guardians;
 pub mod learn;
 pub mod marks;
 pub mod office;

@@ -120,6 +120,15 @@ pub fn schedule(site: &SiteId, r: &RetentionConfig, privacy: &PrivacyConfig) -> 
         held: "The hub's database",
     });
     kept.push(Kept {
+        what: "Students' guardians: name, relationship, e-mail, mobile phone, language, whether \
+               they are told of absences, parental responsibility",
+        biometric: false,
+        why: "To reach a student's family",
+        how_long: "while the student is on the school's roll; erased with the student".to_owned(),
+        who_can_see: "Admins",
+        held: "The hub's database and its backups",
+    });
+    kept.push(Kept {
         what: "Staff: personnel code, name, department, position, e-mail and phone, and each \
                coming and going (signed at reception, or a door at a gate: its time and \
                confidence)",
@@ -185,9 +194,9 @@ mod tests {
         );
         let review = &discarding.kept[1];
         assert!(review.how_long.starts_with("9 days after"), "{review:?}");
-        let register = &discarding.kept[discarding.kept.len() - 3];
+        let register = &discarding.kept[discarding.kept.len() - 4];
         assert_eq!(register.how_long, "3 years");
-        let visitors = &discarding.kept[discarding.kept.len() - 2];
+        let visitors = &discarding.kept[discarding.kept.len() - 3];
         assert!(visitors.what.starts_with("Visitors") && !visitors.biometric);
         assert_eq!(visitors.how_long, "365 days");
         let staff = discarding.kept.last().unwrap();

@@ -2,7 +2,7 @@
 //! (GDPR Art. 15, a subject access request): `GET /api/v1/students/{id}/archive` (admins).
 //!
 //! A zip of: the student (name, references, how the office reaches them, classes, where their
-//! consent stands), their own account and its invitations, every
+//! consent stands), their guardians, their own account and its invitations, every
 //! consent answer, their register (closed sessions' entries and every amendment, with the
 //! codes' meanings), the marks of sessions not yet closed, the door records that name them,
 //! what the audit log says of them, their face templates (the numbers door units match
@@ -32,6 +32,14 @@ struct Part {
 }
 
 const PARTS: &[Part] = &[
+    Part {
+        name: "guardians",
+        about: "the people the school contacts about them, first to last: name, relationship, \
+            e-mail, phone, language, whether told of absences, parental responsibility",
+        sql: "SELECT priority, name, relationship, email, phone, language, notices,
+                responsibility
+            FROM guardians WHERE student_id = ?1 ORDER BY priority",
+    },
     Part {
         name: "account",
         about: "their own Rollcall account, if they have one (never its password), and each \

@@ -38,6 +38,7 @@ pub mod faces;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod gallery;
+pub mod guardians;
 pub mod imports;
 pub mod invitations;
 mod keyring;

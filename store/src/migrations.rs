@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_32,
     MIGRATION_33,
     MIGRATION_34,
+    MIGRATION_35,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -444,6 +445,26 @@ CREATE TABLE roll_call_staff (
     PRIMARY KEY (roll_call_id, staff_id)
 );
 CREATE INDEX roll_call_staff_member ON roll_call_staff(staff_id);
+";
+
+/// Each student's guardians (their contacts): who, how related, how reached, in which
+/// language, in which order, whether they are told of absences and whether they have parental
+/// responsibility. They go with the student.
+const MIGRATION_35: &str = "
+CREATE TABLE guardians (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    priority INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 9),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    relationship TEXT NOT NULL
+        CHECK (relationship IN ('parent', 'guardian', 'carer', 'relative', 'other')),
+    email TEXT CHECK (length(email) BETWEEN 3 AND 254),
+    phone TEXT CHECK (length(phone) BETWEEN 1 AND 32),
+    language TEXT NOT NULL CHECK (length(language) BETWEEN 2 AND 35),
+    notices INTEGER NOT NULL CHECK (notices IN (0, 1)),
+    responsibility INTEGER NOT NULL CHECK (responsibility IN (0, 1)),
+    UNIQUE (student_id, priority)
+);
 ";
 
 /// The schema version this build brings a database to.

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, district, enrolment, faces, health, history, invitations, me, oidc, on_site,
+    digest, district, enrolment, faces, guardians, health, history, invitations, me, oidc, on_site,
     operations, privacy, provision, quarantine, records, register, reports, review, roll_call,
     roster, school_reports, sessions, staff, strangers, students, timetable, today, unit_settings,
     users, visitors,
@@ -232,6 +232,13 @@ pub const ROUTES: &[Route] = &[
     ),
     route(GET, "/students", user!(students::list)),
     route(POST, "/students", admin!(students::create)),
+    route(
+        GET,
+        "/students/{student}/guardians",
+        admin!(guardians::list),
+    ),
+    route(PUT, "/students/{student}/guardians", admin!(guardians::set)),
+    route(POST, "/guardians/import", admin!(guardians::import)),
     route(GET, "/students/{student}", user!(students::get)),
     route(PUT, "/students/{student}", admin!(students::replace)),
     route(PATCH, "/students/{student}", admin!(students::update)),

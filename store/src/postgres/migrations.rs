@@ -346,6 +346,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_32,
     MIGRATION_33,
     MIGRATION_34,
+    MIGRATION_35,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -599,6 +600,24 @@ CREATE TABLE roll_call_staff (
     PRIMARY KEY (roll_call_id, staff_id)
 );
 CREATE INDEX roll_call_staff_member ON roll_call_staff(staff_id);
+";
+
+/// Schema 35 (SQLite's migration 35): students' guardians.
+const MIGRATION_35: &str = "
+CREATE TABLE guardians (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    priority BIGINT NOT NULL CHECK (priority BETWEEN 1 AND 9),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    relationship TEXT NOT NULL
+        CHECK (relationship IN ('parent', 'guardian', 'carer', 'relative', 'other')),
+    email TEXT CHECK (length(email) BETWEEN 3 AND 254),
+    phone TEXT CHECK (length(phone) BETWEEN 1 AND 32),
+    language TEXT NOT NULL CHECK (length(language) BETWEEN 2 AND 35),
+    notices BIGINT NOT NULL CHECK (notices IN (0, 1)),
+    responsibility BIGINT NOT NULL CHECK (responsibility IN (0, 1)),
+    UNIQUE (student_id, priority)
+);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
