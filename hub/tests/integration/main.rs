@@ -65,6 +65,7 @@ mod entry_exit;
 mod export;
 mod face_keys;
 mod gallery_learning;
+mod guardians;
 mod https;
 mod ingest_mqtt;
 mod ingest_trust;
