@@ -1,10 +1,11 @@
 //! An import in the order its rows depend on each other: people (teachers are named by
 //! classes; students with their year group, form, date of birth and active flag), teachers as
-//! staff, students' consent, the leavers the file makes, classes, memberships, the students left in no class,
+//! staff, students' guardians, students' consent, the leavers the file makes, classes, memberships, the students left in no class,
 //! terms; then the gate and the audit. Each phase plans its steps and, unless it is a dry run,
 //! applies them in the caller's transaction; any bad reference or a closed gate is an error,
 //! so the caller's transaction is dropped and nothing is half-imported.
 
+mod family;
 mod members;
 mod resolve;
 mod staff;
@@ -63,6 +64,7 @@ pub fn import(
     let mut p = Planner::new(sql, roster, options, now)?;
     p.people()?;
     p.staff()?;
+    p.guardians()?;
     p.consents(actor)?;
     p.leavers()?;
     p.classes()?;

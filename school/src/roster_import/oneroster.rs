@@ -20,9 +20,12 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use super::collect::Collect;
-use super::roster::{ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow};
+use super::roster::{
+    Agent, ClassRow, Coverage, Coverages, Enrollment, Person, Role, Roster, TermRow,
+};
 use super::table::{Row, RowError, Table};
 use crate::office;
+use rollcall_store::guardians::Relationship;
 use rollcall_store::school::ProfileChange;
 
 const MANIFEST: &str = "manifest.csv";
@@ -147,6 +150,7 @@ impl Tables {
 
     /// Reads the open files into `roster`: roles and dates of birth first, for the users.
     fn read(self, roster: &mut Roster, c: &mut Collect) {
+        let family = self.roles.as_ref().map(|(t, _)| read_family_roles(t));
         let roles = self
             .roles
             .map(|(t, mode)| read_roles(&t, mode, &mut c.errors));
@@ -157,6 +161,7 @@ impl Tables {
             let people = Users {
                 roles: roles.as_ref(),
                 births: births.as_ref(),
+                family: family.as_ref(),
             };
             read_users(t, *mode, people, roster, c);
         }
@@ -331,6 +336,32 @@ fn read_roles(
     found.into_iter().map(|(u, (_, r))| (u, r)).collect()
 }
 
+/// The family roles OneRoster users may have, as the guardians they are.
+fn family(role: &str) -> Option<Relationship> {
+    match role.to_ascii_lowercase().as_str() {
+        "parent" => Some(Relationship::Parent),
+        "guardian" => Some(Relationship::Guardian),
+        "relative" => Some(Relationship::Relative),
+        _ => None,
+    }
+}
+
+/// 1.2: the users whose role (any, primary or not) is a family one, with it.
+fn read_family_roles(t: &Table) -> HashMap<String, Relationship> {
+    let mut found = HashMap::new();
+    for row in t.rows() {
+        if row.raw("status").eq_ignore_ascii_case("tobedeleted") {
+            continue;
+        }
+        if let Some(relationship) = family(row.raw("role")) {
+            found
+                .entry(row.raw("userSourcedId").to_owned())
+                .or_insert(relationship);
+        }
+    }
+    found
+}
+
 /// Each user's date of birth from `demographics.csv` (empty: none); rows to be deleted say
 /// nothing.
 fn read_births(t: &Table, errors: &mut Vec<RowError>) -> HashMap<String, Option<NaiveDate>> {
@@ -356,6 +387,8 @@ struct Users<'a> {
     roles: Option<&'a HashMap<String, Option<Role>>>,
     /// Dates of birth, when the package has `demographics.csv`.
     births: Option<&'a HashMap<String, Option<NaiveDate>>>,
+    /// 1.2: the users whose role is a family one.
+    family: Option<&'a HashMap<String, Relationship>>,
 }
 
 fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &mut Collect) {
@@ -371,15 +404,30 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
             }
             continue;
         }
-        // 1.1: the row's own role; 1.2: roles.csv, or the hub's when it does not say.
+        // 1.1: the row's own role; 1.2: roles.csv, or the hub's when it does not say. A
+        // parent, guardian or relative is a student's guardian.
+        let relative = match users.family {
+            None => family(row.raw("role")),
+            Some(family) => family.get(&id).copied(),
+        };
         let role = match roles {
             None => match role(&row, "role", e) {
                 Some(Some(r)) => Some(r),
-                Some(None) | None => continue,
+                Some(None) | None => {
+                    if let Some(relationship) = relative {
+                        read_agent(&row, id, relationship, roster, e);
+                    }
+                    continue;
+                }
             },
             Some(roles) => match roles.get(&id) {
                 Some(Some(r)) => Some(*r),
-                Some(None) => continue,
+                Some(None) => {
+                    if let Some(relationship) = relative {
+                        read_agent(&row, id, relationship, roster, e);
+                    }
+                    continue;
+                }
                 None => None,
             },
         };
@@ -421,6 +469,16 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
             Some(Role::Teacher) => row.optional("identifier", e),
             _ => None,
         };
+        let agents = match role {
+            Some(Role::Teacher) => Vec::new(),
+            _ => row
+                .raw("agentSourcedIds")
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
         c.person(Person {
             source_id: id,
             name: name.join(" "),
@@ -431,9 +489,46 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
             role,
             consent,
             profile,
+            agents,
             at: row.at,
         });
     }
+}
+
+/// A parent's, guardian's or relative's row, as a guardian of the students that name them.
+fn read_agent(
+    row: &Row,
+    id: String,
+    relationship: Relationship,
+    roster: &mut Roster,
+    e: &mut Vec<RowError>,
+) {
+    let given = row
+        .name("preferredGivenName", e)
+        .or(row.name("givenName", e));
+    let family = row
+        .name("preferredFamilyName", e)
+        .or(row.name("familyName", e));
+    let name = [given, family].into_iter().flatten().collect::<Vec<_>>();
+    if name.is_empty() {
+        e.push(RowError::new(
+            row.at,
+            "givenName and familyName are both empty",
+        ));
+        return;
+    }
+    let mobile = match row.raw("sms").trim().is_empty() {
+        true => "phone",
+        false => "sms",
+    };
+    roster.agents.push(Agent {
+        source_id: id,
+        name: name.join(" "),
+        relationship,
+        email: row.checked_by("email", crate::accounts::email_address, e),
+        phone: row.checked_by(mobile, office::phone_number, e),
+        at: row.at,
+    });
 }
 
 fn read_classes(t: &Table, mode: Coverage, roster: &mut Roster, c: &mut Collect) {

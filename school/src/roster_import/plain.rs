@@ -39,6 +39,7 @@ pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {
                 born_on: row.born_on("date_of_birth", &mut c.errors),
                 active: row.active("active", &mut c.errors),
             },
+            agents: Vec::new(),
             at: row.at,
         };
         c.person(student);
@@ -97,6 +98,7 @@ fn teacher(row: &Row, c: &mut Collect) -> Option<String> {
         role: Some(Role::Teacher),
         consent: None,
         profile: ProfileChange::default(),
+        agents: Vec::new(),
         at: row.at,
     });
     Some(id)

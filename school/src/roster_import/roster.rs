@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use super::table::At;
 use crate::consent::Statement;
+use rollcall_store::guardians::Relationship;
 use rollcall_store::school::ProfileChange;
 
 /// What the file says of a person, whom the hub keeps as a student or a teacher.
@@ -49,6 +50,21 @@ pub struct Person {
     pub consent: Option<Statement>,
     /// A student's year group, form, date of birth and active flag, as far as the file says.
     pub profile: ProfileChange,
+    /// A student's guardians, first to last, by their source ids (OneRoster's
+    /// `agentSourcedIds`); empty when the file names none.
+    pub agents: Vec<String>,
+    pub at: At,
+}
+
+/// A student's guardian as the file has them (OneRoster's parents, guardians and relatives).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agent {
+    pub source_id: String,
+    pub name: String,
+    pub relationship: Relationship,
+    pub email: Option<String>,
+    /// Their mobile number (OneRoster's `sms`, else `phone`).
+    pub phone: Option<String>,
     pub at: At,
 }
 
@@ -107,6 +123,8 @@ pub struct Roster {
     pub format: &'static str,
     pub coverage: Coverages,
     pub people: Vec<Person>,
+    /// Students' guardians the file names.
+    pub agents: Vec<Agent>,
     pub classes: Vec<ClassRow>,
     pub enrollments: Vec<Enrollment>,
     pub deleted: Deleted,

@@ -774,3 +774,35 @@ fn teachers_become_staff_by_their_code_once_and_one_added_by_hand_is_linked() {
     let members = other.read_blocking(staff::list).unwrap();
     assert_eq!((members[0].code.as_str(), members[0].active), ("T1", true));
 }
+
+#[test]
+fn parents_named_by_a_student_become_their_guardians_in_order_once() {
+    use rollcall_store::guardians::{self, Relationship};
+
+    for version in ["v1.1-bulk", "v1.2-bulk"] {
+        let (_dir, db) = db();
+        let roster = fixture(version);
+        let dry = run(&db, &roster, true);
+        assert_eq!(
+            count(&dry, "guardians", "create"),
+            1,
+            "{version}: {:?}",
+            dry.steps
+        );
+        run(&db, &roster, false);
+        let ada = db.read_blocking(|sql| imports::students(sql)).unwrap()["U1"].id;
+        let held = db.read_blocking(|sql| guardians::of(sql, ada)).unwrap();
+        assert_eq!(held.len(), 1, "{version}");
+        assert_eq!(
+            (held[0].name.as_str(), held[0].email.as_deref()),
+            ("Pam Lovelace", Some("pam@home.test"))
+        );
+        let expected = match version {
+            "v1.1-bulk" => Relationship::Guardian,
+            _ => Relationship::Parent,
+        };
+        assert_eq!(held[0].relationship, expected, "{version}");
+        let again = run(&db, &roster, false);
+        assert_eq!(count(&again, "guardians", "unchanged"), 1, "{version}");
+    }
+}
