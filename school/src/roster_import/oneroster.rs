@@ -150,7 +150,7 @@ impl Tables {
 
     /// Reads the open files into `roster`: roles and dates of birth first, for the users.
     fn read(self, roster: &mut Roster, c: &mut Collect) {
-        let family = self.roles.as_ref().map(|(t, _)| read_family_roles(t));
+        let others = self.roles.as_ref().map(|(t, _)| read_other_roles(t));
         let roles = self
             .roles
             .map(|(t, mode)| read_roles(&t, mode, &mut c.errors));
@@ -161,7 +161,7 @@ impl Tables {
             let people = Users {
                 roles: roles.as_ref(),
                 births: births.as_ref(),
-                family: family.as_ref(),
+                others: others.as_ref(),
             };
             read_users(t, *mode, people, roster, c);
         }
@@ -336,27 +336,50 @@ fn read_roles(
     found.into_iter().map(|(u, (_, r))| (u, r)).collect()
 }
 
-/// The family roles OneRoster users may have, as the guardians they are.
-fn family(role: &str) -> Option<Relationship> {
-    match role.to_ascii_lowercase().as_str() {
-        "parent" => Some(Relationship::Parent),
-        "guardian" => Some(Relationship::Guardian),
-        "relative" => Some(Relationship::Relative),
-        _ => None,
-    }
+/// What a user who is neither a student nor a teacher is to Rollcall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Other {
+    /// A parent, guardian or relative: a guardian of the students who name them.
+    Family(Relationship),
+    /// An administrator, site administrator or principal: a member of staff.
+    Administrator,
 }
 
-/// 1.2: the users whose role (any, primary or not) is a family one, with it.
-fn read_family_roles(t: &Table) -> HashMap<String, Relationship> {
-    let mut found = HashMap::new();
+/// What a user with OneRoster role `role` is, when they are something to Rollcall.
+fn other_role(role: &str) -> Option<Other> {
+    let is = |r: &str| role.eq_ignore_ascii_case(r);
+    if ["administrator", "siteAdministrator", "principal"]
+        .into_iter()
+        .any(is)
+    {
+        return Some(Other::Administrator);
+    }
+    [
+        ("parent", Relationship::Parent),
+        ("guardian", Relationship::Guardian),
+        ("relative", Relationship::Relative),
+    ]
+    .into_iter()
+    .find(|(r, _)| is(r))
+    .map(|(_, relationship)| Other::Family(relationship))
+}
+
+/// 1.2: what each user whose roles include none of Rollcall's is: an administrator's role
+/// before a family one, else the first.
+fn read_other_roles(t: &Table) -> HashMap<String, Other> {
+    let mut found: HashMap<String, Other> = HashMap::new();
     for row in t.rows() {
         if row.raw("status").eq_ignore_ascii_case("tobedeleted") {
             continue;
         }
-        if let Some(relationship) = family(row.raw("role")) {
-            found
-                .entry(row.raw("userSourcedId").to_owned())
-                .or_insert(relationship);
+        let Some(other) = other_role(row.raw("role")) else {
+            continue;
+        };
+        let seen = found
+            .entry(row.raw("userSourcedId").to_owned())
+            .or_insert(other);
+        if other == Other::Administrator {
+            *seen = other;
         }
     }
     found
@@ -387,8 +410,8 @@ struct Users<'a> {
     roles: Option<&'a HashMap<String, Option<Role>>>,
     /// Dates of birth, when the package has `demographics.csv`.
     births: Option<&'a HashMap<String, Option<NaiveDate>>>,
-    /// 1.2: the users whose role is a family one.
-    family: Option<&'a HashMap<String, Relationship>>,
+    /// 1.2: what the users who are neither students nor teachers are.
+    others: Option<&'a HashMap<String, Other>>,
 }
 
 fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &mut Collect) {
@@ -406,26 +429,22 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
         }
         // 1.1: the row's own role; 1.2: roles.csv, or the hub's when it does not say. A
         // parent, guardian or relative is a student's guardian.
-        let relative = match users.family {
-            None => family(row.raw("role")),
-            Some(family) => family.get(&id).copied(),
+        let other = match users.others {
+            None => other_role(row.raw("role")),
+            Some(others) => others.get(&id).copied(),
         };
         let role = match roles {
             None => match role(&row, "role", e) {
                 Some(Some(r)) => Some(r),
                 Some(None) | None => {
-                    if let Some(relationship) = relative {
-                        read_agent(&row, id, relationship, roster, e);
-                    }
+                    read_other(&row, id, other, roster, e);
                     continue;
                 }
             },
             Some(roles) => match roles.get(&id) {
                 Some(Some(r)) => Some(*r),
                 Some(None) => {
-                    if let Some(relationship) = relative {
-                        read_agent(&row, id, relationship, roster, e);
-                    }
+                    read_other(&row, id, other, roster, e);
                     continue;
                 }
                 None => None,
@@ -495,14 +514,18 @@ fn read_users(t: &Table, mode: Coverage, users: Users, roster: &mut Roster, c: &
     }
 }
 
-/// A parent's, guardian's or relative's row, as a guardian of the students that name them.
-fn read_agent(
+/// A parent's, guardian's or relative's row, as a guardian of the students that name them;
+/// an administrator's, as a member of staff.
+fn read_other(
     row: &Row,
     id: String,
-    relationship: Relationship,
+    other: Option<Other>,
     roster: &mut Roster,
     e: &mut Vec<RowError>,
 ) {
+    let Some(other) = other else {
+        return;
+    };
     let given = row
         .name("preferredGivenName", e)
         .or(row.name("givenName", e));
@@ -517,6 +540,25 @@ fn read_agent(
         ));
         return;
     }
+    let relationship = match other {
+        Other::Family(relationship) => relationship,
+        Other::Administrator => {
+            roster.administrators.push(Person {
+                source_id: id,
+                name: name.join(" "),
+                username: None,
+                email: row.checked_by("email", crate::accounts::email_address, e),
+                identifier: row.optional("identifier", e),
+                phone: None,
+                role: None,
+                consent: None,
+                profile: ProfileChange::default(),
+                agents: Vec::new(),
+                at: row.at,
+            });
+            return;
+        }
+    };
     let mobile = match row.raw("sms").trim().is_empty() {
         true => "phone",
         false => "sms",

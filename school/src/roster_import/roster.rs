@@ -125,6 +125,9 @@ pub struct Roster {
     pub people: Vec<Person>,
     /// Students' guardians the file names.
     pub agents: Vec<Agent>,
+    /// The school's administrators (OneRoster's `administrator`, `siteAdministrator` and
+    /// `principal`): staff, not users of the hub.
+    pub administrators: Vec<Person>,
     pub classes: Vec<ClassRow>,
     pub enrollments: Vec<Enrollment>,
     pub deleted: Deleted,

@@ -767,6 +767,22 @@ fn teachers_become_staff_by_their_code_once_and_one_added_by_hand_is_linked() {
     let again = run(&db, &real, false);
     assert_eq!(count(&again, "staff", "unchanged"), 1);
 
+    // A principal is staff too, by their identifier, and no user of the hub.
+    let (_admin_dir, with_head) = self::db();
+    let plan = run(&with_head, &fixture("v1.2-bulk"), false);
+    assert_eq!(count(&plan, "staff", "create"), 2, "{:?}", plan.steps);
+    let members = with_head.read_blocking(staff::list).unwrap();
+    let head = members.iter().find(|m| m.name == "Hedd Wyn").unwrap();
+    assert_eq!(
+        (head.code.as_str(), head.email.as_deref()),
+        ("HT-01", Some("head@school.test"))
+    );
+    assert_eq!(
+        count(&plan, "teacher", "create"),
+        1,
+        "the principal is no teacher"
+    );
+
     // Without an identifier, the teacher's sourcedId is their code.
     let (_other_dir, other) = self::db();
     let plan = run(&other, &fixture("v1.1-bulk"), false);

@@ -1,4 +1,6 @@
-//! Teachers as staff: each teacher the file names is also a member of staff, by their
+//! Teachers and administrators as staff: each teacher the file names is also a member of
+//! staff, and so is each administrator (OneRoster's `administrator`, `siteAdministrator`,
+//! `principal`: no user of the hub), by their
 //! personnel code (OneRoster's `identifier`, else their `sourcedId`), so the Staff page and the
 //! roll call know them without typing them in again. Matched by the file's id first, then by
 //! code (a member the office added by hand is linked, not doubled). A teacher whose code cannot
@@ -24,6 +26,9 @@ impl<'a> Planner<'a> {
             if is_teacher {
                 self.member(p, &mut held)?;
             }
+        }
+        for p in &self.roster.administrators {
+            self.member(p, &mut held)?;
         }
         Ok(())
     }
