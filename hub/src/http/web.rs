@@ -63,6 +63,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/school.js", JS),
     asset!("/js/students.js", JS),
     asset!("/js/student_details.js", JS),
+    asset!("/js/guardians.js", JS),
     asset!("/js/enrol_folder.js", JS),
     asset!("/js/devices.js", JS),
     asset!("/js/admin.js", JS),

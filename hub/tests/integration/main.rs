@@ -38,6 +38,7 @@ mod browser_codes;
 mod browser_consent;
 mod browser_devices;
 mod browser_enrol_folder;
+mod browser_guardians;
 mod browser_history;
 mod browser_liveness;
 mod browser_operations;

@@ -2,9 +2,11 @@
 // date of birth, and whether they are active. An inactive student stays on the roll with their
 // classes and history, but is not expected at lessons and is in no door unit's gallery. Admins
 // change them here (PATCH /students/{id}, audited); the roster import fills them too. Admins
-// also invite the student to an account of their own from here (invitations.js).
+// also invite the student to an account of their own from here (invitations.js), and see and
+// change the student's guardians in a card of their own below (guardians.js).
 
 import * as api from './api.js';
+import { guardiansCard } from './guardians.js';
 import { studentInvite } from './invitations.js';
 import { announce, failed, field, h } from './ui.js';
 
@@ -18,7 +20,8 @@ export function inactiveBadge(s) {
   return s.active ? null : h('span', { class: 'inactive', title: 'Not expected at lessons; not recognised at the door' }, 'Inactive');
 }
 
-/** The student's details; admins can change them. `reload` draws the page again. */
+/** The student's details; admins can change them, and have the guardians' card after them
+ * (both cards as one fragment). `reload` draws the page again. */
 export function detailsCard(s, me, reload) {
   const shown = h(
     'dl',
@@ -33,8 +36,12 @@ export function detailsCard(s, me, reload) {
     'phone' in s ? row('Phone', s.phone) : null,
   );
   const card = h('section', { class: 'card', 'aria-labelledby': 'details-title' }, h('h2', { id: 'details-title' }, 'Details'), shown);
-  if (me.role === 'admin') card.append(editForm(s, reload), studentInvite(s));
-  return card;
+  if (me.role !== 'admin') return card;
+  card.append(editForm(s, reload), studentInvite(s));
+  // Like the contact details above, guardians are for admins' eyes only.
+  const cards = document.createDocumentFragment();
+  cards.append(card, guardiansCard(s));
+  return cards;
 }
 
 /** "2 March 2014" for "2014-03-02". */

@@ -3,12 +3,14 @@
 // (consent.js), their enrolment photos with their quality figures, uploading new ones once
 // consent is given (each photo accepted or refused with the reason at once), switching a bad
 // one off without deleting it, and deleting one after a confirmation. Changing students and
-// their photos needs the admin role.
+// their photos needs the admin role; admins also import students' guardians from a CSV file
+// here (guardians.js).
 
 import * as api from './api.js';
 import { badge, card } from './consent.js';
 import { describe, detailsCard, inactiveBadge } from './student_details.js';
 import { folderForm } from './enrol_folder.js';
+import { importCard as guardiansImport } from './guardians.js';
 import { announce, confirm, dateTime, download, face, failed, field, fill, h, heading, select } from './ui.js';
 
 export async function render(main, { me, args }) {
@@ -39,7 +41,7 @@ async function list(main, me) {
     count,
     results,
   );
-  if (me.role === 'admin') main.append(addForm(), folderForm());
+  if (me.role === 'admin') main.append(addForm(), folderForm(), guardiansImport());
   let seq = 0;
   async function search() {
     const mine = ++seq;
