@@ -2,7 +2,8 @@
 # Photos per second of `rollcall-hub enrol` on the developer face set (docs/PERFORMANCE.md):
 # a new hub with one student per identity (consent given, by the roster import), a folder of
 # the first N photos in name order named by those students' references, enrolled twice (the
-# second run finds every photo already enrolled).
+# second run finds every photo already enrolled); then the same photos as one zip file,
+# deflated, enrolled on a second new hub.
 #
 #   scripts/enrol-throughput.sh [HUB_BINARY] [N]     (default target/release/rollcall-hub, 1000)
 #
@@ -40,3 +41,14 @@ echo "first run ($taken photos of $i students):"
 "$hub" enrol "$work/photos" --data-dir "$work/hub" --report "$work/first.csv" | grep "photos/s"
 echo "again (every photo enrolled before):"
 "$hub" enrol "$work/photos" --data-dir "$work/hub" | grep "photos/s"
+
+echo "the same photos as a zip, on a new hub:"
+(cd "$work/photos" && python3 -c '
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for name in sorted(os.listdir(".")):
+        z.write(name, "photographer/" + name)
+' "$work/photos.zip")
+"$hub" init --data-dir "$work/hub2" --admin-user admin --admin-password-file "$work/password" >/dev/null
+"$hub" roster import "$roster" --data-dir "$work/hub2" >/dev/null
+"$hub" enrol "$work/photos.zip" --data-dir "$work/hub2" | grep "photos/s"
