@@ -301,5 +301,6 @@ fn seen(unit: &Unit, student: StudentId, at: UnixMillis) -> AttendanceRecord {
         clock: ClockSync::Synchronised,
         direction: Some(unit.direction),
         liveness: None,
+        staff: None,
     }
 }

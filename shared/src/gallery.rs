@@ -5,6 +5,11 @@
 //! state and leaves the old one untouched, so the caller can persist first and swap after.
 //! A digest of the resulting state travels with every update, so a corrupt, partial or
 //! out-of-order update is refused instead of silently diverging.
+//!
+//! A gallery holds students and, at a gate, staff (protocol 7): two maps, because a student
+//! carries their classes for the timetable's narrowing and a member of staff carries none.
+//! A gallery without staff digests exactly as a version-6 one, so a version-6 unit keeps its
+//! gallery across the hub's upgrade.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,12 +18,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::embedding::Embedding;
-use crate::ids::{ClassId, GalleryVersion, ModelId, StudentId};
+use crate::ids::{ClassId, GalleryVersion, ModelId, StaffId, StudentId};
 use crate::invalid::Invalid;
 
 /// Most students in one gallery.
 pub const MAX_STUDENTS: usize = 20_000;
-/// Most enrolment embeddings per student.
+/// Most members of staff in one gallery.
+pub const MAX_STAFF: usize = 5_000;
+/// Most enrolment embeddings per person (student or member of staff).
 pub const MAX_EMBEDDINGS_PER_STUDENT: usize = 32;
 /// Most classes a student belongs to.
 pub const MAX_CLASSES_PER_STUDENT: usize = 64;
@@ -44,6 +51,14 @@ pub struct GalleryEntry {
     pub student: StudentId,
     /// Classes the student belongs to (for narrowing by the timetable).
     pub classes: Vec<ClassId>,
+    pub embeddings: Vec<Embedding>,
+}
+
+/// One member of staff as a gate sees them: an id and embeddings, never a name or photo.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct StaffEntry {
+    pub member: StaffId,
     pub embeddings: Vec<Embedding>,
 }
 
@@ -75,6 +90,9 @@ pub struct GalleryUpdate {
     pub timetable: Option<Vec<TimetableSlot>>,
     /// Digest of the state after applying.
     pub digest: GalleryDigest,
+    /// Members of staff added or replaced whole (protocol 7; only a gate gets any).
+    pub staff_upserts: Vec<StaffEntry>,
+    pub staff_removals: Vec<StaffId>,
 }
 
 /// Why an update was refused. The device keeps its old gallery in every case.
@@ -115,6 +133,8 @@ pub struct GalleryState {
     pub version: GalleryVersion,
     pub entries: BTreeMap<StudentId, GalleryEntry>,
     pub timetable: Vec<TimetableSlot>,
+    /// Members of staff (empty but at a gate).
+    pub staff: BTreeMap<StaffId, StaffEntry>,
 }
 
 impl GalleryState {
@@ -125,11 +145,13 @@ impl GalleryState {
             version: GalleryVersion(0),
             entries: BTreeMap::new(),
             timetable: Vec::new(),
+            staff: BTreeMap::new(),
         }
     }
 
-    /// SHA-256 over the postcard encoding of model, version, entries (in student order) and
-    /// timetable: equal digests mean equal galleries.
+    /// SHA-256 over the postcard encoding of model, version, entries (in student order),
+    /// timetable and staff (in id order; nothing when there are none, so a gallery without
+    /// staff digests as in version 6): equal digests mean equal galleries.
     pub fn digest(&self) -> GalleryDigest {
         let mut h = Sha256::new();
         let mut feed = |bytes: Vec<u8>| h.update(bytes);
@@ -138,6 +160,9 @@ impl GalleryState {
             feed(postcard::to_stdvec(entry).unwrap_or_default());
         }
         feed(postcard::to_stdvec(&self.timetable).unwrap_or_default());
+        for member in self.staff.values() {
+            feed(postcard::to_stdvec(member).unwrap_or_default());
+        }
         GalleryDigest(h.finalize().into())
     }
 
@@ -158,6 +183,12 @@ impl GalleryState {
         }
         if let Some(slots) = &update.timetable {
             next.timetable = slots.clone();
+        }
+        for member in &update.staff_removals {
+            next.staff.remove(member);
+        }
+        for entry in &update.staff_upserts {
+            next.staff.insert(entry.member, entry.clone());
         }
         if next.digest() != update.digest {
             return Err(GalleryError::DigestMismatch {
@@ -201,6 +232,8 @@ impl GalleryUpdate {
             removals: Vec::new(),
             timetable: Some(state.timetable.clone()),
             digest: state.digest(),
+            staff_upserts: state.staff.values().cloned().collect(),
+            staff_removals: Vec::new(),
         }
     }
 
@@ -216,6 +249,16 @@ impl GalleryUpdate {
             .keys()
             .filter(|s| !to.entries.contains_key(s))
             .copied();
+        let staff_upserts = to
+            .staff
+            .values()
+            .filter(|e| from.staff.get(&e.member) != Some(*e))
+            .cloned();
+        let staff_removals = from
+            .staff
+            .keys()
+            .filter(|m| !to.staff.contains_key(m))
+            .copied();
         Self {
             model: to.model.clone(),
             version: to.version,
@@ -224,6 +267,8 @@ impl GalleryUpdate {
             removals: removals.collect(),
             timetable: (from.timetable != to.timetable).then(|| to.timetable.clone()),
             digest: to.digest(),
+            staff_upserts: staff_upserts.collect(),
+            staff_removals: staff_removals.collect(),
         }
     }
 
@@ -237,6 +282,14 @@ impl GalleryUpdate {
             )));
         }
         self.upserts.iter().try_for_each(GalleryEntry::validate)?;
+        if self.staff_upserts.len() > MAX_STAFF || self.staff_removals.len() > MAX_STAFF {
+            return Err(Invalid::new(format!(
+                "more than {MAX_STAFF} members of staff in one update"
+            )));
+        }
+        self.staff_upserts
+            .iter()
+            .try_for_each(StaffEntry::validate)?;
         match &self.timetable {
             Some(slots) if slots.len() > MAX_SLOTS => {
                 Err(Invalid::new(format!("more than {MAX_SLOTS} slots")))
@@ -260,6 +313,19 @@ impl GalleryEntry {
             return Err(Invalid::new(format!(
                 "student {} is in too many classes",
                 self.student
+            )));
+        }
+        self.embeddings.iter().try_for_each(Embedding::validate)
+    }
+}
+
+impl StaffEntry {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let n = self.embeddings.len();
+        if n == 0 || n > MAX_EMBEDDINGS_PER_STUDENT {
+            return Err(Invalid::new(format!(
+                "member of staff {} has {n} embeddings, expected 1..={MAX_EMBEDDINGS_PER_STUDENT}",
+                self.member
             )));
         }
         self.embeddings.iter().try_for_each(Embedding::validate)

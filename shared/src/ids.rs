@@ -64,6 +64,10 @@ uuid_id!(
     StudentId
 );
 uuid_id!(
+    /// A member of staff. Only gates (units facing in or out) hold staff's faces.
+    StaffId
+);
+uuid_id!(
     /// A class (a group of students that meets by the timetable).
     ClassId
 );

@@ -30,13 +30,16 @@ pub mod zone;
 pub use direction::Direction;
 pub use embedding::{EMBEDDING_DIM, Embedding, WrongLength};
 pub use gallery::{
-    GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, TimetableSlot,
+    GalleryDigest, GalleryEntry, GalleryError, GalleryState, GalleryUpdate, StaffEntry,
+    TimetableSlot,
 };
-pub use ids::{ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StudentId};
+pub use ids::{
+    ClassId, DeviceId, GalleryVersion, IdError, ModelId, RecordId, SiteId, StaffId, StudentId,
+};
 pub use liveness::LivenessCheck;
 pub use message::{DeviceCommand, GalleryRequest, MAX_IN_FLIGHT, Message, RecordAck};
 pub use provisioning::{BrokerAccess, ProvisionRequest, Provisioned, ProvisioningCode};
-pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, Thumbnail};
+pub use record::{AttendanceRecord, Candidate, Decision, FaceQuality, StaffMatch, Thumbnail};
 pub use site::{SiteSettings, UnknownFaces};
 pub use status::{ClockSync, DeviceOffline, DeviceStatus};
 pub use time::UnixMillis;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::direction::Direction;
 pub use crate::embedding::{EMBEDDING_DIM, Embedding};
-use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StudentId};
+use crate::ids::{DeviceId, GalleryVersion, ModelId, RecordId, StaffId, StudentId};
 use crate::invalid::Invalid;
 use crate::liveness::LivenessCheck;
 use crate::status::ClockSync;
@@ -72,6 +72,26 @@ pub struct Candidate {
     pub distance: f32,
 }
 
+/// A member of staff a gate recognised (protocol 7). Only a Confident match names one: a face
+/// whose nearest is a member of staff but not within the band is Unknown, so a teacher's
+/// review never shows staff. The record then names no student.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct StaffMatch {
+    pub member: StaffId,
+    /// Euclidean distance between the record's embedding and the member's enrolment.
+    pub distance: f32,
+}
+
+impl StaffMatch {
+    /// How alike the face and the enrolment are, 0..1: the cosine similarity of the two unit
+    /// embeddings (1 − d²/2), clamped at 0.
+    pub fn confidence(&self) -> f64 {
+        let d = f64::from(self.distance);
+        (1.0 - d * d / 2.0).clamp(0.0, 1.0)
+    }
+}
+
 /// How good the face evidence was (of the best frame in the burst).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -137,6 +157,9 @@ pub struct AttendanceRecord {
     /// The unit's liveness check of the best face (protocol 6; `None`: not checked, see
     /// [`LivenessCheck`]). A face judged not live is never Confident.
     pub liveness: Option<LivenessCheck>,
+    /// The member of staff recognised, at a gate (protocol 7; `None` from a version-6 unit).
+    /// When set the record is Confident, names no student and has no thumbnail.
+    pub staff: Option<StaffMatch>,
 }
 
 impl AttendanceRecord {
@@ -147,6 +170,7 @@ impl AttendanceRecord {
         }
         self.embedding.validate()?;
         self.validate_candidates()?;
+        self.validate_staff()?;
         if let Some(t) = &self.thumbnail {
             t.validate()?;
         }
@@ -192,9 +216,31 @@ impl AttendanceRecord {
         if !distinct {
             return Err(Invalid::new("a student appears twice among the candidates"));
         }
-        if self.decision != Decision::Unknown && c.is_empty() {
+        if self.decision != Decision::Unknown && c.is_empty() && self.staff.is_none() {
             return Err(Invalid::new(
                 "a Confident or Uncertain record needs a candidate",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_staff(&self) -> Result<(), Invalid> {
+        let Some(m) = &self.staff else {
+            return Ok(());
+        };
+        if !(m.distance.is_finite() && m.distance >= 0.0) {
+            return Err(Invalid::new(
+                "a staff match's distance must be finite and non-negative",
+            ));
+        }
+        if self.decision != Decision::Confident {
+            return Err(Invalid::new(
+                "only a Confident record names a member of staff",
+            ));
+        }
+        if !self.candidates.is_empty() || self.thumbnail.is_some() {
+            return Err(Invalid::new(
+                "a record naming a member of staff has no student candidates and no thumbnail",
             ));
         }
         Ok(())

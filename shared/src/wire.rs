@@ -9,19 +9,19 @@
 //!
 //! A build reads and writes its own version and the one before ([`OLDEST_VERSION`]): the hub
 //! is upgraded first and answers each door unit in the version it spoke, then the door units
-//! one by one (`docs/PROTOCOL.md`). Frozen older versions live in their own module ([`v5`]).
+//! one by one (`docs/PROTOCOL.md`). Frozen older versions live in their own module ([`v6`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::invalid::{self, Invalid};
 use crate::message::Message;
 
-mod v5;
+mod v6;
 
 /// The protocol version this build writes by default.
-pub const PROTOCOL_VERSION: u16 = 6;
+pub const PROTOCOL_VERSION: u16 = 7;
 /// The oldest version this build still reads and can write.
-pub const OLDEST_VERSION: u16 = 5;
+pub const OLDEST_VERSION: u16 = 6;
 
 /// A message together with the protocol version it was written in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,7 +80,7 @@ pub enum EncodeError {
         "protocol version {0} cannot be written (this build writes {OLDEST_VERSION} to {PROTOCOL_VERSION})"
     )]
     UnsupportedVersion(u16),
-    #[error("protocol version {1} has no {0} message")]
+    #[error("this {0} message carries members of staff, which protocol version {1} does not know")]
     NotInVersion(&'static str, u16),
 }
 
@@ -96,7 +96,7 @@ pub fn encode_as(version: u16, message: &Message, limits: Limits) -> Result<Vec<
     let bytes = match version {
         OLDEST_VERSION => to_bytes(&EnvelopeRef {
             version,
-            message: &v5::MessageV5Ref::of(message)
+            message: &v6::MessageV6Ref::of(message)
                 .ok_or(EncodeError::NotInVersion(message.kind(), version))?,
         }),
         PROTOCOL_VERSION => to_bytes(&EnvelopeRef { version, message }),
@@ -135,7 +135,7 @@ pub fn decode_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, DecodeE
     let (version, body) = postcard::take_from_bytes::<u16>(bytes)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     let (message, rest) = match version {
-        OLDEST_VERSION => take::<v5::MessageV5>(body).map(|(m, rest)| (Message::from(m), rest))?,
+        OLDEST_VERSION => take::<v6::MessageV6>(body).map(|(m, rest)| (Message::from(m), rest))?,
         PROTOCOL_VERSION => take::<Message>(body)?,
         got => {
             return Err(DecodeError::UnsupportedVersion {

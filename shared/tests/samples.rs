@@ -50,6 +50,7 @@ pub fn record() -> AttendanceRecord {
             live: false,
             real_score: 0.25,
         }),
+        staff: None,
     }
 }
 
@@ -69,15 +70,36 @@ pub fn status() -> DeviceStatus {
     }
 }
 
-/// `m` as a version-5 reader gets it: a record without its liveness check.
-pub fn as_version_5(m: Message) -> Message {
-    match m {
-        Message::Record(r) => Message::Record(AttendanceRecord {
-            liveness: None,
-            ..r
+/// What only version 7 carries: a gate's record naming a member of staff, and a gallery
+/// update with staff in it.
+pub fn with_staff() -> Vec<(&'static str, Message)> {
+    let record = AttendanceRecord {
+        candidates: Vec::new(),
+        decision: Decision::Confident,
+        thumbnail: None,
+        liveness: Some(LivenessCheck {
+            live: true,
+            real_score: 0.875,
         }),
-        other => other,
-    }
+        staff: Some(StaffMatch {
+            member: StaffId(uuid(0x07)),
+            distance: 0.25,
+        }),
+        ..record()
+    };
+    let mut gallery = gallery_state();
+    let member = StaffEntry {
+        member: StaffId(uuid(0x07)),
+        embeddings: vec![embedding(&[0.5])],
+    };
+    gallery.staff.insert(member.member, member);
+    vec![
+        ("staff-record", Message::Record(record)),
+        (
+            "staff-gallery",
+            Message::Gallery(GalleryUpdate::snapshot(&gallery)),
+        ),
+    ]
 }
 
 pub fn gallery_state() -> GalleryState {

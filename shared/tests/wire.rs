@@ -10,44 +10,8 @@ use rollcall_shared::{
 
 const BIG: Limits = Limits::FROM_HUB;
 
-/// The encoding of each sample message in protocol version 5, which door units not yet
+/// The encoding of each sample message in protocol version 6, which door units not yet
 /// upgraded speak. A change here breaks every such unit: never change a line.
-const GOLDEN_V5: &[(&str, &str)] = &[
-    (
-        "record",
-        "0500100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003020100",
-    ),
-    (
-        "status",
-        "05011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d0120103",
-    ),
-    ("offline", "05021002020202020202020202020202020202"),
-    (
-        "gallery-request",
-        "050310020202020202020202020202020202020701",
-    ),
-    (
-        "ack",
-        "05040210010101010101010101010101010101011006060606060606060606060606060606",
-    ),
-    (
-        "gallery",
-        "050512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e69571",
-    ),
-    ("command", "050600"),
-    ("site", "05070d4575726f70652f4c6f6e646f6e00"),
-    (
-        "unit-settings",
-        "050803135b62757273745d0a6672616d6573203d20370a",
-    ),
-    (
-        "settings-report",
-        "050910020202020202020202020202020202020201031c62757273742e6672616d65733a2037302069732061626f7665203230",
-    ),
-];
-
-/// The encoding of each sample message in protocol version 6: only ever add lines for new
-/// variants.
 const GOLDEN_V6: &[(&str, &str)] = &[
     (
         "record",
@@ -79,6 +43,49 @@ const GOLDEN_V6: &[(&str, &str)] = &[
     (
         "settings-report",
         "060910020202020202020202020202020202020201031c62757273742e6672616d65733a2037302069732061626f7665203230",
+    ),
+];
+
+/// The encoding of each sample message in protocol version 7, this build's.
+const GOLDEN_V7: &[(&str, &str)] = &[
+    (
+        "record",
+        "0700100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>0210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302010001000000803e00",
+    ),
+    (
+        "status",
+        "07011002020202020202020202020202020202e8ffb2e5bd6880a3050c0705302e312e30011262726f6b657220756e726561636861626c650112726574696e61666163652d646c69622d76310180e497d0120103",
+    ),
+    ("offline", "07021002020202020202020202020202020202"),
+    (
+        "gallery-request",
+        "070310020202020202020202020202020202020701",
+    ),
+    (
+        "ack",
+        "07040210010101010101010101010101010101011006060606060606060606060606060606",
+    ),
+    (
+        "gallery",
+        "070512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c904a6eaf33d8303cbcc92feb29dd97c9c9129eff8cf74f9644433745f5433e695710000",
+    ),
+    ("command", "070600"),
+    ("site", "07070d4575726f70652f4c6f6e646f6e00"),
+    (
+        "unit-settings",
+        "070803135b62757273745d0a6672616d6573203d20370a",
+    ),
+    (
+        "settings-report",
+        "070910020202020202020202020202020202020201031c62757273742e6672616d65733a2037302069732061626f7665203230",
+    ),
+    (
+        "staff-record",
+        "0700100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d76310780010000003f000080be0000803f<125 zero floats>000000000040420000f142a4707d3f000080c00302010001010000603f0110070707070707070707070707070707070000803e",
+    ),
+    (
+        "staff-gallery",
+        "070512726574696e61666163652d646c69622d763108000110030303030303030303030303030303030110050505050505050505050505050505050180010000003e0000803e<126 zero floats>0001011005050505050505050505050505050505018d04c9041b2662ac0bf1b0d5f379a6c37c9c969273b7a558d121a3b22583f158c5d19f9b0110070707070707070707070707070707070180010000003f<127 zero floats>00",
     ),
 ];
 
@@ -132,13 +139,15 @@ fn check_golden(
 }
 
 #[test]
-fn golden_bytes_pin_version_5_which_door_units_not_yet_upgraded_speak() {
-    check_golden(5, GOLDEN_V5, samples::all(), samples::as_version_5);
+fn golden_bytes_pin_version_6_which_door_units_not_yet_upgraded_speak() {
+    check_golden(6, GOLDEN_V6, samples::all(), |m| m);
 }
 
 #[test]
-fn golden_bytes_pin_version_6() {
-    check_golden(6, GOLDEN_V6, samples::all(), |m| m);
+fn golden_bytes_pin_version_7() {
+    let mut samples = samples::all();
+    samples.extend(samples::with_staff());
+    check_golden(7, GOLDEN_V7, samples, |m| m);
 }
 
 #[test]
@@ -160,10 +169,17 @@ fn the_protocol_version_is_the_first_byte_and_only_known_versions_are_read() {
 }
 
 #[test]
-fn what_only_version_6_carries_reaches_a_version_5_reader_without_it() {
+fn staff_never_reach_a_version_6_reader_and_everything_else_does_unchanged() {
     for (_, message) in samples::all() {
-        let old = decode(&encode_as(5, &message, BIG).unwrap(), BIG).unwrap();
-        assert_eq!(old, samples::as_version_5(message.clone()));
+        let old = decode(&encode_as(6, &message, BIG).unwrap(), BIG).unwrap();
+        assert_eq!(old, message);
+    }
+    for (name, message) in samples::with_staff() {
+        let err = encode_as(6, &message, BIG).unwrap_err();
+        assert!(
+            err.to_string().contains("members of staff"),
+            "{name}: {err}"
+        );
         assert_eq!(
             decode(&encode(&message, BIG).unwrap(), BIG).unwrap(),
             message
@@ -172,19 +188,33 @@ fn what_only_version_6_carries_reaches_a_version_5_reader_without_it() {
 }
 
 #[test]
-fn version_4_is_no_longer_read_and_says_which_versions_are() {
-    let mut bytes = encode_as(5, &samples::all()[2].1, BIG).unwrap();
-    bytes[0] = 4;
+fn a_gallery_without_staff_digests_as_in_version_6() {
+    // The version-6 gallery's digest is pinned in GOLDEN_V6; a state with staff differs.
+    let plain = samples::gallery_state();
+    let Message::Gallery(old) = &samples::all()[5].1 else {
+        unreachable!("the sixth sample is the gallery")
+    };
+    assert_eq!(plain.digest(), old.digest);
+    let Message::Gallery(with_staff) = &samples::with_staff()[1].1 else {
+        unreachable!("the second staff sample is a gallery")
+    };
+    assert_ne!(with_staff.digest, old.digest);
+}
+
+#[test]
+fn version_5_is_no_longer_read_and_says_which_versions_are() {
+    let mut bytes = encode_as(6, &samples::all()[2].1, BIG).unwrap();
+    bytes[0] = 5;
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err,
         DecodeError::UnsupportedVersion {
-            got: 4,
+            got: 5,
             supported: PROTOCOL_VERSION
         }
     );
-    assert!(err.to_string().contains("speaks 5 to 6"), "{err}");
-    assert!(encode_as(4, &samples::all()[2].1, BIG).is_err());
+    assert!(err.to_string().contains("speaks 6 to 7"), "{err}");
+    assert!(encode_as(5, &samples::all()[2].1, BIG).is_err());
 }
 
 #[test]
@@ -298,14 +328,14 @@ fn a_face_judged_not_live_is_never_a_confident_record_on_the_wire() {
 
 #[test]
 fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
-    // Version 5, tag Record, then a record id whose varint length claims about 2^34 bytes.
-    let bytes = [5u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
+    // Version 6, tag Record, then a record id whose varint length claims about 2^34 bytes.
+    let bytes = [6u8, 0, 0x80, 0x80, 0x80, 0x80, 0x7F];
     assert!(matches!(
         decode(&bytes, BIG),
         Err(DecodeError::Malformed(_))
     ));
-    // A version-5 status whose last-error string claims more bytes than the payload holds.
-    let mut status = encode_as(5, &samples::all()[1].1, BIG).unwrap();
+    // A version-6 status whose last-error string claims more bytes than the payload holds.
+    let mut status = encode_as(6, &samples::all()[1].1, BIG).unwrap();
     let error = b"broker unreachable";
     let at = status
         .windows(error.len())
@@ -316,14 +346,14 @@ fn a_huge_length_prefix_is_refused_without_allocating_its_claim() {
     assert!(decode(&status, BIG).is_err());
 }
 
-/// A version-5 record of the samples as it would be with an embedding of four values. It
+/// A version-6 record of the samples as it would be with an embedding of four values. It
 /// differs from the golden record only in the embedding's length prefix (4, not 128) and the
 /// missing zeros: the encoding is the same, the length is refused where the record is decoded.
-const SHORT_EMBEDDING_RECORD_V5: &str = "0500100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c003020100";
+const SHORT_EMBEDDING_RECORD_V6: &str = "0600100101010101010101010101010101010110020202020202020202020202020202020342313280f8b2e5bd6812726574696e61666163652d646c69622d763107040000003f000080be0000803f000000000210030303030303030303030303030303030000c03e10040404040404040404040404040404040000003f010104ffd8ffd9000040420000f142a4707d3f000080c00302010001000000803e";
 
 #[test]
 fn an_embedding_of_another_length_is_refused_on_decoding_saying_so() {
-    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V5).unwrap();
+    let bytes = hex::decode(SHORT_EMBEDDING_RECORD_V6).unwrap();
     let err = decode(&bytes, BIG).unwrap_err();
     assert_eq!(
         err.to_string(),

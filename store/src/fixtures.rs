@@ -60,6 +60,7 @@ pub fn sample_record(
         clock: rollcall_shared::ClockSync::Unknown,
         direction: Some(rollcall_shared::Direction::Both),
         liveness: None,
+        staff: None,
     }
 }
 

@@ -177,5 +177,6 @@ pub fn record(device: DeviceId, room: &str, captured_at: UnixMillis) -> Attendan
         clock: rollcall_shared::ClockSync::Unknown,
         direction: Some(rollcall_shared::Direction::Both),
         liveness: None,
+        staff: None,
     }
 }

@@ -33,6 +33,7 @@ fn record(device: DeviceId) -> AttendanceRecord {
         clock: rollcall_shared::ClockSync::Unknown,
         direction: Some(rollcall_shared::Direction::Both),
         liveness: None,
+        staff: None,
     }
 }
 

@@ -37,5 +37,6 @@ pub fn record(decision: Decision, thumb: usize) -> AttendanceRecord {
         clock: ClockSync::Unknown,
         direction: Some(Direction::Both),
         liveness: None,
+        staff: None,
     }
 }

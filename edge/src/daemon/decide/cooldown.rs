@@ -1,7 +1,7 @@
-//! Per-student cooldown: no second record for the same person within the configured period.
+//! Per-person cooldown: no second record for the same person within the configured period.
 //! Pure; time is passed in (tokio's `Instant`, so tests run on the paused clock).
 //!
-//! Rules: a student with a record in the last `period` gets no new one — except that a
+//! Rules: a student (or, at a gate, a member of staff) with a record in the last `period` gets no new one — except that a
 //! Confident sighting after only Uncertain ones is let through (it settles the register).
 //! Unknown faces have no id: a new Unknown is suppressed when its embedding is within
 //! `same_person` of an Unknown recorded in the last `period`.
@@ -9,8 +9,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rollcall_shared::{Decision, Embedding, StudentId};
+use rollcall_shared::{Decision, Embedding};
 use tokio::time::Instant;
+
+use super::gallery::Enrolled;
 
 /// Most recent Unknown faces remembered.
 const MAX_UNKNOWNS: usize = 64;
@@ -19,7 +21,7 @@ const MAX_UNKNOWNS: usize = 64;
 pub struct Cooldown {
     period: Duration,
     same_person: f32,
-    students: HashMap<StudentId, (Instant, Decision)>,
+    named: HashMap<Enrolled, (Instant, Decision)>,
     unknowns: Vec<(Instant, Embedding)>,
 }
 
@@ -28,7 +30,7 @@ impl Cooldown {
         Self {
             period,
             same_person,
-            students: HashMap::new(),
+            named: HashMap::new(),
             unknowns: Vec::new(),
         }
     }
@@ -42,27 +44,27 @@ impl Cooldown {
     /// Whether a record may be made now; if so, remembers it.
     pub fn admit(
         &mut self,
-        student: Option<StudentId>,
+        named: Option<Enrolled>,
         decision: Decision,
         embedding: &Embedding,
         now: Instant,
     ) -> bool {
         self.forget_before(now);
-        match (student, decision) {
-            (Some(s), Decision::Confident | Decision::Uncertain) => {
-                self.admit_student(s, decision, now)
+        match (named, decision) {
+            (Some(who), Decision::Confident | Decision::Uncertain) => {
+                self.admit_named(who, decision, now)
             }
             _ => self.admit_unknown(embedding, now),
         }
     }
 
-    fn admit_student(&mut self, s: StudentId, decision: Decision, now: Instant) -> bool {
-        let allowed = match self.students.get(&s) {
+    fn admit_named(&mut self, who: Enrolled, decision: Decision, now: Instant) -> bool {
+        let allowed = match self.named.get(&who) {
             None => true,
             Some((_, before)) => *before == Decision::Uncertain && decision == Decision::Confident,
         };
         if allowed {
-            self.students.insert(s, (now, decision));
+            self.named.insert(who, (now, decision));
         }
         allowed
     }
@@ -84,7 +86,7 @@ impl Cooldown {
 
     fn forget_before(&mut self, now: Instant) {
         let period = self.period;
-        self.students
+        self.named
             .retain(|_, (at, _)| now.duration_since(*at) < period);
         self.unknowns
             .retain(|(at, _)| now.duration_since(*at) < period);
@@ -93,6 +95,8 @@ impl Cooldown {
 
 #[cfg(test)]
 mod tests {
+    use rollcall_shared::{StaffId, StudentId};
+
     use super::*;
 
     const Z: Embedding = Embedding::ZERO;
@@ -100,7 +104,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_student_gets_one_record_per_period() {
         let mut c = Cooldown::new(Duration::from_secs(600), 0.5);
-        let s = StudentId::random();
+        let s = Enrolled::Student(StudentId::random());
         assert!(c.admit(Some(s), Decision::Confident, &Z, Instant::now()));
         tokio::time::advance(Duration::from_secs(599)).await;
         assert!(!c.admit(Some(s), Decision::Confident, &Z, Instant::now()));
@@ -108,7 +112,7 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!(c.admit(Some(s), Decision::Confident, &Z, Instant::now()));
         assert!(c.admit(
-            Some(StudentId::random()),
+            Some(Enrolled::Student(StudentId::random())),
             Decision::Confident,
             &Z,
             Instant::now()
@@ -116,9 +120,25 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_member_of_staff_gets_one_record_per_period_apart_from_students() {
+        let mut c = Cooldown::new(Duration::from_secs(600), 0.5);
+        let id = uuid::Uuid::new_v4();
+        let (member, student) = (
+            Enrolled::Staff(StaffId(id)),
+            Enrolled::Student(StudentId(id)),
+        );
+        assert!(c.admit(Some(member), Decision::Confident, &Z, Instant::now()));
+        assert!(!c.admit(Some(member), Decision::Confident, &Z, Instant::now()));
+        assert!(
+            c.admit(Some(student), Decision::Confident, &Z, Instant::now()),
+            "the same bytes as a student's id are someone else"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn confident_after_uncertain_gets_through_once() {
         let mut c = Cooldown::new(Duration::from_secs(600), 0.5);
-        let s = StudentId::random();
+        let s = Enrolled::Student(StudentId::random());
         assert!(c.admit(Some(s), Decision::Uncertain, &Z, Instant::now()));
         tokio::time::advance(Duration::from_secs(10)).await;
         assert!(c.admit(Some(s), Decision::Confident, &Z, Instant::now()));

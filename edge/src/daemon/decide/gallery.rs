@@ -1,5 +1,7 @@
 //! The gallery as the matcher uses it: the synced [`GalleryState`] plus a searchable matrix of
-//! its embeddings, and narrowing to the students timetabled in this room now.
+//! its embeddings, and narrowing to the students timetabled in this room now. A gate's gallery
+//! also holds staff ([`Enrolled::Staff`]): one search looks among both, and staff are never
+//! narrowed away by the timetable.
 //!
 //! Only embeddings of this device's model id and dimension ever enter the matrix. Built off
 //! the executor and swapped whole (an `Arc` in a watch channel), so a burst always matches
@@ -8,7 +10,7 @@
 use std::collections::HashSet;
 
 use rollcall_models::matching::{Embedding, Gallery, Match, MatchError, MatchMode};
-use rollcall_shared::{ClassId, GalleryState, GalleryVersion, ModelId, StudentId};
+use rollcall_shared::{ClassId, GalleryState, GalleryVersion, ModelId, StaffId, StudentId};
 
 /// A local wall-clock position in the week, for the timetable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,20 +21,32 @@ pub struct WeekTime {
     pub minute: u16,
 }
 
+/// Whom a row of the search belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Enrolled {
+    Student(StudentId),
+    Staff(StaffId),
+}
+
 /// A gallery ready to search.
 #[derive(Debug)]
 pub struct MatchGallery {
     pub state: GalleryState,
-    matrix: Gallery<StudentId>,
+    matrix: Gallery<Enrolled>,
 }
 
 impl MatchGallery {
     /// Builds the search matrix (every embedding has the one length: decoding saw to it).
     pub fn new(state: GalleryState) -> Self {
-        let rows = state.entries.values().flat_map(|entry| {
-            let student = entry.student;
+        let students = state.entries.values().flat_map(|entry| {
+            let student = Enrolled::Student(entry.student);
             entry.embeddings.iter().map(move |e| (student, *e))
         });
+        let staff = state.staff.values().flat_map(|entry| {
+            let member = Enrolled::Staff(entry.member);
+            entry.embeddings.iter().map(move |e| (member, *e))
+        });
+        let rows = students.chain(staff);
         let matrix = Gallery::try_from_iter(rows).unwrap_or_else(|e| {
             tracing::error!("gallery holds a non-finite embedding ({e}); matching against nobody");
             Gallery::new()
@@ -61,27 +75,31 @@ impl MatchGallery {
         self.matrix.is_empty()
     }
 
-    /// The `k` nearest students, among those timetabled at `when` if the timetable says who.
+    /// The `k` nearest people: the students timetabled at `when` if the timetable says who
+    /// (every student if not), and every member of staff.
     pub fn search(
         &self,
         query: &Embedding,
         k: usize,
         mode: MatchMode,
         when: WeekTime,
-    ) -> Result<Vec<Match<StudentId>>, MatchError> {
+    ) -> Result<Vec<Match<Enrolled>>, MatchError> {
         match self.timetabled(when) {
-            Some(allowed) => self
-                .matrix
-                .search_among(query, k, mode, |s| allowed.contains(s)),
+            Some(allowed) => self.matrix.search_among(query, k, mode, |who| match who {
+                Enrolled::Student(s) => allowed.contains(s),
+                Enrolled::Staff(_) => true,
+            }),
             None => self.matrix.search(query, k, mode),
         }
     }
 
-    /// How many students a search at `when` looks among ([`Self::search`]): the door's
+    /// How many people a search at `when` looks among ([`Self::search`]): the door's
     /// confident bands narrow as it grows (`Thresholds::for_searched`).
     pub fn searched(&self, when: WeekTime) -> usize {
-        self.timetabled(when)
-            .map_or(self.state.entries.len(), |students| students.len())
+        let students = self
+            .timetabled(when)
+            .map_or(self.state.entries.len(), |students| students.len());
+        students + self.state.staff.len()
     }
 
     /// Students of the classes meeting here at `when`; `None` (everyone) when the timetable
@@ -142,14 +160,22 @@ mod tests {
             minute: 545,
         };
         let best = g.search(&query, 1, MatchMode::Nearest, monday_9).unwrap();
-        assert_eq!(best[0].id, b.student, "only the art class is in the room");
+        assert_eq!(
+            best[0].id,
+            Enrolled::Student(b.student),
+            "only the art class is in the room"
+        );
         assert_eq!(g.searched(monday_9), 1);
         let tuesday = WeekTime {
             weekday: 2,
             minute: 545,
         };
         let best = g.search(&query, 1, MatchMode::Nearest, tuesday).unwrap();
-        assert_eq!(best[0].id, a.student, "no class now: everyone");
+        assert_eq!(
+            best[0].id,
+            Enrolled::Student(a.student),
+            "no class now: everyone"
+        );
         assert_eq!(g.searched(tuesday), 2);
     }
 }

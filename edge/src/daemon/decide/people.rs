@@ -2,7 +2,8 @@
 //! → graded by the quality gate → one embedding batch → people (combined across frames) →
 //! match → decide (the band of the person's grade; Confident only when every frame of that
 //! grade agrees) → liveness (a face the door would mark, judged on its best frame; one judged
-//! not live, a photo or a screen, is Uncertain and flagged) → cooldown → records. No I/O
+//! not live, a photo or a screen, is Uncertain and flagged) → staff named only when Confident
+//! (a gate's) → cooldown → records. No I/O
 //! besides the recognizer, the liveness judge and the frame source.
 //! The rule of combining and deciding is `rollcall_models::burst`'s, the one the doorway
 //! benchmark measures.
@@ -18,13 +19,12 @@ use rollcall_models::matching::{Match, MatchMode, Thresholds};
 use rollcall_models::pipeline::{Face, unit_length};
 use rollcall_models::quality::{Grade, QualityGate};
 use rollcall_shared::{
-    AttendanceRecord, ClockSync, Decision, Embedding, LivenessCheck, RecordId, StudentId,
-    UnixMillis,
+    AttendanceRecord, ClockSync, Decision, Embedding, LivenessCheck, RecordId, UnixMillis,
 };
 use tokio::time::Instant;
 
 use super::cooldown::Cooldown;
-use super::gallery::{MatchGallery, WeekTime};
+use super::gallery::{Enrolled, MatchGallery, WeekTime};
 use super::liveness::Judge;
 use super::recognizer::{RecognizeError, Recognizer};
 use super::record::{Decided, RecordOrigin, build};
@@ -155,9 +155,10 @@ impl Burst<'_> {
             .gallery
             .search(&embedding, CANDIDATES, self.settings.mode, self.time.local)
             .map_err(|e| RecognizeError::new(e.to_string()))?;
-        let (decision, student) = self.decide(person, &matches, outcome);
+        let (decision, named) = self.decide(person, &matches, outcome);
         let (decision, liveness) = self.judge_liveness(person, decision, outcome);
-        if !cooldown.admit(student, decision, &embedding, self.time.now) {
+        let (decision, named) = staff_only_when_confident(decision, named);
+        if !cooldown.admit(named, decision, &embedding, self.time.now) {
             tracing::debug!("seen again within the cooldown: no record");
             outcome.cooled_down += 1;
             return Ok(None);
@@ -181,14 +182,14 @@ impl Burst<'_> {
         )))
     }
 
-    /// The person's decision, by `rollcall_models::burst`'s rule, and the student it names
-    /// (none when Unknown); counted in `outcome` and logged.
+    /// The person's decision, by `rollcall_models::burst`'s rule, and whom it names (none
+    /// when Unknown); counted in `outcome` and logged.
     fn decide(
         &self,
         person: &Person,
-        matches: &[Match<StudentId>],
+        matches: &[Match<Enrolled>],
         outcome: &mut Outcome,
-    ) -> (Decision, Option<StudentId>) {
+    ) -> (Decision, Option<Enrolled>) {
         let nearest = |face: &_| {
             let found = self
                 .gallery
@@ -205,17 +206,17 @@ impl Burst<'_> {
         } = decide(person, self.observations, matches, &thresholds, nearest);
         outcome.unclear += usize::from(!person.seen_clearly());
         outcome.disagreed += usize::from(disagreed);
-        let student = (decision != Decision::Unknown).then(|| matches[0].id);
+        let named = (decision != Decision::Unknown).then(|| matches[0].id);
         tracing::debug!(
             ?decision,
-            ?student,
+            ?named,
             distance = matches.first().map(|m| m.distance),
             grade = ?person.grade(),
             frames = person.members.len(),
             disagreed,
             "decided"
         );
-        (decision, student)
+        (decision, named)
     }
 
     /// A face the door would mark, judged on the person's best frame: one judged not live is
@@ -251,6 +252,19 @@ impl Burst<'_> {
                 (decision, None)
             }
         }
+    }
+}
+
+/// A member of staff is named only when the door is Confident (and the face judged live):
+/// anything less is Unknown, so a teacher's review never shows staff and a doubtful match at
+/// a gate writes nothing in the staff log.
+fn staff_only_when_confident(
+    decision: Decision,
+    named: Option<Enrolled>,
+) -> (Decision, Option<Enrolled>) {
+    match named {
+        Some(Enrolled::Staff(_)) if decision != Decision::Confident => (Decision::Unknown, None),
+        _ => (decision, named),
     }
 }
 

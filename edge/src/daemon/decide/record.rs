@@ -1,5 +1,7 @@
 //! Turning one matched person into an [`AttendanceRecord`], with a JPEG thumbnail of the
-//! aligned face for records a teacher has to check (Uncertain, Unknown) when enabled.
+//! aligned face for records a teacher has to check (Uncertain, Unknown) when enabled. A gate's
+//! Confident match of a member of staff names them and no student; every other record's
+//! candidates are students only.
 
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
@@ -9,8 +11,10 @@ use rollcall_models::pipeline::Face;
 use rollcall_shared::record::{MAX_CANDIDATES, MAX_THUMBNAIL_BYTES};
 use rollcall_shared::{
     AttendanceRecord, Candidate, ClockSync, Decision, DeviceId, Direction, Embedding, FaceQuality,
-    GalleryVersion, LivenessCheck, ModelId, RecordId, StudentId, Thumbnail, UnixMillis,
+    GalleryVersion, LivenessCheck, ModelId, RecordId, StaffMatch, Thumbnail, UnixMillis,
 };
+
+use super::gallery::Enrolled;
 
 /// Side of the aligned chip the thumbnail is made from.
 const CHIP_SIDE: u32 = 150;
@@ -31,7 +35,7 @@ pub struct Decided<'a> {
     /// line said of them carries it.
     pub id: RecordId,
     pub embedding: &'a Embedding,
-    pub matches: &'a [Match<StudentId>],
+    pub matches: &'a [Match<Enrolled>],
     pub decision: Decision,
     /// The person's best face.
     pub face: &'a Face,
@@ -49,14 +53,24 @@ pub fn build(
     decided: &Decided<'_>,
     thumbnails: bool,
 ) -> AttendanceRecord {
-    let candidates = decided
-        .matches
-        .iter()
-        .take(MAX_CANDIDATES)
-        .map(|m| Candidate {
-            student: m.id,
+    let staff = match (decided.decision, decided.matches.first()) {
+        (
+            Decision::Confident,
+            Some(&Match {
+                id: Enrolled::Staff(member),
+                distance,
+            }),
+        ) => Some(StaffMatch { member, distance }),
+        _ => None,
+    };
+    let students = decided.matches.iter().filter_map(|m| match m.id {
+        Enrolled::Student(student) => Some(Candidate {
+            student,
             distance: m.distance,
-        });
+        }),
+        Enrolled::Staff(_) => None,
+    });
+    let candidates = students.take(if staff.is_some() { 0 } else { MAX_CANDIDATES });
     let q = &decided.face.quality;
     let wants_thumbnail = thumbnails && decided.decision != Decision::Confident;
     AttendanceRecord {
@@ -82,6 +96,7 @@ pub fn build(
         clock,
         direction: Some(origin.direction),
         liveness: decided.liveness,
+        staff,
     }
 }
 

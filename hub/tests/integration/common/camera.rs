@@ -88,6 +88,7 @@ impl Camera {
             clock: rollcall_shared::ClockSync::Unknown,
             direction: Some(rollcall_shared::Direction::Both),
             liveness: None,
+            staff: None,
         }
     }
 }

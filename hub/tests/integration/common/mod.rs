@@ -403,6 +403,7 @@ pub fn record(
         clock: rollcall_shared::ClockSync::Unknown,
         direction: Some(rollcall_shared::Direction::Both),
         liveness: None,
+        staff: None,
     }
 }
 

@@ -325,3 +325,51 @@ fn a_face_the_door_would_mark_but_judged_not_live_is_asked_about_flagged_with_it
     assert_eq!(out.records[1].decision, Decision::Confident);
     assert!(out.records.iter().all(|r| r.liveness.is_none()) && out.not_live == 0);
 }
+
+#[test]
+fn a_gate_names_a_member_of_staff_only_when_confident_and_never_among_students() {
+    // Code 1 is a student, code 2 a member of staff; code 165 lies 25° (0.43) from the
+    // member's face and 65° from the student's: nearest the member, inside the uncertain
+    // band, outside the confident one.
+    let (ada, tess) = (StudentId::random(), StaffId::random());
+    let mut g = gallery(&[(ada, 1)]).state;
+    let member = StaffEntry {
+        member: tess,
+        embeddings: vec![embedding(2)],
+    };
+    g.staff.insert(tess, member);
+    let g = MatchGallery::new(g);
+    let at_gate = |codes: &[u8]| {
+        let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
+        let frames = [frame(codes), frame(codes)];
+        process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap()
+    };
+
+    let out = at_gate(&[2, 1]);
+    assert_eq!(out.records.len(), 2);
+    let staff = &out.records[0];
+    assert_eq!(staff.decision, Decision::Confident);
+    assert_eq!(staff.staff.map(|m| m.member), Some(tess));
+    assert!(staff.candidates.is_empty() && staff.thumbnail.is_none());
+    let student = &out.records[1];
+    assert_eq!(student.candidates[0].student, ada);
+    assert!(student.staff.is_none());
+    assert!(out.records.iter().all(|r| r.validate().is_ok()));
+
+    let doubtful = &at_gate(&[165]).records[0];
+    assert_eq!(
+        doubtful.decision,
+        Decision::Unknown,
+        "staff are never asked about"
+    );
+    assert!(doubtful.staff.is_none());
+    assert!(
+        doubtful.candidates.iter().all(|c| c.student == ada),
+        "only students are candidates"
+    );
+    assert_eq!(
+        g.searched(time().local),
+        2,
+        "students and staff are searched"
+    );
+}
