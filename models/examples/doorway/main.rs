@@ -6,7 +6,8 @@
 //!     [--probes probes.jsonl] [--limit N] [--frames N] [--seed 1] [--conditions clean,doorway] \
 //!     [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
 //!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
-//!     [--days 3] [--sizes 30,60,120,all [--narrowing D]] [--camera 1920x1080] [--enrol-copies]
+//!     [--days 3] [--sizes 30,60,120,all [--narrowing D]] [--staff 20,40] [--camera 1920x1080]
+//!     [--enrol-copies]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
@@ -20,7 +21,8 @@
 //! `eval::doorway::Camera`); give each camera a frames cache of its own. `--enrol-copies` adds
 //! each enrolment photo as the door would see it to the student's enrolment faces
 //! (`enrol_copies.rs`). `--sizes` measures doors that search more than one class, each with the bands
-//! narrowed for its size (`sizes.rs`). Every face filmed is also judged by the liveness
+//! narrowed for its size (`sizes.rs`); `--staff K` measures a gate whose gallery grows by K
+//! members of staff (`staff.rs`). Every face filmed is also judged by the liveness
 //! networks, and every wrong "not real" counted (`liveness.rs`). Tables go to stdout,
 //! progress to stderr.
 
@@ -37,6 +39,7 @@ mod probes;
 mod report;
 mod school;
 mod sizes;
+mod staff;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -63,6 +66,7 @@ struct Args {
     door: Door,
     days: usize,
     sizes: Vec<sizes::Size>,
+    staff: Vec<usize>,
     narrowing: f32,
     camera: Camera,
     enrol_copies: bool,
@@ -72,7 +76,8 @@ const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--
                      [--limit N] [--frames N] [--seed N] [--conditions a,b] \
                      [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D \
                      --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
-                     [--days N] [--sizes 30,60,120,all [--narrowing D]] [--camera WxH] [--enrol-copies]";
+                     [--days N] [--sizes 30,60,120,all [--narrowing D]] [--staff K,K] [--camera WxH] \
+                     [--enrol-copies]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -143,6 +148,10 @@ fn parse() -> Result<Args, Error> {
             .map(|list| sizes::Size::parse(list))
             .transpose()?
             .unwrap_or_default(),
+        staff: value("--staff")
+            .map(|list| staff::parse(list))
+            .transpose()?
+            .unwrap_or_default(),
         narrowing: number("--narrowing", NARROWING_PER_DOUBLING.into())? as f32,
         enrol_copies: all.iter().any(|a| a == "--enrol-copies"),
         camera: value("--camera")
@@ -208,6 +217,10 @@ fn main() -> Result<(), Error> {
             args.narrowing,
             args.seed,
         );
+    }
+    if !args.staff.is_empty() {
+        let (ks, step) = (&args.staff, args.narrowing);
+        staff::tables(&halves, &frames, &args.door, &names, ks, step, args.seed);
     }
     if let Some(file) = &args.probes {
         write_probes(file, &all_probes)?;

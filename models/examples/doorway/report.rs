@@ -112,7 +112,7 @@ impl Tally {
     }
 }
 
-fn pct(n: usize, of: usize) -> String {
+pub fn pct(n: usize, of: usize) -> String {
     format!("{:.1} %", 100.0 * n as f64 / of.max(1) as f64)
 }
 
