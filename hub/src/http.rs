@@ -44,6 +44,7 @@ pub(crate) mod school_reports;
 mod schools;
 mod sessions;
 mod staff;
+mod staff_faces;
 mod strangers;
 mod students;
 mod timetable;

@@ -3,7 +3,9 @@
 //!
 //! A device in room R gets every active student of every class timetabled in R whose consent
 //! is given and who has an enrolment embedding of the configured model (templates switched
-//! off left out), plus R's timetable.
+//! off left out), plus R's timetable. A gate (a device facing in or out) that speaks protocol
+//! 7 also gets every active member of staff whose consent is given, with their templates of
+//! the model ([`rollcall_store::staff_faces::gallery`]); classroom doors get no staff.
 //! [`plan`] is pure: given the state last sent to the device and the state it should have, it
 //! picks a delta, a full snapshot or nothing. [`update_for`] runs it against the database and
 //! remembers what was sent.
@@ -13,13 +15,16 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use rollcall_shared::gallery::MAX_EMBEDDINGS_PER_STUDENT;
 use rollcall_shared::{
-    ClassId, DeviceId, Embedding, GalleryEntry, GalleryRequest, GalleryState, GalleryUpdate,
-    GalleryVersion, ModelId, StudentId, TimetableSlot, UnixMillis,
+    ClassId, DeviceId, Direction, Embedding, GalleryEntry, GalleryRequest, GalleryState,
+    GalleryUpdate, GalleryVersion, ModelId, StudentId, TimetableSlot, UnixMillis,
 };
 
 use rollcall_store::consent::State;
 use rollcall_store::school::Student;
-use rollcall_store::{Sql, StoreError, devices, gallery, school, timetable};
+use rollcall_store::{Sql, StoreError, devices, gallery, school, staff_faces, timetable};
+
+/// The first protocol version whose galleries carry staff.
+pub const STAFF_SINCE: u16 = 7;
 
 /// Why an update is being computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +41,9 @@ pub fn plan(
     mut target: GalleryState,
     trigger: Trigger,
 ) -> Option<(GalleryUpdate, GalleryState)> {
-    let same = |l: &GalleryState| l.entries == target.entries && l.timetable == target.timetable;
+    let same = |l: &GalleryState| {
+        l.entries == target.entries && l.timetable == target.timetable && l.staff == target.staff
+    };
     match (trigger, last) {
         (Trigger::Request(req), Some(l)) if !req.full && req.have == l.version => {
             if same(l) {
@@ -170,20 +177,25 @@ fn ended_before(now: UnixMillis) -> NaiveDate {
     utc.date_naive().pred_opt().unwrap_or(NaiveDate::MIN)
 }
 
-/// Computes and remembers the update for `device`; `None` when it needs nothing (or is
-/// unknown or disabled).
+/// Computes and remembers the update for `device`, which speaks protocol `version`; `None`
+/// when it needs nothing (or is unknown or disabled).
 pub fn update_for(
     conn: &dyn Sql,
     device: DeviceId,
     model: &ModelId,
     trigger: Trigger,
+    version: u16,
     now: UnixMillis,
 ) -> Result<Option<GalleryUpdate>, StoreError> {
     let Some(dev) = devices::get(conn, device)?.filter(|d| d.enabled) else {
         return Ok(None);
     };
     let last = gallery::last_sent(conn, device, model)?;
-    let target = target(conn, &dev.room, model, now)?;
+    let mut target = target(conn, &dev.room, model, now)?;
+    if dev.direction != Direction::Both && version >= STAFF_SINCE {
+        let staff = staff_faces::gallery(conn, model.as_str())?;
+        target.staff = staff.into_iter().map(|e| (e.member, e)).collect();
+    }
     let Some((update, state)) = plan(last.as_ref(), target, trigger) else {
         return Ok(None);
     };
@@ -283,6 +295,76 @@ mod tests {
                 (held(ada), held(di)),
                 (2, 1),
                 "Di's photo switched off is not sent"
+            );
+        });
+    }
+
+    #[test]
+    fn only_gates_speaking_protocol_7_hold_staff_and_only_those_who_consented_and_are_active() {
+        use rollcall_store::sql::params;
+        rollcall_store::engines::each(|db| {
+            let model = ModelId::new("m").unwrap();
+            let (gate, old_gate, classroom) =
+                (DeviceId::random(), DeviceId::random(), DeviceId::random());
+            let (ann, bob, cy) = (
+                uuid::Uuid::new_v4(),
+                uuid::Uuid::new_v4(),
+                uuid::Uuid::new_v4(),
+            );
+            let held = db
+                .write_blocking(|sql| {
+                    for (device, direction) in
+                        [(gate, "in"), (old_gate, "out"), (classroom, "both")]
+                    {
+                        sql.execute(
+                            "INSERT INTO devices (id, name, room, credential_hash, created_at,
+                             direction) VALUES (?1, ?1, 'Main gate', 'hash', 0, ?2)",
+                            params![device.to_string(), direction],
+                        )?;
+                    }
+                    // Ann consented; Bob refused (a face from before is never sent); Cy
+                    // consented but has left (inactive).
+                    let staff = [
+                        (ann, "A1", "given", 1),
+                        (bob, "B2", "refused", 1),
+                        (cy, "C3", "given", 0),
+                    ];
+                    for (id, code, consent, active) in staff {
+                        sql.execute(
+                            "INSERT INTO staff (id, code, name, active, created_at, consent)
+                             VALUES (?1, ?2, 'x', ?3, 0, ?4)",
+                            params![id.to_string(), code, active, consent],
+                        )?;
+                        sql.execute(
+                            "INSERT INTO staff_faces (id, staff_id, model, embedding,
+                             photo_sha256, created_at) VALUES (?1, ?2, 'm', ?3, ?2, 0)",
+                            params![
+                                uuid::Uuid::now_v7().to_string(),
+                                id.to_string(),
+                                vec![0_u8; 4 * rollcall_shared::EMBEDDING_DIM]
+                            ],
+                        )?;
+                    }
+                    let now = UnixMillis(1_790_000_000_000);
+                    let mut held = Vec::new();
+                    for (device, version) in [(gate, 7), (old_gate, 6), (classroom, 7)] {
+                        let trigger = request(0, false);
+                        let update = update_for(sql, device, &model, trigger, version, now)?;
+                        let staff: Vec<_> = update
+                            .unwrap()
+                            .staff_upserts
+                            .iter()
+                            .map(|e| e.member.0)
+                            .collect();
+                        held.push(staff);
+                    }
+                    Ok::<_, StoreError>(held)
+                })
+                .unwrap();
+            assert_eq!(
+                held,
+                [vec![ann], vec![], vec![]],
+                "gate, gate of protocol 6, classroom"
             );
         });
     }

@@ -55,6 +55,7 @@ pub mod roster_import;
 pub mod session_rosters;
 pub mod settings;
 pub mod staff;
+pub mod staff_faces;
 pub mod strangers;
 pub mod subject_access;
 pub mod unit_settings;

@@ -164,9 +164,10 @@ pub fn update(
     Ok(member)
 }
 
-/// Deletes member `id` and their log.
+/// Deletes member `id`, their log and every face of theirs (gates' copies too).
 pub fn delete(tx: &dyn Sql, id: Uuid, by: &str, now: UnixMillis) -> Result<(), StaffError> {
     let member = staff::get(tx, id)?;
+    rollcall_store::staff_faces::erase(tx, id)?;
     staff::delete(tx, id)?;
     log_change(tx, by, "staff.delete", &member, now)?;
     Ok(())

@@ -1,11 +1,12 @@
 //! The last gallery state sent to each device, so the next update can be a delta against it.
-//! Stored as postcard bytes of the entries and timetable, sealed (it holds every student's
-//! templates); the version has its own column.
+//! Stored as postcard bytes of the entries, timetable and staff, sealed (it holds every
+//! template sent); the version has its own column. A state stored before gates held staff
+//! (entries and timetable only) reads as one without staff.
 
 use rollcall_runtime::seal::Purpose;
 use rollcall_shared::{
-    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, StudentId, TimetableSlot,
-    UnixMillis,
+    DeviceId, GalleryEntry, GalleryState, GalleryVersion, ModelId, StaffEntry, StaffId, StudentId,
+    TimetableSlot, UnixMillis,
 };
 
 use super::columns::{readable, seal, unseal};
@@ -19,7 +20,9 @@ const UPSERT: &str = "INSERT INTO device_galleries (device_id, version, state, s
     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id) DO UPDATE SET version = excluded.version,
     state = excluded.state, sent_at = excluded.sent_at";
 
-type Stored = (Vec<GalleryEntry>, Vec<TimetableSlot>);
+type Stored = (Vec<GalleryEntry>, Vec<TimetableSlot>, Vec<StaffEntry>);
+/// What was stored before gates held staff.
+type StoredBefore = (Vec<GalleryEntry>, Vec<TimetableSlot>);
 
 /// The state last sent to `device`, if any.
 pub fn last_sent(
@@ -33,11 +36,12 @@ pub fn last_sent(
     let Some((version, bytes)) = row else {
         return Ok(None);
     };
-    let (entries, timetable) = decode(sql, device, &bytes)?;
+    let (entries, timetable, staff) = decode(sql, device, &bytes)?;
     let mut state = GalleryState::empty(model.clone());
     state.version = GalleryVersion(version);
     state.entries = entries.into_iter().map(|e| (e.student, e)).collect();
     state.timetable = timetable;
+    state.staff = staff.into_iter().map(|e| (e.member, e)).collect();
     Ok(Some(state))
 }
 
@@ -47,8 +51,11 @@ pub fn save_sent(
     state: &GalleryState,
     at: UnixMillis,
 ) -> Result<(), StoreError> {
-    let stored: (Vec<&GalleryEntry>, &Vec<TimetableSlot>) =
-        (state.entries.values().collect(), &state.timetable);
+    let stored: (Vec<&GalleryEntry>, &Vec<TimetableSlot>, Vec<&StaffEntry>) = (
+        state.entries.values().collect(),
+        &state.timetable,
+        state.staff.values().collect(),
+    );
     let bytes = encode(sql, &stored)?;
     sql.execute(
         UPSERT,
@@ -66,7 +73,7 @@ pub fn forget_faces(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreErr
     })?;
     let mut forgotten = 0;
     for (device, bytes) in readable(rows, "gallery state")? {
-        let (mut entries, timetable) = decode(sql, &device, &bytes)?;
+        let (mut entries, timetable, staff) = decode(sql, &device, &bytes)?;
         let held = entries
             .iter_mut()
             .filter(|e| e.student == student && !e.embeddings.is_empty());
@@ -76,7 +83,29 @@ pub fn forget_faces(sql: &dyn Sql, student: StudentId) -> Result<usize, StoreErr
             changed = true;
         }
         if changed {
-            let bytes = encode(sql, &(entries, timetable))?;
+            let bytes = encode(sql, &(entries, timetable, staff))?;
+            sql.execute(SET_STATE, params![device, bytes])?;
+            forgotten += 1;
+        }
+    }
+    Ok(forgotten)
+}
+
+/// [`forget_faces`] for a member of staff: their templates blanked in every state remembered
+/// as sent (a gate's), their entry kept for the next delta to remove. Returns how many.
+pub fn forget_staff_faces(sql: &dyn Sql, member: StaffId) -> Result<usize, StoreError> {
+    let rows = sql.query_map(ALL_STATES, params![], |r| {
+        Ok((r.get::<String>("device_id")?, r.get::<Vec<u8>>("state")?))
+    })?;
+    let mut forgotten = 0;
+    for (device, bytes) in readable(rows, "gallery state")? {
+        let (entries, timetable, mut staff) = decode(sql, &device, &bytes)?;
+        let held = staff
+            .iter_mut()
+            .find(|e| e.member == member && !e.embeddings.is_empty());
+        if let Some(entry) = held {
+            entry.embeddings.clear();
+            let bytes = encode(sql, &(entries, timetable, staff))?;
             sql.execute(SET_STATE, params![device, bytes])?;
             forgotten += 1;
         }
@@ -95,8 +124,16 @@ fn decode(
     device: impl std::fmt::Display,
     stored: &[u8],
 ) -> Result<Stored, StoreError> {
-    postcard::from_bytes(&unseal(sql, Purpose::Gallery, stored)?)
-        .map_err(|e| StoreError::Corrupt(format!("gallery state of {device}: {e}")))
+    let bytes = unseal(sql, Purpose::Gallery, stored)?;
+    match postcard::from_bytes::<Stored>(&bytes) {
+        Ok(state) => Ok(state),
+        Err(e) => match postcard::from_bytes::<StoredBefore>(&bytes) {
+            Ok((entries, timetable)) => Ok((entries, timetable, Vec::new())),
+            Err(_) => Err(StoreError::Corrupt(format!(
+                "gallery state of {device}: {e}"
+            ))),
+        },
+    }
 }
 
 #[cfg(test)]

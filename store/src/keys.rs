@@ -132,6 +132,23 @@ const TABLES: &[Table] = &[
         when_lost: WhenLost::Delete,
     },
     Table {
+        name: "staff_faces",
+        key: "id",
+        columns: &[
+            Column {
+                name: "embedding",
+                purpose: Purpose::Template,
+                nullable: false,
+            },
+            Column {
+                name: "thumbnail",
+                purpose: Purpose::Crop,
+                nullable: true,
+            },
+        ],
+        when_lost: WhenLost::Delete,
+    },
+    Table {
         name: "records",
         key: "id",
         columns: &[

@@ -56,6 +56,7 @@ pub mod sightings;
 pub mod signins;
 pub mod sql;
 pub mod staff;
+pub mod staff_faces;
 pub mod strangers;
 pub mod timetable;
 pub mod unit_settings;

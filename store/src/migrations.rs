@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_33,
     MIGRATION_34,
     MIGRATION_35,
+    MIGRATION_36,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -465,6 +466,36 @@ CREATE TABLE guardians (
     responsibility INTEGER NOT NULL CHECK (responsibility IN (0, 1)),
     UNIQUE (student_id, priority)
 );
+";
+
+/// Staff's faces (issue 56): each member's consent, as a student's (their own, given or
+/// refused in writing), its history, and the enrolment templates a gate is sent.
+const MIGRATION_36: &str = "
+ALTER TABLE staff ADD COLUMN consent TEXT NOT NULL DEFAULT 'not_asked'
+    CHECK (consent IN ('not_asked', 'requested', 'given', 'refused', 'withdrawn'));
+CREATE TABLE staff_consent_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    signed_on TEXT,
+    reference TEXT,
+    note TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
+);
+CREATE INDEX staff_consent_changes_staff ON staff_consent_changes(staff_id, id);
+CREATE TABLE staff_faces (
+    id TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    thumbnail BLOB,
+    figures TEXT,
+    photo_sha256 TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (staff_id, photo_sha256)
+);
+CREATE INDEX staff_faces_staff ON staff_faces(staff_id, created_at);
 ";
 
 /// The schema version this build brings a database to.

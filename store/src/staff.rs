@@ -18,7 +18,8 @@ const SELECT: &str = "SELECT id, code, name, department, position, email, phone,
     external_ref, created_at FROM staff";
 const DELETE: &str = "DELETE FROM staff WHERE id = ?1";
 const INSERT_ENTRY: &str = "INSERT INTO staff_log (id, staff_id, at, direction, source,
-    device_id, confidence, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    device_id, confidence, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+    ON CONFLICT (id) DO NOTHING";
 const SELECT_ENTRY: &str = "SELECT l.id, l.staff_id, s.name, s.code, l.at, l.direction,
     l.source, l.device_id, l.confidence, l.recorded_by
     FROM staff_log l JOIN staff s ON s.id = l.staff_id";
@@ -164,6 +165,13 @@ pub struct NewEntry<'a> {
 /// Appends an entry to the log; returns its id.
 pub fn log(sql: &dyn Sql, e: &NewEntry<'_>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
+    log_once(sql, id, e)?;
+    Ok(id)
+}
+
+/// Appends an entry under `id` (a door's record id) unless the log has it already; whether
+/// it was new. A door unit resending a record whose ack was lost logs nothing twice.
+pub fn log_once(sql: &dyn Sql, id: Uuid, e: &NewEntry<'_>) -> Result<bool, StoreError> {
     let row = params![
         id.to_string(),
         e.staff.to_string(),
@@ -174,8 +182,7 @@ pub fn log(sql: &dyn Sql, e: &NewEntry<'_>) -> Result<Uuid, StoreError> {
         e.confidence,
         e.recorded_by
     ];
-    sql.execute(INSERT_ENTRY, row)?;
-    Ok(id)
+    Ok(sql.execute(INSERT_ENTRY, row)? == 1)
 }
 
 /// The entries within `[from, to)`, oldest first.

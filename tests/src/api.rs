@@ -166,6 +166,12 @@ impl Api {
     /// Uploads `photos` (JPEG files) as enrolment photos of `student`; the answer, which says
     /// photo by photo whether it was accepted.
     pub async fn enrol(&self, student: &str, photos: &[PathBuf]) -> anyhow::Result<Value> {
+        self.upload_photos(&format!("/students/{student}/faces"), photos)
+            .await
+    }
+
+    /// Uploads `photos` (JPEG files) to `path` as `multipart/form-data` parts named `photo`.
+    pub async fn upload_photos(&self, path: &str, photos: &[PathBuf]) -> anyhow::Result<Value> {
         let mut form = reqwest::multipart::Form::new();
         for photo in photos {
             let name = photo.file_name().unwrap_or_default().to_string_lossy();
@@ -175,7 +181,7 @@ impl Api {
                 .mime_str("image/jpeg")?;
             form = form.part("photo", part);
         }
-        let url = format!("{}/students/{student}/faces", self.base);
+        let url = format!("{}{path}", self.base);
         let reply = self.http.post(url).bearer_auth(&self.token).multipart(form);
         let reply = reply.send().await?;
         let status = reply.status();

@@ -142,7 +142,7 @@ pub(super) fn photos(req: &Request) -> Result<Vec<Part>, ApiError> {
 }
 
 /// Runs the pipeline on one photo on the blocking pool.
-async fn assess(
+pub(super) async fn assess(
     enroller: &Arc<Enroller>,
     part: Part,
 ) -> Result<Result<Accepted, Refusal>, ApiError> {

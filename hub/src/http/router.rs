@@ -18,8 +18,8 @@ use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
     digest, district, enrolment, faces, guardians, health, history, invitations, me, oidc, on_site,
     operations, privacy, provision, quarantine, records, register, reports, review, roll_call,
-    roster, school_reports, sessions, staff, strangers, students, timetable, today, unit_settings,
-    users, visitors,
+    roster, school_reports, sessions, staff, staff_faces, strangers, students, timetable, today,
+    unit_settings, users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -354,6 +354,19 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/staff/log", user!(staff::log)),
     route(PUT, "/staff/{id}", admin!(staff::update)),
     route(DELETE, "/staff/{id}", admin!(staff::delete)),
+    route(PUT, "/staff/{id}/consent", admin!(staff_faces::consent)),
+    route(GET, "/staff/{id}/faces", admin!(staff_faces::list)),
+    upload(POST, "/staff/{id}/faces", admin!(staff_faces::upload)),
+    route(
+        GET,
+        "/staff/{id}/faces/{face}/thumbnail",
+        admin!(staff_faces::thumbnail),
+    ),
+    route(
+        DELETE,
+        "/staff/{id}/faces/{face}",
+        admin!(staff_faces::delete),
+    ),
     route(GET, "/roll-call", user!(roll_call::now)),
     route(GET, "/roll-calls", user!(roll_call::list)),
     route(POST, "/roll-calls", user!(roll_call::start)),

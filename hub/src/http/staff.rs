@@ -3,13 +3,16 @@
 //! a day's log as JSON or CSV.
 //!
 //! - `GET /staff?day=`: every member with where the log puts them now and their first in and
-//!   last out on the day (today unless given); e-mail and phone for admins only.
+//!   last out on the day (today unless given); e-mail, phone, consent and how many faces are
+//!   enrolled for admins only (the faces themselves: `staff_faces`).
 //! - `POST /staff`, `PUT /staff/{id}`, `DELETE /staff/{id}` (admins): one member.
 //! - `POST /staff/import` (admins): a CSV file as the body (`personnel_code,name,…`), all rows
 //!   or none (422 listing every bad row).
 //! - `POST /staff/sign-in`, `POST /staff/sign-out`: by `code` or `staff` (id); any signed-in
 //!   member of staff, as reception is often a teacher's or an office's laptop.
 //! - `GET /staff/log?day=` (`?format=csv`): the day's comings and goings, oldest first.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rollcall_shared::{Direction, UnixMillis};
@@ -25,6 +28,7 @@ use rollcall_school::attendance::Rules;
 use rollcall_school::principal::Principal;
 use rollcall_school::staff::{self, Details, StaffError, Who};
 use rollcall_store::staff::{self as stored, Entry, Source};
+use rollcall_store::staff_faces as faces;
 use rollcall_store::{Sql, devices};
 
 #[derive(Deserialize)]
@@ -77,6 +81,13 @@ fn day_list(conn: &dyn Sql, rules: &Rules, day: NaiveDate, admin: bool) -> Resul
     let entries = stored::entries(conn, from, to)?;
     let latest = stored::latest(conn)?;
     let mut on_site = 0;
+    let (consents, faces): (HashMap<_, _>, HashMap<_, _>) = match admin {
+        true => (
+            faces::consents(conn)?.into_iter().collect(),
+            faces::face_counts(conn)?.into_iter().collect(),
+        ),
+        false => Default::default(),
+    };
     let members: Vec<Value> = stored::list(conn)?
         .into_iter()
         .map(|m| {
@@ -106,6 +117,8 @@ fn day_list(conn: &dyn Sql, rules: &Rules, day: NaiveDate, admin: bool) -> Resul
             if admin {
                 line["email"] = json!(m.email);
                 line["phone"] = json!(m.phone);
+                line["consent"] = json!(consents.get(&m.id));
+                line["faces"] = json!(faces.get(&m.id).copied().unwrap_or(0));
             }
             line
         })

@@ -21,6 +21,7 @@ use rollcall_models::learning::CONFIDENT;
 use rollcall_school::arrival;
 use rollcall_school::gallery::{Trigger, update_for};
 use rollcall_school::learn::{How, Learner, Offered};
+use rollcall_school::staff_faces::{self, Seen};
 use rollcall_school::strangers;
 use rollcall_store::quarantine::{self, Reason};
 use rollcall_store::records::{self, Face};
@@ -144,7 +145,7 @@ impl Batch<'_> {
                 out.counted.push(|m| &m.gallery_requests);
                 devices::touch(tx, device, now)?;
                 let trigger = Trigger::Request(req);
-                if let Some(u) = update_for(tx, device, self.model, trigger, now)? {
+                if let Some(u) = update_for(tx, device, self.model, trigger, version, now)? {
                     out.galleries.push((device, u));
                 }
             }
@@ -180,6 +181,33 @@ impl Batch<'_> {
             // From a unit too old to be told: dropped here, face and all.
             devices::add_discarded(tx, device, 1)?;
             let fate = "matched nobody: discarded, as the school asks";
+            out.fates.push((id, device, decision, fate));
+            out.acks.entry(device).or_default().push(id);
+            return Ok(());
+        }
+        if let Some(member) = record.staff {
+            let seen = Seen {
+                record: id,
+                member,
+                device,
+                direction: place.direction,
+                at: record.captured_at,
+            };
+            let fate = match vet(&record, self.now.0, self.window, |_| true) {
+                Ok(()) => match staff_faces::recognised(tx, seen)? {
+                    Ok(true) => "a member of staff: logged at the gate",
+                    Ok(false) => "a member of staff, logged before: acknowledged again",
+                    Err(why) => {
+                        tracing::warn!(member = %member.member, "staff not logged: {why}");
+                        "a member of staff: not logged"
+                    }
+                },
+                Err(doubt) => {
+                    tracing::warn!(member = %member.member, "staff not logged: {doubt}");
+                    "a member of staff at a doubtful time: not logged"
+                }
+            };
+            devices::touch(tx, device, self.now)?;
             out.fates.push((id, device, decision, fate));
             out.acks.entry(device).or_default().push(id);
             return Ok(());

@@ -59,8 +59,9 @@ impl Pusher {
             .write(move |conn| {
                 let mut out = Vec::new();
                 for dev in devices::list(conn)?.into_iter().filter(|d| d.enabled) {
-                    if let Some(u) = update_for(conn, dev.id, &model, Trigger::Push, now)? {
-                        let version = devices::protocol_version(conn, dev.id)?;
+                    let version = devices::protocol_version(conn, dev.id)?;
+                    let push = Trigger::Push;
+                    if let Some(u) = update_for(conn, dev.id, &model, push, version, now)? {
                         out.push((dev.id, version, u));
                     }
                 }

@@ -1,12 +1,15 @@
 //! Staff through the real hub: added by hand and from a CSV file (whole or not at all), signed
 //! in and out at reception once each way, counted on site (one who never signed out last night
 //! still is), on the roll call in their own group, their day as CSV; a teacher sees no contact
-//! details and changes nothing; bad input refused with the reason, nothing kept.
+//! details and changes nothing; bad input refused with the reason, nothing kept. A gate's
+//! recognitions over MQTT: logged once each, and only for members whose consent is given.
 
 use reqwest::StatusCode;
-use rollcall_shared::UnixMillis;
+use rollcall_shared::topics::Channel;
+use rollcall_shared::*;
 use serde_json::{Value, json};
 
+use crate::common::door::Door;
 use crate::common::*;
 
 const DELETE: reqwest::Method = reqwest::Method::DELETE;
@@ -256,4 +259,158 @@ async fn bad_staff_input_is_refused_with_the_reason_and_nothing_is_kept() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = admin.send(DELETE, &format!("/staff/{id}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// `door` reports `record`; the hub acknowledges it.
+async fn acknowledged(door: &mut Door, record: &AttendanceRecord) {
+    door.publish(Channel::Records, &Message::Record(record.clone()))
+        .await;
+    let ack = door.next(Channel::Acks).await;
+    let expected = RecordAck {
+        records: vec![record.id],
+    };
+    assert_eq!(ack, Message::Ack(expected), "every record is acknowledged");
+}
+
+/// A record of `door` naming member `staff` Confident, at `at`.
+fn staff_seen(door: DeviceId, staff: &Value, at: i64) -> AttendanceRecord {
+    AttendanceRecord {
+        room: "Main gate".into(),
+        direction: Some(Direction::In),
+        liveness: None,
+        thumbnail: None,
+        staff: Some(StaffMatch {
+            member: staff["id"].as_str().unwrap().parse().unwrap(),
+            distance: 0.2,
+        }),
+        ..record(door, Decision::Confident, &[], at)
+    }
+}
+
+#[tokio::test]
+async fn a_gate_logs_the_staff_it_recognises_once_and_only_those_with_consent() {
+    let hub = start_hub(None).await;
+    hub.clock.set(UnixMillis(monday_at(8, 30)));
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let unit = admin
+        .created(
+            "/devices",
+            json!({"name": "gate-in", "room": "Main gate", "direction": "in"}),
+        )
+        .await;
+    let gate: DeviceId = unit["device"]["id"].as_str().unwrap().parse().unwrap();
+    let secret = unit["mqtt_password"].as_str().unwrap().to_owned();
+    let classroom: DeviceId = s.device.parse().unwrap();
+    let ann = admin
+        .created(
+            "/staff",
+            json!({"personnel_code": "A1", "name": "Ann Able"}),
+        )
+        .await;
+    let bob = admin
+        .created(
+            "/staff",
+            json!({"personnel_code": "B2", "name": "Bob Baker"}),
+        )
+        .await;
+    let consent = |member: &Value| format!("/staff/{}/consent", member["id"].as_str().unwrap());
+
+    // What a member says is checked: a form for consent given; a student's objection is not
+    // theirs; an unknown member is 404. Nothing is recorded by a refusal.
+    let given = json!({"state": "given", "signed_on": "2026-09-01", "reference": "HR 7"});
+    for (body, status) in [
+        (json!({"state": "given"}), StatusCode::BAD_REQUEST),
+        (json!({"state": "objected"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"state": "given", "signed_on": "2099-01-01", "reference": "x"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (json!({"state": "maybe"}), StatusCode::BAD_REQUEST),
+    ] {
+        let (got, out) = admin.put(&consent(&ann), body.clone()).await;
+        assert_eq!(got, status, "{body}: {out}");
+    }
+    let (got, _) = admin
+        .put(
+            &format!("/staff/{}/consent", uuid::Uuid::new_v4()),
+            given.clone(),
+        )
+        .await;
+    assert_eq!(got, StatusCode::NOT_FOUND);
+    let (got, out) = s.teacher.put(&consent(&ann), given.clone()).await;
+    assert_eq!(got, StatusCode::FORBIDDEN, "only admins: {out}");
+    let (_, faces) = admin
+        .get(&format!("/staff/{}/faces", ann["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        (&faces["consent"], &faces["consent_history"]),
+        (&json!("not_asked"), &json!([])),
+        "{faces}"
+    );
+    let (got, out) = admin.put(&consent(&ann), given).await;
+    assert_eq!(
+        (got, &out["consent"]),
+        (StatusCode::OK, &json!("given")),
+        "{out}"
+    );
+
+    // Ann at the gate: logged in once, however often the unit resends; Bob, who never
+    // consented, is not logged (a gate would not hold him: the record is forged or stale);
+    // nor is anyone a classroom door names as staff.
+    let mut door = Door::login(&hub, gate, &secret).await;
+    let seen = staff_seen(gate, &ann, monday_at(8, 25));
+    acknowledged(&mut door, &seen).await;
+    acknowledged(&mut door, &seen).await;
+    acknowledged(&mut door, &staff_seen(gate, &bob, monday_at(8, 26))).await;
+    let mut lab = Door::login(&hub, classroom, &s.device_secret).await;
+    acknowledged(&mut lab, &staff_seen(classroom, &ann, monday_at(8, 27))).await;
+    let (_, log) = admin.get("/staff/log").await;
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    let e = &entries[0];
+    assert_eq!(
+        (
+            &e["name"],
+            &e["source"],
+            &e["direction"],
+            &e["device"],
+            &e["at"]
+        ),
+        (
+            &json!("Ann Able"),
+            &json!("door"),
+            &json!("in"),
+            &json!(gate),
+            &json!(monday_at(8, 25))
+        ),
+        "{e}"
+    );
+    let confidence = e["confidence"].as_f64().unwrap();
+    assert!((confidence - 0.98).abs() < 1e-6, "1 − 0.2²/2: {e}");
+    let (_, records) = admin.get("/records").await;
+    assert_eq!(records, json!([]), "a member of staff is never a record");
+    let (_, staff) = admin.get("/staff").await;
+    assert_eq!(line(&staff["staff"], "Ann Able")["on_site"], json!(true));
+    assert_eq!(line(&staff["staff"], "Ann Able")["faces"], json!(0));
+    let csv = String::from_utf8(admin.bytes("/staff/log?format=csv").await.2).unwrap();
+    assert!(
+        csv.contains("A1,Ann Able,") && csv.contains(",door,gate-in,0.980,"),
+        "{csv}"
+    );
+
+    // Withdrawn: recorded with who said so (the member); the gate's next sighting is not logged.
+    let (got, out) = admin
+        .put(&consent(&ann), json!({"state": "withdrawn"}))
+        .await;
+    assert_eq!((got, &out["erased"]), (StatusCode::OK, &json!(0)), "{out}");
+    acknowledged(&mut door, &staff_seen(gate, &ann, monday_at(8, 29))).await;
+    let (_, log) = admin.get("/staff/log").await;
+    assert_eq!(log["entries"].as_array().unwrap().len(), 1, "{log}");
+    let (_, faces) = admin
+        .get(&format!("/staff/{}/faces", ann["id"].as_str().unwrap()))
+        .await;
+    let history = faces["consent_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{faces}");
+    assert_eq!(history[1]["state"], json!("withdrawn"));
 }
