@@ -153,6 +153,14 @@ pub fn insert_face(sql: &dyn Sql, f: &NewFace<'_>) -> Result<Saved, StoreError> 
     Ok(Saved::New(id))
 }
 
+/// Whether this very photo (its bytes' SHA-256) is enrolled for `member`.
+pub fn has_photo(sql: &dyn Sql, member: Uuid, photo_sha256: &str) -> Result<bool, StoreError> {
+    let p = params![member.to_string(), photo_sha256];
+    Ok(sql
+        .query_opt(SAME_PHOTO, p, |r| id_col::<Uuid>(r, "id"))?
+        .is_some())
+}
+
 /// One of a member's templates, without the vector.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StaffFace {

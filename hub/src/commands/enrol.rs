@@ -166,14 +166,16 @@ fn summary(lines: &[Line], seconds: f64) {
     );
 }
 
-/// The outcome table as CSV: photo, reference, student, outcome, detail.
+/// The outcome table as CSV: photo, reference, whose (student or staff), name, outcome,
+/// detail.
 fn write_report(path: &Path, lines: &[Line]) -> anyhow::Result<()> {
     let mut out = csv::Writer::from_path(path).with_context(|| format!("{}", path.display()))?;
-    out.write_record(["photo", "reference", "student", "outcome", "detail"])?;
+    out.write_record(["photo", "reference", "whose", "name", "outcome", "detail"])?;
     for line in lines {
-        let student = line.student.as_deref().unwrap_or("");
+        let whose = line.whose.map_or("", |k| k.as_str());
+        let name = line.name.as_deref().unwrap_or("");
         let (what, detail) = (line.outcome.as_str(), line.outcome.detail());
-        out.write_record([&line.photo, &line.reference, student, what, &detail])?;
+        out.write_record([&line.photo, &line.reference, whose, name, what, &detail])?;
     }
     out.flush()?;
     Ok(())

@@ -1,10 +1,11 @@
-//! `POST /enrolment/photos`: photos of many students at once, as the Students page sends a
-//! photographer's folder a photo at a time, or a zip of one (a part whose file name ends in
-//! `.zip`, read by [`rollcall_school::enrol::zipped`]: a zip bomb, more than 10,000 photos or
-//! something that is not a zip is refused whole before any photo is enrolled). Each photo's
-//! student is the one its file name names (`S0042.jpg`, `S0042-2.jpg`), or `?reference=` for
-//! every photo of the request; the answer is each photo's line of the outcome table. The rules
-//! are [`rollcall_school::enrol::folder`]'s, the same as `rollcall-hub enrol`'s.
+//! `POST /enrolment/photos`: photos of many students (and staff) at once, as the Students page
+//! sends a photographer's folder a photo at a time, or a zip of one (a part whose file name ends
+//! in `.zip`, read by [`rollcall_school::enrol::zipped`]: a zip bomb, more than 10,000 photos or
+//! something that is not a zip is refused whole before any photo is enrolled). Each photo is of
+//! the one its file name names (a student's reference, `S0042.jpg`, `S0042-2.jpg`, else a
+//! member of staff's personnel code, `T042.jpg`), or `?reference=` for every photo of the
+//! request; the answer is each photo's line of the outcome table. The rules are
+//! [`rollcall_school::enrol::folder`]'s, the same as `rollcall-hub enrol`'s.
 
 use rollcall_school::enrol::folder::{Outcome, Run};
 use rollcall_school::enrol::zipped::Zipped;

@@ -86,7 +86,7 @@ async fn an_admin_enrols_a_photographers_folder_from_the_students_page() {
     }
     assert_eq!(text.lines().count(), 5, "{text}");
     assert!(
-        text.contains(r#""S002.jpg","S002","Serena Williams","no_consent","not_asked""#),
+        text.contains(r#""S002.jpg","S002","student","Serena Williams","no_consent","not_asked""#),
         "{text}"
     );
 

@@ -369,8 +369,8 @@ async fn without_the_models_photo_enrolment_says_it_is_off() {
 }
 
 /// Runs `rollcall-hub enrol DIR --report REPORT` on `hub`'s database; returns the report's
-/// rows (photo, reference, outcome) in name order.
-fn enrol_folder(hub: &TestHub, dir: &std::path::Path) -> Vec<[String; 3]> {
+/// rows (photo, reference, whose, outcome) in name order.
+fn enrol_folder(hub: &TestHub, dir: &std::path::Path) -> Vec<[String; 4]> {
     let report = dir.with_extension("csv");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
         .arg("enrol")
@@ -392,7 +392,7 @@ fn enrol_folder(hub: &TestHub, dir: &std::path::Path) -> Vec<[String; 3]> {
     rows.records()
         .map(|r| {
             let r = r.unwrap();
-            [0, 1, 3].map(|i| r[i].to_owned())
+            [0, 1, 2, 4].map(|i| r[i].to_owned())
         })
         .collect()
 }
@@ -419,6 +419,19 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
         }
         ids.push(id);
     }
+    // Two members of staff by personnel code: one has consented, one has not been asked.
+    let mut staff = Vec::new();
+    for (code, name) in [("T01", "Ann Able"), ("T02", "Bob Baker")] {
+        let member = admin
+            .created("/staff", json!({"personnel_code": code, "name": name}))
+            .await;
+        staff.push(member["id"].as_str().unwrap().to_owned());
+    }
+    let given = json!({"state": "given", "signed_on": "2026-09-01", "reference": "HR 1"});
+    let (status, out) = admin
+        .put(&format!("/staff/{}/consent", staff[0]), given)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("photographer");
     std::fs::create_dir(&dir).unwrap();
@@ -429,13 +442,20 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
         ("S003.jpg", photo(TWO_PEOPLE).1),
         ("S003-2.jpg", b"not a photo at all".to_vec()),
         ("S999.jpg", photo(JACKIE).1),
+        ("T01.jpg", photo(SERENA).1),
+        ("T02.jpg", photo(JACKIE).1),
         ("Thumbs.db", b"left alone".to_vec()),
     ];
     for (name, bytes) in &files {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
     let row = |photo: &str, reference: &str, outcome: &str| {
-        [photo, reference, outcome].map(str::to_owned)
+        let whose = match reference {
+            "S999" => "",
+            r if r.starts_with('T') => "staff",
+            _ => "student",
+        };
+        [photo, reference, whose, outcome].map(str::to_owned)
     };
     assert_eq!(
         enrol_folder(&hub, &dir),
@@ -446,8 +466,14 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
             row("S003-2.jpg", "S003", "refused"),
             row("S003.jpg", "S003", "refused"),
             row("S999.jpg", "S999", "no such reference"),
+            row("T01.jpg", "T01", "enrolled"),
+            row("T02.jpg", "T02", "no consent"),
         ]
     );
+    let (_, ann) = admin.get(&format!("/staff/{}/faces", staff[0])).await;
+    assert_eq!(ann["faces"].as_array().unwrap().len(), 1, "{ann}");
+    let (_, bob) = admin.get(&format!("/staff/{}/faces", staff[1])).await;
+    assert_eq!(bob["faces"], json!([]), "no consent, no face");
     let (_, colin) = admin.get(&format!("/students/{}/faces", ids[0])).await;
     assert_eq!(colin.as_array().unwrap().len(), 2, "{colin}");
     let (_, serena) = admin.get(&format!("/students/{}/faces", ids[1])).await;
@@ -456,7 +482,7 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
     // The same folder again, a photo added: only the new one is enrolled.
     std::fs::write(dir.join("S003-3.jpg"), photo(JACKIE).1).unwrap();
     let again = enrol_folder(&hub, &dir);
-    let outcomes: Vec<&str> = again.iter().map(|r| r[2].as_str()).collect();
+    let outcomes: Vec<&str> = again.iter().map(|r| r[3].as_str()).collect();
     assert_eq!(
         outcomes,
         [
@@ -466,7 +492,9 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
             "refused",
             "enrolled",
             "refused",
-            "no such reference"
+            "no such reference",
+            "already enrolled",
+            "no consent"
         ],
         "{again:?}"
     );
@@ -569,7 +597,7 @@ async fn a_zip_of_photos_is_enrolled_from_the_page_and_the_command_line_and_bad_
     ];
     std::fs::write(&zipped, zip_of(&files)).unwrap();
     let rows = enrol_folder(&hub, &zipped);
-    let outcomes: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    let outcomes: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
     assert_eq!(outcomes, ["already enrolled", "enrolled"], "{rows:?}");
     let (_, jackie) = admin.get(&format!("/students/{}/faces", ids[1])).await;
     assert_eq!(jackie.as_array().unwrap().len(), 1, "{jackie}");

@@ -34,7 +34,7 @@ export function folderForm() {
     'table',
     { id: 'folder-outcomes', hidden: true },
     h('caption', {}, 'Each photo'),
-    h('thead', {}, h('tr', {}, ['Photo', 'Reference', 'Student', 'Outcome', 'Why'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['Photo', 'Reference', 'Whose', 'Outcome', 'Why'].map((c) => h('th', { scope: 'col' }, c)))),
     rows,
   );
   const save = h('button', { type: 'button', id: 'folder-csv', hidden: true, onclick: () => saveCsv() }, 'Download the outcomes (CSV)');
@@ -43,7 +43,7 @@ export function folderForm() {
     'form',
     { class: 'card', id: 'enrol-folder', onsubmit: run },
     h('h2', {}, 'Enrol a folder of photos'),
-    h('p', { class: 'hint' }, 'Each photo named by the student’s school reference (S0042.jpg; S0042-2.jpg for a second one), as a school photographer delivers them. Students without consent are skipped and listed; a photo enrolled before is not enrolled again, so you can run a folder again after a break.'),
+    h('p', { class: 'hint' }, 'Each photo named by the student’s school reference (S0042.jpg; S0042-2.jpg for a second one), or a member of staff’s personnel code (T042.jpg), as a school photographer delivers them. Anyone without consent is skipped and listed; a photo enrolled before is not enrolled again, so you can run a folder again after a break.'),
     field('The photographer’s folder', folder),
     field('Or photos', photos),
     field('Or a zip of the folder', zip, 'Up to 25 MB, about a class’s photos; for a larger one choose the folder, or use rollcall-hub enrol on the hub.'),
@@ -115,7 +115,7 @@ export function folderForm() {
         { dataset: { outcome: line.outcome } },
         h('td', {}, line.photo),
         h('td', {}, line.reference),
-        h('td', {}, line.student || '—'),
+        h('td', {}, line.name ? (line.whose === 'staff' ? `${line.name} (staff)` : line.name) : '—'),
         h('td', {}, SAID[line.outcome] || line.outcome),
         h('td', {}, why),
       ),
@@ -124,7 +124,7 @@ export function folderForm() {
 
   function saveCsv() {
     const quote = (v) => `"${String(v ?? '').replaceAll('"', '""')}"`;
-    const text = [['photo', 'reference', 'student', 'outcome', 'detail'], ...lines.map((l) => [l.photo, l.reference, l.student, l.outcome, l.reason || l.consent || ''])]
+    const text = [['photo', 'reference', 'whose', 'name', 'outcome', 'detail'], ...lines.map((l) => [l.photo, l.reference, l.whose || '', l.name || '', l.outcome, l.reason || l.consent || ''])]
       .map((r) => r.map(quote).join(','))
       .join('\r\n');
     download(new Blob([text + '\r\n'], { type: 'text/csv' }), 'enrolment-outcomes.csv');

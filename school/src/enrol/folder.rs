@@ -1,12 +1,13 @@
 //! A year's photos in one go: a school photographer's folder, each photo named by the
-//! student's reference (`S0042.jpg`; `S0042-2.jpg` a second photo of S0042), or given its
-//! reference by a mapping file (`photo,reference`).
+//! student's reference (`S0042.jpg`; `S0042-2.jpg` a second photo of S0042) or a member of
+//! staff's personnel code (`T042.jpg`), or given its reference by a mapping file
+//! (`photo,reference`).
 //!
 //! Each photo, in name order:
-//! 1. whose it is: the mapping's reference, else the name's; no student with it is *no such
-//!    reference*;
-//! 2. their consent: a student without consent given is skipped, *no consent*, and no face of
-//!    theirs is read;
+//! 1. whose it is: the mapping's reference, else the name's; a student's reference, else a
+//!    member of staff's personnel code; neither is *no such reference*;
+//! 2. their consent: a student or member of staff without consent given is skipped,
+//!    *no consent*, and no face of theirs is read;
 //! 3. the same photo (its bytes' SHA-256) already enrolled for them is *already enrolled*,
 //!    so a run again after a break, or the same folder next year, enrols only what is new;
 //! 4. the enrolment gate, as an upload meets it: *enrolled*, or *refused* with the reason.
@@ -18,7 +19,8 @@ use std::collections::HashMap;
 use rollcall_shared::{StudentId, UnixMillis};
 use rollcall_store::consent::State;
 use rollcall_store::imports::Held;
-use rollcall_store::{Db, StoreError, imports, school};
+use rollcall_store::staff_faces::Saved;
+use rollcall_store::{Db, StoreError, imports, school, staff, staff_faces};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -70,8 +72,10 @@ pub struct Line {
     pub photo: String,
     /// Whose it was taken to be.
     pub reference: String,
-    /// The student's name, when one has the reference.
-    pub student: Option<String>,
+    /// Whose the reference is, when anyone's.
+    pub whose: Option<Kind>,
+    /// Their name.
+    pub name: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -135,8 +139,42 @@ pub struct Run<'a> {
     pub now: &'a dyn Fn() -> UnixMillis,
 }
 
-/// The school's students who have a reference, by it (as [`imports::students`] reads them).
-pub type Students = HashMap<String, Held<StudentId>>;
+/// Whose photos a run may enrol: the school's students who have a reference, by it (as
+/// [`imports::students`] reads them), and its staff by personnel code.
+#[derive(Debug, Default)]
+pub struct Students {
+    students: HashMap<String, Held<StudentId>>,
+    staff: HashMap<String, (Uuid, String)>,
+}
+
+impl Students {
+    fn knows(&self, reference: &str) -> bool {
+        self.students.contains_key(reference) || self.staff.contains_key(reference)
+    }
+}
+
+/// Who a reference names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Student,
+    Staff,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Student => "student",
+            Kind::Staff => "staff",
+        }
+    }
+}
+
+/// Whose a photo is.
+enum Whose<'a> {
+    Student(&'a Held<StudentId>),
+    Staff(Uuid, &'a str),
+}
 
 impl Run<'_> {
     /// Enrols `photos` (name and bytes, read as they are reached), calling `seen` with each
@@ -155,9 +193,15 @@ impl Run<'_> {
         Ok(lines)
     }
 
-    /// The school's students by reference, read once for a run.
+    /// The school's students by reference and staff by code, read once for a run.
     pub fn students(&self) -> Result<Students, StoreError> {
-        self.db.read_blocking(|sql| imports::students(sql))
+        self.db.read_blocking(|sql| {
+            let staff = staff::list(sql)?.into_iter().filter(|m| m.active);
+            Ok(Students {
+                students: imports::students(sql)?,
+                staff: staff.map(|m| (m.code, (m.id, m.name))).collect(),
+            })
+        })
     }
 
     /// One photo's line: whose it is (`reference` when given, else the mapping's or its
@@ -172,28 +216,73 @@ impl Run<'_> {
         let reference = match (reference, self.mapping) {
             (Some(given), _) => given.to_owned(),
             (None, Some(mapping)) => mapping.get(&photo).cloned().unwrap_or_default(),
-            (None, None) => reference_in_name(&photo, |r| students.contains_key(r)),
+            (None, None) => reference_in_name(&photo, |r| students.knows(r)),
         };
-        let Some(held) = students.get(&reference).filter(|h| !h.gone) else {
-            return Ok(Line {
-                photo,
-                reference,
-                student: None,
-                outcome: Outcome::NoSuchReference,
-            });
+        let student = students.students.get(&reference).filter(|h| !h.gone);
+        let member = students.staff.get(&reference);
+        let whose = match (student, member) {
+            (Some(held), _) => Whose::Student(held),
+            (None, Some((id, name))) => Whose::Staff(*id, name),
+            (None, None) => {
+                return Ok(Line {
+                    photo,
+                    reference,
+                    whose: None,
+                    name: None,
+                    outcome: Outcome::NoSuchReference,
+                });
+            }
         };
-        let outcome = match bytes {
-            Ok(bytes) => self.one(held.id, &bytes)?,
-            Err(e) => Outcome::Refused {
+        let outcome = match (bytes, &whose) {
+            (Ok(bytes), Whose::Student(held)) => self.one(held.id, &bytes)?,
+            (Ok(bytes), Whose::Staff(member, _)) => self.one_of_staff(*member, &bytes)?,
+            (Err(e), _) => Outcome::Refused {
                 code: "unreadable",
                 reason: e.to_string(),
             },
         };
+        let (kind, name) = match whose {
+            Whose::Student(held) => (Kind::Student, held.name.clone()),
+            Whose::Staff(_, name) => (Kind::Staff, name.to_owned()),
+        };
         Ok(Line {
             photo,
             reference,
-            student: Some(held.name.clone()),
+            whose: Some(kind),
+            name: Some(name),
             outcome,
+        })
+    }
+
+    /// Steps 2 to 4 for one photo of a member of staff.
+    fn one_of_staff(&self, member: Uuid, bytes: &[u8]) -> Result<Outcome, StoreError> {
+        let digest = photo_sha256(bytes);
+        let (consent, already) = self.db.read_blocking(|sql| {
+            let consent = staff_faces::consent_of(sql, member)?;
+            Ok::<_, StoreError>((consent, staff_faces::has_photo(sql, member, &digest)?))
+        })?;
+        if consent != State::Given {
+            return Ok(Outcome::NoConsent { consent });
+        }
+        if already {
+            return Ok(Outcome::AlreadyEnrolled);
+        }
+        let accepted = match self.enroller.assess(bytes) {
+            Ok(accepted) => accepted,
+            Err(refusal) => return Ok(refused(&refusal)),
+        };
+        let now = (self.now)();
+        let saved = self.db.write_blocking(|tx| {
+            crate::staff_faces::save_face(tx, self.actor, member, &accepted, now).map_err(|e| {
+                match e {
+                    crate::staff::StaffError::Store(e) => e,
+                    other => StoreError::Conflict(other.to_string()),
+                }
+            })
+        })?;
+        Ok(match saved {
+            Saved::New(face) => Outcome::Enrolled { face },
+            Saved::Already(_) => Outcome::AlreadyEnrolled,
         })
     }
 
