@@ -26,6 +26,7 @@ const SET_STATUS: &str = "UPDATE devices SET online = 1, last_seen_at = ?2, outb
 const ADD_DISCARDED: &str =
     "UPDATE devices SET unknown_discarded = unknown_discarded + ?2 WHERE id = ?1";
 const SELECT_PROTOCOL: &str = "SELECT protocol_version FROM devices WHERE id = ?1";
+const SET_PROTOCOL: &str = "UPDATE devices SET protocol_version = ?2 WHERE id = ?1";
 const SET_OFFLINE: &str = "UPDATE devices SET online = 0 WHERE id = ?1";
 const TOUCH: &str = "UPDATE devices SET online = 1, last_seen_at = ?2 WHERE id = ?1";
 
@@ -241,6 +242,13 @@ pub fn add_discarded(sql: &dyn Sql, id: DeviceId, n: u64) -> Result<(), StoreErr
 }
 
 /// The protocol version to write to `id` in: that of its last heartbeat, else the oldest
+/// Remembers that `id` spoke protocol `version` (its gallery request's), so a push before its
+/// first heartbeat is written in what it reads and holds what it asked for.
+pub fn heard_version(sql: &dyn Sql, id: DeviceId, version: u16) -> Result<(), StoreError> {
+    sql.execute(SET_PROTOCOL, params![id.to_string(), version])?;
+    Ok(())
+}
+
 /// this hub speaks (which every door unit it may meet reads).
 pub fn protocol_version(sql: &dyn Sql, id: DeviceId) -> Result<u16, StoreError> {
     let v: Option<Option<u16>> = sql.query_opt(SELECT_PROTOCOL, params![id.to_string()], |r| {

@@ -144,6 +144,7 @@ impl Batch<'_> {
             Message::GalleryRequest(req) => {
                 out.counted.push(|m| &m.gallery_requests);
                 devices::touch(tx, device, now)?;
+                devices::heard_version(tx, device, version)?;
                 let trigger = Trigger::Request(req);
                 if let Some(u) = update_for(tx, device, self.model, trigger, version, now)? {
                     out.galleries.push((device, u));
