@@ -77,9 +77,20 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "staff",
-        about: "staff: personnel code, name, department, position, e-mail, phone, active",
-        sql: "SELECT id, code, name, department, position, email, phone, active, created_at
+        about: "staff: personnel code, name, department, position, e-mail, phone, active, and \
+            their consent to be recognised at the gates",
+        sql: "SELECT id, code, name, department, position, email, phone, active, consent,
+                created_at
             FROM staff ORDER BY name, id",
+        postgres: None,
+    },
+    Table {
+        name: "staff_consent_changes",
+        about: "every change of a member of staff's consent to be recognised at the gates, and \
+            who recorded it",
+        sql: "SELECT s.code, c.state AS consent, c.signed_on, c.reference, c.note, c.recorded_by,
+                c.recorded_at
+            FROM staff_consent_changes c JOIN staff s ON s.id = c.staff_id ORDER BY c.id",
         postgres: None,
     },
     Table {
