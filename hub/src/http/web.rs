@@ -77,6 +77,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/roll_call.js", JS),
     asset!("/js/reception.js", JS),
     asset!("/js/staff.js", JS),
+    asset!("/js/staff_faces.js", JS),
     asset!("/js/analytics.js", JS),
     asset!("/js/api_docs.js", JS),
     asset!("/js/operations.js", JS),

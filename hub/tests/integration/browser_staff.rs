@@ -4,15 +4,23 @@
 //! is refused with the hub's reason; both are counted on site, found by the search box, and the
 //! day's log downloads as CSV. Next day a teacher sees the one never signed out still in, with
 //! the date, and no contact details. At phone and desktop width with axe-core's WCAG rules.
+//!
+//! Face recognition at the gates (real face models): an admin records a member's written
+//! consent, her photo is refused without a face and enrolled from a real one, a gate logs her
+//! in and the page says so; the photo is deleted and her consent withdrawn.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use fantoccini::Locator;
 use reqwest::StatusCode;
-use rollcall_shared::UnixMillis;
-use serde_json::json;
+use rollcall_shared::topics::Channel;
+use rollcall_shared::*;
+use serde_json::{Value, json};
 
 use crate::chrome::Browser;
+use crate::common::door::Door;
+use crate::common::faces::{faces_dir, start_faces_hub};
 use crate::common::*;
 
 const STAFF_CSV: &str = "\
@@ -28,6 +36,9 @@ T005,Eve Ross,maybe
 ";
 const ANN: &str = "tr[data-code=T001]";
 const BOB: &str = "tr[data-code=T002]";
+const GATES: &str = "#staff-gates";
+const PHOTO: &str = "identities/Jennifer_Aniston/Jennifer_Aniston_0004.jpg";
+const NO_FACE: &str = "negatives/skimage_brick.png";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_are_added_imported_signed_in_and_out_and_their_day_downloaded() {
@@ -264,9 +275,183 @@ async fn as_a_teacher(b: &Browser) {
     );
     let main = b.text("main").await;
     assert!(!main.contains("ann@school.test"), "{main}");
-    let admins =
-        "return document.querySelector('#staff-form, #staff-import, td.contact') === null;";
+    let admins = "return document.querySelector('#staff-form, #staff-import, td.contact, \
+        td.gates, button.gates, #staff-gates') === null;";
     assert_eq!(b.js(admins, vec![]).await, json!(true));
     b.text_with(ANN, &["Out"]).await;
     b.assert_fits_and_accessible("staff, as a teacher").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_records_a_members_consent_and_her_face_for_the_gates() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let unit = json!({"name": "gate-in", "room": "Main gate", "direction": "in"});
+    let unit = admin.created("/devices", unit).await;
+    let gate: DeviceId = unit["device"]["id"].as_str().unwrap().parse().unwrap();
+    let ann = json!({"personnel_code": "T001", "name": "Ann Able"});
+    let ann = admin.created("/staff", ann).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.open("/").await;
+    b.sign_in(ADMIN, PASSWORD).await;
+    b.click("#nav a[data-page=staff]").await;
+    b.text_with(ANN, &["Ann Able", "Not asked", "0 photos"])
+        .await;
+
+    consent_is_given(&b).await;
+    her_photo_is_enrolled(&b, &admin).await;
+    let mut door = Door::login(&hub, gate, unit["mqtt_password"].as_str().unwrap()).await;
+    door.publish(Channel::Records, &Message::Record(at_the_gate(gate, &ann)))
+        .await;
+    door.next(Channel::Acks).await;
+    the_page_says_the_gate_logged_her(&b).await;
+    photo_deleted_and_consent_withdrawn(&b, &admin).await;
+    hub.stop().await;
+}
+
+/// The panel opens on its title, says what her face is for, and takes no photo before her
+/// written consent is recorded; then it is, with the form's date and reference.
+async fn consent_is_given(b: &Browser) {
+    b.click(&format!("{ANN} button.gates")).await;
+    b.visible(GATES).await;
+    let focus = "return document.activeElement.id;";
+    assert_eq!(b.js(focus, vec![]).await, json!("gates-title"));
+    let why = [
+        "only with their written consent",
+        "erases their photos at once",
+    ];
+    b.text_with(GATES, &why).await;
+    b.text_with(
+        "#gates-upload",
+        &["once the member’s written consent is recorded"],
+    )
+    .await;
+    assert_eq!(b.js(PICKER_DISABLED, vec![]).await, json!(true));
+    b.js(
+        "document.querySelector('#gates-consent-form input[name=signed_on]').value = '2026-11-20';",
+        vec![],
+    )
+    .await;
+    b.type_into("#gates-consent-form input[name=reference]", "HR form 7")
+        .await;
+    b.type_into(
+        "#gates-consent-form input[name=note]",
+        "Signed at induction",
+    )
+    .await;
+    b.click("#gates-consent-form button[type=submit]").await;
+    b.said("Consent recorded for Ann Able: Given.").await;
+    b.text_with(
+        "#gates-history",
+        &["Given", "2026-11-20", "HR form 7", "by admin"],
+    )
+    .await;
+    b.text_with(ANN, &["Given", "0 photos"]).await;
+    assert_eq!(b.js(PICKER_DISABLED, vec![]).await, json!(false));
+}
+
+const PICKER_DISABLED: &str =
+    "return document.querySelector('#gates-upload input[type=file]').disabled;";
+
+/// A photo without a face is refused with the hub's reason; a real one is enrolled, shown as
+/// a thumbnail and counted on her row.
+async fn her_photo_is_enrolled(b: &Browser, admin: &Api) {
+    pick(b, NO_FACE).await;
+    b.visible("#gates-outcome li.refused[data-code=no_face]")
+        .await;
+    b.said("1 photo refused.").await;
+    b.text_with("#gates-faces", &["No photos"]).await;
+    pick(b, PHOTO).await;
+    b.visible("#gates-outcome li.accepted").await;
+    b.said("1 photo of Ann Able added.").await;
+    b.visible("#gates-faces img.face").await;
+    b.faces_loaded().await;
+    b.text_with(ANN, &["Given", "1 photo"]).await;
+    assert_eq!(faces_of(admin).await["faces"].as_array().unwrap().len(), 1);
+    b.viewport(1280, 1700).await;
+    b.js("window.scrollTo(0, 0);", vec![]).await;
+    b.screenshot("staff-faces").await;
+    b.viewport(375, 812).await;
+    b.js(
+        "document.getElementById('staff-gates').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    b.screenshot("staff-faces-phone").await;
+    b.assert_fits_and_accessible("staff, face recognition at the gates")
+        .await;
+}
+
+/// Picks `photo` in the panel's file input, which uploads it at once.
+async fn pick(b: &Browser, photo: &str) {
+    let path = faces_dir().join(photo).canonicalize().unwrap();
+    let input = "#gates-upload input[type=file]";
+    let input = b.client.find(Locator::Css(input)).await.unwrap();
+    input.send_keys(path.to_str().unwrap()).await.unwrap();
+}
+
+/// A record of the gate naming member `m` Confident, at 08:55.
+fn at_the_gate(gate: DeviceId, m: &Value) -> AttendanceRecord {
+    AttendanceRecord {
+        room: "Main gate".into(),
+        direction: Some(Direction::In),
+        liveness: None,
+        thumbnail: None,
+        staff: Some(StaffMatch {
+            member: m["id"].as_str().unwrap().parse().unwrap(),
+            distance: 0.2,
+        }),
+        ..record(gate, Decision::Confident, &[], monday_at(8, 55))
+    }
+}
+
+/// Drawn again, the page has Ann on site since the gate saw her, and says a gate logged it.
+async fn the_page_says_the_gate_logged_her(b: &Browser) {
+    b.click("#nav a[data-page=reception]").await;
+    b.click("#nav a[data-page=staff]").await;
+    b.text_with(ANN, &["On site since 08:55"]).await;
+    let first_in = format!("{ANN} td[data-label='First in']");
+    assert_eq!(b.text(&first_in).await, "08:55 at a gate");
+}
+
+/// The photo goes after a confirmation, the focus on the photos' title; her withdrawal is
+/// recorded, photos can no longer be added, and Close gives the focus back to her row.
+async fn photo_deleted_and_consent_withdrawn(b: &Browser, admin: &Api) {
+    b.click(&format!("{ANN} button.gates")).await;
+    b.faces_loaded().await;
+    b.click("#gates-faces .face-card button.danger").await;
+    b.visible("#confirm[open]").await;
+    b.click("#confirm-ok").await;
+    b.said("Photo deleted.").await;
+    b.visible("#gates-faces .empty").await;
+    let focus = "return document.activeElement.id;";
+    assert_eq!(b.js(focus, vec![]).await, json!("gates-faces-title"));
+    b.text_with(ANN, &["0 photos"]).await;
+    assert_eq!(faces_of(admin).await["faces"], json!([]));
+    let withdrawn = "const s = document.querySelector('#gates-consent-form select[name=state]'); \
+        s.value = 'withdrawn'; s.dispatchEvent(new Event('change'));";
+    b.js(withdrawn, vec![]).await;
+    b.click("#gates-consent-form button[type=submit]").await;
+    b.said("Consent recorded for Ann Able: Withdrawn.").await;
+    b.text_with("#gates-consent", &["Withdrawn"]).await;
+    b.text_with(ANN, &["Withdrawn", "0 photos"]).await;
+    assert_eq!(b.js(PICKER_DISABLED, vec![]).await, json!(true));
+    let held = faces_of(admin).await;
+    assert_eq!(held["consent"], json!("withdrawn"), "{held}");
+    assert_eq!(held["consent_history"].as_array().unwrap().len(), 2);
+    b.click("#gates-close").await;
+    let back = "return document.activeElement.matches(arguments[0]) \
+        && getComputedStyle(document.getElementById('staff-gates')).display === 'none';";
+    let ann_button = json!(format!("{ANN} button.gates"));
+    assert_eq!(b.js(back, vec![ann_button]).await, json!(true));
+}
+
+/// What the hub holds of Ann's faces and consent (the only member).
+async fn faces_of(admin: &Api) -> Value {
+    let (_, list) = admin.get("/staff").await;
+    let id = list["staff"][0]["id"].as_str().unwrap().to_owned();
+    let (status, held) = admin.get(&format!("/staff/{id}/faces")).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    held
 }

@@ -2,17 +2,20 @@
 // school's staff are on site now, and each member's day (first in, last out) and where the log
 // puts them, signed in or out from their row; a day's log as a CSV file. Admins also see each
 // member's e-mail and phone, add or change a member, and import a CSV file of staff (all rows
-// or none: the bad rows are listed by line). A member is counted, never recognised, here.
+// or none: the bad rows are listed by line), and record a member's consent to be recognised at
+// the gates and their photos (staff_faces.js). A time the gates logged says so.
 
 import * as api from './api.js';
+import { gatesCell, gatesPanel } from './staff_faces.js';
 import { announce, dateTime, download, failed, field, fill, h, heading, longDate, time } from './ui.js';
 
 const COLUMNS = 'personnel_code, name, department, position, email, phone, active';
 
 export async function render(main, { me }) {
   const admin = me.role === 'admin';
-  // `today`: the hub's day, from its first answer; `editing`: the member in the admin's form.
-  const state = { today: null, day: null, staff: [], editing: null };
+  // `today`: the hub's day, from its first answer; `editing`: the member in the admin's form;
+  // `gated`: "member@time" of the day's entries a gate logged.
+  const state = { today: null, day: null, staff: [], editing: null, gated: new Set() };
   const count = h('p', { class: 'count', id: 'staff-count', 'aria-live': 'polite' });
   const day = h('input', { type: 'date', name: 'day' });
   const find = h('input', { type: 'search', name: 'find', autocomplete: 'off' });
@@ -22,20 +25,26 @@ export async function render(main, { me }) {
   const form = h('section', { class: 'card', id: 'staff-member', 'aria-labelledby': 'member-title' });
   day.addEventListener('change', () => load().catch((e) => failed('Could not load the day', e)));
   find.addEventListener('input', filter);
-  main.append(
+  const query = () => (day.value ? `?day=${day.value}` : '');
+  // The admin's panel of one member's face recognition at the gates.
+  const gates = admin ? gatesPanel(() => state.today, () => load()) : null;
+  const parts = [
     heading('Staff', count),
     tools(),
     h('section', { class: 'card', 'aria-labelledby': 'staff-title' }, title, table(), none),
+    admin ? gates.section : null,
     admin ? h('div', { class: 'admin-cols' }, form, importCard(() => load())) : null,
-  );
+  ];
+  main.append(...parts.filter(Boolean));
   if (admin) drawForm();
   await load();
 
   async function load() {
-    const answer = await api.get(day.value ? `/staff?day=${day.value}` : '/staff');
+    const [answer, log] = await Promise.all([api.get(`/staff${query()}`), api.get(`/staff/log${query()}`)]);
     if (!state.today) state.today = answer.day;
     state.day = answer.day;
     state.staff = answer.staff;
+    state.gated = new Set(log.entries.filter((e) => e.source === 'door').map((e) => `${e.staff}@${e.at}`));
     day.value = answer.day;
     count.textContent = `${answer.on_site} on site now`;
     title.textContent = `Staff on ${longDate(answer.day)}`;
@@ -55,7 +64,7 @@ export async function render(main, { me }) {
   }
 
   function table() {
-    const heads = ['Name', 'First in', 'Last out', 'Status', admin ? 'Contact' : null].filter(Boolean);
+    const heads = ['Name', 'First in', 'Last out', 'Status', admin ? 'Gates' : null, admin ? 'Contact' : null].filter(Boolean);
     return h(
       'table',
       { class: 'staff-table', 'aria-labelledby': 'staff-title' },
@@ -66,7 +75,7 @@ export async function render(main, { me }) {
 
   function emptyRow() {
     const text = admin ? 'No staff yet: add them below, or import a CSV file.' : 'No staff yet: an admin adds them.';
-    return h('tr', {}, h('td', { colspan: admin ? 6 : 5, class: 'empty' }, text));
+    return h('tr', {}, h('td', { colspan: admin ? 7 : 5, class: 'empty' }, text));
   }
 
   // One member: who they are, their day, where the log puts them, and the buttons.
@@ -76,12 +85,24 @@ export async function render(main, { me }) {
       'tr',
       { dataset: { staff: m.id, code: m.personnel_code, find: `${m.name} ${m.personnel_code}`.toLowerCase() } },
       h('th', { scope: 'row' }, h('span', { class: 'name' }, m.name), h('span', { class: 'hint' }, details)),
-      h('td', { dataset: { label: 'First in' } }, clock(m.first_in)),
-      h('td', { dataset: { label: 'Last out' } }, clock(m.last_out)),
+      h('td', { dataset: { label: 'First in' } }, clock(m.first_in), gate(m, m.first_in)),
+      h('td', { dataset: { label: 'Last out' } }, clock(m.last_out), gate(m, m.last_out)),
       h('td', { class: 'staff-status' }, status(m, state.today)),
+      admin ? h('td', { class: 'gates', dataset: { label: 'Gates' } }, gatesCell(m)) : null,
       admin ? h('td', { class: 'contact' }, contact(m)) : null,
-      h('td', { class: 'row-actions' }, h('div', {}, signButton(m), admin ? editButton(m) : null)),
+      h('td', { class: 'row-actions' }, h('div', {}, signButton(m), admin ? editButton(m) : null, admin ? gatesButton(m) : null)),
     );
+  }
+
+  /** " at a gate" after a time a gate logged (reception's are the rest). */
+  function gate(m, at) {
+    return at !== null && at !== undefined && state.gated.has(`${m.id}@${at}`) ? h('span', { class: 'hint' }, ' at a gate') : null;
+  }
+
+  function gatesButton(m) {
+    const back = () => rows.querySelector(`tr[data-staff="${m.id}"] button.gates`);
+    const open = () => gates.open(m, back).catch((e) => failed(`Could not open ${m.name}’s face recognition`, e));
+    return h('button', { type: 'button', class: 'small gates', onclick: open }, 'Face recognition', h('span', { class: 'visually-hidden' }, ` of ${m.name}`));
   }
 
   function signButton(m) {
