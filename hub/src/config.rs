@@ -24,6 +24,7 @@ mod http;
 mod ingest;
 mod metrics;
 mod mqtt;
+mod notices;
 mod provisioning;
 mod rules;
 pub mod schools;
@@ -45,6 +46,7 @@ pub use http::{HttpConfig, TlsFiles};
 pub use ingest::IngestConfig;
 pub use metrics::MetricsConfig;
 pub use mqtt::{BrokerTls, ClientAuth, EmbeddedBroker, MqttConfig, MqttMode, MqttTransport};
+pub use notices::{Channel, NoticesConfig, SMS_PLACEHOLDERS, SmsConfig};
 pub use provisioning::ProvisioningConfig;
 pub use rollcall_school::settings::{
     AttendanceConfig, PrivacyConfig, RegisterConfig, ReportsConfig, RetentionConfig, RosterConfig,
@@ -87,6 +89,8 @@ pub struct Config {
     pub webhooks: Vec<WebhookConfig>,
     /// The daily e-mail digest (`[email]`); none when absent.
     pub email: Option<EmailConfig>,
+    /// Families told the same morning (`[notices]`); off unless enabled.
+    pub notices: NoticesConfig,
     pub secrets: Secrets,
     /// The schools this process serves when it serves several (`[[schools]]`); none: it is
     /// the one school the rest of the file describes.
@@ -120,6 +124,7 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             webhooks: Vec::new(),
             email: None,
+            notices: NoticesConfig::default(),
             secrets: Secrets::default(),
             schools: Vec::new(),
             district: DistrictConfig::default(),
@@ -328,6 +333,9 @@ impl Config {
         for hook in &self.webhooks {
             hook.validate().map_err(ConfigError::invalid)?;
         }
+        self.notices
+            .validate(self.email.is_some())
+            .map_err(ConfigError::invalid)?;
         if let Some(email) = &self.email {
             email.validate().map_err(ConfigError::invalid)?;
         }

@@ -37,6 +37,7 @@ pub mod clip;
 pub mod consent;
 pub mod csv;
 pub mod enrol;
+pub mod family_messages;
 pub mod export;
 pub mod gallery;
 pub mod guardians;

@@ -35,6 +35,7 @@ pub mod digests;
 pub mod engines;
 mod error;
 pub mod faces;
+pub mod family_messages;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod gallery;

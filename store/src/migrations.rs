@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_34,
     MIGRATION_35,
     MIGRATION_36,
+    MIGRATION_37,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -496,6 +497,21 @@ CREATE TABLE staff_faces (
     UNIQUE (staff_id, photo_sha256)
 );
 CREATE INDEX staff_faces_staff ON staff_faces(staff_id, created_at);
+";
+
+/// Families' messages in the school's own words (issue 57): one template of a kind in a
+/// language; without one, the built-in words.
+const MIGRATION_37: &str = "
+CREATE TABLE family_messages (
+    kind TEXT NOT NULL CHECK (kind IN ('absence', 'arrived')),
+    language TEXT NOT NULL CHECK (length(language) BETWEEN 2 AND 35),
+    subject TEXT NOT NULL,
+    email TEXT NOT NULL,
+    sms TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, language)
+);
 ";
 
 /// The schema version this build brings a database to.

@@ -16,10 +16,10 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, district, enrolment, faces, guardians, health, history, invitations, me, oidc, on_site,
-    operations, privacy, provision, quarantine, records, register, reports, review, roll_call,
-    roster, school_reports, sessions, staff, staff_faces, strangers, students, timetable, today,
-    unit_settings, users, visitors,
+    digest, district, enrolment, faces, family_messages, guardians, health, history, invitations,
+    me, oidc, on_site, operations, privacy, provision, quarantine, records, register, reports,
+    review, roll_call, roster, school_reports, sessions, staff, staff_faces, strangers, students,
+    timetable, today, unit_settings, users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -344,6 +344,22 @@ pub const ROUTES: &[Route] = &[
         POST,
         "/visitors/{visitor}/sign-out",
         user!(visitors::sign_out_visit),
+    ),
+    route(GET, "/family-messages", admin!(family_messages::list)),
+    route(
+        PUT,
+        "/family-messages/{kind}/{language}",
+        admin!(family_messages::put),
+    ),
+    route(
+        DELETE,
+        "/family-messages/{kind}/{language}",
+        admin!(family_messages::delete),
+    ),
+    route(
+        POST,
+        "/family-messages/{kind}/{language}/preview",
+        admin!(family_messages::preview),
     ),
     route(GET, "/on-site", user!(on_site::on_site)),
     route(GET, "/staff", user!(staff::list)),

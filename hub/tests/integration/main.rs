@@ -64,6 +64,7 @@ mod embedded_broker;
 mod enrol_photos;
 mod entry_exit;
 mod export;
+mod family_messages;
 mod face_keys;
 mod gallery_learning;
 mod guardians;

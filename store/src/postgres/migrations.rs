@@ -348,6 +348,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_34,
     MIGRATION_35,
     MIGRATION_36,
+    MIGRATION_37,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -649,6 +650,21 @@ CREATE TABLE staff_faces (
     UNIQUE (staff_id, photo_sha256)
 );
 CREATE INDEX staff_faces_staff ON staff_faces(staff_id, created_at);
+";
+
+/// Schema 37 (SQLite's migration 37): families' messages in the school's own words (issue 57): one template of a kind in a
+/// language; without one, the built-in words.
+const MIGRATION_37: &str = "
+CREATE TABLE family_messages (
+    kind TEXT NOT NULL CHECK (kind IN ('absence', 'arrived')),
+    language TEXT NOT NULL CHECK (length(language) BETWEEN 2 AND 35),
+    subject TEXT NOT NULL,
+    email TEXT NOT NULL,
+    sms TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, language)
+);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
