@@ -14,6 +14,7 @@ pub mod postgres;
 pub mod process;
 pub mod school_broker;
 pub mod setup;
+pub mod sms;
 pub mod tmpfs;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,0 +1,3 @@
+//! Families told the same morning (issue 57).
+
+pub mod sms;
