@@ -27,6 +27,7 @@ pub(crate) mod input;
 mod invitations;
 mod me;
 mod multipart;
+mod notices;
 mod oidc;
 mod on_site;
 mod operations;

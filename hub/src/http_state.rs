@@ -48,6 +48,8 @@ pub struct Hub {
     pub oidc: Option<crate::auth::oidc::Oidc>,
     /// The mail relay (`[email]`); `None` when e-mail is not set up.
     pub mailer: Option<crate::email::smtp::Mailer>,
+    /// The key families' reply links are signed with.
+    pub replies: rollcall_school::notices::ReplyKey,
     /// The hubs sharing the database as this one sees them (`crate::cluster`).
     pub cluster: watch::Receiver<crate::cluster::View>,
     /// The district, on a hub serving several schools (`[[schools]]`); `None` on a hub of one.

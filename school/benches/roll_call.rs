@@ -268,6 +268,7 @@ impl Morning<'_> {
                 reason: "came with a note".into(),
                 set_by: "user:t".into(),
                 set_at: (self.at)(9 * 60 + 5),
+                code: None,
             };
             marks::set(tx, lesson.slot.id, self.monday, &mark)?;
         }

@@ -139,6 +139,8 @@ pub struct RosterRow {
     /// When a student who was there left the site before the session ended.
     pub left_at: Option<UnixMillis>,
     pub reason: Option<String>,
+    /// The attendance code a mark by hand stands for, when not its mark's default.
+    pub code: Option<String>,
 }
 
 /// What a roster is computed from.
@@ -186,6 +188,7 @@ pub fn roster(
                     .then(|| left_at(evidence.movements, student, seen, ends_at))
                     .flatten(),
                 reason: over.map(|o| o.reason.clone()),
+                code: over.and_then(|o| o.code.clone()),
             }
         })
         .collect()

@@ -236,7 +236,10 @@ fn check(kind: Kind, part: Part, text: &str, max: usize) -> Result<(), TemplateE
     for piece in pieces(part, text)? {
         if let Piece::Placeholder(name) = piece {
             if !allowed.contains(&name) {
-                let allowed = allowed.iter().map(|a| format!("{{{a}}}")).collect::<Vec<_>>();
+                let allowed = allowed
+                    .iter()
+                    .map(|a| format!("{{{a}}}"))
+                    .collect::<Vec<_>>();
                 return Err(TemplateError::UnknownPlaceholder {
                     part,
                     name: name.chars().take(40).collect(),
@@ -561,12 +564,19 @@ mod tests {
                 }
                 assert!(filled.email.contains("Ada") && filled.sms.contains("Ysgol y Bryn"));
                 if kind == Kind::Absence {
-                    assert!(filled.sms.contains("https://hub.school.example/#/reply/abc"));
+                    assert!(
+                        filled
+                            .sms
+                            .contains("https://hub.school.example/#/reply/abc")
+                    );
                 } else {
                     assert!(filled.email.contains("09:42"));
                 }
                 let sms = filled.sms.chars().count();
-                assert!(sms <= 320, "{language} {kind:?}: an SMS of {sms} characters");
+                assert!(
+                    sms <= 320,
+                    "{language} {kind:?}: an SMS of {sms} characters"
+                );
             }
         }
         assert_eq!(built_in("fr", Kind::Absence), None);
@@ -586,7 +596,10 @@ mod tests {
             matches!(&err, TemplateError::UnknownPlaceholder { name, part: Part::Sms, .. } if name == "record_id"),
             "{err}"
         );
-        assert!(err.to_string().contains("{reply_link}"), "says what may be used: {err}");
+        assert!(
+            err.to_string().contains("{reply_link}"),
+            "says what may be used: {err}"
+        );
         assert_eq!(
             with("Hello {first_name {reply_link}").checked(Kind::Absence),
             Err(TemplateError::Unclosed {
@@ -612,7 +625,10 @@ mod tests {
         let long = format!("{{reply_link}}{}", "x".repeat(MAX_SMS));
         assert!(matches!(
             with(&long).checked(Kind::Absence),
-            Err(TemplateError::TooLong { part: Part::Sms, .. })
+            Err(TemplateError::TooLong {
+                part: Part::Sms,
+                ..
+            })
         ));
         let arrived = built_in("en", Kind::Arrived).unwrap();
         let linked = Template {
@@ -647,7 +663,11 @@ mod tests {
                 assert_eq!((set_pl.language.as_str(), set_pl.built_in), ("pl", false));
                 let (language, words_pl) = words(tx, Kind::Absence, "pl-PL")?;
                 assert_eq!((language.as_str(), &words_pl), ("pl", &polish));
-                assert_eq!(words(tx, Kind::Arrived, "pl")?.0, "en", "no Polish note yet");
+                assert_eq!(
+                    words(tx, Kind::Arrived, "pl")?.0,
+                    "en",
+                    "no Polish note yet"
+                );
                 let bad = Template {
                     sms: "{child}".into(),
                     ..polish.clone()

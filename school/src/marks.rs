@@ -80,6 +80,7 @@ pub fn change(
                 reason: n.reason,
                 set_by: actor.to_owned(),
                 set_at: now,
+                code: None,
             };
             marks::set(tx, slot, day, &o)?;
             Some(o)

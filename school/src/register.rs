@@ -61,6 +61,16 @@ pub fn entry_code(
     }
 }
 
+/// The codes of the reasons a family gives for an absence (ill, a medical or dental
+/// appointment, religious observance, another authorised reason): a mark set by hand when the
+/// office accepts the family's reason carries one, and the register is written with it.
+pub const REASON_CODES: [&str; 4] = ["I", "M", "R", "C"];
+
+/// `code` if it is one of [`REASON_CODES`].
+pub fn reason_code(code: &str) -> Option<&'static str> {
+    REASON_CODES.into_iter().find(|c| *c == code)
+}
+
 /// The code a teacher's plain mark stands for.
 pub fn default_code(mark: Mark) -> &'static str {
     match mark {
@@ -149,7 +159,11 @@ fn close(
         .into_iter()
         .zip(&loaded.students)
         .map(|(row, student)| {
-            let (code, source) = entry_code(row.source, row.mark, row.left_at);
+            let given = row.code.as_deref().and_then(reason_code);
+            let (code, source) = match (given, row.source, row.left_at) {
+                (Some(code), Source::Override, None) => (code, Source::Override),
+                _ => entry_code(row.source, row.mark, row.left_at),
+            };
             NewEntry {
                 student: row.student,
                 student_name: student.name.clone(),

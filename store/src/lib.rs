@@ -46,6 +46,7 @@ mod keyring;
 pub mod keys;
 pub mod marks;
 mod migrations;
+pub mod notices;
 pub mod postgres;
 pub mod provisioning;
 pub mod quarantine;

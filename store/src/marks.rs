@@ -12,14 +12,15 @@ use super::error::StoreError;
 use super::sql::{ReadResult, Row, Sql, params};
 
 const UPSERT: &str =
-    "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at)
-    VALUES (?1, ?2, ?3, ?4, 'override', ?5, ?6, ?7)
+    "INSERT INTO marks (slot_id, day, student_id, mark, source, reason, set_by, set_at, code)
+    VALUES (?1, ?2, ?3, ?4, 'override', ?5, ?6, ?7, ?8)
     ON CONFLICT (slot_id, day, student_id) DO UPDATE SET mark = excluded.mark,
-    reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at";
+    reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at,
+    code = excluded.code";
 const DELETE: &str = "DELETE FROM marks WHERE slot_id = ?1 AND day = ?2 AND student_id = ?3";
-const SELECT_ONE: &str = "SELECT student_id, mark, reason, set_by, set_at FROM marks
+const SELECT_ONE: &str = "SELECT student_id, mark, reason, set_by, set_at, code FROM marks
     WHERE slot_id = ?1 AND day = ?2 AND student_id = ?3";
-const SELECT_SESSION: &str = "SELECT student_id, mark, reason, set_by, set_at FROM marks
+const SELECT_SESSION: &str = "SELECT student_id, mark, reason, set_by, set_at, code FROM marks
     WHERE slot_id = ?1 AND day = ?2";
 
 /// An attendance mark: which way a session counts. Every attendance code has one
@@ -104,6 +105,9 @@ pub struct Override {
     pub reason: String,
     pub set_by: String,
     pub set_at: UnixMillis,
+    /// The attendance code it stands for when not its mark's default (`I`, a family's
+    /// accepted "ill"); none: the default.
+    pub code: Option<String>,
 }
 
 fn from_row(r: &Row) -> ReadResult<Override> {
@@ -114,6 +118,7 @@ fn from_row(r: &Row) -> ReadResult<Override> {
         reason: r.get("reason")?,
         set_by: r.get("set_by")?,
         set_at: r.get("set_at")?,
+        code: r.get("code")?,
     })
 }
 
@@ -127,7 +132,8 @@ pub fn set(sql: &dyn Sql, slot: Uuid, day: NaiveDate, o: &Override) -> Result<()
             o.mark.as_str(),
             o.reason,
             o.set_by,
-            o.set_at
+            o.set_at,
+            o.code
         ],
     )?;
     Ok(())

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_35,
     MIGRATION_36,
     MIGRATION_37,
+    MIGRATION_38,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -512,6 +513,50 @@ CREATE TABLE family_messages (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (kind, language)
 );
+";
+
+/// The first-day notice (issue 57): each absence a family is told of, their reply and the
+/// office's decision (`absence_notices`), each message sent for it (`notice_messages`), and
+/// the attendance code a mark set by hand stands for when it is not its mark's default (a
+/// family's reason, accepted while the session is open).
+const MIGRATION_38: &str = "
+ALTER TABLE marks ADD COLUMN code TEXT;
+CREATE TABLE absence_notices (
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    language TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    reason TEXT CHECK (reason IN ('ill', 'medical', 'religious', 'other')),
+    note TEXT CHECK (length(note) <= 500),
+    replied_at INTEGER,
+    decision TEXT CHECK (decision IN ('accepted', 'rejected')),
+    decided_by TEXT,
+    decided_at INTEGER,
+    decision_note TEXT,
+    arrived_at INTEGER,
+    PRIMARY KEY (student_id, day)
+);
+CREATE TABLE notice_messages (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('absence', 'arrived')),
+    contact INTEGER NOT NULL CHECK (contact BETWEEN 1 AND 9),
+    guardian TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    address TEXT NOT NULL,
+    subject TEXT,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_try_at INTEGER NOT NULL,
+    last_error TEXT,
+    sent_at INTEGER,
+    created_at INTEGER NOT NULL,
+    FOREIGN KEY (student_id, day) REFERENCES absence_notices(student_id, day) ON DELETE CASCADE,
+    UNIQUE (student_id, day, kind, contact, channel)
+);
+CREATE INDEX notice_messages_due ON notice_messages(status, next_try_at);
 ";
 
 /// The schema version this build brings a database to.

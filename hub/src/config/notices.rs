@@ -7,24 +7,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-/// How a family is reached.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    /// Through the hub's relay (`[email]`).
-    Email,
-    /// Through `[notices.sms]`.
-    Sms,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-}
+pub use rollcall_school::notices::Channel;
 
 /// The first-day notice's settings.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

@@ -12,6 +12,7 @@ use rollcall_school::accounts::invite::LinkError;
 use rollcall_school::consent::ConsentError;
 use rollcall_school::enrol::Refusal;
 use rollcall_school::marks::MarkError;
+use rollcall_school::notices::{DecideError, ReplyError};
 use rollcall_school::review::ReviewError;
 use rollcall_school::visitors::VisitorError;
 use rollcall_store::StoreError;
@@ -69,6 +70,9 @@ pub enum ApiError {
     /// A door unit's provisioning code was refused.
     #[error("{0}")]
     Code(Refused),
+    /// A family's reply link was refused (forged, used, expired).
+    #[error("{0}")]
+    Reply(rollcall_school::notices::ReplyError),
     /// Every argon2 slot stayed taken past the wait (`auth.hashing_max_wait_ms`).
     #[error("the hub is busy checking passwords; try again in {retry_after} s")]
     Busy { retry_after: u64 },
@@ -104,6 +108,9 @@ impl ApiError {
             ApiError::Code(Refused::Unknown) => StatusCode::NOT_FOUND,
             ApiError::Code(Refused::Used | Refused::Expired) => StatusCode::GONE,
             ApiError::Code(Refused::DeviceDisabled) => StatusCode::CONFLICT,
+            ApiError::Reply(ReplyError::Unknown) => StatusCode::NOT_FOUND,
+            ApiError::Reply(ReplyError::Used | ReplyError::Expired(_)) => StatusCode::GONE,
+            ApiError::Reply(_) => StatusCode::BAD_REQUEST,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -135,6 +142,10 @@ impl ApiError {
             ApiError::Code(Refused::Used) => "code_used",
             ApiError::Code(Refused::Expired) => "code_expired",
             ApiError::Code(Refused::DeviceDisabled) => "device_disabled",
+            ApiError::Reply(ReplyError::Unknown) => "unknown_reply_link",
+            ApiError::Reply(ReplyError::Used) => "reply_link_used",
+            ApiError::Reply(ReplyError::Expired(_)) => "reply_link_expired",
+            ApiError::Reply(_) => "bad_request",
             ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
         }
@@ -301,5 +312,28 @@ impl From<HashingError> for ApiError {
 impl From<rollcall_school::accounts::password::HashError> for ApiError {
     fn from(e: rollcall_school::accounts::password::HashError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<ReplyError> for ApiError {
+    fn from(e: ReplyError) -> Self {
+        match e {
+            ReplyError::Store(e) => e.into(),
+            other => ApiError::Reply(other),
+        }
+    }
+}
+
+impl From<DecideError> for ApiError {
+    fn from(e: DecideError) -> Self {
+        match e {
+            DecideError::Access(a) => a.into(),
+            DecideError::NoNotice => {
+                ApiError::NotFound("notice of this student on this day".into())
+            }
+            DecideError::NoReply | DecideError::Decided(_) => ApiError::Conflict(e.to_string()),
+            DecideError::Invalid(m) => ApiError::BadRequest(m),
+            DecideError::Store(e) => e.into(),
+        }
     }
 }

@@ -17,9 +17,9 @@ use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
     digest, district, enrolment, faces, family_messages, guardians, health, history, invitations,
-    me, oidc, on_site, operations, privacy, provision, quarantine, records, register, reports,
-    review, roll_call, roster, school_reports, sessions, staff, staff_faces, strangers, students,
-    timetable, today, unit_settings, users, visitors,
+    me, notices, oidc, on_site, operations, privacy, provision, quarantine, records, register,
+    reports, review, roll_call, roster, school_reports, sessions, staff, staff_faces, strangers,
+    students, timetable, today, unit_settings, users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -164,6 +164,19 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/invitations", admin!(invitations::create)),
     route(POST, "/invitations/look-up", anyone!(invitations::look_up)),
     route(POST, "/invitations/accept", anyone!(invitations::accept)),
+    route(POST, "/replies/look-up", anyone!(notices::look_up)),
+    route(POST, "/replies", anyone!(notices::reply)),
+    route(GET, "/notices", user!(notices::list)),
+    route(
+        POST,
+        "/notices/{student}/{day}/accept",
+        user!(notices::accept),
+    ),
+    route(
+        POST,
+        "/notices/{student}/{day}/reject",
+        user!(notices::reject),
+    ),
     route(GET, "/me/student", own!(me::student)),
     route(GET, "/me/history", own!(history::mine)),
     route(GET, "/account", user!(account::get)),

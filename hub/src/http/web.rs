@@ -84,6 +84,8 @@ const ASSETS: &[Asset] = &[
     asset!("/js/invitations.js", JS),
     asset!("/js/mine.js", JS),
     asset!("/js/welcome.js", JS),
+    asset!("/js/reply.js", JS),
+    asset!("/js/notices.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

@@ -13,6 +13,9 @@ pub enum RunError {
     Webhooks(String),
     #[error("{0}")]
     Email(String),
+    /// `[notices.sms]` cannot be used (its header file, its address).
+    #[error("{0}")]
+    Notices(String),
     #[error("{0}")]
     Oidc(String),
     #[error("database: {0}")]

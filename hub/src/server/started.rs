@@ -33,7 +33,10 @@ use crate::ingest::push::Pusher;
 use crate::ingest::route::Intake;
 use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
+use crate::notices::Senders;
+use crate::notices::sms::Gateway;
 use crate::notify::{self, Hooks};
+use rollcall_school::notices::ReplyKey;
 
 /// What every school of the process shares, and each school is started with.
 #[derive(Clone)]
@@ -100,6 +103,7 @@ impl Common {
             rollcall_store::Dialect::Sqlite => cluster::View::alone(&self.me),
             rollcall_store::Dialect::Postgres => cluster::View::joining(&self.me),
         });
+        let notices = school.config.notices.clone();
         let parts = Parts {
             hooks,
             hashing: self.hashing.clone(),
@@ -112,6 +116,8 @@ impl Common {
             gallery_changed: Arc::new(Notify::new()),
             cluster: view,
             division: self.division,
+            replies: ReplyKey::derive(&self.key.0),
+            sms: sms_gateway(&notices)?,
         };
         let mut hub = parts.hub(self.key.clone(), self.faces.clone(), mailer.clone(), oidc);
         hub.district = self.district.clone();
@@ -158,6 +164,10 @@ pub(super) struct Parts {
     pub(super) hashing: Hashing,
     /// The hubs sharing the database, and whether this one leads ([`crate::cluster`]).
     pub(super) cluster: watch::Receiver<cluster::View>,
+    /// The key families' reply links are signed with.
+    pub(super) replies: ReplyKey,
+    /// The school's SMS gateway (`[notices.sms]`), when it has one.
+    pub(super) sms: Option<Gateway>,
     /// How those hubs divide the school's door units' messages.
     pub(super) division: Division,
 }
@@ -205,6 +215,7 @@ impl Parts {
             faces,
             oidc,
             mailer,
+            replies: self.replies.clone(),
             cluster: self.cluster.clone(),
             district: None,
         }
@@ -296,7 +307,7 @@ impl Parts {
             clock.clone(),
             stop.clone(),
         ));
-        if let Some(mailer) = mailer {
+        if let Some(mailer) = mailer.clone() {
             tasks.spawn(crate::digests::run(
                 db.clone(),
                 config.clone(),
@@ -312,8 +323,32 @@ impl Parts {
             self.gallery_changed.clone(),
             stop.clone(),
         ));
+        if config.notices.enabled {
+            let senders = Senders {
+                mailer: mailer.clone(),
+                sms: self.sms.clone(),
+                replies: self.replies.clone(),
+            };
+            tasks.spawn(crate::notices::run(
+                db.clone(),
+                config.clone(),
+                senders,
+                clock.clone(),
+                stop.clone(),
+            ));
+        }
         if let Some(dir) = config.backup.dir.clone() {
             tasks.spawn(backups(config.clone(), dir, clock.clone(), stop.clone()));
         }
+    }
+}
+
+/// The school's SMS gateway, when `[notices]` sends by SMS.
+fn sms_gateway(notices: &crate::config::NoticesConfig) -> Result<Option<Gateway>, RunError> {
+    match (&notices.sms, notices.enabled) {
+        (Some(sms), true) => Gateway::new(sms)
+            .map(Some)
+            .map_err(|e| RunError::Notices(e.to_string())),
+        _ => Ok(None),
     }
 }

@@ -1,7 +1,7 @@
 // The single page: sign-in, the navigation bar, and the pages behind "#/name/argument".
 // Each page module exports render(main, context) and may return a function that stops its
 // polling when the user leaves it. A student's account sees its own page only, whatever the
-// address says, and the public pages.
+// address says, and the public pages (a family's reply page among them).
 
 import * as api from './api.js';
 import { announce, forgetImages, poll, setTimeZone } from './ui.js';
@@ -28,13 +28,16 @@ import * as apiDocs from './api_docs.js';
 import * as operations from './operations.js';
 import * as mine from './mine.js';
 import * as welcome from './welcome.js';
+import * as notices from './notices.js';
+import * as reply from './reply.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine };
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, notices };
 const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations'];
 // Pages anyone may read, signed in or not.
-const PUBLIC = { privacy, api: apiDocs, welcome };
-// Public pages shown as they are even in a tab signed in as someone else: an invitation's link.
-const ANYONE = ['welcome'];
+const PUBLIC = { privacy, api: apiDocs, welcome, reply };
+// Public pages shown as they are even in a tab signed in as someone else: an invitation's link,
+// a family's reply link.
+const ANYONE = ['welcome', 'reply'];
 const COUNT_EVERY_MS = 5000;
 
 let me = null;

@@ -209,6 +209,7 @@ fn marks_come_from_overrides_then_records_then_closing() {
         reason: "dentist".into(),
         set_by: "user:t".into(),
         set_at: rollcall_shared::UnixMillis(0),
+        code: None,
     }];
     let members = [a, b, c, d];
     let evidence = Evidence {

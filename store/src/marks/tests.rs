@@ -23,6 +23,7 @@ fn excused(student: StudentId, reason: &str, at: i64) -> Override {
         reason: reason.into(),
         set_by: "teacher".into(),
         set_at: UnixMillis(at),
+        code: None,
     }
 }
 
@@ -40,7 +41,10 @@ fn an_override_is_set_replaced_listed_and_cleared() {
             mark: Mark::Present,
             ..excused(ada, "was in the library", 2)
         };
-        let other = excused(bo, "ill", 3);
+        let other = Override {
+            code: Some("I".into()),
+            ..excused(bo, "ill", 3)
+        };
         write(db, |sql| {
             set(sql, slot, day, &first)?;
             set(sql, slot, day, &second)?;

@@ -349,6 +349,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_35,
     MIGRATION_36,
     MIGRATION_37,
+    MIGRATION_38,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -665,6 +666,50 @@ CREATE TABLE family_messages (
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (kind, language)
 );
+";
+
+/// Schema 38 (SQLite's migration 38): the first-day notice (issue 57): each absence a family is told of, their reply and the
+/// office's decision (`absence_notices`), each message sent for it (`notice_messages`), and
+/// the attendance code a mark set by hand stands for when it is not its mark's default (a
+/// family's reason, accepted while the session is open).
+const MIGRATION_38: &str = "
+ALTER TABLE marks ADD COLUMN code TEXT;
+CREATE TABLE absence_notices (
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    language TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    reason TEXT CHECK (reason IN ('ill', 'medical', 'religious', 'other')),
+    note TEXT CHECK (length(note) <= 500),
+    replied_at BIGINT,
+    decision TEXT CHECK (decision IN ('accepted', 'rejected')),
+    decided_by TEXT,
+    decided_at BIGINT,
+    decision_note TEXT,
+    arrived_at BIGINT,
+    PRIMARY KEY (student_id, day)
+);
+CREATE TABLE notice_messages (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('absence', 'arrived')),
+    contact BIGINT NOT NULL CHECK (contact BETWEEN 1 AND 9),
+    guardian TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    address TEXT NOT NULL,
+    subject TEXT,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    tries BIGINT NOT NULL DEFAULT 0,
+    next_try_at BIGINT NOT NULL,
+    last_error TEXT,
+    sent_at BIGINT,
+    created_at BIGINT NOT NULL,
+    FOREIGN KEY (student_id, day) REFERENCES absence_notices(student_id, day) ON DELETE CASCADE,
+    UNIQUE (student_id, day, kind, contact, channel)
+);
+CREATE INDEX notice_messages_due ON notice_messages(status, next_try_at);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
