@@ -103,6 +103,24 @@ const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "notices",
+        about: "absences families were told of: the reply, the office's decision, when the \
+            child arrived after all",
+        sql: "SELECT student_id, day, language, created_at, reason, note, replied_at, decision,
+                decided_by, decided_at, decision_note, arrived_at
+            FROM absence_notices ORDER BY day, student_id",
+        postgres: None,
+    },
+    Table {
+        name: "notice_messages",
+        about: "each message of those notices: to whom, by which channel, its words (the reply \
+            link left out), whether it went and why not",
+        sql: "SELECT id, student_id, day, kind, contact, guardian, channel, address, subject,
+                body, status, tries, last_error, sent_at, created_at
+            FROM notice_messages ORDER BY created_at, id",
+        postgres: None,
+    },
+    Table {
         name: "class_members",
         about: "which students are in which class",
         sql: "SELECT m.class_id, c.name AS class_name, m.student_id, s.name AS student_name

@@ -10,6 +10,8 @@
 //!   when, the decision) goes after `record_days`.
 //! - **Visitors** signed in at reception are kept `visitor_days` after their visit began.
 //! - **Staff's comings and goings** are kept `staff_log_days`.
+//! - **Notices to families** (each message, the address it went to, the family's reply) are
+//!   kept `notice_days` after the day of the absence; the register keeps the code it gave.
 //!
 //! Erasing a student (`rollcall_hub::http`, `DELETE /students/{id}`) deletes their faces at once:
 //! templates, enrolment photos, the records that are their face, held-back records naming
@@ -22,7 +24,7 @@ use crate::attendance::Rules;
 use crate::settings::RetentionConfig;
 use rollcall_store::records::Status;
 use rollcall_store::{
-    Sql, StoreError, quarantine, records, register, school, staff, strangers, visitors,
+    Sql, StoreError, notices, quarantine, records, register, school, staff, strangers, visitors,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -47,6 +49,8 @@ pub struct Purged {
     /// Visits signed in at reception, past their retention.
     pub visits: usize,
     pub staff_entries: usize,
+    /// Notices to families past their retention.
+    pub notices: usize,
 }
 
 impl Purged {
@@ -86,5 +90,6 @@ pub fn run(
         register_sessions: register::purge(conn, register_from)?,
         visits: visitors::purge(conn, days_ago(r.visitor_days))?,
         staff_entries: staff::purge(conn, days_ago(r.staff_log_days))?,
+        notices: notices::purge(conn, rules.local_day(days_ago(r.notice_days)))?,
     })
 }

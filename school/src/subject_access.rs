@@ -82,6 +82,20 @@ const PARTS: &[Part] = &[
             WHERE m.student_id = ?1 ORDER BY m.day, m.set_at",
     },
     Part {
+        name: "notices",
+        about: "each absence their family was told of the same morning: the reply, what the school made of it, when they arrived after all",
+        sql: "SELECT day, language, created_at, reason, note, replied_at, decision, decided_by,
+                decided_at, decision_note, arrived_at
+            FROM absence_notices WHERE student_id = ?1 ORDER BY day",
+    },
+    Part {
+        name: "notice_messages",
+        about: "each message of those notices: to whom, how, its words, and whether it went",
+        sql: "SELECT day, kind, contact, guardian, channel, address, subject, body, status, tries,
+                last_error, sent_at
+            FROM notice_messages WHERE student_id = ?1 ORDER BY created_at, id",
+    },
+    Part {
         name: "records",
         about: "door records that name them: when and where a face was seen, how sure the door was, and how it was reviewed",
         sql: "SELECT id, room, captured_at, received_at, decision, candidates, status,

@@ -35,6 +35,7 @@ const REPLY: &str = "UPDATE absence_notices SET reason = ?3, note = ?4, replied_
 const DECIDE: &str = "UPDATE absence_notices SET decision = ?3, decided_by = ?4,
     decided_at = ?5, decision_note = ?6
     WHERE student_id = ?1 AND day = ?2 AND replied_at IS NOT NULL AND decision IS NULL";
+const PURGE: &str = "DELETE FROM absence_notices WHERE day < ?1";
 const ARRIVED: &str = "UPDATE absence_notices SET arrived_at = ?3
     WHERE student_id = ?1 AND day = ?2 AND arrived_at IS NULL";
 
@@ -327,4 +328,9 @@ pub fn arrived(
     at: UnixMillis,
 ) -> Result<bool, StoreError> {
     Ok(sql.execute(ARRIVED, params![student.to_string(), day.to_string(), at])? == 1)
+}
+
+/// Deletes the notices of days before `before`, with their messages. Returns how many.
+pub fn purge(sql: &dyn Sql, before: NaiveDate) -> Result<usize, StoreError> {
+    sql.execute(PURGE, params![before.to_string()])
 }

@@ -1,8 +1,9 @@
 //! The Today page's data in one call: the signed-in user's sessions on the hub's today (or
 //! `?date=`), each with its live roster, which students have a record waiting for review in
 //! that session, which are registered by hand (no consent to recognise their face), and how
-//! many the door marked with nobody reviewing. Read-only; marks are
-//! changed through `sessions`.
+//! many the door marked with nobody reviewing, and how many families of the user's students
+//! were told of an absence today (and replied). Read-only; marks are changed through
+//! `sessions`.
 
 use chrono::NaiveDate;
 use rollcall_shared::UnixMillis;
@@ -45,7 +46,21 @@ fn of_day(
             .iter()
             .map(|s| with_waiting(conn, s, rules, now))
             .collect();
-    Ok(json!({"date": day, "now": now, "sessions": sessions?}))
+    let told = rollcall_store::notices::of_day(conn, day)?
+        .into_iter()
+        .filter(|n| access::student(conn, who, n.student).is_ok());
+    let (mut families_told, mut families_replied) = (0, 0);
+    for notice in told {
+        families_told += 1;
+        families_replied += usize::from(notice.reply.is_some());
+    }
+    Ok(json!({
+        "date": day,
+        "now": now,
+        "sessions": sessions?,
+        "families_told": families_told,
+        "families_replied": families_replied,
+    }))
 }
 
 /// The session's roster; each line says whether a pending record in the session names the

@@ -117,6 +117,7 @@ pub(super) async fn retention(
                     register_sessions = p.register_sessions,
                     visits = p.visits,
                     staff_entries = p.staff_entries,
+                    notices = p.notices,
                     "retention applied"
                 );
                 if p.leavers_templates > 0 {

@@ -299,6 +299,12 @@ async fn a_morning_from_the_notice_to_the_accepted_code() {
     assert_eq!(row(&roster, "Bo")["code"], json!("L"), "{roster}");
     assert_eq!(row(&roster, "Cy Jones")["code"], json!("N"), "{roster}");
 
+    let (_, today) = teacher.get(&format!("/today?date={day}")).await;
+    assert_eq!(
+        (&today["families_told"], &today["families_replied"]),
+        (&json!(3), &json!(2)),
+        "the Today page counts them"
+    );
     let list = notices(&f.hub).await;
     assert_eq!(
         (&list["told"], &list["replied"], &list["accepted"]),

@@ -29,9 +29,12 @@ export function render(main) {
     if (mine !== seq || editing) return;
     date.textContent = longDate(today.date);
     const byDoor = today.sessions.reduce((n, s) => n + s.by_door, 0);
-    saved.textContent = byDoor
-      ? `The door marked ${byDoor} ${byDoor === 1 ? 'student' : 'students'} by itself today: ${byDoor} fewer to check.`
+    const told = today.families_told
+      ? ` Families told of an absence: ${today.families_told}, ${today.families_replied} replied (the Families page).`
       : '';
+    saved.textContent = (byDoor
+      ? `The door marked ${byDoor} ${byDoor === 1 ? 'student' : 'students'} by itself today: ${byDoor} fewer to check.`
+      : '') + told;
     fill(
       sessions,
       today.sessions.length

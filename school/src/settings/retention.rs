@@ -23,6 +23,9 @@ pub struct RetentionConfig {
     pub visitor_days: u32,
     /// Days an entry of the staff log (a coming or going) is kept.
     pub staff_log_days: u32,
+    /// Days a notice to a family (its messages, their addresses, the reply) is kept after
+    /// the absence it was about.
+    pub notice_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -35,6 +38,7 @@ impl Default for RetentionConfig {
             register_years: 6,
             visitor_days: 365,
             staff_log_days: 365,
+            notice_days: 90,
         }
     }
 }
@@ -51,6 +55,9 @@ impl RetentionConfig {
         }
         if !(1..=3660).contains(&self.staff_log_days) {
             return invalid("retention.staff_log_days must be 1 to 3660");
+        }
+        if !(1..=3660).contains(&self.notice_days) {
+            return invalid("retention.notice_days must be 1 to 3660");
         }
         Ok(())
     }
