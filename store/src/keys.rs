@@ -112,57 +112,38 @@ enum WhenLost {
     Blank,
 }
 
+/// A template and the face crop beside it (enrolments, staff's faces, door records).
+const TEMPLATE_AND_CROP: &[Column] = &[
+    Column {
+        name: "embedding",
+        purpose: Purpose::Template,
+        nullable: false,
+    },
+    Column {
+        name: "thumbnail",
+        purpose: Purpose::Crop,
+        nullable: true,
+    },
+];
+
 /// Every column that holds a face.
 const TABLES: &[Table] = &[
     Table {
         name: "embeddings",
         key: "id",
-        columns: &[
-            Column {
-                name: "embedding",
-                purpose: Purpose::Template,
-                nullable: false,
-            },
-            Column {
-                name: "thumbnail",
-                purpose: Purpose::Crop,
-                nullable: true,
-            },
-        ],
+        columns: TEMPLATE_AND_CROP,
         when_lost: WhenLost::Delete,
     },
     Table {
         name: "staff_faces",
         key: "id",
-        columns: &[
-            Column {
-                name: "embedding",
-                purpose: Purpose::Template,
-                nullable: false,
-            },
-            Column {
-                name: "thumbnail",
-                purpose: Purpose::Crop,
-                nullable: true,
-            },
-        ],
+        columns: TEMPLATE_AND_CROP,
         when_lost: WhenLost::Delete,
     },
     Table {
         name: "records",
         key: "id",
-        columns: &[
-            Column {
-                name: "embedding",
-                purpose: Purpose::Template,
-                nullable: false,
-            },
-            Column {
-                name: "thumbnail",
-                purpose: Purpose::Crop,
-                nullable: true,
-            },
-        ],
+        columns: TEMPLATE_AND_CROP,
         when_lost: WhenLost::Blank,
     },
     Table {

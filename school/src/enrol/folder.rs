@@ -234,8 +234,7 @@ impl Run<'_> {
             }
         };
         let outcome = match (bytes, &whose) {
-            (Ok(bytes), Whose::Student(held)) => self.one(held.id, &bytes)?,
-            (Ok(bytes), Whose::Staff(member, _)) => self.one_of_staff(*member, &bytes)?,
+            (Ok(bytes), whose) => self.one(whose, &bytes)?,
             (Err(e), _) => Outcome::Refused {
                 code: "unreadable",
                 reason: e.to_string(),
@@ -254,45 +253,21 @@ impl Run<'_> {
         })
     }
 
-    /// Steps 2 to 4 for one photo of a member of staff.
-    fn one_of_staff(&self, member: Uuid, bytes: &[u8]) -> Result<Outcome, StoreError> {
+    /// Steps 2 to 4 for one photo of `whose`.
+    fn one(&self, whose: &Whose<'_>, bytes: &[u8]) -> Result<Outcome, StoreError> {
         let digest = photo_sha256(bytes);
         let (consent, already) = self.db.read_blocking(|sql| {
-            let consent = staff_faces::consent_of(sql, member)?;
-            Ok::<_, StoreError>((consent, staff_faces::has_photo(sql, member, &digest)?))
-        })?;
-        if consent != State::Given {
-            return Ok(Outcome::NoConsent { consent });
-        }
-        if already {
-            return Ok(Outcome::AlreadyEnrolled);
-        }
-        let accepted = match self.enroller.assess(bytes) {
-            Ok(accepted) => accepted,
-            Err(refusal) => return Ok(refused(&refusal)),
-        };
-        let now = (self.now)();
-        let saved = self.db.write_blocking(|tx| {
-            crate::staff_faces::save_face(tx, self.actor, member, &accepted, now).map_err(|e| {
-                match e {
-                    crate::staff::StaffError::Store(e) => e,
-                    other => StoreError::Conflict(other.to_string()),
-                }
+            Ok::<_, StoreError>(match whose {
+                Whose::Student(held) => (
+                    school::student(sql, held.id)?.consent,
+                    school::has_photo(sql, held.id, &digest)?,
+                ),
+                Whose::Staff(member, _) => (
+                    staff_faces::consent_of(sql, *member)?,
+                    staff_faces::has_photo(sql, *member, &digest)?,
+                ),
             })
         })?;
-        Ok(match saved {
-            Saved::New(face) => Outcome::Enrolled { face },
-            Saved::Already(_) => Outcome::AlreadyEnrolled,
-        })
-    }
-
-    /// Steps 2 to 4 for one photo of `student`.
-    fn one(&self, student: StudentId, bytes: &[u8]) -> Result<Outcome, StoreError> {
-        let digest = photo_sha256(bytes);
-        let (consent, already) = self.db.read_blocking(|sql| {
-            let consent = school::student(sql, student)?.consent;
-            Ok::<_, StoreError>((consent, school::has_photo(sql, student, &digest)?))
-        })?;
         if consent != State::Given {
             return Ok(Outcome::NoConsent { consent });
         }
@@ -304,10 +279,21 @@ impl Run<'_> {
             Err(refusal) => return Ok(refused(&refusal)),
         };
         let now = (self.now)();
-        let face = self
-            .db
-            .write_blocking(|tx| save(tx, self.actor, student, &accepted, now))?;
-        Ok(Outcome::Enrolled { face })
+        self.db.write_blocking(|tx| match whose {
+            Whose::Student(held) => {
+                let face = save(tx, self.actor, held.id, &accepted, now)?;
+                Ok(Outcome::Enrolled { face })
+            }
+            Whose::Staff(member, _) => {
+                let saved = crate::staff_faces::save_face(tx, self.actor, *member, &accepted, now);
+                match saved {
+                    Ok(Saved::New(face)) => Ok(Outcome::Enrolled { face }),
+                    Ok(Saved::Already(_)) => Ok(Outcome::AlreadyEnrolled),
+                    Err(crate::staff::StaffError::Store(e)) => Err(e),
+                    Err(other) => Err(StoreError::Conflict(other.to_string())),
+                }
+            }
+        })
     }
 }
 

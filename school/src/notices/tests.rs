@@ -61,3 +61,59 @@ fn every_reason_has_a_label_in_english_and_welsh() {
         "the register writes every reason's code"
     );
 }
+
+#[test]
+fn notices_are_due_after_the_first_lesson_on_school_days_only_on_the_school_s_clock() {
+    use rollcall_store::sql::params;
+    rollcall_store::engines::each(|db| {
+        let london = rollcall_shared::SiteZone::named("Europe/London").unwrap();
+        let rules = Rules {
+            zone: london.clone(),
+            late_after_minutes: 5,
+            early_minutes: 0,
+        };
+        // Mondays at 09:00 and 08:40 (the day's first), in summer time and in winter.
+        let (summer, winter) = (
+            NaiveDate::from_ymd_opt(2026, 10, 19).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        );
+        let holiday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let due = db
+            .write_blocking(|sql| {
+                let class = ClassId::random().to_string();
+                sql.execute(
+                    "INSERT INTO classes (id, name, created_at) VALUES (?1, '7B', 0)",
+                    params![class],
+                )?;
+                for start in [540, 520] {
+                    sql.execute(
+                        "INSERT INTO timetable (id, class_id, room, weekday, start_minute,
+                         end_minute) VALUES (?1, ?2, 'Lab 3', 1, ?3, ?4)",
+                        params![uuid::Uuid::now_v7().to_string(), class, start, start + 40],
+                    )?;
+                }
+                sql.execute(
+                    "INSERT INTO holidays (day, name) VALUES (?1, 'INSET day')",
+                    params![holiday.to_string()],
+                )?;
+                let at = |day| due_at(sql, &rules, day, 30);
+                Ok::<_, StoreError>([
+                    at(summer)?,
+                    at(winter)?,
+                    at(holiday)?,
+                    at(winter.succ_opt().unwrap())?,
+                ])
+            })
+            .unwrap();
+        let wall = |day: NaiveDate, minute: u16| Some(rules.instant(day, minute));
+        assert_eq!(due[0], wall(summer, 550), "09:10 BST");
+        assert_eq!(due[1], wall(winter, 550), "09:10 GMT");
+        assert_eq!(
+            due[0].unwrap().0 % 86_400_000,
+            (8 * 60 + 10) * 60_000,
+            "08:10 UTC in summer"
+        );
+        assert_eq!(due[2], None, "a holiday has no lessons");
+        assert_eq!(due[3], None, "nor has a Tuesday without any");
+    });
+}
