@@ -429,12 +429,15 @@ fn second_contacts(
         .filter(|n| n.reply.is_none() && n.arrived_at.is_none());
     for notice in unanswered {
         let theirs = || messages.iter().filter(|m| m.student == notice.student);
-        let first_sent = theirs()
+        let first: Vec<_> = theirs()
             .filter(|m| m.kind == "absence" && m.contact == 1)
-            .filter_map(|m| m.sent_at)
-            .min();
+            .collect();
+        let first_sent = first.iter().filter_map(|m| m.sent_at).min();
+        // The first contact could not be reached at all: the next is told at once.
+        let unreachable = !first.is_empty() && first.iter().all(|m| m.status == "failed");
+        let waited = first_sent.is_some_and(|at| now.0 >= at.0 + wait);
         let asked_second = theirs().any(|m| m.kind == "absence" && m.contact == 2);
-        if asked_second || first_sent.is_none_or(|at| now.0 < at.0 + wait) {
+        if asked_second || !(waited || unreachable) {
             continue;
         }
         let reachable = contacts(tx, notice.student, &settings.channels)?;
@@ -474,6 +477,14 @@ fn arrivals(
             continue;
         };
         stored::arrived(tx, notice.student, day, at)?;
+        // An absence message still waiting to go would now be wrong: it never goes.
+        stored::cancel_pending(
+            tx,
+            notice.student,
+            day,
+            "absence",
+            "not sent: the child arrived",
+        )?;
         arrived += 1;
         let local = rules.zone.local(at.0);
         let time = format!("{:02}:{:02}", local.minute / 60, local.minute % 60);

@@ -35,6 +35,8 @@ const REPLY: &str = "UPDATE absence_notices SET reason = ?3, note = ?4, replied_
 const DECIDE: &str = "UPDATE absence_notices SET decision = ?3, decided_by = ?4,
     decided_at = ?5, decision_note = ?6
     WHERE student_id = ?1 AND day = ?2 AND replied_at IS NOT NULL AND decision IS NULL";
+const CANCEL: &str = "UPDATE notice_messages SET status = 'failed', last_error = ?4
+    WHERE student_id = ?1 AND day = ?2 AND kind = ?3 AND status = 'pending'";
 const PURGE: &str = "DELETE FROM absence_notices WHERE day < ?1";
 const ARRIVED: &str = "UPDATE absence_notices SET arrived_at = ?3
     WHERE student_id = ?1 AND day = ?2 AND arrived_at IS NULL";
@@ -285,6 +287,19 @@ pub fn failed(sql: &dyn Sql, id: Uuid, error: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Gives up the pending messages of `kind` of `student`'s notice on `day`, saying `why`;
+/// returns how many.
+pub fn cancel_pending(
+    sql: &dyn Sql,
+    student: StudentId,
+    day: NaiveDate,
+    kind: &str,
+    why: &str,
+) -> Result<usize, StoreError> {
+    let row = params![student.to_string(), day.to_string(), kind, why];
+    sql.execute(CANCEL, row)
+}
+
 /// Records the family's reply; false when they replied before.
 pub fn reply(
     sql: &dyn Sql,
@@ -334,3 +349,6 @@ pub fn arrived(
 pub fn purge(sql: &dyn Sql, before: NaiveDate) -> Result<usize, StoreError> {
     sql.execute(PURGE, params![before.to_string()])
 }
+
+#[cfg(test)]
+mod tests;
