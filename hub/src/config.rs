@@ -219,6 +219,9 @@ impl Config {
         if let Some(oidc) = &school.oidc {
             config.auth.oidc = Some(oidc.clone());
         }
+        if let Some(notices) = &school.notices {
+            config.notices = notices.clone();
+        }
         Ok(School {
             config,
             hosts: school.hosts.clone(),

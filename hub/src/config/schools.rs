@@ -15,7 +15,9 @@ use std::collections::HashSet;
 use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
-use super::{AttendanceConfig, EmailConfig, OidcConfig, RetentionConfig, WebhookConfig};
+use super::{
+    AttendanceConfig, EmailConfig, NoticesConfig, OidcConfig, RetentionConfig, WebhookConfig,
+};
 use rollcall_store::postgres::{AddedSchool, DISTRICT_SCHEMA, Schema};
 
 /// One school this process serves: its whole configuration, and the host names that reach it
@@ -57,6 +59,10 @@ pub struct SchoolConfig {
     /// the file's; the file's when absent.
     #[serde(default)]
     pub oidc: Option<OidcConfig>,
+    /// How its families are told of an absence (`[notices]`: its name, its pages, its SMS
+    /// gateway), in place of the file's; the file's when absent.
+    #[serde(default)]
+    pub notices: Option<NoticesConfig>,
 }
 
 impl SchoolConfig {
@@ -72,6 +78,7 @@ impl SchoolConfig {
             webhooks: None,
             email: None,
             oidc: None,
+            notices: None,
         }
     }
 

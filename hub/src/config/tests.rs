@@ -311,6 +311,11 @@ from = \"Rollcall <rollcall@stannes.example.org>\"
 issuer = \"https://accounts.google.com\"
 client_id = \"stannes-rollcall\"
 hub_url = \"https://stannes.example.org\"
+[schools.notices]
+enabled = true
+school_name = \"St Anne's\"
+pages_url = \"https://stannes.example.org\"
+channels = [\"email\"]
 ";
     let district = |extra: &str| Config::parse(&format!("{base}{extra}"));
     let c = district("[district]\nadmins = [\"north/jsmith\"]\n").unwrap();
@@ -332,15 +337,29 @@ hub_url = \"https://stannes.example.org\"
     );
     assert_eq!(annes.email.unwrap().smtp, "smtp.stannes.example.org:465");
     assert_eq!(annes.auth.oidc.unwrap().client_id, "stannes-rollcall");
+    assert_eq!(
+        (annes.notices.enabled, annes.notices.school_name.as_str()),
+        (true, "St Anne's")
+    );
     let north = c.school("north").unwrap();
     assert_eq!(
         (north.timezone.name(), north.retention.record_days),
         ("Europe/London", RetentionConfig::default().record_days)
     );
+    assert!(!north.notices.enabled, "the file's notices, which are off");
     assert!(
         north.webhooks.is_empty() && north.email.is_none() && north.auth.oidc.is_none(),
         "the file's, which has none"
     );
+    // A school's notices by e-mail need its relay; the school is named.
+    let relay = "[schools.email]
+smtp = \"smtp.stannes.example.org:465\"
+from = \"Rollcall <rollcall@stannes.example.org>\"
+";
+    assert!(base.contains(relay));
+    let no_relay = Config::parse(&base.replace(relay, "")).unwrap();
+    let e = no_relay.validate().unwrap_err().to_string();
+    assert!(e.contains("schools: \"st-annes\": notices.channels"), "{e}");
     // A school's own receivers are checked as the file's are, and the school named.
     let plain = base.replace("https://sis.stannes", "http://sis.stannes");
     let e = Config::parse(&plain).unwrap().validate().unwrap_err();
