@@ -286,8 +286,8 @@ pub fn built_in(language: &str, kind: Kind) -> Option<Template> {
             "{first_name} is not in school today",
             "Dear parent or carer,\n\n\
              {first_name} is not in school today, {date}, and we have not been told why.\n\n\
-             Please tell us the reason here (the link works once, until the end of the school \
-             day):\n{reply_link}\n\n\
+             Please tell us the reason here (the link works once, until midnight tonight):\n\
+             {reply_link}\n\n\
              If {first_name} is on the way, thank you: there is nothing more to do.\n\n\
              {school}",
             "{school}: {first_name} is not in school today ({date}) and we do not know why. \
@@ -306,8 +306,8 @@ pub fn built_in(language: &str, kind: Kind) -> Option<Template> {
             "Annwyl riant neu ofalwr,\n\n\
              Nid yw {first_name} yn yr ysgol heddiw, {date}, ac nid ydym wedi cael gwybod \
              pam.\n\n\
-             Rhowch y rheswm i ni yma (mae'r ddolen yn gweithio unwaith, tan ddiwedd y diwrnod \
-             ysgol):\n{reply_link}\n\n\
+             Rhowch y rheswm i ni yma (mae'r ddolen yn gweithio unwaith, tan hanner nos \
+             heno):\n{reply_link}\n\n\
              Os yw {first_name} ar y ffordd, diolch: does dim angen gwneud dim mwy.\n\n\
              {school}",
             "{school}: nid yw {first_name} yn yr ysgol heddiw ({date}) ac ni wyddom pam. \

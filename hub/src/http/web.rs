@@ -86,6 +86,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/welcome.js", JS),
     asset!("/js/reply.js", JS),
     asset!("/js/notices.js", JS),
+    asset!("/js/family_messages.js", JS),
 ];
 
 /// Each asset's strong ETag: the start of its SHA-256, quoted.

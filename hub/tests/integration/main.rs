@@ -39,6 +39,7 @@ mod browser_consent;
 mod browser_devices;
 mod browser_enrol_folder;
 mod browser_families;
+mod browser_family_messages;
 mod browser_guardians;
 mod browser_history;
 mod browser_liveness;

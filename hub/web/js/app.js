@@ -29,10 +29,11 @@ import * as operations from './operations.js';
 import * as mine from './mine.js';
 import * as welcome from './welcome.js';
 import * as notices from './notices.js';
+import * as familyMessages from './family_messages.js';
 import * as reply from './reply.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, notices };
-const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations'];
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, notices, 'family-messages': familyMessages };
+const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations', 'family-messages'];
 // Pages anyone may read, signed in or not.
 const PUBLIC = { privacy, api: apiDocs, welcome, reply };
 // Public pages shown as they are even in a tab signed in as someone else: an invitation's link,
