@@ -194,20 +194,9 @@ pub(super) fn read_users(
                 None => None,
             },
         };
-        let given = row
-            .name("preferredGivenName", e)
-            .or(row.name("givenName", e));
-        let family = row
-            .name("preferredFamilyName", e)
-            .or(row.name("familyName", e));
-        let name = [given, family].into_iter().flatten().collect::<Vec<_>>();
-        if name.is_empty() {
-            e.push(RowError::new(
-                row.at,
-                "givenName and familyName are both empty",
-            ));
+        let Some(name) = full_name(&row, e) else {
             continue;
-        }
+        };
         let username = row.optional("username", e);
         if role == Some(Role::Teacher) && username.is_none() {
             e.push(RowError::new(
@@ -244,7 +233,7 @@ pub(super) fn read_users(
         };
         c.person(Person {
             source_id: id,
-            name: name.join(" "),
+            name: name.clone(),
             username,
             email,
             identifier,
@@ -270,26 +259,15 @@ fn read_other(
     let Some(other) = other else {
         return;
     };
-    let given = row
-        .name("preferredGivenName", e)
-        .or(row.name("givenName", e));
-    let family = row
-        .name("preferredFamilyName", e)
-        .or(row.name("familyName", e));
-    let name = [given, family].into_iter().flatten().collect::<Vec<_>>();
-    if name.is_empty() {
-        e.push(RowError::new(
-            row.at,
-            "givenName and familyName are both empty",
-        ));
+    let Some(name) = full_name(row, e) else {
         return;
-    }
+    };
     let relationship = match other {
         Other::Family(relationship) => relationship,
         Other::Administrator => {
             roster.administrators.push(Person {
                 source_id: id,
-                name: name.join(" "),
+                name: name.clone(),
                 username: None,
                 email: row.checked_by("email", crate::accounts::email_address, e),
                 identifier: row.optional("identifier", e),
@@ -309,10 +287,30 @@ fn read_other(
     };
     roster.agents.push(Agent {
         source_id: id,
-        name: name.join(" "),
+        name: name.clone(),
         relationship,
         email: row.checked_by("email", crate::accounts::email_address, e),
         phone: row.checked_by(mobile, office::phone_number, e),
         at: row.at,
     });
+}
+
+/// A person's name as the row gives it: the preferred given and family names, else the legal
+/// ones; `None` (and the row's error) when both are empty.
+fn full_name(row: &Row<'_>, e: &mut Vec<RowError>) -> Option<String> {
+    let given = row
+        .name("preferredGivenName", e)
+        .or(row.name("givenName", e));
+    let family = row
+        .name("preferredFamilyName", e)
+        .or(row.name("familyName", e));
+    let name = [given, family].into_iter().flatten().collect::<Vec<_>>();
+    if name.is_empty() {
+        e.push(RowError::new(
+            row.at,
+            "givenName and familyName are both empty",
+        ));
+        return None;
+    }
+    Some(name.join(" "))
 }
