@@ -100,7 +100,17 @@ export function signOut({ end = false } = {}) {
   window.dispatchEvent(new Event('rollcall:signed-out'));
 }
 
-async function renew() {
+// One renewal at a time: a page that loads several things at once sees every one of them
+// answered 401 when the access token has expired, and a refresh token is spent by its first
+// use, so a second renewal with it would look like a stolen copy and end the sign-in.
+let renewing = null;
+
+function renew() {
+  renewing ??= renewOnce().finally(() => (renewing = null));
+  return renewing;
+}
+
+async function renewOnce() {
   if (!tokens) return false;
   const response = await fetch(BASE + '/auth/refresh', {
     method: 'POST',
@@ -114,8 +124,10 @@ async function renew() {
 
 /** Sends a request with the access token; renews it once on 401. */
 async function send(method, path, { json, form } = {}) {
+  let sentWith = null;
   const attempt = () => {
     const headers = {};
+    sentWith = tokens && tokens.access;
     if (tokens) headers.Authorization = 'Bearer ' + tokens.access;
     let body;
     if (json !== undefined) {
@@ -127,7 +139,9 @@ async function send(method, path, { json, form } = {}) {
     return fetch(BASE + path, { method, headers, body, cache: 'no-store' });
   };
   let response = await attempt();
-  if (response.status === 401 && (await renew())) response = await attempt();
+  // A token another request renewed meanwhile is used as it is, not renewed again.
+  const renewed = () => (tokens && tokens.access !== sentWith ? true : renew());
+  if (response.status === 401 && (await renewed())) response = await attempt();
   if (response.status === 401) {
     signOut();
     throw new ApiError(401, await response.json().catch(() => null));
