@@ -84,7 +84,7 @@ async fn send_due(
     let rules = config.rules();
     for user in users
         .into_iter()
-        .filter(|u| !u.disabled && u.email.is_some() && u.choices.digest)
+        .filter(|u| u.role.is_staff() && !u.disabled && u.email.is_some() && u.choices.digest)
     {
         let at = user.choices.digest_at.unwrap_or(school_at);
         let Some(day) = due_day(&rules, now, at, days) else {

@@ -19,6 +19,7 @@ mod district;
 mod enrolment;
 mod error;
 mod faces;
+mod family;
 mod family_messages;
 mod guardians;
 mod health;

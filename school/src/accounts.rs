@@ -99,9 +99,9 @@ pub struct Registered {
     pub mqtt_password: String,
 }
 
-/// Why a student's account is not made like another's.
-pub const STUDENT_BY_INVITATION: &str = "a student's account is opened by inviting the student (POST /invitations), \
-     which links it to them";
+/// Why a student's or a guardian's account is not made like another's.
+pub const FAMILY_BY_INVITATION: &str = "a student's or a guardian's account is opened by \
+     inviting them (POST /invitations), which links it to the student or to the children";
 
 /// The longest user name: an e-mail address's.
 pub const MAX_USERNAME: usize = MAX_EMAIL;
@@ -134,8 +134,8 @@ pub fn create_user(
             "user names are {USERNAME_RULE}"
         )));
     }
-    if new.role == Role::Student {
-        return Err(AccountError::Invalid(STUDENT_BY_INVITATION.into()));
+    if !new.role.is_staff() {
+        return Err(AccountError::Invalid(FAMILY_BY_INVITATION.into()));
     }
     let user = User {
         id: Uuid::now_v7(),

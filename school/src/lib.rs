@@ -38,6 +38,7 @@ pub mod consent;
 pub mod csv;
 pub mod enrol;
 pub mod export;
+pub mod family;
 pub mod family_messages;
 pub mod gallery;
 pub mod guardians;

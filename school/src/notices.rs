@@ -564,22 +564,7 @@ pub fn reply(
     now: UnixMillis,
 ) -> Result<Notice, ReplyError> {
     let notice = look_up(tx, key, token, rules, now)?;
-    if !REASONS.iter().any(|(r, _)| *r == reason) {
-        return Err(ReplyError::Invalid(
-            "reason: ill, medical, religious or other".into(),
-        ));
-    }
-    let note = crate::office::optional_text("note", note, MAX_NOTE).map_err(ReplyError::Invalid)?;
-    if reason == "other" && note.is_none() {
-        return Err(ReplyError::Invalid(
-            "note: please tell the school the reason".into(),
-        ));
-    }
-    let answer = Reply {
-        reason: reason.to_owned(),
-        note,
-        replied_at: now,
-    };
+    let answer = family_reason(reason, note, now).map_err(ReplyError::Invalid)?;
     if !stored::reply(tx, notice.student, notice.day, &answer)? {
         return Err(ReplyError::Used);
     }
@@ -597,6 +582,22 @@ pub fn reply(
     Ok(Notice {
         reply: Some(answer),
         ..notice
+    })
+}
+
+/// A family's reason, checked: one of [`REASONS`], and a note (required for `other`).
+pub fn family_reason(reason: &str, note: Option<&str>, now: UnixMillis) -> Result<Reply, String> {
+    if !REASONS.iter().any(|(r, _)| *r == reason) {
+        return Err("reason: ill, medical, religious or other".into());
+    }
+    let note = crate::office::optional_text("note", note, MAX_NOTE)?;
+    if reason == "other" && note.is_none() {
+        return Err("note: please tell the school the reason".into());
+    }
+    Ok(Reply {
+        reason: reason.to_owned(),
+        note,
+        replied_at: now,
     })
 }
 

@@ -30,9 +30,10 @@ impl Principal {
         self.role == Role::Admin
     }
 
-    /// Whether this is the school's staff (an admin or a teacher), not a student.
+    /// Whether this is the school's staff (an admin or a teacher), not a student or a
+    /// guardian.
     pub fn is_staff(&self) -> bool {
-        self.role != Role::Student
+        self.role.is_staff()
     }
 
     /// The name written to the audit log.

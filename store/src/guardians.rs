@@ -17,6 +17,8 @@ const SELECT: &str = "SELECT id, student_id, priority, name, relationship, email
 const INSERT: &str = "INSERT INTO guardians (id, student_id, priority, name, relationship,
     email, phone, language, notices, responsibility)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const CHILDREN: &str = "SELECT DISTINCT student_id FROM guardians
+    WHERE lower(email) = lower(?1) AND responsibility = 1 ORDER BY student_id";
 const CLEAR: &str = "DELETE FROM guardians WHERE student_id = ?1";
 
 /// How a guardian is related to the student.
@@ -96,6 +98,15 @@ pub fn all(sql: &dyn Sql) -> Result<HashMap<StudentId, Vec<Guardian>>, StoreErro
         out.entry(student).or_default().push(g);
     }
     Ok(out)
+}
+
+/// The students with a guardian at `email` who has parental responsibility (any case): the
+/// children a guardian's own account sees.
+pub fn children_of(sql: &dyn Sql, email: &str) -> Result<Vec<StudentId>, StoreError> {
+    readable(
+        sql.query_map(CHILDREN, params![email], |r| id_col(r, "student_id"))?,
+        "guardian",
+    )
 }
 
 /// Replaces the guardians of `student` with `guardians`, in their order (priorities as given).

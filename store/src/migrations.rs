@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_36,
     MIGRATION_37,
     MIGRATION_38,
+    MIGRATION_39,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -557,6 +558,40 @@ CREATE TABLE notice_messages (
     UNIQUE (student_id, day, kind, contact, channel)
 );
 CREATE INDEX notice_messages_due ON notice_messages(status, next_try_at);
+";
+
+/// Guardians' own accounts (issue 57): a user of role `guardian` is linked to no student; the
+/// children they see are those whose guardian with parental responsibility has their address
+/// (`rollcall_school::family`). The table is rebuilt as in migration 32 to widen the role's
+/// CHECK.
+const MIGRATION_39: &str = "-- rebuilds tables: foreign keys off
+CREATE TABLE users_with_guardians (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'teacher', 'student', 'guardian')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    email TEXT,
+    external_ref TEXT,
+    digest INTEGER NOT NULL DEFAULT 1 CHECK (digest IN (0, 1)),
+    digest_at INTEGER CHECK (digest_at BETWEEN 0 AND 1439),
+    default_class TEXT REFERENCES classes(id) ON DELETE SET NULL,
+    student_id TEXT REFERENCES students(id) ON DELETE CASCADE,
+    CHECK ((role = 'student') = (student_id IS NOT NULL)),
+    CHECK (role <> 'guardian' OR email IS NOT NULL)
+);
+INSERT INTO users_with_guardians (id, username, display_name, role, password_hash, disabled,
+    created_at, email, external_ref, digest, digest_at, default_class, student_id)
+SELECT id, username, display_name, role, password_hash, disabled, created_at, email,
+    external_ref, digest, digest_at, default_class, student_id
+FROM users;
+DROP TABLE users;
+ALTER TABLE users_with_guardians RENAME TO users;
+CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
+CREATE UNIQUE INDEX users_student ON users(student_id) WHERE student_id IS NOT NULL;
+CREATE INDEX guardians_email ON guardians(lower(email)) WHERE email IS NOT NULL;
 ";
 
 /// The schema version this build brings a database to.

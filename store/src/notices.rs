@@ -215,6 +215,23 @@ pub fn of_day(sql: &dyn Sql, day: NaiveDate) -> Result<Vec<Notice>, StoreError> 
     )
 }
 
+/// The notices of `student` from `day` on, soonest first (what their family sees ahead).
+pub fn of_student_from(
+    sql: &dyn Sql,
+    student: StudentId,
+    day: NaiveDate,
+) -> Result<Vec<Notice>, StoreError> {
+    let query = format!("{NOTICE} WHERE n.student_id = ?1 AND n.day >= ?2 ORDER BY n.day");
+    readable(
+        sql.query_map(
+            &query,
+            params![student.to_string(), day.to_string()],
+            notice,
+        )?,
+        "notice",
+    )
+}
+
 /// Adds a message, pending from `at`; whether it is new.
 pub fn add(sql: &dyn Sql, m: &NewMessage<'_>) -> Result<bool, StoreError> {
     let row = params![

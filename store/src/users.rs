@@ -1,4 +1,4 @@
-//! Users (admins, teachers, and students with their own account) and their password hashes.
+//! Users (admins, teachers, and students and guardians with their own account) and their password hashes.
 //! Hashing itself lives in `auth::password`; this module only stores the result.
 
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
@@ -35,6 +35,9 @@ pub enum Role {
     Teacher,
     /// A student seeing their own attendance, and nothing else ([`User::student_id`]).
     Student,
+    /// A parent or carer seeing their own children's attendance, and nothing else: the
+    /// students whose guardian with parental responsibility has the account's address.
+    Guardian,
 }
 
 impl Role {
@@ -43,7 +46,13 @@ impl Role {
             Role::Admin => "admin",
             Role::Teacher => "teacher",
             Role::Student => "student",
+            Role::Guardian => "guardian",
         }
+    }
+
+    /// The school's staff (an admin or a teacher), not a student or a family's account.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Teacher)
     }
 
     fn parse(s: &str) -> Option<Role> {
@@ -51,6 +60,7 @@ impl Role {
             "admin" => Some(Role::Admin),
             "teacher" => Some(Role::Teacher),
             "student" => Some(Role::Student),
+            "guardian" => Some(Role::Guardian),
             _ => None,
         }
     }

@@ -20,6 +20,7 @@ use super::input::{self, clip};
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
 use crate::http_state::Hub;
+use rollcall_store::users::Role;
 
 /// A request body as it arrives, in chunks (fixed length or chunked alike).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, warp::Error>> + Send>>;
@@ -79,7 +80,13 @@ async fn dispatch(
         (Guard::Anyone(_) | Guard::Own(_), _) => {}
         (_, Some(who)) if !who.is_staff() => {
             return Err(ApiError::Forbidden(
-                "a student's account sees only its own attendance".into(),
+                match who.role {
+                    Role::Guardian => {
+                        "a guardian's account sees only their own children's attendance"
+                    }
+                    _ => "a student's account sees only its own attendance",
+                }
+                .into(),
             ));
         }
         (Guard::Admin(_), Some(who)) if !who.is_admin() => return Err(ApiError::AdminOnly),

@@ -11,6 +11,7 @@ use rollcall_school::accounts::AccountError;
 use rollcall_school::accounts::invite::LinkError;
 use rollcall_school::consent::ConsentError;
 use rollcall_school::enrol::Refusal;
+use rollcall_school::family::ReportError;
 use rollcall_school::marks::MarkError;
 use rollcall_school::notices::{DecideError, ReplyError};
 use rollcall_school::review::ReviewError;
@@ -334,6 +335,17 @@ impl From<DecideError> for ApiError {
             DecideError::NoReply | DecideError::Decided(_) => ApiError::Conflict(e.to_string()),
             DecideError::Invalid(m) => ApiError::BadRequest(m),
             DecideError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Access(a) => a.into(),
+            ReportError::Known(..) => ApiError::Conflict(e.to_string()),
+            ReportError::Invalid(m) => ApiError::BadRequest(m),
+            ReportError::Store(e) => e.into(),
         }
     }
 }

@@ -42,7 +42,7 @@ pub async fn mine(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
     of(hub, req, who, super::me::own_student(who)?).await
 }
 
-async fn of(
+pub(super) async fn of(
     hub: &Hub,
     req: &Request,
     who: &Principal,
@@ -71,7 +71,7 @@ fn range(req: &Request, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiE
     Ok((from, to))
 }
 
-fn answer(
+pub(super) fn answer(
     c: &dyn Sql,
     who: &Principal,
     student: StudentId,

@@ -16,10 +16,10 @@ use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
     account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, district, enrolment, faces, family_messages, guardians, health, history, invitations,
-    me, notices, oidc, on_site, operations, privacy, provision, quarantine, records, register,
-    reports, review, roll_call, roster, school_reports, sessions, staff, staff_faces, strangers,
-    students, timetable, today, unit_settings, users, visitors,
+    digest, district, enrolment, faces, family, family_messages, guardians, health, history,
+    invitations, me, notices, oidc, on_site, operations, privacy, provision, quarantine, records,
+    register, reports, review, roll_call, roster, school_reports, sessions, staff, staff_faces,
+    strangers, students, timetable, today, unit_settings, users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -179,6 +179,13 @@ pub const ROUTES: &[Route] = &[
     ),
     route(GET, "/me/student", own!(me::student)),
     route(GET, "/me/history", own!(history::mine)),
+    route(GET, "/me/children", own!(family::children)),
+    route(GET, "/me/children/{student}/history", own!(family::history)),
+    route(
+        POST,
+        "/me/children/{student}/absences",
+        own!(family::report_absence),
+    ),
     route(GET, "/account", user!(account::get)),
     route(PATCH, "/account", user!(account::update)),
     route(GET, "/devices", admin!(devices::list)),

@@ -1,11 +1,12 @@
 //! Invitations: how an account is opened without anyone choosing a password for someone else,
 //! and without open self-registration.
 //!
-//! 1. An admin invites a person ([`invite`]): an admin or teacher by name and address, or a
+//! 1. An admin invites a person ([`invite`]): an admin or teacher by name and address; a
 //!    student, linked to their student (one account each; the address defaults to the one the
-//!    office keeps). The account is made at once with [`NO_PASSWORD`], which matches nothing:
-//!    until the invitation is used it can be entered only through the school's provider, which
-//!    finds accounts by address. A whole class is invited in one go ([`invite_class`]); an
+//!    office keeps); or a guardian, by the address the office keeps for them among their
+//!    children's contacts (`crate::family`). The account is made at once with
+//!    [`NO_PASSWORD`], which matches nothing: until the invitation is used it can be entered
+//!    only through the school's provider, which finds accounts by address. A whole class is invited in one go ([`invite_class`]); an
 //!    existing account may be invited again ([`reinvite`]: a lost password, an expired link).
 //! 2. The hub e-mails the link; only the SHA-256 of its token is stored, with what the relay
 //!    said ([`invitations::set_sent`]).
@@ -24,7 +25,7 @@ use super::{AccountError, Hashed, USERNAME_RULE, email_address, valid_username};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::invitations::{self, Invitation, NewInvitation};
 use rollcall_store::users::{self, NO_PASSWORD, Role, User};
-use rollcall_store::{Sql, StoreError, school, signins};
+use rollcall_store::{Sql, StoreError, guardians, school, signins};
 
 /// Longest display name, in characters.
 const MAX_DISPLAY_NAME: usize = 200;
@@ -260,6 +261,21 @@ fn new_account(conn: &dyn Sql, who: &Invitee, now: UnixMillis) -> Result<User, A
             (who.display_name.clone().unwrap_or(row.name), email)
         }
         (Role::Student, None) => return invalid("a student's account needs its student"),
+        (Role::Guardian, None) => {
+            let Some(email) = &who.email else {
+                return invalid(
+                    "a guardian's invitation needs the address the office keeps for them",
+                );
+            };
+            let email = email_address(email).map_err(AccountError::Invalid)?;
+            let name = guardian_name(conn, &email)?.ok_or_else(|| {
+                AccountError::Invalid(format!(
+                    "no student has a guardian with parental responsibility at {email}: \
+                     add them to the student's guardians first"
+                ))
+            })?;
+            (who.display_name.clone().unwrap_or(name), email)
+        }
         (_, Some(_)) => return invalid("only a student's account is linked to a student"),
         (_, None) => {
             let (Some(name), Some(email)) = (&who.display_name, &who.email) else {
@@ -289,6 +305,22 @@ fn new_account(conn: &dyn Sql, who: &Invitee, now: UnixMillis) -> Result<User, A
         choices: Default::default(),
         student_id: who.student,
     })
+}
+
+/// The name the office keeps for the guardian with parental responsibility at `email`, if
+/// a student has one.
+fn guardian_name(conn: &dyn Sql, email: &str) -> Result<Option<String>, StoreError> {
+    let Some(child) = guardians::children_of(conn, email)?.first().copied() else {
+        return Ok(None);
+    };
+    Ok(guardians::of(conn, child)?
+        .into_iter()
+        .find(|g| {
+            g.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+        .map(|g| g.name))
 }
 
 /// A conflict names what was taken: the user name, or the student's one account.

@@ -37,9 +37,14 @@ pub fn update(
     after.role = patch.role.unwrap_or(after.role);
     after.disabled = patch.disabled.unwrap_or(after.disabled);
     after.email = patch.email.unwrap_or(after.email);
-    if (before.role == Role::Student) != (after.role == Role::Student) {
+    if before.role != after.role && !(before.role.is_staff() && after.role.is_staff()) {
         return Err(AccountError::Invalid(
-            "a student's account stays a student's, and no other becomes one".into(),
+            "a student's or a guardian's account stays one, and no other becomes one".into(),
+        ));
+    }
+    if after.role == Role::Guardian && after.email.is_none() {
+        return Err(AccountError::Invalid(
+            "a guardian's account is found by its address: it cannot be cleared".into(),
         ));
     }
     keeps_an_admin(conn, &before, Some(&after))?;

@@ -350,6 +350,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_36,
     MIGRATION_37,
     MIGRATION_38,
+    MIGRATION_39,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -710,6 +711,16 @@ CREATE TABLE notice_messages (
     UNIQUE (student_id, day, kind, contact, channel)
 );
 CREATE INDEX notice_messages_due ON notice_messages(status, next_try_at);
+";
+
+/// Schema 39 (SQLite's migration 39): guardians' own accounts.
+const MIGRATION_39: &str = "
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check
+    CHECK (role IN ('admin', 'teacher', 'student', 'guardian'));
+ALTER TABLE users ADD CONSTRAINT users_guardian_email
+    CHECK (role <> 'guardian' OR email IS NOT NULL);
+CREATE INDEX guardians_email ON guardians(lower(email)) WHERE email IS NOT NULL;
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
