@@ -101,7 +101,8 @@ pub struct Registered {
 
 /// Why a student's or a guardian's account is not made like another's.
 pub const FAMILY_BY_INVITATION: &str = "a student's or a guardian's account is opened by \
-     inviting them (POST /invitations), which links it to the student or to the children";
+     inviting the student or the guardian (POST /invitations), which links it to the student \
+     or to their children";
 
 /// The longest user name: an e-mail address's.
 pub const MAX_USERNAME: usize = MAX_EMAIL;

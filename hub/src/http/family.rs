@@ -69,6 +69,8 @@ pub async fn history(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
 /// `POST /me/children/{student}/absences`.
 pub async fn report_absence(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let student: StudentId = req.id("student", "student")?;
+    let w = who.clone();
+    hub.read(move |c| family::child(c, &w, student)).await?;
     let body: AbsenceBody = req.json()?;
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let notice = hub

@@ -268,13 +268,13 @@ fn new_account(conn: &dyn Sql, who: &Invitee, now: UnixMillis) -> Result<User, A
                 );
             };
             let email = email_address(email).map_err(AccountError::Invalid)?;
-            let name = guardian_name(conn, &email)?.ok_or_else(|| {
+            let (name, kept) = kept_guardian(conn, &email)?.ok_or_else(|| {
                 AccountError::Invalid(format!(
                     "no student has a guardian with parental responsibility at {email}: \
                      add them to the student's guardians first"
                 ))
             })?;
-            (who.display_name.clone().unwrap_or(name), email)
+            (who.display_name.clone().unwrap_or(name), kept)
         }
         (_, Some(_)) => return invalid("only a student's account is linked to a student"),
         (_, None) => {
@@ -307,20 +307,16 @@ fn new_account(conn: &dyn Sql, who: &Invitee, now: UnixMillis) -> Result<User, A
     })
 }
 
-/// The name the office keeps for the guardian with parental responsibility at `email`, if
-/// a student has one.
-fn guardian_name(conn: &dyn Sql, email: &str) -> Result<Option<String>, StoreError> {
+/// The name and address (as the office writes it) of the guardian with parental
+/// responsibility at `email` (any case), if a student has one.
+fn kept_guardian(conn: &dyn Sql, email: &str) -> Result<Option<(String, String)>, StoreError> {
     let Some(child) = guardians::children_of(conn, email)?.first().copied() else {
         return Ok(None);
     };
-    Ok(guardians::of(conn, child)?
-        .into_iter()
-        .find(|g| {
-            g.email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        })
-        .map(|g| g.name))
+    Ok(guardians::of(conn, child)?.into_iter().find_map(|g| {
+        let kept = g.email.filter(|e| e.eq_ignore_ascii_case(email))?;
+        Some((g.name, kept))
+    }))
 }
 
 /// A conflict names what was taken: the user name, or the student's one account.
