@@ -197,4 +197,45 @@ mod tests {
             assert!(read(db, all).is_empty(), "gone with the student");
         });
     }
+
+    #[test]
+    fn a_guardians_children_are_those_with_her_address_and_her_responsibility() {
+        each(|db| {
+            let [ada, bo, cy] = ["Ada", "Bo", "Cy"].map(|name| {
+                write(db, |sql| {
+                    imports::insert_student(sql, &format!("S-{name}"), name, UnixMillis(1))
+                })
+                .unwrap()
+            });
+            let mum = guardian(1, "Mum");
+            let not_hers = Guardian {
+                responsibility: false,
+                ..guardian(1, "Mum")
+            };
+            write(db, |sql| replace(sql, ada, std::slice::from_ref(&mum))).unwrap();
+            write(db, |sql| {
+                replace(
+                    sql,
+                    bo,
+                    &[
+                        guardian(1, "Dad"),
+                        Guardian {
+                            id: Uuid::now_v7(),
+                            priority: 2,
+                            ..mum.clone()
+                        },
+                    ],
+                )
+            })
+            .unwrap();
+            write(db, |sql| replace(sql, cy, &[not_hers])).unwrap();
+            let mut expected = vec![ada, bo];
+            expected.sort_by_key(|s| s.to_string());
+            assert_eq!(
+                read(db, |sql| children_of(sql, "MUM@Home.Example")),
+                expected
+            );
+            assert!(read(db, |sql| children_of(sql, "nobody@home.example")).is_empty());
+        });
+    }
 }
