@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use rollcall_shared::StudentId;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::history;
@@ -17,7 +17,8 @@ use crate::http_state::Hub;
 use rollcall_school::family::{self, AHEAD_DAYS};
 use rollcall_school::notices::REASONS;
 use rollcall_school::principal::Principal;
-use rollcall_store::{notices, school};
+use rollcall_store::notices::{self, Notice};
+use rollcall_store::school;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +45,10 @@ pub async fn children(hub: &Hub, _req: &Request, who: &Principal) -> Result<Repl
                     "year_group": student.profile.year_group,
                     "form": student.profile.form,
                     "today": lessons["sessions"],
-                    "absences": notices::of_student_from(c, id, today)?,
+                    "absences": notices::of_student_from(c, id, today)?
+                        .iter()
+                        .map(for_family)
+                        .collect::<Vec<_>>(),
                 }));
             }
             Ok::<_, ApiError>(json!({
@@ -56,6 +60,22 @@ pub async fn children(hub: &Hub, _req: &Request, who: &Principal) -> Result<Repl
         })
         .await?;
     Reply::ok(answer)
+}
+
+/// A notice as the family sees it: what they said and what the school made of it, not which
+/// member of staff decided.
+fn for_family(n: &Notice) -> Value {
+    json!({
+        "student": n.student,
+        "day": n.day,
+        "reply": n.reply,
+        "decision": n.decision.as_ref().map(|d| json!({
+            "state": d.state,
+            "at": d.at,
+            "note": d.note,
+        })),
+        "arrived_at": n.arrived_at,
+    })
 }
 
 /// `GET /me/children/{student}/history`: `?from..?to` as every history.
@@ -80,5 +100,5 @@ pub async fn report_absence(hub: &Hub, req: &Request, who: &Principal) -> Result
                 .map_err(ApiError::from)
         })
         .await?;
-    Reply::created(notice)
+    Reply::created(for_family(&notice))
 }

@@ -83,6 +83,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/operations.js", JS),
     asset!("/js/invitations.js", JS),
     asset!("/js/mine.js", JS),
+    asset!("/js/children.js", JS),
     asset!("/js/welcome.js", JS),
     asset!("/js/reply.js", JS),
     asset!("/js/notices.js", JS),

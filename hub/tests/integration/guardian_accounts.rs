@@ -284,6 +284,10 @@ async fn on_the_day(f: &Families, ada: &str) -> Api {
     let (_, mine) = mary.get("/me/children").await;
     let absence = &mine["children"][0]["absences"][0];
     assert_eq!(absence["decision"]["state"], "accepted", "{mine}");
+    assert!(
+        absence["decision"].get("by").is_none(),
+        "not who decided: {mine}"
+    );
     admin
 }
 

@@ -8,6 +8,8 @@ import { classInvite, invitationList, inviteForm, issued } from './invitations.j
 import { announce, confirm, download, failed, field, fill, h, heading, longDate, select } from './ui.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+/** What a student's or a guardian's account sees (they receive no digest). */
+const FAMILY = { student: 'Sees their own attendance only.', guardian: 'Sees their own children’s attendance only.' };
 const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 export async function render(main) {
@@ -118,8 +120,8 @@ export async function render(main) {
   function userRow(u) {
     const path = `/users/${api.seg(u.id)}`;
     const name = h('input', { name: 'display_name', value: u.display_name, required: true, autocomplete: 'off', 'aria-label': `Full name of ${u.username}` });
-    // A student's account stays one: its role is not offered.
-    const role = u.role === 'student' ? null : select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
+    // A student's or a guardian's account stays one: its role is not offered.
+    const role = FAMILY[u.role] ? null : select('role', [['teacher', 'Teacher'], ['admin', 'Admin']], u.role);
     if (role) role.setAttribute('aria-label', `Role of ${u.username}`);
     const email = h('input', { name: 'email', type: 'email', value: u.email || '', placeholder: 'e-mail', autocomplete: 'off', autocapitalize: 'none', 'aria-label': `E-mail of ${u.username}` });
     const password = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', minlength: 12, 'aria-label': `New password for ${u.username}` });
@@ -454,9 +456,9 @@ function exportCard() {
   );
 }
 
-/** What the user receives by e-mail, as they chose it on My account (a student, nothing). */
+/** What the user receives by e-mail, as they chose it on My account (a family's account, nothing). */
 function receives(u) {
-  if (u.role === 'student') return 'Sees their own attendance only.';
+  if (FAMILY[u.role]) return FAMILY[u.role];
   if (!u.email) return 'No e-mail address: no digest.';
   if (!u.digest) return 'Digest turned off by them.';
   return `Daily digest at ${u.digest_at || 'the school’s time'}.`;

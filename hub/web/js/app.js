@@ -1,7 +1,7 @@
 // The single page: sign-in, the navigation bar, and the pages behind "#/name/argument".
 // Each page module exports render(main, context) and may return a function that stops its
-// polling when the user leaves it. A student's account sees its own page only, whatever the
-// address says, and the public pages (a family's reply page among them).
+// polling when the user leaves it. A student's or a guardian's account sees its own page only,
+// whatever the address says, and the public pages (a family's reply page among them).
 
 import * as api from './api.js';
 import { announce, forgetImages, poll, setTimeZone } from './ui.js';
@@ -27,18 +27,21 @@ import * as analytics from './analytics.js';
 import * as apiDocs from './api_docs.js';
 import * as operations from './operations.js';
 import * as mine from './mine.js';
+import * as children from './children.js';
 import * as welcome from './welcome.js';
 import * as notices from './notices.js';
 import * as familyMessages from './family_messages.js';
 import * as reply from './reply.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, notices, 'family-messages': familyMessages };
+const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, children, notices, 'family-messages': familyMessages };
 const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations', 'family-messages'];
 // Pages anyone may read, signed in or not.
 const PUBLIC = { privacy, api: apiDocs, welcome, reply };
 // Public pages shown as they are even in a tab signed in as someone else: an invitation's link,
 // a family's reply link.
 const ANYONE = ['welcome', 'reply'];
+// The one page of each account that is not staff's; its navigation item is marked data-ROLE.
+const OWN_PAGE = { student: 'mine', guardian: 'children' };
 const COUNT_EVERY_MS = 5000;
 
 let me = null;
@@ -68,16 +71,21 @@ function showChrome(user) {
   for (const li of document.querySelectorAll('#nav li')) li.hidden = !forRole(li, user.role);
 }
 
-/** Whether the navigation item `li` is for `role`: a student has their own page only. */
+/** Whether the navigation item `li` is for `role`: a student or a guardian has their own page only. */
 function forRole(li, role) {
-  if (role === 'student') return 'student' in li.dataset;
-  return !('student' in li.dataset) && (role === 'admin' || !('admin' in li.dataset));
+  if (OWN_PAGE[role]) return role in li.dataset;
+  const theirs = Object.keys(OWN_PAGE).some((r) => r in li.dataset);
+  return !theirs && (role === 'admin' || !('admin' in li.dataset));
 }
 
-/** The page `wanted` as `user` may see it: a student only theirs (or a public page), staff never it. */
+/**
+ * The page `wanted` as `user` may see it: a student or a guardian only theirs (or a public
+ * page), staff never those.
+ */
 function pageFor(user, wanted) {
-  if (user.role === 'student') return PUBLIC[wanted] ? wanted : 'mine';
-  if (!PAGES[wanted] || wanted === 'mine') return 'review';
+  const own = OWN_PAGE[user.role];
+  if (own) return PUBLIC[wanted] ? wanted : own;
+  if (!PAGES[wanted] || Object.values(OWN_PAGE).includes(wanted)) return 'review';
   return ADMIN_ONLY.includes(wanted) && user.role !== 'admin' ? 'review' : wanted;
 }
 
@@ -118,8 +126,8 @@ async function route() {
     return;
   }
   showChrome(user);
-  // A student's account may not read the review queue.
-  if (user.role === 'student') stopCounting();
+  // A student's or a guardian's account may not read the review queue.
+  if (OWN_PAGE[user.role]) stopCounting();
   else startCounting();
   const { args } = currentRoute();
   const name = pageFor(user, currentRoute().name);

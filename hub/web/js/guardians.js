@@ -2,10 +2,13 @@
 // Each has a relationship, an e-mail address and a mobile number (either may be missing), the
 // language the school writes to them in, whether they are told of absences and whether they
 // have parental responsibility. An admin sees them on the student's page and edits the list
-// as a whole (PUT /students/{id}/guardians); the Students page imports them for many students
-// from a CSV file, all rows or none. Admins only: the hub answers nobody else.
+// as a whole (PUT /students/{id}/guardians), and invites a guardian with an address and
+// parental responsibility to an account of their own (children.js); the Students page imports
+// them for many students from a CSV file, all rows or none. Admins only: the hub answers
+// nobody else.
 
 import * as api from './api.js';
+import { issued } from './invitations.js';
 import { announce, failed, field, fill, h, select } from './ui.js';
 
 /** Most guardians a student may have (the hub's limit too). */
@@ -63,8 +66,36 @@ function shown(list) {
           row('Told of absences', g.notices ? 'Yes' : 'No'),
           row('Parental responsibility', g.responsibility ? 'Yes' : 'No'),
         ),
+        g.email && g.responsibility ? invite(g) : null,
       ),
     ),
+  );
+}
+
+/**
+ * "Invite to sign in": the guardian's own account, at their address; the link is shown too,
+ * for the office to hand over when no e-mail went. The hub's refusal (an account at that
+ * address already) stays in the card.
+ */
+function invite(g) {
+  const out = h('div', { class: 'guardian-invitation', 'aria-live': 'polite' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const send = async () => {
+    error.textContent = '';
+    try {
+      const answer = await api.post('/invitations', { role: 'guardian', email: g.email });
+      fill(out, issued(answer));
+      announce(answer.invitation.sent_at ? `Invitation sent to ${g.email}.` : `Invitation made for ${g.email}, not e-mailed: give them the link.`);
+    } catch (e) {
+      error.textContent = `Could not invite ${g.name}: ${e.message}`;
+    }
+  };
+  return h(
+    'div',
+    { class: 'guardian-invite' },
+    h('button', { type: 'button', class: 'small invite-guardian', onclick: send }, 'Invite to sign in', h('span', { class: 'visually-hidden' }, ` (${g.name})`)),
+    error,
+    out,
   );
 }
 

@@ -4,7 +4,7 @@
 // register entry was written from, while the hub still keeps them (a crop that is gone is
 // simply not shown); and each day the student came in or left through a door facing in or out.
 // Teachers see the sessions of their own classes only, as the API decides. A student's own
-// page (mine.js) shows the same view of their history, without the crops.
+// page (mine.js) and a guardian's (children.js) show the same view, without the crops.
 
 import * as api from './api.js';
 import { dateTime, face, failed, field, fill, h, heading, longDate, MARKS, time } from './ui.js';
@@ -30,12 +30,13 @@ export async function render(main, { args }) {
 
 /**
  * A range of dates and the history under it, from `path` (a student's history as staff read
- * it, or a student's own); `faces: false` leaves the crops out, `shown` hears of each answer.
+ * it, or a student's own); `faces: false` leaves the crops out, `shown` hears of each answer,
+ * and `prefix` starts its elements' ids (a page showing several children's histories).
  */
-export function historyView(path, { faces = true, shown = () => {} } = {}) {
+export function historyView(path, { faces = true, shown = () => {}, prefix = '' } = {}) {
   const from = h('input', { type: 'date', name: 'from' });
   const to = h('input', { type: 'date', name: 'to' });
-  const body = h('div', { id: 'history', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
+  const body = h('div', { id: prefix + 'history', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
   const range = h(
     'form',
     { class: 'filters card', onsubmit: (e) => (e.preventDefault(), load()) },
@@ -53,7 +54,7 @@ export function historyView(path, { faces = true, shown = () => {} } = {}) {
       shown(hist);
       from.value = hist.from;
       to.value = hist.to;
-      fill(body, summary(hist), comings(hist), sessions(hist, faces));
+      fill(body, summary(hist, prefix), comings(hist, prefix), sessions(hist, faces, prefix));
     } catch (e) {
       fill(body, h('p', { class: 'error' }, `Could not load the history: ${e.message}`));
       failed('Could not load the history', e);
@@ -67,15 +68,15 @@ function counts(c) {
   return parts.length ? parts.join(', ') : 'no lessons';
 }
 
-function summary(hist) {
+function summary(hist, prefix) {
   const rows = [
     ...hist.terms.map((t) => [t.term.name, `${longDate(t.term.first_day)} to ${longDate(t.term.last_day)}`, t.counts]),
     ['Whole range', `${longDate(hist.from)} to ${longDate(hist.to)}`, hist.overall],
   ];
   return h(
     'section',
-    { class: 'card', 'aria-labelledby': 'rates-title' },
-    h('h2', { id: 'rates-title' }, 'Attendance by term'),
+    { class: 'card', 'aria-labelledby': prefix + 'rates-title' },
+    h('h2', { id: prefix + 'rates-title' }, 'Attendance by term'),
     h(
       'ul',
       { class: 'plain term-rates' },
@@ -85,13 +86,13 @@ function summary(hist) {
 }
 
 /** Each day's comings and goings through the doors facing in or out, newest day first. */
-function comings(hist) {
+function comings(hist, prefix) {
   if (!hist.days.length) return null;
   const moved = (m) => h('li', { class: 'moved ' + m.direction }, `${m.direction === 'in' ? 'In' : 'Out'} ${time(m.at)}`, h('span', { class: 'detail' }, ` ${m.room}`));
   return h(
     'section',
-    { class: 'card', 'aria-labelledby': 'doors-title' },
-    h('h2', { id: 'doors-title' }, 'In and out'),
+    { class: 'card', 'aria-labelledby': prefix + 'doors-title' },
+    h('h2', { id: prefix + 'doors-title' }, 'In and out'),
     h(
       'ul',
       { class: 'plain doors' },
@@ -100,12 +101,12 @@ function comings(hist) {
   );
 }
 
-function sessions(hist, faces) {
+function sessions(hist, faces, prefix) {
   if (!hist.sessions.length) return h('p', { class: 'empty' }, 'No lessons in this range.');
   return h(
     'section',
-    { class: 'card', 'aria-labelledby': 'sessions-title' },
-    h('h2', { id: 'sessions-title' }, `Every lesson, newest first (${hist.sessions.length})`),
+    { class: 'card', 'aria-labelledby': prefix + 'sessions-title' },
+    h('h2', { id: prefix + 'sessions-title' }, `Every lesson, newest first (${hist.sessions.length})`),
     h(
       'div',
       { class: 'scroll' },
@@ -120,16 +121,20 @@ function sessions(hist, faces) {
   );
 }
 
+/** A lesson's mark in words, with its attendance code once the register is written. */
+export function markOf(row) {
+  const label = row.mark ? LABELS[row.mark] : 'Not yet';
+  return [h('span', { class: 'mark ' + (row.mark || 'unseen') }, label), row.code ? h('span', { class: 'detail' }, ` code ${row.code}`) : null];
+}
+
 function sessionRow(name, row, faces) {
   const s = row.session;
-  const key = row.mark || 'unseen';
-  const label = row.mark ? LABELS[row.mark] : 'Not yet';
   return h(
     'tr',
     { dataset: { day: s.day, slot: s.slot_id } },
     h('th', { scope: 'row' }, longDate(s.day)),
     h('td', {}, `${s.start}–${s.end} · ${s.class_name} · ${s.room}`),
-    h('td', {}, h('span', { class: 'mark ' + key }, label), row.code ? h('span', { class: 'detail' }, ` code ${row.code}`) : null),
+    h('td', {}, markOf(row)),
     h('td', {}, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
     h('td', {}, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
     h('td', {}, amendments(row)),
