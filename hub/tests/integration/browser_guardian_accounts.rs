@@ -285,5 +285,10 @@ async fn the_office_accepts_it(b: &Browser, f: &Families, ada: &str, tomorrow: &
     b.assert_fits_and_accessible("my children").await;
     b.viewport(1280, 1400).await;
     b.screenshot("children").await;
+    // On a phone each lesson of the history wraps under its date, labelled.
+    b.viewport(375, 812).await;
+    let scroll = format!("document.getElementById('child-{ada}-sessions-title').scrollIntoView();");
+    b.js(&scroll, vec![]).await;
+    b.screenshot("children-phone").await;
     b.viewport(1280, 900).await;
 }

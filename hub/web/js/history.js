@@ -133,12 +133,12 @@ function sessionRow(name, row, faces) {
     'tr',
     { dataset: { day: s.day, slot: s.slot_id } },
     h('th', { scope: 'row' }, longDate(s.day)),
-    h('td', {}, `${s.start}–${s.end} · ${s.class_name} · ${s.room}`),
-    h('td', {}, markOf(row)),
-    h('td', {}, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
-    h('td', {}, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
-    h('td', {}, amendments(row)),
-    faces ? h('td', {}, evidence(name, s, row.evidence || [])) : null,
+    h('td', { class: 'lesson' }, `${s.start}–${s.end} · ${s.class_name} · ${s.room}`),
+    h('td', { dataset: { label: 'Mark' } }, markOf(row)),
+    h('td', { dataset: { label: 'How' } }, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
+    h('td', { dataset: { label: 'First seen' } }, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
+    h('td', { dataset: { label: 'Amendments' } }, amendments(row)),
+    faces ? h('td', { dataset: { label: 'Faces' } }, evidence(name, s, row.evidence || [])) : null,
   );
 }
 
