@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 use crate::support::families::{Families, start_families_hub, unfolded};
+use crate::support::sweep::refused_all_but;
 
 const WEEK: i64 = 7 * 24 * 3_600_000;
 const MARY: &str = "mary@family.test";
@@ -172,34 +173,8 @@ async fn invited_and_signed_in(f: &Families) -> Api {
 /// tested), with Bo's id (not her child) wherever a path takes one: 403, and her own
 /// password reached.
 async fn nothing_else_is_hers(f: &Families, mary: &Api, me: &Value, bo: &str) {
-    let (_, doc) = f.hub.api().get("/openapi.json").await;
-    let mut refused = 0;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            if method == "parameters" || op.get("security") == Some(&json!([])) {
-                continue;
-            }
-            let name = format!("{} {path}", method.to_uppercase());
-            if OWN.contains(&name.as_str()) {
-                continue;
-            }
-            let own_password = name == "POST /users/{id}/password";
-            let id = if own_password {
-                me["user_id"].as_str().unwrap()
-            } else {
-                bo
-            };
-            let concrete = with_ids(path, id);
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let (status, out) = mary.send(method, &concrete, Some(json!({}))).await;
-            if own_password {
-                assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {out}");
-                continue;
-            }
-            assert_eq!(status, StatusCode::FORBIDDEN, "{name} ({concrete}): {out}");
-            refused += 1;
-        }
-    }
+    let user_id = me["user_id"].as_str().unwrap();
+    let refused = refused_all_but(&f.hub, mary, &OWN, user_id, bo).await;
     assert!(refused >= 120, "only {refused} operations tried");
     let (status, out) = mary.get(&format!("/me/children/{bo}/history")).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{out}");
@@ -289,12 +264,4 @@ async fn on_the_day(f: &Families, ada: &str) -> Api {
         "not who decided: {mine}"
     );
     admin
-}
-
-/// `path` with every `{parameter}` replaced by `id`.
-fn with_ids(path: &str, id: &str) -> String {
-    path.split('/')
-        .map(|seg| if seg.starts_with('{') { id } else { seg })
-        .collect::<Vec<_>>()
-        .join("/")
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 use crate::support::smtp::SmtpSink;
+use crate::support::sweep::refused_all_but;
 
 const PATCH: reqwest::Method = reqwest::Method::PATCH;
 const DELETE: reqwest::Method = reqwest::Method::DELETE;
@@ -173,37 +174,10 @@ async fn a_class_invited_by_mail_chooses_passwords_and_each_student_sees_only_th
         "a teacher has no own attendance"
     );
 
-    // Every other operation, as the route table has them (openapi.json lists the same ones,
-    // tested), with Ada's own ids where a path takes one.
-    let (_, doc) = hub.api().get("/openapi.json").await;
-    let mut refused = 0;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            if method == "parameters" || op.get("security") == Some(&json!([])) {
-                continue;
-            }
-            let name = format!("{} {path}", method.to_uppercase());
-            if OWN.contains(&name.as_str()) {
-                continue;
-            }
-            let own_password = name == "POST /users/{id}/password";
-            let id = if own_password {
-                me["user_id"].as_str().unwrap()
-            } else {
-                ada
-            };
-            let concrete = with_ids(path, id);
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let (status, out) = student.send(method, &concrete, Some(json!({}))).await;
-            if own_password {
-                // Her own password: reached, and refused only for what the body lacks.
-                assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {out}");
-                continue;
-            }
-            assert_eq!(status, StatusCode::FORBIDDEN, "{name} ({concrete}): {out}");
-            refused += 1;
-        }
-    }
+    // Every other operation, as the route table has them, with Ada's own ids where a path
+    // takes one.
+    let user_id = me["user_id"].as_str().unwrap();
+    let refused = refused_all_but(&hub, &student, &OWN, user_id, ada).await;
     assert!(refused >= 120, "only {refused} operations tried");
 
     let (status, out) = student
@@ -239,14 +213,6 @@ async fn a_class_invited_by_mail_chooses_passwords_and_each_student_sees_only_th
     );
     let (status, _) = student.get("/me/student").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-}
-
-/// `path` with every `{parameter}` replaced by `id`.
-fn with_ids(path: &str, id: &str) -> String {
-    path.split('/')
-        .map(|seg| if seg.starts_with('{') { id } else { seg })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 #[tokio::test]

@@ -3,3 +3,4 @@
 pub mod families;
 pub mod oidc;
 pub mod smtp;
+pub mod sweep;
