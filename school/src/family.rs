@@ -16,7 +16,7 @@
 //!    accepts it, and the register gets its code, or rejects it with a note. One reason per
 //!    child and day; the morning pass tells no one of an absence the family reported.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Days, NaiveDate};
 use rollcall_shared::{StudentId, UnixMillis};
 use serde_json::json;
 
@@ -31,7 +31,14 @@ use rollcall_store::users::Role;
 use rollcall_store::{Sql, StoreError, guardians, school, timetable, users};
 
 /// How far ahead a family may report an absence, in days.
-pub const AHEAD_DAYS: i64 = 60;
+pub const AHEAD_DAYS: u64 = 60;
+
+/// The last day a family may report an absence for, seen from `today`.
+pub fn report_until(today: NaiveDate) -> NaiveDate {
+    today
+        .checked_add_days(Days::new(AHEAD_DAYS))
+        .unwrap_or(NaiveDate::MAX)
+}
 
 /// The children of the guardian `who`, in the order of their ids; 403 for any other account.
 pub fn children(conn: &dyn Sql, who: &Principal) -> Result<Vec<StudentId>, AccessError> {
@@ -90,10 +97,10 @@ pub fn report_absence(
 ) -> Result<Notice, ReportError> {
     child(tx, who, student)?;
     let today = rules.local_day(now);
-    if day < today || day > today + Duration::days(AHEAD_DAYS) {
+    let until = report_until(today);
+    if day < today || day > until {
         return Err(ReportError::Invalid(format!(
-            "day: from today to {AHEAD_DAYS} days ahead ({today} to {})",
-            today + Duration::days(AHEAD_DAYS)
+            "day: from today to {AHEAD_DAYS} days ahead ({today} to {until})"
         )));
     }
     let answer = family_reason(reason, note, now).map_err(ReportError::Invalid)?;
@@ -144,4 +151,19 @@ fn language_of(tx: &dyn Sql, who: &Principal, student: StudentId) -> Result<Stri
                 .is_some_and(|e| e.eq_ignore_ascii_case(&email))
         })
         .map_or_else(|| "en".to_owned(), |g| g.language))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_reports_up_to_sixty_days_ahead_and_the_calendars_end_is_no_panic() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(
+            report_until(today),
+            NaiveDate::from_ymd_opt(2027, 1, 22).unwrap()
+        );
+        assert_eq!(report_until(NaiveDate::MAX), NaiveDate::MAX);
+    }
 }

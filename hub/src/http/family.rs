@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::history;
 use super::request::{Reply, Request};
 use crate::http_state::Hub;
-use rollcall_school::family::{self, AHEAD_DAYS};
+use rollcall_school::family;
 use rollcall_school::notices::REASONS;
 use rollcall_school::principal::Principal;
 use rollcall_store::notices::{self, Notice};
@@ -53,7 +53,7 @@ pub async fn children(hub: &Hub, _req: &Request, who: &Principal) -> Result<Repl
             }
             Ok::<_, ApiError>(json!({
                 "today": today,
-                "report_until": today + chrono::Duration::days(AHEAD_DAYS),
+                "report_until": family::report_until(today),
                 "reasons": REASONS.map(|(reason, _)| reason),
                 "children": children,
             }))
