@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::accounts::email_address;
 use crate::office::{phone_number, text};
-use crate::roster_import::RowError;
+use crate::table::{Row, RowError, Table};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::guardians::{self, Guardian, Relationship};
 use rollcall_store::{Sql, StoreError, imports, school};
@@ -174,30 +174,14 @@ pub fn import_csv(
     by: &str,
     now: UnixMillis,
 ) -> Result<Imported, GuardianError> {
-    let file = "guardians.csv";
-    let whole = |m: String| GuardianError::Rows(vec![row_error(file, 0, m)]);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| whole(format!("the header: {e}")))?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
-        return Err(whole(format!(
-            "unknown column {unknown:?} (columns: {})",
-            COLUMNS.join(", ")
-        )));
-    }
-    let at = |name: &str| header.iter().position(|h| h == name);
-    if COLUMNS[..3].iter().any(|c| at(c).is_none()) {
-        return Err(whole(format!(
-            "the header needs student_reference, name and relationship (columns: {})",
-            COLUMNS.join(", ")
-        )));
-    }
+    let table = Table::read_known(
+        "guardians.csv",
+        text.as_bytes(),
+        &COLUMNS,
+        &COLUMNS[..3],
+        MAX_ROWS,
+    )
+    .map_err(GuardianError::Rows)?;
     let students: HashMap<String, StudentId> = imports::students(tx)?
         .into_iter()
         .filter(|(_, h)| !h.gone)
@@ -206,63 +190,24 @@ pub fn import_csv(
     let mut order: Vec<StudentId> = Vec::new();
     let mut lists: HashMap<StudentId, Vec<Guardian>> = HashMap::new();
     let mut errors = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        if i >= MAX_ROWS {
-            return Err(whole(format!("at most {MAX_ROWS} rows")));
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(row_error(file, line, e.to_string()));
-                continue;
-            }
-        };
-        let field = |name: &str| at(name).and_then(|i| record.get(i)).map(str::to_owned);
-        let reference = field("student_reference").unwrap_or_default();
-        let Some(&student) = students.get(&reference) else {
-            errors.push(row_error(
-                file,
-                line,
-                format!("no student has the reference {reference:?}"),
-            ));
+    for row in table.rows() {
+        let reference = row.raw("student_reference");
+        let Some(&student) = students.get(reference) else {
+            let why = format!("no student has the reference {reference:?}");
+            errors.push(RowError::new(row.at, why));
             continue;
         };
         let list = lists.entry(student).or_default();
         if list.is_empty() {
             order.push(student);
         }
-        let given = Given {
-            name: field("name").unwrap_or_default(),
-            relationship: field("relationship").unwrap_or_default(),
-            email: field("email"),
-            phone: field("phone"),
-            language: field("language"),
-            notices: None,
-            responsibility: None,
-        };
-        let flags = (
-            yes_no(field("notices"), "notices"),
-            yes_no(field("responsibility"), "responsibility"),
-        );
-        let checked = match flags {
-            (Ok(notices), Ok(responsibility)) => {
-                if list.len() >= MAX_GUARDIANS {
-                    Err(format!("at most {MAX_GUARDIANS} guardians a student"))
-                } else {
-                    Given {
-                        notices,
-                        responsibility,
-                        ..given
-                    }
-                    .checked(list.len() as u8 + 1)
-                }
-            }
-            (Err(m), _) | (_, Err(m)) => Err(m),
+        let checked = match list.len() {
+            n if n >= MAX_GUARDIANS => Err(format!("at most {MAX_GUARDIANS} guardians a student")),
+            n => given(&row).and_then(|g| g.checked(n as u8 + 1)),
         };
         match checked {
             Ok(g) => list.push(g),
-            Err(m) => errors.push(row_error(file, line, m)),
+            Err(m) => errors.push(RowError::new(row.at, m)),
         }
     }
     if !errors.is_empty() {
@@ -279,22 +224,18 @@ pub fn import_csv(
     Ok(imported)
 }
 
-/// A yes/no column: blank is `None` (the default, yes).
-fn yes_no(value: Option<String>, column: &str) -> Result<Option<bool>, String> {
-    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") => Ok(None),
-        Some("yes" | "y" | "true" | "1") => Ok(Some(true)),
-        Some("no" | "n" | "false" | "0") => Ok(Some(false)),
-        Some(other) => Err(format!("{column}: yes or no, not {other:?}")),
-    }
-}
-
-fn row_error(file: &str, line: u64, message: String) -> RowError {
-    RowError {
-        file: file.to_owned(),
-        line,
-        message,
-    }
+/// A row of a guardians file as the office gave it, its yes/no columns read.
+fn given(row: &Row) -> Result<Given, String> {
+    let field = |column: &str| row.get(column).map(str::to_owned);
+    Ok(Given {
+        name: row.raw("name").to_owned(),
+        relationship: row.raw("relationship").to_owned(),
+        email: field("email"),
+        phone: field("phone"),
+        language: field("language"),
+        notices: row.yes_no("notices")?,
+        responsibility: row.yes_no("responsibility")?,
+    })
 }
 
 /// The audit entry of a change: the student and how many guardians they have now.

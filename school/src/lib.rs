@@ -61,5 +61,6 @@ pub mod staff;
 pub mod staff_faces;
 pub mod strangers;
 pub mod subject_access;
+pub mod table;
 pub mod unit_settings;
 pub mod visitors;

@@ -39,8 +39,8 @@ mod package;
 pub mod plain;
 mod plan;
 mod roster;
-mod table;
 
+pub use crate::table::{At, RowError};
 pub use apply::{ImportError, Options, import};
 pub use gate::Gate;
 pub use package::{MAX_FILE, ONEROSTER_FILES, read_dir, read_zip};
@@ -48,7 +48,6 @@ pub use plan::{Action, Plan, Step};
 pub use roster::{
     ClassRow, Coverage, Coverages, Deleted, Enrollment, Person, Role, Roster, TermRow,
 };
-pub use table::{At, RowError};
 
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::accounts::email_address;
 use crate::office::{optional_text, phone_number, text};
-use crate::roster_import::RowError;
+use crate::table::{RowError, Table};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::staff::{self, Entry, NewEntry, Source, StaffMember};
 use rollcall_store::{Sql, StoreError};
@@ -321,83 +321,40 @@ pub fn import_csv(
 
 /// The rows of a staff CSV file, each checked, or every row's error.
 fn read_csv(text: &str) -> Result<Vec<Checked>, Vec<RowError>> {
-    let file = "staff.csv";
-    let whole = |m: String| vec![row_error(file, 0, m)];
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| whole(format!("the header: {e}")))?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let at = |name: &str| header.iter().position(|h| h == name);
-    let (Some(code_at), Some(name_at)) = (at("personnel_code"), at("name")) else {
-        return Err(whole(format!(
-            "the header needs personnel_code and name (columns: {})",
-            COLUMNS.join(", ")
-        )));
-    };
-    if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
-        return Err(whole(format!(
-            "unknown column {unknown:?} (columns: {})",
-            COLUMNS.join(", ")
-        )));
-    }
+    let table = Table::read_known(
+        "staff.csv",
+        text.as_bytes(),
+        &COLUMNS,
+        &COLUMNS[..2],
+        MAX_ROWS,
+    )?;
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        if i >= MAX_ROWS {
-            return Err(whole(format!("at most {MAX_ROWS} rows")));
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(row_error(file, line, e.to_string()));
-                continue;
+    for row in table.rows() {
+        let field = |column: &str| row.get(column).map(str::to_owned);
+        let checked = row.yes_no("active").and_then(|active| {
+            Details {
+                code: row.raw("personnel_code").to_owned(),
+                name: row.raw("name").to_owned(),
+                department: field("department"),
+                position: field("position"),
+                email: field("email"),
+                phone: field("phone"),
+                active: active.unwrap_or(true),
             }
-        };
-        let field = |name: &str| at(name).and_then(|i| record.get(i)).map(str::to_owned);
-        let active = match field("active").as_deref().map(str::to_ascii_lowercase) {
-            None => Ok(true),
-            Some(v) => match v.as_str() {
-                "" | "yes" | "y" | "true" | "1" => Ok(true),
-                "no" | "n" | "false" | "0" => Ok(false),
-                other => Err(format!("active: yes or no, not {other:?}")),
-            },
-        };
-        let details = Details {
-            code: record.get(code_at).unwrap_or_default().to_owned(),
-            name: record.get(name_at).unwrap_or_default().to_owned(),
-            department: field("department"),
-            position: field("position"),
-            email: field("email"),
-            phone: field("phone"),
-            active: *active.as_ref().unwrap_or(&true),
-        };
-        match active.and_then(|_| details.checked()) {
-            Ok(row) if rows.iter().any(|r: &Checked| r.code == row.code) => errors.push(row_error(
-                file,
-                line,
-                format!("personnel_code {} is in the file twice", row.code),
+            .checked()
+        });
+        match checked {
+            Ok(c) if rows.iter().any(|r: &Checked| r.code == c.code) => errors.push(RowError::new(
+                row.at,
+                format!("personnel_code {} is in the file twice", c.code),
             )),
-            Ok(row) => rows.push(row),
-            Err(m) => errors.push(row_error(file, line, m)),
+            Ok(c) => rows.push(c),
+            Err(why) => errors.push(RowError::new(row.at, why)),
         }
     }
     match errors.is_empty() {
         true => Ok(rows),
         false => Err(errors),
-    }
-}
-
-fn row_error(file: &str, line: u64, message: String) -> RowError {
-    RowError {
-        file: file.to_owned(),
-        line,
-        message,
     }
 }
 
@@ -498,6 +455,23 @@ mod tests {
                 panic!("refused")
             };
             assert!(rows[0].message.contains("personnel_code"), "{rows:?}");
+            assert_eq!(rows[0].line, 1, "the header's line");
+
+            // A quoted field may hold a line break: each row is still named by its first line.
+            let spread = "personnel_code,name,department,active
+\
+                T5,Eve,\"Science\nand Maths\",yes\nT6,Fay,,maybe\n";
+            let Err(StaffError::Rows(rows)) = run(spread) else {
+                panic!("refused")
+            };
+            let found: Vec<(u64, &str)> = rows.iter().map(|r| (r.line, &r.message[..])).collect();
+            assert_eq!(
+                found,
+                [
+                    (2, "department: no control characters"),
+                    (4, "active: yes or no, not \"maybe\"")
+                ]
+            );
         });
     }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::roster::{ClassRow, Enrollment, Person, Roster};
-use super::table::{At, RowError};
+use crate::table::{At, RowError};
 
 #[derive(Default)]
 pub struct Collect {

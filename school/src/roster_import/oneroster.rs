@@ -23,8 +23,8 @@ use chrono::NaiveDate;
 
 use super::collect::Collect;
 use super::roster::{ClassRow, Coverage, Coverages, Enrollment, Role, Roster, TermRow};
-use super::table::{Row, RowError, Table};
 use crate::office;
+use crate::table::{Row, RowError, Table};
 
 mod users;
 

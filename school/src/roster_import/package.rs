@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::oneroster;
 use super::roster::Roster;
-use super::table::RowError;
+use crate::table::RowError;
 
 /// The most bytes one OneRoster file may unpack to.
 pub const MAX_FILE: u64 = 64 * 1024 * 1024;

@@ -8,8 +8,8 @@
 
 use super::collect::Collect;
 use super::roster::{ClassRow, Enrollment, Person, Role, Roster};
-use super::table::{Row, RowError, Table};
 use crate::office;
+use crate::table::{Row, RowError, Table};
 use rollcall_store::school::ProfileChange;
 
 pub fn read(bytes: &[u8]) -> Result<Roster, Vec<RowError>> {

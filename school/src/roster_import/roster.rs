@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
-use super::table::At;
 use crate::consent::Statement;
+use crate::table::At;
 use rollcall_store::guardians::Relationship;
 use rollcall_store::school::ProfileChange;
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Planner, Resolved};
 use crate::roster_import::plan::Action;
 use crate::roster_import::roster::{Coverage, Enrollment, Role};
-use crate::roster_import::table::{At, RowError};
+use crate::table::{At, RowError};
 use rollcall_store::{StoreError, imports, school};
 
 impl<'a> Planner<'a> {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Planner, Resolved};
 use crate::roster_import::roster::{Coverage, Enrollment};
-use crate::roster_import::table::RowError;
+use crate::table::RowError;
 use rollcall_store::imports::Held;
 
 impl Planner<'_> {

@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 
 use super::super::collect::Collect;
 use super::super::roster::{Agent, Coverage, Person, Role, Roster};
-use super::super::table::{Row, RowError, Table};
 use super::{EXTENSION, Status, USER_ROLES, status};
 use crate::office;
+use crate::table::{Row, RowError, Table};
 use rollcall_store::guardians::Relationship;
 use rollcall_store::school::ProfileChange;
 

@@ -1,7 +1,12 @@
-//! One CSV file of a roster as rows of named fields, read the way school systems write them:
+//! One CSV file as rows of named fields, read the way school systems and offices write them:
 //! UTF-8 with or without a byte-order mark, CRLF or LF, quoted fields holding commas and line
-//! breaks, extra vendor columns (ignored), empty optional columns. Every problem becomes a
-//! [`RowError`] naming the file and line; the caller refuses the whole roster if there is any.
+//! breaks, empty optional columns, each row numbered by the line it starts on. Every problem
+//! becomes a [`RowError`] naming the file and line; the caller refuses the whole file if there
+//! is any.
+//!
+//! Two kinds of file: a roster's ([`Table::read`]), where columns the hub does not know are a
+//! vendor's extras and ignored; and one the office writes by hand, staff or guardians
+//! ([`Table::read_known`]), where an unknown column is a typing mistake to point out.
 
 use std::collections::HashMap;
 
@@ -43,17 +48,50 @@ pub struct At {
 }
 
 /// A CSV file read into rows.
+#[derive(Debug)]
 pub struct Table {
     pub file: &'static str,
     rows: Vec<(u64, HashMap<String, String>)>,
 }
 
 impl Table {
-    /// Reads `bytes`, which must have every column of `required` in its header.
+    /// Reads `bytes`, which must have every column of `required` in its header; other columns
+    /// are a vendor's extras, kept and ignored.
     pub fn read(
         file: &'static str,
         bytes: &[u8],
         required: &[&str],
+        errors: &mut Vec<RowError>,
+    ) -> Self {
+        Table::read_with(file, bytes, required, None, errors)
+    }
+
+    /// Reads a file the office writes by hand: its header names only `columns`, in any case,
+    /// `required` among them, and it has at most `max_rows` rows. The table, or every problem.
+    pub fn read_known(
+        file: &'static str,
+        bytes: &[u8],
+        columns: &[&str],
+        required: &[&str],
+        max_rows: usize,
+    ) -> Result<Self, Vec<RowError>> {
+        let mut errors = Vec::new();
+        let table = Table::read_with(file, bytes, required, Some(columns), &mut errors);
+        if table.rows.len() + errors.len() > max_rows {
+            return Err(vec![table.error(0, format!("at most {max_rows} rows"))]);
+        }
+        match errors.is_empty() {
+            true => Ok(table),
+            false => Err(errors),
+        }
+    }
+
+    /// [`Table::read`], the header's names lowercased and checked against `known` when given.
+    fn read_with(
+        file: &'static str,
+        bytes: &[u8],
+        required: &[&str],
+        known: Option<&[&str]>,
         errors: &mut Vec<RowError>,
     ) -> Self {
         let mut table = Table {
@@ -66,18 +104,29 @@ impl Table {
             .flexible(false)
             .from_reader(text);
         let header: Vec<String> = match reader.headers() {
+            Ok(h) if known.is_some() => h.iter().map(str::to_ascii_lowercase).collect(),
             Ok(h) => h.iter().map(str::to_owned).collect(),
             Err(e) => {
                 errors.push(table.error(1, format!("cannot read the header: {e}")));
                 return table;
             }
         };
-        let missing: Vec<&&str> = required
-            .iter()
-            .filter(|c| !header.iter().any(|h| h == *c))
+        let the_columns = || {
+            known.map_or(String::new(), |k| {
+                format!(" (the columns: {})", k.join(", "))
+            })
+        };
+        if let Some(unknown) = known.and_then(|k| header.iter().find(|h| !k.contains(&h.as_str())))
+        {
+            errors.push(table.error(1, format!("unknown column {unknown:?}{}", the_columns())));
+            return table;
+        }
+        let missing: Vec<&str> = (required.iter().copied())
+            .filter(|c| !header.iter().any(|h| h == c))
             .collect();
         if !missing.is_empty() {
-            errors.push(table.error(1, format!("missing columns: {missing:?}")));
+            let why = format!("missing columns: {}{}", missing.join(", "), the_columns());
+            errors.push(table.error(1, why));
             return table;
         }
         // Lines counted here: after CRLF line ends the reader starts a record at its LF, and
@@ -131,6 +180,7 @@ impl Table {
 }
 
 /// One row of a [`Table`].
+#[derive(Debug)]
 pub struct Row<'a> {
     pub at: At,
     fields: &'a HashMap<String, String>,
@@ -140,6 +190,22 @@ impl Row<'_> {
     /// The field as written (trimmed), empty when the column is absent or blank.
     pub fn raw(&self, column: &str) -> &str {
         self.fields.get(column).map_or("", String::as_str)
+    }
+
+    /// The field as written (trimmed), when the file has the column.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.fields.get(column).map(String::as_str)
+    }
+
+    /// A yes/no field as the office writes it (`yes`, `y`, `true`, `1`; `no`, `n`, `false`,
+    /// `0`; any case): `None` when blank or the file lacks the column.
+    pub fn yes_no(&self, column: &str) -> Result<Option<bool>, String> {
+        match self.raw(column).to_ascii_lowercase().as_str() {
+            "" => Ok(None),
+            "yes" | "y" | "true" | "1" => Ok(Some(true)),
+            "no" | "n" | "false" | "0" => Ok(Some(false)),
+            other => Err(format!("{column}: yes or no, not {other:?}")),
+        }
     }
 
     /// A field that must be there: at most [`MAX_TEXT`] characters, no control characters.
@@ -395,5 +461,31 @@ mod tests {
         let mut errors = Vec::new();
         Table::read("f.csv", b"a,b\n", &["id"], &mut errors);
         assert!(errors[0].message.contains("missing columns"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_file_the_office_writes_names_known_columns_in_any_case_and_no_others() {
+        let read =
+            |text: &str| Table::read_known("f.csv", text.as_bytes(), &["id", "ok"], &["id"], 2);
+        let Ok(t) = read("ID,Ok\n1,Yes\n2,n\n") else {
+            panic!("read")
+        };
+        let flags: Vec<_> = t.rows().map(|r| r.yes_no("ok")).collect();
+        assert_eq!(flags, [Ok(Some(true)), Ok(Some(false))]);
+        let whole = |text: &str| {
+            let Err(e) = read(text) else {
+                panic!("{text:?} refused")
+            };
+            (e[0].line, e[0].message.clone())
+        };
+        assert_eq!(
+            whole("id,vendor\n1,x\n"),
+            (1, "unknown column \"vendor\" (the columns: id, ok)".into())
+        );
+        assert_eq!(
+            whole("ok\nyes\n"),
+            (1, "missing columns: id (the columns: id, ok)".into())
+        );
+        assert_eq!(whole("id\n1\n2\n3\n"), (0, "at most 2 rows".into()));
     }
 }
