@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Weekday};
 use rollcall_runtime::clock::SharedClock;
+use rollcall_runtime::shutdown::Every;
 use rollcall_shared::UnixMillis;
 use serde_json::json;
 use tokio::sync::watch;
@@ -47,7 +48,7 @@ pub async fn run(
     config: Arc<Config>,
     mailer: Mailer,
     clock: SharedClock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let Some(email) = config.email.clone() else {
         return;
@@ -57,13 +58,8 @@ pub async fn run(
         email.digest.weekdays(),
     );
     let period = Duration::from_secs(u64::from(email.digest.check_every_secs));
-    let mut every = tokio::time::interval(period);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
+    let mut every = Every::new(period, stop);
+    while every.tick().await {
         send_due(&db, &config, &mailer, (at, &days), clock.now()).await;
     }
 }

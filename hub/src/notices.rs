@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
+use rollcall_runtime::shutdown::Every;
 use rollcall_school::notices::{self, ReplyKey, Settings};
 use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
@@ -55,16 +56,11 @@ pub async fn run(
     config: Arc<Config>,
     senders: Senders,
     clock: SharedClock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs(u64::from(config.notices.check_every_secs));
-    let mut every = tokio::time::interval(period);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
+    let mut every = Every::new(period, stop);
+    while every.tick().await {
         pass(&db, &config, &senders, clock.now()).await;
     }
 }

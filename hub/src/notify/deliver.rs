@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
+use rollcall_runtime::shutdown::Every;
 use rollcall_shared::UnixMillis;
 use rollcall_store::sql::params;
 use tokio::sync::watch;
@@ -29,7 +30,7 @@ struct Due {
 }
 
 /// Sends due deliveries until shutdown.
-pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Receiver<bool>) {
+pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, stop: watch::Receiver<bool>) {
     if hooks.receivers.is_empty() {
         return;
     }
@@ -37,12 +38,8 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, mut stop: watch::Rece
         Ok(c) => c,
         Err(e) => return tracing::error!("webhooks: cannot build an HTTP client: {e}"),
     };
-    let mut every = tokio::time::interval(EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
+    let mut every = Every::new(EVERY, stop);
+    while every.tick().await {
         let now = clock.now();
         let due = db.read(move |sql| due(sql, now)).await;
         let due = match due {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
+use rollcall_runtime::shutdown::Every;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
@@ -26,17 +27,12 @@ pub(super) async fn close_registers(
     config: Arc<Config>,
     clock: SharedClock,
     hooks: Hooks,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs(u64::from(config.register.check_every_secs));
-    let mut every = tokio::time::interval(period);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let grace = i64::from(config.register.close_after_minutes) * 60_000;
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
+    let mut every = Every::new(period, stop);
+    while every.tick().await {
         let (rules, now, hooks) = (config.rules(), clock.now(), hooks.clone());
         let threshold = config.reports.at_risk_below;
         let closed = db
@@ -65,14 +61,10 @@ pub(super) async fn backups(
     config: Arc<Config>,
     dir: PathBuf,
     clock: SharedClock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let mut every = tokio::time::interval(BACKUP_CHECK_EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
+    let mut every = Every::new(BACKUP_CHECK_EVERY, stop);
+    while every.tick().await {
         let (config, dir, now) = (config.clone(), dir.clone(), clock.now());
         let taken = tokio::task::spawn_blocking(move || {
             crate::backup::scheduled(&config.database_path(), &config.backup, &dir, now)
@@ -94,14 +86,10 @@ pub(super) async fn retention(
     config: Arc<Config>,
     clock: SharedClock,
     gallery_changed: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let mut every = tokio::time::interval(RETENTION_EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = every.tick() => {}
-        }
+    let mut every = Every::new(RETENTION_EVERY, stop);
+    while every.tick().await {
         let (now, policy, rules) = (clock.now(), config.retention.clone(), config.rules());
         let purged = db
             .write(move |tx| rollcall_school::retention::run(tx, &policy, &rules, now))
