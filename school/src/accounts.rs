@@ -23,6 +23,9 @@ use rollcall_store::{Sql, StoreError};
 pub enum AccountError {
     #[error("{0}")]
     Invalid(String),
+    /// The user name, or the student's one account, is someone's already.
+    #[error("{0}")]
+    Taken(String),
     /// The change would leave the hub without an enabled admin.
     #[error("{0} is the last enabled admin; make another admin first")]
     LastAdmin(String),

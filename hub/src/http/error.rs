@@ -285,6 +285,7 @@ impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
         match e {
             AccountError::Invalid(m) => ApiError::BadRequest(m),
+            AccountError::Taken(m) => ApiError::Conflict(m),
             AccountError::LastAdmin(_) => ApiError::Conflict(e.to_string()),
             AccountError::Store(s) => s.into(),
             AccountError::Hash(h) => h.into(),

@@ -136,6 +136,10 @@ async fn invited_and_signed_in(f: &Families) -> Api {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {out}");
         assert!(message_of(&out).contains(why), "{body}: {out}");
     }
+    let twice = json!({"role": "guardian", "email": MARY});
+    let (status, out) = f.admin.post("/invitations", twice).await;
+    assert_eq!(status, StatusCode::CONFLICT, "invited twice: {out}");
+    assert_eq!(message_of(&out), format!("the user name {MARY} is taken"));
     let by_hand =
         json!({"username": "gwen", "role": "guardian", "password": "a long password here"});
     let (status, out) = f.admin.post("/users", by_hand).await;

@@ -298,13 +298,20 @@ async fn staff_are_invited_links_expire_and_are_sent_again_and_a_refusing_relay_
         json!({"role": "student"}),
         json!({"role": "teacher", "email": "no-name@school.test"}),
         json!({"role": "teacher", "display_name": "X", "email": "not an address"}),
-        json!({"role": "teacher", "display_name": "T2", "email": "Tess@school.test"}),
         json!({"role": "teacher", "display_name": "X", "email": "x@school.test", "unknown": 1}),
     ];
     for body in refusals {
         let (status, out) = admin.post("/invitations", body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {out}");
     }
+    let again = json!({"role": "teacher", "display_name": "T2", "email": "Tess@school.test"});
+    let (status, out) = admin.post("/invitations", again).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an address with an account: {out}"
+    );
+    assert_eq!(message_of(&out), "the user name Tess@school.test is taken");
     let by_hand = json!({"username": "stu", "role": "student", "password": "a long password 1"});
     let (status, out) = admin.post("/users", by_hand).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");

@@ -322,11 +322,11 @@ fn kept_guardian(conn: &dyn Sql, email: &str) -> Result<Option<(String, String)>
 /// A conflict names what was taken: the user name, or the student's one account.
 fn taken(e: StoreError, for_student: bool, username: &str) -> AccountError {
     match e {
-        StoreError::Conflict(_) if for_student => AccountError::Invalid(format!(
+        StoreError::Conflict(_) if for_student => AccountError::Taken(format!(
             "this student already has an account, or the user name {username} is taken"
         )),
         StoreError::Conflict(_) => {
-            AccountError::Invalid(format!("the user name {username} is taken"))
+            AccountError::Taken(format!("the user name {username} is taken"))
         }
         other => other.into(),
     }
