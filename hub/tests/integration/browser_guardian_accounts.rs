@@ -289,6 +289,20 @@ async fn the_office_accepts_it(b: &Browser, f: &Families, ada: &str, tomorrow: &
     b.viewport(375, 812).await;
     let scroll = format!("document.getElementById('child-{ada}-sessions-title').scrollIntoView();");
     b.js(&scroll, vec![]).await;
+    let shown = "return [...document.querySelectorAll(arguments[0] + ' td')]\
+        .filter((td) => getComputedStyle(td).display !== 'none').map((td) => td.dataset.label);";
+    let labels = b.js(shown, vec![json!(history)]).await;
+    let labels: Vec<&str> = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert!(labels.contains(&"Mark"), "{labels:?}");
+    assert!(
+        !labels.contains(&"Amendments"),
+        "a lesson without amendments says nothing of them on a phone: {labels:?}"
+    );
     b.screenshot("children-phone").await;
     b.viewport(1280, 900).await;
 }
