@@ -136,7 +136,7 @@ function sessionRow(name, row, faces) {
     h('td', { class: 'lesson' }, `${s.start}–${s.end} · ${s.class_name} · ${s.room}`),
     h('td', { dataset: { label: 'Mark' } }, markOf(row)),
     h('td', { dataset: { label: 'How' } }, SOURCES[row.source] || row.source, row.reason ? h('span', { class: 'detail' }, ` · ${row.reason}`) : null),
-    h('td', { dataset: { label: 'First seen' } }, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
+    h('td', { dataset: { label: 'First seen' }, class: row.first_seen_at || row.left_at ? null : 'none' }, row.first_seen_at ? dateTime(row.first_seen_at) : '—', row.left_at ? h('span', { class: 'detail' }, ` · left ${time(row.left_at)}`) : null),
     h('td', { dataset: { label: 'Amendments' }, class: row.amendments?.length ? null : 'none' }, amendments(row)),
     faces ? h('td', { dataset: { label: 'Faces' } }, evidence(name, s, row.evidence || [])) : null,
   );
