@@ -12,6 +12,9 @@
 //! - **Staff's comings and goings** are kept `staff_log_days`.
 //! - **Notices to families** (each message, the address it went to, the family's reply) are
 //!   kept `notice_days` after the day of the absence; the register keeps the code it gave.
+//! - **A guardian's own account** is kept while it has a child to see: once no student has a
+//!   guardian with parental responsibility at its address (removed, their address changed, the
+//!   student erased), the next pass deletes it and ends its sign-ins; the audit log keeps who.
 //!
 //! Erasing a student (`rollcall_hub::http`, `DELETE /students/{id}`) deletes their faces at once:
 //! templates, enrolment photos, the records that are their face, held-back records naming
@@ -19,12 +22,15 @@
 
 use chrono::Months;
 use rollcall_shared::UnixMillis;
+use serde_json::json;
 
 use crate::attendance::Rules;
 use crate::settings::RetentionConfig;
+use rollcall_store::audit::{self, Change};
 use rollcall_store::records::Status;
 use rollcall_store::{
-    Sql, StoreError, notices, quarantine, records, register, school, staff, strangers, visitors,
+    Sql, StoreError, notices, quarantine, records, register, school, signins, staff, strangers,
+    users, visitors,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -51,6 +57,8 @@ pub struct Purged {
     pub staff_entries: usize,
     /// Notices to families past their retention.
     pub notices: usize,
+    /// Guardians' accounts left without a child to see.
+    pub guardian_accounts: usize,
 }
 
 impl Purged {
@@ -91,5 +99,25 @@ pub fn run(
         visits: visitors::purge(conn, days_ago(r.visitor_days))?,
         staff_entries: staff::purge(conn, days_ago(r.staff_log_days))?,
         notices: notices::purge(conn, rules.local_day(days_ago(r.notice_days)))?,
+        guardian_accounts: delete_childless_guardians(conn, now)?,
     })
+}
+
+/// Deletes each guardian's account that no longer sees a child (see the module docs).
+fn delete_childless_guardians(conn: &dyn Sql, now: UnixMillis) -> Result<usize, StoreError> {
+    let childless = users::childless_guardians(conn)?;
+    for user in &childless {
+        signins::revoke_user(conn, user.id, now)?;
+        users::delete(conn, user.id)?;
+        let change = Change {
+            actor: EXPIRED_BY,
+            action: "user.delete",
+            target: format!("user:{}", user.id),
+            before: Some(json!(user)),
+            after: None,
+            at: now,
+        };
+        audit::log(conn, change)?;
+    }
+    Ok(childless.len())
 }

@@ -151,13 +151,14 @@ fn guardian(r: &Row) -> ReadResult<Guardian> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engines::{each, read, write};
     use crate::{imports, school};
     use rollcall_shared::UnixMillis;
 
-    fn guardian(priority: u8, name: &str) -> Guardian {
+    /// A parent with responsibility, e-mailed at `{name}@home.example`.
+    pub(crate) fn guardian(priority: u8, name: &str) -> Guardian {
         Guardian {
             id: Uuid::now_v7(),
             priority,

@@ -26,6 +26,10 @@ const CLEAR_TEACHER: &str = "UPDATE classes SET teacher_id = NULL WHERE teacher_
 const COUNT_ENABLED_ADMINS: &str =
     "SELECT COUNT(*) AS admins FROM users WHERE role = 'admin' AND disabled = 0";
 const COUNT: &str = "SELECT COUNT(*) AS users FROM users";
+/// Guardians' accounts whose address no student's guardian with parental responsibility has.
+const CHILDLESS_GUARDIANS: &str = "WHERE role = 'guardian' AND NOT EXISTS (
+    SELECT 1 FROM guardians g WHERE lower(g.email) = lower(users.email) AND g.responsibility = 1)
+    ORDER BY username";
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +209,13 @@ pub fn by_email(sql: &dyn Sql, email: &str) -> Result<Vec<User>, StoreError> {
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
+/// The guardians' accounts that see no child any more: no student has a guardian with parental
+/// responsibility at the account's address (removed, their address changed, the student erased).
+pub fn childless_guardians(sql: &dyn Sql) -> Result<Vec<User>, StoreError> {
+    let rows = sql.query_map(&format!("{SELECT} {CHILDLESS_GUARDIANS}"), &[], from_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
+}
+
 pub fn by_id(sql: &dyn Sql, id: Uuid) -> Result<User, StoreError> {
     let query = format!("{SELECT} WHERE id = ?1");
     sql.query_one(&query, params![id.to_string()], "user", from_row)
@@ -274,6 +285,39 @@ pub(crate) mod tests {
         };
         write(db, |sql| insert(sql, &user))?;
         Ok(user)
+    }
+
+    #[test]
+    fn a_guardians_account_is_childless_once_no_student_has_her_address_with_responsibility() {
+        use crate::guardians::{self, Guardian, tests::guardian};
+        each(|db| {
+            let ada = write(db, |sql| {
+                imports::insert_student(sql, "S1", "Ada", UnixMillis(1))
+            })
+            .unwrap();
+            let account = |name: &str, email: &str| User {
+                email: Some(email.into()),
+                ..add(db, name, Role::Teacher).unwrap()
+            };
+            for (name, email) in [("mum", "MUM@home.example"), ("gran", "gran@home.example")] {
+                let user = User {
+                    role: Role::Guardian,
+                    ..account(name, email)
+                };
+                write(db, |sql| update(sql, &user)).unwrap();
+            }
+            let childless = || names(&read(db, childless_guardians)).join(" ");
+            assert_eq!(childless(), "gran mum");
+            let gran_no_say = Guardian {
+                responsibility: false,
+                ..guardian(2, "Gran")
+            };
+            let both = [guardian(1, "Mum"), gran_no_say];
+            write(db, |sql| guardians::replace(sql, ada, &both)).unwrap();
+            assert_eq!(childless(), "gran", "any case; only with responsibility");
+            write(db, |sql| crate::school::delete_student(sql, ada)).unwrap();
+            assert_eq!(childless(), "gran mum", "the student erased");
+        });
     }
 
     fn names(users: &[User]) -> Vec<&str> {

@@ -106,6 +106,7 @@ pub(super) async fn retention(
                     visits = p.visits,
                     staff_entries = p.staff_entries,
                     notices = p.notices,
+                    guardian_accounts = p.guardian_accounts,
                     "retention applied"
                 );
                 if p.leavers_templates > 0 {

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use rollcall_runtime::Clock;
 use rollcall_shared::UnixMillis;
 use serde_json::{Value, json};
 
@@ -91,6 +92,31 @@ async fn a_guardian_sees_only_her_child_and_reports_an_absence_the_office_accept
     assert_eq!(mine["children"], json!([]), "{mine}");
     let (status, _) = mary.get(&format!("/me/children/{ada}/history")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // With no child left to see, the next retention pass deletes her account.
+    let now = f.hub.clock.now();
+    let purged = f
+        .hub
+        .db()
+        .write(move |tx| {
+            let rules = rollcall_school::attendance::Rules {
+                zone: zone(),
+                late_after_minutes: 10,
+                early_minutes: 10,
+            };
+            let policy = rollcall_hub::config::RetentionConfig::default();
+            rollcall_school::retention::run(tx, &policy, &rules, now)
+        })
+        .await
+        .unwrap();
+    assert_eq!(purged.guardian_accounts, 1, "{purged:?}");
+    let (status, _) = mary.get("/me/children").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "her sign-in ended");
+    let again = json!({"username": MARY, "password": MARYS_PASSWORD});
+    let (status, _) = f.hub.api().post("/auth/login", again).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, users) = admin.get("/users").await;
+    assert!(!users.to_string().contains(MARY), "{users}");
     f.hub.stop().await;
 }
 
