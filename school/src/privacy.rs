@@ -129,6 +129,31 @@ pub fn schedule(site: &SiteId, r: &RetentionConfig, privacy: &PrivacyConfig) -> 
         held: "The hub's database and its backups",
     });
     kept.push(Kept {
+        what: "Notices to families: to whom each went, the address or number, the words sent, \
+               the family's reply and the school's decision",
+        biometric: false,
+        why: "To tell a family the same morning that their child is not in school, and to \
+              record the reason they give",
+        how_long: format!(
+            "{} after the day of the absence; erased with the student",
+            days(r.notice_days)
+        ),
+        who_can_see: "Admins and the class's teachers",
+        held: "The hub's database and its backups",
+    });
+    kept.push(Kept {
+        what: "Guardians' own accounts: their e-mail address as the user name, their name, a \
+               password hash and their sign-ins",
+        biometric: false,
+        why: "So that a parent or carer can see their own children's attendance and tell the \
+              school of an absence",
+        how_long: "while a student has them as a guardian with parental responsibility at that \
+                   address; deleted by the next hourly pass after"
+            .to_owned(),
+        who_can_see: "Admins",
+        held: "The hub's database and its backups",
+    });
+    kept.push(Kept {
         what: "Staff: personnel code, name, department, position, e-mail and phone, and each \
                coming and going (signed at reception, or a door at a gate: its time and \
                confidence)",
@@ -194,14 +219,24 @@ mod tests {
         );
         let review = &discarding.kept[1];
         assert!(review.how_long.starts_with("9 days after"), "{review:?}");
-        let register = &discarding.kept[discarding.kept.len() - 4];
-        assert_eq!(register.how_long, "3 years");
-        let visitors = &discarding.kept[discarding.kept.len() - 3];
-        assert!(visitors.what.starts_with("Visitors") && !visitors.biometric);
+        let item = |start: &str| {
+            let found = discarding.kept.iter().find(|k| k.what.starts_with(start));
+            found.unwrap_or_else(|| panic!("{start}: {:?}", discarding.kept))
+        };
+        assert_eq!(item("The register").how_long, "3 years");
+        let visitors = item("Visitors");
+        assert!(!visitors.biometric);
         assert_eq!(visitors.how_long, "365 days");
-        let staff = discarding.kept.last().unwrap();
-        assert!(staff.what.starts_with("Staff") && !staff.biometric);
+        let staff = item("Staff:");
+        assert!(!staff.biometric);
         assert!(staff.how_long.ends_with("365 days"), "{staff:?}");
+        let notices = item("Notices to families");
+        assert!(notices.how_long.starts_with("90 days after"), "{notices:?}");
+        assert!(
+            item("Guardians' own accounts")
+                .how_long
+                .contains("parental responsibility")
+        );
 
         privacy.unknown_faces = UnknownFaces::Keep;
         let keeping = schedule(&site, &retention, &privacy);
