@@ -150,7 +150,7 @@ fn language_of(tx: &dyn Sql, who: &Principal, student: StudentId) -> Result<Stri
                 .as_deref()
                 .is_some_and(|e| e.eq_ignore_ascii_case(&email))
         })
-        .map_or_else(|| "en".to_owned(), |g| g.language))
+        .map_or_else(|| crate::guardians::DEFAULT_LANGUAGE.to_owned(), |g| g.language))
 }
 
 #[cfg(test)]
