@@ -22,6 +22,7 @@ use serde_json::json;
 
 use crate::access::AccessError;
 use crate::attendance::Rules;
+use crate::guardians::DEFAULT_LANGUAGE;
 use crate::notices::family_reason;
 use crate::principal::Principal;
 use crate::session_rosters;
@@ -150,7 +151,7 @@ fn language_of(tx: &dyn Sql, who: &Principal, student: StudentId) -> Result<Stri
                 .as_deref()
                 .is_some_and(|e| e.eq_ignore_ascii_case(&email))
         })
-        .map_or_else(|| crate::guardians::DEFAULT_LANGUAGE.to_owned(), |g| g.language))
+        .map_or_else(|| DEFAULT_LANGUAGE.to_owned(), |g| g.language))
 }
 
 #[cfg(test)]
