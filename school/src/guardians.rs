@@ -49,7 +49,7 @@ pub const COLUMNS: [&str; 8] = [
 pub enum GuardianError {
     #[error("{0}")]
     Invalid(String),
-    #[error("{} rows of the file cannot be used; nothing was imported", .0.len())]
+    #[error("{}", crate::table::nothing_imported(.0, "file"))]
     Rows(Vec<RowError>),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -47,7 +47,7 @@ pub enum StaffError {
     #[error("{0}")]
     Invalid(String),
     /// Rows of a CSV file that cannot be used; nothing was imported.
-    #[error("{} rows of the file cannot be used; nothing was imported", .0.len())]
+    #[error("{}", crate::table::nothing_imported(.0, "file"))]
     Rows(Vec<RowError>),
     /// Signing someone in who is in, or out who is out.
     #[error("{0}")]

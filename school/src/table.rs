@@ -40,6 +40,16 @@ impl RowError {
     }
 }
 
+/// What a file refused for its bad `rows` comes to, said of `what` ("file", "roster"):
+/// "1 row of the file cannot be used; nothing was imported".
+pub fn nothing_imported(rows: &[RowError], what: &str) -> String {
+    let rows = match rows.len() {
+        1 => "1 row".to_owned(),
+        n => format!("{n} rows"),
+    };
+    format!("{rows} of the {what} cannot be used; nothing was imported")
+}
+
 /// Where a row stands: its file and the line it starts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct At {
@@ -461,6 +471,24 @@ mod tests {
         let mut errors = Vec::new();
         Table::read("f.csv", b"a,b\n", &["id"], &mut errors);
         assert!(errors[0].message.contains("missing columns"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_refused_file_counts_its_rows_in_words() {
+        let row = RowError::new(
+            At {
+                file: "f.csv",
+                line: 2,
+            },
+            "x",
+        );
+        assert_eq!(
+            nothing_imported(std::slice::from_ref(&row), "file"),
+            "1 row of the file cannot be used; nothing was imported"
+        );
+        assert!(
+            nothing_imported(&[row.clone(), row], "roster").starts_with("2 rows of the roster")
+        );
     }
 
     #[test]

@@ -116,8 +116,5 @@ fn report(rows: &[RowError]) -> anyhow::Error {
     for r in rows {
         eprintln!("{}:{}: {}", r.file, r.line, r.message);
     }
-    anyhow::anyhow!(
-        "{} rows of the roster cannot be used; nothing was imported",
-        rows.len()
-    )
+    anyhow::anyhow!(rollcall_school::table::nothing_imported(rows, "roster"))
 }

@@ -60,7 +60,7 @@ pub enum ApiError {
     #[error("too many wrong provisioning codes from here; try again in {retry_after} s")]
     TooManyCodes { retry_after: u64 },
     /// Rows of an uploaded file that cannot be used; nothing of the file was taken.
-    #[error("{} rows of the file cannot be used; nothing was imported", .0.len())]
+    #[error("{}", rollcall_school::table::nothing_imported(.0, "file"))]
     BadRows(Vec<rollcall_school::roster_import::RowError>),
     /// A roster import would make more students leavers than the school allows unconfirmed.
     #[error("{} (confirm_leavers={})", .0.refusal(), .0.leavers)]

@@ -44,7 +44,7 @@ pub struct Options {
 /// Why an import did not happen; nothing of it was kept.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{} rows of the roster cannot be used; nothing was imported", .0.len())]
+    #[error("{}", crate::table::nothing_imported(.0, "roster"))]
     Rows(Vec<RowError>),
     #[error("{}", .0.refusal())]
     Leavers(Gate),
