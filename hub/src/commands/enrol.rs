@@ -10,6 +10,7 @@ use rollcall_runtime::{Clock, SystemClock};
 use rollcall_school::enrol::folder::{self, Line, MAX_PHOTOS, Run};
 use rollcall_school::enrol::zipped::Zipped;
 use rollcall_school::enrol::{Enroller, photo_limits};
+use rollcall_school::table;
 
 use crate::cli::Target;
 
@@ -33,7 +34,13 @@ pub fn run(
     let mapping = match mapping {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-            Some(folder::read_mapping(&bytes).map_err(anyhow::Error::msg)?)
+            let read = folder::read_mapping(&bytes).map_err(|rows| {
+                for r in &rows {
+                    eprintln!("{}:{}: {}", path.display(), r.line, r.message);
+                }
+                anyhow::anyhow!(table::nothing_imported(&rows, "mapping file"))
+            });
+            Some(read?)
         }
         None => None,
     };

@@ -368,19 +368,29 @@ async fn without_the_models_photo_enrolment_says_it_is_off() {
     hub.stop().await;
 }
 
-/// Runs `rollcall-hub enrol DIR --report REPORT` on `hub`'s database; returns the report's
-/// rows (photo, reference, whose, outcome) in name order.
-fn enrol_folder(hub: &TestHub, dir: &std::path::Path) -> Vec<[String; 4]> {
-    let report = dir.with_extension("csv");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
+/// Runs `rollcall-hub enrol DIR --report REPORT ARGS…` on `hub`'s database.
+fn enrol_command(hub: &TestHub, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-hub"))
         .arg("enrol")
         .arg(dir)
         .arg("--report")
-        .arg(&report)
+        .arg(dir.with_extension("csv"))
         .arg("--data-dir")
         .arg(&hub.data_dir)
+        .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `rollcall-hub enrol DIR --report REPORT` on `hub`'s database; returns the report's
+/// rows (photo, reference, whose, outcome) in name order.
+fn enrol_folder(hub: &TestHub, dir: &std::path::Path) -> Vec<[String; 4]> {
+    enrolled(dir, enrol_command(hub, dir, &[]))
+}
+
+/// The report's rows of an enrolment that must have succeeded.
+fn enrolled(dir: &std::path::Path, out: std::process::Output) -> Vec<[String; 4]> {
+    let report = dir.with_extension("csv");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -500,6 +510,34 @@ async fn a_photographers_folder_is_enrolled_in_one_go_and_never_twice() {
     );
     let (_, colin) = admin.get(&format!("/students/{}/faces", ids[0])).await;
     assert_eq!(colin.as_array().unwrap().len(), 2, "not enrolled twice");
+
+    // A camera's names, and a mapping file to the references: one bad row refuses it whole.
+    let camera = root.path().join("camera");
+    std::fs::create_dir(&camera).unwrap();
+    std::fs::write(camera.join("IMG_0001.jpg"), photo(WITH_BYSTANDER).1).unwrap();
+    let mapping = root.path().join("names.csv");
+    let path = mapping.to_str().unwrap();
+    std::fs::write(
+        &mapping,
+        "Photo,Reference\nIMG_0001.jpg,S003\nIMG_0001.jpg,S001\n",
+    )
+    .unwrap();
+    let out = enrol_command(&hub, &camera, &["--mapping", path]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("{path}:3: IMG_0001.jpg is named twice"))
+            && said.contains("1 row of the mapping file cannot be used"),
+        "{said}"
+    );
+    std::fs::write(&mapping, "photo,reference\nIMG_0001.jpg,S003\n").unwrap();
+    let out = enrol_command(&hub, &camera, &["--mapping", path]);
+    assert_eq!(
+        enrolled(&camera, out),
+        [row("IMG_0001.jpg", "S003", "enrolled")]
+    );
+    let (_, jackie) = admin.get(&format!("/students/{}/faces", ids[2])).await;
+    assert_eq!(jackie.as_array().unwrap().len(), 2, "{jackie}");
     hub.stop().await;
 }
 

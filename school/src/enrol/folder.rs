@@ -25,6 +25,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Enroller, Refusal, photo_sha256, save};
+use crate::table::{RowError, Table};
 
 /// Most photos one folder may hold: a larger one is refused before any photo is read.
 pub const MAX_PHOTOS: usize = 10_000;
@@ -80,30 +81,30 @@ pub struct Line {
     pub outcome: Outcome,
 }
 
-/// A mapping file, `photo,reference` with a header, as photo name → reference.
-pub fn read_mapping(bytes: &[u8]) -> Result<HashMap<String, String>, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes));
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(photo), Some(reference)) = (column("photo"), column("reference")) else {
-        return Err("the mapping file's header must name the columns photo and reference".into());
-    };
-    let mut mapping = HashMap::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| format!("line {}: {e}", i + 2))?;
-        let (Some(p), Some(r)) = (row.get(photo), row.get(reference)) else {
-            return Err(format!("line {}: photo or reference missing", i + 2));
-        };
-        if p.is_empty() || r.is_empty() {
-            return Err(format!("line {}: photo or reference empty", i + 2));
-        }
-        if mapping.insert(p.to_owned(), r.to_owned()).is_some() {
-            return Err(format!("line {}: {p} is named twice", i + 2));
+/// The columns of a mapping file, both required.
+pub const MAPPING_COLUMNS: [&str; 2] = ["photo", "reference"];
+
+/// A mapping file ([`MAPPING_COLUMNS`] with a header, in any case, no others), as photo name
+/// → reference; or every bad row (a blank field, a photo named twice).
+pub fn read_mapping(bytes: &[u8]) -> Result<HashMap<String, String>, Vec<RowError>> {
+    let columns = &MAPPING_COLUMNS;
+    let table = Table::read_known("mapping", bytes, columns, columns, MAX_PHOTOS)?;
+    let (mut mapping, mut errors) = (HashMap::new(), Vec::new());
+    for row in table.rows() {
+        let (photo, reference) = (row.raw("photo"), row.raw("reference"));
+        if photo.is_empty() || reference.is_empty() {
+            errors.push(RowError::new(row.at, "photo or reference empty"));
+        } else if mapping
+            .insert(photo.to_owned(), reference.to_owned())
+            .is_some()
+        {
+            errors.push(RowError::new(row.at, format!("{photo} is named twice")));
         }
     }
-    Ok(mapping)
+    match errors.is_empty() {
+        true => Ok(mapping),
+        false => Err(errors),
+    }
 }
 
 /// Whether `name` ends with one of [`PHOTO_ENDINGS`].
@@ -330,17 +331,23 @@ mod tests {
         let mapping = read_mapping(good.as_bytes()).unwrap();
         assert_eq!(mapping["IMG_001.jpg"], "S0042");
         assert_eq!(mapping.len(), 2);
-        let twice = "photo,reference\nIMG_001.jpg,S1\nIMG_001.jpg,S2\n";
-        assert!(
-            read_mapping(twice.as_bytes())
-                .unwrap_err()
-                .contains("line 3")
+        let errors = |text: &str| {
+            let found = read_mapping(text.as_bytes()).unwrap_err();
+            found
+                .into_iter()
+                .map(|e| (e.line, e.message))
+                .collect::<Vec<_>>()
+        };
+        let twice = "Photo,Reference\nIMG_001.jpg,\"S1\n\"\nIMG_001.jpg,S2\n,S3\n";
+        assert_eq!(
+            errors(twice),
+            [
+                (4, "IMG_001.jpg is named twice".to_owned()),
+                (5, "photo or reference empty".to_owned())
+            ],
+            "each row named by the line it starts on"
         );
         let headless = "file,id\nIMG_001.jpg,S1\n";
-        assert!(
-            read_mapping(headless.as_bytes())
-                .unwrap_err()
-                .contains("photo and reference")
-        );
+        assert!(errors(headless)[0].1.contains("photo, reference"));
     }
 }
