@@ -5,8 +5,9 @@
 //! is any.
 //!
 //! Two kinds of file: a roster's ([`Table::read`]), where columns the hub does not know are a
-//! vendor's extras and ignored; and one the office writes by hand, staff or guardians
-//! ([`Table::read_known`]), where an unknown column is a typing mistake to point out.
+//! vendor's extras and ignored; and one the office writes by hand (staff, guardians, which
+//! photo is whose: [`Table::read_known`]), where an unknown column is a typing mistake to
+//! point out.
 
 use std::collections::HashMap;
 
