@@ -11,6 +11,7 @@
 //! changes (`add`, `remove`) are O(gallery size): they happen rarely, searches constantly.
 
 mod assignment;
+mod closed_set;
 mod decision;
 mod edit;
 mod gallery;
@@ -18,6 +19,7 @@ mod hungarian;
 mod kernel;
 
 pub use assignment::{Named, PhotoFace, name_jointly};
+pub use closed_set::{Card, name_among_unmarked};
 pub use decision::{
     CALIBRATED_SEARCH, Decision, NARROWING_PER_DOUBLING, Thresholds, decide, decide_matches,
 };

@@ -15,7 +15,7 @@ mod upgrade;
 pub mod zipped;
 
 pub use enroller::{Accepted, Enroller, LoadError, photo_limits, photo_sha256};
-pub use record::check_record;
+pub use record::{check_record, grade_record};
 pub use refusal::Refusal;
 pub use save::save;
 pub use thumbnail::{MAX_THUMBNAIL_BYTES, jpeg_thumbnail};

@@ -1,6 +1,7 @@
 //! `rollcall-school`: the school's rules. Who counts as present, late or absent (`attendance`,
 //! `session_rosters`), closing the register (`register`), a teacher's marks (`marks`), review
-//! and what a record starts as (`review`, `arrival`), consent (`consent`), who may see what
+//! and what a record starts as (`review`, `arrival`), a lesson's cards named together
+//! (`closed_set`), consent (`consent`), who may see what
 //! (`principal`, `access`), accounts and the password rule (`accounts`), learning and
 //! strangers (`learn`, `strangers`), enrolment and class photos (`enrol`, `class_photo`), each
 //! door unit's gallery and settings (`gallery`, `unit_settings`), the roll call and who is on
@@ -34,6 +35,7 @@ pub mod arrival;
 pub mod attendance;
 pub mod class_photo;
 pub mod clip;
+pub mod closed_set;
 pub mod consent;
 pub mod csv;
 pub mod enrol;

@@ -18,10 +18,11 @@
 //! still the automatic absence, [`admit_late`] amends it as the system, saying why; an entry
 //! a person already amended is theirs and is left alone.
 
-use rollcall_shared::UnixMillis;
+use rollcall_shared::{ModelId, UnixMillis};
 use serde::Serialize;
 
 use crate::attendance::{self, Rules, Session};
+use crate::closed_set::{self, Naming};
 use crate::principal::SYSTEM_USER;
 use crate::review::ACCEPTED;
 use crate::session_rosters::{Loaded, calendar, hhmm};
@@ -102,12 +103,15 @@ pub struct ClosedEntry {
 }
 
 /// Closes every session that ended more than `grace_ms` before `now` and is not closed yet,
-/// from the day after the last finished one through today. Returns what it closed.
+/// from the day after the last finished one through today. Returns what it closed. With
+/// `jointly` (the face model whose templates count), each lesson's cards are first named
+/// together a last time (`crate::closed_set::lesson`).
 pub fn close_due(
     conn: &dyn Sql,
     rules: &Rules,
     grace_ms: i64,
     now: UnixMillis,
+    jointly: Option<&ModelId>,
 ) -> Result<Vec<Closed>, StoreError> {
     let today = rules.local_day(now);
     let slots = timetable::all_slots(conn)?;
@@ -129,6 +133,9 @@ pub fn close_due(
                 continue;
             }
             if now.0 >= session.ends_at(rules).0.saturating_add(grace_ms) {
+                if let Some(model) = jointly {
+                    name_jointly(conn, &session, &Naming { rules, model, now });
+                }
                 closed.push(close(conn, &session, rules, now)?);
             } else {
                 all_closed = false;
@@ -143,6 +150,18 @@ pub fn close_due(
     }
     register::set_closed_through(conn, finished)?;
     Ok(closed)
+}
+
+/// Names a lesson's cards together a last time before its register is written. A failure is
+/// logged and the register written all the same: the cards then wait for a teacher.
+fn name_jointly(conn: &dyn Sql, session: &Session, naming: &Naming<'_>) {
+    if let Err(e) = conn.attempt(|sql| closed_set::lesson(sql, session, naming).map(drop)) {
+        tracing::warn!(
+            room = session.slot.room,
+            day = %session.day,
+            "the lesson's cards were not named together before closing: {e}"
+        );
+    }
 }
 
 /// Writes one session's register as its live roster stands at its end.

@@ -218,6 +218,11 @@ impl Loaded {
         }
     }
 
+    /// Whether `student` has an accepted record anywhere on site inside the session's window.
+    pub fn seen_on_site(&self, student: StudentId) -> bool {
+        self.movements.iter().any(|m| m.student == student)
+    }
+
     /// The records in the session's room that named `student`: a closed entry's evidence.
     pub fn records_of(&self, student: StudentId) -> impl Iterator<Item = RecordId> + '_ {
         self.seen

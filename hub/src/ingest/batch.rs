@@ -19,6 +19,8 @@ use super::vet::{Window, vet};
 use crate::notify::{Event, Hooks};
 use rollcall_models::learning::CONFIDENT;
 use rollcall_school::arrival;
+use rollcall_school::attendance::Rules;
+use rollcall_school::closed_set::{self, Naming};
 use rollcall_school::gallery::{Trigger, update_for};
 use rollcall_school::learn::{How, Learner, Offered};
 use rollcall_school::staff_faces::{self, Seen};
@@ -43,6 +45,8 @@ pub(super) struct Outcome {
     /// The counters to move once the batch is committed (a reader that sees a counter move
     /// must find what it counts).
     pub(super) counted: Vec<Counter>,
+    /// The room and capture time of each record stored.
+    pub(super) arrived: Vec<(String, UnixMillis)>,
 }
 
 /// Picks one of the ingest counters.
@@ -73,6 +77,9 @@ pub(super) struct Batch<'a> {
     pub(super) savepoints: Savepoints,
     /// The students the batch's records name, with where their consent stands: read once.
     pub(super) roster: HashMap<StudentId, consent::State>,
+    /// The school's attendance rules, when a lesson's cards are named together as records
+    /// arrive.
+    pub(super) lessons: Option<&'a Rules>,
 }
 
 /// Whether each record is stored in a savepoint of its own.
@@ -115,7 +122,24 @@ impl Batch<'_> {
             out.versions.insert(device, envelope.version);
             self.message(tx, device, envelope, &place, &mut out)?;
         }
+        self.name_lessons(tx, &out.arrived);
         Ok(out)
+    }
+
+    /// Names the cards of the lessons records arrived in together (`closed_set`), in a
+    /// savepoint: should it fail, the records stay stored and their cards wait for a teacher.
+    fn name_lessons(&self, tx: &dyn Sql, arrived: &[(String, UnixMillis)]) {
+        let Some(rules) = self.lessons.filter(|_| !arrived.is_empty()) else {
+            return;
+        };
+        let naming = Naming {
+            rules,
+            model: self.model,
+            now: self.now,
+        };
+        if let Err(e) = tx.attempt(|sql| closed_set::after_arrivals(sql, arrived, &naming)) {
+            tracing::warn!("the lessons' cards were not named together: {e}");
+        }
     }
 
     /// Writes one message of `device`, registered in `place`.
@@ -216,7 +240,11 @@ impl Batch<'_> {
         // The face it may teach, in hand: the learner need not read back what was just sealed.
         let teaches = may_teach(&record).then_some(record.embedding);
         out.counted.push(|m| &m.records_received);
+        let captured_at = record.captured_at;
         let kept = self.record(tx, record, place)?;
+        if matches!(kept, Kept::Stored { .. }) {
+            out.arrived.push((place.room.clone(), captured_at));
+        }
         let fate = self.fate(tx, id, kept, teaches, out)?;
         out.fates.push((id, device, decision, fate));
         devices::touch(tx, device, self.now)?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_runtime::clock::SharedClock;
+use rollcall_school::attendance::Rules;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
 use rollcall_shared::{
@@ -50,6 +51,9 @@ pub struct Ingest {
     pub cluster: watch::Receiver<crate::cluster::View>,
     /// How the hubs sharing the school's tables divide its units' messages.
     pub division: Division,
+    /// The school's attendance rules, when a lesson's cards are named together as records
+    /// arrive (`[attendance] name_lessons_jointly`).
+    pub lessons: Option<Rules>,
 }
 
 /// How the hubs sharing a school's tables divide its door units' messages between them.
@@ -179,7 +183,7 @@ impl Ingest {
         savepoints: Savepoints,
     ) -> Result<Outcome, StoreError> {
         let (model, metrics, window) = (self.model.clone(), self.metrics.clone(), self.window);
-        let (gate, hooks) = (self.gate, self.hooks.clone());
+        let (gate, hooks, lessons) = (self.gate, self.hooks.clone(), self.lessons.clone());
         let unknown_faces = self.settings.unknown_faces;
         let now = self.clock.now();
         self.db
@@ -194,6 +198,7 @@ impl Ingest {
                     unknown_faces,
                     savepoints,
                     roster: HashMap::new(),
+                    lessons: lessons.as_ref(),
                 };
                 batch.store(sql, accepted)
             })

@@ -35,9 +35,11 @@ pub(super) async fn close_registers(
     while every.tick().await {
         let (rules, now, hooks) = (config.rules(), clock.now(), hooks.clone());
         let threshold = config.reports.at_risk_below;
+        let jointly =
+            (config.attendance.name_lessons_jointly).then(|| config.gallery.model.clone());
         let closed = db
             .write(move |tx| {
-                let closed = register::close_due(tx, &rules, grace, now)?;
+                let closed = register::close_due(tx, &rules, grace, now, jointly.as_ref())?;
                 for session in &closed {
                     hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now)?;
                 }

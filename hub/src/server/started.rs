@@ -240,6 +240,10 @@ impl Parts {
             hooks: self.hooks.clone(),
             cluster: self.cluster.clone(),
             division: self.division,
+            lessons: config
+                .attendance
+                .name_lessons_jointly
+                .then(|| config.rules()),
         }
     }
 

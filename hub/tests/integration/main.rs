@@ -57,6 +57,7 @@ mod browser_timetable;
 mod browser_users;
 mod calendar_preview;
 mod class_photo;
+mod closed_set;
 mod consent;
 mod csv_files;
 mod demo;

@@ -38,8 +38,13 @@ async fn retention_at(hub: &TestHub, now: i64) -> rollcall_school::retention::Pu
 async fn close_registers(hub: &TestHub, now: i64) -> usize {
     hub.db()
         .write(move |tx| {
-            let closed =
-                rollcall_school::register::close_due(tx, &rules(), 30 * 60_000, UnixMillis(now))?;
+            let closed = rollcall_school::register::close_due(
+                tx,
+                &rules(),
+                30 * 60_000,
+                UnixMillis(now),
+                None,
+            )?;
             Ok::<_, rollcall_store::StoreError>(closed.len())
         })
         .await

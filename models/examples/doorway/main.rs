@@ -7,7 +7,7 @@
 //!     [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D --same-in-burst D
 //!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
 //!     [--days 3] [--sizes 30,60,120,all [--narrowing D]] [--staff 20,40] [--camera 1920x1080]
-//!     [--enrol-copies]
+//!     [--enrol-copies] [--lesson 30,120 [--lesson-bands 0.31/0.30,0.33/0.32]]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
@@ -22,7 +22,9 @@
 //! each enrolment photo as the door would see it to the student's enrolment faces
 //! (`enrol_copies.rs`). `--sizes` measures doors that search more than one class, each with the bands
 //! narrowed for its size (`sizes.rs`); `--staff K` measures a gate whose gallery grows by K
-//! members of staff (`staff.rs`). Every face filmed is also judged by the liveness
+//! members of staff (`staff.rs`); `--lesson` measures the hub naming a lesson's cards
+//! jointly among the students not yet marked, with the closed set's band or those of
+//! `--lesson-bands` (`lesson.rs`). Every face filmed is also judged by the liveness
 //! networks, and every wrong "not real" counted (`liveness.rs`). Tables go to stdout,
 //! progress to stderr.
 
@@ -34,6 +36,7 @@ mod burst;
 mod days;
 mod enrol_copies;
 mod frames;
+mod lesson;
 mod liveness;
 mod probes;
 mod report;
@@ -67,6 +70,8 @@ struct Args {
     days: usize,
     sizes: Vec<sizes::Size>,
     staff: Vec<usize>,
+    lesson: Vec<usize>,
+    lesson_bands: Vec<lesson::Band>,
     narrowing: f32,
     camera: Camera,
     enrol_copies: bool,
@@ -77,7 +82,7 @@ const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--
                      [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D \
                      --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
                      [--days N] [--sizes 30,60,120,all [--narrowing D]] [--staff K,K] [--camera WxH] \
-                     [--enrol-copies]";
+                     [--enrol-copies] [--lesson 30,120 [--lesson-bands G/W,G/W]]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -152,6 +157,14 @@ fn parse() -> Result<Args, Error> {
             .map(|list| staff::parse(list))
             .transpose()?
             .unwrap_or_default(),
+        lesson: value("--lesson")
+            .map(|list| lesson::sizes(list))
+            .transpose()?
+            .unwrap_or_default(),
+        lesson_bands: value("--lesson-bands")
+            .map(|list| lesson::Band::parse(list))
+            .transpose()?
+            .unwrap_or_else(|| vec![lesson::Band::shipped()]),
         narrowing: number("--narrowing", NARROWING_PER_DOUBLING.into())? as f32,
         enrol_copies: all.iter().any(|a| a == "--enrol-copies"),
         camera: value("--camera")
@@ -221,6 +234,13 @@ fn main() -> Result<(), Error> {
     if !args.staff.is_empty() {
         let (ks, step) = (&args.staff, args.narrowing);
         staff::tables(&halves, &frames, &args.door, &names, ks, step, args.seed);
+    }
+    if !args.lesson.is_empty() {
+        let (sizes, bands) = (&args.lesson, &args.lesson_bands);
+        let step = args.narrowing;
+        lesson::tables(
+            &halves, &frames, &args.door, &names, sizes, bands, step, args.seed,
+        );
     }
     if let Some(file) = &args.probes {
         write_probes(file, &all_probes)?;

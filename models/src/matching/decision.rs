@@ -60,6 +60,19 @@ impl Thresholds {
         min_margin: 0.08,
     };
 
+    /// A lesson's cards named as one closed set on the hub
+    /// ([`super::name_among_unmarked`]), in centroid mode, for a lesson of
+    /// [`CALIBRATED_SEARCH`] students still unmarked (narrowed for more, as the door's are):
+    /// the search is among the lesson's unmarked students only and each is named once, so the
+    /// band is wider than the door's. Chosen on the calibration half of the doorway benchmark
+    /// (docs/ACCURACY.md, "The lesson as one closed set"); the margin and `uncertain` are the
+    /// door's.
+    pub const LESSON: Thresholds = Thresholds {
+        confident: 0.33,
+        confident_weak: 0.32,
+        ..Thresholds::DOOR
+    };
+
     /// Checks `0 ≤ confident_weak ≤ confident ≤ uncertain`, `min_margin ≥ 0`, all finite.
     pub fn validate(&self) -> Result<(), MatchError> {
         let all = [

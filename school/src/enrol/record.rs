@@ -1,8 +1,10 @@
 //! The quality gate for a door unit's record, which a reviewer may add to a student's gallery
 //! when reassigning it. A record carries fewer figures than a photo (eye distance, sharpness,
-//! detector score, yaw), so only those are checked, against the same limits.
+//! detector score, yaw), so only those are checked, against the same limits. The same figures
+//! give the record's [`Grade`] for rules that weigh a face by it (a lesson's cards named
+//! together, `crate::closed_set`).
 
-use rollcall_models::quality::{PoseAxis, QualityGate, QualityIssue, SizeMeasure};
+use rollcall_models::quality::{Grade, PoseAxis, QualityGate, QualityIssue, SizeMeasure};
 use rollcall_shared::FaceQuality;
 
 /// The first limit the record's figures miss: score, eye distance, yaw, then sharpness.
@@ -32,6 +34,20 @@ pub fn check_record(gate: &QualityGate, q: &FaceQuality) -> Result<(), QualityIs
     Ok(())
 }
 
+/// The grade `gate` gives a record's face from its figures: `Out` for one too small or too
+/// unsure a detection, `Unclear` for one turned away or blurred, else `Weak` or `Good` by its
+/// sharpness and detector score, as the door grades a face ([`QualityGate::grade`]).
+pub fn grade_record(gate: &QualityGate, q: &FaceQuality) -> Grade {
+    let weak_below = |value: f32, limit: f32| value.is_nan() || value < limit;
+    match check_record(gate, q) {
+        Err(QualityIssue::TurnedAway { .. } | QualityIssue::Blurry { .. }) => Grade::Unclear,
+        Err(_) => Grade::Out,
+        Ok(()) if weak_below(q.sharpness, gate.weak_below_sharpness) => Grade::Weak,
+        Ok(()) if weak_below(q.detector_score, gate.weak_below_score) => Grade::Weak,
+        Ok(()) => Grade::Good,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +73,40 @@ mod tests {
             turned,
             QualityIssue::TurnedAway { degrees: -60.0, .. }
         ));
+    }
+
+    #[test]
+    fn a_records_grade_is_the_doors_from_its_figures() {
+        let gate = QualityGate::door();
+        let sure = FaceQuality {
+            detector_score: 0.999,
+            ..quality(30.0, 5.0)
+        };
+        assert_eq!(grade_record(&gate, &sure), Grade::Good);
+        assert_eq!(
+            grade_record(&gate, &quality(30.0, 5.0)),
+            Grade::Weak,
+            "score 0.98"
+        );
+        let soft = FaceQuality {
+            sharpness: 20.0,
+            ..sure
+        };
+        assert_eq!(grade_record(&gate, &soft), Grade::Weak);
+        let turned = FaceQuality {
+            yaw_deg: 50.0,
+            ..sure
+        };
+        assert_eq!(grade_record(&gate, &turned), Grade::Unclear);
+        assert_eq!(grade_record(&gate, &quality(8.0, 5.0)), Grade::Out);
+        let nan = FaceQuality {
+            sharpness: f32::NAN,
+            ..sure
+        };
+        assert_eq!(
+            grade_record(&gate, &nan),
+            Grade::Weak,
+            "never better than known"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! `[attendance]`: when an arrival is late or early. Only the settings and their checks; the
+//! `[attendance]`: when an arrival is late or early, and whether a lesson's cards are named
+//! together. Only the settings and their checks; the
 //! rules they feed are `crate::attendance`.
 
 use rollcall_runtime::ConfigError;
@@ -11,6 +12,9 @@ use super::invalid;
 pub struct AttendanceConfig {
     pub late_after_minutes: u32,
     pub early_minutes: u32,
+    /// Whether a lesson's cards are named together against its students not yet marked
+    /// (`crate::closed_set`) as records arrive and before its register is written.
+    pub name_lessons_jointly: bool,
     /// Gone: the fixed offset could not follow daylight saving. Read only to say so.
     #[serde(rename = "utc_offset_minutes")]
     pub retired_utc_offset: Option<i32>,
@@ -21,6 +25,7 @@ impl Default for AttendanceConfig {
         Self {
             late_after_minutes: 10,
             early_minutes: 10,
+            name_lessons_jointly: true,
             retired_utc_offset: None,
         }
     }

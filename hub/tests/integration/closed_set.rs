@@ -1,0 +1,237 @@
+//! A lesson's cards named together (issue 68, point 1), through a real Mosquitto, the hub's
+//! ingest and its API: a card the door could not tell between two students becomes a mark the
+//! moment the other is marked present, audited and undoable by the teacher; a stranger's
+//! card and a teacher's decision are left alone; with `[attendance] name_lessons_jointly =
+//! false` every card waits; a late card is named a last time before the register closes.
+
+use reqwest::StatusCode;
+use rollcall_e2e::mosquitto::Mosquitto;
+use rollcall_shared::topics::Channel;
+use rollcall_shared::*;
+use serde_json::{Value, json};
+
+use crate::common::door::Door;
+use crate::common::*;
+
+/// Ada's template at 0 rad, Bo's at 0.30 rad in the plane of axes 0 and 1 (0.30 apart).
+fn template(k: usize) -> Vec<f32> {
+    in_plane(0.30 * k as f32, 0.0)
+}
+
+/// The unit vector at `angle` rad in the plane, turned `out` rad out of it (towards axis 50).
+fn in_plane(angle: f32, out: f32) -> Vec<f32> {
+    let mut v = vec![0.0; EMBEDDING_DIM];
+    (v[0], v[1], v[50]) = (angle.cos() * out.cos(), angle.sin() * out.cos(), out.sin());
+    v
+}
+
+/// Somebody of no lesson: a unit vector out of the plane.
+fn nobody(axis: usize) -> Vec<f32> {
+    let mut v = vec![0.0; EMBEDDING_DIM];
+    v[axis] = 1.0;
+    v
+}
+
+struct Lesson {
+    teacher: Api,
+    ada: String,
+    bo: String,
+    session: String,
+    door: Door,
+}
+
+/// Tess's class 7B in Lab 3 (Mondays 09:00–10:00) with Ada and Bo, and its door unit.
+async fn lesson(hub: &TestHub, broker: &Mosquitto, admin: &Api) -> Lesson {
+    let tess = json!({"username": "tess", "role": "teacher", "password": "teacher password"});
+    let tess = admin.created("/users", tess).await;
+    let class = admin
+        .created("/classes", json!({"name": "7B", "teacher_id": tess["id"]}))
+        .await["id"]
+        .clone();
+    let class = class.as_str().unwrap();
+    let mut ids = Vec::new();
+    for (k, name) in ["Ada", "Bo"].into_iter().enumerate() {
+        let id = admin.created("/students", json!({"name": name})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let member = format!("/classes/{class}/students/{id}");
+        assert_eq!(
+            admin.put(&member, json!({})).await.0,
+            StatusCode::NO_CONTENT
+        );
+        admin.give_consent(&id).await;
+        let body = json!({"model": "dlib-resnet-v1", "embedding": template(k)});
+        admin
+            .created(&format!("/students/{id}/embeddings"), body)
+            .await;
+        ids.push(id);
+    }
+    let slot =
+        json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"});
+    let slot = admin.created("/timetable", slot).await;
+    let device = admin
+        .created("/devices", json!({"name": "door-lab3", "room": "Lab 3"}))
+        .await;
+    let device: DeviceId = device["device"]["id"].as_str().unwrap().parse().unwrap();
+    let [ada, bo] = <[String; 2]>::try_from(ids).unwrap();
+    Lesson {
+        teacher: hub.api().login("tess", "teacher password").await,
+        ada,
+        bo,
+        session: format!("{}/{}", slot["id"].as_str().unwrap(), monday()),
+        door: Door::connect(broker, &hub.site, device).await,
+    }
+}
+
+impl Lesson {
+    /// Sends what the door made of `face` at `hh:mm` and waits for the hub's ack.
+    async fn sees(
+        &mut self,
+        face: Vec<f32>,
+        decision: Decision,
+        candidates: &[(&str, f32)],
+        (hh, mm): (u16, u16),
+    ) -> AttendanceRecord {
+        let mut r = record(self.door.device, decision, candidates, monday_at(hh, mm));
+        r.embedding = Embedding::try_from(face).unwrap();
+        self.door
+            .publish(Channel::Records, &Message::Record(r.clone()))
+            .await;
+        loop {
+            if let Message::Ack(ack) = self.door.next(Channel::Acks).await
+                && ack.records.contains(&r.id)
+            {
+                return r;
+            }
+        }
+    }
+
+    async fn record(&self, r: &AttendanceRecord) -> Value {
+        let (status, body) = self.teacher.get(&format!("/records/{}", r.id)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+#[tokio::test]
+async fn a_card_becomes_a_mark_when_its_rival_is_marked_and_a_teacher_can_undo_it() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = start_hub(Some(broker.addr())).await;
+    wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let mut l = lesson(&hub, &broker, &admin).await;
+    let (ada, bo) = (l.ada.clone(), l.bo.clone());
+
+    // Bo's face, 0.156 from Bo and 0.232 from Ada: the door could not tell them apart.
+    let card = l
+        .sees(
+            in_plane(0.20, 0.12),
+            Decision::Uncertain,
+            &[(&bo, 0.156), (&ada, 0.232)],
+            (9, 1),
+        )
+        .await;
+    // A stranger near nobody, and Ada's own face that the teacher rejects at once.
+    let stranger = l
+        .sees(nobody(70), Decision::Uncertain, &[(&ada, 0.39)], (9, 2))
+        .await;
+    assert_eq!(
+        l.record(&card).await["status"],
+        "pending",
+        "Ada is not marked yet"
+    );
+
+    // Ada walks in, Confident: Bo is the only one the card can be.
+    l.sees(
+        in_plane(0.0, 0.05),
+        Decision::Confident,
+        &[(&ada, 0.05)],
+        (9, 3),
+    )
+    .await;
+    let named = l.record(&card).await;
+    assert_eq!(named["status"], "approved", "{named}");
+    assert_eq!(named["final_student"], bo.as_str());
+    assert_eq!(named["reviewed_by"], "system");
+    assert_eq!(
+        named["review_note"],
+        "named with the lesson's other arrivals"
+    );
+    assert_eq!(l.record(&stranger).await["status"], "pending");
+    let (_, roster) = l.teacher.get(&format!("/sessions/{}", l.session)).await;
+    assert_eq!(row(&roster, "Bo")["mark"], "present", "{roster}");
+    let (_, audit) = admin.get("/audit?limit=20").await;
+    let entry = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "record.named_with_lesson")
+        .unwrap_or_else(|| panic!("audited: {audit}"));
+    assert_eq!(entry["target"], format!("record:{}", card.id));
+
+    // The teacher knows better: she rejects it, and no later arrival names it again.
+    let (status, body) = l
+        .teacher
+        .post(&format!("/records/{}/reject", card.id), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    l.sees(nobody(71), Decision::Uncertain, &[(&ada, 0.39)], (9, 4))
+        .await;
+    assert_eq!(l.record(&card).await["status"], "rejected");
+    let (_, roster) = l.teacher.get(&format!("/sessions/{}", l.session)).await;
+    assert_eq!(row(&roster, "Bo")["mark"], Value::Null, "{roster}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn with_joint_naming_off_every_card_waits_and_a_late_one_is_named_before_closing() {
+    let broker = Mosquitto::start().unwrap();
+    let off = start_hub_with(Some(broker.addr()), |c| {
+        c.attendance.name_lessons_jointly = false;
+    })
+    .await;
+    wait_connected(&off).await;
+    let admin = off.admin().await;
+    let mut l = lesson(&off, &broker, &admin).await;
+    let (ada, bo) = (l.ada.clone(), l.bo.clone());
+    let card = l
+        .sees(
+            in_plane(0.20, 0.12),
+            Decision::Uncertain,
+            &[(&bo, 0.156), (&ada, 0.232)],
+            (9, 1),
+        )
+        .await;
+    l.sees(
+        in_plane(0.0, 0.05),
+        Decision::Confident,
+        &[(&ada, 0.05)],
+        (9, 3),
+    )
+    .await;
+    assert_eq!(l.record(&card).await["status"], "pending", "off: it waits");
+    let session = format!("/sessions/{}", l.session);
+    drop(l);
+
+    // Switched on, the hub names it a last time before the register is written.
+    let on = restart_hub_with(off, |c| {
+        c.attendance.name_lessons_jointly = true;
+        c.register.check_every_secs = 1;
+    })
+    .await;
+    wait_connected(&on).await;
+    let teacher = on.api().login("tess", "teacher password").await;
+    let (status, body) = teacher.get(&format!("/records/{}", card.id)).await;
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::OK, &json!("pending"))
+    );
+    on.clock.set(UnixMillis(monday_at(10, 45)));
+    let teacher = on.api().login("tess", "teacher password").await;
+    let closed = wait_locked(&teacher, &session).await;
+    assert_eq!(row(&closed, "Bo")["code"], "/", "{closed}");
+    let (_, body) = teacher.get(&format!("/records/{}", card.id)).await;
+    assert_eq!(body["status"], "approved", "{body}");
+    on.stop().await;
+}

@@ -1,0 +1,252 @@
+//! A lesson's cards named as one closed set, on the hub: the school's floor of
+//! `rollcall_models::matching::closed_set` (the rule), with what it reads and writes.
+//!
+//! The people who walk into a lesson are, with few exceptions, its students, each once. So
+//! when records arrive in a room (`after_arrivals`, from the hub's ingest) and once more
+//! before a lesson's register is written (`lesson`, from `register::close_due`), the lesson's
+//! cards are named together against its students not yet marked, with the closed set's band
+//! ([`Thresholds::LESSON`], narrowed for the students still unmarked). A card named becomes
+//! a mark: approved for its student (reassigned when the door's first candidate was somebody
+//! else), by the system, with the note [`NOTE`], audited as `record.named_with_lesson`.
+//!
+//! What is never touched: a record a teacher decided or the door named (only pending door
+//! records are cards), a student marked in any way (by a record, by a teacher, or seen
+//! anywhere on site in the lesson's window), a lesson whose register is written (a card
+//! arriving after it waits for a teacher, and amends the register as any late record does),
+//! and a lesson that shares its room with another at the same time (its arrivals are not one
+//! class's). A card from a door unit whose clock was not synchronised, or judged not live,
+//! takes part as a rival but is never named.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::NaiveDate;
+use rollcall_models::matching::{Card, Gallery, Match, MatchMode, Thresholds, name_among_unmarked};
+use rollcall_models::quality::{Grade, QualityGate};
+use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::attendance::{self, Rules, Session};
+use crate::enrol::grade_record;
+use crate::gallery;
+use crate::principal::SYSTEM_USER;
+use crate::session_rosters::{Loaded, calendar};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::marks::Source as MarkSource;
+use rollcall_store::records::{self, RecordView, Review, Source, Status};
+use rollcall_store::{Sql, StoreError, register, timetable};
+
+/// What a card named with its lesson says, as the reviewer's note.
+pub const NOTE: &str = "named with the lesson's other arrivals";
+
+/// What a pass needs besides the transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct Naming<'a> {
+    pub rules: &'a Rules,
+    /// The face model whose templates the lesson's students are measured against.
+    pub model: &'a ModelId,
+    pub now: UnixMillis,
+}
+
+/// One card named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub record: RecordId,
+    pub student: StudentId,
+    pub slot: Uuid,
+    pub day: NaiveDate,
+}
+
+/// Names what it can of each open lesson that the records which `arrived` (room, capture
+/// time) fall in. Each lesson once, however many records arrived in it.
+pub fn after_arrivals(
+    tx: &dyn Sql,
+    arrived: &[(String, UnixMillis)],
+    naming: &Naming<'_>,
+) -> Result<Vec<Named>, StoreError> {
+    let rooms: BTreeSet<(&str, NaiveDate)> = arrived
+        .iter()
+        .map(|(room, at)| (room.as_str(), naming.rules.local_day(*at)))
+        .collect();
+    if rooms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let calendar = calendar(tx)?;
+    let mut lessons: Vec<Session> = Vec::new();
+    for (room, day) in rooms {
+        let slots = timetable::slots_in_room(tx, room, day)?;
+        for session in attendance::sessions_on(day, &slots, &calendar) {
+            let (from, to) = session.window(naming.rules);
+            let holds = |(r, at): &(String, UnixMillis)| r == room && (from..to).contains(at);
+            if arrived.iter().any(holds) && !lessons.contains(&session) {
+                lessons.push(session);
+            }
+        }
+    }
+    let mut named = Vec::new();
+    for session in &lessons {
+        named.extend(lesson(tx, session, naming)?);
+    }
+    Ok(named)
+}
+
+/// Names what it can of one lesson's cards (see the module docs).
+pub fn lesson(
+    tx: &dyn Sql,
+    session: &Session,
+    naming: &Naming<'_>,
+) -> Result<Vec<Named>, StoreError> {
+    let rules = naming.rules;
+    if register::session(tx, session.slot.id, session.day)?.is_some() {
+        return Ok(Vec::new());
+    }
+    let (from, to) = session.window(rules);
+    let room = &session.slot.room;
+    let pending = records::in_room(tx, Status::Pending, room, from, to)?;
+    let cards: Vec<RecordView> = pending
+        .into_iter()
+        .filter(|r| r.source == Source::Door)
+        .collect();
+    if cards.is_empty() || shares_its_room(tx, session, rules)? {
+        return Ok(Vec::new());
+    }
+    let unmarked = unmarked(tx, session, rules, naming.now)?;
+    let known = gallery::of_class(tx, session.slot.class_id, naming.model)?;
+    let pairs = known
+        .iter()
+        .flat_map(|e| e.embeddings.iter().map(|x| (e.student, *x)));
+    let Ok(class) = Gallery::try_from_iter(pairs) else {
+        return Ok(Vec::new());
+    };
+    let searched: Vec<(&RecordView, Grade, Vec<Match<StudentId>>)> = cards
+        .iter()
+        .filter_map(|card| {
+            let face = records::embedding(tx, card.id).ok()?;
+            let matches = class.search(&face, class.len(), MatchMode::Centroid).ok()?;
+            Some((card, grade(card), matches))
+        })
+        .collect();
+    let judged: Vec<Card<'_, StudentId>> = searched
+        .iter()
+        .map(|(card, grade, matches)| Card {
+            grade: *grade,
+            matches,
+            may_name: may_name(card),
+        })
+        .collect();
+    let open = known
+        .iter()
+        .filter(|e| unmarked.contains(&e.student))
+        .count();
+    let thresholds = Thresholds::LESSON.for_searched(open);
+    let chosen = name_among_unmarked(&judged, |s| unmarked.contains(s), &thresholds);
+    let mut named = Vec::new();
+    for ((card, _, _), student) in searched.iter().zip(chosen) {
+        let Some(student) = student else { continue };
+        if mark(tx, card, student, naming.now)? {
+            named.push(Named {
+                record: card.id,
+                student,
+                slot: session.slot.id,
+                day: session.day,
+            });
+        }
+    }
+    Ok(named)
+}
+
+/// The lesson's students not marked in any way at `now`: no mark in its roster (or only the
+/// absence a lesson that has ended gives), and not seen anywhere on site in its window.
+fn unmarked(
+    tx: &dyn Sql,
+    session: &Session,
+    rules: &Rules,
+    now: UnixMillis,
+) -> Result<HashSet<StudentId>, StoreError> {
+    let loaded = Loaded::for_session(tx, session, rules)?;
+    let rows = attendance::roster(session, rules, &loaded.evidence(), now);
+    Ok(rows
+        .into_iter()
+        .filter(|row| row.mark.is_none() || row.source == MarkSource::Closed)
+        .filter(|row| !loaded.seen_on_site(row.student))
+        .map(|row| row.student)
+        .collect())
+}
+
+/// Whether another lesson is timetabled in the same room at an overlapping time that day.
+fn shares_its_room(tx: &dyn Sql, session: &Session, rules: &Rules) -> Result<bool, StoreError> {
+    let slots = timetable::slots_in_room(tx, &session.slot.room, session.day)?;
+    let (from, to) = session.window(rules);
+    Ok(attendance::sessions_on(session.day, &slots, &calendar(tx)?)
+        .iter()
+        .filter(|other| other.slot.id != session.slot.id)
+        .any(|other| {
+            let (f, t) = other.window(rules);
+            f < to && from < t
+        }))
+}
+
+/// A card's grade from the figures its door unit sent, at the door's shipped gate (figures
+/// that do not read give a face that never names anybody).
+fn grade(card: &RecordView) -> Grade {
+    match serde_json::from_value::<FaceQuality>(card.quality.clone()) {
+        Ok(q) => grade_record(&QualityGate::door(), &q),
+        Err(_) => Grade::Unclear,
+    }
+}
+
+/// Whether a card may be named at all: its time is to be trusted and its face was not judged
+/// a photo or a screen.
+fn may_name(card: &RecordView) -> bool {
+    let clock_trusted = card.clock_synchronised != Some(false);
+    let live = !card.liveness.is_some_and(|l| l.suspects_spoof());
+    clock_trusted && live
+}
+
+/// Marks `card` as `student`'s, unless someone decided it meanwhile. Audited.
+fn mark(
+    tx: &dyn Sql,
+    card: &RecordView,
+    student: StudentId,
+    now: UnixMillis,
+) -> Result<bool, StoreError> {
+    let first = card.candidates.first().map(|c| c.student);
+    let status = match first == Some(student) {
+        true => Status::Approved,
+        false => Status::Reassigned,
+    };
+    let review = Review {
+        status,
+        final_student: Some(student),
+        by: SYSTEM_USER,
+        at: now,
+        note: Some(NOTE),
+    };
+    if !records::settle_pending(tx, card.id, &review)? {
+        return Ok(false);
+    }
+    let distance = card
+        .candidates
+        .iter()
+        .find(|c| c.student == student)
+        .map(|c| c.distance);
+    tracing::info!(record = %card.id, %student, "{NOTE}");
+    audit::log(
+        tx,
+        Change {
+            actor: SYSTEM_USER,
+            action: "record.named_with_lesson",
+            target: format!("record:{}", card.id),
+            before: Some(json!({"status": card.status, "final_student": null})),
+            after: Some(json!({
+                "status": status, "final_student": student, "note": NOTE,
+                "door_distance": distance,
+            })),
+            at: now,
+        },
+    )?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests;
