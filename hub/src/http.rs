@@ -10,6 +10,7 @@ mod auth;
 mod calendar;
 mod class_photo;
 mod classes;
+mod closed_set;
 pub(crate) mod conn;
 mod consent;
 mod devices;

@@ -19,7 +19,7 @@ mod hungarian;
 mod kernel;
 
 pub use assignment::{Named, PhotoFace, name_jointly};
-pub use closed_set::{Card, name_among_unmarked};
+pub use closed_set::{Card, name_among_unmarked, suggest};
 pub use decision::{
     CALIBRATED_SEARCH, Decision, NARROWING_PER_DOUBLING, Thresholds, decide, decide_matches,
 };

@@ -20,7 +20,9 @@
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
-use rollcall_models::matching::{Card, Gallery, Match, MatchMode, Thresholds, name_among_unmarked};
+use rollcall_models::matching::{
+    self, Card, Gallery, Match, MatchMode, Thresholds, name_among_unmarked,
+};
 use rollcall_models::quality::{Grade, QualityGate};
 use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
 use serde_json::json;
@@ -96,56 +98,20 @@ pub fn lesson(
     session: &Session,
     naming: &Naming<'_>,
 ) -> Result<Vec<Named>, StoreError> {
-    let rules = naming.rules;
-    if register::session(tx, session.slot.id, session.day)?.is_some() {
-        return Ok(Vec::new());
-    }
-    let (from, to) = session.window(rules);
-    let room = &session.slot.room;
-    let pending = records::in_room(tx, Status::Pending, room, from, to)?;
-    let cards: Vec<RecordView> = pending
-        .into_iter()
-        .filter(|r| r.source == Source::Door)
-        .collect();
-    if cards.is_empty() || shares_its_room(tx, session, rules)? {
-        return Ok(Vec::new());
-    }
-    let unmarked = unmarked(tx, session, rules, naming.now)?;
-    let known = gallery::of_class(tx, session.slot.class_id, naming.model)?;
-    let pairs = known
-        .iter()
-        .flat_map(|e| e.embeddings.iter().map(|x| (e.student, *x)));
-    let Ok(class) = Gallery::try_from_iter(pairs) else {
+    let Some(read) = Read::lesson(tx, session, naming)? else {
         return Ok(Vec::new());
     };
-    let searched: Vec<(&RecordView, Grade, Vec<Match<StudentId>>)> = cards
-        .iter()
-        .filter_map(|card| {
-            let face = records::embedding(tx, card.id).ok()?;
-            let matches = class.search(&face, class.len(), MatchMode::Centroid).ok()?;
-            Some((card, grade(card), matches))
-        })
-        .collect();
-    let judged: Vec<Card<'_, StudentId>> = searched
-        .iter()
-        .map(|(card, grade, matches)| Card {
-            grade: *grade,
-            matches,
-            may_name: may_name(card),
-        })
-        .collect();
-    let open = known
-        .iter()
-        .filter(|e| unmarked.contains(&e.student))
-        .count();
-    let thresholds = Thresholds::LESSON.for_searched(open);
-    let chosen = name_among_unmarked(&judged, |s| unmarked.contains(s), &thresholds);
+    if shares_its_room(tx, session, naming.rules)? {
+        return Ok(Vec::new());
+    }
+    let thresholds = Thresholds::LESSON.for_searched(read.open);
+    let chosen = name_among_unmarked(&read.judged(), |s| read.unmarked.contains(s), &thresholds);
     let mut named = Vec::new();
-    for ((card, _, _), student) in searched.iter().zip(chosen) {
+    for (card, student) in read.cards.iter().zip(chosen) {
         let Some(student) = student else { continue };
-        if mark(tx, card, student, naming.now)? {
+        if mark(tx, &card.record, student, naming.now)? {
             named.push(Named {
-                record: card.id,
+                record: card.record.id,
                 student,
                 slot: session.slot.id,
                 day: session.day,
@@ -153,6 +119,129 @@ pub fn lesson(
         }
     }
     Ok(named)
+}
+
+/// A lesson's remaining cards, each with the student a teacher is offered for it, and its
+/// students not yet marked: what the review page shows to confirm in one tap.
+#[derive(Clone, Debug)]
+pub struct Suggestion {
+    /// Each card, oldest first, with the student it most likely is and their distance.
+    pub cards: Vec<(RecordView, Option<Match<StudentId>>)>,
+    /// The students not yet marked, of those whose faces the lesson is matched against.
+    pub unmarked: Vec<StudentId>,
+}
+
+/// What [`Suggestion`] the lesson's cards make (`rollcall_models::matching::suggest`, within
+/// the closed set's `uncertain` distance); `None` when it has no card or its register is
+/// written.
+pub fn suggest(
+    tx: &dyn Sql,
+    session: &Session,
+    naming: &Naming<'_>,
+) -> Result<Option<Suggestion>, StoreError> {
+    let Some(read) = Read::lesson(tx, session, naming)? else {
+        return Ok(None);
+    };
+    let reach = Thresholds::LESSON.uncertain;
+    let offered = matching::suggest(&read.judged(), |s| read.unmarked.contains(s), reach);
+    let mut cards: Vec<(RecordView, Option<Match<StudentId>>)> = read
+        .cards
+        .into_iter()
+        .zip(offered)
+        .map(|(card, student)| {
+            let offer = student.and_then(|s| card.matches.iter().find(|m| m.id == s).copied());
+            (card.record, offer)
+        })
+        .collect();
+    cards.sort_by_key(|(r, _)| (r.captured_at, r.id));
+    let mut unmarked: Vec<StudentId> = read.unmarked.into_iter().collect();
+    unmarked.sort();
+    Ok(Some(Suggestion { cards, unmarked }))
+}
+
+/// One card as read: the record, its grade, its distance to each student of the lesson.
+struct ReadCard {
+    record: RecordView,
+    grade: Grade,
+    matches: Vec<Match<StudentId>>,
+}
+
+/// What a lesson's pass reads: its cards and who of its students is not yet marked.
+struct Read {
+    cards: Vec<ReadCard>,
+    /// Students of the lesson's gallery not yet marked.
+    unmarked: HashSet<StudentId>,
+    /// How many they are.
+    open: usize,
+}
+
+impl Read {
+    /// The lesson's cards and students, or `None` when it has no card or is closed.
+    fn lesson(
+        tx: &dyn Sql,
+        session: &Session,
+        naming: &Naming<'_>,
+    ) -> Result<Option<Read>, StoreError> {
+        let rules = naming.rules;
+        if register::session(tx, session.slot.id, session.day)?.is_some() {
+            return Ok(None);
+        }
+        let (from, to) = session.window(rules);
+        let room = &session.slot.room;
+        let pending = records::in_room(tx, Status::Pending, room, from, to)?;
+        let records: Vec<RecordView> = pending
+            .into_iter()
+            .filter(|r| r.source == Source::Door)
+            .collect();
+        if records.is_empty() {
+            return Ok(None);
+        }
+        let known = gallery::of_class(tx, session.slot.class_id, naming.model)?;
+        let pairs = known
+            .iter()
+            .flat_map(|e| e.embeddings.iter().map(|x| (e.student, *x)));
+        let Ok(class) = Gallery::try_from_iter(pairs) else {
+            return Ok(None);
+        };
+        let mut cards = Vec::with_capacity(records.len());
+        for record in records {
+            // A card whose face retention or a withdrawn consent took is nobody's to name.
+            let Ok(face) = records::embedding(tx, record.id) else {
+                continue;
+            };
+            let Ok(matches) = class.search(&face, class.len(), MatchMode::Centroid) else {
+                continue;
+            };
+            let grade = grade(&record);
+            cards.push(ReadCard {
+                record,
+                grade,
+                matches,
+            });
+        }
+        let marked_or_not = unmarked(tx, session, rules, naming.now)?;
+        let unmarked: HashSet<StudentId> = known
+            .iter()
+            .map(|e| e.student)
+            .filter(|s| marked_or_not.contains(s))
+            .collect();
+        Ok(Some(Read {
+            cards,
+            open: unmarked.len(),
+            unmarked,
+        }))
+    }
+
+    fn judged(&self) -> Vec<Card<'_, StudentId>> {
+        self.cards
+            .iter()
+            .map(|c| Card {
+                grade: c.grade,
+                matches: &c.matches,
+                may_name: may_name(&c.record),
+            })
+            .collect()
+    }
 }
 
 /// The lesson's students not marked in any way at `now`: no mark in its roster (or only the

@@ -15,11 +15,11 @@ use warp::http::Method;
 use super::error::ApiError;
 use super::request::{Params, Reply, Request};
 use super::{
-    account, admin, analytics, archive, auth, calendar, class_photo, classes, consent, devices,
-    digest, district, enrolment, faces, family, family_messages, guardians, health, history,
-    invitations, me, notices, oidc, on_site, operations, privacy, provision, quarantine, records,
-    register, reports, review, roll_call, roster, school_reports, sessions, staff, staff_faces,
-    strangers, students, timetable, today, unit_settings, users, visitors,
+    account, admin, analytics, archive, auth, calendar, class_photo, classes, closed_set, consent,
+    devices, digest, district, enrolment, faces, family, family_messages, guardians, health,
+    history, invitations, me, notices, oidc, on_site, operations, privacy, provision, quarantine,
+    records, register, reports, review, roll_call, roster, school_reports, sessions, staff,
+    staff_faces, strangers, students, timetable, today, unit_settings, users, visitors,
 };
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -340,6 +340,7 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/records/{record}/reject", user!(records::reject)),
     route(POST, "/records/{record}/reassign", user!(records::reassign)),
     route(GET, "/review", user!(review::queue)),
+    route(GET, "/review/lessons", user!(closed_set::lessons)),
     route(GET, "/strangers", user!(strangers::list)),
     route(
         POST,
@@ -439,6 +440,11 @@ pub const ROUTES: &[Route] = &[
         POST,
         "/sessions/{slot}/{day}/photos",
         user!(class_photo::upload),
+    ),
+    route(
+        POST,
+        "/sessions/{slot}/{day}/suggestion",
+        user!(closed_set::confirm),
     ),
     route(
         POST,

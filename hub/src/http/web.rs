@@ -56,6 +56,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/signin.js", JS),
     asset!("/js/review.js", JS),
     asset!("/js/strangers.js", JS),
+    asset!("/js/lesson_suggestion.js", JS),
     asset!("/js/today.js", JS),
     asset!("/js/unit_settings.js", JS),
     asset!("/js/class_photo.js", JS),

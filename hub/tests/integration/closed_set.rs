@@ -235,3 +235,96 @@ async fn with_joint_naming_off_every_card_waits_and_a_late_one_is_named_before_c
     assert_eq!(body["status"], "approved", "{body}");
     on.stop().await;
 }
+
+#[tokio::test]
+async fn a_lessons_suggestion_is_shown_and_confirmed_in_one_request_or_refused_whole() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = start_hub(Some(broker.addr())).await;
+    wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let mut l = lesson(&hub, &broker, &admin).await;
+    let (ada, bo) = (l.ada.clone(), l.bo.clone());
+    // Bo's face, too close to Ada for the door or the hub to name while Ada is not here.
+    let card = l
+        .sees(
+            in_plane(0.20, 0.12),
+            Decision::Uncertain,
+            &[(&bo, 0.156), (&ada, 0.232)],
+            (9, 1),
+        )
+        .await;
+    let (status, body) = l.teacher.get("/review/lessons").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lessons = body["lessons"].as_array().unwrap();
+    assert_eq!(lessons.len(), 1, "{body}");
+    let shown = &lessons[0];
+    assert_eq!(shown["class_name"], "7B");
+    assert_eq!(shown["cards"][0]["record"], card.id.to_string());
+    assert_eq!(shown["cards"][0]["suggested"]["student"], bo.as_str());
+    assert_eq!(shown["cards"][0]["suggested"]["name"], "Bo");
+    assert_eq!(shown["unmarked"].as_array().unwrap().len(), 2);
+
+    let path = format!("/sessions/{}/suggestion", l.session);
+    let pair = |record: &RecordId, student: &str| json!({"record": record, "student": student});
+    let twice = json!({"pairs": [pair(&card.id, &bo), pair(&card.id, &ada)]});
+    let (status, body) = l.teacher.post(&path, twice).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let none = json!({"pairs": []});
+    assert_eq!(l.teacher.post(&path, none).await.0, StatusCode::BAD_REQUEST);
+    let stranger = StudentId::random().to_string();
+    let (status, body) = l
+        .teacher
+        .post(&path, json!({"pairs": [pair(&card.id, &stranger)]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in this class")
+    );
+    // Ada walks in meanwhile; the hub now names the card by itself, so a confirmation of
+    // it comes too late and changes nothing.
+    let here = l
+        .sees(
+            in_plane(0.0, 0.05),
+            Decision::Confident,
+            &[(&ada, 0.05)],
+            (9, 3),
+        )
+        .await;
+    assert_eq!(l.record(&card).await["reviewed_by"], "system");
+    let (status, body) = l
+        .teacher
+        .post(&path, json!({"pairs": [pair(&here.id, &ada)]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // A second card, near nobody, given to Bo beside Ada's own record: refused whole (Bo is
+    // marked now, and Ada's record waits for nobody), so the first pair is not applied.
+    let unsure = l
+        .sees(
+            in_plane(0.9, 0.35),
+            Decision::Uncertain,
+            &[(&bo, 0.39)],
+            (9, 4),
+        )
+        .await;
+    let both = json!({"pairs": [pair(&unsure.id, &bo), pair(&here.id, &ada)]});
+    let (status, body) = l.teacher.post(&path, both).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(l.record(&unsure).await["status"], "pending");
+    let (status, body) = l
+        .teacher
+        .post(&path, json!({"pairs": [pair(&unsure.id, &bo)]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bo is already marked"),
+        "{body}"
+    );
+    hub.stop().await;
+}

@@ -43,6 +43,7 @@ mod browser_family_messages;
 mod browser_guardian_accounts;
 mod browser_guardians;
 mod browser_history;
+mod browser_lesson_review;
 mod browser_liveness;
 mod browser_operations;
 mod browser_reception;

@@ -47,6 +47,7 @@ async fn pages_come_with_security_headers_and_revalidate_by_etag() {
         "/js/ui.js",
         "/js/review.js",
         "/js/strangers.js",
+        "/js/lesson_suggestion.js",
         "/js/today.js",
         "/js/report.js",
         "/js/school.js",

@@ -3,10 +3,12 @@
 // to a student found by name. Keyboard: j/k move, a approve, r reject, s search to reassign,
 // l approve all likely matches. The list and the count refresh every few seconds. Below the
 // queue, the people the door did not know (strangers.js), refreshed less often: grouping
-// them costs the hub more than listing records.
+// them costs the hub more than listing records. Above it, the teacher's lesson's remaining
+// faces with the hub's suggestion, to confirm in one tap (lesson_suggestion.js).
 
 import * as api from './api.js';
 import { announce, confirm, face, failed, fill, h, heading, poll, score, time } from './ui.js';
+import * as lessonSuggestion from './lesson_suggestion.js';
 import * as strangers from './strangers.js';
 
 const REFRESH_MS = 4000;
@@ -39,10 +41,9 @@ export function render(main, { me, setCount }) {
       { class: 'lead' },
       'The door camera was not sure about these faces. Compare each captured face with the enrolled photos, then approve, reject or pick the right student.',
     ),
-    h('div', { class: 'toolbar' }, bulk, help),
-    list,
-    empty,
   );
+  const lessons = lessonSuggestion.section(() => refresh());
+  main.append(lessons.el, h('div', { class: 'toolbar' }, bulk, help), list, empty);
   const people = strangers.section(me);
   main.append(people.el);
 
@@ -272,9 +273,11 @@ export function render(main, { me, setCount }) {
 
   document.addEventListener('keydown', onKey);
   const stop = poll(REFRESH_MS, refresh);
+  const stopLessons = poll(REFRESH_MS, lessons.refresh);
   const stopStrangers = poll(STRANGERS_REFRESH_MS, people.refresh);
   return () => {
     stop();
+    stopLessons();
     stopStrangers();
     document.removeEventListener('keydown', onKey);
   };

@@ -16,7 +16,8 @@
 //!    as its own nearest unmarked student. The assignment may name a card as its second
 //!    student when its first is another card's; such a card stays a card.
 //!
-//! Everything else stays as it was: a card that is not named waits for a teacher.
+//! Everything else stays as it was: a card that is not named waits for a teacher, who is
+//! offered [`suggest`]'s guess for all of a lesson's cards at once.
 
 use std::hash::Hash;
 
@@ -77,6 +78,46 @@ pub fn name_among_unmarked<Id: Copy + Eq + Hash>(
                 && student == nearest.id;
             chosen.then_some(student)
         })
+        .collect()
+}
+
+/// The student each card most likely is, for a teacher to confirm or correct: the least-cost
+/// assignment of the cards to the unmarked students within `reach` of them, each student at
+/// most once, whatever the grade and however close the runner-up (a person decides). A card
+/// whose nearest student is already marked, or that may not be named, is offered nobody.
+pub fn suggest<Id: Copy + Eq + Hash>(
+    cards: &[Card<'_, Id>],
+    unmarked: impl Fn(&Id) -> bool,
+    reach: f32,
+) -> Vec<Option<Id>> {
+    let open: Vec<Vec<Match<Id>>> = cards
+        .iter()
+        .map(|c| match c.matches.first() {
+            Some(nearest) if c.may_name && unmarked(&nearest.id) => c
+                .matches
+                .iter()
+                .copied()
+                .filter(|m| unmarked(&m.id))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let faces: Vec<PhotoFace<'_, Id>> = open
+        .iter()
+        .map(|matches| PhotoFace {
+            grade: Grade::Good,
+            matches,
+        })
+        .collect();
+    let anyone = Thresholds {
+        confident: reach,
+        confident_weak: reach,
+        uncertain: reach,
+        min_margin: 0.0,
+    };
+    name_jointly(&faces, &anyone)
+        .into_iter()
+        .map(|named| named.student)
         .collect()
 }
 

@@ -79,6 +79,33 @@ fn outside_the_band_or_for_an_unclear_face_nothing_is_named() {
     assert_eq!(name(&[card(&[])], &[]), [None]);
 }
 
+#[test]
+fn a_suggestion_pairs_every_card_it_can_with_an_unmarked_student_once() {
+    // Cards a and b are both nearest student 0; together they are 0 and 1. Card c is nearest
+    // student 2, already marked: nobody. Card d is beyond reach of anyone.
+    let a = near(&[(0, 0.20), (1, 0.36)]);
+    let b = near(&[(0, 0.18), (1, 0.22)]);
+    let c = near(&[(2, 0.10), (3, 0.20)]);
+    let d = near(&[(3, 0.50)]);
+    let cards = [card(&a), card(&b), card(&c), card(&d)];
+    let offered = suggest(&cards, |s| *s != 2, 0.40);
+    assert_eq!(offered, [Some(0), Some(1), None, None]);
+    let not_live = Card {
+        may_name: false,
+        ..card(&a)
+    };
+    assert_eq!(suggest(&[not_live], |_| true, 0.40), [None]);
+    let unclear = Card {
+        grade: Grade::Unclear,
+        ..card(&a)
+    };
+    assert_eq!(
+        suggest(&[unclear], |_| true, 0.40),
+        [Some(0)],
+        "a person looks"
+    );
+}
+
 /// A small deterministic generator (xorshift64*), so failures replay.
 struct Draw(u64);
 
