@@ -2,11 +2,16 @@
 //! `rollcall_models::matching::closed_set` (the rule), with what it reads and writes.
 //!
 //! The people who walk into a lesson are, with few exceptions, its students, each once. So
-//! when records arrive in a room (`after_arrivals`, from the hub's ingest) and once more
-//! before a lesson's register is written (`lesson`, from `register::close_due`), the lesson's
-//! cards are named together against its students not yet marked, with the closed set's band
-//! ([`Thresholds::LESSON`], narrowed for the students still unmarked). A card named becomes
-//! a mark: approved for its student (reassigned when the door's first candidate was somebody
+//! once a lesson's arrivals are in ([`arrivals_in`]: from `late_after_minutes` after its
+//! start), its cards are named together against its students not yet marked, with the closed
+//! set's band ([`Thresholds::LESSON`], narrowed for the students still unmarked): on the
+//! hub's scheduled pass ([`under_way`]), when records arrive in its room later
+//! ([`after_arrivals`], from the hub's ingest), and once more before its register is written
+//! ([`lesson`], from `register::close_due`). Before the arrivals are in, a student who has not
+//! come yet may still explain a card, and a stranger's card would be named in their place. A
+//! card the rule names becomes a mark only if its nearest student in the whole school is
+//! that student (a face nearer a student of another class is most likely them, passing the
+//! door): approved for its student (reassigned when the door's first candidate was somebody
 //! else), by the system, with the note [`NOTE`], audited as `record.named_with_lesson`.
 //!
 //! What is never touched: a record a teacher decided or the door named (only pending door
@@ -24,7 +29,7 @@ use rollcall_models::matching::{
     self, Card, Gallery, Match, MatchMode, Thresholds, name_among_unmarked,
 };
 use rollcall_models::quality::{Grade, QualityGate};
-use rollcall_shared::{FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
+use rollcall_shared::{Embedding, FaceQuality, ModelId, RecordId, StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -36,7 +41,8 @@ use crate::session_rosters::{Loaded, calendar};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::Source as MarkSource;
 use rollcall_store::records::{self, RecordView, Review, Source, Status};
-use rollcall_store::{Sql, StoreError, register, timetable};
+use rollcall_store::timetable::{self, Slot};
+use rollcall_store::{Sql, StoreError, register};
 
 /// What a card named with its lesson says, as the reviewer's note.
 pub const NOTE: &str = "named with the lesson's other arrivals";
@@ -73,11 +79,12 @@ pub fn after_arrivals(
     if rooms.is_empty() {
         return Ok(Vec::new());
     }
-    let calendar = calendar(tx)?;
+    // One read of the timetable and the calendar for the whole batch, however many rooms.
+    let (slots, calendar) = (timetable::all_slots(tx)?, calendar(tx)?);
     let mut lessons: Vec<Session> = Vec::new();
     for (room, day) in rooms {
-        let slots = timetable::slots_in_room(tx, room, day)?;
-        for session in attendance::sessions_on(day, &slots, &calendar) {
+        let in_room: Vec<Slot> = slots.iter().filter(|s| s.room == room).cloned().collect();
+        for session in attendance::sessions_on(day, &in_room, &calendar) {
             let (from, to) = session.window(naming.rules);
             let holds = |(r, at): &(String, UnixMillis)| r == room && (from..to).contains(at);
             if arrived.iter().any(holds) && !lessons.contains(&session) {
@@ -92,12 +99,15 @@ pub fn after_arrivals(
     Ok(named)
 }
 
-/// Names what it can of one lesson's cards (see the module docs).
+/// Names what it can of one lesson's cards (see the module docs), once its arrivals are in.
 pub fn lesson(
     tx: &dyn Sql,
     session: &Session,
     naming: &Naming<'_>,
 ) -> Result<Vec<Named>, StoreError> {
+    if !arrivals_in(session, naming) {
+        return Ok(Vec::new());
+    }
     let Some(read) = Read::lesson(tx, session, naming)? else {
         return Ok(Vec::new());
     };
@@ -106,9 +116,23 @@ pub fn lesson(
     }
     let thresholds = Thresholds::LESSON.for_searched(read.open);
     let chosen = name_among_unmarked(&read.judged(), |s| read.unmarked.contains(s), &thresholds);
+    let chosen: Vec<(&ReadCard, StudentId)> = read
+        .cards
+        .iter()
+        .zip(chosen)
+        .filter_map(|(card, student)| Some((card, student?)))
+        .collect();
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let school = Gallery::try_from_iter(gallery::of_school(tx, naming.model)?)
+        .map_err(|e| StoreError::Corrupt(format!("the school's templates: {e}")))?;
     let mut named = Vec::new();
-    for (card, student) in read.cards.iter().zip(chosen) {
-        let Some(student) = student else { continue };
+    for (card, student) in chosen {
+        if !nearest_in_school(&school, card, student) {
+            tracing::debug!(record = %card.record.id, "nearest another class's student: left");
+            continue;
+        }
         if mark(tx, &card.record, student, naming.now)? {
             named.push(Named {
                 record: card.record.id,
@@ -116,6 +140,41 @@ pub fn lesson(
                 slot: session.slot.id,
                 day: session.day,
             });
+        }
+    }
+    Ok(named)
+}
+
+/// Whether a lesson's arrivals are in at `now`: from `late_after_minutes` after its start, when
+/// whoever walks in is late. Before then the students who have not come yet may still explain
+/// a card, so none is named.
+pub fn arrivals_in(session: &Session, naming: &Naming<'_>) -> bool {
+    let rules = naming.rules;
+    let late_from = i64::from(rules.late_after_minutes) * 60_000;
+    naming.now.0 >= session.starts_at(rules).0.saturating_add(late_from)
+}
+
+/// Whether the student nearest `card` in the whole school is `student`: a face nearer a
+/// student of another class is most likely that student passing the door.
+fn nearest_in_school(school: &Gallery<StudentId>, card: &ReadCard, student: StudentId) -> bool {
+    school
+        .search(&card.face, 1, MatchMode::Centroid)
+        .ok()
+        .and_then(|m| m.first().map(|m| m.id == student))
+        .unwrap_or(false)
+}
+
+/// Names what it can of every lesson of today that is under way with its arrivals in (the
+/// hub's scheduled pass: a lesson nobody walked into since its arrivals were in is named
+/// too).
+pub fn under_way(tx: &dyn Sql, naming: &Naming<'_>) -> Result<Vec<Named>, StoreError> {
+    let day = naming.rules.local_day(naming.now);
+    let (slots, calendar) = (timetable::all_slots(tx)?, calendar(tx)?);
+    let mut named = Vec::new();
+    for session in attendance::sessions_on(day, &slots, &calendar) {
+        let going = naming.now < session.ends_at(naming.rules);
+        if going && arrivals_in(&session, naming) {
+            named.extend(lesson(tx, &session, naming)?);
         }
     }
     Ok(named)
@@ -159,9 +218,11 @@ pub fn suggest(
     Ok(Some(Suggestion { cards, unmarked }))
 }
 
-/// One card as read: the record, its grade, its distance to each student of the lesson.
+/// One card as read: the record, its face, its grade, its distance to each student of the
+/// lesson.
 struct ReadCard {
     record: RecordView,
+    face: Embedding,
     grade: Grade,
     matches: Vec<Match<StudentId>>,
 }
@@ -215,6 +276,7 @@ impl Read {
             let grade = grade(&record);
             cards.push(ReadCard {
                 record,
+                face,
                 grade,
                 matches,
             });

@@ -117,6 +117,22 @@ pub fn of_class(
     Ok(entries)
 }
 
+/// Every student's faces a door could match against, as a class's are
+/// ([`MAX_EMBEDDINGS_PER_STUDENT`] newest of `model` of each active student whose consent is
+/// given): the whole school, in one read.
+pub fn of_school(
+    conn: &dyn Sql,
+    model: &ModelId,
+) -> Result<Vec<(StudentId, Embedding)>, StoreError> {
+    let all = school::templates_of(conn, model.as_str(), State::Given)?;
+    let mut kept = Vec::with_capacity(all.len());
+    for run in all.chunk_by(|a, b| a.0 == b.0) {
+        let skip = run.len().saturating_sub(MAX_EMBEDDINGS_PER_STUDENT);
+        kept.extend_from_slice(&run[skip..]);
+    }
+    Ok(kept)
+}
+
 /// Whether a student's faces are matched against at all: consent given, and active.
 fn matchable(s: &Student) -> bool {
     s.consent == State::Given && s.profile.active

@@ -54,6 +54,12 @@ const SET_PHOTO: &str = "UPDATE embeddings SET photo_sha256 = ?2 WHERE id = ?1";
 const HAS_PHOTO: &str = "SELECT 1 FROM embeddings WHERE student_id = ?1 AND photo_sha256 = ?2";
 const SELECT_EMBEDDINGS: &str = "SELECT id, model, embedding, quality, created_at, active
     FROM embeddings WHERE student_id = ?1 ORDER BY created_at, id";
+// Every active template of model ?1 of the active students whose consent is ?2, each
+// student's oldest first.
+const MATCHABLE_TEMPLATES: &str = "SELECT e.id AS id, e.student_id AS student_id,
+    e.embedding AS embedding FROM embeddings e JOIN students s ON s.id = e.student_id
+    WHERE e.model = ?1 AND e.active = 1 AND s.active = 1 AND s.consent = ?2
+    ORDER BY e.student_id, e.created_at, e.id";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Class {
@@ -542,6 +548,24 @@ pub fn delete_enrolment(sql: &dyn Sql, id: Uuid) -> Result<(), StoreError> {
 
 /// Every enrolment embedding of `student`, oldest first; a row whose embedding is not one
 /// descriptor long is logged and left out.
+/// Every active template of `model` of the active students whose consent is `consent`, in
+/// one read: `(student, embedding)`, each student's oldest first.
+pub fn templates_of(
+    sql: &dyn Sql,
+    model: &str,
+    consent: consent::State,
+) -> Result<Vec<(StudentId, Embedding)>, StoreError> {
+    let rows = sql.query_map(MATCHABLE_TEMPLATES, params![model, consent.as_str()], |r| {
+        let id: Uuid = id_col(r, "id")?;
+        let student: StudentId = id_col(r, "student_id")?;
+        Ok((
+            student,
+            embedding_col(sql, r, "embedding", &format!("enrolment {id}"))?,
+        ))
+    })?;
+    readable(rows, "enrolment")
+}
+
 pub fn enrolments(sql: &dyn Sql, student: StudentId) -> Result<Vec<Enrolment>, StoreError> {
     let rows = sql.query_map(SELECT_EMBEDDINGS, params![student.to_string()], |r| {
         let id: Uuid = id_col(r, "id")?;

@@ -11,8 +11,9 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
 use crate::notify::{Event, Hooks};
+use rollcall_school::closed_set::{self, Naming};
 use rollcall_school::register;
-use rollcall_store::{Db, StoreError};
+use rollcall_store::{Db, Sql, StoreError};
 
 /// How often the backup schedule is looked at.
 const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(600);
@@ -21,7 +22,8 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// Writes and locks the register of each session once it has closed, at start (catching up
 /// on any downtime) and then every `register.check_every_secs`; amends the automatic absences
-/// that records arriving late contradict.
+/// that records arriving late contradict. First, with `[attendance] name_lessons_jointly`,
+/// names together the cards of the lessons under way whose arrivals are in.
 pub(super) async fn close_registers(
     db: Db,
     config: Arc<Config>,
@@ -39,6 +41,17 @@ pub(super) async fn close_registers(
             (config.attendance.name_lessons_jointly).then(|| config.gallery.model.clone());
         let closed = db
             .write(move |tx| {
+                if let Some(model) = &jointly {
+                    let naming = Naming {
+                        rules: &rules,
+                        model,
+                        now,
+                    };
+                    let under_way = |sql: &dyn Sql| closed_set::under_way(sql, &naming);
+                    if let Err(e) = tx.attempt(under_way) {
+                        tracing::warn!("the lessons' cards were not named together: {e}");
+                    }
+                }
                 let closed = register::close_due(tx, &rules, grace, now, jointly.as_ref())?;
                 for session in &closed {
                     hooks.enqueue(tx, Event::SessionClosed, &serde_json::json!(session), now)?;

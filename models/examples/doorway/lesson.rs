@@ -11,11 +11,14 @@
 //!    students walk in once each (5-frame walk-ins); everybody else of the half walks past:
 //!    the people enrolled nowhere and the students of other lessons. The walkers-by are dealt
 //!    into runs of about half the lesson's size (a class of 120 with 60 strangers), each run
-//!    a lesson of its own with every student of it, in an order drawn per run.
-//! 2. At each arrival, as the hub does when a record arrives: a Confident record marks its
-//!    student; an Uncertain one is a card (an Unknown one is dropped, as the school's default
-//!    `unknown_faces = "discard"` does); then the lesson's cards are named jointly against
-//!    the students not yet marked, and each card named marks its student.
+//!    a lesson of its own with its students, in an order drawn per run; one student in 15
+//!    (drawn per run) is away, and so never arrives to explain a stranger who looks like them.
+//! 2. At each arrival: a Confident record marks its student; an Uncertain one is a card (an
+//!    Unknown one is dropped, as the school's default `unknown_faces = "discard"` does). The
+//!    lesson's cards are named jointly against the students not yet marked, each card named
+//!    marking its student: as each record arrives and once more at the end, or only at the
+//!    end; with or without the whole school's check (a card whose nearest student in the
+//!    school is not the lesson's is never named: most likely a student of another class).
 //! 3. Counted: students marked by the door alone and in the end, wrong names (a student's card
 //!    named as another), strangers named (a walker-by's card named as anybody) per 1,000
 //!    walk-bys, and the cards left per lesson.
@@ -103,11 +106,50 @@ struct Count {
     runs: usize,
 }
 
-/// A card of the lesson: who it really is, its grade, its distances to the lesson's students.
+/// A card of the lesson: who it really is, its grade, its distances to the lesson's students,
+/// and whether its nearest student in the whole school is one of the lesson's.
 struct Pending {
     who: Option<usize>,
     grade: Grade,
     matches: Vec<Match<usize>>,
+    of_the_lesson: bool,
+}
+
+/// When the hub names the lesson's cards, and what it asks of each.
+#[derive(Clone, Copy, Debug)]
+pub struct Variant {
+    /// Each time a record arrives (else once, when every arrival is in).
+    pub as_they_arrive: bool,
+    /// A card whose nearest student in the whole school is not the lesson's is never named.
+    pub school_check: bool,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [
+        Variant {
+            as_they_arrive: true,
+            school_check: false,
+        },
+        Variant {
+            as_they_arrive: true,
+            school_check: true,
+        },
+        Variant {
+            as_they_arrive: false,
+            school_check: true,
+        },
+    ];
+
+    fn name(self) -> String {
+        let when = match self.as_they_arrive {
+            true => "as they arrive",
+            false => "once all are in",
+        };
+        match self.school_check {
+            true => format!("{when}, nearest in the school"),
+            false => when.to_string(),
+        }
+    }
 }
 
 /// Prints the tables (see the module docs).
@@ -129,9 +171,9 @@ pub fn tables(
     for (half, school) in halves {
         println!("\n### {half}\n");
         println!(
-            "| lesson | condition | band (good / weak) | students | door alone | with the lesson named jointly | wrong names (door / joint) | walk-bys | strangers named (door / joint) | joint, per 1,000 walk-bys | cards left per lesson (students + strangers) |"
+            "| lesson | condition | named | band (good / weak) | students | door alone | with the lesson named jointly | wrong names (door / joint) | walk-bys | strangers named (door / joint) | joint, per 1,000 walk-bys | cards left per lesson (students + strangers) |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for &size in sizes {
             let school = school.searching(size.min(school.students()));
             let at_size = Door {
@@ -139,11 +181,17 @@ pub fn tables(
                 ..*door
             };
             for &condition in conditions {
-                for &band in bands {
-                    let c = count(&school, frames, &at_size, condition, band, step, seed);
+                for (variant, &band) in Variant::ALL
+                    .iter()
+                    .flat_map(|v| bands.iter().map(move |b| (*v, b)))
+                {
+                    let c = count(
+                        &school, frames, &at_size, condition, band, step, seed, variant,
+                    );
                     println!(
-                        "| {} | {condition} | {:.3} / {:.3} | {} | {} | {} | {} / {} | {} | {} / {} | {:.2} | {:.1} + {:.1} |",
+                        "| {} | {condition} | {} | {:.3} / {:.3} | {} | {} | {} | {} / {} | {} | {} / {} | {:.2} | {:.1} + {:.1} |",
                         school.searched(),
+                        variant.name(),
                         band.good,
                         band.weak,
                         c.students,
@@ -165,6 +213,7 @@ pub fn tables(
 }
 
 /// Every lesson of the half, each run with its share of walkers-by.
+#[allow(clippy::too_many_arguments)]
 fn count(
     school: &School,
     frames: &Frames,
@@ -173,6 +222,7 @@ fn count(
     band: Band,
     step: f32,
     seed: u64,
+    variant: Variant,
 ) -> Count {
     let mut total = Count::default();
     let classes = school.students().div_ceil(CLASS_SIZE);
@@ -187,7 +237,14 @@ fn count(
         shuffle(&mut others, seed ^ class as u64);
         let per_run = members.len().div_ceil(2).max(1);
         for (run, passing) in others.chunks(per_run).enumerate() {
-            let mut walk: Vec<&Arrival> = mine.iter().chain(passing).copied().collect();
+            // About one student in fifteen is away on any day.
+            let here = |a: &&&Arrival| {
+                let draw = mix(seed ^ ((class as u64) << 40) ^ ((run as u64) << 20))
+                    ^ a.student.unwrap_or(0) as u64;
+                mix(draw) % ABSENT_ONE_IN != 0
+            };
+            let present = mine.iter().filter(here);
+            let mut walk: Vec<&Arrival> = present.chain(passing).copied().collect();
             shuffle(&mut walk, seed ^ ((class as u64) << 32) ^ run as u64);
             let lesson = Lesson {
                 school,
@@ -199,6 +256,7 @@ fn count(
                 members: &members,
                 thresholds: band.thresholds(&door.thresholds),
                 step,
+                variant,
             };
             let c = lesson.run(&walk);
             total = add(total, c);
@@ -217,6 +275,7 @@ struct Lesson<'a> {
     members: &'a HashSet<usize>,
     thresholds: Thresholds,
     step: f32,
+    variant: Variant,
 }
 
 impl Lesson<'_> {
@@ -224,7 +283,10 @@ impl Lesson<'_> {
     fn run(&self, walk: &[&Arrival]) -> Count {
         let mut c = Count {
             runs: 1,
-            students: self.members.len(),
+            students: walk
+                .iter()
+                .filter(|a| a.student.is_some_and(|s| self.members.contains(&s)))
+                .count(),
             ..Count::default()
         };
         let mut marked: HashSet<usize> = HashSet::new();
@@ -259,12 +321,16 @@ impl Lesson<'_> {
                         who: a.student.filter(|_| !stranger),
                         grade: r.grade,
                         matches: self.lesson_matches(&r.embedding),
+                        of_the_lesson: self.of_the_lesson(&r.embedding),
                     }),
                     Decision::Unknown => {}
                 }
             }
-            self.name_cards(&mut cards, &mut marked, &mut c);
+            if self.variant.as_they_arrive {
+                self.name_cards(&mut cards, &mut marked, &mut c);
+            }
         }
+        self.name_cards(&mut cards, &mut marked, &mut c);
         for card in &cards {
             match card.who {
                 Some(_) => c.cards_left_students += 1,
@@ -284,6 +350,15 @@ impl Lesson<'_> {
             .unwrap_or_default()
     }
 
+    /// Whether the nearest student of the whole school to `face` is one of the lesson's.
+    fn of_the_lesson(&self, face: &rollcall_models::matching::Embedding) -> bool {
+        let nearest = self.school.gallery.search(face, 1, self.door.mode);
+        nearest
+            .ok()
+            .and_then(|m| m.first().map(|m| self.members.contains(&m.id)))
+            .unwrap_or(false)
+    }
+
     /// The hub's joint naming of the lesson's cards, once.
     fn name_cards(&self, cards: &mut Vec<Pending>, marked: &mut HashSet<usize>, c: &mut Count) {
         let unmarked = self.members.len() - marked.len();
@@ -293,7 +368,7 @@ impl Lesson<'_> {
             .map(|p| Card {
                 grade: p.grade,
                 matches: &p.matches,
-                may_name: true,
+                may_name: p.of_the_lesson || !self.variant.school_check,
             })
             .collect();
         let named = name_among_unmarked(&judged, |s| !marked.contains(s), &thresholds);
@@ -330,18 +405,23 @@ fn add(a: Count, b: Count) -> Count {
     }
 }
 
-/// A seeded Fisher–Yates shuffle (splitmix64), so every run replays.
+/// One student in this many is away from a lesson (drawn per lesson run).
+const ABSENT_ONE_IN: u64 = 15;
+
+/// splitmix64's finaliser: a well-mixed 64-bit value of `x`.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A seeded Fisher–Yates shuffle, so every run replays.
 fn shuffle<T>(v: &mut [T], seed: u64) {
-    let mut state = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut state = seed;
     for i in (1..v.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
+        state = mix(state);
+        let j = (state % (i as u64 + 1)) as usize;
         v.swap(i, j);
     }
 }

@@ -177,16 +177,25 @@ fn a_card_is_named_once_its_rival_is_marked_and_audited() {
     assert!((card_face.distance(&template(1)) - 0.156).abs() < 0.001);
     assert!((card_face.distance(&template(0)) - 0.232).abs() < 0.001);
     let card = l.arrives(card_face, Decision::Uncertain, &[b, a], at(9, 1));
-    assert!(l.name(at(9, 1), at(9, 1)).is_empty(), "a is still unmarked");
+    assert!(
+        l.name(at(9, 1), at(9, 11)).is_empty(),
+        "a is still unmarked"
+    );
     assert_eq!(l.status(&card), (Status::Pending, None));
-    // Student a walks in and is named by the door: the card's rival is marked.
+    // Student a walks in and is named by the door: the card's rival is marked. Until the
+    // lesson's arrivals are in (09:10, late_after_minutes after its start), nothing is named.
     l.arrives(
         near(&template(0), 101, 0.1),
         Decision::Confident,
         &[a],
         at(9, 2),
     );
-    let named = l.name(at(9, 2), at(9, 2));
+    assert!(
+        l.name(at(9, 2), at(9, 9)).is_empty(),
+        "the arrivals are not in"
+    );
+    assert_eq!(l.status(&card), (Status::Pending, None));
+    let named = l.name(at(9, 2), at(9, 11));
     assert_eq!(named.len(), 1);
     assert_eq!(
         (named[0].record, named[0].student),
@@ -206,7 +215,7 @@ fn a_card_is_named_once_its_rival_is_marked_and_audited() {
         "{logged:?}"
     );
     // Named once: nothing more to do.
-    assert!(l.name(at(9, 3), at(9, 3)).is_empty());
+    assert!(l.name(at(9, 3), at(9, 12)).is_empty());
 }
 
 #[test]
@@ -245,7 +254,7 @@ fn a_teachers_decision_a_stranger_and_a_face_nearest_a_marked_student_are_left_a
         note: None,
     };
     records::review(&l.conn, decided.id, &review).unwrap();
-    assert!(l.name(at(9, 8), at(9, 8)).is_empty());
+    assert!(l.name(at(9, 8), at(9, 11)).is_empty());
     assert_eq!(l.status(&again), (Status::Pending, None));
     assert_eq!(l.status(&stranger), (Status::Pending, None));
     assert_eq!(l.status(&decided), (Status::Rejected, None));
@@ -267,14 +276,14 @@ fn cards_judged_not_live_or_with_an_unsure_clock_are_never_named() {
         arrival::store(&l.conn, &r, at(9, 1)).unwrap();
         r
     };
-    assert!(l.name(at(9, 1), at(9, 1)).is_empty());
+    assert!(l.name(at(9, 1), at(9, 11)).is_empty());
     assert_eq!(l.status(&photo), (Status::Pending, None));
     let mut unsure = rollcall_store::sample_record(Decision::Uncertain, at(9, 2).0, &[b]);
     (unsure.device, unsure.embedding) = (l.device, near(&template(1), 102, 0.05));
     (unsure.model, unsure.clock) = (l.model.clone(), rollcall_shared::ClockSync::Unsynchronised);
     unsure.quality.detector_score = 0.999;
     arrival::store(&l.conn, &unsure, at(9, 2)).unwrap();
-    assert!(l.name(at(9, 2), at(9, 2)).is_empty());
+    assert!(l.name(at(9, 2), at(9, 11)).is_empty());
 }
 
 #[test]
@@ -304,7 +313,7 @@ fn a_lesson_whose_register_is_written_or_that_shares_its_room_is_not_a_closed_se
         ..l.session.slot.clone()
     };
     timetable::insert_slot(&l.conn, &shared).unwrap();
-    assert!(l.name(at(9, 1), at(9, 1)).is_empty());
+    assert!(l.name(at(9, 1), at(9, 11)).is_empty());
     timetable::delete_slot(&l.conn, shared.id).unwrap();
     // The register written: a late card waits for a teacher.
     let closed = ClosedSession {
@@ -317,6 +326,41 @@ fn a_lesson_whose_register_is_written_or_that_shares_its_room_is_not_a_closed_se
     };
     register::write(&l.conn, &closed, &[]).unwrap();
     assert!(l.name(at(9, 1), at(10, 31)).is_empty());
+    assert_eq!(l.status(&card), (Status::Pending, None));
+}
+
+#[test]
+fn a_card_nearest_a_student_of_another_class_is_left_to_a_teacher() {
+    let l = lesson(2);
+    let [a, _] = l.students[..] else { panic!() };
+    // Student x of class 8C, enrolled 0.12 from a: a face 0.08 from x is 0.17 from a, inside
+    // the lesson's band and clear of b, but x's.
+    let x = Student {
+        id: StudentId::random(),
+        name: "Student x".into(),
+        external_ref: None,
+        created_at: UnixMillis(0),
+        consent: consent::State::Given,
+        profile: Profile::default(),
+    };
+    school::insert_student(&l.conn, &x).unwrap();
+    let x_template = near(&template(0), 60, 0.12);
+    let enrolment = NewEnrolment {
+        student: x.id,
+        model: l.model.as_str(),
+        embedding: &x_template,
+        quality: None,
+        thumbnail: None,
+        figures: None,
+        source: Enrolled::Api,
+        record: None,
+        at: UnixMillis(0),
+    };
+    school::insert_enrolment(&l.conn, &enrolment).unwrap();
+    let passing = near(&x_template, 61, 0.08);
+    assert!(passing.distance(&template(0)) < Thresholds::LESSON.confident);
+    let card = l.arrives(passing, Decision::Uncertain, &[a], at(9, 3));
+    assert!(l.name(at(9, 3), at(9, 11)).is_empty());
     assert_eq!(l.status(&card), (Status::Pending, None));
 }
 

@@ -8,6 +8,8 @@ use reqwest::StatusCode;
 use rollcall_models::pipeline::model_id;
 use serde_json::json;
 
+use rollcall_hub::config::Config;
+
 use super::{Api, TestHub, start_hub_with};
 
 pub use rollcall_e2e::faces::faces_dir;
@@ -28,10 +30,19 @@ pub fn require_models() {
 
 /// A hub with photo enrolment on (the real models) and the pipeline's model in the gallery.
 pub async fn start_faces_hub(broker: Option<SocketAddr>) -> TestHub {
+    start_faces_hub_with(broker, |_| {}).await
+}
+
+/// [`start_faces_hub`] with the configuration adjusted by `configure` as well.
+pub async fn start_faces_hub_with(
+    broker: Option<SocketAddr>,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
     require_models();
     start_hub_with(broker, |c| {
         c.faces.enabled = true;
         c.gallery.model = model_id();
+        configure(c);
     })
     .await
 }
