@@ -35,7 +35,7 @@ use rollcall_models::quality::{Grade, QualityGate};
 /// The eye distances a face is also judged at, px (the door's range).
 const DOOR_EYES: [f32; 2] = [28.0, 20.0];
 /// Thresholds on the fused real probability tried, besides the shipped argmax.
-const THRESHOLDS: [f32; 8] = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
+const THRESHOLDS: [f32; 10] = [0.02, 0.03, 0.04, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
 
 /// Both networks' softmax for one face.
 #[derive(Clone, Copy)]

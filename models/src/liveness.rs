@@ -35,6 +35,14 @@ use crate::weights::sha256_hex;
 /// The class a real face gets.
 pub const REAL_CLASS: usize = 1;
 
+/// The door's operating point: a face is judged not live when the two networks' averaged
+/// probability that it is real is below this. minivision's own rule (the label, the argmax)
+/// flags 12 % of the developer set's real portraits as photographed and 27 % with 20 px
+/// between the eyes; below 0.05 flags 1.7 % and 6.4 % of them (calibration half) and still
+/// both of minivision's spoof samples (0.026 and 0.003). docs/ACCURACY.md, "Liveness on real
+/// portraits"; no operating point flags at most 1 % at the door's sizes.
+pub const FLAGGED_BELOW: f32 = 0.05;
+
 /// One of the two networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -138,12 +146,21 @@ impl Model {
 /// What the two networks say about one face.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LivenessVerdict {
-    /// The label is [`REAL_CLASS`].
+    /// The label is [`REAL_CLASS`] (minivision's decision, which the parity test checks; the
+    /// door judges by [`LivenessVerdict::live`]).
     pub real: bool,
     /// The label's averaged probability (minivision's "score": the summed softmax / 2).
     pub score: f32,
     /// The averaged softmax per class.
     pub probs: [f32; CLASSES],
+}
+
+impl LivenessVerdict {
+    /// The door's judgement: live unless the probability that the face is real is below
+    /// [`FLAGGED_BELOW`].
+    pub fn live(&self) -> bool {
+        self.probs[REAL_CLASS] >= FLAGGED_BELOW
+    }
 }
 
 /// Both networks, loaded once and shared by reference.
@@ -228,6 +245,17 @@ mod tests {
         let v = fuse(&[[0.2, 0.7, 0.1], [0.3, 0.5, 0.2]]);
         assert!(v.real);
         assert!((v.score - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_door_flags_a_face_only_when_it_is_almost_surely_not_real() {
+        // The label says fake (0.4 real against 0.5), but the face is not flagged.
+        let doubtful = fuse(&[[0.1, 0.6, 0.3], [0.1, 0.2, 0.7]]);
+        assert!(!doubtful.real && doubtful.live());
+        let spoof = fuse(&[[0.9, 0.04, 0.06], [0.8, 0.05, 0.15]]);
+        assert!(!spoof.live(), "{spoof:?}");
+        let edge = fuse(&[[0.5, FLAGGED_BELOW, 0.45], [0.5, FLAGGED_BELOW, 0.45]]);
+        assert!(edge.live());
     }
 
     #[test]

@@ -18,7 +18,7 @@ impl Judge for Liveness {
     fn judge(&self, frame: &RgbImage, bbox: [f32; 4]) -> Result<LivenessCheck, RecognizeError> {
         let verdict =
             Liveness::judge(self, frame, bbox).map_err(|e| RecognizeError::new(e.to_string()))?;
-        check(verdict.real, verdict.probs[REAL_CLASS])
+        check(verdict.live(), verdict.probs[REAL_CLASS])
     }
 }
 
