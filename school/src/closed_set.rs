@@ -5,7 +5,7 @@
 //! once a lesson's arrivals are in ([`arrivals_in`]: from `late_after_minutes` after its
 //! start), its cards are named together against its students not yet marked, with the closed
 //! set's band ([`Thresholds::LESSON`], narrowed for the students still unmarked): on the
-//! hub's scheduled pass ([`under_way`]), when records arrive in its room later
+//! hub's scheduled pass ([`arrivals_came_in`]), when records arrive in its room later
 //! ([`after_arrivals`], from the hub's ingest), and once more before its register is written
 //! ([`lesson`], from `register::close_due`). Before the arrivals are in, a student who has not
 //! come yet may still explain a card, and a stranger's card would be named in their place. A
@@ -164,16 +164,25 @@ fn nearest_in_school(school: &Gallery<StudentId>, card: &ReadCard, student: Stud
         .unwrap_or(false)
 }
 
-/// Names what it can of every lesson of today that is under way with its arrivals in (the
-/// hub's scheduled pass: a lesson nobody walked into since its arrivals were in is named
-/// too).
-pub fn under_way(tx: &dyn Sql, naming: &Naming<'_>) -> Result<Vec<Named>, StoreError> {
+/// Names what it can of every lesson of today whose arrivals came in after `since` (the hub's
+/// scheduled pass, with `since` its last pass: each lesson once, when its arrivals are in,
+/// even if nobody walked in since). Later arrivals name again ([`after_arrivals`]), and so
+/// does the last pass before the register is written.
+pub fn arrivals_came_in(
+    tx: &dyn Sql,
+    naming: &Naming<'_>,
+    since: UnixMillis,
+) -> Result<Vec<Named>, StoreError> {
     let day = naming.rules.local_day(naming.now);
     let (slots, calendar) = (timetable::all_slots(tx)?, calendar(tx)?);
     let mut named = Vec::new();
     for session in attendance::sessions_on(day, &slots, &calendar) {
+        let before = Naming {
+            now: since,
+            ..*naming
+        };
         let going = naming.now < session.ends_at(naming.rules);
-        if going && arrivals_in(&session, naming) {
+        if going && arrivals_in(&session, naming) && !arrivals_in(&session, &before) {
             named.extend(lesson(tx, &session, naming)?);
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rollcall_runtime::clock::SharedClock;
 use rollcall_runtime::shutdown::Every;
+use rollcall_shared::UnixMillis;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
@@ -14,6 +15,11 @@ use crate::notify::{Event, Hooks};
 use rollcall_school::closed_set::{self, Naming};
 use rollcall_school::register;
 use rollcall_store::{Db, Sql, StoreError};
+
+/// A period in Unix milliseconds.
+fn period_ms(period: Duration) -> i64 {
+    i64::try_from(period.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// How often the backup schedule is looked at.
 const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(600);
@@ -23,7 +29,7 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// Writes and locks the register of each session once it has closed, at start (catching up
 /// on any downtime) and then every `register.check_every_secs`; amends the automatic absences
 /// that records arriving late contradict. First, with `[attendance] name_lessons_jointly`,
-/// names together the cards of the lessons under way whose arrivals are in.
+/// names together the cards of the lessons whose arrivals came in since the last pass.
 pub(super) async fn close_registers(
     db: Db,
     config: Arc<Config>,
@@ -34,8 +40,16 @@ pub(super) async fn close_registers(
     let period = Duration::from_secs(u64::from(config.register.check_every_secs));
     let grace = i64::from(config.register.close_after_minutes) * 60_000;
     let mut every = Every::new(period, stop);
+    // The lessons whose arrivals came in since the last pass are named together once.
+    let mut last_pass = UnixMillis(
+        clock
+            .now()
+            .0
+            .saturating_sub(period_ms(period).saturating_mul(2)),
+    );
     while every.tick().await {
         let (rules, now, hooks) = (config.rules(), clock.now(), hooks.clone());
+        let since = std::mem::replace(&mut last_pass, now);
         let threshold = config.reports.at_risk_below;
         let jointly =
             (config.attendance.name_lessons_jointly).then(|| config.gallery.model.clone());
@@ -47,8 +61,8 @@ pub(super) async fn close_registers(
                         model,
                         now,
                     };
-                    let under_way = |sql: &dyn Sql| closed_set::under_way(sql, &naming);
-                    if let Err(e) = tx.attempt(under_way) {
+                    let came_in = |sql: &dyn Sql| closed_set::arrivals_came_in(sql, &naming, since);
+                    if let Err(e) = tx.attempt(came_in) {
                         tracing::warn!("the lessons' cards were not named together: {e}");
                     }
                 }

@@ -410,3 +410,41 @@ async fn a_lessons_real_faces_are_named_together_and_a_stranger_is_left_alone() 
     }
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_lessons_cards_are_named_when_its_arrivals_come_in_though_nobody_walks_in_after() {
+    let broker = Mosquitto::start().unwrap();
+    let hub = start_hub_with(Some(broker.addr()), |c| c.register.check_every_secs = 1).await;
+    wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let mut l = lesson(&hub, &broker, &admin).await;
+    let (ada, bo) = (l.ada.clone(), l.bo.clone());
+    let card = l
+        .sees(
+            in_plane(0.20, 0.12),
+            Decision::Uncertain,
+            &[(&bo, 0.156), (&ada, 0.232)],
+            (9, 1),
+        )
+        .await;
+    l.sees(
+        in_plane(0.0, 0.05),
+        Decision::Confident,
+        &[(&ada, 0.05)],
+        (9, 3),
+    )
+    .await;
+    // 09:05: the lesson's arrivals are not in (09:10), so the card waits.
+    assert_eq!(l.record(&card).await["status"], "pending");
+    hub.clock.set(UnixMillis(monday_at(9, 11)));
+    let teacher = hub.api().login("tess", "teacher password").await;
+    let path = format!("/records/{}", card.id);
+    wait_for("the card named", std::time::Duration::from_secs(10), || {
+        let (teacher, path) = (teacher.clone(), path.clone());
+        async move { teacher.get(&path).await.1["status"] == "approved" }
+    })
+    .await;
+    let (_, body) = teacher.get(&path).await;
+    assert_eq!(body["final_student"], bo.as_str(), "{body}");
+    hub.stop().await;
+}

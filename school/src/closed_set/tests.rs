@@ -381,3 +381,33 @@ fn before_the_register_is_written_a_last_pass_names_what_it_can() {
     let entry = closed[0].entries.iter().find(|e| e.student == a).unwrap();
     assert_eq!(entry.code, "/", "present, from the card named: {closed:?}");
 }
+
+#[test]
+fn the_scheduled_pass_names_a_lesson_once_when_its_arrivals_come_in() {
+    let l = lesson(1);
+    let [a] = l.students[..] else { panic!() };
+    let card = l.arrives(
+        near(&template(0), 101, 0.1),
+        Decision::Uncertain,
+        &[a],
+        at(9, 1),
+    );
+    let rules = rules();
+    let pass = |since: UnixMillis, now: UnixMillis| {
+        let naming = Naming {
+            rules: &rules,
+            model: &l.model,
+            now,
+        };
+        arrivals_came_in(&l.conn, &naming, since).unwrap()
+    };
+    assert!(pass(at(9, 4), at(9, 9)).is_empty(), "not in yet");
+    assert_eq!(l.status(&card), (Status::Pending, None));
+    assert!(
+        pass(at(9, 10), at(9, 11)).is_empty(),
+        "came in before the last pass"
+    );
+    let named = pass(at(9, 9), at(9, 11));
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert_eq!(l.status(&card), (Status::Approved, Some(a)));
+}
