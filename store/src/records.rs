@@ -44,10 +44,10 @@ const NOT_LIVE_BY_DEVICE: &str = "SELECT device_id, COUNT(*) AS n FROM records
     WHERE live = 0 AND captured_at >= ?1 AND device_id IS NOT NULL GROUP BY device_id";
 const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, reviewed_by = ?4,
     reviewed_at = ?5, review_note = ?6 WHERE id = ?1";
-// The same, only while the record waits (?7, pending): a rule of the hub never overwrites a
+// The same, only while the record waits for a review: a rule of the hub never overwrites a
 // teacher who decided meanwhile.
 const SETTLE_PENDING: &str = "UPDATE records SET status = ?2, final_student = ?3,
-    reviewed_by = ?4, reviewed_at = ?5, review_note = ?6 WHERE id = ?1 AND status = ?7";
+    reviewed_by = ?4, reviewed_at = ?5, review_note = ?6 WHERE id = ?1 AND status = 'pending'";
 const DELETE: &str = "DELETE FROM records WHERE id = ?1";
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
@@ -392,8 +392,26 @@ pub struct Review<'a> {
 }
 
 pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreError> {
-    let n = sql.execute(
-        REVIEW,
+    match write_review(sql, REVIEW, id, r)? {
+        0 => Err(StoreError::NotFound("record")),
+        _ => Ok(()),
+    }
+}
+
+/// [`review`], only if the record still waits for a review. Returns whether it did.
+pub fn settle_pending(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<bool, StoreError> {
+    Ok(write_review(sql, SETTLE_PENDING, id, r)? == 1)
+}
+
+/// Runs `query` (`REVIEW` or `SETTLE_PENDING`) with `r`: the rows it changed.
+fn write_review(
+    sql: &dyn Sql,
+    query: &str,
+    id: RecordId,
+    r: &Review<'_>,
+) -> Result<usize, StoreError> {
+    sql.execute(
+        query,
         params![
             id.to_string(),
             r.status.as_str(),
@@ -402,28 +420,7 @@ pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreEr
             r.at,
             r.note
         ],
-    )?;
-    match n {
-        0 => Err(StoreError::NotFound("record")),
-        _ => Ok(()),
-    }
-}
-
-/// [`review`], only if the record still waits for a review. Returns whether it did.
-pub fn settle_pending(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<bool, StoreError> {
-    let n = sql.execute(
-        SETTLE_PENDING,
-        params![
-            id.to_string(),
-            r.status.as_str(),
-            r.final_student.map(|s| s.to_string()),
-            r.by,
-            r.at,
-            r.note,
-            Status::Pending.as_str()
-        ],
-    )?;
-    Ok(n == 1)
+    )
 }
 
 pub fn thumbnail(sql: &dyn Sql, id: RecordId) -> Result<Option<Vec<u8>>, StoreError> {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::door::Door;
 use crate::common::*;
+use rollcall_hub::config::Config;
 
 /// Ada's template at 0 rad, Bo's at 0.30 rad in the plane of axes 0 and 1 (0.30 apart).
 fn template(k: usize) -> Vec<f32> {
@@ -84,7 +85,37 @@ async fn lesson(hub: &TestHub, broker: &Mosquitto, admin: &Api) -> Lesson {
     }
 }
 
+/// A hub configured by `configure` on a real Mosquitto, its admin, and the lesson.
+async fn started(configure: impl FnOnce(&mut Config)) -> (Mosquitto, TestHub, Api, Lesson) {
+    let broker = Mosquitto::start().unwrap();
+    let hub = start_hub_with(Some(broker.addr()), configure).await;
+    wait_connected(&hub).await;
+    let admin = hub.admin().await;
+    let lesson = lesson(&hub, &broker, &admin).await;
+    (broker, hub, admin, lesson)
+}
+
 impl Lesson {
+    /// Bo's face, 0.156 from Bo and 0.232 from Ada: the door cannot tell them apart.
+    async fn bo_or_ada(&mut self, at: (u16, u16)) -> AttendanceRecord {
+        let (ada, bo) = (self.ada.clone(), self.bo.clone());
+        let candidates = [(bo.as_str(), 0.156), (ada.as_str(), 0.232)];
+        self.sees(in_plane(0.20, 0.12), Decision::Uncertain, &candidates, at)
+            .await
+    }
+
+    /// Ada's own face, named by the door.
+    async fn ada_walks_in(&mut self, at: (u16, u16)) -> AttendanceRecord {
+        let ada = self.ada.clone();
+        self.sees(
+            in_plane(0.0, 0.05),
+            Decision::Confident,
+            &[(&ada, 0.05)],
+            at,
+        )
+        .await
+    }
+
     /// Sends what the door made of `face` at `hh:mm` and waits for the hub's ack.
     async fn sees(
         &mut self,
@@ -116,11 +147,7 @@ impl Lesson {
 
 #[tokio::test]
 async fn a_card_becomes_a_mark_when_its_rival_is_marked_and_a_teacher_can_undo_it() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = start_hub(Some(broker.addr())).await;
-    wait_connected(&hub).await;
-    let admin = hub.admin().await;
-    let mut l = lesson(&hub, &broker, &admin).await;
+    let (_broker, hub, admin, mut l) = started(|_| {}).await;
     let (ada, bo) = (l.ada.clone(), l.bo.clone());
     // The lesson's arrivals are in from 09:10 (late_after_minutes after its start).
     hub.clock.set(UnixMillis(monday_at(9, 12)));
@@ -128,14 +155,7 @@ async fn a_card_becomes_a_mark_when_its_rival_is_marked_and_a_teacher_can_undo_i
     l.teacher = teacher;
 
     // Bo's face, 0.156 from Bo and 0.232 from Ada: the door could not tell them apart.
-    let card = l
-        .sees(
-            in_plane(0.20, 0.12),
-            Decision::Uncertain,
-            &[(&bo, 0.156), (&ada, 0.232)],
-            (9, 1),
-        )
-        .await;
+    let card = l.bo_or_ada((9, 1)).await;
     // A stranger near nobody, and Ada's own face that the teacher rejects at once.
     let stranger = l
         .sees(nobody(70), Decision::Uncertain, &[(&ada, 0.39)], (9, 2))
@@ -147,13 +167,7 @@ async fn a_card_becomes_a_mark_when_its_rival_is_marked_and_a_teacher_can_undo_i
     );
 
     // Ada walks in, Confident: Bo is the only one the card can be.
-    l.sees(
-        in_plane(0.0, 0.05),
-        Decision::Confident,
-        &[(&ada, 0.05)],
-        (9, 3),
-    )
-    .await;
+    l.ada_walks_in((9, 3)).await;
     let named = l.record(&card).await;
     assert_eq!(named["status"], "approved", "{named}");
     assert_eq!(named["final_student"], bo.as_str());
@@ -190,30 +204,9 @@ async fn a_card_becomes_a_mark_when_its_rival_is_marked_and_a_teacher_can_undo_i
 
 #[tokio::test]
 async fn with_joint_naming_off_every_card_waits_and_a_late_one_is_named_before_closing() {
-    let broker = Mosquitto::start().unwrap();
-    let off = start_hub_with(Some(broker.addr()), |c| {
-        c.attendance.name_lessons_jointly = false;
-    })
-    .await;
-    wait_connected(&off).await;
-    let admin = off.admin().await;
-    let mut l = lesson(&off, &broker, &admin).await;
-    let (ada, bo) = (l.ada.clone(), l.bo.clone());
-    let card = l
-        .sees(
-            in_plane(0.20, 0.12),
-            Decision::Uncertain,
-            &[(&bo, 0.156), (&ada, 0.232)],
-            (9, 1),
-        )
-        .await;
-    l.sees(
-        in_plane(0.0, 0.05),
-        Decision::Confident,
-        &[(&ada, 0.05)],
-        (9, 3),
-    )
-    .await;
+    let (_broker, off, _, mut l) = started(|c| c.attendance.name_lessons_jointly = false).await;
+    let card = l.bo_or_ada((9, 1)).await;
+    l.ada_walks_in((9, 3)).await;
     assert_eq!(l.record(&card).await["status"], "pending", "off: it waits");
     let session = format!("/sessions/{}", l.session);
     drop(l);
@@ -242,23 +235,12 @@ async fn with_joint_naming_off_every_card_waits_and_a_late_one_is_named_before_c
 
 #[tokio::test]
 async fn a_lessons_suggestion_is_shown_and_confirmed_in_one_request_or_refused_whole() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = start_hub(Some(broker.addr())).await;
-    wait_connected(&hub).await;
-    let admin = hub.admin().await;
-    let mut l = lesson(&hub, &broker, &admin).await;
+    let (_broker, hub, _, mut l) = started(|_| {}).await;
     let (ada, bo) = (l.ada.clone(), l.bo.clone());
     hub.clock.set(UnixMillis(monday_at(9, 12)));
     l.teacher = hub.api().login("tess", "teacher password").await;
     // Bo's face, too close to Ada for the door or the hub to name while Ada is not here.
-    let card = l
-        .sees(
-            in_plane(0.20, 0.12),
-            Decision::Uncertain,
-            &[(&bo, 0.156), (&ada, 0.232)],
-            (9, 1),
-        )
-        .await;
+    let card = l.bo_or_ada((9, 1)).await;
     let (status, body) = l.teacher.get("/review/lessons").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let lessons = body["lessons"].as_array().unwrap();
@@ -291,14 +273,7 @@ async fn a_lessons_suggestion_is_shown_and_confirmed_in_one_request_or_refused_w
     );
     // Ada walks in meanwhile; the hub now names the card by itself, so a confirmation of
     // it comes too late and changes nothing.
-    let here = l
-        .sees(
-            in_plane(0.0, 0.05),
-            Decision::Confident,
-            &[(&ada, 0.05)],
-            (9, 3),
-        )
-        .await;
+    let here = l.ada_walks_in((9, 3)).await;
     assert_eq!(l.record(&card).await["reviewed_by"], "system");
     let (status, body) = l
         .teacher
@@ -413,27 +388,10 @@ async fn a_lessons_real_faces_are_named_together_and_a_stranger_is_left_alone() 
 
 #[tokio::test]
 async fn a_lessons_cards_are_named_when_its_arrivals_come_in_though_nobody_walks_in_after() {
-    let broker = Mosquitto::start().unwrap();
-    let hub = start_hub_with(Some(broker.addr()), |c| c.register.check_every_secs = 1).await;
-    wait_connected(&hub).await;
-    let admin = hub.admin().await;
-    let mut l = lesson(&hub, &broker, &admin).await;
-    let (ada, bo) = (l.ada.clone(), l.bo.clone());
-    let card = l
-        .sees(
-            in_plane(0.20, 0.12),
-            Decision::Uncertain,
-            &[(&bo, 0.156), (&ada, 0.232)],
-            (9, 1),
-        )
-        .await;
-    l.sees(
-        in_plane(0.0, 0.05),
-        Decision::Confident,
-        &[(&ada, 0.05)],
-        (9, 3),
-    )
-    .await;
+    let (_broker, hub, _, mut l) = started(|c| c.register.check_every_secs = 1).await;
+    let bo = l.bo.clone();
+    let card = l.bo_or_ada((9, 1)).await;
+    l.ada_walks_in((9, 3)).await;
     // 09:05: the lesson's arrivals are not in (09:10), so the card waits.
     assert_eq!(l.record(&card).await["status"], "pending");
     hub.clock.set(UnixMillis(monday_at(9, 11)));

@@ -242,6 +242,39 @@ fn a_filter_keeps_what_it_names_and_pages_go_on_from_a_record() {
 }
 
 #[test]
+fn a_pending_record_is_settled_once_and_never_over_a_decision() {
+    each(|db| {
+        let r = record(device(db), Decision::Uncertain);
+        write(db, |sql| put(sql, &r, T + 5)).unwrap();
+        let student = StudentId::random();
+        let by_the_hub = Review {
+            status: Status::Approved,
+            final_student: Some(student),
+            by: "system",
+            at: ms(T + 6),
+            note: Some("named with the lesson's other arrivals"),
+        };
+        assert!(write(db, |sql| settle_pending(sql, r.id, &by_the_hub)).unwrap());
+        let rejected = Review {
+            status: Status::Rejected,
+            final_student: None,
+            by: "user:tess",
+            at: ms(T + 7),
+            note: None,
+        };
+        write(db, |sql| review(sql, r.id, &rejected)).unwrap();
+        assert!(!write(db, |sql| settle_pending(sql, r.id, &by_the_hub)).unwrap());
+        let stored = db.read_blocking(|sql| get(sql, r.id)).unwrap();
+        assert_eq!(
+            (stored.status, stored.reviewed_by.as_deref()),
+            (Status::Rejected, Some("user:tess"))
+        );
+        let nobody = RecordId::now_v7();
+        assert!(!write(db, |sql| settle_pending(sql, nobody, &by_the_hub)).unwrap());
+    });
+}
+
+#[test]
 fn inserting_the_same_record_twice_stores_it_once() {
     each(|db| {
         let r = record(device(db), Decision::Uncertain);
