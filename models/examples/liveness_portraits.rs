@@ -37,6 +37,9 @@ const DOOR_EYES: [f32; 2] = [28.0, 20.0];
 /// Thresholds on the fused real probability tried, besides the shipped argmax.
 const THRESHOLDS: [f32; 10] = [0.02, 0.03, 0.04, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
 
+/// A spoof sample: its file, whether it is really a live face, both networks' softmax.
+type Sample = (&'static str, bool, [[f32; CLASSES]; 2]);
+
 /// Both networks' softmax for one face.
 #[derive(Clone, Copy)]
 struct Judged {
@@ -205,10 +208,7 @@ fn judge_photo(
 }
 
 /// minivision's samples, each with its face box (`models/parity/liveness/make_fixture.py`'s).
-fn judge_samples(
-    liveness: &Liveness,
-    dir: &std::path::Path,
-) -> Result<Vec<(&'static str, bool, [[f32; CLASSES]; 2])>, Error> {
+fn judge_samples(liveness: &Liveness, dir: &std::path::Path) -> Result<Vec<Sample>, Error> {
     // (file, really a live face, face box).
     let samples: [(&'static str, bool, [f32; 4]); 3] = [
         ("image_T1.jpg", true, [90.0, 110.0, 290.0, 340.0]),
@@ -227,7 +227,7 @@ fn judge_samples(
     Ok(out)
 }
 
-fn report(judged: &[Judged], samples: &[(&'static str, bool, [[f32; CLASSES]; 2])]) {
+fn report(judged: &[Judged], samples: &[Sample]) {
     let scales = [
         (0, "as photographed"),
         (28, "eyes 28 px"),

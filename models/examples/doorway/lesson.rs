@@ -241,7 +241,7 @@ fn count(
             let here = |a: &&&Arrival| {
                 let draw = mix(seed ^ ((class as u64) << 40) ^ ((run as u64) << 20))
                     ^ a.student.unwrap_or(0) as u64;
-                mix(draw) % ABSENT_ONE_IN != 0
+                !mix(draw).is_multiple_of(ABSENT_ONE_IN)
             };
             let present = mine.iter().filter(here);
             let mut walk: Vec<&Arrival> = present.chain(passing).copied().collect();

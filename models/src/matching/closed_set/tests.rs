@@ -189,7 +189,7 @@ mod brute {
             let taken = cheapest(
                 stretched
                     .iter()
-                    .filter(|(a, _)| a[row].is_none() && a.iter().any(|s| *s == Some(student))),
+                    .filter(|(a, _)| a[row].is_none() && a.contains(&Some(student))),
             );
             for (alternative, alt_cost) in [elsewhere, taken].into_iter().flatten() {
                 if alt_cost - cost < f64::from(T.min_margin) {
