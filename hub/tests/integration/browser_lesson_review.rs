@@ -119,7 +119,10 @@ async fn a_teacher_confirms_a_lessons_four_faces_in_one_tap_after_correcting_one
     b.assert_no_sideways_scroll("review, a lesson's faces")
         .await;
     b.assert_accessible("review, a lesson's faces").await;
+    // Tall enough to show the lesson's four faces and its button.
+    b.viewport(375, 1250).await;
     b.screenshot("lesson-review-phone").await;
+    b.viewport(375, 812).await;
 
     // Tap 1 and 2: the list of the face with no suggestion, and its pupil. Tap 3: confirm.
     let unsure = format!("#lessons select[data-record=\"{}\"]", cards[0]);
