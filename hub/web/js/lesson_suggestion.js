@@ -40,7 +40,20 @@ export function section(done) {
       confirm.textContent = n === 1 ? 'Confirm 1' : `Confirm all ${n}`;
       confirm.disabled = n === 0;
     };
-    rows.forEach((r) => r.select.addEventListener('change', update));
+    // A student is one face: choosing them for a face leaves any other face they had for later.
+    rows.forEach((r) =>
+      r.select.addEventListener('change', () => {
+        const taken = r.select.value;
+        for (const other of rows) {
+          if (other !== r && taken !== LATER && other.select.value === taken) {
+            other.select.value = LATER;
+            chosen.set(other.record, LATER);
+            announce(`${names.get(taken) || 'That student'} was chosen for another face: that face is left for later.`);
+          }
+        }
+        update();
+      }),
+    );
     update();
     return h(
       'div',
