@@ -80,7 +80,7 @@ async fn lesson_of_thirty(hub: &TestHub) -> (Vec<String>, Vec<String>) {
             monday_at(9, 1),
         );
         r.embedding = near(k, 100, 0.2);
-        store(&hub, r).await;
+        store(hub, r).await;
     }
     let mut cards = Vec::new();
     for (k, distance) in [(25, 0.5), (26, 0.3), (27, 0.3), (28, 0.3)] {
@@ -90,7 +90,7 @@ async fn lesson_of_thirty(hub: &TestHub) -> (Vec<String>, Vec<String>) {
         };
         let mut r = common::record(device, decision, &[(&pupils[k], distance)], monday_at(9, 2));
         r.embedding = near(k, 101 + k % 3, distance);
-        cards.push(store(&hub, r).await);
+        cards.push(store(hub, r).await);
     }
 
     (pupils, cards)
