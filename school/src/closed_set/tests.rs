@@ -411,3 +411,70 @@ fn the_scheduled_pass_names_a_lesson_once_when_its_arrivals_come_in() {
     assert_eq!(named.len(), 1, "{named:?}");
     assert_eq!(l.status(&card), (Status::Approved, Some(a)));
 }
+
+#[test]
+fn two_doors_into_one_room_are_one_lesson() {
+    let l = lesson(2);
+    let [a, b] = l.students[..] else { panic!() };
+    // b's face at the back door, too close to a to tell while a is not marked.
+    let back_door = DeviceId::random();
+    rollcall_store::register_device(&l.conn, back_door);
+    let between = {
+        let mut v = [0.0; EMBEDDING_DIM];
+        (v[0], v[1], v[50]) = (
+            0.20f32.cos() * 0.12f32.cos(),
+            0.20f32.sin() * 0.12f32.cos(),
+            0.12f32.sin(),
+        );
+        Embedding(v)
+    };
+    let mut card = rollcall_store::sample_record(Decision::Uncertain, at(9, 1).0, &[b, a]);
+    (card.device, card.embedding, card.model) = (back_door, between, l.model.clone());
+    card.quality.detector_score = 0.999;
+    arrival::store(&l.conn, &card, at(9, 1)).unwrap();
+    // a comes in at the front door.
+    l.arrives(
+        near(&template(0), 101, 0.1),
+        Decision::Confident,
+        &[a],
+        at(9, 2),
+    );
+    let named = l.name(at(9, 2), at(9, 11));
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert_eq!(l.status(&card), (Status::Approved, Some(b)));
+}
+
+#[test]
+fn a_student_seen_in_another_lesson_at_the_time_is_not_named_here() {
+    let l = lesson(2);
+    let [a, _] = l.students[..] else { panic!() };
+    // a is also in 8C, timetabled in Lab 4 at the same time, and the door there named her.
+    let other = Class {
+        id: ClassId::random(),
+        name: "8C".into(),
+        teacher_id: None,
+        created_at: UnixMillis(0),
+        code: None,
+    };
+    school::insert_class(&l.conn, &other).unwrap();
+    school::add_member(&l.conn, other.id, a).unwrap();
+    let lab4 = Slot {
+        id: Uuid::now_v7(),
+        class_id: other.id,
+        room: "Lab 4".into(),
+        ..l.session.slot.clone()
+    };
+    timetable::insert_slot(&l.conn, &lab4).unwrap();
+    let mut there = rollcall_store::sample_record(Decision::Confident, at(9, 2).0, &[a]);
+    (there.device, there.room, there.model) = (l.device, "Lab 4".into(), l.model.clone());
+    arrival::store(&l.conn, &there, at(9, 2)).unwrap();
+    // A face in Lab 3 near a (and near nobody else): a is in Lab 4, so it is not her.
+    let card = l.arrives(
+        near(&template(0), 102, 0.1),
+        Decision::Uncertain,
+        &[a],
+        at(9, 3),
+    );
+    assert!(l.name(at(9, 3), at(9, 11)).is_empty());
+    assert_eq!(l.status(&card), (Status::Pending, None));
+}
