@@ -13,6 +13,9 @@ import * as strangers from './strangers.js';
 
 const REFRESH_MS = 4000;
 const STRANGERS_REFRESH_MS = 30000;
+// A lesson's suggestion costs the hub a search of the lesson's faces: looked at less often
+// than the queue, and at once after a confirmation.
+const LESSONS_REFRESH_MS = 15000;
 
 export const SHORTCUTS = [
   ['j', 'next record'],
@@ -173,6 +176,7 @@ export function render(main, { me, setCount }) {
       total = Math.max(0, total - 1);
       showCount();
       announce(done(record, action, name));
+      lessons.refresh().catch(() => {});
       if (next && next.matches('.record')) next.focus();
       else main.querySelector('h1').focus();
     } catch (e) {
@@ -273,7 +277,7 @@ export function render(main, { me, setCount }) {
 
   document.addEventListener('keydown', onKey);
   const stop = poll(REFRESH_MS, refresh);
-  const stopLessons = poll(REFRESH_MS, lessons.refresh);
+  const stopLessons = poll(LESSONS_REFRESH_MS, lessons.refresh);
   const stopStrangers = poll(STRANGERS_REFRESH_MS, people.refresh);
   return () => {
     stop();
