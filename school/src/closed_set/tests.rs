@@ -63,44 +63,60 @@ struct Lesson {
     model: ModelId,
 }
 
-/// The lesson, with `n` students enrolled ([`template`]).
-fn lesson(n: usize) -> Lesson {
-    let conn = rollcall_store::memory();
-    let model = ModelId::new("m").unwrap();
+/// A new class `name`, stored.
+fn new_class(conn: &rusqlite::Connection, name: &str) -> Class {
     let class = Class {
         id: ClassId::random(),
-        name: "7B".into(),
+        name: name.into(),
         teacher_id: None,
         created_at: UnixMillis(0),
         code: None,
     };
-    school::insert_class(&conn, &class).unwrap();
+    school::insert_class(conn, &class).unwrap();
+    class
+}
+
+/// A new active student `name` whose consent is given, stored, with `template` enrolled.
+fn new_student(
+    conn: &rusqlite::Connection,
+    name: &str,
+    template: &Embedding,
+    model: &ModelId,
+) -> StudentId {
+    let student = Student {
+        id: StudentId::random(),
+        name: name.into(),
+        external_ref: None,
+        created_at: UnixMillis(0),
+        consent: consent::State::Given,
+        profile: Profile::default(),
+    };
+    school::insert_student(conn, &student).unwrap();
+    let enrolment = NewEnrolment {
+        student: student.id,
+        model: model.as_str(),
+        embedding: template,
+        quality: None,
+        thumbnail: None,
+        figures: None,
+        source: Enrolled::Api,
+        record: None,
+        at: UnixMillis(0),
+    };
+    school::insert_enrolment(conn, &enrolment).unwrap();
+    student.id
+}
+
+/// The lesson, with `n` students enrolled ([`template`]).
+fn lesson(n: usize) -> Lesson {
+    let conn = rollcall_store::memory();
+    let model = ModelId::new("m").unwrap();
+    let class = new_class(&conn, "7B");
     let mut students = Vec::new();
-    for axis in 0..n {
-        let student = Student {
-            id: StudentId::random(),
-            name: format!("Student {axis}"),
-            external_ref: None,
-            created_at: UnixMillis(0),
-            consent: consent::State::Given,
-            profile: Profile::default(),
-        };
-        school::insert_student(&conn, &student).unwrap();
-        school::add_member(&conn, class.id, student.id).unwrap();
-        let template = template(axis);
-        let enrolment = NewEnrolment {
-            student: student.id,
-            model: model.as_str(),
-            embedding: &template,
-            quality: None,
-            thumbnail: None,
-            figures: None,
-            source: Enrolled::Api,
-            record: None,
-            at: UnixMillis(0),
-        };
-        school::insert_enrolment(&conn, &enrolment).unwrap();
-        students.push(student.id);
+    for k in 0..n {
+        let student = new_student(&conn, &format!("Student {k}"), &template(k), &model);
+        school::add_member(&conn, class.id, student).unwrap();
+        students.push(student);
     }
     let slot = Slot {
         id: Uuid::now_v7(),
@@ -297,14 +313,7 @@ fn a_lesson_whose_register_is_written_or_that_shares_its_room_is_not_a_closed_se
         at(9, 1),
     );
     // Another class timetabled in Lab 3 at 09:30: the arrivals are not one class's.
-    let other = Class {
-        id: ClassId::random(),
-        name: "8C".into(),
-        teacher_id: None,
-        created_at: UnixMillis(0),
-        code: None,
-    };
-    school::insert_class(&l.conn, &other).unwrap();
+    let other = new_class(&l.conn, "8C");
     let shared = Slot {
         id: Uuid::now_v7(),
         class_id: other.id,
@@ -335,28 +344,8 @@ fn a_card_nearest_a_student_of_another_class_is_left_to_a_teacher() {
     let [a, _] = l.students[..] else { panic!() };
     // Student x of class 8C, enrolled 0.12 from a: a face 0.08 from x is 0.17 from a, inside
     // the lesson's band and clear of b, but x's.
-    let x = Student {
-        id: StudentId::random(),
-        name: "Student x".into(),
-        external_ref: None,
-        created_at: UnixMillis(0),
-        consent: consent::State::Given,
-        profile: Profile::default(),
-    };
-    school::insert_student(&l.conn, &x).unwrap();
     let x_template = near(&template(0), 60, 0.12);
-    let enrolment = NewEnrolment {
-        student: x.id,
-        model: l.model.as_str(),
-        embedding: &x_template,
-        quality: None,
-        thumbnail: None,
-        figures: None,
-        source: Enrolled::Api,
-        record: None,
-        at: UnixMillis(0),
-    };
-    school::insert_enrolment(&l.conn, &enrolment).unwrap();
+    new_student(&l.conn, "Student x", &x_template, &l.model);
     let passing = near(&x_template, 61, 0.08);
     assert!(passing.distance(&template(0)) < Thresholds::LESSON.confident);
     let card = l.arrives(passing, Decision::Uncertain, &[a], at(9, 3));
@@ -449,14 +438,7 @@ fn a_student_seen_in_another_lesson_at_the_time_is_not_named_here() {
     let l = lesson(2);
     let [a, _] = l.students[..] else { panic!() };
     // a is also in 8C, timetabled in Lab 4 at the same time, and the door there named her.
-    let other = Class {
-        id: ClassId::random(),
-        name: "8C".into(),
-        teacher_id: None,
-        created_at: UnixMillis(0),
-        code: None,
-    };
-    school::insert_class(&l.conn, &other).unwrap();
+    let other = new_class(&l.conn, "8C");
     school::add_member(&l.conn, other.id, a).unwrap();
     let lab4 = Slot {
         id: Uuid::now_v7(),
