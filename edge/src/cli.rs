@@ -167,6 +167,10 @@ pub struct TriggerArgs {
     /// The socket itself.
     #[arg(long, value_name = "PATH", conflicts_with = "config")]
     pub socket: Option<PathBuf>,
+    /// Say someone stays at the door this long (at most 10s), as a held sensor would: the
+    /// walk-in is followed that long (`[burst] follow`). For drills and replayed walk-ins.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub hold: Option<std::time::Duration>,
 }
 
 #[derive(Debug, clap::Args)]

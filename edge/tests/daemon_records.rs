@@ -1,7 +1,8 @@
 //! The whole pipeline on replayed real photos against a real Mosquitto: an enrolled person
 //! yields a Confident record naming them, a stranger an Unknown one, and one burst never
 //! counts a person twice; the status light shows both. A school that keeps no unknown faces
-//! gets a count of them instead.
+//! gets a count of them instead. A face seen only after the burst is marked while the sensor
+//! holds.
 
 mod common;
 
@@ -186,5 +187,56 @@ async fn a_school_that_keeps_no_unknown_faces_gets_only_a_count_of_them() {
     assert_eq!(
         records[0].candidates[0].student,
         enrolment.students[ENROLLED]
+    );
+}
+
+/// The burst's frames see nobody (a child still turning the corner); the sensor holds, the
+/// door follows the walk-in, and the face that comes after the burst is marked, from the best
+/// frames kept and no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_face_seen_only_after_the_burst_is_marked_while_the_sensor_holds() {
+    let broker = Mosquitto::start().expect("mosquitto");
+    let gul = photos_of(ENROLLED);
+    let (probe, enrolment_photos) = gul.split_last().unwrap();
+    let enrolment = enrol(&[(ENROLLED, enrolment_photos.to_vec())]);
+    let hub = Hub::start(broker.addr(), Some(enrolment.update.clone()));
+    let nobody = rollcall_e2e::faces::faces_dir().join("negatives/dlib_test_dog.jpg");
+    let replay = replay_dir(&[nobody.clone(), nobody.clone(), nobody, probe.clone()]);
+    let data = tempfile::tempdir().unwrap();
+    let mut config = config(data.path(), replay.path(), broker.addr().port(), &[]);
+    config.burst.spacing = Duration::from_millis(100);
+    config.burst.follow = Duration::from_secs(3);
+    config.burst.keep = Some(2);
+    let daemon = Daemon::start(config, None);
+    wait_for("gallery v1 in a heartbeat", Duration::from_secs(60), || {
+        hub.seen(|s| {
+            s.statuses
+                .iter()
+                .any(|st| st.gallery_version == GalleryVersion(1))
+        })
+    })
+    .await;
+    daemon.trigger_holding(Some(Duration::from_secs(4))).await;
+    wait_for("a record", Duration::from_secs(60), || {
+        hub.seen(|s| !s.records().is_empty())
+    })
+    .await;
+    wait_for("outbox drained", Duration::from_secs(20), || {
+        outbox_depth(data.path()) == 0
+    })
+    .await;
+    daemon.stop().await;
+
+    let records = hub.seen(|s| s.records());
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].decision, Decision::Confident);
+    assert_eq!(
+        records[0].candidates[0].student,
+        enrolment.students[ENROLLED]
+    );
+    assert!(
+        records[0].quality.frames <= 2,
+        "decided from the 2 best frames kept: {}",
+        records[0].quality.frames
     );
 }

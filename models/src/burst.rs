@@ -27,6 +27,8 @@ use crate::detect::iou;
 use crate::matching::{Decision, Match, Thresholds, decide_matches};
 use crate::quality::Grade;
 
+pub mod follow;
+
 /// Boxes overlapping at least this much (IoU) count as the same place.
 const SAME_PLACE_IOU: f32 = 0.3;
 /// How much looser the distance bound is for faces in the same place.

@@ -168,6 +168,16 @@ pub const SETTABLE: &[Settable] = &[
         about: "the gap between the frames of a burst",
     },
     Settable {
+        key: "burst.follow",
+        kind: Kind::Duration,
+        about: "past the burst, how long a walk-in is followed while the sensor still sees someone (0s: the burst only; at most 10s)",
+    },
+    Settable {
+        key: "burst.keep",
+        kind: Kind::Count { min: 1, max: 10 },
+        about: "how many of a walk-in's best frames it is decided from",
+    },
+    Settable {
         key: "quality.min_detector_score",
         kind: SCORE,
         about: "faces the detector is less sure of are not used",

@@ -80,7 +80,7 @@ pub fn trigger(args: TriggerArgs) -> anyhow::Result<ExitCode> {
         (None, Some(file)) => socket_path(&config::load(file)?.data_dir),
         (None, None) => anyhow::bail!("give --config FILE or --socket PATH"),
     };
-    if send_trigger(&path)? {
+    if send_trigger(&path, args.hold)? {
         println!("burst requested");
     } else {
         println!("busy: a burst is already waiting; trigger ignored");

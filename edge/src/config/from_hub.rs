@@ -51,6 +51,9 @@ struct Burst {
     frames: Option<u8>,
     #[serde(default, with = "humantime_serde")]
     spacing: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    follow: Option<Duration>,
+    keep: Option<u8>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +117,10 @@ pub fn with_hub_settings(base: &EdgeConfig, toml: &str) -> Result<EdgeConfig, St
     set(&mut c.matching.thumbnails, m.thumbnails);
     set(&mut c.burst.frames, hub.burst.frames);
     set(&mut c.burst.spacing, hub.burst.spacing);
+    set(&mut c.burst.follow, hub.burst.follow);
+    if hub.burst.keep.is_some() {
+        c.burst.keep = hub.burst.keep;
+    }
     let (q, gate) = (hub.quality, &mut c.quality);
     set(&mut gate.min_detector_score, q.min_detector_score);
     set(&mut gate.min_box_px, q.min_box_px);

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rollcall_models::burst::follow::Follow;
 use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{DeviceId, Direction, SiteId};
@@ -304,7 +305,8 @@ impl IndicatorConfig {
     }
 }
 
-/// Frames per trigger and the gap between them.
+/// Frames per trigger and the gap between them; how long a walk-in is followed past them
+/// and how many of its frames are decided from.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BurstConfig {
@@ -312,6 +314,13 @@ pub struct BurstConfig {
     pub frames: u8,
     #[serde(default = "millis::<150>", with = "humantime_serde")]
     pub spacing: Duration,
+    /// Past the burst, frames go on while the trigger says someone is still there, for at
+    /// most this long from the first frame (0: the burst only).
+    #[serde(default = "millis::<0>", with = "humantime_serde")]
+    pub follow: Duration,
+    /// The best this many frames are decided from (absent: `frames`).
+    #[serde(default)]
+    pub keep: Option<u8>,
 }
 
 impl Default for BurstConfig {
@@ -319,9 +328,29 @@ impl Default for BurstConfig {
         Self {
             frames: frames(),
             spacing: Duration::from_millis(150),
+            follow: Duration::ZERO,
+            keep: None,
         }
     }
 }
+
+impl BurstConfig {
+    /// How the pipeline follows a walk-in: the burst, then up to `follow` worth of frames
+    /// `spacing` apart (at most [`MAX_FOLLOWED_FRAMES`]), the best `keep` decided from.
+    pub fn walk(&self) -> Follow {
+        let first = usize::from(self.frames);
+        let spacing = self.spacing.as_millis().max(1);
+        let most = (self.follow.as_millis().div_ceil(spacing) as usize).min(MAX_FOLLOWED_FRAMES);
+        Follow {
+            first,
+            most: most.max(first),
+            keep: self.keep.map_or(first, usize::from),
+        }
+    }
+}
+
+/// Most frames one walk-in is followed for, whatever `follow` and `spacing` say.
+pub const MAX_FOLLOWED_FRAMES: usize = 100;
 
 /// Matching against the gallery. Thresholds have no defaults: run `rollcall-edge calibrate`.
 #[derive(Debug, Clone, Deserialize)]

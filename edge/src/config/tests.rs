@@ -24,6 +24,43 @@ fn the_default_config_parses_and_validates() {
 }
 
 #[test]
+fn the_door_follows_a_walk_in_as_shipped_and_refuses_what_it_cannot_do() {
+    use rollcall_models::burst::follow::Follow;
+    let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
+    let walk = config.burst.walk();
+    assert_eq!(
+        (walk.first, walk.most),
+        (5, 20),
+        "3 s of frames 150 ms apart"
+    );
+    assert!(walk.keep >= 1 && walk.keep <= walk.most);
+    let burst_only = BurstConfig {
+        follow: Duration::ZERO,
+        keep: None,
+        ..config.burst
+    };
+    let only = Follow {
+        first: 5,
+        most: 5,
+        keep: 5,
+    };
+    assert_eq!(burst_only.walk(), only, "0s: the burst, every frame kept");
+    for (bad, field) in [
+        ("follow = \"11s\"", "burst.follow"),
+        ("keep = 0", "burst.keep"),
+        ("keep = 11", "burst.keep"),
+    ] {
+        let shipped: Vec<&str> = DEFAULT_CONFIG
+            .lines()
+            .filter(|l| !l.starts_with("follow = ") && !l.starts_with("keep = "))
+            .collect();
+        let text = (shipped.join("\n") + "\n").replace("[burst]\n", &format!("[burst]\n{bad}\n"));
+        let err = load_str(&text, "bad", no_env()).unwrap_err().to_string();
+        assert!(err.contains(field), "{bad}: {err}");
+    }
+}
+
+#[test]
 fn liveness_is_the_builds_default_unless_the_file_says() {
     let config = load_str(DEFAULT_CONFIG, "default", no_env()).unwrap();
     assert_eq!(config.liveness.enabled, LIVENESS_BY_DEFAULT);

@@ -100,6 +100,14 @@ impl EdgeConfig {
         if self.burst.spacing > Duration::from_secs(2) {
             problems.push("burst.spacing must be at most 2s".into());
         }
+        if self.burst.follow > Duration::from_secs(10) {
+            problems.push("burst.follow must be at most 10s".into());
+        }
+        if let Some(keep) = self.burst.keep
+            && (keep == 0 || keep > MAX_BURST_FRAMES)
+        {
+            problems.push(format!("burst.keep must be 1..={MAX_BURST_FRAMES}"));
+        }
         match &self.camera {
             CameraConfig::Replay { fps, .. } if !(fps.is_finite() && *fps > 0.0) => {
                 problems.push("camera.fps must be positive".into());

@@ -1,5 +1,6 @@
-//! Decide: one burst of frames becomes attendance records. [`people`] runs the faces through the
-//! [`recognizer`], matches them against the [`gallery`] (narrowed by the timetable), decides,
+//! Decide: one walk-in becomes attendance records. [`walk`] takes its frames (the burst, then
+//! on while the trigger says someone is there) and keeps the best; [`people`] embeds their
+//! faces with the [`recognizer`], matches them against the [`gallery`] (narrowed by the timetable), decides,
 //! has the [`liveness`] judge look at each face it would mark, applies the [`cooldown`] and
 //! builds each [`record`].
 //!
@@ -14,3 +15,4 @@ pub mod people;
 pub mod recognizer;
 pub mod record;
 pub mod tuning;
+pub mod walk;

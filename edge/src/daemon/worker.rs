@@ -1,19 +1,18 @@
-//! The pipeline thread: waits for triggers, captures a burst, recognises, commits records to
-//! the outbox and tells the link. Runs on its own named OS thread because the face networks
+//! The pipeline thread: waits for triggers, takes the walk-in (the burst, then on while the
+//! trigger says someone is there), recognises, commits records to the outbox and tells the
+//! link. Runs on its own named OS thread because the face networks
 //! are CPU-heavy and synchronous; never on the async executor. How it works ([`Tuning`]) is
 //! read afresh at each burst: settings from the hub take effect from the next one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use image::RgbImage;
 use rollcall_runtime::Clock;
 use rollcall_shared::{AttendanceRecord, Decision, RecordId, SiteZone, UnknownFaces};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::capture::camera::{CameraError, FrameSource};
+use super::capture::camera::FrameSource;
 use super::capture::trigger::TriggerEvent;
 use super::clock::{ClockState, week_time};
 use super::decide::cooldown::Cooldown;
@@ -22,6 +21,7 @@ use super::decide::liveness::{self, Judge};
 use super::decide::people::{self, BurstTime};
 use super::decide::recognizer::Recognizer;
 use super::decide::tuning::Tuning;
+use super::decide::walk::Following;
 use super::deliver::outbox::{Committed, Outbox};
 use super::light::indicator::Event;
 use super::light::status_light::LightTx;
@@ -94,15 +94,23 @@ impl Worker {
             local: week_time(&self.zone.borrow(), captured_at),
             now: Instant::now(),
         };
-        let frames = match self.capture(tuning.frames, tuning.spacing) {
-            Ok(frames) => frames,
+        let following = Following {
+            rule: tuning.walk,
+            spacing: tuning.spacing,
+            gate: &tuning.settings.gate,
+        };
+        let camera = &mut self.camera;
+        let grab = || camera.grab();
+        let walk = match following.take(grab, self.recognizer.as_ref(), &event.presence) {
+            Ok(walk) => walk,
             Err(e) => return tracing::error!(trigger = ?event.kind, "capture failed: {e}"),
         };
+        let (frames_taken, frames_kept) = (walk.taken, walk.frames.len());
         let gallery = self.gallery.borrow().clone();
         self.load_judge(tuning.liveness);
         let judge = self.liveness.as_deref().filter(|_| tuning.liveness);
         let outcome = people::process(
-            &frames,
+            walk,
             self.recognizer.as_ref(),
             judge,
             &gallery,
@@ -140,6 +148,8 @@ impl Worker {
         }
         tracing::info!(
             trigger = ?event.kind,
+            frames_taken,
+            frames_kept,
             faces = outcome.faces,
             gated_out = outcome.gated_out,
             people = outcome.people,
@@ -169,16 +179,5 @@ impl Worker {
     fn discards(&self, record: &AttendanceRecord) -> bool {
         record.decision == Decision::Unknown
             && *self.unknown_faces.borrow() == UnknownFaces::Discard
-    }
-
-    fn capture(&mut self, count: u8, spacing: Duration) -> Result<Vec<RgbImage>, CameraError> {
-        let mut frames = Vec::with_capacity(usize::from(count));
-        for i in 0..count {
-            if i > 0 {
-                std::thread::sleep(spacing);
-            }
-            frames.push(self.camera.grab()?);
-        }
-        Ok(frames)
     }
 }

@@ -145,6 +145,11 @@ impl Daemon {
 
     /// Asks for a burst through the manual-trigger socket (waits for the socket to exist).
     pub async fn trigger(&self) {
+        self.trigger_holding(None).await
+    }
+
+    /// [`trigger`](Self::trigger), saying someone stays at the door for `hold`.
+    pub async fn trigger_holding(&self, hold: Option<Duration>) {
         let socket = self.socket.clone();
         wait_for("trigger socket", Duration::from_secs(20), || {
             socket.exists()
@@ -152,7 +157,7 @@ impl Daemon {
         .await;
         let path = self.socket.clone();
         let queued = tokio::task::spawn_blocking(move || {
-            rollcall_edge::daemon::capture::socket::send_trigger(&path)
+            rollcall_edge::daemon::capture::socket::send_trigger(&path, hold)
         })
         .await
         .unwrap()

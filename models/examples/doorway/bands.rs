@@ -9,7 +9,7 @@ use rollcall_models::quality::Grade;
 
 use crate::burst::Door;
 use crate::frames::Frames;
-use crate::report::{walk_frames, walk_in};
+use crate::report::{door_frames, walk_frames, walk_in};
 use crate::school::School;
 
 /// How far below the nearest wrong name of a grade its band is set.
@@ -44,8 +44,9 @@ pub fn table(
         .map(|(_, school)| impostors(school, frames, &open, conditions, seed))
         .collect();
     println!(
-        "\n## Confident bands per grade (walk-ins of every condition, 1 and {} frames, every band open to {})\n",
-        door.frames, door.thresholds.uncertain
+        "\n## Confident bands per grade (walk-ins of every condition, one frame and {}, every band open to {})\n",
+        door.describe(),
+        door.thresholds.uncertain
     );
     println!(
         "| grade | wrong names within {}, calibration | nearest (who, condition) | band: nearest − {SAFETY_GAP} | shipped | wrong names within the shipped band, calibration / held out | nearest, held out |",
@@ -90,9 +91,13 @@ pub fn impostors(
 ) -> Vec<Impostor> {
     let mut found = Vec::new();
     for &condition in conditions {
-        for n in [1, door.frames] {
+        for whole in [false, true] {
             for a in &school.arrivals {
-                let Some(walk) = walk_frames(frames, a, condition, n, seed) else {
+                let walk = match whole {
+                    false => walk_frames(frames, a, condition, 1, seed),
+                    true => door_frames(frames, a, condition, door, seed),
+                };
+                let Some(walk) = walk else {
                     continue;
                 };
                 let (_, mistake, _) = walk_in(school, a, &walk, door);

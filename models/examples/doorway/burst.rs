@@ -5,6 +5,7 @@
 //! Only the subject's face of each frame is looked at (the face nearest where the photo's
 //! face was put); bystanders in the photos are not part of the arrival.
 
+use rollcall_models::burst::follow::Follow;
 use rollcall_models::burst::{Observation, combine, decide, weight};
 use rollcall_models::matching::{Decision, EMBEDDING_DIM, Embedding, Match, MatchMode, Thresholds};
 use rollcall_models::pipeline::unit_length;
@@ -14,7 +15,8 @@ use crate::faces_cache::SeenFace;
 use crate::school::School;
 
 /// The door's settings: its gate, how it measures a face against a student, its thresholds,
-/// how close two faces of a burst must be to be one person, and how many frames a burst has.
+/// how close two faces of a burst must be to be one person, how many frames a burst has, and
+/// how it follows a walk-in past the burst.
 #[derive(Debug, Clone, Copy)]
 pub struct Door {
     pub gate: QualityGate,
@@ -22,6 +24,9 @@ pub struct Door {
     pub thresholds: Thresholds,
     pub same_in_burst: f32,
     pub frames: usize,
+    /// The walk-in followed: at most `walk.most` frames while the person is in view, the best
+    /// `walk.keep` decided from (`walk.first` is `frames`).
+    pub walk: Follow,
 }
 
 /// The door unit's shipped configuration: what the benchmark measures unless told otherwise.
@@ -39,10 +44,13 @@ struct ShippedMatching {
 
 impl Door {
     /// The door as `edge/src/config/default.toml` sets it up (`same_in_burst`: `uncertain`).
-    pub fn shipped() -> Result<Door, toml::de::Error> {
+    pub fn shipped() -> Result<Door, crate::faces_cache::Error> {
         #[derive(serde::Deserialize)]
         struct Burst {
             frames: usize,
+            spacing: String,
+            follow: String,
+            keep: usize,
         }
         #[derive(serde::Deserialize)]
         struct File {
@@ -61,13 +69,37 @@ impl Door {
             uncertain: matching.uncertain,
             min_margin: matching.min_margin,
         };
+        let duration = |text: &str| humantime::parse_duration(text);
+        let (spacing, follow) = (duration(&burst.spacing)?, duration(&burst.follow)?);
+        let most = (follow.as_millis() / spacing.as_millis().max(1)) as usize;
         Ok(Door {
             gate: quality,
             mode: matching.mode,
             thresholds,
             same_in_burst: thresholds.uncertain,
             frames: burst.frames,
+            walk: Follow {
+                first: burst.frames,
+                most: most.max(burst.frames),
+                keep: burst.keep,
+            },
         })
+    }
+
+    /// Whether the door follows walk-ins past its burst.
+    pub fn follows(&self) -> bool {
+        self.walk.most > self.frames
+    }
+
+    /// How the door takes a walk-in, in words for the tables.
+    pub fn describe(&self) -> String {
+        match self.follows() {
+            true => format!(
+                "walk-ins followed up to {} frames, the best {} kept",
+                self.walk.most, self.walk.keep
+            ),
+            false => format!("{}-frame walk-ins", self.frames),
+        }
     }
 }
 

@@ -73,8 +73,9 @@ impl Frames {
     }
 }
 
-/// Every frame of `walks` (`frames` each), from `cache` where it holds them with the same
-/// degradation, else made and appended to it.
+/// Every frame of `walks` (up to `frames` each, while the face is in view:
+/// [`Degradation::in_view`]), from `cache` where it holds them with the same degradation, else
+/// made and appended to it.
 pub fn film(
     walks: &[Walk],
     frames: usize,
@@ -88,7 +89,7 @@ pub fn film(
     };
     let todo: Vec<&Walk> = walks
         .iter()
-        .filter(|w| (0..frames).any(|f| !fresh(&known, w, f, seed, camera)))
+        .filter(|w| in_view(w, frames, seed).any(|f| !fresh(&known, w, f, seed, camera)))
         .collect();
     eprintln!(
         "{} walk-ins, {} to film ({} cached frames)",
@@ -118,7 +119,8 @@ pub fn film(
     let made: Vec<FrameRecord> = todo
         .par_iter()
         .flat_map_iter(|w| {
-            let records = film_one(&door, w, frames, seed, camera);
+            let missing = in_view(w, frames, seed).filter(|&f| !fresh(&known, w, f, seed, camera));
+            let records = film_one(&door, w, missing, seed, camera);
             if let Some(out) = &out {
                 append(out, &records);
             }
@@ -154,44 +156,57 @@ fn fresh(
         .is_some_and(|r| r.degradation == w.conditions.draw(walk, frame) && r.camera == camera)
 }
 
+/// The frames of `w`, up to `frames`, that see the face: a walk-in ends when the person
+/// leaves the camera's view.
+fn in_view(w: &Walk, frames: usize, seed: u64) -> impl Iterator<Item = usize> + use<> {
+    let walk = doorway::walk_seed(seed, &w.photo.to_string_lossy(), w.condition);
+    let conditions = w.conditions;
+    (0..frames).take_while(move |&i| conditions.draw(walk, i).in_view())
+}
+
 /// The door's networks: the face pipeline, and liveness on every face it finds.
 struct Door<'a> {
     pipeline: &'a FacePipeline,
     liveness: &'a Liveness,
 }
 
-/// The frames of one walk-in.
-fn film_one(door: &Door, w: &Walk, frames: usize, seed: u64, camera: Camera) -> Vec<FrameRecord> {
+/// The frames `todo` of one walk-in.
+fn film_one(
+    door: &Door,
+    w: &Walk,
+    todo: impl Iterator<Item = usize>,
+    seed: u64,
+    camera: Camera,
+) -> Vec<FrameRecord> {
     let walk = doorway::walk_seed(seed, &w.photo.to_string_lossy(), w.condition);
     let photo = load_image(w.photo, ImageLimits::default());
-    (0..frames)
-        .map(|i| {
-            let d = w.conditions.draw(walk, i);
-            let mut record = FrameRecord {
-                photo: w.photo.to_path_buf(),
-                condition: w.condition.to_string(),
-                frame: i,
-                seed,
-                degradation: d,
-                camera,
-                face_box: [0.0; 4],
-                faces: Vec::new(),
-                error: None,
-            };
-            match &photo {
-                Ok(photo) => {
-                    let f = doorway::frame(photo, &w.subject, &d, walk, i, camera);
-                    record.face_box = f.face_box;
-                    match faces_in(door, &f.image) {
-                        Ok(faces) => record.faces = faces,
-                        Err(e) => record.error = Some(format!("pipeline: {e}")),
-                    }
+    todo.map(|i| {
+        let d = w.conditions.draw(walk, i);
+        let mut record = FrameRecord {
+            photo: w.photo.to_path_buf(),
+            condition: w.condition.to_string(),
+            frame: i,
+            seed,
+            degradation: d,
+            camera,
+            face_box: [0.0; 4],
+            faces: Vec::new(),
+            error: None,
+        };
+        match &photo {
+            Ok(photo) => {
+                let f = doorway::frame(photo, &w.subject, &d, walk, i, camera);
+                record.face_box = f.face_box;
+                match faces_in(door, &f.image) {
+                    Ok(faces) => record.faces = faces,
+                    Err(e) => record.error = Some(format!("pipeline: {e}")),
                 }
-                Err(e) => record.error = Some(format!("photo: {e}")),
             }
-            record
-        })
-        .collect()
+            Err(e) => record.error = Some(format!("photo: {e}")),
+        }
+        record
+    })
+    .collect()
 }
 
 fn faces_in(door: &Door, image: &image::RgbImage) -> Result<Vec<SeenFace>, Error> {

@@ -8,7 +8,7 @@
 //!
 //! 1. A lesson is a class's door searching `size` students (its class and, past 30, the
 //!    students after it, as `sizes.rs` does), with the door's bands for that size. Its
-//!    students walk in once each (5-frame walk-ins); everybody else of the half walks past:
+//!    students walk in once each (walk-ins as the door takes them); everybody else of the half walks past:
 //!    the people enrolled nowhere and the students of other lessons. The walkers-by are dealt
 //!    into runs of about half the lesson's size (a class of 120 with 60 strangers), each run
 //!    a lesson of its own with its students, in an order drawn per run; one student in 15
@@ -30,7 +30,7 @@ use rollcall_models::quality::Grade;
 
 use crate::burst::Door;
 use crate::frames::Frames;
-use crate::report::{pct, walk_frames, walk_in};
+use crate::report::{door_frames, pct, walk_in};
 use crate::school::{Arrival, CLASS_SIZE, School};
 
 /// A band asked for: good and weak, for a lesson of 30.
@@ -165,8 +165,8 @@ pub fn tables(
     seed: u64,
 ) {
     println!(
-        "\n## The lesson as one closed set ({}-frame walk-ins; bands narrowed by {step} per doubling of the students still unmarked past 30)",
-        door.frames
+        "\n## The lesson as one closed set ({}; bands narrowed by {step} per doubling of the students still unmarked past 30)",
+        door.describe()
     );
     for (half, school) in halves {
         println!("\n### {half}\n");
@@ -296,8 +296,7 @@ impl Lesson<'_> {
             if stranger {
                 c.walk_bys += 1;
             }
-            let Some(frames) =
-                walk_frames(self.frames, a, self.condition, self.door.frames, self.seed)
+            let Some(frames) = door_frames(self.frames, a, self.condition, self.door, self.seed)
             else {
                 continue;
             };

@@ -12,7 +12,7 @@ use rollcall_models::quality::Grade;
 use crate::burst::Door;
 use crate::frames::Frames;
 use crate::probes::subject_face;
-use crate::report::walk_frames;
+use crate::report::door_frames;
 use crate::school::School;
 
 /// Walk-ins counted and flagged, over all and among good best faces; frames likewise.
@@ -35,8 +35,8 @@ pub fn table(
     seed: u64,
 ) {
     println!(
-        "\n## Liveness: real arrivals wrongly flagged (best kept face of a {}-frame walk-in)\n",
-        door.frames
+        "\n## Liveness: real arrivals wrongly flagged (best kept face of {})\n",
+        door.describe()
     );
     println!(
         "| condition | walk-ins, calibration + held out | flagged | best face good | flagged among those | frames judged | frames flagged |"
@@ -63,7 +63,7 @@ pub fn table(
 
 fn count(c: &mut Count, school: &School, frames: &Frames, door: &Door, condition: &str, seed: u64) {
     for a in &school.arrivals {
-        let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) else {
+        let Some(walk) = door_frames(frames, a, condition, door, seed) else {
             continue;
         };
         let kept: Vec<(f32, Grade, bool)> = walk

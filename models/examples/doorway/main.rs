@@ -8,6 +8,7 @@
 //!      --weak-sharpness S --weak-score S --min-eyes PX --min-box PX]
 //!     [--days 3] [--sizes 30,60,120,all [--narrowing D]] [--staff 20,40] [--camera 1920x1080]
 //!     [--enrol-copies] [--lesson 30,120 [--lesson-bands 0.31/0.30,0.33/0.32]]
+//!     [--walk 20/5] [--walks 5/5,10/5,20/3,20/5,20/8]
 //!
 //! The school is `door_sim`'s (`school.rs`): enrolment from 3 clean photos, halves by name
 //! order. Each arrival's walk-in photo is degraded under every named condition
@@ -24,7 +25,10 @@
 //! narrowed for its size (`sizes.rs`); `--staff K` measures a gate whose gallery grows by K
 //! members of staff (`staff.rs`); `--lesson` measures the hub naming a lesson's cards
 //! jointly among the students not yet marked, with the closed set's band or those of
-//! `--lesson-bands` (`lesson.rs`). Every face filmed is also judged by the liveness
+//! `--lesson-bands` (`lesson.rs`). The door follows each walk-in as shipped (`[burst]
+//! follow`, `keep`: up to `MOST` frames while the person is in view, the best `KEEP` decided
+//! from) unless `--walk MOST/KEEP` says otherwise; `--walks` measures several ways of
+//! following, with their cost (`walks.rs`). Every face filmed is also judged by the liveness
 //! networks, and every wrong "not real" counted (`liveness.rs`). Tables go to stdout,
 //! progress to stderr.
 
@@ -43,6 +47,7 @@ mod report;
 mod school;
 mod sizes;
 mod staff;
+mod walks;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,7 +57,8 @@ use burst::Door;
 use faces_cache::{Error, faces_of};
 use frames::{Frames, Walk};
 use probes::Probe;
-use report::{Tally, outcome, tally_header, tally_row, walk_frames};
+use report::{Tally, door_frames, outcome, tally_header, tally_row, walk_frames};
+use rollcall_models::burst::follow::Follow;
 use rollcall_models::eval::doorway::{Camera, Conditions, conditions};
 use rollcall_models::matching::{MatchMode, NARROWING_PER_DOUBLING, Thresholds};
 use rollcall_models::quality::QualityGate;
@@ -72,6 +78,7 @@ struct Args {
     staff: Vec<usize>,
     lesson: Vec<usize>,
     lesson_bands: Vec<lesson::Band>,
+    walks: Vec<Follow>,
     narrowing: f32,
     camera: Camera,
     enrol_copies: bool,
@@ -82,7 +89,8 @@ const USAGE: &str = "usage: doorway DIR [--cache FILE] [--frames-cache FILE] [--
                      [--mode nearest|centroid] [--confident D --confident-weak D --margin D --uncertain D \
                      --same-in-burst D --weak-sharpness S --weak-score S --min-eyes PX --min-box PX] \
                      [--days N] [--sizes 30,60,120,all [--narrowing D]] [--staff K,K] [--camera WxH] \
-                     [--enrol-copies] [--lesson 30,120 [--lesson-bands G/W,G/W]]";
+                     [--enrol-copies] [--lesson 30,120 [--lesson-bands G/W,G/W]] \
+                     [--walk MOST/KEEP] [--walks MOST/KEEP,MOST/KEEP]";
 
 fn parse() -> Result<Args, Error> {
     let all: Vec<String> = std::env::args().skip(1).collect();
@@ -133,6 +141,14 @@ fn parse() -> Result<Args, Error> {
     if !(1..=10).contains(&frames) {
         return Err("--frames must be 1 to 10".into());
     }
+    let walk = match value("--walk") {
+        Some(pair) => walks::parse(pair, frames)?[0],
+        None => Follow {
+            first: frames,
+            most: shipped.walk.most.max(frames),
+            ..shipped.walk
+        },
+    };
     Ok(Args {
         dir: PathBuf::from(dir),
         cache: value("--cache").map(PathBuf::from),
@@ -147,6 +163,7 @@ fn parse() -> Result<Args, Error> {
             same_in_burst: number("--same-in-burst", f64::from(thresholds.uncertain))? as f32,
             thresholds,
             frames,
+            walk,
         },
         days: number("--days", 1.0)? as usize,
         sizes: value("--sizes")
@@ -165,6 +182,10 @@ fn parse() -> Result<Args, Error> {
             .map(|list| lesson::Band::parse(list))
             .transpose()?
             .unwrap_or_else(|| vec![lesson::Band::shipped()]),
+        walks: value("--walks")
+            .map(|list| walks::parse(list, frames))
+            .transpose()?
+            .unwrap_or_default(),
         narrowing: number("--narrowing", NARROWING_PER_DOUBLING.into())? as f32,
         enrol_copies: all.iter().any(|a| a == "--enrol-copies"),
         camera: value("--camera")
@@ -235,6 +256,10 @@ fn main() -> Result<(), Error> {
         let (ks, step) = (&args.staff, args.narrowing);
         staff::tables(&halves, &frames, &args.door, &names, ks, step, args.seed);
     }
+    if !args.walks.is_empty() {
+        let (walks, step) = (&args.walks, args.narrowing);
+        walks::table(&halves, &frames, &args.door, &names, walks, step, args.seed);
+    }
     if !args.lesson.is_empty() {
         let (sizes, bands) = (&args.lesson, &args.lesson_bands);
         let step = args.narrowing;
@@ -279,9 +304,10 @@ fn film(halves: &[(&str, School)], args: &Args) -> Result<Frames, Error> {
                 }),
         )
         .collect();
+    let most = args.walks.iter().map(|w| w.most);
     frames::film(
         &walks,
-        args.door.frames,
+        most.fold(args.door.walk.most, usize::max),
         args.seed,
         args.camera,
         args.frames_cache.as_deref(),
@@ -340,17 +366,21 @@ fn report_half(half: &str, school: &School, frames: &Frames, args: &Args) {
         school.students(),
         school.students().div_ceil(school::CLASS_SIZE)
     );
-    for n in [1, args.door.frames] {
-        let what = if n == 1 {
-            "one frame".to_string()
-        } else {
-            format!("a {n}-frame walk-in")
+    let mut takes = vec![Take::First(1), Take::First(args.door.frames)];
+    if args.door.follows() {
+        takes.push(Take::Door);
+    }
+    for take in takes {
+        let what = match take {
+            Take::First(1) => "one frame".to_string(),
+            Take::First(n) => format!("a {n}-frame walk-in"),
+            Take::Door => args.door.describe(),
         };
         println!("\n### {half}, {what}\n");
         tally_header("condition");
         let mut mistakes = Vec::new();
         for &(condition, _) in &args.conditions {
-            let t = tally(school, frames, args, condition, n, |_| true);
+            let t = tally(school, frames, args, condition, take, |_| true);
             tally_row(condition, &t);
             mistakes.extend(t.mistakes.into_iter().map(|m| (condition, m)));
         }
@@ -360,31 +390,42 @@ fn report_half(half: &str, school: &School, frames: &Frames, args: &Args) {
             tally_header("eyes (asked)");
             for (label, lo, hi) in report::SIZE_BINS {
                 let bin = |r: &frames::FrameRecord| (lo..hi).contains(&r.degradation.eye_px);
-                tally_row(label, &tally(school, frames, args, "doorway", n, bin));
+                tally_row(label, &tally(school, frames, args, "doorway", take, bin));
             }
-        }
-        if n == args.door.frames {
-            break;
         }
     }
 }
 
-/// Outcomes of every arrival under `condition` from `n` frames, for walk-ins whose first frame
-/// passes `keep`.
+/// Which frames of a walk-in a table decides from.
+#[derive(Clone, Copy)]
+enum Take {
+    /// The first `n`.
+    First(usize),
+    /// Those the door keeps of the walk-in it follows.
+    Door,
+}
+
+/// Outcomes of every arrival under `condition` from the frames `take` says, for walk-ins
+/// whose first frame passes `keep`.
 fn tally(
     school: &School,
     frames: &Frames,
     args: &Args,
     condition: &str,
-    n: usize,
+    take: Take,
     keep: impl Fn(&frames::FrameRecord) -> bool,
 ) -> Tally {
     let mut t = Tally::default();
     for a in &school.arrivals {
-        let Some(walk) = walk_frames(frames, a, condition, n, args.seed) else {
+        let walk = match take {
+            Take::First(n) => walk_frames(frames, a, condition, n, args.seed),
+            Take::Door => door_frames(frames, a, condition, &args.door, args.seed),
+        };
+        let Some(walk) = walk else {
             continue;
         };
-        if walk.first().is_some_and(|r| keep(r)) {
+        let first = frames.get(&a.photo, condition, 0, args.seed);
+        if first.is_some_and(&keep) {
             let (o, mistake) = outcome(school, a, &walk, &args.door);
             t.add(a.student.is_some(), o);
             let role = if a.student.is_some() {

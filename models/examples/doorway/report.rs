@@ -2,6 +2,7 @@
 //! one frame and after the whole walk-in; per face size under the doorway preset; and the
 //! distance distributions of genuine and stranger faces per quality bin.
 
+use rollcall_models::burst::follow::{Best, Worth};
 use rollcall_models::matching::Decision;
 use rollcall_models::quality::Grade;
 
@@ -146,6 +147,57 @@ pub fn tally_row(label: &str, t: &Tally) {
         x[Outcome::NoFace as usize],
         x[Outcome::Gated as usize],
     );
+}
+
+/// The frames `door` decides `a` from under `condition`: its walk-in followed ([`followed`]).
+pub fn door_frames<'a>(
+    frames: &'a Frames,
+    a: &Arrival,
+    condition: &str,
+    door: &Door,
+    seed: u64,
+) -> Option<Vec<&'a FrameRecord>> {
+    followed(frames, a, condition, door, seed).map(|w| w.kept)
+}
+
+/// A walk-in as the door followed it.
+pub struct Followed<'a> {
+    /// The frames decided from, in the order taken.
+    pub kept: Vec<&'a FrameRecord>,
+    /// Frames taken (each searched for faces).
+    pub taken: usize,
+}
+
+/// `a`'s walk-in under `condition` as `door` follows it (`rollcall_models::burst::follow`):
+/// the burst, then on while the person is in view (the sensor held: the frame was filmed) up
+/// to `door.walk.most`, keeping the `door.walk.keep` best by the subject's face. `None` when a
+/// frame of the burst is missing.
+pub fn followed<'a>(
+    frames: &'a Frames,
+    a: &Arrival,
+    condition: &str,
+    door: &Door,
+    seed: u64,
+) -> Option<Followed<'a>> {
+    let frame = |i: usize| frames.get(&a.photo, condition, i, seed);
+    let mut best = Best::new(door.walk.keep);
+    loop {
+        let taken = best.offered();
+        if taken > 0 && !door.walk.another(taken, Some(frame(taken).is_some())) {
+            break;
+        }
+        let r = frame(taken)?;
+        let worth = subject_face(r)
+            .and_then(|f| observe(f, r.frame, &door.gate))
+            .map(|o| Worth {
+                grade: o.grade,
+                weight: o.weight,
+            });
+        best.offer(Worth::of(worth), r);
+    }
+    let taken = best.offered();
+    let kept = best.kept().into_iter().map(|(_, r)| r).collect();
+    Some(Followed { kept, taken })
 }
 
 /// The first `n` frames of `a` under `condition`, if all are there.

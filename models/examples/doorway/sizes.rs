@@ -19,7 +19,7 @@ use rollcall_models::quality::Grade;
 use crate::bands::impostors;
 use crate::burst::Door;
 use crate::frames::Frames;
-use crate::report::{Outcome, Tally, tally_header, tally_row, walk_frames, walk_in};
+use crate::report::{Outcome, Tally, door_frames, tally_header, tally_row, walk_in};
 use crate::school::School;
 
 /// What `--sizes` asks for: a number of students, or every student of the half.
@@ -67,10 +67,7 @@ pub fn tables(
     );
     nearest_table(halves, frames, door, conditions, sizes, step, seed);
     for (half, school) in halves {
-        println!(
-            "\n### {half}, a {}-frame walk-in, by students searched\n",
-            door.frames
-        );
+        println!("\n### {half}, {}, by students searched\n", door.describe());
         tally_header("searched · condition");
         for &size in sizes {
             let school = school.searching(size.of(school));
@@ -106,8 +103,8 @@ fn nearest_table(
         ..*door
     };
     println!(
-        "\nNearest wrong Confident name with every band open (1 and {} frames, every condition):\n",
-        door.frames
+        "\nNearest wrong Confident name with every band open (one frame and {}, every condition):\n",
+        door.describe()
     );
     println!(
         "| students searched | grade | band given | nearest, calibration | nearest, held out |"
@@ -147,7 +144,7 @@ fn nearest_table(
 fn tally(school: &School, frames: &Frames, door: &Door, condition: &str, seed: u64) -> Tally {
     let mut t = Tally::default();
     for a in &school.arrivals {
-        if let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) {
+        if let Some(walk) = door_frames(frames, a, condition, door, seed) {
             let (o, _, _) = walk_in(school, a, &walk, door);
             t.add(a.student.is_some(), o);
         }
@@ -175,8 +172,8 @@ fn tail_table(
     let band = door.thresholds.confident;
     let at_band = below(band);
     println!(
-        "\nImpostor distances (both halves, good faces, {} frames, every condition): {} pairs, {at_band} within the band {band:.3} (F = {:.2e})\n",
-        door.frames,
+        "\nImpostor distances (both halves, good faces, {}, every condition): {} pairs, {at_band} within the band {band:.3} (F = {:.2e})\n",
+        door.describe(),
         impostors.len(),
         at_band as f64 / impostors.len().max(1) as f64,
     );
@@ -212,7 +209,7 @@ fn impostor_distances(
     let mut out = Vec::new();
     for &condition in conditions {
         for a in &school.arrivals {
-            let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) else {
+            let Some(walk) = door_frames(frames, a, condition, door, seed) else {
                 continue;
             };
             let (o, _, records) = walk_in(school, a, &walk, door);

@@ -16,7 +16,7 @@ use rollcall_models::matching::Decision;
 
 use crate::burst::{Door, Record};
 use crate::frames::Frames;
-use crate::report::{Outcome, Tally, pct, tally_header, tally_row, walk_frames, walk_in};
+use crate::report::{Outcome, Tally, door_frames, pct, tally_header, tally_row, walk_in};
 use crate::school::{Arrival, School};
 
 /// What `--staff` asks for: how many of each half's students become staff, for each run.
@@ -97,7 +97,7 @@ impl Gate {
         people.map(|(arrivals, enrolled, not)| {
             let mut t = Tally::default();
             for a in arrivals {
-                if let Some(walk) = walk_frames(frames, a, condition, door.frames, seed) {
+                if let Some(walk) = door_frames(frames, a, condition, &door, seed) {
                     let (o, wrong, made) = walk_in(&self.school, a, &walk, &door);
                     t.add(a.student.is_some(), self.staff_rule(o, &made));
                     let role = if a.student.is_some() { enrolled } else { not };
@@ -151,10 +151,10 @@ pub fn tables(
             let before = Gate::before(school, k);
             let with = Gate::with_staff(school, k);
             println!(
-                "\n### {half}, K = {k}: {} students and {} staff, a {}-frame walk-in\n",
+                "\n### {half}, K = {k}: {} students and {} staff, {}\n",
                 before.school.students(),
                 with.staff.len(),
-                door.frames
+                door.describe()
             );
             tally_header("gallery · condition · who walked in");
             let mut wrong = Vec::new();

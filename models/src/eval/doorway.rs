@@ -77,6 +77,13 @@ impl std::str::FromStr for Camera {
 /// the burst's 150 ms spacing) from about 2.5 m.
 pub const GROWTH: f32 = 1.08;
 
+/// The largest eye distance (720p px) at which a walk-in's face is still in the door camera's
+/// view. A camera over a door looks out and a little down; a child's face, half a metre or
+/// more below it, leaves the bottom of its frame (seen more and more from above) closer than
+/// about 0.8 m, where the eyes are about 72 px apart. The frames of a walk-in end there: an
+/// assumption of this simulation, to be checked on a real door's replayed walk-ins.
+pub const IN_VIEW_EYE_PX: f32 = 72.0;
+
 /// How one frame is degraded.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Degradation {
@@ -93,6 +100,11 @@ pub struct Degradation {
 }
 
 impl Degradation {
+    /// Whether the face is still in the camera's view ([`IN_VIEW_EYE_PX`]).
+    pub fn in_view(&self) -> bool {
+        self.eye_px <= IN_VIEW_EYE_PX
+    }
+
     /// The face at 40 px between the eyes (about 1.5 m from a 70° camera), nothing else.
     pub const CLEAN: Degradation = Degradation {
         eye_px: 40.0,

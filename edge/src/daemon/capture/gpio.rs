@@ -1,10 +1,17 @@
 //! The GPIO trigger (a PIR sensor or a button) through rppal. The interrupt callback runs on
 //! rppal's thread and only does a non-blocking `try_send` (see [`TriggerTx::fire`]); drops
 //! are counted there.
+//!
+//! A sensor wired for one edge (`rising`: active high, a PIR; `falling`: active low) is
+//! watched on both, so its level is known: a burst starts on the active edge, and the
+//! pipeline follows the walk-in while the output stays active ([`Presence::Sensor`]). With
+//! `edge = "both"` every change starts a burst and nothing says whether someone is still
+//! there.
 
-use rppal::gpio::{Gpio, Trigger as Level};
+use rppal::gpio::{Event, Gpio, Level, Trigger as Edges};
+use tokio::sync::watch;
 
-use super::trigger::{Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
+use super::trigger::{Presence, Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
 use crate::config::{Edge, GpioConfig, Pull};
 use crate::daemon::shutdown::Shutdown;
 
@@ -28,15 +35,30 @@ impl Trigger for GpioTrigger {
             Pull::Up => pin.into_input_pullup(),
             Pull::Down => pin.into_input_pulldown(),
         };
-        let level = match c.edge {
-            Edge::Rising => Level::RisingEdge,
-            Edge::Falling => Level::FallingEdge,
-            Edge::Both => Level::Both,
+        let active = match c.edge {
+            Edge::Rising => Some(Edges::RisingEdge),
+            Edge::Falling => Some(Edges::FallingEdge),
+            Edge::Both => None,
         };
-        pin.set_async_interrupt(level, Some(c.debounce), move |_event| {
-            tx.fire(TriggerKind::Gpio);
-        })
-        .map_err(err)?;
+        let held = match active {
+            Some(Edges::FallingEdge) => Level::Low,
+            _ => Level::High,
+        };
+        let (level, seen) = watch::channel(active.is_some() && pin.read() == held);
+        let on_edge = move |event: Event| match active {
+            None => {
+                tx.fire(TriggerKind::Gpio);
+            }
+            Some(edge) => {
+                let someone = event.trigger == edge;
+                level.send_replace(someone);
+                if someone {
+                    tx.fire_with(TriggerKind::Gpio, Presence::Sensor(seen.clone()));
+                }
+            }
+        };
+        pin.set_async_interrupt(Edges::Both, Some(c.debounce), on_edge)
+            .map_err(err)?;
         Ok(TriggerGuard::Held(Box::new(pin)))
     }
 }

@@ -1,5 +1,8 @@
 //! The manual trigger: a Unix socket in the data directory. `rollcall-edge trigger` writes
 //! `trigger\n` and reads back `ok\n` (a burst is queued) or `busy\n` (one is already waiting).
+//! `trigger 2000\n` (`rollcall-edge trigger --hold 2s`) also says someone stays at the door
+//! for 2,000 ms, as a held sensor would: the walk-in is followed that long (a drill, or
+//! replayed walk-ins).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -10,7 +13,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 
-use super::trigger::{Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
+use super::trigger::{Presence, Trigger, TriggerError, TriggerGuard, TriggerKind, TriggerTx};
 use crate::daemon::shutdown::Shutdown;
 
 /// The socket's file name inside the data directory.
@@ -18,6 +21,9 @@ pub const SOCKET_NAME: &str = "trigger.sock";
 
 /// Longest request line read.
 const MAX_LINE: usize = 64;
+
+/// The longest `--hold` (the longest `[burst] follow` too).
+pub const MAX_HOLD: Duration = Duration::from_secs(10);
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SOCKET_NAME)
@@ -64,17 +70,36 @@ async fn serve(stream: tokio::net::UnixStream, tx: TriggerTx) {
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read).take(MAX_LINE as u64);
     let read = tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line)).await;
-    let reply = match read {
-        Ok(Ok(_)) if line.trim() == "trigger" => {
-            if tx.fire(TriggerKind::Manual) {
-                "ok\n"
-            } else {
-                "busy\n"
-            }
-        }
-        _ => "error: send `trigger`\n",
+    let presence = match read {
+        Ok(Ok(_)) => request(&line),
+        _ => None,
+    };
+    let reply = match presence.map(|p| tx.fire_with(TriggerKind::Manual, p)) {
+        Some(true) => "ok\n",
+        Some(false) => "busy\n",
+        None => "error: send `trigger` or `trigger MILLISECONDS` (at most 10000)\n",
     };
     let _ = write.write_all(reply.as_bytes()).await;
+}
+
+/// What a request line asks for: a burst, and whether someone is said to stay (`None`: not
+/// a request).
+fn request(line: &str) -> Option<Presence> {
+    let mut words = line.split_whitespace();
+    if words.next() != Some("trigger") {
+        return None;
+    }
+    let presence = match words.next() {
+        None => Presence::Unknown,
+        Some(ms) => {
+            let hold = Duration::from_millis(ms.parse().ok()?);
+            if hold > MAX_HOLD {
+                return None;
+            }
+            Presence::Until(tokio::time::Instant::now() + hold)
+        }
+    };
+    words.next().is_none().then_some(presence)
 }
 
 /// Why `rollcall-edge trigger` failed.
@@ -91,14 +116,19 @@ pub enum SendTriggerError {
     Refused(String),
 }
 
-/// Asks the daemon listening on `path` for a burst. `Ok(false)`: one is already waiting.
-pub fn send_trigger(path: &Path) -> Result<bool, SendTriggerError> {
+/// Asks the daemon listening on `path` for a burst, saying someone stays at the door for
+/// `hold` if given (at most [`MAX_HOLD`]). `Ok(false)`: one is already waiting.
+pub fn send_trigger(path: &Path, hold: Option<Duration>) -> Result<bool, SendTriggerError> {
     let mut stream = UnixStream::connect(path).map_err(|source| SendTriggerError::Connect {
         path: path.to_owned(),
         source,
     })?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(b"trigger\n")?;
+    let request = match hold {
+        Some(hold) => format!("trigger {}\n", hold.as_millis()),
+        None => "trigger\n".to_owned(),
+    };
+    stream.write_all(request.as_bytes())?;
     let mut reply = String::new();
     BufReader::new(stream).read_line(&mut reply)?;
     match reply.trim() {
@@ -124,13 +154,40 @@ mod tests {
         let p = path.clone();
         let answers = tokio::task::spawn_blocking(move || {
             (0..3)
-                .map(|_| send_trigger(&p).unwrap())
+                .map(|_| send_trigger(&p, None).unwrap())
                 .collect::<Vec<_>>()
         })
         .await
         .unwrap();
         assert_eq!(answers, [true, true, false]);
         assert_eq!(rx.recv().await.unwrap().kind, TriggerKind::Manual);
+        stop.trigger();
+    }
+
+    #[tokio::test]
+    async fn a_held_trigger_says_someone_stays_and_a_bad_request_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = socket_path(dir.path());
+        let (tx, mut rx) = TriggerTx::channel();
+        let (stop, shutdown) = Shutdown::new();
+        let _guard = Box::new(ManualTrigger { path: path.clone() })
+            .start(tx, shutdown)
+            .unwrap();
+        let p = path.clone();
+        let hold = Some(Duration::from_secs(2));
+        let sent = tokio::task::spawn_blocking(move || send_trigger(&p, hold));
+        assert!(sent.await.unwrap().unwrap());
+        let event = rx.recv().await.unwrap();
+        assert_eq!(event.presence.now(), Some(true), "{:?}", event.presence);
+        assert!(matches!(request("trigger\n"), Some(Presence::Unknown)));
+        for bad in ["trigger 10001", "trigger soon", "trigger 5 5", "go"] {
+            assert!(request(bad).is_none(), "{bad}");
+        }
+        let p = path.clone();
+        let sent =
+            tokio::task::spawn_blocking(move || send_trigger(&p, Some(Duration::from_secs(11))));
+        let err = sent.await.unwrap().unwrap_err().to_string();
+        assert!(err.contains("at most 10000"), "{err}");
         stop.trigger();
     }
 }

@@ -1,6 +1,10 @@
 //! What starts a burst. Every source sends into one small bounded channel with `try_send`:
 //! when a burst is already queued, further triggers are dropped and counted, never queued
 //! without bound and never blocking (a GPIO interrupt callback must return at once).
+//!
+//! A trigger also says, if it can, whether someone is still there ([`Presence`]): a PIR
+//! sensor holds its output while it sees motion, and the pipeline follows the walk-in for as
+//! long (`[burst] follow`, `rollcall_models::burst::follow`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,10 +28,36 @@ pub enum TriggerKind {
 }
 
 /// One request for a burst.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TriggerEvent {
     pub kind: TriggerKind,
     pub at: tokio::time::Instant,
+    /// Whether, asked later, someone is still there.
+    pub presence: Presence,
+}
+
+/// Whether the trigger still says someone is at the door.
+#[derive(Debug, Clone, Default)]
+pub enum Presence {
+    /// A trigger that cannot say: a button's press, the interval, the hub's request.
+    #[default]
+    Unknown,
+    /// A sensor's output: `true` while it sees someone (a PIR held high).
+    Sensor(watch::Receiver<bool>),
+    /// Someone is there until this instant (`rollcall-edge trigger --hold 2s`: a drill, or
+    /// replayed walk-ins).
+    Until(tokio::time::Instant),
+}
+
+impl Presence {
+    /// Whether someone is there now (`None`: the trigger cannot say).
+    pub fn now(&self) -> Option<bool> {
+        match self {
+            Presence::Unknown => None,
+            Presence::Sensor(level) => Some(*level.borrow()),
+            Presence::Until(until) => Some(tokio::time::Instant::now() < *until),
+        }
+    }
 }
 
 /// The sending side every trigger source holds.
@@ -47,9 +77,15 @@ impl TriggerTx {
 
     /// Asks for a burst without blocking; `false` (and counted) when the queue is full.
     pub fn fire(&self, kind: TriggerKind) -> bool {
+        self.fire_with(kind, Presence::Unknown)
+    }
+
+    /// [`fire`](Self::fire), saying how to tell whether someone is still there.
+    pub fn fire_with(&self, kind: TriggerKind, presence: Presence) -> bool {
         let event = TriggerEvent {
             kind,
             at: tokio::time::Instant::now(),
+            presence,
         };
         let sent = self.tx.try_send(event).is_ok();
         if !sent {
@@ -148,6 +184,20 @@ async fn tick(every: Option<Duration>, tx: &TriggerTx) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn presence_says_what_the_trigger_knows() {
+        assert_eq!(Presence::Unknown.now(), None);
+        let (sensor, level) = watch::channel(true);
+        let held = Presence::Sensor(level);
+        assert_eq!(held.now(), Some(true));
+        sensor.send_replace(false);
+        assert_eq!(held.now(), Some(false), "read when asked, not when fired");
+        let hold = Presence::Until(tokio::time::Instant::now() + Duration::from_secs(2));
+        assert_eq!(hold.now(), Some(true));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(hold.now(), Some(false));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn interval_fires_on_time_and_overflow_is_counted_not_queued() {

@@ -1,10 +1,10 @@
-//! The people of one burst, start to finish, synchronously on the pipeline thread: frames → faces
-//! → graded by the quality gate → one embedding batch → people (combined across frames) →
+//! The people of one walk-in, start to finish, synchronously on the pipeline thread: the
+//! frames kept ([`Walk`], their faces found as they were taken) → faces graded by the quality gate → one embedding batch → people (combined across frames) →
 //! match → decide (the band of the person's grade; Confident only when every frame of that
 //! grade agrees) → liveness (a face the door would mark, judged on its best frame; one judged
 //! not live, a photo or a screen, is Uncertain and flagged) → staff named only when Confident
 //! (a gate's) → cooldown → records. No I/O
-//! besides the recognizer, the liveness judge and the frame source.
+//! besides the recognizer and the liveness judge.
 //! The rule of combining and deciding is `rollcall_models::burst`'s, the one the doorway
 //! benchmark measures.
 //!
@@ -28,6 +28,7 @@ use super::gallery::{Enrolled, MatchGallery, WeekTime};
 use super::liveness::Judge;
 use super::recognizer::{RecognizeError, Recognizer};
 use super::record::{Decided, RecordOrigin, build};
+use super::walk::Walk;
 
 /// How many candidates a search returns (the record carries up to 3).
 const CANDIDATES: usize = 3;
@@ -76,7 +77,7 @@ pub struct Outcome {
 /// Runs recognition on `frames` (see the module docs); `liveness` judges the faces the door
 /// would mark (none: they are not judged).
 pub fn process(
-    frames: &[RgbImage],
+    walk: Walk,
     recognizer: &dyn Recognizer,
     liveness: Option<&dyn Judge>,
     gallery: &MatchGallery,
@@ -85,13 +86,14 @@ pub fn process(
     time: BurstTime,
 ) -> Result<Outcome, RecognizeError> {
     let mut outcome = Outcome::default();
-    let (faces, seen) = graded_faces(frames, recognizer, &settings.gate, &mut outcome)?;
+    let Walk { frames, faces, .. } = walk;
+    let (faces, seen) = graded_faces(faces, &settings.gate, &mut outcome);
     let embeddings = recognizer.embed(&faces)?;
     let observations = observe(&faces, &embeddings, seen);
     let people = combine(&observations, settings.same_in_burst);
     outcome.people = people.len();
     let burst = Burst {
-        frames,
+        frames: &frames,
         liveness,
         faces: &faces,
         observations: &observations,
@@ -270,15 +272,14 @@ fn staff_only_when_confident(
 
 /// Faces of every frame the gate does not leave out, each with its frame and grade.
 fn graded_faces(
-    frames: &[RgbImage],
-    recognizer: &dyn Recognizer,
+    found: Vec<Vec<Face>>,
     gate: &QualityGate,
     outcome: &mut Outcome,
-) -> Result<(Vec<Face>, Vec<Seen>), RecognizeError> {
+) -> (Vec<Face>, Vec<Seen>) {
     let mut kept = Vec::new();
     let mut seen = Vec::new();
-    for (i, frame) in frames.iter().enumerate() {
-        for face in recognizer.faces(frame)? {
+    for (i, faces) in found.into_iter().enumerate() {
+        for face in faces {
             outcome.faces += 1;
             let grade = gate.grade(&face.quality);
             if grade >= Grade::Unclear {
@@ -294,7 +295,7 @@ fn graded_faces(
             kept.push(face);
         }
     }
-    Ok((kept, seen))
+    (kept, seen)
 }
 
 /// Where a kept face was seen, and its grade.
@@ -304,4 +305,4 @@ struct Seen {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -1,10 +1,11 @@
 //! How the pipeline decides, as one value: the burst's [`Settings`] (origin, quality gate,
-//! thresholds, mode), how many frames and how far apart, and the cooldown. Built from
+//! thresholds, mode), how a walk-in's frames are taken and kept, and the cooldown. Built from
 //! `edge.toml` with the hub's settings laid over it; the worker reads it afresh at each burst,
 //! so settings from the hub take effect from the next one.
 
 use std::time::Duration;
 
+use rollcall_models::burst::follow::Follow;
 use rollcall_shared::ModelId;
 
 use super::people::Settings;
@@ -15,7 +16,8 @@ use crate::config::EdgeConfig;
 #[derive(Clone, Debug)]
 pub struct Tuning {
     pub settings: Settings,
-    pub frames: u8,
+    /// How a walk-in is followed and which of its frames are kept (`[burst]`).
+    pub walk: Follow,
     pub spacing: Duration,
     /// The cooldown's period, and its bound for "the same stranger".
     pub cooldown: (Duration, f32),
@@ -39,7 +41,7 @@ impl Tuning {
                 mode: config.matching.mode,
                 thumbnails: config.matching.thumbnails,
             },
-            frames: config.burst.frames,
+            walk: config.burst.walk(),
             spacing: config.burst.spacing,
             cooldown: (config.matching.cooldown, config.matching.same_stranger()),
             liveness: config.liveness.enabled,

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// of 200 or more is a face too small for the gate, and `50 + c` is person `c` with their head
 /// turned 50° (past the gate's limit). Codes 100..200 are faces between two people: `100 + a`
 /// lies `a` degrees from code 1's face towards code 2's.
-struct Fake;
+pub(crate) struct Fake;
 
 impl Recognizer for Fake {
     fn model_id(&self) -> ModelId {
@@ -81,12 +81,17 @@ fn face(slot: usize, code: u8) -> Face {
     }
 }
 
-fn frame(codes: &[u8]) -> RgbImage {
+pub(crate) fn frame(codes: &[u8]) -> RgbImage {
     let mut img = RgbImage::new(8, 1);
     for (x, c) in codes.iter().enumerate() {
         img.put_pixel(x as u32, 0, Rgb([*c, 0, 0]));
     }
     img
+}
+
+/// The burst of `frames`, every frame searched and kept.
+fn walk(frames: &[RgbImage]) -> Walk {
+    Walk::of(frames.to_vec(), &Fake).unwrap()
 }
 
 fn gallery(students: &[(StudentId, u8)]) -> MatchGallery {
@@ -141,7 +146,16 @@ fn one_person_in_every_frame_and_a_stranger_make_two_records() {
     let g = gallery(&[(alice, 1), (StudentId::random(), 2)]);
     let frames = [frame(&[1, 9]), frame(&[1]), frame(&[1, 9])];
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
-    let out = process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(
+        walk(&frames),
+        &Fake,
+        None,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
     assert_eq!((out.faces, out.people, out.records.len()), (5, 2, 2));
     let known = &out.records[0];
     assert_eq!(
@@ -161,7 +175,16 @@ fn one_person_in_every_frame_and_a_stranger_make_two_records() {
     assert!(stranger.thumbnail.is_some());
     assert!(out.records.iter().all(|r| r.validate().is_ok()));
 
-    let again = process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
+    let again = process(
+        walk(&frames),
+        &Fake,
+        None,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
     assert_eq!((again.records.len(), again.cooled_down), (0, 2), "cooldown");
 }
 
@@ -170,7 +193,7 @@ fn faces_failing_the_gate_are_not_embedded_or_recorded() {
     let g = gallery(&[(StudentId::random(), 1)]);
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let out = process(
-        &[frame(&[201])],
+        walk(&[frame(&[201])]),
         &Fake,
         None,
         &g,
@@ -188,7 +211,16 @@ fn a_student_seen_only_turned_away_is_asked_about_never_named_nor_lost() {
     let g = gallery(&[(ada, 1)]);
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let turned = [frame(&[51]), frame(&[51]), frame(&[51])];
-    let out = process(&turned, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(
+        walk(&turned),
+        &Fake,
+        None,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
     assert_eq!((out.gated_out, out.unclear, out.records.len()), (3, 1, 1));
     let r = &out.records[0];
     assert_eq!(
@@ -202,7 +234,16 @@ fn a_student_seen_only_turned_away_is_asked_about_never_named_nor_lost() {
     // One clear frame is enough: the turned ones join it, and it decides.
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let mixed = [frame(&[51]), frame(&[1]), frame(&[51])];
-    let out = process(&mixed, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(
+        walk(&mixed),
+        &Fake,
+        None,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
     assert_eq!((out.unclear, out.records.len()), (0, 1));
     assert_eq!(out.records[0].decision, Decision::Confident);
     assert_eq!(out.records[0].quality.frames, 3);
@@ -213,7 +254,7 @@ fn an_empty_gallery_makes_unknowns() {
     let g = MatchGallery::empty(ModelId::new("fake").unwrap());
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let out = process(
-        &[frame(&[1])],
+        walk(&[frame(&[1])]),
         &Fake,
         None,
         &g,
@@ -235,7 +276,16 @@ fn a_person_whose_frames_name_different_students_is_asked_not_named() {
     let run = |codes: [u8; 4]| {
         let frames = codes.map(|c| frame(&[c]));
         let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
-        process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap()
+        process(
+            walk(&frames),
+            &Fake,
+            None,
+            &g,
+            &settings(),
+            &mut cooldown,
+            time(),
+        )
+        .unwrap()
     };
     let agreed = run([105, 105, 105, 105]);
     assert_eq!(agreed.records.len(), 1);
@@ -282,7 +332,7 @@ fn a_face_the_door_would_mark_but_judged_not_live_is_asked_about_flagged_with_it
     let judge = Photos::default();
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
     let out = process(
-        &frames,
+        walk(&frames),
         &Fake,
         Some(&judge),
         &g,
@@ -321,7 +371,16 @@ fn a_face_the_door_would_mark_but_judged_not_live_is_asked_about_flagged_with_it
 
     // The same burst without a judge: Bo's photo is marked, and nothing says it was checked.
     let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
-    let out = process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap();
+    let out = process(
+        walk(&frames),
+        &Fake,
+        None,
+        &g,
+        &settings(),
+        &mut cooldown,
+        time(),
+    )
+    .unwrap();
     assert_eq!(out.records[1].decision, Decision::Confident);
     assert!(out.records.iter().all(|r| r.liveness.is_none()) && out.not_live == 0);
 }
@@ -342,7 +401,16 @@ fn a_gate_names_a_member_of_staff_only_when_confident_and_never_among_students()
     let at_gate = |codes: &[u8]| {
         let mut cooldown = Cooldown::new(Duration::from_secs(600), 0.5);
         let frames = [frame(codes), frame(codes)];
-        process(&frames, &Fake, None, &g, &settings(), &mut cooldown, time()).unwrap()
+        process(
+            walk(&frames),
+            &Fake,
+            None,
+            &g,
+            &settings(),
+            &mut cooldown,
+            time(),
+        )
+        .unwrap()
     };
 
     let out = at_gate(&[2, 1]);
