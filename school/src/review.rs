@@ -149,6 +149,67 @@ pub fn settle(
     Ok((after, learned))
 }
 
+/// How long after a review its reviewer may take it back ([`undo`]), in milliseconds.
+pub const UNDO_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// Takes back a review `who` made in the last [`UNDO_WINDOW_MS`] (an admin: anyone's): the
+/// record waits for a review again, faces the gallery learned or was given from it are
+/// removed, and it is audited (`record.undo`). Refused, saying why, for a record waiting
+/// already, one the door marked itself, another teacher's review, one older than the window,
+/// or one a written register cites (the office amends that). Returns the record after and how
+/// many faces were removed.
+pub fn undo(
+    tx: &dyn Sql,
+    who: &Principal,
+    rules: &Rules,
+    record: RecordId,
+    now: UnixMillis,
+) -> Result<(RecordView, usize), ReviewError> {
+    let before = seen(tx, who, rules, record)?;
+    let conflict = |why: &str| Err(ReviewError::Conflict(why.to_owned()));
+    let actor = who.actor();
+    let (by, at) = match (&before.reviewed_by, before.reviewed_at) {
+        _ if before.status == Status::Pending => {
+            return conflict("this face is waiting for a review: there is nothing to undo");
+        }
+        (Some(by), Some(at)) if by != SYSTEM_USER => (by, at),
+        _ => {
+            return conflict(
+                "the door or the hub decided this face, not a person: there is no review to undo",
+            );
+        }
+    };
+    if by != &actor && !who.is_admin() {
+        return conflict("another person reviewed this face: only they or an admin can undo it");
+    }
+    if now.0 - at.0 > UNDO_WINDOW_MS {
+        return conflict(
+            "a review can be undone for 10 minutes only: reassign or reject the face instead",
+        );
+    }
+    if !stored_register::citing(tx, record)?.is_empty() {
+        return conflict(
+            "the lesson's register has been written since: ask the office to amend it",
+        );
+    }
+    let unlearned = school::unlearn(tx, record)?;
+    records::reopen(tx, record)?;
+    let after = records::get(tx, record)?;
+    let change = Change {
+        actor: &actor,
+        action: "record.undo",
+        target: format!("record:{record}"),
+        before: Some(json!({
+            "status": before.status, "final_student": before.final_student,
+            "reviewed_by": before.reviewed_by, "note": before.review_note,
+        })),
+        after: Some(json!({"status": after.status, "unlearned": unlearned})),
+        at: now,
+    };
+    audit::log(tx, change)?;
+    Ok((after, unlearned))
+}
+
 /// A closed register entry amended to `N` because the record its code stood on was deleted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Unmarked {

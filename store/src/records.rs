@@ -48,6 +48,9 @@ const REVIEW: &str = "UPDATE records SET status = ?2, final_student = ?3, review
 // teacher who decided meanwhile.
 const SETTLE_PENDING: &str = "UPDATE records SET status = ?2, final_student = ?3,
     reviewed_by = ?4, reviewed_at = ?5, review_note = ?6 WHERE id = ?1 AND status = 'pending'";
+// A review taken back: the record waits again (?2, pending), as the door sent it.
+const REOPEN: &str = "UPDATE records SET status = ?2, final_student = NULL, reviewed_by = NULL,
+    reviewed_at = NULL, review_note = NULL WHERE id = ?1 AND status != ?2";
 const DELETE: &str = "DELETE FROM records WHERE id = ?1";
 const IN_ROOM: &str = "WHERE status = ?1 AND room = ?2 AND captured_at >= ?3 AND captured_at < ?4
     ORDER BY captured_at DESC, id DESC";
@@ -401,6 +404,13 @@ pub fn review(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<(), StoreEr
 /// [`review`], only if the record still waits for a review. Returns whether it did.
 pub fn settle_pending(sql: &dyn Sql, id: RecordId, r: &Review<'_>) -> Result<bool, StoreError> {
     Ok(write_review(sql, SETTLE_PENDING, id, r)? == 1)
+}
+
+/// Puts a reviewed record back to waiting for a review (a review undone). Returns whether it
+/// did (`false`: it was waiting already).
+pub fn reopen(sql: &dyn Sql, id: RecordId) -> Result<bool, StoreError> {
+    let changed = sql.execute(REOPEN, params![id.to_string(), Status::Pending.as_str()])?;
+    Ok(changed == 1)
 }
 
 /// Runs `query` (`REVIEW` or `SETTLE_PENDING`) with `r`: the rows it changed.

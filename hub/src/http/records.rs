@@ -1,7 +1,7 @@
 //! The review queue's routes: listing records (a teacher sees only records captured in a room
 //! during a session of one of their classes), their face crops, approve / reject / reassign
-//! with an optional note, each applied by [`rollcall_school::review`], and an admin deleting a
-//! wrong record with a reason. Marks follow at once: `attendance` reads accepted records on
+//! with an optional note, each applied by [`rollcall_school::review`] (and undone by its
+//! reviewer for a few minutes), and an admin deleting a wrong record with a reason. Marks follow at once: `attendance` reads accepted records on
 //! demand.
 
 use rollcall_shared::{Decision, DeviceId, RecordId, StudentId};
@@ -138,6 +138,22 @@ pub async fn reassign(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
     let body = req.json::<Reassign>()?;
     let action = Action::Reassign(body.student);
     decide_on(hub, req, action, body.add_to_gallery, body.note, who).await
+}
+
+/// Takes back the caller's own review of the last few minutes ([`review::undo`]): the record
+/// waits again and faces it taught the gallery are removed.
+pub async fn undo(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (w, rules) = (who.clone(), hub.config.rules());
+    let record: RecordId = req.id("record", "record")?;
+    let now = hub.now();
+    let write = move |tx: &dyn Sql| Ok::<_, ApiError>(review::undo(tx, &w, &rules, record, now)?);
+    let (after, unlearned) = hub.write(move |tx| write(tx)).await?;
+    let _record = tracing::info_span!("record", id = %record).entered();
+    tracing::info!(by = who.username, unlearned, "review undone");
+    if unlearned > 0 {
+        hub.gallery_changed();
+    }
+    Reply::ok(after)
 }
 
 /// Applies a teacher's decision on the record, with their `note` (and `enrol`s its face for a

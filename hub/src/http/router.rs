@@ -339,6 +339,7 @@ pub const ROUTES: &[Route] = &[
     route(POST, "/records/{record}/approve", user!(records::approve)),
     route(POST, "/records/{record}/reject", user!(records::reject)),
     route(POST, "/records/{record}/reassign", user!(records::reassign)),
+    route(POST, "/records/{record}/undo", user!(records::undo)),
     route(GET, "/review", user!(review::queue)),
     route(GET, "/review/lessons", user!(closed_set::lessons)),
     route(GET, "/strangers", user!(strangers::list)),

@@ -47,6 +47,7 @@ mod browser_lesson_review;
 mod browser_liveness;
 mod browser_operations;
 mod browser_reception;
+mod browser_review_card;
 mod browser_roll_call;
 mod browser_roster;
 mod browser_school_signin;

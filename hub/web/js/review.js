@@ -1,6 +1,9 @@
 // The review queue: each pending record shows the face the door unit captured beside the
-// enrolment photos of its best candidates. Approve (the best candidate), reject, or reassign
-// to a student found by name. Keyboard: j/k move, a approve, r reject, s search to reassign,
+// enrolment photos of its best candidates. A card's main button is what the door judged: on a
+// likely match, approve it; on a face with no close match, find who it is (approving its
+// nearest anyway asks first: the door was not sure). Reject ("Not in this class"), or reassign
+// to a student found by name. Each review can be taken back for a few minutes from the line
+// left in the card's place. Keyboard: j/k move, a approve, r reject, s search to reassign,
 // l approve all likely matches. The list and the count refresh every few seconds. Below the
 // queue, the people the door did not know (strangers.js), refreshed less often: grouping
 // them costs the hub more than listing records. Above it, the teacher's lesson's remaining
@@ -16,6 +19,8 @@ const STRANGERS_REFRESH_MS = 30000;
 // A lesson's suggestion costs the hub a search of the lesson's faces: looked at less often
 // than the queue, and at once after a confirmation.
 const LESSONS_REFRESH_MS = 15000;
+// How long the line left in a reviewed card's place offers to undo it (the hub allows 10 min).
+const UNDO_SHOWN_MS = 60000;
 
 export const SHORTCUTS = [
   ['j', 'next record'],
@@ -124,26 +129,44 @@ export function render(main, { me, setCount }) {
         : h('li', { class: 'none' }, 'Nobody enrolled looks close.'),
     );
     const reassignBox = h('div', { class: 'reassign', hidden: true });
-    const approve = h(
-      'button',
-      { type: 'button', class: 'primary', 'data-action': 'approve', disabled: !best, onclick: () => act(record, 'approve') },
-      best ? `Approve as ${best.name || 'best match'}` : 'Approve',
-    );
-    const reject = h('button', { type: 'button', 'data-action': 'reject', onclick: () => act(record, 'reject') }, 'Reject');
+    // The main button is what the door judged: approve a likely match, find who a face with no
+    // close match is. Approving a face the door was not sure of asks first.
+    const likely = isLikely(record);
+    const approve = best
+      ? h(
+          'button',
+          { type: 'button', class: likely ? 'primary' : '', 'data-action': 'approve', onclick: () => approveCard(record) },
+          likely ? `Approve as ${best.name}` : `It is ${best.name || 'the best match'}…`,
+        )
+      : null;
+    const reject = h('button', { type: 'button', 'data-action': 'reject', onclick: () => act(record, 'reject') }, 'Not in this class');
     const reassign = h(
       'button',
-      { type: 'button', 'data-action': 'reassign', 'aria-expanded': 'false', onclick: () => openSearch(record, el) },
-      'Someone else…',
+      { type: 'button', class: likely ? '' : 'primary', 'data-action': 'reassign', 'aria-expanded': 'false', onclick: () => openSearch(record, el) },
+      likely ? 'Someone else…' : 'Who is this?',
     );
+    const buttons = likely ? [approve, reject, reassign] : [reassign, reject, approve];
     const el = h(
       'li',
       { class: 'card record', tabindex: 0, 'aria-labelledby': titleId, dataset: { id: record.id } },
       title,
       h('div', { class: 'compare' }, captured, candidates),
-      h('div', { class: 'actions' }, approve, reject, reassign),
+      h('div', { class: 'actions' }, buttons),
       reassignBox,
     );
     return el;
+  }
+
+  /** Approves the best candidate; on a face the door was not sure of, only once asked. */
+  async function approveCard(record) {
+    const best = record.candidates[0];
+    if (!best) return;
+    if (!isLikely(record)) {
+      const who = best.name || 'the best match';
+      const ok = await confirm(`Mark ${who} present? The door was not sure.`, `Mark ${who} present`);
+      if (!ok) return;
+    }
+    act(record, 'approve');
   }
 
   function candidateItem(c, best) {
@@ -159,7 +182,7 @@ export function render(main, { me, setCount }) {
           : h('span', { class: 'no-photo' }, 'no photo'),
       ),
       h('p', { class: 'name' }, name),
-      h('p', { class: 'score' }, `${score(c.distance)} % alike`, h('span', { class: 'distance' }, ` (distance ${c.distance.toFixed(2)})`)),
+      h('p', { class: 'score' }, `${score(c.distance)} % alike`),
     );
   }
 
@@ -172,10 +195,12 @@ export function render(main, { me, setCount }) {
       await api.post(`/records/${api.seg(record.id)}/${action}`, body);
       seq++;
       const next = card.el.nextElementSibling || card.el.previousElementSibling;
-      remove(record.id);
+      const said = done(record, action, name);
+      card.el.replaceWith(undoLine(record, said));
+      cards.delete(record.id);
       total = Math.max(0, total - 1);
       showCount();
-      announce(done(record, action, name));
+      announce(said);
       lessons.refresh().catch(() => {});
       if (next && next.matches('.record')) next.focus();
       else main.querySelector('h1').focus();
@@ -183,6 +208,29 @@ export function render(main, { me, setCount }) {
       buttons.forEach((b) => (b.disabled = false));
       failed('Could not save the review', e);
     }
+  }
+
+  /** The line left where a card was reviewed: what was done, and a way to take it back. */
+  function undoLine(record, said) {
+    const undo = h('button', { type: 'button', class: 'link', 'data-action': 'undo', onclick: takeBack }, 'Undo');
+    const line = h('li', { class: 'undo-line', dataset: { undo: record.id } }, h('span', {}, said), undo);
+    const timer = setTimeout(() => line.remove(), UNDO_SHOWN_MS);
+    async function takeBack() {
+      undo.disabled = true;
+      try {
+        await api.post(`/records/${api.seg(record.id)}/undo`, {});
+        clearTimeout(timer);
+        line.remove();
+        announce(`Undone: the face seen at ${time(record.captured_at)} waits for a review again.`);
+        seq++;
+        await refresh();
+        cards.get(record.id)?.el.focus();
+      } catch (e) {
+        undo.disabled = false;
+        failed('Could not undo the review', e);
+      }
+    }
+    return line;
   }
 
   function done(record, action, name) {
@@ -268,7 +316,7 @@ export function render(main, { me, setCount }) {
     else if (key === 'k') all[Math.max(i - 1, 0)].focus();
     else if (key === 'l') approveLikely();
     else if (!record) return;
-    else if (key === 'a' && record.candidates.length) act(record, 'approve');
+    else if (key === 'a' && record.candidates.length) approveCard(record);
     else if (key === 'r') act(record, 'reject');
     else if (key === 's') openSearch(record, current);
     else return;

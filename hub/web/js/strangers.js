@@ -69,7 +69,7 @@ export function section(me) {
       s.crops.map((c) => face(c.thumbnail_url, `Face captured ${dateTime(c.captured_at)} in ${c.room}`)),
     );
     const near = s.nearest && s.nearest.name
-      ? h('p', { class: 'hint' }, `Most like ${s.nearest.name} (${score(s.nearest.distance)} % alike, distance ${s.nearest.distance.toFixed(2)})`)
+      ? h('p', { class: 'hint' }, `Most like ${s.nearest.name} (${score(s.nearest.distance)} % alike)`)
       : null;
     const box = h('div', { class: 'reassign', hidden: true });
     const buttons = [
