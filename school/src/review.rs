@@ -92,26 +92,68 @@ pub struct Verdict<'a> {
 /// Longest note a reviewer may leave on a record, or reason for deleting one, in characters.
 pub const MAX_NOTE: usize = 500;
 
+/// What became of a reassigned face the reviewer asked to add to the student's photos.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GalleryAnswer {
+    /// The face is one of the student's photos now: the door knows them next time.
+    pub added: bool,
+    /// Why not, in words for the page (no consent, a face too small or turned, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// Why not, as a stable code: `no_consent` or a photo refusal's (`too_small`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+}
+
+/// A review applied: the record after, whether the gallery learned from it, and, when the
+/// reviewer asked to add the face to the student's photos, what came of it.
+#[derive(Debug)]
+pub struct Settled {
+    pub record: RecordView,
+    pub learned: bool,
+    pub gallery: Option<GalleryAnswer>,
+}
+
 /// Applies `v` to `record` if `who` may see it, lets the gallery learn from it and audits
-/// it. Returns the record after, and whether the gallery learned it.
+/// it. A reassigned face to be enrolled (`v.enrol`) that the student's consent or the
+/// enrolment gate refuses is still reassigned; [`Settled::gallery`] says why it was not added.
 pub fn settle(
     tx: &dyn Sql,
     who: &Principal,
     rules: &Rules,
     record: RecordId,
     v: &Verdict<'_>,
-) -> Result<(RecordView, bool), ReviewError> {
+) -> Result<Settled, ReviewError> {
     let before = seen(tx, who, rules, record)?;
     let mut review = decide(tx, who, &before, v.action, v.actor, v.now)?;
     review.note = v.note;
     records::review(tx, record, &review)?;
+    let mut gallery = None;
     if let (true, Action::Reassign(student)) = (v.enrol, v.action) {
         let to = GalleryTarget {
             gate: *v.gate,
             model: v.model.clone(),
             student,
         };
-        add_to_gallery(tx, &before, &to, v.actor, v.now)?;
+        // Both refusals are found before anything is written.
+        gallery = Some(match add_to_gallery(tx, &before, &to, v.actor, v.now) {
+            Ok(()) => GalleryAnswer {
+                added: true,
+                why: None,
+                code: None,
+            },
+            Err(ReviewError::Refused(refusal)) => GalleryAnswer {
+                added: false,
+                why: Some(refusal.to_string()),
+                code: Some(refusal.code()),
+            },
+            Err(ReviewError::Consent(e)) => GalleryAnswer {
+                added: false,
+                why: Some(e.to_string()),
+                code: Some("no_consent"),
+            },
+            Err(e) => return Err(e),
+        });
     }
     let after = records::get(tx, record)?;
     // What a teacher confirmed may teach the gallery (learn::rules).
@@ -146,7 +188,11 @@ pub fn settle(
         at: v.now,
     };
     audit::log(tx, change)?;
-    Ok((after, learned))
+    Ok(Settled {
+        record: after,
+        learned,
+        gallery,
+    })
 }
 
 /// How long after a review its reviewer may take it back ([`undo`]), in milliseconds.

@@ -159,7 +159,7 @@ pub async fn confirm(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
                 actor: &actor,
                 now,
             };
-            after.push(settle(tx, &w, &rules, pair.record, &verdict)?.0);
+            after.push(settle(tx, &w, &rules, pair.record, &verdict)?.record);
         }
         Ok::<_, ApiError>(after)
     };

@@ -5,7 +5,7 @@
 //! demand.
 
 use rollcall_shared::{Decision, DeviceId, RecordId, StudentId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::input;
@@ -186,11 +186,26 @@ async fn decide_on(
         };
         Ok::<_, ApiError>(settle(tx, &w, &rules, record, &verdict)?)
     };
-    let (after, learned) = hub.write(move |tx| write(tx)).await?;
+    let settled = hub.write(move |tx| write(tx)).await?;
     let _record = tracing::info_span!("record", id = %record).entered();
-    tracing::info!(by = who.username, status = ?after.status, student = ?after.final_student, "reviewed: {}", action.as_str());
-    if enrol || learned {
+    let after = &settled.record;
+    tracing::info!(by = who.username, status = ?after.status, student = ?after.final_student, gallery = ?settled.gallery, "reviewed: {}", action.as_str());
+    let added = settled.gallery.as_ref().is_some_and(|g| g.added);
+    if added || settled.learned {
         hub.gallery_changed();
     }
-    Reply::ok(after)
+    Reply::ok(Reviewed {
+        record: settled.record,
+        gallery: settled.gallery,
+    })
+}
+
+/// A reviewed record, and what became of its face when the reviewer asked to add it to the
+/// student's photos.
+#[derive(Serialize)]
+struct Reviewed {
+    #[serde(flatten)]
+    record: rollcall_store::records::RecordView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gallery: Option<review::GalleryAnswer>,
 }

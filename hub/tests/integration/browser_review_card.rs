@@ -3,7 +3,8 @@
 //! match, "Who is this?" on a face with no close match, whose nearest student can still be
 //! approved but only once asked ("Mark Bo present? The door was not sure."). Every review
 //! can be taken back for a few minutes, from the line left in the card's place; the API says
-//! why when it cannot.
+//! why when it cannot. A face a teacher names joins that child's photos (point 2), and the
+//! page says so, or why not, at once.
 
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ async fn lesson(hub: &TestHub) -> ([String; 3], Api, Api) {
         );
         pupils.push(id);
     }
+    // Ada's parents consented to her photos; Bo's have not answered.
+    admin.give_consent(&pupils[0]).await;
     let slot =
         json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"});
     admin.created("/timetable", slot).await;
@@ -192,4 +195,73 @@ async fn a_review_is_undone_only_by_its_reviewer_within_ten_minutes_and_says_why
     let tess = hub.api().login("tess", "teacher password").await;
     refused(tess.post(&undo(&unsure), json!({})).await, "10 minutes");
     assert_eq!(status(&tess, &unsure).await, json!("rejected"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_face_named_by_a_teacher_joins_that_childs_photos_and_the_page_says_so_or_why_not() {
+    let hub = start_hub(None).await;
+    let ([likely, unsure, _], _, _) = lesson(&hub).await;
+    let admin = hub.admin().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
+    b.viewport(375, 812).await;
+    b.open("/").await;
+    b.sign_in("tess", "teacher password").await;
+    b.open("/#/review").await;
+    b.visible(&card(&unsure)).await;
+    let strangers = "return document.getElementById('strangers').children.length";
+    b.wait(
+        "the unknown face among the people the door did not know",
+        &format!("{strangers} > 0;"),
+        vec![],
+    )
+    .await;
+
+    // Who is this? Ada, whose parents consented: her photos gain the face, and it leaves
+    // the people the door did not know without a reload.
+    let ada = admin.get("/students?q=Ada").await.1[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let photos = |who: String| {
+        let admin = admin.clone();
+        async move {
+            let list = admin.get(&format!("/students/{who}/embeddings")).await.1;
+            list.as_array().unwrap().len()
+        }
+    };
+    assert_eq!(photos(ada.clone()).await, 0);
+    b.click(&format!("{} [data-action=reassign]", card(&unsure)))
+        .await;
+    b.type_into(&format!("#search-{unsure}"), "Ada").await;
+    b.click(&format!("{} .results button.pick", card(&unsure)))
+        .await;
+    b.said("the door will know them next time").await;
+    assert_eq!(photos(ada).await, 1, "the face is one of Ada's photos");
+    b.wait(
+        "the face gone from the people the door did not know",
+        &format!("{strangers} === 0;"),
+        vec![],
+    )
+    .await;
+
+    // Someone else… Bo, whose parents have not answered: named, but not kept, and the page
+    // says why.
+    let bo = admin.get("/students?q=Bo").await.1[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    b.click(&format!("{} [data-action=reassign]", card(&likely)))
+        .await;
+    b.type_into(&format!("#search-{likely}"), "Bo").await;
+    b.click(&format!("{} .results button.pick", card(&likely)))
+        .await;
+    b.said("Not added to their photos").await;
+    b.said("consent").await;
+    assert_eq!(photos(bo.clone()).await, 0);
+    let record = admin.get(&format!("/records/{likely}")).await.1;
+    assert_eq!(
+        (record["status"].as_str(), record["final_student"].as_str()),
+        (Some("reassigned"), Some(bo.as_str()))
+    );
 }

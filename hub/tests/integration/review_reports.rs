@@ -254,7 +254,7 @@ async fn approving_an_uncertain_record_marks_its_top_candidate() {
 }
 
 #[tokio::test]
-async fn a_reassigned_crop_joins_the_gallery_only_past_the_quality_gate() {
+async fn a_reassigned_crop_joins_the_gallery_only_past_the_quality_gate_and_says_why_not() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
@@ -271,13 +271,22 @@ async fn a_reassigned_crop_joins_the_gallery_only_past_the_quality_gate() {
     let body = json!({"student": bo, "add_to_gallery": true});
     let path = format!("/records/{blurry}/reassign");
     let (status, out) = admin.post(&path, body.clone()).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
-    assert_eq!(out["error"]["code"], "too_small");
-    assert_eq!(out["error"]["details"]["too_small"]["px"], 9.0);
-    let (_, still) = admin.get(&format!("/records/{blurry}")).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(
-        still["status"], "pending",
-        "a refused reassign changes nothing"
+        (out["status"].as_str(), out["final_student"].as_str()),
+        (Some("reassigned"), Some(bo.as_str())),
+        "the teacher said who it was: that stands"
+    );
+    assert_eq!(out["gallery"]["added"], false, "{out}");
+    assert_eq!(out["gallery"]["code"], "too_small", "{out}");
+    assert!(
+        out["gallery"]["why"].as_str().unwrap().contains("small"),
+        "{out}"
+    );
+    assert_eq!(
+        embeddings(admin.clone(), bo.clone()).await,
+        1,
+        "a crop refused by the gate is not one of Bo's photos"
     );
 
     let good = store(
@@ -288,6 +297,7 @@ async fn a_reassigned_crop_joins_the_gallery_only_past_the_quality_gate() {
     let (status, out) = admin.post(&format!("/records/{good}/reassign"), body).await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["status"], "reassigned");
+    assert_eq!(out["gallery"], json!({"added": true}), "{out}");
     assert_eq!(embeddings(admin.clone(), bo.clone()).await, 2);
     let (_, faces) = admin.get(&format!("/students/{bo}/faces")).await;
     assert_eq!(faces[1]["quality"]["face_px"], 60.0);

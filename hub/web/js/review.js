@@ -192,16 +192,17 @@ export function render(main, { me, setCount }) {
     const buttons = card.el.querySelectorAll('button');
     buttons.forEach((b) => (b.disabled = true));
     try {
-      await api.post(`/records/${api.seg(record.id)}/${action}`, body);
+      const answer = await api.post(`/records/${api.seg(record.id)}/${action}`, body);
       seq++;
       const next = card.el.nextElementSibling || card.el.previousElementSibling;
-      const said = done(record, action, name);
+      const said = done(record, action, name, answer && answer.gallery);
       card.el.replaceWith(undoLine(record, said));
       cards.delete(record.id);
       total = Math.max(0, total - 1);
       showCount();
       announce(said);
       lessons.refresh().catch(() => {});
+      people.refresh().catch(() => {});
       if (next && next.matches('.record')) next.focus();
       else main.querySelector('h1').focus();
     } catch (e) {
@@ -233,11 +234,14 @@ export function render(main, { me, setCount }) {
     return line;
   }
 
-  function done(record, action, name) {
+  function done(record, action, name, gallery) {
     const when = time(record.captured_at);
     if (action === 'approve') return `Approved: ${record.candidates[0].name || 'best match'} at ${when}.`;
     if (action === 'reject') return `Rejected the face seen at ${when}.`;
-    return `Reassigned the face seen at ${when} to ${name}.`;
+    const said = `Reassigned the face seen at ${when} to ${name}.`;
+    if (!gallery) return said;
+    if (gallery.added) return `${said} It is one of their photos now: the door will know them next time.`;
+    return `${said} Not added to their photos: ${gallery.why}`;
   }
 
   function openSearch(record, el) {
@@ -271,7 +275,7 @@ export function render(main, { me, setCount }) {
           results,
           found.length
             ? found.slice(0, 8).map((s) =>
-                h('li', {}, h('button', { type: 'button', class: 'pick', onclick: () => act(record, 'reassign', { student: s.id }, s.name) }, s.name)),
+                h('li', {}, h('button', { type: 'button', class: 'pick', onclick: () => act(record, 'reassign', { student: s.id, add_to_gallery: true }, s.name) }, s.name)),
               )
             : h('li', {}, 'No student with that name.'),
         );

@@ -269,14 +269,14 @@ fn give(
 ) -> Result<usize, ApiError> {
     let mut learned = BTreeSet::new();
     for r in faces {
-        let (_, took) = settle(
+        let settled = settle(
             tx,
             &ctx.who,
             &ctx.rules,
             r.id,
             &ctx.verdict(Action::Reassign(student)),
         )?;
-        if took {
+        if settled.learned {
             learned.insert(r.id);
         }
     }
