@@ -96,6 +96,7 @@ impl ApiError {
                 "image_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
                 "not_an_image" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "pipeline_failed" => StatusCode::INTERNAL_SERVER_ERROR,
+                "looks_like_another_student" => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -1,5 +1,6 @@
 //! Enrolment photos: `POST /students/{id}/faces` runs each uploaded photo through the face
-//! pipeline (off the async executor) and stores what passes; `GET` lists a student's faces with
+//! pipeline (off the async executor) and stores what passes (a face that is another enrolled
+//! child's is held, 409, until `?confirmed=true`); `GET` lists a student's faces with
 //! thumbnail links; `PATCH` switches one off (a bad photo, kept but matched against nowhere)
 //! or on again; `DELETE` removes one. Changes are admin-only, audited, and poke the gallery
 //! pusher.
@@ -20,7 +21,7 @@ use rollcall_school::access;
 
 use crate::http_state::Hub;
 use rollcall_school::consent;
-use rollcall_school::enrol::{Accepted, Enroller, Refusal, save};
+use rollcall_school::enrol::{Accepted, Enroller, LookAlike, Refusal, look_alike, save};
 use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::school;
@@ -78,6 +79,7 @@ pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
     })?;
     let enrolled = hub.read(move |c| school::student(c, student)).await?;
     consent::require(&enrolled)?;
+    let confirmed = req.query::<bool>("confirmed")?.unwrap_or(false);
     let mut outcomes: Vec<Outcome> = Vec::new();
     for (i, part) in photos(req)?.into_iter().enumerate() {
         let label = part
@@ -85,10 +87,13 @@ pub async fn upload(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             .clone()
             .unwrap_or_else(|| format!("photo {}", i + 1));
         let outcome = match assess(&enroller, part).await? {
-            Ok(accepted) => {
-                let quality = accepted.quality;
-                Ok((store(hub, who, student, accepted).await?, quality))
-            }
+            Ok(accepted) => match held(hub, student, &accepted, confirmed).await? {
+                Some(like) => Err(Refusal::LooksLike(like)),
+                None => {
+                    let quality = accepted.quality;
+                    Ok((store(hub, who, student, accepted).await?, quality))
+                }
+            },
             Err(refusal) => Err(refusal),
         };
         outcomes.push((label, outcome));
@@ -139,6 +144,22 @@ pub(super) fn photos(req: &Request) -> Result<Vec<Part>, ApiError> {
         ));
     }
     Ok(parts)
+}
+
+/// The other student `accepted`'s face looks like, unless the admin `confirmed` it is this
+/// student's ([`look_alike`]).
+async fn held(
+    hub: &Hub,
+    student: StudentId,
+    accepted: &Accepted,
+    confirmed: bool,
+) -> Result<Option<LookAlike>, ApiError> {
+    if confirmed {
+        return Ok(None);
+    }
+    let face = accepted.embedding;
+    let found = hub.read(move |c| look_alike(c, &model_id(), &face, student));
+    Ok(found.await?)
 }
 
 /// Runs the pipeline on one photo on the blocking pool.

@@ -641,3 +641,70 @@ async fn a_zip_of_photos_is_enrolled_from_the_page_and_the_command_line_and_bad_
     assert_eq!(jackie.as_array().unwrap().len(), 1, "{jackie}");
     hub.stop().await;
 }
+
+/// A face that is another enrolled child's is held (issue 73, point 3): the upload answers
+/// 409 naming the other student and their class, nothing is enrolled, until the admin
+/// confirms; a photographer's folder lists it as looking like another student.
+#[tokio::test]
+async fn a_face_that_is_another_enrolled_childs_is_held_until_confirmed() {
+    let hub = start_faces_hub(None).await;
+    let admin = hub.admin().await;
+    let colin = student(&admin, "Colin Powell").await;
+    let class = admin.created("/classes", json!({"name": "7B"})).await;
+    let member = format!(
+        "/classes/{}/students/{colin}",
+        class["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        admin.put(&member, json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, body) = admin
+        .upload(&format!("/students/{colin}/faces"), vec![photo(COLIN[0])])
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The same face uploaded for a new student, Alan.
+    let alan = admin
+        .created(
+            "/students",
+            json!({"name": "Alan Turing", "external_ref": "S2"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin.give_consent(&alan).await;
+    let (status, error) = refused(&admin, &alan, photo(COLIN[0])).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["code"], "looks_like_another_student", "{error}");
+    let said = error["message"].as_str().unwrap();
+    assert!(
+        said.contains("looks like Colin Powell, enrolled in 7B"),
+        "{said}"
+    );
+    let like = &error["photos"][0]["error"]["details"];
+    assert_eq!(like["student"], json!(colin), "{error}");
+    assert!(like["distance"].as_f64().unwrap() < 0.295, "{like}");
+    assert_eq!(stored_embeddings(&hub, &alan), 0, "held, not enrolled");
+
+    // A photographer's folder says so too, and enrols nothing.
+    let (status, lines) = admin
+        .upload("/enrolment/photos?reference=S2", vec![photo(COLIN[0])])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{lines}");
+    assert_eq!(lines[0]["outcome"], "looks_like_another_student", "{lines}");
+    assert_eq!(lines[0]["like"]["name"], "Colin Powell", "{lines}");
+    assert_eq!(stored_embeddings(&hub, &alan), 0);
+
+    // Twins: the admin confirms, and it is enrolled.
+    let (status, body) = admin
+        .upload(
+            &format!("/students/{alan}/faces?confirmed=true"),
+            vec![photo(COLIN[0])],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(stored_embeddings(&hub, &alan), 1);
+    hub.stop().await;
+}

@@ -45,6 +45,7 @@ mod browser_guardians;
 mod browser_history;
 mod browser_lesson_review;
 mod browser_liveness;
+mod browser_look_alike;
 mod browser_operations;
 mod browser_reception;
 mod browser_review_card;

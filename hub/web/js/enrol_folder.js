@@ -19,7 +19,19 @@ const SAID = {
   refused: 'Refused',
   no_such_reference: 'No such reference',
   no_consent: 'No consent',
+  looks_like_another_student: 'Looks like another student',
 };
+
+/** Why, in words: the refusal, the consent, or whom the face looks like. */
+function detail(line) {
+  if (line.reason) return line.reason;
+  if (line.consent) return `consent is ${line.consent.replace('_', ' ')}`;
+  if (line.like) {
+    const where = line.like.classes.length ? `, enrolled in ${line.like.classes.join(', ')}` : '';
+    return `looks like ${line.like.name}${where}: enrol it from the student's page if it really is them`;
+  }
+  return '';
+}
 
 export function folderForm() {
   const folder = h('input', { type: 'file', name: 'folder', webkitdirectory: '', multiple: true });
@@ -108,7 +120,7 @@ export function folderForm() {
 
   function show(line) {
     lines.push(line);
-    const why = line.reason || (line.consent ? `consent is ${line.consent.replace('_', ' ')}` : '');
+    const why = detail(line);
     rows.append(
       h(
         'tr',
@@ -124,7 +136,7 @@ export function folderForm() {
 
   function saveCsv() {
     const quote = (v) => `"${String(v ?? '').replaceAll('"', '""')}"`;
-    const text = [['photo', 'reference', 'whose', 'name', 'outcome', 'detail'], ...lines.map((l) => [l.photo, l.reference, l.whose || '', l.name || '', l.outcome, l.reason || l.consent || ''])]
+    const text = [['photo', 'reference', 'whose', 'name', 'outcome', 'detail'], ...lines.map((l) => [l.photo, l.reference, l.whose || '', l.name || '', l.outcome, l.reason || l.consent || (l.like ? `looks like ${l.like.name}` : '')])]
       .map((r) => r.map(quote).join(','))
       .join('\r\n');
     download(new Blob([text + '\r\n'], { type: 'text/csv' }), 'enrolment-outcomes.csv');

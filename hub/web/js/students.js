@@ -259,19 +259,43 @@ function uploadForm(s, outcome, refresh) {
     button.disabled = true;
     fill(outcome, h('li', {}, `Checking ${files.length} ${files.length === 1 ? 'photo' : 'photos'}…`));
     try {
-      const answer = await api.upload(`/students/${api.seg(s.id)}/faces`, files);
-      show(answer.photos, files);
+      let photos = await outcomes(files, false);
+      show(photos, files);
+      // A face that looks like another enrolled child is held: ask, one photo at a time.
+      for (const held of photos.filter(looksLikeAnother)) {
+        const file = files.find((f) => f.name === held.photo);
+        const like = held.error.details;
+        const where = like.classes.length ? `, enrolled in ${like.classes.join(', ')}` : '';
+        const ok = file && (await confirm(
+          `This face looks like ${like.name}${where}. Is ${held.photo} really ${s.name}? If it is not, the door could name either child as the other.`,
+          `Yes, it is ${s.name}`,
+        ));
+        if (!ok) continue;
+        const again = await outcomes([file], true);
+        photos = photos.map((p) => (p === held ? again[0] : p));
+        show(photos, files);
+      }
       await refresh();
     } catch (e) {
-      const photos = e.body && e.body.error && e.body.error.photos;
-      if (photos) show(photos, files);
-      else fill(outcome, h('li', { class: 'refused' }, `${files.length === 1 ? files[0].name : 'Upload'} refused: ${explain(e.code, e.message)}`));
+      fill(outcome, h('li', { class: 'refused' }, `${files.length === 1 ? files[0].name : 'Upload'} refused: ${explain(e.code, e.message)}`));
     } finally {
       button.disabled = false;
       input.value = '';
     }
     const refused = outcome.querySelectorAll('.refused').length;
     announce(refused ? `${refused} ${refused === 1 ? 'photo was' : 'photos were'} refused.` : 'Photos added.', refused ? 'error' : 'ok');
+  }
+
+  /** Each photo's outcome: from the answer, or from the refusal that lists them. */
+  async function outcomes(files, confirmed) {
+    const path = `/students/${api.seg(s.id)}/faces${confirmed ? '?confirmed=true' : ''}`;
+    try {
+      return (await api.upload(path, files)).photos;
+    } catch (e) {
+      const photos = e.body && e.body.error && e.body.error.photos;
+      if (photos) return photos;
+      throw e;
+    }
   }
 
   function show(photos, files) {
@@ -335,4 +359,9 @@ const PLAIN = ['no_face', 'not_an_image', 'image_too_large', 'payload_too_large'
 function explain(code, message) {
   if (!ADVICE[code]) return message;
   return PLAIN.includes(code) ? ADVICE[code] : `${ADVICE[code]} (${message})`;
+}
+
+/** A photo held because its face looks like another enrolled student's. */
+function looksLikeAnother(p) {
+  return !p.accepted && p.error.code === 'looks_like_another_student';
 }

@@ -10,7 +10,10 @@
 //!    *no consent*, and no face of theirs is read;
 //! 3. the same photo (its bytes' SHA-256) already enrolled for them is *already enrolled*,
 //!    so a run again after a break, or the same folder next year, enrols only what is new;
-//! 4. the enrolment gate, as an upload meets it: *enrolled*, or *refused* with the reason.
+//! 4. the enrolment gate, as an upload meets it: *enrolled*, or *refused* with the reason;
+//! 5. a student's face within the door's Confident band of another enrolled student's photo
+//!    is *looks like another student*, not enrolled: enrol it from the student's page, where
+//!    the admin is asked to confirm.
 //!
 //! Each photo is its own transaction, so a run stopped halfway keeps what it enrolled.
 
@@ -24,8 +27,9 @@ use rollcall_store::{Db, StoreError, imports, school, staff, staff_faces};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Enroller, Refusal, photo_sha256, save};
+use super::{Enroller, LookAlike, Refusal, look_alike, photo_sha256, save};
 use crate::table::{RowError, Table};
+use rollcall_models::pipeline::model_id;
 
 /// Most photos one folder may hold: a larger one is refused before any photo is read.
 pub const MAX_PHOTOS: usize = 10_000;
@@ -37,11 +41,22 @@ pub const PHOTO_ENDINGS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "bmp"
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Enrolled { face: Uuid },
+    Enrolled {
+        face: Uuid,
+    },
     AlreadyEnrolled,
-    Refused { code: &'static str, reason: String },
+    Refused {
+        code: &'static str,
+        reason: String,
+    },
     NoSuchReference,
-    NoConsent { consent: State },
+    NoConsent {
+        consent: State,
+    },
+    /// Held: the face is another enrolled student's, as far as the door can tell.
+    LooksLikeAnotherStudent {
+        like: LookAlike,
+    },
 }
 
 impl Outcome {
@@ -53,6 +68,7 @@ impl Outcome {
             Outcome::Refused { .. } => "refused",
             Outcome::NoSuchReference => "no such reference",
             Outcome::NoConsent { .. } => "no consent",
+            Outcome::LooksLikeAnotherStudent { .. } => "looks like another student",
         }
     }
 
@@ -61,6 +77,7 @@ impl Outcome {
         match self {
             Outcome::Refused { reason, .. } => reason.clone(),
             Outcome::NoConsent { consent } => format!("consent is {}", consent.as_str()),
+            Outcome::LooksLikeAnotherStudent { like } => like.described(),
             _ => String::new(),
         }
     }
@@ -282,6 +299,10 @@ impl Run<'_> {
         let now = (self.now)();
         self.db.write_blocking(|tx| match whose {
             Whose::Student(held) => {
+                let like = look_alike(tx, &model_id(), &accepted.embedding, held.id)?;
+                if let Some(like) = like {
+                    return Ok(Outcome::LooksLikeAnotherStudent { like });
+                }
                 let face = save(tx, self.actor, held.id, &accepted, now)?;
                 Ok(Outcome::Enrolled { face })
             }

@@ -4,6 +4,8 @@ use rollcall_models::image_io::ImageError;
 use rollcall_models::quality::QualityIssue;
 use serde_json::{Value, json};
 
+use super::look_alike::LookAlike;
+
 /// Why a photo was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -25,6 +27,14 @@ pub enum Refusal {
     /// More faces than a class photo may have (`class_photo::MAX_FACES`).
     #[error("{found} faces in the photo; a class photo has at most {max}")]
     TooManyFaces { found: usize, max: usize },
+    /// The face lies within the door's Confident band of another enrolled student's photo
+    /// ([`look_alike`](super::look_alike)): held until an admin confirms it.
+    #[error(
+        "this face looks like {}: the door could name either child as the other. \
+         If it really is this student (twins), confirm to enrol it anyway",
+        .0.described()
+    )]
+    LooksLike(LookAlike),
 }
 
 impl Refusal {
@@ -43,6 +53,7 @@ impl Refusal {
             Refusal::Quality(issue) => quality_code(issue),
             Refusal::Pipeline(_) => "pipeline_failed",
             Refusal::TooManyFaces { .. } => "too_many_faces",
+            Refusal::LooksLike(_) => "looks_like_another_student",
         }
     }
 
@@ -54,6 +65,7 @@ impl Refusal {
                 "boxes": boxes.iter().map(|b| b.map(f32::round)).collect::<Vec<_>>(),
             })),
             Refusal::Quality(issue) => serde_json::to_value(issue).ok(),
+            Refusal::LooksLike(like) => serde_json::to_value(like).ok(),
             _ => None,
         }
     }
