@@ -247,7 +247,7 @@ impl Morning<'_> {
             profile: Default::default(),
         };
         school::insert_student(tx, &student)?;
-        school::add_member(tx, lesson.class.id, student.id)?;
+        school::add_member(tx, lesson.class.id, student.id, None)?;
         let by_hand = n % 20 == 19;
         let mut day = vec![(&self.gate_in, 8 * 60 + 20 + (n % 35) as u16)];
         if !by_hand {

@@ -283,7 +283,7 @@ mod tests {
                              VALUES (?1, 'x', 0, ?2, ?3)",
                             params![s.to_string(), consent, active],
                         )?;
-                        school::add_member(sql, class, s)?;
+                        school::add_member(sql, class, s, None)?;
                         for face in faces {
                             sql.execute(
                                 "INSERT INTO embeddings

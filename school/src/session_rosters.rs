@@ -188,8 +188,9 @@ impl Loaded {
         session: &Session,
         rules: &Rules,
     ) -> Result<Loaded, StoreError> {
-        // An inactive student stays in the class but is not expected.
-        let mut students = school::members(conn, session.slot.class_id)?;
+        // An inactive student stays in the class but is not expected; nor is one who joined
+        // it after the session's day.
+        let mut students = school::members_on(conn, session.slot.class_id, session.day)?;
         students.retain(|s| s.profile.active);
         let (from, to) = session.window(rules);
         let seen = sightings::in_room(conn, ACCEPTED, &session.slot.room, from, to)?;

@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_37,
     MIGRATION_38,
     MIGRATION_39,
+    MIGRATION_40,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -592,6 +593,12 @@ ALTER TABLE users_with_guardians RENAME TO users;
 CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
 CREATE UNIQUE INDEX users_student ON users(student_id) WHERE student_id IS NOT NULL;
 CREATE INDEX guardians_email ON guardians(lower(email)) WHERE email IS NOT NULL;
+";
+
+/// The day a student joined a class (issue 73, point 4): reports count them from it. `NULL`:
+/// a member since before the register began (every membership made before this migration).
+const MIGRATION_40: &str = "
+ALTER TABLE class_members ADD COLUMN joined_on TEXT CHECK (joined_on IS date(joined_on));
 ";
 
 /// The schema version this build brings a database to.

@@ -33,13 +33,20 @@ const SET_PROFILE: &str =
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
 const SELECT_CONTACT: &str = "SELECT id, email, phone FROM students";
 const SET_CONTACT: &str = "UPDATE students SET email = ?2, phone = ?3 WHERE id = ?1";
-const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id) VALUES (?1, ?2)
-    ON CONFLICT (class_id, student_id) DO NOTHING";
+const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id, joined_on)
+    VALUES (?1, ?2, ?3) ON CONFLICT (class_id, student_id) DO NOTHING";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
 const MEMBERS: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
     s.created_at AS created_at, s.consent AS consent, s.year_group AS year_group,
     s.form AS form, s.born_on AS born_on, s.active AS active FROM students s
     JOIN class_members m ON m.student_id = s.id WHERE m.class_id = ?1 ORDER BY s.name, s.id";
+// The same, for a session on ?2: members who had joined by then (a NULL day: always).
+const MEMBERS_ON: &str = "SELECT s.id AS id, s.name AS name, s.external_ref AS external_ref,
+    s.created_at AS created_at, s.consent AS consent, s.year_group AS year_group,
+    s.form AS form, s.born_on AS born_on, s.active AS active FROM students s
+    JOIN class_members m ON m.student_id = s.id
+    WHERE m.class_id = ?1 AND (m.joined_on IS NULL OR m.joined_on <= ?2)
+    ORDER BY s.name, s.id";
 const CLASSES_OF: &str =
     "SELECT class_id FROM class_members WHERE student_id = ?1 ORDER BY class_id";
 const INSERT_EMBEDDING: &str = "INSERT INTO embeddings
@@ -455,8 +462,19 @@ pub fn purge_leavers_faces(sql: &dyn Sql, left_before: UnixMillis) -> Result<usi
     )
 }
 
-pub fn add_member(sql: &dyn Sql, class: ClassId, student: StudentId) -> Result<(), StoreError> {
-    sql.execute(ADD_MEMBER, params![class.to_string(), student.to_string()])?;
+/// Puts `student` in `class` from the school day `joined` (`None`: since before the register
+/// began, as memberships made before days were kept). A member already is left as they were.
+pub fn add_member(
+    sql: &dyn Sql,
+    class: ClassId,
+    student: StudentId,
+    joined: Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    let joined = joined.map(|d| d.format("%Y-%m-%d").to_string());
+    sql.execute(
+        ADD_MEMBER,
+        params![class.to_string(), student.to_string(), joined],
+    )?;
     Ok(())
 }
 
@@ -470,6 +488,18 @@ pub fn remove_member(sql: &dyn Sql, class: ClassId, student: StudentId) -> Resul
 
 pub fn members(sql: &dyn Sql, class: ClassId) -> Result<Vec<Student>, StoreError> {
     let rows = sql.query_map(MEMBERS, params![class.to_string()], student_row)?;
+    Ok(rows.into_iter().collect::<Result<_, _>>()?)
+}
+
+/// The members of `class` who had joined it by the school day `day`: whom its session that day
+/// expects.
+pub fn members_on(
+    sql: &dyn Sql,
+    class: ClassId,
+    day: NaiveDate,
+) -> Result<Vec<Student>, StoreError> {
+    let day = day.format("%Y-%m-%d").to_string();
+    let rows = sql.query_map(MEMBERS_ON, params![class.to_string(), day], student_row)?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 

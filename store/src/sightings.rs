@@ -181,7 +181,7 @@ mod tests {
                     };
                     school::insert_student(sql, &s)?;
                 }
-                school::add_member(sql, class, member)?;
+                school::add_member(sql, class, member, None)?;
                 for (student, direction) in [(member, Direction::Out), (other, Direction::In)] {
                     let mut r = crate::fixtures::sample_record(
                         Decision::Confident,

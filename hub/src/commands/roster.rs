@@ -28,13 +28,14 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
     let roster = read(&path, format.as_deref())?;
     let config = config(target)?;
     let db = crate::setup::open_store(&config)?;
+    let now = SystemClock.now();
     let options = Options {
         dry_run,
         confirm_leavers,
         add_terms: terms,
         max_leavers_percent: config.roster.max_leavers_percent,
+        today: config.rules().local_day(now),
     };
-    let now = SystemClock.now();
     let done = db.write_blocking(|tx| roster_import::import(tx, &roster, options, ACTOR, now));
     let plan = match done {
         Ok(plan) => plan,

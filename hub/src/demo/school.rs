@@ -111,7 +111,8 @@ impl School {
             enrolments.push((name, accepted));
         }
         let lesson = lesson_now(&config.timezone);
-        write_school(&db, teacher.id, &lesson, &enrolments)?;
+        let today = config.rules().local_day(rollcall_shared::UnixMillis::now());
+        write_school(&db, (teacher.id, today), &lesson, &enrolments)?;
         let students = enrolments
             .iter()
             .map(|(n, a)| (n.to_string(), a.len()))
@@ -147,11 +148,12 @@ fn assess(enroller: &Enroller, path: &Path) -> Result<Accepted, DemoError> {
 /// The class, its timetable slot, the students and their enrolments, in one transaction.
 fn write_school(
     db: &Db,
-    teacher: Uuid,
+    (teacher, today): (Uuid, chrono::NaiveDate),
     (weekday, start, end): &(u8, u16, u16),
     students: &[(&str, Vec<Accepted>)],
 ) -> Result<(), DemoError> {
     let now = UnixMillis(chrono::Utc::now().timestamp_millis());
+    // The demo's class starts today: its lesson has no past sessions, and nobody past absences.
     let class = Class {
         id: ClassId::random(),
         name: CLASS.into(),
@@ -166,14 +168,14 @@ fn write_school(
         weekday: *weekday,
         start_minute: *start,
         end_minute: *end,
-        valid_from: None,
+        valid_from: Some(today),
         valid_until: None,
     };
     db.write_blocking(|tx| {
         school::insert_class(tx, &class)?;
         timetable::insert_slot(tx, &slot)?;
         for (name, photos) in students {
-            add_student(tx, class.id, name, photos, now)?;
+            add_student(tx, (class.id, today), name, photos, now)?;
         }
         Ok::<_, StoreError>(())
     })?;
@@ -182,7 +184,7 @@ fn write_school(
 
 fn add_student(
     tx: &dyn Sql,
-    class: ClassId,
+    (class, today): (ClassId, chrono::NaiveDate),
     name: &str,
     photos: &[Accepted],
     now: UnixMillis,
@@ -196,7 +198,7 @@ fn add_student(
         profile: Default::default(),
     };
     school::insert_student(tx, &student)?;
-    school::add_member(tx, class, student.id)?;
+    school::add_member(tx, class, student.id, Some(today))?;
     // The demo's people are public figures' photos, not children: consent is recorded as the
     // demo's own so that the door recognises them as it would a consenting student.
     let consent = Change {

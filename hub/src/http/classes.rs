@@ -2,6 +2,7 @@
 //! `students`). Admins change them; a teacher reads their own classes and those classes'
 //! students. Every change is audited and pokes the gallery pusher.
 
+use chrono::NaiveDate;
 use rollcall_shared::{ClassId, Embedding, ModelId, StudentId, UnixMillis};
 use serde::Deserialize;
 use serde_json::json;
@@ -132,6 +133,13 @@ pub async fn delete_class(hub: &Hub, req: &Request, who: &Principal) -> Result<R
     Ok(Reply::NoContent)
 }
 
+/// When a student joined a class: `{"from": "2026-09-01"}`; no body, or no `from`: today.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Joined {
+    from: Option<String>,
+}
+
 pub async fn add_member(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     set_member(hub, req, who, true).await
 }
@@ -147,8 +155,14 @@ async fn set_member(
     add: bool,
 ) -> Result<Reply, ApiError> {
     let (class, student) = (req.id("class", "class")?, req.id("student", "student")?);
+    let from = match add {
+        true => req.json_or_default::<Joined>()?.from,
+        false => None,
+    };
+    let joined = from.map(|d| input::day("from", &d)).transpose()?;
     let (actor, now) = (who.actor(), hub.now());
-    hub.write(move |tx| membership(tx, class, student, add, &actor, now))
+    let today = joined.unwrap_or_else(|| hub.today());
+    hub.write(move |tx| membership(tx, (class, student), add, today, &actor, now))
         .await?;
     hub.gallery_changed();
     Ok(Reply::NoContent)
@@ -226,18 +240,20 @@ fn put_class(
     Ok(class)
 }
 
+/// Adds `student` to `class` from the school day `today` (their sessions before it are not
+/// theirs), or takes them out; audited.
 pub(super) fn membership(
     tx: &dyn Sql,
-    class: ClassId,
-    student: StudentId,
+    (class, student): (ClassId, StudentId),
     add: bool,
+    today: NaiveDate,
     actor: &str,
     now: UnixMillis,
 ) -> Result<(), ApiError> {
     school::class(tx, class)?;
     school::student(tx, student)?;
     match add {
-        true => school::add_member(tx, class, student)?,
+        true => school::add_member(tx, class, student, Some(today))?,
         false => school::remove_member(tx, class, student)?,
     }
     let action = if add {

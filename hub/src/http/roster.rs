@@ -19,6 +19,7 @@ pub async fn import(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         confirm_leavers: req.query::<usize>("confirm_leavers")?,
         add_terms: req.query::<bool>("terms")?.unwrap_or(false),
         max_leavers_percent: hub.config.roster.max_leavers_percent,
+        today: hub.today(),
     };
     let parsed = match format.as_str() {
         "csv" => plain::read(&req.body),

@@ -29,8 +29,9 @@ struct SlotBody {
     /// "HH:MM", local time.
     start: String,
     end: String,
-    /// A new slot: its first day (none: it always ran). A change: the day it takes effect
-    /// (default today); the sessions before it keep the slot as it was.
+    /// A new slot: its first day (none: the day it is made, so a lesson added today has no
+    /// past sessions to count as absences). A change: the day it takes effect (default
+    /// today); the sessions before it keep the slot as it was.
     from: Option<String>,
     /// The slot's last day (none: until changed).
     until: Option<String>,
@@ -241,7 +242,9 @@ async fn audited<T: serde::Serialize + Send + 'static>(
 }
 
 pub async fn create_slot(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (slot, _) = req.json::<SlotBody>()?.into_slot(Uuid::now_v7())?;
+    let (mut slot, _) = req.json::<SlotBody>()?.into_slot(Uuid::now_v7())?;
+    slot.valid_from = slot.valid_from.or(Some(hub.today()));
+    checked_dates(&slot)?;
     let created = audited(hub, who, "timetable.create", move |tx| {
         school::class(tx, slot.class_id)?;
         timetable::insert_slot(tx, &slot)?;

@@ -41,13 +41,16 @@ async fn classes_month_by_month_with_the_ones_at_risk() {
         .unwrap()
         .to_owned();
     let (status, _) = admin
-        .put(&format!("/classes/{a8}/students/{cy}"), json!({}))
+        .put(
+            &format!("/classes/{a8}/students/{cy}"),
+            json!({"from": "2026-09-01"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let tuesday = admin
         .created(
             "/timetable",
-            json!({"class_id": a8, "room": "Lab 4", "weekday": 2, "start": "09:00", "end": "10:00"}),
+            json!({"class_id": a8, "room": "Lab 4", "weekday": 2, "start": "09:00", "end": "10:00", "from": "2026-09-01"}),
         )
         .await["id"]
         .as_str()
@@ -139,4 +142,78 @@ async fn classes_month_by_month_with_the_ones_at_risk() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
     hub.stop().await;
+}
+
+/// Reports count a lesson only from its first day and a student only from the day they
+/// joined the class (issue 73, point 4): a class made today has no past absences, and a
+/// student who joins a running class is not absent from its lessons before they came.
+#[tokio::test]
+async fn a_class_made_today_has_no_past_absences_and_a_new_member_none_before_they_joined() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    let class = admin.created("/classes", json!({"name": "9C"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut pupils = Vec::new();
+    for name in ["Ivy", "Jo"] {
+        let id = admin.created("/students", json!({"name": name})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        pupils.push(id);
+    }
+    let member = |s: &str| format!("/classes/{class}/students/{s}");
+    // Ivy joined today (no body); Jo on the first of the month, given.
+    assert_eq!(
+        admin.put(&member(&pupils[0]), json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let from = json!({"from": "2026-11-01"});
+    assert_eq!(
+        admin.put(&member(&pupils[1]), from).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let bad = admin
+        .put(&member(&pupils[1]), json!({"from": "soon"}))
+        .await;
+    assert_eq!(bad.0, StatusCode::BAD_REQUEST, "{}", bad.1);
+    // A Monday lesson made today (Monday 23 November), no first day given.
+    let slot =
+        json!({"class_id": class, "room": "Lab 9", "weekday": 1, "start": "09:00", "end": "10:00"});
+    let slot = admin.created("/timetable", slot).await;
+    assert_eq!(slot["valid_from"], "2026-11-23", "{slot}");
+    let range = "from=2026-09-01&to=2026-11-23";
+    let (status, matrix) = admin
+        .get(&format!("/reports/classes/{class}?{range}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{matrix}");
+    assert_eq!(
+        matrix["sessions"].as_array().unwrap().len(),
+        1,
+        "only today's lesson: {matrix}"
+    );
+    let (_, stats) = admin
+        .get(&format!("/reports/classes/{class}/stats?{range}"))
+        .await;
+    for s in stats["students"].as_array().unwrap() {
+        assert_eq!(s["absent"], 0, "no past absences: {stats}");
+    }
+
+    // The same lesson had run since September: Jo is counted from 1 November, Ivy from today.
+    let old = json!({"class_id": class, "room": "Lab 8", "weekday": 2, "start": "09:00", "end": "10:00", "from": "2026-09-01"});
+    admin.created("/timetable", old).await;
+    let (_, stats) = admin
+        .get(&format!("/reports/classes/{class}/stats?{range}"))
+        .await;
+    let absent = |name: &str| {
+        let row = stats["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name);
+        row.map_or(0, |s| s["absent"].as_i64().unwrap())
+    };
+    // Tuesdays 3, 10 and 17 November passed without a mark: Jo's; none of them Ivy's.
+    assert_eq!((absent("Jo"), absent("Ivy")), (3, 0), "{stats}");
 }

@@ -510,7 +510,7 @@ mod tests {
             let class = write(db, |sql| {
                 let class = imports::insert_class(sql, "c", "7B", None, None, NOW)?;
                 for s in [ann, bo, cy] {
-                    school::add_member(sql, class, s)?;
+                    school::add_member(sql, class, s, None)?;
                 }
                 Ok(class)
             })

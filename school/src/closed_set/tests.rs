@@ -115,7 +115,7 @@ fn lesson(n: usize) -> Lesson {
     let mut students = Vec::new();
     for k in 0..n {
         let student = new_student(&conn, &format!("Student {k}"), &template(k), &model);
-        school::add_member(&conn, class.id, student).unwrap();
+        school::add_member(&conn, class.id, student, None).unwrap();
         students.push(student);
     }
     let slot = Slot {
@@ -439,7 +439,7 @@ fn a_student_seen_in_another_lesson_at_the_time_is_not_named_here() {
     let [a, _] = l.students[..] else { panic!() };
     // a is also in 8C, timetabled in Lab 4 at the same time, and the door there named her.
     let other = new_class(&l.conn, "8C");
-    school::add_member(&l.conn, other.id, a).unwrap();
+    school::add_member(&l.conn, other.id, a, None).unwrap();
     let lab4 = Slot {
         id: Uuid::now_v7(),
         class_id: other.id,

@@ -39,6 +39,8 @@ pub struct Options {
     pub add_terms: bool,
     /// `roster.max_leavers_percent`.
     pub max_leavers_percent: u32,
+    /// The school's day the import runs on: the memberships it adds count from it.
+    pub today: NaiveDate,
 }
 
 /// Why an import did not happen; nothing of it was kept.

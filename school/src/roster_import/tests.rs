@@ -33,6 +33,7 @@ fn options(dry_run: bool) -> Options {
         confirm_leavers: None,
         add_terms: false,
         max_leavers_percent: 10,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
     }
 }
 

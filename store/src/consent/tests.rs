@@ -92,7 +92,7 @@ fn coverage_counts_each_class_by_state_and_the_faces_held_without_consent() {
             let class = new_class(sql, "7A");
             let students = ["Ada", "Bob", "Cy"].map(|n| new_student(sql, n));
             for s in students {
-                school::add_member(sql, class, s)?;
+                school::add_member(sql, class, s, None)?;
             }
             template(sql, students[0]);
             template(sql, students[1]);

@@ -351,6 +351,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_37,
     MIGRATION_38,
     MIGRATION_39,
+    MIGRATION_40,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -721,6 +722,12 @@ ALTER TABLE users ADD CONSTRAINT users_role_check
 ALTER TABLE users ADD CONSTRAINT users_guardian_email
     CHECK (role <> 'guardian' OR email IS NOT NULL);
 CREATE INDEX guardians_email ON guardians(lower(email)) WHERE email IS NOT NULL;
+";
+
+/// Schema 40 (SQLite's migration 40): the day a student joined a class.
+const MIGRATION_40: &str = "
+ALTER TABLE class_members ADD COLUMN joined_on TEXT
+    CHECK (to_char(joined_on::date, 'YYYY-MM-DD') = joined_on);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

@@ -143,9 +143,9 @@ fn members_join_once_and_leavers_lose_their_faces() {
         })
         .unwrap();
         write(db, |sql| {
-            add_member(sql, class, bo)?;
-            add_member(sql, class, ada)?;
-            add_member(sql, class, ada)
+            add_member(sql, class, bo, None)?;
+            add_member(sql, class, ada, None)?;
+            add_member(sql, class, ada, None)
         })
         .unwrap();
         let names = |v: Vec<Student>| v.into_iter().map(|s| s.name).collect::<Vec<_>>();
@@ -175,7 +175,7 @@ fn members_join_once_and_leavers_lose_their_faces() {
             1
         );
         assert!(read(db, |sql| enrolments(sql, ada)).is_empty());
-        write(db, |sql| add_member(sql, class, ada)).unwrap();
+        write(db, |sql| add_member(sql, class, ada, None)).unwrap();
         write(db, |sql| note_leavers(sql, UnixMillis(30))).unwrap();
         let left_at: Option<i64> = read(db, |sql| {
             sql.query_one(

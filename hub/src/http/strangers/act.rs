@@ -235,7 +235,8 @@ pub async fn enrol(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
         };
         let student = students::put(tx, student, true, &ctx.actor, ctx.now)?;
         if let Some(class) = body.class_id {
-            classes::membership(tx, class, student.id, true, &ctx.actor, ctx.now)?;
+            let today = ctx.rules.local_day(ctx.now);
+            classes::membership(tx, (class, student.id), true, today, &ctx.actor, ctx.now)?;
         }
         let consent = consent.as_ref().ok_or_else(|| ConsentError::NotGiven {
             name: student.name.clone(),

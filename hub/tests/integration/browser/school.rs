@@ -88,7 +88,10 @@ pub async fn set_up_school(admin: &Api) -> School {
             .unwrap()
             .to_owned();
         let (status, _) = admin
-            .put(&format!("/classes/{class}/students/{id}"), json!({}))
+            .put(
+                &format!("/classes/{class}/students/{id}"),
+                json!({"from": "2026-09-01"}),
+            )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         admin.give_consent(&id).await;
@@ -102,7 +105,7 @@ pub async fn set_up_school(admin: &Api) -> School {
     let slot = admin
         .created(
             "/timetable",
-            json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"}),
+            json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00", "from": "2026-09-01"}),
         )
         .await["id"]
         .as_str()

@@ -774,7 +774,10 @@ pub async fn seed_school(admin: &Api) -> School {
             .unwrap()
             .to_owned();
         let (status, _) = admin
-            .put(&format!("/classes/{class}/students/{s}"), json!({}))
+            .put(
+                &format!("/classes/{class}/students/{s}"),
+                json!({"from": "2026-09-01"}),
+            )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         admin.give_consent(&s).await;
@@ -788,7 +791,7 @@ pub async fn seed_school(admin: &Api) -> School {
         students.push(s);
     }
     let slot = admin
-        .created("/timetable", json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00"}))
+        .created("/timetable", json!({"class_id": class, "room": "Lab 3", "weekday": 1, "start": "09:00", "end": "10:00", "from": "2026-09-01"}))
         .await["id"]
         .as_str()
         .unwrap()

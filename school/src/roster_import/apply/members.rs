@@ -183,7 +183,7 @@ impl<'a> Planner<'a> {
         if self.apply()
             && let (Some(c), Some(s)) = ids
         {
-            school::add_member(self.sql, c, s)?;
+            school::add_member(self.sql, c, s, Some(self.options.today))?;
         }
         self.plan.push(
             "membership",
