@@ -57,7 +57,20 @@ async fn an_admin_finds_who_changed_what_in_the_audit_log() {
     b.wait("nora's two changes", shown, vec![]).await;
     let update = b.text("table.audit tr[data-action='user.update']").await;
     assert!(update.contains("email: — → nora@school.test"), "{update}");
-    assert!(update.contains("user:admin"), "{update}");
+    // People by name, their account in the cell's title; instants as the school's times.
+    let who = "const td = document.querySelector(\"table.audit tr[data-action='user.update'] td:nth-child(2)\"); \
+        return [td.title, td.textContent];";
+    let who = b.js(who, vec![]).await;
+    assert_eq!(who[0], "user:admin", "{who}");
+    assert!(
+        !who[1].as_str().unwrap().contains("user:"),
+        "by name: {who}"
+    );
+    let created = b.text("table.audit tr[data-action='user.create']").await;
+    let raw_instant = created
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() >= 13);
+    assert!(!raw_instant, "no raw milliseconds: {created}");
     assert!(b.text("h1 + .count, .count").await.contains("2 changes"));
     b.assert_accessible("audit log").await;
     b.screenshot("audit").await;

@@ -90,5 +90,21 @@ async fn a_face_like_another_enrolled_childs_is_enrolled_only_once_the_admin_con
     b.text_with("#confirm-text", &["Colin Powell"]).await;
     b.click("#confirm-ok").await;
     b.visible("#upload-outcome li.accepted").await;
-    assert_eq!(faces(alan).await, 1, "confirmed: enrolled");
+    assert_eq!(faces(alan.clone()).await, 1, "confirmed: enrolled");
+
+    // A new student's page puts them in a class (issue 73, point 6).
+    b.text_with("#student-classes", &["In no class yet"]).await;
+    let class = class["id"].as_str().unwrap();
+    b.js(
+        "const s = document.getElementById('add-to-class'); s.value = arguments[0]; \
+         s.dispatchEvent(new Event('change'));",
+        vec![json!(class)],
+    )
+    .await;
+    b.click("#class-form button[type=submit]").await;
+    b.said("Alan Turing is in 7B from today.").await;
+    b.text_with("#student-classes", &["7B"]).await;
+    let members = admin.get(&format!("/classes/{class}/students")).await.1;
+    assert!(members.to_string().contains(&alan), "{members}");
+    b.assert_accessible("student, in a class").await;
 }

@@ -146,7 +146,7 @@ export async function render(main) {
       h('form', { class: 'inline', onsubmit: save }, name, role, email, h('button', { type: 'submit' }, 'Save')),
       h('div', { class: 'inline' },
         h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
-        password,
+        h('label', { class: 'inline-label' }, 'New password ', password),
         h('button', { type: 'button', class: 'reset', onclick: reset }, 'Reset password'),
         h('button', { type: 'button', class: 'invite-again', onclick: () => invite(`${path}/invitation`, {}) }, 'Invite again'),
         h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete'),

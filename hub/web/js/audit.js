@@ -1,14 +1,19 @@
 // The audit log (admins): every change made through the hub, newest first: when, who, what,
 // to what, and what it was before and after. Filter by who, by what (an action or its start,
 // "student." for every change to students), by what was changed, and by dates; "Older" pages
-// back.
+// back. People, students and classes are shown by name and instants as the school's times;
+// the ids stay in each cell's title, for searching.
 
 import * as api from './api.js';
 import { dateTime, failed, field, fill, h, heading } from './ui.js';
 
 const PAGE = 50;
 
+// Names of the school's users, students and classes, by id and username.
+let names = new Map();
+
 export async function render(main) {
+  names = await known();
   const actor = h('input', { name: 'actor', autocomplete: 'off', placeholder: 'user:tess, hub, device:…' });
   const action = h('input', { name: 'action', autocomplete: 'off', placeholder: 'student., consent.set, register.' });
   const target = h('input', { name: 'target', autocomplete: 'off', placeholder: 'student:…, user:…, session:…' });
@@ -64,14 +69,43 @@ export async function render(main) {
   await load(true);
 }
 
+/** Who is who: users by id and username, students and classes by id (what can be read). */
+async function known() {
+  const out = new Map();
+  const read = async (path) => {
+    try {
+      return await api.get(path);
+    } catch {
+      return [];
+    }
+  };
+  const [users, students, classes] = await Promise.all([read('/users'), read('/students?active='), read('/classes')]);
+  for (const u of users) {
+    const name = u.display_name || u.username;
+    out.set(u.id, name);
+    out.set('user:' + u.username, name);
+  }
+  for (const s of students) out.set(s.id, s.name);
+  for (const c of classes) out.set(c.id, c.name);
+  return out;
+}
+
+/** "student:<id>" as "student Ada Lovelace", "user:tess" as "Tess Teacher": by name when known. */
+function named(ref) {
+  if (typeof ref !== 'string') return ref;
+  if (names.has(ref)) return names.get(ref);
+  const [kind, id] = ref.split(/:(.*)/s);
+  return id && names.has(id) ? `${kind} ${names.get(id)}` : ref;
+}
+
 function row(e) {
   return h(
     'tr',
     { dataset: { id: e.id, action: e.action } },
     h('td', {}, dateTime(e.at)),
-    h('td', {}, e.actor),
+    h('td', { title: e.actor }, named(e.actor)),
     h('td', {}, h('code', {}, e.action)),
-    h('td', { class: 'target' }, e.target),
+    h('td', { class: 'target', title: e.target }, named(e.target)),
     h('td', {}, change(e.before, e.after)),
   );
 }
@@ -91,8 +125,13 @@ function change(before, after) {
   return h('ul', { class: 'diff' }, changed.map((k) => h('li', {}, `${k}: ${show(before[k])} → ${show(after[k])}`)));
 }
 
+// An instant in milliseconds since 1970 (from 2001 to 2096): shown as the school's time.
+const INSTANT = [1e12, 4e12];
+
 function show(v) {
   if (v === undefined || v === null) return '—';
-  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'number' && Number.isInteger(v) && v > INSTANT[0] && v < INSTANT[1]) return dateTime(v);
+  if (typeof v === 'string' && names.has(v)) return names.get(v);
+  const text = typeof v === 'string' ? named(v) : JSON.stringify(v, (_, x) => (typeof x === 'string' && names.has(x) ? names.get(x) : x));
   return text.length > 120 ? text.slice(0, 119) + '…' : text;
 }

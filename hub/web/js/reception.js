@@ -1,7 +1,7 @@
 // Reception (#/reception, every signed-in user; laid out for a tablet on the front desk): sign a
 // visitor in (name, organisation, whom they visit, a vehicle's registration) and print their
 // badge; see who is on site now and sign them out from the list, or by the badge's code or
-// their name. No photo of a visitor is taken. A member of staff signs in or out by their
+// part of their name (several visitors matching are listed to choose from). No photo of a visitor is taken. A member of staff signs in or out by their
 // personnel code (the Staff page has the list).
 
 import * as api from './api.js';
@@ -17,11 +17,13 @@ export async function render(main) {
     badge,
     h('section', { class: 'card no-print', 'aria-labelledby': 'here-title' }, h('h2', { id: 'here-title' }, 'Visitors on site'), count, here),
   );
+  let onSite = [];
   await refresh();
 
   async function refresh() {
     const day = await api.get('/visitors');
     const on = day.visitors.filter((v) => v.signed_out_at === null);
+    onSite = on;
     count.textContent = `${on.length} ${on.length === 1 ? 'visitor' : 'visitors'} on site`;
     fill(
       here,
@@ -79,6 +81,15 @@ export async function render(main) {
 
   function signOutForm() {
     const who = h('input', { name: 'leaving', autocomplete: 'off', required: true, maxlength: 200 });
+    const choices = h('ul', { class: 'plain choices', id: 'sign-out-choices', 'aria-live': 'polite' });
+    /** The visitors on site whose name has every word of `text` at the start of one of its words. */
+    const matching = (text) => {
+      const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+      return onSite.filter((v) => {
+        const parts = v.name.toLowerCase().split(/[\s-]+/);
+        return words.every((w) => parts.some((p) => p.startsWith(w)));
+      });
+    };
     return h(
       'form',
       {
@@ -88,16 +99,34 @@ export async function render(main) {
           e.preventDefault();
           const text = who.value.trim();
           // Six letters and digits may be a badge's code; else, or when no badge has it, a name.
+          fill(choices);
           let gone = false;
           if (/^[A-Za-z0-9]{6}$/.test(text)) gone = await leave('/visitors/sign-out', { badge: text }, { quietly: true });
-          if (!gone) gone = await leave('/visitors/sign-out', { name: text });
+          if (!gone) {
+            const found = matching(text);
+            if (found.length > 1) {
+              announce(`${found.length} visitors match “${text}”: choose one.`);
+              return fill(choices, found.map((v) => h('li', {}, h('button', { type: 'button', onclick: () => chosen(v, e.target) }, `Sign out ${v.name} (${v.organisation || 'visiting ' + v.visiting}, badge ${v.badge})`))));
+            }
+            gone = found.length === 1
+              ? await leave(`/visitors/${api.seg(found[0].id)}/sign-out`, {})
+              : await leave('/visitors/sign-out', { name: text });
+          }
           if (gone) e.target.reset();
         },
       },
       h('h2', {}, 'Sign a visitor out'),
-      field('Badge code or name', who, 'The code on their badge, or their name as they signed in.'),
+      field('Badge code or name', who, 'The code on their badge, or part of their name.'),
       h('button', { type: 'submit', class: 'big' }, 'Sign out'),
+      choices,
     );
+
+    async function chosen(v, form) {
+      if (await leave(`/visitors/${api.seg(v.id)}/sign-out`, {})) {
+        fill(choices);
+        form.reset();
+      }
+    }
   }
 
   /** A member of staff by their personnel code: the button pressed says in or out. */

@@ -134,6 +134,7 @@ async function student(main, me, id) {
       main.replaceChildren();
       await student(main, me, id);
     }),
+    me.role === 'admin' ? await classesCard(s) : null,
     h('section', { class: 'card', 'aria-labelledby': 'faces-title' }, h('h2', { id: 'faces-title' }, 'Enrolment photos'), faces),
   );
   if (me.role === 'admin' && s.consent === 'given') main.append(uploadForm(s, outcome, () => refresh()));
@@ -219,23 +220,64 @@ function switchButton(s, f, label, refresh) {
   );
 }
 
+// A photo's measurements in the words a teacher uses; the figure behind each in its title.
 const FIGURES = [
-  ['inter_ocular_px', 'Eye distance', (v) => `${v.toFixed(0)} px`],
-  ['face_px', 'Eye distance', (v) => `${v.toFixed(0)} px`],
-  ['sharpness', 'Sharpness', (v) => v.toFixed(0)],
-  ['detector_score', 'Detector score', (v) => `${Math.round(v * 100)} %`],
-  ['yaw_deg', 'Turned', (v) => `${Math.abs(v).toFixed(0)}°`],
+  ['inter_ocular_px', 'Face size', size, (v) => `${v.toFixed(0)} px between the eyes`],
+  ['face_px', 'Face size', size, (v) => `${v.toFixed(0)} px between the eyes`],
+  ['sharpness', 'Sharpness', (v) => (v >= 60 ? 'sharp' : v >= 30 ? 'fair' : 'blurred'), (v) => `variance of the Laplacian ${v.toFixed(0)}`],
+  ['detector_score', 'Clearly a face', (v) => (v >= 0.99 ? 'yes' : 'not quite'), (v) => `detector score ${Math.round(v * 100)} %`],
+  ['yaw_deg', 'Facing the camera', (v) => (Math.abs(v) <= 10 ? 'yes' : Math.abs(v) <= 25 ? 'a little turned' : 'turned away'), (v) => `turned ${Math.abs(v).toFixed(0)}°`],
 ];
+
+function size(px) {
+  return px >= 60 ? 'large' : px >= 30 ? 'medium' : 'small';
+}
 
 function figures(q) {
   if (!q) return [h('dt', {}, 'Quality'), h('dd', {}, 'not measured')];
   const out = [];
   const yaw = q.pose ? q.pose.yaw_deg : q.yaw_deg;
   const values = { ...q, yaw_deg: yaw };
-  for (const [key, name, show] of FIGURES) {
-    if (typeof values[key] === 'number') out.push(h('dt', {}, name), h('dd', {}, show(values[key])));
+  for (const [key, name, say, figure] of FIGURES) {
+    const v = values[key];
+    if (typeof v === 'number') out.push(h('dt', {}, name), h('dd', { title: figure(v) }, say(v)));
   }
   return out;
+}
+
+/** The classes a student is in, and a class to put them in (from today: their lessons before
+ * do not count them). */
+async function classesCard(s) {
+  const list = h('ul', { class: 'plain', id: 'student-classes' });
+  const all = await api.get('/classes');
+  const pick = select('class', [['', 'Choose a class'], ...all.map((c) => [c.id, c.name])], '');
+  pick.id = 'add-to-class';
+  async function show() {
+    const members = await Promise.all(all.map((c) => api.get(`/classes/${api.seg(c.id)}/students`)));
+    const mine = all.filter((c, i) => members[i].some((m) => m.id === s.id));
+    fill(list, mine.length ? mine.map((c) => h('li', {}, c.name)) : h('li', { class: 'empty' }, 'In no class yet: no lesson expects them.'));
+  }
+  async function add(e) {
+    e.preventDefault();
+    const c = all.find((x) => x.id === pick.value);
+    if (!c) return failed('Could not add', new Error('choose a class'));
+    try {
+      await api.put(`/classes/${api.seg(c.id)}/students/${api.seg(s.id)}`, {});
+      announce(`${s.name} is in ${c.name} from today.`);
+      pick.value = '';
+      await show();
+    } catch (err) {
+      failed('Could not add to the class', err);
+    }
+  }
+  await show();
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'classes-title' },
+    h('h2', { id: 'classes-title' }, 'Classes'),
+    list,
+    h('form', { class: 'inline', id: 'class-form', onsubmit: add }, field('Put in a class', pick), h('button', { type: 'submit' }, 'Add to class')),
+  );
 }
 
 function uploadForm(s, outcome, refresh) {

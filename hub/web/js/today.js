@@ -55,7 +55,7 @@ export function render(main) {
       { class: 'card session', 'aria-labelledby': id, dataset: { slot: s.slot_id } },
       h('h2', { id }, `${s.class_name} · ${s.room} · ${s.start}–${s.end}`, h('span', { class: 'tag' }, s.locked ? 'register closed' : s.closed ? 'ended' : 'open')),
       h('ul', { class: 'summary', 'aria-label': 'Totals' }, summary),
-      byDoor ? h('p', { class: 'hint' }, `${byDoor} of ${rows.length} marked by the door, nobody had to check.`) : null,
+      byDoor ? h('p', { class: 'hint' }, `${byDoor} of ${rows.length} marked by the door without anyone checking.`) : null,
       pending
         ? h('p', {}, h('a', { href: '#/review' }, `${pending} ${pending === 1 ? 'face' : 'faces'} waiting for review`))
         : null,

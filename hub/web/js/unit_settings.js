@@ -92,9 +92,14 @@ function draw(form, settable, values, inherited, hint, save) {
   fill(
     form,
     h('p', { class: 'hint' }, hint),
-    h('div', { class: 'settings-grid' }, controls.map(([s, c]) => field(s.key, c, s.about))),
+    h('div', { class: 'settings-grid' }, controls.map(([s, c]) => field(meaning(s), c, `In edge.toml: ${s.key}`))),
     h('button', { type: 'submit', class: 'small' }, 'Save and send'),
   );
+}
+
+/** A setting named by what it does ("Frames captured per trigger"), not by its key. */
+function meaning(s) {
+  return s.about.charAt(0).toUpperCase() + s.about.slice(1);
 }
 
 function control(s, value, inherited) {
