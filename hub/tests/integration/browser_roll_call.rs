@@ -121,10 +121,22 @@ async fn a_teacher_runs_a_fire_drill_from_a_phone() {
     b.assert_accessible("roll call under way").await;
     b.assert_no_sideways_scroll("roll call").await;
 
+    // Someone found by name is left on the page when the roll call ends: the list is cleared
+    // (issue 73: tapping it after the end failed with an error in the page).
+    admin
+        .created("/students", json!({"name": "Cy Latecomer"}))
+        .await;
+    b.type_into("form.roll-add input[name=find]", "Latecomer")
+        .await;
+    b.click("form.roll-add button[type=submit]").await;
+    b.visible("#roll-found li button").await;
+
     b.click(".roll-banner button.danger").await;
     b.click("#confirm-ok").await;
     b.said("Roll call ended: 2 of 2 students, 1 of 1 staff and 1 of 1 visitor accounted for")
         .await;
+    let left = "return document.querySelectorAll('#roll-found li').length;";
+    assert_eq!(b.js(left, vec![]).await, json!(0), "nothing left to tap");
     b.click(&format!("a[href='#/roll-call/{id}']")).await;
     b.visible("table.roll-record").await;
     let record = b.text("main").await;

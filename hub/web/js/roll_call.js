@@ -34,6 +34,8 @@ export async function render(main, { args }) {
   groupBy.addEventListener('change', draw);
   missingOnly.addEventListener('change', draw);
   const history = h('section', { class: 'card no-print', 'aria-labelledby': 'past-title' });
+  // The people found by name for the roll call under way: cleared when it ends.
+  const found = h('ul', { class: 'plain roll-found', id: 'roll-found' });
   main.append(heading('Roll call'), banner, controls, list, addForm(), history);
 
   async function refresh() {
@@ -191,6 +193,7 @@ export async function render(main, { args }) {
   }
 
   async function tick(call, p, here) {
+    if (!call) return announce(`No roll call is under way: ${p.name} was not ticked off. Start one first.`, 'error');
     busy = true;
     try {
       await api.put(`/roll-calls/${api.seg(call.id)}/people/${api.seg(p.student)}`, { here });
@@ -219,6 +222,7 @@ export async function render(main, { args }) {
     if (!(await confirm(question, 'End roll call'))) return;
     try {
       const ended = await api.post(`/roll-calls/${api.seg(state.roll_call.id)}/end`);
+      fill(found);
       announce(`Roll call ended: ${ended.accounted} of ${students(ended.people)}, ${ended.staff_accounted} of ${staffOf(ended.staff)} and ${ended.visitors_accounted} of ${visitorsOf(ended.visitors)} accounted for.`);
       await refresh();
       await showHistory();
@@ -230,7 +234,6 @@ export async function render(main, { args }) {
   // Someone who reached the assembly point though the list did not have them.
   function addForm() {
     const name = h('input', { name: 'find', autocomplete: 'off', minlength: 2 });
-    const found = h('ul', { class: 'plain roll-found' });
     return h(
       'form',
       {
@@ -243,7 +246,7 @@ export async function render(main, { args }) {
             fill(
               found,
               r.found.length
-                ? r.found.map((s) => h('li', {}, h('button', { type: 'button', class: 'small', onclick: () => (fill(found), (name.value = ''), tick(state.roll_call, s, true)) }, `${s.name} is here`)))
+                ? r.found.map((s) => h('li', {}, h('button', { type: 'button', class: 'small', onclick: () => (fill(found), (name.value = ''), tick(state && state.roll_call, s, true)) }, `${s.name} is here`)))
                 : h('li', { class: 'empty' }, 'Nobody of that name.'),
             );
           } catch (err) {
