@@ -219,12 +219,23 @@ impl Browser {
         self.visible("#nav").await;
     }
 
-    /// Waits for `css` to match a visible element, brings it to the middle of the window (not
-    /// under the status line fixed at the bottom), then clicks it.
+    /// Waits for `css` to match a visible element, brings it to the middle of the window,
+    /// fails if anything covers it there (what a finger would tap instead), then clicks it.
     pub async fn click(&self, css: &str) {
         self.visible(css).await;
         let centre = "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});";
         self.js(centre, vec![json!(css)]).await;
+        let covered = "const e = document.querySelector(arguments[0]); \
+            const r = e.getBoundingClientRect(); \
+            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+            if (!top || e === top || e.contains(top) || top.contains(e)) return null; \
+            return top.outerHTML.slice(0, 160);";
+        let over = self.js(covered, vec![json!(css)]).await;
+        assert!(
+            over.is_null(),
+            "{css} is covered where it would be tapped by {over}"
+        );
+        self.assert_no_page_errors(css).await;
         let el = self.client.find(Locator::Css(css)).await.unwrap();
         el.click()
             .await
@@ -273,6 +284,17 @@ impl Browser {
         );
     }
 
+    /// Fails when the page has met an error it did not catch (`window.rollcallErrors`, kept
+    /// by the app and said on its status line), naming them and `when`.
+    pub async fn assert_no_page_errors(&self, when: &str) {
+        let errors = self.js("return window.rollcallErrors || [];", vec![]).await;
+        assert_eq!(
+            errors,
+            json!([]),
+            "uncaught errors in the page before {when}"
+        );
+    }
+
     /// Fails when the page scrolls sideways at the current width.
     pub async fn assert_no_sideways_scroll(&self, page: &str) {
         let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
@@ -304,6 +326,7 @@ impl Browser {
             .execute_async(script, vec![])
             .await
             .unwrap_or_else(|e| panic!("axe-core did not run on {page}: {e}"));
+        self.assert_no_page_errors(page).await;
         let width = self.js("return window.innerWidth;", vec![]).await;
         assert_eq!(
             violations,

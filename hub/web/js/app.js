@@ -201,4 +201,14 @@ document.getElementById('skip').addEventListener('click', (e) => {
   e.preventDefault();
   document.getElementById('main').focus();
 });
+// An error no page caught is said on the status line, never lost in the console, and kept in
+// `window.rollcallErrors` for whoever supports the school (and the browser tests, which fail
+// on any).
+window.rollcallErrors = [];
+const uncaught = (message) => {
+  window.rollcallErrors.push(message);
+  announce(`Something went wrong on this page: ${message}. Reload it to carry on.`, 'error');
+};
+window.addEventListener('error', (e) => uncaught(e.message || String(e.error)));
+window.addEventListener('unhandledrejection', (e) => uncaught((e.reason && e.reason.message) || String(e.reason)));
 route();
