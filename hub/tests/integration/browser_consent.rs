@@ -95,6 +95,13 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
         b.click(&format!("tr[data-student='{s}'] input[type=checkbox]"))
             .await;
     }
+    // Sent without saying who answered: the field is named as the form labels it, and marked.
+    b.click("form.consent-form button[type=submit]").await;
+    b.said("fill in “Answered by”, “Date on the signed form”, “Form reference”")
+        .await;
+    let marked = "return document.querySelector('form.consent-form input[name=by]') \
+        .getAttribute('aria-invalid');";
+    assert_eq!(b.js(marked, vec![]).await, json!("true"));
     b.type_into("form.consent-form input[name=by]", "Their parents")
         .await;
     b.js(

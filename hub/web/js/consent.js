@@ -194,6 +194,20 @@ function form(title, send, done) {
       class: 'consent-form',
       onsubmit: async (e) => {
         e.preventDefault();
+        // What each answer must say, named as the form labels it and marked where it is missing.
+        const needs = {
+          given: [[by, 'Answered by'], [signed, 'Date on the signed form'], [reference, 'Form reference']],
+          refused: [[by, 'Answered by']],
+          withdrawn: [[by, 'Answered by']],
+        };
+        for (const c of [by, signed, reference]) c.removeAttribute('aria-invalid');
+        const missing = (needs[state.value] || []).filter(([c]) => !c.value.trim());
+        if (missing.length) {
+          for (const [c] of missing) c.setAttribute('aria-invalid', 'true');
+          missing[0][0].focus();
+          const names = missing.map(([, label]) => `“${label}”`).join(', ');
+          return announce(`Could not record consent: fill in ${names} for the answer “${STATES[state.value]}”.`, 'error');
+        }
         const statement = {
           state: state.value,
           by: by.value.trim() || null,

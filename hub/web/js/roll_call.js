@@ -55,7 +55,7 @@ export async function render(main, { args }) {
     if (call) {
       fill(
         banner,
-        h('p', { class: 'roll-under-way' }, `${KINDS[call.kind]} under way since ${time(call.started_at)} (${call.started_by})`),
+        h('p', { class: 'roll-under-way' }, `${KINDS[call.kind]} under way since ${time(call.started_at)}, started by ${byWhom(call.started_by)}`),
         h('p', { class: 'roll-count' }, h('strong', {}, `${accounted} of ${students(people.length)} accounted for`), ` · ${people.length - accounted} missing`),
         h('p', { class: 'roll-count roll-staff-count' }, h('strong', {}, `${staffHere} of ${staffOf(staff.length)} accounted for`), ` · ${staff.length - staffHere} missing`),
         h('p', { class: 'roll-count roll-visitor-count' }, h('strong', {}, `${visitorsHere} of ${visitorsOf(visitors.length)} accounted for`), ` · ${visitors.length - visitorsHere} missing`),
@@ -290,7 +290,7 @@ async function past(main, id) {
         'p',
         { class: 'roll-count' },
         h('strong', {}, `${call.accounted} of ${students(call.people)}, ${call.staff_accounted} of ${staffOf(call.staff)}, ${call.visitors_accounted} of ${visitorsOf(call.visitors)} accounted for`),
-        ` · started by ${call.started_by}`,
+        ` · started by ${byWhom(call.started_by)}`,
         call.ended_at ? `, ended ${dateTime(call.ended_at)} by ${call.ended_by}` : ', under way',
       ),
       h(
@@ -363,4 +363,9 @@ async function past(main, id) {
     main.append(heading('Roll call'), h('p', { class: 'error' }, `Could not load it: ${e.message}`));
     failed('Could not load the roll call', e);
   }
+}
+
+/** Who did something, as the hub records it ("user:tess"), by their account's name. */
+function byWhom(actor) {
+  return String(actor || '').replace(/^user:/, '');
 }
