@@ -88,6 +88,17 @@ async fn buttons(b: &Browser, id: &str) -> Value {
     b.js(script, vec![json!(card(id))]).await
 }
 
+/// The review page in Chromium at phone width, signed in as Tess, once `shown`'s card is there.
+async fn review_page(hub: &TestHub, downloads: &std::path::Path, shown: &str) -> Browser {
+    let b = Browser::start(&format!("http://{}", hub.addr), downloads).await;
+    b.viewport(375, 812).await;
+    b.open("/").await;
+    b.sign_in("tess", "teacher password").await;
+    b.open("/#/review").await;
+    b.visible(&card(shown)).await;
+    b
+}
+
 async fn status(api: &Api, id: &str) -> Value {
     api.get(&format!("/records/{id}")).await.1["status"].clone()
 }
@@ -97,12 +108,7 @@ async fn a_face_the_door_was_not_sure_of_is_never_approved_in_one_tap_and_a_revi
     let hub = start_hub(None).await;
     let ([likely, unsure, _], tess, _) = lesson(&hub).await;
     let downloads = tempfile::tempdir().unwrap();
-    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
-    b.viewport(375, 812).await;
-    b.open("/").await;
-    b.sign_in("tess", "teacher password").await;
-    b.open("/#/review").await;
-    b.visible(&card(&unsure)).await;
+    let b = review_page(&hub, downloads.path(), &unsure).await;
     assert_eq!(
         buttons(&b, &likely).await,
         json!([
@@ -203,12 +209,7 @@ async fn a_face_named_by_a_teacher_joins_that_childs_photos_and_the_page_says_so
     let ([likely, unsure, _], _, _) = lesson(&hub).await;
     let admin = hub.admin().await;
     let downloads = tempfile::tempdir().unwrap();
-    let b = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
-    b.viewport(375, 812).await;
-    b.open("/").await;
-    b.sign_in("tess", "teacher password").await;
-    b.open("/#/review").await;
-    b.visible(&card(&unsure)).await;
+    let b = review_page(&hub, downloads.path(), &unsure).await;
     let strangers = "return document.getElementById('strangers').children.length";
     b.wait(
         "the unknown face among the people the door did not know",

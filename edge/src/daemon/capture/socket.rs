@@ -140,54 +140,69 @@ pub fn send_trigger(path: &Path, hold: Option<Duration>) -> Result<bool, SendTri
 
 #[cfg(test)]
 mod tests {
+    use super::super::trigger::TriggerEvent;
     use super::*;
+    use crate::daemon::shutdown::ShutdownTrigger;
+
+    /// A manual trigger listening in a fresh directory: what it queues, and how to stop it.
+    struct Listening {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+        queued: tokio::sync::mpsc::Receiver<TriggerEvent>,
+        stop: ShutdownTrigger,
+        _guard: TriggerGuard,
+    }
+
+    fn listening() -> Listening {
+        let dir = tempfile::tempdir().unwrap();
+        let path = socket_path(dir.path());
+        let (tx, queued) = TriggerTx::channel();
+        let (stop, shutdown) = Shutdown::new();
+        let guard = Box::new(ManualTrigger { path: path.clone() })
+            .start(tx, shutdown)
+            .unwrap();
+        Listening {
+            _dir: dir,
+            path,
+            queued,
+            stop,
+            _guard: guard,
+        }
+    }
+
+    /// `rollcall-edge trigger [--hold]`'s answer, from a blocking thread as the command runs.
+    async fn send(path: &Path, hold: Option<Duration>) -> Result<bool, SendTriggerError> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || send_trigger(&path, hold))
+            .await
+            .unwrap()
+    }
 
     #[tokio::test]
     async fn a_manual_trigger_reaches_the_queue() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = socket_path(dir.path());
-        let (tx, mut rx) = TriggerTx::channel();
-        let (stop, shutdown) = Shutdown::new();
-        let _guard = Box::new(ManualTrigger { path: path.clone() })
-            .start(tx, shutdown)
-            .unwrap();
-        let p = path.clone();
-        let answers = tokio::task::spawn_blocking(move || {
-            (0..3)
-                .map(|_| send_trigger(&p, None).unwrap())
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap();
+        let mut l = listening();
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            answers.push(send(&l.path, None).await.unwrap());
+        }
         assert_eq!(answers, [true, true, false]);
-        assert_eq!(rx.recv().await.unwrap().kind, TriggerKind::Manual);
-        stop.trigger();
+        assert_eq!(l.queued.recv().await.unwrap().kind, TriggerKind::Manual);
+        l.stop.trigger();
     }
 
     #[tokio::test]
     async fn a_held_trigger_says_someone_stays_and_a_bad_request_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = socket_path(dir.path());
-        let (tx, mut rx) = TriggerTx::channel();
-        let (stop, shutdown) = Shutdown::new();
-        let _guard = Box::new(ManualTrigger { path: path.clone() })
-            .start(tx, shutdown)
-            .unwrap();
-        let p = path.clone();
-        let hold = Some(Duration::from_secs(2));
-        let sent = tokio::task::spawn_blocking(move || send_trigger(&p, hold));
-        assert!(sent.await.unwrap().unwrap());
-        let event = rx.recv().await.unwrap();
+        let mut l = listening();
+        assert!(send(&l.path, Some(Duration::from_secs(2))).await.unwrap());
+        let event = l.queued.recv().await.unwrap();
         assert_eq!(event.presence.now(), Some(true), "{:?}", event.presence);
         assert!(matches!(request("trigger\n"), Some(Presence::Unknown)));
         for bad in ["trigger 10001", "trigger soon", "trigger 5 5", "go"] {
             assert!(request(bad).is_none(), "{bad}");
         }
-        let p = path.clone();
-        let sent =
-            tokio::task::spawn_blocking(move || send_trigger(&p, Some(Duration::from_secs(11))));
-        let err = sent.await.unwrap().unwrap_err().to_string();
+        let err = send(&l.path, Some(Duration::from_secs(11))).await;
+        let err = err.unwrap_err().to_string();
         assert!(err.contains("at most 10000"), "{err}");
-        stop.trigger();
+        l.stop.trigger();
     }
 }
