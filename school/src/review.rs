@@ -228,7 +228,7 @@ pub fn undo(
     if by != &actor && !who.is_admin() {
         return conflict("another person reviewed this face: only they or an admin can undo it");
     }
-    if now.0 - at.0 > UNDO_WINDOW_MS {
+    if now.0.saturating_sub(at.0) > UNDO_WINDOW_MS {
         return conflict(
             "a review can be undone for 10 minutes only: reassign or reject the face instead",
         );
