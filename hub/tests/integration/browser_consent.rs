@@ -149,6 +149,10 @@ async fn an_admin_records_consent_and_a_teacher_registers_the_others_by_hand() {
         history.contains("Mary (mother)") && history.contains("form 12"),
         "both answers are listed: {history}"
     );
+    assert!(
+        history.contains("by admin") && !history.contains("user:"),
+        "who recorded each answer is said by account name: {history}"
+    );
     b.assert_fits_and_accessible("students").await;
 
     // The teacher's Today: Ada is registered by hand, Bo and Cy are not.

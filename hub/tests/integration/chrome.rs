@@ -220,13 +220,18 @@ impl Browser {
     }
 
     /// Waits for `css` to match a visible element, brings it to the middle of the window,
-    /// fails if anything covers it there (what a finger would tap instead), then clicks it.
+    /// fails if anything covers it there (what a finger would tap instead, or the status line
+    /// floating over it, which takes no taps but hides what is tapped), then clicks it.
     pub async fn click(&self, css: &str) {
         self.visible(css).await;
         let centre = "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});";
         self.js(centre, vec![json!(css)]).await;
         let covered = "const e = document.querySelector(arguments[0]); \
             const r = e.getBoundingClientRect(); \
+            const s = document.getElementById('status'); \
+            const m = s && s.textContent ? s.getBoundingClientRect() : null; \
+            if (m && r.left < m.right && m.left < r.right && r.top < m.bottom && m.top < r.bottom) \
+              return 'the status line: ' + s.textContent; \
             const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
             if (!top || e === top || e.contains(top) || top.contains(e)) return null; \
             return top.outerHTML.slice(0, 160);";
@@ -297,12 +302,54 @@ impl Browser {
 
     /// Fails when the page scrolls sideways at the current width.
     pub async fn assert_no_sideways_scroll(&self, page: &str) {
-        let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
+        let script = "const over = [...document.body.querySelectorAll('*')] \
+              .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 \
+                && !(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 0.5)) \
+              .map(e => e.outerHTML.slice(0, 120)); \
+            return [document.documentElement.scrollWidth, window.innerWidth, over.slice(0, 5)];";
         let v = self.js(script, vec![]).await;
         let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
         assert!(
             scroll <= inner,
-            "{page} scrolls sideways at {inner} px (content is {scroll} px wide)"
+            "{page} scrolls sideways at {inner} px (content is {scroll} px wide; \
+             first past the edge: {})",
+            v[2]
+        );
+    }
+
+    /// Fails when a word shown on the page is broken across lines though its whole token (the
+    /// text between spaces) is narrower than half the window: room a word always has where
+    /// the page is laid out right (a squeezed table column breaking "Students" into
+    /// "St u d e n ts" is what this catches). Longer tokens (a setup code, a link) may break
+    /// where they must; hyphens and slashes are places a word may break. Text kept for screen readers only (clipped to a pixel) is not
+    /// read.
+    pub async fn assert_no_broken_words(&self, page: &str) {
+        let script = "const limit = window.innerWidth / 2; const broken = []; \
+            const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); \
+            const range = document.createRange(); \
+            const clipped = (e) => { for (; e; e = e.parentElement) { const r = e.getBoundingClientRect(); \
+              if (r.width <= 1 && r.height <= 1) return true; } return false; }; \
+            for (let n = walk.nextNode(); n; n = walk.nextNode()) { \
+              const e = n.parentElement; \
+              if (!e || e.closest('script, style, pre') || !e.getClientRects().length || clipped(e)) continue; \
+              const rects = (from, to) => { range.setStart(n, from); range.setEnd(n, to); \
+                return [...range.getClientRects()].filter(r => r.width > 0); }; \
+              for (const t of n.data.matchAll(/\\S+/g)) { \
+                if (rects(t.index, t.index + t[0].length).reduce((w, r) => w + r.width, 0) >= limit) continue; \
+                for (const m of t[0].matchAll(/[^\\-\u{2010}-\u{2014}\\/]{2,}/g)) { \
+                  const at = t.index + m.index; \
+                  if (new Set(rects(at, at + m[0].length).map(r => Math.round(r.top))).size > 1) \
+                    broken.push(m[0] + ' in <' + e.tagName.toLowerCase() + ' class=\"' + e.className + '\">'); \
+                } \
+              } \
+            } \
+            return broken.slice(0, 12);";
+        let broken = self.js(script, vec![]).await;
+        let width = self.js("return window.innerWidth;", vec![]).await;
+        assert_eq!(
+            broken,
+            json!([]),
+            "{page} at {width} px breaks words inside themselves"
         );
     }
 
@@ -327,6 +374,7 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("axe-core did not run on {page}: {e}"));
         self.assert_no_page_errors(page).await;
+        self.assert_no_broken_words(page).await;
         let width = self.js("return window.innerWidth;", vec![]).await;
         assert_eq!(
             violations,

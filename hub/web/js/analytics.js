@@ -131,7 +131,7 @@ function table(a) {
       { class: 'scroll', tabindex: 0, role: 'region', 'aria-labelledby': 'months-title' },
       h(
         'table',
-        { class: 'analytics' },
+        { class: 'analytics keep-columns' },
         h('caption', { class: 'visually-hidden' }, 'Attendance rate of each class by month'),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Class'), months.map((m) => h('th', { scope: 'col' }, monthName(m))), h('th', { scope: 'col' }, 'Range'))),
         h(

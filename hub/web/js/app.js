@@ -4,7 +4,7 @@
 // whatever the address says, and the public pages (a family's reply page among them).
 
 import * as api from './api.js';
-import { announce, forgetImages, poll, setTimeZone } from './ui.js';
+import { announce, forgetImages, labelColumns, poll, setTimeZone } from './ui.js';
 import * as signin from './signin.js';
 import * as review from './review.js';
 import * as today from './today.js';
@@ -211,4 +211,7 @@ const uncaught = (message) => {
 };
 window.addEventListener('error', (e) => uncaught(e.message || String(e.error)));
 window.addEventListener('unhandledrejection', (e) => uncaught((e.reason && e.reason.message) || String(e.reason)));
+// Whatever a page puts in a table, its cells are labelled for a phone as they arrive.
+const main = document.getElementById('main');
+new MutationObserver(() => labelColumns(main)).observe(main, { childList: true, subtree: true });
 route();

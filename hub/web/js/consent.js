@@ -6,7 +6,7 @@
 // registered by hand.
 
 import * as api from './api.js';
-import { announce, confirm, dateTime, download, failed, field, fill, h, heading, isoDate, select } from './ui.js';
+import { announce, byWhom, confirm, dateTime, download, failed, field, fill, h, heading, isoDate, select } from './ui.js';
 
 export const STATES = {
   not_asked: 'Not asked',
@@ -174,7 +174,7 @@ function history(changes) {
             h('td', {}, c.by || '—'),
             h('td', {}, c.signed_on || '—'),
             h('td', {}, c.reference || '—', c.note ? h('span', { class: 'hint' }, ` “${c.note}”`) : null),
-            h('td', {}, `${dateTime(c.recorded_at)} by ${c.recorded_by}`),
+            h('td', {}, `${dateTime(c.recorded_at)} by ${byWhom(c.recorded_by)}`),
           ),
         ),
     ),

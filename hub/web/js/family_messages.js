@@ -8,7 +8,7 @@
 // English words to translate.
 
 import * as api from './api.js';
-import { announce, confirm, dateTime, failed, fill, field, h, heading, select } from './ui.js';
+import { announce, byWhom, confirm, dateTime, failed, fill, field, h, heading, select } from './ui.js';
 
 const KINDS = {
   absence: { name: 'Absence notice', the: 'the absence notice', about: 'Sent in the morning when a child is not in school and nobody has said why.' },
@@ -72,7 +72,7 @@ function back() {
 
 /** Who saved the words and when: "admin 2026-11-23 09:05". */
 function saved(t) {
-  return `${(t.updated_by || '').replace(/^user:/, '')} ${dateTime(t.updated_at)}`;
+  return `${byWhom(t.updated_by)} ${dateTime(t.updated_at)}`;
 }
 
 /** Every message in force, a section per kind, and the form adding a language. */

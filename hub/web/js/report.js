@@ -120,8 +120,8 @@ function table(matrix, stats, name) {
     'tr',
     {},
     h('th', { scope: 'col' }, 'Student'),
-    matrix.sessions.map((s) => h('th', { scope: 'col', class: 'day' }, shortDay(s.day), h('br'), s.start)),
     h('th', { scope: 'col' }, 'Rate'),
+    matrix.sessions.map((s) => h('th', { scope: 'col', class: 'day' }, shortDay(s.day), h('br'), s.start)),
   );
   const rows = matrix.students.map((st) => {
     const figures = byStudent.get(st.student);
@@ -131,8 +131,9 @@ function table(matrix, stats, name) {
       'tr',
       { class: under ? 'under' : null, dataset: { student: st.student } },
       h('th', { scope: 'row' }, st.name),
-      st.marks.map((m) => h('td', { class: 'm ' + (m || 'none') }, m ? h('abbr', { title: WORD[m] }, LETTER[m]) : h('span', { 'aria-label': 'no mark' }, '·'))),
+      // The rate beside the name, where a phone shows it without scrolling the days sideways.
       h('td', { class: 'rate' }, rate === null ? '—' : `${Math.round(rate * 100)} %`, under ? h('span', { class: 'flag' }, ` ${below}`) : null),
+      st.marks.map((m) => h('td', { class: 'm ' + (m || 'none') }, m ? h('abbr', { title: WORD[m] }, LETTER[m]) : h('span', { 'aria-label': 'no mark' }, '·'))),
     );
   });
   const under = stats.at_risk.length;
@@ -142,7 +143,7 @@ function table(matrix, stats, name) {
     h('h2', { id: 'matrix-title' }, `Marks of ${name}`),
     h('p', {}, under ? `${under} ${under === 1 ? 'student is' : 'students are'} ${below} (highlighted).` : `Nobody is ${below}.`),
     h('p', { class: 'hint' }, 'P present · L late · A absent · E excused · “·” no mark yet'),
-    h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Attendance matrix (scrolls sideways)' }, h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, rows))),
+    h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Attendance matrix (scrolls sideways)' }, h('table', { class: 'matrix keep-columns' }, h('thead', {}, head), h('tbody', {}, rows))),
   );
 }
 

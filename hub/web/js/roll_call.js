@@ -8,7 +8,7 @@
 // (#/roll-call/{id}, printable too).
 
 import * as api from './api.js';
-import { announce, confirm, dateTime, failed, field, fill, h, heading, poll, select, time } from './ui.js';
+import { announce, byWhom, confirm, dateTime, failed, field, fill, h, heading, poll, select, time } from './ui.js';
 
 const REFRESH_MS = 3000;
 const KINDS = { drill: 'Fire drill', emergency: 'Emergency' };
@@ -291,7 +291,7 @@ async function past(main, id) {
         { class: 'roll-count' },
         h('strong', {}, `${call.accounted} of ${students(call.people)}, ${call.staff_accounted} of ${staffOf(call.staff)}, ${call.visitors_accounted} of ${visitorsOf(call.visitors)} accounted for`),
         ` · started by ${byWhom(call.started_by)}`,
-        call.ended_at ? `, ended ${dateTime(call.ended_at)} by ${call.ended_by}` : ', under way',
+        call.ended_at ? `, ended ${dateTime(call.ended_at)} by ${byWhom(call.ended_by)}` : ', under way',
       ),
       h(
         'table',
@@ -365,7 +365,3 @@ async function past(main, id) {
   }
 }
 
-/** Who did something, as the hub records it ("user:tess"), by their account's name. */
-function byWhom(actor) {
-  return String(actor || '').replace(/^user:/, '');
-}

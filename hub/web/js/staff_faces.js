@@ -5,7 +5,7 @@
 // rules are the hub's; this file only shows them and sends what the admin records.
 
 import * as api from './api.js';
-import { announce, confirm, dateTime, face, failed, field, fill, h, select } from './ui.js';
+import { announce, byWhom, confirm, dateTime, face, failed, field, fill, h, select } from './ui.js';
 
 const STATES = {
   not_asked: 'Not asked',
@@ -238,7 +238,7 @@ function history(changes) {
       badge(c.state),
       form(c) ? ` ${form(c)}` : null,
       c.note ? h('span', { class: 'hint' }, ` “${c.note}”`) : null,
-      h('span', { class: 'hint' }, ` · recorded ${dateTime(c.recorded_at)} by ${c.recorded_by.replace(/^user:/, '')}`),
+      h('span', { class: 'hint' }, ` · recorded ${dateTime(c.recorded_at)} by ${byWhom(c.recorded_by)}`),
     );
   return h('ul', { class: 'plain', 'aria-label': 'Every change of consent' }, changes.slice().reverse().map(item));
 }

@@ -39,15 +39,60 @@ export function fill(el, ...children) {
   return el;
 }
 
-/** Says `message` in the status line (read out by screen readers). */
+/**
+ * Gives every cell of the tables under `root` its column's heading as `data-label`, so a phone,
+ * where tables stack (style.css), still says what each value is. A cell that names itself keeps
+ * its own; a column whose heading is hidden (its controls say what they do) gets none.
+ */
+export function labelColumns(root) {
+  for (const table of root.querySelectorAll('table:not(.keep-columns)')) {
+    const heads = [];
+    for (const th of table.tHead ? table.tHead.rows[0]?.cells || [] : []) {
+      const visible = [...th.childNodes].some((n) => !(n instanceof Element && n.classList.contains('visually-hidden')) && n.textContent.trim());
+      for (let i = 0; i < th.colSpan; i++) heads.push(visible ? th.textContent.trim() : '');
+    }
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        let column = 0;
+        for (const cell of row.cells) {
+          if (cell.tagName === 'TD' && !cell.hasAttribute('data-label') && heads[column]) cell.dataset.label = heads[column];
+          column += cell.colSpan;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Who did something, as the hub records it, in words: "user:tess" is tess (the account's
+ * name), the hub and a door unit are said as such.
+ */
+export function byWhom(actor) {
+  const who = String(actor || '');
+  if (who === 'hub') return 'the hub';
+  if (who.startsWith('device:')) return 'a door unit';
+  return who.replace(/^user:/, '');
+}
+
+/**
+ * Says `message` in the status line (read out by screen readers). The line floats at the foot
+ * of the window and takes no taps; while it shows, the page keeps as much room at its own foot,
+ * so whatever it floats over can be scrolled out from under it.
+ */
 export function announce(message, kind = 'ok') {
   const status = document.getElementById('status');
   status.dataset.kind = kind;
   status.textContent = '';
   // A fresh text node, so the same message twice is announced twice.
-  requestAnimationFrame(() => (status.textContent = message));
+  requestAnimationFrame(() => {
+    status.textContent = message;
+    document.body.style.paddingBottom = `${status.offsetHeight + 24}px`;
+  });
   clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => (status.textContent = ''), 8000);
+  announce.timer = setTimeout(() => {
+    status.textContent = '';
+    document.body.style.paddingBottom = '';
+  }, 8000);
 }
 
 export function failed(what, error) {
