@@ -362,6 +362,17 @@ async fn class_report(r: &Round) {
     assert_eq!(b.js(dots, vec![]).await, json!(2), "one point per session");
     tall_screenshot(b, "report").await;
     at_phone_width(b, "class report", None).await;
+    b.viewport(375, 812).await;
+    // However many days the range holds, the rate comes before them, on screen.
+    let rates_in_view = "return [...document.querySelectorAll('table.matrix td.rate')] \
+        .every(c => c.getBoundingClientRect().right <= Math.min(window.innerWidth, \
+          c.parentElement.querySelector('td.m').getBoundingClientRect().left));";
+    assert_eq!(
+        b.js(rates_in_view, vec![]).await,
+        json!(true),
+        "each student's rate is on screen at phone width, before the days that scroll"
+    );
+    b.viewport(1280, 900).await;
     b.click("#download-csv").await;
     let (file, csv) = downloaded(r.downloads.path()).await;
     assert_eq!(file.file_name().unwrap(), "class-2026-11-16-2026-11-23.csv");
