@@ -1,9 +1,10 @@
 //! Staff: the people who work at the school, counted on site and on the roll call beside the
 //! students and visitors.
 //!
-//! - A member is known by their **personnel code** (unique in the school, as the school's HR
-//!   system writes it), with a name, department, position, e-mail, phone and whether they are
-//!   active. Each field is checked here where it enters ([`Details::checked`]); the office adds
+//! - A member is known by their **personnel code** (unique in the school whatever its case:
+//!   `T001` and `t001` are one code, because reception types either), with a name, department,
+//!   position, e-mail, phone and whether they are active. Codes that clash from before this
+//!   rule ([`clashes`]) are listed until renamed, and signing in by such a code is refused. Each field is checked here where it enters ([`Details::checked`]); the office adds
 //!   them one by one or from a CSV file ([`import_csv`]: all rows or none, matched by code).
 //! - Their **log** is each coming and going: signed in or out at reception ([`sign`]), or
 //!   recognised by a door unit at a gate. Where the newest entry puts them is where they are
@@ -138,6 +139,7 @@ pub fn create(
         .checked()
         .map_err(StaffError::Invalid)?
         .into_member(Uuid::now_v7(), now);
+    refuse_taken_code(tx, &member)?;
     staff::insert(tx, &member)?;
     log_change(tx, by, "staff.create", &member, now)?;
     Ok(member)
@@ -159,6 +161,9 @@ pub fn update(
             .map_err(StaffError::Invalid)?
             .into_member(id, before.created_at)
     };
+    if !member.code.eq_ignore_ascii_case(&before.code) {
+        refuse_taken_code(tx, &member)?;
+    }
     staff::update(tx, &member)?;
     log_change(tx, by, "staff.update", &member, now)?;
     Ok(member)
@@ -255,15 +260,62 @@ pub fn sign(
         .ok_or(StoreError::NotFound("staff log entry"))?)
 }
 
-/// The member with personnel code `code`, whatever its case.
-fn find_code(tx: &dyn Sql, code: &str) -> Result<Option<StaffMember>, StoreError> {
+/// The member with personnel code `code`, whatever its case; a code that names two people
+/// (a clash from before codes were compared whatever their case) names nobody until renamed.
+fn find_code(tx: &dyn Sql, code: &str) -> Result<Option<StaffMember>, StaffError> {
     let code = code.trim();
-    if let Some(found) = staff::by_code(tx, code)? {
-        return Ok(Some(found));
-    }
-    Ok(staff::list(tx)?
+    let mut named: Vec<StaffMember> = staff::list(tx)?
         .into_iter()
-        .find(|m| m.code.eq_ignore_ascii_case(code)))
+        .filter(|m| m.code.eq_ignore_ascii_case(code))
+        .collect();
+    match named.len() {
+        0 | 1 => Ok(named.pop()),
+        _ => Err(StaffError::Conflict(format!(
+            "personnel code {code} names {}: rename one on the Staff page, then sign in again",
+            names(&named)
+        ))),
+    }
+}
+
+/// Refuses `member`'s code when another member has it, whatever its case.
+fn refuse_taken_code(tx: &dyn Sql, member: &StaffMember) -> Result<(), StaffError> {
+    let taken = staff::list(tx)?
+        .into_iter()
+        .find(|m| m.id != member.id && m.code.eq_ignore_ascii_case(&member.code));
+    match taken {
+        Some(m) => Err(StaffError::Conflict(format!(
+            "personnel code {} is {}'s ({}): codes are the same whatever their case",
+            member.code, m.name, m.code
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The members who share a personnel code but for its case, a group per code (kept from
+/// before codes were compared whatever their case; the Staff page and the hub's log list
+/// them until one is renamed).
+pub fn clashes(tx: &dyn Sql) -> Result<Vec<Vec<StaffMember>>, StoreError> {
+    let mut groups: Vec<Vec<StaffMember>> = Vec::new();
+    for m in staff::list(tx)? {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].code.eq_ignore_ascii_case(&m.code))
+        {
+            Some(group) => group.push(m),
+            None => groups.push(vec![m]),
+        }
+    }
+    groups.retain(|g| g.len() > 1);
+    Ok(groups)
+}
+
+/// "Ann Able (T001) and Tom Tate (t001)".
+fn names<'a>(members: impl IntoIterator<Item = &'a StaffMember>) -> String {
+    let each: Vec<String> = members
+        .into_iter()
+        .map(|m| format!("{} ({})", m.name, m.code))
+        .collect();
+    each.join(" and ")
 }
 
 /// Where the log last put each member who is in: their newest entry, if it says in.
@@ -294,7 +346,24 @@ pub fn import_csv(
     let existing = staff::list(tx)?;
     let mut imported = Imported::default();
     for row in rows {
-        match existing.iter().find(|m| m.code == row.code) {
+        // The member with the row's code as written, else the one with it in another case.
+        let same: Vec<&StaffMember> = existing
+            .iter()
+            .filter(|m| m.code.eq_ignore_ascii_case(&row.code))
+            .collect();
+        let matched = match (same.iter().find(|m| m.code == row.code), &same[..]) {
+            (Some(m), _) => Some(*m),
+            (None, []) => None,
+            (None, [one]) => Some(*one),
+            (None, _) => {
+                return Err(StaffError::Conflict(format!(
+                    "personnel code {} names {}: rename one on the Staff page, then import again",
+                    row.code,
+                    names(same)
+                )));
+            }
+        };
+        match matched {
             Some(m) => {
                 let member = StaffMember {
                     external_ref: m.external_ref.clone(),
@@ -344,10 +413,19 @@ fn read_csv(text: &str) -> Result<Vec<Checked>, Vec<RowError>> {
             .checked()
         });
         match checked {
-            Ok(c) if rows.iter().any(|r: &Checked| r.code == c.code) => errors.push(RowError::new(
-                row.at,
-                format!("personnel_code {} is in the file twice", c.code),
-            )),
+            Ok(c)
+                if rows
+                    .iter()
+                    .any(|r: &Checked| r.code.eq_ignore_ascii_case(&c.code)) =>
+            {
+                errors.push(RowError::new(
+                    row.at,
+                    format!(
+                        "personnel_code {} is in the file twice (whatever its case)",
+                        c.code
+                    ),
+                ))
+            }
             Ok(c) => rows.push(c),
             Err(why) => errors.push(RowError::new(row.at, why)),
         }
@@ -503,6 +581,112 @@ mod tests {
                 .unwrap();
             let refused = sign_at(Who::Id(ann.id), Direction::In, 16).unwrap_err();
             assert!(refused.to_string().contains("not active"), "{refused}");
+        });
+    }
+
+    #[test]
+    fn a_personnel_code_is_one_code_whatever_its_case() {
+        each(|db| {
+            let add =
+                |d: Details| db.write_blocking(|tx| create(tx, &d, "user:ada", UnixMillis(1)));
+            let ann = add(details("T001", "Ann Able")).unwrap();
+            let refused = add(details("t001", "Tom Tate")).unwrap_err();
+            assert!(
+                matches!(&refused, StaffError::Conflict(m) if m.contains("Ann Able")),
+                "{refused}"
+            );
+            let bob = add(details("T002", "Bob Baker")).unwrap();
+            let renamed = db.write_blocking(|tx| {
+                update(
+                    tx,
+                    bob.id,
+                    &details("t001", "Bob Baker"),
+                    "user:ada",
+                    UnixMillis(2),
+                )
+            });
+            assert!(
+                matches!(renamed, Err(StaffError::Conflict(_))),
+                "{renamed:?}"
+            );
+            // Ann's own code in another case is still hers.
+            db.write_blocking(|tx| {
+                update(
+                    tx,
+                    ann.id,
+                    &details("t001", "Ann Able"),
+                    "user:ada",
+                    UnixMillis(3),
+                )
+            })
+            .unwrap();
+            let file = "personnel_code,name\nT001,Ann Able\nT003,Cy\nt003,Cy Twin\n";
+            let Err(StaffError::Rows(rows)) =
+                db.write_blocking(|tx| import_csv(tx, file, "user:ada", UnixMillis(4)))
+            else {
+                panic!("a file with one code twice is refused")
+            };
+            assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
+            let imported = db
+                .write_blocking(|tx| {
+                    import_csv(
+                        tx,
+                        "personnel_code,name\nT001,Ann Able\n",
+                        "user:ada",
+                        UnixMillis(5),
+                    )
+                })
+                .unwrap();
+            assert_eq!(
+                (imported.created, imported.updated),
+                (0, 1),
+                "matched whatever its case"
+            );
+
+            // Clashes kept from before the rule: listed, and their codes sign nobody in.
+            for (code, name) in [("t002", "Tom Tate"), ("Xa9", "Xena"), ("xA9", "Xavier")] {
+                let member = details(code, name)
+                    .checked()
+                    .unwrap()
+                    .into_member(Uuid::now_v7(), UnixMillis(6));
+                db.write_blocking(|tx| staff::insert(tx, &member)).unwrap();
+            }
+            let codes: Vec<Vec<String>> = read(db, clashes)
+                .into_iter()
+                .map(|g| g.into_iter().map(|m| m.code).collect())
+                .collect();
+            assert_eq!(
+                codes,
+                [["T002", "t002"], ["xA9", "Xa9"]],
+                "each group by name"
+            );
+            let refused = db
+                .write_blocking(|tx| {
+                    sign(
+                        tx,
+                        &Who::Code("T002".into()),
+                        Direction::In,
+                        "user:r",
+                        UnixMillis(7),
+                    )
+                })
+                .unwrap_err();
+            assert!(
+                matches!(&refused, StaffError::Conflict(m) if m.contains("Bob Baker") && m.contains("Tom Tate")),
+                "{refused}"
+            );
+            let import = |text: &str| {
+                db.write_blocking(|tx| import_csv(tx, text, "user:ada", UnixMillis(8)))
+            };
+            assert!(
+                import("personnel_code,name\nt002,Tom T. Tate\n").is_ok(),
+                "Tom's code as written"
+            );
+            let refused = import("personnel_code,name\nXA9,Xena\n").unwrap_err();
+            assert!(
+                matches!(&refused, StaffError::Conflict(m) if m.contains("Xena") && m.contains("Xavier")),
+                "{refused}"
+            );
         });
     }
 }

@@ -27,7 +27,7 @@ use crate::http_state::Hub;
 use rollcall_school::attendance::Rules;
 use rollcall_school::principal::Principal;
 use rollcall_school::staff::{self, Details, StaffError, Who};
-use rollcall_store::staff::{self as stored, Entry, Source};
+use rollcall_store::staff::{self as stored, Entry, Source, StaffMember};
 use rollcall_store::staff_faces as faces;
 use rollcall_store::{Sql, devices};
 
@@ -123,7 +123,20 @@ fn day_list(conn: &dyn Sql, rules: &Rules, day: NaiveDate, admin: bool) -> Resul
             line
         })
         .collect();
-    Ok(json!({"day": day, "on_site": on_site, "staff": members}))
+    let mut listed = json!({"day": day, "on_site": on_site, "staff": members});
+    if admin {
+        // Codes that name two people (from before codes were compared whatever their case).
+        let clashes: Vec<Vec<Value>> = staff::clashes(conn)?
+            .into_iter()
+            .map(|group| {
+                let each =
+                    |m: StaffMember| json!({"id": m.id, "name": m.name, "personnel_code": m.code});
+                group.into_iter().map(each).collect()
+            })
+            .collect();
+        listed["code_clashes"] = json!(clashes);
+    }
+    Ok(listed)
 }
 
 pub async fn create(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

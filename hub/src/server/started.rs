@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use super::error::RunError;
 use super::scheduled::{backups, close_registers, retention};
-use super::stores::{reseal, upgrade_enrolments};
+use super::stores::{reseal, upgrade_enrolments, warn_of_code_clashes};
 use crate::auth::hashing::Hashing;
 use crate::auth::key::SigningKey;
 use crate::auth::limiter::{Limits, LoginLimiter};
@@ -94,6 +94,7 @@ impl Common {
     ) -> Result<Started, RunError> {
         let stop = &self.stop;
         upgrade_enrolments(&db, &school.config, &self.clock).await?;
+        warn_of_code_clashes(&db).await?;
         let mailer = crate::digests::mailer(&school.config).map_err(RunError::Email)?;
         let hooks = Hooks::load(&school.config.webhooks, &school.config.site);
         let hooks = hooks.map_err(RunError::Webhooks)?;

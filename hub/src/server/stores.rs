@@ -102,6 +102,23 @@ pub(super) async fn upgrade_enrolments(
     Ok(())
 }
 
+/// Says in the log which members of staff share a personnel code but for its case (kept from
+/// before codes were compared whatever their case): on every start until one is renamed, as
+/// the Staff page lists them. Such a code signs nobody in.
+pub(super) async fn warn_of_code_clashes(db: &Db) -> Result<(), StoreError> {
+    for group in db.read(rollcall_school::staff::clashes).await? {
+        let members: Vec<String> = group
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.code))
+            .collect();
+        tracing::warn!(
+            members = %members.join(", "),
+            "members of staff share a personnel code but for its case: rename one on the Staff page"
+        );
+    }
+    Ok(())
+}
+
 /// Loads the face pipeline on the blocking pool when photo enrolment is on.
 pub(super) async fn load_faces(config: &Config) -> Result<Option<Arc<Enroller>>, LoadError> {
     if !config.faces.enabled {

@@ -62,6 +62,7 @@ async fn staff_are_added_imported_signed_in_and_out_and_their_day_downloaded() {
     hub.clock.set(UnixMillis(monday_at(12, 15)));
     sign_ann_out_and_edit_her(&b).await;
     download_the_day(&b, downloads.path()).await;
+    a_code_clash_from_before(&b, &hub).await;
 
     // Tuesday morning: Bob never signed out, and a teacher sees the page without contacts.
     hub.clock.set(UnixMillis(monday_at(8, 0) + 24 * 3_600_000));
@@ -71,6 +72,36 @@ async fn staff_are_added_imported_signed_in_and_out_and_their_day_downloaded() {
     b.click("#nav a[data-page=staff]").await;
     as_a_teacher(&b).await;
     hub.stop().await;
+}
+
+/// A personnel code that names two people (kept from before codes were compared whatever their
+/// case, written here straight into the store) is listed at the top of the page.
+async fn a_code_clash_from_before(b: &Browser, hub: &TestHub) {
+    let twin = rollcall_school::staff::Details {
+        code: "t002".into(),
+        name: "Tam Twin".into(),
+        active: true,
+        ..Default::default()
+    }
+    .checked()
+    .unwrap()
+    .into_member(uuid::Uuid::now_v7(), UnixMillis(1));
+    hub.db()
+        .write(move |tx| rollcall_store::staff::insert(tx, &twin))
+        .await
+        .unwrap();
+    b.click("#nav a[data-page=reception]").await;
+    b.click("#nav a[data-page=staff]").await;
+    b.text_with(
+        "#code-clashes",
+        &[
+            "Personnel codes that name two people",
+            "Bob Baker (T002) and Tam Twin (t002)",
+        ],
+    )
+    .await;
+    b.assert_fits_and_accessible("staff, a code naming two people")
+        .await;
 }
 
 /// The admin's form adds Ann, with every field; her row shows them and that she is out.

@@ -1,7 +1,9 @@
 //! Staff through the real hub: added by hand and from a CSV file (whole or not at all), signed
 //! in and out at reception once each way, counted on site (one who never signed out last night
 //! still is), on the roll call in their own group, their day as CSV; a teacher sees no contact
-//! details and changes nothing; bad input refused with the reason, nothing kept. A gate's
+//! details and changes nothing; bad input refused with the reason, nothing kept; a personnel
+//! code is one code whatever its case, and clashes kept from before are listed and sign nobody
+//! in. A gate's
 //! recognitions over MQTT: logged once each, and only for members whose consent is given.
 
 use reqwest::StatusCode;
@@ -413,4 +415,77 @@ async fn a_gate_logs_the_staff_it_recognises_once_and_only_those_with_consent() 
     let history = faces["consent_history"].as_array().unwrap();
     assert_eq!(history.len(), 2, "{faces}");
     assert_eq!(history[1]["state"], json!("withdrawn"));
+}
+
+#[tokio::test]
+async fn a_personnel_code_names_one_member_whatever_its_case() {
+    let hub = start_hub(None).await;
+    let admin = hub.admin().await;
+    seed_school(&admin).await;
+    admin
+        .created(
+            "/staff",
+            json!({"personnel_code": "T001", "name": "Ann Able"}),
+        )
+        .await;
+    let (status, out) = admin
+        .post(
+            "/staff",
+            json!({"personnel_code": "t001", "name": "Tom Tate"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{out}");
+    let said = out["error"]["message"].as_str().unwrap();
+    assert!(said.contains("Ann Able"), "says whose code it is: {said}");
+
+    // Two codes that clash from before the rule, written straight into the store.
+    let db = hub.db();
+    let bob = rollcall_school::staff::Details {
+        code: "t001".into(),
+        name: "Bob Baker".into(),
+        active: true,
+        ..Default::default()
+    }
+    .checked()
+    .unwrap()
+    .into_member(uuid::Uuid::now_v7(), UnixMillis(1));
+    db.write(move |tx| rollcall_store::staff::insert(tx, &bob))
+        .await
+        .unwrap();
+    let (_, list) = admin.get("/staff").await;
+    let clash: Vec<&str> = list["code_clashes"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(clash, ["Ann Able", "Bob Baker"], "{list}");
+    for code in ["T001", "t001", " t001 "] {
+        let (status, out) = admin.post("/staff/sign-in", json!({"code": code})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{code} names two: {out}");
+    }
+    let (_, list) = admin.get("/staff").await;
+    assert_eq!(list["on_site"], json!(0), "nobody signed in: {list}");
+
+    // Renamed, the code names one member again.
+    let bob_id = line(&list["staff"], "Bob Baker")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, out) = admin
+        .put(
+            &format!("/staff/{bob_id}"),
+            json!({"personnel_code": "T002", "name": "Bob Baker"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (status, out) = admin.post("/staff/sign-in", json!({"code": "t001"})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (_, list) = admin.get("/staff").await;
+    assert_eq!(list["code_clashes"], json!([]), "{list}");
+    assert_eq!(
+        line(&list["staff"], "Ann Able")["on_site"],
+        json!(true),
+        "{list}"
+    );
 }

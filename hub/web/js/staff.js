@@ -22,6 +22,8 @@ export async function render(main, { me }) {
   const title = h('h2', { id: 'staff-title' }, 'Staff');
   const rows = h('tbody', {});
   const none = h('p', { class: 'empty', id: 'staff-none', hidden: true });
+  // Codes naming two people, kept from before codes were compared whatever their case.
+  const clashes = h('section', { class: 'card warning', id: 'code-clashes', role: 'alert', hidden: true });
   const form = h('section', { class: 'card', id: 'staff-member', 'aria-labelledby': 'member-title' });
   day.addEventListener('change', () => load().catch((e) => failed('Could not load the day', e)));
   find.addEventListener('input', filter);
@@ -30,6 +32,7 @@ export async function render(main, { me }) {
   const gates = admin ? gatesPanel(() => state.today, () => load()) : null;
   const parts = [
     heading('Staff', count),
+    admin ? clashes : null,
     tools(),
     h('section', { class: 'card', 'aria-labelledby': 'staff-title' }, title, table(), none),
     admin ? gates.section : null,
@@ -50,6 +53,18 @@ export async function render(main, { me }) {
     title.textContent = `Staff on ${longDate(answer.day)}`;
     fill(rows, state.staff.length ? state.staff.map(row) : emptyRow());
     filter();
+    if (admin) showClashes(answer.code_clashes || []);
+  }
+
+  function showClashes(groups) {
+    clashes.hidden = !groups.length;
+    const who = (g) => g.map((m) => `${m.name} (${m.personnel_code})`).join(' and ');
+    fill(
+      clashes,
+      h('h2', {}, 'Personnel codes that name two people'),
+      h('p', {}, 'A code is the same whatever its case, so reception cannot sign these in by code. Give one of each pair a code of its own:'),
+      h('ul', {}, groups.map((g) => h('li', {}, who(g)))),
+    );
   }
 
   function tools() {
