@@ -300,20 +300,30 @@ impl Browser {
         );
     }
 
-    /// Fails when the page scrolls sideways at the current width.
+    /// Fails when the page scrolls sideways at the current width, or a table does inside its
+    /// own box (tables stack on a phone; only grids read across, `.keep-columns`, scroll).
     pub async fn assert_no_sideways_scroll(&self, page: &str) {
-        let script = "const over = [...document.body.querySelectorAll('*')] \
-              .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 \
-                && !(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 0.5)) \
+        let script = "const past = (e) => e.getBoundingClientRect().right > window.innerWidth + 0.5; \
+            const over = [...document.body.querySelectorAll('*')] \
+              .filter(e => past(e) && !(e.parentElement && past(e.parentElement))) \
               .map(e => e.outerHTML.slice(0, 120)); \
-            return [document.documentElement.scrollWidth, window.innerWidth, over.slice(0, 5)];";
+            const wide = [...document.querySelectorAll('table:not(.keep-columns)')] \
+              .filter(t => t.getClientRects().length && t.scrollWidth > t.parentElement.clientWidth + 1) \
+              .map(t => t.outerHTML.slice(0, 120)); \
+            return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, \
+              over: over.slice(0, 5), wide: wide.slice(0, 3)};";
         let v = self.js(script, vec![]).await;
-        let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+        let (scroll, inner) = (v["scroll"].as_u64().unwrap(), v["inner"].as_u64().unwrap());
         assert!(
             scroll <= inner,
             "{page} scrolls sideways at {inner} px (content is {scroll} px wide; \
              first past the edge: {})",
-            v[2]
+            v["over"]
+        );
+        assert_eq!(
+            v["wide"],
+            json!([]),
+            "{page} at {inner} px has a table wider than its place"
         );
     }
 

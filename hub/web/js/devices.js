@@ -17,7 +17,7 @@ export function render(main) {
   const body = h('tbody', { id: 'devices' });
   const table = h(
     'div',
-    { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Door units (scrolls sideways)' },
+    { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Door units' },
     h(
       'table',
       { class: 'devices' },
