@@ -7,6 +7,7 @@ pub mod invite;
 pub mod manage;
 pub mod password;
 
+use email_address::{EmailAddress, Options};
 use rollcall_shared::record::validate_room;
 use rollcall_shared::{DeviceId, Direction, UnixMillis};
 use serde::Serialize;
@@ -49,7 +50,7 @@ pub struct NewUser<'a> {
 /// Longest e-mail address accepted (RFC 5321's path limit).
 const MAX_EMAIL: usize = 254;
 
-/// `text` as an e-mail address (`name@domain`, parsed by lettre), or why not.
+/// `text` as an e-mail address (`name@domain`, no display name), or why not.
 pub fn email_address(text: &str) -> Result<String, String> {
     let text = text.trim();
     if text.len() > MAX_EMAIL {
@@ -57,9 +58,14 @@ pub fn email_address(text: &str) -> Result<String, String> {
             "an e-mail address has at most {MAX_EMAIL} characters"
         ));
     }
-    text.parse::<lettre::Address>()
-        .map(|a| a.to_string())
+    parse_address(text)
+        .map(|a| a.as_str().to_owned())
         .map_err(|e| format!("{:?} is not an e-mail address ({e})", text))
+}
+
+/// The address alone, as lettre (the digest's sender) accepts it: no display name.
+fn parse_address(text: &str) -> Result<EmailAddress, email_address::Error> {
+    EmailAddress::parse_with_options(text, Options::default().without_display_text())
 }
 
 /// A secret with its argon2 hash, made before the transaction that stores the hash: hashing
@@ -119,11 +125,7 @@ pub const USERNAME_RULE: &str = "1 to 64 letters, digits, '.', '_' or '-', or an
 pub fn valid_username(name: &str) -> bool {
     let ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
     let short = (1..=64).contains(&name.len()) && name.chars().all(ok);
-    short
-        || (name.len() <= MAX_USERNAME
-            && name
-                .parse::<lettre::Address>()
-                .is_ok_and(|a| a.to_string() == name))
+    short || (name.len() <= MAX_USERNAME && parse_address(name).is_ok_and(|a| a.as_str() == name))
 }
 
 /// Stores the user with their hashed password, with an audit entry.
