@@ -22,25 +22,24 @@
 //! 7. **Arrived after all** (in [`morning`]): a child marked after their family was told gets
 //!    an "arrived" message to the same contacts, and the notice says when.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Datelike, NaiveDate};
-use hmac::{Hmac, Mac};
+mod decide;
+mod reasons;
+mod reply;
+
+pub use decide::{DecideError, decide};
+pub use reasons::{MAX_NOTE, REASONS, family_reason, reason_labels};
+pub use reply::{ReplyError, ReplyKey, look_up, reply};
+
+use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sha2::Sha256;
 
-use crate::access::{self, AccessError};
 use crate::attendance::{self, Rules};
 use crate::family_messages::{self as words, Kind, Values, date_in};
-use crate::principal::Principal;
 use crate::session_rosters::{self, calendar};
-use rollcall_store::audit::{self, Change};
-use rollcall_store::marks::{self, Mark, Override};
-use rollcall_store::notices::{self as stored, Decision, NewMessage, Notice, Reply};
-use rollcall_store::register::{self, Amendment};
-use rollcall_store::{Sql, StoreError, guardians, school, timetable, users};
+use rollcall_store::marks::Mark;
+use rollcall_store::notices::{self as stored, NewMessage, Notice};
+use rollcall_store::{Sql, StoreError, guardians, timetable};
 
 /// How a family is reached.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
@@ -61,34 +60,6 @@ impl Channel {
     }
 }
 
-/// The reasons a family may give, with the attendance code each stands for when accepted.
-pub const REASONS: [(&str, &str); 4] = [
-    ("ill", "I"),
-    ("medical", "M"),
-    ("religious", "R"),
-    ("other", "C"),
-];
-/// Longest note a family may add, in characters.
-pub const MAX_NOTE: usize = 500;
-
-/// The reasons as a family reads them in `language` (English, or Welsh).
-pub fn reason_labels(language: &str) -> [(&'static str, &'static str); 4] {
-    match words::choose(language, &words::BUILT_IN) {
-        "cy" => [
-            ("ill", "Sâl"),
-            ("medical", "Apwyntiad meddyg neu ddeintydd"),
-            ("religious", "Gŵyl neu ddefod grefyddol"),
-            ("other", "Rheswm arall (dywedwch wrthym)"),
-        ],
-        _ => [
-            ("ill", "Ill"),
-            ("medical", "Medical or dental appointment"),
-            ("religious", "Religious observance"),
-            ("other", "Something else (please tell us)"),
-        ],
-    }
-}
-
 /// What the school chose (`[notices]`).
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -98,66 +69,6 @@ pub struct Settings {
     /// 0: only the first contact.
     pub second_contact_after_minutes: u16,
     pub arrived_message: bool,
-}
-
-/// The key reply links are signed with.
-#[derive(Clone)]
-pub struct ReplyKey([u8; 32]);
-
-impl std::fmt::Debug for ReplyKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ReplyKey(<redacted>)")
-    }
-}
-
-type HmacSha256 = Hmac<Sha256>;
-
-/// Bytes of the signature a link carries (128 bits).
-const MAC_BYTES: usize = 16;
-
-impl ReplyKey {
-    /// The key derived from the hub's own secret, for this purpose only.
-    pub fn derive(secret: &[u8]) -> ReplyKey {
-        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes a key of any length");
-        mac.update(b"rollcall family reply link v1");
-        ReplyKey(mac.finalize().into_bytes().into())
-    }
-
-    fn mac(&self, student: StudentId, day: i32) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes a key of any length");
-        mac.update(student.0.as_bytes());
-        mac.update(&day.to_be_bytes());
-        mac
-    }
-
-    /// The link's token for `student`'s absence on `day`: their id, the day and a signature,
-    /// 48 URL-safe characters.
-    pub fn token(&self, student: StudentId, day: NaiveDate) -> String {
-        let days = day.num_days_from_ce();
-        let signature = self.mac(student, days).finalize().into_bytes();
-        let mut bytes = Vec::with_capacity(16 + 4 + MAC_BYTES);
-        bytes.extend_from_slice(student.0.as_bytes());
-        bytes.extend_from_slice(&days.to_be_bytes());
-        bytes.extend_from_slice(&signature[..MAC_BYTES]);
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// The student and day a token was made for, if this key signed it.
-    pub fn open(&self, token: &str) -> Option<(StudentId, NaiveDate)> {
-        if token.len() > 64 {
-            return None;
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-        if bytes.len() != 16 + 4 + MAC_BYTES {
-            return None;
-        }
-        let student = StudentId(uuid::Uuid::from_slice(&bytes[..16]).ok()?);
-        let days = i32::from_be_bytes(bytes[16..20].try_into().ok()?);
-        self.mac(student, days)
-            .verify_truncated_left(&bytes[20..])
-            .ok()?;
-        Some((student, NaiveDate::from_num_days_from_ce_opt(days)?))
-    }
 }
 
 /// When `day`'s notices go out: the first lesson's start plus the school's minutes; `None` on
@@ -517,249 +428,6 @@ fn arrivals(
         }
     }
     Ok(arrived)
-}
-
-/// Why a reply link cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplyError {
-    #[error("this link is not one the school sent: check it was copied whole")]
-    Unknown,
-    #[error("this link has been used already: the school has your answer")]
-    Used,
-    #[error("this link was for {0} and has expired: please telephone the school")]
-    Expired(NaiveDate),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// The notice a link is for, if it can still be answered at `now`.
-pub fn look_up(
-    conn: &dyn Sql,
-    key: &ReplyKey,
-    token: &str,
-    rules: &Rules,
-    now: UnixMillis,
-) -> Result<Notice, ReplyError> {
-    let (student, day) = key.open(token).ok_or(ReplyError::Unknown)?;
-    let notice = stored::get(conn, student, day)?.ok_or(ReplyError::Unknown)?;
-    let midnight = day.succ_opt().map(|next| rules.instant(next, 0));
-    if midnight.is_none_or(|end| now >= end) {
-        return Err(ReplyError::Expired(day));
-    }
-    if notice.reply.is_some() {
-        return Err(ReplyError::Used);
-    }
-    Ok(notice)
-}
-
-/// Records the family's answer given through `token` (see the module docs, point 5).
-pub fn reply(
-    tx: &dyn Sql,
-    key: &ReplyKey,
-    token: &str,
-    (reason, note): (&str, Option<&str>),
-    rules: &Rules,
-    now: UnixMillis,
-) -> Result<Notice, ReplyError> {
-    let notice = look_up(tx, key, token, rules, now)?;
-    let answer = family_reason(reason, note, now).map_err(ReplyError::Invalid)?;
-    if !stored::reply(tx, notice.student, notice.day, &answer)? {
-        return Err(ReplyError::Used);
-    }
-    audit::log(
-        tx,
-        Change {
-            actor: "family",
-            action: "notice.reply",
-            target: format!("notice:{}:{}", notice.student, notice.day),
-            before: None,
-            after: Some(json!({"reason": answer.reason})),
-            at: now,
-        },
-    )?;
-    Ok(Notice {
-        reply: Some(answer),
-        ..notice
-    })
-}
-
-/// A family's reason, checked: one of [`REASONS`], and a note (required for `other`).
-pub fn family_reason(reason: &str, note: Option<&str>, now: UnixMillis) -> Result<Reply, String> {
-    if !REASONS.iter().any(|(r, _)| *r == reason) {
-        return Err("reason: ill, medical, religious or other".into());
-    }
-    let note = crate::office::optional_text("note", note, MAX_NOTE)?;
-    if reason == "other" && note.is_none() {
-        return Err("note: please tell the school the reason".into());
-    }
-    Ok(Reply {
-        reason: reason.to_owned(),
-        note,
-        replied_at: now,
-    })
-}
-
-/// Why the office's decision could not be recorded.
-#[derive(Debug, thiserror::Error)]
-pub enum DecideError {
-    #[error(transparent)]
-    Access(#[from] AccessError),
-    #[error("no notice was sent for this student on this day")]
-    NoNotice,
-    #[error("the family has not replied yet")]
-    NoReply,
-    #[error("this reply was {0} already")]
-    Decided(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// The office accepts (the register gets the reason's code) or rejects the family's reply to
-/// the notice of `student` on `day` (see the module docs, point 6).
-pub fn decide(
-    tx: &dyn Sql,
-    who: &Principal,
-    (student, day): (StudentId, NaiveDate),
-    (accept, note): (bool, Option<&str>),
-    rules: &Rules,
-    now: UnixMillis,
-) -> Result<Notice, DecideError> {
-    access::student(tx, who, student)?;
-    let notice = stored::get(tx, student, day)?.ok_or(DecideError::NoNotice)?;
-    let reply = notice.reply.clone().ok_or(DecideError::NoReply)?;
-    if let Some(d) = &notice.decision {
-        return Err(DecideError::Decided(d.state.clone()));
-    }
-    let note =
-        crate::office::optional_text("note", note, MAX_NOTE).map_err(DecideError::Invalid)?;
-    if !accept && note.is_none() {
-        return Err(DecideError::Invalid(
-            "note: say why the family's reason is not accepted".into(),
-        ));
-    }
-    let by_name = users::by_id(tx, who.user_id)?.display_name;
-    if accept {
-        let code = REASONS
-            .iter()
-            .find(|(r, _)| *r == reply.reason)
-            .map_or("C", |(_, c)| *c);
-        let why = match &note {
-            Some(n) => format!(
-                "Reported by the family ({}), accepted by {by_name}: {n}",
-                reply.reason
-            ),
-            None => format!(
-                "Reported by the family ({}), accepted by {by_name}",
-                reply.reason
-            ),
-        };
-        excuse(tx, who, (student, day), (code, &why), &by_name, rules, now)?;
-    }
-    let decision = Decision {
-        state: if accept { "accepted" } else { "rejected" }.into(),
-        by: who.username.clone(),
-        at: now,
-        note,
-    };
-    stored::decide(tx, student, day, &decision)?;
-    audit::log(
-        tx,
-        Change {
-            actor: &who.actor(),
-            action: if accept {
-                "notice.accept"
-            } else {
-                "notice.reject"
-            },
-            target: format!("notice:{student}:{day}"),
-            before: Some(json!({"reason": reply.reason})),
-            after: Some(json!(decision)),
-            at: now,
-        },
-    )?;
-    Ok(Notice {
-        decision: Some(decision),
-        ..notice
-    })
-}
-
-/// Gives each of `student`'s sessions of `day` where they are not marked there `code`: an
-/// amendment in a closed one, an excused mark carrying it in an open one.
-fn excuse(
-    tx: &dyn Sql,
-    who: &Principal,
-    (student, day): (StudentId, NaiveDate),
-    (code, why): (&str, &str),
-    by_name: &str,
-    rules: &Rules,
-    now: UnixMillis,
-) -> Result<(), StoreError> {
-    let classes = school::classes_of(tx, student)?;
-    let mut slots = Vec::new();
-    for class in &classes {
-        slots.extend(timetable::slots_of_class(tx, *class)?);
-    }
-    for session in session_rosters::sessions_between(tx, (&classes, &slots), day, day)? {
-        let roster = session_rosters::session_roster(tx, &session, rules, now)?;
-        let Some(line) = roster.rows.iter().find(|l| l.student == student) else {
-            continue;
-        };
-        if matches!(line.mark, Some(Mark::Present | Mark::Late)) {
-            continue;
-        }
-        let (slot, target) = (
-            session.slot.id,
-            format!("session:{}/{day}/student:{student}", session.slot.id),
-        );
-        if roster.session.locked {
-            let amendment = Amendment {
-                code: code.into(),
-                reason: why.into(),
-                by_user: who.username.clone(),
-                by_name: by_name.into(),
-                by_role: who.role.as_str().into(),
-                at: now,
-            };
-            register::amend(tx, (slot, day, student), &amendment)?;
-            audit::log(
-                tx,
-                Change {
-                    actor: &who.actor(),
-                    action: "register.amend",
-                    target,
-                    before: Some(json!({"code": line.code})),
-                    after: Some(json!(amendment)),
-                    at: now,
-                },
-            )?;
-        } else {
-            let mark = Override {
-                student,
-                mark: Mark::Excused,
-                reason: why.into(),
-                set_by: who.actor(),
-                set_at: now,
-                code: Some(code.into()),
-            };
-            marks::set(tx, slot, day, &mark)?;
-            audit::log(
-                tx,
-                Change {
-                    actor: &who.actor(),
-                    action: "mark.override",
-                    target,
-                    before: None,
-                    after: Some(json!(mark)),
-                    at: now,
-                },
-            )?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,10 @@ use super::consent;
 use super::error::StoreError;
 use super::sql::{Param, ReadResult, Row, Sql, params};
 
+mod contacts;
+
+pub use contacts::{Contact, contact, contacts, set_contact};
+
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at, code) VALUES (?1, ?2, ?3, ?4, ?5)";
 const SELECT_CLASS: &str = "SELECT id, name, teacher_id, created_at, code FROM classes";
@@ -31,8 +35,6 @@ const UPDATE_STUDENT: &str = "UPDATE students SET name = ?2, external_ref = ?3 W
 const SET_PROFILE: &str =
     "UPDATE students SET year_group = ?2, form = ?3, born_on = ?4, active = ?5 WHERE id = ?1";
 const DELETE_STUDENT: &str = "DELETE FROM students WHERE id = ?1";
-const SELECT_CONTACT: &str = "SELECT id, email, phone FROM students";
-const SET_CONTACT: &str = "UPDATE students SET email = ?2, phone = ?3 WHERE id = ?1";
 const ADD_MEMBER: &str = "INSERT INTO class_members (class_id, student_id, joined_on)
     VALUES (?1, ?2, ?3) ON CONFLICT (class_id, student_id) DO NOTHING";
 const REMOVE_MEMBER: &str = "DELETE FROM class_members WHERE class_id = ?1 AND student_id = ?2";
@@ -91,14 +93,6 @@ pub struct Student {
     pub consent: consent::State,
     #[serde(flatten)]
     pub profile: Profile,
-}
-
-/// How the school's office reaches a student. Shown to admins only, never to a teacher or a
-/// door unit; in the student's subject-access archive, and erased with the student.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Contact {
-    pub email: Option<String>,
-    pub phone: Option<String>,
 }
 
 /// What the school says of a student beyond their name and its reference for them.
@@ -368,32 +362,6 @@ pub fn set_profile(sql: &dyn Sql, student: StudentId, p: &Profile) -> Result<(),
 pub fn delete_student(sql: &dyn Sql, id: StudentId) -> Result<(), StoreError> {
     sql.execute(DELETE_STUDENT, params![id.to_string()])?;
     Ok(())
-}
-
-/// How the office reaches `student`.
-pub fn contact(sql: &dyn Sql, student: StudentId) -> Result<Contact, StoreError> {
-    let query = format!("{SELECT_CONTACT} WHERE id = ?1");
-    sql.query_one(&query, params![student.to_string()], "student", contact_row)
-}
-
-/// How the office reaches each student who has an address or a phone.
-pub fn contacts(sql: &dyn Sql) -> Result<HashMap<StudentId, Contact>, StoreError> {
-    let query = format!("{SELECT_CONTACT} WHERE email IS NOT NULL OR phone IS NOT NULL");
-    let rows = sql.query_map(&query, &[], |r| Ok((id_col(r, "id")?, contact_row(r)?)))?;
-    Ok(readable(rows, "student contact")?.into_iter().collect())
-}
-
-/// Sets how the office reaches `student` (already checked: an address, a phone number).
-pub fn set_contact(sql: &dyn Sql, student: StudentId, c: &Contact) -> Result<(), StoreError> {
-    sql.execute(SET_CONTACT, params![student.to_string(), c.email, c.phone])?;
-    Ok(())
-}
-
-fn contact_row(r: &Row) -> ReadResult<Contact> {
-    Ok(Contact {
-        email: r.get("email")?,
-        phone: r.get("phone")?,
-    })
 }
 
 pub fn students(sql: &dyn Sql) -> Result<Vec<Student>, StoreError> {

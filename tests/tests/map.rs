@@ -1,6 +1,7 @@
 //! The map of the house kept true: every path docs/ARCHITECTURE.md and the crates' `lib.rs`
-//! name exists, and each crate's dependencies keep the rule its `lib.rs` states (read from
-//! `cargo metadata`, so a dependency added against the rule fails here, not in review).
+//! name exists, each crate's dependencies keep the rule its `lib.rs` states (read from
+//! `cargo metadata`, so a dependency added against the rule fails here, not in review), and
+//! no source file grows past 600 lines before its tests.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -214,5 +215,36 @@ fn the_checks_find_what_they_look_for() {
     assert_eq!(
         cited_paths("the `a.rs` and `b/` beside `Sql`, `x::y`, `GET /users`, `hub.toml`"),
         ["a.rs", "b/"]
+    );
+}
+
+/// Most lines a product source file has before its tests; a schema's migrations, an
+/// append-only history, are the exception.
+const MOST_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_longer_than_the_rule_before_its_tests() {
+    const CRATES: [&str; 7] = [
+        "shared/", "models/", "runtime/", "store/", "school/", "hub/", "edge/",
+    ];
+    let long: Vec<String> = every_path()
+        .into_iter()
+        .filter(|p| CRATES.iter().any(|c| p.starts_with(&format!("{c}src/"))))
+        .filter(|p| {
+            p.ends_with(".rs") && !p.ends_with("/tests.rs") && !p.ends_with("migrations.rs")
+        })
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(root().join(&p)).unwrap();
+            let before = text
+                .lines()
+                .take_while(|l| !l.starts_with("#[cfg(test)]"))
+                .count();
+            (before > MOST_LINES).then(|| format!("{p}: {before} lines"))
+        })
+        .collect();
+    assert_eq!(
+        long,
+        Vec::<String>::new(),
+        "longer than {MOST_LINES} lines before their tests"
     );
 }
