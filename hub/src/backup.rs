@@ -188,42 +188,21 @@ pub fn check(path: &Path) -> Result<Summary, BackupError> {
         reason,
     };
     let bytes = std::fs::metadata(path).map_err(io(path))?.len();
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| not(e.to_string()))?;
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))
-        .map_err(|e| not(e.to_string()))?;
-    if integrity != "ok" {
-        return Err(not(format!("SQLite's integrity check says: {integrity}")));
-    }
-    let schema: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|e| not(e.to_string()))?;
-    let schema = usize::try_from(schema).unwrap_or(0);
-    if schema == 0 {
-        return Err(not("it holds no hub schema".into()));
-    }
-    if schema > schema_version() {
+    let holds = rollcall_store::backup_file::inspect(path).map_err(not)?;
+    if holds.schema > schema_version() {
         return Err(not(format!(
-            "its schema version {schema} is newer than this build's {}: restore it with the \
+            "its schema version {} is newer than this build's {}: restore it with the \
              newer program",
+            holds.schema,
             schema_version()
         )));
     }
-    let count = |table: &str| -> Result<u64, BackupError> {
-        let n: i64 = conn
-            .query_row(&format!("SELECT count(*) AS n FROM {table}"), [], |r| {
-                r.get("n")
-            })
-            .map_err(|e| not(format!("reading {table}: {e}")))?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    };
     Ok(Summary {
         path: path.to_owned(),
         bytes,
-        schema,
-        records: count("records")?,
-        students: count("students")?,
+        schema: holds.schema,
+        records: holds.records,
+        students: holds.students,
     })
 }
 

@@ -14,11 +14,11 @@ pub mod sign;
 use std::path::Path;
 
 use rollcall_shared::{SiteId, UnixMillis};
-use rollcall_store::sql::params;
 
 pub use crate::config::Event;
 use crate::config::WebhookConfig;
-use rollcall_store::{Sql, StoreError};
+pub use rollcall_store::webhooks::{Delivery, Standing, recent};
+use rollcall_store::{Sql, StoreError, webhooks};
 
 /// Which students crossed the threshold since last looked: those below now and not before
 /// (`fell`, each reported once), and those remembered below who no longer are (`rose`).
@@ -105,11 +105,7 @@ impl Hooks {
         let body = body.to_string();
         let mut n = 0;
         for hook in self.receivers.iter().filter(|h| h.events.contains(&event)) {
-            sql.execute(
-                "INSERT INTO webhook_deliveries (url, event, payload, created_at, next_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![hook.url, event.as_str(), body, now],
-            )?;
+            webhooks::enqueue(sql, &hook.url, event.as_str(), &body, now)?;
             n += 1;
         }
         Ok(n)
@@ -152,60 +148,4 @@ mod tests {
         }
         assert_eq!(Event::parse("student.at_risk"), Some(Event::StudentAtRisk));
     }
-}
-
-/// Where one webhook delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Standing {
-    /// The receiver answered 2xx.
-    Delivered,
-    /// Given up (a day of tries, or a receiver that is no more).
-    Failed,
-    /// Not yet answered: tried again at `next_at`.
-    Waiting,
-}
-
-/// One delivery as `GET /webhooks/deliveries` lists it (the payload is left out: it may name
-/// students).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Delivery {
-    pub id: i64,
-    pub url: String,
-    pub event: String,
-    pub created_at: rollcall_shared::UnixMillis,
-    pub attempts: u32,
-    pub standing: Standing,
-    pub next_at: rollcall_shared::UnixMillis,
-    pub delivered_at: Option<rollcall_shared::UnixMillis>,
-    pub failed_at: Option<rollcall_shared::UnixMillis>,
-    pub last_error: Option<String>,
-}
-
-const RECENT: &str = "SELECT id, url, event, created_at, attempts, next_at, delivered_at,
-    failed_at, last_error FROM webhook_deliveries ORDER BY id DESC LIMIT ?1";
-
-/// The newest `limit` deliveries, newest first.
-pub fn recent(sql: &dyn Sql, limit: u32) -> Result<Vec<Delivery>, StoreError> {
-    let rows = sql.query_map(RECENT, params![limit], |r| {
-        let (delivered_at, failed_at) = (r.get("delivered_at")?, r.get("failed_at")?);
-        let standing = match (&delivered_at, &failed_at) {
-            (Some(_), _) => Standing::Delivered,
-            (None, Some(_)) => Standing::Failed,
-            (None, None) => Standing::Waiting,
-        };
-        Ok(Delivery {
-            id: r.get("id")?,
-            url: r.get("url")?,
-            event: r.get("event")?,
-            created_at: r.get("created_at")?,
-            attempts: r.get("attempts")?,
-            standing,
-            next_at: r.get("next_at")?,
-            delivered_at,
-            failed_at,
-            last_error: r.get("last_error")?,
-        })
-    })?;
-    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }

@@ -180,21 +180,13 @@ async fn gauges(hub: &Hub) -> Gauges {
 }
 
 fn read_gauges(sql: &dyn rollcall_store::Sql) -> Result<Gauges, StoreError> {
-    const SQL: &str = "SELECT
-        (SELECT COUNT(*) FROM records WHERE status = 'pending'),
-        (SELECT COUNT(*) FROM devices WHERE enabled = 1 AND online = 1),
-        (SELECT COUNT(*) FROM devices WHERE enabled = 1),
-        (SELECT COUNT(*) FROM devices d JOIN device_galleries g ON g.device_id = d.id
-            WHERE d.enabled = 1 AND d.online = 1
-            AND COALESCE(d.gallery_version, 0) < g.version)";
-    sql.query_one(SQL, &[], "gauges", |r| {
-        Ok(Gauges {
-            review_queue: r.get(0)?,
-            devices_online: r.get(1)?,
-            devices_enabled: r.get(2)?,
-            galleries_behind: r.get(3)?,
-            ..Gauges::default()
-        })
+    let c = rollcall_store::health::counts(sql)?;
+    Ok(Gauges {
+        review_queue: c.review_queue,
+        devices_online: c.devices_online,
+        devices_enabled: c.devices_enabled,
+        galleries_behind: c.galleries_behind,
+        ..Gauges::default()
     })
 }
 

@@ -25,6 +25,7 @@
 //!   unsealed only through `columns`, with the key of the transaction's school.
 
 pub mod audit;
+pub mod backup_file;
 pub mod cluster;
 mod columns;
 pub mod consent;
@@ -34,12 +35,14 @@ pub mod digests;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod engines;
 mod error;
+pub mod export;
 pub mod faces;
 pub mod family_messages;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod gallery;
 pub mod guardians;
+pub mod health;
 pub mod imports;
 pub mod invitations;
 mod keyring;
@@ -60,10 +63,12 @@ pub mod sql;
 pub mod staff;
 pub mod staff_faces;
 pub mod strangers;
+pub mod subject_access;
 pub mod timetable;
 pub mod unit_settings;
 pub mod users;
 pub mod visitors;
+pub mod webhooks;
 
 pub use columns::{open_embedding, seal_embedding, unseal};
 pub use db::{DATABASE_FILE, Db};

@@ -18,8 +18,10 @@ use super::error::StoreError;
 use super::sql::{Param, ReadResult, Row, Sql, params};
 
 mod contacts;
+mod model_change;
 
 pub use contacts::{Contact, contact, contacts, set_contact};
+pub use model_change::{embeddings_of_model, relabel_embedding};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at, code) VALUES (?1, ?2, ?3, ?4, ?5)";

@@ -248,3 +248,56 @@ fn no_source_file_is_longer_than_the_rule_before_its_tests() {
         "longer than {MOST_LINES} lines before their tests"
     );
 }
+
+/// Where SQL may be written: the store, opening and migrating a SQLite file (for both), and
+/// the door unit's own database (its file, its outbox and its copy of the gallery).
+const SQL_HOMES: [&str; 5] = [
+    "store/",
+    "runtime/src/sqlite.rs",
+    "edge/src/daemon/db",
+    "edge/src/daemon/deliver/outbox.rs",
+    "edge/src/daemon/sync/gallery_store.rs",
+];
+
+/// Whether a line of Rust (not a comment) holds an SQL statement.
+fn holds_sql(line: &str) -> bool {
+    let code = line.trim_start();
+    if code.starts_with("//") {
+        return false;
+    }
+    [
+        "SELECT ",
+        "INSERT INTO ",
+        "DELETE FROM ",
+        "CREATE TABLE ",
+        "ON CONFLICT",
+    ]
+    .iter()
+    .any(|k| code.contains(k))
+        || (code.contains("UPDATE ") && code.contains(" SET "))
+}
+
+#[test]
+fn sql_is_written_only_in_the_store_and_the_door_units_database() {
+    let found: Vec<String> = every_path()
+        .into_iter()
+        .filter(|p| p.ends_with(".rs") && p.contains("/src/") && !p.ends_with("/tests.rs"))
+        .filter(|p| !p.starts_with("tests/") && !p.starts_with("fuzz/"))
+        .filter(|p| !SQL_HOMES.iter().any(|home| p.starts_with(home)))
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(root().join(&p)).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            // Up to the tests: a `#[cfg(test)]` over a `mod`, at any depth.
+            let tests = lines.windows(2).position(|w| {
+                w[0].trim() == "#[cfg(test)]" && w[1].trim_start().starts_with("mod ")
+            });
+            lines[..tests.unwrap_or(lines.len())]
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| holds_sql(l))
+                .map(|(i, l)| format!("{p}:{}: {}", i + 1, l.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(found, Vec::<String>::new(), "SQL outside the store");
+}

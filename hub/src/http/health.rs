@@ -18,10 +18,7 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub async fn health(hub: &Hub, _req: &Request) -> Result<Reply, ApiError> {
     let db_ok = hub
-        .read(|sql| {
-            let ok = sql.query_one("SELECT 1 AS ok", &[], "a row", |r| r.get::<i64>("ok"));
-            Ok::<_, ApiError>(ok.is_ok())
-        })
+        .read(|sql| Ok::<_, ApiError>(rollcall_store::health::answers(sql)))
         .await
         .unwrap_or(false);
     let status = if db_ok {

@@ -5,11 +5,11 @@ use std::time::Duration;
 use rollcall_runtime::clock::SharedClock;
 use rollcall_runtime::shutdown::Every;
 use rollcall_shared::UnixMillis;
-use rollcall_store::sql::params;
 use tokio::sync::watch;
 
 use super::Hooks;
 use super::sign::{MAX_ATTEMPTS, retry_delay, signature};
+use rollcall_store::webhooks::{self, Due};
 use rollcall_store::{Db, Sql, StoreError};
 
 /// How often due deliveries are looked for.
@@ -18,16 +18,6 @@ const EVERY: Duration = Duration::from_secs(2);
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Most deliveries sent per look.
 const BATCH: i64 = 32;
-
-/// One row to send.
-#[derive(Debug)]
-struct Due {
-    id: i64,
-    url: String,
-    event: String,
-    payload: String,
-    attempts: u32,
-}
 
 /// Sends due deliveries until shutdown.
 pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, stop: watch::Receiver<bool>) {
@@ -41,7 +31,7 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, stop: watch::Receiver
     let mut every = Every::new(EVERY, stop);
     while every.tick().await {
         let now = clock.now();
-        let due = db.read(move |sql| due(sql, now)).await;
+        let due = db.read(move |sql| webhooks::due(sql, now, BATCH)).await;
         let due = match due {
             Ok(d) => d,
             Err(e) => {
@@ -57,25 +47,6 @@ pub async fn run(db: Db, hooks: Hooks, clock: SharedClock, stop: watch::Receiver
             }
         }
     }
-}
-
-fn due(sql: &dyn Sql, now: UnixMillis) -> Result<Vec<Due>, StoreError> {
-    let rows = sql.query_map(
-        "SELECT id, url, event, payload, attempts FROM webhook_deliveries
-         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= ?1
-         ORDER BY next_at, id LIMIT ?2",
-        params![now, BATCH],
-        |r| {
-            Ok(Due {
-                id: r.get("id")?,
-                url: r.get("url")?,
-                event: r.get("event")?,
-                payload: r.get("payload")?,
-                attempts: r.get("attempts")?,
-            })
-        },
-    )?;
-    Ok(rows.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// POSTs one delivery: `Ok` on a 2xx answer, else why not.
@@ -118,24 +89,14 @@ fn record(
 ) -> Result<(), StoreError> {
     let attempts = d.attempts + 1;
     match outcome {
-        Ok(()) => {
-            sql.execute(
-                "UPDATE webhook_deliveries SET attempts = ?2, delivered_at = ?3, last_error = NULL
-                 WHERE id = ?1",
-                params![d.id, attempts, now],
-            )?;
-        }
+        Ok(()) => webhooks::delivered(sql, d.id, attempts, now),
         Err(e) if attempts >= MAX_ATTEMPTS => {
             tracing::warn!(
                 url = d.url,
                 event = d.event,
                 "webhook given up after {attempts} attempts: {e}"
             );
-            sql.execute(
-                "UPDATE webhook_deliveries SET attempts = ?2, failed_at = ?3, last_error = ?4
-                 WHERE id = ?1",
-                params![d.id, attempts, now, e],
-            )?;
+            webhooks::given_up(sql, d.id, attempts, now, &e)
         }
         Err(e) => {
             tracing::info!(
@@ -144,12 +105,8 @@ fn record(
                 attempts,
                 "webhook not delivered, will retry: {e}"
             );
-            sql.execute(
-                "UPDATE webhook_deliveries SET attempts = ?2, next_at = ?3, last_error = ?4
-                 WHERE id = ?1",
-                params![d.id, attempts, now.saturating_add(retry_delay(attempts)), e],
-            )?;
+            let next = now.saturating_add(retry_delay(attempts));
+            webhooks::retry(sql, d.id, attempts, next, &e)
         }
     }
-    Ok(())
 }

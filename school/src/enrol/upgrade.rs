@@ -5,14 +5,11 @@
 
 use rollcall_models::pipeline::{model_id, previous_model_id, unit_length};
 use rollcall_shared::UnixMillis;
-use rollcall_store::sql::params;
 use serde_json::json;
 
 use rollcall_store::audit::{self, Change};
-use rollcall_store::{Sql, StoreError, open_embedding, seal_embedding};
-
-const OLD_ROWS: &str = "SELECT id, embedding FROM embeddings WHERE model = ?1";
-const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id = ?1";
+use rollcall_store::school::{embeddings_of_model, relabel_embedding};
+use rollcall_store::{Sql, StoreError};
 
 /// Turns every stored enrolment embedding of [`previous_model_id`] into a [`model_id`] one, in
 /// place, in the caller's transaction, and audits how many. Returns that number; running it
@@ -20,31 +17,24 @@ const RELABEL: &str = "UPDATE embeddings SET model = ?2, embedding = ?3 WHERE id
 /// caller's transaction, rolled back, changes nothing).
 pub fn upgrade_enrolments(sql: &dyn Sql, now: UnixMillis) -> Result<usize, StoreError> {
     let (current, previous) = (model_id(), previous_model_id());
-    let rows: Vec<(String, Vec<u8>)> = sql
-        .query_map(OLD_ROWS, params![previous.as_str()], |r| {
-            Ok((r.get("id")?, r.get("embedding")?))
-        })?
-        .into_iter()
-        .collect::<Result<_, _>>()?;
-    for (id, blob) in &rows {
-        let old = open_embedding(sql, blob, &format!("enrolment {id}"))?;
-        let new = seal_embedding(sql, &unit_length(&old));
-        sql.execute(RELABEL, params![id, current.as_str(), new])?;
+    let old = embeddings_of_model(sql, previous.as_str())?;
+    for (id, embedding) in &old {
+        relabel_embedding(sql, id, current.as_str(), &unit_length(embedding))?;
     }
-    if !rows.is_empty() {
+    if !old.is_empty() {
         audit::log(
             sql,
             Change {
                 actor: "system",
                 action: "gallery.upgrade_model",
                 target: format!("model:{current}"),
-                before: Some(json!({"model": previous, "embeddings": rows.len()})),
-                after: Some(json!({"model": current, "embeddings": rows.len()})),
+                before: Some(json!({"model": previous, "embeddings": old.len()})),
+                after: Some(json!({"model": current, "embeddings": old.len()})),
                 at: now,
             },
         )?;
     }
-    Ok(rows.len())
+    Ok(old.len())
 }
 
 #[cfg(test)]
@@ -55,6 +45,8 @@ mod tests {
     use super::*;
     use rollcall_shared::Embedding;
     use rollcall_store::school::{self, NewEnrolment, Source, Student};
+    use rollcall_store::seal_embedding;
+    use rollcall_store::sql::params;
     use rollcall_store::{audit, memory};
 
     /// Enrols `values` (stored as they are, even when not one descriptor long).
