@@ -3,8 +3,9 @@
 //! `mqtt` owns the broker connection: it forwards incoming publishes into a bounded channel
 //! (`route`: to which school's) and publishes what others put on the [`Outbound`] channel;
 //! `subscriptions` keeps it subscribed to what this hub answers. `classify` checks a payload
-//! without I/O, `vet` whether a record can be believed; what a believed one starts as in review is
-//! the school's rule (`rollcall_school::arrival`). `process` stores a batch in one transaction
+//! without I/O; what a record becomes (believed or held, stored as its unit is registered,
+//! with its face or without, how it starts in review) is the school's rule
+//! (`rollcall_school::arrival`). `process` stores a batch in one transaction
 //! (`batch`: what the transaction does), a turn of each door unit with messages waiting (`turns`),
 //! and only then acknowledges it; `acked` remembers what it acknowledged, so that a resend is
 //! answered without the store.
@@ -19,7 +20,6 @@ pub mod push;
 pub mod route;
 pub mod subscriptions;
 pub mod turns;
-pub mod vet;
 
 pub use metrics::Metrics;
 

@@ -26,6 +26,14 @@ impl Default for IngestConfig {
 }
 
 impl IngestConfig {
+    /// The window around the hub's clock a record's capture time must fall in.
+    pub fn window(&self) -> rollcall_school::arrival::Window {
+        rollcall_school::arrival::Window::new(
+            self.max_record_age_hours,
+            self.max_clock_skew_minutes,
+        )
+    }
+
     /// The clock skew allowed is at most a day. (How the record age fits `[retention]` is
     /// checked by `Config`.)
     pub fn validate(&self) -> Result<(), ConfigError> {

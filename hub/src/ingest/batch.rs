@@ -1,7 +1,9 @@
 //! One batch of messages written in one transaction: each from a registered and enabled
-//! device, in order. A record is vetted, stored under the room its device is registered in
-//! (or held in quarantine), and learned from when it can teach; what the batch then owes the
-//! devices (acks, galleries, settings) is gathered in an [`Outcome`] for after the commit.
+//! device, in order. What a record becomes is the school's rule (`rollcall_school::arrival`:
+//! discarded, logged for a member of staff, held, or stored as its unit is registered); here
+//! it is done, each record in a savepoint of its own when asked, learned from when it can
+//! teach, and counted; what the batch then owes the devices (acks, galleries, settings) is
+//! gathered in an [`Outcome`] for after the commit.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -9,24 +11,23 @@ use std::sync::atomic::AtomicU64;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_shared::{
-    AttendanceRecord, Decision, DeviceId, Direction, Embedding, Envelope, GalleryUpdate, Message,
-    ModelId, RecordId, StudentId, UnitSettings, UnixMillis, UnknownFaces,
+    AttendanceRecord, Decision, DeviceId, Embedding, Envelope, GalleryUpdate, Message, ModelId,
+    RecordId, StudentId, UnitSettings, UnixMillis, UnknownFaces,
 };
 
 use super::Metrics;
 use super::metrics::add;
-use super::vet::{Window, vet};
 use crate::notify::{Event, Hooks};
 use rollcall_models::learning::CONFIDENT;
-use rollcall_school::arrival;
+use rollcall_school::arrival::{self, Arrival, Judge, Place, Verdict, Window};
 use rollcall_school::attendance::Rules;
 use rollcall_school::closed_set::{self, Naming};
 use rollcall_school::gallery::{Trigger, update_for};
 use rollcall_school::learn::{How, Learner, Offered};
-use rollcall_school::staff_faces::{self, Seen};
+use rollcall_school::staff_faces;
 use rollcall_school::strangers;
 use rollcall_store::quarantine::{self, Reason};
-use rollcall_store::records::{self, Face};
+use rollcall_store::records;
 use rollcall_store::{Sql, StoreError, consent, devices, school};
 
 /// What a committed batch owes the devices.
@@ -94,9 +95,14 @@ pub(super) enum Savepoints {
 }
 
 impl Batch<'_> {
-    /// Whether a record of `decision` is a face the school keeps none of.
-    fn discards(&self, decision: Decision) -> bool {
-        decision == Decision::Unknown && self.unknown_faces == UnknownFaces::Discard
+    /// What the school's rule judges each record by.
+    fn judge(&self) -> Judge<'_> {
+        Judge {
+            now: self.now,
+            window: self.window,
+            unknown_faces: self.unknown_faces,
+            roster: &self.roster,
+        }
     }
 
     /// Writes the batch's messages, each from a registered and enabled device, in order; what
@@ -188,66 +194,56 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// One record of `device`: discarded (a face the school keeps none of), or stored, held
-    /// or found a duplicate, and learned from when it can teach; acknowledged either way.
+    /// One record of `device`, done as the school's rule judges it (`arrival::judge`):
+    /// discarded, logged for a member of staff, held, or stored and learned from when it can
+    /// teach; acknowledged whatever became of it.
     fn arrival(
         &self,
         tx: &dyn Sql,
         device: DeviceId,
-        record: AttendanceRecord,
+        mut record: AttendanceRecord,
         place: &Place,
         out: &mut Outcome,
     ) -> Result<(), StoreError> {
         let (id, decision) = (record.id, record.decision);
-        // Everything said of this record while it is vetted, stored, held or learned from
+        // Everything said of this record while it is judged, stored, held or learned from
         // carries its id, as the door's lines do.
         let _record = tracing::info_span!("record", %id).entered();
-        if self.discards(decision) {
-            // From a unit too old to be told: dropped here, face and all.
-            devices::add_discarded(tx, device, 1)?;
-            let fate = "matched nobody: discarded, as the school asks";
-            out.fates.push((id, device, decision, fate));
-            out.acks.entry(device).or_default().push(id);
-            return Ok(());
-        }
-        if let Some(member) = record.staff {
-            let seen = Seen {
-                record: id,
-                member,
-                device,
-                direction: place.direction,
-                at: record.captured_at,
-            };
-            let fate = match vet(&record, self.now.0, self.window, |_| true) {
-                Ok(()) => match staff_faces::recognised(tx, seen)? {
-                    Ok(true) => "a member of staff: logged at the gate",
-                    Ok(false) => "a member of staff, logged before: acknowledged again",
-                    Err(why) => {
-                        tracing::warn!(member = %member.member, "staff not logged: {why}");
-                        "a member of staff: not logged"
-                    }
-                },
-                Err(doubt) => {
-                    tracing::warn!(member = %member.member, "staff not logged: {doubt}");
-                    "a member of staff at a doubtful time: not logged"
+        let fate = match arrival::judge(&mut record, place, &self.judge()) {
+            Verdict::Discard => {
+                // From a unit too old to be told: dropped here, face and all.
+                devices::add_discarded(tx, device, 1)?;
+                "matched nobody: discarded, as the school asks"
+            }
+            Verdict::Staff(seen) => {
+                devices::touch(tx, device, self.now)?;
+                staff_fate(tx, seen)?
+            }
+            Verdict::Hold(doubt) => {
+                out.counted.push(|m| &m.records_received);
+                // A resend of a record stored before (its ack was lost) is a duplicate, even
+                // if by now it is too old: only then is the extra lookup paid.
+                let kept = match records::exists(tx, id)? {
+                    true => Kept::Duplicate,
+                    false => self.hold(tx, &record, doubt.code(), &doubt.to_string())?,
+                };
+                devices::touch(tx, device, self.now)?;
+                self.fate(tx, id, kept, None, out)?
+            }
+            Verdict::Store(arrival) => {
+                out.counted.push(|m| &m.records_received);
+                let teaches = arrival.teaches.then_some(record.embedding);
+                let captured_at = record.captured_at;
+                let kept = self.record(tx, record, &arrival)?;
+                if matches!(kept, Kept::Stored { .. }) {
+                    out.arrived.push((place.room.clone(), captured_at));
                 }
-            };
-            devices::touch(tx, device, self.now)?;
-            out.fates.push((id, device, decision, fate));
-            out.acks.entry(device).or_default().push(id);
-            return Ok(());
-        }
-        // The face it may teach, in hand: the learner need not read back what was just sealed.
-        let teaches = may_teach(&record).then_some(record.embedding);
-        out.counted.push(|m| &m.records_received);
-        let captured_at = record.captured_at;
-        let kept = self.record(tx, record, place)?;
-        if matches!(kept, Kept::Stored { .. }) {
-            out.arrived.push((place.room.clone(), captured_at));
-        }
-        let fate = self.fate(tx, id, kept, teaches, out)?;
+                let fate = self.fate(tx, id, kept, teaches, out)?;
+                devices::touch(tx, device, self.now)?;
+                fate
+            }
+        };
         out.fates.push((id, device, decision, fate));
-        devices::touch(tx, device, self.now)?;
         out.acks.entry(device).or_default().push(id);
         Ok(())
     }
@@ -298,56 +294,28 @@ impl Batch<'_> {
         })
     }
 
-    /// Stores `record` in the device's registered `place`, or holds it in quarantine.
+    /// Stores `record`, judged as `arrival` says, or holds it in quarantine should the store
+    /// refuse it.
     fn record(
         &self,
         tx: &dyn Sql,
-        mut record: AttendanceRecord,
-        place: &Place,
+        record: AttendanceRecord,
+        arrival: &Arrival,
     ) -> Result<Kept, StoreError> {
-        let known = &self.roster;
-        if let Err(doubt) = vet(&record, self.now.0, self.window, |s| known.contains_key(&s)) {
-            // A resend of a record stored before (its ack was lost) is a duplicate, even if
-            // by now it is too old: only then is the extra lookup paid.
-            if records::exists(tx, record.id)? {
-                return Ok(Kept::Duplicate);
-            }
-            return self.hold(tx, &record, doubt.code(), &doubt.to_string());
-        }
-        let room = &place.room;
-        let claimed =
-            (record.room != *room).then(|| std::mem::replace(&mut record.room, room.clone()));
-        if let Some(claimed) = &claimed {
+        if let Some(claimed) = &arrival.claimed_room {
             tracing::warn!(
                 device = %record.device,
-                "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}"
+                "claims room {claimed:?} but is registered in {room:?}: stored under {room:?}",
+                room = record.room
             );
         }
-        // A version-4 unit says no direction; one whose edge.toml disagrees is overruled.
-        let direction = place.direction;
-        if let Some(claimed) = record
-            .direction
-            .replace(direction)
-            .filter(|d| *d != direction)
-        {
+        if let (Some(claimed), Some(direction)) = (arrival.claimed_direction, record.direction) {
             tracing::warn!(
                 device = %record.device,
                 "claims to face {claimed} but is registered facing {direction}: stored as {direction}"
             );
         }
-        // A door unit that has not yet had the gallery without a student whose consent ended
-        // may still name them: the record counts, their face is not kept.
-        let named = record.candidates.first().map(|c| known.get(&c.student));
-        let faceless = record.decision != Decision::Unknown
-            && named.is_some_and(|state| state != Some(&consent::State::Given));
-        let face = match faceless {
-            true => Face::Forgotten,
-            false => Face::Kept,
-        };
-        if faceless {
-            record.thumbnail = None; // nor kept in quarantine, should the store refuse it
-        }
-        let store = |sql: &dyn Sql| arrival::store_with(sql, &record, self.now, face);
+        let store = |sql: &dyn Sql| arrival::store_with(sql, &record, self.now, arrival.face);
         // On PostgreSQL a refused statement spoils the transaction after it: only in a
         // savepoint may the batch go on after one.
         let stored = match self.savepoints {
@@ -359,7 +327,7 @@ impl Batch<'_> {
                 // A face of a stranger someone dismissed never reaches the review again.
                 strangers::dismiss_on_arrival(tx, &record, self.now)?;
                 Ok(Kept::Stored {
-                    room_corrected: claimed.is_some(),
+                    room_corrected: arrival.claimed_room.is_some(),
                     not_live: record.liveness.is_some_and(|l| l.suspects_spoof()),
                 })
             }
@@ -426,14 +394,26 @@ impl Batch<'_> {
     }
 }
 
-/// Whether `record` could teach the gallery: Confident, and its best candidate within the
-/// band a Confident capture is learned in. Checked before any read.
-fn may_teach(record: &AttendanceRecord) -> bool {
-    record.decision == Decision::Confident
-        && record
-            .candidates
-            .first()
-            .is_some_and(|c| c.distance <= CONFIDENT.band)
+/// What became of a member of staff's record: logged at the gate, logged before, or not
+/// (why is said in the log).
+fn staff_fate(
+    tx: &dyn Sql,
+    seen: Result<staff_faces::Seen, arrival::Doubt>,
+) -> Result<&'static str, StoreError> {
+    Ok(match seen {
+        Ok(seen) => match staff_faces::recognised(tx, seen)? {
+            Ok(true) => "a member of staff: logged at the gate",
+            Ok(false) => "a member of staff, logged before: acknowledged again",
+            Err(why) => {
+                tracing::warn!(member = %seen.member.member, "staff not logged: {why}");
+                "a member of staff: not logged"
+            }
+        },
+        Err(doubt) => {
+            tracing::warn!("staff not logged: {doubt}");
+            "a member of staff at a doubtful time: not logged"
+        }
+    })
 }
 
 /// What became of one record.
@@ -450,13 +430,6 @@ enum Kept {
     Held,
 }
 
-/// Where a device is registered, which its records are stored as.
-#[derive(Clone, Debug)]
-struct Place {
-    room: String,
-    direction: Direction,
-}
-
 /// Where `device` is registered, when it may send: registered and enabled. Looked up once per
 /// batch; refusals are counted and logged.
 fn registered_place(
@@ -469,6 +442,7 @@ fn registered_place(
         Entry::Occupied(known) => known.into_mut(),
         Entry::Vacant(slot) => slot.insert(devices::get(conn, device)?.map(|d| {
             let place = Place {
+                device,
                 room: d.room,
                 direction: d.direction,
             };

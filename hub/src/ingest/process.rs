@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rollcall_models::quality::QualityGate;
 use rollcall_runtime::clock::SharedClock;
+use rollcall_school::arrival::Window;
 use rollcall_school::attendance::Rules;
 use rollcall_shared::message::MAX_ACK_IDS;
 use rollcall_shared::topics::{Channel, Topic};
@@ -22,7 +23,6 @@ use super::batch::{Batch, Outcome, Savepoints};
 use super::classify::{Refusal, classify};
 use super::metrics::add;
 use super::turns::Turns;
-use super::vet::Window;
 use super::{Incoming, MAX_BATCH, Metrics, Outbound, send};
 use crate::notify::Hooks;
 use rollcall_store::{Db, StoreError};

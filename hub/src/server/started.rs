@@ -31,7 +31,6 @@ use crate::http_state::Hub;
 use crate::ingest::process::{Division, Ingest};
 use crate::ingest::push::Pusher;
 use crate::ingest::route::Intake;
-use crate::ingest::vet::Window;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
 use crate::notices::Senders;
 use crate::notices::sms::Gateway;
@@ -233,7 +232,7 @@ impl Parts {
             },
             model: config.gallery.model.clone(),
             clock: self.clock.clone(),
-            window: Window::from_config(&config.ingest),
+            window: config.ingest.window(),
             gate: config.faces.gate,
             metrics: self.metrics.clone(),
             outbound: self.outbound.clone(),

@@ -77,19 +77,7 @@ async fn staff_are_added_imported_signed_in_and_out_and_their_day_downloaded() {
 /// A personnel code that names two people (kept from before codes were compared whatever their
 /// case, written here straight into the store) is listed at the top of the page.
 async fn a_code_clash_from_before(b: &Browser, hub: &TestHub) {
-    let twin = rollcall_school::staff::Details {
-        code: "t002".into(),
-        name: "Tam Twin".into(),
-        active: true,
-        ..Default::default()
-    }
-    .checked()
-    .unwrap()
-    .into_member(uuid::Uuid::now_v7(), UnixMillis(1));
-    hub.db()
-        .write(move |tx| rollcall_store::staff::insert(tx, &twin))
-        .await
-        .unwrap();
+    hub.staff_written_straight("t002", "Tam Twin").await;
     b.click("#nav a[data-page=reception]").await;
     b.click("#nav a[data-page=staff]").await;
     b.text_with(

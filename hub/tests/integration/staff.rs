@@ -439,19 +439,7 @@ async fn a_personnel_code_names_one_member_whatever_its_case() {
     assert!(said.contains("Ann Able"), "says whose code it is: {said}");
 
     // Two codes that clash from before the rule, written straight into the store.
-    let db = hub.db();
-    let bob = rollcall_school::staff::Details {
-        code: "t001".into(),
-        name: "Bob Baker".into(),
-        active: true,
-        ..Default::default()
-    }
-    .checked()
-    .unwrap()
-    .into_member(uuid::Uuid::now_v7(), UnixMillis(1));
-    db.write(move |tx| rollcall_store::staff::insert(tx, &bob))
-        .await
-        .unwrap();
+    hub.staff_written_straight("t001", "Bob Baker").await;
     let (_, list) = admin.get("/staff").await;
     let clash: Vec<&str> = list["code_clashes"][0]
         .as_array()

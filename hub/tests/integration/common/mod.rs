@@ -326,6 +326,24 @@ impl TestHub {
         Db::open(&self.data_dir.join(rollcall_store::DATABASE_FILE), keys).unwrap()
     }
 
+    /// Writes a member of staff straight into the store, past the hub's rules: data kept from
+    /// before a rule, such as a personnel code that clashes but for its case.
+    pub async fn staff_written_straight(&self, code: &str, name: &str) {
+        let member = rollcall_school::staff::Details {
+            code: code.into(),
+            name: name.into(),
+            active: true,
+            ..Default::default()
+        }
+        .checked()
+        .unwrap()
+        .into_member(uuid::Uuid::now_v7(), UnixMillis(1));
+        self.db()
+            .write(move |tx| rollcall_store::staff::insert(tx, &member))
+            .await
+            .unwrap();
+    }
+
     /// Stops the hub and checks it stopped cleanly.
     pub async fn stop(mut self) {
         let _ = self.shutdown.take().unwrap().send(());

@@ -1,11 +1,9 @@
-//! Whether a record a door unit sent can be believed. Pure rules, no I/O: `process` looks up
-//! what they need (the hub's clock, which students are on the roster) and quarantines a
-//! record that fails. The room is not judged here: a record is stored under the room the hub's
-//! registry has for its device, whatever the door unit claims.
+//! Whether a record a door unit sent can be believed: captured within the window around the
+//! hub's clock, naming only students on the roster. Pure; the hub's ingest reads what it needs
+//! (its clock, the roster) and quarantines a record that fails. The room is not judged here: a
+//! record is stored under the room its door unit is registered in (`super::judge`).
 
 use rollcall_shared::{AttendanceRecord, StudentId};
-
-use crate::config::IngestConfig;
 
 const MINUTE_MS: i64 = 60_000;
 
@@ -19,10 +17,11 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn from_config(c: &IngestConfig) -> Self {
+    /// The window `max_age_hours` behind the hub's clock and `max_skew_minutes` ahead of it.
+    pub fn new(max_age_hours: u32, max_skew_minutes: u32) -> Self {
         Window {
-            max_age_ms: i64::from(c.max_record_age_hours) * 60 * MINUTE_MS,
-            max_skew_ms: i64::from(c.max_clock_skew_minutes) * MINUTE_MS,
+            max_age_ms: i64::from(max_age_hours) * 60 * MINUTE_MS,
+            max_skew_ms: i64::from(max_skew_minutes) * MINUTE_MS,
         }
     }
 }
