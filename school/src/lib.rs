@@ -1,6 +1,7 @@
 //! `rollcall-school`: the school's rules. Who counts as present, late or absent (`attendance`,
-//! `session_rosters`), closing the register (`register`), a teacher's marks (`marks`), review
-//! and what a record starts as (`review`, `arrival`), a lesson's cards named together
+//! `session_rosters`), closing the register (`register`), a teacher's marks (`marks`), what a
+//! record from a door unit becomes when it arrives (`arrival`), review (`review`), a lesson's
+//! cards named together
 //! (`closed_set`), consent (`consent`), who may see what
 //! (`principal`, `access`), accounts and the password rule (`accounts`), learning and
 //! strangers (`learn`, `strangers`), enrolment and class photos (`enrol`, `class_photo`), each
