@@ -241,10 +241,16 @@ impl Browser {
             "{css} is covered where it would be tapped by {over}"
         );
         self.assert_no_page_errors(css).await;
-        let el = self.client.find(Locator::Css(css)).await.unwrap();
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        // A page that redraws (the roll call polls) may replace the element between finding it
+        // and clicking it: a finger would tap the new one, so the click finds it again.
+        for attempt in 1..=3 {
+            let el = self.client.find(Locator::Css(css)).await.unwrap();
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) if e.is_stale_element_reference() && attempt < 3 => continue,
+                Err(e) => panic!("clicking {css}: {e}"),
+            }
+        }
     }
 
     /// Types `text` into the element matching `css`.
