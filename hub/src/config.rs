@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use rollcall_models::pipeline::model_id;
+use rollcall_runtime::logging::LoggingConfig;
 use rollcall_runtime::{ConfigError, Settings};
 use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
@@ -22,6 +23,7 @@ mod faces;
 mod gallery;
 mod http;
 mod ingest;
+mod limits;
 mod metrics;
 mod mqtt;
 mod notices;
@@ -44,6 +46,7 @@ pub use faces::FacesConfig;
 pub use gallery::GalleryConfig;
 pub use http::{HttpConfig, TlsFiles};
 pub use ingest::IngestConfig;
+pub use limits::{Bucket, LimitsConfig};
 pub use metrics::MetricsConfig;
 pub use mqtt::{BrokerTls, ClientAuth, EmbeddedBroker, MqttConfig, MqttMode, MqttTransport};
 pub use notices::{Channel, NoticesConfig, SMS_PLACEHOLDERS, SmsConfig};
@@ -97,6 +100,8 @@ pub struct Config {
     pub schools: Vec<SchoolConfig>,
     /// Who manages those schools (`[district]`).
     pub district: DistrictConfig,
+    /// How log lines are written (`[logging] format = "json"`); the whole process's.
+    pub logging: LoggingConfig,
 }
 
 impl Default for Config {
@@ -128,6 +133,7 @@ impl Default for Config {
             secrets: Secrets::default(),
             schools: Vec::new(),
             district: DistrictConfig::default(),
+            logging: LoggingConfig::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod classes;
 mod closed_set;
 pub(crate) mod conn;
 mod consent;
+mod cors;
 mod devices;
 pub(crate) mod digest;
 mod dispatch;
@@ -64,7 +65,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Buf;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
+use tracing::Instrument;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::uri::Authority;
@@ -125,18 +127,27 @@ pub fn routes_from(schools: Arc<Schools>, remote: Option<SocketAddr>) -> BoxedFi
                     remote: remote.map(|a| a.ip()),
                 };
                 let body = boxed(body);
-                async move {
+                let id = request_id(&head.headers);
+                let span = tracing::info_span!("request", request_id = %id);
+                let answer = async move {
                     let Some(hub) = school else {
                         let why = format!("no school of this hub answers at the host {nowhere}");
                         return respond(Err(ApiError::NotFound(why)));
                     };
+                    let origin = cors::allowed(&hub.config.http.cors_origins, &head.headers);
+                    if cors::is_preflight(&head.method, &head.headers) {
+                        return cors::preflight(origin, &head.headers)
+                            .unwrap_or_else(|refused| respond(Err(refused)));
+                    }
                     let (started, method, remote) =
                         (Instant::now(), head.method.clone(), head.remote);
                     let (result, served) = dispatch::answer(&hub, head, body).await;
                     let response = respond(result);
                     access_log(&hub, &method, &served, response.status(), started, remote);
-                    response
-                }
+                    cors::expose(response, origin)
+                };
+                let answer = rollcall_runtime::request_id::scope(&id, answer).instrument(span);
+                answer.map(move |response| with_request_id(response, &id))
             },
         );
     let fallback = warp::any().map(|| respond(Err(ApiError::NoRoute)));
@@ -150,7 +161,8 @@ pub fn routes_from(schools: Arc<Schools>, remote: Option<SocketAddr>) -> BoxedFi
 
 /// One line per API request (target `rollcall_hub::access`): method, the route's template
 /// (`/students/{student}`, never the path with its ids, nor the query, a token or the body),
-/// status, duration and the signed-in user's id. Under systemd it goes to the journal with
+/// status, duration and the signed-in user's id, inside the request's span (its `request_id`).
+/// Under systemd it goes to the journal with
 /// the rest: `journalctl -u rollcall-hub | grep rollcall_hub::access`.
 fn access_log(
     hub: &Hub,
@@ -180,6 +192,26 @@ fn access_log(
         %remote,
     );
 }
+
+/// The request's id: the caller's `X-Request-Id` when it is sane (a proxy's or a client's
+/// own, so its logs and ours meet), else a new one.
+fn request_id(headers: &HeaderMap) -> String {
+    let sent = headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok());
+    match sent.filter(|id| rollcall_runtime::request_id::is_sane(id)) {
+        Some(id) => id.to_owned(),
+        None => rollcall_runtime::request_id::new(),
+    }
+}
+
+/// The response, saying which request it answers.
+fn with_request_id(mut response: Response, id: &str) -> Response {
+    if let Ok(id) = header::HeaderValue::from_str(id) {
+        response.headers_mut().insert(X_REQUEST_ID, id);
+    }
+    response
+}
+
+const X_REQUEST_ID: &str = "x-request-id";
 
 /// warp's body stream as chunks of [`Bytes`](bytes::Bytes).
 fn boxed<B: Buf>(body: impl Stream<Item = Result<B, warp::Error>> + Send + 'static) -> BodyStream {

@@ -1,5 +1,5 @@
 //! The state HTTP handlers share: configuration, database, clock, tokens, sign-in lifetimes,
-//! the argon2 gate, the login limiter,
+//! the argon2 gate, the login limiter, each caller's pace,
 //! ingest metrics, the handles to MQTT (outbound queue, gallery-changed signal) and the face
 //! pipeline.
 
@@ -37,6 +37,8 @@ pub struct Hub {
     pub limiter: LoginLimiter,
     /// Wrong provisioning codes, per address and from everyone (`provisioning::EVERYONE`).
     pub code_limiter: LoginLimiter,
+    /// How fast each caller may call the API (`[http.limits]`).
+    pub pace: crate::auth::pace::Pace,
     pub metrics: Arc<Metrics>,
     /// Door units connected to the embedded broker (empty with an external broker).
     pub sessions: Arc<crate::broker::Sessions>,

@@ -3,12 +3,12 @@
 //! `/api/v1/metrics` stay as they are.
 //!
 //! Counted as things happen: HTTP requests by route template, method and status, and their
-//! durations by route; ingest batches' durations (stored and acknowledged). Read at each
-//! scrape: ingest's counters (`ingest::Metrics`), the review queue, door units online, door
-//! units whose gallery is behind, sessions on the embedded broker, whether the broker link
-//! is up, the live hubs sharing the database and whether this one leads. Every sample is
-//! labelled with the hub's school (`school="<site>"`), so that one Prometheus scraping the
-//! hubs of several schools keeps their figures apart.
+//! durations by route; requests refused for their caller's pace; ingest batches' durations (stored
+//! and acknowledged). Read at each scrape: ingest's counters (`ingest::Metrics`), the review queue,
+//! door units online, door units whose gallery is behind, sessions on the embedded broker, whether
+//! the broker link is up, the live hubs sharing the database and whether this one leads. Every
+//! sample is labelled with the hub's school (`school="<site>"`), so that one Prometheus scraping
+//! the hubs of several schools keeps their figures apart.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -97,6 +97,11 @@ impl Exporter {
             "http_request_duration_seconds",
             "How long API requests took, by route template",
             timings.durations.clone(),
+        );
+        registry.register(
+            "http_limited",
+            "API requests refused (429) for their caller's pace, by account or address",
+            timings.limited.clone(),
         );
         registry.register(
             "ingest_batch_duration_seconds",

@@ -21,6 +21,11 @@ pub(crate) struct Route {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct Limited {
+    by: &'static str,
+}
+
 pub(crate) type Durations = Family<Route, Histogram, fn() -> Histogram>;
 
 /// Seconds, from 1 ms doubling to about 33 s.
@@ -34,6 +39,8 @@ pub struct Timings {
     pub(crate) requests: Family<Request, Counter>,
     pub(crate) durations: Durations,
     pub(crate) ingest: Histogram,
+    /// Requests refused for their caller's pace, by the kind of bucket.
+    pub(crate) limited: Family<Limited, Counter>,
 }
 
 impl Default for Timings {
@@ -42,11 +49,17 @@ impl Default for Timings {
             requests: Family::default(),
             durations: Family::new_with_constructor(seconds),
             ingest: seconds(),
+            limited: Family::default(),
         }
     }
 }
 
 impl Timings {
+    /// One API request refused for its caller's pace (`by`: `account` or `address`).
+    pub fn limited(&self, by: &'static str) {
+        self.limited.get_or_create(&Limited { by }).inc();
+    }
+
     /// One API request answered.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
         let labels = Request {

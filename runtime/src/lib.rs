@@ -2,7 +2,8 @@
 //! same way:
 //!
 //! * [`config`]: typed settings, defaults → TOML file → environment → validation;
-//! * [`logging`]: the `tracing` subscriber (stderr, `RUST_LOG`, journald-friendly);
+//! * [`logging`]: the `tracing` subscriber (stderr, text or JSON, `RUST_LOG`, journald-friendly);
+//! * [`request_id`]: which HTTP request the running code serves, for its log lines and audit;
 //! * [`panic`] and [`contain`]: a panic aborts the process so systemd restarts it, unless it
 //!   happened inside work marked as contained (one request, one database call);
 //! * [`shutdown`]: the one future SIGTERM and SIGINT resolve;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod contain;
 pub mod logging;
 pub mod panic;
+pub mod request_id;
 pub mod seal;
 pub mod shutdown;
 pub mod sqlite;

@@ -1,6 +1,8 @@
-//! The audit log: who changed what, when, with the before and after state as JSON. Written in
-//! the same transaction as the change it describes; never updated or deleted.
+//! The audit log: who changed what, when, with the before and after state as JSON, and the id
+//! of the HTTP request it was made in (`rollcall_runtime::request_id`; none for the hub's own
+//! work). Written in the same transaction as the change it describes; never updated or deleted.
 
+use rollcall_runtime::request_id;
 use rollcall_shared::UnixMillis;
 use serde::Serialize;
 use serde_json::Value;
@@ -8,9 +10,10 @@ use serde_json::Value;
 use super::error::StoreError;
 use super::sql::{Param, Sql, Value as SqlValue, params};
 
-const INSERT: &str = "INSERT INTO audit_log (actor, action, target, before, after, at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-const SELECT: &str = "SELECT id, actor, action, target, before, after, at FROM audit_log";
+const INSERT: &str = "INSERT INTO audit_log (actor, action, target, before, after, at, request_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const SELECT: &str =
+    "SELECT id, actor, action, target, before, after, at, request_id FROM audit_log";
 
 /// One change.
 #[derive(Clone, Debug, Serialize)]
@@ -22,6 +25,8 @@ pub struct AuditEntry {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub at: UnixMillis,
+    /// The HTTP request the change was made in; `None` for the hub's own work.
+    pub request_id: Option<String>,
 }
 
 /// What a caller records; `id` is assigned by the database.
@@ -35,8 +40,10 @@ pub struct Change<'a> {
     pub at: UnixMillis,
 }
 
+/// Records `change`, as made in the request being served, if any.
 pub fn log(sql: &dyn Sql, change: Change<'_>) -> Result<(), StoreError> {
     let text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+    let request_id = request_id::current().map(|id| id.to_string());
     sql.execute(
         INSERT,
         params![
@@ -45,7 +52,8 @@ pub fn log(sql: &dyn Sql, change: Change<'_>) -> Result<(), StoreError> {
             change.target,
             text(&change.before),
             text(&change.after),
-            change.at
+            change.at,
+            request_id
         ],
     )?;
     Ok(())
@@ -116,6 +124,7 @@ pub fn search(sql: &dyn Sql, filter: &Filter, limit: u32) -> Result<Vec<AuditEnt
             before: json(r.get("before")?),
             after: json(r.get("after")?),
             at: r.get("at")?,
+            request_id: r.get("request_id")?,
         })
     })?;
     Ok(rows.into_iter().collect::<Result<_, _>>()?)
@@ -184,6 +193,27 @@ mod tests {
             assert!(only(later).is_empty());
             assert_eq!(all[2].after, Some(json!({"name": "Lab ü"})));
             assert_eq!((all[2].actor.as_str(), all[2].at), ("ada", UnixMillis(7)));
+            assert_eq!(all[2].request_id, None, "made outside any request");
         });
+    }
+
+    #[tokio::test]
+    async fn a_change_made_in_a_request_names_it() {
+        let engine = crate::engines::sqlite();
+        let db = &engine.db;
+        let change = |at| Change {
+            actor: "ada",
+            action: "rename",
+            target: "a".into(),
+            before: None,
+            after: None,
+            at: UnixMillis(at),
+        };
+        let write = db.write(move |sql| log(sql, change(1)));
+        request_id::scope("req-7", write).await.unwrap();
+        db.write(move |sql| log(sql, change(2))).await.unwrap();
+        let entries = db.read(|sql| recent(sql, 2)).await.unwrap();
+        let ids: Vec<_> = entries.iter().map(|e| e.request_id.as_deref()).collect();
+        assert_eq!(ids, [None, Some("req-7")]);
     }
 }

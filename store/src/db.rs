@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rollcall_runtime::contain;
 use rollcall_runtime::sqlite;
+use rollcall_runtime::{contain, request_id};
 use rusqlite::Connection;
 
 use super::error::StoreError;
@@ -273,12 +273,14 @@ impl Db {
     }
 }
 
-/// Runs `f` on tokio's blocking pool, a panic in it contained to an error of this call.
+/// Runs `f` on tokio's blocking pool, a panic in it contained to an error of this call, as
+/// part of the request the caller serves (its log lines and audit entries carry its id).
 async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
+    let f = request_id::carry(f);
     tokio::task::spawn_blocking(move || contain::run(f))
         .await
         .map_err(|e| E::from(StoreError::Task(e.to_string())))?

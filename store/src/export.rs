@@ -221,8 +221,9 @@ pub const TABLES: &[Table] = &[
     },
     Table {
         name: "audit_log",
-        about: "every change made through the hub: who, what, before and after",
-        sql: "SELECT id, actor, action, target, before, after, at FROM audit_log ORDER BY id",
+        about: "every change made through the hub: who, what, before and after, in which request",
+        sql: "SELECT id, actor, action, target, before, after, at, request_id FROM audit_log
+            ORDER BY id",
         postgres: None,
     },
 ];

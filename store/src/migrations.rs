@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_38,
     MIGRATION_39,
     MIGRATION_40,
+    MIGRATION_41,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -600,6 +601,10 @@ CREATE INDEX guardians_email ON guardians(lower(email)) WHERE email IS NOT NULL;
 const MIGRATION_40: &str = "
 ALTER TABLE class_members ADD COLUMN joined_on TEXT CHECK (joined_on IS date(joined_on));
 ";
+
+/// The HTTP request each audit entry was made in (`rollcall_runtime::request_id`), so a change
+/// can be found in the hub's log and a log line's change in the audit.
+const MIGRATION_41: &str = "ALTER TABLE audit_log ADD COLUMN request_id TEXT;";
 
 /// The schema version this build brings a database to.
 pub fn schema_version() -> usize {

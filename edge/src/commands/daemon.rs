@@ -90,6 +90,7 @@ pub fn trigger(args: TriggerArgs) -> anyhow::Result<ExitCode> {
 
 pub fn run(args: RunArgs, models_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = config::load(&args.config)?;
+    rollcall_runtime::logging::use_format(config.logging.format);
     let secrets = Secrets::load(config.broker.secrets_file.as_deref())?;
     let dir = ModelsDir::resolve(models_dir)?;
     let pipeline = FacePipeline::load(&dir, PipelineOptions::door()).context(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rollcall_models::burst::follow::Follow;
 use rollcall_models::matching::{MatchMode, Thresholds};
 use rollcall_models::quality::QualityGate;
+use rollcall_runtime::logging::LoggingConfig;
 use rollcall_shared::{DeviceId, Direction, SiteId};
 use serde::Deserialize;
 
@@ -54,6 +55,9 @@ pub struct EdgeConfig {
     /// card (a USB key, say) and a copy of the card yields no face.
     #[serde(default)]
     pub face_key_file: Option<PathBuf>,
+    /// How log lines are written (`[logging] format = "json"`).
+    #[serde(default)]
+    pub logging: LoggingConfig,
 }
 
 impl EdgeConfig {

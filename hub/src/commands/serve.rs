@@ -18,6 +18,7 @@ pub fn check_config(file: &Path) -> anyhow::Result<()> {
 /// `serve`: the hub until SIGTERM or SIGINT.
 pub fn serve(path: &Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
+    rollcall_runtime::logging::use_format(config.logging.format);
     let _serving = crate::backup::DataDirLock::acquire(&config.data_dir)
         .context("another hub is serving this data directory")?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;

@@ -1,5 +1,7 @@
-//! `[http]`: the listener of the pages and the API, its TLS files, and its connection
-//! limits. Only the settings and their checks; serving them is `crate::server`.
+//! `[http]`: the listener of the pages and the API, its TLS files, its connection limits, the
+//! limits per caller (`[http.limits]`) and the other sites' pages that may call the API
+//! (`cors_origins`). Only the settings and their checks; serving them is `crate::server` and
+//! `crate::http`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +9,7 @@ use std::path::PathBuf;
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;
 
+use super::limits::LimitsConfig;
 use super::rules::{MAX_CONNECTIONS, invalid, within};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -26,6 +29,11 @@ pub struct HttpConfig {
     pub idle_timeout_secs: u64,
     /// How long one request may take, body upload included, before it is answered 503.
     pub request_timeout_secs: u64,
+    /// How fast one caller may call the API.
+    pub limits: LimitsConfig,
+    /// The origins (`https://portal.school.example`) whose pages may call the API from a
+    /// browser (CORS); none: only the hub's own pages.
+    pub cors_origins: Vec<String>,
 }
 
 /// A PEM certificate chain and its private key.
@@ -46,6 +54,8 @@ impl Default for HttpConfig {
             header_timeout_secs: 10,
             idle_timeout_secs: 60,
             request_timeout_secs: 60,
+            limits: LimitsConfig::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -68,6 +78,31 @@ impl HttpConfig {
             self.request_timeout_secs,
             1,
             3600,
-        )
+        )?;
+        self.limits.validate()?;
+        self.cors_origins.iter().try_for_each(|o| origin(o))
+    }
+}
+
+/// An origin as browsers send it: `http` or `https`, a host in lower case, a port if not the
+/// scheme's own, and nothing after it (no path, not even `/`). `*` is refused: the API's
+/// answers are about children, and each site that may read them is named.
+fn origin(text: &str) -> Result<(), ConfigError> {
+    let refuse = |why: &str| {
+        invalid(format!(
+            "http.cors_origins: {text:?} is not an origin ({why}); write it as a browser sends \
+             it, like \"https://portal.school.example\" or \"http://localhost:3000\""
+        ))
+    };
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return refuse("no scheme");
+    };
+    if scheme != "http" && scheme != "https" {
+        return refuse("the scheme is neither http nor https");
+    }
+    match rest.parse::<warp::http::uri::Authority>() {
+        _ if text != text.to_ascii_lowercase() => refuse("capital letters"),
+        Ok(authority) if authority.as_str() == rest && !rest.contains('@') => Ok(()),
+        _ => refuse("only a host and a port may follow the scheme"),
     }
 }

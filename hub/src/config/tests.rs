@@ -117,6 +117,14 @@ fn limits_out_of_range_name_the_setting_and_the_range() {
             "[faces]\nmax_photo_megapixels = 145",
             "faces.max_photo_megapixels",
         ),
+        (
+            "[http.limits]\naccount = { burst = 0, per_minute = 60 }",
+            "http.limits.account.burst",
+        ),
+        (
+            "[http.limits]\naddress = { burst = 10, per_minute = 0 }",
+            "http.limits.address.per_minute",
+        ),
     ] {
         let message = Config::parse(toml)
             .unwrap()
@@ -128,6 +136,56 @@ fn limits_out_of_range_name_the_setting_and_the_range() {
             "{message}"
         );
     }
+}
+
+#[test]
+fn cors_origins_are_written_as_browsers_send_them() {
+    let with = |origin: &str| {
+        Config::parse(&format!("[http]\ncors_origins = [{origin:?}]"))
+            .unwrap()
+            .validate()
+    };
+    for good in [
+        "https://portal.school.example",
+        "http://localhost:3000",
+        "http://127.0.0.1:8081",
+    ] {
+        with(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+    for (bad, why) in [
+        ("*", "no scheme"),
+        ("portal.school.example", "no scheme"),
+        ("ftp://portal.school.example", "neither http nor https"),
+        ("https://portal.school.example/", "only a host and a port"),
+        (
+            "https://portal.school.example/app",
+            "only a host and a port",
+        ),
+        (
+            "https://user@portal.school.example",
+            "only a host and a port",
+        ),
+        ("https://Portal.School.example", "capital letters"),
+        ("https://", "only a host and a port"),
+    ] {
+        let message = with(bad).unwrap_err().to_string();
+        assert!(
+            message.contains("http.cors_origins") && message.contains(why),
+            "{bad}: {message}"
+        );
+    }
+}
+
+#[test]
+fn the_log_format_is_text_or_json() {
+    use rollcall_runtime::logging::Format;
+    assert_eq!(Config::default().logging.format, Format::Text);
+    let json = Config::parse("[logging]\nformat = \"json\"").unwrap();
+    assert_eq!(json.logging.format, Format::Json);
+    let message = Config::parse("[logging]\nformat = \"xml\"")
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("json"), "{message}");
 }
 
 #[test]

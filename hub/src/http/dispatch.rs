@@ -1,5 +1,6 @@
 //! One request's life, in order: match the route (404, 405), check the caller (401; 403 for a
-//! student's account anywhere but its own routes, or a role the route does not admit), read
+//! student's account anywhere but its own routes, or a role the route does not admit), count
+//! it against the caller's pace (429, `crate::auth::pace`), read
 //! the body up to the route's limit (413), parse the query (400), run the handler. Each step
 //! costs the client more than the one before it costs the hub. The whole of it runs contained
 //! (see `rollcall_runtime::contain`): a handler that panics is answered 500 and logged, and the
@@ -19,8 +20,10 @@ use super::error::ApiError;
 use super::input::{self, clip};
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
+use crate::auth::pace::{self, Caller};
 use crate::http_state::Hub;
 use rollcall_store::users::Role;
+use uuid::Uuid;
 
 /// A request body as it arrives, in chunks (fixed length or chunked alike).
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, warp::Error>> + Send>>;
@@ -76,6 +79,7 @@ async fn dispatch(
         }
     };
     served.user = who.as_ref().map(|w| w.user_id);
+    keep_pace(hub, who.as_ref().map(|w| w.user_id), head.remote)?;
     match (route.guard, &who) {
         (Guard::Anyone(_) | Guard::Own(_), _) => {}
         (_, Some(who)) if !who.is_staff() => {
@@ -119,6 +123,24 @@ async fn dispatch(
             Err(ApiError::Unauthorized("an access token is required".into()))
         }
     }
+}
+
+/// Counts the request against its caller's bucket (`[http.limits]`): the account signed in,
+/// else the address; refused with the wait when the bucket is empty.
+fn keep_pace(hub: &Hub, account: Option<Uuid>, remote: Option<IpAddr>) -> Result<(), ApiError> {
+    let caller = match (account, remote) {
+        (Some(account), _) => Caller::Account(account),
+        (None, Some(address)) => Caller::Address(address),
+        // Served outside a socket (the hub's own tests of its handlers): nobody to count.
+        (None, None) => return Ok(()),
+    };
+    hub.pace.admit(caller).map_err(|wait| {
+        hub.metrics.timings.limited(caller.kind());
+        ApiError::TooFast {
+            by: caller.kind(),
+            retry_after: pace::retry_after(wait),
+        }
+    })
 }
 
 /// Whether `who`, signed in at this hub's school, is one of its district's admins.

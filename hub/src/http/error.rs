@@ -59,6 +59,9 @@ pub enum ApiError {
     TooManyAttempts { retry_after: u64 },
     #[error("too many wrong provisioning codes from here; try again in {retry_after} s")]
     TooManyCodes { retry_after: u64 },
+    /// Over the caller's pace (`[http.limits]`): `by` is `account` or `address`.
+    #[error("too many requests from this {by} at once; try again in {retry_after} s")]
+    TooFast { by: &'static str, retry_after: u64 },
     /// Rows of an uploaded file that cannot be used; nothing of the file was taken.
     #[error("{}", rollcall_school::table::nothing_imported(.0, "file"))]
     BadRows(Vec<rollcall_school::roster_import::RowError>),
@@ -100,9 +103,9 @@ impl ApiError {
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ApiError::TooManyAttempts { .. }
+            | ApiError::TooManyCodes { .. }
+            | ApiError::TooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Leavers(_) => StatusCode::CONFLICT,
             ApiError::Link(LinkError::Unknown) => StatusCode::NOT_FOUND,
@@ -133,7 +136,9 @@ impl ApiError {
             ApiError::Photo { refusal, .. } => refusal.code(),
             ApiError::Unavailable(_) => "unavailable",
             ApiError::BadGateway(_) => "bad_gateway",
-            ApiError::TooManyAttempts { .. } | ApiError::TooManyCodes { .. } => "rate_limited",
+            ApiError::TooManyAttempts { .. }
+            | ApiError::TooManyCodes { .. }
+            | ApiError::TooFast { .. } => "rate_limited",
             ApiError::BadRows(_) => "bad_rows",
             ApiError::Leavers(_) => "leavers_unconfirmed",
             ApiError::Link(LinkError::Unknown) => "unknown_invitation",
@@ -180,6 +185,7 @@ impl ApiError {
         match self {
             ApiError::TooManyAttempts { retry_after }
             | ApiError::TooManyCodes { retry_after }
+            | ApiError::TooFast { retry_after, .. }
             | ApiError::Busy { retry_after } => Some(*retry_after),
             _ => None,
         }

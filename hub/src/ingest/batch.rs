@@ -207,8 +207,8 @@ impl Batch<'_> {
     ) -> Result<(), StoreError> {
         let (id, decision) = (record.id, record.decision);
         // Everything said of this record while it is judged, stored, held or learned from
-        // carries its id, as the door's lines do.
-        let _record = tracing::info_span!("record", %id).entered();
+        // carries its id and its door unit's, as the door's lines do.
+        let _record = tracing::info_span!("record", %id, %device).entered();
         let fate = match arrival::judge(&mut record, place, &self.judge()) {
             Verdict::Discard => {
                 // From a unit too old to be told: dropped here, face and all.

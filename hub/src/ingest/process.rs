@@ -219,8 +219,8 @@ impl Ingest {
         let fates = std::mem::take(&mut outcome.fates);
         self.answer(outcome).await;
         for (id, device, decision, fate) in &fates {
-            let _record = tracing::info_span!("record", %id).entered();
-            tracing::info!(%device, ?decision, "{fate}");
+            let _record = tracing::info_span!("record", %id, %device).entered();
+            tracing::info!(?decision, "{fate}");
         }
     }
 

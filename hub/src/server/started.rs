@@ -20,6 +20,7 @@ use crate::auth::hashing::Hashing;
 use crate::auth::key::SigningKey;
 use crate::auth::limiter::{Limits, LoginLimiter};
 use crate::auth::oidc::Oidc;
+use crate::auth::pace::Pace;
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::broker::Sessions;
@@ -208,6 +209,7 @@ impl Parts {
                 per_user: self.config.provisioning.wrong_codes_per_minute,
                 max_tracked: auth.limiter_max_tracked as usize,
             }),
+            pace: Pace::new(&self.config.http.limits),
             metrics: self.metrics.clone(),
             sessions: self.sessions.clone(),
             outbound: self.outbound.clone(),

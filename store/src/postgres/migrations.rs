@@ -352,6 +352,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_38,
     MIGRATION_39,
     MIGRATION_40,
+    MIGRATION_41,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -729,6 +730,9 @@ const MIGRATION_40: &str = "
 ALTER TABLE class_members ADD COLUMN joined_on TEXT
     CHECK (to_char(joined_on::date, 'YYYY-MM-DD') = joined_on);
 ";
+
+/// Schema 41 (SQLite's migration 41): the HTTP request each audit entry was made in.
+const MIGRATION_41: &str = "ALTER TABLE audit_log ADD COLUMN request_id TEXT;";
 
 /// The schema version this build brings a PostgreSQL database to.
 pub const fn schema_version() -> usize {
