@@ -98,7 +98,10 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
     // `EdgeSetup::new` also runs `rollcall-edge check-config` on what it wrote.
     let door = EdgeSetup::new(dir, &setup, &device, &replay).unwrap();
     let door_toml = door.config.to_str().unwrap();
-    let mut edge = door.start("edge.log").unwrap();
+    // The door unit logs as JSON (`[logging] format = "json"`, here from the environment), for
+    // a school whose log system gathers its door units' lines too.
+    let json_logs = [("ROLLCALL_EDGE_LOGGING__FORMAT", "json")];
+    let mut edge = door.start_with("edge.log", &json_logs).unwrap();
 
     // The hub pushes the room's gallery; the heartbeat reports it, in the current protocol,
     // with the door unit's model and free disk.
@@ -234,6 +237,21 @@ async fn records_from_a_door_unit_land_in_the_review_queue_and_the_report() {
             .join("\n")
     };
     let (door_log, hub_log) = (lines(edge.output()), lines(hub.output()));
+    for line in edge.output().lines().filter(|l| !l.trim().is_empty()) {
+        let line: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a door unit's line is not JSON ({e}): {line}"));
+        assert!(
+            line["timestamp"].is_string() && line["level"].is_string(),
+            "{line}"
+        );
+    }
+    let kept = door_log.lines().map(serde_json::from_str::<Value>);
+    let kept = kept.filter_map(Result::ok).find(|l| l["message"] == "kept");
+    assert_eq!(
+        kept.as_ref().map(|l| &l["span"]["id"]),
+        Some(&json!(id)),
+        "the record's id in its span:\n{door_log}"
+    );
     for step in ["kept", "acknowledged by the hub"] {
         assert!(
             door_log.contains(step),

@@ -21,15 +21,25 @@ function save(pair) {
   sessionStorage.setItem(KEY, JSON.stringify(tokens));
 }
 
-/** A failed call: HTTP status, the API's error code and message, and the whole body. */
+/**
+ * A failed call: HTTP status, the API's error code and message, the whole body, and the
+ * request's id (`X-Request-Id`), which finds the request in the hub's log.
+ */
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, requestId = null) {
     const error = (body && body.error) || {};
     super(error.message || `the hub answered ${status}`);
     this.status = status;
     this.code = error.code || 'http_' + status;
     this.body = body;
+    this.requestId = requestId;
   }
+}
+
+/** The ApiError for a response that is not OK. */
+async function refusal(response) {
+  const body = await response.json().catch(() => null);
+  return new ApiError(response.status, body, response.headers.get('x-request-id'));
 }
 
 export function signedIn() {
@@ -144,9 +154,9 @@ async function send(method, path, { json, form } = {}) {
   if (response.status === 401 && (await renewed())) response = await attempt();
   if (response.status === 401) {
     signOut();
-    throw new ApiError(401, await response.json().catch(() => null));
+    throw await refusal(response);
   }
-  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  if (!response.ok) throw await refusal(response);
   return response;
 }
 

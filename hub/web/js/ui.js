@@ -95,8 +95,14 @@ export function announce(message, kind = 'ok') {
   }, 8000);
 }
 
+/**
+ * Says that `what` failed and why. When the hub itself failed (5xx), the request's id is said
+ * too: whoever looks after the hub finds the request in its log by it.
+ */
 export function failed(what, error) {
-  announce(`${what}: ${error.message}`, 'error');
+  const reference =
+    error.status >= 500 && error.requestId ? ` (reference ${error.requestId})` : '';
+  announce(`${what}: ${error.message}${reference}`, 'error');
 }
 
 // Blob URLs of the current page's images, revoked when the page changes.
