@@ -162,8 +162,8 @@ pub fn routes_from(schools: Arc<Schools>, remote: Option<SocketAddr>) -> BoxedFi
 /// One line per API request (target `rollcall_hub::access`): method, the route's template
 /// (`/students/{student}`, never the path with its ids, nor the query, a token or the body),
 /// status, duration and the signed-in user's id, inside the request's span (its `request_id`).
-/// Under systemd it goes to the journal with
-/// the rest: `journalctl -u rollcall-hub | grep rollcall_hub::access`.
+/// Under systemd it goes to the journal with the rest:
+/// `journalctl -u rollcall-hub | grep rollcall_hub::access`.
 fn access_log(
     hub: &Hub,
     method: &warp::http::Method,
