@@ -37,6 +37,16 @@ async fn call(
     (status, headers, json)
 }
 
+/// What a page opening asks for at once.
+const A_PAGE: [&str; 6] = [
+    "/auth/me",
+    "/classes",
+    "/students",
+    "/devices",
+    "/review",
+    "/today",
+];
+
 fn id_of(headers: &reqwest::header::HeaderMap) -> &str {
     headers["x-request-id"].to_str().unwrap()
 }
@@ -121,15 +131,7 @@ async fn a_script_hammering_the_api_meets_429_and_a_pages_burst_does_not() {
     let tess = hub.api().login("tess", "teacher password").await;
 
     // A page opening: everything it shows asked for at once.
-    let page = [
-        "/auth/me",
-        "/classes",
-        "/students",
-        "/devices",
-        "/review",
-        "/today",
-    ];
-    let asked = page.iter().cycle().take(24).map(|path| admin.get(path));
+    let asked = A_PAGE.iter().cycle().take(24).map(|path| admin.get(path));
     for (status, body) in join_all(asked).await {
         assert_eq!(status, StatusCode::OK, "a page's burst passes: {body}");
     }
@@ -209,16 +211,8 @@ async fn a_script_hammering_the_api_meets_429_and_a_pages_burst_does_not() {
 async fn the_default_pace_lets_a_busy_page_through_and_stops_a_loop() {
     let hub = start_hub(None).await;
     let admin = hub.admin().await;
-    let page = [
-        "/auth/me",
-        "/classes",
-        "/students",
-        "/devices",
-        "/review",
-        "/today",
-    ];
     for _ in 0..3 {
-        let asked = page.iter().cycle().take(36).map(|path| admin.get(path));
+        let asked = A_PAGE.iter().cycle().take(36).map(|path| admin.get(path));
         for (status, body) in join_all(asked).await {
             assert_eq!(
                 status,
