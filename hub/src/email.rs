@@ -4,7 +4,7 @@
 //!
 //! The rules are pure and tested here: [`compose`] (what a digest says, and whether it says
 //! anything) and [`schedule`] (which day's digest is due, and how a failure is retried). The
-//! only I/O is [`smtp`], the relay. Gathering the figures (`http::digest`) reuses the review
+//! only I/O is [`smtp`], the relay. Gathering the figures (`http::families::digest`) reuses the review
 //! queue's and the at-risk report's own functions; the task that sends is `crate::digests`.
 
 pub mod compose;

@@ -1,64 +1,38 @@
 //! The JSON API under `/api/v1`. warp only reads the request and writes the reply; `router`
 //! dispatches on method and path to plain async handlers, and `error` maps every failure to
 //! one JSON shape. The pages the API serves to browsers are `web` (the files of `hub/web/`).
+//!
+//! The files beside this one are the machinery every request goes through (`router`,
+//! `dispatch`, `request`, `error`, `input`, …); the handlers live in a folder for each part of
+//! the school's work: `accounts` (signing in, staff accounts), `people` (students, classes,
+//! staff, faces, consent), `register` (taking it: today, sessions, the review queue),
+//! `reports`, `site` (who is on site, roll call, visitors), `families`, `devices` (door units),
+//! `office` (timetable, calendar, roster, audit) and `district`.
 
-mod account;
-mod admin;
-mod analytics;
-mod archive;
-mod auth;
-mod calendar;
-mod class_photo;
-mod classes;
-mod closed_set;
+// The machinery every request goes through.
 pub(crate) mod conn;
-mod consent;
 mod cors;
-mod devices;
-pub(crate) mod digest;
 mod dispatch;
-mod district;
-mod enrolment;
 mod error;
-mod faces;
-mod family;
-mod family_messages;
-mod guardians;
 mod health;
-mod history;
 pub(crate) mod input;
-mod invitations;
-mod me;
 mod multipart;
-mod notices;
-mod oidc;
-mod on_site;
-mod operations;
-mod privacy;
-mod provision;
-mod quarantine;
-mod records;
+mod request;
+mod router;
+mod schools;
+pub mod tls;
+mod web;
+
+// The routes' handlers, by what the school does with them.
+mod accounts;
+mod devices;
+mod district;
+mod families;
+mod office;
+mod people;
 mod register;
 mod reports;
-mod request;
-mod review;
-mod roll_call;
-mod roster;
-mod router;
-pub(crate) mod school_reports;
-mod schools;
-mod sessions;
-mod staff;
-mod staff_faces;
-mod strangers;
-mod students;
-mod timetable;
-pub mod tls;
-mod today;
-mod unit_settings;
-mod users;
-mod visitors;
-mod web;
+mod site;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! One-code provisioning of door units: the rules a code obeys, and what the hub tells a door
 //! unit that brings a good one (`rollcall_shared::Provisioned`). The HTTP side is in
-//! `http::provision`; the rows in `store::provisioning`.
+//! `http::devices::provision`; the rows in `store::provisioning`.
 //!
 //! An admin makes a code for a registered door unit (Devices page, or `POST
 //! /devices/{device}/provisioning-code`); it works once, for `[provisioning] code_minutes`, and

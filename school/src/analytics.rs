@@ -3,7 +3,7 @@
 //! is below the school's threshold (`[reports] at_risk_below`), lowest first. Counted as every
 //! report counts (`reports::Counts`: late is attended, excused and not-required sessions count
 //! neither way), from the rosters a user may see (closed sessions as the register has them).
-//! Pure: the hub's `http::analytics` reads the rosters.
+//! Pure: the hub's `http::reports::analytics` reads the rosters.
 
 use std::collections::BTreeMap;
 

@@ -16,7 +16,7 @@
 //! - a student without consent is registered by hand: teachers' pages say so.
 //!
 //! The rules' floor: its SQL is `rollcall_store::consent`, its routes
-//! `rollcall_hub::http::consent`; handlers, the roster import and the command line call it.
+//! `rollcall_hub::http::people::consent`; handlers, the roster import and the command line call it.
 
 use chrono::{Datelike, NaiveDate};
 use rollcall_shared::{StudentId, UnixMillis};

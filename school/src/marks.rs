@@ -2,7 +2,7 @@
 //! of one of their classes, for a student of that class, until the register is written (after
 //! that a mark changes only by amendment, `register`). Each change is audited with the mark
 //! before and after. Runs inside one database transaction; knows nothing of HTTP. The rules'
-//! floor: the SQL is `rollcall_store::marks`, the route `rollcall_hub::http::sessions`.
+//! floor: the SQL is `rollcall_store::marks`, the route `rollcall_hub::http::register::sessions`.
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};

@@ -1,7 +1,7 @@
 //! Who is on site now: each student's last accepted record of the school's day decides. A
 //! record from a door facing out means they left; any other (a door facing in or both ways, a
 //! face in a class photo) means they are here. A student with no record today is not known to
-//! be on site. Pure: the hub's `http::on_site` loads the day's movements.
+//! be on site. Pure: the hub's `http::site::on_site` loads the day's movements.
 
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! records says who is in which group. A dismissed stranger is remembered by the centre of
 //! their faces, and a new face near it is dismissed as it arrives, so they stop coming back.
 //! Who may see and act on which faces is the review's business. The rules' floor: the SQL is
-//! `rollcall_store::strangers`, the routes `rollcall_hub::http::strangers`.
+//! `rollcall_store::strangers`, the routes `rollcall_hub::http::register::strangers`.
 
 pub mod rules;
 

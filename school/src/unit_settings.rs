@@ -7,7 +7,7 @@
 //! own rules, takes it or refuses it with the reason, and says so ([`SettingsReport`]); a unit
 //! behind its version (it was off, or the hub's message was lost) is sent it again when it
 //! reports. The rules' floor: the SQL is `rollcall_store::unit_settings`, the routes
-//! `rollcall_hub::http::unit_settings`, the keys themselves `rollcall_shared::unit_settings`.
+//! `rollcall_hub::http::devices::unit_settings`, the keys themselves `rollcall_shared::unit_settings`.
 
 use rollcall_shared::unit_settings::{Kind, settable};
 use rollcall_shared::{DeviceId, Direction, SettingsReport, UnitSettings, UnixMillis};

@@ -5,7 +5,7 @@
 //!
 //! Memory is bounded: each line tracks at most `max_tracked` keys (expired ones are dropped
 //! first, then the key whose last failure is oldest), and a key keeps at most N times. User
-//! names reach here already checked to be at most 64 characters (`http::auth`).
+//! names reach here already checked to be at most 64 characters (`http::accounts::auth`).
 
 use std::collections::HashMap;
 use std::hash::Hash;

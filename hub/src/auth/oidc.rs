@@ -11,7 +11,7 @@
 //!    signature is checked against the provider's published keys, and its issuer, audience,
 //!    expiry and nonce must be ours. Its e-mail claim is who signed in (asked of the userinfo
 //!    endpoint, for the same subject, when the provider keeps it out of the ID token, as the
-//!    standard allows); `http::oidc` finds the Rollcall user with that address, whose role
+//!    standard allows); `http::accounts::oidc` finds the Rollcall user with that address, whose role
 //!    Rollcall alone decides.
 //!
 //! The provider's discovery document and keys are fetched when first needed and kept for an

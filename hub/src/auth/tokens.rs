@@ -1,5 +1,5 @@
 //! Access tokens: HS256 JWTs signed with the hub's key, naming the sign-in they belong to so
-//! that ending the sign-in ends them (`http::auth` checks it on every request). Refresh tokens
+//! that ending the sign-in ends them (`http::accounts::auth` checks it on every request). Refresh tokens
 //! are opaque and stored (`auth::signin`). Expiry is checked against the hub's injected clock,
 //! not by the JWT library, so tests can age tokens.
 

@@ -1,5 +1,5 @@
 //! `[http.limits]`: how fast one caller may call the API. Only the settings and their checks;
-//! the limiting is `crate::http::limits`.
+//! the limiting is `crate::auth::pace`.
 
 use rollcall_runtime::ConfigError;
 use serde::Deserialize;

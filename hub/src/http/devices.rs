@@ -1,18 +1,26 @@
-//! A door unit's life after registering (admin): the list with what each unit last reported
-//! and whether it has gone silent; renaming and moving it to another room (its gallery is
-//! re-narrowed and pushed at once); retiring it (credentials revoked, its broker session cut,
-//! its records kept); replacing it (a new unit takes over its room, with a set-up code).
-//! Registering, enabling and disabling are in `http::admin`, codes in `http::provision`.
+//! The door units (admins): a unit's life here, from registration to retirement; one-code
+//! provisioning (`provision`), its settings set from the hub (`unit_settings`) and the records
+//! held in quarantine (`quarantine`) below.
+//!
+//! A unit is registered, enabled and disabled, asked to fetch its gallery again; listed with
+//! what it last reported and whether it has gone silent; renamed and moved to another room
+//! (its gallery is re-narrowed and pushed at once); retired (credentials revoked, its broker
+//! session cut, its records kept); replaced (a new unit takes over its room, with a set-up
+//! code from `provision`).
+
+pub(super) mod provision;
+pub(super) mod quarantine;
+pub(super) mod unit_settings;
 
 use rollcall_shared::record::validate_room;
-use rollcall_shared::{DeviceId, Direction, UnixMillis};
+use rollcall_shared::topics::Channel;
+use rollcall_shared::{DeviceCommand, DeviceId, Direction, Message, UnixMillis};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::error::ApiError;
-use super::provision;
-use super::request::{Reply, Request};
-use super::users::hashed;
+use crate::http::accounts::users::hashed;
+use crate::http::error::ApiError;
+use crate::http::request::{Reply, Request};
 use crate::http_state::Hub;
 use crate::provisioning;
 use rollcall_school::accounts::{self, Hashed};
@@ -20,7 +28,7 @@ use rollcall_school::principal::Principal;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::devices::{self, Device};
 use rollcall_store::records;
-use rollcall_store::{Sql, StoreError, unit_settings};
+use rollcall_store::{Sql, StoreError};
 
 /// How far back the Devices page counts the faces a unit judged not live.
 const NOT_LIVE_WINDOW_MS: i64 = 7 * 86_400_000;
@@ -35,7 +43,7 @@ struct DeviceView {
     silent_for_ms: Option<i64>,
     not_live_last_7_days: u64,
     /// Its settings from the hub: the version, the one in force, the last refused.
-    settings: unit_settings::State,
+    settings: rollcall_store::unit_settings::State,
 }
 
 /// How long `d` has been silent at `now`, when that is `after_ms` or more and it matters (an
@@ -58,7 +66,7 @@ pub async fn list(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, 
         .read(move |c| {
             let units = devices::list(c)?.into_iter();
             let all = units
-                .map(|d| Ok((unit_settings::state(c, d.id)?, d)))
+                .map(|d| Ok((rollcall_store::unit_settings::state(c, d.id)?, d)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok::<_, StoreError>((all, records::not_live_by_device(c, since)?))
         })
@@ -127,7 +135,7 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
         let reached = hub
             .write(move |tx| rollcall_school::unit_settings::reached_anew(tx, &[device]))
             .await?;
-        super::unit_settings::send(hub, reached).await;
+        unit_settings::send(hub, reached).await;
     }
     Reply::ok(after)
 }
@@ -242,6 +250,89 @@ fn check_name(name: &str) -> Result<(), ApiError> {
         return Err(ApiError::bad("name: 1 to 64 characters"));
     }
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceBody {
+    name: String,
+    room: String,
+    /// Which way its camera faces (`both` when not said).
+    #[serde(default)]
+    direction: Direction,
+}
+
+pub async fn register_device(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: DeviceBody = req.json()?;
+    let (actor, now) = (who.actor(), hub.now());
+    let secret = hashed(hub, Hashed::device_secret).await?;
+    let registered = hub
+        .write(move |tx| {
+            let (name, room) = (&body.name, &body.room);
+            accounts::register_device(tx, name, room, body.direction, secret, &actor, now)
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Reply::created(registered)
+}
+
+pub async fn enable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    set_enabled(hub, who, req.id("device", "device")?, true).await
+}
+
+pub async fn disable(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    set_enabled(hub, who, req.id("device", "device")?, false).await
+}
+
+async fn set_enabled(
+    hub: &Hub,
+    who: &Principal,
+    device: DeviceId,
+    enabled: bool,
+) -> Result<Reply, ApiError> {
+    let (actor, now) = (who.actor(), hub.now());
+    let after = hub
+        .write(move |tx| {
+            let before = devices::get(tx, device)?.ok_or(ApiError::NotFound("device".into()))?;
+            if before.retired_at.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "door unit {} is retired: register a new one",
+                    before.name
+                )));
+            }
+            devices::set_enabled(tx, device, enabled)?;
+            let change = Change {
+                actor: &actor,
+                action: if enabled {
+                    "device.enable"
+                } else {
+                    "device.disable"
+                },
+                target: format!("device:{device}"),
+                before: Some(json!({"enabled": before.enabled})),
+                after: Some(json!({"enabled": enabled})),
+                at: now,
+            };
+            audit::log(tx, change)?;
+            Ok::<_, ApiError>(devices::get(tx, device)?)
+        })
+        .await?;
+    if enabled {
+        hub.gallery_changed();
+    } else {
+        hub.sessions.close(device);
+    }
+    Reply::ok(after)
+}
+
+pub async fn resync(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
+    let device: DeviceId = req.id("device", "device")?;
+    hub.read(move |c| devices::get(c, device))
+        .await?
+        .ok_or(ApiError::NotFound("device".into()))?;
+    let command = Message::Command(DeviceCommand::ResyncGallery);
+    let queued = hub.publish(device, Channel::Commands, &command).await;
+    Reply::ok(json!({"queued": queued}))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use futures_util::{Stream, StreamExt};
 use rollcall_runtime::contain;
 use warp::http::{HeaderMap, Method, header};
 
-use super::auth::authenticate;
+use super::accounts::auth::authenticate;
 use super::error::ApiError;
 use super::input::{self, clip};
 use super::request::{Reply, Request};

@@ -11,16 +11,16 @@ use rollcall_shared::{SiteId, SiteZone};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::accounts::users::new_password;
 use super::error::ApiError;
 use super::input;
-use super::reports::{csv_line, csv_reply};
+use super::reports::{COUNTS_HEADER, counts_fields, given_range};
 use super::request::{Reply, Request};
-use super::school_reports::{COUNTS_HEADER, counts_fields, given_range};
-use super::users::new_password;
 use crate::config::SchoolConfig;
 use crate::config::schools::validate;
 use crate::http_state::Hub;
 use rollcall_school::accounts::{self, NewUser};
+use rollcall_school::csv;
 use rollcall_school::principal::Principal;
 use rollcall_school::reports::{self, Counts};
 use rollcall_store::audit::{self, Change};
@@ -135,7 +135,7 @@ pub async fn attendance(hub: &Hub, req: &Request, _who: &Principal) -> Result<Re
         schools.push(SchoolAttendance { site, counts });
     }
     if req.wants_csv() {
-        let mut out = csv_line(&[["school"].as_slice(), &COUNTS_HEADER].concat());
+        let mut out = csv::line(&[["school"].as_slice(), &COUNTS_HEADER].concat());
         let all = SchoolAttendance {
             site: "(district)".into(),
             counts: district,
@@ -144,9 +144,9 @@ pub async fn attendance(hub: &Hub, req: &Request, _who: &Principal) -> Result<Re
             let fields: Vec<String> = std::iter::once(school.site.clone())
                 .chain(counts_fields(&school.counts))
                 .collect();
-            out += &csv_line(&fields.iter().map(String::as_str).collect::<Vec<_>>());
+            out += &csv::line(&fields.iter().map(String::as_str).collect::<Vec<_>>());
         }
-        return Ok(csv_reply(
+        return Ok(Reply::csv(
             format!("district-attendance-{from}-{to}.csv"),
             out,
         ));

@@ -1,5 +1,17 @@
-//! The register once written: amending a closed entry (a code and a reason, never an
-//! overwrite), and the attendance codes an admin keeps.
+//! The register: taking it, and the register once written.
+//!
+//! Taking it is the modules below: a teacher's day (`today`), a lesson's sessions and roster
+//! and teachers' marks (`sessions`), the review queue read and decided (`review`), a lesson's
+//! remaining cards beside its unmarked students (`closed_set`), class photos, and strangers'
+//! cards. Here: the register once written, amending a closed entry (a code and a reason,
+//! never an overwrite), and the attendance codes an admin keeps.
+
+pub(super) mod class_photo;
+pub(super) mod closed_set;
+pub(super) mod review;
+pub(super) mod sessions;
+pub(super) mod strangers;
+pub(super) mod today;
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
@@ -7,10 +19,9 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::ApiError;
-use super::input;
-use super::request::{Reply, Request};
-use super::sessions::roster_of;
+use crate::http::error::ApiError;
+use crate::http::input;
+use crate::http::request::{Reply, Request};
 use crate::http_state::Hub;
 use rollcall_school::access;
 use rollcall_school::principal::Principal;
@@ -18,6 +29,7 @@ use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::Mark;
 use rollcall_store::register::{self, Amendment, Code};
 use rollcall_store::{Sql, users};
+use sessions::roster_of;
 
 /// Longest code, in characters (`#`, `/`, `L`, or a school's own such as `AM`).
 const MAX_CODE: usize = 4;

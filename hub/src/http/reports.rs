@@ -1,345 +1,272 @@
-//! Reports: a session's roster, a class's matrix over a date range, a student's history and
-//! class statistics (attendance rate, lateness, who is below the school's at-risk threshold,
-//! `[reports] at_risk_below`). Each is JSON, or CSV with `?format=csv`. The school-wide reports
-//! and the register export are in `school_reports`.
+//! Reports read from the register. Here, the school-wide ones: the daily trend, the students
+//! at risk by class, and a class's register over a term. Below: a session's roster, a class's
+//! matrix and a student's marks (`registers`), attendance month by month (`analytics`), and a
+//! student's history (`history`).
+//!
+//! Admins see the whole school; a teacher sees the same reports over their own classes only
+//! (so a teacher's trend is their classes' trend). Each is JSON, or CSV with `?format=csv`. The
+//! counting rules live in [`rollcall_school::reports`]; these modules read the rosters (closed
+//! sessions from the register) and shape the answers.
+
+pub(super) mod analytics;
+pub(super) mod history;
+pub(super) mod registers;
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, StudentId, UnixMillis};
+use rollcall_shared::{ClassId, UnixMillis};
 use serde_json::json;
+use uuid::Uuid;
 
-use super::error::ApiError;
-use super::request::{Reply, Request};
-use super::sessions::roster_of;
+use crate::http::error::ApiError;
+use crate::http::request::{Reply, Request};
 use crate::http_state::Hub;
+use registers::{amendments_text, checked_range, mark_text, source_text};
 use rollcall_school::access;
 use rollcall_school::attendance::Rules;
+use rollcall_school::csv;
 use rollcall_school::principal::Principal;
-use rollcall_school::reports::at_risk;
-use rollcall_school::session_rosters::{self, SessionRoster, StudentStats};
-use rollcall_store::marks::Mark;
-use rollcall_store::register::Amendment;
-use rollcall_store::{Sql, school, timetable};
+use rollcall_school::reports::{ClassAtRisk, Counts, Day, class_at_risk, default_range, trend};
+use rollcall_school::session_rosters::{self, SessionRoster};
+use rollcall_store::{Sql, timetable};
 
-/// One session's roster (`?format=csv` for a file).
-pub async fn session(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+/// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.
+pub async fn school_trend(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let (from, to) =
+        given_range(req)?.ok_or_else(|| ApiError::bad("?from and ?to are required"))?;
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
-    let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
-    let r = hub
-        .read(move |c| roster_of(c, &w, slot, day, &rules, now))
-        .await?;
+    let read = move |c: &dyn Sql| visible_rosters(c, &w, (from, to), &rules, now);
+    let days = trend(&hub.read(read).await?);
     match req.wants_csv() {
-        true => Ok(csv_reply(format!("session-{day}.csv"), session_csv(&r))),
-        false => Reply::ok(r),
-    }
-}
-
-/// A class's marks over `?from..?to`: sessions by students.
-pub async fn class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (from, to) = range(req)?;
-    let rosters = class_rosters_of(hub, req, who, (from, to)).await?;
-    match req.wants_csv() {
-        true => Ok(csv_reply(
-            format!("class-{from}-{to}.csv"),
-            matrix_csv(&rosters),
+        true => Ok(Reply::csv(
+            format!("trend-{from}-{to}.csv"),
+            trend_csv(&days),
         )),
-        false => Reply::ok(matrix_json(&rosters)),
+        false => Reply::ok(json!({"from": from, "to": to, "days": days})),
     }
 }
 
-/// A class's attendance figures per student over `?from..?to`.
-pub async fn class_stats(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (from, to) = range(req)?;
-    let stats = session_rosters::stats(&class_rosters_of(hub, req, who, (from, to)).await?);
+/// `GET /reports/school/at-risk?from&to`: below the threshold, by class. Without a range:
+/// the current term if today is in one, else the last 28 days.
+pub async fn school_at_risk(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let given = given_range(req)?;
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let threshold = hub.config.reports.at_risk_below;
-    match req.wants_csv() {
-        true => Ok(csv_reply(
-            format!("stats-{from}-{to}.csv"),
-            stats_csv(&stats, threshold),
-        )),
-        false => Reply::ok(stats_json(&stats, threshold)),
-    }
-}
-
-async fn class_rosters_of(
-    hub: &Hub,
-    req: &Request,
-    who: &Principal,
-    days: (NaiveDate, NaiveDate),
-) -> Result<Vec<SessionRoster>, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
-    let class: ClassId = req.id("class", "class")?;
-    let read = move |c: &dyn Sql| class_rosters(c, &w, class, days, &rules, now);
-    hub.read(read).await
-}
-
-/// One student's marks over `?from..?to`, in the classes `who` may see.
-pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
-    let student: StudentId = req.id("student", "student")?;
-    let (from, to) = range(req)?;
-    let read = move |c: &dyn Sql| student_history(c, &w, student, (from, to), &rules, now);
-    let rows = hub.read(read).await?;
-    match req.wants_csv() {
-        true => Ok(csv_reply(
-            format!("student-{from}-{to}.csv"),
-            history_csv(&rows),
-        )),
-        false => Reply::ok(rows),
-    }
-}
-
-fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let required = |key| {
-        req.query_day(key)?
-            .ok_or_else(|| ApiError::bad(format!("?{key} is required")))
+    let read = move |c: &dyn Sql| {
+        let (from, to) = match given {
+            Some(r) => r,
+            None => default_range(c, rules.local_day(now))?,
+        };
+        Ok::<_, ApiError>((
+            (from, to),
+            classes_at_risk(c, &w, (from, to), &rules, now, threshold)?,
+        ))
     };
-    checked_range(required("from")?, required("to")?)
-}
-
-/// `from..=to` if it is in order and at most a year long (a report's bound on work).
-pub(super) fn checked_range(
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    if to < from || (to - from).num_days() > 366 {
-        return Err(ApiError::bad(
-            "?from..?to must be in order and at most a year apart",
-        ));
+    let ((from, to), classes) = hub.read(read).await?;
+    match req.wants_csv() {
+        true => Ok(Reply::csv(
+            format!("at-risk-{from}-{to}.csv"),
+            at_risk_csv(&classes),
+        )),
+        false => Reply::ok(json!({
+            "from": from, "to": to, "threshold": threshold, "classes": classes,
+        })),
     }
-    Ok((from, to))
 }
 
-fn class_rosters(
+/// `GET /reports/classes/{class}/register?term=ID` (or `?from&to`): one row per student per
+/// session, with codes and amendments.
+pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let class: ClassId = req.id("class", "class")?;
+    let (term, given) = (req.query::<Uuid>("term")?, given_range(req)?);
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let read = move |c: &dyn Sql| {
+        access::class(c, &w, class)?;
+        let (from, to) = match (term, given) {
+            (Some(id), None) => term_range(c, id)?,
+            (None, Some(r)) => r,
+            _ => return Err(ApiError::bad("give either ?term or ?from and ?to")),
+        };
+        let slots = timetable::slots_of_class(c, class)?;
+        let rosters =
+            session_rosters::rosters_between(c, (&[class], &slots), from, to, &rules, now)?;
+        Ok(((from, to), rosters))
+    };
+    let ((from, to), rosters) = hub.read(read).await?;
+    match req.wants_csv() {
+        true => Ok(Reply::csv(
+            format!("register-{from}-{to}.csv"),
+            register_csv(&rosters),
+        )),
+        false => Reply::ok(json!({"from": from, "to": to, "sessions": rosters})),
+    }
+}
+
+/// `?from&to` if both are given (checked), `None` if neither; one alone is an error.
+pub(in crate::http) fn given_range(
+    req: &Request,
+) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> {
+    match (req.query_day("from")?, req.query_day("to")?) {
+        (Some(from), Some(to)) => checked_range(from, to).map(Some),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::bad("give both ?from and ?to, or neither")),
+    }
+}
+
+fn term_range(conn: &dyn Sql, id: Uuid) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let term = timetable::term(conn, id)?;
+    checked_range(term.first_day, term.last_day)
+}
+
+pub(in crate::http) fn visible_rosters(
     conn: &dyn Sql,
     who: &Principal,
-    class: ClassId,
-    (from, to): (NaiveDate, NaiveDate),
+    days: (NaiveDate, NaiveDate),
     rules: &Rules,
     now: UnixMillis,
 ) -> Result<Vec<SessionRoster>, ApiError> {
-    access::class(conn, who, class)?;
-    let slots = timetable::slots_of_class(conn, class)?;
+    let (classes, slots) = (access::class_ids(conn, who)?, access::slots(conn, who)?);
     Ok(session_rosters::rosters_between(
         conn,
-        (&[class], &slots),
-        from,
-        to,
+        (&classes, &slots),
+        days.0,
+        days.1,
         rules,
         now,
     )?)
 }
 
-fn student_history(
+fn classes_at_risk(
     conn: &dyn Sql,
     who: &Principal,
-    student: StudentId,
-    days: (NaiveDate, NaiveDate),
-    rules: &Rules,
-    now: UnixMillis,
-) -> Result<Vec<serde_json::Value>, ApiError> {
-    let rosters = student_rosters(conn, who, student, days, rules, now)?;
-    let mut rows: Vec<serde_json::Value> = rosters.iter().filter_map(history_row).collect();
-    rows.sort_by_key(|r| r["session"]["starts_at"].as_i64());
-    Ok(rows)
-}
-
-/// One session of a student's history: the session and their line in it (the roster
-/// narrowed to them, as [`student_rosters`] gives it).
-pub(super) fn history_row(r: &SessionRoster) -> Option<serde_json::Value> {
-    let line = r.rows.first()?;
-    Some(json!({
-        "session": r.session,
-        "mark": line.mark,
-        "code": line.code,
-        "original_code": line.original_code,
-        "source": line.source,
-        "reason": line.reason,
-        "first_seen_at": line.first_seen_at,
-        "left_at": line.left_at,
-        "evidence": line.evidence,
-        "amendments": line.amendments,
-    }))
-}
-
-/// The rosters over `from..=to` of the sessions of `student`'s classes that `who` may see,
-/// each narrowed to the student's own line (sessions without one are left out).
-pub(super) fn student_rosters(
-    conn: &dyn Sql,
-    who: &Principal,
-    student: StudentId,
     (from, to): (NaiveDate, NaiveDate),
     rules: &Rules,
     now: UnixMillis,
-) -> Result<Vec<SessionRoster>, ApiError> {
-    access::student(conn, who, student)?;
-    let mine = access::classes(conn, who)?;
-    let (mut classes, mut slots) = (Vec::new(), Vec::new());
-    for class in school::classes_of(conn, student)? {
-        if mine.iter().any(|c| c.id == class) {
-            classes.push(class);
-            slots.extend(timetable::slots_of_class(conn, class)?);
-        }
+    threshold: f64,
+) -> Result<Vec<ClassAtRisk>, ApiError> {
+    let mut out = Vec::new();
+    for class in access::classes(conn, who)? {
+        out.push(class_at_risk(
+            conn,
+            class,
+            (from, to),
+            rules,
+            now,
+            threshold,
+        )?);
     }
-    let rosters = session_rosters::rosters_between(conn, (&classes, &slots), from, to, rules, now)?;
-    Ok(rosters
-        .into_iter()
-        .filter_map(|mut r| {
-            r.rows.retain(|l| l.student == student);
-            (!r.rows.is_empty()).then_some(r)
-        })
-        .collect())
+    Ok(out)
 }
 
-fn matrix_json(rosters: &[SessionRoster]) -> serde_json::Value {
-    let sessions: Vec<_> = rosters.iter().map(|r| &r.session).collect();
-    let students: Vec<_> = session_rosters::stats(rosters)
-        .into_iter()
-        .map(|s| {
-            let marks: Vec<Option<Mark>> = rosters.iter().map(|r| mark_of(r, s.student)).collect();
-            json!({"student": s.student, "name": s.name, "marks": marks})
-        })
-        .collect();
-    json!({"sessions": sessions, "students": students})
+fn rate_text(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{r:.3}")).unwrap_or_default()
 }
 
-fn stats_json(stats: &[StudentStats], threshold: f64) -> serde_json::Value {
-    let at_risk: Vec<_> = stats.iter().filter(|s| at_risk(s, threshold)).collect();
-    json!({"students": stats, "at_risk": at_risk, "threshold": threshold})
+/// The CSV columns of a [`Counts`], in the order [`counts_fields`] writes them.
+pub(in crate::http) const COUNTS_HEADER: [&str; 8] = [
+    "expected",
+    "present",
+    "late",
+    "excused",
+    "absent",
+    "not_required",
+    "unmarked",
+    "attendance_rate",
+];
+
+/// `c` as CSV fields: the counts, then the rate (empty before any counted session).
+pub(in crate::http) fn counts_fields(c: &Counts) -> Vec<String> {
+    [
+        c.expected,
+        c.present,
+        c.late,
+        c.excused,
+        c.absent,
+        c.not_required,
+        c.unmarked,
+    ]
+    .iter()
+    .map(u32::to_string)
+    .chain([rate_text(c.attendance_rate)])
+    .collect()
 }
 
-fn mark_of(r: &SessionRoster, student: StudentId) -> Option<Mark> {
-    r.rows
-        .iter()
-        .find(|l| l.student == student)
-        .and_then(|l| l.mark)
-}
-
-pub(super) fn mark_text(m: Option<Mark>) -> &'static str {
-    m.map_or("", Mark::as_str)
-}
-
-pub(super) fn csv_line(fields: &[&str]) -> String {
-    rollcall_school::csv::line(fields)
-}
-
-pub(super) fn csv_reply(filename: String, body: String) -> Reply {
-    Reply::Csv { filename, body }
-}
-
-fn session_csv(r: &SessionRoster) -> String {
-    let mut out = csv_line(&[
-        "student_id",
-        "name",
-        "mark",
-        "source",
-        "first_seen_at",
-        "reason",
-        "code",
-        "original_code",
-        "amendments",
-    ]);
-    for l in &r.rows {
-        let (id, seen) = (
-            l.student.to_string(),
-            l.first_seen_at.map(|t| t.to_string()).unwrap_or_default(),
-        );
-        let source = source_text(l.source);
-        out += &csv_line(&[
-            &id,
-            &l.name,
-            mark_text(l.mark),
-            &source,
-            &seen,
-            l.reason.as_deref().unwrap_or(""),
-            l.code.as_deref().unwrap_or(""),
-            l.original_code.as_deref().unwrap_or(""),
-            &amendments_text(&l.amendments),
-        ]);
+fn trend_csv(days: &[Day]) -> String {
+    let mut out = csv::line(&[["day"].as_slice(), &COUNTS_HEADER].concat());
+    for d in days {
+        let fields: Vec<String> = [d.day.to_string()]
+            .into_iter()
+            .chain(counts_fields(&d.counts))
+            .collect();
+        out += &csv::line(&fields.iter().map(String::as_str).collect::<Vec<_>>());
     }
     out
 }
 
-/// A roster line's source as its JSON name (`record`, `teacher`, …).
-pub(super) fn source_text(source: rollcall_store::marks::Source) -> String {
-    serde_json::to_value(source)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// Every amendment of an entry in one field, oldest first:
-/// `I at 1795431600000 by Tess Teacher (tess, teacher): mother phoned; …`.
-pub(super) fn amendments_text(amendments: &[Amendment]) -> String {
-    amendments
-        .iter()
-        .map(|a| {
-            format!(
-                "{} at {} by {} ({}, {}): {}",
-                a.code, a.at, a.by_name, a.by_user, a.by_role, a.reason
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn matrix_csv(rosters: &[SessionRoster]) -> String {
-    let heads: Vec<String> = rosters
-        .iter()
-        .map(|r| format!("{} {}", r.session.day, r.session.start))
-        .collect();
-    let mut header = vec!["student_id", "name"];
-    header.extend(heads.iter().map(String::as_str));
-    let mut out = csv_line(&header);
-    for s in session_rosters::stats(rosters) {
-        let id = s.student.to_string();
-        let mut row = vec![id.as_str(), s.name.as_str()];
-        row.extend(rosters.iter().map(|r| mark_text(mark_of(r, s.student))));
-        out += &csv_line(&row);
-    }
-    out
-}
-
-fn stats_csv(stats: &[StudentStats], threshold: f64) -> String {
-    let mut out = csv_line(&[
+fn at_risk_csv(classes: &[ClassAtRisk]) -> String {
+    let mut out = csv::line(&[
+        "class",
         "student_id",
         "name",
+        "sessions",
+        "attendance_rate",
         "present",
         "late",
         "absent",
         "excused",
-        "attendance_rate",
-        "at_risk",
     ]);
-    for s in stats {
-        let n = [s.present, s.late, s.absent, s.excused].map(|v| v.to_string());
-        let rate = s
-            .attendance_rate
-            .map(|r| format!("{r:.3}"))
-            .unwrap_or_default();
-        let id = s.student.to_string();
-        let flag = if at_risk(s, threshold) { "yes" } else { "no" };
-        out += &csv_line(&[&id, &s.name, &n[0], &n[1], &n[2], &n[3], &rate, flag]);
+    for c in classes {
+        for s in &c.students {
+            let counted = s.present + s.late + s.absent;
+            let n = [counted, s.present, s.late, s.absent, s.excused].map(|v| v.to_string());
+            let (id, rate) = (s.student.to_string(), rate_text(s.attendance_rate));
+            out += &csv::line(&[
+                &c.class_name,
+                &id,
+                &s.name,
+                &n[0],
+                &rate,
+                &n[1],
+                &n[2],
+                &n[3],
+                &n[4],
+            ]);
+        }
     }
     out
 }
 
-fn history_csv(rows: &[serde_json::Value]) -> String {
-    let mut out = csv_line(&[
-        "day", "start", "class", "room", "mark", "code", "source", "reason",
+/// The legal register's layout: a row per student per session, the code in force, the mark it
+/// means, where it came from, what the register first said and every amendment since.
+fn register_csv(rosters: &[SessionRoster]) -> String {
+    let mut out = csv::line(&[
+        "date",
+        "start",
+        "room",
+        "student_id",
+        "student",
+        "code",
+        "mark",
+        "source",
+        "original_code",
+        "amendments",
     ]);
-    for r in rows {
-        let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
-        let sess = &r["session"];
-        out += &csv_line(&[
-            &s(&sess["day"]),
-            &s(&sess["start"]),
-            &s(&sess["class_name"]),
-            &s(&sess["room"]),
-            &s(&r["mark"]),
-            &s(&r["code"]),
-            &s(&r["source"]),
-            &s(&r["reason"]),
-        ]);
+    for r in rosters {
+        let (day, s) = (r.session.day.to_string(), &r.session);
+        for l in &r.rows {
+            let id = l.student.to_string();
+            out += &csv::line(&[
+                &day,
+                &s.start,
+                &s.room,
+                &id,
+                &l.name,
+                l.code.as_deref().unwrap_or(""),
+                mark_text(l.mark),
+                &source_text(l.source),
+                l.original_code.as_deref().unwrap_or(""),
+                &amendments_text(&l.amendments),
+            ]);
+        }
     }
     out
 }

@@ -127,6 +127,11 @@ impl Reply {
         Self::with_status(StatusCode::CREATED, value)
     }
 
+    /// A CSV file to download as `filename` (lines made by `rollcall_school::csv::line`).
+    pub fn csv(filename: String, body: String) -> Reply {
+        Reply::Csv { filename, body }
+    }
+
     fn with_status<T: Serialize>(status: StatusCode, value: T) -> Result<Reply, ApiError> {
         serde_json::to_value(value)
             .map(|v| Reply::Json(status, v))

@@ -12,15 +12,17 @@ use std::pin::Pin;
 
 use warp::http::Method;
 
+use super::accounts::{account, auth, invitations, me, oidc, users};
+use super::devices::{self, provision, quarantine, unit_settings};
 use super::error::ApiError;
+use super::families::{digest, family, family_messages, guardians, notices};
+use super::office::{audit, calendar, operations, privacy, roster, timetable};
+use super::people::{archive, classes, consent, enrolment, faces, staff, staff_faces, students};
+use super::register::{self, class_photo, closed_set, review, sessions, strangers, today};
+use super::reports::{self, analytics, history, registers};
 use super::request::{Params, Reply, Request};
-use super::{
-    account, admin, analytics, archive, auth, calendar, class_photo, classes, closed_set, consent,
-    devices, digest, district, enrolment, faces, family, family_messages, guardians, health,
-    history, invitations, me, notices, oidc, on_site, operations, privacy, provision, quarantine,
-    records, register, reports, review, roll_call, roster, school_reports, sessions, staff,
-    staff_faces, strangers, students, timetable, today, unit_settings, users, visitors,
-};
+use super::site::{on_site, roll_call, visitors};
+use super::{district, health};
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
 
@@ -189,10 +191,10 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/account", user!(account::get)),
     route(PATCH, "/account", user!(account::update)),
     route(GET, "/devices", admin!(devices::list)),
-    route(POST, "/devices", admin!(admin::register_device)),
-    route(POST, "/devices/{device}/enable", admin!(admin::enable)),
-    route(POST, "/devices/{device}/disable", admin!(admin::disable)),
-    route(POST, "/devices/{device}/resync", admin!(admin::resync)),
+    route(POST, "/devices", admin!(devices::register_device)),
+    route(POST, "/devices/{device}/enable", admin!(devices::enable)),
+    route(POST, "/devices/{device}/disable", admin!(devices::disable)),
+    route(POST, "/devices/{device}/resync", admin!(devices::resync)),
     route(PATCH, "/devices/{device}", admin!(devices::update)),
     route(POST, "/devices/{device}/retire", admin!(devices::retire)),
     route(POST, "/devices/{device}/replace", admin!(devices::replace)),
@@ -214,8 +216,8 @@ pub const ROUTES: &[Route] = &[
         admin!(provision::create_code),
     ),
     route(POST, "/provision", anyone!(provision::redeem)),
-    route(GET, "/audit", admin!(admin::audit)),
-    route(GET, "/export", admin!(admin::export)),
+    route(GET, "/audit", admin!(audit::audit)),
+    route(GET, "/export", admin!(audit::export)),
     upload(POST, "/roster/import", admin!(roster::import)),
     route(POST, "/email/test", admin!(digest::test)),
     route(POST, "/email/digest/preview", admin!(digest::preview)),
@@ -328,18 +330,14 @@ pub const ROUTES: &[Route] = &[
         admin!(timetable::delete_holiday),
     ),
     route(POST, "/calendar/preview", admin!(calendar::preview)),
-    route(GET, "/records", user!(records::list)),
-    route(GET, "/records/{record}", user!(records::one)),
-    route(DELETE, "/records/{record}", admin!(records::delete)),
-    route(
-        GET,
-        "/records/{record}/thumbnail",
-        user!(records::thumbnail),
-    ),
-    route(POST, "/records/{record}/approve", user!(records::approve)),
-    route(POST, "/records/{record}/reject", user!(records::reject)),
-    route(POST, "/records/{record}/reassign", user!(records::reassign)),
-    route(POST, "/records/{record}/undo", user!(records::undo)),
+    route(GET, "/records", user!(review::list)),
+    route(GET, "/records/{record}", user!(review::one)),
+    route(DELETE, "/records/{record}", admin!(review::delete)),
+    route(GET, "/records/{record}/thumbnail", user!(review::thumbnail)),
+    route(POST, "/records/{record}/approve", user!(review::approve)),
+    route(POST, "/records/{record}/reject", user!(review::reject)),
+    route(POST, "/records/{record}/reassign", user!(review::reassign)),
+    route(POST, "/records/{record}/undo", user!(review::undo)),
     route(GET, "/review", user!(review::queue)),
     route(GET, "/review/lessons", user!(closed_set::lessons)),
     route(GET, "/strangers", user!(strangers::list)),
@@ -458,31 +456,31 @@ pub const ROUTES: &[Route] = &[
     route(
         GET,
         "/reports/sessions/{slot}/{day}",
-        user!(reports::session),
+        user!(registers::session),
     ),
-    route(GET, "/reports/classes/{class}", user!(reports::class)),
+    route(GET, "/reports/classes/{class}", user!(registers::class)),
     route(
         GET,
         "/reports/classes/{class}/stats",
-        user!(reports::class_stats),
+        user!(registers::class_stats),
     ),
-    route(GET, "/reports/students/{student}", user!(reports::student)),
+    route(
+        GET,
+        "/reports/students/{student}",
+        user!(registers::student),
+    ),
     route(GET, "/reports/consent", user!(consent::coverage)),
     route(
         GET,
         "/reports/classes/{class}/register",
-        user!(school_reports::class_register),
+        user!(reports::class_register),
     ),
-    route(
-        GET,
-        "/reports/school/trend",
-        user!(school_reports::school_trend),
-    ),
+    route(GET, "/reports/school/trend", user!(reports::school_trend)),
     route(GET, "/reports/analytics", user!(analytics::analytics)),
     route(
         GET,
         "/reports/school/at-risk",
-        user!(school_reports::school_at_risk),
+        user!(reports::school_at_risk),
     ),
     route(
         GET,
@@ -583,7 +581,7 @@ mod tests {
 
     #[test]
     fn the_table_and_the_openapi_document_list_the_same_operations() {
-        let doc: serde_json::Value = serde_json::from_str(super::super::health::OPENAPI).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(crate::http::health::OPENAPI).unwrap();
         let mut documented: Vec<String> = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
