@@ -1,5 +1,6 @@
 //! `rollcall-school`: the school's rules. Who counts as present, late or absent (`attendance`,
-//! `session_rosters`), closing the register (`register`), a teacher's marks (`marks`), what a
+//! `session_rosters`), closing the register (`register`), England's morning and afternoon
+//! sessions made from the lessons (`statutory`), a teacher's marks (`marks`), what a
 //! record from a door unit becomes when it arrives (`arrival`), review (`review`), a lesson's
 //! cards named together
 //! (`closed_set`), consent (`consent`), who may see what
@@ -62,6 +63,7 @@ pub mod session_rosters;
 pub mod settings;
 pub mod staff;
 pub mod staff_faces;
+pub mod statutory;
 pub mod strangers;
 pub mod subject_access;
 pub mod table;

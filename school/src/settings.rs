@@ -14,7 +14,7 @@ use rollcall_runtime::ConfigError;
 
 pub use attendance::AttendanceConfig;
 pub use privacy::PrivacyConfig;
-pub use register::RegisterConfig;
+pub use register::{RegisterConfig, StatutoryConfig};
 pub use reports::ReportsConfig;
 pub use retention::RetentionConfig;
 pub use roster::RosterConfig;

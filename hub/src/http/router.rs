@@ -475,6 +475,11 @@ pub const ROUTES: &[Route] = &[
         "/reports/classes/{class}/register",
         user!(reports::class_register),
     ),
+    route(
+        GET,
+        "/reports/classes/{class}/statutory",
+        user!(registers::statutory),
+    ),
     route(GET, "/reports/school/trend", user!(reports::school_trend)),
     route(GET, "/reports/analytics", user!(analytics::analytics)),
     route(

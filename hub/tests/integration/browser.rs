@@ -387,6 +387,31 @@ async fn class_report(r: &Round) {
             format!("{di},{DI},absent,present"),
         ]
     );
+    std::fs::remove_file(&file).unwrap();
+
+    // The morning and afternoon sessions: each pupil, each day, AM and PM; no lesson's register
+    // is written yet (this Monday's is open, last Monday's from before the register), so
+    // every session says it has no mark yet, and the CSV leaves them empty.
+    let sessions = "return [...document.querySelectorAll('table.statutory tbody tr')] \
+        .map(r => [r.dataset.student, r.querySelectorAll('td.sessions').length, \
+          r.querySelectorAll('.code.none').length]);";
+    assert_eq!(
+        b.js(sessions, vec![]).await,
+        json!([[ada, 2, 4], [bo, 2, 4], [cy, 2, 4], [di, 2, 4]])
+    );
+    b.click("#download-sessions-csv").await;
+    let (file, csv) = downloaded(r.downloads.path()).await;
+    assert_eq!(
+        file.file_name().unwrap(),
+        "sessions-2026-11-16-2026-11-23.csv"
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "student,reference,name,day,am,pm");
+    assert!(
+        lines.contains(&format!("{ada},,{ADA},2026-11-23,,").as_str()),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 1 + 4 * 2, "a line per pupil and day: {csv}");
 }
 
 /// Signing out leaves nothing about the teacher in the browser.

@@ -97,6 +97,7 @@ mod roster_import;
 mod school_reports;
 mod schools;
 mod staff;
+mod statutory;
 mod strangers;
 mod student_accounts;
 mod student_history;

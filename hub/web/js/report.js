@@ -1,6 +1,7 @@
 // Class report: the attendance matrix of a class over a date range, the class's attendance
 // rate session by session, students below the school's at-risk threshold ([reports]
-// at_risk_below, sent with the stats) highlighted, and the CSV download.
+// at_risk_below, sent with the stats) highlighted, the morning and afternoon sessions
+// ([register.statutory]) with their DfE codes, and the CSV downloads.
 
 import * as api from './api.js';
 import { announce, download, failed, field, fill, h, heading, isoDate } from './ui.js';
@@ -18,7 +19,12 @@ export async function render(main, { me }) {
   if (classes.some((c) => c.id === me.default_class)) klass.value = me.default_class;
   const from = h('input', { type: 'date', name: 'from', value: isoDate(start), required: true });
   const to = h('input', { type: 'date', name: 'to', value: today, required: true });
-  const csv = h('button', { type: 'button', id: 'download-csv', onclick: downloadCsv }, 'Download CSV');
+  const csv = h('button', { type: 'button', id: 'download-csv', onclick: () => downloadCsv(query()) }, 'Download CSV');
+  const sessionsCsv = h(
+    'button',
+    { type: 'button', id: 'download-sessions-csv', onclick: () => downloadCsv(query().replace('?', '/statutory?')) },
+    'Download AM/PM CSV',
+  );
   const out = h('div', { id: 'report' });
   const form = h(
     'form',
@@ -26,12 +32,13 @@ export async function render(main, { me }) {
     field('Class', klass),
     field('From', from),
     field('To', to),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Show'), csv),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Show'), csv, sessionsCsv),
   );
   main.append(heading('Class report'), form, out);
   if (!classes.length) {
     fill(out, h('p', { class: 'empty' }, 'You have no classes yet.'));
     csv.disabled = true;
+    sessionsCsv.disabled = true;
     return;
   }
   await show();
@@ -43,20 +50,21 @@ export async function render(main, { me }) {
   async function show(event) {
     if (event) event.preventDefault();
     try {
-      const [matrix, stats] = await Promise.all([
+      const [matrix, stats, sessions] = await Promise.all([
         api.get(query()),
         api.get(query().replace('?', '/stats?')),
+        api.get(query().replace('?', '/statutory?')),
       ]);
       const name = klass.selectedOptions[0].textContent;
-      fill(out, chart(matrix, name, stats.threshold), table(matrix, stats, name));
+      fill(out, chart(matrix, name, stats.threshold), table(matrix, stats, name), statutory(sessions, name));
     } catch (e) {
       failed('Could not load the report', e);
     }
   }
 
-  async function downloadCsv() {
+  async function downloadCsv(path) {
     try {
-      const { blob, filename } = await api.blob(query() + '&format=csv');
+      const { blob, filename } = await api.blob(path + '&format=csv');
       download(blob, filename || 'attendance.csv');
       announce(`Downloaded ${filename || 'the CSV file'}.`);
     } catch (e) {
@@ -144,6 +152,40 @@ function table(matrix, stats, name) {
     h('p', {}, under ? `${under} ${under === 1 ? 'student is' : 'students are'} ${below} (highlighted).` : `Nobody is ${below}.`),
     h('p', { class: 'hint' }, 'P present · L late · A absent · E excused · “·” no mark yet'),
     h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Attendance matrix (scrolls sideways)' }, h('table', { class: 'matrix keep-columns' }, h('thead', {}, head), h('tbody', {}, rows))),
+  );
+}
+
+/** The statutory register: each pupil's morning and afternoon codes, day by day. */
+function statutory(register, name) {
+  const days = register.students.length ? register.students[0].days.map((d) => d.day) : [];
+  const head = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, 'Student'),
+    days.map((d) => h('th', { scope: 'col', class: 'day' }, shortDay(d), h('br'), 'AM · PM')),
+  );
+  const code = (m, half) =>
+    m ? h('span', { class: 'code', title: `${half}: ${m.code}` }, m.code) : h('span', { class: 'code none', 'aria-label': `${half}: no mark yet` }, '·');
+  const rows = register.students.map((st) =>
+    h(
+      'tr',
+      { dataset: { student: st.student } },
+      h('th', { scope: 'row' }, st.name),
+      st.days.map((d) => h('td', { class: 'sessions', dataset: { day: d.day } }, code(d.am, 'AM'), ' ', code(d.pm, 'PM'))),
+    ),
+  );
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'statutory-title' },
+    h('h2', { id: 'statutory-title' }, `Morning and afternoon sessions of ${name}`),
+    h(
+      'p',
+      { class: 'hint' },
+      `The register of record: each pupil's AM and PM mark with its DfE code (/ present in the morning, \\ in the afternoon), made from their lessons; the afternoon starts at ${register.afternoon_from}. “·” no mark yet.`,
+    ),
+    days.length
+      ? h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Morning and afternoon sessions (scrolls sideways)' }, h('table', { class: 'statutory keep-columns' }, h('thead', {}, head), h('tbody', {}, rows)))
+      : h('p', { class: 'empty' }, 'No lessons in this range.'),
   );
 }
 

@@ -1,7 +1,8 @@
 //! Reports: a session's roster, a class's matrix over a date range, a student's history and
 //! class statistics (attendance rate, lateness, who is below the school's at-risk threshold,
-//! `[reports] at_risk_below`). Each is JSON, or CSV with `?format=csv`. The school-wide reports
-//! and the register export are in `school_reports`.
+//! `[reports] at_risk_below`), and the class's pupils' morning and afternoon sessions
+//! (`statutory`). Each is JSON, or CSV with `?format=csv`. The school-wide reports and the
+//! register export are in the parent module, `http::reports`.
 
 use chrono::NaiveDate;
 use rollcall_shared::{ClassId, StudentId, UnixMillis};
@@ -16,7 +17,8 @@ use rollcall_school::attendance::Rules;
 use rollcall_school::csv;
 use rollcall_school::principal::Principal;
 use rollcall_school::reports::at_risk;
-use rollcall_school::session_rosters::{self, SessionRoster, StudentStats};
+use rollcall_school::session_rosters::{self, SessionRoster, StudentStats, hhmm};
+use rollcall_school::statutory::{self, PupilRegister, SessionMark};
 use rollcall_store::marks::Mark;
 use rollcall_store::register::Amendment;
 use rollcall_store::{Sql, school, timetable};
@@ -87,6 +89,65 @@ pub async fn student(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
         )),
         false => Reply::ok(rows),
     }
+}
+
+/// `GET /reports/classes/{class}/statutory?from&to`: the morning and afternoon sessions of the
+/// class's pupils, day by day, as `[register.statutory]` makes them from the lessons
+/// (`rollcall_school::statutory`): JSON, or CSV with `?format=csv`, one line per pupil and day.
+pub async fn statutory(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let class: ClassId = req.id("class", "class")?;
+    let (from, to) = range(req)?;
+    let rule =
+        (hub.config.register.statutory.rule()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let pupils = hub
+        .read(move |c| {
+            access::class(c, &w, class)?;
+            Ok::<_, ApiError>(statutory::of_class(
+                c,
+                class,
+                (from, to),
+                (&rules, &rule),
+                now,
+            )?)
+        })
+        .await?;
+    match req.wants_csv() {
+        true => Ok(Reply::csv(
+            format!("sessions-{from}-{to}.csv"),
+            statutory_csv(&pupils),
+        )),
+        false => Reply::ok(json!({
+            "from": from,
+            "to": to,
+            "afternoon_from": hhmm(rule.afternoon_from),
+            "students": pupils,
+        })),
+    }
+}
+
+/// One line per pupil and day: the school's reference (the MIS's), the name, the day, and the
+/// morning's and the afternoon's codes (empty: not yet, or no lesson).
+fn statutory_csv(pupils: &[PupilRegister]) -> String {
+    let mut out = csv::line(&["student", "reference", "name", "day", "am", "pm"]);
+    for pupil in pupils {
+        let (id, reference) = (pupil.student.to_string(), pupil.external_ref.as_deref());
+        for day in &pupil.days {
+            out.push_str(&csv::line(&[
+                &id,
+                reference.unwrap_or(""),
+                &pupil.name,
+                &day.day.to_string(),
+                code_of(&day.am),
+                code_of(&day.pm),
+            ]));
+        }
+    }
+    out
+}
+
+fn code_of(mark: &Option<SessionMark>) -> &str {
+    mark.as_ref().map_or("", |m| m.code.as_str())
 }
 
 fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), ApiError> {
