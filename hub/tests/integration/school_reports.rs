@@ -10,27 +10,12 @@ use rollcall_hub::config::Config;
 use rollcall_shared::*;
 use serde_json::{Value, json};
 
-use crate::common::{self, *};
+use crate::common::*;
 
 const DAY_MS: i64 = 86_400_000;
 
 /// Mon 23 Nov .. Fri 4 Dec 2026: the ten school days, as offsets from Monday.
 const DAYS: [i64; 10] = [0, 1, 2, 3, 4, 7, 8, 9, 10, 11];
-
-async fn store(hub: &TestHub, device: &str, student: &str, at: i64) {
-    let r = common::record(
-        device.parse().unwrap(),
-        Decision::Confident,
-        &[(student, 0.3)],
-        at,
-    );
-    let added = hub
-        .db()
-        .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
-        .await
-        .unwrap();
-    assert!(added);
-}
 
 struct Two {
     school: School,
@@ -86,17 +71,17 @@ async fn two_weeks(configure: impl FnOnce(&mut Config)) -> (TestHub, Two) {
     for (i, &d) in DAYS.iter().enumerate() {
         let at = |hh, mm| monday_at(hh, mm) + d * DAY_MS;
         if i != 2 && i != 7 {
-            store(&hub, &s.device, &ada, at(9, 2)).await;
+            door_saw(&hub, &s.device, &ada, at(9, 2)).await;
         }
         match i {
-            1 => store(&hub, &s.device, &bo, at(9, 20)).await,
+            1 => door_saw(&hub, &s.device, &bo, at(9, 20)).await,
             4 => {}
-            _ => store(&hub, &s.device, &bo, at(9, 3)).await,
+            _ => door_saw(&hub, &s.device, &bo, at(9, 3)).await,
         }
         if i != 5 {
-            store(&hub, &s.device, &cy, at(11, 1)).await;
+            door_saw(&hub, &s.device, &cy, at(11, 1)).await;
         }
-        store(&hub, &s.device, &di, at(11, 4)).await;
+        door_saw(&hub, &s.device, &di, at(11, 4)).await;
     }
     hub.clock.set(UnixMillis(monday_at(9, 30) + 4 * DAY_MS));
     s.teacher = hub.api().login("tess", "teacher password").await;

@@ -9,22 +9,7 @@ use reqwest::{Method, StatusCode};
 use rollcall_shared::*;
 use serde_json::{Value, json};
 
-use crate::common::{self, *};
-
-async fn seen(hub: &TestHub, device: &str, student: &str, at: i64) {
-    let r = common::record(
-        device.parse().unwrap(),
-        Decision::Confident,
-        &[(student, 0.3)],
-        at,
-    );
-    let added = hub
-        .db()
-        .write(move |sql| rollcall_school::arrival::store(sql, &r, r.captured_at))
-        .await
-        .unwrap();
-    assert!(added);
-}
+use crate::common::*;
 
 /// The marks of `student` on Monday: (AM, PM), `None` for no mark yet.
 fn marks(register: &Value, student: &str) -> (Option<String>, Option<String>) {
@@ -52,9 +37,9 @@ async fn each_pupil_gets_a_morning_and_an_afternoon_mark_from_their_lessons() {
         admin.created("/timetable", slot).await;
     }
     // Ada is there all day; Bo misses period 1, walks in to period 2, and is away after lunch.
-    seen(&hub, &s.device, &ada, monday_at(9, 2)).await;
-    seen(&hub, &s.device, &ada, monday_at(13, 1)).await;
-    seen(&hub, &s.device, &bo, monday_at(10, 3)).await;
+    door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
+    door_saw(&hub, &s.device, &ada, monday_at(13, 1)).await;
+    door_saw(&hub, &s.device, &bo, monday_at(10, 3)).await;
     let path = format!(
         "/reports/classes/{}/statutory?from=2026-11-23&to=2026-11-23",
         s.class
@@ -152,8 +137,8 @@ async fn form_time_makes_the_morning_mark_when_the_school_says_so() {
     let form = json!({"class_id": s.class, "room": "Lab 3", "weekday": 1, "start": "08:45", "end": "09:00", "from": "2026-09-01"});
     admin.created("/timetable", form).await;
     // Ada is at form time and skips period 1; Bo misses form time and comes to period 1.
-    seen(&hub, &s.device, &ada, monday_at(8, 46)).await;
-    seen(&hub, &s.device, &bo, monday_at(9, 2)).await;
+    door_saw(&hub, &s.device, &ada, monday_at(8, 46)).await;
+    door_saw(&hub, &s.device, &bo, monday_at(9, 2)).await;
     hub.clock.set(UnixMillis(monday_at(15, 0)));
     let teacher = hub.api().login("tess", "teacher password").await;
     let path = format!(

@@ -383,6 +383,16 @@ pub async fn store(hub: &TestHub, r: AttendanceRecord) -> String {
     id
 }
 
+/// The door unit `device` sure it saw `student` at `at`, stored as ingest would.
+pub async fn door_saw(hub: &TestHub, device: &str, student: &str, at: i64) {
+    let device = device.parse().expect("a device id");
+    store(
+        hub,
+        record(device, Decision::Confident, &[(student, 0.3)], at),
+    )
+    .await;
+}
+
 /// A record from `device` in Lab 3 at `captured_at` with `decision` and its candidates
 /// (student id, distance), as a door unit sends it: a face crop unless it is Confident.
 pub fn record(
