@@ -217,6 +217,8 @@ fn lessons_by_pupil(
     let mut out: BTreeMap<(StudentId, NaiveDate), Vec<Lesson>> = BTreeMap::new();
     for roster in rosters {
         let s = &roster.session;
+        // The lesson's start as its register wrote it (a later timetable change does not move
+        // a closed lesson into the other session).
         let Ok(start) = NaiveTime::parse_from_str(&s.start, "%H:%M") else {
             continue;
         };
