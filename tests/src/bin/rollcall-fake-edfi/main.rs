@@ -1,7 +1,8 @@
 //! `rollcall-fake-edfi`: a contract stand-in for an Ed-Fi ODS/API 7 server (Data Standard 5.2)
 //! in tests of the hub's attendance write-back. It checks every request against the vendor's
 //! published definitions, cut down into `tests/standins/edfi/model.json` (`SOURCE.md` beside it
-//! says where each part comes from), and answers as the ODS does. Just enough HTTP/1.1.
+//! says where each part comes from), and answers as the ODS does. HTTP is the shared
+//! `rollcall_e2e::standin_http`.
 //!
 //! - `GET /`: the discovery document (version, data model, `oauth` and `dataManagementApi` URLs).
 //! - `POST /oauth/token`: client credentials (HTTP Basic, or form or JSON fields) for the one
@@ -23,7 +24,6 @@
 //! Once bound it prints `listening on ADDR` on standard output.
 
 mod auth;
-mod http;
 mod model;
 mod ods;
 mod problem;
@@ -42,6 +42,8 @@ use clap::Parser;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+
+use rollcall_e2e::standin_http as http;
 
 use crate::http::{Answer, Request};
 use crate::model::Model;
@@ -211,7 +213,7 @@ fn ods_request(
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let token_path = request.path == "/oauth/token";
     let answer = match server.mode {
-        Mode::Ok => Some(route(request, &root(request, local), &mut server)),
+        Mode::Ok => Some(route(request, &http::root(request, local), &mut server)),
         Mode::Unauthorized if token_path => {
             Some(Answer::json(401, json!({"error": "invalid_client"})))
         }
@@ -260,19 +262,6 @@ fn discovery(root: &str) -> Answer {
             },
         }),
     )
-}
-
-/// This server's URL as the client addressed it: its `Host` header if it is a plain one.
-fn root(request: &Request, local: SocketAddr) -> String {
-    let plain = |h: &&String| {
-        !h.is_empty()
-            && h.chars()
-                .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\')
-    };
-    match request.host.as_ref().filter(plain) {
-        Some(host) => format!("http://{host}"),
-        None => format!("http://{local}"),
-    }
 }
 
 /// Keeps `request` for `GET /requests` and appends it to the record file.

@@ -1,6 +1,7 @@
-//! Just enough HTTP/1.1 for the stand-in: one request per connection, a `Content-Length` body
-//! of bounded size, answers with `connection: close`. It also decodes what requests carry:
-//! query strings, form bodies and HTTP Basic credentials. Nothing here knows about Ed-Fi.
+//! Just enough HTTP/1.1 for the contract stand-ins (`rollcall-fake-edfi`, `rollcall-fake-wonde`):
+//! one request per connection, a `Content-Length` body of bounded size, answers with
+//! `connection: close`. It also decodes what requests carry: query strings, form bodies and
+//! HTTP Basic credentials. Nothing here knows about any vendor's API.
 
 use anyhow::{Context, bail, ensure};
 use serde_json::Value;
@@ -160,8 +161,23 @@ fn reason(status: u16) -> &'static str {
         409 => "Conflict",
         413 => "Payload Too Large",
         415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
         429 => "Too Many Requests",
         _ => "Internal Server Error",
+    }
+}
+
+/// This server's URL as the client addressed it: its `Host` header if it is a plain one,
+/// else `local`.
+pub fn root(request: &Request, local: std::net::SocketAddr) -> String {
+    let plain = |h: &&String| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\')
+    };
+    match request.host.as_ref().filter(plain) {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{local}"),
     }
 }
 
@@ -204,7 +220,7 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The client id and secret of an `Authorization: Basic …` value; `None` if it is not one.
+/// The user and password of an `Authorization: Basic …` value; `None` if it is not one.
 pub fn basic_credentials(authorization: &str) -> Option<(String, String)> {
     let (scheme, encoded) = authorization.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
