@@ -15,7 +15,7 @@ pub mod process;
 pub mod school_broker;
 pub mod setup;
 pub mod sms;
-pub mod standin_http;
+pub mod standin;
 pub mod tmpfs;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

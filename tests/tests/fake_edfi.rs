@@ -2,12 +2,9 @@
 //! attendance resources' upsert, read and delete, the checks it makes on every body, the
 //! unresolved-reference answer, its fault modes and its record of requests.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use rollcall_e2e::process::Process;
-use rollcall_e2e::wait_until;
+use rollcall_e2e::standin::launch::StandIn;
 use serde_json::{Value, json};
 
 const CLIENT: &str = "hub-writeback";
@@ -17,42 +14,23 @@ const SCHOOL_EVENTS: &str = "/data/v3/ed-fi/studentSchoolAttendanceEvents";
 const SECTION_EVENTS: &str = "/data/v3/ed-fi/studentSectionAttendanceEvents";
 const CATEGORY: &str = "uri://ed-fi.org/AttendanceEventCategoryDescriptor";
 
-/// A running stand-in, killed on drop.
-struct FakeEdfi {
-    _process: Process,
-    addr: SocketAddr,
-    http: reqwest::Client,
-    dir: tempfile::TempDir,
+/// The stand-in, with this vendor's calls.
+struct FakeEdfi(StandIn);
+
+impl std::ops::Deref for FakeEdfi {
+    type Target = StandIn;
+
+    fn deref(&self) -> &StandIn {
+        &self.0
+    }
 }
 
 impl FakeEdfi {
     fn start(extra: &[&str]) -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let record = dir.path().join("requests.jsonl");
-        let record = record
-            .to_str()
-            .context("a temporary path that is not UTF-8")?;
-        let mut args = vec!["--listen", "127.0.0.1:0", "--record", record];
-        args.extend(["--client-id", CLIENT, "--client-secret", SECRET]);
+        let mut args = vec!["--client-id", CLIENT, "--client-secret", SECRET];
         args.extend(["--students", STUDENT]);
         args.extend(extra);
-        let log = dir.path().join("fake-edfi.log");
-        let mut process = Process::start("rollcall-fake-edfi", &args, &[], log)?;
-        wait_until("rollcall-fake-edfi", Duration::from_secs(10), || {
-            process.exited() || listening_on(&process.output()).is_some()
-        })?;
-        let addr = listening_on(&process.output())
-            .with_context(|| format!("rollcall-fake-edfi stopped:\n{}", process.output()))?;
-        Ok(Self {
-            _process: process,
-            addr,
-            http: reqwest::Client::new(),
-            dir,
-        })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        StandIn::start("rollcall-fake-edfi", &args).map(Self)
     }
 
     async fn token_with(&self, id: &str, secret: &str) -> reqwest::Response {
@@ -64,6 +42,17 @@ impl FakeEdfi {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A token for the client named by form fields rather than HTTP Basic.
+    async fn token_by_form(&self) -> reqwest::Response {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ];
+        let request = self.http.post(self.url("/oauth/token")).form(&form);
+        request.send().await.unwrap()
     }
 
     async fn token(&self) -> String {
@@ -92,29 +81,6 @@ impl FakeEdfi {
         assert_eq!(answer.status(), 200);
         answer.json().await.unwrap()
     }
-
-    async fn control(&self, body: Value) {
-        let answer = self
-            .http
-            .post(self.url("/control"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200, "control {body}");
-    }
-
-    async fn requests(&self) -> Vec<Value> {
-        let answer = self.http.get(self.url("/requests")).send().await.unwrap();
-        answer.json().await.unwrap()
-    }
-}
-
-fn listening_on(output: &str) -> Option<SocketAddr> {
-    output
-        .lines()
-        .find_map(|l| l.strip_prefix("listening on "))
-        .and_then(|a| a.trim().parse().ok())
 }
 
 fn school_event(category: &str) -> Value {
@@ -171,18 +137,7 @@ async fn tokens_are_issued_to_the_client_only_and_refused_once_expired() {
     assert_eq!(fake.get(&token, SCHOOL_EVENTS).await.status(), 200);
 
     // The same client by form fields; then a wrong secret and an unknown client.
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ];
-    let by_form = fake
-        .http
-        .post(fake.url("/oauth/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let by_form = fake.token_by_form().await;
     assert_eq!(by_form.status(), 200);
     let bad = fake.token_with(CLIENT, "guess").await;
     assert_eq!(bad.status(), 401);
@@ -434,18 +389,7 @@ async fn each_fault_mode_answers_as_told_until_switched_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_is_recorded_without_its_secrets() {
     let fake = FakeEdfi::start(&[]).unwrap();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", CLIENT),
-        ("client_secret", SECRET),
-    ];
-    let answer = fake
-        .http
-        .post(fake.url("/oauth/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let answer = fake.token_by_form().await;
     let body: Value = answer.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
     let event = school_event("Present");

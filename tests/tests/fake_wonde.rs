@@ -3,12 +3,9 @@
 //! mark per key, the newest winning) and reading them back, the checks it makes on every
 //! register, its fault modes and its record of requests.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use rollcall_e2e::process::Process;
-use rollcall_e2e::wait_until;
+use rollcall_e2e::standin::launch::StandIn;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "7e76896f9aca62569048c667db292d72dd84f224";
@@ -19,40 +16,21 @@ const STUDENT: &str = "A1749191433";
 const PRESENT: &str = "A1000000001";
 const NO_REASON: &str = "A1000000019";
 
-/// A running stand-in, killed on drop.
-struct FakeWonde {
-    _process: Process,
-    addr: SocketAddr,
-    http: reqwest::Client,
-    dir: tempfile::TempDir,
+/// The stand-in, with this vendor's calls.
+struct FakeWonde(StandIn);
+
+impl std::ops::Deref for FakeWonde {
+    type Target = StandIn;
+
+    fn deref(&self) -> &StandIn {
+        &self.0
+    }
 }
 
 impl FakeWonde {
     fn start() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let record = dir.path().join("requests.jsonl");
-        let record = record
-            .to_str()
-            .context("a temporary path that is not UTF-8")?;
-        let mut args = vec!["--listen", "127.0.0.1:0", "--record", record];
-        args.extend(["--token", TOKEN, "--school", SCHOOL, "--students", STUDENTS]);
-        let log = dir.path().join("fake-wonde.log");
-        let mut process = Process::start("rollcall-fake-wonde", &args, &[], log)?;
-        wait_until("rollcall-fake-wonde", Duration::from_secs(10), || {
-            process.exited() || listening_on(&process.output()).is_some()
-        })?;
-        let addr = listening_on(&process.output())
-            .with_context(|| format!("rollcall-fake-wonde stopped:\n{}", process.output()))?;
-        Ok(Self {
-            _process: process,
-            addr,
-            http: reqwest::Client::new(),
-            dir,
-        })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        let args = ["--token", TOKEN, "--school", SCHOOL, "--students", STUDENTS];
+        StandIn::start("rollcall-fake-wonde", &args).map(Self)
     }
 
     fn school(&self, rest: &str) -> String {
@@ -85,24 +63,6 @@ impl FakeWonde {
         }
         (items, sizes)
     }
-
-    async fn control(&self, body: Value) {
-        let request = self.http.post(self.url("/control")).json(&body);
-        let answer = request.send().await.unwrap();
-        assert_eq!(answer.status(), 200, "control {body}");
-    }
-
-    async fn requests(&self) -> Vec<Value> {
-        let answer = self.http.get(self.url("/requests")).send().await.unwrap();
-        answer.json().await.unwrap()
-    }
-}
-
-fn listening_on(output: &str) -> Option<SocketAddr> {
-    output
-        .lines()
-        .find_map(|l| l.strip_prefix("listening on "))
-        .and_then(|a| a.trim().parse().ok())
 }
 
 fn mark(session: &str, code: &str) -> Value {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::http::{Answer, Request, basic_credentials, parse_pairs};
+use rollcall_e2e::standin::http::{Answer, Request, basic_credentials, parse_pairs};
 
 #[derive(Debug)]
 pub struct Tokens {

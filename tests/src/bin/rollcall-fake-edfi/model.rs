@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, bail, ensure};
+use rollcall_e2e::standin::json::{self, array, field, object, text};
 use serde_json::Value;
 
 /// The one `pattern` upstream uses for identity strings: no leading or trailing whitespace.
@@ -44,10 +45,7 @@ pub struct Resource {
 
 impl Model {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-        let json: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        Self::from_json(&json).with_context(|| format!("model {}", path.display()))
+        json::load(path, "model", Self::from_json)
     }
 
     pub fn from_json(json: &Value) -> anyhow::Result<Self> {
@@ -239,29 +237,6 @@ pub fn select<'a>(value: &'a Value, path: &str) -> Vec<(String, &'a Value)> {
         found = next;
     }
     found
-}
-
-fn field<'a>(json: &'a Value, key: &str) -> anyhow::Result<&'a Value> {
-    json.get(key).with_context(|| format!("{key} is missing"))
-}
-
-fn text(json: &Value, key: &str) -> anyhow::Result<String> {
-    let value = field(json, key)?.as_str();
-    Ok(value
-        .with_context(|| format!("{key} is not a string"))?
-        .to_owned())
-}
-
-fn array<'a>(json: &'a Value, key: &str) -> anyhow::Result<&'a Vec<Value>> {
-    field(json, key)?
-        .as_array()
-        .with_context(|| format!("{key} is not an array"))
-}
-
-fn object<'a>(json: &'a Value, key: &str) -> anyhow::Result<&'a serde_json::Map<String, Value>> {
-    field(json, key)?
-        .as_object()
-        .with_context(|| format!("{key} is not an object"))
 }
 
 #[cfg(test)]

@@ -8,11 +8,11 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::auth::Tokens;
-use crate::http::{Answer, Request};
 use crate::model::{Model, Resource, select};
 use crate::problem;
 use crate::store::{Store, Upsert};
 use crate::validate::{plain, validate};
+use rollcall_e2e::standin::http::{Answer, Request};
 
 /// Where the data management API lives under the root.
 pub const DATA_PREFIX: &str = "/data/v3/ed-fi/";

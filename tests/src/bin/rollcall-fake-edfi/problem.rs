@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::http::Answer;
+use rollcall_e2e::standin::http::Answer;
 
 /// Messages keyed by the JSON path they are about (`$.studentReference.studentUniqueId`).
 pub type ValidationErrors = BTreeMap<String, Vec<String>>;

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::validate::Problems;
-use rollcall_e2e::standin_http::Answer;
+use rollcall_e2e::standin::http::Answer;
 
 /// Where a page sits among the others, as full URLs.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use crate::answers::{self, Links};
 use crate::model::{Model, Register};
 use crate::store::Store;
 use crate::validate::{self, Known, Problems};
-use rollcall_e2e::standin_http::{Answer, Request, basic_credentials};
+use rollcall_e2e::standin::http::{Answer, Request, basic_credentials};
 
 /// One attendance code of the school, as `/attendance-codes` lists it.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, ensure};
+use rollcall_e2e::standin::json;
 use serde_json::Value;
 
 use crate::api::Code;
@@ -33,10 +34,7 @@ pub fn england() -> Vec<Code> {
 
 /// The codes of `path`; ids must be distinct and not empty.
 pub fn load(path: &Path) -> anyhow::Result<Vec<Code>> {
-    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    let json: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    from_json(&json).with_context(|| format!("codes {}", path.display()))
+    json::load(path, "codes", from_json)
 }
 
 fn from_json(json: &Value) -> anyhow::Result<Vec<Code>> {

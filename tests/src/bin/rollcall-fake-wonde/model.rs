@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail, ensure};
-use serde_json::{Map, Value};
+use rollcall_e2e::standin::json::{self, array, field, number, object, text};
+use serde_json::Value;
 
 /// What a field of a register record must hold.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,10 +77,7 @@ pub struct Model {
 
 impl Model {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-        let json: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        Self::from_json(&json).with_context(|| format!("model {}", path.display()))
+        json::load(path, "model", Self::from_json)
     }
 
     pub fn from_json(json: &Value) -> anyhow::Result<Self> {
@@ -180,35 +178,6 @@ impl Register {
             mark_key,
         })
     }
-}
-
-fn field<'a>(json: &'a Value, key: &str) -> anyhow::Result<&'a Value> {
-    json.get(key).with_context(|| format!("{key} is missing"))
-}
-
-fn text(json: &Value, key: &str) -> anyhow::Result<String> {
-    let value = field(json, key)?.as_str();
-    Ok(value
-        .with_context(|| format!("{key} is not a string"))?
-        .to_owned())
-}
-
-fn number<T: TryFrom<u64>>(json: &Value, key: &str) -> anyhow::Result<T> {
-    let n = field(json, key)?.as_u64();
-    let n = n.with_context(|| format!("{key} is not a whole number"))?;
-    T::try_from(n).map_err(|_| anyhow::anyhow!("{key} is out of range"))
-}
-
-fn array<'a>(json: &'a Value, key: &str) -> anyhow::Result<&'a Vec<Value>> {
-    field(json, key)?
-        .as_array()
-        .with_context(|| format!("{key} is not an array"))
-}
-
-fn object<'a>(json: &'a Value, key: &str) -> anyhow::Result<&'a Map<String, Value>> {
-    field(json, key)?
-        .as_object()
-        .with_context(|| format!("{key} is not an object"))
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
-//! The record of requests to the Wonde endpoints: the newest ones kept for `GET /requests`,
-//! every one appended to the `--record` file as a JSON line. The token never appears: only
-//! whether an `Authorization` header was sent.
+//! The record of requests to a stand-in's vendor endpoints: the newest ones kept for
+//! `GET /requests`, every one appended to the `--record` file as a JSON line. Secrets never
+//! appear: `authorization` only says whether the header was sent, and a stand-in whose bodies
+//! carry a secret hands in the body already redacted.
 
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rollcall_e2e::standin_http::Request;
 use serde_json::{Map, Value, json};
+
+use super::http::Request;
 
 /// How many requests `GET /requests` keeps; older ones are dropped (the record file keeps all).
 const KEPT: usize = 10_000;
@@ -35,9 +37,15 @@ impl Journal {
         })
     }
 
-    /// Keeps `request` and the status it got (`None`: never answered).
-    pub fn record(&mut self, request: &Request, status: Option<u16>) -> anyhow::Result<()> {
-        let line = entry(request, status)?;
+    /// Keeps `request`, with `body` standing for its body, and the status it got (`None`:
+    /// never answered).
+    pub fn record(
+        &mut self,
+        request: &Request,
+        body: Value,
+        status: Option<u16>,
+    ) -> anyhow::Result<()> {
+        let line = entry(request, body, status)?;
         if let Some(path) = &self.file {
             let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
             writeln!(file, "{line}")?;
@@ -55,13 +63,17 @@ impl Journal {
     }
 }
 
-fn entry(request: &Request, status: Option<u16>) -> anyhow::Result<Value> {
-    let body = if request.body.is_empty() {
+/// A request's body as recorded: its JSON, else its text, else `null` when it has none.
+pub fn body(request: &Request) -> Value {
+    if request.body.is_empty() {
         Value::Null
     } else {
         serde_json::from_slice(&request.body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&request.body).into_owned()))
-    };
+    }
+}
+
+fn entry(request: &Request, body: Value, status: Option<u16>) -> anyhow::Result<Value> {
     let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     let query: Map<String, Value> = request
         .query
