@@ -25,6 +25,7 @@ mod http;
 mod ingest;
 mod limits;
 mod metrics;
+mod mis;
 mod mqtt;
 mod notices;
 mod provisioning;
@@ -48,6 +49,7 @@ pub use http::{HttpConfig, TlsFiles};
 pub use ingest::IngestConfig;
 pub use limits::{Bucket, LimitsConfig};
 pub use metrics::MetricsConfig;
+pub use mis::{EdFiConfig, MisConfig, WondeConfig};
 pub use mqtt::{BrokerTls, ClientAuth, EmbeddedBroker, MqttConfig, MqttMode, MqttTransport};
 pub use notices::{Channel, NoticesConfig, SMS_PLACEHOLDERS, SmsConfig};
 pub use provisioning::ProvisioningConfig;
@@ -94,6 +96,8 @@ pub struct Config {
     pub email: Option<EmailConfig>,
     /// Families told the same morning (`[notices]`); off unless enabled.
     pub notices: NoticesConfig,
+    /// The register written back to the school's MIS (`[mis]`); off unless a connector is set.
+    pub mis: MisConfig,
     pub secrets: Secrets,
     /// The schools this process serves when it serves several (`[[schools]]`); none: it is
     /// the one school the rest of the file describes.
@@ -130,6 +134,7 @@ impl Default for Config {
             webhooks: Vec::new(),
             email: None,
             notices: NoticesConfig::default(),
+            mis: MisConfig::default(),
             secrets: Secrets::default(),
             schools: Vec::new(),
             district: DistrictConfig::default(),
@@ -227,6 +232,9 @@ impl Config {
         }
         if let Some(notices) = &school.notices {
             config.notices = notices.clone();
+        }
+        if let Some(mis) = &school.mis {
+            config.mis = mis.clone();
         }
         Ok(School {
             config,
@@ -345,6 +353,7 @@ impl Config {
         self.notices
             .validate(self.email.is_some())
             .map_err(ConfigError::invalid)?;
+        self.mis.validate().map_err(ConfigError::invalid)?;
         if let Some(email) = &self.email {
             email.validate().map_err(ConfigError::invalid)?;
         }

@@ -48,6 +48,7 @@ pub mod gallery;
 pub mod guardians;
 pub mod learn;
 pub mod marks;
+pub mod mis;
 pub mod notices;
 pub mod office;
 pub mod on_site;

@@ -177,12 +177,42 @@ pub fn of_class(
         classes.extend(school::classes_of(conn, pupil.id)?);
     }
     let classes: Vec<ClassId> = classes.into_iter().collect();
+    registers(conn, (pupils, &classes), days, (rules, rule), now)
+}
+
+/// The statutory register of every pupil in a class over `days`, as [`of_class`] makes it:
+/// what the school's MIS is sent (`crate::mis`).
+pub fn of_school(
+    conn: &dyn Sql,
+    days: (NaiveDate, NaiveDate),
+    (rules, rule): (&Rules, &SessionRule),
+    now: UnixMillis,
+) -> Result<Vec<PupilRegister>, StoreError> {
+    let classes: Vec<ClassId> = school::classes(conn)?.into_iter().map(|c| c.id).collect();
+    let mut pupils = BTreeMap::new();
+    for class in &classes {
+        for pupil in school::members(conn, *class)? {
+            pupils.entry(pupil.id).or_insert(pupil);
+        }
+    }
+    let pupils = pupils.into_values().collect();
+    registers(conn, (pupils, &classes), days, (rules, rule), now)
+}
+
+/// The registers of `pupils` from the lessons of `classes` (every class any of them is in).
+fn registers(
+    conn: &dyn Sql,
+    (pupils, classes): (Vec<school::Student>, &[ClassId]),
+    days: (NaiveDate, NaiveDate),
+    (rules, rule): (&Rules, &SessionRule),
+    now: UnixMillis,
+) -> Result<Vec<PupilRegister>, StoreError> {
     let mut slots = Vec::new();
-    for c in &classes {
+    for c in classes {
         slots.extend(timetable::slots_of_class(conn, *c)?);
     }
     let rosters =
-        session_rosters::rosters_between(conn, (&classes, &slots), days.0, days.1, rules, now)?;
+        session_rosters::rosters_between(conn, (classes, &slots), days.0, days.1, rules, now)?;
     let counts: HashMap<String, Mark> = register::codes(conn)?
         .into_iter()
         .map(|c| (c.code, c.mark))

@@ -49,6 +49,7 @@ mod keyring;
 pub mod keys;
 pub mod marks;
 mod migrations;
+pub mod mis;
 pub mod notices;
 pub mod postgres;
 pub mod provisioning;

@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_39,
     MIGRATION_40,
     MIGRATION_41,
+    MIGRATION_42,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -605,6 +606,35 @@ ALTER TABLE class_members ADD COLUMN joined_on TEXT CHECK (joined_on IS date(joi
 /// The HTTP request each audit entry was made in (`rollcall_runtime::request_id`), so a change
 /// can be found in the hub's log and a log line's change in the audit.
 const MIGRATION_41: &str = "ALTER TABLE audit_log ADD COLUMN request_id TEXT;";
+
+/// Write-back to the school's MIS (issue 69): the outbox, one row per pupil and day holding
+/// the statutory marks the MIS should have (`rollcall_store::mis`), and the office's table of
+/// Rollcall's codes to the MIS's.
+const MIGRATION_42: &str = "
+CREATE TABLE mis_outbox (
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    am TEXT,
+    pm TEXT,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'written', 'refused')),
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_try_at INTEGER NOT NULL,
+    last_error TEXT,
+    written_version INTEGER,
+    written_at INTEGER,
+    mis_ref TEXT,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (student_id, day)
+);
+CREATE INDEX mis_outbox_due ON mis_outbox(status, next_try_at);
+CREATE TABLE mis_codes (
+    code TEXT PRIMARY KEY,
+    mis_code TEXT NOT NULL CHECK (length(mis_code) BETWEEN 1 AND 306),
+    updated_by TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+";
 
 /// The schema version this build brings a database to.
 pub fn schema_version() -> usize {

@@ -16,7 +16,8 @@ use rollcall_shared::{SiteId, SiteZone};
 use serde::Deserialize;
 
 use super::{
-    AttendanceConfig, EmailConfig, NoticesConfig, OidcConfig, RetentionConfig, WebhookConfig,
+    AttendanceConfig, EmailConfig, MisConfig, NoticesConfig, OidcConfig, RetentionConfig,
+    WebhookConfig,
 };
 use rollcall_store::postgres::{AddedSchool, DISTRICT_SCHEMA, Schema};
 
@@ -63,6 +64,8 @@ pub struct SchoolConfig {
     /// gateway), in place of the file's; the file's when absent.
     #[serde(default)]
     pub notices: Option<NoticesConfig>,
+    /// Its MIS, for writing its register back (`[mis]`).
+    pub mis: Option<MisConfig>,
 }
 
 impl SchoolConfig {
@@ -79,6 +82,7 @@ impl SchoolConfig {
             email: None,
             oidc: None,
             notices: None,
+            mis: None,
         }
     }
 

@@ -353,6 +353,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_39,
     MIGRATION_40,
     MIGRATION_41,
+    MIGRATION_42,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -733,6 +734,33 @@ ALTER TABLE class_members ADD COLUMN joined_on TEXT
 
 /// Schema 41 (SQLite's migration 41): the HTTP request each audit entry was made in.
 const MIGRATION_41: &str = "ALTER TABLE audit_log ADD COLUMN request_id TEXT;";
+
+/// Schema 42 (SQLite's migration 42): write-back to the school's MIS.
+const MIGRATION_42: &str = "
+CREATE TABLE mis_outbox (
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    am TEXT,
+    pm TEXT,
+    version BIGINT NOT NULL CHECK (version >= 1),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'written', 'refused')),
+    tries BIGINT NOT NULL DEFAULT 0,
+    next_try_at BIGINT NOT NULL,
+    last_error TEXT,
+    written_version BIGINT,
+    written_at BIGINT,
+    mis_ref TEXT,
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (student_id, day)
+);
+CREATE INDEX mis_outbox_due ON mis_outbox(status, next_try_at);
+CREATE TABLE mis_codes (
+    code TEXT PRIMARY KEY,
+    mis_code TEXT NOT NULL CHECK (length(mis_code) BETWEEN 1 AND 306),
+    updated_by TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+";
 
 /// The schema version this build brings a PostgreSQL database to.
 pub const fn schema_version() -> usize {

@@ -1,0 +1,132 @@
+//! Writing the register back to the school's MIS (issue 69): which marks the MIS should hold,
+//! in whose codes, and how long to wait after a failed write. The hub's task
+//! (`rollcall_hub::mis`) calls these and does the talking; the outbox is
+//! [`rollcall_store::mis`].
+//!
+//! - **What is written**: each pupil's statutory day ([`crate::statutory`]), its AM and PM
+//!   marks, as soon as either is decided (the deciding lesson's register has closed), and
+//!   again whenever either changes: an amendment, a late arrival's evidence, a register
+//!   closed later. [`gather`] puts the marks of the last `days_back` days into the outbox; a
+//!   day whose marks are what the outbox holds is left alone, so a pass that finds nothing
+//!   new writes nothing.
+//! - **Newest wins**: the outbox keeps one row per pupil and day with a version; a write is
+//!   recorded against the version it carried, and the MIS's copy is replaced whole (both
+//!   sessions) each time, so an old write landing late is overwritten by the next.
+//! - **Never doubled**: every try of a version carries the same key ([`write_key`]), and both
+//!   connectors write by the mark's natural key (pupil, day, session), so a retry after a
+//!   timeout replaces rather than adds.
+//! - **Never lost, never forever**: a failure the MIS may get over (no answer, 429, 5xx, 401)
+//!   is tried again after [`backoff`]; a refusal (unknown pupil, a code it does not allow, a
+//!   closed period) or a mark Rollcall cannot send ([`Unsendable`]) is listed for the office
+//!   with the reason and not tried again until the office says so.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{Days, NaiveDate};
+use rollcall_shared::UnixMillis;
+use rollcall_store::mis::{self as outbox, CodeMapping, OutboxDay};
+use rollcall_store::{Sql, StoreError};
+
+use crate::attendance::Rules;
+use crate::statutory::{self, SessionRule};
+
+/// The first wait after a failed write.
+const FIRST_WAIT: Duration = Duration::from_secs(60);
+/// The longest wait between two tries: a failing MIS is tried at least this often.
+const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
+
+/// What one gathering found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gathered {
+    /// Pupil-days whose marks are new or changed: to be written.
+    pub changed: usize,
+}
+
+/// Puts every pupil's statutory marks of the `days_back` days up to `today` into the outbox
+/// (see the module docs).
+pub fn gather(
+    tx: &dyn Sql,
+    (rules, rule): (&Rules, &SessionRule),
+    (today, days_back): (NaiveDate, u16),
+    now: UnixMillis,
+) -> Result<Gathered, StoreError> {
+    let first = today
+        .checked_sub_days(Days::new(u64::from(days_back.max(1)) - 1))
+        .unwrap_or(today);
+    let mut gathered = Gathered::default();
+    for pupil in statutory::of_school(tx, (first, today), (rules, rule), now)? {
+        for day in pupil.days {
+            let (am, pm) = (day.am.map(|m| m.code), day.pm.map(|m| m.code));
+            if am.is_none() && pm.is_none() {
+                continue;
+            }
+            if outbox::put(
+                tx,
+                (pupil.student, day.day),
+                (am.as_deref(), pm.as_deref()),
+                now,
+            )? {
+                gathered.changed += 1;
+            }
+        }
+    }
+    Ok(gathered)
+}
+
+/// Why a day cannot be sent as it is: said to the office, who can fix it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unsendable {
+    #[error(
+        "{0} has no reference in the MIS: import the roster from the MIS, or give the pupil \
+         their MIS reference on their page"
+    )]
+    NoReference(String),
+    #[error("Rollcall's code {0:?} has no MIS code: add it to the code table")]
+    Unmapped(String),
+}
+
+/// The code table as the connector needs it: Rollcall's code to the MIS's.
+pub fn code_table(mappings: Vec<CodeMapping>) -> HashMap<String, String> {
+    mappings.into_iter().map(|m| (m.code, m.mis_code)).collect()
+}
+
+/// `d`'s pupil reference and its AM and PM marks in the MIS's codes.
+pub fn in_mis_codes(
+    d: &OutboxDay,
+    table: &HashMap<String, String>,
+) -> Result<(String, Option<String>, Option<String>), Unsendable> {
+    let reference = d
+        .external_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| Unsendable::NoReference(d.name.clone()))?;
+    let map = |code: &Option<String>| {
+        code.as_ref()
+            .map(|c| {
+                table
+                    .get(c)
+                    .cloned()
+                    .ok_or_else(|| Unsendable::Unmapped(c.clone()))
+            })
+            .transpose()
+    };
+    Ok((reference.to_owned(), map(&d.am)?, map(&d.pm)?))
+}
+
+/// The key every try of `d`'s version carries.
+pub fn write_key(d: &OutboxDay) -> String {
+    format!("rollcall-{}-{}-v{}", d.student, d.day, d.version)
+}
+
+/// The wait before try `tries + 1` of a version that has failed `tries` times (1 or more):
+/// 1, 2, 4 … minutes, at most an hour, and never less than the MIS asked for.
+pub fn backoff(tries: i64, asked: Option<Duration>) -> Duration {
+    let doublings = u32::try_from(tries.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
+    asked.map_or(wait, |asked| wait.max(asked.min(LONGEST_WAIT)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,96 @@
+use super::*;
+use rollcall_shared::StudentId;
+use rollcall_store::mis::Status;
+
+fn day(am: Option<&str>, pm: Option<&str>, reference: Option<&str>) -> OutboxDay {
+    OutboxDay {
+        student: StudentId::random(),
+        name: "Ada Lovelace".into(),
+        external_ref: reference.map(Into::into),
+        day: "2026-11-23".parse().unwrap(),
+        am: am.map(Into::into),
+        pm: pm.map(Into::into),
+        version: 3,
+        status: Status::Pending,
+        tries: 0,
+        next_try_at: UnixMillis(0),
+        last_error: None,
+        written_version: None,
+        written_at: None,
+        mis_ref: None,
+        changed_at: UnixMillis(0),
+    }
+}
+
+fn table() -> HashMap<String, String> {
+    code_table(vec![
+        CodeMapping {
+            code: "/".into(),
+            mis_code: "/".into(),
+        },
+        CodeMapping {
+            code: "\\".into(),
+            mis_code: "\\".into(),
+        },
+        CodeMapping {
+            code: "N".into(),
+            mis_code: "O".into(),
+        },
+    ])
+}
+
+#[test]
+fn marks_go_in_the_mis_codes_of_the_table() {
+    let d = day(Some("/"), Some("N"), Some(" UPN1 "));
+    assert_eq!(
+        in_mis_codes(&d, &table()),
+        Ok(("UPN1".into(), Some("/".into()), Some("O".into())))
+    );
+    let morning_only = day(Some("\\"), None, Some("UPN1"));
+    assert_eq!(
+        in_mis_codes(&morning_only, &table()),
+        Ok(("UPN1".into(), Some("\\".into()), None))
+    );
+}
+
+#[test]
+fn a_day_without_a_reference_or_with_an_unmapped_code_is_not_sent() {
+    assert_eq!(
+        in_mis_codes(&day(Some("/"), None, None), &table()),
+        Err(Unsendable::NoReference("Ada Lovelace".into()))
+    );
+    assert_eq!(
+        in_mis_codes(&day(Some("/"), None, Some("  ")), &table()),
+        Err(Unsendable::NoReference("Ada Lovelace".into()))
+    );
+    let err = in_mis_codes(&day(Some("/"), Some("M"), Some("UPN1")), &table()).unwrap_err();
+    assert_eq!(err, Unsendable::Unmapped("M".into()));
+    assert!(err.to_string().contains("add it to the code table"));
+}
+
+#[test]
+fn every_try_of_a_version_carries_one_key_and_the_next_version_another() {
+    let mut d = day(Some("/"), None, Some("UPN1"));
+    let key = write_key(&d);
+    assert_eq!(key, write_key(&d.clone()));
+    d.version += 1;
+    assert_ne!(key, write_key(&d));
+    assert!(key.ends_with("-2026-11-23-v3"));
+}
+
+#[test]
+fn failures_wait_longer_each_time_up_to_an_hour_and_as_long_as_the_mis_asks() {
+    let mins =
+        |tries, asked: Option<u64>| backoff(tries, asked.map(Duration::from_secs)).as_secs() / 60;
+    assert_eq!(
+        [1, 2, 3, 4, 7, 8, 50].map(|t| mins(t, None)),
+        [1, 2, 4, 8, 60, 60, 60]
+    );
+    assert_eq!(mins(1, Some(300)), 5, "Retry-After: 300");
+    assert_eq!(mins(4, Some(120)), 8, "never sooner than the backoff");
+    assert_eq!(
+        mins(1, Some(86_400)),
+        60,
+        "at most an hour even when asked for a day"
+    );
+}
