@@ -52,6 +52,8 @@ pub struct Hub {
     pub mailer: Option<crate::email::smtp::Mailer>,
     /// The key families' reply links are signed with.
     pub replies: rollcall_school::notices::ReplyKey,
+    /// The school's MIS (`[mis]`); `None` when write-back is not set up.
+    pub mis: Option<crate::mis::Connector>,
     /// The hubs sharing the database as this one sees them (`crate::cluster`).
     pub cluster: watch::Receiver<crate::cluster::View>,
     /// The district, on a hub serving several schools (`[[schools]]`); `None` on a hub of one.

@@ -34,6 +34,7 @@ pub mod face_keys;
 pub mod http;
 pub mod http_state;
 pub mod ingest;
+pub mod mis;
 pub mod notices;
 pub mod notify;
 pub mod open_files;

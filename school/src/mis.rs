@@ -19,14 +19,23 @@
 //!   is tried again after [`backoff`]; a refusal (unknown pupil, a code it does not allow, a
 //!   closed period) or a mark Rollcall cannot send ([`Unsendable`]) is listed for the office
 //!   with the reason and not tried again until the office says so.
+//! - **Compared every night**: [`differences`] sets what the MIS holds for a day beside what
+//!   Rollcall wrote; the office settles each difference by writing Rollcall's marks again, or
+//!   by taking the MIS's into Rollcall's register ([`take_theirs`]: the lesson each session's
+//!   mark was made from is amended, with the reason saying so).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
+use rollcall_shared::StudentId;
 use rollcall_shared::UnixMillis;
-use rollcall_store::mis::{self as outbox, CodeMapping, OutboxDay};
+use rollcall_store::audit::{self, Change};
+use rollcall_store::mis::{self as outbox, CodeMapping, Difference, OutboxDay, Status};
+use rollcall_store::register::{self, Amendment};
 use rollcall_store::{Sql, StoreError};
+use serde_json::json;
+use uuid::Uuid;
 
 use crate::attendance::Rules;
 use crate::statutory::{self, SessionRule};
@@ -126,6 +135,155 @@ pub fn backoff(tries: i64, asked: Option<Duration>) -> Duration {
     let doublings = u32::try_from(tries.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
     let wait = FIRST_WAIT.saturating_mul(1 << doublings).min(LONGEST_WAIT);
     asked.map_or(wait, |asked| wait.max(asked.min(LONGEST_WAIT)))
+}
+
+/// What the MIS holds for one pupil's day, by the pupil's reference: (AM, PM) in its codes.
+pub type Held = HashMap<String, (Option<String>, Option<String>)>;
+
+/// The days of `written` (one day's outbox rows) the MIS holds otherwise than Rollcall wrote
+/// them, both sides in the MIS's codes. Only days the MIS took are compared: a day pending or
+/// refused is already listed as such; a pupil the MIS marks but Rollcall has no mark for is
+/// the MIS's own business. Returns how many pupils were compared, and the differences.
+pub fn differences(
+    written: &[OutboxDay],
+    held: &Held,
+    table: &HashMap<String, String>,
+    now: UnixMillis,
+) -> (usize, Vec<Difference>) {
+    let mut compared = 0;
+    let mut found = Vec::new();
+    for d in written.iter().filter(|d| d.status == Status::Written) {
+        let Ok((reference, am, pm)) = in_mis_codes(d, table) else {
+            continue;
+        };
+        compared += 1;
+        let (theirs_am, theirs_pm) = held.get(&reference).cloned().unwrap_or_default();
+        if (&am, &pm) != (&theirs_am, &theirs_pm) {
+            found.push(Difference {
+                student: d.student,
+                name: d.name.clone(),
+                external_ref: d.external_ref.clone(),
+                day: d.day,
+                ours_am: am,
+                ours_pm: pm,
+                theirs_am,
+                theirs_pm,
+                found_at: now,
+                settled: None,
+                settled_by: None,
+                settled_at: None,
+            });
+        }
+    }
+    (compared, found)
+}
+
+/// Who takes the MIS's marks into the register.
+#[derive(Clone, Debug)]
+pub struct Taker {
+    /// As the audit log names them.
+    pub actor: String,
+    pub username: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// Why the MIS's marks cannot be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError {
+    #[error("the MIS has no {0} mark to take: write Rollcall's again instead")]
+    NothingHeld(&'static str),
+    #[error(
+        "the MIS's code {0:?} is not in the code table: map one of Rollcall's codes to it first"
+    )]
+    NoCode(String),
+    #[error("Rollcall has no {0} mark for that day any more: compare the day again")]
+    NoLesson(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Takes the MIS's marks of `d` into Rollcall's register: for each session where the MIS's
+/// code differs, the lesson its mark was made from is amended to the Rollcall code the table
+/// maps to the MIS's (the lesson's own form of it: `/` for present in either session), by
+/// `who`, audited. Returns the lessons amended, as (slot, code).
+pub fn take_theirs(
+    tx: &dyn Sql,
+    d: &Difference,
+    table: &HashMap<String, String>,
+    (rules, rule): (&Rules, &SessionRule),
+    who: &Taker,
+    now: UnixMillis,
+) -> Result<Vec<(Uuid, String)>, TakeError> {
+    let marks = statutory::of_pupil(tx, d.student, d.day, (rules, rule), now)?;
+    let halves = [
+        ("morning", &d.ours_am, &d.theirs_am, marks.am),
+        ("afternoon", &d.ours_pm, &d.theirs_pm, marks.pm),
+    ];
+    let mut amended = Vec::new();
+    for (which, ours, theirs, mark) in halves {
+        if ours == theirs {
+            continue;
+        }
+        let theirs = theirs.as_deref().ok_or(TakeError::NothingHeld(which))?;
+        let code = lesson_code(table, theirs)?;
+        let slot = mark.ok_or(TakeError::NoLesson(which))?.from_slot;
+        amend(tx, (slot, d.day, d.student), &code, who, now)?;
+        amended.push((slot, code));
+    }
+    Ok(amended)
+}
+
+/// The Rollcall code a lesson is amended to so that its session's mark is the MIS's `theirs`.
+fn lesson_code(table: &HashMap<String, String>, theirs: &str) -> Result<String, TakeError> {
+    let mut ours: Vec<&str> = table
+        .iter()
+        .filter(|(_, mis)| mis.as_str() == theirs)
+        .map(|(code, _)| code.as_str())
+        .collect();
+    ours.sort_unstable();
+    // Either session's present code (`/` or `\`) is the lesson's `/`.
+    let code = if ours.iter().any(|c| ["/", "\\"].contains(c)) {
+        "/"
+    } else {
+        ours.first()
+            .copied()
+            .ok_or_else(|| TakeError::NoCode(theirs.to_owned()))?
+    };
+    Ok(code.to_owned())
+}
+
+fn amend(
+    tx: &dyn Sql,
+    (slot, day, student): (Uuid, chrono::NaiveDate, StudentId),
+    code: &str,
+    who: &Taker,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    let before = register::entries(tx, slot, day)?
+        .into_iter()
+        .find(|e| e.student == student)
+        .map(|e| e.code().to_owned());
+    let amendment = Amendment {
+        code: code.to_owned(),
+        reason: "Taken from the MIS (the nightly comparison)".into(),
+        by_user: who.username.clone(),
+        by_name: who.name.clone(),
+        by_role: who.role.clone(),
+        at: now,
+    };
+    register::amend(tx, (slot, day, student), &amendment)?;
+    audit::log(
+        tx,
+        Change {
+            actor: &who.actor,
+            action: "register.amend",
+            target: format!("session:{slot}/{day}/student:{student}"),
+            before: Some(json!({"code": before})),
+            after: Some(json!(amendment)),
+            at: now,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -29,8 +29,8 @@ use crate::settings::RetentionConfig;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::Status;
 use rollcall_store::{
-    Sql, StoreError, notices, quarantine, records, register, school, signins, staff, strangers,
-    users, visitors,
+    Sql, StoreError, mis, notices, quarantine, records, register, school, signins, staff,
+    strangers, users, visitors,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -52,6 +52,8 @@ pub struct Purged {
     pub records: usize,
     /// Closed sessions past the register's retention.
     pub register_sessions: usize,
+    /// Pupil-days written back to the MIS, kept as long as the register.
+    pub mis_writes: usize,
     /// Visits signed in at reception, past their retention.
     pub visits: usize,
     pub staff_entries: usize,
@@ -96,6 +98,7 @@ pub fn run(
         records: records::purge(conn, days_ago(r.record_days))?
             + quarantine::purge(conn, days_ago(r.record_days))?,
         register_sessions: register::purge(conn, register_from)?,
+        mis_writes: mis::purge(conn, register_from)?,
         visits: visitors::purge(conn, days_ago(r.visitor_days))?,
         staff_entries: staff::purge(conn, days_ago(r.staff_log_days))?,
         notices: notices::purge(conn, rules.local_day(days_ago(r.notice_days)))?,

@@ -199,6 +199,34 @@ pub fn of_school(
     registers(conn, (pupils, &classes), days, (rules, rule), now)
 }
 
+/// `student`'s statutory day, with the lesson each mark was made from.
+pub fn of_pupil(
+    conn: &dyn Sql,
+    student: StudentId,
+    day: NaiveDate,
+    (rules, rule): (&Rules, &SessionRule),
+    now: UnixMillis,
+) -> Result<DayMarks, StoreError> {
+    let pupil = school::student(conn, student)?;
+    let classes = school::classes_of(conn, student)?;
+    let registers = registers(
+        conn,
+        (vec![pupil], &classes),
+        (day, day),
+        (rules, rule),
+        now,
+    )?;
+    let found = registers
+        .into_iter()
+        .flat_map(|r| r.days)
+        .find(|d| d.day == day);
+    Ok(found.unwrap_or(DayMarks {
+        day,
+        am: None,
+        pm: None,
+    }))
+}
+
 /// The registers of `pupils` from the lessons of `classes` (every class any of them is in).
 fn registers(
     conn: &dyn Sql,

@@ -110,6 +110,21 @@ pub const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "mis_writes",
+        about: "each pupil's morning and afternoon marks as written back to the MIS (Rollcall's \
+            codes), the version, whether the MIS took it and why not",
+        sql: "SELECT student_id, day, am, pm, version, status, tries, last_error,
+                written_version, written_at, mis_ref, changed_at
+            FROM mis_outbox ORDER BY day, student_id",
+        postgres: None,
+    },
+    Table {
+        name: "mis_codes",
+        about: "the office's table of Rollcall's attendance codes to the MIS's",
+        sql: "SELECT code, mis_code, updated_by, updated_at FROM mis_codes ORDER BY code",
+        postgres: None,
+    },
+    Table {
         name: "class_members",
         about: "which students are in which class",
         sql: "SELECT m.class_id, c.name AS class_name, m.student_id, s.name AS student_name

@@ -608,8 +608,9 @@ ALTER TABLE class_members ADD COLUMN joined_on TEXT CHECK (joined_on IS date(joi
 const MIGRATION_41: &str = "ALTER TABLE audit_log ADD COLUMN request_id TEXT;";
 
 /// Write-back to the school's MIS (issue 69): the outbox, one row per pupil and day holding
-/// the statutory marks the MIS should have (`rollcall_store::mis`), and the office's table of
-/// Rollcall's codes to the MIS's.
+/// the statutory marks the MIS should have (`rollcall_store::mis`), the office's table of
+/// Rollcall's codes to the MIS's, and the nightly comparison with the MIS: each day compared,
+/// and each pupil-day that differed, until the office settles it.
 const MIGRATION_42: &str = "
 CREATE TABLE mis_outbox (
     student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
@@ -633,6 +634,25 @@ CREATE TABLE mis_codes (
     mis_code TEXT NOT NULL CHECK (length(mis_code) BETWEEN 1 AND 306),
     updated_by TEXT NOT NULL,
     updated_at INTEGER NOT NULL
+);
+CREATE TABLE mis_differences (
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    ours_am TEXT,
+    ours_pm TEXT,
+    theirs_am TEXT,
+    theirs_pm TEXT,
+    found_at INTEGER NOT NULL,
+    settled TEXT CHECK (settled IN ('ours', 'theirs')),
+    settled_by TEXT,
+    settled_at INTEGER,
+    PRIMARY KEY (student_id, day)
+);
+CREATE TABLE mis_comparisons (
+    day TEXT PRIMARY KEY CHECK (day IS date(day)),
+    compared_at INTEGER NOT NULL,
+    pupils INTEGER NOT NULL,
+    differences INTEGER NOT NULL
 );
 ";
 

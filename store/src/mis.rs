@@ -1,7 +1,9 @@
 //! Write-back to the school's MIS (migration 42): the outbox (`mis_outbox`, one row per pupil
 //! and day: the statutory marks the MIS should hold, in Rollcall's codes, with a version that
 //! goes up each time they change and what became of the last write), and the office's code
-//! table (`mis_codes`: Rollcall's code, the MIS's). The rules are `rollcall_school::mis`'.
+//! table (`mis_codes`: Rollcall's code, the MIS's), and the nightly comparison
+//! (`mis_comparisons`, one row per day compared; `mis_differences`, one per pupil-day the MIS
+//! holds otherwise, until the office settles it). The rules are `rollcall_school::mis`'.
 //!
 //! A write is recorded against the version it wrote: when the marks changed while it was on
 //! its way, the row stays pending and the newer version is written next.
@@ -30,8 +32,11 @@ const RETRY: &str = "UPDATE mis_outbox SET tries = tries + 1, next_try_at = ?4, 
     WHERE student_id = ?1 AND day = ?2 AND version = ?3 AND status = 'pending'";
 const REFUSED: &str = "UPDATE mis_outbox SET status = 'refused', tries = tries + 1,
     last_error = ?4 WHERE student_id = ?1 AND day = ?2 AND version = ?3 AND status = 'pending'";
-const AGAIN: &str = "UPDATE mis_outbox SET status = 'pending', tries = 0, next_try_at = ?3,
-    last_error = NULL WHERE student_id = ?1 AND day = ?2";
+const AGAIN: &str = "UPDATE mis_outbox SET version = version + 1, status = 'pending', tries = 0,
+    next_try_at = ?3, last_error = NULL WHERE student_id = ?1 AND day = ?2";
+const AGAIN_WITH: &str = "UPDATE mis_outbox SET version = version + 1, status = 'pending',
+    tries = 0, next_try_at = ?2, last_error = NULL
+    WHERE status = 'refused' AND (am = ?1 OR pm = ?1)";
 const COUNTS: &str = "SELECT status, count(*) AS n, max(written_at) AS last FROM mis_outbox
     GROUP BY status";
 const CODES: &str = "SELECT code, mis_code FROM mis_codes ORDER BY code";
@@ -39,7 +44,11 @@ const SET_CODE: &str = "INSERT INTO mis_codes (code, mis_code, updated_by, updat
     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (code) DO UPDATE SET mis_code = ?2, updated_by = ?3,
     updated_at = ?4";
 const DELETE_CODE: &str = "DELETE FROM mis_codes WHERE code = ?1";
-const PURGE: &str = "DELETE FROM mis_outbox WHERE day < ?1";
+const PURGE: [&str; 3] = [
+    "DELETE FROM mis_outbox WHERE day < ?1",
+    "DELETE FROM mis_differences WHERE day < ?1",
+    "DELETE FROM mis_comparisons WHERE day < ?1",
+];
 
 /// What became of a pupil's day's marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -80,7 +89,8 @@ pub struct OutboxDay {
     /// Rollcall's codes for the morning and the afternoon; `None`: no mark yet.
     pub am: Option<String>,
     pub pm: Option<String>,
-    /// Goes up by one each time the marks change.
+    /// Goes up by one each time the marks change, or the office has the day written again:
+    /// each version is a new write, with its own key.
     pub version: i64,
     pub status: Status,
     /// Tries of this version so far.
@@ -227,14 +237,20 @@ pub fn refused(sql: &dyn Sql, d: &OutboxDay, error: &str) -> Result<bool, StoreE
     Ok(sql.execute(REFUSED, params![student, day, version, error])? > 0)
 }
 
-/// Writes `student`'s `day` again from now (the office's "write ours again", or a refusal
-/// whose cause is fixed). False when there is no such row.
+/// Writes `student`'s `day` again from now, as a new version (the office's "write ours
+/// again", or a refusal whose cause is fixed). False when there is no such row.
 pub fn again(
     sql: &dyn Sql,
     (student, day): (StudentId, NaiveDate),
     now: UnixMillis,
 ) -> Result<bool, StoreError> {
     Ok(sql.execute(AGAIN, params![student.to_string(), day.to_string(), now])? > 0)
+}
+
+/// Writes again every refused day that has Rollcall's `code` (its mapping has just been
+/// set). Returns how many.
+pub fn again_refused_with(sql: &dyn Sql, code: &str, now: UnixMillis) -> Result<usize, StoreError> {
+    sql.execute(AGAIN_WITH, params![code, now])
 }
 
 /// How many days are in each state.
@@ -258,9 +274,16 @@ pub fn counts(sql: &dyn Sql) -> Result<Counts, StoreError> {
     Ok(counts)
 }
 
-/// Deletes the rows of days before `before`. Returns how many.
+/// Deletes the outbox and the comparisons of days before `before`. Returns how many
+/// pupil-days left the outbox.
 pub fn purge(sql: &dyn Sql, before: NaiveDate) -> Result<usize, StoreError> {
-    sql.execute(PURGE, params![before.to_string()])
+    let day = before.to_string();
+    let [outbox, rest @ ..] = PURGE;
+    let gone = sql.execute(outbox, params![day])?;
+    for query in rest {
+        sql.execute(query, params![day])?;
+    }
+    Ok(gone)
 }
 
 /// One line of the code table: Rollcall's code and the MIS's.
@@ -295,6 +318,178 @@ pub fn set_code(
 /// Removes `code`'s mapping. False when it had none.
 pub fn delete_code(sql: &dyn Sql, code: &str) -> Result<bool, StoreError> {
     Ok(sql.execute(DELETE_CODE, params![code])? > 0)
+}
+
+/// A pupil-day the MIS holds otherwise than Rollcall, both in the MIS's codes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    pub student: StudentId,
+    pub name: String,
+    pub external_ref: Option<String>,
+    pub day: NaiveDate,
+    pub ours_am: Option<String>,
+    pub ours_pm: Option<String>,
+    pub theirs_am: Option<String>,
+    pub theirs_pm: Option<String>,
+    pub found_at: UnixMillis,
+    /// How the office settled it: `ours` (written again) or `theirs` (taken into Rollcall).
+    pub settled: Option<String>,
+    pub settled_by: Option<String>,
+    pub settled_at: Option<UnixMillis>,
+}
+
+/// A day compared with the MIS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    pub day: NaiveDate,
+    pub compared_at: UnixMillis,
+    /// Pupils compared.
+    pub pupils: i64,
+    pub differences: i64,
+}
+
+const DIFFERENCE_COLUMNS: &str = "d.student_id, s.name, s.external_ref, d.day, d.ours_am,
+    d.ours_pm, d.theirs_am, d.theirs_pm, d.found_at, d.settled, d.settled_by, d.settled_at
+    FROM mis_differences d JOIN students s ON s.id = d.student_id";
+const FORGET_UNSETTLED: &str = "DELETE FROM mis_differences WHERE day = ?1 AND settled IS NULL";
+const INSERT_DIFFERENCE: &str = "INSERT INTO mis_differences (student_id, day, ours_am, ours_pm,
+    theirs_am, theirs_pm, found_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT (student_id, day) DO UPDATE SET ours_am = ?3, ours_pm = ?4, theirs_am = ?5,
+    theirs_pm = ?6, found_at = ?7, settled = NULL, settled_by = NULL, settled_at = NULL";
+const COMPARED: &str = "INSERT INTO mis_comparisons (day, compared_at, pupils, differences)
+    VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day) DO UPDATE SET compared_at = ?2, pupils = ?3,
+    differences = ?4";
+const SETTLE: &str = "UPDATE mis_differences SET settled = ?3, settled_by = ?4, settled_at = ?5
+    WHERE student_id = ?1 AND day = ?2 AND settled IS NULL";
+
+fn difference_row(r: &Row) -> ReadResult<Difference> {
+    Ok(Difference {
+        student: id_col(r, "student_id")?,
+        name: r.get("name")?,
+        external_ref: r.get("external_ref")?,
+        day: id_col(r, "day")?,
+        ours_am: r.get("ours_am")?,
+        ours_pm: r.get("ours_pm")?,
+        theirs_am: r.get("theirs_am")?,
+        theirs_pm: r.get("theirs_pm")?,
+        found_at: r.get("found_at")?,
+        settled: r.get("settled")?,
+        settled_by: r.get("settled_by")?,
+        settled_at: r.get("settled_at")?,
+    })
+}
+
+/// Records `day`'s comparison: its `differences` replace the day's unsettled ones (a settled
+/// one found again is open again).
+pub fn compared(
+    sql: &dyn Sql,
+    day: NaiveDate,
+    pupils: usize,
+    differences: &[Difference],
+    now: UnixMillis,
+) -> Result<Comparison, StoreError> {
+    let on = day.to_string();
+    sql.execute(FORGET_UNSETTLED, params![on])?;
+    for d in differences {
+        sql.execute(
+            INSERT_DIFFERENCE,
+            params![
+                d.student.to_string(),
+                on,
+                d.ours_am,
+                d.ours_pm,
+                d.theirs_am,
+                d.theirs_pm,
+                now
+            ],
+        )?;
+    }
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let comparison = Comparison {
+        day,
+        compared_at: now,
+        pupils: count(pupils),
+        differences: count(differences.len()),
+    };
+    sql.execute(
+        COMPARED,
+        params![on, now, comparison.pupils, comparison.differences],
+    )?;
+    Ok(comparison)
+}
+
+/// Whether `day` has been compared.
+pub fn comparison(sql: &dyn Sql, day: NaiveDate) -> Result<Option<Comparison>, StoreError> {
+    let found = sql.query_opt(
+        "SELECT day, compared_at, pupils, differences FROM mis_comparisons WHERE day = ?1",
+        params![day.to_string()],
+        |r| {
+            Ok(Comparison {
+                day: id_col(r, "day")?,
+                compared_at: r.get("compared_at")?,
+                pupils: r.get("pupils")?,
+                differences: r.get("differences")?,
+            })
+        },
+    )?;
+    Ok(found)
+}
+
+/// The differences of the days from `from` to `to`, by day and name; `open` only the
+/// unsettled.
+pub fn differences(
+    sql: &dyn Sql,
+    (from, to): (NaiveDate, NaiveDate),
+    open: bool,
+) -> Result<Vec<Difference>, StoreError> {
+    let only_open = if open { "AND d.settled IS NULL" } else { "" };
+    let query = format!(
+        "SELECT {DIFFERENCE_COLUMNS} WHERE d.day >= ?1 AND d.day <= ?2 {only_open}
+         ORDER BY d.day, s.name, d.student_id"
+    );
+    let rows = sql.query_map(
+        &query,
+        params![from.to_string(), to.to_string()],
+        difference_row,
+    )?;
+    readable(rows, "MIS difference")
+}
+
+/// The difference of `student`'s `day`, settled or not.
+pub fn difference(
+    sql: &dyn Sql,
+    student: StudentId,
+    day: NaiveDate,
+) -> Result<Option<Difference>, StoreError> {
+    let query = format!("SELECT {DIFFERENCE_COLUMNS} WHERE d.student_id = ?1 AND d.day = ?2");
+    let found = sql.query_opt(
+        &query,
+        params![student.to_string(), day.to_string()],
+        difference_row,
+    )?;
+    Ok(found)
+}
+
+/// Settles an open difference `how` (`ours` or `theirs`), by `user`. False when it was not
+/// open.
+pub fn settle(
+    sql: &dyn Sql,
+    (student, day): (StudentId, NaiveDate),
+    how: &str,
+    user: &str,
+    now: UnixMillis,
+) -> Result<bool, StoreError> {
+    let key = params![student.to_string(), day.to_string(), how, user, now];
+    Ok(sql.execute(SETTLE, key)? > 0)
+}
+
+/// The rows of `day` (what the comparison compares), by name.
+pub fn of_day(sql: &dyn Sql, day: NaiveDate) -> Result<Vec<OutboxDay>, StoreError> {
+    let query = format!("SELECT {COLUMNS} {FROM} WHERE o.day = ?1 ORDER BY s.name, o.student_id");
+    readable(
+        sql.query_map(&query, params![day.to_string()], row)?,
+        "MIS outbox row",
+    )
 }
 
 #[cfg(test)]

@@ -83,6 +83,12 @@ pub const PARTS: &[Part] = &[
             FROM notice_messages WHERE student_id = ?1 ORDER BY created_at, id",
     },
     Part {
+        name: "mis_writes",
+        about: "their morning and afternoon marks as written back to the school's MIS, and whether it took them",
+        sql: "SELECT day, am, pm, version, status, tries, last_error, written_at
+            FROM mis_outbox WHERE student_id = ?1 ORDER BY day",
+    },
+    Part {
         name: "records",
         about: "door records that name them: when and where a face was seen, how sure the door was, and how it was reviewed",
         sql: "SELECT id, room, captured_at, received_at, decision, candidates, status,

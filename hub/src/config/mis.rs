@@ -20,6 +20,9 @@ pub struct MisConfig {
     pub check_every_secs: u32,
     /// Seconds before an MIS that does not answer counts as failed.
     pub timeout_secs: u32,
+    /// The school's time (`HH:MM`) after which the day's marks are read back from the MIS and
+    /// compared with Rollcall's.
+    pub compare_at: String,
 }
 
 impl Default for MisConfig {
@@ -30,6 +33,7 @@ impl Default for MisConfig {
             days_back: 14,
             check_every_secs: 60,
             timeout_secs: 20,
+            compare_at: "18:00".into(),
         }
     }
 }
@@ -69,6 +73,18 @@ impl MisConfig {
         self.wonde.is_some() || self.edfi.is_some()
     }
 
+    /// [`MisConfig::compare_at`] as a minute of the day.
+    pub fn compare_minute(&self) -> Result<u16, String> {
+        let time = chrono::NaiveTime::parse_from_str(self.compare_at.trim(), "%H:%M");
+        time.map(|t| (chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t)) as u16)
+            .map_err(|_| {
+                format!(
+                    "mis.compare_at {:?}: a time of day as HH:MM, after the last lesson",
+                    self.compare_at
+                )
+            })
+    }
+
     /// Every setting makes sense; the message says which one does not.
     pub fn validate(&self) -> Result<(), String> {
         if self.wonde.is_some() && self.edfi.is_some() {
@@ -83,6 +99,7 @@ impl MisConfig {
         if !(1..=300).contains(&self.timeout_secs) {
             return Err("mis.timeout_secs: 1 to 300".into());
         }
+        self.compare_minute()?;
         if let Some(w) = &self.wonde {
             http_url("mis.wonde.url", &w.url)?;
             let id_ok = !w.school_id.is_empty()

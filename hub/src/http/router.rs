@@ -16,7 +16,7 @@ use super::accounts::{account, auth, invitations, me, oidc, users};
 use super::devices::{self, provision, quarantine, unit_settings};
 use super::error::ApiError;
 use super::families::{digest, family, family_messages, guardians, notices};
-use super::office::{audit, calendar, operations, privacy, roster, timetable};
+use super::office::{audit, calendar, mis, operations, privacy, roster, timetable};
 use super::people::{archive, classes, consent, enrolment, faces, staff, staff_faces, students};
 use super::register::{self, class_photo, closed_set, review, sessions, strangers, today};
 use super::reports::{self, analytics, history, registers};
@@ -224,6 +224,24 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/email/digests", admin!(digest::list)),
     route(GET, "/webhooks/deliveries", admin!(operations::deliveries)),
     route(GET, "/backups", admin!(operations::backups)),
+    route(GET, "/mis", admin!(mis::status)),
+    route(POST, "/mis/try", admin!(mis::try_connection)),
+    route(GET, "/mis/codes", admin!(mis::codes)),
+    route(PUT, "/mis/codes", admin!(mis::set_code)),
+    route(DELETE, "/mis/codes", admin!(mis::delete_code)),
+    route(POST, "/mis/days/{student}/{day}/again", admin!(mis::again)),
+    route(POST, "/mis/compare", admin!(mis::compare)),
+    route(GET, "/mis/differences", admin!(mis::differences)),
+    route(
+        POST,
+        "/mis/differences/{student}/{day}/ours",
+        admin!(mis::keep_ours),
+    ),
+    route(
+        POST,
+        "/mis/differences/{student}/{day}/theirs",
+        admin!(mis::take_theirs),
+    ),
     route(GET, "/quarantine", admin!(quarantine::list)),
     route(DELETE, "/quarantine/{record}", admin!(quarantine::dismiss)),
     route(

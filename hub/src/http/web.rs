@@ -82,6 +82,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/analytics.js", JS),
     asset!("/js/api_docs.js", JS),
     asset!("/js/operations.js", JS),
+    asset!("/js/mis.js", JS),
     asset!("/js/invitations.js", JS),
     asset!("/js/mine.js", JS),
     asset!("/js/children.js", JS),

@@ -16,6 +16,9 @@ pub enum RunError {
     /// `[notices.sms]` cannot be used (its header file, its address).
     #[error("{0}")]
     Notices(String),
+    /// `[mis]` cannot be used (its secret file, its address).
+    #[error("{0}")]
+    Mis(String),
     #[error("{0}")]
     Oidc(String),
     #[error("database: {0}")]

@@ -132,6 +132,7 @@ pub(super) async fn retention(
                     leavers_templates = p.leavers_templates,
                     records = p.records,
                     register_sessions = p.register_sessions,
+                    mis_writes = p.mis_writes,
                     visits = p.visits,
                     staff_entries = p.staff_entries,
                     notices = p.notices,

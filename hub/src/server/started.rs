@@ -33,6 +33,7 @@ use crate::ingest::process::{Division, Ingest};
 use crate::ingest::push::Pusher;
 use crate::ingest::route::Intake;
 use crate::ingest::{CHANNEL_CAPACITY, Incoming, Metrics, Outbound};
+use crate::mis::Connector;
 use crate::notices::Senders;
 use crate::notices::sms::Gateway;
 use crate::notify::{self, Hooks};
@@ -105,6 +106,7 @@ impl Common {
             rollcall_store::Dialect::Postgres => cluster::View::joining(&self.me),
         });
         let notices = school.config.notices.clone();
+        let mis = school.config.mis.clone();
         let parts = Parts {
             hooks,
             hashing: self.hashing.clone(),
@@ -119,6 +121,7 @@ impl Common {
             division: self.division,
             replies: ReplyKey::derive(&self.key.0),
             sms: sms_gateway(&notices)?,
+            mis: mis_connector(&mis)?,
         };
         let mut hub = parts.hub(self.key.clone(), self.faces.clone(), mailer.clone(), oidc);
         hub.district = self.district.clone();
@@ -169,6 +172,8 @@ pub(super) struct Parts {
     pub(super) replies: ReplyKey,
     /// The school's SMS gateway (`[notices.sms]`), when it has one.
     pub(super) sms: Option<Gateway>,
+    /// The school's MIS (`[mis]`), when its register is written back.
+    pub(super) mis: Option<Connector>,
     /// How those hubs divide the school's door units' messages.
     pub(super) division: Division,
 }
@@ -218,6 +223,7 @@ impl Parts {
             oidc,
             mailer,
             replies: self.replies.clone(),
+            mis: self.mis.clone(),
             cluster: self.cluster.clone(),
             district: None,
         }
@@ -343,10 +349,24 @@ impl Parts {
                 stop.clone(),
             ));
         }
+        if let Some(connector) = self.mis.clone() {
+            tasks.spawn(crate::mis::run(
+                db.clone(),
+                config.clone(),
+                connector,
+                clock.clone(),
+                stop.clone(),
+            ));
+        }
         if let Some(dir) = config.backup.dir.clone() {
             tasks.spawn(backups(config.clone(), dir, clock.clone(), stop.clone()));
         }
     }
+}
+
+/// The school's MIS connector, when `[mis]` names one.
+fn mis_connector(mis: &crate::config::MisConfig) -> Result<Option<Connector>, RunError> {
+    Connector::from_config(mis).map_err(RunError::Mis)
 }
 
 /// The school's SMS gateway, when `[notices]` sends by SMS.

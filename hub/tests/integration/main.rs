@@ -81,6 +81,7 @@ mod guardians;
 mod https;
 mod ingest_mqtt;
 mod ingest_trust;
+mod mis;
 mod mqtt_client_certs;
 mod mqtt_tls;
 mod notices;

@@ -94,3 +94,55 @@ fn failures_wait_longer_each_time_up_to_an_hour_and_as_long_as_the_mis_asks() {
         "at most an hour even when asked for a day"
     );
 }
+
+fn written(d: OutboxDay) -> OutboxDay {
+    OutboxDay {
+        status: Status::Written,
+        ..d
+    }
+}
+
+#[test]
+fn the_night_finds_the_days_the_mis_holds_otherwise() {
+    let same = written(day(Some("/"), Some("\\"), Some("9919")));
+    let changed = written(day(Some("/"), None, Some("9920")));
+    let missing = written(day(Some("N"), None, Some("9921")));
+    let pending = day(Some("N"), None, Some("9922"));
+    let held: Held = [
+        (
+            "9919".to_owned(),
+            (Some("/".to_owned()), Some("\\".to_owned())),
+        ),
+        ("9920".to_owned(), (Some("O".to_owned()), None)),
+        ("9922".to_owned(), (Some("/".to_owned()), None)),
+    ]
+    .into();
+    let rows = [same, changed.clone(), missing.clone(), pending];
+    let (compared, found) = differences(&rows, &held, &table(), UnixMillis(7));
+    assert_eq!(compared, 3, "the pending day is not compared");
+    let who: Vec<_> = found.iter().map(|d| d.student).collect();
+    assert_eq!(who, vec![changed.student, missing.student]);
+    assert_eq!(
+        (found[0].ours_am.as_deref(), found[0].theirs_am.as_deref()),
+        (Some("/"), Some("O"))
+    );
+    assert_eq!(
+        (found[1].ours_am.as_deref(), found[1].theirs_am.as_deref()),
+        (Some("O"), None),
+        "in the MIS's codes, and nothing held"
+    );
+}
+
+#[test]
+fn taking_the_mis_mark_amends_the_lesson_to_the_code_that_maps_to_it() {
+    assert_eq!(lesson_code(&table(), "O").unwrap(), "N");
+    assert_eq!(
+        lesson_code(&table(), "\\").unwrap(),
+        "/",
+        "present in the afternoon"
+    );
+    assert!(matches!(
+        lesson_code(&table(), "Q"),
+        Err(TakeError::NoCode(code)) if code == "Q"
+    ));
+}

@@ -760,6 +760,25 @@ CREATE TABLE mis_codes (
     updated_by TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+CREATE TABLE mis_differences (
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    ours_am TEXT,
+    ours_pm TEXT,
+    theirs_am TEXT,
+    theirs_pm TEXT,
+    found_at BIGINT NOT NULL,
+    settled TEXT CHECK (settled IN ('ours', 'theirs')),
+    settled_by TEXT,
+    settled_at BIGINT,
+    PRIMARY KEY (student_id, day)
+);
+CREATE TABLE mis_comparisons (
+    day TEXT PRIMARY KEY CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    compared_at BIGINT NOT NULL,
+    pupils BIGINT NOT NULL,
+    differences BIGINT NOT NULL
+);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.

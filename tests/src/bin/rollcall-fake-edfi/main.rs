@@ -13,6 +13,8 @@
 //!   `limit`, `totalCount`, the model's query fields), GET and DELETE by id. Bodies are
 //!   validated; a student not in `--students` (or added by `/control`) is an unresolved
 //!   reference (409).
+//! - `/data/v3/ed-fi/{xyz}Descriptors` (`attendanceEventCategoryDescriptors`, …): GET of the
+//!   model's descriptor values, a page at a time, and GET by id; read only.
 //! - `POST /control` with `{"mode": "ok" | "unauthorized" | "throttle" | "fail" | "hang",
 //!   "retryAfter": n, "students": [...]}` (any of them; `retryAfter`, default 1, goes with
 //!   `throttle`): how the ODS endpoints answer from now on (401, 429 with `Retry-After`, 500,
@@ -25,6 +27,7 @@
 //! Once bound it prints `listening on ADDR` on standard output.
 
 mod auth;
+mod descriptors;
 mod model;
 mod ods;
 mod problem;

@@ -1,5 +1,6 @@
 //! The data management API, `/data/v3/ed-fi/{resource}[/{id}]`: the bearer check, then POST
 //! (validate, resolve the student, upsert), GET by example with paging, GET and DELETE by id.
+//! Descriptor endpoints (`…/attendanceEventCategoryDescriptors`) are `descriptors`'s.
 //! It answers as the ODS/API 7 does; the HTTP plumbing and the fault modes live elsewhere.
 
 use std::collections::BTreeSet;
@@ -8,6 +9,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::auth::Tokens;
+use crate::descriptors;
 use crate::model::{Model, Resource, select};
 use crate::problem;
 use crate::store::{Store, Upsert};
@@ -43,6 +45,9 @@ pub fn answer(data: Data<'_>, request: &Request, root: &str) -> Answer {
         .check(request.authorization.as_deref(), data.now)
     {
         return problem::unauthenticated(refusal.message());
+    }
+    if let Some(name) = descriptors::served_at(endpoint, &data.model.descriptors) {
+        return descriptors::answer(&data.model.descriptors[name], request, id);
     }
     let Some(resource) = data.model.resources.get(endpoint) else {
         return problem::not_found();
@@ -119,8 +124,7 @@ fn post(
     Answer::empty(status).with_header("location", location(&id))
 }
 
-/// GET by example: equality filters on the model's query fields, `offset`, `limit`,
-/// `totalCount`.
+/// GET by example: equality filters on the model's query fields, and paging.
 fn get_many(
     store: &Store,
     endpoint: &str,
@@ -128,39 +132,85 @@ fn get_many(
     query: &[(String, String)],
 ) -> Answer {
     let mut filters = Vec::new();
-    let (mut offset, mut limit, mut total) = (0, PAGE_LIMIT, false);
+    let mut paging = Paging::default();
     for (name, value) in query {
-        match name.to_ascii_lowercase().as_str() {
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if n >= 0 => offset = usize::try_from(n).unwrap_or(usize::MAX),
-                Ok(_) => return problem::parameter_invalid("Offset cannot be a negative value."),
-                Err(_) => return not_valid_for(name, value),
-            },
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (0..=PAGE_LIMIT as i64).contains(&n) => limit = n as usize,
-                Ok(_) => {
-                    let error = format!("Limit must be a value between 0 and {PAGE_LIMIT}.");
-                    return problem::parameter_invalid(&error);
-                }
-                Err(_) => return not_valid_for(name, value),
-            },
-            "totalcount" => match value.to_ascii_lowercase().parse::<bool>() {
-                Ok(asked) => total = asked,
-                Err(_) => return not_valid_for(name, value),
-            },
-            _ => match filter(resource, name, value) {
+        match paging.take(name, value) {
+            Some(Ok(())) => {}
+            Some(Err(answer)) => return answer,
+            None => match filter(resource, name, value) {
                 Ok(found) => filters.push(found),
                 Err(answer) => return answer,
             },
         }
     }
     let keep = |item: &Value| filters.iter().all(|f| f.matches(item));
-    let (count, page) = store.list(endpoint, keep, offset, limit);
-    let answer = Answer::json(200, Value::Array(page));
-    if total {
-        return answer.with_header("total-count", count.to_string());
+    let (count, page) = store.list(endpoint, keep, paging.offset, paging.limit);
+    paging.answer(count, page)
+}
+
+/// `offset`, `limit` and `totalCount` of a GET of many.
+#[derive(Debug)]
+pub struct Paging {
+    pub offset: usize,
+    pub limit: usize,
+    total: bool,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self {
+            offset: 0,
+            limit: PAGE_LIMIT,
+            total: false,
+        }
     }
-    answer
+}
+
+impl Paging {
+    /// Takes query parameter `name` if it is one of the three; `None` when it is not.
+    pub fn take(&mut self, name: &str, value: &str) -> Option<Result<(), Answer>> {
+        let taken = match name.to_ascii_lowercase().as_str() {
+            "offset" => match value.parse::<i64>() {
+                Ok(n) if n >= 0 => {
+                    self.offset = usize::try_from(n).unwrap_or(usize::MAX);
+                    Ok(())
+                }
+                Ok(_) => Err(problem::parameter_invalid(
+                    "Offset cannot be a negative value.",
+                )),
+                Err(_) => Err(not_valid_for(name, value)),
+            },
+            "limit" => match value.parse::<i64>() {
+                Ok(n) if (0..=PAGE_LIMIT as i64).contains(&n) => {
+                    self.limit = n as usize;
+                    Ok(())
+                }
+                Ok(_) => {
+                    let error = format!("Limit must be a value between 0 and {PAGE_LIMIT}.");
+                    Err(problem::parameter_invalid(&error))
+                }
+                Err(_) => Err(not_valid_for(name, value)),
+            },
+            "totalcount" => match value.to_ascii_lowercase().parse::<bool>() {
+                Ok(asked) => {
+                    self.total = asked;
+                    Ok(())
+                }
+                Err(_) => Err(not_valid_for(name, value)),
+            },
+            _ => return None,
+        };
+        Some(taken)
+    }
+
+    /// `page` of a list of `count` items, with `Total-Count` when it was asked for.
+    pub fn answer(&self, count: usize, page: Vec<Value>) -> Answer {
+        let answer = Answer::json(200, Value::Array(page));
+        if self.total {
+            return answer.with_header("total-count", count.to_string());
+        }
+        answer
+    }
 }
 
 /// One `name=value` condition of a GET by example.
@@ -213,13 +263,13 @@ fn filter(resource: &Resource, name: &str, value: &str) -> Result<Filter, Answer
 }
 
 /// A resource id as the store keeps it (32 lower-case hex digits), from any GUID spelling.
-fn guid(text: &str) -> Option<String> {
+pub fn guid(text: &str) -> Option<String> {
     uuid::Uuid::parse_str(text)
         .ok()
         .map(|id| id.simple().to_string())
 }
 
-fn malformed_id(id: &str) -> Answer {
+pub fn malformed_id(id: &str) -> Answer {
     let mut errors = problem::ValidationErrors::new();
     errors.insert(
         "$.id".into(),

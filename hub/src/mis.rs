@@ -1,0 +1,290 @@
+//! The register written back to the school's MIS (issue 69): the task that, every
+//! `mis.check_every_secs` while this hub leads the school (so in a district exactly one hub
+//! writes each school's marks), gathers the pupils' statutory marks into the outbox and writes
+//! what is due through the school's [`Connector`].
+//!
+//! What is written, and when, is `rollcall_school::mis`'s (the rules) and the outbox
+//! `rollcall_store::mis`'s; each vendor's wire format is its connector's ([`wonde`],
+//! [`edfi`]). Here: one pass, in order:
+//!
+//! 1. **Gather** the last `mis.days_back` days' marks: a pupil-day whose marks changed gets a
+//!    new version, pending.
+//! 2. **Write** each due day in the MIS's codes (the office's code table). A day that cannot
+//!    be sent (no MIS reference, a code without a mapping) is refused at once, with what to
+//!    fix; the MIS's answer is recorded against the version written: taken, failed (tried
+//!    again after the backoff, the MIS's words kept), or refused for good (listed for the
+//!    office). A hub stopped mid-write leaves the day pending; the next leader writes the
+//!    same version with the same key.
+//! 3. **Compare**, once a day after `mis.compare_at` (school time): the day's marks are read
+//!    back from the MIS and set beside what Rollcall wrote ([`compare`]); each difference is
+//!    listed for the office to settle. An MIS that cannot be read is tried again next pass.
+//!
+//! Must never: hold a secret in a log line or an error, or stop the hub.
+
+pub mod connector;
+pub mod edfi;
+pub mod wonde;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use rollcall_runtime::clock::SharedClock;
+use rollcall_runtime::shutdown::Every;
+use rollcall_school::mis::{self as rules, Unsendable};
+use rollcall_shared::UnixMillis;
+use rollcall_store::audit::{self, Change};
+use rollcall_store::mis::{self as outbox, Comparison, OutboxDay};
+use rollcall_store::{Db, StoreError};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::config::{Config, MisConfig};
+pub use connector::{Connector, DayWrite, MisError};
+
+/// Most days written in one pass (the rest wait for the next).
+const PER_PASS: usize = 500;
+
+impl Connector {
+    /// The connector `[mis]` names, its secret file read now; `None` when write-back is off.
+    pub fn from_config(config: &MisConfig) -> Result<Option<Connector>, String> {
+        let timeout = config.timeout_secs;
+        if let Some(w) = &config.wonde {
+            return wonde::Wonde::new(w, timeout).map(|c| Some(Connector::Wonde(c)));
+        }
+        if let Some(e) = &config.edfi {
+            return edfi::EdFi::new(e, timeout).map(|c| Some(Connector::EdFi(c)));
+        }
+        Ok(None)
+    }
+}
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Passed {
+    /// Pupil-days whose marks were new or changed.
+    pub changed: usize,
+    pub written: usize,
+    /// Tried again later.
+    pub failed: usize,
+    /// Refused for good (by the MIS, or unsendable).
+    pub refused: usize,
+    /// The day compared with the MIS in this pass, if one was.
+    pub compared: Option<NaiveDate>,
+}
+
+/// Runs the passes until `stop` (see the module docs).
+pub async fn run(
+    db: Db,
+    config: Arc<Config>,
+    connector: Connector,
+    clock: SharedClock,
+    stop: watch::Receiver<bool>,
+) {
+    let period = Duration::from_secs(u64::from(config.mis.check_every_secs));
+    let mut every = Every::new(period, stop);
+    while every.tick().await {
+        match pass(&db, &config, &connector, &clock).await {
+            Ok(p) if p != Passed::default() => tracing::info!(
+                mis = connector.name(),
+                changed = p.changed,
+                written = p.written,
+                failed = p.failed,
+                refused = p.refused,
+                compared = ?p.compared,
+                "register written back"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("writing the register back: {e}; trying again next pass"),
+        }
+    }
+}
+
+/// One pass (see the module docs).
+pub async fn pass(
+    db: &Db,
+    config: &Config,
+    connector: &Connector,
+    clock: &SharedClock,
+) -> Result<Passed, StoreError> {
+    let now = clock.now();
+    let rules = config.rules();
+    let rule = config
+        .register
+        .statutory
+        .rule()
+        .map_err(|e| StoreError::Config(e.to_string()))?;
+    let window = (rules.local_day(now), config.mis.days_back);
+    let gathered = db
+        .write(move |tx| rules::gather(tx, (&rules, &rule), window, now))
+        .await?;
+    let mut passed = Passed {
+        changed: gathered.changed,
+        ..Passed::default()
+    };
+    let (due, table) = db
+        .read(move |c| {
+            let due = outbox::due(c, now, PER_PASS)?;
+            Ok::<_, StoreError>((due, rules::code_table(outbox::codes(c)?)))
+        })
+        .await?;
+    for day in due {
+        let outcome = write(connector, &day, &table).await;
+        let now = clock.now();
+        match &outcome {
+            Ok(_) => passed.written += 1,
+            Err(Outcome::Failed(..)) => passed.failed += 1,
+            Err(Outcome::Refused(_)) => passed.refused += 1,
+        }
+        db.write(move |tx| record(tx, &day, outcome, now)).await?;
+    }
+    passed.compared = compare_if_due(db, config, connector, clock).await?;
+    Ok(passed)
+}
+
+/// Compares today once it is past `mis.compare_at`; the day compared.
+async fn compare_if_due(
+    db: &Db,
+    config: &Config,
+    connector: &Connector,
+    clock: &SharedClock,
+) -> Result<Option<NaiveDate>, StoreError> {
+    let (now, rules) = (clock.now(), config.rules());
+    let today = rules.local_day(now);
+    let minute = config.mis.compare_minute().map_err(StoreError::Config)?;
+    if now < rules.instant(today, minute) {
+        return Ok(None);
+    }
+    if db
+        .read(move |c| outbox::comparison(c, today))
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    match compare(db, connector, today, now).await {
+        Ok(c) => {
+            tracing::info!(day = %today, pupils = c.pupils, differences = c.differences, "compared with the MIS");
+            Ok(Some(today))
+        }
+        Err(CompareError::Mis(e)) => {
+            tracing::warn!(day = %today, "the MIS could not be read back, trying again next pass: {e}");
+            Ok(None)
+        }
+        Err(CompareError::Store(e)) => Err(e),
+    }
+}
+
+/// Why a day could not be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("the MIS could not be read: {0}")]
+    Mis(#[from] MisError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads `day`'s marks back from the MIS, sets them beside what Rollcall wrote and records
+/// the differences (`rollcall_school::mis::differences`).
+pub async fn compare(
+    db: &Db,
+    connector: &Connector,
+    day: NaiveDate,
+    now: UnixMillis,
+) -> Result<Comparison, CompareError> {
+    let read = connector.read_day(day).await?;
+    // Each pupil under every reference the MIS knows them by: the school's may be any.
+    let held: rules::Held = read
+        .into_iter()
+        .flat_map(|r| {
+            let marks = (r.am, r.pm);
+            std::iter::once(r.pupil)
+                .chain(r.aliases)
+                .map(move |name| (name.trim().to_owned(), marks.clone()))
+        })
+        .collect();
+    let comparison = db
+        .write(move |tx| {
+            let table = rules::code_table(outbox::codes(tx)?);
+            let written = outbox::of_day(tx, day)?;
+            let (pupils, found) = rules::differences(&written, &held, &table, now);
+            outbox::compared(tx, day, pupils, &found, now)
+        })
+        .await?;
+    Ok(comparison)
+}
+
+/// Why a day was not written.
+#[derive(Debug)]
+enum Outcome {
+    /// Tried again after the backoff (at least `after`, when the MIS asked).
+    Failed(String, Option<Duration>),
+    Refused(String),
+}
+
+/// Writes `d` in the MIS's codes; the receipt's reference when the MIS took it.
+async fn write(
+    connector: &Connector,
+    d: &OutboxDay,
+    table: &HashMap<String, String>,
+) -> Result<Option<String>, Outcome> {
+    let (pupil, am, pm) =
+        rules::in_mis_codes(d, table).map_err(|e: Unsendable| Outcome::Refused(e.to_string()))?;
+    let w = DayWrite {
+        pupil,
+        day: d.day,
+        am,
+        pm,
+        key: rules::write_key(d),
+        previous: d.mis_ref.clone(),
+    };
+    match connector.write(&w).await {
+        Ok(receipt) => Ok(receipt.mis_ref),
+        Err(e @ MisError::Refused { .. }) => Err(Outcome::Refused(e.to_string())),
+        Err(MisError::Failed { said, after }) => Err(Outcome::Failed(said, after)),
+    }
+}
+
+/// Records what became of `d`'s version; a refusal is audited, with the MIS's words.
+fn record(
+    tx: &dyn rollcall_store::Sql,
+    d: &OutboxDay,
+    outcome: Result<Option<String>, Outcome>,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    match outcome {
+        Ok(mis_ref) => {
+            outbox::written(tx, d, mis_ref.as_deref(), now)?;
+        }
+        Err(Outcome::Failed(said, after)) => {
+            let wait = rules::backoff(d.tries + 1, after);
+            let next = UnixMillis(now.0.saturating_add(wait.as_millis() as i64));
+            tracing::warn!(
+                student = %d.student, day = %d.day, tries = d.tries + 1,
+                "the MIS did not take a day's marks, trying again in {} s: {said}",
+                wait.as_secs()
+            );
+            outbox::retry(tx, d, next, &said)?;
+        }
+        Err(Outcome::Refused(said)) => {
+            tracing::warn!(student = %d.student, day = %d.day, "not written back: {said}");
+            if outbox::refused(tx, d, &said)? {
+                audit::log(
+                    tx,
+                    Change {
+                        actor: "system",
+                        action: "mis.refused",
+                        target: format!("mis:{}:{}", d.student, d.day),
+                        before: None,
+                        after: Some(json!({
+                            "am": d.am, "pm": d.pm, "version": d.version, "reason": said,
+                        })),
+                        at: now,
+                    },
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
