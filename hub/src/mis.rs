@@ -83,9 +83,16 @@ pub async fn run(
     stop: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs(u64::from(config.mis.check_every_secs));
+    let mut halt = stop.clone();
     let mut every = Every::new(period, stop);
     while every.tick().await {
-        match pass(&db, &config, &connector, &clock).await {
+        // A pass stopped mid-write (the hub stopping, or no longer leading) leaves its day
+        // pending: the next leader writes the same version with the same key.
+        let passed = tokio::select! {
+            passed = pass(&db, &config, &connector, &clock) => passed,
+            _ = halt.changed() => return,
+        };
+        match passed {
             Ok(p) if p != Passed::default() => tracing::info!(
                 mis = connector.name(),
                 changed = p.changed,

@@ -47,6 +47,7 @@ mod browser_history;
 mod browser_lesson_review;
 mod browser_liveness;
 mod browser_look_alike;
+mod browser_mis;
 mod browser_operations;
 mod browser_reception;
 mod browser_review_card;

@@ -17,22 +17,22 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const TOKEN: &str = "7e76896f9aca62569048c667db292d72dd84f224";
-const SCHOOL: &str = "A1930499544";
+pub(crate) const TOKEN: &str = "7e76896f9aca62569048c667db292d72dd84f224";
+pub(crate) const SCHOOL: &str = "A1930499544";
 /// Ada and Bo in Wonde (Wonde's id = the MIS's id); the hub knows them by their MIS ids.
 const STUDENTS: &str = "A1749191433=9919,A1749191434=9920";
 /// England's `/` and `N` in the stand-in's default codes.
-const PRESENT: &str = "A1000000001";
-const NO_REASON: &str = "A1000000019";
+pub(crate) const PRESENT: &str = "A1000000001";
+pub(crate) const NO_REASON: &str = "A1000000019";
 
-fn wonde() -> StandIn {
+pub(crate) fn wonde() -> StandIn {
     let args = ["--token", TOKEN, "--school", SCHOOL, "--students", STUDENTS];
     StandIn::start("rollcall-fake-wonde", &args).unwrap()
 }
 
 /// `[mis.wonde]` towards `fake`, its token in a file under `dir`, a pass every second; the
 /// admin's sign-in lasts the school day the tests move the clock through.
-fn write_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
+pub(crate) fn write_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
     let token_file = dir.join("wonde-token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
     c.auth.access_token_minutes = 1440;
@@ -47,7 +47,7 @@ fn write_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
 }
 
 /// The session marks the stand-in keeps, as (student, date, session, code id).
-async fn kept(fake: &StandIn) -> Vec<(String, String, String, String)> {
+pub(crate) async fn kept(fake: &StandIn) -> Vec<(String, String, String, String)> {
     let url = fake.url(&format!(
         "/v1.0/schools/{SCHOOL}/attendance/session?per_page=200"
     ));
@@ -80,7 +80,7 @@ async fn kept(fake: &StandIn) -> Vec<(String, String, String, String)> {
 }
 
 /// The session registers the hub posted to the stand-in.
-async fn registers_posted(fake: &StandIn) -> Vec<Value> {
+pub(crate) async fn registers_posted(fake: &StandIn) -> Vec<Value> {
     let all: Value = fake
         .http
         .get(fake.url("/requests"))
@@ -99,7 +99,7 @@ async fn registers_posted(fake: &StandIn) -> Vec<Value> {
 }
 
 /// Waits until `GET /mis` satisfies `ok`; returns it.
-async fn mis_until(admin: &Api, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn mis_until(admin: &Api, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (status, mis) = admin.get("/mis").await;
@@ -113,7 +113,7 @@ async fn mis_until(admin: &Api, what: &str, ok: impl Fn(&Value) -> bool) -> Valu
 }
 
 /// Maps each of `codes` to the same code at the MIS.
-async fn map_codes(admin: &Api, codes: &[&str]) {
+pub(crate) async fn map_codes(admin: &Api, codes: &[&str]) {
     for code in codes {
         let (status, body) = admin
             .put("/mis/codes", json!({"code": code, "mis_code": code}))
@@ -122,7 +122,7 @@ async fn map_codes(admin: &Api, codes: &[&str]) {
     }
 }
 
-async fn set_reference(admin: &Api, student: &str, reference: &str) {
+pub(crate) async fn set_reference(admin: &Api, student: &str, reference: &str) {
     let (status, body) = admin
         .patch(
             &format!("/students/{student}"),
@@ -206,7 +206,11 @@ async fn the_morning_register_is_written_back_and_an_amendment_rewrites_it() {
 }
 
 /// Waits until the stand-in's AM mark of `student` satisfies `ok`; returns its code id.
-async fn wait_for_code(fake: &StandIn, student: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_for_code(
+    fake: &StandIn,
+    student: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let marks = kept(fake).await;
@@ -219,7 +223,7 @@ async fn wait_for_code(fake: &StandIn, student: &str, ok: impl Fn(&str) -> bool)
 }
 
 /// The stand-in's codes, id to code.
-async fn codes_at(fake: &StandIn) -> std::collections::HashMap<String, String> {
+pub(crate) async fn codes_at(fake: &StandIn) -> std::collections::HashMap<String, String> {
     let url = fake.url(&format!(
         "/v1.0/schools/{SCHOOL}/attendance-codes?per_page=200"
     ));
@@ -364,7 +368,7 @@ async fn without_a_connector_the_office_is_told_how_to_set_one_up() {
 }
 
 /// The MIS's office changes a pupil's mark in the MIS, as its own screens would.
-async fn changed_at_the_mis(fake: &StandIn, student: &str, code: &str) {
+pub(crate) async fn changed_at_the_mis(fake: &StandIn, student: &str, code: &str) {
     let id = codes_at(fake)
         .await
         .into_iter()
@@ -493,7 +497,7 @@ async fn the_night_compares_the_day_and_each_difference_is_settled_one_way_or_th
 }
 
 /// Waits until the day's comparison lists `n` differences; returns them.
-async fn wait_for_differences(admin: &Api, n: usize) -> Vec<Value> {
+pub(crate) async fn wait_for_differences(admin: &Api, n: usize) -> Vec<Value> {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (status, found) = admin
@@ -507,4 +511,138 @@ async fn wait_for_differences(admin: &Api, n: usize) -> Vec<Value> {
         assert!(std::time::Instant::now() < deadline, "{found:#}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// What the stand-in was asked and never answered (its hang mode).
+async fn left_hanging(fake: &StandIn) -> usize {
+    let all: Value = fake
+        .http
+        .get(fake.url("/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"].is_null())
+        .count()
+}
+
+/// The register writes the stand-in answered 200, by Wonde student id.
+async fn taken_by_student(fake: &StandIn) -> std::collections::BTreeMap<String, usize> {
+    let mut taken = std::collections::BTreeMap::new();
+    for r in registers_posted(fake).await {
+        if r["status"] != 200 {
+            continue;
+        }
+        for mark in r["body"]["attendance"].as_array().unwrap() {
+            *taken
+                .entry(mark["student_id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    taken
+}
+
+#[tokio::test]
+async fn a_hub_stopped_mid_write_writes_the_day_once_when_it_is_back() {
+    let fake = wonde();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let hub = start_hub_with(None, |c| {
+        write_back_to(c, &fake, &path);
+        c.mis.timeout_secs = 120;
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
+    set_reference(&admin, &ada, "9919").await;
+    set_reference(&admin, &bo, "9920").await;
+    map_codes(&admin, &["/", "N"]).await;
+    door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
+
+    // The MIS stops answering; the register closes and the hub's write waits on it.
+    fake.control(json!({"mode": "hang"})).await;
+    hub.clock.set(UnixMillis(monday_at(10, 35)));
+    wait_for("a write left hanging", Duration::from_secs(30), || async {
+        left_hanging(&fake).await > 0
+    })
+    .await;
+    let (_, mis) = admin.get("/mis").await;
+    assert_eq!(mis["counts"]["pending"], 2, "{mis:#}");
+
+    // The hub is stopped in the middle of it, the MIS recovers, the hub comes back.
+    let path = dir.path().to_owned();
+    let hub = restart_hub_with(hub, |c| write_back_to(c, &fake, &path)).await;
+    fake.control(json!({"mode": "ok"})).await;
+    let admin = hub.admin().await;
+    mis_until(&admin, "written after the restart", |m| {
+        m["counts"]["written"] == 2
+    })
+    .await;
+    assert_eq!(kept(&fake).await.len(), 2);
+    let taken = taken_by_student(&fake).await;
+    assert_eq!(
+        taken.values().copied().collect::<Vec<_>>(),
+        vec![1, 1],
+        "each pupil's morning taken once: {taken:?}"
+    );
+}
+
+/// 09:35 on Sunday 25 October 2026 in Jerusalem, the day the clocks go back an hour at 02:00
+/// (a school day there): the day has 25 hours, and 09:35 is UTC+2 where midnight was UTC+3.
+const DST_DAY_0935: i64 = 1_792_913_700_000;
+const MINUTE: i64 = 60_000;
+
+#[tokio::test]
+async fn on_the_day_the_clocks_change_the_mark_goes_to_its_own_day_and_session() {
+    let fake = wonde();
+    let dir = tempfile::tempdir().unwrap();
+    let start = UnixMillis(DST_DAY_0935 - 150 * MINUTE);
+    let hub = start_hub_at(start, |c| {
+        write_back_to(c, &fake, dir.path());
+        c.timezone = SiteZone::named("Asia/Jerusalem").unwrap();
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
+    set_reference(&admin, &ada, "9919").await;
+    set_reference(&admin, &bo, "9920").await;
+    map_codes(&admin, &["/", "N"]).await;
+    // Sunday's first lesson, 08:00 to 09:00 school time.
+    let sunday = json!({"class_id": s.class, "room": "Lab 3", "weekday": 7, "start": "08:00", "end": "09:00", "from": "2026-09-01"});
+    admin.created("/timetable", sunday).await;
+    door_saw(&hub, &s.device, &ada, DST_DAY_0935 - 93 * MINUTE).await;
+
+    // 09:25 school time: the register closes at 09:30, so nothing yet.
+    hub.clock.set(UnixMillis(DST_DAY_0935 - 10 * MINUTE));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        kept(&fake).await.is_empty(),
+        "written before 09:30 school time"
+    );
+    hub.clock.set(UnixMillis(DST_DAY_0935));
+    mis_until(&admin, "Sunday written", |m| m["counts"]["written"] == 2).await;
+    assert_eq!(
+        kept(&fake).await,
+        vec![
+            (
+                "A1749191433".into(),
+                "2026-10-25".into(),
+                "AM".into(),
+                PRESENT.into()
+            ),
+            (
+                "A1749191434".into(),
+                "2026-10-25".into(),
+                "AM".into(),
+                NO_REASON.into()
+            ),
+        ]
+    );
 }

@@ -92,6 +92,15 @@ pub async fn start_hub_with(
     boot(dir, broker, clock, configure).await
 }
 
+/// A hub with its own embedded broker whose clock starts at `at`, for a day other than the
+/// tests' Monday (a day the clocks change).
+pub async fn start_hub_at(at: UnixMillis, configure: impl FnOnce(&mut Config)) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    rollcall_hub::setup::init(&data_dir, ADMIN, PASSWORD).unwrap();
+    boot(dir, None, ManualClock::at(at), configure).await
+}
+
 /// A hub of school `school` (its site, and its schema in the PostgreSQL database at `url`)
 /// with its own embedded broker; signing tokens with `share_key`'s key when given, as a
 /// district that signs every school's tokens with one key would.
