@@ -31,14 +31,15 @@ use chrono::{Days, NaiveDate};
 use rollcall_shared::StudentId;
 use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
+use rollcall_store::marks::Mark;
 use rollcall_store::mis::{self as outbox, CodeMapping, Difference, OutboxDay, Status};
-use rollcall_store::register::{self, Amendment};
+use rollcall_store::register::{self, Amendment, Code};
 use rollcall_store::{Sql, StoreError};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::attendance::Rules;
-use crate::statutory::{self, SessionRule};
+use crate::statutory::{self, Half, SessionRule};
 
 /// The first wait after a failed write.
 const FIRST_WAIT: Duration = Duration::from_secs(60);
@@ -93,6 +94,22 @@ pub enum Unsendable {
     NoReference(String),
     #[error("Rollcall's code {0:?} has no MIS code: add it to the code table")]
     Unmapped(String),
+}
+
+/// The codes a statutory mark can carry, so the ones the code table maps: every code offered
+/// today but `LE` (a session's mark is present for it), and the afternoon's present `\`.
+pub fn sendable_codes(register_codes: Vec<Code>) -> Vec<Code> {
+    let afternoon = Code {
+        code: statutory::present_code(Half::Pm).to_owned(),
+        meaning: "Present (the afternoon session's mark)".into(),
+        mark: Mark::Present,
+        retired: false,
+    };
+    register_codes
+        .into_iter()
+        .filter(|c| !c.retired && c.code != register::LEFT_EARLY)
+        .chain(std::iter::once(afternoon))
+        .collect()
 }
 
 /// The code table as the connector needs it: Rollcall's code to the MIS's.

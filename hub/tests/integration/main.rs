@@ -83,6 +83,7 @@ mod https;
 mod ingest_mqtt;
 mod ingest_trust;
 mod mis;
+mod mis_district;
 mod mqtt_client_certs;
 mod mqtt_tls;
 mod notices;

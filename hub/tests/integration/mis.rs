@@ -365,6 +365,23 @@ async fn without_a_connector_the_office_is_told_how_to_set_one_up() {
         StatusCode::NOT_FOUND,
         "not one of Rollcall's codes: {body}"
     );
+    // The afternoon's present is a session's code, not a lesson's: it is mapped all the same;
+    // a lesson's left-early never is a session's mark.
+    let (status, body) = admin
+        .put("/mis/codes", json!({"code": "\\", "mis_code": "\\"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = admin
+        .put("/mis/codes", json!({"code": "LE", "mis_code": "/"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, mis) = admin.get("/mis").await;
+    let unmapped = mis["unmapped"].as_array().unwrap();
+    assert!(
+        !unmapped.contains(&json!("\\")) && !unmapped.contains(&json!("LE")),
+        "{mis}"
+    );
+    assert!(unmapped.contains(&json!("/")), "{mis}");
 }
 
 /// The MIS's office changes a pupil's mark in the MIS, as its own screens would.
@@ -532,7 +549,7 @@ async fn left_hanging(fake: &StandIn) -> usize {
 }
 
 /// The register writes the stand-in answered 200, by Wonde student id.
-async fn taken_by_student(fake: &StandIn) -> std::collections::BTreeMap<String, usize> {
+pub(crate) async fn taken_by_student(fake: &StandIn) -> std::collections::BTreeMap<String, usize> {
     let mut taken = std::collections::BTreeMap::new();
     for r in registers_posted(fake).await {
         if r["status"] != 200 {
@@ -644,5 +661,43 @@ async fn on_the_day_the_clocks_change_the_mark_goes_to_its_own_day_and_session()
                 NO_REASON.into()
             ),
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_register_reopened_by_a_door_units_late_records_is_written_again() {
+    let fake = wonde();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub_with(None, |c| write_back_to(c, &fake, dir.path())).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
+    set_reference(&admin, &ada, "9919").await;
+    set_reference(&admin, &bo, "9920").await;
+    map_codes(&admin, &["/", "N"]).await;
+    hub.clock.set(UnixMillis(monday_at(10, 35)));
+    mis_until(&admin, "both absent written", |m| {
+        m["counts"]["written"] == 2
+    })
+    .await;
+    assert_eq!(
+        kept(&fake)
+            .await
+            .iter()
+            .map(|m| m.3.as_str())
+            .collect::<Vec<_>>(),
+        vec![NO_REASON, NO_REASON]
+    );
+
+    // The door unit was offline all morning: its records of Bo at 09:03 arrive now. The hub
+    // amends Bo's closed entry (the door saw him) and the MIS gets his mark again.
+    door_saw(&hub, &s.device, &bo, monday_at(9, 3)).await;
+    wait_for_code(&fake, "A1749191434", |code| code == PRESENT).await;
+    let (_, mis) = admin.get("/mis").await;
+    assert_eq!(mis["counts"]["written"], 2, "{mis:#}");
+    assert_eq!(
+        taken_by_student(&fake).await.get("A1749191434"),
+        Some(&2),
+        "Bo's day written twice: absent, then present"
     );
 }

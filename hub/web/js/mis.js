@@ -7,7 +7,7 @@
 // register. Refreshed every 30 s.
 
 import * as api from './api.js';
-import { announce, confirm, dateTime, download, failed, fill, h, heading, poll } from './ui.js';
+import { announce, byWhom, confirm, dateTime, download, failed, fill, h, heading, poll } from './ui.js';
 
 const REFRESH_MS = 30000;
 
@@ -193,7 +193,7 @@ function differenceList({ from, to, differences }, refresh) {
             h('td', {}, side(d.ours_am, d.ours_pm)),
             h('td', {}, side(d.theirs_am, d.theirs_pm)),
             h('td', {}, d.settled
-              ? `${d.settled === 'ours' ? 'Ours written again' : "The MIS's taken"} by ${d.settled_by}`
+              ? `${d.settled === 'ours' ? 'Ours written again' : "The MIS's taken"} by ${byWhom(d.settled_by)}`
               : h('div', { class: 'actions' },
                   h('button', { type: 'button', class: 'ours', onclick: settle(d, 'ours') }, 'Write ours again'),
                   h('button', { type: 'button', class: 'theirs', onclick: settle(d, 'theirs') }, "Take the MIS's")))),

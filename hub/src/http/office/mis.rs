@@ -74,11 +74,11 @@ pub async fn status(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply
     Reply::ok(reply)
 }
 
-/// Rollcall's codes offered today that the table does not map.
+/// The codes a statutory mark can carry that the table does not map.
 fn unmapped(c: &dyn Sql, table: &[CodeMapping]) -> Result<Vec<String>, ApiError> {
-    Ok(register::codes(c)?
+    Ok(rules::sendable_codes(register::codes(c)?)
         .into_iter()
-        .filter(|code| !code.retired && !table.iter().any(|m| m.code == code.code))
+        .filter(|code| !table.iter().any(|m| m.code == code.code))
         .map(|code| code.code)
         .collect())
 }
@@ -99,7 +99,10 @@ pub async fn try_connection(hub: &Hub, _req: &Request, who: &Principal) -> Resul
 pub async fn codes(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let connector = connector(hub)?;
     let (table, ours) = hub
-        .read(|c| Ok::<_, ApiError>((outbox::codes(c)?, register::codes(c)?)))
+        .read(|c| {
+            let ours = rules::sendable_codes(register::codes(c)?);
+            Ok::<_, ApiError>((outbox::codes(c)?, ours))
+        })
         .await?;
     let theirs = connector.codes().await;
     let (mis, mis_error) = match theirs {
@@ -140,7 +143,14 @@ pub async fn set_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
     let (actor, now) = (who.actor(), hub.now());
     let mapping = hub
         .write(move |tx| {
-            register::code(tx, &code)?;
+            let sendable = rules::sendable_codes(register::codes(tx)?);
+            if !sendable.iter().any(|c| c.code == code) {
+                return Err(ApiError::NotFound(format!(
+                    "a code a morning or afternoon mark can carry named {:?} (GET /mis/codes \
+                     lists them)",
+                    crate::http::input::clip(&code)
+                )));
+            }
             let before = outbox::codes(tx)?.into_iter().find(|m| m.code == code);
             let mapping = CodeMapping { code, mis_code };
             outbox::set_code(tx, &mapping, &actor, now)?;

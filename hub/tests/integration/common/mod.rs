@@ -105,6 +105,16 @@ pub async fn start_hub_at(at: UnixMillis, configure: impl FnOnce(&mut Config)) -
 /// with its own embedded broker; signing tokens with `share_key`'s key when given, as a
 /// district that signs every school's tokens with one key would.
 pub async fn start_school_hub(url: &str, school: &str, share_key: Option<&TestHub>) -> TestHub {
+    start_school_hub_with(url, school, share_key, |_| {}).await
+}
+
+/// [`start_school_hub`] with the configuration adjusted by `adjust`.
+pub async fn start_school_hub_with(
+    url: &str,
+    school: &str,
+    share_key: Option<&TestHub>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let schema = Schema::try_from(school.to_owned()).unwrap();
@@ -127,7 +137,39 @@ pub async fn start_school_hub(url: &str, school: &str, share_key: Option<&TestHu
         std::fs::copy(other.data_dir.join(key), data_dir.join(key)).unwrap();
     }
     let clock = ManualClock::at(UnixMillis(monday_at(9, 5)));
-    boot(dir, None, clock, configure).await
+    boot(dir, None, clock, |c| {
+        configure(c);
+        adjust(c);
+    })
+    .await
+}
+
+/// A second hub of the school `first` serves (site and schema `school` in the PostgreSQL
+/// database at `url`), with `first`'s keys and its own embedded broker, its clock where
+/// `first`'s is: the two share the school's work, one leading.
+pub async fn join_school_hub(
+    first: &TestHub,
+    url: &str,
+    school: &str,
+    adjust: impl FnOnce(&mut Config),
+) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    rollcall_hub::setup::create_data_dir(&data_dir).unwrap();
+    for key in [
+        rollcall_hub::auth::key::KEY_FILE,
+        rollcall_store::keys::KEY_FILE,
+    ] {
+        std::fs::copy(first.data_dir.join(key), data_dir.join(key)).unwrap();
+    }
+    let (url, school) = (url.to_owned(), school.to_owned());
+    let configure = move |c: &mut Config| {
+        c.site = SiteId::new(&school).unwrap();
+        c.store.url = Some(url);
+        c.store.schema = Schema::try_from(school).unwrap();
+        adjust(c);
+    };
+    boot(dir, None, ManualClock::at(first.clock.now()), configure).await
 }
 
 /// One hub process serving several schools of a district (`[[schools]]`), each given as its
@@ -354,6 +396,13 @@ impl TestHub {
     }
 
     /// Stops the hub and checks it stopped cleanly.
+    /// Ends the hub at once, as a killed process ends: nothing it does on stopping (leaving
+    /// its cluster, giving up the lease) is done.
+    pub async fn kill(self) {
+        self.handle.abort();
+        let _ = self.handle.await;
+    }
+
     pub async fn stop(mut self) {
         let _ = self.shutdown.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), self.handle)
