@@ -197,6 +197,33 @@ pub(super) fn said(status: StatusCode, body: &[u8], words_of: fn(&Value) -> Stri
 }
 
 /// `text` without control characters, at most [`SAID_CHARS`] characters.
+/// Most bytes of one answer read from an MIS: a page of a list is far smaller; an answer
+/// past it is refused rather than held in memory.
+pub(super) const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// `answer`'s body, at most [`MAX_ANSWER_BYTES`].
+pub(super) async fn body(
+    mis: &str,
+    mut answer: reqwest::Response,
+    timeout_secs: u32,
+) -> Result<Vec<u8>, MisError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = answer
+        .chunk()
+        .await
+        .map_err(|e| unreachable(mis, e, timeout_secs))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(failed(format!(
+                "{mis} answered with more than {} MiB",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub(super) fn cut(text: &str) -> String {
     let kept: String = (text.chars().filter(|c| !c.is_control()))
         .take(SAID_CHARS)

@@ -129,7 +129,7 @@ impl Covers {
 struct Answered {
     status: StatusCode,
     headers: HeaderMap,
-    body: bytes::Bytes,
+    body: Vec<u8>,
 }
 
 impl Answered {
@@ -376,7 +376,7 @@ impl EdFi {
         let request = request.header(AUTHORIZATION, bearer.clone());
         let answer = request.send().await.map_err(|e| self.unreachable(e))?;
         let (status, headers) = (answer.status(), answer.headers().clone());
-        let body = answer.bytes().await.map_err(|e| self.unreachable(e))?;
+        let body = connector::body("the Ed-Fi ODS", answer, self.timeout_secs).await?;
         Ok(Answered {
             status,
             headers,
@@ -411,7 +411,7 @@ impl EdFi {
             .form(&[("grant_type", "client_credentials")]);
         let answer = request.send().await.map_err(|e| self.unreachable(e))?;
         let (status, after) = (answer.status(), retry_after(answer.headers()));
-        let body = answer.bytes().await.map_err(|e| self.unreachable(e))?;
+        let body = connector::body("the Ed-Fi ODS", answer, self.timeout_secs).await?;
         if !status.is_success() {
             return Err(token_error(status, after, &body));
         }

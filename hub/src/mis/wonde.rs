@@ -344,7 +344,7 @@ impl Wonde {
         let answer = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = answer.status();
         let after = retry_after(answer.headers());
-        let body = answer.bytes().await.map_err(|e| self.unreachable(e))?;
+        let body = connector::body("Wonde", answer, self.timeout_secs).await?;
         if !status.is_success() {
             return Err(answer_error(status, after, &body));
         }
