@@ -36,6 +36,7 @@ use rollcall_school::mis::{self as rules, Unsendable};
 use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::mis::{self as outbox, Comparison, OutboxDay};
+use rollcall_store::register::Stamp;
 use rollcall_store::{Db, StoreError};
 use serde_json::json;
 use tokio::sync::watch;
@@ -85,11 +86,12 @@ pub async fn run(
     let period = Duration::from_secs(u64::from(config.mis.check_every_secs));
     let mut halt = stop.clone();
     let mut every = Every::new(period, stop);
+    let mut seen = None;
     while every.tick().await {
         // A pass stopped mid-write (the hub stopping, or no longer leading) leaves its day
         // pending: the next leader writes the same version with the same key.
         let passed = tokio::select! {
-            passed = pass(&db, &config, &connector, &clock) => passed,
+            passed = pass(&db, &config, &connector, &clock, &mut seen) => passed,
             _ = halt.changed() => return,
         };
         match passed {
@@ -108,12 +110,13 @@ pub async fn run(
     }
 }
 
-/// One pass (see the module docs).
+/// One pass (see the module docs); `seen` is the register's stamp the last gathering saw.
 pub async fn pass(
     db: &Db,
     config: &Config,
     connector: &Connector,
     clock: &SharedClock,
+    seen: &mut Option<Stamp>,
 ) -> Result<Passed, StoreError> {
     let now = clock.now();
     let rules = config.rules();
@@ -123,9 +126,11 @@ pub async fn pass(
         .rule()
         .map_err(|e| StoreError::Config(e.to_string()))?;
     let window = (rules.local_day(now), config.mis.days_back);
+    let last = *seen;
     let gathered = db
-        .write(move |tx| rules::gather(tx, (&rules, &rule), window, now))
+        .write(move |tx| rules::gather(tx, (&rules, &rule), window, last, now))
         .await?;
+    *seen = Some(gathered.stamp);
     let mut passed = Passed {
         changed: gathered.changed,
         ..Passed::default()

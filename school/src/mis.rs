@@ -33,7 +33,7 @@ use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::Mark;
 use rollcall_store::mis::{self as outbox, CodeMapping, Difference, OutboxDay, Status};
-use rollcall_store::register::{self, Amendment, Code};
+use rollcall_store::register::{self, Amendment, Code, Stamp};
 use rollcall_store::{Sql, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -47,24 +47,32 @@ const FIRST_WAIT: Duration = Duration::from_secs(60);
 const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
 
 /// What one gathering found.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Gathered {
     /// Pupil-days whose marks are new or changed: to be written.
     pub changed: usize,
+    /// The register's stamp over the days gathered: while it stays the same, so do the marks.
+    pub stamp: Stamp,
 }
 
 /// Puts every pupil's statutory marks of the `days_back` days up to `today` into the outbox
-/// (see the module docs).
+/// (see the module docs). The marks are made from the register alone: when its stamp over
+/// those days is `seen` (the last gathering's), nothing can have changed and none is read.
 pub fn gather(
     tx: &dyn Sql,
     (rules, rule): (&Rules, &SessionRule),
     (today, days_back): (NaiveDate, u16),
+    seen: Option<Stamp>,
     now: UnixMillis,
 ) -> Result<Gathered, StoreError> {
     let first = today
         .checked_sub_days(Days::new(u64::from(days_back.max(1)) - 1))
         .unwrap_or(today);
-    let mut gathered = Gathered::default();
+    let stamp = register::stamp(tx, first)?;
+    let mut gathered = Gathered { changed: 0, stamp };
+    if seen == Some(stamp) {
+        return Ok(gathered);
+    }
     for pupil in statutory::of_school(tx, (first, today), (rules, rule), now)? {
         for day in pupil.days {
             let (am, pm) = (day.am.map(|m| m.code), day.pm.map(|m| m.code));

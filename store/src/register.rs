@@ -58,6 +58,10 @@ const LATE_EVIDENCE: &str = "SELECT e.slot_id AS slot_id, e.day AS day,
     AND NOT EXISTS (SELECT 1 FROM register_amendments a
         WHERE a.slot_id = e.slot_id AND a.day = e.day AND a.student_id = e.student_id)
     ORDER BY r.captured_at, r.id";
+const STAMP: &str = "SELECT (SELECT count(*) FROM register_sessions WHERE day >= ?1) AS sessions,
+    (SELECT coalesce(max(closed_at), 0) FROM register_sessions WHERE day >= ?1) AS closed,
+    (SELECT count(*) FROM register_amendments WHERE day >= ?1) AS amendments,
+    (SELECT coalesce(max(id), 0) FROM register_amendments WHERE day >= ?1) AS last_amendment";
 const CLOSED_THROUGH: &str = "SELECT closed_through FROM register_progress WHERE slot = 1";
 const SET_CLOSED_THROUGH: &str =
     "INSERT INTO register_progress (slot, closed_through) VALUES (1, ?1)
@@ -466,6 +470,29 @@ pub fn purge(sql: &dyn Sql, before: NaiveDate) -> Result<usize, StoreError> {
     )?;
     sql.execute("DELETE FROM register_entries WHERE day < ?1", params![day])?;
     sql.execute("DELETE FROM register_sessions WHERE day < ?1", params![day])
+}
+
+/// What the register written since a day holds, in four numbers: equal stamps, the same
+/// sessions and amendments (nothing is ever updated in place, only added or purged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    sessions: i64,
+    closed: i64,
+    amendments: i64,
+    last_amendment: i64,
+}
+
+/// The [`Stamp`] of the register from `since` on.
+pub fn stamp(sql: &dyn Sql, since: NaiveDate) -> Result<Stamp, StoreError> {
+    let found = sql.query_opt(STAMP, params![since.to_string()], |r| {
+        Ok(Stamp {
+            sessions: r.get("sessions")?,
+            closed: r.get("closed")?,
+            amendments: r.get("amendments")?,
+            last_amendment: r.get("last_amendment")?,
+        })
+    })?;
+    found.ok_or_else(|| StoreError::Corrupt("the register's stamp read no row".into()))
 }
 
 /// The last day every session of which is closed; `None` before the first pass.
