@@ -100,7 +100,7 @@ pub enum Unsendable {
          their MIS reference on their page"
     )]
     NoReference(String),
-    #[error("Rollcall's code {0:?} has no MIS code: add it to the code table")]
+    #[error("Rollcall's code '{0}' has no MIS code: add it to the code table")]
     Unmapped(String),
 }
 
@@ -219,7 +219,7 @@ pub enum TakeError {
     #[error("the MIS has no {0} mark to take: write Rollcall's again instead")]
     NothingHeld(&'static str),
     #[error(
-        "the MIS's code {0:?} is not in the code table: map one of Rollcall's codes to it first"
+        "the MIS's code '{0}' is not in the code table: map one of Rollcall's codes to it first"
     )]
     NoCode(String),
     #[error("Rollcall has no {0} mark for that day any more: compare the day again")]

@@ -293,7 +293,7 @@ async fn what_the_mis_cannot_take_is_listed_with_why_and_written_once_fixed() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|d| d["student"] == bo && d["last_error"].as_str().unwrap().contains("\"N\""))
+            .any(|d| d["student"] == bo && d["last_error"].as_str().unwrap().contains("'N'"))
     })
     .await;
     assert_eq!(mis["counts"]["written"], 0);
