@@ -46,21 +46,16 @@ pub(crate) fn write_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
     });
 }
 
+/// `GET` of the school's `path` at the stand-in, as Wonde's client for the school.
+async fn wonde_get(fake: &StandIn, path: &str) -> Value {
+    let url = fake.url(&format!("/v1.0/schools/{SCHOOL}/{path}"));
+    let answer = fake.http.get(url).bearer_auth(TOKEN).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
 /// The session marks the stand-in keeps, as (student, date, session, code id).
 pub(crate) async fn kept(fake: &StandIn) -> Vec<(String, String, String, String)> {
-    let url = fake.url(&format!(
-        "/v1.0/schools/{SCHOOL}/attendance/session?per_page=200"
-    ));
-    let answer: Value = fake
-        .http
-        .get(url)
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = wonde_get(fake, "attendance/session?per_page=200").await;
     let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
     let mut marks: Vec<_> = answer["data"]
         .as_array()
@@ -81,20 +76,9 @@ pub(crate) async fn kept(fake: &StandIn) -> Vec<(String, String, String, String)
 
 /// The session registers the hub posted to the stand-in.
 pub(crate) async fn registers_posted(fake: &StandIn) -> Vec<Value> {
-    let all: Value = fake
-        .http
-        .get(fake.url("/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all.as_array()
-        .unwrap()
-        .iter()
+    let all = fake.requests().await;
+    all.into_iter()
         .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("session"))
-        .cloned()
         .collect()
 }
 
@@ -122,6 +106,13 @@ pub(crate) async fn map_codes(admin: &Api, codes: &[&str]) {
     }
 }
 
+/// Ada and Bo given their MIS ids (9919 and 9920), and each of `codes` mapped to itself.
+pub(crate) async fn known_to_the_mis(admin: &Api, s: &School, codes: &[&str]) {
+    set_reference(admin, &s.students[0], "9919").await;
+    set_reference(admin, &s.students[1], "9920").await;
+    map_codes(admin, codes).await;
+}
+
 pub(crate) async fn set_reference(admin: &Api, student: &str, reference: &str) {
     let (status, body) = admin
         .patch(
@@ -140,9 +131,7 @@ async fn the_morning_register_is_written_back_and_an_amendment_rewrites_it() {
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["/", "N", "I"]).await;
+    known_to_the_mis(&admin, &s, &["/", "N", "I"]).await;
 
     // Try the connection: the token and the school's id work.
     let (status, tried) = admin.post("/mis/try", json!({})).await;
@@ -224,19 +213,7 @@ pub(crate) async fn wait_for_code(
 
 /// The stand-in's codes, id to code.
 pub(crate) async fn codes_at(fake: &StandIn) -> std::collections::HashMap<String, String> {
-    let url = fake.url(&format!(
-        "/v1.0/schools/{SCHOOL}/attendance-codes?per_page=200"
-    ));
-    let answer: Value = fake
-        .http
-        .get(url)
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = wonde_get(fake, "attendance-codes?per_page=200").await;
     answer["data"]
         .as_array()
         .unwrap()
@@ -319,10 +296,7 @@ async fn an_mis_that_throttles_or_fails_is_tried_again_with_its_words_shown() {
     let hub = start_hub_with(None, |c| write_back_to(c, &fake, dir.path())).await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
-    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["/", "N"]).await;
+    known_to_the_mis(&admin, &s, &["/", "N"]).await;
     fake.control(json!({"mode": "throttle", "retryAfter": 1}))
         .await;
 
@@ -375,6 +349,13 @@ async fn without_a_connector_the_office_is_told_how_to_set_one_up() {
         .put("/mis/codes", json!({"code": "LE", "mis_code": "/"}))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    for bad in ["", "two\nlines", &"x".repeat(307)] {
+        let (status, body) = admin
+            .put("/mis/codes", json!({"code": "N", "mis_code": bad}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {body}");
+        assert!(body.to_string().contains("mis_code"), "{body}");
+    }
     let (_, mis) = admin.get("/mis").await;
     let unmapped = mis["unmapped"].as_array().unwrap();
     assert!(
@@ -413,9 +394,7 @@ async fn the_night_compares_the_day_and_each_difference_is_settled_one_way_or_th
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["/", "N", "I"]).await;
+    known_to_the_mis(&admin, &s, &["/", "N", "I"]).await;
     door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
     hub.clock.set(UnixMillis(monday_at(10, 35)));
     mis_until(&admin, "the morning written", |m| {
@@ -531,21 +510,9 @@ pub(crate) async fn wait_for_differences(admin: &Api, n: usize) -> Vec<Value> {
 }
 
 /// What the stand-in was asked and never answered (its hang mode).
-async fn left_hanging(fake: &StandIn) -> usize {
-    let all: Value = fake
-        .http
-        .get(fake.url("/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all.as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["status"].is_null())
-        .count()
+pub(crate) async fn left_hanging(fake: &StandIn) -> usize {
+    let all = fake.requests().await;
+    all.iter().filter(|r| r["status"].is_null()).count()
 }
 
 /// The register writes the stand-in answered 200, by Wonde student id.
@@ -576,10 +543,8 @@ async fn a_hub_stopped_mid_write_writes_the_day_once_when_it_is_back() {
     .await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
-    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["/", "N"]).await;
+    let ada = s.students[0].clone();
+    known_to_the_mis(&admin, &s, &["/", "N"]).await;
     door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
 
     // The MIS stops answering; the register closes and the hub's write waits on it.
@@ -627,10 +592,8 @@ async fn on_the_day_the_clocks_change_the_mark_goes_to_its_own_day_and_session()
     .await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
-    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["/", "N"]).await;
+    let ada = s.students[0].clone();
+    known_to_the_mis(&admin, &s, &["/", "N"]).await;
     // Sunday's first lesson, 08:00 to 09:00 school time.
     let sunday = json!({"class_id": s.class, "room": "Lab 3", "weekday": 7, "start": "08:00", "end": "09:00", "from": "2026-09-01"});
     admin.created("/timetable", sunday).await;
@@ -671,10 +634,8 @@ async fn a_register_reopened_by_a_door_units_late_records_is_written_again() {
     let hub = start_hub_with(None, |c| write_back_to(c, &fake, dir.path())).await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
-    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["/", "N"]).await;
+    let bo = s.students[1].clone();
+    known_to_the_mis(&admin, &s, &["/", "N"]).await;
     hub.clock.set(UnixMillis(monday_at(10, 35)));
     mis_until(&admin, "both absent written", |m| {
         m["counts"]["written"] == 2

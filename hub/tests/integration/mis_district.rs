@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use rollcall_shared::UnixMillis;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::*;
 use crate::mis::{
-    kept, map_codes, mis_until, set_reference, taken_by_student, wonde, write_back_to,
+    kept, known_to_the_mis, left_hanging, mis_until, taken_by_student, wonde, write_back_to,
 };
 
 /// Whether the hub at `api` leads its school, once the cluster counts `hubs`.
@@ -46,10 +46,7 @@ async fn a_hub_killed_while_it_holds_the_school_leaves_its_writes_to_the_next() 
 
     let admin = first.admin().await;
     let s = seed_school(&admin).await;
-    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
-    set_reference(&admin, &ada, "9919").await;
-    set_reference(&admin, &bo, "9920").await;
-    map_codes(&admin, &["N"]).await;
+    known_to_the_mis(&admin, &s, &["N"]).await;
 
     // The MIS hangs; the register closes (nobody came) and the leader's write waits on it.
     fake.control(json!({"mode": "hang"})).await;
@@ -59,21 +56,7 @@ async fn a_hub_killed_while_it_holds_the_school_leaves_its_writes_to_the_next() 
     wait_for(
         "the leader's write left hanging",
         Duration::from_secs(30),
-        || async {
-            let all: Value = fake
-                .http
-                .get(fake.url("/requests"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            all.as_array()
-                .unwrap()
-                .iter()
-                .any(|r| r["status"].is_null())
-        },
+        || async { left_hanging(&fake).await > 0 },
     )
     .await;
 

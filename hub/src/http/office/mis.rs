@@ -135,9 +135,10 @@ pub async fn set_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
     let body = req.json::<MappingBody>()?;
     let code = body.code.trim().to_owned();
     let mis_code = body.mis_code.trim().to_owned();
-    if mis_code.is_empty() || mis_code.chars().count() > MAX_MIS_CODE {
+    let fits = (1..=MAX_MIS_CODE).contains(&mis_code.chars().count());
+    if !fits || mis_code.chars().any(char::is_control) {
         return Err(ApiError::bad(format!(
-            "mis_code: the MIS's code, 1 to {MAX_MIS_CODE} characters"
+            "mis_code: the MIS's code as it writes it, 1 to {MAX_MIS_CODE} characters on one line"
         )));
     }
     let (actor, now) = (who.actor(), hub.now());
