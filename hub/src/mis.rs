@@ -17,7 +17,8 @@
 //!    same version with the same key.
 //! 3. **Compare**, once a day after `mis.compare_at` (school time): the day's marks are read
 //!    back from the MIS and set beside what Rollcall wrote ([`compare`]); each difference is
-//!    listed for the office to settle. An MIS that cannot be read is tried again next pass.
+//!    listed for the office to settle. An MIS that cannot be read is tried again ten minutes
+//!    later.
 //!
 //! Must never: hold a secret in a log line or an error, or stop the hub.
 
@@ -46,6 +47,17 @@ pub use connector::{Connector, DayWrite, MisError};
 
 /// Most days written in one pass (the rest wait for the next).
 const PER_PASS: usize = 500;
+/// The wait before reading a day back again after the MIS could not be read.
+const COMPARE_RETRY: Duration = Duration::from_secs(10 * 60);
+
+/// What a leader's passes remember from one to the next.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// The register's stamp the last gathering saw.
+    seen: Option<Stamp>,
+    /// When reading the day back from the MIS last failed.
+    compare_failed_at: Option<UnixMillis>,
+}
 
 impl Connector {
     /// The connector `[mis]` names, its secret file read now; `None` when write-back is off.
@@ -86,12 +98,12 @@ pub async fn run(
     let period = Duration::from_secs(u64::from(config.mis.check_every_secs));
     let mut halt = stop.clone();
     let mut every = Every::new(period, stop);
-    let mut seen = None;
+    let mut memory = Memory::default();
     while every.tick().await {
         // A pass stopped mid-write (the hub stopping, or no longer leading) leaves its day
         // pending: the next leader writes the same version with the same key.
         let passed = tokio::select! {
-            passed = pass(&db, &config, &connector, &clock, &mut seen) => passed,
+            passed = pass(&db, &config, &connector, &clock, &mut memory) => passed,
             _ = halt.changed() => return,
         };
         match passed {
@@ -110,13 +122,13 @@ pub async fn run(
     }
 }
 
-/// One pass (see the module docs); `seen` is the register's stamp the last gathering saw.
+/// One pass (see the module docs), remembering for the next in `memory`.
 pub async fn pass(
     db: &Db,
     config: &Config,
     connector: &Connector,
     clock: &SharedClock,
-    seen: &mut Option<Stamp>,
+    memory: &mut Memory,
 ) -> Result<Passed, StoreError> {
     let now = clock.now();
     let rules = config.rules();
@@ -126,11 +138,11 @@ pub async fn pass(
         .rule()
         .map_err(|e| StoreError::Config(e.to_string()))?;
     let window = (rules.local_day(now), config.mis.days_back);
-    let last = *seen;
+    let last = memory.seen;
     let gathered = db
         .write(move |tx| rules::gather(tx, (&rules, &rule), window, last, now))
         .await?;
-    *seen = Some(gathered.stamp);
+    memory.seen = Some(gathered.stamp);
     let mut passed = Passed {
         changed: gathered.changed,
         ..Passed::default()
@@ -151,18 +163,25 @@ pub async fn pass(
         }
         db.write(move |tx| record(tx, &day, outcome, now)).await?;
     }
-    passed.compared = compare_if_due(db, config, connector, clock).await?;
+    passed.compared =
+        compare_if_due(db, config, connector, clock, &mut memory.compare_failed_at).await?;
     Ok(passed)
 }
 
-/// Compares today once it is past `mis.compare_at`; the day compared.
+/// Compares today once it is past `mis.compare_at`, and not again within [`COMPARE_RETRY`]
+/// of an MIS that could not be read (`failed_at`); the day compared.
 async fn compare_if_due(
     db: &Db,
     config: &Config,
     connector: &Connector,
     clock: &SharedClock,
+    failed_at: &mut Option<UnixMillis>,
 ) -> Result<Option<NaiveDate>, StoreError> {
     let (now, rules) = (clock.now(), config.rules());
+    let retry = i64::try_from(COMPARE_RETRY.as_millis()).unwrap_or(i64::MAX);
+    if failed_at.is_some_and(|at| now.0 < at.0.saturating_add(retry)) {
+        return Ok(None);
+    }
     let today = rules.local_day(now);
     let minute = config.mis.compare_minute().map_err(StoreError::Config)?;
     if now < rules.instant(today, minute) {
@@ -177,11 +196,14 @@ async fn compare_if_due(
     }
     match compare(db, connector, today, now).await {
         Ok(c) => {
+            *failed_at = None;
             tracing::info!(day = %today, pupils = c.pupils, differences = c.differences, "compared with the MIS");
             Ok(Some(today))
         }
         Err(CompareError::Mis(e)) => {
-            tracing::warn!(day = %today, "the MIS could not be read back, trying again next pass: {e}");
+            *failed_at = Some(now);
+            let mins = COMPARE_RETRY.as_secs() / 60;
+            tracing::warn!(day = %today, "the MIS could not be read back, trying again in {mins} minutes: {e}");
             Ok(None)
         }
         Err(CompareError::Store(e)) => Err(e),

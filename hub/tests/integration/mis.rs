@@ -662,3 +662,38 @@ async fn a_register_reopened_by_a_door_units_late_records_is_written_again() {
         "Bo's day written twice: absent, then present"
     );
 }
+
+#[tokio::test]
+async fn an_mis_that_cannot_be_read_at_night_is_asked_again_ten_minutes_later() {
+    let fake = wonde();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub_with(None, |c| write_back_to(c, &fake, dir.path())).await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    known_to_the_mis(&admin, &s, &["/", "N", "I"]).await;
+    hub.clock.set(UnixMillis(monday_at(10, 35)));
+    mis_until(&admin, "the morning written", |m| {
+        m["counts"]["written"] == 2
+    })
+    .await;
+    changed_at_the_mis(&fake, "A1749191434", "I").await;
+
+    // At 18:05 the MIS fails: nothing is compared, and asking now says why.
+    fake.control(json!({"mode": "fail"})).await;
+    hub.clock.set(UnixMillis(monday_at(18, 5)));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, said) = admin.post("/mis/compare", json!({})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{said}");
+    assert!(said.to_string().contains("500"), "{said}");
+    // It recovers; the hub waits ten minutes before it reads the day again.
+    fake.control(json!({"mode": "ok"})).await;
+    hub.clock.set(UnixMillis(monday_at(18, 10)));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, found) = admin
+        .get("/mis/differences?from=2026-11-23&to=2026-11-23")
+        .await;
+    assert_eq!(found["differences"], json!([]), "{found}");
+    hub.clock.set(UnixMillis(monday_at(18, 16)));
+    let found = wait_for_differences(&admin, 1).await;
+    assert_eq!(found[0]["theirs_am"], "I");
+}
