@@ -43,7 +43,9 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::config::{Config, MisConfig};
-pub use connector::{Connector, DayWrite, MisError};
+pub use connector::{DayRead, DayWrite, MisCode, MisError, Receipt};
+use edfi::EdFi;
+use wonde::Wonde;
 
 /// Most days written in one pass (the rest wait for the next).
 const PER_PASS: usize = 500;
@@ -57,6 +59,56 @@ pub struct Memory {
     seen: Option<Stamp>,
     /// When reading the day back from the MIS last failed.
     compare_failed_at: Option<UnixMillis>,
+}
+
+/// The school's connector.
+#[derive(Clone, Debug)]
+pub enum Connector {
+    Wonde(Wonde),
+    EdFi(EdFi),
+}
+
+impl Connector {
+    /// The MIS's name as the office page shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Connector::Wonde(_) => "Wonde",
+            Connector::EdFi(_) => "Ed-Fi ODS/API",
+        }
+    }
+
+    /// Writes `w`, replacing whatever the MIS holds for the pupil's day.
+    pub async fn write(&self, w: &DayWrite) -> Result<Receipt, MisError> {
+        match self {
+            Connector::Wonde(c) => c.write(w).await,
+            Connector::EdFi(c) => c.write(w).await,
+        }
+    }
+
+    /// A harmless call that says whether the credentials and the school's id work: what the
+    /// MIS answered, in a sentence for the office.
+    pub async fn try_connection(&self) -> Result<String, MisError> {
+        match self {
+            Connector::Wonde(c) => c.try_connection().await,
+            Connector::EdFi(c) => c.try_connection().await,
+        }
+    }
+
+    /// The MIS's attendance codes, for the code table.
+    pub async fn codes(&self) -> Result<Vec<MisCode>, MisError> {
+        match self {
+            Connector::Wonde(c) => c.codes().await,
+            Connector::EdFi(c) => c.codes().await,
+        }
+    }
+
+    /// Every pupil's marks the MIS holds for `day`.
+    pub async fn read_day(&self, day: NaiveDate) -> Result<Vec<DayRead>, MisError> {
+        match self {
+            Connector::Wonde(c) => c.read_day(day).await,
+            Connector::EdFi(c) => c.read_day(day).await,
+        }
+    }
 }
 
 impl Connector {

@@ -1,7 +1,8 @@
 //! What every MIS connector does, whatever the MIS: write one pupil's statutory day (its AM
 //! and PM marks, in the MIS's codes), say whether the credentials work, list the MIS's own
-//! codes, and read a day's marks back. [`Connector`] is the one the school set; each vendor's
-//! wire format stays in its module ([`super::wonde`], [`super::edfi`]).
+//! codes, and read a day's marks back: the types every connector speaks, and the helpers
+//! they share. `super::Connector` is the one the school set; each vendor's wire format stays
+//! in its module ([`super::wonde`], [`super::edfi`]).
 //!
 //! Errors keep the MIS's own words ([`MisError::said`]), cut short, never a secret: they are
 //! shown to the office as they are. The helpers at the end are the connectors' common HTTP
@@ -15,9 +16,6 @@ use chrono::NaiveDate;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde_json::Value;
-
-use super::edfi::EdFi;
-use super::wonde::Wonde;
 
 /// Characters of an MIS's answer kept in an error.
 pub const SAID_CHARS: usize = 300;
@@ -96,56 +94,6 @@ impl MisError {
     pub fn said(&self) -> &str {
         match self {
             MisError::Refused { said, .. } | MisError::Failed { said, .. } => said,
-        }
-    }
-}
-
-/// The school's connector.
-#[derive(Clone, Debug)]
-pub enum Connector {
-    Wonde(Wonde),
-    EdFi(EdFi),
-}
-
-impl Connector {
-    /// The MIS's name as the office page shows it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Connector::Wonde(_) => "Wonde",
-            Connector::EdFi(_) => "Ed-Fi ODS/API",
-        }
-    }
-
-    /// Writes `w`, replacing whatever the MIS holds for the pupil's day.
-    pub async fn write(&self, w: &DayWrite) -> Result<Receipt, MisError> {
-        match self {
-            Connector::Wonde(c) => c.write(w).await,
-            Connector::EdFi(c) => c.write(w).await,
-        }
-    }
-
-    /// A harmless call that says whether the credentials and the school's id work: what the
-    /// MIS answered, in a sentence for the office.
-    pub async fn try_connection(&self) -> Result<String, MisError> {
-        match self {
-            Connector::Wonde(c) => c.try_connection().await,
-            Connector::EdFi(c) => c.try_connection().await,
-        }
-    }
-
-    /// The MIS's attendance codes, for the code table.
-    pub async fn codes(&self) -> Result<Vec<MisCode>, MisError> {
-        match self {
-            Connector::Wonde(c) => c.codes().await,
-            Connector::EdFi(c) => c.codes().await,
-        }
-    }
-
-    /// Every pupil's marks the MIS holds for `day`.
-    pub async fn read_day(&self, day: NaiveDate) -> Result<Vec<DayRead>, MisError> {
-        match self {
-            Connector::Wonde(c) => c.read_day(day).await,
-            Connector::EdFi(c) => c.read_day(day).await,
         }
     }
 }
