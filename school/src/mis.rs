@@ -19,6 +19,8 @@
 //!   is tried again after [`backoff`]; a refusal (unknown pupil, a code it does not allow, a
 //!   closed period) or a mark Rollcall cannot send ([`Unsendable`]) is listed for the office
 //!   with the reason and not tried again until the office says so.
+//! - **Lessons too**: with `mis.lessons`, each pupil's mark in each closed lesson is put
+//!   into the lessons' outbox the same way, and written to the MIS's lesson register.
 //! - **Compared every night**: [`differences`] sets what the MIS holds for a day beside what
 //!   Rollcall wrote; the office settles each difference by writing Rollcall's marks again, or
 //!   by taking the MIS's into Rollcall's register ([`take_theirs`]: the lesson each session's
@@ -32,6 +34,7 @@ use rollcall_shared::StudentId;
 use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::Mark;
+use rollcall_store::mis::lessons::{self, OutboxLesson};
 use rollcall_store::mis::{self as outbox, CodeMapping, Difference, OutboxDay, Status};
 use rollcall_store::register::{self, Amendment, Code, Stamp};
 use rollcall_store::{Sql, StoreError};
@@ -51,16 +54,28 @@ const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
 pub struct Gathered {
     /// Pupil-days whose marks are new or changed: to be written.
     pub changed: usize,
+    /// Pupils' lesson marks that are new or changed (when lessons are written back).
+    pub lessons_changed: usize,
     /// The register's stamp over the days gathered: while it stays the same, so do the marks.
     pub stamp: Stamp,
 }
 
-/// Puts every pupil's statutory marks of the `days_back` days up to `today` into the outbox
-/// (see the module docs). The marks are made from the register alone: when its stamp over
-/// those days is `seen` (the last gathering's), nothing can have changed and none is read.
+/// What is written back: the statutory sessions always, the lesson registers when the school
+/// says so (`mis.lessons`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registers {
+    Sessions,
+    SessionsAndLessons,
+}
+
+/// Puts every pupil's statutory marks of the `days_back` days up to `today` into the outbox,
+/// and with [`Registers::SessionsAndLessons`] every closed lesson's marks into the lessons'
+/// outbox (see the module docs). The marks are made from the register alone: when its stamp
+/// over those days is `seen` (the last gathering's), nothing can have changed and none is
+/// read.
 pub fn gather(
     tx: &dyn Sql,
-    (rules, rule): (&Rules, &SessionRule),
+    (rules, rule, registers): (&Rules, &SessionRule, Registers),
     (today, days_back): (NaiveDate, u16),
     seen: Option<Stamp>,
     now: UnixMillis,
@@ -69,9 +84,17 @@ pub fn gather(
         .checked_sub_days(Days::new(u64::from(days_back.max(1)) - 1))
         .unwrap_or(today);
     let stamp = register::stamp(tx, first)?;
-    let mut gathered = Gathered { changed: 0, stamp };
+    let mut gathered = Gathered {
+        changed: 0,
+        lessons_changed: 0,
+        stamp,
+    };
     if seen == Some(stamp) {
         return Ok(gathered);
+    }
+    if registers == Registers::SessionsAndLessons {
+        let marks = lessons::marks(tx, (first, today))?;
+        gathered.lessons_changed = lessons::put_changed(tx, first, &marks, now)?;
     }
     for pupil in statutory::of_school(tx, (first, today), (rules, rule), now)? {
         for day in pupil.days {
@@ -102,6 +125,11 @@ pub enum Unsendable {
     NoReference(String),
     #[error("Rollcall's code '{0}' has no MIS code: add it to the code table")]
     Unmapped(String),
+    #[error(
+        "class {0} has no reference in the MIS: import the roster from the MIS, or give the \
+         class its MIS reference on its page"
+    )]
+    NoClassReference(String),
 }
 
 /// The codes a statutory mark can carry, so the ones the code table maps: every code offered
@@ -147,6 +175,49 @@ pub fn in_mis_codes(
             .transpose()
     };
     Ok((reference.to_owned(), map(&d.am)?, map(&d.pm)?))
+}
+
+/// A pupil's lesson mark as the MIS takes it: the pupil's and the class's references, and
+/// the mark in the MIS's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonInMis {
+    pub pupil: String,
+    pub class: String,
+    pub code: String,
+}
+
+/// `l` in the MIS's terms. A pupil who left early (`LE`) was at the lesson: the MIS's
+/// registers, England's codes among them, have no code for leaving early, so the lesson is
+/// written as present (`/`'s mapping).
+pub fn lesson_in_mis_codes(
+    l: &OutboxLesson,
+    table: &HashMap<String, String>,
+) -> Result<LessonInMis, Unsendable> {
+    let reference = |r: &Option<String>| {
+        r.as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+    };
+    let pupil =
+        reference(&l.external_ref).ok_or_else(|| Unsendable::NoReference(l.name.clone()))?;
+    let class = reference(&l.class_ref)
+        .ok_or_else(|| Unsendable::NoClassReference(l.class_name.clone()))?;
+    let ours = if l.code == register::LEFT_EARLY {
+        "/"
+    } else {
+        l.code.as_str()
+    };
+    let code = table
+        .get(ours)
+        .cloned()
+        .ok_or_else(|| Unsendable::Unmapped(ours.to_owned()))?;
+    Ok(LessonInMis { pupil, class, code })
+}
+
+/// The key every try of `l`'s version carries.
+pub fn lesson_write_key(l: &OutboxLesson) -> String {
+    format!("rollcall-{}-{}-{}-v{}", l.slot, l.day, l.student, l.version)
 }
 
 /// The key every try of `d`'s version carries.

@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_40,
     MIGRATION_41,
     MIGRATION_42,
+    MIGRATION_43,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -654,6 +655,31 @@ CREATE TABLE mis_comparisons (
     pupils INTEGER NOT NULL,
     differences INTEGER NOT NULL
 );
+";
+
+/// Lesson registers written back to the MIS (issue 69): one row per pupil and lesson
+/// (`rollcall_store::mis::lessons`), the lesson's mark the MIS should hold, with the same
+/// versioned life as a statutory day's row.
+const MIGRATION_43: &str = "
+CREATE TABLE mis_lesson_outbox (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'written', 'refused')),
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_try_at INTEGER NOT NULL,
+    last_error TEXT,
+    written_version INTEGER,
+    written_at INTEGER,
+    mis_ref TEXT,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (slot_id, day, student_id),
+    FOREIGN KEY (slot_id, day) REFERENCES register_sessions(slot_id, day) ON DELETE CASCADE
+);
+CREATE INDEX mis_lesson_outbox_due ON mis_lesson_outbox(status, next_try_at);
+CREATE INDEX mis_lesson_outbox_student ON mis_lesson_outbox(student_id, day);
 ";
 
 /// The schema version this build brings a database to.

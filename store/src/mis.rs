@@ -5,8 +5,13 @@
 //! (`mis_comparisons`, one row per day compared; `mis_differences`, one per pupil-day the MIS
 //! holds otherwise, until the office settles it). The rules are `rollcall_school::mis`'.
 //!
+//! Lesson registers have their own outbox, one row per pupil and lesson, with the same life:
+//! [`lessons`].
+//!
 //! A write is recorded against the version it wrote: when the marks changed while it was on
 //! its way, the row stays pending and the newer version is written next.
+
+pub mod lessons;
 
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
@@ -44,8 +49,9 @@ const SET_CODE: &str = "INSERT INTO mis_codes (code, mis_code, updated_by, updat
     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (code) DO UPDATE SET mis_code = ?2, updated_by = ?3,
     updated_at = ?4";
 const DELETE_CODE: &str = "DELETE FROM mis_codes WHERE code = ?1";
-const PURGE: [&str; 3] = [
+const PURGE: [&str; 4] = [
     "DELETE FROM mis_outbox WHERE day < ?1",
+    "DELETE FROM mis_lesson_outbox WHERE day < ?1",
     "DELETE FROM mis_differences WHERE day < ?1",
     "DELETE FROM mis_comparisons WHERE day < ?1",
 ];
@@ -255,7 +261,12 @@ pub fn again_refused_with(sql: &dyn Sql, code: &str, now: UnixMillis) -> Result<
 
 /// How many days are in each state.
 pub fn counts(sql: &dyn Sql) -> Result<Counts, StoreError> {
-    let rows = sql.query_map(COUNTS, &[], |r| {
+    counts_of(sql, COUNTS)
+}
+
+/// The counts `query` finds (a status, its count `n` and the latest `last` write per row).
+fn counts_of(sql: &dyn Sql, query: &str) -> Result<Counts, StoreError> {
+    let rows = sql.query_map(query, &[], |r| {
         let status: String = r.get("status")?;
         let n: i64 = r.get("n")?;
         let last: Option<UnixMillis> = r.get("last")?;
@@ -274,8 +285,8 @@ pub fn counts(sql: &dyn Sql) -> Result<Counts, StoreError> {
     Ok(counts)
 }
 
-/// Deletes the outbox and the comparisons of days before `before`. Returns how many
-/// pupil-days left the outbox.
+/// Deletes the outboxes and the comparisons of days before `before`. Returns how many
+/// pupil-days left the statutory outbox.
 pub fn purge(sql: &dyn Sql, before: NaiveDate) -> Result<usize, StoreError> {
     let day = before.to_string();
     let [outbox, rest @ ..] = PURGE;

@@ -354,6 +354,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_40,
     MIGRATION_41,
     MIGRATION_42,
+    MIGRATION_43,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -779,6 +780,29 @@ CREATE TABLE mis_comparisons (
     pupils BIGINT NOT NULL,
     differences BIGINT NOT NULL
 );
+";
+
+/// Schema 43 (SQLite's migration 43): lesson registers written back to the MIS.
+const MIGRATION_43: &str = "
+CREATE TABLE mis_lesson_outbox (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    version BIGINT NOT NULL CHECK (version >= 1),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'written', 'refused')),
+    tries BIGINT NOT NULL DEFAULT 0,
+    next_try_at BIGINT NOT NULL,
+    last_error TEXT,
+    written_version BIGINT,
+    written_at BIGINT,
+    mis_ref TEXT,
+    changed_at BIGINT NOT NULL,
+    PRIMARY KEY (slot_id, day, student_id),
+    FOREIGN KEY (slot_id, day) REFERENCES register_sessions(slot_id, day) ON DELETE CASCADE
+);
+CREATE INDEX mis_lesson_outbox_due ON mis_lesson_outbox(status, next_try_at);
+CREATE INDEX mis_lesson_outbox_student ON mis_lesson_outbox(student_id, day);
 ";
 
 /// The schema version this build brings a PostgreSQL database to.
