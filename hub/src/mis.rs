@@ -7,9 +7,9 @@
 //! `rollcall_store::mis`'s; each vendor's wire format is its connector's ([`wonde`],
 //! [`edfi`]). Here: one pass, in order:
 //!
-//! 1. **Gather** the last `mis.days_back` days' marks: a pupil-day whose marks changed gets a
-//!    new version, pending.
-//! 2. **Write** each due day in the MIS's codes (the office's code table). A day that cannot
+//! 1. **Gather** the last `mis.days_back` days' marks: a pupil-day (or a pupil's lesson)
+//!    whose marks changed gets a new version, pending.
+//! 2. **Write** each due day, then each due lesson mark (`mis.lessons`), in the MIS's codes (the office's code table). A day that cannot
 //!    be sent (no MIS reference, a code without a mapping) is refused at once, with what to
 //!    fix; the MIS's answer is recorded against the version written: taken, failed (tried
 //!    again after the backoff, the MIS's words kept), or refused for good (listed for the
@@ -30,20 +30,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use rollcall_runtime::clock::SharedClock;
 use rollcall_runtime::shutdown::Every;
-use rollcall_school::mis::{self as rules, Unsendable};
+use rollcall_school::mis::{self as rules, Registers, Unsendable};
 use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
+use rollcall_store::mis::lessons::{self as lesson_outbox, OutboxLesson};
 use rollcall_store::mis::{self as outbox, Comparison, OutboxDay};
 use rollcall_store::register::Stamp;
-use rollcall_store::{Db, StoreError};
+use rollcall_store::{Db, Sql, StoreError};
 use serde_json::json;
 use tokio::sync::watch;
 
 use crate::config::{Config, MisConfig};
-pub use connector::{DayRead, DayWrite, MisCode, MisError, Receipt};
+pub use connector::{DayRead, DayWrite, LessonWrite, MisCode, MisError, Receipt};
 use edfi::EdFi;
 use wonde::Wonde;
 
@@ -82,6 +83,14 @@ impl Connector {
         match self {
             Connector::Wonde(c) => c.write(w).await,
             Connector::EdFi(c) => c.write(w).await,
+        }
+    }
+
+    /// Writes `w`, replacing the pupil's mark in that lesson.
+    pub async fn write_lesson(&self, w: &LessonWrite) -> Result<Receipt, MisError> {
+        match self {
+            Connector::Wonde(c) => c.write_lesson(w).await,
+            Connector::EdFi(c) => c.write_lesson(w).await,
         }
     }
 
@@ -128,7 +137,7 @@ impl Connector {
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Passed {
-    /// Pupil-days whose marks were new or changed.
+    /// Pupil-days and pupils' lesson marks that were new or changed.
     pub changed: usize,
     pub written: usize,
     /// Tried again later.
@@ -189,35 +198,54 @@ pub async fn pass(
         .statutory
         .rule()
         .map_err(|e| StoreError::Config(e.to_string()))?;
+    let registers = if config.mis.lessons {
+        Registers::SessionsAndLessons
+    } else {
+        Registers::Sessions
+    };
     let window = (rules.local_day(now), config.mis.days_back);
     let last = memory.seen;
     let gathered = db
-        .write(move |tx| rules::gather(tx, (&rules, &rule), window, last, now))
+        .write(move |tx| rules::gather(tx, (&rules, &rule, registers), window, last, now))
         .await?;
     memory.seen = Some(gathered.stamp);
     let mut passed = Passed {
-        changed: gathered.changed,
+        changed: gathered.changed + gathered.lessons_changed,
         ..Passed::default()
     };
-    let (due, table) = db
+    let (days, lessons, table) = db
         .read(move |c| {
-            let due = outbox::due(c, now, PER_PASS)?;
-            Ok::<_, StoreError>((due, rules::code_table(outbox::codes(c)?)))
+            let days = outbox::due(c, now, PER_PASS)?;
+            let lessons = lesson_outbox::due(c, now, PER_PASS.saturating_sub(days.len()))?;
+            Ok::<_, StoreError>((days, lessons, rules::code_table(outbox::codes(c)?)))
         })
         .await?;
-    for day in due {
+    for day in days {
         let outcome = write(connector, &day, &table).await;
+        passed.count(&outcome);
         let now = clock.now();
-        match &outcome {
-            Ok(_) => passed.written += 1,
-            Err(Outcome::Failed(..)) => passed.failed += 1,
-            Err(Outcome::Refused(_)) => passed.refused += 1,
-        }
         db.write(move |tx| record(tx, &day, outcome, now)).await?;
+    }
+    for lesson in lessons {
+        let outcome = write_lesson(connector, &lesson, &table).await;
+        passed.count(&outcome);
+        let now = clock.now();
+        db.write(move |tx| record(tx, &lesson, outcome, now))
+            .await?;
     }
     passed.compared =
         compare_if_due(db, config, connector, clock, &mut memory.compare_failed_at).await?;
     Ok(passed)
+}
+
+impl Passed {
+    fn count(&mut self, outcome: &Result<Option<String>, Outcome>) {
+        match outcome {
+            Ok(_) => self.written += 1,
+            Err(Outcome::Failed(..)) => self.failed += 1,
+            Err(Outcome::Refused(_)) => self.refused += 1,
+        }
+    }
 }
 
 /// Compares today once it is past `mis.compare_at`, and not again within [`COMPARE_RETRY`]
@@ -332,40 +360,141 @@ async fn write(
     }
 }
 
-/// Records what became of `d`'s version; a refusal is audited, with the MIS's words.
+/// Writes the pupil's mark in lesson `l` in the MIS's code; the receipt's reference when the
+/// MIS took it.
+async fn write_lesson(
+    connector: &Connector,
+    l: &OutboxLesson,
+    table: &HashMap<String, String>,
+) -> Result<Option<String>, Outcome> {
+    let mark = rules::lesson_in_mis_codes(l, table)
+        .map_err(|e: Unsendable| Outcome::Refused(e.to_string()))?;
+    let w = LessonWrite {
+        pupil: mark.pupil,
+        class: mark.class,
+        day: l.day,
+        starts: time_of(l.start_minute),
+        ends: time_of(l.end_minute),
+        code: mark.code,
+        key: rules::lesson_write_key(l),
+    };
+    match connector.write_lesson(&w).await {
+        Ok(receipt) => Ok(receipt.mis_ref),
+        Err(e @ MisError::Refused { .. }) => Err(Outcome::Refused(e.to_string())),
+        Err(MisError::Failed { said, after }) => Err(Outcome::Failed(said, after)),
+    }
+}
+
+/// The time `minute` minutes after the school's midnight; a lesson ending at midnight ends at
+/// 23:59.
+fn time_of(minute: u32) -> NaiveTime {
+    let minute = minute.min(24 * 60 - 1);
+    NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// A row of either outbox: what [`record`] needs to record a write's outcome.
+trait Queued {
+    fn tries(&self) -> i64;
+    /// As the audit log and the hub's log name it.
+    fn target(&self) -> String;
+    /// What the row asked the MIS to hold, for the audit.
+    fn marks(&self) -> serde_json::Value;
+    fn written(
+        &self,
+        tx: &dyn Sql,
+        mis_ref: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError>;
+    fn retry(&self, tx: &dyn Sql, next: UnixMillis, said: &str) -> Result<bool, StoreError>;
+    fn refused(&self, tx: &dyn Sql, said: &str) -> Result<bool, StoreError>;
+}
+
+impl Queued for OutboxDay {
+    fn tries(&self) -> i64 {
+        self.tries
+    }
+    fn target(&self) -> String {
+        format!("mis:{}:{}", self.student, self.day)
+    }
+    fn marks(&self) -> serde_json::Value {
+        json!({"am": self.am, "pm": self.pm, "version": self.version})
+    }
+    fn written(
+        &self,
+        tx: &dyn Sql,
+        mis_ref: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        outbox::written(tx, self, mis_ref, now)
+    }
+    fn retry(&self, tx: &dyn Sql, next: UnixMillis, said: &str) -> Result<bool, StoreError> {
+        outbox::retry(tx, self, next, said)
+    }
+    fn refused(&self, tx: &dyn Sql, said: &str) -> Result<bool, StoreError> {
+        outbox::refused(tx, self, said)
+    }
+}
+
+impl Queued for OutboxLesson {
+    fn tries(&self) -> i64 {
+        self.tries
+    }
+    fn target(&self) -> String {
+        format!("mis:{}:{}:session:{}", self.student, self.day, self.slot)
+    }
+    fn marks(&self) -> serde_json::Value {
+        json!({"class": self.class_name, "code": self.code, "version": self.version})
+    }
+    fn written(
+        &self,
+        tx: &dyn Sql,
+        mis_ref: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        lesson_outbox::written(tx, self, mis_ref, now)
+    }
+    fn retry(&self, tx: &dyn Sql, next: UnixMillis, said: &str) -> Result<bool, StoreError> {
+        lesson_outbox::retry(tx, self, next, said)
+    }
+    fn refused(&self, tx: &dyn Sql, said: &str) -> Result<bool, StoreError> {
+        lesson_outbox::refused(tx, self, said)
+    }
+}
+
+/// Records what became of `q`'s version; a refusal is audited, with the MIS's words.
 fn record(
-    tx: &dyn rollcall_store::Sql,
-    d: &OutboxDay,
+    tx: &dyn Sql,
+    q: &impl Queued,
     outcome: Result<Option<String>, Outcome>,
     now: UnixMillis,
 ) -> Result<(), StoreError> {
     match outcome {
         Ok(mis_ref) => {
-            outbox::written(tx, d, mis_ref.as_deref(), now)?;
+            q.written(tx, mis_ref.as_deref(), now)?;
         }
         Err(Outcome::Failed(said, after)) => {
-            let wait = rules::backoff(d.tries + 1, after);
+            let wait = rules::backoff(q.tries() + 1, after);
             let next = UnixMillis(now.0.saturating_add(wait.as_millis() as i64));
             tracing::warn!(
-                student = %d.student, day = %d.day, tries = d.tries + 1,
-                "the MIS did not take a day's marks, trying again in {} s: {said}",
+                write = %q.target(), tries = q.tries() + 1,
+                "the MIS did not take a write, trying again in {} s: {said}",
                 wait.as_secs()
             );
-            outbox::retry(tx, d, next, &said)?;
+            q.retry(tx, next, &said)?;
         }
         Err(Outcome::Refused(said)) => {
-            tracing::warn!(student = %d.student, day = %d.day, "not written back: {said}");
-            if outbox::refused(tx, d, &said)? {
+            tracing::warn!(write = %q.target(), "not written back: {said}");
+            if q.refused(tx, &said)? {
+                let mut after = q.marks();
+                after["reason"] = json!(said);
                 audit::log(
                     tx,
                     Change {
                         actor: "system",
                         action: "mis.refused",
-                        target: format!("mis:{}:{}", d.student, d.day),
+                        target: q.target(),
                         before: None,
-                        after: Some(json!({
-                            "am": d.am, "pm": d.pm, "version": d.version, "reason": said,
-                        })),
+                        after: Some(after),
                         at: now,
                     },
                 )?;

@@ -127,7 +127,7 @@ pub enum Unsendable {
     Unmapped(String),
     #[error(
         "class {0} has no reference in the MIS: import the roster from the MIS, or give the \
-         class its MIS reference on its page"
+         class its MIS reference on the MIS page"
     )]
     NoClassReference(String),
 }

@@ -119,6 +119,15 @@ pub const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "mis_lesson_writes",
+        about: "each pupil's mark in each lesson as written back to the MIS's lesson register \
+            (Rollcall's code), the version, whether the MIS took it and why not",
+        sql: "SELECT slot_id, day, student_id, code, version, status, tries, last_error,
+                written_version, written_at, mis_ref, changed_at
+            FROM mis_lesson_outbox ORDER BY day, slot_id, student_id",
+        postgres: None,
+    },
+    Table {
         name: "mis_codes",
         about: "the office's table of Rollcall's attendance codes to the MIS's",
         sql: "SELECT code, mis_code, updated_by, updated_at FROM mis_codes ORDER BY code",

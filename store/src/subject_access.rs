@@ -89,6 +89,15 @@ pub const PARTS: &[Part] = &[
             FROM mis_outbox WHERE student_id = ?1 ORDER BY day",
     },
     Part {
+        name: "mis_lesson_writes",
+        about: "their mark in each lesson as written back to the MIS's lesson register, and whether it took it",
+        sql: "SELECT o.day, r.class_name, r.start_minute, o.code, o.version, o.status, o.tries,
+                o.last_error, o.written_at
+            FROM mis_lesson_outbox o
+            JOIN register_sessions r ON r.slot_id = o.slot_id AND r.day = o.day
+            WHERE o.student_id = ?1 ORDER BY o.day, r.start_minute",
+    },
+    Part {
         name: "records",
         about: "door records that name them: when and where a face was seen, how sure the door was, and how it was reviewed",
         sql: "SELECT id, room, captured_at, received_at, decision, candidates, status,

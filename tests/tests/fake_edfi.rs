@@ -249,6 +249,20 @@ async fn a_school_attendance_event_is_upserted_by_its_natural_key_read_and_delet
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_that_break_the_published_model_are_refused_and_name_the_field() {
     let fake = FakeEdfi::start(&[]).unwrap();
+    // The section the section events below are of.
+    let algebra = json!({"sectionIdentifier": "ALG-1-01", "courseOfferingReference":
+        {"localCourseCode": "ALG-1", "schoolId": 255901001, "schoolYear": 2025,
+         "sessionName": "Fall"}});
+    fake.control(json!({"sections": [algebra]})).await;
+    let refused = fake
+        .http
+        .post(fake.url("/control"))
+        .json(&json!({"sections": [{}]}));
+    assert_eq!(
+        refused.send().await.unwrap().status(),
+        400,
+        "a section that breaks the model"
+    );
     let token = fake.token().await;
     let refused = |body: Value| {
         let fake = &fake;

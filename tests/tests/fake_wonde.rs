@@ -161,6 +161,12 @@ async fn a_session_mark_is_written_once_per_key_the_newest_winning() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lesson_mark_is_kept_per_student_and_lesson() {
     let fake = FakeWonde::start().unwrap();
+    let class = json!({"id": "C1", "mis_id": "7B", "name": "7B"});
+    let timetable = ["L1", "L2"].map(|id| {
+        json!({"id": id, "class": class, "start_at": "2026-11-23 09:00:00",
+            "end_at": "2026-11-23 10:00:00"})
+    });
+    fake.control(json!({"lessons": timetable})).await;
     let lesson = |lesson: &str, code: &str| json!({"lesson_id": lesson, "student_id": STUDENT, "attendance_code_id": code});
     let marks = [
         lesson("L1", NO_REASON),
@@ -172,6 +178,18 @@ async fn a_lesson_mark_is_kept_per_student_and_lesson() {
     let (kept, _) = fake.all("attendance/lesson").await;
     assert_eq!(kept, [lesson("L1", PRESENT), lesson("L2", PRESENT)]);
     assert!(fake.all("attendance/session").await.0.is_empty());
+
+    // A lesson the timetable does not have is refused, naming the field; so is a key of
+    // /control the stand-in does not take.
+    let answer = fake
+        .post("attendance/lesson", &register(&[lesson("L9", PRESENT)]))
+        .await;
+    assert!(problems(answer).await["attendance.0.lesson_id"].is_array());
+    let refused = fake
+        .http
+        .post(fake.url("/control"))
+        .json(&json!({"rooms": []}));
+    assert_eq!(refused.send().await.unwrap().status(), 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

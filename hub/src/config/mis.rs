@@ -23,6 +23,9 @@ pub struct MisConfig {
     /// The school's time (`HH:MM`) after which the day's marks are read back from the MIS and
     /// compared with Rollcall's.
     pub compare_at: String,
+    /// Whether each lesson's register is written to the MIS's lesson registers too, beside
+    /// the statutory sessions. Needs each class's MIS reference (the roster import's).
+    pub lessons: bool,
 }
 
 impl Default for MisConfig {
@@ -34,6 +37,7 @@ impl Default for MisConfig {
             check_every_secs: 60,
             timeout_secs: 20,
             compare_at: "18:00".into(),
+            lessons: true,
         }
     }
 }

@@ -230,6 +230,11 @@ pub const ROUTES: &[Route] = &[
     route(PUT, "/mis/codes", admin!(mis::set_code)),
     route(DELETE, "/mis/codes", admin!(mis::delete_code)),
     route(POST, "/mis/days/{student}/{day}/again", admin!(mis::again)),
+    route(
+        POST,
+        "/mis/lessons/{slot}/{day}/{student}/again",
+        admin!(mis::again_lesson),
+    ),
     route(POST, "/mis/compare", admin!(mis::compare)),
     route(GET, "/mis/differences", admin!(mis::differences)),
     route(
@@ -254,6 +259,11 @@ pub const ROUTES: &[Route] = &[
     route(GET, "/classes/{class}", user!(classes::class)),
     route(PUT, "/classes/{class}", admin!(classes::update_class)),
     route(DELETE, "/classes/{class}", admin!(classes::delete_class)),
+    route(
+        PUT,
+        "/classes/{class}/reference",
+        admin!(classes::set_reference),
+    ),
     route(GET, "/classes/{class}/students", user!(classes::members)),
     route(
         POST,

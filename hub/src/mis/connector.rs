@@ -1,5 +1,5 @@
 //! What every MIS connector does, whatever the MIS: write one pupil's statutory day (its AM
-//! and PM marks, in the MIS's codes), say whether the credentials work, list the MIS's own
+//! and PM marks, in the MIS's codes) or one pupil's mark in one lesson, say whether the credentials work, list the MIS's own
 //! codes, and read a day's marks back: the types every connector speaks, and the helpers
 //! they share. `super::Connector` is the one the school set; each vendor's wire format stays
 //! in its module ([`super::wonde`], [`super::edfi`]).
@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde_json::Value;
@@ -38,6 +38,28 @@ pub struct DayWrite {
     /// when none was saved. A hint only, which connectors may ignore: Wonde replaces a
     /// session's mark, and Ed-Fi reads the day back instead.
     pub previous: Option<String>,
+}
+
+/// One pupil's mark in one lesson as the MIS should hold it: the lesson register's write-back.
+/// The MIS names its lessons its own way, so the lesson is given as what both sides know: the
+/// class's reference and when, in school time, the lesson was; each connector finds the MIS's
+/// own lesson from them (Wonde: the class's lesson that day whose times overlap most; Ed-Fi:
+/// the section the reference names).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonWrite {
+    /// The pupil's reference, as [`DayWrite::pupil`].
+    pub pupil: String,
+    /// The class's reference as the roster import keeps it (`classes.external_ref`): Wonde's
+    /// class id or its MIS id; Ed-Fi's `sectionIdentifier`.
+    pub class: String,
+    pub day: NaiveDate,
+    /// When the lesson begins and ends in the school's own time.
+    pub starts: NaiveTime,
+    pub ends: NaiveTime,
+    /// The MIS's code for the mark, as [`DayWrite::am`].
+    pub code: String,
+    /// As [`DayWrite::key`].
+    pub key: String,
 }
 
 /// A write the MIS took.

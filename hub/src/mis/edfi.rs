@@ -1,6 +1,6 @@
 //! The Ed-Fi connector: writes a pupil's statutory day to an Ed-Fi ODS/API 7 (Data Standard 5)
-//! as school attendance events, reads a day back, lists the attendance event categories and
-//! tries the credentials.
+//! as school attendance events and a pupil's lesson mark as a section attendance event, reads
+//! a day back, lists the attendance event categories and tries the credentials.
 //!
 //! **Wire format.** OAuth 2 client credentials: `POST {url}/oauth/token` with HTTP Basic
 //! `client_id:client_secret` and the form `grant_type=client_credentials`, answered
@@ -24,15 +24,30 @@
 //! [`DayWrite::previous`] is not used. [`Receipt::mis_ref`] is a JSON object of descriptor
 //! URI → item id of the events written, for the office to read.
 //!
-//! **Errors.** 401 and 403 (after the new token), 408, 429 (with `Retry-After`), 5xx, token
-//! refusals and no answer are [`MisError::Failed`]; any other 4xx is [`MisError::Refused`]
-//! with the ODS's problem details (`detail`, then `validationErrors` and `errors`), cut to
-//! [`SAID_CHARS`](connector::SAID_CHARS) characters.
+//! **Lessons.** [`LessonWrite::class`] is the section's `sectionIdentifier`. The section is
+//! found with `GET sections` by `sectionIdentifier`, `schoolId` and `schoolYear` (every page),
+//! and the one in the configured session is taken. None there, or several, is a
+//! [`MisError::Refused`] naming the section, for the office to check the class's reference.
+//! A section found is kept for five minutes (`SECTION_KEPT`), as a pass writes each lesson
+//! for every pupil; a refused write forgets it. The mark is one
+//! `studentSectionAttendanceEvents` item: the student, the section's full `sectionReference`
+//! (`localCourseCode`, `schoolId`, `schoolYear`, `sectionIdentifier`, `sessionName`), the date
+//! and the category descriptor, posted with `Idempotency-Key` as a day's events are. The
+//! descriptor is part of the event's identity, so a corrected mark is a new event: after the
+//! POST, the pupil's events of that section and date are read (by those five, `studentUniqueId`
+//! and `eventDate`) and each of another category is deleted. [`LessonWrite::starts`] and
+//! `ends` are not sent: the section and the date name the lesson. [`Receipt::mis_ref`] is the
+//! kept event's id.
+//!
+//! **Errors.** For days and lessons alike: 401 and 403 (after the new token), 408, 429 (with
+//! `Retry-After`), 5xx, token refusals and no answer are [`MisError::Failed`]; any other 4xx
+//! is [`MisError::Refused`] with the ODS's problem details (`detail`, then `validationErrors`
+//! and `errors`), cut to [`SAID_CHARS`](connector::SAID_CHARS) characters.
 //!
 //! Must never: log the client secret or a token, or put either (or any `Authorization`
 //! value) in an error, a log line or `Debug`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,13 +57,17 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::connector::{self, DayRead, DayWrite, MisCode, MisError, Receipt};
+use super::connector::{self, DayRead, DayWrite, LessonWrite, MisCode, MisError, Receipt};
 use super::connector::{cut, failed, read_secret, retry_after, said};
 use crate::config::EdFiConfig;
 
 /// The header every write request carries ([`DayWrite::key`]).
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const EVENTS: &str = "studentSchoolAttendanceEvents";
+const SECTION_EVENTS: &str = "studentSectionAttendanceEvents";
+const SECTIONS: &str = "sections";
+/// How long a section found is used without asking again.
+const SECTION_KEPT: Duration = Duration::from_secs(5 * 60);
 const CATEGORIES: &str = "attendanceEventCategoryDescriptors";
 /// Items asked for a page: the ODS's shipped `DefaultPageSizeLimit`, the most it gives.
 const PAGE: usize = 500;
@@ -71,6 +90,8 @@ pub struct EdFi {
     timeout_secs: u32,
     client: reqwest::Client,
     token: Arc<Mutex<Option<Token>>>,
+    /// Sections found, by `sectionIdentifier`, with when they were found.
+    sections: Arc<Mutex<HashMap<String, (Instant, Section)>>>,
 }
 
 impl std::fmt::Debug for EdFi {
@@ -186,7 +207,82 @@ impl EdFi {
             timeout_secs,
             client,
             token: Arc::default(),
+            sections: Arc::default(),
         })
+    }
+
+    /// Writes `w`'s event to the section `w.class` names, then deletes the pupil's other
+    /// events of that section and date (see the module docs).
+    pub async fn write_lesson(&self, w: &LessonWrite) -> Result<Receipt, MisError> {
+        let section = self.section(&w.class).await?;
+        let event = lesson_event(w, &section);
+        let id = match self.post_event(SECTION_EVENTS, &event, &w.key).await {
+            Ok(id) => id,
+            Err(e) => {
+                if matches!(e, MisError::Refused { .. }) {
+                    // The section may have gone since it was found.
+                    self.sections.lock().await.remove(&w.class);
+                }
+                return Err(e);
+            }
+        };
+        let held = self.pupil_lesson(&w.pupil, w.day, &section).await?;
+        for id in lesson_unwanted(&held, w, &section) {
+            self.delete_event(SECTION_EVENTS, &id, &w.key).await?;
+        }
+        Ok(Receipt { mis_ref: Some(id) })
+    }
+
+    /// The section `class` names in the configured session: the one kept, or found now.
+    async fn section(&self, class: &str) -> Result<Section, MisError> {
+        if class.trim().is_empty() {
+            return Err(MisError::Refused {
+                status: 404,
+                said: "the class has no MIS reference (its Ed-Fi sectionIdentifier): set it in \
+                       the roster"
+                    .to_owned(),
+            });
+        }
+        if let Some((found, section)) = self.sections.lock().await.get(class)
+            && found.elapsed() < SECTION_KEPT
+        {
+            return Ok(section.clone());
+        }
+        let query = [
+            ("sectionIdentifier", class.to_owned()),
+            ("schoolId", self.school_id.to_string()),
+            ("schoolYear", self.school_year.to_string()),
+        ];
+        let found = self.all(SECTIONS, &query).await?;
+        let section = pick(
+            &found,
+            class,
+            self.school_id,
+            self.school_year,
+            &self.session_name,
+        )?;
+        let kept = (Instant::now(), section.clone());
+        self.sections.lock().await.insert(class.to_owned(), kept);
+        Ok(section)
+    }
+
+    /// Every event the ODS holds for `pupil` in `section` on `day`.
+    async fn pupil_lesson(
+        &self,
+        pupil: &str,
+        day: NaiveDate,
+        section: &Section,
+    ) -> Result<Vec<Value>, MisError> {
+        let query = [
+            ("studentUniqueId", pupil.to_owned()),
+            ("eventDate", ymd(day)),
+            ("localCourseCode", section.local_course_code.clone()),
+            ("schoolId", section.school_id.to_string()),
+            ("schoolYear", section.school_year.to_string()),
+            ("sectionIdentifier", section.section_identifier.clone()),
+            ("sessionName", section.session_name.clone()),
+        ];
+        self.all(SECTION_EVENTS, &query).await
     }
 
     /// Writes `w`'s events, then deletes every other event of the pupil's day at the school
@@ -195,12 +291,12 @@ impl EdFi {
         let mut kept = BTreeMap::new();
         for (descriptor, covers) in day_events(w) {
             let event = self.event(w, descriptor, covers);
-            let id = self.post_event(&event, &w.key).await?;
+            let id = self.post_event(EVENTS, &event, &w.key).await?;
             kept.insert(descriptor.to_owned(), id);
         }
         let held = self.pupil_day(&w.pupil, w.day).await?;
         for id in unwanted(&held, &w.pupil, w.day, self.school_id, &kept) {
-            self.delete_event(&id, &w.key).await?;
+            self.delete_event(EVENTS, &id, &w.key).await?;
         }
         let mis_ref = (!kept.is_empty())
             .then(|| serde_json::to_string(&kept).expect("a map of strings is JSON"));
@@ -286,10 +382,15 @@ impl EdFi {
         })
     }
 
-    /// POSTs `event` (an upsert) and gives the item's id.
-    async fn post_event(&self, event: &Value, key: &str) -> Result<String, MisError> {
+    /// POSTs `event` to `endpoint` (an upsert) and gives the item's id.
+    async fn post_event(
+        &self,
+        endpoint: &str,
+        event: &Value,
+        key: &str,
+    ) -> Result<String, MisError> {
         let answered = self
-            .call(|| self.event_request(event, key))
+            .call(|| self.event_request(endpoint, event, key))
             .await?
             .checked()?;
         let location = answered.headers.get(LOCATION).and_then(|l| l.to_str().ok());
@@ -301,16 +402,16 @@ impl EdFi {
         })
     }
 
-    /// `POST studentSchoolAttendanceEvents` of `event`, with `key` as `Idempotency-Key`.
-    fn event_request(&self, event: &Value, key: &str) -> RequestBuilder {
-        (self.client.post(self.url(EVENTS)))
+    /// `POST {endpoint}` of `event`, with `key` as `Idempotency-Key`.
+    fn event_request(&self, endpoint: &str, event: &Value, key: &str) -> RequestBuilder {
+        (self.client.post(self.url(endpoint)))
             .header(IDEMPOTENCY_KEY, key)
             .json(event)
     }
 
-    /// DELETEs event `id`; one already gone (404) is fine.
-    async fn delete_event(&self, id: &str, key: &str) -> Result<(), MisError> {
-        let mut url = self.url(EVENTS);
+    /// DELETEs event `id` of `endpoint`; one already gone (404) is fine.
+    async fn delete_event(&self, endpoint: &str, id: &str, key: &str) -> Result<(), MisError> {
+        let mut url = self.url(endpoint);
         url.path_segments_mut()
             .expect("an http URL has a path")
             .push(id);
@@ -469,20 +570,147 @@ fn unwanted(
     school: i64,
     kept: &BTreeMap<String, String>,
 ) -> Vec<String> {
-    let date = ymd(day);
-    let of_the_day = |e: &&Value| {
-        e["studentReference"]["studentUniqueId"].as_str() == Some(pupil)
-            && e["eventDate"].as_str() == Some(&date)
-            && e["schoolReference"]["schoolId"].as_i64() == Some(school)
+    let of_the_day = |e: &Value| {
+        of_pupil_on(e, pupil, day) && e["schoolReference"]["schoolId"].as_i64() == Some(school)
     };
+    ids_other_than(held, of_the_day, |d| kept.contains_key(d))
+}
+
+/// The ids of the events in `held` to delete: those of `w`'s pupil, date and section whose
+/// descriptor is not `w.code`. Each is checked as in [`unwanted`].
+fn lesson_unwanted(held: &[Value], w: &LessonWrite, section: &Section) -> Vec<String> {
+    let of_the_lesson =
+        |e: &Value| of_pupil_on(e, &w.pupil, w.day) && section.is_named_by(&e["sectionReference"]);
+    ids_other_than(held, of_the_lesson, |d| d == w.code)
+}
+
+/// Whether event `e` is `pupil`'s on `day`.
+fn of_pupil_on(e: &Value, pupil: &str, day: NaiveDate) -> bool {
+    e["studentReference"]["studentUniqueId"].as_str() == Some(pupil)
+        && e["eventDate"].as_str() == Some(&ymd(day))
+}
+
+/// The ids of the events of `held` that are `mine` and whose descriptor is not one `kept`
+/// takes (an event with none is not kept).
+fn ids_other_than(
+    held: &[Value],
+    mine: impl Fn(&Value) -> bool,
+    kept: impl Fn(&str) -> bool,
+) -> Vec<String> {
     let not_wanted = |e: &&Value| {
         let descriptor = e["attendanceEventCategoryDescriptor"].as_str();
-        !descriptor.is_some_and(|d| kept.contains_key(d))
+        mine(e) && !descriptor.is_some_and(&kept)
     };
-    let ids = held.iter().filter(of_the_day).filter(not_wanted);
+    let ids = held.iter().filter(not_wanted);
     ids.filter_map(|e| e["id"].as_str().filter(|id| !id.is_empty()))
         .map(str::to_owned)
         .collect()
+}
+
+/// A section as a `sectionReference` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Section {
+    local_course_code: String,
+    school_id: i64,
+    school_year: i64,
+    section_identifier: String,
+    session_name: String,
+}
+
+impl Section {
+    /// The section a `sections` item is, from its `sectionIdentifier` and
+    /// `courseOfferingReference`; `None` when one of them is missing.
+    fn from_item(item: &Value) -> Option<Section> {
+        let offering = &item["courseOfferingReference"];
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        Some(Section {
+            local_course_code: text(&offering["localCourseCode"])?,
+            school_id: offering["schoolId"].as_i64()?,
+            school_year: offering["schoolYear"].as_i64()?,
+            section_identifier: text(&item["sectionIdentifier"])?,
+            session_name: text(&offering["sessionName"])?,
+        })
+    }
+
+    /// The `sectionReference` naming this section.
+    fn reference(&self) -> Value {
+        json!({
+            "localCourseCode": self.local_course_code,
+            "schoolId": self.school_id,
+            "schoolYear": self.school_year,
+            "sectionIdentifier": self.section_identifier,
+            "sessionName": self.session_name,
+        })
+    }
+
+    /// Whether the `sectionReference` `reference` names this section.
+    fn is_named_by(&self, reference: &Value) -> bool {
+        reference["localCourseCode"].as_str() == Some(&self.local_course_code)
+            && reference["schoolId"].as_i64() == Some(self.school_id)
+            && reference["schoolYear"].as_i64() == Some(self.school_year)
+            && reference["sectionIdentifier"].as_str() == Some(&self.section_identifier)
+            && reference["sessionName"].as_str() == Some(&self.session_name)
+    }
+}
+
+/// The one section of the `sections` items `found` that `class` names at `school` in
+/// `year` and `session`; a refusal that says what the ODS holds instead. Each item's
+/// identifier, school and year are checked again, as in [`unwanted`].
+fn pick(
+    found: &[Value],
+    class: &str,
+    school: i64,
+    year: u16,
+    session: &str,
+) -> Result<Section, MisError> {
+    let named = |s: &Section| {
+        s.section_identifier == class && s.school_id == school && s.school_year == i64::from(year)
+    };
+    let sections: Vec<Section> = found
+        .iter()
+        .filter_map(Section::from_item)
+        .filter(named)
+        .collect();
+    let (mut in_session, elsewhere): (Vec<Section>, Vec<Section>) = sections
+        .into_iter()
+        .partition(|s| s.session_name == session);
+    let the = format!("section {class} at school {school} in {year}");
+    let said = match (in_session.len(), elsewhere.is_empty()) {
+        (1, _) => return Ok(in_session.remove(0)),
+        (0, true) => format!("the ODS has no {the}: check the class's MIS reference"),
+        (0, false) => format!(
+            "the ODS has {the} only in session {}, not in {session}: check the class's MIS \
+             reference and mis.edfi.session_name",
+            listed(elsewhere.iter().map(|s| s.session_name.as_str()))
+        ),
+        (n, _) => format!(
+            "the ODS has {n} sections {class} at school {school} in {year} in session \
+             {session} (courses {}), and Rollcall cannot tell which is the class's: give each \
+             its own identifier in the MIS",
+            listed(in_session.iter().map(|s| s.local_course_code.as_str()))
+        ),
+    };
+    let status = if in_session.is_empty() { 404 } else { 409 };
+    Err(MisError::Refused {
+        status,
+        said: cut(&said),
+    })
+}
+
+/// `names`, sorted, without repeats, joined with commas.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: BTreeSet<&str> = names.collect();
+    names.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// The event of `w`'s mark in `section`.
+fn lesson_event(w: &LessonWrite, section: &Section) -> Value {
+    json!({
+        "attendanceEventCategoryDescriptor": w.code,
+        "eventDate": ymd(w.day),
+        "sectionReference": section.reference(),
+        "studentReference": {"studentUniqueId": w.pupil},
+    })
 }
 
 /// One [`DayRead`] a pupil from `day`'s events. An event's `attendanceEventReason` says its

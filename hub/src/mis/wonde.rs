@@ -1,28 +1,44 @@
-//! The Wonde connector: writes a pupil's statutory day to the school's MIS through the Wonde
-//! API v1.0 (the way SIMS, Arbor and Bromcom schools take third-party write-back), reads a day
-//! back, lists the school's attendance codes and tries the token.
+//! The Wonde connector: writes a pupil's statutory day, or their mark in one lesson, to the
+//! school's MIS through the Wonde API v1.0 (the way SIMS, Arbor and Bromcom schools take
+//! third-party write-back), reads a day back, lists the school's attendance codes and tries
+//! the token.
 //!
 //! **Wire format.** Every call goes to `{url}/v1.0/schools/{school_id}/…` with the school's
-//! token as `Authorization: Bearer`. Lists (`students`, `attendance-codes`,
+//! token as `Authorization: Bearer`. Lists (`students`, `attendance-codes`, `lessons`,
 //! `attendance/session`) answer `{"data": [...], "meta": {"pagination": {"next", "more"}}}`;
 //! the connector follows `next` until it is null, and only on Wonde's own server. A day is one
 //! `POST attendance/session` of `{"attendance": [{"date", "session": "AM" | "PM",
-//! "student_id", "attendance_code_id"}, …]}` holding the sessions that have a mark, answered
-//! `{"writeback_id"}`, which becomes [`Receipt::mis_ref`]. Wonde keeps one mark per student,
-//! date and session, so a retry replaces rather than adds; every write also carries
-//! `Idempotency-Key`.
+//! "student_id", "attendance_code_id"}, …]}` holding the sessions that have a mark. A lesson
+//! mark is one `POST attendance/lesson` of `{"attendance": [{"lesson_id", "student_id",
+//! "attendance_code_id"}]}`. Both are answered `{"writeback_id"}`, which becomes
+//! [`Receipt::mis_ref`]. Wonde keeps one mark per student, date and session (per student and
+//! lesson), so a retry replaces rather than adds; every write also carries `Idempotency-Key`.
 //!
 //! **Pupils and codes.** [`DayWrite::pupil`] is matched against a student's Wonde `id` first,
 //! then against their `mis_id`; a code (`/`, `N`) against the `code` of `attendance-codes`.
 //! Both lists are kept in memory and read again when a pupil or code is not in them, at most
 //! once a call. A pupil or code Wonde does not have is refused (404) before anything is sent.
+//!
+//! **Lessons.** Wonde names its own lessons, so [`LessonWrite`]'s lesson is found among the
+//! day's: `GET lessons?include=class&lessons_start_after={day} 00:00:00&lessons_start_before=
+//! {next day} 00:00:00`, each lesson `{"id", "class", "start_at", "end_at"}` with `class` as
+//! `{"data": {"id", "mis_id", "name"}}` (or the class's id alone) and times as `{"date":
+//! "2026-11-23 09:00:00.000000", "timezone", …}`. The lesson chosen is the one of
+//! [`LessonWrite::class`] (its Wonde id or MIS id), starting that day, whose time overlaps the
+//! write's most; of two that overlap as much, the earlier. Times are compared as they are
+//! written, without their `timezone`: the school and its MIS keep one timezone, and Rollcall's
+//! times are the school's. A day's lessons are kept for five minutes, so a pass writing every
+//! pupil's lessons reads each day once. When no lesson fits, lessons read five seconds ago or
+//! more are read again, once (the MIS's timetable may just have been synced), before the write is
+//! refused (404) in words that say what to check.
 //! [`Wonde::read_day`] names each pupil by their `mis_id`, or by their Wonde `id` when Wonde
 //! has no MIS id for them: the reference a roster exported from the MIS carries. The other of
 //! the two, when there is one, is the pupil's alias ([`DayRead::aliases`]).
 //!
 //! **Errors.** 401 and 403, 408, 429 (with `Retry-After`), 5xx and no answer are
 //! [`MisError::Failed`]; any other 4xx is [`MisError::Refused`] with Wonde's `message` and
-//! `errors`, cut to [`SAID_CHARS`](connector::SAID_CHARS) characters.
+//! `errors`, cut to [`SAID_CHARS`](connector::SAID_CHARS) characters. A refused write forgets
+//! the students, codes and lessons kept: one of them may have gone since it was read.
 //!
 //! Must never: log the token, or put it (or any `Authorization` value) in an error, a log line
 //! or `Debug`.
@@ -32,13 +48,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
-use super::connector::{self, DayRead, DayWrite, MisCode, MisError, Receipt};
+use super::connector::{self, DayRead, DayWrite, LessonWrite, MisCode, MisError, Receipt};
 use super::connector::{cut, failed, read_secret, retry_after, said};
 use crate::config::WondeConfig;
 
@@ -48,7 +65,16 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_PAGES: usize = 1000;
 const STUDENTS: &str = "students";
 const CODES: &str = "attendance-codes";
+const LESSONS: &str = "lessons";
 const SESSIONS: &str = "attendance/session";
+const LESSON_MARKS: &str = "attendance/lesson";
+/// How long a day's lessons are kept: a pass writing every pupil's lessons reads them once.
+const LESSONS_KEPT: Duration = Duration::from_secs(5 * 60);
+/// Lessons read at least this long ago are read again, once, before a write is refused for
+/// want of a lesson: the MIS's timetable may just have been synced. Short, so the office's
+/// Write again after a sync finds the lesson; long enough that the misses of one pass (its
+/// writes follow each other within seconds) share one read.
+const LESSONS_RECHECKED: Duration = Duration::from_secs(5);
 
 /// The school at Wonde, ready to write.
 #[derive(Clone)]
@@ -72,11 +98,13 @@ impl std::fmt::Debug for Wonde {
     }
 }
 
-/// The school's students and codes as last read, shared by every clone.
+/// The school's students, codes and lessons as last read, shared by every clone.
 #[derive(Debug, Default)]
 struct Lists {
     students: Mutex<Option<Arc<Students>>>,
     codes: Mutex<Option<Arc<Codes>>>,
+    /// By day; a day read more than [`LESSONS_KEPT`] ago is dropped when another is read.
+    lessons: Mutex<HashMap<NaiveDate, Arc<Timetable>>>,
 }
 
 /// The school's students.
@@ -154,6 +182,44 @@ impl Codes {
     }
 }
 
+/// One day's lessons, as read at `read_at`.
+#[derive(Debug)]
+struct Timetable {
+    read_at: Instant,
+    lessons: Vec<Lesson>,
+}
+
+/// One of Wonde's lessons.
+#[derive(Debug, PartialEq)]
+struct Lesson {
+    id: String,
+    /// The class's Wonde id and MIS id, whichever Wonde gives.
+    class: Vec<String>,
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+}
+
+impl Lesson {
+    /// A lesson of `GET lessons`, its `class` embedded (`include=class`) or its id alone;
+    /// `None` when it lacks an id or a time.
+    fn from_item(item: &Value) -> Option<Lesson> {
+        let id = item["id"].as_str().filter(|id| !id.is_empty())?;
+        let class = match &item["class"] {
+            Value::String(class_id) => vec![class_id.as_str()],
+            class => ["id", "mis_id"]
+                .map(|k| class["data"][k].as_str().unwrap_or_default())
+                .to_vec(),
+        };
+        let class = class.into_iter().map(str::trim).filter(|c| !c.is_empty());
+        Some(Lesson {
+            id: id.to_owned(),
+            class: class.map(str::to_owned).collect(),
+            starts: school_time(&item["start_at"])?,
+            ends: school_time(&item["end_at"])?,
+        })
+    }
+}
+
 impl Wonde {
     /// The connector `config` describes, its secret file read now.
     pub fn new(config: &WondeConfig, timeout_secs: u32) -> Result<Wonde, String> {
@@ -186,6 +252,21 @@ impl Wonde {
         })
     }
 
+    /// Writes `w`'s mark in the lesson of `w.class` that overlaps `w`'s times most (see the
+    /// module docs).
+    pub async fn write_lesson(&self, w: &LessonWrite) -> Result<Receipt, MisError> {
+        let student_id = self.student_id(&w.pupil).await?;
+        let code_id = self.code_ids(&[&w.code]).await?.remove(0);
+        let lesson_id = self.lesson_id(w).await?;
+        let mark = json!({
+            "lesson_id": lesson_id,
+            "student_id": student_id,
+            "attendance_code_id": code_id,
+        });
+        let register = json!({ "attendance": [mark] });
+        self.post(LESSON_MARKS, &register, &w.key).await
+    }
+
     /// Writes `w`'s marks (both sessions that have one) in one register.
     pub async fn write(&self, w: &DayWrite) -> Result<Receipt, MisError> {
         let sessions: Vec<(&str, &str)> = [("AM", &w.am), ("PM", &w.pm)]
@@ -195,44 +276,21 @@ impl Wonde {
         if sessions.is_empty() {
             return Ok(Receipt { mis_ref: None });
         }
-        let pupil = w.pupil.as_str();
-        let students = self.students_where(|s| s.wonde_id(pupil).is_some()).await?;
-        let student_id = students.wonde_id(pupil).ok_or_else(|| MisError::Refused {
-            status: 404,
-            said: cut(&format!("no pupil with id or MIS id {pupil} in Wonde")),
-        })?;
-        let wanted = || sessions.iter().map(|(_, code)| *code);
-        let codes = self
-            .codes_where(|c| wanted().all(|code| c.ids.contains_key(code)))
-            .await?;
-        let mut attendance = Vec::new();
-        for (session, code) in &sessions {
-            let code_id = codes.ids.get(*code).ok_or_else(|| MisError::Refused {
-                status: 404,
-                said: cut(&format!(
-                    "Wonde has no attendance code {code:?} for this school: check the code table"
-                )),
-            })?;
-            attendance.push(json!({
-                "date": w.day.format("%Y-%m-%d").to_string(),
-                "session": session,
-                "student_id": student_id,
-                "attendance_code_id": code_id,
-            }));
-        }
+        let student_id = self.student_id(&w.pupil).await?;
+        let codes: Vec<&str> = sessions.iter().map(|(_, code)| *code).collect();
+        let code_ids = self.code_ids(&codes).await?;
+        let attendance: Vec<Value> = (sessions.iter().zip(code_ids))
+            .map(|((session, _), code_id)| {
+                json!({
+                    "date": w.day.format("%Y-%m-%d").to_string(),
+                    "session": session,
+                    "student_id": student_id,
+                    "attendance_code_id": code_id,
+                })
+            })
+            .collect();
         let register = json!({ "attendance": attendance });
-        match self.send(self.write_request(&register, &w.key)).await {
-            Ok(answer) => Ok(Receipt {
-                mis_ref: writeback_id(&answer),
-            }),
-            Err(refused @ MisError::Refused { .. }) => {
-                // A pupil or code may have gone since the lists were read.
-                *self.lists.students.lock().await = None;
-                *self.lists.codes.lock().await = None;
-                Err(refused)
-            }
-            Err(failed) => Err(failed),
-        }
+        self.post(SESSIONS, &register, &w.key).await
     }
 
     /// The first page of students and of codes: the token and the school's id work.
@@ -249,7 +307,7 @@ impl Wonde {
 
     /// Every attendance code of the school.
     pub async fn codes(&self) -> Result<Vec<MisCode>, MisError> {
-        let codes = Codes::from_items(&self.all(CODES).await?);
+        let codes = Codes::from_items(&self.all(CODES, &[]).await?);
         let list = codes.list.clone();
         *self.lists.codes.lock().await = Some(Arc::new(codes));
         Ok(list)
@@ -258,7 +316,7 @@ impl Wonde {
     /// Every session mark Wonde holds for `day`, one [`DayRead`] a pupil.
     pub async fn read_day(&self, day: NaiveDate) -> Result<Vec<DayRead>, MisError> {
         let date = day.format("%Y-%m-%d").to_string();
-        let marks: Vec<Value> = (self.all(SESSIONS).await?.into_iter())
+        let marks: Vec<Value> = (self.all(SESSIONS, &[]).await?.into_iter())
             .filter(|m| m["date"].as_str() == Some(&date))
             .collect();
         let named = |field: &str| -> Vec<String> {
@@ -275,9 +333,89 @@ impl Wonde {
         Ok(fold(&marks, day, &students, &codes))
     }
 
-    /// `POST attendance/session` of `register`, with `key` as `Idempotency-Key`.
-    fn write_request(&self, register: &Value, key: &str) -> reqwest::RequestBuilder {
-        (self.client.post(self.url(SESSIONS)))
+    /// The Wonde id of the pupil `pupil` names; refused (404) when Wonde has none.
+    async fn student_id(&self, pupil: &str) -> Result<String, MisError> {
+        let students = self.students_where(|s| s.wonde_id(pupil).is_some()).await?;
+        let id = students.wonde_id(pupil).map(str::to_owned);
+        id.ok_or_else(|| refused(format!("no pupil with id or MIS id {pupil} in Wonde")))
+    }
+
+    /// The Wonde ids of `wanted` codes, in order; refused (404) for a code Wonde lacks.
+    async fn code_ids(&self, wanted: &[&str]) -> Result<Vec<String>, MisError> {
+        let codes = self
+            .codes_where(|c| wanted.iter().all(|code| c.ids.contains_key(*code)))
+            .await?;
+        let id = |code: &&str| {
+            let id = codes.ids.get(*code).cloned();
+            id.ok_or_else(|| {
+                refused(format!(
+                    "Wonde has no attendance code {code:?} for this school: check the code table"
+                ))
+            })
+        };
+        wanted.iter().map(id).collect()
+    }
+
+    /// The Wonde id of the lesson `w` is about: from the day's lessons as kept, else as read
+    /// again if they are [`LESSONS_RECHECKED`] old; refused (404) when there is none.
+    async fn lesson_id(&self, w: &LessonWrite) -> Result<String, MisError> {
+        let mut timetable = self.timetable(w.day, LESSONS_KEPT).await?;
+        if lesson_for(&timetable.lessons, w).is_none() {
+            timetable = self.timetable(w.day, LESSONS_RECHECKED).await?;
+        }
+        let lesson = lesson_for(&timetable.lessons, w).map(|l| l.id.clone());
+        lesson.ok_or_else(|| no_lesson(w))
+    }
+
+    /// `day`'s lessons: as kept if read less than `kept_for` ago, else read now (every page)
+    /// and kept.
+    async fn timetable(
+        &self,
+        day: NaiveDate,
+        kept_for: Duration,
+    ) -> Result<Arc<Timetable>, MisError> {
+        let mut kept = self.lists.lessons.lock().await;
+        let fresh = |t: &&Arc<Timetable>| t.read_at.elapsed() < kept_for;
+        if let Some(timetable) = kept.get(&day).filter(fresh) {
+            return Ok(Arc::clone(timetable));
+        }
+        let midnight = |day: NaiveDate| day.format("%Y-%m-%d 00:00:00").to_string();
+        let (after, before) = (midnight(day), midnight(day.succ_opt().unwrap_or(day)));
+        let query = [
+            ("include", "class"),
+            ("lessons_start_after", after.as_str()),
+            ("lessons_start_before", before.as_str()),
+        ];
+        let items = self.all(LESSONS, &query).await?;
+        let timetable = Arc::new(Timetable {
+            read_at: Instant::now(),
+            lessons: items.iter().filter_map(Lesson::from_item).collect(),
+        });
+        kept.retain(|_, t| t.read_at.elapsed() < LESSONS_KEPT);
+        kept.insert(day, Arc::clone(&timetable));
+        Ok(timetable)
+    }
+
+    /// `POST path` of `register` with `key`; the receipt, or what the answer means. A refusal
+    /// forgets every list kept: a pupil, code or lesson may have gone since it was read.
+    async fn post(&self, path: &str, register: &Value, key: &str) -> Result<Receipt, MisError> {
+        match self.send(self.write_request(path, register, key)).await {
+            Ok(answer) => Ok(Receipt {
+                mis_ref: writeback_id(&answer),
+            }),
+            Err(refused @ MisError::Refused { .. }) => {
+                *self.lists.students.lock().await = None;
+                *self.lists.codes.lock().await = None;
+                self.lists.lessons.lock().await.clear();
+                Err(refused)
+            }
+            Err(failed) => Err(failed),
+        }
+    }
+
+    /// `POST path` of `register`, with `key` as `Idempotency-Key`.
+    fn write_request(&self, path: &str, register: &Value, key: &str) -> reqwest::RequestBuilder {
+        (self.client.post(self.url(path)))
             .header(IDEMPOTENCY_KEY, key)
             .json(register)
     }
@@ -286,12 +424,12 @@ impl Wonde {
         &self,
         fits: impl Fn(&Students) -> bool,
     ) -> Result<Arc<Students>, MisError> {
-        let load = async { Ok(Students::from_items(&self.all(STUDENTS).await?)) };
+        let load = async { Ok(Students::from_items(&self.all(STUDENTS, &[]).await?)) };
         kept_or_loaded(&self.lists.students, fits, load).await
     }
 
     async fn codes_where(&self, fits: impl Fn(&Codes) -> bool) -> Result<Arc<Codes>, MisError> {
-        let load = async { Ok(Codes::from_items(&self.all(CODES).await?)) };
+        let load = async { Ok(Codes::from_items(&self.all(CODES, &[]).await?)) };
         kept_or_loaded(&self.lists.codes, fits, load).await
     }
 
@@ -299,9 +437,12 @@ impl Wonde {
         self.base.join(path).expect("a fixed relative path joins")
     }
 
-    /// Every item of the list at `path`, following `meta.pagination.next`.
-    async fn all(&self, path: &str) -> Result<Vec<Value>, MisError> {
+    /// Every item of the list at `path` asked with `query`, following `meta.pagination.next`.
+    async fn all(&self, path: &str, query: &[(&str, &str)]) -> Result<Vec<Value>, MisError> {
         let mut url = self.url(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let mut items = Vec::new();
         for _ in 0..MAX_PAGES {
             let mut page = self.get(url).await?;
@@ -375,6 +516,44 @@ async fn kept_or_loaded<T>(
     let list = Arc::new(load.await?);
     *kept = Some(Arc::clone(&list));
     Ok(list)
+}
+
+/// The lesson `w` is about: of its class (by Wonde id or MIS id), starting on its day, and
+/// overlapping its times the most; of two that overlap as much, the earlier.
+fn lesson_for<'a>(lessons: &'a [Lesson], w: &LessonWrite) -> Option<&'a Lesson> {
+    let class = w.class.trim();
+    let (starts, ends) = (w.day.and_time(w.starts), w.day.and_time(w.ends));
+    let overlap = |l: &Lesson| l.ends.min(ends) - l.starts.max(starts);
+    (lessons.iter())
+        .filter(|l| l.starts.date() == w.day && l.class.iter().any(|c| c == class))
+        .filter(|l| overlap(l) > chrono::TimeDelta::zero())
+        .min_by_key(|l| (std::cmp::Reverse(overlap(l)), l.starts))
+}
+
+/// The refusal for a write whose lesson Wonde does not have, saying what the office can check.
+fn no_lesson(w: &LessonWrite) -> MisError {
+    let (starts, ends) = (w.starts.format("%H:%M"), w.ends.format("%H:%M"));
+    refused(format!(
+        "the MIS's timetable has no lesson of class {} overlapping {starts}–{ends} on {}: \
+         check the class's MIS reference and the MIS's timetable",
+        w.class.trim(),
+        w.day
+    ))
+}
+
+/// A refusal (404) of a write Wonde cannot take as it stands, in `said`.
+fn refused(said: String) -> MisError {
+    MisError::Refused {
+        status: 404,
+        said: cut(&said),
+    }
+}
+
+/// A Wonde time (`{"date": "2026-11-23 09:00:00.000000", "timezone": …}`, or its text alone)
+/// as school time: its `timezone` is not applied (see the module docs).
+fn school_time(value: &Value) -> Option<NaiveDateTime> {
+    let text = value["date"].as_str().or(value.as_str())?;
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f").ok()
 }
 
 /// One [`DayRead`] a pupil from `day`'s session marks, codes and pupils named as the school

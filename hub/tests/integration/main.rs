@@ -84,6 +84,7 @@ mod ingest_mqtt;
 mod ingest_trust;
 mod mis;
 mod mis_district;
+mod mis_lessons;
 mod mqtt_client_certs;
 mod mqtt_tls;
 mod notices;

@@ -39,6 +39,9 @@ pub(crate) fn write_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
     c.register.check_every_secs = 1;
     c.mis.check_every_secs = 1;
     c.mis.timeout_secs = 2;
+    // These tests are the statutory sessions'; the lesson registers have theirs
+    // (`mis_lessons`), which turn this on.
+    c.mis.lessons = false;
     c.mis.wonde = Some(WondeConfig {
         url: fake.url(""),
         school_id: SCHOOL.into(),
@@ -47,7 +50,7 @@ pub(crate) fn write_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
 }
 
 /// `GET` of the school's `path` at the stand-in, as Wonde's client for the school.
-async fn wonde_get(fake: &StandIn, path: &str) -> Value {
+pub(crate) async fn wonde_get(fake: &StandIn, path: &str) -> Value {
     let url = fake.url(&format!("/v1.0/schools/{SCHOOL}/{path}"));
     let answer = fake.http.get(url).bearer_auth(TOKEN).send().await.unwrap();
     answer.json().await.unwrap()

@@ -4,7 +4,8 @@
 // with why, and "Write again" once the cause is fixed); Try the connection; and the code table
 // that turns each of Rollcall's codes into the MIS's; and what the nightly comparison found,
 // each difference settled by writing Rollcall's marks again or taking the MIS's into the
-// register. Refreshed every 30 s.
+// register. The lesson registers' marks have their own card: counts, those not taken yet or
+// refused, and a class's MIS reference set where it is missing. Refreshed every 30 s.
 
 import * as api from './api.js';
 import { announce, byWhom, confirm, dateTime, download, failed, fill, h, heading, poll } from './ui.js';
@@ -15,15 +16,18 @@ export function render(main) {
   const state = h('section', { class: 'card', 'aria-labelledby': 'mis-state' });
   const failing = h('section', { class: 'card', 'aria-labelledby': 'mis-failing' });
   const refused = h('section', { class: 'card', 'aria-labelledby': 'mis-refused' });
+  const lessons = h('section', { class: 'card', 'aria-labelledby': 'mis-lessons' });
   const codes = h('section', { class: 'card', 'aria-labelledby': 'mis-codes' });
   const compared = h('section', { class: 'card', 'aria-labelledby': 'mis-compared' });
-  main.append(heading('The MIS'), state, failing, refused, compared, codes);
+  main.append(heading('The MIS'), state, failing, refused, lessons, compared, codes);
 
   async function refresh() {
     const mis = await api.get('/mis');
     fill(state, status(mis));
     fill(failing, failingList(mis.failing));
     fill(refused, refusedList(mis.refused, refresh));
+    fill(lessons, mis.connector && mis.lessons_on ? lessonList(mis.lessons, refresh) : []);
+    lessons.hidden = !(mis.connector && mis.lessons_on);
     fill(compared, mis.connector ? differenceList(await api.get('/mis/differences'), refresh) : []);
     if (mis.connector && !codes.dataset.shown) {
       codes.dataset.shown = 'true';
@@ -140,6 +144,61 @@ function refusedList(days, refresh) {
           )),
         ]
       : h('p', { class: 'empty' }, 'The MIS has refused nothing.'),
+  ];
+}
+
+function clock(minute) {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+}
+
+function lessonList({ counts, failing, refused }, refresh) {
+  const again = (l) => async () => {
+    try {
+      await api.post(`/mis/lessons/${l.slot}/${l.day}/${l.student}/again`, {});
+      announce(`${l.name}'s mark in ${l.class_name} on ${l.day} will be written again.`);
+      await refresh();
+    } catch (e) {
+      failed('Could not write it again', e);
+    }
+  };
+  // One form per class the MIS cannot be told about: its reference is the MIS's id of it.
+  const classes = new Map(refused.filter((l) => !l.class_ref).map((l) => [l.class, l.class_name]));
+  const referenceForm = ([id, name]) => {
+    const input = h('input', { type: 'text', id: `class-ref-${id}`, required: true, maxlength: 100, autocomplete: 'off' });
+    const submit = async (e) => {
+      e.preventDefault();
+      try {
+        const r = await api.put(`/classes/${id}/reference`, { reference: input.value.trim() });
+        announce(`${name}'s MIS reference is set; ${r.written_again} ${r.written_again === 1 ? 'mark' : 'marks'} will be written again.`);
+        await refresh();
+      } catch (err) {
+        failed("Could not set the class's MIS reference", err);
+      }
+    };
+    return h('form', { class: 'class-reference', onsubmit: submit },
+      h('label', { for: `class-ref-${id}` }, `${name}'s id in the MIS`),
+      input,
+      h('button', { type: 'submit' }, 'Set'));
+  };
+  const row = (l, last) =>
+    h('tr', { dataset: { student: l.student, day: l.day, slot: l.slot } },
+      h('td', {}, l.day),
+      h('td', {}, `${l.class_name} ${clock(l.start_minute)}`),
+      h('td', {}, l.name),
+      h('td', {}, h('code', {}, l.code)),
+      h('td', { class: 'said' }, l.last_error || ''),
+      last(l));
+  const retried = (l) => h('td', {}, dateTime(l.next_try_at));
+  const button = (l) => h('td', {}, h('button', { type: 'button', class: 'again', onclick: again(l), 'aria-label': `Write ${l.name}'s mark in ${l.class_name} on ${l.day} again` }, 'Write again'));
+  return [
+    h('h2', { id: 'mis-lessons' }, 'Lesson registers'),
+    h('p', { class: 'lesson-counts' }, `${counts.written} lesson marks written, ${counts.pending} waiting, ${counts.refused} refused.`),
+    h('p', { class: 'hint' }, "Each pupil's mark in each lesson goes to the MIS's own lesson, found by the class's id in the MIS and the lesson's time in the MIS's timetable."),
+    [...classes].map(referenceForm),
+    failing.length ? table('Lesson marks not taken yet', ['Day', 'Lesson', 'Pupil', 'Code', 'What the MIS said', 'Next try'], failing.map((l) => row(l, retried))) : null,
+    refused.length
+      ? table('Lesson marks refused', ['Day', 'Lesson', 'Pupil', 'Code', 'Why', ''], refused.map((l) => row(l, button)))
+      : h('p', { class: 'empty' }, 'The MIS has refused no lesson mark.'),
   ];
 }
 

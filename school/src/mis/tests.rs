@@ -146,3 +146,60 @@ fn taking_the_mis_mark_amends_the_lesson_to_the_code_that_maps_to_it() {
         Err(TakeError::NoCode(code)) if code == "Q"
     ));
 }
+
+fn lesson(code: &str, pupil: Option<&str>, class: Option<&str>) -> OutboxLesson {
+    OutboxLesson {
+        slot: Uuid::nil(),
+        day: "2026-11-23".parse().unwrap(),
+        student: StudentId::random(),
+        name: "Ada Lovelace".into(),
+        external_ref: pupil.map(Into::into),
+        class: Uuid::nil(),
+        class_name: "7B".into(),
+        class_ref: class.map(Into::into),
+        start_minute: 540,
+        end_minute: 600,
+        code: code.into(),
+        version: 2,
+        status: Status::Pending,
+        tries: 0,
+        next_try_at: UnixMillis(0),
+        last_error: None,
+        written_version: None,
+        written_at: None,
+        mis_ref: None,
+        changed_at: UnixMillis(0),
+    }
+}
+
+#[test]
+fn a_lesson_mark_goes_in_the_mis_code_and_leaving_early_is_written_as_present() {
+    let absent = lesson("N", Some(" UPN1 "), Some(" C7B "));
+    let expected = LessonInMis {
+        pupil: "UPN1".into(),
+        class: "C7B".into(),
+        code: "O".into(),
+    };
+    assert_eq!(lesson_in_mis_codes(&absent, &table()), Ok(expected));
+    let left_early = lesson(register::LEFT_EARLY, Some("UPN1"), Some("C7B"));
+    assert_eq!(
+        lesson_in_mis_codes(&left_early, &table()).unwrap().code,
+        "/"
+    );
+    assert!(lesson_write_key(&absent).ends_with("-v2"));
+    assert_ne!(lesson_write_key(&absent), lesson_write_key(&left_early));
+}
+
+#[test]
+fn a_lesson_mark_without_the_pupils_or_the_class_reference_or_a_mapping_is_not_sent() {
+    assert_eq!(
+        lesson_in_mis_codes(&lesson("N", None, Some("C7B")), &table()),
+        Err(Unsendable::NoReference("Ada Lovelace".into()))
+    );
+    let no_class = lesson_in_mis_codes(&lesson("N", Some("UPN1"), Some("  ")), &table());
+    assert_eq!(no_class, Err(Unsendable::NoClassReference("7B".into())));
+    assert_eq!(
+        lesson_in_mis_codes(&lesson("L", Some("UPN1"), Some("C7B")), &table()),
+        Err(Unsendable::Unmapped("L".into()))
+    );
+}

@@ -20,7 +20,8 @@ use crate::columns::{id_col, readable};
 use crate::error::StoreError;
 use crate::sql::{ReadResult, Row, Sql, params};
 
-const COLUMNS: &str = "o.slot_id, o.day, o.student_id, s.name, s.external_ref, r.class_name,
+const COLUMNS: &str =
+    "o.slot_id, o.day, o.student_id, s.name, s.external_ref, r.class_id, r.class_name,
     c.external_ref AS class_ref, r.start_minute, r.end_minute, o.code, o.version, o.status,
     o.tries, o.next_try_at, o.last_error, o.written_version, o.written_at, o.mis_ref,
     o.changed_at";
@@ -74,6 +75,8 @@ pub struct OutboxLesson {
     pub name: String,
     /// The pupil's reference in the MIS; `None`: not matched.
     pub external_ref: Option<String>,
+    /// The class the lesson was of, and its name then.
+    pub class: Uuid,
     pub class_name: String,
     /// The class's reference in the MIS; `None`: not matched (or the class is gone).
     pub class_ref: Option<String>,
@@ -105,6 +108,7 @@ fn row(r: &Row) -> ReadResult<OutboxLesson> {
         student: id_col(r, "student_id")?,
         name: r.get("name")?,
         external_ref: r.get("external_ref")?,
+        class: id_col(r, "class_id")?,
         class_name: r.get("class_name")?,
         class_ref: r.get("class_ref")?,
         start_minute: minute("start_minute")?,

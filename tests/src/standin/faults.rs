@@ -1,7 +1,8 @@
 //! The fault modes a test sets with `POST /control`: how a stand-in's vendor endpoints answer
 //! from now on (normally, 401, 429 with `Retry-After`, 500, or never), and the parsing of the
-//! control body, `{"mode", "retryAfter", "students"}`. What each fault's answer looks like, and
-//! what a student is, stay with each stand-in.
+//! control body, `{"mode", "retryAfter", "students"}` and any of the stand-in's own keys (the
+//! Wonde stand-in's `lessons`, the Ed-Fi one's `sections`). What each fault's answer looks
+//! like, what a student is, and what its own keys mean, stay with each stand-in.
 
 use serde_json::Value;
 
@@ -35,19 +36,30 @@ pub struct Control {
     pub mode: Option<Mode>,
     /// More students, as the stand-in spells them; not yet checked.
     pub students: Vec<String>,
+    /// Every other key, for the stand-in to take or refuse.
+    pub own: serde_json::Map<String, Value>,
 }
 
 impl Control {
     /// The control body, or `None` if it is not one: a non-empty object of `mode`,
-    /// `retryAfter` (seconds, default 1, for `throttle`) and `students` (strings).
+    /// `retryAfter` (seconds, default 1, for `throttle`), `students` (strings) and the
+    /// stand-in's own keys.
     pub fn parse(body: &[u8]) -> Option<Self> {
-        let Ok(Value::Object(asked)) = serde_json::from_slice::<Value>(body) else {
+        let Ok(Value::Object(mut asked)) = serde_json::from_slice::<Value>(body) else {
             return None;
         };
-        let known = ["mode", "retryAfter", "students"];
-        if asked.is_empty() || asked.keys().any(|k| !known.contains(&k.as_str())) {
+        if asked.is_empty() {
             return None;
         }
+        let known = ["mode", "retryAfter", "students"];
+        let own = asked
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter_map(|k| asked.remove_entry(&k))
+            .collect();
         let retry_after = match asked.get("retryAfter").map(Value::as_u64) {
             None => 1,
             Some(Some(n)) => u32::try_from(n).unwrap_or(u32::MAX),
@@ -70,7 +82,11 @@ impl Control {
                 .map(|s| s.as_str().map(str::to_owned))
                 .collect::<Option<_>>()?,
         };
-        Some(Self { mode, students })
+        Some(Self {
+            mode,
+            students,
+            own,
+        })
     }
 }
 
@@ -98,9 +114,12 @@ mod tests {
             asked,
             Control {
                 mode: None,
-                students: vec!["a".into(), "b".into()]
+                students: vec!["a".into(), "b".into()],
+                own: serde_json::Map::new(),
             }
         );
+        let asked = Control::parse(br#"{"mode": "ok", "lessons": []}"#).unwrap();
+        assert_eq!(asked.own.get("lessons"), Some(&Value::Array(Vec::new())));
     }
 
     #[test]
@@ -110,7 +129,6 @@ mod tests {
             "[]",
             "not json",
             r#"{"mode": "sulk"}"#,
-            r#"{"mode": "ok", "colour": "red"}"#,
             r#"{"retryAfter": "soon"}"#,
             r#"{"students": "a"}"#,
             r#"{"students": [1]}"#,

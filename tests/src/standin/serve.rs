@@ -38,6 +38,11 @@ pub trait Vendor: Send + 'static {
     fn add_students(&mut self, students: Vec<String>) -> anyhow::Result<()>;
     /// The students known, as `/control` answers them.
     fn students(&self) -> Value;
+    /// Takes `/control`'s key `key` of the stand-in's own (`lessons`, `sections`); an error
+    /// refuses the whole body. A stand-in without keys of its own refuses every one.
+    fn control(&mut self, key: &str, _value: &Value) -> anyhow::Result<()> {
+        anyhow::bail!("{} takes no {key:?} in /control", Self::NAME)
+    }
     /// `request`'s body as the journal keeps it, secrets redacted.
     fn recorded_body(request: &Request) -> Value {
         journal::body(request)
@@ -148,6 +153,11 @@ fn control<V: Vendor>(body: &[u8], server: &mut Server<V>) -> Answer {
     let Some(asked) = Control::parse(body) else {
         return refuse();
     };
+    for (key, value) in &asked.own {
+        if let Err(e) = server.vendor.control(key, value) {
+            return V::bad_request(format!("{e}; {}", faults::usage(V::STUDENT)));
+        }
+    }
     if server.vendor.add_students(asked.students).is_err() {
         return refuse();
     }

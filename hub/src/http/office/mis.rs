@@ -1,8 +1,9 @@
 //! The office's view of write-back to the MIS (`[mis]`, `crate::mis`), for admins:
 //!
 //! - `GET /mis`: the connector, the last write the MIS took, how many days are pending,
-//!   written and refused, the days failing (retried) and refused (with the MIS's words), and
-//!   the code table with the codes in use that it does not map.
+//!   written and refused, the days failing (retried) and refused (with the MIS's words), the
+//!   same for the lesson registers' marks (`lessons`), and the code table with the codes in
+//!   use that it does not map.
 //! - `POST /mis/try`: **Try the connection**, a harmless call that says whether the
 //!   credentials and the school's id work (200 either way: the answer is the MIS's).
 //! - `GET /mis/codes`: the code table beside Rollcall's codes and the MIS's own.
@@ -11,6 +12,8 @@
 //!   written again.
 //! - `POST /mis/days/{student}/{day}/again`: write that day again now (once its cause is
 //!   fixed: the pupil's MIS reference set, the MIS's period reopened).
+//! - `POST /mis/lessons/{slot}/{day}/{student}/again`: the same for a pupil's mark in one
+//!   lesson (once the class's MIS reference is set, or the MIS's timetable has the lesson).
 //! - `POST /mis/compare?day=`: read the day back from the MIS and compare it now (it is done
 //!   by itself every night after `mis.compare_at`).
 //! - `GET /mis/differences?from&to[&open=true][&format=csv]`: what the comparisons found.
@@ -31,8 +34,10 @@ use rollcall_school::mis::{self as rules, Taker};
 use rollcall_school::principal::Principal;
 use rollcall_shared::StudentId;
 use rollcall_store::audit::{self, Change};
+use rollcall_store::mis::lessons;
 use rollcall_store::mis::{self as outbox, CodeMapping, Difference, Status};
 use rollcall_store::{Sql, register, users};
+use uuid::Uuid;
 
 /// Most failing or refused days listed.
 const LISTED: usize = 200;
@@ -62,12 +67,18 @@ pub async fn status(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply
                 "counts": outbox::counts(c)?,
                 "failing": outbox::failing(c, LISTED)?,
                 "refused": outbox::in_status(c, Status::Refused, LISTED)?,
+                "lessons": {
+                    "counts": lessons::counts(c)?,
+                    "failing": lessons::failing(c, LISTED)?,
+                    "refused": lessons::in_status(c, Status::Refused, LISTED)?,
+                },
                 "codes": table,
                 "unmapped": used,
             }))
         })
         .await?;
-    let mut reply = json!({"connector": name, "days_back": days_back});
+    let lessons_on = hub.config.mis.lessons;
+    let mut reply = json!({"connector": name, "days_back": days_back, "lessons_on": lessons_on});
     if let (Value::Object(all), Value::Object(more)) = (&mut reply, found) {
         all.extend(more);
     }
@@ -155,7 +166,8 @@ pub async fn set_code(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply
             let before = outbox::codes(tx)?.into_iter().find(|m| m.code == code);
             let mapping = CodeMapping { code, mis_code };
             outbox::set_code(tx, &mapping, &actor, now)?;
-            let again = outbox::again_refused_with(tx, &mapping.code, now)?;
+            let again = outbox::again_refused_with(tx, &mapping.code, now)?
+                + lessons::again_refused_with(tx, &mapping.code, now)?;
             audit::log(
                 tx,
                 Change {
@@ -222,6 +234,37 @@ pub async fn again(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, A
                 },
             )?;
             Ok::<_, ApiError>(outbox::day(tx, student, day)?)
+        })
+        .await?;
+    Reply::ok(row)
+}
+
+/// `POST /mis/lessons/{slot}/{day}/{student}/again`: the pupil's mark in the lesson, pending
+/// again.
+pub async fn again_lesson(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let slot: Uuid = req.id("slot", "lesson")?;
+    let day = req.day("day")?;
+    let student: StudentId = req.id("student", "student")?;
+    let key = (slot, day, student);
+    let (actor, now) = (who.actor(), hub.now());
+    let row = hub
+        .write(move |tx| {
+            let before = lessons::lesson(tx, key)?.ok_or_else(|| {
+                ApiError::NotFound(format!("a lesson mark for the MIS (that pupil, {day})"))
+            })?;
+            lessons::again(tx, key, now)?;
+            audit::log(
+                tx,
+                Change {
+                    actor: &actor,
+                    action: "mis.again",
+                    target: format!("mis:{student}:{day}:session:{slot}"),
+                    before: Some(json!({"status": before.status, "error": before.last_error})),
+                    after: None,
+                    at: now,
+                },
+            )?;
+            Ok::<_, ApiError>(lessons::lesson(tx, key)?)
         })
         .await?;
     Reply::ok(row)

@@ -18,6 +18,7 @@ use rollcall_school::office;
 use rollcall_school::principal::Principal;
 use rollcall_store::Sql;
 use rollcall_store::audit::{self, Change};
+use rollcall_store::mis::lessons;
 use rollcall_store::school::{self, Class, NewEnrolment, Source};
 use rollcall_store::users;
 
@@ -109,6 +110,51 @@ pub async fn update_class(hub: &Hub, req: &Request, who: &Principal) -> Result<R
     let updated = hub.write(move |tx| write(tx)).await?;
     hub.gallery_changed();
     Reply::ok(updated)
+}
+
+/// A class's reference in the school's MIS: `{"reference": "7B-SCI"}`, or `null` to clear it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReferenceBody {
+    reference: Option<String>,
+}
+
+/// Longest MIS reference of a class.
+const MAX_REFERENCE: usize = 100;
+
+/// `PUT /classes/{class}/reference`: the class's reference in the MIS, as the roster import
+/// would set it, for a class made by hand. The class's lesson marks the MIS refused for want
+/// of it are written again.
+pub async fn set_reference(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let class: ClassId = req.id("class", "class")?;
+    let body = req.json::<ReferenceBody>()?;
+    let reference = body.reference.map(|r| r.trim().to_owned());
+    if let Some(r) = &reference
+        && (!(1..=MAX_REFERENCE).contains(&r.chars().count()) || r.chars().any(char::is_control))
+    {
+        return Err(ApiError::bad(format!(
+            "reference: the class's id in the MIS, 1 to {MAX_REFERENCE} characters on one line, \
+             or null"
+        )));
+    }
+    let (actor, now) = (who.actor(), hub.now());
+    let write = move |tx: &dyn Sql| {
+        let before = school::class_reference(tx, class)?;
+        school::set_class_reference(tx, class, reference.as_deref())?;
+        let again = lessons::again_refused_of_class(tx, class.0, now)?;
+        let after = json!({"reference": reference, "written_again": again});
+        log(
+            tx,
+            &actor,
+            "class.reference",
+            format!("class:{class}"),
+            Some(json!({"reference": before})),
+            Some(after.clone()),
+            now,
+        )?;
+        Ok::<_, ApiError>(after)
+    };
+    Reply::ok(hub.write(move |tx| write(tx)).await?)
 }
 
 pub async fn delete_class(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {

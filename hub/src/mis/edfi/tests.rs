@@ -1,10 +1,11 @@
 //! The Ed-Fi connector against the real stand-in process (`rollcall-fake-edfi`), and its pure
-//! parts (folding events, reading the ODS's words) on their own.
+//! parts (folding events, picking a section, reading the ODS's words) on their own.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
+use chrono::NaiveTime;
 use rollcall_e2e::standin::launch::StandIn;
 use serde_json::{Value, json};
 
@@ -256,7 +257,9 @@ async fn a_day_emptied_deletes_every_event_of_it_and_one_already_gone_is_fine() 
     assert_eq!(held(&fake).await, BTreeSet::new());
     // An event gone between the read and the delete (404) is fine.
     let gone = "0123456789abcdef0123456789abcdef";
-    edfi.delete_event(gone, "rollcall-k-v1").await.unwrap();
+    edfi.delete_event(EVENTS, gone, "rollcall-k-v1")
+        .await
+        .unwrap();
     let last = sent(&fake).await.pop().unwrap();
     assert_eq!(last, format!("DELETE {EVENTS_PATH}/{gone} 404"));
 }
@@ -515,7 +518,7 @@ fn every_write_carries_its_idempotency_key() {
     )
     .unwrap();
     let request = edfi
-        .event_request(&json!({}), "rollcall-k-v3")
+        .event_request(SECTION_EVENTS, &json!({}), "rollcall-k-v3")
         .build()
         .unwrap();
     assert_eq!(request.headers()["idempotency-key"], "rollcall-k-v3");
@@ -635,4 +638,332 @@ fn failures_and_refusals_are_told_apart() {
     );
     assert!(matches!(e, MisError::Failed { .. }), "{e:?}");
     assert!(e.said().contains("(400: unsupported_grant_type)"), "{e}");
+}
+
+// Lessons: a mark in a section.
+
+const LESSON_EVENTS_PATH: &str = "/data/v3/ed-fi/studentSectionAttendanceEvents";
+const SECTIONS_PATH: &str = "/data/v3/ed-fi/sections";
+
+/// A section document as the ODS holds one, at the school in the configured year.
+fn section(identifier: &str, course: &str, session: &str) -> Value {
+    json!({
+        "sectionIdentifier": identifier,
+        "courseOfferingReference": {
+            "localCourseCode": course,
+            "schoolId": SCHOOL,
+            "schoolYear": 2025,
+            "sessionName": session,
+        },
+    })
+}
+
+/// A stand-in holding these sections: 7B-SCI in the configured session (and another), 8C-MAT
+/// only in another session, 9D-ART twice in the configured session.
+fn fake_with_sections(extra: &[&str]) -> StandIn {
+    let sections = json!([
+        section("7B-SCI", "SCI-7", "Autumn Term"),
+        section("7B-SCI", "SCI-7", "Spring Term"),
+        section("8C-MAT", "MAT-8", "Spring Term"),
+        section("9D-ART", "ART-9", "Autumn Term"),
+        section("9D-ART", "ART-9X", "Autumn Term"),
+    ]);
+    let file = secret_file(&sections.to_string());
+    let path = file.path().to_str().unwrap().to_owned();
+    let mut args = vec!["--sections", path.as_str()];
+    args.extend(extra);
+    fake(&args)
+}
+
+/// Pupil 604822's mark in 7B-SCI's first lesson of the day.
+fn lesson(code: &str, version: u32) -> LessonWrite {
+    LessonWrite {
+        pupil: "604822".to_owned(),
+        class: "7B-SCI".to_owned(),
+        day: day(),
+        starts: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        ends: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        code: code.to_owned(),
+        key: format!("rollcall-604822-7B-SCI-2024-09-03-0900-v{version}"),
+    }
+}
+
+/// 7B-SCI's section in the configured session, as a `sectionReference`.
+fn science() -> Value {
+    json!({"localCourseCode": "SCI-7", "schoolId": SCHOOL, "schoolYear": 2025,
+        "sectionIdentifier": "7B-SCI", "sessionName": "Autumn Term"})
+}
+
+/// Every section attendance event `fake` holds, whoever wrote it.
+async fn lessons_held(fake: &StandIn) -> Vec<Value> {
+    let request = fake.http.get(fake.url(LESSON_EVENTS_PATH));
+    let request = request.bearer_auth(own_token(fake).await);
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_lesson_mark_is_posted_against_the_sessions_section() {
+    let fake = fake_with_sections(&[]);
+    let edfi = edfi(&fake, 5);
+    let receipt = edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap();
+    let requests = fake.requests().await;
+    let lines: Vec<String> = requests.iter().map(line).collect();
+    assert_eq!(
+        lines,
+        [
+            "POST /oauth/token 200".to_owned(),
+            format!("GET {SECTIONS_PATH} 200"),
+            format!("POST {LESSON_EVENTS_PATH} 201"),
+            format!("GET {LESSON_EVENTS_PATH} 200"),
+        ]
+    );
+    let asked = json!({"sectionIdentifier": "7B-SCI", "schoolId": SCHOOL.to_string(),
+        "schoolYear": "2025", "offset": "0", "limit": "500"});
+    assert_eq!(requests[1]["query"], asked);
+    assert_eq!(
+        requests[2]["body"],
+        json!({
+            "attendanceEventCategoryDescriptor": TARDY,
+            "eventDate": "2024-09-03",
+            "sectionReference": science(),
+            "studentReference": {"studentUniqueId": "604822"},
+        })
+    );
+    let read_back = json!({"studentUniqueId": "604822", "eventDate": "2024-09-03",
+        "localCourseCode": "SCI-7", "schoolId": SCHOOL.to_string(), "schoolYear": "2025",
+        "sectionIdentifier": "7B-SCI", "sessionName": "Autumn Term",
+        "offset": "0", "limit": "500"});
+    assert_eq!(requests[3]["query"], read_back);
+    let held = lessons_held(&fake).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(receipt.mis_ref.as_deref(), held[0]["id"].as_str());
+    // The next pupil's mark in the same class: the section is not looked up again.
+    let mut next = lesson(TARDY, 1);
+    next.pupil = "604823".to_owned();
+    let before = fake.requests().await.len();
+    edfi.write_lesson(&next).await.unwrap();
+    let lines = sent(&fake).await.split_off(before);
+    assert_eq!(
+        lines,
+        [
+            format!("POST {LESSON_EVENTS_PATH} 201"),
+            format!("GET {LESSON_EVENTS_PATH} 200"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_corrected_lesson_mark_posts_the_new_event_and_deletes_the_old() {
+    let fake = fake_with_sections(&[]);
+    let edfi = edfi(&fake, 5);
+    let old = edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap();
+    let old = old.mis_ref.unwrap();
+    // Another pupil's mark in the same lesson stays.
+    let mut theirs = lesson(TARDY, 1);
+    theirs.pupil = "604823".to_owned();
+    let theirs = edfi.write_lesson(&theirs).await.unwrap().mis_ref.unwrap();
+    let before = fake.requests().await.len();
+    let new = edfi.write_lesson(&lesson(IN, 2)).await.unwrap();
+    let new = new.mis_ref.unwrap();
+    assert_ne!(new, old);
+    assert_eq!(
+        sent(&fake).await.split_off(before),
+        [
+            format!("POST {LESSON_EVENTS_PATH} 201"),
+            format!("GET {LESSON_EVENTS_PATH} 200"),
+            format!("DELETE {LESSON_EVENTS_PATH}/{old} 204"),
+        ]
+    );
+    let held = lessons_held(&fake).await;
+    let mine: Vec<&Value> = (held.iter())
+        .filter(|e| e["studentReference"]["studentUniqueId"] == "604822")
+        .collect();
+    let [kept] = mine.as_slice() else {
+        panic!("{held:?}");
+    };
+    assert_eq!(kept["id"], new.as_str());
+    assert_eq!(kept["attendanceEventCategoryDescriptor"], IN);
+    assert_eq!(kept["sectionReference"], science());
+    assert!(held.iter().any(|e| e["id"] == theirs.as_str()), "{held:?}");
+}
+
+#[tokio::test]
+async fn a_lesson_write_retried_with_its_key_does_not_double() {
+    let fake = fake_with_sections(&[]);
+    let edfi = edfi(&fake, 5);
+    let first = edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap();
+    let before = fake.requests().await.len();
+    let again = edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        sent(&fake).await.split_off(before),
+        [
+            format!("POST {LESSON_EVENTS_PATH} 200"),
+            format!("GET {LESSON_EVENTS_PATH} 200"),
+        ],
+        "an update of the same event, and nothing to delete"
+    );
+    assert_eq!(lessons_held(&fake).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_class_without_one_section_in_the_session_is_refused_in_words_naming_it() {
+    let fake = fake_with_sections(&[]);
+    let edfi = edfi(&fake, 5);
+    let refused = |class: &str| {
+        let mut w = lesson(TARDY, 1);
+        w.class = class.to_owned();
+        let edfi = edfi.clone();
+        async move { edfi.write_lesson(&w).await.unwrap_err() }
+    };
+    assert_eq!(
+        refused("6A-GEO").await,
+        MisError::Refused {
+            status: 404,
+            said: "the ODS has no section 6A-GEO at school 255901001 in 2025: check the \
+                   class's MIS reference"
+                .to_owned()
+        }
+    );
+    assert_eq!(
+        refused("8C-MAT").await,
+        MisError::Refused {
+            status: 404,
+            said: "the ODS has section 8C-MAT at school 255901001 in 2025 only in session \
+                   Spring Term, not in Autumn Term: check the class's MIS reference and \
+                   mis.edfi.session_name"
+                .to_owned()
+        }
+    );
+    let e = refused("9D-ART").await;
+    let MisError::Refused { status: 409, said } = &e else {
+        panic!("{e:?}");
+    };
+    assert!(
+        said.starts_with(
+            "the ODS has 2 sections 9D-ART at school 255901001 in 2025 in session Autumn Term \
+             (courses ART-9, ART-9X)"
+        ),
+        "{said}"
+    );
+    let e = refused(" ").await;
+    assert!(matches!(e, MisError::Refused { status: 404, .. }), "{e:?}");
+    // Nothing was posted, and a refusal is not kept: the ODS is asked each time.
+    let lines = sent(&fake).await;
+    assert!(
+        !lines.iter().any(|l| l.starts_with("POST /data")),
+        "{lines:?}"
+    );
+    let asked = lines.iter().filter(|l| l.starts_with("GET ")).count();
+    assert_eq!(asked, 3, "{lines:?}");
+    assert!(lessons_held(&fake).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_lesson_write_gets_a_new_token_on_a_401() {
+    let fake = fake_with_sections(&["--token-seconds", "1"]);
+    let edfi = edfi(&fake, 5);
+    edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap();
+    // Still thought good but refused (401): a new token, and the call once more.
+    edfi.token.lock().await.as_mut().unwrap().until = Instant::now() + Duration::from_secs(3600);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let before = fake.requests().await.len();
+    let receipt = edfi.write_lesson(&lesson(IN, 2)).await.unwrap();
+    let lines = sent(&fake).await.split_off(before);
+    assert_eq!(
+        lines[..3],
+        [
+            format!("POST {LESSON_EVENTS_PATH} 401"),
+            "POST /oauth/token 200".to_owned(),
+            format!("POST {LESSON_EVENTS_PATH} 201"),
+        ]
+    );
+    let held = lessons_held(&fake).await;
+    let ids: Vec<&Value> = held.iter().map(|e| &e["id"]).collect();
+    assert_eq!(ids, [receipt.mis_ref.as_deref().unwrap()]);
+}
+
+#[tokio::test]
+async fn a_lesson_write_the_ods_fails_is_a_failure_and_a_refusal_forgets_the_section() {
+    let fake = fake_with_sections(&[]);
+    let edfi = edfi(&fake, 1);
+    // A token first: in this mode the token endpoint fails too.
+    edfi.try_connection().await.unwrap();
+    fake.control(json!({"mode": "fail"})).await;
+    let e = edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap_err();
+    assert_eq!(
+        sent(&fake).await.pop().unwrap(),
+        format!("GET {SECTIONS_PATH} 500")
+    );
+    assert_eq!(
+        e,
+        MisError::Failed {
+            said: "the Ed-Fi ODS answered 500: An unexpected problem has occurred.".to_owned(),
+            after: None
+        }
+    );
+    fake.control(json!({"mode": "ok"})).await;
+    edfi.write_lesson(&lesson(TARDY, 1)).await.unwrap();
+    // The section is known now: the POST itself fails.
+    fake.control(json!({"mode": "fail"})).await;
+    let e = edfi.write_lesson(&lesson(IN, 2)).await.unwrap_err();
+    assert!(matches!(e, MisError::Failed { .. }), "{e:?}");
+    assert_eq!(
+        sent(&fake).await.pop().unwrap(),
+        format!("POST {LESSON_EVENTS_PATH} 500")
+    );
+    // A refused write (a pupil the ODS does not know) forgets the section.
+    fake.control(json!({"mode": "ok"})).await;
+    let mut stranger = lesson(IN, 1);
+    stranger.pupil = "999999".to_owned();
+    let e = edfi.write_lesson(&stranger).await.unwrap_err();
+    assert!(matches!(e, MisError::Refused { status: 409, .. }), "{e:?}");
+    let before = fake.requests().await.len();
+    edfi.write_lesson(&lesson(IN, 2)).await.unwrap();
+    let lines = sent(&fake).await.split_off(before);
+    assert_eq!(lines[0], format!("GET {SECTIONS_PATH} 200"), "{lines:?}");
+}
+
+#[test]
+fn a_section_is_picked_by_identifier_school_year_and_session() {
+    let mut other_school = section("7B-SCI", "SCI-7", "Autumn Term");
+    other_school["courseOfferingReference"]["schoolId"] = json!(OTHER_SCHOOL);
+    let mut other_year = section("7B-SCI", "SCI-7", "Autumn Term");
+    other_year["courseOfferingReference"]["schoolYear"] = json!(2026);
+    let found = [
+        other_school,
+        other_year,
+        section("7B-SCIENCE", "SCI-7", "Autumn Term"),
+        json!({"sectionIdentifier": "7B-SCI"}),
+        section("7B-SCI", "SCI-7", "Spring Term"),
+        section("7B-SCI", "SCI-7B", "Autumn Term"),
+    ];
+    let picked = pick(&found, "7B-SCI", SCHOOL, 2025, "Autumn Term").unwrap();
+    assert_eq!(picked.local_course_code, "SCI-7B");
+    let mut science = science();
+    science["localCourseCode"] = json!("SCI-7B");
+    assert_eq!(picked.reference(), science);
+    assert!(picked.is_named_by(&science));
+    let e = pick(&found[..4], "7B-SCI", SCHOOL, 2025, "Autumn Term").unwrap_err();
+    assert!(e.said().starts_with("the ODS has no section 7B-SCI"), "{e}");
+}
+
+#[test]
+fn only_the_pupils_other_marks_in_the_lesson_are_deleted() {
+    let w = lesson(IN, 1);
+    let section = Section::from_item(&section("7B-SCI", "SCI-7", "Autumn Term")).unwrap();
+    let event = |id: &str, pupil: &str, date: &str, code: &str, reference: Value| {
+        json!({"id": id, "studentReference": {"studentUniqueId": pupil}, "eventDate": date,
+            "attendanceEventCategoryDescriptor": code, "sectionReference": reference})
+    };
+    let mut spring = science();
+    spring["sessionName"] = json!("Spring Term");
+    let held = [
+        event("a", "604822", "2024-09-03", TARDY, science()),
+        event("b", "604822", "2024-09-03", IN, science()),
+        event("c", "604823", "2024-09-03", TARDY, science()),
+        event("d", "604822", "2024-09-04", TARDY, science()),
+        event("e", "604822", "2024-09-03", TARDY, spring),
+    ];
+    assert_eq!(lesson_unwanted(&held, &w, &section), ["a"]);
 }

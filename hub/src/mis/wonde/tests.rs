@@ -1,9 +1,11 @@
 //! The Wonde connector against the real stand-in process (`rollcall-fake-wonde`), and its pure
-//! parts (folding marks, reading Wonde's words) on their own.
+//! parts (folding marks, choosing a lesson, reading Wonde's words) on their own.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
+
+use chrono::NaiveTime;
 
 use rollcall_e2e::standin::launch::StandIn;
 use serde_json::{Value, json};
@@ -16,6 +18,10 @@ const SCHOOL: &str = "A1930499544";
 /// Wonde id = MIS id.
 const STUDENTS: &str = "A1749191433=9919,A1749191434=9920";
 const SESSIONS_PATH: &str = "/v1.0/schools/A1930499544/attendance/session";
+const LESSON_MARKS_PATH: &str = "/v1.0/schools/A1930499544/attendance/lesson";
+const LESSONS_PATH: &str = "/v1.0/schools/A1930499544/lessons";
+/// Class 7B's Wonde id; its MIS id is `7B`.
+const CLASS_7B: &str = "A3000000001";
 /// The stand-in's ids of England's `/`, `\` and `N`.
 const PRESENT_AM: &str = "A1000000001";
 const PRESENT_PM: &str = "A1000000002";
@@ -24,6 +30,94 @@ const NO_REASON: &str = "A1000000019";
 fn fake() -> StandIn {
     let args = ["--token", TOKEN, "--school", SCHOOL, "--students", STUDENTS];
     StandIn::start("rollcall-fake-wonde", &args).unwrap()
+}
+
+/// The stand-in with `lessons` (see [`lesson`]) in the school's timetable.
+fn fake_with(lessons: &[Value]) -> StandIn {
+    let file = token_file(&Value::from(lessons).to_string());
+    let path = file.path().to_str().unwrap();
+    let args = [
+        "--token",
+        TOKEN,
+        "--school",
+        SCHOOL,
+        "--students",
+        STUDENTS,
+        "--lessons",
+        path,
+    ];
+    // The stand-in reads the file before it listens: the file may go once it has started.
+    StandIn::start("rollcall-fake-wonde", &args).unwrap()
+}
+
+/// Lesson `id` of class `class` (`(Wonde id, MIS id)`) from `from` to `to`, as the stand-in
+/// is given lessons.
+fn lesson(id: &str, class: (&str, &str), from: &str, to: &str) -> Value {
+    json!({"id": id, "class": {"id": class.0, "mis_id": class.1, "name": class.1},
+        "start_at": from, "end_at": to})
+}
+
+/// 7B's lessons on 2026-11-23, 09:00–10:00 and 10:00–11:00, and 8C's at 09:00.
+fn monday() -> Vec<Value> {
+    vec![
+        lesson(
+            "A2000000001",
+            (CLASS_7B, "7B"),
+            "2026-11-23 09:00:00",
+            "2026-11-23 10:00:00",
+        ),
+        lesson(
+            "A2000000002",
+            (CLASS_7B, "7B"),
+            "2026-11-23 10:00:00",
+            "2026-11-23 11:00:00",
+        ),
+        lesson(
+            "A2000000003",
+            ("A3000000002", "8C"),
+            "2026-11-23 09:00:00",
+            "2026-11-23 10:00:00",
+        ),
+        lesson(
+            "A2000000004",
+            (CLASS_7B, "7B"),
+            "2026-11-24 09:00:00",
+            "2026-11-24 10:00:00",
+        ),
+    ]
+}
+
+fn hm(text: &str) -> NaiveTime {
+    NaiveTime::parse_from_str(text, "%H:%M").unwrap()
+}
+
+/// `pupil`'s mark `code` in class `class`'s lesson from `from` to `to` on 2026-11-23.
+fn lesson_write(pupil: &str, class: &str, (from, to): (&str, &str), code: &str) -> LessonWrite {
+    LessonWrite {
+        pupil: pupil.to_owned(),
+        class: class.to_owned(),
+        day: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        starts: hm(from),
+        ends: hm(to),
+        code: code.to_owned(),
+        key: format!("rollcall-{pupil}-{class}-{from}-{code}"),
+    }
+}
+
+/// The lesson marks `fake` was sent, one a register.
+async fn lesson_marks(fake: &StandIn) -> Vec<Value> {
+    let requests = fake.requests().await;
+    let posts = requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == LESSON_MARKS_PATH);
+    posts.map(|r| r["body"]["attendance"][0].clone()).collect()
+}
+
+/// How many pages of lessons `fake` was asked for.
+async fn lessons_read(fake: &StandIn) -> usize {
+    let requests = fake.requests().await;
+    let reads = requests.iter().filter(|r| r["path"] == LESSONS_PATH);
+    reads.count()
 }
 
 fn token_file(text: &str) -> tempfile::NamedTempFile {
@@ -304,6 +398,252 @@ async fn fault_modes_are_failures_the_outbox_retries() {
 }
 
 #[tokio::test]
+async fn a_lesson_mark_is_written_to_the_class_lesson_by_class_id_or_mis_id() {
+    let fake = fake_with(&monday());
+    let wonde = wonde(&fake, 5);
+    let by_mis_id = lesson_write("9919", "7B", ("09:00", "10:00"), "/");
+    let receipt = wonde.write_lesson(&by_mis_id).await.unwrap();
+    let id = receipt.mis_ref.unwrap();
+    assert!(
+        id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let by_wonde_id = lesson_write(
+        "A1749191434",
+        &format!(" {CLASS_7B} "),
+        ("09:00", "10:00"),
+        "N",
+    );
+    wonde.write_lesson(&by_wonde_id).await.unwrap();
+    assert_eq!(
+        lesson_marks(&fake).await,
+        [
+            json!({"lesson_id": "A2000000001", "student_id": "A1749191433",
+                "attendance_code_id": PRESENT_AM}),
+            json!({"lesson_id": "A2000000001", "student_id": "A1749191434",
+                "attendance_code_id": NO_REASON}),
+        ]
+    );
+    // The day's lessons were asked for once, by the day, with their classes.
+    let requests = fake.requests().await;
+    let reads: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"] == LESSONS_PATH)
+        .collect();
+    assert_eq!(reads.len(), 1, "{requests:?}");
+    assert_eq!(
+        reads[0]["query"],
+        json!({"include": "class", "lessons_start_after": "2026-11-23 00:00:00",
+            "lessons_start_before": "2026-11-24 00:00:00"})
+    );
+}
+
+#[tokio::test]
+async fn a_lesson_mark_written_again_with_a_new_code_replaces_the_first() {
+    let fake = fake_with(&monday());
+    let wonde = wonde(&fake, 5);
+    let first = lesson_write("9919", "7B", ("10:00", "11:00"), "/");
+    wonde.write_lesson(&first).await.unwrap();
+    let corrected = lesson_write("9919", "7B", ("10:00", "11:00"), "N");
+    assert_ne!(first.key, corrected.key);
+    wonde.write_lesson(&corrected).await.unwrap();
+    let url = fake.url(&format!("{LESSON_MARKS_PATH}?per_page=200"));
+    let answer = fake.http.get(url).bearer_auth(TOKEN).send().await.unwrap();
+    let kept: Value = answer.json().await.unwrap();
+    assert_eq!(
+        kept["data"],
+        json!([{"lesson_id": "A2000000002", "student_id": "A1749191433",
+            "attendance_code_id": NO_REASON}])
+    );
+}
+
+#[tokio::test]
+async fn of_the_classs_lessons_that_day_the_one_overlapping_most_is_chosen() {
+    let fake = fake_with(&monday());
+    let wonde = wonde(&fake, 5);
+    for (times, chosen) in [
+        (("10:00", "11:00"), "A2000000002"),
+        (("09:40", "10:50"), "A2000000002"),
+        (("09:05", "09:55"), "A2000000001"),
+        (("09:30", "10:30"), "A2000000001"),
+    ] {
+        let w = lesson_write("9919", "7B", times, "/");
+        wonde.write_lesson(&w).await.unwrap();
+        let marks = lesson_marks(&fake).await;
+        assert_eq!(marks.last().unwrap()["lesson_id"], chosen, "{times:?}");
+    }
+}
+
+#[tokio::test]
+async fn no_lesson_of_the_class_then_is_refused_in_words_the_office_can_act_on() {
+    let fake = fake_with(&monday());
+    let wonde = wonde(&fake, 5);
+    let afternoon = lesson_write("9919", "7B", ("13:00", "14:00"), "/");
+    let e = wonde.write_lesson(&afternoon).await.unwrap_err();
+    let said = "the MIS's timetable has no lesson of class 7B overlapping 13:00–14:00 on \
+        2026-11-23: check the class's MIS reference and the MIS's timetable";
+    assert_eq!(
+        e,
+        MisError::Refused {
+            status: 404,
+            said: said.to_owned()
+        }
+    );
+    let stranger = lesson_write("9919", "9Z", ("09:00", "10:00"), "/");
+    let e = wonde.write_lesson(&stranger).await.unwrap_err();
+    assert!(
+        e.said()
+            .contains("no lesson of class 9Z overlapping 09:00–10:00"),
+        "{e}"
+    );
+    assert!(lesson_marks(&fake).await.is_empty());
+    // Lessons read just now are not read again for a refusal...
+    assert_eq!(lessons_read(&fake).await, 1);
+    // ...but lessons read a minute ago or more are, once, before refusing.
+    let mut kept = wonde.lists.lessons.lock().await;
+    let timetable = Arc::get_mut(kept.get_mut(&afternoon.day).unwrap()).unwrap();
+    timetable.read_at -= Duration::from_secs(90);
+    drop(kept);
+    assert!(wonde.write_lesson(&afternoon).await.is_err());
+    assert_eq!(lessons_read(&fake).await, 2);
+}
+
+#[tokio::test]
+async fn a_day_of_lessons_over_two_pages_is_read_once_for_two_writes() {
+    // 60 classes' lessons at 09:00 (more than a page of 50), then 7B's at 10:00.
+    let mut lessons: Vec<Value> = (0..60)
+        .map(|n| {
+            let class = (format!("A40000000{n:02}"), format!("C{n:02}"));
+            lesson(
+                &format!("A50000000{n:02}"),
+                (&class.0, &class.1),
+                "2026-11-23 09:00:00",
+                "2026-11-23 10:00:00",
+            )
+        })
+        .collect();
+    lessons.push(lesson(
+        "A2000000009",
+        (CLASS_7B, "7B"),
+        "2026-11-23 10:00:00",
+        "2026-11-23 11:00:00",
+    ));
+    let fake = fake_with(&lessons);
+    let wonde = wonde(&fake, 5);
+    for pupil in ["9919", "9920"] {
+        let w = lesson_write(pupil, "7B", ("10:00", "11:00"), "/");
+        wonde.write_lesson(&w).await.unwrap();
+    }
+    let marks = lesson_marks(&fake).await;
+    let chosen: Vec<&Value> = marks.iter().map(|m| &m["lesson_id"]).collect();
+    assert_eq!(chosen, ["A2000000009", "A2000000009"]);
+    let requests = fake.requests().await;
+    let pages: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"] == LESSONS_PATH)
+        .collect();
+    assert_eq!(pages.len(), 2, "one read of two pages: {requests:?}");
+    assert_eq!(pages[1]["query"]["page"], "2");
+    assert_eq!(
+        pages[1]["query"]["lessons_start_after"],
+        "2026-11-23 00:00:00"
+    );
+}
+
+#[tokio::test]
+async fn lesson_writes_wonde_cannot_take_now_are_failures() {
+    let fake = fake_with(&monday());
+    let wonde = wonde(&fake, 5);
+    let w = lesson_write("9919", "7B", ("09:00", "10:00"), "/");
+    wonde.write_lesson(&w).await.unwrap();
+
+    fake.control(json!({"mode": "throttle", "retryAfter": 7}))
+        .await;
+    let e = wonde.write_lesson(&w).await.unwrap_err();
+    let MisError::Failed { said, after } = &e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(*after, Some(Duration::from_secs(7)));
+    assert!(said.starts_with("Wonde answered 429"), "{said}");
+
+    fake.control(json!({"mode": "fail"})).await;
+    let e = wonde.write_lesson(&w).await.unwrap_err();
+    assert_eq!(e.said(), "Wonde answered 500: Server error.");
+    assert!(matches!(e, MisError::Failed { after: None, .. }));
+
+    // Nothing kept: the day's lessons cannot be read either.
+    wonde.lists.lessons.lock().await.clear();
+    let e = wonde.write_lesson(&w).await.unwrap_err();
+    assert!(matches!(e, MisError::Failed { .. }), "{e:?}");
+
+    fake.control(json!({"mode": "ok"})).await;
+    wonde.write_lesson(&w).await.unwrap();
+}
+
+#[test]
+fn a_lesson_is_read_with_its_class_embedded_or_by_id() {
+    let time = |t: &str| json!({"date": t, "timezone_type": 3, "timezone": "Europe/London"});
+    let embedded = json!({"id": "L1", "class": {"data": {"id": "C1", "mis_id": "7B", "name": "7B"}},
+        "start_at": time("2026-11-23 09:00:00.000000"), "end_at": time("2026-11-23 10:00:00.000000")});
+    let lesson = Lesson::from_item(&embedded).unwrap();
+    assert_eq!(lesson.class, ["C1", "7B"]);
+    assert_eq!(lesson.starts, day_at("2026-11-23", "09:00"));
+    let bare = json!({"id": "L2", "class": "C1", "start_at": time("2026-11-23 10:00:00"),
+        "end_at": time("2026-11-23 11:00:00.5")});
+    let lesson = Lesson::from_item(&bare).unwrap();
+    assert_eq!(
+        (lesson.id.as_str(), lesson.class.clone()),
+        ("L2", vec!["C1".to_owned()])
+    );
+    let no_mis_id = json!({"id": "L3", "class": {"data": {"id": "C1", "mis_id": null}},
+        "start_at": time("2026-11-23 10:00:00"), "end_at": time("2026-11-23 11:00:00")});
+    assert_eq!(Lesson::from_item(&no_mis_id).unwrap().class, ["C1"]);
+    for bad in [
+        json!({"class": "C1", "start_at": time("2026-11-23 10:00:00"), "end_at": time("2026-11-23 11:00:00")}),
+        json!({"id": "L4", "class": "C1", "start_at": time("23/11/2026 10:00"), "end_at": time("2026-11-23 11:00:00")}),
+        json!({"id": "L5", "class": "C1", "start_at": time("2026-11-23 10:00:00")}),
+    ] {
+        assert_eq!(Lesson::from_item(&bad), None, "{bad}");
+    }
+}
+
+fn day_at(day: &str, time: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(&format!("{day} {time}"), "%Y-%m-%d %H:%M").unwrap()
+}
+
+#[test]
+fn the_lesson_chosen_is_the_classs_that_day_overlapping_most_the_earlier_on_a_tie() {
+    let lesson = |id: &str, class: &str, day: &str, from: &str, to: &str| Lesson {
+        id: id.to_owned(),
+        class: vec![format!("W{class}"), class.to_owned()],
+        starts: day_at(day, from),
+        ends: day_at(day, to),
+    };
+    let lessons = [
+        lesson("later", "7B", "2026-11-23", "10:00", "11:00"),
+        lesson("first", "7B", "2026-11-23", "09:00", "10:00"),
+        lesson("other class", "8C", "2026-11-23", "09:00", "11:00"),
+        lesson("other day", "7B", "2026-11-24", "09:00", "11:00"),
+    ];
+    let chosen = |class: &str, from: &str, to: &str| {
+        let w = lesson_write("9919", class, (from, to), "/");
+        lesson_for(&lessons, &w).map(|l| l.id.as_str())
+    };
+    assert_eq!(chosen("7B", "09:00", "10:00"), Some("first"));
+    assert_eq!(chosen("W7B", "09:50", "10:30"), Some("later"));
+    assert_eq!(chosen("7B", "09:30", "10:30"), Some("first"), "a tie");
+    assert_eq!(chosen(" 7B ", "08:00", "12:00"), Some("first"), "a tie");
+    assert_eq!(
+        chosen("7B", "11:00", "12:00"),
+        None,
+        "touching is not overlapping"
+    );
+    assert_eq!(chosen("7B", "10:00", "09:00"), None);
+    assert_eq!(chosen("9Z", "09:00", "10:00"), None);
+    assert_eq!(chosen("", "09:00", "10:00"), None);
+}
+
+#[tokio::test]
 async fn a_wrong_token_or_school_is_said_so() {
     let fake = fake();
     let file = token_file("not-the-token");
@@ -390,12 +730,14 @@ fn every_write_carries_its_idempotency_key() {
         5,
     )
     .unwrap();
-    let request = wonde
-        .write_request(&json!({"attendance": []}), "rollcall-k-v3")
-        .build()
-        .unwrap();
-    assert_eq!(request.headers()["idempotency-key"], "rollcall-k-v3");
-    assert!(request.url().as_str().ends_with("/attendance/session"));
+    for path in [SESSIONS, LESSON_MARKS] {
+        let request = wonde
+            .write_request(path, &json!({"attendance": []}), "rollcall-k-v3")
+            .build()
+            .unwrap();
+        assert_eq!(request.headers()["idempotency-key"], "rollcall-k-v3");
+        assert!(request.url().path().ends_with(path), "{}", request.url());
+    }
 }
 
 #[test]

@@ -12,13 +12,20 @@
 //!   POST (upsert by natural key: 201 or 200, with `Location`), GET by example (`offset`,
 //!   `limit`, `totalCount`, the model's query fields), GET and DELETE by id. Bodies are
 //!   validated; a student not in `--students` (or added by `/control`) is an unresolved
-//!   reference (409).
+//!   reference (409), and so is a `sectionReference` naming no section held.
+//! - `/data/v3/ed-fi/sections`: GET by example (`sectionIdentifier`, `schoolId`, `schoolYear`,
+//!   `sessionName`, … the model's query fields) a page at a time, and GET by id; read only
+//!   (405). The sections are those of `--sections FILE`, a JSON array of section documents
+//!   as the ODS takes them (`sectionIdentifier` and `courseOfferingReference
+//!   {localCourseCode, schoolId, schoolYear, sessionName}` at least), each checked against the
+//!   model and served with an `id`.
 //! - `/data/v3/ed-fi/{xyz}Descriptors` (`attendanceEventCategoryDescriptors`, …): GET of the
 //!   model's descriptor values, a page at a time, and GET by id; read only.
 //! - `POST /control` with `{"mode": "ok" | "unauthorized" | "throttle" | "fail" | "hang",
-//!   "retryAfter": n, "students": [...]}` (any of them; `retryAfter`, default 1, goes with
-//!   `throttle`): how the ODS endpoints answer from now on (401, 429 with `Retry-After`, 500,
-//!   or never), and more known students.
+//!   "retryAfter": n, "students": [...], "sections": [...]}` (any of them; `retryAfter`,
+//!   default 1, goes with `throttle`): how the ODS endpoints answer from now on (401, 429 with
+//!   `Retry-After`, 500, or never), more known students, and more sections (as `--sections`
+//!   gives them, all or none).
 //! - `GET /requests`: every request to the ODS endpoints so far, as one JSON array of
 //!   `{"at", "method", "path", "query", "authorization", "body", "status"}`; each is also
 //!   appended to `--record` as one JSON line. Token secrets are redacted, and `authorization`
@@ -31,6 +38,7 @@ mod descriptors;
 mod model;
 mod ods;
 mod problem;
+mod sections;
 mod store;
 mod validate;
 
@@ -66,6 +74,9 @@ struct Args {
     /// The students the ODS knows, by studentUniqueId, comma-separated.
     #[arg(long, value_delimiter = ',')]
     students: Vec<String>,
+    /// The sections the ODS knows: a JSON array of section documents.
+    #[arg(long)]
+    sections: Option<PathBuf>,
     /// The one API client's key.
     #[arg(long, default_value = "rollcall")]
     client_id: String,
@@ -110,9 +121,8 @@ async fn main() -> anyhow::Result<()> {
         (1..=MAX_TOKEN_SECONDS).contains(&args.token_seconds),
         "--token-seconds must be between 1 and {MAX_TOKEN_SECONDS}"
     );
-    let listener = serve::listen(args.listen).await?;
     let lifetime = Duration::from_secs(args.token_seconds);
-    let ods = Ods {
+    let mut ods = Ods {
         model,
         students: args
             .students
@@ -122,7 +132,20 @@ async fn main() -> anyhow::Result<()> {
         tokens: auth::Tokens::new(args.client_id, args.client_secret, lifetime),
         store: store::Store::default(),
     };
+    if let Some(path) = &args.sections {
+        let items = sections::load(path)?;
+        ods.add_sections(&items)
+            .with_context(|| path.display().to_string())?;
+    }
+    let listener = serve::listen(args.listen).await?;
     serve::run(listener, ods, journal).await
+}
+
+impl Ods {
+    /// Adds `items` to the sections known, all or none (see `sections`).
+    fn add_sections(&mut self, items: &[Value]) -> anyhow::Result<()> {
+        sections::add(&self.model, &mut self.store, items)
+    }
 }
 
 impl Vendor for Ods {
@@ -177,6 +200,16 @@ impl Vendor for Ods {
 
     fn students(&self) -> Value {
         json!(self.students)
+    }
+
+    fn control(&mut self, key: &str, value: &Value) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            key == "sections",
+            "{} takes no {key:?} in /control",
+            Self::NAME
+        );
+        let items = value.as_array().context("sections is not an array")?;
+        self.add_sections(items)
     }
 
     /// A token request's body without its client secret.

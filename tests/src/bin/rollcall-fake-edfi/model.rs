@@ -35,12 +35,24 @@ pub struct Resource {
     pub equality: Vec<(String, String)>,
     /// `(path, descriptor name)` of each descriptor-valued property.
     pub descriptor_paths: Vec<(String, String)>,
-    /// Where the body names the student it is about.
-    pub student_path: String,
+    /// Where the body names the student it is about; `None` for a resource about no student
+    /// (`sections`).
+    pub student_path: Option<String>,
+    /// The other references the stand-in resolves against the items it holds (a section).
+    pub references: Vec<Reference>,
     /// Query parameter name → the paths it filters on and their type (`string`, `number`, …).
     pub query_fields: BTreeMap<String, Vec<(String, String)>>,
     /// `jsonSchemaForInsert`, checked by `validate`.
     pub schema: Value,
+}
+
+/// A reference to another resource of the model (`sectionReference`).
+#[derive(Debug)]
+pub struct Reference {
+    /// The resource named (`Section`), as its `resourceName`.
+    pub resource: String,
+    /// `(path in the named item, path in this body)` of each value the reference gives.
+    pub paths: Vec<(String, String)>,
 }
 
 impl Model {
@@ -55,6 +67,16 @@ impl Model {
             resources.insert(endpoint.clone(), resource);
         }
         ensure!(!resources.is_empty(), "no resources");
+        for resource in resources.values() {
+            for reference in &resource.references {
+                ensure!(
+                    resources.values().any(|r| r.name == reference.resource),
+                    "{} refers to {}, which the model does not hold",
+                    resource.name,
+                    reference.resource
+                );
+            }
+        }
         let descriptors = descriptors_from_json(field(json, "descriptors")?)?;
         for resource in resources.values() {
             for (path, name) in &resource.descriptor_paths {
@@ -70,12 +92,19 @@ impl Model {
             descriptors,
         })
     }
+
+    /// The endpoint of the resource named `name` (`Section`: `sections`).
+    pub fn endpoint_of(&self, name: &str) -> Option<&str> {
+        let mut all = self.resources.iter();
+        all.find(|(_, r)| r.name == name).map(|(e, _)| e.as_str())
+    }
 }
 
 impl Resource {
     fn from_json(json: &Value) -> anyhow::Result<Self> {
         let mut descriptor_paths = Vec::new();
         let mut student_path = None;
+        let mut references = Vec::new();
         for (key, entry) in object(json, "documentPathsMapping")? {
             let name = text(entry, "resourceName")?;
             if entry["isDescriptor"] == Value::Bool(true) {
@@ -86,6 +115,8 @@ impl Resource {
                     bail!("{key}: one student reference path expected");
                 };
                 student_path = Some(text(only, "referenceJsonPath")?);
+            } else {
+                references.push(Reference::from_json(entry, name).with_context(|| key.clone())?);
             }
         }
         let equality = array(json, "equalityConstraints")?
@@ -118,10 +149,22 @@ impl Resource {
             identity,
             equality,
             descriptor_paths,
-            student_path: student_path.context("no Student reference in documentPathsMapping")?,
+            student_path,
+            references,
             query_fields,
             schema,
         })
+    }
+}
+
+impl Reference {
+    fn from_json(json: &Value, resource: String) -> anyhow::Result<Self> {
+        let paths = array(json, "referenceJsonPaths")?
+            .iter()
+            .map(|p| Ok((text(p, "identityJsonPath")?, text(p, "referenceJsonPath")?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        ensure!(!paths.is_empty(), "no referenceJsonPaths");
+        Ok(Self { resource, paths })
     }
 }
 
@@ -264,7 +307,16 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("standins/edfi/model.json");
         let model = Model::load(&path).unwrap();
         let school = &model.resources["studentSchoolAttendanceEvents"];
-        assert_eq!(school.student_path, "$.studentReference.studentUniqueId");
+        let student = school.student_path.as_deref();
+        assert_eq!(student, Some("$.studentReference.studentUniqueId"));
+        assert!(school.references.is_empty());
+        let section = &model.resources["studentSectionAttendanceEvents"].references;
+        let [section] = section.as_slice() else {
+            panic!("{section:?}");
+        };
+        assert_eq!(model.endpoint_of(&section.resource), Some("sections"));
+        assert_eq!(section.paths.len(), 5);
+        assert_eq!(model.resources["sections"].student_path, None);
         assert!(
             model.descriptors["AttendanceEventCategoryDescriptor"]
                 .contains("uri://ed-fi.org/AttendanceEventCategoryDescriptor#Tardy")

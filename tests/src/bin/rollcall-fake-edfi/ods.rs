@@ -1,6 +1,7 @@
 //! The data management API, `/data/v3/ed-fi/{resource}[/{id}]`: the bearer check, then POST
-//! (validate, resolve the student, upsert), GET by example with paging, GET and DELETE by id.
-//! Descriptor endpoints (`…/attendanceEventCategoryDescriptors`) are `descriptors`'s.
+//! (validate, resolve the student and any section referred to, upsert), GET by example with
+//! paging, GET and DELETE by id. Descriptor endpoints (`…/attendanceEventCategoryDescriptors`)
+//! are `descriptors`'s; `sections` are read only here, their items `sections`'s.
 //! It answers as the ODS/API 7 does; the HTTP plumbing and the fault modes live elsewhere.
 
 use std::collections::BTreeSet;
@@ -10,8 +11,9 @@ use serde_json::Value;
 
 use crate::auth::Tokens;
 use crate::descriptors;
-use crate::model::{Model, Resource, select};
+use crate::model::{Model, Reference, Resource, select};
 use crate::problem;
+use crate::sections;
 use crate::store::{Store, Upsert};
 use crate::validate::{plain, validate};
 use rollcall_e2e::standin::http::{Answer, Request};
@@ -54,6 +56,11 @@ pub fn answer(data: Data<'_>, request: &Request, root: &str) -> Answer {
     };
     let location = |id: &str| format!("{root}{DATA_PREFIX}{endpoint}/{id}");
     match (request.method.as_str(), id) {
+        (method, _) if endpoint == sections::ENDPOINT && method != "GET" => {
+            problem::method_not_allowed(
+                "The stand-in's sections are read only: give them with --sections.",
+            )
+        }
         ("POST", None) => post(data, endpoint, resource, &request.body, location),
         ("GET", None) => get_many(data.store, endpoint, resource, &request.query),
         ("GET", Some(id)) => match guid(id) {
@@ -109,19 +116,48 @@ fn post(
     if !errors.is_empty() {
         return problem::validation_failed(errors);
     }
-    let student = select(&body, &resource.student_path);
-    let known = student
-        .first()
-        .and_then(|(_, v)| v.as_str())
-        .is_some_and(|s| data.students.contains(s));
-    if !known {
-        return problem::unresolved_reference("Student");
+    if let Some(path) = &resource.student_path {
+        let student = select(&body, path);
+        let known = student
+            .first()
+            .and_then(|(_, v)| v.as_str())
+            .is_some_and(|s| data.students.contains(s));
+        if !known {
+            return problem::unresolved_reference("Student");
+        }
+    }
+    let unresolved =
+        (resource.references.iter()).find(|r| !resolves(data.model, data.store, r, &body));
+    if let Some(reference) = unresolved {
+        return problem::unresolved_reference(&reference.resource);
     }
     let (status, id) = match data.store.upsert(endpoint, resource, body) {
         Upsert::Created(id) => (201, id),
         Upsert::Updated(id) => (200, id),
     };
     Answer::empty(status).with_header("location", location(&id))
+}
+
+/// Whether `body`'s `reference` names an item the store holds: one whose values at the
+/// reference's identity paths are those `body` gives. A reference `body` does not give is
+/// not checked.
+fn resolves(model: &Model, store: &Store, reference: &Reference, body: &Value) -> bool {
+    let Some(endpoint) = model.endpoint_of(&reference.resource) else {
+        return false;
+    };
+    let given: Vec<(&str, String)> = (reference.paths.iter())
+        .filter_map(|(identity, at)| Some((identity.as_str(), plain(select(body, at).first()?.1))))
+        .collect();
+    if given.is_empty() {
+        return true;
+    }
+    let same = |item: &Value| {
+        given.iter().all(|(identity, value)| {
+            let found = select(item, identity);
+            found.first().is_some_and(|(_, v)| plain(v) == *value)
+        })
+    };
+    store.any(endpoint, same)
 }
 
 /// GET by example: equality filters on the model's query fields, and paging.

@@ -73,6 +73,11 @@ impl Store {
         (matching.len(), page)
     }
 
+    /// Whether any item of `endpoint` is one `keep` accepts.
+    pub fn any(&self, endpoint: &str, keep: impl Fn(&Value) -> bool) -> bool {
+        self.all(endpoint).any(|i| keep(&shown(i)))
+    }
+
     fn all(&self, endpoint: &str) -> impl Iterator<Item = &Item> {
         self.items.get(endpoint).into_iter().flatten()
     }

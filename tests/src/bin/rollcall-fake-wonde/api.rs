@@ -1,13 +1,15 @@
 //! The Wonde endpoints of one school, `/v1.0/schools/{school_id}/…`: who may call them (the
-//! school's token, as `Bearer` or as the Basic user with an empty password), reading students
-//! and attendance codes a page at a time, writing session and lesson registers, and reading
-//! the registers back. Fault modes and the request record are `main`'s, not this module's.
+//! school's token, as `Bearer` or as the Basic user with an empty password), reading students,
+//! attendance codes and lessons a page at a time (a page's links keep the request's filters),
+//! writing session and lesson registers, and reading the registers back. Fault modes and the
+//! request record are `main`'s, not this module's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use crate::answers::{self, Links};
+use crate::lessons::{Asked, Lesson};
 use crate::model::{Model, Register};
 use crate::store::Store;
 use crate::validate::{self, Known, Problems};
@@ -29,6 +31,7 @@ pub struct School<'a> {
     /// Wonde student id → MIS id.
     pub students: &'a BTreeMap<String, String>,
     pub codes: &'a [Code],
+    pub lessons: &'a [Lesson],
     pub store: &'a mut Store,
 }
 
@@ -59,9 +62,15 @@ pub fn answer(school: School<'_>, request: &Request, root: &str) -> Answer {
         } else {
             codes(school.codes)
         };
-        return list(model, request, root, items.len(), |o, l| {
+        return list(model, request, root, &[], items.len(), |o, l| {
             page_of(&items, o, l)
         });
+    }
+    if rest == model.lessons_path {
+        if method != "GET" {
+            return answers::method_not_allowed("GET");
+        }
+        return lessons(model, school.lessons, request, root);
     }
     let Some((name, register)) = model.register_at(rest) else {
         return answers::not_found();
@@ -70,7 +79,9 @@ pub fn answer(school: School<'_>, request: &Request, root: &str) -> Answer {
         "GET" => {
             let store = &*school.store;
             let total = store.page(name, 0, 0).0;
-            list(model, request, root, total, |o, l| store.page(name, o, l).1)
+            list(model, request, root, &[], total, |o, l| {
+                store.page(name, o, l).1
+            })
         }
         "POST" => write(school, request, name, register),
         _ => answers::method_not_allowed("GET, POST"),
@@ -104,27 +115,49 @@ fn codes(codes: &[Code]) -> Vec<Value> {
         .collect()
 }
 
+/// `GET …/lessons`: the lessons starting when the filters ask, a page at a time.
+fn lessons(model: &Model, lessons: &[Lesson], request: &Request, root: &str) -> Answer {
+    let (after, before) = (&model.lessons_after_param, &model.lessons_before_param);
+    let asked = match Asked::parse(&request.query, after, before) {
+        Ok(asked) => asked,
+        Err(problems) => return answers::bad_request(problems),
+    };
+    let items: Vec<Value> = (lessons.iter())
+        .filter(|l| asked.wants(l.start_at))
+        .map(|l| l.item(asked.include_class))
+        .collect();
+    let filters = [after.as_str(), before.as_str()];
+    list(model, request, root, &filters, items.len(), |o, l| {
+        page_of(&items, o, l)
+    })
+}
+
 fn page_of(items: &[Value], offset: usize, limit: usize) -> Vec<Value> {
     items.iter().skip(offset).take(limit).cloned().collect()
 }
 
 /// One page of a list of `total` items; `fetch(offset, limit)` gives the page's items.
+/// `filters`: the parameters this list takes besides the paging and `include`.
 fn list(
     model: &Model,
     request: &Request,
     root: &str,
+    filters: &[&str],
     total: usize,
     fetch: impl FnOnce(usize, usize) -> Vec<Value>,
 ) -> Answer {
-    let (page, per_page) = match paging(model, &request.query) {
+    let (page, per_page) = match paging(model, &request.query, filters) {
         Ok(paging) => paging,
         Err(problems) => return answers::bad_request(problems),
     };
     let offset = (page - 1).saturating_mul(per_page);
-    let link = |page: usize| {
-        let (p, n) = (&model.page_param, &model.per_page_param);
-        format!("{root}{}?{p}={page}&{n}={per_page}", request.path)
-    };
+    let (p, n) = (&model.page_param, &model.per_page_param);
+    // The request's other parameters (filters, `include`) ride along to every page.
+    let kept: String = (request.query.iter())
+        .filter(|(name, _)| name != p && name != n)
+        .map(|(name, value)| format!("&{}={}", encode(name), encode(value)))
+        .collect();
+    let link = |page: usize| format!("{root}{}?{p}={page}&{n}={per_page}{kept}", request.path);
     let links = Links {
         next: (offset.saturating_add(per_page) < total).then(|| link(page + 1)),
         previous: (page > 1).then(|| link(page - 1)),
@@ -132,8 +165,25 @@ fn list(
     answers::list(fetch(offset, per_page), links)
 }
 
-/// `page` (from 1) and `per_page` (1 to the model's maximum); `include` is taken and ignored.
-fn paging(model: &Model, query: &[(String, String)]) -> Result<(usize, usize), Problems> {
+/// `text` for a query string: every byte but the unreserved ones (RFC 3986) as `%XX`.
+fn encode(text: &str) -> String {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+    (text.bytes())
+        .map(|b| match unreserved(b) {
+            true => char::from(b).to_string(),
+            false => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `page` (from 1) and `per_page` (1 to the model's maximum). `include` and the list's
+/// `filters` are taken and left to the list (only lessons embed what `include` names); any
+/// other parameter is refused.
+fn paging(
+    model: &Model,
+    query: &[(String, String)],
+    filters: &[&str],
+) -> Result<(usize, usize), Problems> {
     let mut page = 1;
     let mut per_page = model.per_page_default;
     let mut problems = Problems::new();
@@ -156,7 +206,7 @@ fn paging(model: &Model, query: &[(String, String)]) -> Result<(usize, usize), P
                     );
                 }
             }
-        } else if name != "include" {
+        } else if name != "include" && !filters.contains(&name.as_str()) {
             add(
                 &mut problems,
                 name,
@@ -187,9 +237,11 @@ fn write(school: School<'_>, request: &Request, name: &str, register: &Register)
     };
     let student_ids: BTreeSet<String> = school.students.keys().cloned().collect();
     let code_ids: BTreeSet<String> = school.codes.iter().map(|c| c.id.clone()).collect();
+    let lesson_ids: BTreeSet<String> = school.lessons.iter().map(|l| l.id.clone()).collect();
     let known = Known {
         students: &student_ids,
         codes: &code_ids,
+        lessons: &lesson_ids,
     };
     match validate::validate(school.model, register, &known, &body) {
         Ok(records) => answers::written(&school.store.write(name, register, records)),
@@ -211,6 +263,93 @@ mod tests {
             host: None,
             body: Vec::new(),
         }
+    }
+
+    fn model() -> Model {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Model::load(&path.join("standins/wonde/model.json")).unwrap()
+    }
+
+    fn get(path: &str, query: &[(&str, &str)]) -> Request {
+        let mut request = request(None);
+        request.path = path.to_owned();
+        let pairs = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        request.query = pairs.collect();
+        request
+    }
+
+    /// Lessons `L00`, `L01`, … of class `C`, one an hour from 2026-11-23 00:00.
+    fn timetable(n: u32) -> Vec<Lesson> {
+        let class = crate::lessons::Class {
+            id: "C".to_owned(),
+            mis_id: "7B".to_owned(),
+            name: "7B".to_owned(),
+        };
+        let midnight = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let hour = chrono::TimeDelta::hours(1);
+        let lesson = |i: u32| Lesson {
+            id: format!("L{i:02}"),
+            class: class.clone(),
+            start_at: midnight + hour * i as i32,
+            end_at: midnight + hour * (i as i32 + 1),
+        };
+        (0..n).map(lesson).collect()
+    }
+
+    #[test]
+    fn lessons_are_filtered_by_start_and_their_pages_keep_the_filters() {
+        let model = model();
+        let lessons = timetable(48);
+        let query = [
+            ("lessons_start_after", "2026-11-23 09:00:00"),
+            ("lessons_start_before", "2026-11-24"),
+            ("include", "class"),
+            ("per_page", "10"),
+        ];
+        let request = get("/v1.0/schools/S/lessons", &query);
+        let body = lessons_of(&model, &lessons, &request);
+        let data = body["data"].as_array().unwrap();
+        assert_eq!((data.len(), &data[0]["id"]), (10, &json!("L09")));
+        assert_eq!(data[0]["class"]["data"]["mis_id"], "7B");
+        let next = body["meta"]["pagination"]["next"].as_str().unwrap();
+        assert_eq!(
+            next,
+            "http://x/v1.0/schools/S/lessons?page=2&per_page=10\
+             &lessons_start_after=2026-11-23%2009%3A00%3A00&lessons_start_before=2026-11-24\
+             &include=class"
+        );
+        let second = [("page", "2"), ("per_page", "10"), query[0], query[1]];
+        let body = lessons_of(&model, &lessons, &get("/v1.0/schools/S/lessons", &second));
+        let ids: Vec<&str> = (body["data"].as_array().unwrap().iter())
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["L19", "L20", "L21", "L22", "L23"]);
+        assert_eq!(body["meta"]["pagination"]["next"], Value::Null);
+        assert_eq!(body["data"][0]["class"], "C", "no include: the class's id");
+    }
+
+    fn lessons_of(model: &Model, lessons: &[Lesson], request: &Request) -> Value {
+        let answer = super::lessons(model, lessons, request, "http://x");
+        assert_eq!(answer.status, 200);
+        answer.body.unwrap()
+    }
+
+    #[test]
+    fn a_bad_filter_or_a_filter_on_another_list_is_refused() {
+        let model = model();
+        let bad = get("/", &[("lessons_start_after", "23/11/2026")]);
+        let answer = super::lessons(&model, &[], &bad, "http://x");
+        assert_eq!(answer.status, 400);
+        let errors = &answer.body.unwrap()["errors"];
+        assert!(errors["lessons_start_after"].is_array(), "{errors}");
+        let students = get("/", &[("lessons_start_after", "2026-11-23")]);
+        let answer = list(&model, &students, "http://x", &[], 0, |_, _| Vec::new());
+        assert_eq!(answer.status, 400);
     }
 
     #[test]

@@ -8,14 +8,22 @@
 //!
 //! - `GET /v1.0/schools/{--school}/students` and `…/attendance-codes`: the school's students
 //!   (`--students`) and codes (`--codes`), a page at a time (`meta.pagination`).
+//! - `GET …/lessons`: the school's timetable (`--lessons`), a page at a time, filtered by
+//!   `lessons_start_after` and `lessons_start_before` (`Y-m-d H:i:s` or `Y-m-d`; the lessons
+//!   starting at or after the one and before the other; 400 for a bad value); each lesson's
+//!   `class` is its id, or `{"data": {"id", "mis_id", "name"}}` with `include=class`. The
+//!   page links keep the filters.
 //! - `POST …/attendance/session` and `…/attendance/lesson`: a register, `{"attendance": [...]}`,
-//!   checked whole (422 naming each field at fault), then kept one mark per student, date and
-//!   session (per student and lesson), the newest winning; answers `{"writeback_id"}`.
+//!   checked whole (422 naming each field at fault, among them a student, code or lesson the
+//!   school does not have), then kept one mark per student, date and session (per student and
+//!   lesson), the newest winning; answers `{"writeback_id"}`.
 //! - `GET …/attendance/session` and `…/attendance/lesson`: the marks kept, a page at a time.
 //! - Every Wonde endpoint wants `--token`, as `Bearer` or as the Basic user (401 otherwise).
 //! - `POST /control` with `{"mode": "ok" | "unauthorized" | "throttle" | "fail" | "hang",
-//!   "retryAfter": n, "students": ["ID=MIS_ID", ...]}` (any of them): how the Wonde endpoints
-//!   answer from now on (401, 429 with `Retry-After`, 500, or never), and more students.
+//!   "retryAfter": n, "students": ["ID=MIS_ID", ...], "lessons": [...]}` (any of them): how the
+//!   Wonde endpoints answer from now on (401, 429 with `Retry-After`, 500, or never), more
+//!   students, and more lessons (as `--lessons` gives them; a lesson whose id is known already
+//!   replaces it: the MIS's timetable synced again).
 //! - `GET /requests`: every request to the Wonde endpoints so far, as one JSON array of
 //!   `{"at", "method", "path", "query", "authorization", "body", "status"}`, also appended to
 //!   `--record` as one JSON line each. `authorization` only says whether the header was there.
@@ -25,6 +33,7 @@
 mod answers;
 mod api;
 mod codes;
+mod lessons;
 mod model;
 mod store;
 mod validate;
@@ -62,6 +71,10 @@ struct Args {
     /// The school's attendance codes, `[{"id", "code"}, ...]`; England's codes when not given.
     #[arg(long)]
     codes: Option<PathBuf>,
+    /// The school's lessons, `[{"id", "class": {"id", "mis_id", "name"}, "start_at":
+    /// "Y-m-d H:i:s", "end_at": "Y-m-d H:i:s"}, ...]`; none when not given.
+    #[arg(long)]
+    lessons: Option<PathBuf>,
     /// A file each request is appended to, one JSON line each.
     #[arg(long)]
     record: Option<PathBuf>,
@@ -80,6 +93,7 @@ struct Wonde {
     /// Wonde student id → MIS id.
     students: BTreeMap<String, String>,
     codes: Vec<api::Code>,
+    lessons: Vec<lessons::Lesson>,
     store: store::Store,
 }
 
@@ -90,6 +104,10 @@ async fn main() -> anyhow::Result<()> {
     let codes = match &args.codes {
         Some(path) => codes::load(path)?,
         None => codes::england(),
+    };
+    let lessons = match &args.lessons {
+        Some(path) => lessons::load(path)?,
+        None => Vec::new(),
     };
     let students = parse_students(&args.students).context("--students")?;
     anyhow::ensure!(!args.token.is_empty(), "--token must not be empty");
@@ -105,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
         token: args.token,
         students,
         codes,
+        lessons,
         store: store::Store::default(),
     };
     serve::run(listener, wonde, journal).await
@@ -152,6 +171,7 @@ impl Vendor for Wonde {
             token: &self.token,
             students: &self.students,
             codes: &self.codes,
+            lessons: &self.lessons,
             store: &mut self.store,
         };
         api::answer(school, request, root)
@@ -164,6 +184,21 @@ impl Vendor for Wonde {
 
     fn students(&self) -> Value {
         json!(self.students.keys().collect::<Vec<_>>())
+    }
+
+    fn control(&mut self, key: &str, value: &Value) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            key == "lessons",
+            "{} takes no {key:?} in /control",
+            Self::NAME
+        );
+        for lesson in lessons::from_json(value)? {
+            match self.lessons.iter_mut().find(|l| l.id == lesson.id) {
+                Some(known) => *known = lesson,
+                None => self.lessons.push(lesson),
+            }
+        }
+        Ok(())
     }
 }
 

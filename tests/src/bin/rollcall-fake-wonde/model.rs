@@ -63,11 +63,17 @@ pub struct Model {
     pub schools_prefix: String,
     pub students_path: String,
     pub codes_path: String,
+    /// `lessons`, and its filters: lessons starting at or after, and before, a time.
+    pub lessons_path: String,
+    pub lessons_after_param: String,
+    pub lessons_before_param: String,
     /// By register name (`session`, `lesson`).
     pub registers: BTreeMap<String, Register>,
     pub sessions: Vec<String>,
     pub student_field: String,
     pub code_field: String,
+    /// The record field naming a lesson (`lesson_id`), in the registers that have it.
+    pub lesson_field: String,
     pub validation_status: u16,
     pub page_param: String,
     pub per_page_param: String,
@@ -103,14 +109,20 @@ impl Model {
         ensure!(!sessions.is_empty(), "no session values");
         let pages = field(standin, "perPage")?;
         let params = field(standin, "pageParameters")?;
+        let lessons = field(lists, "lessons")?;
+        let filters = field(lessons, "filters")?;
         let model = Self {
             schools_prefix,
             students_path: text(field(lists, "students")?, "path")?,
             codes_path: text(field(lists, "attendanceCodes")?, "path")?,
+            lessons_path: text(lessons, "path")?,
+            lessons_after_param: text(filters, "after")?,
+            lessons_before_param: text(filters, "before")?,
             registers,
             sessions,
             student_field: text(json, "studentField")?,
             code_field: text(json, "codeField")?,
+            lesson_field: text(json, "lessonField")?,
             validation_status: number(json, "validationStatus")?,
             page_param: text(params, "page")?,
             per_page_param: text(params, "perPage")?,
@@ -121,7 +133,8 @@ impl Model {
         Ok(model)
     }
 
-    /// Cross-checks: every register names the student and code fields as ids.
+    /// Cross-checks: every register names the student and code fields as ids, and a register
+    /// that names a lesson names it as a required id.
     fn check(&self) -> anyhow::Result<()> {
         for (name, register) in &self.registers {
             for wanted in [&self.student_field, &self.code_field] {
@@ -131,6 +144,11 @@ impl Model {
                     "register {name} has no required id field {wanted}"
                 );
             }
+            let lesson = register.fields.iter().find(|f| f.name == self.lesson_field);
+            ensure!(
+                lesson.is_none_or(|f| f.required && f.kind == Kind::Id),
+                "register {name} names a lesson other than as a required id"
+            );
         }
         ensure!(
             (1..=self.per_page_max).contains(&self.per_page_default),
@@ -199,6 +217,12 @@ mod tests {
         assert_eq!(session.mark_key, ["student_id", "date", "session"]);
         assert_eq!(model.sessions, ["AM", "PM"]);
         assert_eq!(model.validation_status, 422);
+        assert_eq!(model.lessons_path, "lessons");
+        assert_eq!(
+            (&*model.lessons_after_param, &*model.lessons_before_param),
+            ("lessons_start_after", "lessons_start_before")
+        );
+        assert_eq!(model.lesson_field, "lesson_id");
     }
 
     #[test]

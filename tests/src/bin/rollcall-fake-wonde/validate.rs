@@ -1,6 +1,6 @@
 //! Checks one register body (`{"attendance": [record, …]}`) against a register of the model:
 //! the batch shape, each record's required fields, JSON types, `Y-m-d` dates, session values,
-//! no unknown members, and that the student and attendance code are the school's. Pure: a body
+//! no unknown members, and that the student, attendance code and lesson are the school's. Pure: a body
 //! in, the records or the problems out, keyed by the path of what is wrong
 //! (`attendance.0.session`). The wording is the stand-in's own (see SOURCE.md).
 
@@ -22,6 +22,7 @@ pub type Record = Map<String, Value>;
 pub struct Known<'a> {
     pub students: &'a BTreeSet<String>,
     pub codes: &'a BTreeSet<String>,
+    pub lessons: &'a BTreeSet<String>,
 }
 
 /// The records of `body`, or every problem with it.
@@ -182,7 +183,8 @@ fn is_date(text: &str) -> bool {
     shaped && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
-/// The student and code a checked record names must be the school's.
+/// The student, code and (in a lesson register) lesson a checked record names must be the
+/// school's.
 fn check_known(
     model: &Model,
     known: &Known<'_>,
@@ -193,8 +195,12 @@ fn check_known(
     let wanted = [
         (&model.student_field, known.students, "student"),
         (&model.code_field, known.codes, "attendance code"),
+        (&model.lesson_field, known.lessons, "lesson"),
     ];
-    for (name, ids, what) in wanted {
+    // Only a lesson register's records name a lesson.
+    let named = (wanted.into_iter())
+        .filter(|(name, ..)| **name != model.lesson_field || record.contains_key(name.as_str()));
+    for (name, ids, what) in named {
         let id = record
             .get(name.as_str())
             .and_then(Value::as_str)
@@ -227,9 +233,11 @@ mod tests {
         let model = model();
         let students = BTreeSet::from(["A1".to_owned()]);
         let codes = BTreeSet::from(["C1".to_owned()]);
+        let lessons = BTreeSet::from(["L1".to_owned()]);
         let known = Known {
             students: &students,
             codes: &codes,
+            lessons: &lessons,
         };
         validate(&model, &model.registers[register], &known, body)
     }
@@ -282,6 +290,23 @@ mod tests {
         let problems = check("session", &json!({"attendance": [stranger]})).unwrap_err();
         assert!(problems["attendance.0.student_id"][0].contains("no student"));
         assert!(problems["attendance.0.attendance_code_id"][0].contains("no attendance code"));
+    }
+
+    #[test]
+    fn a_lesson_must_be_the_schools() {
+        let lesson =
+            |id: &str| json!({"lesson_id": id, "student_id": "A1", "attendance_code_id": "C1"});
+        let records = check("lesson", &json!({"attendance": [lesson("L1")]})).unwrap();
+        assert_eq!(records[0]["lesson_id"], "L1");
+        let body = json!({"attendance": [lesson("L1"), lesson("L9")]});
+        let problems = check("lesson", &body).unwrap_err();
+        assert_eq!(
+            problems,
+            Problems::from([(
+                "attendance.1.lesson_id".to_owned(),
+                vec!["The lesson_id field names no lesson of this school: 'L9'.".to_owned()]
+            )])
+        );
     }
 
     #[test]

@@ -1,0 +1,240 @@
+//! Lesson registers written back to the MIS through a real hub and the Wonde contract
+//! stand-in: each pupil's mark in a closed lesson goes to the MIS's own lesson (found by the
+//! class's MIS reference and the lesson's times in the MIS's timetable); a class without a
+//! reference is listed for the office and written once it has one; an amendment replaces the
+//! pupil's lesson mark rather than adding one.
+
+use reqwest::StatusCode;
+use rollcall_e2e::standin::launch::StandIn;
+use rollcall_shared::*;
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::mis::{
+    NO_REASON, PRESENT, known_to_the_mis, mis_until, wonde, wonde_get, write_back_to,
+};
+
+/// 7B's lessons in the MIS's timetable on Monday 23 November: the lesson Rollcall's 09:00
+/// slot is, and one at 11:00 it is not.
+async fn timetable_at_the_mis(fake: &StandIn) {
+    let class = json!({"id": "A3000000001", "mis_id": "7B-2026", "name": "7B"});
+    let lesson = |id: &str, from: &str, to: &str| {
+        json!({"id": id, "class": class, "start_at": format!("2026-11-23 {from}:00"),
+            "end_at": format!("2026-11-23 {to}:00")})
+    };
+    let lessons = [
+        lesson("A2000000011", "11:00", "12:00"),
+        lesson("A2000000009", "09:00", "10:00"),
+    ];
+    fake.control(json!({"lessons": lessons})).await;
+}
+
+/// The lesson marks the stand-in keeps, as (lesson, student, code id).
+async fn lesson_marks(fake: &StandIn) -> Vec<(String, String, String)> {
+    let answer = wonde_get(fake, "attendance/lesson?per_page=200").await;
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let mut marks: Vec<_> = answer["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let lesson = text(m, "lesson_id");
+            (lesson, text(m, "student_id"), text(m, "attendance_code_id"))
+        })
+        .collect();
+    marks.sort();
+    marks
+}
+
+async fn lesson_registers_posted(fake: &StandIn) -> Vec<Value> {
+    let all = fake.requests().await;
+    let lesson = |r: &Value| r["path"].as_str().unwrap().ends_with("attendance/lesson");
+    all.into_iter()
+        .filter(|r| r["method"] == "POST" && lesson(r))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_closed_lesson_is_written_to_the_mis_lesson_once_the_class_has_its_reference() {
+    let fake = wonde();
+    timetable_at_the_mis(&fake).await;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub_with(None, |c| {
+        write_back_to(c, &fake, dir.path());
+        c.mis.lessons = true;
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
+    known_to_the_mis(&admin, &s, &["/", "\\", "N", "I"]).await;
+
+    // Ada comes in at 09:02; Bo does not. The register closes after 10:00, but 7B was made
+    // by hand: the MIS's class is not known, and the office is told so.
+    door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
+    hub.clock.set(UnixMillis(monday_at(10, 35)));
+    let mis = mis_until(&admin, "the lesson marks refused", |m| {
+        m["lessons"]["counts"]["refused"] == 2 && m["counts"]["written"] == 2
+    })
+    .await;
+    assert_eq!(mis["lessons_on"], true);
+    let refused = mis["lessons"]["refused"].as_array().unwrap();
+    for mark in refused {
+        assert_eq!(mark["class_name"], "7B", "{mark}");
+        assert_eq!(
+            (mark["start_minute"].clone(), mark["end_minute"].clone()),
+            (json!(540), json!(600))
+        );
+        let why = mark["last_error"].as_str().unwrap();
+        assert!(
+            why.contains("class 7B has no reference in the MIS"),
+            "{why}"
+        );
+    }
+    assert!(
+        lesson_registers_posted(&fake).await.is_empty(),
+        "nothing sent without the class"
+    );
+
+    // The office gives 7B its MIS id: both marks are written to the 09:00 lesson at once.
+    let (status, set) = admin
+        .put(
+            &format!("/classes/{}/reference", s.class),
+            json!({"reference": "7B-2026"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["written_again"], 2, "{set}");
+    mis_until(&admin, "the lesson marks written", |m| {
+        m["lessons"]["counts"]["written"] == 2 && m["lessons"]["counts"]["refused"] == 0
+    })
+    .await;
+    let (ada_at, bo_at) = ("A1749191433".to_owned(), "A1749191434".to_owned());
+    let lesson = "A2000000009".to_owned();
+    assert_eq!(
+        lesson_marks(&fake).await,
+        vec![
+            (lesson.clone(), ada_at.clone(), PRESENT.into()),
+            (lesson.clone(), bo_at.clone(), NO_REASON.into()),
+        ]
+    );
+    let posted = lesson_registers_posted(&fake).await;
+    assert_eq!(posted.len(), 2, "one register per pupil: {posted:#?}");
+
+    // Bo was ill: the amendment replaces his lesson mark (and his morning's) at the MIS.
+    let amend = format!("/sessions/{}/2026-11-23/amendments/{bo}", s.slot);
+    let (status, body) = admin
+        .post(&amend, json!({"code": "I", "reason": "Mum rang: flu"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let marks = loop {
+        let marks = lesson_marks(&fake).await;
+        if marks
+            .iter()
+            .any(|(_, who, code)| *who == bo_at && code != NO_REASON)
+        {
+            break marks;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Bo's lesson mark: {marks:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        marks.len(),
+        2,
+        "still one mark per pupil and lesson: {marks:?}"
+    );
+    let codes = crate::mis::codes_at(&fake).await;
+    let bo_code = &marks.iter().find(|(_, who, _)| *who == bo_at).unwrap().2;
+    assert_eq!(codes.get(bo_code).map(String::as_str), Some("I"));
+    let posted = lesson_registers_posted(&fake).await;
+    assert_eq!(posted.len(), 3, "Ada once, Bo twice: {posted:#?}");
+    assert!(posted.iter().all(|r| r["status"] == 200), "{posted:#?}");
+
+    // What the class was refused for is audited, as is the reference that fixed it.
+    let (_, audit) = admin.get("/audit?action=class.reference").await;
+    assert!(audit.to_string().contains("7B-2026"), "{audit}");
+    let (_, audit) = admin.get("/audit?action=mis.refused").await;
+    assert!(
+        audit.to_string().contains("no reference in the MIS"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_lesson_the_mis_timetable_does_not_have_is_refused_with_its_words_and_written_again_on_request()
+ {
+    let fake = wonde();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_hub_with(None, |c| {
+        write_back_to(c, &fake, dir.path());
+        c.mis.lessons = true;
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let ada = s.students[0].clone();
+    known_to_the_mis(&admin, &s, &["/", "\\", "N"]).await;
+    let (status, set) = admin
+        .put(
+            &format!("/classes/{}/reference", s.class),
+            json!({"reference": "A3000000001"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+
+    // The MIS's timetable has not been synced yet: no lesson of 7B on Monday.
+    door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
+    hub.clock.set(UnixMillis(monday_at(10, 35)));
+    let mis = mis_until(&admin, "refused for want of the lesson", |m| {
+        m["lessons"]["counts"]["refused"] == 2
+    })
+    .await;
+    let why = mis["lessons"]["refused"][0]["last_error"].as_str().unwrap();
+    assert!(why.contains("7B") || why.contains("A3000000001"), "{why}");
+    assert!(why.contains("09:00"), "{why}");
+
+    // The MIS's timetable is synced a little later (the connector keeps a day's lessons for
+    // a few seconds before a miss reads them again); then the office writes Ada's mark again.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    timetable_at_the_mis(&fake).await;
+    let again = format!("/mis/lessons/{}/2026-11-23/{ada}/again", s.slot);
+    let (status, row) = admin.post(&again, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{row}");
+    assert_eq!(row["status"], "pending", "{row}");
+    mis_until(&admin, "Ada's written", |m| {
+        m["lessons"]["counts"]["written"] == 1 && m["lessons"]["counts"]["refused"] == 1
+    })
+    .await;
+    let marks = lesson_marks(&fake).await;
+    assert_eq!(
+        marks,
+        vec![("A2000000009".into(), "A1749191433".into(), PRESENT.into())]
+    );
+
+    // Bad input: a lesson mark that does not exist, a reference on two classes, a bad one.
+    let nobody = format!("/mis/lessons/{}/2026-11-24/{ada}/again", s.slot);
+    assert_eq!(
+        admin.post(&nobody, json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let other = admin.created("/classes", json!({"name": "8C"})).await;
+    let (status, body) = admin
+        .put(
+            &format!("/classes/{}/reference", other["id"].as_str().unwrap()),
+            json!({"reference": "A3000000001"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("7B"), "{body}");
+    let (status, _) = admin
+        .put(
+            &format!("/classes/{}/reference", s.class),
+            json!({"reference": "a\nb"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
