@@ -1,5 +1,5 @@
-//! Lesson registers written back to the MIS through a real hub and the Wonde contract
-//! stand-in: each pupil's mark in a closed lesson goes to the MIS's own lesson (found by the
+//! Lesson registers written back to the MIS through a real hub and the Wonde and Ed-Fi
+//! contract stand-ins: each pupil's mark in a closed lesson goes to the MIS's own lesson (found by the
 //! class's MIS reference and the lesson's times in the MIS's timetable); a class without a
 //! reference is listed for the office and written once it has one; an amendment replaces the
 //! pupil's lesson mark rather than adding one.
@@ -13,6 +13,7 @@ use crate::common::*;
 use crate::mis::{
     NO_REASON, PRESENT, known_to_the_mis, mis_until, wonde, wonde_get, write_back_to,
 };
+use rollcall_hub::config::EdFiConfig;
 
 /// 7B's lessons in the MIS's timetable on Monday 23 November: the lesson Rollcall's 09:00
 /// slot is, and one at 11:00 it is not.
@@ -237,4 +238,142 @@ async fn a_lesson_the_mis_timetable_does_not_have_is_refused_with_its_words_and_
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+const EDFI_CLIENT: &str = "rollcall";
+const EDFI_SECRET: &str = "s3cret-of-the-school";
+const EDFI_SCHOOL: i64 = 255901001;
+const DESCRIPTOR: &str = "uri://ed-fi.org/AttendanceEventCategoryDescriptor#";
+
+/// Every `resource` the Ed-Fi stand-in holds, as its client reads them.
+async fn ods_all(fake: &StandIn, resource: &str) -> Vec<Value> {
+    let token: Value = (fake.http.post(fake.url("/oauth/token")))
+        .basic_auth(EDFI_CLIENT, Some(EDFI_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = fake.url(&format!("/data/v3/ed-fi/{resource}?limit=500"));
+    let bearer = token["access_token"].as_str().unwrap();
+    let answer = fake.http.get(url).bearer_auth(bearer).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
+/// The lesson events the ODS holds, as (student, section, category).
+async fn section_events(fake: &StandIn) -> Vec<(String, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut events: Vec<_> = ods_all(fake, "studentSectionAttendanceEvents")
+        .await
+        .iter()
+        .map(|e| {
+            let category = text(&e["attendanceEventCategoryDescriptor"]);
+            (
+                text(&e["studentReference"]["studentUniqueId"]),
+                text(&e["sectionReference"]["sectionIdentifier"]),
+                category.trim_start_matches(DESCRIPTOR).to_owned(),
+            )
+        })
+        .collect();
+    events.sort();
+    events
+}
+
+#[tokio::test]
+async fn through_ed_fi_a_lesson_is_a_section_event_and_a_corrected_mark_replaces_it() {
+    let args = ["--client-id", EDFI_CLIENT, "--client-secret", EDFI_SECRET];
+    let fake = StandIn::start(
+        "rollcall-fake-edfi",
+        &[&args[..], &["--students", "604822,604823"]].concat(),
+    )
+    .unwrap();
+    let session = "2026-2027 Fall Semester";
+    let section = json!({"sectionIdentifier": "7B-SCI", "courseOfferingReference": {
+        "localCourseCode": "SCI-7", "schoolId": EDFI_SCHOOL, "schoolYear": 2027,
+        "sessionName": session}});
+    fake.control(json!({"sections": [section]})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("edfi-secret");
+    std::fs::write(&secret_file, format!("{EDFI_SECRET}\n")).unwrap();
+    let hub = start_hub_with(None, |c| {
+        c.auth.access_token_minutes = 1440;
+        c.register.check_every_secs = 1;
+        c.mis.check_every_secs = 1;
+        c.mis.timeout_secs = 2;
+        c.mis.edfi = Some(EdFiConfig {
+            url: fake.url(""),
+            client_id: EDFI_CLIENT.into(),
+            client_secret_file: secret_file.clone(),
+            school_id: EDFI_SCHOOL,
+            school_year: 2027,
+            session_name: session.into(),
+        });
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
+    crate::mis::set_reference(&admin, &ada, "604822").await;
+    crate::mis::set_reference(&admin, &bo, "604823").await;
+    for (code, category) in [
+        ("/", "In Attendance"),
+        ("N", "Unexcused Absence"),
+        ("I", "Excused Absence"),
+    ] {
+        let mapping = json!({"code": code, "mis_code": format!("{DESCRIPTOR}{category}")});
+        let (status, body) = admin.put("/mis/codes", mapping).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = admin
+        .put(
+            &format!("/classes/{}/reference", s.class),
+            json!({"reference": "7B-SCI"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Ada comes in at 09:02; Bo does not; the register closes: the day and the lesson are
+    // both written.
+    door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
+    hub.clock.set(UnixMillis(monday_at(10, 35)));
+    let mis = mis_until(&admin, "days and lessons written", |m| {
+        m["counts"]["written"] == 2 && m["lessons"]["counts"]["written"] == 2
+    })
+    .await;
+    assert_eq!(mis["connector"], "Ed-Fi ODS/API");
+    assert_eq!(
+        section_events(&fake).await,
+        vec![
+            ("604822".into(), "7B-SCI".into(), "In Attendance".into()),
+            ("604823".into(), "7B-SCI".into(), "Unexcused Absence".into()),
+        ]
+    );
+    let posted = ods_all(&fake, "studentSectionAttendanceEvents").await;
+    let reference = &posted[0]["sectionReference"];
+    assert_eq!(reference["localCourseCode"], "SCI-7", "{reference}");
+    assert_eq!(reference["sessionName"], session, "{reference}");
+
+    // Bo was ill: his lesson's event is replaced (the category is part of its identity, so
+    // the old one is deleted), not joined by a second.
+    let amend = format!("/sessions/{}/2026-11-23/amendments/{bo}", s.slot);
+    let (status, body) = admin
+        .post(&amend, json!({"code": "I", "reason": "Mum rang: flu"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let events = section_events(&fake).await;
+        let bo_now: Vec<_> = events.iter().filter(|(who, ..)| who == "604823").collect();
+        if bo_now.len() == 1 && bo_now[0].2 == "Excused Absence" {
+            assert_eq!(events.len(), 2, "{events:?}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Bo's lesson event: {events:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
