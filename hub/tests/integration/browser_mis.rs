@@ -3,7 +3,9 @@
 //! which codes have no MIS code, and Try the connection shows the MIS's sentence; the admin
 //! maps `/` in the code table; Bo, who has no MIS reference, is refused with why, and written
 //! once the reference is set and "Write again" pressed; a mark changed at the MIS is found by
-//! "Compare today now" and the MIS's taken into the register after a confirmation. A teacher
+//! "Compare today now" and the MIS's taken into the register after a confirmation. The lesson
+//! marks of 7B, a class made by hand, are refused for want of its MIS id, and written once the
+//! admin gives it in the page. A teacher
 //! has no MIS page. At desktop and phone width, with axe-core's WCAG rules.
 
 use reqwest::StatusCode;
@@ -16,9 +18,12 @@ use crate::common::*;
 use crate::mis::{
     SCHOOL, changed_at_the_mis, kept, map_codes, mis_until, set_reference, wonde, write_back_to,
 };
+use crate::mis_lessons::{lesson_marks, timetable_at_the_mis};
 
 /// The days the MIS refused.
 const REFUSED: &str = "section[aria-labelledby=mis-refused]";
+/// The lesson registers' card.
+const LESSONS: &str = "section[aria-labelledby=mis-lessons]";
 /// What the comparison with the MIS found.
 const COMPARED: &str = "section[aria-labelledby=mis-compared]";
 
@@ -26,7 +31,12 @@ const COMPARED: &str = "section[aria-labelledby=mis-compared]";
 async fn an_admin_maps_codes_writes_a_refused_day_again_and_takes_the_mis_mark() {
     let fake = wonde();
     let dir = tempfile::tempdir().unwrap();
-    let hub = start_hub_with(None, |c| write_back_to(c, &fake, dir.path())).await;
+    timetable_at_the_mis(&fake).await;
+    let hub = start_hub_with(None, |c| {
+        write_back_to(c, &fake, dir.path());
+        c.mis.lessons = true;
+    })
+    .await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
@@ -47,6 +57,7 @@ async fn an_admin_maps_codes_writes_a_refused_day_again_and_takes_the_mis_mark()
     door_saw(&hub, &s.device, &ada, monday_at(9, 2)).await;
     hub.clock.set(UnixMillis(monday_at(10, 35)));
     bo_refused_then_written_again(&b, &admin, &fake, &bo).await;
+    the_class_given_its_mis_id(&b, &admin, &fake, &s.class).await;
     the_mis_mark_taken(&b, &admin, &fake, &s.slot, &bo).await;
     a_teacher_has_no_mis_page(&b).await;
     b.client.clone().close().await.unwrap();
@@ -125,6 +136,43 @@ async fn bo_refused_then_written_again(b: &Browser, admin: &Api, fake: &StandIn,
     );
     let marks = kept(fake).await;
     assert_eq!(marks.len(), 2, "one mark each at the MIS: {marks:?}");
+}
+
+/// 7B's lesson marks wait for the class's MIS id; given in the page, both are written.
+async fn the_class_given_its_mis_id(b: &Browser, admin: &Api, fake: &StandIn, class: &str) {
+    mis_until(admin, "both lesson marks refused", |m| {
+        m["lessons"]["counts"]["refused"] == 2
+    })
+    .await;
+    reopened(b).await;
+    let card = format!("{LESSONS} form.class-reference");
+    let asked = b.text(&card).await;
+    assert!(asked.contains("7B's id in the MIS"), "{asked}");
+    let lessons = b.text(LESSONS).await;
+    assert!(
+        lessons.contains("class 7B has no reference in the MIS"),
+        "{lessons}"
+    );
+    b.assert_fits_and_accessible("mis").await;
+    let to_card = "document.querySelector(arguments[0]).scrollIntoView();";
+    b.js(to_card, vec![json!(LESSONS)]).await;
+    b.screenshot("mis-lessons").await;
+    b.type_into(&format!("#class-ref-{class}"), "7B-2026").await;
+    b.click(&format!("{card} button[type=submit]")).await;
+    b.said("7B's MIS reference is set; 2 marks will be written again.")
+        .await;
+    mis_until(admin, "both lesson marks written", |m| {
+        m["lessons"]["counts"]["written"] == 2
+    })
+    .await;
+    reopened(b).await;
+    b.text_with(LESSONS, &["2 lesson marks written, 0 waiting, 0 refused."])
+        .await;
+    assert_eq!(
+        lesson_marks(fake).await.len(),
+        2,
+        "one mark each in the MIS's lesson"
+    );
 }
 
 /// The MIS's office marks Bo ill; comparing now finds it, and the MIS's mark is taken into

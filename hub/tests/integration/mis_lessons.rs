@@ -17,7 +17,7 @@ use rollcall_hub::config::EdFiConfig;
 
 /// 7B's lessons in the MIS's timetable on Monday 23 November: the lesson Rollcall's 09:00
 /// slot is, and one at 11:00 it is not.
-async fn timetable_at_the_mis(fake: &StandIn) {
+pub(crate) async fn timetable_at_the_mis(fake: &StandIn) {
     let class = json!({"id": "A3000000001", "mis_id": "7B-2026", "name": "7B"});
     let lesson = |id: &str, from: &str, to: &str| {
         json!({"id": id, "class": class, "start_at": format!("2026-11-23 {from}:00"),
@@ -31,7 +31,7 @@ async fn timetable_at_the_mis(fake: &StandIn) {
 }
 
 /// The lesson marks the stand-in keeps, as (lesson, student, code id).
-async fn lesson_marks(fake: &StandIn) -> Vec<(String, String, String)> {
+pub(crate) async fn lesson_marks(fake: &StandIn) -> Vec<(String, String, String)> {
     let answer = wonde_get(fake, "attendance/lesson?per_page=200").await;
     let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
     let mut marks: Vec<_> = answer["data"]
