@@ -13,7 +13,9 @@ pub(super) mod history;
 pub(super) mod registers;
 
 use chrono::NaiveDate;
-use rollcall_shared::{ClassId, UnixMillis};
+use std::collections::HashMap;
+
+use rollcall_shared::{ClassId, StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -27,6 +29,7 @@ use rollcall_school::csv;
 use rollcall_school::principal::Principal;
 use rollcall_school::reports::{ClassAtRisk, Counts, Day, class_at_risk, default_range, trend};
 use rollcall_school::session_rosters::{self, SessionRoster};
+use rollcall_school::statutory::{self, PupilRegister, SessionMark};
 use rollcall_store::{Sql, timetable};
 
 /// `GET /reports/school/trend?from&to`: per school day, the classes `who` sees.
@@ -74,11 +77,14 @@ pub async fn school_at_risk(hub: &Hub, req: &Request, who: &Principal) -> Result
 }
 
 /// `GET /reports/classes/{class}/register?term=ID` (or `?from&to`): one row per student per
-/// session, with codes and amendments.
+/// session, with codes and amendments; the CSV gives beside each row the pupil's statutory
+/// marks of that day (`am`, `pm`: `[register.statutory]`'s, as the MIS gets them).
 pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let class: ClassId = req.id("class", "class")?;
     let (term, given) = (req.query::<Uuid>("term")?, given_range(req)?);
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let rule =
+        (hub.config.register.statutory.rule()).map_err(|e| ApiError::Internal(e.to_string()))?;
     let read = move |c: &dyn Sql| {
         access::class(c, &w, class)?;
         let (from, to) = match (term, given) {
@@ -89,13 +95,14 @@ pub async fn class_register(hub: &Hub, req: &Request, who: &Principal) -> Result
         let slots = timetable::slots_of_class(c, class)?;
         let rosters =
             session_rosters::rosters_between(c, (&[class], &slots), from, to, &rules, now)?;
-        Ok(((from, to), rosters))
+        let sessions = statutory::of_class(c, class, (from, to), (&rules, &rule), now)?;
+        Ok(((from, to), rosters, sessions))
     };
-    let ((from, to), rosters) = hub.read(read).await?;
+    let ((from, to), rosters, sessions) = hub.read(read).await?;
     match req.wants_csv() {
         true => Ok(Reply::csv(
             format!("register-{from}-{to}.csv"),
-            register_csv(&rosters),
+            register_csv(&rosters, &sessions),
         )),
         false => Reply::ok(json!({"from": from, "to": to, "sessions": rosters})),
     }
@@ -237,7 +244,17 @@ fn at_risk_csv(classes: &[ClassAtRisk]) -> String {
 
 /// The legal register's layout: a row per student per session, the code in force, the mark it
 /// means, where it came from, what the register first said and every amendment since.
-fn register_csv(rosters: &[SessionRoster]) -> String {
+/// A statutory mark's code; empty when there is none yet.
+fn code_of(mark: &Option<SessionMark>) -> &str {
+    mark.as_ref().map_or("", |m| m.code.as_str())
+}
+
+fn register_csv(rosters: &[SessionRoster], sessions: &[PupilRegister]) -> String {
+    let statutory: HashMap<(StudentId, NaiveDate), (&str, &str)> = (sessions.iter())
+        .flat_map(|p| {
+            (p.days.iter()).map(|d| ((p.student, d.day), (code_of(&d.am), code_of(&d.pm))))
+        })
+        .collect();
     let mut out = csv::line(&[
         "date",
         "start",
@@ -249,11 +266,16 @@ fn register_csv(rosters: &[SessionRoster]) -> String {
         "source",
         "original_code",
         "amendments",
+        "am",
+        "pm",
     ]);
     for r in rosters {
         let (day, s) = (r.session.day.to_string(), &r.session);
         for l in &r.rows {
             let id = l.student.to_string();
+            let (am, pm) = (statutory.get(&(l.student, r.session.day)))
+                .copied()
+                .unwrap_or_default();
             out += &csv::line(&[
                 &day,
                 &s.start,
@@ -265,6 +287,8 @@ fn register_csv(rosters: &[SessionRoster]) -> String {
                 &source_text(l.source),
                 l.original_code.as_deref().unwrap_or(""),
                 &amendments_text(&l.amendments),
+                am,
+                pm,
             ]);
         }
     }

@@ -242,17 +242,18 @@ async fn the_trend_the_at_risk_and_the_register_over_two_weeks() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "date,start,room,student_id,student,code,mark,source,original_code,amendments"
+        "date,start,room,student_id,student,code,mark,source,original_code,amendments,am,pm"
     );
     assert_eq!(lines.len(), 1 + 2 * 10, "a row per student per session");
     let bo = &two.school.students[1];
     assert!(
-        lines.contains(&format!("2026-11-27,09:00,Lab 3,{bo},Bo,C,excused,override,C,").as_str()),
+        lines
+            .contains(&format!("2026-11-27,09:00,Lab 3,{bo},Bo,C,excused,override,C,,C,").as_str()),
         "{csv}"
     );
     let ada = &two.school.students[0];
     assert!(
-        lines.contains(&format!("2026-11-25,09:00,Lab 3,{ada},Ada,N,absent,closed,N,").as_str()),
+        lines.contains(&format!("2026-11-25,09:00,Lab 3,{ada},Ada,N,absent,closed,N,,N,").as_str()),
         "{csv}"
     );
     hub.stop().await;
