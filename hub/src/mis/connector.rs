@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
 use serde_json::Value;
 
 /// Characters of an MIS's answer kept in an error.
@@ -201,10 +201,20 @@ pub(super) fn cut(text: &str) -> String {
     kept.trim().to_owned()
 }
 
-/// The wait `Retry-After` asks for, when it gives seconds.
+/// The wait `Retry-After` asks for: its seconds, or the time from the answer's own `Date` to
+/// the HTTP date it gives (from now when the answer has no `Date`), so a server whose clock is
+/// not ours still gets the wait it meant. A date already past asks for no wait.
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse().ok().map(Duration::from_secs)
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let until = httpdate::parse_http_date(value).ok()?;
+    let date = headers.get(DATE).and_then(|d| d.to_str().ok());
+    let now = date
+        .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        .unwrap_or_else(std::time::SystemTime::now);
+    Some(until.duration_since(now).unwrap_or_default())
 }
 
 /// A failure with no wait asked for.
@@ -263,3 +273,6 @@ fn causes(e: &dyn std::error::Error) -> String {
     }
     said
 }
+
+#[cfg(test)]
+mod tests;
