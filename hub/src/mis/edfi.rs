@@ -47,7 +47,7 @@
 //! Must never: log the client secret or a token, or put either (or any `Authorization`
 //! value) in an error, a log line or `Debug`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,17 +57,14 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::connector::{self, DayRead, DayWrite, LessonWrite, MisCode, MisError, Receipt};
+use super::connector::{self, DayRead, DayWrite, MisCode, MisError, Receipt};
 use super::connector::{cut, failed, read_secret, retry_after, said};
 use crate::config::EdFiConfig;
+use lessons::Section;
 
 /// The header every write request carries ([`DayWrite::key`]).
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const EVENTS: &str = "studentSchoolAttendanceEvents";
-const SECTION_EVENTS: &str = "studentSectionAttendanceEvents";
-const SECTIONS: &str = "sections";
-/// How long a section found is used without asking again.
-const SECTION_KEPT: Duration = Duration::from_secs(5 * 60);
 const CATEGORIES: &str = "attendanceEventCategoryDescriptors";
 /// Items asked for a page: the ODS's shipped `DefaultPageSizeLimit`, the most it gives.
 const PAGE: usize = 500;
@@ -209,80 +206,6 @@ impl EdFi {
             token: Arc::default(),
             sections: Arc::default(),
         })
-    }
-
-    /// Writes `w`'s event to the section `w.class` names, then deletes the pupil's other
-    /// events of that section and date (see the module docs).
-    pub async fn write_lesson(&self, w: &LessonWrite) -> Result<Receipt, MisError> {
-        let section = self.section(&w.class).await?;
-        let event = lesson_event(w, &section);
-        let id = match self.post_event(SECTION_EVENTS, &event, &w.key).await {
-            Ok(id) => id,
-            Err(e) => {
-                if matches!(e, MisError::Refused { .. }) {
-                    // The section may have gone since it was found.
-                    self.sections.lock().await.remove(&w.class);
-                }
-                return Err(e);
-            }
-        };
-        let held = self.pupil_lesson(&w.pupil, w.day, &section).await?;
-        for id in lesson_unwanted(&held, w, &section) {
-            self.delete_event(SECTION_EVENTS, &id, &w.key).await?;
-        }
-        Ok(Receipt { mis_ref: Some(id) })
-    }
-
-    /// The section `class` names in the configured session: the one kept, or found now.
-    async fn section(&self, class: &str) -> Result<Section, MisError> {
-        if class.trim().is_empty() {
-            return Err(MisError::Refused {
-                status: 404,
-                said: "the class has no MIS reference (its Ed-Fi sectionIdentifier): set it in \
-                       the roster"
-                    .to_owned(),
-            });
-        }
-        if let Some((found, section)) = self.sections.lock().await.get(class)
-            && found.elapsed() < SECTION_KEPT
-        {
-            return Ok(section.clone());
-        }
-        let query = [
-            ("sectionIdentifier", class.to_owned()),
-            ("schoolId", self.school_id.to_string()),
-            ("schoolYear", self.school_year.to_string()),
-        ];
-        let found = self.all(SECTIONS, &query).await?;
-        let section = pick(
-            &found,
-            class,
-            self.school_id,
-            self.school_year,
-            &self.session_name,
-        )?;
-        let kept = (Instant::now(), section.clone());
-        self.sections.lock().await.insert(class.to_owned(), kept);
-        Ok(section)
-    }
-
-    /// Every event the ODS holds for `pupil` in `section` on `day`.
-    async fn pupil_lesson(
-        &self,
-        pupil: &str,
-        day: NaiveDate,
-        section: &Section,
-    ) -> Result<Vec<Value>, MisError> {
-        let query = [
-            ("studentUniqueId", pupil.to_owned()),
-            ("eventDate", ymd(day)),
-            ("localCourseCode", section.local_course_code.clone()),
-            ("schoolId", section.school_id.to_string()),
-            ("schoolYear", section.school_year.to_string()),
-            ("sectionIdentifier", section.section_identifier.clone()),
-            ("sessionName", section.session_name.clone()),
-        ];
-        self.all(SECTION_EVENTS, &query).await
     }
 
     /// Writes `w`'s events, then deletes every other event of the pupil's day at the school
@@ -576,14 +499,6 @@ fn unwanted(
     ids_other_than(held, of_the_day, |d| kept.contains_key(d))
 }
 
-/// The ids of the events in `held` to delete: those of `w`'s pupil, date and section whose
-/// descriptor is not `w.code`. Each is checked as in [`unwanted`].
-fn lesson_unwanted(held: &[Value], w: &LessonWrite, section: &Section) -> Vec<String> {
-    let of_the_lesson =
-        |e: &Value| of_pupil_on(e, &w.pupil, w.day) && section.is_named_by(&e["sectionReference"]);
-    ids_other_than(held, of_the_lesson, |d| d == w.code)
-}
-
 /// Whether event `e` is `pupil`'s on `day`.
 fn of_pupil_on(e: &Value, pupil: &str, day: NaiveDate) -> bool {
     e["studentReference"]["studentUniqueId"].as_str() == Some(pupil)
@@ -605,112 +520,6 @@ fn ids_other_than(
     ids.filter_map(|e| e["id"].as_str().filter(|id| !id.is_empty()))
         .map(str::to_owned)
         .collect()
-}
-
-/// A section as a `sectionReference` names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Section {
-    local_course_code: String,
-    school_id: i64,
-    school_year: i64,
-    section_identifier: String,
-    session_name: String,
-}
-
-impl Section {
-    /// The section a `sections` item is, from its `sectionIdentifier` and
-    /// `courseOfferingReference`; `None` when one of them is missing.
-    fn from_item(item: &Value) -> Option<Section> {
-        let offering = &item["courseOfferingReference"];
-        let text = |v: &Value| v.as_str().map(str::to_owned);
-        Some(Section {
-            local_course_code: text(&offering["localCourseCode"])?,
-            school_id: offering["schoolId"].as_i64()?,
-            school_year: offering["schoolYear"].as_i64()?,
-            section_identifier: text(&item["sectionIdentifier"])?,
-            session_name: text(&offering["sessionName"])?,
-        })
-    }
-
-    /// The `sectionReference` naming this section.
-    fn reference(&self) -> Value {
-        json!({
-            "localCourseCode": self.local_course_code,
-            "schoolId": self.school_id,
-            "schoolYear": self.school_year,
-            "sectionIdentifier": self.section_identifier,
-            "sessionName": self.session_name,
-        })
-    }
-
-    /// Whether the `sectionReference` `reference` names this section.
-    fn is_named_by(&self, reference: &Value) -> bool {
-        reference["localCourseCode"].as_str() == Some(&self.local_course_code)
-            && reference["schoolId"].as_i64() == Some(self.school_id)
-            && reference["schoolYear"].as_i64() == Some(self.school_year)
-            && reference["sectionIdentifier"].as_str() == Some(&self.section_identifier)
-            && reference["sessionName"].as_str() == Some(&self.session_name)
-    }
-}
-
-/// The one section of the `sections` items `found` that `class` names at `school` in
-/// `year` and `session`; a refusal that says what the ODS holds instead. Each item's
-/// identifier, school and year are checked again, as in [`unwanted`].
-fn pick(
-    found: &[Value],
-    class: &str,
-    school: i64,
-    year: u16,
-    session: &str,
-) -> Result<Section, MisError> {
-    let named = |s: &Section| {
-        s.section_identifier == class && s.school_id == school && s.school_year == i64::from(year)
-    };
-    let sections: Vec<Section> = found
-        .iter()
-        .filter_map(Section::from_item)
-        .filter(named)
-        .collect();
-    let (mut in_session, elsewhere): (Vec<Section>, Vec<Section>) = sections
-        .into_iter()
-        .partition(|s| s.session_name == session);
-    let the = format!("section {class} at school {school} in {year}");
-    let said = match (in_session.len(), elsewhere.is_empty()) {
-        (1, _) => return Ok(in_session.remove(0)),
-        (0, true) => format!("the ODS has no {the}: check the class's MIS reference"),
-        (0, false) => format!(
-            "the ODS has {the} only in session {}, not in {session}: check the class's MIS \
-             reference and mis.edfi.session_name",
-            listed(elsewhere.iter().map(|s| s.session_name.as_str()))
-        ),
-        (n, _) => format!(
-            "the ODS has {n} sections {class} at school {school} in {year} in session \
-             {session} (courses {}), and Rollcall cannot tell which is the class's: give each \
-             its own identifier in the MIS",
-            listed(in_session.iter().map(|s| s.local_course_code.as_str()))
-        ),
-    };
-    let status = if in_session.is_empty() { 404 } else { 409 };
-    Err(MisError::Refused {
-        status,
-        said: cut(&said),
-    })
-}
-
-/// `names`, sorted, without repeats, joined with commas.
-fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: BTreeSet<&str> = names.collect();
-    names.into_iter().collect::<Vec<_>>().join(", ")
-}
-
-/// The event of `w`'s mark in `section`.
-fn lesson_event(w: &LessonWrite, section: &Section) -> Value {
-    json!({
-        "attendanceEventCategoryDescriptor": w.code,
-        "eventDate": ymd(w.day),
-        "sectionReference": section.reference(),
-        "studentReference": {"studentUniqueId": w.pupil},
-    })
 }
 
 /// One [`DayRead`] a pupil from `day`'s events. An event's `attendanceEventReason` says its
@@ -819,5 +628,6 @@ fn words_of(json: &Value) -> String {
     parts.join("; ")
 }
 
+mod lessons;
 #[cfg(test)]
 mod tests;

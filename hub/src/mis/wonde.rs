@@ -48,16 +48,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
-use tokio::time::Instant;
 
-use super::connector::{self, DayRead, DayWrite, LessonWrite, MisCode, MisError, Receipt};
+use super::connector::{self, DayRead, DayWrite, MisCode, MisError, Receipt};
 use super::connector::{cut, failed, read_secret, retry_after, said};
 use crate::config::WondeConfig;
+use lessons::Timetable;
 
 /// The header every write carries ([`DayWrite::key`]).
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -65,16 +65,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_PAGES: usize = 1000;
 const STUDENTS: &str = "students";
 const CODES: &str = "attendance-codes";
-const LESSONS: &str = "lessons";
 const SESSIONS: &str = "attendance/session";
-const LESSON_MARKS: &str = "attendance/lesson";
-/// How long a day's lessons are kept: a pass writing every pupil's lessons reads them once.
-const LESSONS_KEPT: Duration = Duration::from_secs(5 * 60);
-/// Lessons read at least this long ago are read again, once, before a write is refused for
-/// want of a lesson: the MIS's timetable may just have been synced. Short, so the office's
-/// Write again after a sync finds the lesson; long enough that the misses of one pass (its
-/// writes follow each other within seconds) share one read.
-const LESSONS_RECHECKED: Duration = Duration::from_secs(5);
 
 /// The school at Wonde, ready to write.
 #[derive(Clone)]
@@ -103,7 +94,7 @@ impl std::fmt::Debug for Wonde {
 struct Lists {
     students: Mutex<Option<Arc<Students>>>,
     codes: Mutex<Option<Arc<Codes>>>,
-    /// By day; a day read more than [`LESSONS_KEPT`] ago is dropped when another is read.
+    /// By day; a day read more than [`lessons::LESSONS_KEPT`] ago is dropped when another is read.
     lessons: Mutex<HashMap<NaiveDate, Arc<Timetable>>>,
 }
 
@@ -182,44 +173,6 @@ impl Codes {
     }
 }
 
-/// One day's lessons, as read at `read_at`.
-#[derive(Debug)]
-struct Timetable {
-    read_at: Instant,
-    lessons: Vec<Lesson>,
-}
-
-/// One of Wonde's lessons.
-#[derive(Debug, PartialEq)]
-struct Lesson {
-    id: String,
-    /// The class's Wonde id and MIS id, whichever Wonde gives.
-    class: Vec<String>,
-    starts: NaiveDateTime,
-    ends: NaiveDateTime,
-}
-
-impl Lesson {
-    /// A lesson of `GET lessons`, its `class` embedded (`include=class`) or its id alone;
-    /// `None` when it lacks an id or a time.
-    fn from_item(item: &Value) -> Option<Lesson> {
-        let id = item["id"].as_str().filter(|id| !id.is_empty())?;
-        let class = match &item["class"] {
-            Value::String(class_id) => vec![class_id.as_str()],
-            class => ["id", "mis_id"]
-                .map(|k| class["data"][k].as_str().unwrap_or_default())
-                .to_vec(),
-        };
-        let class = class.into_iter().map(str::trim).filter(|c| !c.is_empty());
-        Some(Lesson {
-            id: id.to_owned(),
-            class: class.map(str::to_owned).collect(),
-            starts: school_time(&item["start_at"])?,
-            ends: school_time(&item["end_at"])?,
-        })
-    }
-}
-
 impl Wonde {
     /// The connector `config` describes, its secret file read now.
     pub fn new(config: &WondeConfig, timeout_secs: u32) -> Result<Wonde, String> {
@@ -250,21 +203,6 @@ impl Wonde {
             client,
             lists: Arc::default(),
         })
-    }
-
-    /// Writes `w`'s mark in the lesson of `w.class` that overlaps `w`'s times most (see the
-    /// module docs).
-    pub async fn write_lesson(&self, w: &LessonWrite) -> Result<Receipt, MisError> {
-        let student_id = self.student_id(&w.pupil).await?;
-        let code_id = self.code_ids(&[&w.code]).await?.remove(0);
-        let lesson_id = self.lesson_id(w).await?;
-        let mark = json!({
-            "lesson_id": lesson_id,
-            "student_id": student_id,
-            "attendance_code_id": code_id,
-        });
-        let register = json!({ "attendance": [mark] });
-        self.post(LESSON_MARKS, &register, &w.key).await
     }
 
     /// Writes `w`'s marks (both sessions that have one) in one register.
@@ -354,46 +292,6 @@ impl Wonde {
             })
         };
         wanted.iter().map(id).collect()
-    }
-
-    /// The Wonde id of the lesson `w` is about: from the day's lessons as kept, else as read
-    /// again if they are [`LESSONS_RECHECKED`] old; refused (404) when there is none.
-    async fn lesson_id(&self, w: &LessonWrite) -> Result<String, MisError> {
-        let mut timetable = self.timetable(w.day, LESSONS_KEPT).await?;
-        if lesson_for(&timetable.lessons, w).is_none() {
-            timetable = self.timetable(w.day, LESSONS_RECHECKED).await?;
-        }
-        let lesson = lesson_for(&timetable.lessons, w).map(|l| l.id.clone());
-        lesson.ok_or_else(|| no_lesson(w))
-    }
-
-    /// `day`'s lessons: as kept if read less than `kept_for` ago, else read now (every page)
-    /// and kept.
-    async fn timetable(
-        &self,
-        day: NaiveDate,
-        kept_for: Duration,
-    ) -> Result<Arc<Timetable>, MisError> {
-        let mut kept = self.lists.lessons.lock().await;
-        let fresh = |t: &&Arc<Timetable>| t.read_at.elapsed() < kept_for;
-        if let Some(timetable) = kept.get(&day).filter(fresh) {
-            return Ok(Arc::clone(timetable));
-        }
-        let midnight = |day: NaiveDate| day.format("%Y-%m-%d 00:00:00").to_string();
-        let (after, before) = (midnight(day), midnight(day.succ_opt().unwrap_or(day)));
-        let query = [
-            ("include", "class"),
-            ("lessons_start_after", after.as_str()),
-            ("lessons_start_before", before.as_str()),
-        ];
-        let items = self.all(LESSONS, &query).await?;
-        let timetable = Arc::new(Timetable {
-            read_at: Instant::now(),
-            lessons: items.iter().filter_map(Lesson::from_item).collect(),
-        });
-        kept.retain(|_, t| t.read_at.elapsed() < LESSONS_KEPT);
-        kept.insert(day, Arc::clone(&timetable));
-        Ok(timetable)
     }
 
     /// `POST path` of `register` with `key`; the receipt, or what the answer means. A refusal
@@ -518,42 +416,12 @@ async fn kept_or_loaded<T>(
     Ok(list)
 }
 
-/// The lesson `w` is about: of its class (by Wonde id or MIS id), starting on its day, and
-/// overlapping its times the most; of two that overlap as much, the earlier.
-fn lesson_for<'a>(lessons: &'a [Lesson], w: &LessonWrite) -> Option<&'a Lesson> {
-    let class = w.class.trim();
-    let (starts, ends) = (w.day.and_time(w.starts), w.day.and_time(w.ends));
-    let overlap = |l: &Lesson| l.ends.min(ends) - l.starts.max(starts);
-    (lessons.iter())
-        .filter(|l| l.starts.date() == w.day && l.class.iter().any(|c| c == class))
-        .filter(|l| overlap(l) > chrono::TimeDelta::zero())
-        .min_by_key(|l| (std::cmp::Reverse(overlap(l)), l.starts))
-}
-
-/// The refusal for a write whose lesson Wonde does not have, saying what the office can check.
-fn no_lesson(w: &LessonWrite) -> MisError {
-    let (starts, ends) = (w.starts.format("%H:%M"), w.ends.format("%H:%M"));
-    refused(format!(
-        "the MIS's timetable has no lesson of class {} overlapping {starts}–{ends} on {}: \
-         check the class's MIS reference and the MIS's timetable",
-        w.class.trim(),
-        w.day
-    ))
-}
-
 /// A refusal (404) of a write Wonde cannot take as it stands, in `said`.
 fn refused(said: String) -> MisError {
     MisError::Refused {
         status: 404,
         said: cut(&said),
     }
-}
-
-/// A Wonde time (`{"date": "2026-11-23 09:00:00.000000", "timezone": …}`, or its text alone)
-/// as school time: its `timezone` is not applied (see the module docs).
-fn school_time(value: &Value) -> Option<NaiveDateTime> {
-    let text = value["date"].as_str().or(value.as_str())?;
-    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f").ok()
 }
 
 /// One [`DayRead`] a pupil from `day`'s session marks, codes and pupils named as the school
@@ -649,5 +517,6 @@ fn words_of(json: &Value) -> String {
     parts.join("; ")
 }
 
+mod lessons;
 #[cfg(test)]
 mod tests;

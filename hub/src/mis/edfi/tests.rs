@@ -9,7 +9,9 @@ use chrono::NaiveTime;
 use rollcall_e2e::standin::launch::StandIn;
 use serde_json::{Value, json};
 
+use super::lessons::*;
 use super::*;
+use crate::mis::connector::LessonWrite;
 
 const CLIENT: &str = "hub-writeback";
 const SECRET: &str = "s3cret-0f-the-client";

@@ -5,13 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::NaiveTime;
+use chrono::{NaiveDateTime, NaiveTime};
 
 use rollcall_e2e::standin::launch::StandIn;
 use serde_json::{Value, json};
 
+use super::lessons::*;
 use super::*;
-use crate::mis::connector::SAID_CHARS;
+use crate::mis::connector::{LessonWrite, SAID_CHARS};
 
 const TOKEN: &str = "7e76896f9aca62569048c667db292d72dd84f224";
 const SCHOOL: &str = "A1930499544";
