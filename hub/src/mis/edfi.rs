@@ -17,10 +17,11 @@
 //! **Corrections.** A write replaces the pupil's day at the school whole, whatever receipts
 //! say. It posts its own events first, so a failure part-way never leaves the day empty. Then
 //! it reads the pupil's events of that day at the school (`studentUniqueId`, `eventDate` and
-//! `schoolId`, every page) and deletes each whose descriptor it does not hold (a 404 is
+//! `schoolId`, every page) and deletes each but the ones it has just written (a 404 is
 //! already gone). So an event left by a write refused part-way, or by a write the ODS took
 //! whose receipt was never saved, goes with the next write of that day; so does one another
-//! system wrote for the pupil's day. A day with no mark deletes all of them.
+//! system wrote for the pupil's day, and one of the same category in another session (the
+//! school's `session_name` changed since). A day with no mark deletes all of them.
 //! [`DayWrite::previous`] is not used. [`Receipt::mis_ref`] is a JSON object of descriptor
 //! URI → item id of the events written, for the office to read.
 //!
@@ -209,7 +210,7 @@ impl EdFi {
     }
 
     /// Writes `w`'s events, then deletes every other event of the pupil's day at the school
-    /// whose descriptor `w` does not hold (see the module docs).
+    /// (see the module docs).
     pub async fn write(&self, w: &DayWrite) -> Result<Receipt, MisError> {
         let mut kept = BTreeMap::new();
         for (descriptor, covers) in day_events(w) {
@@ -484,8 +485,10 @@ fn day_events(w: &DayWrite) -> BTreeMap<&str, Covers> {
 }
 
 /// The ids of the events in `held` to delete: those of `pupil` on `day` at school `school`
-/// whose descriptor is not one of `kept`'s. Each event's pupil, date and school are checked
-/// again, so an ODS that ignored a filter still has only this pupil's day deleted.
+/// other than the ones just written (`kept`: descriptor → id). Kept by id, not by descriptor,
+/// so an event of a wanted category left in another session (`session_name` changed since)
+/// goes too. Each event's pupil, date and school are checked again, so an ODS that ignored a
+/// filter still has only this pupil's day deleted.
 fn unwanted(
     held: &[Value],
     pupil: &str,
@@ -493,10 +496,15 @@ fn unwanted(
     school: i64,
     kept: &BTreeMap<String, String>,
 ) -> Vec<String> {
-    let of_the_day = |e: &Value| {
+    let written: Vec<&str> = kept.values().map(String::as_str).collect();
+    let of_the_day = |e: &&Value| {
         of_pupil_on(e, pupil, day) && e["schoolReference"]["schoolId"].as_i64() == Some(school)
     };
-    ids_other_than(held, of_the_day, |d| kept.contains_key(d))
+    (held.iter().filter(of_the_day))
+        .filter_map(|e| e["id"].as_str().filter(|id| !id.is_empty()))
+        .filter(|id| !written.contains(id))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Whether event `e` is `pupil`'s on `day`.

@@ -565,6 +565,13 @@ fn only_the_pupils_day_at_the_school_and_unwanted_is_deleted() {
         unwanted(&held, "604822", day(), SCHOOL, &nothing),
         ["a", "b", "f"]
     );
+
+    // The same category written in the session the school named before (`session_name`
+    // changed): not the event just written, so it goes too.
+    let mut last_term = with_id("g", event_of("604822", "2024-09-03", SCHOOL, IN));
+    last_term["sessionReference"]["sessionName"] = json!("Summer Term");
+    let held = [held[1].clone(), last_term];
+    assert_eq!(unwanted(&held, "604822", day(), SCHOOL, &kept), ["g"]);
 }
 
 #[test]
