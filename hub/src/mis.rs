@@ -205,14 +205,16 @@ pub async fn pass(
     };
     let window = (rules.local_day(now), config.mis.days_back);
     let last = memory.seen;
-    let gathered = db
-        .write(move |tx| rules::gather(tx, (&rules, &rule, registers), window, last, now))
+    // The register read without the write lock; only what changed is put under it.
+    let marks = db
+        .read(move |c| rules::read(c, (&rules, &rule, registers), window, last, now))
         .await?;
-    memory.seen = Some(gathered.stamp);
-    let mut passed = Passed {
-        changed: gathered.changed + gathered.lessons_changed,
-        ..Passed::default()
-    };
+    let mut passed = Passed::default();
+    if let Some(marks) = marks {
+        let gathered = db.write(move |tx| rules::put(tx, &marks, now)).await?;
+        memory.seen = Some(gathered.stamp);
+        passed.changed = gathered.changed + gathered.lessons_changed;
+    }
     let (days, lessons, table) = db
         .read(move |c| {
             let days = outbox::due(c, now, PER_PASS)?;

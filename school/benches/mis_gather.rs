@@ -6,8 +6,9 @@
 //! day, Monday to Friday (08:50, 09:50, 11:00, 12:00, 13:40, 14:40), its pupils members since
 //! 1 September 2026. The register: the two school weeks up to Friday 27 November 2026, every
 //! lesson closed. Most pupils are present; one entry in twenty is absent (`N`) and one in
-//! thirty late (`L`). At 17:00 on the Friday it times `rollcall_school::mis::gather` over
-//! the last 14 days:
+//! thirty late (`L`). At 17:00 on the Friday it times a gathering over the last 14 days as
+//! the hub's pass makes one (`rollcall_school::mis::read` without the write lock, then
+//! `mis::put` under it), and how long the putting held the write lock:
 //! - the first gathering: every pupil-day (and every pupil-lesson, with lessons) is new;
 //! - a gathering after one amendment: the register's stamp changed, so all of it is read
 //!   again, and one pupil's mark is put;
@@ -119,19 +120,37 @@ impl Bench<'_> {
         Ok(())
     }
 
-    /// One gathering after the last one, which saw `seen`; remembers the stamp it saw.
-    fn gather(&self, seen: &mut Option<Stamp>) -> Result<Gathered, StoreError> {
+    /// After the last one, which saw `seen`; remembers the stamp it saw.
+    /// One gathering as the hub's pass makes it: the register read (no write lock), then what
+    /// changed put (under it); how long the putting held the write lock, and what it put.
+    fn gather(&self, seen: &mut Option<Stamp>) -> Result<(Duration, Gathered), StoreError> {
         let rule = SessionRule {
             afternoon_from: 12 * 60,
             morning: MarkFrom::FirstLesson,
             afternoon: MarkFrom::FirstLesson,
         };
-        let gathered = self.db.write_blocking(|tx| {
-            let how = (self.rules, &rule, self.registers);
-            mis::gather(tx, how, (self.today, DAYS_BACK), *seen, self.now)
-        })?;
+        let how = (self.rules, &rule, self.registers);
+        let window = (self.today, DAYS_BACK);
+        let read = |c: &dyn Sql| mis::read(c, how, window, *seen, self.now);
+        let Some(marks) = self.db.read_blocking(read)? else {
+            let stamp = seen.expect("nothing read only when the stamp was seen");
+            let (changed, lessons_changed) = (0, 0);
+            return Ok((
+                Duration::ZERO,
+                Gathered {
+                    changed,
+                    lessons_changed,
+                    stamp,
+                },
+            ));
+        };
+        let t = Instant::now();
+        let gathered = self
+            .db
+            .write_blocking(|tx| mis::put(tx, &marks, self.now))?;
+        let writing = t.elapsed();
         *seen = Some(gathered.stamp);
-        Ok(gathered)
+        Ok((writing, gathered))
     }
 
     /// The office marks the pupil's lesson as authorised absence (`C`), outside the time.
@@ -150,13 +169,18 @@ impl Bench<'_> {
 }
 
 /// One line: the median and the worst of `runs`, and what the last run found.
-fn report(what: &str, runs: usize, (median, worst, g): (Duration, Duration, Gathered)) {
+fn report(
+    what: &str,
+    runs: usize,
+    (median, worst, (writing, g)): (Duration, Duration, (Duration, Gathered)),
+) {
     let plural = if runs == 1 { "run: " } else { "runs:" };
     println!(
-        "    {what:<20} {runs:>2} {plural} median {:>7.1} ms, worst {:>7.1} ms; \
-         changed {} days, {} lessons",
+        "    {what:<20} {runs:>2} {plural} median {:>7.1} ms, worst {:>7.1} ms \
+         (write lock {:>6.1} ms); changed {} days, {} lessons",
         ms(median),
         ms(worst),
+        ms(writing),
         g.changed,
         g.lessons_changed
     );

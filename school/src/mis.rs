@@ -6,7 +6,7 @@
 //! - **What is written**: each pupil's statutory day ([`crate::statutory`]), its AM and PM
 //!   marks, as soon as either is decided (the deciding lesson's register has closed), and
 //!   again whenever either changes: an amendment, a late arrival's evidence, a register
-//!   closed later. [`gather`] puts the marks of the last `days_back` days into the outbox; a
+//!   closed later. [`read`] and [`put`] put the marks of the last `days_back` days into the outbox; a
 //!   day whose marks are what the outbox holds is left alone, so a pass that finds nothing
 //!   new writes nothing.
 //! - **Newest wins**: the outbox keeps one row per pupil and day with a version; a write is
@@ -34,7 +34,7 @@ use rollcall_shared::StudentId;
 use rollcall_shared::UnixMillis;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::Mark;
-use rollcall_store::mis::lessons::{self, OutboxLesson};
+use rollcall_store::mis::lessons::{self, LessonKey, OutboxLesson};
 use rollcall_store::mis::{self as outbox, CodeMapping, Difference, OutboxDay, Status};
 use rollcall_store::register::{self, Amendment, Code, Stamp};
 use rollcall_store::{Sql, StoreError};
@@ -49,7 +49,7 @@ const FIRST_WAIT: Duration = Duration::from_secs(60);
 /// The longest wait between two tries: a failing MIS is tried at least this often.
 const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
 
-/// What one gathering found.
+/// What one gathering put.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Gathered {
     /// Pupil-days whose marks are new or changed: to be written.
@@ -68,51 +68,79 @@ pub enum Registers {
     SessionsAndLessons,
 }
 
-/// Puts every pupil's statutory marks of the `days_back` days up to `today` into the outbox,
-/// and with [`Registers::SessionsAndLessons`] every closed lesson's marks into the lessons'
-/// outbox (see the module docs). The marks are made from the register alone: when its stamp
-/// over those days is `seen` (the last gathering's), nothing can have changed and none is
-/// read.
-pub fn gather(
-    tx: &dyn Sql,
+/// A day's (AM, PM) marks in Rollcall's codes.
+type Halves = (Option<String>, Option<String>);
+
+/// The marks the MIS should hold that the outboxes do not hold as they are: what a gathering
+/// puts. Read apart from the putting ([`read`], then [`put`]), so the reading and the
+/// comparing, nearly all of a gathering's work, hold no write lock. Only the leader's task puts
+/// marks, so nothing can put another between the two.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marks {
+    /// The register's stamp over the days read.
+    pub stamp: Stamp,
+    /// Each pupil-day whose marks changed: (AM, PM) in Rollcall's codes, oldest day first.
+    days: Vec<((StudentId, NaiveDate), Halves)>,
+    /// Each pupil's lesson mark that changed, when lessons are written back.
+    lessons: Vec<(LessonKey, String)>,
+}
+
+/// Every pupil's statutory marks of the `days_back` days up to `today`, and with
+/// [`Registers::SessionsAndLessons`] every closed lesson's marks (see the module docs), that
+/// the outboxes do not hold as they are. The marks are made from the register alone: when its
+/// stamp over those days is `seen` (the last gathering's), nothing can have changed, none is
+/// read and `None` is returned.
+pub fn read(
+    conn: &dyn Sql,
     (rules, rule, registers): (&Rules, &SessionRule, Registers),
     (today, days_back): (NaiveDate, u16),
     seen: Option<Stamp>,
     now: UnixMillis,
-) -> Result<Gathered, StoreError> {
-    let first = today
+) -> Result<Option<Marks>, StoreError> {
+    let since = today
         .checked_sub_days(Days::new(u64::from(days_back.max(1)) - 1))
         .unwrap_or(today);
-    let stamp = register::stamp(tx, first)?;
-    let mut gathered = Gathered {
-        changed: 0,
-        lessons_changed: 0,
-        stamp,
-    };
+    let stamp = register::stamp(conn, since)?;
     if seen == Some(stamp) {
-        return Ok(gathered);
+        return Ok(None);
     }
-    if registers == Registers::SessionsAndLessons {
-        let marks = lessons::marks(tx, (first, today))?;
-        gathered.lessons_changed = lessons::put_changed(tx, first, &marks, now)?;
-    }
-    for pupil in statutory::of_school(tx, (first, today), (rules, rule), now)? {
+    let lessons = match registers {
+        Registers::SessionsAndLessons => {
+            lessons::changed(conn, since, lessons::marks(conn, (since, today))?)?
+        }
+        Registers::Sessions => Vec::new(),
+    };
+    let held = outbox::held(conn, since)?;
+    let mut days = Vec::new();
+    for pupil in statutory::of_school(conn, (since, today), (rules, rule), now)? {
         for day in pupil.days {
-            let (am, pm) = (day.am.map(|m| m.code), day.pm.map(|m| m.code));
-            if am.is_none() && pm.is_none() {
-                continue;
-            }
-            if outbox::put(
-                tx,
-                (pupil.student, day.day),
-                (am.as_deref(), pm.as_deref()),
-                now,
-            )? {
-                gathered.changed += 1;
+            let key = (pupil.student, day.day);
+            let marks = (day.am.map(|m| m.code), day.pm.map(|m| m.code));
+            if marks != (None, None) && held.get(&key) != Some(&marks) {
+                days.push((key, marks));
             }
         }
     }
-    Ok(gathered)
+    days.sort_unstable_by_key(|((student, day), _)| (*day, *student));
+    Ok(Some(Marks {
+        stamp,
+        days,
+        lessons,
+    }))
+}
+
+/// Puts `marks` into the outboxes: each pupil-day and pupil-lesson gets a new version,
+/// pending. Returns how many.
+pub fn put(tx: &dyn Sql, marks: &Marks, now: UnixMillis) -> Result<Gathered, StoreError> {
+    for ((student, day), (am, pm)) in &marks.days {
+        outbox::put(tx, (*student, *day), (am.as_deref(), pm.as_deref()), now)?;
+    }
+    lessons::put(tx, &marks.lessons, now)?;
+    Ok(Gathered {
+        changed: marks.days.len(),
+        lessons_changed: marks.lessons.len(),
+        stamp: marks.stamp,
+    })
 }
 
 /// Why a day cannot be sent as it is: said to the office, who can fix it.

@@ -13,6 +13,8 @@
 
 pub mod lessons;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
 use serde::Serialize;
@@ -150,6 +152,23 @@ pub fn day(
     let query = format!("SELECT {COLUMNS} {FROM} WHERE o.student_id = ?1 AND o.day = ?2");
     let found = sql.query_opt(&query, params![student.to_string(), day.to_string()], row)?;
     Ok(found)
+}
+
+/// Pupil-days' marks, (AM, PM) in Rollcall's codes, by pupil and day.
+pub type DayMarks = HashMap<(StudentId, NaiveDate), (Option<String>, Option<String>)>;
+
+/// Each pupil-day of the outbox from `since` on, with its marks: what a gathering sets the
+/// register's marks beside.
+pub fn held(sql: &dyn Sql, since: NaiveDate) -> Result<DayMarks, StoreError> {
+    let rows = sql.query_map(
+        "SELECT student_id, day, am, pm FROM mis_outbox WHERE day >= ?1",
+        params![since.to_string()],
+        |r| {
+            let key = (id_col(r, "student_id")?, id_col(r, "day")?);
+            Ok((key, (r.get("am")?, r.get("pm")?)))
+        },
+    )?;
+    Ok(readable(rows, "MIS outbox row")?.into_iter().collect())
 }
 
 /// Makes the MIS's copy of `student`'s `day` be `am` and `pm` (Rollcall's codes): a new row,

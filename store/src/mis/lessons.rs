@@ -148,39 +148,37 @@ pub fn marks(
     Ok(readable(rows, "register entry")?.into_iter().collect())
 }
 
-/// Puts into the outbox every mark of `marks` it does not hold as it is: a new row, or a new
-/// version of a row whose code differs. Returns how many changed.
-pub fn put_changed(
+/// The marks of `marks` the outbox (from `since` on) does not hold as they are, in the
+/// register's order.
+pub fn changed(
     sql: &dyn Sql,
     since: NaiveDate,
-    marks: &HashMap<LessonKey, String>,
-    now: UnixMillis,
-) -> Result<usize, StoreError> {
+    marks: HashMap<LessonKey, String>,
+) -> Result<Vec<(LessonKey, String)>, StoreError> {
     let held: HashMap<LessonKey, String> = readable(
         sql.query_map(HELD, params![since.to_string()], marks_row)?,
         "MIS lesson outbox row",
     )?
     .into_iter()
     .collect();
-    let mut changed: Vec<(&LessonKey, &String)> = marks
-        .iter()
+    let mut changed: Vec<_> = (marks.into_iter())
         .filter(|(key, code)| held.get(key) != Some(code))
         .collect();
-    // In the register's order, so a pass writes the oldest lessons first.
     changed.sort_unstable();
-    for ((slot, day, student), code) in &changed {
-        sql.execute(
-            INSERT,
-            params![
-                slot.to_string(),
-                day.to_string(),
-                student.to_string(),
-                code.as_str(),
-                now
-            ],
-        )?;
+    Ok(changed)
+}
+
+/// Puts each of `changed` into the outbox: a new row, or a new version of the row.
+pub fn put(
+    sql: &dyn Sql,
+    changed: &[(LessonKey, String)],
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    for ((slot, day, student), code) in changed {
+        let key = (slot.to_string(), day.to_string(), student.to_string());
+        sql.execute(INSERT, params![key.0, key.1, key.2, code.as_str(), now])?;
     }
-    Ok(changed.len())
+    Ok(())
 }
 
 /// The pending lesson marks due by `now`, the oldest change first, at most `limit`.

@@ -50,13 +50,11 @@ fn a_lesson_mark_is_put_once_per_change_and_the_amended_code_is_the_one_written(
         db.write_blocking(|sql| {
             let (slot, ada) = closed(sql, monday, "N");
             let days = (monday, monday);
-            assert_eq!(
-                put_changed(sql, monday, &marks(sql, days)?, UnixMillis(1_000))?,
-                1
-            );
-            assert_eq!(
-                put_changed(sql, monday, &marks(sql, days)?, UnixMillis(2_000))?,
-                0,
+            let new = changed(sql, monday, marks(sql, days)?)?;
+            assert_eq!(new, vec![((slot, monday, ada), "N".to_owned())]);
+            put(sql, &new, UnixMillis(1_000))?;
+            assert!(
+                changed(sql, monday, marks(sql, days)?)?.is_empty(),
                 "the same mark is no change"
             );
             let first = due(sql, UnixMillis(1_000), 10)?.remove(0);
@@ -69,10 +67,9 @@ fn a_lesson_mark_is_put_once_per_change_and_the_amended_code_is_the_one_written(
             // Amended while version 1 is on its way: version 1's write lands, the row stays
             // pending for version 2.
             register::amend(sql, (slot, monday, ada), &amendment("C", 1_500))?;
-            assert_eq!(
-                put_changed(sql, monday, &marks(sql, days)?, UnixMillis(3_000))?,
-                1
-            );
+            let amended = changed(sql, monday, marks(sql, days)?)?;
+            assert_eq!(amended, vec![((slot, monday, ada), "C".to_owned())]);
+            put(sql, &amended, UnixMillis(3_000))?;
             assert!(!written(sql, &first, Some("w1"), UnixMillis(3_100))?);
             let second = lesson(sql, (slot, monday, ada))?.unwrap();
             assert_eq!((second.code.as_str(), second.version), ("C", 2));
@@ -93,12 +90,8 @@ fn a_refused_lesson_mark_waits_for_the_office_and_is_written_again_once_fixed() 
         let monday: NaiveDate = "2026-11-23".parse().unwrap();
         db.write_blocking(|sql| {
             let (slot, ada) = closed(sql, monday, "N");
-            put_changed(
-                sql,
-                monday,
-                &marks(sql, (monday, monday))?,
-                UnixMillis(1_000),
-            )?;
+            let new = changed(sql, monday, marks(sql, (monday, monday))?)?;
+            put(sql, &new, UnixMillis(1_000))?;
             let l = due(sql, UnixMillis(1_000), 10)?.remove(0);
             assert!(retry(sql, &l, UnixMillis(61_000), "Wonde answered 500")?);
             assert!(
