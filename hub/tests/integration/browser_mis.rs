@@ -15,10 +15,8 @@ use serde_json::json;
 
 use crate::chrome::Browser;
 use crate::common::*;
-use crate::mis::{
-    SCHOOL, changed_at_the_mis, kept, map_codes, mis_until, set_reference, wonde, write_back_to,
-};
-use crate::mis_lessons::{lesson_marks, timetable_at_the_mis};
+use crate::mis::{SCHOOL, changed_at_the_mis, kept, map_codes, mis_until, set_reference, wonde};
+use crate::mis_lessons::{lesson_marks, lessons_written_back_to, timetable_at_the_mis};
 
 /// The days the MIS refused.
 const REFUSED: &str = "section[aria-labelledby=mis-refused]";
@@ -32,11 +30,7 @@ async fn an_admin_maps_codes_writes_a_refused_day_again_and_takes_the_mis_mark()
     let fake = wonde();
     let dir = tempfile::tempdir().unwrap();
     timetable_at_the_mis(&fake).await;
-    let hub = start_hub_with(None, |c| {
-        write_back_to(c, &fake, dir.path());
-        c.mis.lessons = true;
-    })
-    .await;
+    let hub = start_hub_with(None, |c| lessons_written_back_to(c, &fake, dir.path())).await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());

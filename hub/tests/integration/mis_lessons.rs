@@ -1,11 +1,14 @@
 //! Lesson registers written back to the MIS through a real hub and the Wonde and Ed-Fi
-//! contract stand-ins: each pupil's mark in a closed lesson goes to the MIS's own lesson (found by the
-//! class's MIS reference and the lesson's times in the MIS's timetable); a class without a
-//! reference is listed for the office and written once it has one; an amendment replaces the
-//! pupil's lesson mark rather than adding one.
+//! contract stand-ins: each pupil's mark in a closed lesson goes to the MIS's own lesson
+//! (found by the class's MIS reference and the lesson's times in the MIS's timetable); a class
+//! without a reference is listed for the office and written once it has one; an amendment
+//! replaces the pupil's lesson mark rather than adding one.
+
+use std::path::Path;
 
 use reqwest::StatusCode;
 use rollcall_e2e::standin::launch::StandIn;
+use rollcall_hub::config::{Config, EdFiConfig};
 use rollcall_shared::*;
 use serde_json::{Value, json};
 
@@ -13,7 +16,6 @@ use crate::common::*;
 use crate::mis::{
     NO_REASON, PRESENT, known_to_the_mis, mis_until, wonde, wonde_get, write_back_to,
 };
-use rollcall_hub::config::EdFiConfig;
 
 /// 7B's lessons in the MIS's timetable on Monday 23 November: the lesson Rollcall's 09:00
 /// slot is, and one at 11:00 it is not.
@@ -31,6 +33,19 @@ pub(crate) async fn timetable_at_the_mis(fake: &StandIn) {
 }
 
 /// The lesson marks the stand-in keeps, as (lesson, student, code id).
+/// `[mis.wonde]` towards `fake` as the statutory tests have it (`write_back_to`), with the
+/// lesson registers written back too.
+pub(crate) fn lessons_written_back_to(c: &mut Config, fake: &StandIn, dir: &Path) {
+    write_back_to(c, fake, dir);
+    c.mis.lessons = true;
+}
+
+/// `PUT /classes/{class}/reference` of `reference`: the status and the answer.
+async fn give_reference(admin: &Api, class: &str, reference: &str) -> (StatusCode, Value) {
+    let path = format!("/classes/{class}/reference");
+    admin.put(&path, json!({ "reference": reference })).await
+}
+
 pub(crate) async fn lesson_marks(fake: &StandIn) -> Vec<(String, String, String)> {
     let answer = wonde_get(fake, "attendance/lesson?per_page=200").await;
     let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
@@ -60,11 +75,7 @@ async fn a_closed_lesson_is_written_to_the_mis_lesson_once_the_class_has_its_ref
     let fake = wonde();
     timetable_at_the_mis(&fake).await;
     let dir = tempfile::tempdir().unwrap();
-    let hub = start_hub_with(None, |c| {
-        write_back_to(c, &fake, dir.path());
-        c.mis.lessons = true;
-    })
-    .await;
+    let hub = start_hub_with(None, |c| lessons_written_back_to(c, &fake, dir.path())).await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (ada, bo) = (s.students[0].clone(), s.students[1].clone());
@@ -98,12 +109,7 @@ async fn a_closed_lesson_is_written_to_the_mis_lesson_once_the_class_has_its_ref
     );
 
     // The office gives 7B its MIS id: both marks are written to the 09:00 lesson at once.
-    let (status, set) = admin
-        .put(
-            &format!("/classes/{}/reference", s.class),
-            json!({"reference": "7B-2026"}),
-        )
-        .await;
+    let (status, set) = give_reference(&admin, &s.class, "7B-2026").await;
     assert_eq!(status, StatusCode::OK, "{set}");
     assert_eq!(set["written_again"], 2, "{set}");
     mis_until(&admin, "the lesson marks written", |m| {
@@ -170,21 +176,12 @@ async fn a_lesson_the_mis_timetable_does_not_have_is_refused_with_its_words_and_
  {
     let fake = wonde();
     let dir = tempfile::tempdir().unwrap();
-    let hub = start_hub_with(None, |c| {
-        write_back_to(c, &fake, dir.path());
-        c.mis.lessons = true;
-    })
-    .await;
+    let hub = start_hub_with(None, |c| lessons_written_back_to(c, &fake, dir.path())).await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let ada = s.students[0].clone();
     known_to_the_mis(&admin, &s, &["/", "\\", "N"]).await;
-    let (status, set) = admin
-        .put(
-            &format!("/classes/{}/reference", s.class),
-            json!({"reference": "A3000000001"}),
-        )
-        .await;
+    let (status, set) = give_reference(&admin, &s.class, "A3000000001").await;
     assert_eq!(status, StatusCode::OK, "{set}");
 
     // The MIS's timetable has not been synced yet: no lesson of 7B on Monday.
@@ -223,20 +220,11 @@ async fn a_lesson_the_mis_timetable_does_not_have_is_refused_with_its_words_and_
         StatusCode::NOT_FOUND
     );
     let other = admin.created("/classes", json!({"name": "8C"})).await;
-    let (status, body) = admin
-        .put(
-            &format!("/classes/{}/reference", other["id"].as_str().unwrap()),
-            json!({"reference": "A3000000001"}),
-        )
-        .await;
+    let other = other["id"].as_str().unwrap();
+    let (status, body) = give_reference(&admin, other, "A3000000001").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("7B"), "{body}");
-    let (status, _) = admin
-        .put(
-            &format!("/classes/{}/reference", s.class),
-            json!({"reference": "a\nb"}),
-        )
-        .await;
+    let (status, _) = give_reference(&admin, &s.class, "a\nb").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -326,12 +314,7 @@ async fn through_ed_fi_a_lesson_is_a_section_event_and_a_corrected_mark_replaces
         let (status, body) = admin.put("/mis/codes", mapping).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let (status, body) = admin
-        .put(
-            &format!("/classes/{}/reference", s.class),
-            json!({"reference": "7B-SCI"}),
-        )
-        .await;
+    let (status, body) = give_reference(&admin, &s.class, "7B-SCI").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Ada comes in at 09:02; Bo does not; the register closes: the day and the lesson are
