@@ -44,6 +44,8 @@ const AGAIN: &str = "UPDATE mis_outbox SET version = version + 1, status = 'pend
 const AGAIN_WITH: &str = "UPDATE mis_outbox SET version = version + 1, status = 'pending',
     tries = 0, next_try_at = ?2, last_error = NULL
     WHERE status = 'refused' AND (am = ?1 OR pm = ?1)";
+const AGAIN_OF: &str = "UPDATE mis_outbox SET version = version + 1, status = 'pending',
+    tries = 0, next_try_at = ?2, last_error = NULL WHERE status = 'refused' AND student_id = ?1";
 const COUNTS: &str = "SELECT status, count(*) AS n, max(written_at) AS last FROM mis_outbox
     GROUP BY status";
 const CODES: &str = "SELECT code, mis_code FROM mis_codes ORDER BY code";
@@ -276,6 +278,16 @@ pub fn again(
 /// set). Returns how many.
 pub fn again_refused_with(sql: &dyn Sql, code: &str, now: UnixMillis) -> Result<usize, StoreError> {
     sql.execute(AGAIN_WITH, params![code, now])
+}
+
+/// Writes again every refused day of `student` (their MIS reference has just been set).
+/// Returns how many.
+pub fn again_refused_of(
+    sql: &dyn Sql,
+    student: StudentId,
+    now: UnixMillis,
+) -> Result<usize, StoreError> {
+    sql.execute(AGAIN_OF, params![student.to_string(), now])
 }
 
 /// How many days are in each state.

@@ -213,6 +213,16 @@ async fn a_lesson_the_mis_timetable_does_not_have_is_refused_with_its_words_and_
         vec![("A2000000009".into(), "A1749191433".into(), PRESENT.into())]
     );
 
+    // Giving a pupil their MIS reference tries again every write of theirs the MIS refused
+    // (the reference may have been the cause): Bo's lesson mark goes without a Write again.
+    let bo = s.students[1].clone();
+    crate::mis::set_reference(&admin, &bo, "9920").await;
+    mis_until(&admin, "Bo's written too", |m| {
+        m["lessons"]["counts"]["written"] == 2 && m["lessons"]["counts"]["refused"] == 0
+    })
+    .await;
+    assert_eq!(lesson_marks(&fake).await.len(), 2);
+
     // Bad input: a lesson mark that does not exist, a reference on two classes, a bad one.
     let nobody = format!("/mis/lessons/{}/2026-11-24/{ada}/again", s.slot);
     assert_eq!(

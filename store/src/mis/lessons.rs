@@ -62,6 +62,9 @@ const AGAIN_OF_CLASS: &str = "UPDATE mis_lesson_outbox SET version = version + 1
     WHERE status = 'refused' AND EXISTS (SELECT 1 FROM register_sessions r
         WHERE r.slot_id = mis_lesson_outbox.slot_id AND r.day = mis_lesson_outbox.day
         AND r.class_id = ?1)";
+const AGAIN_OF: &str = "UPDATE mis_lesson_outbox SET version = version + 1,
+    status = 'pending', tries = 0, next_try_at = ?2, last_error = NULL
+    WHERE status = 'refused' AND student_id = ?1";
 const COUNTS: &str = "SELECT status, count(*) AS n, max(written_at) AS last
     FROM mis_lesson_outbox GROUP BY status";
 
@@ -281,6 +284,16 @@ pub fn again(
 /// set). Returns how many.
 pub fn again_refused_with(sql: &dyn Sql, code: &str, now: UnixMillis) -> Result<usize, StoreError> {
     sql.execute(AGAIN_WITH, params![code, now])
+}
+
+/// Writes again every refused lesson mark of `student` (their MIS reference has just been
+/// set). Returns how many.
+pub fn again_refused_of(
+    sql: &dyn Sql,
+    student: StudentId,
+    now: UnixMillis,
+) -> Result<usize, StoreError> {
+    sql.execute(AGAIN_OF, params![student.to_string(), now])
 }
 
 /// Writes again every refused lesson mark of `class` (its reference has just been set).

@@ -19,6 +19,7 @@ use rollcall_school::office;
 use rollcall_school::principal::Principal;
 use rollcall_store::Sql;
 use rollcall_store::audit::{self, Change};
+use rollcall_store::mis::{self, lessons};
 use rollcall_store::school::{self, Contact, Profile, ProfileChange, Student};
 
 /// Longest year group or form, in characters.
@@ -274,6 +275,9 @@ async fn change(
     let (name, external_ref) = (name.transpose()?, external_ref.transpose()?);
     let contact = ContactChange::checked(patch.email, patch.phone)?;
     let (actor, now) = (who.actor(), hub.now());
+    // A reference given: every write of the pupil's the MIS refused is tried again (the
+    // missing reference may have been why).
+    let referenced = matches!(external_ref, Some(Some(_)));
     let write = move |tx: &dyn Sql| {
         let old = school::student(tx, student)?;
         let new = Student {
@@ -282,7 +286,12 @@ async fn change(
             profile: profile.applied_to(&old.profile),
             ..old
         };
-        put_with_contact(tx, new, contact, false, &actor, now)
+        let updated = put_with_contact(tx, new, contact, false, &actor, now)?;
+        if referenced {
+            mis::again_refused_of(tx, student, now)?;
+            lessons::again_refused_of(tx, student, now)?;
+        }
+        Ok::<_, ApiError>(updated)
     };
     let updated = hub.write(move |tx| write(tx)).await?;
     hub.gallery_changed();
