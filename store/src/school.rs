@@ -19,9 +19,11 @@ use super::sql::{Param, ReadResult, Row, Sql, params};
 
 mod contacts;
 mod model_change;
+mod references;
 
 pub use contacts::{Contact, contact, contacts, set_contact};
 pub use model_change::{embeddings_of_model, relabel_embedding};
+pub use references::{class_reference, set_class_reference};
 
 const INSERT_CLASS: &str =
     "INSERT INTO classes (id, name, teacher_id, created_at, code) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -282,45 +284,6 @@ pub fn update_class(sql: &dyn Sql, c: &Class) -> Result<(), StoreError> {
         params![c.id.to_string(), c.name, teacher, c.code],
     )
     .map_err(|e| StoreError::conflict_on_unique(e, "class name"))?;
-    Ok(())
-}
-
-/// The class's reference in the school's MIS (the roster import sets it; the office may set
-/// it by hand). `None` when it has none.
-pub fn class_reference(sql: &dyn Sql, id: ClassId) -> Result<Option<String>, StoreError> {
-    class(sql, id)?;
-    sql.query_one(
-        "SELECT external_ref FROM classes WHERE id = ?1",
-        params![id.to_string()],
-        "class",
-        |r| r.get("external_ref"),
-    )
-}
-
-/// Sets (or with `None` clears) the class's reference in the MIS. A reference another class
-/// has is refused, naming that class.
-pub fn set_class_reference(
-    sql: &dyn Sql,
-    id: ClassId,
-    reference: Option<&str>,
-) -> Result<(), StoreError> {
-    class(sql, id)?;
-    if let Some(reference) = reference {
-        let other: Option<String> = sql.query_opt(
-            "SELECT name FROM classes WHERE external_ref = ?1 AND id != ?2",
-            params![reference, id.to_string()],
-            |r| r.get("name"),
-        )?;
-        if let Some(other) = other {
-            return Err(StoreError::Conflict(format!(
-                "the MIS reference {reference:?} is already class {other:?}'s"
-            )));
-        }
-    }
-    sql.execute(
-        "UPDATE classes SET external_ref = ?2 WHERE id = ?1",
-        params![id.to_string(), reference],
-    )?;
     Ok(())
 }
 
