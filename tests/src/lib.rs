@@ -37,6 +37,18 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// `n` loopback ports that were free a moment ago, all different: each is held until all are
+/// picked, so the kernel cannot hand one out twice.
+pub fn free_ports(n: usize) -> anyhow::Result<Vec<u16>> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()?;
+    Ok(held
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()?)
+}
+
 /// Polls `ready` every 20 ms until it returns `true` or `timeout` passes.
 pub fn wait_until(
     what: &str,

@@ -61,20 +61,23 @@ impl NatsCluster {
     ) -> anyhow::Result<Self> {
         let site = SiteId::new(site)?;
         let users = users(&site, accounts)?;
-        let routes: Vec<u16> = (0..NODES)
-            .map(|_| crate::free_port())
-            .collect::<Result<_, _>>()?;
+        // Every port the nodes listen on, picked together so no two are the same (a node left
+        // to choose its own client port once chose its route port, just released).
+        let picked = crate::free_ports(3 * NODES)?;
+        let (routes, rest) = picked.split_at(NODES);
+        let (clients, monitors) = rest.split_at(NODES);
         let mut nodes = Vec::new();
         for (i, mqtt_port) in mqtt_ports.into_iter().enumerate() {
             let node_dir = dir.join(format!("n{}", i + 1));
             std::fs::create_dir_all(&node_dir)?;
             let conf = node_dir.join("nats.conf");
-            let monitor: SocketAddr = ([127, 0, 0, 1], crate::free_port()?).into();
+            let monitor: SocketAddr = ([127, 0, 0, 1], monitors[i]).into();
             let ports = Ports {
+                client: clients[i],
                 mqtt: mqtt_port,
                 monitor: monitor.port(),
             };
-            std::fs::write(&conf, config(i, &routes, ports, pki, &node_dir, &users)?)?;
+            std::fs::write(&conf, config(i, routes, ports, pki, &node_dir, &users)?)?;
             nodes.push(Node {
                 child: None,
                 conf,
@@ -248,13 +251,14 @@ fn subjects(uplink: bool, topic: &dyn Fn(Channel) -> String) -> String {
 /// A node's MQTT and monitoring ports.
 #[derive(Debug, Clone, Copy)]
 struct Ports {
+    client: u16,
     mqtt: u16,
     monitor: u16,
 }
 
-/// One node's config: a client port of its own choosing (`-1`: nobody here uses NATS's own
-/// protocol, and every port picked beforehand could clash with another process's), monitoring,
-/// cluster routes to all three, JetStream, MQTT over TLS.
+/// One node's config: its client port (nobody here uses NATS's own protocol, but a port the
+/// node chose itself could be one of the ports picked for the others), monitoring, cluster
+/// routes to all three, JetStream, MQTT over TLS.
 fn config(
     i: usize,
     routes: &[u16],
@@ -269,7 +273,7 @@ fn config(
         .collect();
     Ok(format!(
         "server_name: n{n}\n\
-         listen: 127.0.0.1:-1\n\
+         listen: 127.0.0.1:{client}\n\
          http: 127.0.0.1:{monitor}\n\
          jetstream {{ store_dir: {store} }}\n\
          cluster {{\n  name: rollcall\n  listen: 127.0.0.1:{route}\n  routes: [{routes}]\n}}\n\
@@ -277,6 +281,7 @@ fn config(
          tls {{ cert_file: {cert}, key_file: {key} }}\n}}\n\
          authorization {{\n  users: [\n{users}  ]\n}}\n",
         n = i + 1,
+        client = ports.client,
         monitor = ports.monitor,
         mqtt = ports.mqtt,
         store = json(&dir.join("jetstream").display().to_string()),
