@@ -35,6 +35,7 @@ pub mod http;
 pub mod http_state;
 pub mod ingest;
 pub mod mis;
+pub mod missing;
 pub mod notices;
 pub mod notify;
 pub mod open_files;

@@ -152,6 +152,7 @@ pub fn create_user(
         disabled: false,
         created_at: now,
         email: new.email.map(str::to_owned),
+        pastoral: false,
         choices: Default::default(),
         student_id: None,
     };

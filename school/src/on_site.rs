@@ -1,14 +1,38 @@
 //! Who is on site now: each student's last accepted record of the school's day decides. A
 //! record from a door facing out means they left; any other (a door facing in or both ways, a
 //! face in a class photo) means they are here. A student with no record today is not known to
-//! be on site. Pure: the hub's `http::site::on_site` loads the day's movements.
+//! be on site. Reception is a door too: a pupil signed out there left, signed back in came in
+//! (`crate::sign_outs`). [`whereabouts`] is pure; [`movements_of_day`] reads the day's
+//! movements, the doors' and reception's.
 
 use std::collections::HashMap;
 
 use rollcall_shared::{Direction, StudentId, UnixMillis};
 use serde::Serialize;
 
-use rollcall_store::sightings::Movement;
+use crate::attendance::Rules;
+use crate::review::ACCEPTED;
+use rollcall_store::sightings::{self, Movement};
+use rollcall_store::{Sql, StoreError, sign_outs};
+
+/// Every movement of the school's day up to `now`, oldest first: each accepted record (a door,
+/// a class photo) and each pupil signed out at reception or back in.
+pub fn movements_of_day(
+    conn: &dyn Sql,
+    rules: &Rules,
+    now: UnixMillis,
+) -> Result<Vec<Movement>, StoreError> {
+    let day = rules.local_day(now);
+    let midnight = rules.instant(day, 0);
+    let mut moves = sightings::movements(conn, ACCEPTED, midnight, UnixMillis(now.0 + 1))?;
+    moves.extend(
+        sign_outs::movements(conn, day)?
+            .into_iter()
+            .filter(|m| m.at <= now),
+    );
+    moves.sort_by_key(|m| m.at);
+    Ok(moves)
+}
 
 /// Where one student stands at the end of the movements read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

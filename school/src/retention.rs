@@ -8,7 +8,10 @@
 //!   which it is set aside as rejected; the enrolment photos and templates of a student who
 //!   left every class, `leaver_days` after they left. What is left of a record (who, where,
 //!   when, the decision) goes after `record_days`.
-//! - **Visitors** signed in at reception are kept `visitor_days` after their visit began.
+//! - **Visitors** signed in at reception are kept `visitor_days` after their visit began, and
+//!   so are pupils signed out there during the day (`crate::sign_outs`).
+//! - **Alerts of pupils missing from lessons** and reminders of registers not taken
+//!   (`crate::missing`) go with the records they were made from, after `record_days`.
 //! - **Staff's comings and goings** are kept `staff_log_days`.
 //! - **Notices to families** (each message, the address it went to, the family's reply) are
 //!   kept `notice_days` after the day of the absence; the register keeps the code it gave.
@@ -29,8 +32,8 @@ use crate::settings::RetentionConfig;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::Status;
 use rollcall_store::{
-    Sql, StoreError, mis, notices, quarantine, records, register, school, signins, staff,
-    strangers, users, visitors,
+    Sql, StoreError, mis, missing, notices, quarantine, records, register, school, sign_outs,
+    signins, staff, strangers, users, visitors,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -48,13 +51,13 @@ pub struct Purged {
     pub undecided: usize,
     /// Templates and enrolment photos of students who left.
     pub leavers_templates: usize,
-    /// Whole records, held-back ones included.
+    /// Whole records, held-back ones included, and the alerts of missing pupils made from them.
     pub records: usize,
     /// Closed sessions past the register's retention.
     pub register_sessions: usize,
     /// Pupil-days written back to the MIS, kept as long as the register.
     pub mis_writes: usize,
-    /// Visits signed in at reception, past their retention.
+    /// Visits signed in at reception, and pupils signed out there, past their retention.
     pub visits: usize,
     pub staff_entries: usize,
     /// Notices to families past their retention.
@@ -96,10 +99,12 @@ pub fn run(
         )?,
         leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
         records: records::purge(conn, days_ago(r.record_days))?
-            + quarantine::purge(conn, days_ago(r.record_days))?,
+            + quarantine::purge(conn, days_ago(r.record_days))?
+            + missing::purge(conn, rules.local_day(days_ago(r.record_days)))?,
         register_sessions: register::purge(conn, register_from)?,
         mis_writes: mis::purge(conn, register_from)?,
-        visits: visitors::purge(conn, days_ago(r.visitor_days))?,
+        visits: visitors::purge(conn, days_ago(r.visitor_days))?
+            + sign_outs::purge(conn, days_ago(r.visitor_days))?,
         staff_entries: staff::purge(conn, days_ago(r.staff_log_days))?,
         notices: notices::purge(conn, rules.local_day(days_ago(r.notice_days)))?,
         guardian_accounts: delete_childless_guardians(conn, now)?,

@@ -3,9 +3,10 @@
 //!
 //! Who is expected, at `now` on the school's day:
 //! 1. each student whose last accepted record today says they are here (`crate::on_site`: a
-//!    door facing in or both ways, a face in a class photo);
+//!    door facing in or both ways, a face in a class photo, reception signing them back in);
 //! 2. each student today's register has there (a teacher's Present or Late in an open lesson,
-//!    a closed entry counted present or late) whom no door has seen leave since;
+//!    a closed entry counted present or late) whom no door has seen leave since, nor reception
+//!    signed out;
 //! 3. by name, the class of the lesson they are in now (else their first class), and the room
 //!    a door last saw them in (else that lesson's room);
 //! 4. and, in groups of their own, every visitor signed in at reception and not out
@@ -21,10 +22,9 @@ use rollcall_shared::{ClassId, StudentId, UnixMillis};
 
 use crate::attendance::{self, Rules};
 use crate::on_site::{Whereabouts, whereabouts};
-use crate::review::ACCEPTED;
 use crate::session_rosters::calendar;
 use rollcall_store::roll_calls::{self, Person, StaffListed, VisitorListed};
-use rollcall_store::{Sql, StoreError, school, sightings, timetable, visitors};
+use rollcall_store::{Sql, StoreError, school, timetable, visitors};
 
 /// The class a student without one is listed under.
 pub const NO_CLASS: &str = "No class";
@@ -148,8 +148,7 @@ impl Loaded {
 /// Reads the day so far at `now`.
 pub fn load(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Loaded, StoreError> {
     let day = rules.local_day(now);
-    let midnight = rules.instant(day, 0);
-    let movements = sightings::movements(conn, ACCEPTED, midnight, UnixMillis(now.0 + 1))?;
+    let movements = crate::on_site::movements_of_day(conn, rules, now)?;
     let slots = timetable::all_slots(conn)?;
     let running = attendance::sessions_on(day, &slots, &calendar(conn)?)
         .into_iter()

@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_41,
     MIGRATION_42,
     MIGRATION_43,
+    MIGRATION_44,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -680,6 +681,56 @@ CREATE TABLE mis_lesson_outbox (
 );
 CREATE INDEX mis_lesson_outbox_due ON mis_lesson_outbox(status, next_try_at);
 CREATE INDEX mis_lesson_outbox_student ON mis_lesson_outbox(student_id, day);
+";
+
+/// Where every child is, lesson by lesson (issue 70): the pastoral permission an admin gives,
+/// each teacher's choice of a reminder for a register not taken, the pupils found missing from
+/// a lesson (one row per pupil and lesson: alerted once, then found or ended), the registers
+/// whose teacher was reminded (`rollcall_store::missing`), and pupils signed out at reception
+/// and back in (`rollcall_store::sign_outs`). A lesson's rows name its slot without a foreign
+/// key: they outlive a lesson taken off the timetable.
+const MIGRATION_44: &str = "
+ALTER TABLE users ADD COLUMN pastoral INTEGER NOT NULL DEFAULT 0 CHECK (pastoral IN (0, 1));
+ALTER TABLE users ADD COLUMN register_reminders INTEGER NOT NULL DEFAULT 1
+    CHECK (register_reminders IN (0, 1));
+CREATE TABLE missing_alerts (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    class_name TEXT NOT NULL,
+    room TEXT NOT NULL,
+    starts_at INTEGER NOT NULL,
+    in_school TEXT NOT NULL,
+    alerted_at INTEGER NOT NULL,
+    ended TEXT CHECK (ended IN ('found', 'reason', 'left', 'lesson_over', 'lesson_gone')),
+    ended_at INTEGER,
+    mailed_at INTEGER,
+    found_mailed_at INTEGER,
+    PRIMARY KEY (slot_id, day, student_id)
+);
+CREATE INDEX missing_alerts_day ON missing_alerts(day, ended);
+CREATE TABLE register_reminders (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    teacher_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+    reminded_at INTEGER NOT NULL,
+    mailed_at INTEGER,
+    PRIMARY KEY (slot_id, day)
+);
+CREATE TABLE sign_outs (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    out_at INTEGER NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('medical', 'ill', 'collected')),
+    collected_by TEXT,
+    note TEXT,
+    signed_out_by TEXT NOT NULL,
+    back_at INTEGER,
+    signed_in_by TEXT,
+    CHECK (reason != 'collected' OR collected_by IS NOT NULL)
+);
+CREATE INDEX sign_outs_day ON sign_outs(day, student_id);
 ";
 
 /// The schema version this build brings a database to.

@@ -14,12 +14,12 @@ const INSERT: &str =
         student_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at,
-    email, digest, digest_at, default_class, student_id FROM users";
-const SET_CHOICES: &str =
-    "UPDATE users SET email = ?2, digest = ?3, digest_at = ?4, default_class = ?5 WHERE id = ?1";
+    email, digest, digest_at, default_class, register_reminders, pastoral, student_id FROM users";
+const SET_CHOICES: &str = "UPDATE users SET email = ?2, digest = ?3, digest_at = ?4,
+    default_class = ?5, register_reminders = ?6 WHERE id = ?1";
 const UPDATE_PASSWORD: &str = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
-const UPDATE: &str =
-    "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4, email = ?5 WHERE id = ?1";
+const UPDATE: &str = "UPDATE users SET display_name = ?2, role = ?3, disabled = ?4, email = ?5,
+    pastoral = ?6 WHERE id = ?1";
 const DELETE: &str = "DELETE FROM users WHERE id = ?1";
 /// A deleted teacher's classes keep going without a teacher until an admin names one.
 const CLEAR_TEACHER: &str = "UPDATE classes SET teacher_id = NULL WHERE teacher_id = ?1";
@@ -83,6 +83,9 @@ pub struct User {
     pub created_at: UnixMillis,
     /// Where the e-mail digest goes; checked as an address where it enters (API, CLI).
     pub email: Option<String>,
+    /// A teacher an admin lets see the whole school's pupils missing from lessons and its
+    /// registers not taken, and hear of them (admins always do).
+    pub pastoral: bool,
     #[serde(flatten)]
     pub choices: Choices,
     /// The student a `student` account is (always set for one, never for another role: the
@@ -105,6 +108,9 @@ pub struct Choices {
     pub digest_at: Option<u16>,
     /// The class their pages open on (the class report).
     pub default_class: Option<ClassId>,
+    /// They want an e-mail when a register of theirs is not taken in time (the page always
+    /// says so).
+    pub register_reminders: bool,
 }
 
 impl Default for Choices {
@@ -113,6 +119,7 @@ impl Default for Choices {
             digest: true,
             digest_at: None,
             default_class: None,
+            register_reminders: true,
         }
     }
 }
@@ -142,7 +149,9 @@ fn from_row(row: &Row) -> ReadResult<User> {
                 Some(_) => Some(id_col(row, "default_class")?),
                 None => None,
             },
+            register_reminders: row.get("register_reminders")?,
         },
+        pastoral: row.get("pastoral")?,
         student_id: match row.get::<Option<String>>("student_id")? {
             Some(_) => Some(id_col(row, "student_id")?),
             None => None,
@@ -165,6 +174,7 @@ pub fn set_choices(
             choices.digest,
             choices.digest_at,
             choices.default_class.map(|c| c.to_string()),
+            choices.register_reminders,
         ],
     )?;
     Ok(())
@@ -232,14 +242,15 @@ pub fn count(sql: &dyn Sql) -> Result<i64, StoreError> {
     sql.query_one(COUNT, &[], "user count", |r| r.get("users"))
 }
 
-/// Stores `user`'s display name, role, disabled flag and e-mail address.
+/// Stores `user`'s display name, role, disabled flag, e-mail address and pastoral permission.
 pub fn update(sql: &dyn Sql, user: &User) -> Result<(), StoreError> {
     let row = params![
         user.id.to_string(),
         user.display_name,
         user.role.as_str(),
         user.disabled,
-        user.email
+        user.email,
+        user.pastoral
     ];
     match sql.execute(UPDATE, row)? {
         0 => Err(StoreError::NotFound("user")),
@@ -280,6 +291,7 @@ pub(crate) mod tests {
             disabled: false,
             created_at: UnixMillis(3),
             email: None,
+            pastoral: false,
             choices: Choices::default(),
             student_id: None,
         };
@@ -350,12 +362,14 @@ pub(crate) mod tests {
                 disabled: true,
                 email: Some("ada@school.example".into()),
                 display_name: "Ada L".into(),
+                pastoral: true,
                 ..ada.clone()
             };
             write(db, |sql| update(sql, &changed)).unwrap();
             let back = read(db, |sql| by_id(sql, ada.id));
             assert_eq!(back.password_hash, "new");
             assert_eq!((back.disabled, back.email), (true, changed.email));
+            assert!(back.pastoral, "the pastoral permission is kept");
             assert_eq!(read(db, count_enabled_admins), 0);
 
             let by = |email: &'static str| read(db, move |sql| by_email(sql, email));
@@ -373,6 +387,7 @@ pub(crate) mod tests {
                 digest: false,
                 digest_at: Some(16 * 60 + 30),
                 default_class: None,
+                register_reminders: false,
             };
             let address = Some("bea@school.example");
             write(db, |sql| set_choices(sql, bea.id, address, &chosen)).unwrap();

@@ -128,6 +128,7 @@ mod tests {
             disabled: false,
             created_at: rollcall_shared::UnixMillis(0),
             email: None,
+            pastoral: false,
             choices: Default::default(),
             student_id: None,
         }

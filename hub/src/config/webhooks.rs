@@ -30,13 +30,27 @@ pub enum Event {
     /// crossing: again only after it has risen back to the threshold).
     #[serde(rename = "student.at_risk")]
     StudentAtRisk,
+    /// A pupil in school today is missing from a lesson (`rollcall_school::missing`): once per
+    /// pupil and lesson.
+    #[serde(rename = "student.missing")]
+    StudentMissing,
+    /// A pupil alerted of as missing was marked there, with the time.
+    #[serde(rename = "student.found")]
+    StudentFound,
+    /// A lesson's register still has cards or unmarked pupils after
+    /// `[attendance] missing_after_minutes`: once per lesson.
+    #[serde(rename = "register.not_taken")]
+    RegisterNotTaken,
 }
 
 impl Event {
-    pub const ALL: [Event; 3] = [
+    pub const ALL: [Event; 6] = [
         Event::SessionClosed,
         Event::DeviceOffline,
         Event::StudentAtRisk,
+        Event::StudentMissing,
+        Event::StudentFound,
+        Event::RegisterNotTaken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +58,9 @@ impl Event {
             Event::SessionClosed => "session.closed",
             Event::DeviceOffline => "device.offline",
             Event::StudentAtRisk => "student.at_risk",
+            Event::StudentMissing => "student.missing",
+            Event::StudentFound => "student.found",
+            Event::RegisterNotTaken => "register.not_taken",
         }
     }
 

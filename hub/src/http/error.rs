@@ -15,6 +15,7 @@ use rollcall_school::family::ReportError;
 use rollcall_school::marks::MarkError;
 use rollcall_school::notices::{DecideError, ReplyError};
 use rollcall_school::review::ReviewError;
+use rollcall_school::sign_outs::SignOutError;
 use rollcall_school::visitors::VisitorError;
 use rollcall_store::StoreError;
 
@@ -278,6 +279,16 @@ impl From<VisitorError> for ApiError {
             VisitorError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             VisitorError::Ambiguous(m) => ApiError::Conflict(m),
             VisitorError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<SignOutError> for ApiError {
+    fn from(e: SignOutError) -> Self {
+        match e {
+            SignOutError::Invalid(m) => ApiError::BadRequest(m),
+            SignOutError::Conflict(m) => ApiError::Conflict(m),
+            SignOutError::Store(s) => s.into(),
         }
     }
 }

@@ -21,7 +21,7 @@ use super::people::{archive, classes, consent, enrolment, faces, staff, staff_fa
 use super::register::{self, class_photo, closed_set, review, sessions, strangers, today};
 use super::reports::{self, analytics, history, registers};
 use super::request::{Params, Reply, Request};
-use super::site::{on_site, roll_call, visitors};
+use super::site::{missing, on_site, roll_call, sign_outs, visitors};
 use super::{district, health};
 use crate::http_state::Hub;
 use rollcall_school::principal::Principal;
@@ -385,6 +385,9 @@ pub const ROUTES: &[Route] = &[
         admin!(strangers::enrol),
     ),
     route(GET, "/today", user!(today::today)),
+    route(GET, "/sign-outs", user!(sign_outs::list)),
+    route(POST, "/sign-outs", user!(sign_outs::sign_out)),
+    route(POST, "/sign-outs/{id}/sign-in", user!(sign_outs::sign_in)),
     route(POST, "/visitors", user!(visitors::sign_in)),
     route(GET, "/visitors", user!(visitors::list)),
     route(POST, "/visitors/sign-out", user!(visitors::sign_out)),
@@ -409,6 +412,7 @@ pub const ROUTES: &[Route] = &[
         "/family-messages/{kind}/{language}/preview",
         admin!(family_messages::preview),
     ),
+    route(GET, "/missing", user!(missing::board)),
     route(GET, "/on-site", user!(on_site::on_site)),
     route(GET, "/staff", user!(staff::list)),
     route(POST, "/staff", admin!(staff::create)),

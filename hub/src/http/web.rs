@@ -77,6 +77,8 @@ const ASSETS: &[Asset] = &[
     asset!("/js/codes.js", JS),
     asset!("/js/roll_call.js", JS),
     asset!("/js/reception.js", JS),
+    asset!("/js/pupils_out.js", JS),
+    asset!("/js/missing.js", JS),
     asset!("/js/staff.js", JS),
     asset!("/js/staff_faces.js", JS),
     asset!("/js/analytics.js", JS),

@@ -296,8 +296,9 @@ impl Parts {
         }
     }
 
-    /// The tasks that run on a clock: closing registers, delivering webhooks, the e-mail
-    /// digest (when set up) and retention.
+    /// The tasks that run on a clock: closing registers, watching lessons for missing pupils
+    /// and registers not taken, delivering webhooks, the e-mail digest (when set up) and
+    /// retention.
     fn spawn_schedules(
         &self,
         tasks: &mut JoinSet<()>,
@@ -311,6 +312,14 @@ impl Parts {
             config.clone(),
             clock.clone(),
             hooks.clone(),
+            stop.clone(),
+        ));
+        tasks.spawn(crate::missing::run(
+            db.clone(),
+            config.clone(),
+            hooks.clone(),
+            mailer.clone(),
+            clock.clone(),
             stop.clone(),
         ));
         tasks.spawn(notify::deliver::run(

@@ -16,6 +16,7 @@ function choices({ user, classes, school_digest_at: schoolAt }, me) {
   const email = h('input', { name: 'email', type: 'email', autocomplete: 'email', value: user.email || '' });
   const digest = h('input', { name: 'digest', type: 'checkbox', id: 'account-digest', checked: user.digest });
   const at = h('input', { name: 'digest_at', type: 'time', value: user.digest_at || '' });
+  const reminders = h('input', { name: 'register_reminders', type: 'checkbox', id: 'account-reminders', checked: user.register_reminders });
   const klass = h(
     'select',
     { name: 'default_class' },
@@ -35,6 +36,7 @@ function choices({ user, classes, school_digest_at: schoolAt }, me) {
         digest: digest.checked,
         digest_at: at.value || null,
         default_class: klass.value || null,
+        register_reminders: reminders.checked,
       });
       me.email = saved.user.email;
       me.default_class = saved.user.default_class;
@@ -55,6 +57,7 @@ function choices({ user, classes, school_digest_at: schoolAt }, me) {
       field('My e-mail address', email, 'Where the daily digest goes. Empty: no e-mail.'),
       h('label', { class: 'check' }, digest, ' Send me the daily digest (faces waiting for review, students at risk)'),
       field('Digest time', at, when),
+      h('label', { class: 'check' }, reminders, ' E-mail me when a register of mine is not taken in time (the review page always says so)'),
       field('The class my pages open on', klass, 'The class report starts with it.'),
       error,
       h('button', { type: 'submit', class: 'primary' }, 'Save'),

@@ -131,6 +131,12 @@ export async function render(main) {
     };
     const toggle = () =>
       run(`${u.disabled ? 'Enabled' : 'Disabled'} ${u.username}.`, () => api.patch(path, { disabled: !u.disabled }));
+    // The pastoral permission: a teacher who sees and hears of the whole school's missing pupils.
+    const pastoral = u.role === 'teacher'
+      ? h('label', { class: 'check inline-label' },
+          h('input', { type: 'checkbox', name: 'pastoral', checked: u.pastoral, onchange: (e) => run(e.target.checked ? `${u.username} now sees the whole school's missing pupils.` : `${u.username} sees only their own lessons' missing pupils.`, () => api.patch(path, { pastoral: e.target.checked })) }),
+          ' Pastoral (sees every missing pupil)')
+      : null;
     const reset = () => {
       if (password.value.length < 12) return failed('Could not reset', new Error('the new password needs at least 12 characters'));
       run(`New password set for ${u.username}; their sign-ins have ended.`, () => api.post(`${path}/password`, { password: password.value }));
@@ -146,6 +152,7 @@ export async function render(main) {
       h('form', { class: 'inline', onsubmit: save }, name, role, email, h('button', { type: 'submit' }, 'Save')),
       h('div', { class: 'inline' },
         h('button', { type: 'button', class: 'toggle', onclick: toggle }, u.disabled ? 'Enable' : 'Disable'),
+        pastoral,
         h('label', { class: 'inline-label' }, 'New password ', password),
         h('button', { type: 'button', class: 'reset', onclick: reset }, 'Reset password'),
         h('button', { type: 'button', class: 'invite-again', onclick: () => invite(`${path}/invitation`, {}) }, 'Invite again'),

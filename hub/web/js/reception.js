@@ -1,11 +1,14 @@
 // Reception (#/reception, every signed-in user; laid out for a tablet on the front desk): sign a
 // visitor in (name, organisation, whom they visit, a vehicle's registration) and print their
 // badge; see who is on site now and sign them out from the list, or by the badge's code or
-// part of their name (several visitors matching are listed to choose from). No photo of a visitor is taken. A member of staff signs in or out by their
-// personnel code (the Staff page has the list).
+// part of their name (several visitors matching are listed to choose from). No photo of a
+// visitor is taken. A member of staff signs in or out by their personnel code (the Staff page
+// has the list). Pupils leaving during the day are signed out and back in below
+// (pupils_out.js).
 
 import * as api from './api.js';
 import { announce, dateTime, failed, field, fill, h, heading, time } from './ui.js';
+import * as pupilsOut from './pupils_out.js';
 
 export async function render(main) {
   const badge = h('section', { class: 'card badge-card', id: 'visitor-badge', hidden: true, 'aria-labelledby': 'badge-title' });
@@ -17,8 +20,10 @@ export async function render(main) {
     badge,
     h('section', { class: 'card no-print', 'aria-labelledby': 'here-title' }, h('h2', { id: 'here-title' }, 'Visitors on site'), count, here),
   );
+  const pupils = pupilsOut.section();
+  main.append(pupils.el);
   let onSite = [];
-  await refresh();
+  await Promise.all([refresh(), pupils.refresh()]);
 
   async function refresh() {
     const day = await api.get('/visitors');

@@ -7,11 +7,14 @@
 // l approve all likely matches. The list and the count refresh every few seconds. Below the
 // queue, the people the door did not know (strangers.js), refreshed less often: grouping
 // them costs the hub more than listing records. Above it, the teacher's lesson's remaining
-// faces with the hub's suggestion, to confirm in one tap (lesson_suggestion.js).
+// faces with the hub's suggestion, to confirm in one tap (lesson_suggestion.js), and above
+// that the pupils missing from the teacher's lessons and their registers not taken
+// (missing.js).
 
 import * as api from './api.js';
 import { announce, confirm, face, failed, fill, h, heading, poll, score, time } from './ui.js';
 import * as lessonSuggestion from './lesson_suggestion.js';
+import * as missing from './missing.js';
 import * as strangers from './strangers.js';
 
 const REFRESH_MS = 4000;
@@ -51,7 +54,8 @@ export function render(main, { me, setCount }) {
     ),
   );
   const lessons = lessonSuggestion.section(() => refresh());
-  main.append(lessons.el, h('div', { class: 'toolbar' }, bulk, help), list, empty);
+  const away = missing.section();
+  main.append(away.el, lessons.el, h('div', { class: 'toolbar' }, bulk, help), list, empty);
   const people = strangers.section(me);
   main.append(people.el);
 
@@ -331,9 +335,11 @@ export function render(main, { me, setCount }) {
   const stop = poll(REFRESH_MS, refresh);
   const stopLessons = poll(LESSONS_REFRESH_MS, lessons.refresh);
   const stopStrangers = poll(STRANGERS_REFRESH_MS, people.refresh);
+  const stopMissing = poll(LESSONS_REFRESH_MS, away.refresh);
   return () => {
     stop();
     stopLessons();
+    stopMissing();
     stopStrangers();
     document.removeEventListener('keydown', onKey);
   };

@@ -302,6 +302,7 @@ fn new_account(conn: &dyn Sql, who: &Invitee, now: UnixMillis) -> Result<User, A
         disabled: false,
         created_at: now,
         email: Some(email),
+        pastoral: false,
         choices: Default::default(),
         student_id: who.student,
     })

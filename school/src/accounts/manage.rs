@@ -1,8 +1,8 @@
-//! Changing and removing users: display name, role, disabled, password, deletion. Shared by
-//! the admin API and the command line (`user reset-password`). Every change is audited in
-//! the same transaction, never leaves the hub without an enabled admin, and a change that
-//! should lock someone out (disabling, deleting, a new password) ends all their sign-ins,
-//! which ends their access tokens too.
+//! Changing and removing users: display name, role, disabled, the pastoral permission,
+//! password, deletion. Shared by the admin API and the command line (`user reset-password`).
+//! Every change is audited in the same transaction, never leaves the hub without an enabled
+//! admin, and a change that should lock someone out (disabling, deleting, a new password)
+//! ends all their sign-ins, which ends their access tokens too.
 
 use rollcall_shared::UnixMillis;
 use serde_json::json;
@@ -19,6 +19,9 @@ pub struct UserPatch {
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    /// Whether a teacher sees and hears of the whole school's missing pupils
+    /// (`crate::missing`); an admin always does.
+    pub pastoral: Option<bool>,
     /// `Some(None)` clears the address.
     pub email: Option<Option<String>>,
 }
@@ -36,10 +39,16 @@ pub fn update(
     after.display_name = patch.display_name.unwrap_or(after.display_name);
     after.role = patch.role.unwrap_or(after.role);
     after.disabled = patch.disabled.unwrap_or(after.disabled);
+    after.pastoral = patch.pastoral.unwrap_or(after.pastoral);
     after.email = patch.email.unwrap_or(after.email);
     if before.role != after.role && !(before.role.is_staff() && after.role.is_staff()) {
         return Err(AccountError::Invalid(
             "a student's or a guardian's account stays one, and no other becomes one".into(),
+        ));
+    }
+    if after.pastoral && !after.role.is_staff() {
+        return Err(AccountError::Invalid(
+            "the pastoral permission is for the school's staff".into(),
         ));
     }
     if after.role == Role::Guardian && after.email.is_none() {

@@ -355,6 +355,7 @@ const AFTER_BASELINE: &[&str] = &[
     MIGRATION_41,
     MIGRATION_42,
     MIGRATION_43,
+    MIGRATION_44,
 ];
 
 /// Schema 18 (SQLite's migration 18): the hubs alive, and leases.
@@ -809,6 +810,52 @@ CREATE INDEX mis_lesson_outbox_student ON mis_lesson_outbox(student_id, day);
 pub const fn schema_version() -> usize {
     BASELINE_VERSION + AFTER_BASELINE.len()
 }
+
+/// Schema 44 (SQLite's migration 44): pupils missing from lessons, registers not taken, pupils
+/// signed out at reception.
+const MIGRATION_44: &str = "
+ALTER TABLE users ADD COLUMN pastoral BIGINT NOT NULL DEFAULT 0 CHECK (pastoral IN (0, 1));
+ALTER TABLE users ADD COLUMN register_reminders BIGINT NOT NULL DEFAULT 1
+    CHECK (register_reminders IN (0, 1));
+CREATE TABLE missing_alerts (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    class_name TEXT NOT NULL,
+    room TEXT NOT NULL,
+    starts_at BIGINT NOT NULL,
+    in_school TEXT NOT NULL,
+    alerted_at BIGINT NOT NULL,
+    ended TEXT CHECK (ended IN ('found', 'reason', 'left', 'lesson_over', 'lesson_gone')),
+    ended_at BIGINT,
+    mailed_at BIGINT,
+    found_mailed_at BIGINT,
+    PRIMARY KEY (slot_id, day, student_id)
+);
+CREATE INDEX missing_alerts_day ON missing_alerts(day, ended);
+CREATE TABLE register_reminders (
+    slot_id TEXT NOT NULL,
+    day TEXT NOT NULL CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    teacher_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+    reminded_at BIGINT NOT NULL,
+    mailed_at BIGINT,
+    PRIMARY KEY (slot_id, day)
+);
+CREATE TABLE sign_outs (
+    id TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    day TEXT NOT NULL CHECK (to_char(day::date, 'YYYY-MM-DD') = day),
+    out_at BIGINT NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('medical', 'ill', 'collected')),
+    collected_by TEXT,
+    note TEXT,
+    signed_out_by TEXT NOT NULL,
+    back_at BIGINT,
+    signed_in_by TEXT,
+    CHECK (reason != 'collected' OR collected_by IS NOT NULL)
+);
+CREATE INDEX sign_outs_day ON sign_outs(day, student_id);
+";
 
 /// The lock held while migrating, so hubs starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x726f_6c6c_6d69_6772;

@@ -1,5 +1,6 @@
 //! `GET|PATCH /account`: what a signed-in user chooses for themselves: their e-mail address,
-//! the daily digest (on or off, and when), and the class their pages open on. Every change is
+//! the daily digest (on or off, and when), the class their pages open on, and whether a
+//! register of theirs not taken in time is e-mailed to them. Every change is
 //! audited (`account.update`, before and after). Admins see everyone's in `GET /users`.
 
 use rollcall_shared::ClassId;
@@ -27,6 +28,7 @@ struct AccountBody {
     digest_at: Option<Option<String>>,
     #[serde(default, deserialize_with = "input::present")]
     default_class: Option<Option<ClassId>>,
+    register_reminders: Option<bool>,
 }
 
 pub async fn get(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
@@ -63,6 +65,9 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             digest: body.digest.unwrap_or(user.choices.digest),
             digest_at: digest_at.unwrap_or(user.choices.digest_at),
             default_class: body.default_class.unwrap_or(user.choices.default_class),
+            register_reminders: body
+                .register_reminders
+                .unwrap_or(user.choices.register_reminders),
         };
         let address = email.unwrap_or_else(|| user.email.clone());
         users::set_choices(tx, user.id, address.as_deref(), &choices)?;

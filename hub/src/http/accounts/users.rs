@@ -1,4 +1,5 @@
-//! User endpoints: list and create (admin), change display name, role and disabled (admin),
+//! User endpoints: list and create (admin), change display name, role, disabled and the
+//! pastoral permission (admin),
 //! set a password (an admin for anyone, a user for themselves with their old password), and
 //! delete (admin). The rules (last admin, ending sign-ins, audit) are in
 //! `accounts::manage`; this module parses and checks requests and runs argon2 through the
@@ -35,6 +36,7 @@ struct PatchBody {
     display_name: Option<String>,
     role: Option<Role>,
     disabled: Option<bool>,
+    pastoral: Option<bool>,
     /// Absent: unchanged; `null`: cleared.
     #[serde(default, deserialize_with = "input::present")]
     email: Option<Option<String>>,
@@ -98,6 +100,7 @@ pub async fn update(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, 
             .transpose()?,
         role: body.role,
         disabled: body.disabled,
+        pastoral: body.pastoral,
         email: match body.email {
             Some(Some(text)) => Some(Some(input::email(&text)?)),
             other => other,

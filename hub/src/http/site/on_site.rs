@@ -1,5 +1,5 @@
 //! `GET /on-site`: who is on site now: students (`rollcall_school::on_site`), from the accepted
-//! records of the school's day so far; visitors signed in at reception and not out; and staff
+//! records of the school's day so far and reception's sign-outs and sign-ins; visitors signed in at reception and not out; and staff
 //! whose log has them in. Each group has its own count. Every signed-in member of staff may read
 //! it, teachers included: in an evacuation any of them may be the one holding the list.
 
@@ -10,10 +10,9 @@ use crate::http::error::ApiError;
 use crate::http::request::{Reply, Request};
 use crate::http_state::Hub;
 use rollcall_school::attendance::Rules;
-use rollcall_school::on_site::whereabouts;
+use rollcall_school::on_site::{movements_of_day, whereabouts};
 use rollcall_school::principal::Principal;
-use rollcall_school::review::ACCEPTED;
-use rollcall_store::{Sql, school, sightings, visitors};
+use rollcall_store::{Sql, school, visitors};
 
 pub async fn on_site(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
     let (rules, now) = (hub.config.rules(), hub.now());
@@ -22,8 +21,7 @@ pub async fn on_site(hub: &Hub, _req: &Request, _who: &Principal) -> Result<Repl
 
 fn answer(conn: &dyn Sql, rules: &Rules, now: UnixMillis) -> Result<Value, ApiError> {
     let day = rules.local_day(now);
-    let midnight = rules.instant(day, 0);
-    let movements = sightings::movements(conn, ACCEPTED, midnight, UnixMillis(now.0 + 1))?;
+    let movements = movements_of_day(conn, rules, now)?;
     let names: std::collections::HashMap<_, _> = school::students(conn)?
         .into_iter()
         .map(|s| (s.id, s.name))
