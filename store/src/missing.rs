@@ -294,7 +294,10 @@ mod tests {
                 !write(db, |sql| insert(sql, &again)).unwrap(),
                 "a second pass (or the clock gone back) alerts nobody twice"
             );
-            assert_eq!(read(db, |sql| open_on(sql, day)), std::slice::from_ref(&missing));
+            assert_eq!(
+                read(db, |sql| open_on(sql, day)),
+                std::slice::from_ref(&missing)
+            );
             assert_eq!(read(db, |sql| unmailed(sql, day, false)).len(), 1);
             write(db, |sql| {
                 set_mailed(sql, (slot, day, ada), false, UnixMillis(201))

@@ -47,10 +47,21 @@ async fn missing_now_names_ada_and_reception_signs_bo_out_and_back_in() {
     b.open("/").await;
     b.sign_in(ADMIN, PASSWORD).await;
     b.open("/#/missing").await;
-    b.text_with("#missing-now", &["Missing now (2)", "Ada", "is not in 7B (Lab 4, from 10:00)", "seen at Main gate at 08:40"])
-        .await;
-    b.text_with("#not-taken", &["Registers not taken (1)", "7B", "2 to mark"])
-        .await;
+    b.text_with(
+        "#missing-now",
+        &[
+            "Missing now (2)",
+            "Ada",
+            "is not in 7B (Lab 4, from 10:00)",
+            "seen at Main gate at 08:40",
+        ],
+    )
+    .await;
+    b.text_with(
+        "#not-taken",
+        &["Registers not taken (1)", "7B", "2 to mark"],
+    )
+    .await;
     b.screenshot("missing").await;
     b.assert_fits_and_accessible("missing now").await;
 
@@ -63,11 +74,15 @@ async fn missing_now_names_ada_and_reception_signs_bo_out_and_back_in() {
         vec![],
     )
     .await;
-    b.type_into("#pupil-sign-out input[name=note]", "dentist").await;
+    b.type_into("#pupil-sign-out input[name=note]", "dentist")
+        .await;
     b.click("#pupil-sign-out button[type=submit]").await;
     b.said("Bo is signed out at 10:10").await;
-    b.text_with("#pupils-out", &["Bo", "medical appointment (dentist)", "out 10:10"])
-        .await;
+    b.text_with(
+        "#pupils-out",
+        &["Bo", "medical appointment (dentist)", "out 10:10"],
+    )
+    .await;
     b.assert_fits_and_accessible("reception, a pupil signed out")
         .await;
     b.open("/#/missing").await;
@@ -80,14 +95,47 @@ async fn missing_now_names_ada_and_reception_signs_bo_out_and_back_in() {
     b.said("Bo is signed back in").await;
     b.text_with("#pupils-out", &["back 10:10"]).await;
 
-    // Tess's review page shows her lesson's missing pupils above the queue.
+    // Tess's review page shows her lesson's missing pupils above the queue; her bar is the
+    // lesson's pages and a menu, grouped by what people do.
     let tess = Browser::start(&format!("http://{}", hub.addr), downloads.path()).await;
     tess.viewport(375, 812).await;
     tess.open("/").await;
     tess.sign_in("tess", "teacher password").await;
-    tess.text_with("#missing-mine", &["Missing from a lesson", "Ada", "Registers not taken"])
-        .await;
+    tess.text_with(
+        "#missing-mine",
+        &["Missing from a lesson", "Ada", "Registers not taken"],
+    )
+    .await;
     tess.assert_fits_and_accessible("review with a missing pupil")
         .await;
+    let bar = "return [...document.querySelectorAll('#nav > li')] \
+        .filter(li => li.getClientRects().length > 0).map(li => li.innerText.trim().split('\\n')[0]);";
+    assert_eq!(
+        tess.js(bar, vec![]).await,
+        json!(["Review", "Today", "Missing now", "Menu"])
+    );
+    tess.click("#nav-menu > summary").await;
+    tess.text_with(
+        "#nav-menu",
+        &[
+            "REGISTER",
+            "PEOPLE",
+            "FAMILIES",
+            "OFFICE",
+            "Reception",
+            "My account",
+        ],
+    )
+    .await;
+    tess.screenshot("menu").await;
+    tess.assert_fits_and_accessible("the menu open").await;
+    tess.click("#nav a[data-page=reception]").await;
+    tess.visible("#pupil-sign-out").await;
+    let closed = "return !document.getElementById('nav-menu').open;";
+    assert_eq!(
+        tess.js(closed, vec![]).await,
+        json!(true),
+        "the menu closes"
+    );
     hub.stop().await;
 }

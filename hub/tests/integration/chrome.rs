@@ -223,6 +223,21 @@ impl Browser {
     /// fails if anything covers it there (what a finger would tap instead, or the status line
     /// floating over it, which takes no taps but hides what is tapped), then clicks it.
     pub async fn click(&self, css: &str) {
+        // A page in the navigation's closed menu is reached as a finger reaches it: the menu
+        // is opened first.
+        let menu = "const e = document.querySelector(arguments[0]); \
+            const d = e && e.closest('#nav details:not([open])'); \
+            return d && e.parentElement !== d ? '#' + d.id + ' > summary' : null;";
+        if let Some(summary) = self.js(menu, vec![json!(css)]).await.as_str() {
+            self.visible(summary).await;
+            self.client
+                .find(Locator::Css(summary))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap_or_else(|e| panic!("opening the menu around {css}: {e}"));
+        }
         self.visible(css).await;
         let centre = "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});";
         self.js(centre, vec![json!(css)]).await;

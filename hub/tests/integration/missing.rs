@@ -397,9 +397,21 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
     // 11:00, reception.
     hub.clock.set(UnixMillis(monday_at(11, 0)));
     let refused = [
-        (json!({"student": bo, "reason": "collected"}), StatusCode::BAD_REQUEST, "collected_by"),
-        (json!({"student": bo, "reason": "holiday"}), StatusCode::BAD_REQUEST, "holiday"),
-        (json!({"student": s.class, "reason": "ill"}), StatusCode::NOT_FOUND, "student"),
+        (
+            json!({"student": bo, "reason": "collected"}),
+            StatusCode::BAD_REQUEST,
+            "collected_by",
+        ),
+        (
+            json!({"student": bo, "reason": "holiday"}),
+            StatusCode::BAD_REQUEST,
+            "holiday",
+        ),
+        (
+            json!({"student": s.class, "reason": "ill"}),
+            StatusCode::NOT_FOUND,
+            "student",
+        ),
     ];
     for (body, status, says) in refused {
         let (got, answer) = admin.post("/sign-outs", body.clone()).await;
@@ -407,9 +419,15 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
         assert!(answer.to_string().contains(says), "{body}: {answer}");
     }
     let out = admin
-        .created("/sign-outs", json!({"student": bo, "reason": "medical", "note": "dentist"}))
+        .created(
+            "/sign-outs",
+            json!({"student": bo, "reason": "medical", "note": "dentist"}),
+        )
         .await;
-    assert_eq!((&out["name"], &out["out_at"]), (&json!("Bo"), &json!(monday_at(11, 0))));
+    assert_eq!(
+        (&out["name"], &out["out_at"]),
+        (&json!("Bo"), &json!(monday_at(11, 0)))
+    );
     let (status, again) = admin
         .post("/sign-outs", json!({"student": bo, "reason": "ill"}))
         .await;
@@ -423,7 +441,11 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
         "Signed out at reception at 11:00 (medical appointment): dentist"
     );
     let (_, roster) = admin.get(&format!("/sessions/{p2}/2026-11-23")).await;
-    assert_eq!(row(&roster, "Bo")["mark"], "present", "the lesson he left keeps his mark");
+    assert_eq!(
+        row(&roster, "Bo")["mark"],
+        "present",
+        "the lesson he left keeps his mark"
+    );
     let (_, on_site) = admin.get("/on-site").await;
     let bo_now = on_site["students"]
         .as_array()
@@ -431,31 +453,53 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
         .iter()
         .find(|w| w["name"] == "Bo")
         .unwrap();
-    assert_eq!((&bo_now["on_site"], &bo_now["last_room"]), (&json!(false), &json!("Reception")));
+    assert_eq!(
+        (&bo_now["on_site"], &bo_now["last_room"]),
+        (&json!(false), &json!("Reception"))
+    );
     let (_, roll) = admin.get("/roll-call").await;
-    assert!(!roll.to_string().contains("\"Bo\""), "not expected at the assembly point: {roll}");
+    assert!(
+        !roll.to_string().contains("\"Bo\""),
+        "not expected at the assembly point: {roll}"
+    );
 
     // 11:10: Ada, in school and not in period 3, is missing; Bo is not.
     hub.clock.set(UnixMillis(monday_at(11, 10)));
-    wait_for("Ada missing from period 3", Duration::from_secs(20), || async {
-        names(&board(&admin).await["missing"]) == ["Ada"]
-    })
+    wait_for(
+        "Ada missing from period 3",
+        Duration::from_secs(20),
+        || async { names(&board(&admin).await["missing"]) == ["Ada"] },
+    )
     .await;
 
     // 11:30 he is back: period 3's mark comes off, and he is watched again.
     hub.clock.set(UnixMillis(monday_at(11, 30)));
     let id = out["id"].as_str().unwrap();
-    let (status, back) = admin.post(&format!("/sign-outs/{id}/sign-in"), json!({})).await;
-    assert_eq!((status, &back["back_at"]), (StatusCode::OK, &json!(monday_at(11, 30))));
-    let (status, twice) = admin.post(&format!("/sign-outs/{id}/sign-in"), json!({})).await;
+    let (status, back) = admin
+        .post(&format!("/sign-outs/{id}/sign-in"), json!({}))
+        .await;
+    assert_eq!(
+        (status, &back["back_at"]),
+        (StatusCode::OK, &json!(monday_at(11, 30)))
+    );
+    let (status, twice) = admin
+        .post(&format!("/sign-outs/{id}/sign-in"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{twice}");
     let (_, roster) = admin.get(&format!("/sessions/{p3}/2026-11-23")).await;
-    assert_eq!(row(&roster, "Bo")["mark"], Value::Null, "unmarked until he comes in");
+    assert_eq!(
+        row(&roster, "Bo")["mark"],
+        Value::Null,
+        "unmarked until he comes in"
+    );
     wait_for("Bo watched again", Duration::from_secs(20), || async {
         names(&board(&admin).await["missing"]) == ["Ada", "Bo"]
     })
     .await;
     let (_, day) = admin.get("/sign-outs").await;
-    assert_eq!((&day["out"], &day["sign_outs"][0]["back_at"]), (&json!(0), &json!(monday_at(11, 30))));
+    assert_eq!(
+        (&day["out"], &day["sign_outs"][0]["back_at"]),
+        (&json!(0), &json!(monday_at(11, 30)))
+    );
     hub.stop().await;
 }

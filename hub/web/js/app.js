@@ -1,4 +1,6 @@
-// The single page: sign-in, the navigation bar, and the pages behind "#/name/argument".
+// The single page: sign-in, the navigation bar, and the pages behind "#/name/argument". The bar
+// keeps a teacher's lesson one tap away (Review, Today, Missing now); every other page is in
+// its Menu, grouped by what people do there (the register, people, families, the office).
 // Each page module exports render(main, context) and may return a function that stops its
 // polling when the user leaves it. A student's or a guardian's account sees its own page only,
 // whatever the address says, and the public pages (a family's reply page among them).
@@ -70,7 +72,11 @@ function showChrome(user) {
   document.getElementById('top').hidden = !user;
   if (!user) return;
   document.getElementById('who').textContent = `${user.username} (${user.role})`;
-  for (const li of document.querySelectorAll('#nav li')) li.hidden = !forRole(li, user.role);
+  for (const li of document.querySelectorAll('#nav li:not(.group):not(.menu)')) li.hidden = !forRole(li, user.role);
+  // A group, and the menu, with nothing in it for this account is not shown.
+  for (const group of document.querySelectorAll('#nav li.group, #nav li.menu')) {
+    group.hidden = ![...group.querySelectorAll('li:not(.group)')].some((li) => !li.hidden);
+  }
 }
 
 /** Whether the navigation item `li` is for `role`: a student or a guardian has their own page only. */
@@ -137,6 +143,10 @@ async function route() {
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  // The menu closes once a page is chosen, and says when the page is one of its own.
+  const menu = document.getElementById('nav-menu');
+  menu.open = false;
+  menu.classList.toggle('current', !!menu.querySelector('a[aria-current]'));
   main.replaceChildren();
   main.dataset.page = name;
   leave = (await PAGES[name].render(main, { me: user, args, setCount })) || null;
@@ -195,6 +205,22 @@ window.addEventListener('rollcall:signed-out', () => {
   stopCounting();
   if (location.hash !== '#/signin') route();
 });
+// The menu closes when a page in it is chosen (the same page too), on a tap outside it, and
+// on Escape.
+const navMenu = document.getElementById('nav-menu');
+navMenu.addEventListener('click', (e) => {
+  if (e.target.closest('a')) navMenu.open = false;
+});
+document.addEventListener('click', (e) => {
+  if (navMenu.open && !navMenu.contains(e.target)) navMenu.open = false;
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && navMenu.open) {
+    navMenu.open = false;
+    navMenu.querySelector('summary').focus();
+  }
+});
+
 document.getElementById('sign-out').addEventListener('click', () => {
   api.signOut({ end: true });
   announce('Signed out.');
