@@ -22,6 +22,9 @@ const STRANGERS_REFRESH_MS = 30000;
 // A lesson's suggestion costs the hub a search of the lesson's faces: looked at less often
 // than the queue, and at once after a confirmation.
 const LESSONS_REFRESH_MS = 15000;
+// Who is missing reads the whole day's lessons: looked at once a minute, as often as the hub's
+// own pass raises alerts.
+const MISSING_REFRESH_MS = 60000;
 // How long the line left in a reviewed card's place offers to undo it (the hub allows 10 min).
 const UNDO_SHOWN_MS = 60000;
 
@@ -335,7 +338,7 @@ export function render(main, { me, setCount }) {
   const stop = poll(REFRESH_MS, refresh);
   const stopLessons = poll(LESSONS_REFRESH_MS, lessons.refresh);
   const stopStrangers = poll(STRANGERS_REFRESH_MS, people.refresh);
-  const stopMissing = poll(LESSONS_REFRESH_MS, away.refresh);
+  const stopMissing = poll(MISSING_REFRESH_MS, away.refresh);
   return () => {
     stop();
     stopLessons();
