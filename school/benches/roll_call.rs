@@ -9,7 +9,10 @@
 //! their teacher instead of the door. At 09:40 it times, through the hub's own code:
 //! - the list (`GET /roll-call` before a roll call: every read and the grouping);
 //! - starting one (`POST /roll-calls`: the list, and writing it in one transaction);
-//! - the list while it is under way (`GET /roll-call` during the drill).
+//! - the list while it is under way (`GET /roll-call` during the drill);
+//! - the day so far as Missing now reads it (`GET /missing`: every lesson started, its roster
+//!   and cards, and every movement of the day), and the leader's minute pass that raises and
+//!   ends alerts of pupils missing from a lesson (issue 70).
 //!
 //! The aim is ≤ 2 s for 2,000 students (issue 33). Prints the medians and the worst of each.
 
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rollcall_school::arrival;
 use rollcall_school::attendance::Rules;
+use rollcall_school::missing::watch::{self, Day, Watch};
 use rollcall_school::roll_call::{expected, load};
 use rollcall_shared::*;
 use rollcall_store::keys::Keyring;
@@ -67,6 +71,15 @@ fn main() -> anyhow::Result<()> {
             db.read_blocking(|sql| Ok::<_, StoreError>(roll_calls::people(sql, id)?.len()))
         })?
     };
+    let day = time(RUNS, || {
+        db.read_blocking(|sql| Ok::<_, StoreError>(Day::load(sql, &rules, now)?.lessons.len()))
+    })?;
+    let missing = Watch { after_minutes: 10 };
+    let pass = time(5, || {
+        db.write_blocking(|tx| {
+            Ok::<_, StoreError>(watch::pass(tx, &rules, missing, now)?.alerted.len())
+        })
+    })?;
     println!(
         "roll call of {students} students ({} expected, {records} records today), SQLite:",
         list.2
@@ -75,6 +88,8 @@ fn main() -> anyhow::Result<()> {
         ("the list (GET /roll-call)", list),
         ("starting one (POST /roll-calls)", start),
         ("the list under way", during),
+        ("the day for Missing now", day),
+        ("the missing pupils' pass", pass),
     ] {
         println!(
             "  {what:<34} median {:>7.1} ms, worst {:>7.1} ms",
