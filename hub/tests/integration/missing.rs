@@ -128,8 +128,16 @@ fn names(list: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minutes_past() {
+/// A hub at 08:30 on Monday that tells: a real SMTP server it mails, a real receiver it posts
+/// to.
+struct Told {
+    hub: TestHub,
+    sink: SmtpSink,
+    got: Got,
+    _dir: tempfile::TempDir,
+}
+
+async fn told() -> Told {
     let dir = tempfile::tempdir().unwrap();
     let sink = SmtpSink::start(dir.path(), None).await;
     let (addr, got) = receiver(0).await;
@@ -138,6 +146,22 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
         settings(&sink, hook(addr, dir.path())),
     )
     .await;
+    Told {
+        hub,
+        sink,
+        got,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minutes_past() {
+    let Told {
+        hub,
+        sink,
+        got,
+        _dir,
+    } = told().await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (p2, lab4, gate) = period_two_and_gate(&admin, &s).await;
@@ -311,14 +335,12 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
 
 #[tokio::test]
 async fn a_lesson_taken_off_the_timetable_ends_its_alerts_without_finding_anyone() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = SmtpSink::start(dir.path(), None).await;
-    let (addr, got) = receiver(0).await;
-    let hub = start_hub_at(
-        UnixMillis(monday_at(8, 30)),
-        settings(&sink, hook(addr, dir.path())),
-    )
-    .await;
+    let Told {
+        hub,
+        sink,
+        got,
+        _dir,
+    } = told().await;
     let admin = hub.admin().await;
     let s = seed_school(&admin).await;
     let (p2, _, gate) = period_two_and_gate(&admin, &s).await;
