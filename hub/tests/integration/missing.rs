@@ -337,7 +337,7 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
 async fn a_lesson_taken_off_the_timetable_ends_its_alerts_without_finding_anyone() {
     let Told {
         hub,
-        sink,
+        sink: _sink,
         got,
         _dir,
     } = told().await;
