@@ -32,6 +32,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod activities;
 pub mod analytics;
 pub mod arrival;
 pub mod attendance;

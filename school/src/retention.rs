@@ -32,8 +32,8 @@ use crate::settings::RetentionConfig;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::Status;
 use rollcall_store::{
-    Sql, StoreError, mis, missing, notices, quarantine, records, register, school, sign_outs,
-    signins, staff, strangers, users, visitors,
+    Sql, StoreError, activities, mis, missing, notices, quarantine, records, register, school,
+    sign_outs, signins, staff, strangers, users, visitors,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -51,7 +51,8 @@ pub struct Purged {
     pub undecided: usize,
     /// Templates and enrolment photos of students who left.
     pub leavers_templates: usize,
-    /// Whole records, held-back ones included, and the alerts of missing pupils made from them.
+    /// Whole records, held-back ones included, the alerts of missing pupils made from them,
+    /// and the one-off registers (trips, clubs) of those days.
     pub records: usize,
     /// Closed sessions past the register's retention.
     pub register_sessions: usize,
@@ -100,7 +101,8 @@ pub fn run(
         leavers_templates: school::purge_leavers_faces(conn, days_ago(r.leaver_days))?,
         records: records::purge(conn, days_ago(r.record_days))?
             + quarantine::purge(conn, days_ago(r.record_days))?
-            + missing::purge(conn, rules.local_day(days_ago(r.record_days)))?,
+            + missing::purge(conn, rules.local_day(days_ago(r.record_days)))?
+            + activities::purge(conn, rules.local_day(days_ago(r.record_days)))?,
         register_sessions: register::purge(conn, register_from)?,
         mis_writes: mis::purge(conn, register_from)?,
         visits: visitors::purge(conn, days_ago(r.visitor_days))?

@@ -313,6 +313,21 @@ pub fn sessions_between(
     Ok(out)
 }
 
+/// `student`'s lessons on `day`: those of their classes by the timetable and calendar, and
+/// those already written in the register.
+pub fn lessons_of(
+    conn: &dyn Sql,
+    student: StudentId,
+    day: NaiveDate,
+) -> Result<Vec<Session>, StoreError> {
+    let classes = school::classes_of(conn, student)?;
+    let mut slots = Vec::new();
+    for class in &classes {
+        slots.extend(timetable::slots_of_class(conn, *class)?);
+    }
+    sessions_between(conn, (&classes, &slots), day, day)
+}
+
 /// Every roster of the sessions of `slots` between `from` and `to`, in order.
 pub fn rosters_between(
     conn: &dyn Sql,

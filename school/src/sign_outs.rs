@@ -13,19 +13,18 @@
 //!
 //! A pupil is signed out once at a time; every change is audited, naming the pupil by id.
 
-use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::attendance::{Rules, Session};
+use crate::attendance::Rules;
 use crate::office;
 use crate::principal::Principal;
 use crate::session_rosters;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::{self, Mark, Override};
 use rollcall_store::sign_outs::{self as stored, Reason, SignOut};
-use rollcall_store::{Sql, StoreError, school, timetable};
+use rollcall_store::{Sql, StoreError, school};
 
 /// Longest name of the adult who collects, or note, in characters.
 pub const MAX_TEXT: usize = 200;
@@ -121,7 +120,7 @@ pub fn sign_out(
     };
     stored::insert(tx, &out)?;
     let why = words(&out, rules);
-    for session in lessons(tx, student, out.day)? {
+    for session in session_rosters::lessons_of(tx, student, out.day)? {
         let roster = session_rosters::session_roster(tx, &session, rules, now)?;
         if roster.session.locked || roster.session.starts_at < now {
             continue;
@@ -158,7 +157,7 @@ pub fn sign_in(
         return Err(SignOutError::Conflict("signed back in already".into()));
     }
     let why = words(&out, rules);
-    for session in lessons(tx, out.student, out.day)? {
+    for session in session_rosters::lessons_of(tx, out.student, out.day)? {
         let Some(mark) = marks::get(tx, session.slot.id, session.day, out.student)? else {
             continue;
         };
@@ -170,16 +169,6 @@ pub fn sign_in(
     let back = stored::get(tx, id)?;
     audited(tx, who, "pupil.sign_in", &back, now)?;
     Ok(back)
-}
-
-/// `student`'s lessons on `day` by the timetable and calendar (not those written already).
-fn lessons(tx: &dyn Sql, student: StudentId, day: NaiveDate) -> Result<Vec<Session>, StoreError> {
-    let classes = school::classes_of(tx, student)?;
-    let mut slots = Vec::new();
-    for class in &classes {
-        slots.extend(timetable::slots_of_class(tx, *class)?);
-    }
-    session_rosters::sessions_between(tx, (&classes, &slots), day, day)
 }
 
 fn audited(

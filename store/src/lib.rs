@@ -24,6 +24,7 @@
 //! - Faces (embeddings, crops, templates, galleries) are sealed before they are written and
 //!   unsealed only through `columns`, with the key of the transaction's school.
 
+pub mod activities;
 pub mod audit;
 pub mod backup_file;
 pub mod cluster;

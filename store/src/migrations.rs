@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_42,
     MIGRATION_43,
     MIGRATION_44,
+    MIGRATION_45,
 ];
 
 /// E-mail: users' addresses, the digests sent (one per user and school day, so a restart
@@ -731,6 +732,36 @@ CREATE TABLE sign_outs (
     CHECK (reason != 'collected' OR collected_by IS NOT NULL)
 );
 CREATE INDEX sign_outs_day ON sign_outs(day, student_id);
+";
+
+/// One-off registers (issue 70): a trip, a club, an exam or a detention made by a member of
+/// staff for a day and a time, with its pupils, each marked by hand (`rollcall_store::activities`).
+/// A trip's pupils are given the off-site code in the lessons it covers
+/// (`rollcall_school::activities`).
+const MIGRATION_45: &str = "
+CREATE TABLE activities (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('trip', 'club', 'exam', 'detention')),
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 120),
+    day TEXT NOT NULL CHECK (day IS date(day)),
+    start_minute INTEGER NOT NULL CHECK (start_minute BETWEEN 0 AND 1439),
+    end_minute INTEGER NOT NULL CHECK (end_minute BETWEEN 1 AND 1440),
+    place TEXT,
+    created_by TEXT NOT NULL,
+    owner_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL,
+    CHECK (end_minute > start_minute)
+);
+CREATE INDEX activities_day ON activities(day);
+CREATE TABLE activity_pupils (
+    activity_id TEXT NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+    mark TEXT CHECK (mark IN ('present', 'late', 'absent')),
+    marked_by TEXT,
+    marked_at INTEGER,
+    PRIMARY KEY (activity_id, student_id)
+);
+CREATE INDEX activity_pupils_student ON activity_pupils(student_id);
 ";
 
 /// The schema version this build brings a database to.

@@ -67,9 +67,10 @@ const SET_CLOSED_THROUGH: &str =
     "INSERT INTO register_progress (slot, closed_through) VALUES (1, ?1)
     ON CONFLICT (slot) DO UPDATE SET closed_through = ?1";
 
-/// The codes the hub writes itself when sessions close (`rollcall_school::register::entry_code`): they
-/// cannot be deleted and their marks cannot change.
-pub const BUILT_IN: [&str; 7] = ["/", "L", "C", "O", "N", "X", LEFT_EARLY];
+/// The codes the hub writes itself: when sessions close (`rollcall_school::register::entry_code`),
+/// for a pupil signed out at reception (`I`, `M`, `C`) and for one on a trip (`B`). They cannot
+/// be deleted and their marks cannot change.
+pub const BUILT_IN: [&str; 10] = ["/", "L", "B", "C", "I", "M", "O", "N", "X", LEFT_EARLY];
 
 /// The code of a student who was there and left before the lesson ended (schema 25).
 pub const LEFT_EARLY: &str = "LE";
@@ -179,7 +180,7 @@ pub fn update_code(sql: &dyn Sql, c: &Code) -> Result<(), StoreError> {
     let before = code(sql, &c.code)?;
     if before.mark != c.mark && BUILT_IN.contains(&c.code.as_str()) {
         return Err(StoreError::Conflict(format!(
-            "attendance code {:?} is written by the hub when sessions close: its mark stays {}",
+            "attendance code {:?} is written by the hub (a session closing, a sign-out, a trip): its mark stays {}",
             c.code,
             before.mark.as_str()
         )));
@@ -193,7 +194,7 @@ pub fn update_code(sql: &dyn Sql, c: &Code) -> Result<(), StoreError> {
     }
     if c.retired && BUILT_IN.contains(&c.code.as_str()) {
         return Err(StoreError::Conflict(format!(
-            "attendance code {:?} is written by the hub when sessions close: it cannot retire",
+            "attendance code {:?} is written by the hub (a session closing, a sign-out, a trip): it cannot retire",
             c.code
         )));
     }
@@ -207,7 +208,7 @@ pub fn delete_code(sql: &dyn Sql, code_name: &str) -> Result<(), StoreError> {
     code(sql, code_name)?;
     if BUILT_IN.contains(&code_name) {
         return Err(StoreError::Conflict(format!(
-            "attendance code {code_name:?} is written by the hub when sessions close and stays"
+            "attendance code {code_name:?} is written by the hub (a session closing, a sign-out, a trip) and stays"
         )));
     }
     if code_used(sql, code_name)? {

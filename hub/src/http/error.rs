@@ -9,6 +9,7 @@ use crate::provisioning::{OfferError, Refused};
 use rollcall_school::access::AccessError;
 use rollcall_school::accounts::AccountError;
 use rollcall_school::accounts::invite::LinkError;
+use rollcall_school::activities::ActivityError;
 use rollcall_school::consent::ConsentError;
 use rollcall_school::enrol::Refusal;
 use rollcall_school::family::ReportError;
@@ -279,6 +280,16 @@ impl From<VisitorError> for ApiError {
             VisitorError::NotFound(what) => ApiError::NotFound(what.to_owned()),
             VisitorError::Ambiguous(m) => ApiError::Conflict(m),
             VisitorError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ActivityError> for ApiError {
+    fn from(e: ActivityError) -> Self {
+        match e {
+            ActivityError::Invalid(m) => ApiError::BadRequest(m),
+            ActivityError::Forbidden(m) => ApiError::Forbidden(m),
+            ActivityError::Store(s) => s.into(),
         }
     }
 }

@@ -3,9 +3,11 @@
 //! Taking it is the modules below: a teacher's day (`today`), a lesson's sessions and roster
 //! and teachers' marks (`sessions`), the review queue read and decided (`review`), a lesson's
 //! remaining cards beside its unmarked students (`closed_set`), class photos, and strangers'
-//! cards. Here: the register once written, amending a closed entry (a code and a reason,
-//! never an overwrite), and the attendance codes an admin keeps.
+//! cards, and one-off registers (trips, clubs, exams, detentions: `activities`). Here: the
+//! register once written, amending a closed entry (a code and a reason, never an overwrite),
+//! and the attendance codes an admin keeps.
 
+pub(super) mod activities;
 pub(super) mod class_photo;
 pub(super) mod closed_set;
 pub(super) mod review;

@@ -18,7 +18,9 @@ use super::error::ApiError;
 use super::families::{digest, family, family_messages, guardians, notices};
 use super::office::{audit, calendar, mis, operations, privacy, roster, timetable};
 use super::people::{archive, classes, consent, enrolment, faces, staff, staff_faces, students};
-use super::register::{self, class_photo, closed_set, review, sessions, strangers, today};
+use super::register::{
+    self, activities, class_photo, closed_set, review, sessions, strangers, today,
+};
 use super::reports::{self, analytics, history, registers};
 use super::request::{Params, Reply, Request};
 use super::site::{missing, on_site, roll_call, sign_outs, visitors};
@@ -385,6 +387,22 @@ pub const ROUTES: &[Route] = &[
         admin!(strangers::enrol),
     ),
     route(GET, "/today", user!(today::today)),
+    route(GET, "/activities", user!(activities::list)),
+    route(POST, "/activities", user!(activities::create)),
+    route(GET, "/activities/{id}", user!(activities::one)),
+    route(DELETE, "/activities/{id}", user!(activities::cancel)),
+    route(POST, "/activities/{id}/pupils", user!(activities::add)),
+    route(
+        PUT,
+        "/activities/{id}/pupils/{student}",
+        user!(activities::mark),
+    ),
+    route(
+        DELETE,
+        "/activities/{id}/pupils/{student}",
+        user!(activities::remove),
+    ),
+    route(POST, "/activities/{id}/register", user!(activities::take)),
     route(GET, "/sign-outs", user!(sign_outs::list)),
     route(POST, "/sign-outs", user!(sign_outs::sign_out)),
     route(POST, "/sign-outs/{id}/sign-in", user!(sign_outs::sign_in)),

@@ -23,12 +23,14 @@ mod chrome;
 mod common;
 mod support;
 
+mod activities;
 mod analytics;
 mod api_auth;
 mod api_input;
 mod api_school;
 mod api_signin;
 mod browser;
+mod browser_activities;
 mod browser_analytics;
 mod browser_api_docs;
 mod browser_audit;

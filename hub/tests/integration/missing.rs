@@ -77,7 +77,7 @@ fn hook(addr: std::net::SocketAddr, dir: &std::path::Path) -> WebhookConfig {
 
 /// Period 2 of 7B, 10:00 to 11:00 in Lab 4, with its own door; and the main gate's door facing
 /// in. Answers (period 2's slot, Lab 4's door, the gate's door).
-async fn period_two_and_gate(admin: &Api, s: &School) -> (String, String, String) {
+pub(crate) async fn period_two_and_gate(admin: &Api, s: &School) -> (String, String, String) {
     let slot = admin
         .created("/timetable", json!({"class_id": s.class, "room": "Lab 4", "weekday": 1, "start": "10:00", "end": "11:00", "from": "2026-09-01"}))
         .await["id"]
@@ -99,7 +99,7 @@ async fn period_two_and_gate(admin: &Api, s: &School) -> (String, String, String
 
 /// The door `device` in `room` sure it saw `student` at `at` (the gate's faces in, the
 /// classrooms' both ways, as registered).
-async fn seen(hub: &TestHub, device: &str, room: &str, student: &str, at: i64) {
+pub(crate) async fn seen(hub: &TestHub, device: &str, room: &str, student: &str, at: i64) {
     let mut r = record(
         device.parse().unwrap(),
         Decision::Confident,
@@ -114,13 +114,13 @@ async fn seen(hub: &TestHub, device: &str, room: &str, student: &str, at: i64) {
     store(hub, r).await;
 }
 
-async fn board(api: &Api) -> Value {
+pub(crate) async fn board(api: &Api) -> Value {
     let (status, board) = api.get("/missing").await;
     assert_eq!(status, StatusCode::OK, "{board}");
     board
 }
 
-fn names(list: &Value) -> Vec<&str> {
+pub(crate) fn names(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()
         .iter()

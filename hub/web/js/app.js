@@ -30,6 +30,7 @@ import * as apiDocs from './api_docs.js';
 import * as operations from './operations.js';
 import * as mis from './mis.js';
 import * as missing from './missing.js';
+import * as activities from './activities.js';
 import * as mine from './mine.js';
 import * as children from './children.js';
 import * as welcome from './welcome.js';
@@ -37,7 +38,7 @@ import * as notices from './notices.js';
 import * as familyMessages from './family_messages.js';
 import * as reply from './reply.js';
 
-const PAGES = { review, today, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, mis, missing, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, children, notices, 'family-messages': familyMessages };
+const PAGES = { review, today, activities, report, school, students, consent, devices, admin, calendar, history, account, privacy, audit, codes, operations, mis, missing, api: apiDocs, 'roll-call': rollCall, reception, staff, analytics, mine, children, notices, 'family-messages': familyMessages };
 const ADMIN_ONLY = ['school', 'devices', 'admin', 'calendar', 'audit', 'codes', 'operations', 'mis', 'family-messages'];
 // Pages anyone may read, signed in or not.
 const PUBLIC = { privacy, api: apiDocs, welcome, reply };

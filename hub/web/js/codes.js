@@ -14,7 +14,7 @@ const COUNTS = [
   ['absent', 'Absent'],
   ['not_required', 'Not required to attend'],
 ];
-const BUILT_IN = ['/', 'L', 'C', 'O', 'N', 'X', 'LE'];
+const BUILT_IN = ['/', 'L', 'B', 'C', 'I', 'M', 'O', 'N', 'X', 'LE'];
 
 export async function render(main) {
   const list = h('tbody');

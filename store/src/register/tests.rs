@@ -108,14 +108,18 @@ fn a_code_keeps_its_mark_once_built_in_or_used_and_stays_while_used() {
         let ada = StudentId::random();
         change(db, |sql| write(sql, &session, &[absent(ada, "Ada")])).unwrap();
         let key = (session.slot.id, session.day, ada);
-        change(db, |sql| amend(sql, key, &amendment("I", 1))).unwrap();
-        let e = change(db, |sql| update_code(sql, &code_of("I", Mark::Absent))).unwrap_err();
+        change(db, |sql| amend(sql, key, &amendment("R", 1))).unwrap();
+        let e = change(db, |sql| update_code(sql, &code_of("R", Mark::Absent))).unwrap_err();
         assert!(e.to_string().contains("used in the register"), "{e}");
-        let e = change(db, |sql| delete_code(sql, "I")).unwrap_err();
+        let e = change(db, |sql| delete_code(sql, "R")).unwrap_err();
         assert!(e.to_string().contains("used in the register"), "{e}");
-        change(db, |sql| update_code(sql, &code_of("M", Mark::Absent))).unwrap();
-        change(db, |sql| delete_code(sql, "M")).unwrap();
-        let e = change(db, |sql| delete_code(sql, "M")).unwrap_err();
+        for written in ["B", "M", "I"] {
+            let e = change(db, |sql| delete_code(sql, written)).unwrap_err();
+            assert!(e.to_string().contains("written by the hub"), "{e}");
+        }
+        change(db, |sql| update_code(sql, &code_of("G", Mark::Excused))).unwrap();
+        change(db, |sql| delete_code(sql, "G")).unwrap();
+        let e = change(db, |sql| delete_code(sql, "G")).unwrap_err();
         assert!(matches!(e, StoreError::NotFound(_)), "{e}");
     });
 }
