@@ -15,6 +15,7 @@ mod cors;
 mod dispatch;
 mod error;
 mod health;
+pub(crate) mod idempotency;
 pub(crate) mod input;
 mod multipart;
 mod request;

@@ -16,6 +16,7 @@ use crate::auth::limiter::LoginLimiter;
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
+use crate::http::idempotency;
 use crate::ingest::{Metrics, Outbound, send};
 use rollcall_school::enrol::Enroller;
 use rollcall_store::{Db, Sql, StoreError, devices};
@@ -77,7 +78,24 @@ impl Hub {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
-        self.db.write(f).await
+        // A keyed change claims its key in the transaction of its first write
+        // (`http::idempotency`).
+        let Some(sent) = idempotency::unclaimed() else {
+            return self.db.write(f).await;
+        };
+        let (claiming, now) = (sent.clone(), self.now());
+        let written = self
+            .db
+            .write(move |tx| {
+                let done = f(tx)?;
+                idempotency::claim(tx, &claiming, now)?;
+                Ok(done)
+            })
+            .await;
+        if written.is_ok() {
+            idempotency::claimed(&sent);
+        }
+        written
     }
 
     /// Runs `f` in a read-only transaction on the blocking pool; it sees what committed

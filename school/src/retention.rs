@@ -32,11 +32,13 @@ use crate::settings::RetentionConfig;
 use rollcall_store::audit::{self, Change};
 use rollcall_store::records::Status;
 use rollcall_store::{
-    Sql, StoreError, activities, mis, missing, notices, quarantine, records, register, school,
-    sign_outs, signins, staff, strangers, users, visitors,
+    Sql, StoreError, activities, idempotency, mis, missing, notices, quarantine, records, register,
+    school, sign_outs, signins, staff, strangers, users, visitors,
 };
 
 const DAY_MS: i64 = 86_400_000;
+/// Days the `Idempotency-Key` of a change is kept: longer than a phone stays offline.
+pub const SENT_KEY_DAYS: u32 = 14;
 /// Who rejected a face nobody decided about in time, as the review records it.
 const EXPIRED_BY: &str = "retention";
 /// What a face nobody decided about in time becomes: it counts for nobody.
@@ -65,6 +67,8 @@ pub struct Purged {
     pub notices: usize,
     /// Guardians' accounts left without a child to see.
     pub guardian_accounts: usize,
+    /// Keys of changes sent ([`SENT_KEY_DAYS`] old): a phone sends its queue within days.
+    pub sent_keys: usize,
 }
 
 impl Purged {
@@ -110,6 +114,7 @@ pub fn run(
         staff_entries: staff::purge(conn, days_ago(r.staff_log_days))?,
         notices: notices::purge(conn, rules.local_day(days_ago(r.notice_days)))?,
         guardian_accounts: delete_childless_guardians(conn, now)?,
+        sent_keys: idempotency::purge(conn, days_ago(SENT_KEY_DAYS))?,
     })
 }
 

@@ -85,6 +85,9 @@ pub struct Verdict<'a> {
     pub model: &'a ModelId,
     /// The reviewer's note, already checked (1 to [`MAX_NOTE`] characters).
     pub note: Option<&'a str>,
+    /// Only if the record still waits for a review: a decision queued on a phone without a
+    /// network was made on the card as it was, and must not undo one made since.
+    pub pending_only: bool,
     pub actor: &'a str,
     pub now: UnixMillis,
 }
@@ -125,6 +128,16 @@ pub fn settle(
     v: &Verdict<'_>,
 ) -> Result<Settled, ReviewError> {
     let before = seen(tx, who, rules, record)?;
+    if v.pending_only && before.status != Status::Pending {
+        let by = match before.reviewed_by.as_deref() {
+            Some(by) if by != SYSTEM_USER => by.trim_start_matches("user:"),
+            _ => "the hub",
+        };
+        return Err(ReviewError::Conflict(format!(
+            "this face was decided first ({} by {by}): look at it again before changing it",
+            before.status.as_str()
+        )));
+    }
     let mut review = decide(tx, who, &before, v.action, v.actor, v.now)?;
     review.note = v.note;
     records::review(tx, record, &review)?;

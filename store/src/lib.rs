@@ -44,6 +44,7 @@ pub mod fixtures;
 pub mod gallery;
 pub mod guardians;
 pub mod health;
+pub mod idempotency;
 pub mod imports;
 pub mod invitations;
 mod keyring;

@@ -737,7 +737,9 @@ CREATE INDEX sign_outs_day ON sign_outs(day, student_id);
 /// One-off registers (issue 70): a trip, a club, an exam or a detention made by a member of
 /// staff for a day and a time, with its pupils, each marked by hand (`rollcall_store::activities`).
 /// A trip's pupils are given the off-site code in the lessons it covers
-/// (`rollcall_school::activities`).
+/// (`rollcall_school::activities`). And the `Idempotency-Key` of each change a client sent,
+/// with the answer it had (`rollcall_store::idempotency`): a phone's queued decision sent twice
+/// is done once.
 const MIGRATION_45: &str = "
 CREATE TABLE activities (
     id TEXT PRIMARY KEY,
@@ -762,6 +764,16 @@ CREATE TABLE activity_pupils (
     PRIMARY KEY (activity_id, student_id)
 );
 CREATE INDEX activity_pupils_student ON activity_pupils(student_id);
+CREATE TABLE idempotency_keys (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    status INTEGER,
+    response TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 ";
 
 /// The schema version this build brings a database to.

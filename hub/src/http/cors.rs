@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::input::clip;
 
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
-const HEADERS: &str = "authorization, content-type, x-request-id";
+const HEADERS: &str = "authorization, content-type, idempotency-key, x-request-id";
 /// What a page may read of an answer besides the simple headers.
 const EXPOSED: &str = "x-request-id, retry-after, content-disposition";
 /// How long a browser may keep a preflight's answer.

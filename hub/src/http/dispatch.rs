@@ -1,7 +1,8 @@
 //! One request's life, in order: match the route (404, 405), check the caller (401; 403 for a
 //! student's account anywhere but its own routes, or a role the route does not admit), count
 //! it against the caller's pace (429, `crate::auth::pace`), read
-//! the body up to the route's limit (413), parse the query (400), run the handler. Each step
+//! the body up to the route's limit (413), parse the query (400), run the handler (a change
+//! sent with an `Idempotency-Key` at most once: `super::idempotency`). Each step
 //! costs the client more than the one before it costs the hub. The whole of it runs contained
 //! (see `rollcall_runtime::contain`): a handler that panics is answered 500 and logged, and the
 //! hub serves on.
@@ -17,11 +18,13 @@ use warp::http::{HeaderMap, Method, header};
 
 use super::accounts::auth::authenticate;
 use super::error::ApiError;
+use super::idempotency::Sent;
 use super::input::{self, clip};
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
 use crate::auth::pace::{self, Caller};
 use crate::http_state::Hub;
+use rollcall_school::principal::Principal;
 use rollcall_store::users::Role;
 use uuid::Uuid;
 
@@ -110,15 +113,39 @@ async fn dispatch(
         cookie: text_header(&head.headers, header::COOKIE),
         body: read_body(&head.headers, body, route.body_limit).await?,
     };
-    match (route.guard, &who) {
-        (Guard::Anyone(handler), _) => handler(hub, &request).await,
+    let user = who.as_ref().map(|w| w.user_id);
+    let sent = Sent::of(
+        &head.headers,
+        &head.method,
+        user,
+        (&head.path, &head.query, &request.body),
+    )?;
+    let handled = handle(hub, route.guard, &request, who.as_ref());
+    match sent {
+        None => handled.await,
+        Some(sent) => match sent.before(hub).await? {
+            Some(answered) => Ok(answered),
+            None => sent.answer(hub, handled).await,
+        },
+    }
+}
+
+/// Runs the route's handler.
+async fn handle(
+    hub: &Hub,
+    guard: Guard,
+    request: &Request,
+    who: Option<&Principal>,
+) -> Result<Reply, ApiError> {
+    match (guard, who) {
+        (Guard::Anyone(handler), _) => handler(hub, request).await,
         (
             Guard::Own(handler)
             | Guard::User(handler)
             | Guard::Admin(handler)
             | Guard::District(handler),
             Some(who),
-        ) => handler(hub, &request, who).await,
+        ) => handler(hub, request, who).await,
         (Guard::Own(_) | Guard::User(_) | Guard::Admin(_) | Guard::District(_), None) => {
             Err(ApiError::Unauthorized("an access token is required".into()))
         }

@@ -82,6 +82,9 @@ pub enum ApiError {
     /// Every argon2 slot stayed taken past the wait (`auth.hashing_max_wait_ms`).
     #[error("the hub is busy checking passwords; try again in {retry_after} s")]
     Busy { retry_after: u64 },
+    /// An `Idempotency-Key` sent before with another request (`http::idempotency`).
+    #[error("{0}")]
+    KeyReused(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -119,6 +122,7 @@ impl ApiError {
             ApiError::Reply(ReplyError::Used | ReplyError::Expired(_)) => StatusCode::GONE,
             ApiError::Reply(_) => StatusCode::BAD_REQUEST,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,6 +160,7 @@ impl ApiError {
             ApiError::Reply(ReplyError::Expired(_)) => "reply_link_expired",
             ApiError::Reply(_) => "bad_request",
             ApiError::Busy { .. } => "busy",
+            ApiError::KeyReused(_) => "idempotency_key_reused",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -137,6 +137,7 @@ pub(super) async fn retention(
                     staff_entries = p.staff_entries,
                     notices = p.notices,
                     guardian_accounts = p.guardian_accounts,
+                    sent_keys = p.sent_keys,
                     "retention applied"
                 );
                 if p.leavers_templates > 0 {

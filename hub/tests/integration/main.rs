@@ -96,6 +96,7 @@ mod office;
 mod openapi;
 mod prometheus;
 mod provisioning;
+mod queued_decisions;
 mod register;
 mod retention;
 mod review_queue;

@@ -858,10 +858,8 @@ CREATE TABLE sign_outs (
 CREATE INDEX sign_outs_day ON sign_outs(day, student_id);
 ";
 
-/// One-off registers (issue 70): a trip, a club, an exam or a detention made by a member of
-/// staff for a day and a time, with its pupils, each marked by hand (`rollcall_store::activities`); schema 45 as SQLite's.
-/// A trip's pupils are given the off-site code in the lessons it covers
-/// (`rollcall_school::activities`).
+/// Schema 45 as SQLite's: one-off registers (trips, clubs, exams, detentions) with their
+/// pupils' marks, and the `Idempotency-Key` of each change a client sent with its answer.
 const MIGRATION_45: &str = "
 CREATE TABLE activities (
     id TEXT PRIMARY KEY,
@@ -886,6 +884,16 @@ CREATE TABLE activity_pupils (
     PRIMARY KEY (activity_id, student_id)
 );
 CREATE INDEX activity_pupils_student ON activity_pupils(student_id);
+CREATE TABLE idempotency_keys (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    status BIGINT,
+    response TEXT,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 ";
 
 /// The lock held while migrating, so hubs starting together migrate once.

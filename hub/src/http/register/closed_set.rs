@@ -156,6 +156,7 @@ pub async fn confirm(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
                 gate: &gate,
                 model: &model,
                 note: Some(NOTE),
+                pending_only: false,
                 actor: &actor,
                 now,
             };

@@ -40,6 +40,9 @@ struct Reassign {
     #[serde(default)]
     add_to_gallery: bool,
     note: Option<String>,
+    /// Only if the record still waits for a review (a decision queued on a phone).
+    #[serde(default)]
+    if_pending: bool,
 }
 
 /// Approve or reject: an optional note, or no body at all.
@@ -47,6 +50,9 @@ struct Reassign {
 #[serde(deny_unknown_fields)]
 struct Decided {
     note: Option<String>,
+    /// Only if the record still waits for a review (a decision queued on a phone).
+    #[serde(default)]
+    if_pending: bool,
 }
 
 #[derive(Deserialize)]
@@ -141,19 +147,43 @@ pub async fn thumbnail(hub: &Hub, req: &Request, who: &Principal) -> Result<Repl
 }
 
 pub async fn approve(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let note = req.json_or_default::<Decided>()?.note;
-    decide_on(hub, req, Action::Approve, false, note, who).await
+    let body = req.json_or_default::<Decided>()?;
+    decide_on(hub, req, Asked::plain(Action::Approve, body), who).await
 }
 
 pub async fn reject(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let note = req.json_or_default::<Decided>()?.note;
-    decide_on(hub, req, Action::Reject, false, note, who).await
+    let body = req.json_or_default::<Decided>()?;
+    decide_on(hub, req, Asked::plain(Action::Reject, body), who).await
 }
 
 pub async fn reassign(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let body = req.json::<Reassign>()?;
-    let action = Action::Reassign(body.student);
-    decide_on(hub, req, action, body.add_to_gallery, body.note, who).await
+    let asked = Asked {
+        action: Action::Reassign(body.student),
+        enrol: body.add_to_gallery,
+        note: body.note,
+        pending_only: body.if_pending,
+    };
+    decide_on(hub, req, asked, who).await
+}
+
+/// A decision as a request asks for it.
+struct Asked {
+    action: Action,
+    enrol: bool,
+    note: Option<String>,
+    pending_only: bool,
+}
+
+impl Asked {
+    fn plain(action: Action, body: Decided) -> Asked {
+        Asked {
+            action,
+            enrol: false,
+            note: body.note,
+            pending_only: body.if_pending,
+        }
+    }
 }
 
 /// Takes back the caller's own review of the last few minutes ([`review::undo`]): the record
@@ -177,11 +207,15 @@ pub async fn undo(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, Ap
 async fn decide_on(
     hub: &Hub,
     req: &Request,
-    action: Action,
-    enrol: bool,
-    note: Option<String>,
+    asked: Asked,
     who: &Principal,
 ) -> Result<Reply, ApiError> {
+    let Asked {
+        action,
+        enrol,
+        note,
+        pending_only,
+    } = asked;
     let note = match note.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(input::text("note", text, MAX_NOTE)?.to_owned()),
@@ -197,6 +231,7 @@ async fn decide_on(
             gate: &gate,
             model: &model,
             note: note.as_deref(),
+            pending_only,
             actor: &actor,
             now,
         };

@@ -671,6 +671,34 @@ impl Api {
         (status, value)
     }
 
+    /// Sends a change with an `Idempotency-Key`, as a phone sends a queued decision: the
+    /// status, the body and the seconds to wait when told to.
+    pub async fn keyed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+        key: &str,
+    ) -> (StatusCode, Value, Option<u64>) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("Idempotency-Key", key)
+            .json(&body);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let wait = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let text = resp.text().await.unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value, wait)
+    }
+
     /// The status and body text.
     pub async fn raw(
         &self,

@@ -90,6 +90,7 @@ impl Ctx {
             gate: &self.gate,
             model: &self.model,
             note: None,
+            pending_only: false,
             actor: &self.actor,
             now: self.now,
         }
