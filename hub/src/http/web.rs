@@ -50,6 +50,9 @@ const ASSETS: &[Asset] = &[
     asset!("/index.html", HTML),
     asset!("/style.css", CSS),
     asset!("/icon.svg", "image/svg+xml"),
+    asset!("/manifest.webmanifest", "application/manifest+json"),
+    asset!("/sw.js", JS),
+    asset!("/js/queue.js", JS),
     asset!("/js/app.js", JS),
     asset!("/js/api.js", JS),
     asset!("/js/ui.js", JS),
@@ -201,6 +204,24 @@ mod tests {
         on_disk.sort();
         embedded.sort();
         assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn the_service_worker_keeps_every_page_file_for_offline_use() {
+        let sw = ASSETS.iter().find(|a| a.path == "/sw.js").unwrap();
+        let sw = std::str::from_utf8(sw.body).unwrap();
+        let list = &sw[sw.find("const FILES = [").unwrap()..];
+        let list = &list[..list.find("];").unwrap()];
+        let kept: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
+        let served: Vec<&str> = ASSETS
+            .iter()
+            .map(|a| match a.path {
+                "/index.html" => "/",
+                other => other,
+            })
+            .filter(|p| *p != "/sw.js")
+            .collect();
+        assert_eq!(kept, served, "sw.js's FILES, in the order of ASSETS");
     }
 
     #[test]

@@ -72,6 +72,8 @@ fn children(pid: u32) -> Vec<libc::pid_t> {
 pub struct Browser {
     pub client: Client,
     base: String,
+    /// chromedriver's address, for its Chromium-only commands.
+    driver_addr: std::net::SocketAddr,
     _driver: Driver,
 }
 
@@ -128,8 +130,34 @@ impl Browser {
         Browser {
             client,
             base: base.to_owned(),
+            driver_addr: addr,
             _driver: driver,
         }
+    }
+
+    /// Cuts the browser's network (`online` false) or gives it back, with chromedriver's
+    /// Chromium network emulation: the page's requests fail as on a phone with no signal.
+    pub async fn network(&self, online: bool) {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let url = format!(
+            "http://{}/session/{session}/chromium/network_conditions",
+            self.driver_addr
+        );
+        let conditions = json!({"network_conditions": {
+            "offline": !online, "latency": 0,
+            "download_throughput": -1, "upload_throughput": -1,
+        }});
+        let answer = reqwest::Client::new()
+            .post(url)
+            .json(&conditions)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            answer.status().is_success(),
+            "chromedriver: {}",
+            answer.text().await.unwrap_or_default()
+        );
     }
 
     /// Opens `path` on the hub (a full page load).

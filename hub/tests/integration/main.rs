@@ -51,6 +51,7 @@ mod browser_liveness;
 mod browser_look_alike;
 mod browser_mis;
 mod browser_missing;
+mod browser_offline;
 mod browser_operations;
 mod browser_reception;
 mod browser_review_card;

@@ -5,9 +5,12 @@
 // (POST /activities/{id}/register). A trip's pupils get the off-site code in the lessons it
 // covers, so they are never missing from them; marked absent from the trip they are back in
 // those lessons. Made with a class's pupils (all ticked, untick who is not going) and any
-// other pupil by name (GET /classes, /classes/{id}/students, /students).
+// other pupil by name (GET /classes, /classes/{id}/students, /students). Taken without a
+// network, the register is saved on the phone and sent when the hub can be reached
+// (js/queue.js).
 
 import * as api from './api.js';
+import * as queue from './queue.js';
 import { MARKS, announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
 
 const KINDS = [
@@ -76,8 +79,17 @@ function card(a, refresh) {
   };
   send.addEventListener('click', async () => {
     const named = (mark) => [...taps].filter(([, m]) => m === mark).map(([s]) => s);
+    const absent = named('absent');
+    const there = a.pupils.length - absent.length;
     try {
-      const taken = await api.post(`/activities/${api.seg(a.id)}/register`, { absent: named('absent'), late: named('late') });
+      const path = `/activities/${api.seg(a.id)}/register`;
+      const sent = await queue.decide('POST', path, { absent, late: named('late') }, `${a.title}: all present except ${absent.length}`);
+      if (sent.queued) {
+        summary.textContent = `Saved on this phone: ${there} of ${a.pupils.length} there. Sent when the hub can be reached.`;
+        announce(`${a.title}: saved on this phone, ${there} of ${a.pupils.length} there.`);
+        return;
+      }
+      const taken = sent.answer;
       announce(`${taken.title}: taken, ${count(taken.pupils, 'present') + count(taken.pupils, 'late')} of ${taken.pupils.length} there.`);
       await refresh();
     } catch (err) {

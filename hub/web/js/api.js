@@ -107,6 +107,8 @@ export function signOut({ end = false } = {}) {
   }
   tokens = null;
   sessionStorage.removeItem(KEY);
+  // What the phone kept of the API (children's names and faces) goes with the sign-in.
+  navigator.serviceWorker?.controller?.postMessage('signed-out');
   window.dispatchEvent(new Event('rollcall:signed-out'));
 }
 
@@ -132,13 +134,19 @@ async function renewOnce() {
   return true;
 }
 
-/** Sends a request with the access token; renews it once on 401. */
-async function send(method, path, { json, form } = {}) {
+/**
+ * Sends a request with the access token; renews it once on 401. A change sent with `key` is
+ * done at most once however often it is sent (`Idempotency-Key`). No answer at all (no
+ * network, the hub down) is an ApiError of status 0, code `offline`; so is the service
+ * worker's "nothing kept" answer to a read.
+ */
+async function send(method, path, { json, form, key } = {}) {
   let sentWith = null;
-  const attempt = () => {
+  const attempt = async () => {
     const headers = {};
     sentWith = tokens && tokens.access;
     if (tokens) headers.Authorization = 'Bearer ' + tokens.access;
+    if (key) headers['Idempotency-Key'] = key;
     let body;
     if (json !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -146,7 +154,11 @@ async function send(method, path, { json, form } = {}) {
     } else if (form !== undefined) {
       body = form;
     }
-    return fetch(BASE + path, { method, headers, body, cache: 'no-store' });
+    try {
+      return await fetch(BASE + path, { method, headers, body, cache: 'no-store' });
+    } catch {
+      throw offline();
+    }
   };
   let response = await attempt();
   // A token another request renewed meanwhile is used as it is, not renewed again.
@@ -156,9 +168,29 @@ async function send(method, path, { json, form } = {}) {
     signOut();
     throw await refusal(response);
   }
+  if (response.headers.get('X-Offline')) throw offline();
   if (!response.ok) throw await refusal(response);
   return response;
 }
+
+function offline() {
+  return new ApiError(0, { error: { code: 'offline', message: 'no network: the hub cannot be reached' } });
+}
+
+/** Whether `error` is no answer at all: nothing was done, and it may be sent again later. */
+export const isOffline = (error) => error instanceof ApiError && error.status === 0;
+
+/** The account the tokens are for (the access token's subject), or null. */
+export function account() {
+  try {
+    return JSON.parse(atob(tokens.access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Sends one change with its `Idempotency-Key` (see js/queue.js). */
+export const keyed = async (method, path, body, key) => json(await send(method, path, { json: body, key }));
 
 async function json(response) {
   return response.status === 204 ? null : response.json();

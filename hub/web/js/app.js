@@ -1,12 +1,14 @@
 // The single page: sign-in, the navigation bar, and the pages behind "#/name/argument". The bar
 // keeps a teacher's lesson one tap away (Review, Today, Missing now); every other page is in
-// its Menu, grouped by what people do there (the register, people, families, the office).
+// its Menu, grouped by what people do there (the register, people, families, the office). An
+// installable web app (manifest.webmanifest, sw.js) that keeps working without a network.
 // Each page module exports render(main, context) and may return a function that stops its
 // polling when the user leaves it. A student's or a guardian's account sees its own page only,
 // whatever the address says, and the public pages (a family's reply page among them).
 
 import * as api from './api.js';
 import { announce, forgetImages, labelColumns, poll, setTimeZone } from './ui.js';
+import * as queue from './queue.js';
 import * as signin from './signin.js';
 import * as review from './review.js';
 import * as today from './today.js';
@@ -242,5 +244,10 @@ window.addEventListener('error', (e) => uncaught(e.message || String(e.error)));
 window.addEventListener('unhandledrejection', (e) => uncaught((e.reason && e.reason.message) || String(e.reason)));
 // Whatever a page puts in a table, its cells are labelled for a phone as they arrive.
 const main = document.getElementById('main');
+// The register works without a network: the service worker keeps the pages and the day's
+// answers on the phone, and decisions made offline wait in the queue (js/queue.js), said in
+// the bar above the page.
+navigator.serviceWorker?.register('/sw.js').catch((e) => console.warn('no offline copy', e));
+main.before(queue.bar());
 new MutationObserver(() => labelColumns(main)).observe(main, { childList: true, subtree: true });
 route();

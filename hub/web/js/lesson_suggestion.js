@@ -5,6 +5,7 @@
 // it would, all at once or none (GET /review/lessons, POST /sessions/{slot}/{day}/suggestion).
 
 import * as api from './api.js';
+import * as queue from './queue.js';
 import { announce, face, failed, h, score, time } from './ui.js';
 
 const LATER = '';
@@ -100,8 +101,15 @@ export function section(done) {
     button.disabled = true;
     try {
       const path = `/sessions/${api.seg(lesson.slot_id)}/${api.seg(lesson.day)}/suggestion`;
-      const { confirmed } = await api.post(path, { pairs });
+      const n = pairs.length;
+      const sent = await queue.decide('POST', path, { pairs }, `Confirm ${n} ${n === 1 ? 'face' : 'faces'} of ${lesson.class_name || 'the lesson'}`);
       rows.forEach((r) => chosen.delete(r.record));
+      if (sent.queued) {
+        el.hidden = true;
+        announce(`Saved on this phone: ${n} ${n === 1 ? 'student' : 'students'} marked present when the hub can be reached.`);
+        return;
+      }
+      const { confirmed } = sent.answer;
       announce(confirmed === 1 ? '1 student marked present.' : `${confirmed} students marked present.`);
       shown = '';
       await Promise.all([refresh(), done()]);

@@ -15,6 +15,7 @@ import * as api from './api.js';
 import { announce, confirm, face, failed, fill, h, heading, poll, score, time } from './ui.js';
 import * as lessonSuggestion from './lesson_suggestion.js';
 import * as missing from './missing.js';
+import * as queue from './queue.js';
 import * as strangers from './strangers.js';
 
 const REFRESH_MS = 4000;
@@ -79,15 +80,19 @@ export function render(main, { me, setCount }) {
 
   async function refresh() {
     const mine = ++seq;
-    const queue = await api.get('/review');
+    const [answer, waiting] = await Promise.all([api.get('/review'), queue.waiting()]);
     if (mine !== seq) return;
-    total = queue.count;
-    const ids = new Set(queue.records.map((r) => r.id));
+    // A card decided on this phone and not yet sent is decided: an answer kept from before
+    // (offline) must not bring it back.
+    const held = new Set(waiting.map((e) => e.path.split('/')[2]));
+    const records = answer.records.filter((r) => !held.has(r.id));
+    total = answer.count - (answer.records.length - records.length);
+    const ids = new Set(records.map((r) => r.id));
     for (const [id, card] of cards) {
       if (!ids.has(id) && !card.el.contains(document.activeElement)) remove(id);
     }
     let before = list.firstChild;
-    for (const record of queue.records) {
+    for (const record of records) {
       let card = cards.get(record.id);
       if (!card) {
         card = { el: cardFor(record), record };
@@ -199,11 +204,16 @@ export function render(main, { me, setCount }) {
     const buttons = card.el.querySelectorAll('button');
     buttons.forEach((b) => (b.disabled = true));
     try {
-      const answer = await api.post(`/records/${api.seg(record.id)}/${action}`, body);
+      // Decided on the card as shown: refused if someone decided it since (if_pending), and
+      // kept on the phone to be sent later when the hub cannot be reached.
+      const path = `/records/${api.seg(record.id)}/${action}`;
+      const sent = await queue.decide('POST', path, { ...body, if_pending: true }, done(record, action, name));
       seq++;
       const next = card.el.nextElementSibling || card.el.previousElementSibling;
-      const said = done(record, action, name, answer && answer.gallery);
-      card.el.replaceWith(undoLine(record, said));
+      const said = sent.queued
+        ? `Saved on this phone, sent when the hub can be reached: ${done(record, action, name)}`
+        : done(record, action, name, sent.answer && sent.answer.gallery);
+      card.el.replaceWith(sent.queued ? h('li', { class: 'undo-line', dataset: { queued: record.id } }, h('span', {}, said)) : undoLine(record, said));
       cards.delete(record.id);
       total = Math.max(0, total - 1);
       showCount();

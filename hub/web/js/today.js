@@ -7,6 +7,7 @@
 // (class_photo.js).
 
 import * as api from './api.js';
+import * as queue from './queue.js';
 import * as classPhoto from './class_photo.js';
 import { MARKS, announce, failed, fill, h, heading, longDate, poll, select, time } from './ui.js';
 
@@ -198,8 +199,8 @@ export function render(main) {
         return;
       }
       try {
-        await api.put(path, { mark: mark.value, reason: reason.value.trim() });
-        announce(`${row.name}: ${MARKS[mark.value]}.`);
+        const sent = await queue.decide('PUT', path, { mark: mark.value, reason: reason.value.trim() }, `${row.name}: ${MARKS[mark.value]}`);
+        announce(sent.queued ? `${row.name}: ${MARKS[mark.value]}, saved on this phone.` : `${row.name}: ${MARKS[mark.value]}.`);
         await close();
       } catch (e) {
         error.textContent = e.message;
@@ -207,8 +208,8 @@ export function render(main) {
     }
     async function clear() {
       try {
-        await api.del(path);
-        announce(`${row.name}: override removed.`);
+        const sent = await queue.decide('DELETE', path, undefined, `${row.name}: override removed`);
+        announce(sent.queued ? `${row.name}: override removed, saved on this phone.` : `${row.name}: override removed.`);
         await close();
       } catch (e) {
         failed('Could not remove the override', e);

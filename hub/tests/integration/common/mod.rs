@@ -257,6 +257,19 @@ pub async fn restart_hub_with(hub: TestHub, configure: impl FnOnce(&mut Config))
     restart_hub_on(hub, None, configure).await
 }
 
+/// Stops `hub` and starts it again on its data and at its address (a browser's pages keep
+/// their origin), after `away` has run with the hub down.
+pub async fn restart_hub_after<F: Future<Output = ()>>(mut hub: TestHub, away: F) -> TestHub {
+    let dir = hub._dir.take().unwrap();
+    let (clock, addr) = (ManualClock::at(hub.clock.now()), hub.addr);
+    hub.stop().await;
+    away.await;
+    boot_at(dir, None, clock, addr, |c| {
+        c.auth.access_token_minutes = 1440
+    })
+    .await
+}
+
 /// [`restart_hub_with`], the new hub on the external `broker` (or `None`: its own).
 pub async fn restart_hub_on(
     mut hub: TestHub,
@@ -275,6 +288,24 @@ async fn boot(
     clock: Arc<ManualClock>,
     configure: impl FnOnce(&mut Config),
 ) -> TestHub {
+    boot_at(
+        dir,
+        broker,
+        clock,
+        "127.0.0.1:0".parse().unwrap(),
+        configure,
+    )
+    .await
+}
+
+/// [`boot`], serving HTTP at `http` (port 0: any free one).
+async fn boot_at(
+    dir: tempfile::TempDir,
+    broker: Option<SocketAddr>,
+    clock: Arc<ManualClock>,
+    http: SocketAddr,
+    configure: impl FnOnce(&mut Config),
+) -> TestHub {
     let data_dir = dir.path().join("data");
     let mut config = Config {
         site: SiteId::new("test-site").unwrap(),
@@ -283,7 +314,7 @@ async fn boot(
         ..Config::default()
     };
     // Bound first, so that `configure` sees where the hub serves (`config.http.listen`).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(http).await.unwrap();
     let addr = listener.local_addr().unwrap();
     config.http.listen = addr;
     let mqtt = match broker {
