@@ -3,6 +3,8 @@
 //! ingest metrics, the handles to MQTT (outbound queue, gallery-changed signal) and the face
 //! pipeline.
 
+pub mod sent;
+
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -16,7 +18,6 @@ use crate::auth::limiter::LoginLimiter;
 use crate::auth::signin::Lifetimes;
 use crate::auth::tokens::Tokens;
 use crate::config::Config;
-use crate::http::idempotency;
 use crate::ingest::{Metrics, Outbound, send};
 use rollcall_school::enrol::Enroller;
 use rollcall_store::{Db, Sql, StoreError, devices};
@@ -78,9 +79,8 @@ impl Hub {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&dyn Sql) -> Result<T, E> + Send + 'static,
     {
-        // A keyed change claims its key in the transaction of its first write
-        // (`http::idempotency`).
-        let Some(sent) = idempotency::unclaimed() else {
+        // A keyed change claims its key in the transaction of its first write (`sent`).
+        let Some(sent) = sent::unclaimed() else {
             return self.db.write(f).await;
         };
         let (claiming, now) = (sent.clone(), self.now());
@@ -88,12 +88,12 @@ impl Hub {
             .db
             .write(move |tx| {
                 let done = f(tx)?;
-                idempotency::claim(tx, &claiming, now)?;
+                sent::claim(tx, &claiming, now)?;
                 Ok(done)
             })
             .await;
         if written.is_ok() {
-            idempotency::claimed(&sent);
+            sent::claimed(&sent);
         }
         written
     }

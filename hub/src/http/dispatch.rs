@@ -18,7 +18,7 @@ use warp::http::{HeaderMap, Method, header};
 
 use super::accounts::auth::authenticate;
 use super::error::ApiError;
-use super::idempotency::Sent;
+use super::idempotency;
 use super::input::{self, clip};
 use super::request::{Reply, Request};
 use super::router::{self, Guard};
@@ -114,7 +114,7 @@ async fn dispatch(
         body: read_body(&head.headers, body, route.body_limit).await?,
     };
     let user = who.as_ref().map(|w| w.user_id);
-    let sent = Sent::of(
+    let sent = idempotency::sent(
         &head.headers,
         &head.method,
         user,
@@ -123,9 +123,9 @@ async fn dispatch(
     let handled = handle(hub, route.guard, &request, who.as_ref());
     match sent {
         None => handled.await,
-        Some(sent) => match sent.before(hub).await? {
+        Some(sent) => match idempotency::before(hub, &sent).await? {
             Some(answered) => Ok(answered),
-            None => sent.answer(hub, handled).await,
+            None => idempotency::answer(hub, sent, handled).await,
         },
     }
 }

@@ -10,7 +10,7 @@
 //!    changed on the phone is not taken for the one it was. Sent before and not answered yet
 //!    (the first send still running), 409: try again shortly.
 //! 2. During it: the key is claimed inside the transaction of the handler's first write
-//!    (`Hub::write`), so of two sends at once only one can change anything: the other's
+//!    (`Hub::write`, `crate::http_state::sent`), so of two sends at once only one can change anything: the other's
 //!    transaction fails on the key and changes nothing.
 //! 3. After it: the answer is kept with the key, a refusal too (another teacher decided the
 //!    card first, the register closed): sent again, the phone hears the same refusal and
@@ -21,10 +21,8 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use rollcall_shared::UnixMillis;
-use rollcall_store::{Sql, StoreError, idempotency};
+use rollcall_store::{Sql, idempotency};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -33,135 +31,97 @@ use warp::http::{HeaderMap, Method, StatusCode};
 use super::error::ApiError;
 use super::request::Reply;
 use crate::http_state::Hub;
+use crate::http_state::sent::{self as keyed, Sent};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
 /// Longest key, in characters.
 pub const MAX_KEY: usize = 64;
 
-tokio::task_local! {
-    /// The key of the request being answered, for `Hub::write` to claim.
-    static SENT: Arc<Sent>;
-}
-
-/// A keyed request being answered.
-#[derive(Debug)]
-pub struct Sent {
-    user: Uuid,
-    key: String,
-    sha256: String,
-    claimed: AtomicBool,
-}
-
-impl Sent {
-    /// The key of a change, if the request has one: `None` for a read, or a change without.
-    pub fn of(
-        headers: &HeaderMap,
-        method: &Method,
-        user: Option<Uuid>,
-        request: (&str, &str, &[u8]),
-    ) -> Result<Option<Sent>, ApiError> {
-        let Some(value) = headers.get(HEADER) else {
-            return Ok(None);
-        };
-        let (Some(user), true) = (user, is_change(method)) else {
-            return Ok(None);
-        };
-        let key = value
-            .to_str()
-            .ok()
-            .map(|k| k.trim().trim_matches('"'))
-            .filter(|k| is_key(k))
-            .ok_or_else(|| {
-                ApiError::bad(format!(
-                    "Idempotency-Key: 1 to {MAX_KEY} letters, digits, - and _ (a UUID)"
-                ))
-            })?;
-        let (path, query, body) = request;
-        let mut digest = Sha256::new();
-        for part in [
-            method.as_str().as_bytes(),
-            path.as_bytes(),
-            query.as_bytes(),
-        ] {
-            digest.update(part);
-            digest.update([0]);
-        }
-        digest.update(body);
-        Ok(Some(Sent {
-            user,
-            key: key.to_owned(),
-            sha256: hex::encode(digest.finalize()),
-            claimed: AtomicBool::new(false),
-        }))
-    }
-
-    /// The answer a key sent before had, if it was sent before (see the module docs).
-    pub async fn before(&self, hub: &Hub) -> Result<Option<Reply>, ApiError> {
-        let (user, key) = (self.user, self.key.clone());
-        let kept = hub.read(move |c| idempotency::get(c, user, &key)).await?;
-        match kept {
-            None => Ok(None),
-            Some(k) if k.request_sha256 != self.sha256 => Err(ApiError::KeyReused(
-                "Idempotency-Key: sent before with another request; a changed request needs a key of its own".into(),
-            )),
-            Some(k) => match k.answer {
-                Some((status, body)) => Ok(Some(replayed(status, body))),
-                None => Err(ApiError::Conflict(
-                    "a request with this Idempotency-Key is being answered: try again shortly"
-                        .into(),
-                )),
-            },
-        }
-    }
-
-    /// Runs `handler` with the key claimable by its first write, then keeps its answer.
-    pub async fn answer<F>(self, hub: &Hub, handler: F) -> Result<Reply, ApiError>
-    where
-        F: Future<Output = Result<Reply, ApiError>>,
-    {
-        let sent = Arc::new(self);
-        let result = SENT.scope(sent.clone(), handler).await;
-        if result.is_err() && !sent.claimed.load(Ordering::Acquire) {
-            // Refused before writing: unless another send of the key got there first (whose
-            // answer is the key's), the refusal is this key's answer.
-            if let Some(theirs) = sent.before(hub).await? {
-                return Ok(theirs);
-            }
-        }
-        let Some((status, body)) = kept_answer(&result) else {
-            return result;
-        };
-        let (user, key, sha) = (sent.user, sent.key.clone(), sent.sha256.clone());
-        let now = hub.now();
-        let kept = hub
-            .write(move |tx: &dyn Sql| {
-                idempotency::answer(tx, (user, &key, &sha), status, body.as_deref(), now)
-            })
-            .await;
-        if let Err(e) = kept {
-            tracing::warn!("the answer of an Idempotency-Key was not kept: {e}");
-        }
-        result
-    }
-}
-
-/// The key of the request this task answers, not yet claimed: what `Hub::write` claims in the
-/// transaction of the first change.
-pub fn unclaimed() -> Option<Arc<Sent>> {
-    SENT.try_with(|s| s.clone())
+/// The key of a change, if the request has one: `None` for a read, or a change without.
+pub fn sent(
+    headers: &HeaderMap,
+    method: &Method,
+    user: Option<Uuid>,
+    request: (&str, &str, &[u8]),
+) -> Result<Option<Sent>, ApiError> {
+    let Some(value) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    let (Some(user), true) = (user, is_change(method)) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
         .ok()
-        .filter(|s| !s.claimed.load(Ordering::Acquire))
+        .map(|k| k.trim().trim_matches('"'))
+        .filter(|k| is_key(k))
+        .ok_or_else(|| {
+            ApiError::bad(format!(
+                "Idempotency-Key: 1 to {MAX_KEY} letters, digits, - and _ (a UUID)"
+            ))
+        })?;
+    let (path, query, body) = request;
+    let mut digest = Sha256::new();
+    for part in [
+        method.as_str().as_bytes(),
+        path.as_bytes(),
+        query.as_bytes(),
+    ] {
+        digest.update(part);
+        digest.update([0]);
+    }
+    digest.update(body);
+    let sha256 = hex::encode(digest.finalize());
+    Ok(Some(Sent::new(user, key.to_owned(), sha256)))
 }
 
-/// Claims `sent` inside `tx` (see the module docs).
-pub fn claim(tx: &dyn Sql, sent: &Sent, now: UnixMillis) -> Result<(), StoreError> {
-    idempotency::claim(tx, sent.user, &sent.key, &sent.sha256, now)
+/// The answer a key sent before had, if it was sent before (see the module docs).
+pub async fn before(hub: &Hub, sent: &Sent) -> Result<Option<Reply>, ApiError> {
+    let (user, key) = (sent.user, sent.key.clone());
+    let kept = hub.read(move |c| idempotency::get(c, user, &key)).await?;
+    match kept {
+        None => Ok(None),
+        Some(k) if k.request_sha256 != sent.sha256 => Err(ApiError::KeyReused(
+            "Idempotency-Key: sent before with another request; a changed request needs a key of its own".into(),
+        )),
+        Some(k) => match k.answer {
+            Some((status, body)) => Ok(Some(replayed(status, body))),
+            None => Err(ApiError::Conflict(
+                "a request with this Idempotency-Key is being answered: try again shortly".into(),
+            )),
+        },
+    }
 }
 
-/// Notes that the transaction that claimed `sent` committed.
-pub fn claimed(sent: &Sent) {
-    sent.claimed.store(true, Ordering::Release);
+/// Runs `handler` with the key claimable by its first write, then keeps its answer.
+pub async fn answer<F>(hub: &Hub, sent: Sent, handler: F) -> Result<Reply, ApiError>
+where
+    F: Future<Output = Result<Reply, ApiError>>,
+{
+    let sent = Arc::new(sent);
+    let result = keyed::scope(sent.clone(), handler).await;
+    if result.is_err() && !sent.is_claimed() {
+        // Refused before writing: unless another send of the key got there first (whose
+        // answer is the key's), the refusal is this key's answer.
+        if let Some(theirs) = before(hub, &sent).await? {
+            return Ok(theirs);
+        }
+    }
+    let Some((status, body)) = kept_answer(&result) else {
+        return result;
+    };
+    let (user, key, sha) = (sent.user, sent.key.clone(), sent.sha256.clone());
+    let now = hub.now();
+    let kept = hub
+        .write(move |tx: &dyn Sql| {
+            idempotency::answer(tx, (user, &key, &sha), status, body.as_deref(), now)
+        })
+        .await;
+    if let Err(e) = kept {
+        tracing::warn!("the answer of an Idempotency-Key was not kept: {e}");
+    }
+    result
 }
 
 fn is_change(method: &Method) -> bool {
@@ -202,10 +162,10 @@ fn replayed(status: u16, body: Option<String>) -> Reply {
 mod tests {
     use super::*;
 
-    fn sent(key: &str, body: &[u8]) -> Result<Option<Sent>, ApiError> {
+    fn with_key(key: &str, body: &[u8]) -> Result<Option<Sent>, ApiError> {
         let mut headers = HeaderMap::new();
         headers.insert(HEADER, key.parse().unwrap());
-        Sent::of(
+        super::sent(
             &headers,
             &Method::POST,
             Some(Uuid::nil()),
@@ -215,14 +175,14 @@ mod tests {
 
     #[test]
     fn a_key_is_a_short_token_and_its_request_is_told_apart_by_its_body() {
-        let a = sent("0191a0e8-0000-7000-8000-000000000001", b"{}").unwrap();
-        let quoted = sent("\"0191a0e8-0000-7000-8000-000000000001\"", b"{}").unwrap();
+        let a = with_key("0191a0e8-0000-7000-8000-000000000001", b"{}").unwrap();
+        let quoted = with_key("\"0191a0e8-0000-7000-8000-000000000001\"", b"{}").unwrap();
         assert_eq!(a.as_ref().unwrap().key, quoted.as_ref().unwrap().key);
         assert_eq!(a.as_ref().unwrap().sha256, quoted.unwrap().sha256);
-        let other = sent("0191a0e8-0000-7000-8000-000000000001", b"{\"note\":1}").unwrap();
+        let other = with_key("0191a0e8-0000-7000-8000-000000000001", b"{\"note\":1}").unwrap();
         assert_ne!(a.unwrap().sha256, other.unwrap().sha256);
         for bad in ["", "a b", "é", &"k".repeat(65), "a;b"] {
-            assert!(sent(bad, b"{}").is_err(), "{bad:?}");
+            assert!(with_key(bad, b"{}").is_err(), "{bad:?}");
         }
     }
 
