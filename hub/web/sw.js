@@ -45,6 +45,7 @@ const FILES = [
   '/js/pupils_out.js',
   '/js/missing.js',
   '/js/activities.js',
+  '/js/taps.js',
   '/js/staff.js',
   '/js/staff_faces.js',
   '/js/analytics.js',

@@ -4,12 +4,15 @@
 //! before and after. Runs inside one database transaction; knows nothing of HTTP. The rules'
 //! floor: the SQL is `rollcall_store::marks`, the route `rollcall_hub::http::register::sessions`.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use rollcall_shared::{StudentId, UnixMillis};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::{self, AccessError};
+use crate::attendance::Rules;
 use crate::principal::Principal;
 use crate::session_rosters;
 use rollcall_store::StoreError;
@@ -31,6 +34,12 @@ pub enum MarkError {
     NotRequired,
     #[error("student in this class")]
     NotInClass,
+    /// A register taken at once that names a pupil twice, or names too many.
+    #[error("{0}")]
+    Invalid(String),
+    /// A pupil marked since the page was drawn: the teacher should look again.
+    #[error("{0}")]
+    MarkedSince(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -102,4 +111,74 @@ pub fn change(
         at: now,
     };
     Ok(audit::log(tx, change)?)
+}
+
+/// "All present except…" for the pupils of a lesson nobody has marked: who was there, who was
+/// not, who came late, given at once. Every other pupil is left as they are.
+#[derive(Clone, Debug, Default)]
+pub struct Taken {
+    pub present: Vec<StudentId>,
+    pub absent: Vec<StudentId>,
+    pub late: Vec<StudentId>,
+}
+
+/// The reason each mark of a register taken at once carries.
+pub const TAKEN: &str =
+    "register taken by the teacher: all present except those marked absent or late";
+
+/// Most pupils a register taken at once names.
+pub const MAX_TAKEN: usize = 200;
+
+/// Gives each pupil of `taken` their mark in the lesson of `slot` on `day`, in one transaction:
+/// each must be of the lesson's class and not marked yet (a door, a card or a teacher may have
+/// marked one since the page was drawn: then nothing is given, and the teacher looks again).
+/// How many were marked.
+pub fn take(
+    tx: &dyn Sql,
+    who: &Principal,
+    (slot, day): (Uuid, NaiveDate),
+    taken: &Taken,
+    (rules, actor, now): (&Rules, &str, UnixMillis),
+) -> Result<usize, MarkError> {
+    let lists = [
+        (Mark::Present, &taken.present),
+        (Mark::Absent, &taken.absent),
+        (Mark::Late, &taken.late),
+    ];
+    if lists.iter().map(|(_, l)| l.len()).sum::<usize>() > MAX_TAKEN {
+        return Err(MarkError::Invalid(format!(
+            "at most {MAX_TAKEN} pupils at once"
+        )));
+    }
+    let session = session_rosters::session(tx, slot, day)?;
+    access::class(tx, who, session.slot.class_id)?;
+    if register::session(tx, slot, day)?.is_some() {
+        return Err(MarkError::RegisterClosed);
+    }
+    let roster = session_rosters::session_roster(tx, &session, rules, now)?;
+    let mut named = HashSet::new();
+    for (mark, list) in lists {
+        for &student in list {
+            if !named.insert(student) {
+                return Err(MarkError::Invalid(format!(
+                    "{student}: named twice in one register"
+                )));
+            }
+            let row = roster.rows.iter().find(|r| r.student == student);
+            let row = row.ok_or(MarkError::NotInClass)?;
+            if row.mark.is_some() {
+                return Err(MarkError::MarkedSince(format!(
+                    "{} was marked since the page was drawn: look at the lesson again",
+                    row.name
+                )));
+            }
+            let new = NewMark {
+                mark,
+                reason: TAKEN.into(),
+            };
+            let at = Target { slot, day, student };
+            change(tx, who, at, Some(new), actor, now)?;
+        }
+    }
+    Ok(named.len())
 }

@@ -252,6 +252,8 @@ impl From<MarkError> for ApiError {
             MarkError::RegisterClosed => ApiError::Conflict(e.to_string()),
             MarkError::NotRequired => ApiError::BadRequest(e.to_string()),
             MarkError::NotInClass => ApiError::NotFound(e.to_string()),
+            MarkError::Invalid(m) => ApiError::BadRequest(m),
+            MarkError::MarkedSince(m) => ApiError::Conflict(m),
             MarkError::Store(e) => e.into(),
         }
     }

@@ -481,6 +481,11 @@ pub const ROUTES: &[Route] = &[
         user!(sessions::set_mark),
     ),
     route(
+        POST,
+        "/sessions/{slot}/{day}/register",
+        user!(sessions::take),
+    ),
+    route(
         DELETE,
         "/sessions/{slot}/{day}/marks/{student}",
         user!(sessions::clear_mark),

@@ -83,6 +83,7 @@ const ASSETS: &[Asset] = &[
     asset!("/js/pupils_out.js", JS),
     asset!("/js/missing.js", JS),
     asset!("/js/activities.js", JS),
+    asset!("/js/taps.js", JS),
     asset!("/js/staff.js", JS),
     asset!("/js/staff_faces.js", JS),
     asset!("/js/analytics.js", JS),

@@ -3,7 +3,8 @@
 //! missing from it; taken "all present except Bo" in one call (sent twice, the same), Bo is
 //! back in period 2 and, in school and unmarked, missing from it; another teacher can neither
 //! take the trip nor put pupils not his on one; a club leaves lessons alone; cancelling the
-//! trip takes its marks off; and bad input is refused, saying what was wrong.
+//! trip takes its marks off; and bad input is refused, saying what was wrong. A lesson's own
+//! register taken at once ("all present except…") marks only pupils nobody has marked.
 
 use reqwest::StatusCode;
 use rollcall_shared::UnixMillis;
@@ -232,4 +233,65 @@ async fn a_trip_taken_all_present_except_bo_keeps_ada_out_of_period_two_and_bo_i
     }
     let (status, _) = s.teacher.get(&format!("/activities/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_lessons_register_taken_at_once_marks_only_the_unmarked_and_refuses_the_rest() {
+    let hub = start_hub_at(UnixMillis(monday_at(9, 10)), |c| {
+        c.auth.access_token_minutes = 1440;
+    })
+    .await;
+    let admin = hub.admin().await;
+    let s = seed_school(&admin).await;
+    let (ada, bo) = (s.students[0].as_str(), s.students[1].as_str());
+    seen(&hub, &s.device, "Lab 3", ada, monday_at(9, 2)).await;
+    let path = format!("/sessions/{}/{MONDAY}/register", s.slot);
+
+    // Ada was seen by the door: naming her is refused, and nothing is marked.
+    let (status, out) = s
+        .teacher
+        .post(&path, json!({"present": [bo], "absent": [ada]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Ada was marked since the page was drawn"),
+        "{out}"
+    );
+    assert_eq!(line(&s.teacher, &s.slot, bo).await["mark"], Value::Null);
+    for (body, status) in [
+        (
+            json!({"present": [bo], "absent": [bo]}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"present": ["0191a0e8-0000-7000-8000-000000000000"]}),
+            StatusCode::NOT_FOUND,
+        ),
+        (json!({"present": "everyone"}), StatusCode::BAD_REQUEST),
+    ] {
+        let (got, out) = s.teacher.post(&path, body.clone()).await;
+        assert_eq!(got, status, "{body}: {out}");
+    }
+    let tom = json!({"username": "tom", "role": "teacher", "password": "tom's password"});
+    admin.created("/users", tom).await;
+    let tom = hub.api().login("tom", "tom's password").await;
+    let (status, _) = tom.post(&path, json!({"present": [bo]})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not his class");
+
+    // Bo alone, as present: the roster is whole.
+    let (status, roster) = s.teacher.post(&path, json!({"present": [bo]})).await;
+    assert_eq!(status, StatusCode::OK, "{roster}");
+    let l = line(&s.teacher, &s.slot, bo).await;
+    assert_eq!(
+        (&l["mark"], &l["reason"]),
+        (
+            &json!("present"),
+            &json!("register taken by the teacher: all present except those marked absent or late")
+        )
+    );
+    let (status, _) = s.teacher.post(&path, json!({"present": [bo]})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "marked once");
 }

@@ -67,8 +67,7 @@ async fn tess_makes_a_trip_on_her_phone_and_takes_it_in_two_taps() {
 
     // At the coach: Bo is not there. One tap on him, one on the button.
     let bo = &s.students[1];
-    b.click(&format!(".activity-pupil[data-student='{bo}']"))
-        .await;
+    b.click(&format!(".tap-pupil[data-student='{bo}']")).await;
     b.text_with(".activity-send", &["All present except 1"])
         .await;
     b.screenshot("trip").await;

@@ -89,8 +89,7 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
             .await;
         // The trip's register, taken at the coach with no signal.
         b.click("#nav a[data-page=activities]").await;
-        b.click(&format!(".activity-pupil[data-student='{bo}']"))
-            .await;
+        b.click(&format!(".tap-pupil[data-student='{bo}']")).await;
         b.click(".activity-send").await;
         b.said("Science Museum: saved on this phone, 1 of 2 there.")
             .await;

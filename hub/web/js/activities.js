@@ -11,7 +11,8 @@
 
 import * as api from './api.js';
 import * as queue from './queue.js';
-import { MARKS, announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
+import * as taps from './taps.js';
+import { announce, confirm, failed, field, fill, h, heading, select } from './ui.js';
 
 const KINDS = [
   ['trip', 'Trip (off site)'],
@@ -20,8 +21,6 @@ const KINDS = [
   ['detention', 'Detention'],
 ];
 const KIND = Object.fromEntries(KINDS);
-// What a tap on a pupil's name makes of them before the register is sent.
-const NEXT = { present: 'absent', absent: 'late', late: 'present' };
 
 export async function render(main) {
   // The school's today, as the hub has it: the first list says which day it is.
@@ -47,43 +46,20 @@ export async function render(main) {
 
 /** One register: its pupils, and for whoever takes it the taps and the one button. */
 function card(a, refresh) {
-  const taps = new Map(a.pupils.map((p) => [p.student, p.mark === 'absent' || p.mark === 'late' ? p.mark : 'present']));
   const summary = h('p', { class: 'activity-count', 'aria-live': 'polite' });
   const send = h('button', { type: 'button', class: 'primary activity-send' });
   const marked = a.pupils.filter((p) => p.mark).length;
   const redraw = () => {
-    const away = [...taps.values()].filter((m) => m !== 'present').length;
-    send.textContent = away ? `All present except ${away}` : 'All present';
+    send.textContent = taps.allPresentExcept(pupils.away());
     summary.textContent = marked ? `Taken: ${count(a.pupils, 'present')} present, ${count(a.pupils, 'late')} late, ${count(a.pupils, 'absent')} absent.` : `${a.pupils.length} pupils, not taken yet.`;
   };
-  const pupil = (p) => {
-    const button = h('button', {
-      type: 'button',
-      class: 'activity-pupil',
-      dataset: { student: p.student },
-      disabled: !a.yours,
-    });
-    const show = () => {
-      const mark = taps.get(p.student);
-      button.dataset.mark = mark;
-      button.setAttribute('aria-pressed', String(mark !== 'present'));
-      fill(button, h('span', { class: 'name' }, p.name), h('span', { class: 'mark' }, MARKS[mark]));
-    };
-    button.addEventListener('click', () => {
-      taps.set(p.student, NEXT[taps.get(p.student)]);
-      show();
-      redraw();
-    });
-    show();
-    return h('li', {}, button);
-  };
+  const pupils = taps.register(a.pupils, `Pupils of ${a.title}: tap who is not there`, redraw, { disabled: !a.yours });
   send.addEventListener('click', async () => {
-    const named = (mark) => [...taps].filter(([, m]) => m === mark).map(([s]) => s);
-    const absent = named('absent');
+    const absent = pupils.named('absent');
     const there = a.pupils.length - absent.length;
     try {
       const path = `/activities/${api.seg(a.id)}/register`;
-      const sent = await queue.decide('POST', path, { absent, late: named('late') }, `${a.title}: all present except ${absent.length}`);
+      const sent = await queue.decide('POST', path, { absent, late: pupils.named('late') }, `${a.title}: all present except ${absent.length}`);
       if (sent.queued) {
         summary.textContent = `Saved on this phone: ${there} of ${a.pupils.length} there. Sent when the hub can be reached.`;
         announce(`${a.title}: saved on this phone, ${there} of ${a.pupils.length} there.`);
@@ -114,7 +90,7 @@ function card(a, refresh) {
     h('h2', { id: titleId }, a.title),
     h('p', { class: 'hint' }, `${KIND[a.kind]} · ${a.start}–${a.end}${a.place ? ` · ${a.place}` : ''}`),
     summary,
-    h('ul', { class: 'plain activity-pupils', 'aria-label': `Pupils of ${a.title}: tap who is not there` }, a.pupils.map(pupil)),
+    pupils.el,
     a.yours
       ? h('div', { class: 'activity-actions no-print' }, send, h('button', { type: 'button', class: 'small', onclick: cancel }, `Cancel ${a.kind}`))
       : h('p', { class: 'hint' }, 'Taken by whoever made it.'),

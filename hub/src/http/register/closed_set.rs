@@ -31,7 +31,8 @@ pub const NOTE: &str = "confirmed with the lesson's other faces";
 const MAX_PAIRS: usize = 200;
 
 /// Today's lessons of the caller that have begun, whose register is not written and that have
-/// cards waiting, each with its suggestion.
+/// cards waiting (each with its suggestion) or pupils nobody has marked (for "all present
+/// except…").
 pub async fn lessons(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply, ApiError> {
     let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
     let model = hub.config.gallery.model.clone();
@@ -49,8 +50,14 @@ pub async fn lessons(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply
             if now < session.window(&rules).0 {
                 continue;
             }
-            if let Some(suggestion) = closed_set::suggest(c, &session, &naming)? {
-                lessons.push(view(c, &session, &suggestion)?);
+            let rest = not_marked(c, &session, &rules, now)?;
+            let suggestion = closed_set::suggest(c, &session, &naming)?;
+            let suggestion = suggestion.unwrap_or_else(|| Suggestion {
+                cards: Vec::new(),
+                unmarked: rest.clone(),
+            });
+            if !suggestion.cards.is_empty() || !rest.is_empty() {
+                lessons.push(view(c, &session, &suggestion, &rest)?);
             }
         }
         Ok::<_, ApiError>(json!({ "lessons": lessons }))
@@ -58,8 +65,33 @@ pub async fn lessons(hub: &Hub, _req: &Request, who: &Principal) -> Result<Reply
     Reply::ok(hub.read(read).await?)
 }
 
-/// One lesson as the review page shows it.
-fn view(c: &dyn Sql, session: &Session, s: &Suggestion) -> Result<Value, ApiError> {
+/// The lesson's pupils nobody has marked (none once its register is written).
+fn not_marked(
+    c: &dyn Sql,
+    session: &Session,
+    rules: &Rules,
+    now: UnixMillis,
+) -> Result<Vec<StudentId>, ApiError> {
+    let roster = session_rosters::session_roster(c, session, rules, now)?;
+    Ok(match roster.session.locked {
+        true => Vec::new(),
+        false => roster
+            .rows
+            .iter()
+            .filter(|r| r.mark.is_none())
+            .map(|r| r.student)
+            .collect(),
+    })
+}
+
+/// One lesson as the review page shows it: its cards with the suggestion, and every pupil
+/// nobody has marked (`not_marked`, those with a card among them).
+fn view(
+    c: &dyn Sql,
+    session: &Session,
+    s: &Suggestion,
+    rest: &[StudentId],
+) -> Result<Value, ApiError> {
     let names: HashMap<StudentId, String> = school::members(c, session.slot.class_id)?
         .into_iter()
         .map(|s| (s.id, s.name))
@@ -87,6 +119,10 @@ fn view(c: &dyn Sql, session: &Session, s: &Suggestion) -> Result<Value, ApiErro
         .iter()
         .map(|id| json!({"student": id, "name": name(id)}))
         .collect();
+    let not_marked: Vec<Value> = rest
+        .iter()
+        .map(|id| json!({"student": id, "name": name(id)}))
+        .collect();
     let slot = &session.slot;
     Ok(json!({
         "slot_id": slot.id,
@@ -98,6 +134,7 @@ fn view(c: &dyn Sql, session: &Session, s: &Suggestion) -> Result<Value, ApiErro
         "end": hhmm(slot.end_minute),
         "cards": cards,
         "unmarked": unmarked,
+        "not_marked": not_marked,
     }))
 }
 

@@ -1,8 +1,9 @@
-//! Sessions of a day, a session's roster, and teachers' mark overrides (with a reason; the
-//! rules are [`rollcall_school::marks`]).
+//! Sessions of a day, a session's roster, and teachers' mark overrides (with a reason), one
+//! at a time or the lesson's unmarked pupils at once ("all present except…"); the rules are
+//! [`rollcall_school::marks`].
 
 use chrono::NaiveDate;
-use rollcall_shared::UnixMillis;
+use rollcall_shared::{StudentId, UnixMillis};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use crate::http::input;
 use crate::http::request::{Reply, Request};
 use crate::http_state::Hub;
 use rollcall_school::access;
-use rollcall_school::marks::{self, NewMark, Target};
+use rollcall_school::marks::{self, NewMark, Taken, Target};
 use rollcall_school::principal::Principal;
 use rollcall_school::session_rosters;
 use rollcall_store::Sql;
@@ -91,6 +92,36 @@ async fn change_mark(
         roster_of(tx, &w, slot, day, &rules, now)
     };
     Reply::ok(hub.write(move |tx| write(tx)).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TakenBody {
+    #[serde(default)]
+    present: Vec<StudentId>,
+    #[serde(default)]
+    absent: Vec<StudentId>,
+    #[serde(default)]
+    late: Vec<StudentId>,
+}
+
+/// "All present except…": marks the lesson's unmarked pupils at once ([`marks::take`]);
+/// answers the roster after.
+pub async fn take(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
+    let body: TakenBody = req.json()?;
+    let (w, rules, now) = (who.clone(), hub.config.rules(), hub.now());
+    let (slot, day) = (req.id("slot", "session")?, req.day("day")?);
+    let taken = Taken {
+        present: body.present,
+        absent: body.absent,
+        late: body.late,
+    };
+    let actor = who.actor();
+    let write = move |tx: &dyn Sql| {
+        marks::take(tx, &w, (slot, day), &taken, (&rules, &actor, now))?;
+        roster_of(tx, &w, slot, day, &rules, now)
+    };
+    Reply::ok(hub.write(write).await?)
 }
 
 /// The roster of a session `who` may see.
