@@ -3,7 +3,8 @@
 //! cut (Chromium's network emulation) and the hub restarted meanwhile; offline she reopens the
 //! app, approves Ada's and Bo's faces and takes the trip's register, all saved on the phone;
 //! the admin rejects Bo's face first; the network back, the phone sends its three decisions
-//! once each, and shows the one the hub refused, with the hub's words.
+//! once each, and shows the one the hub refused, with the hub's words, and an entry changed on
+//! the phone, not sent.
 
 use std::time::Duration;
 
@@ -95,6 +96,13 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
             .await;
         b.text_with("#queue-bar", &["3 decisions are saved on this phone"])
             .await;
+        // An entry changed on the phone (by hand, or a bad write): never sent, but shown.
+        let tamper = "const done = arguments[0]; const open = indexedDB.open('rollcall', 1); \
+            open.onsuccess = () => { const tx = open.result.transaction('waiting', 'readwrite'); \
+              tx.objectStore('waiting').put({key: 'not a key!', account: null, method: 'PATCH', \
+                path: '/../users', what: 'Changed on the phone', made_at: Date.now()}); \
+              tx.oncomplete = () => done(true); };";
+        b.client.execute_async(tamper, vec![]).await.unwrap();
     })
     .await;
 
@@ -113,6 +121,8 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
             "Not accepted by the hub:",
             "Approved: Bo",
             "this face was decided first (rejected by admin)",
+            "Changed on the phone",
+            "this decision was damaged on the phone and was not sent",
         ],
     )
     .await;
@@ -150,7 +160,10 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
         ]
     );
 
-    // Seen: the refusal goes; nothing is left on the phone.
+    // Seen: the refusals go; nothing is left on the phone.
+    b.click("#queue-bar .refused button").await;
+    b.text_with("#queue-bar .refused", &["Changed on the phone"])
+        .await;
     b.click("#queue-bar .refused button").await;
     b.wait(
         "the bar gone",

@@ -16,6 +16,8 @@ const DB = 'rollcall';
 const WAITING = 'waiting';
 const REFUSED = 'refused';
 const RETRY_MS = 5000;
+// What became of one entry sent.
+const [SENT, SET_APART, LATER] = ['sent', 'set apart', 'later'];
 // What a queue entry must hold: one read back otherwise (a damaged or edited store) is
 // refused, not sent.
 const METHODS = ['POST', 'PUT', 'DELETE'];
@@ -87,21 +89,29 @@ async function sendAll() {
   const waiting = (await all(WAITING)).filter((e) => e.account === me || !e.account).sort((a, b) => a.made_at - b.made_at);
   let sent = 0;
   for (const entry of waiting) {
-    if (!sound(entry)) {
-      await refuse(entry, 'this decision was damaged on the phone and was not sent');
-      continue;
-    }
-    try {
-      await api.keyed(entry.method, entry.path, entry.body, entry.key);
-      await forget(WAITING, entry.key);
-      sent++;
-    } catch (e) {
-      if (api.isOffline(e) || e.status === 429 || e.status >= 500) break;
-      await refuse(entry, e.message);
-    }
+    const outcome = await sendOne(entry);
+    if (outcome === LATER) break;
+    if (outcome === SENT) sent += 1;
     changed();
   }
   if (sent) announce(sent === 1 ? '1 decision made offline is sent.' : `${sent} decisions made offline are sent.`);
+}
+
+/** Sends one entry: SENT, SET_APART (refused, kept with why), or LATER (no answer for good). */
+async function sendOne(entry) {
+  if (!sound(entry)) {
+    await refuse(entry, 'this decision was damaged on the phone and was not sent');
+    return SET_APART;
+  }
+  try {
+    await api.keyed(entry.method, entry.path, entry.body, entry.key);
+    await forget(WAITING, entry.key);
+    return SENT;
+  } catch (e) {
+    if (api.isOffline(e) || e.status === 429 || e.status >= 500) return LATER;
+    await refuse(entry, e.message);
+    return SET_APART;
+  }
 }
 
 function sound(e) {
