@@ -182,7 +182,10 @@ async fn a_teacher_confirms_a_lessons_four_faces_in_one_tap_after_correcting_one
     )
     .await;
     assert!(taps <= 6, "a class of 30 with 4 cards in {taps} taps");
-    eprintln!("a class of 30 with 4 cards, one corrected and one pupil away: {taps} taps");
+    crate::missing::narrate(
+        "taps",
+        format!("a class of 30 with 4 cards, one corrected and one pupil away: {taps} taps"),
+    );
 
     let teacher = hub.api().login("tess", "teacher password").await;
     for (i, k) in [25, 26, 27, 28].into_iter().enumerate() {

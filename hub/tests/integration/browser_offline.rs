@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::chrome::Browser;
 use crate::common::*;
+use crate::missing::narrate;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back() {
@@ -63,6 +64,7 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
 
     // The network goes, and the hub restarts while the phone is offline.
     b.network(false).await;
+    narrate("offline", "Chromium's network cut; the hub stopped");
     let hub = restart_hub_after(hub, async {
         // The app reopened offline: the pages and the cards are the phone's copies.
         b.open("/").await;
@@ -94,8 +96,13 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
         b.click(".activity-send").await;
         b.said("Science Museum: saved on this phone, 1 of 2 there.")
             .await;
-        b.text_with("#queue-bar", &["3 decisions are saved on this phone"])
+        let bar = b
+            .text_with("#queue-bar", &["3 decisions are saved on this phone"])
             .await;
+        narrate(
+            "offline",
+            format!("two faces approved, the trip taken: {bar}"),
+        );
         // An entry changed on the phone (by hand, or a bad write): never sent, but shown.
         let tamper = "const done = arguments[0]; const open = indexedDB.open('rollcall', 1); \
             open.onsuccess = () => { const tx = open.result.transaction('waiting', 'readwrite'); \
@@ -114,6 +121,10 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
     assert_eq!(status, reqwest::StatusCode::OK);
 
     // The network is back: each decision is sent once; the refused one is shown.
+    narrate(
+        "back",
+        "the hub restarted; the admin rejects Bo's face; the network given back",
+    );
     b.network(true).await;
     b.text_with(
         "#queue-bar",
@@ -158,6 +169,14 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
             (json!("Ada"), json!("present")),
             (json!("Bo"), json!("absent"))
         ]
+    );
+    narrate(
+        "back",
+        format!(
+            "GET /activities/{{trip}}: {:?}; audit: {} approval",
+            marks,
+            approvals.len()
+        ),
     );
 
     // Seen: the refusals go; nothing is left on the phone.

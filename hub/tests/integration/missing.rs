@@ -120,6 +120,12 @@ pub(crate) async fn board(api: &Api) -> Value {
     board
 }
 
+/// One step of a day as the test saw it, for whoever runs it with `--nocapture` (the morning
+/// run through is read from this).
+pub(crate) fn narrate(at: &str, what: impl std::fmt::Display) {
+    eprintln!("[{at}] {what}");
+}
+
 pub(crate) fn names(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()
@@ -209,6 +215,11 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
     })
     .await;
     let now = board(&admin).await;
+    narrate(
+        "08:40",
+        "Ada seen at the Main gate; 09:02 Ada and Bo seen by Lab 3's door (period 1)",
+    );
+    narrate("10:10", format!("GET /missing: {}", now["missing"]));
     assert_eq!(names(&now["missing"]), ["Ada"], "{now}");
     let line = &now["missing"][0];
     assert_eq!(line["in_school"], "seen at Main gate at 08:40");
@@ -228,6 +239,7 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
     // The webhook names her; the pastoral staff (the admin) are mailed, the teacher reminded.
     let events = posted(&got);
     let alert = of(&events, "student.missing")[0];
+    narrate("10:10", format!("webhook student.missing: {alert}"));
     assert_eq!(
         (&alert["name"], &alert["student"]),
         (&json!("Ada"), &json!(ada))
@@ -238,6 +250,11 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
     })
     .await;
     let office = sink.to("office@school.test");
+    let subject = office[0].lines().find(|l| l.starts_with("Subject:"));
+    narrate(
+        "10:10",
+        format!("e-mail to office@school.test: {subject:?}"),
+    );
     assert!(
         office[0].contains("Missing from a lesson: Ada (7B)"),
         "{}",
@@ -302,6 +319,10 @@ async fn the_morning_run_ada_missing_at_ten_past_ten_and_found_at_fourteen_minut
     })
     .await;
     let found = of(&posted(&got), "student.found")[0].clone();
+    narrate(
+        "10:14",
+        format!("Lab 4's door sees Ada; webhook student.found: {found}"),
+    );
     assert_eq!(
         (&found["name"], &found["found_at"]),
         (&json!("Ada"), &json!(monday_at(10, 14)))
@@ -450,6 +471,10 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
         (&out["name"], &out["out_at"]),
         (&json!("Bo"), &json!(monday_at(11, 0)))
     );
+    narrate(
+        "11:00",
+        format!("POST /sign-outs (Bo, medical, dentist): {out}"),
+    );
     let (status, again) = admin
         .post("/sign-outs", json!({"student": bo, "reason": "ill"}))
         .await;
@@ -457,6 +482,7 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
 
     let (_, roster) = admin.get(&format!("/sessions/{p3}/2026-11-23")).await;
     let line = row(&roster, "Bo");
+    narrate("11:00", format!("period 3's roster, Bo: {line}"));
     assert_eq!(line["mark"], "excused", "{line}");
     assert_eq!(
         line["reason"],
@@ -493,6 +519,10 @@ async fn bo_signed_out_for_the_dentist_is_not_missing_until_he_is_back() {
         || async { names(&board(&admin).await["missing"]) == ["Ada"] },
     )
     .await;
+    narrate(
+        "11:10",
+        "GET /missing: Ada missing from period 3; Bo, signed out, is not",
+    );
 
     // 11:30 he is back: period 3's mark comes off, and he is watched again.
     hub.clock.set(UnixMillis(monday_at(11, 30)));
