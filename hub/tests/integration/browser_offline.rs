@@ -120,10 +120,17 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
         .await;
     assert_eq!(status, reqwest::StatusCode::OK);
 
+    // The hub is up, the phone still without a network: past its next tries, nothing is sent.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    b.text_with("#queue-bar", &["decisions are saved on this phone"])
+        .await;
+    let (_, still) = admin.get(&format!("/records/{ada_card}")).await;
+    assert_eq!(still["status"], "pending", "nothing got through: {still}");
+
     // The network is back: each decision is sent once; the refused one is shown.
     narrate(
         "back",
-        "the hub restarted; the admin rejects Bo's face; the network given back",
+        "the hub restarted; the admin rejects Bo's face; 6 s on, nothing sent; the network given back",
     );
     b.network(true).await;
     b.text_with(
@@ -143,6 +150,13 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
         vec![],
     )
     .await;
+    narrate(
+        "back",
+        format!(
+            "the phone's bar: {}",
+            b.text("#queue-bar").await.replace('\n', " ")
+        ),
+    );
     b.assert_fits_and_accessible("a refused decision shown")
         .await;
 
