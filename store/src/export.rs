@@ -56,6 +56,36 @@ pub const TABLES: &[Table] = &[
         postgres: None,
     },
     Table {
+        name: "sign_outs",
+        about: "pupils signed out at reception during the day and back in: why (medical, ill, collected), the adult who collected them, when they left and came back, and who signed each",
+        sql: "SELECT id, student_id, day, out_at, reason, collected_by, note, signed_out_by,
+            back_at, signed_in_by FROM sign_outs ORDER BY out_at, id",
+        postgres: None,
+    },
+    Table {
+        name: "missing_alerts",
+        about: "pupils found missing from a lesson: the lesson, what put them in school, when the alert was raised, and how it ended (found, a reason, left, the lesson over or gone)",
+        sql: "SELECT slot_id, day, student_id, class_name, room, starts_at, in_school, alerted_at,
+            ended, ended_at FROM missing_alerts ORDER BY day, alerted_at, student_id",
+        postgres: None,
+    },
+    Table {
+        name: "activities",
+        about: "one-off registers (trips, clubs, exams, detentions): title, day, from and to (minutes after midnight, the school's time zone), where, who made it and who takes it",
+        sql: "SELECT id, kind, title, day, start_minute, end_minute, place, created_by, owner_id,
+            created_at FROM activities ORDER BY day, start_minute, id",
+        postgres: None,
+    },
+    Table {
+        name: "activity_pupils",
+        about: "each pupil of a one-off register and their mark (present, late, absent), who marked it and when",
+        sql: "SELECT p.activity_id, a.title, p.student_id, s.name AS student_name, p.mark,
+                p.marked_by, p.marked_at
+            FROM activity_pupils p JOIN activities a ON a.id = p.activity_id
+            JOIN students s ON s.id = p.student_id ORDER BY a.day, a.title, s.name",
+        postgres: None,
+    },
+    Table {
         name: "guardians",
         about: "students' guardians, first to last: name, relationship, e-mail, phone, language, \
             whether told of absences, parental responsibility",

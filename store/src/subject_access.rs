@@ -98,6 +98,26 @@ pub const PARTS: &[Part] = &[
             WHERE o.student_id = ?1 ORDER BY o.day, r.start_minute",
     },
     Part {
+        name: "sign_outs",
+        about: "each time they were signed out at reception during the day: why, who collected them, when they left and came back",
+        sql: "SELECT day, out_at, reason, collected_by, note, signed_out_by, back_at, signed_in_by
+            FROM sign_outs WHERE student_id = ?1 ORDER BY out_at",
+    },
+    Part {
+        name: "missing_alerts",
+        about: "each time they were found missing from a lesson: the lesson, what put them in school, and how it ended",
+        sql: "SELECT day, class_name, room, starts_at, in_school, alerted_at, ended, ended_at
+            FROM missing_alerts WHERE student_id = ?1 ORDER BY day, alerted_at",
+    },
+    Part {
+        name: "activities",
+        about: "the trips, clubs, exams and detentions they were on, and their mark",
+        sql: "SELECT a.day, a.kind, a.title, a.start_minute, a.end_minute, a.place, p.mark,
+                p.marked_by, p.marked_at
+            FROM activity_pupils p JOIN activities a ON a.id = p.activity_id
+            WHERE p.student_id = ?1 ORDER BY a.day, a.start_minute",
+    },
+    Part {
         name: "records",
         about: "door records that name them: when and where a face was seen, how sure the door was, and how it was reviewed",
         sql: "SELECT id, room, captured_at, received_at, decision, candidates, status,
