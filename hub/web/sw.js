@@ -2,11 +2,11 @@
 // files, and the answers of the day's lessons, rosters, cards and trips, each as last fetched.
 // Everything is asked of the network first, so a new hub is never run with yesterday's files
 // or marks; only when the network does not answer is the kept copy given. Changes (POST, PUT,
-// PATCH, DELETE) are never touched here: a page queues those itself (js/queue.js). Signing out
-// deletes the kept answers (they name children).
+// PATCH, DELETE) are never touched here: a page queues those itself (js/queue.js). Signing out,
+// or starting without a sign-in, deletes the kept answers (js/api.js: they name children).
 
 const SHELL = 'rollcall-pages';
-const ANSWERS = 'rollcall-answers';
+const ANSWERS = 'rollcall-answers'; // js/api.js deletes it too
 // The pages' own files, every one, kept at install so the app opens offline at once (a test
 // in web.rs checks the list against the files the hub serves).
 const FILES = [
@@ -60,13 +60,12 @@ const FILES = [
   '/js/notices.js',
   '/js/family_messages.js',
 ];
-// What a teacher's phone keeps of the API: the GETs of these paths (and what follows them).
+// What a teacher's phone keeps of the API: the signed-in GETs of these paths and those below.
 const KEPT = [
   '/api/v1/auth/me',
   '/api/v1/review',
-  '/api/v1/records/',
-  '/api/v1/students/',
-  '/api/v1/students?active=true',
+  '/api/v1/records',
+  '/api/v1/students',
   '/api/v1/today',
   '/api/v1/sessions',
   '/api/v1/activities',
@@ -82,8 +81,13 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+// When the page last signed out: an answer asked for before then is not kept, even if it
+// arrives after (a page's poll in flight at sign-out).
+let forgotAt = 0;
 self.addEventListener('message', (event) => {
-  if (event.data === 'signed-out') event.waitUntil(caches.delete(ANSWERS));
+  if (event.data !== 'signed-out') return;
+  forgotAt = Date.now();
+  event.waitUntil(caches.delete(ANSWERS));
 });
 
 self.addEventListener('fetch', (event) => {
@@ -92,8 +96,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/api/')) {
-    const path = url.pathname + url.search;
-    if (KEPT.some((p) => path.startsWith(p))) event.respondWith(networkFirst(request, ANSWERS));
+    const path = url.pathname;
+    const kept = KEPT.some((p) => path === p || path.startsWith(p + '/'));
+    if (kept && request.headers.has('Authorization')) event.respondWith(networkFirst(request, ANSWERS));
     return;
   }
   event.respondWith(networkFirst(request, SHELL));
@@ -103,11 +108,13 @@ self.addEventListener('fetch', (event) => {
 async function networkFirst(request, store) {
   const key = new URL(request.url);
   if (store === SHELL) key.hash = '';
+  const asked = Date.now();
+  const keep = () => store === SHELL || asked > forgotAt;
   try {
     const response = await fetch(request);
-    if (response.ok) {
+    if (response.ok && keep()) {
       const copy = response.clone();
-      caches.open(store).then((c) => c.put(key, copy));
+      caches.open(store).then((c) => keep() && c.put(key, copy));
     }
     return response;
   } catch (offline) {

@@ -204,5 +204,17 @@ async fn tess_decides_offline_and_the_phone_sends_each_decision_once_when_back()
         vec![],
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Signing out takes what the phone kept of the day (names, faces) with it.
+    let kept = "const done = arguments[0]; caches.has('rollcall-answers').then(done);";
+    assert_eq!(
+        b.client.execute_async(kept, vec![]).await.unwrap(),
+        json!(true)
+    );
+    b.click("#sign-out").await;
+    b.visible("form.signin").await;
+    // Past any poll that was in flight at the sign-out.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let gone = b.client.execute_async(kept, vec![]).await.unwrap();
+    assert_eq!(gone, json!(false), "the answers kept on the phone deleted");
 }

@@ -6,7 +6,14 @@
 const BASE = '/api/v1';
 const KEY = 'rollcall.tokens';
 
+// sw.js's name for the API answers it keeps on the phone (children's names and faces): they
+// go with the sign-in. A tab closed without signing out leaves them behind, so a start with
+// no sign-in forgets them too.
+const KEPT_ANSWERS = 'rollcall-answers';
+const forgetKept = () => globalThis.caches?.delete(KEPT_ANSWERS).catch(() => {});
+
 let tokens = load();
+if (!tokens) forgetKept();
 
 function load() {
   try {
@@ -107,7 +114,7 @@ export function signOut({ end = false } = {}) {
   }
   tokens = null;
   sessionStorage.removeItem(KEY);
-  // What the phone kept of the API (children's names and faces) goes with the sign-in.
+  forgetKept();
   navigator.serviceWorker?.controller?.postMessage('signed-out');
   window.dispatchEvent(new Event('rollcall:signed-out'));
 }
