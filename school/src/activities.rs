@@ -20,6 +20,9 @@
 //!    the lessons not over: the trip's marks come off them (only the trip's own: a mark
 //!    changed since is left), so the door or the teacher marks them as usual, and a pupil in
 //!    school who misses one is missing. Marked present again, the code comes back.
+//! 5. A trip is a way out of school and back ([`movements`]): its pupils leave at its start and
+//!    are back at its end, so the on-site list and the fire roll call do not expect them at
+//!    the assembly point while they are away.
 //!
 //! Clubs, exams and detentions are registers only: their pupils are on site, and an exam in
 //! lesson time is for the school to timetable. Every change is audited.
@@ -27,7 +30,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use rollcall_shared::{StudentId, UnixMillis};
+use rollcall_shared::{Direction, StudentId, UnixMillis};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -40,6 +43,7 @@ use crate::session_rosters;
 use rollcall_store::activities::{self as stored, Activity, Kind, Pupil};
 use rollcall_store::audit::{self, Change};
 use rollcall_store::marks::{self, Mark, Override};
+use rollcall_store::sightings::Movement;
 use rollcall_store::{Sql, StoreError, school, users};
 
 /// Longest title or place, in characters.
@@ -120,6 +124,39 @@ pub fn words(a: &Activity) -> String {
         session_rosters::hhmm(a.start_minute),
         session_rosters::hhmm(a.end_minute)
     )
+}
+
+/// A trip's pupils leave at its start and are back at its end, as reception's sign-outs are
+/// movements: the on-site list, the roll call and who is in school for [`crate::missing`]
+/// follow (`crate::on_site::movements_of_day`). A pupil marked absent from it never left.
+pub fn movements(
+    conn: &dyn Sql,
+    rules: &Rules,
+    day: NaiveDate,
+) -> Result<Vec<Movement>, StoreError> {
+    let mut moves = Vec::new();
+    for trip in stored::on_day(conn, day)? {
+        if trip.kind != Kind::Trip {
+            continue;
+        }
+        let room = format!("Trip: {}", trip.title);
+        let out = rules.instant(day, trip.start_minute);
+        let back = rules.instant(day, trip.end_minute);
+        for pupil in stored::pupils(conn, trip.id)? {
+            if pupil.mark == Some(Mark::Absent) {
+                continue;
+            }
+            for (at, direction) in [(out, Direction::Out), (back, Direction::In)] {
+                moves.push(Movement {
+                    student: pupil.student,
+                    at,
+                    room: room.clone(),
+                    direction: Some(direction),
+                });
+            }
+        }
+    }
+    Ok(moves)
 }
 
 /// Makes an activity (see the module docs).

@@ -10,13 +10,15 @@ use std::collections::HashMap;
 use rollcall_shared::{Direction, StudentId, UnixMillis};
 use serde::Serialize;
 
+use crate::activities;
 use crate::attendance::Rules;
 use crate::review::ACCEPTED;
 use rollcall_store::sightings::{self, Movement};
 use rollcall_store::{Sql, StoreError, sign_outs};
 
 /// Every movement of the school's day up to `now`, oldest first: each accepted record (a door,
-/// a class photo) and each pupil signed out at reception or back in.
+/// a class photo), each pupil signed out at reception or back in, and each trip's pupils
+/// leaving and back.
 pub fn movements_of_day(
     conn: &dyn Sql,
     rules: &Rules,
@@ -28,6 +30,7 @@ pub fn movements_of_day(
     moves.extend(
         sign_outs::movements(conn, day)?
             .into_iter()
+            .chain(activities::movements(conn, rules, day)?)
             .filter(|m| m.at <= now),
     );
     moves.sort_by_key(|m| m.at);

@@ -151,6 +151,28 @@ async fn a_trip_taken_all_present_except_bo_keeps_ada_out_of_period_two_and_bo_i
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(line(&s.teacher, &p2, bo).await["reason"], TRIP_WORDS);
 
+    // 10:45, the coach gone: both are off site, and a fire drill does not expect them.
+    hub.clock.set(UnixMillis(monday_at(10, 45)));
+    let (_, on_site) = admin.get("/on-site").await;
+    for who in ["Ada", "Bo"] {
+        let pupil = on_site["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == who)
+            .unwrap_or_else(|| panic!("{who}: {on_site}"));
+        assert_eq!(
+            (&pupil["on_site"], &pupil["last_room"]),
+            (&json!(false), &json!("Trip: Science museum")),
+            "{pupil}"
+        );
+    }
+    let (_, roll) = admin.get("/roll-call").await;
+    assert!(
+        !roll.to_string().contains("\"Ada\""),
+        "not expected at the assembly point: {roll}"
+    );
+
     // A club after school leaves the lessons alone.
     let club = s
         .teacher
