@@ -67,11 +67,8 @@ fn too_many(n: usize) -> Result<(), ApiError> {
 }
 
 pub async fn list(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply, ApiError> {
-    let (rules, w) = (hub.config.rules(), who.clone());
-    let day = match req.query_day("day")? {
-        Some(day) => day,
-        None => rules.local_day(hub.now()),
-    };
+    let w = who.clone();
+    let day = req.query_day("day")?.unwrap_or_else(|| hub.today());
     let read = move |c: &dyn Sql| {
         let listed = stored::on_day(c, day)?
             .into_iter()

@@ -60,11 +60,7 @@ pub async fn sign_in(hub: &Hub, req: &Request, who: &Principal) -> Result<Reply,
 }
 
 pub async fn list(hub: &Hub, req: &Request, _who: &Principal) -> Result<Reply, ApiError> {
-    let rules = hub.config.rules();
-    let day = match req.query_day("day")? {
-        Some(day) => day,
-        None => rules.local_day(hub.now()),
-    };
+    let day = req.query_day("day")?.unwrap_or_else(|| hub.today());
     let read = move |c: &dyn Sql| {
         let listed = stored::on_day(c, day)?
             .into_iter()
